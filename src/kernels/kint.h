@@ -1,0 +1,188 @@
+/* kint.h — internal to src/kernels: the chunking and threading drivers shared by the `_ref`
+ * and AVX2 tables, the element walker over a qs_layout, the scalar one-element rules
+ * (quantize, stochastic random number, histogram bin) that every variant must reproduce. */
+#ifndef QSCOPE_KINT_H
+#define QSCOPE_KINT_H
+
+#include <math.h>
+#include <stdint.h>
+
+#include "qscope/kernels.h"
+
+/* Fixed chunk of elements: the unit of threading and of the ordered reductions. Results do
+ * not depend on the thread count because chunk boundaries never move. */
+#define QK_CHUNK    ((int64_t)1 << 16)
+/* Below this many elements a kernel runs on the calling thread. */
+#define QK_PAR_MIN  ((int64_t)1 << 18)
+
+/* ---- segments: runs of elements whose parameter index is constant or contiguous ---------- */
+
+/* A run of n elements starting at element e: element e+j uses parameter set p + j*stride
+ * (stride 0: one set for the run; stride 1: consecutive sets). */
+typedef struct qk_seg {
+    int64_t n;          /* elements in the run (>= 1) */
+    int64_t p;          /* parameter index of the first element */
+    int stride;         /* 0 or 1 */
+} qk_seg;
+
+/* The longest run starting at e and ending no later than end (e < end). */
+static inline qk_seg qk_segment(const qs_layout *l, int64_t e, int64_t end)
+{
+    qk_seg s;
+    int64_t left = end - e;
+    if (l->gran == QS_G_TENSOR) {
+        s.n = left; s.p = 0; s.stride = 0;
+        return s;
+    }
+    int64_t inner = l->inner, len = l->len;
+    int64_t o = e / (len * inner), a = (e / inner) % len, i = e % inner;
+    if (l->gran == QS_G_CHANNEL) {
+        if (inner == 1) { s.n = len - a; s.p = a; s.stride = 1; }
+        else            { s.n = inner - i; s.p = a; s.stride = 0; }
+    } else {
+        int64_t ng = (len + l->group - 1) / l->group, g = a / l->group;
+        if (inner == 1) {
+            int64_t gend = (g + 1) * l->group < len ? (g + 1) * l->group : len;
+            s.n = gend - a; s.p = o * ng + g; s.stride = 0;
+        } else {
+            s.n = inner - i; s.p = (o * ng + g) * inner + i; s.stride = 1;
+        }
+    }
+    if (s.n > left) s.n = left;
+    return s;
+}
+
+/* ---- one-element rules ------------------------------------------------------------------- */
+
+/* Counter-based uniform number in [0,1) for stochastic rounding of element e: a 32-bit
+ * mix (murmur3 finalizer) of the element index and the seed; 24 bits, so exact in float.
+ * Built from 32-bit multiplies so the AVX2 path computes the same bits 8 lanes at a time. */
+static inline uint32_t qk_seed_word(uint64_t seed, uint64_t e)
+{
+    uint32_t s = (uint32_t)seed ^ ((uint32_t)(seed >> 32) * 0x85EBCA77u)
+               ^ ((uint32_t)(e >> 32) * 0xC2B2AE3Du);
+    s ^= s >> 15; s *= 0x2C1B3C6Du; s ^= s >> 12;
+    return s;
+}
+static inline uint32_t qk_mix(uint32_t k, uint32_t sw)
+{
+    uint32_t h = k * 0x9E3779B1u + sw;
+    h ^= h >> 16; h *= 0x85EBCA6Bu; h ^= h >> 13; h *= 0xC2B2AE35u; h ^= h >> 16;
+    return h;
+}
+static inline float qk_uniform(uint64_t seed, uint64_t e)
+{
+    return (float)(qk_mix((uint32_t)e, qk_seed_word(seed, e)) >> 8) * 0x1p-24f;
+}
+
+/* Rounds v to an integral float by mode (u: the stochastic number of this element). */
+static inline float qk_round(float v, qs_round mode, float u)
+{
+    switch (mode) {
+    case QS_R_HALF_AWAY: return roundf(v);
+    case QS_R_HALF_UP:   return floorf(v + 0.5f);
+    case QS_R_STOCHASTIC: return floorf(v + u);
+    default:             return nearbyintf(v);
+    }
+}
+
+/* The code of x under (scale, inv, zp): v = x/scale or x*inv, rounded, clamped in float
+ * to [qmin-zp-1, qmax-zp+1] (so the int conversion cannot overflow and clipping stays
+ * visible), + zp, clamped to [qmin, qmax]. *clip set to 1 when the unclamped code was out
+ * of range. NaN gives zp (not clipped). */
+static inline int32_t qk_quant1(float x, float scale, float inv, int32_t zp, const qs_qp *qp,
+                                uint64_t e, int *clip)
+{
+    if (isnan(x)) { *clip = 0; return zp; }
+    float v = qp->divide ? x / scale : x * inv;
+    float u = qp->round == QS_R_STOCHASTIC ? qk_uniform(qp->seed, e) : 0.0f;
+    float r = qk_round(v, qp->round, u);
+    float lo = (float)(qp->qmin - zp - 1), hi = (float)(qp->qmax - zp + 1);
+    r = r < lo ? lo : r;
+    r = r > hi ? hi : r;
+    int32_t q = (int32_t)r + zp;
+    *clip = q < qp->qmin || q > qp->qmax;
+    return q < qp->qmin ? qp->qmin : q > qp->qmax ? qp->qmax : q;
+}
+
+/* Histogram bin of v (double): -1 under, -2 over, -3 NaN, else 0..bins-1. sc = bins/(hi-lo). */
+static inline int64_t qk_bin(double v, double lo, double hi, double sc, int bins)
+{
+    if (v != v) return -3;
+    if (v < lo) return -1;
+    if (v > hi) return -2;
+    int64_t b = (int64_t)((v - lo) * sc);
+    return b >= bins ? bins - 1 : b;
+}
+static inline double qk_hist_scale(const qs_hist *h)
+{
+    return h->hi > h->lo ? (double)h->bins / (h->hi - h->lo) : 0.0;
+}
+static inline void qk_hist_add(qs_hist *h, double v, double sc)
+{
+    int64_t b = qk_bin(v, h->lo, h->hi, sc, h->bins);
+    if (b >= 0) h->counts[b]++;
+    else if (b == -1) h->under++;
+    else if (b == -2) h->over++;
+    else h->nan++;
+}
+
+/* errstats of one element pair (x not NaN) */
+static inline void qk_stats_add(qs_errstats *st, float x, float y)
+{
+    double dx = x, dy = y, e = dy - dx;
+    st->n++;
+    st->sum_x2 += dx * dx;
+    st->sum_y2 += dy * dy;
+    st->sum_xy += dx * dy;
+    st->sum_e += e;
+    st->sum_e2 += e * e;
+    if (fabs(e) > st->max_abs_e) st->max_abs_e = fabs(e);
+}
+void qk_stats_merge(qs_errstats *into, const qs_errstats *from);
+
+/* ---- drivers: split into fixed chunks, run on all threads, combine in chunk order --------
+ * Each takes the per-chunk worker of one table (ref or avx2). */
+
+/* elementwise over [0, n): fn(ctx, e0, e1) */
+typedef void (*qk_range_fn)(void *ctx, int64_t e0, int64_t e1);
+void qk_run_range(int64_t n, qk_range_fn fn, void *ctx);
+
+/* minmax over chunks */
+typedef void (*qk_minmax_fn)(const float *x, int64_t n, float *mn, float *mx);
+void qk_drive_minmax(const float *x, int64_t n, float *mn, float *mx, qk_minmax_fn fn);
+
+/* minmax_layout: fn(x, l, e0, e1, mn, mx) updates mn/mx (nparams each) */
+typedef void (*qk_minmax_layout_fn)(const float *x, const qs_layout *l, int64_t e0,
+                                    int64_t e1, float *mn, float *mx);
+void qk_drive_minmax_layout(const float *x, const qs_layout *l, float *mn, float *mx,
+                            qk_minmax_layout_fn fn, qk_minmax_fn tensor_fn);
+
+/* histogram: fn adds x[0..n) into h (h->counts private to the caller's thread) */
+typedef void (*qk_hist_fn)(const float *x, int64_t n, qs_hist *h);
+void qk_drive_hist(const float *x, int64_t n, qs_hist *h, qk_hist_fn fn);
+
+/* fakequant / errstats: fn processes [e0, e1) into st (cleared) and eh (private) */
+typedef void (*qk_fq_fn)(const float *x, const qs_layout *l, const qs_qp *qp, float *y,
+                         uint8_t *codes, int64_t e0, int64_t e1, qs_errstats *st,
+                         qs_hist *eh);
+void qk_drive_fakequant(const float *x, const qs_layout *l, const qs_qp *qp, float *y,
+                        uint8_t *codes, qs_errstats *st, qs_hist *eh, qk_fq_fn fn);
+typedef void (*qk_es_fn)(const float *x, const float *y, int64_t e0, int64_t e1,
+                         qs_errstats *st, qs_hist *eh);
+void qk_drive_errstats(const float *x, const float *y, int64_t n, qs_errstats *st,
+                       qs_hist *eh, qk_es_fn fn);
+
+/* The tables. */
+extern const qs_kernels qk_ref_table;
+#if defined(__x86_64__) || defined(__i386__)
+extern const qs_kernels qk_avx2_table;
+#endif
+
+/* reference pieces reused as scalar fallbacks by the optimized table */
+void qk_cb4_encode_ref(const float *x, int64_t n, int block, const float *table,
+                       uint8_t *packed, float *absmax);
+void qk_cb4_decode_ref(const uint8_t *packed, const float *absmax, int64_t n, int block,
+                       const float *table, float *y);
+
+#endif
