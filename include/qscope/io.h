@@ -1,0 +1,70 @@
+/* io.h — opening tensor files (.npy, .safetensors, text/CSV; later GGUF, torch zip, sharded
+ * safetensors) and converting one chosen tensor to float32. Files are memory-mapped; opening
+ * only reads headers, so listing a 10 GB file is instant. Every loader treats the file as
+ * hostile: all sizes and offsets are checked against the mapping before use. */
+#ifndef QSCOPE_IO_H
+#define QSCOPE_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qscope/err.h"
+#include "qscope/tensor.h"
+
+/* One tensor inside a file (not yet converted). */
+typedef struct qs_entry {
+    char *name;                     /* tensor name (owned) */
+    qs_dtype dtype;                 /* stored type */
+    int ndim;                       /* number of dims */
+    int64_t shape[QS_MAX_DIMS];     /* dims, as stored (C order unless fortran) */
+    int64_t n;                      /* element count */
+    uint64_t nbytes;                /* bytes of stored data */
+    uint64_t offset;                /* offset of the data in the mapping (or shard) */
+    int fortran;                    /* npy: Fortran (column-major) order */
+    int big_endian;                 /* npy: big-endian elements */
+    int shard;                      /* sharded formats: index of the shard file, else 0 */
+} qs_entry;
+
+/* Metadata key/value (safetensors __metadata__, GGUF keys, npy header fields). */
+typedef struct qs_meta {
+    char *key;                      /* owned */
+    char *value;                    /* owned, rendered as text */
+} qs_meta;
+
+typedef struct qs_file {
+    char *path;                     /* as given (owned) */
+    const char *format;             /* "npy", "safetensors", "text", "gguf", ... */
+    int n;                          /* number of tensors */
+    qs_entry *entries;              /* n entries (owned) */
+    int nmeta;                      /* number of metadata pairs */
+    qs_meta *meta;                  /* metadata (owned) */
+    const uint8_t *map;             /* the mapped file (or NULL for text) */
+    size_t maplen;                  /* its length */
+    int owns_map;                   /* 1 when map is our own mmap (unmapped on close) */
+    float *text_values;             /* text/CSV: the parsed values (owned) */
+    void *priv;                     /* format-specific state (owned) */
+} qs_file;
+
+/* Opens a file, detecting the format by magic bytes (then extension for text). Only headers
+ * are read. On error returns QS_ERR with a one-line message that names the file and the
+ * problem, e.g. "w.safetensors: tensor 'fc1.weight' data_offsets [0, 400] exceed the data
+ * size 312". */
+int qs_file_open(const char *path, qs_file **out, qs_err *err);
+/* Like qs_file_open, but reads from a caller-owned buffer instead of a file (fuzzing, tests,
+ * embedded data). name stands in for the path: it is used in messages, for the extension
+ * fallback and for the tensor name of .npy and text files. The buffer is not copied: it must
+ * stay valid and unchanged until qs_file_close. */
+int qs_file_open_mem(const char *name, const void *buf, size_t len, qs_file **out,
+                     qs_err *err);
+/* Limits every loader enforces (explicit, so hostile files cannot make them grow). */
+#define QS_IO_ST_HEADER_MAX 100000000u  /* safetensors JSON header bytes */
+#define QS_IO_NPY_HEADER_MAX (1u << 20) /* .npy header dict bytes (v2/v3 allow 4 GB) */
+#define QS_IO_TOKEN_MAX 255             /* longest number token in a text file */
+/* Index of the tensor called name, or -1. */
+int qs_file_find(const qs_file *f, const char *name);
+/* Converts tensor idx to a new float32 qs_tensor (C order). */
+int qs_file_read(const qs_file *f, int idx, qs_tensor **out, qs_err *err);
+/* Unmaps and frees everything. NULL is allowed. */
+void qs_file_close(qs_file *f);
+
+#endif

@@ -1,0 +1,292 @@
+/* file.c — qs_file: opens a tensor file (mmap, format detection by magic then extension),
+ * finds tensors by name, converts one tensor to float32, closes. */
+#include "io_priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- small helpers shared by the loaders ------------------------------------------------- */
+
+void qs_io_quote(char *out, const char *s, size_t len)
+{
+    const size_t max = 80;
+    size_t n = len < max ? len : max;
+    if (n < len)        /* back off to the start of a UTF-8 sequence */
+        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80) n--;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+    if (n < len) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}
+
+char *qs_io_stem(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t len = (dot && dot != base) ? (size_t)(dot - base) : strlen(base);
+    char *s = malloc(len + 1);
+    if (!s) return NULL;
+    memcpy(s, base, len);
+    s[len] = '\0';
+    return s;
+}
+
+int qs_io_meta_add(qs_file *f, const char *key, const char *value, qs_err *err)
+{
+    qs_meta *m = realloc(f->meta, ((size_t)f->nmeta + 1) * sizeof *m);
+    if (!m) return qs_err_set(err, "%s: out of memory", f->path);
+    f->meta = m;
+    char *k = strdup(key), *v = strdup(value);
+    if (!k || !v) {
+        free(k);
+        free(v);
+        return qs_err_set(err, "%s: out of memory", f->path);
+    }
+    m[f->nmeta].key = k;
+    m[f->nmeta].value = v;
+    f->nmeta++;
+    return QS_OK;
+}
+
+/* The extension of path after the last '.' of its last component, or "". */
+static const char *extension(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    return (dot && dot != base) ? dot + 1 : "";
+}
+
+/* 1 when the first bytes look like text: no NUL and no control bytes but whitespace. */
+static int looks_like_text(const uint8_t *p, size_t len)
+{
+    size_t n = len < 4096 ? len : 4096;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        if (c == 0x7f || (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' &&
+                          c != '\v'))
+            return 0;
+    }
+    return 1;
+}
+
+/* 1 when the bytes start like a safetensors file: a sane LE u64 length, then '{'. */
+static int looks_like_safetensors(const uint8_t *p, size_t len)
+{
+    if (len < 10 || p[8] != '{') return 0;
+    uint64_t n = qs_io_le64(p);
+    return n >= 2 && n <= QS_IO_ST_HEADER_MAX;
+}
+
+/* ---- open / close ------------------------------------------------------------------------ */
+
+/* Fills a new qs_file for the bytes buf[0..len) named path; owns_map says whether close
+ * must munmap them. On failure the caller keeps ownership of buf. */
+static int open_buffer(const char *path, const uint8_t *buf, size_t len, int owns_map,
+                       qs_file **out, qs_err *err)
+{
+    if (len == 0) return qs_err_set(err, "%s: empty file", path);
+    qs_file *f = calloc(1, sizeof *f);
+    if (!f || !(f->path = strdup(path))) {
+        free(f);
+        return qs_err_set(err, "%s: out of memory", path);
+    }
+    f->map = buf;
+    f->maplen = len;
+    const char *ext = extension(path);
+    int rc;
+    if (len >= 6 && memcmp(buf, "\x93NUMPY", 6) == 0) {
+        f->format = "npy";
+        rc = qs_io_npy_open(f, err);
+    } else if (looks_like_safetensors(buf, len)) {
+        f->format = "safetensors";
+        rc = qs_io_st_open(f, err);
+    } else if (strcasecmp(ext, "npy") == 0) {
+        f->format = "npy";
+        rc = qs_io_npy_open(f, err);                /* reports the bad magic */
+    } else if (strcasecmp(ext, "safetensors") == 0) {
+        f->format = "safetensors";
+        rc = qs_io_st_open(f, err);                 /* reports the bad header */
+    } else if (len >= 4 && memcmp(buf, "GGUF", 4) == 0) {
+        rc = qs_err_set(err, "%s: GGUF files are not supported yet", path);
+    } else if (len >= 4 && memcmp(buf, "PK\x03\x04", 4) == 0) {
+        rc = qs_err_set(err, "%s: zip files (PyTorch checkpoints) are not supported yet", path);
+    } else if (strcasecmp(ext, "txt") == 0 || strcasecmp(ext, "csv") == 0 ||
+               strcasecmp(ext, "tsv") == 0 || looks_like_text(buf, len)) {
+        f->format = "text";
+        rc = qs_io_text_open(f, err);
+    } else {
+        rc = qs_err_set(err, "%s: unrecognised format (expected .npy, .safetensors or numbers "
+                             "as text)", path);
+    }
+    if (rc != QS_OK) {
+        f->map = NULL;                              /* the caller still owns buf */
+        qs_file_close(f);
+        return QS_ERR;
+    }
+    if (f->format && strcmp(f->format, "text") == 0) {
+        /* text values were parsed into text_values; the bytes are no longer needed */
+        if (owns_map) munmap((void *)(uintptr_t)buf, len);
+        f->map = NULL;
+        f->maplen = 0;
+        owns_map = 0;
+    }
+    f->owns_map = owns_map;
+    *out = f;
+    return QS_OK;
+}
+
+int qs_file_open(const char *path, qs_file **out, qs_err *err)
+{
+    if (out) *out = NULL;
+    if (!path || !out) return qs_err_set(err, "qs_file_open: no path");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    char eb[128];
+    if (fd < 0) return qs_err_set(err, "%s: %s", path, strerror_r(errno, eb, sizeof eb));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return qs_err_set(err, "%s: %s", path, strerror_r(e, eb, sizeof eb));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        return qs_err_set(err, "%s: is a directory, not a tensor file", path);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return qs_err_set(err, "%s: not a regular file", path);
+    }
+    if (st.st_size == 0) {
+        close(fd);
+        return qs_err_set(err, "%s: empty file", path);
+    }
+    if ((uint64_t)st.st_size > SIZE_MAX) {
+        close(fd);
+        return qs_err_set(err, "%s: file too large to map", path);
+    }
+    size_t len = (size_t)st.st_size;
+    void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+    int e = errno;
+    close(fd);
+    if (m == MAP_FAILED)
+        return qs_err_set(err, "%s: cannot map the file: %s", path,
+                          strerror_r(e, eb, sizeof eb));
+    if (open_buffer(path, m, len, 1, out, err) != QS_OK) {
+        munmap(m, len);
+        return QS_ERR;
+    }
+    return QS_OK;
+}
+
+int qs_file_open_mem(const char *name, const void *buf, size_t len, qs_file **out,
+                     qs_err *err)
+{
+    if (out) *out = NULL;
+    if (!out || (!buf && len)) return qs_err_set(err, "qs_file_open_mem: no buffer");
+    return open_buffer(name ? name : "(memory)", buf, len, 0, out, err);
+}
+
+void qs_file_close(qs_file *f)
+{
+    if (!f) return;
+    if (f->owns_map && f->map) munmap((void *)(uintptr_t)f->map, f->maplen);
+    for (int i = 0; i < f->n; i++) free(f->entries[i].name);
+    free(f->entries);
+    for (int i = 0; i < f->nmeta; i++) {
+        free(f->meta[i].key);
+        free(f->meta[i].value);
+    }
+    free(f->meta);
+    free(f->text_values);
+    free(f->priv);
+    free(f->path);
+    free(f);
+}
+
+/* ---- find / read ------------------------------------------------------------------------- */
+
+int qs_file_find(const qs_file *f, const char *name)
+{
+    if (!f || !name) return -1;
+    for (int i = 0; i < f->n; i++)
+        if (f->entries[i].name && strcmp(f->entries[i].name, name) == 0) return i;
+    return -1;
+}
+
+/* Decodes a Fortran-order (column-major) entry into C order: each run along dim 0 is
+ * contiguous in the file and strided by the product of the other dims in t->data. */
+static int decode_fortran(const qs_entry *e, const uint8_t *src, float *dst)
+{
+    size_t sz = qs_dtype_size(e->dtype);
+    int64_t cstride[QS_MAX_DIMS];
+    int64_t s = 1;
+    for (int d = e->ndim - 1; d >= 0; d--) {
+        cstride[d] = s;
+        s *= e->shape[d];
+    }
+    int64_t run = e->shape[0];
+    if (run == 0 || e->n == 0) return QS_OK;
+    int64_t idx[QS_MAX_DIMS] = {0};     /* indices of dims 1..ndim-1 */
+    int64_t base = 0;                   /* C-order offset of (0, idx[1], idx[2], ...) */
+    for (int64_t k = 0; k < e->n; k += run) {
+        if (qs_io_decode(src + (size_t)k * sz, e->dtype, e->big_endian, run, dst + base,
+                         cstride[0]) != QS_OK)
+            return QS_ERR;
+        for (int d = 1; d < e->ndim; d++) {   /* next column: dim 1 varies fastest */
+            idx[d]++;
+            base += cstride[d];
+            if (idx[d] < e->shape[d]) break;
+            base -= idx[d] * cstride[d];
+            idx[d] = 0;
+        }
+    }
+    return QS_OK;
+}
+
+int qs_file_read(const qs_file *f, int idx, qs_tensor **out, qs_err *err)
+{
+    if (out) *out = NULL;
+    if (!f || !out) return qs_err_set(err, "qs_file_read: no file");
+    if (idx < 0 || idx >= f->n)
+        return qs_err_set(err, "%s: no tensor number %d (the file has %d)", f->path, idx, f->n);
+    const qs_entry *e = &f->entries[idx];
+    qs_tensor *t = qs_tensor_new(e->name, e->ndim, e->shape, e->dtype, err);
+    if (!t) return qs_err_prefix(err, f->path);
+    int rc = QS_OK;
+    if (e->dtype == QS_DT_TEXT) {
+        if (!f->text_values && e->n > 0) rc = QS_ERR;
+        else if (e->n > 0) memcpy(t->data, f->text_values, (size_t)e->n * sizeof(float));
+    } else {
+        size_t sz = qs_dtype_size(e->dtype);
+        if (sz == 0 || !f->map || e->offset > f->maplen || e->nbytes > f->maplen - e->offset ||
+            (uint64_t)e->n > e->nbytes / sz)
+            rc = QS_ERR;
+        else if (e->fortran && e->ndim > 1)
+            rc = decode_fortran(e, f->map + e->offset, t->data);
+        else
+            rc = qs_io_decode(f->map + e->offset, e->dtype, e->big_endian, e->n, t->data, 1);
+    }
+    if (rc != QS_OK) {
+        char q[QS_IO_QUOTE_LEN];
+        qs_io_quote(q, e->name, strlen(e->name));
+        qs_tensor_free(t);
+        return qs_err_set(err, "%s: tensor '%s' cannot be converted from %s", f->path, q,
+                          qs_dtype_name(e->dtype));
+    }
+    *out = t;
+    return QS_OK;
+}
