@@ -1,0 +1,102 @@
+/* cmd.h — the command language: one table of commands shared by every face.
+ *
+ * A command line is split shell-style into words (quotes and backslashes as in sh). The first
+ * word names a row of the table; the row's run() gets the remaining words and fills a result:
+ * a JSON object (jansson) whose keys are the documented contract. Faces render that object
+ * (text tables, TUI widgets, JSON lines); commands never print. */
+#ifndef QSCOPE_CMD_H
+#define QSCOPE_CMD_H
+
+#include <jansson.h>
+
+#include "qscope/err.h"
+#include "qscope/session.h"
+
+/* Completion hints for a command's arguments. */
+enum {
+    QS_COMPL_NONE = 0,
+    QS_COMPL_FILE = 1 << 0,     /* first argument is a path */
+    QS_COMPL_TENSOR = 1 << 1,   /* an argument is a tensor name of the loaded file */
+    QS_COMPL_LESSON = 1 << 2,   /* an argument is a lesson name */
+    QS_COMPL_COMMAND = 1 << 3   /* an argument is a command name (help) */
+};
+
+/* Command flags. */
+enum {
+    QS_CMD_SLOW = 1 << 0,       /* may take long: faces show progress and allow cancel */
+    QS_CMD_FACE = 1 << 1        /* handled by the face (quit, set, source, save): run() is
+                                   a fallback for faces that do not handle it */
+};
+
+/* run(): argc/argv are the words after the command name. On success returns QS_OK and sets
+ * *out to a new JSON object (the caller owns it); on failure returns QS_ERR or QS_CANCELLED
+ * with err filled, *out untouched, and the session left as it was. */
+typedef int (*qs_cmd_fn)(qs_session *s, int argc, char **argv, json_t **out, qs_err *err);
+
+typedef struct qs_cmd {
+    const char *name;           /* command word, e.g. "load" */
+    const char *group;          /* help group: "data", "formats", "quantize", "lab", ... */
+    const char *usage;          /* one line: "load PATH [TENSOR]" */
+    const char *summary;        /* one line: what it does */
+    const char *help;           /* every option, one per line: "n=N  number of values" */
+    const char *example;        /* a worked example, runnable as is */
+    const char *const *words;   /* keywords to complete (NULL-terminated), or NULL */
+    int complete;               /* QS_COMPL_* flags */
+    int flags;                  /* QS_CMD_* flags */
+    qs_cmd_fn run;              /* the implementation */
+} qs_cmd;
+
+/* The table, in help order: qs_cmd_at(0 .. qs_cmd_count()-1). Rows come from each module's
+ * own array (see src/cmd/cmd.c). */
+int qs_cmd_count(void);
+const qs_cmd *qs_cmd_at(int i);
+/* Looks a command up by exact name; NULL when unknown. */
+const qs_cmd *qs_cmd_find(const char *name);
+/* Up to max command names close to `word` (edit distance / prefix), best first. */
+int qs_cmd_suggest(const char *word, const char **out, int max);
+/* Damerau-Levenshtein distance (used for suggestions; exposed for tests). */
+int qs_edit_distance(const char *a, const char *b);
+
+/* Splits a line into words, shell-style: whitespace separates; '…' keeps everything literal;
+ * "…" allows \" \\ escapes; a backslash outside quotes escapes the next char; '#' at a word
+ * start begins a comment. Returns the word count (>= 0) and a NULL-terminated argv the caller
+ * frees with qs_split_free, or -1 on an unbalanced quote (err says which). */
+int qs_split(const char *line, char ***argv, qs_err *err);
+void qs_split_free(char **argv);
+/* Splits a `-c` string at unquoted ';' and newlines into command lines. Returns the count and
+ * a NULL-terminated array (free with qs_split_free), or -1 on an unbalanced quote. */
+int qs_split_commands(const char *text, char ***lines, qs_err *err);
+
+/* Runs one command line on the session. Blank lines and comments give QS_OK with *out NULL.
+ * On success the result is also kept in s->last and the line in the session history.
+ * *cmd_out (may be NULL) receives the table row that ran. */
+int qs_cmd_run_line(qs_session *s, const char *line, json_t **out, const qs_cmd **cmd_out,
+                    qs_err *err);
+
+/* ---- argument helpers for run() implementations ---------------------------------------- */
+
+/* Finds "key=value" among argv; returns the value or NULL. */
+const char *qs_arg_kv(int argc, char **argv, const char *key);
+/* Typed getters: return QS_OK and set *v (keeping *v as default when absent), or QS_ERR with
+ * a message naming the argument when the value does not parse or is out of [lo, hi]. */
+int qs_arg_int(int argc, char **argv, const char *key, long long lo, long long hi,
+               long long *v, qs_err *err);
+int qs_arg_double(int argc, char **argv, const char *key, double lo, double hi, double *v,
+                  qs_err *err);
+/* 1 when a bare word (flag) is present, e.g. "narrow". */
+int qs_arg_flag(int argc, char **argv, const char *word);
+/* Positional arguments: the i-th word without '=' (NULL when absent). */
+const char *qs_arg_pos(int argc, char **argv, int i);
+/* Checks every word is either a known key=value (keys) or a known flag (flags) or, up to
+ * maxpos, a positional; otherwise fails naming the unknown word. NULL-terminated lists. */
+int qs_arg_check(const qs_cmd *c, int argc, char **argv, const char *const *keys,
+                 const char *const *flags, int maxpos, qs_err *err);
+/* Parses a double strictly (whole string, finite or inf/nan allowed when allow_special). */
+int qs_parse_double(const char *s, double *v);
+int qs_parse_ll(const char *s, long long *v);
+
+/* Adds a double to a JSON object; NaN/Inf become null (JSON has no NaN). */
+void qs_json_set_real(json_t *obj, const char *key, double v);
+json_t *qs_json_real(double v);
+
+#endif

@@ -1,0 +1,164 @@
+/* kernels.h — the compute kernels every part of qscope runs on: reductions, histograms,
+ * quantize / dequantize, the fused fake-quant + error statistics pass, float conversions,
+ * 4-bit codebooks and GEMM. Each kernel has a plain scalar `_ref` version that defines its
+ * meaning (src/kernels/ref.c) and, on x86-64 with AVX2/FMA/F16C, an optimized version
+ * (the files of src/kernels whose names end in _avx2.c). One dispatch table, filled once by qs_kernels_init() from CPUID,
+ * is the only global state of the library; QSCOPE_KERNELS=ref forces the plain path.
+ *
+ * Large inputs are split into fixed chunks processed by all cores; reductions combine the
+ * chunks' partial results in a fixed order, so results do not depend on the thread count.
+ * Codes and integer results are bit-identical between `_ref` and optimized versions; float
+ * sums agree within QS_K_SUM_RTOL (relative). */
+#ifndef QSCOPE_KERNELS_H
+#define QSCOPE_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qscope/scheme.h"
+
+#define QS_K_SUM_RTOL 1e-9      /* relative tolerance of float sums: ref vs optimized */
+
+/* How per-parameter (scale / zero point) sets map onto elements. The tensor is viewed as
+ * [outer, len, inner] around the quantization axis:
+ *   QS_G_TENSOR  : one parameter set (index 0)
+ *   QS_G_CHANNEL : index a (position along the axis), `len` sets
+ *   QS_G_GROUP   : index (o * ceil(len/group) + a/group) * inner + i
+ * For element e: o = e / (len*inner), a = (e / inner) % len, i = e % inner. */
+typedef struct qs_layout {
+    qs_gran gran;       /* granularity */
+    int64_t outer;      /* product of dims before the axis */
+    int64_t len;        /* size of the axis */
+    int64_t inner;      /* product of dims after the axis */
+    int64_t group;      /* group size along the axis (QS_G_GROUP) */
+} qs_layout;
+
+/* Builds a layout for a tensor shape and scheme (axis may be negative). Per-tensor when
+ * ndim == 0. Returns 0, or -1 when the axis is out of range or group < 1. */
+int qs_layout_make(int ndim, const int64_t *shape, qs_gran gran, int axis, int64_t group,
+                   qs_layout *out);
+/* Number of parameter sets the layout has. */
+int64_t qs_layout_nparams(const qs_layout *l);
+/* Parameter index of element e. */
+int64_t qs_layout_index(const qs_layout *l, int64_t e);
+/* Total element count outer*len*inner. */
+int64_t qs_layout_numel(const qs_layout *l);
+
+/* Integer quantization parameters, one entry per parameter set. */
+typedef struct qs_qp {
+    const float *scale;     /* step sizes (> 0) */
+    const float *inv;       /* multipliers used when !divide: 1.0f/scale (torch) or
+                               127/amax (trt); may equal NULL when divide is set */
+    const int32_t *zp;      /* zero points */
+    int qmin, qmax;         /* clamp range of the codes, e.g. -128..127 */
+    int divide;             /* 1: v = x / scale (ONNX); 0: v = x * inv (PyTorch, FBGEMM) */
+    qs_round round;         /* rounding of v */
+    uint64_t seed;          /* stochastic rounding: element e uses a counter-based random
+                               number from (seed, e), so results are thread-independent */
+} qs_qp;
+
+/* Error statistics accumulated by the fused pass (x = original, y = dequantized,
+ * e = y - x). NaN inputs are skipped and counted in n_nan. */
+typedef struct qs_errstats {
+    int64_t n;              /* elements counted */
+    int64_t n_nan;          /* NaN inputs skipped */
+    int64_t clipped;        /* elements whose unclamped code fell outside [qmin, qmax] */
+    double sum_x2;          /* Σx² */
+    double sum_y2;          /* Σy² */
+    double sum_xy;          /* Σxy */
+    double sum_e;           /* Σe  (bias) */
+    double sum_e2;          /* Σe² */
+    double max_abs_e;       /* max |e| */
+} qs_errstats;
+
+/* A histogram: `bins` equal bins over [lo, hi); values below lo / at or above hi go to
+ * under / over (hi itself falls into the last bin); NaN counted in nan. */
+typedef struct qs_hist {
+    int bins;               /* number of bins */
+    double lo, hi;          /* range */
+    uint64_t *counts;       /* bins counts (caller-allocated) */
+    uint64_t under, over;   /* out-of-range counts */
+    uint64_t nan;           /* NaN count */
+} qs_hist;
+
+/* The dispatch table. All pointers are always set. */
+typedef struct qs_kernels {
+    const char *name;   /* "ref" or "avx2" */
+
+    /* min and max over x ignoring NaN (±Inf count); when all NaN or n == 0: *mn = +inf,
+     * *mx = -inf. */
+    void (*minmax)(const float *x, int64_t n, float *mn, float *mx);
+    /* per-parameter-set min / max (arrays of qs_layout_nparams entries) */
+    void (*minmax_layout)(const float *x, const qs_layout *l, float *mn, float *mx);
+    /* adds counts of x into h (does not clear h first) */
+    void (*hist)(const float *x, int64_t n, qs_hist *h);
+    /* codes[e] = clamp(zp + round(v), qmin, qmax) as int8 (qmin < 0) or uint8 bytes. NaN
+     * maps to zp. */
+    void (*quantize)(const float *x, const qs_layout *l, const qs_qp *qp, uint8_t *codes);
+    /* y[e] = (code - zp) * scale (code read as int8 when qp->qmin < 0) */
+    void (*dequantize)(const uint8_t *codes, const qs_layout *l, const qs_qp *qp, float *y);
+    /* Fused: quantize, dequantize, error statistics and (when eh != NULL) the histogram of
+     * e = y - x. Writes y when y != NULL and codes when codes != NULL. st is cleared first. */
+    void (*fakequant)(const float *x, const qs_layout *l, const qs_qp *qp, float *y,
+                      uint8_t *codes, qs_errstats *st, qs_hist *eh);
+    /* error statistics of an already-computed approximation y of x (float formats,
+     * codebooks); same meaning as in fakequant, clipped left 0 */
+    void (*errstats)(const float *x, const float *y, int64_t n, qs_errstats *st,
+                     qs_hist *eh);
+
+    /* IEEE binary16 / bfloat16 conversions, round to nearest even, NaN kept (quiet) */
+    void (*f32_to_f16)(const float *x, int64_t n, uint16_t *h);
+    void (*f16_to_f32)(const uint16_t *h, int64_t n, float *x);
+    void (*f32_to_bf16)(const float *x, int64_t n, uint16_t *b);
+    void (*bf16_to_f32)(const uint16_t *b, int64_t n, float *x);
+
+    /* 4-bit codebook blockwise encode: absmax[b] = max |x| of block b (block elements),
+     * codes: nearest entry of `table` (16 sorted values in [-1,1]) to x/absmax, exact
+     * midpoints to the lower code (bitsandbytes); packed two per byte, even element in the
+     * high nibble; n need not be a multiple of block (last block short; odd n pads a zero
+     * nibble). */
+    void (*cb4_encode)(const float *x, int64_t n, int block, const float *table,
+                       uint8_t *packed, float *absmax);
+    void (*cb4_decode)(const uint8_t *packed, const float *absmax, int64_t n, int block,
+                       const float *table, float *y);
+
+    /* C[M,N] (ldc) = A[M,K] (lda, uint8, row-major) · B (int8) → int32, where B is given
+     * transposed as Bt[N,K] (ldb) — a weight matrix [out, in]. Exact integer arithmetic
+     * (no saturation: see src/kernels/README.md). a_zp/b_zp: zero points subtracted from A
+     * and B (B's usually 0). */
+    void (*gemm_u8s8)(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64_t lda,
+                      int32_t a_zp, const int8_t *Bt, int64_t ldb, int32_t b_zp, int32_t *C,
+                      int64_t ldc);
+    /* C = alpha·op(A)·op(B) + beta·C, float32, row-major; op(X) = X or Xᵀ (ta / tb). */
+    void (*sgemm)(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
+                  const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                  float *C, int64_t ldc);
+} qs_kernels;
+
+/* Fills the dispatch table once (CPUID, QSCOPE_KERNELS). Safe to call many times. */
+void qs_kernels_init(void);
+/* The active table (calls qs_kernels_init() when needed). */
+const qs_kernels *qs_k(void);
+/* The plain reference table, and the optimized one (NULL when the CPU lacks AVX2/FMA/F16C
+ * or the build is not x86-64) — tests compare both in one run. */
+const qs_kernels *qs_k_ref(void);
+const qs_kernels *qs_k_avx2(void);
+/* Forces a table (tests, bench); NULL restores the CPUID choice. */
+void qs_k_force(const qs_kernels *k);
+
+/* Requantization: a real multiplier 0 < m < 1 as m = M0 · 2^-shift with M0 a Q31 int32
+ * (gemmlowp / TFLite). */
+void qs_requant_multiplier(double m, int32_t *m0, int *shift);
+/* round(acc · M0 · 2^-(31+shift)) with rounding half away from zero, then + zp and clamp. */
+int32_t qs_requant(int32_t acc, int32_t m0, int shift, int32_t zp, int32_t qmin, int32_t qmax);
+/* Applies the epilogue to a row-major int32 matrix: out[i,j] = requant(C[i,j] + bias[j])
+ * with column j's multiplier m0[j], shift[j] (per-channel weights give one per column; bias
+ * may be NULL). out is uint8 [M,N] row-major. */
+void qs_requant_rows(const int32_t *C, int64_t M, int64_t N, int64_t ldc, const int32_t *bias,
+                     const int32_t *m0, const int *shift, int32_t zp, int32_t qmin,
+                     int32_t qmax, uint8_t *out);
+
+/* Thread count used by kernels (all cores; QSCOPE_THREADS overrides). */
+int qs_k_threads(void);
+
+#endif

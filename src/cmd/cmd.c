@@ -1,0 +1,579 @@
+/* cmd.c — the command table, shell-style word splitting, argument helpers and dispatch. */
+#include "qscope/cmd.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Each module contributes an array of rows, terminated by {0}. */
+extern const qs_cmd qs_cmds_core[];
+extern const qs_cmd qs_cmds_data[];
+extern const qs_cmd qs_cmds_bits[];
+extern const qs_cmd qs_cmds_quant[];
+extern const qs_cmd qs_cmds_model[];
+extern const qs_cmd qs_cmds_lab[];
+extern const qs_cmd qs_cmds_lesson[];
+
+#define QS_MAX_CMDS 128
+
+/* The table is a constant list of the modules' arrays, walked in order (no mutable state). */
+static const qs_cmd *const groups[] = {
+    qs_cmds_data, qs_cmds_bits, qs_cmds_quant, qs_cmds_model, qs_cmds_lab, qs_cmds_lesson,
+    qs_cmds_core,
+};
+
+/* Iterates over every row: *g and *i are the cursor; returns NULL at the end. */
+static const qs_cmd *next_row(size_t *g, size_t *i)
+{
+    while (*g < sizeof groups / sizeof groups[0]) {
+        const qs_cmd *row = &groups[*g][*i];
+        if (row->name) {
+            (*i)++;
+            return row;
+        }
+        (*g)++;
+        *i = 0;
+    }
+    return NULL;
+}
+
+int qs_cmd_count(void)
+{
+    size_t g = 0, i = 0;
+    int n = 0;
+    while (next_row(&g, &i)) n++;
+    return n;
+}
+
+const qs_cmd *qs_cmd_at(int k)
+{
+    size_t g = 0, i = 0;
+    const qs_cmd *c;
+    int n = 0;
+    while ((c = next_row(&g, &i)))
+        if (n++ == k) return c;
+    return NULL;
+}
+
+const qs_cmd *qs_cmd_find(const char *name)
+{
+    size_t g = 0, i = 0;
+    const qs_cmd *c;
+    if (!name) return NULL;
+    while ((c = next_row(&g, &i)))
+        if (strcmp(c->name, name) == 0) return c;
+    return NULL;
+}
+
+int qs_edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63) return (int)(la > lb ? la : lb);
+    int d[64][64];
+    for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        for (size_t j = 1; j <= lb; j++) {
+            int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+            int v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < v) v = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    }
+    return d[la][lb];
+}
+
+int qs_cmd_suggest(const char *word, const char **out, int max)
+{
+    /* Score: prefix matches first (0), then edit distance (1 + d) up to a limit that grows
+     * with the word's length. Stable by table order within a score. */
+    size_t g = 0, i = 0;
+    const qs_cmd *c;
+    int scores[QS_MAX_CMDS];
+    const char *names[QS_MAX_CMDS];
+    int n = 0;
+    size_t wl = strlen(word);
+    int limit = wl <= 3 ? 1 : wl <= 6 ? 2 : 3;
+    if (wl == 0 || max <= 0) return 0;
+    while ((c = next_row(&g, &i)) && n < QS_MAX_CMDS) {
+        int s;
+        if (strncmp(c->name, word, wl) == 0) s = 0;
+        else {
+            int d = qs_edit_distance(word, c->name);
+            /* also compare with the command's prefix of the same length (typo in a prefix) */
+            size_t cl = strlen(c->name);
+            if (cl > wl) {
+                char pre[64];
+                size_t k = wl < sizeof pre - 1 ? wl : sizeof pre - 1;
+                memcpy(pre, c->name, k);
+                pre[k] = '\0';
+                int dp = qs_edit_distance(word, pre) + 1;
+                if (dp < d && wl >= 3) d = dp;
+            }
+            if (d > limit) continue;
+            s = 1 + d;
+        }
+        scores[n] = s;
+        names[n] = c->name;
+        n++;
+    }
+    int k = 0;
+    for (int best = 0; best <= 1 + limit && k < max; best++)
+        for (int j = 0; j < n && k < max; j++)
+            if (scores[j] == best) out[k++] = names[j];
+    return k;
+}
+
+/* ---- splitting ------------------------------------------------------------------------- */
+
+typedef struct strbuf {
+    char *s;        /* data */
+    size_t len;     /* used */
+    size_t cap;     /* allocated */
+} strbuf;
+
+static int sb_put(strbuf *b, char c)
+{
+    if (b->len + 2 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 32;
+        char *s = realloc(b->s, cap);
+        if (!s) return -1;
+        b->s = s;
+        b->cap = cap;
+    }
+    b->s[b->len++] = c;
+    b->s[b->len] = '\0';
+    return 0;
+}
+
+static int push_word(char ***v, int *n, int *cap, char *w)
+{
+    if (*n + 2 > *cap) {
+        int c = *cap ? *cap * 2 : 8;
+        char **nv = realloc(*v, (size_t)c * sizeof *nv);
+        if (!nv) return -1;
+        *v = nv;
+        *cap = c;
+    }
+    (*v)[(*n)++] = w;
+    (*v)[*n] = NULL;
+    return 0;
+}
+
+void qs_split_free(char **argv)
+{
+    if (!argv) return;
+    for (char **p = argv; *p; p++) free(*p);
+    free(argv);
+}
+
+/* Core splitter. When `cmds` is set, splits into command lines at unquoted ';' and '\n'
+ * instead of words (quotes are kept in the output). */
+static int split(const char *line, char ***out, int cmds, qs_err *err)
+{
+    char **v = NULL;
+    int n = 0, cap = 0;
+    strbuf b = {0};
+    int inword = 0;
+    const char *p = line ? line : "";
+    if (push_word(&v, &n, &cap, NULL) < 0) goto oom;
+    n = 0;
+    for (;;) {
+        char c = *p;
+        int sep = cmds ? (c == ';' || c == '\n' || c == '\0')
+                       : (c == '\0' || isspace((unsigned char)c));
+        if (sep) {
+            if (cmds) {
+                /* trim and keep non-empty lines */
+                size_t s = 0, e = b.len;
+                while (s < e && isspace((unsigned char)b.s[s])) s++;
+                while (e > s && isspace((unsigned char)b.s[e - 1])) e--;
+                if (e > s) {
+                    char *w = strndup(b.s + s, e - s);
+                    if (!w || push_word(&v, &n, &cap, w) < 0) { free(w); goto oom; }
+                }
+                b.len = 0;
+                if (b.s) b.s[0] = '\0';
+            } else if (inword) {
+                char *w = strdup(b.s ? b.s : "");
+                if (!w || push_word(&v, &n, &cap, w) < 0) { free(w); goto oom; }
+                b.len = 0;
+                if (b.s) b.s[0] = '\0';
+                inword = 0;
+            }
+            if (c == '\0') break;
+            p++;
+            continue;
+        }
+        if (!cmds && c == '#' && !inword) break;     /* comment */
+        if (cmds && c == '#' && b.len == 0) {         /* whole-line comment */
+            while (*p && *p != '\n') p++;
+            continue;
+        }
+        if (c == '\'' || c == '"') {
+            char q = c;
+            const char *start = p;
+            if (cmds && sb_put(&b, c) < 0) goto oom;
+            p++;
+            while (*p && *p != q) {
+                if (q == '"' && *p == '\\' && (p[1] == '"' || p[1] == '\\')) {
+                    if (cmds && sb_put(&b, *p) < 0) goto oom;
+                    p++;
+                }
+                if (sb_put(&b, *p) < 0) goto oom;
+                p++;
+            }
+            if (*p != q) {
+                qs_err_set(err, "unbalanced %s quote starting at column %d",
+                           q == '"' ? "double" : "single", (int)(start - line) + 1);
+                free(b.s);
+                qs_split_free(v);
+                return -1;
+            }
+            if (cmds && sb_put(&b, q) < 0) goto oom;
+            p++;
+            inword = 1;
+            continue;
+        }
+        if (c == '\\' && p[1]) {
+            if (cmds && sb_put(&b, c) < 0) goto oom;
+            p++;
+            c = *p;
+        }
+        if (sb_put(&b, c) < 0) goto oom;
+        inword = 1;
+        p++;
+    }
+    free(b.s);
+    *out = v;
+    return n;
+oom:
+    free(b.s);
+    qs_split_free(v);
+    qs_err_set(err, "out of memory");
+    return -1;
+}
+
+int qs_split(const char *line, char ***argv, qs_err *err)
+{
+    return split(line, argv, 0, err);
+}
+
+int qs_split_commands(const char *text, char ***lines, qs_err *err)
+{
+    return split(text, lines, 1, err);
+}
+
+/* ---- arguments ------------------------------------------------------------------------- */
+
+const char *qs_arg_kv(int argc, char **argv, const char *key)
+{
+    size_t kl = strlen(key);
+    const char *found = NULL;
+    for (int i = 0; i < argc; i++)
+        if (strncmp(argv[i], key, kl) == 0 && argv[i][kl] == '=') found = argv[i] + kl + 1;
+    return found;   /* the last one wins, as on a shell command line */
+}
+
+int qs_parse_double(const char *s, double *v)
+{
+    char *end;
+    if (!s || !*s || isspace((unsigned char)*s)) return -1;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (*end != '\0') return -1;
+    if (errno == ERANGE && isinf(d)) {
+        /* overflowing literals become ±inf: accepted, as float formats need them */
+    }
+    *v = d;
+    return 0;
+}
+
+int qs_parse_ll(const char *s, long long *v)
+{
+    char *end;
+    if (!s || !*s || isspace((unsigned char)*s)) return -1;
+    errno = 0;
+    long long x = strtoll(s, &end, 0);
+    if (*end != '\0' || errno == ERANGE) {
+        /* allow 1e6-style integers */
+        double d;
+        if (qs_parse_double(s, &d) == 0 && d == floor(d) && fabs(d) < 9.2e18) {
+            *v = (long long)d;
+            return 0;
+        }
+        return -1;
+    }
+    *v = x;
+    return 0;
+}
+
+int qs_arg_int(int argc, char **argv, const char *key, long long lo, long long hi,
+               long long *v, qs_err *err)
+{
+    const char *s = qs_arg_kv(argc, argv, key);
+    long long x;
+    if (!s) return QS_OK;
+    if (qs_parse_ll(s, &x) < 0)
+        return qs_err_set(err, "%s=%s: not an integer", key, s);
+    if (x < lo || x > hi)
+        return qs_err_set(err, "%s=%s: out of range %lld..%lld", key, s, lo, hi);
+    *v = x;
+    return QS_OK;
+}
+
+int qs_arg_double(int argc, char **argv, const char *key, double lo, double hi, double *v,
+                  qs_err *err)
+{
+    const char *s = qs_arg_kv(argc, argv, key);
+    double x;
+    if (!s) return QS_OK;
+    if (qs_parse_double(s, &x) < 0 || isnan(x))
+        return qs_err_set(err, "%s=%s: not a number", key, s);
+    if (x < lo || x > hi)
+        return qs_err_set(err, "%s=%s: out of range %g..%g", key, s, lo, hi);
+    *v = x;
+    return QS_OK;
+}
+
+int qs_arg_flag(int argc, char **argv, const char *word)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], word) == 0) return 1;
+    return 0;
+}
+
+const char *qs_arg_pos(int argc, char **argv, int k)
+{
+    for (int i = 0; i < argc; i++) {
+        if (strchr(argv[i], '=')) continue;
+        if (k-- == 0) return argv[i];
+    }
+    return NULL;
+}
+
+static int in_list(const char *const *list, const char *w, size_t len)
+{
+    for (; list && *list; list++)
+        if (strlen(*list) == len && strncmp(*list, w, len) == 0) return 1;
+    return 0;
+}
+
+int qs_arg_check(const qs_cmd *c, int argc, char **argv, const char *const *keys,
+                 const char *const *flags, int maxpos, qs_err *err)
+{
+    int pos = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *eq = strchr(argv[i], '=');
+        if (eq) {
+            if (!in_list(keys, argv[i], (size_t)(eq - argv[i])))
+                return qs_err_set(err, "%s: unknown option '%.*s' (usage: %s)", c->name,
+                                  (int)(eq - argv[i]), argv[i], c->usage);
+        } else if (!in_list(flags, argv[i], strlen(argv[i]))) {
+            if (pos++ >= maxpos)
+                return qs_err_set(err, "%s: unexpected argument '%s' (usage: %s)", c->name,
+                                  argv[i], c->usage);
+        }
+    }
+    return QS_OK;
+}
+
+/* ---- JSON helpers ---------------------------------------------------------------------- */
+
+json_t *qs_json_real(double v)
+{
+    if (isnan(v) || isinf(v)) return json_null();
+    return json_real(v);
+}
+
+void qs_json_set_real(json_t *obj, const char *key, double v)
+{
+    json_object_set_new(obj, key, qs_json_real(v));
+}
+
+/* ---- dispatch -------------------------------------------------------------------------- */
+
+int qs_cmd_run_line(qs_session *s, const char *line, json_t **out, const qs_cmd **cmd_out,
+                    qs_err *err)
+{
+    char **argv = NULL;
+    int argc, rc;
+    json_t *res = NULL;
+    *out = NULL;
+    if (cmd_out) *cmd_out = NULL;
+    argc = qs_split(line, &argv, err);
+    if (argc < 0) return QS_ERR;
+    if (argc == 0) {
+        qs_split_free(argv);
+        return QS_OK;
+    }
+    const qs_cmd *c = qs_cmd_find(argv[0]);
+    if (!c) {
+        const char *sug[3];
+        int ns = qs_cmd_suggest(argv[0], sug, 3);
+        if (ns == 0)
+            qs_err_set(err, "unknown command '%s' (type 'help' for the list)", argv[0]);
+        else if (ns == 1)
+            qs_err_set(err, "unknown command '%s'; did you mean '%s'?", argv[0], sug[0]);
+        else
+            qs_err_set(err, "unknown command '%s'; did you mean %s%s%s%s%s?", argv[0],
+                       "'", sug[0], ns == 2 ? "' or '" : "', '", sug[1],
+                       ns == 2 ? "'" : "");
+        if (ns == 3) {
+            size_t l = strlen(err->msg);
+            snprintf(err->msg + l - 1, sizeof err->msg - l + 1, "' or '%s'?", sug[2]);
+        }
+        qs_split_free(argv);
+        return QS_ERR;
+    }
+    if (cmd_out) *cmd_out = c;
+    qs_err_clear(err);
+    rc = c->run(s, argc - 1, argv + 1, &res, err);
+    if (rc == QS_OK) {
+        if (!res) res = json_object();
+        json_decref(s->last);
+        s->last = json_incref(res);
+        qs_session_remember(s, line);
+        *out = res;
+    } else {
+        json_decref(res);
+        if (!err->msg[0]) qs_err_set(err, "%s: failed", c->name);
+    }
+    qs_split_free(argv);
+    return rc;
+}
+
+/* ---- core commands: help ---------------------------------------------------------------- */
+
+static json_t *cmd_json(const qs_cmd *c)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(c->name));
+    json_object_set_new(o, "group", json_string(c->group ? c->group : ""));
+    json_object_set_new(o, "usage", json_string(c->usage ? c->usage : c->name));
+    json_object_set_new(o, "summary", json_string(c->summary ? c->summary : ""));
+    json_object_set_new(o, "options", json_string(c->help ? c->help : ""));
+    json_object_set_new(o, "example", json_string(c->example ? c->example : ""));
+    return o;
+}
+
+static int run_help(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    (void)s;
+    if (argc > 1) return qs_err_set(err, "help: takes at most one command name");
+    if (argc == 1) {
+        const qs_cmd *c = qs_cmd_find(argv[0]);
+        if (!c) {
+            const char *sug[1];
+            if (qs_cmd_suggest(argv[0], sug, 1) == 1)
+                return qs_err_set(err, "help: no command '%s'; did you mean '%s'?", argv[0],
+                                  sug[0]);
+            return qs_err_set(err, "help: no command '%s'", argv[0]);
+        }
+        json_t *o = cmd_json(c);
+        json_object_set_new(o, "help", json_string(c->name));
+        *out = o;
+        return QS_OK;
+    }
+    json_t *arr = json_array();
+    size_t g = 0, i = 0;
+    const qs_cmd *c;
+    while ((c = next_row(&g, &i))) {
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(c->name));
+        json_object_set_new(o, "group", json_string(c->group ? c->group : ""));
+        json_object_set_new(o, "usage", json_string(c->usage ? c->usage : c->name));
+        json_object_set_new(o, "summary", json_string(c->summary ? c->summary : ""));
+        json_array_append_new(arr, o);
+    }
+    *out = json_pack("{s:o}", "commands", arr);
+    return QS_OK;
+}
+
+static int run_set(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    if (argc == 0) {
+        *out = json_pack("{s:s, s:s, s:i}", "json", s->json ? "on" : "off", "color",
+                         s->color < 0 ? "auto" : s->color ? "on" : "off", "precision",
+                         s->precision);
+        return QS_OK;
+    }
+    if (argc != 2) return qs_err_set(err, "set: usage: set json on|off | set color "
+                                     "on|off|auto | set precision N");
+    const char *k = argv[0], *v = argv[1];
+    if (strcmp(k, "json") == 0) {
+        if (strcmp(v, "on") && strcmp(v, "off"))
+            return qs_err_set(err, "set json: expected on or off, not '%s'", v);
+        s->json = strcmp(v, "on") == 0;
+    } else if (strcmp(k, "color") == 0) {
+        if (strcmp(v, "on") == 0) s->color = 1;
+        else if (strcmp(v, "off") == 0) s->color = 0;
+        else if (strcmp(v, "auto") == 0) s->color = -1;
+        else return qs_err_set(err, "set color: expected on, off or auto, not '%s'", v);
+    } else if (strcmp(k, "precision") == 0) {
+        long long p;
+        if (qs_parse_ll(v, &p) < 0 || p < 1 || p > 17)
+            return qs_err_set(err, "set precision: expected an integer 1..17, not '%s'", v);
+        s->precision = (int)p;
+    } else {
+        return qs_err_set(err, "set: unknown setting '%s' (json, color, precision)", k);
+    }
+    *out = json_pack("{s:s, s:s}", "set", k, "value", v);
+    return QS_OK;
+}
+
+static int run_save(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    if (argc != 1) return qs_err_set(err, "save: usage: save FILE");
+    FILE *f = fopen(argv[0], "w");
+    if (!f) return qs_err_set(err, "save: %s: %s", argv[0], strerror(errno));
+    int n = 0;
+    fprintf(f, "# qscope session script: replay with 'qscope %s' or 'source %s'\n", argv[0],
+            argv[0]);
+    for (int i = 0; i < s->nhistory; i++) {
+        const char *l = s->history[i];
+        if (strncmp(l, "save", 4) == 0 && (l[4] == ' ' || l[4] == '\0')) continue;
+        fprintf(f, "%s\n", l);
+        n++;
+    }
+    if (fclose(f) != 0) return qs_err_set(err, "save: %s: %s", argv[0], strerror(errno));
+    *out = json_pack("{s:s, s:i}", "saved", argv[0], "commands", n);
+    return QS_OK;
+}
+
+static int run_face_only(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    (void)s; (void)argc; (void)argv; (void)out;
+    return qs_err_set(err, "this command is handled by the REPL, the TUI or a script runner");
+}
+
+static const char *const set_words[] = {"json", "color", "precision", "on", "off", "auto",
+                                        NULL};
+
+const qs_cmd qs_cmds_core[] = {
+    {"help", "session", "help [COMMAND]", "list the commands, or show one command's usage, "
+     "options and an example", "COMMAND  a command name", "help load", NULL,
+     QS_COMPL_COMMAND, 0, run_help},
+    {"set", "session", "set [json on|off | color on|off|auto | precision N]",
+     "show or change output settings",
+     "json on|off          print results as JSON lines\n"
+     "color on|off|auto    colour output (auto: when a terminal and NO_COLOR is unset)\n"
+     "precision N          significant digits of numbers (1..17, default 6)",
+     "set precision 8", set_words, 0, 0, run_set},
+    {"source", "session", "source FILE", "run the commands of a script file",
+     "FILE  a script (.qs): one command per line, '#' comments", "source lesson.qs", NULL,
+     QS_COMPL_FILE, QS_CMD_FACE, run_face_only},
+    {"save", "session", "save FILE", "write this session's successful commands as a "
+     "replayable script", "FILE  the script to write", "save session.qs", NULL, QS_COMPL_FILE,
+     0, run_save},
+    {"quit", "session", "quit", "leave the REPL or the TUI (Ctrl-D also works)", "", "quit",
+     NULL, 0, QS_CMD_FACE, run_face_only},
+    {0},
+};

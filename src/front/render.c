@@ -1,0 +1,421 @@
+/* render.c — renders command results (JSON objects) as terminal text: aligned key/value
+ * lists, tables for arrays of objects, histograms as bars, bit layouts, derivation traces. */
+#include "qscope/front.h"
+
+#include <langinfo.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#define C_RESET "\033[0m"
+#define C_BOLD "\033[1m"
+#define C_DIM "\033[2m"
+#define C_SIGN "\033[35m"
+#define C_EXP "\033[32m"
+#define C_MANT "\033[34m"
+#define C_ERR "\033[31m"
+
+void qs_render_opts_for(const qs_session *s, FILE *f, qs_render_opts *o)
+{
+    int tty = isatty(fileno(f));
+    const char *nc = getenv("NO_COLOR");
+    memset(o, 0, sizeof *o);
+    o->color = s && s->color >= 0 ? s->color : (tty && !(nc && *nc));
+    const char *cs = nl_langinfo(CODESET);
+    o->utf8 = cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+    o->precision = s && s->precision > 0 ? s->precision : 6;
+    o->width = 80;
+    struct winsize ws;
+    if (tty && ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20) o->width = ws.ws_col;
+    else if (getenv("COLUMNS")) {
+        int c = atoi(getenv("COLUMNS"));
+        if (c > 20 && c < 1000) o->width = c;
+    }
+}
+
+void qs_fmt_num(char *buf, size_t len, double v, int precision)
+{
+    if (isnan(v)) snprintf(buf, len, "nan");
+    else if (isinf(v)) snprintf(buf, len, v > 0 ? "inf" : "-inf");
+    else if (v == floor(v) && fabs(v) < 1e15) snprintf(buf, len, "%.0f", v);
+    else snprintf(buf, len, "%.*g", precision, v);
+}
+
+/* Text of a scalar JSON value. */
+static void scalar_str(json_t *v, char *buf, size_t len, int prec)
+{
+    switch (json_typeof(v)) {
+    case JSON_STRING: snprintf(buf, len, "%s", json_string_value(v)); break;
+    case JSON_INTEGER: snprintf(buf, len, "%lld", (long long)json_integer_value(v)); break;
+    case JSON_REAL: qs_fmt_num(buf, len, json_real_value(v), prec); break;
+    case JSON_TRUE: snprintf(buf, len, "yes"); break;
+    case JSON_FALSE: snprintf(buf, len, "no"); break;
+    case JSON_NULL: snprintf(buf, len, "-"); break;
+    default: snprintf(buf, len, "…"); break;
+    }
+}
+
+/* Display width of a UTF-8 string (counts code points; good enough for our output). */
+static int dwidth(const char *s)
+{
+    int w = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80) w++;
+    return w;
+}
+
+static void pad(FILE *f, int n)
+{
+    for (int i = 0; i < n; i++) fputc(' ', f);
+}
+
+static int is_scalar(json_t *v)
+{
+    return !json_is_object(v) && !json_is_array(v);
+}
+
+/* An array of numbers printed compactly, at most `max` items. */
+static void num_list(FILE *f, json_t *a, int prec, size_t max)
+{
+    size_t n = json_array_size(a);
+    char buf[64];
+    fputc('[', f);
+    for (size_t i = 0; i < n && i < max; i++) {
+        scalar_str(json_array_get(a, i), buf, sizeof buf, prec);
+        fprintf(f, i ? ", %s" : "%s", buf);
+    }
+    if (n > max) fprintf(f, ", … (%zu in all)", n);
+    fputc(']', f);
+}
+
+static int all_scalars(json_t *a)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v) if (!is_scalar(v)) return 0;
+    return 1;
+}
+
+static int all_objects(json_t *a)
+{
+    size_t i;
+    json_t *v;
+    if (json_array_size(a) == 0) return 0;
+    json_array_foreach(a, i, v) if (!json_is_object(v)) return 0;
+    return 1;
+}
+
+/* A table from an array of objects: columns are the keys of the first row (scalars only;
+ * short scalar arrays shown inline). */
+static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent)
+{
+    enum { MAXC = 24 };
+    const char *cols[MAXC];
+    int w[MAXC], nc = 0;
+    json_t *first = json_array_get(rows, 0);
+    const char *k;
+    json_t *v;
+    char buf[256];
+    json_object_foreach(first, k, v) {
+        if (nc >= MAXC) break;
+        if (json_is_object(v)) continue;
+        if (json_is_array(v) && !(all_scalars(v) && json_array_size(v) <= 8)) continue;
+        cols[nc] = k;
+        w[nc] = dwidth(k);
+        nc++;
+    }
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        for (int c = 0; c < nc; c++) {
+            json_t *cell = json_object_get(row, cols[c]);
+            if (!cell) buf[0] = 0;
+            else if (json_is_array(cell)) {
+                char *p = buf;
+                size_t left = sizeof buf;
+                size_t j;
+                json_t *x;
+                p[0] = '\0';
+                json_array_foreach(cell, j, x) {
+                    char t[64];
+                    scalar_str(x, t, sizeof t, o->precision);
+                    int m = snprintf(p, left, j ? "×%s" : "%s", t);
+                    if (m < 0 || (size_t)m >= left) break;
+                    p += m;
+                    left -= (size_t)m;
+                }
+                if (json_array_size(cell) == 0) snprintf(buf, sizeof buf, "scalar");
+            } else scalar_str(cell, buf, sizeof buf, o->precision);
+            int dw = dwidth(buf);
+            if (dw > w[c]) w[c] = dw;
+        }
+    }
+    pad(f, indent);
+    for (int c = 0; c < nc; c++) {
+        fprintf(f, "%s%s%s", o->color ? C_BOLD : "", cols[c], o->color ? C_RESET : "");
+        if (c + 1 < nc) pad(f, w[c] - dwidth(cols[c]) + 2);
+    }
+    fputc('\n', f);
+    json_array_foreach(rows, i, row) {
+        pad(f, indent);
+        for (int c = 0; c < nc; c++) {
+            json_t *cell = json_object_get(row, cols[c]);
+            if (!cell) buf[0] = 0;
+            else if (json_is_array(cell)) {
+                char *p = buf;
+                size_t left = sizeof buf;
+                size_t j;
+                json_t *x;
+                p[0] = '\0';
+                json_array_foreach(cell, j, x) {
+                    char t[64];
+                    scalar_str(x, t, sizeof t, o->precision);
+                    int m = snprintf(p, left, j ? "×%s" : "%s", t);
+                    if (m < 0 || (size_t)m >= left) break;
+                    p += m;
+                    left -= (size_t)m;
+                }
+                if (json_array_size(cell) == 0) snprintf(buf, sizeof buf, "scalar");
+            } else scalar_str(cell, buf, sizeof buf, o->precision);
+            int right = json_is_number(cell);
+            int dw = dwidth(buf);
+            if (right) pad(f, w[c] - dw);
+            fputs(buf, f);
+            if (c + 1 < nc) pad(f, (right ? 0 : w[c] - dw) + 2);
+        }
+        fputc('\n', f);
+    }
+}
+
+/* Histogram bars: counts + edges. */
+static void histogram(FILE *f, json_t *res, const qs_render_opts *o)
+{
+    json_t *counts = json_object_get(res, "counts"), *edges = json_object_get(res, "edges");
+    size_t n = json_array_size(counts);
+    int logscale = json_is_true(json_object_get(res, "log"));
+    double mx = 0;
+    char lo[32], hi[32];
+    for (size_t i = 0; i < n; i++) {
+        double c = (double)json_integer_value(json_array_get(counts, i));
+        if (logscale) c = log10(1 + c);
+        if (c > mx) mx = c;
+    }
+    int barw = o->width - 34;
+    if (barw < 10) barw = 10;
+    static const char *const eighths[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
+    for (size_t i = 0; i < n; i++) {
+        long long c = json_integer_value(json_array_get(counts, i));
+        double v = logscale ? log10(1 + (double)c) : (double)c;
+        double len = mx > 0 ? v / mx * barw : 0;
+        qs_fmt_num(lo, sizeof lo, json_number_value(json_array_get(edges, i)), 4);
+        qs_fmt_num(hi, sizeof hi, json_number_value(json_array_get(edges, i + 1)), 4);
+        fprintf(f, "%10s … %-10s %8lld ", lo, hi, c);
+        int full = (int)len;
+        for (int k = 0; k < full; k++) fputs(o->utf8 ? "█" : "#", f);
+        if (o->utf8) fputs(eighths[(int)((len - full) * 8)], f);
+        fputc('\n', f);
+    }
+    long long u = json_integer_value(json_object_get(res, "under"));
+    long long ov = json_integer_value(json_object_get(res, "over"));
+    long long nn = json_integer_value(json_object_get(res, "nan"));
+    if (u || ov || nn) fprintf(f, "below range %lld, above range %lld, NaN %lld\n", u, ov, nn);
+}
+
+/* Bit layout of a number format (the `bits` result). */
+static void bits_layout(FILE *f, json_t *res, const qs_render_opts *o)
+{
+    const char *sg = json_string_value(json_object_get(res, "sign_bits"));
+    const char *ex = json_string_value(json_object_get(res, "exponent_bits"));
+    const char *ma = json_string_value(json_object_get(res, "mantissa_bits"));
+    const char *fmt = json_string_value(json_object_get(res, "format"));
+    const char *hex = json_string_value(json_object_get(res, "hex"));
+    fprintf(f, "%s%s%s  %s\n", o->color ? C_BOLD : "", fmt ? fmt : "?", o->color ? C_RESET : "",
+            hex ? hex : "");
+    if (ex && ma) {
+        json_t *sign = json_object_get(res, "sign");
+        fprintf(f, "  %s%s%s %s%s%s %s%s%s\n", o->color ? C_SIGN : "",
+                sg ? sg : (json_integer_value(sign) ? "1" : "0"), o->color ? C_RESET : "",
+                o->color ? C_EXP : "", ex, o->color ? C_RESET : "", o->color ? C_MANT : "", ma,
+                o->color ? C_RESET : "");
+        fprintf(f, "  %-*s %-*s %s\n", sg ? (int)strlen(sg) : 1, "s", (int)strlen(ex), "exp",
+                "mantissa");
+    }
+}
+
+static void object(FILE *f, json_t *obj, const qs_render_opts *o, int indent);
+
+static void value_line(FILE *f, const char *k, json_t *v, int kw, const qs_render_opts *o,
+                       int indent)
+{
+    char buf[512];
+    pad(f, indent);
+    fprintf(f, "%s%s%s", o->color ? C_DIM : "", k, o->color ? C_RESET : "");
+    pad(f, kw - dwidth(k) + 2);
+    if (is_scalar(v)) {
+        scalar_str(v, buf, sizeof buf, o->precision);
+        fprintf(f, "%s\n", buf);
+    } else if (json_is_array(v) && all_scalars(v)) {
+        num_list(f, v, o->precision, 16);
+        fputc('\n', f);
+    } else if (json_is_array(v) && all_objects(v)) {
+        fputc('\n', f);
+        table(f, v, o, indent + 2);
+    } else if (json_is_object(v)) {
+        fputc('\n', f);
+        object(f, v, o, indent + 2);
+    } else {
+        char *s = json_dumps(v, JSON_COMPACT);
+        fprintf(f, "%s\n", s ? s : "");
+        free(s);
+    }
+}
+
+static void object(FILE *f, json_t *obj, const qs_render_opts *o, int indent)
+{
+    const char *k;
+    json_t *v;
+    int kw = 0;
+    json_object_foreach(obj, k, v) if (dwidth(k) > kw) kw = dwidth(k);
+    json_object_foreach(obj, k, v) value_line(f, k, v, kw, o, indent);
+}
+
+/* Derivation trace: steps [{title, formula, substituted, result, note}]. */
+static void steps(FILE *f, json_t *arr, const qs_render_opts *o)
+{
+    size_t i;
+    json_t *st;
+    json_array_foreach(arr, i, st) {
+        const char *t = json_string_value(json_object_get(st, "title"));
+        const char *fo = json_string_value(json_object_get(st, "formula"));
+        const char *su = json_string_value(json_object_get(st, "substituted"));
+        json_t *r = json_object_get(st, "result");
+        const char *no = json_string_value(json_object_get(st, "note"));
+        char rb[128] = "";
+        if (r) scalar_str(r, rb, sizeof rb, o->precision);
+        fprintf(f, "%s%2zu. %s%s\n", o->color ? C_BOLD : "", i + 1, t ? t : "",
+                o->color ? C_RESET : "");
+        if (fo && *fo) fprintf(f, "    %s\n", fo);
+        if (su && *su) fprintf(f, "    = %s\n", su);
+        if (r && !(json_is_string(r) && su && strstr(su, rb))) fprintf(f, "    → %s\n", rb);
+        if (no && *no) fprintf(f, "    %s%s%s\n", o->color ? C_DIM : "", no,
+                               o->color ? C_RESET : "");
+    }
+}
+
+static void help_list(FILE *f, json_t *cmds, const qs_render_opts *o)
+{
+    size_t i;
+    json_t *c;
+    const char *group = NULL;
+    int uw = 0;
+    json_array_foreach(cmds, i, c) {
+        int w = dwidth(json_string_value(json_object_get(c, "usage")));
+        if (w > uw && w < 44) uw = w;
+    }
+    json_array_foreach(cmds, i, c) {
+        const char *g = json_string_value(json_object_get(c, "group"));
+        if (!group || strcmp(g, group) != 0) {
+            fprintf(f, "%s%s%s:\n", o->color ? C_BOLD : "", g, o->color ? C_RESET : "");
+            group = g;
+        }
+        const char *u = json_string_value(json_object_get(c, "usage"));
+        int w = dwidth(u);
+        fprintf(f, "  %s", u);
+        if (w > uw) { fputc('\n', f); pad(f, uw + 4); }
+        else pad(f, uw - w + 2);
+        fprintf(f, "%s\n", json_string_value(json_object_get(c, "summary")));
+    }
+    fprintf(f, "\n'help COMMAND' shows a command's options and an example.\n");
+}
+
+static void help_one(FILE *f, json_t *res, const qs_render_opts *o)
+{
+    const char *usage = json_string_value(json_object_get(res, "usage"));
+    const char *sum = json_string_value(json_object_get(res, "summary"));
+    const char *opt = json_string_value(json_object_get(res, "options"));
+    const char *ex = json_string_value(json_object_get(res, "example"));
+    fprintf(f, "%susage:%s %s\n  %s\n", o->color ? C_BOLD : "", o->color ? C_RESET : "", usage,
+            sum);
+    if (opt && *opt) {
+        fprintf(f, "%soptions:%s\n", o->color ? C_BOLD : "", o->color ? C_RESET : "");
+        for (const char *p = opt; *p;) {
+            const char *nl = strchr(p, '\n');
+            int len = nl ? (int)(nl - p) : (int)strlen(p);
+            fprintf(f, "  %.*s\n", len, p);
+            p += len + (nl ? 1 : 0);
+        }
+    }
+    if (ex && *ex) fprintf(f, "%sexample:%s\n  %s\n", o->color ? C_BOLD : "",
+                           o->color ? C_RESET : "", ex);
+}
+
+void qs_render_text(FILE *f, const qs_cmd *cmd, json_t *res, const qs_render_opts *o)
+{
+    (void)cmd;
+    if (!res) return;
+    if (!json_is_object(res)) {
+        char *s = json_dumps(res, JSON_ENCODE_ANY);
+        fprintf(f, "%s\n", s ? s : "");
+        free(s);
+        return;
+    }
+    json_t *t;
+    if ((t = json_object_get(res, "text")) && json_is_string(t) && json_object_size(res) == 1) {
+        fprintf(f, "%s\n", json_string_value(t));
+        return;
+    }
+    if ((t = json_object_get(res, "commands")) && json_is_array(t)) {
+        help_list(f, t, o);
+        return;
+    }
+    if (json_object_get(res, "help") && json_object_get(res, "usage")) {
+        help_one(f, res, o);
+        return;
+    }
+    if (json_object_get(res, "counts") && json_object_get(res, "edges")) {
+        histogram(f, res, o);
+        return;
+    }
+    if (json_object_get(res, "exponent_bits") && json_object_get(res, "hex"))
+        bits_layout(f, res, o);
+    /* generic: scalars and small values first, then "steps" and tables */
+    const char *k;
+    json_t *v;
+    int kw = 0;
+    json_object_foreach(res, k, v) {
+        if (strcmp(k, "steps") == 0) continue;
+        if (dwidth(k) > kw) kw = dwidth(k);
+    }
+    json_object_foreach(res, k, v) {
+        if (strcmp(k, "steps") == 0) continue;
+        if (json_is_array(v) && all_objects(v)) {
+            fprintf(f, "%s%s:%s\n", o->color ? C_BOLD : "", k, o->color ? C_RESET : "");
+            table(f, v, o, 2);
+        } else {
+            value_line(f, k, v, kw, o, 0);
+        }
+    }
+    if ((t = json_object_get(res, "steps")) && json_is_array(t)) steps(f, t, o);
+}
+
+char *qs_render_text_str(const qs_cmd *cmd, json_t *res, const qs_render_opts *o)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return NULL;
+    qs_render_text(f, cmd, res, o);
+    fclose(f);
+    return buf;
+}
+
+void qs_render_json(FILE *f, json_t *res)
+{
+    if (!res) return;
+    char *s = json_dumps(res, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (s) fprintf(f, "%s\n", s);
+    free(s);
+    fflush(f);
+}
