@@ -82,7 +82,7 @@ static int run_load(qs_session *s, int argc, char **argv, json_t **out, qs_err *
     json_t *o = tensor_summary(s);
     json_object_set_new(o, "file", json_string(f->path));
     json_object_set_new(o, "format", json_string(f->format));
-    json_object_set_new(o, "tensors", json_integer(f->n));
+    json_object_set_new(o, "n_tensors", json_integer(f->n));
     *out = o;
     return QS_OK;
 }
