@@ -1,6 +1,201 @@
-/* cmd_bits.c — commands on number formats: bits (issue 2). */
+/* cmd_bits.c — commands on number formats: bits (issue 2).
+ *
+ * `bits VALUE|0xHEX [FORMAT|all] [overflow=saturate|ieee] [flip=K]`
+ * Result (one format): an object with the keys
+ *   format title input hex bits sign sign_bits exponent exponent_unbiased exponent_bits
+ *   mantissa_bits implicit_bit significand value error next_up next_down ulp class
+ *   overflow underflow [code] [flipped]
+ * `exponent` is the biased field (129 for 7.32 in fp32), `value` the exact stored value,
+ * `error` = value - input. Integer formats give `code` and its two's-complement `bits`, with
+ * the exponent keys null. Doubles that are NaN/Inf are null (JSON has neither).
+ * `all`: {"input", "formats": [{format hex bits value error class}, ...]}. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
 #include "qscope/cmd.h"
+#include "qscope/numfmt.h"
+
+extern const qs_cmd qs_cmds_bits[];
+
+/* Completion words: the format names (kept equal to qs_numfmt_names() by test_cmd_bits) plus
+ * `all` and the option keys. */
+static const char *const bits_words[] = {
+    "fp32", "fp16", "bf16", "tf32", "fp8-e4m3", "fp8-e5m2", "int8", "uint8", "int4", "uint4",
+    "all", "overflow=", "flip=", NULL,
+};
+
+/* 1 when s is "0x" followed by 1..8 hex digits (a bit pattern, not a hex float) */
+static int is_hex_pattern(const char *s, uint32_t *out)
+{
+    if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X') || !s[2]) return 0;
+    uint32_t v = 0;
+    size_t i = 2;
+    for (; s[i]; i++) {
+        int c = (unsigned char)s[i];
+        if (!isxdigit(c) || i >= 10) return 0;
+        v = v << 4 | (uint32_t)(isdigit(c) ? c - '0' : tolower(c) - 'a' + 10);
+    }
+    *out = v;
+    return 1;
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *fields_json(const qs_numfields *fl, int has_input)
+{
+    const qs_numfmt *f = fl->fmt;
+    json_t *o = json_object();
+    json_object_set_new(o, "format", json_string(f->name));
+    json_object_set_new(o, "title", json_string(f->title));
+    if (has_input) qs_json_set_real(o, "input", fl->input);
+    else json_object_set_new(o, "input", json_null());
+    json_object_set_new(o, "hex", json_string(fl->hex));
+    json_object_set_new(o, "bits", json_string(fl->bits));
+    json_object_set_new(o, "sign", json_integer(fl->sign));
+    if (f->is_int) {
+        json_object_set_new(o, "sign_bits", str_or_null(f->is_signed ? (fl->sign ? "1" : "0")
+                                                                     : NULL));
+        json_object_set_new(o, "exponent", json_null());
+        json_object_set_new(o, "exponent_unbiased", json_null());
+        json_object_set_new(o, "exponent_bits", json_null());
+        json_object_set_new(o, "mantissa_bits", json_null());
+        json_object_set_new(o, "code", json_integer((json_int_t)fl->code));
+    } else {
+        json_object_set_new(o, "sign_bits", json_string(fl->sign ? "1" : "0"));
+        json_object_set_new(o, "exponent", json_integer(fl->exponent));
+        json_object_set_new(o, "exponent_unbiased", json_integer(fl->exponent_unbiased));
+        json_object_set_new(o, "exponent_bits", json_string(fl->exp_bits));
+        json_object_set_new(o, "mantissa_bits", json_string(fl->man_bits));
+        json_object_set_new(o, "implicit_bit", json_integer(fl->implicit_bit));
+        qs_json_set_real(o, "significand", fl->significand);
+    }
+    qs_json_set_real(o, "value", fl->value);
+    if (has_input) qs_json_set_real(o, "error", fl->error);
+    else json_object_set_new(o, "error", json_null());
+    qs_json_set_real(o, "next_up", fl->next_up);
+    qs_json_set_real(o, "next_down", fl->next_down);
+    qs_json_set_real(o, "ulp", fl->ulp);
+    json_object_set_new(o, "class", json_string(qs_numclass_name(fl->cls)));
+    /* where the value itself is ±Inf or NaN (null above), say which */
+    if (!isfinite(fl->value))
+        json_object_set_new(o, "value_text", json_string(isnan(fl->value) ? "nan"
+                                                         : fl->value > 0 ? "inf" : "-inf"));
+    json_object_set_new(o, "overflow", json_boolean(fl->status & QS_NF_OVERFLOW));
+    json_object_set_new(o, "underflow", json_boolean(fl->status & QS_NF_UNDERFLOW));
+    return o;
+}
+
+static json_t *all_formats(double x, qs_ovf ovf)
+{
+    json_t *o = json_object(), *arr = json_array();
+    qs_json_set_real(o, "input", x);
+    for (int i = 0; i < QS_FMT_COUNT; i++) {
+        qs_numfields fl;
+        qs_numfmt_fields_of(qs_numfmt_get((qs_fmt_id)i), x, ovf, &fl);
+        json_t *r = json_object();
+        json_object_set_new(r, "format", json_string(fl.fmt->name));
+        json_object_set_new(r, "hex", json_string(fl.hex));
+        json_object_set_new(r, "bits", json_string(fl.bits));
+        qs_json_set_real(r, "value", fl.value);
+        qs_json_set_real(r, "error", fl.error);
+        json_object_set_new(r, "class", json_string(qs_numclass_name(fl.cls)));
+        json_array_append_new(arr, r);
+    }
+    json_object_set_new(o, "formats", arr);
+    return o;
+}
+
+static int run_bits(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    static const char *const keys[] = {"overflow", "flip", NULL};
+    (void)s;
+    if (qs_arg_check(&qs_cmds_bits[0], argc, argv, keys, NULL, 2, err)) return QS_ERR;
+    const char *vs = qs_arg_pos(argc, argv, 0);
+    const char *fs = qs_arg_pos(argc, argv, 1);
+    if (!vs) return qs_err_set(err, "bits: expected a value or a 0xHEX pattern (usage: %s)",
+                               qs_cmds_bits[0].usage);
+
+    int all = fs && strcasecmp(fs, "all") == 0;
+    const qs_numfmt *f = qs_numfmt_get(QS_FMT_FP32);
+    if (fs && !all && !(f = qs_numfmt_find(fs))) {
+        char list[160];
+        size_t off = 0;
+        for (const char *const *n = qs_numfmt_names(); *n && off < sizeof list; n++)
+            off += (size_t)snprintf(list + off, sizeof list - off, "%s ", *n);
+        return qs_err_set(err, "bits: unknown format '%s' (formats: %sall)", fs, list);
+    }
+
+    qs_ovf ovf = QS_OVF_DEFAULT;
+    const char *ov = qs_arg_kv(argc, argv, "overflow");
+    if (ov) {
+        if (strcasecmp(ov, "saturate") == 0 || strcasecmp(ov, "sat") == 0) ovf = QS_OVF_SATURATE;
+        else if (strcasecmp(ov, "ieee") == 0 || strcasecmp(ov, "nosat") == 0) ovf = QS_OVF_IEEE;
+        else return qs_err_set(err, "bits: overflow=%s: expected saturate or ieee", ov);
+    }
+    long long flip = -1;
+    if (qs_arg_kv(argc, argv, "flip")) {
+        if (all) return qs_err_set(err, "bits: flip=K needs one format, not 'all'");
+        if (qs_arg_int(argc, argv, "flip", 0, f->width - 1, &flip, err))
+            return qs_err_prefix(err, "bits");
+    }
+
+    uint32_t pattern;
+    double x = NAN;
+    int has_input = 0;
+    if (is_hex_pattern(vs, &pattern)) {
+        if (all) return qs_err_set(err, "bits: a 0xHEX pattern needs one format, not 'all'");
+        if (!qs_numfmt_valid(f, pattern)) {
+            if (f->pad_bits && !((uint64_t)pattern >> f->storage_bits))
+                return qs_err_set(err, "bits: %s is not a %s pattern (its low %d bits must be 0)",
+                                  vs, f->name, f->pad_bits);
+            return qs_err_set(err, "bits: %s does not fit in %s (%d bits)", vs, f->name,
+                              f->storage_bits);
+        }
+    } else if (qs_parse_double(vs, &x) == 0) {
+        has_input = 1;
+    } else {
+        return qs_err_set(err, "bits: '%s' is not a number or 0xHEX", vs);
+    }
+
+    if (all) {
+        *out = all_formats(x, ovf);
+        return QS_OK;
+    }
+    qs_numfields fl;
+    int st = 0;
+    if (has_input) pattern = qs_numfmt_encode(f, x, ovf, &st);
+    if (flip >= 0) {
+        pattern = qs_numfmt_flip(f, pattern, (int)flip);
+        has_input = 0;          /* the flipped pattern no longer encodes the input */
+        st = 0;
+    }
+    qs_numfmt_fields(f, pattern, has_input ? x : NAN, st, &fl);
+    json_t *o = fields_json(&fl, has_input);
+    if (flip >= 0) {
+        json_object_set_new(o, "flipped", json_integer(flip));
+        if (!isnan(x)) qs_json_set_real(o, "input", x);
+    }
+    *out = o;
+    return QS_OK;
+}
 
 const qs_cmd qs_cmds_bits[] = {
+    {"bits", "formats", "bits VALUE|0xHEX [FORMAT|all] [overflow=saturate|ieee] [flip=K]",
+     "show how a number is stored in a format: sign, exponent, mantissa, stored value, error",
+     "VALUE     a number (7.32, -1e-8, inf, nan, 0x1p-9) to encode with round-to-nearest-even\n"
+     "0xHEX     a bit pattern of FORMAT to decode (e.g. 0x40EA3D71)\n"
+     "FORMAT    fp32 (default) fp16 bf16 tf32 fp8-e4m3 (e4m3) fp8-e5m2 (e5m2) int8 uint8 "
+     "int4 uint4\n"
+     "all       VALUE in every format, one row each\n"
+     "overflow=saturate|ieee  out-of-range values: clamp to the largest finite value, or "
+     "Inf (NaN in e4m3); default saturate for fp8-e4m3, ieee for the rest\n"
+     "flip=K    flip bit K (0 = least significant) of the stored pattern and show the result",
+     "bits 7.32 fp32", bits_words, 0, 0, run_bits},
     {0},
 };
