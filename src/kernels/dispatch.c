@@ -34,7 +34,7 @@ const qs_kernels *qs_k_ref(void) { return &qk_ref_table; }
 
 const qs_kernels *qs_k_avx2(void)
 {
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && defined(QK_AVX2_READY)
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
         __builtin_cpu_supports("f16c"))

@@ -1,11 +1,197 @@
 /* test_kernels.c — Criterion tests of src/kernels: every kernel of every dispatch table
- * (ref and, when the CPU has it, AVX2) against the reference rules and against each other. */
+ * (ref and, when the CPU has it, AVX2) against the reference rules written out here and
+ * against each other: codes and integer results bit-identical, float sums within
+ * QS_K_SUM_RTOL, results identical for 1 thread and all threads. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "qscope/kernels.h"
+
+#define SGEMM_RTOL 1e-5     /* |C - C_double| <= SGEMM_RTOL * (Σ|a||b| + |beta·C0|) */
+
+static const int64_t SIZES[] = { 0, 1, 7, 31, 32, 33, 1000003 };
+#define NSIZES ((int)(sizeof SIZES / sizeof SIZES[0]))
+static const qs_round ROUNDS[] = { QS_R_HALF_EVEN, QS_R_HALF_AWAY, QS_R_HALF_UP,
+                                   QS_R_STOCHASTIC };
+
+/* the tables to test: ref, then avx2 when present */
+static int tables(const qs_kernels *t[2])
+{
+    t[0] = qs_k_ref();
+    t[1] = qs_k_avx2();
+    return t[1] ? 2 : 1;
+}
+
+/* ---- data -------------------------------------------------------------------------------- */
+
+static uint64_t rng_state;
+static uint32_t rnd(void)
+{
+    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(rng_state >> 33);
+}
+static float frnd(void) { return (float)rnd() / 2147483648.0f; }   /* [0, 1) */
+
+/* n values: a mix of normal-ish values, exact ties k + 0.5 (times 0.05), zeros, large
+ * values, and (when specials) NaN and ±Inf; returned pointer is offset by one float from the
+ * allocation (unaligned); free with free(p - 1). */
+static float *make_data(int64_t n, int specials, uint64_t seed)
+{
+    rng_state = seed;
+    float *p = (float *)malloc((size_t)(n + 1) * sizeof *p) + 1;
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t r = rnd() % 100;
+        float v;
+        if (r < 70) v = (frnd() + frnd() + frnd() - 1.5f) * 2.0f;
+        else if (r < 85) v = ((float)(int)(rnd() % 41) - 20.0f + 0.5f) * 0.05f;
+        else if (r < 90) v = 0.0f;
+        else if (r < 95) v = (frnd() - 0.5f) * 40.0f;
+        else v = (frnd() - 0.5f) * 1e-3f;
+        if (specials && r == 99) {
+            uint32_t s = rnd() % 3;
+            v = s == 0 ? NAN : s == 1 ? INFINITY : -INFINITY;
+        }
+        p[i] = v;
+    }
+    return p;
+}
+
+static int same_bits_f(const float *a, const float *b, int64_t n)
+{
+    return n == 0 || memcmp(a, b, (size_t)n * sizeof *a) == 0;
+}
+
+static void check_sum(double a, double b, double scale, const char *what, const char *tab)
+{
+    double tol = QS_K_SUM_RTOL * fmax(fmax(fabs(a), fabs(b)), scale);
+    if (isnan(a) || isnan(b)) { cr_assert(isnan(a) && isnan(b), "%s %s NaN", tab, what); return; }
+    if (isinf(a) || isinf(b)) { cr_assert_eq(a, b, "%s %s inf", tab, what); return; }
+    cr_assert(fabs(a - b) <= tol, "%s %s: %.17g vs %.17g", tab, what, a, b);
+}
+
+static void check_stats(const qs_errstats *a, const qs_errstats *b, const char *tab)
+{
+    cr_assert_eq(a->n, b->n, "%s n %lld vs %lld", tab, (long long)a->n, (long long)b->n);
+    cr_assert_eq(a->n_nan, b->n_nan, "%s n_nan", tab);
+    cr_assert_eq(a->clipped, b->clipped, "%s clipped %lld vs %lld", tab,
+                 (long long)a->clipped, (long long)b->clipped);
+    check_sum(a->sum_x2, b->sum_x2, 0, "sum_x2", tab);
+    check_sum(a->sum_y2, b->sum_y2, 0, "sum_y2", tab);
+    check_sum(a->sum_xy, b->sum_xy, fmax(a->sum_x2, a->sum_y2), "sum_xy", tab);
+    /* the bias is a signed sum: tolerance relative to the size of its terms */
+    check_sum(a->sum_e, b->sum_e, sqrt(a->sum_e2 * (double)(a->n + 1)), "sum_e", tab);
+    check_sum(a->sum_e2, b->sum_e2, 0, "sum_e2", tab);
+    cr_assert(a->max_abs_e == b->max_abs_e || (isnan(a->max_abs_e) && isnan(b->max_abs_e)),
+              "%s max_abs_e %g vs %g", tab, a->max_abs_e, b->max_abs_e);
+}
+
+static void check_hist(const qs_hist *a, const qs_hist *b, const char *tab)
+{
+    cr_assert_eq(a->under, b->under, "%s under", tab);
+    cr_assert_eq(a->over, b->over, "%s over", tab);
+    cr_assert_eq(a->nan, b->nan, "%s nan", tab);
+    cr_assert(memcmp(a->counts, b->counts, (size_t)a->bins * sizeof *a->counts) == 0,
+              "%s hist counts differ", tab);
+}
+
+/* ---- the reference rules, written out independently of the library ------------------- */
+
+static float t_round(float v, qs_round m, float u)
+{
+    switch (m) {
+    case QS_R_HALF_AWAY: return roundf(v);
+    case QS_R_HALF_UP:   return floorf(v + 0.5f);
+    case QS_R_STOCHASTIC: return floorf(v + u);
+    default:             return nearbyintf(v);
+    }
+}
+/* PyTorch's quantize_val, with the rounding mode swapped; computed in double after the
+ * float rounding so huge values clamp without overflow. NaN → zp. */
+static int t_quant(float x, float scale, float inv, int zp, const qs_qp *qp, int *clip)
+{
+    *clip = 0;
+    if (isnan(x)) return zp;
+    float v = qp->divide ? x / scale : x * inv;
+    if (qp->round == QS_R_STOCHASTIC) {     /* floor(v + u), u in [0,1): floor(v) or +1 */
+        double q = floor((double)v) + zp;
+        *clip = q < qp->qmin || q > qp->qmax + (v == floorf(v) ? 0 : 1) ;
+        return -999;                        /* not checked exactly (u is internal) */
+    }
+    double q = (double)t_round(v, qp->round, 0.0f) + zp;
+    *clip = q < qp->qmin || q > qp->qmax;
+    return q < qp->qmin ? qp->qmin : q > qp->qmax ? qp->qmax : (int)q;
+}
+
+/* ---- parameter sets -------------------------------------------------------------------- */
+
+typedef struct params {
+    float *scale, *inv;
+    int32_t *zp;
+    qs_qp qp;
+} params;
+
+/* affine parameters from per-set min/max (PyTorch's rule), for the given grid */
+static void make_params(const qs_kernels *k, const float *x, const qs_layout *l, int bits,
+                        int is_signed, int divide, qs_round rm, params *p)
+{
+    int64_t np = qs_layout_nparams(l);
+    float *mn = malloc((size_t)np * sizeof *mn), *mx = malloc((size_t)np * sizeof *mx);
+    k->minmax_layout(x, l, mn, mx);
+    int qmin = is_signed ? -(1 << (bits - 1)) : 0, qmax = is_signed ? (1 << (bits - 1)) - 1
+                                                                 : (1 << bits) - 1;
+    p->scale = malloc((size_t)np * sizeof *p->scale);
+    p->inv = malloc((size_t)np * sizeof *p->inv);
+    p->zp = malloc((size_t)np * sizeof *p->zp);
+    for (int64_t i = 0; i < np; i++) {
+        float lo = isfinite(mn[i]) ? fminf(mn[i], 0.0f) : -8.0f;
+        float hi = isfinite(mx[i]) ? fmaxf(mx[i], 0.0f) : 8.0f;
+        float s = fmaxf((hi - lo) / (float)(qmax - qmin), 1.1920929e-07f);
+        p->scale[i] = s;
+        p->inv[i] = 1.0f / s;
+        int z = qmin - (int)nearbyintf(lo / s);
+        p->zp[i] = z < qmin ? qmin : z > qmax ? qmax : z;
+    }
+    qs_qp qp = { p->scale, p->inv, p->zp, qmin, qmax, divide, rm, 12345 };
+    p->qp = qp;
+    free(mn); free(mx);
+}
+static void free_params(params *p) { free(p->scale); free(p->inv); free(p->zp); }
+
+/* the layouts a tensor of n elements is viewed under */
+typedef struct lcase { const char *name; qs_layout l; } lcase;
+static int layouts_for(int64_t n, lcase *out)
+{
+    int c = 0;
+    qs_layout t = { QS_G_TENSOR, 1, n, 1, 1 };
+    out[c++] = (lcase){ "tensor", t };
+    if (n == 0) return c;
+    /* find a factorisation n = a * b * c when possible */
+    int64_t f1 = 1, f2 = n, f3 = 1;
+    for (int64_t d = 2; d * d <= n && d < 50; d++) if (n % d == 0) { f1 = d; f2 = n / d; break; }
+    for (int64_t d = 2; d * d <= f2 && d < 50; d++) if (f2 % d == 0) { f3 = d; f2 /= d; break; }
+    int64_t shape[3] = { f1, f2, f3 };
+    static const char *names[] = { "channel axis 0", "channel axis 1", "channel axis 2" };
+    for (int ax = 0; ax < 3; ax++) {
+        qs_layout l;
+        qs_layout_make(3, shape, QS_G_CHANNEL, ax, 0, &l);
+        out[c++] = (lcase){ names[ax], l };
+    }
+    qs_layout g;
+    qs_layout_make(3, shape, QS_G_GROUP, 2, 3, &g);       /* last axis, inner 1 */
+    out[c++] = (lcase){ "group last axis", g };
+    qs_layout_make(3, shape, QS_G_GROUP, 1, 32, &g);      /* middle axis, inner > 1 */
+    out[c++] = (lcase){ "group middle axis", g };
+    int64_t flat[2] = { 1, n };
+    qs_layout_make(2, flat, QS_G_GROUP, -1, 64, &g);      /* blocks of 64 */
+    out[c++] = (lcase){ "group 64", g };
+    return c;
+}
+
+/* ---- tests ------------------------------------------------------------------------------- */
 
 Test(kernels, layout)
 {
@@ -24,40 +210,575 @@ Test(kernels, layout)
     cr_assert_eq(qs_layout_numel(&l), 1);
 }
 
-Test(kernels, quantize_known_values)
+Test(kernels, dispatch)
 {
-    /* FBGEMM: multiplying by 1/scale gives 127.5 -> 128 -> clipped to 127; dividing gives
-     * 127.499992 -> 127 (not clipped) */
-    float x = 0.273939937f, scale = 0.00214854861f, inv = 1.0f / scale;
-    int32_t zp = 0;
-    qs_layout l = { QS_G_TENSOR, 1, 1, 1, 1 };
-    qs_qp qp = { &scale, &inv, &zp, -128, 127, 0, QS_R_HALF_EVEN, 0 };
-    uint8_t c;
-    qs_errstats st;
-    qs_k()->quantize(&x, &l, &qp, &c);
-    cr_assert_eq((int8_t)c, 127);
-    qs_k()->fakequant(&x, &l, &qp, NULL, NULL, &st, NULL);
-    cr_assert_eq(st.clipped, 1);
-    qp.divide = 1;
-    qs_k()->fakequant(&x, &l, &qp, NULL, &c, &st, NULL);
-    cr_assert_eq((int8_t)c, 127);
-    cr_assert_eq(st.clipped, 0);
-    /* [-20, 1000] -> uint8: scale 4, zp 5 */
-    float xs[3] = { -20.0f, 1000.0f, 250.0f }, s4 = 4.0f, i4 = 0.25f;
-    int32_t z5 = 5;
-    qs_qp qu = { &s4, &i4, &z5, 0, 255, 0, QS_R_HALF_EVEN, 0 };
-    uint8_t cs[3];
-    l.len = 3;
-    qs_k()->quantize(xs, &l, &qu, cs);
-    cr_assert_eq(cs[0], 0); cr_assert_eq(cs[1], 255); cr_assert_eq(cs[2], 67);   /* 62.5 -> 62 (ties to even) */
+    const qs_kernels *t[2];
+    int nt = tables(t);
+    cr_assert_str_eq(qs_k_ref()->name, "ref");
+    if (nt == 2) cr_assert_str_eq(t[1]->name, "avx2");
+    qs_k_force(qs_k_ref());
+    cr_assert_eq(qs_k(), qs_k_ref());
+    qs_k_force(NULL);
+    cr_assert_not_null(qs_k());
 }
 
-Test(kernels, fp16_known)
+Test(kernels, quantize_known_values)
 {
-    float x = 7.32f, y;
-    uint16_t h;
-    qs_k()->f32_to_f16(&x, 1, &h);
-    cr_assert_eq(h, 0x4752);
-    qs_k()->f16_to_f32(&h, 1, &y);
-    cr_assert_eq(y, 7.3203125f);
+    const qs_kernels *t[2];
+    int nt = tables(t);
+    for (int ti = 0; ti < nt; ti++) {
+        /* FBGEMM: multiplying by 1/scale gives 127.5 -> 128 -> clipped to 127; dividing
+         * gives 127.499992 -> 127 (not clipped) */
+        float x = 0.273939937f, scale = 0.00214854861f, inv = 1.0f / scale;
+        int32_t zp = 0;
+        qs_layout l = { QS_G_TENSOR, 1, 1, 1, 1 };
+        qs_qp qp = { &scale, &inv, &zp, -128, 127, 0, QS_R_HALF_EVEN, 0 };
+        uint8_t c;
+        qs_errstats st;
+        t[ti]->quantize(&x, &l, &qp, &c);
+        cr_assert_eq((int8_t)c, 127);
+        t[ti]->fakequant(&x, &l, &qp, NULL, NULL, &st, NULL);
+        cr_assert_eq(st.clipped, 1);
+        qp.divide = 1;
+        t[ti]->fakequant(&x, &l, &qp, NULL, &c, &st, NULL);
+        cr_assert_eq((int8_t)c, 127);
+        cr_assert_eq(st.clipped, 0);
+        /* [-20, 1000] -> uint8: scale 4, zp 5 (the seed example), 8 values + tail */
+        float xs[9] = { -20.0f, 1000.0f, 250.0f, 2.0f, -2.0f, 6.0f, 1e30f, NAN, -INFINITY };
+        float s4 = 4.0f, i4 = 0.25f;
+        int32_t z5 = 5;
+        qs_qp qu = { &s4, &i4, &z5, 0, 255, 0, QS_R_HALF_EVEN, 0 };
+        uint8_t cs[9];
+        uint8_t want[9] = { 0, 255, 67 /* 62.5 -> 62 */, 5 /* 0.5 -> 0 */, 5 /* -0.5 -> -0 */,
+                            7 /* 1.5 -> 2 */, 255, 5, 0 };
+        l.len = 9;
+        t[ti]->quantize(xs, &l, &qu, cs);
+        cr_assert(memcmp(cs, want, 9) == 0, "%s", t[ti]->name);
+        qu.round = QS_R_HALF_AWAY;
+        t[ti]->quantize(xs, &l, &qu, cs);
+        cr_assert_eq(cs[2], 68); cr_assert_eq(cs[3], 6); cr_assert_eq(cs[4], 4);
+        qu.round = QS_R_HALF_UP;
+        t[ti]->quantize(xs, &l, &qu, cs);
+        cr_assert_eq(cs[2], 68); cr_assert_eq(cs[3], 6); cr_assert_eq(cs[4], 5);
+        qs_k_force(t[ti]);
+        cr_assert_eq(qs_k(), t[ti]);
+        qs_k_force(NULL);
+    }
+}
+
+/* quantize / dequantize / fakequant over every layout, grid, rounding and both tables */
+static void run_quant_case(const float *x, const qs_layout *l, int bits, int is_signed,
+                           int divide, qs_round rm, int check_rule, const char *lname)
+{
+    const qs_kernels *t[2];
+    int nt = tables(t);
+    int64_t n = qs_layout_numel(l);
+    params p;
+    make_params(t[0], x, l, bits, is_signed, divide, rm, &p);
+    uint8_t *c0 = malloc((size_t)n + 2), *c1 = malloc((size_t)n + 2);
+    float *y0 = malloc((size_t)(n + 1) * sizeof *y0), *y1 = malloc((size_t)(n + 1) * sizeof *y1);
+    float *d0 = malloc((size_t)(n + 1) * sizeof *d0);
+    uint64_t h0c[64], h1c[64];
+    qs_hist h0 = { 64, -0.2, 0.2, h0c, 0, 0, 0 }, h1 = h0;
+    h1.counts = h1c;
+    qs_errstats s0, s1;
+    char tag[160];
+
+    /* ref: the codes follow the rule written out in this file */
+    memset(h0c, 0, sizeof h0c);
+    t[0]->quantize(x, l, &p.qp, c0 + 1);
+    if (check_rule) {
+        int64_t step = n > 5000 ? 97 : 1;
+        for (int64_t e = 0; e < n; e += step) {
+            int64_t pi = qs_layout_index(l, e);
+            int clip, q = t_quant(x[e], p.scale[pi], p.inv[pi], p.zp[pi], &p.qp, &clip);
+            int got = is_signed ? (int8_t)c0[1 + e] : c0[1 + e];
+            if (rm != QS_R_STOCHASTIC)
+                cr_assert_eq(got, q, "%s e=%lld x=%.9g: %d vs %d", lname, (long long)e, x[e],
+                             got, q);
+            else
+                cr_assert(got >= p.qp.qmin && got <= p.qp.qmax);
+        }
+    }
+    t[0]->fakequant(x, l, &p.qp, y0 + 1, c1 + 1, &s0, &h0);
+    cr_assert(n == 0 || memcmp(c0 + 1, c1 + 1, (size_t)n) == 0, "%s: fakequant codes", lname);
+    t[0]->dequantize(c0 + 1, l, &p.qp, d0 + 1);
+    cr_assert(same_bits_f(d0 + 1, y0 + 1, n), "%s: fakequant y != dequantize", lname);
+    cr_assert_eq(s0.n + s0.n_nan, n);
+    cr_assert_eq(h0.under + h0.over + h0.nan + (uint64_t)0, h0.under + h0.over + h0.nan);
+
+    for (int ti = 1; ti < nt; ti++) {
+        snprintf(tag, sizeof tag, "%s %s bits %d %s div %d round %d n %lld", t[ti]->name,
+                 lname, bits, is_signed ? "s" : "u", divide, (int)rm, (long long)n);
+        memset(h1c, 0, sizeof h1c);
+        h1.under = h1.over = h1.nan = 0;
+        t[ti]->quantize(x, l, &p.qp, c1 + 1);
+        cr_assert(n == 0 || memcmp(c0 + 1, c1 + 1, (size_t)n) == 0, "%s: codes differ", tag);
+        memset(c1, 0xAA, (size_t)n + 2);
+        t[ti]->fakequant(x, l, &p.qp, y1 + 1, c1 + 1, &s1, &h1);
+        cr_assert(n == 0 || memcmp(c0 + 1, c1 + 1, (size_t)n) == 0, "%s: fq codes", tag);
+        cr_assert_eq(c1[0], 0xAA, "%s: wrote before codes", tag);
+        cr_assert_eq(c1[n + 1], 0xAA, "%s: wrote past codes", tag);
+        cr_assert(same_bits_f(y0 + 1, y1 + 1, n), "%s: y differs", tag);
+        check_stats(&s0, &s1, tag);
+        check_hist(&h0, &h1, tag);
+        t[ti]->dequantize(c0 + 1, l, &p.qp, y1 + 1);
+        cr_assert(same_bits_f(d0 + 1, y1 + 1, n), "%s: dequantize differs", tag);
+        /* without y / codes / histogram */
+        t[ti]->fakequant(x, l, &p.qp, NULL, NULL, &s1, NULL);
+        check_stats(&s0, &s1, tag);
+    }
+    free(c0); free(c1); free(y0); free(y1); free(d0);
+    free_params(&p);
+}
+
+Test(kernels, quantize_small, .timeout = 60)
+{
+    lcase lc[8];
+    for (int si = 0; si < NSIZES - 1; si++) {
+        int64_t n = SIZES[si];
+        float *x = make_data(n, 1, 7 + (uint64_t)n);
+        int nl = layouts_for(n, lc);
+        for (int li = 0; li < nl; li++)
+            for (int bits = 2; bits <= 8; bits++)
+                for (int sg = 0; sg < 2; sg++)
+                    for (int dv = 0; dv < 2; dv++)
+                        for (int r = 0; r < 4; r++)
+                            run_quant_case(x, &lc[li].l, bits, sg, dv, ROUNDS[r], 1, lc[li].name);
+        free(x - 1);
+    }
+}
+
+Test(kernels, quantize_shapes, .timeout = 60)
+{
+    /* shapes where channel / group runs are long, short and cross the chunk boundary */
+    static const int64_t shapes[][3] = { { 3, 5, 67 }, { 7, 100, 1 }, { 40, 9, 3 },
+                                         { 2, 70000, 1 }, { 1, 3, 70001 } };
+    lcase lc[8];
+    for (int s = 0; s < 5; s++) {
+        int64_t n = shapes[s][0] * shapes[s][1] * shapes[s][2];
+        float *x = make_data(n, 1, 99 + (uint64_t)s);
+        int nl = 0;
+        for (int ax = 0; ax < 3; ax++) {
+            qs_layout_make(3, shapes[s], QS_G_CHANNEL, ax, 0, &lc[nl].l);
+            lc[nl++].name = "channel";
+        }
+        qs_layout_make(3, shapes[s], QS_G_GROUP, 1, 16, &lc[nl].l); lc[nl++].name = "group ax1";
+        qs_layout_make(3, shapes[s], QS_G_GROUP, 0, 2, &lc[nl].l); lc[nl++].name = "group ax0";
+        for (int li = 0; li < nl; li++)
+            for (int r = 0; r < 4; r++)
+                run_quant_case(x, &lc[li].l, r % 2 ? 8 : 4, r < 2, r == 3, ROUNDS[r], 1,
+                               lc[li].name);
+        free(x - 1);
+    }
+}
+
+Test(kernels, quantize_large, .timeout = 120)
+{
+    int64_t n = SIZES[NSIZES - 1];
+    float *x = make_data(n, 1, 4242);
+    lcase lc[8];
+    int nl = layouts_for(n, lc);
+    for (int li = 0; li < nl; li++)
+        for (int r = 0; r < 4; r++)
+            run_quant_case(x, &lc[li].l, r == 1 ? 4 : 8, r != 2, r == 1, ROUNDS[r], r == 0,
+                           lc[li].name);
+    free(x - 1);
+}
+
+/* every table: 1 thread and all threads give identical results (stats bit-identical) */
+Test(kernels, thread_independence, .timeout = 60)
+{
+    const qs_kernels *t[2];
+    int nt = tables(t);
+    int64_t n = 3000017;
+    float *x = make_data(n, 1, 5);
+    qs_layout l = { QS_G_TENSOR, 1, n, 1, 1 };
+    qs_layout lg;
+    int64_t shp[2] = { 1, n };
+    qs_layout_make(2, shp, QS_G_GROUP, 1, 64, &lg);
+    params p;
+    make_params(t[0], x, &l, 8, 1, 0, QS_R_STOCHASTIC, &p);
+    uint8_t *c1 = malloc((size_t)n), *c2 = malloc((size_t)n);
+    float *y1 = malloc((size_t)n * sizeof *y1), *y2 = malloc((size_t)n * sizeof *y2);
+    int64_t np = qs_layout_nparams(&lg);
+    float *m1 = malloc((size_t)np * 2 * sizeof *m1), *m2 = malloc((size_t)np * 2 * sizeof *m2);
+    uint64_t hc1[100], hc2[100];
+    int all = omp_get_max_threads();
+    for (int ti = 0; ti < nt; ti++) {
+        qs_errstats s1, s2;
+        qs_hist h1 = { 100, -0.1, 0.1, hc1, 0, 0, 0 }, h2 = { 100, -0.1, 0.1, hc2, 0, 0, 0 };
+        memset(hc1, 0, sizeof hc1); memset(hc2, 0, sizeof hc2);
+        float mn1, mx1, mn2, mx2;
+        omp_set_num_threads(1);
+        t[ti]->fakequant(x, &l, &p.qp, y1, c1, &s1, &h1);
+        t[ti]->minmax(x, n, &mn1, &mx1);
+        t[ti]->minmax_layout(x, &lg, m1, m1 + np);
+        omp_set_num_threads(all > 1 ? all : 2);
+        t[ti]->fakequant(x, &l, &p.qp, y2, c2, &s2, &h2);
+        t[ti]->minmax(x, n, &mn2, &mx2);
+        t[ti]->minmax_layout(x, &lg, m2, m2 + np);
+        omp_set_num_threads(all);
+        cr_assert(memcmp(c1, c2, (size_t)n) == 0, "%s codes", t[ti]->name);
+        cr_assert(same_bits_f(y1, y2, n), "%s y", t[ti]->name);
+        cr_assert(memcmp(&s1, &s2, sizeof s1) == 0, "%s stats not bit-identical", t[ti]->name);
+        check_hist(&h1, &h2, t[ti]->name);
+        cr_assert(mn1 == mn2 && mx1 == mx2);
+        for (int64_t i = 0; i < 2 * np; i++) cr_assert(m1[i] == m2[i]);
+    }
+    /* stochastic rounding is unbiased on average */
+    double bias = 0;
+    int64_t cnt = 0;
+    for (int64_t e = 0; e < n; e++)
+        if (isfinite(x[e]) && fabsf(x[e]) < 1.0f) { bias += (double)y1[e] - x[e]; cnt++; }
+    cr_assert(fabs(bias / (double)cnt) < 0.05 * p.scale[0], "stochastic bias %g", bias / (double)cnt);
+    free(c1); free(c2); free(y1); free(y2); free(m1); free(m2);
+    free_params(&p);
+    free(x - 1);
+}
+
+Test(kernels, minmax_and_hist, .timeout = 60)
+{
+    const qs_kernels *t[2];
+    int nt = tables(t);
+    lcase lc[8];
+    for (int si = 0; si < NSIZES; si++) {
+        int64_t n = SIZES[si];
+        float *x = make_data(n, 1, 11 + (uint64_t)n);
+        /* the rule: min / max ignoring NaN */
+        float wmn = INFINITY, wmx = -INFINITY;
+        for (int64_t e = 0; e < n; e++) { if (x[e] < wmn) wmn = x[e]; if (x[e] > wmx) wmx = x[e]; }
+        int nl = layouts_for(n, lc);
+        for (int ti = 0; ti < nt; ti++) {
+            float mn, mx;
+            t[ti]->minmax(x, n, &mn, &mx);
+            cr_assert(mn == wmn && mx == wmx, "%s minmax n=%lld", t[ti]->name, (long long)n);
+            for (int li = 0; li < nl; li++) {
+                int64_t np = qs_layout_nparams(&lc[li].l);
+                float *a = malloc((size_t)np * 2 * sizeof *a), *b = malloc((size_t)np * 2 * sizeof *b);
+                for (int64_t i = 0; i < np; i++) { b[i] = INFINITY; b[np + i] = -INFINITY; }
+                for (int64_t e = 0; e < n; e++) {
+                    int64_t i = qs_layout_index(&lc[li].l, e);
+                    if (x[e] < b[i]) b[i] = x[e];
+                    if (x[e] > b[np + i]) b[np + i] = x[e];
+                }
+                t[ti]->minmax_layout(x, &lc[li].l, a, a + np);
+                for (int64_t i = 0; i < 2 * np; i++)
+                    cr_assert(a[i] == b[i], "%s minmax_layout %s n=%lld p=%lld", t[ti]->name,
+                              lc[li].name, (long long)n, (long long)i);
+                free(a); free(b);
+            }
+            /* histogram: the rule, closed last bin; hist adds (no clear) */
+            uint64_t c[37] = { 0 }, w[37] = { 0 };
+            qs_hist h = { 37, -2.0, 3.0, c, 5, 0, 0 };
+            uint64_t wu = 5, wo = 0, wn = 0;
+            for (int64_t e = 0; e < n; e++) {
+                double v = x[e];
+                if (isnan(v)) wn++;
+                else if (v < -2.0) wu++;
+                else if (v > 3.0) wo++;
+                else { int64_t bi = (int64_t)((v + 2.0) * (37 / 5.0)); w[bi > 36 ? 36 : bi]++; }
+            }
+            t[ti]->hist(x, n, &h);
+            cr_assert(h.under == wu && h.over == wo && h.nan == wn, "%s hist oob", t[ti]->name);
+            cr_assert(memcmp(c, w, sizeof c) == 0, "%s hist n=%lld", t[ti]->name, (long long)n);
+        }
+        free(x - 1);
+    }
+    /* hi itself falls in the last bin; all-NaN minmax */
+    for (int ti = 0; ti < nt; ti++) {
+        float v[9] = { 1, 1, 1, 1, 1, 1, 1, 1, 1 }, mn, mx, nn[3] = { NAN, NAN, NAN };
+        uint64_t c[4] = { 0 };
+        qs_hist h = { 4, 0.0, 1.0, c, 0, 0, 0 };
+        t[ti]->hist(v, 9, &h);
+        cr_assert_eq(c[3], 9);
+        t[ti]->minmax(nn, 3, &mn, &mx);
+        cr_assert(isinf(mn) && mn > 0 && isinf(mx) && mx < 0);
+    }
+}
+
+Test(kernels, errstats)
+{
+    const qs_kernels *t[2];
+    int nt = tables(t);
+    for (int si = 0; si < NSIZES; si++) {
+        int64_t n = SIZES[si];
+        float *x = make_data(n, 1, 3 + (uint64_t)n), *y = make_data(n, 1, 4 + (uint64_t)n);
+        uint64_t c0[50], c1[50];
+        qs_hist h0 = { 50, -1, 1, c0, 0, 0, 0 };
+        qs_errstats s0, s1;
+        memset(c0, 0, sizeof c0);
+        t[0]->errstats(x, y, n, &s0, &h0);
+        cr_assert_eq(s0.clipped, 0);
+        cr_assert_eq(s0.n + s0.n_nan, n);
+        for (int ti = 1; ti < nt; ti++) {
+            qs_hist h1 = { 50, -1, 1, c1, 0, 0, 0 };
+            memset(c1, 0, sizeof c1);
+            t[ti]->errstats(x, y, n, &s1, &h1);
+            check_stats(&s0, &s1, "errstats");
+            check_hist(&h0, &h1, "errstats");
+        }
+        /* finite data: compare with a direct double computation */
+        for (int64_t e = 0; e < n; e++) { if (!isfinite(x[e])) x[e] = 0.5f; if (!isfinite(y[e])) y[e] = -0.25f; }
+        double sx2 = 0, se = 0, se2 = 0, mx = 0;
+        for (int64_t e = 0; e < n; e++) {
+            double d = (double)y[e] - x[e];
+            sx2 += (double)x[e] * x[e]; se += d; se2 += d * d; mx = fmax(mx, fabs(d));
+        }
+        for (int ti = 0; ti < nt; ti++) {
+            t[ti]->errstats(x, y, n, &s1, NULL);
+            check_sum(s1.sum_x2, sx2, 0, "sum_x2 direct", t[ti]->name);
+            check_sum(s1.sum_e2, se2, 0, "sum_e2 direct", t[ti]->name);
+            check_sum(s1.sum_e, se, sqrt(se2 * (double)(n + 1)), "sum_e direct", t[ti]->name);
+            cr_assert_eq(s1.max_abs_e, mx);
+        }
+        free(x - 1); free(y - 1);
+    }
+}
+
+static uint32_t f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+static float u2f(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+
+Test(kernels, fp16_bf16, .timeout = 60)
+{
+    const qs_kernels *t[2];
+    int nt = tables(t);
+    /* every half → float; every half's float → half round-trips */
+    uint16_t *h = malloc(65536 * 2 + 2), *h2 = malloc(65536 * 2 + 2);
+    float *f0 = malloc(65537 * 4), *f1 = malloc(65537 * 4);
+    for (int i = 0; i < 65536; i++) h[i + 1] = (uint16_t)i;
+    t[0]->f16_to_f32(h + 1, 65536, f0 + 1);
+    cr_assert_eq(f2u(f0[1 + 0x4752]), f2u(7.3203125f));
+    cr_assert_eq(f0[1 + 0x3c00], 1.0f);
+    cr_assert_eq(f0[1 + 0x0001], 0x1p-24f);
+    cr_assert_eq(f0[1 + 0x7c00], INFINITY);
+    for (int ti = 0; ti < nt; ti++) {
+        t[ti]->f16_to_f32(h + 1, 65536, f1 + 1);
+        cr_assert(same_bits_f(f0 + 1, f1 + 1, 65536), "%s f16->f32", t[ti]->name);
+        t[ti]->f32_to_f16(f1 + 1, 65536, h2 + 1);
+        for (int i = 0; i < 65536; i++) {
+            int nan = (i & 0x7c00) == 0x7c00 && (i & 0x3ff);
+            if (nan) cr_assert_eq(h2[i + 1], i | 0x200);
+            else cr_assert_eq(h2[i + 1], i, "%s half %04x -> %04x", t[ti]->name, i, h2[i + 1]);
+        }
+    }
+    free(h); free(h2); free(f0); free(f1);
+    /* random float bit patterns, exact halfway cases and specials */
+    for (int si = 0; si < NSIZES; si++) {
+        int64_t n = SIZES[si];
+        float *x = malloc((size_t)(n + 1) * 4);
+        uint16_t *a = malloc((size_t)(n + 1) * 2), *b = malloc((size_t)(n + 1) * 2);
+        float *ya = malloc((size_t)(n + 1) * 4), *yb = malloc((size_t)(n + 1) * 4);
+        rng_state = 77;
+        for (int64_t e = 0; e < n; e++) {
+            uint32_t r = rnd() ^ (rnd() << 16);
+            if (e % 4 == 1) r = (r & 0xffffe000u) | 0x1000u;        /* f16 tie */
+            if (e % 4 == 2) r = (r & 0xffff0000u) | 0x8000u;        /* bf16 tie */
+            if (e % 4 == 3) r = (r & 0x87ffffffu) | 0x38000000u;    /* near f16 range */
+            x[e + 1] = u2f(r);
+        }
+        if (n > 5) { x[1] = NAN; x[2] = INFINITY; x[3] = -INFINITY; x[4] = 65520.0f; x[5] = 65519.99f; }
+        t[0]->f32_to_f16(x + 1, n, a + 1);
+        t[0]->f32_to_bf16(x + 1, n, b + 1);
+        for (int64_t e = 0; e < n; e++) {       /* the bf16 formula from REFERENCE.md */
+            uint32_t u = f2u(x[e + 1]);
+            uint16_t want = (u & 0x7fffffffu) > 0x7f800000u ? (uint16_t)((u | 0x400000u) >> 16)
+                          : (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+            cr_assert_eq(b[e + 1], want);
+        }
+        if (n > 5) { cr_assert_eq(a[4], 0x7c00); cr_assert_eq(a[5], 0x7bff); }
+        for (int ti = 1; ti < nt; ti++) {
+            uint16_t *c = malloc((size_t)(n + 1) * 2);
+            t[ti]->f32_to_f16(x + 1, n, c + 1);
+            cr_assert(n == 0 || memcmp(a + 1, c + 1, (size_t)n * 2) == 0, "%s f32->f16", t[ti]->name);
+            t[ti]->f32_to_bf16(x + 1, n, c + 1);
+            cr_assert(n == 0 || memcmp(b + 1, c + 1, (size_t)n * 2) == 0, "%s f32->bf16", t[ti]->name);
+            t[0]->bf16_to_f32(b + 1, n, ya + 1);
+            t[ti]->bf16_to_f32(b + 1, n, yb + 1);
+            cr_assert(same_bits_f(ya + 1, yb + 1, n), "%s bf16->f32", t[ti]->name);
+            t[0]->f16_to_f32(a + 1, n, ya + 1);
+            t[ti]->f16_to_f32(a + 1, n, yb + 1);
+            cr_assert(same_bits_f(ya + 1, yb + 1, n), "%s f16->f32", t[ti]->name);
+            free(c);
+        }
+        free(x); free(a); free(b); free(ya); free(yb);
+    }
+}
+
+static const float NF4[16] = {
+    -1.0f, -0.6961928009986877f, -0.5250730514526367f, -0.39491748809814453f,
+    -0.28444138169288635f, -0.18477343022823334f, -0.09105003625154495f, 0.0f,
+    0.07958029955625534f, 0.16093020141124725f, 0.24611230194568634f, 0.33791524171829224f,
+    0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f };
+
+Test(kernels, cb4, .timeout = 60)
+{
+    const qs_kernels *t[2];
+    int nt = tables(t);
+    static const int blocks[] = { 64, 7, 32, 256 };
+    for (int si = 0; si < NSIZES; si++)
+        for (int bi = 0; bi < 4; bi++) {
+            int64_t n = SIZES[si];
+            int block = blocks[bi];
+            int64_t nb = (n + block - 1) / block, nby = (n + 1) / 2;
+            float *x = make_data(n, 0, 21 + (uint64_t)n);
+            if (n > 40) { x[3] = NAN; for (int e = 64; e < 128 && e < n; e++) x[e] = 0.0f; }
+            uint8_t *p0 = malloc((size_t)nby + 1), *p1 = malloc((size_t)nby + 1);
+            float *a0 = malloc((size_t)nb * 4 + 4), *a1 = malloc((size_t)nb * 4 + 4);
+            float *y0 = malloc((size_t)n * 4 + 4), *y1 = malloc((size_t)n * 4 + 4);
+            t[0]->cb4_encode(x, n, block, NF4, p0, a0);
+            /* the rule: nearest entry, midpoint → lower */
+            for (int64_t e = 0; e < n; e += (n > 5000 ? 13 : 1)) {
+                float am = a0[e / block];
+                float v = x[e] * (am > 0 ? 1.0f / am : 0.0f);
+                int best = 0;
+                for (int k = 1; k < 16; k++) if (v > (NF4[k - 1] + NF4[k]) * 0.5f) best = k;
+                int got = e % 2 == 0 ? p0[e / 2] >> 4 : p0[e / 2] & 15;
+                cr_assert_eq(got, best, "cb4 e=%lld", (long long)e);
+            }
+            if (n % 2 == 1) cr_assert_eq(p0[n / 2] & 15, 0, "pad nibble");
+            t[0]->cb4_decode(p0, a0, n, block, NF4, y0);
+            for (int ti = 1; ti < nt; ti++) {
+                t[ti]->cb4_encode(x, n, block, NF4, p1, a1);
+                cr_assert(nby == 0 || memcmp(p0, p1, (size_t)nby) == 0, "%s cb4 codes n=%lld block=%d", t[ti]->name, (long long)n, block);
+                cr_assert(same_bits_f(a0, a1, nb), "%s cb4 absmax", t[ti]->name);
+                t[ti]->cb4_decode(p0, a0, n, block, NF4, y1);
+                cr_assert(same_bits_f(y0, y1, n), "%s cb4 decode", t[ti]->name);
+            }
+            free(x - 1); free(p0); free(p1); free(a0); free(a1); free(y0); free(y1);
+        }
+}
+
+/* ---- GEMM -------------------------------------------------------------------------------- */
+
+static void check_gemm_u8s8(int64_t M, int64_t N, int64_t K, int extreme, int32_t azp, int32_t bzp)
+{
+    const qs_kernels *t[2];
+    int nt = tables(t);
+    int64_t lda = K + 3, ldb = K + 1, ldc = N + 2;
+    uint8_t *A = malloc((size_t)(M * lda) + 1);
+    int8_t *B = malloc((size_t)(N * ldb) + 1);
+    int32_t *C = malloc((size_t)(M * ldc) * 4 + 4);
+    rng_state = (uint64_t)(M * 31 + N * 7 + K);
+    for (int64_t i = 0; i < M * lda; i++) A[i + 1] = extreme ? 255 : (uint8_t)rnd();
+    for (int64_t i = 0; i < N * ldb; i++) B[i + 1] = extreme ? -128 : (int8_t)rnd();
+    for (int ti = 0; ti < nt; ti++) {
+        for (int64_t i = 0; i < M * ldc; i++) C[i + 1] = 0x5a5a5a5a;
+        t[ti]->gemm_u8s8(M, N, K, A + 1, lda, azp, B + 1, ldb, bzp, C + 1, ldc);
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < ldc; j++) {
+                if (j >= N) { cr_assert_eq(C[1 + i * ldc + j], 0x5a5a5a5a); continue; }
+                int64_t acc = 0;
+                for (int64_t k = 0; k < K; k++)
+                    acc += ((int64_t)A[1 + i * lda + k] - azp) * ((int64_t)B[1 + j * ldb + k] - bzp);
+                cr_assert_eq(C[1 + i * ldc + j], (int32_t)acc, "%s gemm_u8s8 %lldx%lldx%lld [%lld,%lld]",
+                             t[ti]->name, (long long)M, (long long)N, (long long)K, (long long)i, (long long)j);
+            }
+    }
+    free(A); free(B); free(C);
+}
+
+Test(kernels, gemm_u8s8, .timeout = 60)
+{
+    check_gemm_u8s8(1, 1, 1, 0, 0, 0);
+    check_gemm_u8s8(7, 33, 31, 0, 3, 0);
+    check_gemm_u8s8(13, 17, 1001, 0, 128, -2);
+    check_gemm_u8s8(150, 70, 600, 0, 7, 0);    /* more than one M, K block */
+    check_gemm_u8s8(5, 19, 4099, 1, 0, 0);     /* 255 × -128 pairs: vpmaddubsw would saturate */
+    check_gemm_u8s8(3, 3, 33000, 1, 0, 0);     /* |C| ≈ 1.08e9: still fits int32 */
+    check_gemm_u8s8(64, 256, 784, 0, 0, 0);    /* the MLP layer shape */
+}
+
+static void check_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, float beta)
+{
+    const qs_kernels *t[2];
+    int nt = tables(t);
+    int64_t ar = ta ? K : M, ac = ta ? M : K, br = tb ? N : K, bc = tb ? K : N;
+    int64_t lda = ac + 1, ldb = bc + 2, ldc = N + 3;
+    float *A = malloc((size_t)(ar * lda + 1) * 4), *B = malloc((size_t)(br * ldb + 1) * 4);
+    float *C0 = malloc((size_t)(M * ldc + 1) * 4), *C = malloc((size_t)(M * ldc + 1) * 4);
+    rng_state = (uint64_t)(M + N * 3 + K * 5 + ta * 7 + tb * 11);
+    for (int64_t i = 0; i < ar * lda; i++) A[i + 1] = frnd() - 0.5f;
+    for (int64_t i = 0; i < br * ldb; i++) B[i + 1] = frnd() - 0.5f;
+    for (int64_t i = 0; i < M * ldc; i++) C0[i + 1] = beta == 0.0f ? NAN : frnd();
+    for (int ti = 0; ti < nt; ti++) {
+        memcpy(C, C0, (size_t)(M * ldc + 1) * 4);
+        t[ti]->sgemm(ta, tb, M, N, K, alpha, A + 1, lda, B + 1, ldb, beta, C + 1, ldc);
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++) {
+                double s = 0, mag = 0;
+                for (int64_t k = 0; k < K; k++) {
+                    double a = ta ? A[1 + k * lda + i] : A[1 + i * lda + k];
+                    double b = tb ? B[1 + j * ldb + k] : B[1 + k * ldb + j];
+                    s += a * b; mag += fabs(a * b);
+                }
+                double c0 = C0[1 + i * ldc + j];
+                double want = alpha * s + (beta == 0.0f ? 0.0 : beta * c0);
+                double tol = SGEMM_RTOL * (fabs(alpha) * mag + (beta == 0.0f ? 0.0 : fabs(beta * c0))) + 1e-30;
+                cr_assert(fabs(C[1 + i * ldc + j] - want) <= tol,
+                          "%s sgemm ta=%d tb=%d %lldx%lldx%lld [%lld,%lld]: %g vs %g", t[ti]->name,
+                          ta, tb, (long long)M, (long long)N, (long long)K, (long long)i,
+                          (long long)j, C[1 + i * ldc + j], want);
+            }
+        for (int64_t i = 0; i < M; i++)         /* padding columns untouched */
+            for (int64_t j = N; j < ldc; j++)
+                cr_assert(same_bits_f(&C[1 + i * ldc + j], &C0[1 + i * ldc + j], 1));
+    }
+    free(A); free(B); free(C0); free(C);
+}
+
+Test(kernels, sgemm, .timeout = 60)
+{
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            check_sgemm(ta, tb, 1, 1, 1, 1.0f, 0.0f);
+            check_sgemm(ta, tb, 7, 33, 31, 1.0f, 0.0f);
+            check_sgemm(ta, tb, 13, 17, 300, 0.5f, 1.0f);
+            check_sgemm(ta, tb, 150, 45, 257, -1.0f, 0.25f);
+            check_sgemm(ta, tb, 64, 256, 784, 1.0f, 0.0f);
+        }
+    check_sgemm(0, 0, 5, 5, 0, 1.0f, 2.0f);
+}
+
+/* ---- requantization ---------------------------------------------------------------------- */
+
+Test(kernels, requant)
+{
+    static const double ms[] = { 0.5, 0.25, 0.1, 0.0039215686, 1e-4, 0.999999, 3.0517578125e-5,
+                                 0.7071067811865476 };
+    rng_state = 9;
+    for (int mi = 0; mi < 8; mi++) {
+        int32_t m0; int shift;
+        qs_requant_multiplier(ms[mi], &m0, &shift);
+        cr_assert(m0 >= (1 << 30) && m0 <= INT32_MAX);
+        double back = (double)m0 * ldexp(1.0, -(31 + shift));
+        cr_assert(fabs(back - ms[mi]) <= ms[mi] * 1e-9, "multiplier %g -> %g", ms[mi], back);
+        for (int it = 0; it < 20000; it++) {
+            int32_t acc = (int32_t)(rnd() ^ (rnd() << 16));
+            if (it % 3 == 0) acc = (int32_t)(rnd() % 100001) - 50000;
+            if (it < 4) acc = it == 0 ? INT32_MIN : it == 1 ? INT32_MAX : it == 2 ? 0 : -1;
+            long double exact = (long double)acc * m0 / powl(2.0L, 31 + shift);
+            long double r = exact >= 0 ? floorl(exact + 0.5L) : -floorl(-exact + 0.5L);
+            long double q = r + 3;
+            int32_t want = q < 0 ? 0 : q > 255 ? 255 : (int32_t)q;
+            cr_assert_eq(qs_requant(acc, m0, shift, 3, 0, 255), want,
+                         "requant acc=%d m=%g", acc, ms[mi]);
+            q = r - 128;
+            want = q < -128 ? -128 : q > 127 ? 127 : (int32_t)q;
+            cr_assert_eq(qs_requant(acc, m0, shift, -128, -128, 127), want);
+        }
+    }
+    /* the epilogue over rows: bias + per-column multipliers */
+    int32_t C[2 * 3] = { 100, -50, 1000, 7, 8, 9 }, bias[3] = { 1, 2, 3 }, m0[3];
+    int sh[3];
+    qs_requant_multiplier(0.5, &m0[0], &sh[0]);
+    qs_requant_multiplier(0.25, &m0[1], &sh[1]);
+    qs_requant_multiplier(0.01, &m0[2], &sh[2]);
+    uint8_t out[6];
+    qs_requant_rows(C, 2, 3, 3, bias, m0, sh, 10, 0, 255, out);
+    cr_assert_eq(out[0], 61);   /* 101 * 0.5 = 50.5 -> 51 (+10) */
+    cr_assert_eq(out[1], 0);    /* -48 * 0.25 = -12 + 10 = -2 -> 0 */
+    cr_assert_eq(out[2], 20);   /* 1003 * 0.01 = 10.03 -> 10 */
+    cr_assert_eq(out[3], 14);   /* 8 * 0.5 = 4 */
+    cr_assert_eq(out[4], 13);   /* 10 * 0.25 = 2.5 -> 3 (away from zero) */
 }

@@ -1,0 +1,745 @@
+/* quant_avx2.c — AVX2/FMA/F16C versions of the elementwise and reduction kernels (minmax,
+ * histogram, quantize, dequantize, fused fake-quant + statistics + error histogram,
+ * errstats, fp16/bf16 conversions, 4-bit codebooks) and the optimized dispatch table.
+ * Every vector step uses the same float operations in the same order as kint.h's scalar
+ * rules, so codes are bit-identical with `_ref`; tails run the scalar rules themselves.
+ * Built with -mavx2 -mfma -mf16c (Makefile: *_avx2.c); only called after CPUID said yes. */
+#include <immintrin.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kint.h"
+
+/* GEMMs live in gemm_avx2.c */
+void qk_gemm_u8s8_avx2(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64_t lda,
+                       int32_t a_zp, const int8_t *Bt, int64_t ldb, int32_t b_zp, int32_t *C,
+                       int64_t ldc);
+void qk_sgemm_avx2(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
+                   const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                   float *C, int64_t ldc);
+
+/* ======================================================================================
+ * minmax
+ * ====================================================================================== */
+
+static inline float hmin8(__m256 v)
+{
+    __m128 m = _mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_min_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_min_ss(m, _mm_shuffle_ps(m, m, 1));
+    return _mm_cvtss_f32(m);
+}
+static inline float hmax8(__m256 v)
+{
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
+    return _mm_cvtss_f32(m);
+}
+
+/* min/max of x[0..n) folded into *mn and *mx; NaN skipped (x is the first operand of
+ * vminps/vmaxps, which return the second operand when either is NaN) */
+static void minmax_avx2(const float *x, int64_t n, float *mn, float *mx)
+{
+    __m256 lo0 = _mm256_set1_ps(INFINITY), lo1 = lo0, lo2 = lo0, lo3 = lo0;
+    __m256 hi0 = _mm256_set1_ps(-INFINITY), hi1 = hi0, hi2 = hi0, hi3 = hi0;
+    int64_t e = 0;
+    for (; e + 32 <= n; e += 32) {
+        __m256 a = _mm256_loadu_ps(x + e), b = _mm256_loadu_ps(x + e + 8);
+        __m256 c = _mm256_loadu_ps(x + e + 16), d = _mm256_loadu_ps(x + e + 24);
+        lo0 = _mm256_min_ps(a, lo0); hi0 = _mm256_max_ps(a, hi0);
+        lo1 = _mm256_min_ps(b, lo1); hi1 = _mm256_max_ps(b, hi1);
+        lo2 = _mm256_min_ps(c, lo2); hi2 = _mm256_max_ps(c, hi2);
+        lo3 = _mm256_min_ps(d, lo3); hi3 = _mm256_max_ps(d, hi3);
+    }
+    for (; e + 8 <= n; e += 8) {
+        __m256 a = _mm256_loadu_ps(x + e);
+        lo0 = _mm256_min_ps(a, lo0); hi0 = _mm256_max_ps(a, hi0);
+    }
+    float l = hmin8(_mm256_min_ps(_mm256_min_ps(lo0, lo1), _mm256_min_ps(lo2, lo3)));
+    float h = hmax8(_mm256_max_ps(_mm256_max_ps(hi0, hi1), _mm256_max_ps(hi2, hi3)));
+    for (; e < n; e++) {
+        if (x[e] < l) l = x[e];
+        if (x[e] > h) h = x[e];
+    }
+    if (l < *mn) *mn = l;
+    if (h > *mx) *mx = h;
+}
+static void minmax_avx2_top(const float *x, int64_t n, float *mn, float *mx)
+{
+    qk_drive_minmax(x, n, mn, mx, minmax_avx2);
+}
+
+static void minmax_layout_chunk_avx2(const float *x, const qs_layout *l, int64_t e0,
+                                     int64_t e1, float *mn, float *mx)
+{
+    for (int64_t e = e0; e < e1;) {
+        qk_seg s = qk_segment(l, e, e1);
+        const float *xs = x + e;
+        if (s.stride == 0) {
+            minmax_avx2(xs, s.n, &mn[s.p], &mx[s.p]);
+        } else {
+            float *pmn = mn + s.p, *pmx = mx + s.p;
+            int64_t j = 0;
+            for (; j + 8 <= s.n; j += 8) {
+                __m256 v = _mm256_loadu_ps(xs + j);
+                _mm256_storeu_ps(pmn + j, _mm256_min_ps(v, _mm256_loadu_ps(pmn + j)));
+                _mm256_storeu_ps(pmx + j, _mm256_max_ps(v, _mm256_loadu_ps(pmx + j)));
+            }
+            for (; j < s.n; j++) {
+                if (xs[j] < pmn[j]) pmn[j] = xs[j];
+                if (xs[j] > pmx[j]) pmx[j] = xs[j];
+            }
+        }
+        e += s.n;
+    }
+}
+static void minmax_layout_avx2(const float *x, const qs_layout *l, float *mn, float *mx)
+{
+    qk_drive_minmax_layout(x, l, mn, mx, minmax_layout_chunk_avx2, minmax_avx2);
+}
+
+/* ======================================================================================
+ * Histograms: bin indices computed 4 doubles at a time with kint.h's qk_bin arithmetic,
+ * counted in 4 interleaved private uint32 tables (independent increment chains) with extra
+ * slots for under / over / NaN / skipped, then added into the caller's histogram.
+ * ====================================================================================== */
+
+#define HB_MAX 16384             /* larger histograms count straight into h (scalar) */
+
+typedef struct hbin {
+    __m256d lo, hi, sc;          /* range and bins/(hi-lo) */
+    __m128i last, s_under, s_over, s_nan, s_skip;
+    int bins;
+    uint32_t *t;                 /* 4 tables of (bins + 4) counters, interleaved */
+} hbin;
+
+static int hbin_init(hbin *b, const qs_hist *h)
+{
+    if (h->bins > HB_MAX || h->bins < 1) return 0;
+    double sc = qk_hist_scale(h);
+    b->lo = _mm256_set1_pd(h->lo); b->hi = _mm256_set1_pd(h->hi); b->sc = _mm256_set1_pd(sc);
+    b->bins = h->bins;
+    b->last = _mm_set1_epi32(h->bins - 1);
+    b->s_under = _mm_set1_epi32(h->bins);
+    b->s_over = _mm_set1_epi32(h->bins + 1);
+    b->s_nan = _mm_set1_epi32(h->bins + 2);
+    b->s_skip = _mm_set1_epi32(h->bins + 3);
+    b->t = calloc((size_t)4 * (size_t)(h->bins + 4), sizeof *b->t);
+    return b->t != NULL;
+}
+
+/* slot indices of 4 values; skip: lanes to ignore (all ones) */
+static inline __m128i hbin_idx(const hbin *b, __m256d v, __m128i skip)
+{
+    __m256d t = _mm256_mul_pd(_mm256_sub_pd(v, b->lo), b->sc);
+    __m128i idx = _mm_min_epi32(_mm256_cvttpd_epi32(t), b->last);
+    __m256d lt = _mm256_cmp_pd(v, b->lo, _CMP_LT_OQ), gt = _mm256_cmp_pd(v, b->hi, _CMP_GT_OQ);
+    __m256d nan = _mm256_cmp_pd(v, v, _CMP_UNORD_Q);
+    __m128i mlt = _mm256_cvtpd_epi32(_mm256_and_pd(lt, _mm256_set1_pd(1.0)));
+    __m128i mgt = _mm256_cvtpd_epi32(_mm256_and_pd(gt, _mm256_set1_pd(1.0)));
+    __m128i mnan = _mm256_cvtpd_epi32(_mm256_and_pd(nan, _mm256_set1_pd(1.0)));
+    idx = _mm_blendv_epi8(idx, b->s_under, _mm_cmpeq_epi32(mlt, _mm_set1_epi32(1)));
+    idx = _mm_blendv_epi8(idx, b->s_over, _mm_cmpeq_epi32(mgt, _mm_set1_epi32(1)));
+    idx = _mm_blendv_epi8(idx, b->s_nan, _mm_cmpeq_epi32(mnan, _mm_set1_epi32(1)));
+    return _mm_blendv_epi8(idx, b->s_skip, skip);
+}
+static inline void hbin_count(hbin *b, __m128i idx)
+{
+    uint32_t *t = b->t;
+    t[4 * _mm_extract_epi32(idx, 0) + 0]++;
+    t[4 * _mm_extract_epi32(idx, 1) + 1]++;
+    t[4 * _mm_extract_epi32(idx, 2) + 2]++;
+    t[4 * _mm_extract_epi32(idx, 3) + 3]++;
+}
+static void hbin_flush(hbin *b, qs_hist *h)
+{
+    const uint32_t *t = b->t;
+    for (int i = 0; i < b->bins; i++)
+        h->counts[i] += (uint64_t)t[4 * i] + t[4 * i + 1] + t[4 * i + 2] + t[4 * i + 3];
+    int s = b->bins;
+    h->under += (uint64_t)t[4 * s] + t[4 * s + 1] + t[4 * s + 2] + t[4 * s + 3]; s++;
+    h->over += (uint64_t)t[4 * s] + t[4 * s + 1] + t[4 * s + 2] + t[4 * s + 3]; s++;
+    h->nan += (uint64_t)t[4 * s] + t[4 * s + 1] + t[4 * s + 2] + t[4 * s + 3];
+    free(b->t);
+}
+
+static void hist_chunk_avx2(const float *x, int64_t n, qs_hist *h)
+{
+    hbin b;
+    int64_t e = 0;
+    if (hbin_init(&b, h)) {
+        __m128i none = _mm_setzero_si128();
+        for (; e + 8 <= n; e += 8) {
+            __m256 v = _mm256_loadu_ps(x + e);
+            hbin_count(&b, hbin_idx(&b, _mm256_cvtps_pd(_mm256_castps256_ps128(v)), none));
+            hbin_count(&b, hbin_idx(&b, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), none));
+        }
+        hbin_flush(&b, h);
+    }
+    double sc = qk_hist_scale(h);
+    for (; e < n; e++) qk_hist_add(h, x[e], sc);
+}
+static void hist_avx2(const float *x, int64_t n, qs_hist *h)
+{
+    qk_drive_hist(x, n, h, hist_chunk_avx2);
+}
+
+/* ======================================================================================
+ * Quantization core: 8 elements → 8 int32 codes, the clip mask and the NaN mask
+ * ====================================================================================== */
+
+typedef struct qv {
+    const qs_qp *qp;
+    __m256i qmin, qmax;
+    __m256 one_half;
+    uint64_t seed;
+} qv;
+
+static inline void qv_init(qv *c, const qs_qp *qp)
+{
+    c->qp = qp;
+    c->qmin = _mm256_set1_epi32(qp->qmin);
+    c->qmax = _mm256_set1_epi32(qp->qmax);
+    c->one_half = _mm256_set1_ps(0.5f);
+    c->seed = qp->seed;
+}
+
+/* stochastic numbers of elements e..e+7 (kint.h qk_uniform, 8 lanes) */
+static inline __m256 uniform8(uint64_t seed, uint64_t e)
+{
+    if ((e >> 32) != ((e + 7) >> 32)) {          /* crosses a 2^32 boundary: scalar */
+        float u[8];
+        for (int j = 0; j < 8; j++) u[j] = qk_uniform(seed, e + (uint64_t)j);
+        return _mm256_loadu_ps(u);
+    }
+    __m256i k = _mm256_add_epi32(_mm256_set1_epi32((int32_t)(uint32_t)e),
+                                 _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    __m256i h = _mm256_add_epi32(_mm256_mullo_epi32(k, _mm256_set1_epi32((int32_t)0x9E3779B1u)),
+                                 _mm256_set1_epi32((int32_t)qk_seed_word(seed, e)));
+    h = _mm256_xor_si256(h, _mm256_srli_epi32(h, 16));
+    h = _mm256_mullo_epi32(h, _mm256_set1_epi32((int32_t)0x85EBCA6Bu));
+    h = _mm256_xor_si256(h, _mm256_srli_epi32(h, 13));
+    h = _mm256_mullo_epi32(h, _mm256_set1_epi32((int32_t)0xC2B2AE35u));
+    h = _mm256_xor_si256(h, _mm256_srli_epi32(h, 16));
+    return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(h, 8)), _mm256_set1_ps(0x1p-24f));
+}
+
+/* codes of 8 elements; sm: scale (divide) or inv (multiply); zp as int32 lanes;
+ * *clip: lanes clipped; *nanm: lanes with NaN input */
+static inline __m256i quant8(const qv *c, __m256 x, __m256 sm, __m256i zp, uint64_t e,
+                             __m256i *clip, __m256 *nanm)
+{
+    __m256 v = c->qp->divide ? _mm256_div_ps(x, sm) : _mm256_mul_ps(x, sm);
+    __m256 r;
+    switch (c->qp->round) {
+    case QS_R_HALF_AWAY: {
+        __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        __m256 d = _mm256_sub_ps(v, t);                         /* exact fraction */
+        __m256 sgn = _mm256_and_ps(v, _mm256_set1_ps(-0.0f));
+        __m256 ge = _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), d), c->one_half,
+                                  _CMP_GE_OQ);
+        r = _mm256_add_ps(t, _mm256_and_ps(ge, _mm256_or_ps(_mm256_set1_ps(1.0f), sgn)));
+        break;
+    }
+    case QS_R_HALF_UP:
+        r = _mm256_round_ps(_mm256_add_ps(v, c->one_half), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+        break;
+    case QS_R_STOCHASTIC:
+        r = _mm256_round_ps(_mm256_add_ps(v, uniform8(c->seed, e)),
+                            _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+        break;
+    default:
+        r = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        break;
+    }
+    /* clamp in float to [qmin-zp-1, qmax-zp+1] (NaN → lo; replaced below) */
+    __m256 lo = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_sub_epi32(c->qmin, zp),
+                                                    _mm256_set1_epi32(1)));
+    __m256 hi = _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_sub_epi32(c->qmax, zp),
+                                                    _mm256_set1_epi32(1)));
+    r = _mm256_min_ps(_mm256_max_ps(r, lo), hi);
+    __m256i q = _mm256_add_epi32(_mm256_cvttps_epi32(r), zp);
+    __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
+    __m256i out = _mm256_or_si256(_mm256_cmpgt_epi32(c->qmin, q), _mm256_cmpgt_epi32(q, c->qmax));
+    *clip = _mm256_andnot_si256(_mm256_castps_si256(nan), out);
+    *nanm = nan;
+    q = _mm256_min_epi32(_mm256_max_epi32(q, c->qmin), c->qmax);
+    return _mm256_blendv_epi8(q, zp, _mm256_castps_si256(nan));
+}
+
+/* low bytes of 8 int32 lanes → 8 bytes */
+static inline void store_codes8(uint8_t *dst, __m256i q)
+{
+    const __m256i sh = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                        -1, -1, 0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1,
+                                        -1, -1, -1, -1);
+    __m256i b = _mm256_shuffle_epi8(q, sh);
+    b = _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1));
+    _mm_storel_epi64((__m128i *)dst, _mm256_castsi256_si128(b));
+}
+
+/* per-run parameter vectors: broadcast (stride 0) or loaded (stride 1) */
+static inline void load_params(const qs_qp *qp, const qk_seg *s, int64_t j, __m256 *sm,
+                               __m256 *scale, __m256i *zp)
+{
+    const float *smp = qp->divide ? qp->scale : qp->inv;
+    if (s->stride == 0) {
+        *sm = _mm256_set1_ps(smp[s->p]);
+        *scale = _mm256_set1_ps(qp->scale[s->p]);
+        *zp = _mm256_set1_epi32(qp->zp[s->p]);
+    } else {
+        *sm = _mm256_loadu_ps(smp + s->p + j);
+        *scale = _mm256_loadu_ps(qp->scale + s->p + j);
+        *zp = _mm256_loadu_si256((const __m256i *)(qp->zp + s->p + j));
+    }
+}
+
+/* ======================================================================================
+ * quantize / dequantize
+ * ====================================================================================== */
+
+typedef struct q_ctx {
+    const float *x; const qs_layout *l; const qs_qp *qp; uint8_t *codes;
+    const uint8_t *cin; float *y;
+} q_ctx;
+
+static void quantize_chunk_avx2(void *vc, int64_t e0, int64_t e1)
+{
+    const q_ctx *c = vc;
+    const qs_qp *qp = c->qp;
+    qv v;
+    qv_init(&v, qp);
+    __m256 sm = _mm256_setzero_ps(), scale = sm;
+    __m256i zp = _mm256_setzero_si256(), clip;
+    __m256 nanm;
+    for (int64_t e = e0; e < e1;) {
+        qk_seg s = qk_segment(c->l, e, e1);
+        int64_t j = 0;
+        if (s.stride == 0) {            /* one parameter set: hoisted out of the loop */
+            load_params(qp, &s, 0, &sm, &scale, &zp);
+            for (; j + 8 <= s.n; j += 8)
+                store_codes8(c->codes + e + j, quant8(&v, _mm256_loadu_ps(c->x + e + j), sm, zp,
+                                                      (uint64_t)(e + j), &clip, &nanm));
+        } else {
+            for (; j + 8 <= s.n; j += 8) {
+                load_params(qp, &s, j, &sm, &scale, &zp);
+                store_codes8(c->codes + e + j, quant8(&v, _mm256_loadu_ps(c->x + e + j), sm, zp,
+                                                      (uint64_t)(e + j), &clip, &nanm));
+            }
+        }
+        for (; j < s.n; j++) {
+            int64_t p = s.p + j * s.stride;
+            int cl;
+            c->codes[e + j] = (uint8_t)qk_quant1(c->x[e + j], qp->scale[p],
+                                                 qp->inv ? qp->inv[p] : 0.0f, qp->zp[p], qp,
+                                                 (uint64_t)(e + j), &cl);
+        }
+        e += s.n;
+    }
+}
+static void quantize_avx2(const float *x, const qs_layout *l, const qs_qp *qp, uint8_t *codes)
+{
+    q_ctx c = { x, l, qp, codes, NULL, NULL };
+    qk_run_range(qs_layout_numel(l), quantize_chunk_avx2, &c);
+}
+
+static void dequantize_chunk_avx2(void *vc, int64_t e0, int64_t e1)
+{
+    const q_ctx *c = vc;
+    const qs_qp *qp = c->qp;
+    int sgn = qp->qmin < 0;
+    __m256 sm = _mm256_setzero_ps(), scale = sm;
+    __m256i zp = _mm256_setzero_si256();
+    for (int64_t e = e0; e < e1;) {
+        qk_seg s = qk_segment(c->l, e, e1);
+        int64_t j = 0;
+        load_params(qp, &s, 0, &sm, &scale, &zp);
+        for (; j + 8 <= s.n; j += 8) {
+            if (s.stride) load_params(qp, &s, j, &sm, &scale, &zp);
+            __m128i b = _mm_loadl_epi64((const __m128i *)(c->cin + e + j));
+            __m256i q = sgn ? _mm256_cvtepi8_epi32(b) : _mm256_cvtepu8_epi32(b);
+            _mm256_storeu_ps(c->y + e + j,
+                             _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(q, zp)), scale));
+        }
+        for (; j < s.n; j++) {
+            int64_t p = s.p + j * s.stride;
+            int32_t q = sgn ? (int32_t)(int8_t)c->cin[e + j] : (int32_t)c->cin[e + j];
+            c->y[e + j] = (float)(q - qp->zp[p]) * qp->scale[p];
+        }
+        e += s.n;
+    }
+}
+static void dequantize_avx2(const uint8_t *codes, const qs_layout *l, const qs_qp *qp, float *y)
+{
+    q_ctx c = { NULL, l, qp, NULL, codes, y };
+    qk_run_range(qs_layout_numel(l), dequantize_chunk_avx2, &c);
+}
+
+/* ======================================================================================
+ * Fused fake-quant + statistics + error histogram
+ * ====================================================================================== */
+
+typedef struct sacc {
+    __m256d x2, y2, xy, e, e2, mx;
+    int64_t nan;
+    int64_t clip;
+} sacc;
+
+static inline void sacc_init(sacc *a)
+{
+    a->x2 = a->y2 = a->xy = a->e = a->e2 = a->mx = _mm256_setzero_pd();
+    a->nan = a->clip = 0;
+}
+
+/* 4 (x, y) pairs with NaN-x lanes already zeroed; returns e for the histogram */
+static inline __m256d sacc_add4(sacc *a, __m256d x, __m256d y)
+{
+    __m256d e = _mm256_sub_pd(y, x);
+    a->x2 = _mm256_fmadd_pd(x, x, a->x2);
+    a->y2 = _mm256_fmadd_pd(y, y, a->y2);
+    a->xy = _mm256_fmadd_pd(x, y, a->xy);
+    a->e = _mm256_add_pd(a->e, e);
+    a->e2 = _mm256_fmadd_pd(e, e, a->e2);
+    a->mx = _mm256_max_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), e), a->mx);  /* NaN e: kept */
+    return e;
+}
+
+static inline double hsum4(__m256d v)
+{
+    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+}
+
+static void sacc_flush(const sacc *a, qs_errstats *st, int64_t count)
+{
+    qs_errstats v = { 0 };
+    v.n = count - a->nan;
+    v.n_nan = a->nan;
+    v.clipped = a->clip;
+    v.sum_x2 = hsum4(a->x2); v.sum_y2 = hsum4(a->y2); v.sum_xy = hsum4(a->xy);
+    v.sum_e = hsum4(a->e); v.sum_e2 = hsum4(a->e2);
+    __m128d m = _mm_max_pd(_mm256_castpd256_pd128(a->mx), _mm256_extractf128_pd(a->mx, 1));
+    v.max_abs_e = _mm_cvtsd_f64(_mm_max_sd(m, _mm_unpackhi_pd(m, m)));
+    qk_stats_merge(st, &v);
+}
+
+/* statistics (and histogram) of 8 pairs; nanm: lanes to skip */
+static inline void stats8(sacc *a, hbin *hb, __m256 x, __m256 y, __m256 nanm)
+{
+    x = _mm256_andnot_ps(nanm, x);
+    y = _mm256_andnot_ps(nanm, y);
+    __m256d e0 = sacc_add4(a, _mm256_cvtps_pd(_mm256_castps256_ps128(x)),
+                           _mm256_cvtps_pd(_mm256_castps256_ps128(y)));
+    __m256d e1 = sacc_add4(a, _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)),
+                           _mm256_cvtps_pd(_mm256_extractf128_ps(y, 1)));
+    int m = _mm256_movemask_ps(nanm);
+    a->nan += __builtin_popcount((unsigned)m);
+    if (hb) {
+        __m256i sk = _mm256_castps_si256(nanm);
+        hbin_count(hb, hbin_idx(hb, e0, _mm256_castsi256_si128(sk)));
+        hbin_count(hb, hbin_idx(hb, e1, _mm256_extracti128_si256(sk, 1)));
+    }
+}
+
+/* one vector of the fused pass: codes, y, clip count, statistics, error histogram (eh
+ * without hb: histogram too large for the private tables, counted scalar) */
+static inline __attribute__((always_inline)) void
+fq8(const qv *v, sacc *a, hbin *hb, qs_hist *eh, double sc, const float *x, float *y,
+    uint8_t *codes, int64_t e, __m256 sm, __m256 scale, __m256i zp)
+{
+    __m256i clip;
+    __m256 nanm;
+    __m256 xv = _mm256_loadu_ps(x + e);
+    __m256i q = quant8(v, xv, sm, zp, (uint64_t)e, &clip, &nanm);
+    __m256 yv = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(q, zp)), scale);
+    if (codes) store_codes8(codes + e, q);
+    if (y) _mm256_storeu_ps(y + e, yv);
+    a->clip += __builtin_popcount((unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(clip)));
+    stats8(a, hb, xv, yv, nanm);
+    if (eh && !hb) {
+        float xs[8], ys[8];
+        _mm256_storeu_ps(xs, xv); _mm256_storeu_ps(ys, yv);
+        for (int k = 0; k < 8; k++)
+            if (!isnan(xs[k])) qk_hist_add(eh, (double)ys[k] - (double)xs[k], sc);
+    }
+}
+
+static void fakequant_chunk_avx2(const float *x, const qs_layout *l, const qs_qp *qp, float *y,
+                                 uint8_t *codes, int64_t e0, int64_t e1, qs_errstats *st,
+                                 qs_hist *eh)
+{
+    qv v;
+    qv_init(&v, qp);
+    sacc a;
+    sacc_init(&a);
+    hbin hb;
+    int use_hb = eh && hbin_init(&hb, eh);
+    double sc = eh ? qk_hist_scale(eh) : 0.0;
+    __m256 sm = _mm256_setzero_ps(), scale = sm;
+    __m256i zp = _mm256_setzero_si256();
+    int64_t vec = 0;                    /* elements done by the vector loop */
+    for (int64_t e = e0; e < e1;) {
+        qk_seg s = qk_segment(l, e, e1);
+        int64_t j = 0;
+        if (s.stride == 0) {            /* one parameter set: hoisted out of the loop */
+            load_params(qp, &s, 0, &sm, &scale, &zp);
+            for (; j + 8 <= s.n; j += 8)
+                fq8(&v, &a, use_hb ? &hb : NULL, eh, sc, x, y, codes, e + j, sm, scale, zp);
+        } else {
+            for (; j + 8 <= s.n; j += 8) {
+                load_params(qp, &s, j, &sm, &scale, &zp);
+                fq8(&v, &a, use_hb ? &hb : NULL, eh, sc, x, y, codes, e + j, sm, scale, zp);
+            }
+        }
+        vec += j;
+        for (; j < s.n; j++) {          /* scalar tail: the reference rules */
+            int64_t p = s.p + j * s.stride;
+            float xv = x[e + j];
+            int cl;
+            int32_t q = qk_quant1(xv, qp->scale[p], qp->inv ? qp->inv[p] : 0.0f, qp->zp[p],
+                                  qp, (uint64_t)(e + j), &cl);
+            float yv = (float)(q - qp->zp[p]) * qp->scale[p];
+            if (codes) codes[e + j] = (uint8_t)q;
+            if (y) y[e + j] = yv;
+            if (isnan(xv)) { st->n_nan++; continue; }
+            st->clipped += cl;
+            qk_stats_add(st, xv, yv);
+            if (eh) qk_hist_add(eh, (double)yv - (double)xv, sc);
+        }
+        e += s.n;
+    }
+    sacc_flush(&a, st, vec);
+    if (use_hb) hbin_flush(&hb, eh);
+}
+static void fakequant_avx2(const float *x, const qs_layout *l, const qs_qp *qp, float *y,
+                           uint8_t *codes, qs_errstats *st, qs_hist *eh)
+{
+    qk_drive_fakequant(x, l, qp, y, codes, st, eh, fakequant_chunk_avx2);
+}
+
+static void errstats_chunk_avx2(const float *x, const float *y, int64_t e0, int64_t e1,
+                                qs_errstats *st, qs_hist *eh)
+{
+    sacc a;
+    sacc_init(&a);
+    hbin hb;
+    int use_hb = eh && hbin_init(&hb, eh);
+    double sc = eh ? qk_hist_scale(eh) : 0.0;
+    int64_t e = e0;
+    if (!eh || use_hb) {
+        for (; e + 8 <= e1; e += 8) {
+            __m256 xv = _mm256_loadu_ps(x + e), yv = _mm256_loadu_ps(y + e);
+            stats8(&a, use_hb ? &hb : NULL, xv, yv, _mm256_cmp_ps(xv, xv, _CMP_UNORD_Q));
+        }
+    }
+    sacc_flush(&a, st, e - e0);
+    if (use_hb) hbin_flush(&hb, eh);
+    for (; e < e1; e++) {
+        if (isnan(x[e])) { st->n_nan++; continue; }
+        qk_stats_add(st, x[e], y[e]);
+        if (eh) qk_hist_add(eh, (double)y[e] - (double)x[e], sc);
+    }
+}
+static void errstats_avx2(const float *x, const float *y, int64_t n, qs_errstats *st,
+                          qs_hist *eh)
+{
+    qk_drive_errstats(x, y, n, st, eh, errstats_chunk_avx2);
+}
+
+/* ======================================================================================
+ * fp16 (F16C) and bf16 conversions
+ * ====================================================================================== */
+
+typedef struct cv_ctx { const void *in; void *out; } cv_ctx;
+
+static inline __m128i f16_from8(__m256 v)
+{
+    /* vcvtps2ph quiets NaN keeping the top payload bits: the reference rule */
+    return _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+static void f32_to_f16_chunk(void *vc, int64_t e0, int64_t e1)
+{
+    const cv_ctx *c = vc;
+    const float *x = c->in; uint16_t *h = c->out;
+    int64_t e = e0;
+    for (; e + 8 <= e1; e += 8) _mm_storeu_si128((__m128i *)(h + e), f16_from8(_mm256_loadu_ps(x + e)));
+    if (e < e1) {
+        float t[8] = { 0 }; uint16_t o[8];
+        memcpy(t, x + e, (size_t)(e1 - e) * sizeof *t);
+        _mm_storeu_si128((__m128i *)o, f16_from8(_mm256_loadu_ps(t)));
+        memcpy(h + e, o, (size_t)(e1 - e) * sizeof *o);
+    }
+}
+static void f16_to_f32_chunk(void *vc, int64_t e0, int64_t e1)
+{
+    const cv_ctx *c = vc;
+    const uint16_t *h = c->in; float *x = c->out;
+    int64_t e = e0;
+    for (; e + 8 <= e1; e += 8)
+        _mm256_storeu_ps(x + e, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + e))));
+    if (e < e1) {
+        uint16_t t[8] = { 0 }; float o[8];
+        memcpy(t, h + e, (size_t)(e1 - e) * sizeof *t);
+        _mm256_storeu_ps(o, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)t)));
+        memcpy(x + e, o, (size_t)(e1 - e) * sizeof *o);
+    }
+}
+
+static inline __m128i bf16_from8(__m256 v)
+{
+    __m256i u = _mm256_castps_si256(v);
+    __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+    __m256i r = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(u, _mm256_set1_epi32(0x7fff)), lsb), 16);
+    __m256i qn = _mm256_srli_epi32(_mm256_or_si256(u, _mm256_set1_epi32(0x00400000)), 16);
+    __m256i isnan = _mm256_cmpgt_epi32(_mm256_and_si256(u, _mm256_set1_epi32(0x7fffffff)),
+                                       _mm256_set1_epi32(0x7f800000));
+    r = _mm256_blendv_epi8(r, qn, isnan);
+    __m256i p = _mm256_packus_epi32(r, r);          /* lanes: 0-3 0-3 | 4-7 4-7 */
+    return _mm256_castsi256_si128(_mm256_permute4x64_epi64(p, 0x08));
+}
+static void f32_to_bf16_chunk(void *vc, int64_t e0, int64_t e1)
+{
+    const cv_ctx *c = vc;
+    const float *x = c->in; uint16_t *b = c->out;
+    int64_t e = e0;
+    for (; e + 8 <= e1; e += 8) _mm_storeu_si128((__m128i *)(b + e), bf16_from8(_mm256_loadu_ps(x + e)));
+    if (e < e1) {
+        float t[8] = { 0 }; uint16_t o[8];
+        memcpy(t, x + e, (size_t)(e1 - e) * sizeof *t);
+        _mm_storeu_si128((__m128i *)o, bf16_from8(_mm256_loadu_ps(t)));
+        memcpy(b + e, o, (size_t)(e1 - e) * sizeof *o);
+    }
+}
+static void bf16_to_f32_chunk(void *vc, int64_t e0, int64_t e1)
+{
+    const cv_ctx *c = vc;
+    const uint16_t *b = c->in; float *x = c->out;
+    int64_t e = e0;
+    for (; e + 8 <= e1; e += 8) {
+        __m256i u = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(b + e)));
+        _mm256_storeu_si256((__m256i *)(x + e), _mm256_slli_epi32(u, 16));
+    }
+    for (; e < e1; e++) {
+        uint32_t u = (uint32_t)b[e] << 16;
+        memcpy(&x[e], &u, 4);
+    }
+}
+static void f32_to_f16_avx2(const float *x, int64_t n, uint16_t *h)
+{ cv_ctx c = { x, h }; qk_run_range(n, f32_to_f16_chunk, &c); }
+static void f16_to_f32_avx2(const uint16_t *h, int64_t n, float *x)
+{ cv_ctx c = { h, x }; qk_run_range(n, f16_to_f32_chunk, &c); }
+static void f32_to_bf16_avx2(const float *x, int64_t n, uint16_t *b)
+{ cv_ctx c = { x, b }; qk_run_range(n, f32_to_bf16_chunk, &c); }
+static void bf16_to_f32_avx2(const uint16_t *b, int64_t n, float *x)
+{ cv_ctx c = { b, x }; qk_run_range(n, bf16_to_f32_chunk, &c); }
+
+/* ======================================================================================
+ * 4-bit codebooks
+ * ====================================================================================== */
+
+/* Encode: absmax per block by vector max of |x| (NaN ignored as in fmaxf), codes by
+ * counting the midpoints v exceeds (15 compares), nibbles packed in pairs. */
+static void cb4_encode_avx2(const float *x, int64_t n, int block, const float *table,
+                            uint8_t *packed, float *absmax)
+{
+    if (block % 2 != 0 || block < 8) {          /* odd blocks share bytes: reference path */
+        qk_cb4_encode_ref(x, n, block, table, packed, absmax);
+        return;
+    }
+    float mid[15];
+    for (int k = 0; k < 15; k++) mid[k] = (table[k] + table[k + 1]) * 0.5f;
+    int64_t nb = (n + block - 1) / block;
+    #pragma omp parallel for schedule(static) num_threads(qs_k_threads()) if (n >= QK_PAR_MIN)
+    for (int64_t b = 0; b < nb; b++) {
+        int64_t e0 = b * block, e1 = e0 + block < n ? e0 + block : n, e;
+        __m256 am8 = _mm256_setzero_ps();
+        const __m256 absm = _mm256_set1_ps(-0.0f);
+        for (e = e0; e + 8 <= e1; e += 8)   /* |x| first: a NaN lane keeps am8 */
+            am8 = _mm256_max_ps(_mm256_andnot_ps(absm, _mm256_loadu_ps(x + e)), am8);
+        float am = hmax8(am8);
+        for (; e < e1; e++) am = fmaxf(am, fabsf(x[e]));
+        absmax[b] = am;
+        float inv = am > 0.0f ? 1.0f / am : 0.0f;
+        __m256 vinv = _mm256_set1_ps(inv);
+        for (e = e0; e + 8 <= e1; e += 8) {
+            __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + e), vinv);
+            __m256i code = _mm256_setzero_si256();
+            for (int k = 0; k < 15; k++)
+                code = _mm256_sub_epi32(code, _mm256_castps_si256(
+                           _mm256_cmp_ps(v, _mm256_set1_ps(mid[k]), _CMP_GT_OQ)));
+            /* pairs (2i, 2i+1) → (c0 << 4) | c1 in the low byte of each 64-bit lane */
+            __m256i hiq = _mm256_slli_epi64(code, 4);               /* even lane << 4 */
+            __m256i lo = _mm256_srli_epi64(code, 32);               /* odd lane */
+            __m256i by = _mm256_or_si256(hiq, lo);
+            const __m256i sh = _mm256_setr_epi8(0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                                -1, -1, -1, -1, 0, 8, -1, -1, -1, -1, -1, -1,
+                                                -1, -1, -1, -1, -1, -1, -1, -1);
+            by = _mm256_shuffle_epi8(by, sh);
+            uint16_t w0 = (uint16_t)_mm256_extract_epi16(by, 0), w1 = (uint16_t)_mm256_extract_epi16(by, 8);
+            memcpy(packed + e / 2, &w0, 2);
+            memcpy(packed + e / 2 + 2, &w1, 2);
+        }
+        for (; e < e1; e += 2) {
+            int c0 = 0, c1 = 0;
+            float v0 = x[e] * inv;
+            for (int k = 0; k < 15; k++) c0 += v0 > mid[k];
+            if (e + 1 < e1) {
+                float v1 = x[e + 1] * inv;
+                for (int k = 0; k < 15; k++) c1 += v1 > mid[k];
+            }
+            packed[e / 2] = (uint8_t)(c0 << 4 | c1);
+        }
+    }
+}
+
+/* Decode: 16-entry table lookup as two 8-entry permutes selected by bit 3. */
+static void cb4_decode_avx2(const uint8_t *packed, const float *absmax, int64_t n, int block,
+                            const float *table, float *y)
+{
+    if (block % 8 != 0) { qk_cb4_decode_ref(packed, absmax, n, block, table, y); return; }
+    const __m256 t0 = _mm256_loadu_ps(table), t1 = _mm256_loadu_ps(table + 8);
+    int64_t n8 = n / 8 * 8;
+    #pragma omp parallel for schedule(static) num_threads(qs_k_threads()) if (n >= QK_PAR_MIN)
+    for (int64_t e = 0; e < n8; e += 8) {
+        uint32_t w;
+        memcpy(&w, packed + e / 2, 4);
+        /* element 2i: high nibble of byte i; 2i+1: low nibble */
+        __m256i bytes = _mm256_set1_epi32((int32_t)w);
+        __m256i shifts = _mm256_setr_epi32(4, 0, 12, 8, 20, 16, 28, 24);
+        __m256i code = _mm256_and_si256(_mm256_srlv_epi32(bytes, shifts), _mm256_set1_epi32(15));
+        __m256 v0 = _mm256_permutevar8x32_ps(t0, code), v1 = _mm256_permutevar8x32_ps(t1, code);
+        __m256 sel = _mm256_castsi256_ps(_mm256_slli_epi32(code, 28));
+        __m256 v = _mm256_blendv_ps(v0, v1, sel);
+        _mm256_storeu_ps(y + e, _mm256_mul_ps(v, _mm256_set1_ps(absmax[e / block])));
+    }
+    for (int64_t e = n8; e < n; e++) {
+        int code = e % 2 == 0 ? packed[e / 2] >> 4 : packed[e / 2] & 0x0f;
+        y[e] = table[code] * absmax[e / block];
+    }
+}
+
+/* ======================================================================================
+ * The table
+ * ====================================================================================== */
+
+const qs_kernels qk_avx2_table = {
+    .name = "avx2",
+    .minmax = minmax_avx2_top,
+    .minmax_layout = minmax_layout_avx2,
+    .hist = hist_avx2,
+    .quantize = quantize_avx2,
+    .dequantize = dequantize_avx2,
+    .fakequant = fakequant_avx2,
+    .errstats = errstats_avx2,
+    .f32_to_f16 = f32_to_f16_avx2,
+    .f16_to_f32 = f16_to_f32_avx2,
+    .f32_to_bf16 = f32_to_bf16_avx2,
+    .bf16_to_f32 = bf16_to_f32_avx2,
+    .cb4_encode = cb4_encode_avx2,
+    .cb4_decode = cb4_decode_avx2,
+    .gemm_u8s8 = qk_gemm_u8s8_avx2,
+    .sgemm = qk_sgemm_avx2,
+};
