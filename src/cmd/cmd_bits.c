@@ -3,12 +3,13 @@
  * `bits VALUE|0xHEX [FORMAT|all] [overflow=saturate|ieee] [flip=K]`
  * Result (one format): an object with the keys
  *   format title input hex bits sign sign_bits exponent exponent_unbiased exponent_bits
- *   mantissa_bits implicit_bit significand value error next_up next_down ulp class
+ *   mantissa_bits implicit_bit significand value error next_up next_down ulp class stored
  *   overflow underflow [code] [flipped]
+ * `stored` is `value` as text, the shortest decimal that reads back exactly (or inf/nan).
  * `exponent` is the biased field (129 for 7.32 in fp32), `value` the exact stored value,
  * `error` = value - input. Integer formats give `code` and its two's-complement `bits`, with
  * the exponent keys null. Doubles that are NaN/Inf are null (JSON has neither).
- * `all`: {"input", "formats": [{format hex bits value error class}, ...]}. */
+ * `all`: {"input", "formats": [{format hex bits value stored error class}, ...]}. */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -40,6 +41,24 @@ static int is_hex_pattern(const char *s, uint32_t *out)
     }
     *out = v;
     return 1;
+}
+
+/* The shortest decimal that reads back as exactly v ("7.320000171661377"), or "inf", "-inf",
+ * "nan": the stored value as text, so renderers need not guess a precision. */
+static void shortest(double v, char *buf, size_t len)
+{
+    if (isnan(v)) {
+        snprintf(buf, len, "nan");
+        return;
+    }
+    if (isinf(v)) {
+        snprintf(buf, len, v > 0 ? "inf" : "-inf");
+        return;
+    }
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, len, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) return;
+    }
 }
 
 static json_t *str_or_null(const char *s)
@@ -82,10 +101,9 @@ static json_t *fields_json(const qs_numfields *fl, int has_input)
     qs_json_set_real(o, "next_down", fl->next_down);
     qs_json_set_real(o, "ulp", fl->ulp);
     json_object_set_new(o, "class", json_string(qs_numclass_name(fl->cls)));
-    /* where the value itself is ±Inf or NaN (null above), say which */
-    if (!isfinite(fl->value))
-        json_object_set_new(o, "value_text", json_string(isnan(fl->value) ? "nan"
-                                                         : fl->value > 0 ? "inf" : "-inf"));
+    char buf[40];
+    shortest(fl->value, buf, sizeof buf);
+    json_object_set_new(o, "stored", json_string(buf));
     json_object_set_new(o, "overflow", json_boolean(fl->status & QS_NF_OVERFLOW));
     json_object_set_new(o, "underflow", json_boolean(fl->status & QS_NF_UNDERFLOW));
     return o;
@@ -103,6 +121,9 @@ static json_t *all_formats(double x, qs_ovf ovf)
         json_object_set_new(r, "hex", json_string(fl.hex));
         json_object_set_new(r, "bits", json_string(fl.bits));
         qs_json_set_real(r, "value", fl.value);
+        char buf[40];
+        shortest(fl.value, buf, sizeof buf);
+        json_object_set_new(r, "stored", json_string(buf));
         qs_json_set_real(r, "error", fl.error);
         json_object_set_new(r, "class", json_string(qs_numclass_name(fl.cls)));
         json_array_append_new(arr, r);

@@ -77,6 +77,7 @@ Test(cmd_bits, example_7_32_fp32)
     cr_assert(fabs(real(o, "significand") - 1.83) < 1e-7);
     cr_assert_eq(real(o, "input"), 7.32);
     cr_assert_str_eq(str(o, "class"), "normal");
+    cr_assert_str_eq(str(o, "stored"), "7.320000171661377");
     cr_assert(json_is_false(json_object_get(o, "overflow")));
     json_decref(o);
     /* the default format is fp32, and the format name is case-insensitive */
@@ -86,6 +87,7 @@ Test(cmd_bits, example_7_32_fp32)
     o = run("bits 7.32 FP16");
     cr_assert_str_eq(str(o, "hex"), "0x4752");
     cr_assert_eq(real(o, "value"), 7.3203125);
+    cr_assert_str_eq(str(o, "stored"), "7.3203125");
     json_decref(o);
 }
 
@@ -99,7 +101,7 @@ Test(cmd_bits, hex_patterns)
     o = run("bits 0x7C00 fp16");
     cr_assert_str_eq(str(o, "class"), "inf");
     cr_assert(json_is_null(json_object_get(o, "value")));
-    cr_assert_str_eq(str(o, "value_text"), "inf");
+    cr_assert_str_eq(str(o, "stored"), "inf");
     cr_assert_eq(real(o, "next_down"), 65504.0);
     json_decref(o);
     o = run("bits 0x7f e4m3");
