@@ -147,13 +147,14 @@ static int parse_dict(lexer *L, npy_header *h)
             seen = &have_shape;
             if (parse_shape(L, h) != QS_OK) return QS_ERR;
         } else {
-            char what[80];
-            snprintf(what, sizeof what, "unknown key '%s'", key);
+            char q[QS_IO_QUOTE_LEN], what[128];
+            qs_io_quote(q, key, strlen(key));
+            snprintf(what, sizeof what, "unknown key '%s'", q);
             return lex_fail(L, what);
         }
         if (*seen) {
             char what[80];
-            snprintf(what, sizeof what, "duplicate key '%s'", key);
+            snprintf(what, sizeof what, "duplicate key '%s'", key);   /* one of the three */
             return lex_fail(L, what);
         }
         *seen = 1;

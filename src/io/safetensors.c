@@ -180,7 +180,10 @@ int qs_io_st_open(qs_file *f, qs_err *err)
     json_error_t je;
     json_t *root = json_loadb((const char *)b + 8, (size_t)hlen, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
-        if (json_error_code(&je) == json_error_duplicate_key)
+        enum json_error_code code = json_error_code(&je);
+        for (char *c = je.text; *c; c++)        /* jansson quotes the input near the error */
+            if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+        if (code == json_error_duplicate_key)
             return qs_err_set(err, "%s: duplicate tensor name in the JSON header (byte %d of "
                                    "the header): %s", P, je.position, je.text);
         return qs_err_set(err, "%s: invalid JSON header at byte %d (line %d, column %d): %s",

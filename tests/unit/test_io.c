@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "qscope/io.h"
+#include "qscope/numfmt.h"
 
 #define FIX "tests/fixtures/"
 
@@ -387,6 +388,10 @@ Test(io_bad, missing_directory_and_bad_index)
     cr_expect_eq(qs_file_open_mem("blob.bin", "\x01\x02\x03\x04", 4, &f, &err), QS_ERR);
     cr_expect(strstr(err.msg, "blob.bin: unrecognised format") != NULL, "%s", err.msg);
 
+    cr_expect_eq(qs_file_open_mem("m.gguf", "GGUF\3\0\0\0", 8, &f, &err), QS_ERR);
+    cr_expect(strstr(err.msg, "m.gguf: GGUF files are not supported yet") != NULL, "%s",
+              err.msg);
+
     f = open_ok("npy_f4_c.npy");
     qs_tensor *t = NULL;
     cr_expect_eq(qs_file_read(f, 1, &t, &err), QS_ERR);
@@ -396,6 +401,29 @@ Test(io_bad, missing_directory_and_bad_index)
     cr_expect_eq(qs_file_read(f, -1, &t, &err), QS_ERR);
     qs_file_close(f);
     qs_file_close(NULL);
+}
+
+/* Found by fuzz_io: names and JSON excerpts with control bytes must not break the one-line
+ * message. */
+Test(io_bad, control_bytes_in_messages_are_replaced)
+{
+    static const char npy[] = "\x93NUMPY\x01\x00\x20\x00{'de\nscr': '<f4'}             \n";
+    static const char st[] = "\x10\0\0\0\0\0\0\0{\"a\":1,\n\x01x}   ";
+    static const char csv[] = "1,2\n3,a\tb\x01c\n";
+    const struct { const char *name, *buf; size_t len; } cases[] = {
+        {"n.npy", npy, sizeof npy - 1}, {"s.safetensors", st, sizeof st - 1},
+        {"c.csv", csv, sizeof csv - 1},
+    };
+    for (int i = 0; i < 3; i++) {
+        qs_file *f = NULL;
+        qs_err err = {""};
+        cr_expect_eq(qs_file_open_mem(cases[i].name, cases[i].buf, cases[i].len, &f, &err),
+                     QS_ERR, "%s opened", cases[i].name);
+        for (const char *c = err.msg; *c; c++)
+            cr_expect((unsigned char)*c >= 0x20, "%s: control byte in '%s'", cases[i].name,
+                      err.msg);
+        cr_expect(strncmp(err.msg, cases[i].name, strlen(cases[i].name)) == 0, "%s", err.msg);
+    }
 }
 
 /* Every proper prefix of a binary fixture must fail cleanly (never crash, never read past
@@ -454,6 +482,55 @@ Test(io_bad, mutated_bytes_never_crash)
         free(b);
         free(orig);
     }
+}
+
+/* Every F16, BF16 and FP8 bit pattern in a safetensors buffer decodes as numfmt says. */
+Test(io_safetensors, small_floats_agree_with_numfmt_on_every_pattern)
+{
+    static const struct { const char *name, *dt; qs_fmt_id fmt; int bytes; } kinds[] = {
+        {"f16", "F16", QS_FMT_FP16, 2}, {"bf16", "BF16", QS_FMT_BF16, 2},
+        {"e4m3", "F8_E4M3", QS_FMT_E4M3, 1}, {"e5m2", "F8_E5M2", QS_FMT_E5M2, 1},
+    };
+    char hdr[1024];
+    int hl = 0;
+    size_t off = 0;
+    hl += snprintf(hdr + hl, sizeof hdr - (size_t)hl, "{");
+    for (int k = 0; k < 4; k++) {
+        size_t n = (size_t)1 << (8 * kinds[k].bytes), nb = n * (size_t)kinds[k].bytes;
+        hl += snprintf(hdr + hl, sizeof hdr - (size_t)hl,
+                       "%s\"%s\":{\"dtype\":\"%s\",\"shape\":[%zu],\"data_offsets\":[%zu,%zu]}",
+                       k ? "," : "", kinds[k].name, kinds[k].dt, n, off, off + nb);
+        off += nb;
+    }
+    hl += snprintf(hdr + hl, sizeof hdr - (size_t)hl, "}");
+    size_t len = 8 + (size_t)hl + off;
+    uint8_t *b = malloc(len), *d = b + 8 + hl;
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)((uint64_t)hl >> (8 * i));
+    memcpy(b + 8, hdr, (size_t)hl);
+    for (int k = 0; k < 4; k++)
+        for (uint32_t p = 0; p < (1u << (8 * kinds[k].bytes)); p++) {
+            *d++ = (uint8_t)p;
+            if (kinds[k].bytes == 2) *d++ = (uint8_t)(p >> 8);
+        }
+    qs_file *f = NULL;
+    qs_err err = {""};
+    cr_assert_eq(qs_file_open_mem("all.safetensors", b, len, &f, &err), QS_OK, "%s", err.msg);
+    for (int k = 0; k < 4; k++) {
+        const qs_numfmt *nf = qs_numfmt_get(kinds[k].fmt);
+        cr_assert_not_null(nf);
+        qs_tensor *t = read_ok(f, k);
+        int nbad = 0;
+        for (uint32_t p = 0; p < (uint32_t)t->n && nbad < 5; p++) {
+            double w = qs_numfmt_decode(nf, p);
+            float g = t->data[p];
+            int ok = isnan(w) ? isnan(g) : (g == (float)w && !signbit(g) == !signbit(w));
+            cr_expect(ok, "%s pattern 0x%X: got %.9g, numfmt says %.9g", kinds[k].dt, p, g, w);
+            nbad += !ok;
+        }
+        qs_tensor_free(t);
+    }
+    qs_file_close(f);
+    free(b);
 }
 
 /* ---- memory buffers and big files -------------------------------------------------------- */

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# run.sh — `make fuzz`: builds every tests/fuzz/fuzz_*.c with clang + libFuzzer + ASan/UBSan
+# against the library sources and runs each for FUZZ_SECONDS on a scratch copy of its seed
+# corpus tests/fuzz/corpus_<name>/ (fuzz_io.c -> corpus_io). Crashes land in build-fuzz/.
+# Usage: FUZZ_SECONDS=60 bash tests/fuzz/run.sh [fuzz_io ...]
+set -u
+cd "$(dirname "$0")/../.."
+OUT=${FUZZ_BUILD:-build-fuzz}
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+CC=${FUZZ_CC:-clang}
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
+CFLAGS="-std=c11 -g -O1 -fno-omit-frame-pointer -fopenmp $SAN"
+CPPFLAGS="-Iinclude -D_GNU_SOURCE -DQSCOPE_DATADIR=\"/usr/local/share/qscope\" \
+$(pkg-config --cflags jansson libzip 2>/dev/null)"
+LIBS="$(pkg-config --libs jansson zlib libzip 2>/dev/null || echo -ljansson -lz -lzip) -lm -lpthread"
+command -v "$CC" >/dev/null || { echo "fuzz: $CC not found (apt-get install clang)" >&2; exit 1; }
+mkdir -p "$OUT/obj" "$OUT/artifacts"
+
+# The library, instrumented for coverage. A source that does not build is skipped with a
+# warning: a harness only fails to link if it needs that file.
+objs=()
+for src in src/{core,io,synth,numfmt,quant,kernels,nn,cmd,lesson}/*.c; do
+    [ -f "$src" ] || continue
+    extra=""
+    case "$src" in *_avx2.c)
+        case "$(uname -m)" in x86_64|i?86) extra="-mavx2 -mfma -mf16c" ;; *) continue ;; esac ;;
+    esac
+    obj="$OUT/obj/${src//\//_}.o"
+    if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find include -newer "$obj" -name '*.h' | head -1)" ]; then
+        if ! $CC $CPPFLAGS $CFLAGS -fsanitize=fuzzer-no-link $extra -c "$src" -o "$obj" 2>"$OUT/obj/err.txt"; then
+            echo "fuzz: skipping $src (does not build with $CC):"; head -5 "$OUT/obj/err.txt"
+            rm -f "$obj"; continue
+        fi
+    fi
+    objs+=("$obj")
+done
+rm -f "$OUT/libqscope.a"
+ar rcs "$OUT/libqscope.a" "${objs[@]}"
+
+harnesses=("$@")
+if [ ${#harnesses[@]} -eq 0 ]; then
+    for h in tests/fuzz/fuzz_*.c; do [ -f "$h" ] && harnesses+=("$(basename "$h" .c)"); done
+fi
+fail=0
+for name in "${harnesses[@]}"; do
+    src="tests/fuzz/$name.c"
+    bin="$OUT/$name"
+    if ! $CC $CPPFLAGS $CFLAGS -fsanitize=fuzzer "$src" "$OUT/libqscope.a" $LIBS -o "$bin"; then
+        echo "FAIL $name (build)"; fail=1; continue
+    fi
+    seeds="tests/fuzz/corpus_${name#fuzz_}"
+    work="$OUT/corpus_${name#fuzz_}"
+    mkdir -p "$work" "$seeds"
+    echo "fuzz: $name for ${FUZZ_SECONDS}s"
+    if "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+        -artifact_prefix="$OUT/artifacts/$name-" -print_final_stats=1 "$work" "$seeds" \
+        >"$OUT/$name.log" 2>&1; then
+        echo "ok   $name ($(grep -a -o 'stat::number_of_executed_units: *[0-9]*' "$OUT/$name.log" | grep -o '[0-9]*$') runs)"
+    else
+        echo "FAIL $name — see $OUT/$name.log"; grep -a -E 'ERROR|SUMMARY|runtime error|Test unit written' "$OUT/$name.log" | head -10
+        fail=1
+    fi
+done
+exit $fail
