@@ -355,7 +355,7 @@ static void dequantize_chunk_avx2(void *vc, int64_t e0, int64_t e1)
     for (int64_t e = e0; e < e1;) {
         qk_seg s = qk_segment(c->l, e, e1);
         int64_t j = 0;
-        load_params(qp, &s, 0, &sm, &scale, &zp);
+        if (s.stride == 0) load_params(qp, &s, 0, &sm, &scale, &zp);
         for (; j + 8 <= s.n; j += 8) {
             if (s.stride) load_params(qp, &s, j, &sm, &scale, &zp);
             __m128i b = _mm_loadl_epi64((const __m128i *)(c->cin + e + j));
