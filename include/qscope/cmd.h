@@ -24,8 +24,10 @@ enum {
 /* Command flags. */
 enum {
     QS_CMD_SLOW = 1 << 0,       /* may take long: faces show progress and allow cancel */
-    QS_CMD_FACE = 1 << 1        /* handled by the face (quit, set, source, save): run() is
+    QS_CMD_FACE = 1 << 1,       /* handled by the face (quit, set, source, save): run() is
                                    a fallback for faces that do not handle it */
+    QS_CMD_NOTENSOR = 1 << 2    /* does not read the current tensor's values (so a large
+                                   selected tensor is not converted before it runs) */
 };
 
 /* run(): argc/argv are the words after the command name. On success returns QS_OK and sets
@@ -72,6 +74,13 @@ int qs_split_commands(const char *text, char ***lines, qs_err *err);
  * *cmd_out (may be NULL) receives the table row that ran. */
 int qs_cmd_run_line(qs_session *s, const char *line, json_t **out, const qs_cmd **cmd_out,
                     qs_err *err);
+
+/* Converts the selected tensor of the loaded file when load/use deferred it (tensors over
+ * 64 MB are converted on first use). QS_OK when s->tensor is set or nothing is selected. */
+int qs_session_materialize(qs_session *s, qs_err *err);
+/* Fails with "CMD: no tensor loaded (...)" unless a tensor is current (converting a deferred
+ * one first). */
+int qs_need_tensor(qs_session *s, const char *cmd, qs_err *err);
 
 /* ---- argument helpers for run() implementations ---------------------------------------- */
 

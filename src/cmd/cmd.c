@@ -81,7 +81,9 @@ int qs_edit_distance(const char *a, const char *b)
             int v = d[i - 1][j] + 1;
             if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
             if (d[i - 1][j - 1] + cost < v) v = d[i - 1][j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+            if (i > 1 && j > 1 &&
+                tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) &&
                 d[i - 2][j - 2] + 1 < v)
                 v = d[i - 2][j - 2] + 1;
             d[i][j] = v;
@@ -182,6 +184,7 @@ static int split(const char *line, char ***out, int cmds, qs_err *err)
     int n = 0, cap = 0;
     strbuf b = {0};
     int inword = 0;
+    int at_start = 1;   /* cmds: at the start of a word (a '#' there begins a comment) */
     const char *p = line ? line : "";
     if (push_word(&v, &n, &cap, NULL) < 0) goto oom;
     n = 0;
@@ -209,14 +212,16 @@ static int split(const char *line, char ***out, int cmds, qs_err *err)
                 inword = 0;
             }
             if (c == '\0') break;
+            at_start = 1;
             p++;
             continue;
         }
         if (!cmds && c == '#' && !inword) break;     /* comment */
-        if (cmds && c == '#' && b.len == 0) {         /* whole-line comment */
+        if (cmds && c == '#' && at_start) {           /* comment to the end of the line */
             while (*p && *p != '\n') p++;
             continue;
         }
+        at_start = cmds && isspace((unsigned char)c);
         if (c == '\'' || c == '"') {
             char q = c;
             const char *start = p;
@@ -435,6 +440,11 @@ int qs_cmd_run_line(qs_session *s, const char *line, json_t **out, const qs_cmd 
     }
     if (cmd_out) *cmd_out = c;
     qs_err_clear(err);
+    /* A large tensor selected by load/use is converted by the first command that needs it. */
+    if (!(c->flags & QS_CMD_NOTENSOR) && qs_session_materialize(s, err) != QS_OK) {
+        qs_split_free(argv);
+        return QS_ERR;
+    }
     rc = c->run(s, argc - 1, argv + 1, &res, err);
     if (rc == QS_OK) {
         if (!res) res = json_object();
@@ -560,20 +570,20 @@ static const char *const set_words[] = {"json", "color", "precision", "on", "off
 const qs_cmd qs_cmds_core[] = {
     {"help", "session", "help [COMMAND]", "list the commands, or show one command's usage, "
      "options and an example", "COMMAND  a command name", "help load", NULL,
-     QS_COMPL_COMMAND, 0, run_help},
+     QS_COMPL_COMMAND, QS_CMD_NOTENSOR, run_help},
     {"set", "session", "set [json on|off | color on|off|auto | precision N]",
      "show or change output settings",
      "json on|off          print results as JSON lines\n"
      "color on|off|auto    colour output (auto: when a terminal and NO_COLOR is unset)\n"
      "precision N          significant digits of numbers (1..17, default 6)",
-     "set precision 8", set_words, 0, 0, run_set},
+     "set precision 8", set_words, 0, QS_CMD_NOTENSOR, run_set},
     {"source", "session", "source FILE", "run the commands of a script file",
      "FILE  a script (.qs): one command per line, '#' comments", "source lesson.qs", NULL,
-     QS_COMPL_FILE, QS_CMD_FACE, run_face_only},
+     QS_COMPL_FILE, QS_CMD_FACE | QS_CMD_NOTENSOR, run_face_only},
     {"save", "session", "save FILE", "write this session's successful commands as a "
      "replayable script", "FILE  the script to write", "save session.qs", NULL, QS_COMPL_FILE,
-     0, run_save},
+     QS_CMD_NOTENSOR, run_save},
     {"quit", "session", "quit", "leave the REPL or the TUI (Ctrl-D also works)", "", "quit",
-     NULL, 0, QS_CMD_FACE, run_face_only},
+     NULL, 0, QS_CMD_FACE | QS_CMD_NOTENSOR, run_face_only},
     {0},
 };

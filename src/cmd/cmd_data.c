@@ -21,6 +21,14 @@ static json_t *tensor_summary(const qs_session *s)
 {
     const qs_tensor *t = s->tensor;
     json_t *o = json_object();
+    if (!t && s->file && s->tensor_index >= 0) {
+        const qs_entry *e = &s->file->entries[s->tensor_index];
+        json_object_set_new(o, "tensor", json_string(e->name));
+        json_object_set_new(o, "dtype", json_string(qs_dtype_name(e->dtype)));
+        json_object_set_new(o, "shape", shape_json(e->ndim, e->shape));
+        json_object_set_new(o, "n", json_integer(e->n));
+        return o;
+    }
     if (!t) return o;
     json_object_set_new(o, "tensor", json_string(t->name));
     json_object_set_new(o, "dtype", json_string(qs_dtype_name(t->src_dtype)));
@@ -29,8 +37,11 @@ static json_t *tensor_summary(const qs_session *s)
     return o;
 }
 
-int qs_need_tensor(const qs_session *s, const char *cmd, qs_err *err)
+int qs_need_tensor(qs_session *s, const char *cmd, qs_err *err)
 {
+    if (!s->tensor && s->file && s->tensor_index >= 0) {
+        if (qs_session_materialize(s, err) != QS_OK) return qs_err_prefix(err, cmd);
+    }
     if (s->tensor) return QS_OK;
     return qs_err_set(err, "%s: no tensor loaded (try 'synth normal', 'values 0 250 1000' "
                       "or 'load FILE')", cmd);
@@ -38,12 +49,30 @@ int qs_need_tensor(const qs_session *s, const char *cmd, qs_err *err)
 
 /* ---- load / tensors / use -------------------------------------------------------------- */
 
+/* Tensors up to this many stored bytes are converted when selected (so a bad tensor fails at
+ * `load`); larger ones are converted by the first command that needs the values, so opening
+ * and listing a 10 GB file stays instant. */
+#define QS_EAGER_BYTES (64u << 20)
+
 static int select_tensor(qs_session *s, qs_file *f, int idx, qs_err *err)
 {
     qs_tensor *t = NULL;
-    if (qs_file_read(f, idx, &t, err) != QS_OK) return QS_ERR;
+    if (f->entries[idx].nbytes <= QS_EAGER_BYTES && qs_file_read(f, idx, &t, err) != QS_OK)
+        return QS_ERR;
     qs_session_set_tensor(s, t);
     s->tensor_index = idx;
+    return QS_OK;
+}
+
+int qs_session_materialize(qs_session *s, qs_err *err)
+{
+    qs_tensor *t = NULL;
+    if (s->tensor || !s->file || s->tensor_index < 0 || s->tensor_index >= s->file->n)
+        return QS_OK;
+    qs_session_progress(s, "converting tensor", 0, 1);
+    if (qs_file_read(s->file, s->tensor_index, &t, err) != QS_OK) return QS_ERR;
+    qs_session_set_tensor(s, t);
+    qs_session_progress(s, "converting tensor", 1, 1);
     return QS_OK;
 }
 
@@ -71,7 +100,7 @@ static int run_load(qs_session *s, int argc, char **argv, json_t **out, qs_err *
     }
     /* Load into temporaries first: a failure keeps the session's previous file and tensor. */
     qs_tensor *t = NULL;
-    if (qs_file_read(f, idx, &t, err) != QS_OK) {
+    if (f->entries[idx].nbytes <= QS_EAGER_BYTES && qs_file_read(f, idx, &t, err) != QS_OK) {
         qs_file_close(f);
         return QS_ERR;
     }
@@ -280,20 +309,21 @@ const qs_cmd qs_cmds_data[] = {
      "TENSOR  the tensor to select; names may contain '/' and '.' (quote them if they "
      "contain spaces)",
      "load tests/fixtures/good.safetensors", NULL, QS_COMPL_FILE | QS_COMPL_TENSOR,
-     QS_CMD_SLOW, run_load},
+     QS_CMD_SLOW | QS_CMD_NOTENSOR, run_load},
     {"tensors", "data", "tensors", "list the tensors of the loaded file: name, dtype, shape, "
-     "elements, bytes", "", "tensors", NULL, 0, 0, run_tensors},
+     "elements, bytes", "", "tensors", NULL, 0, QS_CMD_NOTENSOR, run_tensors},
     {"use", "data", "use TENSOR", "select another tensor of the loaded file",
-     "TENSOR  a name from 'tensors'", "use fc1.weight", NULL, QS_COMPL_TENSOR, 0, run_use},
+     "TENSOR  a name from 'tensors'", "use fc1.weight", NULL, QS_COMPL_TENSOR,
+     QS_CMD_NOTENSOR, run_use},
     {"values", "data", "values V...", "make a tensor of numbers typed in by hand",
-     "V  numbers (e.g. 0 250 1000)", "values -20 1000", NULL, 0, 0, run_values},
+     "V  numbers (e.g. 0 250 1000)", "values -20 1000", NULL, 0, QS_CMD_NOTENSOR, run_values},
     {"synth", "data", "synth DIST [n=N] [seed=S] [param=value ...]",
      "generate a seeded synthetic tensor (same numbers on every machine)",
      "DIST    normal uniform laplace student-t lognormal bimodal outliers relu\n"
      "n=N     number of values (default 100000)\n"
      "seed=S  generator seed (default 1)\n"
      "param=value  distribution parameters (see the DIST list in the manual)",
-     "synth laplace n=100000 seed=3", qs_synth_names, 0, 0, run_synth},
+     "synth laplace n=100000 seed=3", qs_synth_names, 0, QS_CMD_NOTENSOR, run_synth},
     {"stats", "data", "stats", "statistics of the current tensor: n, min, max, mean, std, "
      "absmax, percentiles, zeros, NaN, Inf", "", "stats", NULL, 0, 0, run_stats},
     {"hist", "data", "hist [bins=B] [range=LO:HI] [log]", "histogram of the current tensor",

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "qscope/cmd.h"
 #include "qscope/kernels.h"
@@ -126,4 +127,38 @@ Test(cmd_data, suggestions_for_typos)
     qs_err err = {{0}};
     cr_expect_eq(qs_cmd_run_line(&S, "stast", &out, NULL, &err), QS_ERR);
     cr_expect(strstr(err.msg, "did you mean 'stats'") != NULL, "%s", err.msg);
+}
+
+/* A 10 GB safetensors file (sparse): opening and listing must not touch the data, and the
+ * selected tensor is converted only when a command needs its values. */
+Test(cmd_data, huge_file_lists_without_converting)
+{
+    char path[] = "/tmp/qscope-huge-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    const long long per = 1342177280LL;     /* 327680 x 1024 float32 */
+    char hdr[2048];
+    int len = snprintf(hdr, sizeof hdr, "{");
+    for (int i = 0; i < 8; i++)
+        len += snprintf(hdr + len, sizeof hdr - (size_t)len,
+                        "%s\"layer.%d.weight\":{\"dtype\":\"F32\",\"shape\":[327680,1024],"
+                        "\"data_offsets\":[%lld,%lld]}", i ? "," : "", i, per * i, per * (i + 1));
+    len += snprintf(hdr + len, sizeof hdr - (size_t)len, "}");
+    while (len % 8) hdr[len++] = ' ';
+    unsigned char n8[8];
+    for (int i = 0; i < 8; i++) n8[i] = (unsigned char)((unsigned long long)len >> (8 * i));
+    cr_assert_eq(write(fd, n8, 8), 8);
+    cr_assert_eq(write(fd, hdr, (size_t)len), len);
+    cr_assert_eq(ftruncate(fd, 8 + len + per * 8), 0);
+    close(fd);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "load %s layer.7.weight", path);
+    json_t *r = run(cmd);
+    cr_expect_null(S.tensor, "a 1.3 GB tensor is not converted by load");
+    cr_expect_eq(json_integer_value(json_object_get(r, "n")), 327680LL * 1024);
+    json_decref(r);
+    r = run("tensors");
+    cr_expect_eq(json_array_size(json_object_get(r, "tensors")), 8);
+    json_decref(r);
+    unlink(path);
 }
