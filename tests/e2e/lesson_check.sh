@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# lesson_check.sh — `qscope lesson check` reports syntax errors with FILE:LINE and exit 2,
+# accepts good files; `lesson list` and the `lesson` command find lessons on the path.
+set -u
+cd "$QSCOPE_TOP"
+fail() { echo "FAIL: $*"; exit 1; }
+has() { grep -q -- "$2" <<<"$1" || fail "expected '$2' in: $1"; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+cat >"$tmp/42-broken.lesson" <<'L'
+title: Broken
+
+Line three is narration.
+> values 1 2
+expect n === 2
+L
+err=$("$QSCOPE" lesson check "$tmp/42-broken.lesson" 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "broken: exit $rc, want 2"
+has "$err" "qscope: $tmp/42-broken.lesson:5: expect: unknown operator '==='"
+
+printf 'title: Q\n\nquiz: Why?\nhint: think\n' >"$tmp/43-noanswer.lesson"
+err=$("$QSCOPE" lesson check "$tmp/43-noanswer.lesson" 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "quiz: exit $rc, want 2"
+has "$err" "43-noanswer.lesson:3: quiz without an 'answer:' line"
+
+printf 'title: C\n\nSome text.\n\n> sttas\n' >"$tmp/44-typo.lesson"
+err=$("$QSCOPE" lesson check "$tmp/44-typo.lesson" 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "typo: exit $rc, want 2"
+has "$err" "44-typo.lesson:5: unknown command 'sttas'; did you mean 'stats'?"
+
+printf 'title: Good one\nlevel: beginner\n\n> values 1 2\n> stats\nexpect n == 2\n---\nquiz: n?\nanswer: 2\n' \
+    >"$tmp/45-good.lesson"
+out=$("$QSCOPE" lesson check "$tmp/45-good.lesson") || fail "good: exit $?"
+has "$out" "45-good.lesson: ok (2 steps, 2 commands, 1 expectations, 1 quizzes)"
+
+# every shipped lesson passes the check
+if ls lessons/*.lesson >/dev/null 2>&1; then
+    "$QSCOPE" lesson check lessons/*.lesson >/dev/null || fail "shipped lessons fail the check"
+fi
+
+# the search path: by base name, topic and number, through QSCOPE_LESSON_PATH
+export QSCOPE_LESSON_PATH="/nonexistent:$tmp"
+out=$(cd "$tmp" && "$QSCOPE" lesson list) || fail "list exit $?"
+has "$out" "45-good"
+has "$out" "Good one"
+has "$out" "broken"
+out=$("$QSCOPE" -c "lesson list" --json) || fail "-c lesson list exit $?"
+has "$out" '"name":"45-good","title":"Good one","level":"beginner"'
+out=$("$QSCOPE" play --headless good 2>&1) || fail "play by topic exit $?: $out"
+has "$out" "=== Good one"
+out=$("$QSCOPE" play --headless 45 2>&1) || fail "play by number exit $?: $out"
+has "$out" "=== Good one"
+out=$("$QSCOPE" -c "lesson check 45-good" --json) || fail "-c lesson check exit $?"
+has "$out" '"expects":1'
+out=$("$QSCOPE" -c "lesson play 45-good" --json) || fail "-c lesson play exit $?"
+has "$out" '"expects_passed":1'
+err=$("$QSCOPE" -c "lesson check 42-broken" 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "-c check broken: exit $rc, want 2"
+has "$err" "42-broken.lesson:5:"
+echo ok
