@@ -39,6 +39,9 @@ typedef struct qs_runner {
     int stop_on_error;  /* 1: stop at the first error (scripts); 0: go on (REPL) */
     int errors;         /* count of failed commands */
     int quit;           /* set by `quit` */
+    void (*before_output)(void *ctx); /* called before a result or an error is printed (the
+                                         REPL erases its progress bar), or NULL */
+    void *before_ctx;   /* its argument */
 } qs_runner;
 
 /* Runs one line (handles the face commands set/source/save/quit itself). `where` prefixes
@@ -118,10 +121,8 @@ void qs_completion_fini(qs_completion *c);
  * start with prefix. Returns the count and a NULL-terminated array (free with
  * qs_split_free), or -1 when out of memory. */
 int qs_lesson_names(const char *prefix, char ***out);
-/* The short label of a scheme for prompts and status bars: "int8 asym/tensor",
- * "int4 sym/group64", "fp16", "nf4/64". */
-void qs_scheme_short(const qs_scheme *sc, char *buf, size_t len);
 /* The REPL prompt "qscope [TENSOR · SCHEME] > " ("qscope [- · SCHEME] > " with no tensor;
+ * SCHEME is qs_scheme_label's, e.g. "int8 sym/channel";
  * '|' instead of '·' without UTF-8). With color, the escape sequences are wrapped in
  * readline's \001 \002 markers. Long tensor names are shortened in the middle. */
 void qs_repl_prompt(const qs_session *s, int color, int utf8, char *buf, size_t len);

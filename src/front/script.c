@@ -10,6 +10,7 @@
 
 static void report(qs_runner *r, const char *where, const char *msg)
 {
+    if (r->before_output) r->before_output(r->before_ctx);
     if (where) fprintf(r->errf, "qscope: %s: %s\n", where, msg);
     else fprintf(r->errf, "qscope: %s\n", msg);
     fflush(r->errf);
@@ -66,6 +67,7 @@ int qs_run_line(qs_runner *r, const char *line, const char *where)
         return rc;
     }
     if (res) {
+        if (r->before_output) r->before_output(r->before_ctx);
         if (r->s->json) {
             qs_render_json(r->out, res);
         } else {

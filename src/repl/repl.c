@@ -1,18 +1,344 @@
-/* repl.c — placeholder REPL until the readline face lands (issue 5): reads stdin lines. */
+/* repl.c — `qscope repl`: the GNU readline face of the command language (prompt with the
+ * current tensor and scheme, history, completion, progress bar, Ctrl-C cancels a command),
+ * and line-by-line script mode when stdin is not a terminal. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
 #include <unistd.h>
+
+#include <readline/history.h>
+#include <readline/readline.h>
 
 #include "qscope/faces.h"
 #include "qscope/front.h"
 
+/* ---- signals: flags only (async-signal-safe); the loops act on them ---------------------- */
+
+static volatile sig_atomic_t g_cancel;  /* the session's cancel flag while a command runs */
+static volatile sig_atomic_t g_int;     /* a Ctrl-C arrived */
+static volatile sig_atomic_t g_term;    /* SIGTERM or SIGHUP arrived (its number) */
+static volatile sig_atomic_t g_busy;    /* 1 while a command runs */
+static volatile sig_atomic_t g_presses; /* Ctrl-C presses during the current command */
+
+#define QS_HARD_INTERRUPTS 3            /* Ctrl-C presses that end a command that ignores them */
+
+static void on_signal(int sig)
+{
+    if (sig == SIGINT) {
+        g_int = 1;
+        if (g_busy) {
+            g_cancel = 1;
+            if (++g_presses >= QS_HARD_INTERRUPTS) {
+                /* the command does not poll its cancel flag: the terminal is in its normal
+                 * mode while commands run, so leaving at once is safe */
+                static const char m[] = "\nqscope: interrupted\n";
+                ssize_t w = write(STDERR_FILENO, m, sizeof m - 1);
+                (void)w;
+                _exit(130);
+            }
+        }
+    } else {
+        g_term = sig;
+        g_cancel = 1;
+        signal(sig, SIG_DFL);   /* a second one ends the process */
+    }
+}
+
+typedef struct sigsave {
+    struct sigaction intr, term, hup;   /* the handlers in place before the REPL */
+} sigsave;
+
+static void install_signals(sigsave *old)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;            /* no SA_RESTART: select() returns at once */
+    sigaction(SIGINT, &sa, &old->intr);
+    sigaction(SIGTERM, &sa, &old->term);
+    sigaction(SIGHUP, &sa, &old->hup);
+}
+
+static void restore_signals(const sigsave *old)
+{
+    sigaction(SIGINT, &old->intr, NULL);
+    sigaction(SIGTERM, &old->term, NULL);
+    sigaction(SIGHUP, &old->hup, NULL);
+}
+
+/* ---- running commands -------------------------------------------------------------------- */
+
+/* The face's state. Readline's callbacks take no context, so they reach it through g_repl. */
+typedef struct repl {
+    qs_session *s;              /* the session */
+    qs_runner r;                /* renders results, counts errors, sees `quit` */
+    qs_progress_bar bar;        /* drawn on stderr while a command runs */
+    char *histpath;             /* history file, or NULL */
+    qs_completion comp;         /* candidates of the current completion */
+    int comp_i;                 /* the generator's position in comp.words */
+    char *line;                 /* the line readline handed over (owned), or NULL at EOF */
+    int got_line;               /* 1 once the line handler ran */
+} repl;
+
+static repl *g_repl;
+
+/* Erases the progress bar before any result or error is printed. */
+static void before_output(void *ctx)
+{
+    qs_progress_bar_finish(ctx);
+}
+
+/* Runs one line with progress and cancellation. Interactive lines may hold several commands
+ * separated by ';' (as `qscope -c`). */
+static void run_line(repl *p, const char *line, const char *where, int split)
+{
+    qs_session *s = p->s;
+    char **lines = NULL;
+    qs_err err = {{0}};
+    int n = split ? qs_split_commands(line, &lines, &err) : -1;
+    g_cancel = 0;
+    g_presses = 0;
+    g_int = 0;
+    s->progress = qs_progress_bar_update;
+    s->progress_ctx = &p->bar;
+    s->cancel = &g_cancel;
+    p->r.before_output = before_output;
+    p->r.before_ctx = &p->bar;
+    for (int k = 0; k < (n < 0 ? 1 : n) && !p->r.quit && !g_term; k++) {
+        qs_progress_bar_start(&p->bar, stderr, &g_cancel);
+        g_busy = 1;
+        int rc = qs_run_line(&p->r, n < 0 ? line : lines[k], where);
+        g_busy = 0;
+        qs_progress_bar_finish(&p->bar);
+        if (rc == QS_CANCELLED || g_cancel) break;  /* the rest of the line is dropped */
+    }
+    qs_split_free(lines);
+    s->progress = NULL;
+    s->progress_ctx = NULL;
+    s->cancel = NULL;
+    g_cancel = 0;
+}
+
+/* `qscope repl FILE`: load FILE first (quoted for the splitter). */
+static void load_first(repl *p, const char *file, int split)
+{
+    size_t len = strlen(file);
+    char *cmd = malloc(len * 4 + 16), *q = cmd;
+    if (!cmd) return;
+    q += sprintf(q, "load '");
+    for (const char *f = file; *f; f++) {
+        if (*f == '\'') { memcpy(q, "'\\''", 4); q += 4; }
+        else *q++ = *f;
+    }
+    strcpy(q, "'");
+    run_line(p, cmd, NULL, split);
+    free(cmd);
+}
+
+/* ---- script mode: stdin is not a terminal ------------------------------------------------ */
+
+static int run_stdin(repl *p)
+{
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int lineno = 0;
+    while (!p->r.quit && (len = getline(&buf, &cap, stdin)) >= 0) {
+        char where[32];
+        lineno++;
+        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) buf[--len] = '\0';
+        if (memchr(buf, '\0', (size_t)len)) {
+            fprintf(stderr, "qscope: stdin:%d: not a text line (contains NUL bytes)\n",
+                    lineno);
+            p->r.errors++;
+            continue;
+        }
+        snprintf(where, sizeof where, "stdin:%d", lineno);
+        run_line(p, buf, where, 0);
+    }
+    free(buf);
+    return p->r.errors ? 2 : 0;
+}
+
+/* ---- completion -------------------------------------------------------------------------- */
+
+static char *gen_words(const char *text, int state)
+{
+    repl *p = g_repl;
+    static int files;   /* readline's generator protocol: state 0 restarts */
+    if (state == 0) {
+        p->comp_i = 0;
+        files = 0;
+    }
+    if (!files) {
+        while (p->comp_i < p->comp.n) {
+            const char *w = p->comp.words[p->comp_i++];
+            if (strncmp(w, text, strlen(text)) == 0) return strdup(w);
+        }
+        if (!p->comp.files) return NULL;
+        files = 1;
+        return rl_filename_completion_function(text, 0);
+    }
+    return rl_filename_completion_function(text, 1);
+}
+
+/* Shows the command's usage line above the prompt (Tab on an empty argument). */
+static void show_usage(const qs_cmd *c)
+{
+    fprintf(rl_outstream, "\n  usage: %s\n", c->usage ? c->usage : c->name);
+    rl_on_new_line();
+    rl_redisplay();
+}
+
+static char **attempt(const char *text, int start, int end)
+{
+    repl *p = g_repl;
+    (void)start;
+    rl_attempted_completion_over = 1;   /* never fall back to readline's file names */
+    qs_completion_fini(&p->comp);
+    if (qs_complete(p->s, rl_line_buffer, end, &p->comp) < 0) return NULL;
+    if (p->comp.files) rl_filename_completion_desired = 1;
+    if (p->comp.cmd && p->comp.argi >= 1 && text[0] == '\0' && rl_completion_type != '?')
+        show_usage(p->comp.cmd);
+    char **m = rl_completion_matches(text, gen_words);
+    /* "key=" keywords: no space after them, the value follows */
+    if (m && !m[1] && m[0][0] && m[0][strlen(m[0]) - 1] == '=')
+        rl_completion_suppress_append = 1;
+    return m;
+}
+
+/* ---- the interactive loop ---------------------------------------------------------------- */
+
+static void on_line(char *line)
+{
+    g_repl->line = line;
+    g_repl->got_line = 1;
+    rl_callback_handler_remove();   /* the loop installs it again with a fresh prompt */
+}
+
+/* Adds a line to the history and appends it to the file at once (a crash loses nothing). */
+static void remember(repl *p, const char *line)
+{
+    const char *q = line;
+    while (*q == ' ' || *q == '\t') q++;
+    if (!*q) return;
+    HIST_ENTRY *last = history_length > 0 ? history_get(history_base + history_length - 1)
+                                          : NULL;
+    if (last && strcmp(last->line, line) == 0) return;
+    add_history(line);
+    if (p->histpath) append_history(1, p->histpath);
+}
+
+/* Ctrl-C at the prompt: abandon the line, show a fresh prompt. */
+static void interrupt_prompt(void)
+{
+    rl_replace_line("", 0);
+    rl_point = rl_end = rl_mark = 0;
+    rl_crlf();
+    rl_on_new_line();
+    rl_redisplay();
+}
+
+static int run_tty(repl *p)
+{
+    qs_render_opts o;
+    sigsave old;
+    int rc = 0;
+    rl_readline_name = "qscope";
+    rl_attempted_completion_function = attempt;
+    rl_completer_word_break_characters = " \t\n;";
+    rl_completer_quote_characters = "'\"";
+    rl_filename_quote_characters = " \t\n\\\"'#;";
+    rl_catch_signals = 1;
+    rl_catch_sigwinch = 1;
+    rl_persistent_signal_handlers = 1;
+    rl_outstream = isatty(STDOUT_FILENO) ? stdout : stderr;
+    using_history();
+    stifle_history(QS_HISTORY_MAX);
+    if (p->histpath) {
+        int fd = open(p->histpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (fd >= 0) close(fd);
+        else fprintf(stderr, "qscope: %s: %s (history will not be saved)\n", p->histpath,
+                     strerror(errno));
+        read_history(p->histpath);
+    }
+    install_signals(&old);
+    qs_render_opts_for(p->s, stdout, &o);
+    fprintf(rl_outstream, "qscope REPL: 'help' lists the commands, Tab completes, "
+            "Up recalls, Ctrl-C cancels, Ctrl-D quits.\n");
+    while (!p->r.quit && !g_term) {
+        char prompt[512];
+        qs_render_opts_for(p->s, stdout, &o);
+        qs_repl_prompt(p->s, o.color, o.utf8, prompt, sizeof prompt);
+        p->got_line = 0;
+        p->line = NULL;
+        g_int = 0;
+        rl_callback_handler_install(prompt, on_line);
+        while (!p->got_line && !g_term) {
+            fd_set fds;
+            FD_ZERO(&fds);
+            FD_SET(STDIN_FILENO, &fds);
+            int n = select(STDIN_FILENO + 1, &fds, NULL, NULL, NULL);
+            rl_check_signals();     /* let readline act on what it caught (resize, ^Z) */
+            if (g_int) {
+                g_int = 0;
+                interrupt_prompt();
+                continue;
+            }
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                break;
+            }
+            rl_callback_read_char();
+        }
+        if (!p->got_line) {         /* a signal or a read error: restore the terminal */
+            rl_callback_handler_remove();
+            fputc('\n', rl_outstream);
+            break;
+        }
+        if (!p->line) {             /* Ctrl-D */
+            fputc('\n', rl_outstream);
+            break;
+        }
+        remember(p, p->line);
+        run_line(p, p->line, NULL, 1);
+        free(p->line);
+        p->line = NULL;
+        if (g_int) g_int = 0;       /* the Ctrl-C that cancelled the command is used up */
+    }
+    if (p->histpath) history_truncate_file(p->histpath, QS_HISTORY_MAX);
+    restore_signals(&old);
+    if (g_term) rc = 128 + g_term;
+    return rc;
+}
+
 int qs_repl_main(qs_session *s, const char *file)
 {
-    qs_runner r = {s, stdout, stderr, 0, 0, 0};
-    if (file) {
-        char line[4200];
-        snprintf(line, sizeof line, "load '%s'", file);
-        qs_run_line(&r, line, NULL);
+    repl p;
+    int rc;
+    memset(&p, 0, sizeof p);
+    p.s = s;
+    p.r.s = s;
+    p.r.out = stdout;
+    p.r.errf = stderr;
+    g_repl = &p;
+    g_term = 0;
+    int tty = isatty(STDIN_FILENO);
+    if (file) load_first(&p, file, 0);
+    if (tty) {
+        p.histpath = qs_history_path();
+        rc = run_tty(&p);
+    } else {
+        rc = run_stdin(&p);
     }
-    qs_run_file(&r, "-");
-    return r.errors ? 2 : 0;
+    qs_completion_fini(&p.comp);
+    free(p.histpath);
+    free(p.line);
+    g_repl = NULL;
+    return rc;
 }
