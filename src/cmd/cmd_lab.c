@@ -1,6 +1,889 @@
-/* cmd_lab.c — the PTQ / QAT / LoRA lab commands: lab ... (issue 7). */
+/* cmd_lab.c — the PTQ / QAT / LoRA lab commands: `lab train|ptq|qat|sweep|int|lora|qlora|
+ * save|load|status`, each returning a JSON object (see the help text for the keys). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qscope/calib.h"
 #include "qscope/cmd.h"
+#include "qscope/kernels.h"
+#include "qscope/nn.h"
+
+#define LAB_DEFAULT_SEED 1
+
+static const qs_cmd *lab_row(void)
+{
+    return qs_cmd_find("lab");
+}
+
+/* ---- small helpers --------------------------------------------------------------------- */
+
+static json_t *darray(const double *v, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++) json_array_append_new(a, qs_json_real(v[i]));
+    return a;
+}
+
+static json_t *sizes_json(const qs_mlp *m)
+{
+    json_t *a = json_array();
+    for (int l = 0; l <= m->nl; l++) json_array_append_new(a, json_integer(m->size[l]));
+    return a;
+}
+
+/* Adds loss/acc arrays and their sparklines under prefix ("" or "full_" ...). */
+static void curve_json(json_t *o, const char *prefix, const qs_nn_curve *c)
+{
+    char key[64], spark[1024];
+    snprintf(key, sizeof key, "%sloss", prefix);
+    json_object_set_new(o, key, darray(c->loss, c->epochs));
+    snprintf(key, sizeof key, "%sacc", prefix);
+    json_object_set_new(o, key, darray(c->acc, c->epochs));
+    qs_nn_sparkline(c->loss, c->epochs, spark, sizeof spark);
+    snprintf(key, sizeof key, "%sloss_sparkline", prefix);
+    json_object_set_new(o, key, json_string(spark));
+    qs_nn_sparkline(c->acc, c->epochs, spark, sizeof spark);
+    snprintf(key, sizeof key, "%sacc_sparkline", prefix);
+    json_object_set_new(o, key, json_string(spark));
+}
+
+static int opt_str(int argc, char **argv, const char *key, const char *const *allowed,
+                   const char **v, qs_err *err)
+{
+    const char *s = qs_arg_kv(argc, argv, key);
+    if (!s) return QS_OK;
+    for (const char *const *a = allowed; *a; a++)
+        if (strcmp(*a, s) == 0) {
+            *v = *a;
+            return QS_OK;
+        }
+    char list[256] = "";
+    size_t o = 0;
+    for (const char *const *a = allowed; *a && o < sizeof list; a++)
+        o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", a == allowed ? "" : ", ", *a);
+    return qs_err_set(err, "lab: %s='%s' is not one of %s", key, s, list);
+}
+
+/* "4" or "2..8" */
+static int parse_bits(const char *s, int *lo, int *hi, qs_err *err)
+{
+    long long a, b;
+    const char *dots = strstr(s, "..");
+    if (dots) {
+        char first[32];
+        size_t n = (size_t)(dots - s);
+        if (n >= sizeof first) n = sizeof first - 1;
+        memcpy(first, s, n);
+        first[n] = 0;
+        if (qs_parse_ll(first, &a) < 0 || qs_parse_ll(dots + 2, &b) < 0)
+            return qs_err_set(err, "lab: bits='%s': expected N or A..B", s);
+    } else {
+        if (qs_parse_ll(s, &a) < 0) return qs_err_set(err, "lab: bits='%s': expected N or A..B", s);
+        b = a;
+    }
+    if (a < 2 || b > 8 || a > b)
+        return qs_err_set(err, "lab: bits='%s': weight bits must be within 2..8", s);
+    *lo = (int)a;
+    *hi = (int)b;
+    return QS_OK;
+}
+
+/* ---- lab state: data and the fp32 model ------------------------------------------------ */
+
+static int ensure_data(qs_lab *lab, const char *name, qs_err *err)
+{
+    if (lab->data && strcmp(lab->data->name, name) == 0) return QS_OK;
+    qs_nn_data *d = NULL;
+    if (qs_nn_data_load(name, NULL, &d, err) != QS_OK) return QS_ERR;
+    qs_nn_data_free(lab->data);
+    lab->data = d;
+    return QS_OK;
+}
+
+static void default_train(const char *data, qs_nn_train_cfg *c)
+{
+    int fashion = strcmp(data, "fashion") == 0;
+    memset(c, 0, sizeof *c);
+    c->epochs = fashion ? 5 : 30;
+    c->batch = fashion ? 64 : 32;
+    c->lr = 1e-3;
+    c->opt = QS_NN_ADAM;
+    c->seed = LAB_DEFAULT_SEED;
+    c->freeze = -1;
+}
+
+/* Trains a new fp32 model into the lab (replacing the old one on success). */
+static int lab_train(qs_session *s, qs_lab *lab, const char *data, const int *hidden, int nh,
+                     const qs_nn_train_cfg *cfg, qs_err *err)
+{
+    if (ensure_data(lab, data, err) != QS_OK) return QS_ERR;
+    int size[QS_NN_MAX_LAYERS + 1];
+    size[0] = lab->data->train.nfeat;
+    for (int i = 0; i < nh; i++) size[i + 1] = hidden[i];
+    size[nh + 1] = 10;
+    qs_mlp *m = qs_mlp_new(nh + 1, size, cfg->seed, err);
+    if (!m) return QS_ERR;
+    qs_nn_curve c = {0};
+    int rc = qs_nn_train(s, m, &lab->data->train, &lab->data->test, cfg, &c, err);
+    if (rc != QS_OK) {
+        qs_mlp_free(m);
+        qs_nn_curve_fini(&c);
+        return rc;
+    }
+    qs_mlp_free(lab->fp32);
+    lab->fp32 = m;
+    qs_nn_curve_fini(&lab->curve);
+    lab->curve = c;
+    lab->tcfg = *cfg;
+    lab->fp32_acc = c.epochs ? c.acc[c.epochs - 1] : qs_nn_accuracy(m, NULL, &lab->data->test);
+    qs_nn_qmodel_free(lab->q);
+    lab->q = NULL;
+    snprintf(lab->source, sizeof lab->source, "trained");
+    return QS_OK;
+}
+
+/* ptq/qat/sweep/int/lora train the default model first when there is none. */
+static int ensure_trained(qs_session *s, qs_lab *lab, qs_err *err)
+{
+    if (lab->fp32) return QS_OK;
+    qs_nn_train_cfg c;
+    const char *data = lab->data ? lab->data->name : "digits";
+    default_train(data, &c);
+    int hidden[1] = { strcmp(data, "fashion") == 0 ? 256 : 64 };
+    return lab_train(s, lab, data, hidden, 1, &c, err);
+}
+
+/* ---- lab train ------------------------------------------------------------------------- */
+
+static const char *const data_names[] = { "digits", "fashion", NULL };
+static const char *const opt_names[] = { "sgd", "adam", NULL };
+static const char *const gran_names[] = { "tensor", "channel", NULL };
+static const char *const calib_names[] = { "minmax", "percentile", "mse", "entropy", NULL };
+static const char *const shift_names[] = { "rot90", "invert", NULL };
+
+static int parse_train(int argc, char **argv, const char *data, qs_nn_train_cfg *c,
+                       qs_err *err)
+{
+    long long v;
+    double d;
+    const char *opt = "adam";
+    default_train(data, c);
+    v = c->epochs;
+    if (qs_arg_int(argc, argv, "epochs", 0, QS_NN_MAX_EPOCHS, &v, err) != QS_OK) return QS_ERR;
+    c->epochs = (int)v;
+    v = c->batch;
+    if (qs_arg_int(argc, argv, "batch", 1, 4096, &v, err) != QS_OK) return QS_ERR;
+    c->batch = (int)v;
+    v = LAB_DEFAULT_SEED;
+    if (qs_arg_int(argc, argv, "seed", 0, (long long)1 << 62, &v, err) != QS_OK) return QS_ERR;
+    c->seed = (uint64_t)v;
+    if (opt_str(argc, argv, "opt", opt_names, &opt, err) != QS_OK) return QS_ERR;
+    c->opt = strcmp(opt, "sgd") == 0 ? QS_NN_SGD : QS_NN_ADAM;
+    c->lr = c->opt == QS_NN_SGD ? 0.05 : 1e-3;
+    d = c->lr;
+    if (qs_arg_double(argc, argv, "lr", 1e-9, 10.0, &d, err) != QS_OK) return QS_ERR;
+    c->lr = d;
+    return QS_OK;
+}
+
+static int sub_train(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **out,
+                     qs_err *err)
+{
+    static const char *const keys[] = { "data", "hidden", "epochs", "lr", "opt", "seed",
+                                        "batch", NULL };
+    if (qs_arg_check(lab_row(), argc, argv, keys, NULL, 0, err) != QS_OK) return QS_ERR;
+    const char *data = "digits";
+    if (opt_str(argc, argv, "data", data_names, &data, err) != QS_OK) return QS_ERR;
+    int hidden[QS_NN_MAX_LAYERS], nh = 0;
+    const char *hs = qs_arg_kv(argc, argv, "hidden");
+    if (hs) {
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", hs);
+        for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+            long long v;
+            if (nh == QS_NN_MAX_LAYERS - 1 || qs_parse_ll(tok, &v) < 0 || v < 1 || v > 4096)
+                return qs_err_set(err, "lab train: hidden='%s': expected up to %d widths "
+                                  "1..4096 separated by commas", hs, QS_NN_MAX_LAYERS - 1);
+            hidden[nh++] = (int)v;
+        }
+        if (nh == 0) return qs_err_set(err, "lab train: hidden='%s' is empty", hs);
+    } else {
+        hidden[nh++] = strcmp(data, "fashion") == 0 ? 256 : 64;
+    }
+    qs_nn_train_cfg c;
+    if (parse_train(argc, argv, data, &c, err) != QS_OK) return QS_ERR;
+    int rc = lab_train(s, lab, data, hidden, nh, &c, err);
+    if (rc != QS_OK) return rc;
+    json_t *o = json_object();
+    json_object_set_new(o, "data", json_string(lab->data->name));
+    json_object_set_new(o, "sizes", sizes_json(lab->fp32));
+    json_object_set_new(o, "params", json_integer(qs_mlp_params(lab->fp32)));
+    json_object_set_new(o, "train", json_integer(lab->data->train.n));
+    json_object_set_new(o, "calib", json_integer(lab->data->calib.n));
+    json_object_set_new(o, "test", json_integer(lab->data->test.n));
+    json_object_set_new(o, "epochs", json_integer(c.epochs));
+    json_object_set_new(o, "batch", json_integer(c.batch));
+    json_object_set_new(o, "opt", json_string(c.opt == QS_NN_SGD ? "sgd" : "adam"));
+    qs_json_set_real(o, "lr", c.lr);
+    json_object_set_new(o, "seed", json_integer((json_int_t)c.seed));
+    qs_json_set_real(o, "train_acc", qs_nn_accuracy(lab->fp32, NULL, &lab->data->train));
+    qs_json_set_real(o, "fp32_acc", lab->fp32_acc);
+    curve_json(o, "", &lab->curve);
+    *out = o;
+    return QS_OK;
+}
+
+/* ---- quantization settings shared by ptq / qat / sweep / int --------------------------- */
+
+static int parse_qcfg(int argc, char **argv, int wbits, qs_nn_qcfg *q, qs_err *err)
+{
+    long long v;
+    const char *gran = "channel", *cal = "minmax";
+    memset(q, 0, sizeof *q);
+    q->wbits = wbits;
+    v = 8;
+    if (qs_arg_int(argc, argv, "abits", 2, 8, &v, err) != QS_OK) return QS_ERR;
+    q->abits = (int)v;
+    if (opt_str(argc, argv, "gran", gran_names, &gran, err) != QS_OK) return QS_ERR;
+    q->wgran = strcmp(gran, "tensor") == 0 ? QS_G_TENSOR : QS_G_CHANNEL;
+    if (opt_str(argc, argv, "calib", calib_names, &cal, err) != QS_OK) return QS_ERR;
+    q->calib = (qs_calib_kind)qs_calib_find(cal);
+    v = 0;
+    if (qs_arg_int(argc, argv, "batches", 0, 1 << 20, &v, err) != QS_OK) return QS_ERR;
+    q->batches = (int)v;
+    q->batch = 32;
+    q->pct = 99.99;
+    return QS_OK;
+}
+
+static int parse_qat(int argc, char **argv, qs_nn_train_cfg *c, qs_err *err)
+{
+    long long v;
+    double d;
+    memset(c, 0, sizeof *c);
+    c->epochs = 5;
+    c->batch = 32;
+    c->opt = QS_NN_ADAM;
+    c->seed = LAB_DEFAULT_SEED;
+    c->lsq = qs_arg_flag(argc, argv, "lsq");
+    v = c->epochs;
+    if (qs_arg_int(argc, argv, "epochs", 0, QS_NN_MAX_EPOCHS, &v, err) != QS_OK) return QS_ERR;
+    c->epochs = (int)v;
+    v = (c->epochs + 1) / 2 + 1;
+    if (qs_arg_int(argc, argv, "freeze", -1, QS_NN_MAX_EPOCHS, &v, err) != QS_OK) return QS_ERR;
+    c->freeze = (int)v;
+    d = 1e-3;
+    if (qs_arg_double(argc, argv, "lr", 1e-9, 10.0, &d, err) != QS_OK) return QS_ERR;
+    c->lr = d;
+    v = LAB_DEFAULT_SEED;
+    if (qs_arg_int(argc, argv, "seed", 0, (long long)1 << 62, &v, err) != QS_OK) return QS_ERR;
+    c->seed = (uint64_t)v;
+    return QS_OK;
+}
+
+static json_t *qmodel_layers(const qs_nn_qmodel *q)
+{
+    json_t *a = json_array();
+    for (int l = 0; l < q->m->nl; l++) {
+        json_t *r = json_object();
+        char name[16];
+        snprintf(name, sizeof name, "fc%d", l + 1);
+        json_object_set_new(r, "layer", json_string(name));
+        int nws = q->cfg.wgran == QS_G_CHANNEL ? q->m->size[l + 1] : 1;
+        float lo = q->wscale[l][0], hi = lo;
+        for (int j = 1; j < nws; j++) {
+            lo = fminf(lo, q->wscale[l][j]);
+            hi = fmaxf(hi, q->wscale[l][j]);
+        }
+        qs_json_set_real(r, "w_scale_min", lo);
+        qs_json_set_real(r, "w_scale_max", hi);
+        if (q->cfg.abits > 0) {
+            qs_json_set_real(r, "a_lo", q->amin[l]);
+            qs_json_set_real(r, "a_hi", q->amax[l]);
+            qs_json_set_real(r, "a_scale", q->ascale[l]);
+            json_object_set_new(r, "a_zp", json_integer(q->azp[l]));
+        }
+        json_array_append_new(a, r);
+    }
+    return a;
+}
+
+static void qcfg_json(json_t *o, const qs_nn_qcfg *q)
+{
+    json_object_set_new(o, "bits", json_integer(q->wbits));
+    json_object_set_new(o, "abits", json_integer(q->abits));
+    json_object_set_new(o, "gran", json_string(q->wgran == QS_G_CHANNEL ? "channel" : "tensor"));
+    json_object_set_new(o, "calib", json_string(qs_calib_name(q->calib)));
+}
+
+static void set_lab_q(qs_lab *lab, qs_nn_qmodel *q, int qat)
+{
+    qs_nn_qmodel_free(lab->q);
+    lab->q = q;
+    lab->q_qat = qat;
+}
+
+/* ---- lab ptq / qat --------------------------------------------------------------------- */
+
+static int sub_ptq(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **out,
+                   qs_err *err)
+{
+    static const char *const keys[] = { "bits", "abits", "gran", "calib", "batches", NULL };
+    if (qs_arg_check(lab_row(), argc, argv, keys, NULL, 0, err) != QS_OK) return QS_ERR;
+    long long bits = 8;
+    if (qs_arg_int(argc, argv, "bits", 2, 8, &bits, err) != QS_OK) return QS_ERR;
+    qs_nn_qcfg qc;
+    if (parse_qcfg(argc, argv, (int)bits, &qc, err) != QS_OK) return QS_ERR;
+    int rc = ensure_trained(s, lab, err);
+    if (rc != QS_OK) return rc;
+    qs_nn_qmodel *q = NULL;
+    rc = qs_nn_ptq(s, lab->fp32, &lab->data->calib, &qc, &q, err);
+    if (rc != QS_OK) return rc;
+    json_t *o = json_object();
+    qcfg_json(o, &qc);
+    json_object_set_new(o, "calib_samples", json_integer(
+        qc.batches > 0 && (int64_t)qc.batches * qc.batch < lab->data->calib.n
+            ? (int64_t)qc.batches * qc.batch : lab->data->calib.n));
+    double acc = qs_nn_accuracy(q->m, q, &lab->data->test);
+    qs_json_set_real(o, "fp32_acc", lab->fp32_acc);
+    qs_json_set_real(o, "ptq_acc", acc);
+    qs_json_set_real(o, "drop", lab->fp32_acc - acc);
+    json_object_set_new(o, "layers", qmodel_layers(q));
+    set_lab_q(lab, q, 0);
+    *out = o;
+    return QS_OK;
+}
+
+/* PTQ then QAT at one bit width: returns the QAT model and both accuracies. */
+static int ptq_qat(qs_session *s, qs_lab *lab, const qs_nn_qcfg *qc, const qs_nn_train_cfg *tc,
+                   qs_nn_qmodel **qout, double *ptq_acc, qs_nn_curve *curve, qs_err *err)
+{
+    qs_nn_qmodel *q = NULL;
+    int rc = qs_nn_ptq(s, lab->fp32, &lab->data->calib, qc, &q, err);
+    if (rc != QS_OK) return rc;
+    *ptq_acc = qs_nn_accuracy(q->m, q, &lab->data->test);
+    rc = qs_nn_qat(s, q, &lab->data->train, &lab->data->test, tc, curve, err);
+    if (rc != QS_OK) {
+        qs_nn_qmodel_free(q);
+        return rc;
+    }
+    *qout = q;
+    return QS_OK;
+}
+
+static int sub_qat(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **out,
+                   qs_err *err)
+{
+    static const char *const keys[] = { "bits", "abits", "gran", "calib", "batches", "epochs",
+                                        "lr", "freeze", "seed", NULL };
+    static const char *const flags[] = { "lsq", NULL };
+    if (qs_arg_check(lab_row(), argc, argv, keys, flags, 0, err) != QS_OK) return QS_ERR;
+    long long bits = 4;
+    if (qs_arg_int(argc, argv, "bits", 2, 8, &bits, err) != QS_OK) return QS_ERR;
+    qs_nn_qcfg qc;
+    qs_nn_train_cfg tc;
+    if (parse_qcfg(argc, argv, (int)bits, &qc, err) != QS_OK ||
+        parse_qat(argc, argv, &tc, err) != QS_OK)
+        return QS_ERR;
+    int rc = ensure_trained(s, lab, err);
+    if (rc != QS_OK) return rc;
+    qs_nn_qmodel *q = NULL;
+    qs_nn_curve c = {0};
+    double pacc = 0;
+    rc = ptq_qat(s, lab, &qc, &tc, &q, &pacc, &c, err);
+    if (rc != QS_OK) return rc;
+    json_t *o = json_object();
+    qcfg_json(o, &qc);
+    json_object_set_new(o, "epochs", json_integer(tc.epochs));
+    json_object_set_new(o, "freeze", json_integer(tc.freeze));
+    json_object_set_new(o, "lsq", json_boolean(tc.lsq));
+    qs_json_set_real(o, "lr", tc.lr);
+    qs_json_set_real(o, "fp32_acc", lab->fp32_acc);
+    qs_json_set_real(o, "ptq_acc", pacc);
+    qs_json_set_real(o, "qat_acc", c.epochs ? c.acc[c.epochs - 1] : pacc);
+    curve_json(o, "", &c);
+    json_object_set_new(o, "layers", qmodel_layers(q));
+    qs_nn_curve_fini(&c);
+    set_lab_q(lab, q, 1);
+    *out = o;
+    return QS_OK;
+}
+
+/* ---- integer-only inference ------------------------------------------------------------ */
+
+/* Integer predictions of the test set and their agreement with the fake-quant model. */
+static int int_eval(const qs_nn_qmodel *q, const qs_nn_set *test, double *int_acc,
+                    double *sim_acc, int64_t *agree, qs_nn_imodel **imout, qs_err *err)
+{
+    qs_nn_imodel *im = NULL;
+    uint8_t *pi = malloc((size_t)(test->n ? test->n : 1));
+    uint8_t *ps = malloc((size_t)(test->n ? test->n : 1));
+    int rc = QS_ERR;
+    if (!pi || !ps) {
+        qs_err_set(err, "lab int: out of memory");
+        goto done;
+    }
+    if (qs_nn_int_build(q, &im, err) != QS_OK) goto done;
+    if (qs_nn_int_predict(im, test->x, test->n, pi, err) != QS_OK) goto done;
+    if (qs_nn_predict(q->m, q, test->x, test->n, ps, err) != QS_OK) goto done;
+    int64_t ok_i = 0, ok_s = 0, ag = 0;
+    for (int64_t i = 0; i < test->n; i++) {
+        ok_i += pi[i] == test->y[i];
+        ok_s += ps[i] == test->y[i];
+        ag += pi[i] == ps[i];
+    }
+    *int_acc = test->n ? (double)ok_i / test->n : 0;
+    *sim_acc = test->n ? (double)ok_s / test->n : 0;
+    *agree = ag;
+    rc = QS_OK;
+    if (imout) {
+        *imout = im;
+        im = NULL;
+    }
+done:
+    qs_nn_imodel_free(im);
+    free(pi);
+    free(ps);
+    return rc;
+}
+
+static json_t *step(const char *title, const char *formula, const char *subst,
+                    const char *result, const char *note)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s}", "title", title, "formula", formula,
+                     "substituted", subst, "result", result, "note", note);
+}
+
+/* The requantization of one output of fc1 for test sample 0, step by step. */
+static json_t *requant_steps(const qs_nn_qmodel *q, const qs_nn_imodel *im,
+                             const qs_nn_set *test, json_t *o)
+{
+    json_t *st = json_array();
+    if (im->nl < 2 || test->n == 0) return st;
+    int in = im->size[0], out_ = im->size[1];
+    uint8_t *xc = malloc((size_t)in);
+    int32_t *acc = malloc((size_t)out_ * sizeof(int32_t));
+    uint8_t *codes = malloc((size_t)out_);
+    if (!xc || !acc || !codes) goto done;
+    float s_in = im->in_scale, inv = 1.0f / s_in;
+    int32_t zp_in = im->zp[0];
+    qs_layout lay = { QS_G_TENSOR, 1, in, 1, 1 };
+    qs_qp qp = { &s_in, &inv, &zp_in, 0, im->amax_code, 0, QS_R_HALF_EVEN, 0 };
+    qs_k()->quantize(test->x, &lay, &qp, xc);
+    qs_k()->gemm_u8s8(1, out_, in, xc, in, zp_in, im->wq[0], in, 0, acc, out_);
+    qs_requant_rows(acc, 1, out_, out_, im->bq[0], im->m0[0], im->shift[0], im->zp[1],
+                    im->zp[1] > 0 ? im->zp[1] : 0, im->amax_code, codes);
+    /* the first output that is not clamped to zero shows every step */
+    int j = 0;
+    for (int k = 0; k < out_; k++)
+        if (codes[k] > im->zp[1]) { j = k; break; }
+    float s_w = q->wscale[0][q->cfg.wgran == QS_G_CHANNEL ? j : 0], s_out = q->ascale[1];
+    double M = (double)s_in * s_w / s_out;
+    int32_t m0 = im->m0[0][j];
+    int sh = im->shift[0][j];
+    int64_t a = (int64_t)acc[j] + im->bq[0][j];
+    char f[256], sub[512], res[256];
+    json_object_set_new(o, "example_sample", json_integer(0));
+    json_object_set_new(o, "example_output", json_integer(j));
+    snprintf(sub, sizeof sub, "Σ over %d inputs of (x_q - %d)·w_q[%d,k]", in, zp_in, j);
+    snprintf(res, sizeof res, "%d", acc[j]);
+    json_array_append_new(st, step("accumulate in int32", "acc = Σ (x_q - zp_in)·w_q", sub,
+                                   res, "uint8 inputs × int8 weights, exact integer sums"));
+    snprintf(sub, sizeof sub, "round(%.6g / (%.6g · %.6g)) = %d; %d + %d", q->m->b[0][j],
+             s_in, s_w, im->bq[0][j], acc[j], im->bq[0][j]);
+    snprintf(res, sizeof res, "%lld", (long long)a);
+    json_array_append_new(st, step("add the int32 bias", "acc += round(b / (S_in·S_w))", sub,
+                                   res, "the bias is stored at the accumulator's scale"));
+    snprintf(sub, sizeof sub, "%.8g · %.8g / %.8g", s_in, s_w, s_out);
+    snprintf(res, sizeof res, "%.10g", M);
+    json_array_append_new(st, step("real multiplier", "M = S_in·S_w / S_out", sub, res,
+                                   "one float per output channel, computed once offline"));
+    snprintf(sub, sizeof sub, "%.10g = %d · 2^-%d", M, m0, 31 + sh);
+    snprintf(res, sizeof res, "M0 = %d, n = %d", m0, 31 + sh);
+    snprintf(f, sizeof f, "M = M0 · 2^-n, M0 in [2^30, 2^31)");
+    json_array_append_new(st, step("fixed-point multiplier", f, sub, res,
+                                   "M0 is a Q31 integer: the chip needs no floating point"));
+    int32_t r = qs_requant((int32_t)a, m0, sh, 0, INT32_MIN, INT32_MAX);
+    snprintf(sub, sizeof sub, "round(%lld · %d / 2^%d)", (long long)a, m0, 31 + sh);
+    snprintf(res, sizeof res, "%d", r);
+    json_array_append_new(st, step("rescale", "r = round(acc · M0 / 2^n)", sub, res,
+                                   "64-bit product, rounding half away from zero"));
+    snprintf(sub, sizeof sub, "clamp(%d + %d, %d, %d)", r, im->zp[1],
+             im->zp[1] > 0 ? im->zp[1] : 0, im->amax_code);
+    snprintf(res, sizeof res, "%d", codes[j]);
+    json_array_append_new(st, step("zero point, clamp (ReLU)", "q = clamp(r + zp_out, zp_out, "
+                                   "qmax)", sub, res,
+                                   "clamping at the zero point is the ReLU"));
+    snprintf(sub, sizeof sub, "(%d - %d) · %.8g", codes[j], im->zp[1], s_out);
+    snprintf(res, sizeof res, "%.8g", (codes[j] - im->zp[1]) * (double)s_out);
+    json_array_append_new(st, step("what it means", "y = (q - zp_out) · S_out", sub, res,
+                                   "the real activation the next layer sees"));
+done:
+    free(xc);
+    free(acc);
+    free(codes);
+    return st;
+}
+
+static int sub_int(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **out,
+                   qs_err *err)
+{
+    static const char *const keys[] = { "bits", "abits", "gran", "calib", "batches", NULL };
+    if (qs_arg_check(lab_row(), argc, argv, keys, NULL, 0, err) != QS_OK) return QS_ERR;
+    int rc = ensure_trained(s, lab, err);
+    if (rc != QS_OK) return rc;
+    /* the last PTQ/QAT model, or a fresh PTQ when settings are given or there is none */
+    if (!lab->q || qs_arg_kv(argc, argv, "bits") || qs_arg_kv(argc, argv, "abits") ||
+        qs_arg_kv(argc, argv, "gran") || qs_arg_kv(argc, argv, "calib")) {
+        long long bits = 8;
+        qs_nn_qcfg qc;
+        if (qs_arg_int(argc, argv, "bits", 2, 8, &bits, err) != QS_OK ||
+            parse_qcfg(argc, argv, (int)bits, &qc, err) != QS_OK)
+            return QS_ERR;
+        qs_nn_qmodel *q = NULL;
+        rc = qs_nn_ptq(s, lab->fp32, &lab->data->calib, &qc, &q, err);
+        if (rc != QS_OK) return rc;
+        set_lab_q(lab, q, 0);
+    }
+    double iacc, sacc;
+    int64_t ag;
+    qs_nn_imodel *im = NULL;
+    if (int_eval(lab->q, &lab->data->test, &iacc, &sacc, &ag, &im, err) != QS_OK) return QS_ERR;
+    json_t *o = json_object();
+    json_object_set_new(o, "model", json_string(lab->q_qat ? "qat" : "ptq"));
+    qcfg_json(o, &lab->q->cfg);
+    qs_json_set_real(o, "fp32_acc", lab->fp32_acc);
+    qs_json_set_real(o, "sim_acc", sacc);
+    qs_json_set_real(o, "int_acc", iacc);
+    qs_json_set_real(o, "int_agree", lab->data->test.n ? (double)ag / lab->data->test.n : 0);
+    json_object_set_new(o, "agree", json_integer(ag));
+    json_object_set_new(o, "test", json_integer(lab->data->test.n));
+    json_t *layers = json_array();
+    for (int l = 0; l < im->nl; l++) {
+        char name[16];
+        snprintf(name, sizeof name, "fc%d", l + 1);
+        json_t *r = json_object();
+        json_object_set_new(r, "layer", json_string(name));
+        json_object_set_new(r, "in_zp", json_integer(im->zp[l]));
+        if (l + 1 < im->nl) {
+            json_object_set_new(r, "M0", json_integer(im->m0[l][0]));
+            json_object_set_new(r, "n", json_integer(31 + im->shift[l][0]));
+            qs_json_set_real(r, "M", ldexp((double)im->m0[l][0], -(31 + im->shift[l][0])));
+        } else {
+            json_object_set_new(r, "output", json_string("int32 logits · S_in·S_w, argmax"));
+        }
+        json_array_append_new(layers, r);
+    }
+    json_object_set_new(o, "layers", layers);
+    json_object_set_new(o, "steps", requant_steps(lab->q, im, &lab->data->test, o));
+    qs_nn_imodel_free(im);
+    *out = o;
+    return QS_OK;
+}
+
+/* ---- lab sweep ------------------------------------------------------------------------- */
+
+static int sub_sweep(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **out,
+                     qs_err *err)
+{
+    static const char *const keys[] = { "bits", "abits", "gran", "calib", "batches", "epochs",
+                                        "lr", "freeze", "seed", NULL };
+    static const char *const flags[] = { "lsq", NULL };
+    if (qs_arg_check(lab_row(), argc, argv, keys, flags, 0, err) != QS_OK) return QS_ERR;
+    int lo = 2, hi = 8;
+    const char *bs = qs_arg_kv(argc, argv, "bits");
+    if (bs && parse_bits(bs, &lo, &hi, err) != QS_OK) return QS_ERR;
+    qs_nn_qcfg qc;
+    qs_nn_train_cfg tc;
+    if (parse_qcfg(argc, argv, lo, &qc, err) != QS_OK || parse_qat(argc, argv, &tc, err) != QS_OK)
+        return QS_ERR;
+    int rc = ensure_trained(s, lab, err);
+    if (rc != QS_OK) return rc;
+    json_t *rows = json_array();
+    for (int b = lo; b <= hi; b++) {
+        qc.wbits = b;
+        qs_nn_qmodel *q = NULL;
+        double pacc = 0, iacc = 0, sacc = 0;
+        int64_t ag = 0;
+        rc = ptq_qat(s, lab, &qc, &tc, &q, &pacc, NULL, err);
+        if (rc == QS_OK) rc = int_eval(q, &lab->data->test, &iacc, &sacc, &ag, NULL, err);
+        if (rc != QS_OK) {
+            qs_nn_qmodel_free(q);
+            json_decref(rows);
+            return rc;
+        }
+        json_t *r = json_object();
+        json_object_set_new(r, "bits", json_integer(b));
+        qs_json_set_real(r, "fp32_acc", lab->fp32_acc);
+        qs_json_set_real(r, "ptq_acc", pacc);
+        qs_json_set_real(r, "qat_acc", sacc);
+        qs_json_set_real(r, "int_acc", iacc);
+        qs_json_set_real(r, "int_agree", lab->data->test.n ? (double)ag / lab->data->test.n : 0);
+        json_array_append_new(rows, r);
+        qs_nn_qmodel_free(q);
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "data", json_string(lab->data->name));
+    json_object_set_new(o, "abits", json_integer(qc.abits));
+    json_object_set_new(o, "gran", json_string(qc.wgran == QS_G_CHANNEL ? "channel" : "tensor"));
+    json_object_set_new(o, "calib", json_string(qs_calib_name(qc.calib)));
+    json_object_set_new(o, "qat_epochs", json_integer(tc.epochs));
+    json_object_set_new(o, "rows", rows);
+    *out = o;
+    return QS_OK;
+}
+
+/* ---- LoRA / QLoRA ---------------------------------------------------------------------- */
+
+static int sub_lora(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **out,
+                    qs_err *err, int with_qlora)
+{
+    static const char *const keys[] = { "rank", "alpha", "epochs", "lr", "full_lr", "shift",
+                                        "seed", NULL };
+    if (qs_arg_check(lab_row(), argc, argv, keys, NULL, 0, err) != QS_OK) return QS_ERR;
+    long long rank = 4, v;
+    double alpha, lr = 1e-2, full_lr = 1e-3;
+    const char *shift = "rot90";
+    if (qs_arg_int(argc, argv, "rank", 1, 1024, &rank, err) != QS_OK) return QS_ERR;
+    alpha = 2.0 * (double)rank;
+    if (qs_arg_double(argc, argv, "alpha", 1e-6, 1e6, &alpha, err) != QS_OK ||
+        qs_arg_double(argc, argv, "lr", 1e-9, 10.0, &lr, err) != QS_OK ||
+        qs_arg_double(argc, argv, "full_lr", 1e-9, 10.0, &full_lr, err) != QS_OK ||
+        opt_str(argc, argv, "shift", shift_names, &shift, err) != QS_OK)
+        return QS_ERR;
+    qs_nn_train_cfg tc;
+    memset(&tc, 0, sizeof tc);
+    tc.epochs = 20;
+    tc.batch = 32;
+    tc.opt = QS_NN_ADAM;
+    tc.freeze = -1;
+    v = tc.epochs;
+    if (qs_arg_int(argc, argv, "epochs", 0, QS_NN_MAX_EPOCHS, &v, err) != QS_OK) return QS_ERR;
+    tc.epochs = (int)v;
+    v = LAB_DEFAULT_SEED;
+    if (qs_arg_int(argc, argv, "seed", 0, (long long)1 << 62, &v, err) != QS_OK) return QS_ERR;
+    tc.seed = (uint64_t)v;
+    int rc = ensure_trained(s, lab, err);
+    if (rc != QS_OK) return rc;
+    qs_nn_set tr = {0}, te = {0};
+    if (qs_nn_set_shift(&lab->data->train, lab->data->side, shift, &tr, err) != QS_OK)
+        return QS_ERR;
+    if (qs_nn_set_shift(&lab->data->test, lab->data->side, shift, &te, err) != QS_OK) {
+        qs_nn_set_fini(&tr);
+        return QS_ERR;
+    }
+    json_t *o = json_object(), *methods = json_array();
+    static const char *const names[] = { "full", "lora", "qlora" };
+    int nm = with_qlora ? 3 : 2;
+    for (int k = 0; k < nm && rc == QS_OK; k++) {
+        qs_nn_ft_result r;
+        qs_nn_train_cfg c = tc;
+        c.lr = k == 0 ? full_lr : lr;
+        rc = qs_nn_finetune(s, lab->fp32, (qs_nn_ft)k, (int)rank, alpha, &tr, &te, &c, &r, err);
+        if (rc != QS_OK) break;
+        json_t *row = json_object();
+        json_object_set_new(row, "method", json_string(names[k]));
+        qs_json_set_real(row, "acc", r.acc);
+        json_object_set_new(row, "trainable", json_integer(r.trainable));
+        json_object_set_new(row, "frozen", json_integer(r.frozen));
+        qs_json_set_real(row, "base_bits", r.base_bits);
+        json_object_set_new(row, "weight_bytes", json_integer(r.weight_bytes));
+        json_object_set_new(row, "train_bytes", json_integer(r.train_bytes));
+        json_array_append_new(methods, row);
+        char prefix[16];
+        snprintf(prefix, sizeof prefix, "%s_", names[k]);
+        curve_json(o, prefix, &r.curve);
+        if (k == 2) qs_json_set_real(o, "nf4_rms_error", r.base_err);
+        qs_nn_curve_fini(&r.curve);
+    }
+    double base_acc = qs_nn_accuracy(lab->fp32, NULL, &te);
+    qs_nn_set_fini(&tr);
+    qs_nn_set_fini(&te);
+    if (rc != QS_OK) {
+        json_decref(o);
+        json_decref(methods);
+        return rc;
+    }
+    json_object_set_new(o, "task", json_string(shift));
+    json_object_set_new(o, "rank", json_integer(rank));
+    qs_json_set_real(o, "alpha", alpha);
+    qs_json_set_real(o, "scaling", alpha / (double)rank);
+    json_object_set_new(o, "epochs", json_integer(tc.epochs));
+    qs_json_set_real(o, "fp32_acc", lab->fp32_acc);
+    qs_json_set_real(o, "base_acc", base_acc);
+    json_object_set_new(o, "methods", methods);
+    /* the parameter arithmetic: d·k values per weight matrix vs r·(d + k) for B·A */
+    json_t *ar = json_array();
+    for (int l = 0; l < lab->fp32->nl; l++) {
+        int d = lab->fp32->size[l + 1], kk = lab->fp32->size[l];
+        char name[16];
+        snprintf(name, sizeof name, "fc%d", l + 1);
+        json_t *r = json_object();
+        json_object_set_new(r, "layer", json_string(name));
+        json_object_set_new(r, "d", json_integer(d));
+        json_object_set_new(r, "k", json_integer(kk));
+        json_object_set_new(r, "full", json_integer((json_int_t)d * kk));
+        json_object_set_new(r, "lora", json_integer((json_int_t)rank * (d + kk)));
+        qs_json_set_real(r, "fraction", (double)rank * (d + kk) / ((double)d * kk));
+        json_array_append_new(ar, r);
+    }
+    json_object_set_new(o, "param_arithmetic", ar);
+    json_object_set_new(o, "example", json_string(
+        "W is d×k = 3×3 = 9 values; B (3×1) · A (1×3) = 3·1 + 1·3 = 6 values: "
+        "r·(d+k) instead of d·k"));
+    *out = o;
+    return QS_OK;
+}
+
+/* ---- save / load / status -------------------------------------------------------------- */
+
+static int sub_save(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **out,
+                    qs_err *err)
+{
+    if (argc != 1 || strchr(argv[0], '='))
+        return qs_err_set(err, "lab save: expected one PATH (usage: lab save PATH)");
+    int rc = ensure_trained(s, lab, err);
+    if (rc != QS_OK) return rc;
+    char note[128];
+    snprintf(note, sizeof note, "%s, test accuracy %.4f", lab->data ? lab->data->name : "",
+             lab->fp32_acc);
+    if (qs_mlp_save(lab->fp32, argv[0], note, err) != QS_OK) return QS_ERR;
+    json_t *o = json_object();
+    json_object_set_new(o, "saved", json_string(argv[0]));
+    json_object_set_new(o, "sizes", sizes_json(lab->fp32));
+    json_object_set_new(o, "tensors", json_integer(2 * lab->fp32->nl));
+    json_object_set_new(o, "params", json_integer(qs_mlp_params(lab->fp32)));
+    *out = o;
+    return QS_OK;
+}
+
+static int sub_load(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **out,
+                    qs_err *err)
+{
+    (void)s;
+    if (argc != 1 || strchr(argv[0], '='))
+        return qs_err_set(err, "lab load: expected one PATH (usage: lab load PATH)");
+    qs_mlp *m = NULL;
+    if (qs_mlp_load(argv[0], &m, err) != QS_OK) return QS_ERR;
+    const char *data = m->size[0] == 64 ? "digits" : m->size[0] == 784 ? "fashion" : NULL;
+    if (!data || m->size[m->nl] != 10) {
+        qs_mlp_free(m);
+        return qs_err_set(err, "%s: a %d-input, %d-output MLP fits neither digits (64 → 10) "
+                          "nor fashion (784 → 10)", argv[0], m->size[0], m->size[m->nl]);
+    }
+    if (ensure_data(lab, data, err) != QS_OK) {
+        qs_mlp_free(m);
+        return QS_ERR;
+    }
+    qs_mlp_free(lab->fp32);
+    lab->fp32 = m;
+    qs_nn_curve_fini(&lab->curve);
+    default_train(data, &lab->tcfg);
+    lab->fp32_acc = qs_nn_accuracy(m, NULL, &lab->data->test);
+    set_lab_q(lab, NULL, 0);
+    snprintf(lab->source, sizeof lab->source, "%s", argv[0]);
+    json_t *o = json_object();
+    json_object_set_new(o, "loaded", json_string(argv[0]));
+    json_object_set_new(o, "data", json_string(data));
+    json_object_set_new(o, "sizes", sizes_json(m));
+    json_object_set_new(o, "params", json_integer(qs_mlp_params(m)));
+    qs_json_set_real(o, "fp32_acc", lab->fp32_acc);
+    *out = o;
+    return QS_OK;
+}
+
+static int sub_status(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **out,
+                      qs_err *err)
+{
+    (void)s;
+    if (argc != 0) return qs_err_set(err, "lab status: takes no arguments");
+    json_t *o = json_object();
+    json_object_set_new(o, "data", lab->data ? json_string(lab->data->name) : json_null());
+    if (lab->data) {
+        json_object_set_new(o, "data_path", json_string(lab->data->path));
+        json_object_set_new(o, "train", json_integer(lab->data->train.n));
+        json_object_set_new(o, "calib", json_integer(lab->data->calib.n));
+        json_object_set_new(o, "test", json_integer(lab->data->test.n));
+    }
+    json_object_set_new(o, "trained", json_boolean(lab->fp32 != NULL));
+    if (lab->fp32) {
+        json_object_set_new(o, "model", json_string(lab->source));
+        json_object_set_new(o, "sizes", sizes_json(lab->fp32));
+        json_object_set_new(o, "params", json_integer(qs_mlp_params(lab->fp32)));
+        qs_json_set_real(o, "fp32_acc", lab->fp32_acc);
+        if (lab->curve.epochs) curve_json(o, "", &lab->curve);
+    }
+    if (lab->q) {
+        char d[64];
+        snprintf(d, sizeof d, "%s W%dA%d", lab->q_qat ? "qat" : "ptq", lab->q->cfg.wbits,
+                 lab->q->cfg.abits);
+        json_object_set_new(o, "quantized", json_string(d));
+    } else {
+        json_object_set_new(o, "quantized", json_null());
+    }
+    *out = o;
+    return QS_OK;
+}
+
+/* ---- dispatch -------------------------------------------------------------------------- */
+
+static int run_lab(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    if (argc < 1)
+        return qs_err_set(err, "lab: expected a subcommand: train, ptq, qat, sweep, int, lora, "
+                          "qlora, save, load, status");
+    qs_lab *lab = qs_lab_get(s);
+    if (!lab) return qs_err_set(err, "lab: out of memory");
+    const char *sub = argv[0];
+    int ac = argc - 1;
+    char **av = argv + 1;
+    if (strcmp(sub, "train") == 0) return sub_train(s, lab, ac, av, out, err);
+    if (strcmp(sub, "ptq") == 0) return sub_ptq(s, lab, ac, av, out, err);
+    if (strcmp(sub, "qat") == 0) return sub_qat(s, lab, ac, av, out, err);
+    if (strcmp(sub, "sweep") == 0) return sub_sweep(s, lab, ac, av, out, err);
+    if (strcmp(sub, "int") == 0) return sub_int(s, lab, ac, av, out, err);
+    if (strcmp(sub, "lora") == 0) return sub_lora(s, lab, ac, av, out, err, 0);
+    if (strcmp(sub, "qlora") == 0) return sub_lora(s, lab, ac, av, out, err, 1);
+    if (strcmp(sub, "save") == 0) return sub_save(s, lab, ac, av, out, err);
+    if (strcmp(sub, "load") == 0) return sub_load(s, lab, ac, av, out, err);
+    if (strcmp(sub, "status") == 0) return sub_status(s, lab, ac, av, out, err);
+    return qs_err_set(err, "lab: unknown subcommand '%s' (train, ptq, qat, sweep, int, lora, "
+                      "qlora, save, load, status)", sub);
+}
+
+static const char *const lab_words[] = {
+    "train", "ptq", "qat", "sweep", "int", "lora", "qlora", "save", "load", "status",
+    "data=", "digits", "fashion", "hidden=", "epochs=", "lr=", "opt=", "sgd", "adam", "seed=",
+    "batch=", "bits=", "abits=", "gran=", "tensor", "channel", "calib=", "minmax",
+    "percentile", "mse", "entropy", "batches=", "freeze=", "lsq", "rank=", "alpha=",
+    "shift=", "rot90", "invert", "full_lr=", NULL
+};
 
 const qs_cmd qs_cmds_lab[] = {
+    {"lab", "lab",
+     "lab train|ptq|qat|sweep|int|lora|qlora|save|load|status [key=value ...]",
+     "the PTQ vs QAT lab: train an MLP on real data, quantize it, train it quantized, run it "
+     "in integers, fine-tune it with LoRA / QLoRA",
+     "lab train [data=digits|fashion] [hidden=64] [epochs=30] [lr=0.001] [opt=adam|sgd]\n"
+     "          [seed=1] [batch=32]   -> fp32_acc train_acc loss acc loss_sparkline ...\n"
+     "lab ptq bits=4 [abits=8] [gran=channel|tensor] [calib=minmax|percentile|mse|entropy]\n"
+     "          [batches=N]           -> fp32_acc ptq_acc drop layers\n"
+     "lab qat bits=4 [epochs=5] [lr=0.001] [freeze=E] [lsq] (+ ptq options)\n"
+     "                                -> ptq_acc qat_acc loss acc loss_sparkline ...\n"
+     "lab sweep [bits=2..8] [abits=8] (+ qat options)\n"
+     "                                -> rows: bits fp32_acc ptq_acc qat_acc int_acc int_agree\n"
+     "lab int [bits=8 abits=8 ...]    integer-only inference of the last PTQ/QAT model\n"
+     "                                -> sim_acc int_acc int_agree steps (requantization)\n"
+     "lab lora [rank=4] [alpha=2r] [epochs=20] [lr=0.01] [full_lr=0.001] [shift=rot90|invert]\n"
+     "lab qlora [rank=4] ...          -> base_acc methods (acc trainable weight_bytes ...)\n"
+     "                                   param_arithmetic example\n"
+     "lab save PATH | lab load PATH   the fp32 model as safetensors (fc1.weight, fc1.bias, ...)\n"
+     "lab status                      what the lab holds\n"
+     "Weights: symmetric narrow range (±(2^(b-1)-1), bits=2 is ternary); activations:\n"
+     "affine uint (abits). Accuracies are fractions of the test set. The fp32 model is\n"
+     "trained on first use with the defaults; the same seed gives the same numbers.",
+     "lab sweep bits=2..8", lab_words, QS_COMPL_NONE, QS_CMD_SLOW, run_lab},
     {0},
 };
