@@ -21,7 +21,7 @@ static float f16_to_f32(uint16_t h)
     uint32_t exp = (h >> 10) & 0x1fu;
     uint32_t man = h & 0x3ffu;
     if (exp == 0) {                         /* zero or subnormal: man * 2^-24 */
-        float v = ldexpf((float)man, -24);
+        float v = (float)man * 0x1p-24f;    /* exact: man < 2^10 */
         return sign ? -v : v;
     }
     if (exp == 31) return bits_to_f32(sign | 0x7f800000u | (man << 13));   /* Inf, NaN */
@@ -71,15 +71,51 @@ static int64_t sign_extend(uint64_t v, size_t size)
     return (v & bit) ? (int64_t)(v & (bit - 1)) - (int64_t)bit : (int64_t)v;
 }
 
+/* Decodes via a 256-entry table built for this call (1-byte float formats). */
+static void decode_lut(const uint8_t *src, qs_dtype dt, int64_t count, float *dst,
+                       int64_t stride)
+{
+    float lut[256];
+    for (int b = 0; b < 256; b++)
+        lut[b] = dt == QS_DT_F8_E4M3 ? e4m3_to_f32((uint8_t)b) : e5m2_to_f32((uint8_t)b);
+    for (int64_t i = 0; i < count; i++) dst[i * stride] = lut[src[i]];
+}
+
 int qs_io_decode(const uint8_t *src, qs_dtype dt, int be, int64_t count, float *dst,
                  int64_t stride)
 {
     size_t sz = qs_dtype_size(dt);
     if (sz == 0 || dt == QS_DT_TEXT || dt == QS_DT_SYNTH) return QS_ERR;
-    /* fast path: little-endian float32 into a contiguous destination */
-    if (dt == QS_DT_F32 && !be && stride == 1) {
-        if (count > 0) memcpy(dst, src, (size_t)count * sizeof(float));
-        return QS_OK;
+    if (be && sz == 1) be = 0;
+    /* fast paths for the common little-endian cases */
+    if (!be) {
+        switch (dt) {
+        case QS_DT_F32:
+            if (stride == 1) {
+                if (count > 0) memcpy(dst, src, (size_t)count * sizeof(float));
+                return QS_OK;
+            }
+            break;
+        case QS_DT_BF16:
+            for (int64_t i = 0; i < count; i++)
+                dst[i * stride] = bf16_to_f32(qs_io_le16(src + 2 * i));
+            return QS_OK;
+        case QS_DT_F16:
+            for (int64_t i = 0; i < count; i++)
+                dst[i * stride] = f16_to_f32(qs_io_le16(src + 2 * i));
+            return QS_OK;
+        case QS_DT_F8_E4M3: case QS_DT_F8_E5M2:
+            decode_lut(src, dt, count, dst, stride);
+            return QS_OK;
+        case QS_DT_I8:
+            for (int64_t i = 0; i < count; i++) dst[i * stride] = (float)(int8_t)src[i];
+            return QS_OK;
+        case QS_DT_U8:
+            for (int64_t i = 0; i < count; i++) dst[i * stride] = (float)src[i];
+            return QS_OK;
+        default:
+            break;
+        }
     }
     for (int64_t i = 0; i < count; i++, src += sz, dst += stride) {
         uint64_t u = load_u(src, sz, be);

@@ -132,6 +132,14 @@ Test(io_npy, fortran_3d)
                  (int64_t[]){2, 3, 4}, w, 24);
 }
 
+Test(io_npy, fortran_small_types)
+{
+    const float wf[] = {0, 0.5f, 1, 1.5f, 2, 2.5f};
+    check_single("npy_f2_fortran.npy", "npy_f2_fortran", QS_DT_F16, 2, (int64_t[]){2, 3}, wf, 6);
+    const float wu[] = {0, 40, 80, 120, 160, 200};
+    check_single("npy_u1_fortran.npy", "npy_u1_fortran", QS_DT_U8, 2, (int64_t[]){3, 2}, wu, 6);
+}
+
 Test(io_npy, big_endian)
 {
     const float w[] = {0.25f, 1.25f, 2.25f, 3.25f};
