@@ -1,6 +1,942 @@
-/* cmd_quant.c — quantization commands: scheme, calib, qparams, codes, derive, quant, compare, memory (issue 3). */
+/* cmd_quant.c — quantization commands: scheme, calib, qparams, codes, derive, quant, compare,
+ * memory (issue 3). Each returns a JSON object whose keys are the documented contract. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qscope/calib.h"
 #include "qscope/cmd.h"
+#include "qscope/derive.h"
+#include "qscope/metrics.h"
+#include "qscope/numfmt.h"
+#include "qscope/quant.h"
+
+#define MAX_JSON_ARRAY 65536    /* longest array a command returns (then `truncated`) */
+#define MAX_CURVE 512           /* curve points returned (evenly subsampled) */
+
+static int need_tensor(const qs_session *s, const char *cmd, qs_err *err)
+{
+    if (s->tensor) return QS_OK;
+    return qs_err_set(err, "%s: no tensor loaded (try 'values -20 1000', 'synth laplace' or "
+                      "'load FILE')", cmd);
+}
+
+static int is_int_scheme(const qs_scheme *sc)
+{
+    return sc->kind == QS_Q_INT || sc->kind == QS_Q_GGML;
+}
+
+static json_t *farray(const float *v, int64_t n)
+{
+    json_t *a = json_array();
+    for (int64_t i = 0; i < n && i < MAX_JSON_ARRAY; i++)
+        json_array_append_new(a, qs_json_real((double)v[i]));
+    return a;
+}
+
+static json_t *iarray(const int32_t *v, int64_t n)
+{
+    json_t *a = json_array();
+    for (int64_t i = 0; i < n && i < MAX_JSON_ARRAY; i++)
+        json_array_append_new(a, json_integer(v[i]));
+    return a;
+}
+
+/* A scalar when there is one parameter set, else an array. */
+static json_t *fvalue(const float *v, int64_t n)
+{
+    return n == 1 ? qs_json_real((double)v[0]) : farray(v, n);
+}
+
+static json_t *scheme_json(const qs_scheme *sc)
+{
+    char label[96];
+    json_t *o = json_object();
+    qs_scheme_label(sc, label, sizeof label);
+    json_object_set_new(o, "label", json_string(label));
+    json_object_set_new(o, "type", json_string(qs_qkind_name(sc)));
+    json_object_set_new(o, "bits", json_integer(sc->bits));
+    if (is_int_scheme(sc)) {
+        int qmin, qmax;
+        qs_scheme_range(sc, &qmin, &qmax);
+        json_object_set_new(o, "signed", json_boolean(sc->is_signed));
+        json_object_set_new(o, "symmetric", json_boolean(qs_scheme_is_symmetric(sc)));
+        json_object_set_new(o, "narrow", json_boolean(sc->narrow));
+        json_object_set_new(o, "granularity", json_string(qs_gran_name(sc->gran)));
+        json_object_set_new(o, "axis", json_integer(sc->axis));
+        json_object_set_new(o, "group", json_integer(sc->group));
+        json_object_set_new(o, "qmin", json_integer(qmin));
+        json_object_set_new(o, "qmax", json_integer(qmax));
+        json_object_set_new(o, "round", json_string(qs_round_name(sc->round)));
+        if (sc->round == QS_R_STOCHASTIC)
+            json_object_set_new(o, "seed", json_integer((json_int_t)sc->seed));
+        json_object_set_new(o, "convention", json_string(qs_conv_name(sc->conv)));
+    } else if (sc->kind == QS_Q_NF4 || sc->kind == QS_Q_FP4) {
+        json_object_set_new(o, "block", json_integer(sc->group));
+        json_object_set_new(o, "dq", json_boolean(sc->dq));
+    }
+    qs_json_set_real(o, "bits_per_param", qs_scheme_bits_per_param(sc, 0, 0));
+    return o;
+}
+
+/* ---- the shared pipeline: calibrate, compute parameters -------------------------------- */
+
+typedef struct prep {
+    qs_layout l;            /* layout of the scheme on the tensor */
+    qs_calib_result cal;    /* calibration (integer, non-ggml schemes) */
+    int have_cal;           /* cal is filled */
+    qs_qstate q;            /* the state to apply */
+} prep;
+
+static void prep_fini(prep *p)
+{
+    if (p->have_cal) qs_calib_result_fini(&p->cal);
+    qs_qstate_fini(&p->q);
+    memset(p, 0, sizeof *p);
+}
+
+static int prepare(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c, prep *p,
+                   qs_err *err)
+{
+    memset(p, 0, sizeof *p);
+    p->q.fmt = -1;
+    if (qs_scheme_layout(sc, t->ndim, t->shape, &p->l, err) != QS_OK) return QS_ERR;
+    const float *lo = NULL, *hi = NULL;
+    int ggml = sc->kind == QS_Q_GGML || sc->conv == QS_CONV_GGML;
+    if (is_int_scheme(sc) && !ggml) {
+        if (qs_calib_run(t->data, &p->l, sc, c, &p->cal, err) != QS_OK) return QS_ERR;
+        p->have_cal = 1;
+        lo = p->cal.lo;
+        hi = p->cal.hi;
+    }
+    if (qs_qstate_init(&p->q, sc, t, lo, hi, err) != QS_OK) {
+        prep_fini(p);
+        return QS_ERR;
+    }
+    return QS_OK;
+}
+
+static json_t *curve_json(const qs_calib_result *r)
+{
+    json_t *o = json_object();
+    json_t *x = json_array(), *y = json_array();
+    int n = r->ncurve, step = n > MAX_CURVE ? (n + MAX_CURVE - 1) / MAX_CURVE : 1;
+    int best_out = -1, k = 0;
+    for (int i = 0; i < n; i += step, k++) {
+        /* keep the chosen point exactly */
+        int j = (r->best >= i && r->best < i + step) ? r->best : i;
+        if (j == r->best) best_out = k;
+        json_array_append_new(x, qs_json_real(r->curve_x[j]));
+        json_array_append_new(y, qs_json_real(r->curve_y[j]));
+    }
+    json_object_set_new(o, "x_label", json_string(r->curve_x_label ? r->curve_x_label : "x"));
+    json_object_set_new(o, "y_label", json_string(r->curve_y_label ? r->curve_y_label : "y"));
+    json_object_set_new(o, "x", x);
+    json_object_set_new(o, "y", y);
+    json_object_set_new(o, "best", json_integer(best_out));
+    json_object_set_new(o, "points", json_integer(n));
+    return o;
+}
+
+/* ---- scheme ----------------------------------------------------------------------------- */
+
+static const char *const scheme_words[] = {
+    "int2", "int3", "int4", "int5", "int6", "int7", "int8", "uint2", "uint3", "uint4",
+    "uint5", "uint6", "uint7", "uint8", "fp16", "bf16", "fp8-e4m3", "fp8-e5m2", "nf4", "fp4",
+    "q8_0", "q4_0", "sym", "asym", "narrow", "full", "per-tensor", "per-channel", "per-group",
+    "axis=", "size=", "block=", "dq", "no-dq", "convention=torch", "convention=onnx",
+    "convention=trt", "convention=ggml", "round=even", "round=away", "round=up",
+    "round=stochastic", "seed=", NULL,
+};
+
+static int run_scheme(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    qs_scheme sc = s->scheme;
+    if (qs_scheme_parse(&sc, argc, argv, err) != QS_OK) return QS_ERR;
+    if (s->tensor && (sc.kind == QS_Q_INT) && sc.gran != QS_G_TENSOR) {
+        qs_layout l;
+        if (qs_scheme_layout(&sc, s->tensor->ndim, s->tensor->shape, &l, err) != QS_OK)
+            return QS_ERR;
+    }
+    s->scheme = sc;
+    json_t *o = scheme_json(&sc);
+    if (s->tensor) {
+        qs_layout l;
+        if (qs_scheme_layout(&sc, s->tensor->ndim, s->tensor->shape, &l, NULL) == QS_OK) {
+            int64_t np = qs_layout_nparams(&l);
+            json_object_set_new(o, "nparams", json_integer(np));
+            qs_json_set_real(o, "bits_per_param",
+                             qs_scheme_bits_per_param(&sc, s->tensor->n, np));
+        }
+    }
+    *out = o;
+    return QS_OK;
+}
+
+/* ---- calib ------------------------------------------------------------------------------ */
+
+static const char *const calib_words[] = {
+    "minmax", "movavg", "percentile", "mse", "entropy", "aciq-gauss", "aciq-laplace",
+    "p=", "two-sided", "abs", "bins=", "batch=", "momentum=", NULL,
+};
+
+static int parse_calib(qs_calib *c, int argc, char **argv, qs_err *err)
+{
+    static const char *const keys[] = {"p", "bins", "batch", "momentum", NULL};
+    for (int i = 0; i < argc; i++) {
+        const char *w = argv[i];
+        if (strchr(w, '=')) {
+            size_t kl = (size_t)(strchr(w, '=') - w);
+            int ok = 0;
+            for (const char *const *k = keys; *k; k++)
+                if (strlen(*k) == kl && strncmp(*k, w, kl) == 0) ok = 1;
+            if (!ok) return qs_err_set(err, "calib: unknown option '%.*s' (usage: calib "
+                                       "[KIND] [p=P] [two-sided] [bins=B] [batch=N] "
+                                       "[momentum=M])", (int)kl, w);
+            continue;
+        }
+        if (!strcmp(w, "two-sided")) c->two_sided = 1;
+        else if (!strcmp(w, "abs")) c->two_sided = 0;
+        else {
+            int k = qs_calib_find(w);
+            if (k < 0) return qs_err_set(err, "calib: unknown calibrator '%s' (minmax, movavg, "
+                                         "percentile, mse, entropy, aciq-gauss, "
+                                         "aciq-laplace)", w);
+            c->kind = (qs_calib_kind)k;
+        }
+    }
+    long long bins = c->bins, batch = c->batch;
+    if (qs_arg_double(argc, argv, "p", 0.0, 100.0, &c->p, err) != QS_OK) return QS_ERR;
+    if (qs_arg_int(argc, argv, "bins", 16, 1 << 16, &bins, err) != QS_OK) return QS_ERR;
+    if (qs_arg_int(argc, argv, "batch", 0, (long long)1 << 40, &batch, err) != QS_OK)
+        return QS_ERR;
+    if (qs_arg_double(argc, argv, "momentum", 0.0, 1.0, &c->momentum, err) != QS_OK)
+        return QS_ERR;
+    c->bins = (int)bins;
+    c->batch = (int)(batch > 2147483647LL ? 2147483647LL : batch);
+    return QS_OK;
+}
+
+static int run_calib(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    qs_calib c = s->calib;
+    if (parse_calib(&c, argc, argv, err) != QS_OK) return QS_ERR;
+    json_t *o = json_object();
+    json_object_set_new(o, "calib", json_string(qs_calib_name(c.kind)));
+    if (c.kind == QS_CAL_PERCENTILE) {
+        qs_json_set_real(o, "p", c.p);
+        json_object_set_new(o, "two_sided", json_boolean(c.two_sided));
+    }
+    if (c.kind == QS_CAL_MOVAVG) qs_json_set_real(o, "momentum", c.momentum);
+    if (c.kind == QS_CAL_MSE || c.kind == QS_CAL_ENTROPY || c.kind == QS_CAL_PERCENTILE)
+        json_object_set_new(o, "bins", json_integer(c.bins));
+    if (s->tensor && is_int_scheme(&s->scheme)) {
+        qs_layout l;
+        qs_calib_result r;
+        if (qs_scheme_layout(&s->scheme, s->tensor->ndim, s->tensor->shape, &l, err) != QS_OK ||
+            qs_calib_run(s->tensor->data, &l, &s->scheme, &c, &r, err) != QS_OK) {
+            json_decref(o);
+            return QS_ERR;
+        }
+        json_object_set_new(o, "clip_min", fvalue(r.lo, r.nparams));
+        json_object_set_new(o, "clip_max", fvalue(r.hi, r.nparams));
+        json_object_set_new(o, "observed_min", fvalue(r.obs_min, r.nparams));
+        json_object_set_new(o, "observed_max", fvalue(r.obs_max, r.nparams));
+        json_object_set_new(o, "reason", json_string(r.reason));
+        if (r.ninf) json_object_set_new(o, "infinities_ignored", json_integer(r.ninf));
+        if (r.nnan) json_object_set_new(o, "nan_ignored", json_integer(r.nnan));
+        if (r.ncurve > 0) json_object_set_new(o, "curve", curve_json(&r));
+        qs_calib_result_fini(&r);
+    } else if (s->tensor) {
+        json_object_set_new(o, "reason", json_string("this scheme does not use a calibrator "
+                                                     "(casts and codebooks use the data as "
+                                                     "is / blockwise absmax)"));
+    }
+    s->calib = c;
+    *out = o;
+    return QS_OK;
+}
+
+/* ---- qparams ---------------------------------------------------------------------------- */
+
+static int run_qparams(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    (void)argv;
+    if (argc > 0) return qs_err_set(err, "qparams: takes no arguments (set the scheme with "
+                                    "'scheme' and the calibrator with 'calib')");
+    if (need_tensor(s, "qparams", err)) return QS_ERR;
+    prep p;
+    if (prepare(s->tensor, &s->scheme, &s->calib, &p, err) != QS_OK) return QS_ERR;
+    const qs_scheme *sc = &s->scheme;
+    char label[96];
+    qs_scheme_label(sc, label, sizeof label);
+    json_t *o = json_object();
+    json_object_set_new(o, "label", json_string(label));
+    if (is_int_scheme(sc)) {
+        const qs_qparams *qp = &p.q.qp;
+        json_object_set_new(o, "scale", farray(qp->scale, qp->nparams));
+        json_object_set_new(o, "zero_point", iarray(qp->zp, qp->nparams));
+        json_object_set_new(o, "qmin", json_integer(qp->qmin));
+        json_object_set_new(o, "qmax", json_integer(qp->qmax));
+        json_object_set_new(o, "clip_min", fvalue(qp->clip_min, qp->nparams));
+        json_object_set_new(o, "clip_max", fvalue(qp->clip_max, qp->nparams));
+        json_object_set_new(o, "nparams", json_integer(qp->nparams));
+        json_object_set_new(o, "granularity", json_string(qs_gran_name(
+            sc->conv == QS_CONV_GGML || sc->kind == QS_Q_GGML ? QS_G_GROUP : sc->gran)));
+        json_object_set_new(o, "convention", json_string(qs_conv_name(sc->conv)));
+        json_object_set_new(o, "quantize", json_string(
+            qp->divide ? "q = clamp(round(x / s) + zp, qmin, qmax)"
+                       : sc->conv == QS_CONV_TRT
+                             ? "q = clamp(round(x * (qmax / amax)), qmin, qmax)"
+                             : "q = clamp(round(x * (1/s)) + zp, qmin, qmax)"));
+        if (p.have_cal) {
+            json_object_set_new(o, "calib", json_string(qs_calib_name(s->calib.kind)));
+            json_object_set_new(o, "reason", json_string(p.cal.reason));
+        } else {
+            json_object_set_new(o, "reason", json_string("ggml blocks of 32: each block's own "
+                                                         "absmax (Q8_0) or signed max (Q4_0)"));
+        }
+        if (qp->nparams > MAX_JSON_ARRAY) json_object_set_new(o, "truncated", json_true());
+    } else if (p.q.fmt < 0) {
+        json_object_set_new(o, "scale", farray(p.q.absmax_dq, p.q.nblocks));
+        json_t *z = json_array();
+        for (int64_t b = 0; b < p.q.nblocks && b < MAX_JSON_ARRAY; b++)
+            json_array_append_new(z, json_integer(0));
+        json_object_set_new(o, "zero_point", z);
+        json_object_set_new(o, "qmin", json_integer(0));
+        json_object_set_new(o, "qmax", json_integer(15));
+        float amin = INFINITY, amax = 0.0f;
+        for (int64_t b = 0; b < p.q.nblocks; b++) amax = fmaxf(amax, p.q.absmax[b]);
+        for (int64_t b = 0; b < p.q.nblocks; b++) amin = fminf(amin, p.q.absmax[b]);
+        qs_json_set_real(o, "clip_min", -(double)amax);
+        qs_json_set_real(o, "clip_max", (double)amax);
+        json_object_set_new(o, "absmax", farray(p.q.absmax, p.q.nblocks));
+        json_object_set_new(o, "block", json_integer(p.q.block));
+        json_object_set_new(o, "nparams", json_integer(p.q.nblocks));
+        json_t *tab = json_array();
+        for (int i = 0; i < 16; i++)
+            json_array_append_new(tab, qs_json_real(sc->kind == QS_Q_NF4 ? qs_nf4_table[i]
+                                                    : qs_fp4_table_by_code[i]));
+        json_object_set_new(o, "codebook", tab);
+        if (sc->dq) {
+            json_t *d = json_object();
+            qs_json_set_real(d, "offset", p.q.dq_offset);
+            json_object_set_new(d, "absmax2", farray(p.q.dq_absmax, p.q.dq_nblocks));
+            json_object_set_new(d, "codes", json_integer(p.q.nblocks));
+            json_object_set_new(d, "block", json_integer(256));
+            json_object_set_new(o, "double_quant", d);
+        }
+        qs_json_set_real(o, "bits_per_param", qs_scheme_bits_per_param(sc, s->tensor->n,
+                                                                       p.q.nblocks));
+        json_object_set_new(o, "reason", json_string("blockwise absmax: each block is divided "
+                                                     "by its largest |x| and mapped to the "
+                                                     "nearest of 16 code values"));
+    } else {
+        const qs_numfmt *f = qs_numfmt_get((qs_fmt_id)p.q.fmt);
+        json_t *one = json_array(), *zero = json_array();
+        json_array_append_new(one, json_real(1.0));
+        json_array_append_new(zero, json_integer(0));
+        json_object_set_new(o, "scale", one);
+        json_object_set_new(o, "zero_point", zero);
+        json_object_set_new(o, "qmin", json_null());
+        json_object_set_new(o, "qmax", json_null());
+        qs_json_set_real(o, "clip_min", f ? -f->max : NAN);
+        qs_json_set_real(o, "clip_max", f ? f->max : NAN);
+        json_object_set_new(o, "format", json_string(f ? f->name : "?"));
+        json_object_set_new(o, "reason", json_string(
+            "a cast: every value is rounded to the nearest representable number (round to "
+            "nearest even; fp8 saturates at the largest finite value); no scale or zero "
+            "point"));
+    }
+    prep_fini(&p);
+    *out = o;
+    return QS_OK;
+}
+
+/* ---- codes ------------------------------------------------------------------------------ */
+
+static int run_codes(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    if (argc > 1) return qs_err_set(err, "codes: expected at most one argument (usage: "
+                                    "codes [N])");
+    if (need_tensor(s, "codes", err)) return QS_ERR;
+    long long want = -1;
+    if (argc == 1 && (qs_parse_ll(argv[0], &want) < 0 || want < 0))
+        return qs_err_set(err, "codes: N='%s' is not a non-negative integer", argv[0]);
+    const qs_tensor *t = s->tensor;
+    prep p;
+    if (prepare(t, &s->scheme, &s->calib, &p, err) != QS_OK) return QS_ERR;
+    float *y = malloc((size_t)t->n * sizeof *y);
+    int32_t *codes = malloc((size_t)t->n * sizeof *codes);
+    if (!y || !codes) {
+        free(y); free(codes); prep_fini(&p);
+        return qs_err_set(err, "codes: out of memory");
+    }
+    if (qs_quant_apply(&p.q, t, y, codes, NULL, err) != QS_OK) {
+        free(y); free(codes); prep_fini(&p);
+        return QS_ERR;
+    }
+    int64_t shown = want >= 0 ? (want < t->n ? want : t->n) : t->n;
+    int trunc = 0;
+    if (shown > MAX_JSON_ARRAY) { shown = MAX_JSON_ARRAY; trunc = 1; }
+    json_t *o = json_object();
+    char label[96];
+    qs_scheme_label(&s->scheme, label, sizeof label);
+    json_object_set_new(o, "label", json_string(label));
+    json_object_set_new(o, "n", json_integer(t->n));
+    json_object_set_new(o, "shown", json_integer(shown));
+    json_object_set_new(o, "codes", iarray(codes, shown));
+    json_object_set_new(o, "dequant", farray(y, shown));
+    if (!is_int_scheme(&s->scheme))
+        json_object_set_new(o, "code_meaning", json_string(
+            p.q.fmt >= 0 ? "the bit pattern of each value in the format"
+                         : "the 4-bit codebook index bitsandbytes stores"));
+    if (trunc) json_object_set_new(o, "truncated", json_true());
+    free(y);
+    free(codes);
+    prep_fini(&p);
+    *out = o;
+    return QS_OK;
+}
+
+/* ---- quant ------------------------------------------------------------------------------ */
+
+static void metrics_into(json_t *o, const qs_errstats *st)
+{
+    qs_metrics m;
+    qs_metrics_from_stats(st, &m);
+    qs_json_set_real(o, "mse", m.mse);
+    qs_json_set_real(o, "rmse", m.rmse);
+    qs_json_set_real(o, "sqnr_db", m.sqnr_db);
+    qs_json_set_real(o, "max_abs_err", m.max_abs_err);
+    qs_json_set_real(o, "mean_err", m.mean_err);
+    qs_json_set_real(o, "cosine", m.cosine);
+    qs_json_set_real(o, "clip_frac", m.clip_frac);
+}
+
+/* Per-channel metrics: each channel's elements fake-quantized with its own parameters. */
+static json_t *per_channel(const qs_tensor *t, const qs_qparams *qp, qs_err *err)
+{
+    float *buf;
+    int64_t *off;
+    if (qs_layout_gather(t->data, &qp->layout, &buf, &off, err) != QS_OK) return NULL;
+    json_t *rows = json_array();
+    for (int64_t c = 0; c < qp->nparams && c < 4096; c++) {
+        qs_layout l1;
+        int64_t cnt = off[c + 1] - off[c];
+        qs_layout_make(0, &cnt, QS_G_TENSOR, 0, 1, &l1);
+        l1.len = cnt;
+        qs_qp k = qs_qparams_kernel(qp);
+        k.scale += c; k.inv += c; k.zp += c;
+        qs_errstats st;
+        qs_k()->fakequant(buf + off[c], &l1, &k, NULL, NULL, &st, NULL);
+        json_t *r = json_object();
+        json_object_set_new(r, "channel", json_integer(c));
+        qs_json_set_real(r, "scale", qp->scale[c]);
+        json_object_set_new(r, "zero_point", json_integer(qp->zp[c]));
+        qs_json_set_real(r, "clip_min", qp->clip_min[c]);
+        qs_json_set_real(r, "clip_max", qp->clip_max[c]);
+        metrics_into(r, &st);
+        json_object_del(r, "rmse");
+        json_object_del(r, "mean_err");
+        json_array_append_new(rows, r);
+    }
+    free(buf);
+    free(off);
+    return rows;
+}
+
+static int run_quant(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    long long bins = 41;
+    static const char *const keys[] = {"bins", NULL};
+    const qs_cmd *me = qs_cmd_find("quant");
+    if (me && qs_arg_check(me, argc, argv, keys, NULL, 0, err) != QS_OK) return QS_ERR;
+    if (qs_arg_int(argc, argv, "bins", 1, 4096, &bins, err) != QS_OK) return QS_ERR;
+    if (need_tensor(s, "quant", err)) return QS_ERR;
+    const qs_tensor *t = s->tensor;
+    prep p;
+    if (prepare(t, &s->scheme, &s->calib, &p, err) != QS_OK) return QS_ERR;
+    qs_qresult r;
+    memset(&r, 0, sizeof r);
+    r.eh_bins = (int)bins;
+    if (qs_quant_apply(&p.q, t, NULL, NULL, &r, err) != QS_OK) {
+        prep_fini(&p);
+        return QS_ERR;
+    }
+    json_t *o = json_object();
+    char label[96];
+    qs_scheme_label(&s->scheme, label, sizeof label);
+    json_object_set_new(o, "label", json_string(label));
+    if (p.have_cal) json_object_set_new(o, "calib", json_string(qs_calib_name(s->calib.kind)));
+    json_object_set_new(o, "n", json_integer(r.st.n));
+    metrics_into(o, &r.st);
+    json_object_set_new(o, "clipped", json_integer(r.st.clipped));
+    if (r.st.n_nan) json_object_set_new(o, "nan_skipped", json_integer(r.st.n_nan));
+    int64_t np = is_int_scheme(&s->scheme) ? p.q.qp.nparams : p.q.nblocks;
+    qs_json_set_real(o, "bits_per_param", qs_scheme_bits_per_param(&s->scheme, t->n, np));
+    json_t *h = json_object(), *cnt = json_array(), *edges = json_array();
+    for (int i = 0; i < r.eh_bins; i++) json_array_append_new(cnt, json_integer(
+        (json_int_t)r.eh_counts[i]));
+    for (int i = 0; i <= r.eh_bins; i++)
+        json_array_append_new(edges, qs_json_real(r.eh_lo + (r.eh_hi - r.eh_lo) * i /
+                                                  r.eh_bins));
+    json_object_set_new(h, "counts", cnt);
+    json_object_set_new(h, "edges", edges);
+    json_object_set_new(o, "err_hist", h);
+    if (is_int_scheme(&s->scheme) && s->scheme.gran == QS_G_CHANNEL &&
+        s->scheme.conv != QS_CONV_GGML) {
+        json_t *pc = per_channel(t, &p.q.qp, err);
+        if (!pc) { json_decref(o); qs_qresult_fini(&r); prep_fini(&p); return QS_ERR; }
+        json_object_set_new(o, "per_channel", pc);
+    }
+    qs_qresult_fini(&r);
+    prep_fini(&p);
+    *out = o;
+    return QS_OK;
+}
+
+/* ---- derive ----------------------------------------------------------------------------- */
+
+static int run_derive(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    static const char *const keys[] = {"channel", "block", "index", NULL};
+    const qs_cmd *me = qs_cmd_find("derive");
+    if (me && qs_arg_check(me, argc, argv, keys, NULL, 1, err) != QS_OK) return QS_ERR;
+    if (need_tensor(s, "derive", err)) return QS_ERR;
+    qs_derive_opts o = { 0, 0.0, 0, -1 };
+    const char *v = qs_arg_pos(argc, argv, 0);
+    if (v) {
+        if (qs_parse_double(v, &o.value) < 0)
+            return qs_err_set(err, "derive: VALUE '%s' is not a number", v);
+        o.has_value = 1;
+    }
+    long long ch = -1, idx = 0;
+    if (qs_arg_int(argc, argv, "channel", 0, (long long)1 << 62, &ch, err) != QS_OK)
+        return QS_ERR;
+    if (qs_arg_int(argc, argv, "block", 0, (long long)1 << 62, &ch, err) != QS_OK)
+        return QS_ERR;
+    if (qs_arg_int(argc, argv, "index", 0, s->tensor->n - 1, &idx, err) != QS_OK)
+        return QS_ERR;
+    o.set = ch;
+    o.index = idx;
+    qs_trace tr;
+    if (qs_derive(s->tensor, &s->scheme, &s->calib, &o, &tr, err) != QS_OK) return QS_ERR;
+    json_t *res = json_object();
+    char label[96];
+    qs_scheme_label(&s->scheme, label, sizeof label);
+    json_object_set_new(res, "label", json_string(label));
+    qs_json_set_real(res, "x", tr.x);
+    json_object_set_new(res, "code", json_integer(tr.code));
+    qs_json_set_real(res, "dequant", tr.xhat);
+    qs_json_set_real(res, "error", tr.xhat - tr.x);
+    json_object_set_new(res, "set", json_integer(tr.set));
+    json_t *steps = json_array();
+    for (int i = 0; i < tr.n; i++) {
+        const qs_step *st = &tr.steps[i];
+        json_t *j = json_object();
+        json_object_set_new(j, "title", json_string(st->title));
+        json_object_set_new(j, "formula", json_string(st->formula));
+        json_object_set_new(j, "substituted", json_string(st->substituted));
+        json_object_set_new(j, "result", json_string(st->result));
+        json_object_set_new(j, "note", json_string(st->note));
+        qs_json_set_real(j, "value", st->value);
+        json_array_append_new(steps, j);
+    }
+    json_object_set_new(res, "steps", steps);
+    qs_trace_fini(&tr);
+    *out = res;
+    return QS_OK;
+}
+
+/* ---- compare ---------------------------------------------------------------------------- */
+
+/* Splits a comma list in place into at most max words. */
+static int split_list(char *s, char **w, int max)
+{
+    int n = 0;
+    for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ",")) w[n++] = tok;
+    return n;
+}
+
+/* bits=8 | bits=2..8 | bits=2,4,8 */
+static int parse_bits(const char *v, int *bits, int max, qs_err *err)
+{
+    int n = 0;
+    const char *dots = strstr(v, "..");
+    if (dots) {
+        long a = strtol(v, NULL, 10), b = strtol(dots + 2, NULL, 10);
+        if (a < 2 || b > 8 || a > b) return qs_err_set(err, "bits=%s: expected a range within "
+                                                       "2..8", v), -1;
+        for (long k = a; k <= b && n < max; k++) bits[n++] = (int)k;
+        return n;
+    }
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%s", v);
+    char *w[8];
+    int nw = split_list(tmp, w, 8);
+    for (int i = 0; i < nw; i++) {
+        char *end;
+        long b = strtol(w[i], &end, 10);
+        if (*end || b < 2 || b > 8) return qs_err_set(err, "bits=%s: '%s' is not 2..8", v,
+                                                      w[i]), -1;
+        bits[n++] = (int)b;
+    }
+    return n;
+}
+
+static int compare_row(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c,
+                       json_t *rows, qs_err *err)
+{
+    prep p;
+    if (prepare(t, sc, c, &p, err) != QS_OK) return QS_ERR;
+    qs_qresult r;
+    memset(&r, 0, sizeof r);
+    if (qs_quant_apply(&p.q, t, NULL, NULL, &r, err) != QS_OK) { prep_fini(&p); return QS_ERR; }
+    char label[96];
+    qs_scheme_label(sc, label, sizeof label);
+    json_t *o = json_object();
+    int isint = is_int_scheme(sc) && sc->conv != QS_CONV_GGML;
+    json_object_set_new(o, "scheme", json_string(label));
+    json_object_set_new(o, "calib", json_string(isint ? qs_calib_name(c->kind) : "-"));
+    json_object_set_new(o, "bits", json_integer(sc->bits));
+    json_object_set_new(o, "gran", json_string(
+        is_int_scheme(sc) ? (sc->conv == QS_CONV_GGML ? "block32" : qs_gran_name(sc->gran) + 4)
+                          : (p.q.fmt >= 0 ? "cast" : "block")));
+    json_object_set_new(o, "convention", json_string(is_int_scheme(sc) ?
+                                                     qs_conv_name(sc->conv) : "-"));
+    qs_metrics m;
+    qs_metrics_from_stats(&r.st, &m);
+    qs_json_set_real(o, "sqnr_db", m.sqnr_db);
+    qs_json_set_real(o, "mse", m.mse);
+    qs_json_set_real(o, "max_abs_err", m.max_abs_err);
+    qs_json_set_real(o, "clip_frac", m.clip_frac);
+    qs_json_set_real(o, "cosine", m.cosine);
+    int64_t np = is_int_scheme(sc) ? p.q.qp.nparams : p.q.nblocks;
+    qs_json_set_real(o, "bits_per_param", qs_scheme_bits_per_param(sc, t->n, np));
+    if (isint && p.q.qp.nparams >= 1) {
+        qs_json_set_real(o, "clip_max", p.q.qp.clip_max[0]);
+    }
+    json_array_append_new(rows, o);
+    qs_qresult_fini(&r);
+    prep_fini(&p);
+    return QS_OK;
+}
+
+static int run_compare(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    static const char *const keys[] = {"bits", "calibs", "gran", "conventions", "formats",
+                                       NULL};
+    const qs_cmd *me = qs_cmd_find("compare");
+    if (me && qs_arg_check(me, argc, argv, keys, NULL, 0, err) != QS_OK) return QS_ERR;
+    if (need_tensor(s, "compare", err)) return QS_ERR;
+    int bits[8], nbits = 0;
+    int cal[8], ncal = 0;
+    qs_gran gr[3];
+    int ngr = 0;
+    qs_conv cv[4];
+    int ncv = 0;
+    char *fm[16];
+    int nfm = 0;
+    char fbuf[256] = "";
+    qs_scheme base = s->scheme;
+    if (!is_int_scheme(&base) || base.conv == QS_CONV_GGML) qs_scheme_default(&base);
+    const char *v;
+    if ((v = qs_arg_kv(argc, argv, "bits"))) {
+        if ((nbits = parse_bits(v, bits, 8, err)) < 0) return QS_ERR;
+    } else bits[nbits++] = base.bits;
+    if ((v = qs_arg_kv(argc, argv, "calibs"))) {
+        char tmp[256], *w[8];
+        snprintf(tmp, sizeof tmp, "%s", v);
+        int nw = split_list(tmp, w, 8);
+        for (int i = 0; i < nw; i++) {
+            int k = qs_calib_find(w[i]);
+            if (k < 0) return qs_err_set(err, "calibs=%s: unknown calibrator '%s'", v, w[i]);
+            cal[ncal++] = k;
+        }
+    } else {
+        cal[ncal++] = QS_CAL_MINMAX; cal[ncal++] = QS_CAL_PERCENTILE;
+        cal[ncal++] = QS_CAL_MSE; cal[ncal++] = QS_CAL_ENTROPY;
+    }
+    if ((v = qs_arg_kv(argc, argv, "gran"))) {
+        char tmp[128], *w[3];
+        snprintf(tmp, sizeof tmp, "%s", v);
+        int nw = split_list(tmp, w, 3);
+        for (int i = 0; i < nw; i++) {
+            const char *g = w[i];
+            if (!strncmp(g, "per-", 4)) g += 4;
+            if (!strcmp(g, "tensor")) gr[ngr++] = QS_G_TENSOR;
+            else if (!strcmp(g, "channel")) gr[ngr++] = QS_G_CHANNEL;
+            else if (!strcmp(g, "group")) gr[ngr++] = QS_G_GROUP;
+            else return qs_err_set(err, "gran=%s: '%s' is not tensor, channel or group", v,
+                                   w[i]);
+        }
+    } else gr[ngr++] = base.gran;
+    if ((v = qs_arg_kv(argc, argv, "conventions"))) {
+        char tmp[128], *w[4];
+        snprintf(tmp, sizeof tmp, "%s", v);
+        int nw = split_list(tmp, w, 4);
+        for (int i = 0; i < nw; i++) {
+            if (!strcmp(w[i], "torch")) cv[ncv++] = QS_CONV_TORCH;
+            else if (!strcmp(w[i], "onnx")) cv[ncv++] = QS_CONV_ONNX;
+            else if (!strcmp(w[i], "trt")) cv[ncv++] = QS_CONV_TRT;
+            else return qs_err_set(err, "conventions=%s: '%s' is not torch, onnx or trt (ggml "
+                                   "blocks go in formats=q8_0,q4_0)", v, w[i]);
+        }
+    } else cv[ncv++] = base.conv;
+    if ((v = qs_arg_kv(argc, argv, "formats"))) {
+        snprintf(fbuf, sizeof fbuf, "%s", v);
+        nfm = split_list(fbuf, fm, 16);
+        for (int i = 0; i < nfm; i++) {
+            qs_scheme t2;
+            qs_scheme_default(&t2);
+            char *one[1] = { fm[i] };
+            if (qs_scheme_parse(&t2, 1, one, err) != QS_OK) return QS_ERR;
+        }
+    }
+    json_t *rows = json_array();
+    int total = nbits * ncal * ngr * ncv + nfm, done = 0;
+    for (int g = 0; g < ngr; g++)
+        for (int k = 0; k < ncv; k++)
+            for (int b = 0; b < nbits; b++)
+                for (int c = 0; c < ncal; c++) {
+                    qs_scheme sc = base;
+                    sc.bits = bits[b];
+                    sc.gran = gr[g];
+                    sc.conv = cv[k];
+                    if (sc.conv == QS_CONV_TRT) sc.symmetric = 1;
+                    qs_calib cb = s->calib;
+                    cb.kind = (qs_calib_kind)cal[c];
+                    int rc = qs_session_progress(s, "compare", done, total);
+                    if (rc == QS_OK) rc = compare_row(s->tensor, &sc, &cb, rows, err);
+                    if (rc != QS_OK) {
+                        if (rc == QS_CANCELLED) qs_err_set(err, "compare: cancelled");
+                        json_decref(rows);
+                        return rc;
+                    }
+                    done++;
+                }
+    for (int i = 0; i < nfm; i++) {
+        qs_scheme sc;
+        qs_scheme_default(&sc);
+        char *one[1] = { fm[i] };
+        qs_scheme_parse(&sc, 1, one, NULL);
+        int rc = qs_session_progress(s, "compare", done, total);
+        if (rc == QS_OK) rc = compare_row(s->tensor, &sc, &s->calib, rows, err);
+        if (rc != QS_OK) {
+            if (rc == QS_CANCELLED) qs_err_set(err, "compare: cancelled");
+            json_decref(rows);
+            return rc;
+        }
+        done++;
+    }
+    qs_session_progress(s, "compare", done, total);
+    json_t *o = json_object();
+    json_object_set_new(o, "n", json_integer(s->tensor->n));
+    json_object_set_new(o, "rows", rows);
+    *out = o;
+    return QS_OK;
+}
+
+/* ---- memory ----------------------------------------------------------------------------- */
+
+static int run_memory(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    static const char *const keys[] = {"params", "shape", "lora_frac", NULL};
+    const qs_cmd *me = qs_cmd_find("memory");
+    if (me && qs_arg_check(me, argc, argv, keys, NULL, 0, err) != QS_OK) return QS_ERR;
+    double params = -1.0, lora = 0.01;
+    const char *src = "";
+    const char *v;
+    if ((v = qs_arg_kv(argc, argv, "params"))) {
+        if (qs_parse_double(v, &params) < 0 || !(params > 0) || !isfinite(params))
+            return qs_err_set(err, "params=%s: expected a positive number (e.g. 70e9)", v);
+        src = "params=";
+    } else if ((v = qs_arg_kv(argc, argv, "shape"))) {
+        params = 1.0;
+        const char *p = v;
+        int k = 0;
+        while (*p) {
+            char *end;
+            double d = strtod(p, &end);
+            if (end == p || !(d > 0) || d != floor(d))
+                return qs_err_set(err, "shape=%s: expected sizes like 4096x4096 or 32,4096",
+                                  v);
+            params *= d;
+            k++;
+            p = end;
+            if (*p == 'x' || *p == ',' || *p == '*') p++;
+            else if (*p) return qs_err_set(err, "shape=%s: unexpected '%c'", v, *p);
+        }
+        if (k == 0) return qs_err_set(err, "shape=%s: empty", v);
+        src = "shape=";
+    } else if (s->tensor) {
+        params = (double)s->tensor->n;
+        src = "the current tensor";
+    } else {
+        return qs_err_set(err, "memory: give params=N (e.g. params=70e9) or shape=AxB, or load "
+                          "a tensor first");
+    }
+    if (qs_arg_double(argc, argv, "lora_frac", 0.0, 1.0, &lora, err) != QS_OK) return QS_ERR;
+    static const struct { const char *name; double bits; } fmts[] = {
+        {"FP32", 32}, {"FP16", 16}, {"BF16", 16}, {"INT8", 8}, {"INT4", 4},
+        {"NF4 (block 64)", 4.5}, {"NF4 + double quant", 4.0 + 8.0 / 64 + 32.0 / (64 * 256)},
+    };
+    json_t *rows = json_array();
+    for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
+        json_t *r = json_object();
+        double bytes = params * fmts[i].bits / 8.0;
+        json_object_set_new(r, "format", json_string(fmts[i].name));
+        qs_json_set_real(r, "bits_per_param", fmts[i].bits);
+        qs_json_set_real(r, "bytes", bytes);
+        qs_json_set_real(r, "gb", bytes / 1e9);
+        qs_json_set_real(r, "gib", bytes / 1073741824.0);
+        json_array_append_new(rows, r);
+    }
+    double tp = params * lora;
+    struct { const char *m; double w, g, o; } tr[] = {
+        {"full fine-tuning (Adam, fp32)", params * 4, params * 4, params * 8},
+        {"LoRA (fp16 base, fp32 adapters)", params * 2 + tp * 4, tp * 4, tp * 8},
+        {"QLoRA (NF4+DQ base, fp32 adapters)", params * (4.0 + 8.0 / 64 + 32.0 / 16384) / 8 +
+         tp * 4, tp * 4, tp * 8},
+    };
+    json_t *train = json_array();
+    for (size_t i = 0; i < sizeof tr / sizeof tr[0]; i++) {
+        json_t *r = json_object();
+        json_object_set_new(r, "method", json_string(tr[i].m));
+        qs_json_set_real(r, "weights_gb", tr[i].w / 1e9);
+        qs_json_set_real(r, "grads_gb", tr[i].g / 1e9);
+        qs_json_set_real(r, "optimizer_gb", tr[i].o / 1e9);
+        qs_json_set_real(r, "total_gb", (tr[i].w + tr[i].g + tr[i].o) / 1e9);
+        json_array_append_new(train, r);
+    }
+    json_t *as = json_array();
+    char line[200];
+    snprintf(line, sizeof line, "parameters from %s; GB = 10^9 bytes, GiB = 2^30", src);
+    json_array_append_new(as, json_string(line));
+    json_array_append_new(as, json_string("weights only: activations, KV cache, framework and "
+                                          "CUDA overheads are not counted"));
+    json_array_append_new(as, json_string("INT8/INT4 rows count the codes only; per-group or "
+                                          "per-channel scales add a little (NF4 rows include "
+                                          "their absmax constants: 4.5 and 4.127 bits)"));
+    json_array_append_new(as, json_string("full fine-tuning: fp32 weights (4 B) + fp32 "
+                                          "gradients (4 B) + Adam first and second moments "
+                                          "(8 B) = 16 bytes per parameter"));
+    snprintf(line, sizeof line, "LoRA / QLoRA: trainable adapter parameters = %g of the model "
+             "(lora_frac), each with fp32 weight, gradient and Adam state (16 B); base frozen, "
+             "no gradients or optimizer state", lora);
+    json_array_append_new(as, json_string(line));
+    json_t *o = json_object();
+    qs_json_set_real(o, "params", params);
+    json_object_set_new(o, "rows", rows);
+    json_object_set_new(o, "training", train);
+    json_object_set_new(o, "assumptions", as);
+    *out = o;
+    return QS_OK;
+}
+
+/* ---- the table -------------------------------------------------------------------------- */
+
+static const char *const derive_words[] = {"channel=", "block=", "index=", NULL};
+static const char *const compare_words[] = {
+    "bits=", "calibs=minmax,percentile,mse,entropy", "gran=tensor,channel", "conventions=",
+    "formats=nf4,fp4,fp8-e4m3,q8_0,q4_0", NULL,
+};
+static const char *const memory_words[] = {"params=", "shape=", "lora_frac=", NULL};
+static const char *const quant_words[] = {"bins=", NULL};
 
 const qs_cmd qs_cmds_quant[] = {
+    {"scheme", "quantize",
+     "scheme [TYPE] [sym|asym] [narrow|full] [per-tensor|per-channel|per-group] [axis=A] "
+     "[size=G] [block=B] [dq] [convention=C] [round=R] [seed=S]",
+     "show or set the quantization scheme (a type word starts from the default scheme; other "
+     "words change the current one)",
+     "TYPE             int2..int8, uint2..uint8 (integer grid), fp16, bf16, fp8-e4m3, "
+     "fp8-e5m2 (casts), nf4, fp4 (4-bit codebooks, blockwise absmax), q8_0, q4_0 (ggml "
+     "blocks of 32)\n"
+     "sym | asym       symmetric (zero point fixed) or affine (default asym)\n"
+     "narrow | full    narrow range drops the most negative code (int8: -127..127)\n"
+     "per-tensor       one scale and zero point (default)\n"
+     "per-channel      one per index along axis=A (default 0; negative counts from the end)\n"
+     "per-group        one per size=G consecutive elements along axis=A (default 64)\n"
+     "block=B          NF4/FP4 block size (default 64)\n"
+     "dq | no-dq       NF4/FP4: double-quantize the absmax constants (8-bit, block 256)\n"
+     "convention=C     torch (default), onnx, trt (symmetric, narrow, 127/amax), ggml "
+     "(int8 → Q8_0, int4 → Q4_0)\n"
+     "round=R          even (default, ties to even), away (ties away from zero), up "
+     "(floor(x+0.5)), stochastic (floor(x+u), seeded)\n"
+     "seed=S           seed of stochastic rounding\n"
+     "keys: label type bits signed symmetric narrow granularity axis group qmin qmax round "
+     "convention bits_per_param nparams",
+     "scheme int4 sym per-channel axis=0", scheme_words, 0, 0, run_scheme},
+    {"calib", "quantize",
+     "calib [minmax|movavg|percentile|mse|entropy|aciq-gauss|aciq-laplace] [p=P] "
+     "[two-sided] [bins=B] [batch=N] [momentum=M]",
+     "choose the calibrator (how the clip range is picked) and show the range it picks on "
+     "the current tensor, with the curve it minimised",
+     "minmax           the observed min and max (default)\n"
+     "movavg           PyTorch moving-average min/max over batches (momentum=0.01, batch=N "
+     "elements, default 8 batches)\n"
+     "percentile       TensorRT percentile of |x| (p=99.99 default); two-sided clips min "
+     "and max separately\n"
+     "mse              amax minimising the squared quantization error over a histogram\n"
+     "entropy          TensorRT KL-divergence calibration (2048 bins from bin 128)\n"
+     "aciq-gauss       analytic optimal clipping for Gaussian data\n"
+     "aciq-laplace     analytic optimal clipping for Laplace data\n"
+     "bins=B           histogram bins (default 2048)\n"
+     "keys: calib clip_min clip_max observed_min observed_max reason curve{x,y,best}",
+     "calib percentile p=99.9", calib_words, 0, 0, run_calib},
+    {"qparams", "quantize", "qparams",
+     "scale and zero point of the current scheme and calibrator on the current tensor",
+     "keys: scale (array, one per parameter set), zero_point (array), qmin, qmax, clip_min, "
+     "clip_max (a number for one parameter set, else arrays), nparams, quantize (the rule), "
+     "reason; NF4/FP4: scale = the block absmax used to decode, absmax, codebook, "
+     "double_quant; casts: scale [1], zero_point [0], format",
+     "qparams", NULL, 0, 0, run_qparams},
+    {"codes", "quantize", "codes [N]",
+     "the integer codes of the current tensor (row-major) and their dequantized values",
+     "N                first N elements (default all, at most 65536)\n"
+     "keys: codes dequant n shown label",
+     "codes 8", NULL, 0, 0, run_codes},
+    {"derive", "quantize", "derive [VALUE] [channel=C] [block=B] [index=E]",
+     "derivation trace: range, scale, zero point, then one value through scale, rounding, "
+     "zero point, clamp, dequantization and error",
+     "VALUE            a value to follow (default: element index=E of the tensor, 0)\n"
+     "channel=C        the channel / group whose parameters to use (per-channel schemes)\n"
+     "block=B          the block to use (NF4/FP4/ggml)\n"
+     "index=E          follow element E of the tensor\n"
+     "keys: steps [{title formula substituted result note value}], x code dequant error",
+     "derive -20", derive_words, 0, 0, run_derive},
+    {"quant", "quantize", "quant [bins=B]",
+     "quantize the current tensor with the current scheme and report the error",
+     "bins=B           error histogram bins (default 41)\n"
+     "keys: mse rmse sqnr_db max_abs_err mean_err cosine clip_frac clipped n bits_per_param "
+     "err_hist{counts,edges} per_channel[...]",
+     "quant", quant_words, 0, 0, run_quant},
+    {"compare", "quantize",
+     "compare [bits=2..8] [calibs=LIST] [gran=LIST] [conventions=LIST] [formats=LIST]",
+     "one table of error metrics across bit widths, calibrators, granularities, conventions "
+     "and formats",
+     "bits=B           a width, a list (2,4,8) or a range (2..8); default the scheme's\n"
+     "calibs=LIST      minmax,movavg,percentile,mse,entropy,aciq-gauss,aciq-laplace (default "
+     "minmax,percentile,mse,entropy)\n"
+     "gran=LIST        tensor,channel,group (default the scheme's)\n"
+     "conventions=LIST torch,onnx,trt (default the scheme's)\n"
+     "formats=LIST     extra rows for other formats: nf4,fp4,fp16,bf16,fp8-e4m3,fp8-e5m2,"
+     "q8_0,q4_0\n"
+     "keys: rows [{scheme calib bits gran convention sqnr_db mse max_abs_err clip_frac cosine "
+     "bits_per_param clip_max}]",
+     "compare bits=4 calibs=minmax,percentile,mse,entropy", compare_words, 0, QS_CMD_SLOW,
+     run_compare},
+    {"memory", "quantize", "memory [params=N | shape=AxB...] [lora_frac=F]",
+     "bytes of a model in each format, and the training memory of full fine-tuning vs LoRA "
+     "vs QLoRA",
+     "params=N         parameter count (e.g. 70e9)\n"
+     "shape=AxB        a tensor shape (4096x4096); default: the current tensor\n"
+     "lora_frac=F      trainable LoRA parameters as a fraction of the model (default 0.01)\n"
+     "keys: params rows [{format bits_per_param bytes gb gib}] training [{method weights_gb "
+     "grads_gb optimizer_gb total_gb}] assumptions",
+     "memory params=70e9", memory_words, 0, 0, run_memory},
     {0},
 };

@@ -1,0 +1,47 @@
+/* derive.h — derivation traces: the steps from the data to one value's code and back, each
+ * with a title, the symbolic formula, the formula with this tensor's numbers, the result and
+ * a one-line note. Every face renders them (text, TUI Derive screen, lesson transcript). */
+#ifndef QSCOPE_DERIVE_H
+#define QSCOPE_DERIVE_H
+
+#include <stdint.h>
+
+#include "qscope/calib.h"
+#include "qscope/err.h"
+#include "qscope/quant.h"
+#include "qscope/tensor.h"
+
+/* One step. */
+typedef struct qs_step {
+    char title[64];         /* "scale", "zero point", "round", ... */
+    char formula[160];      /* "s = (max - min) / (qmax - qmin)" */
+    char substituted[256];  /* "s = (1000 - (-20)) / (255 - 0)" */
+    char result[128];       /* "s = 4" */
+    char note[256];         /* one line of explanation (may be empty) */
+    double value;           /* the step's numeric result (NaN when none) */
+} qs_step;
+
+/* A trace: a growing array of steps. */
+typedef struct qs_trace {
+    qs_step *steps;         /* heap array */
+    int n, cap;             /* used, allocated */
+    int set;                /* parameter set (channel / group / block) the trace follows */
+    double x;               /* the value followed */
+    int64_t code;           /* its code (int kinds, codebooks, float patterns) */
+    double xhat;            /* its dequantized value */
+} qs_trace;
+
+/* What to trace. */
+typedef struct qs_derive_opts {
+    int has_value;          /* 1: follow `value`; 0: follow the element `index` */
+    double value;           /* a typed-in value */
+    int64_t index;          /* element index (when !has_value; default 0) */
+    int64_t set;            /* parameter set / channel / block to use (-1: the set of index) */
+} qs_derive_opts;
+
+/* Builds the trace of tensor t under scheme sc and calibrator c. Returns QS_OK or QS_ERR. */
+int qs_derive(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c,
+              const qs_derive_opts *o, qs_trace *tr, qs_err *err);
+void qs_trace_fini(qs_trace *tr);
+
+#endif

@@ -1,0 +1,575 @@
+/* calib.c — calibrators (minmax, moving average, percentile, MSE search, TensorRT entropy,
+ * ACIQ): the clip range per parameter set and the curve each one minimised. */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qscope/calib.h"
+#include "qscope/quant.h"
+
+static const char *const calib_names[] = {
+    "minmax", "movavg", "percentile", "mse", "entropy", "aciq-gauss", "aciq-laplace",
+};
+
+const char *qs_calib_name(qs_calib_kind k)
+{
+    return (unsigned)k < sizeof calib_names / sizeof calib_names[0] ? calib_names[k] : "?";
+}
+
+int qs_calib_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof calib_names / sizeof calib_names[0]; i++)
+        if (strcmp(name, calib_names[i]) == 0) return (int)i;
+    if (strcmp(name, "kl") == 0) return QS_CAL_ENTROPY;
+    return -1;
+}
+
+void qs_calib_default(qs_calib *c)
+{
+    memset(c, 0, sizeof *c);
+    c->kind = QS_CAL_MINMAX;
+    c->p = 99.99;
+    c->momentum = 0.01;
+    c->bins = 2048;
+}
+
+void qs_calib_result_fini(qs_calib_result *r)
+{
+    if (!r) return;
+    free(r->lo);
+    free(r->hi);
+    free(r->obs_min);
+    free(r->obs_max);
+    free(r->signed_max);
+    free(r->curve_x);
+    free(r->curve_y);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- numpy's pairwise summation (float64), so sums match np.sum bit for bit ------------ */
+
+static double pairwise_sum(const double *a, int64_t n)
+{
+    if (n < 8) {
+        double res = 0.0;
+        for (int64_t i = 0; i < n; i++) res += a[i];
+        return res;
+    }
+    if (n <= 128) {
+        double r[8];
+        int64_t i;
+        for (int j = 0; j < 8; j++) r[j] = a[j];
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (int j = 0; j < 8; j++) r[j] += a[i + j];
+        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++) res += a[i];
+        return res;
+    }
+    int64_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return pairwise_sum(a, n2) + pairwise_sum(a + n2, n - n2);
+}
+
+/* ---- histogram rules (TensorRT calib/histogram.py) -------------------------------------- */
+
+int qs_calib_entropy_hist(const double *bins_in, int nb, int levels, int start_bin, double *kl)
+{
+    if (nb < 2 || levels < 1) return nb;
+    if (start_bin < 1) start_bin = 1;
+    if (start_bin > nb) start_bin = nb;
+    double *bins = malloc((size_t)nb * sizeof *bins);
+    double *p = malloc((size_t)nb * sizeof *p);
+    double *q = malloc((size_t)nb * sizeof *q);
+    double *gsum = malloc((size_t)levels * sizeof *gsum);
+    int *gcnt = malloc((size_t)levels * sizeof *gcnt);
+    double *tail = malloc((size_t)(nb + 1) * sizeof *tail);
+    int best = nb;
+    if (!bins || !p || !q || !gsum || !gcnt || !tail) goto done;
+    memcpy(bins, bins_in, (size_t)nb * sizeof *bins);
+    bins[0] = bins[1];
+    double best_kl = INFINITY;
+    int have = 0;
+    for (int i = start_bin; i <= nb; i++) {
+        for (int g = 0; g < levels; g++) { gsum[g] = 0.0; gcnt[g] = 0; }
+        for (int j = 0; j < i; j++) {
+            if (bins[j] == 0.0) continue;
+            int g = (int)(((int64_t)j * levels) / i);
+            gsum[g] += bins[j];
+            gcnt[g]++;
+        }
+        for (int j = 0; j < i; j++) {
+            int g = (int)(((int64_t)j * levels) / i);
+            q[j] = bins[j] != 0.0 ? gsum[g] / gcnt[g] : 0.0;
+            p[j] = bins[j];
+        }
+        p[i - 1] += i < nb ? pairwise_sum(bins + i, nb - i) : 0.0;
+        double sp = pairwise_sum(p, i), sq = pairwise_sum(q, i);
+        /* scipy.stats.entropy: pk/sum, qk/sum, sum of rel_entr */
+        double d;
+        if (!(sp > 0.0) || !(sq > 0.0)) d = INFINITY;
+        else {
+            for (int j = 0; j < i; j++) {
+                double pj = p[j] / sp, qj = q[j] / sq;
+                if (pj > 0.0 && qj > 0.0) tail[j] = pj * log(pj / qj);
+                else if (pj == 0.0) tail[j] = 0.0;
+                else tail[j] = INFINITY;
+            }
+            d = pairwise_sum(tail, i);
+        }
+        if (kl) kl[i - start_bin] = d;
+        if (!have || d <= best_kl) {        /* <=: the last i with the minimum */
+            best = i;
+            best_kl = d;
+            have = 1;
+        }
+    }
+done:
+    free(bins); free(p); free(q); free(gsum); free(gcnt); free(tail);
+    return best;
+}
+
+int qs_calib_percentile_hist(const double *bins, int nb, double pct)
+{
+    double total = 0.0;
+    for (int j = 0; j < nb; j++) total += bins[j];
+    if (!(total > 0.0)) return 0;
+    double target = pct / 100.0, cum = 0.0;
+    /* np.cumsum(hist / total) then searchsorted (side left): first cdf >= target */
+    for (int j = 0; j < nb; j++) {
+        cum += bins[j] / total;
+        if (cum >= target) return j;
+    }
+    return nb;
+}
+
+/* Standard normal survival function Q(a) and density. */
+static double gauss_clip_mse(double a)
+{
+    double Q = 0.5 * erfc(a / sqrt(2.0));
+    double phi = exp(-0.5 * a * a) / sqrt(2.0 * M_PI);
+    return 2.0 * ((1.0 + a * a) * Q - a * phi);
+}
+
+double qs_calib_aciq_alpha(int laplace, int bits, int npts, double *alpha, double *mse)
+{
+    /* E(a) = clipping noise + a²/(3·4^bits) (uniform rounding noise over 2a in 2^bits
+     * steps); minimised on a fine grid then refined by golden-section search. */
+    double q = 3.0 * pow(4.0, bits);
+    double best_a = 1.0, best = INFINITY;
+    int fine = 4000;
+    for (int k = 0; k <= fine; k++) {
+        double a = 0.5 + 15.5 * k / fine;
+        double e = (laplace ? 2.0 * exp(-a) : gauss_clip_mse(a)) + a * a / q;
+        if (e < best) { best = e; best_a = a; }
+    }
+    double lo = best_a - 15.5 / fine, hi = best_a + 15.5 / fine;
+    for (int it = 0; it < 60; it++) {
+        double m1 = lo + (hi - lo) * 0.381966, m2 = hi - (hi - lo) * 0.381966;
+        double e1 = (laplace ? 2.0 * exp(-m1) : gauss_clip_mse(m1)) + m1 * m1 / q;
+        double e2 = (laplace ? 2.0 * exp(-m2) : gauss_clip_mse(m2)) + m2 * m2 / q;
+        if (e1 < e2) hi = m2; else lo = m1;
+    }
+    best_a = 0.5 * (lo + hi);
+    for (int k = 0; alpha && mse && k < npts; k++) {
+        double a = 0.5 + 15.5 * k / (npts > 1 ? npts - 1 : 1);
+        alpha[k] = a;
+        mse[k] = (laplace ? 2.0 * exp(-a) : gauss_clip_mse(a)) + a * a / q;
+    }
+    return best_a;
+}
+
+/* ---- one parameter set ------------------------------------------------------------------ */
+
+typedef struct curve {
+    int n;              /* points */
+    double *x, *y;      /* heap */
+    const char *xl, *yl;/* labels */
+    int best;           /* chosen index */
+} curve;
+
+/* Histogram of |v| over [0, amax] in nb bins, by folding a signed kernel histogram over
+ * [-amax, amax] with 2·nb bins (bin nb+j and nb-1-j both hold |x| in bin j). */
+static int abs_hist(const float *v, int64_t n, float amax, int nb, double *out)
+{
+    uint64_t *c = calloc((size_t)nb * 2, sizeof *c);
+    if (!c) return -1;
+    qs_hist h = { 2 * nb, -(double)amax, (double)amax, c, 0, 0, 0 };
+    qs_k()->hist(v, n, &h);
+    for (int j = 0; j < nb; j++) out[j] = (double)c[nb + j] + (double)c[nb - 1 - j];
+    free(c);
+    return 0;
+}
+
+/* Signed histogram over [lo, hi]. */
+static int signed_hist(const float *v, int64_t n, float lo, float hi, int nb, double *out)
+{
+    uint64_t *c = calloc((size_t)nb, sizeof *c);
+    if (!c) return -1;
+    qs_hist h = { nb, (double)lo, (double)hi, c, 0, 0, 0 };
+    qs_k()->hist(v, n, &h);
+    for (int j = 0; j < nb; j++) out[j] = (double)c[j];
+    free(c);
+    return 0;
+}
+
+/* The range an amax gives: symmetric schemes [-amax, amax]; affine ones the observed range
+ * clipped to ±amax. */
+static void amax_range(const qs_scheme *sc, float mn, float mx, float amax, float *lo, float *hi)
+{
+    if (qs_scheme_is_symmetric(sc)) {
+        *lo = -amax;
+        *hi = amax;
+    } else {
+        *lo = fmaxf(mn, -amax);
+        *hi = fminf(mx, amax);
+    }
+}
+
+static int curve_alloc(curve *cv, int n, const char *xl, const char *yl)
+{
+    cv->x = malloc((size_t)(n > 0 ? n : 1) * sizeof *cv->x);
+    cv->y = malloc((size_t)(n > 0 ? n : 1) * sizeof *cv->y);
+    cv->n = n;
+    cv->xl = xl;
+    cv->yl = yl;
+    cv->best = -1;
+    return cv->x && cv->y ? 0 : -1;
+}
+
+/* MSE of quantizing bin centres (weighted by counts) with the scheme over [lo, hi]. */
+static double hist_mse(const qs_scheme *sc, const double *centers_d, const float *centers,
+                       const double *counts, int nb, float lo, float hi, float *y, double total)
+{
+    qs_layout l;
+    int64_t shape[1] = { nb };
+    qs_layout_make(0, shape, QS_G_TENSOR, 0, 1, &l);
+    l.len = nb;
+    qs_qparams qp;
+    qs_scheme s1 = *sc;
+    s1.gran = QS_G_TENSOR;
+    if (s1.conv == QS_CONV_GGML) s1.conv = QS_CONV_TORCH;   /* blocks: judge by amax */
+    if (s1.round == QS_R_STOCHASTIC) s1.round = QS_R_HALF_EVEN;
+    if (qs_qparams_compute(&s1, &l, &lo, &hi, NULL, &qp, NULL) != QS_OK) return INFINITY;
+    qs_qp k = qs_qparams_kernel(&qp);
+    qs_errstats st;
+    qs_k()->fakequant(centers, &l, &k, y, NULL, &st, NULL);
+    double acc = 0.0;
+    for (int j = 0; j < nb; j++) {
+        double e = (double)y[j] - centers_d[j];
+        acc += counts[j] * e * e;
+    }
+    qs_qparams_fini(&qp);
+    return total > 0.0 ? acc / total : 0.0;
+}
+
+static int calib_one(const float *v, int64_t n, const qs_scheme *sc, const qs_calib *c,
+                     int want_curve, float *lo, float *hi, float *omin, float *omax,
+                     int64_t *ninf, int64_t *nnan, curve *cv, char *reason, size_t rlen,
+                     qs_err *err)
+{
+    float mn, mx;
+    int64_t nfin;
+    qs_finite_minmax(v, n, &mn, &mx, &nfin, ninf, nnan);
+    *omin = mn;
+    *omax = mx;
+    *lo = mn;
+    *hi = mx;
+    float amax = fmaxf(fabsf(mn), fabsf(mx));
+    int nb = c->bins >= 16 ? c->bins : 2048;
+    if (nfin == 0) {
+        snprintf(reason, rlen, "no finite values: range [0, 0]");
+        return QS_OK;
+    }
+    switch (c->kind) {
+    case QS_CAL_MINMAX:
+        snprintf(reason, rlen, "min-max: the observed range [%g, %g]", mn, mx);
+        return QS_OK;
+
+    case QS_CAL_MOVAVG: {
+        int64_t batch = c->batch > 0 ? c->batch : (n + 7) / 8;
+        int64_t nbatch = (n + batch - 1) / batch;
+        float m = (float)c->momentum, rmin = INFINITY, rmax = -INFINITY;
+        int first = 1;
+        if (want_curve && curve_alloc(cv, (int)(nbatch < 100000 ? nbatch : 100000), "batch",
+                                      "running_max") < 0)
+            return qs_err_set(err, "calib: out of memory");
+        for (int64_t b = 0; b < nbatch; b++) {
+            int64_t e0 = b * batch, cnt = e0 + batch <= n ? batch : n - e0;
+            float bmin = INFINITY, bmax = -INFINITY;
+            qs_k()->minmax(v + e0, cnt, &bmin, &bmax);
+            if (isinf(bmin) || isinf(bmax)) {
+                int64_t f;
+                qs_finite_minmax(v + e0, cnt, &bmin, &bmax, &f, NULL, NULL);
+                if (f == 0) goto point;
+            }
+            if (first) { rmin = bmin; rmax = bmax; first = 0; }
+            else {
+                rmin = rmin + m * (bmin - rmin);
+                rmax = rmax + m * (bmax - rmax);
+            }
+        point:
+            if (want_curve && b < cv->n) { cv->x[b] = (double)b; cv->y[b] = rmax; }
+        }
+        if (first) { rmin = mn; rmax = mx; }
+        *lo = rmin;
+        *hi = rmax;
+        if (want_curve) cv->best = cv->n - 1;
+        snprintf(reason, rlen, "moving average of %lld batch min/max (momentum %g, first "
+                 "batch initialises): [%g, %g]", (long long)nbatch, c->momentum, rmin, rmax);
+        return QS_OK;
+    }
+
+    case QS_CAL_PERCENTILE: {
+        double *h = malloc((size_t)nb * sizeof *h);
+        if (!h) return qs_err_set(err, "calib: out of memory");
+        if (c->two_sided) {
+            if (signed_hist(v, n, mn, mx, nb, h) < 0) { free(h); return qs_err_set(err,
+                                                            "calib: out of memory"); }
+            int ih = qs_calib_percentile_hist(h, nb, c->p);
+            double *r = malloc((size_t)nb * sizeof *r);
+            if (!r) { free(h); return qs_err_set(err, "calib: out of memory"); }
+            for (int j = 0; j < nb; j++) r[j] = h[nb - 1 - j];
+            int il = qs_calib_percentile_hist(r, nb, c->p);
+            free(r);
+            double w = ((double)mx - (double)mn) / nb;
+            *hi = (float)((double)mn + w * ih);
+            *lo = (float)((double)mn + w * (nb - il));
+            if (*hi > mx) *hi = mx;
+            if (*lo < mn) *lo = mn;
+            if (*lo > *hi) { float t = *lo; *lo = *hi; *hi = t; }
+            if (want_curve) {
+                if (curve_alloc(cv, nb, "x", "cdf") < 0) { free(h); return qs_err_set(err,
+                                                               "calib: out of memory"); }
+                double tot = 0.0, cum = 0.0;
+                for (int j = 0; j < nb; j++) tot += h[j];
+                for (int j = 0; j < nb; j++) {
+                    cum += h[j];
+                    cv->x[j] = (double)mn + w * (j + 1);
+                    cv->y[j] = tot > 0 ? cum / tot : 0.0;
+                }
+                cv->best = ih > 0 ? ih - 1 : 0;
+            }
+            snprintf(reason, rlen, "two-sided %g%% percentile of x: [%g, %g] (observed [%g, "
+                     "%g])", c->p, *lo, *hi, mn, mx);
+        } else {
+            if (abs_hist(v, n, amax, nb, h) < 0) { free(h); return qs_err_set(err,
+                                                        "calib: out of memory"); }
+            int idx = qs_calib_percentile_hist(h, nb, c->p);
+            float a = (float)((double)amax * idx / nb);
+            amax_range(sc, mn, mx, a, lo, hi);
+            if (want_curve) {
+                if (curve_alloc(cv, nb, "amax", "cdf") < 0) { free(h); return qs_err_set(err,
+                                                              "calib: out of memory"); }
+                double tot = 0.0, cum = 0.0;
+                for (int j = 0; j < nb; j++) tot += h[j];
+                for (int j = 0; j < nb; j++) {
+                    cum += h[j];
+                    cv->x[j] = (double)amax * (j + 1) / nb;
+                    cv->y[j] = tot > 0 ? cum / tot : 0.0;
+                }
+                cv->best = idx > 0 ? idx - 1 : 0;
+            }
+            snprintf(reason, rlen, "%g%% of |x| lies below bin %d of %d: amax %g of %g (as "
+                     "TensorRT: the lower edge of that bin)", c->p, idx, nb, a, amax);
+        }
+        free(h);
+        return QS_OK;
+    }
+
+    case QS_CAL_MSE: {
+        int start = nb >= 2048 ? 128 : nb / 16;
+        int ncand = nb - start + 1;
+        double *h = malloc((size_t)nb * sizeof *h), *cd = malloc((size_t)nb * sizeof *cd);
+        float *cf = malloc((size_t)nb * sizeof *cf), *y = malloc((size_t)nb * sizeof *y);
+        double *xs = malloc((size_t)ncand * sizeof *xs), *ys = malloc((size_t)ncand * sizeof *ys);
+        int rc = QS_OK;
+        if (!h || !cd || !cf || !y || !xs || !ys) { rc = qs_err_set(err, "calib: out of memory");
+                                                    goto mse_done; }
+        if (mx == mn) { *lo = mn; *hi = mx; snprintf(reason, rlen, "constant data"); goto
+                        mse_done; }
+        if (signed_hist(v, n, mn, mx, nb, h) < 0) { rc = qs_err_set(err, "calib: out of "
+                                                                    "memory"); goto mse_done; }
+        double w = ((double)mx - (double)mn) / nb, total = 0.0;
+        for (int j = 0; j < nb; j++) {
+            cd[j] = (double)mn + w * (j + 0.5);
+            cf[j] = (float)cd[j];
+            cd[j] = cf[j];
+            total += h[j];
+        }
+        int best = 0;
+        for (int k = 0; k < ncand; k++) {
+            /* candidates: |x| bin centres from bin `start`, then amax itself */
+            float a = k < ncand - 1 ? (float)((double)amax * (start + k + 0.5) / nb) : amax;
+            float l, u;
+            amax_range(sc, mn, mx, a, &l, &u);
+            xs[k] = a;
+            ys[k] = hist_mse(sc, cd, cf, h, nb, l, u, y, total);
+            if (ys[k] < ys[best]) best = k;     /* first minimum: smallest amax of equals */
+        }
+        amax_range(sc, mn, mx, (float)xs[best], lo, hi);
+        snprintf(reason, rlen, "amax %g minimises the histogram-weighted squared error %.4g "
+                 "(min-max amax %g gives %.4g)", xs[best], ys[best], amax, ys[ncand - 1]);
+        if (want_curve) {
+            cv->n = ncand; cv->x = xs; cv->y = ys; cv->xl = "amax"; cv->yl = "mse";
+            cv->best = best;
+            xs = ys = NULL;
+        }
+    mse_done:
+        free(h); free(cd); free(cf); free(y); free(xs); free(ys);
+        return rc;
+    }
+
+    case QS_CAL_ENTROPY: {
+        int start = nb >= 2048 ? 128 : nb / 16;
+        if (start < 1) start = 1;
+        int ncand = nb - start + 1;
+        double *h = malloc((size_t)nb * sizeof *h), *kl = malloc((size_t)ncand * sizeof *kl);
+        if (!h || !kl) { free(h); free(kl); return qs_err_set(err, "calib: out of memory"); }
+        if (abs_hist(v, n, amax, nb, h) < 0) { free(h); free(kl); return qs_err_set(err,
+                                                     "calib: out of memory"); }
+        int uns = mn >= 0.0f && !qs_scheme_is_symmetric(sc);
+        int bits = sc->kind == QS_Q_INT ? sc->bits : 8;
+        int levels = 1 << (bits - 1 + uns);
+        int i = qs_calib_entropy_hist(h, nb, levels, start, kl);
+        float a = (float)((double)amax * i / nb);
+        amax_range(sc, mn, mx, a, lo, hi);
+        snprintf(reason, rlen, "KL(P||Q) with %d levels is smallest at bin %d of %d: amax %g "
+                 "of %g (TensorRT entropy)", levels, i, nb, a, amax);
+        if (want_curve) {
+            if (curve_alloc(cv, ncand, "amax", "kl") < 0) { free(h); free(kl);
+                return qs_err_set(err, "calib: out of memory"); }
+            for (int k = 0; k < ncand; k++) {
+                cv->x[k] = (double)amax * (start + k) / nb;
+                cv->y[k] = kl[k];
+            }
+            cv->best = i - start;
+        }
+        free(h);
+        free(kl);
+        return QS_OK;
+    }
+
+    case QS_CAL_ACIQ_GAUSS:
+    case QS_CAL_ACIQ_LAPLACE: {
+        int lap = c->kind == QS_CAL_ACIQ_LAPLACE;
+        double s1 = 0.0, s2 = 0.0, sa = 0.0;
+        int64_t cnt = 0;
+        for (int64_t e = 0; e < n; e++) if (isfinite(v[e])) { s1 += v[e]; cnt++; }
+        double mu = cnt ? s1 / (double)cnt : 0.0;
+        for (int64_t e = 0; e < n; e++) if (isfinite(v[e])) {
+            double d = v[e] - mu;
+            s2 += d * d;
+            sa += fabs(d);
+        }
+        double unit = lap ? (cnt ? sa / (double)cnt : 0.0) : (cnt ? sqrt(s2 / (double)cnt) : 0.0);
+        int bits = sc->kind == QS_Q_INT ? sc->bits : 8;
+        int npts = want_curve ? 256 : 0;
+        if (want_curve && curve_alloc(cv, npts, "alpha", "mse") < 0)
+            return qs_err_set(err, "calib: out of memory");
+        double a = qs_calib_aciq_alpha(lap, bits, npts, want_curve ? cv->x : NULL,
+                                       want_curve ? cv->y : NULL);
+        if (want_curve) {
+            for (int k = 0; k < npts; k++) { cv->x[k] *= unit; cv->y[k] *= unit * unit; }
+            cv->best = 0;
+            for (int k = 1; k < npts; k++) if (cv->y[k] < cv->y[cv->best]) cv->best = k;
+        }
+        double alpha = a * unit;
+        float l = (float)fmax((double)mn, mu - alpha), u = (float)fmin((double)mx, mu + alpha);
+        if (l > u) { l = mn; u = mx; }
+        if (qs_scheme_is_symmetric(sc)) { float am = fmaxf(fabsf(l), fabsf(u)); l = -am; u = am; }
+        *lo = l;
+        *hi = u;
+        snprintf(reason, rlen, "%s fit (%s %.4g, mean %.4g): optimal clip %.3f%s at %d bits "
+                 "→ [%g, %g]", lap ? "Laplace" : "Gaussian", lap ? "b" : "sigma", unit, mu, a,
+                 lap ? "b" : "σ", bits, *lo, *hi);
+        return QS_OK;
+    }
+    }
+    return qs_err_set(err, "calib: unknown calibrator %d", (int)c->kind);
+}
+
+/* ---- the driver ------------------------------------------------------------------------- */
+
+int qs_calib_run(const float *x, const qs_layout *l, const qs_scheme *sc, const qs_calib *c,
+                 qs_calib_result *out, qs_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->kind = c->kind;
+    out->best = -1;
+    int64_t np = qs_layout_nparams(l), n = qs_layout_numel(l);
+    size_t ns = (size_t)(np > 0 ? np : 1);
+    out->nparams = np;
+    out->lo = malloc(ns * sizeof *out->lo);
+    out->hi = malloc(ns * sizeof *out->hi);
+    out->obs_min = malloc(ns * sizeof *out->obs_min);
+    out->obs_max = malloc(ns * sizeof *out->obs_max);
+    out->signed_max = calloc(ns, sizeof *out->signed_max);
+    float *buf = NULL;
+    int64_t *off = NULL;
+    int rc = QS_OK;
+    if (!out->lo || !out->hi || !out->obs_min || !out->obs_max || !out->signed_max) {
+        rc = qs_err_set(err, "calib: out of memory");
+        goto done;
+    }
+    if (n == 0) {
+        rc = qs_err_set(err, "calib: the tensor is empty");
+        goto done;
+    }
+    if (np > 1024 && (c->kind == QS_CAL_ENTROPY || c->kind == QS_CAL_MSE)) {
+        rc = qs_err_set(err, "calib %s: %lld parameter sets is too many for a histogram "
+                        "search each (at most 1024; use minmax or percentile per group)",
+                        qs_calib_name(c->kind), (long long)np);
+        goto done;
+    }
+    /* signed max per set (first element with the largest |x|): ggml Q4_0's d */
+    {
+        float *am = calloc(ns, sizeof *am);
+        if (!am) { rc = qs_err_set(err, "calib: out of memory"); goto done; }
+        for (int64_t e = 0; e < n; e++) {
+            int64_t p = np > 1 ? qs_layout_index(l, e) : 0;
+            float a = fabsf(x[e]);
+            if (isfinite(a) && a > am[p]) { am[p] = a; out->signed_max[p] = x[e]; }
+        }
+        free(am);
+    }
+    curve cv;
+    memset(&cv, 0, sizeof cv);
+    cv.best = -1;
+    if (np == 1) {
+        rc = calib_one(x, n, sc, c, 1, &out->lo[0], &out->hi[0], &out->obs_min[0],
+                       &out->obs_max[0], &out->ninf, &out->nnan, &cv, out->reason,
+                       sizeof out->reason, err);
+    } else {
+        /* gather each set's elements (in element order) and calibrate them one by one */
+        if (qs_layout_gather(x, l, &buf, &off, err) != QS_OK) { rc = QS_ERR; goto done; }
+        for (int64_t p = 0; p < np && rc == QS_OK; p++) {
+            int64_t ni = 0, nn = 0;
+            char why[200];
+            rc = calib_one(buf + off[p], off[p + 1] - off[p], sc, c, p == 0, &out->lo[p],
+                           &out->hi[p], &out->obs_min[p], &out->obs_max[p], &ni, &nn,
+                           p == 0 ? &cv : NULL, why, sizeof why, err);
+            out->ninf += ni;
+            out->nnan += nn;
+            if (p == 0) snprintf(out->reason, sizeof out->reason, "%s: set 0: %.200s",
+                                 qs_calib_name(c->kind), why);
+        }
+        if (rc == QS_OK && np > 1) {
+            size_t k = strlen(out->reason);
+            snprintf(out->reason + k, sizeof out->reason - k, " (each of %lld sets "
+                     "calibrated alone)", (long long)np);
+        }
+    }
+    out->ncurve = cv.n;
+    out->curve_x = cv.x;
+    out->curve_y = cv.y;
+    out->curve_x_label = cv.xl;
+    out->curve_y_label = cv.yl;
+    out->best = cv.best;
+done:
+    free(buf);
+    free(off);
+    if (rc != QS_OK) qs_calib_result_fini(out);
+    return rc;
+}

@@ -1,0 +1,533 @@
+/* derive.c — derivation traces: every step from the observed range to one value's code and
+ * back, with the formula, this tensor's numbers and a note. The code and the dequantized value
+ * come from the kernels (qs_k()->fakequant / cb4 / casts); the intermediate numbers are shown
+ * in the same float32 arithmetic and cross-checked against the kernel's code. */
+#include <float.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qscope/derive.h"
+#include "qscope/numfmt.h"
+
+void qs_trace_fini(qs_trace *tr)
+{
+    if (!tr) return;
+    free(tr->steps);
+    memset(tr, 0, sizeof *tr);
+}
+
+/* Appends a step; the four texts are printf formats separated into title / formula /
+ * substituted (fmt) / result / note. Out of memory drops the step (the caller checks). */
+static qs_step *add(qs_trace *tr, const char *title, const char *formula, double value)
+{
+    if (tr->n == tr->cap) {
+        int cap = tr->cap ? tr->cap * 2 : 16;
+        qs_step *s = realloc(tr->steps, (size_t)cap * sizeof *s);
+        if (!s) return NULL;
+        tr->steps = s;
+        tr->cap = cap;
+    }
+    qs_step *s = &tr->steps[tr->n++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->title, sizeof s->title, "%s", title);
+    snprintf(s->formula, sizeof s->formula, "%s", formula);
+    s->value = value;
+    return s;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void put(char *dst, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(dst, len, fmt, ap);
+    va_end(ap);
+}
+#define SUB(s, ...) do { if (s) put((s)->substituted, sizeof (s)->substituted, __VA_ARGS__); } while (0)
+#define RES(s, ...) do { if (s) put((s)->result, sizeof (s)->result, __VA_ARGS__); } while (0)
+#define NOTE(s, ...) do { if (s) put((s)->note, sizeof (s)->note, __VA_ARGS__); } while (0)
+
+/* A float as the shortest text that reads back as the same float (up to 9 digits). */
+static const char *g(char buf[32], double v)
+{
+    for (int p = 6; p <= 9; p++) {
+        snprintf(buf, 32, "%.*g", p, v);
+        if ((float)strtod(buf, NULL) == (float)v) return buf;
+    }
+    snprintf(buf, 32, "%.9g", v);
+    return buf;
+}
+/* The same in parentheses when negative, for substitutions like "0 - (-5)". */
+static const char *gp(char buf[40], double v)
+{
+    char t[32];
+    g(t, v);
+    if (v < 0) snprintf(buf, 40, "(%s)", t);
+    else snprintf(buf, 40, "%s", t);
+    return buf;
+}
+
+static const char *round_rule(qs_round r)
+{
+    switch (r) {
+    case QS_R_HALF_AWAY: return "round half away from zero";
+    case QS_R_HALF_UP: return "floor(v + 0.5)";
+    case QS_R_STOCHASTIC: return "floor(v + u), u uniform in [0,1)";
+    default: return "round half to even (nearbyint)";
+    }
+}
+
+static float round_as(qs_round r, float v)
+{
+    switch (r) {
+    case QS_R_HALF_AWAY: return roundf(v);
+    case QS_R_HALF_UP: return floorf(v + 0.5f);
+    case QS_R_STOCHASTIC: return floorf(v);  /* shown as the lower neighbour; see note */
+    default: return nearbyintf(v);
+    }
+}
+
+/* The kernel's code and dequantized value of x under parameter set p of qp. */
+static void kernel_one(const qs_qparams *qp, int64_t p, float x, int32_t *code, float *y,
+                       int *clipped)
+{
+    qs_layout l1;
+    int64_t one = 1;
+    qs_layout_make(0, &one, QS_G_TENSOR, 0, 1, &l1);
+    l1.len = 1;
+    qs_qp k = qs_qparams_kernel(qp);
+    k.scale += p; k.inv += p; k.zp += p;
+    uint8_t c;
+    qs_errstats st;
+    qs_k()->fakequant(&x, &l1, &k, y, &c, &st, NULL);
+    *code = qp->qmin < 0 ? (int32_t)(int8_t)c : (int32_t)c;
+    *clipped = st.clipped > 0;
+}
+
+/* ---- integer grids ---------------------------------------------------------------------- */
+
+static int derive_int(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c,
+                      const qs_derive_opts *o, qs_trace *tr, qs_err *err)
+{
+    char a[40], b[40], d[40], e[40], f[40];
+    qs_layout l;
+    qs_calib_result cal;
+    qs_qparams qp;
+    int ggml = sc->kind == QS_Q_GGML || sc->conv == QS_CONV_GGML;
+    int q4 = ggml && (sc->kind == QS_Q_GGML ? sc->ggml_type == 2 : sc->bits == 4);
+    if (qs_scheme_layout(sc, t->ndim, t->shape, &l, err) != QS_OK) return QS_ERR;
+    qs_calib cm = *c;
+    if (ggml) cm.kind = QS_CAL_MINMAX;
+    if (qs_calib_run(t->data, &l, sc, &cm, &cal, err) != QS_OK) return QS_ERR;
+    const float *lo = cal.lo, *hi = cal.hi;
+    float *l2 = NULL, *h2 = NULL;
+    if (ggml) {
+        l2 = malloc((size_t)cal.nparams * sizeof *l2);
+        h2 = malloc((size_t)cal.nparams * sizeof *h2);
+        if (!l2 || !h2) { free(l2); free(h2); qs_calib_result_fini(&cal);
+                          return qs_err_set(err, "derive: out of memory"); }
+        for (int64_t p = 0; p < cal.nparams; p++) {
+            float am = fmaxf(fabsf(cal.obs_min[p]), fabsf(cal.obs_max[p]));
+            l2[p] = -am; h2[p] = am;
+        }
+        lo = l2; hi = h2;
+    }
+    int rc = qs_qparams_compute(sc, &l, lo, hi, cal.signed_max, &qp, err);
+    free(l2); free(h2);
+    if (rc != QS_OK) { qs_calib_result_fini(&cal); return QS_ERR; }
+
+    int64_t np = qp.nparams, p;
+    if (o->set >= 0) {
+        if (o->set >= np) {
+            qs_qparams_fini(&qp); qs_calib_result_fini(&cal);
+            return qs_err_set(err, "derive: channel/block %lld out of range (the scheme has "
+                              "%lld parameter set%s)", (long long)o->set, (long long)np,
+                              np == 1 ? "" : "s");
+        }
+        p = o->set;
+    } else {
+        p = o->has_value ? 0 : qs_layout_index(&l, o->index);
+    }
+    float x = o->has_value ? (float)o->value : t->data[o->index];
+    tr->set = (int)p;
+    tr->x = x;
+    const char *where = np > 1 ? (ggml ? "block" : sc->gran == QS_G_CHANNEL ? "channel"
+                                                                              : "group")
+                               : "tensor";
+    float mn = cal.obs_min[p], mx = cal.obs_max[p];
+    float s = qp.scale[p], inv = qp.inv[p];
+    int32_t zp = qp.zp[p];
+    int qmin = qp.qmin, qmax = qp.qmax;
+    qs_step *st;
+
+    /* 1. the observed range */
+    st = add(tr, "observed range", "min = min(x), max = max(x)", NAN);
+    if (np > 1) SUB(st, "over the values of %s %lld", where, (long long)p);
+    else SUB(st, "over the %lld values of the tensor", (long long)t->n);
+    RES(st, "min = %s, max = %s", g(a, mn), g(b, mx));
+    if (cal.ninf || cal.nnan)
+        NOTE(st, "%lld infinite and %lld NaN values are left out of the range",
+             (long long)cal.ninf, (long long)cal.nnan);
+
+    if (ggml) {
+        if (q4) {
+            float sm = cal.signed_max[p];
+            st = add(tr, "signed max", "m = the x with the largest |x| (sign kept)", sm);
+            SUB(st, "largest |x| in block %lld", (long long)p);
+            RES(st, "m = %s", g(a, sm));
+            NOTE(st, "ggml Q4_0 keeps the sign so that m maps exactly to code 0 (-8)");
+            float dd = sm / -8.0f;
+            st = add(tr, "scale d", "d = m / -8", dd);
+            SUB(st, "%s / -8", gp(a, sm));
+            RES(st, "d = %s", g(b, dd));
+        } else {
+            float am = fmaxf(fabsf(mn), fabsf(mx)), dd = am / 127.0f;
+            st = add(tr, "amax", "amax = max(|min|, |max|)", am);
+            SUB(st, "max(|%s|, |%s|)", g(a, mn), g(b, mx));
+            RES(st, "amax = %s", g(d, am));
+            st = add(tr, "scale d", "d = amax / 127", dd);
+            SUB(st, "%s / 127", g(a, am));
+            RES(st, "d = %s", g(b, dd));
+        }
+        st = add(tr, "inverse", "id = d ? 1/d : 0", inv);
+        RES(st, "id = %s", g(a, inv));
+        NOTE(st, "ggml multiplies by the inverse of the fp32 d");
+        st = add(tr, "stored d", "d' = fp16(d)", s);
+        RES(st, "d' = %s", g(a, s));
+        NOTE(st, "the block stores d as fp16; dequantization uses d'");
+    } else {
+        int sym = qs_scheme_is_symmetric(sc);
+        float cl = lo[p], ch = hi[p];
+        /* 2. clip range from the calibrator */
+        st = add(tr, "clip range", "[lo, hi] = calibrator(x)", NAN);
+        SUB(st, "%s", qs_calib_name(c->kind));
+        RES(st, "[%s, %s]", g(a, cl), g(b, ch));
+        NOTE(st, "%s", np > 1 ? "each parameter set is calibrated on its own values"
+                              : cal.reason);
+        if (sc->conv == QS_CONV_TRT) {
+            float am = fmaxf(fabsf(cl), fabsf(ch));
+            st = add(tr, "amax", "amax = max(|lo|, |hi|)", am);
+            SUB(st, "max(|%s|, |%s|)", g(a, cl), g(b, ch));
+            RES(st, "amax = %s", g(d, am));
+            NOTE(st, "TensorRT is symmetric only; the range always contains 0");
+            st = add(tr, "multiplier", "m = qmax / amax", inv);
+            SUB(st, "%d / %s", qmax, g(a, am));
+            RES(st, "m = %s", g(b, inv));
+            if (am <= 0x1p-24f) NOTE(st, "amax <= 2^-24 counts as zero: every value quantizes "
+                                     "to 0 (TensorRT)");
+            else NOTE(st, "TensorRT multiplies by qmax/amax; the step is s = amax/qmax = %s",
+                      g(d, s));
+        } else {
+            float wl = fminf(cl, 0.0f), wh = fmaxf(ch, 0.0f);
+            st = add(tr, "include zero", "min' = min(lo, 0), max' = max(hi, 0)", NAN);
+            SUB(st, "min(%s, 0), max(%s, 0)", g(a, cl), g(b, ch));
+            RES(st, "[%s, %s]", g(d, wl), g(e, wh));
+            NOTE(st, "0 must be exactly representable (zero padding, ReLU zeros)");
+            if (sym) {
+                float am = fmaxf(-wl, wh);
+                st = add(tr, "amax", "amax = max(-min', max')", am);
+                SUB(st, "max(%s, %s)", g(a, -wl), g(b, wh));
+                RES(st, "amax = %s", g(d, am));
+                double half = ((double)qmax - qmin) / 2.0;
+                if (sc->conv == QS_CONV_ONNX) {
+                    st = add(tr, "scale", "s = 2·amax / (qmax - qmin)", s);
+                    SUB(st, "2·%s / (%d - %s)", g(a, am), qmax, gp(b, qmin));
+                    NOTE(st, "ONNX Runtime: symmetric int uses the narrow range, computed in "
+                         "float64, stored as float32");
+                } else {
+                    st = add(tr, "scale", "s = amax / ((qmax - qmin) / 2)", s);
+                    SUB(st, "%s / ((%d - %s) / 2) = %s / %s", g(a, am), qmax, gp(b, qmin),
+                        g(d, am), g(e, half));
+                    if (qmin == -128 && qmax == 127)
+                        NOTE(st, "PyTorch divides by 127.5: +amax then maps to 127.5, rounds "
+                             "to 128 and clips to 127 (hence the -127..127 weight observers)");
+                }
+                RES(st, "s = %s", g(a, s));
+                if (s == FLT_EPSILON && sc->conv == QS_CONV_TORCH)
+                    NOTE(st, "the range is (almost) zero: s = max(s, 1.1920929e-07) as "
+                         "PyTorch");
+                st = add(tr, "zero point", sc->is_signed ? "zp = 0" :
+                         "zp = 128 (uint8) or (qmin + qmax) / 2", zp);
+                SUB(st, "symmetric %s", sc->is_signed ? "signed" : "unsigned");
+                RES(st, "zp = %d", zp);
+                NOTE(st, "symmetric: 0 maps to the code in the middle of the range");
+            } else {
+                double den = (double)qmax - qmin;
+                st = add(tr, "scale", "s = (max' - min') / (qmax - qmin)", s);
+                SUB(st, "(%s - %s) / (%d - %s)", g(a, wh), gp(b, wl), qmax, gp(d, qmin));
+                RES(st, "s = %s", g(a, s));
+                if (sc->conv == QS_CONV_ONNX) NOTE(st, "ONNX Runtime: float64, stored as "
+                                                   "float32");
+                else if (s == FLT_EPSILON) NOTE(st, "the range is (almost) zero: s = max(s, "
+                                                "1.1920929e-07) as PyTorch");
+                else NOTE(st, "%g steps of %s cover the range", den, g(b, s));
+                float r = sc->conv == QS_CONV_ONNX ? (float)nearbyint((double)wl / (double)s)
+                                                   : nearbyintf(wl / s);
+                st = add(tr, "zero point", "zp = clamp(qmin - round(min' / s), qmin, qmax)", zp);
+                SUB(st, "%s - round(%s / %s) = %s - %s", gp(a, qmin), gp(b, wl), g(d, s),
+                    gp(e, qmin), gp(f, r));
+                RES(st, "zp = %d", zp);
+                NOTE(st, "the code that stands for 0.0; min' maps to qmin");
+            }
+        }
+    }
+
+    /* the value */
+    int32_t code;
+    float y;
+    int clipped;
+    kernel_one(&qp, p, x, &code, &y, &clipped);
+    float v;
+    if (qp.divide) {
+        v = x / s;
+        st = add(tr, "divide", "v = x / s", v);
+        SUB(st, "%s / %s", gp(a, x), g(b, s));
+        RES(st, "v = %s", g(d, v));
+        NOTE(st, "ONNX Runtime divides (numpy: x / scale)");
+    } else {
+        v = x * inv;
+        float vd = x / s;
+        int differ = !ggml && sc->conv != QS_CONV_TRT &&
+                     round_as(sc->round, v) != round_as(sc->round, vd);
+        if (sc->conv == QS_CONV_TRT) {
+            st = add(tr, "multiply", "v = x · m", v);
+            SUB(st, "%s · %s", gp(a, x), g(b, inv));
+        } else if (ggml) {
+            st = add(tr, "multiply", "v = x · id", v);
+            SUB(st, "%s · %s", gp(a, x), g(b, inv));
+        } else {
+            st = add(tr, "multiply by 1/s", "v = x · (1/s)", v);
+            SUB(st, "%s · (1/%s) = %s · %s", gp(a, x), g(b, s), gp(d, x), g(e, inv));
+        }
+        RES(st, "v = %s", g(a, v));
+        if (differ)
+            NOTE(st, "dividing would give %s, which rounds to %s instead: PyTorch and FBGEMM "
+                 "multiply by the float32 inverse", g(b, vd), g(d, round_as(sc->round, vd)));
+        else if (!ggml && sc->conv != QS_CONV_TRT)
+            NOTE(st, "PyTorch and FBGEMM multiply by the float32 inverse 1/s (x / s = %s)",
+                 g(b, vd));
+    }
+    float r;
+    if (q4) {
+        float t85 = v + 8.5f;
+        st = add(tr, "round", "q = min(15, (int)(v + 8.5))", t85);
+        SUB(st, "(int)(%s + 8.5) = (int)%s", gp(a, v), g(b, t85));
+        r = floorf(v + 0.5f);
+        RES(st, "q = %d", code);
+        NOTE(st, "ggml Q4_0 truncates v + 8.5, i.e. rounds half up around the offset 8");
+    } else {
+        r = round_as(sc->round, v);
+        st = add(tr, "round", ggml ? "r = roundf(v)" : "r = round(v)", r);
+        SUB(st, "%s of %s", ggml ? "round half away from zero" : round_rule(sc->round), g(a, v));
+        RES(st, "r = %s", g(b, r));
+        if (sc->round == QS_R_STOCHASTIC)
+            NOTE(st, "stochastic: the kernel rounds up with probability v - floor(v) = %s "
+                 "(seed %llu)", g(d, v - floorf(v)), (unsigned long long)sc->seed);
+        else if (fabsf(v - truncf(v)) == 0.5f)
+            NOTE(st, "a tie: %s", round_rule(ggml ? QS_R_HALF_AWAY : sc->round));
+    }
+    if (!q4) {
+        float rz = r + (float)zp;
+        st = add(tr, "add zero point", "q' = r + zp", rz);
+        SUB(st, "%s + %s", g(a, r), gp(b, zp));
+        RES(st, "q' = %s", g(d, rz));
+        st = add(tr, "clamp", "q = clamp(q', qmin, qmax)", code);
+        SUB(st, "clamp(%s, %d, %d)", g(a, rz), qmin, qmax);
+        RES(st, "q = %d", code);
+        if (clipped) NOTE(st, "clipped: %s lies outside [%d, %d]", g(b, rz), qmin, qmax);
+        else if (sc->round != QS_R_STOCHASTIC && rz >= qmin && rz <= qmax && (int32_t)rz != code)
+            NOTE(st, "the kernel gives %d", code);
+    }
+    st = add(tr, "dequantize", ggml ? (q4 ? "x̂ = (q - 8) · d'" : "x̂ = q · d'")
+                                     : "x̂ = (q - zp) · s", y);
+    if (ggml) SUB(st, "%s · %s", q4 ? (snprintf(f, sizeof f, "(%d - 8)", code), f)
+                                          : (snprintf(f, sizeof f, "%d", code), f), g(a, s));
+    else SUB(st, "(%d - %s) · %s", code, gp(a, zp), g(b, s));
+    RES(st, "x̂ = %s", g(d, y));
+    if (sc->conv == QS_CONV_TRT) NOTE(st, "TensorRT computes q / m; that can differ from q · s "
+                                      "in the last bit");
+    double errv = (double)y - (double)x;
+    st = add(tr, "error", "e = x̂ - x", errv);
+    SUB(st, "%s - %s", g(a, y), gp(b, x));
+    RES(st, "e = %.6g", errv);
+    if (clipped) NOTE(st, "clipping error: the value lies outside the clip range");
+    else NOTE(st, "rounding error: |e| <= s/2 = %s inside the range", g(a, s / 2.0f));
+    tr->code = code;
+    tr->xhat = y;
+    qs_qparams_fini(&qp);
+    qs_calib_result_fini(&cal);
+    return QS_OK;
+}
+
+/* ---- codebooks -------------------------------------------------------------------------- */
+
+static int derive_codebook(const qs_tensor *t, const qs_scheme *sc, const qs_derive_opts *o,
+                           qs_trace *tr, qs_err *err)
+{
+    char a[40], b[40], d[40], e[40];
+    qs_qstate q;
+    if (qs_qstate_init(&q, sc, t, NULL, NULL, err) != QS_OK) return QS_ERR;
+    int64_t blk = o->set >= 0 ? o->set : o->has_value ? 0 : o->index / q.block;
+    if (blk >= q.nblocks) {
+        int64_t nb = q.nblocks;
+        qs_qstate_fini(&q);
+        return qs_err_set(err, "derive: block %lld out of range (%lld blocks)", (long long)blk,
+                          (long long)nb);
+    }
+    float x = o->has_value ? (float)o->value : t->data[o->index];
+    float am = q.absmax[blk], amd = q.absmax_dq[blk];
+    tr->set = (int)blk;
+    tr->x = x;
+    const char *nm = sc->kind == QS_Q_NF4 ? "NF4" : "FP4";
+    qs_step *st;
+    st = add(tr, "block absmax", "absmax = max |x| over the block", am);
+    SUB(st, "block %lld: elements %lld..%lld", (long long)blk, (long long)(blk * q.block),
+        (long long)((blk + 1) * q.block < t->n ? (blk + 1) * q.block - 1 : t->n - 1));
+    RES(st, "absmax = %s", g(a, am));
+    NOTE(st, "%s stores one fp32 absmax per %d values (blockwise, bitsandbytes)", nm, q.block);
+    if (o->has_value && fabsf(x) > am)
+        NOTE(st, "the typed value is larger than the block's absmax: it saturates to ±1");
+    /* the encode of one value with this block's absmax, through the codebook kernel: a
+     * two-element block [x, ±absmax] keeps the absmax */
+    float pair[2] = { x, am }, out[2], am2;
+    uint8_t packed;
+    if (fabsf(x) > am) pair[1] = 0.0f;
+    qs_k()->cb4_encode(pair, 2, 2, q.table, &packed, &am2);
+    int k = packed >> 4;
+    float nv = x * (am2 > 0.0f ? 1.0f / am2 : 0.0f);
+    st = add(tr, "normalize", "n = x · (1/absmax)", nv);
+    SUB(st, "%s · (1/%s)", gp(a, x), g(b, am2));
+    RES(st, "n = %s", g(d, nv));
+    NOTE(st, "every value of the block now lies in [-1, 1]");
+    st = add(tr, "nearest code", "code = nearest table entry to n (midpoints: ties to the lower)",
+             q.code_of[k]);
+    if (k > 0 && k < 15) {
+        float lo = q.table[k - 1], hi = q.table[k + 1];
+        float ml = (lo + q.table[k]) * 0.5f, mh = (q.table[k] + hi) * 0.5f;
+        SUB(st, "%s > midpoint %s and <= midpoint %s", g(a, nv), g(b, ml), g(d, mh));
+    } else if (k == 0) {
+        SUB(st, "%s <= midpoint %s", g(a, nv), g(b, (q.table[0] + q.table[1]) * 0.5f));
+    } else {
+        SUB(st, "%s > midpoint %s", g(a, nv), g(b, (q.table[14] + q.table[15]) * 0.5f));
+    }
+    RES(st, "code %d = %s", q.code_of[k], g(a, q.table[k]));
+    NOTE(st, "%s", sc->kind == QS_Q_NF4
+         ? "NF4's 16 values are quantiles of a normal distribution, denser near 0"
+         : "FP4 E2M1 values (bitsandbytes' table, divided by 12)");
+    if (sc->dq) {
+        st = add(tr, "double quant: offset", "offset = mean(absmax) over all blocks",
+                 q.dq_offset);
+        SUB(st, "mean of %lld block absmax values", (long long)q.nblocks);
+        RES(st, "offset = %s", g(a, q.dq_offset));
+        NOTE(st, "QLoRA quantizes the absmax constants themselves (after removing their mean)");
+        int64_t g2 = blk / 256;
+        float c = am - q.dq_offset;
+        st = add(tr, "double quant: absmax2", "absmax2 = max |absmax - offset| over 256 blocks",
+                 q.dq_absmax[g2]);
+        SUB(st, "group %lld of 256 absmax constants", (long long)g2);
+        RES(st, "absmax2 = %s", g(a, q.dq_absmax[g2]));
+        float map[256];
+        qs_dynamic_map(map);
+        int c8 = q.dq_codes[blk];
+        st = add(tr, "double quant: 8-bit code", "c8 = nearest(dynamic_map, (absmax - offset) / "
+                 "absmax2)", c8);
+        SUB(st, "(%s - %s) / %s = %s", g(a, am), g(b, q.dq_offset), g(d, q.dq_absmax[g2]),
+            g(e, q.dq_absmax[g2] > 0 ? c / q.dq_absmax[g2] : 0.0f));
+        RES(st, "c8 = %d (map value %s)", c8, g(a, map[c8]));
+        NOTE(st, "bitsandbytes' dynamic 8-bit map (create_dynamic_map, signed)");
+        st = add(tr, "double quant: absmax'", "absmax' = map[c8] · absmax2 + offset", amd);
+        SUB(st, "%s · %s + %s", g(a, map[c8]), g(b, q.dq_absmax[g2]), g(d, q.dq_offset));
+        RES(st, "absmax' = %s", g(e, amd));
+        NOTE(st, "bits per weight: 4 + 8/%d + 32/(%d·256) = %.4f instead of 4 + 32/%d = %.4f",
+             q.block, q.block, 4.0 + 8.0 / q.block + 32.0 / (q.block * 256.0), q.block,
+             4.0 + 32.0 / q.block);
+    }
+    /* dequantize through the decode kernel with the block's (double-quantized) absmax */
+    float amu = amd;
+    qs_k()->cb4_decode(&packed, &amu, 1, 2, q.table, out);
+    st = add(tr, "dequantize", sc->dq ? "x̂ = table[code] · absmax'" : "x̂ = table[code] · absmax",
+             out[0]);
+    SUB(st, "%s · %s", g(a, q.table[k]), g(b, amu));
+    RES(st, "x̂ = %s", g(d, out[0]));
+    double errv = (double)out[0] - (double)x;
+    st = add(tr, "error", "e = x̂ - x", errv);
+    SUB(st, "%s - %s", g(a, out[0]), gp(b, x));
+    RES(st, "e = %.6g", errv);
+    tr->code = q.code_of[k];
+    tr->xhat = out[0];
+    qs_qstate_fini(&q);
+    return QS_OK;
+}
+
+/* ---- float casts ------------------------------------------------------------------------ */
+
+static int derive_cast(const qs_tensor *t, const qs_scheme *sc, const qs_derive_opts *o,
+                       qs_trace *tr, qs_err *err)
+{
+    char a[40], b[40];
+    qs_fmt_id id = sc->kind == QS_Q_FP16 ? QS_FMT_FP16 : sc->kind == QS_Q_BF16 ? QS_FMT_BF16
+                 : sc->kind == QS_Q_FP8_E4M3 ? QS_FMT_E4M3 : QS_FMT_E5M2;
+    const qs_numfmt *f = qs_numfmt_get(id), *f32 = qs_numfmt_get(QS_FMT_FP32);
+    if (!f || !f32) return qs_err_set(err, "derive: number formats unavailable");
+    float x = o->has_value ? (float)o->value : t->data[o->index];
+    tr->x = x;
+    tr->set = 0;
+    qs_numfields in, out;
+    qs_numfmt_fields_of(f32, x, QS_OVF_DEFAULT, &in);
+    qs_step *st = add(tr, "fp32 value", "x = (-1)^s · 1.m · 2^(e - 127)", x);
+    SUB(st, "%s: sign %d, exponent %s (%d), mantissa %s", in.hex, in.sign, in.exp_bits,
+        in.exponent, in.man_bits);
+    RES(st, "x = %s", g(a, x));
+    /* the value through the same conversion the quantizer uses */
+    qs_tensor one = { (char *)"x", 1, { 1 }, 1, QS_DT_F32, &x };
+    qs_qstate q;
+    float y;
+    int32_t code;
+    if (qs_qstate_init(&q, sc, &one, NULL, NULL, err) != QS_OK) return QS_ERR;
+    if (qs_quant_apply(&q, &one, &y, &code, NULL, err) != QS_OK) { qs_qstate_fini(&q);
+                                                                   return QS_ERR; }
+    qs_qstate_fini(&q);
+    qs_numfmt_fields(f, (uint32_t)code, x, 0, &out);
+    st = add(tr, "round to format", "x̂ = round_nearest_even(x) in the format", y);
+    SUB(st, "%s: %d exponent bits (bias %d), %d mantissa bits", f->name, f->exp_bits, f->bias,
+        f->man_bits);
+    RES(st, "%s = %s", out.hex, g(b, y));
+    NOTE(st, "%s; spacing here (ulp) %g%s", f->title, out.ulp,
+         (id == QS_FMT_E4M3 || id == QS_FMT_E5M2) && fabs((double)x) > f->max
+             ? "; beyond the largest finite value: saturated" : "");
+    double errv = (double)y - (double)x;
+    st = add(tr, "error", "e = x̂ - x", errv);
+    SUB(st, "%s - %s", g(a, y), gp(b, x));
+    RES(st, "e = %.6g", errv);
+    NOTE(st, "relative error %.3g (at most 2^-%d for normal numbers)",
+         x != 0.0f ? fabs(errv / (double)x) : 0.0, f->man_bits + 1);
+    tr->code = code;
+    tr->xhat = y;
+    return QS_OK;
+}
+
+int qs_derive(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c,
+              const qs_derive_opts *o, qs_trace *tr, qs_err *err)
+{
+    memset(tr, 0, sizeof *tr);
+    if (!t || t->n <= 0) return qs_err_set(err, "derive: the tensor is empty");
+    if (!o->has_value && (o->index < 0 || o->index >= t->n))
+        return qs_err_set(err, "derive: index=%lld out of range 0..%lld", (long long)o->index,
+                          (long long)t->n - 1);
+    int rc;
+    switch (sc->kind) {
+    case QS_Q_NF4: case QS_Q_FP4: rc = derive_codebook(t, sc, o, tr, err); break;
+    case QS_Q_FP16: case QS_Q_BF16: case QS_Q_FP8_E4M3: case QS_Q_FP8_E5M2:
+        rc = derive_cast(t, sc, o, tr, err);
+        break;
+    default: rc = derive_int(t, sc, c, o, tr, err); break;
+    }
+    if (rc == QS_OK && tr->n == 0) rc = qs_err_set(err, "derive: out of memory");
+    if (rc != QS_OK) qs_trace_fini(tr);
+    return rc;
+}

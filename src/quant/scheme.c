@@ -1,0 +1,312 @@
+/* scheme.c — quantization schemes: defaults, the words of the `scheme` command, labels,
+ * integer code ranges under each convention, parameter layouts and bits per parameter. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qscope/quant.h"
+
+void qs_scheme_default(qs_scheme *s)
+{
+    memset(s, 0, sizeof *s);
+    s->kind = QS_Q_INT;
+    s->bits = 8;
+    s->is_signed = 1;
+    s->symmetric = 0;
+    s->narrow = 0;
+    s->gran = QS_G_TENSOR;
+    s->axis = 0;
+    s->group = 64;
+    s->round = QS_R_HALF_EVEN;
+    s->seed = 0;
+    s->conv = QS_CONV_TORCH;
+    s->dq = 0;
+    s->ggml_type = 0;
+}
+
+const char *qs_conv_name(qs_conv c)
+{
+    switch (c) {
+    case QS_CONV_ONNX: return "onnx";
+    case QS_CONV_TRT:  return "trt";
+    case QS_CONV_GGML: return "ggml";
+    default:           return "torch";
+    }
+}
+
+const char *qs_round_name(qs_round r)
+{
+    switch (r) {
+    case QS_R_HALF_AWAY:  return "away";
+    case QS_R_HALF_UP:    return "up";
+    case QS_R_STOCHASTIC: return "stochastic";
+    default:              return "even";
+    }
+}
+
+const char *qs_gran_name(qs_gran g)
+{
+    switch (g) {
+    case QS_G_CHANNEL: return "per-channel";
+    case QS_G_GROUP:   return "per-group";
+    default:           return "per-tensor";
+    }
+}
+
+const char *qs_qkind_name(const qs_scheme *s)
+{
+    static const char *const ints[] = { "int2", "int3", "int4", "int5", "int6", "int7",
+                                        "int8" };
+    static const char *const uints[] = { "uint2", "uint3", "uint4", "uint5", "uint6",
+                                         "uint7", "uint8" };
+    switch (s->kind) {
+    case QS_Q_FP16:     return "fp16";
+    case QS_Q_BF16:     return "bf16";
+    case QS_Q_FP8_E4M3: return "fp8-e4m3";
+    case QS_Q_FP8_E5M2: return "fp8-e5m2";
+    case QS_Q_NF4:      return "nf4";
+    case QS_Q_FP4:      return "fp4";
+    case QS_Q_GGML:     return s->ggml_type == 2 ? "q4_0" : "q8_0";
+    default:
+        if (s->bits < 2 || s->bits > 8) return "int?";
+        if (s->conv == QS_CONV_GGML) return s->bits == 4 ? "q4_0" : "q8_0";
+        return s->is_signed ? ints[s->bits - 2] : uints[s->bits - 2];
+    }
+}
+
+/* ggml formats are integer schemes under the ggml convention; QS_Q_GGML rows (issue 9) with
+ * type 8 / 2 are treated the same. */
+static int is_ggml(const qs_scheme *s)
+{
+    return s->kind == QS_Q_GGML || (s->kind == QS_Q_INT && s->conv == QS_CONV_GGML);
+}
+
+int qs_scheme_is_symmetric(const qs_scheme *s)
+{
+    if (is_ggml(s) || s->conv == QS_CONV_TRT) return 1;
+    return s->symmetric;
+}
+
+void qs_scheme_range(const qs_scheme *s, int *qmin, int *qmax)
+{
+    int b = s->bits >= 2 && s->bits <= 8 ? s->bits : 8;
+    if (is_ggml(s)) {
+        int q4 = s->kind == QS_Q_GGML ? s->ggml_type == 2 : s->bits == 4;
+        if (q4) { *qmin = 0; *qmax = 15; }             /* Q4_0: code = q + 8 */
+        else    { *qmin = -128; *qmax = 127; }         /* Q8_0: int8, |q| <= 127 by rule */
+        return;
+    }
+    if (s->is_signed) {
+        *qmin = -(1 << (b - 1));
+        *qmax = (1 << (b - 1)) - 1;
+        int narrow = s->narrow || s->conv == QS_CONV_TRT ||
+                     (s->conv == QS_CONV_ONNX && s->symmetric);
+        if (narrow) *qmin += 1;
+    } else {
+        *qmin = 0;
+        *qmax = (1 << b) - 1;
+        if (s->narrow && s->conv != QS_CONV_TRT) *qmin = 1;   /* symmetric around 2^(b-1) */
+    }
+}
+
+int qs_scheme_layout(const qs_scheme *s, int ndim, const int64_t *shape, qs_layout *l,
+                     qs_err *err)
+{
+    if (is_ggml(s)) {
+        if (qs_layout_make(ndim, shape, ndim > 0 ? QS_G_GROUP : QS_G_TENSOR, -1, 32, l) < 0)
+            return qs_err_set(err, "scheme: cannot lay out ggml blocks on this shape");
+        return QS_OK;
+    }
+    if (s->kind != QS_Q_INT) return qs_layout_make(0, shape, QS_G_TENSOR, 0, 1, l), QS_OK;
+    if (s->gran != QS_G_TENSOR && ndim > 0) {
+        int ax = s->axis < 0 ? s->axis + ndim : s->axis;
+        if (ax < 0 || ax >= ndim)
+            return qs_err_set(err, "axis=%d: out of range for a tensor with %d dimension%s",
+                              s->axis, ndim, ndim == 1 ? "" : "s");
+    }
+    if (qs_layout_make(ndim, shape, s->gran, s->axis, s->group, l) < 0)
+        return qs_err_set(err, "scheme: bad axis %d or group size %d", s->axis, s->group);
+    return QS_OK;
+}
+
+/* ---- words ------------------------------------------------------------------------------ */
+
+static int parse_int(const char *v, long lo, long hi, long *out)
+{
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (!*v || *end || x < lo || x > hi) return -1;
+    *out = x;
+    return 0;
+}
+
+/* Sets the type of s from a type word; returns 1 when the word is a type, 0 when not. */
+static int type_word(qs_scheme *s, const char *w)
+{
+    long b;
+    if (strncmp(w, "uint", 4) == 0 && parse_int(w + 4, 2, 8, &b) == 0) {
+        qs_scheme_default(s);
+        s->bits = (int)b;
+        s->is_signed = 0;
+        return 1;
+    }
+    if (strncmp(w, "int", 3) == 0 && parse_int(w + 3, 2, 8, &b) == 0) {
+        qs_scheme_default(s);
+        s->bits = (int)b;
+        return 1;
+    }
+    static const struct { const char *w; qs_qkind k; int bits; } kinds[] = {
+        {"fp16", QS_Q_FP16, 16}, {"bf16", QS_Q_BF16, 16}, {"fp8-e4m3", QS_Q_FP8_E4M3, 8},
+        {"e4m3", QS_Q_FP8_E4M3, 8}, {"fp8-e5m2", QS_Q_FP8_E5M2, 8}, {"e5m2", QS_Q_FP8_E5M2, 8},
+        {"nf4", QS_Q_NF4, 4}, {"fp4", QS_Q_FP4, 4},
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(w, kinds[i].w) == 0) {
+            qs_scheme_default(s);
+            s->kind = kinds[i].k;
+            s->bits = kinds[i].bits;
+            s->symmetric = 1;
+            s->group = 64;          /* codebook block */
+            return 1;
+        }
+    if (strcmp(w, "q8_0") == 0 || strcmp(w, "q4_0") == 0) {
+        qs_scheme_default(s);
+        s->bits = w[1] == '8' ? 8 : 4;
+        s->symmetric = 1;
+        s->conv = QS_CONV_GGML;
+        s->ggml_type = w[1] == '8' ? 8 : 2;
+        s->gran = QS_G_GROUP;
+        s->group = 32;
+        s->axis = -1;
+        return 1;
+    }
+    return 0;
+}
+
+int qs_scheme_parse(qs_scheme *out, int argc, char **argv, qs_err *err)
+{
+    qs_scheme s = *out;
+    int explicit_gran = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *w = argv[i];
+        const char *eq = strchr(w, '=');
+        long v;
+        if (!eq) {
+            if (type_word(&s, w)) continue;
+            if (!strcmp(w, "sym") || !strcmp(w, "symmetric")) s.symmetric = 1;
+            else if (!strcmp(w, "asym") || !strcmp(w, "affine") || !strcmp(w, "asymmetric"))
+                s.symmetric = 0;
+            else if (!strcmp(w, "narrow")) s.narrow = 1;
+            else if (!strcmp(w, "full")) s.narrow = 0;
+            else if (!strcmp(w, "per-tensor")) { s.gran = QS_G_TENSOR; explicit_gran = 1; }
+            else if (!strcmp(w, "per-channel")) { s.gran = QS_G_CHANNEL; explicit_gran = 1; }
+            else if (!strcmp(w, "per-group")) { s.gran = QS_G_GROUP; explicit_gran = 1; }
+            else if (!strcmp(w, "dq")) s.dq = 1;
+            else if (!strcmp(w, "no-dq")) s.dq = 0;
+            else return qs_err_set(err, "scheme: unknown word '%s' (try 'help scheme')", w);
+            continue;
+        }
+        size_t kl = (size_t)(eq - w);
+        const char *val = eq + 1;
+#define KEY(k) (kl == strlen(k) && strncmp(w, k, kl) == 0)
+        if (KEY("axis")) {
+            if (parse_int(val, -8, 7, &v)) return qs_err_set(err, "axis=%s: expected an "
+                                                              "integer -8..7", val);
+            s.axis = (int)v;
+        } else if (KEY("size") || KEY("group") || KEY("block")) {
+            if (parse_int(val, 1, 1 << 20, &v))
+                return qs_err_set(err, "%.*s=%s: expected an integer 1..1048576", (int)kl, w,
+                                  val);
+            s.group = (int)v;
+            if ((KEY("size") || KEY("group")) && s.kind == QS_Q_INT && !explicit_gran)
+                s.gran = QS_G_GROUP;
+        } else if (KEY("convention") || KEY("conv")) {
+            if (!strcmp(val, "torch")) s.conv = QS_CONV_TORCH;
+            else if (!strcmp(val, "onnx")) s.conv = QS_CONV_ONNX;
+            else if (!strcmp(val, "trt")) s.conv = QS_CONV_TRT;
+            else if (!strcmp(val, "ggml")) s.conv = QS_CONV_GGML;
+            else return qs_err_set(err, "convention=%s: expected torch, onnx, trt or ggml",
+                                   val);
+        } else if (KEY("round")) {
+            if (!strcmp(val, "even")) s.round = QS_R_HALF_EVEN;
+            else if (!strcmp(val, "away")) s.round = QS_R_HALF_AWAY;
+            else if (!strcmp(val, "up")) s.round = QS_R_HALF_UP;
+            else if (!strcmp(val, "stochastic")) s.round = QS_R_STOCHASTIC;
+            else return qs_err_set(err, "round=%s: expected even, away, up or stochastic",
+                                   val);
+        } else if (KEY("seed")) {
+            char *end;
+            unsigned long long sd = strtoull(val, &end, 0);
+            if (!*val || *end || *val == '-')
+                return qs_err_set(err, "seed=%s: expected a non-negative integer", val);
+            s.seed = sd;
+        } else if (KEY("bits")) {
+            if (parse_int(val, 2, 8, &v)) return qs_err_set(err, "bits=%s: expected 2..8", val);
+            if (s.kind != QS_Q_INT) return qs_err_set(err, "bits=%s: only integer schemes "
+                                                       "have a bit width", val);
+            s.bits = (int)v;
+        } else {
+            return qs_err_set(err, "scheme: unknown option '%.*s' (try 'help scheme')",
+                              (int)kl, w);
+        }
+#undef KEY
+    }
+    /* conventions that fix parts of the scheme */
+    if (s.kind == QS_Q_INT && s.conv == QS_CONV_GGML) {
+        if (s.bits != 8 && s.bits != 4)
+            return qs_err_set(err, "convention=ggml: only 8 bits (Q8_0) and 4 bits (Q4_0)");
+        s.symmetric = 1;
+        s.is_signed = 1;
+        s.ggml_type = s.bits == 8 ? 8 : 2;
+        s.gran = QS_G_GROUP;
+        s.group = 32;
+        s.axis = -1;
+    }
+    if (s.kind == QS_Q_INT && s.conv == QS_CONV_TRT) s.symmetric = 1;
+    if ((s.kind == QS_Q_NF4 || s.kind == QS_Q_FP4) && s.group < 2)
+        return qs_err_set(err, "block=%d: a codebook block needs at least 2 elements",
+                          s.group);
+    *out = s;
+    return QS_OK;
+}
+
+void qs_scheme_label(const qs_scheme *s, char *buf, size_t len)
+{
+    if (!buf || len == 0) return;
+    const char *k = qs_qkind_name(s);
+    if (s->kind == QS_Q_NF4 || s->kind == QS_Q_FP4) {
+        snprintf(buf, len, "%s/%d%s", k, s->group, s->dq ? "+dq" : "");
+        return;
+    }
+    if (s->kind != QS_Q_INT || s->conv == QS_CONV_GGML) {
+        snprintf(buf, len, "%s", k);
+        return;
+    }
+    char g[32] = "";
+    if (s->gran == QS_G_CHANNEL) snprintf(g, sizeof g, "/channel");
+    else if (s->gran == QS_G_GROUP) snprintf(g, sizeof g, "/group%d", s->group);
+    snprintf(buf, len, "%s %s%s%s%s%s%s", k, qs_scheme_is_symmetric(s) ? "sym" : "asym",
+             s->narrow ? " narrow" : "", g,
+             s->conv != QS_CONV_TORCH ? " " : "", s->conv != QS_CONV_TORCH ?
+             qs_conv_name(s->conv) : "",
+             s->round == QS_R_HALF_EVEN ? "" : s->round == QS_R_STOCHASTIC ? " sr" :
+             s->round == QS_R_HALF_AWAY ? " away" : " up");
+}
+
+double qs_scheme_bits_per_param(const qs_scheme *s, int64_t n, int64_t nparams)
+{
+    switch (s->kind) {
+    case QS_Q_FP16: case QS_Q_BF16: return 16.0;
+    case QS_Q_FP8_E4M3: case QS_Q_FP8_E5M2: return 8.0;
+    case QS_Q_NF4: case QS_Q_FP4:
+        if (s->dq) return 4.0 + 8.0 / s->group + 32.0 / ((double)s->group * 256.0);
+        return 4.0 + 32.0 / s->group;
+    default: break;
+    }
+    if (s->conv == QS_CONV_GGML || s->kind == QS_Q_GGML)
+        return (s->bits == 4 ? 4.0 : 8.0) + 16.0 / 32.0;     /* fp16 d per 32 */
+    if (n <= 0) return s->bits;
+    /* a float32 scale per set, plus an integer zero point per set for affine schemes */
+    double extra = 32.0 + (qs_scheme_is_symmetric(s) ? 0.0 : s->bits);
+    return s->bits + extra * (double)nparams / (double)n;
+}
