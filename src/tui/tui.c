@@ -1,11 +1,538 @@
-/* tui.c — placeholder TUI until the ncurses face lands (issue 6). */
+/* tui.c — the ncurses face: qs_tui_main opens a file (or the bundled default tensor), runs
+ * the one main loop (read a key, hand it to the model, redraw with wnoutrefresh + one
+ * doupdate), hosts readline's callback interface on the bottom line for ':' and value
+ * prompts, and makes sure the terminal is restored on exit, SIGINT, SIGTERM and crashes. */
+#include "tui_int.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <locale.h>
+#include <langinfo.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <readline/history.h>
+#include <readline/readline.h>
 
 #include "qscope/faces.h"
 
+#ifndef QSCOPE_DATADIR
+#define QSCOPE_DATADIR "/usr/local/share/qscope"
+#endif
+
+#define HISTORY_MAX 1000
+
+/* ==== face state (the face may keep globals; readline's callbacks take no context) ======== */
+
+static volatile sig_atomic_t g_signal;  /* SIGINT / SIGTERM / SIGHUP received */
+static volatile sig_atomic_t g_curses;  /* 1 while curses owns the terminal */
+static qs_tui_model *g_m;               /* the model readline's line handler completes */
+static WINDOW *g_bottom;                /* the line readline draws into */
+static int g_rl_char;                   /* the byte handed to readline */
+static int g_rl_avail;                  /* 1 when g_rl_char is waiting */
+static int g_rl_flags;                  /* flags from the last submitted line */
+static int g_rl_active;                 /* 1 while a callback handler is installed */
+static FILE *g_devnull;                 /* readline's output stream (never the terminal) */
+static char g_histfile[PATH_MAX];       /* the REPL's history file */
+
+static void on_signal(int sig)
+{
+    g_signal = sig;
+}
+
+static void on_crash(int sig)
+{
+    if (g_curses) endwin();         /* best effort: restore the terminal, then die */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void restore_at_exit(void)
+{
+    if (g_curses) {
+        endwin();
+        g_curses = 0;
+    }
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = on_crash;
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGABRT, &sa, NULL);
+#if !defined(__SANITIZE_ADDRESS__)
+    /* ASan reports SEGVs itself; elsewhere restore the terminal before dying */
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGBUS, &sa, NULL);
+    sigaction(SIGFPE, &sa, NULL);
+#endif
+}
+
+/* ==== history (shared with the REPL) ====================================================== */
+
+static void history_path(void)
+{
+    const char *h = getenv("QSCOPE_HISTFILE"), *x = getenv("XDG_STATE_HOME"),
+               *home = getenv("HOME");
+    g_histfile[0] = '\0';
+    if (h && *h) snprintf(g_histfile, sizeof g_histfile, "%s", h);
+    else if (x && *x) {
+        char dir[PATH_MAX - 64];
+        snprintf(dir, sizeof dir, "%s/qscope", x);
+        mkdir(dir, 0700);
+        snprintf(g_histfile, sizeof g_histfile, "%s/history", dir);
+    } else if (home && *home) snprintf(g_histfile, sizeof g_histfile, "%s/.qscope_history", home);
+}
+
+/* ==== readline inside ncurses ============================================================== */
+
+static int rl_getc_cb(FILE *f)
+{
+    (void)f;
+    g_rl_avail = 0;
+    return g_rl_char;
+}
+
+static int rl_avail_cb(void)
+{
+    return g_rl_avail;
+}
+
+/* Draws prompt + line into the bottom window, with the cursor at rl_point (scrolled so the
+ * cursor stays visible). */
+static void rl_redisplay_cb(void)
+{
+    if (!g_bottom) return;
+    int W = getmaxx(g_bottom);
+    const char *prompt = rl_display_prompt ? rl_display_prompt : "";
+    int plen = (int)strlen(prompt);
+    werase(g_bottom);
+    wattron(g_bottom, A_BOLD);
+    mvwaddnstr(g_bottom, 0, 0, prompt, W - 1);
+    wattroff(g_bottom, A_BOLD);
+    int room = W - plen - 1;
+    if (room < 4) room = 4;
+    /* columns before the cursor (bytes of UTF-8 continuation don't count) */
+    int start = 0, curcol = 0;
+    for (int i = 0; i < rl_point; i++) curcol += ((unsigned char)rl_line_buffer[i] & 0xC0) != 0x80;
+    int skipcols = curcol >= room ? curcol - room + 1 : 0;
+    for (int c = 0; rl_line_buffer[start] && c < skipcols; start++)
+        if (((unsigned char)rl_line_buffer[start + 1] & 0xC0) != 0x80) c++;
+    mvwaddnstr(g_bottom, 0, plen, rl_line_buffer + start, (int)strlen(rl_line_buffer + start));
+    wmove(g_bottom, 0, plen + curcol - skipcols);
+    wnoutrefresh(g_bottom);
+    doupdate();
+}
+
+static void rl_line_cb(char *line)
+{
+    if (line && *line) {
+        add_history(line);
+        if (g_histfile[0] && g_m->prompt == QS_PR_COMMAND) append_history(1, g_histfile);
+    }
+    rl_callback_handler_remove();
+    g_rl_active = 0;
+    g_rl_flags = qs_tui_submit(g_m, line);
+    free(line);
+}
+
+/* Completion: command names first, then the row's keywords and tensor names. */
+static char *complete_gen(const char *text, int state)
+{
+    static int i, phase;
+    static const qs_cmd *row;
+    size_t len = strlen(text);
+    if (!state) {
+        i = 0;
+        phase = 0;
+        row = NULL;
+        char word[64] = "";
+        sscanf(rl_line_buffer, "%63s", word);
+        if (rl_point > (int)strlen(word) || strchr(rl_line_buffer, ' ')) {
+            row = qs_cmd_find(word);
+            phase = 1;
+        }
+    }
+    if (phase == 0) {
+        const qs_cmd *c;
+        while ((c = qs_cmd_at(i++)))
+            if (strncmp(c->name, text, len) == 0) return strdup(c->name);
+        return NULL;
+    }
+    if (phase == 1 && row && row->words) {
+        const char *w;
+        while ((w = row->words[i++]))
+            if (strncmp(w, text, len) == 0) return strdup(w);
+    }
+    if (phase == 1) {
+        phase = 2;
+        i = 0;
+    }
+    if (phase == 2 && row && (row->complete & QS_COMPL_TENSOR) && g_m->s->file) {
+        const qs_file *f = g_m->s->file;
+        while (i < f->n) {
+            const char *n = f->entries[i++].name;
+            if (strncmp(n, text, len) == 0) return strdup(n);
+        }
+    }
+    if (phase == 2 && row && (row->complete & QS_COMPL_COMMAND)) {
+        const qs_cmd *c;
+        while ((c = qs_cmd_at(i++ - (g_m->s->file ? g_m->s->file->n : 0))))
+            if (strncmp(c->name, text, len) == 0) return strdup(c->name);
+    }
+    return NULL;
+}
+
+static char **complete(const char *text, int start, int end)
+{
+    (void)start;
+    (void)end;
+    const char *sp = strchr(rl_line_buffer, ' ');
+    int file = 0;
+    if (sp && rl_point > (int)(sp - rl_line_buffer)) {
+        char word[64] = "";
+        sscanf(rl_line_buffer, "%63s", word);
+        const qs_cmd *c = qs_cmd_find(word);
+        file = c && (c->complete & QS_COMPL_FILE);
+    }
+    if (file) {
+        rl_attempted_completion_over = 0;
+        return NULL;        /* readline's own file name completion */
+    }
+    rl_attempted_completion_over = 1;
+    return rl_completion_matches(text, complete_gen);
+}
+
+/* Lists completion matches on the status line instead of printing below the prompt. */
+static void show_matches(char **matches, int n, int maxlen)
+{
+    (void)maxlen;
+    char buf[400];
+    size_t off = 0;
+    for (int i = 1; i <= n && off + 2 < sizeof buf; i++)
+        off += (size_t)snprintf(buf + off, sizeof buf - off, "%s ", matches[i]);
+    qs_tui_status(g_m, 0, "%s", buf);
+}
+
+static void rl_setup(void)
+{
+    rl_readline_name = "qscope";
+    rl_catch_signals = 0;
+    rl_catch_sigwinch = 0;
+    rl_change_environment = 0;
+    rl_prep_term_function = NULL;
+    rl_deprep_term_function = NULL;
+    rl_getc_function = rl_getc_cb;
+    rl_input_available_hook = rl_avail_cb;
+    rl_redisplay_function = rl_redisplay_cb;
+    rl_attempted_completion_function = complete;
+    rl_completion_display_matches_hook = show_matches;
+    g_devnull = fopen("/dev/null", "w");
+    if (g_devnull) rl_outstream = g_devnull;
+    rl_bind_key('\t', rl_complete);
+    history_path();
+    stifle_history(HISTORY_MAX);
+    if (g_histfile[0]) read_history(g_histfile);
+}
+
+static void rl_teardown(void)
+{
+    if (g_rl_active) {
+        rl_callback_sigcleanup();
+        rl_callback_handler_remove();
+        g_rl_active = 0;
+    }
+    if (g_histfile[0]) history_truncate_file(g_histfile, HISTORY_MAX);
+    clear_history();
+    rl_outstream = NULL;
+    if (g_devnull) fclose(g_devnull);
+    g_devnull = NULL;
+}
+
+static void prompt_open(qs_tui_model *m)
+{
+    g_rl_flags = 0;
+    g_rl_active = 1;
+    curs_set(1);
+    rl_callback_handler_install(qs_tui_prompt_text(m), rl_line_cb);
+}
+
+static void prompt_cancel(qs_tui_model *m)
+{
+    rl_replace_line("", 0);
+    rl_callback_sigcleanup();
+    rl_callback_handler_remove();
+    g_rl_active = 0;
+    g_rl_flags = qs_tui_submit(m, NULL);
+}
+
+static void feed(int c)
+{
+    g_rl_char = c;
+    g_rl_avail = 1;
+    rl_callback_read_char();
+}
+
+/* Hands one key to readline (curses' KEY_* codes become readline commands). */
+static void prompt_key(qs_tui_model *m, int key)
+{
+    switch (key) {
+    case 27: case 3: case 7: prompt_cancel(m); return;
+    case KEY_LEFT: rl_backward_char(1, 0); break;
+    case KEY_RIGHT: rl_forward_char(1, 0); break;
+    case KEY_UP: rl_get_previous_history(1, 0); break;
+    case KEY_DOWN: rl_get_next_history(1, 0); break;
+    case KEY_HOME: rl_beg_of_line(1, 0); break;
+    case KEY_END: rl_end_of_line(1, 0); break;
+    case KEY_DC: rl_delete(1, 0); break;
+    case KEY_BACKSPACE: case 8: case 127:
+        if (rl_point == 0 && rl_end == 0) { prompt_cancel(m); return; }
+        feed(127);
+        return;
+    case KEY_ENTER: case '\r': case '\n': feed('\n'); return;
+    default:
+        if (key >= 0 && key < 256) { feed(key); return; }
+        return;
+    }
+    rl_redisplay_cb();
+}
+
+/* ==== windows ============================================================================== */
+
+typedef struct wins {
+    WINDOW *tabs;       /* row 0 */
+    WINDOW *body;       /* rows 1 .. H-3 */
+    WINDOW *status;     /* row H-2 */
+    WINDOW *bottom;     /* row H-1: hints, or the input line */
+    int too_small;      /* 1: the terminal is below the minimum */
+} wins;
+
+static void wins_free(wins *w)
+{
+    if (w->tabs) delwin(w->tabs);
+    if (w->body) delwin(w->body);
+    if (w->status) delwin(w->status);
+    if (w->bottom) delwin(w->bottom);
+    memset(w, 0, sizeof *w);
+    g_bottom = NULL;
+}
+
+static void wins_make(wins *w, qs_tui_model *m)
+{
+    int H, W;
+    wins_free(w);
+    getmaxyx(stdscr, H, W);
+    qs_tui_resize(m, W, H);
+    w->too_small = W < QS_TUI_MIN_COLS || H < QS_TUI_MIN_ROWS;
+    if (w->too_small) return;
+    w->tabs = newwin(1, W, 0, 0);
+    w->body = newwin(H - 3, W, 1, 0);
+    w->status = newwin(1, W, H - 2, 0);
+    w->bottom = newwin(1, W, H - 1, 0);
+    g_bottom = w->bottom;
+    keypad(w->bottom, TRUE);
+}
+
+static void redraw(qs_tui_model *m, wins *w)
+{
+    if (w->too_small) {
+        erase();
+        qs_tui_draw_too_small(m, stdscr);
+        wnoutrefresh(stdscr);
+        doupdate();
+        return;
+    }
+    qs_tui_draw_frame(m, w->tabs, w->body, w->status, w->bottom);
+    wnoutrefresh(w->tabs);
+    wnoutrefresh(w->body);
+    wnoutrefresh(w->status);
+    wnoutrefresh(w->bottom);
+    if (m->prompt != QS_PR_NONE && g_rl_active) rl_redisplay_cb();
+    else {
+        curs_set(0);
+        doupdate();
+    }
+}
+
+/* ==== start-up ============================================================================== */
+
+/* Quotes a path for the command line. */
+static void quoted(char *buf, size_t len, const char *cmd, const char *path)
+{
+    size_t k = (size_t)snprintf(buf, len, "%s \"", cmd);
+    for (const char *p = path; *p && k + 3 < len; p++) {
+        if (*p == '"' || *p == '\\') buf[k++] = '\\';
+        buf[k++] = *p;
+    }
+    buf[k++] = '"';
+    buf[k] = '\0';
+}
+
+/* The bundled default tensor: ./datasets, next to the binary, then QSCOPE_DATADIR. */
+static int find_default(char *buf, size_t len)
+{
+    char exe[PATH_MAX - 64];
+    if (access("datasets/default.npy", R_OK) == 0) {
+        snprintf(buf, len, "datasets/default.npy");
+        return 1;
+    }
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(buf, len, "%s/../datasets/default.npy", exe);
+            if (access(buf, R_OK) == 0) return 1;
+        }
+    }
+    snprintf(buf, len, "%s/datasets/default.npy", QSCOPE_DATADIR);
+    return access(buf, R_OK) == 0;
+}
+
+static int open_start(qs_session *s, const char *file)
+{
+    char line[PATH_MAX + 32], path[PATH_MAX];
+    json_t *out = NULL;
+    qs_err err = {{0}};
+    if (file) {
+        quoted(line, sizeof line, "load", file);
+        if (qs_cmd_run_line(s, line, &out, NULL, &err) != QS_OK) {
+            fprintf(stderr, "qscope: %s\n", err.msg);
+            return -1;
+        }
+    } else if (!s->tensor) {
+        int ok = 0;
+        if (find_default(path, sizeof path)) {
+            quoted(line, sizeof line, "load", path);
+            ok = qs_cmd_run_line(s, line, &out, NULL, &err) == QS_OK;
+        }
+        if (!ok) {
+            json_decref(out);
+            out = NULL;
+            qs_cmd_run_line(s, "synth outliers", &out, NULL, &err);
+        }
+    }
+    json_decref(out);
+    return 0;
+}
+
+static int utf8_locale(void)
+{
+    const char *cs = nl_langinfo(CODESET);
+    return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
+
+/* ==== the main loop ========================================================================= */
+
 int qs_tui_main(qs_session *s, const char *file)
 {
-    (void)s; (void)file;
-    fprintf(stderr, "qscope: the TUI is not built yet; use 'qscope repl'\n");
-    return 2;
+    qs_tui_model m;
+    wins w = {0};
+    int rc = 0;
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "qscope: the TUI needs a terminal (try 'qscope repl')\n");
+        return 2;
+    }
+    if (open_start(s, file) != 0) return 2;
+
+    install_signals();
+    atexit(restore_at_exit);
+    set_escdelay(25);
+    if (!initscr()) {
+        fprintf(stderr, "qscope: cannot initialise the terminal (TERM=%s)\n",
+                getenv("TERM") ? getenv("TERM") : "");
+        return 2;
+    }
+    g_curses = 1;
+    raw();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    curs_set(0);
+    const char *nc = getenv("NO_COLOR");
+    int color = has_colors() && !(nc && *nc) && s->color != 0;
+    qs_tui_colors_init(color);
+    mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED, NULL);
+    mouseinterval(0);
+
+    qs_tui_model_init(&m, s, COLS, LINES);
+    m.color = color;
+    m.utf8 = utf8_locale();
+    g_m = &m;
+    rl_setup();
+    wins_make(&w, &m);
+    redraw(&m, &w);
+
+    for (;;) {
+        WINDOW *in = w.bottom ? w.bottom : stdscr;
+        wtimeout(in, m.job.running ? 100 : 250);
+        int key = wgetch(in);
+        if (g_signal) break;
+        int flags = 0;
+        if (qs_tui_job_poll(&m)) flags |= QS_TUI_REDRAW;
+        if (key == ERR) {
+            if (m.job.running) flags |= QS_TUI_REDRAW;  /* the gauge moves */
+        } else if (key == KEY_RESIZE) {
+            flags |= QS_TUI_RESIZE | QS_TUI_REDRAW;
+        } else if (w.too_small) {
+            if (key == 'q' || key == 3) break;
+        } else if (m.prompt != QS_PR_NONE && g_rl_active) {
+            prompt_key(&m, key);
+            if (!g_rl_active) {     /* the line was submitted or cancelled */
+                flags |= g_rl_flags | QS_TUI_REDRAW;
+                if (flags & QS_TUI_QUIT) break;
+                if (m.prompt != QS_PR_NONE) flags |= QS_TUI_PROMPT;  /* e.g. a quiz asks again */
+            }
+        } else if (key == KEY_MOUSE) {
+            MEVENT ev;
+            if (getmouse(&ev) == OK && ev.y == 0) {
+                int t = qs_tui_tab_at(ev.x);
+                if (t >= 0) {
+                    qs_tui_goto(&m, t);
+                    flags |= QS_TUI_REDRAW;
+                }
+            }
+        } else {
+            flags |= qs_tui_handle_key(&m, key);
+            if (flags & QS_TUI_QUIT) break;
+        }
+        if (flags & QS_TUI_RESIZE) {
+            endwin();               /* lets curses pick up the new size */
+            refresh();
+            wins_make(&w, &m);
+            clearok(curscr, TRUE);
+        }
+        if ((flags & QS_TUI_PROMPT) && m.prompt != QS_PR_NONE && !g_rl_active && !w.too_small) {
+            redraw(&m, &w);
+            prompt_open(&m);
+            continue;
+        }
+        if (flags & (QS_TUI_REDRAW | QS_TUI_RESIZE)) redraw(&m, &w);
+    }
+
+    rl_teardown();
+    wins_free(&w);
+    endwin();
+    g_curses = 0;
+    int sig = g_signal;
+    g_m = NULL;
+    qs_tui_model_fini(&m);
+    if (sig) {
+        /* the terminal is restored: now die of the signal as the shell expects */
+        signal(sig, SIG_DFL);
+        raise(sig);
+        rc = 128 + sig;
+    }
+    return rc;
 }

@@ -1,0 +1,1009 @@
+/* draw.c — draws the TUI's frame and its six screens from a const model with ncurses:
+ * tab bar, body, status bar, bottom line; histograms, bit fields, derivation steps, tables.
+ * Drawing never changes the model and never refreshes the terminal (the main loop batches
+ * wnoutrefresh and commits with one doupdate). */
+#include "tui_int.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qscope/front.h"
+#include "qscope/lesson.h"
+
+/* ==== colours and attributes ============================================================= */
+
+/* Colour pair of each role: foreground, background (-1 = terminal default), extra attrs. */
+static const struct {
+    short fg, bg;       /* colours */
+    attr_t extra;       /* added in colour mode */
+    attr_t mono;        /* the monochrome fallback */
+} roles[QR_COUNT] = {
+    [QR_NORMAL] = {-1, -1, A_NORMAL, A_NORMAL},
+    [QR_TITLE] = {COLOR_CYAN, -1, A_BOLD, A_BOLD},
+    [QR_TAB] = {-1, -1, A_NORMAL, A_NORMAL},
+    [QR_TAB_ON] = {COLOR_BLACK, COLOR_CYAN, A_BOLD, A_REVERSE | A_BOLD},
+    [QR_STATUS] = {COLOR_WHITE, COLOR_BLUE, A_NORMAL, A_REVERSE},
+    [QR_ERROR] = {COLOR_WHITE, COLOR_RED, A_BOLD, A_REVERSE | A_BOLD},
+    [QR_DIM] = {-1, -1, A_DIM, A_DIM},
+    [QR_KEY] = {COLOR_YELLOW, -1, A_BOLD, A_BOLD},
+    [QR_BAR] = {COLOR_CYAN, -1, A_NORMAL, A_NORMAL},
+    [QR_CLIP] = {COLOR_RED, -1, A_BOLD, A_BOLD},
+    [QR_ZERO] = {COLOR_YELLOW, -1, A_BOLD, A_BOLD},
+    [QR_GRID] = {COLOR_GREEN, -1, A_NORMAL, A_NORMAL},
+    [QR_SIGN] = {COLOR_MAGENTA, -1, A_BOLD, A_BOLD | A_UNDERLINE},
+    [QR_EXP] = {COLOR_GREEN, -1, A_BOLD, A_UNDERLINE},
+    [QR_MANT] = {COLOR_BLUE, -1, A_BOLD, A_NORMAL},
+    [QR_CURSOR] = {COLOR_BLACK, COLOR_YELLOW, A_BOLD, A_REVERSE},
+    [QR_GOOD] = {COLOR_GREEN, -1, A_BOLD, A_BOLD},
+};
+
+void qs_tui_colors_init(int color)
+{
+    if (!color) return;
+    start_color();
+    use_default_colors();
+    for (int i = 1; i < QR_COUNT; i++) init_pair((short)i, roles[i].fg, roles[i].bg);
+}
+
+static attr_t A(const qs_tui_model *m, qs_tui_role r)
+{
+    if (!m->color) return roles[r].mono;
+    return COLOR_PAIR(r) | roles[r].extra;
+}
+
+/* ==== text helpers ========================================================================= */
+
+/* Display columns of a UTF-8 string (one per code point; our glyphs are all single-width). */
+static int cols_of(const char *s)
+{
+    int n = 0;
+    for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* Writes s at (y, x), at most maxw columns, with attribute a. Returns columns written. */
+static int put(WINDOW *w, int y, int x, int maxw, attr_t a, const char *s)
+{
+    int H, W;
+    getmaxyx(w, H, W);
+    if (y < 0 || y >= H || x >= W || maxw <= 0) return 0;
+    if (x + maxw > W) maxw = W - x;
+    const char *p = s;
+    int c = 0;
+    while (*p && c < maxw) {
+        p++;
+        while (((unsigned char)*p & 0xC0) == 0x80) p++;
+        c++;
+    }
+    wattr_on(w, a, NULL);
+    mvwaddnstr(w, y, x, s, (int)(p - s));
+    wattr_off(w, a, NULL);
+    return c;
+}
+
+static int putf(WINDOW *w, int y, int x, int maxw, attr_t a, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+static int putf(WINDOW *w, int y, int x, int maxw, attr_t a, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return put(w, y, x, maxw, a, buf);
+}
+
+static void num(char *buf, size_t len, double v)
+{
+    qs_fmt_num(buf, len, v, 6);
+}
+
+static double jd(json_t *o, const char *key, double dflt)
+{
+    json_t *v = o ? json_object_get(o, key) : NULL;
+    if (json_is_array(v)) v = json_array_get(v, 0);
+    return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+static const char *js(json_t *o, const char *key)
+{
+    json_t *v = o ? json_object_get(o, key) : NULL;
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* A scalar JSON value as text. */
+static void scalar(json_t *v, char *buf, size_t len)
+{
+    if (json_is_string(v)) snprintf(buf, len, "%s", json_string_value(v));
+    else if (json_is_integer(v)) snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v)) num(buf, len, json_real_value(v));
+    else if (json_is_true(v)) snprintf(buf, len, "yes");
+    else if (json_is_false(v)) snprintf(buf, len, "no");
+    else if (json_is_array(v)) {
+        size_t n = json_array_size(v), off = 0;
+        buf[0] = '\0';
+        for (size_t i = 0; i < n && off + 16 < len; i++) {
+            char t[64];
+            scalar(json_array_get(v, i), t, sizeof t);
+            off += (size_t)snprintf(buf + off, len - off, i ? "×%s" : "%s", t);
+        }
+    } else snprintf(buf, len, "-");
+}
+
+/* Wraps text into the window from row y, width wd; returns the next free row. */
+static int wrap(WINDOW *w, int y, int x, int wd, int ymax, attr_t a, const char *text)
+{
+    const char *p = text;
+    while (*p && y < ymax) {
+        while (*p == ' ') p++;
+        const char *line = p, *brk = NULL;
+        int c = 0;
+        const char *q = p;
+        while (*q && *q != '\n') {
+            if (*q == ' ') brk = q;
+            if (c >= wd) break;
+            q++;
+            while (((unsigned char)*q & 0xC0) == 0x80) q++;
+            c++;
+        }
+        const char *end = (*q && *q != '\n' && brk && brk > line) ? brk : q;
+        char buf[1024];
+        size_t n = (size_t)(end - line) < sizeof buf - 1 ? (size_t)(end - line) : sizeof buf - 1;
+        memcpy(buf, line, n);
+        buf[n] = '\0';
+        put(w, y++, x, wd, a, buf);
+        p = end;
+        if (*p == '\n') p++;
+    }
+    return y;
+}
+
+static const char *const blocks_u[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+static const char *const blocks_a[] = {" ", ".", ".", ".", "o", "o", "o", "#", "#"};
+
+/* ==== frame ================================================================================ */
+
+static void draw_tabs(const qs_tui_model *m, WINDOW *w)
+{
+    int W = getmaxx(w);
+    wbkgdset(w, ' ' | A(m, QR_TAB));
+    werase(w);
+    for (int i = 0; i < QS_SCR_COUNT; i++) {
+        int x0, x1;
+        qs_tui_tab_span(i, &x0, &x1);
+        putf(w, 0, x0, x1 - x0 + 1, i == m->screen ? A(m, QR_TAB_ON) : A(m, QR_TAB), " %d %s ",
+             i + 1, qs_tui_screens[i].title);
+    }
+    const char *t = m->s->tensor ? m->s->tensor->name : "no tensor";
+    int x1, x0;
+    qs_tui_tab_span(QS_SCR_COUNT - 1, &x0, &x1);
+    int room = W - x1 - 3;
+    if (room > 8) {
+        char buf[256];
+        snprintf(buf, sizeof buf, "qscope · %s", t);
+        int c = cols_of(buf);
+        if (c > room) c = room;
+        put(w, 0, W - c - 1, c, A(m, QR_TITLE), buf);
+    }
+}
+
+static void draw_status(const qs_tui_model *m, WINDOW *w)
+{
+    int W = getmaxx(w);
+    char sch[128], right[400];
+    wbkgdset(w, ' ' | A(m, QR_STATUS));
+    werase(w);
+    qs_tui_scheme_str(m->s, sch, sizeof sch);
+    const qs_tensor *t = m->s->tensor;
+    char shape[96] = "";
+    if (t) qs_shape_str(t->ndim, t->shape, shape, sizeof shape);
+    snprintf(right, sizeof right, " %s%s%s · %s ", t ? t->name : "no tensor", t ? " " : "",
+             shape, sch);
+    int c = 0;
+    if (m->job.running) {
+        pthread_mutex_t *mu = (pthread_mutex_t *)&m->job.mu;  /* read-only use of the lock */
+        pthread_mutex_lock(mu);
+        double done = m->job.done, total = m->job.total;
+        char label[64];
+        snprintf(label, sizeof label, "%s", m->job.label);
+        pthread_mutex_unlock(mu);
+        int gw = 16;
+        double f = total > 0 ? done / total : 0;
+        if (f < 0) f = 0;
+        if (f > 1) f = 1;
+        char g[200];
+        int k = 0, full = (int)(f * gw);
+        for (int i = 0; i < gw; i++) {
+            const char *cell = i < full ? (m->utf8 ? "█" : "#") : (m->utf8 ? "░" : "-");
+            size_t l = strlen(cell);
+            memcpy(g + k, cell, l);
+            k += (int)l;
+        }
+        g[k] = '\0';
+        c += putf(w, 0, c, W - c, A(m, QR_STATUS), " %s %s %3.0f%% (Esc cancels) ", label, g,
+                  f * 100);
+    }
+    if (m->status[0]) {
+        c += put(w, 0, c, W - c, m->status_err ? A(m, QR_ERROR) : A(m, QR_STATUS), " ");
+        c += put(w, 0, c, W - c - 1, m->status_err ? A(m, QR_ERROR) : A(m, QR_STATUS), m->status);
+    }
+    /* the tensor and scheme on the right when there is room */
+    int rc = cols_of(right);
+    if (c + 2 + rc <= W) put(w, 0, W - rc, rc, A(m, QR_STATUS) | A_BOLD, right);
+}
+
+static void draw_bottom(const qs_tui_model *m, WINDOW *w)
+{
+    int W = getmaxx(w);
+    werase(w);
+    if (m->prompt != QS_PR_NONE) return;     /* readline draws the input line */
+    int x = put(w, 0, 0, W, A(m, QR_DIM), qs_tui_screens[m->screen].hint);
+    const char *tail = "  ? help  : cmd  q quit";
+    int tc = cols_of(tail);
+    if (x + tc < W) put(w, 0, W - tc, tc, A(m, QR_KEY), tail);
+}
+
+/* ==== plots ================================================================================= */
+
+/* Column of value v on a plot [lo, hi] of width wd. */
+static int xcol(double v, double lo, double hi, int wd)
+{
+    if (!(hi > lo)) return 0;
+    double f = (v - lo) / (hi - lo);
+    int c = (int)floor(f * wd);
+    if (c < 0) c = -1;
+    if (c >= wd) c = wd;
+    return c;
+}
+
+/* A histogram {counts, edges} as vertical bars in the rectangle (y0, x0, h, wd); clip range
+ * (clo, chi) shaded, zero and the quantization grid marked on the axis line below. */
+static void plot_hist(const qs_tui_model *m, WINDOW *w, int y0, int x0, int h, int wd,
+                      json_t *hist, int logscale, double clo, double chi, json_t *qp)
+{
+    json_t *counts = json_object_get(hist, "counts");
+    int n = (int)json_array_size(counts);
+    if (n == 0 || h < 2 || wd < 8) return;
+    double lo = jd(hist, "lo", 0), hi = jd(hist, "hi", 1);
+    json_t *edges = json_object_get(hist, "edges");
+    if (json_array_size(edges) == (size_t)n + 1) {
+        lo = json_number_value(json_array_get(edges, 0));
+        hi = json_number_value(json_array_get(edges, (size_t)n));
+    }
+    const char *const *bl = m->utf8 ? blocks_u : blocks_a;
+    double mx = 0;
+    for (int i = 0; i < n; i++) {
+        double c = (double)json_integer_value(json_array_get(counts, (size_t)i));
+        if (logscale) c = log10(1 + c);
+        if (c > mx) mx = c;
+    }
+    int ph = h - 2;     /* bars; then the axis line and the labels */
+    for (int col = 0; col < wd; col++) {
+        /* the bins that fall into this column (n may differ from wd after a resize) */
+        int b0 = (int)((long long)col * n / wd), b1 = (int)((long long)(col + 1) * n / wd);
+        if (b1 <= b0) b1 = b0 + 1;
+        double c = 0;
+        for (int b = b0; b < b1 && b < n; b++)
+            c += (double)json_integer_value(json_array_get(counts, (size_t)b));
+        if (logscale) c = log10(1 + c);
+        double scale = (double)(b1 - b0);
+        if (!logscale) c /= scale;
+        double eighths = mx > 0 ? c / mx * ph * 8 : 0;
+        double xv = lo + (hi - lo) * (col + 0.5) / wd;
+        int clipped = isfinite(clo) && isfinite(chi) && (xv < clo || xv > chi);
+        attr_t a = clipped ? A(m, QR_CLIP) : A(m, QR_BAR);
+        for (int r = 0; r < ph; r++) {
+            int level = (int)eighths - r * 8;
+            if (level <= 0) {
+                if (eighths > 0 && r == 0 && level <= 0) put(w, y0 + ph - 1, x0 + col, 1, a, bl[1]);
+                break;
+            }
+            put(w, y0 + ph - 1 - r, x0 + col, 1, a, bl[level >= 8 ? 8 : level]);
+        }
+    }
+    /* axis: grid ticks, zero and clip markers */
+    int ay = y0 + ph;
+    for (int col = 0; col < wd; col++) put(w, ay, x0 + col, 1, A(m, QR_DIM), m->utf8 ? "─" : "-");
+    double scale = jd(qp, "scale", NAN), zp = jd(qp, "zero_point", NAN);
+    double qmin = jd(qp, "qmin", NAN), qmax = jd(qp, "qmax", NAN);
+    char note[200] = "";
+    if (scale > 0 && isfinite(zp) && isfinite(qmin) && isfinite(qmax)) {
+        double levels = qmax - qmin + 1, colw = (hi - lo) / wd;
+        if (scale >= 2 * colw) {
+            for (double q = qmin; q <= qmax; q++) {
+                int c = xcol((q - zp) * scale, lo, hi, wd);
+                if (c >= 0 && c < wd) put(w, ay, x0 + c, 1, A(m, QR_GRID), m->utf8 ? "┼" : "+");
+            }
+            snprintf(note, sizeof note, "grid: %.0f levels, step %.4g", levels, scale);
+        } else {
+            snprintf(note, sizeof note, "grid: %.0f levels, step %.4g (%.1f per column)", levels,
+                     scale, colw / scale);
+        }
+    }
+    int zc = xcol(0, lo, hi, wd);
+    if (zc >= 0 && zc < wd) put(w, ay, x0 + zc, 1, A(m, QR_ZERO), "0");
+    if (isfinite(clo)) {
+        int c = xcol(clo, lo, hi, wd);
+        if (c >= 0 && c < wd) put(w, ay, x0 + c, 1, A(m, QR_CLIP), "[");
+    }
+    if (isfinite(chi)) {
+        int c = xcol(chi, lo, hi, wd);
+        if (c >= 0 && c < wd) put(w, ay, x0 + c, 1, A(m, QR_CLIP), "]");
+    }
+    char a[32], b[32];
+    num(a, sizeof a, lo);
+    num(b, sizeof b, hi);
+    put(w, ay + 1, x0, wd, A(m, QR_DIM), a);
+    put(w, ay + 1, x0 + wd - cols_of(b), cols_of(b), A(m, QR_DIM), b);
+    int nc = cols_of(note);
+    if (nc && nc + 2 * 12 < wd) put(w, ay + 1, x0 + (wd - nc) / 2, nc, A(m, QR_GRID), note);
+}
+
+/* A table from an array of objects (columns: the first row's scalar keys). */
+static int draw_table(const qs_tui_model *m, WINDOW *w, int y, int x, int h, int wd, json_t *rows,
+                      int first)
+{
+    enum { MAXC = 12 };
+    const char *cols[MAXC];
+    int cw[MAXC], nc = 0;
+    json_t *r0 = json_array_get(rows, 0);
+    const char *k;
+    json_t *v;
+    char buf[128];
+    if (!r0 || h < 2) return y;
+    json_object_foreach(r0, k, v) {
+        if (nc >= MAXC) break;
+        if (json_is_object(v) || (json_is_array(v) && json_array_size(v) > 4)) continue;
+        cols[nc] = k;
+        cw[nc] = cols_of(k);
+        nc++;
+    }
+    size_t n = json_array_size(rows), i;
+    json_t *row;
+    json_array_foreach(rows, i, row) for (int c = 0; c < nc; c++) {
+        scalar(json_object_get(row, cols[c]), buf, sizeof buf);
+        if (cols_of(buf) > cw[c]) cw[c] = cols_of(buf);
+    }
+    int cx = x;
+    for (int c = 0; c < nc && cx < x + wd; c++) {
+        put(w, y, cx, x + wd - cx, A(m, QR_TITLE), cols[c]);
+        cx += cw[c] + 2;
+    }
+    int yy = y + 1;
+    for (i = (size_t)first; i < n && yy < y + h; i++, yy++) {
+        row = json_array_get(rows, i);
+        cx = x;
+        for (int c = 0; c < nc && cx < x + wd; c++) {
+            json_t *cell = json_object_get(row, cols[c]);
+            scalar(cell, buf, sizeof buf);
+            int pad = json_is_number(cell) ? cw[c] - cols_of(buf) : 0;
+            put(w, yy, cx + pad, x + wd - cx - pad, A(m, QR_NORMAL), buf);
+            cx += cw[c] + 2;
+        }
+    }
+    return yy;
+}
+
+/* A sparkline of an array of numbers. */
+static void sparkline(const qs_tui_model *m, WINDOW *w, int y, int x, int wd, json_t *arr)
+{
+    int n = (int)json_array_size(arr);
+    if (n == 0 || wd < 2) return;
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        double v = json_number_value(json_array_get(arr, (size_t)i));
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+    }
+    const char *const *bl = m->utf8 ? blocks_u : blocks_a;
+    int cnt = n < wd ? n : wd;
+    for (int c = 0; c < cnt; c++) {
+        int i = (int)((long long)c * n / cnt);
+        double v = json_number_value(json_array_get(arr, (size_t)i));
+        int lvl = hi > lo ? 1 + (int)((v - lo) / (hi - lo) * 7.999) : 4;
+        put(w, y, x + c, 1, A(m, QR_BAR), bl[lvl]);
+    }
+}
+
+/* ==== 1 Data =============================================================================== */
+
+static void draw_channels(const qs_tui_model *m, WINDOW *w, int y0, int h, int W)
+{
+    if (m->nchan == 0) {
+        put(w, y0, 1, W - 2, A(m, QR_DIM), "per-channel view: the tensor needs 2 or more dims");
+        return;
+    }
+    double lo = 0, hi = 0;
+    for (int i = 0; i < m->nchan; i++) {
+        if (m->chan_min[i] < lo) lo = m->chan_min[i];
+        if (m->chan_max[i] > hi) hi = m->chan_max[i];
+    }
+    if (!(hi > lo)) hi = lo + 1;
+    putf(w, y0, 1, W - 2, A(m, QR_TITLE), "%d channels (axis 0): each row's range on a shared "
+         "axis — one per-tensor scale must cover the widest", m->nchan);
+    int lw = 24, bx = 1 + lw, bw = W - bx - 2;
+    for (int r = 0; r < h - 1 && m->chan_scroll + r < m->nchan; r++) {
+        int i = m->chan_scroll + r;
+        char a[32], b[32];
+        num(a, sizeof a, m->chan_min[i]);
+        num(b, sizeof b, m->chan_max[i]);
+        putf(w, y0 + 1 + r, 1, lw, A(m, QR_DIM), "%4d %9.9s %9.9s", i, a, b);
+        int c0 = xcol(m->chan_min[i], lo, hi, bw), c1 = xcol(m->chan_max[i], lo, hi, bw);
+        if (c1 >= bw) c1 = bw - 1;
+        if (c0 < 0) c0 = 0;
+        for (int c = c0; c <= c1; c++) put(w, y0 + 1 + r, bx + c, 1, A(m, QR_BAR), m->utf8 ? "█" : "=");
+        int zc = xcol(0, lo, hi, bw);
+        if (zc >= 0 && zc < bw && (zc < c0 || zc > c1))
+            put(w, y0 + 1 + r, bx + zc, 1, A(m, QR_ZERO), m->utf8 ? "│" : "|");
+    }
+}
+
+void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w)
+{
+    int H, W;
+    getmaxyx(w, H, W);
+    const qs_tensor *t = m->s->tensor;
+    if (!t) {
+        put(w, 1, 2, W - 4, A(m, QR_TITLE), "No tensor loaded.");
+        put(w, 3, 2, W - 4, A(m, QR_NORMAL), ":load FILE   :synth normal   :values -20 1000");
+        return;
+    }
+    char a[32], b[32], c[32], d[32], e[32], sh[96];
+    qs_shape_str(t->ndim, t->shape, sh, sizeof sh);
+    int y = 0;
+    int x = put(w, y, 1, W - 2, A(m, QR_TITLE), t->name);
+    putf(w, y, 1 + x, W - 2 - x, A(m, QR_NORMAL), "  %s %s · %lld values%s%s",
+         qs_dtype_name(t->src_dtype), sh, (long long)t->n, m->s->file ? " · " : "",
+         m->s->file ? m->s->file->path : "");
+    y++;
+    json_t *st = m->stats;
+    num(a, sizeof a, jd(st, "min", NAN));
+    num(b, sizeof b, jd(st, "max", NAN));
+    num(c, sizeof c, jd(st, "mean", NAN));
+    num(d, sizeof d, jd(st, "std", NAN));
+    num(e, sizeof e, jd(st, "absmax", NAN));
+    putf(w, y++, 1, W - 2, A(m, QR_NORMAL), "min %s  max %s  mean %s  std %s  absmax %s", a, b,
+         c, d, e);
+    json_t *pc = json_object_get(st, "percentiles");
+    num(a, sizeof a, jd(pc, "p0.01", NAN));
+    num(b, sizeof b, jd(pc, "p99.99", NAN));
+    putf(w, y++, 1, W - 2, A(m, QR_DIM), "p0.01 %s  p99.99 %s  zeros %lld  NaN %lld  Inf %lld",
+         a, b, (long long)jd(st, "zeros", 0), (long long)jd(st, "nan", 0),
+         (long long)jd(st, "inf", 0));
+    if (m->qparams) {
+        num(a, sizeof a, jd(m->qparams, "scale", NAN));
+        num(b, sizeof b, m->clip_lo);
+        num(c, sizeof c, m->clip_hi);
+        json_t *sa = json_object_get(m->qparams, "scale");
+        putf(w, y++, 1, W - 2, A(m, QR_GRID), "scale %s%s  zero point %lld  clip [%s, %s]  "
+             "codes %lld..%lld", a, json_array_size(sa) > 1 ? " (channel 0)" : "",
+             (long long)jd(m->qparams, "zero_point", 0), b, c,
+             (long long)jd(m->qparams, "qmin", 0), (long long)jd(m->qparams, "qmax", 0));
+    } else {
+        put(w, y++, 1, W - 2, A(m, QR_DIM), "scale / zero point: the qparams command is not in "
+            "this build yet");
+    }
+    /* the file's tensors, when there are several */
+    json_t *list = json_object_get(m->tensors, "tensors");
+    int nt = (int)json_array_size(list);
+    if (nt > 1) {
+        int show = nt < 4 ? nt : 4, cur = m->s->tensor_index, first = 0;
+        if (cur >= show) first = cur - show + 1;
+        for (int i = first; i < first + show && i < nt; i++) {
+            json_t *r = json_array_get(list, (size_t)i);
+            char shp[96];
+            scalar(json_object_get(r, "shape"), shp, sizeof shp);
+            putf(w, y++, 1, W - 2, i == cur ? A(m, QR_KEY) : A(m, QR_DIM), "%s %-28.28s %-5s %s",
+                 i == cur ? (m->utf8 ? "▶" : ">") : " ", js(r, "name") ? js(r, "name") : "?",
+                 js(r, "dtype") ? js(r, "dtype") : "", shp);
+        }
+        if (nt > show) putf(w, y - 1, W - 16, 15, A(m, QR_DIM), "(%d tensors, t)", nt);
+    }
+    y++;
+    int h = H - y;
+    if (m->channels) {
+        draw_channels(m, w, y, h, W);
+        return;
+    }
+    putf(w, y - 1, 1, W - 2, A(m, QR_DIM), "histogram%s  %s clipped  %s zero  %s grid",
+         m->log_scale ? " (log)" : "", m->utf8 ? "▇" : "#", "0", m->utf8 ? "┼" : "+");
+    if (m->hist) plot_hist(m, w, y, 2, h, W - 4, m->hist, m->log_scale, m->clip_lo, m->clip_hi,
+                           m->qparams);
+}
+
+/* ==== 2 Derive ============================================================================= */
+
+void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
+{
+    int H, W;
+    getmaxyx(w, H, W);
+    int y = 0;
+    json_t *qp = m->example ? m->ex_qparams : m->qparams;
+    char sch[128];
+    if (m->example)
+        putf(w, y++, 1, W - 2, A(m, QR_TITLE), "seed example %d: values %s · uint8 asym · minmax",
+             m->example, m->example == 1 ? "0 1000" : "-20 1000");
+    else {
+        qs_tui_scheme_str(m->s, sch, sizeof sch);
+        putf(w, y++, 1, W - 2, A(m, QR_TITLE), "%s · %s", m->s->tensor ? m->s->tensor->name
+                                                                   : "no tensor", sch);
+    }
+    if (qp) {
+        char a[32];
+        num(a, sizeof a, jd(qp, "scale", NAN));
+        putf(w, y++, 1, W - 2, A(m, QR_GRID), "scale %s   zero point %lld   codes %lld..%lld", a,
+             (long long)jd(qp, "zero_point", 0), (long long)jd(qp, "qmin", 0),
+             (long long)jd(qp, "qmax", 0));
+    }
+    if (m->has_value) {
+        char a[32];
+        num(a, sizeof a, m->value);
+        if (m->elem >= 0) putf(w, y++, 1, W - 2, A(m, QR_DIM), "following x = %s (element %lld)", a,
+                               (long long)m->elem);
+        else putf(w, y++, 1, W - 2, A(m, QR_DIM), "following x = %s", a);
+    }
+    y++;
+    json_t *steps = json_object_get(m->derive, "steps");
+    int n = (int)json_array_size(steps);
+    if (!m->derive || n == 0) {
+        if (!qs_cmd_find("derive"))
+            wrap(w, y, 2, W - 4, H, A(m, QR_DIM),
+                 "The derive command is not in this build yet (the quantization engine, issue 3, "
+                 "is landing). Meanwhile the Bits screen (3) and the Data screen (1) work.");
+        else
+            wrap(w, y, 2, W - 4, H, A(m, QR_DIM), m->s->tensor || m->example
+                 ? "No derivation for this tensor (see the status line)."
+                 : "No tensor: press e for the seed examples, or :values -20 1000");
+        return;
+    }
+    /* earlier steps one line each; the current one in full; later ones counted */
+    int need = 6, room = H - y - need;
+    int first = 0;
+    if (m->step > room) first = m->step - room;
+    if (first > 0) putf(w, y++, 2, W - 4, A(m, QR_DIM), "… %d earlier steps", first);
+    for (int i = first; i < m->step && y < H - need; i++) {
+        json_t *s = json_array_get(steps, (size_t)i);
+        char r[64];
+        scalar(json_object_get(s, "result"), r, sizeof r);
+        putf(w, y++, 2, W - 4, A(m, QR_DIM), "%2d. %s → %s", i + 1,
+             js(s, "title") ? js(s, "title") : "", r);
+    }
+    json_t *s = json_array_get(steps, (size_t)m->step);
+    putf(w, y++, 2, W - 4, A(m, QR_KEY), "%2d/%d. %s", m->step + 1, n,
+         js(s, "title") ? js(s, "title") : "");
+    if (js(s, "formula") && *js(s, "formula"))
+        y = wrap(w, y, 7, W - 9, H, A(m, QR_NORMAL), js(s, "formula"));
+    if (js(s, "substituted") && *js(s, "substituted")) {
+        char buf[1100];
+        snprintf(buf, sizeof buf, "= %s", js(s, "substituted"));
+        y = wrap(w, y, 7, W - 9, H, A(m, QR_NORMAL), buf);
+    }
+    json_t *r = json_object_get(s, "result");
+    if (r) {
+        char buf[128];
+        scalar(r, buf, sizeof buf);
+        putf(w, y++, 7, W - 9, A(m, QR_GOOD), "%s %s", m->utf8 ? "→" : "->", buf);
+    }
+    if (js(s, "note") && *js(s, "note")) y = wrap(w, y, 7, W - 9, H, A(m, QR_DIM), js(s, "note"));
+    if (m->step + 1 < n && y < H)
+        putf(w, H - 1, 2, W - 4, A(m, QR_DIM), "%d more step%s: n", n - m->step - 1,
+             n - m->step - 1 > 1 ? "s" : "");
+}
+
+/* ==== 3 Bits ================================================================================ */
+
+static void draw_bitrow(const qs_tui_model *m, WINDOW *w, int y, int x, const qs_numfields *f,
+                        int cursor)
+{
+    const qs_numfmt *fm = f->fmt;
+    int width = fm->width, k = 0, cx = x;
+    for (int i = 0; i < width; i++) {
+        qs_tui_role r;
+        if (fm->is_int) r = (fm->is_signed && i == 0) ? QR_SIGN : QR_MANT;
+        else if (i == 0) r = QR_SIGN;
+        else if (i <= fm->exp_bits) r = QR_EXP;
+        else r = QR_MANT;
+        if (!fm->is_int && (i == 1 || i == 1 + fm->exp_bits)) cx++;
+        char ch[2] = {f->bits[k++], 0};
+        put(w, y, cx++, 1, i == cursor ? A(m, QR_CURSOR) : A(m, r), ch);
+    }
+}
+
+void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
+{
+    int H, W;
+    getmaxyx(w, H, W);
+    char a[40], b[40];
+    num(a, sizeof a, m->bits_input);
+    putf(w, 0, 1, W - 2, A(m, QR_TITLE), "x = %.15g", m->bits_input);
+    if (isnan(m->bits_input)) putf(w, 0, 1, W - 2, A(m, QR_TITLE), "x = NaN");
+    put(w, 1, 1, W - 2, A(m, QR_DIM), "format    s exponent mantissa                   "
+        "hex        stored      error");
+    int y = 2, bx = 11;
+    for (int r = 0; r <= QS_FMT_UINT8 && y < H; r++, y++) {
+        const qs_numfields *f = &m->bits[r];
+        int on = r == m->bits_row;
+        put(w, y, 0, 1, A(m, QR_KEY), on ? (m->utf8 ? "▶" : ">") : " ");
+        put(w, y, 1, 9, on ? A(m, QR_KEY) : A(m, QR_NORMAL), f->fmt->name);
+        draw_bitrow(m, w, y, bx, f, on ? m->bits_cur : -1);
+        int hx = bx + 35;
+        put(w, y, hx, 11, A(m, QR_DIM), f->hex);
+        if (f->cls == QS_NC_NAN) snprintf(a, sizeof a, "NaN");
+        else snprintf(a, sizeof a, "%.9g", f->value);
+        put(w, y, hx + 11, 12, A(m, QR_NORMAL), a);
+        if (hx + 23 < W) {
+            if (isnan(f->error)) snprintf(b, sizeof b, "%s", qs_numclass_name(f->cls));
+            else if (f->error == 0) snprintf(b, sizeof b, "exact");
+            else snprintf(b, sizeof b, "%+.3g", f->error);
+            put(w, y, hx + 23, W - hx - 23, f->error == 0 ? A(m, QR_GOOD) : A(m, QR_DIM), b);
+        }
+    }
+    /* the scheme's code */
+    if (m->have_code && y < H) {
+        int on = m->bits_row == QS_TUI_BITS_SCHEME;
+        put(w, y, 0, 1, A(m, QR_KEY), on ? (m->utf8 ? "▶" : ">") : " ");
+        put(w, y, 1, 9, on ? A(m, QR_KEY) : A(m, QR_GRID), "scheme");
+        unsigned c = (unsigned)m->code & ((1u << m->code_bits) - 1);
+        for (int i = 0; i < m->code_bits; i++) {
+            char ch[2] = {(char)('0' + ((c >> (m->code_bits - 1 - i)) & 1)), 0};
+            put(w, y, bx + i, 1, on && i == m->bits_cur ? A(m, QR_CURSOR) : A(m, QR_GRID), ch);
+        }
+        num(a, sizeof a, m->code_value);
+        num(b, sizeof b, m->code_value - m->bits_input);
+        putf(w, y, bx + 35, W - bx - 35, A(m, QR_GRID), "code %-5d → %s  (error %s)", m->code, a,
+             b);
+        y++;
+    } else if (y < H) {
+        put(w, y++, 1, W - 2, A(m, QR_DIM), "scheme: its code shows once the engine's qparams "
+            "command is in the build");
+    }
+    /* details of the row under the cursor */
+    y++;
+    if (m->bits_row <= QS_FMT_UINT8 && y + 3 < H) {
+        const qs_numfields *f = &m->bits[m->bits_row];
+        const qs_numfmt *fm = f->fmt;
+        putf(w, y++, 1, W - 2, A(m, QR_TITLE), "%s — %s", fm->name, fm->title);
+        if (!fm->is_int) {
+            num(a, sizeof a, f->significand);
+            snprintf(a, sizeof a, "%.9g", f->significand);
+            putf(w, y++, 1, W - 2, A(m, QR_NORMAL), "sign %d · exponent %s = %d − %d = %d · "
+                 "significand %s · value %s%s × 2^%d", f->sign, f->exp_bits, f->exponent,
+                 fm->bias, f->exponent_unbiased, a, f->sign ? "−" : "", a,
+                 f->exponent_unbiased);
+        } else {
+            putf(w, y++, 1, W - 2, A(m, QR_NORMAL), "code %lld · range %lld..%lld",
+                 (long long)f->code, (long long)fm->int_min, (long long)fm->int_max);
+        }
+        snprintf(a, sizeof a, "%.9g", f->next_down);
+        snprintf(b, sizeof b, "%.9g", f->next_up);
+        char u[40];
+        snprintf(u, sizeof u, "%.6g", f->ulp);
+        putf(w, y++, 1, W - 2, A(m, QR_NORMAL), "ULP %s · neighbours %s and %s · %s", u, a, b,
+             qs_numclass_name(f->cls));
+        char flags[128] = "";
+        if (f->status & QS_NF_INEXACT) strcat(flags, "rounded ");
+        if (f->status & QS_NF_OVERFLOW) strcat(flags, "overflow ");
+        if (f->status & QS_NF_UNDERFLOW) strcat(flags, "underflow ");
+        if (f->status & QS_NF_NAN_INPUT) strcat(flags, "NaN-input ");
+        num(a, sizeof a, fm->max);
+        putf(w, y++, 1, W - 2, A(m, QR_DIM), "max %s%s%s", a, flags[0] ? " · " : "", flags);
+    }
+    if (H > 0)
+        put(w, H - 1, 1, W - 2, A(m, QR_DIM), "sign / exponent / mantissa are coloured; space "
+            "flips the bit under the cursor");
+}
+
+/* ==== 4 Error =============================================================================== */
+
+void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
+{
+    int H, W;
+    getmaxyx(w, H, W);
+    json_t *q = m->quant;
+    if (!m->s->tensor) {
+        put(w, 1, 2, W - 4, A(m, QR_DIM), "No tensor loaded.");
+        return;
+    }
+    if (!q) {
+        wrap(w, 1, 2, W - 4, H, A(m, QR_DIM), qs_cmd_find("quant")
+             ? "No error metrics for this scheme (see the status line)."
+             : "The quant command is not in this build yet (the quantization engine, issue 3, "
+               "is landing): the metrics, the error histogram and the comparison table appear "
+               "here once it is.");
+        return;
+    }
+    char a[32], b[32], c[32];
+    int y = 0;
+    num(a, sizeof a, m->clip_lo);
+    num(b, sizeof b, m->clip_hi);
+    putf(w, y++, 1, W - 2, A(m, QR_TITLE), "clip range [%s, %s]%s", a, b,
+         m->clip_manual ? "  (dragged — r resets)" : "  (from the calibrator; ←/→ drag)");
+    static const struct { const char *key, *label; int pct; } mets[] = {
+        {"mse", "MSE", 0}, {"sqnr_db", "SQNR dB", 0}, {"max_abs_err", "max |error|", 0},
+        {"mean_err", "mean error", 0}, {"cosine", "cosine", 0}, {"clip_frac", "clipped", 1},
+    };
+    int mw = 26;
+    for (size_t i = 0; i < sizeof mets / sizeof mets[0]; i++) {
+        double v = jd(q, mets[i].key, NAN);
+        if (mets[i].pct) snprintf(c, sizeof c, "%.4g %%", v * 100);
+        else num(c, sizeof c, v);
+        putf(w, y + (int)i, 1, mw, A(m, QR_NORMAL), "%-12s %s", mets[i].label, c);
+    }
+    /* an error histogram, when the result has one ({counts, edges}) */
+    const char *k;
+    json_t *v, *eh = NULL;
+    json_object_foreach(q, k, v) if (json_is_object(v) && json_object_get(v, "counts")) eh = v;
+    int hx = mw + 3, hw = W - hx - 2;
+    if (eh && hw > 16) {
+        put(w, y, hx, hw, A(m, QR_DIM), "error histogram (ŷ − x)");
+        plot_hist(m, w, y + 1, hx, 7, hw, eh, 0, NAN, NAN, NULL);
+    }
+    y += 8;
+    /* compare: SQNR by calibrator × bits (with the 6.02 dB/bit rule), else the raw table */
+    json_t *cmp = m->compare, *rows = json_object_get(cmp, "rows");
+    if (!json_is_array(rows) || json_array_size(rows) == 0) {
+        put(w, y, 1, W - 2, A(m, QR_DIM), qs_cmd_find("compare")
+            ? "x: compare calibrators × bit widths 2..8 (SQNR grows about 6.02 dB per bit)"
+            : "compare: not in this build yet");
+        return;
+    }
+    json_t *r0 = json_array_get(rows, 0);
+    if (!(json_object_get(r0, "calib") && json_object_get(r0, "bits") &&
+          json_object_get(r0, "sqnr_db"))) {
+        draw_table(m, w, y, 1, H - y, W - 2, rows, 0);
+        return;
+    }
+    enum { MAXCAL = 8 };
+    const char *cals[MAXCAL];
+    int ncal = 0, bmin = 99, bmax = 0;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        const char *cal = js(r, "calib");
+        int nb = (int)jd(r, "bits", 0), seen = 0;
+        for (int ci = 0; ci < ncal; ci++) if (cal && !strcmp(cals[ci], cal)) seen = 1;
+        if (cal && !seen && ncal < MAXCAL) cals[ncal++] = cal;
+        if (nb < bmin) bmin = nb;
+        if (nb > bmax) bmax = nb;
+    }
+    int cw = 8, x0 = 14;
+    putf(w, y, 1, W - 2, A(m, QR_TITLE), "SQNR dB");
+    for (int nb = bmin; nb <= bmax && x0 + (nb - bmin + 1) * cw < W; nb++)
+        putf(w, y, x0 + (nb - bmin) * cw, cw, A(m, QR_TITLE), "%6d nb", nb);
+    y++;
+    double top8 = NAN;
+    for (int ci = 0; ci < ncal && y < H; ci++, y++) {
+        put(w, y, 1, 12, A(m, QR_NORMAL), cals[ci]);
+        json_array_foreach(rows, i, r) {
+            const char *cal = js(r, "calib");
+            if (!cal || strcmp(cal, cals[ci])) continue;
+            int nb = (int)jd(r, "bits", 0);
+            double sq = jd(r, "sqnr_db", NAN);
+            if (ci == 0 && nb == bmax) top8 = sq;
+            if (x0 + (nb - bmin + 1) * cw <= W)
+                putf(w, y, x0 + (nb - bmin) * cw, cw, A(m, QR_NORMAL), "%8.2f", sq);
+        }
+    }
+    if (isfinite(top8) && y < H) {
+        put(w, y, 1, 12, A(m, QR_DIM), "6.02 dB/bit");
+        for (int nb = bmin; nb <= bmax && x0 + (nb - bmin + 1) * cw <= W; nb++)
+            putf(w, y, x0 + (nb - bmin) * cw, cw, A(m, QR_DIM), "%8.2f",
+                 top8 - 6.02 * (bmax - nb));
+        y++;
+    }
+    if (y < H)
+        putf(w, y, 1, W - 2, A(m, QR_DIM), "last row: %s at %d bits, minus 6.02 dB per bit "
+             "removed", cals[0], bmax);
+}
+
+/* ==== 5 Lab ================================================================================= */
+
+void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
+{
+    int H, W;
+    getmaxyx(w, H, W);
+    int y = 0;
+    putf(w, y++, 1, W - 2, A(m, QR_TITLE), "PTQ vs QAT lab · r runs: %s", m->lab_line);
+    if (!qs_cmd_find("lab")) {
+        wrap(w, y + 1, 2, W - 4, H, A(m, QR_DIM),
+             "The lab commands are not in this build yet (issue 7: an MLP on the UCI digits, "
+             "post-training quantization against quantization-aware training). When they land, "
+             "this screen shows the settings, a progress gauge while training (Esc cancels, the "
+             "screens stay usable) and the results table with loss / accuracy curves.");
+        return;
+    }
+    if (m->job.running) {
+        pthread_mutex_t *mu = (pthread_mutex_t *)&m->job.mu;
+        pthread_mutex_lock(mu);
+        double f = m->job.total > 0 ? m->job.done / m->job.total : 0;
+        char label[64];
+        snprintf(label, sizeof label, "%s", m->job.label);
+        pthread_mutex_unlock(mu);
+        int gw = W - 12;
+        putf(w, y + 1, 2, W - 4, A(m, QR_NORMAL), "%s: %.0f%%", label, f * 100);
+        for (int i = 0; i < gw; i++)
+            put(w, y + 2, 2 + i, 1, A(m, QR_BAR), i < (int)(f * gw) ? (m->utf8 ? "█" : "#")
+                                                                   : (m->utf8 ? "░" : "-"));
+        put(w, y + 4, 2, W - 4, A(m, QR_DIM), "Esc cancels; the other screens stay usable.");
+        return;
+    }
+    if (!m->lab) {
+        put(w, y + 1, 2, W - 4, A(m, QR_DIM), "r starts the lab; ':lab ...' runs any lab command");
+        return;
+    }
+    /* scalars, then tables, then number arrays as curves */
+    const char *k;
+    json_t *v;
+    char buf[128];
+    json_object_foreach(m->lab, k, v) {
+        if (y >= H) break;
+        if (json_is_object(v) || json_is_array(v)) continue;
+        scalar(v, buf, sizeof buf);
+        putf(w, y++, 2, W - 4, A(m, QR_NORMAL), "%-16s %s", k, buf);
+    }
+    json_object_foreach(m->lab, k, v) {
+        if (y + 2 >= H) break;
+        if (json_is_array(v) && json_is_object(json_array_get(v, 0))) {
+            put(w, y++, 2, W - 4, A(m, QR_TITLE), k);
+            y = draw_table(m, w, y, 2, H - y, W - 4, v, 0);
+        } else if (json_is_array(v) && json_is_number(json_array_get(v, 0))) {
+            char a[32], b[32];
+            num(a, sizeof a, json_number_value(json_array_get(v, 0)));
+            num(b, sizeof b, json_number_value(json_array_get(v, json_array_size(v) - 1)));
+            putf(w, y, 2, 20, A(m, QR_DIM), "%-10.10s %s", k, a);
+            sparkline(m, w, y, 23, W - 36, v);
+            put(w, y++, W - 12, 11, A(m, QR_DIM), b);
+        }
+    }
+}
+
+/* ==== 6 Lesson ============================================================================== */
+
+void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w)
+{
+    int H, W;
+    getmaxyx(w, H, W);
+    const qs_lesson_player *p = m->lesson;
+    if (!p) {
+        put(w, 0, 1, W - 2, A(m, QR_TITLE), "Lessons — L opens one (name or number)");
+        json_t *list = json_object_get(m->lesson_list, "lessons");
+        if (json_array_size(list) == 0) {
+            put(w, 2, 2, W - 4, A(m, QR_DIM), "no lessons found in ./lessons, "
+                "$QSCOPE_LESSON_PATH or the installed share/qscope/lessons");
+            return;
+        }
+        draw_table(m, w, 2, 2, H - 2, W - 4, list, 0);
+        return;
+    }
+    /* narration on the left, the live screen the lesson drives on the right */
+    int nw = W >= 110 ? W * 2 / 5 : W >= 90 ? 40 : W;
+    int live = nw < W;
+    putf(w, 0, 1, nw - 2, A(m, QR_TITLE), "%s · step %d/%d", p->lesson->title,
+         p->step + (p->item > 0 || m->lesson_done ? 1 : 0) - (m->lesson_done ? 1 : 0) +
+             (p->item == 0 && !m->lesson_done ? 0 : 0),
+         p->lesson->nsteps);
+    int y = 2;
+    size_t i;
+    json_t *it;
+    json_array_foreach(m->lesson_log, i, it) {
+        if (y >= H) break;
+        const char *kind = js(it, "kind"), *text = js(it, "text");
+        int ok = json_is_true(json_object_get(it, "ok"));
+        if (!kind || !text) continue;
+        if (!strcmp(kind, "heading")) y = wrap(w, y, 1, nw - 2, H, A(m, QR_KEY), text);
+        else if (!strcmp(kind, "text")) {
+            char *wr = qs_lesson_wrap(text, nw - 2);
+            y = wrap(w, y, 1, nw - 2, H, A(m, QR_NORMAL), wr ? wr : text) + 1;
+            free(wr);
+        } else if (!strcmp(kind, "pre")) y = wrap(w, y, 3, nw - 4, H, A(m, QR_DIM), text);
+        else if (!strcmp(kind, "cmd")) {
+            char buf[600];
+            snprintf(buf, sizeof buf, "> %s", text);
+            y = wrap(w, y, 1, nw - 2, H, ok ? A(m, QR_GRID) : A(m, QR_CLIP), buf);
+        } else if (!strcmp(kind, "quiz")) {
+            char buf[1100];
+            snprintf(buf, sizeof buf, "? %s  (a answers)", text);
+            y = wrap(w, y, 1, nw - 2, H, A(m, QR_KEY), buf);
+        } else {
+            y = wrap(w, y, 1, nw - 2, H, ok ? A(m, QR_DIM) : A(m, QR_CLIP), text);
+        }
+    }
+    if (live && m->lesson_live != QS_SCR_LESSON) {
+        for (int r = 0; r < H; r++) put(w, r, nw, 1, A(m, QR_DIM), m->utf8 ? "│" : "|");
+        WINDOW *sub = derwin(w, H, W - nw - 1, 0, nw + 1);
+        if (sub) {
+            qs_tui_screens[m->lesson_live].draw(m, sub);
+            delwin(sub);
+        }
+    }
+}
+
+/* ==== overlays ============================================================================== */
+
+static void draw_help(const qs_tui_model *m, WINDOW *w)
+{
+    int H, W;
+    getmaxyx(w, H, W);
+    werase(w);
+    putf(w, 0, 1, W - 2, A(m, QR_TITLE), "Keys on the %s screen (any key closes this help)",
+         qs_tui_screens[m->screen].title);
+    int y = 2, col = 0, colw = W >= 120 ? W / 2 : W;
+    for (int pass = 0; pass < 2; pass++) {
+        for (const qs_tui_binding *b = qs_tui_bindings; b->act != QA_NONE; b++) {
+            if (!b->help) continue;
+            if (pass == 0 ? b->screen != m->screen : b->screen != -1) continue;
+            if (y >= H) {
+                if (colw == W) break;
+                y = 2;
+                col++;
+                if (col > 1) break;
+            }
+            int x = 1 + col * colw;
+            put(w, y, x, 8, A(m, QR_KEY), b->label);
+            put(w, y, x + 8, colw - 10, A(m, QR_NORMAL), b->help);
+            y++;
+        }
+        if (pass == 0) y++;
+    }
+}
+
+static void draw_output(const qs_tui_model *m, WINDOW *w)
+{
+    int H, W;
+    getmaxyx(w, H, W);
+    int top = H / 3, h = H - top;
+    for (int r = top; r < H; r++) {
+        wmove(w, r, 0);
+        wclrtoeol(w);
+    }
+    for (int c = 0; c < W; c++) put(w, top, c, 1, A(m, QR_DIM), m->utf8 ? "─" : "-");
+    put(w, top, 2, W - 4, A(m, QR_TITLE), " output (↑/↓ PgUp/PgDn scroll · o or Esc closes) ");
+    const char *p = m->output;
+    int line = 0, y = top + 1;
+    while (p && *p && y < top + h) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (line >= m->output_scroll) {
+            char buf[1024];
+            if (len >= sizeof buf) len = sizeof buf - 1;
+            memcpy(buf, p, len);
+            buf[len] = '\0';
+            put(w, y++, 1, W - 2, A(m, QR_NORMAL), buf);
+        }
+        line++;
+        p = nl ? nl + 1 : p + strlen(p);
+    }
+}
+
+void qs_tui_draw_frame(const qs_tui_model *m, WINDOW *tabs, WINDOW *body, WINDOW *status,
+                       WINDOW *bottom)
+{
+    draw_tabs(m, tabs);
+    werase(body);
+    if (m->help) draw_help(m, body);
+    else {
+        qs_tui_screens[m->screen].draw(m, body);
+        if (m->output_shown && m->output) draw_output(m, body);
+    }
+    draw_status(m, status);
+    draw_bottom(m, bottom);
+}
+
+void qs_tui_draw_too_small(const qs_tui_model *m, WINDOW *w)
+{
+    int H, W;
+    getmaxyx(w, H, W);
+    werase(w);
+    char buf[128];
+    snprintf(buf, sizeof buf, "terminal too small: %dx%d", W, H);
+    put(w, H / 2 - 1, 0, W, A(m, QR_KEY), buf);
+    snprintf(buf, sizeof buf, "qscope needs at least %dx%d (q quits)", QS_TUI_MIN_COLS,
+             QS_TUI_MIN_ROWS);
+    put(w, H / 2, 0, W, A(m, QR_NORMAL), buf);
+}

@@ -1,0 +1,1144 @@
+/* model.c — the TUI's model and key handling: builds what the screens draw from command
+ * results (the same command table as the REPL), maps keys to actions through the binding
+ * table, and runs long commands in a worker thread. No ncurses calls here (only KEY_*
+ * constants), so tests drive it without a terminal. */
+#include "tui_int.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qscope/front.h"
+#include "qscope/kernels.h"
+#include "qscope/metrics.h"
+#include "qscope/quant.h"
+
+/* ==== the binding table ================================================================= */
+
+#define ESC 27
+#define ALL (-1)
+
+const qs_tui_binding qs_tui_bindings[] = {
+    /* Data */
+    {QS_SCR_DATA, 'l', "l", QA_LOG, "histogram counts on a log scale (on / off)"},
+    {QS_SCR_DATA, 'v', "v", QA_CHANNELS, "view: value histogram / a row per channel (range)"},
+    {QS_SCR_DATA, 't', "t", QA_TENSOR_NEXT, "next tensor of the file"},
+    {QS_SCR_DATA, 'T', "T", QA_TENSOR_PREV, "previous tensor of the file"},
+    {QS_SCR_DATA, KEY_DOWN, "↓/↑", QA_SCROLL_DOWN, "scroll the channel rows"},
+    {QS_SCR_DATA, KEY_UP, "↑", QA_SCROLL_UP, NULL},
+    /* Derive */
+    {QS_SCR_DERIVE, 'n', "n", QA_STEP_NEXT, "next step of the derivation"},
+    {QS_SCR_DERIVE, KEY_DOWN, "↓", QA_STEP_NEXT, NULL},
+    {QS_SCR_DERIVE, ' ', "space", QA_STEP_NEXT, NULL},
+    {QS_SCR_DERIVE, 'p', "p", QA_STEP_PREV, "previous step"},
+    {QS_SCR_DERIVE, KEY_UP, "↑", QA_STEP_PREV, NULL},
+    {QS_SCR_DERIVE, 'e', "e", QA_EXAMPLE,
+     "seed examples: [0,1000] → uint8, [-20,1000] → uint8, back to the tensor"},
+    {QS_SCR_DERIVE, 'v', "v", QA_VALUE, "type a value to follow through the steps"},
+    {QS_SCR_DERIVE, KEY_RIGHT, "→/←", QA_ELEM_NEXT, "follow the next / previous element"},
+    {QS_SCR_DERIVE, KEY_LEFT, "←", QA_ELEM_PREV, NULL},
+    {QS_SCR_DERIVE, ']', "]", QA_ELEM_NEXT, NULL},
+    {QS_SCR_DERIVE, '[', "[", QA_ELEM_PREV, NULL},
+    /* Bits */
+    {QS_SCR_BITS, KEY_LEFT, "←/→", QA_CUR_LEFT, "move the cursor over the bits"},
+    {QS_SCR_BITS, KEY_RIGHT, "→", QA_CUR_RIGHT, NULL},
+    {QS_SCR_BITS, KEY_UP, "↑/↓", QA_ROW_UP, "choose the format row"},
+    {QS_SCR_BITS, KEY_DOWN, "↓", QA_ROW_DOWN, NULL},
+    {QS_SCR_BITS, ' ', "space", QA_FLIP, "flip the bit under the cursor"},
+    {QS_SCR_BITS, 'v', "v", QA_BITS_VALUE, "type a value, or 0xHEX in the row's format"},
+    {QS_SCR_BITS, 'i', "i", QA_SPECIAL, "cycle 7.32, 0, -0, subnormal, max, Inf, NaN, 0.1"},
+    /* Error */
+    {QS_SCR_ERROR, KEY_LEFT, "←/→", QA_CLIP_IN, "narrow / widen the clip range (MSE follows)"},
+    {QS_SCR_ERROR, KEY_RIGHT, "→", QA_CLIP_OUT, NULL},
+    {QS_SCR_ERROR, '<', "</>", QA_CLIP_LEFT, "shift the clip range left / right"},
+    {QS_SCR_ERROR, '>', ">", QA_CLIP_RIGHT, NULL},
+    {QS_SCR_ERROR, 'r', "r", QA_CLIP_RESET, "back to the calibrator's own range"},
+    {QS_SCR_ERROR, 'x', "x", QA_COMPARE, "compare calibrators × bit widths (SQNR table)"},
+    /* Lab */
+    {QS_SCR_LAB, 'r', "r", QA_LAB_RUN, "run the lab command (Esc cancels)"},
+    /* Lesson */
+    {QS_SCR_LESSON, 'n', "n", QA_LESSON_NEXT, "next item of the lesson"},
+    {QS_SCR_LESSON, '\n', "Enter", QA_LESSON_NEXT, NULL},
+    {QS_SCR_LESSON, ' ', "space", QA_LESSON_NEXT, NULL},
+    {QS_SCR_LESSON, 'p', "p", QA_LESSON_PREV, "back to the previous step"},
+    {QS_SCR_LESSON, 'L', "L", QA_LESSON_OPEN, "open a lesson by name or number"},
+    {QS_SCR_LESSON, 'a', "a", QA_LESSON_ANSWER, "answer the quiz"},
+    /* every screen */
+    {ALL, '1', "1-6", QA_SCREEN1, "go to screen 1 Data … 6 Lesson"},
+    {ALL, '2', "2", QA_SCREEN2, NULL},
+    {ALL, '3', "3", QA_SCREEN3, NULL},
+    {ALL, '4', "4", QA_SCREEN4, NULL},
+    {ALL, '5', "5", QA_SCREEN5, NULL},
+    {ALL, '6', "6", QA_SCREEN6, NULL},
+    {ALL, '\t', "Tab", QA_NEXT_SCREEN, "next screen (Shift-Tab: previous)"},
+    {ALL, KEY_BTAB, "S-Tab", QA_PREV_SCREEN, NULL},
+    {ALL, ':', ":", QA_CMDLINE, "command line: any REPL command (Tab completes, ↑ history)"},
+    {ALL, '+', "+/-", QA_BITS_UP, "more / fewer bits in the scheme"},
+    {ALL, '-', "-", QA_BITS_DOWN, NULL},
+    {ALL, 's', "s", QA_SYM, "symmetric / asymmetric (affine) scheme"},
+    {ALL, 'c', "c", QA_CALIB, "next calibrator: minmax, percentile, mse, entropy"},
+    {ALL, 'g', "g", QA_GRAN, "granularity: per-tensor / per-channel"},
+    {ALL, 'o', "o", QA_OUTPUT, "show / hide the output of the last ':' command"},
+    {ALL, ESC, "Esc", QA_CANCEL, "cancel a running command; close panes"},
+    {ALL, '?', "?", QA_HELP, "this help"},
+    {ALL, 'q', "q", QA_QUIT, "quit"},
+    {0, 0, NULL, QA_NONE, NULL},
+};
+
+const qs_tui_binding *qs_tui_binding_find(int screen, int key)
+{
+    const qs_tui_binding *b;
+    for (b = qs_tui_bindings; b->act != QA_NONE; b++)
+        if (b->screen == screen && b->key == key) return b;
+    for (b = qs_tui_bindings; b->act != QA_NONE; b++)
+        if (b->screen == ALL && b->key == key) return b;
+    return NULL;
+}
+
+/* ==== small helpers ====================================================================== */
+
+void qs_tui_status(qs_tui_model *m, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->status, sizeof m->status, fmt, ap);
+    va_end(ap);
+    m->status_err = err;
+}
+
+static void set_json(json_t **slot, json_t *v)
+{
+    json_decref(*slot);
+    *slot = v;
+}
+
+/* A number from a JSON value: a number, or the first element of an array of numbers. */
+static double jnum(json_t *v, double dflt)
+{
+    if (json_is_array(v)) v = json_array_get(v, 0);
+    if (json_is_number(v)) return json_number_value(v);
+    return dflt;
+}
+
+static double jget(json_t *o, const char *key, double dflt)
+{
+    return o ? jnum(json_object_get(o, key), dflt) : dflt;
+}
+
+/* Runs one command through the table on session s WITHOUT recording it (the TUI's own
+ * queries: stats for drawing, hist at the screen's width...). NULL when the command fails or
+ * does not exist in this build (err says which). */
+static json_t *query(qs_session *s, qs_err *err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static json_t *query(qs_session *s, qs_err *err, const char *fmt, ...)
+{
+    char line[1024];
+    char **argv = NULL;
+    json_t *out = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    qs_err_clear(err);
+    int argc = qs_split(line, &argv, err);
+    if (argc <= 0) goto done;
+    const qs_cmd *c = qs_cmd_find(argv[0]);
+    if (!c) {
+        qs_err_set(err, "%s: not in this build yet", argv[0]);
+        goto done;
+    }
+    if (c->run(s, argc - 1, argv + 1, &out, err) != QS_OK) out = NULL;
+done:
+    qs_split_free(argv);
+    return out;
+}
+
+const char *qs_tui_prompt_text(const qs_tui_model *m)
+{
+    switch (m->prompt) {
+    case QS_PR_COMMAND: return ":";
+    case QS_PR_DERIVE: return "value to follow: ";
+    case QS_PR_BITS: return "value or 0xHEX: ";
+    case QS_PR_ANSWER: return "answer: ";
+    case QS_PR_LESSON: return "lesson (name or number): ";
+    default: return "";
+    }
+}
+
+void qs_tui_scheme_str(const qs_session *s, char *buf, size_t len)
+{
+    static const char *const cal[] = {"minmax", "movavg", "percentile", "mse", "entropy",
+                                      "aciq-gauss", "aciq-laplace"};
+    static const char *const kinds[] = {"int", "fp16", "bf16", "fp8-e4m3", "fp8-e5m2", "nf4",
+                                        "fp4", "ggml"};
+    const qs_scheme *sc = &s->scheme;
+    const char *ck = (unsigned)s->calib.kind < 7 ? cal[s->calib.kind] : "?";
+    if (sc->kind == QS_Q_INT)
+        snprintf(buf, len, "%sint%d %s/%s · %s", sc->is_signed ? "" : "u", sc->bits,
+                 sc->symmetric ? "sym" : "asym",
+                 sc->gran == QS_G_TENSOR ? "tensor" : sc->gran == QS_G_CHANNEL ? "channel"
+                                                                             : "group",
+                 ck);
+    else
+        snprintf(buf, len, "%s · %s", (unsigned)sc->kind < 8 ? kinds[sc->kind] : "?", ck);
+}
+
+/* ==== tab bar layout (shared by drawing and mouse clicks) =============================== */
+
+void qs_tui_tab_span(int i, int *x0, int *x1)
+{
+    int x = 1;
+    for (int k = 0; k < QS_SCR_COUNT; k++) {
+        int w = 2 + (int)strlen(qs_tui_screens[k].title) + 2;   /* " 1 Data " + gap */
+        if (k == i) {
+            *x0 = x;
+            *x1 = x + w - 2;
+            return;
+        }
+        x += w;
+    }
+    *x0 = *x1 = -1;
+}
+
+int qs_tui_tab_at(int x)
+{
+    for (int i = 0; i < QS_SCR_COUNT; i++) {
+        int a, b;
+        qs_tui_tab_span(i, &a, &b);
+        if (x >= a && x <= b) return i;
+    }
+    return -1;
+}
+
+/* ==== building the model ================================================================= */
+
+static void refresh_channels(qs_tui_model *m)
+{
+    const qs_tensor *t = m->s->tensor;
+    free(m->chan_min);
+    free(m->chan_max);
+    m->chan_min = m->chan_max = NULL;
+    m->nchan = 0;
+    if (!t || t->ndim < 2) return;
+    qs_layout l;
+    if (qs_layout_make(t->ndim, t->shape, QS_G_CHANNEL, 0, 1, &l) != 0) return;
+    int64_t n = qs_layout_nparams(&l);
+    if (n < 1 || n > (1 << 20)) return;
+    m->chan_min = malloc((size_t)n * sizeof(float));
+    m->chan_max = malloc((size_t)n * sizeof(float));
+    if (!m->chan_min || !m->chan_max) {
+        free(m->chan_min);
+        free(m->chan_max);
+        m->chan_min = m->chan_max = NULL;
+        return;
+    }
+    qs_k()->minmax_layout(t->data, &l, m->chan_min, m->chan_max);
+    m->nchan = (int)n;
+}
+
+/* The scheme's integer code of bits_input, through the quantize / dequantize kernels with the
+ * per-tensor parameters of `qparams` (the first channel's when per-channel). */
+static void refresh_code(qs_tui_model *m)
+{
+    const qs_scheme *sc = &m->s->scheme;
+    m->have_code = 0;
+    if (!m->qparams || sc->kind != QS_Q_INT) return;
+    double sd = jget(m->qparams, "scale", NAN), zd = jget(m->qparams, "zero_point", NAN);
+    double qmin = jget(m->qparams, "qmin", NAN), qmax = jget(m->qparams, "qmax", NAN);
+    if (!(sd > 0) || !isfinite(zd) || !isfinite(qmin) || !isfinite(qmax)) return;
+    float scale = (float)sd, inv = 1.0f / scale, x = (float)m->bits_input, y = 0;
+    int32_t zp = (int32_t)zd;
+    uint8_t code;
+    qs_layout l;
+    if (qs_layout_make(0, NULL, QS_G_TENSOR, 0, 1, &l) != 0) return;
+    qs_qp qp = {&scale, &inv, &zp, (int)qmin, (int)qmax, sc->conv == QS_CONV_ONNX, sc->round,
+                sc->seed};
+    qs_k()->quantize(&x, &l, &qp, &code);
+    qs_k()->dequantize(&code, &l, &qp, &y);
+    m->code = qmin < 0 ? (int)(int8_t)code : (int)code;
+    m->code_value = y;
+    m->code_bits = sc->bits;
+    m->code_signed = qmin < 0;
+    m->have_code = 1;
+}
+
+void qs_tui_bits_set(qs_tui_model *m, double v)
+{
+    m->bits_input = v;
+    for (int i = 0; i <= QS_FMT_UINT8; i++)
+        qs_numfmt_fields_of(qs_numfmt_get((qs_fmt_id)i), v, QS_OVF_DEFAULT, &m->bits[i]);
+    refresh_code(m);
+}
+
+/* Width in bits of a Bits row. */
+static int bits_row_width(const qs_tui_model *m, int row)
+{
+    if (row <= QS_FMT_UINT8) return qs_numfmt_get((qs_fmt_id)row)->width;
+    return m->have_code ? m->code_bits : 0;
+}
+
+void qs_tui_bits_flip(qs_tui_model *m)
+{
+    int r = m->bits_row, w = bits_row_width(m, r);
+    if (w <= 0 || m->bits_cur < 0 || m->bits_cur >= w) return;
+    int k = w - 1 - m->bits_cur;    /* value bit index from the LSB */
+    if (r <= QS_FMT_UINT8) {
+        const qs_numfmt *f = qs_numfmt_get((qs_fmt_id)r);
+        uint32_t pat = qs_numfmt_flip(f, m->bits[r].pattern, k);
+        double v = qs_numfmt_decode(f, pat);
+        qs_tui_bits_set(m, v);
+        /* the edited row shows the exact pattern (a NaN payload or -0 survives) */
+        qs_numfmt_fields(f, pat, NAN, 0, &m->bits[r]);
+        qs_tui_status(m, 0, "%s bit %d flipped: %s = %.9g", f->name, k, m->bits[r].hex, v);
+    } else {
+        unsigned mask = (1u << m->code_bits) - 1;
+        unsigned c = ((unsigned)m->code & mask) ^ (1u << k);
+        int code = m->code_signed && (c & (1u << (m->code_bits - 1))) ? (int)c - (int)(mask + 1)
+                                                                      : (int)c;
+        double scale = jget(m->qparams, "scale", 1), zp = jget(m->qparams, "zero_point", 0);
+        /* dequantize the new code through the kernel */
+        float sc = (float)scale, inv = 1.0f / sc, y = 0;
+        int32_t z = (int32_t)zp;
+        uint8_t cb = (uint8_t)(code & 0xff);
+        qs_layout l;
+        qs_layout_make(0, NULL, QS_G_TENSOR, 0, 1, &l);
+        qs_qp qp = {&sc, &inv, &z, (int)jget(m->qparams, "qmin", -128),
+                    (int)jget(m->qparams, "qmax", 127), 0, QS_R_HALF_EVEN, 0};
+        qs_k()->dequantize(&cb, &l, &qp, &y);
+        qs_tui_bits_set(m, y);
+        qs_tui_status(m, 0, "code bit %d flipped: code %d = %.9g", k, code, (double)y);
+    }
+}
+
+static void refresh_derive(qs_tui_model *m)
+{
+    qs_err err;
+    if (!qs_cmd_find("derive")) {
+        set_json(&m->derive, NULL);
+        return;
+    }
+    if (m->example) {
+        static const char *const ex_vals[] = {"0 1000", "-20 1000"};
+        static const double ex_follow[] = {250, -20};
+        int e = m->example - 1;
+        json_t *r = query(&m->ex, &err, "values %s", ex_vals[e]);
+        json_decref(r);
+        json_decref(query(&m->ex, &err, "scheme uint8 asym"));
+        json_decref(query(&m->ex, &err, "calib minmax"));
+        set_json(&m->ex_qparams, query(&m->ex, &err, "qparams"));
+        m->value = ex_follow[e];
+        m->has_value = 1;
+        set_json(&m->derive, query(&m->ex, &err, "derive %.9g", m->value));
+    } else if (m->s->tensor) {
+        if (m->has_value) set_json(&m->derive, query(m->s, &err, "derive %.9g", m->value));
+        else set_json(&m->derive, query(m->s, &err, "derive"));
+    } else {
+        set_json(&m->derive, NULL);
+    }
+    if (!m->derive && err.msg[0]) qs_tui_status(m, 1, "%s", err.msg);
+    int n = (int)json_array_size(json_object_get(m->derive, "steps"));
+    if (m->step >= n) m->step = n > 0 ? n - 1 : 0;
+}
+
+/* The plot's x range: the data, the clip range and zero. */
+static void plot_range(qs_tui_model *m)
+{
+    double lo = jget(m->stats, "min", -1), hi = jget(m->stats, "max", 1);
+    if (m->clip_manual || m->qparams) {
+        if (isfinite(m->clip_lo) && m->clip_lo < lo) lo = m->clip_lo;
+        if (isfinite(m->clip_hi) && m->clip_hi > hi) hi = m->clip_hi;
+    }
+    if (lo > 0) lo = 0;
+    if (hi < 0) hi = 0;
+    if (!(hi > lo)) { lo -= 0.5; hi += 0.5; }
+    double pad = (hi - lo) * 0.02;
+    m->plot_lo = lo - pad;
+    m->plot_hi = hi + pad;
+}
+
+static int manual_clip(qs_tui_model *m, qs_err *err);
+
+void qs_tui_refresh(qs_tui_model *m)
+{
+    qs_err err;
+    qs_session *s = m->s;
+    set_json(&m->tensors, query(s, &err, "tensors"));
+    if (!s->tensor) {
+        set_json(&m->stats, NULL);
+        set_json(&m->hist, NULL);
+        set_json(&m->qparams, NULL);
+        set_json(&m->quant, NULL);
+        refresh_channels(m);
+        refresh_derive(m);
+        return;
+    }
+    set_json(&m->stats, query(s, &err, "stats"));
+    if (m->clip_manual && manual_clip(m, &err) != QS_OK) m->clip_manual = 0;
+    if (!m->clip_manual) {
+        set_json(&m->qparams, query(s, &err, "qparams"));
+        set_json(&m->quant, query(s, &err, "quant"));
+        m->clip_lo = jget(m->qparams, "clip_min", NAN);
+        m->clip_hi = jget(m->qparams, "clip_max", NAN);
+    }
+    plot_range(m);
+    int bins = m->cols - 4;
+    if (bins < 8) bins = 8;
+    if (bins > 512) bins = 512;
+    set_json(&m->hist, query(s, &err, "hist bins=%d range=%.9g:%.9g", bins, m->plot_lo,
+                             m->plot_hi));
+    refresh_channels(m);
+    refresh_derive(m);
+    refresh_code(m);
+}
+
+void qs_tui_model_init(qs_tui_model *m, qs_session *s, int cols, int rows)
+{
+    memset(m, 0, sizeof *m);
+    m->s = s;
+    qs_session_init(&m->ex);
+    m->cols = cols;
+    m->rows = rows;
+    m->elem = -1;
+    m->clip_lo = m->clip_hi = NAN;
+    pthread_mutex_init(&m->job.mu, NULL);
+    snprintf(m->lab_line, sizeof m->lab_line, "lab run");
+    m->lesson_log = json_array();
+    qs_tui_refresh(m);
+    qs_tui_bits_set(m, 7.32);
+    m->bits_row = QS_FMT_FP32;
+    qs_tui_status(m, 0, "Tab/1-6 screens · ? keys · : command · q quits");
+}
+
+void qs_tui_model_fini(qs_tui_model *m)
+{
+    if (m->job.running) {
+        m->cancel = 1;
+        pthread_join(m->job.thread, NULL);
+        json_decref(m->job.out);
+        free(m->job.line);
+        m->job.running = 0;
+    }
+    if (m->s->cancel == &m->cancel) {
+        m->s->cancel = NULL;
+        m->s->progress = NULL;
+        m->s->progress_ctx = NULL;
+    }
+    pthread_mutex_destroy(&m->job.mu);
+    qs_tui_lesson_fini(m);
+    json_decref(m->lesson_log);
+    json_decref(m->tensors);
+    json_decref(m->stats);
+    json_decref(m->hist);
+    json_decref(m->qparams);
+    json_decref(m->derive);
+    json_decref(m->ex_qparams);
+    json_decref(m->quant);
+    json_decref(m->compare);
+    json_decref(m->lab);
+    free(m->chan_min);
+    free(m->chan_max);
+    free(m->output);
+    qs_session_fini(&m->ex);
+    memset(m, 0, sizeof *m);
+}
+
+void qs_tui_resize(qs_tui_model *m, int cols, int rows)
+{
+    int was = m->cols;
+    m->cols = cols;
+    m->rows = rows;
+    if (cols != was && !m->job.running && m->s->tensor) {
+        qs_err err;
+        int bins = cols - 4;
+        if (bins < 8) bins = 8;
+        if (bins > 512) bins = 512;
+        set_json(&m->hist, query(m->s, &err, "hist bins=%d range=%.9g:%.9g", bins,
+                                 m->plot_lo, m->plot_hi));
+    }
+}
+
+/* ==== running commands =================================================================== */
+
+static void set_output(qs_tui_model *m, const qs_cmd *cmd, json_t *out)
+{
+    qs_render_opts o = {0, m->utf8, m->s->precision > 0 ? m->s->precision : 6,
+                        m->cols > 20 ? m->cols - 2 : 78};
+    free(m->output);
+    m->output = out ? qs_render_text_str(cmd, out, &o) : NULL;
+    m->output_scroll = 0;
+}
+
+/* Shows screen scr for a result: switches to it, or while a lesson plays, draws it beside
+ * the narration. */
+static void show(qs_tui_model *m, int scr)
+{
+    if (m->screen == QS_SCR_LESSON) m->lesson_live = scr;
+    else qs_tui_goto(m, scr);
+}
+
+void qs_tui_route(qs_tui_model *m, const qs_cmd *cmd, json_t *out, const char *line)
+{
+    const char *name = cmd ? cmd->name : "";
+    const char *group = cmd && cmd->group ? cmd->group : "";
+    int lesson = m->screen == QS_SCR_LESSON;
+    set_output(m, cmd, out);
+    if (!lesson)
+        qs_tui_status(m, 0, "%s: ok%s", line, m->output ? " (o shows the output)" : "");
+    if (strcmp(group, "data") == 0 || !strcmp(name, "scheme") || !strcmp(name, "calib") ||
+        !strcmp(name, "qparams") || !strcmp(name, "set")) {
+        if (!strcmp(name, "calib") || !strcmp(name, "scheme")) m->clip_manual = 0;
+        qs_tui_refresh(m);
+        if (strcmp(group, "data") == 0) show(m, QS_SCR_DATA);
+        else if (!strcmp(name, "qparams") && !lesson) m->output_shown = 1;
+    } else if (strcmp(name, "derive") == 0) {
+        set_json(&m->derive, json_incref(out));
+        m->example = 0;
+        m->step = 0;
+        show(m, QS_SCR_DERIVE);
+    } else if (strcmp(name, "bits") == 0) {
+        double v = jget(out, "input", NAN);
+        if (!isfinite(v)) v = jget(out, "value", NAN);
+        if (!isnan(v)) qs_tui_bits_set(m, v);
+        show(m, QS_SCR_BITS);
+    } else if (strcmp(name, "quant") == 0) {
+        set_json(&m->quant, json_incref(out));
+        show(m, QS_SCR_ERROR);
+    } else if (strcmp(name, "compare") == 0) {
+        set_json(&m->compare, json_incref(out));
+        show(m, QS_SCR_ERROR);
+    } else if (strcmp(group, "lab") == 0 || strcmp(name, "lab") == 0) {
+        set_json(&m->lab, json_incref(out));
+        show(m, QS_SCR_LAB);
+    } else if (m->output && !lesson) {
+        m->output_shown = 1;
+    }
+}
+
+static int job_progress(void *ctx, const char *label, double done, double total)
+{
+    qs_tui_model *m = ctx;
+    pthread_mutex_lock(&m->job.mu);
+    snprintf(m->job.label, sizeof m->job.label, "%s", label ? label : "");
+    m->job.done = done;
+    m->job.total = total;
+    pthread_mutex_unlock(&m->job.mu);
+    return 0;
+}
+
+static void *job_main(void *arg)
+{
+    qs_tui_model *m = arg;
+    json_t *out = NULL;
+    const qs_cmd *cmd = NULL;
+    qs_err err = {{0}};
+    int rc = qs_cmd_run_line(m->s, m->job.line, &out, &cmd, &err);
+    pthread_mutex_lock(&m->job.mu);
+    m->job.out = out;
+    m->job.cmd = cmd;
+    m->job.rc = rc;
+    m->job.err = err;
+    m->job.finished = 1;
+    pthread_mutex_unlock(&m->job.mu);
+    return NULL;
+}
+
+int qs_tui_job_start(qs_tui_model *m, const char *line)
+{
+    if (m->job.running) {
+        qs_tui_status(m, 1, "busy: '%s' is still running (Esc cancels)", m->job.line);
+        return QS_ERR;
+    }
+    m->cancel = 0;
+    m->s->cancel = &m->cancel;
+    m->s->progress = job_progress;
+    m->s->progress_ctx = m;
+    m->job.finished = 0;
+    m->job.out = NULL;
+    m->job.cmd = NULL;
+    m->job.done = 0;
+    m->job.total = 0;
+    snprintf(m->job.label, sizeof m->job.label, "starting");
+    m->job.line = strdup(line);
+    if (!m->job.line || pthread_create(&m->job.thread, NULL, job_main, m) != 0) {
+        free(m->job.line);
+        m->job.line = NULL;
+        qs_tui_status(m, 1, "%s: could not start a worker thread", line);
+        return QS_ERR;
+    }
+    m->job.running = 1;
+    qs_tui_status(m, 0, "running '%s' … (Esc cancels)", line);
+    return QS_OK;
+}
+
+int qs_tui_job_poll(qs_tui_model *m)
+{
+    if (!m->job.running) return 0;
+    pthread_mutex_lock(&m->job.mu);
+    int fin = m->job.finished;
+    pthread_mutex_unlock(&m->job.mu);
+    if (!fin) return 0;
+    pthread_join(m->job.thread, NULL);
+    m->job.running = 0;
+    m->s->progress = NULL;
+    m->s->progress_ctx = NULL;
+    if (m->job.rc == QS_OK) {
+        qs_tui_route(m, m->job.cmd, m->job.out, m->job.line);
+    } else if (m->job.rc == QS_CANCELLED) {
+        qs_tui_status(m, 1, "%s: cancelled", m->job.line);
+    } else {
+        qs_tui_status(m, 1, "%s", m->job.err.msg);
+    }
+    json_decref(m->job.out);
+    m->job.out = NULL;
+    free(m->job.line);
+    m->job.line = NULL;
+    return 1;
+}
+
+int qs_tui_run_user(qs_tui_model *m, const char *line)
+{
+    char **argv = NULL;
+    qs_err err = {{0}};
+    int argc = qs_split(line, &argv, &err);
+    if (argc < 0) {
+        qs_tui_status(m, 1, "%s", err.msg);
+        return QS_TUI_REDRAW;
+    }
+    if (argc == 0) {
+        qs_split_free(argv);
+        return QS_TUI_REDRAW;
+    }
+    if (strcmp(argv[0], "quit") == 0 || strcmp(argv[0], "exit") == 0) {
+        qs_split_free(argv);
+        return QS_TUI_QUIT;
+    }
+    const qs_cmd *c = qs_cmd_find(argv[0]);
+    if (!c) {
+        const char *sug[3];
+        int n = qs_cmd_suggest(argv[0], sug, 3);
+        qs_tui_status(m, 1, "%s: unknown command%s%s%s", argv[0], n ? " (did you mean " : "",
+                      n ? sug[0] : "", n ? "?)" : " ('help' lists them)");
+        qs_split_free(argv);
+        return QS_TUI_REDRAW;
+    }
+    qs_split_free(argv);
+    if (m->job.running) {
+        qs_tui_status(m, 1, "busy: '%s' is still running (Esc cancels)", m->job.line);
+        return QS_TUI_REDRAW;
+    }
+    if (c->flags & QS_CMD_SLOW) {
+        qs_tui_job_start(m, line);
+        return QS_TUI_REDRAW;
+    }
+    json_t *out = NULL;
+    const qs_cmd *ran = NULL;
+    if (qs_cmd_run_line(m->s, line, &out, &ran, &err) != QS_OK) {
+        qs_tui_status(m, 1, "%s", err.msg);
+        return QS_TUI_REDRAW;
+    }
+    qs_tui_route(m, ran, out, line);
+    json_decref(out);
+    return QS_TUI_REDRAW;
+}
+
+/* ==== scheme keys (+ - s c g): spell the whole scheme as a command ===================== */
+
+static int run_scheme(qs_tui_model *m, int bits, int is_signed, int sym, int chan)
+{
+    char line[160];
+    snprintf(line, sizeof line, "scheme %sint%d %s%s", is_signed ? "" : "u", bits,
+             sym ? "sym" : "asym", chan ? " per-channel axis=0" : "");
+    m->clip_manual = 0;
+    return qs_tui_run_user(m, line);
+}
+
+static int scheme_key(qs_tui_model *m, qs_tui_act a)
+{
+    const qs_scheme *sc = &m->s->scheme;
+    int bits = sc->kind == QS_Q_INT ? sc->bits : 8;
+    int sgn = sc->is_signed, sym = sc->symmetric, chan = sc->gran == QS_G_CHANNEL;
+    switch (a) {
+    case QA_BITS_UP: if (bits < 8) bits++; break;
+    case QA_BITS_DOWN: if (bits > 2) bits--; break;
+    case QA_SYM: sym = !sym; sgn = sym ? 1 : 0; break;
+    case QA_GRAN: chan = !chan; break;
+    case QA_CALIB: {
+        static const char *const cal[] = {"calib minmax", "calib percentile p=99.99",
+                                          "calib mse", "calib entropy"};
+        static const qs_calib_kind kinds[] = {QS_CAL_MINMAX, QS_CAL_PERCENTILE, QS_CAL_MSE,
+                                              QS_CAL_ENTROPY};
+        int k = 0;
+        for (int i = 0; i < 4; i++)
+            if (m->s->calib.kind == kinds[i]) k = i;
+        m->clip_manual = 0;
+        return qs_tui_run_user(m, cal[(k + 1) % 4]);
+    }
+    default: break;
+    }
+    return run_scheme(m, bits, sgn, sym, chan);
+}
+
+/* ==== screen key handlers ================================================================= */
+
+void qs_tui_goto(qs_tui_model *m, int screen)
+{
+    if (screen < 0 || screen >= QS_SCR_COUNT) return;
+    if (screen == m->screen) return;
+    if (qs_tui_screens[m->screen].on_leave) qs_tui_screens[m->screen].on_leave(m);
+    m->screen = screen;
+    if (qs_tui_screens[screen].on_enter) qs_tui_screens[screen].on_enter(m);
+}
+
+static const qs_tui_binding *screen_binding(int screen, int key)
+{
+    for (const qs_tui_binding *b = qs_tui_bindings; b->act != QA_NONE; b++)
+        if (b->screen == screen && b->key == key) return b;
+    return NULL;
+}
+
+static int data_key(qs_tui_model *m, int key)
+{
+    const qs_tui_binding *b = screen_binding(QS_SCR_DATA, key);
+    if (!b) return 0;
+    switch (b->act) {
+    case QA_LOG:
+        m->log_scale = !m->log_scale;
+        qs_tui_status(m, 0, "histogram: %s scale", m->log_scale ? "log" : "linear");
+        break;
+    case QA_CHANNELS:
+        m->channels = !m->channels;
+        if (m->channels && m->nchan == 0)
+            qs_tui_status(m, 1, "per-channel view needs a tensor with 2 or more dims");
+        break;
+    case QA_TENSOR_NEXT:
+    case QA_TENSOR_PREV: {
+        const qs_file *f = m->s->file;
+        if (!f || f->n < 2) {
+            qs_tui_status(m, 1, "the loaded file holds one tensor");
+            break;
+        }
+        int i = m->s->tensor_index + (b->act == QA_TENSOR_NEXT ? 1 : -1);
+        i = (i + f->n) % f->n;
+        char line[1200];
+        snprintf(line, sizeof line, "use \"");
+        size_t k = strlen(line);
+        for (const char *p = f->entries[i].name; *p && k + 3 < sizeof line; p++) {
+            if (*p == '"' || *p == '\\') line[k++] = '\\';
+            line[k++] = *p;
+        }
+        line[k++] = '"';
+        line[k] = '\0';
+        return qs_tui_run_user(m, line) | QS_TUI_HANDLED;
+    }
+    case QA_SCROLL_DOWN:
+        if (m->chan_scroll + 1 < m->nchan) m->chan_scroll++;
+        break;
+    case QA_SCROLL_UP:
+        if (m->chan_scroll > 0) m->chan_scroll--;
+        break;
+    default: return 0;
+    }
+    return QS_TUI_HANDLED | QS_TUI_REDRAW;
+}
+
+static int derive_key(qs_tui_model *m, int key)
+{
+    const qs_tui_binding *b = screen_binding(QS_SCR_DERIVE, key);
+    if (!b) return 0;
+    int n = (int)json_array_size(json_object_get(m->derive, "steps"));
+    const qs_tensor *t = m->s->tensor;
+    switch (b->act) {
+    case QA_STEP_NEXT:
+        if (m->step + 1 < n) m->step++;
+        else qs_tui_status(m, 0, "last step (p goes back)");
+        break;
+    case QA_STEP_PREV:
+        if (m->step > 0) m->step--;
+        break;
+    case QA_EXAMPLE:
+        m->example = (m->example + 1) % 3;
+        m->step = 0;
+        if (m->example == 0) m->has_value = 0;
+        refresh_derive(m);
+        if (m->example)
+            qs_tui_status(m, 0, "seed example %d: values %s · uint8 asym · minmax", m->example,
+                          m->example == 1 ? "0 1000 (follow 250)" : "-20 1000 (follow -20)");
+        else
+            qs_tui_status(m, 0, "back to the current tensor");
+        break;
+    case QA_VALUE:
+        m->prompt = QS_PR_DERIVE;
+        return QS_TUI_HANDLED | QS_TUI_PROMPT | QS_TUI_REDRAW;
+    case QA_ELEM_NEXT:
+    case QA_ELEM_PREV:
+        if (!t || t->n < 1) {
+            qs_tui_status(m, 1, "no tensor loaded");
+            break;
+        }
+        if (m->elem < 0) m->elem = b->act == QA_ELEM_NEXT ? 0 : t->n - 1;
+        else m->elem = (m->elem + (b->act == QA_ELEM_NEXT ? 1 : t->n - 1)) % t->n;
+        m->example = 0;
+        m->has_value = 1;
+        m->value = t->data[m->elem];
+        refresh_derive(m);
+        qs_tui_status(m, 0, "following element %lld = %.9g", (long long)m->elem, m->value);
+        break;
+    default: return 0;
+    }
+    return QS_TUI_HANDLED | QS_TUI_REDRAW;
+}
+
+static int bits_key(qs_tui_model *m, int key)
+{
+    static const double specials[] = {7.32, 0.0, -0.0, 1e-40, 3.4028234663852886e38,
+                                      INFINITY, NAN, 0.1};
+    const qs_tui_binding *b = screen_binding(QS_SCR_BITS, key);
+    if (!b) return 0;
+    int w = bits_row_width(m, m->bits_row);
+    switch (b->act) {
+    case QA_CUR_LEFT: if (m->bits_cur > 0) m->bits_cur--; break;
+    case QA_CUR_RIGHT: if (m->bits_cur + 1 < w) m->bits_cur++; break;
+    case QA_ROW_UP:
+    case QA_ROW_DOWN: {
+        int rows = m->have_code ? QS_TUI_BITS_ROWS : QS_TUI_BITS_ROWS - 1;
+        m->bits_row = (m->bits_row + (b->act == QA_ROW_DOWN ? 1 : rows - 1)) % rows;
+        int nw = bits_row_width(m, m->bits_row);
+        if (m->bits_cur >= nw) m->bits_cur = nw > 0 ? nw - 1 : 0;
+        break;
+    }
+    case QA_FLIP: qs_tui_bits_flip(m); break;
+    case QA_BITS_VALUE:
+        m->prompt = QS_PR_BITS;
+        return QS_TUI_HANDLED | QS_TUI_PROMPT | QS_TUI_REDRAW;
+    case QA_SPECIAL: {
+        int n = (int)(sizeof specials / sizeof specials[0]), k = 0;
+        for (int i = 0; i < n; i++)
+            if (memcmp(&specials[i], &m->bits_input, sizeof(double)) == 0) k = i + 1;
+        if (isnan(m->bits_input)) k = 7;
+        qs_tui_bits_set(m, specials[k % n]);
+        break;
+    }
+    default: return 0;
+    }
+    return QS_TUI_HANDLED | QS_TUI_REDRAW;
+}
+
+/* The dragged clip range: the engine has no manual-range calibrator (`calib` picks ranges
+ * itself), so the TUI hands the range to the engine's library API — qs_qstate_init with
+ * explicit lo/hi, qs_quant_apply (the kernels' fused pass), qs_metrics_from_stats — and
+ * shows the result as the `quant` and `qparams` keys would. Per-tensor integer schemes. */
+static int manual_clip(qs_tui_model *m, qs_err *err)
+{
+    const qs_tensor *t = m->s->tensor;
+    const qs_scheme *sc = &m->s->scheme;
+    qs_layout l;
+    qs_qstate q;
+    qs_qresult r;
+    int rc = QS_ERR;
+    if (!t) return qs_err_set(err, "no tensor loaded");
+    if (sc->kind != QS_Q_INT)
+        return qs_err_set(err, "dragging the clip range needs an integer scheme");
+    if (qs_scheme_layout(sc, t->ndim, t->shape, &l, err) != 0) return QS_ERR;
+    if (qs_layout_nparams(&l) != 1)
+        return qs_err_set(err, "dragging works on per-tensor schemes (g switches)");
+    float lo = (float)m->clip_lo, hi = (float)m->clip_hi;
+    memset(&q, 0, sizeof q);
+    memset(&r, 0, sizeof r);
+    r.eh_bins = 41;
+    if (qs_qstate_init(&q, sc, t, &lo, &hi, err) != QS_OK) return QS_ERR;
+    if (qs_quant_apply(&q, t, NULL, NULL, &r, err) != QS_OK) goto done;
+    qs_metrics mt;
+    qs_metrics_from_stats(&r.st, &mt);
+    json_t *o = json_object();
+    qs_json_set_real(o, "mse", mt.mse);
+    qs_json_set_real(o, "rmse", mt.rmse);
+    qs_json_set_real(o, "sqnr_db", mt.sqnr_db);
+    qs_json_set_real(o, "max_abs_err", mt.max_abs_err);
+    qs_json_set_real(o, "mean_err", mt.mean_err);
+    qs_json_set_real(o, "cosine", mt.cosine);
+    qs_json_set_real(o, "clip_frac", mt.clip_frac);
+    json_object_set_new(o, "clipped", json_integer(mt.clipped));
+    if (r.eh_counts) {
+        json_t *eh = json_object(), *c = json_array(), *e = json_array();
+        for (int i = 0; i < r.eh_bins; i++) {
+            json_array_append_new(c, json_integer((json_int_t)r.eh_counts[i]));
+            json_array_append_new(e, qs_json_real(r.eh_lo + (r.eh_hi - r.eh_lo) * i / r.eh_bins));
+        }
+        json_array_append_new(e, qs_json_real(r.eh_hi));
+        json_object_set_new(eh, "counts", c);
+        json_object_set_new(eh, "edges", e);
+        json_object_set_new(o, "err_hist", eh);
+    }
+    set_json(&m->quant, o);
+    json_t *p = json_object();
+    json_t *sa = json_array(), *za = json_array();
+    json_array_append_new(sa, qs_json_real(q.qp.scale[0]));
+    json_array_append_new(za, json_integer(q.qp.zp[0]));
+    json_object_set_new(p, "scale", sa);
+    json_object_set_new(p, "zero_point", za);
+    json_object_set_new(p, "qmin", json_integer(q.qp.qmin));
+    json_object_set_new(p, "qmax", json_integer(q.qp.qmax));
+    qs_json_set_real(p, "clip_min", q.qp.clip_min[0]);
+    qs_json_set_real(p, "clip_max", q.qp.clip_max[0]);
+    set_json(&m->qparams, p);
+    rc = QS_OK;
+done:
+    qs_qresult_fini(&r);
+    qs_qstate_fini(&q);
+    return rc;
+}
+
+static int apply_clip(qs_tui_model *m, double lo, double hi)
+{
+    qs_err err = {{0}};
+    double olo = m->clip_lo, ohi = m->clip_hi;
+    m->clip_lo = lo;
+    m->clip_hi = hi;
+    if (manual_clip(m, &err) != QS_OK) {
+        m->clip_lo = olo;
+        m->clip_hi = ohi;
+        qs_tui_status(m, 1, "%s", err.msg);
+        return QS_TUI_HANDLED | QS_TUI_REDRAW;
+    }
+    m->clip_manual = 1;
+    plot_range(m);
+    refresh_code(m);
+    qs_tui_status(m, 0, "clip [%.6g, %.6g]: MSE %.6g · SQNR %.2f dB · clipped %.3g%%", lo, hi,
+                  jget(m->quant, "mse", NAN), jget(m->quant, "sqnr_db", NAN),
+                  100 * jget(m->quant, "clip_frac", NAN));
+    return QS_TUI_HANDLED | QS_TUI_REDRAW;
+}
+
+static int error_key(qs_tui_model *m, int key)
+{
+    const qs_tui_binding *b = screen_binding(QS_SCR_ERROR, key);
+    if (!b) return 0;
+    double lo = m->clip_lo, hi = m->clip_hi;
+    if (!isfinite(lo) || !isfinite(hi)) {
+        lo = jget(m->stats, "min", -1);
+        hi = jget(m->stats, "max", 1);
+    }
+    double w = hi - lo, step = w * 0.025;
+    switch (b->act) {
+    case QA_CLIP_IN:
+        if (w > 4 * step) { lo += step; hi -= step; }
+        break;
+    case QA_CLIP_OUT: lo -= step; hi += step; break;
+    case QA_CLIP_LEFT: lo -= step; hi -= step; break;
+    case QA_CLIP_RIGHT: lo += step; hi += step; break;
+    case QA_CLIP_RESET: {
+        static const char *const cal[] = {"minmax", "movavg", "percentile", "mse", "entropy",
+                                          "aciq-gauss", "aciq-laplace"};
+        char line[64];
+        snprintf(line, sizeof line, "calib %s",
+                 (unsigned)m->s->calib.kind < 7 ? cal[m->s->calib.kind] : "minmax");
+        m->clip_manual = 0;
+        return qs_tui_run_user(m, line) | QS_TUI_HANDLED;
+    }
+    case QA_COMPARE:
+        if (!qs_cmd_find("compare")) {
+            qs_tui_status(m, 1, "compare: not in this build yet");
+            return QS_TUI_HANDLED | QS_TUI_REDRAW;
+        }
+        return qs_tui_run_user(m, "compare bits=2..8") | QS_TUI_HANDLED;
+    default: return 0;
+    }
+    return apply_clip(m, lo, hi);
+}
+
+static int lab_key(qs_tui_model *m, int key)
+{
+    const qs_tui_binding *b = screen_binding(QS_SCR_LAB, key);
+    if (!b || b->act != QA_LAB_RUN) return 0;
+    if (!qs_cmd_find("lab")) {
+        qs_tui_status(m, 1, "lab: not in this build yet (the PTQ/QAT lab lands with issue 7)");
+        return QS_TUI_HANDLED | QS_TUI_REDRAW;
+    }
+    if (m->job.running) {
+        qs_tui_status(m, 1, "busy: '%s' is still running (Esc cancels)", m->job.line);
+        return QS_TUI_HANDLED | QS_TUI_REDRAW;
+    }
+    qs_tui_job_start(m, m->lab_line);
+    return QS_TUI_HANDLED | QS_TUI_REDRAW;
+}
+
+/* ==== the dispatcher ======================================================================= */
+
+int qs_tui_handle_key(qs_tui_model *m, int key)
+{
+    if (key == KEY_RESIZE) return QS_TUI_HANDLED | QS_TUI_RESIZE | QS_TUI_REDRAW;
+    if (m->help) {
+        /* any key closes help; q still quits */
+        m->help = 0;
+        if (key == 'q') return QS_TUI_HANDLED | QS_TUI_QUIT;
+        return QS_TUI_HANDLED | QS_TUI_REDRAW;
+    }
+    if (m->output_shown && m->output) {
+        int lines = 0;
+        for (const char *p = m->output; *p; p++) lines += *p == '\n';
+        if (key == KEY_DOWN || key == KEY_NPAGE || key == 'j') {
+            int stepn = key == KEY_NPAGE ? 10 : 1;
+            if (m->output_scroll + stepn < lines) m->output_scroll += stepn;
+            return QS_TUI_HANDLED | QS_TUI_REDRAW;
+        }
+        if (key == KEY_UP || key == KEY_PPAGE || key == 'k') {
+            int stepn = key == KEY_PPAGE ? 10 : 1;
+            m->output_scroll = m->output_scroll > stepn ? m->output_scroll - stepn : 0;
+            return QS_TUI_HANDLED | QS_TUI_REDRAW;
+        }
+    }
+    if (m->job.running) {
+        if (key == ESC || key == 3) {
+            m->cancel = 1;
+            qs_tui_status(m, 0, "cancelling '%s' …", m->job.line);
+            return QS_TUI_HANDLED | QS_TUI_REDRAW;
+        }
+        /* while the worker owns the session, only moving between screens is allowed */
+        const qs_tui_binding *g = qs_tui_binding_find(-1, key);
+        if (!g || !(g->act == QA_HELP || g->act == QA_NEXT_SCREEN ||
+                    g->act == QA_PREV_SCREEN || (g->act >= QA_SCREEN1 && g->act <= QA_SCREEN6)
+                    || g->act == QA_OUTPUT)) {
+            qs_tui_status(m, 1, "busy: '%s' is running (Esc cancels)", m->job.line);
+            return QS_TUI_HANDLED | QS_TUI_REDRAW;
+        }
+    }
+    if (!m->job.running && qs_tui_screens[m->screen].handle_key) {
+        int f = qs_tui_screens[m->screen].handle_key(m, key);
+        if (f) return f;
+    }
+    const qs_tui_binding *b = qs_tui_binding_find(-1, key);
+    if (!b) {
+        if (key == 3) return QS_TUI_HANDLED | QS_TUI_QUIT;    /* Ctrl-C */
+        if (key == '\n' || key == '\r' || key == KEY_MOUSE) return 0;
+        qs_tui_status(m, 1, "unbound key (? shows the keys of this screen)");
+        return QS_TUI_REDRAW;
+    }
+    switch (b->act) {
+    case QA_QUIT: return QS_TUI_HANDLED | QS_TUI_QUIT;
+    case QA_HELP: m->help = 1; break;
+    case QA_CMDLINE:
+        m->prompt = QS_PR_COMMAND;
+        return QS_TUI_HANDLED | QS_TUI_PROMPT | QS_TUI_REDRAW;
+    case QA_NEXT_SCREEN: qs_tui_goto(m, (m->screen + 1) % QS_SCR_COUNT); break;
+    case QA_PREV_SCREEN: qs_tui_goto(m, (m->screen + QS_SCR_COUNT - 1) % QS_SCR_COUNT); break;
+    case QA_SCREEN1: case QA_SCREEN2: case QA_SCREEN3:
+    case QA_SCREEN4: case QA_SCREEN5: case QA_SCREEN6:
+        qs_tui_goto(m, (int)(b->act - QA_SCREEN1));
+        break;
+    case QA_OUTPUT:
+        if (!m->output) qs_tui_status(m, 0, "no output yet: ':' runs a command");
+        m->output_shown = m->output ? !m->output_shown : 0;
+        break;
+    case QA_CANCEL:
+        m->output_shown = 0;
+        m->help = 0;
+        break;
+    case QA_BITS_UP: case QA_BITS_DOWN: case QA_SYM: case QA_CALIB: case QA_GRAN:
+        return scheme_key(m, b->act) | QS_TUI_HANDLED;
+    default: return 0;
+    }
+    return QS_TUI_HANDLED | QS_TUI_REDRAW;
+}
+
+/* Parses "0x..." as a pattern of format f, else a number. */
+static int parse_bits_input(qs_tui_model *m, const char *line)
+{
+    while (*line == ' ') line++;
+    if ((line[0] == '0' && (line[1] == 'x' || line[1] == 'X')) && m->bits_row <= QS_FMT_UINT8) {
+        char *end;
+        unsigned long long p = strtoull(line + 2, &end, 16);
+        while (*end == ' ') end++;
+        const qs_numfmt *f = qs_numfmt_get((qs_fmt_id)m->bits_row);
+        if (*end || line[2] == '\0' || p > 0xffffffffULL || !qs_numfmt_valid(f, (uint32_t)p)) {
+            qs_tui_status(m, 1, "%s: not a %s bit pattern", line, f->name);
+            return -1;
+        }
+        double v = qs_numfmt_decode(f, (uint32_t)p);
+        qs_tui_bits_set(m, v);
+        qs_numfmt_fields(f, (uint32_t)p, NAN, 0, &m->bits[m->bits_row]);
+        return 0;
+    }
+    double v;
+    if (qs_parse_double(line, &v) < 0) {
+        qs_tui_status(m, 1, "'%s' is not a number or a 0xHEX pattern", line);
+        return -1;
+    }
+    qs_tui_bits_set(m, v);
+    return 0;
+}
+
+int qs_tui_submit(qs_tui_model *m, const char *line)
+{
+    qs_tui_prompt kind = m->prompt;
+    m->prompt = QS_PR_NONE;
+    if (!line) {
+        qs_tui_status(m, 0, "cancelled");
+        return QS_TUI_REDRAW;
+    }
+    switch (kind) {
+    case QS_PR_COMMAND: return qs_tui_run_user(m, line);
+    case QS_PR_DERIVE: {
+        double v;
+        if (qs_parse_double(line, &v) < 0) {
+            qs_tui_status(m, 1, "'%s' is not a number", line);
+            break;
+        }
+        m->value = v;
+        m->has_value = 1;
+        m->elem = -1;
+        if (m->example) {       /* a typed value is followed on the example's tensor */
+            json_t *d = query(&m->ex, &(qs_err){{0}}, "derive %.9g", v);
+            set_json(&m->derive, d);
+        } else {
+            refresh_derive(m);
+        }
+        m->step = 0;
+        qs_tui_status(m, 0, "following %.9g", v);
+        break;
+    }
+    case QS_PR_BITS:
+        if (parse_bits_input(m, line) == 0)
+            qs_tui_status(m, 0, "%s: %s in FP32", line, m->bits[QS_FMT_FP32].hex);
+        break;
+    case QS_PR_ANSWER: return qs_tui_lesson_answer(m, line);
+    case QS_PR_LESSON: return qs_tui_lesson_open(m, line);
+    default: break;
+    }
+    return QS_TUI_REDRAW;
+}
+
+/* ==== the screens ========================================================================= */
+
+void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w);
+void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w);
+void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w);
+void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w);
+void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w);
+void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w);
+
+static void error_enter(qs_tui_model *m)
+{
+    if (!m->quant && m->s->tensor && qs_cmd_find("quant")) {
+        qs_err err;
+        set_json(&m->quant, query(m->s, &err, "quant"));
+    }
+}
+
+const qs_tui_screen qs_tui_screens[QS_SCR_COUNT] = {
+    {"Data", "l log · v per-channel · t tensor · +/- bits · s sym · c calib · g granularity",
+     qs_tui_draw_data, data_key, NULL, NULL},
+    {"Derive", "n/p step · e seed examples · v value · ←/→ element", qs_tui_draw_derive,
+     derive_key, NULL, NULL},
+    {"Bits", "←/→ bit · ↑/↓ format · space flip · v value/0xHEX · i specials",
+     qs_tui_draw_bits, bits_key, NULL, NULL},
+    {"Error", "←/→ clip range · </> shift · r reset · x compare · +/- bits · c calib",
+     qs_tui_draw_error, error_key, error_enter, NULL},
+    {"Lab", "r run · Esc cancel", qs_tui_draw_lab, lab_key, NULL, NULL},
+    {"Lesson", "n/Enter next · p back · L open · a answer", qs_tui_draw_lesson,
+     qs_tui_lesson_key, qs_tui_lesson_enter, NULL},
+};

@@ -1,0 +1,258 @@
+/* tui_int.h — the TUI's internals: the model every screen draws from, the screens, the key
+ * binding table and the flags key handlers return. Only draw.c and tui.c call ncurses; the
+ * model (model.c) is plain C on a qs_session, so tests drive it without a terminal. */
+#ifndef QSCOPE_TUI_INT_H
+#define QSCOPE_TUI_INT_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include <curses.h>
+#include <jansson.h>
+
+#include "qscope/cmd.h"
+#include "qscope/io.h"
+#include "qscope/numfmt.h"
+#include "qscope/session.h"
+
+/* Smallest terminal the screens fit in; below it a "terminal too small" message. */
+#define QS_TUI_MIN_COLS 60
+#define QS_TUI_MIN_ROWS 16
+
+/* What a key handler asks the main loop to do (bits). */
+enum {
+    QS_TUI_HANDLED = 1 << 0,    /* the key meant something */
+    QS_TUI_REDRAW = 1 << 1,     /* draw the frame again */
+    QS_TUI_RESIZE = 1 << 2,     /* rebuild the windows for a new terminal size */
+    QS_TUI_QUIT = 1 << 3,       /* leave the TUI */
+    QS_TUI_PROMPT = 1 << 4      /* open the bottom line for input (model->prompt says what) */
+};
+
+/* The screens, in tab order (keys 1..6). */
+typedef enum qs_tui_scr {
+    QS_SCR_DATA = 0, QS_SCR_DERIVE, QS_SCR_BITS, QS_SCR_ERROR, QS_SCR_LAB, QS_SCR_LESSON,
+    QS_SCR_COUNT
+} qs_tui_scr;
+
+/* What the bottom input line is collecting. */
+typedef enum qs_tui_prompt {
+    QS_PR_NONE = 0,     /* no input line */
+    QS_PR_COMMAND,      /* ':' a command in the REPL's language */
+    QS_PR_DERIVE,       /* a value to follow through the derivation */
+    QS_PR_BITS,         /* a value or 0xHEX pattern for the Bits screen */
+    QS_PR_ANSWER,       /* an answer to a lesson quiz */
+    QS_PR_LESSON        /* a lesson name or number to open */
+} qs_tui_prompt;
+
+/* Actions keys are bound to (the binding table maps keys to these). */
+typedef enum qs_tui_act {
+    QA_NONE = 0,
+    /* everywhere */
+    QA_QUIT, QA_HELP, QA_CMDLINE, QA_NEXT_SCREEN, QA_PREV_SCREEN,
+    QA_SCREEN1, QA_SCREEN2, QA_SCREEN3, QA_SCREEN4, QA_SCREEN5, QA_SCREEN6,
+    QA_OUTPUT, QA_CANCEL, QA_BITS_UP, QA_BITS_DOWN, QA_SYM, QA_CALIB, QA_GRAN,
+    /* Data */
+    QA_LOG, QA_CHANNELS, QA_TENSOR_NEXT, QA_TENSOR_PREV, QA_SCROLL_UP, QA_SCROLL_DOWN,
+    /* Derive */
+    QA_STEP_NEXT, QA_STEP_PREV, QA_EXAMPLE, QA_VALUE, QA_ELEM_NEXT, QA_ELEM_PREV,
+    /* Bits */
+    QA_CUR_LEFT, QA_CUR_RIGHT, QA_ROW_UP, QA_ROW_DOWN, QA_FLIP, QA_BITS_VALUE, QA_SPECIAL,
+    /* Error */
+    QA_CLIP_IN, QA_CLIP_OUT, QA_CLIP_LEFT, QA_CLIP_RIGHT, QA_CLIP_RESET, QA_COMPARE,
+    /* Lab */
+    QA_LAB_RUN,
+    /* Lesson */
+    QA_LESSON_NEXT, QA_LESSON_PREV, QA_LESSON_OPEN, QA_LESSON_ANSWER,
+    QA_COUNT
+} qs_tui_act;
+
+/* One key binding: the table generates the help screen and drives every handler. */
+typedef struct qs_tui_binding {
+    int screen;         /* a qs_tui_scr, or -1 for every screen */
+    int key;            /* the key code (a character, a control code or a KEY_* value) */
+    const char *label;  /* how the help screen spells the key ("Tab", "←/→", "space") */
+    qs_tui_act act;     /* what it does */
+    const char *help;   /* one line of help; NULL for an alternative key already described */
+} qs_tui_binding;
+
+/* The binding table, terminated by a row with act == QA_NONE. */
+extern const qs_tui_binding qs_tui_bindings[];
+/* The binding for key on screen (screen rows first, then global ones), or NULL. */
+const qs_tui_binding *qs_tui_binding_find(int screen, int key);
+
+/* Rows of the Bits screen: the numfmt formats FP32..UINT8, then the scheme's own code. */
+#define QS_TUI_BITS_ROWS (QS_FMT_UINT8 + 2)
+#define QS_TUI_BITS_SCHEME QS_FMT_UINT8 + 1
+
+/* A long command running in a worker thread (training, big loads). */
+typedef struct qs_tui_job {
+    pthread_t thread;           /* the worker */
+    int running;                /* 1 between start and collect (main thread only) */
+    pthread_mutex_t mu;         /* guards the fields below */
+    int finished;               /* set by the worker when the command returned */
+    char label[64];             /* progress label from the session callback */
+    double done, total;         /* progress */
+    char *line;                 /* the command line (owned) */
+    json_t *out;                /* its result (owned until collected) */
+    const qs_cmd *cmd;          /* the row that ran */
+    int rc;                     /* its status */
+    qs_err err;                 /* its error */
+} qs_tui_job;
+
+/* The model: everything the screens draw, built from command results. Drawing reads it
+ * (const); key handlers and qs_tui_submit change it. */
+typedef struct qs_tui_model {
+    qs_session *s;              /* the session commands run on (borrowed) */
+    qs_session ex;              /* scratch session for the Derive screen's seed examples */
+    int screen;                 /* current qs_tui_scr */
+    int cols, rows;             /* terminal size the frame is laid out for */
+    int utf8;                   /* 1: Unicode blocks and braille, 0: ASCII */
+    int color;                  /* 1: colours in use */
+    int help;                   /* 1: the key help overlay is shown */
+    qs_tui_prompt prompt;       /* what the input line collects (QS_PR_NONE: closed) */
+    char status[512];           /* status line message */
+    int status_err;             /* 1: the message is an error */
+    volatile sig_atomic_t cancel; /* raised by Esc while a job runs (s->cancel points here) */
+    qs_tui_job job;             /* the long command in flight, if any */
+
+    /* output pane: the rendered result of the last ':' command */
+    char *output;               /* text (owned) or NULL */
+    int output_shown;           /* 1: the pane covers the lower half */
+    int output_scroll;          /* first line shown */
+
+    /* 1 Data */
+    json_t *tensors;            /* `tensors` result */
+    json_t *stats;              /* `stats` result */
+    json_t *hist;               /* `hist` result over the plot range */
+    json_t *qparams;            /* `qparams` result (NULL when the engine lacks it) */
+    int log_scale;              /* 1: histogram counts on a log scale */
+    int channels;               /* 1: per-channel view instead of the histogram */
+    int chan_scroll;            /* first channel row shown */
+    int nchan;                  /* channels along axis 0 */
+    float *chan_min, *chan_max; /* their ranges (owned) */
+    double plot_lo, plot_hi;    /* x range of the histogram plot */
+
+    /* 2 Derive */
+    json_t *derive;             /* `derive` result (steps) */
+    json_t *ex_qparams;         /* qparams of the example session */
+    int step;                   /* current step (0-based) */
+    int example;                /* 0: the current tensor; 1..2: a seed example */
+    int has_value;              /* 1: follow `value`; 0: the derive default */
+    double value;               /* the value followed through the steps */
+    int64_t elem;               /* element of the tensor `value` came from, or -1 */
+
+    /* 3 Bits */
+    double bits_input;          /* the value shown in every format */
+    int bits_row;               /* row of the cursor (0..QS_TUI_BITS_ROWS-1) */
+    int bits_cur;               /* bit under the cursor, counted from the left (MSB = 0) */
+    qs_numfields bits[QS_FMT_UINT8 + 1]; /* fields of the value in each format */
+    int have_code;              /* 1: the scheme row is valid */
+    int code;                   /* the scheme's integer code of bits_input */
+    double code_value;          /* its dequantized value */
+    int code_bits;              /* bits of the scheme's integer type */
+    int code_signed;            /* signed integer type */
+
+    /* 4 Error */
+    json_t *quant;              /* `quant` result (metrics, maybe an error histogram) */
+    json_t *compare;            /* `compare` result */
+    int clip_manual;            /* 1: a dragged clip range is in force */
+    double clip_lo, clip_hi;    /* the clip range shown / dragged */
+
+    /* 5 Lab */
+    json_t *lab;                /* last lab result */
+    char lab_line[256];         /* the command `r` runs */
+
+    /* 6 Lesson */
+    void *lesson;               /* qs_lesson_player (owned) or NULL */
+    json_t *lesson_log;         /* the current step's items: [{kind, text, ok}] */
+    json_t *lesson_list;        /* `lesson list` result shown before a lesson is open */
+    int lesson_live;            /* the screen drawn beside the narration */
+    int lesson_quiz;            /* 1 while a quiz waits for an answer */
+    int lesson_done;            /* 1 at the end of the lesson */
+} qs_tui_model;
+
+/* A screen: drawn from a const model; its keys handled through the binding table. */
+typedef struct qs_tui_screen {
+    const char *title;                              /* tab title */
+    const char *hint;                               /* one-line hint for the bottom line */
+    void (*draw)(const qs_tui_model *m, WINDOW *w); /* draws the body window */
+    int (*handle_key)(qs_tui_model *m, int key);    /* QS_TUI_* flags (0: not its key) */
+    void (*on_enter)(qs_tui_model *m);              /* called when the screen is shown */
+    void (*on_leave)(qs_tui_model *m);              /* called when another is shown */
+} qs_tui_screen;
+
+/* The six screens, in tab order. */
+extern const qs_tui_screen qs_tui_screens[QS_SCR_COUNT];
+
+/* ---- model.c -------------------------------------------------------------------------- */
+
+/* Initialises a model on session s (borrowed) for a cols x rows terminal and builds it
+ * from the session's current tensor. Free with qs_tui_model_fini. */
+void qs_tui_model_init(qs_tui_model *m, qs_session *s, int cols, int rows);
+void qs_tui_model_fini(qs_tui_model *m);
+/* Rebuilds every result from the session (after the tensor, scheme or size changed). */
+void qs_tui_refresh(qs_tui_model *m);
+/* A new terminal size: lays out again (histogram bins follow the width). */
+void qs_tui_resize(qs_tui_model *m, int cols, int rows);
+/* Handles one key: the current screen's bindings, then the global ones. Returns flags. */
+int qs_tui_handle_key(qs_tui_model *m, int key);
+/* Shows screen i (on_leave / on_enter called). */
+void qs_tui_goto(qs_tui_model *m, int screen);
+/* Lesson screen (lesson.c): keys, entering, quiz answers, opening a lesson, cleanup. */
+int qs_tui_lesson_key(qs_tui_model *m, int key);
+void qs_tui_lesson_enter(qs_tui_model *m);
+int qs_tui_lesson_answer(qs_tui_model *m, const char *line);
+int qs_tui_lesson_open(qs_tui_model *m, const char *name);
+void qs_tui_lesson_fini(qs_tui_model *m);
+/* Updates the model after a command changed the session and shows the screen its result
+ * belongs to (beside the narration while a lesson plays). */
+void qs_tui_route(qs_tui_model *m, const qs_cmd *cmd, json_t *out, const char *line);
+/* Completes the input line opened by a PROMPT flag; line NULL means cancelled. */
+int qs_tui_submit(qs_tui_model *m, const char *line);
+/* Runs a command line typed by the user (':' line): recorded in the session history, the
+ * result routed to its screen or the output pane. Slow commands start a job. */
+int qs_tui_run_user(qs_tui_model *m, const char *line);
+/* Sets the value the Bits screen shows (all formats re-encode it). */
+void qs_tui_bits_set(qs_tui_model *m, double v);
+/* Flips the bit under the cursor of the current Bits row. */
+void qs_tui_bits_flip(qs_tui_model *m);
+/* Sets a status message (err: shown as an error). */
+void qs_tui_status(qs_tui_model *m, int err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Text of the prompt for the current input line ("qscope> ", "value: "). */
+const char *qs_tui_prompt_text(const qs_tui_model *m);
+/* Tab under column x of the tab bar for a terminal `cols` wide, or -1. The tab bar layout
+ * (qs_tui_tab_span) is shared by drawing and mouse clicks. */
+int qs_tui_tab_at(int x);
+void qs_tui_tab_span(int i, int *x0, int *x1);
+/* Short description of the session's scheme and calibrator ("int8 asym/tensor · minmax"). */
+void qs_tui_scheme_str(const qs_session *s, char *buf, size_t len);
+
+/* Jobs: starts line in a worker thread (QS_OK) or fails when one is running. */
+int qs_tui_job_start(qs_tui_model *m, const char *line);
+/* Called by the main loop: when the job finished, joins it, routes the result and returns
+ * 1; returns 0 while it runs or when there is none. */
+int qs_tui_job_poll(qs_tui_model *m);
+
+/* ---- draw.c --------------------------------------------------------------------------- */
+
+/* Colour roles: one pair each, with a monochrome attribute fallback. */
+typedef enum qs_tui_role {
+    QR_NORMAL = 0, QR_TITLE, QR_TAB, QR_TAB_ON, QR_STATUS, QR_ERROR, QR_DIM, QR_KEY,
+    QR_BAR, QR_CLIP, QR_ZERO, QR_GRID, QR_SIGN, QR_EXP, QR_MANT, QR_CURSOR, QR_GOOD,
+    QR_COUNT
+} qs_tui_role;
+
+/* Sets up the colour pairs (when color) — call after initscr. */
+void qs_tui_colors_init(int color);
+/* Draws the whole frame into the four windows (tabs, body, status, bottom line). */
+void qs_tui_draw_frame(const qs_tui_model *m, WINDOW *tabs, WINDOW *body, WINDOW *status,
+                       WINDOW *bottom);
+/* Draws "terminal too small" on stdscr. */
+void qs_tui_draw_too_small(const qs_tui_model *m, WINDOW *w);
+
+#endif

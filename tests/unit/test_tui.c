@@ -1,0 +1,442 @@
+/* test_tui.c — the TUI without a terminal: the binding table (help generated from it, no
+ * clashes), the tab bar layout behind mouse clicks, the model built from a session (stats and
+ * per-channel ranges of the bundled tensor against numpy's, tests/golden/tui_default.txt),
+ * key handlers' flags and model transitions on every screen, the Bits screen against the
+ * reference sheet's 7.32 example, the seed examples on the Derive screen, the worker thread
+ * and the lesson player. */
+#include <criterion/criterion.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../src/tui/tui_int.h"
+#include "qscope/kernels.h"
+
+#define TOL_F32 1e-6        /* relative: float32 values printed with 9 digits */
+#define TOL_STAT 1e-9       /* relative: mean / std accumulated in double */
+
+static qs_session S;
+static qs_tui_model M;
+
+/* Path of a repository file, from $QSCOPE_TOP when set (tests/run.sh), else the cwd. */
+static const char *top_path(const char *rel)
+{
+    static char buf[4096];
+    const char *top = getenv("QSCOPE_TOP");
+    snprintf(buf, sizeof buf, "%s/%s", top && *top ? top : ".", rel);
+    return buf;
+}
+
+static void run(const char *line)
+{
+    json_t *out = NULL;
+    qs_err err = {{0}};
+    int rc = qs_cmd_run_line(&S, line, &out, NULL, &err);
+    cr_assert_eq(rc, QS_OK, "%s: %s", line, err.msg);
+    json_decref(out);
+}
+
+static void setup_default(void)
+{
+    char line[4200];
+    qs_kernels_init();
+    qs_session_init(&S);
+    snprintf(line, sizeof line, "load \"%s\"", top_path("datasets/default.npy"));
+    run(line);
+    qs_tui_model_init(&M, &S, 80, 24);
+}
+
+static void setup_values(void)
+{
+    qs_kernels_init();
+    qs_session_init(&S);
+    run("values -20 1000");
+    qs_tui_model_init(&M, &S, 80, 24);
+}
+
+static void teardown(void)
+{
+    qs_tui_model_fini(&M);
+    qs_session_fini(&S);
+}
+
+static int close_rel(double a, double b, double tol)
+{
+    return fabs(a - b) <= tol * fmax(fabs(a), fabs(b)) || a == b;
+}
+
+/* ---- the binding table ------------------------------------------------------------------ */
+
+Test(bindings, no_key_bound_twice_on_a_screen)
+{
+    for (const qs_tui_binding *a = qs_tui_bindings; a->act != QA_NONE; a++)
+        for (const qs_tui_binding *b = a + 1; b->act != QA_NONE; b++)
+            cr_expect(!(a->screen == b->screen && a->key == b->key),
+                      "key %d bound twice on screen %d", a->key, a->screen);
+}
+
+Test(bindings, every_row_is_described_or_an_alternative)
+{
+    /* the help screen shows described rows; a row without help is an alternative key for the
+     * row just above it (same screen), whose label names the alternatives ("+/-", "1-6") */
+    const qs_tui_binding *described = NULL;
+    for (const qs_tui_binding *a = qs_tui_bindings; a->act != QA_NONE; a++) {
+        cr_expect(a->label && *a->label, "a row without a key label");
+        if (a->help) {
+            cr_expect(*a->help, "empty help for '%s'", a->label);
+            described = a;
+            continue;
+        }
+        cr_expect(described && described->screen == a->screen,
+                  "'%s' has no help and follows no described row of its screen", a->label);
+    }
+}
+
+Test(bindings, screen_rows_win_over_global_rows)
+{
+    /* 'v' is global nowhere but means different things on Data, Derive and Bits */
+    cr_assert_eq(qs_tui_binding_find(QS_SCR_DATA, 'v')->act, QA_CHANNELS);
+    cr_assert_eq(qs_tui_binding_find(QS_SCR_DERIVE, 'v')->act, QA_VALUE);
+    cr_assert_eq(qs_tui_binding_find(QS_SCR_BITS, 'v')->act, QA_BITS_VALUE);
+    cr_assert_eq(qs_tui_binding_find(QS_SCR_BITS, 'q')->act, QA_QUIT);
+    cr_assert_null(qs_tui_binding_find(QS_SCR_DATA, 'Z'));
+}
+
+Test(tabs, clicks_map_to_the_drawn_tabs)
+{
+    int prev_end = 0;
+    for (int i = 0; i < QS_SCR_COUNT; i++) {
+        int x0, x1;
+        qs_tui_tab_span(i, &x0, &x1);
+        cr_assert_gt(x1, x0);
+        cr_assert_gt(x0, prev_end - 1);
+        cr_assert_eq(qs_tui_tab_at(x0), i);
+        cr_assert_eq(qs_tui_tab_at(x1), i);
+        cr_assert_eq(qs_tui_tab_at((x0 + x1) / 2), i);
+        prev_end = x1;
+    }
+    cr_assert_eq(qs_tui_tab_at(0), -1);
+    cr_assert_eq(qs_tui_tab_at(prev_end + 1), -1);
+    /* the tab bar fits the minimum width */
+    cr_assert_lt(prev_end, QS_TUI_MIN_COLS);
+}
+
+/* ---- the model from the bundled tensor, against numpy ---------------------------------- */
+
+Test(model, default_tensor_stats_and_channels_match_numpy, .init = setup_default,
+     .fini = teardown)
+{
+    FILE *f = fopen(top_path("tests/golden/tui_default.txt"), "r");
+    cr_assert_not_null(f, "tests/golden/tui_default.txt missing");
+    char key[32];
+    double v, lo, hi;
+    int rows = 0, row, nrow = 0;
+    while (fscanf(f, "%31s", key) == 1) {
+        if (strcmp(key, "row") == 0) {
+            cr_assert_eq(fscanf(f, "%d %lf %lf", &row, &lo, &hi), 3);
+            cr_assert_lt(row, M.nchan);
+            cr_expect(close_rel(M.chan_min[row], lo, TOL_F32), "row %d min %g vs %g", row,
+                      (double)M.chan_min[row], lo);
+            cr_expect(close_rel(M.chan_max[row], hi, TOL_F32), "row %d max %g vs %g", row,
+                      (double)M.chan_max[row], hi);
+            nrow++;
+            continue;
+        }
+        cr_assert_eq(fscanf(f, "%lf", &v), 1);
+        if (!strcmp(key, "n")) cr_expect_eq(json_integer_value(json_object_get(M.stats, "n")),
+                                            (json_int_t)v);
+        else if (!strcmp(key, "rows")) rows = (int)v;
+        else if (!strcmp(key, "min") || !strcmp(key, "max"))
+            cr_expect(close_rel(json_number_value(json_object_get(M.stats, key)), v, TOL_F32),
+                      "%s", key);
+        else
+            cr_expect(close_rel(json_number_value(json_object_get(M.stats, key)), v, TOL_STAT),
+                      "%s: %.17g vs %.17g", key,
+                      json_number_value(json_object_get(M.stats, key)), v);
+    }
+    fclose(f);
+    cr_assert_eq(M.nchan, rows);
+    cr_assert_eq(nrow, rows);
+    /* the histogram holds every value, over a range that covers the data and zero */
+    json_t *c = json_object_get(M.hist, "counts");
+    cr_assert_gt(json_array_size(c), 8);
+    long long sum = 0;
+    for (size_t i = 0; i < json_array_size(c); i++) sum += json_integer_value(json_array_get(c, i));
+    cr_expect_eq(sum, 4096);
+    cr_expect_leq(M.plot_lo, json_number_value(json_object_get(M.stats, "min")));
+    cr_expect_geq(M.plot_hi, json_number_value(json_object_get(M.stats, "max")));
+}
+
+Test(model, resize_follows_the_width, .init = setup_default, .fini = teardown)
+{
+    size_t before = json_array_size(json_object_get(M.hist, "counts"));
+    qs_tui_resize(&M, 120, 40);
+    size_t after = json_array_size(json_object_get(M.hist, "counts"));
+    cr_expect_eq(before, 80 - 4);
+    cr_expect_eq(after, 120 - 4);
+    cr_expect_eq(qs_tui_handle_key(&M, KEY_RESIZE) & (QS_TUI_RESIZE | QS_TUI_REDRAW),
+                 QS_TUI_RESIZE | QS_TUI_REDRAW);
+}
+
+/* ---- keys ----------------------------------------------------------------------------------- */
+
+Test(keys, screens_switch_and_wrap, .init = setup_values, .fini = teardown)
+{
+    for (int i = 0; i < QS_SCR_COUNT; i++) {
+        int f = qs_tui_handle_key(&M, '1' + i);
+        cr_assert(f & QS_TUI_HANDLED);
+        cr_assert(f & QS_TUI_REDRAW);
+        cr_assert_eq(M.screen, i);
+    }
+    cr_assert(qs_tui_handle_key(&M, '\t') & QS_TUI_REDRAW);
+    cr_assert_eq(M.screen, QS_SCR_DATA, "Tab wraps from Lesson to Data");
+    qs_tui_handle_key(&M, KEY_BTAB);
+    cr_assert_eq(M.screen, QS_SCR_LESSON, "Shift-Tab wraps from Data to Lesson");
+    qs_tui_goto(&M, QS_SCR_DATA);
+    cr_assert(qs_tui_handle_key(&M, 'q') & QS_TUI_QUIT);
+}
+
+Test(keys, help_opens_and_any_key_closes, .init = setup_values, .fini = teardown)
+{
+    qs_tui_handle_key(&M, '?');
+    cr_assert_eq(M.help, 1);
+    int f = qs_tui_handle_key(&M, '3');
+    cr_assert_eq(M.help, 0);
+    cr_assert_eq(M.screen, QS_SCR_DATA, "the closing key is not also acted on");
+    cr_assert(f & QS_TUI_REDRAW);
+}
+
+Test(keys, colon_runs_a_command_on_the_session, .init = setup_values, .fini = teardown)
+{
+    qs_tui_goto(&M, QS_SCR_BITS);
+    int f = qs_tui_handle_key(&M, ':');
+    cr_assert(f & QS_TUI_PROMPT);
+    cr_assert_eq(M.prompt, QS_PR_COMMAND);
+    qs_tui_submit(&M, "synth laplace n=500 seed=3");
+    cr_assert_eq(M.prompt, QS_PR_NONE);
+    cr_assert_eq(S.tensor->n, 500);
+    cr_assert_eq(M.screen, QS_SCR_DATA, "a data command shows the Data screen");
+    cr_assert_eq(json_integer_value(json_object_get(M.stats, "n")), 500);
+    cr_assert_not_null(M.output);
+    cr_assert_eq(S.nhistory, 2, "the ':' line is recorded for 'save' (values + synth)");
+    /* the TUI's own queries (stats, hist) are not recorded */
+    cr_assert_str_eq(S.history[1], "synth laplace n=500 seed=3");
+}
+
+Test(keys, bad_commands_report_and_keep_the_tensor, .init = setup_values, .fini = teardown)
+{
+    qs_tui_handle_key(&M, ':');
+    qs_tui_submit(&M, "stast");
+    cr_assert_eq(M.status_err, 1);
+    cr_assert_not_null(strstr(M.status, "did you mean stats"), "%s", M.status);
+    qs_tui_handle_key(&M, ':');
+    qs_tui_submit(&M, "load /nonexistent/file.npy");
+    /* load is slow: it runs in the worker; wait for it */
+    for (int i = 0; i < 2000 && M.job.running; i++) {
+        qs_tui_job_poll(&M);
+        usleep(1000);
+    }
+    cr_assert_eq(M.job.running, 0);
+    cr_assert_eq(M.status_err, 1);
+    cr_assert_eq(S.tensor->n, 2, "the session keeps its tensor");
+    cr_assert(qs_tui_handle_key(&M, ':') & QS_TUI_PROMPT);
+    cr_assert(qs_tui_submit(&M, "quit") & QS_TUI_QUIT);
+}
+
+Test(keys, prompt_cancel_changes_nothing, .init = setup_values, .fini = teardown)
+{
+    qs_tui_goto(&M, QS_SCR_DERIVE);
+    cr_assert(qs_tui_handle_key(&M, 'v') & QS_TUI_PROMPT);
+    cr_assert_eq(M.prompt, QS_PR_DERIVE);
+    qs_tui_submit(&M, NULL);
+    cr_assert_eq(M.prompt, QS_PR_NONE);
+    cr_assert_eq(M.has_value, 0);
+}
+
+Test(keys, data_toggles, .init = setup_default, .fini = teardown)
+{
+    cr_assert(qs_tui_handle_key(&M, 'l') & QS_TUI_REDRAW);
+    cr_assert_eq(M.log_scale, 1);
+    qs_tui_handle_key(&M, 'l');
+    cr_assert_eq(M.log_scale, 0);
+    qs_tui_handle_key(&M, 'v');
+    cr_assert_eq(M.channels, 1);
+    qs_tui_handle_key(&M, KEY_DOWN);
+    qs_tui_handle_key(&M, KEY_DOWN);
+    cr_assert_eq(M.chan_scroll, 2);
+    qs_tui_handle_key(&M, KEY_UP);
+    cr_assert_eq(M.chan_scroll, 1);
+}
+
+Test(keys, unbound_key_says_so, .init = setup_values, .fini = teardown)
+{
+    int f = qs_tui_handle_key(&M, 'Z');
+    cr_assert_eq(f & QS_TUI_HANDLED, 0);
+    cr_assert_eq(M.status_err, 1);
+}
+
+/* ---- Bits: the reference sheet's 7.32 ---------------------------------------------------- */
+
+Test(bits, seven_point_three_two, .init = setup_values, .fini = teardown)
+{
+    qs_tui_bits_set(&M, 7.32);
+    cr_assert_str_eq(M.bits[QS_FMT_FP32].hex, "0x40EA3D71");
+    cr_assert_eq(M.bits[QS_FMT_FP32].exponent, 129);
+    cr_assert_eq(M.bits[QS_FMT_FP32].exponent_unbiased, 2);
+    cr_assert_float_eq(M.bits[QS_FMT_FP32].value, 7.320000171661377, 1e-15);
+    cr_assert_str_eq(M.bits[QS_FMT_FP16].hex, "0x4752");
+    cr_assert_float_eq(M.bits[QS_FMT_FP16].value, 7.3203125, 0);
+}
+
+Test(bits, space_flips_the_bit_under_the_cursor, .init = setup_values, .fini = teardown)
+{
+    qs_tui_goto(&M, QS_SCR_BITS);
+    qs_tui_bits_set(&M, 7.32);
+    M.bits_row = QS_FMT_FP32;
+    M.bits_cur = 0;
+    cr_assert(qs_tui_handle_key(&M, ' ') & QS_TUI_REDRAW);
+    cr_assert_str_eq(M.bits[QS_FMT_FP32].hex, "0xC0EA3D71", "sign bit flipped");
+    cr_assert_float_eq(M.bits_input, -7.320000171661377, 1e-15);
+    /* the exponent's lowest bit: field 129 -> 128 halves the value */
+    qs_tui_handle_key(&M, ' ');
+    for (int i = 0; i < 8; i++) qs_tui_handle_key(&M, KEY_RIGHT);
+    cr_assert_eq(M.bits_cur, 8);
+    qs_tui_handle_key(&M, ' ');
+    cr_assert_str_eq(M.bits[QS_FMT_FP32].hex, "0x406A3D71");
+    cr_assert_float_eq(M.bits_input, 3.6600000858306885, 1e-15);
+    /* every other row re-encodes the new value: FP16 of 3.66 */
+    cr_assert_str_eq(M.bits[QS_FMT_FP16].hex, "0x4352");
+    /* the cursor stays inside the row */
+    for (int i = 0; i < 40; i++) qs_tui_handle_key(&M, KEY_RIGHT);
+    cr_assert_eq(M.bits_cur, 31);
+}
+
+Test(bits, typed_values_and_hex_patterns, .init = setup_values, .fini = teardown)
+{
+    qs_tui_goto(&M, QS_SCR_BITS);
+    M.bits_row = QS_FMT_FP16;
+    cr_assert(qs_tui_handle_key(&M, 'v') & QS_TUI_PROMPT);
+    qs_tui_submit(&M, "0x3C00");
+    cr_assert_float_eq(M.bits_input, 1.0, 0);
+    cr_assert_str_eq(M.bits[QS_FMT_FP32].hex, "0x3F800000");
+    qs_tui_handle_key(&M, 'v');
+    qs_tui_submit(&M, "0x1FFFF");      /* not a 16-bit pattern */
+    cr_assert_eq(M.status_err, 1);
+    cr_assert_float_eq(M.bits_input, 1.0, 0);
+    qs_tui_handle_key(&M, 'v');
+    qs_tui_submit(&M, "-0.1");
+    cr_assert_str_eq(M.bits[QS_FMT_FP32].hex, "0xBDCCCCCD");
+    cr_assert_str_eq(M.bits[QS_FMT_BF16].hex, "0xBDCD");
+    /* up / down wrap over the rows */
+    M.bits_row = QS_FMT_FP32;
+    qs_tui_handle_key(&M, KEY_UP);
+    cr_assert_gt(M.bits_row, QS_FMT_FP32);
+    qs_tui_handle_key(&M, KEY_DOWN);
+    cr_assert_eq(M.bits_row, QS_FMT_FP32);
+}
+
+/* ---- Derive: the seeds' examples --------------------------------------------------------- */
+
+Test(derive, seed_examples_one_key_away, .init = setup_default, .fini = teardown)
+{
+    if (!qs_cmd_find("derive") || !qs_cmd_find("qparams"))
+        cr_skip_test("the engine's derive / qparams commands are not in this build");
+    qs_tui_goto(&M, QS_SCR_DERIVE);
+    qs_tui_handle_key(&M, 'e');
+    cr_assert_eq(M.example, 1);
+    cr_assert_not_null(M.ex_qparams);
+    cr_assert_float_eq(json_number_value(json_array_get(json_object_get(M.ex_qparams, "scale"), 0)),
+                       1000.0 / 255.0, 1e-6);
+    qs_tui_handle_key(&M, 'e');
+    cr_assert_eq(M.example, 2);
+    cr_assert_float_eq(json_number_value(json_array_get(json_object_get(M.ex_qparams, "scale"), 0)),
+                       4.0, 1e-6);
+    cr_assert_eq(json_integer_value(json_array_get(json_object_get(M.ex_qparams, "zero_point"), 0)),
+                 5);
+    int n = (int)json_array_size(json_object_get(M.derive, "steps"));
+    cr_assert_gt(n, 3);
+    cr_assert_eq(M.step, 0);
+    qs_tui_handle_key(&M, 'n');
+    qs_tui_handle_key(&M, 'n');
+    cr_assert_eq(M.step, 2);
+    qs_tui_handle_key(&M, 'p');
+    cr_assert_eq(M.step, 1);
+    for (int i = 0; i < n + 5; i++) qs_tui_handle_key(&M, 'n');
+    cr_assert_eq(M.step, n - 1);
+    /* the user's tensor was not touched by the example */
+    cr_assert_eq(S.tensor->n, 4096);
+    qs_tui_handle_key(&M, 'e');
+    cr_assert_eq(M.example, 0);
+    /* follow an element of the tensor */
+    qs_tui_handle_key(&M, KEY_RIGHT);
+    cr_assert_eq(M.elem, 0);
+    cr_assert_float_eq(M.value, S.tensor->data[0], 0);
+}
+
+/* ---- the worker thread --------------------------------------------------------------------- */
+
+Test(job, a_slow_command_runs_in_the_worker, .init = setup_values, .fini = teardown)
+{
+    char line[4200];
+    snprintf(line, sizeof line, "load \"%s\"", top_path("datasets/default.npy"));
+    cr_assert_eq(qs_tui_job_start(&M, line), QS_OK);
+    cr_assert_eq(qs_tui_job_start(&M, line), QS_ERR, "one job at a time");
+    /* while it runs, keys that would touch the session are refused */
+    qs_tui_handle_key(&M, '+');
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int done = 0;
+    while (!done) {
+        done = qs_tui_job_poll(&M);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        cr_assert_lt(t1.tv_sec - t0.tv_sec, 20, "the job did not finish");
+        if (!done) usleep(1000);
+    }
+    cr_assert_eq(S.tensor->n, 4096);
+    cr_assert_eq(M.screen, QS_SCR_DATA);
+    cr_assert_eq(json_integer_value(json_object_get(M.stats, "n")), 4096);
+    cr_assert_null(S.progress, "the progress sink is unhooked afterwards");
+}
+
+/* ---- the lesson player ---------------------------------------------------------------------- */
+
+Test(lesson, steps_narration_commands_and_a_quiz, .init = setup_default, .fini = teardown)
+{
+    char path[] = "/tmp/qscope_tui_lessonXXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    const char *text = "title: Test lesson\n\n## First\nSome narration.\n> values -20 1000\n"
+                       "@screen bits\n---\n## Second\nquiz: What is 2 + 2?\nanswer: 4 | four\n"
+                       "hint: count\n";
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    qs_tui_goto(&M, QS_SCR_LESSON);
+    qs_tui_lesson_open(&M, path);
+    cr_assert_not_null(M.lesson, "%s", M.status);
+    cr_assert_eq(S.tensor->n, 2, "the lesson's command ran on the session");
+    cr_assert_eq(M.screen, QS_SCR_LESSON, "results go beside the narration");
+    cr_assert_eq(M.lesson_live, QS_SCR_BITS, "@screen bits");
+    size_t n = json_array_size(M.lesson_log);
+    cr_assert_geq(n, 3);
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(M.lesson_log, 0), "text")),
+                     "First");
+    /* the next step: a quiz opens the answer prompt */
+    int f = qs_tui_handle_key(&M, 'n');
+    cr_assert(f & QS_TUI_PROMPT);
+    cr_assert_eq(M.prompt, QS_PR_ANSWER);
+    qs_tui_submit(&M, "5");
+    cr_assert_eq(M.status_err, 1);
+    cr_assert_not_null(strstr(M.status, "count"));
+    qs_tui_handle_key(&M, 'a');
+    qs_tui_submit(&M, "Four");
+    cr_assert_eq(M.status_err, 0);
+    /* back a step re-runs the first step's command */
+    run("values 1 2 3");
+    qs_tui_handle_key(&M, 'p');
+    cr_assert_eq(S.tensor->n, 2);
+    unlink(path);
+}
