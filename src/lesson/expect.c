@@ -59,7 +59,31 @@ int qs_expect_parse(const char *text, qs_expect *e, qs_err *err)
     char **v = NULL;
     int n, rc = QS_ERR;
     memset(e, 0, sizeof *e);
-    n = qs_split(text, &v, err);
+    /* the key may hold spaces inside brackets (steps[title=multiply by 1/s].value), or be
+     * quoted; the rest splits like a command line */
+    const char *k = text;
+    while (*k == ' ' || *k == '\t') k++;
+    const char *ke = k;
+    int depth = 0;
+    if (*k != '"' && *k != '\'') {
+        while (*ke && (depth > 0 || (*ke != ' ' && *ke != '\t'))) {
+            depth += *ke == '[' ? 1 : *ke == ']' ? -1 : 0;
+            ke++;
+        }
+    }
+    if (ke > k) {
+        char *rest = NULL;
+        if (asprintf(&rest, "'%.*s' %s", (int)(ke - k), k, ke) < 0)
+            return qs_err_set(err, "out of memory");
+        if (memchr(k, '\'', (size_t)(ke - k))) {
+            free(rest);
+            return qs_err_set(err, "expect: a key cannot contain a single quote");
+        }
+        n = qs_split(rest, &v, err);
+        free(rest);
+    } else {
+        n = qs_split(text, &v, err);
+    }
     if (n < 0) return QS_ERR;
     if (n < 3) {
         qs_err_set(err, "expect: usage: expect KEY OP VALUE [tol=T] (OP: == != < <= > >=)");

@@ -217,7 +217,8 @@ static void res_init(void)
                      "\"percentiles\":{\"p99\":2.5,\"p99.9\":3.25},"
                      "\"rows\":[{\"bits\":2,\"acc\":0.5,\"name\":\"minmax\"},"
                      "{\"bits\":4,\"acc\":0.93,\"name\":\"mse\"}],"
-                     "\"nested\":{\"inner\":{\"v\":[1,[2,3]]}}}", 0, &je);
+                     "\"nested\":{\"inner\":{\"v\":[1,[2,3]]}},"
+                     "\"steps\":[{\"title\":\"multiply by 1/s\",\"value\":63.75}]}", 0, &je);
     cr_assert_not_null(RES, "%s", je.text);
 }
 
@@ -291,6 +292,9 @@ Test(expect, paths)
     cr_assert_eq(ev("rows[1].name == mse"), 1);
     cr_assert_eq(ev("nested.inner.v[1][0] == 2"), 1);
     cr_assert_eq(ev("nested.inner.v[-1][-1] == 3"), 1);
+    cr_assert_eq(ev("steps[title=multiply by 1/s].value == 63.75"), 1);   /* spaces */
+    cr_assert_eq(ev("\"steps[title=multiply by 1/s].value\" == 63.75"), 1); /* quoted */
+    cr_assert_eq(ev("steps[title=multiply by 1/s].value == 63.7 tol=0"), 0);
 }
 
 Test(expect, missing_and_wrong_types)
