@@ -35,7 +35,7 @@ void qk_run_range(int64_t n, qk_range_fn fn, void *ctx)
     if (n <= 0) return;
     if (!use_threads(n)) { fn(ctx, 0, n); return; }
     int64_t nc = nchunks(n);
-    #pragma omp parallel for schedule(static) num_threads(qs_k_threads())
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(qs_k_threads())
     for (int64_t c = 0; c < nc; c++) {
         int64_t e1 = (c + 1) * QK_CHUNK;
         fn(ctx, c * QK_CHUNK, e1 < n ? e1 : n);
@@ -50,7 +50,7 @@ void qk_drive_minmax(const float *x, int64_t n, float *mn, float *mx, qk_minmax_
     int64_t nc = nchunks(n);
     float *part = malloc((size_t)nc * 2 * sizeof *part);
     if (!part) { fn(x, n, mn, mx); return; }
-    #pragma omp parallel for schedule(static) num_threads(qs_k_threads())
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(qs_k_threads())
     for (int64_t c = 0; c < nc; c++) {
         int64_t e1 = (c + 1) * QK_CHUNK;
         part[2 * c] = INFINITY; part[2 * c + 1] = -INFINITY;
@@ -132,7 +132,7 @@ void qk_drive_hist(const float *x, int64_t n, qs_hist *h, qk_hist_fn fn)
     qs_hist *ph = use_threads(n) ? hist_private(h, nt) : NULL;
     if (!ph) { fn(x, n, h); return; }
     int64_t nc = nchunks(n);
-    #pragma omp parallel for schedule(static) num_threads(nt)
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (int64_t c = 0; c < nc; c++) {
         int64_t e1 = (c + 1) * QK_CHUNK;
         fn(x + c * QK_CHUNK, (e1 < n ? e1 : n) - c * QK_CHUNK, &ph[omp_get_thread_num()]);
@@ -176,7 +176,7 @@ static void drive_stats(const fq_job *j, int64_t n, qs_errstats *st, qs_hist *eh
         hist_private_free(ph);
         return;
     }
-    #pragma omp parallel for schedule(static) num_threads(nt)
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (int64_t c = 0; c < nc; c++) {
         int64_t e1 = (c + 1) * QK_CHUNK;
         fq_chunk(j, c * QK_CHUNK, e1 < n ? e1 : n, &part[c],

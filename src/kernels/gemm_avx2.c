@@ -26,6 +26,16 @@ static void *scratch(size_t bytes)
     return aligned_alloc(64, (bytes + 63) / 64 * 64);
 }
 
+/* columns per slab: about 4 slabs per thread (dynamic balance), a multiple of NR, at most
+ * the L3-sized block */
+static int64_t slab_width(int64_t N, int nt)
+{
+    int64_t w = (N + 4 * nt - 1) / (4 * nt);
+    w = (w + NR - 1) / NR * NR;
+    if (w < 2 * NR) w = 2 * NR;
+    return w > S_NC ? S_NC : w;
+}
+
 static int gemm_threads(int64_t M, int64_t N, int64_t K)
 {
     return M * N * K >= ((int64_t)1 << 18) ? qs_k_threads() : 1;
@@ -123,45 +133,54 @@ void qk_sgemm_avx2(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
             for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
     }
     if (K <= 0 || alpha == 0.0f) return;
-    int64_t nc_max = N < S_NC ? N : S_NC, mc_max = M < S_MC ? M : S_MC;
-    int64_t npan_max = (nc_max + NR - 1) / NR;
-    float *pb = scratch((size_t)(npan_max * NR * S_KC) * sizeof *pb);
-    float *pa = scratch((size_t)(((mc_max + MR - 1) / MR) * MR * S_KC) * sizeof *pa);
-    if (!pb || !pa) {       /* out of memory: the reference path (no scratch) */
-        free(pb); free(pa);
-        qk_ref_table.sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, 1.0f, C, ldc);
-        return;
-    }
+    /* C is cut into column slabs handed out dynamically; each slab runs the whole blocked
+     * algorithm on its own scratch (no barriers, so a descheduled thread costs no more than
+     * its own slab) and each C element is summed in the same k order whatever the thread */
+    int64_t slab = slab_width(N, nt);
+    int64_t nslab = (N + slab - 1) / slab;
+    int fail = 0;
     #pragma omp parallel num_threads(nt)
-    for (int64_t jc = 0; jc < N; jc += S_NC) {
-        int64_t nc = N - jc < S_NC ? N - jc : S_NC, npan = (nc + NR - 1) / NR;
-        for (int64_t pc = 0; pc < K; pc += S_KC) {
-            int64_t kc = K - pc < S_KC ? K - pc : S_KC;
-            #pragma omp for schedule(static)
-            for (int64_t jp = 0; jp < npan; jp++) {
-                int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
-                pack_sb(tb, B, ldb, jc + jp * NR, nr, pc, kc, pb + jp * NR * kc);
-            }
-            for (int64_t ic = 0; ic < M; ic += S_MC) {
-                int64_t mc = M - ic < S_MC ? M - ic : S_MC, mpan = (mc + MR - 1) / MR;
-                #pragma omp for schedule(static)
-                for (int64_t ip = 0; ip < mpan; ip++) {
-                    int64_t r = mc - ip * MR < MR ? mc - ip * MR : MR;
-                    pack_sa(ta, A, lda, ic + ip * MR, r, pc, kc, pa + ip * MR * kc);
+    {
+        int64_t mc_max = M < S_MC ? M : S_MC;
+        float *pb = scratch((size_t)(((slab + NR - 1) / NR) * NR * S_KC) * sizeof *pb);
+        float *pa = scratch((size_t)(((mc_max + MR - 1) / MR) * MR * S_KC) * sizeof *pa);
+        if (!pb || !pa) {
+            #pragma omp atomic write
+            fail = 1;
+        }
+        #pragma omp barrier
+        int anyfail;
+        #pragma omp atomic read
+        anyfail = fail;
+        #pragma omp for schedule(dynamic, 1)
+        for (int64_t sl = 0; sl < nslab; sl++) {
+            if (anyfail) continue;
+            int64_t jc = sl * slab, nc = N - jc < slab ? N - jc : slab;
+            int64_t npan = (nc + NR - 1) / NR;
+            for (int64_t pc = 0; pc < K; pc += S_KC) {
+                int64_t kc = K - pc < S_KC ? K - pc : S_KC;
+                for (int64_t jp = 0; jp < npan; jp++) {
+                    int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
+                    pack_sb(tb, B, ldb, jc + jp * NR, nr, pc, kc, pb + jp * NR * kc);
                 }
-                #pragma omp for schedule(static) collapse(2)
-                for (int64_t jp = 0; jp < npan; jp++)
-                    for (int64_t ip = 0; ip < mpan; ip++) {
-                        int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
-                        int mr = mc - ip * MR < MR ? (int)(mc - ip * MR) : MR;
-                        ukr_s6x16(kc, pa + ip * MR * kc, pb + jp * NR * kc,
-                                  C + (ic + ip * MR) * ldc + jc + jp * NR, ldc, alpha, mr, nr);
-                    }
+                for (int64_t ic = 0; ic < M; ic += S_MC) {
+                    int64_t mc = M - ic < S_MC ? M - ic : S_MC, mpan = (mc + MR - 1) / MR;
+                    pack_sa(ta, A, lda, ic, mc, pc, kc, pa);
+                    for (int64_t jp = 0; jp < npan; jp++)
+                        for (int64_t ip = 0; ip < mpan; ip++) {
+                            int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
+                            int mr = mc - ip * MR < MR ? (int)(mc - ip * MR) : MR;
+                            ukr_s6x16(kc, pa + ip * MR * kc, pb + jp * NR * kc,
+                                      C + (ic + ip * MR) * ldc + jc + jp * NR, ldc, alpha, mr, nr);
+                        }
+                }
             }
         }
+        free(pb);
+        free(pa);
     }
-    free(pb);
-    free(pa);
+    if (fail)   /* a thread lacked scratch: nothing was computed; the reference path */
+        qk_ref_table.sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, 1.0f, C, ldc);
 }
 
 /* ======================================================================================
@@ -279,43 +298,50 @@ void qk_gemm_u8s8_avx2(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64_
         return;
     }
     int nt = gemm_threads(M, N, K);
-    int64_t nc_max = N < I_NC ? N : I_NC, mc_max = M < I_MC ? M : I_MC;
-    int64_t kp_max = I_KC / 2;
-    int32_t *pb = scratch((size_t)(((nc_max + NR - 1) / NR) * NR * kp_max) * sizeof *pb);
-    int32_t *pa = scratch((size_t)(((mc_max + MR - 1) / MR) * MR * kp_max) * sizeof *pa);
-    if (!pb || !pa) {
-        free(pb); free(pa);
-        qk_ref_table.gemm_u8s8(M, N, K, A, lda, a_zp, Bt, ldb, b_zp, C, ldc);
-        return;
-    }
+    int64_t slab = slab_width(N, nt);
+    int64_t nslab = (N + slab - 1) / slab;
+    int fail = 0;
     #pragma omp parallel num_threads(nt)
-    for (int64_t jc = 0; jc < N; jc += I_NC) {
-        int64_t nc = N - jc < I_NC ? N - jc : I_NC, npan = (nc + NR - 1) / NR;
-        for (int64_t pc = 0; pc < K; pc += I_KC) {
-            int64_t kc = K - pc < I_KC ? K - pc : I_KC, kp = (kc + 1) / 2;
-            #pragma omp for schedule(static)
-            for (int64_t jp = 0; jp < npan; jp++) {
-                int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
-                pack_ib(Bt, ldb, b_zp, jc + jp * NR, nr, pc, kc, pb + jp * NR * kp);
-            }
-            for (int64_t ic = 0; ic < M; ic += I_MC) {
-                int64_t mc = M - ic < I_MC ? M - ic : I_MC, mpan = (mc + MR - 1) / MR;
-                #pragma omp for schedule(static)
-                for (int64_t ip = 0; ip < mpan; ip++) {
-                    int64_t r = mc - ip * MR < MR ? mc - ip * MR : MR;
-                    pack_ia(A, lda, a_zp, ic + ip * MR, r, pc, kc, pa + ip * MR * kp);
+    {
+        int64_t mc_max = M < I_MC ? M : I_MC, kp_max = I_KC / 2;
+        int32_t *pb = scratch((size_t)(((slab + NR - 1) / NR) * NR * kp_max) * sizeof *pb);
+        int32_t *pa = scratch((size_t)(((mc_max + MR - 1) / MR) * MR * kp_max) * sizeof *pa);
+        if (!pb || !pa) {
+            #pragma omp atomic write
+            fail = 1;
+        }
+        #pragma omp barrier
+        int anyfail;
+        #pragma omp atomic read
+        anyfail = fail;
+        #pragma omp for schedule(dynamic, 1)
+        for (int64_t sl = 0; sl < nslab; sl++) {
+            if (anyfail) continue;
+            int64_t jc = sl * slab, nc = N - jc < slab ? N - jc : slab;
+            int64_t npan = (nc + NR - 1) / NR;
+            for (int64_t pc = 0; pc < K; pc += I_KC) {
+                int64_t kc = K - pc < I_KC ? K - pc : I_KC, kp = (kc + 1) / 2;
+                for (int64_t jp = 0; jp < npan; jp++) {
+                    int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
+                    pack_ib(Bt, ldb, b_zp, jc + jp * NR, nr, pc, kc, pb + jp * NR * kp);
                 }
-                #pragma omp for schedule(static) collapse(2)
-                for (int64_t jp = 0; jp < npan; jp++)
-                    for (int64_t ip = 0; ip < mpan; ip++) {
-                        int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
-                        int mr = mc - ip * MR < MR ? (int)(mc - ip * MR) : MR;
-                        ukr_i6x16(kp, pa + ip * MR * kp, pb + jp * NR * kp,
-                                  C + (ic + ip * MR) * ldc + jc + jp * NR, ldc, pc == 0, mr, nr);
-                    }
+                for (int64_t ic = 0; ic < M; ic += I_MC) {
+                    int64_t mc = M - ic < I_MC ? M - ic : I_MC, mpan = (mc + MR - 1) / MR;
+                    pack_ia(A, lda, a_zp, ic, mc, pc, kc, pa);
+                    for (int64_t jp = 0; jp < npan; jp++)
+                        for (int64_t ip = 0; ip < mpan; ip++) {
+                            int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
+                            int mr = mc - ip * MR < MR ? (int)(mc - ip * MR) : MR;
+                            ukr_i6x16(kp, pa + ip * MR * kp, pb + jp * NR * kp,
+                                      C + (ic + ip * MR) * ldc + jc + jp * NR, ldc, pc == 0,
+                                      mr, nr);
+                        }
+                }
             }
         }
+        free(pb);
+        free(pa);
     }
-    free(pb);
-    free(pa);
+    if (fail)   /* a thread lacked scratch: nothing was computed; the reference path */
+        qk_ref_table.gemm_u8s8(M, N, K, A, lda, a_zp, Bt, ldb, b_zp, C, ldc);
 }

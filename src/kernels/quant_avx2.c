@@ -110,7 +110,7 @@ static void minmax_layout_avx2(const float *x, const qs_layout *l, float *mn, fl
 
 typedef struct hbin {
     __m256d lo, hi, sc;          /* range and bins/(hi-lo) */
-    __m128i last, s_under, s_over, s_nan, s_skip;
+    __m256d lastd, d_under, d_over, d_nan, d_skip;   /* bins-1 and the extra slots */
     int bins;
     uint32_t *t;                 /* 4 tables of (bins + 4) counters, interleaved */
 } hbin;
@@ -121,29 +121,26 @@ static int hbin_init(hbin *b, const qs_hist *h)
     double sc = qk_hist_scale(h);
     b->lo = _mm256_set1_pd(h->lo); b->hi = _mm256_set1_pd(h->hi); b->sc = _mm256_set1_pd(sc);
     b->bins = h->bins;
-    b->last = _mm_set1_epi32(h->bins - 1);
-    b->s_under = _mm_set1_epi32(h->bins);
-    b->s_over = _mm_set1_epi32(h->bins + 1);
-    b->s_nan = _mm_set1_epi32(h->bins + 2);
-    b->s_skip = _mm_set1_epi32(h->bins + 3);
+    b->lastd = _mm256_set1_pd(h->bins - 1);
+    b->d_under = _mm256_set1_pd(h->bins);
+    b->d_over = _mm256_set1_pd(h->bins + 1);
+    b->d_nan = _mm256_set1_pd(h->bins + 2);
+    b->d_skip = _mm256_set1_pd(h->bins + 3);
     b->t = calloc((size_t)4 * (size_t)(h->bins + 4), sizeof *b->t);
     return b->t != NULL;
 }
 
-/* slot indices of 4 values; skip: lanes to ignore (all ones) */
+/* slot indices of 4 values; skip: lanes to ignore (all ones). Classification is done in
+ * double before the one conversion: t = min((v-lo)·sc, bins-1), then the under / over /
+ * NaN / skip lanes are replaced by their slot numbers — the same bins as qk_bin. */
 static inline __m128i hbin_idx(const hbin *b, __m256d v, __m128i skip)
 {
-    __m256d t = _mm256_mul_pd(_mm256_sub_pd(v, b->lo), b->sc);
-    __m128i idx = _mm_min_epi32(_mm256_cvttpd_epi32(t), b->last);
-    __m256d lt = _mm256_cmp_pd(v, b->lo, _CMP_LT_OQ), gt = _mm256_cmp_pd(v, b->hi, _CMP_GT_OQ);
-    __m256d nan = _mm256_cmp_pd(v, v, _CMP_UNORD_Q);
-    __m128i mlt = _mm256_cvtpd_epi32(_mm256_and_pd(lt, _mm256_set1_pd(1.0)));
-    __m128i mgt = _mm256_cvtpd_epi32(_mm256_and_pd(gt, _mm256_set1_pd(1.0)));
-    __m128i mnan = _mm256_cvtpd_epi32(_mm256_and_pd(nan, _mm256_set1_pd(1.0)));
-    idx = _mm_blendv_epi8(idx, b->s_under, _mm_cmpeq_epi32(mlt, _mm_set1_epi32(1)));
-    idx = _mm_blendv_epi8(idx, b->s_over, _mm_cmpeq_epi32(mgt, _mm_set1_epi32(1)));
-    idx = _mm_blendv_epi8(idx, b->s_nan, _mm_cmpeq_epi32(mnan, _mm_set1_epi32(1)));
-    return _mm_blendv_epi8(idx, b->s_skip, skip);
+    __m256d t = _mm256_min_pd(_mm256_mul_pd(_mm256_sub_pd(v, b->lo), b->sc), b->lastd);
+    t = _mm256_blendv_pd(t, b->d_under, _mm256_cmp_pd(v, b->lo, _CMP_LT_OQ));
+    t = _mm256_blendv_pd(t, b->d_over, _mm256_cmp_pd(v, b->hi, _CMP_GT_OQ));
+    t = _mm256_blendv_pd(t, b->d_nan, _mm256_cmp_pd(v, v, _CMP_UNORD_Q));
+    t = _mm256_blendv_pd(t, b->d_skip, _mm256_castsi256_pd(_mm256_cvtepi32_epi64(skip)));
+    return _mm256_cvttpd_epi32(t);
 }
 static inline void hbin_count(hbin *b, __m128i idx)
 {

@@ -1,0 +1,273 @@
+/* bench.c — `make bench`: kernel throughput against the memcpy roofline (ref and AVX2),
+ * int8 / fp32 GEMM against OpenBLAS (loaded with dlopen when present, so the library never
+ * depends on it) and the interactive path on a 16M-element tensor. Every figure is the
+ * median of several runs; prints a table and writes bench.json (path: argv[1]). */
+#include <dlfcn.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "qscope/kernels.h"
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* ---- the JSON output ------------------------------------------------------------------- */
+static char json[65536];
+static size_t jlen;
+static void jput(const char *key, double v)
+{
+    jlen += (size_t)snprintf(json + jlen, sizeof json - jlen, "%s\n  \"%s\": %.4f",
+                             jlen ? "," : "{", key, v);
+}
+
+static void jnull(const char *key)
+{
+    jlen += (size_t)snprintf(json + jlen, sizeof json - jlen, "%s\n  \"%s\": null",
+                             jlen ? "," : "{", key);
+}
+
+/* ---- workloads --------------------------------------------------------------------------- */
+
+typedef struct wk {
+    const qs_kernels *k;
+    float *x, *y;
+    uint8_t *codes;
+    uint16_t *h;
+    int64_t n;
+    qs_layout l;
+    qs_qp qp;
+    qs_hist eh;
+} wk;
+
+static float g_scale = 0.02f, g_inv = 50.0f;
+static int32_t g_zp = 3;
+static uint64_t g_counts[256];
+
+static void memcpy_par(void *dst, const void *src, size_t bytes)
+{
+    int nt = qs_k_threads();
+    #pragma omp parallel for schedule(static) num_threads(nt)
+    for (int t = 0; t < nt; t++) {
+        size_t a = bytes * (size_t)t / (size_t)nt, b = bytes * (size_t)(t + 1) / (size_t)nt;
+        memcpy((char *)dst + a, (const char *)src + a, b - a);
+    }
+}
+
+enum { OP_MEMCPY, OP_QUANT, OP_DEQUANT, OP_FUSED, OP_MINMAX, OP_HIST, OP_F16, OP_COUNT };
+static const char *OP_NAME[] = { "memcpy", "quantize", "dequantize", "fused", "minmax",
+                                 "histogram", "fp32->fp16" };
+static const double OP_BYTES[] = { 8, 5, 5, 9, 4, 4, 6 };   /* bytes touched per element */
+
+static void run_op(wk *w, int op)
+{
+    float mn, mx;
+    qs_errstats st;
+    switch (op) {
+    case OP_MEMCPY: memcpy_par(w->y, w->x, (size_t)w->n * 4); break;
+    case OP_QUANT: w->k->quantize(w->x, &w->l, &w->qp, w->codes); break;
+    case OP_DEQUANT: w->k->dequantize(w->codes, &w->l, &w->qp, w->y); break;
+    case OP_FUSED:
+        memset(g_counts, 0, sizeof g_counts);
+        w->eh.under = w->eh.over = w->eh.nan = 0;
+        w->k->fakequant(w->x, &w->l, &w->qp, w->y, w->codes, &st, &w->eh);
+        break;
+    case OP_MINMAX: w->k->minmax(w->x, w->n, &mn, &mx); break;
+    case OP_HIST: {
+        qs_hist h = { 256, -4.0, 4.0, g_counts, 0, 0, 0 };
+        w->k->hist(w->x, w->n, &h);
+        break;
+    }
+    case OP_F16: w->k->f32_to_f16(w->x, w->n, w->h); break;
+    }
+}
+
+static double time_op(wk *w, int op, int reps)
+{
+    double t[16];
+    run_op(w, op);                              /* warm-up */
+    for (int r = 0; r < reps; r++) {
+        double t0 = now();
+        run_op(w, op);
+        t[r] = now() - t0;
+    }
+    return median(t, reps);
+}
+
+/* ---- GEMM -------------------------------------------------------------------------------- */
+
+typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int,
+                         const float *, int, float, float *, int);
+enum { CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112 };
+
+static double time_gemm(int which, const qs_kernels *k, sgemm_fn ob, int64_t M, int64_t N,
+                        int64_t K, int reps)
+{
+    uint8_t *A8 = malloc((size_t)(M * K));
+    int8_t *B8 = malloc((size_t)(N * K));
+    int32_t *C32 = malloc((size_t)(M * N) * 4);
+    float *A = malloc((size_t)(M * K) * 4), *B = malloc((size_t)(N * K) * 4);
+    float *C = malloc((size_t)(M * N) * 4);
+    for (int64_t i = 0; i < M * K; i++) { A8[i] = (uint8_t)(i * 7); A[i] = (float)(i % 13) * 0.1f; }
+    for (int64_t i = 0; i < N * K; i++) { B8[i] = (int8_t)(i * 5); B[i] = (float)(i % 7) * 0.1f; }
+    double t[16];
+    for (int r = -1; r < reps; r++) {
+        double t0 = now();
+        if (which == 0) k->gemm_u8s8(M, N, K, A8, K, 0, B8, K, 0, C32, N);
+        else if (which == 1) k->sgemm(0, 1, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N);
+        else ob(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)N, (int)K, 1.0f, A,
+                (int)K, B, (int)K, 0.0f, C, (int)N);
+        if (r >= 0) t[r] = now() - t0;
+    }
+    free(A8); free(B8); free(C32); free(A); free(B); free(C);
+    return 2.0 * (double)M * (double)N * (double)K / median(t, reps) * 1e-9;
+}
+
+int main(int argc, char **argv)
+{
+    const char *out = argc > 1 ? argv[1] : "bench.json";
+    const qs_kernels *ref = qs_k_ref(), *opt = qs_k_avx2();
+    if (!opt) opt = ref;
+    int quick = getenv("QSCOPE_BENCH_QUICK") != NULL;
+    printf("qscope bench: %d threads, optimized table \"%s\"\n\n", qs_k_threads(), opt->name);
+
+    /* ---- memory-bound kernels ---- */
+    static const int64_t NS[] = { 1 << 20, 1 << 24, 1 << 26 };
+    int64_t nmax = quick ? 1 << 24 : 1 << 26;
+    float *x = malloc((size_t)nmax * 4), *y = malloc((size_t)nmax * 4);
+    uint8_t *codes = malloc((size_t)nmax);
+    uint16_t *h = malloc((size_t)nmax * 2);
+    if (!x || !y || !codes || !h) { fprintf(stderr, "bench: out of memory\n"); return 1; }
+    srand(1);
+    for (int64_t i = 0; i < nmax; i++) {
+        float u = ((float)rand() / (float)RAND_MAX + (float)rand() / (float)RAND_MAX - 1.0f);
+        x[i] = u * 2.0f;
+    }
+    memset(y, 0, (size_t)nmax * 4); memset(codes, 0, (size_t)nmax); memset(h, 0, (size_t)nmax * 2);
+
+    printf("%-12s %6s %10s %8s %10s %8s %8s\n", "kernel", "n", "avx2 GB/s", "x memcpy",
+           "ref GB/s", "x memcpy", "speedup");
+    for (int ni = 0; ni < 3; ni++) {
+        int64_t n = NS[ni];
+        if (n > nmax) break;
+        int reps = n >= (1 << 26) ? 3 : n >= (1 << 24) ? 5 : 11;
+        wk w = { opt, x, y, codes, h, n, { QS_G_TENSOR, 1, n, 1, 1 },
+                 { &g_scale, &g_inv, &g_zp, -128, 127, 0, QS_R_HALF_EVEN, 0 },
+                 { 256, -0.02, 0.02, g_counts, 0, 0, 0 } };
+        double gbs[OP_COUNT][2];
+        for (int op = 0; op < OP_COUNT; op++)
+            for (int ti = 0; ti < 2; ti++) {
+                if (op == OP_MEMCPY && ti == 1) { gbs[op][1] = gbs[op][0]; continue; }
+                w.k = ti == 0 ? opt : ref;
+                gbs[op][ti] = OP_BYTES[op] * (double)n / time_op(&w, op, reps) * 1e-9;
+            }
+        const char *tag = ni == 0 ? "1m" : ni == 1 ? "16m" : "64m";
+        for (int op = 0; op < OP_COUNT; op++) {
+            printf("%-12s %6s %10.2f %8.2f %10.2f %8.2f %8.2f\n", OP_NAME[op], tag, gbs[op][0],
+                   gbs[op][0] / gbs[0][0], gbs[op][1], gbs[op][1] / gbs[0][0],
+                   gbs[op][0] / gbs[op][1]);
+            static const char *key[] = { "memcpy", "quantize", "dequantize", "fused", "minmax",
+                                         "hist", "f16" };
+            char kb[64];
+            snprintf(kb, sizeof kb, "%s_gbs_%s", key[op], tag);
+            jput(kb, gbs[op][0]);
+            if (op) {
+                snprintf(kb, sizeof kb, "%s_ref_gbs_%s", key[op], tag);
+                jput(kb, gbs[op][1]);
+            }
+            if (ni == 1 && op <= OP_FUSED) {        /* the headline keys: 16M elements */
+                snprintf(kb, sizeof kb, "%s_gbs", key[op]);
+                jput(kb, gbs[op][0]);
+                if (op) {
+                    snprintf(kb, sizeof kb, "%s_vs_memcpy", key[op]);
+                    jput(kb, gbs[op][0] / gbs[0][0]);
+                }
+            }
+        }
+        printf("\n");
+    }
+
+    /* ---- the interactive path: new scheme on 16M elements ---- */
+    {
+        int64_t n = 1 << 24;
+        const qs_kernels *k = opt;
+        double t[9];
+        uint64_t counts[128];
+        for (int r = -1; r < 9; r++) {
+            double t0 = now();
+            float mn, mx;
+            k->minmax(x, n, &mn, &mx);                          /* calibrate */
+            int bits = 4 + (r & 3), qmin = 0, qmax = (1 << bits) - 1;
+            mn = fminf(mn, 0.0f); mx = fmaxf(mx, 0.0f);         /* qparams (PyTorch rule) */
+            float scale = fmaxf((mx - mn) / (float)(qmax - qmin), 1.1920929e-07f);
+            float inv = 1.0f / scale;
+            int zp = qmin - (int)nearbyintf(mn / scale);
+            zp = zp < qmin ? qmin : zp > qmax ? qmax : zp;
+            qs_layout l = { QS_G_TENSOR, 1, n, 1, 1 };
+            qs_qp qp = { &scale, &inv, &zp, qmin, qmax, 0, QS_R_HALF_EVEN, 0 };
+            memset(counts, 0, sizeof counts);
+            qs_hist eh = { 128, -0.5 * scale, 0.5 * scale, counts, 0, 0, 0 };
+            qs_errstats st;
+            k->fakequant(x, &l, &qp, NULL, codes, &st, &eh);   /* codes + stats + hist */
+            if (r >= 0) t[r] = now() - t0;
+        }
+        double ms = median(t, 9) * 1e3;
+        printf("interactive path, 16M elements (minmax -> qparams -> codes + error stats + "
+               "error histogram): %.2f ms\n\n", ms);
+        jput("interactive_ms_16m", ms);
+    }
+    free(x); free(y); free(codes); free(h);
+
+    /* ---- GEMM ---- */
+    void *lib = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) lib = dlopen("libopenblas.so", RTLD_NOW | RTLD_LOCAL);
+    sgemm_fn ob = lib ? (sgemm_fn)(uintptr_t)dlsym(lib, "cblas_sgemm") : NULL;
+    printf("%-16s %10s %10s %10s %10s %10s %10s\n", "GEMM (MxNxK)", "int8 GOP/s", "f32 GFLOP/s",
+           "OpenBLAS", "int8/f32", "f32/OB", "int8/OB");
+    static const int64_t SH[][3] = { { 256, 256, 256 }, { 512, 512, 512 },
+                                     { 1024, 1024, 1024 }, { 64, 256, 784 } };
+    for (int s = 0; s < 4; s++) {
+        int64_t M = SH[s][0], N = SH[s][1], K = SH[s][2];
+        int reps = M * N * K > (1 << 28) ? 5 : 11;
+        double gi = time_gemm(0, opt, NULL, M, N, K, reps);
+        double gf = time_gemm(1, opt, NULL, M, N, K, reps);
+        double go = ob ? time_gemm(2, NULL, ob, M, N, K, reps) : NAN;
+        char name[32];
+        snprintf(name, sizeof name, "%lldx%lldx%lld", (long long)M, (long long)N, (long long)K);
+        printf("%-16s %10.1f %10.1f %10.1f %10.2f %10.2f %10.2f\n", name, gi, gf, go, gi / gf,
+               gf / go, gi / go);
+        const char *tag = s == 0 ? "256" : s == 1 ? "512" : s == 2 ? "1024" : "mlp";
+        char kb[64];
+        snprintf(kb, sizeof kb, "gemm_int8_gops_%s", tag); jput(kb, gi);
+        snprintf(kb, sizeof kb, "gemm_f32_gflops_%s", tag); jput(kb, gf);
+        snprintf(kb, sizeof kb, "openblas_sgemm_gflops_%s", tag);
+        if (ob) jput(kb, go); else jnull(kb);
+    }
+    if (!ob) printf("(OpenBLAS not found: no peer column)\n");
+    if (lib) dlclose(lib);
+    jlen += (size_t)snprintf(json + jlen, sizeof json - jlen, "\n}\n");
+    FILE *f = fopen(out, "w");
+    if (!f) { perror(out); return 1; }
+    fputs(json, f);
+    fclose(f);
+    printf("\nwrote %s\n", out);
+    return 0;
+}
