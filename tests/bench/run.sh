@@ -4,8 +4,5 @@
 set -euo pipefail
 BUILD=${BUILD:-build}
 cd "$(dirname "$0")/../.."
-if ! ldconfig -p 2>/dev/null | grep -q libopenblas; then
-    echo "note: libopenblas not found; the OpenBLAS column stays empty" \
-         "(apt-get install libopenblas0 to compare)" >&2
-fi
+# OpenBLAS (the GEMM peer) is found by the bench itself with dlopen; absent → column empty.
 "$BUILD/bench/bench" bench.json
