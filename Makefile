@@ -123,6 +123,7 @@ asan: deps-check
 	    LDFLAGS="-fopenmp -fsanitize=address,undefined" all \
 	    $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
 	@BUILD=build-asan QSCOPE_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 bash tests/run.sh
 
 bench: deps-check
