@@ -304,6 +304,31 @@ static void steps(FILE *f, json_t *arr, const qs_render_opts *o)
     }
 }
 
+/* Prints text word-wrapped between column `indent` (already reached) and `width`. */
+static void wrap(FILE *f, const char *text, int indent, int width)
+{
+    int col = indent, avail = width - indent < 20 ? 20 : width - indent;
+    const char *p = text ? text : "";
+    while (*p) {
+        while (*p == ' ') p++;
+        const char *e = p;
+        while (*e && *e != ' ') e++;
+        int wl = (int)(e - p);
+        if (col > indent && col + 1 + wl > indent + avail) {
+            fputc('\n', f);
+            pad(f, indent);
+            col = indent;
+        } else if (col > indent) {
+            fputc(' ', f);
+            col++;
+        }
+        fwrite(p, 1, (size_t)wl, f);
+        col += wl;
+        p = e;
+    }
+    fputc('\n', f);
+}
+
 static void help_list(FILE *f, json_t *cmds, const qs_render_opts *o)
 {
     size_t i;
@@ -312,7 +337,7 @@ static void help_list(FILE *f, json_t *cmds, const qs_render_opts *o)
     int uw = 0;
     json_array_foreach(cmds, i, c) {
         int w = dwidth(json_string_value(json_object_get(c, "usage")));
-        if (w > uw && w < 44) uw = w;
+        if (w > uw && w < 36) uw = w;
     }
     json_array_foreach(cmds, i, c) {
         const char *g = json_string_value(json_object_get(c, "group"));
@@ -325,7 +350,7 @@ static void help_list(FILE *f, json_t *cmds, const qs_render_opts *o)
         fprintf(f, "  %s", u);
         if (w > uw) { fputc('\n', f); pad(f, uw + 4); }
         else pad(f, uw - w + 2);
-        fprintf(f, "%s\n", json_string_value(json_object_get(c, "summary")));
+        wrap(f, json_string_value(json_object_get(c, "summary")), uw + 4, o->width);
     }
     fprintf(f, "\n'help COMMAND' shows a command's options and an example.\n");
 }
