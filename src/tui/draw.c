@@ -884,10 +884,9 @@ void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w)
     /* narration on the left, the live screen the lesson drives on the right */
     int nw = W >= 110 ? W * 2 / 5 : W >= 90 ? 40 : W;
     int live = nw < W;
-    putf(w, 0, 1, nw - 2, A(m, QR_TITLE), "%s · step %d/%d", p->lesson->title,
-         p->step + (p->item > 0 || m->lesson_done ? 1 : 0) - (m->lesson_done ? 1 : 0) +
-             (p->item == 0 && !m->lesson_done ? 0 : 0),
-         p->lesson->nsteps);
+    int shown = m->lesson_done ? p->lesson->nsteps : p->item > 0 ? p->step + 1 : p->step;
+    putf(w, 0, 1, nw - 2, A(m, QR_TITLE), "step %d/%d · %s", shown, p->lesson->nsteps,
+         p->lesson->title);
     int y = 2;
     size_t i;
     json_t *it;

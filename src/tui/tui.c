@@ -138,7 +138,10 @@ static void rl_line_cb(char *line)
 {
     if (line && *line) {
         add_history(line);
-        if (g_histfile[0] && g_m->prompt == QS_PR_COMMAND) append_history(1, g_histfile);
+        /* append to the REPL's file (append_history does not create it: write_history does) */
+        if (g_histfile[0] && g_m->prompt == QS_PR_COMMAND &&
+            append_history(1, g_histfile) != 0)
+            write_history(g_histfile);
     }
     rl_callback_handler_remove();
     g_rl_active = 0;

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# bits.sh — the Bits screen: 7.32 in FP32 is 0x40EA3D71; space flips the sign bit under the
+# cursor and every format shows -7.32; the exponent's low bit halves the value; a typed hex
+# pattern is read in the cursor row's format.
+. "$(dirname "$0")/lib.bash"
+tui_start 80 24
+wait_for "1 Data"
+keys 3
+wait_for "0x40EA3D71"
+wait_for "0x4752"
+keys Space
+wait_for "0xC0EA3D71"
+wait_for "x = -7.32000017166138"
+wait_for "0xC752"
+keys Space
+wait_for "x = 7.32000017166138"
+for _ in 1 2 3 4 5 6 7 8; do keys Right; done
+keys Space
+wait_for "0x406A3D71"
+wait_for "x = 3.66000008583069"
+keys Down
+keys v
+wait_for "value or 0xHEX"
+type_text "0x3C00"
+keys Enter
+wait_for "0x3F800000"
+wait_for "x = 1"
+keys q
+wait_for "EXITED rc=0"
+check_tty_restored
+echo "bits: ok"

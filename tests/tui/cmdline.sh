@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# cmdline.sh — the ':' command line: readline editing and Tab completion inside ncurses, a
+# command runs on the session and its result shows; a typo gets a suggestion; Esc cancels;
+# the line lands in the REPL's history file.
+. "$(dirname "$0")/lib.bash"
+tui_start 80 24
+wait_for "1 Data"
+keys 3
+wait_for "fp8-e4m3"
+keys :
+type_text "valu"
+keys Tab
+wait_for ":values"
+type_text "-20 1000"
+wait_for ":values -20 1000"
+keys Enter
+wait_for "qscope · values"
+wait_for "values -20 1000: ok"
+keys :
+type_text "stast"
+keys Enter
+wait_for "did you mean stats"
+keys :
+type_text "help"
+keys Escape
+wait_for "cancelled"
+keys :
+type_text "help"
+keys Enter
+wait_for "output ("
+keys Escape
+wait_gone "output ("
+keys q
+wait_for "EXITED rc=0"
+check_tty_restored
+grep -qx "values -20 1000" "$TUI_TMP/history" || fail "history file lacks the command: $(cat "$TUI_TMP/history" 2>&1)"
+echo "cmdline: ok"
