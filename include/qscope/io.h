@@ -23,6 +23,9 @@ typedef struct qs_entry {
     int fortran;                    /* npy: Fortran (column-major) order */
     int big_endian;                 /* npy: big-endian elements */
     int shard;                      /* sharded formats: index of the shard file, else 0 */
+    const char *type_name;          /* the stored type's own name when qs_dtype has none
+                                       (GGUF "IQ2_XS"; dtype is then QS_DT_COUNT and reading
+                                       it fails with a message), else NULL (static string) */
 } qs_entry;
 
 /* Metadata key/value (safetensors __metadata__, GGUF keys, npy header fields). */
@@ -43,10 +46,17 @@ typedef struct qs_file {
     int owns_map;                   /* 1 when map is our own mmap (unmapped on close) */
     float *text_values;             /* text/CSV: the parsed values (owned) */
     void *priv;                     /* format-specific state (owned) */
+    void (*priv_free)(void *priv);  /* frees priv (NULL: plain free) */
+    /* reads entry idx into dst (e->n floats, C order) for formats whose data is not a plain
+     * range of the mapping (torch zip, shards); NULL for the others */
+    int (*read)(const struct qs_file *f, int idx, float *dst, qs_err *err);
 } qs_file;
 
-/* Opens a file, detecting the format by magic bytes (then extension for text). Only headers
- * are read. On error returns QS_ERR with a one-line message that names the file and the
+/* Opens a file, detecting the format by magic bytes (then extension for text): .npy,
+ * safetensors, GGUF v2/v3 (little-endian), PyTorch zip checkpoints (.pt/.pth/.bin, read by a
+ * restricted unpickler that never executes code), text/CSV. A directory or a
+ * `*.safetensors.index.json` opens a sharded safetensors checkpoint (one tensor list across
+ * shards; a shard is mapped only while one of its tensors is read). Only headers are read. On error returns QS_ERR with a one-line message that names the file and the
  * problem, e.g. "w.safetensors: tensor 'fc1.weight' data_offsets [0, 400] exceed the data
  * size 312". */
 int qs_file_open(const char *path, qs_file **out, qs_err *err);
@@ -60,6 +70,12 @@ int qs_file_open_mem(const char *name, const void *buf, size_t len, qs_file **ou
 #define QS_IO_ST_HEADER_MAX 100000000u  /* safetensors JSON header bytes */
 #define QS_IO_NPY_HEADER_MAX (1u << 20) /* .npy header dict bytes (v2/v3 allow 4 GB) */
 #define QS_IO_TOKEN_MAX 255             /* longest number token in a text file */
+#define QS_IO_GGUF_NEST_MAX 4           /* GGUF arrays of arrays nested at most this deep */
+#define QS_IO_PICKLE_DEPTH_MAX 32       /* nesting of dicts / lists / tuples in a pickle */
+#define QS_IO_PICKLE_VALUES_MAX 10000000u /* values a pickle may create */
+#define QS_IO_SHARDS_MAX 10000          /* shard files of one sharded checkpoint */
+#define QS_IO_INDEX_MAX (64u << 20)     /* bytes of a model.safetensors.index.json */
+#define QS_IO_NAME_MAX 4096             /* bytes of a tensor name or metadata key */
 /* Index of the tensor called name, or -1. */
 int qs_file_find(const qs_file *f, const char *name);
 /* Converts tensor idx to a new float32 qs_tensor (C order). */

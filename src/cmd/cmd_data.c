@@ -128,7 +128,8 @@ static int run_tensors(qs_session *s, int argc, char **argv, json_t **out, qs_er
             const qs_entry *e = &f->entries[i];
             json_t *t = json_object();
             json_object_set_new(t, "name", json_string(e->name));
-            json_object_set_new(t, "dtype", json_string(qs_dtype_name(e->dtype)));
+            json_object_set_new(t, "dtype", json_string(e->type_name ? e->type_name
+                                                                     : qs_dtype_name(e->dtype)));
             json_object_set_new(t, "shape", shape_json(e->ndim, e->shape));
             json_object_set_new(t, "n", json_integer(e->n));
             json_object_set_new(t, "bytes", json_integer((json_int_t)e->nbytes));

@@ -2,7 +2,10 @@
  * finds tensors by name, converts one tensor to float32, closes. */
 #include "io_priv.h"
 
+#include "qscope/ggml.h"
+
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +94,23 @@ static int looks_like_safetensors(const uint8_t *p, size_t len)
     return n >= 2 && n <= QS_IO_ST_HEADER_MAX;
 }
 
+/* 1 when path names a sharded-checkpoint index ("*.safetensors.index.json"). */
+static int is_index_json(const char *path)
+{
+    static const char suffix[] = ".safetensors.index.json";
+    size_t n = strlen(path), k = sizeof suffix - 1;
+    return n >= k && strcasecmp(path + n - k, suffix) == 0;
+}
+
+/* The directory part of path ("." when there is none), newly allocated. */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) return strdup(".");
+    if (slash == path) return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
 /* ---- open / close ------------------------------------------------------------------------ */
 
 /* Fills a new qs_file for the bytes buf[0..len) named path; owns_map says whether close
@@ -121,15 +141,33 @@ static int open_buffer(const char *path, const uint8_t *buf, size_t len, int own
         f->format = "safetensors";
         rc = qs_io_st_open(f, err);                 /* reports the bad header */
     } else if (len >= 4 && memcmp(buf, "GGUF", 4) == 0) {
-        rc = qs_err_set(err, "%s: GGUF files are not supported yet", path);
-    } else if (len >= 4 && memcmp(buf, "PK\x03\x04", 4) == 0) {
-        rc = qs_err_set(err, "%s: zip files (PyTorch checkpoints) are not supported yet", path);
+        f->format = "gguf";
+        rc = qs_io_gguf_open(f, err);
+    } else if (len >= 4 && (memcmp(buf, "PK\x03\x04", 4) == 0 ||
+                            memcmp(buf, "PK\x05\x06", 4) == 0)) {
+        f->format = "torch";
+        rc = qs_io_torch_open(f, err);
+    } else if (len >= 2 && buf[0] == 0x80 && buf[1] >= 2 && buf[1] <= 5) {
+        rc = qs_err_set(err, "%s: a legacy (non-zip) PyTorch checkpoint: not supported; "
+                             "re-save it with torch >= 1.6 (torch.save writes zip files)", path);
+    } else if (is_index_json(path)) {
+        f->format = "safetensors-sharded";
+        char *dir = dir_of(path);
+        rc = dir ? qs_io_shards_open(f, dir, err) : qs_err_set(err, "%s: out of memory", path);
+        free(dir);
+    } else if (strcasecmp(ext, "gguf") == 0) {
+        f->format = "gguf";
+        rc = qs_io_gguf_open(f, err);               /* reports the bad magic */
+    } else if (strcasecmp(ext, "pt") == 0 || strcasecmp(ext, "pth") == 0 ||
+               strcasecmp(ext, "ckpt") == 0) {
+        rc = qs_err_set(err, "%s: not a zip PyTorch checkpoint (legacy or unknown formats are "
+                             "not supported)", path);
     } else if (strcasecmp(ext, "txt") == 0 || strcasecmp(ext, "csv") == 0 ||
                strcasecmp(ext, "tsv") == 0 || looks_like_text(buf, len)) {
         f->format = "text";
         rc = qs_io_text_open(f, err);
     } else {
-        rc = qs_err_set(err, "%s: unrecognised format (expected .npy, .safetensors or numbers "
+        rc = qs_err_set(err, "%s: unrecognised format (expected .npy, .safetensors, .gguf, a PyTorch zip checkpoint or numbers "
                              "as text)", path);
     }
     if (rc != QS_OK) {
@@ -149,6 +187,29 @@ static int open_buffer(const char *path, const uint8_t *buf, size_t len, int own
     return QS_OK;
 }
 
+/* A folder: its model.safetensors.index.json (sharded), else its only model file. */
+static int open_dir(const char *path, qs_file **out, qs_err *err)
+{
+    static const char *const names[] = {"model.safetensors.index.json", "model.safetensors",
+                                        "pytorch_model.bin", "diffusion_pytorch_model.safetensors"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        size_t n = strlen(path) + strlen(names[i]) + 2;
+        char *p = malloc(n);
+        if (!p) return qs_err_set(err, "%s: out of memory", path);
+        snprintf(p, n, "%s%s%s", path, path[0] && path[strlen(path) - 1] == '/' ? "" : "/",
+                 names[i]);
+        struct stat st;
+        if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+            int rc = qs_file_open(p, out, err);
+            free(p);
+            return rc;
+        }
+        free(p);
+    }
+    return qs_err_set(err, "%s: is a directory without model.safetensors.index.json, "
+                      "model.safetensors or pytorch_model.bin", path);
+}
+
 int qs_file_open(const char *path, qs_file **out, qs_err *err)
 {
     if (out) *out = NULL;
@@ -164,7 +225,7 @@ int qs_file_open(const char *path, qs_file **out, qs_err *err)
     }
     if (S_ISDIR(st.st_mode)) {
         close(fd);
-        return qs_err_set(err, "%s: is a directory, not a tensor file", path);
+        return open_dir(path, out, err);
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
@@ -212,7 +273,8 @@ void qs_file_close(qs_file *f)
     }
     free(f->meta);
     free(f->text_values);
-    free(f->priv);
+    if (f->priv_free) f->priv_free(f->priv);
+    else free(f->priv);
     free(f->path);
     free(f);
 }
@@ -277,7 +339,27 @@ int qs_file_read(const qs_file *f, int idx, qs_tensor **out, qs_err *err)
     qs_tensor *t = qs_tensor_new(e->name, e->ndim, e->shape, e->dtype, err);
     if (!t) return qs_err_prefix(err, f->path);
     int rc = QS_OK;
-    if (e->dtype == QS_DT_TEXT) {
+    int gid = qs_ggml_type_of_dtype(e->dtype);
+    if (e->type_name) {
+        char q[QS_IO_QUOTE_LEN];
+        qs_io_quote(q, e->name, strlen(e->name));
+        qs_tensor_free(t);
+        return qs_err_set(err, "%s: tensor '%s' has type %s, which qscope cannot dequantize "
+                          "(it reads F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K)",
+                          f->path, q, e->type_name);
+    }
+    if (f->read) {
+        rc = f->read(f, idx, t->data, err);
+        if (rc != QS_OK) {
+            qs_tensor_free(t);
+            return rc;
+        }
+    } else if (gid >= 0) {
+        if (!f->map || e->offset > f->maplen || e->nbytes > f->maplen - e->offset)
+            rc = QS_ERR;
+        else
+            rc = qs_ggml_dequantize(gid, f->map + e->offset, e->n, t->data, NULL);
+    } else if (e->dtype == QS_DT_TEXT) {
         if (!f->text_values && e->n > 0) rc = QS_ERR;
         else if (e->n > 0) memcpy(t->data, f->text_values, (size_t)e->n * sizeof(float));
     } else {

@@ -19,6 +19,37 @@
 int qs_io_npy_open(qs_file *f, qs_err *err);
 int qs_io_st_open(qs_file *f, qs_err *err);
 int qs_io_text_open(qs_file *f, qs_err *err);
+/* GGUF v2/v3 (gguf.c). */
+int qs_io_gguf_open(qs_file *f, qs_err *err);
+/* PyTorch zip checkpoint (torchzip.c): sets f->priv, f->priv_free and f->read. */
+int qs_io_torch_open(qs_file *f, qs_err *err);
+/* Sharded safetensors (shards.c): f->map holds the index JSON; dir is the folder the shard
+ * file names are relative to. Sets f->priv, f->priv_free and f->read. */
+int qs_io_shards_open(qs_file *f, const char *dir, qs_err *err);
+
+/* ---- the restricted unpickler (pickle.c) --------------------------------------------------
+ * Runs a pickle (protocols 0-5) on a small stack machine that understands the data opcodes
+ * and only the globals torch uses to rebuild a state dict: torch._utils._rebuild_tensor_v2,
+ * torch._utils._rebuild_parameter, the typed storages (torch.FloatStorage, ...),
+ * torch.dtype objects with UntypedStorage, collections.OrderedDict. Any other global (os.system,
+ * builtins.eval, ...) stops it with a message naming the global; nothing is ever called or
+ * imported. The result is the list of tensors found in the (possibly nested) dicts. */
+typedef struct qs_pk_tensor {
+    char *name;                     /* dotted path in the dicts: "layer.0.weight" (owned) */
+    char *key;                      /* storage key: the zip entry data/<key> (owned) */
+    qs_dtype dtype;                 /* storage element type */
+    int64_t storage_numel;          /* elements in the storage, as the pickle says */
+    int64_t offset;                 /* storage offset in elements */
+    int ndim;                       /* dims */
+    int64_t shape[QS_MAX_DIMS];     /* sizes */
+    int64_t stride[QS_MAX_DIMS];    /* strides in elements */
+} qs_pk_tensor;
+
+/* Unpickles buf[0..len) (a torch data.pkl); path names the file in messages. On success
+ * *out holds *n tensors (free with qs_io_pickle_free). */
+int qs_io_pickle_tensors(const uint8_t *buf, size_t len, const char *path, qs_pk_tensor **out,
+                         int *n, qs_err *err);
+void qs_io_pickle_free(qs_pk_tensor *t, int n);
 
 /* Decodes count elements of dtype dt starting at src (any alignment; big-endian when be)
  * into dst[0], dst[stride], dst[2*stride], ... as float32. Returns QS_ERR for a dtype
