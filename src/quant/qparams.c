@@ -48,14 +48,37 @@ void qs_fp4_sorted(float table[16], int code_of[16])
     }
 }
 
-/* torch.linspace(start, end, steps) in float32 as the CPU kernel computes it: the first half
- * from start, the second half from end (scalar path: start + step·k, end - step·(steps-k-1)). */
+/* torch.linspace(start, end, steps) in float32 exactly as PyTorch 1.13's AVX2 CPU kernel
+ * computes it (checked against torch in tests/golden/make_quant_golden.py): step =
+ * (end - start) / (steps - 1); the first half counts up from start, the second down from end;
+ * elements come in pairs of 8-lane vectors whose base is start + step·idx (or end -
+ * step·(steps-idx-1)) fused into one FMA, lanes base + lane·step unfused; the tail is scalar
+ * with FMA. (bitsandbytes builds its dynamic map with torch.linspace, so the map depends on
+ * that kernel by an ulp; this is the x86-64 AVX2 one.) */
+static float mad(float a, float b, float c, int fused)
+{
+    if (fused) return fmaf(a, b, c);
+    float p = a * b;
+    return p + c;
+}
 static void linspace_f32(float start, float end, int steps, float *out)
 {
+    const int V = 8;
     float step = (end - start) / (float)(steps - 1);
-    int half = steps / 2;
-    for (int k = 0; k < steps; k++)
-        out[k] = k < half ? start + step * (float)k : end - step * (float)(steps - k - 1);
+    int half = steps / 2, idx = 0;
+    while (idx < steps) {
+        if (idx + 2 * V <= steps) {
+            for (int v = 0; v < 2; v++, idx += V) {
+                float base = idx < half ? mad(step, (float)idx, start, 1)
+                                        : mad(-step, (float)(steps - idx - 1), end, 1);
+                for (int l = 0; l < V; l++) out[idx + l] = mad((float)l, step, base, 0);
+            }
+        } else {
+            out[idx] = idx < half ? mad(step, (float)idx, start, 1)
+                                  : mad(-step, (float)(steps - idx - 1), end, 1);
+            idx++;
+        }
+    }
 }
 
 static int cmp_float(const void *a, const void *b)
@@ -201,13 +224,15 @@ static void torch_params(const qs_scheme *s, int qmin, int qmax, float lo, float
 static void onnx_params(const qs_scheme *s, int qmin, int qmax, float lo, float hi,
                         float *scale, float *inv, int32_t *zp)
 {
-    double mn = fmin((double)lo, 0.0), mx = fmax((double)hi, 0.0);
+    float fmn = fminf(lo, 0.0f), fmx = fmaxf(hi, 0.0f);
     if (s->symmetric) {
-        double amax = fmax(fabs(mn), fabs(mx));
-        mn = -amax;
-        mx = amax;
+        float amax = fmaxf(fabsf(fmn), fabsf(fmx));
+        fmn = -amax;
+        fmx = amax;
     }
-    double sc = (mx - mn) / ((double)qmax - (double)qmin);
+    /* numpy: rmax - rmin in float32, then float64 for the division */
+    double mn = fmn, dr = (double)(fmx - fmn);
+    double sc = dr / ((double)qmax - (double)qmin);
     double z;
     if (!(sc >= (double)FLT_MIN)) {
         *scale = 1.0f;
