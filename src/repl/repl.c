@@ -93,6 +93,23 @@ static void before_output(void *ctx)
     qs_progress_bar_finish(ctx);
 }
 
+/* `lesson play NAME...` on a terminal: the lesson face plays it step by step (Enter for the
+ * next step, quizzes asked) instead of the command's all-at-once run. Returns 1 when the
+ * line was such a command (and ran), 0 otherwise. */
+static int play_lesson(repl *p, const char *line)
+{
+    char **argv = NULL;
+    qs_err err = {{0}};
+    int argc = qs_split(line, &argv, &err), done = 0;
+    if (argc >= 3 && strcmp(argv[0], "lesson") == 0 && strcmp(argv[1], "play") == 0) {
+        if (qs_lesson_main(p->s, argc, argv) != 0) p->r.errors++;
+        else qs_session_remember(p->s, line);
+        done = 1;
+    }
+    qs_split_free(argv);
+    return done;
+}
+
 /* Runs one line with progress and cancellation. Interactive lines may hold several commands
  * separated by ';' (as `qscope -c`). */
 static void run_line(repl *p, const char *line, const char *where, int split)
@@ -112,7 +129,8 @@ static void run_line(repl *p, const char *line, const char *where, int split)
     for (int k = 0; k < (n < 0 ? 1 : n) && !p->r.quit && !g_term; k++) {
         qs_progress_bar_start(&p->bar, stderr, &g_cancel);
         g_busy = 1;
-        int rc = qs_run_line(&p->r, n < 0 ? line : lines[k], where);
+        const char *cmd = n < 0 ? line : lines[k];
+        int rc = split && play_lesson(p, cmd) ? QS_OK : qs_run_line(&p->r, cmd, where);
         g_busy = 0;
         qs_progress_bar_finish(&p->bar);
         if (rc == QS_CANCELLED || g_cancel) break;  /* the rest of the line is dropped */
@@ -195,6 +213,28 @@ static void show_usage(const qs_cmd *c)
     rl_redisplay();
 }
 
+/* A backslash quotes the next character (so "my\\ file" is one word for completion). */
+static int char_is_quoted(char *text, int index)
+{
+    int n = 0;
+    while (index - 1 - n >= 0 && text[index - 1 - n] == '\\') n++;
+    return n % 2 == 1;
+}
+
+/* Removes the backslashes of a word being completed as a file name (inside single quotes
+ * they are literal). */
+static char *dequote(char *text, int quote_char)
+{
+    char *out = malloc(strlen(text) + 1), *o = out;
+    if (!out) return NULL;
+    for (const char *t = text; *t; t++) {
+        if (*t == '\\' && quote_char != '\'' && t[1]) t++;
+        *o++ = *t;
+    }
+    *o = '\0';
+    return out;
+}
+
 static char **attempt(const char *text, int start, int end)
 {
     repl *p = g_repl;
@@ -254,6 +294,8 @@ static int run_tty(repl *p)
     rl_completer_word_break_characters = " \t\n;";
     rl_completer_quote_characters = "'\"";
     rl_filename_quote_characters = " \t\n\\\"'#;";
+    rl_char_is_quoted_p = char_is_quoted;
+    rl_filename_dequoting_function = dequote;
     rl_catch_signals = 1;
     rl_catch_sigwinch = 1;
     rl_persistent_signal_handlers = 1;

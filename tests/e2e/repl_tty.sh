@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# repl_tty.sh — the interactive REPL driven through a pseudo-terminal (tmux, private socket):
+# Tab completion (sch<TAB> -> scheme), the usage hint, "did you mean" and going on after it,
+# Ctrl-C at the prompt, Ctrl-C during a long command (cancelled, back to the prompt, tensor
+# kept), Ctrl-D, history surviving a restart (Up), and the terminal restored after SIGTERM.
+set -u
+QSCOPE=${QSCOPE:-build/qscope}
+TOP=${QSCOPE_TOP:-$PWD}
+command -v tmux >/dev/null || { echo "SKIP: tmux not installed"; exit 0; }
+tmp=$(mktemp -d)
+sock="qscope-test-$$"
+T() { tmux -L "$sock" "$@"; }
+cleanup() { T kill-server 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+fails=0
+fail() { echo "FAIL: $*"; echo "---- screen:"; screen; echo "----"; fails=$((fails + 1)); }
+# Deadlines are generous: the suite also runs under ASan on 2 cores.
+WAIT=${QSCOPE_TTY_WAIT:-20}
+
+screen() { T capture-pane -p -t qs 2>/dev/null; }
+# wait_for REGEX: polls the screen until it matches (or the deadline passes).
+wait_for() {
+    local end=$((SECONDS + WAIT))
+    while [ $SECONDS -le $end ]; do
+        screen | grep -Eq -- "$1" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# wait_last REGEX: polls until the last non-blank screen line matches.
+wait_last() {
+    local end=$((SECONDS + WAIT))
+    while [ $SECONDS -le $end ]; do
+        screen | sed '/^[[:space:]]*$/d' | tail -1 | grep -Eq -- "$1" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# wait_dead: polls until the pane's process has exited.
+wait_dead() {
+    local end=$((SECONDS + WAIT))
+    while [ $SECONDS -le $end ]; do
+        [ "$(T display -p -t qs '#{pane_dead}' 2>/dev/null)" = 1 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+start() {
+    T kill-session -t qs 2>/dev/null
+    T new-session -d -s qs -x 120 -y 40 -c "$TOP" \
+        "env NO_COLOR=1 LC_ALL=C.UTF-8 QSCOPE_HISTFILE=$tmp/history $*"
+    T set-option -t qs remain-on-exit on >/dev/null
+}
+# tmux drops trailing blanks, so the prompt's final space never shows on a captured line
+PROMPT='qscope \[.*\] >'
+
+# ---- session 1 ------------------------------------------------------------------------------
+start "$QSCOPE" repl
+wait_last "$PROMPT\$" || fail "no prompt"
+screen | grep -q "^qscope \[- · " || fail "prompt shows no tensor as '-'"
+
+# Tab completes a command name.
+if "$QSCOPE" -c "help scheme" >/dev/null 2>&1; then word=sch; full=scheme; else word=sta; full=stats; fi
+T send-keys -t qs "$word" Tab
+wait_last "$PROMPT $full\$" || fail "$word<TAB> should complete to '$full '"
+T send-keys -t qs C-u
+
+# Tab on an empty argument shows the usage line.
+T send-keys -t qs "hist " Tab
+wait_for "usage: hist \[bins=B\]" || fail "Tab after 'hist ' should show its usage"
+T send-keys -t qs C-u
+
+# A command changes the prompt; an unknown command suggests, and the next one still works.
+T send-keys -t qs "values 0 250 1000" Enter
+wait_last "^qscope \[values · .*\] >\$" || fail "the prompt should show the tensor 'values'"
+T send-keys -t qs "stast" Enter
+wait_for "did you mean 'stats'" || fail "unknown command should suggest 'stats'"
+T send-keys -t qs "stats" Enter
+wait_for "^max +1000" || fail "stats after an error should show max 1000"
+wait_last "^qscope \[values" || fail "prompt back after stats"
+
+# Ctrl-C at the prompt abandons the line; the REPL stays.
+T send-keys -t qs "abandoned words"
+wait_last "> abandoned words\$" || fail "typed text not shown"
+T send-keys -t qs C-c
+wait_last "^qscope \[values · .*\] >\$" || fail "Ctrl-C at the prompt should give a fresh prompt"
+
+# Ctrl-C during a long command cancels it and returns to the prompt, the tensor kept.
+if "$QSCOPE" -c "help lab" >/dev/null 2>&1; then
+    T send-keys -t qs "lab train epochs=1000" Enter
+    wait_for "ETA" || fail "a long command should draw a progress bar with an ETA"
+    T send-keys -t qs C-c
+    wait_for "cancel" || fail "Ctrl-C during a long command should say it was cancelled"
+    wait_last "^qscope \[values · .*\] >\$" || fail "prompt back after the cancelled command"
+    screen | grep -q "ETA" && fail "the progress bar should be erased"
+    T send-keys -t qs C-l
+    T send-keys -t qs "stats" Enter
+    wait_for "^absmax +1000" || fail "the tensor survived the cancelled command"
+else
+    echo "note: no 'lab' command in this build; Ctrl-C during a long command not checked"
+fi
+
+# Ctrl-D leaves; the history file holds the lines.
+T send-keys -t qs C-d
+wait_dead || fail "Ctrl-D should end the REPL"
+grep -qx "stats" "$tmp/history" || fail "history file should hold 'stats'"
+grep -qx "values 0 250 1000" "$tmp/history" || fail "history file should hold the values line"
+
+# ---- session 2: history survives a restart --------------------------------------------------
+start "$QSCOPE" repl
+wait_last "$PROMPT\$" || fail "no prompt after restart"
+T send-keys -t qs Up
+wait_last "$PROMPT stats\$" || fail "Up should recall 'stats' from the previous session"
+T send-keys -t qs C-u C-r "values 0"
+wait_for "reverse-i-search.*values 0 250 1000" || fail "Ctrl-R should find 'values 0 250 1000'"
+T send-keys -t qs Enter
+wait_last "^qscope \[values · " || fail "the recalled line should run"
+T send-keys -t qs "quit" Enter
+wait_dead || fail "quit should end the REPL"
+
+# ---- SIGTERM restores the terminal ------------------------------------------------------------
+start sh -c "'$QSCOPE repl; echo exit=\$?; stty -a > $tmp/stty'"
+wait_last "$PROMPT\$" || fail "no prompt (SIGTERM run)"
+pane=$(T display -p -t qs '#{pane_pid}')
+pid=$(ps -o pid= --ppid "$pane" | tr -d ' ' | head -1)
+if [ -n "$pid" ]; then
+    kill -TERM "$pid"
+    wait_for "exit=143" || fail "SIGTERM should end the REPL with status 143"
+    end=$((SECONDS + WAIT)); while [ ! -s "$tmp/stty" ] && [ $SECONDS -le $end ]; do sleep 0.1; done
+    grep -Eq '(^|[^-])icanon' "$tmp/stty" && grep -Eq '(^| )echo( |$)' "$tmp/stty" \
+        || fail "terminal not restored after SIGTERM: $(cat "$tmp/stty" 2>/dev/null)"
+else
+    fail "could not find the REPL's pid"
+fi
+
+[ "$fails" -eq 0 ] && echo "repl_tty: all checks passed"
+[ "$fails" -eq 0 ]
