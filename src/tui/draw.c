@@ -804,61 +804,135 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
 
 /* ==== 5 Lab ================================================================================= */
 
+/* Accuracy bars of a sweep: one row per bit width, PTQ against QAT. */
+/* Accuracy bars of a sweep: one row per bit width, PTQ against QAT, on an axis from just
+ * below the worst accuracy to 100 % (so a one-point difference is visible). */
+static int lab_sweep(const qs_tui_model *m, WINDOW *w, int y, int H, int W, json_t *rows)
+{
+    int bw = (W - 40) / 2;
+    if (bw < 6) bw = 6;
+    size_t i;
+    json_t *r;
+    double lo = 1;
+    json_array_foreach(rows, i, r) {
+        double a = jd(r, "ptq_acc", 1), b = jd(r, "qat_acc", 1);
+        if (a < lo) lo = a;
+        if (b < lo) lo = b;
+    }
+    lo = floor(lo * 10 - 0.5) / 10;
+    if (lo < 0) lo = 0;
+    putf(w, y++, 2, W - 4, A(m, QR_TITLE), "bits   fp32    PTQ  %-*s QAT   (bars: %.0f%%..100%%)",
+         bw + 1, "", lo * 100);
+    json_array_foreach(rows, i, r) {
+        if (y >= H) break;
+        double fp = jd(r, "fp32_acc", NAN), ptq = jd(r, "ptq_acc", NAN), qat = jd(r, "qat_acc", NAN);
+        putf(w, y, 2, 20, A(m, QR_NORMAL), "%4d  %5.1f%%  %5.1f%%", (int)jd(r, "bits", 0),
+             fp * 100, ptq * 100);
+        int x = 24;
+        int pl = isfinite(ptq) ? (int)((ptq - lo) / (1 - lo) * bw + 0.5) : 0;
+        int ql = isfinite(qat) ? (int)((qat - lo) / (1 - lo) * bw + 0.5) : 0;
+        for (int c = 0; c < bw; c++)
+            put(w, y, x + c, 1, c < pl ? A(m, QR_CLIP) : A(m, QR_DIM), c < pl ? (m->utf8 ? "█" : "#")
+                                                                        : (m->utf8 ? "·" : "."));
+        x += bw + 1;
+        putf(w, y, x, 7, A(m, QR_NORMAL), "%5.1f%%", qat * 100);
+        x += 7;
+        for (int c = 0; c < bw && x + c < W - 1; c++)
+            put(w, y, x + c, 1, c < ql ? A(m, QR_GOOD) : A(m, QR_DIM), c < ql ? (m->utf8 ? "█" : "#")
+                                                                        : (m->utf8 ? "·" : "."));
+        y++;
+    }
+    return y;
+}
+
 void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
 {
     int H, W;
     getmaxyx(w, H, W);
     int y = 0;
-    putf(w, y++, 1, W - 2, A(m, QR_TITLE), "PTQ vs QAT lab · r runs: %s", m->lab_line);
+    put(w, y++, 1, W - 2, A(m, QR_TITLE), "PTQ vs QAT lab — an MLP on real data, quantized "
+        "after training (PTQ) or while training (QAT)");
     if (!qs_cmd_find("lab")) {
         wrap(w, y + 1, 2, W - 4, H, A(m, QR_DIM),
-             "The lab commands are not in this build yet (issue 7: an MLP on the UCI digits, "
-             "post-training quantization against quantization-aware training). When they land, "
-             "this screen shows the settings, a progress gauge while training (Esc cancels, the "
-             "screens stay usable) and the results table with loss / accuracy curves.");
+             "The lab commands are not in this build yet (issue 7). When they land, this "
+             "screen shows the settings, a progress gauge while training (Esc cancels, the "
+             "screens stay usable) and the results with loss / accuracy curves.");
         return;
     }
+    /* the settings form, two per row */
+    int colw = W >= 100 ? 30 : 24;
+    for (int f = 0; f < QS_TUI_LAB_FIELDS; f++) {
+        const char *v;
+        int used;
+        const char *name = qs_tui_lab_field(m, f, &v, &used);
+        int row = y + f / 3, x = 2 + (f % 3) * colw;
+        attr_t a = f == m->lab_field ? A(m, QR_CURSOR) : used ? A(m, QR_NORMAL) : A(m, QR_DIM);
+        putf(w, row, x, colw - 1, A(m, QR_DIM), "%-7s", name);
+        putf(w, row, x + 8, colw - 9, a, "%s %s %s", m->utf8 ? "◀" : "<", v,
+             m->utf8 ? "▶" : ">");
+    }
+    y += (QS_TUI_LAB_FIELDS + 2) / 3;
+    putf(w, y++, 2, W - 4, A(m, QR_KEY), "r runs: %s", m->lab_line);
+    y++;
     if (m->job.running) {
-        pthread_mutex_t *mu = (pthread_mutex_t *)&m->job.mu;
+        pthread_mutex_t *mu = (pthread_mutex_t *)&m->job.mu;  /* read-only use of the lock */
         pthread_mutex_lock(mu);
         double f = m->job.total > 0 ? m->job.done / m->job.total : 0;
         char label[64];
         snprintf(label, sizeof label, "%s", m->job.label);
         pthread_mutex_unlock(mu);
+        if (f > 1) f = 1;
         int gw = W - 12;
-        putf(w, y + 1, 2, W - 4, A(m, QR_NORMAL), "%s: %.0f%%", label, f * 100);
+        putf(w, y++, 2, W - 4, A(m, QR_NORMAL), "%s: %.0f%%", label, f * 100);
         for (int i = 0; i < gw; i++)
-            put(w, y + 2, 2 + i, 1, A(m, QR_BAR), i < (int)(f * gw) ? (m->utf8 ? "█" : "#")
-                                                                   : (m->utf8 ? "░" : "-"));
-        put(w, y + 4, 2, W - 4, A(m, QR_DIM), "Esc cancels; the other screens stay usable.");
+            put(w, y, 2 + i, 1, A(m, QR_BAR), i < (int)(f * gw) ? (m->utf8 ? "█" : "#")
+                                                              : (m->utf8 ? "░" : "-"));
+        y += 2;
+        put(w, y, 2, W - 4, A(m, QR_DIM), "Esc cancels; the other screens stay usable.");
         return;
     }
     if (!m->lab) {
-        put(w, y + 1, 2, W - 4, A(m, QR_DIM), "r starts the lab; ':lab ...' runs any lab command");
+        wrap(w, y, 2, W - 4, H, A(m, QR_DIM), "↑/↓ choose a setting, ←/→ change it, r runs. "
+             "A sweep trains once, then quantizes after training (PTQ) and while training (QAT) "
+             "at every bit width: watch PTQ fall apart at 2-3 bits while QAT holds.");
         return;
     }
-    /* scalars, then tables, then number arrays as curves */
+    json_t *rows = json_object_get(m->lab, "rows");
+    if (json_is_array(rows) && json_object_get(json_array_get(rows, 0), "qat_acc")) {
+        lab_sweep(m, w, y, H, W, rows);
+        return;
+    }
+    /* scalars, then number arrays as curves, then tables */
     const char *k;
     json_t *v;
     char buf[128];
+    int x = 2, cw = 26;
     json_object_foreach(m->lab, k, v) {
         if (y >= H) break;
-        if (json_is_object(v) || json_is_array(v)) continue;
+        if (json_is_object(v) || json_is_array(v) || strstr(k, "sparkline")) continue;
         scalar(v, buf, sizeof buf);
-        putf(w, y++, 2, W - 4, A(m, QR_NORMAL), "%-16s %s", k, buf);
+        if (json_is_real(v) && strstr(k, "acc")) snprintf(buf, sizeof buf, "%.2f%%", json_real_value(v) * 100);
+        putf(w, y, x, cw - 1, A(m, QR_NORMAL), "%-10.10s %s", k, buf);
+        x += cw;
+        if (x + cw > W) { x = 2; y++; }
+    }
+    if (x != 2) y++;
+    json_object_foreach(m->lab, k, v) {
+        if (y + 1 >= H) break;
+        if (json_is_array(v) && json_is_number(json_array_get(v, 0))) {
+            char a[32], b[32];
+            num(a, sizeof a, json_number_value(json_array_get(v, 0)));
+            num(b, sizeof b, json_number_value(json_array_get(v, json_array_size(v) - 1)));
+            putf(w, y, 2, 20, A(m, QR_DIM), "%-8.8s %s", k, a);
+            sparkline(m, w, y, 23, W - 36, v);
+            put(w, y++, W - 12, 11, A(m, QR_DIM), b);
+        }
     }
     json_object_foreach(m->lab, k, v) {
         if (y + 2 >= H) break;
         if (json_is_array(v) && json_is_object(json_array_get(v, 0))) {
             put(w, y++, 2, W - 4, A(m, QR_TITLE), k);
             y = draw_table(m, w, y, 2, H - y, W - 4, v, 0);
-        } else if (json_is_array(v) && json_is_number(json_array_get(v, 0))) {
-            char a[32], b[32];
-            num(a, sizeof a, json_number_value(json_array_get(v, 0)));
-            num(b, sizeof b, json_number_value(json_array_get(v, json_array_size(v) - 1)));
-            putf(w, y, 2, 20, A(m, QR_DIM), "%-10.10s %s", k, a);
-            sparkline(m, w, y, 23, W - 36, v);
-            put(w, y++, W - 12, 11, A(m, QR_DIM), b);
         }
     }
 }

@@ -57,10 +57,16 @@ const qs_tui_binding qs_tui_bindings[] = {
     {QS_SCR_ERROR, 'r', "r", QA_CLIP_RESET, "back to the calibrator's own range"},
     {QS_SCR_ERROR, 'x', "x", QA_COMPARE, "compare calibrators × bit widths (SQNR table)"},
     /* Lab */
-    {QS_SCR_LAB, 'r', "r", QA_LAB_RUN, "run the lab command (Esc cancels)"},
+    {QS_SCR_LAB, KEY_UP, "↑/↓", QA_ROW_UP, "choose a setting"},
+    {QS_SCR_LAB, KEY_DOWN, "↓", QA_ROW_DOWN, NULL},
+    {QS_SCR_LAB, KEY_LEFT, "←/→", QA_CUR_LEFT, "change the setting"},
+    {QS_SCR_LAB, KEY_RIGHT, "→", QA_CUR_RIGHT, NULL},
+    {QS_SCR_LAB, 'r', "r", QA_LAB_RUN, "run the lab command shown (Esc cancels)"},
+    {QS_SCR_LAB, '\r', "Enter", QA_LAB_RUN, NULL},
     /* Lesson */
     {QS_SCR_LESSON, 'n', "n", QA_LESSON_NEXT, "next item of the lesson"},
-    {QS_SCR_LESSON, '\n', "Enter", QA_LESSON_NEXT, NULL},
+    {QS_SCR_LESSON, '\r', "Enter", QA_LESSON_NEXT, NULL},
+    {QS_SCR_LESSON, KEY_ENTER, "Enter", QA_LESSON_NEXT, NULL},
     {QS_SCR_LESSON, ' ', "space", QA_LESSON_NEXT, NULL},
     {QS_SCR_LESSON, 'p', "p", QA_LESSON_PREV, "back to the previous step"},
     {QS_SCR_LESSON, 'L', "L", QA_LESSON_OPEN, "open a lesson by name or number"},
@@ -362,6 +368,7 @@ static void plot_range(qs_tui_model *m)
 }
 
 static int manual_clip(qs_tui_model *m, qs_err *err);
+static void lab_init(qs_tui_model *m);
 
 void qs_tui_refresh(qs_tui_model *m)
 {
@@ -406,7 +413,7 @@ void qs_tui_model_init(qs_tui_model *m, qs_session *s, int cols, int rows)
     m->elem = -1;
     m->clip_lo = m->clip_hi = NAN;
     pthread_mutex_init(&m->job.mu, NULL);
-    snprintf(m->lab_line, sizeof m->lab_line, "lab run");
+    lab_init(m);
     m->lesson_log = json_array();
     qs_tui_refresh(m);
     qs_tui_bits_set(m, 7.32);
@@ -951,19 +958,88 @@ static int error_key(qs_tui_model *m, int key)
     return apply_clip(m, lo, hi);
 }
 
+/* The Lab form: each setting's values; which actions use it (bit i = lab_actions[i]). */
+static const char *const lab_actions[] = {"sweep", "ptq", "qat", "train", NULL};
+static const char *const lab_data[] = {"digits", "fashion", NULL};
+static const char *const lab_bits[] = {"2", "3", "4", "5", "6", "7", "8", NULL};
+static const char *const lab_abits[] = {"4", "5", "6", "7", "8", NULL};
+static const char *const lab_gran[] = {"channel", "tensor", NULL};
+static const char *const lab_calib[] = {"minmax", "percentile", "mse", "entropy", NULL};
+static const char *const lab_epochs[] = {"1", "2", "3", "5", "10", "20", "30", NULL};
+static const struct {
+    const char *name;           /* setting name (the command's key) */
+    const char *const *values;  /* its values */
+    int dflt;                   /* default choice */
+    unsigned used;              /* actions using it: 1 sweep, 2 ptq, 4 qat, 8 train */
+} lab_fields[QS_TUI_LAB_FIELDS] = {
+    {"action", lab_actions, 0, 15}, {"data", lab_data, 0, 8}, {"bits", lab_bits, 2, 6},
+    {"abits", lab_abits, 4, 7}, {"gran", lab_gran, 0, 7}, {"calib", lab_calib, 0, 7},
+    {"epochs", lab_epochs, 3, 13},
+};
+
+static int lab_count(const char *const *v)
+{
+    int n = 0;
+    while (v[n]) n++;
+    return n;
+}
+
+const char *qs_tui_lab_field(const qs_tui_model *m, int field, const char **value, int *used)
+{
+    if (field < 0 || field >= QS_TUI_LAB_FIELDS) return NULL;
+    *value = lab_fields[field].values[m->lab_set[field]];
+    *used = (lab_fields[field].used >> m->lab_set[0]) & 1;
+    if (field == 2 && m->lab_set[0] == 0) *value = "2..8";   /* a sweep covers every width */
+    if (field == 2 && m->lab_set[0] == 0) *used = 1;
+    return lab_fields[field].name;
+}
+
+void qs_tui_lab_line(qs_tui_model *m)
+{
+    size_t k = (size_t)snprintf(m->lab_line, sizeof m->lab_line, "lab %s",
+                                lab_actions[m->lab_set[0]]);
+    for (int f = 1; f < QS_TUI_LAB_FIELDS && k < sizeof m->lab_line; f++) {
+        const char *v;
+        int used;
+        const char *name = qs_tui_lab_field(m, f, &v, &used);
+        if (used) k += (size_t)snprintf(m->lab_line + k, sizeof m->lab_line - k, " %s=%s", name, v);
+    }
+}
+
+static void lab_init(qs_tui_model *m)
+{
+    for (int f = 0; f < QS_TUI_LAB_FIELDS; f++) m->lab_set[f] = lab_fields[f].dflt;
+    qs_tui_lab_line(m);
+}
+
 static int lab_key(qs_tui_model *m, int key)
 {
     const qs_tui_binding *b = screen_binding(QS_SCR_LAB, key);
-    if (!b || b->act != QA_LAB_RUN) return 0;
-    if (!qs_cmd_find("lab")) {
-        qs_tui_status(m, 1, "lab: not in this build yet (the PTQ/QAT lab lands with issue 7)");
-        return QS_TUI_HANDLED | QS_TUI_REDRAW;
+    if (!b) return 0;
+    int f = m->lab_field;
+    switch (b->act) {
+    case QA_ROW_UP: m->lab_field = (f + QS_TUI_LAB_FIELDS - 1) % QS_TUI_LAB_FIELDS; break;
+    case QA_ROW_DOWN: m->lab_field = (f + 1) % QS_TUI_LAB_FIELDS; break;
+    case QA_CUR_LEFT:
+    case QA_CUR_RIGHT: {
+        int n = lab_count(lab_fields[f].values);
+        m->lab_set[f] = (m->lab_set[f] + (b->act == QA_CUR_RIGHT ? 1 : n - 1)) % n;
+        qs_tui_lab_line(m);
+        break;
     }
-    if (m->job.running) {
-        qs_tui_status(m, 1, "busy: '%s' is still running (Esc cancels)", m->job.line);
-        return QS_TUI_HANDLED | QS_TUI_REDRAW;
+    case QA_LAB_RUN:
+        if (!qs_cmd_find("lab")) {
+            qs_tui_status(m, 1, "lab: not in this build yet (the PTQ/QAT lab lands with issue 7)");
+            break;
+        }
+        if (m->job.running) {
+            qs_tui_status(m, 1, "busy: '%s' is still running (Esc cancels)", m->job.line);
+            break;
+        }
+        qs_tui_job_start(m, m->lab_line);
+        break;
+    default: return 0;
     }
-    qs_tui_job_start(m, m->lab_line);
     return QS_TUI_HANDLED | QS_TUI_REDRAW;
 }
 
@@ -1138,7 +1214,7 @@ const qs_tui_screen qs_tui_screens[QS_SCR_COUNT] = {
      qs_tui_draw_bits, bits_key, NULL, NULL},
     {"Error", "←/→ clip range · </> shift · r reset · x compare · +/- bits · c calib",
      qs_tui_draw_error, error_key, error_enter, NULL},
-    {"Lab", "r run · Esc cancel", qs_tui_draw_lab, lab_key, NULL, NULL},
+    {"Lab", "↑/↓ setting · ←/→ change · r run · Esc cancel", qs_tui_draw_lab, lab_key, NULL, NULL},
     {"Lesson", "n/Enter next · p back · L open · a answer", qs_tui_draw_lesson,
      qs_tui_lesson_key, qs_tui_lesson_enter, NULL},
 };

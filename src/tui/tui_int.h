@@ -85,6 +85,9 @@ const qs_tui_binding *qs_tui_binding_find(int screen, int key);
 #define QS_TUI_BITS_ROWS (QS_FMT_UINT8 + 2)
 #define QS_TUI_BITS_SCHEME QS_FMT_UINT8 + 1
 
+/* Settings of the Lab form: action, data, bits, abits, granularity, calibrator, epochs. */
+#define QS_TUI_LAB_FIELDS 7
+
 /* A long command running in a worker thread (training, big loads). */
 typedef struct qs_tui_job {
     pthread_t thread;           /* the worker */
@@ -161,7 +164,9 @@ typedef struct qs_tui_model {
 
     /* 5 Lab */
     json_t *lab;                /* last lab result */
-    char lab_line[256];         /* the command `r` runs */
+    char lab_line[256];         /* the command `r` runs, built from the settings */
+    int lab_field;              /* setting under the cursor (0..QS_TUI_LAB_FIELDS-1) */
+    int lab_set[QS_TUI_LAB_FIELDS]; /* each setting's choice (index into its value list) */
 
     /* 6 Lesson */
     void *lesson;               /* qs_lesson_player (owned) or NULL */
@@ -217,6 +222,10 @@ int qs_tui_run_user(qs_tui_model *m, const char *line);
 void qs_tui_bits_set(qs_tui_model *m, double v);
 /* Flips the bit under the cursor of the current Bits row. */
 void qs_tui_bits_flip(qs_tui_model *m);
+/* The Lab form: a setting's name, its current value as text, and whether the current
+ * action uses it. qs_tui_lab_line rebuilds m->lab_line from the settings. */
+const char *qs_tui_lab_field(const qs_tui_model *m, int field, const char **value, int *used);
+void qs_tui_lab_line(qs_tui_model *m);
 /* Sets a status message (err: shown as an error). */
 void qs_tui_status(qs_tui_model *m, int err, const char *fmt, ...)
 #if defined(__GNUC__)

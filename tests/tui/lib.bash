@@ -6,7 +6,8 @@
 #   wait_for TEXT [SECONDS]       poll the pane until TEXT appears (fixed string)
 #   wait_gone TEXT [SECONDS]      poll until TEXT is no longer shown
 #   keys KEY...                   tmux send-keys (key names: Enter Space Tab BTab Left ...)
-#   type TEXT                     send literal text
+#   type_text TEXT                send literal text
+#   click X Y                     a mouse click at column X, row Y (0-based)
 #   tui_stop                      end the tmux server of the last tui_start
 #   check_tty_restored            the shell's terminal is back in canonical mode with echo
 set -u
@@ -84,6 +85,14 @@ keys() {
 
 type_text() {
     tmux -L "$TUI_SOCK" send-keys -t qs -l -- "$1"
+}
+
+# A left click at column X, row Y (0-based) as an X10 mouse report (press, release); the
+# pane's TERM (screen) declares kmous, so ncurses turns it into KEY_MOUSE.
+click() {
+    local x=$(( $1 + 33 )) y=$(( $2 + 33 ))
+    tmux -L "$TUI_SOCK" send-keys -t qs -H 1b 5b 4d 20 "$(printf '%x' "$x")" "$(printf '%x' "$y")" \
+        1b 5b 4d 23 "$(printf '%x' "$x")" "$(printf '%x' "$y")"
 }
 
 # The pid of qscope inside the pane (the pane's bash runs it as a child).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # screens.sh — every screen at 80x24 (ASCII locale) and 120x40 (UTF-8): keys 1-6, Tab and
-# Shift-Tab, the help screen, then q quits and the shell gets its terminal back.
+# Shift-Tab, mouse clicks on the tabs, the help screen, then q quits and the shell gets its terminal back.
 . "$(dirname "$0")/lib.bash"
 
 run_at() {
@@ -17,6 +17,8 @@ run_at() {
     keys Tab; wait_for "histogram"
     keys BTab; wait_for "L opens"
     keys 1; wait_for "histogram"
+    click 21 0; wait_for "fp8-e4m3"          # a click on the "3 Bits" tab
+    click 3 0; wait_for "histogram"          # and on "1 Data"
     keys '?'; wait_for "Keys on the Data screen"; wait_for "log scale"
     keys x; wait_gone "Keys on the Data screen"
     keys q

@@ -377,6 +377,40 @@ Test(derive, seed_examples_one_key_away, .init = setup_default, .fini = teardown
     cr_assert_float_eq(M.value, S.tensor->data[0], 0);
 }
 
+/* ---- the Lab form ---------------------------------------------------------------------------- */
+
+Test(lab, the_form_speaks_the_lab_commands_grammar, .init = setup_values, .fini = teardown)
+{
+    const qs_cmd *lab = qs_cmd_find("lab");
+    if (!lab) cr_skip_test("the lab command is not in this build");
+    qs_tui_goto(&M, QS_SCR_LAB);
+    cr_assert_str_eq(M.lab_line, "lab sweep bits=2..8 abits=8 gran=channel calib=minmax epochs=5");
+    /* every action's line uses only keys the lab command completes (its own word table) */
+    for (int a = 0; a < 4; a++) {
+        char **argv = NULL;
+        qs_err err = {{0}};
+        int argc = qs_split(M.lab_line, &argv, &err);
+        cr_assert_gt(argc, 1);
+        cr_assert_str_eq(argv[0], "lab");
+        for (int i = 2; i < argc; i++) {
+            const char *eq = strchr(argv[i], '=');
+            cr_assert_not_null(eq, "%s", argv[i]);
+            int known = 0;
+            for (const char *const *w = lab->words; w && *w; w++)
+                if (strncmp(*w, argv[i], (size_t)(eq - argv[i]) + 1) == 0) known = 1;
+            cr_expect(known, "'%s' in '%s' is not a lab keyword", argv[i], M.lab_line);
+        }
+        qs_split_free(argv);
+        M.lab_field = 0;
+        qs_tui_handle_key(&M, KEY_RIGHT);   /* next action */
+    }
+    cr_assert_str_eq(M.lab_line, "lab sweep bits=2..8 abits=8 gran=channel calib=minmax epochs=5",
+                     "four actions wrap around");
+    /* the epochs field is not part of a PTQ run */
+    qs_tui_handle_key(&M, KEY_RIGHT);
+    cr_assert_str_eq(M.lab_line, "lab ptq bits=4 abits=8 gran=channel calib=minmax");
+}
+
 /* ---- the worker thread --------------------------------------------------------------------- */
 
 Test(job, a_slow_command_runs_in_the_worker, .init = setup_values, .fini = teardown)

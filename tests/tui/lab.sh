@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# lab.sh — the Lab screen: the settings form builds the command, a long run shows a gauge
+# while the UI stays responsive (switching screens works), Esc cancels it cleanly, and a
+# short run (PTQ) ends with its results on the screen.
+. "$(dirname "$0")/lib.bash"
+tui_start 80 24
+wait_for "1 Data"
+keys 5
+wait_for "r runs: lab sweep bits=2..8"
+# a long sweep: 30 QAT epochs at every width
+for _ in 1 2 3 4 5 6; do keys Down; done
+keys Right Right Right
+wait_for "epochs=30"
+keys r
+wait_for "Esc cancels"
+keys 3                      # the UI answers while the worker trains
+wait_for "fp8-e4m3"
+keys 5
+wait_for "lab sweep"
+keys Escape
+wait_for "cancelled"
+# a short one: PTQ at 4 bits (the cursor is on epochs, the last setting: Down wraps to action)
+keys Down Right
+wait_for "r runs: lab ptq bits=4"
+keys r
+wait_for "ptq_acc"
+keys q
+wait_for "EXITED rc=0"
+check_tty_restored
+echo "lab: ok"
