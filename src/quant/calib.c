@@ -524,7 +524,7 @@ int qs_calib_run(const float *x, const qs_layout *l, const qs_scheme *sc, const 
         goto done;
     }
     /* signed max per set (first element with the largest |x|): ggml Q4_0's d */
-    {
+    if (sc->conv == QS_CONV_GGML || sc->kind == QS_Q_GGML) {
         float *am = calloc(ns, sizeof *am);
         if (!am) { rc = qs_err_set(err, "calib: out of memory"); goto done; }
         for (int64_t e = 0; e < n; e++) {

@@ -186,7 +186,7 @@ static int type_word(qs_scheme *s, const char *w)
 int qs_scheme_parse(qs_scheme *out, int argc, char **argv, qs_err *err)
 {
     qs_scheme s = *out;
-    int explicit_gran = 0;
+    int explicit_gran = 0, explicit_axis = 0;
     for (int i = 0; i < argc; i++) {
         const char *w = argv[i];
         const char *eq = strchr(w, '=');
@@ -213,6 +213,7 @@ int qs_scheme_parse(qs_scheme *out, int argc, char **argv, qs_err *err)
             if (parse_int(val, -8, 7, &v)) return qs_err_set(err, "axis=%s: expected an "
                                                               "integer -8..7", val);
             s.axis = (int)v;
+            explicit_axis = 1;
         } else if (KEY("size") || KEY("group") || KEY("block")) {
             if (parse_int(val, 1, 1 << 20, &v))
                 return qs_err_set(err, "%.*s=%s: expected an integer 1..1048576", (int)kl, w,
@@ -251,6 +252,11 @@ int qs_scheme_parse(qs_scheme *out, int argc, char **argv, qs_err *err)
         }
 #undef KEY
     }
+    /* groups run along the last axis (the input dimension of a [out, in] weight, as GPTQ and
+     * AWQ group) unless axis= says otherwise */
+    if (s.kind == QS_Q_INT && s.gran == QS_G_GROUP && !explicit_axis &&
+        (explicit_gran || out->gran != QS_G_GROUP))
+        s.axis = -1;
     /* conventions that fix parts of the scheme */
     if (s.kind == QS_Q_INT && s.conv == QS_CONV_GGML) {
         if (s.bits != 8 && s.bits != 4)
