@@ -36,11 +36,14 @@ wait_last() {
     done
     return 1
 }
+# The exit status of the pane's dead process (tmux prints it as "Pane is dead (status N").
+dead_status() { screen | sed -n 's/.*Pane is dead (status \([0-9]*\).*/\1/p' | tail -1; }
 # wait_dead: polls until the pane's process has exited.
 wait_dead() {
     local end=$((SECONDS + WAIT))
     while [ $SECONDS -le $end ]; do
-        [ "$(T display -p -t qs '#{pane_dead}' 2>/dev/null)" = 1 ] && return 0
+        [ "$(T display -p -t qs '#{pane_dead}' 2>/dev/null)" = 1 ] && [ -n "$(dead_status)" ] \
+            && return 0
         sleep 0.1
     done
     return 1
@@ -103,6 +106,8 @@ fi
 # Ctrl-D leaves; the history file holds the lines.
 T send-keys -t qs C-d
 wait_dead || fail "Ctrl-D should end the REPL"
+st=$(dead_status)
+[ "$st" = 0 ] || fail "the REPL should exit 0 after Ctrl-D (status $st; sanitizer report?)"
 grep -qx "stats" "$tmp/history" || fail "history file should hold 'stats'"
 grep -qx "values 0 250 1000" "$tmp/history" || fail "history file should hold the values line"
 
@@ -117,6 +122,8 @@ T send-keys -t qs Enter
 wait_last "^qscope \[values · " || fail "the recalled line should run"
 T send-keys -t qs "quit" Enter
 wait_dead || fail "quit should end the REPL"
+st=$(dead_status)
+[ "$st" = 0 ] || fail "the REPL should exit 0 after quit (status $st; sanitizer report?)"
 
 # ---- SIGTERM restores the terminal ------------------------------------------------------------
 start sh -c "'$QSCOPE repl; echo exit=\$?; stty -a > $tmp/stty'"
