@@ -1,6 +1,904 @@
-/* cmd_model.c — model-file commands: report, export (issue 9). */
+/* cmd_model.c — model-file commands (issue 9): `report` (per-layer error of a scheme over
+ * every tensor of the loaded file, worst first), `export` (the quantized tensor written as
+ * safetensors, .npy + JSON or GGUF, atomically) and `blocks` (one ggml block taken apart:
+ * scales, mins, packed bytes, codes, dequantized values). */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "qscope/calib.h"
 #include "qscope/cmd.h"
+#include "qscope/ggml.h"
+#include "qscope/io.h"
+#include "qscope/kernels.h"
+#include "qscope/metrics.h"
+#include "qscope/quant.h"
+
+/* ==== measuring one tensor under a scheme ================================================= */
+
+/* What `report` and `blocks` quantize with: a ggml block type handled by ggml.c (ggml >= 0),
+ * or a scheme of the quantization engine. */
+typedef struct qspec {
+    int ggml;               /* ggml type id, or -1 */
+    qs_scheme scheme;       /* the engine's scheme when ggml < 0 */
+    char label[96];         /* for output */
+} qspec;
+
+/* Parses scheme words: a lone ggml type name ("q4_k", "Q6_K", "q5_1") selects ggml.c's
+ * reference quantizer; anything else goes to qs_scheme_parse over the session's scheme. */
+static int qspec_parse(const qs_session *s, int argc, char **argv, qspec *q, qs_err *err)
+{
+    memset(q, 0, sizeof *q);
+    q->ggml = -1;
+    q->scheme = s->scheme;
+    if (argc == 1) {
+        int id = qs_ggml_type_by_name(argv[0]);
+        const qs_ggml_type *t = qs_ggml_type_info(id);
+        if (t && t->can_quantize) {
+            q->ggml = id;
+            snprintf(q->label, sizeof q->label, "%s (ggml, %.4g bits/weight)", t->name,
+                     qs_ggml_bits_per_weight(id));
+            return QS_OK;
+        }
+    }
+    if (argc > 0 && qs_scheme_parse(&q->scheme, argc, argv, err) != QS_OK) return QS_ERR;
+    qs_scheme_label(&q->scheme, q->label, sizeof q->label);
+    return QS_OK;
+}
+
+/* ggml fake-quant row by row (blocks never cross rows, as in ggml) into y. */
+static int ggml_rows(int id, const qs_tensor *t, float *y, qs_err *err)
+{
+    int64_t row = t->ndim > 0 ? t->shape[t->ndim - 1] : 1;
+    if (row <= 0) return QS_OK;
+    for (int64_t at = 0; at < t->n; at += row)
+        if (qs_ggml_fakequant(id, t->data + at, row, y + at, err) != QS_OK) return QS_ERR;
+    return QS_OK;
+}
+
+/* Error statistics of t under q (and bits per parameter). */
+static int measure(const qspec *q, const qs_tensor *t, qs_errstats *st, double *bits,
+                   qs_err *err)
+{
+    memset(st, 0, sizeof *st);
+    if (q->ggml >= 0) {
+        float *y = qs_alloc_aligned((size_t)(t->n ? t->n : 1) * sizeof(float));
+        if (!y) return qs_err_set(err, "report: out of memory");
+        int rc = ggml_rows(q->ggml, t, y, err);
+        if (rc == QS_OK) qs_k()->errstats(t->data, y, t->n, st, NULL);
+        qs_free_aligned(y);
+        *bits = qs_ggml_bits_per_weight(q->ggml);
+        return rc;
+    }
+    const qs_scheme *sc = &q->scheme;
+    qs_layout l;
+    qs_calib_result cal;
+    qs_qstate qstate;
+    qs_calib c;
+    int have_cal = 0, rc = QS_ERR;
+    memset(&cal, 0, sizeof cal);
+    memset(&qstate, 0, sizeof qstate);
+    qstate.fmt = -1;
+    qs_calib_default(&c);
+    if (qs_scheme_layout(sc, t->ndim, t->shape, &l, err) != QS_OK) return QS_ERR;
+    int is_int = sc->kind == QS_Q_INT || sc->kind == QS_Q_GGML;
+    int ggml = sc->kind == QS_Q_GGML || sc->conv == QS_CONV_GGML;
+    const float *lo = NULL, *hi = NULL;
+    if (is_int && !ggml) {
+        if (qs_calib_run(t->data, &l, sc, &c, &cal, err) != QS_OK) return QS_ERR;
+        have_cal = 1;
+        lo = cal.lo;
+        hi = cal.hi;
+    }
+    if (qs_qstate_init(&qstate, sc, t, lo, hi, err) != QS_OK) goto done;
+    qs_qresult r;
+    memset(&r, 0, sizeof r);
+    if (qs_quant_apply(&qstate, t, NULL, NULL, &r, err) != QS_OK) goto done;
+    *st = r.st;
+    qs_qresult_fini(&r);
+    *bits = qs_scheme_bits_per_param(sc, t->n, is_int ? qstate.qp.nparams : qstate.nblocks);
+    rc = QS_OK;
+done:
+    qs_qstate_fini(&qstate);
+    if (have_cal) qs_calib_result_fini(&cal);
+    return rc;
+}
+
+static json_t *shape_json(int ndim, const int64_t *shape)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < ndim; i++) json_array_append_new(a, json_integer(shape[i]));
+    return a;
+}
+
+/* ==== report ============================================================================== */
+
+static double sort_key(json_t *row)
+{
+    double v = json_real_value(json_object_get(row, "sqnr_db"));
+    json_t *j = json_object_get(row, "sqnr_db");
+    if (json_is_null(j)) return INFINITY;          /* exact (or empty): best */
+    return v;
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+    json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+    double kx = sort_key(x), ky = sort_key(y);
+    if (kx != ky) return kx < ky ? -1 : 1;
+    return (int)(json_integer_value(json_object_get(x, "index")) -
+                 json_integer_value(json_object_get(y, "index")));
+}
+
+static json_t *report_row(int idx, const qs_tensor *t, const qs_errstats *st, double bits)
+{
+    qs_metrics m;
+    qs_metrics_from_stats(st, &m);
+    json_t *r = json_object();
+    json_object_set_new(r, "tensor", json_string(t->name));
+    json_object_set_new(r, "dtype", json_string(qs_dtype_name(t->src_dtype)));
+    json_object_set_new(r, "shape", shape_json(t->ndim, t->shape));
+    json_object_set_new(r, "n", json_integer(t->n));
+    qs_json_set_real(r, "sqnr_db", m.sqnr_db);
+    qs_json_set_real(r, "mse", m.mse);
+    qs_json_set_real(r, "max_abs_err", m.max_abs_err);
+    qs_json_set_real(r, "cosine", m.cosine);
+    qs_json_set_real(r, "bits", bits);
+    json_object_set_new(r, "index", json_integer(idx));
+    return r;
+}
+
+static int run_report(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    qspec q;
+    if (!s->file && !s->tensor)
+        return qs_err_set(err, "report: nothing loaded (try 'load model.safetensors' first)");
+    if (qspec_parse(s, argc, argv, &q, err) != QS_OK) return QS_ERR;
+    json_t *rows = json_array(), *skipped = json_array();
+    int ntensors = s->file ? s->file->n : 1, rc = QS_OK;
+    double sum_x2 = 0, sum_e2 = 0;
+    int64_t total = 0;
+    for (int i = 0; i < ntensors && rc == QS_OK; i++) {
+        qs_tensor *t = NULL;
+        qs_err e2 = {""};
+        if (s->file) {
+            if (qs_file_read(s->file, i, &t, &e2) != QS_OK) {
+                json_t *k = json_object();
+                json_object_set_new(k, "tensor", json_string(s->file->entries[i].name));
+                json_object_set_new(k, "reason", json_string(e2.msg));
+                json_array_append_new(skipped, k);
+                continue;
+            }
+        }
+        const qs_tensor *x = t ? t : s->tensor;
+        qs_errstats st;
+        double bits = 0;
+        if (x->n == 0) {
+            qs_tensor_free(t);
+            continue;
+        }
+        if (measure(&q, x, &st, &bits, &e2) != QS_OK) {
+            json_t *k = json_object();
+            json_object_set_new(k, "tensor", json_string(x->name));
+            json_object_set_new(k, "reason", json_string(e2.msg));
+            json_array_append_new(skipped, k);
+        } else {
+            json_array_append_new(rows, report_row(i, x, &st, bits));
+            sum_x2 += st.sum_x2;
+            sum_e2 += st.sum_e2;
+            total += st.n;
+        }
+        qs_tensor_free(t);
+        rc = qs_session_progress(s, "report", i + 1, ntensors);
+    }
+    if (rc != QS_OK) {
+        json_decref(rows);
+        json_decref(skipped);
+        return qs_err_set(err, "report: cancelled");
+    }
+    /* worst (lowest SQNR) first */
+    size_t n = json_array_size(rows);
+    json_t **v = malloc((n ? n : 1) * sizeof *v);
+    if (!v) {
+        json_decref(rows);
+        json_decref(skipped);
+        return qs_err_set(err, "report: out of memory");
+    }
+    for (size_t i = 0; i < n; i++) v[i] = json_incref(json_array_get(rows, i));
+    qsort(v, n, sizeof *v, row_cmp);
+    json_t *sorted = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_object_del(v[i], "index");
+        json_array_append_new(sorted, v[i]);
+    }
+    free(v);
+    json_decref(rows);
+    json_t *o = json_object();
+    if (s->file) json_object_set_new(o, "file", json_string(s->file->path));
+    json_object_set_new(o, "scheme", json_string(q.label));
+    json_object_set_new(o, "n_tensors", json_integer((json_int_t)n));
+    json_object_set_new(o, "n_params", json_integer(total));
+    qs_json_set_real(o, "overall_sqnr_db", sum_e2 > 0 ? 10 * log10(sum_x2 / sum_e2)
+                     : (double)INFINITY);
+    if (n > 0) {
+        json_t *w = json_array_get(sorted, 0);
+        json_object_set(o, "worst", json_object_get(w, "tensor"));
+    }
+    json_object_set_new(o, "rows", sorted);
+    if (json_array_size(skipped)) json_object_set_new(o, "skipped", skipped);
+    else json_decref(skipped);
+    *out = o;
+    return QS_OK;
+}
+
+/* ==== export ============================================================================== */
+
+/* A growing byte buffer. */
+typedef struct buf {
+    uint8_t *p;             /* bytes */
+    size_t n, cap;          /* used, allocated */
+    int oom;                /* 1 after a failed allocation */
+} buf;
+
+static void put(buf *b, const void *d, size_t n)
+{
+    if (b->oom) return;
+    if (b->n + n > b->cap) {
+        size_t c = b->cap ? b->cap : 4096;
+        while (c < b->n + n) c *= 2;
+        uint8_t *p = realloc(b->p, c);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = c;
+    }
+    if (n) memcpy(b->p + b->n, d, n);
+    b->n += n;
+}
+static void put_u32(buf *b, uint32_t v)
+{
+    uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    put(b, x, 4);
+}
+static void put_u64(buf *b, uint64_t v)
+{
+    put_u32(b, (uint32_t)v);
+    put_u32(b, (uint32_t)(v >> 32));
+}
+static void put_str(buf *b, const char *s)
+{
+    put_u64(b, strlen(s));
+    put(b, s, strlen(s));
+}
+static void pad(buf *b, size_t align, uint8_t byte)
+{
+    while (b->n % align) put(b, &byte, 1);
+}
+
+/* A temporary file next to path, written completely; returns its name (heap) or NULL. */
+static char *write_temp(const char *path, const buf *b, qs_err *err)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dl = slash ? (size_t)(slash - path + 1) : 0;
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp) {
+        qs_err_set(err, "export: out of memory");
+        return NULL;
+    }
+    snprintf(tmp, n, "%.*s.%s.XXXXXX", (int)dl, path, slash ? slash + 1 : path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        char eb[128];
+        qs_err_set(err, "export: %s: cannot create a temporary file there: %s", path,
+                   strerror_r(errno, eb, sizeof eb));
+        free(tmp);
+        return NULL;
+    }
+    size_t at = 0;
+    while (at < b->n) {
+        ssize_t w = write(fd, b->p + at, b->n - at);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        at += (size_t)w;
+    }
+    int ok = at == b->n && fsync(fd) == 0;
+    int e = errno;
+    if (close(fd) != 0) ok = 0;
+    if (!ok) {
+        char eb[128];
+        qs_err_set(err, "export: %s: write failed: %s", path, strerror_r(e, eb, sizeof eb));
+        unlink(tmp);
+        free(tmp);
+        return NULL;
+    }
+    chmod(tmp, 0644);
+    return tmp;
+}
+
+/* Moves tmp to path: with force, rename (atomic replace); without, link (fails if path
+ * exists, so nothing is ever overwritten) then unlink tmp. */
+static int commit_temp(char *tmp, const char *path, int force, qs_err *err)
+{
+    int rc = QS_OK;
+    char eb[128];
+    if (force) {
+        if (rename(tmp, path) != 0)
+            rc = qs_err_set(err, "export: %s: %s", path, strerror_r(errno, eb, sizeof eb));
+    } else if (link(tmp, path) != 0) {
+        if (errno == EEXIST)
+            rc = qs_err_set(err, "export: %s already exists (add --force to replace it)", path);
+        else
+            rc = qs_err_set(err, "export: %s: %s", path, strerror_r(errno, eb, sizeof eb));
+    }
+    unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+/* The quantized current tensor under an integer scheme: codes, scales, zero points. */
+typedef struct qexport {
+    qs_qstate q;            /* the applied state */
+    qs_calib_result cal;    /* calibration */
+    int have_cal;           /* cal filled */
+    int32_t *codes;         /* n codes */
+    int qmin, qmax;         /* code range */
+} qexport;
+
+static void qexport_fini(qexport *x)
+{
+    qs_qstate_fini(&x->q);
+    if (x->have_cal) qs_calib_result_fini(&x->cal);
+    free(x->codes);
+}
+
+static int quantize_int(qs_session *s, qexport *x, qs_err *err)
+{
+    const qs_tensor *t = s->tensor;
+    const qs_scheme *sc = &s->scheme;
+    memset(x, 0, sizeof *x);
+    x->q.fmt = -1;
+    if (sc->kind != QS_Q_INT || sc->conv == QS_CONV_GGML) {
+        char label[96];
+        qs_scheme_label(sc, label, sizeof label);
+        return qs_err_set(err, "export: safetensors and npy take an integer scheme (the "
+                          "current one is %s; try 'scheme int8 sym' or --format gguf)", label);
+    }
+    qs_layout l;
+    if (qs_scheme_layout(sc, t->ndim, t->shape, &l, err) != QS_OK) return QS_ERR;
+    if (qs_calib_run(t->data, &l, sc, &s->calib, &x->cal, err) != QS_OK) return QS_ERR;
+    x->have_cal = 1;
+    if (qs_qstate_init(&x->q, sc, t, x->cal.lo, x->cal.hi, err) != QS_OK) return QS_ERR;
+    x->codes = malloc((size_t)(t->n ? t->n : 1) * sizeof *x->codes);
+    if (!x->codes) return qs_err_set(err, "export: out of memory");
+    if (qs_quant_apply(&x->q, t, NULL, x->codes, NULL, err) != QS_OK) return QS_ERR;
+    x->qmin = x->q.qp.qmin;
+    x->qmax = x->q.qp.qmax;
+    return QS_OK;
+}
+
+/* The scheme as JSON key/values (safetensors __metadata__ wants strings: asstr). */
+static json_t *scheme_meta(const qs_session *s, const qexport *x, int asstr)
+{
+    const qs_scheme *sc = &s->scheme;
+    char label[96], b[64];
+    qs_scheme_label(sc, label, sizeof label);
+    json_t *m = json_object();
+#define SETI(k, v) (asstr ? (snprintf(b, sizeof b, "%lld", (long long)(v)), \
+                             json_object_set_new(m, k, json_string(b)))     \
+                          : json_object_set_new(m, k, json_integer(v)))
+    json_object_set_new(m, "format", json_string("qscope quantized tensor"));
+    json_object_set_new(m, "source_tensor", json_string(s->tensor->name));
+    json_object_set_new(m, "scheme", json_string(label));
+    json_object_set_new(m, "type", json_string(qs_qkind_name(sc)));
+    SETI("bits", sc->bits);
+    int sym = qs_scheme_is_symmetric(sc);
+    json_object_set_new(m, "symmetric", asstr ? json_string(sym ? "true" : "false")
+                                              : json_boolean(sym));
+    json_object_set_new(m, "granularity", json_string(qs_gran_name(sc->gran)));
+    SETI("axis", sc->axis);
+    SETI("group", sc->group);
+    json_object_set_new(m, "convention", json_string(qs_conv_name(sc->conv)));
+    json_object_set_new(m, "rounding", json_string(qs_round_name(sc->round)));
+    SETI("qmin", x->qmin);
+    SETI("qmax", x->qmax);
+    SETI("nparams", x->q.qp.nparams);
+    json_object_set_new(m, "dequantize", json_string("x = (code - zero_point[p]) * scale[p], "
+                        "p = parameter set of the element (granularity, axis, group)"));
+#undef SETI
+    return m;
+}
+
+static int export_safetensors(qs_session *s, const char *path, int force, json_t *o,
+                              qs_err *err)
+{
+    qexport x;
+    if (quantize_int(s, &x, err) != QS_OK) {
+        qexport_fini(&x);
+        return QS_ERR;
+    }
+    const qs_tensor *t = s->tensor;
+    int64_t np = x.q.qp.nparams;
+    char sname[1100], zname[1100];
+    snprintf(sname, sizeof sname, "%s.scale", t->name);
+    snprintf(zname, sizeof zname, "%s.zero_point", t->name);
+    uint64_t cb = (uint64_t)t->n, sb = (uint64_t)np * 4, zb = (uint64_t)np * 4;
+    json_t *h = json_object();
+    json_t *e = json_object();
+    json_object_set_new(e, "dtype", json_string(x.qmin < 0 ? "I8" : "U8"));
+    json_object_set_new(e, "shape", shape_json(t->ndim, t->shape));
+    json_object_set_new(e, "data_offsets", json_pack("[I,I]", (json_int_t)0, (json_int_t)cb));
+    json_object_set_new(h, t->name, e);
+    e = json_object();
+    json_object_set_new(e, "dtype", json_string("F32"));
+    json_object_set_new(e, "shape", json_pack("[I]", (json_int_t)np));
+    json_object_set_new(e, "data_offsets", json_pack("[I,I]", (json_int_t)cb,
+                                                     (json_int_t)(cb + sb)));
+    json_object_set_new(h, sname, e);
+    e = json_object();
+    json_object_set_new(e, "dtype", json_string("I32"));
+    json_object_set_new(e, "shape", json_pack("[I]", (json_int_t)np));
+    json_object_set_new(e, "data_offsets", json_pack("[I,I]", (json_int_t)(cb + sb),
+                                                     (json_int_t)(cb + sb + zb)));
+    json_object_set_new(h, zname, e);
+    json_object_set_new(h, "__metadata__", scheme_meta(s, &x, 1));
+    char *hs = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(h);
+    if (!hs) {
+        qexport_fini(&x);
+        return qs_err_set(err, "export: out of memory");
+    }
+    buf b = {0};
+    size_t hl = strlen(hs), padded = (hl + 7) / 8 * 8;   /* header padded to 8 with spaces */
+    put_u64(&b, padded);
+    put(&b, hs, hl);
+    pad(&b, 8, ' ');
+    free(hs);
+    for (int64_t i = 0; i < t->n; i++) {
+        uint8_t c = (uint8_t)(x.codes[i] & 0xff);
+        put(&b, &c, 1);
+    }
+    for (int64_t p = 0; p < np; p++) {
+        uint32_t u;
+        memcpy(&u, &x.q.qp.scale[p], 4);
+        put_u32(&b, u);
+    }
+    for (int64_t p = 0; p < np; p++) put_u32(&b, (uint32_t)x.q.qp.zp[p]);
+    int rc = QS_ERR;
+    if (b.oom) {
+        qs_err_set(err, "export: out of memory");
+    } else {
+        char *tmp = write_temp(path, &b, err);
+        if (tmp && commit_temp(tmp, path, force, err) == QS_OK) rc = QS_OK;
+    }
+    if (rc == QS_OK) {
+        json_object_set_new(o, "tensors", json_pack("[s,s,s]", t->name, sname, zname));
+        json_object_set_new(o, "dtype", json_string(x.qmin < 0 ? "I8" : "U8"));
+        json_object_set_new(o, "nparams", json_integer(np));
+        json_object_set_new(o, "header_bytes", json_integer((json_int_t)padded));
+        json_object_set_new(o, "bytes", json_integer((json_int_t)b.n));
+    }
+    free(b.p);
+    qexport_fini(&x);
+    return rc;
+}
+
+static int export_npy(qs_session *s, const char *path, int force, json_t *o, qs_err *err)
+{
+    qexport x;
+    if (quantize_int(s, &x, err) != QS_OK) {
+        qexport_fini(&x);
+        return QS_ERR;
+    }
+    const qs_tensor *t = s->tensor;
+    char dict[512], shp[300] = "";
+    size_t k = 0;
+    for (int i = 0; i < t->ndim; i++)
+        k += (size_t)snprintf(shp + k, sizeof shp - k, "%lld%s", (long long)t->shape[i],
+                              t->ndim == 1 ? "," : i + 1 < t->ndim ? ", " : "");
+    int dl = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': "
+                      "(%s), }", x.qmin < 0 ? "|i1" : "|u1", shp);
+    buf b = {0};
+    put(&b, "\x93NUMPY\x01\x00", 8);
+    size_t total = 10 + (size_t)dl + 1, hl = (total + 63) / 64 * 64 - 10;
+    uint8_t h2[2] = {(uint8_t)hl, (uint8_t)(hl >> 8)};
+    put(&b, h2, 2);
+    put(&b, dict, (size_t)dl);
+    while (b.n < 10 + hl - 1) put(&b, " ", 1);
+    put(&b, "\n", 1);
+    for (int64_t i = 0; i < t->n; i++) {
+        uint8_t c = (uint8_t)(x.codes[i] & 0xff);
+        put(&b, &c, 1);
+    }
+    /* the side file: PATH.json with the scheme and its parameters */
+    json_t *side = scheme_meta(s, &x, 0);
+    json_object_set_new(side, "shape", shape_json(t->ndim, t->shape));
+    json_object_set_new(side, "dtype", json_string(x.qmin < 0 ? "int8" : "uint8"));
+    json_t *sc = json_array(), *zp = json_array();
+    for (int64_t p = 0; p < x.q.qp.nparams; p++) {
+        json_array_append_new(sc, json_real((double)x.q.qp.scale[p]));
+        json_array_append_new(zp, json_integer(x.q.qp.zp[p]));
+    }
+    json_object_set_new(side, "scale", sc);
+    json_object_set_new(side, "zero_point", zp);
+    char *js = json_dumps(side, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+    json_decref(side);
+    buf jb = {0};
+    if (js) {
+        put(&jb, js, strlen(js));
+        put(&jb, "\n", 1);
+    }
+    free(js);
+    size_t pl = strlen(path) + 6;
+    char *jpath = malloc(pl);
+    int rc = QS_ERR;
+    if (!js || !jpath || b.oom || jb.oom) {
+        qs_err_set(err, "export: out of memory");
+    } else {
+        snprintf(jpath, pl, "%s.json", path);
+        struct stat st;
+        if (!force && stat(jpath, &st) == 0) {
+            qs_err_set(err, "export: %s already exists (add --force to replace it)", jpath);
+        } else {
+            char *t1 = write_temp(path, &b, err);
+            char *t2 = t1 ? write_temp(jpath, &jb, err) : NULL;
+            if (t1 && t2) {
+                if (commit_temp(t1, path, force, err) == QS_OK) {
+                    t1 = NULL;
+                    if (commit_temp(t2, jpath, force, err) == QS_OK) rc = QS_OK;
+                    t2 = NULL;
+                } else {
+                    t1 = NULL;
+                }
+            }
+            if (t1) {
+                unlink(t1);
+                free(t1);
+            }
+            if (t2) {
+                unlink(t2);
+                free(t2);
+            }
+        }
+    }
+    if (rc == QS_OK) {
+        json_object_set_new(o, "side_file", json_string(jpath));
+        json_object_set_new(o, "dtype", json_string(x.qmin < 0 ? "int8" : "uint8"));
+        json_object_set_new(o, "nparams", json_integer(x.q.qp.nparams));
+        json_object_set_new(o, "bytes", json_integer((json_int_t)b.n));
+    }
+    free(jpath);
+    free(b.p);
+    free(jb.p);
+    qexport_fini(&x);
+    return rc;
+}
+
+static void gguf_kv_str(buf *b, const char *k, const char *v)
+{
+    put_str(b, k);
+    put_u32(b, 8);
+    put_str(b, v);
+}
+static void gguf_kv_u32(buf *b, const char *k, uint32_t v)
+{
+    put_str(b, k);
+    put_u32(b, 4);
+    put_u32(b, v);
+}
+
+static int export_gguf(qs_session *s, const char *path, int force, const char *type, json_t *o,
+                       qs_err *err)
+{
+    const qs_tensor *t = s->tensor;
+    int id;
+    if (type) {
+        id = qs_ggml_type_by_name(type);
+        const qs_ggml_type *gt = qs_ggml_type_info(id);
+        if (!gt || !gt->can_quantize)
+            return qs_err_set(err, "export: --type %s: expected q8_0, q4_0, q4_1, q5_0, q5_1, "
+                              "q4_k or q6_k", type);
+    } else {
+        const qs_scheme *sc = &s->scheme;
+        int ggml = sc->kind == QS_Q_GGML || sc->conv == QS_CONV_GGML;
+        id = ggml && sc->ggml_type == QS_GGML_Q4_0 ? QS_GGML_Q4_0 : QS_GGML_Q8_0;
+    }
+    const qs_ggml_type *gt = qs_ggml_type_info(id);
+    int64_t row = t->ndim ? t->shape[t->ndim - 1] : 1;
+    if (t->ndim == 0 || row % gt->block != 0 || t->n == 0)
+        return qs_err_set(err, "export: %s blocks need rows (the last dimension) that are a "
+                          "multiple of %d; '%s' has shape rows of %lld", gt->name, gt->block,
+                          t->name, (long long)row);
+    if (t->ndim > 4)
+        return qs_err_set(err, "export: GGUF tensors have at most 4 dimensions ('%s' has %d)",
+                          t->name, t->ndim);
+    uint64_t nbytes;
+    if (qs_ggml_row_bytes(id, t->n, &nbytes, err) != QS_OK) return QS_ERR;
+    uint8_t *blocks = malloc((size_t)nbytes);
+    if (!blocks) return qs_err_set(err, "export: out of memory");
+    if (qs_ggml_quantize(id, t->data, t->n, blocks, err) != QS_OK) {
+        free(blocks);
+        return QS_ERR;
+    }
+    buf b = {0};
+    char label[96];
+    snprintf(label, sizeof label, "%s (ggml reference quantizer)", gt->name);
+    put(&b, "GGUF", 4);
+    put_u32(&b, 3);
+    put_u64(&b, 1);         /* tensors */
+    put_u64(&b, 4);         /* key/values */
+    gguf_kv_str(&b, "general.architecture", "qscope");
+    gguf_kv_str(&b, "general.name", t->name);
+    gguf_kv_u32(&b, "general.alignment", 32);
+    gguf_kv_str(&b, "qscope.scheme", label);
+    put_str(&b, t->name);
+    put_u32(&b, (uint32_t)t->ndim);
+    for (int d = t->ndim - 1; d >= 0; d--) put_u64(&b, (uint64_t)t->shape[d]);  /* ne0 first */
+    put_u32(&b, (uint32_t)id);
+    put_u64(&b, 0);         /* offset in the data section */
+    pad(&b, 32, 0);
+    size_t data_at = b.n;
+    put(&b, blocks, (size_t)nbytes);
+    free(blocks);
+    int rc = QS_ERR;
+    if (b.oom) {
+        qs_err_set(err, "export: out of memory");
+    } else {
+        char *tmp = write_temp(path, &b, err);
+        if (tmp && commit_temp(tmp, path, force, err) == QS_OK) rc = QS_OK;
+    }
+    if (rc == QS_OK) {
+        json_object_set_new(o, "type", json_string(gt->name));
+        qs_json_set_real(o, "bits_per_weight", qs_ggml_bits_per_weight(id));
+        json_object_set_new(o, "data_offset", json_integer((json_int_t)data_at));
+        json_object_set_new(o, "bytes", json_integer((json_int_t)b.n));
+    }
+    free(b.p);
+    return rc;
+}
+
+static int run_export(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    const char *path = NULL, *format = NULL, *type = NULL;
+    int force = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--force")) force = 1;
+        else if (!strcmp(argv[i], "--format") && i + 1 < argc) format = argv[++i];
+        else if (!strncmp(argv[i], "--format=", 9)) format = argv[i] + 9;
+        else if (!strcmp(argv[i], "--type") && i + 1 < argc) type = argv[++i];
+        else if (!strncmp(argv[i], "--type=", 7)) type = argv[i] + 7;
+        else if (argv[i][0] == '-' && argv[i][1] == '-')
+            return qs_err_set(err, "export: unknown option '%s' (usage: export PATH [--format "
+                              "safetensors|npy|gguf] [--type q8_0|q4_0|...] [--force])",
+                              argv[i]);
+        else if (!path) path = argv[i];
+        else return qs_err_set(err, "export: unexpected argument '%s'", argv[i]);
+    }
+    if (!path) return qs_err_set(err, "export: expected a path (usage: export PATH [--format "
+                                 "safetensors|npy|gguf] [--force])");
+    if (qs_need_tensor(s, "export", err)) return QS_ERR;
+    if (!format) {
+        const char *dot = strrchr(path, '.');
+        const char *sl = strrchr(path, '/');
+        if (dot && (!sl || dot > sl)) format = dot + 1;
+        if (!format || (strcasecmp(format, "safetensors") && strcasecmp(format, "npy") &&
+                        strcasecmp(format, "gguf")))
+            return qs_err_set(err, "export: %s: cannot tell the format from the extension "
+                              "(add --format safetensors|npy|gguf)", path);
+    }
+    if (type && strcasecmp(format, "gguf"))
+        return qs_err_set(err, "export: --type only applies to --format gguf");
+    struct stat st;
+    if (!force && stat(path, &st) == 0)
+        return qs_err_set(err, "export: %s already exists (add --force to replace it)", path);
+    json_t *o = json_object();
+    json_object_set_new(o, "path", json_string(path));
+    json_object_set_new(o, "tensor", json_string(s->tensor->name));
+    int rc;
+    if (!strcasecmp(format, "safetensors")) rc = export_safetensors(s, path, force, o, err);
+    else if (!strcasecmp(format, "npy")) rc = export_npy(s, path, force, o, err);
+    else if (!strcasecmp(format, "gguf")) rc = export_gguf(s, path, force, type, o, err);
+    else rc = qs_err_set(err, "export: --format %s: expected safetensors, npy or gguf", format);
+    if (rc != QS_OK) {
+        json_decref(o);
+        return QS_ERR;
+    }
+    json_object_set_new(o, "format", json_string(format));
+    json_object_set_new(o, "replaced", json_boolean(force));
+    *out = o;
+    return QS_OK;
+}
+
+/* ==== blocks ============================================================================== */
+
+static json_t *step(const char *title, const char *formula, const char *subst,
+                    const char *result, const char *note)
+{
+    return json_pack("{s:s,s:s,s:s,s:s,s:s}", "title", title, "formula", formula,
+                     "substituted", subst, "result", result, "note", note ? note : "");
+}
+
+static int run_blocks(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    static const char *const keys[] = {"block", NULL};
+    const qs_cmd *me = qs_cmd_find("blocks");
+    if (me && qs_arg_check(me, argc, argv, keys, NULL, 1, err) != QS_OK) return QS_ERR;
+    long long bi = 0;
+    if (qs_arg_int(argc, argv, "block", 0, INT64_MAX, &bi, err) != QS_OK) return QS_ERR;
+    if (qs_need_tensor(s, "blocks", err)) return QS_ERR;
+    const char *tn = qs_arg_pos(argc, argv, 0);
+    const qs_tensor *t = s->tensor;
+    const qs_entry *e = (s->file && s->tensor_index >= 0 && s->tensor_index < s->file->n)
+                        ? &s->file->entries[s->tensor_index] : NULL;
+    int stored = qs_ggml_type_of_dtype(e ? e->dtype : QS_DT_COUNT);
+    int id;
+    if (tn) {
+        id = qs_ggml_type_by_name(tn);
+        const qs_ggml_type *gt = qs_ggml_type_info(id);
+        if (!gt || gt->block == 1 || gt->dtype == QS_DT_COUNT)
+            return qs_err_set(err, "blocks: '%s' is not a ggml block type (q8_0 q4_0 q4_1 q5_0 "
+                              "q5_1 q2_k q3_k q4_k q5_k q6_k)", tn);
+    } else {
+        id = stored >= 0 ? stored : QS_GGML_Q8_0;
+    }
+    const qs_ggml_type *gt = qs_ggml_type_info(id);
+    /* the stored block itself (a GGUF tensor of this type) or the tensor quantized here */
+    int from_file = stored == id && !s->file->read && s->file->map;
+    if (!from_file && !gt->can_quantize)
+        return qs_err_set(err, "blocks: qscope reads %s but does not quantize to it (try q4_k, "
+                          "q6_k, q8_0, q4_0, q4_1, q5_0 or q5_1)", gt->name);
+    int64_t nblocks = (t->n + gt->block - 1) / gt->block;
+    if (bi >= nblocks)
+        return qs_err_set(err, "blocks: block=%lld is past the last block (%lld blocks of %d)",
+                          bi, (long long)nblocks, gt->block);
+    uint8_t raw[sizeof(qs_block_q6_K)];
+    float x[QS_QK_K];
+    int64_t start = bi * gt->block;
+    int m = (int)(t->n - start < gt->block ? t->n - start : gt->block);
+    memcpy(x, t->data + start, (size_t)m * sizeof(float));
+    for (int j = m; j < gt->block; j++) x[j] = 0.f;
+    if (from_file)
+        memcpy(raw, s->file->map + e->offset + (size_t)bi * (size_t)gt->bytes, (size_t)gt->bytes);
+    else if (qs_ggml_quantize(id, x, gt->block, raw, err) != QS_OK)
+        return QS_ERR;
+    qs_ggml_block_view *v = malloc(sizeof *v);
+    if (!v) return qs_err_set(err, "blocks: out of memory");
+    if (qs_ggml_block_decode(id, raw, v, err) != QS_OK) {
+        free(v);
+        return QS_ERR;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "tensor", json_string(t->name));
+    json_object_set_new(o, "type", json_string(gt->name));
+    json_object_set_new(o, "block", json_integer(bi));
+    json_object_set_new(o, "blocks", json_integer(nblocks));
+    json_object_set_new(o, "source", json_string(from_file ? "stored in the file"
+                                                            : "quantized by qscope"));
+    json_object_set_new(o, "elements", json_integer(gt->block));
+    json_object_set_new(o, "bytes", json_integer(gt->bytes));
+    qs_json_set_real(o, "bits_per_weight", qs_ggml_bits_per_weight(id));
+    qs_json_set_real(o, "d", v->d);
+    if (v->dmin != 0.f || id == QS_GGML_Q4_1 || id == QS_GGML_Q5_1 || v->nsub == 8 ||
+        id == QS_GGML_Q2_K)
+        qs_json_set_real(o, "dmin", v->dmin);
+    char hex[2 * sizeof raw + 1];
+    for (int i = 0; i < gt->bytes; i++) snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+    json_object_set_new(o, "raw", json_string(hex));
+    if (v->nsub > 1) {
+        json_t *subs = json_array();
+        for (int j = 0; j < v->nsub; j++) {
+            json_t *r = json_object();
+            json_object_set_new(r, "sub", json_integer(j));
+            json_object_set_new(r, "scale", json_integer(v->sub_scale[j]));
+            if (id == QS_GGML_Q2_K || id == QS_GGML_Q4_K || id == QS_GGML_Q5_K)
+                json_object_set_new(r, "min", json_integer(v->sub_min[j]));
+            qs_json_set_real(r, "step", v->sub_d[j]);
+            qs_json_set_real(r, "offset", v->sub_m[j]);
+            json_array_append_new(subs, r);
+        }
+        json_object_set_new(o, "subblocks", subs);
+    }
+    json_t *codes = json_array(), *vals = json_array(), *orig = json_array();
+    double maxe = 0;
+    for (int j = 0; j < gt->block; j++) {
+        json_array_append_new(codes, json_integer(v->codes[j]));
+        json_array_append_new(vals, qs_json_real(v->y[j]));
+        if (j < m) {
+            json_array_append_new(orig, qs_json_real(x[j]));
+            double d = fabs((double)v->y[j] - x[j]);
+            if (d > maxe) maxe = d;
+        }
+    }
+    json_object_set_new(o, "codes", codes);
+    json_object_set_new(o, "values", vals);
+    if (!from_file) {
+        json_object_set_new(o, "x", orig);
+        qs_json_set_real(o, "max_abs_err", maxe);
+    } else {
+        json_decref(orig);
+    }
+    /* a short derivation of element 0 */
+    json_t *steps = json_array();
+    char f1[160], f2[200], f3[64];
+    int c0 = v->codes[0];
+    switch (id) {
+    case QS_GGML_Q8_0:
+        json_array_append_new(steps, step("scale", "d = amax / 127, stored as fp16",
+                                          "d", (snprintf(f3, sizeof f3, "%.9g", (double)v->d),
+                                                f3), "roundf: ties away from zero"));
+        snprintf(f2, sizeof f2, "%d × %.9g", c0, (double)v->d);
+        break;
+    case QS_GGML_Q4_0: case QS_GGML_Q5_0:
+        snprintf(f1, sizeof f1, "d = max / %s (max = the largest |x| keeping its sign)",
+                 id == QS_GGML_Q4_0 ? "-8" : "-16");
+        snprintf(f3, sizeof f3, "%.9g", (double)v->d);
+        json_array_append_new(steps, step("scale", f1, "d (fp16)", f3,
+                                          "codes: (int)(x/d + 8.5), at most 15"));
+        snprintf(f2, sizeof f2, "(%d - %d) × %.9g", c0, id == QS_GGML_Q4_0 ? 8 : 16,
+                 (double)v->d);
+        break;
+    case QS_GGML_Q4_1: case QS_GGML_Q5_1:
+        snprintf(f3, sizeof f3, "%.9g", (double)v->d);
+        json_array_append_new(steps, step("scale and minimum", "d = (max - min) / 15 (31), "
+                                          "m = min", "d (fp16)", f3, NULL));
+        snprintf(f2, sizeof f2, "%d × %.9g + %.9g", c0, (double)v->d, (double)v->dmin);
+        break;
+    default:
+        snprintf(f1, sizeof f1, "sub-block step = d × scale_j%s", v->nsub == 8 || id == QS_GGML_Q2_K
+                 ? ", offset = dmin × min_j" : "");
+        snprintf(f3, sizeof f3, "%.9g", (double)v->sub_d[0]);
+        json_array_append_new(steps, step("sub-block 0", f1, "step_0", f3,
+                                          "super-block constants d, dmin are fp16; the "
+                                          "sub-block scales are 4, 6 or 8-bit integers"));
+        snprintf(f2, sizeof f2, "%.9g × code - %.9g (code %d)", (double)v->sub_d[0],
+                 (double)v->sub_m[0], c0);
+        break;
+    }
+    snprintf(f3, sizeof f3, "%.9g", (double)v->y[0]);
+    json_array_append_new(steps, step("element 0", "x̂ = dequantize(code)", f2, f3, NULL));
+    json_object_set_new(o, "steps", steps);
+    free(v);
+    *out = o;
+    return QS_OK;
+}
+
+static const char *const block_words[] = {"q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q2_k",
+                                          "q3_k", "q4_k", "q5_k", "q6_k", "block=", NULL};
+static const char *const report_words[] = {"q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k",
+                                           "q6_k", "int8", "int4", "nf4", "fp8-e4m3", "sym",
+                                           "per-channel", "per-group", NULL};
+static const char *const export_words[] = {"--format", "safetensors", "npy", "gguf",
+                                           "--type", "--force", NULL};
 
 const qs_cmd qs_cmds_model[] = {
+    {"report", "model", "report [SCHEME WORDS...]",
+     "per-layer error of a scheme over every tensor of the loaded file, worst first",
+     "SCHEME WORDS  as for 'scheme' (default: the current scheme), or a ggml type alone:\n"
+     "              q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q6_k (ggml's reference quantizers)\n"
+     "rows: tensor, dtype, shape, n, sqnr_db, mse, max_abs_err, cosine, bits",
+     "report q4_k", report_words, 0, QS_CMD_SLOW, run_report},
+    {"export", "model", "export PATH [--format safetensors|npy|gguf] [--type T] [--force]",
+     "write the current tensor quantized with the current scheme (atomically)",
+     "PATH           the file (format from the extension unless --format)\n"
+     "--format F     safetensors: I8/U8 codes + NAME.scale + NAME.zero_point + __metadata__;\n"
+     "               npy: codes, with the scheme and parameters in PATH.json;\n"
+     "               gguf: ggml blocks (Q8_0, or Q4_0 under 'scheme q4_0')\n"
+     "--type T       gguf block type: q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q6_k\n"
+     "--force        replace an existing file (never done without it)",
+     "export /tmp/w_int8.safetensors", export_words, QS_COMPL_FILE, 0, run_export},
+    {"blocks", "model", "blocks [TYPE] [block=N]",
+     "one ggml block taken apart: scales, mins, packed bytes, codes, dequantized values",
+     "TYPE     q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q6_k (default: the stored type of a GGUF "
+     "tensor, else q8_0); q2_k q3_k q5_k for stored tensors\n"
+     "block=N  which block (default 0)",
+     "blocks q4_k block=0", block_words, 0, 0, run_blocks},
     {0},
 };
