@@ -54,7 +54,9 @@ int qs_cmd_count(void);
 const qs_cmd *qs_cmd_at(int i);
 /* Looks a command up by exact name; NULL when unknown. */
 const qs_cmd *qs_cmd_find(const char *name);
-/* Up to max command names close to `word` (edit distance / prefix), best first. */
+/* Up to max command names close to `word`: the commands it is a prefix of, else those at
+ * the smallest edit distance (within a limit growing with the word's length), in table
+ * order. Only the best tier is returned, so a clear typo gets a single suggestion. */
 int qs_cmd_suggest(const char *word, const char **out, int max);
 /* Damerau-Levenshtein distance (used for suggestions; exposed for tests). */
 int qs_edit_distance(const char *a, const char *b);

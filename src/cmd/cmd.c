@@ -126,10 +126,12 @@ int qs_cmd_suggest(const char *word, const char **out, int max)
         names[n] = c->name;
         n++;
     }
-    int k = 0;
-    for (int best = 0; best <= 1 + limit && k < max; best++)
-        for (int j = 0; j < n && k < max; j++)
-            if (scores[j] == best) out[k++] = names[j];
+    /* Only the best tier: "hsit" suggests hist (1 edit), not also set and quit (2 edits). */
+    int k = 0, best = 1 + limit + 1;
+    for (int j = 0; j < n; j++)
+        if (scores[j] < best) best = scores[j];
+    for (int j = 0; j < n && k < max; j++)
+        if (scores[j] == best) out[k++] = names[j];
     return k;
 }
 

@@ -224,6 +224,21 @@ Test(suggest, closer_beats_farther)
         cr_assert(qs_edit_distance("sve", s[i]) >= qs_edit_distance("sve", s[0]));
 }
 
+Test(suggest, only_the_best_tier)
+{
+    const char *s[3];
+    /* hsit -> hist is one transposition; set and quit are two edits away */
+    cr_assert_eq(suggest("hsit", s), 1);
+    cr_assert_str_eq(s[0], "hist");
+    /* stat is a prefix of stats; set is one edit away but ranks below a prefix */
+    cr_assert_eq(suggest("stat", s), 1);
+    cr_assert_str_eq(s[0], "stats");
+    /* prefix matches only, none of the typos */
+    int n = suggest("sa", s);
+    cr_assert_geq(n, 1);
+    for (int i = 0; i < n; i++) cr_assert(strncmp(s[i], "sa", 2) == 0, "%s", s[i]);
+}
+
 Test(suggest, nonsense_gets_nothing)
 {
     const char *s[3];
