@@ -8,6 +8,7 @@
 #include "qscope/calib.h"
 #include "qscope/cmd.h"
 #include "qscope/derive.h"
+#include "qscope/io.h"
 #include "qscope/metrics.h"
 #include "qscope/numfmt.h"
 #include "qscope/quant.h"
@@ -497,7 +498,32 @@ static int run_quant(qs_session *s, int argc, char **argv, json_t **out, qs_err 
     return QS_OK;
 }
 
+/* Splits a comma list in place into at most max words. */
+static int split_list(char *s, char **w, int max)
+{
+    int n = 0;
+    for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ",")) w[n++] = tok;
+    return n;
+}
+
 /* ---- derive ----------------------------------------------------------------------------- */
+
+static void steps_into(json_t *steps, const qs_trace *tr, const char *prefix)
+{
+    for (int i = 0; i < tr->n; i++) {
+        const qs_step *st = &tr->steps[i];
+        char title[96];
+        snprintf(title, sizeof title, "%s%s", prefix, st->title);
+        json_t *j = json_object();
+        json_object_set_new(j, "title", json_string(title));
+        json_object_set_new(j, "formula", json_string(st->formula));
+        json_object_set_new(j, "substituted", json_string(st->substituted));
+        json_object_set_new(j, "result", json_string(st->result));
+        json_object_set_new(j, "note", json_string(st->note));
+        qs_json_set_real(j, "value", st->value);
+        json_array_append_new(steps, j);
+    }
+}
 
 static int run_derive(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
@@ -512,53 +538,66 @@ static int run_derive(qs_session *s, int argc, char **argv, json_t **out, qs_err
             return qs_err_set(err, "derive: VALUE '%s' is not a number", v);
         o.has_value = 1;
     }
-    long long ch = -1, idx = 0;
-    if (qs_arg_int(argc, argv, "channel", 0, (long long)1 << 62, &ch, err) != QS_OK)
-        return QS_ERR;
-    if (qs_arg_int(argc, argv, "block", 0, (long long)1 << 62, &ch, err) != QS_OK)
-        return QS_ERR;
+    long long idx = 0;
     if (qs_arg_int(argc, argv, "index", 0, s->tensor->n - 1, &idx, err) != QS_OK)
         return QS_ERR;
-    o.set = ch;
     o.index = idx;
-    qs_trace tr;
-    if (qs_derive(s->tensor, &s->scheme, &s->calib, &o, &tr, err) != QS_OK) return QS_ERR;
-    json_t *res = json_object();
+    /* channel=C or a list channel=0,3,7 (block= is the same for blocks): one step group each */
+    long long sets[64];
+    int nsets = 0;
+    const char *key = qs_arg_kv(argc, argv, "channel") ? "channel" : "block";
+    const char *list = qs_arg_kv(argc, argv, key);
+    if (list) {
+        char tmp[512], *w[64];
+        snprintf(tmp, sizeof tmp, "%s", list);
+        int nw = split_list(tmp, w, 64);
+        for (int i = 0; i < nw; i++)
+            if (qs_parse_ll(w[i], &sets[nsets]) < 0 || sets[nsets] < 0)
+                return qs_err_set(err, "%s=%s: '%s' is not a non-negative integer", key, list,
+                                  w[i]);
+            else nsets++;
+        if (nsets == 0) return qs_err_set(err, "%s=: expected a number or a list", key);
+    } else {
+        sets[nsets++] = -1;
+    }
+    json_t *res = json_object(), *steps = json_array(), *groups = json_array();
     char label[96];
     qs_scheme_label(&s->scheme, label, sizeof label);
     json_object_set_new(res, "label", json_string(label));
-    qs_json_set_real(res, "x", tr.x);
-    json_object_set_new(res, "code", json_integer(tr.code));
-    qs_json_set_real(res, "dequant", tr.xhat);
-    qs_json_set_real(res, "error", tr.xhat - tr.x);
-    json_object_set_new(res, "set", json_integer(tr.set));
-    json_t *steps = json_array();
-    for (int i = 0; i < tr.n; i++) {
-        const qs_step *st = &tr.steps[i];
-        json_t *j = json_object();
-        json_object_set_new(j, "title", json_string(st->title));
-        json_object_set_new(j, "formula", json_string(st->formula));
-        json_object_set_new(j, "substituted", json_string(st->substituted));
-        json_object_set_new(j, "result", json_string(st->result));
-        json_object_set_new(j, "note", json_string(st->note));
-        qs_json_set_real(j, "value", st->value);
-        json_array_append_new(steps, j);
+    for (int k = 0; k < nsets; k++) {
+        qs_trace tr;
+        o.set = sets[k];
+        if (qs_derive(s->tensor, &s->scheme, &s->calib, &o, &tr, err) != QS_OK) {
+            json_decref(res); json_decref(steps); json_decref(groups);
+            return QS_ERR;
+        }
+        char prefix[48] = "";
+        if (nsets > 1) snprintf(prefix, sizeof prefix, "%s %lld: ", key, sets[k]);
+        steps_into(steps, &tr, prefix);
+        if (k == 0) {
+            qs_json_set_real(res, "x", tr.x);
+            json_object_set_new(res, "code", json_integer(tr.code));
+            qs_json_set_real(res, "dequant", tr.xhat);
+            qs_json_set_real(res, "error", tr.xhat - tr.x);
+            json_object_set_new(res, "set", json_integer(tr.set));
+        }
+        json_t *gj = json_object();
+        json_object_set_new(gj, key, json_integer(tr.set));
+        qs_json_set_real(gj, "x", tr.x);
+        json_object_set_new(gj, "code", json_integer(tr.code));
+        qs_json_set_real(gj, "dequant", tr.xhat);
+        qs_json_set_real(gj, "error", tr.xhat - tr.x);
+        json_array_append_new(groups, gj);
+        qs_trace_fini(&tr);
     }
+    if (nsets > 1) json_object_set_new(res, "sets", groups);
+    else json_decref(groups);
     json_object_set_new(res, "steps", steps);
-    qs_trace_fini(&tr);
     *out = res;
     return QS_OK;
 }
 
 /* ---- compare ---------------------------------------------------------------------------- */
-
-/* Splits a comma list in place into at most max words. */
-static int split_list(char *s, char **w, int max)
-{
-    int n = 0;
-    for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ",")) w[n++] = tok;
-    return n;
-}
 
 /* bits=8 | bits=2..8 | bits=2,4,8 */
 static int parse_bits(const char *v, int *bits, int max, qs_err *err)
@@ -748,6 +787,7 @@ static int run_memory(qs_session *s, int argc, char **argv, json_t **out, qs_err
     if (me && qs_arg_check(me, argc, argv, keys, NULL, 0, err) != QS_OK) return QS_ERR;
     double params = -1.0, lora = 0.01;
     const char *src = "";
+    char srcbuf[300];
     const char *v;
     if ((v = qs_arg_kv(argc, argv, "params"))) {
         if (qs_parse_double(v, &params) < 0 || !(params > 0) || !isfinite(params))
@@ -771,6 +811,11 @@ static int run_memory(qs_session *s, int argc, char **argv, json_t **out, qs_err
         }
         if (k == 0) return qs_err_set(err, "shape=%s: empty", v);
         src = "shape=";
+    } else if (s->file && s->file->n > 0) {
+        params = 0.0;
+        for (int i = 0; i < s->file->n; i++) params += (double)s->file->entries[i].n;
+        snprintf(srcbuf, sizeof srcbuf, "the %d tensors of %s", s->file->n, s->file->path);
+        src = srcbuf;
     } else if (s->tensor) {
         params = (double)s->tensor->n;
         src = "the current tensor";
@@ -812,8 +857,8 @@ static int run_memory(qs_session *s, int argc, char **argv, json_t **out, qs_err
         json_array_append_new(train, r);
     }
     json_t *as = json_array();
-    char line[200];
-    snprintf(line, sizeof line, "parameters from %s; GB = 10^9 bytes, GiB = 2^30", src);
+    char line[400];
+    snprintf(line, sizeof line, "parameters from %.300s; GB = 10^9 bytes, GiB = 2^30", src);
     json_array_append_new(as, json_string(line));
     json_array_append_new(as, json_string("weights only: activations, KV cache, framework and "
                                           "CUDA overheads are not counted"));
@@ -904,10 +949,12 @@ const qs_cmd qs_cmds_quant[] = {
      "derivation trace: range, scale, zero point, then one value through scale, rounding, "
      "zero point, clamp, dequantization and error",
      "VALUE            a value to follow (default: element index=E of the tensor, 0)\n"
-     "channel=C        the channel / group whose parameters to use (per-channel schemes)\n"
-     "block=B          the block to use (NF4/FP4/ggml)\n"
+     "channel=C        the channel / group whose parameters to use; a list (channel=0,3) "
+     "gives one step group per channel\n"
+     "block=B          the block to use (NF4/FP4/ggml); a list works too\n"
      "index=E          follow element E of the tensor\n"
-     "keys: steps [{title formula substituted result note value}], x code dequant error",
+     "keys: steps [{title formula substituted result note value}], x code dequant error set, "
+     "sets [...] for a list",
      "derive -20", derive_words, 0, 0, run_derive},
     {"quant", "quantize", "quant [bins=B]",
      "quantize the current tensor with the current scheme and report the error",
@@ -934,7 +981,8 @@ const qs_cmd qs_cmds_quant[] = {
      "bytes of a model in each format, and the training memory of full fine-tuning vs LoRA "
      "vs QLoRA",
      "params=N         parameter count (e.g. 70e9)\n"
-     "shape=AxB        a tensor shape (4096x4096); default: the current tensor\n"
+     "shape=AxB        a tensor shape (4096x4096); default: every tensor of the loaded "
+     "file, else the current tensor\n"
      "lora_frac=F      trainable LoRA parameters as a fraction of the model (default 0.01)\n"
      "keys: params rows [{format bits_per_param bytes gb gib}] training [{method weights_gb "
      "grads_gb optimizer_gb total_gb}] assumptions",

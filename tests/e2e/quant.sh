@@ -46,6 +46,12 @@ for k in '"mse":' '"sqnr_db":' '"max_abs_err":' '"mean_err":' '"cosine":' '"clip
     has "$out" "$k"
 done
 
+# one step group per channel asked for
+out=$("$QSCOPE" -c "load tests/fixtures/model.safetensors; scheme int8 sym per-channel axis=0; \
+      derive 0.5 channel=0,1" --json) || fail "derive channels exit"
+has "$out" '"sets":\[{"channel":0'
+has "$out" '"title":"channel 1: scale"'
+
 # 4 bits on Laplace data: percentile, MSE and entropy all beat min-max, in one table
 out=$("$QSCOPE" -c "synth laplace n=100000 seed=3; scheme int4 sym; \
       compare bits=4 calibs=minmax,percentile,mse,entropy" --json) || fail "compare exit"
