@@ -955,12 +955,26 @@ void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w)
         draw_table(m, w, 2, 2, H - 2, W - 4, list, 0);
         return;
     }
-    /* narration on the left, the live screen the lesson drives on the right */
+    /* narration on the left, the live screen the lesson drives on the right; a narrow
+     * terminal shows one of them at a time (w switches) */
     int nw = W >= 110 ? W * 2 / 5 : W >= 90 ? 40 : W;
     int live = nw < W;
+    if (!live && m->lesson_show_live && m->lesson_live != QS_SCR_LESSON) {
+        putf(w, 0, 1, W - 2, A(m, QR_KEY), "lesson: %s — w shows the narration",
+             qs_tui_screens[m->lesson_live].title);
+        WINDOW *sub = derwin(w, H - 1, W, 1, 0);
+        if (sub) {
+            qs_tui_screens[m->lesson_live].draw(m, sub);
+            delwin(sub);
+        }
+        return;
+    }
     int shown = m->lesson_done ? p->lesson->nsteps : p->item > 0 ? p->step + 1 : p->step;
-    putf(w, 0, 1, nw - 2, A(m, QR_TITLE), "step %d/%d · %s", shown, p->lesson->nsteps,
-         p->lesson->title);
+    putf(w, 0, 1, nw - 2, A(m, QR_TITLE), "step %d/%d%s · %s", shown, p->lesson->nsteps,
+         m->lesson_auto ? " (auto)" : "", p->lesson->title);
+    if (!live && m->lesson_live != QS_SCR_LESSON)
+        putf(w, H - 1, 1, W - 2, A(m, QR_DIM), "w shows the %s screen this step drives",
+             qs_tui_screens[m->lesson_live].title);
     int y = 2;
     size_t i;
     json_t *it;

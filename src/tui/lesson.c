@@ -148,6 +148,25 @@ int qs_tui_lesson_answer(qs_tui_model *m, const char *line)
     return QS_TUI_REDRAW;
 }
 
+int qs_tui_lesson_tick(qs_tui_model *m, long long now_ms)
+{
+    qs_lesson_player *p = m->lesson;
+    if (!p || !m->lesson_auto || m->screen != QS_SCR_LESSON) return 0;
+    if (m->lesson_quiz || m->prompt != QS_PR_NONE || m->job.running) return 0;
+    if (m->lesson_done) {
+        m->lesson_auto = 0;
+        return QS_TUI_REDRAW;
+    }
+    if (m->lesson_due_ms == 0) {
+        m->lesson_due_ms = now_ms + qs_lesson_delay_ms(p, p->step);
+        return 0;
+    }
+    if (now_ms < m->lesson_due_ms) return 0;
+    int f = play_step(m);
+    m->lesson_due_ms = now_ms + qs_lesson_delay_ms(p, p->step);
+    return f;
+}
+
 int qs_tui_lesson_key(qs_tui_model *m, int key)
 {
     const qs_tui_binding *b = NULL;
@@ -181,6 +200,18 @@ int qs_tui_lesson_key(qs_tui_model *m, int key)
         m->lesson_done = 0;
         return QS_TUI_HANDLED | play_step(m);
     }
+    case QA_LESSON_AUTO:
+        if (!p) {
+            qs_tui_status(m, 1, "open a lesson first (L)");
+            return QS_TUI_HANDLED | QS_TUI_REDRAW;
+        }
+        m->lesson_auto = !m->lesson_auto;
+        m->lesson_due_ms = 0;       /* the tick sets the first deadline */
+        qs_tui_status(m, 0, "auto-play %s", m->lesson_auto ? "on (A stops it)" : "off");
+        return QS_TUI_HANDLED | QS_TUI_REDRAW;
+    case QA_LESSON_LIVE:
+        m->lesson_show_live = !m->lesson_show_live;
+        return QS_TUI_HANDLED | QS_TUI_REDRAW;
     case QA_LESSON_ANSWER:
         if (!p || !p->quiz_open) {
             qs_tui_status(m, 1, "no quiz is waiting");

@@ -71,6 +71,9 @@ const qs_tui_binding qs_tui_bindings[] = {
     {QS_SCR_LESSON, 'p', "p", QA_LESSON_PREV, "back to the previous step"},
     {QS_SCR_LESSON, 'L', "L", QA_LESSON_OPEN, "open a lesson by name or number"},
     {QS_SCR_LESSON, 'a', "a", QA_LESSON_ANSWER, "answer the quiz"},
+    {QS_SCR_LESSON, 'A', "A", QA_LESSON_AUTO, "auto-play for a classroom (steps advance by "
+     "themselves; a quiz waits)"},
+    {QS_SCR_LESSON, 'w', "w", QA_LESSON_LIVE, "narrow terminal: narration / the live screen"},
     /* every screen */
     {ALL, '1', "1-6", QA_SCREEN1, "go to screen 1 Data … 6 Lesson"},
     {ALL, '2', "2", QA_SCREEN2, NULL},
@@ -1215,6 +1218,6 @@ const qs_tui_screen qs_tui_screens[QS_SCR_COUNT] = {
     {"Error", "←/→ clip range · </> shift · r reset · x compare · +/- bits · c calib",
      qs_tui_draw_error, error_key, error_enter, NULL},
     {"Lab", "↑/↓ setting · ←/→ change · r run · Esc cancel", qs_tui_draw_lab, lab_key, NULL, NULL},
-    {"Lesson", "n/Enter next · p back · L open · a answer", qs_tui_draw_lesson,
+    {"Lesson", "n/Enter next · p back · L open · a answer · A auto", qs_tui_draw_lesson,
      qs_tui_lesson_key, qs_tui_lesson_enter, NULL},
 };

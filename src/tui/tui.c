@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <readline/history.h>
@@ -484,6 +485,9 @@ int qs_tui_main(qs_session *s, const char *file)
         if (g_signal) break;
         int flags = 0;
         if (qs_tui_job_poll(&m)) flags |= QS_TUI_REDRAW;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        flags |= qs_tui_lesson_tick(&m, (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
         if (key == ERR) {
             if (m.job.running) flags |= QS_TUI_REDRAW;  /* the gauge moves */
         } else if (key == KEY_RESIZE) {

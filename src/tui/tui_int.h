@@ -63,7 +63,8 @@ typedef enum qs_tui_act {
     /* Lab */
     QA_LAB_RUN,
     /* Lesson */
-    QA_LESSON_NEXT, QA_LESSON_PREV, QA_LESSON_OPEN, QA_LESSON_ANSWER,
+    QA_LESSON_NEXT, QA_LESSON_PREV, QA_LESSON_OPEN, QA_LESSON_ANSWER, QA_LESSON_AUTO,
+    QA_LESSON_LIVE,
     QA_COUNT
 } qs_tui_act;
 
@@ -175,6 +176,9 @@ typedef struct qs_tui_model {
     int lesson_live;            /* the screen drawn beside the narration */
     int lesson_quiz;            /* 1 while a quiz waits for an answer */
     int lesson_done;            /* 1 at the end of the lesson */
+    int lesson_auto;            /* 1: auto-play (steps advance after the lesson's delay) */
+    long long lesson_due_ms;    /* auto-play: when the next step is due (monotonic ms) */
+    int lesson_show_live;       /* narrow terminals: 1 shows the live screen, not narration */
 } qs_tui_model;
 
 /* A screen: drawn from a const model; its keys handled through the binding table. */
@@ -209,6 +213,9 @@ int qs_tui_lesson_key(qs_tui_model *m, int key);
 void qs_tui_lesson_enter(qs_tui_model *m);
 int qs_tui_lesson_answer(qs_tui_model *m, const char *line);
 int qs_tui_lesson_open(qs_tui_model *m, const char *name);
+/* Auto-play clock: plays the next step when it is due (now_ms: a monotonic clock in ms).
+ * Returns flags (REDRAW, PROMPT when a quiz opens) or 0. */
+int qs_tui_lesson_tick(qs_tui_model *m, long long now_ms);
 void qs_tui_lesson_fini(qs_tui_model *m);
 /* Updates the model after a command changed the session and shows the screen its result
  * belongs to (beside the narration while a lesson plays). */

@@ -474,3 +474,30 @@ Test(lesson, steps_narration_commands_and_a_quiz, .init = setup_default, .fini =
     cr_assert_eq(S.tensor->n, 2);
     unlink(path);
 }
+
+Test(lesson, auto_play_waits_for_the_delay_then_stops_at_a_quiz, .init = setup_default,
+     .fini = teardown)
+{
+    char path[] = "/tmp/qscope_tui_autoXXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    const char *text = "title: Auto\ndelay: 3s\n\n## One\nFirst.\n---\n## Two\nSecond.\n---\n"
+                       "## Three\nquiz: 1 + 1?\nanswer: 2\n";
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    qs_tui_goto(&M, QS_SCR_LESSON);
+    qs_tui_lesson_open(&M, path);
+    cr_assert_not_null(M.lesson, "%s", M.status);
+    cr_assert_eq(qs_tui_lesson_tick(&M, 1000), 0, "auto-play is off");
+    qs_tui_handle_key(&M, 'A');
+    cr_assert_eq(M.lesson_auto, 1);
+    cr_assert_eq(qs_tui_lesson_tick(&M, 1000), 0, "the first tick sets the deadline");
+    cr_assert_eq(qs_tui_lesson_tick(&M, 3999), 0, "3 s have not passed");
+    cr_assert(qs_tui_lesson_tick(&M, 4000) & QS_TUI_REDRAW);
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(M.lesson_log, 0), "text")),
+                     "Two");
+    int f = qs_tui_lesson_tick(&M, 7000);
+    cr_assert(f & QS_TUI_PROMPT, "the quiz asks for an answer");
+    cr_assert_eq(qs_tui_lesson_tick(&M, 20000), 0, "auto-play waits while the quiz is open");
+    unlink(path);
+}
