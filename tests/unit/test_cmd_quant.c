@@ -1,0 +1,165 @@
+/* test_cmd_quant.c — the quantization commands through the command table: JSON contract keys,
+ * REFERENCE.md's numbers (the seeds' examples, Llama 2 70B memory), the 4-bit Laplace compare
+ * table, and a failed command leaving the session as it was. */
+#include <criterion/criterion.h>
+
+#include <jansson.h>
+#include <math.h>
+#include <string.h>
+
+#include "qscope/cmd.h"
+#include "qscope/kernels.h"
+#include "qscope/quant.h"
+
+static qs_session S;
+
+static void setup(void)
+{
+    qs_kernels_init();
+    qs_session_init(&S);
+}
+static void teardown(void) { qs_session_fini(&S); }
+
+TestSuite(cmd_quant, .init = setup, .fini = teardown);
+
+/* Runs a line that must succeed and returns its result (owned by the caller). */
+static json_t *ok(const char *line)
+{
+    json_t *out = NULL;
+    qs_err err = {{0}};
+    int rc = qs_cmd_run_line(&S, line, &out, NULL, &err);
+    cr_assert_eq(rc, QS_OK, "'%s' failed: %s", line, err.msg);
+    return out;
+}
+
+static void must_fail(const char *line, const char *msg_part)
+{
+    json_t *out = NULL;
+    qs_err err = {{0}};
+    cr_assert_neq(qs_cmd_run_line(&S, line, &out, NULL, &err), QS_OK, "'%s' succeeded", line);
+    cr_assert_null(out);
+    cr_assert(strstr(err.msg, msg_part), "'%s': message '%s' lacks '%s'", line, err.msg,
+              msg_part);
+    cr_assert_null(strchr(err.msg, '\n'), "one line: %s", err.msg);
+}
+
+static double num(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    cr_assert_not_null(v, "no key %s", key);
+    if (json_is_array(v)) v = json_array_get(v, 0);
+    return json_number_value(v);
+}
+
+Test(cmd_quant, seed_example_contract_keys)
+{
+    json_decref(ok("values -20 1000"));
+    json_decref(ok("scheme uint8 asym"));
+    json_decref(ok("calib minmax"));
+    json_t *q = ok("qparams");
+    cr_assert(json_is_array(json_object_get(q, "scale")));
+    cr_assert(json_is_array(json_object_get(q, "zero_point")));
+    cr_assert_eq(num(q, "scale"), 4.0);
+    cr_assert_eq(num(q, "zero_point"), 5.0);
+    cr_assert_eq(num(q, "qmin"), 0.0);
+    cr_assert_eq(num(q, "qmax"), 255.0);
+    cr_assert_eq(num(q, "clip_min"), -20.0);
+    cr_assert_eq(num(q, "clip_max"), 1000.0);
+    json_decref(q);
+    json_t *d = ok("derive -20");
+    json_t *steps = json_object_get(d, "steps");
+    cr_assert_gt(json_array_size(steps), 8);
+    size_t i;
+    json_t *st;
+    json_array_foreach(steps, i, st)
+        for (const char *const *k = (const char *const[]){ "title", "formula", "substituted",
+                                                            "result", NULL }; *k; k++)
+            cr_assert(json_is_string(json_object_get(st, *k)), "step %zu lacks %s", i, *k);
+    json_decref(d);
+    json_t *c = ok("codes");
+    cr_assert_eq(json_integer_value(json_array_get(json_object_get(c, "codes"), 0)), 0);
+    cr_assert_eq(json_integer_value(json_array_get(json_object_get(c, "codes"), 1)), 255);
+    cr_assert_eq(json_array_size(json_object_get(c, "dequant")), 2);
+    json_decref(c);
+    json_t *m = ok("quant");
+    for (const char *const *k = (const char *const[]){ "mse", "sqnr_db", "max_abs_err",
+                                                        "mean_err", "cosine", "clip_frac",
+                                                        NULL }; *k; k++)
+        cr_assert_not_null(json_object_get(m, *k), "quant lacks %s", *k);
+    json_decref(m);
+}
+
+Test(cmd_quant, codes_first_n)
+{
+    json_decref(ok("values 0 250 1000"));
+    json_decref(ok("scheme uint8 asym"));
+    json_t *c = ok("codes 2");
+    json_t *a = json_object_get(c, "codes");
+    cr_assert_eq(json_array_size(a), 2);
+    cr_assert_eq(json_integer_value(json_array_get(a, 1)), 64);
+    json_decref(c);
+}
+
+Test(cmd_quant, memory_llama2_70b)
+{
+    json_t *o = ok("memory params=70e9");
+    json_t *rows = json_object_get(o, "rows");
+    static const double gb[] = { 280, 140, 140, 70, 35, 39.375 };
+    for (size_t i = 0; i < 6; i++)
+        cr_assert_float_eq(num(json_array_get(rows, i), "gb"), gb[i], 1e-9, "row %zu", i);
+    /* NF4 + DQ: 70e9 · (4 + 8/64 + 32/16384) / 8 bytes */
+    cr_assert_float_eq(num(json_array_get(rows, 6), "gb"), 70.0 * 4.126953125 / 8.0, 1e-9);
+    json_t *tr = json_object_get(o, "training");
+    cr_assert_float_eq(num(json_array_get(tr, 0), "total_gb"), 70.0 * 16, 1e-6);
+    cr_assert_gt(json_array_size(json_object_get(o, "assumptions")), 3);
+    json_decref(o);
+}
+
+Test(cmd_quant, compare_laplace_4bit)
+{
+    json_decref(ok("synth laplace n=50000 seed=9"));
+    json_decref(ok("scheme int4 sym"));
+    json_t *o = ok("compare bits=4 calibs=minmax,percentile,mse,entropy");
+    json_t *rows = json_object_get(o, "rows");
+    cr_assert_eq(json_array_size(rows), 4);
+    double mm = num(json_array_get(rows, 0), "sqnr_db");
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(rows, 0), "calib")),
+                     "minmax");
+    for (size_t i = 1; i < 4; i++)
+        cr_assert_gt(num(json_array_get(rows, i), "sqnr_db"), mm, "row %zu", i);
+    json_decref(o);
+    o = ok("compare bits=2..8 calibs=minmax");
+    cr_assert_eq(json_array_size(json_object_get(o, "rows")), 7);
+    json_decref(o);
+}
+
+Test(cmd_quant, failures_leave_the_session_unchanged)
+{
+    json_decref(ok("values 1 2 3"));
+    json_decref(ok("scheme int4 sym per-channel"));
+    json_decref(ok("calib percentile p=99.9"));
+    qs_scheme before = S.scheme;
+    qs_calib cbefore = S.calib;
+    must_fail("scheme int4 convention=nope", "convention=nope");
+    must_fail("scheme per-channel axis=3", "axis=3");
+    must_fail("calib bogus", "bogus");
+    must_fail("calib percentile p=101", "p=101");
+    must_fail("derive channel=7", "out of range");
+    must_fail("compare bits=9", "bits=9");
+    must_fail("memory params=-1", "params=-1");
+    must_fail("codes x", "codes");
+    cr_assert_eq(memcmp(&before, &S.scheme, sizeof before), 0);
+    cr_assert_eq(memcmp(&cbefore, &S.calib, sizeof cbefore), 0);
+    char label[64];
+    qs_scheme_label(&S.scheme, label, sizeof label);
+    cr_assert_str_eq(label, "int4 sym/channel");
+}
+
+Test(cmd_quant, no_tensor_message)
+{
+    must_fail("qparams", "no tensor");
+    must_fail("quant", "no tensor");
+    json_t *o = ok("scheme int8 sym");     /* works without a tensor */
+    cr_assert_str_eq(json_string_value(json_object_get(o, "label")), "int8 sym");
+    json_decref(o);
+}
