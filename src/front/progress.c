@@ -75,9 +75,19 @@ char *qs_progress_format(char *buf, size_t len, const char *label, double done, 
     size_t at = 0;
     if (!buf || len == 0) return buf;
     buf[0] = '\0';
-    /* The label, cut to a third of the line at most (always ASCII-safe cut on a byte). */
-    int maxlab = width / 3 < 36 ? width / 3 : 36;
-    snprintf(lab, sizeof lab, "%.*s", maxlab > 0 ? maxlab : 0, label ? label : "");
+    /* The label, cut to a third of the line at most, on a UTF-8 character boundary. */
+    int maxlab = width / 3 < 36 ? width / 3 : 36, cps = 0;
+    const unsigned char *l = (const unsigned char *)(label ? label : "");
+    size_t lb = 0;
+    while (*l && cps < maxlab) {
+        size_t k = *l >= 0xF0 ? 4 : *l >= 0xE0 ? 3 : *l >= 0xC0 ? 2 : 1, j;
+        if (lb + k >= sizeof lab) break;
+        for (j = 0; j < k && l[j]; j++) lab[lb + j] = (char)l[j];
+        lb += j;
+        l += j;
+        cps++;
+    }
+    lab[lb] = '\0';
     qs_progress_fmt_time(el, sizeof el, elapsed);
     if (total > 0 && isfinite(total)) {
         double frac = done / total;

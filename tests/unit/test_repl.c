@@ -460,6 +460,17 @@ Test(progress, unknown_total_and_narrow_terminals)
     cr_assert_str_eq(b, "x  50%  1.0s  ETA ?", "no room for a bar: numbers only (%s)", b);
 }
 
+Test(progress, long_labels_are_cut_on_a_character)
+{
+    char b[256];
+    /* width 30: the label keeps 10 characters (a third); é is 2 bytes */
+    qs_progress_format(b, sizeof b, "ééééééééééééé", 1, 0, 1, -1, 30, 1);
+    cr_assert_str_eq(b, "éééééééééé 1  1.0s");
+    /* the label buffer holds 39 bytes: 13 three-byte characters, never a torn one */
+    qs_progress_format(b, sizeof b, "€€€€€€€€€€€€€€€€€€€€", 1, 0, 1, -1, 200, 1);
+    cr_assert_str_eq(b, "€€€€€€€€€€€€€ 1  1.0s");
+}
+
 Test(progress, updates_ask_to_stop_when_cancelled)
 {
     qs_progress_bar bar;
