@@ -74,7 +74,7 @@ Test(gguf, header_and_metadata)
 {
     qs_file *f = open_ok(FIX "model.gguf");
     cr_expect_str_eq(f->format, "gguf");
-    cr_expect_eq(f->n, 14);
+    cr_expect_eq(f->n, 15);
     int seen = 0;
     for (int i = 0; i < f->nmeta; i++) {
         if (!strcmp(f->meta[i].key, "general.architecture"))
@@ -100,7 +100,7 @@ Test(gguf, header_and_metadata)
 Test(gguf, plain_and_block_tensors_match_numpy)
 {
     static const char *names[] = {"src32", "srcK", "f16", "blk.0.q8_0", "blk.0.q4_0",
-                                  "blk.0.q4_k", "rand.q4_1", "rand.q5_0", "rand.q5_1",
+                                  "blk.0.q4_k", "blk.0.q6_k", "rand.q4_1", "rand.q5_0", "rand.q5_1",
                                   "rand.q2_k", "rand.q3_k", "rand.q5_k", "rand.q6_k"};
     qs_file *f = open_ok(FIX "model.gguf");
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -147,6 +147,7 @@ Test(ggml, quantizers_match_numpy_bytes)
     expect_quantize(QS_GGML_Q8_0, "src32", "bytes.q8_0");
     expect_quantize(QS_GGML_Q4_0, "src32", "bytes.q4_0");
     expect_quantize(QS_GGML_Q4_K, "srcK", "bytes.q4_k");
+    expect_quantize(QS_GGML_Q6_K, "srcK", "bytes.q6_k");
 }
 
 Test(ggml, block_sizes_and_bits)
