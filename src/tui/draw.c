@@ -411,6 +411,45 @@ static void sparkline(const qs_tui_model *m, WINDOW *w, int y, int x, int wd, js
     }
 }
 
+/* A line chart of an array of numbers in braille (2x4 dots per cell), h rows by wd columns;
+ * ASCII terminals get '*' points. The value range is the array's own. */
+static void plot_curve(const qs_tui_model *m, WINDOW *w, int y, int x, int h, int wd, json_t *arr)
+{
+    enum { MAXW = 256, MAXH = 16 };
+    int n = (int)json_array_size(arr);
+    if (n == 0 || wd < 4 || h < 1) return;
+    if (wd > MAXW) wd = MAXW;
+    if (h > MAXH) h = MAXH;
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        double v = json_number_value(json_array_get(arr, (size_t)i));
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+    }
+    if (!(hi > lo)) { lo -= 1; hi += 1; }
+    static const unsigned char dot[4][2] = {{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20},
+                                             {0x40, 0x80}};
+    unsigned char cells[MAXH][MAXW];
+    memset(cells, 0, sizeof cells);
+    int px_n = 2 * wd, py_n = 4 * h, prev = -1;
+    for (int px = 0; px < px_n; px++) {
+        int i = n == 1 ? 0 : (int)((double)px / (px_n - 1) * (n - 1) + 0.5);
+        double v = json_number_value(json_array_get(arr, (size_t)i));
+        int py = py_n - 1 - (int)((v - lo) / (hi - lo) * (py_n - 1) + 0.5);
+        int a = prev < 0 ? py : prev, b = py;
+        if (a > b) { int t = a; a = b; b = t; }
+        for (int q = a; q <= b; q++) cells[q / 4][px / 2] |= dot[q % 4][px % 2];
+        prev = py;
+    }
+    for (int r = 0; r < h; r++)
+        for (int c = 0; c < wd; c++) {
+            unsigned b = cells[r][c];
+            if (!b) continue;
+            char u[4] = {(char)0xE2, (char)(0xA0 | (b >> 6)), (char)(0x80 | (b & 0x3F)), 0};
+            put(w, y + r, x + c, 1, A(m, QR_BAR), m->utf8 ? u : "*");
+        }
+}
+
 /* ==== 1 Data =============================================================================== */
 
 static void draw_channels(const qs_tui_model *m, WINDOW *w, int y0, int h, int W)
@@ -909,7 +948,9 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
     int x = 2, cw = 26;
     json_object_foreach(m->lab, k, v) {
         if (y >= H) break;
-        if (json_is_object(v) || json_is_array(v) || strstr(k, "sparkline")) continue;
+        if (json_is_object(v) || strstr(k, "sparkline")) continue;
+        if (json_is_array(v) && !(json_array_size(v) < 4 && json_is_number(json_array_get(v, 0))))
+            continue;   /* short number lists (layer sizes) read best as text */
         scalar(v, buf, sizeof buf);
         if (json_is_real(v) && strstr(k, "acc")) snprintf(buf, sizeof buf, "%.2f%%", json_real_value(v) * 100);
         putf(w, y, x, cw - 1, A(m, QR_NORMAL), "%-10.10s %s", k, buf);
@@ -919,13 +960,19 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
     if (x != 2) y++;
     json_object_foreach(m->lab, k, v) {
         if (y + 1 >= H) break;
-        if (json_is_array(v) && json_is_number(json_array_get(v, 0))) {
+        if (json_is_array(v) && json_array_size(v) >= 4 && json_is_number(json_array_get(v, 0))) {
             char a[32], b[32];
             num(a, sizeof a, json_number_value(json_array_get(v, 0)));
             num(b, sizeof b, json_number_value(json_array_get(v, json_array_size(v) - 1)));
             putf(w, y, 2, 20, A(m, QR_DIM), "%-8.8s %s", k, a);
-            sparkline(m, w, y, 23, W - 36, v);
-            put(w, y++, W - 12, 11, A(m, QR_DIM), b);
+            put(w, y, W - 12, 11, A(m, QR_DIM), b);
+            if (H - y >= 4) {       /* room for a 3-row chart */
+                plot_curve(m, w, y, 23, 3, W - 36, v);
+                y += 3;
+            } else {
+                sparkline(m, w, y, 23, W - 36, v);
+                y++;
+            }
         }
     }
     json_object_foreach(m->lab, k, v) {
