@@ -372,23 +372,31 @@ void nn_backward(nn_net *net, int64_t B)
 void nn_step(nn_net *net, qs_nn_opt opt, double lr)
 {
     net->step++;
-    const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
-    double c1 = 1.0 - pow(b1, (double)net->step), c2 = 1.0 - pow(b2, (double)net->step);
+    /* PyTorch's Adam: step = lr/(1-b1^t) · m / (sqrt(v)/sqrt(1-b2^t) + eps), in float32 */
+    const float b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
+    const float a = (float)(lr / (1.0 - pow(0.9, (double)net->step)));
+    const float ic2 = (float)(1.0 / sqrt(1.0 - pow(0.999, (double)net->step)));
+    const float lrf = (float)lr;
     for (int i = 0; i < net->np; i++) {
         nn_param *p = &net->p[i];
-        for (int64_t e = 0; e < p->n; e++) {
-            float g = p->g[e];
-            if (opt == QS_NN_ADAM) {
-                p->m1[e] = (float)(b1 * p->m1[e] + (1.0 - b1) * g);
-                p->m2[e] = (float)(b2 * p->m2[e] + (1.0 - b2) * (double)g * g);
-                double mh = p->m1[e] / c1, vh = p->m2[e] / c2;
-                p->v[e] -= (float)(lr * mh / (sqrt(vh) + eps));
-            } else {
-                p->m1[e] = 0.9f * p->m1[e] + g;
-                p->v[e] -= (float)(lr * p->m1[e]);
+        float *restrict v = p->v, *restrict m1 = p->m1, *restrict m2 = p->m2;
+        const float *restrict g = p->g;
+        if (opt == QS_NN_ADAM) {
+            #pragma omp simd
+            for (int64_t e = 0; e < p->n; e++) {
+                m1[e] = b1 * m1[e] + (1.0f - b1) * g[e];
+                m2[e] = b2 * m2[e] + (1.0f - b2) * g[e] * g[e];
+                v[e] -= a * m1[e] / (sqrtf(m2[e]) * ic2 + eps);
             }
-            if (p->v[e] < p->lo) p->v[e] = p->lo;
+        } else {
+            for (int64_t e = 0; e < p->n; e++) {
+                m1[e] = 0.9f * m1[e] + g[e];
+                v[e] -= lrf * m1[e];
+            }
         }
+        if (p->lo > -FLT_MAX)
+            for (int64_t e = 0; e < p->n; e++)
+                if (v[e] < p->lo) v[e] = p->lo;
     }
 }
 

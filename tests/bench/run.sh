@@ -6,3 +6,14 @@ BUILD=${BUILD:-build}
 cd "$(dirname "$0")/../.."
 # OpenBLAS (the GEMM peer) is found by the bench itself with dlopen; absent → column empty.
 "$BUILD/bench/bench" bench.json
+
+# ---- lab (issue 7): one training epoch on digits and Fashion-MNIST, and the same MLPs in
+# PyTorch (Debian's python3-torch, only when installed) in this run, as a speed-up ratio.
+torch_args=""
+if /usr/bin/python3 -c "import torch" >/dev/null 2>&1; then
+    torch_args=$(/usr/bin/python3 tests/bench/torch_mlp.py) || torch_args=""
+else
+    echo "bench_lab: PyTorch not installed (apt-get install python3-torch): no ratio"
+fi
+# shellcheck disable=SC2086
+"$BUILD/bench/bench_lab" $torch_args

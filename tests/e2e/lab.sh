@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# lab.sh — the lab issue's done-when commands through the real binary: `lab sweep` rows with
+# their keys and the int agreement, same seed → identical output, save / load / the Data
+# face opening the trained weights, the requantization steps, LoRA / QLoRA tables, and
+# one-line errors with exit status 2.
+set -u
+cd "$QSCOPE_TOP"
+fail() { echo "FAIL: $*"; exit 1; }
+has() { grep -q -- "$2" <<<"$1" || fail "expected '$2' in: ${1:0:600}"; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+a=$("$QSCOPE" -c "lab sweep bits=2..8" --json) || fail "lab sweep exit $?"
+has "$a" '"rows":\['
+rows=$(grep -o '{"bits":[^}]*}' <<<"$a")
+[ "$(wc -l <<<"$rows")" -eq 7 ] || fail "expected 7 rows, got: $rows"
+while read -r r; do
+    for k in bits fp32_acc ptq_acc qat_acc int_acc int_agree; do has "$r" "\"$k\":"; done
+    # accuracies are fractions; integer-only agrees with fake quant on >= 99.5 %
+    awk -v r="$r" 'BEGIN {
+        n = split(r, kv, ","); for (i = 1; i <= n; i++) { split(kv[i], p, ":"); gsub(/[{}"]/, "", p[1]); gsub(/[{}]/, "", p[2]); v[p[1]] = p[2] + 0 }
+        if (v["fp32_acc"] < 0.95 || v["fp32_acc"] > 1) exit 1
+        if (v["int_agree"] < 0.995 || v["int_agree"] > 1) exit 1
+        if (v["qat_acc"] < 0 || v["qat_acc"] > 1 || v["ptq_acc"] < 0 || v["ptq_acc"] > 1) exit 1
+    }' || fail "row out of range: $r"
+done <<<"$rows"
+
+# two runs with the same seed print identical numbers
+b=$("$QSCOPE" -c "lab sweep bits=2..8" --json) || fail "second sweep exit $?"
+[ "$a" = "$b" ] || fail "lab sweep is not deterministic"
+
+# text face: the comparison table
+t=$("$QSCOPE" -c "lab sweep bits=4..5") || fail "text sweep exit $?"
+has "$t" "bits  fp32_acc  ptq_acc"
+
+# train: curves as arrays and sparklines
+out=$("$QSCOPE" -c "lab train epochs=3 seed=2" --json) || fail "lab train exit $?"
+for k in '"sizes":\[64,64,10\]' '"loss":\[' '"acc":\[' '"loss_sparkline":"' '"fp32_acc":'; do
+    has "$out" "$k"
+done
+
+# integer-only inference with its requantization steps
+out=$("$QSCOPE" -c "lab qat bits=4 epochs=2; lab int" --json) || fail "lab int exit $?"
+for k in '"model":"qat"' '"int_agree":' '"steps":\[' '"title":"fixed-point multiplier"' \
+         '"M0":'; do
+    has "$out" "$k"
+done
+
+# save / load, and the file opens as ordinary safetensors
+out=$("$QSCOPE" -c "lab train epochs=2; lab save $tmp/m.safetensors; lab load $tmp/m.safetensors; load $tmp/m.safetensors; tensors" --json) \
+    || fail "save/load exit $?"
+has "$out" "\"saved\":\"$tmp/m.safetensors\""
+has "$out" '"loaded":'
+has "$out" '"name":"fc1.weight","dtype":"F32","shape":\[64,64\]'
+has "$out" '"name":"fc2.bias"'
+
+# LoRA / QLoRA: methods, trainable parameters, the 3x3 example
+out=$("$QSCOPE" -c "lab qlora rank=4 epochs=3" --json) || fail "lab qlora exit $?"
+for k in '"method":"full"' '"method":"lora"' '"method":"qlora"' '"trainable":808' \
+         '"param_arithmetic":\[' '"example":"W is d×k = 3×3 = 9 values'; do
+    has "$out" "$k"
+done
+
+# errors: one line naming the argument, exit status 2
+err=$("$QSCOPE" -c "lab ptq bits=9" 2>&1); rc=$?
+[ "$rc" -eq 2 ] || fail "bits=9: exit $rc"
+has "$err" "bits"
+[ "$(wc -l <<<"$err")" -eq 1 ] || fail "multi-line error: $err"
+err=$("$QSCOPE" -c "lab train opt=rmsprop" 2>&1); rc=$?
+[ "$rc" -eq 2 ] || fail "opt=rmsprop: exit $rc"
+has "$err" "opt='rmsprop'"
+err=$("$QSCOPE" -c "lab frobnicate" 2>&1); rc=$?
+[ "$rc" -eq 2 ] || fail "unknown subcommand: exit $rc"
+has "$err" "unknown subcommand"
+err=$("$QSCOPE" -c "lab load $tmp/none.safetensors" 2>&1); rc=$?
+[ "$rc" -eq 2 ] || fail "missing file: exit $rc"
+has "$err" "none.safetensors"
+echo "lab: ok"
