@@ -265,10 +265,11 @@ static double hist_mse(const qs_scheme *sc, const double *centers_d, const float
 }
 
 static int calib_one(const float *v, int64_t n, const qs_scheme *sc, const qs_calib *c,
-                     int want_curve, float *lo, float *hi, float *omin, float *omax,
+                     float *lo, float *hi, float *omin, float *omax,
                      int64_t *ninf, int64_t *nnan, curve *cv, char *reason, size_t rlen,
                      qs_err *err)
 {
+    int want_curve = cv != NULL;    /* the curve is kept for one set only */
     float mn, mx;
     int64_t nfin;
     qs_finite_minmax(v, n, &mn, &mx, &nfin, ninf, nnan);
@@ -538,7 +539,7 @@ int qs_calib_run(const float *x, const qs_layout *l, const qs_scheme *sc, const 
     memset(&cv, 0, sizeof cv);
     cv.best = -1;
     if (np == 1) {
-        rc = calib_one(x, n, sc, c, 1, &out->lo[0], &out->hi[0], &out->obs_min[0],
+        rc = calib_one(x, n, sc, c, &out->lo[0], &out->hi[0], &out->obs_min[0],
                        &out->obs_max[0], &out->ninf, &out->nnan, &cv, out->reason,
                        sizeof out->reason, err);
     } else {
@@ -547,7 +548,7 @@ int qs_calib_run(const float *x, const qs_layout *l, const qs_scheme *sc, const 
         for (int64_t p = 0; p < np && rc == QS_OK; p++) {
             int64_t ni = 0, nn = 0;
             char why[200];
-            rc = calib_one(buf + off[p], off[p + 1] - off[p], sc, c, p == 0, &out->lo[p],
+            rc = calib_one(buf + off[p], off[p + 1] - off[p], sc, c, &out->lo[p],
                            &out->hi[p], &out->obs_min[p], &out->obs_max[p], &ni, &nn,
                            p == 0 ? &cv : NULL, why, sizeof why, err);
             out->ninf += ni;
