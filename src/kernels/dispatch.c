@@ -32,13 +32,32 @@ const qs_kernels *qs_k(void)
 
 const qs_kernels *qs_k_ref(void) { return &qk_ref_table; }
 
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#include <cpuid.h>
+
+/* AVX2 + FMA + F16C usable: the CPU has them (CPUID leaf 1 ECX: FMA bit 12, OSXSAVE bit 27,
+ * AVX bit 28, F16C bit 29; leaf 7 EBX: AVX2 bit 5) and the OS saves the YMM state (XCR0
+ * bits 1 and 2). <cpuid.h> and xgetbv work the same under gcc and clang (clang 14 does not
+ * know __builtin_cpu_supports("f16c")). */
+static int cpu_has_avx2_fma_f16c(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    const unsigned need1 = (1u << 12) | (1u << 27) | (1u << 28) | (1u << 29);
+    if ((c & need1) != need1) return 0;
+    unsigned xlo, xhi;
+    __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+    (void)xhi;
+    if ((xlo & 6u) != 6u) return 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return (b >> 5) & 1u;
+}
+#endif
+
 const qs_kernels *qs_k_avx2(void)
 {
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-        __builtin_cpu_supports("f16c"))
-        return &qk_avx2_table;
+    if (cpu_has_avx2_fma_f16c()) return &qk_avx2_table;
 #endif
     return NULL;
 }

@@ -102,21 +102,31 @@ static void minmax_layout_avx2(const float *x, const qs_layout *l, float *mn, fl
 
 /* ======================================================================================
  * Histograms: bin indices computed 4 doubles at a time with kint.h's qk_bin arithmetic,
- * counted in 4 interleaved private uint32 tables (independent increment chains) with extra
- * slots for under / over / NaN / skipped, then added into the caller's histogram.
+ * counted in HB_W interleaved private uint32 tables (lane j of every 8 values counts in
+ * table j: independent increment chains, no store-forwarding stall when neighbours share a
+ * bin) with extra slots for under / over / NaN, then added into the caller's histogram.
  * ====================================================================================== */
 
+#define AI static inline __attribute__((always_inline))
 #define HB_MAX 16384             /* larger histograms count straight into h (scalar) */
+#define HB_W 8                   /* interleaved tables */
+#define HB_BLOCK ((int64_t)1 << 30)   /* values per flush (uint32 counters) */
 
 typedef struct hbin {
     __m256d lo, hi, sc;          /* range and bins/(hi-lo) */
-    __m256d lastd, d_under, d_over, d_nan, d_skip;   /* bins-1 and the extra slots */
-    int bins;
-    uint32_t *t;                 /* 4 tables of (bins + 4) counters, interleaved */
+    __m256d lastd, d_under, d_over, d_nan;   /* bins-1 and the extra slots */
+    __m128i lane_lo, lane_hi;    /* table numbers of lanes 0-3 and 4-7 */
+    int bins;                    /* bins of the histogram */
+    uint32_t *t;                 /* HB_W tables of (bins + 3) slots: slot s of table j at
+                                    t[s * HB_W + j]; slots bins, bins+1, bins+2 = under,
+                                    over, NaN */
+    int64_t zfix;                /* values counted as 0.0 that are not data (skipped NaN x
+                                    lanes), removed at flush */
 } hbin;
 
 static int hbin_init(hbin *b, const qs_hist *h)
 {
+    b->t = NULL;
     if (h->bins > HB_MAX || h->bins < 1) return 0;
     double sc = qk_hist_scale(h);
     b->lo = _mm256_set1_pd(h->lo); b->hi = _mm256_set1_pd(h->hi); b->sc = _mm256_set1_pd(sc);
@@ -125,53 +135,66 @@ static int hbin_init(hbin *b, const qs_hist *h)
     b->d_under = _mm256_set1_pd(h->bins);
     b->d_over = _mm256_set1_pd(h->bins + 1);
     b->d_nan = _mm256_set1_pd(h->bins + 2);
-    b->d_skip = _mm256_set1_pd(h->bins + 3);
-    b->t = calloc((size_t)4 * (size_t)(h->bins + 4), sizeof *b->t);
+    b->lane_lo = _mm_setr_epi32(0, 1, 2, 3);
+    b->lane_hi = _mm_setr_epi32(4, 5, 6, 7);
+    b->zfix = 0;
+    b->t = calloc((size_t)HB_W * (size_t)(h->bins + 3), sizeof *b->t);
     return b->t != NULL;
 }
 
-/* slot indices of 4 values; skip: lanes to ignore (all ones). Classification is done in
- * double before the one conversion: t = min((v-lo)·sc, bins-1), then the under / over /
- * NaN / skip lanes are replaced by their slot numbers — the same bins as qk_bin. */
-static inline __m128i hbin_idx(const hbin *b, __m256d v, __m128i skip)
+/* counter indices (slot * HB_W + lane) of 4 values. Classification is done in double
+ * before the one conversion: t = min((v-lo)·sc, bins-1), then the under / over / NaN lanes
+ * are replaced by their slot numbers — the same bins as qk_bin. */
+AI __m128i hbin_idx(const hbin *b, __m256d v, __m128i lane)
 {
     __m256d t = _mm256_min_pd(_mm256_mul_pd(_mm256_sub_pd(v, b->lo), b->sc), b->lastd);
     t = _mm256_blendv_pd(t, b->d_under, _mm256_cmp_pd(v, b->lo, _CMP_LT_OQ));
     t = _mm256_blendv_pd(t, b->d_over, _mm256_cmp_pd(v, b->hi, _CMP_GT_OQ));
     t = _mm256_blendv_pd(t, b->d_nan, _mm256_cmp_pd(v, v, _CMP_UNORD_Q));
-    t = _mm256_blendv_pd(t, b->d_skip, _mm256_castsi256_pd(_mm256_cvtepi32_epi64(skip)));
-    return _mm256_cvttpd_epi32(t);
+    return _mm_add_epi32(_mm_slli_epi32(_mm256_cvttpd_epi32(t), 3), lane);
 }
-static inline void hbin_count(hbin *b, __m128i idx)
+/* counts 8 values (v0: lanes 0-3, v1: lanes 4-7) */
+AI void hbin_count8(hbin *b, __m256d v0, __m256d v1)
 {
+    uint32_t idx[8];
+    _mm_storeu_si128((__m128i *)idx, hbin_idx(b, v0, b->lane_lo));
+    _mm_storeu_si128((__m128i *)(idx + 4), hbin_idx(b, v1, b->lane_hi));
     uint32_t *t = b->t;
-    t[4 * _mm_extract_epi32(idx, 0) + 0]++;
-    t[4 * _mm_extract_epi32(idx, 1) + 1]++;
-    t[4 * _mm_extract_epi32(idx, 2) + 2]++;
-    t[4 * _mm_extract_epi32(idx, 3) + 3]++;
+    t[idx[0]]++; t[idx[1]]++; t[idx[2]]++; t[idx[3]]++;
+    t[idx[4]]++; t[idx[5]]++; t[idx[6]]++; t[idx[7]]++;
 }
 static void hbin_flush(hbin *b, qs_hist *h)
 {
     const uint32_t *t = b->t;
-    for (int i = 0; i < b->bins; i++)
-        h->counts[i] += (uint64_t)t[4 * i] + t[4 * i + 1] + t[4 * i + 2] + t[4 * i + 3];
-    int s = b->bins;
-    h->under += (uint64_t)t[4 * s] + t[4 * s + 1] + t[4 * s + 2] + t[4 * s + 3]; s++;
-    h->over += (uint64_t)t[4 * s] + t[4 * s + 1] + t[4 * s + 2] + t[4 * s + 3]; s++;
-    h->nan += (uint64_t)t[4 * s] + t[4 * s + 1] + t[4 * s + 2] + t[4 * s + 3];
+    int zs = -1;                 /* slot of 0.0, by the same vector rule */
+    if (b->zfix) {
+        uint32_t z[4];
+        _mm_storeu_si128((__m128i *)z, hbin_idx(b, _mm256_setzero_pd(), _mm_setzero_si128()));
+        zs = (int)(z[0] / HB_W);
+    }
+    for (int s = 0; s < b->bins + 3; s++) {
+        uint64_t c = 0;
+        for (int j = 0; j < HB_W; j++) c += t[(size_t)s * HB_W + (size_t)j];
+        if (s == zs) c -= (uint64_t)b->zfix;
+        if (s < b->bins) h->counts[s] += c;
+        else if (s == b->bins) h->under += c;
+        else if (s == b->bins + 1) h->over += c;
+        else h->nan += c;
+    }
     free(b->t);
+    b->t = NULL;
 }
 
 static void hist_chunk_avx2(const float *x, int64_t n, qs_hist *h)
 {
     hbin b;
     int64_t e = 0;
-    if (hbin_init(&b, h)) {
-        __m128i none = _mm_setzero_si128();
-        for (; e + 8 <= n; e += 8) {
+    while (n - e >= 8 && hbin_init(&b, h)) {
+        int64_t end = n - e < HB_BLOCK ? n : e + HB_BLOCK;
+        for (; e + 8 <= end; e += 8) {
             __m256 v = _mm256_loadu_ps(x + e);
-            hbin_count(&b, hbin_idx(&b, _mm256_cvtps_pd(_mm256_castps256_ps128(v)), none));
-            hbin_count(&b, hbin_idx(&b, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), none));
+            hbin_count8(&b, _mm256_cvtps_pd(_mm256_castps256_ps128(v)),
+                        _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
         }
         hbin_flush(&b, h);
     }
@@ -184,27 +207,49 @@ static void hist_avx2(const float *x, int64_t n, qs_hist *h)
 }
 
 /* ======================================================================================
- * Quantization core: 8 elements → 8 int32 codes, the clip mask and the NaN mask
+ * Quantization core: 8 elements → 8 int32 codes, the clip mask and the NaN mask. The
+ * rounding mode (rv: 0 half-even, 1 half-away, 2 half-up, 3 stochastic) and divide (dv)
+ * are compile-time constants in every loop: each kernel is instantiated 8 times (QK_VARIANT).
  * ====================================================================================== */
 
+/* Large per-tensor outputs are written with non-temporal stores (as glibc's memcpy does
+ * beyond its threshold): they would not stay in cache anyway, and skipping the read for
+ * ownership saves a fifth of the traffic of quantize. */
+#define QK_NT_MIN ((int64_t)1 << 22)
+
+/* parameters of one run, as vectors */
 typedef struct qv {
-    const qs_qp *qp;
-    __m256i qmin, qmax;
-    __m256 one_half;
-    uint64_t seed;
+    __m256 sm;          /* scale (divide) or inv (multiply) */
+    __m256 scale;       /* step, for dequantization */
+    __m256i zp;         /* zero points */
+    __m256 lo, hi;      /* float clamp range [qmin-zp-1, qmax-zp+1] */
 } qv;
 
-static inline void qv_init(qv *c, const qs_qp *qp)
+/* rounding variant of qp (kint.h qk_round: unknown modes round half to even) */
+static int round_variant(const qs_qp *qp)
 {
-    c->qp = qp;
-    c->qmin = _mm256_set1_epi32(qp->qmin);
-    c->qmax = _mm256_set1_epi32(qp->qmax);
-    c->one_half = _mm256_set1_ps(0.5f);
-    c->seed = qp->seed;
+    switch (qp->round) {
+    case QS_R_HALF_AWAY: return 1;
+    case QS_R_HALF_UP: return 2;
+    case QS_R_STOCHASTIC: return 3;
+    default: return 0;
+    }
 }
+/* calls FN(args..., rv, dv) with constant rv and dv for qp */
+#define QK_VARIANT(qp, FN, ...) do {                                                      \
+    switch (round_variant(qp) * 2 + ((qp)->divide ? 1 : 0)) {                              \
+    case 0: FN(__VA_ARGS__, 0, 0); break;                                                 \
+    case 1: FN(__VA_ARGS__, 0, 1); break;                                                 \
+    case 2: FN(__VA_ARGS__, 1, 0); break;                                                 \
+    case 3: FN(__VA_ARGS__, 1, 1); break;                                                 \
+    case 4: FN(__VA_ARGS__, 2, 0); break;                                                 \
+    case 5: FN(__VA_ARGS__, 2, 1); break;                                                 \
+    case 6: FN(__VA_ARGS__, 3, 0); break;                                                 \
+    default: FN(__VA_ARGS__, 3, 1); break;                                                \
+    } } while (0)
 
 /* stochastic numbers of elements e..e+7 (kint.h qk_uniform, 8 lanes) */
-static inline __m256 uniform8(uint64_t seed, uint64_t e)
+AI __m256 uniform8(uint64_t seed, uint64_t e)
 {
     if ((e >> 32) != ((e + 7) >> 32)) {          /* crosses a 2^32 boundary: scalar */
         float u[8];
@@ -223,51 +268,60 @@ static inline __m256 uniform8(uint64_t seed, uint64_t e)
     return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(h, 8)), _mm256_set1_ps(0x1p-24f));
 }
 
-/* codes of 8 elements; sm: scale (divide) or inv (multiply); zp as int32 lanes;
- * *clip: lanes clipped; *nanm: lanes with NaN input */
-static inline __m256i quant8(const qv *c, __m256 x, __m256 sm, __m256i zp, uint64_t e,
-                             __m256i *clip, __m256 *nanm)
+/* the parameter vectors of run s at offset j: broadcast (stride 0) or loaded (stride 1) */
+AI void qv_load(qv *v, const qs_qp *qp, const qk_seg *s, int64_t j, __m256i qmin, __m256i qmax)
 {
-    __m256 v = c->qp->divide ? _mm256_div_ps(x, sm) : _mm256_mul_ps(x, sm);
+    const float *smp = qp->divide ? qp->scale : qp->inv;
+    if (s->stride == 0) {
+        v->sm = _mm256_set1_ps(smp[s->p]);
+        v->scale = _mm256_set1_ps(qp->scale[s->p]);
+        v->zp = _mm256_set1_epi32(qp->zp[s->p]);
+    } else {
+        v->sm = _mm256_loadu_ps(smp + s->p + j);
+        v->scale = _mm256_loadu_ps(qp->scale + s->p + j);
+        v->zp = _mm256_loadu_si256((const __m256i *)(qp->zp + s->p + j));
+    }
+    v->lo = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_sub_epi32(qmin, v->zp),
+                                                _mm256_set1_epi32(1)));
+    v->hi = _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_sub_epi32(qmax, v->zp),
+                                                _mm256_set1_epi32(1)));
+}
+
+/* codes of 8 elements (NaN lanes: zp); *clip: lanes clipped (all ones); *nanm: NaN lanes */
+AI __m256i quant8(const qv *c, __m256i qmin, __m256i qmax, __m256 x, uint64_t seed,
+                  uint64_t e, __m256i *clip, __m256 *nanm, const int rv, const int dv)
+{
+    __m256 v = dv ? _mm256_div_ps(x, c->sm) : _mm256_mul_ps(x, c->sm);
     __m256 r;
-    switch (c->qp->round) {
-    case QS_R_HALF_AWAY: {
+    if (rv == 1) {                      /* half away from zero */
         __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
         __m256 d = _mm256_sub_ps(v, t);                         /* exact fraction */
         __m256 sgn = _mm256_and_ps(v, _mm256_set1_ps(-0.0f));
-        __m256 ge = _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), d), c->one_half,
-                                  _CMP_GE_OQ);
+        __m256 ge = _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), d),
+                                  _mm256_set1_ps(0.5f), _CMP_GE_OQ);
         r = _mm256_add_ps(t, _mm256_and_ps(ge, _mm256_or_ps(_mm256_set1_ps(1.0f), sgn)));
-        break;
-    }
-    case QS_R_HALF_UP:
-        r = _mm256_round_ps(_mm256_add_ps(v, c->one_half), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-        break;
-    case QS_R_STOCHASTIC:
-        r = _mm256_round_ps(_mm256_add_ps(v, uniform8(c->seed, e)),
+    } else if (rv == 2) {               /* half up */
+        r = _mm256_round_ps(_mm256_add_ps(v, _mm256_set1_ps(0.5f)),
                             _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-        break;
-    default:
+    } else if (rv == 3) {               /* stochastic */
+        r = _mm256_round_ps(_mm256_add_ps(v, uniform8(seed, e)),
+                            _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    } else {
         r = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        break;
     }
     /* clamp in float to [qmin-zp-1, qmax-zp+1] (NaN → lo; replaced below) */
-    __m256 lo = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_sub_epi32(c->qmin, zp),
-                                                    _mm256_set1_epi32(1)));
-    __m256 hi = _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_sub_epi32(c->qmax, zp),
-                                                    _mm256_set1_epi32(1)));
-    r = _mm256_min_ps(_mm256_max_ps(r, lo), hi);
-    __m256i q = _mm256_add_epi32(_mm256_cvttps_epi32(r), zp);
+    r = _mm256_min_ps(_mm256_max_ps(r, c->lo), c->hi);
+    __m256i q = _mm256_add_epi32(_mm256_cvttps_epi32(r), c->zp);
     __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
-    __m256i out = _mm256_or_si256(_mm256_cmpgt_epi32(c->qmin, q), _mm256_cmpgt_epi32(q, c->qmax));
+    __m256i out = _mm256_or_si256(_mm256_cmpgt_epi32(qmin, q), _mm256_cmpgt_epi32(q, qmax));
     *clip = _mm256_andnot_si256(_mm256_castps_si256(nan), out);
     *nanm = nan;
-    q = _mm256_min_epi32(_mm256_max_epi32(q, c->qmin), c->qmax);
-    return _mm256_blendv_epi8(q, zp, _mm256_castps_si256(nan));
+    q = _mm256_min_epi32(_mm256_max_epi32(q, qmin), qmax);
+    return _mm256_blendv_epi8(q, c->zp, _mm256_castps_si256(nan));
 }
 
 /* low bytes of 8 int32 lanes → 8 bytes */
-static inline void store_codes8(uint8_t *dst, __m256i q)
+AI void store_codes8(uint8_t *dst, __m256i q)
 {
     const __m256i sh = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
                                         -1, -1, 0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1,
@@ -276,20 +330,33 @@ static inline void store_codes8(uint8_t *dst, __m256i q)
     b = _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1));
     _mm_storel_epi64((__m128i *)dst, _mm256_castsi256_si128(b));
 }
-
-/* per-run parameter vectors: broadcast (stride 0) or loaded (stride 1) */
-static inline void load_params(const qs_qp *qp, const qk_seg *s, int64_t j, __m256 *sm,
-                               __m256 *scale, __m256i *zp)
+/* low bytes of 4×8 int32 lanes → 32 bytes in element order (masked to 8 bits, so the
+ * unsigned packs never saturate) */
+AI __m256i pack_codes32(__m256i q0, __m256i q1, __m256i q2, __m256i q3)
 {
-    const float *smp = qp->divide ? qp->scale : qp->inv;
-    if (s->stride == 0) {
-        *sm = _mm256_set1_ps(smp[s->p]);
-        *scale = _mm256_set1_ps(qp->scale[s->p]);
-        *zp = _mm256_set1_epi32(qp->zp[s->p]);
+    const __m256i m = _mm256_set1_epi32(0xff);
+    __m256i a = _mm256_packus_epi32(_mm256_and_si256(q0, m), _mm256_and_si256(q1, m));
+    __m256i b = _mm256_packus_epi32(_mm256_and_si256(q2, m), _mm256_and_si256(q3, m));
+    /* 32-bit groups: q0[0-3] q1[0-3] q2[0-3] q3[0-3] | q0[4-7] q1[4-7] q2[4-7] q3[4-7] */
+    return _mm256_permutevar8x32_epi32(_mm256_packus_epi16(a, b),
+                                       _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+AI void store32(uint8_t *dst, __m256i v, int stream)
+{
+    if (stream) {
+        _mm_stream_si128((__m128i *)dst, _mm256_castsi256_si128(v));
+        _mm_stream_si128((__m128i *)(dst + 16), _mm256_extracti128_si256(v, 1));
     } else {
-        *sm = _mm256_loadu_ps(smp + s->p + j);
-        *scale = _mm256_loadu_ps(qp->scale + s->p + j);
-        *zp = _mm256_loadu_si256((const __m256i *)(qp->zp + s->p + j));
+        _mm256_storeu_si256((__m256i *)dst, v);
+    }
+}
+AI void store_ps8(float *dst, __m256 v, int stream)
+{
+    if (stream) {
+        _mm_stream_ps(dst, _mm256_castps256_ps128(v));
+        _mm_stream_ps(dst + 4, _mm256_extractf128_ps(v, 1));
+    } else {
+        _mm256_storeu_ps(dst, v);
     }
 }
 
@@ -300,46 +367,68 @@ static inline void load_params(const qs_qp *qp, const qk_seg *s, int64_t j, __m2
 typedef struct q_ctx {
     const float *x; const qs_layout *l; const qs_qp *qp; uint8_t *codes;
     const uint8_t *cin; float *y;
+    int stream;         /* non-temporal stores of codes (16-byte aligned, per tensor) */
 } q_ctx;
 
-static void quantize_chunk_avx2(void *vc, int64_t e0, int64_t e1)
+AI void quantize_run(const q_ctx *c, int64_t e0, int64_t e1, const int rv, const int dv)
 {
-    const q_ctx *c = vc;
     const qs_qp *qp = c->qp;
-    qv v;
-    qv_init(&v, qp);
-    __m256 sm = _mm256_setzero_ps(), scale = sm;
-    __m256i zp = _mm256_setzero_si256(), clip;
+    const __m256i qmin = _mm256_set1_epi32(qp->qmin), qmax = _mm256_set1_epi32(qp->qmax);
+    const uint64_t seed = qp->seed;
+    const int stream = c->stream;
+    __m256i clip;
     __m256 nanm;
+    qv v;
     for (int64_t e = e0; e < e1;) {
         qk_seg s = qk_segment(c->l, e, e1);
+        const float *x = c->x + e;
+        uint8_t *o = c->codes + e;
+        uint64_t ue = (uint64_t)e;
         int64_t j = 0;
         if (s.stride == 0) {            /* one parameter set: hoisted out of the loop */
-            load_params(qp, &s, 0, &sm, &scale, &zp);
+            qv_load(&v, qp, &s, 0, qmin, qmax);
+            for (; j + 32 <= s.n; j += 32) {
+                __m256i q0 = quant8(&v, qmin, qmax, _mm256_loadu_ps(x + j), seed, ue + (uint64_t)j,
+                                    &clip, &nanm, rv, dv);
+                __m256i q1 = quant8(&v, qmin, qmax, _mm256_loadu_ps(x + j + 8), seed,
+                                    ue + (uint64_t)j + 8, &clip, &nanm, rv, dv);
+                __m256i q2 = quant8(&v, qmin, qmax, _mm256_loadu_ps(x + j + 16), seed,
+                                    ue + (uint64_t)j + 16, &clip, &nanm, rv, dv);
+                __m256i q3 = quant8(&v, qmin, qmax, _mm256_loadu_ps(x + j + 24), seed,
+                                    ue + (uint64_t)j + 24, &clip, &nanm, rv, dv);
+                store32(o + j, pack_codes32(q0, q1, q2, q3), stream);
+            }
             for (; j + 8 <= s.n; j += 8)
-                store_codes8(c->codes + e + j, quant8(&v, _mm256_loadu_ps(c->x + e + j), sm, zp,
-                                                      (uint64_t)(e + j), &clip, &nanm));
+                store_codes8(o + j, quant8(&v, qmin, qmax, _mm256_loadu_ps(x + j), seed,
+                                           ue + (uint64_t)j, &clip, &nanm, rv, dv));
         } else {
             for (; j + 8 <= s.n; j += 8) {
-                load_params(qp, &s, j, &sm, &scale, &zp);
-                store_codes8(c->codes + e + j, quant8(&v, _mm256_loadu_ps(c->x + e + j), sm, zp,
-                                                      (uint64_t)(e + j), &clip, &nanm));
+                qv_load(&v, qp, &s, j, qmin, qmax);
+                store_codes8(o + j, quant8(&v, qmin, qmax, _mm256_loadu_ps(x + j), seed,
+                                           ue + (uint64_t)j, &clip, &nanm, rv, dv));
             }
         }
         for (; j < s.n; j++) {
             int64_t p = s.p + j * s.stride;
             int cl;
-            c->codes[e + j] = (uint8_t)qk_quant1(c->x[e + j], qp->scale[p],
-                                                 qp->inv ? qp->inv[p] : 0.0f, qp->zp[p], qp,
-                                                 (uint64_t)(e + j), &cl);
+            o[j] = (uint8_t)qk_quant1(x[j], qp->scale[p], qp->inv ? qp->inv[p] : 0.0f,
+                                      qp->zp[p], qp, ue + (uint64_t)j, &cl);
         }
         e += s.n;
     }
+    if (stream) _mm_sfence();
+}
+static void quantize_chunk_avx2(void *vc, int64_t e0, int64_t e1)
+{
+    const q_ctx *c = vc;
+    QK_VARIANT(c->qp, quantize_run, c, e0, e1);
 }
 static void quantize_avx2(const float *x, const qs_layout *l, const qs_qp *qp, uint8_t *codes)
 {
-    q_ctx c = { x, l, qp, codes, NULL, NULL };
-    qk_run_range(qs_layout_numel(l), quantize_chunk_avx2, &c);
+    int64_t n = qs_layout_numel(l);
+    q_ctx c = { x, l, qp, codes, NULL, NULL,
+                l->gran == QS_G_TENSOR && n >= QK_NT_MIN && ((uintptr_t)codes & 15) == 0 };
+    qk_run_range(n, quantize_chunk_avx2, &c);
 }
 
 static void dequantize_chunk_avx2(void *vc, int64_t e0, int64_t e1)
@@ -347,18 +436,21 @@ static void dequantize_chunk_avx2(void *vc, int64_t e0, int64_t e1)
     const q_ctx *c = vc;
     const qs_qp *qp = c->qp;
     int sgn = qp->qmin < 0;
-    __m256 sm = _mm256_setzero_ps(), scale = sm;
-    __m256i zp = _mm256_setzero_si256();
+    const __m256i qmin = _mm256_set1_epi32(qp->qmin), qmax = _mm256_set1_epi32(qp->qmax);
+    qv v;
+    v.sm = v.scale = v.lo = v.hi = _mm256_setzero_ps();
+    v.zp = _mm256_setzero_si256();
     for (int64_t e = e0; e < e1;) {
         qk_seg s = qk_segment(c->l, e, e1);
         int64_t j = 0;
-        if (s.stride == 0) load_params(qp, &s, 0, &sm, &scale, &zp);
+        if (s.stride == 0) qv_load(&v, qp, &s, 0, qmin, qmax);
         for (; j + 8 <= s.n; j += 8) {
-            if (s.stride) load_params(qp, &s, j, &sm, &scale, &zp);
+            if (s.stride) qv_load(&v, qp, &s, j, qmin, qmax);
             __m128i b = _mm_loadl_epi64((const __m128i *)(c->cin + e + j));
             __m256i q = sgn ? _mm256_cvtepi8_epi32(b) : _mm256_cvtepu8_epi32(b);
             _mm256_storeu_ps(c->y + e + j,
-                             _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(q, zp)), scale));
+                             _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(q, v.zp)),
+                                           v.scale));
         }
         for (; j < s.n; j++) {
             int64_t p = s.p + j * s.stride;
@@ -370,7 +462,7 @@ static void dequantize_chunk_avx2(void *vc, int64_t e0, int64_t e1)
 }
 static void dequantize_avx2(const uint8_t *codes, const qs_layout *l, const qs_qp *qp, float *y)
 {
-    q_ctx c = { NULL, l, qp, NULL, codes, y };
+    q_ctx c = { NULL, l, qp, NULL, codes, y, 0 };
     qk_run_range(qs_layout_numel(l), dequantize_chunk_avx2, &c);
 }
 
@@ -378,20 +470,20 @@ static void dequantize_avx2(const uint8_t *codes, const qs_layout *l, const qs_q
  * Fused fake-quant + statistics + error histogram
  * ====================================================================================== */
 
+/* double accumulators of one chunk (4 lanes each) */
 typedef struct sacc {
-    __m256d x2, y2, xy, e, e2, mx;
-    int64_t nan;
-    int64_t clip;
+    __m256d x2, y2, xy, e, e2, mx;   /* Σx², Σy², Σxy, Σe, Σe², max|e| */
+    __m256i nan, clip;               /* per-lane counts, negative (mask lanes subtracted) */
 } sacc;
 
-static inline void sacc_init(sacc *a)
+AI void sacc_init(sacc *a)
 {
     a->x2 = a->y2 = a->xy = a->e = a->e2 = a->mx = _mm256_setzero_pd();
-    a->nan = a->clip = 0;
+    a->nan = a->clip = _mm256_setzero_si256();
 }
 
 /* 4 (x, y) pairs with NaN-x lanes already zeroed; returns e for the histogram */
-static inline __m256d sacc_add4(sacc *a, __m256d x, __m256d y)
+AI __m256d sacc_add4(sacc *a, __m256d x, __m256d y)
 {
     __m256d e = _mm256_sub_pd(y, x);
     a->x2 = _mm256_fmadd_pd(x, x, a->x2);
@@ -408,13 +500,22 @@ static inline double hsum4(__m256d v)
     __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
     return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
 }
+static inline int64_t hcount8(__m256i v)       /* minus the sum of 8 int32 lanes */
+{
+    int32_t t[8];
+    _mm256_storeu_si256((__m256i *)t, v);
+    int64_t s = 0;
+    for (int k = 0; k < 8; k++) s -= t[k];
+    return s;
+}
 
+/* adds the vector part's statistics (count elements, NaN included) into st */
 static void sacc_flush(const sacc *a, qs_errstats *st, int64_t count)
 {
     qs_errstats v = { 0 };
-    v.n = count - a->nan;
-    v.n_nan = a->nan;
-    v.clipped = a->clip;
+    v.n_nan = hcount8(a->nan);
+    v.n = count - v.n_nan;
+    v.clipped = hcount8(a->clip);
     v.sum_x2 = hsum4(a->x2); v.sum_y2 = hsum4(a->y2); v.sum_xy = hsum4(a->xy);
     v.sum_e = hsum4(a->e); v.sum_e2 = hsum4(a->e2);
     __m128d m = _mm_max_pd(_mm256_castpd256_pd128(a->mx), _mm256_extractf128_pd(a->mx, 1));
@@ -422,38 +523,34 @@ static void sacc_flush(const sacc *a, qs_errstats *st, int64_t count)
     qk_stats_merge(st, &v);
 }
 
-/* statistics (and histogram) of 8 pairs; nanm: lanes to skip */
-static inline void stats8(sacc *a, hbin *hb, __m256 x, __m256 y, __m256 nanm)
+/* statistics (and histogram) of 8 pairs; nanm: lanes to skip (x NaN). Skipped lanes are
+ * zeroed, so they add nothing to the sums and fall in the histogram bin of 0.0, from which
+ * hbin_flush removes them (zfix). */
+AI void stats8(sacc *a, hbin *hb, __m256 x, __m256 y, __m256 nanm)
 {
     x = _mm256_andnot_ps(nanm, x);
     y = _mm256_andnot_ps(nanm, y);
+    a->nan = _mm256_add_epi32(a->nan, _mm256_castps_si256(nanm));
     __m256d e0 = sacc_add4(a, _mm256_cvtps_pd(_mm256_castps256_ps128(x)),
                            _mm256_cvtps_pd(_mm256_castps256_ps128(y)));
     __m256d e1 = sacc_add4(a, _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)),
                            _mm256_cvtps_pd(_mm256_extractf128_ps(y, 1)));
-    int m = _mm256_movemask_ps(nanm);
-    a->nan += __builtin_popcount((unsigned)m);
-    if (hb) {
-        __m256i sk = _mm256_castps_si256(nanm);
-        hbin_count(hb, hbin_idx(hb, e0, _mm256_castsi256_si128(sk)));
-        hbin_count(hb, hbin_idx(hb, e1, _mm256_extracti128_si256(sk, 1)));
-    }
+    if (hb) hbin_count8(hb, e0, e1);
 }
 
-/* one vector of the fused pass: codes, y, clip count, statistics, error histogram (eh
- * without hb: histogram too large for the private tables, counted scalar) */
-static inline __attribute__((always_inline)) void
-fq8(const qv *v, sacc *a, hbin *hb, qs_hist *eh, double sc, const float *x, float *y,
-    uint8_t *codes, int64_t e, __m256 sm, __m256 scale, __m256i zp)
+/* one vector of the fused pass: y, clip count, statistics, error histogram (eh without
+ * hb: histogram too large for the private tables, counted scalar); returns the codes */
+AI __m256i fq8(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb, qs_hist *eh,
+               double sc, const float *x, float *y, int64_t e, uint64_t seed, int stream,
+               const int rv, const int dv)
 {
     __m256i clip;
     __m256 nanm;
     __m256 xv = _mm256_loadu_ps(x + e);
-    __m256i q = quant8(v, xv, sm, zp, (uint64_t)e, &clip, &nanm);
-    __m256 yv = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(q, zp)), scale);
-    if (codes) store_codes8(codes + e, q);
-    if (y) _mm256_storeu_ps(y + e, yv);
-    a->clip += __builtin_popcount((unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(clip)));
+    __m256i q = quant8(v, qmin, qmax, xv, seed, (uint64_t)e, &clip, &nanm, rv, dv);
+    __m256 yv = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(q, v->zp)), v->scale);
+    if (y) store_ps8(y + e, yv, stream);
+    a->clip = _mm256_add_epi32(a->clip, clip);
     stats8(a, hb, xv, yv, nanm);
     if (eh && !hb) {
         float xs[8], ys[8];
@@ -461,33 +558,93 @@ fq8(const qv *v, sacc *a, hbin *hb, qs_hist *eh, double sc, const float *x, floa
         for (int k = 0; k < 8; k++)
             if (!isnan(xs[k])) qk_hist_add(eh, (double)ys[k] - (double)xs[k], sc);
     }
+    return q;
 }
 
-static void fakequant_chunk_avx2(const float *x, const qs_layout *l, const qs_qp *qp, float *y,
-                                 uint8_t *codes, int64_t e0, int64_t e1, qs_errstats *st,
-                                 qs_hist *eh)
+/* a block of QB elements under one parameter set, in three passes over L1-resident data
+ * (fewer live registers than one fused loop): quantize (codes, y, clip and NaN counts; y
+ * also kept in yb), statistics with the histogram's counter indices into ib, then the
+ * counter increments */
+#define QB 512
+AI void fq_block(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
+                 const float *x, float *y, uint8_t *codes, int64_t e, uint64_t seed,
+                 int stream, float *yb, uint32_t *ib, const int rv, const int dv)
 {
-    qv v;
-    qv_init(&v, qp);
+    for (int b = 0; b < QB; b += 32) {
+        __m256i q[4];
+        for (int u = 0; u < 4; u++) {
+            __m256i clip;
+            __m256 nanm;
+            __m256 xv = _mm256_loadu_ps(x + e + b + 8 * u);
+            q[u] = quant8(v, qmin, qmax, xv, seed, (uint64_t)(e + b + 8 * u), &clip, &nanm,
+                          rv, dv);
+            __m256 yv = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(q[u], v->zp)),
+                                      v->scale);
+            _mm256_store_ps(yb + b + 8 * u, yv);
+            if (y) store_ps8(y + e + b + 8 * u, yv, stream);
+            a->clip = _mm256_add_epi32(a->clip, clip);
+        }
+        if (codes) store32(codes + e + b, pack_codes32(q[0], q[1], q[2], q[3]), stream);
+    }
+    for (int b = 0; b < QB; b += 8) {
+        __m256 xv = _mm256_loadu_ps(x + e + b), yv = _mm256_load_ps(yb + b);
+        __m256 nanm = _mm256_cmp_ps(xv, xv, _CMP_UNORD_Q);
+        xv = _mm256_andnot_ps(nanm, xv);
+        yv = _mm256_andnot_ps(nanm, yv);
+        a->nan = _mm256_add_epi32(a->nan, _mm256_castps_si256(nanm));
+        __m256d e0 = sacc_add4(a, _mm256_cvtps_pd(_mm256_castps256_ps128(xv)),
+                               _mm256_cvtps_pd(_mm256_castps256_ps128(yv)));
+        __m256d e1 = sacc_add4(a, _mm256_cvtps_pd(_mm256_extractf128_ps(xv, 1)),
+                               _mm256_cvtps_pd(_mm256_extractf128_ps(yv, 1)));
+        if (hb) {
+            _mm_store_si128((__m128i *)(ib + b), hbin_idx(hb, e0, hb->lane_lo));
+            _mm_store_si128((__m128i *)(ib + b + 4), hbin_idx(hb, e1, hb->lane_hi));
+        }
+    }
+    if (hb) {
+        uint32_t *t = hb->t;
+        for (int b = 0; b < QB; b += 8) {
+            t[ib[b]]++; t[ib[b + 1]]++; t[ib[b + 2]]++; t[ib[b + 3]]++;
+            t[ib[b + 4]]++; t[ib[b + 5]]++; t[ib[b + 6]]++; t[ib[b + 7]]++;
+        }
+    }
+}
+
+AI void fakequant_run(const float *x, const qs_layout *l, const qs_qp *qp, float *y,
+                      uint8_t *codes, int64_t e0, int64_t e1, qs_errstats *st, qs_hist *eh,
+                      const int rv, const int dv)
+{
+    const __m256i qmin = _mm256_set1_epi32(qp->qmin), qmax = _mm256_set1_epi32(qp->qmax);
+    const uint64_t seed = qp->seed;
+    const int stream = l->gran == QS_G_TENSOR && qs_layout_numel(l) >= QK_NT_MIN &&
+                       ((uintptr_t)y & 15) == 0 && ((uintptr_t)codes & 15) == 0;
+    _Alignas(32) float yb[QB];
+    _Alignas(32) uint32_t ib[QB];
     sacc a;
     sacc_init(&a);
     hbin hb;
-    int use_hb = eh && hbin_init(&hb, eh);
+    hbin *hp = eh && hbin_init(&hb, eh) ? &hb : NULL;
     double sc = eh ? qk_hist_scale(eh) : 0.0;
-    __m256 sm = _mm256_setzero_ps(), scale = sm;
-    __m256i zp = _mm256_setzero_si256();
+    qv v;
     int64_t vec = 0;                    /* elements done by the vector loop */
     for (int64_t e = e0; e < e1;) {
         qk_seg s = qk_segment(l, e, e1);
         int64_t j = 0;
         if (s.stride == 0) {            /* one parameter set: hoisted out of the loop */
-            load_params(qp, &s, 0, &sm, &scale, &zp);
-            for (; j + 8 <= s.n; j += 8)
-                fq8(&v, &a, use_hb ? &hb : NULL, eh, sc, x, y, codes, e + j, sm, scale, zp);
+            qv_load(&v, qp, &s, 0, qmin, qmax);
+            if (hp || !eh)
+                for (; j + QB <= s.n; j += QB)
+                    fq_block(&v, qmin, qmax, &a, hp, x, y, codes, e + j, seed, stream, yb, ib,
+                             rv, dv);
+            for (; j + 8 <= s.n; j += 8) {
+                __m256i q = fq8(&v, qmin, qmax, &a, hp, eh, sc, x, y, e + j, seed, stream, rv, dv);
+                if (codes) store_codes8(codes + e + j, q);
+            }
         } else {
             for (; j + 8 <= s.n; j += 8) {
-                load_params(qp, &s, j, &sm, &scale, &zp);
-                fq8(&v, &a, use_hb ? &hb : NULL, eh, sc, x, y, codes, e + j, sm, scale, zp);
+                qv_load(&v, qp, &s, j, qmin, qmax);
+                __m256i q = fq8(&v, qmin, qmax, &a, hp, eh, sc, x, y, e + j, seed, stream, rv, dv);
+                if (codes) store_codes8(codes + e + j, q);
             }
         }
         vec += j;
@@ -507,8 +664,18 @@ static void fakequant_chunk_avx2(const float *x, const qs_layout *l, const qs_qp
         }
         e += s.n;
     }
+    if (stream) _mm_sfence();
     sacc_flush(&a, st, vec);
-    if (use_hb) hbin_flush(&hb, eh);
+    if (hp) {
+        hb.zfix = hcount8(a.nan);
+        hbin_flush(&hb, eh);
+    }
+}
+static void fakequant_chunk_avx2(const float *x, const qs_layout *l, const qs_qp *qp, float *y,
+                                 uint8_t *codes, int64_t e0, int64_t e1, qs_errstats *st,
+                                 qs_hist *eh)
+{
+    QK_VARIANT(qp, fakequant_run, x, l, qp, y, codes, e0, e1, st, eh);
 }
 static void fakequant_avx2(const float *x, const qs_layout *l, const qs_qp *qp, float *y,
                            uint8_t *codes, qs_errstats *st, qs_hist *eh)
@@ -532,7 +699,10 @@ static void errstats_chunk_avx2(const float *x, const float *y, int64_t e0, int6
         }
     }
     sacc_flush(&a, st, e - e0);
-    if (use_hb) hbin_flush(&hb, eh);
+    if (use_hb) {
+        hb.zfix = hcount8(a.nan);
+        hbin_flush(&hb, eh);
+    }
     for (; e < e1; e++) {
         if (isnan(x[e])) { st->n_nan++; continue; }
         qk_stats_add(st, x[e], y[e]);

@@ -437,6 +437,43 @@ Test(kernels, thread_independence, .timeout = 60)
     free(x - 1);
 }
 
+/* per-tensor outputs past 4M elements take the optimized table's streaming-store path
+ * (16-byte aligned y and codes, as malloc gives): same codes, y, stats and histogram as ref */
+Test(kernels, large_tensor_stream, .timeout = 120)
+{
+    const qs_kernels *t[2];
+    int nt = tables(t);
+    int64_t n = ((int64_t)1 << 22) + 45;
+    float *x = make_data(n, 1, 777);
+    qs_layout l = { QS_G_TENSOR, 1, n, 1, 1 };
+    uint8_t *c[2] = { malloc((size_t)n), malloc((size_t)n) };
+    float *y[2] = { malloc((size_t)n * sizeof(float)), malloc((size_t)n * sizeof(float)) };
+    uint8_t *q1 = malloc((size_t)n);
+    uint64_t hc[2][200];
+    for (int r = 0; r < 4; r++) {
+        params p;
+        make_params(t[0], x, &l, r == 2 ? 4 : 8, r % 2, r == 3, ROUNDS[r], &p);
+        qs_errstats s[2];
+        qs_hist h[2];
+        for (int ti = 0; ti < nt; ti++) {
+            memset(hc[ti], 0, sizeof hc[ti]);
+            h[ti] = (qs_hist){ 200, -0.6 * p.scale[0], 0.6 * p.scale[0], hc[ti], 0, 0, 0 };
+            t[ti]->fakequant(x, &l, &p.qp, y[ti], c[ti], &s[ti], &h[ti]);
+        }
+        for (int ti = 1; ti < nt; ti++) {
+            cr_assert(memcmp(c[0], c[ti], (size_t)n) == 0, "round %d: fq codes", r);
+            cr_assert(same_bits_f(y[0], y[ti], n), "round %d: y", r);
+            check_stats(&s[0], &s[ti], t[ti]->name);
+            check_hist(&h[0], &h[ti], t[ti]->name);
+            t[ti]->quantize(x, &l, &p.qp, q1);
+            cr_assert(memcmp(c[0], q1, (size_t)n) == 0, "round %d: quantize codes", r);
+        }
+        free_params(&p);
+    }
+    free(c[0]); free(c[1]); free(y[0]); free(y[1]); free(q1);
+    free(x - 1);
+}
+
 Test(kernels, minmax_and_hist, .timeout = 60)
 {
     const qs_kernels *t[2];
