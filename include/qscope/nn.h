@@ -42,10 +42,10 @@ typedef struct qs_nn_data {
  * environment variable QSCOPE_DATASETS, ./datasets, the directory of the executable's
  * ../datasets and ../share/qscope/datasets, then the install data directory; Fashion-MNIST
  * also in Debian's /usr/share/datasets/fashion-mnist). Digits: datasets/digits.csv(.gz), 1797
- * rows of 64 pixel values 0..16 and a label; split 1257 train / 180 calibration / 360 test
- * by a shuffle with a fixed seed. Fashion-MNIST: the four IDX files (gzip or plain); the
- * official 10000 test images, the last 5000 of a fixed shuffle of the 60000 training
- * images for calibration. Returns QS_OK and a new qs_nn_data (free with qs_nn_data_free) or
+ * rows of 64 pixel values 0..16 and a label; a shuffle with a fixed seed, then n/5 test
+ * (359), n/10 calibration (179) and the rest (1259) for training. Fashion-MNIST: the four
+ * IDX files (gzip or plain); the official 10000 test images; a fixed shuffle of the 60000
+ * training images, its first 5000 for calibration and the other 55000 for training. Returns QS_OK and a new qs_nn_data (free with qs_nn_data_free) or
  * QS_ERR with a one-line message (for a missing Fashion-MNIST: how to get it). */
 int qs_nn_data_load(const char *name, const char *dir, qs_nn_data **out, qs_err *err);
 void qs_nn_data_free(qs_nn_data *d);

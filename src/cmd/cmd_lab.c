@@ -255,6 +255,7 @@ static int parse_qcfg(int argc, char **argv, int wbits, qs_nn_qcfg *q, qs_err *e
     q->batches = (int)v;
     q->batch = 32;
     q->pct = 99.99;
+    if (qs_arg_double(argc, argv, "pct", 50.0, 100.0, &q->pct, err) != QS_OK) return QS_ERR;
     return QS_OK;
 }
 
@@ -330,7 +331,8 @@ static void set_lab_q(qs_lab *lab, qs_nn_qmodel *q, int qat)
 static int sub_ptq(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **out,
                    qs_err *err)
 {
-    static const char *const keys[] = { "bits", "abits", "gran", "calib", "batches", NULL };
+    static const char *const keys[] = { "bits", "abits", "gran", "calib", "batches", "pct",
+                                        NULL };
     if (qs_arg_check(lab_row(), argc, argv, keys, NULL, 0, err) != QS_OK) return QS_ERR;
     long long bits = 8;
     if (qs_arg_int(argc, argv, "bits", 2, 8, &bits, err) != QS_OK) return QS_ERR;
@@ -376,8 +378,8 @@ static int ptq_qat(qs_session *s, qs_lab *lab, const qs_nn_qcfg *qc, const qs_nn
 static int sub_qat(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **out,
                    qs_err *err)
 {
-    static const char *const keys[] = { "bits", "abits", "gran", "calib", "batches", "epochs",
-                                        "lr", "freeze", "seed", NULL };
+    static const char *const keys[] = { "bits", "abits", "gran", "calib", "batches", "pct",
+                                        "epochs", "lr", "freeze", "seed", NULL };
     static const char *const flags[] = { "lsq", NULL };
     if (qs_arg_check(lab_row(), argc, argv, keys, flags, 0, err) != QS_OK) return QS_ERR;
     long long bits = 4;
@@ -530,7 +532,8 @@ done:
 static int sub_int(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **out,
                    qs_err *err)
 {
-    static const char *const keys[] = { "bits", "abits", "gran", "calib", "batches", NULL };
+    static const char *const keys[] = { "bits", "abits", "gran", "calib", "batches", "pct",
+                                        NULL };
     if (qs_arg_check(lab_row(), argc, argv, keys, NULL, 0, err) != QS_OK) return QS_ERR;
     int rc = ensure_trained(s, lab, err);
     if (rc != QS_OK) return rc;
@@ -588,8 +591,8 @@ static int sub_int(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **o
 static int sub_sweep(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **out,
                      qs_err *err)
 {
-    static const char *const keys[] = { "bits", "abits", "gran", "calib", "batches", "epochs",
-                                        "lr", "freeze", "seed", NULL };
+    static const char *const keys[] = { "bits", "abits", "gran", "calib", "batches", "pct",
+                                        "epochs", "lr", "freeze", "seed", NULL };
     static const char *const flags[] = { "lsq", NULL };
     if (qs_arg_check(lab_row(), argc, argv, keys, flags, 0, err) != QS_OK) return QS_ERR;
     int lo = 2, hi = 8;
@@ -869,7 +872,7 @@ const qs_cmd qs_cmds_lab[] = {
      "lab train [data=digits|fashion] [hidden=64] [epochs=30] [lr=0.001] [opt=adam|sgd]\n"
      "          [seed=1] [batch=32]   -> fp32_acc train_acc loss acc loss_sparkline ...\n"
      "lab ptq bits=4 [abits=8] [gran=channel|tensor] [calib=minmax|percentile|mse|entropy]\n"
-     "          [batches=N]           -> fp32_acc ptq_acc drop layers\n"
+     "          [pct=99.99] [batches=N] -> fp32_acc ptq_acc drop layers\n"
      "lab qat bits=4 [epochs=5] [lr=0.001] [freeze=E] [lsq] (+ ptq options)\n"
      "                                -> ptq_acc qat_acc loss acc loss_sparkline ...\n"
      "lab sweep [bits=2..8] [abits=8] (+ qat options)\n"

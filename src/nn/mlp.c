@@ -40,7 +40,8 @@ qs_mlp *qs_mlp_new(int nl, const int *size, uint64_t seed, qs_err *err)
             return NULL;
         }
         double bound = 1.0 / sqrt((double)size[l]);   /* torch.nn.Linear's default */
-        for (int64_t i = 0; i < nw; i++) m->w[l][i] = (float)((2.0 * nn_rng_unif(&r) - 1.0) * bound);
+        for (int64_t i = 0; i < nw; i++)
+            m->w[l][i] = (float)((2.0 * nn_rng_unif(&r) - 1.0) * bound);
         for (int j = 0; j < size[l + 1]; j++)
             m->b[l][j] = (float)((2.0 * nn_rng_unif(&r) - 1.0) * bound);
     }

@@ -610,3 +610,42 @@ Test(nn, sparkline)
     qs_nn_sparkline(v, 4, buf, sizeof buf);
     cr_assert_str_eq(buf, "\u2581\u2588\u2585\u2581");
 }
+
+/* Long work stops with QS_CANCELLED when the session's cancel flag is raised, and a
+ * progress callback sees per-batch progress. */
+static int count_progress(void *ctx, const char *label, double done, double total)
+{
+    (void)label;
+    int *n = ctx;
+    cr_assert(done >= 1 && done <= total);
+    return ++*n >= 5;       /* ask to cancel at the fifth report */
+}
+
+Test(nn, cancel)
+{
+    qs_err err;
+    qs_session s;
+    qs_session_init(&s);
+    qs_nn_data *d = digits();
+    int size[3] = { 64, 16, 10 }, calls = 0;
+    qs_mlp *m = qs_mlp_new(2, size, 1, &err);
+    qs_nn_train_cfg tc = { 3, 32, 1e-3, QS_NN_ADAM, 1, -1, 0 };
+    s.progress = count_progress;
+    s.progress_ctx = &calls;
+    cr_assert_eq(qs_nn_train(&s, m, &d->train, &d->test, &tc, NULL, &err), QS_CANCELLED);
+    cr_assert_eq(calls, 5);
+    cr_assert(strstr(err.msg, "cancelled"), "%s", err.msg);
+    volatile sig_atomic_t flag = 1;
+    s.progress = NULL;
+    s.cancel = &flag;
+    qs_nn_qcfg qc = { 4, 8, QS_G_TENSOR, QS_CAL_MINMAX, 99.99, 0, 32 };
+    qs_nn_qmodel *q = NULL;
+    cr_assert_eq(qs_nn_ptq(&s, m, &d->calib, &qc, &q, &err), QS_CANCELLED);
+    cr_assert_null(q);
+    qs_nn_ft_result r;
+    cr_assert_eq(qs_nn_finetune(&s, m, QS_NN_FT_LORA, 2, 4.0, &d->train, &d->test, &tc, &r, &err),
+                 QS_CANCELLED);
+    qs_mlp_free(m);
+    qs_nn_data_free(d);
+    qs_session_fini(&s);
+}
