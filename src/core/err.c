@@ -19,7 +19,15 @@ int qs_err_prefix(qs_err *e, const char *prefix)
 {
     if (!e || !prefix) return QS_ERR;
     char tmp[sizeof e->msg];
-    snprintf(tmp, sizeof tmp, "%s: %s", prefix, e->msg);
+    size_t pl = strlen(prefix);
+    if (pl > sizeof tmp - 3) pl = sizeof tmp - 3;
+    memcpy(tmp, prefix, pl);
+    tmp[pl] = ':';
+    tmp[pl + 1] = ' ';
+    size_t ml = strnlen(e->msg, sizeof e->msg);
+    if (ml > sizeof tmp - pl - 3) ml = sizeof tmp - pl - 3;
+    memcpy(tmp + pl + 2, e->msg, ml);
+    tmp[pl + 2 + ml] = '\0';
     memcpy(e->msg, tmp, sizeof tmp);
     return QS_ERR;
 }
