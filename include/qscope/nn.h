@@ -121,9 +121,10 @@ typedef struct qs_nn_qmodel {
 
 /* Weight code range for b bits (narrow symmetric): qmax = 2^(b-1) - 1. */
 int qs_nn_wqmax(int bits);
-/* Affine activation parameters from a range (PyTorch rule, range widened to include 0,
- * scale >= 1.1920929e-07, zp = clamp(qmin - round_half_even(lo/scale), qmin, qmax)). */
-void qs_nn_affine_params(float lo, float hi, int bits, float *scale, int32_t *zp);
+/* Affine activation parameters from a range through the engine (qs_qparams_compute, PyTorch
+ * convention: range widened to include 0, scale >= 1.1920929e-07, zp = clamp(qmin -
+ * round_half_even(lo/scale), qmin, qmax)). QS_ERR only when out of memory. */
+int qs_nn_affine_params(float lo, float hi, int bits, float *scale, int32_t *zp);
 /* Quantizes a copy of m: weight scales from each row's / tensor's absmax, activation ranges
  * from the calibration set with the configured calibrator. Reports progress on s (may be
  * NULL). */

@@ -218,7 +218,9 @@ static void fq_acts(nn_net *net, int l, int64_t B)
         qs_k()->minmax(L->xin, n, &mn, &mx);
         q->amin[l] += NN_OBS_MOMENTUM * (mn - q->amin[l]);
         q->amax[l] += NN_OBS_MOMENTUM * (mx - q->amax[l]);
-        qs_nn_affine_params(q->amin[l], q->amax[l], q->cfg.abits, &q->ascale[l], &q->azp[l]);
+        /* out of memory keeps the previous parameters */
+        (void)qs_nn_affine_params(q->amin[l], q->amax[l], q->cfg.abits, &q->ascale[l],
+                                  &q->azp[l]);
     }
     float inv = 1.0f / q->ascale[l];
     qs_layout lay = { QS_G_TENSOR, 1, n, 1, 1 };

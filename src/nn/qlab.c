@@ -9,6 +9,7 @@
 #include "nn_priv.h"
 #include "qscope/calib.h"
 #include "qscope/kernels.h"
+#include "qscope/quant.h"
 #include "qscope/tensor.h"
 
 #define NN_SCALE_MIN 1.1920929e-07f     /* PyTorch's smallest scale */
@@ -19,16 +20,31 @@ int qs_nn_wqmax(int bits)
     return (1 << (bits - 1)) - 1;
 }
 
-void qs_nn_affine_params(float lo, float hi, int bits, float *scale, int32_t *zp)
+/* The engine's scheme for the lab's activations: unsigned affine, PyTorch convention. */
+static void act_scheme(int bits, qs_scheme *sc)
 {
-    int qmax = (1 << bits) - 1;
-    lo = fminf(lo, 0.0f);
-    hi = fmaxf(hi, 0.0f);
-    float s = (hi - lo) / (float)qmax;
-    if (!(s >= NN_SCALE_MIN)) s = NN_SCALE_MIN;
-    float z = 0.0f - nearbyintf(lo / s);
-    *scale = s;
-    *zp = z < 0.0f ? 0 : z > (float)qmax ? qmax : (int32_t)z;
+    memset(sc, 0, sizeof *sc);
+    sc->kind = QS_Q_INT;
+    sc->bits = bits;
+    sc->is_signed = 0;
+    sc->symmetric = 0;
+    sc->gran = QS_G_TENSOR;
+    sc->round = QS_R_HALF_EVEN;
+    sc->conv = QS_CONV_TORCH;
+}
+
+int qs_nn_affine_params(float lo, float hi, int bits, float *scale, int32_t *zp)
+{
+    qs_scheme sc;
+    qs_qparams qp;
+    qs_layout lay = { QS_G_TENSOR, 1, 1, 1, 1 };
+    act_scheme(bits, &sc);
+    memset(&qp, 0, sizeof qp);
+    if (qs_qparams_compute(&sc, &lay, &lo, &hi, NULL, &qp, NULL) != QS_OK) return QS_ERR;
+    *scale = qp.scale[0];
+    *zp = qp.zp[0];
+    qs_qparams_fini(&qp);
+    return QS_OK;
 }
 
 void qs_nn_qmodel_free(qs_nn_qmodel *q)
@@ -69,14 +85,7 @@ static int act_range(const float *x, int64_t n, const qs_nn_qcfg *cfg, float *lo
                      qs_err *err)
 {
     qs_scheme sc;
-    memset(&sc, 0, sizeof sc);
-    sc.kind = QS_Q_INT;
-    sc.bits = cfg->abits;
-    sc.is_signed = 0;
-    sc.symmetric = 0;
-    sc.gran = QS_G_TENSOR;
-    sc.round = QS_R_HALF_EVEN;
-    sc.conv = QS_CONV_TORCH;
+    act_scheme(cfg->abits, &sc);
     qs_calib c;
     qs_calib_default(&c);
     c.kind = cfg->calib;
@@ -147,7 +156,11 @@ int qs_nn_ptq(qs_session *s, const qs_mlp *m, const qs_nn_set *calib, const qs_n
             if (act_range(buf[l], ncal * m->size[l], cfg, &q->amin[l], &q->amax[l], err) !=
                 QS_OK)
                 goto done;
-            qs_nn_affine_params(q->amin[l], q->amax[l], cfg->abits, &q->ascale[l], &q->azp[l]);
+            if (qs_nn_affine_params(q->amin[l], q->amax[l], cfg->abits, &q->ascale[l],
+                                    &q->azp[l]) != QS_OK) {
+                qs_err_set(err, "ptq: out of memory");
+                goto done;
+            }
         }
     }
     *out = q;

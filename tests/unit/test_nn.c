@@ -324,7 +324,7 @@ Test(nn, affine_params_match_torch)
         cr_assert_eq(sscanf(line, "%lf %lf %d %lf %d", &lo, &hi, &bits, &scale, &zp), 5);
         float s;
         int32_t z;
-        qs_nn_affine_params((float)lo, (float)hi, bits, &s, &z);
+        cr_assert_eq(qs_nn_affine_params((float)lo, (float)hi, bits, &s, &z), QS_OK);
         cr_assert_float_eq(s, (float)scale, 1e-6f * (float)scale + 1e-12f, "[%g, %g] %d bits",
                            lo, hi, bits);
         cr_assert_eq(z, zp, "[%g, %g] %d bits: zp %d, torch %d", lo, hi, bits, z, zp);
