@@ -451,10 +451,11 @@ done:
     return rc;
 }
 
+/* One derivation step; takes the reference to result (a JSON number or string). */
 static json_t *step(const char *title, const char *formula, const char *subst,
-                    const char *result, const char *note)
+                    json_t *result, const char *note)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s}", "title", title, "formula", formula,
+    return json_pack("{s:s, s:s, s:s, s:o, s:s}", "title", title, "formula", formula,
                      "substituted", subst, "result", result, "note", note);
 }
 
@@ -490,37 +491,35 @@ static json_t *requant_steps(const qs_nn_qmodel *q, const qs_nn_imodel *im,
     json_object_set_new(o, "example_sample", json_integer(0));
     json_object_set_new(o, "example_output", json_integer(j));
     snprintf(sub, sizeof sub, "Σ over %d inputs of (x_q - %d)·w_q[%d,k]", in, zp_in, j);
-    snprintf(res, sizeof res, "%d", acc[j]);
     json_array_append_new(st, step("accumulate in int32", "acc = Σ (x_q - zp_in)·w_q", sub,
-                                   res, "uint8 inputs × int8 weights, exact integer sums"));
+                                   json_integer(acc[j]),
+                                   "uint8 inputs × int8 weights, exact integer sums"));
     snprintf(sub, sizeof sub, "round(%.6g / (%.6g · %.6g)) = %d; %d + %d", q->m->b[0][j],
              s_in, s_w, im->bq[0][j], acc[j], im->bq[0][j]);
-    snprintf(res, sizeof res, "%lld", (long long)a);
     json_array_append_new(st, step("add the int32 bias", "acc += round(b / (S_in·S_w))", sub,
-                                   res, "the bias is stored at the accumulator's scale"));
+                                   json_integer(a),
+                                   "the bias is stored at the accumulator's scale"));
     snprintf(sub, sizeof sub, "%.8g · %.8g / %.8g", s_in, s_w, s_out);
-    snprintf(res, sizeof res, "%.10g", M);
-    json_array_append_new(st, step("real multiplier", "M = S_in·S_w / S_out", sub, res,
+    json_array_append_new(st, step("real multiplier", "M = S_in·S_w / S_out", sub,
+                                   qs_json_real(M),
                                    "one float per output channel, computed once offline"));
     snprintf(sub, sizeof sub, "%.10g = %d · 2^-%d", M, m0, 31 + sh);
     snprintf(res, sizeof res, "M0 = %d, n = %d", m0, 31 + sh);
     snprintf(f, sizeof f, "M = M0 · 2^-n, M0 in [2^30, 2^31)");
-    json_array_append_new(st, step("fixed-point multiplier", f, sub, res,
+    json_array_append_new(st, step("fixed-point multiplier", f, sub, json_string(res),
                                    "M0 is a Q31 integer: the chip needs no floating point"));
     int32_t r = qs_requant((int32_t)a, m0, sh, 0, INT32_MIN, INT32_MAX);
     snprintf(sub, sizeof sub, "round(%lld · %d / 2^%d)", (long long)a, m0, 31 + sh);
-    snprintf(res, sizeof res, "%d", r);
-    json_array_append_new(st, step("rescale", "r = round(acc · M0 / 2^n)", sub, res,
+    json_array_append_new(st, step("rescale", "r = round(acc · M0 / 2^n)", sub, json_integer(r),
                                    "64-bit product, rounding half away from zero"));
     snprintf(sub, sizeof sub, "clamp(%d + %d, %d, %d)", r, im->zp[1],
              im->zp[1] > 0 ? im->zp[1] : 0, im->amax_code);
-    snprintf(res, sizeof res, "%d", codes[j]);
     json_array_append_new(st, step("zero point, clamp (ReLU)", "q = clamp(r + zp_out, zp_out, "
-                                   "qmax)", sub, res,
+                                   "qmax)", sub, json_integer(codes[j]),
                                    "clamping at the zero point is the ReLU"));
     snprintf(sub, sizeof sub, "(%d - %d) · %.8g", codes[j], im->zp[1], s_out);
-    snprintf(res, sizeof res, "%.8g", (codes[j] - im->zp[1]) * (double)s_out);
-    json_array_append_new(st, step("what it means", "y = (q - zp_out) · S_out", sub, res,
+    json_array_append_new(st, step("what it means", "y = (q - zp_out) · S_out", sub,
+                                   qs_json_real((codes[j] - im->zp[1]) * (double)s_out),
                                    "the real activation the next layer sees"));
 done:
     free(xc);
@@ -575,8 +574,12 @@ static int sub_int(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **o
             json_object_set_new(r, "n", json_integer(31 + im->shift[l][0]));
             qs_json_set_real(r, "M", ldexp((double)im->m0[l][0], -(31 + im->shift[l][0])));
         } else {
-            json_object_set_new(r, "output", json_string("int32 logits · S_in·S_w, argmax"));
+            json_object_set_new(r, "M0", json_null());
+            json_object_set_new(r, "n", json_null());
+            json_object_set_new(r, "M", json_null());
         }
+        json_object_set_new(r, "output", json_string(l + 1 < im->nl ? "uint8 (requantized)"
+                                                     : "int32 logits · S_in·S_w, argmax"));
         json_array_append_new(layers, r);
     }
     json_object_set_new(o, "layers", layers);
