@@ -68,6 +68,7 @@ int qs_ggml_type_by_name(const char *name)
 
 int qs_ggml_type_of_dtype(qs_dtype dt)
 {
+    if (dt < 0 || dt >= QS_DT_COUNT) return -1;
     for (int i = 0; i < NTYPES; i++)
         if (types[i].block > 1 && types[i].dtype == dt) return types[i].id;
     return -1;

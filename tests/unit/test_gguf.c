@@ -161,6 +161,9 @@ Test(ggml, block_sizes_and_bits)
     cr_expect_eq(qs_ggml_type_by_name("q4_k"), 12);
     cr_expect_eq(qs_ggml_type_by_name("Q5_1"), 7);
     cr_expect_eq(qs_ggml_type_by_name("q9_0"), -1);
+    cr_expect_eq(qs_ggml_type_of_dtype(QS_DT_Q4_K), 12);
+    cr_expect_eq(qs_ggml_type_of_dtype(QS_DT_F32), -1);
+    cr_expect_eq(qs_ggml_type_of_dtype(QS_DT_COUNT), -1);     /* fuzz find: was Q4_2 */
     uint64_t b;
     qs_err err = {""};
     cr_expect_eq(qs_ggml_row_bytes(QS_GGML_Q4_K, 100, &b, &err), QS_ERR);

@@ -183,7 +183,7 @@ Test(pickle, self_referencing_dict)
     cr_expect_eq(unpickle(PK("\x80\x02}q\x00X\x01\0\0\0ah\x00s."), &err, &n), QS_ERR);
     cr_expect(strstr(err.msg, "nested deeper than 32 levels") != NULL, "%s", err.msg);
     /* a wide shared DAG: 2^40 paths, bounded by the visit limit */
-    char pk[512];
+    char pk[2048];
     size_t o = 0;
     memcpy(pk + o, "\x80\x02}q\x00", 5);
     o += 5;
