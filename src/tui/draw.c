@@ -466,7 +466,7 @@ static void draw_channels(const qs_tui_model *m, WINDOW *w, int y0, int h, int W
     if (!(hi > lo)) hi = lo + 1;
     putf(w, y0, 1, W - 2, A(m, QR_TITLE), "%d channels (axis 0): each row's range on a shared "
          "axis — one per-tensor scale must cover the widest", m->nchan);
-    int lw = 24, bx = 1 + lw, bw = W - bx - 2;
+    int lw = 24, bx = 2 + lw, bw = W - bx - 2;
     for (int r = 0; r < h - 1 && m->chan_scroll + r < m->nchan; r++) {
         int i = m->chan_scroll + r;
         char a[32], b[32];
@@ -538,9 +538,10 @@ void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w)
             json_t *r = json_array_get(list, (size_t)i);
             char shp[96];
             scalar(json_object_get(r, "shape"), shp, sizeof shp);
-            putf(w, y++, 1, W - 2, i == cur ? A(m, QR_KEY) : A(m, QR_DIM), "%s %-28.28s %-5s %s",
-                 i == cur ? (m->utf8 ? "▶" : ">") : " ", js(r, "name") ? js(r, "name") : "?",
-                 js(r, "dtype") ? js(r, "dtype") : "", shp);
+            putf(w, y++, 1, W - 2, i == cur ? A(m, QR_KEY) : A(m, QR_DIM),
+                 "%s %-28.28s %-5s %-14s %lld values", i == cur ? (m->utf8 ? "▶" : ">") : " ",
+                 js(r, "name") ? js(r, "name") : "?", js(r, "dtype") ? js(r, "dtype") : "", shp,
+                 (long long)jd(r, "n", 0));
         }
         if (nt > show) putf(w, y - 1, W - 16, 15, A(m, QR_DIM), "(%d tensors, t)", nt);
     }
@@ -574,11 +575,19 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
                                                                    : "no tensor", sch);
     }
     if (qp) {
-        char a[32];
-        num(a, sizeof a, jd(qp, "scale", NAN));
-        putf(w, y++, 1, W - 2, A(m, QR_GRID), "scale %s   zero point %lld   codes %lld..%lld", a,
-             (long long)jd(qp, "zero_point", 0), (long long)jd(qp, "qmin", 0),
-             (long long)jd(qp, "qmax", 0));
+        /* the parameter set the derivation used (per-channel: the followed element's) */
+        json_t *sa = json_object_get(qp, "scale"), *za = json_object_get(qp, "zero_point");
+        size_t set = 0, nset = json_array_size(sa);
+        json_t *sv = json_object_get(m->derive, "set");
+        if (json_is_integer(sv) && (size_t)json_integer_value(sv) < nset)
+            set = (size_t)json_integer_value(sv);
+        char a[32], where[48] = "";
+        num(a, sizeof a, nset ? json_number_value(json_array_get(sa, set)) : jd(qp, "scale", NAN));
+        long long zp = json_array_size(za) > set ? (long long)json_integer_value(json_array_get(za, set))
+                                                 : (long long)jd(qp, "zero_point", 0);
+        if (nset > 1) snprintf(where, sizeof where, "   (set %zu of %zu)", set, nset);
+        putf(w, y++, 1, W - 2, A(m, QR_GRID), "scale %s   zero point %lld   codes %lld..%lld%s",
+             a, zp, (long long)jd(qp, "qmin", 0), (long long)jd(qp, "qmax", 0), where);
     }
     if (m->has_value) {
         char a[32];

@@ -344,7 +344,10 @@ static void refresh_derive(qs_tui_model *m)
         m->has_value = 1;
         set_json(&m->derive, query(&m->ex, &err, "derive %.9g", m->value));
     } else if (m->s->tensor) {
-        if (m->has_value) set_json(&m->derive, query(m->s, &err, "derive %.9g", m->value));
+        /* an element is followed by index, so a per-channel scheme uses its channel */
+        if (m->has_value && m->elem >= 0 && m->elem < m->s->tensor->n)
+            set_json(&m->derive, query(m->s, &err, "derive index=%lld", (long long)m->elem));
+        else if (m->has_value) set_json(&m->derive, query(m->s, &err, "derive %.9g", m->value));
         else set_json(&m->derive, query(m->s, &err, "derive"));
     } else {
         set_json(&m->derive, NULL);
@@ -372,6 +375,7 @@ static void plot_range(qs_tui_model *m)
 
 static int manual_clip(qs_tui_model *m, qs_err *err);
 static void lab_init(qs_tui_model *m);
+static void refresh_scheme(qs_tui_model *m);
 
 void qs_tui_refresh(qs_tui_model *m)
 {
@@ -388,6 +392,20 @@ void qs_tui_refresh(qs_tui_model *m)
         return;
     }
     set_json(&m->stats, query(s, &err, "stats"));
+    refresh_channels(m);
+    refresh_scheme(m);
+}
+
+/* What depends on the scheme and calibrator only (the tensor's stats stay): parameters,
+ * metrics, the histogram's range, the derivation, the Bits screen's code. */
+static void refresh_scheme(qs_tui_model *m)
+{
+    qs_err err;
+    qs_session *s = m->s;
+    if (!s->tensor) {
+        qs_tui_refresh(m);
+        return;
+    }
     if (m->clip_manual && manual_clip(m, &err) != QS_OK) m->clip_manual = 0;
     if (!m->clip_manual) {
         set_json(&m->qparams, query(s, &err, "qparams"));
@@ -401,7 +419,6 @@ void qs_tui_refresh(qs_tui_model *m)
     if (bins > 512) bins = 512;
     set_json(&m->hist, query(s, &err, "hist bins=%d range=%.9g:%.9g", bins, m->plot_lo,
                              m->plot_hi));
-    refresh_channels(m);
     refresh_derive(m);
     refresh_code(m);
 }
@@ -502,7 +519,16 @@ void qs_tui_route(qs_tui_model *m, const qs_cmd *cmd, json_t *out, const char *l
     if (strcmp(group, "data") == 0 || !strcmp(name, "scheme") || !strcmp(name, "calib") ||
         !strcmp(name, "qparams") || !strcmp(name, "set")) {
         if (!strcmp(name, "calib") || !strcmp(name, "scheme")) m->clip_manual = 0;
-        qs_tui_refresh(m);
+        if (strcmp(group, "data") == 0) {
+            if (strcmp(name, "stats") && strcmp(name, "hist") && strcmp(name, "tensors")) {
+                m->elem = -1;           /* a new tensor: stop following the old element */
+                m->has_value = 0;
+                m->chan_scroll = 0;
+            }
+            qs_tui_refresh(m);
+        } else {
+            refresh_scheme(m);          /* the tensor is unchanged: keep its stats */
+        }
         if (strcmp(group, "data") == 0) show(m, QS_SCR_DATA);
         else if (!strcmp(name, "qparams") && !lesson) m->output_shown = 1;
     } else if (strcmp(name, "derive") == 0) {
