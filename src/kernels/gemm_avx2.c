@@ -45,24 +45,54 @@ static int gemm_threads(int64_t M, int64_t N, int64_t K)
  * fp32
  * ====================================================================================== */
 
+/* The micro-kernels' k loops are inline assembly: 12 accumulators, two B vectors and two
+ * temporaries are exactly the 16 ymm registers, and GCC's allocator otherwise spills an
+ * accumulator (or, for vpmaddwd's extra temporary, half of them) on every iteration. */
+
 /* C[0..6, 0..16] += alpha * Σ_k a[k][r] b[k][c] (a: 6 per k, b: 16 per k) */
 static void ukr_s6x16(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
                       float alpha, int mr, int nr)
 {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    for (int64_t k = 0; k < kc; k++) {
-        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-        __m256 a0 = _mm256_broadcast_ss(a), a1 = _mm256_broadcast_ss(a + 1);
-        c00 = _mm256_fmadd_ps(a0, b0, c00); c01 = _mm256_fmadd_ps(a0, b1, c01);
-        c10 = _mm256_fmadd_ps(a1, b0, c10); c11 = _mm256_fmadd_ps(a1, b1, c11);
-        a0 = _mm256_broadcast_ss(a + 2); a1 = _mm256_broadcast_ss(a + 3);
-        c20 = _mm256_fmadd_ps(a0, b0, c20); c21 = _mm256_fmadd_ps(a0, b1, c21);
-        c30 = _mm256_fmadd_ps(a1, b0, c30); c31 = _mm256_fmadd_ps(a1, b1, c31);
-        a0 = _mm256_broadcast_ss(a + 4); a1 = _mm256_broadcast_ss(a + 5);
-        c40 = _mm256_fmadd_ps(a0, b0, c40); c41 = _mm256_fmadd_ps(a0, b1, c41);
-        c50 = _mm256_fmadd_ps(a1, b0, c50); c51 = _mm256_fmadd_ps(a1, b1, c51);
-        a += MR; b += NR;
+    for (int r = 0; r < mr; r++) {          /* the C tile arrives while the k loop runs */
+        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + r * ldc + NR - 1), _MM_HINT_T0);
+    }
+    if (kc > 0) {
+        int64_t k = kc;
+        __asm__ volatile(
+            "1:\n\t"
+            "vmovaps (%[b]), %%ymm12\n\t"
+            "vmovaps 32(%[b]), %%ymm13\n\t"
+            "vbroadcastss (%[a]), %%ymm14\n\t"
+            "vbroadcastss 4(%[a]), %%ymm15\n\t"
+            "vfmadd231ps %%ymm12, %%ymm14, %[c00]\n\t"
+            "vfmadd231ps %%ymm13, %%ymm14, %[c01]\n\t"
+            "vfmadd231ps %%ymm12, %%ymm15, %[c10]\n\t"
+            "vfmadd231ps %%ymm13, %%ymm15, %[c11]\n\t"
+            "vbroadcastss 8(%[a]), %%ymm14\n\t"
+            "vbroadcastss 12(%[a]), %%ymm15\n\t"
+            "vfmadd231ps %%ymm12, %%ymm14, %[c20]\n\t"
+            "vfmadd231ps %%ymm13, %%ymm14, %[c21]\n\t"
+            "vfmadd231ps %%ymm12, %%ymm15, %[c30]\n\t"
+            "vfmadd231ps %%ymm13, %%ymm15, %[c31]\n\t"
+            "vbroadcastss 16(%[a]), %%ymm14\n\t"
+            "vbroadcastss 20(%[a]), %%ymm15\n\t"
+            "vfmadd231ps %%ymm12, %%ymm14, %[c40]\n\t"
+            "vfmadd231ps %%ymm13, %%ymm14, %[c41]\n\t"
+            "vfmadd231ps %%ymm12, %%ymm15, %[c50]\n\t"
+            "vfmadd231ps %%ymm13, %%ymm15, %[c51]\n\t"
+            "add $24, %[a]\n\t"
+            "add $64, %[b]\n\t"
+            "dec %[k]\n\t"
+            "jnz 1b\n\t"
+            : [a] "+r"(a), [b] "+r"(b), [k] "+r"(k),
+              [c00] "+x"(c00), [c01] "+x"(c01), [c10] "+x"(c10), [c11] "+x"(c11),
+              [c20] "+x"(c20), [c21] "+x"(c21), [c30] "+x"(c30), [c31] "+x"(c31),
+              [c40] "+x"(c40), [c41] "+x"(c41), [c50] "+x"(c50), [c51] "+x"(c51)
+            :
+            : "xmm12", "xmm13", "xmm14", "xmm15", "cc", "memory");
     }
     __m256 acc[MR][2] = { { c00, c01 }, { c10, c11 }, { c20, c21 }, { c30, c31 },
                           { c40, c41 }, { c50, c51 } };
@@ -84,20 +114,52 @@ static void ukr_s6x16(int64_t kc, const float *a, const float *b, float *c, int6
         for (int j = 0; j < nr; j++) c[r * ldc + j] += alpha * t[r][j];
 }
 
-/* packs rows i0..i0+mc of op(A), k0..k0+kc, into 6-row panels (zero padded) */
-static void pack_sa(int ta, const float *A, int64_t lda, int64_t i0, int64_t mc, int64_t k0,
-                    int64_t kc, float *pa)
+/* 8x8 transpose of r[0..8) in place (r[i] lane j → r[j] lane i) */
+static inline void tr8x8(__m256 r[8])
 {
-    for (int64_t ip = 0; ip < mc; ip += MR) {
-        int mr = mc - ip < MR ? (int)(mc - ip) : MR;
-        float *p = pa + ip * kc;
-        for (int64_t k = 0; k < kc; k++) {
-            for (int r = 0; r < mr; r++) {
-                int64_t i = i0 + ip + r, kk = k0 + k;
-                p[k * MR + r] = ta ? A[kk * lda + i] : A[i * lda + kk];
-            }
-            for (int r = mr; r < MR; r++) p[k * MR + r] = 0.0f;
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20); r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20); r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31); r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31); r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+/* stores lanes 0..5 of v at p (6 floats / int32s) */
+static inline void store6(void *p, __m256 v)
+{
+    _mm_storeu_ps((float *)p, _mm256_castps256_ps128(v));
+    _mm_storel_pi((__m64 *)((float *)p + 4), _mm256_extractf128_ps(v, 1));
+}
+
+/* packs one MR-row panel of op(A): rows i0..i0+mr, k0..k0+kc, zero padded to MR rows;
+ * p[k * MR + r] */
+static void pack_sa(int ta, const float *A, int64_t lda, int64_t i0, int mr, int64_t k0,
+                    int64_t kc, float *p)
+{
+    int64_t k = 0;
+    if (!ta && mr == MR) {          /* rows contiguous in k: 8x8 transposes (2 rows spare) */
+        const float *row[MR];
+        for (int r = 0; r < MR; r++) row[r] = A + (i0 + r) * lda + k0;
+        for (; k + 8 <= kc; k += 8) {
+            __m256 v[8];
+            for (int r = 0; r < MR; r++) v[r] = _mm256_loadu_ps(row[r] + k);
+            v[6] = v[7] = _mm256_setzero_ps();
+            tr8x8(v);
+            for (int i = 0; i < 8; i++) store6(p + (k + i) * MR, v[i]);
         }
+    }
+    for (; k < kc; k++) {
+        for (int r = 0; r < mr; r++) {
+            int64_t i = i0 + r, kk = k0 + k;
+            p[k * MR + r] = ta ? A[kk * lda + i] : A[i * lda + kk];
+        }
+        for (int r = mr; r < MR; r++) p[k * MR + r] = 0.0f;
     }
 }
 
@@ -105,7 +167,18 @@ static void pack_sa(int ta, const float *A, int64_t lda, int64_t i0, int64_t mc,
 static void pack_sb(int tb, const float *B, int64_t ldb, int64_t j0, int nr, int64_t k0,
                     int64_t kc, float *pb)
 {
-    for (int64_t k = 0; k < kc; k++) {
+    int64_t k = 0;
+    if (tb && nr == NR) {           /* Bᵀ rows contiguous in k: two 8x8 transposes */
+        for (; k + 8 <= kc; k += 8)
+            for (int h = 0; h < 2; h++) {
+                __m256 v[8];
+                for (int j = 0; j < 8; j++)
+                    v[j] = _mm256_loadu_ps(B + (j0 + h * 8 + j) * ldb + k0 + k);
+                tr8x8(v);
+                for (int i = 0; i < 8; i++) _mm256_store_ps(pb + (k + i) * NR + h * 8, v[i]);
+            }
+    }
+    for (; k < kc; k++) {
         float *p = pb + k * NR;
         int64_t kk = k0 + k;
         if (!tb && nr == NR) {
@@ -115,6 +188,17 @@ static void pack_sb(int tb, const float *B, int64_t ldb, int64_t j0, int nr, int
         for (int j = 0; j < nr; j++) p[j] = tb ? B[(j0 + j) * ldb + kk] : B[kk * ldb + j0 + j];
         for (int j = nr; j < NR; j++) p[j] = 0.0f;
     }
+}
+
+/* Rows of A per pass: the whole of op(A) for the pass is packed once, up front, by all
+ * threads (QK_APACK_MAX floats at most), then shared read-only by the column slabs. */
+#define QK_APACK_MAX ((int64_t)1 << 24)
+
+static int64_t rows_per_pass(int64_t M, int64_t K)
+{
+    int64_t r = QK_APACK_MAX / (K > 0 ? K : 1) / S_MC * S_MC;
+    if (r < S_MC) r = S_MC;
+    return r < M ? r : M;
 }
 
 void qk_sgemm_avx2(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
@@ -133,53 +217,74 @@ void qk_sgemm_avx2(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
             for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
     }
     if (K <= 0 || alpha == 0.0f) return;
-    /* C is cut into column slabs handed out dynamically; each slab runs the whole blocked
-     * algorithm on its own scratch (no barriers, so a descheduled thread costs no more than
-     * its own slab) and each C element is summed in the same k order whatever the thread */
+    /* op(A) of a pass (rows m0..m0+mm) is packed once by all threads: block pc of k holds
+     * all its MR-row panels at pa + Mp·pc. Then C is cut into column slabs handed out
+     * dynamically; each slab packs its own B and runs the blocked loops (no more barriers,
+     * so a descheduled thread costs no more than its own slab). Each C element is summed in
+     * the same k order whatever the thread. */
     int64_t slab = slab_width(N, nt);
     int64_t nslab = (N + slab - 1) / slab;
-    int fail = 0;
-    #pragma omp parallel num_threads(nt)
-    {
-        int64_t mc_max = M < S_MC ? M : S_MC;
-        float *pb = scratch((size_t)(((slab + NR - 1) / NR) * NR * S_KC) * sizeof *pb);
-        float *pa = scratch((size_t)(((mc_max + MR - 1) / MR) * MR * S_KC) * sizeof *pa);
-        if (!pb || !pa) {
-            #pragma omp atomic write
-            fail = 1;
-        }
-        #pragma omp barrier
-        int anyfail;
-        #pragma omp atomic read
-        anyfail = fail;
-        #pragma omp for schedule(dynamic, 1)
-        for (int64_t sl = 0; sl < nslab; sl++) {
-            if (anyfail) continue;
-            int64_t jc = sl * slab, nc = N - jc < slab ? N - jc : slab;
-            int64_t npan = (nc + NR - 1) / NR;
-            for (int64_t pc = 0; pc < K; pc += S_KC) {
+    int64_t mstep = rows_per_pass(M, K);
+    int64_t mp_max = (mstep + MR - 1) / MR * MR;
+    float *pa = scratch((size_t)(mp_max * K) * sizeof *pa);
+    int fail = pa == NULL;
+    for (int64_t m0 = 0; m0 < M && !fail; m0 += mstep) {
+        int64_t mm = M - m0 < mstep ? M - m0 : mstep, mpan = (mm + MR - 1) / MR;
+        int64_t Mp = mpan * MR, nkb = (K + S_KC - 1) / S_KC;
+        #pragma omp parallel num_threads(nt)
+        {
+            #pragma omp for schedule(static)
+            for (int64_t t = 0; t < nkb * mpan; t++) {
+                int64_t pc = t / mpan * S_KC, ip = t % mpan;
                 int64_t kc = K - pc < S_KC ? K - pc : S_KC;
-                for (int64_t jp = 0; jp < npan; jp++) {
-                    int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
-                    pack_sb(tb, B, ldb, jc + jp * NR, nr, pc, kc, pb + jp * NR * kc);
-                }
-                for (int64_t ic = 0; ic < M; ic += S_MC) {
-                    int64_t mc = M - ic < S_MC ? M - ic : S_MC, mpan = (mc + MR - 1) / MR;
-                    pack_sa(ta, A, lda, ic, mc, pc, kc, pa);
-                    for (int64_t jp = 0; jp < npan; jp++)
-                        for (int64_t ip = 0; ip < mpan; ip++) {
-                            int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
-                            int mr = mc - ip * MR < MR ? (int)(mc - ip * MR) : MR;
-                            ukr_s6x16(kc, pa + ip * MR * kc, pb + jp * NR * kc,
-                                      C + (ic + ip * MR) * ldc + jc + jp * NR, ldc, alpha, mr, nr);
-                        }
+                int mr = mm - ip * MR < MR ? (int)(mm - ip * MR) : MR;
+                pack_sa(ta, A, lda, m0 + ip * MR, mr, pc, kc, pa + Mp * pc + ip * MR * kc);
+            }
+            float *pb = scratch((size_t)(((slab + NR - 1) / NR) * NR * S_KC) * sizeof *pb);
+            if (!pb) {
+                #pragma omp atomic write
+                fail = 1;
+            }
+            #pragma omp barrier
+            int anyfail;
+            #pragma omp atomic read
+            anyfail = fail;
+            #pragma omp for schedule(dynamic, 1)
+            for (int64_t sl = 0; sl < nslab; sl++) {
+                if (anyfail) continue;
+                int64_t jc = sl * slab, nc = N - jc < slab ? N - jc : slab;
+                int64_t npan = (nc + NR - 1) / NR;
+                for (int64_t pc = 0; pc < K; pc += S_KC) {
+                    int64_t kc = K - pc < S_KC ? K - pc : S_KC;
+                    for (int64_t jp = 0; jp < npan; jp++) {
+                        int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
+                        pack_sb(tb, B, ldb, jc + jp * NR, nr, pc, kc, pb + jp * NR * kc);
+                    }
+                    const float *pak = pa + Mp * pc;
+                    for (int64_t ic = 0; ic < mm; ic += S_MC) {
+                        int64_t mc = mm - ic < S_MC ? mm - ic : S_MC, mcp = (mc + MR - 1) / MR;
+                        for (int64_t jp = 0; jp < npan; jp++)
+                            for (int64_t ip = 0; ip < mcp; ip++) {
+                                int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
+                                int mr = mc - ip * MR < MR ? (int)(mc - ip * MR) : MR;
+                                ukr_s6x16(kc, pak + (ic + ip * MR) * kc, pb + jp * NR * kc,
+                                          C + (m0 + ic + ip * MR) * ldc + jc + jp * NR, ldc,
+                                          alpha, mr, nr);
+                            }
+                    }
                 }
             }
+            free(pb);
         }
-        free(pb);
-        free(pa);
+        if (fail && m0 > 0) {   /* earlier passes are done: finish on the reference path */
+            qk_ref_table.sgemm(ta, tb, M - m0, N, K, alpha, ta ? A + m0 : A + m0 * lda, lda,
+                               B, ldb, 1.0f, C + m0 * ldc, ldc);
+            free(pa);
+            return;
+        }
     }
-    if (fail)   /* a thread lacked scratch: nothing was computed; the reference path */
+    free(pa);
+    if (fail)   /* scratch failed before anything was computed: the reference path */
         qk_ref_table.sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, 1.0f, C, ldc);
 }
 
@@ -193,25 +298,56 @@ static void ukr_i6x16(int64_t kp, const int32_t *a, const int32_t *b, int32_t *c
 {
     __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    for (int64_t k = 0; k < kp; k++) {
-        __m256i b0 = _mm256_load_si256((const __m256i *)b);
-        __m256i b1 = _mm256_load_si256((const __m256i *)(b + 8));
-        __m256i a0 = _mm256_set1_epi32(a[0]), a1 = _mm256_set1_epi32(a[1]);
-        c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(a0, b0));
-        c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(a0, b1));
-        c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(a1, b0));
-        c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(a1, b1));
-        a0 = _mm256_set1_epi32(a[2]); a1 = _mm256_set1_epi32(a[3]);
-        c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(a0, b0));
-        c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(a0, b1));
-        c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(a1, b0));
-        c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(a1, b1));
-        a0 = _mm256_set1_epi32(a[4]); a1 = _mm256_set1_epi32(a[5]);
-        c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(a0, b0));
-        c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(a0, b1));
-        c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(a1, b0));
-        c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(a1, b1));
-        a += MR; b += NR;
+    for (int r = 0; r < mr; r++) {
+        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + r * ldc + NR - 1), _MM_HINT_T0);
+    }
+    if (kp > 0) {
+        int64_t k = kp;
+        __asm__ volatile(
+            "1:\n\t"
+            "vmovdqa (%[b]), %%ymm12\n\t"
+            "vmovdqa 32(%[b]), %%ymm13\n\t"
+            "vpbroadcastd 0(%[a]), %%ymm14\n\t"
+            "vpmaddwd %%ymm12, %%ymm14, %%ymm15\n\t"
+            "vpaddd %%ymm15, %[c00], %[c00]\n\t"
+            "vpmaddwd %%ymm13, %%ymm14, %%ymm14\n\t"
+            "vpaddd %%ymm14, %[c01], %[c01]\n\t"
+            "vpbroadcastd 4(%[a]), %%ymm14\n\t"
+            "vpmaddwd %%ymm12, %%ymm14, %%ymm15\n\t"
+            "vpaddd %%ymm15, %[c10], %[c10]\n\t"
+            "vpmaddwd %%ymm13, %%ymm14, %%ymm14\n\t"
+            "vpaddd %%ymm14, %[c11], %[c11]\n\t"
+            "vpbroadcastd 8(%[a]), %%ymm14\n\t"
+            "vpmaddwd %%ymm12, %%ymm14, %%ymm15\n\t"
+            "vpaddd %%ymm15, %[c20], %[c20]\n\t"
+            "vpmaddwd %%ymm13, %%ymm14, %%ymm14\n\t"
+            "vpaddd %%ymm14, %[c21], %[c21]\n\t"
+            "vpbroadcastd 12(%[a]), %%ymm14\n\t"
+            "vpmaddwd %%ymm12, %%ymm14, %%ymm15\n\t"
+            "vpaddd %%ymm15, %[c30], %[c30]\n\t"
+            "vpmaddwd %%ymm13, %%ymm14, %%ymm14\n\t"
+            "vpaddd %%ymm14, %[c31], %[c31]\n\t"
+            "vpbroadcastd 16(%[a]), %%ymm14\n\t"
+            "vpmaddwd %%ymm12, %%ymm14, %%ymm15\n\t"
+            "vpaddd %%ymm15, %[c40], %[c40]\n\t"
+            "vpmaddwd %%ymm13, %%ymm14, %%ymm14\n\t"
+            "vpaddd %%ymm14, %[c41], %[c41]\n\t"
+            "vpbroadcastd 20(%[a]), %%ymm14\n\t"
+            "vpmaddwd %%ymm12, %%ymm14, %%ymm15\n\t"
+            "vpaddd %%ymm15, %[c50], %[c50]\n\t"
+            "vpmaddwd %%ymm13, %%ymm14, %%ymm14\n\t"
+            "vpaddd %%ymm14, %[c51], %[c51]\n\t"
+            "add $24, %[a]\n\t"
+            "add $64, %[b]\n\t"
+            "dec %[k]\n\t"
+            "jnz 1b\n\t"
+            : [a] "+r"(a), [b] "+r"(b), [k] "+r"(k),
+              [c00] "+x"(c00), [c01] "+x"(c01), [c10] "+x"(c10), [c11] "+x"(c11),
+              [c20] "+x"(c20), [c21] "+x"(c21), [c30] "+x"(c30), [c31] "+x"(c31),
+              [c40] "+x"(c40), [c41] "+x"(c41), [c50] "+x"(c50), [c51] "+x"(c51)
+            :
+            : "xmm12", "xmm13", "xmm14", "xmm15", "cc", "memory");
     }
     __m256i acc[MR][2] = { { c00, c01 }, { c10, c11 }, { c20, c21 }, { c30, c31 },
                            { c40, c41 }, { c50, c51 } };
@@ -244,38 +380,63 @@ static inline int32_t pair16(int32_t lo, int32_t hi)
     return (int32_t)(((uint32_t)(uint16_t)(int16_t)hi << 16) | (uint16_t)(int16_t)lo);
 }
 
-/* A rows i0..i0+mc, k0..k0+kc → MR-row panels of (a[k] - zp, a[k+1] - zp) int16 pairs */
-static void pack_ia(const uint8_t *A, int64_t lda, int32_t zp, int64_t i0, int64_t mc,
-                    int64_t k0, int64_t kc, int32_t *pa)
+/* one MR-row panel of A (rows i0..i0+mr, k0..k0+kc) as (a[k] - zp, a[k+1] - zp) int16
+ * pairs, zero padded to MR rows and to an even k: p[q * MR + r] */
+static void pack_ia(const uint8_t *A, int64_t lda, int32_t zp, int64_t i0, int mr, int64_t k0,
+                    int64_t kc, int32_t *p)
 {
-    int64_t kp = (kc + 1) / 2;
-    for (int64_t ip = 0; ip < mc; ip += MR) {
-        int mr = mc - ip < MR ? (int)(mc - ip) : MR;
-        int32_t *p = pa + ip * kp;
-        for (int r = 0; r < MR; r++) {
-            const uint8_t *row = r < mr ? A + (i0 + ip + r) * lda + k0 : NULL;
-            for (int64_t q = 0; q < kp; q++) {
-                int32_t lo = 0, hi = 0;
-                if (row) {
-                    lo = (int32_t)row[2 * q] - zp;
-                    hi = 2 * q + 1 < kc ? (int32_t)row[2 * q + 1] - zp : 0;
-                }
-                p[q * MR + r] = pair16(lo, hi);
+    int64_t kp = (kc + 1) / 2, q = 0;
+    if (mr == MR) {                 /* 16 bytes of 6 rows → 8 pairs each, 8x8 transpose */
+        const __m256i z = _mm256_set1_epi16((int16_t)zp);
+        for (; 2 * q + 16 <= kc; q += 8) {
+            __m256 v[8];
+            for (int r = 0; r < MR; r++) {
+                __m128i b8 = _mm_loadu_si128((const __m128i *)(A + (i0 + r) * lda + k0 + 2 * q));
+                v[r] = _mm256_castsi256_ps(_mm256_sub_epi16(_mm256_cvtepu8_epi16(b8), z));
             }
+            v[6] = v[7] = _mm256_setzero_ps();
+            tr8x8(v);
+            for (int i = 0; i < 8; i++) store6(p + (q + i) * MR, v[i]);
+        }
+    }
+    for (; q < kp; q++) {
+        for (int r = 0; r < MR; r++) {
+            int32_t lo = 0, hi = 0;
+            if (r < mr) {
+                const uint8_t *row = A + (i0 + r) * lda + k0;
+                lo = (int32_t)row[2 * q] - zp;
+                hi = 2 * q + 1 < kc ? (int32_t)row[2 * q + 1] - zp : 0;
+            }
+            p[q * MR + r] = pair16(lo, hi);
         }
     }
 }
 
-/* Bt rows (= columns of B) j0..j0+nr → one NR panel of int16 pairs */
+/* Bt rows (= columns of B) j0..j0+nr → one NR panel of int16 pairs: pb[q * NR + j] */
 static void pack_ib(const int8_t *Bt, int64_t ldb, int32_t zp, int64_t j0, int nr, int64_t k0,
                     int64_t kc, int32_t *pb)
 {
-    int64_t kp = (kc + 1) / 2;
-    for (int j = 0; j < NR; j++) {
-        const int8_t *row = j < nr ? Bt + (j0 + j) * ldb + k0 : NULL;
-        for (int64_t q = 0; q < kp; q++) {
+    int64_t kp = (kc + 1) / 2, q = 0;
+    if (nr == NR) {                 /* 16 bytes of 8 rows → 8 pairs each, 8x8 transposes */
+        const __m256i z = _mm256_set1_epi16((int16_t)zp);
+        for (; 2 * q + 16 <= kc; q += 8)
+            for (int h = 0; h < 2; h++) {
+                __m256 v[8];
+                for (int j = 0; j < 8; j++) {
+                    __m128i b8 = _mm_loadu_si128((const __m128i *)(Bt + (j0 + h * 8 + j) * ldb +
+                                                                   k0 + 2 * q));
+                    v[j] = _mm256_castsi256_ps(_mm256_sub_epi16(_mm256_cvtepi8_epi16(b8), z));
+                }
+                tr8x8(v);
+                for (int i = 0; i < 8; i++)
+                    _mm256_store_ps((float *)(pb + (q + i) * NR + h * 8), v[i]);
+            }
+    }
+    for (; q < kp; q++) {
+        for (int j = 0; j < NR; j++) {
             int32_t lo = 0, hi = 0;
-            if (row) {
+            if (j < nr) {
+                const int8_t *row = Bt + (j0 + j) * ldb + k0;
                 lo = (int32_t)row[2 * q] - zp;
                 hi = 2 * q + 1 < kc ? (int32_t)row[2 * q + 1] - zp : 0;
             }
@@ -297,51 +458,71 @@ void qk_gemm_u8s8_avx2(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64_
         qk_ref_table.gemm_u8s8(M, N, K, A, lda, a_zp, Bt, ldb, b_zp, C, ldc);
         return;
     }
+    /* the same structure as sgemm: A of a pass packed once by all threads (block pc of k,
+     * kp = kc/2 pairs, at pa + Mp·pc/2), then dynamic column slabs packing their own B */
     int nt = gemm_threads(M, N, K);
     int64_t slab = slab_width(N, nt);
     int64_t nslab = (N + slab - 1) / slab;
-    int fail = 0;
-    #pragma omp parallel num_threads(nt)
-    {
-        int64_t mc_max = M < I_MC ? M : I_MC, kp_max = I_KC / 2;
-        int32_t *pb = scratch((size_t)(((slab + NR - 1) / NR) * NR * kp_max) * sizeof *pb);
-        int32_t *pa = scratch((size_t)(((mc_max + MR - 1) / MR) * MR * kp_max) * sizeof *pa);
-        if (!pb || !pa) {
-            #pragma omp atomic write
-            fail = 1;
-        }
-        #pragma omp barrier
-        int anyfail;
-        #pragma omp atomic read
-        anyfail = fail;
-        #pragma omp for schedule(dynamic, 1)
-        for (int64_t sl = 0; sl < nslab; sl++) {
-            if (anyfail) continue;
-            int64_t jc = sl * slab, nc = N - jc < slab ? N - jc : slab;
-            int64_t npan = (nc + NR - 1) / NR;
-            for (int64_t pc = 0; pc < K; pc += I_KC) {
+    int64_t mstep = rows_per_pass(M, K);
+    int64_t mp_max = (mstep + MR - 1) / MR * MR, kpt = (K + I_KC - 1) / I_KC * (I_KC / 2);
+    int32_t *pa = scratch((size_t)(mp_max * kpt) * sizeof *pa);
+    int fail = pa == NULL;
+    for (int64_t m0 = 0; m0 < M && !fail; m0 += mstep) {
+        int64_t mm = M - m0 < mstep ? M - m0 : mstep, mpan = (mm + MR - 1) / MR;
+        int64_t Mp = mpan * MR, nkb = (K + I_KC - 1) / I_KC;
+        #pragma omp parallel num_threads(nt)
+        {
+            #pragma omp for schedule(static)
+            for (int64_t t = 0; t < nkb * mpan; t++) {
+                int64_t pc = t / mpan * I_KC, ip = t % mpan;
                 int64_t kc = K - pc < I_KC ? K - pc : I_KC, kp = (kc + 1) / 2;
-                for (int64_t jp = 0; jp < npan; jp++) {
-                    int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
-                    pack_ib(Bt, ldb, b_zp, jc + jp * NR, nr, pc, kc, pb + jp * NR * kp);
-                }
-                for (int64_t ic = 0; ic < M; ic += I_MC) {
-                    int64_t mc = M - ic < I_MC ? M - ic : I_MC, mpan = (mc + MR - 1) / MR;
-                    pack_ia(A, lda, a_zp, ic, mc, pc, kc, pa);
-                    for (int64_t jp = 0; jp < npan; jp++)
-                        for (int64_t ip = 0; ip < mpan; ip++) {
-                            int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
-                            int mr = mc - ip * MR < MR ? (int)(mc - ip * MR) : MR;
-                            ukr_i6x16(kp, pa + ip * MR * kp, pb + jp * NR * kp,
-                                      C + (ic + ip * MR) * ldc + jc + jp * NR, ldc, pc == 0,
-                                      mr, nr);
-                        }
+                int mr = mm - ip * MR < MR ? (int)(mm - ip * MR) : MR;
+                pack_ia(A, lda, a_zp, m0 + ip * MR, mr, pc, kc, pa + Mp * (pc / 2) + ip * MR * kp);
+            }
+            int32_t *pb = scratch((size_t)(((slab + NR - 1) / NR) * NR * (I_KC / 2)) * sizeof *pb);
+            if (!pb) {
+                #pragma omp atomic write
+                fail = 1;
+            }
+            #pragma omp barrier
+            int anyfail;
+            #pragma omp atomic read
+            anyfail = fail;
+            #pragma omp for schedule(dynamic, 1)
+            for (int64_t sl = 0; sl < nslab; sl++) {
+                if (anyfail) continue;
+                int64_t jc = sl * slab, nc = N - jc < slab ? N - jc : slab;
+                int64_t npan = (nc + NR - 1) / NR;
+                for (int64_t pc = 0; pc < K; pc += I_KC) {
+                    int64_t kc = K - pc < I_KC ? K - pc : I_KC, kp = (kc + 1) / 2;
+                    for (int64_t jp = 0; jp < npan; jp++) {
+                        int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
+                        pack_ib(Bt, ldb, b_zp, jc + jp * NR, nr, pc, kc, pb + jp * NR * kp);
+                    }
+                    const int32_t *pak = pa + Mp * (pc / 2);
+                    for (int64_t ic = 0; ic < mm; ic += I_MC) {
+                        int64_t mc = mm - ic < I_MC ? mm - ic : I_MC, mcp = (mc + MR - 1) / MR;
+                        for (int64_t jp = 0; jp < npan; jp++)
+                            for (int64_t ip = 0; ip < mcp; ip++) {
+                                int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
+                                int mr = mc - ip * MR < MR ? (int)(mc - ip * MR) : MR;
+                                ukr_i6x16(kp, pak + (ic + ip * MR) * kp, pb + jp * NR * kp,
+                                          C + (m0 + ic + ip * MR) * ldc + jc + jp * NR, ldc,
+                                          pc == 0, mr, nr);
+                            }
+                    }
                 }
             }
+            free(pb);
         }
-        free(pb);
-        free(pa);
+        if (fail && m0 > 0) {   /* earlier passes are done: finish on the reference path */
+            qk_ref_table.gemm_u8s8(M - m0, N, K, A + m0 * lda, lda, a_zp, Bt, ldb, b_zp,
+                                   C + m0 * ldc, ldc);
+            free(pa);
+            return;
+        }
     }
-    if (fail)   /* a thread lacked scratch: nothing was computed; the reference path */
+    free(pa);
+    if (fail)   /* scratch failed before anything was computed: the reference path */
         qk_ref_table.gemm_u8s8(M, N, K, A, lda, a_zp, Bt, ldb, b_zp, C, ldc);
 }

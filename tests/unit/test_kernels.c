@@ -724,6 +724,7 @@ Test(kernels, gemm_u8s8, .timeout = 60)
     check_gemm_u8s8(5, 19, 4099, 1, 0, 0);     /* 255 × -128 pairs: vpmaddubsw would saturate */
     check_gemm_u8s8(3, 3, 33000, 1, 0, 0);     /* |C| ≈ 1.08e9: still fits int32 */
     check_gemm_u8s8(64, 256, 784, 0, 0, 0);    /* the MLP layer shape */
+    check_gemm_u8s8(2100, 3, 8200, 0, 9, 1);   /* A packed in two passes of rows */
 }
 
 static void check_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, float beta)
@@ -775,6 +776,7 @@ Test(kernels, sgemm, .timeout = 60)
             check_sgemm(ta, tb, 64, 256, 784, 1.0f, 0.0f);
         }
     check_sgemm(0, 0, 5, 5, 0, 1.0f, 2.0f);
+    check_sgemm(0, 1, 2100, 3, 8200, 1.0f, 0.5f);     /* A packed in two passes of rows */
 }
 
 /* ---- requantization ---------------------------------------------------------------------- */
