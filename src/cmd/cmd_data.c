@@ -305,8 +305,10 @@ static int run_hist(qs_session *s, int argc, char **argv, json_t **out, qs_err *
 
 const qs_cmd qs_cmds_data[] = {
     {"load", "data", "load PATH [TENSOR]",
-     "open a .npy, .safetensors or text/CSV file and select a tensor (the first by default)",
-     "PATH    the file (its format is detected from its first bytes)\n"
+     "open a .npy, .safetensors, .gguf, PyTorch (.pt/.pth/.bin) or text/CSV file, or a "
+     "sharded checkpoint folder, and select a tensor (the first by default)",
+     "PATH    the file (its format is detected from its first bytes), a folder holding\n"
+     "        model.safetensors.index.json, or that index itself\n"
      "TENSOR  the tensor to select; names may contain '/' and '.' (quote them if they "
      "contain spaces)",
      "load tests/fixtures/good.safetensors", NULL, QS_COMPL_FILE | QS_COMPL_TENSOR,
