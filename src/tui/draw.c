@@ -64,10 +64,47 @@ static int cols_of(const char *s)
     return n;
 }
 
+/* 1 while drawing for a terminal without UTF-8: put() spells our few symbols in ASCII. Set
+ * at the start of each frame from the model (a drawing setting, not model state). */
+static int ascii_only;
+
+/* ASCII spellings of the symbols the screens use; anything else non-ASCII becomes '?'. */
+static const struct {
+    const char *u, *a;  /* UTF-8 symbol, ASCII spelling */
+} translit[] = {
+    {"·", "."}, {"→", "->"}, {"—", "-"}, {"…", "..."}, {"×", "x"}, {"−", "-"}, {"✓", "ok"},
+    {"✗", "X"}, {"│", "|"}, {"─", "-"}, {"▶", ">"}, {"◀", "<"}, {"ŷ", "y^"}, {"█", "#"},
+    {"░", "-"}, {"▇", "#"}, {"┼", "+"}, {"↑", "^"}, {"↓", "v"}, {"←", "<"}, {"≈", "~"},
+};
+
+static void to_ascii(const char *s, char *out, size_t len)
+{
+    size_t k = 0;
+    while (*s && k + 4 < len) {
+        if (!((unsigned char)*s & 0x80)) {
+            out[k++] = *s++;
+            continue;
+        }
+        size_t n = 1;
+        while (((unsigned char)s[n] & 0xC0) == 0x80) n++;
+        const char *rep = "?";
+        for (size_t i = 0; i < sizeof translit / sizeof translit[0]; i++)
+            if (strlen(translit[i].u) == n && memcmp(s, translit[i].u, n) == 0) rep = translit[i].a;
+        for (; *rep && k + 4 < len; rep++) out[k++] = *rep;
+        s += n;
+    }
+    out[k] = '\0';
+}
+
 /* Writes s at (y, x), at most maxw columns, with attribute a. Returns columns written. */
 static int put(WINDOW *w, int y, int x, int maxw, attr_t a, const char *s)
 {
     int H, W;
+    char ascii[1024];
+    if (ascii_only) {
+        to_ascii(s, ascii, sizeof ascii);
+        s = ascii;
+    }
     getmaxyx(w, H, W);
     if (y < 0 || y >= H || x >= W || maxw <= 0) return 0;
     if (x + maxw > W) maxw = W - x;
@@ -823,7 +860,7 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
     int cw = 8, x0 = 14;
     putf(w, y, 1, W - 2, A(m, QR_TITLE), "SQNR dB");
     for (int nb = bmin; nb <= bmax && x0 + (nb - bmin + 1) * cw < W; nb++)
-        putf(w, y, x0 + (nb - bmin) * cw, cw, A(m, QR_TITLE), "%6d nb", nb);
+        putf(w, y, x0 + (nb - bmin) * cw, cw, A(m, QR_TITLE), "%6d b", nb);
     y++;
     double top8 = NAN;
     for (int ci = 0; ci < ncal && y < H; ci++, y++) {
@@ -1127,6 +1164,7 @@ static void draw_output(const qs_tui_model *m, WINDOW *w)
 void qs_tui_draw_frame(const qs_tui_model *m, WINDOW *tabs, WINDOW *body, WINDOW *status,
                        WINDOW *bottom)
 {
+    ascii_only = !m->utf8;
     draw_tabs(m, tabs);
     werase(body);
     if (m->help) draw_help(m, body);
@@ -1140,6 +1178,7 @@ void qs_tui_draw_frame(const qs_tui_model *m, WINDOW *tabs, WINDOW *body, WINDOW
 
 void qs_tui_draw_too_small(const qs_tui_model *m, WINDOW *w)
 {
+    ascii_only = !m->utf8;
     int H, W;
     getmaxyx(w, H, W);
     werase(w);

@@ -1219,13 +1219,6 @@ int qs_tui_submit(qs_tui_model *m, const char *line)
 
 /* ==== the screens ========================================================================= */
 
-void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w);
-void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w);
-void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w);
-void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w);
-void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w);
-void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w);
-
 static void error_enter(qs_tui_model *m)
 {
     if (!m->quant && m->s->tensor && qs_cmd_find("quant")) {

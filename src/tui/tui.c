@@ -150,51 +150,49 @@ static void rl_line_cb(char *line)
     free(line);
 }
 
-/* Completion: command names first, then the row's keywords and tensor names. */
+/* Completion of the word under the cursor: the first word completes command names; later
+ * words complete the command's keywords, then tensor names (QS_COMPL_TENSOR) or command
+ * names (QS_COMPL_COMMAND, for help). */
 static char *complete_gen(const char *text, int state)
 {
-    static int i, phase;
+    static int phase, i;        /* readline calls with state 0 first, then 1, 2, ... */
     static const qs_cmd *row;
     size_t len = strlen(text);
     if (!state) {
-        i = 0;
-        phase = 0;
-        row = NULL;
         char word[64] = "";
+        phase = 0;
+        i = 0;
+        row = NULL;
         sscanf(rl_line_buffer, "%63s", word);
-        if (rl_point > (int)strlen(word) || strchr(rl_line_buffer, ' ')) {
+        if (strchr(rl_line_buffer, ' ') && rl_point > (int)strlen(word)) {
             row = qs_cmd_find(word);
             phase = 1;
         }
     }
-    if (phase == 0) {
-        const qs_cmd *c;
-        while ((c = qs_cmd_at(i++)))
-            if (strncmp(c->name, text, len) == 0) return strdup(c->name);
-        return NULL;
-    }
-    if (phase == 1 && row && row->words) {
-        const char *w;
-        while ((w = row->words[i++]))
-            if (strncmp(w, text, len) == 0) return strdup(w);
-    }
-    if (phase == 1) {
-        phase = 2;
-        i = 0;
-    }
-    if (phase == 2 && row && (row->complete & QS_COMPL_TENSOR) && g_m->s->file) {
-        const qs_file *f = g_m->s->file;
-        while (i < f->n) {
-            const char *n = f->entries[i++].name;
-            if (strncmp(n, text, len) == 0) return strdup(n);
+    for (;;) {
+        const char *cand = NULL;
+        if (phase == 0) {
+            const qs_cmd *c = qs_cmd_at(i++);
+            if (!c) return NULL;
+            cand = c->name;
+        } else if (phase == 1) {
+            cand = row && row->words ? row->words[i++] : NULL;
+            if (!cand) { phase = 2; i = 0; continue; }
+        } else if (phase == 2) {
+            const qs_file *f = g_m->s->file;
+            if (!row || !(row->complete & QS_COMPL_TENSOR) || !f || i >= f->n) {
+                phase = 3;
+                i = 0;
+                continue;
+            }
+            cand = f->entries[i++].name;
+        } else {
+            const qs_cmd *c = row && (row->complete & QS_COMPL_COMMAND) ? qs_cmd_at(i++) : NULL;
+            if (!c) return NULL;
+            cand = c->name;
         }
+        if (strncmp(cand, text, len) == 0) return strdup(cand);
     }
-    if (phase == 2 && row && (row->complete & QS_COMPL_COMMAND)) {
-        const qs_cmd *c;
-        while ((c = qs_cmd_at(i++ - (g_m->s->file ? g_m->s->file->n : 0))))
-            if (strncmp(c->name, text, len) == 0) return strdup(c->name);
-    }
-    return NULL;
 }
 
 static char **complete(const char *text, int start, int end)
@@ -496,6 +494,7 @@ int qs_tui_main(qs_session *s, const char *file)
             if (key == 'q' || key == 3) break;
         } else if (m.prompt != QS_PR_NONE && g_rl_active) {
             prompt_key(&m, key);
+            flags |= QS_TUI_REDRAW;     /* completion lists go to the status line */
             if (!g_rl_active) {     /* the line was submitted or cancelled */
                 flags |= g_rl_flags | QS_TUI_REDRAW;
                 if (flags & QS_TUI_QUIT) break;

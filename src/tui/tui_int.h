@@ -268,6 +268,13 @@ void qs_tui_colors_init(int color);
 /* Draws the whole frame into the four windows (tabs, body, status, bottom line). */
 void qs_tui_draw_frame(const qs_tui_model *m, WINDOW *tabs, WINDOW *body, WINDOW *status,
                        WINDOW *bottom);
+/* The screens' draw functions: each fills the body window from the model. */
+void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w);
+void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w);
+void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w);
+void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w);
+void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w);
+void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w);
 /* Draws "terminal too small" on stdscr. */
 void qs_tui_draw_too_small(const qs_tui_model *m, WINDOW *w);
 
