@@ -74,7 +74,7 @@ static const struct {
 } translit[] = {
     {"·", "."}, {"→", "->"}, {"—", "-"}, {"…", "..."}, {"×", "x"}, {"−", "-"}, {"✓", "ok"},
     {"✗", "X"}, {"│", "|"}, {"─", "-"}, {"▶", ">"}, {"◀", "<"}, {"ŷ", "y^"}, {"█", "#"},
-    {"░", "-"}, {"▇", "#"}, {"┼", "+"}, {"↑", "^"}, {"↓", "v"}, {"←", "<"}, {"≈", "~"},
+    {"░", "-"}, {"▇", "#"}, {"┼", "+"}, {"┊", ":"}, {"┆", "|"}, {"↑", "^"}, {"↓", "v"}, {"←", "<"}, {"≈", "~"},
 };
 
 static void to_ascii(const char *s, char *out, size_t len)
@@ -321,6 +321,9 @@ static void plot_hist(const qs_tui_model *m, WINDOW *w, int y0, int x0, int h, i
         if (c > mx) mx = c;
     }
     int ph = h - 2;     /* bars; then the axis line and the labels */
+    enum { MAXW = 1024 };
+    int filled[MAXW];   /* rows each column's bar fills (overlays go above) */
+    if (wd > MAXW) wd = MAXW;
     for (int col = 0; col < wd; col++) {
         /* the bins that fall into this column (n may differ from wd after a resize) */
         int b0 = (int)((long long)col * n / wd), b1 = (int)((long long)(col + 1) * n / wd);
@@ -335,6 +338,8 @@ static void plot_hist(const qs_tui_model *m, WINDOW *w, int y0, int x0, int h, i
         double xv = lo + (hi - lo) * (col + 0.5) / wd;
         int clipped = isfinite(clo) && isfinite(chi) && (xv < clo || xv > chi);
         attr_t a = clipped ? A(m, QR_CLIP) : A(m, QR_BAR);
+        filled[col] = eighths > 0 ? ((int)eighths + 7) / 8 : 0;
+        if (filled[col] < 1 && eighths > 0) filled[col] = 1;
         for (int r = 0; r < ph; r++) {
             int level = (int)eighths - r * 8;
             if (level <= 0) {
@@ -355,7 +360,13 @@ static void plot_hist(const qs_tui_model *m, WINDOW *w, int y0, int x0, int h, i
         if (scale >= 2 * colw) {
             for (double q = qmin; q <= qmax; q++) {
                 int c = xcol((q - zp) * scale, lo, hi, wd);
-                if (c >= 0 && c < wd) put(w, ay, x0 + c, 1, A(m, QR_GRID), m->utf8 ? "┼" : "+");
+                if (c < 0 || c >= wd) continue;
+                put(w, ay, x0 + c, 1, A(m, QR_GRID), m->utf8 ? "┼" : "+");
+                /* coarse grids (a few bits) are drawn over the plot, above the bars */
+                if (scale >= 4 * colw)
+                    for (int r = filled[c]; r < ph; r++)
+                        put(w, y0 + ph - 1 - r, x0 + c, 1, A(m, QR_GRID) | A_DIM,
+                            m->utf8 ? "┊" : ":");
             }
             snprintf(note, sizeof note, "grid: %.0f levels, step %.4g", levels, scale);
         } else {
@@ -365,13 +376,15 @@ static void plot_hist(const qs_tui_model *m, WINDOW *w, int y0, int x0, int h, i
     }
     int zc = xcol(0, lo, hi, wd);
     if (zc >= 0 && zc < wd) put(w, ay, x0 + zc, 1, A(m, QR_ZERO), "0");
-    if (isfinite(clo)) {
-        int c = xcol(clo, lo, hi, wd);
-        if (c >= 0 && c < wd) put(w, ay, x0 + c, 1, A(m, QR_CLIP), "[");
-    }
-    if (isfinite(chi)) {
-        int c = xcol(chi, lo, hi, wd);
-        if (c >= 0 && c < wd) put(w, ay, x0 + c, 1, A(m, QR_CLIP), "]");
+    /* the clip range's ends as lines over the plot */
+    for (int e = 0; e < 2; e++) {
+        double v = e ? chi : clo;
+        if (!isfinite(v)) continue;
+        int c = xcol(v, lo, hi, wd);
+        if (c < 0 || c >= wd) continue;
+        put(w, ay, x0 + c, 1, A(m, QR_CLIP), e ? "]" : "[");
+        for (int r = filled[c]; r < ph; r++)
+            put(w, y0 + ph - 1 - r, x0 + c, 1, A(m, QR_CLIP), m->utf8 ? "┆" : "|");
     }
     char a[32], b[32];
     num(a, sizeof a, lo);
@@ -588,8 +601,8 @@ void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w)
         draw_channels(m, w, y, h, W);
         return;
     }
-    putf(w, y - 1, 1, W - 2, A(m, QR_DIM), "histogram%s  %s clipped  %s zero  %s grid",
-         m->log_scale ? " (log)" : "", m->utf8 ? "▇" : "#", "0", m->utf8 ? "┼" : "+");
+    putf(w, y - 1, 1, W - 2, A(m, QR_DIM), "histogram%s · [ ] clip range (bars outside it "
+         "are clipped) · ┼ grid · 0 zero", m->log_scale ? " (log)" : "");
     if (m->hist) plot_hist(m, w, y, 2, h, W - 4, m->hist, m->log_scale, m->clip_lo, m->clip_hi,
                            m->qparams);
 }
