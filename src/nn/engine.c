@@ -5,6 +5,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "nn_priv.h"
 #include "qscope/kernels.h"
@@ -384,8 +387,26 @@ void nn_step(nn_net *net, qs_nn_opt opt, double lr)
         float *restrict v = p->v, *restrict m1 = p->m1, *restrict m2 = p->m2;
         const float *restrict g = p->g;
         if (opt == QS_NN_ADAM) {
-            #pragma omp simd
-            for (int64_t e = 0; e < p->n; e++) {
+            int64_t e = 0;
+#if defined(__SSE2__)
+            /* the same float32 operations, four at a time (SSE2 is baseline on x86-64;
+             * sqrt and division are correctly rounded, so results equal the scalar loop) */
+            const __m128 vb1 = _mm_set1_ps(b1), vb2 = _mm_set1_ps(b2);
+            const __m128 vc1 = _mm_set1_ps(1.0f - b1), vc2 = _mm_set1_ps(1.0f - b2);
+            const __m128 va = _mm_set1_ps(a), vic2 = _mm_set1_ps(ic2), veps = _mm_set1_ps(eps);
+            for (; e + 4 <= p->n; e += 4) {
+                __m128 gg = _mm_loadu_ps(g + e);
+                __m128 m = _mm_add_ps(_mm_mul_ps(vb1, _mm_loadu_ps(m1 + e)), _mm_mul_ps(vc1, gg));
+                __m128 q = _mm_add_ps(_mm_mul_ps(vb2, _mm_loadu_ps(m2 + e)),
+                                      _mm_mul_ps(_mm_mul_ps(vc2, gg), gg));
+                __m128 d = _mm_add_ps(_mm_mul_ps(_mm_sqrt_ps(q), vic2), veps);
+                __m128 w = _mm_sub_ps(_mm_loadu_ps(v + e), _mm_div_ps(_mm_mul_ps(va, m), d));
+                _mm_storeu_ps(m1 + e, m);
+                _mm_storeu_ps(m2 + e, q);
+                _mm_storeu_ps(v + e, w);
+            }
+#endif
+            for (; e < p->n; e++) {
                 m1[e] = b1 * m1[e] + (1.0f - b1) * g[e];
                 m2[e] = b2 * m2[e] + (1.0f - b2) * g[e] * g[e];
                 v[e] -= a * m1[e] / (sqrtf(m2[e]) * ic2 + eps);
