@@ -428,6 +428,7 @@ int qs_lesson_parse(const char *text, const char *path, qs_lesson **out, qs_err 
     while (*s && rc == QS_OK) {
         const char *nl = strchr(s, '\n');
         size_t n = nl ? (size_t)(nl - s) : strlen(s);
+        const char *next = nl ? nl + 1 : s + n;    /* before n is trimmed below */
         char *line = strndup(s, n);
         ln++;
         if (!line) { rc = perr(&p, ln, "out of memory"); break; }
@@ -440,7 +441,7 @@ int qs_lesson_parse(const char *text, const char *path, qs_lesson **out, qs_err 
             if (n == 0 || (line[0] == '#' && line[1] != '#')) {
                 if (n == 0 && p.l->title) header = 0;
                 free(line);
-                s = nl ? nl + 1 : s + n;
+                s = next;
                 continue;
             }
             if (k) {
@@ -471,7 +472,7 @@ int qs_lesson_parse(const char *text, const char *path, qs_lesson **out, qs_err 
                 free(v);
                 if (k || rc != QS_OK) {
                     free(line);
-                    s = nl ? nl + 1 : s + n;
+                    s = next;
                     continue;
                 }
             }
@@ -484,7 +485,7 @@ int qs_lesson_parse(const char *text, const char *path, qs_lesson **out, qs_err 
         }
         rc = body_line(&p, line, ln);
         free(line);
-        s = nl ? nl + 1 : s + n;
+        s = next;
     }
     if (rc == QS_OK && !p.l->title)
         rc = perr(&p, ln ? ln : 1, "a lesson starts with a 'title:' line");

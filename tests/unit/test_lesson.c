@@ -150,6 +150,14 @@ Test(parse, defaults_crlf_and_bom)
     qs_lesson_free(l);
 }
 
+Test(parse, last_line_without_newline)
+{
+    /* trailing spaces on a last line without '\n' once made the parser loop forever */
+    qs_lesson *l = parse_ok("title: T\n\nText.  ");
+    cr_assert_str_eq(l->steps[0].items[0].text, "Text.");
+    qs_lesson_free(l);
+}
+
 Test(parse, delays)
 {
     qs_lesson *l = parse_ok("title: T\ndelay: 500ms\n\nx\n---\n@delay 3\ny\n");
