@@ -1,7 +1,9 @@
 /* bench.c — `make bench`: kernel throughput against the memcpy roofline (ref and AVX2),
  * int8 / fp32 GEMM against OpenBLAS (loaded with dlopen when present, so the library never
  * depends on it) and the interactive path on a 16M-element tensor. Every figure is the
- * median of several runs; prints a table and writes bench.json (path: argv[1]). */
+ * median of several runs; ratios are medians of per-run ratios, each run timing the peer
+ * (memcpy, OpenBLAS) right next to the kernel, so a machine whose load changes between runs
+ * still gives comparable ratios. Prints a table and writes bench.json (path: argv[1]). */
 #include <dlfcn.h>
 #include <math.h>
 #include <omp.h>
@@ -100,16 +102,37 @@ static void run_op(wk *w, int op)
     }
 }
 
-static double time_op(wk *w, int op, int reps)
+/* one timed run of op on table k */
+static double time_once(wk *w, const qs_kernels *k, int op)
 {
-    double t[16];
-    run_op(w, op);                              /* warm-up */
+    w->k = k;
+    double t0 = now();
+    run_op(w, op);
+    return now() - t0;
+}
+
+/* reps runs of (memcpy, op on opt, op on ref): median times and median per-run ratios of
+ * the op's throughput to memcpy's (bytes as OP_BYTES) */
+typedef struct opres {
+    double t_opt, t_ref, t_mem;   /* median seconds */
+    double r_opt, r_ref;          /* median per-run (op GB/s) / (memcpy GB/s) */
+} opres;
+
+static opres time_op(wk *w, const qs_kernels *opt, const qs_kernels *ref, int op, int reps)
+{
+    double tm[16], to[16], tr[16], ro[16], rr[16];
+    double scale = OP_BYTES[op] / OP_BYTES[OP_MEMCPY];
+    time_once(w, opt, op);                          /* warm-up */
     for (int r = 0; r < reps; r++) {
-        double t0 = now();
-        run_op(w, op);
-        t[r] = now() - t0;
+        tm[r] = time_once(w, opt, OP_MEMCPY);
+        to[r] = time_once(w, opt, op);
+        tr[r] = op == OP_MEMCPY ? to[r] : time_once(w, ref, op);
+        ro[r] = scale * tm[r] / to[r];
+        rr[r] = scale * tm[r] / tr[r];
     }
-    return median(t, reps);
+    opres o = { median(to, reps), median(tr, reps), median(tm, reps), median(ro, reps),
+                median(rr, reps) };
+    return o;
 }
 
 /* ---- GEMM -------------------------------------------------------------------------------- */
@@ -118,8 +141,10 @@ typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int
                          const float *, int, float, float *, int);
 enum { CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112 };
 
-static double time_gemm(int which, const qs_kernels *k, sgemm_fn ob, int64_t M, int64_t N,
-                        int64_t K, int reps)
+/* reps interleaved runs of (int8, fp32, OpenBLAS when ob) on one shape: median GOP/s of
+ * each (g[0..2]) and median per-run ratios fp32/OB (g[3]) and int8/OB (g[4]) */
+static void time_gemm(const qs_kernels *k, sgemm_fn ob, int64_t M, int64_t N, int64_t K,
+                      int reps, double g[5])
 {
     uint8_t *A8 = malloc((size_t)(M * K));
     int8_t *B8 = malloc((size_t)(N * K));
@@ -128,17 +153,23 @@ static double time_gemm(int which, const qs_kernels *k, sgemm_fn ob, int64_t M, 
     float *C = malloc((size_t)(M * N) * 4);
     for (int64_t i = 0; i < M * K; i++) { A8[i] = (uint8_t)(i * 7); A[i] = (float)(i % 13) * 0.1f; }
     for (int64_t i = 0; i < N * K; i++) { B8[i] = (int8_t)(i * 5); B[i] = (float)(i % 7) * 0.1f; }
-    double t[16];
+    double t[3][16], rf[16], ri[16], ops = 2.0 * (double)M * (double)N * (double)K;
     for (int r = -1; r < reps; r++) {
-        double t0 = now();
-        if (which == 0) k->gemm_u8s8(M, N, K, A8, K, 0, B8, K, 0, C32, N);
-        else if (which == 1) k->sgemm(0, 1, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N);
-        else ob(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)N, (int)K, 1.0f, A,
-                (int)K, B, (int)K, 0.0f, C, (int)N);
-        if (r >= 0) t[r] = now() - t0;
+        for (int which = 0; which < 3; which++) {
+            if (which == 2 && !ob) { t[2][r < 0 ? 0 : r] = NAN; continue; }
+            double t0 = now();
+            if (which == 0) k->gemm_u8s8(M, N, K, A8, K, 0, B8, K, 0, C32, N);
+            else if (which == 1) k->sgemm(0, 1, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N);
+            else ob(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)N, (int)K, 1.0f, A,
+                    (int)K, B, (int)K, 0.0f, C, (int)N);
+            if (r >= 0) t[which][r] = now() - t0;
+        }
+        if (r >= 0) { rf[r] = t[2][r] / t[1][r]; ri[r] = t[2][r] / t[0][r]; }
     }
+    for (int which = 0; which < 3; which++) g[which] = ops / median(t[which], reps) * 1e-9;
+    g[3] = ob ? median(rf, reps) : NAN;
+    g[4] = ob ? median(ri, reps) : NAN;
     free(A8); free(B8); free(C32); free(A); free(B); free(C);
-    return 2.0 * (double)M * (double)N * (double)K / median(t, reps) * 1e-9;
 }
 
 int main(int argc, char **argv)
@@ -172,18 +203,18 @@ int main(int argc, char **argv)
         wk w = { opt, x, y, codes, h, n, { QS_G_TENSOR, 1, n, 1, 1 },
                  { &g_scale, &g_inv, &g_zp, -128, 127, 0, QS_R_HALF_EVEN, 0 },
                  { 256, -0.02, 0.02, g_counts, 0, 0, 0 } };
-        double gbs[OP_COUNT][2];
-        for (int op = 0; op < OP_COUNT; op++)
-            for (int ti = 0; ti < 2; ti++) {
-                if (op == OP_MEMCPY && ti == 1) { gbs[op][1] = gbs[op][0]; continue; }
-                w.k = ti == 0 ? opt : ref;
-                gbs[op][ti] = OP_BYTES[op] * (double)n / time_op(&w, op, reps) * 1e-9;
-            }
+        double gbs[OP_COUNT][2], rat[OP_COUNT][2];
+        for (int op = 0; op < OP_COUNT; op++) {
+            opres o = time_op(&w, opt, ref, op, reps);
+            gbs[op][0] = OP_BYTES[op] * (double)n / o.t_opt * 1e-9;
+            gbs[op][1] = OP_BYTES[op] * (double)n / o.t_ref * 1e-9;
+            rat[op][0] = op == OP_MEMCPY ? 1.0 : o.r_opt;
+            rat[op][1] = op == OP_MEMCPY ? 1.0 : o.r_ref;
+        }
         const char *tag = ni == 0 ? "1m" : ni == 1 ? "16m" : "64m";
         for (int op = 0; op < OP_COUNT; op++) {
             printf("%-12s %6s %10.2f %8.2f %10.2f %8.2f %8.2f\n", OP_NAME[op], tag, gbs[op][0],
-                   gbs[op][0] / gbs[0][0], gbs[op][1], gbs[op][1] / gbs[0][0],
-                   gbs[op][0] / gbs[op][1]);
+                   rat[op][0], gbs[op][1], rat[op][1], gbs[op][0] / gbs[op][1]);
             static const char *key[] = { "memcpy", "quantize", "dequantize", "fused", "minmax",
                                          "hist", "f16" };
             char kb[64];
@@ -192,13 +223,15 @@ int main(int argc, char **argv)
             if (op) {
                 snprintf(kb, sizeof kb, "%s_ref_gbs_%s", key[op], tag);
                 jput(kb, gbs[op][1]);
+                snprintf(kb, sizeof kb, "%s_vs_memcpy_%s", key[op], tag);
+                jput(kb, rat[op][0]);
             }
             if (ni == 1 && op <= OP_FUSED) {        /* the headline keys: 16M elements */
                 snprintf(kb, sizeof kb, "%s_gbs", key[op]);
                 jput(kb, gbs[op][0]);
                 if (op) {
                     snprintf(kb, sizeof kb, "%s_vs_memcpy", key[op]);
-                    jput(kb, gbs[op][0] / gbs[0][0]);
+                    jput(kb, rat[op][0]);
                 }
             }
         }
@@ -247,19 +280,23 @@ int main(int argc, char **argv)
     for (int s = 0; s < 4; s++) {
         int64_t M = SH[s][0], N = SH[s][1], K = SH[s][2];
         int reps = M * N * K > (1 << 28) ? 5 : 11;
-        double gi = time_gemm(0, opt, NULL, M, N, K, reps);
-        double gf = time_gemm(1, opt, NULL, M, N, K, reps);
-        double go = ob ? time_gemm(2, NULL, ob, M, N, K, reps) : NAN;
+        double g[5];
+        time_gemm(opt, ob, M, N, K, reps, g);
+        double gi = g[0], gf = g[1], go = ob ? g[2] : NAN;
         char name[32];
         snprintf(name, sizeof name, "%lldx%lldx%lld", (long long)M, (long long)N, (long long)K);
         printf("%-16s %10.1f %10.1f %10.1f %10.2f %10.2f %10.2f\n", name, gi, gf, go, gi / gf,
-               gf / go, gi / go);
+               g[3], g[4]);
         const char *tag = s == 0 ? "256" : s == 1 ? "512" : s == 2 ? "1024" : "mlp";
         char kb[64];
         snprintf(kb, sizeof kb, "gemm_int8_gops_%s", tag); jput(kb, gi);
         snprintf(kb, sizeof kb, "gemm_f32_gflops_%s", tag); jput(kb, gf);
         snprintf(kb, sizeof kb, "openblas_sgemm_gflops_%s", tag);
         if (ob) jput(kb, go); else jnull(kb);
+        snprintf(kb, sizeof kb, "gemm_f32_vs_openblas_%s", tag);
+        if (ob) jput(kb, g[3]); else jnull(kb);
+        snprintf(kb, sizeof kb, "gemm_int8_vs_openblas_%s", tag);
+        if (ob) jput(kb, g[4]); else jnull(kb);
     }
     if (!ob) printf("(OpenBLAS not found: no peer column)\n");
     if (lib) dlclose(lib);
