@@ -201,6 +201,34 @@ static int wrap(WINDOW *w, int y, int x, int wd, int ymax, attr_t a, const char 
     return y;
 }
 
+/* Narration: like wrap(), with *emphasis* shown in bold (the asterisks are not drawn; an
+ * emphasis that crosses a line break continues on the next line). */
+static int wrap_emph(const qs_tui_model *m, WINDOW *w, int y, int x, int wd, const char *text)
+{
+    int bold = 0;
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        char line[1024];
+        if (len >= sizeof line) len = sizeof line - 1;
+        memcpy(line, p, len);
+        line[len] = '\0';
+        int cx = x;
+        for (char *seg = line;;) {
+            char *star = strchr(seg, '*');
+            if (star) *star = '\0';
+            cx += put(w, y, cx, x + wd - cx, bold ? A(m, QR_NORMAL) | A_BOLD : A(m, QR_NORMAL), seg);
+            if (!star) break;
+            bold = !bold;
+            seg = star + 1;
+        }
+        y++;
+        p = nl ? nl + 1 : p + strlen(p);
+    }
+    return y;
+}
+
 static const char *const blocks_u[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
 static const char *const blocks_a[] = {" ", ".", ".", ".", "o", "o", "o", "#", "#"};
 
@@ -1079,33 +1107,41 @@ void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w)
     putf(w, 0, 1, nw - 2, A(m, QR_TITLE), "step %d/%d%s · %s", shown, p->lesson->nsteps,
          m->lesson_auto ? " (auto)" : "", p->lesson->title);
     if (!live && m->lesson_live != QS_SCR_LESSON)
-        putf(w, H - 1, 1, W - 2, A(m, QR_DIM), "w shows the %s screen this step drives",
+        putf(w, H - 1, 1, W - 14, A(m, QR_DIM), "w shows the %s screen this step drives",
              qs_tui_screens[m->lesson_live].title);
-    int y = 2;
-    size_t i;
-    json_t *it;
-    json_array_foreach(m->lesson_log, i, it) {
-        if (y >= H) break;
-        const char *kind = js(it, "kind"), *text = js(it, "text");
-        int ok = json_is_true(json_object_get(it, "ok"));
-        if (!kind || !text) continue;
-        if (!strcmp(kind, "heading")) y = wrap(w, y, 1, nw - 2, H, A(m, QR_KEY), text);
-        else if (!strcmp(kind, "text")) {
-            char *wr = qs_lesson_wrap(text, nw - 2);
-            y = wrap(w, y, 1, nw - 2, H, A(m, QR_NORMAL), wr ? wr : text) + 1;
-            free(wr);
-        } else if (!strcmp(kind, "pre")) y = wrap(w, y, 3, nw - 4, H, A(m, QR_DIM), text);
-        else if (!strcmp(kind, "cmd")) {
-            char buf[600];
-            snprintf(buf, sizeof buf, "> %s", text);
-            y = wrap(w, y, 1, nw - 2, H, ok ? A(m, QR_GRID) : A(m, QR_CLIP), buf);
-        } else if (!strcmp(kind, "quiz")) {
-            char buf[1100];
-            snprintf(buf, sizeof buf, "? %s  (a answers)", text);
-            y = wrap(w, y, 1, nw - 2, H, A(m, QR_KEY), buf);
-        } else {
-            y = wrap(w, y, 1, nw - 2, H, ok ? A(m, QR_DIM) : A(m, QR_CLIP), text);
+    /* the narration scrolls inside its own window (rows 2 .. H-2) */
+    int nh = H - 3;
+    WINDOW *nar = nh > 0 ? derwin(w, nh, nw, 2, 0) : NULL;
+    if (nar) {
+        const int far = 1 << 20;    /* wrap everything; put() clips to the window */
+        int y = -m->lesson_scroll;
+        size_t i;
+        json_t *it;
+        json_array_foreach(m->lesson_log, i, it) {
+            const char *kind = js(it, "kind"), *text = js(it, "text");
+            int ok = json_is_true(json_object_get(it, "ok"));
+            if (!kind || !text) continue;
+            if (!strcmp(kind, "heading")) y = wrap(nar, y, 1, nw - 2, far, A(m, QR_KEY), text);
+            else if (!strcmp(kind, "text")) {
+                char *wr = qs_lesson_wrap(text, nw - 2);
+                y = wrap_emph(m, nar, y, 1, nw - 2, wr ? wr : text) + 1;
+                free(wr);
+            } else if (!strcmp(kind, "pre")) y = wrap(nar, y, 3, nw - 4, far, A(m, QR_DIM), text);
+            else if (!strcmp(kind, "cmd")) {
+                char buf[600];
+                snprintf(buf, sizeof buf, "> %s", text);
+                y = wrap(nar, y, 1, nw - 2, far, ok ? A(m, QR_GRID) : A(m, QR_CLIP), buf);
+            } else if (!strcmp(kind, "quiz")) {
+                char buf[1100];
+                snprintf(buf, sizeof buf, "? %s  (a answers)", text);
+                y = wrap(nar, y, 1, nw - 2, far, A(m, QR_KEY), buf);
+            } else {
+                y = wrap(nar, y, 1, nw - 2, far, ok ? A(m, QR_DIM) : A(m, QR_CLIP), text);
+            }
         }
+        delwin(nar);
+        if (y > nh) put(w, H - 1, nw - 12, 11, A(m, QR_KEY), "↓ more");
+        if (m->lesson_scroll > 0) put(w, 1, nw - 12, 11, A(m, QR_KEY), "↑ more");
     }
     if (live && m->lesson_live != QS_SCR_LESSON) {
         for (int r = 0; r < H; r++) put(w, r, nw, 1, A(m, QR_DIM), m->utf8 ? "│" : "|");

@@ -72,6 +72,7 @@ static int play_step(qs_tui_model *m)
         if (ev.step_start) {
             json_array_clear(m->lesson_log);
             m->lesson_done = 0;
+            m->lesson_scroll = 0;
         }
         first = 0;
         const qs_lesson_item *it = ev.item;
@@ -208,6 +209,14 @@ int qs_tui_lesson_key(qs_tui_model *m, int key)
         m->lesson_auto = !m->lesson_auto;
         m->lesson_due_ms = 0;       /* the tick sets the first deadline */
         qs_tui_status(m, 0, "auto-play %s", m->lesson_auto ? "on (A stops it)" : "off");
+        return QS_TUI_HANDLED | QS_TUI_REDRAW;
+    case QA_SCROLL_DOWN:
+        m->lesson_scroll += key == KEY_NPAGE ? 10 : 1;
+        if (m->lesson_scroll > 200) m->lesson_scroll = 200;
+        return QS_TUI_HANDLED | QS_TUI_REDRAW;
+    case QA_SCROLL_UP:
+        m->lesson_scroll -= key == KEY_PPAGE ? 10 : 1;
+        if (m->lesson_scroll < 0) m->lesson_scroll = 0;
         return QS_TUI_HANDLED | QS_TUI_REDRAW;
     case QA_LESSON_LIVE:
         m->lesson_show_live = !m->lesson_show_live;

@@ -74,6 +74,10 @@ const qs_tui_binding qs_tui_bindings[] = {
     {QS_SCR_LESSON, 'A', "A", QA_LESSON_AUTO, "auto-play for a classroom (steps advance by "
      "themselves; a quiz waits)"},
     {QS_SCR_LESSON, 'w', "w", QA_LESSON_LIVE, "narrow terminal: narration / the live screen"},
+    {QS_SCR_LESSON, KEY_DOWN, "↓/↑", QA_SCROLL_DOWN, "scroll the narration (PgDn/PgUp too)"},
+    {QS_SCR_LESSON, KEY_UP, "↑", QA_SCROLL_UP, NULL},
+    {QS_SCR_LESSON, KEY_NPAGE, "PgDn", QA_SCROLL_DOWN, NULL},
+    {QS_SCR_LESSON, KEY_PPAGE, "PgUp", QA_SCROLL_UP, NULL},
     /* every screen */
     {ALL, '1', "1-6", QA_SCREEN1, "go to screen 1 Data … 6 Lesson"},
     {ALL, '2', "2", QA_SCREEN2, NULL},

@@ -179,6 +179,7 @@ typedef struct qs_tui_model {
     int lesson_auto;            /* 1: auto-play (steps advance after the lesson's delay) */
     long long lesson_due_ms;    /* auto-play: when the next step is due (monotonic ms) */
     int lesson_show_live;       /* narrow terminals: 1 shows the live screen, not narration */
+    int lesson_scroll;          /* first narration line shown */
 } qs_tui_model;
 
 /* A screen: drawn from a const model; its keys handled through the binding table. */
