@@ -1,7 +1,8 @@
 /* test_quant.c — the quantization engine against independent references: the seeds' hand
  * examples, PyTorch observers and quantize/fake-quantize (tests/golden/torch_minmax.json),
  * ONNX Runtime's compute_scale_zp, ggml Q8_0/Q4_0, bitsandbytes' NF4 and dynamic map
- * (made by tests/golden/make_quant_golden.py), degenerate inputs, casts and metrics. */
+ * (made by tests/golden/make_quant_golden.py), degenerate inputs, casts and metrics. The
+ * golden checks run on every kernel table (_ref and AVX2) in the same run. */
 #include <criterion/criterion.h>
 
 #include <float.h>
@@ -51,6 +52,15 @@ static qs_tensor *tensor_of(json_t *shape, json_t *x)
     memcpy(t->data, v, (size_t)n * sizeof *v);
     free(v);
     return t;
+}
+
+/* The kernel tables to run every golden check on: _ref and, when the CPU has it, AVX2. */
+static int kernel_tables(const qs_kernels **t)
+{
+    int n = 0;
+    t[n++] = qs_k_ref();
+    if (qs_k_avx2()) t[n++] = qs_k_avx2();
+    return n;
 }
 
 /* Runs the engine: minmax calibration, parameters, fake quant with codes. */
@@ -162,6 +172,10 @@ static qs_scheme scheme_of(json_t *c)
 
 Test(torch, minmax_observers_per_tensor_and_per_channel)
 {
+    const qs_kernels *kt[2];
+    int nk = kernel_tables(kt);
+    for (int ki = 0; ki < nk; ki++) {
+    qs_k_force(kt[ki]);
     json_t *g = golden("torch_minmax.json");
     json_t *tensors = json_object_get(g, "tensors"), *cases = json_object_get(g, "cases");
     size_t i;
@@ -205,6 +219,8 @@ Test(torch, minmax_observers_per_tensor_and_per_channel)
     cr_assert_gt(ncodes, 20);
     cr_assert_gt(nper_channel, 20);
     json_decref(g);
+    }
+    qs_k_force(NULL);
 }
 
 /* ---- ONNX Runtime golden ---------------------------------------------------------------- */
@@ -247,6 +263,10 @@ Test(onnx, compute_scale_zp_and_quantize)
 
 Test(ggml, q8_0_and_q4_0_blocks)
 {
+    const qs_kernels *kt[2];
+    int nk = kernel_tables(kt);
+    for (int ki = 0; ki < nk; ki++) {
+    qs_k_force(kt[ki]);
     json_t *g = golden("ggml_blocks.json");
     size_t i;
     json_t *c;
@@ -279,6 +299,8 @@ Test(ggml, q8_0_and_q4_0_blocks)
         free(x);
     }
     json_decref(g);
+    }
+    qs_k_force(NULL);
 }
 
 /* ---- bitsandbytes ----------------------------------------------------------------------- */
@@ -310,6 +332,10 @@ Test(bnb, nf4_table_is_the_published_one)
 
 Test(bnb, nf4_blockwise_with_double_quant)
 {
+    const qs_kernels *kt[2];
+    int nk = kernel_tables(kt);
+    for (int ki = 0; ki < nk; ki++) {
+    qs_k_force(kt[ki]);
     json_t *g = golden("nf4_blocks.json");
     int64_t n;
     float *x = floats(json_object_get(g, "x"), &n);
@@ -342,6 +368,8 @@ Test(bnb, nf4_blockwise_with_double_quant)
     qs_tensor_free(t);
     free(x);
     json_decref(g);
+    }
+    qs_k_force(NULL);
 }
 
 Test(bnb, bits_per_parameter)
