@@ -54,13 +54,16 @@ static qs_tensor *tensor_of(json_t *shape, json_t *x)
     return t;
 }
 
-/* The kernel tables to run every golden check on: _ref and, when the CPU has it, AVX2. */
-static int kernel_tables(const qs_kernels **t)
+/* Runs a check on every kernel table: _ref and, when the CPU has it, AVX2. */
+static void on_each_kernel(void (*check)(void))
 {
-    int n = 0;
-    t[n++] = qs_k_ref();
-    if (qs_k_avx2()) t[n++] = qs_k_avx2();
-    return n;
+    qs_k_force(qs_k_ref());
+    check();
+    if (qs_k_avx2()) {
+        qs_k_force(qs_k_avx2());
+        check();
+    }
+    qs_k_force(NULL);
 }
 
 /* Runs the engine: minmax calibration, parameters, fake quant with codes. */
@@ -170,12 +173,8 @@ static qs_scheme scheme_of(json_t *c)
     return s;
 }
 
-Test(torch, minmax_observers_per_tensor_and_per_channel)
+static void torch_body(void)
 {
-    const qs_kernels *kt[2];
-    int nk = kernel_tables(kt);
-    for (int ki = 0; ki < nk; ki++) {
-    qs_k_force(kt[ki]);
     json_t *g = golden("torch_minmax.json");
     json_t *tensors = json_object_get(g, "tensors"), *cases = json_object_get(g, "cases");
     size_t i;
@@ -219,8 +218,10 @@ Test(torch, minmax_observers_per_tensor_and_per_channel)
     cr_assert_gt(ncodes, 20);
     cr_assert_gt(nper_channel, 20);
     json_decref(g);
-    }
-    qs_k_force(NULL);
+}
+Test(torch, minmax_observers_per_tensor_and_per_channel)
+{
+    on_each_kernel(torch_body);
 }
 
 /* ---- ONNX Runtime golden ---------------------------------------------------------------- */
@@ -261,12 +262,8 @@ Test(onnx, compute_scale_zp_and_quantize)
 
 /* ---- ggml golden ------------------------------------------------------------------------ */
 
-Test(ggml, q8_0_and_q4_0_blocks)
+static void ggml_body(void)
 {
-    const qs_kernels *kt[2];
-    int nk = kernel_tables(kt);
-    for (int ki = 0; ki < nk; ki++) {
-    qs_k_force(kt[ki]);
     json_t *g = golden("ggml_blocks.json");
     size_t i;
     json_t *c;
@@ -299,8 +296,10 @@ Test(ggml, q8_0_and_q4_0_blocks)
         free(x);
     }
     json_decref(g);
-    }
-    qs_k_force(NULL);
+}
+Test(ggml, q8_0_and_q4_0_blocks)
+{
+    on_each_kernel(ggml_body);
 }
 
 /* ---- bitsandbytes ----------------------------------------------------------------------- */
@@ -330,12 +329,8 @@ Test(bnb, nf4_table_is_the_published_one)
     for (int i = 0; i < 15; i++) cr_assert_lt(qs_nf4_table[i], qs_nf4_table[i + 1]);
 }
 
-Test(bnb, nf4_blockwise_with_double_quant)
+static void nf4_body(void)
 {
-    const qs_kernels *kt[2];
-    int nk = kernel_tables(kt);
-    for (int ki = 0; ki < nk; ki++) {
-    qs_k_force(kt[ki]);
     json_t *g = golden("nf4_blocks.json");
     int64_t n;
     float *x = floats(json_object_get(g, "x"), &n);
@@ -368,8 +363,10 @@ Test(bnb, nf4_blockwise_with_double_quant)
     qs_tensor_free(t);
     free(x);
     json_decref(g);
-    }
-    qs_k_force(NULL);
+}
+Test(bnb, nf4_blockwise_with_double_quant)
+{
+    on_each_kernel(nf4_body);
 }
 
 Test(bnb, bits_per_parameter)
