@@ -30,16 +30,17 @@ static void torch_free(void *p)
     free(tp);
 }
 
-/* Reads the whole entry idx (at most max bytes of uncompressed data) into a new buffer. */
-static int read_entry(const qs_file *f, zip_t *z, zip_int64_t idx, uint64_t max, uint8_t **out,
-                      uint64_t *len, const char *what, qs_err *err)
+/* Reads entry idx into a new buffer: the whole entry, which must be at most max bytes, or
+ * with prefix set its first max bytes. */
+static int read_entry(const qs_file *f, zip_t *z, zip_int64_t idx, uint64_t max, int prefix,
+                      uint8_t **out, uint64_t *len, const char *what, qs_err *err)
 {
     zip_stat_t st;
     *out = NULL;
     if (zip_stat_index(z, (zip_uint64_t)idx, 0, &st) != 0 ||
         !(st.valid & ZIP_STAT_SIZE) || !(st.valid & ZIP_STAT_COMP_SIZE))
         return qs_err_set(err, "%s: cannot read the zip entry of %s", f->path, what);
-    if (st.size > max)
+    if (st.size > max && !prefix)
         return qs_err_set(err, "%s: %s is %llu bytes (limit %llu)", f->path, what,
                           (unsigned long long)st.size, (unsigned long long)max);
     if (st.comp_size > f->maplen ||
@@ -48,7 +49,8 @@ static int read_entry(const qs_file *f, zip_t *z, zip_int64_t idx, uint64_t max,
         return qs_err_set(err, "%s: %s claims %llu bytes from %llu compressed (not a real "
                           "archive)", f->path, what, (unsigned long long)st.size,
                           (unsigned long long)st.comp_size);
-    uint8_t *b = malloc(st.size ? (size_t)st.size : 1);
+    uint64_t size = st.size < max ? st.size : max;     /* bytes to read */
+    uint8_t *b = malloc(size ? (size_t)size : 1);
     if (!b) return qs_err_set(err, "%s: out of memory reading %s", f->path, what);
     zip_file_t *zf = zip_fopen_index(z, (zip_uint64_t)idx, 0);
     if (!zf) {
@@ -57,12 +59,12 @@ static int read_entry(const qs_file *f, zip_t *z, zip_int64_t idx, uint64_t max,
                           zip_strerror(z));
     }
     uint64_t got = 0;
-    while (got < st.size) {
-        zip_int64_t r = zip_fread(zf, b + got, st.size - got);
+    while (got < size) {
+        zip_int64_t r = zip_fread(zf, b + got, size - got);
         if (r <= 0) break;
         got += (uint64_t)r;
     }
-    int ok = got == st.size;
+    int ok = got == size;
     char zmsg[200];
     snprintf(zmsg, sizeof zmsg, "%s", ok ? "" : zip_file_strerror(zf));
     zip_fclose(zf);
@@ -107,15 +109,15 @@ static int torch_read(const qs_file *f, int idx, float *dst, qs_err *err)
     zip_int64_t zi = zip_name_locate(tp->zip, zname, 0);
     free(zname);
     if (zi < 0)
-        return qs_err_set(err, "%s: tensor '%s': storage '%s' is missing from the archive",
-                          f->path, q, t->key);
+        return qs_err_set(err, "%s: tensor '%s': its storage is missing from the archive",
+                          f->path, q);
     char what[160];
-    snprintf(what, sizeof what, "storage '%.40s' of tensor '%s'", t->key, q);
+    snprintf(what, sizeof what, "the storage of tensor '%s'", q);
     uint8_t *data;
     uint64_t len;
     /* the storage holds storage_numel elements; nothing beyond that is read */
     uint64_t want = (uint64_t)t->storage_numel * sz;
-    if (read_entry(f, tp->zip, zi, want, &data, &len, what, err)) return QS_ERR;
+    if (read_entry(f, tp->zip, zi, want, 1, &data, &len, what, err)) return QS_ERR;
     if (len < want) {
         free(data);
         return qs_err_set(err, "%s: %s has %llu bytes, fewer than its %lld elements need",
@@ -144,6 +146,11 @@ static int torch_read(const qs_file *f, int idx, float *dst, qs_err *err)
     }
     free(data);
     return QS_OK;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 int qs_io_torch_open(qs_file *f, qs_err *err)
@@ -203,7 +210,7 @@ int qs_io_torch_open(qs_file *f, qs_err *err)
         if (bi >= 0) {
             uint8_t *b;
             uint64_t bl;
-            if (read_entry(f, z, bi, 16, &b, &bl, "byteorder", err)) return QS_ERR;
+            if (read_entry(f, z, bi, 16, 0, &b, &bl, "byteorder", err)) return QS_ERR;
             int little = bl == 6 && memcmp(b, "little", 6) == 0;
             free(b);
             if (!little)
@@ -213,7 +220,7 @@ int qs_io_torch_open(qs_file *f, qs_err *err)
 
     uint8_t *pk;
     uint64_t pklen;
-    if (read_entry(f, z, pkl, PKL_MAX, &pk, &pklen, "data.pkl", err)) return QS_ERR;
+    if (read_entry(f, z, pkl, PKL_MAX, 0, &pk, &pklen, "data.pkl", err)) return QS_ERR;
     int rc = qs_io_pickle_tensors(pk, (size_t)pklen, P, &tp->t, &tp->n, err);
     free(pk);
     if (rc != QS_OK) return QS_ERR;
@@ -251,21 +258,27 @@ int qs_io_torch_open(qs_file *f, qs_err *err)
         int found = zip_stat(z, zname, 0, &st) == 0 && (st.valid & ZIP_STAT_SIZE);
         free(zname);
         if (!found)
-            return qs_err_set(err, "%s: tensor '%s': storage '%s' is missing from the archive",
-                              P, q, t->key);
+            return qs_err_set(err, "%s: tensor '%s': its storage is missing from the archive",
+                              P, q);
         if (st.size < (uint64_t)t->storage_numel * sz)
-            return qs_err_set(err, "%s: tensor '%s': storage '%s' has %llu bytes, fewer than "
-                              "its %lld elements need", P, q, t->key,
+            return qs_err_set(err, "%s: tensor '%s': its storage has %llu bytes, fewer than "
+                              "its %lld elements need", P, q,
                               (unsigned long long)st.size, (long long)t->storage_numel);
     }
     /* duplicate names can come from nested dicts whose keys contain '.' */
-    for (int i = 0; i < f->n; i++)
-        for (int j = i + 1; j < f->n && f->n <= 4096; j++)
-            if (strcmp(f->entries[i].name, f->entries[j].name) == 0) {
-                char q[QS_IO_QUOTE_LEN];
-                qs_io_quote(q, f->entries[i].name, strlen(f->entries[i].name));
-                return qs_err_set(err, "%s: two tensors are both named '%s'", P, q);
-            }
+    if (f->n > 1) {
+        const char **names = malloc((size_t)f->n * sizeof *names);
+        if (!names) return qs_err_set(err, "%s: out of memory", P);
+        for (int i = 0; i < f->n; i++) names[i] = f->entries[i].name;
+        qsort(names, (size_t)f->n, sizeof *names, cmp_name);
+        const char *dup = NULL;
+        for (int i = 1; i < f->n && !dup; i++)
+            if (strcmp(names[i - 1], names[i]) == 0) dup = names[i];
+        char q[QS_IO_QUOTE_LEN];
+        if (dup) qs_io_quote(q, dup, strlen(dup));
+        free(names);
+        if (dup) return qs_err_set(err, "%s: two tensors are both named '%s'", P, q);
+    }
     f->read = torch_read;
     return QS_OK;
 }
