@@ -245,12 +245,12 @@ static void draw_tabs(const qs_tui_model *m, WINDOW *w)
         putf(w, 0, x0, x1 - x0 + 1, i == m->screen ? A(m, QR_TAB_ON) : A(m, QR_TAB), " %d %s ",
              i + 1, qs_tui_screens[i].title);
     }
-    const char *t = m->s->tensor ? m->s->tensor->name : "no tensor";
+    const char *t = m->t_name;
     int x1, x0;
     qs_tui_tab_span(QS_SCR_COUNT - 1, &x0, &x1);
     int room = W - x1 - 3;
     if (room > 8) {
-        char buf[256];
+        char buf[300];
         snprintf(buf, sizeof buf, "qscope · %s", t);
         int c = cols_of(buf);
         if (c > room) c = room;
@@ -261,15 +261,11 @@ static void draw_tabs(const qs_tui_model *m, WINDOW *w)
 static void draw_status(const qs_tui_model *m, WINDOW *w)
 {
     int W = getmaxx(w);
-    char sch[128], right[400];
+    char right[600];
     wbkgdset(w, ' ' | A(m, QR_STATUS));
     werase(w);
-    qs_tui_scheme_str(m->s, sch, sizeof sch);
-    const qs_tensor *t = m->s->tensor;
-    char shape[96] = "";
-    if (t) qs_shape_str(t->ndim, t->shape, shape, sizeof shape);
-    snprintf(right, sizeof right, " %s%s%s · %s ", t ? t->name : "no tensor", t ? " " : "",
-             shape, sch);
+    snprintf(right, sizeof right, " %s%s%s · %s ", m->t_name, m->has_tensor ? " " : "",
+             m->t_shape, m->scheme_str);
     int c = 0;
     if (m->job.running) {
         pthread_mutex_t *mu = (pthread_mutex_t *)&m->job.mu;  /* read-only use of the lock */
@@ -565,19 +561,16 @@ void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w)
 {
     int H, W;
     getmaxyx(w, H, W);
-    const qs_tensor *t = m->s->tensor;
-    if (!t) {
+    if (!m->has_tensor) {
         put(w, 1, 2, W - 4, A(m, QR_TITLE), "No tensor loaded.");
         put(w, 3, 2, W - 4, A(m, QR_NORMAL), ":load FILE   :synth normal   :values -20 1000");
         return;
     }
-    char a[32], b[32], c[32], d[32], e[32], sh[96];
-    qs_shape_str(t->ndim, t->shape, sh, sizeof sh);
+    char a[32], b[32], c[32], d[32], e[32];
     int y = 0;
-    int x = put(w, y, 1, W - 2, A(m, QR_TITLE), t->name);
-    putf(w, y, 1 + x, W - 2 - x, A(m, QR_NORMAL), "  %s %s · %lld values%s%s",
-         qs_dtype_name(t->src_dtype), sh, (long long)t->n, m->s->file ? " · " : "",
-         m->s->file ? m->s->file->path : "");
+    int x = put(w, y, 1, W - 2, A(m, QR_TITLE), m->t_name);
+    putf(w, y, 1 + x, W - 2 - x, A(m, QR_NORMAL), "  %s %s · %lld values%s%s", m->t_dtype,
+         m->t_shape, m->t_n, m->t_file[0] ? " · " : "", m->t_file);
     y++;
     json_t *st = m->stats;
     num(a, sizeof a, jd(st, "min", NAN));
@@ -610,7 +603,7 @@ void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w)
     json_t *list = json_object_get(m->tensors, "tensors");
     int nt = (int)json_array_size(list);
     if (nt > 1) {
-        int show = nt < 4 ? nt : 4, cur = m->s->tensor_index, first = 0;
+        int show = nt < 4 ? nt : 4, cur = m->t_index, first = 0;
         if (cur >= show) first = cur - show + 1;
         for (int i = first; i < first + show && i < nt; i++) {
             json_t *r = json_array_get(list, (size_t)i);
@@ -643,15 +636,11 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
     getmaxyx(w, H, W);
     int y = 0;
     json_t *qp = m->example ? m->ex_qparams : m->qparams;
-    char sch[128];
     if (m->example)
         putf(w, y++, 1, W - 2, A(m, QR_TITLE), "seed example %d: values %s · uint8 asym · minmax",
              m->example, m->example == 1 ? "0 1000" : "-20 1000");
-    else {
-        qs_tui_scheme_str(m->s, sch, sizeof sch);
-        putf(w, y++, 1, W - 2, A(m, QR_TITLE), "%s · %s", m->s->tensor ? m->s->tensor->name
-                                                                   : "no tensor", sch);
-    }
+    else
+        putf(w, y++, 1, W - 2, A(m, QR_TITLE), "%s · %s", m->t_name, m->scheme_str);
     if (qp) {
         /* the parameter set the derivation used (per-channel: the followed element's) */
         json_t *sa = json_object_get(qp, "scale"), *za = json_object_get(qp, "zero_point");
@@ -683,7 +672,7 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
                  "The derive command is not in this build yet (the quantization engine, issue 3, "
                  "is landing). Meanwhile the Bits screen (3) and the Data screen (1) work.");
         else
-            wrap(w, y, 2, W - 4, H, A(m, QR_DIM), m->s->tensor || m->example
+            wrap(w, y, 2, W - 4, H, A(m, QR_DIM), m->has_tensor || m->example
                  ? "No derivation for this tensor (see the status line)."
                  : "No tensor: press e for the seed examples, or :values -20 1000");
         return;
@@ -832,7 +821,7 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
     int H, W;
     getmaxyx(w, H, W);
     json_t *q = m->quant;
-    if (!m->s->tensor) {
+    if (!m->has_tensor) {
         put(w, 1, 2, W - 4, A(m, QR_DIM), "No tensor loaded.");
         return;
     }

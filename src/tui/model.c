@@ -381,6 +381,22 @@ static int manual_clip(qs_tui_model *m, qs_err *err);
 static void lab_init(qs_tui_model *m);
 static void refresh_scheme(qs_tui_model *m);
 
+/* Copies what drawing needs from the session (main thread only, never while a job runs). */
+static void snapshot(qs_tui_model *m)
+{
+    const qs_session *s = m->s;
+    const qs_tensor *t = s->tensor;
+    m->has_tensor = t != NULL;
+    snprintf(m->t_name, sizeof m->t_name, "%s", t ? t->name : "no tensor");
+    snprintf(m->t_dtype, sizeof m->t_dtype, "%s", t ? qs_dtype_name(t->src_dtype) : "");
+    m->t_shape[0] = '\0';
+    if (t) qs_shape_str(t->ndim, t->shape, m->t_shape, sizeof m->t_shape);
+    m->t_n = t ? (long long)t->n : 0;
+    snprintf(m->t_file, sizeof m->t_file, "%s", s->file ? s->file->path : "");
+    m->t_index = s->tensor_index;
+    qs_tui_scheme_str(s, m->scheme_str, sizeof m->scheme_str);
+}
+
 void qs_tui_refresh(qs_tui_model *m)
 {
     qs_err err;
@@ -393,6 +409,7 @@ void qs_tui_refresh(qs_tui_model *m)
         set_json(&m->quant, NULL);
         refresh_channels(m);
         refresh_derive(m);
+        snapshot(m);
         return;
     }
     set_json(&m->stats, query(s, &err, "stats"));
@@ -425,6 +442,7 @@ static void refresh_scheme(qs_tui_model *m)
                              m->plot_hi));
     refresh_derive(m);
     refresh_code(m);
+    snapshot(m);
 }
 
 void qs_tui_model_init(qs_tui_model *m, qs_session *s, int cols, int rows)
@@ -1225,7 +1243,7 @@ int qs_tui_submit(qs_tui_model *m, const char *line)
 
 static void error_enter(qs_tui_model *m)
 {
-    if (!m->quant && m->s->tensor && qs_cmd_find("quant")) {
+    if (!m->quant && !m->job.running && m->s->tensor && qs_cmd_find("quant")) {
         qs_err err;
         set_json(&m->quant, query(m->s, &err, "quant"));
     }

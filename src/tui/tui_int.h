@@ -120,6 +120,17 @@ typedef struct qs_tui_model {
     volatile sig_atomic_t cancel; /* raised by Esc while a job runs (s->cancel points here) */
     qs_tui_job job;             /* the long command in flight, if any */
 
+    /* what drawing shows of the session, copied by the main thread after each change (a
+     * worker thread may be replacing the session's tensor while the frame is drawn) */
+    int has_tensor;             /* 1 when the session has a tensor */
+    char t_name[256];           /* its name */
+    char t_dtype[16];           /* its source dtype */
+    char t_shape[96];           /* its shape, "[64, 64]" */
+    long long t_n;              /* its element count */
+    char t_file[512];           /* the loaded file's path, or "" */
+    int t_index;                /* the tensor's index in the file, or -1 */
+    char scheme_str[128];       /* qs_tui_scheme_str of the session */
+
     /* output pane: the rendered result of the last ':' command */
     char *output;               /* text (owned) or NULL */
     int output_shown;           /* 1: the pane covers the lower half */
