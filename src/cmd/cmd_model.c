@@ -200,7 +200,8 @@ static int run_report(qs_session *s, int argc, char **argv, json_t **out, qs_err
     if (rc != QS_OK) {
         json_decref(rows);
         json_decref(skipped);
-        return qs_err_set(err, "report: cancelled");
+        qs_err_set(err, "report: cancelled");
+        return QS_CANCELLED;
     }
     /* worst (lowest SQNR) first */
     size_t n = json_array_size(rows);
