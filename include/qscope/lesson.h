@@ -158,6 +158,12 @@ const char *qs_op_str(qs_op op);
  * ("4" matches "4.0"). */
 int qs_quiz_check(const qs_quiz *q, const char *answer);
 
+/* Expands "{datasets}" in a command line to the directory of qscope's bundled data: the
+ * first of $QSCOPE_DATASETS, ./datasets, the binary's ../datasets and ../share/qscope/datasets,
+ * and QSCOPE_DATADIR "/datasets" that holds default.npy (the last one when none does).
+ * Returns a malloc'd string (caller frees), or NULL when out of memory. */
+char *qs_lesson_expand(const char *line);
+
 /* Wraps narration to `width` columns at spaces (a word longer than width stays whole).
  * Emphasis markers count as characters. Returns a malloc'd string (caller frees). */
 char *qs_lesson_wrap(const char *text, int width);
@@ -177,6 +183,7 @@ typedef struct qs_lesson_player {
     int passed;             /* expectations met so far */
     int failed;             /* expectations failed or commands that failed */
     int commands;           /* commands run */
+    char *line;             /* the last command line as run (owned) */
 } qs_lesson_player;
 
 /* What the player gives the face for one item. */
@@ -185,6 +192,8 @@ typedef struct qs_lesson_event {
     int step;                   /* its step (0-based) */
     int step_start;             /* 1 when it is the first item of its step: an interactive
                                    face waits for Enter before showing it */
+    const char *line;           /* CMD: the command line as run, {datasets} expanded
+                                   (borrowed; valid until the next call) */
     json_t *result;             /* CMD: the result (borrowed; valid until the next call) */
     const qs_cmd *cmd;          /* CMD: the table row that ran */
     int ok;                     /* CMD, EXPECT: 1 success, 0 failure */

@@ -12,6 +12,10 @@
 #include "qscope/front.h"
 #include "qscope/lesson.h"
 
+#ifndef QSCOPE_DATADIR
+#define QSCOPE_DATADIR "/usr/local/share/qscope"
+#endif
+
 #define C_BOLD "\033[1m"
 #define C_DIM "\033[2m"
 #define C_OK "\033[32m"
@@ -183,7 +187,8 @@ static int play_one(qs_session *s, const char *name, play_opts *o)
                     it->arg ? it->arg : "", col(o, C_RESET));
             break;
         case QS_LI_CMD:
-            fprintf(o->out, "%sqscope> %s%s\n", col(o, C_CMD), it->text, col(o, C_RESET));
+            fprintf(o->out, "%sqscope> %s%s\n", col(o, C_CMD), ev.line ? ev.line : it->text,
+                    col(o, C_RESET));
             if (rc == QS_OK) print_result(o, s, ev.cmd, ev.result);
             break;
         case QS_LI_EXPECT:

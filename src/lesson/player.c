@@ -2,8 +2,61 @@
  * expectations, opens its quizzes; the faces (headless, REPL, TUI) drive it and show events. */
 #include "qscope/lesson.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#ifndef QSCOPE_DATADIR
+#define QSCOPE_DATADIR "/usr/local/share/qscope"
+#endif
+
+char *qs_lesson_expand(const char *line)
+{
+    static const char tok[] = "{datasets}";
+    char cand[5][PATH_MAX + 64];
+    const char *dir = NULL;
+    int nc = 0;
+    if (!strstr(line, tok)) return strdup(line);
+    const char *env = getenv("QSCOPE_DATASETS");
+    if (env && *env) snprintf(cand[nc++], sizeof cand[0], "%s", env);
+    snprintf(cand[nc++], sizeof cand[0], "datasets");
+    char exe[PATH_MAX];
+    ssize_t r = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (r > 0) {
+        exe[r] = '\0';
+        char *sl = strrchr(exe, '/');
+        if (sl) {
+            *sl = '\0';
+            snprintf(cand[nc++], sizeof cand[0], "%s/../datasets", exe);
+            snprintf(cand[nc++], sizeof cand[0], "%s/../share/qscope/datasets", exe);
+        }
+    }
+    snprintf(cand[nc++], sizeof cand[0], "%s/datasets", QSCOPE_DATADIR);
+    for (int i = 0; i < nc && !dir; i++) {
+        char *probe = NULL;
+        if (asprintf(&probe, "%s/default.npy", cand[i]) < 0) return NULL;
+        if (access(probe, R_OK) == 0) dir = cand[i];
+        free(probe);
+    }
+    if (!dir) dir = cand[nc - 1];
+    size_t dl = strlen(dir), tl = sizeof tok - 1, n = 0;
+    for (const char *p = strstr(line, tok); p; p = strstr(p + tl, tok)) n++;
+    char *out = malloc(strlen(line) + n * dl + 1), *o = out;
+    if (!out) return NULL;
+    for (const char *p = line; *p; ) {
+        if (strncmp(p, tok, tl) == 0) {
+            memcpy(o, dir, dl);
+            o += dl;
+            p += tl;
+        } else {
+            *o++ = *p++;
+        }
+    }
+    *o = '\0';
+    return out;
+}
 
 void qs_lesson_player_init(qs_lesson_player *p, qs_session *s, qs_lesson *l)
 {
@@ -28,6 +81,7 @@ void qs_lesson_player_fini(qs_lesson_player *p)
     if (!p) return;
     qs_lesson_free(p->lesson);
     json_decref(p->last);
+    free(p->line);
     memset(p, 0, sizeof *p);
 }
 
@@ -38,8 +92,14 @@ static int run_cmd(qs_lesson_player *p, const qs_lesson_item *it, qs_lesson_even
     json_t *res = NULL;
     const qs_cmd *cmd = NULL;
     qs_err e = {{0}};
-    int rc = qs_cmd_run_line(p->s, it->text, &res, &cmd, &e);
-    if (ev) ev->cmd = cmd;
+    free(p->line);
+    p->line = qs_lesson_expand(it->text);
+    if (!p->line) return qs_err_set(err, "%s:%d: out of memory", p->lesson->path, it->line);
+    int rc = qs_cmd_run_line(p->s, p->line, &res, &cmd, &e);
+    if (ev) {
+        ev->cmd = cmd;
+        ev->line = p->line;
+    }
     if (rc != QS_OK) {
         p->failed++;
         qs_err_set(err, "%s:%d: %s", p->lesson->path, it->line,

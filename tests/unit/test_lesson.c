@@ -431,6 +431,28 @@ Test(find, search_path_and_names)
     rmdir(dir);
 }
 
+Test(find, expand_datasets)
+{
+    char dir[] = "/tmp/qs_lesson_dataXXXXXX", path[512];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/default.npy", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    setenv("QSCOPE_DATASETS", dir, 1);
+    char *e = qs_lesson_expand("load {datasets}/default.npy; x {datasets}");
+    char want[1200];
+    snprintf(want, sizeof want, "load %s/default.npy; x %s", dir, dir);
+    cr_assert_str_eq(e, want);
+    free(e);
+    e = qs_lesson_expand("values 1 2");
+    cr_assert_str_eq(e, "values 1 2");
+    free(e);
+    unsetenv("QSCOPE_DATASETS");
+    unlink(path);
+    rmdir(dir);
+}
+
 /* ---- player ------------------------------------------------------------------------------ */
 
 static qs_session S;
