@@ -52,6 +52,7 @@ typedef struct qs_calib_result {
  * setting, memory) or QS_CANCELLED (never: calibration is short). */
 int qs_calib_run(const float *x, const qs_layout *l, const qs_scheme *sc, const qs_calib *c,
                  qs_calib_result *out, qs_err *err);
+/* Frees the arrays of r and zeroes it (safe to call twice). */
 void qs_calib_result_fini(qs_calib_result *r);
 
 /* Default settings: minmax, p 99.99, momentum 0.01, 2048 bins. */

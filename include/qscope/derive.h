@@ -39,9 +39,12 @@ typedef struct qs_derive_opts {
     int64_t set;            /* parameter set / channel / block to use (-1: the set of index) */
 } qs_derive_opts;
 
-/* Builds the trace of tensor t under scheme sc and calibrator c. Returns QS_OK or QS_ERR. */
+/* Builds the trace of tensor t under scheme sc and calibrator c into *tr (the caller frees it
+ * with qs_trace_fini). Returns QS_OK, or QS_ERR with err naming the bad set / index (tr is
+ * then empty). */
 int qs_derive(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c,
               const qs_derive_opts *o, qs_trace *tr, qs_err *err);
+/* Frees the steps of tr and zeroes it (safe to call twice). */
 void qs_trace_fini(qs_trace *tr);
 
 #endif

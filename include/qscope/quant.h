@@ -79,6 +79,7 @@ typedef struct qs_qparams {
 int qs_qparams_compute(const qs_scheme *s, const qs_layout *l, const float *lo,
                        const float *hi, const float *signed_max, qs_qparams *qp,
                        qs_err *err);
+/* Frees the arrays of qp and zeroes it (safe on a zeroed or already-freed struct). */
 void qs_qparams_fini(qs_qparams *qp);
 /* The kernel view of the parameters (pointers into qp). */
 qs_qp qs_qparams_kernel(const qs_qparams *qp);
@@ -132,6 +133,7 @@ typedef struct qs_qresult {
  * absmax (and double quantization); float casts need nothing. */
 int qs_qstate_init(qs_qstate *q, const qs_scheme *sc, const qs_tensor *x, const float *lo,
                    const float *hi, qs_err *err);
+/* Frees everything q owns and zeroes it (safe to call twice). */
 void qs_qstate_fini(qs_qstate *q);
 /* Applies the state to x: y (may be NULL) receives the dequantized values, codes (may be
  * NULL) the codes as integers (int kinds: the code; NF4/FP4: the stored 4-bit code;
@@ -140,6 +142,7 @@ void qs_qstate_fini(qs_qstate *q);
  * qs_qresult_fini). */
 int qs_quant_apply(const qs_qstate *q, const qs_tensor *x, float *y, int32_t *codes,
                    qs_qresult *r, qs_err *err);
+/* Frees the error histogram of r (safe to call twice). */
 void qs_qresult_fini(qs_qresult *r);
 
 /* Finite min and max of x (NaN and ±Inf left out); when there is none: 0, 0 and *nfinite 0.

@@ -19,8 +19,9 @@ void qs_trace_fini(qs_trace *tr)
     memset(tr, 0, sizeof *tr);
 }
 
-/* Appends a step; the four texts are printf formats separated into title / formula /
- * substituted (fmt) / result / note. Out of memory drops the step (the caller checks). */
+/* Appends a step with its title, formula and numeric value and returns it so SUB / RES / NOTE
+ * can fill the other texts; NULL when out of memory (the macros then do nothing and
+ * qs_derive reports an empty trace). */
 static qs_step *add(qs_trace *tr, const char *title, const char *formula, double value)
 {
     if (tr->n == tr->cap) {

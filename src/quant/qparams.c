@@ -285,6 +285,7 @@ static void ggml_params(int q4, float lo, float hi, float smax, float *scale, fl
     }
     *inv = d != 0.0f ? 1.0f / d : 0.0f;
     *scale = fp16_round(d);
+    if (isinf(*scale)) *scale = copysignf(65504.0f, d);  /* ggml would store Inf: saturate */
     if (!isfinite(*inv)) *inv = 0.0f;
 }
 
