@@ -36,9 +36,11 @@ static int64_t slab_width(int64_t N, int nt)
     return w > S_NC ? S_NC : w;
 }
 
+/* threads for a GEMM: one below 2^22 multiply-adds (about 0.1 ms on one core: waking a
+ * second thread costs more than it saves, and far more on a loaded machine) */
 static int gemm_threads(int64_t M, int64_t N, int64_t K)
 {
-    return M * N * K >= ((int64_t)1 << 18) ? qs_k_threads() : 1;
+    return M * N * K >= ((int64_t)1 << 22) ? qs_k_threads() : 1;
 }
 
 /* ======================================================================================

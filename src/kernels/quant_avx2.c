@@ -603,9 +603,12 @@ AI void fq_block(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
     }
     if (hb) {
         uint32_t *t = hb->t;
-        for (int b = 0; b < QB; b += 8) {
-            t[ib[b]]++; t[ib[b + 1]]++; t[ib[b + 2]]++; t[ib[b + 3]]++;
-            t[ib[b + 4]]++; t[ib[b + 5]]++; t[ib[b + 6]]++; t[ib[b + 7]]++;
+        for (int b = 0; b < QB; b += 8) {   /* indices read two at a time */
+            uint64_t i01, i23, i45, i67;
+            memcpy(&i01, ib + b, 8); memcpy(&i23, ib + b + 2, 8);
+            memcpy(&i45, ib + b + 4, 8); memcpy(&i67, ib + b + 6, 8);
+            t[(uint32_t)i01]++; t[i01 >> 32]++; t[(uint32_t)i23]++; t[i23 >> 32]++;
+            t[(uint32_t)i45]++; t[i45 >> 32]++; t[(uint32_t)i67]++; t[i67 >> 32]++;
         }
     }
 }
