@@ -652,3 +652,34 @@ Test(scheme, words_and_labels)
     cr_assert_eq(qs_scheme_parse(&s, 2, bad3, &err), QS_ERR);
     cr_assert_eq(memcmp(&before, &s, sizeof s), 0);    /* unchanged on error */
 }
+
+Test(ggml, partial_blocks_sizes_1_31_32_33)
+{
+    /* a short last block is its own block: its largest |x| maps to ±127 (Q8_0) or code 0
+     * (Q4_0: m / d = -8), and every code stays in range */
+    static const int64_t sizes[] = { 1, 31, 32, 33, 65 };
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        int64_t n = sizes[k];
+        float x[65];
+        for (int64_t e = 0; e < n; e++) x[e] = (float)((e % 32) + 1) * (e % 2 ? -0.25f : 0.5f);
+        qs_tensor *t = qs_tensor_from_values("b", x, n, NULL);
+        for (int q4 = 0; q4 < 2; q4++) {
+            qs_scheme s = words(q4 ? "q4_0" : "q8_0");
+            run r;
+            run_scheme(t, &s, QS_CAL_MINMAX, &r);
+            cr_assert_eq(r.q.qp.nparams, (n + 31) / 32);
+            for (int64_t b = 0; b < r.q.qp.nparams; b++) {
+                int64_t e0 = b * 32, e1 = e0 + 32 < n ? e0 + 32 : n, arg = e0;
+                for (int64_t e = e0; e < e1; e++) if (fabsf(x[e]) > fabsf(x[arg])) arg = e;
+                if (q4) cr_assert_eq(r.codes[arg], 0, "n %lld block %lld", (long long)n,
+                                     (long long)b);
+                else cr_assert_eq(r.codes[arg], x[arg] > 0 ? 127 : -127, "n %lld block %lld",
+                                  (long long)n, (long long)b);
+            }
+            for (int64_t e = 0; e < n; e++)
+                cr_assert(r.codes[e] >= (q4 ? 0 : -127) && r.codes[e] <= (q4 ? 15 : 127));
+            run_fini(&r);
+        }
+        qs_tensor_free(t);
+    }
+}
