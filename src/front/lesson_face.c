@@ -134,6 +134,7 @@ static int play_one(qs_session *s, const char *name, play_opts *o)
     qs_lesson_event ev;
     qs_err err = {{0}};
     int rc, status = 0, quizzes = 0, skip_prompt = 1;
+    qs_li_kind prev = QS_LI_HEADING;
     if (qs_lesson_player_open(&p, s, name, &err) != QS_OK) {
         fflush(o->out);
         fprintf(stderr, "qscope: %s\n", err.msg);
@@ -175,6 +176,9 @@ static int play_one(qs_session *s, const char *name, play_opts *o)
         if (ev.step_start)
             fprintf(o->out, "\n%s--- step %d/%d ---%s\n", col(o, C_DIM), ev.step + 1,
                     l->nsteps, col(o, C_RESET));
+        else if ((it->kind == QS_LI_TEXT || it->kind == QS_LI_QUIZ) && prev != QS_LI_HEADING)
+            fputc('\n', o->out);              /* a paragraph starts after a blank line */
+        prev = it->kind;
         switch (it->kind) {
         case QS_LI_HEADING:
             fprintf(o->out, "%s## %s%s\n", col(o, C_BOLD), it->text, col(o, C_RESET));
@@ -251,10 +255,11 @@ static int do_list(qs_session *s)
             const char *t = json_string_value(json_object_get(r, "title"));
             const char *lv = json_string_value(json_object_get(r, "level"));
             if (t)
-                printf("%-28s %-44s %s\n", json_string_value(json_object_get(r, "name")), t,
-                       lv ? lv : "");
+                printf("%-22s %-13s %s\n", json_string_value(json_object_get(r, "name")),
+                       lv ? lv : "", t);
             else
-                printf("%-28s (broken: %s)\n", json_string_value(json_object_get(r, "name")),
+                printf("%-22s %-13s (broken: %s)\n",
+                       json_string_value(json_object_get(r, "name")), "",
                        json_string_value(json_object_get(r, "error")));
         }
     }
