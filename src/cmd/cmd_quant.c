@@ -657,6 +657,7 @@ static int compare_row(const qs_tensor *t, const qs_scheme *sc, const qs_calib *
     if (isint && p.q.qp.nparams >= 1) {
         qs_json_set_real(o, "clip_max", p.q.qp.clip_max[0]);
     }
+    json_object_set_new(o, "db_per_bit", json_null());     /* filled in by run_compare */
     json_array_append_new(rows, o);
     qs_qresult_fini(&r);
     prep_fini(&p);
@@ -756,6 +757,21 @@ static int run_compare(qs_session *s, int argc, char **argv, json_t **out, qs_er
                     }
                     done++;
                 }
+    /* SQNR gained per added bit within each (granularity, convention, calibrator) series: the
+     * 6 dB-per-bit rule, read off the table (rows run bits-major within a series block) */
+    if (nbits > 1)
+        for (int r = ncal; r < nbits * ncal * ngr * ncv; r++) {
+            if ((r / ncal) % nbits == 0) continue;     /* first width of a block */
+            json_t *cur = json_array_get(rows, (size_t)r), *prev = json_array_get(rows,
+                                                                         (size_t)(r - ncal));
+            double a = json_number_value(json_object_get(cur, "sqnr_db"));
+            double b = json_number_value(json_object_get(prev, "sqnr_db"));
+            double db = (double)(json_integer_value(json_object_get(cur, "bits")) -
+                                 json_integer_value(json_object_get(prev, "bits")));
+            if (json_is_number(json_object_get(cur, "sqnr_db")) &&
+                json_is_number(json_object_get(prev, "sqnr_db")) && db > 0)
+                qs_json_set_real(cur, "db_per_bit", (a - b) / db);
+        }
     for (int i = 0; i < nfm; i++) {
         qs_scheme sc;
         qs_scheme_default(&sc);
@@ -974,7 +990,8 @@ const qs_cmd qs_cmds_quant[] = {
      "formats=LIST     extra rows for other formats: nf4,fp4,fp16,bf16,fp8-e4m3,fp8-e5m2,"
      "q8_0,q4_0\n"
      "keys: rows [{scheme calib bits gran convention sqnr_db mse max_abs_err clip_frac cosine "
-     "bits_per_param clip_max}]",
+     "bits_per_param clip_max db_per_bit}] (db_per_bit: SQNR gained per added bit since the "
+     "previous width of the same series, about 6.02 for min-max on well-behaved data)",
      "compare bits=4 calibs=minmax,percentile,mse,entropy", compare_words, 0, QS_CMD_SLOW,
      run_compare},
     {"memory", "quantize", "memory [params=N | shape=AxB...] [lora_frac=F]",

@@ -163,3 +163,19 @@ Test(cmd_quant, no_tensor_message)
     cr_assert_str_eq(json_string_value(json_object_get(o, "label")), "int8 sym");
     json_decref(o);
 }
+
+Test(cmd_quant, compare_db_per_bit)
+{
+    /* uniform data, affine min-max: SQNR = 20·log10(2^b - 1), so bit 7 adds 6.09 dB and
+     * bit 8 adds 6.05 dB */
+    json_decref(ok("synth uniform n=200000 seed=4"));
+    json_decref(ok("scheme int8 asym"));
+    json_t *o = ok("compare bits=6..8 calibs=minmax");
+    json_t *rows = json_object_get(o, "rows");
+    cr_assert(json_is_null(json_object_get(json_array_get(rows, 0), "db_per_bit")));
+    cr_assert_float_eq(num(json_array_get(rows, 1), "db_per_bit"), 20 * log10(127.0 / 63.0),
+                       0.05);
+    cr_assert_float_eq(num(json_array_get(rows, 2), "db_per_bit"), 20 * log10(255.0 / 127.0),
+                       0.05);
+    json_decref(o);
+}
