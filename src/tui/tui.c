@@ -416,6 +416,8 @@ static int open_start(qs_session *s, const char *file)
     } else if (!s->tensor) {
         int ok = 0;
         if (find_default(path, sizeof path)) {
+            char real[PATH_MAX];
+            if (realpath(path, real) && strlen(real) < sizeof path - 1) strcpy(path, real);
             quoted(line, sizeof line, "load", path);
             ok = qs_cmd_run_line(s, line, &out, NULL, &err) == QS_OK;
         }

@@ -411,6 +411,124 @@ Test(lab, the_form_speaks_the_lab_commands_grammar, .init = setup_values, .fini 
     cr_assert_str_eq(M.lab_line, "lab ptq bits=4 abits=8 gran=channel calib=minmax");
 }
 
+/* ---- drawing, into an ncurses screen that writes to /dev/null ----------------------------- */
+
+static SCREEN *scr;
+static FILE *scr_out, *scr_in;
+static WINDOW *w_tabs, *w_body, *w_status, *w_bottom;
+
+/* An ncurses screen of cols x rows that draws nowhere; the windows are read back. */
+static void term_open(int cols, int rows)
+{
+    char c[16], r[16];
+    snprintf(c, sizeof c, "%d", cols);
+    snprintf(r, sizeof r, "%d", rows);
+    setenv("COLUMNS", c, 1);
+    setenv("LINES", r, 1);
+    scr_out = fopen("/dev/null", "w");
+    scr_in = fopen("/dev/null", "r");
+    scr = newterm("vt100", scr_out, scr_in);
+    cr_assert_not_null(scr, "newterm vt100");
+    w_tabs = newwin(1, cols, 0, 0);
+    w_body = newwin(rows - 3, cols, 1, 0);
+    w_status = newwin(1, cols, rows - 2, 0);
+    w_bottom = newwin(1, cols, rows - 1, 0);
+    M.utf8 = 0;
+    M.color = 0;
+    qs_tui_resize(&M, cols, rows);
+}
+
+static void term_close(void)
+{
+    delwin(w_tabs);
+    delwin(w_body);
+    delwin(w_status);
+    delwin(w_bottom);
+    endwin();
+    delscreen(scr);
+    fclose(scr_out);
+    fclose(scr_in);
+}
+
+static void frame(void)
+{
+    qs_tui_draw_frame(&M, w_tabs, w_body, w_status, w_bottom);
+}
+
+/* 1 when text appears on some row of w. */
+static int shows(WINDOW *w, const char *text)
+{
+    char row[512];
+    for (int y = 0; y < getmaxy(w); y++) {
+        mvwinnstr(w, y, 0, row, (int)sizeof row - 1);
+        if (strstr(row, text)) return 1;
+    }
+    return 0;
+}
+
+Test(draw, bits_screen_shows_the_patterns_and_a_flip, .init = setup_values, .fini = teardown)
+{
+    term_open(80, 24);
+    qs_tui_goto(&M, QS_SCR_BITS);
+    qs_tui_bits_set(&M, 7.32);
+    frame();
+    cr_expect(shows(w_body, "0x40EA3D71"));
+    cr_expect(shows(w_body, "0x4752"));
+    cr_expect(shows(w_body, "10000001"), "FP32's exponent field");
+    cr_expect(shows(w_tabs, "3 Bits"));
+    cr_expect(shows(w_bottom, "space flip"), "the screen's hint line");
+    M.bits_cur = 0;
+    qs_tui_handle_key(&M, ' ');
+    frame();
+    cr_expect(shows(w_body, "0xC0EA3D71"));
+    cr_expect(!shows(w_body, "0x40EA3D71"));
+    term_close();
+}
+
+Test(draw, help_lists_every_described_binding, .init = setup_values, .fini = teardown)
+{
+    term_open(120, 40);
+    for (int scr_i = 0; scr_i < QS_SCR_COUNT; scr_i++) {
+        qs_tui_goto(&M, scr_i);
+        qs_tui_handle_key(&M, '?');
+        frame();
+        for (const qs_tui_binding *b = qs_tui_bindings; b->act != QA_NONE; b++) {
+            if (!b->help || (b->screen != scr_i && b->screen != -1)) continue;
+            char head[24];
+            snprintf(head, sizeof head, "%.20s", b->help);
+            cr_expect(shows(w_body, head), "screen %d help lacks '%s'", scr_i, b->help);
+        }
+        qs_tui_handle_key(&M, 'x');     /* closes the help */
+    }
+    term_close();
+}
+
+Test(draw, data_screen_at_80x24, .init = setup_default, .fini = teardown)
+{
+    term_open(80, 24);
+    frame();
+    cr_expect(shows(w_body, "min -1.56668"), "numpy: min -1.56668043");
+    cr_expect(shows(w_body, "max 1.39044"), "numpy: max 1.39044154");
+    cr_expect(shows(w_body, "histogram"));
+    cr_expect(!shows(w_status, "int8 asym/tensor"), "the welcome message leaves no room");
+    qs_tui_status(&M, 0, "ok");
+    frame();
+    cr_expect(shows(w_status, "default [64, 64] . int8 asym/tensor . minmax"));
+    cr_expect(shows(w_tabs, "qscope . default"), "ASCII fallback of the title");
+    qs_tui_handle_key(&M, 'v');
+    frame();
+    cr_expect(shows(w_body, "64 channels"));
+    term_close();
+}
+
+Test(draw, too_small_says_so, .init = setup_values, .fini = teardown)
+{
+    term_open(40, 10);
+    qs_tui_draw_too_small(&M, stdscr);
+    cr_expect(shows(stdscr, "terminal too small: 40x10"));
+    term_close();
+}
+
 /* ---- the worker thread --------------------------------------------------------------------- */
 
 Test(job, a_slow_command_runs_in_the_worker, .init = setup_values, .fini = teardown)
