@@ -126,7 +126,8 @@ int qs_lesson_count(const qs_lesson *l, qs_li_kind kind);
 /* Resolves NAME to a file. NAME may be a path to an existing file, a file name
  * ("05-asymmetric.lesson"), a base name ("05-asymmetric"), a name without its number
  * ("asymmetric"), or a number ("5", "05"). Directories searched in order: ./lessons, each
- * directory of $QSCOPE_LESSON_PATH (colon-separated), QSCOPE_DATADIR "/lessons". Writes the
+ * directory of $QSCOPE_LESSON_PATH (colon-separated), the binary's ../share/qscope/lessons,
+ * QSCOPE_DATADIR "/lessons". Writes the
  * path into buf and returns QS_OK, or QS_ERR naming NAME. */
 int qs_lesson_find(const char *name, char *buf, size_t len, qs_err *err);
 /* Lists the lessons on the search path (a name found twice: the first wins), sorted by name:

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef QSCOPE_DATADIR
 #define QSCOPE_DATADIR "/usr/local/share/qscope"
@@ -15,12 +16,16 @@
 
 #define QS_MAX_LESSON_DIRS 32
 
-/* Fills dirs (pointers into buf) with the search path, in order; returns the count. */
+/* Fills dirs (pointers into buf) with the search path, in order; returns the count:
+ * ./lessons, $QSCOPE_LESSON_PATH, the binary's ../share/qscope/lessons (an installation
+ * moved or staged with DESTDIR), QSCOPE_DATADIR/lessons. */
 static int search_dirs(const char **dirs, char *buf, size_t len)
 {
     int n = 0;
     size_t used = 0;
     const char *env = getenv("QSCOPE_LESSON_PATH");
+    char exe[4096];
+    ssize_t r;
     dirs[n++] = "lessons";
     if (env && *env) {
         const char *p = env;
@@ -34,6 +39,19 @@ static int search_dirs(const char **dirs, char *buf, size_t len)
             }
             p += k;
             if (*p == ':') p++;
+        }
+    }
+    r = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (r > 0) {
+        exe[r] = '\0';
+        char *sl = strrchr(exe, '/');
+        if (sl) {
+            int k = snprintf(buf + used, len - used, "%.*s/../share/qscope/lessons",
+                             (int)(sl - exe), exe);
+            if (k > 0 && (size_t)k < len - used) {
+                dirs[n++] = buf + used;
+                used += (size_t)k + 1;
+            }
         }
     }
     dirs[n++] = QSCOPE_DATADIR "/lessons";
@@ -72,7 +90,7 @@ static int name_matches(const char *f, const char *name)
 int qs_lesson_find(const char *name, char *buf, size_t len, qs_err *err)
 {
     const char *dirs[QS_MAX_LESSON_DIRS];
-    char envbuf[4096];
+    char envbuf[8192];
     if (!name || !*name) return qs_err_set(err, "lesson: no lesson name given");
     if (strchr(name, '/') || has_suffix(name, ".lesson")) {
         if (is_file(name)) {
@@ -115,7 +133,7 @@ static int cmp_row(const void *a, const void *b)
 json_t *qs_lesson_list(void)
 {
     const char *dirs[QS_MAX_LESSON_DIRS];
-    char envbuf[4096];
+    char envbuf[8192];
     json_t **rows = NULL;
     size_t n = 0, cap = 0;
     int nd = search_dirs(dirs, envbuf, sizeof envbuf);
