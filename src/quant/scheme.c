@@ -257,6 +257,9 @@ int qs_scheme_parse(qs_scheme *out, int argc, char **argv, qs_err *err)
     if (s.kind == QS_Q_INT && s.gran == QS_G_GROUP && !explicit_axis &&
         (explicit_gran || out->gran != QS_G_GROUP))
         s.axis = -1;
+    /* channels default to axis 0 (the output channel of a [out, in] weight) */
+    if (s.kind == QS_Q_INT && s.gran == QS_G_CHANNEL && explicit_gran && !explicit_axis)
+        s.axis = 0;
     /* conventions that fix parts of the scheme */
     if (s.kind == QS_Q_INT && s.conv == QS_CONV_GGML) {
         if (s.bits != 8 && s.bits != 4)

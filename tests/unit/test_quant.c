@@ -647,6 +647,14 @@ Test(scheme, words_and_labels)
     char *bad2[] = { (char *)"convention=tflite" };
     cr_assert_eq(qs_scheme_parse(&s, 1, bad2, &err), QS_ERR);
     cr_assert(strstr(err.msg, "tflite"), "%s", err.msg);
+    /* per-group runs along the last axis, per-channel along axis 0 unless axis= says */
+    s = words("int4 sym per-group size=32");
+    cr_assert_eq(s.axis, -1);
+    char *pc[] = { (char *)"per-channel" };
+    cr_assert_eq(qs_scheme_parse(&s, 1, pc, &err), QS_OK);
+    cr_assert_eq(s.axis, 0);
+    s = words("int4 per-group axis=0 size=8");
+    cr_assert_eq(s.axis, 0);
     qs_scheme before = s;
     char *bad3[] = { (char *)"int4", (char *)"axis=99" };
     cr_assert_eq(qs_scheme_parse(&s, 2, bad3, &err), QS_ERR);
