@@ -97,6 +97,20 @@ Test(gguf, header_and_metadata)
     qs_file_close(f);
 }
 
+Test(gguf, version_2)
+{
+    qs_file *f = open_ok(FIX "model_v2.gguf");
+    cr_assert_eq(f->n, 1);
+    cr_expect_eq(f->entries[0].shape[0], 2);
+    cr_expect_eq(f->entries[0].shape[1], 3);
+    qs_tensor *t = NULL;
+    qs_err err = {""};
+    cr_assert_eq(qs_file_read(f, 0, &t, &err), QS_OK, "%s", err.msg);
+    for (int i = 0; i < 6; i++) cr_expect_eq(t->data[i], (float)i);
+    qs_tensor_free(t);
+    qs_file_close(f);
+}
+
 Test(gguf, plain_and_block_tensors_match_numpy)
 {
     static const char *names[] = {"src32", "srcK", "f16", "blk.0.q8_0", "blk.0.q4_0",
@@ -148,6 +162,9 @@ Test(ggml, quantizers_match_numpy_bytes)
     expect_quantize(QS_GGML_Q4_0, "src32", "bytes.q4_0");
     expect_quantize(QS_GGML_Q4_K, "srcK", "bytes.q4_k");
     expect_quantize(QS_GGML_Q6_K, "srcK", "bytes.q6_k");
+    expect_quantize(QS_GGML_Q4_1, "src32", "bytes.q4_1");
+    expect_quantize(QS_GGML_Q5_0, "src32", "bytes.q5_0");
+    expect_quantize(QS_GGML_Q5_1, "src32", "bytes.q5_1");
 }
 
 Test(ggml, block_sizes_and_bits)

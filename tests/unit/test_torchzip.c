@@ -120,6 +120,9 @@ Test(torch, legacy_and_damaged)
               "%s", err.msg);
     cr_expect_eq(qs_file_open_mem("x.pt", "PK\3\4garbage", 11, &f, &err), QS_ERR);
     cr_expect(strstr(err.msg, "x.pt: not a readable zip archive") != NULL, "%s", err.msg);
+    cr_expect_eq(qs_file_open(FIX "torch_dup.pt", &f, &err), QS_ERR);
+    cr_expect(strstr(err.msg, "torch_dup.pt: two tensors are both named 'a.b'") != NULL, "%s",
+              err.msg);
     cr_expect_eq(qs_file_open_mem("y.pt", "abc", 3, &f, &err), QS_ERR);
     cr_expect(strstr(err.msg, "y.pt: not a zip PyTorch checkpoint") != NULL, "%s", err.msg);
 }
