@@ -808,7 +808,8 @@ static int run_memory(qs_session *s, int argc, char **argv, json_t **out, qs_err
     if ((v = qs_arg_kv(argc, argv, "params"))) {
         if (qs_parse_double(v, &params) < 0 || !(params > 0) || !isfinite(params))
             return qs_err_set(err, "params=%s: expected a positive number (e.g. 70e9)", v);
-        src = "params=";
+        snprintf(srcbuf, sizeof srcbuf, "params=%.200s", v);
+        src = srcbuf;
     } else if ((v = qs_arg_kv(argc, argv, "shape"))) {
         params = 1.0;
         const char *p = v;
@@ -826,7 +827,8 @@ static int run_memory(qs_session *s, int argc, char **argv, json_t **out, qs_err
             else if (*p) return qs_err_set(err, "shape=%s: unexpected '%c'", v, *p);
         }
         if (k == 0) return qs_err_set(err, "shape=%s: empty", v);
-        src = "shape=";
+        snprintf(srcbuf, sizeof srcbuf, "shape=%.200s", v);
+        src = srcbuf;
     } else if (s->file && s->file->n > 0) {
         params = 0.0;
         for (int i = 0; i < s->file->n; i++) params += (double)s->file->entries[i].n;
@@ -872,27 +874,23 @@ static int run_memory(qs_session *s, int argc, char **argv, json_t **out, qs_err
         qs_json_set_real(r, "total_gb", (tr[i].w + tr[i].g + tr[i].o) / 1e9);
         json_array_append_new(train, r);
     }
-    json_t *as = json_array();
-    char line[400];
-    snprintf(line, sizeof line, "parameters from %.300s; GB = 10^9 bytes, GiB = 2^30", src);
-    json_array_append_new(as, json_string(line));
-    json_array_append_new(as, json_string("weights only: activations, KV cache, framework and "
-                                          "CUDA overheads are not counted"));
-    json_array_append_new(as, json_string("INT8/INT4 rows count the codes only; per-group or "
-                                          "per-channel scales add a little (NF4 rows include "
-                                          "their absmax constants: 4.5 and 4.127 bits)"));
-    json_array_append_new(as, json_string("full fine-tuning: fp32 weights (4 B) + fp32 "
-                                          "gradients (4 B) + Adam first and second moments "
-                                          "(8 B) = 16 bytes per parameter"));
-    snprintf(line, sizeof line, "LoRA / QLoRA: trainable adapter parameters = %g of the model "
-             "(lora_frac), each with fp32 weight, gradient and Adam state (16 B); base frozen, "
-             "no gradients or optimizer state", lora);
-    json_array_append_new(as, json_string(line));
+    /* the assumptions, as one string so every face shows it whole */
+    char as[1400];
+    snprintf(as, sizeof as,
+             "parameters from %.300s; GB = 10^9 bytes, GiB = 2^30. Weights only: activations, KV "
+             "cache, framework and CUDA overheads are not counted. INT8/INT4 rows count the "
+             "codes only (per-group or per-channel scales add a little); the NF4 rows include "
+             "their absmax constants (4.5 and 4.127 bits). Full fine-tuning: fp32 weights (4 B) "
+             "+ fp32 gradients (4 B) + Adam first and second moments (8 B) = 16 bytes per "
+             "parameter. LoRA / QLoRA: trainable adapter parameters = %g of the model "
+             "(lora_frac), each with fp32 weight, gradient and Adam state (16 B); the base is "
+             "frozen (no gradients, no optimizer state), fp16 for LoRA and NF4 + double quant "
+             "for QLoRA.", src, lora);
     json_t *o = json_object();
     qs_json_set_real(o, "params", params);
     json_object_set_new(o, "rows", rows);
     json_object_set_new(o, "training", train);
-    json_object_set_new(o, "assumptions", as);
+    json_object_set_new(o, "assumptions", json_string(as));
     *out = o;
     return QS_OK;
 }

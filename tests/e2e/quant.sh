@@ -78,7 +78,7 @@ has "$out" '"title":"signed max"'
 # memory: Llama 2 70B
 out=$("$QSCOPE" -c "memory params=70e9" --json) || fail "memory exit"
 for k in '"format":"FP32","bits_per_param":32.0,"bytes":280000000000.0' '"gb":140.0' \
-         '"gb":70.0' '"gb":35.0' '"assumptions":\[' '"method":"QLoRA'; do
+         '"gb":70.0' '"gb":35.0' '"assumptions":"parameters from params=70e9' '"method":"QLoRA'; do
     has "$out" "$k"
 done
 

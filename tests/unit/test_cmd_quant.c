@@ -111,7 +111,8 @@ Test(cmd_quant, memory_llama2_70b)
     cr_assert_float_eq(num(json_array_get(rows, 6), "gb"), 70.0 * 4.126953125 / 8.0, 1e-9);
     json_t *tr = json_object_get(o, "training");
     cr_assert_float_eq(num(json_array_get(tr, 0), "total_gb"), 70.0 * 16, 1e-6);
-    cr_assert_gt(json_array_size(json_object_get(o, "assumptions")), 3);
+    cr_assert(strstr(json_string_value(json_object_get(o, "assumptions")), "16 bytes per "
+                     "parameter"));
     json_decref(o);
 }
 
