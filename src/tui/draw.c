@@ -378,8 +378,25 @@ static void plot_hist(const qs_tui_model *m, WINDOW *w, int y0, int x0, int h, i
     for (int col = 0; col < wd; col++) put(w, ay, x0 + col, 1, A(m, QR_DIM), m->utf8 ? "─" : "-");
     double scale = jd(qp, "scale", NAN), zp = jd(qp, "zero_point", NAN);
     double qmin = jd(qp, "qmin", NAN), qmax = jd(qp, "qmax", NAN);
+    json_t *book = json_object_get(qp, "codebook");
     char note[200] = "";
-    if (scale > 0 && isfinite(zp) && isfinite(qmin) && isfinite(qmax)) {
+    if (json_object_get(qp, "format")) {
+        /* a cast to a float format: no uniform grid to draw */
+        snprintf(note, sizeof note, "grid: every %s value (not uniform)", js(qp, "format"));
+    } else if (json_is_array(book) && scale > 0) {
+        /* a codebook (NF4 / FP4): its values times the first block's absmax */
+        size_t i;
+        json_t *v;
+        json_array_foreach(book, i, v) {
+            int c = xcol(json_number_value(v) * scale, lo, hi, wd);
+            if (c < 0 || c >= wd) continue;
+            put(w, ay, x0 + c, 1, A(m, QR_GRID), m->utf8 ? "┼" : "+");
+            for (int r = filled[c]; r < ph; r++)
+                put(w, y0 + ph - 1 - r, x0 + c, 1, A(m, QR_GRID) | A_DIM, m->utf8 ? "┊" : ":");
+        }
+        snprintf(note, sizeof note, "grid: %zu code values × absmax %.4g (block 0)",
+                 json_array_size(book), scale);
+    } else if (scale > 0 && isfinite(zp) && isfinite(qmin) && isfinite(qmax)) {
         double levels = qmax - qmin + 1, colw = (hi - lo) / wd;
         if (scale >= 2 * colw) {
             for (double q = qmin; q <= qmax; q++) {
@@ -586,7 +603,16 @@ void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w)
     putf(w, y++, 1, W - 2, A(m, QR_DIM), "p0.01 %s  p99.99 %s  zeros %lld  NaN %lld  Inf %lld",
          a, b, (long long)jd(st, "zeros", 0), (long long)jd(st, "nan", 0),
          (long long)jd(st, "inf", 0));
-    if (m->qparams) {
+    if (m->qparams && json_object_get(m->qparams, "format")) {
+        num(b, sizeof b, m->clip_hi);
+        putf(w, y++, 1, W - 2, A(m, QR_GRID), "a cast to %s: every value rounds to the nearest "
+             "representable one (largest %s)", js(m->qparams, "format"), b);
+    } else if (m->qparams && json_object_get(m->qparams, "codebook")) {
+        num(a, sizeof a, jd(m->qparams, "scale", NAN));
+        putf(w, y++, 1, W - 2, A(m, QR_GRID), "%zu-value codebook × block absmax (block 0: %s) · "
+             "%lld blocks of %lld", json_array_size(json_object_get(m->qparams, "codebook")), a,
+             (long long)jd(m->qparams, "nparams", 0), (long long)jd(m->qparams, "block", 0));
+    } else if (m->qparams) {
         num(a, sizeof a, jd(m->qparams, "scale", NAN));
         num(b, sizeof b, m->clip_lo);
         num(c, sizeof c, m->clip_hi);
@@ -775,8 +801,8 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
              b);
         y++;
     } else if (y < H) {
-        put(w, y++, 1, W - 2, A(m, QR_DIM), "scheme: its code shows once the engine's qparams "
-            "command is in the build");
+        put(w, y++, 1, W - 2, A(m, QR_DIM), "scheme: not an integer grid, so no code row "
+            "(+/- or :scheme int8 brings it back)");
     }
     /* details of the row under the cursor */
     y++;

@@ -365,9 +365,12 @@ static void refresh_derive(qs_tui_model *m)
 static void plot_range(qs_tui_model *m)
 {
     double lo = jget(m->stats, "min", -1), hi = jget(m->stats, "max", 1);
+    double amax = fmax(fabs(lo), fabs(hi));
+    /* the clip range widens the plot when it is near the data (a dragged range), not when it
+     * is a float format's whole range (fp8: ±448) that would squash the histogram */
     if (m->clip_manual || m->qparams) {
-        if (isfinite(m->clip_lo) && m->clip_lo < lo) lo = m->clip_lo;
-        if (isfinite(m->clip_hi) && m->clip_hi > hi) hi = m->clip_hi;
+        if (isfinite(m->clip_lo) && m->clip_lo < lo && m->clip_lo >= -2 * amax) lo = m->clip_lo;
+        if (isfinite(m->clip_hi) && m->clip_hi > hi && m->clip_hi <= 2 * amax) hi = m->clip_hi;
     }
     if (lo > 0) lo = 0;
     if (hi < 0) hi = 0;
