@@ -171,12 +171,14 @@ int qs_nn_qat(qs_session *s, qs_nn_qmodel *q, const qs_nn_set *train, const qs_n
 
 /* Loss and gradients of the fp32 model on one batch (x: n × size[0]): returns the mean
  * softmax cross-entropy and writes dL/dw, dL/db into gw[l], gb[l] (caller-allocated like
- * m->w, m->b). With q != NULL the forward pass fake-quantizes (q->m is then ignored in
- * favour of m) and gradients follow the STE. For tests (finite differences). */
-double qs_nn_loss_grad(const qs_mlp *m, const qs_nn_qmodel *q, const float *x,
-                       const uint8_t *y, int64_t n, float **gw, float **gb);
+ * m->w, m->b). With q != NULL the forward pass fake-quantizes with q's activation
+ * parameters and weight scales recomputed from m's weights (written into q->wscale; q->m
+ * is ignored), and gradients follow the STE. For tests (finite differences). */
+double qs_nn_loss_grad(const qs_mlp *m, qs_nn_qmodel *q, const float *x, const uint8_t *y,
+                       int64_t n, float **gw, float **gb);
 
-/* Predicted classes of n samples: fp32 (q == NULL) or fake-quant simulation. */
+/* Predicted classes of n samples: fp32 (q == NULL) or the fake-quant simulation with q's
+ * current parameters (nothing is written to m or q). */
 int qs_nn_predict(const qs_mlp *m, const qs_nn_qmodel *q, const float *x, int64_t n,
                   uint8_t *pred, qs_err *err);
 /* Fraction of set samples predicted right. */

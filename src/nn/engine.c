@@ -201,7 +201,9 @@ static void weight_scales(nn_layer *L)
 
 static void fq_weights(nn_net *net, nn_layer *L)
 {
-    if (!net->q->lsq) weight_scales(L);
+    /* while training, the scales follow the weights (a minmax weight observer on every
+     * forward pass, as PyTorch's FakeQuantize); in evaluation nets they are read only */
+    if (!net->q->lsq && (net->flags & NN_TRAIN_W)) weight_scales(L);
     for (int j = 0; j < L->nws; j++) L->wsinv[j] = 1.0f / L->ws[j];
     int64_t shape[2] = { L->out, L->in };
     qs_layout lay;

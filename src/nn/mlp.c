@@ -96,7 +96,7 @@ int qs_nn_predict(const qs_mlp *m, const qs_nn_qmodel *q, const float *x, int64_
                   uint8_t *pred, qs_err *err)
 {
     nn_net net;
-    /* the net only reads the weights and (observe = 0) the quantizer state */
+    /* an evaluation net (no NN_TRAIN_W, observe = 0) only reads the weights and q */
     if (nn_net_init(&net, (qs_mlp *)m, (qs_nn_qmodel *)q, q ? NN_QUANT : 0, 0, 0, 0, 256,
                     err) != QS_OK)
         return QS_ERR;
@@ -118,12 +118,13 @@ double qs_nn_accuracy(const qs_mlp *m, const qs_nn_qmodel *q, const qs_nn_set *s
     return set->n ? (double)ok / (double)set->n : 0.0;
 }
 
-double qs_nn_loss_grad(const qs_mlp *m, const qs_nn_qmodel *q, const float *x,
-                       const uint8_t *y, int64_t n, float **gw, float **gb)
+double qs_nn_loss_grad(const qs_mlp *m, qs_nn_qmodel *q, const float *x, const uint8_t *y,
+                       int64_t n, float **gw, float **gb)
 {
     nn_net net;
-    if (nn_net_init(&net, (qs_mlp *)m, (qs_nn_qmodel *)q, NN_TRAIN_W | (q ? NN_QUANT : 0), 0,
-                    0, 0, (int)n, NULL) != QS_OK)
+    /* the net does not step, so m's weights are only read */
+    if (nn_net_init(&net, (qs_mlp *)m, q, NN_TRAIN_W | (q ? NN_QUANT : 0), 0, 0, 0, (int)n,
+                    NULL) != QS_OK)
         return NAN;
     nn_forward(&net, x, n);
     double loss = nn_loss(&net, y, n) / (double)n;
