@@ -185,12 +185,41 @@ static void hbin_flush(hbin *b, qs_hist *h)
     b->t = NULL;
 }
 
+/* Blocks of QB values are binned in two steps: counter indices of the whole block into a
+ * buffer (vector), then the increments (scalar, indices read two at a time), which keeps the
+ * vector and the load/store work in separate loops. */
+#define QB 512
+AI void hbin_add_idx(hbin *b, const uint32_t *ib)
+{
+    uint32_t *t = b->t;
+    for (int i = 0; i < QB; i += 8) {
+        uint64_t i01, i23, i45, i67;
+        memcpy(&i01, ib + i, 8); memcpy(&i23, ib + i + 2, 8);
+        memcpy(&i45, ib + i + 4, 8); memcpy(&i67, ib + i + 6, 8);
+        t[(uint32_t)i01]++; t[i01 >> 32]++; t[(uint32_t)i23]++; t[i23 >> 32]++;
+        t[(uint32_t)i45]++; t[i45 >> 32]++; t[(uint32_t)i67]++; t[i67 >> 32]++;
+    }
+}
+
 static void hist_chunk_avx2(const float *x, int64_t n, qs_hist *h)
 {
     hbin b;
+    _Alignas(32) uint32_t ib[QB];
     int64_t e = 0;
     while (n - e >= 8 && hbin_init(&b, h)) {
         int64_t end = n - e < HB_BLOCK ? n : e + HB_BLOCK;
+        for (; e + QB <= end; e += QB) {
+            for (int i = 0; i < QB; i += 8) {
+                __m256 v = _mm256_loadu_ps(x + e + i);
+                _mm_store_si128((__m128i *)(ib + i),
+                                hbin_idx(&b, _mm256_cvtps_pd(_mm256_castps256_ps128(v)),
+                                         b.lane_lo));
+                _mm_store_si128((__m128i *)(ib + i + 4),
+                                hbin_idx(&b, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)),
+                                         b.lane_hi));
+            }
+            hbin_add_idx(&b, ib);
+        }
         for (; e + 8 <= end; e += 8) {
             __m256 v = _mm256_loadu_ps(x + e);
             hbin_count8(&b, _mm256_cvtps_pd(_mm256_castps256_ps128(v)),
@@ -565,7 +594,6 @@ AI __m256i fq8(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb, qs_hi
  * (fewer live registers than one fused loop): quantize (codes, y, clip and NaN counts; y
  * also kept in yb), statistics with the histogram's counter indices into ib, then the
  * counter increments */
-#define QB 512
 AI void fq_block(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
                  const float *x, float *y, uint8_t *codes, int64_t e, uint64_t seed,
                  int stream, float *yb, uint32_t *ib, const int rv, const int dv)
@@ -602,14 +630,7 @@ AI void fq_block(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
         }
     }
     if (hb) {
-        uint32_t *t = hb->t;
-        for (int b = 0; b < QB; b += 8) {   /* indices read two at a time */
-            uint64_t i01, i23, i45, i67;
-            memcpy(&i01, ib + b, 8); memcpy(&i23, ib + b + 2, 8);
-            memcpy(&i45, ib + b + 4, 8); memcpy(&i67, ib + b + 6, 8);
-            t[(uint32_t)i01]++; t[i01 >> 32]++; t[(uint32_t)i23]++; t[i23 >> 32]++;
-            t[(uint32_t)i45]++; t[i45 >> 32]++; t[(uint32_t)i67]++; t[i67 >> 32]++;
-        }
+        hbin_add_idx(hb, ib);
     }
 }
 
