@@ -34,9 +34,9 @@ tui_stop() {
 trap tui_cleanup EXIT
 
 fail() {
-    echo "FAIL: $*"
     echo "---- screen ----"
-    tmux -L "$TUI_SOCK" capture-pane -p -t qs 2>/dev/null
+    tmux -L "$TUI_SOCK" capture-pane -p -t qs 2>/dev/null | grep -v '^$'
+    echo "FAIL: $*"
     exit 1
 }
 
