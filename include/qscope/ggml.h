@@ -25,6 +25,8 @@
 #include "qscope/err.h"
 #include "qscope/tensor.h"
 
+struct qs_errstats;     /* kernels.h */
+
 /* ggml type ids (ggml.h enum ggml_type) that qscope knows by name. */
 enum {
     QS_GGML_F32 = 0, QS_GGML_F16 = 1, QS_GGML_Q4_0 = 2, QS_GGML_Q4_1 = 3, QS_GGML_Q5_0 = 6,
@@ -143,6 +145,13 @@ int qs_ggml_quantize(int id, const float *x, int64_t n, void *dst, qs_err *err);
 /* Quantize then dequantize into y (the engine's fake-quant hook). n need not be a multiple
  * of the block size: a short last block is padded with zeros and the padding dropped. */
 int qs_ggml_fakequant(int id, const float *x, int64_t n, float *y, qs_err *err);
+
+/* The engine's `compare` / `report` hook: fake-quantizes tensor t with type id row by row
+ * (rows = the last dimension, as ggml lays blocks; a short last block per row is padded with
+ * zeros) and fills st through qs_k()->errstats. y (may be NULL) receives the dequantized
+ * values. Bits per weight: qs_ggml_bits_per_weight(id). */
+int qs_ggml_tensor_errstats(int id, const qs_tensor *t, float *y, struct qs_errstats *st,
+                            qs_err *err);
 
 /* Everything one block shows on the Derive screen: constants, integer codes, dequantized
  * values. Sub-blocks: Q8_0 / Q4_0.. have one (scale d, min m); K-quants 8 or 16. */

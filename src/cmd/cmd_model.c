@@ -52,29 +52,14 @@ static int qspec_parse(const qs_session *s, int argc, char **argv, qspec *q, qs_
     return QS_OK;
 }
 
-/* ggml fake-quant row by row (blocks never cross rows, as in ggml) into y. */
-static int ggml_rows(int id, const qs_tensor *t, float *y, qs_err *err)
-{
-    int64_t row = t->ndim > 0 ? t->shape[t->ndim - 1] : 1;
-    if (row <= 0) return QS_OK;
-    for (int64_t at = 0; at < t->n; at += row)
-        if (qs_ggml_fakequant(id, t->data + at, row, y + at, err) != QS_OK) return QS_ERR;
-    return QS_OK;
-}
-
 /* Error statistics of t under q (and bits per parameter). */
 static int measure(const qspec *q, const qs_tensor *t, qs_errstats *st, double *bits,
                    qs_err *err)
 {
     memset(st, 0, sizeof *st);
     if (q->ggml >= 0) {
-        float *y = qs_alloc_aligned((size_t)(t->n ? t->n : 1) * sizeof(float));
-        if (!y) return qs_err_set(err, "report: out of memory");
-        int rc = ggml_rows(q->ggml, t, y, err);
-        if (rc == QS_OK) qs_k()->errstats(t->data, y, t->n, st, NULL);
-        qs_free_aligned(y);
         *bits = qs_ggml_bits_per_weight(q->ggml);
-        return rc;
+        return qs_ggml_tensor_errstats(q->ggml, t, NULL, st, err);
     }
     const qs_scheme *sc = &q->scheme;
     qs_layout l;

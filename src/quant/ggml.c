@@ -754,3 +754,17 @@ int qs_ggml_fakequant(int id, const float *x, int64_t n, float *y, qs_err *err)
     free(v);
     return QS_OK;
 }
+
+int qs_ggml_tensor_errstats(int id, const qs_tensor *t, float *y, qs_errstats *st, qs_err *err)
+{
+    memset(st, 0, sizeof *st);
+    float *buf = y ? y : qs_alloc_aligned((size_t)(t->n ? t->n : 1) * sizeof(float));
+    if (!buf) return qs_err_set(err, "%s: out of memory", t->name);
+    int64_t row = t->ndim > 0 ? t->shape[t->ndim - 1] : 1;
+    int rc = QS_OK;
+    for (int64_t at = 0; row > 0 && at < t->n && rc == QS_OK; at += row)
+        rc = qs_ggml_fakequant(id, t->data + at, row, buf + at, err);
+    if (rc == QS_OK) qs_k()->errstats(t->data, buf, t->n, st, NULL);
+    if (!y) qs_free_aligned(buf);
+    return rc;
+}

@@ -167,6 +167,34 @@ Test(ggml, quantizers_match_numpy_bytes)
     expect_quantize(QS_GGML_Q5_1, "src32", "bytes.q5_1");
 }
 
+/* The engine hook: statistics of the numpy reference round trip of src32 under Q8_0. */
+Test(ggml, tensor_errstats_hook)
+{
+    int64_t n, m;
+    float *x = golden(GOLD, "src32", &n);
+    float *y = golden(GOLD, "blk.0.q8_0", &m);
+    cr_assert_eq(n, m);
+    double e2 = 0, mx = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double e = (double)y[i] - x[i];
+        e2 += e * e;
+        if (fabs(e) > mx) mx = fabs(e);
+    }
+    qs_err err = {""};
+    qs_tensor *t = qs_tensor_new("src32", 2, (int64_t[]){2, 32}, QS_DT_F32, &err);
+    memcpy(t->data, x, 64 * sizeof(float));
+    qs_errstats st;
+    float out[64];
+    cr_assert_eq(qs_ggml_tensor_errstats(QS_GGML_Q8_0, t, out, &st, &err), QS_OK, "%s", err.msg);
+    cr_expect_eq(st.n, 64);
+    cr_expect_float_eq(st.sum_e2, e2, 1e-12 + 1e-9 * e2);
+    cr_expect_float_eq(st.max_abs_e, mx, 1e-12);
+    for (int i = 0; i < 64; i++) cr_expect_eq(out[i], y[i]);
+    qs_tensor_free(t);
+    free(x);
+    free(y);
+}
+
 Test(ggml, block_sizes_and_bits)
 {
     cr_expect_eq(qs_ggml_type_info(QS_GGML_Q4_K)->bytes, (int)sizeof(qs_block_q4_K));
