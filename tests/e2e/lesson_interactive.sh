@@ -62,4 +62,16 @@ tmux -S "$sock" send-keys -t t Enter
 wait_for "The end is near."
 wait_for "=== 99-tiny: done"
 wait_for "EXIT=0"
+tmux -S "$sock" kill-session -t t
+
+# --auto: steps advance by themselves after the delay (projector mode); a quiz still waits
+printf 'title: Auto\ndelay: 200ms\n\nOne.\n---\nTwo.\n---\n@delay 300ms\nThree.\n---\nquiz: Ready?\nanswer: yes\n' \
+    >"$tmp/98-auto.lesson"
+tmux -S "$sock" new-session -d -s t -x 100 -y 40 \
+    "NO_COLOR=1 '$QSCOPE' play --auto '$tmp/98-auto.lesson'; echo EXIT=\$?; sleep 30"
+wait_for "Three."
+wait_for "answer>"
+tmux -S "$sock" send-keys -t t "yes" Enter
+wait_for "=== 98-auto: done"
+wait_for "EXIT=0"
 echo ok
