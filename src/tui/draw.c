@@ -270,7 +270,7 @@ static void draw_status(const qs_tui_model *m, WINDOW *w)
     if (m->job.running) {
         pthread_mutex_t *mu = (pthread_mutex_t *)&m->job.mu;  /* read-only use of the lock */
         pthread_mutex_lock(mu);
-        double done = m->job.done, total = m->job.total;
+        double done = m->job.done_units, total = m->job.total;
         char label[64];
         snprintf(label, sizeof label, "%s", m->job.label);
         pthread_mutex_unlock(mu);
@@ -1018,7 +1018,7 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
     if (m->job.running) {
         pthread_mutex_t *mu = (pthread_mutex_t *)&m->job.mu;  /* read-only use of the lock */
         pthread_mutex_lock(mu);
-        double f = m->job.total > 0 ? m->job.done / m->job.total : 0;
+        double f = m->job.total > 0 ? m->job.done_units / m->job.total : 0;
         char label[64];
         snprintf(label, sizeof label, "%s", m->job.label);
         pthread_mutex_unlock(mu);
@@ -1092,8 +1092,7 @@ void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w)
 {
     int H, W;
     getmaxyx(w, H, W);
-    const qs_lesson_player *p = m->lesson;
-    if (!p) {
+    if (!m->lesson) {
         put(w, 0, 1, W - 2, A(m, QR_TITLE), "Lessons — L opens one (name or number)");
         json_t *list = json_object_get(m->lesson_list, "lessons");
         if (json_array_size(list) == 0) {
@@ -1118,9 +1117,8 @@ void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w)
         }
         return;
     }
-    int shown = m->lesson_done ? p->lesson->nsteps : p->item > 0 ? p->step + 1 : p->step;
-    putf(w, 0, 1, nw - 2, A(m, QR_TITLE), "step %d/%d%s · %s", shown, p->lesson->nsteps,
-         m->lesson_auto ? " (auto)" : "", p->lesson->title);
+    putf(w, 0, 1, nw - 2, A(m, QR_TITLE), "step %d/%d%s · %s", m->lesson_shown,
+         m->lesson_nsteps, m->lesson_auto ? " (auto)" : "", m->lesson_title);
     if (!live && m->lesson_live != QS_SCR_LESSON)
         putf(w, H - 1, 1, W - 14, A(m, QR_DIM), "w shows the %s screen this step drives",
              qs_tui_screens[m->lesson_live].title);

@@ -1,6 +1,8 @@
 /* lesson.c — the TUI's Lesson screen model: drives the lesson player (src/lesson) one step
  * at a time, keeps the narration of the current step, answers quizzes and sends each
- * command's result to the live screen drawn beside the narration. No ncurses calls. */
+ * command's result to the live screen drawn beside the narration. A step whose commands are
+ * slow (training, big loads) is played in the worker thread, so the gauge moves and Esc
+ * cancels. No ncurses calls. */
 #include "tui_int.h"
 
 #include <stdlib.h>
@@ -9,9 +11,29 @@
 
 #include "qscope/lesson.h"
 
-#define ESC 27
+/* One item the player gave out, kept until the main thread shows it. */
+typedef struct lesson_ev {
+    const qs_lesson_item *item; /* the item (borrowed from the lesson) */
+    int rc;                     /* qs_lesson_next's status */
+    int step_start;             /* first item of its step */
+    json_t *result;             /* CMD: its result (a reference of our own) */
+    const qs_cmd *cmd;          /* CMD: the row that ran */
+    char msg[1024];             /* EXPECT: the evaluation */
+    char err[1024];             /* the error, when rc != QS_OK */
+} lesson_ev;
 
-/* Appends one narration line: kind "heading", "text", "cmd", "expect", "quiz", "note". */
+/* The items of one step (or what is left of it). */
+typedef struct lesson_batch {
+    lesson_ev *ev;              /* the items, in order */
+    int n, cap;                 /* count and capacity */
+    int end;                    /* 1 when the lesson ended */
+    int go_to;                  /* >= 0: qs_lesson_goto(go_to) first (p: back a step) */
+    int goto_rc;                /* its status */
+    char goto_err[1024];        /* its error */
+} lesson_batch;
+
+/* Appends one narration line: kind "heading", "text", "pre", "cmd", "expect", "quiz",
+ * "answer", "error", "note". */
 static void log_add(qs_tui_model *m, const char *kind, const char *text, int ok)
 {
     json_t *o = json_object();
@@ -19,6 +41,24 @@ static void log_add(qs_tui_model *m, const char *kind, const char *text, int ok)
     json_object_set_new(o, "text", json_string(text ? text : ""));
     json_object_set_new(o, "ok", json_boolean(ok));
     json_array_append_new(m->lesson_log, o);
+}
+
+static void batch_free(lesson_batch *b)
+{
+    if (!b) return;
+    for (int i = 0; i < b->n; i++) json_decref(b->ev[i].result);
+    free(b->ev);
+    free(b);
+}
+
+/* The step counter and title the screen shows (drawing never reads the player). */
+static void lesson_snapshot(qs_tui_model *m)
+{
+    const qs_lesson_player *p = m->lesson;
+    if (!p) return;
+    m->lesson_nsteps = p->lesson->nsteps;
+    m->lesson_shown = m->lesson_done ? p->lesson->nsteps : p->item > 0 ? p->step + 1 : p->step;
+    snprintf(m->lesson_title, sizeof m->lesson_title, "%s", p->lesson->title);
 }
 
 void qs_tui_lesson_fini(qs_tui_model *m)
@@ -49,15 +89,35 @@ static int screen_named(const char *name)
     return -1;
 }
 
-/* Plays items until the next step begins, a quiz waits, or the lesson ends. */
-static int play_step(qs_tui_model *m)
+/* 1 when a command line names a slow command (QS_CMD_SLOW). */
+static int slow_line(const char *line)
 {
-    qs_lesson_player *p = m->lesson;
+    char word[64] = "";
+    if (!line || sscanf(line, "%63s", word) != 1) return 0;
+    const qs_cmd *c = qs_cmd_find(word);
+    return c && (c->flags & QS_CMD_SLOW);
+}
+
+/* 1 when playing from (step, item) to the end of that step runs a slow command. */
+static int step_is_slow(const qs_lesson *l, int step, int item)
+{
+    if (step < 0 || step >= l->nsteps) return 0;
+    for (int i = item; i < l->steps[step].nitems; i++)
+        if (l->steps[step].items[i].kind == QS_LI_CMD && slow_line(l->steps[step].items[i].text))
+            return 1;
+    return 0;
+}
+
+/* Takes items from the player until the next step begins, a quiz waits, a command is
+ * cancelled or the lesson ends. Touches only the player and the session (worker-safe). */
+static void collect(qs_lesson_player *p, lesson_batch *b)
+{
     int first = 1;
-    if (!p) return QS_TUI_REDRAW;
-    if (m->lesson_quiz) {
-        qs_tui_status(m, 0, "a quiz waits: a answers it (n again skips it)");
-        m->lesson_quiz = 0;
+    if (b->go_to >= 0) {
+        qs_err err = {{0}};
+        b->goto_rc = qs_lesson_goto(p, b->go_to, &err);
+        snprintf(b->goto_err, sizeof b->goto_err, "%s", err.msg);
+        if (b->goto_rc != QS_OK) return;
     }
     for (;;) {
         qs_lesson_event ev;
@@ -65,36 +125,70 @@ static int play_step(qs_tui_model *m)
         if (!first && p->item == 0) break;      /* the next item starts a new step */
         int rc = qs_lesson_next(p, &ev, &err);
         if (rc == QS_LESSON_END) {
-            m->lesson_done = 1;
-            log_add(m, "note", "— end of the lesson (p goes back, L opens another) —", 1);
+            b->end = 1;
             break;
         }
-        if (ev.step_start) {
+        first = 0;
+        if (b->n == b->cap) {
+            int cap = b->cap ? b->cap * 2 : 16;
+            lesson_ev *nv = realloc(b->ev, (size_t)cap * sizeof *nv);
+            if (!nv) break;
+            b->ev = nv;
+            b->cap = cap;
+        }
+        lesson_ev *e = &b->ev[b->n++];
+        e->item = ev.item;
+        e->rc = rc;
+        e->step_start = ev.step_start;
+        e->result = json_incref(ev.result);
+        e->cmd = ev.cmd;
+        snprintf(e->msg, sizeof e->msg, "%s", ev.msg);
+        snprintf(e->err, sizeof e->err, "%s", err.msg);
+        if (ev.item->kind == QS_LI_QUIZ || rc == QS_CANCELLED) break;
+    }
+}
+
+/* Shows a batch: narration, command results on the live screen, expectations, a quiz. */
+static int apply(qs_tui_model *m, lesson_batch *b)
+{
+    int flags = QS_TUI_REDRAW;
+    if (b->go_to >= 0) {
+        qs_tui_refresh(m);      /* the session was rebuilt from the lesson's start */
+        if (b->goto_rc != QS_OK) {
+            qs_tui_status(m, 1, "%s", b->goto_err);
+            lesson_snapshot(m);
+            return flags;
+        }
+    }
+    for (int i = 0; i < b->n; i++) {
+        lesson_ev *e = &b->ev[i];
+        const qs_lesson_item *it = e->item;
+        if (e->step_start) {
             json_array_clear(m->lesson_log);
             m->lesson_done = 0;
             m->lesson_scroll = 0;
         }
-        first = 0;
-        const qs_lesson_item *it = ev.item;
         switch (it->kind) {
         case QS_LI_HEADING: log_add(m, "heading", it->text, 1); break;
         case QS_LI_TEXT: log_add(m, it->preformatted ? "pre" : "text", it->text, 1); break;
         case QS_LI_CMD:
-            log_add(m, "cmd", it->text, rc == QS_OK);
-            if (rc == QS_OK) qs_tui_route(m, ev.cmd, ev.result, it->text);
-            else log_add(m, "error", err.msg, 0);
+            log_add(m, "cmd", it->text, e->rc == QS_OK);
+            if (e->rc == QS_OK) qs_tui_route(m, e->cmd, e->result, it->text);
+            else log_add(m, "error", e->rc == QS_CANCELLED ? "cancelled (n runs it again from "
+                         "the start of the step: p then n)" : e->err, 0);
             break;
         case QS_LI_EXPECT: {
             char line[1200];
-            snprintf(line, sizeof line, "%s %s", rc == QS_OK ? "✓" : "✗", ev.msg);
-            log_add(m, "expect", line, rc == QS_OK);
+            snprintf(line, sizeof line, "%s %s", e->rc == QS_OK ? "✓" : "✗", e->msg);
+            log_add(m, "expect", line, e->rc == QS_OK);
             break;
         }
         case QS_LI_QUIZ:
             log_add(m, "quiz", it->quiz.question, 1);
             m->lesson_quiz = 1;
             m->prompt = QS_PR_ANSWER;
-            return QS_TUI_REDRAW | QS_TUI_PROMPT;
+            flags |= QS_TUI_PROMPT;
+            break;
         case QS_LI_DIRECTIVE:
             if (it->text && strcmp(it->text, "screen") == 0) {
                 int scr = screen_named(it->arg);
@@ -105,7 +199,55 @@ static int play_step(qs_tui_model *m)
             break;
         }
     }
-    return QS_TUI_REDRAW;
+    if (b->end) {
+        m->lesson_done = 1;
+        log_add(m, "note", "— end of the lesson (p goes back, L opens another) —", 1);
+    }
+    lesson_snapshot(m);
+    return flags;
+}
+
+static void job_work(qs_tui_model *m)
+{
+    collect(m->lesson, m->job.data);
+}
+
+static int job_done(qs_tui_model *m)
+{
+    lesson_batch *b = m->job.data;
+    qs_tui_status(m, 0, "n / Enter: next step · p: back");   /* apply may say more */
+    int f = apply(m, b);
+    batch_free(b);
+    return f;
+}
+
+/* Plays the next step (or goes back to step go_to first when >= 0): in the worker thread
+ * when it runs a slow command, else at once. */
+static int play(qs_tui_model *m, int go_to)
+{
+    qs_lesson_player *p = m->lesson;
+    if (!p) return QS_TUI_REDRAW;
+    if (m->lesson_quiz) {
+        qs_tui_status(m, 0, "skipped the quiz");
+        m->lesson_quiz = 0;
+    }
+    lesson_batch *b = calloc(1, sizeof *b);
+    if (!b) return QS_TUI_REDRAW;
+    b->go_to = go_to;
+    int slow = go_to >= 0 ? 0 : step_is_slow(p->lesson, p->step, p->item);
+    for (int s = 0; go_to >= 0 && s <= go_to && s < p->lesson->nsteps; s++)
+        slow |= step_is_slow(p->lesson, s, 0);
+    if (slow) {
+        if (qs_tui_job_start_fn(m, "lesson step", job_work, job_done, b) != QS_OK) {
+            batch_free(b);
+            return QS_TUI_REDRAW;
+        }
+        return QS_TUI_REDRAW;
+    }
+    collect(p, b);
+    int f = apply(m, b);
+    batch_free(b);
+    return f;
 }
 
 int qs_tui_lesson_open(qs_tui_model *m, const char *name)
@@ -127,8 +269,9 @@ int qs_tui_lesson_open(qs_tui_model *m, const char *name)
     m->lesson_done = 0;
     m->lesson_live = QS_SCR_DATA;
     json_array_clear(m->lesson_log);
+    lesson_snapshot(m);
     qs_tui_status(m, 0, "%s — n / Enter: next step, p: back", p->lesson->title);
-    return play_step(m);
+    return play(m, -1);
 }
 
 int qs_tui_lesson_answer(qs_tui_model *m, const char *line)
@@ -163,8 +306,9 @@ int qs_tui_lesson_tick(qs_tui_model *m, long long now_ms)
         return 0;
     }
     if (now_ms < m->lesson_due_ms) return 0;
-    int f = play_step(m);
-    m->lesson_due_ms = now_ms + qs_lesson_delay_ms(p, p->step);
+    int f = play(m, -1);
+    /* a step played in the worker: the next tick after it ends sets the new deadline */
+    m->lesson_due_ms = m->job.running ? 0 : now_ms + qs_lesson_delay_ms(p, p->step);
     return f;
 }
 
@@ -184,22 +328,15 @@ int qs_tui_lesson_key(qs_tui_model *m, int key)
             m->prompt = QS_PR_LESSON;
             return QS_TUI_HANDLED | QS_TUI_PROMPT | QS_TUI_REDRAW;
         }
-        return QS_TUI_HANDLED | play_step(m);
+        return QS_TUI_HANDLED | play(m, -1);
     case QA_LESSON_PREV: {
         if (!p) return QS_TUI_HANDLED;
         /* the step being shown is the one before p->step (or p->step when mid-step) */
         int shown = p->item > 0 ? p->step : p->step - 1;
         if (m->lesson_done) shown = p->lesson->nsteps - 1;
-        int target = shown > 0 ? shown - 1 : 0;
-        qs_err err = {{0}};
-        if (qs_lesson_goto(p, target, &err) != QS_OK) {
-            qs_tui_status(m, 1, "%s", err.msg);
-            return QS_TUI_HANDLED | QS_TUI_REDRAW;
-        }
-        qs_tui_refresh(m);
         m->lesson_quiz = 0;
         m->lesson_done = 0;
-        return QS_TUI_HANDLED | play_step(m);
+        return QS_TUI_HANDLED | play(m, shown > 0 ? shown - 1 : 0);
     }
     case QA_LESSON_AUTO:
         if (!p) {

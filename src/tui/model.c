@@ -585,7 +585,7 @@ static int job_progress(void *ctx, const char *label, double done, double total)
     qs_tui_model *m = ctx;
     pthread_mutex_lock(&m->job.mu);
     snprintf(m->job.label, sizeof m->job.label, "%s", label ? label : "");
-    m->job.done = done;
+    m->job.done_units = done;
     m->job.total = total;
     pthread_mutex_unlock(&m->job.mu);
     return 0;
@@ -594,6 +594,13 @@ static int job_progress(void *ctx, const char *label, double done, double total)
 static void *job_main(void *arg)
 {
     qs_tui_model *m = arg;
+    if (m->job.work) {
+        m->job.work(m);
+        pthread_mutex_lock(&m->job.mu);
+        m->job.finished = 1;
+        pthread_mutex_unlock(&m->job.mu);
+        return NULL;
+    }
     json_t *out = NULL;
     const qs_cmd *cmd = NULL;
     qs_err err = {{0}};
@@ -608,7 +615,8 @@ static void *job_main(void *arg)
     return NULL;
 }
 
-int qs_tui_job_start(qs_tui_model *m, const char *line)
+int qs_tui_job_start_fn(qs_tui_model *m, const char *label, void (*work)(qs_tui_model *m),
+                        int (*done)(qs_tui_model *m), void *data)
 {
     if (m->job.running) {
         qs_tui_status(m, 1, "busy: '%s' is still running (Esc cancels)", m->job.line);
@@ -618,26 +626,39 @@ int qs_tui_job_start(qs_tui_model *m, const char *line)
     m->s->cancel = &m->cancel;
     m->s->progress = job_progress;
     m->s->progress_ctx = m;
+    m->job.work = work;
+    m->job.done = done;
+    m->job.data = data;
     m->job.finished = 0;
     m->job.out = NULL;
     m->job.cmd = NULL;
-    m->job.done = 0;
+    m->job.rc = QS_OK;
+    qs_err_clear(&m->job.err);
+    m->job.done_units = 0;
     m->job.total = 0;
     snprintf(m->job.label, sizeof m->job.label, "starting");
-    m->job.line = strdup(line);
+    m->job.line = strdup(label);
     if (!m->job.line || pthread_create(&m->job.thread, NULL, job_main, m) != 0) {
         free(m->job.line);
         m->job.line = NULL;
-        qs_tui_status(m, 1, "%s: could not start a worker thread", line);
+        m->s->progress = NULL;
+        m->s->progress_ctx = NULL;
+        qs_tui_status(m, 1, "%s: could not start a worker thread", label);
         return QS_ERR;
     }
     m->job.running = 1;
-    qs_tui_status(m, 0, "running '%s' … (Esc cancels)", line);
+    qs_tui_status(m, 0, "running '%s' … (Esc cancels)", label);
     return QS_OK;
+}
+
+int qs_tui_job_start(qs_tui_model *m, const char *line)
+{
+    return qs_tui_job_start_fn(m, line, NULL, NULL, NULL);
 }
 
 int qs_tui_job_poll(qs_tui_model *m)
 {
+    int flags = QS_TUI_REDRAW;
     if (!m->job.running) return 0;
     pthread_mutex_lock(&m->job.mu);
     int fin = m->job.finished;
@@ -647,7 +668,9 @@ int qs_tui_job_poll(qs_tui_model *m)
     m->job.running = 0;
     m->s->progress = NULL;
     m->s->progress_ctx = NULL;
-    if (m->job.rc == QS_OK) {
+    if (m->job.done) {
+        flags |= m->job.done(m);
+    } else if (m->job.rc == QS_OK) {
         qs_tui_route(m, m->job.cmd, m->job.out, m->job.line);
     } else if (m->job.rc == QS_CANCELLED) {
         qs_tui_status(m, 1, "%s: cancelled", m->job.line);
@@ -656,9 +679,12 @@ int qs_tui_job_poll(qs_tui_model *m)
     }
     json_decref(m->job.out);
     m->job.out = NULL;
+    m->job.work = NULL;
+    m->job.done = NULL;
+    m->job.data = NULL;
     free(m->job.line);
     m->job.line = NULL;
-    return 1;
+    return flags;
 }
 
 int qs_tui_run_user(qs_tui_model *m, const char *line)

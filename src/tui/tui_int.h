@@ -89,14 +89,21 @@ const qs_tui_binding *qs_tui_binding_find(int screen, int key);
 /* Settings of the Lab form: action, data, bits, abits, granularity, calibrator, epochs. */
 #define QS_TUI_LAB_FIELDS 7
 
-/* A long command running in a worker thread (training, big loads). */
+struct qs_tui_model;
+
+/* A long command running in a worker thread (training, big loads, a lesson step that trains).
+ * work() runs in the worker and must not touch the model except the job's own fields; done()
+ * runs on the main thread afterwards and applies the outcome (returns QS_TUI_* flags). */
 typedef struct qs_tui_job {
+    void (*work)(struct qs_tui_model *m);   /* NULL: run `line` with qs_cmd_run_line */
+    int (*done)(struct qs_tui_model *m);    /* NULL: route the command's result */
+    void *data;                 /* work()'s output for done() (owned by them) */
     pthread_t thread;           /* the worker */
     int running;                /* 1 between start and collect (main thread only) */
     pthread_mutex_t mu;         /* guards the fields below */
     int finished;               /* set by the worker when the command returned */
     char label[64];             /* progress label from the session callback */
-    double done, total;         /* progress */
+    double done_units, total;   /* progress: done_units of total */
     char *line;                 /* the command line (owned) */
     json_t *out;                /* its result (owned until collected) */
     const qs_cmd *cmd;          /* the row that ran */
@@ -191,6 +198,9 @@ typedef struct qs_tui_model {
     long long lesson_due_ms;    /* auto-play: when the next step is due (monotonic ms) */
     int lesson_show_live;       /* narrow terminals: 1 shows the live screen, not narration */
     int lesson_scroll;          /* first narration line shown */
+    int lesson_shown;           /* the step shown (1-based; drawing never reads the player) */
+    int lesson_nsteps;          /* the lesson's step count */
+    char lesson_title[160];     /* its title */
 } qs_tui_model;
 
 /* A screen: drawn from a const model; its keys handled through the binding table. */
@@ -262,8 +272,13 @@ void qs_tui_scheme_str(const qs_session *s, char *buf, size_t len);
 
 /* Jobs: starts line in a worker thread (QS_OK) or fails when one is running. */
 int qs_tui_job_start(qs_tui_model *m, const char *line);
-/* Called by the main loop: when the job finished, joins it, routes the result and returns
- * 1; returns 0 while it runs or when there is none. */
+/* Starts work() in the worker thread, done() to follow on the main thread; label names it
+ * in the status bar. QS_ERR when a job is running. */
+int qs_tui_job_start_fn(qs_tui_model *m, const char *label, void (*work)(qs_tui_model *m),
+                        int (*done)(qs_tui_model *m), void *data);
+/* Called by the main loop: when the job finished, joins it, applies the outcome and returns
+ * QS_TUI_REDRAW (plus QS_TUI_PROMPT when the outcome asks for input); 0 while it runs or
+ * when there is none. */
 int qs_tui_job_poll(qs_tui_model *m);
 
 /* ---- draw.c --------------------------------------------------------------------------- */

@@ -529,6 +529,39 @@ Test(draw, too_small_says_so, .init = setup_values, .fini = teardown)
     term_close();
 }
 
+Test(lesson, a_step_with_a_slow_command_plays_in_the_worker, .init = setup_values,
+     .fini = teardown)
+{
+    char path[] = "/tmp/qscope_tui_slowXXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    char text[5000];
+    snprintf(text, sizeof text, "title: Slow\n\n## Load\nA file.\n> load \"%s\"\n"
+             "expect n == 4096\n---\n## After\nDone.\n", top_path("datasets/default.npy"));
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    qs_tui_goto(&M, QS_SCR_LESSON);
+    qs_tui_lesson_open(&M, path);
+    cr_assert_not_null(M.lesson, "%s", M.status);
+    cr_assert_eq(M.job.running, 1, "load is a slow command: the step runs in the worker");
+    /* the screen keys wait while it runs; drawing data stays the old snapshot */
+    cr_assert_eq(M.t_n, 2);
+    int flags = 0;
+    for (int i = 0; i < 20000 && !flags; i++) {
+        flags = qs_tui_job_poll(&M);
+        if (!flags) usleep(1000);
+    }
+    cr_assert(flags & QS_TUI_REDRAW);
+    cr_assert_eq(S.tensor->n, 4096);
+    cr_assert_eq(M.t_n, 4096, "the snapshot follows once the step is shown");
+    cr_assert_eq(M.lesson_shown, 1);
+    size_t n = json_array_size(M.lesson_log);
+    const char *last = json_string_value(json_object_get(json_array_get(M.lesson_log, n - 1),
+                                                         "text"));
+    cr_assert_not_null(strstr(last, "n = 4096"), "%s", last);
+    unlink(path);
+}
+
 /* ---- the worker thread --------------------------------------------------------------------- */
 
 Test(job, a_slow_command_runs_in_the_worker, .init = setup_values, .fini = teardown)
