@@ -114,12 +114,13 @@ static void minmax_layout_avx2(const float *x, const qs_layout *l, float *mn, fl
 
 typedef struct hbin {
     __m256d lo, hi, sc;          /* range and bins/(hi-lo) */
-    __m256d lastd, d_under, d_over, d_nan;   /* bins-1 and the extra slots */
-    __m128i lane_lo, lane_hi;    /* table numbers of lanes 0-3 and 4-7 */
+    __m256d lastd, m1, d_over, d_nan;   /* bins-1, -1 (under), bins (over), bins+1 (NaN) */
+    __m256i one, slotmax, lanes; /* 1, bins+2 (the NaN slot), table numbers 0..7 */
+    int fast;                    /* sc >= 1, range finite: the cheaper classification */
     int bins;                    /* bins of the histogram */
     uint32_t *t;                 /* HB_W tables of (bins + 3) slots: slot s of table j at
-                                    t[s * HB_W + j]; slots bins, bins+1, bins+2 = under,
-                                    over, NaN */
+                                    t[s * HB_W + j]; slot 0 under, 1..bins the bins,
+                                    bins+1 over, bins+2 NaN */
     int64_t zfix;                /* values counted as 0.0 that are not data (skipped NaN x
                                     lanes), removed at flush */
 } hbin;
@@ -132,33 +133,53 @@ static int hbin_init(hbin *b, const qs_hist *h)
     b->lo = _mm256_set1_pd(h->lo); b->hi = _mm256_set1_pd(h->hi); b->sc = _mm256_set1_pd(sc);
     b->bins = h->bins;
     b->lastd = _mm256_set1_pd(h->bins - 1);
-    b->d_under = _mm256_set1_pd(h->bins);
-    b->d_over = _mm256_set1_pd(h->bins + 1);
-    b->d_nan = _mm256_set1_pd(h->bins + 2);
-    b->lane_lo = _mm_setr_epi32(0, 1, 2, 3);
-    b->lane_hi = _mm_setr_epi32(4, 5, 6, 7);
+    b->m1 = _mm256_set1_pd(-1.0);
+    b->d_over = _mm256_set1_pd(h->bins);
+    b->d_nan = _mm256_set1_pd(h->bins + 1);
+    b->one = _mm256_set1_epi32(1);
+    b->slotmax = _mm256_set1_epi32(h->bins + 2);
+    b->lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    b->fast = sc >= 1.0 && isfinite(sc) && isfinite(h->lo) && isfinite(h->hi);
     b->zfix = 0;
     b->t = calloc((size_t)HB_W * (size_t)(h->bins + 3), sizeof *b->t);
     return b->t != NULL;
 }
 
-/* counter indices (slot * HB_W + lane) of 4 values. Classification is done in double
- * before the one conversion: t = min((v-lo)·sc, bins-1), then the under / over / NaN lanes
- * are replaced by their slot numbers — the same bins as qk_bin. */
-AI __m128i hbin_idx(const hbin *b, __m256d v, __m128i lane)
+/* bin numbers of 4 values, -1 under, bins over; NaN: INT32_MIN (fast) or bins+1. Both
+ * reproduce qk_bin exactly:
+ * - general: t = min((v-lo)·sc, bins-1), then the under / over / NaN lanes are replaced;
+ * - fast (sc >= 1): v < lo exactly when t = (v-lo)·sc < 0 (v - lo is exact-signed and
+ *   nonzero for v != lo, and |t| >= |v - lo| cannot underflow to -0), so
+ *   floor(max(-1, min(bins-1, t))) gives under and the bins; vminpd / vmaxpd return their
+ *   second operand when it is NaN, so NaN stays NaN and converts to INT32_MIN. */
+AI __m128i hbin_bin4(const hbin *b, __m256d v)
 {
-    __m256d t = _mm256_min_pd(_mm256_mul_pd(_mm256_sub_pd(v, b->lo), b->sc), b->lastd);
-    t = _mm256_blendv_pd(t, b->d_under, _mm256_cmp_pd(v, b->lo, _CMP_LT_OQ));
-    t = _mm256_blendv_pd(t, b->d_over, _mm256_cmp_pd(v, b->hi, _CMP_GT_OQ));
-    t = _mm256_blendv_pd(t, b->d_nan, _mm256_cmp_pd(v, v, _CMP_UNORD_Q));
-    return _mm_add_epi32(_mm_slli_epi32(_mm256_cvttpd_epi32(t), 3), lane);
+    __m256d t = _mm256_mul_pd(_mm256_sub_pd(v, b->lo), b->sc);
+    if (b->fast) {
+        t = _mm256_max_pd(b->m1, _mm256_min_pd(b->lastd, t));
+        t = _mm256_round_pd(t, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+        t = _mm256_blendv_pd(t, b->d_over, _mm256_cmp_pd(v, b->hi, _CMP_GT_OQ));
+    } else {
+        t = _mm256_min_pd(t, b->lastd);     /* precedence as in qk_bin: NaN, under, over */
+        t = _mm256_blendv_pd(t, b->d_over, _mm256_cmp_pd(v, b->hi, _CMP_GT_OQ));
+        t = _mm256_blendv_pd(t, b->m1, _mm256_cmp_pd(v, b->lo, _CMP_LT_OQ));
+        t = _mm256_blendv_pd(t, b->d_nan, _mm256_cmp_pd(v, v, _CMP_UNORD_Q));
+    }
+    return _mm256_cvttpd_epi32(t);
+}
+/* counter indices (slot * HB_W + lane) of 8 values (v0: lanes 0-3, v1: lanes 4-7); the
+ * unsigned min sends INT32_MIN + 1 to the NaN slot */
+AI __m256i hbin_idx8(const hbin *b, __m256d v0, __m256d v1)
+{
+    __m256i i = _mm256_set_m128i(hbin_bin4(b, v1), hbin_bin4(b, v0));
+    i = _mm256_min_epu32(_mm256_add_epi32(i, b->one), b->slotmax);
+    return _mm256_add_epi32(_mm256_slli_epi32(i, 3), b->lanes);
 }
 /* counts 8 values (v0: lanes 0-3, v1: lanes 4-7) */
 AI void hbin_count8(hbin *b, __m256d v0, __m256d v1)
 {
     uint32_t idx[8];
-    _mm_storeu_si128((__m128i *)idx, hbin_idx(b, v0, b->lane_lo));
-    _mm_storeu_si128((__m128i *)(idx + 4), hbin_idx(b, v1, b->lane_hi));
+    _mm256_storeu_si256((__m256i *)idx, hbin_idx8(b, v0, v1));
     uint32_t *t = b->t;
     t[idx[0]]++; t[idx[1]]++; t[idx[2]]++; t[idx[3]]++;
     t[idx[4]]++; t[idx[5]]++; t[idx[6]]++; t[idx[7]]++;
@@ -168,16 +189,17 @@ static void hbin_flush(hbin *b, qs_hist *h)
     const uint32_t *t = b->t;
     int zs = -1;                 /* slot of 0.0, by the same vector rule */
     if (b->zfix) {
-        uint32_t z[4];
-        _mm_storeu_si128((__m128i *)z, hbin_idx(b, _mm256_setzero_pd(), _mm_setzero_si128()));
+        uint32_t z[8];
+        _mm256_storeu_si256((__m256i *)z,
+                            hbin_idx8(b, _mm256_setzero_pd(), _mm256_setzero_pd()));
         zs = (int)(z[0] / HB_W);
     }
     for (int s = 0; s < b->bins + 3; s++) {
         uint64_t c = 0;
         for (int j = 0; j < HB_W; j++) c += t[(size_t)s * HB_W + (size_t)j];
         if (s == zs) c -= (uint64_t)b->zfix;
-        if (s < b->bins) h->counts[s] += c;
-        else if (s == b->bins) h->under += c;
+        if (s == 0) h->under += c;
+        else if (s <= b->bins) h->counts[s - 1] += c;
         else if (s == b->bins + 1) h->over += c;
         else h->nan += c;
     }
@@ -211,12 +233,9 @@ static void hist_chunk_avx2(const float *x, int64_t n, qs_hist *h)
         for (; e + QB <= end; e += QB) {
             for (int i = 0; i < QB; i += 8) {
                 __m256 v = _mm256_loadu_ps(x + e + i);
-                _mm_store_si128((__m128i *)(ib + i),
-                                hbin_idx(&b, _mm256_cvtps_pd(_mm256_castps256_ps128(v)),
-                                         b.lane_lo));
-                _mm_store_si128((__m128i *)(ib + i + 4),
-                                hbin_idx(&b, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)),
-                                         b.lane_hi));
+                _mm256_store_si256((__m256i *)(ib + i),
+                                   hbin_idx8(&b, _mm256_cvtps_pd(_mm256_castps256_ps128(v)),
+                                             _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))));
             }
             hbin_add_idx(&b, ib);
         }
@@ -625,8 +644,7 @@ AI void fq_block(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
         __m256d e1 = sacc_add4(a, _mm256_cvtps_pd(_mm256_extractf128_ps(xv, 1)),
                                _mm256_cvtps_pd(_mm256_extractf128_ps(yv, 1)));
         if (hb) {
-            _mm_store_si128((__m128i *)(ib + b), hbin_idx(hb, e0, hb->lane_lo));
-            _mm_store_si128((__m128i *)(ib + b + 4), hbin_idx(hb, e1, hb->lane_hi));
+            _mm256_store_si256((__m256i *)(ib + b), hbin_idx8(hb, e0, e1));
         }
     }
     if (hb) {

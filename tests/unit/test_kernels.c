@@ -474,6 +474,55 @@ Test(kernels, large_tensor_stream, .timeout = 120)
     free(x - 1);
 }
 
+/* histogram ranges for both of the optimized table's classifications (bins/(hi-lo) >= 1 and
+ * < 1, empty and reversed ranges), with values exactly at and next to the edges, NaN, ±Inf:
+ * hist and the error histogram of errstats count exactly as ref */
+Test(kernels, hist_ranges, .timeout = 60)
+{
+    const qs_kernels *t[2];
+    int nt = tables(t);
+    static const struct { int bins; double lo, hi; } R[] = {
+        { 37, -2.0, 3.0 }, { 10, -100.0, 100.0 }, { 4, 0.0, 1.0 }, { 8, -1e-3, 1e-3 },
+        { 3, 0.5, 0.5 }, { 5, 1.0, -1.0 }, { 1, -0.25, 0.25 }, { 256, -4.0, 4.0 } };
+    int64_t n = 20000;
+    float *x = make_data(n, 1, 31), *y = make_data(n, 1, 32);
+    for (int r = 0; r < 8; r++) {
+        /* edges: lo, hi, their float neighbours, bin boundaries */
+        for (int64_t i = 0; i < 400; i++) {
+            float lo = (float)R[r].lo, hi = (float)R[r].hi;
+            float w = (hi - lo) / (float)R[r].bins;
+            float v = i % 6 == 0 ? lo : i % 6 == 1 ? hi : i % 6 == 2 ? nextafterf(lo, -INFINITY)
+                    : i % 6 == 3 ? nextafterf(hi, INFINITY) : lo + w * (float)(i % 17);
+            x[i * 37 % n] = v;
+            y[i * 53 % n] = 0.0f;
+        }
+        uint64_t c0[256], c1[256];
+        qs_hist h0 = { R[r].bins, R[r].lo, R[r].hi, c0, 0, 0, 0 };
+        memset(c0, 0, sizeof c0);
+        t[0]->hist(x, n, &h0);
+        qs_hist e0 = h0, e1;
+        uint64_t ec0[256], ec1[256];
+        memset(ec0, 0, sizeof ec0);
+        e0.counts = ec0; e0.under = e0.over = e0.nan = 0;
+        qs_errstats s0, s1;
+        t[0]->errstats(x, y, n, &s0, &e0);
+        for (int ti = 1; ti < nt; ti++) {
+            qs_hist h1 = { R[r].bins, R[r].lo, R[r].hi, c1, 0, 0, 0 };
+            memset(c1, 0, sizeof c1);
+            t[ti]->hist(x, n, &h1);
+            char tg[64];
+            snprintf(tg, sizeof tg, "hist_ranges hist r=%d", r);
+            check_hist(&h0, &h1, tg);
+            e1 = h1;
+            memset(ec1, 0, sizeof ec1);
+            e1.counts = ec1; e1.under = e1.over = e1.nan = 0;
+            t[ti]->errstats(x, y, n, &s1, &e1);
+            check_hist(&e0, &e1, "hist_ranges errstats");
+        }
+    }
+    free(x - 1); free(y - 1);
+}
+
 Test(kernels, minmax_and_hist, .timeout = 60)
 {
     const qs_kernels *t[2];
