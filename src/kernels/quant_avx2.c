@@ -613,10 +613,32 @@ AI __m256i fq8(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb, qs_hi
  * (fewer live registers than one fused loop): quantize (codes, y, clip and NaN counts; y
  * also kept in yb), statistics with the histogram's counter indices into ib, then the
  * counter increments */
+/* the statistics pass of a block: x from memory, y from yb; clean: the block has no NaN x
+ * (no masking needed) */
+AI void fq_stats(sacc *a, hbin *hb, const float *x, const float *yb, uint32_t *ib,
+                 const int clean)
+{
+    for (int b = 0; b < QB; b += 8) {
+        __m256 xv = _mm256_loadu_ps(x + b), yv = _mm256_load_ps(yb + b);
+        if (!clean) {
+            __m256 nanm = _mm256_cmp_ps(xv, xv, _CMP_UNORD_Q);
+            xv = _mm256_andnot_ps(nanm, xv);
+            yv = _mm256_andnot_ps(nanm, yv);
+            a->nan = _mm256_add_epi32(a->nan, _mm256_castps_si256(nanm));
+        }
+        __m256d e0 = sacc_add4(a, _mm256_cvtps_pd(_mm256_castps256_ps128(xv)),
+                               _mm256_cvtps_pd(_mm256_castps256_ps128(yv)));
+        __m256d e1 = sacc_add4(a, _mm256_cvtps_pd(_mm256_extractf128_ps(xv, 1)),
+                               _mm256_cvtps_pd(_mm256_extractf128_ps(yv, 1)));
+        if (hb) _mm256_store_si256((__m256i *)(ib + b), hbin_idx8(hb, e0, e1));
+    }
+}
+
 AI void fq_block(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
                  const float *x, float *y, uint8_t *codes, int64_t e, uint64_t seed,
                  int stream, float *yb, uint32_t *ib, const int rv, const int dv)
 {
+    __m256 anynan = _mm256_setzero_ps();
     for (int b = 0; b < QB; b += 32) {
         __m256i q[4];
         for (int u = 0; u < 4; u++) {
@@ -630,26 +652,13 @@ AI void fq_block(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
             _mm256_store_ps(yb + b + 8 * u, yv);
             if (y) store_ps8(y + e + b + 8 * u, yv, stream);
             a->clip = _mm256_add_epi32(a->clip, clip);
+            anynan = _mm256_or_ps(anynan, nanm);
         }
         if (codes) store32(codes + e + b, pack_codes32(q[0], q[1], q[2], q[3]), stream);
     }
-    for (int b = 0; b < QB; b += 8) {
-        __m256 xv = _mm256_loadu_ps(x + e + b), yv = _mm256_load_ps(yb + b);
-        __m256 nanm = _mm256_cmp_ps(xv, xv, _CMP_UNORD_Q);
-        xv = _mm256_andnot_ps(nanm, xv);
-        yv = _mm256_andnot_ps(nanm, yv);
-        a->nan = _mm256_add_epi32(a->nan, _mm256_castps_si256(nanm));
-        __m256d e0 = sacc_add4(a, _mm256_cvtps_pd(_mm256_castps256_ps128(xv)),
-                               _mm256_cvtps_pd(_mm256_castps256_ps128(yv)));
-        __m256d e1 = sacc_add4(a, _mm256_cvtps_pd(_mm256_extractf128_ps(xv, 1)),
-                               _mm256_cvtps_pd(_mm256_extractf128_ps(yv, 1)));
-        if (hb) {
-            _mm256_store_si256((__m256i *)(ib + b), hbin_idx8(hb, e0, e1));
-        }
-    }
-    if (hb) {
-        hbin_add_idx(hb, ib);
-    }
+    if (_mm256_movemask_ps(anynan) == 0) fq_stats(a, hb, x + e, yb, ib, 1);
+    else fq_stats(a, hb, x + e, yb, ib, 0);
+    if (hb) hbin_add_idx(hb, ib);
 }
 
 AI void fakequant_run(const float *x, const qs_layout *l, const qs_qp *qp, float *y,
