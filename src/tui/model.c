@@ -1156,6 +1156,10 @@ int qs_tui_handle_key(qs_tui_model *m, int key)
         }
         /* while the worker owns the session, only moving between screens is allowed */
         const qs_tui_binding *g = qs_tui_binding_find(-1, key);
+        if (g && g->act == QA_QUIT) {
+            m->cancel = 1;      /* quitting cancels the job (model_fini waits for it) */
+            return QS_TUI_HANDLED | QS_TUI_QUIT;
+        }
         if (!g || !(g->act == QA_HELP || g->act == QA_NEXT_SCREEN ||
                     g->act == QA_PREV_SCREEN || (g->act >= QA_SCREEN1 && g->act <= QA_SCREEN6)
                     || g->act == QA_OUTPUT)) {

@@ -24,6 +24,11 @@ keys Down Right
 wait_for "r runs: lab ptq bits=4"
 keys r
 wait_for "ptq_acc"
+# q during a long run cancels it and quits at once
+keys Left                   # the cursor is on action: back to sweep
+wait_for "r runs: lab sweep"
+keys r
+wait_for "Esc cancels"
 keys q
 wait_for "EXITED rc=0"
 check_tty_restored

@@ -570,8 +570,10 @@ Test(job, a_slow_command_runs_in_the_worker, .init = setup_values, .fini = teard
     snprintf(line, sizeof line, "load \"%s\"", top_path("datasets/default.npy"));
     cr_assert_eq(qs_tui_job_start(&M, line), QS_OK);
     cr_assert_eq(qs_tui_job_start(&M, line), QS_ERR, "one job at a time");
-    /* while it runs, keys that would touch the session are refused */
+    /* while it runs, keys that would touch the session are refused; q would cancel it */
     qs_tui_handle_key(&M, '+');
+    cr_assert_eq(M.status_err, 1, "busy");
+    cr_assert_eq(S.scheme.bits, 8);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int done = 0;
@@ -585,6 +587,10 @@ Test(job, a_slow_command_runs_in_the_worker, .init = setup_values, .fini = teard
     cr_assert_eq(M.screen, QS_SCR_DATA);
     cr_assert_eq(json_integer_value(json_object_get(M.stats, "n")), 4096);
     cr_assert_null(S.progress, "the progress sink is unhooked afterwards");
+    /* q while a job runs: quit, with the cancel flag raised for the worker */
+    cr_assert_eq(qs_tui_job_start(&M, line), QS_OK);
+    cr_assert(qs_tui_handle_key(&M, 'q') & QS_TUI_QUIT);
+    cr_assert_eq(M.cancel, 1);
 }
 
 /* ---- the lesson player ---------------------------------------------------------------------- */
