@@ -516,8 +516,8 @@ int qs_tui_main(qs_session *s, const char *file)
             if (flags & QS_TUI_QUIT) break;
         }
         if (flags & QS_TUI_RESIZE) {
-            endwin();               /* lets curses pick up the new size */
-            refresh();
+            /* curses has resized stdscr (resizeterm on SIGWINCH): lay the windows out again
+             * and repaint everything once */
             wins_make(&w, &m);
             clearok(curscr, TRUE);
         }
