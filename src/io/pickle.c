@@ -38,7 +38,7 @@ struct val {
     int64_t numel;          /* V_STORAGE: elements */
     int64_t offset;         /* V_TENSOR: storage offset */
     int ndim;               /* V_TENSOR */
-    int64_t shape[QS_MAX_DIMS], stride[QS_MAX_DIMS]; /* V_TENSOR */
+    int64_t *dims;          /* V_TENSOR: shape in [0, 8), stride in [8, 16) (heap) */
 };
 
 /* The machine. */
@@ -69,7 +69,7 @@ static int fail(vm *m, const char *fmt, const char *detail)
 static val *newval(vm *m, vkind k)
 {
     if (m->nall >= QS_IO_PICKLE_VALUES_MAX) {
-        fail(m, "more than %s values (limit)", "10000000");
+        fail(m, "more than %s values (limit)", "2000000");
         return NULL;
     }
     if (m->nall == m->capall) {
@@ -109,6 +109,8 @@ static int push(vm *m, val *v)
 {
     if (!v) return QS_ERR;
     if (m->sp == m->capstack) {
+        if (m->capstack >= QS_IO_PICKLE_VALUES_MAX)
+            return fail(m, "the stack holds more than %s items (limit)", "2000000");
         size_t c = m->capstack ? m->capstack * 2 : 64;
         val **a = realloc(m->stack, c * sizeof *a);
         if (!a) return fail(m, "out of memory%s", "");
@@ -275,8 +277,12 @@ static val *reduce(vm *m, val *fn, val *args)
         val *t = newval(m, V_TENSOR);
         if (!t) return NULL;
         int nd = 0, ns = 0;
-        if (int_tuple(args->items[2], t->shape, &nd) || int_tuple(args->items[3], t->stride, &ns)
-            || nd != ns) {
+        if (!(t->dims = calloc(2 * QS_MAX_DIMS, sizeof *t->dims))) {
+            fail(m, "out of memory%s", "");
+            return NULL;
+        }
+        if (int_tuple(args->items[2], t->dims, &nd) ||
+            int_tuple(args->items[3], t->dims + QS_MAX_DIMS, &ns) || nd != ns) {
             fail(m, "tensor size / stride are not matching tuples of at most 8 integers >= "
                  "0%s", "");
             return NULL;
@@ -620,8 +626,8 @@ static int add_tensor(coll *c, const char *name, const val *v)
     t->storage_numel = v->storage->numel;
     t->offset = v->offset;
     t->ndim = v->ndim;
-    memcpy(t->shape, v->shape, sizeof t->shape);
-    memcpy(t->stride, v->stride, sizeof t->stride);
+    memcpy(t->shape, v->dims, sizeof t->shape);
+    memcpy(t->stride, v->dims + QS_MAX_DIMS, sizeof t->stride);
     return QS_OK;
 }
 
@@ -691,6 +697,7 @@ int qs_io_pickle_tensors(const uint8_t *buf, size_t len, const char *path, qs_pk
     }
     for (size_t i = 0; i < m.nall; i++) {
         free(m.all[i]->items);
+        free(m.all[i]->dims);
         free(m.all[i]);
     }
     free(m.all);

@@ -199,3 +199,21 @@ Test(pickle, self_referencing_dict)
     cr_expect(strstr(err.msg, "too large") != NULL || strstr(err.msg, "deeper") != NULL, "%s",
               err.msg);
 }
+
+/* Size fields and long streams cannot make the machine grow without bound. */
+Test(pickle, limits)
+{
+    size_t n = 3000000;
+    char *pk = malloc(n + 3);
+    memcpy(pk, "\x80\x02", 2);
+    memset(pk + 2, 'N', n);            /* pushes of the shared None: no values, only stack */
+    pk[n + 2] = '.';
+    qs_err err = {""};
+    int cnt;
+    cr_expect_eq(unpickle(pk, n + 3, &err, &cnt), QS_ERR);
+    cr_expect(strstr(err.msg, "the stack holds more than 2000000 items") != NULL, "%s", err.msg);
+    memset(pk + 2, ')', n);            /* a new empty tuple per byte */
+    cr_expect_eq(unpickle(pk, n + 3, &err, &cnt), QS_ERR);
+    cr_expect(strstr(err.msg, "more than 2000000 values (limit)") != NULL, "%s", err.msg);
+    free(pk);
+}
