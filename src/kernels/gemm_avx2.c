@@ -51,9 +51,10 @@ static int gemm_threads(int64_t M, int64_t N, int64_t K)
  * temporaries are exactly the 16 ymm registers, and GCC's allocator otherwise spills an
  * accumulator (or, for vpmaddwd's extra temporary, half of them) on every iteration. */
 
-/* C[0..6, 0..16] += alpha * Σ_k a[k][r] b[k][c] (a: 6 per k, b: 16 per k) */
+/* C[0..6, 0..16] += alpha * Σ_k a[k][r] b[k][c] (a: 6 per k, b: 16 per k); first: C is
+ * not read, = instead of += (the first k block when beta is 0) */
 static void ukr_s6x16(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
-                      float alpha, int mr, int nr)
+                      float alpha, int first, int mr, int nr)
 {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -102,8 +103,13 @@ static void ukr_s6x16(int64_t kc, const float *a, const float *b, float *c, int6
     if (mr == MR && nr == NR) {
         for (int r = 0; r < MR; r++) {
             float *cr = c + r * ldc;
-            _mm256_storeu_ps(cr, _mm256_fmadd_ps(va, acc[r][0], _mm256_loadu_ps(cr)));
-            _mm256_storeu_ps(cr + 8, _mm256_fmadd_ps(va, acc[r][1], _mm256_loadu_ps(cr + 8)));
+            if (first) {
+                _mm256_storeu_ps(cr, _mm256_mul_ps(va, acc[r][0]));
+                _mm256_storeu_ps(cr + 8, _mm256_mul_ps(va, acc[r][1]));
+            } else {
+                _mm256_storeu_ps(cr, _mm256_fmadd_ps(va, acc[r][0], _mm256_loadu_ps(cr)));
+                _mm256_storeu_ps(cr + 8, _mm256_fmadd_ps(va, acc[r][1], _mm256_loadu_ps(cr + 8)));
+            }
         }
         return;
     }
@@ -113,7 +119,8 @@ static void ukr_s6x16(int64_t kc, const float *a, const float *b, float *c, int6
         _mm256_storeu_ps(t[r] + 8, acc[r][1]);
     }
     for (int r = 0; r < mr; r++)
-        for (int j = 0; j < nr; j++) c[r * ldc + j] += alpha * t[r][j];
+        for (int j = 0; j < nr; j++)
+            c[r * ldc + j] = first ? alpha * t[r][j] : c[r * ldc + j] + alpha * t[r][j];
 }
 
 /* 8x8 transpose of r[0..8) in place (r[i] lane j → r[j] lane i) */
@@ -212,8 +219,11 @@ void qk_sgemm_avx2(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
 {
     if (M <= 0 || N <= 0) return;
     int nt = gemm_threads(M, N, K);
-    /* C = beta·C first (beta 0 does not read C), then every k block adds alpha·A·B */
-    if (beta != 1.0f) {
+    /* C = beta·C first (beta 0 does not read C), then every k block adds alpha·A·B; with
+     * beta 0 the first k block stores instead (no separate pass over C) */
+    int scaled = beta != 1.0f && (beta != 0.0f || K <= 0 || alpha == 0.0f);
+    float rest_beta = scaled ? 1.0f : beta;     /* beta for rows the fallback computes */
+    if (scaled) {
         #pragma omp parallel for schedule(static) num_threads(nt)
         for (int64_t i = 0; i < M; i++)
             for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
@@ -235,7 +245,7 @@ void qk_sgemm_avx2(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
         int64_t Mp = mpan * MR, nkb = (K + S_KC - 1) / S_KC;
         #pragma omp parallel num_threads(nt)
         {
-            #pragma omp for schedule(static)
+            #pragma omp for schedule(dynamic, 8)
             for (int64_t t = 0; t < nkb * mpan; t++) {
                 int64_t pc = t / mpan * S_KC, ip = t % mpan;
                 int64_t kc = K - pc < S_KC ? K - pc : S_KC;
@@ -271,7 +281,7 @@ void qk_sgemm_avx2(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
                                 int mr = mc - ip * MR < MR ? (int)(mc - ip * MR) : MR;
                                 ukr_s6x16(kc, pak + (ic + ip * MR) * kc, pb + jp * NR * kc,
                                           C + (m0 + ic + ip * MR) * ldc + jc + jp * NR, ldc,
-                                          alpha, mr, nr);
+                                          alpha, pc == 0 && beta == 0.0f, mr, nr);
                             }
                     }
                 }
@@ -280,14 +290,14 @@ void qk_sgemm_avx2(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
         }
         if (fail && m0 > 0) {   /* earlier passes are done: finish on the reference path */
             qk_ref_table.sgemm(ta, tb, M - m0, N, K, alpha, ta ? A + m0 : A + m0 * lda, lda,
-                               B, ldb, 1.0f, C + m0 * ldc, ldc);
+                               B, ldb, rest_beta, C + m0 * ldc, ldc);
             free(pa);
             return;
         }
     }
     free(pa);
     if (fail)   /* scratch failed before anything was computed: the reference path */
-        qk_ref_table.sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, 1.0f, C, ldc);
+        qk_ref_table.sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, rest_beta, C, ldc);
 }
 
 /* ======================================================================================
@@ -474,7 +484,7 @@ void qk_gemm_u8s8_avx2(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64_
         int64_t Mp = mpan * MR, nkb = (K + I_KC - 1) / I_KC;
         #pragma omp parallel num_threads(nt)
         {
-            #pragma omp for schedule(static)
+            #pragma omp for schedule(dynamic, 8)
             for (int64_t t = 0; t < nkb * mpan; t++) {
                 int64_t pc = t / mpan * I_KC, ip = t % mpan;
                 int64_t kc = K - pc < I_KC ? K - pc : I_KC, kp = (kc + 1) / 2;

@@ -826,6 +826,8 @@ Test(kernels, sgemm, .timeout = 60)
         }
     check_sgemm(0, 0, 5, 5, 0, 1.0f, 2.0f);
     check_sgemm(0, 1, 2100, 3, 8200, 1.0f, 0.5f);     /* A packed in two passes of rows */
+    check_sgemm(1, 0, 2100, 3, 8200, 1.0f, 0.0f);     /* the same, beta 0 (C starts NaN) */
+    check_sgemm(0, 1, 20, 20, 20, 0.0f, 0.0f);        /* alpha 0, beta 0: C = 0 */
 }
 
 /* ---- requantization ---------------------------------------------------------------------- */
