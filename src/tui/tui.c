@@ -137,12 +137,11 @@ static void rl_redisplay_cb(void)
 
 static void rl_line_cb(char *line)
 {
-    if (line && *line) {
+    if (line && *line && g_m->prompt == QS_PR_COMMAND) {
+        /* command lines only (not values typed at the Bits or Derive prompts), appended to
+         * the REPL's file (append_history does not create it: write_history does) */
         add_history(line);
-        /* append to the REPL's file (append_history does not create it: write_history does) */
-        if (g_histfile[0] && g_m->prompt == QS_PR_COMMAND &&
-            append_history(1, g_histfile) != 0)
-            write_history(g_histfile);
+        if (g_histfile[0] && append_history(1, g_histfile) != 0) write_history(g_histfile);
     }
     rl_callback_handler_remove();
     g_rl_active = 0;
