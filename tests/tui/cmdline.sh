@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cmdline.sh — the ':' command line: readline editing and Tab completion inside ncurses, a
 # command runs on the session and its result shows; a typo gets a suggestion; Esc cancels;
-# the line lands in the REPL's history file.
+# the line lands in the REPL's history file and comes back after a restart.
 . "$(dirname "$0")/lib.bash"
 tui_start 80 24
 wait_for "1 Data"
@@ -34,4 +34,16 @@ keys q
 wait_for "EXITED rc=0"
 check_tty_restored
 grep -qx "values -20 1000" "$TUI_TMP/history" || fail "history file lacks the command: $(cat "$TUI_TMP/history" 2>&1)"
+# the history survives a restart: Up recalls the last line of the previous session
+tui_stop
+tui_start 80 24
+wait_for "1 Data"
+keys :
+keys Up
+wait_for ":help"
+keys Up Up
+wait_for ":values -20 1000"
+keys Escape
+keys q
+wait_for "EXITED rc=0"
 echo "cmdline: ok"
