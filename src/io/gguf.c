@@ -178,7 +178,32 @@ static int value(rd *r, uint32_t ty, txt *t, int depth, const char *key, qs_err 
 
 /* ---- names ----------------------------------------------------------------------------- */
 
-/* A key or tensor name as a new C string; rejects NUL bytes and over-long names. */
+/* 1 when s[0..n) is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
+static int utf8_ok(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k = (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 0;
+        if (k == 0 || i + k >= n) return 0;
+        uint32_t cp = k == 1 ? c & 0x1f : k == 2 ? c & 0x0f : c & 0x07;
+        for (size_t j = 1; j <= k; j++) {
+            if ((s[i + j] & 0xc0) != 0x80) return 0;
+            cp = cp << 6 | (s[i + j] & 0x3f);
+        }
+        if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
+/* A key or tensor name as a new C string; rejects NUL bytes, invalid UTF-8 and over-long
+ * names. */
 static char *dup_name(rd *r, const char *s, uint64_t n, const char *what, qs_err *err)
 {
     if (n > QS_IO_NAME_MAX) {
@@ -190,6 +215,14 @@ static char *dup_name(rd *r, const char *s, uint64_t n, const char *what, qs_err
         char q[QS_IO_QUOTE_LEN];
         qs_io_quote(q, s, (size_t)n);
         qs_err_set(err, "%s: %s '%s' contains a NUL byte", r->path, what, q);
+        return NULL;
+    }
+    if (!utf8_ok((const unsigned char *)s, (size_t)n)) {
+        char q[QS_IO_QUOTE_LEN];
+        qs_io_quote(q, s, (size_t)n);
+        for (char *c = q; *c; c++)              /* keep the message itself valid UTF-8 */
+            if ((unsigned char)*c >= 0x80) *c = '?';
+        qs_err_set(err, "%s: %s '%s' is not valid UTF-8", r->path, what, q);
         return NULL;
     }
     char *c = malloc((size_t)n + 1);

@@ -320,6 +320,7 @@ Test(gguf, malformed_files)
         {"gguf_bad_past_eof.gguf", "tensor 't' data [0, +32) goes past the end"},
         {"gguf_bad_offset.gguf", "tensor 't' offset 3 is not a multiple of the alignment 32"},
         {"gguf_bad_nested.gguf", "nests arrays deeper than 4 levels"},
+        {"gguf_bad_utf8.gguf", "tensor name 'bad?" "?' is not valid UTF-8"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char path[256];
