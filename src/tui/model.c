@@ -687,6 +687,78 @@ int qs_tui_job_poll(qs_tui_model *m)
     return flags;
 }
 
+#define QS_TUI_SOURCE_DEPTH 8     /* nested `source` limit (as the script runner's) */
+
+/* `source FILE` in the TUI: runs the file's lines on the session (not in the worker; a slow
+ * command in a script blocks until it ends), stops at the first error with FILE:LINE on the
+ * status line, and shows the last result. Returns QS_OK or QS_ERR. */
+static int run_source(qs_tui_model *m, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char buf[4096];
+    int lineno = 0, rc = QS_OK;
+    json_t *last = NULL;
+    const qs_cmd *last_cmd = NULL;
+    char last_line[256] = "";
+    if (!f) {
+        qs_tui_status(m, 1, "source: %s: cannot open", path);
+        return QS_ERR;
+    }
+    if (m->s->source_depth >= QS_TUI_SOURCE_DEPTH) {
+        fclose(f);
+        qs_tui_status(m, 1, "source: %s: nested too deeply (more than %d levels)", path,
+                      QS_TUI_SOURCE_DEPTH);
+        return QS_ERR;
+    }
+    m->s->source_depth++;
+    while (fgets(buf, sizeof buf, f)) {
+        lineno++;
+        buf[strcspn(buf, "\r\n")] = '\0';
+        char word[32] = "";
+        if (sscanf(buf, "%31s", word) != 1 || word[0] == '#') continue;
+        if (!strcmp(word, "quit") || !strcmp(word, "exit")) break;
+        if (!strcmp(word, "source")) {
+            char **argv = NULL;
+            qs_err e = {{0}};
+            int argc = qs_split(buf, &argv, &e);
+            if (argc == 2) rc = run_source(m, argv[1]);
+            else {
+                qs_tui_status(m, 1, "%s:%d: source: usage: source FILE", path, lineno);
+                rc = QS_ERR;
+            }
+            qs_split_free(argv);
+            if (rc != QS_OK) break;
+            continue;
+        }
+        json_t *out = NULL;
+        const qs_cmd *ran = NULL;
+        qs_err err = {{0}};
+        if (qs_cmd_run_line(m->s, buf, &out, &ran, &err) != QS_OK) {
+            qs_tui_status(m, 1, "%s:%d: %s", path, lineno, err.msg);
+            json_decref(last);
+            last = NULL;
+            rc = QS_ERR;
+            break;
+        }
+        if (out) {
+            json_decref(last);
+            last = out;
+            last_cmd = ran;
+            snprintf(last_line, sizeof last_line, "%.200s", buf);
+        }
+    }
+    m->s->source_depth--;
+    fclose(f);
+    qs_tui_refresh(m);      /* a script may have changed anything */
+    if (last) {
+        qs_tui_route(m, last_cmd, last, last_line);
+        json_decref(last);
+        if (m->s->source_depth == 0)
+            qs_tui_status(m, 0, "source %s: %d lines run", path, lineno);
+    }
+    return rc;
+}
+
 int qs_tui_run_user(qs_tui_model *m, const char *line)
 {
     char **argv = NULL;
@@ -703,6 +775,14 @@ int qs_tui_run_user(qs_tui_model *m, const char *line)
     if (strcmp(argv[0], "quit") == 0 || strcmp(argv[0], "exit") == 0) {
         qs_split_free(argv);
         return QS_TUI_QUIT;
+    }
+    if (strcmp(argv[0], "source") == 0) {
+        int f = QS_TUI_REDRAW;
+        if (m->job.running) qs_tui_status(m, 1, "busy: '%s' is still running", m->job.line);
+        else if (argc != 2) qs_tui_status(m, 1, "source: usage: source FILE");
+        else run_source(m, argv[1]);
+        qs_split_free(argv);
+        return f;
     }
     const qs_cmd *c = qs_cmd_find(argv[0]);
     if (!c) {

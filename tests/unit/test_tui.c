@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "../../src/tui/tui_int.h"
@@ -245,6 +246,36 @@ Test(keys, bad_commands_report_and_keep_the_tensor, .init = setup_values, .fini 
     cr_assert_eq(S.tensor->n, 2, "the session keeps its tensor");
     cr_assert(qs_tui_handle_key(&M, ':') & QS_TUI_PROMPT);
     cr_assert(qs_tui_submit(&M, "quit") & QS_TUI_QUIT);
+}
+
+Test(keys, source_runs_a_script_and_names_the_failing_line, .init = setup_values,
+     .fini = teardown)
+{
+    char path[] = "/tmp/qscope_tui_srcXXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    const char *text = "# a script\nvalues 1 2 3\nscheme int4 sym\n\nstats\n";
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    char line[200];
+    snprintf(line, sizeof line, "source %s", path);
+    qs_tui_run_user(&M, line);
+    cr_assert_eq(M.status_err, 0, "%s", M.status);
+    cr_assert_eq(S.tensor->n, 3);
+    cr_assert_eq(S.scheme.bits, 4);
+    cr_assert_eq(M.t_n, 3, "the screens follow");
+    /* a failing line stops the script and is named FILE:LINE */
+    fd = open(path, O_WRONLY | O_TRUNC);
+    text = "values 5 6\nstast\nvalues 7\n";
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    qs_tui_run_user(&M, line);
+    cr_assert_eq(M.status_err, 1);
+    char want[100];
+    snprintf(want, sizeof want, "%s:2:", path);
+    cr_assert_not_null(strstr(M.status, want), "%s", M.status);
+    cr_assert_eq(S.tensor->n, 2, "line 3 did not run");
+    unlink(path);
 }
 
 Test(keys, prompt_cancel_changes_nothing, .init = setup_values, .fini = teardown)
