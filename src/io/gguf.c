@@ -79,7 +79,10 @@ static void put(txt *t, const char *s, size_t len)
     for (size_t i = 0; i < len && !t->full; i++) {
         unsigned char c = (unsigned char)s[i];
         if (t->n >= META_TEXT_MAX) {
-            while (t->n > 0 && ((unsigned char)t->b[t->n] & 0xc0) == 0x80) t->n--;
+            if ((c & 0xc0) == 0x80) {       /* cut inside a UTF-8 sequence: drop its start */
+                while (t->n > 0 && ((unsigned char)t->b[t->n - 1] & 0xc0) == 0x80) t->n--;
+                if (t->n > 0 && (unsigned char)t->b[t->n - 1] >= 0xc0) t->n--;
+            }
             memcpy(t->b + t->n, "...", 4);
             t->n += 3;
             t->full = 1;
@@ -353,6 +356,9 @@ int qs_io_gguf_open(qs_file *f, qs_err *err)
                 goto done;
             }
         }
+        if (!utf8_ok((const unsigned char *)t->b, t->n))   /* shown as JSON: keep it UTF-8 */
+            for (size_t k = 0; k < t->n; k++)
+                if ((unsigned char)t->b[k] >= 0x80) t->b[k] = '?';
         if (qs_io_meta_add(f, key, t->b, err)) goto done;
     }
     if (check_unique(P, keys, nkeys, "metadata key", err)) goto done;
