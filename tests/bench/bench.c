@@ -14,10 +14,16 @@
 
 #include "qscope/kernels.h"
 
+/* QSCOPE_BENCH_CPUTIME=1 times with the process CPU clock instead of the wall clock: on a
+ * shared, loaded machine, single-threaded runs (QSCOPE_THREADS=1 OPENBLAS_NUM_THREADS=1) then
+ * measure the work itself rather than the scheduler (with threads the CPU clock would count
+ * OpenMP's spin-waiting, so use it with one thread only) */
+static clockid_t g_clock = CLOCK_MONOTONIC;
+
 static double now(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(g_clock, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -178,7 +184,10 @@ int main(int argc, char **argv)
     const qs_kernels *ref = qs_k_ref(), *opt = qs_k_avx2();
     if (!opt) opt = ref;
     int quick = getenv("QSCOPE_BENCH_QUICK") != NULL;
-    printf("qscope bench: %d threads, optimized table \"%s\"\n\n", qs_k_threads(), opt->name);
+    const char *cpu = getenv("QSCOPE_BENCH_CPUTIME");
+    if (cpu && strcmp(cpu, "1") == 0) g_clock = CLOCK_PROCESS_CPUTIME_ID;
+    printf("qscope bench: %d threads, optimized table \"%s\", %s time\n\n", qs_k_threads(),
+           opt->name, g_clock == CLOCK_MONOTONIC ? "wall-clock" : "process CPU");
 
     /* ---- memory-bound kernels ---- */
     static const int64_t NS[] = { 1 << 20, 1 << 24, 1 << 26 };
