@@ -778,9 +778,10 @@ static int sub_load(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **
     if (qs_mlp_load(argv[0], &m, err) != QS_OK) return QS_ERR;
     const char *data = m->size[0] == 64 ? "digits" : m->size[0] == 784 ? "fashion" : NULL;
     if (!data || m->size[m->nl] != 10) {
+        qs_err_set(err, "%s: a %d-input, %d-output MLP fits neither digits (64 → 10) nor "
+                   "fashion (784 → 10)", argv[0], m->size[0], m->size[m->nl]);
         qs_mlp_free(m);
-        return qs_err_set(err, "%s: a %d-input, %d-output MLP fits neither digits (64 → 10) "
-                          "nor fashion (784 → 10)", argv[0], m->size[0], m->size[m->nl]);
+        return QS_ERR;
     }
     if (ensure_data(lab, data, err) != QS_OK) {
         qs_mlp_free(m);

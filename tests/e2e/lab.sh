@@ -75,4 +75,10 @@ has "$err" "unknown subcommand"
 err=$("$QSCOPE" -c "lab load $tmp/none.safetensors" 2>&1); rc=$?
 [ "$rc" -eq 2 ] || fail "missing file: exit $rc"
 has "$err" "none.safetensors"
+err=$("$QSCOPE" -c "lab load tests/fixtures/mlp.safetensors" 2>&1); rc=$?
+[ "$rc" -eq 2 ] || fail "wrong-shape model: exit $rc"
+has "$err" "fits neither digits"
+err=$("$QSCOPE" -c "lab load tests/fixtures/model.safetensors" 2>&1); rc=$?
+[ "$rc" -eq 2 ] || fail "not an MLP: exit $rc"
+has "$err" "no fc1.weight"
 echo "lab: ok"
