@@ -534,3 +534,50 @@ Test(player, failed_command_names_file_and_line)
     cr_assert(strncmp(err.msg, "t.lesson:5: ", 12) == 0, "%s", err.msg);
     qs_lesson_player_fini(&p);
 }
+
+/* ---- the `lesson` command ---------------------------------------------------------------- */
+
+Test(player, lesson_command)
+{
+    char dir[] = "/tmp/qs_lesson_cmdXXXXXX", path[512], line[700];
+    json_t *res = NULL;
+    const qs_cmd *c = NULL;
+    qs_err err = {{0}};
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/31-cmd-test.lesson", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("title: Cmd test\n\n> values 4 -2\n> stats\nexpect min == -2\n---\n"
+          "quiz: Min?\nanswer: -2\n", f);
+    fclose(f);
+
+    snprintf(line, sizeof line, "lesson check %s", path);
+    cr_assert_eq(qs_cmd_run_line(&S, line, &res, &c, &err), QS_OK, "%s", err.msg);
+    cr_assert_str_eq(c->name, "lesson");
+    cr_assert_eq(json_integer_value(json_object_get(res, "steps")), 2);
+    cr_assert_eq(json_integer_value(json_object_get(res, "commands")), 2);
+    cr_assert_eq(json_integer_value(json_object_get(res, "expects")), 1);
+    cr_assert_eq(json_integer_value(json_object_get(res, "quizzes")), 1);
+    json_decref(res);
+
+    snprintf(line, sizeof line, "lesson play %s", path);
+    cr_assert_eq(qs_cmd_run_line(&S, line, &res, &c, &err), QS_OK, "%s", err.msg);
+    cr_assert_eq(json_integer_value(json_object_get(res, "expects_passed")), 1);
+    cr_assert_eq(json_integer_value(json_object_get(res, "quizzes_answered")), 1);
+    json_decref(res);
+
+    /* a wrong number: the command fails naming the file and line */
+    f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("title: Cmd test\n\n> values 4 -2\n> stats\nexpect min == -3\n", f);
+    fclose(f);
+    cr_assert_eq(qs_cmd_run_line(&S, line, &res, &c, &err), QS_ERR);
+    char want[600];
+    snprintf(want, sizeof want, "%s:5: expect min == -3 failed", path);
+    cr_assert(strncmp(err.msg, want, strlen(want)) == 0, "%s", err.msg);
+
+    cr_assert_eq(qs_cmd_run_line(&S, "lesson frobnicate", &res, &c, &err), QS_ERR);
+    cr_assert(strstr(err.msg, "unknown subcommand 'frobnicate'") != NULL, "%s", err.msg);
+    unlink(path);
+    rmdir(dir);
+}
