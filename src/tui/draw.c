@@ -502,34 +502,49 @@ static void sparkline(const qs_tui_model *m, WINDOW *w, int y, int x, int wd, js
     }
 }
 
-/* A line chart of an array of numbers in braille (2x4 dots per cell), h rows by wd columns;
- * ASCII terminals get '*' points. The value range is the array's own. */
-static void plot_curve(const qs_tui_model *m, WINDOW *w, int y, int x, int h, int wd, json_t *arr)
+/* Line charts in braille (2x4 dots per cell) on one canvas of h rows by wd columns: each
+ * series is an array of numbers over the full width, all on the range [lo, hi] (NaN: the
+ * series' own range). Series drawn later win a shared cell. ASCII terminals get '*'. */
+enum { QS_CURVE_MAXW = 256, QS_CURVE_MAXH = 16 };
+
+static void plot_series(const qs_tui_model *m, WINDOW *w, int y, int x, int h, int wd,
+                        json_t *arr, double lo, double hi, attr_t a)
 {
-    enum { MAXW = 256, MAXH = 16 };
     int n = (int)json_array_size(arr);
     if (n == 0 || wd < 4 || h < 1) return;
-    if (wd > MAXW) wd = MAXW;
-    if (h > MAXH) h = MAXH;
-    double lo = INFINITY, hi = -INFINITY;
-    for (int i = 0; i < n; i++) {
-        double v = json_number_value(json_array_get(arr, (size_t)i));
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
+    if (wd > QS_CURVE_MAXW) wd = QS_CURVE_MAXW;
+    if (h > QS_CURVE_MAXH) h = QS_CURVE_MAXH;
+    if (!isfinite(lo) || !isfinite(hi)) {
+        lo = INFINITY;
+        hi = -INFINITY;
+        for (int i = 0; i < n; i++) {
+            double v = json_number_value(json_array_get(arr, (size_t)i));
+            if (v < lo) lo = v;
+            if (v > hi) hi = v;
+        }
     }
     if (!(hi > lo)) { lo -= 1; hi += 1; }
     static const unsigned char dot[4][2] = {{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20},
                                              {0x40, 0x80}};
-    unsigned char cells[MAXH][MAXW];
+    unsigned char cells[QS_CURVE_MAXH][QS_CURVE_MAXW];
     memset(cells, 0, sizeof cells);
     int px_n = 2 * wd, py_n = 4 * h, prev = -1;
     for (int px = 0; px < px_n; px++) {
-        int i = n == 1 ? 0 : (int)((double)px / (px_n - 1) * (n - 1) + 0.5);
-        double v = json_number_value(json_array_get(arr, (size_t)i));
+        /* linear interpolation between the series' points */
+        double tpos = n == 1 ? 0 : (double)px / (px_n - 1) * (n - 1);
+        int i0 = (int)tpos;
+        if (i0 >= n - 1) i0 = n > 1 ? n - 2 : 0;
+        double f = n == 1 ? 0 : tpos - i0;
+        double a0 = json_number_value(json_array_get(arr, (size_t)i0));
+        double a1 = n == 1 ? a0 : json_number_value(json_array_get(arr, (size_t)i0 + 1));
+        double v = a0 + (a1 - a0) * f;
+        if (!isfinite(v)) { prev = -1; continue; }
+        if (v < lo) v = lo;
+        if (v > hi) v = hi;
         int py = py_n - 1 - (int)((v - lo) / (hi - lo) * (py_n - 1) + 0.5);
-        int a = prev < 0 ? py : prev, b = py;
-        if (a > b) { int t = a; a = b; b = t; }
-        for (int q = a; q <= b; q++) cells[q / 4][px / 2] |= dot[q % 4][px % 2];
+        int p0 = prev < 0 ? py : prev, p1 = py;
+        if (p0 > p1) { int t = p0; p0 = p1; p1 = t; }
+        for (int q = p0; q <= p1; q++) cells[q / 4][px / 2] |= dot[q % 4][px % 2];
         prev = py;
     }
     for (int r = 0; r < h; r++)
@@ -537,8 +552,13 @@ static void plot_curve(const qs_tui_model *m, WINDOW *w, int y, int x, int h, in
             unsigned b = cells[r][c];
             if (!b) continue;
             char u[4] = {(char)0xE2, (char)(0xA0 | (b >> 6)), (char)(0x80 | (b & 0x3F)), 0};
-            put(w, y + r, x + c, 1, A(m, QR_BAR), m->utf8 ? u : "*");
+            put(w, y + r, x + c, 1, a, m->utf8 ? u : "*");
         }
+}
+
+static void plot_curve(const qs_tui_model *m, WINDOW *w, int y, int x, int h, int wd, json_t *arr)
+{
+    plot_series(m, w, y, x, h, wd, arr, NAN, NAN, A(m, QR_BAR));
 }
 
 /* ==== 1 Data =============================================================================== */
@@ -939,8 +959,45 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
         y++;
     }
     if (y < H)
-        putf(w, y, 1, W - 2, A(m, QR_DIM), "last row: %s at %d bits, minus 6.02 dB per bit "
+        putf(w, y++, 1, W - 2, A(m, QR_DIM), "last row: %s at %d bits, minus 6.02 dB per bit "
              "removed", cals[0], bmax);
+    /* a taller terminal: SQNR against bits as curves, one per calibrator, and the rule */
+    int ch = H - y - 3;
+    if (ch >= 5 && bmax > bmin && W >= 60) {
+        static const qs_tui_role col[] = {QR_BAR, QR_GOOD, QR_KEY, QR_CLIP, QR_ZERO, QR_SIGN,
+                                          QR_EXP, QR_MANT};
+        double top = 0;
+        json_array_foreach(rows, i, r) if (jd(r, "sqnr_db", 0) > top) top = jd(r, "sqnr_db", 0);
+        top = ceil(top / 10) * 10;
+        if (ch > QS_CURVE_MAXH) ch = QS_CURVE_MAXH;
+        int cx = 9, cwd = W - cx - 2;
+        y++;
+        putf(w, y, 1, 7, A(m, QR_DIM), "%4.0f dB", top);
+        putf(w, y + ch - 1, 1, 7, A(m, QR_DIM), "%4d dB", 0);
+        json_t *ref = json_array();
+        for (int nb = bmin; nb <= bmax; nb++)
+            json_array_append_new(ref, json_real(top8 - 6.02 * (bmax - nb)));
+        plot_series(m, w, y, cx, ch, cwd, ref, 0, top, A(m, QR_DIM));
+        json_decref(ref);
+        int lx = 1;
+        for (int ci = 0; ci < ncal; ci++) {
+            json_t *ser = json_array();
+            for (int nb = bmin; nb <= bmax; nb++) {
+                double sq = NAN;
+                json_array_foreach(rows, i, r) {
+                    const char *cal = js(r, "calib");
+                    if (cal && !strcmp(cal, cals[ci]) && (int)jd(r, "bits", 0) == nb)
+                        sq = jd(r, "sqnr_db", NAN);
+                }
+                json_array_append_new(ser, json_real(sq));
+            }
+            plot_series(m, w, y, cx, ch, cwd, ser, 0, top, A(m, col[ci % 8]));
+            json_decref(ser);
+            lx += putf(w, y + ch + 1, lx, W - lx, A(m, col[ci % 8]), "%s  ", cals[ci]);
+        }
+        putf(w, y + ch + 1, lx, W - lx, A(m, QR_DIM), "· 6.02 dB/bit   (x: %d..%d bits)",
+             bmin, bmax);
+    }
 }
 
 /* ==== 5 Lab ================================================================================= */
