@@ -116,6 +116,11 @@ typedef struct qs_completion {
  * qs_completion_fini. Pure: reads the session and the file system, never the terminal. */
 int qs_complete(const qs_session *s, const char *line, int point, qs_completion *c);
 void qs_completion_fini(qs_completion *c);
+/* The argument hint to show after the cursor: when line[0..point) ends with a known command
+ * word and blanks and nothing else (after the last unquoted ';'), the rest of that command's
+ * usage line, e.g. "[bins=B] [range=LO:HI] [log]" after "hist "; NULL otherwise (and for
+ * commands that take no arguments). Points into the command table. */
+const char *qs_complete_hint(const char *line, int point);
 /* Lesson names (file names without ".lesson") found in ./lessons, every directory of
  * $QSCOPE_LESSON_PATH (':'-separated) and QSCOPE_DATADIR/lessons, sorted and unique, that
  * start with prefix. Returns the count and a NULL-terminated array (free with

@@ -265,6 +265,26 @@ done:
     return c->n;
 }
 
+const char *qs_complete_hint(const char *line, int point)
+{
+    scan sc;
+    const char *hint = NULL;
+    if (!line) return NULL;
+    if (point < 0 || (size_t)point > strlen(line)) point = (int)strlen(line);
+    if (point == 0 || !isspace((unsigned char)line[point - 1])) return NULL;
+    if (scan_line(line, point, &sc) == 0 && !sc.comment && sc.words.n == 1 && !sc.cur[0]) {
+        const qs_cmd *c = qs_cmd_find(sc.words.v[0]);
+        size_t nl = c ? strlen(c->name) : 0;
+        if (c && c->usage && strncmp(c->usage, c->name, nl) == 0 && c->usage[nl] == ' ') {
+            hint = c->usage + nl;
+            while (*hint == ' ') hint++;
+            if (!*hint) hint = NULL;
+        }
+    }
+    scan_free(&sc);
+    return hint;
+}
+
 void qs_completion_fini(qs_completion *c)
 {
     if (!c) return;

@@ -205,6 +205,73 @@ static char *gen_words(const char *text, int state)
     return rl_filename_completion_function(text, 1);
 }
 
+/* ---- argument hints: the rest of the usage line, dim, after "CMD " ------------------------ */
+
+static int g_hints;         /* 1: draw hints (only with colour: a plain hint would look typed) */
+static int g_hint_cols;     /* columns of the hint now drawn after the cursor, or 0 */
+static int g_prompt_cols;   /* visible columns of the prompt */
+
+/* Columns of a UTF-8 string (code points), or -1 when it holds control characters. */
+static int text_cols(const char *t, int skip_markers)
+{
+    int n = 0, hidden = 0;
+    for (; *t; t++) {
+        unsigned char c = (unsigned char)*t;
+        if (skip_markers && c == '\001') { hidden = 1; continue; }
+        if (skip_markers && c == '\002') { hidden = 0; continue; }
+        if (hidden) continue;
+        if (c < 0x20 || c == 0x7f) return -1;
+        if ((c & 0xC0) != 0x80) n++;
+    }
+    return n;
+}
+
+/* Erases the hint (the cursor is where the hint was drawn from). */
+static void hint_clear(void)
+{
+    if (!g_hint_cols) return;
+    fputs("\033[K", rl_outstream);
+    g_hint_cols = 0;
+}
+
+/* The hint for the line as it is (and its columns), or NULL when there is none or it does
+ * not fit on the row. */
+static const char *hint_now(int *hc)
+{
+    const char *h = g_hints ? qs_complete_hint(rl_line_buffer, rl_point) : NULL;
+    int rows, cols, lc;
+    if (!h) return NULL;
+    rl_get_screen_size(&rows, &cols);
+    lc = text_cols(rl_line_buffer, 0);
+    *hc = text_cols(h, 0);
+    if (lc < 0 || *hc <= 0 || g_prompt_cols + lc + *hc >= cols) return NULL;
+    return h;
+}
+
+/* readline's redisplay, then the hint when the line is "CMD " with the cursor at its end and
+ * the whole thing fits on the row. */
+static void redisplay(void)
+{
+    hint_clear();
+    rl_redisplay();
+    if (!g_hints || rl_point != rl_end || RL_ISSTATE(RL_STATE_ISEARCH | RL_STATE_NSEARCH |
+                                                     RL_STATE_NUMERICARG | RL_STATE_COMPLETING))
+        return;
+    int hc;
+    const char *h = hint_now(&hc);
+    if (!h) return;
+    fprintf(rl_outstream, "\033[2m%s\033[0m\033[%dD", h, hc);
+    fflush(rl_outstream);
+    g_hint_cols = hc;
+}
+
+/* Enter: erase the hint first, or it would stay on the screen after the command line. */
+static int accept_line(int count, int key)
+{
+    hint_clear();
+    return rl_newline(count, key);
+}
+
 /* Shows the command's usage line above the prompt (Tab on an empty argument). */
 static void show_usage(const qs_cmd *c)
 {
@@ -239,11 +306,14 @@ static char **attempt(const char *text, int start, int end)
 {
     repl *p = g_repl;
     (void)start;
+    hint_clear();
     rl_attempted_completion_over = 1;   /* never fall back to readline's file names */
     qs_completion_fini(&p->comp);
     if (qs_complete(p->s, rl_line_buffer, end, &p->comp) < 0) return NULL;
     if (p->comp.files) rl_filename_completion_desired = 1;
-    if (p->comp.cmd && p->comp.argi >= 1 && text[0] == '\0' && rl_completion_type != '?')
+    int hc;
+    if (p->comp.cmd && p->comp.argi >= 1 && text[0] == '\0' && rl_completion_type != '?' &&
+        !hint_now(&hc))     /* the hint shows the usage already */
         show_usage(p->comp.cmd);
     char **m = rl_completion_matches(text, gen_words);
     /* "key=" keywords: no space after them, the value follows */
@@ -277,6 +347,8 @@ static void remember(repl *p, const char *line)
 /* Ctrl-C at the prompt: abandon the line, show a fresh prompt. */
 static void interrupt_prompt(void)
 {
+    hint_clear();
+    fputs("^C", rl_outstream);
     rl_replace_line("", 0);
     rl_point = rl_end = rl_mark = 0;
     rl_crlf();
@@ -288,7 +360,7 @@ static int run_tty(repl *p)
 {
     qs_render_opts o;
     sigsave old;
-    int rc = 0;
+    int rc = 0, bound = 0;
     rl_readline_name = "qscope";
     rl_attempted_completion_function = attempt;
     rl_completer_word_break_characters = " \t\n;";
@@ -300,6 +372,7 @@ static int run_tty(repl *p)
     rl_catch_sigwinch = 1;
     rl_persistent_signal_handlers = 1;
     rl_outstream = isatty(STDOUT_FILENO) ? stdout : stderr;
+    rl_redisplay_function = redisplay;
     using_history();
     stifle_history(QS_HISTORY_MAX);
     if (p->histpath) {
@@ -317,10 +390,23 @@ static int run_tty(repl *p)
         char prompt[512];
         qs_render_opts_for(p->s, stdout, &o);
         qs_repl_prompt(p->s, o.color, o.utf8, prompt, sizeof prompt);
+        g_hints = o.color;
+        g_prompt_cols = text_cols(prompt, 1);
         p->got_line = 0;
         p->line = NULL;
         g_int = 0;
         rl_callback_handler_install(prompt, on_line);
+        if (!bound) {   /* after the first install: readline has read ~/.inputrc by now */
+            rl_bind_key_in_map('\r', accept_line, emacs_standard_keymap);
+            rl_bind_key_in_map('\n', accept_line, emacs_standard_keymap);
+            rl_bind_key_in_map('\r', accept_line, vi_insertion_keymap);
+            rl_bind_key_in_map('\n', accept_line, vi_insertion_keymap);
+            rl_bind_key_in_map('\r', accept_line, vi_movement_keymap);
+            rl_bind_key_in_map('\n', accept_line, vi_movement_keymap);
+            /* interrupt_prompt writes ^C itself, after the hint is gone */
+            rl_variable_bind("echo-control-characters", "off");
+            bound = 1;
+        }
         while (!p->got_line && !g_term) {
             fd_set fds;
             FD_ZERO(&fds);

@@ -13,7 +13,11 @@ T() { tmux -L "$sock" "$@"; }
 cleanup() { T kill-server 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 fails=0
-fail() { echo "FAIL: $*"; echo "---- screen:"; screen; echo "----"; fails=$((fails + 1)); }
+fail() {
+    echo "FAIL: $*"
+    echo "---- screen:"; screen; echo "----"
+    fails=$((fails + 1))
+}
 # Deadlines are generous: the suite also runs under ASan on 2 cores.
 WAIT=${QSCOPE_TTY_WAIT:-20}
 
@@ -36,24 +40,40 @@ wait_last() {
     done
     return 1
 }
-# The exit status of the pane's dead process (tmux prints it as "Pane is dead (status N").
-dead_status() { screen | sed -n 's/.*Pane is dead (status \([0-9]*\).*/\1/p' | tail -1; }
-# wait_dead: polls until the pane's process has exited.
+# Each REPL runs under a small shell that records its exit status and the terminal modes
+# after it (tmux's own "Pane is dead" notice is not reliable enough to poll for). The shell
+# is in the REPL's process group, so it gets the Ctrl-C too: it must survive it (trap).
+dead_status() { cat "$tmp/status" 2>/dev/null; }
+# wait_dead: polls until the REPL has exited (its status recorded).
 wait_dead() {
     local end=$((SECONDS + WAIT))
     while [ $SECONDS -le $end ]; do
-        [ "$(T display -p -t qs '#{pane_dead}' 2>/dev/null)" = 1 ] && [ -n "$(dead_status)" ] \
-            && return 0
+        [ -s "$tmp/status" ] && return 0
         sleep 0.1
     done
     return 1
 }
-start() {
+# start_env "ENV-ARGS" COMMAND...: a fresh session running COMMAND under the recorder.
+start_env() {
+    local envs=$1
+    shift
     T kill-session -t qs 2>/dev/null
+    rm -f "$tmp/status" "$tmp/status.new" "$tmp/stty"
     T new-session -d -s qs -x 120 -y 40 -c "$TOP" \
-        "env NO_COLOR=1 LC_ALL=C.UTF-8 QSCOPE_HISTFILE=$tmp/history $*"
-    T set-option -t qs remain-on-exit on >/dev/null
+        "env $envs LC_ALL=C.UTF-8 QSCOPE_HISTFILE=$tmp/history sh -c 'trap : INT; $*; echo \$? >$tmp/status.new; stty -a >$tmp/stty; mv $tmp/status.new $tmp/status; exec sleep 100000'"
 }
+start() { start_env NO_COLOR=1 "$@"; }
+# The same with colour on (argument hints are drawn only then).
+start_color() { start_env "-u NO_COLOR" "$@"; }
+# The REPL's pid: the child of the recorder shell.
+repl_pid() {
+    local pane
+    pane=$(T display -p -t qs '#{pane_pid}')
+    ps -o pid= --ppid "$pane" | tr -d ' ' | head -1
+}
+# A session that lives as long as the test, so the server never exits between two sessions
+# (a new-session racing a server on its way out fails with "server exited unexpectedly").
+T new-session -d -s keep -x 80 -y 10 "sleep 100000" || { echo "FAIL: cannot start tmux"; exit 1; }
 # tmux drops trailing blanks, so the prompt's final space never shows on a captured line
 PROMPT='qscope \[.*\] >'
 
@@ -125,15 +145,34 @@ wait_dead || fail "quit should end the REPL"
 st=$(dead_status)
 [ "$st" = 0 ] || fail "the REPL should exit 0 after quit (status $st; sanitizer report?)"
 
+# ---- argument hints (colour on): the usage after "CMD ", gone once typing or on Enter --------
+start_color "$QSCOPE" repl
+wait_last "$PROMPT\$" || fail "no prompt (colour run)"
+T send-keys -t qs "hist "
+wait_last "$PROMPT hist \[bins=B\] \[range=LO:HI\] \[log\]\$" || fail "'hist ' should show its usage as a hint"
+T send-keys -t qs "bins=3"
+wait_last "$PROMPT hist bins=3\$" || fail "the hint should vanish once an argument is typed"
+T send-keys -t qs C-u "hist "
+wait_last "hist \[bins=B\]" || fail "hint back after C-u"
+T send-keys -t qs C-c
+wait_last "$PROMPT\$" || fail "Ctrl-C with a hint: fresh prompt"
+screen | grep -q "hist ^C\$" || fail "Ctrl-C should erase the hint (line 'hist ^C')"
+T send-keys -t qs "set " Enter
+wait_for "^precision +[0-9]+\$" || fail "set should run"
+T capture-pane -p -t qs -S -500 | grep -q "set \[json" && fail "the hint must not stay on the screen after Enter"
+T send-keys -t qs "quit" Enter
+wait_dead || fail "quit (colour run)"
+
 # ---- SIGTERM restores the terminal ------------------------------------------------------------
-start sh -c "'$QSCOPE repl; echo exit=\$?; stty -a > $tmp/stty'"
+start "$QSCOPE" repl
 wait_last "$PROMPT\$" || fail "no prompt (SIGTERM run)"
-pane=$(T display -p -t qs '#{pane_pid}')
-pid=$(ps -o pid= --ppid "$pane" | tr -d ' ' | head -1)
+T send-keys -t qs "hist"
+wait_last "$PROMPT hist\$" || fail "typed text (SIGTERM run)"
+pid=$(repl_pid)
 if [ -n "$pid" ]; then
     kill -TERM "$pid"
-    wait_for "exit=143" || fail "SIGTERM should end the REPL with status 143"
-    end=$((SECONDS + WAIT)); while [ ! -s "$tmp/stty" ] && [ $SECONDS -le $end ]; do sleep 0.1; done
+    wait_dead || fail "SIGTERM should end the REPL"
+    [ "$(dead_status)" = 143 ] || fail "SIGTERM: exit status $(dead_status), want 143"
     grep -Eq '(^|[^-])icanon' "$tmp/stty" && grep -Eq '(^| )echo( |$)' "$tmp/stty" \
         || fail "terminal not restored after SIGTERM: $(cat "$tmp/stty" 2>/dev/null)"
 else

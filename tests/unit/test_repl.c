@@ -245,6 +245,27 @@ Test(complete, nothing_inside_a_comment)
     qs_completion_fini(&c);
 }
 
+Test(complete, argument_hint_is_the_rest_of_the_usage)
+{
+    const qs_cmd *h = qs_cmd_find("hist");
+    cr_assert_not_null(h);
+    cr_assert_eq(strncmp(h->usage, "hist ", 5), 0);
+    const char *want = h->usage + 5;
+    cr_assert_str_eq(qs_complete_hint("hist ", 5), want);
+    cr_assert_str_eq(qs_complete_hint("  hist   ", 9), want, "blanks around the word");
+    cr_assert_str_eq(qs_complete_hint("stats; hist ", 12), want, "after a ';'");
+    cr_assert_str_eq(qs_complete_hint("hist bins=3", 5), want, "only the text before the point");
+    cr_assert_null(qs_complete_hint("hist", 4), "no blank after the word yet");
+    cr_assert_null(qs_complete_hint("hist b", 6), "an argument is being typed");
+    cr_assert_null(qs_complete_hint("hist '", 6));
+    cr_assert_null(qs_complete_hint("hist bins=3 ", 12), "only right after the command word");
+    cr_assert_null(qs_complete_hint("stats ", 6), "stats takes no arguments");
+    cr_assert_null(qs_complete_hint("bogus ", 6));
+    cr_assert_null(qs_complete_hint("# hist ", 7));
+    cr_assert_null(qs_complete_hint("", 0));
+    cr_assert_null(qs_complete_hint(NULL, 0));
+}
+
 Test(complete, unknown_command_has_no_argument_candidates)
 {
     qs_completion c;
