@@ -649,3 +649,47 @@ Test(nn, cancel)
     qs_nn_data_free(d);
     qs_session_fini(&s);
 }
+
+/* Hostile input: random bytes and mutated valid files never crash the parsers (run under
+ * ASan by `make asan`); they either parse or fail with a message. */
+Test(nn, parsers_survive_garbage)
+{
+    uint64_t s = 2024;
+    char buf[512];
+    uint8_t img[16 + 2 * 9], lab[8 + 2];
+    qs_err err;
+    for (int it = 0; it < 3000; it++) {
+        size_t n = (size_t)(frand(&s, 0.0f, 1.0f) * sizeof buf);
+        for (size_t i = 0; i < n; i++) {
+            /* mostly digits, commas and newlines, sometimes anything */
+            static const char alpha[] = "0123456789,,,\n.-e ";
+            float r = frand(&s, 0.0f, 1.0f);
+            buf[i] = r < 0.9f ? alpha[(int)(frand(&s, 0.0f, 1.0f) * (sizeof alpha - 1))]
+                              : (char)(int)frand(&s, 0.0f, 256.0f);
+        }
+        qs_nn_set out;
+        if (qs_nn_parse_csv(buf, n, 3, 16.0f, &out, "g", &err) == QS_OK) {
+            cr_assert(out.n > 0);
+            qs_nn_set_fini(&out);
+        } else {
+            cr_assert(err.msg[0] != 0);
+        }
+        static const uint8_t good_img[16] = { 0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 3 };
+        static const uint8_t good_lab[8] = { 0, 0, 8, 1, 0, 0, 0, 2 };
+        memcpy(img, good_img, 16);
+        memcpy(lab, good_lab, 8);
+        for (size_t i = 16; i < sizeof img; i++) img[i] = (uint8_t)frand(&s, 0.0f, 256.0f);
+        lab[8] = 1;
+        lab[9] = 2;
+        /* flip a few bytes anywhere, including the header */
+        for (int k = 0; k < 3; k++) {
+            size_t at = (size_t)frand(&s, 0.0f, (float)sizeof img);
+            img[at] = (uint8_t)frand(&s, 0.0f, 256.0f);
+        }
+        size_t il = (size_t)frand(&s, 0.0f, (float)sizeof img + 1);
+        if (qs_nn_parse_idx(img, il, lab, sizeof lab, &out, "g", &err) == QS_OK) {
+            cr_assert(out.n * out.nfeat <= (int64_t)il);
+            qs_nn_set_fini(&out);
+        }
+    }
+}
