@@ -409,15 +409,15 @@ static int run_tty(repl *p)
         }
         while (!p->got_line && !g_term) {
             fd_set fds;
+            if (g_int) {            /* checked before blocking: it may have come in readline */
+                g_int = 0;
+                interrupt_prompt();
+            }
             FD_ZERO(&fds);
             FD_SET(STDIN_FILENO, &fds);
             int n = select(STDIN_FILENO + 1, &fds, NULL, NULL, NULL);
-            rl_check_signals();     /* let readline act on what it caught (resize, ^Z) */
-            if (g_int) {
-                g_int = 0;
-                interrupt_prompt();
-                continue;
-            }
+            rl_check_signals();     /* let readline act on what it caught (^C, resize, ^Z) */
+            if (g_int || g_term) continue;
             if (n < 0) {
                 if (errno == EINTR) continue;
                 break;
