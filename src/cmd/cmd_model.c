@@ -346,9 +346,8 @@ static void qexport_fini(qexport *x)
     free(x->codes);
 }
 
-static int quantize_int(qs_session *s, qexport *x, qs_err *err)
+static int quantize_int(const qs_session *s, const qs_tensor *t, qexport *x, qs_err *err)
 {
-    const qs_tensor *t = s->tensor;
     const qs_scheme *sc = &s->scheme;
     memset(x, 0, sizeof *x);
     x->q.fmt = -1;
@@ -371,8 +370,10 @@ static int quantize_int(qs_session *s, qexport *x, qs_err *err)
     return QS_OK;
 }
 
-/* The scheme as JSON key/values (safetensors __metadata__ wants strings: asstr). */
-static json_t *scheme_meta(const qs_session *s, const qexport *x, int asstr)
+/* The scheme as JSON key/values (safetensors __metadata__ wants strings: asstr). source
+ * names the one tensor exported (NULL for a whole file). */
+static json_t *scheme_meta(const qs_session *s, const char *source, int qmin, int qmax,
+                           int64_t nparams, int asstr)
 {
     const qs_scheme *sc = &s->scheme;
     char label[96], b[64];
@@ -382,7 +383,7 @@ static json_t *scheme_meta(const qs_session *s, const qexport *x, int asstr)
                              json_object_set_new(m, k, json_string(b)))     \
                           : json_object_set_new(m, k, json_integer(v)))
     json_object_set_new(m, "format", json_string("qscope quantized tensor"));
-    json_object_set_new(m, "source_tensor", json_string(s->tensor->name));
+    if (source) json_object_set_new(m, "source_tensor", json_string(source));
     json_object_set_new(m, "scheme", json_string(label));
     json_object_set_new(m, "type", json_string(qs_qkind_name(sc)));
     SETI("bits", sc->bits);
@@ -394,93 +395,191 @@ static json_t *scheme_meta(const qs_session *s, const qexport *x, int asstr)
     SETI("group", sc->group);
     json_object_set_new(m, "convention", json_string(qs_conv_name(sc->conv)));
     json_object_set_new(m, "rounding", json_string(qs_round_name(sc->round)));
-    SETI("qmin", x->qmin);
-    SETI("qmax", x->qmax);
-    SETI("nparams", x->q.qp.nparams);
+    SETI("qmin", qmin);
+    SETI("qmax", qmax);
+    if (nparams >= 0) SETI("nparams", nparams);
     json_object_set_new(m, "dequantize", json_string("x = (code - zero_point[p]) * scale[p], "
                         "p = parameter set of the element (granularity, axis, group)"));
 #undef SETI
     return m;
 }
 
-static int export_safetensors(qs_session *s, const char *path, int force, json_t *o,
-                              qs_err *err)
+/* One quantized tensor ready to be written. */
+typedef struct xitem {
+    char *name;             /* tensor name (owned) */
+    int ndim;               /* dims */
+    int64_t shape[QS_MAX_DIMS]; /* shape */
+    int64_t n;              /* elements */
+    uint8_t *codes;         /* n code bytes (int8 or uint8) */
+    int64_t np;             /* parameter sets */
+    float *scale;           /* np scales */
+    int32_t *zp;            /* np zero points */
+    int qmin, qmax;         /* code range */
+} xitem;
+
+static void xitems_free(xitem *it, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(it[i].name);
+        free(it[i].codes);
+        free(it[i].scale);
+        free(it[i].zp);
+    }
+    free(it);
+}
+
+/* Quantizes t into *it. */
+static int xitem_make(const qs_session *s, const qs_tensor *t, xitem *it, qs_err *err)
 {
     qexport x;
-    if (quantize_int(s, &x, err) != QS_OK) {
-        qexport_fini(&x);
-        return QS_ERR;
+    memset(it, 0, sizeof *it);
+    int rc = quantize_int(s, t, &x, err);
+    if (rc == QS_OK) {
+        it->name = strdup(t->name);
+        it->ndim = t->ndim;
+        memcpy(it->shape, t->shape, sizeof it->shape);
+        it->n = t->n;
+        it->np = x.q.qp.nparams;
+        it->qmin = x.qmin;
+        it->qmax = x.qmax;
+        it->codes = malloc((size_t)(t->n ? t->n : 1));
+        it->scale = malloc((size_t)(it->np ? it->np : 1) * sizeof *it->scale);
+        it->zp = malloc((size_t)(it->np ? it->np : 1) * sizeof *it->zp);
+        if (!it->name || !it->codes || !it->scale || !it->zp) {
+            rc = qs_err_set(err, "export: out of memory");
+        } else {
+            for (int64_t i = 0; i < t->n; i++) it->codes[i] = (uint8_t)(x.codes[i] & 0xff);
+            memcpy(it->scale, x.q.qp.scale, (size_t)it->np * sizeof *it->scale);
+            memcpy(it->zp, x.q.qp.zp, (size_t)it->np * sizeof *it->zp);
+        }
     }
-    const qs_tensor *t = s->tensor;
-    int64_t np = x.q.qp.nparams;
-    char sname[1100], zname[1100];
-    snprintf(sname, sizeof sname, "%s.scale", t->name);
-    snprintf(zname, sizeof zname, "%s.zero_point", t->name);
-    uint64_t cb = (uint64_t)t->n, sb = (uint64_t)np * 4, zb = (uint64_t)np * 4;
-    json_t *h = json_object();
+    qexport_fini(&x);
+    return rc;
+}
+
+/* Adds {"dtype","shape","data_offsets"} for name at *at (advanced by bytes); fails on a name
+ * that is already taken (a file holding both "w" and "w.scale", say). */
+static int st_entry(json_t *h, const char *name, const char *dtype, json_t *shape,
+                    uint64_t *at, uint64_t bytes, qs_err *err)
+{
+    if (json_object_get(h, name)) {
+        json_decref(shape);
+        return qs_err_set(err, "export: two tensors would both be named '%s'", name);
+    }
     json_t *e = json_object();
-    json_object_set_new(e, "dtype", json_string(x.qmin < 0 ? "I8" : "U8"));
-    json_object_set_new(e, "shape", shape_json(t->ndim, t->shape));
-    json_object_set_new(e, "data_offsets", json_pack("[I,I]", (json_int_t)0, (json_int_t)cb));
-    json_object_set_new(h, t->name, e);
-    e = json_object();
-    json_object_set_new(e, "dtype", json_string("F32"));
-    json_object_set_new(e, "shape", json_pack("[I]", (json_int_t)np));
-    json_object_set_new(e, "data_offsets", json_pack("[I,I]", (json_int_t)cb,
-                                                     (json_int_t)(cb + sb)));
-    json_object_set_new(h, sname, e);
-    e = json_object();
-    json_object_set_new(e, "dtype", json_string("I32"));
-    json_object_set_new(e, "shape", json_pack("[I]", (json_int_t)np));
-    json_object_set_new(e, "data_offsets", json_pack("[I,I]", (json_int_t)(cb + sb),
-                                                     (json_int_t)(cb + sb + zb)));
-    json_object_set_new(h, zname, e);
-    json_object_set_new(h, "__metadata__", scheme_meta(s, &x, 1));
-    char *hs = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(h);
-    if (!hs) {
-        qexport_fini(&x);
-        return qs_err_set(err, "export: out of memory");
+    json_object_set_new(e, "dtype", json_string(dtype));
+    json_object_set_new(e, "shape", shape);
+    json_object_set_new(e, "data_offsets", json_pack("[I,I]", (json_int_t)*at,
+                                                     (json_int_t)(*at + bytes)));
+    json_object_set_new(h, name, e);
+    *at += bytes;
+    return QS_OK;
+}
+
+/* The tensors to export: the current one, or with all every tensor of the loaded file. */
+static int collect(qs_session *s, int all, xitem **out, int *nout, qs_err *err)
+{
+    int n = all && s->file ? s->file->n : 1;
+    xitem *it = calloc((size_t)n, sizeof *it);
+    if (!it) return qs_err_set(err, "export: out of memory");
+    int k = 0, rc = QS_OK;
+    for (int i = 0; i < n && rc == QS_OK; i++) {
+        qs_tensor *t = NULL;
+        if (all && s->file && qs_file_read(s->file, i, &t, err) != QS_OK) {
+            rc = QS_ERR;
+            break;
+        }
+        rc = xitem_make(s, t ? t : s->tensor, &it[k], err);
+        k++;                        /* it[k-1] is freed below even when it failed half-way */
+        qs_tensor_free(t);
+        if (rc == QS_OK && n > 1 && qs_session_progress(s, "export", i + 1, n) != QS_OK)
+            rc = qs_err_set(err, "export: cancelled");
+    }
+    if (rc != QS_OK) {
+        xitems_free(it, k);
+        return rc;
+    }
+    *out = it;
+    *nout = k;
+    return QS_OK;
+}
+
+static int export_safetensors(qs_session *s, const char *path, int force, int all, json_t *o,
+                              qs_err *err)
+{
+    xitem *it = NULL;
+    int n = 0;
+    if (collect(s, all, &it, &n, err) != QS_OK) return QS_ERR;
+    json_t *h = json_object(), *names = json_array();
+    uint64_t at = 0;
+    int rc = QS_OK;
+    char sname[QS_IO_NAME_MAX + 16], zname[QS_IO_NAME_MAX + 16];
+    for (int i = 0; i < n && rc == QS_OK; i++) {
+        snprintf(sname, sizeof sname, "%s.scale", it[i].name);
+        snprintf(zname, sizeof zname, "%s.zero_point", it[i].name);
+        rc = st_entry(h, it[i].name, it[i].qmin < 0 ? "I8" : "U8",
+                      shape_json(it[i].ndim, it[i].shape), &at, (uint64_t)it[i].n, err);
+        if (rc == QS_OK)
+            rc = st_entry(h, sname, "F32", json_pack("[I]", (json_int_t)it[i].np), &at,
+                          (uint64_t)it[i].np * 4, err);
+        if (rc == QS_OK)
+            rc = st_entry(h, zname, "I32", json_pack("[I]", (json_int_t)it[i].np), &at,
+                          (uint64_t)it[i].np * 4, err);
+        json_array_append_new(names, json_string(it[i].name));
+        json_array_append_new(names, json_string(sname));
+        json_array_append_new(names, json_string(zname));
     }
     buf b = {0};
-    size_t hl = strlen(hs), padded = (hl + 7) / 8 * 8;   /* header padded to 8 with spaces */
-    put_u64(&b, padded);
-    put(&b, hs, hl);
-    pad(&b, 8, ' ');
-    free(hs);
-    for (int64_t i = 0; i < t->n; i++) {
-        uint8_t c = (uint8_t)(x.codes[i] & 0xff);
-        put(&b, &c, 1);
-    }
-    for (int64_t p = 0; p < np; p++) {
-        uint32_t u;
-        memcpy(&u, &x.q.qp.scale[p], 4);
-        put_u32(&b, u);
-    }
-    for (int64_t p = 0; p < np; p++) put_u32(&b, (uint32_t)x.q.qp.zp[p]);
-    int rc = QS_ERR;
-    if (b.oom) {
-        qs_err_set(err, "export: out of memory");
-    } else {
-        char *tmp = write_temp(path, &b, err);
-        if (tmp && commit_temp(tmp, path, force, err) == QS_OK) rc = QS_OK;
+    size_t padded = 0;
+    if (rc == QS_OK) {
+        json_object_set_new(h, "__metadata__", scheme_meta(s, all ? NULL : it[0].name,
+                                                           it[0].qmin, it[0].qmax,
+                                                           all ? -1 : it[0].np, 1));
+        char *hs = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (!hs) {
+            rc = qs_err_set(err, "export: out of memory");
+        } else {
+            size_t hl = strlen(hs);
+            padded = (hl + 7) / 8 * 8;              /* header padded to 8 with spaces */
+            put_u64(&b, padded);
+            put(&b, hs, hl);
+            pad(&b, 8, ' ');
+            free(hs);
+            for (int i = 0; i < n; i++) {         /* data in header order: no holes */
+                put(&b, it[i].codes, (size_t)it[i].n);
+                for (int64_t p = 0; p < it[i].np; p++) {
+                    uint32_t u;
+                    memcpy(&u, &it[i].scale[p], 4);
+                    put_u32(&b, u);
+                }
+                for (int64_t p = 0; p < it[i].np; p++) put_u32(&b, (uint32_t)it[i].zp[p]);
+            }
+            if (b.oom) rc = qs_err_set(err, "export: out of memory");
+        }
     }
     if (rc == QS_OK) {
-        json_object_set_new(o, "tensors", json_pack("[s,s,s]", t->name, sname, zname));
-        json_object_set_new(o, "dtype", json_string(x.qmin < 0 ? "I8" : "U8"));
-        json_object_set_new(o, "nparams", json_integer(np));
+        char *tmp = write_temp(path, &b, err);
+        rc = tmp ? commit_temp(tmp, path, force, err) : QS_ERR;
+    }
+    if (rc == QS_OK) {
+        json_object_set_new(o, "tensors", names);
+        names = NULL;
+        json_object_set_new(o, "dtype", json_string(it[0].qmin < 0 ? "I8" : "U8"));
+        if (!all) json_object_set_new(o, "nparams", json_integer(it[0].np));
         json_object_set_new(o, "header_bytes", json_integer((json_int_t)padded));
         json_object_set_new(o, "bytes", json_integer((json_int_t)b.n));
     }
+    json_decref(names);
+    json_decref(h);
     free(b.p);
-    qexport_fini(&x);
+    xitems_free(it, n);
     return rc;
 }
 
 static int export_npy(qs_session *s, const char *path, int force, json_t *o, qs_err *err)
 {
     qexport x;
-    if (quantize_int(s, &x, err) != QS_OK) {
+    if (quantize_int(s, s->tensor, &x, err) != QS_OK) {
         qexport_fini(&x);
         return QS_ERR;
     }
@@ -505,7 +604,7 @@ static int export_npy(qs_session *s, const char *path, int force, json_t *o, qs_
         put(&b, &c, 1);
     }
     /* the side file: PATH.json with the scheme and its parameters */
-    json_t *side = scheme_meta(s, &x, 0);
+    json_t *side = scheme_meta(s, t->name, x.qmin, x.qmax, x.q.qp.nparams, 0);
     json_object_set_new(side, "shape", shape_json(t->ndim, t->shape));
     json_object_set_new(side, "dtype", json_string(x.qmin < 0 ? "int8" : "uint8"));
     json_t *sc = json_array(), *zp = json_array();
@@ -581,10 +680,53 @@ static void gguf_kv_u32(buf *b, const char *k, uint32_t v)
     put_u32(b, v);
 }
 
-static int export_gguf(qs_session *s, const char *path, int force, const char *type, json_t *o,
-                       qs_err *err)
+/* One GGUF tensor: its ggml type and data bytes. */
+typedef struct gitem {
+    char *name;             /* tensor name (owned) */
+    int ndim;               /* dims */
+    int64_t shape[QS_MAX_DIMS]; /* C-order shape */
+    int type;               /* ggml type id (the block type, or F32 when rows do not fit) */
+    uint8_t *data;          /* bytes (owned) */
+    uint64_t nbytes;        /* their count */
+} gitem;
+
+/* Quantizes t with block type id into *g; with fallback, tensors whose rows are not whole
+ * blocks (biases, norms, scalars) are kept as F32, as llama.cpp keeps its 1-d tensors. */
+static int gitem_make(const qs_tensor *t, int id, int fallback, gitem *g, qs_err *err)
 {
-    const qs_tensor *t = s->tensor;
+    const qs_ggml_type *gt = qs_ggml_type_info(id);
+    int64_t row = t->ndim ? t->shape[t->ndim - 1] : 1;
+    memset(g, 0, sizeof *g);
+    if (t->ndim > 4)
+        return qs_err_set(err, "export: GGUF tensors have at most 4 dimensions ('%s' has %d)",
+                          t->name, t->ndim);
+    int fits = t->ndim > 0 && t->n > 0 && row % gt->block == 0;
+    if (!fits && !fallback)
+        return qs_err_set(err, "export: %s blocks need rows (the last dimension) that are a "
+                          "multiple of %d; '%s' has rows of %lld", gt->name, gt->block,
+                          t->name, (long long)row);
+    g->type = fits ? id : QS_GGML_F32;
+    g->ndim = t->ndim ? t->ndim : 1;
+    if (t->ndim) memcpy(g->shape, t->shape, sizeof g->shape);
+    else g->shape[0] = 1;
+    if (fits) {
+        if (qs_ggml_row_bytes(id, t->n, &g->nbytes, err) != QS_OK) return QS_ERR;
+    } else {
+        g->nbytes = (uint64_t)t->n * 4;
+    }
+    g->name = strdup(t->name);
+    g->data = malloc(g->nbytes ? (size_t)g->nbytes : 1);
+    if (!g->name || !g->data) return qs_err_set(err, "export: out of memory");
+    if (!fits) {
+        memcpy(g->data, t->data, (size_t)g->nbytes);   /* little-endian float32 */
+        return QS_OK;
+    }
+    return qs_ggml_quantize(id, t->data, t->n, g->data, err);
+}
+
+static int export_gguf(qs_session *s, const char *path, int force, int all, const char *type,
+                       json_t *o, qs_err *err)
+{
     int id;
     if (type) {
         id = qs_ggml_type_by_name(type);
@@ -598,55 +740,73 @@ static int export_gguf(qs_session *s, const char *path, int force, const char *t
         id = ggml && sc->ggml_type == QS_GGML_Q4_0 ? QS_GGML_Q4_0 : QS_GGML_Q8_0;
     }
     const qs_ggml_type *gt = qs_ggml_type_info(id);
-    int64_t row = t->ndim ? t->shape[t->ndim - 1] : 1;
-    if (t->ndim == 0 || row % gt->block != 0 || t->n == 0)
-        return qs_err_set(err, "export: %s blocks need rows (the last dimension) that are a "
-                          "multiple of %d; '%s' has shape rows of %lld", gt->name, gt->block,
-                          t->name, (long long)row);
-    if (t->ndim > 4)
-        return qs_err_set(err, "export: GGUF tensors have at most 4 dimensions ('%s' has %d)",
-                          t->name, t->ndim);
-    uint64_t nbytes;
-    if (qs_ggml_row_bytes(id, t->n, &nbytes, err) != QS_OK) return QS_ERR;
-    uint8_t *blocks = malloc((size_t)nbytes);
-    if (!blocks) return qs_err_set(err, "export: out of memory");
-    if (qs_ggml_quantize(id, t->data, t->n, blocks, err) != QS_OK) {
-        free(blocks);
-        return QS_ERR;
+    int n = all && s->file ? s->file->n : 1, k = 0, rc = QS_OK;
+    gitem *g = calloc((size_t)n, sizeof *g);
+    if (!g) return qs_err_set(err, "export: out of memory");
+    for (int i = 0; i < n && rc == QS_OK; i++) {
+        qs_tensor *t = NULL;
+        if (all && s->file && qs_file_read(s->file, i, &t, err) != QS_OK) {
+            rc = QS_ERR;
+            break;
+        }
+        k++;
+        rc = gitem_make(t ? t : s->tensor, id, all, &g[i], err);
+        qs_tensor_free(t);
+        for (int j = 0; j < i && rc == QS_OK; j++)
+            if (!strcmp(g[j].name, g[i].name))
+                rc = qs_err_set(err, "export: two tensors are both named '%s'", g[i].name);
+        if (rc == QS_OK && n > 1 && qs_session_progress(s, "export", i + 1, n) != QS_OK)
+            rc = qs_err_set(err, "export: cancelled");
     }
     buf b = {0};
-    char label[96];
-    snprintf(label, sizeof label, "%s (ggml reference quantizer)", gt->name);
-    put(&b, "GGUF", 4);
-    put_u32(&b, 3);
-    put_u64(&b, 1);         /* tensors */
-    put_u64(&b, 4);         /* key/values */
-    gguf_kv_str(&b, "general.architecture", "qscope");
-    gguf_kv_str(&b, "general.name", t->name);
-    gguf_kv_u32(&b, "general.alignment", 32);
-    gguf_kv_str(&b, "qscope.scheme", label);
-    put_str(&b, t->name);
-    put_u32(&b, (uint32_t)t->ndim);
-    for (int d = t->ndim - 1; d >= 0; d--) put_u64(&b, (uint64_t)t->shape[d]);  /* ne0 first */
-    put_u32(&b, (uint32_t)id);
-    put_u64(&b, 0);         /* offset in the data section */
-    pad(&b, 32, 0);
-    size_t data_at = b.n;
-    put(&b, blocks, (size_t)nbytes);
-    free(blocks);
-    int rc = QS_ERR;
-    if (b.oom) {
-        qs_err_set(err, "export: out of memory");
-    } else {
+    size_t data_at = 0;
+    int nq = 0;
+    if (rc == QS_OK) {
+        char label[96];
+        snprintf(label, sizeof label, "%s (ggml reference quantizer)", gt->name);
+        put(&b, "GGUF", 4);
+        put_u32(&b, 3);
+        put_u64(&b, (uint64_t)n);   /* tensors */
+        put_u64(&b, 4);             /* key/values */
+        gguf_kv_str(&b, "general.architecture", "qscope");
+        gguf_kv_str(&b, "general.name", all && s->file ? s->file->path : g[0].name);
+        gguf_kv_u32(&b, "general.alignment", 32);
+        gguf_kv_str(&b, "qscope.scheme", label);
+        uint64_t off = 0;
+        for (int i = 0; i < n; i++) {
+            put_str(&b, g[i].name);
+            put_u32(&b, (uint32_t)g[i].ndim);
+            for (int d = g[i].ndim - 1; d >= 0; d--) put_u64(&b, (uint64_t)g[i].shape[d]);
+            put_u32(&b, (uint32_t)g[i].type);
+            put_u64(&b, off);       /* relative to the data section, aligned */
+            off += (g[i].nbytes + 31) / 32 * 32;
+            nq += g[i].type == id;
+        }
+        pad(&b, 32, 0);
+        data_at = b.n;
+        for (int i = 0; i < n; i++) {
+            put(&b, g[i].data, (size_t)g[i].nbytes);
+            pad(&b, 32, 0);
+        }
+        if (b.oom) rc = qs_err_set(err, "export: out of memory");
+    }
+    if (rc == QS_OK) {
         char *tmp = write_temp(path, &b, err);
-        if (tmp && commit_temp(tmp, path, force, err) == QS_OK) rc = QS_OK;
+        rc = tmp ? commit_temp(tmp, path, force, err) : QS_ERR;
     }
     if (rc == QS_OK) {
         json_object_set_new(o, "type", json_string(gt->name));
         qs_json_set_real(o, "bits_per_weight", qs_ggml_bits_per_weight(id));
+        json_object_set_new(o, "n_tensors", json_integer(n));
+        json_object_set_new(o, "n_quantized", json_integer(nq));
         json_object_set_new(o, "data_offset", json_integer((json_int_t)data_at));
         json_object_set_new(o, "bytes", json_integer((json_int_t)b.n));
     }
+    for (int i = 0; i < k; i++) {
+        free(g[i].name);
+        free(g[i].data);
+    }
+    free(g);
     free(b.p);
     return rc;
 }
@@ -654,9 +814,10 @@ static int export_gguf(qs_session *s, const char *path, int force, const char *t
 static int run_export(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
     const char *path = NULL, *format = NULL, *type = NULL;
-    int force = 0;
+    int force = 0, all = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--force")) force = 1;
+        else if (!strcmp(argv[i], "--all")) all = 1;
         else if (!strcmp(argv[i], "--format") && i + 1 < argc) format = argv[++i];
         else if (!strncmp(argv[i], "--format=", 9)) format = argv[i] + 9;
         else if (!strcmp(argv[i], "--type") && i + 1 < argc) type = argv[++i];
@@ -680,6 +841,8 @@ static int run_export(qs_session *s, int argc, char **argv, json_t **out, qs_err
             return qs_err_set(err, "export: %s: cannot tell the format from the extension "
                               "(add --format safetensors|npy|gguf)", path);
     }
+    if (all && !s->file)
+        return qs_err_set(err, "export: --all needs a loaded file ('load PATH' first)");
     if (type && strcasecmp(format, "gguf"))
         return qs_err_set(err, "export: --type only applies to --format gguf");
     struct stat st;
@@ -689,9 +852,13 @@ static int run_export(qs_session *s, int argc, char **argv, json_t **out, qs_err
     json_object_set_new(o, "path", json_string(path));
     json_object_set_new(o, "tensor", json_string(s->tensor->name));
     int rc;
-    if (!strcasecmp(format, "safetensors")) rc = export_safetensors(s, path, force, o, err);
+    if (!strcasecmp(format, "safetensors"))
+        rc = export_safetensors(s, path, force, all, o, err);
+    else if (!strcasecmp(format, "npy") && all)
+        rc = qs_err_set(err, "export: --all writes safetensors or gguf (one .npy holds one "
+                        "tensor)");
     else if (!strcasecmp(format, "npy")) rc = export_npy(s, path, force, o, err);
-    else if (!strcasecmp(format, "gguf")) rc = export_gguf(s, path, force, type, o, err);
+    else if (!strcasecmp(format, "gguf")) rc = export_gguf(s, path, force, all, type, o, err);
     else rc = qs_err_set(err, "export: --format %s: expected safetensors, npy or gguf", format);
     if (rc != QS_OK) {
         json_decref(o);
@@ -862,7 +1029,7 @@ static const char *const report_words[] = {"q8_0", "q4_0", "q4_1", "q5_0", "q5_1
                                            "q6_k", "int8", "int4", "nf4", "fp8-e4m3", "sym",
                                            "per-channel", "per-group", NULL};
 static const char *const export_words[] = {"--format", "safetensors", "npy", "gguf",
-                                           "--type", "--force", NULL};
+                                           "--type", "--all", "--force", NULL};
 
 const qs_cmd qs_cmds_model[] = {
     {"report", "model", "report [SCHEME WORDS...]",
@@ -871,13 +1038,16 @@ const qs_cmd qs_cmds_model[] = {
      "              q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q6_k (ggml's reference quantizers)\n"
      "rows: tensor, dtype, shape, n, sqnr_db, mse, max_abs_err, cosine, bits",
      "report q4_k", report_words, 0, QS_CMD_SLOW, run_report},
-    {"export", "model", "export PATH [--format safetensors|npy|gguf] [--type T] [--force]",
-     "write the current tensor quantized with the current scheme (atomically)",
+    {"export", "model",
+     "export PATH [--format safetensors|npy|gguf] [--type T] [--all] [--force]",
+     "write the current tensor (or --all: every tensor of the file) quantized, atomically",
      "PATH           the file (format from the extension unless --format)\n"
      "--format F     safetensors: I8/U8 codes + NAME.scale + NAME.zero_point + __metadata__;\n"
      "               npy: codes, with the scheme and parameters in PATH.json;\n"
      "               gguf: ggml blocks (Q8_0, or Q4_0 under 'scheme q4_0')\n"
      "--type T       gguf block type: q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q6_k\n"
+     "--all          every tensor of the loaded file (gguf keeps tensors whose rows are not\n"
+     "               whole blocks, such as biases, as F32)\n"
      "--force        replace an existing file (never done without it)",
      "export /tmp/w_int8.safetensors", export_words, QS_COMPL_FILE, 0, run_export},
     {"blocks", "model", "blocks [TYPE] [block=N]",

@@ -360,3 +360,46 @@ Test(export, blocks_of_a_stored_tensor)
     cr_expect(strstr(err.msg, "block=5 is past the last block (2 blocks of 256)") != NULL, "%s",
               err.msg);
 }
+
+/* --all: every tensor of the loaded file; GGUF keeps rows that are not whole blocks as F32. */
+Test(export, all_tensors)
+{
+    json_decref(run("load " FIX "model.gguf"));
+    json_decref(run("scheme int8 sym"));
+    char path[256], line[300];
+    qs_err err = {""};
+    snprintf(line, sizeof line, "export %s/all.safetensors --all", dir);
+    cr_expect_eq(run_fails(line, &err), QS_ERR);     /* the IQ2_XS tensor cannot be read */
+    cr_expect(strstr(err.msg, "IQ2_XS") != NULL, "%s", err.msg);
+    cr_expect(no_temp_files());
+
+    json_decref(run("load " FIX "torch_sd.pt"));
+    snprintf(path, sizeof path, "%s/all.safetensors", dir);
+    json_decref(run("export %s --all", path));
+    qs_file *f = NULL;
+    cr_assert_eq(qs_file_open(path, &f, &err), QS_OK, "%s", err.msg);
+    cr_expect_eq(f->n, 3 * 8);
+    cr_expect_geq(qs_file_find(f, "view.zero_point"), 0);
+    qs_file_close(f);
+
+    snprintf(path, sizeof path, "%s/all.gguf", dir);
+    json_t *o = run("export %s --all --type q8_0", path);
+    cr_expect_eq(json_integer_value(json_object_get(o, "n_tensors")), 8);
+    cr_expect_eq(json_integer_value(json_object_get(o, "n_quantized")), 0);  /* rows < 32 */
+    json_decref(o);
+    cr_assert_eq(qs_file_open(path, &f, &err), QS_OK, "%s", err.msg);
+    int i = qs_file_find(f, "bias");
+    cr_assert_geq(i, 0);
+    cr_expect_eq(f->entries[i].dtype, QS_DT_F32);
+    qs_tensor *t = NULL, *src = NULL;
+    cr_assert_eq(qs_file_read(f, i, &t, &err), QS_OK);
+    qs_file *g = NULL;
+    cr_assert_eq(qs_file_open(FIX "torch_sd.pt", &g, &err), QS_OK);
+    cr_assert_eq(qs_file_read(g, qs_file_find(g, "bias"), &src, &err), QS_OK);
+    for (int k = 0; k < 4; k++) cr_expect_eq(t->data[k], src->data[k]);
+    qs_tensor_free(t);
+    qs_tensor_free(src);
+    qs_file_close(g);
+    qs_file_close(f);
+    cr_expect(no_temp_files());
+}
