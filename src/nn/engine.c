@@ -299,13 +299,14 @@ double nn_loss(nn_net *net, const uint8_t *y, int64_t B)
         float mx = z[0];
         for (int c = 1; c < C; c++) mx = fmaxf(mx, z[c]);
         double sum = 0.0;
-        for (int c = 0; c < C; c++) sum += exp((double)(z[c] - mx));
-        double lse = log(sum) + mx;
-        loss += lse - z[y[i]];
         for (int c = 0; c < C; c++) {
-            double p = exp(z[c] - lse);
-            dz[c] = (float)((p - (c == y[i])) / (double)B);
+            double e = exp((double)(z[c] - mx));
+            dz[c] = (float)e;               /* keep e^(z - max) for the softmax */
+            sum += e;
         }
+        loss += log(sum) + mx - z[y[i]];
+        double inv = 1.0 / sum, invb = 1.0 / (double)B;
+        for (int c = 0; c < C; c++) dz[c] = (float)((dz[c] * inv - (c == y[i])) * invb);
     }
     return loss;
 }
