@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # repl_tty.sh — the interactive REPL driven through a pseudo-terminal (tmux, private socket):
-# Tab completion (sch<TAB> -> scheme), the usage hint, "did you mean" and going on after it,
+# a new user's first steps (help, help load, the shipped tensor), Tab completion (sch<TAB> ->
+# scheme), the usage shown on Tab and as a dim hint, "did you mean" and going on after it,
 # Ctrl-C at the prompt, Ctrl-C during a long command (cancelled, back to the prompt, tensor
-# kept), Ctrl-D, history surviving a restart (Up), and the terminal restored after SIGTERM.
+# kept), Ctrl-D, history surviving a restart (Up, Ctrl-R), the terminal restored after SIGTERM.
 set -u
 QSCOPE=${QSCOPE:-build/qscope}
 TOP=${QSCOPE_TOP:-$PWD}
@@ -81,6 +82,15 @@ PROMPT='qscope \[.*\] >'
 start "$QSCOPE" repl
 wait_last "$PROMPT\$" || fail "no prompt"
 screen | grep -q "^qscope \[- · " || fail "prompt shows no tensor as '-'"
+
+# A new user's first steps: help, help load, loading the shipped tensor.
+T send-keys -t qs "help" Enter
+wait_for "help COMMAND' shows" || fail "help should list the commands"
+T capture-pane -p -t qs -S -500 | grep -q "^data:" || fail "help should group the commands ('data:')"
+T send-keys -t qs C-l "help load" Enter
+wait_for "^example:" || fail "help load should show an example"
+T send-keys -t qs C-l "load datasets/default.npy" Enter
+wait_last "^qscope \[[^-].* · .*\] >\$" || fail "loading the shipped tensor should name it in the prompt"
 
 # Tab completes a command name.
 if "$QSCOPE" -c "help scheme" >/dev/null 2>&1; then word=sch; full=scheme; else word=sta; full=stats; fi
