@@ -3,7 +3,8 @@
 # a new user's first steps (help, help load, the shipped tensor), Tab completion (sch<TAB> ->
 # scheme), the usage shown on Tab and as a dim hint, "did you mean" and going on after it,
 # Ctrl-C at the prompt, Ctrl-C during a long command (cancelled, back to the prompt, tensor
-# kept), Ctrl-D, history surviving a restart (Up, Ctrl-R), the terminal restored after SIGTERM.
+# kept), Ctrl-D, history surviving a restart (Up, Ctrl-R) and kept to 1000 lines, the
+# terminal restored after SIGTERM.
 set -u
 QSCOPE=${QSCOPE:-build/qscope}
 TOP=${QSCOPE_TOP:-$PWD}
@@ -154,6 +155,17 @@ T send-keys -t qs "quit" Enter
 wait_dead || fail "quit should end the REPL"
 st=$(dead_status)
 [ "$st" = 0 ] || fail "the REPL should exit 0 after quit (status $st; sanitizer report?)"
+
+# ---- the history file is kept to its size limit (1000 lines) -----------------------------------
+seq 1 1200 | sed 's/^/values /' >"$tmp/history"
+start "$QSCOPE" repl
+wait_last "$PROMPT\$" || fail "no prompt (history limit run)"
+T send-keys -t qs Up
+wait_last "$PROMPT values 1200\$" || fail "Up should recall the newest of 1200 lines"
+T send-keys -t qs C-u C-d
+wait_dead || fail "Ctrl-D (history limit run)"
+[ "$(wc -l <"$tmp/history")" -eq 1000 ] || fail "history file should be cut to 1000 lines, has $(wc -l <"$tmp/history")"
+[ "$(tail -1 "$tmp/history")" = "values 1200" ] || fail "the newest lines are kept"
 
 # ---- argument hints (colour on): the usage after "CMD ", gone once typing or on Enter --------
 start_color "$QSCOPE" repl
