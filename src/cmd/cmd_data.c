@@ -311,7 +311,7 @@ const qs_cmd qs_cmds_data[] = {
      "        model.safetensors.index.json, or that index itself\n"
      "TENSOR  the tensor to select; names may contain '/' and '.' (quote them if they "
      "contain spaces)",
-     "load tests/fixtures/good.safetensors", NULL, QS_COMPL_FILE | QS_COMPL_TENSOR,
+     "load datasets/default.npy", NULL, QS_COMPL_FILE | QS_COMPL_TENSOR,
      QS_CMD_SLOW | QS_CMD_NOTENSOR, run_load},
     {"tensors", "data", "tensors", "list the tensors of the loaded file: name, dtype, shape, "
      "elements, bytes", "", "tensors", NULL, 0, QS_CMD_NOTENSOR, run_tensors},
