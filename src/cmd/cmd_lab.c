@@ -160,7 +160,8 @@ static int ensure_trained(qs_session *s, qs_lab *lab, qs_err *err)
 static const char *const data_names[] = { "digits", "fashion", NULL };
 static const char *const opt_names[] = { "sgd", "adam", NULL };
 static const char *const gran_names[] = { "tensor", "channel", NULL };
-static const char *const calib_names[] = { "minmax", "percentile", "mse", "entropy", NULL };
+static const char *const calib_names[] = { "minmax", "movavg", "percentile", "mse",
+                                            "entropy", "aciq-gauss", "aciq-laplace", NULL };
 static const char *const shift_names[] = { "rot90", "invert", NULL };
 
 static int parse_train(int argc, char **argv, const char *data, qs_nn_train_cfg *c,
@@ -866,9 +867,9 @@ static int run_lab(qs_session *s, int argc, char **argv, json_t **out, qs_err *e
 static const char *const lab_words[] = {
     "train", "ptq", "qat", "sweep", "int", "lora", "qlora", "save", "load", "status",
     "data=", "digits", "fashion", "hidden=", "epochs=", "lr=", "opt=", "sgd", "adam", "seed=",
-    "batch=", "bits=", "abits=", "gran=", "tensor", "channel", "calib=", "minmax",
-    "percentile", "mse", "entropy", "batches=", "freeze=", "lsq", "rank=", "alpha=",
-    "shift=", "rot90", "invert", "full_lr=", NULL
+    "batch=", "bits=", "abits=", "gran=", "tensor", "channel", "calib=", "minmax", "movavg",
+    "percentile", "mse", "entropy", "aciq-gauss", "aciq-laplace", "pct=", "batches=",
+    "freeze=", "lsq", "rank=", "alpha=", "shift=", "rot90", "invert", "full_lr=", NULL
 };
 
 const qs_cmd qs_cmds_lab[] = {
@@ -878,8 +879,9 @@ const qs_cmd qs_cmds_lab[] = {
      "in integers, fine-tune it with LoRA / QLoRA",
      "lab train [data=digits|fashion] [hidden=64] [epochs=30] [lr=0.001] [opt=adam|sgd]\n"
      "          [seed=1] [batch=32]   -> fp32_acc train_acc loss acc loss_sparkline ...\n"
-     "lab ptq bits=4 [abits=8] [gran=channel|tensor] [calib=minmax|percentile|mse|entropy]\n"
-     "          [pct=99.99] [batches=N] -> fp32_acc ptq_acc drop layers\n"
+     "lab ptq bits=4 [abits=8] [gran=channel|tensor] [calib=minmax|percentile|mse|entropy\n"
+     "          |movavg|aciq-gauss|aciq-laplace] [pct=99.99] [batches=N]\n"
+     "                                -> fp32_acc ptq_acc drop layers\n"
      "lab qat bits=4 [epochs=5] [lr=0.001] [freeze=E] [lsq] (+ ptq options)\n"
      "                                -> ptq_acc qat_acc loss acc loss_sparkline ...\n"
      "lab sweep [bits=2..8] [abits=8] (+ qat options)\n"
