@@ -870,6 +870,57 @@ static int run_export(qs_session *s, int argc, char **argv, json_t **out, qs_err
     return QS_OK;
 }
 
+/* ==== ggml: the block formats next to the engine's schemes ================================ */
+
+static int run_ggml(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    static const char *const defaults[] = {
+        "q8_0", "q6_k", "q5_1", "q5_0", "q4_k", "q4_1", "q4_0",
+        "int8 sym per-channel", "int4 sym per-channel", "int4 sym per-group size=32 axis=-1",
+        "int4 sym per-group size=128 axis=-1", "nf4 block=64", "nf4 block=64 dq",
+    };
+    if (qs_need_tensor(s, "ggml", err)) return QS_ERR;
+    const qs_tensor *t = s->tensor;
+    int n = argc > 0 ? argc : (int)(sizeof defaults / sizeof defaults[0]);
+    json_t *rows = json_array();
+    for (int i = 0; i < n; i++) {
+        char words[128], *w[8], *save = NULL;
+        snprintf(words, sizeof words, "%s", argc > 0 ? argv[i] : defaults[i]);
+        int nw = 0;
+        for (char *tok = strtok_r(words, " ", &save); tok && nw < 8;
+             tok = strtok_r(NULL, " ", &save))
+            w[nw++] = tok;
+        qspec q;
+        qs_errstats st;
+        double bits = 0;
+        if (qspec_parse(s, nw, w, &q, err) != QS_OK || measure(&q, t, &st, &bits, err) != QS_OK) {
+            json_decref(rows);
+            return QS_ERR;
+        }
+        qs_metrics m;
+        qs_metrics_from_stats(&st, &m);
+        json_t *r = json_object();
+        json_object_set_new(r, "format", json_string(argc > 0 ? argv[i] : defaults[i]));
+        json_object_set_new(r, "kind", json_string(q.ggml >= 0 ? "ggml block" : "engine"));
+        qs_json_set_real(r, "bits", bits);
+        qs_json_set_real(r, "sqnr_db", m.sqnr_db);
+        qs_json_set_real(r, "mse", m.mse);
+        qs_json_set_real(r, "max_abs_err", m.max_abs_err);
+        json_array_append_new(rows, r);
+        if (qs_session_progress(s, "ggml", i + 1, n) != QS_OK) {
+            json_decref(rows);
+            qs_err_set(err, "ggml: cancelled");
+            return QS_CANCELLED;
+        }
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "tensor", json_string(t->name));
+    json_object_set_new(o, "n", json_integer(t->n));
+    json_object_set_new(o, "rows", rows);
+    *out = o;
+    return QS_OK;
+}
+
 /* ==== blocks ============================================================================== */
 
 static json_t *step(const char *title, const char *formula, const char *subst,
@@ -1050,6 +1101,15 @@ const qs_cmd qs_cmds_model[] = {
      "               whole blocks, such as biases, as F32)\n"
      "--force        replace an existing file (never done without it)",
      "export /tmp/w_int8.safetensors", export_words, QS_COMPL_FILE, 0, run_export},
+    {"ggml", "model", "ggml ['SCHEME WORDS'...]",
+     "error and bits per weight of ggml's block formats next to per-channel int8/int4, "
+     "per-group int4 and NF4 on the current tensor",
+     "'SCHEME WORDS'  one row per argument: a ggml type (q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q6_k)\n"
+     "                or quoted scheme words ('int4 sym per-group size=32 axis=-1');\n"
+     "                default: the ggml types, int8/int4 per-channel, int4 per-group 32 and\n"
+     "                128, nf4 with and without double quantization\n"
+     "rows: format, kind, bits, sqnr_db, mse, max_abs_err (blocks along the last axis)",
+     "ggml", report_words, 0, QS_CMD_SLOW, run_ggml},
     {"blocks", "model", "blocks [TYPE] [block=N]",
      "one ggml block taken apart: scales, mins, packed bytes, codes, dequantized values",
      "TYPE     q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q6_k (default: the stored type of a GGUF "

@@ -403,3 +403,38 @@ Test(export, all_tensors)
     qs_file_close(f);
     cr_expect(no_temp_files());
 }
+
+/* The ggml table: every default row, bits as ggml's block sizes give them, and the numbers of
+ * the q8_0 row equal to the statistics of the numpy round trip. */
+Test(export, ggml_table)
+{
+    json_decref(run("load " FIX "model.gguf src32"));
+    json_t *o = run("ggml");
+    json_t *rows = json_object_get(o, "rows");
+    cr_assert_eq(json_array_size(rows), 13u);
+    static const struct { const char *f; double bits; } want[] = {
+        {"q8_0", 8.5}, {"q6_k", 6.5625}, {"q5_1", 6.0}, {"q5_0", 5.5}, {"q4_k", 4.5},
+        {"q4_1", 5.0}, {"q4_0", 4.5}};
+    for (int i = 0; i < 7; i++) {
+        json_t *r = json_array_get(rows, (size_t)i);
+        cr_expect_str_eq(json_string_value(json_object_get(r, "format")), want[i].f);
+        cr_expect_float_eq(json_real_value(json_object_get(r, "bits")), want[i].bits, 1e-12);
+    }
+    int64_t n;
+    float *x = golden("src32", &n), *y = golden("blk.0.q8_0", &n);
+    double e2 = 0, x2 = 0;
+    for (int64_t i = 0; i < n; i++) {
+        e2 += ((double)y[i] - x[i]) * ((double)y[i] - x[i]);
+        x2 += (double)x[i] * x[i];
+    }
+    json_t *r = json_array_get(rows, 0);
+    cr_expect_float_eq(json_real_value(json_object_get(r, "mse")), e2 / (double)n, 1e-15);
+    cr_expect_float_eq(json_real_value(json_object_get(r, "sqnr_db")), 10 * log10(x2 / e2),
+                       1e-9);
+    json_decref(o);
+    free(x);
+    free(y);
+    o = run("ggml q4_k 'int4 sym per-channel'");
+    cr_expect_eq(json_array_size(json_object_get(o, "rows")), 2u);
+    json_decref(o);
+}
