@@ -452,9 +452,11 @@ int qs_tui_main(qs_session *s, const char *file)
     install_signals();
     atexit(restore_at_exit);
     set_escdelay(25);
-    if (!initscr()) {
-        fprintf(stderr, "qscope: cannot initialise the terminal (TERM=%s)\n",
-                getenv("TERM") ? getenv("TERM") : "");
+    /* newterm, not initscr: an unknown TERM is an error message here, not exit(1) */
+    SCREEN *screen = newterm(NULL, stdout, stdin);
+    if (!screen) {
+        fprintf(stderr, "qscope: cannot use this terminal (TERM=%s); try 'qscope repl'\n",
+                getenv("TERM") ? getenv("TERM") : "unset");
         return 2;
     }
     g_curses = 1;
@@ -532,6 +534,7 @@ int qs_tui_main(qs_session *s, const char *file)
     wins_free(&w);
     endwin();
     g_curses = 0;
+    delscreen(screen);
     int sig = g_signal;
     g_m = NULL;
     qs_tui_model_fini(&m);
