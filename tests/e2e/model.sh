@@ -51,4 +51,7 @@ ls -A "$tmp" | grep -q '^\.' && fail "temporary files left: $(ls -A "$tmp")"
 out=$("$QSCOPE" -c "load tests/fixtures/model.gguf blk.0.q4_0; blocks" --json) || fail "blocks"
 for k in '"type":"Q4_0"' '"source":"stored in the file"' '"codes":\[' '"values":\[' \
          '"raw":"' '"steps":\['; do has "$out" "$k"; done
+out=$("$QSCOPE" -c "load tests/fixtures/model.gguf srcK; ggml" --json) || fail "ggml exit $?"
+for k in '"format":"q4_k","kind":"ggml block","bits":4.5' '"format":"nf4 block=64"' \
+         '"format":"int8 sym per-channel","kind":"engine"'; do has "$out" "$k"; done
 exit 0
