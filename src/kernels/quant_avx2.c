@@ -421,7 +421,7 @@ AI void store_ps8(float *dst, __m256 v, int stream)
 typedef struct q_ctx {
     const float *x; const qs_layout *l; const qs_qp *qp; uint8_t *codes;
     const uint8_t *cin; float *y;
-    int stream;         /* non-temporal stores of codes (16-byte aligned, per tensor) */
+    int stream;         /* non-temporal stores of codes / y (16-byte aligned, per tensor) */
 } q_ctx;
 
 AI void quantize_run(const q_ctx *c, int64_t e0, int64_t e1, const int rv, const int dv)
@@ -504,9 +504,9 @@ static void dequantize_chunk_avx2(void *vc, int64_t e0, int64_t e1)
             if (s.stride) qv_load(&v, qp, &s, j, qmin, qmax);
             __m128i b = _mm_loadl_epi64((const __m128i *)(c->cin + e + j));
             __m256i q = sgn ? _mm256_cvtepi8_epi32(b) : _mm256_cvtepu8_epi32(b);
-            _mm256_storeu_ps(c->y + e + j,
-                             _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(q, v.zp)),
-                                           v.scale));
+            store_ps8(c->y + e + j,
+                      _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(q, v.zp)), v.scale),
+                      c->stream);
         }
         for (; j < s.n; j++) {
             int64_t p = s.p + j * s.stride;
@@ -515,11 +515,14 @@ static void dequantize_chunk_avx2(void *vc, int64_t e0, int64_t e1)
         }
         e += s.n;
     }
+    if (c->stream) _mm_sfence();
 }
 static void dequantize_avx2(const uint8_t *codes, const qs_layout *l, const qs_qp *qp, float *y)
 {
-    q_ctx c = { NULL, l, qp, NULL, codes, y, 0 };
-    qk_run_range(qs_layout_numel(l), dequantize_chunk_avx2, &c);
+    int64_t n = qs_layout_numel(l);
+    q_ctx c = { NULL, l, qp, NULL, codes, y,
+                l->gran == QS_G_TENSOR && n >= QK_NT_MIN && ((uintptr_t)y & 15) == 0 };
+    qk_run_range(n, dequantize_chunk_avx2, &c);
 }
 
 /* ======================================================================================

@@ -467,6 +467,9 @@ Test(kernels, large_tensor_stream, .timeout = 120)
             check_hist(&h[0], &h[ti], t[ti]->name);
             t[ti]->quantize(x, &l, &p.qp, q1);
             cr_assert(memcmp(c[0], q1, (size_t)n) == 0, "round %d: quantize codes", r);
+            t[0]->dequantize(c[0], &l, &p.qp, y[0]);
+            t[ti]->dequantize(c[0], &l, &p.qp, y[ti]);
+            cr_assert(same_bits_f(y[0], y[ti], n), "round %d: dequantize", r);
         }
         free_params(&p);
     }
