@@ -16,6 +16,9 @@
  *   entropy       TensorRT _compute_amax_entropy (see qs_calib_entropy_hist)
  *   aciq-gauss    Banner et al.: alpha minimising the analytic clipping + rounding MSE of a
  *   aciq-laplace  Gaussian (sigma = std) or Laplace (b = mean |x - mean|) around the mean
+ *   manual        the range [c->lo, c->hi] given by hand, the same for every set; symmetric
+ *                 schemes use [-amax, amax] with amax = max(-lo, hi); QS_ERR unless lo < hi
+ *                 (both finite)
  *
  * Calibrators that choose an amax (percentile one-sided, mse, entropy) give the range
  * [-amax, amax] for symmetric schemes and the observed range clipped to ±amax for affine ones.
@@ -58,7 +61,7 @@ void qs_calib_result_fini(qs_calib_result *r);
 /* Default settings: minmax, p 99.99, momentum 0.01, 2048 bins. */
 void qs_calib_default(qs_calib *c);
 /* Name of a calibrator ("minmax", "movavg", "percentile", "mse", "entropy", "aciq-gauss",
- * "aciq-laplace") and the reverse lookup (-1 when unknown). */
+ * "aciq-laplace", "manual") and the reverse lookup (-1 when unknown). */
 const char *qs_calib_name(qs_calib_kind k);
 int qs_calib_find(const char *name);
 

@@ -35,7 +35,8 @@ typedef enum qs_conv {
 
 typedef enum qs_calib_kind {
     QS_CAL_MINMAX = 0, QS_CAL_MOVAVG, QS_CAL_PERCENTILE, QS_CAL_MSE, QS_CAL_ENTROPY,
-    QS_CAL_ACIQ_GAUSS, QS_CAL_ACIQ_LAPLACE
+    QS_CAL_ACIQ_GAUSS, QS_CAL_ACIQ_LAPLACE,
+    QS_CAL_MANUAL       /* the range in qs_calib.lo / .hi, set by hand */
 } qs_calib_kind;
 
 /* A quantization scheme. */
@@ -63,6 +64,7 @@ typedef struct qs_calib {
     double momentum;    /* moving average: 0.01 as PyTorch */
     int batch;          /* moving average: batch size in elements (0 = 8 batches) */
     int bins;           /* histogram bins for mse/entropy (2048) */
+    double lo, hi;      /* manual: the clip range given by hand (lo < hi) */
 } qs_calib;
 
 #endif

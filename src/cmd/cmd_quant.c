@@ -1,5 +1,6 @@
 /* cmd_quant.c — quantization commands: scheme, calib, qparams, codes, derive, quant, compare,
  * memory (issue 3). Each returns a JSON object whose keys are the documented contract. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,13 +179,59 @@ static int run_scheme(qs_session *s, int argc, char **argv, json_t **out, qs_err
 /* ---- calib ------------------------------------------------------------------------------ */
 
 static const char *const calib_words[] = {
-    "minmax", "movavg", "percentile", "mse", "entropy", "aciq-gauss", "aciq-laplace",
-    "p=", "two-sided", "abs", "bins=", "batch=", "momentum=", NULL,
+    "minmax", "movavg", "percentile", "mse", "entropy", "aciq-gauss", "aciq-laplace", "manual",
+    "p=", "two-sided", "abs", "bins=", "batch=", "momentum=", "min=", "max=", "amax=", NULL,
 };
+
+#define CALIB_USAGE "calib [KIND] [p=P] [two-sided] [bins=B] [batch=N] [momentum=M] | calib " \
+                    "manual min=X max=Y | calib manual amax=A"
+
+/* The manual range: min=/max= (one of them may change a manual range already set) or amax=A
+ * ([-A, A]); naming them without a calibrator means manual. */
+static int parse_manual(qs_calib *c, int named, int had, int argc, char **argv, qs_err *err)
+{
+    const char *smin = qs_arg_kv(argc, argv, "min"), *smax = qs_arg_kv(argc, argv, "max");
+    const char *samax = qs_arg_kv(argc, argv, "amax");
+    if (!smin && !smax && !samax) {
+        if (c->kind == QS_CAL_MANUAL && !had)
+            return qs_err_set(err, "calib manual: needs min=X max=Y or amax=A (usage: "
+                              CALIB_USAGE ")");
+        return QS_OK;
+    }
+    if (named && c->kind != QS_CAL_MANUAL)
+        return qs_err_set(err, "calib %s: min=, max= and amax= set a manual range (calib "
+                          "manual min=X max=Y)", qs_calib_name(c->kind));
+    if (samax && (smin || smax))
+        return qs_err_set(err, "amax=%s: give amax= or min=/max=, not both", samax);
+    const double big = FLT_MAX;
+    if (samax) {
+        double a = 0.0;
+        if (qs_arg_double(argc, argv, "amax", 0.0, big, &a, err) != QS_OK) return QS_ERR;
+        if (!(a > 0.0)) return qs_err_set(err, "amax=%s: must be > 0", samax);
+        c->lo = -a;
+        c->hi = a;
+    } else {
+        double lo = c->lo, hi = c->hi;
+        if (qs_arg_double(argc, argv, "min", -big, big, &lo, err) != QS_OK) return QS_ERR;
+        if (qs_arg_double(argc, argv, "max", -big, big, &hi, err) != QS_OK) return QS_ERR;
+        if (!had && (!smin || !smax))
+            return qs_err_set(err, "calib manual: %s= missing (calib manual min=X max=Y)",
+                              smin ? "max" : "min");
+        if (!(lo < hi))
+            return qs_err_set(err, "%s=%s: the range [%g, %g] needs min < max",
+                              smax ? "max" : "min", smax ? smax : smin, lo, hi);
+        c->lo = lo;
+        c->hi = hi;
+    }
+    c->kind = QS_CAL_MANUAL;
+    return QS_OK;
+}
 
 static int parse_calib(qs_calib *c, int argc, char **argv, qs_err *err)
 {
-    static const char *const keys[] = {"p", "bins", "batch", "momentum", NULL};
+    static const char *const keys[] = {"p", "bins", "batch", "momentum", "min", "max", "amax",
+                                       NULL};
+    int named = 0, had = c->kind == QS_CAL_MANUAL && c->lo < c->hi;
     for (int i = 0; i < argc; i++) {
         const char *w = argv[i];
         if (strchr(w, '=')) {
@@ -192,9 +239,8 @@ static int parse_calib(qs_calib *c, int argc, char **argv, qs_err *err)
             int ok = 0;
             for (const char *const *k = keys; *k; k++)
                 if (strlen(*k) == kl && strncmp(*k, w, kl) == 0) ok = 1;
-            if (!ok) return qs_err_set(err, "calib: unknown option '%.*s' (usage: calib "
-                                       "[KIND] [p=P] [two-sided] [bins=B] [batch=N] "
-                                       "[momentum=M])", (int)kl, w);
+            if (!ok) return qs_err_set(err, "calib: unknown option '%.*s' (usage: "
+                                       CALIB_USAGE ")", (int)kl, w);
             continue;
         }
         if (!strcmp(w, "two-sided")) c->two_sided = 1;
@@ -203,10 +249,12 @@ static int parse_calib(qs_calib *c, int argc, char **argv, qs_err *err)
             int k = qs_calib_find(w);
             if (k < 0) return qs_err_set(err, "calib: unknown calibrator '%s' (minmax, movavg, "
                                          "percentile, mse, entropy, aciq-gauss, "
-                                         "aciq-laplace)", w);
+                                         "aciq-laplace, manual)", w);
             c->kind = (qs_calib_kind)k;
+            named = 1;
         }
     }
+    if (parse_manual(c, named, had, argc, argv, err) != QS_OK) return QS_ERR;
     long long bins = c->bins, batch = c->batch;
     if (qs_arg_double(argc, argv, "p", 0.0, 100.0, &c->p, err) != QS_OK) return QS_ERR;
     if (qs_arg_int(argc, argv, "bins", 16, 1 << 16, &bins, err) != QS_OK) return QS_ERR;
@@ -230,6 +278,10 @@ static int run_calib(qs_session *s, int argc, char **argv, json_t **out, qs_err 
         json_object_set_new(o, "two_sided", json_boolean(c.two_sided));
     }
     if (c.kind == QS_CAL_MOVAVG) qs_json_set_real(o, "momentum", c.momentum);
+    if (c.kind == QS_CAL_MANUAL) {
+        qs_json_set_real(o, "min", c.lo);
+        qs_json_set_real(o, "max", c.hi);
+    }
     if (c.kind == QS_CAL_MSE || c.kind == QS_CAL_ENTROPY || c.kind == QS_CAL_PERCENTILE)
         json_object_set_new(o, "bins", json_integer(c.bins));
     if (s->tensor && is_int_scheme(&s->scheme)) {
@@ -944,8 +996,12 @@ const qs_cmd qs_cmds_quant[] = {
      "entropy          TensorRT KL-divergence calibration (2048 bins from bin 128)\n"
      "aciq-gauss       analytic optimal clipping for Gaussian data\n"
      "aciq-laplace     analytic optimal clipping for Laplace data\n"
+     "manual           the clip range given by hand: min=X max=Y (symmetric schemes use "
+     "amax = max(-X, Y)), or amax=A for [-A, A]; the same range for every channel/group; "
+     "min= or max= alone moves one end of a manual range\n"
      "bins=B           histogram bins (default 2048)\n"
-     "keys: calib clip_min clip_max observed_min observed_max reason curve{x,y,best}",
+     "keys: calib clip_min clip_max observed_min observed_max reason curve{x,y,best}; "
+     "manual: min max",
      "calib percentile p=99.9", calib_words, 0, 0, run_calib},
     {"qparams", "quantize", "qparams",
      "scale and zero point of the current scheme and calibrator on the current tensor",
@@ -981,7 +1037,7 @@ const qs_cmd qs_cmds_quant[] = {
      "one table of error metrics across bit widths, calibrators, granularities, conventions "
      "and formats",
      "bits=B           a width, a list (2,4,8) or a range (2..8); default the scheme's\n"
-     "calibs=LIST      minmax,movavg,percentile,mse,entropy,aciq-gauss,aciq-laplace (default "
+     "calibs=LIST      minmax,movavg,percentile,mse,entropy,aciq-gauss,aciq-laplace,manual (default "
      "minmax,percentile,mse,entropy)\n"
      "gran=LIST        tensor,channel,group (default the scheme's)\n"
      "conventions=LIST torch,onnx,trt (default the scheme's)\n"

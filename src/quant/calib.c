@@ -10,7 +10,7 @@
 #include "qscope/quant.h"
 
 static const char *const calib_names[] = {
-    "minmax", "movavg", "percentile", "mse", "entropy", "aciq-gauss", "aciq-laplace",
+    "minmax", "movavg", "percentile", "mse", "entropy", "aciq-gauss", "aciq-laplace", "manual",
 };
 
 const char *qs_calib_name(qs_calib_kind k)
@@ -279,11 +279,27 @@ static int calib_one(const float *v, int64_t n, const qs_scheme *sc, const qs_ca
     *hi = mx;
     float amax = fmaxf(fabsf(mn), fabsf(mx));
     int nb = c->bins >= 16 ? c->bins : 2048;
+    if (c->kind == QS_CAL_MANUAL) {
+        if (!(fabs(c->lo) <= FLT_MAX && fabs(c->hi) <= FLT_MAX && c->lo < c->hi))
+            return qs_err_set(err, "calib manual: the range [%g, %g] is not min < max (calib "
+                              "manual min=X max=Y, or amax=A)", c->lo, c->hi);
+        *lo = (float)c->lo;
+        *hi = (float)c->hi;
+        if (qs_scheme_is_symmetric(sc)) {
+            float am = fmaxf(-*lo, *hi);
+            *lo = -am;
+            *hi = am;
+        }
+        snprintf(reason, rlen, "manual: the range [%g, %g] set by hand (observed [%g, %g])",
+                 *lo, *hi, mn, mx);
+        return QS_OK;
+    }
     if (nfin == 0) {
         snprintf(reason, rlen, "no finite values: range [0, 0]");
         return QS_OK;
     }
     switch (c->kind) {
+    case QS_CAL_MANUAL:     /* handled above */
     case QS_CAL_MINMAX:
         snprintf(reason, rlen, "min-max: the observed range [%g, %g]", mn, mx);
         return QS_OK;

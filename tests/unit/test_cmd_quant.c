@@ -5,6 +5,8 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "qscope/cmd.h"
@@ -179,4 +181,108 @@ Test(cmd_quant, compare_db_per_bit)
     cr_assert_float_eq(num(json_array_get(rows, 2), "db_per_bit"), 20 * log10(255.0 / 127.0),
                        0.05);
     json_decref(o);
+}
+
+/* calib manual against PyTorch observers whose min_val/max_val were set to the same range by
+ * hand (tests/golden/make_manual_golden.py): scales (float32), zero points, every code. */
+Test(cmd_quant, calib_manual_matches_torch)
+{
+    const char *top = getenv("QSCOPE_TOP");
+    char path[512];
+    snprintf(path, sizeof path, "%s/tests/golden/manual_clip.json", top && *top ? top : ".");
+    json_error_t je;
+    json_t *g = json_load_file(path, 0, &je);
+    cr_assert_not_null(g, "%s: %s", path, je.text);
+    char line[600];
+    snprintf(line, sizeof line, "load %s/tests/golden/%s", top && *top ? top : ".",
+             json_string_value(json_object_get(g, "tensor")));
+    json_decref(ok(line));
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(g, "cases"), i, c) {
+        const char *sw = json_string_value(json_object_get(c, "scheme"));
+        const char *cw = json_string_value(json_object_get(c, "calib"));
+        snprintf(line, sizeof line, "scheme %s", sw);
+        json_decref(ok(line));
+        snprintf(line, sizeof line, "calib manual %s", cw);
+        json_t *cal = ok(line);
+        cr_assert_str_eq(json_string_value(json_object_get(cal, "calib")), "manual");
+        json_decref(cal);
+        json_t *q = ok("qparams");
+        json_t *gs = json_object_get(c, "scale"), *gz = json_object_get(c, "zero_point");
+        json_t *sc = json_object_get(q, "scale"), *zp = json_object_get(q, "zero_point");
+        cr_assert_eq(json_array_size(sc), json_array_size(gs), "case %zu: sets", i);
+        for (size_t k = 0; k < json_array_size(gs); k++) {
+            float want = (float)json_number_value(json_array_get(gs, k));
+            float got = (float)json_number_value(json_array_get(sc, k));
+            cr_assert_eq(got, want, "case %zu (%s; %s) set %zu: scale %.9g, torch %.9g", i, sw,
+                         cw, k, got, want);
+            cr_assert_eq(json_integer_value(json_array_get(zp, k)),
+                         json_integer_value(json_array_get(gz, k)), "case %zu: zero point", i);
+        }
+        json_decref(q);
+        json_t *cd = ok("codes");
+        json_t *gc = json_object_get(c, "codes"), *codes = json_object_get(cd, "codes");
+        cr_assert_eq(json_array_size(codes), json_array_size(gc));
+        for (size_t k = 0; k < json_array_size(gc); k++)
+            cr_assert_eq(json_integer_value(json_array_get(codes, k)),
+                         json_integer_value(json_array_get(gc, k)),
+                         "case %zu (%s; %s): code %zu", i, sw, cw, k);
+        json_decref(cd);
+    }
+    json_decref(g);
+}
+
+/* The seeds' uint8 example with a hand-picked range: [-10, 500] gives scale 510/255 = 2 and
+ * zero point 0 - round(-10/2) = 5; 1 sits at 0.5 + 5 and rounds half to even (5). */
+Test(cmd_quant, calib_manual_by_hand)
+{
+    json_decref(ok("values -20 -10 0 1 250 500 1000"));
+    json_decref(ok("scheme uint8 asym"));
+    json_decref(ok("calib manual min=-10 max=500"));
+    json_t *q = ok("qparams");
+    cr_assert_eq(num(q, "scale"), 2.0);
+    cr_assert_eq(num(q, "zero_point"), 5.0);
+    cr_assert_eq(num(q, "clip_min"), -10.0);
+    cr_assert_eq(num(q, "clip_max"), 500.0);
+    json_decref(q);
+    json_t *cd = ok("codes");
+    static const int want[] = {0, 0, 5, 5, 130, 255, 255};
+    for (size_t k = 0; k < 7; k++)
+        cr_assert_eq(json_integer_value(json_array_get(json_object_get(cd, "codes"), k)),
+                     want[k], "code %zu", k);
+    json_decref(cd);
+    /* max= alone moves one end of the manual range; `calib manual` keeps it */
+    json_decref(ok("calib max=1010"));
+    json_decref(ok("calib manual"));
+    q = ok("qparams");
+    cr_assert_eq(num(q, "scale"), 4.0);
+    json_decref(q);
+    /* the derivation names the calibrator and shows the clip */
+    json_t *d = ok("derive 1000");
+    char *dump = json_dumps(json_object_get(d, "steps"), 0);
+    cr_assert(dump && strstr(dump, "manual"), "derive names the calibrator: %s", dump);
+    free(dump);
+    json_decref(d);
+    json_decref(ok("calib minmax"));
+    q = ok("qparams");
+    cr_assert_eq(num(q, "clip_max"), 1000.0);
+    json_decref(q);
+}
+
+Test(cmd_quant, calib_manual_errors_keep_the_calibrator)
+{
+    json_decref(ok("values 1 2 3"));
+    json_decref(ok("calib percentile p=99.9"));
+    qs_calib before = S.calib;
+    must_fail("calib manual", "min=X max=Y");
+    must_fail("calib manual min=2 max=1", "min < max");
+    must_fail("calib manual min=-1", "max= missing");
+    must_fail("calib manual amax=0", "amax=0");
+    must_fail("calib manual amax=-3", "amax=-3");
+    must_fail("calib manual amax=1 min=0", "amax=1");
+    must_fail("calib mse max=3", "calib mse");
+    must_fail("calib manual min=-1e40 max=1", "min=-1e40");
+    must_fail("calib manual min=x max=1", "min=x");
+    cr_assert_eq(memcmp(&before, &S.calib, sizeof before), 0);
 }
