@@ -3,6 +3,7 @@
  * step (narration, commands and their results, expectations, quizzes); the library's player
  * (lesson.h) does the work. */
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,15 @@ typedef struct play_opts {
     FILE *in;           /* the learner's input (interactive) */
     qs_render_opts ro;  /* rendering of results */
 } play_opts;
+
+/* Ctrl-C during a standalone interactive play (the REPL brings its own flag and handler). */
+static volatile sig_atomic_t lesson_cancel;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    lesson_cancel = 1;
+}
 
 static const char *col(const play_opts *o, const char *c)
 {
@@ -87,13 +97,17 @@ static char *read_line(const play_opts *o, char *buf, size_t len, int timeout_ms
     if (timeout_ms >= 0) {
         struct pollfd pf = {fileno(o->in), POLLIN, 0};
         int r = poll(&pf, 1, timeout_ms);
+        if (r < 0) return NULL;                 /* interrupted (Ctrl-C): stop */
         if (r == 0) {
             buf[0] = '\0';
             fputc('\n', o->out);
             return buf;
         }
     }
-    if (!fgets(buf, (int)len, o->in)) return NULL;
+    if (!fgets(buf, (int)len, o->in)) {
+        clearerr(o->in);                        /* EOF or Ctrl-C: stop; the REPL reads on */
+        return NULL;
+    }
     buf[strcspn(buf, "\r\n")] = '\0';
     return buf;
 }
@@ -156,7 +170,11 @@ static int play_one(qs_session *s, const char *name, play_opts *o)
                                                       : qs_lesson_delay_ms(&p, p.step)) : -1;
             fprintf(o->out, "%s-- [Enter] next step %d/%d --%s ", col(o, C_DIM), p.step + 1,
                     l->nsteps, col(o, C_RESET));
-            if (!read_line(o, buf, sizeof buf, delay) || strcmp(buf, "q") == 0) break;
+            if (!read_line(o, buf, sizeof buf, delay)) {
+                fputc('\n', o->out);
+                break;
+            }
+            if (strcmp(buf, "q") == 0) break;
             if (strcmp(buf, "b") == 0 && p.step > 0) {
                 int back = p.step >= 2 ? p.step - 2 : 0;
                 if (qs_lesson_goto(&p, back, &err) != QS_OK) {
@@ -341,9 +359,24 @@ int qs_lesson_main(qs_session *s, int argc, char **argv)
     if (nfiles == 0) return lesson_usage();
     if (!isatty(fileno(o.in)) || !isatty(fileno(o.out))) o.headless = 1;
     qs_render_opts_for(s, o.out, &o.ro);
+    /* interactive and on our own: Ctrl-C cancels a long command or leaves the lesson */
+    struct sigaction sa, old;
+    int own = !o.headless && !s->cancel;
+    if (own) {
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_sigint;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, &old);       /* no SA_RESTART: a waiting read returns */
+        lesson_cancel = 0;
+        s->cancel = &lesson_cancel;
+    }
     for (int i = first; i < argc && status == 0; i++) {
         if (argv[i][0] == '-' && argv[i][1]) continue;
         status = play_one(s, argv[i], &o);
+    }
+    if (own) {
+        sigaction(SIGINT, &old, NULL);
+        s->cancel = NULL;
     }
     return status;
 }
