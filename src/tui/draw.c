@@ -884,7 +884,7 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
     num(a, sizeof a, m->clip_lo);
     num(b, sizeof b, m->clip_hi);
     putf(w, y++, 1, W - 2, A(m, QR_TITLE), "clip range [%s, %s]%s", a, b,
-         m->clip_manual ? "  (dragged — r resets)" : "  (from the calibrator; ←/→ drag)");
+         m->clip_manual ? "  (manual — r resets)" : "  (from the calibrator; ←/→ drag)");
     static const struct { const char *key, *label; int pct; } mets[] = {
         {"mse", "MSE", 0}, {"sqnr_db", "SQNR dB", 0}, {"max_abs_err", "max |error|", 0},
         {"mean_err", "mean error", 0}, {"cosine", "cosine", 0}, {"clip_frac", "clipped", 1},

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qscope/calib.h"
 #include "qscope/front.h"
 #include "qscope/kernels.h"
 #include "qscope/metrics.h"
@@ -380,7 +381,6 @@ static void plot_range(qs_tui_model *m)
     m->plot_hi = hi + pad;
 }
 
-static int manual_clip(qs_tui_model *m, qs_err *err);
 static void lab_init(qs_tui_model *m);
 static void refresh_scheme(qs_tui_model *m);
 
@@ -430,13 +430,14 @@ static void refresh_scheme(qs_tui_model *m)
         qs_tui_refresh(m);
         return;
     }
-    if (m->clip_manual && manual_clip(m, &err) != QS_OK) m->clip_manual = 0;
-    if (!m->clip_manual) {
-        set_json(&m->qparams, query(s, &err, "qparams"));
-        set_json(&m->quant, query(s, &err, "quant"));
-        m->clip_lo = jget(m->qparams, "clip_min", NAN);
-        m->clip_hi = jget(m->qparams, "clip_max", NAN);
-    }
+    /* a dragged range is the session's own calibrator (`calib manual`), so it stays in force
+     * across scheme changes and shows in the derivation like any other */
+    m->clip_manual = s->calib.kind == QS_CAL_MANUAL;
+    if (!m->clip_manual) m->clip_prev = s->calib.kind;
+    set_json(&m->qparams, query(s, &err, "qparams"));
+    set_json(&m->quant, query(s, &err, "quant"));
+    m->clip_lo = jget(m->qparams, "clip_min", NAN);
+    m->clip_hi = jget(m->qparams, "clip_max", NAN);
     plot_range(m);
     int bins = m->cols - 4;
     if (bins < 8) bins = 8;
@@ -543,7 +544,6 @@ void qs_tui_route(qs_tui_model *m, const qs_cmd *cmd, json_t *out, const char *l
         qs_tui_status(m, 0, "%s: ok%s", line, m->output ? " (o shows the output)" : "");
     if (strcmp(group, "data") == 0 || !strcmp(name, "scheme") || !strcmp(name, "calib") ||
         !strcmp(name, "qparams") || !strcmp(name, "set")) {
-        if (!strcmp(name, "calib") || !strcmp(name, "scheme")) m->clip_manual = 0;
         if (strcmp(group, "data") == 0) {
             if (strcmp(name, "stats") && strcmp(name, "hist") && strcmp(name, "tensors")) {
                 m->elem = -1;           /* a new tensor: stop following the old element */
@@ -820,7 +820,6 @@ static int run_scheme(qs_tui_model *m, int bits, int is_signed, int sym, int cha
     char line[160];
     snprintf(line, sizeof line, "scheme %sint%d %s%s", is_signed ? "" : "u", bits,
              sym ? "sym" : "asym", chan ? " per-channel axis=0" : "");
-    m->clip_manual = 0;
     return qs_tui_run_user(m, line);
 }
 
@@ -839,10 +838,9 @@ static int scheme_key(qs_tui_model *m, qs_tui_act a)
                                           "calib mse", "calib entropy"};
         static const qs_calib_kind kinds[] = {QS_CAL_MINMAX, QS_CAL_PERCENTILE, QS_CAL_MSE,
                                               QS_CAL_ENTROPY};
-        int k = 0;
+        int k = -1;                 /* from a manual range: back to minmax */
         for (int i = 0; i < 4; i++)
             if (m->s->calib.kind == kinds[i]) k = i;
-        m->clip_manual = 0;
         return qs_tui_run_user(m, cal[(k + 1) % 4]);
     }
     default: break;
@@ -995,89 +993,39 @@ static int bits_key(qs_tui_model *m, int key)
     return QS_TUI_HANDLED | QS_TUI_REDRAW;
 }
 
-/* The dragged clip range: the engine has no manual-range calibrator (`calib` picks ranges
- * itself), so the TUI hands the range to the engine's library API — qs_qstate_init with
- * explicit lo/hi, qs_quant_apply (the kernels' fused pass), qs_metrics_from_stats — and
- * shows the result as the `quant` and `qparams` keys would. Per-tensor integer schemes. */
-static int manual_clip(qs_tui_model *m, qs_err *err)
-{
-    const qs_tensor *t = m->s->tensor;
-    const qs_scheme *sc = &m->s->scheme;
-    qs_layout l;
-    qs_qstate q;
-    qs_qresult r;
-    int rc = QS_ERR;
-    if (!t) return qs_err_set(err, "no tensor loaded");
-    if (sc->kind != QS_Q_INT)
-        return qs_err_set(err, "dragging the clip range needs an integer scheme");
-    if (qs_scheme_layout(sc, t->ndim, t->shape, &l, err) != 0) return QS_ERR;
-    if (qs_layout_nparams(&l) != 1)
-        return qs_err_set(err, "dragging works on per-tensor schemes (g switches)");
-    float lo = (float)m->clip_lo, hi = (float)m->clip_hi;
-    memset(&q, 0, sizeof q);
-    memset(&r, 0, sizeof r);
-    r.eh_bins = 41;
-    if (qs_qstate_init(&q, sc, t, &lo, &hi, err) != QS_OK) return QS_ERR;
-    if (qs_quant_apply(&q, t, NULL, NULL, &r, err) != QS_OK) goto done;
-    qs_metrics mt;
-    qs_metrics_from_stats(&r.st, &mt);
-    json_t *o = json_object();
-    qs_json_set_real(o, "mse", mt.mse);
-    qs_json_set_real(o, "rmse", mt.rmse);
-    qs_json_set_real(o, "sqnr_db", mt.sqnr_db);
-    qs_json_set_real(o, "max_abs_err", mt.max_abs_err);
-    qs_json_set_real(o, "mean_err", mt.mean_err);
-    qs_json_set_real(o, "cosine", mt.cosine);
-    qs_json_set_real(o, "clip_frac", mt.clip_frac);
-    json_object_set_new(o, "clipped", json_integer(mt.clipped));
-    if (r.eh_counts) {
-        json_t *eh = json_object(), *c = json_array(), *e = json_array();
-        for (int i = 0; i < r.eh_bins; i++) {
-            json_array_append_new(c, json_integer((json_int_t)r.eh_counts[i]));
-            json_array_append_new(e, qs_json_real(r.eh_lo + (r.eh_hi - r.eh_lo) * i / r.eh_bins));
-        }
-        json_array_append_new(e, qs_json_real(r.eh_hi));
-        json_object_set_new(eh, "counts", c);
-        json_object_set_new(eh, "edges", e);
-        json_object_set_new(o, "err_hist", eh);
-    }
-    set_json(&m->quant, o);
-    json_t *p = json_object();
-    json_t *sa = json_array(), *za = json_array();
-    json_array_append_new(sa, qs_json_real(q.qp.scale[0]));
-    json_array_append_new(za, json_integer(q.qp.zp[0]));
-    json_object_set_new(p, "scale", sa);
-    json_object_set_new(p, "zero_point", za);
-    json_object_set_new(p, "qmin", json_integer(q.qp.qmin));
-    json_object_set_new(p, "qmax", json_integer(q.qp.qmax));
-    qs_json_set_real(p, "clip_min", q.qp.clip_min[0]);
-    qs_json_set_real(p, "clip_max", q.qp.clip_max[0]);
-    set_json(&m->qparams, p);
-    rc = QS_OK;
-done:
-    qs_qresult_fini(&r);
-    qs_qstate_fini(&q);
-    return rc;
-}
-
+/* The dragged clip range goes through the command table as `calib manual min=LO max=HI` (so
+ * it works for every integer scheme and granularity, and `save` replays it); the session
+ * remembers only the latest drag step. */
 static int apply_clip(qs_tui_model *m, double lo, double hi)
 {
     qs_err err = {{0}};
-    double olo = m->clip_lo, ohi = m->clip_hi;
-    m->clip_lo = lo;
-    m->clip_hi = hi;
-    if (manual_clip(m, &err) != QS_OK) {
-        m->clip_lo = olo;
-        m->clip_hi = ohi;
+    qs_session *s = m->s;
+    char line[128];
+    if (!s->tensor) {
+        qs_tui_status(m, 1, "no tensor loaded");
+        return QS_TUI_HANDLED | QS_TUI_REDRAW;
+    }
+    if (s->scheme.kind != QS_Q_INT) {
+        qs_tui_status(m, 1, "dragging the clip range needs an integer scheme (this one does "
+                      "not use a calibrator)");
+        return QS_TUI_HANDLED | QS_TUI_REDRAW;
+    }
+    snprintf(line, sizeof line, "calib manual min=%.9g max=%.9g", lo, hi);
+    json_t *o = query(s, &err, "%s", line);
+    if (!o) {
         qs_tui_status(m, 1, "%s", err.msg);
         return QS_TUI_HANDLED | QS_TUI_REDRAW;
     }
-    m->clip_manual = 1;
-    plot_range(m);
-    refresh_code(m);
-    qs_tui_status(m, 0, "clip [%.6g, %.6g]: MSE %.6g · SQNR %.2f dB · clipped %.3g%%", lo, hi,
-                  jget(m->quant, "mse", NAN), jget(m->quant, "sqnr_db", NAN),
-                  100 * jget(m->quant, "clip_frac", NAN));
+    json_decref(o);
+    if (s->nhistory > 0 && strncmp(s->history[s->nhistory - 1], "calib manual ", 13) == 0) {
+        free(s->history[s->nhistory - 1]);
+        s->nhistory--;
+    }
+    qs_session_remember(s, line);
+    refresh_scheme(m);
+    qs_tui_status(m, 0, "clip [%.6g, %.6g]: MSE %.6g · SQNR %.2f dB · clipped %.3g%%",
+                  m->clip_lo, m->clip_hi, jget(m->quant, "mse", NAN),
+                  jget(m->quant, "sqnr_db", NAN), 100 * jget(m->quant, "clip_frac", NAN));
     return QS_TUI_HANDLED | QS_TUI_REDRAW;
 }
 
@@ -1099,12 +1047,10 @@ static int error_key(qs_tui_model *m, int key)
     case QA_CLIP_LEFT: lo -= step; hi -= step; break;
     case QA_CLIP_RIGHT: lo += step; hi += step; break;
     case QA_CLIP_RESET: {
-        static const char *const cal[] = {"minmax", "movavg", "percentile", "mse", "entropy",
-                                          "aciq-gauss", "aciq-laplace"};
+        /* back to the calibrator in force before the drag (its settings are kept) */
         char line[64];
-        snprintf(line, sizeof line, "calib %s",
-                 (unsigned)m->s->calib.kind < 7 ? cal[m->s->calib.kind] : "minmax");
-        m->clip_manual = 0;
+        qs_calib_kind k = m->clip_prev == QS_CAL_MANUAL ? QS_CAL_MINMAX : m->clip_prev;
+        snprintf(line, sizeof line, "calib %s", qs_calib_name(k));
         return qs_tui_run_user(m, line) | QS_TUI_HANDLED;
     }
     case QA_COMPARE:

@@ -178,7 +178,8 @@ typedef struct qs_tui_model {
     /* 4 Error */
     json_t *quant;              /* `quant` result (metrics, maybe an error histogram) */
     json_t *compare;            /* `compare` result */
-    int clip_manual;            /* 1: a dragged clip range is in force */
+    int clip_manual;            /* 1: a manual clip range (`calib manual`) is in force */
+    qs_calib_kind clip_prev;    /* the calibrator before it (what r restores) */
     double clip_lo, clip_hi;    /* the clip range shown / dragged */
 
     /* 5 Lab */

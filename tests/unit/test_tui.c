@@ -303,6 +303,57 @@ Test(keys, data_toggles, .init = setup_default, .fini = teardown)
     cr_assert_eq(M.chan_scroll, 1);
 }
 
+/* The Error screen's clip drag is `calib manual` through the command table: the seed example
+ * [-20, 1000] narrowed by one step (2.5% of the width at each end) is [5.5, 974.5]; uint8
+ * affine widens it to [0, 974.5], so scale = 974.5f / 255 (float32, PyTorch's rule) and
+ * zero point 0. r goes back to the calibrator before the drag. */
+Test(error, drag_is_calib_manual, .init = setup_values, .fini = teardown)
+{
+    qs_tui_run_user(&M, "scheme uint8 asym");
+    qs_tui_goto(&M, QS_SCR_ERROR);
+    int f = qs_tui_handle_key(&M, KEY_LEFT);
+    cr_assert(f & QS_TUI_HANDLED);
+    cr_assert_eq(S.calib.kind, QS_CAL_MANUAL, "%s", M.status);
+    cr_assert_eq(S.calib.lo, 5.5);
+    cr_assert_eq(S.calib.hi, 974.5);
+    cr_assert_eq(M.clip_manual, 1);
+    json_t *sc = json_object_get(M.qparams, "scale");
+    cr_assert_eq((float)json_number_value(json_array_get(sc, 0)), 974.5f / 255.0f);
+    cr_assert_eq(json_integer_value(json_array_get(json_object_get(M.qparams, "zero_point"), 0)),
+                 0);
+    cr_assert_not_null(strstr(M.status, "MSE"), "%s", M.status);
+    int nh = S.nhistory;
+    cr_assert_str_eq(S.history[nh - 1], "calib manual min=5.5 max=974.5");
+    qs_tui_handle_key(&M, KEY_LEFT);
+    cr_assert_eq(S.nhistory, nh, "only the last drag step is kept for 'save'");
+    /* a scheme change keeps the manual range (it is the session's calibrator) */
+    qs_tui_handle_key(&M, '-');
+    cr_assert_eq(S.scheme.bits, 7);
+    cr_assert_eq(M.clip_manual, 1);
+    qs_tui_handle_key(&M, 'r');
+    cr_assert_eq(S.calib.kind, QS_CAL_MINMAX);
+    cr_assert_eq(M.clip_manual, 0);
+    cr_assert_eq(M.clip_hi, 1000.0);
+}
+
+/* Per-channel schemes drag too: every channel gets the same range. */
+Test(error, drag_works_per_channel, .init = setup_default, .fini = teardown)
+{
+    qs_tui_goto(&M, QS_SCR_ERROR);
+    qs_tui_run_user(&M, "scheme int8 sym per-channel axis=0");
+    qs_tui_handle_key(&M, KEY_RIGHT);
+    cr_assert_eq(S.calib.kind, QS_CAL_MANUAL, "%s", M.status);
+    json_t *sc = json_object_get(M.qparams, "scale");
+    cr_assert_eq(json_array_size(sc), 64);
+    double amax = fmax(-S.calib.lo, S.calib.hi);
+    for (size_t i = 0; i < 64; i++) {
+        cr_assert_eq((float)json_number_value(json_array_get(sc, i)), (float)amax / 127.5f,
+                     "channel %zu", i);
+        cr_assert_eq(json_number_value(json_array_get(json_object_get(M.qparams, "clip_max"),
+                                                      i)), (double)(float)amax);
+    }
+}
+
 Test(keys, unbound_key_says_so, .init = setup_values, .fini = teardown)
 {
     int f = qs_tui_handle_key(&M, 'Z');
