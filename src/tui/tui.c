@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,12 +18,12 @@
 #include <readline/readline.h>
 
 #include "qscope/faces.h"
+#include "qscope/front.h"
 
 #ifndef QSCOPE_DATADIR
 #define QSCOPE_DATADIR "/usr/local/share/qscope"
 #endif
 
-#define HISTORY_MAX 1000
 
 /* ==== face state (the face may keep globals; readline's callbacks take no context) ======== */
 
@@ -37,7 +36,9 @@ static int g_rl_avail;                  /* 1 when g_rl_char is waiting */
 static int g_rl_flags;                  /* flags from the last submitted line */
 static int g_rl_active;                 /* 1 while a callback handler is installed */
 static FILE *g_devnull;                 /* readline's output stream (never the terminal) */
-static char g_histfile[PATH_MAX];       /* the REPL's history file */
+static char *g_histfile;                /* the REPL's history file (qs_history_path), or NULL */
+static qs_completion g_comp;            /* candidates of the completion in progress */
+static int g_comp_i;                    /* next candidate readline's generator returns */
 
 static void on_signal(int sig)
 {
@@ -77,22 +78,6 @@ static void install_signals(void)
     sigaction(SIGBUS, &sa, NULL);
     sigaction(SIGFPE, &sa, NULL);
 #endif
-}
-
-/* ==== history (shared with the REPL) ====================================================== */
-
-static void history_path(void)
-{
-    const char *h = getenv("QSCOPE_HISTFILE"), *x = getenv("XDG_STATE_HOME"),
-               *home = getenv("HOME");
-    g_histfile[0] = '\0';
-    if (h && *h) snprintf(g_histfile, sizeof g_histfile, "%s", h);
-    else if (x && *x) {
-        char dir[PATH_MAX - 64];
-        snprintf(dir, sizeof dir, "%s/qscope", x);
-        mkdir(dir, 0700);
-        snprintf(g_histfile, sizeof g_histfile, "%s/history", dir);
-    } else if (home && *home) snprintf(g_histfile, sizeof g_histfile, "%s/.qscope_history", home);
 }
 
 /* ==== readline inside ncurses ============================================================== */
@@ -141,7 +126,7 @@ static void rl_line_cb(char *line)
         /* command lines only (not values typed at the Bits or Derive prompts), appended to
          * the REPL's file (append_history does not create it: write_history does) */
         add_history(line);
-        if (g_histfile[0] && append_history(1, g_histfile) != 0) write_history(g_histfile);
+        if (g_histfile && append_history(1, g_histfile) != 0) write_history(g_histfile);
     }
     rl_callback_handler_remove();
     g_rl_active = 0;
@@ -149,69 +134,40 @@ static void rl_line_cb(char *line)
     free(line);
 }
 
-/* Completion of the word under the cursor: the first word completes command names; later
- * words complete the command's keywords, then tensor names (QS_COMPL_TENSOR) or command
- * names (QS_COMPL_COMMAND, for help). */
+/* Completion: the REPL's completer (qs_complete: command names, keywords not yet on the
+ * line, tensor names, lesson names, file paths where the command takes a file), so the ':'
+ * line completes exactly as the REPL does. */
 static char *complete_gen(const char *text, int state)
 {
-    static int phase, i;        /* readline calls with state 0 first, then 1, 2, ... */
-    static const qs_cmd *row;
-    size_t len = strlen(text);
-    if (!state) {
-        char word[64] = "";
-        phase = 0;
-        i = 0;
-        row = NULL;
-        sscanf(rl_line_buffer, "%63s", word);
-        if (strchr(rl_line_buffer, ' ') && rl_point > (int)strlen(word)) {
-            row = qs_cmd_find(word);
-            phase = 1;
-        }
+    static int files;       /* readline's generator protocol: state 0 restarts */
+    if (state == 0) {
+        g_comp_i = 0;
+        files = 0;
     }
-    for (;;) {
-        const char *cand = NULL;
-        if (phase == 0) {
-            const qs_cmd *c = qs_cmd_at(i++);
-            if (!c) return NULL;
-            cand = c->name;
-        } else if (phase == 1) {
-            cand = row && row->words ? row->words[i++] : NULL;
-            if (!cand) { phase = 2; i = 0; continue; }
-        } else if (phase == 2) {
-            const qs_file *f = g_m->s->file;
-            if (!row || !(row->complete & QS_COMPL_TENSOR) || !f || i >= f->n) {
-                phase = 3;
-                i = 0;
-                continue;
-            }
-            cand = f->entries[i++].name;
-        } else {
-            const qs_cmd *c = row && (row->complete & QS_COMPL_COMMAND) ? qs_cmd_at(i++) : NULL;
-            if (!c) return NULL;
-            cand = c->name;
+    if (!files) {
+        while (g_comp_i < g_comp.n) {
+            const char *w = g_comp.words[g_comp_i++];
+            if (strncmp(w, text, strlen(text)) == 0) return strdup(w);
         }
-        if (strncmp(cand, text, len) == 0) return strdup(cand);
+        if (!g_comp.files) return NULL;
+        files = 1;
+        return rl_filename_completion_function(text, 0);
     }
+    return rl_filename_completion_function(text, 1);
 }
 
 static char **complete(const char *text, int start, int end)
 {
     (void)start;
-    (void)end;
-    const char *sp = strchr(rl_line_buffer, ' ');
-    int file = 0;
-    if (sp && rl_point > (int)(sp - rl_line_buffer)) {
-        char word[64] = "";
-        sscanf(rl_line_buffer, "%63s", word);
-        const qs_cmd *c = qs_cmd_find(word);
-        file = c && (c->complete & QS_COMPL_FILE);
-    }
-    if (file) {
-        rl_attempted_completion_over = 0;
-        return NULL;        /* readline's own file name completion */
-    }
-    rl_attempted_completion_over = 1;
-    return rl_completion_matches(text, complete_gen);
+    rl_attempted_completion_over = 1;   /* never fall back to readline's file names */
+    qs_completion_fini(&g_comp);
+    if (qs_complete(g_m->s, rl_line_buffer, end, &g_comp) < 0) return NULL;
+    if (g_comp.files) rl_filename_completion_desired = 1;
+    char **m = rl_completion_matches(text, complete_gen);
+    /* "key=" keywords: no space after them, the value follows */
+    if (m && !m[1] && m[0][0] && m[0][strlen(m[0]) - 1] == '=')
+        rl_completion_suppress_append = 1;
+    return m;
 }
 
 /* Lists completion matches on the status line instead of printing below the prompt. */
@@ -240,10 +196,13 @@ static void rl_setup(void)
     rl_completion_display_matches_hook = show_matches;
     g_devnull = fopen("/dev/null", "w");
     if (g_devnull) rl_outstream = g_devnull;
+    rl_completer_word_break_characters = " \t\n;";    /* as the REPL: words are qs_split's */
+    rl_completer_quote_characters = "'\"";
     rl_bind_key('\t', rl_complete);
-    history_path();
-    stifle_history(HISTORY_MAX);
-    if (g_histfile[0]) read_history(g_histfile);
+    free(g_histfile);
+    g_histfile = qs_history_path();
+    stifle_history(QS_HISTORY_MAX);
+    if (g_histfile) read_history(g_histfile);
 }
 
 static void rl_teardown(void)
@@ -253,7 +212,10 @@ static void rl_teardown(void)
         rl_callback_handler_remove();
         g_rl_active = 0;
     }
-    if (g_histfile[0]) history_truncate_file(g_histfile, HISTORY_MAX);
+    if (g_histfile) history_truncate_file(g_histfile, QS_HISTORY_MAX);
+    free(g_histfile);
+    g_histfile = NULL;
+    qs_completion_fini(&g_comp);
     clear_history();
     rl_outstream = NULL;
     if (g_devnull) fclose(g_devnull);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cmdline.sh — the ':' command line: readline editing and Tab completion inside ncurses, a
 # command runs on the session and its result shows; a typo gets a suggestion; Esc cancels;
-# the line lands in the REPL's history file and comes back after a restart.
+# the line lands in the REPL's history file and comes back after a restart; Tab completes
+# with the REPL's completer.
 . "$(dirname "$0")/lib.bash"
 tui_start 80 24
 wait_for "1 Data"
@@ -43,6 +44,22 @@ keys Up
 wait_for ":help"
 keys Up Up
 wait_for ":values -20 1000"
+keys Escape
+# Tab completes as the REPL does (qs_complete): lesson names after 'lesson play', keywords
+# after a command (a keyword already on the line is not offered again)
+keys :
+type_text "lesson play 04-sy"
+keys Tab
+wait_for ":lesson play 04-symmetric"
+keys Escape
+keys :
+type_text "calib manu"
+keys Tab
+wait_for ":calib manual"
+type_text "am"
+wait_for ":calib manual am"
+keys Tab
+wait_for ":calib manual amax="
 keys Escape
 keys q
 wait_for "EXITED rc=0"
