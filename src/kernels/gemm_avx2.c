@@ -4,6 +4,7 @@
  * the micro-panels of a block on all threads; each C tile is computed by one thread in a
  * fixed k order, so results do not depend on the thread count. */
 #include <immintrin.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,8 +200,11 @@ static void pack_sb(int tb, const float *B, int64_t ldb, int64_t j0, int nr, int
     }
 }
 
-/* Rows of A per pass: the whole of op(A) for the pass is packed once, up front, by all
- * threads (QK_APACK_MAX floats at most), then shared read-only by the column slabs. */
+/* Packed A is shared by the column slabs without a barrier: block (k block, row block) is
+ * packed by the first slab that needs it (state 0 → 1 → 2); a slab that finds it still being
+ * packed packs a private copy instead of waiting, so a descheduled thread never holds the
+ * others up. The packed bytes are the same whoever packs them, so results do not change.
+ * A pass covers at most QK_APACK_MAX packed elements of A (rows_per_pass). */
 #define QK_APACK_MAX ((int64_t)1 << 24)
 
 static int64_t rows_per_pass(int64_t M, int64_t K)
@@ -208,6 +212,41 @@ static int64_t rows_per_pass(int64_t M, int64_t K)
     int64_t r = QK_APACK_MAX / (K > 0 ? K : 1) / S_MC * S_MC;
     if (r < S_MC) r = S_MC;
     return r < M ? r : M;
+}
+
+typedef struct ablk {
+    atomic_int *state;      /* per block: 0 not packed, 1 being packed, 2 packed */
+    int64_t nblk;           /* blocks */
+} ablk;
+
+static int ablk_init(ablk *b, int64_t nblk)
+{
+    b->nblk = nblk;
+    b->state = malloc((size_t)nblk * sizeof *b->state);
+    if (!b->state) return 0;
+    for (int64_t i = 0; i < nblk; i++) atomic_init(&b->state[i], 0);
+    return 1;
+}
+static void ablk_reset(ablk *b)
+{
+    for (int64_t i = 0; i < b->nblk; i++) atomic_store_explicit(&b->state[i], 0, memory_order_relaxed);
+}
+/* 2: use the shared copy; 1: this thread packs the shared copy, then calls ablk_done;
+ * 0: another thread is packing it, pack a private copy */
+static int ablk_claim(ablk *b, int64_t i)
+{
+    int st = atomic_load_explicit(&b->state[i], memory_order_acquire);
+    if (st == 2) return 2;
+    int zero = 0;
+    if (st == 0 && atomic_compare_exchange_strong_explicit(&b->state[i], &zero, 1,
+                                                           memory_order_acq_rel,
+                                                           memory_order_acquire))
+        return 1;
+    return atomic_load_explicit(&b->state[i], memory_order_acquire) == 2 ? 2 : 0;
+}
+static void ablk_done(ablk *b, int64_t i)
+{
+    atomic_store_explicit(&b->state[i], 2, memory_order_release);
 }
 
 void qk_sgemm_avx2(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
@@ -229,75 +268,67 @@ void qk_sgemm_avx2(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
             for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
     }
     if (K <= 0 || alpha == 0.0f) return;
-    /* op(A) of a pass (rows m0..m0+mm) is packed once by all threads: block pc of k holds
-     * all its MR-row panels at pa + Mp·pc. Then C is cut into column slabs handed out
-     * dynamically; each slab packs its own B and runs the blocked loops (no more barriers,
-     * so a descheduled thread costs no more than its own slab). Each C element is summed in
-     * the same k order whatever the thread. */
+    /* C is cut into column slabs handed out dynamically; each slab packs its own panels of
+     * op(B) and takes packed A blocks (rows m0..m0+mm of a pass; block pc of k holds all its
+     * MR-row panels at pa + Mp·pc) from the shared copy (ablk). No barrier inside a call;
+     * each C element is summed in the same k order whatever the thread. All scratch is
+     * allocated up front, so a failure falls back to the reference path before any work. */
     int64_t slab = slab_width(N, nt);
     int64_t nslab = (N + slab - 1) / slab;
     int64_t mstep = rows_per_pass(M, K);
-    int64_t mp_max = (mstep + MR - 1) / MR * MR;
+    int64_t mp_max = (mstep + MR - 1) / MR * MR, nkb = (K + S_KC - 1) / S_KC;
+    int64_t nic_max = (mstep + S_MC - 1) / S_MC;
+    size_t pb_len = (size_t)(((slab + NR - 1) / NR) * NR * S_KC), ap_len = (size_t)(S_MC * S_KC);
     float *pa = scratch((size_t)(mp_max * K) * sizeof *pa);
-    int fail = pa == NULL;
-    for (int64_t m0 = 0; m0 < M && !fail; m0 += mstep) {
+    float *tscr = scratch((size_t)nt * (pb_len + ap_len) * sizeof *tscr);
+    ablk ab = { NULL, 0 };
+    if (!pa || !tscr || !ablk_init(&ab, nkb * nic_max)) {
+        free(pa); free(tscr); free(ab.state);
+        qk_ref_table.sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, rest_beta, C, ldc);
+        return;
+    }
+    for (int64_t m0 = 0; m0 < M; m0 += mstep) {
         int64_t mm = M - m0 < mstep ? M - m0 : mstep, mpan = (mm + MR - 1) / MR;
-        int64_t Mp = mpan * MR, nkb = (K + S_KC - 1) / S_KC;
-        #pragma omp parallel num_threads(nt)
-        {
-            #pragma omp for schedule(dynamic, 8)
-            for (int64_t t = 0; t < nkb * mpan; t++) {
-                int64_t pc = t / mpan * S_KC, ip = t % mpan;
+        int64_t Mp = mpan * MR, nic = (mm + S_MC - 1) / S_MC;
+        ablk_reset(&ab);
+        #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+        for (int64_t sl = 0; sl < nslab; sl++) {
+            float *pb = tscr + (size_t)omp_get_thread_num() * (pb_len + ap_len), *ap = pb + pb_len;
+            int64_t jc = sl * slab, nc = N - jc < slab ? N - jc : slab;
+            int64_t npan = (nc + NR - 1) / NR;
+            for (int64_t pc = 0; pc < K; pc += S_KC) {
                 int64_t kc = K - pc < S_KC ? K - pc : S_KC;
-                int mr = mm - ip * MR < MR ? (int)(mm - ip * MR) : MR;
-                pack_sa(ta, A, lda, m0 + ip * MR, mr, pc, kc, pa + Mp * pc + ip * MR * kc);
-            }
-            float *pb = scratch((size_t)(((slab + NR - 1) / NR) * NR * S_KC) * sizeof *pb);
-            if (!pb) {
-                #pragma omp atomic write
-                fail = 1;
-            }
-            #pragma omp barrier
-            int anyfail;
-            #pragma omp atomic read
-            anyfail = fail;
-            #pragma omp for schedule(dynamic, 1)
-            for (int64_t sl = 0; sl < nslab; sl++) {
-                if (anyfail) continue;
-                int64_t jc = sl * slab, nc = N - jc < slab ? N - jc : slab;
-                int64_t npan = (nc + NR - 1) / NR;
-                for (int64_t pc = 0; pc < K; pc += S_KC) {
-                    int64_t kc = K - pc < S_KC ? K - pc : S_KC;
-                    for (int64_t jp = 0; jp < npan; jp++) {
-                        int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
-                        pack_sb(tb, B, ldb, jc + jp * NR, nr, pc, kc, pb + jp * NR * kc);
+                for (int64_t jp = 0; jp < npan; jp++) {
+                    int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
+                    pack_sb(tb, B, ldb, jc + jp * NR, nr, pc, kc, pb + jp * NR * kc);
+                }
+                for (int64_t ic = 0; ic < mm; ic += S_MC) {
+                    int64_t mc = mm - ic < S_MC ? mm - ic : S_MC, mcp = (mc + MR - 1) / MR;
+                    int64_t bi = pc / S_KC * nic + ic / S_MC;
+                    float *pak = pa + Mp * pc + ic * kc;
+                    int claim = ablk_claim(&ab, bi);
+                    if (claim != 2) {
+                        float *dst = claim == 1 ? pak : ap;
+                        for (int64_t ip = 0; ip < mcp; ip++) {
+                            int mr = mc - ip * MR < MR ? (int)(mc - ip * MR) : MR;
+                            pack_sa(ta, A, lda, m0 + ic + ip * MR, mr, pc, kc, dst + ip * MR * kc);
+                        }
+                        if (claim == 1) ablk_done(&ab, bi);
+                        else pak = ap;
                     }
-                    const float *pak = pa + Mp * pc;
-                    for (int64_t ic = 0; ic < mm; ic += S_MC) {
-                        int64_t mc = mm - ic < S_MC ? mm - ic : S_MC, mcp = (mc + MR - 1) / MR;
-                        for (int64_t jp = 0; jp < npan; jp++)
-                            for (int64_t ip = 0; ip < mcp; ip++) {
-                                int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
-                                int mr = mc - ip * MR < MR ? (int)(mc - ip * MR) : MR;
-                                ukr_s6x16(kc, pak + (ic + ip * MR) * kc, pb + jp * NR * kc,
-                                          C + (m0 + ic + ip * MR) * ldc + jc + jp * NR, ldc,
-                                          alpha, pc == 0 && beta == 0.0f, mr, nr);
-                            }
-                    }
+                    for (int64_t jp = 0; jp < npan; jp++)
+                        for (int64_t ip = 0; ip < mcp; ip++) {
+                            int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
+                            int mr = mc - ip * MR < MR ? (int)(mc - ip * MR) : MR;
+                            ukr_s6x16(kc, pak + ip * MR * kc, pb + jp * NR * kc,
+                                      C + (m0 + ic + ip * MR) * ldc + jc + jp * NR, ldc,
+                                      alpha, pc == 0 && beta == 0.0f, mr, nr);
+                        }
                 }
             }
-            free(pb);
-        }
-        if (fail && m0 > 0) {   /* earlier passes are done: finish on the reference path */
-            qk_ref_table.sgemm(ta, tb, M - m0, N, K, alpha, ta ? A + m0 : A + m0 * lda, lda,
-                               B, ldb, rest_beta, C + m0 * ldc, ldc);
-            free(pa);
-            return;
         }
     }
-    free(pa);
-    if (fail)   /* scratch failed before anything was computed: the reference path */
-        qk_ref_table.sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, rest_beta, C, ldc);
+    free(pa); free(tscr); free(ab.state);
 }
 
 /* ======================================================================================
@@ -470,71 +501,65 @@ void qk_gemm_u8s8_avx2(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64_
         qk_ref_table.gemm_u8s8(M, N, K, A, lda, a_zp, Bt, ldb, b_zp, C, ldc);
         return;
     }
-    /* the same structure as sgemm: A of a pass packed once by all threads (block pc of k,
-     * kp = kc/2 pairs, at pa + Mp·pc/2), then dynamic column slabs packing their own B */
+    /* the same structure as sgemm (k blocks of I_KC, kp = kc/2 pairs; block pc of k at
+     * pa + Mp·pc/2) */
     int nt = gemm_threads(M, N, K);
     int64_t slab = slab_width(N, nt);
     int64_t nslab = (N + slab - 1) / slab;
     int64_t mstep = rows_per_pass(M, K);
     int64_t mp_max = (mstep + MR - 1) / MR * MR, kpt = (K + I_KC - 1) / I_KC * (I_KC / 2);
+    int64_t nkb = (K + I_KC - 1) / I_KC, nic_max = (mstep + I_MC - 1) / I_MC;
+    size_t pb_len = (size_t)(((slab + NR - 1) / NR) * NR * (I_KC / 2));
+    size_t ap_len = (size_t)(I_MC * (I_KC / 2));
     int32_t *pa = scratch((size_t)(mp_max * kpt) * sizeof *pa);
-    int fail = pa == NULL;
-    for (int64_t m0 = 0; m0 < M && !fail; m0 += mstep) {
+    int32_t *tscr = scratch((size_t)nt * (pb_len + ap_len) * sizeof *tscr);
+    ablk ab = { NULL, 0 };
+    if (!pa || !tscr || !ablk_init(&ab, nkb * nic_max)) {
+        free(pa); free(tscr); free(ab.state);
+        qk_ref_table.gemm_u8s8(M, N, K, A, lda, a_zp, Bt, ldb, b_zp, C, ldc);
+        return;
+    }
+    for (int64_t m0 = 0; m0 < M; m0 += mstep) {
         int64_t mm = M - m0 < mstep ? M - m0 : mstep, mpan = (mm + MR - 1) / MR;
-        int64_t Mp = mpan * MR, nkb = (K + I_KC - 1) / I_KC;
-        #pragma omp parallel num_threads(nt)
-        {
-            #pragma omp for schedule(dynamic, 8)
-            for (int64_t t = 0; t < nkb * mpan; t++) {
-                int64_t pc = t / mpan * I_KC, ip = t % mpan;
+        int64_t Mp = mpan * MR, nic = (mm + I_MC - 1) / I_MC;
+        ablk_reset(&ab);
+        #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+        for (int64_t sl = 0; sl < nslab; sl++) {
+            int32_t *pb = tscr + (size_t)omp_get_thread_num() * (pb_len + ap_len), *ap = pb + pb_len;
+            int64_t jc = sl * slab, nc = N - jc < slab ? N - jc : slab;
+            int64_t npan = (nc + NR - 1) / NR;
+            for (int64_t pc = 0; pc < K; pc += I_KC) {
                 int64_t kc = K - pc < I_KC ? K - pc : I_KC, kp = (kc + 1) / 2;
-                int mr = mm - ip * MR < MR ? (int)(mm - ip * MR) : MR;
-                pack_ia(A, lda, a_zp, m0 + ip * MR, mr, pc, kc, pa + Mp * (pc / 2) + ip * MR * kp);
-            }
-            int32_t *pb = scratch((size_t)(((slab + NR - 1) / NR) * NR * (I_KC / 2)) * sizeof *pb);
-            if (!pb) {
-                #pragma omp atomic write
-                fail = 1;
-            }
-            #pragma omp barrier
-            int anyfail;
-            #pragma omp atomic read
-            anyfail = fail;
-            #pragma omp for schedule(dynamic, 1)
-            for (int64_t sl = 0; sl < nslab; sl++) {
-                if (anyfail) continue;
-                int64_t jc = sl * slab, nc = N - jc < slab ? N - jc : slab;
-                int64_t npan = (nc + NR - 1) / NR;
-                for (int64_t pc = 0; pc < K; pc += I_KC) {
-                    int64_t kc = K - pc < I_KC ? K - pc : I_KC, kp = (kc + 1) / 2;
-                    for (int64_t jp = 0; jp < npan; jp++) {
-                        int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
-                        pack_ib(Bt, ldb, b_zp, jc + jp * NR, nr, pc, kc, pb + jp * NR * kp);
+                for (int64_t jp = 0; jp < npan; jp++) {
+                    int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
+                    pack_ib(Bt, ldb, b_zp, jc + jp * NR, nr, pc, kc, pb + jp * NR * kp);
+                }
+                for (int64_t ic = 0; ic < mm; ic += I_MC) {
+                    int64_t mc = mm - ic < I_MC ? mm - ic : I_MC, mcp = (mc + MR - 1) / MR;
+                    int64_t bi = pc / I_KC * nic + ic / I_MC;
+                    int32_t *pak = pa + Mp * (pc / 2) + ic * kp;
+                    int claim = ablk_claim(&ab, bi);
+                    if (claim != 2) {
+                        int32_t *dst = claim == 1 ? pak : ap;
+                        for (int64_t ip = 0; ip < mcp; ip++) {
+                            int mr = mc - ip * MR < MR ? (int)(mc - ip * MR) : MR;
+                            pack_ia(A, lda, a_zp, m0 + ic + ip * MR, mr, pc, kc,
+                                    dst + ip * MR * kp);
+                        }
+                        if (claim == 1) ablk_done(&ab, bi);
+                        else pak = ap;
                     }
-                    const int32_t *pak = pa + Mp * (pc / 2);
-                    for (int64_t ic = 0; ic < mm; ic += I_MC) {
-                        int64_t mc = mm - ic < I_MC ? mm - ic : I_MC, mcp = (mc + MR - 1) / MR;
-                        for (int64_t jp = 0; jp < npan; jp++)
-                            for (int64_t ip = 0; ip < mcp; ip++) {
-                                int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
-                                int mr = mc - ip * MR < MR ? (int)(mc - ip * MR) : MR;
-                                ukr_i6x16(kp, pak + (ic + ip * MR) * kp, pb + jp * NR * kp,
-                                          C + (m0 + ic + ip * MR) * ldc + jc + jp * NR, ldc,
-                                          pc == 0, mr, nr);
-                            }
-                    }
+                    for (int64_t jp = 0; jp < npan; jp++)
+                        for (int64_t ip = 0; ip < mcp; ip++) {
+                            int nr = nc - jp * NR < NR ? (int)(nc - jp * NR) : NR;
+                            int mr = mc - ip * MR < MR ? (int)(mc - ip * MR) : MR;
+                            ukr_i6x16(kp, pak + ip * MR * kp, pb + jp * NR * kp,
+                                      C + (m0 + ic + ip * MR) * ldc + jc + jp * NR, ldc,
+                                      pc == 0, mr, nr);
+                        }
                 }
             }
-            free(pb);
-        }
-        if (fail && m0 > 0) {   /* earlier passes are done: finish on the reference path */
-            qk_ref_table.gemm_u8s8(M - m0, N, K, A + m0 * lda, lda, a_zp, Bt, ldb, b_zp,
-                                   C + m0 * ldc, ldc);
-            free(pa);
-            return;
         }
     }
-    free(pa);
-    if (fail)   /* scratch failed before anything was computed: the reference path */
-        qk_ref_table.gemm_u8s8(M, N, K, A, lda, a_zp, Bt, ldb, b_zp, C, ldc);
+    free(pa); free(tscr); free(ab.state);
 }
