@@ -1,4 +1,5 @@
 /* cmd_data.c — data commands: load, tensors, use, values, synth, stats, hist. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,12 @@ static int run_values(qs_session *s, int argc, char **argv, json_t **out, qs_err
         if (qs_parse_double(argv[i], &d) < 0) {
             free(v);
             return qs_err_set(err, "values: '%s' is not a number", argv[i]);
+        }
+        /* beyond float32 (or double: strtod's overflow) would silently become ±inf */
+        if ((isfinite(d) && fabs(d) > FLT_MAX) || (isinf(d) && !strcasestr(argv[i], "inf"))) {
+            free(v);
+            return qs_err_set(err, "values: '%s' is beyond float32's largest value %g (write "
+                              "inf for infinity)", argv[i], (double)FLT_MAX);
         }
         v[i] = (float)d;
     }

@@ -82,6 +82,18 @@ static json_t *scheme_json(const qs_scheme *sc)
     return o;
 }
 
+/* Parameter sets of scheme sc on tensor t: the layout's (channels, groups) for integer
+ * schemes, the blocks for NF4/FP4 (blockwise over the flattened tensor), else 1; -1 when the
+ * scheme does not fit the shape. */
+static int64_t scheme_nparams(const qs_scheme *sc, const qs_tensor *t)
+{
+    if ((sc->kind == QS_Q_NF4 || sc->kind == QS_Q_FP4) && sc->group > 0)
+        return (t->n + sc->group - 1) / sc->group;
+    qs_layout l;
+    if (qs_scheme_layout(sc, t->ndim, t->shape, &l, NULL) != QS_OK) return -1;
+    return qs_layout_nparams(&l);
+}
+
 /* ---- the shared pipeline: calibrate, compute parameters -------------------------------- */
 
 typedef struct prep {
@@ -164,9 +176,8 @@ static int run_scheme(qs_session *s, int argc, char **argv, json_t **out, qs_err
     s->scheme = sc;
     json_t *o = scheme_json(&sc);
     if (s->tensor) {
-        qs_layout l;
-        if (qs_scheme_layout(&sc, s->tensor->ndim, s->tensor->shape, &l, NULL) == QS_OK) {
-            int64_t np = qs_layout_nparams(&l);
+        int64_t np = scheme_nparams(&sc, s->tensor);
+        if (np >= 0) {
             json_object_set_new(o, "nparams", json_integer(np));
             qs_json_set_real(o, "bits_per_param",
                              qs_scheme_bits_per_param(&sc, s->tensor->n, np));
@@ -631,7 +642,10 @@ static int run_derive(qs_session *s, int argc, char **argv, json_t **out, qs_err
             json_object_set_new(res, "code", json_integer(tr.code));
             qs_json_set_real(res, "dequant", tr.xhat);
             qs_json_set_real(res, "error", tr.xhat - tr.x);
-            json_object_set_new(res, "set", json_integer(tr.set));
+            /* which parameter set (channel / group / block) was used: only when there are
+             * several (a per-tensor "set 0" says nothing) */
+            if (scheme_nparams(&s->scheme, s->tensor) > 1)
+                json_object_set_new(res, "set", json_integer(tr.set));
         }
         json_t *gj = json_object();
         json_object_set_new(gj, key, json_integer(tr.set));
@@ -784,7 +798,10 @@ static int run_compare(qs_session *s, int argc, char **argv, json_t **out, qs_er
             qs_scheme t2;
             qs_scheme_default(&t2);
             char *one[1] = { fm[i] };
-            if (qs_scheme_parse(&t2, 1, one, err) != QS_OK) return QS_ERR;
+            if (qs_scheme_parse(&t2, 1, one, NULL) != QS_OK)
+                return qs_err_set(err, "formats=%s: '%s' is not a format (nf4, fp4, fp16, "
+                                  "bf16, fp8-e4m3, fp8-e5m2, q8_0, q4_0, int2..int8)", v,
+                                  fm[i]);
         }
     }
     json_t *rows = json_array();
@@ -1023,8 +1040,8 @@ const qs_cmd qs_cmds_quant[] = {
      "gives one step group per channel\n"
      "block=B          the block to use (NF4/FP4/ggml); a list works too\n"
      "index=E          follow element E of the tensor\n"
-     "keys: steps [{title formula substituted result note value}], x code dequant error set, "
-     "sets [...] for a list",
+     "keys: steps [{title formula substituted result note value}], x code dequant error, set "
+     "(per-channel/group/block schemes: the parameter set used), sets [...] for a list",
      "derive -20", derive_words, 0, 0, run_derive},
     {"quant", "quantize", "quant [bins=B]",
      "quantize the current tensor with the current scheme and report the error",

@@ -87,10 +87,18 @@ Test(cmd_data, errors_keep_the_session)
     cr_expect_eq(qs_cmd_run_line(&S, "use nothing", &out, NULL, &err), QS_ERR);
     cr_expect_eq(qs_cmd_run_line(&S, "values 1 abc", &out, NULL, &err), QS_ERR);
     cr_expect(strstr(err.msg, "abc") != NULL, "%s", err.msg);
+    /* beyond float32 (3.4028235e38) would silently become inf: an error naming the value */
+    cr_expect_eq(qs_cmd_run_line(&S, "values 1 1e39", &out, NULL, &err), QS_ERR);
+    cr_expect(strstr(err.msg, "'1e39'") != NULL, "%s", err.msg);
+    cr_expect_eq(qs_cmd_run_line(&S, "values -1e999", &out, NULL, &err), QS_ERR);
     cr_assert_not_null(S.tensor);
     cr_expect_eq(S.tensor->n, 2);
     cr_expect_eq(S.tensor->data[0], -20.0f);
     cr_expect_eq(S.tensor->data[1], 1000.0f);
+    /* infinity written as such, and float32's largest value, are still accepted */
+    json_decref(run("values inf 3.4028234e38"));
+    cr_expect(isinf(S.tensor->data[0]));
+    cr_expect_eq(S.tensor->data[1], 3.4028234e38f);
 }
 
 Test(cmd_data, names_with_slashes_and_use)

@@ -286,3 +286,20 @@ Test(cmd_quant, calib_manual_errors_keep_the_calibrator)
     must_fail("calib manual min=x max=1", "min=x");
     cr_assert_eq(memcmp(&before, &S.calib, sizeof before), 0);
 }
+
+/* derive names its parameter set only when there are several; NF4 counts its blocks
+ * (100 values in blocks of 64: 2 blocks; element 70 is in block 1). */
+Test(cmd_quant, derive_set_and_block_counts)
+{
+    json_decref(ok("synth normal n=100 seed=4"));
+    json_t *d = ok("derive");
+    cr_assert_null(json_object_get(d, "set"), "per-tensor: no 'set'");
+    json_decref(d);
+    json_t *sc = ok("scheme nf4 block=64");
+    cr_assert_eq(json_integer_value(json_object_get(sc, "nparams")), 2);
+    json_decref(sc);
+    d = ok("derive index=70");
+    cr_assert_eq(json_integer_value(json_object_get(d, "set")), 1);
+    json_decref(d);
+    must_fail("compare formats=nf4,bogus", "formats=nf4,bogus");
+}
