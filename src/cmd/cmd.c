@@ -580,7 +580,8 @@ const qs_cmd qs_cmds_core[] = {
      "precision N          significant digits of numbers (1..17, default 6)",
      "set precision 8", set_words, 0, QS_CMD_NOTENSOR, run_set},
     {"source", "session", "source FILE", "run the commands of a script file",
-     "FILE  a script (.qs): one command per line, '#' comments", "source lesson.qs", NULL,
+     "FILE  a script (.qs): one command per line, '#' comments (e.g. one 'save' wrote)",
+     "source session.qs", NULL,
      QS_COMPL_FILE, QS_CMD_FACE | QS_CMD_NOTENSOR, run_face_only},
     {"save", "session", "save FILE", "write this session's successful commands as a "
      "replayable script", "FILE  the script to write", "save session.qs", NULL, QS_COMPL_FILE,

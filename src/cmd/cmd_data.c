@@ -323,7 +323,7 @@ const qs_cmd qs_cmds_data[] = {
     {"tensors", "data", "tensors", "list the tensors of the loaded file: name, dtype, shape, "
      "elements, bytes", "", "tensors", NULL, 0, QS_CMD_NOTENSOR, run_tensors},
     {"use", "data", "use TENSOR", "select another tensor of the loaded file",
-     "TENSOR  a name from 'tensors'", "use fc1.weight", NULL, QS_COMPL_TENSOR,
+     "TENSOR  a name from 'tensors'", "use default", NULL, QS_COMPL_TENSOR,
      QS_CMD_NOTENSOR, run_use},
     {"values", "data", "values V...", "make a tensor of numbers typed in by hand",
      "V  numbers (e.g. 0 250 1000)", "values -20 1000", NULL, 0, QS_CMD_NOTENSOR, run_values},
