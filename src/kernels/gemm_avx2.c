@@ -37,11 +37,13 @@ static int64_t slab_width(int64_t N, int nt)
     return w > S_NC ? S_NC : w;
 }
 
-/* threads for a GEMM: one below 2^22 multiply-adds (about 0.1 ms on one core: waking a
- * second thread costs more than it saves, and far more on a loaded machine) */
+/* threads for a GEMM: one up to 2^25 multiply-adds (under 0.5 ms on one core). On an idle
+ * machine two threads would save up to half of that; on a loaded one (the norm on a shared
+ * 2-core box) the second thread waits for a scheduler slice, measured at 4-8 ms per call,
+ * 10-20x slower than one thread. */
 static int gemm_threads(int64_t M, int64_t N, int64_t K)
 {
-    return M * N * K >= ((int64_t)1 << 22) ? qs_k_threads() : 1;
+    return M * N * K > ((int64_t)1 << 25) ? qs_k_threads() : 1;
 }
 
 /* ======================================================================================

@@ -777,6 +777,7 @@ Test(kernels, gemm_u8s8, .timeout = 60)
     check_gemm_u8s8(3, 3, 33000, 1, 0, 0);     /* |C| ≈ 1.08e9: still fits int32 */
     check_gemm_u8s8(64, 256, 784, 0, 0, 0);    /* the MLP layer shape */
     check_gemm_u8s8(2100, 3, 8200, 0, 9, 1);   /* A packed in two passes of rows */
+    check_gemm_u8s8(300, 200, 600, 0, 5, -1);  /* threaded: slabs share packed A blocks */
 }
 
 static void check_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, float beta)
@@ -831,6 +832,8 @@ Test(kernels, sgemm, .timeout = 60)
     check_sgemm(0, 1, 2100, 3, 8200, 1.0f, 0.5f);     /* A packed in two passes of rows */
     check_sgemm(1, 0, 2100, 3, 8200, 1.0f, 0.0f);     /* the same, beta 0 (C starts NaN) */
     check_sgemm(0, 1, 20, 20, 20, 0.0f, 0.0f);        /* alpha 0, beta 0: C = 0 */
+    check_sgemm(0, 1, 300, 200, 600, 1.0f, 0.0f);     /* threaded: slabs share packed A */
+    check_sgemm(1, 0, 300, 200, 600, 0.5f, 1.0f);
 }
 
 /* ---- requantization ---------------------------------------------------------------------- */
