@@ -148,6 +148,7 @@ typedef struct qs_nn_train_cfg {
     int freeze;         /* QAT: activation observers frozen from this epoch on (0-based);
                            -1 never */
     int lsq;            /* QAT: learn the step sizes (LSQ) */
+    const char *label;  /* progress label, or NULL for "train" / "qat" / the method */
 } qs_nn_train_cfg;
 
 /* Per-epoch curves (owned arrays of `epochs` values). */

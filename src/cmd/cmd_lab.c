@@ -610,6 +610,9 @@ static int sub_sweep(qs_session *s, qs_lab *lab, int argc, char **argv, json_t *
     if (rc != QS_OK) return rc;
     json_t *rows = json_array();
     for (int b = lo; b <= hi; b++) {
+        char label[32];
+        snprintf(label, sizeof label, "sweep W%d: qat", b);
+        tc.label = label;
         qc.wbits = b;
         qs_nn_qmodel *q = NULL;
         double pacc = 0, iacc = 0, sacc = 0;
@@ -621,6 +624,7 @@ static int sub_sweep(qs_session *s, qs_lab *lab, int argc, char **argv, json_t *
             json_decref(rows);
             return rc;
         }
+        tc.label = NULL;
         json_t *r = json_object();
         json_object_set_new(r, "bits", json_integer(b));
         qs_json_set_real(r, "fp32_acc", lab->fp32_acc);

@@ -468,6 +468,7 @@ void qs_nn_curve_fini(qs_nn_curve *c)
 int nn_fit(qs_session *s, nn_net *net, const qs_nn_set *tr, const qs_nn_set *te,
            const qs_nn_train_cfg *cfg, qs_nn_curve *curve, const char *label, qs_err *err)
 {
+    if (cfg->label) label = cfg->label;
     int64_t n = tr->n, bs = cfg->batch < net->maxb ? cfg->batch : net->maxb;
     int64_t nb = (n + bs - 1) / bs;
     int64_t *idx = malloc((size_t)(n > 0 ? n : 1) * sizeof *idx);

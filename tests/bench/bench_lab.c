@@ -31,7 +31,7 @@ static double epoch(const qs_nn_data *d, int hidden, int batch, int reps)
     qs_err err;
     qs_mlp *m = qs_mlp_new(2, size, 1, &err);
     if (!m) return -1;
-    qs_nn_train_cfg c = { 1, batch, 1e-3, QS_NN_ADAM, 1, -1, 0 };
+    qs_nn_train_cfg c = { 1, batch, 1e-3, QS_NN_ADAM, 1, -1, 0, NULL };
     double t[32];
     for (int r = 0; r <= reps; r++) {
         double t0 = now();

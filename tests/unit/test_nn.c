@@ -482,7 +482,7 @@ static qs_mlp *train_digits(const qs_nn_data *d, uint64_t seed, int epochs, qs_n
     qs_err err;
     int size[3] = { 64, 64, 10 };
     qs_mlp *m = qs_mlp_new(2, size, seed, &err);
-    qs_nn_train_cfg tc = { epochs, 32, 1e-3, QS_NN_ADAM, seed, -1, 0 };
+    qs_nn_train_cfg tc = { epochs, 32, 1e-3, QS_NN_ADAM, seed, -1, 0, NULL };
     cr_assert_eq(qs_nn_train(NULL, m, &d->train, &d->test, &tc, c, &err), QS_OK, "%s", err.msg);
     return m;
 }
@@ -518,7 +518,7 @@ Test(nn, done_when_digits, .timeout = 300)
         qs_nn_qmodel *q = NULL;
         cr_assert_eq(qs_nn_ptq(NULL, m, &d->calib, &qc, &q, &err), QS_OK, "%s", err.msg);
         ptq[bits] = qs_nn_accuracy(q->m, q, &d->test);
-        qs_nn_train_cfg tc = { 5, 32, 1e-3, QS_NN_ADAM, 1, 4, 0 };
+        qs_nn_train_cfg tc = { 5, 32, 1e-3, QS_NN_ADAM, 1, 4, 0, NULL };
         cr_assert_eq(qs_nn_qat(NULL, q, &d->train, &d->test, &tc, NULL, &err), QS_OK);
         qat[bits] = qs_nn_accuracy(q->m, q, &d->test);
         /* integer-only inference agrees with the fake-quant simulation */
@@ -549,7 +549,7 @@ Test(nn, done_when_digits, .timeout = 300)
     qs_nn_ft_result r[3];
     double lrs[3] = { 1e-3, 1e-2, 1e-2 };
     for (int k = 0; k < 3; k++) {
-        qs_nn_train_cfg tc = { 20, 32, lrs[k], QS_NN_ADAM, 1, -1, 0 };
+        qs_nn_train_cfg tc = { 20, 32, lrs[k], QS_NN_ADAM, 1, -1, 0, NULL };
         cr_assert_eq(qs_nn_finetune(NULL, m, (qs_nn_ft)k, 4, 8.0, &tr, &te, &tc, &r[k], &err),
                      QS_OK, "%s", err.msg);
         qs_nn_curve_fini(&r[k].curve);
@@ -583,7 +583,7 @@ Test(nn, lsq)
     qs_nn_qmodel *q = NULL;
     cr_assert_eq(qs_nn_ptq(NULL, m, &d->calib, &qc, &q, &err), QS_OK);
     float s0 = q->wscale[0][0], a1 = q->ascale[1];
-    qs_nn_train_cfg tc = { 2, 32, 1e-3, QS_NN_ADAM, 1, -1, 1 };
+    qs_nn_train_cfg tc = { 2, 32, 1e-3, QS_NN_ADAM, 1, -1, 1, NULL };
     cr_assert_eq(qs_nn_qat(NULL, q, &d->train, &d->test, &tc, NULL, &err), QS_OK);
     cr_assert(q->wscale[0][0] != s0 && q->ascale[1] != a1, "LSQ left the scales unchanged");
     cr_assert(q->wscale[0][0] > 0.0f && q->ascale[1] > 0.0f);
@@ -629,7 +629,7 @@ Test(nn, cancel)
     qs_nn_data *d = digits();
     int size[3] = { 64, 16, 10 }, calls = 0;
     qs_mlp *m = qs_mlp_new(2, size, 1, &err);
-    qs_nn_train_cfg tc = { 3, 32, 1e-3, QS_NN_ADAM, 1, -1, 0 };
+    qs_nn_train_cfg tc = { 3, 32, 1e-3, QS_NN_ADAM, 1, -1, 0, NULL };
     s.progress = count_progress;
     s.progress_ctx = &calls;
     cr_assert_eq(qs_nn_train(&s, m, &d->train, &d->test, &tc, NULL, &err), QS_CANCELLED);
