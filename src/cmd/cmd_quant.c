@@ -1001,7 +1001,8 @@ const qs_cmd qs_cmds_quant[] = {
      "scheme int4 sym per-channel axis=0", scheme_words, 0, 0, run_scheme},
     {"calib", "quantize",
      "calib [minmax|movavg|percentile|mse|entropy|aciq-gauss|aciq-laplace] [p=P] "
-     "[two-sided] [bins=B] [batch=N] [momentum=M]",
+     "[two-sided] [bins=B] [batch=N] [momentum=M] | calib manual min=X max=Y | calib manual "
+     "amax=A",
      "choose the calibrator (how the clip range is picked) and show the range it picks on "
      "the current tensor, with the curve it minimised",
      "minmax           the observed min and max (default)\n"

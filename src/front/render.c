@@ -40,6 +40,9 @@ void qs_fmt_num(char *buf, size_t len, double v, int precision)
     if (isnan(v)) snprintf(buf, len, "nan");
     else if (isinf(v)) snprintf(buf, len, v > 0 ? "inf" : "-inf");
     else if (v == floor(v) && fabs(v) < 1e15) snprintf(buf, len, "%.0f", v);
+    /* a large number keeps its digits (36110839844, not 3.61108e+10): the integer part is
+     * more than the precision asked for, never less */
+    else if (fabs(v) >= pow(10.0, precision) && fabs(v) < 1e15) snprintf(buf, len, "%.0f", v);
     else snprintf(buf, len, "%.*g", precision, v);
 }
 
@@ -66,6 +69,15 @@ static int dwidth(const char *s)
     return w;
 }
 
+/* Display width of the first len bytes of s. */
+static int dwidth_n(const char *s, int len)
+{
+    int w = 0;
+    for (int i = 0; i < len; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80) w++;
+    return w;
+}
+
 static void pad(FILE *f, int n)
 {
     for (int i = 0; i < n; i++) fputc(' ', f);
@@ -76,18 +88,72 @@ static int is_scalar(json_t *v)
     return !json_is_object(v) && !json_is_array(v);
 }
 
-/* An array of numbers printed compactly, at most `max` items. */
-static void num_list(FILE *f, json_t *a, int prec, size_t max)
+/* An array of scalars printed compactly on one line of at most `room` columns (at least
+ * one item): "[a, b, c, … (N in all)]". */
+static void num_list(FILE *f, json_t *a, int prec, int room)
+{
+    size_t n = json_array_size(a), i;
+    char buf[64], tail[48];
+    int col = 1;
+    fputc('[', f);
+    for (i = 0; i < n; i++) {
+        scalar_str(json_array_get(a, i), buf, sizeof buf, prec);
+        int w = (int)strlen(buf) + (i ? 2 : 0);
+        int tw = i + 1 < n ? snprintf(tail, sizeof tail, ", … (%zu in all)", n) : 0;
+        if (i > 0 && col + w + tw + 1 > room) break;
+        fprintf(f, i ? ", %s" : "%s", buf);
+        col += w;
+    }
+    if (i < n) fprintf(f, ", … (%zu in all)", n);
+    fputc(']', f);
+}
+
+/* The levels of a sparkline: eight block heights, or ASCII. */
+static const char *spark_level(double frac, int utf8)
+{
+    static const char *const u[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+    static const char *const a[] = {"_", ".", "-", ":", "=", "+", "*", "#"};
+    int k = (int)lround(frac * 7);     /* the top level for the maximum only */
+    if (k < 0) k = 0;
+    if (k > 7) k = 7;
+    return utf8 ? u[k] : a[k];
+}
+
+/* A long series as one line: values resampled to at most `room` columns (maximum of each
+ * column's share), each drawn by its height between the series' min and max; a zero
+ * count stays blank so empty histogram bins show. */
+static void sparkline(FILE *f, json_t *a, int room, int counts, int utf8)
 {
     size_t n = json_array_size(a);
-    char buf[64];
-    fputc('[', f);
-    for (size_t i = 0; i < n && i < max; i++) {
-        scalar_str(json_array_get(a, i), buf, sizeof buf, prec);
-        fprintf(f, i ? ", %s" : "%s", buf);
+    if (room < 8) room = 8;
+    size_t cols = n < (size_t)room ? n : (size_t)room;
+    double mn = INFINITY, mx = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double v = json_number_value(json_array_get(a, i));
+        if (!isfinite(v)) continue;
+        if (v < mn) mn = v;
+        if (v > mx) mx = v;
     }
-    if (n > max) fprintf(f, ", … (%zu in all)", n);
-    fputc(']', f);
+    if (counts) mn = 0;
+    for (size_t c = 0; c < cols; c++) {
+        size_t b = c * n / cols, e = (c + 1) * n / cols;
+        double v = -INFINITY;
+        for (size_t i = b; i < e; i++) {
+            double x = json_number_value(json_array_get(a, i));
+            if (isfinite(x) && x > v) v = x;
+        }
+        if (!isfinite(v) || (counts && v <= 0)) fputc(' ', f);
+        else fputs(spark_level(mx > mn ? (v - mn) / (mx - mn) : 1.0, utf8), f);
+    }
+}
+
+static int is_number_array(json_t *a, size_t min_len)
+{
+    size_t i;
+    json_t *v;
+    if (!json_is_array(a) || json_array_size(a) < min_len) return 0;
+    json_array_foreach(a, i, v) if (!json_is_number(v)) return 0;
+    return 1;
 }
 
 static int all_scalars(json_t *a)
@@ -246,18 +312,92 @@ static void bits_layout(FILE *f, json_t *res, const qs_render_opts *o)
 
 static void object(FILE *f, json_t *obj, const qs_render_opts *o, int indent);
 
+static void wrap(FILE *f, const char *text, int indent, int width);
+static void value_line(FILE *f, const char *k, json_t *v, int kw, const qs_render_opts *o,
+                       int indent);
+
+/* A nested histogram {counts, edges} on one line: "[lo … hi] ▁▃█▃▁ (N bins)". */
+static int hist_line(FILE *f, json_t *v, int col, const qs_render_opts *o)
+{
+    json_t *counts = json_object_get(v, "counts"), *edges = json_object_get(v, "edges");
+    size_t n = json_array_size(counts);
+    if (!is_number_array(counts, 1) || !is_number_array(edges, n + 1)) return 0;
+    char lo[32], hi[32], tail[48];
+    qs_fmt_num(lo, sizeof lo, json_number_value(json_array_get(edges, 0)), 4);
+    qs_fmt_num(hi, sizeof hi, json_number_value(json_array_get(edges, n)), 4);
+    int tw = snprintf(tail, sizeof tail, " (%zu bins)", n);
+    fprintf(f, "[%s … %s] ", lo, hi);
+    sparkline(f, counts, o->width - col - dwidth(lo) - dwidth(hi) - 6 - tw, 1, o->utf8);
+    fprintf(f, "%s\n", tail);
+    return 1;
+}
+
+/* A nested curve {x, y, ...} with long x and y: x as its range, y as a sparkline, the other
+ * keys as usual. */
+static int curve_lines(FILE *f, json_t *v, const qs_render_opts *o, int indent)
+{
+    json_t *x = json_object_get(v, "x"), *y = json_object_get(v, "y");
+    size_t n = json_array_size(x);
+    if (!is_number_array(x, 17) || !is_number_array(y, n) || json_array_size(y) != n)
+        return 0;
+    const char *k;
+    json_t *e;
+    int kw = 0;
+    json_object_foreach(v, k, e) if (dwidth(k) > kw) kw = dwidth(k);
+    json_object_foreach(v, k, e) {
+        if (e != x && e != y) continue;
+        char a[32], b[32];
+        pad(f, indent);
+        fprintf(f, "%s%s%s", o->color ? C_DIM : "", k, o->color ? C_RESET : "");
+        pad(f, kw - dwidth(k) + 2);
+        double mn = INFINITY, mx = -INFINITY;
+        for (size_t i = 0; i < n; i++) {
+            double d = json_number_value(json_array_get(e, i));
+            if (d < mn) mn = d;
+            if (d > mx) mx = d;
+        }
+        qs_fmt_num(a, sizeof a, e == x ? json_number_value(json_array_get(x, 0)) : mn, 4);
+        qs_fmt_num(b, sizeof b, e == x ? json_number_value(json_array_get(x, n - 1)) : mx, 4);
+        if (e == x) fprintf(f, "%s … %s\n", a, b);
+        else {
+            fprintf(f, "[%s … %s] ", a, b);
+            sparkline(f, y, o->width - indent - kw - 2 - dwidth(a) - dwidth(b) - 6, 0, o->utf8);
+            fputc('\n', f);
+        }
+    }
+    json_object_foreach(v, k, e) {
+        if (e == x || e == y) continue;
+        value_line(f, k, e, kw, o, indent);
+    }
+    return 1;
+}
+
 static void value_line(FILE *f, const char *k, json_t *v, int kw, const qs_render_opts *o,
                        int indent)
 {
     char buf[512];
+    int col = indent + kw + 2;
     pad(f, indent);
     fprintf(f, "%s%s%s", o->color ? C_DIM : "", k, o->color ? C_RESET : "");
+    if (json_is_object(v) || (json_is_array(v) && all_objects(v))) {
+        if (json_is_object(v) && is_number_array(json_object_get(v, "counts"), 1) &&
+            is_number_array(json_object_get(v, "edges"), 2)) {
+            pad(f, kw - dwidth(k) + 2);
+            if (hist_line(f, v, col, o)) return;
+        }
+        fputc('\n', f);        /* the nested lines follow, indented (no trailing blanks) */
+        if (json_is_array(v)) table(f, v, o, indent + 2);
+        else if (!curve_lines(f, v, o, indent + 2)) object(f, v, o, indent + 2);
+        return;
+    }
     pad(f, kw - dwidth(k) + 2);
-    if (is_scalar(v)) {
+    if (json_is_string(v) && dwidth(json_string_value(v)) > o->width - col) {
+        wrap(f, json_string_value(v), col, o->width);  /* long text: wrapped, never cut */
+    } else if (is_scalar(v)) {
         scalar_str(v, buf, sizeof buf, o->precision);
         fprintf(f, "%s\n", buf);
     } else if (json_is_array(v) && all_scalars(v)) {
-        num_list(f, v, o->precision, 16);
+        num_list(f, v, o->precision, o->width - col);
         fputc('\n', f);
     } else if (json_is_array(v) && all_objects(v)) {
         fputc('\n', f);
@@ -296,11 +436,15 @@ static void steps(FILE *f, json_t *arr, const qs_render_opts *o)
         if (r) scalar_str(r, rb, sizeof rb, o->precision);
         fprintf(f, "%s%2zu. %s%s\n", o->color ? C_BOLD : "", i + 1, t ? t : "",
                 o->color ? C_RESET : "");
-        if (fo && *fo) fprintf(f, "    %s\n", fo);
-        if (su && *su) fprintf(f, "    = %s\n", su);
+        /* long lines wrap under their first word, within the width */
+        if (fo && *fo) { fputs("    ", f); wrap(f, fo, 4, o->width); }
+        if (su && *su) { fputs("    = ", f); wrap(f, su, 6, o->width); }
         if (r && !(json_is_string(r) && su && strstr(su, rb))) fprintf(f, "    → %s\n", rb);
-        if (no && *no) fprintf(f, "    %s%s%s\n", o->color ? C_DIM : "", no,
-                               o->color ? C_RESET : "");
+        if (no && *no) {
+            fprintf(f, "    %s", o->color ? C_DIM : "");
+            wrap(f, no, 4, o->width);
+            if (o->color) fputs(C_RESET, f);
+        }
     }
 }
 
@@ -322,8 +466,18 @@ static void wrap(FILE *f, const char *text, int indent, int width)
             fputc(' ', f);
             col++;
         }
+        /* a word longer than a whole line (a hex dump) is cut at the width */
+        while (wl > avail && col == indent) {
+            int cut = avail;
+            while (cut > 0 && ((unsigned char)p[cut] & 0xC0) == 0x80) cut--;
+            fwrite(p, 1, (size_t)cut, f);
+            fputc('\n', f);
+            pad(f, indent);
+            p += cut;
+            wl -= cut;
+        }
         fwrite(p, 1, (size_t)wl, f);
-        col += wl;
+        col += dwidth_n(p, wl);
         p = e;
     }
     fputc('\n', f);
@@ -361,17 +515,46 @@ static void help_one(FILE *f, json_t *res, const qs_render_opts *o)
     const char *sum = json_string_value(json_object_get(res, "summary"));
     const char *opt = json_string_value(json_object_get(res, "options"));
     const char *ex = json_string_value(json_object_get(res, "example"));
-    fprintf(f, "%susage:%s %s\n  %s\n", o->color ? C_BOLD : "", o->color ? C_RESET : "", usage,
-            sum);
-    if (opt && *opt) {
+    fprintf(f, "%susage:%s %s\n  ", o->color ? C_BOLD : "", o->color ? C_RESET : "", usage);
+    wrap(f, sum, 2, o->width);
+    char *joined = NULL;
+    if (opt && *opt && (joined = strdup(opt))) {
+        /* a line that starts with blanks continues the option above it */
+        char *w = joined;
+        for (const char *r = opt; *r; r++) {
+            if (*r == '\n' && r[1] == ' ') {
+                *w++ = ' ';
+                while (r[1] == ' ') r++;
+            } else *w++ = *r;
+        }
+        *w = '\0';
+        opt = joined;
         fprintf(f, "%soptions:%s\n", o->color ? C_BOLD : "", o->color ? C_RESET : "");
         for (const char *p = opt; *p;) {
             const char *nl = strchr(p, '\n');
             int len = nl ? (int)(nl - p) : (int)strlen(p);
-            fprintf(f, "  %.*s\n", len, p);
+            /* "NAME   description": a long description wraps under its own first column */
+            const char *gap = strstr(p, "  ");
+            if (gap && gap < p + len && dwidth_n(p, len) + 2 > o->width) {
+                const char *d = gap;
+                while (*d == ' ') d++;
+                int dc = 2 + dwidth_n(p, (int)(d - p));
+                char *text = strndup(d, (size_t)(len - (d - p)));
+                fprintf(f, "  %.*s", (int)(d - p), p);
+                wrap(f, text, dc < o->width / 2 ? dc : 6, o->width);
+                free(text);
+            } else if (dwidth_n(p, len) + 2 > o->width) {
+                char *text = strndup(p, (size_t)len);     /* "keys: ...": hanging indent */
+                fputs("  ", f);
+                wrap(f, text, 4, o->width);
+                free(text);
+            } else {
+                fprintf(f, "  %.*s\n", len, p);
+            }
             p += len + (nl ? 1 : 0);
         }
     }
+    free(joined);
     if (ex && *ex) fprintf(f, "%sexample:%s\n  %s\n", o->color ? C_BOLD : "",
                            o->color ? C_RESET : "", ex);
 }

@@ -1,0 +1,170 @@
+/* test_render.c — the text renderer (src/front/render.c): numbers keep their digits, long
+ * text wraps within the width and is never cut, long arrays stay on one line, nested
+ * histograms and curves are one-line sparklines, help options wrap under their column, and
+ * no line ends in blanks. The inputs are literal JSON; the expectations are written out by
+ * hand. */
+#include <criterion/criterion.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qscope/front.h"
+
+/* Renders JSON text with the given width (UTF-8, no colour) into a malloc'd string. */
+static char *render(const char *json, int width)
+{
+    json_error_t je;
+    json_t *o = json_loads(json, 0, &je);
+    cr_assert_not_null(o, "bad test JSON: %s", je.text);
+    qs_render_opts opt = {0, 1, 6, width};
+    char *s = qs_render_text_str(NULL, o, &opt);
+    json_decref(o);
+    cr_assert_not_null(s);
+    return s;
+}
+
+/* Display columns of each line (code points): all at most width, none ending in a blank. */
+static void check_lines(const char *s, int width)
+{
+    int col = 0, line = 1;
+    for (const char *p = s; *p; p++) {
+        if (*p == '\n') {
+            cr_assert(p == s || p[-1] != ' ', "line %d ends in a blank:\n%s", line, s);
+            col = 0;
+            line++;
+            continue;
+        }
+        if (((unsigned char)*p & 0xC0) != 0x80) col++;
+        cr_assert_leq(col, width, "line %d is wider than %d:\n%s", line, width, s);
+    }
+}
+
+Test(render, numbers_keep_their_digits)
+{
+    char b[64];
+    qs_fmt_num(b, sizeof b, 36110839843.75, 6);
+    cr_assert_str_eq(b, "36110839844");
+    qs_fmt_num(b, sizeof b, -2500000.25, 6);
+    cr_assert_str_eq(b, "-2500000");
+    qs_fmt_num(b, sizeof b, 3.9215686, 6);
+    cr_assert_str_eq(b, "3.92157");
+    qs_fmt_num(b, sizeof b, 1.5e-7, 6);
+    cr_assert_str_eq(b, "1.5e-07");
+    qs_fmt_num(b, sizeof b, 2.5e20, 6);
+    cr_assert_str_eq(b, "2.5e+20");
+    qs_fmt_num(b, sizeof b, 255, 6);
+    cr_assert_str_eq(b, "255");
+}
+
+Test(render, long_text_wraps_and_is_never_cut)
+{
+    char json[2400] = "{\"n\": 1, \"assumptions\": \"";
+    for (int i = 0; i < 150; i++) {
+        char w[16];
+        snprintf(w, sizeof w, "w%03d ", i);
+        strcat(json, w);
+    }
+    strcat(json, "end\"}");
+    char *s = render(json, 50);
+    check_lines(s, 50);
+    const char *p = s;
+    for (int i = 0; i < 150; i++) {         /* every word, in order */
+        char w[16];
+        snprintf(w, sizeof w, "w%03d", i);
+        const char *q = strstr(p, w);
+        cr_assert_not_null(q, "word %s lost:\n%s", w, s);
+        p = q;
+    }
+    cr_assert_not_null(strstr(p, "end"));
+    /* continuation lines start under the value column (key width 11 + 2) */
+    cr_assert_not_null(strstr(s, "\n             w"), "%s", s);
+    free(s);
+    /* a word longer than a line (a hex dump) is cut at the width, every digit kept */
+    char hex[400] = "{\"raw\": \"";
+    for (int i = 0; i < 300; i++) hex[9 + i] = "0123456789abcdef"[i % 16];
+    strcpy(hex + 309, "\"}");
+    s = render(hex, 40);
+    check_lines(s, 40);
+    int digits = 0;
+    for (const char *c = s + 3; *c; c++) digits += (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f');
+    cr_assert_eq(digits, 300, "%s", s);
+    free(s);
+}
+
+Test(render, long_arrays_stay_on_one_line)
+{
+    char json[4000] = "{\"values\": [";
+    for (int i = 0; i < 100; i++) {
+        char w[32];
+        snprintf(w, sizeof w, "%s%d.125", i ? ", " : "", i);
+        strcat(json, w);
+    }
+    strcat(json, "], \"codes\": [1, 2, 3]}");
+    char *s = render(json, 60);
+    check_lines(s, 60);
+    cr_assert_not_null(strstr(s, "values  [0.125, 1.125, "), "%s", s);
+    cr_assert_not_null(strstr(s, ", … (100 in all)]\n"), "%s", s);
+    cr_assert_not_null(strstr(s, "codes   [1, 2, 3]\n"), "%s", s);
+    free(s);
+}
+
+Test(render, nested_histogram_is_one_sparkline)
+{
+    char *s = render("{\"mse\": 0.5, \"err_hist\": {\"counts\": [0, 1, 2, 4, 8, 4, 2, 1, 0], "
+                     "\"edges\": [-4.5, -3.5, -2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5, 4.5]}}", 80);
+    check_lines(s, 80);
+    /* empty bins blank, the tallest a full block, heights in proportion: level =
+     * round(7 · count / 8) of ▁..█ (1 → 1 ▂, 2 → 2 ▃, 4 → 4 ▅, 8 → 7 █) */
+    cr_assert_not_null(strstr(s, "err_hist  [-4.5 … 4.5]  ▂▃▅█▅▃▂  (9 bins)\n"), "%s", s);
+    free(s);
+}
+
+Test(render, nested_curve_is_a_range_and_a_sparkline)
+{
+    char json[4000] = "{\"curve\": {\"x_label\": \"amax\", \"x\": [";
+    for (int i = 0; i < 20; i++) {
+        char w[32];
+        snprintf(w, sizeof w, "%s%d", i ? ", " : "", i + 1);
+        strcat(json, w);
+    }
+    strcat(json, "], \"y\": [");
+    for (int i = 0; i < 20; i++) {
+        char w[32];
+        snprintf(w, sizeof w, "%s%d", i ? ", " : "", i < 10 ? 10 - i : i - 9);
+        strcat(json, w);
+    }
+    strcat(json, "], \"best\": 9}}");
+    char *s = render(json, 80);
+    check_lines(s, 80);
+    cr_assert_not_null(strstr(s, "\n  x        1 … 20\n"), "%s", s);
+    /* 10 down to 1 then 1 up to 10: a V; level = round(7 · (y - 1) / 9): 10 → 7, 9 → 6,
+     * 8 → 5, 7 → 5, 6 → 4, 5 → 3, 4 → 2, 3 → 2, 2 → 1, 1 → 0 */
+    cr_assert_not_null(strstr(s, "\n  y        [1 … 10] █▇▆▆▅▄▃▃▂▁▁▂▃▃▄▅▆▆▇█\n"), "%s", s);
+    cr_assert_not_null(strstr(s, "\n  best     9\n"), "%s", s);
+    free(s);
+}
+
+Test(render, help_options_wrap_under_their_column)
+{
+    char *s = render("{\"help\": \"calib\", \"usage\": \"calib [KIND]\", \"summary\": \"short\", "
+                     "\"options\": \"minmax     the observed min and max, which is a long text "
+                     "that must wrap under its column\\nPATH       a path\\n           continued "
+                     "here\", \"example\": \"calib minmax\"}", 50);
+    check_lines(s, 50);
+    cr_assert_not_null(strstr(s, "  minmax     the observed min and max, which is a\n"
+                                 "             long text that must wrap under its\n"
+                                 "             column\n"), "%s", s);
+    cr_assert_not_null(strstr(s, "  PATH       a path continued here\n"), "%s", s);
+    free(s);
+}
+
+Test(render, nested_objects_have_no_trailing_blanks)
+{
+    char *s = render("{\"file\": \"a.npy\", \"metadata\": {\"descr\": \"<f4\"}, \"rows\": "
+                     "[{\"a\": 1, \"b\": \"x\"}]}", 80);
+    check_lines(s, 80);
+    cr_assert_not_null(strstr(s, "metadata\n  descr  <f4\n"), "%s", s);
+    free(s);
+}
