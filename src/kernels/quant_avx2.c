@@ -419,9 +419,13 @@ AI void store_ps8(float *dst, __m256 v, int stream)
  * ====================================================================================== */
 
 typedef struct q_ctx {
-    const float *x; const qs_layout *l; const qs_qp *qp; uint8_t *codes;
-    const uint8_t *cin; float *y;
-    int stream;         /* non-temporal stores of codes / y (16-byte aligned, per tensor) */
+    const float *x;         /* quantize: input */
+    const qs_layout *l;     /* parameter layout */
+    const qs_qp *qp;        /* parameters */
+    uint8_t *codes;         /* quantize: output */
+    const uint8_t *cin;     /* dequantize: input codes */
+    float *y;               /* dequantize: output */
+    int stream;             /* non-temporal stores of codes / y (16-byte aligned, per tensor) */
 } q_ctx;
 
 AI void quantize_run(const q_ctx *c, int64_t e0, int64_t e1, const int rv, const int dv)
@@ -781,7 +785,10 @@ static void errstats_avx2(const float *x, const float *y, int64_t n, qs_errstats
  * fp16 (F16C) and bf16 conversions
  * ====================================================================================== */
 
-typedef struct cv_ctx { const void *in; void *out; } cv_ctx;
+typedef struct cv_ctx {
+    const void *in;         /* source array */
+    void *out;              /* destination array */
+} cv_ctx;
 
 static inline __m128i f16_from8(__m256 v)
 {
