@@ -2,7 +2,7 @@
  * (64-64-10 on digits, batch 32; 784-256-10 on Fashion-MNIST, batch 64, when installed),
  * Adam, median of several epochs; with --torch-digits S / --torch-fashion S (PyTorch's epoch
  * times from tests/bench/torch_mlp.py, measured in the same run) also the speed-up.
- * Writes bench_lab.json. */
+ * With --json PATH also writes the figures as one JSON object. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,9 +51,11 @@ static double epoch(const qs_nn_data *d, int hidden, int batch, int reps)
 int main(int argc, char **argv)
 {
     double torch_d = 0, torch_f = 0;
+    const char *json = NULL;
     for (int i = 1; i + 1 < argc; i++) {
         if (strcmp(argv[i], "--torch-digits") == 0) torch_d = atof(argv[++i]);
         else if (strcmp(argv[i], "--torch-fashion") == 0) torch_f = atof(argv[++i]);
+        else if (strcmp(argv[i], "--json") == 0) json = argv[++i];
     }
     qs_err err;
     qs_nn_data *dg = NULL, *fa = NULL;
@@ -75,7 +77,7 @@ int main(int argc, char **argv)
                "", "2x");
         if (torch_f > 0) printf("  %-34s %12s %12.6f %9.2fx\n", "", "", torch_f, torch_f / tf);
     }
-    FILE *f = fopen("bench_lab.json", "w");
+    FILE *f = json ? fopen(json, "w") : NULL;
     if (f) {
         fprintf(f, "{\"kernels\":\"%s\",\"threads\":%d,\"digits_epoch_s\":%.6f,"
                 "\"fashion_epoch_s\":%.6f,\"torch_digits_epoch_s\":%.6f,"

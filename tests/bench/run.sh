@@ -16,4 +16,4 @@ else
     echo "bench_lab: PyTorch not installed (apt-get install python3-torch): no ratio"
 fi
 # shellcheck disable=SC2086
-"$BUILD/bench/bench_lab" $torch_args
+"$BUILD/bench/bench_lab" --json "$BUILD/bench_lab.json" $torch_args
