@@ -714,6 +714,8 @@ static int compare_row(const qs_tensor *t, const qs_scheme *sc, const qs_calib *
     qs_metrics m;
     qs_metrics_from_stats(&r.st, &m);
     qs_json_set_real(o, "sqnr_db", m.sqnr_db);
+    /* next to sqnr_db: a narrow terminal shows it before the columns to the right */
+    json_object_set_new(o, "db_per_bit", json_null());     /* filled in by run_compare */
     qs_json_set_real(o, "mse", m.mse);
     qs_json_set_real(o, "max_abs_err", m.max_abs_err);
     qs_json_set_real(o, "clip_frac", m.clip_frac);
@@ -723,7 +725,6 @@ static int compare_row(const qs_tensor *t, const qs_scheme *sc, const qs_calib *
     if (isint && p.q.qp.nparams >= 1) {
         qs_json_set_real(o, "clip_max", p.q.qp.clip_max[0]);
     }
-    json_object_set_new(o, "db_per_bit", json_null());     /* filled in by run_compare */
     json_array_append_new(rows, o);
     qs_qresult_fini(&r);
     prep_fini(&p);
@@ -1061,8 +1062,8 @@ const qs_cmd qs_cmds_quant[] = {
      "conventions=LIST torch,onnx,trt (default the scheme's)\n"
      "formats=LIST     extra rows for other formats: nf4,fp4,fp16,bf16,fp8-e4m3,fp8-e5m2,"
      "q8_0,q4_0\n"
-     "keys: rows [{scheme calib bits gran convention sqnr_db mse max_abs_err clip_frac cosine "
-     "bits_per_param clip_max db_per_bit}] (db_per_bit: SQNR gained per added bit since the "
+     "keys: rows [{scheme calib bits gran convention sqnr_db db_per_bit mse max_abs_err "
+     "clip_frac cosine bits_per_param clip_max}] (db_per_bit: SQNR gained per added bit since the "
      "previous width of the same series, about 6.02 for min-max on well-behaved data)",
      "compare bits=4 calibs=minmax,percentile,mse,entropy", compare_words, 0, QS_CMD_SLOW,
      run_compare},

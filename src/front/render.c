@@ -173,85 +173,130 @@ static int all_objects(json_t *a)
     return 1;
 }
 
+static void wrap(FILE *f, const char *text, int indent, int width);
+
+/* Text of one table cell: a scalar, or a short array as "A×B" (a shape). */
+static void cell_str(json_t *cell, char *buf, size_t len, int prec)
+{
+    if (!cell) {
+        buf[0] = '\0';
+    } else if (json_is_array(cell)) {
+        char *p = buf;
+        size_t left = len, j;
+        json_t *x;
+        p[0] = '\0';
+        json_array_foreach(cell, j, x) {
+            char t[64];
+            scalar_str(x, t, sizeof t, prec);
+            int m = snprintf(p, left, j ? "×%s" : "%s", t);
+            if (m < 0 || (size_t)m >= left) break;
+            p += m;
+            left -= (size_t)m;
+        }
+        if (json_array_size(cell) == 0) snprintf(buf, len, "scalar");
+    } else {
+        scalar_str(cell, buf, len, prec);
+    }
+}
+
 /* A table from an array of objects: columns are the keys of the first row (scalars only;
- * short scalar arrays shown inline). */
+ * short scalar arrays shown inline). Too wide for o->width: one blank between columns, then
+ * columns that hold the same value in every row move to a note under the table, then columns
+ * are left out from the right (named in the note). */
 static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent)
 {
     enum { MAXC = 24 };
     const char *cols[MAXC];
-    int w[MAXC], nc = 0;
+    int w[MAXC], keep[MAXC], same[MAXC], nc = 0;
     json_t *first = json_array_get(rows, 0);
     const char *k;
-    json_t *v;
-    char buf[256];
+    json_t *v, *row;
+    char buf[256], fbuf[256];
+    size_t i, nrows = json_array_size(rows);
     json_object_foreach(first, k, v) {
         if (nc >= MAXC) break;
         if (json_is_object(v)) continue;
         if (json_is_array(v) && !(all_scalars(v) && json_array_size(v) <= 8)) continue;
         cols[nc] = k;
         w[nc] = dwidth(k);
+        keep[nc] = 1;
+        same[nc] = nrows > 1;
         nc++;
     }
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row) {
-        for (int c = 0; c < nc; c++) {
-            json_t *cell = json_object_get(row, cols[c]);
-            if (!cell) buf[0] = 0;
-            else if (json_is_array(cell)) {
-                char *p = buf;
-                size_t left = sizeof buf;
-                size_t j;
-                json_t *x;
-                p[0] = '\0';
-                json_array_foreach(cell, j, x) {
-                    char t[64];
-                    scalar_str(x, t, sizeof t, o->precision);
-                    int m = snprintf(p, left, j ? "×%s" : "%s", t);
-                    if (m < 0 || (size_t)m >= left) break;
-                    p += m;
-                    left -= (size_t)m;
-                }
-                if (json_array_size(cell) == 0) snprintf(buf, sizeof buf, "scalar");
-            } else scalar_str(cell, buf, sizeof buf, o->precision);
+    for (int c = 0; c < nc; c++) {
+        cell_str(json_object_get(first, cols[c]), fbuf, sizeof fbuf, o->precision);
+        json_array_foreach(rows, i, row) {
+            cell_str(json_object_get(row, cols[c]), buf, sizeof buf, o->precision);
             int dw = dwidth(buf);
             if (dw > w[c]) w[c] = dw;
+            if (strcmp(buf, fbuf) != 0) same[c] = 0;
         }
     }
+    int gap = 2, total = indent;
+    for (int c = 0; c < nc; c++) total += w[c] + (c ? gap : 0);
+    if (total > o->width) {
+        gap = 1;
+        total -= nc - 1;
+    }
+    int nsame = 0, ncut = 0;
+    for (int c = 1; c < nc && total > o->width; c++)
+        if (same[c]) {
+            keep[c] = 0;
+            total -= w[c] + gap;
+            nsame++;
+        }
+    for (int c = nc - 1; c > 0 && total > o->width; c--)
+        if (keep[c]) {
+            keep[c] = 0;
+            same[c] = 0;
+            total -= w[c] + gap;
+            ncut++;
+        }
+    int last = 0;
+    for (int c = 0; c < nc; c++) if (keep[c]) last = c;
     pad(f, indent);
     for (int c = 0; c < nc; c++) {
+        if (!keep[c]) continue;
         fprintf(f, "%s%s%s", o->color ? C_BOLD : "", cols[c], o->color ? C_RESET : "");
-        if (c + 1 < nc) pad(f, w[c] - dwidth(cols[c]) + 2);
+        if (c < last) pad(f, w[c] - dwidth(cols[c]) + gap);
     }
     fputc('\n', f);
     json_array_foreach(rows, i, row) {
         pad(f, indent);
         for (int c = 0; c < nc; c++) {
+            if (!keep[c]) continue;
             json_t *cell = json_object_get(row, cols[c]);
-            if (!cell) buf[0] = 0;
-            else if (json_is_array(cell)) {
-                char *p = buf;
-                size_t left = sizeof buf;
-                size_t j;
-                json_t *x;
-                p[0] = '\0';
-                json_array_foreach(cell, j, x) {
-                    char t[64];
-                    scalar_str(x, t, sizeof t, o->precision);
-                    int m = snprintf(p, left, j ? "×%s" : "%s", t);
-                    if (m < 0 || (size_t)m >= left) break;
-                    p += m;
-                    left -= (size_t)m;
-                }
-                if (json_array_size(cell) == 0) snprintf(buf, sizeof buf, "scalar");
-            } else scalar_str(cell, buf, sizeof buf, o->precision);
-            int right = json_is_number(cell);
+            cell_str(cell, buf, sizeof buf, o->precision);
+            int right = json_is_number(cell) || json_is_null(cell);  /* "-": no number */
             int dw = dwidth(buf);
             if (right) pad(f, w[c] - dw);
             fputs(buf, f);
-            if (c + 1 < nc) pad(f, (right ? 0 : w[c] - dw) + 2);
+            if (c < last) pad(f, (right ? 0 : w[c] - dw) + gap);
         }
         fputc('\n', f);
+    }
+    char note[2048];
+    size_t nl = 0;
+    if (nsame) {
+        nl = (size_t)snprintf(note, sizeof note, "every row:");
+        for (int c = 0; c < nc && nl < sizeof note; c++)
+            if (!keep[c] && same[c]) {
+                cell_str(json_object_get(first, cols[c]), buf, sizeof buf, o->precision);
+                nl += (size_t)snprintf(note + nl, sizeof note - nl, " %s %s%s", cols[c], buf,
+                                       --nsame ? "," : "");
+            }
+        pad(f, indent);
+        wrap(f, note, indent, o->width);
+    }
+    if (ncut) {
+        nl = (size_t)snprintf(note, sizeof note, "too wide to show:");
+        for (int c = 0; c < nc && nl < sizeof note; c++)
+            if (!keep[c] && !same[c])
+                nl += (size_t)snprintf(note + nl, sizeof note - nl, " %s", cols[c]);
+        if (nl < sizeof note)
+            snprintf(note + nl, sizeof note - nl, " (--json or 'set json on' has them)");
+        pad(f, indent);
+        wrap(f, note, indent, o->width);
     }
 }
 

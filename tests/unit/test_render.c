@@ -168,3 +168,33 @@ Test(render, nested_objects_have_no_trailing_blanks)
     cr_assert_not_null(strstr(s, "metadata\n  descr  <f4\n"), "%s", s);
     free(s);
 }
+
+/* A table wider than the terminal: one blank between columns, then the columns with one value
+ * in every row go to a note, then columns are left out from the right and named. */
+Test(render, wide_tables_fit_the_width)
+{
+    const char *json = "{\"rows\": ["
+        "{\"name\": \"alpha\", \"conv\": \"torch\", \"sqnr_db\": 12.5, \"mse\": 0.001, "
+        "\"extra_long_column\": 123456, \"more\": 1},"
+        "{\"name\": \"b\", \"conv\": \"torch\", \"sqnr_db\": 18.25, \"mse\": 0.0002, "
+        "\"extra_long_column\": 7, \"more\": null}]}";
+    char *s = render(json, 80);         /* fits: two blanks, everything */
+    cr_assert_not_null(strstr(s, "  name   conv   sqnr_db  mse     extra_long_column  more\n"),
+                       "%s", s);
+    cr_assert_not_null(strstr(s, "  b      torch    18.25  0.0002                  7     -\n"),
+                       "%s", s);
+    free(s);
+    s = render(json, 45);     /* 2 + 5 + 7 + 6 + 17 + 4 + 4 blanks = 45 without conv */
+    check_lines(s, 45);
+    cr_assert_not_null(strstr(s, "  name  sqnr_db mse    extra_long_column more\n"
+                                 "  alpha    12.5  0.001            123456    1\n"
+                                 "  b       18.25 0.0002                 7    -\n"
+                                 "  every row: conv torch\n"), "%s", s);
+    free(s);
+    s = render(json, 30);
+    check_lines(s, 30);
+    cr_assert_not_null(strstr(s, "  name  sqnr_db mse\n"), "%s", s);
+    cr_assert_not_null(strstr(s, "  too wide to show:"), "%s", s);
+    cr_assert_not_null(strstr(s, "extra_long_column"), "%s", s);
+    free(s);
+}
