@@ -641,13 +641,28 @@ void qs_render_text(FILE *f, const qs_cmd *cmd, json_t *res, const qs_render_opt
         if (strcmp(k, "steps") == 0) continue;
         if (dwidth(k) > kw) kw = dwidth(k);
     }
+    /* a number format's neighbours: enough digits that value, next_up and next_down differ
+     * (7.32 in fp32: 7.3200002, 7.3200006, 7.3199997 — at 6 digits all three read 7.32) */
+    qs_render_opts near = *o;
+    json_t *nv = json_object_get(res, "value"), *nu = json_object_get(res, "next_up"),
+           *nd = json_object_get(res, "next_down");
+    if (json_is_number(nv) && json_is_number(nu) && json_is_number(nd)) {
+        char a[64], b[64], c[64];
+        for (; near.precision < 17; near.precision++) {
+            qs_fmt_num(a, sizeof a, json_number_value(nv), near.precision);
+            qs_fmt_num(b, sizeof b, json_number_value(nu), near.precision);
+            qs_fmt_num(c, sizeof c, json_number_value(nd), near.precision);
+            if (strcmp(a, b) && strcmp(a, c) && strcmp(b, c)) break;
+        }
+    }
     json_object_foreach(res, k, v) {
         if (strcmp(k, "steps") == 0) continue;
         if (json_is_array(v) && all_objects(v)) {
             fprintf(f, "%s%s:%s\n", o->color ? C_BOLD : "", k, o->color ? C_RESET : "");
             table(f, v, o, 2);
         } else {
-            value_line(f, k, v, kw, o, 0);
+            int nb = v == nv || v == nu || v == nd;
+            value_line(f, k, v, kw, nb ? &near : o, 0);
         }
     }
     if ((t = json_object_get(res, "steps")) && json_is_array(t)) steps(f, t, o);

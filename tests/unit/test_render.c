@@ -198,3 +198,18 @@ Test(render, wide_tables_fit_the_width)
     cr_assert_not_null(strstr(s, "extra_long_column"), "%s", s);
     free(s);
 }
+
+/* A number format's value and its neighbours get the digits that tell them apart: 7.32 in
+ * fp32 is 0x40EA3D71 = 7.32000017166, its neighbours 0x40EA3D72 = 7.32000064850 and
+ * 0x40EA3D70 = 7.31999969482; eight digits separate them. Other numbers keep 6. */
+Test(render, bits_neighbours_are_told_apart)
+{
+    char *s = render("{\"format\": \"fp32\", \"value\": 7.320000171661377, \"next_up\": "
+                     "7.3200006484985352, \"next_down\": 7.3199996948242188, \"ulp\": "
+                     "4.76837158203125e-07}", 80);
+    cr_assert_not_null(strstr(s, "value      7.3200002\n"), "%s", s);
+    cr_assert_not_null(strstr(s, "next_up    7.3200006\n"), "%s", s);
+    cr_assert_not_null(strstr(s, "next_down  7.3199997\n"), "%s", s);
+    cr_assert_not_null(strstr(s, "ulp        4.76837e-07\n"), "%s", s);
+    free(s);
+}
