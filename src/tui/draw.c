@@ -815,10 +815,19 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
             char ch[2] = {(char)('0' + ((c >> (m->code_bits - 1 - i)) & 1)), 0};
             put(w, y, bx + i, 1, on && i == m->bits_cur ? A(m, QR_CURSOR) : A(m, QR_GRID), ch);
         }
-        num(a, sizeof a, m->code_value);
-        num(b, sizeof b, m->code_value - m->bits_input);
-        putf(w, y, bx + 35, W - bx - 35, A(m, QR_GRID), "code %-5d → %s  (error %s)", m->code, a,
-             b);
+        /* under the other rows' columns: the code where they show hex, then the
+         * dequantized value under "stored" and its error under "error" */
+        int hx = bx + 35;
+        double e = m->code_value - m->bits_input;
+        snprintf(a, sizeof a, "code %d", m->code);
+        put(w, y, hx, 11, A(m, QR_GRID), a);
+        snprintf(a, sizeof a, "%.9g", m->code_value);
+        put(w, y, hx + 11, 12, A(m, QR_NORMAL), a);
+        if (hx + 23 < W) {
+            if (e == 0) snprintf(b, sizeof b, "exact");
+            else snprintf(b, sizeof b, "%+.3g", e);
+            put(w, y, hx + 23, W - hx - 23, e == 0 ? A(m, QR_GOOD) : A(m, QR_DIM), b);
+        }
         y++;
     } else if (y < H) {
         put(w, y++, 1, W - 2, A(m, QR_DIM), "scheme: not an integer grid, so no code row "
@@ -833,10 +842,11 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
         if (!fm->is_int) {
             num(a, sizeof a, f->significand);
             snprintf(a, sizeof a, "%.9g", f->significand);
-            putf(w, y++, 1, W - 2, A(m, QR_NORMAL), "sign %d · exponent %s = %d − %d = %d · "
-                 "significand %s · value %s%s × 2^%d", f->sign, f->exp_bits, f->exponent,
-                 fm->bias, f->exponent_unbiased, a, f->sign ? "−" : "", a,
-                 f->exponent_unbiased);
+            char line[256];
+            snprintf(line, sizeof line, "sign %d · exponent %s = %d − %d = %d · significand %s "
+                     "· value %s%s × 2^%d", f->sign, f->exp_bits, f->exponent, fm->bias,
+                     f->exponent_unbiased, a, f->sign ? "−" : "", a, f->exponent_unbiased);
+            y = wrap(w, y, 1, W - 2, y + 2 < H - 4 ? y + 2 : y + 1, A(m, QR_NORMAL), line);
         } else {
             putf(w, y++, 1, W - 2, A(m, QR_NORMAL), "code %lld · range %lld..%lld",
                  (long long)f->code, (long long)fm->int_min, (long long)fm->int_max);
@@ -1048,8 +1058,8 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
     int H, W;
     getmaxyx(w, H, W);
     int y = 0;
-    put(w, y++, 1, W - 2, A(m, QR_TITLE), "PTQ vs QAT lab — an MLP on real data, quantized "
-        "after training (PTQ) or while training (QAT)");
+    y = wrap(w, y, 1, W - 2, W >= 100 ? 1 : 2, A(m, QR_TITLE), "PTQ vs QAT lab — an MLP on "
+             "real data, quantized after training (PTQ) or while training (QAT)");
     if (!qs_cmd_find("lab")) {
         wrap(w, y + 1, 2, W - 4, H, A(m, QR_DIM),
              "The lab commands are not in this build yet (issue 7). When they land, this "

@@ -567,6 +567,22 @@ Test(draw, bits_screen_shows_the_patterns_and_a_flip, .init = setup_values, .fin
     term_close();
 }
 
+/* At 80 columns nothing on the Bits screen is cut: the value line wraps, and the scheme's
+ * code row puts its dequantized value and error under the stored / error columns. For 7.32
+ * with the values -20 1000 tensor (int8 asym: scale 1020/255 = 4, zero point -123): code
+ * clamp(round(7.32/4) - 123) = -121, dequantized (−121 + 123)·4 = 8, error +0.68. */
+Test(draw, bits_screen_fits_80_columns, .init = setup_values, .fini = teardown)
+{
+    term_open(80, 24);
+    qs_tui_goto(&M, QS_SCR_BITS);
+    qs_tui_bits_set(&M, 7.32);
+    frame();
+    cr_expect(shows(w_body, " 2^2"), "the value line wraps instead of being cut");
+    cr_expect(shows(w_body, "code -121"));
+    cr_expect(shows(w_body, "8           +0.68"), "dequantized value and error in columns");
+    term_close();
+}
+
 Test(draw, help_lists_every_described_binding, .init = setup_values, .fini = teardown)
 {
     term_open(120, 40);
