@@ -277,6 +277,7 @@ typedef struct qv {
     __m256 scale;       /* step, for dequantization */
     __m256i zp;         /* zero points */
     __m256 lo, hi;      /* float clamp range [qmin-zp-1, qmax-zp+1] */
+    __m256 cl, ch;      /* qmin-zp, qmax-zp: the code range around zp (quant8_fc) */
 } qv;
 
 /* rounding variant of qp (kint.h qk_round: unknown modes round half to even) */
@@ -339,6 +340,8 @@ AI void qv_load(qv *v, const qs_qp *qp, const qk_seg *s, int64_t j, __m256i qmin
                                                 _mm256_set1_epi32(1)));
     v->hi = _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_sub_epi32(qmax, v->zp),
                                                 _mm256_set1_epi32(1)));
+    v->cl = _mm256_cvtepi32_ps(_mm256_sub_epi32(qmin, v->zp));
+    v->ch = _mm256_cvtepi32_ps(_mm256_sub_epi32(qmax, v->zp));
 }
 
 /* codes of 8 elements (NaN lanes: zp); *clip: lanes clipped (all ones); *nanm: NaN lanes */
@@ -371,6 +374,41 @@ AI __m256i quant8(const qv *c, __m256i qmin, __m256i qmax, __m256 x, uint64_t se
     *clip = _mm256_andnot_si256(_mm256_castps_si256(nan), out);
     *nanm = nan;
     q = _mm256_min_epi32(_mm256_max_epi32(q, qmin), qmax);
+    return _mm256_blendv_epi8(q, c->zp, _mm256_castps_si256(nan));
+}
+
+/* quant8 for codes ranges exactly representable in float (|qmin-zp|, |qmax-zp| < 2^24, see
+ * qv_fc_ok): the same codes and clip mask with three fewer operations */
+AI __m256i quant8_fc(const qv *c, __m256i qmin, __m256i qmax, __m256 x, uint64_t seed,
+                  uint64_t e, __m256i *clip, __m256 *nanm, const int rv, const int dv)
+{
+    __m256 v = dv ? _mm256_div_ps(x, c->sm) : _mm256_mul_ps(x, c->sm);
+    __m256 r;
+    if (rv == 1) {                      /* half away from zero */
+        __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        __m256 d = _mm256_sub_ps(v, t);                         /* exact fraction */
+        __m256 sgn = _mm256_and_ps(v, _mm256_set1_ps(-0.0f));
+        __m256 ge = _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), d),
+                                  _mm256_set1_ps(0.5f), _CMP_GE_OQ);
+        r = _mm256_add_ps(t, _mm256_and_ps(ge, _mm256_or_ps(_mm256_set1_ps(1.0f), sgn)));
+    } else if (rv == 2) {               /* half up */
+        r = _mm256_round_ps(_mm256_add_ps(v, _mm256_set1_ps(0.5f)),
+                            _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    } else if (rv == 3) {               /* stochastic */
+        r = _mm256_round_ps(_mm256_add_ps(v, uniform8(seed, e)),
+                            _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    } else {
+        r = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    }
+    /* r is integral (or ±inf): it clips exactly when r < qmin-zp or r > qmax-zp, and the
+     * clamp to that range is the clamped code; NaN compares false (not clipped) */
+    (void)qmin; (void)qmax;
+    *clip = _mm256_castps_si256(_mm256_or_ps(_mm256_cmp_ps(r, c->cl, _CMP_LT_OQ),
+                                             _mm256_cmp_ps(r, c->ch, _CMP_GT_OQ)));
+    r = _mm256_min_ps(_mm256_max_ps(r, c->cl), c->ch);
+    __m256i q = _mm256_add_epi32(_mm256_cvttps_epi32(r), c->zp);
+    __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
+    *nanm = nan;
     return _mm256_blendv_epi8(q, c->zp, _mm256_castps_si256(nan));
 }
 
@@ -651,7 +689,7 @@ AI void fq_stats(sacc *a, hbin *hb, const float *x, const float *yb, uint32_t *i
 
 AI void fq_block(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
                  const float *x, float *y, uint8_t *codes, int64_t e, uint64_t seed,
-                 int stream, float *yb, uint32_t *ib, const int rv, const int dv)
+                 int stream, float *yb, uint32_t *ib, const int fc, const int rv, const int dv)
 {
     __m256 anynan = _mm256_setzero_ps();
     for (int b = 0; b < QB; b += 32) {
@@ -660,8 +698,10 @@ AI void fq_block(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
             __m256i clip;
             __m256 nanm;
             __m256 xv = _mm256_loadu_ps(x + e + b + 8 * u);
-            q[u] = quant8(v, qmin, qmax, xv, seed, (uint64_t)(e + b + 8 * u), &clip, &nanm,
-                          rv, dv);
+            q[u] = fc ? quant8_fc(v, qmin, qmax, xv, seed, (uint64_t)(e + b + 8 * u), &clip,
+                                  &nanm, rv, dv)
+                      : quant8(v, qmin, qmax, xv, seed, (uint64_t)(e + b + 8 * u), &clip,
+                               &nanm, rv, dv);
             __m256 yv = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(q[u], v->zp)),
                                       v->scale);
             _mm256_store_ps(yb + b + 8 * u, yv);
@@ -698,10 +738,18 @@ AI void fakequant_run(const float *x, const qs_layout *l, const qs_qp *qp, float
         int64_t j = 0;
         if (s.stride == 0) {            /* one parameter set: hoisted out of the loop */
             qv_load(&v, qp, &s, 0, qmin, qmax);
-            if (hp || !eh)
-                for (; j + QB <= s.n; j += QB)
-                    fq_block(&v, qmin, qmax, &a, hp, x, y, codes, e + j, seed, stream, yb, ib,
-                             rv, dv);
+            int64_t zl = (int64_t)qp->qmin - qp->zp[s.p], zh = (int64_t)qp->qmax - qp->zp[s.p];
+            int fc = zl > -(1 << 23) && zl < (1 << 23) && zh > -(1 << 23) && zh < (1 << 23);
+            if (hp || !eh) {
+                if (fc)
+                    for (; j + QB <= s.n; j += QB)
+                        fq_block(&v, qmin, qmax, &a, hp, x, y, codes, e + j, seed, stream, yb,
+                                 ib, 1, rv, dv);
+                else
+                    for (; j + QB <= s.n; j += QB)
+                        fq_block(&v, qmin, qmax, &a, hp, x, y, codes, e + j, seed, stream, yb,
+                                 ib, 0, rv, dv);
+            }
             for (; j + 8 <= s.n; j += 8) {
                 __m256i q = fq8(&v, qmin, qmax, &a, hp, eh, sc, x, y, e + j, seed, stream, rv, dv);
                 if (codes) store_codes8(codes + e + j, q);

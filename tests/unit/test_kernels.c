@@ -437,6 +437,32 @@ Test(kernels, thread_independence, .timeout = 60)
     free(x - 1);
 }
 
+/* zero points far outside the code range (|qmin - zp| >= 2^23: the optimized table's general
+ * clamp, not the float-range one): the same codes, clip counts and statistics as ref */
+Test(kernels, extreme_zero_points)
+{
+    const qs_kernels *t[2];
+    int nt = tables(t);
+    int64_t n = 5000;
+    float *x = make_data(n, 1, 55);
+    qs_layout l = { QS_G_TENSOR, 1, n, 1, 1 };
+    static const int32_t zps[] = { 1 << 23, -(1 << 23), (1 << 24) + 3, -(1 << 26), 100000 };
+    for (int zi = 0; zi < 5; zi++) {
+        float sc = 0.01f, inv = 100.0f;
+        int32_t zp = zps[zi];
+        qs_qp qp = { &sc, &inv, &zp, -128, 127, 0, QS_R_HALF_EVEN, 0 };
+        uint8_t *c[2] = { malloc((size_t)n), malloc((size_t)n) };
+        qs_errstats st[2];
+        for (int ti = 0; ti < nt; ti++) t[ti]->fakequant(x, &l, &qp, NULL, c[ti], &st[ti], NULL);
+        for (int ti = 1; ti < nt; ti++) {
+            cr_assert(memcmp(c[0], c[ti], (size_t)n) == 0, "zp %d: codes", zp);
+            check_stats(&st[0], &st[ti], "extreme zp");
+        }
+        free(c[0]); free(c[1]);
+    }
+    free(x - 1);
+}
+
 /* per-tensor outputs past 4M elements take the optimized table's streaming-store path
  * (16-byte aligned y and codes, as malloc gives): same codes, y, stats and histogram as ref */
 Test(kernels, large_tensor_stream, .timeout = 120)
