@@ -1242,7 +1242,11 @@ static void draw_help(const qs_tui_model *m, WINDOW *w)
     werase(w);
     putf(w, 0, 1, W - 2, A(m, QR_TITLE), "Keys on the %s screen (any key closes this help)",
          qs_tui_screens[m->screen].title);
-    int y = 2, col = 0, colw = W >= 120 ? W / 2 : W;
+    /* one column when the list fits the height, else two on a wide terminal */
+    int rows = 1;
+    for (const qs_tui_binding *b = qs_tui_bindings; b->act != QA_NONE; b++)
+        if (b->help && (b->screen == m->screen || b->screen == -1)) rows++;
+    int y = 2, col = 0, colw = W >= 120 && rows > H - 2 ? W / 2 : W;
     for (int pass = 0; pass < 2; pass++) {
         for (const qs_tui_binding *b = qs_tui_bindings; b->act != QA_NONE; b++) {
             if (!b->help) continue;

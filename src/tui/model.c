@@ -186,12 +186,10 @@ const char *qs_tui_prompt_text(const qs_tui_model *m)
 
 void qs_tui_scheme_str(const qs_session *s, char *buf, size_t len)
 {
-    static const char *const cal[] = {"minmax", "movavg", "percentile", "mse", "entropy",
-                                      "aciq-gauss", "aciq-laplace"};
     static const char *const kinds[] = {"int", "fp16", "bf16", "fp8-e4m3", "fp8-e5m2", "nf4",
                                         "fp4", "ggml"};
     const qs_scheme *sc = &s->scheme;
-    const char *ck = (unsigned)s->calib.kind < 7 ? cal[s->calib.kind] : "?";
+    const char *ck = qs_calib_name(s->calib.kind);
     if (sc->kind == QS_Q_INT)
         snprintf(buf, len, "%sint%d %s/%s · %s", sc->is_signed ? "" : "u", sc->bits,
                  sc->symmetric ? "sym" : "asym",

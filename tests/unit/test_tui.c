@@ -317,6 +317,8 @@ Test(error, drag_is_calib_manual, .init = setup_values, .fini = teardown)
     cr_assert_eq(S.calib.lo, 5.5);
     cr_assert_eq(S.calib.hi, 974.5);
     cr_assert_eq(M.clip_manual, 1);
+    cr_assert(strstr(M.scheme_str, "manual"), "the status bar names the calibrator: %s",
+              M.scheme_str);
     json_t *sc = json_object_get(M.qparams, "scale");
     cr_assert_eq((float)json_number_value(json_array_get(sc, 0)), 974.5f / 255.0f);
     cr_assert_eq(json_integer_value(json_array_get(json_object_get(M.qparams, "zero_point"), 0)),
@@ -595,6 +597,11 @@ Test(draw, help_lists_every_described_binding, .init = setup_values, .fini = tea
             char head[24];
             snprintf(head, sizeof head, "%.20s", b->help);
             cr_expect(shows(w_body, head), "screen %d help lacks '%s'", scr_i, b->help);
+            /* and its end: 120 columns hold every description whole */
+            size_t hl = strlen(b->help);
+            const char *tail = b->help + (hl > 8 ? hl - 8 : 0);
+            if (!(tail[0] & 0x80) && !strpbrk(tail, "\xe2"))   /* ASCII tails only */
+                cr_expect(shows(w_body, tail), "screen %d help cuts '%s'", scr_i, b->help);
         }
         qs_tui_handle_key(&M, 'x');     /* closes the help */
     }
