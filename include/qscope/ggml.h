@@ -174,4 +174,36 @@ typedef struct qs_ggml_block_view {
 /* Decodes one block of type id at src into v (all supported dequantizable types). */
 int qs_ggml_block_decode(int id, const void *src, qs_ggml_block_view *v, qs_err *err);
 
+/* ---- a tensor as ggml blocks (the engine's scheme q4_k etc., issue 9) ---------------------
+ * Blocks run along the last dimension (rows), as ggml lays them out: each row holds
+ * ceil(row / block) blocks and a row's short last block is padded with zeros (the padding is
+ * dropped from every output). Block bi is block bi % nbr of row bi / nbr (nbr = blocks per
+ * row). A 0-d tensor is one row of one element. */
+
+/* Number of blocks of tensor t under type id (0 for an unknown type). */
+int64_t qs_ggml_tensor_nblocks(int id, const qs_tensor *t);
+/* The block index holding flat element e of t (e in 0..t->n-1). */
+int64_t qs_ggml_block_of(int id, const qs_tensor *t, int64_t e);
+
+/* One block of a tensor, quantized and taken apart (what `blocks` and `derive` show). */
+typedef struct qs_ggml_tblock {
+    int64_t index;              /* block index in the tensor */
+    int64_t start;              /* flat index of its first element */
+    int m;                      /* tensor elements in it (< block for a short last block) */
+    float x[QS_QK_K];           /* its input values, zero padded */
+    qs_ggml_block_view v;       /* the quantized block decoded */
+} qs_ggml_tblock;
+
+/* Quantizes block bi of t with type id (a type qscope quantizes) and decodes it into *b.
+ * QS_ERR + err for a type without a quantizer or bi past the last block. */
+int qs_ggml_tensor_block(int id, const qs_tensor *t, int64_t bi, qs_ggml_tblock *b,
+                         qs_err *err);
+/* Quantizes all of t block by block: y (may be NULL) receives the dequantized values, codes
+ * (may be NULL) the integer codes as stored (unsigned, before any -8/-16/-32 offset; Q8_0:
+ * the signed int8), d and dmin (may be NULL; qs_ggml_tensor_nblocks entries) each block's
+ * fp16 scale and its minimum / scale of the mins (0 when the type has none). The values in y
+ * equal those of qs_ggml_tensor_errstats. */
+int qs_ggml_tensor_codes(int id, const qs_tensor *t, float *y, int32_t *codes, float *d,
+                         float *dmin, qs_err *err);
+
 #endif

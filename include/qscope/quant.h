@@ -37,7 +37,8 @@
 /* The default scheme: int8 affine per-tensor, torch convention, half-to-even rounding. */
 void qs_scheme_default(qs_scheme *s);
 /* Applies scheme words to *s (see `help scheme`): a type word (int2..int8, uint2..uint8,
- * fp16, bf16, fp8-e4m3, fp8-e5m2, nf4, fp4, q8_0, q4_0) first resets *s to the default;
+ * fp16, bf16, fp8-e4m3, fp8-e5m2, nf4, fp4, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q6_k) first
+ * resets *s to the default;
  * sym|asym, narrow|full, per-tensor|per-channel|per-group, axis=, size=/group=, block=,
  * dq|no-dq, convention=, round=, seed=. On error *s is unchanged and err names the word. */
 int qs_scheme_parse(qs_scheme *s, int argc, char **argv, qs_err *err);
@@ -50,7 +51,14 @@ const char *qs_gran_name(qs_gran g);
 const char *qs_qkind_name(const qs_scheme *s);     /* "int8", "uint4", "nf4", "fp16", ... */
 /* The integer code range of an integer scheme under its convention. */
 void qs_scheme_range(const qs_scheme *s, int *qmin, int *qmax);
-/* 1 when the scheme's effective rule is symmetric (trt and ggml force it). */
+/* The ggml type id of a scheme that ggml.c quantizes block by block (scheme words q4_1 q5_0
+ * q5_1 q4_k q6_k: kind QS_Q_GGML), else -1. Such a scheme has no qs_qparams: qs_qstate_init
+ * records its blocks and qs_quant_apply runs qs_ggml_tensor_codes / _errstats. */
+int qs_scheme_ggml_block(const qs_scheme *s);
+/* The ggml type id of any ggml scheme (q8_0 / q4_0 under convention=ggml included), else -1. */
+int qs_scheme_ggml_id(const qs_scheme *s);
+/* 1 when the scheme's effective rule is symmetric (trt and ggml force it; Q4_1, Q5_1 and Q4_K
+ * carry a minimum and are not). */
 int qs_scheme_is_symmetric(const qs_scheme *s);
 /* The parameter layout the scheme uses on a tensor shape (ggml: groups of 32 on the last
  * axis; NF4/FP4: per-tensor view, blocks handled by the codebook). -1 + err on a bad axis. */
@@ -104,7 +112,7 @@ int qs_dynamic_map_index(const float map[256], float v);
 typedef struct qs_qstate {
     qs_scheme scheme;   /* the scheme */
     qs_qparams qp;      /* integer kinds and ggml: per-set parameters (else empty) */
-    /* NF4 / FP4 */
+    /* NF4 / FP4, and ggml block schemes (qs_scheme_ggml_block >= 0: block and nblocks) */
     int block;          /* block size */
     int64_t nblocks;    /* number of blocks */
     float *absmax;      /* per block, as computed (fp32) */

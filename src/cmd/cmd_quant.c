@@ -9,6 +9,7 @@
 #include "qscope/calib.h"
 #include "qscope/cmd.h"
 #include "qscope/derive.h"
+#include "qscope/ggml.h"
 #include "qscope/io.h"
 #include "qscope/metrics.h"
 #include "qscope/numfmt.h"
@@ -24,9 +25,16 @@ static int need_tensor(const qs_session *s, const char *cmd, qs_err *err)
                       "'load FILE')", cmd);
 }
 
+/* ggml.c's block formats (q4_1 q5_0 q5_1 q4_k q6_k): no qs_qparams, blocks of their own. */
+static int is_block(const qs_scheme *sc)
+{
+    return qs_scheme_ggml_block(sc) >= 0;
+}
+
+/* Integer grids with scale / zero point per set (ggml Q8_0 / Q4_0 included). */
 static int is_int_scheme(const qs_scheme *sc)
 {
-    return sc->kind == QS_Q_INT || sc->kind == QS_Q_GGML;
+    return (sc->kind == QS_Q_INT || sc->kind == QS_Q_GGML) && !is_block(sc);
 }
 
 static json_t *farray(const float *v, int64_t n)
@@ -66,8 +74,9 @@ static json_t *scheme_json(const qs_scheme *sc)
         json_object_set_new(o, "symmetric", json_boolean(qs_scheme_is_symmetric(sc)));
         json_object_set_new(o, "narrow", json_boolean(sc->narrow));
         json_object_set_new(o, "granularity", json_string(qs_gran_name(sc->gran)));
-        json_object_set_new(o, "axis", json_integer(sc->axis));
-        json_object_set_new(o, "group", json_integer(sc->group));
+        /* only what the granularity uses (a per-tensor "axis 0 / group 64" says nothing) */
+        if (sc->gran != QS_G_TENSOR) json_object_set_new(o, "axis", json_integer(sc->axis));
+        if (sc->gran == QS_G_GROUP) json_object_set_new(o, "group", json_integer(sc->group));
         json_object_set_new(o, "qmin", json_integer(qmin));
         json_object_set_new(o, "qmax", json_integer(qmax));
         json_object_set_new(o, "round", json_string(qs_round_name(sc->round)));
@@ -77,6 +86,15 @@ static json_t *scheme_json(const qs_scheme *sc)
     } else if (sc->kind == QS_Q_NF4 || sc->kind == QS_Q_FP4) {
         json_object_set_new(o, "block", json_integer(sc->group));
         json_object_set_new(o, "dq", json_boolean(sc->dq));
+    } else if (is_block(sc)) {
+        int qmin, qmax;
+        qs_scheme_range(sc, &qmin, &qmax);
+        json_object_set_new(o, "ggml_type", json_string(qs_ggml_type_info(sc->ggml_type)->name));
+        json_object_set_new(o, "block", json_integer(sc->group));
+        json_object_set_new(o, "symmetric", json_boolean(qs_scheme_is_symmetric(sc)));
+        json_object_set_new(o, "qmin", json_integer(qmin));
+        json_object_set_new(o, "qmax", json_integer(qmax));
+        json_object_set_new(o, "convention", json_string("ggml"));
     }
     qs_json_set_real(o, "bits_per_param", qs_scheme_bits_per_param(sc, 0, 0));
     return o;
@@ -158,7 +176,7 @@ static json_t *curve_json(const qs_calib_result *r)
 static const char *const scheme_words[] = {
     "int2", "int3", "int4", "int5", "int6", "int7", "int8", "uint2", "uint3", "uint4",
     "uint5", "uint6", "uint7", "uint8", "fp16", "bf16", "fp8-e4m3", "fp8-e5m2", "nf4", "fp4",
-    "q8_0", "q4_0", "sym", "asym", "narrow", "full", "per-tensor", "per-channel", "per-group",
+    "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k", "q6_k", "sym", "asym", "narrow", "full", "per-tensor", "per-channel", "per-group",
     "axis=", "size=", "block=", "dq", "no-dq", "convention=torch", "convention=onnx",
     "convention=trt", "convention=ggml", "round=even", "round=away", "round=up",
     "round=stochastic", "seed=", NULL,
@@ -312,6 +330,10 @@ static int run_calib(qs_session *s, int argc, char **argv, json_t **out, qs_err 
         if (r.nnan) json_object_set_new(o, "nan_ignored", json_integer(r.nnan));
         if (r.ncurve > 0) json_object_set_new(o, "curve", curve_json(&r));
         qs_calib_result_fini(&r);
+    } else if (s->tensor && is_block(&s->scheme)) {
+        json_object_set_new(o, "reason", json_string("ggml block formats do not use a "
+                                                     "calibrator: each block fits its own "
+                                                     "scales (see 'derive' or 'blocks')"));
     } else if (s->tensor) {
         json_object_set_new(o, "reason", json_string("this scheme does not use a calibrator "
                                                      "(casts and codebooks use the data as "
@@ -323,6 +345,70 @@ static int run_calib(qs_session *s, int argc, char **argv, json_t **out, qs_err 
 }
 
 /* ---- qparams ---------------------------------------------------------------------------- */
+
+/* qparams of a ggml block format: per block its fp16 scale d (and the minimum m of Q4_1 /
+ * Q5_1, the scale of the mins dmin of Q4_K), the fixed code offset as zero point, and the
+ * range the dequantized values span; the sub-block scales are shown by derive / blocks. */
+static int block_qparams(const qs_tensor *t, const qs_scheme *sc, int64_t nb, json_t *o,
+                         qs_err *err)
+{
+    int id = sc->ggml_type, qmin, qmax;
+    const qs_ggml_type *gt = qs_ggml_type_info(id);
+    float *d = malloc((size_t)(nb > 0 ? nb : 1) * sizeof *d);
+    float *dm = malloc((size_t)(nb > 0 ? nb : 1) * sizeof *dm);
+    float *y = malloc((size_t)t->n * sizeof *y);
+    if (!d || !dm || !y) {
+        free(d); free(dm); free(y);
+        return qs_err_set(err, "qparams: out of memory");
+    }
+    if (qs_ggml_tensor_codes(id, t, y, NULL, d, dm, err) != QS_OK) {
+        free(d); free(dm); free(y);
+        return QS_ERR;
+    }
+    float lo, hi;
+    int64_t nf;
+    qs_finite_minmax(y, t->n, &lo, &hi, &nf, NULL, NULL);
+    qs_scheme_range(sc, &qmin, &qmax);
+    int off = id == QS_GGML_Q5_0 ? 16 : id == QS_GGML_Q6_K ? 32 : 0;
+    json_object_set_new(o, "scale", farray(d, nb));
+    json_t *z = json_array();
+    for (int64_t b = 0; b < nb && b < MAX_JSON_ARRAY; b++)
+        json_array_append_new(z, json_integer(off));
+    json_object_set_new(o, "zero_point", z);
+    if (!qs_scheme_is_symmetric(sc))
+        json_object_set_new(o, id == QS_GGML_Q4_K ? "dmin" : "min", farray(dm, nb));
+    json_object_set_new(o, "qmin", json_integer(qmin));
+    json_object_set_new(o, "qmax", json_integer(qmax));
+    qs_json_set_real(o, "clip_min", lo);
+    qs_json_set_real(o, "clip_max", hi);
+    json_object_set_new(o, "nparams", json_integer(nb));
+    json_object_set_new(o, "block", json_integer(gt->block));
+    json_object_set_new(o, "granularity", json_string("per-block"));
+    json_object_set_new(o, "convention", json_string("ggml"));
+    const char *q;
+    switch (id) {
+    case QS_GGML_Q4_1: q = "q = min(15, (int)((x - m) · (1/d) + 0.5)); x̂ = q·d + m"; break;
+    case QS_GGML_Q5_1: q = "q = min(31, (int)((x - m) · (1/d) + 0.5)); x̂ = q·d + m"; break;
+    case QS_GGML_Q5_0: q = "q = min(31, (int)(x · (1/d) + 16.5)); x̂ = (q - 16)·d"; break;
+    case QS_GGML_Q4_K: q = "q = clamp(nearest((x + dmin·min_j) / (d·scale_j)), 0, 15); "
+                           "x̂ = d·scale_j·q - dmin·min_j"; break;
+    default:           q = "q = clamp(nearest(x / (d·scale_j)), -32, 31) + 32; "
+                           "x̂ = d·scale_j·(q - 32)"; break;
+    }
+    json_object_set_new(o, "quantize", json_string(q));
+    json_object_set_new(o, "reason", json_string(
+        gt->block == 256 ? "ggml K-quant super-blocks of 256 along the last axis: scale is each "
+                           "block's fp16 d; its sub-block scales (6 or 8-bit multiples of d) "
+                           "are fitted by least squares — see them with 'derive block=N' or "
+                           "'blocks'"
+                         : "ggml blocks of 32 along the last axis: scale is each block's fp16 "
+                           "d from its own range — 'derive block=N' or 'blocks' takes one "
+                           "apart"));
+    json_object_set_new(o, "clip_range", json_string("the span of the dequantized values"));
+    if (nb > MAX_JSON_ARRAY) json_object_set_new(o, "truncated", json_true());
+    free(d); free(dm); free(y);
+    return QS_OK;
+}
 
 static int run_qparams(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
@@ -362,6 +448,12 @@ static int run_qparams(qs_session *s, int argc, char **argv, json_t **out, qs_er
                                                          "absmax (Q8_0) or signed max (Q4_0)"));
         }
         if (qp->nparams > MAX_JSON_ARRAY) json_object_set_new(o, "truncated", json_true());
+    } else if (is_block(sc)) {
+        if (block_qparams(s->tensor, sc, p.q.nblocks, o, err) != QS_OK) {
+            json_decref(o);
+            prep_fini(&p);
+            return QS_ERR;
+        }
     } else if (p.q.fmt < 0) {
         json_object_set_new(o, "scale", farray(p.q.absmax_dq, p.q.nblocks));
         json_t *z = json_array();
@@ -452,7 +544,11 @@ static int run_codes(qs_session *s, int argc, char **argv, json_t **out, qs_err 
     json_object_set_new(o, "shown", json_integer(shown));
     json_object_set_new(o, "codes", iarray(codes, shown));
     json_object_set_new(o, "dequant", farray(y, shown));
-    if (!is_int_scheme(&s->scheme))
+    if (is_block(&s->scheme))
+        json_object_set_new(o, "code_meaning", json_string(
+            "the integer code each ggml block stores (unsigned, before the -16 / -32 offset "
+            "of Q5_0 / Q6_K; Q4_1, Q5_1, Q4_K add their minimum instead)"));
+    else if (!is_int_scheme(&s->scheme))
         json_object_set_new(o, "code_meaning", json_string(
             p.q.fmt >= 0 ? "the bit pattern of each value in the format"
                          : "the 4-bit codebook index bitsandbytes stores"));
@@ -665,6 +761,23 @@ static int run_derive(qs_session *s, int argc, char **argv, json_t **out, qs_err
 
 /* ---- compare ---------------------------------------------------------------------------- */
 
+/* The LLM weight formats side by side: ggml's block formats, per-channel int8/int4, per-group
+ * int4 and NF4 ("what does Q4_K do to my weights?" in one table). */
+#define LLM_FORMATS "q8_0,q6_k,q5_1,q5_0,q4_k,q4_1,q4_0,int8 sym per-channel," \
+                    "int4 sym per-channel,int4 sym per-group size=32," \
+                    "int4 sym per-group size=128,nf4 block=64,nf4 block=64 dq"
+
+/* Splits one format of formats= into scheme words (copied into buf); returns the count. */
+static int format_words(const char *f, char *buf, size_t len, char **w, int max)
+{
+    int n = 0;
+    char *save = NULL;
+    snprintf(buf, len, "%s", f);
+    for (char *t = strtok_r(buf, " ", &save); t && n < max; t = strtok_r(NULL, " ", &save))
+        w[n++] = t;
+    return n;
+}
+
 /* bits=8 | bits=2..8 | bits=2,4,8 */
 static int parse_bits(const char *v, int *bits, int max, qs_err *err)
 {
@@ -706,10 +819,15 @@ static int compare_row(const qs_tensor *t, const qs_scheme *sc, const qs_calib *
     json_object_set_new(o, "scheme", json_string(label));
     json_object_set_new(o, "calib", json_string(isint ? qs_calib_name(c->kind) : "-"));
     json_object_set_new(o, "bits", json_integer(sc->bits));
+    /* the real cost (scales included) next to the nominal width: a narrow terminal keeps it */
+    int64_t np = is_int_scheme(sc) ? p.q.qp.nparams : p.q.nblocks;
+    qs_json_set_real(o, "bits_per_param", qs_scheme_bits_per_param(sc, t->n, np));
+    char gran[24];
+    snprintf(gran, sizeof gran, "block%d", is_block(sc) ? sc->group : 32);
     json_object_set_new(o, "gran", json_string(
-        is_int_scheme(sc) ? (sc->conv == QS_CONV_GGML ? "block32" : qs_gran_name(sc->gran) + 4)
-                          : (p.q.fmt >= 0 ? "cast" : "block")));
-    json_object_set_new(o, "convention", json_string(is_int_scheme(sc) ?
+        is_int_scheme(sc) ? (sc->conv == QS_CONV_GGML ? gran : qs_gran_name(sc->gran) + 4)
+                          : is_block(sc) ? gran : (p.q.fmt >= 0 ? "cast" : "block")));
+    json_object_set_new(o, "convention", json_string(is_int_scheme(sc) || is_block(sc) ?
                                                      qs_conv_name(sc->conv) : "-"));
     qs_metrics m;
     qs_metrics_from_stats(&r.st, &m);
@@ -720,8 +838,6 @@ static int compare_row(const qs_tensor *t, const qs_scheme *sc, const qs_calib *
     qs_json_set_real(o, "max_abs_err", m.max_abs_err);
     qs_json_set_real(o, "clip_frac", m.clip_frac);
     qs_json_set_real(o, "cosine", m.cosine);
-    int64_t np = is_int_scheme(sc) ? p.q.qp.nparams : p.q.nblocks;
-    qs_json_set_real(o, "bits_per_param", qs_scheme_bits_per_param(sc, t->n, np));
     if (isint && p.q.qp.nparams >= 1) {
         qs_json_set_real(o, "clip_max", p.q.qp.clip_max[0]);
     }
@@ -744,9 +860,9 @@ static int run_compare(qs_session *s, int argc, char **argv, json_t **out, qs_er
     int ngr = 0;
     qs_conv cv[4];
     int ncv = 0;
-    char *fm[16];
+    char *fm[24];
     int nfm = 0;
-    char fbuf[256] = "";
+    char fbuf[512] = "";
     qs_scheme base = s->scheme;
     if (!is_int_scheme(&base) || base.conv == QS_CONV_GGML) qs_scheme_default(&base);
     const char *v;
@@ -792,16 +908,34 @@ static int run_compare(qs_session *s, int argc, char **argv, json_t **out, qs_er
                                    "blocks go in formats=q8_0,q4_0)", v, w[i]);
         }
     } else cv[ncv++] = base.conv;
-    if ((v = qs_arg_kv(argc, argv, "formats"))) {
-        snprintf(fbuf, sizeof fbuf, "%s", v);
-        nfm = split_list(fbuf, fm, 16);
+    /* formats=: a comma list of formats, each one or more scheme words ("int4 sym
+     * per-channel" when quoted); "llm" stands for the LLM weight formats, the default when
+     * the current scheme is a ggml block format */
+    v = qs_arg_kv(argc, argv, "formats");
+    if (!v && qs_scheme_ggml_id(&s->scheme) >= 0) v = "llm";
+    if (v) {
+        char *p = fbuf;
+        size_t left = sizeof fbuf;
+        char tmp[512], *w[24];
+        snprintf(tmp, sizeof tmp, "%s", v);
+        int nw = split_list(tmp, w, 24);
+        for (int i = 0; i < nw && left > 1; i++) {
+            int n = snprintf(p, left, "%s%s", i ? "," : "", !strcmp(w[i], "llm")
+                             ? LLM_FORMATS : w[i]);
+            if (n < 0 || (size_t)n >= left) return qs_err_set(err, "formats=%s: too long", v);
+            p += n;
+            left -= (size_t)n;
+        }
+        nfm = split_list(fbuf, fm, 24);
         for (int i = 0; i < nfm; i++) {
             qs_scheme t2;
             qs_scheme_default(&t2);
-            char *one[1] = { fm[i] };
-            if (qs_scheme_parse(&t2, 1, one, NULL) != QS_OK)
+            char wb[128], *fw[8];
+            int nf = format_words(fm[i], wb, sizeof wb, fw, 8);
+            if (nf == 0 || qs_scheme_parse(&t2, nf, fw, NULL) != QS_OK)
                 return qs_err_set(err, "formats=%s: '%s' is not a format (nf4, fp4, fp16, "
-                                  "bf16, fp8-e4m3, fp8-e5m2, q8_0, q4_0, int2..int8)", v,
+                                  "bf16, fp8-e4m3, fp8-e5m2, q8_0, q4_0, q4_1, q5_0, q5_1, "
+                                  "q4_k, q6_k, int2..int8, 'int4 sym per-channel', llm)", v,
                                   fm[i]);
         }
     }
@@ -845,8 +979,9 @@ static int run_compare(qs_session *s, int argc, char **argv, json_t **out, qs_er
     for (int i = 0; i < nfm; i++) {
         qs_scheme sc;
         qs_scheme_default(&sc);
-        char *one[1] = { fm[i] };
-        qs_scheme_parse(&sc, 1, one, NULL);
+        char wb[128], *fw[8];
+        int nf = format_words(fm[i], wb, sizeof wb, fw, 8);
+        qs_scheme_parse(&sc, nf, fw, NULL);
         int rc = qs_session_progress(s, "compare", done, total);
         if (rc == QS_OK) rc = compare_row(s->tensor, &sc, &s->calib, rows, err);
         if (rc != QS_OK) {
@@ -970,7 +1105,8 @@ static int run_memory(qs_session *s, int argc, char **argv, json_t **out, qs_err
 static const char *const derive_words[] = {"channel=", "block=", "index=", NULL};
 static const char *const compare_words[] = {
     "bits=", "calibs=minmax,percentile,mse,entropy", "gran=tensor,channel", "conventions=",
-    "formats=nf4,fp4,fp8-e4m3,q8_0,q4_0", NULL,
+    "formats=nf4,fp4,fp8-e4m3,q8_0,q4_0", "formats=llm", "formats=q8_0,q4_0,q4_k,q6_k",
+    NULL,
 };
 static const char *const memory_words[] = {"params=", "shape=", "lora_frac=", NULL};
 static const char *const quant_words[] = {"bins=", NULL};
@@ -982,8 +1118,8 @@ const qs_cmd qs_cmds_quant[] = {
      "show or set the quantization scheme (a type word starts from the default scheme; other "
      "words change the current one)",
      "TYPE             int2..int8, uint2..uint8 (integer grid), fp16, bf16, fp8-e4m3, "
-     "fp8-e5m2 (casts), nf4, fp4 (4-bit codebooks, blockwise absmax), q8_0, q4_0 (ggml "
-     "blocks of 32)\n"
+     "fp8-e5m2 (casts), nf4, fp4 (4-bit codebooks, blockwise absmax), q8_0, q4_0, q4_1, "
+     "q5_0, q5_1 (ggml blocks of 32), q4_k, q6_k (ggml super-blocks of 256)\n"
      "sym | asym       symmetric (zero point fixed) or affine (default asym)\n"
      "narrow | full    narrow range drops the most negative code (int8: -127..127)\n"
      "per-tensor       one scale and zero point (default)\n"
@@ -997,8 +1133,8 @@ const qs_cmd qs_cmds_quant[] = {
      "round=R          even (default, ties to even), away (ties away from zero), up "
      "(floor(x+0.5)), stochastic (floor(x+u), seeded)\n"
      "seed=S           seed of stochastic rounding\n"
-     "keys: label type bits signed symmetric narrow granularity axis group qmin qmax round "
-     "convention bits_per_param nparams",
+     "keys: label type bits signed symmetric narrow granularity axis (per-channel, per-group) "
+     "group (per-group) qmin qmax round convention bits_per_param nparams; q4_1..q6_k: ggml_type block symmetric qmin qmax",
      "scheme int4 sym per-channel axis=0", scheme_words, 0, 0, run_scheme},
     {"calib", "quantize",
      "calib [minmax|movavg|percentile|mse|entropy|aciq-gauss|aciq-laplace] [p=P] "
@@ -1027,7 +1163,8 @@ const qs_cmd qs_cmds_quant[] = {
      "keys: scale (array, one per parameter set), zero_point (array), qmin, qmax, clip_min, "
      "clip_max (a number for one parameter set, else arrays), nparams, quantize (the rule), "
      "reason; NF4/FP4: scale = the block absmax used to decode, absmax, codebook, "
-     "double_quant; casts: scale [1], zero_point [0], format",
+     "double_quant; casts: scale [1], zero_point [0], format; ggml q4_1..q6_k: scale = each "
+     "block's fp16 d, min / dmin, zero_point = the code offset, block",
      "qparams", NULL, 0, 0, run_qparams},
     {"codes", "quantize", "codes [N]",
      "the integer codes of the current tensor (row-major) and their dequantized values",
@@ -1040,7 +1177,8 @@ const qs_cmd qs_cmds_quant[] = {
      "VALUE            a value to follow (default: element index=E of the tensor, 0)\n"
      "channel=C        the channel / group whose parameters to use; a list (channel=0,3) "
      "gives one step group per channel\n"
-     "block=B          the block to use (NF4/FP4/ggml); a list works too\n"
+     "block=B          the block to use (NF4/FP4/ggml); a list works too; ggml q4_1..q6_k "
+     "show the block's scales, sub-blocks, packed bytes, codes and values\n"
      "index=E          follow element E of the tensor\n"
      "keys: steps [{title formula substituted result note value}], x code dequant error, set "
      "(per-channel/group/block schemes: the parameter set used), sets [...] for a list",
@@ -1061,7 +1199,9 @@ const qs_cmd qs_cmds_quant[] = {
      "gran=LIST        tensor,channel,group (default the scheme's)\n"
      "conventions=LIST torch,onnx,trt (default the scheme's)\n"
      "formats=LIST     extra rows for other formats: nf4,fp4,fp16,bf16,fp8-e4m3,fp8-e5m2,"
-     "q8_0,q4_0\n"
+     "q8_0,q4_0,q4_1,q5_0,q5_1,q4_k,q6_k; a quoted item may hold several scheme words "
+     "('formats=q4_k,int4 sym per-channel'); llm = the ggml formats, int8/int4 per-channel, "
+     "int4 per-group 32 and 128, nf4 and nf4+dq (the default under a ggml scheme)\n"
      "keys: rows [{scheme calib bits gran convention sqnr_db db_per_bit mse max_abs_err "
      "clip_frac cosine bits_per_param clip_max}] (db_per_bit: SQNR gained per added bit since the "
      "previous width of the same series, about 6.02 for min-max on well-behaved data)",

@@ -1,11 +1,12 @@
-/* apply.c — applying a scheme to a tensor: integer grids and ggml blocks through
- * qs_k()->fakequant, float casts (fp16/bf16 kernels, fp8 through numfmt), NF4/FP4 through
+/* apply.c — applying a scheme to a tensor: integer grids and ggml Q8_0/Q4_0 blocks through
+ * qs_k()->fakequant, the other ggml block formats through ggml.c's reference quantizers, float casts (fp16/bf16 kernels, fp8 through numfmt), NF4/FP4 through
  * qs_k()->cb4_encode/decode with bitsandbytes' double quantization of the absmax constants,
  * then error statistics and the error histogram. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "qscope/ggml.h"
 #include "qscope/numfmt.h"
 #include "qscope/quant.h"
 
@@ -28,9 +29,10 @@ void qs_qresult_fini(qs_qresult *r)
     r->eh_counts = NULL;
 }
 
+/* Integer grids with qs_qparams (ggml Q8_0/Q4_0 included); not the ggml.c block formats. */
 static int is_int_kind(const qs_scheme *s)
 {
-    return s->kind == QS_Q_INT || s->kind == QS_Q_GGML;
+    return s->kind == QS_Q_INT || (s->kind == QS_Q_GGML && qs_scheme_ggml_block(s) < 0);
 }
 
 /* Largest finite |x| of each block of `block` consecutive elements (0 when none). */
@@ -114,6 +116,13 @@ int qs_qstate_init(qs_qstate *q, const qs_scheme *sc, const qs_tensor *x, const 
                 q->absmax_dq[b] = map[idx] * a2 + q->dq_offset;
             }
         }
+        return QS_OK;
+    }
+    case QS_Q_GGML: {
+        int id = qs_scheme_ggml_block(sc);
+        if (id < 0) break;              /* Q8_0 / Q4_0: the integer path below */
+        q->block = qs_ggml_type_info(id)->block;
+        q->nblocks = qs_ggml_tensor_nblocks(id, x);
         return QS_OK;
     }
     default:
@@ -272,6 +281,12 @@ int qs_quant_apply(const qs_qstate *q, const qs_tensor *x, float *y, int32_t *co
             for (int64_t e = 0; e < n; e++)
                 codes[e] = sgn ? (int32_t)(int8_t)cb[e] : (int32_t)cb[e];
         }
+    } else if (qs_scheme_ggml_block(&q->scheme) >= 0) {
+        int id = qs_scheme_ggml_block(&q->scheme);
+        rc = r && !codes ? qs_ggml_tensor_errstats(id, x, yb, &r->st, err)
+                         : qs_ggml_tensor_codes(id, x, yb, codes, NULL, NULL, err);
+        if (rc != QS_OK) goto done;
+        if (r && codes) qs_k()->errstats(x->data, yb, n, &r->st, NULL);
     } else {
         rc = q->fmt >= 0 ? apply_float(q, x, yb, codes, err)
                          : apply_codebook(q, x, yb, codes, err);

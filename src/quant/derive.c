@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "qscope/derive.h"
+#include "qscope/ggml.h"
 #include "qscope/numfmt.h"
 
 void qs_trace_fini(qs_trace *tr)
@@ -512,6 +513,198 @@ static int derive_cast(const qs_tensor *t, const qs_scheme *sc, const qs_derive_
     return QS_OK;
 }
 
+/* ---- ggml block formats (q4_1 q5_0 q5_1 q4_k q6_k) ---------------------------------------- */
+
+/* Appends "v0 v1 v2 ..." to dst (len) until it is full; the rest becomes " …". */
+static void list_into(char *dst, size_t len, const float *fv, const int *iv, int n)
+{
+    size_t at = 0;
+    dst[0] = 0;
+    for (int i = 0; i < n; i++) {
+        char one[40];
+        if (fv) g(one, fv[i]);
+        else snprintf(one, sizeof one, "%d", iv[i]);
+        size_t k = strlen(one) + (i ? 1 : 0);
+        if (at + k + 5 >= len) { snprintf(dst + at, len - at, " …"); return; }
+        snprintf(dst + at, len - at, "%s%s", i ? " " : "", one);
+        at += k;
+    }
+}
+
+/* The sub-block of element j of a block (Q4_K: 8 of 32, Q6_K: 16 of 16, else 1). */
+static int ggml_sub(int id, int j)
+{
+    return id == QS_GGML_Q4_K ? j / 32 : id == QS_GGML_Q6_K ? j / 16 : 0;
+}
+
+static int derive_ggml(const qs_tensor *t, const qs_scheme *sc, const qs_derive_opts *o,
+                       qs_trace *tr, qs_err *err)
+{
+    int id = qs_scheme_ggml_block(sc);
+    const qs_ggml_type *gt = qs_ggml_type_info(id);
+    const char *nm = gt->name;
+    char a[40], b[40], c[40], e[40];
+    if (o->has_value)
+        return qs_err_set(err, "derive %s: a %s block fits its scales to its own values, so a "
+                          "typed-in value has no block (follow an element: derive index=I or "
+                          "block=B)", qs_qkind_name(sc), nm);
+    int64_t nb = qs_ggml_tensor_nblocks(id, t);
+    int64_t bi = o->set >= 0 ? o->set : qs_ggml_block_of(id, t, o->index);
+    if (bi >= nb)
+        return qs_err_set(err, "block=%lld: out of range 0..%lld (%s blocks of %d along the "
+                          "last axis)", (long long)bi, (long long)nb - 1, nm, gt->block);
+    qs_ggml_tblock *bl = malloc(sizeof *bl);
+    if (!bl) return qs_err_set(err, "derive: out of memory");
+    if (qs_ggml_tensor_block(id, t, bi, bl, err) != QS_OK) { free(bl); return QS_ERR; }
+    const qs_ggml_block_view *v = &bl->v;
+    /* the element followed: index when it lies in the block, else the block's first */
+    int j = o->index >= bl->start && o->index < bl->start + bl->m
+            ? (int)(o->index - bl->start) : 0;
+    int one = id == QS_GGML_Q4_1 || id == QS_GGML_Q5_1;
+    int qmax = (1 << sc->bits) - 1;
+    qs_step *st = add(tr, "block", "blocks of n consecutive elements along the last axis, a "
+                      "row's short last block padded with zeros", (double)bi);
+    SUB(st, "block %lld: elements %lld..%lld (%d of %d real)", (long long)bi,
+        (long long)bl->start, (long long)(bl->start + bl->m - 1), bl->m, gt->block);
+    RES(st, "block %lld of %lld", (long long)bi, (long long)nb);
+    NOTE(st, "%s: %d bytes per %d weights = %.4g bits per weight, scales included", nm,
+         gt->bytes, gt->block, qs_ggml_bits_per_weight(id));
+    /* the block's constants */
+    float mn = bl->x[0], mx = bl->x[0], smax = 0.f;
+    for (int i = 0; i < gt->block; i++) {
+        mn = fminf(mn, bl->x[i]);
+        mx = fmaxf(mx, bl->x[i]);
+        if (fabsf(bl->x[i]) > fabsf(smax)) smax = bl->x[i];
+    }
+    switch (id) {
+    case QS_GGML_Q4_1: case QS_GGML_Q5_1:
+        st = add(tr, "scale and minimum", one && qmax == 15 ? "d = (max - min) / 15, m = min, "
+                 "both stored as fp16" : "d = (max - min) / 31, m = min, both stored as fp16",
+                 v->d);
+        SUB(st, "d = (%s - %s) / %d", g(a, mx), gp(b, mn), qmax);
+        RES(st, "d = %s, m = %s", g(c, v->d), g(e, v->dmin));
+        NOTE(st, "affine: the smallest value maps to code 0; codes (int)((x - m)·(1/d) + 0.5)");
+        break;
+    case QS_GGML_Q5_0:
+        st = add(tr, "scale", "d = max / -16 (max = the largest |x| keeping its sign), fp16",
+                 v->d);
+        SUB(st, "d = %s / -16", g(a, smax));
+        RES(st, "d = %s", g(b, v->d));
+        NOTE(st, "keeping the sign maps max exactly to code 0 (-16); the other end gets 15");
+        break;
+    case QS_GGML_Q4_K:
+        st = add(tr, "super-block scales", "d = max_j scale_j / 63, dmin = max_j min_j / 63, "
+                 "both fp16", v->d);
+        SUB(st, "8 sub-blocks of 32 fitted by make_qkx2_quants (weighted least squares)");
+        RES(st, "d = %s, dmin = %s", g(a, v->d), g(b, v->dmin));
+        NOTE(st, "each sub-block's scale and min are stored as 6-bit multiples of d and dmin");
+        break;
+    default:    /* Q6_K */
+        st = add(tr, "super-block scale", "d = max_j |scale_j| / 128 (sign kept), fp16", v->d);
+        SUB(st, "16 sub-blocks of 16 fitted by make_qx_quants (weighted least squares)");
+        RES(st, "d = %s", g(a, v->d));
+        NOTE(st, "each sub-block's scale is stored as an 8-bit signed multiple of d");
+        break;
+    }
+    for (int k = 0; k < v->nsub && v->nsub > 1; k++) {
+        int per = gt->block / v->nsub;
+        char title[64];
+        snprintf(title, sizeof title, "sub-block %d", k);
+        st = add(tr, title, id == QS_GGML_Q4_K ? "step = d · scale_j, offset = dmin · min_j"
+                                               : "step = d · scale_j", v->sub_d[k]);
+        if (id == QS_GGML_Q4_K) {
+            SUB(st, "step = %s · %d, offset = %s · %d", g(a, v->d), v->sub_scale[k],
+                g(b, v->dmin), v->sub_min[k]);
+            RES(st, "step %s, offset %s", g(c, v->sub_d[k]), g(e, v->sub_m[k]));
+        } else {
+            SUB(st, "step = %s · %d", g(a, v->d), v->sub_scale[k]);
+            RES(st, "step %s", g(c, v->sub_d[k]));
+        }
+        NOTE(st, "elements %d..%d of the block", k * per, k * per + per - 1);
+    }
+    /* the bytes, codes and values */
+    st = add(tr, "packed bytes", id == QS_GGML_Q4_K || id == QS_GGML_Q6_K
+             ? "the super-block as stored: fp16 d (dmin), packed sub-block scales, then the "
+               "code nibbles (qs[l] = q[l] | q[l+32] << 4 per 64)"
+             : "the block as stored: fp16 d (m), 5th bits (Q5), then nibbles qs[j] = q[j] | "
+               "q[j+16] << 4", (double)v->nbytes);
+    {
+        size_t at = 0;
+        for (int i = 0; i < v->nbytes && st; i++) {
+            if (at + 8 >= sizeof st->substituted) {
+                snprintf(st->substituted + at, sizeof st->substituted - at, " …");
+                break;
+            }
+            at += (size_t)snprintf(st->substituted + at, sizeof st->substituted - at, "%s%02x",
+                                   i ? " " : "", v->raw[i]);
+        }
+    }
+    RES(st, "%d bytes", v->nbytes);
+    NOTE(st, "'blocks %s block=%lld' shows every byte", qs_qkind_name(sc), (long long)bi);
+    st = add(tr, "codes", "unsigned codes as stored", (double)gt->block);
+    if (st) list_into(st->substituted, sizeof st->substituted, NULL, v->codes, bl->m);
+    RES(st, "%d codes of %d bits (0..%d)", bl->m, sc->bits, qmax);
+    st = add(tr, "dequantized values", id == QS_GGML_Q5_0 ? "x̂ = (q - 16) · d" : one
+             ? "x̂ = q · d + m" : id == QS_GGML_Q4_K ? "x̂ = step_j · q - offset_j"
+             : "x̂ = d · scale_j · (q - 32)", 0.0);
+    if (st) list_into(st->substituted, sizeof st->substituted, v->y, NULL, bl->m);
+    {
+        double me = 0.0;
+        for (int i = 0; i < bl->m; i++) me = fmax(me, fabs((double)v->y[i] - bl->x[i]));
+        RES(st, "max |x̂ - x| in the block = %s", g(a, me));
+        if (st) st->value = me;
+    }
+    /* one element followed through */
+    int k = ggml_sub(id, j), q = v->codes[j];
+    float x = bl->x[j], y = v->y[j], d = v->sub_d[k];
+    char title[64];
+    snprintf(title, sizeof title, "element %lld", (long long)(bl->start + j));
+    st = add(tr, title, "x", x);
+    SUB(st, "element %d of block %lld", j, (long long)bi);
+    RES(st, "x = %s", g(a, x));
+    if (v->nsub > 1) NOTE(st, "in sub-block %d", k);
+    switch (id) {
+    case QS_GGML_Q4_1: case QS_GGML_Q5_1:
+        st = add(tr, "quantize", "q = min(qmax, (int)((x - m) · (1/d) + 0.5))", q);
+        SUB(st, "(int)((%s - %s) · (1/%s) + 0.5)", g(a, x), gp(b, v->dmin), g(c, v->d));
+        NOTE(st, "truncation after + 0.5: round half up");
+        break;
+    case QS_GGML_Q5_0:
+        st = add(tr, "quantize", "q = min(31, (int)(x · (1/d) + 16.5))", q);
+        SUB(st, "(int)(%s · (1/%s) + 16.5)", g(a, x), gp(b, v->d));
+        NOTE(st, "truncation of v + 16.5: round half up around the offset 16");
+        break;
+    case QS_GGML_Q4_K:
+        st = add(tr, "quantize", "q = clamp(nearest((x + offset_j) / step_j), 0, 15)", q);
+        SUB(st, "nearest((%s + %s) / %s)", g(a, x), g(b, v->sub_m[k]), g(c, d));
+        NOTE(st, "nearest_int: ties to even");
+        break;
+    default:
+        st = add(tr, "quantize", "q = clamp(nearest(x / (d · scale_j)), -32, 31) + 32", q);
+        SUB(st, "nearest(%s / %s) + 32", g(a, x), gp(b, d));
+        NOTE(st, "nearest_int: ties to even; stored with the offset 32");
+        break;
+    }
+    RES(st, "q = %d", q);
+    st = add(tr, "dequantize", id == QS_GGML_Q5_0 ? "x̂ = (q - 16) · d" : one ? "x̂ = q · d + m"
+             : id == QS_GGML_Q4_K ? "x̂ = step_j · q - offset_j" : "x̂ = d · scale_j · (q - 32)",
+             y);
+    if (id == QS_GGML_Q5_0) SUB(st, "(%d - 16) · %s", q, g(a, v->d));
+    else if (one) SUB(st, "%d · %s + %s", q, g(a, v->d), gp(b, v->dmin));
+    else if (id == QS_GGML_Q4_K) SUB(st, "%s · %d - %s", g(a, d), q, gp(b, v->sub_m[k]));
+    else SUB(st, "%s · %d · (%d - 32)", g(a, v->d), v->sub_scale[k], q);
+    RES(st, "x̂ = %s", g(c, y));
+    st = add(tr, "error", "e = x̂ - x", (double)y - x);
+    SUB(st, "%s - %s", g(a, y), gp(b, x));
+    RES(st, "e = %s", g(c, (double)y - x));
+    tr->set = (int)bi;
+    tr->x = x;
+    tr->code = q;
+    tr->xhat = y;
+    free(bl);
+    return QS_OK;
+}
+
 int qs_derive(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c,
               const qs_derive_opts *o, qs_trace *tr, qs_err *err)
 {
@@ -525,6 +718,10 @@ int qs_derive(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c,
     case QS_Q_NF4: case QS_Q_FP4: rc = derive_codebook(t, sc, o, tr, err); break;
     case QS_Q_FP16: case QS_Q_BF16: case QS_Q_FP8_E4M3: case QS_Q_FP8_E5M2:
         rc = derive_cast(t, sc, o, tr, err);
+        break;
+    case QS_Q_GGML:
+        if (qs_scheme_ggml_block(sc) >= 0) { rc = derive_ggml(t, sc, o, tr, err); break; }
+        rc = derive_int(t, sc, c, o, tr, err);
         break;
     default: rc = derive_int(t, sc, c, o, tr, err); break;
     }

@@ -768,3 +768,91 @@ int qs_ggml_tensor_errstats(int id, const qs_tensor *t, float *y, qs_errstats *s
     if (!y) qs_free_aligned(buf);
     return rc;
 }
+
+/* ==== a tensor as blocks ================================================================== */
+
+/* Elements per row (ggml's blocks never cross a row) and blocks per row. */
+static void row_geometry(const qs_ggml_type *gt, const qs_tensor *t, int64_t *row,
+                         int64_t *nbr)
+{
+    *row = t->ndim > 0 ? t->shape[t->ndim - 1] : 1;
+    if (*row <= 0) *row = 1;
+    *nbr = (*row + gt->block - 1) / gt->block;
+}
+
+int64_t qs_ggml_tensor_nblocks(int id, const qs_tensor *t)
+{
+    const qs_ggml_type *gt = qs_ggml_type_info(id);
+    if (!gt || gt->block < 1 || t->n <= 0) return 0;
+    int64_t row, nbr;
+    row_geometry(gt, t, &row, &nbr);
+    return (t->n / row) * nbr;
+}
+
+int64_t qs_ggml_block_of(int id, const qs_tensor *t, int64_t e)
+{
+    const qs_ggml_type *gt = qs_ggml_type_info(id);
+    if (!gt || gt->block < 1) return 0;
+    int64_t row, nbr;
+    row_geometry(gt, t, &row, &nbr);
+    return (e / row) * nbr + (e % row) / gt->block;
+}
+
+/* Quantizes and decodes block bi (in range) of t into b. */
+static void tensor_block(const qs_ggml_type *gt, const qs_tensor *t, int64_t bi,
+                         qs_ggml_tblock *b)
+{
+    int64_t row, nbr;
+    row_geometry(gt, t, &row, &nbr);
+    int64_t k = bi % nbr, start = (bi / nbr) * row + k * gt->block;
+    int64_t m = row - k * gt->block < gt->block ? row - k * gt->block : gt->block;
+    uint8_t blk[sizeof(qs_block_q6_K)];
+    b->index = bi;
+    b->start = start;
+    b->m = (int)m;
+    memcpy(b->x, t->data + start, (size_t)m * sizeof(float));
+    for (int64_t j = m; j < gt->block; j++) b->x[j] = 0.f;
+    qs_ggml_quantize(gt->id, b->x, gt->block, blk, NULL);
+    decode_block(gt->id, blk, &b->v);
+}
+
+static int check_quantizable(int id, qs_err *err)
+{
+    const qs_ggml_type *gt = qs_ggml_type_info(id);
+    if (gt && gt->can_quantize) return QS_OK;
+    return qs_err_set(err, "ggml type %s: qscope quantizes Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K "
+                      "and Q6_K", gt ? gt->name : "(unknown)");
+}
+
+int qs_ggml_tensor_block(int id, const qs_tensor *t, int64_t bi, qs_ggml_tblock *b,
+                         qs_err *err)
+{
+    if (check_quantizable(id, err) != QS_OK) return QS_ERR;
+    const qs_ggml_type *gt = qs_ggml_type_info(id);
+    int64_t nb = qs_ggml_tensor_nblocks(id, t);
+    if (bi < 0 || bi >= nb)
+        return qs_err_set(err, "block=%lld: past the last block (%lld %s blocks of %d)",
+                          (long long)bi, (long long)nb, gt->name, gt->block);
+    tensor_block(gt, t, bi, b);
+    return QS_OK;
+}
+
+int qs_ggml_tensor_codes(int id, const qs_tensor *t, float *y, int32_t *codes, float *d,
+                         float *dmin, qs_err *err)
+{
+    if (check_quantizable(id, err) != QS_OK) return QS_ERR;
+    const qs_ggml_type *gt = qs_ggml_type_info(id);
+    int64_t nb = qs_ggml_tensor_nblocks(id, t);
+    qs_ggml_tblock *b = malloc(sizeof *b);
+    if (!b) return qs_err_set(err, "%s: out of memory", gt->name);
+    for (int64_t bi = 0; bi < nb; bi++) {
+        tensor_block(gt, t, bi, b);
+        if (y) memcpy(y + b->start, b->v.y, (size_t)b->m * sizeof(float));
+        if (codes)
+            for (int j = 0; j < b->m; j++) codes[b->start + j] = b->v.codes[j];
+        if (d) d[bi] = b->v.d;
+        if (dmin) dmin[bi] = b->v.dmin;
+    }
+    free(b);
+    return QS_OK;
+}

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qscope/ggml.h"
 #include "qscope/quant.h"
 
 void qs_scheme_default(qs_scheme *s)
@@ -66,7 +67,16 @@ const char *qs_qkind_name(const qs_scheme *s)
     case QS_Q_FP8_E5M2: return "fp8-e5m2";
     case QS_Q_NF4:      return "nf4";
     case QS_Q_FP4:      return "fp4";
-    case QS_Q_GGML:     return s->ggml_type == 2 ? "q4_0" : "q8_0";
+    case QS_Q_GGML:
+        switch (s->ggml_type) {
+        case QS_GGML_Q4_0: return "q4_0";
+        case QS_GGML_Q4_1: return "q4_1";
+        case QS_GGML_Q5_0: return "q5_0";
+        case QS_GGML_Q5_1: return "q5_1";
+        case QS_GGML_Q4_K: return "q4_k";
+        case QS_GGML_Q6_K: return "q6_k";
+        default:           return "q8_0";
+        }
     default:
         if (s->bits < 2 || s->bits > 8) return "int?";
         if (s->conv == QS_CONV_GGML) return s->bits == 4 ? "q4_0" : "q8_0";
@@ -74,15 +84,32 @@ const char *qs_qkind_name(const qs_scheme *s)
     }
 }
 
-/* ggml formats are integer schemes under the ggml convention; QS_Q_GGML rows (issue 9) with
- * type 8 / 2 are treated the same. */
+/* ggml formats: q8_0 / q4_0 are integer schemes under the ggml convention (the engine's own
+ * Q8_0/Q4_0 rules); q4_1 q5_0 q5_1 q4_k q6_k are QS_Q_GGML schemes quantized by ggml.c. */
 static int is_ggml(const qs_scheme *s)
 {
     return s->kind == QS_Q_GGML || (s->kind == QS_Q_INT && s->conv == QS_CONV_GGML);
 }
 
+int qs_scheme_ggml_block(const qs_scheme *s)
+{
+    if (s->kind != QS_Q_GGML) return -1;
+    const qs_ggml_type *t = qs_ggml_type_info(s->ggml_type);
+    return t && t->can_quantize ? s->ggml_type : -1;
+}
+
+int qs_scheme_ggml_id(const qs_scheme *s)
+{
+    if (s->kind == QS_Q_GGML) return s->ggml_type;
+    if (s->kind == QS_Q_INT && s->conv == QS_CONV_GGML)
+        return s->bits == 4 ? QS_GGML_Q4_0 : QS_GGML_Q8_0;
+    return -1;
+}
+
 int qs_scheme_is_symmetric(const qs_scheme *s)
 {
+    if (qs_scheme_ggml_block(s) >= 0)          /* Q4_1 Q5_1 Q4_K carry a minimum */
+        return s->ggml_type == QS_GGML_Q5_0 || s->ggml_type == QS_GGML_Q6_K;
     if (is_ggml(s) || s->conv == QS_CONV_TRT) return 1;
     return s->symmetric;
 }
@@ -90,6 +117,11 @@ int qs_scheme_is_symmetric(const qs_scheme *s)
 void qs_scheme_range(const qs_scheme *s, int *qmin, int *qmax)
 {
     int b = s->bits >= 2 && s->bits <= 8 ? s->bits : 8;
+    if (qs_scheme_ggml_block(s) >= 0) {        /* codes as stored: unsigned */
+        *qmin = s->ggml_type == QS_GGML_Q8_0 ? -128 : 0;
+        *qmax = s->ggml_type == QS_GGML_Q8_0 ? 127 : (1 << b) - 1;
+        return;
+    }
     if (is_ggml(s)) {
         int q4 = s->kind == QS_Q_GGML ? s->ggml_type == 2 : s->bits == 4;
         if (q4) { *qmin = 0; *qmax = 15; }             /* Q4_0: code = q + 8 */
@@ -113,7 +145,8 @@ int qs_scheme_layout(const qs_scheme *s, int ndim, const int64_t *shape, qs_layo
                      qs_err *err)
 {
     if (is_ggml(s)) {
-        if (qs_layout_make(ndim, shape, ndim > 0 ? QS_G_GROUP : QS_G_TENSOR, -1, 32, l) < 0)
+        int blk = qs_scheme_ggml_block(s) >= 0 ? s->group : 32;
+        if (qs_layout_make(ndim, shape, ndim > 0 ? QS_G_GROUP : QS_G_TENSOR, -1, blk, l) < 0)
             return qs_err_set(err, "scheme: cannot lay out ggml blocks on this shape");
         return QS_OK;
     }
@@ -180,6 +213,28 @@ static int type_word(qs_scheme *s, const char *w)
         s->axis = -1;
         return 1;
     }
+    /* the other ggml block formats: ggml.c's reference quantizers (issue 9) */
+    static const struct { const char *w; int id, bits, sym; } blocks[] = {
+        {"q4_1", QS_GGML_Q4_1, 4, 0}, {"q5_0", QS_GGML_Q5_0, 5, 1},
+        {"q5_1", QS_GGML_Q5_1, 5, 0}, {"q4_k", QS_GGML_Q4_K, 4, 0},
+        {"q6_k", QS_GGML_Q6_K, 6, 1},
+    };
+    for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++)
+        if (strcmp(w, blocks[i].w) == 0) {
+            const qs_ggml_type *t = qs_ggml_type_info(blocks[i].id);
+            qs_scheme_default(s);
+            s->kind = QS_Q_GGML;
+            s->ggml_type = blocks[i].id;
+            s->bits = blocks[i].bits;
+            s->is_signed = 0;
+            s->symmetric = blocks[i].sym;
+            s->conv = QS_CONV_GGML;
+            s->round = QS_R_HALF_EVEN;
+            s->gran = QS_G_GROUP;
+            s->group = t ? t->block : 32;
+            s->axis = -1;
+            return 1;
+        }
     return 0;
 }
 
@@ -272,6 +327,17 @@ int qs_scheme_parse(qs_scheme *out, int argc, char **argv, qs_err *err)
         s.axis = -1;
     }
     if (s.kind == QS_Q_INT && s.conv == QS_CONV_TRT) s.symmetric = 1;
+    if (s.kind == QS_Q_GGML) {     /* a block format fixes its own layout and rules */
+        const qs_ggml_type *t = qs_ggml_type_info(s.ggml_type);
+        char name[8];
+        snprintf(name, sizeof name, "%s", qs_qkind_name(&s));
+        if (s.group != (t ? t->block : 32) || s.conv != QS_CONV_GGML ||
+            s.gran != QS_G_GROUP || s.axis != -1)
+            return qs_err_set(err, "scheme %s: a ggml block format has fixed blocks of %d "
+                              "along the last axis and ggml's own rounding (no block=, "
+                              "axis=, convention= or granularity words)", name,
+                              t ? t->block : 32);
+    }
     if ((s.kind == QS_Q_NF4 || s.kind == QS_Q_FP4) && s.group < 2)
         return qs_err_set(err, "block=%d: a codebook block needs at least 2 elements",
                           s.group);
@@ -313,7 +379,7 @@ double qs_scheme_bits_per_param(const qs_scheme *s, int64_t n, int64_t nparams)
     default: break;
     }
     if (s->conv == QS_CONV_GGML || s->kind == QS_Q_GGML)
-        return (s->bits == 4 ? 4.0 : 8.0) + 16.0 / 32.0;     /* fp16 d per 32 */
+        return qs_ggml_bits_per_weight(qs_scheme_ggml_id(s)); /* block bytes · 8 / block */
     if (n <= 0) return s->bits;
     /* a float32 scale per set, plus an integer zero point per set for affine schemes */
     double extra = 32.0 + (qs_scheme_is_symmetric(s) ? 0.0 : s->bits);
