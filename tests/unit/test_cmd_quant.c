@@ -303,3 +303,20 @@ Test(cmd_quant, derive_set_and_block_counts)
     json_decref(d);
     must_fail("compare formats=nf4,bogus", "formats=nf4,bogus");
 }
+
+/* scheme shows axis and group only where the granularity uses them. */
+Test(cmd_quant, scheme_keys_follow_the_granularity)
+{
+    json_t *o = ok("scheme int8 sym");
+    cr_assert_null(json_object_get(o, "axis"));
+    cr_assert_null(json_object_get(o, "group"));
+    json_decref(o);
+    o = ok("scheme int4 per-channel axis=1");
+    cr_assert_eq(json_integer_value(json_object_get(o, "axis")), 1);
+    cr_assert_null(json_object_get(o, "group"));
+    json_decref(o);
+    o = ok("scheme int4 per-group size=32");
+    cr_assert_eq(json_integer_value(json_object_get(o, "group")), 32);
+    cr_assert_not_null(json_object_get(o, "axis"));
+    json_decref(o);
+}
