@@ -322,12 +322,14 @@ static void histogram(FILE *f, json_t *res, const qs_render_opts *o)
         double len = mx > 0 ? v / mx * barw : 0;
         qs_fmt_num(lo, sizeof lo, json_number_value(json_array_get(edges, i)), 4);
         qs_fmt_num(hi, sizeof hi, json_number_value(json_array_get(edges, i + 1)), 4);
-        fprintf(f, "%10s … %-10s %8lld ", lo, hi, c);
-        int full = (int)len;
+        fprintf(f, "%10s … %-10s %8lld", lo, hi, c);
+        int full = (int)len, part = o->utf8 ? (int)((len - full) * 8) : 0;
+        if (full > 0 || part > 0) fputc(' ', f);       /* no trailing blank on empty bins */
         for (int k = 0; k < full; k++) fputs(o->utf8 ? "█" : "#", f);
-        if (o->utf8) fputs(eighths[(int)((len - full) * 8)], f);
+        if (part > 0) fputs(eighths[part], f);
         fputc('\n', f);
     }
+    if (logscale) fputs("(bar lengths on a log scale: log10(1 + count))\n", f);
     long long u = json_integer_value(json_object_get(res, "under"));
     long long ov = json_integer_value(json_object_get(res, "over"));
     long long nn = json_integer_value(json_object_get(res, "nan"));

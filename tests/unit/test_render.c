@@ -213,3 +213,18 @@ Test(render, bits_neighbours_are_told_apart)
     cr_assert_not_null(strstr(s, "ulp        4.76837e-07\n"), "%s", s);
     free(s);
 }
+
+/* Histogram bars: an empty bin ends at its count (no trailing blank); log scale says so. */
+Test(render, histogram_bars)
+{
+    char *s = render("{\"counts\": [4, 0, 2], \"edges\": [0, 1, 2, 3], \"log\": false}", 44);
+    check_lines(s, 44);
+    /* bar width 44 - 34 = 10 columns for the largest count; 2 of 4 is half of it */
+    cr_assert_not_null(strstr(s, "         0 … 1                 4 ██████████\n"), "%s", s);
+    cr_assert_not_null(strstr(s, "         1 … 2                 0\n"), "%s", s);
+    cr_assert_not_null(strstr(s, "         2 … 3                 2 █████\n"), "%s", s);
+    free(s);
+    s = render("{\"counts\": [9, 0], \"edges\": [0, 1, 2], \"log\": true}", 44);
+    cr_assert_not_null(strstr(s, "log scale"), "%s", s);
+    free(s);
+}
