@@ -575,8 +575,8 @@ static void draw_channels(const qs_tui_model *m, WINDOW *w, int y0, int h, int W
         if (m->chan_max[i] > hi) hi = m->chan_max[i];
     }
     if (!(hi > lo)) hi = lo + 1;
-    putf(w, y0, 1, W - 2, A(m, QR_TITLE), "%d channels (axis 0): each row's range on a shared "
-         "axis — one per-tensor scale must cover the widest", m->nchan);
+    putf(w, y0, 1, W - 2, A(m, QR_TITLE), "%d channels (axis 0) on one axis: a per-tensor "
+         "scale must cover the widest", m->nchan);
     int lw = 24, bx = 2 + lw, bw = W - bx - 2;
     for (int r = 0; r < h - 1 && m->chan_scroll + r < m->nchan; r++) {
         int i = m->chan_scroll + r;
