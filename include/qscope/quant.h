@@ -165,7 +165,8 @@ int qs_layout_gather(const float *x, const qs_layout *l, float **buf, int64_t **
 
 /* Bits per parameter of a scheme including its per-set constants, for a tensor of n
  * elements with nparams sets (int: 32-bit scale + zp per set amortised; NF4: 4 + 32/block;
- * NF4+dq: 4 + 8/block + 32/(block·256)). */
+ * NF4+dq: 4 + 8/block + 32/(block·256); ggml: bytes per block · 8 / block, and for the ggml.c
+ * formats with n, nparams > 0 the padded cost bytes · 8 · nblocks / n). */
 double qs_scheme_bits_per_param(const qs_scheme *s, int64_t n, int64_t nparams);
 
 #endif

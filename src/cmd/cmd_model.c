@@ -737,7 +737,8 @@ static int export_gguf(qs_session *s, const char *path, int force, int all, cons
     } else {
         const qs_scheme *sc = &s->scheme;
         int ggml = sc->kind == QS_Q_GGML || sc->conv == QS_CONV_GGML;
-        id = ggml && sc->ggml_type == QS_GGML_Q4_0 ? QS_GGML_Q4_0 : QS_GGML_Q8_0;
+        id = qs_scheme_ggml_block(sc) >= 0 ? sc->ggml_type
+             : ggml && sc->ggml_type == QS_GGML_Q4_0 ? QS_GGML_Q4_0 : QS_GGML_Q8_0;
     }
     const qs_ggml_type *gt = qs_ggml_type_info(id);
     int n = all && s->file ? s->file->n : 1, k = 0, rc = QS_OK;
@@ -959,26 +960,35 @@ static int run_blocks(qs_session *s, int argc, char **argv, json_t **out, qs_err
     if (!from_file && !gt->can_quantize)
         return qs_err_set(err, "blocks: qscope reads %s but does not quantize to it (try q4_k, "
                           "q6_k, q8_0, q4_0, q4_1, q5_0 or q5_1)", gt->name);
-    int64_t nblocks = (t->n + gt->block - 1) / gt->block;
+    /* a stored tensor's blocks are contiguous; one quantized here runs along its rows (a
+     * row's short last block padded), as `quant` and `derive` under 'scheme q4_k' do */
+    int64_t nblocks = from_file ? (t->n + gt->block - 1) / gt->block
+                                : qs_ggml_tensor_nblocks(id, t);
     if (bi >= nblocks)
         return qs_err_set(err, "blocks: block=%lld is past the last block (%lld blocks of %d)",
                           bi, (long long)nblocks, gt->block);
-    uint8_t raw[sizeof(qs_block_q6_K)];
-    float x[QS_QK_K];
-    int64_t start = bi * gt->block;
-    int m = (int)(t->n - start < gt->block ? t->n - start : gt->block);
-    memcpy(x, t->data + start, (size_t)m * sizeof(float));
-    for (int j = m; j < gt->block; j++) x[j] = 0.f;
-    if (from_file)
-        memcpy(raw, s->file->map + e->offset + (size_t)bi * (size_t)gt->bytes, (size_t)gt->bytes);
-    else if (qs_ggml_quantize(id, x, gt->block, raw, err) != QS_OK)
-        return QS_ERR;
-    qs_ggml_block_view *v = malloc(sizeof *v);
-    if (!v) return qs_err_set(err, "blocks: out of memory");
-    if (qs_ggml_block_decode(id, raw, v, err) != QS_OK) {
-        free(v);
-        return QS_ERR;
+    qs_ggml_tblock *tb = malloc(sizeof *tb);
+    if (!tb) return qs_err_set(err, "blocks: out of memory");
+    qs_ggml_block_view *v = &tb->v;
+    const float *x = tb->x;
+    int m;
+    if (from_file) {
+        int64_t start = bi * gt->block;
+        m = (int)(t->n - start < gt->block ? t->n - start : gt->block);
+        memcpy(tb->x, t->data + start, (size_t)m * sizeof(float));
+        if (qs_ggml_block_decode(id, s->file->map + e->offset + (size_t)bi * (size_t)gt->bytes,
+                                 v, err) != QS_OK) {
+            free(tb);
+            return QS_ERR;
+        }
+    } else {
+        if (qs_ggml_tensor_block(id, t, bi, tb, err) != QS_OK) {
+            free(tb);
+            return QS_ERR;
+        }
+        m = tb->m;
     }
+    const uint8_t *raw = v->raw;
     json_t *o = json_object();
     json_object_set_new(o, "tensor", json_string(t->name));
     json_object_set_new(o, "type", json_string(gt->name));
@@ -993,7 +1003,7 @@ static int run_blocks(qs_session *s, int argc, char **argv, json_t **out, qs_err
     if (v->dmin != 0.f || id == QS_GGML_Q4_1 || id == QS_GGML_Q5_1 || v->nsub == 8 ||
         id == QS_GGML_Q2_K)
         qs_json_set_real(o, "dmin", v->dmin);
-    char hex[2 * sizeof raw + 1];
+    char hex[2 * sizeof v->raw + 1];
     for (int i = 0; i < gt->bytes; i++) snprintf(hex + 2 * i, 3, "%02x", raw[i]);
     json_object_set_new(o, "raw", json_string(hex));
     if (v->nsub > 1) {
@@ -1069,7 +1079,7 @@ static int run_blocks(qs_session *s, int argc, char **argv, json_t **out, qs_err
     snprintf(f3, sizeof f3, "%.9g", (double)v->y[0]);
     json_array_append_new(steps, step("element 0", "x̂ = dequantize(code)", f2, f3, NULL));
     json_object_set_new(o, "steps", steps);
-    free(v);
+    free(tb);
     *out = o;
     return QS_OK;
 }
@@ -1095,7 +1105,7 @@ const qs_cmd qs_cmds_model[] = {
      "PATH           the file (format from the extension unless --format)\n"
      "--format F     safetensors: I8/U8 codes + NAME.scale + NAME.zero_point + __metadata__;\n"
      "               npy: codes, with the scheme and parameters in PATH.json;\n"
-     "               gguf: ggml blocks (Q8_0, or Q4_0 under 'scheme q4_0')\n"
+     "               gguf: ggml blocks (the current scheme's ggml type, else Q8_0)\n"
      "--type T       gguf block type: q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q6_k\n"
      "--all          every tensor of the loaded file (gguf keeps tensors whose rows are not\n"
      "               whole blocks, such as biases, as F32)\n"

@@ -567,8 +567,12 @@ static int derive_ggml(const qs_tensor *t, const qs_scheme *sc, const qs_derive_
     SUB(st, "block %lld: elements %lld..%lld (%d of %d real)", (long long)bi,
         (long long)bl->start, (long long)(bl->start + bl->m - 1), bl->m, gt->block);
     RES(st, "block %lld of %lld", (long long)bi, (long long)nb);
-    NOTE(st, "%s: %d bytes per %d weights = %.4g bits per weight, scales included", nm,
-         gt->bytes, gt->block, qs_ggml_bits_per_weight(id));
+    if (bl->m < gt->block)
+        NOTE(st, "%d zeros pad this row's last block (ggml needs rows of whole blocks): the "
+             "block still costs %d bytes", gt->block - bl->m, gt->bytes);
+    else
+        NOTE(st, "%s: %d bytes per %d weights = %.4g bits per weight, scales included", nm,
+             gt->bytes, gt->block, qs_ggml_bits_per_weight(id));
     /* the block's constants */
     float mn = bl->x[0], mx = bl->x[0], smax = 0.f;
     for (int i = 0; i < gt->block; i++) {

@@ -378,6 +378,12 @@ double qs_scheme_bits_per_param(const qs_scheme *s, int64_t n, int64_t nparams)
         return 4.0 + 32.0 / s->group;
     default: break;
     }
+    if (qs_scheme_ggml_block(s) >= 0 && n > 0 && nparams > 0) {
+        /* what the tensor really costs: rows that are not whole blocks are padded (a 64-wide
+         * row in Q4_K pays for a 256-element super-block) */
+        const qs_ggml_type *t = qs_ggml_type_info(s->ggml_type);
+        return 8.0 * (double)t->bytes * (double)nparams / (double)n;
+    }
     if (s->conv == QS_CONV_GGML || s->kind == QS_Q_GGML)
         return qs_ggml_bits_per_weight(qs_scheme_ggml_id(s)); /* block bytes · 8 / block */
     if (n <= 0) return s->bits;
