@@ -120,7 +120,8 @@ static int run_load(qs_session *s, int argc, char **argv, json_t **out, qs_err *
 static int run_tensors(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
     (void)argv;
-    if (argc > 0) return qs_err_set(err, "tensors: takes no arguments");
+    if (argc > 0)
+        return qs_err_set(err, "tensors: unexpected argument '%s' (usage: tensors)", argv[0]);
     json_t *arr = json_array();
     json_t *o = json_object();
     if (s->file) {
@@ -231,7 +232,8 @@ static int run_synth(qs_session *s, int argc, char **argv, json_t **out, qs_err 
 static int run_stats(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
     (void)argv;
-    if (argc > 0) return qs_err_set(err, "stats: takes no arguments");
+    if (argc > 0)
+        return qs_err_set(err, "stats: unexpected argument '%s' (usage: stats)", argv[0]);
     if (qs_need_tensor(s, "stats", err)) return QS_ERR;
     qs_stats st;
     if (qs_stats_compute(s->tensor->data, s->tensor->n, &st, err) != QS_OK) return QS_ERR;

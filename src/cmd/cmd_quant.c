@@ -412,9 +412,9 @@ static int block_qparams(const qs_tensor *t, const qs_scheme *sc, int64_t nb, js
 
 static int run_qparams(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
-    (void)argv;
-    if (argc > 0) return qs_err_set(err, "qparams: takes no arguments (set the scheme with "
-                                    "'scheme' and the calibrator with 'calib')");
+    if (argc > 0) return qs_err_set(err, "qparams: unexpected argument '%s' (qparams takes "
+                                    "none: set the scheme with 'scheme' and the calibrator "
+                                    "with 'calib')", argv[0]);
     if (need_tensor(s, "qparams", err)) return QS_ERR;
     prep p;
     if (prepare(s->tensor, &s->scheme, &s->calib, &p, err) != QS_OK) return QS_ERR;
@@ -716,6 +716,13 @@ static int run_derive(qs_session *s, int argc, char **argv, json_t **out, qs_err
                                   w[i]);
             else nsets++;
         if (nsets == 0) return qs_err_set(err, "%s=: expected a number or a list", key);
+        int64_t np = s->scheme.kind == QS_Q_GGML || s->scheme.conv == QS_CONV_GGML ? -1
+                     : scheme_nparams(&s->scheme, s->tensor);
+        for (int i = 0; i < nsets && np > 0; i++)
+            if (sets[i] >= np)
+                return qs_err_set(err, "%s=%s: %lld is out of range 0..%lld (the scheme has "
+                                  "%lld parameter set%s)", key, list, sets[i],
+                                  (long long)np - 1, (long long)np, np > 1 ? "s" : "");
     } else {
         sets[nsets++] = -1;
     }

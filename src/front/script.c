@@ -16,6 +16,8 @@ static void report(qs_runner *r, const char *where, const char *msg)
     fflush(r->errf);
 }
 
+static int run_file_at(qs_runner *r, const char *path, int sourced, const char *where);
+
 int qs_run_line(qs_runner *r, const char *line, const char *where)
 {
     qs_err err = {{0}};
@@ -49,7 +51,7 @@ int qs_run_line(qs_runner *r, const char *line, const char *where)
             rc = QS_ERR;
         } else {
             r->s->source_depth++;
-            rc = qs_run_file(r, argv[1]);
+            rc = run_file_at(r, argv[1], 1, where);
             r->s->source_depth--;
             if (rc == QS_OK) qs_session_remember(r->s, line);
         }
@@ -108,12 +110,19 @@ int qs_run_text(qs_runner *r, const char *text, const char *name)
 
 int qs_run_file(qs_runner *r, const char *path)
 {
+    return run_file_at(r, path, 0, NULL);
+}
+
+/* Runs the script at path; sourced: by a `source` command, at `where` (its FILE:LINE, or
+ * NULL) which prefixes an error opening the script. */
+static int run_file_at(qs_runner *r, const char *path, int sourced, const char *where)
+{
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     if (!f) {
         char msg[1100];
-        snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));
+        snprintf(msg, sizeof msg, "%s%s: %s", sourced ? "source: " : "", path, strerror(errno));
         r->errors++;
-        report(r, NULL, msg);
+        report(r, where, msg);
         return QS_ERR;
     }
     char *buf = NULL;
@@ -136,9 +145,10 @@ int qs_run_file(qs_runner *r, const char *path)
     buf[len] = '\0';
     if (memchr(buf, '\0', len)) {
         char msg[1100];
-        snprintf(msg, sizeof msg, "%s: not a text script (contains NUL bytes)", path);
+        snprintf(msg, sizeof msg, "%s%s: not a text script (contains NUL bytes)",
+                 sourced ? "source: " : "", path);
         r->errors++;
-        report(r, NULL, msg);
+        report(r, where, msg);
         free(buf);
         return QS_ERR;
     }

@@ -69,5 +69,14 @@ printf 'values 1\nst\0ats\nstats\n' | "$QSCOPE" repl >"$tmp/out" 2>"$tmp/err"
 [ $? -eq 2 ] || fail "NUL line: exit 2"
 grep -q 'stdin:2' "$tmp/err" || fail "NUL line named: $(cat "$tmp/err")"
 
+# 9. A script that cannot be sourced names the line that sourced it, and the session goes on.
+printf 'values 1 2\nsource /nonexistent/x.qs\nstats extra\nstats\n' | "$QSCOPE" repl >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 2 ] || fail "source error: exit 2"
+grep -q '^qscope: stdin:2: source: /nonexistent/x.qs: No such file' "$tmp/err" ||
+    fail "source error names stdin:2: $(cat "$tmp/err")"
+grep -q "^qscope: stdin:3: stats: unexpected argument 'extra'" "$tmp/err" ||
+    fail "stats extra names the argument: $(cat "$tmp/err")"
+grep -q '^n  *2$' "$tmp/out" || fail "stats after the errors: $(cat "$tmp/out")"
+
 [ "$fails" -eq 0 ] && echo "repl_pipe: all checks passed"
 [ "$fails" -eq 0 ]

@@ -302,6 +302,8 @@ Test(cmd_quant, derive_set_and_block_counts)
     cr_assert_eq(json_integer_value(json_object_get(d, "set")), 1);
     json_decref(d);
     must_fail("compare formats=nf4,bogus", "formats=nf4,bogus");
+    must_fail("derive block=2", "block=2");         /* blocks 0 and 1 */
+    must_fail("qparams extra", "'extra'");
 }
 
 /* scheme shows axis and group only where the granularity uses them. */
