@@ -186,8 +186,6 @@ const char *qs_tui_prompt_text(const qs_tui_model *m)
 
 void qs_tui_scheme_str(const qs_session *s, char *buf, size_t len)
 {
-    static const char *const kinds[] = {"int", "fp16", "bf16", "fp8-e4m3", "fp8-e5m2", "nf4",
-                                        "fp4", "ggml"};
     const qs_scheme *sc = &s->scheme;
     const char *ck = qs_calib_name(s->calib.kind);
     if (sc->kind == QS_Q_INT)
@@ -197,7 +195,7 @@ void qs_tui_scheme_str(const qs_session *s, char *buf, size_t len)
                                                                              : "group",
                  ck);
     else
-        snprintf(buf, len, "%s · %s", (unsigned)sc->kind < 8 ? kinds[sc->kind] : "?", ck);
+        snprintf(buf, len, "%s · %s", qs_qkind_name(sc), ck);  /* fp16 nf4 ... q4_k */
 }
 
 /* ==== tab bar layout (shared by drawing and mouse clicks) =============================== */
