@@ -883,6 +883,9 @@ static int run_compare(qs_session *s, int argc, char **argv, json_t **out, qs_er
         for (int i = 0; i < nw; i++) {
             int k = qs_calib_find(w[i]);
             if (k < 0) return qs_err_set(err, "calibs=%s: unknown calibrator '%s'", v, w[i]);
+            if (k == QS_CAL_MANUAL && !(s->calib.lo < s->calib.hi))
+                return qs_err_set(err, "calibs=%s: no manual range yet (set one with calib "
+                                  "manual min=X max=Y)", v);
             cal[ncal++] = k;
         }
     } else {

@@ -284,6 +284,7 @@ Test(cmd_quant, calib_manual_errors_keep_the_calibrator)
     must_fail("calib mse max=3", "calib mse");
     must_fail("calib manual min=-1e40 max=1", "min=-1e40");
     must_fail("calib manual min=x max=1", "min=x");
+    must_fail("compare calibs=minmax,manual", "calibs=minmax,manual");
     cr_assert_eq(memcmp(&before, &S.calib, sizeof before), 0);
 }
 
