@@ -1212,8 +1212,9 @@ const qs_cmd qs_cmds_quant[] = {
      "q8_0,q4_0,q4_1,q5_0,q5_1,q4_k,q6_k; a quoted item may hold several scheme words "
      "('formats=q4_k,int4 sym per-channel'); llm = the ggml formats, int8/int4 per-channel, "
      "int4 per-group 32 and 128, nf4 and nf4+dq (the default under a ggml scheme)\n"
-     "keys: rows [{scheme calib bits gran convention sqnr_db db_per_bit mse max_abs_err "
-     "clip_frac cosine bits_per_param clip_max}] (db_per_bit: SQNR gained per added bit since the "
+     "keys: rows [{scheme calib bits bits_per_param gran convention sqnr_db db_per_bit mse "
+     "max_abs_err clip_frac cosine clip_max}] (bits_per_param: the real cost with scales, "
+     "a padded ggml block included; db_per_bit: SQNR gained per added bit since the "
      "previous width of the same series, about 6.02 for min-max on well-behaved data)",
      "compare bits=4 calibs=minmax,percentile,mse,entropy", compare_words, 0, QS_CMD_SLOW,
      run_compare},
