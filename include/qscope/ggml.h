@@ -191,6 +191,9 @@ typedef struct qs_ggml_tblock {
     int64_t start;              /* flat index of its first element */
     int m;                      /* tensor elements in it (< block for a short last block) */
     float x[QS_QK_K];           /* its input values, zero padded */
+    int clipped;                /* elements saturated: code at the end of its range and an
+                                   error beyond half the sub-block's step (plus a 2^-8
+                                   margin for the fp16 constants) */
     qs_ggml_block_view v;       /* the quantized block decoded */
 } qs_ggml_tblock;
 
@@ -201,9 +204,10 @@ int qs_ggml_tensor_block(int id, const qs_tensor *t, int64_t bi, qs_ggml_tblock 
 /* Quantizes all of t block by block: y (may be NULL) receives the dequantized values, codes
  * (may be NULL) the integer codes as stored (unsigned, before any -8/-16/-32 offset; Q8_0:
  * the signed int8), d and dmin (may be NULL; qs_ggml_tensor_nblocks entries) each block's
- * fp16 scale and its minimum / scale of the mins (0 when the type has none). The values in y
- * equal those of qs_ggml_tensor_errstats. */
+ * fp16 scale and its minimum / scale of the mins (0 when the type has none), clipped (may be
+ * NULL) the number of saturated elements (see qs_ggml_tblock). The values in y equal those
+ * of qs_ggml_tensor_errstats. */
 int qs_ggml_tensor_codes(int id, const qs_tensor *t, float *y, int32_t *codes, float *d,
-                         float *dmin, qs_err *err);
+                         float *dmin, int64_t *clipped, qs_err *err);
 
 #endif

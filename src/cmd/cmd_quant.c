@@ -361,7 +361,7 @@ static int block_qparams(const qs_tensor *t, const qs_scheme *sc, int64_t nb, js
         free(d); free(dm); free(y);
         return qs_err_set(err, "qparams: out of memory");
     }
-    if (qs_ggml_tensor_codes(id, t, y, NULL, d, dm, err) != QS_OK) {
+    if (qs_ggml_tensor_codes(id, t, y, NULL, d, dm, NULL, err) != QS_OK) {
         free(d); free(dm); free(y);
         return QS_ERR;
     }

@@ -283,10 +283,13 @@ int qs_quant_apply(const qs_qstate *q, const qs_tensor *x, float *y, int32_t *co
         }
     } else if (qs_scheme_ggml_block(&q->scheme) >= 0) {
         int id = qs_scheme_ggml_block(&q->scheme);
-        rc = r && !codes ? qs_ggml_tensor_errstats(id, x, yb, &r->st, err)
-                         : qs_ggml_tensor_codes(id, x, yb, codes, NULL, NULL, err);
+        int64_t clipped = 0;
+        rc = qs_ggml_tensor_codes(id, x, yb, codes, NULL, NULL, &clipped, err);
         if (rc != QS_OK) goto done;
-        if (r && codes) qs_k()->errstats(x->data, yb, n, &r->st, NULL);
+        if (r) {
+            qs_k()->errstats(x->data, yb, n, &r->st, NULL);
+            r->st.clipped = clipped;
+        }
     } else {
         rc = q->fmt >= 0 ? apply_float(q, x, yb, codes, err)
                          : apply_codebook(q, x, yb, codes, err);

@@ -814,6 +814,22 @@ static void tensor_block(const qs_ggml_type *gt, const qs_tensor *t, int64_t bi,
     for (int64_t j = m; j < gt->block; j++) b->x[j] = 0.f;
     qs_ggml_quantize(gt->id, b->x, gt->block, blk, NULL);
     decode_block(gt->id, blk, &b->v);
+    /* saturation: ggml's min(15, ...) / clamps cut an element off at the end of the code
+     * range, leaving more than the half step rounding can explain. The codes are chosen with
+     * the fp32 constants and decoded with their fp16 roundings (2^-11 relative each), so the
+     * half step gets a margin of 2^-8 of the largest value the sub-block can reach. */
+    const qs_ggml_block_view *v = &b->v;
+    int lo = gt->id == QS_GGML_Q8_0 ? -127 : 0;
+    int hi = gt->id == QS_GGML_Q8_0 ? 127 : gt->id == QS_GGML_Q6_K ? 63
+             : gt->id == QS_GGML_Q5_0 || gt->id == QS_GGML_Q5_1 ? 31 : 15;
+    int per = gt->block / (v->nsub > 0 ? v->nsub : 1);
+    b->clipped = 0;
+    for (int j = 0; j < b->m; j++) {
+        if (v->codes[j] != lo && v->codes[j] != hi) continue;
+        double step = fabs((double)v->sub_d[j / per]), off = fabs((double)v->sub_m[j / per]);
+        double half = 0.5 * step + (step * (hi > -lo ? hi : -lo) + off) / 256.0;
+        if (fabs((double)v->y[j] - (double)b->x[j]) > half) b->clipped++;
+    }
 }
 
 static int check_quantizable(int id, qs_err *err)
@@ -838,13 +854,14 @@ int qs_ggml_tensor_block(int id, const qs_tensor *t, int64_t bi, qs_ggml_tblock 
 }
 
 int qs_ggml_tensor_codes(int id, const qs_tensor *t, float *y, int32_t *codes, float *d,
-                         float *dmin, qs_err *err)
+                         float *dmin, int64_t *clipped, qs_err *err)
 {
     if (check_quantizable(id, err) != QS_OK) return QS_ERR;
     const qs_ggml_type *gt = qs_ggml_type_info(id);
     int64_t nb = qs_ggml_tensor_nblocks(id, t);
     qs_ggml_tblock *b = malloc(sizeof *b);
     if (!b) return qs_err_set(err, "%s: out of memory", gt->name);
+    if (clipped) *clipped = 0;
     for (int64_t bi = 0; bi < nb; bi++) {
         tensor_block(gt, t, bi, b);
         if (y) memcpy(y + b->start, b->v.y, (size_t)b->m * sizeof(float));
@@ -852,6 +869,7 @@ int qs_ggml_tensor_codes(int id, const qs_tensor *t, float *y, int32_t *codes, f
             for (int j = 0; j < b->m; j++) codes[b->start + j] = b->v.codes[j];
         if (d) d[bi] = b->v.d;
         if (dmin) dmin[bi] = b->v.dmin;
+        if (clipped) *clipped += b->clipped;
     }
     free(b);
     return QS_OK;

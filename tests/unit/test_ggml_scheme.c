@@ -329,10 +329,36 @@ Test(ggml_scheme, calib_and_tensor_api)
     float *a = malloc(N * sizeof *a);
     int32_t *c = malloc(N * sizeof *c);
     qs_err err = {""};
-    cr_assert_eq(qs_ggml_tensor_codes(QS_GGML_Q6_K, S.tensor, a, c, NULL, NULL, &err), QS_OK);
+    cr_assert_eq(qs_ggml_tensor_codes(QS_GGML_Q6_K, S.tensor, a, c, NULL, NULL, NULL, &err), QS_OK);
     for (int e = 0; e < N; e++) cr_expect_eq(a[e], (float)y[e], "element %d", e);
-    cr_expect_eq(qs_ggml_tensor_codes(QS_GGML_Q2_K, S.tensor, a, c, NULL, NULL, &err), QS_ERR);
+    cr_expect_eq(qs_ggml_tensor_codes(QS_GGML_Q2_K, S.tensor, a, c, NULL, NULL, NULL, &err), QS_ERR);
     free(a);
     free(c);
     free(y);
+}
+
+/* saturation by hand: a block whose largest |x| is negative, -1.6, and holds +1.6 too. Q5_0:
+ * d = -1.6 / -16 = 0.1, 1.6 · 10 + 16.5 = 32.5 -> min(31, 32) = 31 -> 1.5 (one clipped);
+ * Q4_0 (the engine's path): d = 0.2, 1.6 · 5 + 8.5 = 16.5 -> 15 -> 1.4 (one clipped). */
+Test(ggml_scheme, saturation_counts_as_clipping)
+{
+    char line[512] = "values -1.6 1.6";
+    for (int i = 0; i < 30; i++) strcat(line, " 0");
+    json_decref(run("%s", line));
+    static const struct { const char *t; double y; } want[] = {{"q5_0", 1.5}, {"q4_0", 1.4}};
+    for (int i = 0; i < 2; i++) {
+        json_decref(run("scheme %s", want[i].t));
+        json_t *o = run("quant");
+        cr_expect_eq(num(o, "clipped"), 1, "%s", want[i].t);
+        cr_expect_float_eq(num(o, "clip_frac"), 1.0 / 32, 1e-15, "%s", want[i].t);
+        json_decref(o);
+        o = run("codes 2");
+        double y1 = json_number_value(json_array_get(json_object_get(o, "dequant"), 1));
+        cr_expect_float_eq(y1, want[i].y, 1e-3, "%s: %g", want[i].t, y1);
+        json_decref(o);
+    }
+    json_decref(run("scheme q4_1"));
+    json_t *o = run("quant");
+    cr_expect_eq(num(o, "clipped"), 0, "q4_1 spans min..max: nothing saturates");
+    json_decref(o);
 }
