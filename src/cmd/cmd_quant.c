@@ -671,7 +671,7 @@ static void steps_into(json_t *steps, const qs_trace *tr, const char *prefix)
 {
     for (int i = 0; i < tr->n; i++) {
         const qs_step *st = &tr->steps[i];
-        char title[96];
+        char title[128];     /* a set prefix (< 48) and a step title (< 64) */
         snprintf(title, sizeof title, "%s%s", prefix, st->title);
         json_t *j = json_object();
         json_object_set_new(j, "title", json_string(title));
