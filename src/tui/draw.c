@@ -437,6 +437,18 @@ static void plot_hist(const qs_tui_model *m, WINDOW *w, int y0, int x0, int h, i
 }
 
 /* A table from an array of objects (columns: the first row's scalar keys). */
+/* Cuts buf to `room` columns with "…" as the last one when it is wider (a cut shows). */
+static void ellipsize(char *buf, size_t len, int room)
+{
+    if (room < 2 || cols_of(buf) <= room) return;
+    char *p = buf;
+    for (int c = 0; *p && c < room - 1; c++) {
+        p++;
+        while (((unsigned char)*p & 0xC0) == 0x80) p++;
+    }
+    if ((size_t)(p - buf) + 4 <= len) strcpy(p, "…");
+}
+
 static int draw_table(const qs_tui_model *m, WINDOW *w, int y, int x, int h, int wd, json_t *rows,
                       int first)
 {
@@ -474,6 +486,7 @@ static int draw_table(const qs_tui_model *m, WINDOW *w, int y, int x, int h, int
             json_t *cell = json_object_get(row, cols[c]);
             scalar(cell, buf, sizeof buf);
             int pad = json_is_number(cell) ? cw[c] - cols_of(buf) : 0;
+            ellipsize(buf, sizeof buf, x + wd - cx - pad);
             put(w, yy, cx + pad, x + wd - cx - pad, A(m, QR_NORMAL), buf);
             cx += cw[c] + 2;
         }
