@@ -304,9 +304,28 @@ static void draw_bottom(const qs_tui_model *m, WINDOW *w)
     int W = getmaxx(w);
     werase(w);
     if (m->prompt != QS_PR_NONE) return;     /* readline draws the input line */
-    int x = put(w, 0, 0, W, A(m, QR_DIM), qs_tui_screens[m->screen].hint);
+    /* the screen's keys, whole items only, leaving room for the way out: what does not fit
+     * is on the ? screen */
     const char *tail = "  ? help  : cmd  q quit";
     int tc = cols_of(tail);
+    if (W < 40) {
+        tail = "  ? help  q quit";
+        tc = cols_of(tail);
+    }
+    char hint[256];
+    if (ascii_only) to_ascii(qs_tui_screens[m->screen].hint, hint, sizeof hint);
+    else snprintf(hint, sizeof hint, "%s", qs_tui_screens[m->screen].hint);
+    while (cols_of(hint) + tc >= W) {
+        const char *dot = ascii_only ? " . " : " · ";
+        char *sep = strstr(hint, dot), *last = NULL;
+        while (sep) {
+            last = sep;
+            sep = strstr(sep + 1, dot);
+        }
+        if (!last) break;
+        *last = '\0';
+    }
+    int x = put(w, 0, 0, W, A(m, QR_DIM), hint);
     if (x + tc < W) put(w, 0, W - tc, tc, A(m, QR_KEY), tail);
 }
 

@@ -1309,7 +1309,7 @@ const qs_tui_screen qs_tui_screens[QS_SCR_COUNT] = {
      qs_tui_draw_data, data_key, NULL, NULL},
     {"Derive", "n/p step · e seed examples · v value · ←/→ element", qs_tui_draw_derive,
      derive_key, NULL, NULL},
-    {"Bits", "←/→ bit · ↑/↓ format · space flip · v value/0xHEX · i specials",
+    {"Bits", "←/→ bit · ↑/↓ format · space flip · v value · i specials",
      qs_tui_draw_bits, bits_key, NULL, NULL},
     {"Error", "←/→ clip range · </> shift · r reset · x compare · +/- bits · c calib",
      qs_tui_draw_error, error_key, error_enter, NULL},

@@ -582,6 +582,12 @@ Test(draw, bits_screen_fits_80_columns, .init = setup_values, .fini = teardown)
     cr_expect(shows(w_body, " 2^2"), "the value line wraps instead of being cut");
     cr_expect(shows(w_body, "code -121"));
     cr_expect(shows(w_body, "8           +0.68"), "dequantized value and error in columns");
+    /* every screen's hint line keeps the way out at 80 columns */
+    for (int i = 0; i < QS_SCR_COUNT; i++) {
+        qs_tui_goto(&M, i);
+        frame();
+        cr_expect(shows(w_bottom, "q quit"), "screen %d's hint line lost 'q quit'", i);
+    }
     term_close();
 }
 
