@@ -128,7 +128,38 @@ typedef struct hbin {
                                     bins+1 over, bins+2 NaN */
     int64_t zfix;                /* values counted as 0.0 that are not data (skipped NaN x
                                     lanes), removed at flush */
+    __m256 fsc, fc;              /* float bin rule (fok): t = fma(e, fsc, fc) ≈
+                                    (e - lo)·sc - 0.5 */
+    __m256 ftlo, fthi;           /* t clamped to [-1, bins] */
+    __m256 fthr;                 /* 0.5 - δ: t + 0.5 is at least δ from an integer when
+                                    |t - round(t)| < fthr (else the double rule) */
+    __m256 flanes;               /* 8 + table numbers: counter index = 8·round(t) + flanes */
+    int fok;                     /* the float rule applies to this range (fbin_ok) */
 } hbin;
+
+/* Float bins of the fused pass (fq_stats_f): t = fma(e_f, (float)sc, (float)(-lo·sc - 0.5))
+ * with e_f = fl32(y - x) differs from the reference's (e - lo)·sc - 0.5 by at most
+ * 4u·(bins + 2 + m) + 2^-31 while t stays in [-1, bins] (u = 2^-24, m = max(|lo|, |hi|)·sc:
+ * e_f, the two constants and the fma each round once relative to quantities bounded by
+ * these), and a t clamped to -1 or bins is on the right side of lo / hi while 3u·m < 0.5.
+ * So with δ twice that bound, round(t) (nearest) is qk_bin's bin (-1 under, bins over)
+ * whenever |t - round(t)| < 0.5 - δ; the few values nearer an edge (about 2δ of them: 4e-4
+ * for 256 bins over ±max|e|) and NaN are binned again with the double rule. */
+static int fbin_ok(hbin *b, const qs_hist *h, double sc)
+{
+    double m = fmax(fabs(h->lo), fabs(h->hi)) * sc;
+    if (!(isfinite(h->lo) && isfinite(h->hi) && sc > 0x1p-100 && sc < 0x1p100 &&
+          m <= 0x1p20))
+        return 0;
+    double delta = 8.0 * 0x1p-24 * ((double)h->bins + 2.0 + m) + 0x1p-30;
+    b->fsc = _mm256_set1_ps((float)sc);
+    b->fc = _mm256_set1_ps((float)(-h->lo * sc - 0.5));
+    b->ftlo = _mm256_set1_ps(-1.0f);
+    b->fthi = _mm256_set1_ps((float)h->bins);
+    b->fthr = _mm256_set1_ps((float)(0.5 - delta));
+    b->flanes = _mm256_setr_ps(8, 9, 10, 11, 12, 13, 14, 15);
+    return 1;
+}
 
 static int hbin_init(hbin *b, const qs_hist *h)
 {
@@ -146,6 +177,7 @@ static int hbin_init(hbin *b, const qs_hist *h)
     b->lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     b->fast = sc >= 1.0 && isfinite(sc) && isfinite(h->lo) && isfinite(h->hi);
     b->zfix = 0;
+    b->fok = fbin_ok(b, h, sc);
     b->t = calloc((size_t)HB_W * (size_t)(h->bins + 3), sizeof *b->t);
     return b->t != NULL;
 }
@@ -575,12 +607,15 @@ static void dequantize_avx2(const uint8_t *codes, const qs_layout *l, const qs_q
 typedef struct sacc {
     __m256d x2, y2, xy, e, e2, mx;   /* Σx², Σy², Σxy, Σe, Σe², max|e| */
     __m256i nan, clip;               /* per-lane counts, negative (mask lanes subtracted) */
+    float mthr;                      /* fq_stats_f: a block whose float max |e| is below this
+                                        cannot raise mx (0: not known yet) */
 } sacc;
 
 AI void sacc_init(sacc *a)
 {
     a->x2 = a->y2 = a->xy = a->e = a->e2 = a->mx = _mm256_setzero_pd();
     a->nan = a->clip = _mm256_setzero_si256();
+    a->mthr = 0.0f;
 }
 
 /* 4 (x, y) pairs with NaN-x lanes already zeroed; returns e for the histogram */
@@ -687,11 +722,116 @@ AI void fq_stats(sacc *a, hbin *hb, const float *x, const float *yb, uint32_t *i
     }
 }
 
+/* The statistics pass of a block in float (the default): per 64 elements each of the 8
+ * lanes sums 8 terms with fma in float, then the lanes are added into the double
+ * accumulators. e_f = fl32(y - x) is within u|e| of the double e, so each sum is within
+ * 10u·Σ|terms| < 6e-7 of the double one (QS_K_SUM_RTOL = 1e-6; see README). The maximum stays
+ * exact: fl32 is monotone, so a block can raise the double max D only when its float
+ * maximum reaches the float just below fl32(D) (one step more for a double-rounded e); such
+ * blocks are scanned again in double (fq_max_rescan), which after the first blocks is rare.
+ * Histogram counter indices go to ib by the float rule (fbin_ok); lanes near a bin edge
+ * are flagged per 8 and binned again with the double rule. */
+static float fq_mthr(double d)
+{
+    float f = (float)d;
+    return f > 0.0f ? nextafterf(f, 0.0f) : 0.0f;
+}
+static __attribute__((noinline)) void fq_max_rescan(sacc *a, const float *x, const float *yb)
+{
+    const __m256d absm = _mm256_set1_pd(-0.0);
+    __m256d m = a->mx;
+    for (int b = 0; b < QB; b += 8) {
+        __m256 xv = _mm256_loadu_ps(x + b), yv = _mm256_load_ps(yb + b);
+        __m256 nanm = _mm256_cmp_ps(xv, xv, _CMP_UNORD_Q);
+        xv = _mm256_andnot_ps(nanm, xv);
+        yv = _mm256_andnot_ps(nanm, yv);
+        __m256d e0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(yv)),
+                                   _mm256_cvtps_pd(_mm256_castps256_ps128(xv)));
+        __m256d e1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(yv, 1)),
+                                   _mm256_cvtps_pd(_mm256_extractf128_ps(xv, 1)));
+        m = _mm256_max_pd(_mm256_andnot_pd(absm, e0), m);     /* NaN e: kept */
+        m = _mm256_max_pd(_mm256_andnot_pd(absm, e1), m);
+    }
+    a->mx = m;
+    __m128d h = _mm_max_pd(_mm256_castpd256_pd128(m), _mm256_extractf128_pd(m, 1));
+    a->mthr = fq_mthr(_mm_cvtsd_f64(_mm_max_sd(h, _mm_unpackhi_pd(h, h))));
+}
+/* the groups of 64 whose bit in nr is set: counter indices again by the double rule */
+static __attribute__((noinline)) void fq_bin_fix(const hbin *hb, const float *x,
+                                                 const float *yb, uint32_t *ib, unsigned nr)
+{
+    for (int k = 0; k < QB / 8; k++) {
+        if (!(nr >> (k / 8) & 1)) continue;
+        __m256 xv = _mm256_loadu_ps(x + 8 * k), yv = _mm256_load_ps(yb + 8 * k);
+        __m256 nanm = _mm256_cmp_ps(xv, xv, _CMP_UNORD_Q);
+        xv = _mm256_andnot_ps(nanm, xv);
+        yv = _mm256_andnot_ps(nanm, yv);
+        __m256d e0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(yv)),
+                                   _mm256_cvtps_pd(_mm256_castps256_ps128(xv)));
+        __m256d e1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(yv, 1)),
+                                   _mm256_cvtps_pd(_mm256_extractf128_ps(xv, 1)));
+        _mm256_store_si256((__m256i *)(ib + 8 * k), hbin_idx8(hb, e0, e1));
+    }
+}
+/* 8 float lanes added into 4 double lanes */
+AI __m256d fold8(__m256d acc, __m256 s)
+{
+    return _mm256_add_pd(acc, _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(s)),
+                                            _mm256_cvtps_pd(_mm256_extractf128_ps(s, 1))));
+}
+AI void fq_stats_f(sacc *a, const hbin *hb, const float *x, const float *yb, uint32_t *ib,
+                   const int clean)
+{
+    const __m256 absm = _mm256_set1_ps(-0.0f);
+    const __m256 eight = _mm256_set1_ps(8.0f);
+    __m256 mx = _mm256_setzero_ps();
+    unsigned nr = 0;                /* groups of 64 with a lane near a bin edge */
+    for (int g = 0; g < QB; g += 64) {
+        __m256 x2 = _mm256_setzero_ps(), y2 = x2, xy = x2, se = x2, e2 = x2, near = x2;
+        for (int b = g; b < g + 64; b += 8) {
+            __m256 xv = _mm256_loadu_ps(x + b), yv = _mm256_load_ps(yb + b);
+            if (!clean) {
+                __m256 nanm = _mm256_cmp_ps(xv, xv, _CMP_UNORD_Q);
+                xv = _mm256_andnot_ps(nanm, xv);
+                yv = _mm256_andnot_ps(nanm, yv);
+                a->nan = _mm256_add_epi32(a->nan, _mm256_castps_si256(nanm));
+            }
+            __m256 e = _mm256_sub_ps(yv, xv);
+            x2 = _mm256_fmadd_ps(xv, xv, x2);
+            y2 = _mm256_fmadd_ps(yv, yv, y2);
+            xy = _mm256_fmadd_ps(xv, yv, xy);
+            se = _mm256_add_ps(se, e);
+            e2 = _mm256_fmadd_ps(e, e, e2);
+            mx = _mm256_max_ps(_mm256_andnot_ps(absm, e), mx);      /* NaN e: kept */
+            if (hb) {
+                /* vmaxps / vminps return the second operand for NaN: NaN t stays NaN */
+                __m256 t = _mm256_fmadd_ps(e, hb->fsc, hb->fc);
+                t = _mm256_min_ps(hb->fthi, _mm256_max_ps(hb->ftlo, t));
+                __m256 r = _mm256_round_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+                __m256 d = _mm256_andnot_ps(absm, _mm256_sub_ps(t, r));
+                near = _mm256_or_ps(near, _mm256_cmp_ps(d, hb->fthr, _CMP_NLT_UQ));
+                _mm256_store_si256((__m256i *)(ib + b),
+                                   _mm256_cvttps_epi32(_mm256_fmadd_ps(r, eight, hb->flanes)));
+            }
+        }
+        if (hb && !_mm256_testz_ps(near, near)) nr |= 1u << (g / 64);
+        a->x2 = fold8(a->x2, x2);
+        a->y2 = fold8(a->y2, y2);
+        a->xy = fold8(a->xy, xy);
+        a->e = fold8(a->e, se);
+        a->e2 = fold8(a->e2, e2);
+    }
+    float m = hmax8(mx);
+    if (m > 0.0f && m >= a->mthr) fq_max_rescan(a, x, yb);
+    if (nr) fq_bin_fix(hb, x, yb, ib, nr);
+}
+
 AI void fq_block(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
                  const float *x, float *y, uint8_t *codes, int64_t e, uint64_t seed,
                  int stream, float *yb, uint32_t *ib, const int fc, const int rv, const int dv)
 {
     __m256 anynan = _mm256_setzero_ps();
+    __m256i clips = _mm256_setzero_si256();     /* local: a->clip would go through memory */
     for (int b = 0; b < QB; b += 32) {
         __m256i q[4];
         for (int u = 0; u < 4; u++) {
@@ -706,13 +846,19 @@ AI void fq_block(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
                                       v->scale);
             _mm256_store_ps(yb + b + 8 * u, yv);
             if (y) store_ps8(y + e + b + 8 * u, yv, stream);
-            a->clip = _mm256_add_epi32(a->clip, clip);
+            clips = _mm256_add_epi32(clips, clip);
             anynan = _mm256_or_ps(anynan, nanm);
         }
         if (codes) store32(codes + e + b, pack_codes32(q[0], q[1], q[2], q[3]), stream);
     }
-    if (_mm256_movemask_ps(anynan) == 0) fq_stats(a, hb, x + e, yb, ib, 1);
-    else fq_stats(a, hb, x + e, yb, ib, 0);
+    a->clip = _mm256_add_epi32(a->clip, clips);
+    if (hb && !hb->fok) {
+        if (_mm256_movemask_ps(anynan) == 0) fq_stats(a, hb, x + e, yb, ib, 1);
+        else fq_stats(a, hb, x + e, yb, ib, 0);
+    } else {
+        if (_mm256_movemask_ps(anynan) == 0) fq_stats_f(a, hb, x + e, yb, ib, 1);
+        else fq_stats_f(a, hb, x + e, yb, ib, 0);
+    }
     if (hb) hbin_add_idx(hb, ib);
 }
 

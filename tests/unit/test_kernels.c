@@ -503,6 +503,134 @@ Test(kernels, large_tensor_stream, .timeout = 120)
     free(x - 1);
 }
 
+/* the test's own histogram bin of a double value (the rule of kernels.h written out): -1
+ * under, -2 over, -3 NaN */
+static int64_t t_bin(double v, const qs_hist *h)
+{
+    if (isnan(v)) return -3;
+    if (v < h->lo) return -1;
+    if (v > h->hi) return -2;
+    double sc = h->hi > h->lo ? (double)h->bins / (h->hi - h->lo) : 0.0;
+    int64_t b = (int64_t)((v - h->lo) * sc);
+    return b >= h->bins ? h->bins - 1 : b;
+}
+
+/* The optimized fused pass sums in float per 64 elements and bins errors in float, falling
+ * back to double near a bin edge; its maximum |e| stays exact. Errors placed exactly on the
+ * bin edges of many ranges, and one and two float steps off them, plus clipped values whose
+ * error float cannot hold (1e30 next to a small y), NaN, ±Inf and subnormals: histograms
+ * identical to ref and to the rule written out here, max |e| identical, sums within
+ * QS_K_SUM_RTOL of sums computed here. */
+Test(kernels, fused_edges, .timeout = 60)
+{
+    const qs_kernels *t[2];
+    int nt = tables(t);
+    const int64_t n = 40000;
+    static const struct { int bins; double lo, hi; } R[] = {
+        { 256, -0.005, 0.005 }, { 128, -0.00499, 0.00499 }, { 10, -0.003, 0.007 },
+        { 1000, -0.006, 0.004 }, { 16384, -0.005, 0.005 }, { 7, -2.0, 0.5 },
+        { 64, -1e3, 1e3 }, { 3, 0.001, 0.002 }, { 200, -0.0031, -0.0001 } };
+    const int nr = (int)(sizeof R / sizeof R[0]);
+    float *x = malloc((size_t)n * sizeof *x), *y = malloc((size_t)n * sizeof *y);
+    float sc = 0.01f, inv = 100.0f;
+    int32_t zp = 0;
+    qs_qp qp = { &sc, &inv, &zp, -128, 127, 0, QS_R_HALF_EVEN, 0 };
+    qs_layout l = { QS_G_TENSOR, 1, n, 1, 1 };
+    uint64_t *c[2], *mine = malloc(16384 * sizeof *mine);
+    c[0] = malloc(16384 * sizeof *c[0]); c[1] = malloc(16384 * sizeof *c[1]);
+    for (int r = 0; r < nr; r++) {
+        rng_state = 1000 + (uint64_t)r;
+        double w = (R[r].hi - R[r].lo) / R[r].bins;
+        for (int64_t i = 0; i < n; i++) {
+            uint32_t k = rnd() % 100;
+            float v;
+            if (k < 85) {           /* y = q·sc, e = y - x on an edge, ±0..2 float steps */
+                int q = (int)(rnd() % 241) - 120;
+                double edge = R[r].lo + w * (double)(rnd() % (uint32_t)(R[r].bins + 1));
+                v = (float)((double)((float)q * sc) - edge);
+                int steps = (int)(rnd() % 5) - 2;
+                for (; steps > 0; steps--) v = nextafterf(v, INFINITY);
+                for (; steps < 0; steps++) v = nextafterf(v, -INFINITY);
+            } else if (k < 90) {
+                static const float big[] = { 1e30f, -1e30f, 3e38f, -3e38f, 5.0f, -7.5f,
+                                             1.2800001f, -1.2850001f };
+                v = big[rnd() % 8];
+            } else if (k < 93) {
+                v = (rnd() % 2 ? 1.0f : -1.0f) * 1e-40f * (float)(rnd() % 100);
+            } else if (k < 95) {
+                v = k == 93 ? NAN : (rnd() % 2 ? INFINITY : -INFINITY);
+            } else {
+                v = (frnd() - 0.5f) * 2.0f;
+            }
+            x[i] = v;
+        }
+        qs_errstats s[2];
+        qs_hist h[2];
+        for (int ti = 0; ti < nt; ti++) {
+            memset(c[ti], 0, 16384 * sizeof *c[ti]);
+            h[ti] = (qs_hist){ R[r].bins, R[r].lo, R[r].hi, c[ti], 0, 0, 0 };
+            t[ti]->fakequant(x, &l, &qp, y, NULL, &s[ti], &h[ti]);
+        }
+        /* the rule written out: bins, max |e| and sums from x and y in double */
+        qs_hist hm = { R[r].bins, R[r].lo, R[r].hi, mine, 0, 0, 0 };
+        memset(mine, 0, 16384 * sizeof *mine);
+        double sx2 = 0, sy2 = 0, sxy = 0, se = 0, se2 = 0, mx = 0;
+        int64_t cnt = 0;
+        for (int64_t i = 0; i < n; i++) {
+            if (isnan(x[i])) continue;
+            double xd = x[i], yd = y[i], e = yd - xd;
+            int64_t b = t_bin(e, &hm);
+            if (b >= 0) mine[b]++;
+            else if (b == -1) hm.under++;
+            else if (b == -2) hm.over++;
+            else hm.nan++;
+            if (fabs(e) > mx) mx = fabs(e);
+            sx2 += xd * xd; sy2 += yd * yd; sxy += xd * yd; se += e; se2 += e * e;
+            cnt++;
+        }
+        char tg[96];
+        for (int ti = 0; ti < nt; ti++) {
+            snprintf(tg, sizeof tg, "fused_edges %s range %d", t[ti]->name, r);
+            check_hist(&hm, &h[ti], tg);
+            cr_assert_eq(s[ti].n, cnt, "%s n", tg);
+            cr_assert(s[ti].max_abs_e == mx, "%s max_abs_e %.17g vs %.17g", tg,
+                      s[ti].max_abs_e, mx);
+        }
+        if (r == 0) {
+            /* finite copy: sums against the direct double sums */
+            for (int64_t i = 0; i < n; i++) if (!isfinite(x[i]) || fabsf(x[i]) > 1e3f) x[i] = 0.75f;
+            sx2 = sy2 = sxy = se = se2 = 0;
+            for (int ti = 0; ti < nt; ti++) {
+                t[ti]->fakequant(x, &l, &qp, y, NULL, &s[ti], NULL);
+                if (ti == 0)
+                    for (int64_t i = 0; i < n; i++) {
+                        double xd = x[i], yd = y[i], e = yd - xd;
+                        sx2 += xd * xd; sy2 += yd * yd; sxy += xd * yd; se += e; se2 += e * e;
+                    }
+                snprintf(tg, sizeof tg, "fused_edges sums %s", t[ti]->name);
+                check_sum(s[ti].sum_x2, sx2, 0, "sum_x2", tg);
+                check_sum(s[ti].sum_y2, sy2, 0, "sum_y2", tg);
+                check_sum(s[ti].sum_xy, sxy, fmax(sx2, sy2), "sum_xy", tg);
+                check_sum(s[ti].sum_e, se, sqrt(se2 * (double)(n + 1)), "sum_e", tg);
+                check_sum(s[ti].sum_e2, se2, 0, "sum_e2", tg);
+            }
+        }
+    }
+    /* two errors float cannot tell apart (3e7 - 1.28 and 3e7 - 1.27 both round to 29999998)
+     * in blocks far apart: the later, larger one is the maximum */
+    for (int64_t i = 0; i < n; i++) x[i] = 0.001f * (float)(i % 7);
+    x[100] = -3e7f;
+    x[30000] = 3e7f;
+    double want = 3e7 - (double)(127 * sc);
+    for (int ti = 0; ti < nt; ti++) {
+        qs_errstats st;
+        t[ti]->fakequant(x, &l, &qp, NULL, NULL, &st, NULL);
+        cr_assert(st.max_abs_e == want, "%s max_abs_e %.17g vs %.17g", t[ti]->name,
+                  st.max_abs_e, want);
+    }
+    free(c[0]); free(c[1]); free(mine); free(x); free(y);
+}
+
 /* histogram ranges for both of the optimized table's classifications (bins/(hi-lo) >= 1 and
  * < 1, empty and reversed ranges), with values exactly at and next to the edges, NaN, ±Inf:
  * hist and the error histogram of errstats count exactly as ref */
