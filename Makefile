@@ -20,6 +20,8 @@ endif
 BUILD   ?= build
 PKG_CONFIG ?= pkg-config
 FUZZ_SECONDS ?= 30
+FUZZ_RUNS ?=
+FUZZ_SEED ?= 1
 
 # Debian packages the build and the tests need (make deps installs them).
 DEB_PKGS = gcc make pkg-config libncurses-dev libreadline-dev libcriterion-dev zlib1g-dev \
@@ -130,8 +132,12 @@ bench: deps-check
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@BUILD=$(BUILD) bash tests/bench/run.sh
 
+FUZZ_PKGS = clang libclang-rt-dev libomp-dev
+
 fuzz:
-	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh
+	@bash .ci/deps.sh $(FUZZ_PKGS)
+	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_SEED=$(FUZZ_SEED) \
+	    bash tests/fuzz/run.sh
 
 # ---- dependencies -------------------------------------------------------------------------
 deps:
