@@ -828,7 +828,8 @@ AI void fq_stats_f(sacc *a, const hbin *hb, const float *x, const float *yb, uin
 
 AI void fq_block(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
                  const float *x, float *y, uint8_t *codes, int64_t e, uint64_t seed,
-                 int stream, float *yb, uint32_t *ib, const int fc, const int rv, const int dv)
+                 int stream, float *yb, uint32_t *ib, int fstat, const int fc, const int rv,
+                 const int dv)
 {
     __m256 anynan = _mm256_setzero_ps();
     __m256i clips = _mm256_setzero_si256();     /* local: a->clip would go through memory */
@@ -852,7 +853,7 @@ AI void fq_block(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
         if (codes) store32(codes + e + b, pack_codes32(q[0], q[1], q[2], q[3]), stream);
     }
     a->clip = _mm256_add_epi32(a->clip, clips);
-    if (hb && !hb->fok) {
+    if (!fstat || (hb && !hb->fok)) {
         if (_mm256_movemask_ps(anynan) == 0) fq_stats(a, hb, x + e, yb, ib, 1);
         else fq_stats(a, hb, x + e, yb, ib, 0);
     } else {
@@ -864,7 +865,7 @@ AI void fq_block(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
 
 AI void fakequant_run(const float *x, const qs_layout *l, const qs_qp *qp, float *y,
                       uint8_t *codes, int64_t e0, int64_t e1, qs_errstats *st, qs_hist *eh,
-                      const int rv, const int dv)
+                      int fstat, const int rv, const int dv)
 {
     const __m256i qmin = _mm256_set1_epi32(qp->qmin), qmax = _mm256_set1_epi32(qp->qmax);
     const uint64_t seed = qp->seed;
@@ -890,11 +891,11 @@ AI void fakequant_run(const float *x, const qs_layout *l, const qs_qp *qp, float
                 if (fc)
                     for (; j + QB <= s.n; j += QB)
                         fq_block(&v, qmin, qmax, &a, hp, x, y, codes, e + j, seed, stream, yb,
-                                 ib, 1, rv, dv);
+                                 ib, fstat, 1, rv, dv);
                 else
                     for (; j + QB <= s.n; j += QB)
                         fq_block(&v, qmin, qmax, &a, hp, x, y, codes, e + j, seed, stream, yb,
-                                 ib, 0, rv, dv);
+                                 ib, fstat, 0, rv, dv);
             }
             for (; j + 8 <= s.n; j += 8) {
                 __m256i q = fq8(&v, qmin, qmax, &a, hp, eh, sc, x, y, e + j, seed, stream, rv, dv);
@@ -935,7 +936,18 @@ static void fakequant_chunk_avx2(const float *x, const qs_layout *l, const qs_qp
                                  uint8_t *codes, int64_t e0, int64_t e1, qs_errstats *st,
                                  qs_hist *eh)
 {
-    QK_VARIANT(qp, fakequant_run, x, l, qp, y, codes, e0, e1, st, eh);
+    QK_VARIANT(qp, fakequant_run, x, l, qp, y, codes, e0, e1, st, eh, 1);
+    /* float lanes overflow past |x| ~ 1.8e19 and lose digits to underflow when a chunk's
+     * sums are tiny: then the chunk's statistics again in double (codes, y and histogram
+     * are already right) */
+    const double tiny = 0x1p-100;
+    if (!(isfinite(st->sum_x2) && isfinite(st->sum_y2) && isfinite(st->sum_xy) &&
+          isfinite(st->sum_e) && isfinite(st->sum_e2)) ||
+        (st->sum_x2 > 0.0 && st->sum_x2 < tiny) || (st->sum_y2 > 0.0 && st->sum_y2 < tiny) ||
+        (st->sum_e2 > 0.0 && st->sum_e2 < tiny)) {
+        memset(st, 0, sizeof *st);
+        QK_VARIANT(qp, fakequant_run, x, l, qp, NULL, NULL, e0, e1, st, NULL, 0);
+    }
 }
 static void fakequant_avx2(const float *x, const qs_layout *l, const qs_qp *qp, float *y,
                            uint8_t *codes, qs_errstats *st, qs_hist *eh)

@@ -628,6 +628,32 @@ Test(kernels, fused_edges, .timeout = 60)
         cr_assert(st.max_abs_e == want, "%s max_abs_e %.17g vs %.17g", t[ti]->name,
                   st.max_abs_e, want);
     }
+    /* squares beyond float (|x| >= 2^64) and below it (all |x| ~ 1e-25, where float squares
+     * underflow): sums as in double */
+    for (int cs = 0; cs < 2; cs++) {
+        float s2 = cs == 0 ? 1e18f : 1e-26f, i2 = 1.0f / s2;
+        qs_qp q2 = { &s2, &i2, &zp, -128, 127, 0, QS_R_HALF_EVEN, 0 };
+        rng_state = 77 + (uint64_t)cs;
+        for (int64_t i = 0; i < n; i++) x[i] = (frnd() - 0.5f) * 200.0f * s2;
+        double sx2 = 0, sy2 = 0, sxy = 0, se = 0, se2 = 0;
+        char tg[96];
+        for (int ti = 0; ti < nt; ti++) {
+            qs_errstats st;
+            t[ti]->fakequant(x, &l, &q2, y, NULL, &st, NULL);
+            if (ti == 0)
+                for (int64_t i = 0; i < n; i++) {
+                    double xd = x[i], yd = y[i], e = yd - xd;
+                    sx2 += xd * xd; sy2 += yd * yd; sxy += xd * yd; se += e; se2 += e * e;
+                }
+            snprintf(tg, sizeof tg, "fused_edges scale %g %s", (double)s2, t[ti]->name);
+            cr_assert(isfinite(st.sum_x2) && sx2 > 0 && st.sum_e2 > 0, "%s", tg);
+            check_sum(st.sum_x2, sx2, 0, "sum_x2", tg);
+            check_sum(st.sum_y2, sy2, 0, "sum_y2", tg);
+            check_sum(st.sum_xy, sxy, fmax(sx2, sy2), "sum_xy", tg);
+            check_sum(st.sum_e, se, sqrt(se2 * (double)(n + 1)), "sum_e", tg);
+            check_sum(st.sum_e2, se2, 0, "sum_e2", tg);
+        }
+    }
     free(c[0]); free(c[1]); free(mine); free(x); free(y);
 }
 
