@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "qscope/io.h"
+#include "qscope/calib.h"
+#include "qscope/quant.h"
 
 void qs_lab_free(struct qs_lab *lab);   /* nn/lab.c */
 
@@ -13,19 +15,8 @@ void qs_session_init(qs_session *s)
 {
     memset(s, 0, sizeof *s);
     s->tensor_index = -1;
-    s->scheme.kind = QS_Q_INT;
-    s->scheme.bits = 8;
-    s->scheme.is_signed = 1;
-    s->scheme.symmetric = 0;
-    s->scheme.gran = QS_G_TENSOR;
-    s->scheme.axis = 0;
-    s->scheme.group = 64;
-    s->scheme.round = QS_R_HALF_EVEN;
-    s->scheme.conv = QS_CONV_TORCH;
-    s->calib.kind = QS_CAL_MINMAX;
-    s->calib.p = 99.99;
-    s->calib.momentum = 0.01;
-    s->calib.bins = 2048;
+    qs_scheme_default(&s->scheme);     /* the engine's defaults (quant.h): one definition */
+    qs_calib_default(&s->calib);
     s->precision = 6;
     s->color = -1;
 }
