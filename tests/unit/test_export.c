@@ -15,6 +15,9 @@
 #include "qscope/cmd.h"
 #include "qscope/ggml.h"
 #include "qscope/io.h"
+#include "golden.h"
+
+#define GGUF_GOLD "tests/golden/gguf_ref.txt"
 
 #define FIX "tests/fixtures/"
 
@@ -78,35 +81,6 @@ static uint8_t *slurp(const char *path, size_t *len)
     fclose(f);
     *len = (size_t)n;
     return b;
-}
-
-/* Reads golden values (tests/golden/gguf_ref.txt, from the numpy script). */
-static float *golden(const char *name, int64_t *n)
-{
-    FILE *fp = fopen("tests/golden/gguf_ref.txt", "r");
-    cr_assert_not_null(fp);
-    char key[256];
-    long long cnt;
-    float *v = NULL;
-    while (fscanf(fp, "%255s", key) == 1) {
-        if (key[0] == '#') {
-            int c;
-            while ((c = fgetc(fp)) != '\n' && c != EOF) {}
-            continue;
-        }
-        cr_assert_eq(fscanf(fp, "%lld", &cnt), 1);
-        float *w = malloc((size_t)(cnt ? cnt : 1) * sizeof *w);
-        for (long long i = 0; i < cnt; i++) cr_assert_eq(fscanf(fp, "%f", &w[i]), 1);
-        if (!strcmp(key, name)) {
-            v = w;
-            *n = cnt;
-            break;
-        }
-        free(w);
-    }
-    fclose(fp);
-    cr_assert_not_null(v);
-    return v;
 }
 
 static int no_temp_files(void)
@@ -176,7 +150,7 @@ Test(export, safetensors_round_trip_and_reference_rules)
 
     /* reload: codes and scales equal the rule computed here */
     int64_t n;
-    float *x = golden("srcK", &n);
+    float *x = golden_f(GGUF_GOLD, "srcK", &n);
     int8_t want[512];
     float scale[2];
     expected_codes(x, 2, 256, want, scale);
@@ -286,12 +260,12 @@ Test(export, gguf_blocks_equal_numpy_reference)
     cr_expect_eq(f->entries[0].shape[0], 2);
     cr_expect_eq(f->entries[0].shape[1], 32);
     int64_t nb, nv;
-    float *bytes = golden("bytes.q8_0", &nb);
+    float *bytes = golden_f(GGUF_GOLD, "bytes.q8_0", &nb);
     cr_assert_eq((int64_t)f->entries[0].nbytes, nb);
     for (int64_t i = 0; i < nb; i++)
         cr_expect_eq(f->map[f->entries[0].offset + (size_t)i], (uint8_t)bytes[i], "byte %lld",
                      (long long)i);
-    float *vals = golden("blk.0.q8_0", &nv);
+    float *vals = golden_f(GGUF_GOLD, "blk.0.q8_0", &nv);
     qs_tensor *t = NULL;
     cr_assert_eq(qs_file_read(f, 0, &t, &err), QS_OK);
     for (int64_t i = 0; i < nv; i++) cr_expect_eq(t->data[i], vals[i]);
@@ -345,7 +319,7 @@ Test(export, blocks_of_a_stored_tensor)
     cr_expect_str_eq(json_string_value(json_object_get(o, "source")), "stored in the file");
     cr_expect_eq(json_array_size(json_object_get(o, "subblocks")), 8u);
     int64_t n;
-    float *want = golden("blk.0.q4_k", &n);
+    float *want = golden_f(GGUF_GOLD, "blk.0.q4_k", &n);
     json_t *vals = json_object_get(o, "values");
     for (int i = 0; i < 256; i++)
         cr_expect_eq((float)json_real_value(json_array_get(vals, (size_t)i)), want[256 + i]);
@@ -421,7 +395,7 @@ Test(export, ggml_table)
         cr_expect_float_eq(json_real_value(json_object_get(r, "bits")), want[i].bits, 1e-12);
     }
     int64_t n;
-    float *x = golden("src32", &n), *y = golden("blk.0.q8_0", &n);
+    float *x = golden_f(GGUF_GOLD, "src32", &n), *y = golden_f(GGUF_GOLD, "blk.0.q8_0", &n);
     double e2 = 0, x2 = 0;
     for (int64_t i = 0; i < n; i++) {
         e2 += ((double)y[i] - x[i]) * ((double)y[i] - x[i]);

@@ -12,6 +12,7 @@
 
 #include "qscope/cmd.h"
 #include "qscope/ggml.h"
+#include "golden.h"
 
 #define GOLD "tests/golden/ggml_scheme_ref.txt"
 #define XNPY "tests/golden/ggml_scheme_x.npy"
@@ -23,40 +24,11 @@ static void setup(void) { qs_session_init(&S); }
 static void teardown(void) { qs_session_fini(&S); }
 TestSuite(ggml_scheme, .init = setup, .fini = teardown);
 
-/* The values of line `name` of the golden file as doubles (count in *n). */
-static double *golden(const char *name, int64_t *n)
-{
-    FILE *fp = fopen(GOLD, "r");
-    cr_assert_not_null(fp, "cannot open %s", GOLD);
-    char key[256];
-    long long cnt;
-    double *v = NULL;
-    while (fscanf(fp, "%255s", key) == 1) {
-        if (key[0] == '#') {
-            int c;
-            while ((c = fgetc(fp)) != '\n' && c != EOF) {}
-            continue;
-        }
-        cr_assert_eq(fscanf(fp, "%lld", &cnt), 1);
-        double *w = malloc((size_t)(cnt ? cnt : 1) * sizeof *w);
-        for (long long i = 0; i < cnt; i++) cr_assert_eq(fscanf(fp, "%lf", &w[i]), 1);
-        if (strcmp(key, name) == 0) {
-            v = w;
-            *n = cnt;
-            break;
-        }
-        free(w);
-    }
-    fclose(fp);
-    cr_assert_not_null(v, "no golden line %s in %s", name, GOLD);
-    return v;
-}
-
 static double *gold_of(const char *what, const char *type, int64_t *n)
 {
     char name[64];
     snprintf(name, sizeof name, "%s.%s", what, type);
-    return golden(name, n);
+    return golden_d(GOLD, name, n);
 }
 
 static json_t *run(const char *fmt, ...)

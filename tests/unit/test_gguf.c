@@ -11,38 +11,10 @@
 #include "qscope/ggml.h"
 #include "qscope/io.h"
 #include "qscope/kernels.h"
+#include "golden.h"
 
 #define FIX "tests/fixtures/"
 #define GOLD "tests/golden/gguf_ref.txt"
-
-/* Reads the values of line `name` of a golden file into a new array (count in *n). */
-static float *golden(const char *file, const char *name, int64_t *n)
-{
-    FILE *fp = fopen(file, "r");
-    cr_assert_not_null(fp, "cannot open %s", file);
-    char key[256];
-    long long cnt;
-    float *v = NULL;
-    while (fscanf(fp, "%255s", key) == 1) {
-        if (key[0] == '#') {
-            int c;
-            while ((c = fgetc(fp)) != '\n' && c != EOF) {}
-            continue;
-        }
-        cr_assert_eq(fscanf(fp, "%lld", &cnt), 1);
-        float *w = malloc((size_t)(cnt ? cnt : 1) * sizeof *w);
-        for (long long i = 0; i < cnt; i++) cr_assert_eq(fscanf(fp, "%f", &w[i]), 1);
-        if (strcmp(key, name) == 0) {
-            v = w;
-            *n = cnt;
-            break;
-        }
-        free(w);
-    }
-    fclose(fp);
-    cr_assert_not_null(v, "no golden line %s in %s", name, file);
-    return v;
-}
 
 static qs_file *open_ok(const char *path)
 {
@@ -60,7 +32,7 @@ static void expect_tensor(qs_file *f, const char *name, const char *gold)
     qs_err err = {""};
     cr_assert_eq(qs_file_read(f, i, &t, &err), QS_OK, "%s", err.msg);
     int64_t n;
-    float *want = golden(gold, name, &n);
+    float *want = golden_f(gold, name, &n);
     cr_assert_eq(t->n, n, "%s: %lld values, golden has %lld", name, (long long)t->n,
                  (long long)n);
     for (int64_t k = 0; k < n; k++)     /* %.9g round-trips float32 exactly */
@@ -140,8 +112,8 @@ Test(gguf, unsupported_type_listed_and_refused)
 static void expect_quantize(int id, const char *src, const char *bytes)
 {
     int64_t n, nb;
-    float *x = golden(GOLD, src, &n);
-    float *want = golden(GOLD, bytes, &nb);
+    float *x = golden_f(GOLD, src, &n);
+    float *want = golden_f(GOLD, bytes, &nb);
     uint64_t len;
     qs_err err = {""};
     cr_assert_eq(qs_ggml_row_bytes(id, n, &len, &err), QS_OK, "%s", err.msg);
@@ -171,8 +143,8 @@ Test(ggml, quantizers_match_numpy_bytes)
 Test(ggml, tensor_errstats_hook)
 {
     int64_t n, m;
-    float *x = golden(GOLD, "src32", &n);
-    float *y = golden(GOLD, "blk.0.q8_0", &m);
+    float *x = golden_f(GOLD, "src32", &n);
+    float *y = golden_f(GOLD, "blk.0.q8_0", &m);
     cr_assert_eq(n, m);
     double e2 = 0, mx = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -281,8 +253,8 @@ Test(ggml, fakequant_all_types_bounded)
 Test(ggml, block_view_q4_k)
 {
     int64_t n, nb;
-    float *want = golden(GOLD, "blk.0.q4_k", &n);
-    float *bytes = golden(GOLD, "bytes.q4_k", &nb);
+    float *want = golden_f(GOLD, "blk.0.q4_k", &n);
+    float *bytes = golden_f(GOLD, "bytes.q4_k", &nb);
     uint8_t raw[144];
     for (int i = 0; i < 144; i++) raw[i] = (uint8_t)bytes[i];
     qs_ggml_block_view v;

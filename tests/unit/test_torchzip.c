@@ -10,36 +10,9 @@
 
 #include "../../src/io/io_priv.h"
 #include "qscope/io.h"
+#include "golden.h"
 
 #define FIX "tests/fixtures/"
-
-static float *golden(const char *name, int64_t *n)
-{
-    FILE *fp = fopen("tests/golden/torch_ref.txt", "r");
-    cr_assert_not_null(fp);
-    char key[256];
-    long long cnt;
-    float *v = NULL;
-    while (fscanf(fp, "%255s", key) == 1) {
-        if (key[0] == '#') {
-            int c;
-            while ((c = fgetc(fp)) != '\n' && c != EOF) {}
-            continue;
-        }
-        cr_assert_eq(fscanf(fp, "%lld", &cnt), 1);
-        float *w = malloc((size_t)(cnt ? cnt : 1) * sizeof *w);
-        for (long long i = 0; i < cnt; i++) cr_assert_eq(fscanf(fp, "%f", &w[i]), 1);
-        if (strcmp(key, name) == 0) {
-            v = w;
-            *n = cnt;
-            break;
-        }
-        free(w);
-    }
-    fclose(fp);
-    cr_assert_not_null(v, "no golden line %s", name);
-    return v;
-}
 
 static void expect_tensor(qs_file *f, const char *name, const char *gold, qs_dtype dt)
 {
@@ -50,7 +23,7 @@ static void expect_tensor(qs_file *f, const char *name, const char *gold, qs_dty
     qs_err err = {""};
     cr_assert_eq(qs_file_read(f, i, &t, &err), QS_OK, "%s", err.msg);
     int64_t n;
-    float *want = golden(gold, &n);
+    float *want = golden_f("tests/golden/torch_ref.txt", gold, &n);
     cr_assert_eq(t->n, n, "%s", name);
     for (int64_t k = 0; k < n; k++)
         cr_expect_eq(t->data[k], want[k], "%s[%lld]: %.9g != %.9g", name, (long long)k,
