@@ -1065,9 +1065,9 @@ static const char *const lab_actions[] = {"sweep", "ptq", "qat", "train", NULL};
 static const char *const lab_data[] = {"digits", "fashion", NULL};
 static const char *const lab_bits[] = {"2", "3", "4", "5", "6", "7", "8", NULL};
 static const char *const lab_abits[] = {"4", "5", "6", "7", "8", NULL};
-static const char *const lab_gran[] = {"channel", "tensor", NULL};
+static const char *const lab_gran[] = {"tensor", "channel", NULL};
 static const char *const lab_calib[] = {"minmax", "percentile", "mse", "entropy", NULL};
-static const char *const lab_epochs[] = {"1", "2", "3", "5", "10", "20", "30", NULL};
+static const char *const lab_epochs[] = {"1", "2", "3", "5", "10", "20", "30", "80", NULL};
 static const struct {
     const char *name;           /* setting name (the command's key) */
     const char *const *values;  /* its values */

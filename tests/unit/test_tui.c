@@ -468,7 +468,7 @@ Test(lab, the_form_speaks_the_lab_commands_grammar, .init = setup_values, .fini 
     const qs_cmd *lab = qs_cmd_find("lab");
     if (!lab) cr_skip_test("the lab command is not in this build");
     qs_tui_goto(&M, QS_SCR_LAB);
-    cr_assert_str_eq(M.lab_line, "lab sweep bits=2..8 abits=8 gran=channel calib=minmax epochs=5");
+    cr_assert_str_eq(M.lab_line, "lab sweep bits=2..8 abits=8 gran=tensor calib=minmax epochs=5");
     /* every action's line uses only keys the lab command completes (its own word table) */
     for (int a = 0; a < 4; a++) {
         char **argv = NULL;
@@ -488,11 +488,11 @@ Test(lab, the_form_speaks_the_lab_commands_grammar, .init = setup_values, .fini 
         M.lab_field = 0;
         qs_tui_handle_key(&M, KEY_RIGHT);   /* next action */
     }
-    cr_assert_str_eq(M.lab_line, "lab sweep bits=2..8 abits=8 gran=channel calib=minmax epochs=5",
+    cr_assert_str_eq(M.lab_line, "lab sweep bits=2..8 abits=8 gran=tensor calib=minmax epochs=5",
                      "four actions wrap around");
     /* the epochs field is not part of a PTQ run */
     qs_tui_handle_key(&M, KEY_RIGHT);
-    cr_assert_str_eq(M.lab_line, "lab ptq bits=4 abits=8 gran=channel calib=minmax");
+    cr_assert_str_eq(M.lab_line, "lab ptq bits=4 abits=8 gran=tensor calib=minmax");
 }
 
 /* ---- drawing, into an ncurses screen that writes to /dev/null ----------------------------- */
