@@ -1067,16 +1067,18 @@ static const char *const lab_bits[] = {"2", "3", "4", "5", "6", "7", "8", NULL};
 static const char *const lab_abits[] = {"4", "5", "6", "7", "8", NULL};
 static const char *const lab_gran[] = {"tensor", "channel", NULL};
 static const char *const lab_calib[] = {"minmax", "percentile", "mse", "entropy", NULL};
-static const char *const lab_epochs[] = {"1", "2", "3", "5", "10", "20", "30", "80", NULL};
+static const char *const lab_epochs[] = {"1", "2", "3", "5", "10", "20", "30", NULL};
 static const struct {
     const char *name;           /* setting name (the command's key) */
     const char *const *values;  /* its values */
     int dflt;                   /* default choice */
-    unsigned used;              /* actions using it: 1 sweep, 2 ptq, 4 qat, 8 train */
+    unsigned used;              /* actions using it: 1 sweep, 2 ptq, 4 qat, 8 train (epochs
+                                   are QAT epochs: train keeps its own default, 80 on
+                                   digits; `:lab train epochs=N` sets another) */
 } lab_fields[QS_TUI_LAB_FIELDS] = {
     {"action", lab_actions, 0, 15}, {"data", lab_data, 0, 8}, {"bits", lab_bits, 2, 6},
     {"abits", lab_abits, 4, 7}, {"gran", lab_gran, 0, 7}, {"calib", lab_calib, 0, 7},
-    {"epochs", lab_epochs, 3, 13},
+    {"epochs", lab_epochs, 3, 5},
 };
 
 static int lab_count(const char *const *v)
