@@ -503,7 +503,10 @@ static json_t *requant_steps(const qs_nn_qmodel *q, const qs_nn_imodel *im,
     snprintf(sub, sizeof sub, "%.8g · %.8g / %.8g", s_in, s_w, s_out);
     json_array_append_new(st, step("real multiplier", "M = S_in·S_w / S_out", sub,
                                    qs_json_real(M),
-                                   "one float per output channel, computed once offline"));
+                                   q->cfg.wgran == QS_G_CHANNEL
+                                   ? "one float per output channel, computed once offline"
+                                   : "one float per layer (one scale per weight tensor), "
+                                     "computed once offline"));
     snprintf(sub, sizeof sub, "%.10g = %d · 2^-%d", M, m0, 31 + sh);
     snprintf(res, sizeof res, "M0 = %d, n = %d", m0, 31 + sh);
     snprintf(f, sizeof f, "M = M0 · 2^-n, M0 in [2^30, 2^31)");
@@ -587,6 +590,126 @@ static int sub_int(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **o
     json_object_set_new(o, "steps", requant_steps(lab->q, im, &lab->data->test, o));
     qs_nn_imodel_free(im);
     *out = o;
+    return QS_OK;
+}
+
+/* ---- derive requant: the fixed-point multiplier on its own ------------------------------ */
+
+/* A step with a numeric value next to its result (the schema of derive's steps). */
+static json_t *vstep(const char *title, const char *formula, const char *subst, json_t *result,
+                     double value, const char *note)
+{
+    json_t *j = step(title, formula, subst, result, note);
+    qs_json_set_real(j, "value", value);
+    return j;
+}
+
+int qs_cmd_derive_requant(qs_session *s, int argc, char **argv, json_t **out, qs_err *err);
+
+/* `derive requant [M=m | s_in=S s_w=S s_out=S] [acc=A] [zp=Z] [qmin=Q] [qmax=Q]`: how an
+ * int32 accumulator is brought to the next layer's scale with integers only. Without M or
+ * scales: the lab's integer model (its last PTQ/QAT model, else W8A8 PTQ), as `lab int`. */
+int qs_cmd_derive_requant(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    static const char *const keys[] = { "M", "s_in", "s_w", "s_out", "acc", "zp", "qmin",
+                                        "qmax", NULL };
+    const qs_cmd *me = qs_cmd_find("derive");
+    if (me && qs_arg_check(me, argc - 1, argv + 1, keys, NULL, 0, err) != QS_OK) return QS_ERR;
+    int has_m = qs_arg_kv(argc, argv, "M") != NULL;
+    int ns = !!qs_arg_kv(argc, argv, "s_in") + !!qs_arg_kv(argc, argv, "s_w") +
+             !!qs_arg_kv(argc, argv, "s_out");
+    if (!has_m && ns == 0) {
+        if (argc > 1)
+            return qs_err_set(err, "derive requant: acc=, zp=, qmin= and qmax= need M= or "
+                              "s_in= s_w= s_out=");
+        int rc = sub_int(s, qs_lab_get(s), 0, NULL, out, err);
+        if (rc == QS_OK) json_object_set_new(*out, "source", json_string("lab"));
+        return rc;
+    }
+    if (has_m && ns)
+        return qs_err_set(err, "derive requant: give either M= or s_in= s_w= s_out=, not both");
+    if (!has_m && ns != 3)
+        return qs_err_set(err, "derive requant: s_in=, s_w= and s_out= go together");
+    double M = 0, s_in = 0, s_w = 0, s_out = 0;
+    if (qs_arg_double(argc, argv, "M", 1e-30, 65536.0, &M, err) != QS_OK ||
+        qs_arg_double(argc, argv, "s_in", 1e-30, 1e30, &s_in, err) != QS_OK ||
+        qs_arg_double(argc, argv, "s_w", 1e-30, 1e30, &s_w, err) != QS_OK ||
+        qs_arg_double(argc, argv, "s_out", 1e-30, 1e30, &s_out, err) != QS_OK)
+        return QS_ERR;
+    long long acc = 0, zp = 0, qmin = 0, qmax = 255;
+    int has_acc = qs_arg_kv(argc, argv, "acc") != NULL;
+    if (qs_arg_int(argc, argv, "acc", INT32_MIN, INT32_MAX, &acc, err) != QS_OK ||
+        qs_arg_int(argc, argv, "zp", INT32_MIN, INT32_MAX, &zp, err) != QS_OK ||
+        qs_arg_int(argc, argv, "qmin", INT32_MIN, INT32_MAX, &qmin, err) != QS_OK ||
+        qs_arg_int(argc, argv, "qmax", INT32_MIN, INT32_MAX, &qmax, err) != QS_OK)
+        return QS_ERR;
+    if (qmin > qmax)
+        return qs_err_set(err, "derive requant: qmin=%lld is above qmax=%lld", qmin, qmax);
+    char sub[512], res[128];
+    json_t *o = json_object(), *st = json_array();
+    if (!has_m) {
+        M = s_in * s_w / s_out;
+        if (!(M > 0) || !(M < 65536.0)) {
+            json_decref(o);
+            json_decref(st);
+            return qs_err_set(err, "derive requant: M = s_in·s_w/s_out = %g is outside "
+                              "(0, 65536)", M);
+        }
+        snprintf(sub, sizeof sub, "%.10g · %.10g / %.10g", s_in, s_w, s_out);
+        json_array_append_new(st, vstep("real multiplier", "M = S_in·S_w / S_out", sub,
+                                        qs_json_real(M), M,
+                                        "the accumulator's scale over the output's scale"));
+    }
+    int32_t m0;
+    int sh;
+    qs_requant_multiplier(M, &m0, &sh);
+    int n = 31 + sh, e;
+    double frac = frexp(M, &e);
+    double Mq = ldexp((double)m0, -n);
+    snprintf(sub, sizeof sub, "%.10g = %.10g · 2^%d; M0 = round(%.10g · 2^31) = %d, n = 31 - (%d)",
+             M, frac, e, frac, m0, e);
+    snprintf(res, sizeof res, "M0 = %d, n = %d", m0, n);
+    json_array_append_new(st, vstep("fixed-point multiplier", "M = M0 · 2^-n, M0 in [2^30, 2^31)",
+                                    sub, json_string(res), Mq,
+                                    "M0 is a Q31 integer: the chip needs no floating point"));
+    snprintf(sub, sizeof sub, "%d · 2^-%d = %.17g", m0, n, Mq);
+    json_array_append_new(st, vstep("what M0·2^-n is", "M0 · 2^-n", sub, qs_json_real(Mq), Mq,
+                                    "off from M by at most half a unit of 2^-(n): a relative "
+                                    "error below 2^-31"));
+    qs_json_set_real(o, "M", M);
+    json_object_set_new(o, "M0", json_integer(m0));
+    json_object_set_new(o, "n", json_integer(n));
+    qs_json_set_real(o, "M_fixed", Mq);
+    qs_json_set_real(o, "rel_error", (Mq - M) / M);
+    if (has_acc) {
+        int32_t r = qs_requant((int32_t)acc, m0, sh, 0, INT32_MIN, INT32_MAX);
+        int32_t q = qs_requant((int32_t)acc, m0, sh, (int32_t)zp, (int32_t)qmin, (int32_t)qmax);
+        double exact = (double)acc * M;
+        snprintf(sub, sizeof sub, "round(%lld · %d / 2^%d)", acc, m0, n);
+        json_array_append_new(st, vstep("rescale", "r = round(acc · M0 / 2^n)", sub,
+                                        json_integer(r), r,
+                                        "64-bit product, then a rounding right shift (half "
+                                        "away from zero)"));
+        snprintf(sub, sizeof sub, "%lld · %.10g = %.10g", acc, M, exact);
+        json_array_append_new(st, vstep("compare: the real product", "acc · M", sub,
+                                        qs_json_real(exact), exact,
+                                        "what floating point would give before rounding"));
+        snprintf(sub, sizeof sub, "clamp(%d + %lld, %lld, %lld)", r, zp, qmin, qmax);
+        json_array_append_new(st, vstep("zero point, clamp", "q = clamp(r + zp, qmin, qmax)",
+                                        sub, json_integer(q), q,
+                                        "qmin = zp makes the clamp a ReLU"));
+        json_object_set_new(o, "acc", json_integer(acc));
+        json_object_set_new(o, "r", json_integer(r));
+        qs_json_set_real(o, "exact", exact);
+        json_object_set_new(o, "q", json_integer(q));
+        json_object_set_new(o, "zp", json_integer(zp));
+        json_object_set_new(o, "qmin", json_integer(qmin));
+        json_object_set_new(o, "qmax", json_integer(qmax));
+    }
+    json_object_set_new(o, "source", json_string("given"));
+    json_object_set_new(o, "steps", st);
+    *out = o;
+    (void)s;
     return QS_OK;
 }
 

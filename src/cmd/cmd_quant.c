@@ -684,9 +684,13 @@ static void steps_into(json_t *steps, const qs_trace *tr, const char *prefix)
     }
 }
 
+int qs_cmd_derive_requant(qs_session *s, int argc, char **argv, json_t **out, qs_err *err);
+
 static int run_derive(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
     static const char *const keys[] = {"channel", "block", "index", NULL};
+    if (argc > 0 && strcmp(argv[0], "requant") == 0)  /* integer requantization (cmd_lab.c) */
+        return qs_cmd_derive_requant(s, argc, argv, out, err);
     const qs_cmd *me = qs_cmd_find("derive");
     if (me && qs_arg_check(me, argc, argv, keys, NULL, 1, err) != QS_OK) return QS_ERR;
     if (need_tensor(s, "derive", err)) return QS_ERR;
@@ -1112,7 +1116,9 @@ static int run_memory(qs_session *s, int argc, char **argv, json_t **out, qs_err
 
 /* ---- the table -------------------------------------------------------------------------- */
 
-static const char *const derive_words[] = {"channel=", "block=", "index=", NULL};
+static const char *const derive_words[] = {"channel=", "block=", "index=", "requant", "M=",
+                                           "s_in=", "s_w=", "s_out=", "acc=", "zp=",
+                                           "qmin=", "qmax=", NULL};
 static const char *const compare_words[] = {
     "bits=", "calibs=minmax,percentile,mse,entropy", "gran=tensor,channel", "conventions=",
     "formats=nf4,fp4,fp8-e4m3,q8_0,q4_0", "formats=llm", "formats=q8_0,q4_0,q4_k,q6_k",
@@ -1181,9 +1187,10 @@ const qs_cmd qs_cmds_quant[] = {
      "N                first N elements (default all, at most 65536)\n"
      "keys: codes dequant n shown label",
      "codes 8", NULL, 0, 0, run_codes},
-    {"derive", "quantize", "derive [VALUE] [channel=C] [block=B] [index=E]",
+    {"derive", "quantize", "derive [VALUE] [channel=C] [block=B] [index=E] | derive requant ...",
      "derivation trace: range, scale, zero point, then one value through scale, rounding, "
-     "zero point, clamp, dequantization and error",
+     "zero point, clamp, dequantization and error; `derive requant`: an int32 accumulator "
+     "requantized with a fixed-point multiplier M = M0·2^-n",
      "VALUE            a value to follow (default: element index=E of the tensor, 0)\n"
      "channel=C        the channel / group whose parameters to use; a list (channel=0,3) "
      "gives one step group per channel\n"
@@ -1191,7 +1198,12 @@ const qs_cmd qs_cmds_quant[] = {
      "show the block's scales, sub-blocks, packed bytes, codes and values\n"
      "index=E          follow element E of the tensor\n"
      "keys: steps [{title formula substituted result note value}], x code dequant error, set "
-     "(per-channel/group/block schemes: the parameter set used), sets [...] for a list",
+     "(per-channel/group/block schemes: the parameter set used), sets [...] for a list\n"
+     "derive requant [M=m | s_in=S s_w=S s_out=S] [acc=A] [zp=Z] [qmin=0] [qmax=255]\n"
+     "                 M = S_in·S_w/S_out written as M0·2^-n (M0 a Q31 integer), then, with "
+     "acc=, r = round(acc·M0/2^n) and q = clamp(r + zp, qmin, qmax); with no M or scales: "
+     "the lab's integer model, as `lab int`\n"
+     "keys (requant): M M0 n M_fixed rel_error steps source [acc r exact q zp qmin qmax]",
      "derive -20", derive_words, 0, 0, run_derive},
     {"quant", "quantize", "quant [bins=B]",
      "quantize the current tensor with the current scheme and report the error",

@@ -323,3 +323,49 @@ Test(cmd_quant, scheme_keys_follow_the_granularity)
     cr_assert_not_null(json_object_get(o, "axis"));
     json_decref(o);
 }
+
+/* ---- derive requant ------------------------------------------------------------------------ */
+
+/* M0 and n found independently: the smallest n with M·2^n >= 2^30, M0 = round(M·2^n) (one
+ * carry when the rounding reaches 2^31); r = acc·M0·2^-n rounded half away from zero in
+ * long double (acc·M0 < 2^62 is exact in its 64-bit significand). */
+Test(cmd_quant, derive_requant_matches_an_independent_fixed_point)
+{
+    uint64_t st = 0x9e3779b97f4a7c15ull;
+    for (int t = 0; t < 300; t++) {
+        st ^= st << 13; st ^= st >> 7; st ^= st << 17;
+        double M = ldexp(0.5 + (double)(st >> 11) * 0x1p-54, -(int)(st % 20) - 1);
+        long long acc = (long long)(int32_t)(st >> 20) / (1 + (long long)(st % 1000));
+        int zp = (int)(st % 7), qmin = zp, qmax = 255;
+        char line[256];
+        snprintf(line, sizeof line, "derive requant M=%.17g acc=%lld zp=%d qmin=%d qmax=%d", M,
+                 acc, zp, qmin, qmax);
+        json_t *o = ok(line);
+        int n = 0;
+        while (ldexp(M, n) < 0x1p30) n++;
+        long long m0 = llround(ldexp(M, n));
+        if (m0 == (1ll << 31)) { m0 >>= 1; n--; }
+        cr_assert_eq((long long)num(o, "M0"), m0, "%s: M0", line);
+        cr_assert_eq((int)num(o, "n"), n, "%s: n", line);
+        long long r = (long long)roundl(ldexpl((long double)acc * (long double)m0, -n));
+        long long q = (long long)r + zp;
+        q = q < qmin ? qmin : q > qmax ? qmax : q;
+        cr_assert_eq((long long)num(o, "r"), r, "%s: r", line);
+        cr_assert_eq((long long)num(o, "q"), q, "%s: q", line);
+        cr_assert_leq(fabs(num(o, "rel_error")), 0x1p-31, "%s", line);
+        cr_assert(fabs(num(o, "exact") - (double)acc * M) <= 1e-9 * fabs((double)acc * M) + 1e-12);
+        cr_assert_geq(json_array_size(json_object_get(o, "steps")), 4);
+        json_decref(o);
+    }
+    /* from the three scales: M = S_in·S_w/S_out */
+    json_t *o = ok("derive requant s_in=0.5 s_w=0.25 s_out=4");
+    cr_assert_float_eq(num(o, "M"), 0.03125, 0);
+    cr_assert_eq((long long)num(o, "M0"), 1ll << 30);
+    cr_assert_eq((int)num(o, "n"), 35);
+    json_decref(o);
+    must_fail("derive requant acc=5", "need M=");
+    must_fail("derive requant M=0.1 s_in=1 s_w=1 s_out=2", "not both");
+    must_fail("derive requant s_in=1 s_w=2", "go together");
+    must_fail("derive requant M=0.1 acc=99999999999", "acc");
+    must_fail("derive requant M=0.1 qmin=9 qmax=3", "qmin=9");
+}
