@@ -38,6 +38,7 @@ static const struct {
     [QR_MANT] = {COLOR_BLUE, -1, A_BOLD, A_NORMAL},
     [QR_CURSOR] = {COLOR_BLACK, COLOR_YELLOW, A_BOLD, A_REVERSE},
     [QR_GOOD] = {COLOR_GREEN, -1, A_BOLD, A_BOLD},
+    [QR_HL] = {COLOR_MAGENTA, -1, A_REVERSE | A_BOLD, A_REVERSE | A_BOLD},
 };
 
 void qs_tui_colors_init(int color)
@@ -134,6 +135,32 @@ static int putf(WINDOW *w, int y, int x, int maxw, attr_t a, const char *fmt, ..
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     return put(w, y, x, maxw, a, buf);
+}
+
+/* ---- a lesson's @highlight ----
+ * The names a lesson may highlight and what each marks (man/qscope-lesson.5 lists them):
+ *   sign, exponent, mantissa   Bits: the field's bits in every float row, and its header
+ *   scale, zero_point          Derive and Data: that number on the scale / zero point line
+ *   per_channel                Derive, Data: "(set k of n)" / "(channel 0)" when there are
+ *                              several parameter sets; Error: the granularity row
+ *   bits_per_param             Error: the bits/param row
+ *   steps                      Derive: the steps list; Lab: the `steps` table of `lab int`
+ * Any other name marks nothing (the status line still says "look at: NAME"). */
+
+/* 1 when the lesson step highlights `name`. */
+static int hl(const qs_tui_model *m, const char *name)
+{
+    return m->highlight[0] && strcmp(m->highlight, name) == 0;
+}
+
+/* Like put(); when on, as a highlighted element: reverse + bold, with a "▶" (ASCII ">") in
+ * the column before it (a space left of every element this is used for). */
+static int put_hl(const qs_tui_model *m, WINDOW *w, int y, int x, int maxw, attr_t a, int on,
+                  const char *s)
+{
+    if (!on) return put(w, y, x, maxw, a, s);
+    if (x > 0) put(w, y, x - 1, 1, A(m, QR_HL), "▶");
+    return put(w, y, x, maxw, A(m, QR_HL), s);
 }
 
 static void num(char *buf, size_t len, double v)
@@ -455,7 +482,6 @@ static void plot_hist(const qs_tui_model *m, WINDOW *w, int y0, int x0, int h, i
     if (nc && nc + 2 * 12 < wd) put(w, ay + 1, x0 + (wd - nc) / 2, nc, A(m, QR_GRID), note);
 }
 
-/* A table from an array of objects (columns: the first row's scalar keys). */
 /* Cuts buf to `room` columns with "…" as the last one when it is wider (a cut shows). */
 static void ellipsize(char *buf, size_t len, int room)
 {
@@ -468,8 +494,10 @@ static void ellipsize(char *buf, size_t len, int room)
     if ((size_t)(p - buf) + 4 <= len) strcpy(p, "…");
 }
 
+/* A table from an array of objects (columns: the first row's scalar keys). mark: the first
+ * column's cells drawn highlighted (a lesson's @highlight of the table). */
 static int draw_table(const qs_tui_model *m, WINDOW *w, int y, int x, int h, int wd, json_t *rows,
-                      int first)
+                      int first, int mark)
 {
     enum { MAXC = 12 };
     const char *cols[MAXC];
@@ -506,7 +534,8 @@ static int draw_table(const qs_tui_model *m, WINDOW *w, int y, int x, int h, int
             scalar(cell, buf, sizeof buf);
             int pad = json_is_number(cell) ? cw[c] - cols_of(buf) : 0;
             ellipsize(buf, sizeof buf, x + wd - cx - pad);
-            put(w, yy, cx + pad, x + wd - cx - pad, A(m, QR_NORMAL), buf);
+            put(w, yy, cx + pad, x + wd - cx - pad, mark && c == 0 ? A(m, QR_HL) : A(m, QR_NORMAL),
+                buf);
             cx += cw[c] + 2;
         }
     }
@@ -669,10 +698,22 @@ void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w)
         num(b, sizeof b, m->clip_lo);
         num(c, sizeof c, m->clip_hi);
         json_t *sa = json_object_get(m->qparams, "scale");
-        putf(w, y++, 1, W - 2, A(m, QR_GRID), "scale %s%s  zero point %lld  clip [%s, %s]  "
-             "codes %lld..%lld", a, json_array_size(sa) > 1 ? " (channel 0)" : "",
-             (long long)jd(m->qparams, "zero_point", 0), b, c,
-             (long long)jd(m->qparams, "qmin", 0), (long long)jd(m->qparams, "qmax", 0));
+        /* in pieces, so a lesson's @highlight can mark one */
+        attr_t g = A(m, QR_GRID);
+        char t[160];
+        int cx = 1, xe = W - 1;
+        snprintf(t, sizeof t, "scale %s", a);
+        cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "scale"), t);
+        if (json_array_size(sa) > 1) {
+            cx += put(w, y, cx, xe - cx, g, " ");
+            cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "per_channel"), "(channel 0)");
+        }
+        cx += put(w, y, cx, xe - cx, g, "  ");
+        snprintf(t, sizeof t, "zero point %lld", (long long)jd(m->qparams, "zero_point", 0));
+        cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "zero_point"), t);
+        snprintf(t, sizeof t, "  clip [%s, %s]  codes %lld..%lld", b, c,
+                 (long long)jd(m->qparams, "qmin", 0), (long long)jd(m->qparams, "qmax", 0));
+        put(w, y++, cx, xe - cx, g, t);
     } else {
         put(w, y++, 1, W - 2, A(m, QR_DIM), "scale / zero point: the qparams command is not in "
             "this build yet");
@@ -726,13 +767,27 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
         json_t *sv = json_object_get(m->derive, "set");
         if (json_is_integer(sv) && (size_t)json_integer_value(sv) < nset)
             set = (size_t)json_integer_value(sv);
-        char a[32], where[48] = "";
+        char a[32], t[96];
         num(a, sizeof a, nset ? json_number_value(json_array_get(sa, set)) : jd(qp, "scale", NAN));
         long long zp = json_array_size(za) > set ? (long long)json_integer_value(json_array_get(za, set))
                                                  : (long long)jd(qp, "zero_point", 0);
-        if (nset > 1) snprintf(where, sizeof where, "   (set %zu of %zu)", set, nset);
-        putf(w, y++, 1, W - 2, A(m, QR_GRID), "scale %s   zero point %lld   codes %lld..%lld%s",
-             a, zp, (long long)jd(qp, "qmin", 0), (long long)jd(qp, "qmax", 0), where);
+        /* in pieces, so a lesson's @highlight can mark one */
+        attr_t g = A(m, QR_GRID);
+        int cx = 1, xe = W - 1;
+        snprintf(t, sizeof t, "scale %s", a);
+        cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "scale"), t);
+        cx += put(w, y, cx, xe - cx, g, "   ");
+        snprintf(t, sizeof t, "zero point %lld", zp);
+        cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "zero_point"), t);
+        snprintf(t, sizeof t, "   codes %lld..%lld", (long long)jd(qp, "qmin", 0),
+                 (long long)jd(qp, "qmax", 0));
+        cx += put(w, y, cx, xe - cx, g, t);
+        if (nset > 1) {
+            cx += put(w, y, cx, xe - cx, g, "   ");
+            snprintf(t, sizeof t, "(set %zu of %zu)", set, nset);
+            put_hl(m, w, y, cx, xe - cx, g, hl(m, "per_channel"), t);
+        }
+        y++;
     }
     if (m->has_value) {
         char a[32];
@@ -759,17 +814,21 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
     int need = 6, room = H - y - need;
     int first = 0;
     if (m->step > room) first = m->step - room;
-    if (first > 0) putf(w, y++, 2, W - 4, A(m, QR_DIM), "… %d earlier steps", first);
+    /* @highlight steps: the list of steps marked, the marker at the current one */
+    int hs = hl(m, "steps");
+    if (first > 0)
+        putf(w, y++, 2, W - 4, hs ? A(m, QR_HL) : A(m, QR_DIM), "… %d earlier steps", first);
     for (int i = first; i < m->step && y < H - need; i++) {
         json_t *s = json_array_get(steps, (size_t)i);
         char r[64];
         scalar(json_object_get(s, "result"), r, sizeof r);
-        putf(w, y++, 2, W - 4, A(m, QR_DIM), "%2d. %s → %s", i + 1,
+        putf(w, y++, 2, W - 4, hs ? A(m, QR_HL) : A(m, QR_DIM), "%2d. %s → %s", i + 1,
              js(s, "title") ? js(s, "title") : "", r);
     }
     json_t *s = json_array_get(steps, (size_t)m->step);
-    putf(w, y++, 2, W - 4, A(m, QR_KEY), "%2d/%d. %s", m->step + 1, n,
-         js(s, "title") ? js(s, "title") : "");
+    char t[300];
+    snprintf(t, sizeof t, "%2d/%d. %s", m->step + 1, n, js(s, "title") ? js(s, "title") : "");
+    put_hl(m, w, y++, 2, W - 4, A(m, QR_KEY), hs, t);
     if (js(s, "formula") && *js(s, "formula"))
         y = wrap(w, y, 7, W - 9, H, A(m, QR_NORMAL), js(s, "formula"));
     if (js(s, "substituted") && *js(s, "substituted")) {
@@ -803,8 +862,12 @@ static void draw_bitrow(const qs_tui_model *m, WINDOW *w, int y, int x, const qs
         else if (i <= fm->exp_bits) r = QR_EXP;
         else r = QR_MANT;
         if (!fm->is_int && (i == 1 || i == 1 + fm->exp_bits)) cx++;
+        /* a lesson's @highlight of a float field marks its bits (the cursor stays visible) */
+        int on = !fm->is_int && ((r == QR_SIGN && hl(m, "sign")) ||
+                                 (r == QR_EXP && hl(m, "exponent")) ||
+                                 (r == QR_MANT && hl(m, "mantissa")));
         char ch[2] = {f->bits[k++], 0};
-        put(w, y, cx++, 1, i == cursor ? A(m, QR_CURSOR) : A(m, r), ch);
+        put(w, y, cx++, 1, i == cursor ? A(m, QR_CURSOR) : on ? A(m, QR_HL) : A(m, r), ch);
     }
 }
 
@@ -816,8 +879,12 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
     num(a, sizeof a, m->bits_input);
     putf(w, 0, 1, W - 2, A(m, QR_TITLE), "x = %.15g", m->bits_input);
     if (isnan(m->bits_input)) putf(w, 0, 1, W - 2, A(m, QR_TITLE), "x = NaN");
+    /* the header in pieces: the field a lesson highlights is marked there too */
     put(w, 1, 1, W - 2, A(m, QR_DIM), "format    s exponent mantissa                   "
         "hex        stored      error");
+    if (hl(m, "sign")) put_hl(m, w, 1, 11, 1, 0, 1, "s");
+    if (hl(m, "exponent")) put_hl(m, w, 1, 13, 8, 0, 1, "exponent");
+    if (hl(m, "mantissa")) put_hl(m, w, 1, 22, 8, 0, 1, "mantissa");
     int y = 2, bx = 11;
     for (int r = 0; r <= QS_FMT_UINT8 && y < H; r++, y++) {
         const qs_numfields *f = &m->bits[r];
@@ -938,6 +1005,21 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
         else num(c, sizeof c, v);
         putf(w, y + (int)i, 1, mw, A(m, QR_NORMAL), "%-12s %s", mets[i].label, c);
     }
+    /* what the scheme costs and how finely it is cut (below the metrics, beside the error
+     * histogram's last rows) */
+    char t[64];
+    int my = y + (int)(sizeof mets / sizeof mets[0]);
+    if (json_is_number(json_object_get(q, "bits_per_param"))) {
+        snprintf(t, sizeof t, "%-12s %.4g", "bits/param", jd(q, "bits_per_param", NAN));
+        put_hl(m, w, my++, 1, mw, A(m, QR_NORMAL), hl(m, "bits_per_param"), t);
+    }
+    const char *gran = js(m->qparams, "granularity");
+    if (gran || json_is_integer(json_object_get(m->qparams, "block"))) {
+        if (gran) snprintf(t, sizeof t, "%-12s %s", "granularity", gran);
+        else snprintf(t, sizeof t, "%-12s block %lld", "granularity",
+                      (long long)jd(m->qparams, "block", 0));
+        put_hl(m, w, my, 1, mw, A(m, QR_NORMAL), hl(m, "per_channel"), t);
+    }
     /* an error histogram, when the result has one ({counts, edges}) */
     const char *k;
     json_t *v, *eh = NULL;
@@ -959,7 +1041,7 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
     json_t *r0 = json_array_get(rows, 0);
     if (!(json_object_get(r0, "calib") && json_object_get(r0, "bits") &&
           json_object_get(r0, "sqnr_db"))) {
-        draw_table(m, w, y, 1, H - y, W - 2, rows, 0);
+        draw_table(m, w, y, 1, H - y, W - 2, rows, 0, 0);
         return;
     }
     enum { MAXCAL = 8 };
@@ -1179,8 +1261,10 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
     json_object_foreach(m->lab, k, v) {
         if (y + 2 >= H) break;
         if (json_is_array(v) && json_is_object(json_array_get(v, 0))) {
-            put(w, y++, 2, W - 4, A(m, QR_TITLE), k);
-            y = draw_table(m, w, y, 2, H - y, W - 4, v, 0);
+            /* @highlight steps (or any table's key): its title and first column marked */
+            int on = hl(m, k);
+            put_hl(m, w, y++, 2, W - 4, A(m, QR_TITLE), on, k);
+            y = draw_table(m, w, y, 2, H - y, W - 4, v, 0, on);
         }
     }
 }
@@ -1199,7 +1283,7 @@ void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w)
                 "$QSCOPE_LESSON_PATH or the installed share/qscope/lessons");
             return;
         }
-        draw_table(m, w, 2, 2, H - 2, W - 4, list, 0);
+        draw_table(m, w, 2, 2, H - 2, W - 4, list, 0, 0);
         return;
     }
     /* narration on the left, the live screen the lesson drives on the right; a narrow

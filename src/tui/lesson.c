@@ -70,6 +70,7 @@ void qs_tui_lesson_fini(qs_tui_model *m)
     }
     json_decref(m->lesson_list);
     m->lesson_list = NULL;
+    m->highlight[0] = '\0';
 }
 
 void qs_tui_lesson_enter(qs_tui_model *m)
@@ -77,6 +78,11 @@ void qs_tui_lesson_enter(qs_tui_model *m)
     if (!m->lesson && !m->lesson_list) m->lesson_list = qs_lesson_list();
     if (!m->lesson)
         qs_tui_status(m, 0, "L opens a lesson (name or number), then n / Enter steps through it");
+}
+
+void qs_tui_lesson_leave(qs_tui_model *m)
+{
+    m->highlight[0] = '\0';
 }
 
 /* Which screen a directive names ("derive", "bits", "3"). */
@@ -153,6 +159,7 @@ static int apply(qs_tui_model *m, lesson_batch *b)
 {
     int flags = QS_TUI_REDRAW;
     if (b->go_to >= 0) {
+        m->highlight[0] = '\0';
         qs_tui_refresh(m);      /* the session was rebuilt from the lesson's start */
         if (b->goto_rc != QS_OK) {
             qs_tui_status(m, 1, "%s", b->goto_err);
@@ -165,6 +172,7 @@ static int apply(qs_tui_model *m, lesson_batch *b)
         const qs_lesson_item *it = e->item;
         if (e->step_start) {
             json_array_clear(m->lesson_log);
+            m->highlight[0] = '\0';  /* a highlight lasts one step */
             m->lesson_done = 0;
             m->lesson_scroll = 0;
         }
@@ -194,6 +202,10 @@ static int apply(qs_tui_model *m, lesson_batch *b)
                 int scr = screen_named(it->arg);
                 if (scr >= 0 && scr != QS_SCR_LESSON) m->lesson_live = scr;
             } else if (it->text && strcmp(it->text, "highlight") == 0 && it->arg) {
+                /* drawing marks the element when the live screen shows one by that name
+                 * (any name is fine: one it does not know is only this message) */
+                if (m->screen == QS_SCR_LESSON)
+                    snprintf(m->highlight, sizeof m->highlight, "%s", it->arg);
                 qs_tui_status(m, 0, "look at: %s", it->arg);
             }
             break;
@@ -268,6 +280,7 @@ int qs_tui_lesson_open(qs_tui_model *m, const char *name)
     m->lesson_quiz = 0;
     m->lesson_done = 0;
     m->lesson_live = QS_SCR_DATA;
+    m->highlight[0] = '\0';
     json_array_clear(m->lesson_log);
     lesson_snapshot(m);
     qs_tui_status(m, 0, "%s — n / Enter: next step, p: back", p->lesson->title);

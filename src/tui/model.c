@@ -1317,5 +1317,5 @@ const qs_tui_screen qs_tui_screens[QS_SCR_COUNT] = {
      qs_tui_draw_error, error_key, error_enter, NULL},
     {"Lab", "↑/↓ setting · ←/→ change · r run · Esc cancel", qs_tui_draw_lab, lab_key, NULL, NULL},
     {"Lesson", "n/Enter next · p back · L open · a answer · A auto", qs_tui_draw_lesson,
-     qs_tui_lesson_key, qs_tui_lesson_enter, NULL},
+     qs_tui_lesson_key, qs_tui_lesson_enter, qs_tui_lesson_leave},
 };

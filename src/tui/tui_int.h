@@ -202,6 +202,9 @@ typedef struct qs_tui_model {
     int lesson_shown;           /* the step shown (1-based; drawing never reads the player) */
     int lesson_nsteps;          /* the lesson's step count */
     char lesson_title[160];     /* its title */
+    char highlight[32];         /* the step's `@highlight NAME`, drawn marked on the live
+                                 * screen ("" none; cleared at the next step and when the
+                                 * Lesson screen is left) */
 } qs_tui_model;
 
 /* A screen: drawn from a const model; its keys handled through the binding table. */
@@ -234,6 +237,8 @@ void qs_tui_goto(qs_tui_model *m, int screen);
 /* Lesson screen (lesson.c): keys, entering, quiz answers, opening a lesson, cleanup. */
 int qs_tui_lesson_key(qs_tui_model *m, int key);
 void qs_tui_lesson_enter(qs_tui_model *m);
+/* Leaving the Lesson screen: its @highlight no longer applies. */
+void qs_tui_lesson_leave(qs_tui_model *m);
 int qs_tui_lesson_answer(qs_tui_model *m, const char *line);
 int qs_tui_lesson_open(qs_tui_model *m, const char *name);
 /* Auto-play clock: plays the next step when it is due (now_ms: a monotonic clock in ms).
@@ -288,6 +293,7 @@ int qs_tui_job_poll(qs_tui_model *m);
 typedef enum qs_tui_role {
     QR_NORMAL = 0, QR_TITLE, QR_TAB, QR_TAB_ON, QR_STATUS, QR_ERROR, QR_DIM, QR_KEY,
     QR_BAR, QR_CLIP, QR_ZERO, QR_GRID, QR_SIGN, QR_EXP, QR_MANT, QR_CURSOR, QR_GOOD,
+    QR_HL,      /* a lesson's @highlight: reverse + bold in colour and in monochrome */
     QR_COUNT
 } qs_tui_role;
 

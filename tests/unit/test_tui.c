@@ -2,8 +2,8 @@
  * clashes), the tab bar layout behind mouse clicks, the model built from a session (stats and
  * per-channel ranges of the bundled tensor against numpy's, tests/golden/tui_default.txt),
  * key handlers' flags and model transitions on every screen, the Bits screen against the
- * reference sheet's 7.32 example, the seed examples on the Derive screen, the worker thread
- * and the lesson player. */
+ * reference sheet's 7.32 example, the seed examples on the Derive screen, the worker thread,
+ * the lesson player and a lesson's @highlight drawn on the screen it drives. */
 #include <criterion/criterion.h>
 
 #include <math.h>
@@ -638,6 +638,197 @@ Test(draw, too_small_says_so, .init = setup_values, .fini = teardown)
     qs_tui_draw_too_small(&M, stdscr);
     cr_expect(shows(stdscr, "terminal too small: 40x10"));
     term_close();
+}
+
+/* ---- a lesson's @highlight, drawn on the live screen ---------------------------------------- */
+
+/* Writes text to a temporary lesson file; path receives its name (unlink it afterwards). */
+static void lesson_file(char *path, const char *text)
+{
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
+
+/* Where text first appears in w (rows read as ASCII: the tests draw without UTF-8). */
+static int find_text(WINDOW *w, const char *text, int *y, int *x)
+{
+    char row[512];
+    for (int r = 0; r < getmaxy(w); r++) {
+        mvwinnstr(w, r, 0, row, (int)sizeof row - 1);
+        const char *p = strstr(row, text);
+        if (p) {
+            *y = r;
+            *x = (int)(p - row);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+#define HL_ATTRS (A_REVERSE | A_BOLD)   /* how a highlighted cell looks without colours */
+
+/* 1 when the cell at (y, x) is drawn as a highlight. */
+static int cell_hl(WINDOW *w, int y, int x)
+{
+    return (mvwinch(w, y, x) & HL_ATTRS) == HL_ATTRS;
+}
+
+/* Highlighted cells among the n from (y, x). */
+static int hl_cells(WINDOW *w, int y, int x, int n)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) k += cell_hl(w, y, x + i);
+    return k;
+}
+
+/* Highlighted cells in the whole window. */
+static int hl_count(WINDOW *w)
+{
+    int k = 0;
+    for (int y = 0; y < getmaxy(w); y++) k += hl_cells(w, y, 0, getmaxx(w));
+    return k;
+}
+
+/* The element `text` is on screen, every cell of it highlighted, with the marker before it. */
+static void expect_marked(WINDOW *w, const char *text)
+{
+    int y, x, n = (int)strlen(text);
+    cr_assert(find_text(w, text, &y, &x), "'%s' is not on the screen", text);
+    cr_expect_eq(hl_cells(w, y, x, n), n, "'%s': %d of %d cells highlighted", text,
+                 hl_cells(w, y, x, n), n);
+    cr_expect_eq((char)(mvwinch(w, y, x - 1) & A_CHARTEXT), '>', "'%s' has no marker", text);
+    cr_expect(cell_hl(w, y, x - 1), "the marker is highlighted too");
+}
+
+/* The element `text` is on screen and none of its cells is highlighted. */
+static void expect_plain(WINDOW *w, const char *text)
+{
+    int y, x, n = (int)strlen(text);
+    cr_assert(find_text(w, text, &y, &x), "'%s' is not on the screen", text);
+    cr_expect_eq(hl_cells(w, y, x, n), 0, "'%s' is highlighted", text);
+}
+
+Test(draw, highlight_marks_the_named_element_for_one_step, .init = setup_values,
+     .fini = teardown)
+{
+    char path[] = "/tmp/qscope_tui_hlXXXXXX";
+    lesson_file(path, "title: Highlights\n\n"
+                "## Zero point\n> values -20 1000\n> scheme uint8 asym\n> calib minmax\n"
+                "> qparams\n@screen derive\n@highlight zero_point\n---\n"
+                "## Exponent\n> bits 7.32 fp32\n@screen bits\n@highlight exponent\n---\n"
+                "## Nothing marked\n> qparams\n@screen derive\n---\n"
+                "## Unknown\n@highlight no_such_element\n---\n"
+                "## Steps\n> derive 250\n@highlight steps\n---\n"
+                "## Mantissa\n> bits 7.32\n@highlight mantissa\n");
+    term_open(120, 40);
+    qs_tui_goto(&M, QS_SCR_LESSON);
+    qs_tui_lesson_open(&M, path);
+    cr_assert_not_null(M.lesson, "%s", M.status);
+    /* 1: the Derive screen beside the narration marks the zero point, nothing else */
+    cr_assert_str_eq(M.highlight, "zero_point");
+    cr_assert_eq(M.lesson_live, QS_SCR_DERIVE);
+    frame();
+    expect_marked(w_body, "zero point 5");
+    expect_plain(w_body, "scale 4");
+    cr_expect_eq(hl_count(w_body), 13, "only 'zero point 5' and its marker");
+    cr_expect(shows(w_status, "look at: zero_point"));
+    /* 2: the next step's highlight replaces it: the exponent bits of every float row and
+     * the column heading; the sign and mantissa bits stay as they were */
+    qs_tui_handle_key(&M, 'n');
+    cr_assert_str_eq(M.highlight, "exponent");
+    frame();
+    expect_marked(w_body, "exponent");
+    int y, x;
+    cr_assert(find_text(w_body, "0x40EA3D71", &y, &x), "the FP32 row");
+    char row[512];
+    mvwinnstr(w_body, y, 0, row, (int)sizeof row - 1);
+    int ex = (int)(strstr(row, "10000001") - row);
+    cr_expect_eq(hl_cells(w_body, y, ex, 8), 8, "FP32's 8 exponent bits");
+    cr_expect(!cell_hl(w_body, y, ex - 2), "the sign bit is not the exponent");
+    cr_expect_eq(hl_cells(w_body, y, ex + 9, 23), 0, "nor are the 23 mantissa bits");
+    cr_assert(find_text(w_body, "0x4752", &y, &x), "the FP16 row");
+    mvwinnstr(w_body, y, 0, row, (int)sizeof row - 1);
+    cr_expect_eq(hl_cells(w_body, y, (int)(strstr(row, "10001") - row), 5), 5,
+                 "FP16's 5 exponent bits");
+    cr_expect(!shows(w_body, "zero point 5"), "the Derive screen is not in view");
+    /* 3: a step without @highlight marks nothing, though the same element is on screen */
+    qs_tui_handle_key(&M, 'n');
+    cr_assert_str_eq(M.highlight, "");
+    frame();
+    expect_plain(w_body, "zero point 5");
+    cr_expect_eq(hl_count(w_body), 0);
+    /* 4: a name no screen knows marks nothing and is not an error */
+    qs_tui_handle_key(&M, 'n');
+    cr_assert_str_eq(M.highlight, "no_such_element");
+    frame();
+    cr_expect_eq(hl_count(w_body), 0);
+    cr_expect_eq(M.status_err, 0);
+    cr_expect(shows(w_status, "look at: no_such_element"));
+    /* 5: the derivation's steps: the current step's line, with the marker */
+    qs_tui_handle_key(&M, 'n');
+    frame();
+    expect_marked(w_body, " 1/11. observed range");
+    /* 6: the mantissa; leaving the Lesson screen drops the highlight */
+    qs_tui_handle_key(&M, 'n');
+    cr_assert_eq(M.lesson_live, QS_SCR_BITS);
+    frame();
+    expect_marked(w_body, "mantissa");
+    cr_assert(find_text(w_body, "0x40EA3D71", &y, &x));
+    mvwinnstr(w_body, y, 0, row, (int)sizeof row - 1);
+    cr_expect_eq(hl_cells(w_body, y, (int)(strstr(row, "11010100011110101110001") - row), 23),
+                 23, "FP32's 23 mantissa bits");
+    qs_tui_goto(&M, QS_SCR_BITS);
+    cr_assert_str_eq(M.highlight, "");
+    frame();
+    cr_expect(shows(w_body, "0x40EA3D71"));
+    cr_expect_eq(hl_count(w_body), 0, "the Bits screen on its own marks nothing");
+    term_close();
+    unlink(path);
+}
+
+/* The Error screen's rows the granularity lessons point at, and the Lab's steps table. */
+Test(draw, highlight_on_the_error_and_lab_screens, .init = setup_default, .fini = teardown)
+{
+    char path[] = "/tmp/qscope_tui_hl2XXXXXX";
+    lesson_file(path, "title: Costs\n\n"
+                "## Per channel\n> scheme int4 sym per-channel axis=0\n> quant\n"
+                "@highlight per_channel\n---\n"
+                "## NF4\n> scheme nf4 block=64 dq\n> quant\n@highlight bits_per_param\n");
+    term_open(120, 40);
+    qs_tui_goto(&M, QS_SCR_LESSON);
+    qs_tui_lesson_open(&M, path);
+    cr_assert_not_null(M.lesson, "%s", M.status);
+    cr_assert_eq(M.lesson_live, QS_SCR_ERROR);
+    frame();
+    expect_marked(w_body, "granularity  per-channel");
+    expect_plain(w_body, "bits/param   4.5");
+    qs_tui_handle_key(&M, 'n');
+    frame();
+    expect_marked(w_body, "bits/param   4.127");
+    expect_plain(w_body, "granularity  block 64");
+    /* the Lab screen draws `lab int`'s steps as a table: its title and first column */
+    qs_tui_goto(&M, QS_SCR_LAB);
+    json_error_t je;
+    json_t *lab = json_loads("{\"model\": \"ptq\", \"steps\": [{\"title\": \"accumulate in int32\","
+                             " \"result\": 57087}, {\"title\": \"rescale\", \"result\": 90}]}",
+                             0, &je);
+    cr_assert_not_null(lab, "%s", je.text);
+    json_decref(M.lab);
+    M.lab = lab;
+    frame();
+    expect_plain(w_body, "accumulate in int32");
+    cr_expect_eq(hl_count(w_body), 0);
+    snprintf(M.highlight, sizeof M.highlight, "steps");
+    frame();
+    expect_marked(w_body, "steps");
+    int y, x;
+    cr_assert(find_text(w_body, "accumulate in int32", &y, &x));
+    cr_expect_eq(hl_cells(w_body, y, x, 19), 19, "the steps' names");
+    cr_expect_eq(hl_cells(w_body, y, x + 19, 20), 0, "not their results");
+    term_close();
+    unlink(path);
 }
 
 Test(lesson, a_step_with_a_slow_command_plays_in_the_worker, .init = setup_values,
