@@ -44,6 +44,13 @@ typedef struct qs_derive_opts {
  * then empty). */
 int qs_derive(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c,
               const qs_derive_opts *o, qs_trace *tr, qs_err *err);
+/* qs_derive with the calibration computed already (e.g. by qs_session_calib): for integer
+ * grids, cal is the calibration of t under (sc, c) — for ggml Q8_0 / Q4_0 under minmax — and
+ * is only read; NULL, or one whose calibrator or number of parameter sets differs, is
+ * calibrated here as qs_derive does. */
+int qs_derive_cal(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c,
+                  const qs_calib_result *cal, const qs_derive_opts *o, qs_trace *tr,
+                  qs_err *err);
 /* Frees the steps of tr and zeroes it (safe to call twice). */
 void qs_trace_fini(qs_trace *tr);
 

@@ -5,13 +5,16 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "qscope/calib.h"
 #include "qscope/err.h"
+#include "qscope/kernels.h"
 #include "qscope/scheme.h"
 #include "qscope/tensor.h"
 
 struct qs_file;         /* io.h */
 struct json_t;          /* jansson */
 struct qs_lab;          /* nn.h */
+struct qs_cache;        /* core/cache.c: results kept between commands */
 
 /* Progress callback for long work: done of total units; label says what. Returns nonzero to
  * ask for cancellation (the library also polls *cancel). */
@@ -35,6 +38,8 @@ typedef struct qs_session {
     char **history;             /* successful command lines (for `save`) */
     int nhistory, caphistory;   /* its length and capacity */
     void *face;                 /* the face's own context (opaque to the library) */
+    uint64_t data_gen;          /* bumped whenever the current tensor's values may change */
+    struct qs_cache *cache;     /* calibrations and histograms of the current tensor (owned) */
 } qs_session;
 
 /* Initialises a session with the default scheme (int8 affine per-tensor, torch convention,
@@ -42,7 +47,8 @@ typedef struct qs_session {
 void qs_session_init(qs_session *s);
 /* Frees everything the session owns. */
 void qs_session_fini(qs_session *s);
-/* Replaces the current tensor (takes ownership of t). */
+/* Replaces the current tensor (takes ownership of t) and forgets what was computed from the
+ * old one (see qs_session_touch). */
 void qs_session_set_tensor(qs_session *s, qs_tensor *t);
 /* Reports progress; returns QS_CANCELLED when cancellation was asked for, else QS_OK. */
 int qs_session_progress(qs_session *s, const char *label, double done, double total);
@@ -51,4 +57,28 @@ int qs_session_cancelled(const qs_session *s);
 /* Appends a successful command line to the session history (for `save`). */
 void qs_session_remember(qs_session *s, const char *line);
 
+/* ---- results kept between commands -----------------------------------------------------
+ * A scheme key in the TUI runs qparams, quant, hist and derive one after another; each needs
+ * the same calibration and the TUI's value histogram does not change with the scheme. The
+ * session keeps the latest few calibrations and value histograms of its current tensor and
+ * hands out copies. An entry is reused only when everything it was computed from is the
+ * same: the tensor's values (s->tensor, s->data_gen), the kernel table (qs_k()), the layout,
+ * the calibrator's settings and the scheme — all of it, except under the minmax calibrator,
+ * whose range depends on the data, the layout and whether the scheme is a ggml one only.
+ * Nothing else is cached: every other number is computed afresh by each command. A session
+ * is used by one thread at a time (the TUI runs no command while its worker does). */
+
+/* Call after changing the current tensor's values in place (writing s->tensor->data): bumps
+ * s->data_gen and drops every cached result computed from the old values.
+ * qs_session_set_tensor does this itself. */
+void qs_session_touch(qs_session *s);
+/* qs_calib_run of the current tensor laid out by l under sc and c, or a copy of the same
+ * calibration computed before. *out is the caller's (qs_calib_result_fini). QS_ERR when there
+ * is no tensor or the calibration fails (err says why; *out is then empty). */
+int qs_session_calib(qs_session *s, const qs_layout *l, const qs_scheme *sc,
+                     const qs_calib *c, qs_calib_result *out, qs_err *err);
+/* Adds the counts of the current tensor's values into h (qs_k()->hist; h->counts, under,
+ * over and nan cleared by the caller), or the same counts taken before with the same bins
+ * and range. QS_ERR when there is no tensor or memory runs out. */
+int qs_session_hist(qs_session *s, qs_hist *h, qs_err *err);
 #endif

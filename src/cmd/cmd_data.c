@@ -292,7 +292,10 @@ static int run_hist(qs_session *s, int argc, char **argv, json_t **out, qs_err *
     uint64_t *counts = calloc((size_t)bins, sizeof *counts);
     if (!counts) return qs_err_set(err, "hist: out of memory");
     qs_hist h = {(int)bins, lo, hi, counts, 0, 0, 0};
-    qs_k()->hist(s->tensor->data, s->tensor->n, &h);
+    if (qs_session_hist(s, &h, err) != QS_OK) {     /* the TUI asks again per scheme change */
+        free(counts);
+        return QS_ERR;
+    }
     json_t *o = json_object();
     json_t *c = json_array(), *e = json_array();
     for (long long i = 0; i < bins; i++) json_array_append_new(c, json_integer((json_int_t)counts[i]));

@@ -128,8 +128,11 @@ static void prep_fini(prep *p)
     memset(p, 0, sizeof *p);
 }
 
-static int prepare(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c, prep *p,
-                   qs_err *err)
+/* Calibrates (integer grids) and computes the state that applies sc to t. With a session s
+ * (whose current tensor t is) the calibration goes through its cache (qs_session_calib);
+ * NULL calibrates afresh (compare's rows, one scheme each). */
+static int prepare(qs_session *s, const qs_tensor *t, const qs_scheme *sc, const qs_calib *c,
+                   prep *p, qs_err *err)
 {
     memset(p, 0, sizeof *p);
     p->q.fmt = -1;
@@ -137,7 +140,9 @@ static int prepare(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c, p
     const float *lo = NULL, *hi = NULL;
     int ggml = sc->kind == QS_Q_GGML || sc->conv == QS_CONV_GGML;
     if (is_int_scheme(sc) && !ggml) {
-        if (qs_calib_run(t->data, &p->l, sc, c, &p->cal, err) != QS_OK) return QS_ERR;
+        if ((s ? qs_session_calib(s, &p->l, sc, c, &p->cal, err)
+               : qs_calib_run(t->data, &p->l, sc, c, &p->cal, err)) != QS_OK)
+            return QS_ERR;
         p->have_cal = 1;
         lo = p->cal.lo;
         hi = p->cal.hi;
@@ -317,7 +322,7 @@ static int run_calib(qs_session *s, int argc, char **argv, json_t **out, qs_err 
         qs_layout l;
         qs_calib_result r;
         if (qs_scheme_layout(&s->scheme, s->tensor->ndim, s->tensor->shape, &l, err) != QS_OK ||
-            qs_calib_run(s->tensor->data, &l, &s->scheme, &c, &r, err) != QS_OK) {
+            qs_session_calib(s, &l, &s->scheme, &c, &r, err) != QS_OK) {
             json_decref(o);
             return QS_ERR;
         }
@@ -417,7 +422,7 @@ static int run_qparams(qs_session *s, int argc, char **argv, json_t **out, qs_er
                                     "with 'calib')", argv[0]);
     if (need_tensor(s, "qparams", err)) return QS_ERR;
     prep p;
-    if (prepare(s->tensor, &s->scheme, &s->calib, &p, err) != QS_OK) return QS_ERR;
+    if (prepare(s, s->tensor, &s->scheme, &s->calib, &p, err) != QS_OK) return QS_ERR;
     const qs_scheme *sc = &s->scheme;
     char label[96];
     qs_scheme_label(sc, label, sizeof label);
@@ -522,7 +527,7 @@ static int run_codes(qs_session *s, int argc, char **argv, json_t **out, qs_err 
         return qs_err_set(err, "codes: N='%s' is not a non-negative integer", argv[0]);
     const qs_tensor *t = s->tensor;
     prep p;
-    if (prepare(t, &s->scheme, &s->calib, &p, err) != QS_OK) return QS_ERR;
+    if (prepare(s, t, &s->scheme, &s->calib, &p, err) != QS_OK) return QS_ERR;
     float *y = malloc((size_t)t->n * sizeof *y);
     int32_t *codes = malloc((size_t)t->n * sizeof *codes);
     if (!y || !codes) {
@@ -617,7 +622,7 @@ static int run_quant(qs_session *s, int argc, char **argv, json_t **out, qs_err 
     if (need_tensor(s, "quant", err)) return QS_ERR;
     const qs_tensor *t = s->tensor;
     prep p;
-    if (prepare(t, &s->scheme, &s->calib, &p, err) != QS_OK) return QS_ERR;
+    if (prepare(s, t, &s->scheme, &s->calib, &p, err) != QS_OK) return QS_ERR;
     qs_qresult r;
     memset(&r, 0, sizeof r);
     r.eh_bins = (int)bins;
@@ -730,6 +735,21 @@ static int run_derive(qs_session *s, int argc, char **argv, json_t **out, qs_err
     } else {
         sets[nsets++] = -1;
     }
+    /* integer grids: one calibration for every step group, through the session's cache (a
+     * failure is left to qs_derive, which reports it as before) */
+    qs_calib_result cal;
+    const qs_calib_result *have = NULL;
+    memset(&cal, 0, sizeof cal);
+    if (is_int_scheme(&s->scheme)) {
+        qs_layout l;
+        qs_calib cm = s->calib;
+        qs_err e2 = {{0}};
+        if (s->scheme.kind == QS_Q_GGML || s->scheme.conv == QS_CONV_GGML)
+            cm.kind = QS_CAL_MINMAX;    /* ggml ignores the calibrator (derive.c) */
+        if (qs_scheme_layout(&s->scheme, s->tensor->ndim, s->tensor->shape, &l, &e2) == QS_OK &&
+            qs_session_calib(s, &l, &s->scheme, &cm, &cal, &e2) == QS_OK)
+            have = &cal;
+    }
     json_t *res = json_object(), *steps = json_array(), *groups = json_array();
     char label[96];
     qs_scheme_label(&s->scheme, label, sizeof label);
@@ -737,8 +757,9 @@ static int run_derive(qs_session *s, int argc, char **argv, json_t **out, qs_err
     for (int k = 0; k < nsets; k++) {
         qs_trace tr;
         o.set = sets[k];
-        if (qs_derive(s->tensor, &s->scheme, &s->calib, &o, &tr, err) != QS_OK) {
+        if (qs_derive_cal(s->tensor, &s->scheme, &s->calib, have, &o, &tr, err) != QS_OK) {
             json_decref(res); json_decref(steps); json_decref(groups);
+            qs_calib_result_fini(&cal);
             return QS_ERR;
         }
         char prefix[48] = "";
@@ -766,6 +787,7 @@ static int run_derive(qs_session *s, int argc, char **argv, json_t **out, qs_err
     if (nsets > 1) json_object_set_new(res, "sets", groups);
     else json_decref(groups);
     json_object_set_new(res, "steps", steps);
+    qs_calib_result_fini(&cal);
     *out = res;
     return QS_OK;
 }
@@ -819,7 +841,7 @@ static int compare_row(const qs_tensor *t, const qs_scheme *sc, const qs_calib *
                        json_t *rows, qs_err *err)
 {
     prep p;
-    if (prepare(t, sc, c, &p, err) != QS_OK) return QS_ERR;
+    if (prepare(NULL, t, sc, c, &p, err) != QS_OK) return QS_ERR;
     qs_qresult r;
     memset(&r, 0, sizeof r);
     if (qs_quant_apply(&p.q, t, NULL, NULL, &r, err) != QS_OK) { prep_fini(&p); return QS_ERR; }

@@ -10,6 +10,7 @@
 #include "qscope/quant.h"
 
 void qs_lab_free(struct qs_lab *lab);   /* nn/lab.c */
+void qs_cache_free(struct qs_cache *c); /* core/cache.c */
 
 void qs_session_init(qs_session *s)
 {
@@ -29,12 +30,14 @@ void qs_session_fini(qs_session *s)
     qs_lab_free(s->lab);
     for (int i = 0; i < s->nhistory; i++) free(s->history[i]);
     free(s->history);
+    qs_cache_free(s->cache);
     memset(s, 0, sizeof *s);
     s->tensor_index = -1;
 }
 
 void qs_session_set_tensor(qs_session *s, qs_tensor *t)
 {
+    qs_session_touch(s);
     if (s->tensor == t) return;
     qs_tensor_free(s->tensor);
     s->tensor = t;

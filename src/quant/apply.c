@@ -263,7 +263,8 @@ int qs_quant_apply(const qs_qstate *q, const qs_tensor *x, float *y, int32_t *co
         memset(r, 0, sizeof *r);
         r->eh_bins = bins;
     }
-    if (!yb && (r || !is_int_kind(&q->scheme))) {
+    /* integer grids compute y inside the fused pass: no buffer unless the caller wants y */
+    if (!yb && !is_int_kind(&q->scheme)) {
         yb = malloc((size_t)n * sizeof *yb);
         if (!yb) return qs_err_set(err, "quant: out of memory");
     }
@@ -304,7 +305,14 @@ int qs_quant_apply(const qs_qstate *q, const qs_tensor *x, float *y, int32_t *co
         r->eh_hi = m;
         qs_hist h = { r->eh_bins, -m, m, r->eh_counts, 0, 0, 0 };
         qs_errstats st2;
-        qs_k()->errstats(x->data, yb, n, &st2, &h);
+        /* the range is known only after the first pass: a second one bins e = y - x (an
+         * integer grid without y kept recomputes y in the fused pass — the same y, so the
+         * same bins as errstats on a stored y; r->st stays the first pass's) */
+        if (yb) qs_k()->errstats(x->data, yb, n, &st2, &h);
+        else {
+            qs_qp k = qs_qparams_kernel(&q->qp);
+            qs_k()->fakequant(x->data, &q->qp.layout, &k, NULL, NULL, &st2, &h);
+        }
         r->eh_under = h.under;
         r->eh_over = h.over;
     }

@@ -114,7 +114,8 @@ static void kernel_one(const qs_qparams *qp, int64_t p, float x, int32_t *code, 
 /* ---- integer grids ---------------------------------------------------------------------- */
 
 static int derive_int(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c,
-                      const qs_derive_opts *o, qs_trace *tr, qs_err *err)
+                      const qs_calib_result *given, const qs_derive_opts *o, qs_trace *tr,
+                      qs_err *err)
 {
     char a[40], b[40], d[40], e[40], f[40];
     qs_layout l;
@@ -125,13 +126,16 @@ static int derive_int(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c
     if (qs_scheme_layout(sc, t->ndim, t->shape, &l, err) != QS_OK) return QS_ERR;
     qs_calib cm = *c;
     if (ggml) cm.kind = QS_CAL_MINMAX;
-    if (qs_calib_run(t->data, &l, sc, &cm, &cal, err) != QS_OK) return QS_ERR;
+    /* the caller's calibration when it is this one (borrowed: `own` says whether to free) */
+    int own = !(given && given->kind == cm.kind && given->nparams == qs_layout_nparams(&l));
+    if (!own) cal = *given;
+    else if (qs_calib_run(t->data, &l, sc, &cm, &cal, err) != QS_OK) return QS_ERR;
     const float *lo = cal.lo, *hi = cal.hi;
     float *l2 = NULL, *h2 = NULL;
     if (ggml) {
         l2 = malloc((size_t)cal.nparams * sizeof *l2);
         h2 = malloc((size_t)cal.nparams * sizeof *h2);
-        if (!l2 || !h2) { free(l2); free(h2); qs_calib_result_fini(&cal);
+        if (!l2 || !h2) { free(l2); free(h2); if (own) qs_calib_result_fini(&cal);
                           return qs_err_set(err, "derive: out of memory"); }
         for (int64_t p = 0; p < cal.nparams; p++) {
             float am = fmaxf(fabsf(cal.obs_min[p]), fabsf(cal.obs_max[p]));
@@ -141,12 +145,12 @@ static int derive_int(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c
     }
     int rc = qs_qparams_compute(sc, &l, lo, hi, cal.signed_max, &qp, err);
     free(l2); free(h2);
-    if (rc != QS_OK) { qs_calib_result_fini(&cal); return QS_ERR; }
+    if (rc != QS_OK) { if (own) qs_calib_result_fini(&cal); return QS_ERR; }
 
     int64_t np = qp.nparams, p;
     if (o->set >= 0) {
         if (o->set >= np) {
-            qs_qparams_fini(&qp); qs_calib_result_fini(&cal);
+            qs_qparams_fini(&qp); if (own) qs_calib_result_fini(&cal);
             return qs_err_set(err, "derive: channel/block %lld out of range (the scheme has "
                               "%lld parameter set%s)", (long long)o->set, (long long)np,
                               np == 1 ? "" : "s");
@@ -362,7 +366,7 @@ static int derive_int(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c
     tr->code = code;
     tr->xhat = y;
     qs_qparams_fini(&qp);
-    qs_calib_result_fini(&cal);
+    if (own) qs_calib_result_fini(&cal);
     return QS_OK;
 }
 
@@ -712,6 +716,13 @@ static int derive_ggml(const qs_tensor *t, const qs_scheme *sc, const qs_derive_
 int qs_derive(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c,
               const qs_derive_opts *o, qs_trace *tr, qs_err *err)
 {
+    return qs_derive_cal(t, sc, c, NULL, o, tr, err);
+}
+
+int qs_derive_cal(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c,
+                  const qs_calib_result *cal, const qs_derive_opts *o, qs_trace *tr,
+                  qs_err *err)
+{
     memset(tr, 0, sizeof *tr);
     if (!t || t->n <= 0) return qs_err_set(err, "derive: the tensor is empty");
     if (!o->has_value && (o->index < 0 || o->index >= t->n))
@@ -725,9 +736,9 @@ int qs_derive(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c,
         break;
     case QS_Q_GGML:
         if (qs_scheme_ggml_block(sc) >= 0) { rc = derive_ggml(t, sc, o, tr, err); break; }
-        rc = derive_int(t, sc, c, o, tr, err);
+        rc = derive_int(t, sc, c, cal, o, tr, err);
         break;
-    default: rc = derive_int(t, sc, c, o, tr, err); break;
+    default: rc = derive_int(t, sc, c, cal, o, tr, err); break;
     }
     if (rc == QS_OK && tr->n == 0) rc = qs_err_set(err, "derive: out of memory");
     if (rc != QS_OK) qs_trace_fini(tr);

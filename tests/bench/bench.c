@@ -1,6 +1,7 @@
 /* bench.c — `make bench`: kernel throughput against the memcpy roofline (ref and AVX2),
  * int8 / fp32 GEMM against OpenBLAS (loaded with dlopen when present, so the library never
- * depends on it) and the interactive path on a 16M-element tensor. Every figure is the
+ * depends on it), the interactive path on a 16M-element tensor and the commands a TUI scheme
+ * key runs on one (tui_scheme_ms_16m). Every figure is the
  * median of several runs; ratios are medians of per-run ratios, each run timing the peer
  * (memcpy, OpenBLAS) right next to the kernel, so a machine whose load changes between runs
  * still gives comparable ratios. Prints a table and writes bench.json (path: argv[1]). */
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "qscope/cmd.h"
 #include "qscope/kernels.h"
 
 /* QSCOPE_BENCH_CPUTIME=1 times with the process CPU clock instead of the wall clock: on a
@@ -178,6 +180,75 @@ static void time_gemm(const qs_kernels *k, sgemm_fn ob, int64_t M, int64_t N, in
     free(A8); free(B8); free(C32); free(A); free(B); free(C);
 }
 
+/* One of the TUI's own queries (src/tui/model.c query()): through the command table, not
+ * recorded in the history. Returns the milliseconds it took. */
+static double tui_query(qs_session *s, const char *line)
+{
+    char **argv = NULL;
+    json_t *out = NULL;
+    qs_err err = {{0}};
+    double t0 = now();
+    int argc = qs_split(line, &argv, &err);
+    const qs_cmd *c = argc > 0 ? qs_cmd_find(argv[0]) : NULL;
+    if (!c || c->run(s, argc - 1, argv + 1, &out, &err) != QS_OK)
+        fprintf(stderr, "bench: %s: %s\n", line, err.msg);
+    double ms = (now() - t0) * 1e3;
+    json_decref(out);
+    qs_split_free(argv);
+    return ms;
+}
+
+/* A scheme key (+ - s) in the TUI on a 16M-element tensor: the commands refresh_scheme() in
+ * src/tui/model.c runs, on one session, as the TUI runs them — `scheme ...` as a user command,
+ * then qparams, quant, hist over the plot range at a 120-column terminal's width, derive.
+ * The session has shown the tensor once already (as the TUI has when a key is pressed). */
+static void tui_scheme_key(void)
+{
+    static const char *const keys[] = {
+        "scheme int7 asym", "scheme int6 asym", "scheme int6 sym", "scheme int7 sym",
+        "scheme int8 sym", "scheme uint8 asym",
+    };
+    qs_session s;
+    qs_session_init(&s);
+    json_t *o = NULL;
+    qs_err err = {{0}};
+    if (qs_cmd_run_line(&s, "synth normal n=16777216 seed=1", &o, NULL, &err) != QS_OK) {
+        fprintf(stderr, "bench: synth: %s\n", err.msg);
+        qs_session_fini(&s);
+        return;
+    }
+    json_decref(o);
+    /* the TUI's plot range: the data and zero (min-max clip ranges lie inside), 2% padding */
+    float mn, mx;
+    qs_k()->minmax(s.tensor->data, s.tensor->n, &mn, &mx);
+    double lo = fmin(mn, 0.0), hi = fmax(mx, 0.0), pad = (hi - lo) * 0.02;
+    char hist[128];
+    snprintf(hist, sizeof hist, "hist bins=116 range=%.9g:%.9g", lo - pad, hi + pad);
+    const char *const q[] = { "qparams", "quant", hist, "derive" };
+    enum { R = 9 };
+    double t[R], part[5][R];
+    for (int r = -1; r < R; r++) {
+        double t0 = now(), p[5];
+        if (r >= 0) {
+            if (qs_cmd_run_line(&s, keys[r % 6], &o, NULL, &err) != QS_OK)
+                fprintf(stderr, "bench: %s: %s\n", keys[r % 6], err.msg);
+            json_decref(o);
+        }
+        p[0] = (now() - t0) * 1e3;
+        for (int i = 0; i < 4; i++) p[i + 1] = tui_query(&s, q[i]);
+        if (r >= 0) {
+            t[r] = (now() - t0) * 1e3;
+            for (int i = 0; i < 5; i++) part[i][r] = p[i];
+        }
+    }
+    double ms = median(t, R);
+    printf("TUI scheme key, 16M elements (scheme + qparams + quant + hist + derive): %.2f ms "
+           "(%.2f + %.2f + %.2f + %.2f + %.2f)\n\n", ms, median(part[0], R),
+           median(part[1], R), median(part[2], R), median(part[3], R), median(part[4], R));
+    jput("tui_scheme_ms_16m", ms);
+    qs_session_fini(&s);
+}
+
 int main(int argc, char **argv)
 {
     const char *out = argc > 1 ? argv[1] : "bench.json";
@@ -277,6 +348,8 @@ int main(int argc, char **argv)
         jput("interactive_ms_16m", ms);
     }
     free(x); free(y); free(codes); free(h);
+
+    tui_scheme_key();
 
     /* ---- GEMM ---- */
     void *lib = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);

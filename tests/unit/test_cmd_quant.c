@@ -369,3 +369,142 @@ Test(cmd_quant, derive_requant_matches_an_independent_fixed_point)
     must_fail("derive requant M=0.1 acc=99999999999", "acc");
     must_fail("derive requant M=0.1 qmin=9 qmax=3", "qmin=9");
 }
+
+/* ---- the session's cache (session.h) never shows a stale value ---------------------------
+ * After every change of tensor, values, scheme, calibrator or kernel table, each query on the
+ * long-lived session S (whose cache the previous queries filled) gives exactly what a fresh
+ * session gives after replaying the same changes. */
+
+static const char *const CACHE_QUERIES[] = {
+    "qparams", "quant", "quant bins=7", "hist bins=50 range=-4:4", "hist bins=50 range=-3:4",
+    "hist bins=50 range=-3:5", "hist bins=51 range=-3:5", "hist bins=50", "derive",
+    "derive index=3", "calib", "codes 16", "qparams", NULL,
+};
+
+/* Runs line on session s: the result, or NULL with the message in err. */
+static json_t *run_on(qs_session *s, const char *line, qs_err *err)
+{
+    json_t *out = NULL;
+    qs_err_clear(err);
+    if (qs_cmd_run_line(s, line, &out, NULL, err) != QS_OK) return NULL;
+    return out;
+}
+
+/* A state line: a command, or !ref / !opt to force the kernel table. */
+static void apply_line(qs_session *s, const char *line)
+{
+    if (strcmp(line, "!ref") == 0) { qs_k_force(qs_k_ref()); return; }
+    if (strcmp(line, "!opt") == 0) { qs_k_force(qs_k_avx2()); return; }
+    qs_err err;
+    json_t *o = run_on(s, line, &err);
+    cr_assert_not_null(o, "'%s' failed: %s", line, err.msg);
+    json_decref(o);
+}
+
+/* Each query on S against a session that replayed lines[0..n) and has nothing cached. */
+static void queries_match_fresh(const char *const *lines, int n)
+{
+    qs_session f;
+    qs_session_init(&f);
+    for (int i = 0; i < n; i++)
+        if (lines[i][0] != '!') apply_line(&f, lines[i]);
+    for (const char *const *q = CACHE_QUERIES; *q; q++) {
+        qs_err ea, eb;
+        json_t *a = run_on(&S, *q, &ea);
+        qs_session_touch(&f);           /* nothing cached: as computed by a new session */
+        json_t *b = run_on(&f, *q, &eb);
+        if (!a || !b) {
+            cr_assert(!a && !b, "after '%s': '%s' %s only on the fresh session (%s%s)",
+                      lines[n - 1], *q, a ? "fails" : "succeeds", ea.msg, eb.msg);
+            cr_assert_str_eq(ea.msg, eb.msg, "after '%s': '%s'", lines[n - 1], *q);
+            continue;
+        }
+        if (!json_equal(a, b)) {
+            char *ja = json_dumps(a, JSON_COMPACT), *jb = json_dumps(b, JSON_COMPACT);
+            cr_assert_fail("after '%s': '%s' differs from a fresh session's:\n%.600s\n%.600s",
+                           lines[n - 1], *q, ja, jb);
+        }
+        json_decref(a);
+        json_decref(b);
+    }
+    qs_session_fini(&f);
+}
+
+Test(cmd_quant, cache_never_shows_a_stale_value)
+{
+    const char *top = getenv("QSCOPE_TOP");
+    char load[600];
+    snprintf(load, sizeof load, "load %s/datasets/default.npy", top && *top ? top : ".");
+    const char *const lines[] = {
+        "synth normal n=5000 seed=1",
+        "scheme int4 asym", "scheme int8 sym", "scheme uint8 asym",   /* minmax: one range */
+        "calib percentile p=99.9", "scheme int4 sym", "calib percentile p=99",
+        "calib mse", "scheme int6 asym", "calib entropy", "scheme int3 asym",
+        "calib manual min=-1 max=2", "scheme int8 sym", "calib manual max=3",
+        "calib minmax",
+        "synth normal n=5000 seed=2",       /* the same size and scheme: new values only */
+        "synth normal n=5000 seed=3", "synth normal n=5000 seed=2",   /* a freed tensor's */
+        "synth laplace n=5000 seed=2",                                /* address again */
+        "!ref", "scheme int5 asym", "calib percentile", "!opt", "calib minmax",
+        "values -20 1000 250 3",
+        "scheme int4 per-group size=32",    /* the layout of ggml's blocks, without ... */
+        "scheme int4 convention=ggml",      /* ... Q4_0's signed maxima */
+        "scheme q8_0", "scheme nf4", "scheme fp8-e4m3",
+        "scheme int8 round=stochastic seed=3", "scheme int8 convention=onnx",
+        "scheme int8 convention=trt",
+        load,
+        "scheme int8 sym per-channel axis=0", "scheme int8 sym per-tensor",
+        "scheme int8 sym per-channel axis=1", "calib percentile",
+        "scheme int4 per-channel axis=0", "scheme int4 per-group size=16",
+        "use default", "calib minmax", "values -20 1000 250 3", "scheme int8",
+    };
+    int n = (int)(sizeof lines / sizeof lines[0]);
+    if (!qs_k_avx2()) cr_log_warn("no AVX2 table: !opt keeps the reference one");
+    for (int i = 0; i < n; i++) {
+        if (strcmp(lines[i], "!opt") == 0 && !qs_k_avx2()) continue;
+        apply_line(&S, lines[i]);
+        queries_match_fresh(lines, i + 1);
+    }
+    qs_k_force(NULL);
+}
+
+/* Values changed in place (s->tensor->data) are new values once qs_session_touch says so: the
+ * new maximum shows in every result, as in a session that never saw the old values. */
+Test(cmd_quant, cache_forgets_values_edited_in_place)
+{
+    const char *const lines[] = {"synth normal n=5000 seed=7", "scheme int8 asym"};
+    for (int i = 0; i < 2; i++) apply_line(&S, lines[i]);
+    queries_match_fresh(lines, 2);          /* everything cached for the old values */
+    json_t *before = ok("qparams");
+    S.tensor->data[17] = 40.0f;
+    qs_session_touch(&S);
+    json_t *after = ok("qparams");
+    cr_assert_eq(num(after, "clip_max"), 40.0, "the edit shows: clip_max %g",
+                 num(after, "clip_max"));
+    cr_assert_neq(num(before, "scale"), num(after, "scale"));
+    json_decref(before);
+    json_decref(after);
+    /* the fresh session gets the same edit */
+    qs_session f;
+    qs_session_init(&f);
+    for (int i = 0; i < 2; i++) apply_line(&f, lines[i]);
+    f.tensor->data[17] = 40.0f;
+    qs_session_touch(&f);
+    for (int round = 0; round < 2; round++) {
+        for (const char *const *q = CACHE_QUERIES; *q; q++) {
+            qs_err ea, eb;
+            json_t *a = run_on(&S, *q, &ea), *b = run_on(&f, *q, &eb);
+            cr_assert(a && b, "'%s': %s%s", *q, ea.msg, eb.msg);
+            cr_assert(json_equal(a, b), "'%s' after edit %d differs from a fresh session's",
+                      *q, round + 1);
+            json_decref(a);
+            json_decref(b);
+        }
+        /* a tensor set again (here the same one, edited) is new too */
+        S.tensor->data[18] = -50.0f;
+        qs_session_set_tensor(&S, S.tensor);
+        f.tensor->data[18] = -50.0f;
+        qs_session_touch(&f);
+    }
+    qs_session_fini(&f);
+}

@@ -691,3 +691,120 @@ Test(ggml, partial_blocks_sizes_1_31_32_33)
         qs_tensor_free(t);
     }
 }
+
+/* ---- quant's error histogram without a y buffer ----------------------------------------- */
+
+/* qs_quant_apply on an integer grid without y recomputes y in a second fused pass to bin the
+ * error (the range is ± the first pass's max |e|): the same statistics and the same counts as
+ * binning a stored y with errstats, on every kernel table, layout, rounding and convention,
+ * with clipping, NaN and infinities in the data. */
+static void eh_without_y_check(void)
+{
+    static const char *const schemes[] = {
+        "int8 asym", "int4 sym", "uint8 asym per-channel axis=0", "int3 per-group size=7",
+        "int8 round=stochastic seed=5", "int8 convention=onnx", "int4 convention=trt",
+        "q8_0", "int4 convention=ggml", "uint5 sym per-channel axis=1",
+    };
+    int64_t shape[2] = {37, 515};
+    qs_tensor *t = qs_tensor_new("t", 2, shape, QS_DT_F32, NULL);
+    cr_assert_not_null(t);
+    qs_rng g;
+    qs_rng_seed(&g, 11);
+    for (int64_t e = 0; e < t->n; e++) t->data[e] = (float)(qs_rng_normal(&g) * 2.0);
+    t->data[5] = NAN;
+    t->data[600] = INFINITY;
+    t->data[7001] = -INFINITY;
+    t->data[9000] = 25.0f;
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+        qs_scheme sc = words(schemes[i]);
+        for (int ck = 0; ck < 2; ck++) {    /* minmax, then percentile (clips the tails) */
+            qs_err err = {{0}};
+            qs_layout l;
+            qs_calib c;
+            qs_calib_result cal;
+            qs_qstate q;
+            qs_calib_default(&c);
+            c.kind = ck ? QS_CAL_PERCENTILE : QS_CAL_MINMAX;
+            c.p = 99.0;
+            cr_assert_eq(qs_scheme_layout(&sc, t->ndim, t->shape, &l, &err), QS_OK, "%s",
+                         err.msg);
+            cr_assert_eq(qs_calib_run(t->data, &l, &sc, &c, &cal, &err), QS_OK, "%s", err.msg);
+            cr_assert_eq(qs_qstate_init(&q, &sc, t, cal.lo, cal.hi, &err), QS_OK, "%s",
+                         err.msg);
+            float *y = malloc((size_t)t->n * sizeof *y);
+            qs_qresult a, b;
+            memset(&a, 0, sizeof a);
+            memset(&b, 0, sizeof b);
+            a.eh_bins = b.eh_bins = 41;
+            cr_assert_eq(qs_quant_apply(&q, t, NULL, NULL, &a, &err), QS_OK, "%s", err.msg);
+            cr_assert_eq(qs_quant_apply(&q, t, y, NULL, &b, &err), QS_OK, "%s", err.msg);
+            const char *what = schemes[i];
+            cr_assert_eq(a.st.n, b.st.n, "%s", what);
+            cr_assert_eq(a.st.n_nan, b.st.n_nan, "%s", what);
+            cr_assert_eq(a.st.clipped, b.st.clipped, "%s", what);
+            cr_assert(memcmp(&a.st.sum_e2, &b.st.sum_e2, sizeof(double)) == 0 &&
+                      memcmp(&a.st.sum_xy, &b.st.sum_xy, sizeof(double)) == 0 &&
+                      memcmp(&a.st.max_abs_e, &b.st.max_abs_e, sizeof(double)) == 0,
+                      "%s: the statistics are the first pass's", what);
+            cr_assert(ck == 0 || a.st.clipped > 0, "%s: percentile 99 clips", what);
+            cr_assert_eq(a.eh_lo, b.eh_lo, "%s", what);
+            cr_assert_eq(a.eh_hi, b.eh_hi, "%s", what);
+            cr_assert_eq(a.eh_under, b.eh_under, "%s", what);
+            cr_assert_eq(a.eh_over, b.eh_over, "%s", what);
+            cr_assert(memcmp(a.eh_counts, b.eh_counts, 41 * sizeof *a.eh_counts) == 0,
+                      "%s (%s, %s): error histogram counts differ", what,
+                      ck ? "percentile" : "minmax", qs_k()->name);
+            uint64_t tot = a.eh_under + a.eh_over;
+            for (int k = 0; k < 41; k++) tot += a.eh_counts[k];
+            cr_assert_eq((int64_t)tot, a.st.n, "%s: every counted element binned", what);
+            qs_qresult_fini(&a);
+            qs_qresult_fini(&b);
+            free(y);
+            qs_qstate_fini(&q);
+            qs_calib_result_fini(&cal);
+        }
+    }
+    qs_tensor_free(t);
+}
+
+Test(quant, error_histogram_without_y_is_the_stored_y_one)
+{
+    on_each_kernel(eh_without_y_check);
+}
+
+/* qs_finite_minmax's NaN count (a vectorized, threaded compare past 2^18 elements) against a
+ * plain isnan() count, with and without infinities, at sizes around the vector widths and past
+ * the threading threshold. */
+Test(edge, finite_minmax_counts_every_nan)
+{
+    static const int64_t sizes[] = {1, 7, 8, 9, 31, 32, 33, ((int64_t)1 << 18) + 37};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        int64_t n = sizes[k];
+        float *x = malloc((size_t)n * sizeof *x);
+        qs_rng g;
+        qs_rng_seed(&g, 3 + k);
+        for (int64_t e = 0; e < n; e++)
+            x[e] = qs_rng_uniform(&g) < 0.1 ? NAN : (float)qs_rng_normal(&g);
+        x[n - 1] = NAN;                                 /* the scalar tail */
+        for (int inf = 0; inf < 2; inf++) {
+            if (inf && n > 2) x[n / 2] = -INFINITY;
+            int64_t want = 0, wfin = 0;
+            float wlo = INFINITY, whi = -INFINITY;
+            for (int64_t e = 0; e < n; e++) {
+                if (isnan(x[e])) want++;
+                else if (isfinite(x[e])) { wfin++; wlo = fminf(wlo, x[e]); whi = fmaxf(whi, x[e]); }
+            }
+            float lo, hi;
+            int64_t fin, ninf, nnan;
+            qs_finite_minmax(x, n, &lo, &hi, &fin, &ninf, &nnan);
+            cr_assert_eq(nnan, want, "n=%lld inf=%d: %lld NaN counted, %lld there",
+                         (long long)n, inf, (long long)nnan, (long long)want);
+            cr_assert_eq(fin, wfin, "n=%lld inf=%d", (long long)n, inf);
+            if (wfin) {
+                cr_assert_eq(lo, wlo);
+                cr_assert_eq(hi, whi);
+            }
+        }
+        free(x);
+    }
+}

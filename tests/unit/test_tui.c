@@ -183,6 +183,64 @@ Test(model, resize_follows_the_width, .init = setup_default, .fini = teardown)
                  QS_TUI_RESIZE | QS_TUI_REDRAW);
 }
 
+/* What the model shows after a scheme key, a calibrator key or a new tensor is what a fresh
+ * session computes for the same state (the session's cache never shows a stale value): the
+ * session's history replayed, then the model's own queries. */
+static void model_matches_fresh(const char *after)
+{
+    qs_session f;
+    qs_session_init(&f);
+    for (int i = 0; i < S.nhistory; i++) {
+        json_t *o = NULL;
+        qs_err err = {{0}};
+        cr_assert_eq(qs_cmd_run_line(&f, S.history[i], &o, NULL, &err), QS_OK, "%s: %s",
+                     S.history[i], err.msg);
+        json_decref(o);
+    }
+    char hist[128];
+    snprintf(hist, sizeof hist, "hist bins=%d range=%.9g:%.9g", M.cols - 4, M.plot_lo,
+             M.plot_hi);
+    const char *q[] = {"qparams", "quant", hist, "derive"};
+    json_t *shown[] = {M.qparams, M.quant, M.hist, M.derive};
+    for (int i = 0; i < 4; i++) {
+        json_t *o = NULL;
+        qs_err err = {{0}};
+        if (qs_cmd_run_line(&f, q[i], &o, NULL, &err) != QS_OK) {
+            cr_assert_null(shown[i], "after %s: the model shows a '%s' a fresh session "
+                           "cannot compute (%s)", after, q[i], err.msg);
+            continue;
+        }
+        cr_assert_not_null(shown[i], "after %s: no %s in the model", after, q[i]);
+        cr_assert(json_equal(o, shown[i]), "after %s: the model's '%s' is not a fresh "
+                  "session's", after, q[i]);
+        json_decref(o);
+    }
+    qs_session_fini(&f);
+}
+
+Test(model, scheme_keys_show_fresh_results, .init = setup_default, .fini = teardown)
+{
+    qs_tui_handle_key(&M, '2');
+    /* every calibrator per tensor, then per channel under minmax and percentile (an mse or
+     * entropy search per channel is slow to replay) */
+    static const char keys[] = "--s+c-cccgs+cg";
+    for (const char *k = keys; *k; k++) {
+        char after[256];
+        snprintf(after, sizeof after, "key '%c' (%s)", *k, M.scheme_str);
+        cr_assert(qs_tui_handle_key(&M, *k) & QS_TUI_REDRAW, "%s", after);
+        snprintf(after, sizeof after, "key '%c' -> %s", *k, M.scheme_str);
+        model_matches_fresh(after);
+    }
+    /* a new tensor of the same size under the same scheme: new values only */
+    qs_tui_run_user(&M, "calib minmax");
+    qs_tui_run_user(&M, "synth normal n=4096 seed=3");
+    model_matches_fresh("synth normal n=4096 seed=3");
+    qs_tui_handle_key(&M, '-');
+    model_matches_fresh("synth, then '-'");
+    qs_tui_run_user(&M, "synth normal n=4096 seed=4");
+    model_matches_fresh("synth normal n=4096 seed=4");
+}
+
 /* ---- keys ----------------------------------------------------------------------------------- */
 
 Test(keys, screens_switch_and_wrap, .init = setup_values, .fini = teardown)
