@@ -7,6 +7,7 @@
 #include "qscope/cmd.h"
 #include "qscope/io.h"
 #include "qscope/kernels.h"
+#include "qscope/quant.h"
 #include "qscope/stats.h"
 #include "qscope/synth.h"
 
@@ -283,10 +284,12 @@ static int run_hist(qs_session *s, int argc, char **argv, json_t **out, qs_err *
         if (parse_range(r, &lo, &hi) < 0)
             return qs_err_set(err, "hist: range=%s: expected LO:HI with LO < HI", r);
     } else {
+        /* the finite range, as stats reports it: an Inf must not push the range aside */
         float mn, mx;
-        qs_k()->minmax(s->tensor->data, s->tensor->n, &mn, &mx);
-        lo = isfinite(mn) ? mn : 0;
-        hi = isfinite(mx) ? mx : 1;
+        int64_t nfin;
+        qs_finite_minmax(s->tensor->data, s->tensor->n, &mn, &mx, &nfin, NULL, NULL);
+        lo = nfin ? mn : 0;
+        hi = nfin ? mx : 1;
         if (!(hi > lo)) { lo -= 0.5; hi += 0.5; }
     }
     uint64_t *counts = calloc((size_t)bins, sizeof *counts);

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# review_cli.sh — regressions found by reviewing the command line as a new user: each check
+# names the command that went wrong and what it must give instead.
+set -u
+cd "$QSCOPE_TOP"
+fail() { echo "FAIL: $*"; exit 1; }
+has() { grep -q -- "$2" <<<"$1" || fail "expected '$2' in: $1"; }
+
+# hist's default range is the finite min and max, as stats reports them: an Inf in the tensor
+# must not shift the range (it gave [0.5, 1.5] and counted 2 as "over")
+out=$("$QSCOPE" -c "values inf 1 2 -inf nan; hist bins=4" --json) || fail "hist with Inf exit $?"
+has "$out" '"lo":1.0,"hi":2.0,"counts":\[1,0,0,1\]'
+has "$out" '"under":1,"over":1,"nan":1'
+out=$("$QSCOPE" -c "values nan inf; hist bins=2" --json) || fail "hist without finite values exit $?"
+has "$out" '"lo":0.0,"hi":1.0'
+
+exit 0
