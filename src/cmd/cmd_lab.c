@@ -1025,9 +1025,10 @@ const qs_cmd qs_cmds_lab[] = {
      "                                   param_arithmetic example\n"
      "lab save PATH | lab load PATH   the fp32 model as safetensors (fc1.weight, fc1.bias, ...)\n"
      "lab status                      what the lab holds\n"
-     "Weights: symmetric narrow range (±(2^(b-1)-1), bits=2 is ternary); activations:\n"
-     "affine uint (abits). Accuracies are fractions of the test set. The fp32 model is\n"
-     "trained on first use with the defaults; the same seed gives the same numbers.",
+     "Weights: symmetric narrow range (±(2^(b-1)-1), bits=2 is ternary);\n"
+     "activations: affine uint (abits). Accuracies are fractions of the test set.\n"
+     "The fp32 model is trained on first use with the defaults; the same seed\n"
+     "gives the same numbers.",
      "lab sweep bits=2..8", lab_words, QS_COMPL_NONE, QS_CMD_SLOW, run_lab},
     {0},
 };

@@ -582,6 +582,10 @@ static void help_one(FILE *f, json_t *res, const qs_render_opts *o)
             int len = nl ? (int)(nl - p) : (int)strlen(p);
             /* "NAME   description": a long description wraps under its own first column */
             const char *gap = strstr(p, "  ");
+            /* a name column wider than half the line ("lab train [data=...] ... [batch=32]")
+             * cannot hang its description: the whole line wraps under a hanging indent */
+            if (gap && gap < p + len && 2 + dwidth_n(p, (int)(gap - p)) > o->width / 2)
+                gap = NULL;
             if (gap && gap < p + len && dwidth_n(p, len) + 2 > o->width) {
                 const char *d = gap;
                 while (*d == ' ') d++;

@@ -25,4 +25,18 @@ for r in "report q4_k" "scheme q4_k; report"; do
     has "$out" '"tensor":"srcK","dtype":"F32","shape":\[2,256\],"n":512,[^}]*"bits":4.5'
 done
 
+# 'help CMD' fits 80 columns below the usage line: an option whose name column is wider than
+# half the line (lab's "lab train [data=...] ...") wraps with a hanging indent instead of
+# running to 155 columns, and the closing prose is not broken after every line
+names=$("$QSCOPE" --json -c help | /usr/bin/env python3 -c \
+    'import sys, json; print(" ".join(c["name"] for c in json.load(sys.stdin)["commands"]))')
+[ -n "$names" ] || fail "no command names from help --json"
+for c in $names; do
+    wide=$("$QSCOPE" -c "help $c" | tail -n +2 | LC_ALL=C.UTF-8 awk 'length($0) > 80')
+    [ -z "$wide" ] || fail "help $c: lines wider than 80 columns: $wide"
+done
+out=$("$QSCOPE" -c "help lab")
+grep -qx '    activations:' <<<"$out" && fail "help lab: prose broken after 'activations:': $out"
+has "$out" '^  lab train \[data=digits|fashion\]'
+
 exit 0
