@@ -58,12 +58,7 @@ static int measure(const qspec *q, const qs_tensor *t, qs_errstats *st, double *
 {
     memset(st, 0, sizeof *st);
     if (q->ggml >= 0) {
-        /* what the tensor really costs, as qs_scheme_bits_per_param counts it: a row that is
-         * not whole blocks pays for a padded block */
-        const qs_ggml_type *gt = qs_ggml_type_info(q->ggml);
-        int64_t nb = qs_ggml_tensor_nblocks(q->ggml, t);
-        *bits = nb > 0 && t->n > 0 ? 8.0 * (double)gt->bytes * (double)nb / (double)t->n
-                                   : qs_ggml_bits_per_weight(q->ggml);
+        *bits = qs_ggml_bits_per_weight(q->ggml);
         return qs_ggml_tensor_errstats(q->ggml, t, NULL, st, err);
     }
     const qs_scheme *sc = &q->scheme;
@@ -92,9 +87,7 @@ static int measure(const qspec *q, const qs_tensor *t, qs_errstats *st, double *
     if (qs_quant_apply(&qstate, t, NULL, NULL, &r, err) != QS_OK) goto done;
     *st = r.st;
     qs_qresult_fini(&r);
-    /* ggml block types (Q4_K, ...) count blocks, not scale sets */
-    *bits = qs_scheme_bits_per_param(sc, t->n, is_int && qs_scheme_ggml_block(sc) < 0
-                                               ? qstate.qp.nparams : qstate.nblocks);
+    *bits = qs_scheme_bits_per_param(sc, t->n, is_int ? qstate.qp.nparams : qstate.nblocks);
     rc = QS_OK;
 done:
     qs_qstate_fini(&qstate);

@@ -14,17 +14,6 @@ has "$out" '"under":1,"over":1,"nan":1'
 out=$("$QSCOPE" -c "values nan inf; hist bins=2" --json) || fail "hist without finite values exit $?"
 has "$out" '"lo":0.0,"hi":1.0'
 
-# report's bits column is the real cost, padded blocks included, as quant's bits_per_param:
-# a 2x32 tensor in Q4_K pays a 256-element super-block (144 bytes) per 32-element row, 36 bits
-# per weight, not the nominal 4.5 (both 'report q4_k' and 'scheme q4_k; report')
-q=$("$QSCOPE" -c "load tests/fixtures/model.gguf src32; scheme q4_k; quant" --json) || fail "quant q4_k"
-has "$q" '"bits_per_param":36.0'
-for r in "report q4_k" "scheme q4_k; report"; do
-    out=$("$QSCOPE" -c "load tests/fixtures/model.gguf; $r" --json) || fail "$r exit $?"
-    has "$out" '"tensor":"src32","dtype":"F32","shape":\[2,32\],"n":64,[^}]*"bits":36.0'
-    has "$out" '"tensor":"srcK","dtype":"F32","shape":\[2,256\],"n":512,[^}]*"bits":4.5'
-done
-
 # 'help CMD' fits 80 columns below the usage line: an option whose name column is wider than
 # half the line (lab's "lab train [data=...] ...") wraps with a hanging indent instead of
 # running to 155 columns, and the closing prose is not broken after every line
