@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "qscope/calib.h"
 #include "qscope/cmd.h"
@@ -882,16 +883,28 @@ static int sub_lora(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **
 static int sub_save(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **out,
                     qs_err *err)
 {
-    if (argc != 1 || strchr(argv[0], '='))
-        return qs_err_set(err, "lab save: expected one PATH (usage: lab save PATH)");
+    int force = 0;
+    const char *path = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--force") == 0) force = 1;
+        else if (path || strchr(argv[i], '='))
+            return qs_err_set(err, "lab save: expected one PATH (usage: lab save PATH "
+                              "[--force])");
+        else path = argv[i];
+    }
+    if (!path)
+        return qs_err_set(err, "lab save: expected one PATH (usage: lab save PATH [--force])");
+    struct stat st;
+    if (!force && stat(path, &st) == 0)
+        return qs_err_set(err, "lab save: %s already exists (add --force to replace it)", path);
     int rc = ensure_trained(s, lab, err);
     if (rc != QS_OK) return rc;
     char note[128];
     snprintf(note, sizeof note, "%s, test accuracy %.4f", lab->data ? lab->data->name : "",
              lab->fp32_acc);
-    if (qs_mlp_save(lab->fp32, argv[0], note, err) != QS_OK) return QS_ERR;
+    if (qs_mlp_save(lab->fp32, path, note, err) != QS_OK) return QS_ERR;
     json_t *o = json_object();
-    json_object_set_new(o, "saved", json_string(argv[0]));
+    json_object_set_new(o, "saved", json_string(path));
     json_object_set_new(o, "sizes", sizes_json(lab->fp32));
     json_object_set_new(o, "tensors", json_integer(2 * lab->fp32->nl));
     json_object_set_new(o, "params", json_integer(qs_mlp_params(lab->fp32)));
@@ -999,7 +1012,8 @@ static const char *const lab_words[] = {
     "data=", "digits", "fashion", "hidden=", "epochs=", "lr=", "opt=", "sgd", "adam", "seed=",
     "batch=", "bits=", "abits=", "gran=", "tensor", "channel", "calib=", "minmax", "movavg",
     "percentile", "mse", "entropy", "aciq-gauss", "aciq-laplace", "pct=", "batches=",
-    "freeze=", "lsq", "rank=", "alpha=", "shift=", "rot90", "invert", "full_lr=", NULL
+    "freeze=", "lsq", "rank=", "alpha=", "shift=", "rot90", "invert", "full_lr=", "--force",
+    NULL
 };
 
 const qs_cmd qs_cmds_lab[] = {
@@ -1023,7 +1037,9 @@ const qs_cmd qs_cmds_lab[] = {
      "          images rotated by 90 degrees or inverted)\n"
      "lab qlora [rank=4] ...          -> base_acc methods (acc trainable weight_bytes ...)\n"
      "                                   param_arithmetic example\n"
-     "lab save PATH | lab load PATH   the fp32 model as safetensors (fc1.weight, fc1.bias, ...)\n"
+     "lab save PATH [--force]         the fp32 model as safetensors (fc1.weight, fc1.bias,\n"
+     "                                ...); replacing an existing PATH needs --force\n"
+     "lab load PATH                   a model saved by lab save\n"
      "lab status                      what the lab holds\n"
      "Weights: symmetric narrow range (±(2^(b-1)-1), bits=2 is ternary);\n"
      "activations: affine uint (abits). Accuracies are fractions of the test set.\n"

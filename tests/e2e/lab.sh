@@ -63,6 +63,16 @@ has "$out" '"loaded":'
 has "$out" '"name":"fc1.weight","dtype":"F32","shape":\[64,64\]'
 has "$out" '"name":"fc2.bias"'
 
+# lab save never replaces a file silently: exit 2 and the file untouched, --force replaces it
+before=$(cksum <"$tmp/m.safetensors")
+err=$("$QSCOPE" -c "lab train epochs=1 seed=7; lab save $tmp/m.safetensors" 2>&1); rc=$?
+[ "$rc" -eq 2 ] || fail "lab save over an existing file: exit $rc"
+has "$err" "already exists (add --force"
+[ "$(cksum <"$tmp/m.safetensors")" = "$before" ] || fail "lab save changed the file it refused"
+"$QSCOPE" -c "lab train epochs=1 seed=7; lab save $tmp/m.safetensors --force" >/dev/null \
+    || fail "lab save --force exit $?"
+[ "$(cksum <"$tmp/m.safetensors")" != "$before" ] || fail "lab save --force did not replace"
+
 # LoRA / QLoRA: methods, trainable parameters, the 3x3 example
 out=$("$QSCOPE" -c "lab qlora rank=4 epochs=3" --json) || fail "lab qlora exit $?"
 for k in '"method":"full"' '"method":"lora"' '"method":"qlora"' '"trainable":808' \
