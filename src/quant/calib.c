@@ -531,7 +531,7 @@ int qs_calib_run(const float *x, const qs_layout *l, const qs_scheme *sc, const 
         goto done;
     }
     if (n == 0) {
-        rc = qs_err_set(err, "calib: the tensor is empty");
+        rc = qs_err_set(err, "the tensor is empty: no values to calibrate on");
         goto done;
     }
     if (np > 1024 && (c->kind == QS_CAL_ENTROPY || c->kind == QS_CAL_MSE)) {
