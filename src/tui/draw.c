@@ -871,6 +871,16 @@ static void draw_bitrow(const qs_tui_model *m, WINDOW *w, int y, int x, const qs
     }
 }
 
+/* A value in at most `width` characters: %.9g, with fewer digits when that is wider (1e-40
+ * is 9.9999461e-41 and max float 3.40282347e+38: 14 characters in a 12-column cell). */
+static void fit_g(char *buf, size_t len, double v, int width)
+{
+    for (int prec = 9; prec >= 1; prec--) {
+        snprintf(buf, len, "%.*g", prec, v);
+        if ((int)strlen(buf) <= width) return;
+    }
+}
+
 void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
 {
     int H, W;
@@ -895,7 +905,7 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
         int hx = bx + 35;
         put(w, y, hx, 11, A(m, QR_DIM), f->hex);
         if (f->cls == QS_NC_NAN) snprintf(a, sizeof a, "NaN");
-        else snprintf(a, sizeof a, "%.9g", f->value);
+        else fit_g(a, sizeof a, f->value, 11);
         put(w, y, hx + 11, 12, A(m, QR_NORMAL), a);
         if (hx + 23 < W) {
             if (isnan(f->error)) snprintf(b, sizeof b, "%s", qs_numclass_name(f->cls));
@@ -920,7 +930,7 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
         double e = m->code_value - m->bits_input;
         snprintf(a, sizeof a, "code %d", m->code);
         put(w, y, hx, 11, A(m, QR_GRID), a);
-        snprintf(a, sizeof a, "%.9g", m->code_value);
+        fit_g(a, sizeof a, m->code_value, 11);
         put(w, y, hx + 11, 12, A(m, QR_NORMAL), a);
         if (hx + 23 < W) {
             if (e == 0) snprintf(b, sizeof b, "exact");
