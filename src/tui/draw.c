@@ -1191,19 +1191,19 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
              "screens stay usable) and the results with loss / accuracy curves.");
         return;
     }
-    /* the settings form, two per row */
-    int colw = W >= 100 ? 30 : 24;
+    /* the settings form, three per row, or two when three do not fit (60 columns) */
+    int colw = W >= 100 ? 30 : 24, per = 2 + 3 * colw <= W ? 3 : 2;
     for (int f = 0; f < QS_TUI_LAB_FIELDS; f++) {
         const char *v;
         int used;
         const char *name = qs_tui_lab_field(m, f, &v, &used);
-        int row = y + f / 3, x = 2 + (f % 3) * colw;
+        int row = y + f / per, x = 2 + (f % per) * colw;
         attr_t a = f == m->lab_field ? A(m, QR_CURSOR) : used ? A(m, QR_NORMAL) : A(m, QR_DIM);
         putf(w, row, x, colw - 1, A(m, QR_DIM), "%-7s", name);
         putf(w, row, x + 8, colw - 9, a, "%s %s %s", m->utf8 ? "◀" : "<", v,
              m->utf8 ? "▶" : ">");
     }
-    y += (QS_TUI_LAB_FIELDS + 2) / 3;
+    y += (QS_TUI_LAB_FIELDS + per - 1) / per;
     putf(w, y++, 2, W - 4, A(m, QR_KEY), "r runs: %s", m->lab_line);
     y++;
     if (m->job.running) {
