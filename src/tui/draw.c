@@ -170,6 +170,17 @@ static void num(char *buf, size_t len, double v)
     qs_fmt_num(buf, len, v, 6);
 }
 
+/* A value in at most `width` characters: %.{prec}g, with fewer digits when that is wider
+ * (1e-40 is 9.9999461e-41 at 9 digits: 13 characters), so a narrow column loses digits
+ * rather than the exponent. */
+static void fit_g(char *buf, size_t len, double v, int prec, int width)
+{
+    for (; prec >= 1; prec--) {
+        snprintf(buf, len, "%.*g", prec, v);
+        if ((int)strlen(buf) <= width) return;
+    }
+}
+
 static double jd(json_t *o, const char *key, double dflt)
 {
     json_t *v = o ? json_object_get(o, key) : NULL;
@@ -644,9 +655,9 @@ static void draw_channels(const qs_tui_model *m, WINDOW *w, int y0, int h, int W
     for (int r = 0; r < h - 1 && m->chan_scroll + r < m->nchan; r++) {
         int i = m->chan_scroll + r;
         char a[32], b[32];
-        num(a, sizeof a, m->chan_min[i]);
-        num(b, sizeof b, m->chan_max[i]);
-        putf(w, y0 + 1 + r, 1, lw, A(m, QR_DIM), "%4d %9.9s %9.9s", i, a, b);
+        fit_g(a, sizeof a, m->chan_min[i], 6, 9);
+        fit_g(b, sizeof b, m->chan_max[i], 6, 9);
+        putf(w, y0 + 1 + r, 1, lw, A(m, QR_DIM), "%4d %9s %9s", i, a, b);
         int c0 = xcol(m->chan_min[i], lo, hi, bw), c1 = xcol(m->chan_max[i], lo, hi, bw);
         if (c1 >= bw) c1 = bw - 1;
         if (c0 < 0) c0 = 0;
@@ -873,16 +884,6 @@ static void draw_bitrow(const qs_tui_model *m, WINDOW *w, int y, int x, const qs
     }
 }
 
-/* A value in at most `width` characters: %.9g, with fewer digits when that is wider (1e-40
- * is 9.9999461e-41 and max float 3.40282347e+38: 14 characters in a 12-column cell). */
-static void fit_g(char *buf, size_t len, double v, int width)
-{
-    for (int prec = 9; prec >= 1; prec--) {
-        snprintf(buf, len, "%.*g", prec, v);
-        if ((int)strlen(buf) <= width) return;
-    }
-}
-
 void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
 {
     int H, W;
@@ -907,7 +908,7 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
         int hx = bx + 35;
         put(w, y, hx, 11, A(m, QR_DIM), f->hex);
         if (f->cls == QS_NC_NAN) snprintf(a, sizeof a, "NaN");
-        else fit_g(a, sizeof a, f->value, 11);
+        else fit_g(a, sizeof a, f->value, 9, 11);
         put(w, y, hx + 11, 12, A(m, QR_NORMAL), a);
         if (hx + 23 < W) {
             if (isnan(f->error)) snprintf(b, sizeof b, "%s", qs_numclass_name(f->cls));
@@ -932,7 +933,7 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
         double e = m->code_value - m->bits_input;
         snprintf(a, sizeof a, "code %d", m->code);
         put(w, y, hx, 11, A(m, QR_GRID), a);
-        fit_g(a, sizeof a, m->code_value, 11);
+        fit_g(a, sizeof a, m->code_value, 9, 11);
         put(w, y, hx + 11, 12, A(m, QR_NORMAL), a);
         if (hx + 23 < W) {
             if (e == 0) snprintf(b, sizeof b, "exact");
