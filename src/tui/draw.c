@@ -1376,15 +1376,19 @@ static void draw_help(const qs_tui_model *m, WINDOW *w)
     for (const qs_tui_binding *b = qs_tui_bindings; b->act != QA_NONE; b++)
         if (b->help && (b->screen == m->screen || b->screen == -1)) rows++;
     int y = 2, col = 0, colw = W >= 120 && rows > H - 2 ? W / 2 : W;
+    /* a list that does not fit (60x16) keeps its last row to say so */
+    int ylim = colw == W && rows > H - 2 ? H - 1 : H, left = 0;
     for (int pass = 0; pass < 2; pass++) {
         for (const qs_tui_binding *b = qs_tui_bindings; b->act != QA_NONE; b++) {
             if (!b->help) continue;
             if (pass == 0 ? b->screen != m->screen : b->screen != -1) continue;
-            if (y >= H) {
-                if (colw == W) break;
+            if (y >= ylim && colw < W && col == 0) {
                 y = 2;
                 col++;
-                if (col > 1) break;
+            }
+            if (y >= ylim) {
+                left++;
+                continue;
             }
             int x = 1 + col * colw;
             put(w, y, x, 8, A(m, QR_KEY), b->label);
@@ -1393,6 +1397,9 @@ static void draw_help(const qs_tui_model *m, WINDOW *w)
         }
         if (pass == 0) y++;
     }
+    if (left > 0)
+        putf(w, H - 1, 1, W - 2, A(m, QR_DIM), "… %d more key%s (a taller terminal, or man "
+             "qscope)", left, left == 1 ? "" : "s");
 }
 
 static void draw_output(const qs_tui_model *m, WINDOW *w)
