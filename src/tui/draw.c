@@ -108,8 +108,9 @@ static int put(WINDOW *w, int y, int x, int maxw, attr_t a, const char *s)
         to_ascii(s, ascii, sizeof ascii);
         s = ascii;
     }
+    if (y < 0 || !w) return 0;      /* rows above the window (a dry run passes w = NULL) */
     getmaxyx(w, H, W);
-    if (y < 0 || y >= H || x >= W || maxw <= 0) return 0;
+    if (y >= H || x >= W || maxw <= 0) return 0;
     if (x + maxw > W) maxw = W - x;
     const char *p = s;
     int c = 0;
@@ -1284,6 +1285,51 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
 
 /* ==== 6 Lesson ============================================================================== */
 
+/* Draws the lesson log into nar (nw columns) from row y and returns the row after it; with
+ * nar NULL it draws nothing and returns the same row, which measures the narration. */
+static int narration(const qs_tui_model *m, WINDOW *nar, int nw, int y)
+{
+    const int far = 1 << 20;        /* wrap everything; put() clips to the window */
+    if (!nar) y -= far;             /* a dry run: every row is above the window */
+    size_t i;
+    json_t *it;
+    json_array_foreach(m->lesson_log, i, it) {
+        const char *kind = js(it, "kind"), *text = js(it, "text");
+        int ok = json_is_true(json_object_get(it, "ok"));
+        if (!kind || !text) continue;
+        if (!strcmp(kind, "heading")) y = wrap(nar, y, 1, nw - 2, far, A(m, QR_KEY), text);
+        else if (!strcmp(kind, "text")) {
+            char *wr = qs_lesson_wrap(text, nw - 2);
+            y = wrap_emph(m, nar, y, 1, nw - 2, wr ? wr : text) + 1;
+            free(wr);
+        } else if (!strcmp(kind, "pre")) y = wrap(nar, y, 3, nw - 4, far, A(m, QR_DIM), text);
+        else if (!strcmp(kind, "cmd")) {
+            char buf[600];
+            snprintf(buf, sizeof buf, "> %s", text);
+            y = wrap(nar, y, 1, nw - 2, far, ok ? A(m, QR_GRID) : A(m, QR_CLIP), buf);
+        } else if (!strcmp(kind, "quiz")) {
+            char buf[1100];
+            snprintf(buf, sizeof buf, "? %s  (a answers)", text);
+            y = wrap(nar, y, 1, nw - 2, far, A(m, QR_KEY), buf);
+        } else {
+            y = wrap(nar, y, 1, nw - 2, far, ok ? A(m, QR_DIM) : A(m, QR_CLIP), text);
+        }
+    }
+    return nar ? y : y + far;
+}
+
+/* Narration column width for a terminal cols wide (the live screen takes the rest). */
+static int narration_cols(int W)
+{
+    return W >= 110 ? W * 2 / 5 : W >= 90 ? 40 : W;
+}
+
+int qs_tui_lesson_scroll_max(const qs_tui_model *m)
+{
+    int nh = m->rows - 3 - 3, most = narration(m, NULL, narration_cols(m->cols), 0) - nh;
+    return most > 0 ? most : 0;
+}
+
 void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w)
 {
     int H, W;
@@ -1301,7 +1347,7 @@ void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w)
     }
     /* narration on the left, the live screen the lesson drives on the right; a narrow
      * terminal shows one of them at a time (w switches) */
-    int nw = W >= 110 ? W * 2 / 5 : W >= 90 ? 40 : W;
+    int nw = narration_cols(W);
     int live = nw < W;
     if (!live && m->lesson_show_live && m->lesson_live != QS_SCR_LESSON) {
         putf(w, 0, 1, W - 2, A(m, QR_KEY), "lesson: %s — w shows the narration",
@@ -1318,39 +1364,16 @@ void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w)
     if (!live && m->lesson_live != QS_SCR_LESSON)
         putf(w, H - 1, 1, W - 14, A(m, QR_DIM), "w shows the %s screen this step drives",
              qs_tui_screens[m->lesson_live].title);
-    /* the narration scrolls inside its own window (rows 2 .. H-2) */
+    /* the narration scrolls inside its own window (rows 2 .. H-2), never past its end */
     int nh = H - 3;
     WINDOW *nar = nh > 0 ? derwin(w, nh, nw, 2, 0) : NULL;
     if (nar) {
-        const int far = 1 << 20;    /* wrap everything; put() clips to the window */
-        int y = -m->lesson_scroll;
-        size_t i;
-        json_t *it;
-        json_array_foreach(m->lesson_log, i, it) {
-            const char *kind = js(it, "kind"), *text = js(it, "text");
-            int ok = json_is_true(json_object_get(it, "ok"));
-            if (!kind || !text) continue;
-            if (!strcmp(kind, "heading")) y = wrap(nar, y, 1, nw - 2, far, A(m, QR_KEY), text);
-            else if (!strcmp(kind, "text")) {
-                char *wr = qs_lesson_wrap(text, nw - 2);
-                y = wrap_emph(m, nar, y, 1, nw - 2, wr ? wr : text) + 1;
-                free(wr);
-            } else if (!strcmp(kind, "pre")) y = wrap(nar, y, 3, nw - 4, far, A(m, QR_DIM), text);
-            else if (!strcmp(kind, "cmd")) {
-                char buf[600];
-                snprintf(buf, sizeof buf, "> %s", text);
-                y = wrap(nar, y, 1, nw - 2, far, ok ? A(m, QR_GRID) : A(m, QR_CLIP), buf);
-            } else if (!strcmp(kind, "quiz")) {
-                char buf[1100];
-                snprintf(buf, sizeof buf, "? %s  (a answers)", text);
-                y = wrap(nar, y, 1, nw - 2, far, A(m, QR_KEY), buf);
-            } else {
-                y = wrap(nar, y, 1, nw - 2, far, ok ? A(m, QR_DIM) : A(m, QR_CLIP), text);
-            }
-        }
+        int top = m->lesson_scroll, most = narration(m, NULL, nw, 0) - nh;
+        if (top > most) top = most > 0 ? most : 0;
+        int y = narration(m, nar, nw, -top);
         delwin(nar);
         if (y > nh) put(w, H - 1, nw - 12, 11, A(m, QR_KEY), "↓ more");
-        if (m->lesson_scroll > 0) put(w, 1, nw - 12, 11, A(m, QR_KEY), "↑ more");
+        if (top > 0) put(w, 1, nw - 12, 11, A(m, QR_KEY), "↑ more");
     }
     if (live && m->lesson_live != QS_SCR_LESSON) {
         for (int r = 0; r < H; r++) put(w, r, nw, 1, A(m, QR_DIM), m->utf8 ? "│" : "|");

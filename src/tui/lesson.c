@@ -366,7 +366,8 @@ int qs_tui_lesson_key(qs_tui_model *m, int key)
         return QS_TUI_HANDLED | QS_TUI_REDRAW;
     case QA_SCROLL_DOWN:
         m->lesson_scroll += key == KEY_NPAGE ? 10 : 1;
-        if (m->lesson_scroll > 200) m->lesson_scroll = 200;
+        if (m->lesson_scroll > qs_tui_lesson_scroll_max(m))
+            m->lesson_scroll = qs_tui_lesson_scroll_max(m);
         return QS_TUI_HANDLED | QS_TUI_REDRAW;
     case QA_SCROLL_UP:
         m->lesson_scroll -= key == KEY_PPAGE ? 10 : 1;

@@ -2,7 +2,7 @@
 # lesson.sh — the Lesson screen: open a lesson by path at the L prompt, its command drives
 # the live screen beside the narration (120 columns), Enter steps, a quiz takes an answer
 # in place (a wrong one shows the whole hint, wrapped), p goes back; at 80 columns w
-# switches to the live screen.
+# switches to the live screen; PgDn does not scroll past the narration's end.
 . "$(dirname "$0")/lib.bash"
 cat > "$TUI_TMP/t.lesson" <<'LESSON'
 title: TUI test lesson
@@ -43,6 +43,11 @@ for size in "120 40" "80 24"; do
         keys w
         wait_for "The range [-20, 1000]"
     fi
+    # scrolling stops at the narration's end: three PgDn on a short step leave it in view
+    # (a ':' cancelled with Esc marks when the keys before it have been handled)
+    keys NPage NPage NPage : Escape
+    wait_for "cancelled"
+    screen_text | grep -qF "The range [-20, 1000] in uint8." || fail "PgDn scrolled the narration out of view"
     keys Enter
     wait_for "What is the zero point?"
     wait_for "answer:"
