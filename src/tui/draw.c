@@ -894,7 +894,10 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
     putf(w, 0, 1, W - 2, A(m, QR_TITLE), "x = %.15g", m->bits_input);
     if (isnan(m->bits_input)) putf(w, 0, 1, W - 2, A(m, QR_TITLE), "x = NaN");
     /* the header in pieces: the field a lesson highlights is marked there too */
-    put(w, 1, 1, W - 2, A(m, QR_DIM), "format    s exponent mantissa                   "
+    /* below 69 columns (60x16) the stored value takes the hex column's place */
+    int nohex = W < 1 + 11 + 35 + 11 + 11, sx = nohex ? 0 : 11;
+    put(w, 1, 1, W - 2, A(m, QR_DIM), nohex ? "format    s exponent mantissa                   "
+        "stored      error" : "format    s exponent mantissa                   "
         "hex        stored      error");
     if (hl(m, "sign")) put_hl(m, w, 1, 11, 1, 0, 1, "s");
     if (hl(m, "exponent")) put_hl(m, w, 1, 13, 8, 0, 1, "exponent");
@@ -907,15 +910,18 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
         put(w, y, 1, 9, on ? A(m, QR_KEY) : A(m, QR_NORMAL), f->fmt->name);
         draw_bitrow(m, w, y, bx, f, on ? m->bits_cur : -1);
         int hx = bx + 35;
-        put(w, y, hx, 11, A(m, QR_DIM), f->hex);
+        if (!nohex) put(w, y, hx, 11, A(m, QR_DIM), f->hex);
         if (f->cls == QS_NC_NAN) snprintf(a, sizeof a, "NaN");
         else fit_g(a, sizeof a, f->value, 9, 11);
-        put(w, y, hx + 11, 12, A(m, QR_NORMAL), a);
+        put(w, y, hx + sx, 12, A(m, QR_NORMAL), a);
+        hx -= 11 - sx;
         if (hx + 23 < W) {
             if (isnan(f->error)) snprintf(b, sizeof b, "%s", qs_numclass_name(f->cls));
             else if (f->error == 0) snprintf(b, sizeof b, "exact");
-            else snprintf(b, sizeof b, "%+.3g", f->error);
-            put(w, y, hx + 23, W - hx - 23, f->error == 0 ? A(m, QR_GOOD) : A(m, QR_DIM), b);
+            else for (int pr = 3; pr >= 1; pr--)     /* fewer digits on a narrow terminal */
+                if ((int)snprintf(b, sizeof b, "%+.*g", pr, f->error) <= W - hx - 23) break;
+            if (cols_of(b) <= W - hx - 23)     /* whole, or not at all: "+1" for +1.72e-07 */
+                put(w, y, hx + 23, W - hx - 23, f->error == 0 ? A(m, QR_GOOD) : A(m, QR_DIM), b);
         }
     }
     /* the scheme's code */
@@ -933,13 +939,16 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
         int hx = bx + 35;
         double e = m->code_value - m->bits_input;
         snprintf(a, sizeof a, "code %d", m->code);
-        put(w, y, hx, 11, A(m, QR_GRID), a);
+        if (!nohex) put(w, y, hx, 11, A(m, QR_GRID), a);
         fit_g(a, sizeof a, m->code_value, 9, 11);
-        put(w, y, hx + 11, 12, A(m, QR_NORMAL), a);
+        put(w, y, hx + sx, 12, A(m, QR_NORMAL), a);
+        hx -= 11 - sx;
         if (hx + 23 < W) {
             if (e == 0) snprintf(b, sizeof b, "exact");
-            else snprintf(b, sizeof b, "%+.3g", e);
-            put(w, y, hx + 23, W - hx - 23, e == 0 ? A(m, QR_GOOD) : A(m, QR_DIM), b);
+            else for (int pr = 3; pr >= 1; pr--)
+                if ((int)snprintf(b, sizeof b, "%+.*g", pr, e) <= W - hx - 23) break;
+            if (cols_of(b) <= W - hx - 23)
+                put(w, y, hx + 23, W - hx - 23, e == 0 ? A(m, QR_GOOD) : A(m, QR_DIM), b);
         }
         y++;
     } else if (y < H) {
