@@ -805,7 +805,7 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
     }
     if (m->has_value) {
         char a[32];
-        num(a, sizeof a, m->value);
+        num(a, sizeof a, (float)m->value);     /* the float32 the steps use: 1e40 is inf */
         if (m->elem >= 0) putf(w, y++, 1, W - 2, A(m, QR_DIM), "following x = %s (element %lld)", a,
                                (long long)m->elem);
         else putf(w, y++, 1, W - 2, A(m, QR_DIM), "following x = %s", a);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # derive.sh — the Derive screen: the seeds' second example ([-20, 1000] -> uint8) one key
-# away, stepped with n to the scale (4) and the zero point (5), and back with p; its symbols
-# in an ASCII locale.
+# away, stepped with n to the scale (4) and the zero point (5), and back with p; a typed
+# value beyond float32 is shown as the inf the steps use; its symbols in an ASCII locale.
 . "$(dirname "$0")/lib.bash"
 tui_start 120 40 LC_ALL=C.UTF-8
 wait_for "1 Data"
@@ -18,6 +18,11 @@ keys n
 wait_for "zp = 5"
 keys p
 wait_gone "zp = 5"
+# a typed value beyond float32 is followed as the float32 the steps compute with (inf)
+keys v
+type_text "1e40"
+keys Enter
+wait_for "following x = inf"
 keys q
 wait_for "EXITED rc=0"
 check_tty_restored
