@@ -740,11 +740,17 @@ void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w)
         if (cur >= show) first = cur - show + 1;
         for (int i = first; i < first + show && i < nt; i++) {
             json_t *r = json_array_get(list, (size_t)i);
-            char shp[96];
+            char shp[96], nm[64];
             scalar(json_object_get(r, "shape"), shp, sizeof shp);
+            /* a long name keeps its end (….attention.output.dense.weight and .bias differ
+             * only there); dtype names run to 7 characters (F8_E4M3) */
+            const char *name = js(r, "name") ? js(r, "name") : "?";
+            size_t nl = strlen(name);
+            if (nl > 28) snprintf(nm, sizeof nm, "%s%s", m->utf8 ? "…" : "~", name + nl - 27);
+            else snprintf(nm, sizeof nm, "%s", name);
             putf(w, y++, 1, W - 2, i == cur ? A(m, QR_KEY) : A(m, QR_DIM),
-                 "%s %-28.28s %-5s %-14s %lld values", i == cur ? (m->utf8 ? "▶" : ">") : " ",
-                 js(r, "name") ? js(r, "name") : "?", js(r, "dtype") ? js(r, "dtype") : "", shp,
+                 "%s %s%*s %-7s %-14s %lld values", i == cur ? (m->utf8 ? "▶" : ">") : " ",
+                 nm, 28 - cols_of(nm), "", js(r, "dtype") ? js(r, "dtype") : "", shp,
                  (long long)jd(r, "n", 0));
         }
         if (nt > show) putf(w, y - 1, W - 16, 15, A(m, QR_DIM), "(%d tensors, t)", nt);
