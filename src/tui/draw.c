@@ -76,6 +76,8 @@ static const struct {
     {"·", "."}, {"→", "->"}, {"—", "-"}, {"…", "..."}, {"×", "x"}, {"−", "-"}, {"✓", "ok"},
     {"✗", "X"}, {"│", "|"}, {"─", "-"}, {"▶", ">"}, {"◀", "<"}, {"ŷ", "y^"}, {"█", "#"},
     {"░", "-"}, {"▇", "#"}, {"┼", "+"}, {"┊", ":"}, {"┆", "|"}, {"↑", "^"}, {"↓", "v"}, {"←", "<"}, {"≈", "~"},
+    {"\xcc\x82", "^"}, /* U+0302 combining circumflex: the library's x̂ becomes x^ */
+    {"±", "+/-"}, {"Σ", "sum"}, {"σ", "sigma"}, {"²", "^2"},
 };
 
 static void to_ascii(const char *s, char *out, size_t len)
@@ -106,8 +108,9 @@ static int put(WINDOW *w, int y, int x, int maxw, attr_t a, const char *s)
         to_ascii(s, ascii, sizeof ascii);
         s = ascii;
     }
+    if (y < 0 || !w) return 0;      /* rows above the window (a dry run passes w = NULL) */
     getmaxyx(w, H, W);
-    if (y < 0 || y >= H || x >= W || maxw <= 0) return 0;
+    if (y >= H || x >= W || maxw <= 0) return 0;
     if (x + maxw > W) maxw = W - x;
     const char *p = s;
     int c = 0;
@@ -166,6 +169,17 @@ static int put_hl(const qs_tui_model *m, WINDOW *w, int y, int x, int maxw, attr
 static void num(char *buf, size_t len, double v)
 {
     qs_fmt_num(buf, len, v, 6);
+}
+
+/* A value in at most `width` characters: %.{prec}g, with fewer digits when that is wider
+ * (1e-40 is 9.9999461e-41 at 9 digits: 13 characters), so a narrow column loses digits
+ * rather than the exponent. */
+static void fit_g(char *buf, size_t len, double v, int prec, int width)
+{
+    for (; prec >= 1; prec--) {
+        snprintf(buf, len, "%.*g", prec, v);
+        if ((int)strlen(buf) <= width) return;
+    }
 }
 
 static double jd(json_t *o, const char *key, double dflt)
@@ -642,9 +656,9 @@ static void draw_channels(const qs_tui_model *m, WINDOW *w, int y0, int h, int W
     for (int r = 0; r < h - 1 && m->chan_scroll + r < m->nchan; r++) {
         int i = m->chan_scroll + r;
         char a[32], b[32];
-        num(a, sizeof a, m->chan_min[i]);
-        num(b, sizeof b, m->chan_max[i]);
-        putf(w, y0 + 1 + r, 1, lw, A(m, QR_DIM), "%4d %9.9s %9.9s", i, a, b);
+        fit_g(a, sizeof a, m->chan_min[i], 6, 9);
+        fit_g(b, sizeof b, m->chan_max[i], 6, 9);
+        putf(w, y0 + 1 + r, 1, lw, A(m, QR_DIM), "%4d %9s %9s", i, a, b);
         int c0 = xcol(m->chan_min[i], lo, hi, bw), c1 = xcol(m->chan_max[i], lo, hi, bw);
         if (c1 >= bw) c1 = bw - 1;
         if (c0 < 0) c0 = 0;
@@ -726,11 +740,17 @@ void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w)
         if (cur >= show) first = cur - show + 1;
         for (int i = first; i < first + show && i < nt; i++) {
             json_t *r = json_array_get(list, (size_t)i);
-            char shp[96];
+            char shp[96], nm[64];
             scalar(json_object_get(r, "shape"), shp, sizeof shp);
+            /* a long name keeps its end (….attention.output.dense.weight and .bias differ
+             * only there); dtype names run to 7 characters (F8_E4M3) */
+            const char *name = js(r, "name") ? js(r, "name") : "?";
+            size_t nl = strlen(name);
+            if (nl > 28) snprintf(nm, sizeof nm, "%s%s", m->utf8 ? "…" : "~", name + nl - 27);
+            else snprintf(nm, sizeof nm, "%s", name);
             putf(w, y++, 1, W - 2, i == cur ? A(m, QR_KEY) : A(m, QR_DIM),
-                 "%s %-28.28s %-5s %-14s %lld values", i == cur ? (m->utf8 ? "▶" : ">") : " ",
-                 js(r, "name") ? js(r, "name") : "?", js(r, "dtype") ? js(r, "dtype") : "", shp,
+                 "%s %s%*s %-7s %-14s %lld values", i == cur ? (m->utf8 ? "▶" : ">") : " ",
+                 nm, 28 - cols_of(nm), "", js(r, "dtype") ? js(r, "dtype") : "", shp,
                  (long long)jd(r, "n", 0));
         }
         if (nt > show) putf(w, y - 1, W - 16, 15, A(m, QR_DIM), "(%d tensors, t)", nt);
@@ -791,7 +811,7 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
     }
     if (m->has_value) {
         char a[32];
-        num(a, sizeof a, m->value);
+        num(a, sizeof a, (float)m->value);     /* the float32 the steps use: 1e40 is inf */
         if (m->elem >= 0) putf(w, y++, 1, W - 2, A(m, QR_DIM), "following x = %s (element %lld)", a,
                                (long long)m->elem);
         else putf(w, y++, 1, W - 2, A(m, QR_DIM), "following x = %s", a);
@@ -880,7 +900,10 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
     putf(w, 0, 1, W - 2, A(m, QR_TITLE), "x = %.15g", m->bits_input);
     if (isnan(m->bits_input)) putf(w, 0, 1, W - 2, A(m, QR_TITLE), "x = NaN");
     /* the header in pieces: the field a lesson highlights is marked there too */
-    put(w, 1, 1, W - 2, A(m, QR_DIM), "format    s exponent mantissa                   "
+    /* below 69 columns (60x16) the stored value takes the hex column's place */
+    int nohex = W < 1 + 11 + 35 + 11 + 11, sx = nohex ? 0 : 11;
+    put(w, 1, 1, W - 2, A(m, QR_DIM), nohex ? "format    s exponent mantissa                   "
+        "stored      error" : "format    s exponent mantissa                   "
         "hex        stored      error");
     if (hl(m, "sign")) put_hl(m, w, 1, 11, 1, 0, 1, "s");
     if (hl(m, "exponent")) put_hl(m, w, 1, 13, 8, 0, 1, "exponent");
@@ -893,15 +916,18 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
         put(w, y, 1, 9, on ? A(m, QR_KEY) : A(m, QR_NORMAL), f->fmt->name);
         draw_bitrow(m, w, y, bx, f, on ? m->bits_cur : -1);
         int hx = bx + 35;
-        put(w, y, hx, 11, A(m, QR_DIM), f->hex);
+        if (!nohex) put(w, y, hx, 11, A(m, QR_DIM), f->hex);
         if (f->cls == QS_NC_NAN) snprintf(a, sizeof a, "NaN");
-        else snprintf(a, sizeof a, "%.9g", f->value);
-        put(w, y, hx + 11, 12, A(m, QR_NORMAL), a);
+        else fit_g(a, sizeof a, f->value, 9, 11);
+        put(w, y, hx + sx, 12, A(m, QR_NORMAL), a);
+        hx -= 11 - sx;
         if (hx + 23 < W) {
             if (isnan(f->error)) snprintf(b, sizeof b, "%s", qs_numclass_name(f->cls));
             else if (f->error == 0) snprintf(b, sizeof b, "exact");
-            else snprintf(b, sizeof b, "%+.3g", f->error);
-            put(w, y, hx + 23, W - hx - 23, f->error == 0 ? A(m, QR_GOOD) : A(m, QR_DIM), b);
+            else for (int pr = 3; pr >= 1; pr--)     /* fewer digits on a narrow terminal */
+                if ((int)snprintf(b, sizeof b, "%+.*g", pr, f->error) <= W - hx - 23) break;
+            if (cols_of(b) <= W - hx - 23)     /* whole, or not at all: "+1" for +1.72e-07 */
+                put(w, y, hx + 23, W - hx - 23, f->error == 0 ? A(m, QR_GOOD) : A(m, QR_DIM), b);
         }
     }
     /* the scheme's code */
@@ -919,13 +945,16 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
         int hx = bx + 35;
         double e = m->code_value - m->bits_input;
         snprintf(a, sizeof a, "code %d", m->code);
-        put(w, y, hx, 11, A(m, QR_GRID), a);
-        snprintf(a, sizeof a, "%.9g", m->code_value);
-        put(w, y, hx + 11, 12, A(m, QR_NORMAL), a);
+        if (!nohex) put(w, y, hx, 11, A(m, QR_GRID), a);
+        fit_g(a, sizeof a, m->code_value, 9, 11);
+        put(w, y, hx + sx, 12, A(m, QR_NORMAL), a);
+        hx -= 11 - sx;
         if (hx + 23 < W) {
             if (e == 0) snprintf(b, sizeof b, "exact");
-            else snprintf(b, sizeof b, "%+.3g", e);
-            put(w, y, hx + 23, W - hx - 23, e == 0 ? A(m, QR_GOOD) : A(m, QR_DIM), b);
+            else for (int pr = 3; pr >= 1; pr--)
+                if ((int)snprintf(b, sizeof b, "%+.*g", pr, e) <= W - hx - 23) break;
+            if (cols_of(b) <= W - hx - 23)
+                put(w, y, hx + 23, W - hx - 23, e == 0 ? A(m, QR_GOOD) : A(m, QR_DIM), b);
         }
         y++;
     } else if (y < H) {
@@ -1181,19 +1210,19 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
              "screens stay usable) and the results with loss / accuracy curves.");
         return;
     }
-    /* the settings form, two per row */
-    int colw = W >= 100 ? 30 : 24;
+    /* the settings form, three per row, or two when three do not fit (60 columns) */
+    int colw = W >= 100 ? 30 : 24, per = 2 + 3 * colw <= W ? 3 : 2;
     for (int f = 0; f < QS_TUI_LAB_FIELDS; f++) {
         const char *v;
         int used;
         const char *name = qs_tui_lab_field(m, f, &v, &used);
-        int row = y + f / 3, x = 2 + (f % 3) * colw;
+        int row = y + f / per, x = 2 + (f % per) * colw;
         attr_t a = f == m->lab_field ? A(m, QR_CURSOR) : used ? A(m, QR_NORMAL) : A(m, QR_DIM);
         putf(w, row, x, colw - 1, A(m, QR_DIM), "%-7s", name);
         putf(w, row, x + 8, colw - 9, a, "%s %s %s", m->utf8 ? "◀" : "<", v,
              m->utf8 ? "▶" : ">");
     }
-    y += (QS_TUI_LAB_FIELDS + 2) / 3;
+    y += (QS_TUI_LAB_FIELDS + per - 1) / per;
     putf(w, y++, 2, W - 4, A(m, QR_KEY), "r runs: %s", m->lab_line);
     y++;
     if (m->job.running) {
@@ -1271,6 +1300,51 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
 
 /* ==== 6 Lesson ============================================================================== */
 
+/* Draws the lesson log into nar (nw columns) from row y and returns the row after it; with
+ * nar NULL it draws nothing and returns the same row, which measures the narration. */
+static int narration(const qs_tui_model *m, WINDOW *nar, int nw, int y)
+{
+    const int far = 1 << 20;        /* wrap everything; put() clips to the window */
+    if (!nar) y -= far;             /* a dry run: every row is above the window */
+    size_t i;
+    json_t *it;
+    json_array_foreach(m->lesson_log, i, it) {
+        const char *kind = js(it, "kind"), *text = js(it, "text");
+        int ok = json_is_true(json_object_get(it, "ok"));
+        if (!kind || !text) continue;
+        if (!strcmp(kind, "heading")) y = wrap(nar, y, 1, nw - 2, far, A(m, QR_KEY), text);
+        else if (!strcmp(kind, "text")) {
+            char *wr = qs_lesson_wrap(text, nw - 2);
+            y = wrap_emph(m, nar, y, 1, nw - 2, wr ? wr : text) + 1;
+            free(wr);
+        } else if (!strcmp(kind, "pre")) y = wrap(nar, y, 3, nw - 4, far, A(m, QR_DIM), text);
+        else if (!strcmp(kind, "cmd")) {
+            char buf[600];
+            snprintf(buf, sizeof buf, "> %s", text);
+            y = wrap(nar, y, 1, nw - 2, far, ok ? A(m, QR_GRID) : A(m, QR_CLIP), buf);
+        } else if (!strcmp(kind, "quiz")) {
+            char buf[1100];
+            snprintf(buf, sizeof buf, "? %s  (a answers)", text);
+            y = wrap(nar, y, 1, nw - 2, far, A(m, QR_KEY), buf);
+        } else {
+            y = wrap(nar, y, 1, nw - 2, far, ok ? A(m, QR_DIM) : A(m, QR_CLIP), text);
+        }
+    }
+    return nar ? y : y + far;
+}
+
+/* Narration column width for a terminal cols wide (the live screen takes the rest). */
+static int narration_cols(int W)
+{
+    return W >= 110 ? W * 2 / 5 : W >= 90 ? 40 : W;
+}
+
+int qs_tui_lesson_scroll_max(const qs_tui_model *m)
+{
+    int nh = m->rows - 3 - 3, most = narration(m, NULL, narration_cols(m->cols), 0) - nh;
+    return most > 0 ? most : 0;
+}
+
 void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w)
 {
     int H, W;
@@ -1288,7 +1362,7 @@ void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w)
     }
     /* narration on the left, the live screen the lesson drives on the right; a narrow
      * terminal shows one of them at a time (w switches) */
-    int nw = W >= 110 ? W * 2 / 5 : W >= 90 ? 40 : W;
+    int nw = narration_cols(W);
     int live = nw < W;
     if (!live && m->lesson_show_live && m->lesson_live != QS_SCR_LESSON) {
         putf(w, 0, 1, W - 2, A(m, QR_KEY), "lesson: %s — w shows the narration",
@@ -1305,39 +1379,16 @@ void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w)
     if (!live && m->lesson_live != QS_SCR_LESSON)
         putf(w, H - 1, 1, W - 14, A(m, QR_DIM), "w shows the %s screen this step drives",
              qs_tui_screens[m->lesson_live].title);
-    /* the narration scrolls inside its own window (rows 2 .. H-2) */
+    /* the narration scrolls inside its own window (rows 2 .. H-2), never past its end */
     int nh = H - 3;
     WINDOW *nar = nh > 0 ? derwin(w, nh, nw, 2, 0) : NULL;
     if (nar) {
-        const int far = 1 << 20;    /* wrap everything; put() clips to the window */
-        int y = -m->lesson_scroll;
-        size_t i;
-        json_t *it;
-        json_array_foreach(m->lesson_log, i, it) {
-            const char *kind = js(it, "kind"), *text = js(it, "text");
-            int ok = json_is_true(json_object_get(it, "ok"));
-            if (!kind || !text) continue;
-            if (!strcmp(kind, "heading")) y = wrap(nar, y, 1, nw - 2, far, A(m, QR_KEY), text);
-            else if (!strcmp(kind, "text")) {
-                char *wr = qs_lesson_wrap(text, nw - 2);
-                y = wrap_emph(m, nar, y, 1, nw - 2, wr ? wr : text) + 1;
-                free(wr);
-            } else if (!strcmp(kind, "pre")) y = wrap(nar, y, 3, nw - 4, far, A(m, QR_DIM), text);
-            else if (!strcmp(kind, "cmd")) {
-                char buf[600];
-                snprintf(buf, sizeof buf, "> %s", text);
-                y = wrap(nar, y, 1, nw - 2, far, ok ? A(m, QR_GRID) : A(m, QR_CLIP), buf);
-            } else if (!strcmp(kind, "quiz")) {
-                char buf[1100];
-                snprintf(buf, sizeof buf, "? %s  (a answers)", text);
-                y = wrap(nar, y, 1, nw - 2, far, A(m, QR_KEY), buf);
-            } else {
-                y = wrap(nar, y, 1, nw - 2, far, ok ? A(m, QR_DIM) : A(m, QR_CLIP), text);
-            }
-        }
+        int top = m->lesson_scroll, most = narration(m, NULL, nw, 0) - nh;
+        if (top > most) top = most > 0 ? most : 0;
+        int y = narration(m, nar, nw, -top);
         delwin(nar);
         if (y > nh) put(w, H - 1, nw - 12, 11, A(m, QR_KEY), "↓ more");
-        if (m->lesson_scroll > 0) put(w, 1, nw - 12, 11, A(m, QR_KEY), "↑ more");
+        if (top > 0) put(w, 1, nw - 12, 11, A(m, QR_KEY), "↑ more");
     }
     if (live && m->lesson_live != QS_SCR_LESSON) {
         for (int r = 0; r < H; r++) put(w, r, nw, 1, A(m, QR_DIM), m->utf8 ? "│" : "|");
@@ -1363,15 +1414,19 @@ static void draw_help(const qs_tui_model *m, WINDOW *w)
     for (const qs_tui_binding *b = qs_tui_bindings; b->act != QA_NONE; b++)
         if (b->help && (b->screen == m->screen || b->screen == -1)) rows++;
     int y = 2, col = 0, colw = W >= 120 && rows > H - 2 ? W / 2 : W;
+    /* a list that does not fit (60x16) keeps its last row to say so */
+    int ylim = colw == W && rows > H - 2 ? H - 1 : H, left = 0;
     for (int pass = 0; pass < 2; pass++) {
         for (const qs_tui_binding *b = qs_tui_bindings; b->act != QA_NONE; b++) {
             if (!b->help) continue;
             if (pass == 0 ? b->screen != m->screen : b->screen != -1) continue;
-            if (y >= H) {
-                if (colw == W) break;
+            if (y >= ylim && colw < W && col == 0) {
                 y = 2;
                 col++;
-                if (col > 1) break;
+            }
+            if (y >= ylim) {
+                left++;
+                continue;
             }
             int x = 1 + col * colw;
             put(w, y, x, 8, A(m, QR_KEY), b->label);
@@ -1380,6 +1435,9 @@ static void draw_help(const qs_tui_model *m, WINDOW *w)
         }
         if (pass == 0) y++;
     }
+    if (left > 0)
+        putf(w, H - 1, 1, W - 2, A(m, QR_DIM), "… %d more key%s (a taller terminal, or man "
+             "qscope)", left, left == 1 ? "" : "s");
 }
 
 static void draw_output(const qs_tui_model *m, WINDOW *w)

@@ -33,7 +33,7 @@ typedef struct lesson_batch {
 } lesson_batch;
 
 /* Appends one narration line: kind "heading", "text", "pre", "cmd", "expect", "quiz",
- * "answer", "error", "note". */
+ * "answer", "hint", "error", "note". */
 static void log_add(qs_tui_model *m, const char *kind, const char *text, int ok)
 {
     json_t *o = json_object();
@@ -300,7 +300,11 @@ int qs_tui_lesson_answer(qs_tui_model *m, const char *line)
         const char *hint = p->quiz_item && p->quiz_item->quiz.hint ? p->quiz_item->quiz.hint
                                                                     : "try again (a)";
         log_add(m, "answer", line, 0);
-        qs_tui_status(m, 1, "not quite: %s", hint);
+        /* the hint goes into the narration too, wrapped: the status line cuts a long one */
+        char buf[1100];
+        snprintf(buf, sizeof buf, "not quite: %s", hint);
+        log_add(m, "hint", buf, 0);
+        qs_tui_status(m, 1, "%s", buf);
     }
     return QS_TUI_REDRAW;
 }
@@ -362,7 +366,8 @@ int qs_tui_lesson_key(qs_tui_model *m, int key)
         return QS_TUI_HANDLED | QS_TUI_REDRAW;
     case QA_SCROLL_DOWN:
         m->lesson_scroll += key == KEY_NPAGE ? 10 : 1;
-        if (m->lesson_scroll > 200) m->lesson_scroll = 200;
+        if (m->lesson_scroll > qs_tui_lesson_scroll_max(m))
+            m->lesson_scroll = qs_tui_lesson_scroll_max(m);
         return QS_TUI_HANDLED | QS_TUI_REDRAW;
     case QA_SCROLL_UP:
         m->lesson_scroll -= key == KEY_PPAGE ? 10 : 1;

@@ -170,12 +170,13 @@ static char **complete(const char *text, int start, int end)
     return m;
 }
 
-/* Lists completion matches on the status line instead of printing below the prompt. */
+/* Lists completion matches on the status line instead of printing below the prompt, led by
+ * their count: a long list does not fit the line, and the count says so. */
 static void show_matches(char **matches, int n, int maxlen)
 {
     (void)maxlen;
     char buf[400];
-    size_t off = 0;
+    size_t off = (size_t)snprintf(buf, sizeof buf, "%d matches: ", n);
     for (int i = 1; i <= n && off + 2 < sizeof buf; i++)
         off += (size_t)snprintf(buf + off, sizeof buf - off, "%s ", matches[i]);
     qs_tui_status(g_m, 0, "%s", buf);

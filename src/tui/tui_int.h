@@ -309,6 +309,8 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w);
 void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w);
 void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w);
 void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w);
+/* The largest useful narration scroll (its lines past one window) for m->cols x m->rows. */
+int qs_tui_lesson_scroll_max(const qs_tui_model *m);
 /* Draws "terminal too small" on stdscr. */
 void qs_tui_draw_too_small(const qs_tui_model *m, WINDOW *w);
 

@@ -2,7 +2,7 @@
 # cmdline.sh — the ':' command line: readline editing and Tab completion inside ncurses, a
 # command runs on the session and its result shows; a typo gets a suggestion; Esc cancels;
 # the line lands in the REPL's history file and comes back after a restart; Tab completes
-# with the REPL's completer.
+# with the REPL's completer, and a second Tab counts and lists the matches.
 . "$(dirname "$0")/lib.bash"
 tui_start 80 24
 wait_for "1 Data"
@@ -60,6 +60,13 @@ type_text "am"
 wait_for ":calib manual am"
 keys Tab
 wait_for ":calib manual amax="
+keys Escape
+# a second Tab lists the matches on the status line, led by their count (the list of
+# scheme keywords is longer than the line)
+keys :
+type_text "scheme "
+keys Tab Tab
+wait_for " matches: asym axis="
 keys Escape
 keys q
 wait_for "EXITED rc=0"

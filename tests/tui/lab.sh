@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # lab.sh — the Lab screen: the settings form builds the command, a long run shows a gauge
 # while the UI stays responsive (switching screens works), Esc cancels it cleanly, and a
-# short run (PTQ) ends with its results on the screen.
+# short run (PTQ) ends with its results on the screen; at 60x16 the whole form fits.
 . "$(dirname "$0")/lib.bash"
 tui_start 80 24
 wait_for "1 Data"
@@ -32,4 +32,15 @@ wait_for "Esc cancels"
 keys q
 wait_for "EXITED rc=0"
 check_tty_restored
+tui_stop
+# at the smallest size (60x16) every setting of the form stays on the screen
+tui_start 60 16 LC_ALL=C.UTF-8
+wait_for "1 Data"
+keys 5
+wait_for "r runs: lab sweep"
+wait_for "bits    ◀ 2..8 ▶"
+wait_for "calib   ◀ minmax ▶"
+wait_for "epochs  ◀ 5 ▶"
+keys q
+wait_for "EXITED rc=0"
 echo "lab: ok"

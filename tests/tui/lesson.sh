@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # lesson.sh — the Lesson screen: open a lesson by path at the L prompt, its command drives
 # the live screen beside the narration (120 columns), Enter steps, a quiz takes an answer
-# in place (a wrong one shows the hint), p goes back; at 80 columns w switches to the live
-# screen.
+# in place (a wrong one shows the whole hint, wrapped), p goes back; at 80 columns w
+# switches to the live screen; PgDn does not scroll past the narration's end.
 . "$(dirname "$0")/lib.bash"
 cat > "$TUI_TMP/t.lesson" <<'LESSON'
 title: TUI test lesson
@@ -17,7 +17,7 @@ The range [-20, 1000] in uint8.
 ## A question
 quiz: What is the zero point?
 answer: 5 | five
-hint: -20 lands on code 0
+hint: -20 lands on code 0: the scale is (1000 - (-20)) / 255 = 4, and the code of 0.0 then is 5.
 ---
 ## The end
 Done.
@@ -43,12 +43,18 @@ for size in "120 40" "80 24"; do
         keys w
         wait_for "The range [-20, 1000]"
     fi
+    # scrolling stops at the narration's end: three PgDn on a short step leave it in view
+    # (a ':' cancelled with Esc marks when the keys before it have been handled)
+    keys NPage NPage NPage : Escape
+    wait_for "cancelled"
+    screen_text | grep -qF "The range [-20, 1000] in uint8." || fail "PgDn scrolled the narration out of view"
     keys Enter
     wait_for "What is the zero point?"
     wait_for "answer:"
     type_text "4"
     keys Enter
     wait_for "-20 lands on code 0"
+    wait_for "then is 5."               # the whole hint, wrapped in the narration at 80 columns
     keys a
     wait_for "answer:"
     type_text "five"
