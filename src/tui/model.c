@@ -97,6 +97,7 @@ const qs_tui_binding qs_tui_bindings[] = {
     {ALL, 'o', "o", QA_OUTPUT, "show / hide the output of the last ':' command"},
     {ALL, ESC, "Esc", QA_CANCEL, "cancel a running command; close panes"},
     {ALL, '?', "?", QA_HELP, "this help"},
+    {ALL, 26, "^Z", QA_SUSPEND, "suspend to the shell (fg resumes)"},
     {ALL, 'q', "q", QA_QUIT, "quit"},
     {0, 0, NULL, QA_NONE, NULL},
 };
@@ -1186,7 +1187,7 @@ int qs_tui_handle_key(qs_tui_model *m, int key)
         }
         if (!g || !(g->act == QA_HELP || g->act == QA_NEXT_SCREEN ||
                     g->act == QA_PREV_SCREEN || (g->act >= QA_SCREEN1 && g->act <= QA_SCREEN6)
-                    || g->act == QA_OUTPUT)) {
+                    || g->act == QA_OUTPUT || g->act == QA_SUSPEND)) {
             qs_tui_status(m, 1, "busy: '%s' is running (Esc cancels)", m->job.line);
             return QS_TUI_HANDLED | QS_TUI_REDRAW;
         }
@@ -1204,6 +1205,7 @@ int qs_tui_handle_key(qs_tui_model *m, int key)
     }
     switch (b->act) {
     case QA_QUIT: return QS_TUI_HANDLED | QS_TUI_QUIT;
+    case QA_SUSPEND: return QS_TUI_HANDLED | QS_TUI_SUSPEND;
     case QA_HELP: m->help = 1; break;
     case QA_CMDLINE:
         m->prompt = QS_PR_COMMAND;

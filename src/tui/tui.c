@@ -10,6 +10,7 @@
 #include <langinfo.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -399,6 +400,25 @@ static int utf8_locale(void)
     return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
 }
 
+/* Ctrl-Z: the terminal goes back to the shell as it was, the process stops (a running lab
+ * job with it) and, after fg (SIGCONT), curses takes the terminal again. raw() delivers ^Z
+ * as a key, so the TUI stops itself with the default SIGTSTP action. */
+static void suspend_tui(void)
+{
+    def_prog_mode();
+    endwin();
+    fflush(stdout);
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTSTP, &sa, &old);
+    raise(SIGTSTP);             /* returns after SIGCONT */
+    sigaction(SIGTSTP, &old, NULL);
+    reset_prog_mode();
+    refresh();
+}
+
 /* ==== the main loop ========================================================================= */
 
 int qs_tui_main(qs_session *s, const char *file)
@@ -478,6 +498,10 @@ int qs_tui_main(qs_session *s, const char *file)
         } else {
             flags |= qs_tui_handle_key(&m, key);
             if (flags & QS_TUI_QUIT) break;
+        }
+        if (flags & QS_TUI_SUSPEND) {
+            suspend_tui();
+            flags |= QS_TUI_RESIZE | QS_TUI_REDRAW;     /* the size may have changed too */
         }
         if (flags & QS_TUI_RESIZE) {
             /* curses has resized stdscr (resizeterm on SIGWINCH): lay the windows out again

@@ -26,7 +26,8 @@ enum {
     QS_TUI_REDRAW = 1 << 1,     /* draw the frame again */
     QS_TUI_RESIZE = 1 << 2,     /* rebuild the windows for a new terminal size */
     QS_TUI_QUIT = 1 << 3,       /* leave the TUI */
-    QS_TUI_PROMPT = 1 << 4      /* open the bottom line for input (model->prompt says what) */
+    QS_TUI_PROMPT = 1 << 4,     /* open the bottom line for input (model->prompt says what) */
+    QS_TUI_SUSPEND = 1 << 5     /* give the terminal back and stop (Ctrl-Z); fg resumes */
 };
 
 /* The screens, in tab order (keys 1..6). */
@@ -51,7 +52,7 @@ typedef enum qs_tui_act {
     /* everywhere */
     QA_QUIT, QA_HELP, QA_CMDLINE, QA_NEXT_SCREEN, QA_PREV_SCREEN,
     QA_SCREEN1, QA_SCREEN2, QA_SCREEN3, QA_SCREEN4, QA_SCREEN5, QA_SCREEN6,
-    QA_OUTPUT, QA_CANCEL, QA_BITS_UP, QA_BITS_DOWN, QA_SYM, QA_CALIB, QA_GRAN,
+    QA_OUTPUT, QA_SUSPEND, QA_CANCEL, QA_BITS_UP, QA_BITS_DOWN, QA_SYM, QA_CALIB, QA_GRAN,
     /* Data */
     QA_LOG, QA_CHANNELS, QA_TENSOR_NEXT, QA_TENSOR_PREV, QA_SCROLL_UP, QA_SCROLL_DOWN,
     /* Derive */
