@@ -84,6 +84,12 @@ int qs_session_materialize(qs_session *s, qs_err *err);
  * one first). */
 int qs_need_tensor(qs_session *s, const char *cmd, qs_err *err);
 
+/* `derive requant ...` (argv[0] is "requant"): the fixed-point requantization of the lab's
+ * integer model, or of M= / s_in= s_w= s_out= given. Lives with the lab (cmd_lab.c); `derive`
+ * hands its arguments over. */
+int qs_cmd_derive_requant(qs_session *s, int argc, char **argv, json_t **out,
+                          qs_err *err);
+
 /* ---- argument helpers for run() implementations ---------------------------------------- */
 
 /* Finds "key=value" among argv; returns the value or NULL. */

@@ -457,8 +457,36 @@ done:
 static json_t *step(const char *title, const char *formula, const char *subst,
                     json_t *result, const char *note)
 {
-    return json_pack("{s:s, s:s, s:s, s:o, s:s}", "title", title, "formula", formula,
-                     "substituted", subst, "result", result, "note", note);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:s}", "title", title, "formula", formula,
+                          "substituted", subst, "result", result, "note", note);
+    if (json_is_number(result)) qs_json_set_real(j, "value", json_number_value(result));
+    return j;
+}
+
+/* M = M0·2^-n (M0 a Q31 integer): the step that writes a real multiplier in fixed point;
+ * its value is what M0·2^-n really is. Shared by `lab int` and `derive requant`. */
+static json_t *fixed_point_step(double M, int32_t m0, int sh)
+{
+    char sub[256], res[64];
+    int n = 31 + sh, e;
+    double frac = frexp(M, &e);
+    snprintf(sub, sizeof sub, "%.10g = %.10g · 2^%d; M0 = round(%.10g · 2^31) = %d, "
+             "n = 31 - (%d)", M, frac, e, frac, m0, e);
+    snprintf(res, sizeof res, "M0 = %d, n = %d", m0, n);
+    json_t *j = step("fixed-point multiplier", "M = M0 · 2^-n, M0 in [2^30, 2^31)", sub,
+                     json_string(res), "M0 is a Q31 integer: the chip needs no floating point");
+    qs_json_set_real(j, "value", ldexp((double)m0, -n));
+    return j;
+}
+
+/* r = round(acc · M0 / 2^n), half away from zero (qs_requant without zero point or clamp). */
+static json_t *rescale_step(int64_t acc, int32_t m0, int sh, int32_t *r)
+{
+    char sub[256];
+    *r = qs_requant((int32_t)acc, m0, sh, 0, INT32_MIN, INT32_MAX);
+    snprintf(sub, sizeof sub, "round(%lld · %d / 2^%d)", (long long)acc, m0, 31 + sh);
+    return step("rescale", "r = round(acc · M0 / 2^n)", sub, json_integer(*r),
+                "64-bit product, then a rounding right shift (half away from zero)");
 }
 
 /* The requantization of one output of fc1 for test sample 0, step by step. */
@@ -489,7 +517,7 @@ static json_t *requant_steps(const qs_nn_qmodel *q, const qs_nn_imodel *im,
     int32_t m0 = im->m0[0][j];
     int sh = im->shift[0][j];
     int64_t a = (int64_t)acc[j] + im->bq[0][j];
-    char f[256], sub[512], res[256];
+    char sub[512];
     json_object_set_new(o, "example_sample", json_integer(0));
     json_object_set_new(o, "example_output", json_integer(j));
     snprintf(sub, sizeof sub, "Σ over %d inputs of (x_q - %d)·w_q[%d,k]", in, zp_in, j);
@@ -508,15 +536,9 @@ static json_t *requant_steps(const qs_nn_qmodel *q, const qs_nn_imodel *im,
                                    ? "one float per output channel, computed once offline"
                                    : "one float per layer (one scale per weight tensor), "
                                      "computed once offline"));
-    snprintf(sub, sizeof sub, "%.10g = %d · 2^-%d", M, m0, 31 + sh);
-    snprintf(res, sizeof res, "M0 = %d, n = %d", m0, 31 + sh);
-    snprintf(f, sizeof f, "M = M0 · 2^-n, M0 in [2^30, 2^31)");
-    json_array_append_new(st, step("fixed-point multiplier", f, sub, json_string(res),
-                                   "M0 is a Q31 integer: the chip needs no floating point"));
-    int32_t r = qs_requant((int32_t)a, m0, sh, 0, INT32_MIN, INT32_MAX);
-    snprintf(sub, sizeof sub, "round(%lld · %d / 2^%d)", (long long)a, m0, 31 + sh);
-    json_array_append_new(st, step("rescale", "r = round(acc · M0 / 2^n)", sub, json_integer(r),
-                                   "64-bit product, rounding half away from zero"));
+    json_array_append_new(st, fixed_point_step(M, m0, sh));
+    int32_t r;
+    json_array_append_new(st, rescale_step(a, m0, sh, &r));
     snprintf(sub, sizeof sub, "clamp(%d + %d, %d, %d)", r, im->zp[1],
              im->zp[1] > 0 ? im->zp[1] : 0, im->amax_code);
     json_array_append_new(st, step("zero point, clamp (ReLU)", "q = clamp(r + zp_out, zp_out, "
@@ -596,17 +618,6 @@ static int sub_int(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **o
 
 /* ---- derive requant: the fixed-point multiplier on its own ------------------------------ */
 
-/* A step with a numeric value next to its result (the schema of derive's steps). */
-static json_t *vstep(const char *title, const char *formula, const char *subst, json_t *result,
-                     double value, const char *note)
-{
-    json_t *j = step(title, formula, subst, result, note);
-    qs_json_set_real(j, "value", value);
-    return j;
-}
-
-int qs_cmd_derive_requant(qs_session *s, int argc, char **argv, json_t **out, qs_err *err);
-
 /* `derive requant [M=m | s_in=S s_w=S s_out=S] [acc=A] [zp=Z] [qmin=Q] [qmax=Q]`: how an
  * int32 accumulator is brought to the next layer's scale with integers only. Without M or
  * scales: the lab's integer model (its last PTQ/QAT model, else W8A8 PTQ), as `lab int`. */
@@ -646,7 +657,7 @@ int qs_cmd_derive_requant(qs_session *s, int argc, char **argv, json_t **out, qs
         return QS_ERR;
     if (qmin > qmax)
         return qs_err_set(err, "derive requant: qmin=%lld is above qmax=%lld", qmin, qmax);
-    char sub[512], res[128];
+    char sub[512];
     json_t *o = json_object(), *st = json_array();
     if (!has_m) {
         M = s_in * s_w / s_out;
@@ -657,48 +668,37 @@ int qs_cmd_derive_requant(qs_session *s, int argc, char **argv, json_t **out, qs
                               "(0, 65536)", M);
         }
         snprintf(sub, sizeof sub, "%.10g · %.10g / %.10g", s_in, s_w, s_out);
-        json_array_append_new(st, vstep("real multiplier", "M = S_in·S_w / S_out", sub,
-                                        qs_json_real(M), M,
-                                        "the accumulator's scale over the output's scale"));
+        json_array_append_new(st, step("real multiplier", "M = S_in·S_w / S_out", sub,
+                                       qs_json_real(M),
+                                       "the accumulator's scale over the output's scale"));
     }
     int32_t m0;
     int sh;
     qs_requant_multiplier(M, &m0, &sh);
-    int n = 31 + sh, e;
-    double frac = frexp(M, &e);
+    int n = 31 + sh;
     double Mq = ldexp((double)m0, -n);
-    snprintf(sub, sizeof sub, "%.10g = %.10g · 2^%d; M0 = round(%.10g · 2^31) = %d, n = 31 - (%d)",
-             M, frac, e, frac, m0, e);
-    snprintf(res, sizeof res, "M0 = %d, n = %d", m0, n);
-    json_array_append_new(st, vstep("fixed-point multiplier", "M = M0 · 2^-n, M0 in [2^30, 2^31)",
-                                    sub, json_string(res), Mq,
-                                    "M0 is a Q31 integer: the chip needs no floating point"));
+    json_array_append_new(st, fixed_point_step(M, m0, sh));
     snprintf(sub, sizeof sub, "%d · 2^-%d = %.17g", m0, n, Mq);
-    json_array_append_new(st, vstep("what M0·2^-n is", "M0 · 2^-n", sub, qs_json_real(Mq), Mq,
-                                    "off from M by at most half a unit of 2^-(n): a relative "
-                                    "error below 2^-31"));
+    json_array_append_new(st, step("what M0·2^-n is", "M0 · 2^-n", sub, qs_json_real(Mq),
+                                   "off from M by at most half a unit of 2^-(n): a relative "
+                                   "error below 2^-31"));
     qs_json_set_real(o, "M", M);
     json_object_set_new(o, "M0", json_integer(m0));
     json_object_set_new(o, "n", json_integer(n));
     qs_json_set_real(o, "M_fixed", Mq);
     qs_json_set_real(o, "rel_error", (Mq - M) / M);
     if (has_acc) {
-        int32_t r = qs_requant((int32_t)acc, m0, sh, 0, INT32_MIN, INT32_MAX);
+        int32_t r;
+        json_array_append_new(st, rescale_step(acc, m0, sh, &r));
         int32_t q = qs_requant((int32_t)acc, m0, sh, (int32_t)zp, (int32_t)qmin, (int32_t)qmax);
         double exact = (double)acc * M;
-        snprintf(sub, sizeof sub, "round(%lld · %d / 2^%d)", acc, m0, n);
-        json_array_append_new(st, vstep("rescale", "r = round(acc · M0 / 2^n)", sub,
-                                        json_integer(r), r,
-                                        "64-bit product, then a rounding right shift (half "
-                                        "away from zero)"));
         snprintf(sub, sizeof sub, "%lld · %.10g = %.10g", acc, M, exact);
-        json_array_append_new(st, vstep("compare: the real product", "acc · M", sub,
-                                        qs_json_real(exact), exact,
-                                        "what floating point would give before rounding"));
+        json_array_append_new(st, step("compare: the real product", "acc · M", sub,
+                                       qs_json_real(exact),
+                                       "what floating point would give before rounding"));
         snprintf(sub, sizeof sub, "clamp(%d + %lld, %lld, %lld)", r, zp, qmin, qmax);
-        json_array_append_new(st, vstep("zero point, clamp", "q = clamp(r + zp, qmin, qmax)",
-                                        sub, json_integer(q), q,
-                                        "qmin = zp makes the clamp a ReLU"));
+        json_array_append_new(st, step("zero point, clamp", "q = clamp(r + zp, qmin, qmax)",
+                                       sub, json_integer(q), "qmin = zp makes the clamp a ReLU"));
         json_object_set_new(o, "acc", json_integer(acc));
         json_object_set_new(o, "r", json_integer(r));
         qs_json_set_real(o, "exact", exact);

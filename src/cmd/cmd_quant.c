@@ -689,8 +689,6 @@ static void steps_into(json_t *steps, const qs_trace *tr, const char *prefix)
     }
 }
 
-int qs_cmd_derive_requant(qs_session *s, int argc, char **argv, json_t **out, qs_err *err);
-
 static int run_derive(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
     static const char *const keys[] = {"channel", "block", "index", NULL};

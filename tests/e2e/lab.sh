@@ -7,6 +7,13 @@ set -u
 cd "$QSCOPE_TOP"
 fail() { echo "FAIL: $*"; exit 1; }
 has() { grep -q -- "$2" <<<"$1" || fail "expected '$2' in: ${1:0:600}"; }
+# must_fail COMMANDS TEXT: exit status 2 and a one-line error containing TEXT (left in $err)
+must_fail() {
+    err=$("$QSCOPE" -c "$1" 2>&1 >/dev/null); local rc=$?
+    [ "$rc" -eq 2 ] || fail "'$1': exit $rc"
+    has "$err" "$2"
+    [ "$(wc -l <<<"$err")" -eq 1 ] || fail "multi-line error: $err"
+}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -65,9 +72,7 @@ has "$out" '"name":"fc2.bias"'
 
 # lab save never replaces a file silently: exit 2 and the file untouched, --force replaces it
 before=$(cksum <"$tmp/m.safetensors")
-err=$("$QSCOPE" -c "lab train epochs=1 seed=7; lab save $tmp/m.safetensors" 2>&1); rc=$?
-[ "$rc" -eq 2 ] || fail "lab save over an existing file: exit $rc"
-has "$err" "already exists (add --force"
+must_fail "lab train epochs=1 seed=7; lab save $tmp/m.safetensors" "already exists (add --force"
 [ "$(cksum <"$tmp/m.safetensors")" = "$before" ] || fail "lab save changed the file it refused"
 "$QSCOPE" -c "lab train epochs=1 seed=7; lab save $tmp/m.safetensors --force" >/dev/null \
     || fail "lab save --force exit $?"
@@ -88,23 +93,10 @@ check "$(macc qlora)" "$(macc lora)" -0.02 "QLoRA is not within 2 points of LoRA
 awk -v x="$(macc qlora)" 'BEGIN { exit !(x > 0.9) }' || fail "QLoRA accuracy $(macc qlora)"
 
 # errors: one line naming the argument, exit status 2
-err=$("$QSCOPE" -c "lab ptq bits=9" 2>&1); rc=$?
-[ "$rc" -eq 2 ] || fail "bits=9: exit $rc"
-has "$err" "bits"
-[ "$(wc -l <<<"$err")" -eq 1 ] || fail "multi-line error: $err"
-err=$("$QSCOPE" -c "lab train opt=rmsprop" 2>&1); rc=$?
-[ "$rc" -eq 2 ] || fail "opt=rmsprop: exit $rc"
-has "$err" "opt='rmsprop'"
-err=$("$QSCOPE" -c "lab frobnicate" 2>&1); rc=$?
-[ "$rc" -eq 2 ] || fail "unknown subcommand: exit $rc"
-has "$err" "unknown subcommand"
-err=$("$QSCOPE" -c "lab load $tmp/none.safetensors" 2>&1); rc=$?
-[ "$rc" -eq 2 ] || fail "missing file: exit $rc"
-has "$err" "none.safetensors"
-err=$("$QSCOPE" -c "lab load tests/fixtures/mlp.safetensors" 2>&1); rc=$?
-[ "$rc" -eq 2 ] || fail "wrong-shape model: exit $rc"
-has "$err" "fits neither digits"
-err=$("$QSCOPE" -c "lab load tests/fixtures/model.safetensors" 2>&1); rc=$?
-[ "$rc" -eq 2 ] || fail "not an MLP: exit $rc"
-has "$err" "no fc1.weight"
+must_fail "lab ptq bits=9" "bits"
+must_fail "lab train opt=rmsprop" "opt='rmsprop'"
+must_fail "lab frobnicate" "unknown subcommand"
+must_fail "lab load $tmp/none.safetensors" "none.safetensors"
+must_fail "lab load tests/fixtures/mlp.safetensors" "fits neither digits"
+must_fail "lab load tests/fixtures/model.safetensors" "no fc1.weight"
 echo "lab: ok"
