@@ -112,7 +112,8 @@ int qs_arg_check(const qs_cmd *c, int argc, char **argv, const char *const *keys
 int qs_parse_double(const char *s, double *v);
 int qs_parse_ll(const char *s, long long *v);
 
-/* Adds a double to a JSON object; NaN/Inf become null (JSON has no NaN). */
+/* Adds a double to a JSON object; JSON has no Inf or NaN: they become the strings "inf",
+ * "-inf" and "nan" (documented in qscope(1), JSON OUTPUT; `expect` reads them as numbers). */
 void qs_json_set_real(json_t *obj, const char *key, double v);
 json_t *qs_json_real(double v);
 

@@ -134,6 +134,9 @@ typedef struct qs_qresult {
     double eh_lo, eh_hi;/* its range (symmetric: ± max step / 2 or ± max error) */
     uint64_t *eh_counts;/* counts (heap) */
     uint64_t eh_under, eh_over; /* outside the range */
+    int64_t nonfinite;  /* finite inputs whose dequantized value is ±Inf or NaN (an fp16
+                           cast past ±65504; a ggml block whose scale overflowed fp16 and
+                           is stored as Inf, as ggml does); 0 for integer grids */
 } qs_qresult;
 
 /* Prepares the state for applying *sc to tensor x (n elements, shape) using the clip ranges

@@ -394,9 +394,12 @@ int qs_arg_check(const qs_cmd *c, int argc, char **argv, const char *const *keys
 
 /* ---- JSON helpers ---------------------------------------------------------------------- */
 
+/* JSON has no Inf or NaN: they are the strings "inf", "-inf" and "nan" (qscope(1), JSON
+ * OUTPUT), which `expect` reads back as numbers. */
 json_t *qs_json_real(double v)
 {
-    if (isnan(v) || isinf(v)) return json_null();
+    if (isnan(v)) return json_string("nan");
+    if (isinf(v)) return json_string(v > 0 ? "inf" : "-inf");
     return json_real(v);
 }
 

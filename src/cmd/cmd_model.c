@@ -609,7 +609,7 @@ static int export_npy(qs_session *s, const char *path, int force, json_t *o, qs_
     json_object_set_new(side, "dtype", json_string(x.qmin < 0 ? "int8" : "uint8"));
     json_t *sc = json_array(), *zp = json_array();
     for (int64_t p = 0; p < x.q.qp.nparams; p++) {
-        json_array_append_new(sc, json_real((double)x.q.qp.scale[p]));
+        json_array_append_new(sc, qs_json_real((double)x.q.qp.scale[p]));
         json_array_append_new(zp, json_integer(x.q.qp.zp[p]));
     }
     json_object_set_new(side, "scale", sc);
@@ -1022,17 +1022,25 @@ static int run_blocks(qs_session *s, int argc, char **argv, json_t **out, qs_err
     }
     json_t *codes = json_array(), *vals = json_array(), *orig = json_array();
     double maxe = 0;
+    int64_t nonfinite = 0;
     for (int j = 0; j < gt->block; j++) {
         json_array_append_new(codes, json_integer(v->codes[j]));
         json_array_append_new(vals, qs_json_real(v->y[j]));
+        if (!isfinite(v->y[j]) && (j >= m || isfinite(x[j]))) nonfinite++;
         if (j < m) {
             json_array_append_new(orig, qs_json_real(x[j]));
             double d = fabs((double)v->y[j] - x[j]);
-            if (d > maxe) maxe = d;
+            if (d > maxe || d != d) maxe = d != d || maxe != maxe ? NAN : d;
         }
     }
     json_object_set_new(o, "codes", codes);
     json_object_set_new(o, "values", vals);
+    if (nonfinite) {    /* the same rule and words as `quant` (a scale past fp16: inf) */
+        json_object_set_new(o, "nonfinite", json_integer(nonfinite));
+        json_object_set_new(o, "warning", json_string(
+            "a scale beyond fp16's range (65504) is stored as inf, as ggml does: the block "
+            "dequantizes to inf or nan"));
+    }
     if (!from_file) {
         json_object_set_new(o, "x", orig);
         qs_json_set_real(o, "max_abs_err", maxe);

@@ -37,6 +37,8 @@ static int is_int_scheme(const qs_scheme *sc)
     return (sc->kind == QS_Q_INT || sc->kind == QS_Q_GGML) && !is_block(sc);
 }
 
+static void nonfinite_into(json_t *o, const qs_scheme *sc, int64_t nonfinite, int64_t n);
+
 static json_t *farray(const float *v, int64_t n)
 {
     json_t *a = json_array();
@@ -558,6 +560,10 @@ static int run_codes(qs_session *s, int argc, char **argv, json_t **out, qs_err 
             p.q.fmt >= 0 ? "the bit pattern of each value in the format"
                          : "the 4-bit codebook index bitsandbytes stores"));
     if (trunc) json_object_set_new(o, "truncated", json_true());
+    int64_t nonfinite = 0;
+    for (int64_t e = 0; e < t->n; e++)
+        if (isfinite(t->data[e]) && !isfinite(y[e])) nonfinite++;
+    nonfinite_into(o, &s->scheme, nonfinite, t->n);
     free(y);
     free(codes);
     prep_fini(&p);
@@ -578,6 +584,26 @@ static void metrics_into(json_t *o, const qs_errstats *st)
     qs_json_set_real(o, "mean_err", m.mean_err);
     qs_json_set_real(o, "cosine", m.cosine);
     qs_json_set_real(o, "clip_frac", m.clip_frac);
+}
+
+/* Finite inputs that dequantized to ±Inf or NaN: the error metrics are then not numbers, and
+ * the result says why instead of showing statistics of the finite part as if clean. */
+static void nonfinite_into(json_t *o, const qs_scheme *sc, int64_t nonfinite, int64_t n)
+{
+    if (nonfinite <= 0) return;
+    static const char *const keys[] = {"mse", "rmse", "sqnr_db", "max_abs_err", "mean_err",
+                                       "cosine"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (json_object_get(o, keys[i])) qs_json_set_real(o, keys[i], NAN);
+    json_object_set_new(o, "nonfinite", json_integer(nonfinite));
+    char w[256];
+    int ggml = sc->kind == QS_Q_GGML || sc->conv == QS_CONV_GGML;
+    snprintf(w, sizeof w, "%lld of %lld finite values dequantize to inf or nan: %s; the error "
+             "metrics are undefined", (long long)nonfinite, (long long)n,
+             ggml ? "a block scale beyond fp16's range (65504) is stored as inf, as ggml does"
+             : sc->kind == QS_Q_FP16 ? "fp16 ends at 65504; larger magnitudes become inf"
+             : "the format's range was exceeded");
+    json_object_set_new(o, "warning", json_string(w));
 }
 
 /* Per-channel metrics: each channel's elements fake-quantized with its own parameters. */
@@ -639,6 +665,7 @@ static int run_quant(qs_session *s, int argc, char **argv, json_t **out, qs_err 
     metrics_into(o, &r.st);
     json_object_set_new(o, "clipped", json_integer(r.st.clipped));
     if (r.st.n_nan) json_object_set_new(o, "nan_skipped", json_integer(r.st.n_nan));
+    nonfinite_into(o, &s->scheme, r.nonfinite, t->n);
     int64_t np = is_int_scheme(&s->scheme) ? p.q.qp.nparams : p.q.nblocks;
     qs_json_set_real(o, "bits_per_param", qs_scheme_bits_per_param(&s->scheme, t->n, np));
     json_t *h = json_object(), *cnt = json_array(), *edges = json_array();
@@ -862,6 +889,8 @@ static int compare_row(const qs_tensor *t, const qs_scheme *sc, const qs_calib *
                                                      qs_conv_name(sc->conv) : "-"));
     qs_metrics m;
     qs_metrics_from_stats(&r.st, &m);
+    if (r.nonfinite > 0)        /* dequantized inf/nan (see nonfinite_into): not numbers */
+        m.sqnr_db = m.mse = m.max_abs_err = m.cosine = NAN;
     qs_json_set_real(o, "sqnr_db", m.sqnr_db);
     /* next to sqnr_db: a narrow terminal shows it before the columns to the right */
     json_object_set_new(o, "db_per_bit", json_null());     /* filled in by run_compare */

@@ -144,10 +144,18 @@ done:
 
 /* ---- lookup ------------------------------------------------------------------------------ */
 
+/* A number of a result: JSON numbers, and the strings "inf", "-inf" and "nan" that stand for
+ * the values JSON cannot hold (qs_json_real). */
 static int num_of(json_t *v, double *d)
 {
     if (json_is_integer(v)) { *d = (double)json_integer_value(v); return 0; }
     if (json_is_real(v)) { *d = json_real_value(v); return 0; }
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        if (!strcmp(s, "inf")) { *d = INFINITY; return 0; }
+        if (!strcmp(s, "-inf")) { *d = -INFINITY; return 0; }
+        if (!strcmp(s, "nan")) { *d = NAN; return 0; }
+    }
     return -1;
 }
 
@@ -314,9 +322,12 @@ int qs_expect_eval(json_t *res, const qs_expect *e, char *msg, size_t msglen)
         double b = e->num, tol = e->tol_rel ? e->tol * fabs(b) : e->tol;
         /* a hair of slack for the decimal spelling of binary numbers */
         double slack = tol + 1e-12 * fmax(fabs(a), fabs(b));
+        /* NaN equals only NaN (expect x == nan); an infinity only the same infinity */
+        int eq = isnan(a) || isnan(b) ? isnan(a) && isnan(b)
+                 : isinf(a) || isinf(b) ? a == b : fabs(a - b) <= slack;
         switch (e->op) {
-        case QS_OP_EQ: ok = fabs(a - b) <= slack; break;
-        case QS_OP_NE: ok = !(fabs(a - b) <= slack); break;
+        case QS_OP_EQ: ok = eq; break;
+        case QS_OP_NE: ok = !eq; break;
         case QS_OP_LT: ok = a < b; break;
         case QS_OP_LE: ok = a <= b; break;
         case QS_OP_GT: ok = a > b; break;

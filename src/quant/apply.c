@@ -2,6 +2,7 @@
  * qs_k()->fakequant, the other ggml block formats through ggml.c's reference quantizers, float casts (fp16/bf16 kernels, fp8 through numfmt), NF4/FP4 through
  * qs_k()->cb4_encode/decode with bitsandbytes' double quantization of the absmax constants,
  * then error statistics and the error histogram. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +30,22 @@ void qs_qresult_fini(qs_qresult *r)
     r->eh_counts = NULL;
 }
 
-/* Integer grids with qs_qparams (ggml Q8_0/Q4_0 included); not the ggml.c block formats. */
+/* Integer grids through the fakequant kernel; not ggml's formats. */
 static int is_int_kind(const qs_scheme *s)
 {
-    return s->kind == QS_Q_INT || (s->kind == QS_Q_GGML && qs_scheme_ggml_block(s) < 0);
+    return (s->kind == QS_Q_INT && s->conv != QS_CONV_GGML) ||
+           (s->kind == QS_Q_GGML && qs_scheme_ggml_block(s) < 0);
+}
+
+/* The ggml type whose reference quantizer (ggml.c) applies the scheme: Q8_0 and Q4_0 (which
+ * also carry qs_qparams, for `qparams` and `derive`) and the block formats; -1 otherwise.
+ * One quantizer for `scheme`, `blocks` and `export`, so they cannot disagree. */
+static int ggml_apply_id(const qs_scheme *s)
+{
+    int id = qs_scheme_ggml_block(s);
+    if (id >= 0) return id;
+    if (s->kind == QS_Q_INT && s->conv == QS_CONV_GGML) return qs_scheme_ggml_id(s);
+    return -1;
 }
 
 /* Largest finite |x| of each block of `block` consecutive elements (0 when none). */
@@ -128,8 +141,8 @@ int qs_qstate_init(qs_qstate *q, const qs_scheme *sc, const qs_tensor *x, const 
     default:
         break;
     }
-    if (!is_int_kind(sc)) return qs_err_set(err, "quant: unsupported scheme kind %d",
-                                            (int)sc->kind);
+    if (!is_int_kind(sc) && ggml_apply_id(sc) < 0)
+        return qs_err_set(err, "quant: unsupported scheme kind %d", (int)sc->kind);
     qs_layout l;
     if (qs_scheme_layout(sc, x->ndim, x->shape, &l, err) != QS_OK) return QS_ERR;
     int64_t np = qs_layout_nparams(&l);
@@ -147,12 +160,19 @@ int qs_qstate_init(qs_qstate *q, const qs_scheme *sc, const qs_tensor *x, const 
         }
         for (int64_t e = 0; e < x->n; e++) {
             int64_t p = qs_layout_index(&l, e);
-            float a = fabsf(x->data[e]);
-            if (isfinite(a) && a > am[p]) { am[p] = a; smax[p] = x->data[e]; }
+            /* as ggml.c's quantizer sees the block: NaN -> 0, ±Inf -> ±FLT_MAX */
+            float v = x->data[e];
+            v = v != v ? 0.0f : v > FLT_MAX ? FLT_MAX : v < -FLT_MAX ? -FLT_MAX : v;
+            float a = fabsf(v);
+            if (a > am[p]) { am[p] = a; smax[p] = v; }
         }
         for (int64_t p = 0; p < np; p++) { l2[p] = -am[p]; h2[p] = am[p]; }
         int rc = qs_qparams_compute(sc, &l, l2, h2, smax, &q->qp, err);
         free(smax); free(am); free(l2); free(h2);
+        if (rc == QS_OK && ggml_apply_id(sc) >= 0) {
+            q->block = 32;
+            q->nblocks = qs_ggml_tensor_nblocks(ggml_apply_id(sc), x);
+        }
         return rc;
     }
     return qs_qparams_compute(sc, &l, lo, hi, NULL, &q->qp, err);
@@ -282,8 +302,8 @@ int qs_quant_apply(const qs_qstate *q, const qs_tensor *x, float *y, int32_t *co
             for (int64_t e = 0; e < n; e++)
                 codes[e] = sgn ? (int32_t)(int8_t)cb[e] : (int32_t)cb[e];
         }
-    } else if (qs_scheme_ggml_block(&q->scheme) >= 0) {
-        int id = qs_scheme_ggml_block(&q->scheme);
+    } else if (ggml_apply_id(&q->scheme) >= 0) {
+        int id = ggml_apply_id(&q->scheme);
         int64_t clipped = 0;
         rc = qs_ggml_tensor_codes(id, x, yb, codes, NULL, NULL, &clipped, err);
         if (rc != QS_OK) goto done;
@@ -297,6 +317,11 @@ int qs_quant_apply(const qs_qstate *q, const qs_tensor *x, float *y, int32_t *co
         if (rc != QS_OK) goto done;
         if (r) qs_k()->errstats(x->data, yb, n, &r->st, NULL);
     }
+    /* a finite x that came back ±Inf or NaN (an fp16 cast past ±65504, a ggml block scale
+     * stored as fp16 Inf): counted, so that no face shows the statistics as if clean */
+    if (r && yb)
+        for (int64_t e = 0; e < n; e++)
+            if (isfinite(x->data[e]) && !isfinite(yb[e])) r->nonfinite++;
     if (want_h) {
         double m = r->st.max_abs_e > 0.0 && isfinite(r->st.max_abs_e) ? r->st.max_abs_e : 1.0;
         r->eh_counts = calloc((size_t)r->eh_bins, sizeof *r->eh_counts);

@@ -205,7 +205,10 @@ static int derive_int(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c
         NOTE(st, "ggml multiplies by the inverse of the fp32 d");
         st = add(tr, "stored d", "d' = fp16(d)", s);
         RES(st, "d' = %s", g(a, s));
-        NOTE(st, "the block stores d as fp16; dequantization uses d'");
+        if (isinf(s))
+            NOTE(st, "d is beyond fp16's range (65504): the block stores inf, as ggml does, "
+                 "and every value of the block dequantizes to inf or nan (0 · inf)");
+        else NOTE(st, "the block stores d as fp16; dequantization uses d'");
     } else {
         int sym = qs_scheme_is_symmetric(sc);
         float cl = lo[p], ch = hi[p];
@@ -327,7 +330,7 @@ static int derive_int(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c
         RES(st, "q = %d", code);
         NOTE(st, "ggml Q4_0 truncates v + 8.5, i.e. rounds half up around the offset 8");
     } else {
-        r = round_as(sc->round, v);
+        r = round_as(ggml ? QS_R_HALF_AWAY : sc->round, v);
         st = add(tr, "round", ggml ? "r = roundf(v)" : "r = round(v)", r);
         SUB(st, "%s of %s", ggml ? "round half away from zero" : round_rule(sc->round), g(a, v));
         RES(st, "r = %s", g(b, r));
@@ -361,7 +364,15 @@ static int derive_int(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c
     st = add(tr, "error", "e = x̂ - x", errv);
     SUB(st, "%s - %s", g(a, y), gp(b, x));
     RES(st, "e = %.6g", errv);
-    if (clipped) NOTE(st, "clipping error: the value lies outside the clip range");
+    if (!isfinite(y) && isfinite(x))
+        NOTE(st, "not a number: the scale %s is not finite", g(a, s));
+    else if (clipped && fabsf(x) <= fmaxf(fabsf(qp.clip_min[p]), fabsf(qp.clip_max[p])) &&
+             x >= qp.clip_min[p] && x <= qp.clip_max[p])
+        NOTE(st, "clipping error: the value lies inside the range [%s, %s], but x/s rounds "
+             "one code past the grid's end (+amax / s = %g with PyTorch's divisor %g) and is "
+             "clamped", g(a, qp.clip_min[p]), g(b, qp.clip_max[p]),
+             (double)qp.clip_max[p] * inv, ((double)qmax - qmin) / 2.0);
+    else if (clipped) NOTE(st, "clipping error: the value lies outside the clip range");
     else NOTE(st, "rounding error: |e| <= s/2 = %s inside the range", g(a, s / 2.0f));
     tr->code = code;
     tr->xhat = y;

@@ -275,7 +275,9 @@ static void trt_params(const qs_scheme *s, int qmin, int qmax, float lo, float h
 }
 
 /* ggml Q8_0: d = amax / 127; Q4_0: d = max / -8 (max = the block's largest |x|, sign kept).
- * id = d ? 1/d : 0; dequantize uses d rounded to fp16 (stored that way). */
+ * id = d ? 1/d : 0; dequantize uses d rounded to fp16 (stored that way). A d beyond fp16's
+ * range (|d| >= 65520) is stored as ±Inf, as ggml's GGML_FP32_TO_FP16 does: the block then
+ * dequantizes to ±Inf (NaN for code 0), and the result says so (qs_qresult.nonfinite). */
 static void ggml_params(int q4, float lo, float hi, float smax, float *scale, float *inv,
                         int32_t *zp)
 {
@@ -290,7 +292,6 @@ static void ggml_params(int q4, float lo, float hi, float smax, float *scale, fl
     }
     *inv = d != 0.0f ? 1.0f / d : 0.0f;
     *scale = fp16_round(d);
-    if (isinf(*scale)) *scale = copysignf(65504.0f, d);  /* ggml would store Inf: saturate */
     if (!isfinite(*inv)) *inv = 0.0f;
 }
 

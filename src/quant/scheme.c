@@ -208,6 +208,7 @@ static int type_word(qs_scheme *s, const char *w)
         s->symmetric = 1;
         s->conv = QS_CONV_GGML;
         s->ggml_type = w[1] == '8' ? 8 : 2;
+        s->round = w[1] == '8' ? QS_R_HALF_AWAY : QS_R_HALF_UP;
         s->gran = QS_G_GROUP;
         s->group = 32;
         s->axis = -1;
@@ -241,7 +242,7 @@ static int type_word(qs_scheme *s, const char *w)
 int qs_scheme_parse(qs_scheme *out, int argc, char **argv, qs_err *err)
 {
     qs_scheme s = *out;
-    int explicit_gran = 0, explicit_axis = 0;
+    int explicit_gran = 0, explicit_axis = 0, explicit_round = 0;
     for (int i = 0; i < argc; i++) {
         const char *w = argv[i];
         const char *eq = strchr(w, '=');
@@ -284,6 +285,7 @@ int qs_scheme_parse(qs_scheme *out, int argc, char **argv, qs_err *err)
             else return qs_err_set(err, "convention=%s: expected torch, onnx, trt or ggml",
                                    val);
         } else if (KEY("round")) {
+            explicit_round = 1;
             if (!strcmp(val, "even")) s.round = QS_R_HALF_EVEN;
             else if (!strcmp(val, "away")) s.round = QS_R_HALF_AWAY;
             else if (!strcmp(val, "up")) s.round = QS_R_HALF_UP;
@@ -325,6 +327,14 @@ int qs_scheme_parse(qs_scheme *out, int argc, char **argv, qs_err *err)
         s.gran = QS_G_GROUP;
         s.group = 32;
         s.axis = -1;
+        /* ggml's rounding, as quantize_row_q8_0_ref / q4_0_ref: roundf(x·id) (ties away
+         * from zero) and (int8_t)(x·id + 8.5) truncated, i.e. floor(x·id + 0.5) + 8 */
+        qs_round gr = s.bits == 8 ? QS_R_HALF_AWAY : QS_R_HALF_UP;
+        if (explicit_round && s.round != gr)
+            return qs_err_set(err, "convention=ggml: %s rounds as ggml does (round=%s); "
+                              "no other round=", s.bits == 8 ? "Q8_0" : "Q4_0",
+                              qs_round_name(gr));
+        s.round = gr;
     }
     if (s.kind == QS_Q_INT && s.conv == QS_CONV_TRT) s.symmetric = 1;
     if (s.kind == QS_Q_GGML) {     /* a block format fixes its own layout and rules */

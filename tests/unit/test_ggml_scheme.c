@@ -334,3 +334,112 @@ Test(ggml_scheme, saturation_counts_as_clipping)
     cr_expect_eq(num(o, "clipped"), 0, "q4_1 spans min..max: nothing saturates");
     json_decref(o);
 }
+
+/* issue 15: `scheme q8_0` / `scheme q4_0` round exact ties as ggml's quantize_row_q8_0_ref
+ * (roundf: away from zero) and quantize_row_q4_0_ref ((int8_t)(x·id + 8.5f): half up around
+ * the offset). Values from the issue, checked against ggml's rule by hand: q8_0 of
+ * 127 0.5 1.5 2.5 -124.5 has d = 1, codes 127 1 2 3 -125 (half-to-even gave 0 2 2 -124). */
+static int64_t ival(json_t *a, size_t i) { return json_integer_value(json_array_get(a, i)); }
+static double dval(json_t *a, size_t i) { return json_number_value(json_array_get(a, i)); }
+
+Test(ggml_scheme, ties_round_as_ggml)
+{
+    json_decref(run("values 127 0.5 1.5 2.5 -124.5"));
+    json_decref(run("scheme q8_0"));
+    json_t *o = run("codes");
+    static const int q8[] = {127, 1, 2, 3, -125};
+    for (int i = 0; i < 5; i++)
+        cr_expect_eq(ival(json_object_get(o, "codes"), (size_t)i), q8[i], "q8_0 code %d", i);
+    json_decref(o);
+    json_decref(run("values -8 -7.5 -5.5 0.5 2.5"));
+    json_decref(run("scheme q4_0"));
+    o = run("codes");
+    static const double x4[] = {-8, -7, -5, 1, 3};     /* d = -8/-8 = 1 */
+    for (int i = 0; i < 5; i++)
+        cr_expect_eq(dval(json_object_get(o, "dequant"), (size_t)i), x4[i], "q4_0 x̂ %d", i);
+    json_decref(o);
+    /* the summary names the rule; no other round= under ggml */
+    o = run("scheme q8_0");
+    cr_expect_str_eq(json_string_value(json_object_get(o, "round")), "away");
+    json_decref(o);
+    o = run("scheme q4_0");
+    cr_expect_str_eq(json_string_value(json_object_get(o, "round")), "up");
+    json_decref(o);
+    fails("scheme q8_0 round=even", "rounds as ggml does");
+}
+
+/* One quantizer: on a tensor full of exact ties (k/2 · d) and odd row lengths, the codes and
+ * values of `scheme q8_0|q4_0; codes` equal those of `blocks` block by block (ggml.c). */
+Test(ggml_scheme, scheme_codes_equal_blocks_codes)
+{
+    static const char *const ty[] = {"q8_0", "q4_0"};
+    char line[4096];
+    int len = snprintf(line, sizeof line, "values");
+    for (int i = 0; i < 96; i++)        /* three blocks; amax 127 (q8_0: d = 1) */
+        len += snprintf(line + len, sizeof line - (size_t)len, " %g",
+                        i % 32 == 0 ? 127.0 : ((i * 37) % 253 - 126) / 2.0);
+    json_decref(run("%s", line));
+    for (int k = 0; k < 2; k++) {
+        json_decref(run("scheme %s", ty[k]));
+        json_t *c = run("codes");
+        json_t *codes = json_object_get(c, "codes"), *deq = json_object_get(c, "dequant");
+        for (int b = 0; b < 3; b++) {
+            json_t *bl = run("blocks %s block=%d", ty[k], b);
+            json_t *bc = json_object_get(bl, "codes"), *bv = json_object_get(bl, "values");
+            for (int j = 0; j < 32; j++) {
+                cr_assert_eq(ival(codes, (size_t)(32 * b + j)), ival(bc, (size_t)j),
+                             "%s block %d elem %d", ty[k], b, j);
+                cr_assert_eq(dval(deq, (size_t)(32 * b + j)), dval(bv, (size_t)j),
+                             "%s block %d elem %d", ty[k], b, j);
+            }
+            json_decref(bl);
+        }
+        json_decref(c);
+    }
+}
+
+/* A block scale too large for fp16: one rule everywhere (stored as inf, as ggml does), and
+ * the result says so instead of clean-looking metrics (sqnr 0 beside cosine 0.999996; q4_k
+ * max_abs_err 0 over NaN values). */
+Test(ggml_scheme, fp16_scale_overflow_is_inf_and_reported)
+{
+    json_decref(run("values 1e30 -2e30 3"));
+    /* q6_k is not in the list: its weights x² overflow float in make_qx_quants (as in ggml)
+     * and the block comes out all zero, reported as sqnr 0 dB with every value clipped */
+    for (size_t k = 0; k + 1 < sizeof types / sizeof types[0]; k++) {
+        json_decref(run("scheme %s", types[k]));
+        json_t *q = run("quant");
+        cr_expect_eq(json_integer_value(json_object_get(q, "nonfinite")), 3, "%s", types[k]);
+        cr_expect(json_is_string(json_object_get(q, "warning")), "%s: warning", types[k]);
+        static const char *const m[] = {"sqnr_db", "max_abs_err", "mse", "cosine"};
+        for (int i = 0; i < 4; i++)
+            cr_expect_str_eq(json_string_value(json_object_get(q, m[i])), "nan", "%s %s",
+                             types[k], m[i]);
+        json_decref(q);
+        json_t *c = run("codes");
+        json_t *dq = json_object_get(c, "dequant");
+        for (size_t i = 0; i < 3; i++)
+            cr_expect(json_is_string(json_array_get(dq, i)), "%s x̂[%zu] not finite", types[k], i);
+        json_decref(c);
+        json_t *bl = run("blocks %s", types[k]);
+        cr_expect(json_integer_value(json_object_get(bl, "nonfinite")) > 0, "blocks %s",
+                  types[k]);
+        json_decref(bl);
+    }
+    json_decref(run("scheme q8_0"));
+    json_t *qp = run("qparams");
+    cr_expect_str_eq(json_string_value(json_array_get(json_object_get(qp, "scale"), 0)), "inf");
+    json_decref(qp);
+    json_t *b = run("blocks q8_0");
+    cr_expect_str_eq(json_string_value(json_object_get(b, "d")), "inf");
+    json_t *v = json_object_get(b, "values");
+    cr_expect_str_eq(json_string_value(json_array_get(v, 0)), "inf");
+    cr_expect_str_eq(json_string_value(json_array_get(v, 1)), "-inf");
+    cr_expect_str_eq(json_string_value(json_array_get(v, 2)), "nan");
+    json_decref(b);
+    json_t *d = run("derive index=0");
+    char *dump = json_dumps(d, 0);
+    cr_expect(strstr(dump, "beyond fp16's range") != NULL, "derive says why");
+    free(dump);
+    json_decref(d);
+}

@@ -249,6 +249,39 @@ static int ev(const char *text)
 
 TestSuite(expect, .init = res_init, .fini = res_fini);
 
+/* --json writes +Inf, -Inf and NaN as the strings "inf", "-inf", "nan" (issue 15); a result
+ * built by qs_json_real round-trips through expect as numbers, each distinct. */
+Test(expect, inf_and_nan_results)
+{
+    json_t *r = json_object();
+    qs_json_set_real(r, "pinf", INFINITY);
+    qs_json_set_real(r, "ninf", -INFINITY);
+    qs_json_set_real(r, "nan", NAN);
+    qs_json_set_real(r, "one", 1.0);
+    cr_assert_str_eq(json_string_value(json_object_get(r, "pinf")), "inf");
+    cr_assert_str_eq(json_string_value(json_object_get(r, "ninf")), "-inf");
+    cr_assert_str_eq(json_string_value(json_object_get(r, "nan")), "nan");
+    json_t *keep = RES;
+    RES = r;
+    cr_expect_eq(ev("pinf == inf"), 1);
+    cr_expect_eq(ev("pinf == -inf"), 0);
+    cr_expect_eq(ev("pinf > 1e308"), 1);
+    cr_expect_eq(ev("ninf == -inf"), 1);
+    cr_expect_eq(ev("ninf != inf"), 1);
+    cr_expect_eq(ev("ninf < -1e308"), 1);
+    cr_expect_eq(ev("nan == nan"), 1);
+    cr_expect_eq(ev("nan != nan"), 0);
+    cr_expect_eq(ev("nan == inf"), 0);
+    cr_expect_eq(ev("nan == 0"), 0);
+    cr_expect_eq(ev("nan < 1"), 0);
+    cr_expect_eq(ev("nan >= 1"), 0);
+    cr_expect_eq(ev("one == nan"), 0);
+    cr_expect_eq(ev("one == inf"), 0);
+    cr_expect_eq(ev("one == 1"), 1);
+    RES = keep;
+    json_decref(r);
+}
+
 Test(expect, operators)
 {
     cr_assert_eq(ev("qmax == 255"), 1);

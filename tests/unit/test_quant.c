@@ -413,6 +413,20 @@ Test(edge, zero_range_all_nan_inf_single)
             qs_scheme s = words(schemes[k]);
             run r;
             run_scheme(t, &s, QS_CAL_MINMAX, &r);
+            /* ggml: a block scale beyond fp16 (the ±Inf of data 3 become ±FLT_MAX as in
+             * ggml.c's quantizer; data 4 is huge) is stored as inf, as ggml does, and the
+             * block dequantizes to inf/NaN: the documented rule, the same as blocks/export */
+            int blowup = s.conv == QS_CONV_GGML && (d == 3 || d == 4);
+            if (blowup) {
+                for (int64_t e = 0; e < t->n; e++)
+                    cr_assert(!isfinite(r.y[e]), "%s data %d elem %lld: %g", schemes[k], d,
+                              (long long)e, r.y[e]);
+                cr_assert(isinf(r.q.qp.scale[0]), "%s data %d: scale %g", schemes[k], d,
+                          r.q.qp.scale[0]);
+                run_fini(&r);
+                qs_tensor_free(t);
+                continue;
+            }
             for (int64_t p = 0; p < r.q.qp.nparams; p++) {
                 cr_assert(isfinite(r.q.qp.scale[p]) && r.q.qp.scale[p] >= 0.0f,
                           "%s data %d: scale %g", schemes[k], d, r.q.qp.scale[p]);
@@ -746,7 +760,9 @@ static void eh_without_y_check(void)
                       memcmp(&a.st.sum_xy, &b.st.sum_xy, sizeof(double)) == 0 &&
                       memcmp(&a.st.max_abs_e, &b.st.max_abs_e, sizeof(double)) == 0,
                       "%s: the statistics are the first pass's", what);
-            cr_assert(ck == 0 || a.st.clipped > 0, "%s: percentile 99 clips", what);
+            /* ggml ignores calibration (each block's own amax) */
+            cr_assert(ck == 0 || sc.conv == QS_CONV_GGML || a.st.clipped > 0,
+                      "%s: percentile 99 clips", what);
             cr_assert_eq(a.eh_lo, b.eh_lo, "%s", what);
             cr_assert_eq(a.eh_hi, b.eh_hi, "%s", what);
             cr_assert_eq(a.eh_under, b.eh_under, "%s", what);
@@ -756,7 +772,15 @@ static void eh_without_y_check(void)
                       ck ? "percentile" : "minmax", qs_k()->name);
             uint64_t tot = a.eh_under + a.eh_over;
             for (int k = 0; k < 41; k++) tot += a.eh_counts[k];
-            cr_assert_eq((int64_t)tot, a.st.n, "%s: every counted element binned", what);
+            /* ggml blocks holding ±Inf get an fp16 scale of inf (the documented rule, as
+             * ggml stores it): their errors are NaN, the histogram's nan count */
+            int64_t nan_e = 0;
+            for (int64_t e = 0; e < t->n; e++)
+                if (!isnan(t->data[e]) && isnan((double)y[e] - (double)t->data[e])) nan_e++;
+            cr_assert((sc.conv == QS_CONV_GGML) == (nan_e > 0), "%s: %lld NaN errors", what,
+                      (long long)nan_e);
+            cr_assert_eq((int64_t)tot + nan_e, a.st.n, "%s: every counted element binned",
+                         what);
             qs_qresult_fini(&a);
             qs_qresult_fini(&b);
             free(y);
