@@ -169,6 +169,22 @@ char *qs_lesson_expand(const char *line);
  * Emphasis markers count as characters. Returns a malloc'd string (caller frees). */
 char *qs_lesson_wrap(const char *text, int width);
 
+/* ---- the strict check (strict.c) --------------------------------------------------------- */
+
+/* Removes the exemption marker from narration in place: braces around text holding a digit,
+ * on one line ("in {2026}" shows "in 2026"). The parser applies it to paragraphs,
+ * preformatted blocks, headings, quiz questions and hints. */
+void qs_lesson_unmark(char *s);
+/* `lesson check --strict`: plays the lesson at `path` headless on a session of its own
+ * (quizzes answered from the file) and checks every number written in its narration against
+ * the numbers of the same step: expect values and the values they checked, command lines, and
+ * every number of the step's results (what the faces print), within half a unit of the
+ * number's last written digit (an unsigned number also matches a negative one; N% also
+ * matches N/100). Numbers inside {…} are exempt. On QS_OK *report is
+ * {file, numbers, exempt, unbacked: [{line, step, number}], ok}; QS_ERR when the lesson does
+ * not play (err names the line). */
+int qs_lesson_strict(const char *path, json_t **report, qs_err *err);
+
 /* ---- playing ----------------------------------------------------------------------------- */
 
 /* A player: a lesson, a session it runs commands on, and a cursor (step, item). */

@@ -21,12 +21,45 @@ static json_t *summary(const qs_lesson *l)
     return o;
 }
 
+/* --strict: the numbers of the narration (strict.c); fails naming every unbacked number. */
+static int strict_into(json_t *o, const char *path, qs_err *err)
+{
+    json_t *rep = NULL;
+    if (qs_lesson_strict(path, &rep, err) != QS_OK) return QS_ERR;
+    json_t *ub = json_object_get(rep, "unbacked");
+    if (json_array_size(ub) > 0) {
+        size_t i, used = 0;
+        json_t *u;
+        char list[900];
+        list[0] = '\0';
+        json_array_foreach(ub, i, u) {
+            int w = snprintf(list + used, sizeof list - used, "%s%lld '%s'", i ? ", " : "",
+                             (long long)json_integer_value(json_object_get(u, "line")),
+                             json_string_value(json_object_get(u, "number")));
+            if (w < 0 || (size_t)w >= sizeof list - used) { list[used] = '\0'; break; }
+            used += (size_t)w;
+        }
+        qs_err_set(err, "%s: %zu number%s of the narration not backed by an expect or a "
+                   "printed result of the same step (mark a prose number {like this}): "
+                   "line %s", path, json_array_size(ub), json_array_size(ub) == 1 ? "" : "s",
+                   list);
+        json_decref(rep);
+        return QS_ERR;
+    }
+    json_object_set_new(o, "strict_numbers", json_incref(json_object_get(rep, "numbers")));
+    json_object_set_new(o, "strict_exempt", json_incref(json_object_get(rep, "exempt")));
+    json_decref(rep);
+    return QS_OK;
+}
+
 static int lesson_check(int argc, char **argv, json_t **out, qs_err *err)
 {
     json_t *rows = json_array();
+    int strict = argc > 0 && strcmp(argv[0], "--strict") == 0;
+    if (strict) { argc--; argv++; }
     if (argc < 1) {
         json_decref(rows);
-        return qs_err_set(err, "lesson check: usage: lesson check FILE...");
+        return qs_err_set(err, "lesson check: usage: lesson check [--strict] FILE...");
     }
     for (int i = 0; i < argc; i++) {
         char path[4096];
@@ -37,6 +70,12 @@ static int lesson_check(int argc, char **argv, json_t **out, qs_err *err)
             return QS_ERR;
         }
         json_t *o = summary(l);
+        if (strict && strict_into(o, path, err) != QS_OK) {
+            json_decref(o);
+            json_decref(rows);
+            qs_lesson_free(l);
+            return QS_ERR;
+        }
         json_object_set_new(o, "ok", json_true());
         json_array_append_new(rows, o);
         qs_lesson_free(l);
@@ -93,18 +132,23 @@ static int run_lesson(qs_session *s, int argc, char **argv, json_t **out, qs_err
         if (argc != 2) return qs_err_set(err, "lesson play: usage: lesson play NAME");
         return lesson_play(s, argv[1], out, err);
     }
-    return qs_err_set(err, "lesson: unknown subcommand '%s' (list, play NAME, check FILE...)",
+    return qs_err_set(err, "lesson: unknown subcommand '%s' (list, play NAME, check "
+                      "[--strict] FILE...)",
                       sub);
 }
 
-static const char *const lesson_words[] = {"list", "play", "check", NULL};
+static const char *const lesson_words[] = {"list", "play", "check", "--strict", NULL};
 
 const qs_cmd qs_cmds_lesson[] = {
-    {"lesson", "lessons", "lesson list | play NAME | check FILE...",
+    {"lesson", "lessons", "lesson list | play NAME | check [--strict] FILE...",
      "list the lessons, play one, or check lesson files for mistakes",
      "list           the lessons on the search path: name, title, level, steps\n"
      "play NAME      play a lesson (a number, a name or a file); in the REPL step by step\n"
-     "check FILE...  check lesson files: syntax and commands, errors as FILE:LINE",
+     "check FILE...  check lesson files: syntax and commands, errors as FILE:LINE\n"
+     "check --strict FILE...\n"
+     "               also play each one headless and check that every number of its\n"
+     "               narration is backed by an expect or a printed result of its step\n"
+     "               (numbers written {like this} are exempt; see qscope-lesson(5))",
      "lesson list", lesson_words, QS_COMPL_LESSON, QS_CMD_SLOW, run_lesson},
     {0},
 };
