@@ -106,6 +106,18 @@ static json_t *fields_json(const qs_numfields *fl, int has_input)
     json_object_set_new(o, "stored", json_string(buf));
     json_object_set_new(o, "overflow", json_boolean(fl->status & QS_NF_OVERFLOW));
     json_object_set_new(o, "underflow", json_boolean(fl->status & QS_NF_UNDERFLOW));
+    if (f->is_int) {        /* the format itself: its grid */
+        json_object_set_new(o, "int_min", json_integer((json_int_t)f->int_min));
+        json_object_set_new(o, "int_max", json_integer((json_int_t)f->int_max));
+        json_object_set_new(o, "ncodes", json_integer((json_int_t)(f->int_max - f->int_min + 1)));
+    } else {                /* the format itself: field widths, bias and range */
+        json_object_set_new(o, "exp_width", json_integer(f->exp_bits));
+        json_object_set_new(o, "man_width", json_integer(f->man_bits));
+        json_object_set_new(o, "bias", json_integer(f->bias));
+        qs_json_set_real(o, "max_finite", f->max);
+        qs_json_set_real(o, "min_normal", f->min_normal);
+        qs_json_set_real(o, "min_subnormal", f->min_subnormal);
+    }
     return o;
 }
 

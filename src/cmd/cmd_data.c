@@ -337,10 +337,18 @@ const qs_cmd qs_cmds_data[] = {
      "V  numbers (e.g. 0 250 1000)", "values -20 1000", NULL, 0, QS_CMD_NOTENSOR, run_values},
     {"synth", "data", "synth DIST [n=N] [seed=S] [param=value ...]",
      "generate a seeded synthetic tensor (same numbers on every machine)",
-     "DIST    normal uniform laplace student-t lognormal bimodal outliers relu\n"
+     "DIST    a distribution, with its parameters and their defaults:\n"
+     "  normal     mean=0 std=1\n"
+     "  uniform    lo=-1 hi=1 (on [lo, hi))\n"
+     "  laplace    loc=0 b=1 (std = b·sqrt 2)\n"
+     "  student-t  df=3 loc=0 scale=1 (fewer degrees of freedom, heavier tails)\n"
+     "  lognormal  mu=0 sigma=1 (mean and std of the log)\n"
+     "  bimodal    mean1=-2 std1=0.5 mean2=2 std2=0.5 weight=0.5 (of the first mode)\n"
+     "  outliers   mean=0 std=1 frac=0.01 scale=10 (a fraction frac drawn scale times wider)\n"
+     "  relu       mean=0 std=1 (of the normal before max(0, x))\n"
      "n=N     number of values (default 100000)\n"
      "seed=S  generator seed (default 1)\n"
-     "param=value  distribution parameters (see the DIST list in the manual)",
+     "param=value  set a parameter of DIST (listed above)",
      "synth laplace n=100000 seed=3", qs_synth_names, 0, QS_CMD_NOTENSOR, run_synth},
     {"stats", "data", "stats", "statistics of the current tensor: n, min, max, mean, std, "
      "absmax, percentiles, zeros, NaN, Inf", "", "stats", NULL, 0, 0, run_stats},

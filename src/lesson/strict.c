@@ -128,6 +128,8 @@ typedef struct wnum {
     double tol;         /* half a unit of its last digit */
     int sign;           /* written with a sign */
     int pct;            /* followed by % */
+    int is_pow;         /* written b^e: backed by its value or by e (the exponent shown) */
+    double pexp;        /* e */
     char text[40];      /* as written */
 } wnum;
 
@@ -171,12 +173,15 @@ static const char *read_number(const char *line, const char *p, wnum *w)
     }
     buf[n] = '\0';
     if (word_char((unsigned char)*p)) return NULL;   /* "70B", "8x", "3rd" */
+    if (*p == '-' && isalpha((unsigned char)p[1])) return NULL;  /* "8-bit": a name */
     w->v = strtod(buf, NULL);
     w->tol = 0.5 * pow(10.0, -(dec > 0 ? dec : 0) + exp10);
     if (*p == '^') {                                  /* 2^-24: its value, exactly */
         char *e2;
         double ex = strtod(p + 1, &e2);
         if (e2 != p + 1 && !word_char((unsigned char)*e2)) {
+            w->is_pow = 1;
+            w->pexp = ex;
             w->v = pow(w->v, ex);
             w->tol = 0;
             p = e2;
@@ -184,6 +189,8 @@ static const char *read_number(const char *line, const char *p, wnum *w)
     }
     if (neg) w->v = -w->v;
     if (*p == '%') { w->pct = 1; p++; }
+    else if (!strncmp(p, " point", 6) && !isalpha((unsigned char)p[6 + (p[6] == 's')]))
+        w->pct = 1;                                   /* "8 points": percentage points */
     size_t tl = (size_t)(p - st) < sizeof w->text - 1 ? (size_t)(p - st) : sizeof w->text - 1;
     memcpy(w->text, st, tl);
     w->text[tl] = '\0';
@@ -202,6 +209,7 @@ static int backed(const nums *a, const wnum *w)
     for (size_t i = 0; i < a->n; i++) {
         double b = a->v[i];
         if (close_to(b, w->v, w->tol)) return 1;
+        if (w->is_pow && b == w->pexp) return 1;
         if (!w->sign && close_to(-b, w->v, w->tol)) return 1;      /* a magnitude */
         if (w->pct && (close_to(100.0 * b, w->v, w->tol) ||
                        (!w->sign && close_to(-100.0 * b, w->v, w->tol))))

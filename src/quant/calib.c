@@ -72,7 +72,7 @@ static double pairwise_sum(const double *a, int64_t n)
     return pairwise_sum(a, n2) + pairwise_sum(a + n2, n - n2);
 }
 
-/* ---- histogram rules (TensorRT calib/histogram.py) -------------------------------------- */
+/* ---- histogram rules (NVIDIA pytorch-quantization calib/histogram.py) --------------------- */
 
 int qs_calib_entropy_hist(const double *bins_in, int nb, int levels, int start_bin, double *kl)
 {
@@ -389,7 +389,8 @@ static int calib_one(const float *v, int64_t n, const qs_scheme *sc, const qs_ca
                 cv->best = idx > 0 ? idx - 1 : 0;
             }
             snprintf(reason, rlen, "%g%% of |x| lies below bin %d of %d: amax %g of %g (as "
-                     "TensorRT: the lower edge of that bin)", c->p, idx, nb, a, amax);
+                     "pytorch-quantization's HistogramCalibrator: the lower edge of that bin)",
+                     c->p, idx, nb, a, amax);
         }
         free(h);
         return QS_OK;
@@ -453,7 +454,8 @@ static int calib_one(const float *v, int64_t n, const qs_scheme *sc, const qs_ca
         float a = (float)((double)amax * i / nb);
         amax_range(sc, mn, mx, a, lo, hi);
         snprintf(reason, rlen, "KL(P||Q) with %d levels is smallest at bin %d of %d: amax %g "
-                 "of %g (TensorRT entropy)", levels, i, nb, a, amax);
+                 "of %g (entropy, TensorRT's default calibrator, as pytorch-quantization "
+                 "computes it)", levels, i, nb, a, amax);
         if (want_curve) {
             if (curve_alloc(cv, ncand, "amax", "kl") < 0) { free(h); free(kl);
                 return qs_err_set(err, "calib: out of memory"); }

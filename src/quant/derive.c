@@ -223,14 +223,15 @@ static int derive_int(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c
             st = add(tr, "amax", "amax = max(|lo|, |hi|)", am);
             SUB(st, "max(|%s|, |%s|)", g(a, cl), g(b, ch));
             RES(st, "amax = %s", g(d, am));
-            NOTE(st, "TensorRT is symmetric only; the range always contains 0");
+            NOTE(st, "pytorch-quantization (convention=trt) is symmetric only; the range "
+                 "always contains 0");
             st = add(tr, "multiplier", "m = qmax / amax", inv);
             SUB(st, "%d / %s", qmax, g(a, am));
             RES(st, "m = %s", g(b, inv));
             if (am <= 0x1p-24f) NOTE(st, "amax <= 2^-24 counts as zero: every value quantizes "
-                                     "to 0 (TensorRT)");
-            else NOTE(st, "TensorRT multiplies by qmax/amax; the step is s = amax/qmax = %s",
-                      g(d, s));
+                                     "to 0 (pytorch-quantization's tensor_quant)");
+            else NOTE(st, "pytorch-quantization multiplies by qmax/amax; the step is s = "
+                      "amax/qmax = %s", g(d, s));
         } else {
             float wl = fminf(cl, 0.0f), wh = fmaxf(ch, 0.0f);
             st = add(tr, "include zero", "min' = min(lo, 0), max' = max(hi, 0)", NAN);
@@ -358,8 +359,8 @@ static int derive_int(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c
                                           : (snprintf(f, sizeof f, "%d", code), f), g(a, s));
     else SUB(st, "(%d - %s) · %s", code, gp(a, zp), g(b, s));
     RES(st, "x̂ = %s", g(d, y));
-    if (sc->conv == QS_CONV_TRT) NOTE(st, "TensorRT computes q / m; that can differ from q · s "
-                                      "in the last bit");
+    if (sc->conv == QS_CONV_TRT) NOTE(st, "pytorch-quantization computes q / m; that can "
+                                      "differ from q · s in the last bit");
     double errv = (double)y - (double)x;
     st = add(tr, "error", "e = x̂ - x", errv);
     SUB(st, "%s - %s", g(a, y), gp(b, x));

@@ -274,3 +274,28 @@ Test(synth, errors)
     cr_assert_eq(t->n, 0);
     qs_tensor_free(t);
 }
+
+/* issue 15: `help synth` documents every distribution with every parameter and its default,
+ * from the descriptor table (it used to point to a DIST list that did not exist). */
+#include "qscope/cmd.h"
+Test(synth, help_lists_every_parameter)
+{
+    const qs_cmd *c = qs_cmd_find("synth");
+    cr_assert_not_null(c);
+    int n;
+    const qs_synth_dist *d = qs_synth_dists(&n);
+    for (int i = 0; i < n; i++) {
+        char line[256];
+        int off = snprintf(line, sizeof line, "  %s ", d[i].name);
+        const char *at = strstr(c->help, line);
+        cr_assert_not_null(at, "help synth lacks %s", d[i].name);
+        const char *eol = strchr(at, '\n');
+        for (int k = 0; k < d[i].np; k++) {
+            char want[64];
+            snprintf(want, sizeof want, " %s=%g", d[i].p[k].name, d[i].p[k].def);
+            const char *f = strstr(at, want);
+            cr_expect(f && (!eol || f < eol), "help synth, %s: lacks '%s'", d[i].name, want);
+        }
+        (void)off;
+    }
+}
