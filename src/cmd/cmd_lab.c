@@ -347,6 +347,9 @@ static int sub_ptq(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **o
     if (rc != QS_OK) return rc;
     json_t *o = json_object();
     qcfg_json(o, &qc);
+    /* the weight grid: symmetric narrow range, -qmax..qmax (qlab.c) */
+    json_object_set_new(o, "w_qmin", json_integer(-qs_nn_wqmax(qc.wbits)));
+    json_object_set_new(o, "w_qmax", json_integer(qs_nn_wqmax(qc.wbits)));
     json_object_set_new(o, "calib_samples", json_integer(
         qc.batches > 0 && (int64_t)qc.batches * qc.batch < lab->data->calib.n
             ? (int64_t)qc.batches * qc.batch : lab->data->calib.n));
