@@ -111,6 +111,8 @@ static json_t *fields_json(const qs_numfields *fl, int has_input)
         json_object_set_new(o, "int_max", json_integer((json_int_t)f->int_max));
         json_object_set_new(o, "ncodes", json_integer((json_int_t)(f->int_max - f->int_min + 1)));
     } else {                /* the format itself: field widths, bias and range */
+        json_object_set_new(o, "width", json_integer(f->width));
+        json_object_set_new(o, "storage_bits", json_integer(f->storage_bits));
         json_object_set_new(o, "exp_width", json_integer(f->exp_bits));
         json_object_set_new(o, "man_width", json_integer(f->man_bits));
         json_object_set_new(o, "bias", json_integer(f->bias));

@@ -243,6 +243,7 @@ static int add_answers(parser *p, qs_quiz *q, const char *s, int line)
         size_t n = bar ? (size_t)(bar - a) : strlen(a);
         char *w = trim_dup(a, n);
         if (!w) return perr(p, line, "out of memory");
+        qs_lesson_unmark(w);
         if (!*w) {
             free(w);
             return perr(p, line, "empty answer");
