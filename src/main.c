@@ -22,7 +22,7 @@ static void usage(FILE *f)
         "       qscope repl [FILE]\n"
         "       qscope tui [FILE]\n"
         "       qscope play [--headless] [--auto[=SECONDS]] LESSON...\n"
-        "       qscope lesson list | check FILE... | play NAME\n"
+        "       qscope lesson list | check [--strict] FILE... | play NAME\n"
         "\n"
         "Learn and inspect neural-network quantization in the terminal.\n"
         "With no arguments on a terminal, opens the TUI on a bundled tensor; with FILE\n"

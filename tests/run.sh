@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run.sh — the test driver behind `make test` / `make asan`: Criterion unit suites, end-to-end
-# scripts (tests/e2e, tests/tui) and headless lesson playback. Ends with "N passed, N failed".
+# scripts (tests/e2e, tests/tui), headless lesson playback and `lesson check --strict`.
+# Ends with "N passed, N failed".
 # Usage: BUILD=build bash tests/run.sh [unit|e2e|tui|lessons]...
 set -u
 cd "$(dirname "$0")/.."
@@ -57,6 +58,13 @@ if want lessons && ls lessons/*.lesson >/dev/null 2>&1; then
             pass=$((pass + 1)); echo "ok   $l"
         else
             fail=$((fail + 1)); failed+=("$l"); echo "FAIL $l"; tail -20 "$log/lesson.out"
+        fi
+        # every number of the narration backed by an expect or a printed result of its step
+        if timeout 300 "$QSCOPE" -c "lesson check --strict $l" >"$log/lesson.out" 2>&1; then
+            pass=$((pass + 1)); echo "ok   $l (strict)"
+        else
+            fail=$((fail + 1)); failed+=("$l (strict)"); echo "FAIL $l (strict)"
+            tail -5 "$log/lesson.out"
         fi
     done
 fi

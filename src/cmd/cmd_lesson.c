@@ -40,7 +40,7 @@ static int strict_into(json_t *o, const char *path, qs_err *err)
             used += (size_t)w;
         }
         qs_err_set(err, "%s: %zu number%s of the narration not backed by an expect or a "
-                   "printed result of the same step (mark a prose number {like this}): "
+                   "printed result of the same step (mark a prose number as {2026}): "
                    "line %s", path, json_array_size(ub), json_array_size(ub) == 1 ? "" : "s",
                    list);
         json_decref(rep);
@@ -148,7 +148,7 @@ const qs_cmd qs_cmds_lesson[] = {
      "check --strict FILE...\n"
      "               also play each one headless and check that every number of its\n"
      "               narration is backed by an expect or a printed result of its step\n"
-     "               (numbers written {like this} are exempt; see qscope-lesson(5))",
+     "               (numbers written as {2026} are exempt; see qscope-lesson(5))",
      "lesson list", lesson_words, QS_COMPL_LESSON, QS_CMD_SLOW, run_lesson},
     {0},
 };

@@ -1,5 +1,5 @@
 /* lesson_face.c — the lesson player on a terminal or headless: `qscope play [--headless]
- * LESSON...`, `qscope lesson list | check FILE... | play NAME`. Prints a transcript of each
+ * LESSON...`, `qscope lesson list | check [--strict] FILE... | play NAME`. Prints a transcript of each
  * step (narration, commands and their results, expectations, quizzes); the library's player
  * (lesson.h) does the work. */
 #include <poll.h>
@@ -252,7 +252,7 @@ static int lesson_usage(void)
     fprintf(stderr,
             "usage: qscope play [--headless] [--auto[=SECONDS]] LESSON...\n"
             "       qscope lesson list\n"
-            "       qscope lesson check FILE...\n"
+            "       qscope lesson check [--strict] FILE...\n"
             "       qscope lesson play [--headless] [--auto[=SECONDS]] NAME\n");
     return 2;
 }
@@ -285,9 +285,32 @@ static int do_list(qs_session *s)
     return 0;
 }
 
+/* --strict (strict.c): every unbacked narration number as FILE:LINE; exit 1 when any. */
+static int strict_check(const char *path)
+{
+    json_t *rep = NULL;
+    qs_err err = {{0}};
+    if (qs_lesson_strict(path, &rep, &err) != QS_OK) {
+        fprintf(stderr, "qscope: %s\n", err.msg);
+        return 1;
+    }
+    size_t i;
+    json_t *u, *ub = json_object_get(rep, "unbacked");
+    json_array_foreach(ub, i, u)
+        fprintf(stderr, "qscope: %s:%lld: %s is not backed by an expect or a printed result "
+                "of step %lld (mark a prose number as {2026})\n", path,
+                (long long)json_integer_value(json_object_get(u, "line")),
+                json_string_value(json_object_get(u, "number")),
+                (long long)json_integer_value(json_object_get(u, "step")));
+    int bad = json_array_size(ub) > 0;
+    json_decref(rep);
+    return bad;
+}
+
 static int do_check(qs_session *s, int argc, char **argv)
 {
-    int bad = 0;
+    int bad = 0, strict = argc > 0 && strcmp(argv[0], "--strict") == 0;
+    if (strict) { argc--; argv++; }
     if (argc < 1) return lesson_usage();
     for (int i = 0; i < argc; i++) {
         char path[4096];
@@ -296,7 +319,12 @@ static int do_check(qs_session *s, int argc, char **argv)
         if (qs_lesson_find(argv[i], path, sizeof path, &err) != QS_OK ||
             qs_lesson_load(path, &l, &err) != QS_OK) {
             fprintf(stderr, "qscope: %s\n", err.msg);
-            bad = 1;
+            bad = 2;
+            continue;
+        }
+        if (strict && strict_check(path)) {
+            if (!bad) bad = 1;
+            qs_lesson_free(l);
             continue;
         }
         if (s->json) {
@@ -314,7 +342,7 @@ static int do_check(qs_session *s, int argc, char **argv)
         }
         qs_lesson_free(l);
     }
-    return bad ? 2 : 0;
+    return bad;
 }
 
 int qs_lesson_main(qs_session *s, int argc, char **argv)

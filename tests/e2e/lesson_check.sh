@@ -38,6 +38,21 @@ if ls lessons/*.lesson >/dev/null 2>&1; then
     "$QSCOPE" lesson check lessons/*.lesson >/dev/null || fail "shipped lessons fail the check"
 fi
 
+# --strict: a narration number no expect or printed result of its step backs fails (exit 1)
+# with FILE:LINE; a {marked} prose number and a backed one pass
+printf 'title: S\n\nThe max is 4, in {2026}.\n> values 1 2 3\n> stats\n---\nThe max is 3.\n> stats\n' \
+    >"$tmp/46-strict.lesson"
+err=$("$QSCOPE" lesson check --strict "$tmp/46-strict.lesson" 2>&1); rc=$?
+[ $rc -eq 1 ] || fail "strict: exit $rc, want 1: $err"
+has "$err" "46-strict.lesson:3: 4 is not backed by an expect or a printed result of step 1"
+[ "$(grep -c 'is not backed' <<<"$err")" -eq 1 ] || fail "strict: want only line 3 in: $err"
+err=$("$QSCOPE" -c "lesson check --strict $tmp/46-strict.lesson" 2>&1); rc=$?
+[ $rc -ne 0 ] || fail "-c strict: exit 0"
+has "$err" "line 3 '4'"
+sed -i 's/max is 4,/max is 3,/' "$tmp/46-strict.lesson"
+out=$("$QSCOPE" lesson check --strict "$tmp/46-strict.lesson" 2>&1) || fail "strict good: exit $?: $out"
+has "$out" "46-strict.lesson: ok"
+
 # the search path: by base name, topic and number, through QSCOPE_LESSON_PATH
 export QSCOPE_LESSON_PATH="/nonexistent:$tmp"
 out=$(cd "$tmp" && "$QSCOPE" lesson list) || fail "list exit $?"
