@@ -351,6 +351,12 @@ Test(ggml_scheme, ties_round_as_ggml)
     for (int i = 0; i < 5; i++)
         cr_expect_eq(ival(json_object_get(o, "codes"), (size_t)i), q8[i], "q8_0 code %d", i);
     json_decref(o);
+    /* derive explains ggml's rule and now gives its result too (it said roundf, then 0) */
+    for (int i = 0; i < 5; i++) {
+        o = run("derive index=%d", i);
+        cr_expect_eq(json_integer_value(json_object_get(o, "code")), q8[i], "derive q8_0 %d", i);
+        json_decref(o);
+    }
     json_decref(run("values -8 -7.5 -5.5 0.5 2.5"));
     json_decref(run("scheme q4_0"));
     o = run("codes");
@@ -358,6 +364,11 @@ Test(ggml_scheme, ties_round_as_ggml)
     for (int i = 0; i < 5; i++)
         cr_expect_eq(dval(json_object_get(o, "dequant"), (size_t)i), x4[i], "q4_0 x̂ %d", i);
     json_decref(o);
+    for (int i = 0; i < 5; i++) {
+        o = run("derive index=%d", i);
+        cr_expect_eq(json_number_value(json_object_get(o, "dequant")), x4[i], "derive q4_0 %d", i);
+        json_decref(o);
+    }
     /* the summary names the rule; no other round= under ggml */
     o = run("scheme q8_0");
     cr_expect_str_eq(json_string_value(json_object_get(o, "round")), "away");
