@@ -714,6 +714,9 @@ static int derive_ggml(const qs_tensor *t, const qs_scheme *sc, const qs_derive_
     else if (id == QS_GGML_Q4_K) SUB(st, "%s · %d - %s", g(a, d), q, gp(b, v->sub_m[k]));
     else SUB(st, "%s · %d · (%d - 32)", g(a, v->d), v->sub_scale[k], q);
     RES(st, "x̂ = %s", g(c, y));
+    if (!isfinite(y) && isfinite(x))
+        NOTE(st, "a scale or minimum beyond fp16's range (65504) is stored as inf, as ggml "
+             "does: the block dequantizes to inf or nan");
     st = add(tr, "error", "e = x̂ - x", (double)y - x);
     SUB(st, "%s - %s", g(a, y), gp(b, x));
     RES(st, "e = %s", g(c, (double)y - x));

@@ -436,6 +436,11 @@ Test(ggml_scheme, fp16_scale_overflow_is_inf_and_reported)
         cr_expect(json_integer_value(json_object_get(bl, "nonfinite")) > 0, "blocks %s",
                   types[k]);
         json_decref(bl);
+        json_t *dv = run("derive index=1");
+        char *dd = json_dumps(dv, 0);
+        cr_expect(strstr(dd, "beyond fp16's range") != NULL, "derive %s says why", types[k]);
+        free(dd);
+        json_decref(dv);
     }
     json_decref(run("scheme q8_0"));
     json_t *qp = run("qparams");
