@@ -54,7 +54,6 @@ typedef struct nums {
 
 static int push(nums *a, double v)
 {
-    if (!isfinite(v) && !isnan(v)) { /* inf is a number too */ }
     if (a->n == a->cap) {
         size_t c = a->cap ? 2 * a->cap : 256;
         double *nv = realloc(a->v, c * sizeof *nv);
@@ -138,7 +137,7 @@ static int word_char(int c) { return isalnum(c) || c == '_' || c >= 0x80; }
 /* Reads a narration number at p (p[0] is a digit or a sign before one); returns the
  * character after it and fills w, or NULL when the token is part of a word ("FP32", "70B",
  * "Q4_0", "E4M3", "1st") and no number. */
-static const char *read_number(const char *line, const char *p, wnum *w)
+static const char *read_number(const char *p, wnum *w)
 {
     const char *st = p;
     int neg = 0;
@@ -194,7 +193,6 @@ static const char *read_number(const char *line, const char *p, wnum *w)
     size_t tl = (size_t)(p - st) < sizeof w->text - 1 ? (size_t)(p - st) : sizeof w->text - 1;
     memcpy(w->text, st, tl);
     w->text[tl] = '\0';
-    (void)line;
     return p;
 }
 
@@ -254,7 +252,7 @@ static void check_line(ctx *c, const nums *a, const char *line, int ln, int step
             continue;
         }
         wnum w;
-        const char *nx = read_number(line, p, &w);
+        const char *nx = read_number(p, &w);
         if (!nx) {                          /* the rest of a word */
             while (*p && word_char((unsigned char)*p)) p++;
             if (*p == '-' || *p == '+') p++;
