@@ -235,6 +235,8 @@ static int run_rescale(qs_session *s, int argc, char **argv, json_t **out, qs_er
         free(ix);
     } else if (nby == dim) {
         memcpy(f, by, (size_t)dim * sizeof *f);
+    } else if (nby == 1) {
+        for (int64_t j = 0; j < dim; j++) f[j] = by[0];     /* the whole tensor */
     } else {
         qs_err_set(err, "rescale: by= has %d factors; axis %lld has %lld slices (or give one "
                    "factor with index=LIST)", nby, axis, (long long)dim);
@@ -244,8 +246,12 @@ static int run_rescale(qs_session *s, int argc, char **argv, json_t **out, qs_er
     if (!t) goto done;
     qs_scale_slices(t->data, nd, shape, (int)axis, f);
     install(s, t);
-    *out = json_pack("{s:s, s:o, s:I, s:o}", "tensor", t->name, "shape", shape_of(t), "axis",
-                     (json_int_t)axis, "factors", reals(f, dim));
+    if (nby == 1 && !idx)                   /* one factor for the whole tensor */
+        *out = json_pack("{s:s, s:o, s:o}", "tensor", t->name, "shape", shape_of(t), "factor",
+                         qs_json_real(by[0]));
+    else
+        *out = json_pack("{s:s, s:o, s:I, s:o}", "tensor", t->name, "shape", shape_of(t),
+                         "axis", (json_int_t)axis, "factors", reals(f, dim));
     rc = QS_OK;
 done:
     free(f);
@@ -395,10 +401,11 @@ const qs_cmd qs_cmds_tensor[] = {
     {"rescale", "data", "rescale by=LIST [axis=A] | rescale by=F index=LIST [axis=A]",
      "multiply each slice along an axis by its own factor (e.g. give the rows of a matrix "
      "different ranges)",
-     "by=LIST     one factor per slice of axis A, comma-separated\n"
+     "by=LIST     one factor per slice of axis A, comma-separated; one factor scales "
+     "the whole tensor\n"
      "by=F index=LIST  factor F for the slices listed, 1 for the others\n"
      "axis=A      the axis (default 0; negative counts from the end)\n"
-     "keys: tensor shape axis factors",
+     "keys: tensor shape axis factors (one factor for all: tensor shape factor)",
      "rescale axis=0 by=20 index=3", rescale_words, 0, 0, run_rescale},
     {"fold", "model", "fold var=LIST [gamma=LIST] [beta=LIST] [mean=LIST] [bias=LIST] [eps=E] "
      "[split=K]",
