@@ -18,7 +18,11 @@ for l in lessons/*.lesson; do
     python3 "$check" "$l" "$tmp/$b.html" || fail "$l: handout check"
     n=$((n + 1))
 done
-[ "$n" -ge 13 ] || fail "only $n lessons"
+[ "$n" -ge 19 ] || fail "only $n lessons"
+# documented where a user looks
+"$QSCOPE" --help | grep -qF -- 'play --html LESSON' || fail "--help lacks play --html"
+grep -qF 'play \-\-html' man/qscope.1 || fail "man/qscope.1 lacks play --html"
+grep -qF 'play --html' README.md || fail "README lacks play --html"
 
 # the checker can fail: a page without one expectation, one with a tag left open, one whose
 # value no longer meets the lesson's expectation
