@@ -7,6 +7,7 @@
 #   make bench      benchmarks (tests/bench), writes bench.json
 #   make fuzz       libFuzzer harnesses (tests/fuzz), FUZZ_SECONDS each
 #   make deps       install the Debian packages the build and tests need
+#   make ci-handouts CI only: render every lesson's handout in headless Chromium
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -72,7 +73,7 @@ BENCH_SRC = $(wildcard tests/bench/*.c)
 BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all run test unit e2e lessons-check asan bench fuzz deps deps-check install clean \
-        datasets man-check
+        datasets man-check ci-handouts
 
 all: $(BIN)
 
@@ -138,6 +139,12 @@ fuzz:
 	@bash .ci/deps.sh $(FUZZ_PKGS)
 	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_SEED=$(FUZZ_SEED) \
 	    bash tests/fuzz/run.sh
+
+# CI only: installs Debian's chromium (never pulled by run, test or deps) and renders every
+# lesson's `play --html` handout in it (.ci/handouts.sh).
+ci-handouts: all
+	@bash .ci/deps.sh chromium
+	@BUILD=$(BUILD) bash .ci/handouts.sh
 
 # ---- dependencies -------------------------------------------------------------------------
 deps:

@@ -22,6 +22,7 @@ static void usage(FILE *f)
         "       qscope repl [FILE]\n"
         "       qscope tui [FILE]\n"
         "       qscope play [--headless] [--auto[=SECONDS]] LESSON...\n"
+        "       qscope play --html LESSON > handout.html   (a self-contained page)\n"
         "       qscope lesson list | check [--strict] FILE... | play NAME\n"
         "\n"
         "Learn and inspect neural-network quantization in the terminal.\n"

@@ -11,6 +11,7 @@
 
 #include "qscope/faces.h"
 #include "qscope/front.h"
+#include "qscope/html.h"
 #include "qscope/lesson.h"
 
 #ifndef QSCOPE_DATADIR
@@ -247,10 +248,61 @@ done:
     return status;
 }
 
+/* `play --html LESSON`: plays the lesson headless and writes its handout to stdout. The page
+ * is built in memory and written only when every command ran and every expectation held, so
+ * a failed play leaves no half page behind. Returns 0, 1 (a failure, reported on stderr as
+ * "qscope: FILE:LINE: ...") or 2 (an unusable file). */
+static int play_html(qs_session *s, const char *name)
+{
+    qs_lesson_player p;
+    qs_lesson_event ev;
+    qs_err err = {{0}};
+    qs_html_doc d;
+    char *buf = NULL;
+    size_t len = 0;
+    int rc, status = 0, quizzes = 0;
+    if (qs_lesson_player_open(&p, s, name, &err) != QS_OK) {
+        fprintf(stderr, "qscope: %s\n", err.msg);
+        return 2;
+    }
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) {
+        fprintf(stderr, "qscope: out of memory\n");
+        qs_lesson_player_fini(&p);
+        return 2;
+    }
+    qs_html_begin(&d, f, p.lesson);
+    while ((rc = qs_lesson_next(&p, &ev, &err)) != QS_LESSON_END) {
+        qs_html_event(&d, &ev);
+        if (ev.item->kind == QS_LI_QUIZ) {
+            quizzes++;
+            qs_lesson_answer(&p, ev.item->quiz.answers[0]);
+        }
+        if (rc != QS_OK) {
+            fprintf(stderr, "qscope: %s\n", err.msg);
+            status = 1;
+            break;
+        }
+    }
+    qs_html_end(&d, p.lesson, p.commands, p.passed, quizzes);
+    if (fclose(f) != 0 || !buf) status = status ? status : 2;
+    if (status == 0) {
+        fwrite(buf, 1, len, stdout);
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            fprintf(stderr, "qscope: --html: writing the page failed\n");
+            status = 2;
+        }
+    }
+    free(buf);
+    qs_lesson_player_fini(&p);
+    return status;
+}
+
 static int lesson_usage(void)
 {
     fprintf(stderr,
             "usage: qscope play [--headless] [--auto[=SECONDS]] LESSON...\n"
+            "       qscope play --html LESSON > handout.html\n"
             "       qscope lesson list\n"
             "       qscope lesson check [--strict] FILE...\n"
             "       qscope lesson play [--headless] [--auto[=SECONDS]] NAME\n");
@@ -348,7 +400,7 @@ static int do_check(qs_session *s, int argc, char **argv)
 int qs_lesson_main(qs_session *s, int argc, char **argv)
 {
     play_opts o;
-    int first = 1, status = 0, nfiles = 0;
+    int first = 1, status = 0, nfiles = 0, html = 0;
     memset(&o, 0, sizeof o);
     o.out = stdout;
     o.in = stdin;
@@ -370,6 +422,7 @@ int qs_lesson_main(qs_session *s, int argc, char **argv)
     for (int i = first; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--headless") == 0) o.headless = 1;
+        else if (strcmp(a, "--html") == 0) html = 1;
         else if (strcmp(a, "--auto") == 0) o.auto_ms = 0;
         else if (strncmp(a, "--auto=", 7) == 0) {
             double sec;
@@ -385,6 +438,15 @@ int qs_lesson_main(qs_session *s, int argc, char **argv)
         } else nfiles++;
     }
     if (nfiles == 0) return lesson_usage();
+    if (html) {
+        if (nfiles != 1 || o.auto_ms >= 0) {
+            fprintf(stderr, "qscope: --html writes one page: give exactly one LESSON (and no "
+                    "--auto)\n");
+            return 2;
+        }
+        for (int i = first; i < argc; i++)
+            if (!(argv[i][0] == '-' && argv[i][1])) return play_html(s, argv[i]);
+    }
     if (!isatty(fileno(o.in)) || !isatty(fileno(o.out))) o.headless = 1;
     qs_render_opts_for(s, o.out, &o.ro);
     /* interactive and on our own: Ctrl-C cancels a long command or leaves the lesson */
