@@ -91,6 +91,13 @@ int qs_qparams_compute(const qs_scheme *s, const qs_layout *l, const float *lo,
 void qs_qparams_fini(qs_qparams *qp);
 /* The kernel view of the parameters (pointers into qp). */
 qs_qp qs_qparams_kernel(const qs_qparams *qp);
+/* One value x through parameter set p (< qp->nparams) by the kernels: its code (*code),
+ * dequantized value (*xhat) and whether it was clipped (*clipped); any pointer may be NULL.
+ * The numbers `derive` and `codes value=` show (src/quant/one.c). */
+void qs_qparams_code1(const qs_qparams *qp, int64_t p, float x, int32_t *code, float *xhat,
+                      int *clipped);
+/* The dequantized value of code (clamped to qmin..qmax) under parameter set p. */
+float qs_qparams_dequant1(const qs_qparams *qp, int64_t p, int32_t code);
 
 /* ---- codebooks -------------------------------------------------------------------------- */
 

@@ -72,7 +72,10 @@ static json_t *scheme_json(const qs_scheme *sc)
         qs_scheme_range(sc, &qmin, &qmax);
         json_object_set_new(o, "signed", json_boolean(sc->is_signed));
         json_object_set_new(o, "symmetric", json_boolean(qs_scheme_is_symmetric(sc)));
-        json_object_set_new(o, "narrow", json_boolean(sc->narrow));
+        /* the range in force: trt, and onnx when symmetric, narrow a signed range */
+        int full_lo = sc->is_signed ? -(1 << ((sc->bits >= 2 && sc->bits <= 8 ? sc->bits : 8)
+                                              - 1)) : 0;
+        json_object_set_new(o, "narrow", json_boolean(sc->narrow || qmin > full_lo));
         json_object_set_new(o, "granularity", json_string(qs_gran_name(sc->gran)));
         /* only what the granularity uses (a per-tensor "axis 0 / group 64" says nothing) */
         if (sc->gran != QS_G_TENSOR) json_object_set_new(o, "axis", json_integer(sc->axis));
@@ -517,10 +520,79 @@ static int run_qparams(qs_session *s, int argc, char **argv, json_t **out, qs_er
 
 /* ---- codes ------------------------------------------------------------------------------ */
 
+static const char *const codes_words[] = {"value=", "code=", "channel=", NULL};
+
+/* `codes value=V` / `codes code=Q`: one value's code and dequantized value (or one code's
+ * value) under the session's scheme, by the library's own parameters (qs_qparams_code1): what
+ * `derive V` ends with, for a face that shows a code without rebuilding the quantizer. */
+static int codes_one(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    static const char *const keys[] = {"value", "code", "channel", NULL};
+    const qs_cmd *me = qs_cmd_find("codes");
+    if (me && qs_arg_check(me, argc, argv, keys, NULL, 0, err) != QS_OK) return QS_ERR;
+    const char *sv = qs_arg_kv(argc, argv, "value"), *sq = qs_arg_kv(argc, argv, "code");
+    if (sv && sq) return qs_err_set(err, "codes: give value=V or code=Q, not both");
+    if (!is_int_scheme(&s->scheme))
+        return qs_err_set(err, "codes %s=: the scheme %s has no integer grid with a scale and "
+                          "zero point (use 'codes N' for its stored codes)", sv ? "value" :
+                          "code", qs_qkind_name(&s->scheme));
+    double v = 0.0;
+    long long q = 0, ch = 0;
+    if (sv && qs_parse_double(sv, &v) != 0)
+        return qs_err_set(err, "codes: value=%s is not a number", sv);
+    if (qs_arg_int(argc, argv, "code", -2147483647LL, 2147483647LL, &q, err) != QS_OK ||
+        qs_arg_int(argc, argv, "channel", 0, (long long)1 << 40, &ch, err) != QS_OK)
+        return QS_ERR;
+    prep p;
+    if (prepare(s, s->tensor, &s->scheme, &s->calib, &p, err) != QS_OK) return QS_ERR;
+    const qs_qparams *qp = &p.q.qp;
+    if (ch >= qp->nparams) {
+        int64_t np = qp->nparams;
+        prep_fini(&p);
+        return qs_err_set(err, "codes: channel=%lld out of range (the scheme has %lld "
+                          "parameter set%s)", ch, (long long)np, np == 1 ? "" : "s");
+    }
+    json_t *o = json_object();
+    char label[96];
+    qs_scheme_label(&s->scheme, label, sizeof label);
+    json_object_set_new(o, "label", json_string(label));
+    if (sv) {
+        float x = (float)v, y;
+        int32_t c;
+        int clipped;
+        qs_qparams_code1(qp, ch, x, &c, &y, &clipped);
+        qs_json_set_real(o, "x", (double)x);
+        json_object_set_new(o, "code", json_integer(c));
+        qs_json_set_real(o, "dequant", (double)y);
+        json_object_set_new(o, "clipped", json_boolean(clipped));
+    } else {
+        if (q < qp->qmin || q > qp->qmax) {
+            int a = qp->qmin, b = qp->qmax;
+            json_decref(o);
+            prep_fini(&p);
+            return qs_err_set(err, "codes: code=%lld is outside the code range %d..%d", q, a, b);
+        }
+        json_object_set_new(o, "code", json_integer(q));
+        qs_json_set_real(o, "dequant", (double)qs_qparams_dequant1(qp, ch, (int32_t)q));
+    }
+    json_object_set_new(o, "set", json_integer(ch));
+    json_object_set_new(o, "bits", json_integer(s->scheme.bits));
+    json_object_set_new(o, "qmin", json_integer(qp->qmin));
+    json_object_set_new(o, "qmax", json_integer(qp->qmax));
+    prep_fini(&p);
+    *out = o;
+    return QS_OK;
+}
+
 static int run_codes(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
+    if (qs_arg_kv(argc, argv, "value") || qs_arg_kv(argc, argv, "code") ||
+        qs_arg_kv(argc, argv, "channel")) {
+        if (need_tensor(s, "codes", err)) return QS_ERR;
+        return codes_one(s, argc, argv, out, err);
+    }
     if (argc > 1) return qs_err_set(err, "codes: expected at most one argument (usage: "
-                                    "codes [N])");
+                                    "codes [N] | codes value=V | codes code=Q)");
     if (need_tensor(s, "codes", err)) return QS_ERR;
     long long want = -1;
     if (argc == 1 && (qs_parse_ll(argv[0], &want) < 0 || want < 0))
@@ -1202,11 +1274,16 @@ const qs_cmd qs_cmds_quant[] = {
      "double_quant; casts: scale [1], zero_point [0], format; ggml q4_1..q6_k: scale = each "
      "block's fp16 d, min / dmin, zero_point = the code offset, block",
      "qparams", NULL, 0, 0, run_qparams},
-    {"codes", "quantize", "codes [N]",
-     "the integer codes of the current tensor (row-major) and their dequantized values",
+    {"codes", "quantize", "codes [N] | codes value=V | codes code=Q [channel=C]",
+     "the integer codes of the current tensor (row-major) and their dequantized values; one "
+     "value's code, or one code's value, under the scheme",
      "N                first N elements (default all, at most 65536)\n"
-     "keys: codes dequant n shown label",
-     "codes 8", NULL, 0, 0, run_codes},
+     "value=V          the code and dequantized value of V (as `derive V` ends)\n"
+     "code=Q           the dequantized value of code Q\n"
+     "channel=C        the parameter set to use with value= / code= (default 0)\n"
+     "keys: codes dequant n shown label; with value=/code=: x code dequant clipped set bits "
+     "qmin qmax label",
+     "codes 8", codes_words, 0, 0, run_codes},
     {"derive", "quantize", "derive [VALUE] [channel=C] [block=B] [index=E] | derive requant ...",
      "derivation trace: range, scale, zero point, then one value through scale, rounding, "
      "zero point, clamp, dequantization and error; `derive requant`: an int32 accumulator "

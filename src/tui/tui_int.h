@@ -127,6 +127,7 @@ typedef struct qs_tui_model {
     int status_err;             /* 1: the message is an error */
     volatile sig_atomic_t cancel; /* raised by Esc while a job runs (s->cancel points here) */
     qs_tui_job job;             /* the long command in flight, if any */
+    char *pending;              /* ':' line commands after a slow one, run when it ends */
 
     /* what drawing shows of the session, copied by the main thread after each change (a
      * worker thread may be replacing the session's tensor while the frame is drawn) */
@@ -254,6 +255,9 @@ int qs_tui_submit(qs_tui_model *m, const char *line);
 /* Runs a command line typed by the user (':' line): recorded in the session history, the
  * result routed to its screen or the output pane. Slow commands start a job. */
 int qs_tui_run_user(qs_tui_model *m, const char *line);
+/* The ':' line: one or more commands separated by ';' (as the REPL); they run in order and
+ * stop at the first error; the ones after a slow command run when its job ends. */
+int qs_tui_run_cmdline(qs_tui_model *m, const char *line);
 /* Sets the value the Bits screen shows (all formats re-encode it). */
 void qs_tui_bits_set(qs_tui_model *m, double v);
 /* Flips the bit under the cursor of the current Bits row. */
