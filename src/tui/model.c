@@ -143,8 +143,8 @@ static double jget(json_t *o, const char *key, double dflt)
 }
 
 /* Runs one command through the table on session s WITHOUT recording it (the TUI's own
- * queries: stats for drawing, hist at the screen's width...). NULL when the command fails or
- * does not exist in this build (err says which). */
+ * queries: stats for drawing, hist at the screen's width...). NULL when the command fails
+ * (err says why). */
 static json_t *query(qs_session *s, qs_err *err, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
@@ -164,9 +164,12 @@ static json_t *query(qs_session *s, qs_err *err, const char *fmt, ...)
     if (argc <= 0) goto done;
     const qs_cmd *c = qs_cmd_find(argv[0]);
     if (!c) {
-        qs_err_set(err, "%s: not in this build yet", argv[0]);
+        qs_err_set(err, "%s: unknown command", argv[0]);
         goto done;
     }
+    /* as qs_cmd_run_line: a large tensor selected by load/use is converted by the first
+     * command that needs its values */
+    if (!(c->flags & QS_CMD_NOTENSOR) && qs_session_materialize(s, err) != QS_OK) goto done;
     if (c->run(s, argc - 1, argv + 1, &out, err) != QS_OK) out = NULL;
 done:
     qs_split_free(argv);
@@ -397,6 +400,9 @@ void qs_tui_refresh(qs_tui_model *m)
     qs_err err;
     qs_session *s = m->s;
     set_json(&m->tensors, query(s, &err, "tensors"));
+    /* a tensor too large to convert at load time is converted now, as a command would */
+    if (!s->tensor && s->file && qs_session_materialize(s, &err) != QS_OK)
+        qs_tui_status(m, 1, "%s", err.msg);
     if (!s->tensor) {
         set_json(&m->stats, NULL);
         set_json(&m->hist, NULL);
