@@ -65,6 +65,23 @@ int qs_scheme_is_symmetric(const qs_scheme *s);
 int qs_scheme_layout(const qs_scheme *s, int ndim, const int64_t *shape, qs_layout *l,
                      qs_err *err);
 
+/* ---- axis=auto: the output-channel axis of a weight (src/quant/axis.c) ------------------ */
+
+/* What is known of where a tensor came from (any field may be NULL). */
+typedef struct qs_axis_src {
+    const char *file_format;    /* qs_file format: "safetensors", "gguf", "torch", "npy"... */
+    const char *meta_format;    /* safetensors __metadata__ "format": "pt", "tf", "flax"... */
+} qs_axis_src;
+
+/* The output-channel axis of a tensor (0 .. ndim-1; 0 when ndim < 2), decided in this order:
+ * GGUF → 0 (rows are output features); __metadata__ format tf/keras/flax/jax → the last axis
+ * (Dense [in, out], HWIO conv kernels; a depthwise kernel's in axis); format pt → 0; a
+ * TensorFlow / Keras name (`kernel`, `depthwise_kernel`, `*_filter`) → the last axis; a
+ * PyTorch checkpoint or a `.weight` name → 0; else 0. why (may be NULL) receives
+ * "axis 3: TensorFlow HWIO kernel [1, 1, 128, 128]". */
+int qs_axis_auto(const char *name, int ndim, const int64_t *shape, const qs_axis_src *src,
+                 char *why, size_t len);
+
 /* ---- integer quantization parameters ---------------------------------------------------- */
 
 /* Parameters of an integer scheme for every parameter set. Owns its arrays. */

@@ -185,7 +185,7 @@ static const char *const scheme_words[] = {
     "int2", "int3", "int4", "int5", "int6", "int7", "int8", "uint2", "uint3", "uint4",
     "uint5", "uint6", "uint7", "uint8", "fp16", "bf16", "fp8-e4m3", "fp8-e5m2", "nf4", "fp4",
     "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k", "q6_k", "sym", "asym", "narrow", "full", "per-tensor", "per-channel", "per-group",
-    "axis=", "size=", "block=", "dq", "no-dq", "convention=torch", "convention=onnx",
+    "axis=", "axis=auto", "size=", "block=", "dq", "no-dq", "convention=torch", "convention=onnx",
     "convention=trt", "convention=ggml", "round=even", "round=away", "round=up",
     "round=stochastic", "seed=", NULL,
 };
@@ -194,6 +194,7 @@ static int run_scheme(qs_session *s, int argc, char **argv, json_t **out, qs_err
 {
     qs_scheme sc = s->scheme;
     if (qs_scheme_parse(&sc, argc, argv, err) != QS_OK) return QS_ERR;
+    qs_session_resolve_axis(s, &sc);
     if (s->tensor && (sc.kind == QS_Q_INT) && sc.gran != QS_G_TENSOR) {
         qs_layout l;
         if (qs_scheme_layout(&sc, s->tensor->ndim, s->tensor->shape, &l, err) != QS_OK)
@@ -201,6 +202,14 @@ static int run_scheme(qs_session *s, int argc, char **argv, json_t **out, qs_err
     }
     s->scheme = sc;
     json_t *o = scheme_json(&sc);
+    if (is_int_scheme(&sc) && sc.gran == QS_G_CHANNEL && sc.conv != QS_CONV_GGML) {
+        char why[200];
+        json_object_set_new(o, "axis_auto", json_boolean(sc.axis_auto));
+        if (s->tensor) {
+            qs_session_axis(s, &sc, why, sizeof why);
+            json_object_set_new(o, "axis_reason", json_string(why));
+        }
+    }
     if (s->tensor) {
         int64_t np = scheme_nparams(&sc, s->tensor);
         if (np >= 0) {
@@ -418,6 +427,33 @@ static int block_qparams(const qs_tensor *t, const qs_scheme *sc, int64_t nb, js
     return QS_OK;
 }
 
+/* Per-channel: the axis used and why (axis, axis_auto, axis_reason), and a warning when
+ * per-channel cannot differ from per-tensor here: an axis of size 1, or every channel with
+ * the same scale and zero point. */
+static void channel_axis_json(const qs_session *s, const qs_scheme *sc, const qs_qparams *qp,
+                              json_t *o)
+{
+    char why[200], w[240] = "";
+    const qs_tensor *t = s->tensor;
+    int ax = qs_session_axis(s, sc, why, sizeof why);
+    json_object_set_new(o, "axis", json_integer(ax));
+    json_object_set_new(o, "axis_auto", json_boolean(sc->axis_auto));
+    json_object_set_new(o, "axis_reason", json_string(why));
+    if (t && ax >= 0 && ax < t->ndim && t->shape[ax] == 1) {
+        snprintf(w, sizeof w, "axis %d has size 1: one channel, so per-channel is per-tensor "
+                 "here (axis=N chooses another axis)", ax);
+    } else if (qp->nparams > 1) {
+        int same = 1;
+        for (int64_t p = 1; p < qp->nparams && same; p++)
+            same = qp->scale[p] == qp->scale[0] && qp->zp[p] == qp->zp[0];
+        if (same)
+            snprintf(w, sizeof w, "all %lld channels along axis %d got the same scale and zero "
+                     "point: per-channel gives the same result as per-tensor here",
+                     (long long)qp->nparams, ax);
+    }
+    if (w[0]) json_object_set_new(o, "warning", json_string(w));
+}
+
 static int run_qparams(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
     if (argc > 0) return qs_err_set(err, "qparams: unexpected argument '%s' (qparams takes "
@@ -456,6 +492,8 @@ static int run_qparams(qs_session *s, int argc, char **argv, json_t **out, qs_er
                                                          "absmax (Q8_0) or signed max (Q4_0)"));
         }
         if (qp->nparams > MAX_JSON_ARRAY) json_object_set_new(o, "truncated", json_true());
+        if (sc->gran == QS_G_CHANNEL && sc->conv != QS_CONV_GGML)
+            channel_axis_json(s, sc, qp, o);
     } else if (is_block(sc)) {
         if (block_qparams(s->tensor, sc, p.q.nblocks, o, err) != QS_OK) {
             json_decref(o);

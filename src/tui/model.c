@@ -170,6 +170,7 @@ static json_t *query(qs_session *s, qs_err *err, const char *fmt, ...)
     /* as qs_cmd_run_line: a large tensor selected by load/use is converted by the first
      * command that needs its values */
     if (!(c->flags & QS_CMD_NOTENSOR) && qs_session_materialize(s, err) != QS_OK) goto done;
+    qs_session_resolve_axis(s, &s->scheme);     /* axis=auto, as qs_cmd_run_line */
     if (c->run(s, argc - 1, argv + 1, &out, err) != QS_OK) out = NULL;
 done:
     qs_split_free(argv);
@@ -238,9 +239,18 @@ static void refresh_channels(qs_tui_model *m)
     free(m->chan_max);
     m->chan_min = m->chan_max = NULL;
     m->nchan = 0;
+    m->chan_why[0] = '\0';
     if (!t || t->ndim < 2) return;
+    /* the scheme's channel axis (axis=auto: what the tensor's file and name say) */
+    int ax = qs_session_axis(m->s, &m->s->scheme, m->chan_why, sizeof m->chan_why);
+    if (ax < 0 || ax >= t->ndim) {
+        ax = qs_axis_auto(t->name, t->ndim, t->shape, NULL, NULL, 0);
+        snprintf(m->chan_why, sizeof m->chan_why, "axis %d (the scheme's axis=%d does not fit "
+                 "this shape)", ax, m->s->scheme.axis);
+    }
+    m->chan_axis = ax;
     qs_layout l;
-    if (qs_layout_make(t->ndim, t->shape, QS_G_CHANNEL, 0, 1, &l) != 0) return;
+    if (qs_layout_make(t->ndim, t->shape, QS_G_CHANNEL, ax, 1, &l) != 0) return;
     int64_t n = qs_layout_nparams(&l);
     if (n < 1 || n > (1 << 20)) return;
     m->chan_min = malloc((size_t)n * sizeof(float));
@@ -327,10 +337,6 @@ void qs_tui_bits_flip(qs_tui_model *m)
 static void refresh_derive(qs_tui_model *m)
 {
     qs_err err;
-    if (!qs_cmd_find("derive")) {
-        set_json(&m->derive, NULL);
-        return;
-    }
     if (m->example) {
         static const char *const ex_vals[] = {"0 1000", "-20 1000"};
         static const double ex_follow[] = {250, -20};
@@ -433,9 +439,12 @@ static void refresh_scheme(qs_tui_model *m)
     m->clip_manual = s->calib.kind == QS_CAL_MANUAL;
     if (!m->clip_manual) m->clip_prev = s->calib.kind;
     set_json(&m->qparams, query(s, &err, "qparams"));
+    /* the reason the scheme does not fit (an axis out of range...) is shown on the screens */
+    snprintf(m->scheme_err, sizeof m->scheme_err, "%.250s", m->qparams ? "" : err.msg);
     set_json(&m->quant, query(s, &err, "quant"));
     m->clip_lo = jget(m->qparams, "clip_min", NAN);
     m->clip_hi = jget(m->qparams, "clip_max", NAN);
+    refresh_channels(m);        /* the `v` view follows the scheme's axis */
     plot_range(m);
     int bins = m->cols - 4;
     if (bins < 8) bins = 8;
@@ -1118,10 +1127,6 @@ static int error_key(qs_tui_model *m, int key)
         return qs_tui_run_user(m, line) | QS_TUI_HANDLED;
     }
     case QA_COMPARE:
-        if (!qs_cmd_find("compare")) {
-            qs_tui_status(m, 1, "compare: not in this build yet");
-            return QS_TUI_HANDLED | QS_TUI_REDRAW;
-        }
         return qs_tui_run_user(m, "compare bits=2..8") | QS_TUI_HANDLED;
     default: return 0;
     }
@@ -1200,10 +1205,6 @@ static int lab_key(qs_tui_model *m, int key)
         break;
     }
     case QA_LAB_RUN:
-        if (!qs_cmd_find("lab")) {
-            qs_tui_status(m, 1, "lab: not in this build yet (the PTQ/QAT lab lands with issue 7)");
-            break;
-        }
         if (m->job.running) {
             qs_tui_status(m, 1, "busy: '%s' is still running (Esc cancels)", m->job.line);
             break;

@@ -153,8 +153,11 @@ typedef struct qs_tui_model {
     int log_scale;              /* 1: histogram counts on a log scale */
     int channels;               /* 1: per-channel view instead of the histogram */
     int chan_scroll;            /* first channel row shown */
-    int nchan;                  /* channels along axis 0 */
+    int nchan;                  /* channels along chan_axis */
     float *chan_min, *chan_max; /* their ranges (owned) */
+    int chan_axis;              /* the channel axis: the scheme's (axis=auto: qs_session_axis) */
+    char chan_why[200];         /* why that axis ("axis 3: TensorFlow HWIO kernel ...") */
+    char scheme_err[256];       /* why the scheme gives no parameters on this tensor, or "" */
     double plot_lo, plot_hi;    /* x range of the histogram plot */
 
     /* 2 Derive */
