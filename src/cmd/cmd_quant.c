@@ -1139,6 +1139,13 @@ static int run_compare(qs_session *s, int argc, char **argv, json_t **out, qs_er
     json_t *o = json_object();
     json_object_set_new(o, "n", json_integer(s->tensor->n));
     json_object_set_new(o, "rows", rows);
+    qs_grid g;      /* dequantized codes: the 6.02 dB/bit rule does not hold, say why */
+    if (qs_grid_detect(s->tensor->data, s->tensor->n, &g, NULL) == QS_OK &&
+        qs_grid_quantized(&g)) {
+        char note[400];
+        qs_grid_note(&g, note, sizeof note);
+        json_object_set_new(o, "note", json_string(note));
+    }
     *out = o;
     return QS_OK;
 }
@@ -1362,7 +1369,9 @@ const qs_cmd qs_cmds_quant[] = {
      "keys: rows [{scheme calib bits bits_per_param gran convention sqnr_db db_per_bit mse "
      "max_abs_err clip_frac cosine clip_max}] (bits_per_param: the real cost with scales, "
      "a padded ggml block included; db_per_bit: SQNR gained per added bit since the "
-     "previous width of the same series, about 6.02 for min-max on well-behaved data)",
+     "previous width of the same series, about 6.02 for min-max on well-behaved data); note: "
+     "present when the tensor is already quantized (few distinct values on a grid), why the "
+     "6.02 dB/bit rule does not hold",
      "compare bits=4 calibs=minmax,percentile,mse,entropy", compare_words, 0, QS_CMD_SLOW,
      run_compare},
     {"memory", "quantize", "memory [params=N | shape=AxB...] [lora_frac=F]",

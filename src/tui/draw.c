@@ -709,6 +709,12 @@ void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w)
     putf(w, y++, 1, W - 2, A(m, QR_DIM), "p0.01 %s  p99.99 %s  zeros %lld  NaN %lld  Inf %lld",
          a, b, (long long)jd(st, "zeros", 0), (long long)jd(st, "nan", 0),
          (long long)jd(st, "inf", 0));
+    if (js(st, "quantized")) {          /* dequantized codes: few values on a grid */
+        num(a, sizeof a, jd(st, "grid_step", NAN));
+        putf(w, y++, 1, W - 2, A(m, QR_ERROR), "%s already quantized: %lld distinct values on a "
+             "grid of step %s (%lld levels)", m->utf8 ? "⚠" : "!", (long long)jd(st, "distinct",
+             0), a, (long long)jd(st, "grid_levels", 0));
+    }
     if (m->qparams && json_object_get(m->qparams, "format")) {
         num(b, sizeof b, m->clip_hi);
         putf(w, y++, 1, W - 2, A(m, QR_GRID), "a cast to %s: every value rounds to the nearest "
@@ -1129,6 +1135,15 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
     if (y < H)
         putf(w, y++, 1, W - 2, A(m, QR_DIM), "last row: %s at %d bits, minus 6.02 dB per bit "
              "removed", cals[0], bmax);
+    if (js(m->stats, "quantized") && y < H) {   /* why the rule breaks on this tensor */
+        double lv = jd(m->stats, "grid_levels", 0);
+        int gb = lv > 1 ? (int)ceil(log2(lv)) : 1;
+        char note[256];
+        snprintf(note, sizeof note, "already quantized (see Data): its values sit on a grid "
+                 "of %.0f levels (%d-bit codes), so from %d bits the scheme reproduces them and "
+                 "SQNR measures float rounding, not 6.02 dB per bit", lv, gb, gb);
+        y = wrap(w, y, 1, W - 2, H, A(m, QR_ERROR), note);
+    }
     /* a taller terminal: SQNR against bits as curves, one per calibrator, and the rule */
     int ch = H - y - 3;
     if (ch >= 5 && bmax > bmin && W >= 60) {

@@ -62,4 +62,26 @@ err=$("$QSCOPE" -c "values -20 1000; scheme uint8 asym; codes code=300" 2>&1) &&
 has "$err" "code=300 is outside the code range 0..255"
 err=$("$QSCOPE" -c "values 1 2; scheme fp16; codes value=1" 2>&1) && fail "fp16 codes value="
 has "$err" "no integer grid"
+# already-quantized weights (issue 13 item 2): stats says distinct / grid_step; compare and
+# report explain the off-chart SQNR; ordinary floats and a few typed values are not flagged
+dq=tests/fixtures/dequantized.safetensors
+out=$("$QSCOPE" --json -c "load $dq fc.weight; stats; compare bits=7,8 calibs=minmax") || fail "dq stats"
+has "$out" '"distinct":232'
+has "$out" '"grid_step":0.0078125'
+has "$out" '"grid_levels":256'
+has "$out" '"quantized":"already quantized: 232 distinct values on a uniform grid of step 0.0078125'
+has "$out" '"note":"already quantized'
+out=$("$QSCOPE" --json -c "load $dq fc2.weight; stats") || fail "fc2 stats"
+has "$out" '"distinct":4096'
+has "$out" '"grid_step":null'
+hasnt "$out" '"quantized"'
+out=$("$QSCOPE" --json -c "values 1 2 3 5; stats") || fail "values stats"
+has "$out" '"distinct":4'
+hasnt "$out" '"quantized"'
+out=$("$QSCOPE" --json -c "synth normal n=100000; stats") || fail "synth stats"
+has "$out" '"distinct":null'
+has "$out" '"distinct_over":65536'
+out=$("$QSCOPE" --json -c "load $dq; report") || fail "report"
+has "$out" '"grid":"8-bit"'
+has "$out" '"note":"fc.weight: already quantized'
 echo "axis_codes: ok"
