@@ -1266,8 +1266,8 @@ static const char *const quant_words[] = {"bins=", NULL};
 
 const qs_cmd qs_cmds_quant[] = {
     {"scheme", "quantize",
-     "scheme [TYPE] [sym|asym] [narrow|full] [per-tensor|per-channel|per-group] [axis=A] "
-     "[size=G] [block=B] [dq] [convention=C] [round=R] [seed=S]",
+     "scheme [TYPE] [bits=N] [sym|asym] [narrow|full] [per-tensor|per-channel|per-group] "
+     "[axis=A|auto] [size=G] [block=B] [dq] [convention=C] [round=R] [seed=S]",
      "show or set the quantization scheme (a type word starts from the default scheme; other "
      "words change the current one)",
      "TYPE             int2..int8, uint2..uint8 (integer grid), fp16, bf16, fp8-e4m3, "
@@ -1276,7 +1276,13 @@ const qs_cmd qs_cmds_quant[] = {
      "sym | asym       symmetric (zero point fixed) or affine (default asym)\n"
      "narrow | full    narrow range drops the most negative code (int8: -127..127)\n"
      "per-tensor       one scale and zero point (default)\n"
-     "per-channel      one per index along axis=A (default 0; negative counts from the end)\n"
+     "bits=N           the bit width of an integer scheme (2..8), every other field kept\n"
+     "per-channel      one per index along axis=A (negative counts from the end); default "
+     "axis=auto: the output-channel axis the tensor's file and name say — safetensors "
+     "__metadata__ format tf/keras/flax: the last axis (Dense [in, out], HWIO conv kernels); "
+     "a TensorFlow name (kernel, *_filter): the last axis; format pt, PyTorch checkpoints, "
+     "GGUF (rows = output features), anything else: axis 0. qparams says which and why, "
+     "and warns when the axis has size 1 or every channel gets the same parameters\n"
      "per-group        one per size=G consecutive elements along axis=A (default size 64, "
      "last axis)\n"
      "block=B          NF4/FP4 block size (default 64)\n"
@@ -1286,8 +1292,9 @@ const qs_cmd qs_cmds_quant[] = {
      "round=R          even (default, ties to even), away (ties away from zero), up "
      "(floor(x+0.5)), stochastic (floor(x+u), seeded)\n"
      "seed=S           seed of stochastic rounding\n"
-     "keys: label type bits signed symmetric narrow granularity axis (per-channel, per-group) "
-     "group (per-group) qmin qmax round convention bits_per_param nparams; q4_1..q6_k: ggml_type block symmetric qmin qmax",
+     "keys: label type bits signed symmetric narrow (the range in force: trt and onnx sym "
+     "are narrow) granularity axis (per-channel, per-group) axis_auto axis_reason "
+     "(per-channel) group (per-group) qmin qmax round convention bits_per_param nparams; q4_1..q6_k: ggml_type block symmetric qmin qmax",
      "scheme int4 sym per-channel axis=0", scheme_words, 0, 0, run_scheme},
     {"calib", "quantize",
      "calib [minmax|movavg|percentile|mse|entropy|aciq-gauss|aciq-laplace] [p=P] "
@@ -1315,7 +1322,10 @@ const qs_cmd qs_cmds_quant[] = {
      "scale and zero point of the current scheme and calibrator on the current tensor",
      "keys: scale (array, one per parameter set), zero_point (array), qmin, qmax, clip_min, "
      "clip_max (a number for one parameter set, else arrays), nparams, quantize (the rule), "
-     "reason; NF4/FP4: scale = the block absmax used to decode, absmax, codebook, "
+     "reason; per-channel: axis, axis_auto, axis_reason (\"axis 3: TensorFlow HWIO "
+     "kernel [1, 1, 128, 128]\"), warning (an axis of size 1, or every channel with the "
+     "same scale and zero point); NF4/FP4: scale = the block absmax used to decode, absmax, "
+     "codebook, "
      "double_quant; casts: scale [1], zero_point [0], format; ggml q4_1..q6_k: scale = each "
      "block's fp16 d, min / dmin, zero_point = the code offset, block",
      "qparams", NULL, 0, 0, run_qparams},
