@@ -87,6 +87,9 @@ int qs_need_tensor(qs_session *s, const char *cmd, qs_err *err);
  * axis= given (made non-negative), or the one qs_axis_auto reads off the tensor's file and
  * name — with the reason in why ("axis 3: TensorFlow HWIO kernel [1, 1, 128, 128]"). */
 int qs_session_axis(const qs_session *s, const qs_scheme *sc, char *why, size_t len);
+/* The same for any tensor t (from_file: t is one of s->file's tensors, e.g. `report`'s). */
+int qs_session_axis_of(const qs_session *s, const qs_tensor *t, int from_file,
+                       const qs_scheme *sc, char *why, size_t len);
 /* Writes the auto axis into sc->axis (integer per-tensor / per-channel schemes that say
  * axis=auto, when a tensor is current). qs_cmd_run_line does it to s->scheme before every
  * command, so the engine sees a plain axis. */

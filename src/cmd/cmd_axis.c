@@ -8,11 +8,11 @@
 #include "qscope/io.h"
 #include "qscope/quant.h"
 
-/* What the session knows of where its tensor came from. */
-static qs_axis_src source_of(const qs_session *s)
+/* What the session knows of where a tensor came from (from_file: it is one of s->file's). */
+static qs_axis_src source_of(const qs_session *s, int from_file)
 {
     qs_axis_src src = {NULL, NULL};
-    if (!s->file || s->tensor_index < 0) return src;      /* synth / values / typed */
+    if (!s->file || !from_file) return src;     /* synth / values / typed */
     src.file_format = s->file->format;
     for (int i = 0; i < s->file->nmeta; i++)
         if (s->file->meta[i].key && !strcmp(s->file->meta[i].key, "format"))
@@ -22,7 +22,12 @@ static qs_axis_src source_of(const qs_session *s)
 
 int qs_session_axis(const qs_session *s, const qs_scheme *sc, char *why, size_t len)
 {
-    const qs_tensor *t = s->tensor;
+    return qs_session_axis_of(s, s->tensor, s->tensor_index >= 0, sc, why, len);
+}
+
+int qs_session_axis_of(const qs_session *s, const qs_tensor *t, int from_file,
+                       const qs_scheme *sc, char *why, size_t len)
+{
     if (why && len) why[0] = '\0';
     if (!t) return sc->axis;
     if (!sc->axis_auto) {
@@ -30,7 +35,7 @@ int qs_session_axis(const qs_session *s, const qs_scheme *sc, char *why, size_t 
         if (why && len) snprintf(why, len, "axis %d: given with axis=%d", ax, sc->axis);
         return ax;
     }
-    qs_axis_src src = source_of(s);
+    qs_axis_src src = source_of(s, from_file);
     return qs_axis_auto(t->name, t->ndim, t->shape, &src, why, len);
 }
 

@@ -168,7 +168,11 @@ static int run_report(qs_session *s, int argc, char **argv, json_t **out, qs_err
             qs_tensor_free(t);
             continue;
         }
-        if (measure(&q, x, &st, &bits, &e2) != QS_OK) {
+        qspec qt = q;       /* axis=auto: each tensor's own channel axis */
+        if (qt.ggml < 0 && qt.scheme.axis_auto && qt.scheme.kind == QS_Q_INT &&
+            qt.scheme.gran == QS_G_CHANNEL && qt.scheme.conv != QS_CONV_GGML)
+            qt.scheme.axis = qs_session_axis_of(s, x, t != NULL, &qt.scheme, NULL, 0);
+        if (measure(&qt, x, &st, &bits, &e2) != QS_OK) {
             json_t *k = json_object();
             json_object_set_new(k, "tensor", json_string(x->name));
             json_object_set_new(k, "reason", json_string(e2.msg));
@@ -377,7 +381,12 @@ static void qexport_fini(qexport *x)
 
 static int quantize_int(const qs_session *s, const qs_tensor *t, qexport *x, qs_err *err)
 {
-    const qs_scheme *sc = &s->scheme;
+    qs_scheme own = s->scheme;      /* axis=auto: each tensor's own channel axis */
+    if (own.axis_auto && own.kind == QS_Q_INT && own.gran == QS_G_CHANNEL &&
+        own.conv != QS_CONV_GGML)
+        own.axis = qs_session_axis_of(s, t, t != s->tensor || s->tensor_index >= 0, &own,
+                                      NULL, 0);
+    const qs_scheme *sc = &own;
     memset(x, 0, sizeof *x);
     x->q.fmt = -1;
     if (sc->kind != QS_Q_INT || sc->conv == QS_CONV_GGML) {

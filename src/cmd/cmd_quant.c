@@ -1278,7 +1278,7 @@ const qs_cmd qs_cmds_quant[] = {
      "per-tensor       one scale and zero point (default)\n"
      "bits=N           the bit width of an integer scheme (2..8), every other field kept\n"
      "per-channel      one per index along axis=A (negative counts from the end); default "
-     "axis=auto: the output-channel axis the tensor's file and name say — safetensors "
+     "axis=auto: the output-channel axis the tensor's file and name say. Safetensors "
      "__metadata__ format tf/keras/flax: the last axis (Dense [in, out], HWIO conv kernels); "
      "a TensorFlow name (kernel, *_filter): the last axis; format pt, PyTorch checkpoints, "
      "GGUF (rows = output features), anything else: axis 0. qparams says which and why, "
