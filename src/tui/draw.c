@@ -1053,6 +1053,8 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
     for (size_t i = 0; i < sizeof mets / sizeof mets[0]; i++) {
         double v = jd(q, mets[i].key, NAN);
         if (mets[i].pct) snprintf(c, sizeof c, "%.4g %%", v * 100);
+        else if (isnan(v) && !strcmp(mets[i].key, "sqnr_db") && jd(q, "mse", NAN) == 0)
+            snprintf(c, sizeof c, "%s (exact)", m->utf8 ? "∞" : "inf");  /* no error at all */
         else num(c, sizeof c, v);
         putf(w, y + (int)i, 1, mw, A(m, QR_NORMAL), "%-12s %s", mets[i].label, c);
     }
@@ -1121,8 +1123,12 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
             int nb = (int)jd(r, "bits", 0);
             double sq = jd(r, "sqnr_db", NAN);
             if (ci == 0 && nb == bmax) top8 = sq;
-            if (x0 + (nb - bmin + 1) * cw <= W)
-                putf(w, y, x0 + (nb - bmin) * cw, cw, A(m, QR_NORMAL), "%8.2f", sq);
+            if (x0 + (nb - bmin + 1) * cw <= W) {
+                if (isnan(sq) && jd(r, "mse", NAN) == 0)    /* every value reproduced */
+                    putf(w, y, x0 + (nb - bmin) * cw, cw, A(m, QR_GOOD), "%8s", "exact");
+                else
+                    putf(w, y, x0 + (nb - bmin) * cw, cw, A(m, QR_NORMAL), "%8.2f", sq);
+            }
         }
     }
     if (isfinite(top8) && y < H) {
@@ -1132,7 +1138,7 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
                  top8 - 6.02 * (bmax - nb));
         y++;
     }
-    if (y < H)
+    if (y < H && isfinite(top8))
         putf(w, y++, 1, W - 2, A(m, QR_DIM), "last row: %s at %d bits, minus 6.02 dB per bit "
              "removed", cals[0], bmax);
     if (js(m->stats, "quantized") && y < H) {   /* why the rule breaks on this tensor */

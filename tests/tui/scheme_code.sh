@@ -26,7 +26,7 @@ for size in "80 24" "120 40"; do
     screen_text | grep -q "code 106" && fail "the scheme row shows code 106 (derive says 105)"
     # the scheme row: flip the lowest code bit (105 = 0b01101001 → 104): 104 · 2.2170186/127
     keys Up
-    wait_for "▶scheme"
+    wait_for "scheme    01101001"
     for _ in 1 2 3 4 5 6 7; do keys Right; done
     keys Space
     wait_for "code bit 0 flipped: code 104 = 1.81551"
