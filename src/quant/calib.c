@@ -115,12 +115,12 @@ static double entropy_sparse_one(const double *bins, const int *nz, int m, int i
     for (int g = 0; g < levels; g++) { gsum[g] = 0.0; gcnt[g] = 0; }
     for (int k = 0; k < m; k++) {
         int g = (int)(((int64_t)nz[k] * levels) / i);
+        pp[k] = g;                      /* the bin's group, kept for the next loop */
         gsum[g] += bins[nz[k]];
         gcnt[g]++;
     }
     for (int k = 0; k < m; k++) {
-        int g = (int)(((int64_t)nz[k] * levels) / i);
-        qv[k] = gsum[g] / gcnt[g];
+        qv[k] = gsum[pp[k]] / gcnt[pp[k]];
         pv[k] = bins[nz[k]];
     }
     /* p[i-1] += the tail; the caller made sure bin i-1 is nonzero or the tail is 0 */
