@@ -83,6 +83,17 @@ int qs_session_materialize(qs_session *s, qs_err *err);
 /* Fails with "CMD: no tensor loaded (...)" unless a tensor is current (converting a deferred
  * one first). */
 int qs_need_tensor(qs_session *s, const char *cmd, qs_err *err);
+/* axis=auto (src/cmd/cmd_axis.c): the channel axis scheme sc uses on the current tensor — the
+ * axis= given (made non-negative), or the one qs_axis_auto reads off the tensor's file and
+ * name — with the reason in why ("axis 3: TensorFlow HWIO kernel [1, 1, 128, 128]"). */
+int qs_session_axis(const qs_session *s, const qs_scheme *sc, char *why, size_t len);
+/* The same for any tensor t (from_file: t is one of s->file's tensors, e.g. `report`'s). */
+int qs_session_axis_of(const qs_session *s, const qs_tensor *t, int from_file,
+                       const qs_scheme *sc, char *why, size_t len);
+/* Writes the auto axis into sc->axis (integer per-tensor / per-channel schemes that say
+ * axis=auto, when a tensor is current). qs_cmd_run_line does it to s->scheme before every
+ * command, so the engine sees a plain axis. */
+void qs_session_resolve_axis(const qs_session *s, qs_scheme *sc);
 
 /* `derive requant ...` (argv[0] is "requant"): the fixed-point requantization of the lab's
  * integer model, or of M= / s_in= s_w= s_out= given. Lives with the lab (cmd_lab.c); `derive`

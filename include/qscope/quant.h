@@ -65,6 +65,52 @@ int qs_scheme_is_symmetric(const qs_scheme *s);
 int qs_scheme_layout(const qs_scheme *s, int ndim, const int64_t *shape, qs_layout *l,
                      qs_err *err);
 
+/* ---- axis=auto: the output-channel axis of a weight (src/quant/axis.c) ------------------ */
+
+/* What is known of where a tensor came from (any field may be NULL). */
+typedef struct qs_axis_src {
+    const char *file_format;    /* qs_file format: "safetensors", "gguf", "torch", "npy"... */
+    const char *meta_format;    /* safetensors __metadata__ "format": "pt", "tf", "flax"... */
+} qs_axis_src;
+
+/* The output-channel axis of a tensor (0 .. ndim-1; 0 when ndim < 2), decided in this order:
+ * GGUF → 0 (rows are output features); __metadata__ format tf/keras/flax/jax → the last axis
+ * (Dense [in, out], HWIO conv kernels; a depthwise kernel's in axis); format pt → 0; a
+ * TensorFlow / Keras name (`kernel`, `depthwise_kernel`, `*_filter`) → the last axis; a
+ * PyTorch checkpoint or a `.weight` name → 0; else 0. why (may be NULL) receives
+ * "axis 3: TensorFlow HWIO kernel [1, 1, 128, 128]". */
+int qs_axis_auto(const char *name, int ndim, const int64_t *shape, const qs_axis_src *src,
+                 char *why, size_t len);
+
+/* ---- already-quantized weights (src/quant/grid.c) --------------------------------------- */
+
+#define QS_GRID_MAX_DISTINCT 65536  /* distinct values counted exactly (beyond: g->more) */
+#define QS_GRID_QUANTIZED_MAX 4096  /* at most this many on a grid: already quantized */
+#define QS_GRID_TOL 1e-3            /* a value within this fraction of a step of the grid */
+
+/* Distinct finite values of a tensor and the uniform grid they lie on, if any. */
+typedef struct qs_grid {
+    int64_t distinct;   /* distinct finite values (±0 counted once); QS_GRID_MAX_DISTINCT
+                         * when `more` */
+    int more;           /* 1: more than QS_GRID_MAX_DISTINCT distinct values */
+    int64_t finite;     /* finite values looked at */
+    double step;        /* the grid step when every distinct value is lo + k·step (within
+                         * QS_GRID_TOL of a step), else NaN */
+    int64_t levels;     /* grid points from min to max ((max - min)/step + 1), 0 when none */
+    int bits;           /* ceil(log2(levels)): the code width the grid needs */
+} qs_grid;
+
+/* Counts the distinct finite values of x[0..n) (stopping past QS_GRID_MAX_DISTINCT) and finds
+ * their grid step. QS_ERR only when out of memory. */
+int qs_grid_detect(const float *x, int64_t n, qs_grid *g, qs_err *err);
+/* 1 when g looks like dequantized codes: at most QS_GRID_QUANTIZED_MAX distinct values on a
+ * uniform grid of at most 12-bit codes, among at least 1024 finite values (each distinct
+ * value four times on average: a few typed-in values are not shipped weights). */
+int qs_grid_quantized(const qs_grid *g);
+/* The sentence qscope shows for such a tensor ("already quantized: 181 distinct values on a
+ * uniform grid of step 0.0078125 ..."), or "" when it is not one. */
+void qs_grid_note(const qs_grid *g, char *buf, size_t len);
+
 /* ---- integer quantization parameters ---------------------------------------------------- */
 
 /* Parameters of an integer scheme for every parameter set. Owns its arrays. */
@@ -91,6 +137,13 @@ int qs_qparams_compute(const qs_scheme *s, const qs_layout *l, const float *lo,
 void qs_qparams_fini(qs_qparams *qp);
 /* The kernel view of the parameters (pointers into qp). */
 qs_qp qs_qparams_kernel(const qs_qparams *qp);
+/* One value x through parameter set p (< qp->nparams) by the kernels: its code (*code),
+ * dequantized value (*xhat) and whether it was clipped (*clipped); any pointer may be NULL.
+ * The numbers `derive` and `codes value=` show (src/quant/one.c). */
+void qs_qparams_code1(const qs_qparams *qp, int64_t p, float x, int32_t *code, float *xhat,
+                      int *clipped);
+/* The dequantized value of code (clamped to qmin..qmax) under parameter set p. */
+float qs_qparams_dequant1(const qs_qparams *qp, int64_t p, int32_t code);
 
 /* ---- codebooks -------------------------------------------------------------------------- */
 

@@ -48,6 +48,8 @@ typedef struct qs_scheme {
     int narrow;         /* 1 = narrow range, e.g. int8 -127..127 */
     qs_gran gran;       /* per-tensor, per-channel or per-group */
     int axis;           /* channel / group axis (negative counts from the end) */
+    int axis_auto;      /* 1: axis=auto, per-channel's axis chosen per tensor (qs_axis_auto;
+                         * the session writes the choice into axis); 0: axis= given */
     int group;          /* group size for QS_G_GROUP; block size for NF4/FP4/ggml */
     qs_round round;     /* rounding mode */
     uint64_t seed;      /* seed for stochastic rounding */

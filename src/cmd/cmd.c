@@ -451,6 +451,7 @@ int qs_cmd_run_line(qs_session *s, const char *line, json_t **out, const qs_cmd 
         qs_split_free(argv);
         return QS_ERR;
     }
+    qs_session_resolve_axis(s, &s->scheme);     /* axis=auto: this tensor's channel axis */
     rc = c->run(s, argc - 1, argv + 1, &res, err);
     if (rc == QS_OK) {
         if (!res) res = json_object();

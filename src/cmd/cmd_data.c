@@ -254,6 +254,21 @@ static int run_stats(qs_session *s, int argc, char **argv, json_t **out, qs_err 
     json_object_set_new(o, "zeros", json_integer(st.zeros));
     json_object_set_new(o, "nan", json_integer(st.nan));
     json_object_set_new(o, "inf", json_integer(st.inf));
+    /* already-quantized weights: few distinct values on a uniform grid (src/quant/grid.c) */
+    qs_grid g;
+    if (qs_grid_detect(s->tensor->data, s->tensor->n, &g, err) != QS_OK) {
+        json_decref(o);
+        return QS_ERR;
+    }
+    json_object_set_new(o, "distinct", g.more ? json_null() : json_integer(g.distinct));
+    if (g.more) json_object_set_new(o, "distinct_over", json_integer(QS_GRID_MAX_DISTINCT));
+    qs_json_set_real(o, "grid_step", g.step);
+    if (isfinite(g.step)) json_object_set_new(o, "grid_levels", json_integer(g.levels));
+    if (qs_grid_quantized(&g)) {
+        char note[400];
+        qs_grid_note(&g, note, sizeof note);
+        json_object_set_new(o, "quantized", json_string(note));
+    }
     *out = o;
     return QS_OK;
 }
@@ -351,7 +366,12 @@ const qs_cmd qs_cmds_data[] = {
      "param=value  set a parameter of DIST (listed above)",
      "synth laplace n=100000 seed=3", qs_synth_names, 0, QS_CMD_NOTENSOR, run_synth},
     {"stats", "data", "stats", "statistics of the current tensor: n, min, max, mean, std, "
-     "absmax, percentiles, zeros, NaN, Inf", "", "stats", NULL, 0, 0, run_stats},
+     "absmax, percentiles, zeros, NaN, Inf, distinct values and their grid step",
+     "keys: n min max mean std absmax percentiles{p0.01 ... p99.99} zeros nan inf distinct "
+     "(null past 65536: distinct_over) grid_step (the step of the uniform grid every value "
+     "lies on, else null) grid_levels quantized (present when the tensor looks already "
+     "quantized: at most 4096 distinct values on a grid of at most 12-bit codes)",
+     "stats", NULL, 0, 0, run_stats},
     {"hist", "data", "hist [bins=B] [range=LO:HI] [log]", "histogram of the current tensor",
      "bins=B       number of bins (default 40)\n"
      "range=LO:HI  range (default: min..max)\n"

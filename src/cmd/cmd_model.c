@@ -145,7 +145,7 @@ static int run_report(qs_session *s, int argc, char **argv, json_t **out, qs_err
     if (!s->file && !s->tensor)
         return qs_err_set(err, "report: nothing loaded (try 'load model.safetensors' first)");
     if (qspec_parse(s, argc, argv, &q, err) != QS_OK) return QS_ERR;
-    json_t *rows = json_array(), *skipped = json_array();
+    json_t *rows = json_array(), *skipped = json_array(), *notes = json_array();
     int ntensors = s->file ? s->file->n : 1, rc = QS_OK;
     double sum_x2 = 0, sum_e2 = 0;
     int64_t total = 0;
@@ -168,13 +168,29 @@ static int run_report(qs_session *s, int argc, char **argv, json_t **out, qs_err
             qs_tensor_free(t);
             continue;
         }
-        if (measure(&q, x, &st, &bits, &e2) != QS_OK) {
+        qspec qt = q;       /* axis=auto: each tensor's own channel axis */
+        if (qt.ggml < 0 && qt.scheme.axis_auto && qt.scheme.kind == QS_Q_INT &&
+            qt.scheme.gran == QS_G_CHANNEL && qt.scheme.conv != QS_CONV_GGML)
+            qt.scheme.axis = qs_session_axis_of(s, x, t != NULL, &qt.scheme, NULL, 0);
+        if (measure(&qt, x, &st, &bits, &e2) != QS_OK) {
             json_t *k = json_object();
             json_object_set_new(k, "tensor", json_string(x->name));
             json_object_set_new(k, "reason", json_string(e2.msg));
             json_array_append_new(skipped, k);
         } else {
-            json_array_append_new(rows, report_row(i, x, &st, bits));
+            json_t *row = report_row(i, x, &st, bits);
+            qs_grid g;      /* dequantized codes: say why their SQNR is off the chart */
+            if (qs_grid_detect(x->data, x->n, &g, NULL) == QS_OK && qs_grid_quantized(&g)) {
+                char note[600], why[400], tag[64];
+                snprintf(tag, sizeof tag, "%d-bit", g.bits);
+                json_object_set_new(row, "grid", json_string(tag));
+                qs_grid_note(&g, why, sizeof why);
+                snprintf(note, sizeof note, "%s: %s", x->name, why);
+                json_array_append_new(notes, json_string(note));
+            } else {
+                json_object_set_new(row, "grid", json_null());
+            }
+            json_array_append_new(rows, row);
             sum_x2 += st.sum_x2;
             sum_e2 += st.sum_e2;
             total += st.n;
@@ -185,6 +201,7 @@ static int run_report(qs_session *s, int argc, char **argv, json_t **out, qs_err
     if (rc != QS_OK) {
         json_decref(rows);
         json_decref(skipped);
+        json_decref(notes);
         qs_err_set(err, "report: cancelled");
         return QS_CANCELLED;
     }
@@ -194,6 +211,7 @@ static int run_report(qs_session *s, int argc, char **argv, json_t **out, qs_err
     if (!v) {
         json_decref(rows);
         json_decref(skipped);
+        json_decref(notes);
         return qs_err_set(err, "report: out of memory");
     }
     for (size_t i = 0; i < n; i++) v[i] = json_incref(json_array_get(rows, i));
@@ -219,6 +237,21 @@ static int run_report(qs_session *s, int argc, char **argv, json_t **out, qs_err
     json_object_set_new(o, "rows", sorted);
     if (json_array_size(skipped)) json_object_set_new(o, "skipped", skipped);
     else json_decref(skipped);
+    /* one text (the faces wrap it): the already-quantized tensors and why */
+    size_t nl = 0, k;
+    json_t *it;
+    json_array_foreach(notes, k, it) nl += strlen(json_string_value(it)) + 2;
+    char *all = nl ? malloc(nl + 1) : NULL;
+    if (all) {
+        all[0] = '\0';
+        json_array_foreach(notes, k, it) {
+            if (k) strcat(all, "; ");
+            strcat(all, json_string_value(it));
+        }
+        json_object_set_new(o, "note", json_string(all));
+        free(all);
+    }
+    json_decref(notes);
     *out = o;
     return QS_OK;
 }
@@ -348,7 +381,12 @@ static void qexport_fini(qexport *x)
 
 static int quantize_int(const qs_session *s, const qs_tensor *t, qexport *x, qs_err *err)
 {
-    const qs_scheme *sc = &s->scheme;
+    qs_scheme own = s->scheme;      /* axis=auto: each tensor's own channel axis */
+    if (own.axis_auto && own.kind == QS_Q_INT && own.gran == QS_G_CHANNEL &&
+        own.conv != QS_CONV_GGML)
+        own.axis = qs_session_axis_of(s, t, t != s->tensor || s->tensor_index >= 0, &own,
+                                      NULL, 0);
+    const qs_scheme *sc = &own;
     memset(x, 0, sizeof *x);
     x->q.fmt = -1;
     if (sc->kind != QS_Q_INT || sc->conv == QS_CONV_GGML) {
@@ -1105,7 +1143,9 @@ const qs_cmd qs_cmds_model[] = {
      "per-layer error of a scheme over every tensor of the loaded file, worst first",
      "SCHEME WORDS  as for 'scheme' (default: the current scheme), or a ggml type alone:\n"
      "              q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q6_k (ggml's reference quantizers)\n"
-     "rows: tensor, dtype, shape, n, sqnr_db, mse, max_abs_err, cosine, bits",
+     "rows: tensor, dtype, shape, n, sqnr_db, mse, max_abs_err, cosine, bits, grid (the "
+     "code width of an already-quantized tensor: few distinct values on a uniform grid, "
+     "else null); note: why such a tensor's SQNR is off the 6.02 dB/bit chart",
      "report q4_k", report_words, 0, QS_CMD_SLOW, run_report},
     {"export", "model",
      "export PATH [--format safetensors|npy|gguf] [--type T] [--all] [--force]",

@@ -74,7 +74,10 @@ static json_t *scheme_json(const qs_scheme *sc)
         qs_scheme_range(sc, &qmin, &qmax);
         json_object_set_new(o, "signed", json_boolean(sc->is_signed));
         json_object_set_new(o, "symmetric", json_boolean(qs_scheme_is_symmetric(sc)));
-        json_object_set_new(o, "narrow", json_boolean(sc->narrow));
+        /* the range in force: trt, and onnx when symmetric, narrow a signed range */
+        int full_lo = sc->is_signed ? -(1 << ((sc->bits >= 2 && sc->bits <= 8 ? sc->bits : 8)
+                                              - 1)) : 0;
+        json_object_set_new(o, "narrow", json_boolean(sc->narrow || qmin > full_lo));
         json_object_set_new(o, "granularity", json_string(qs_gran_name(sc->gran)));
         /* only what the granularity uses (a per-tensor "axis 0 / group 64" says nothing) */
         if (sc->gran != QS_G_TENSOR) json_object_set_new(o, "axis", json_integer(sc->axis));
@@ -184,7 +187,7 @@ static const char *const scheme_words[] = {
     "int2", "int3", "int4", "int5", "int6", "int7", "int8", "uint2", "uint3", "uint4",
     "uint5", "uint6", "uint7", "uint8", "fp16", "bf16", "fp8-e4m3", "fp8-e5m2", "nf4", "fp4",
     "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k", "q6_k", "sym", "asym", "narrow", "full", "per-tensor", "per-channel", "per-group",
-    "axis=", "size=", "block=", "dq", "no-dq", "convention=torch", "convention=onnx",
+    "axis=", "axis=auto", "size=", "block=", "dq", "no-dq", "convention=torch", "convention=onnx",
     "convention=trt", "convention=ggml", "round=even", "round=away", "round=up",
     "round=stochastic", "seed=", NULL,
 };
@@ -193,6 +196,7 @@ static int run_scheme(qs_session *s, int argc, char **argv, json_t **out, qs_err
 {
     qs_scheme sc = s->scheme;
     if (qs_scheme_parse(&sc, argc, argv, err) != QS_OK) return QS_ERR;
+    qs_session_resolve_axis(s, &sc);
     if (s->tensor && (sc.kind == QS_Q_INT) && sc.gran != QS_G_TENSOR) {
         qs_layout l;
         if (qs_scheme_layout(&sc, s->tensor->ndim, s->tensor->shape, &l, err) != QS_OK)
@@ -200,6 +204,14 @@ static int run_scheme(qs_session *s, int argc, char **argv, json_t **out, qs_err
     }
     s->scheme = sc;
     json_t *o = scheme_json(&sc);
+    if (is_int_scheme(&sc) && sc.gran == QS_G_CHANNEL && sc.conv != QS_CONV_GGML) {
+        char why[200];
+        json_object_set_new(o, "axis_auto", json_boolean(sc.axis_auto));
+        if (s->tensor) {
+            qs_session_axis(s, &sc, why, sizeof why);
+            json_object_set_new(o, "axis_reason", json_string(why));
+        }
+    }
     if (s->tensor) {
         int64_t np = scheme_nparams(&sc, s->tensor);
         if (np >= 0) {
@@ -417,6 +429,33 @@ static int block_qparams(const qs_tensor *t, const qs_scheme *sc, int64_t nb, js
     return QS_OK;
 }
 
+/* Per-channel: the axis used and why (axis, axis_auto, axis_reason), and a warning when
+ * per-channel cannot differ from per-tensor here: an axis of size 1, or every channel with
+ * the same scale and zero point. */
+static void channel_axis_json(const qs_session *s, const qs_scheme *sc, const qs_qparams *qp,
+                              json_t *o)
+{
+    char why[200], w[240] = "";
+    const qs_tensor *t = s->tensor;
+    int ax = qs_session_axis(s, sc, why, sizeof why);
+    json_object_set_new(o, "axis", json_integer(ax));
+    json_object_set_new(o, "axis_auto", json_boolean(sc->axis_auto));
+    json_object_set_new(o, "axis_reason", json_string(why));
+    if (t && ax >= 0 && ax < t->ndim && t->shape[ax] == 1) {
+        snprintf(w, sizeof w, "axis %d has size 1: one channel, so per-channel is per-tensor "
+                 "here (axis=N chooses another axis)", ax);
+    } else if (qp->nparams > 1) {
+        int same = 1;
+        for (int64_t p = 1; p < qp->nparams && same; p++)
+            same = qp->scale[p] == qp->scale[0] && qp->zp[p] == qp->zp[0];
+        if (same)
+            snprintf(w, sizeof w, "all %lld channels along axis %d got the same scale and zero "
+                     "point: per-channel gives the same result as per-tensor here",
+                     (long long)qp->nparams, ax);
+    }
+    if (w[0]) json_object_set_new(o, "warning", json_string(w));
+}
+
 static int run_qparams(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
     if (argc > 0) return qs_err_set(err, "qparams: unexpected argument '%s' (qparams takes "
@@ -455,6 +494,8 @@ static int run_qparams(qs_session *s, int argc, char **argv, json_t **out, qs_er
                                                          "absmax (Q8_0) or signed max (Q4_0)"));
         }
         if (qp->nparams > MAX_JSON_ARRAY) json_object_set_new(o, "truncated", json_true());
+        if (sc->gran == QS_G_CHANNEL && sc->conv != QS_CONV_GGML)
+            channel_axis_json(s, sc, qp, o);
     } else if (is_block(sc)) {
         if (block_qparams(s->tensor, sc, p.q.nblocks, o, err) != QS_OK) {
             json_decref(o);
@@ -519,10 +560,79 @@ static int run_qparams(qs_session *s, int argc, char **argv, json_t **out, qs_er
 
 /* ---- codes ------------------------------------------------------------------------------ */
 
+static const char *const codes_words[] = {"value=", "code=", "channel=", NULL};
+
+/* `codes value=V` / `codes code=Q`: one value's code and dequantized value (or one code's
+ * value) under the session's scheme, by the library's own parameters (qs_qparams_code1): what
+ * `derive V` ends with, for a face that shows a code without rebuilding the quantizer. */
+static int codes_one(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    static const char *const keys[] = {"value", "code", "channel", NULL};
+    const qs_cmd *me = qs_cmd_find("codes");
+    if (me && qs_arg_check(me, argc, argv, keys, NULL, 0, err) != QS_OK) return QS_ERR;
+    const char *sv = qs_arg_kv(argc, argv, "value"), *sq = qs_arg_kv(argc, argv, "code");
+    if (sv && sq) return qs_err_set(err, "codes: give value=V or code=Q, not both");
+    if (!is_int_scheme(&s->scheme))
+        return qs_err_set(err, "codes %s=: the scheme %s has no integer grid with a scale and "
+                          "zero point (use 'codes N' for its stored codes)", sv ? "value" :
+                          "code", qs_qkind_name(&s->scheme));
+    double v = 0.0;
+    long long q = 0, ch = 0;
+    if (sv && qs_parse_double(sv, &v) != 0)
+        return qs_err_set(err, "codes: value=%s is not a number", sv);
+    if (qs_arg_int(argc, argv, "code", -2147483647LL, 2147483647LL, &q, err) != QS_OK ||
+        qs_arg_int(argc, argv, "channel", 0, (long long)1 << 40, &ch, err) != QS_OK)
+        return QS_ERR;
+    prep p;
+    if (prepare(s, s->tensor, &s->scheme, &s->calib, &p, err) != QS_OK) return QS_ERR;
+    const qs_qparams *qp = &p.q.qp;
+    if (ch >= qp->nparams) {
+        int64_t np = qp->nparams;
+        prep_fini(&p);
+        return qs_err_set(err, "codes: channel=%lld out of range (the scheme has %lld "
+                          "parameter set%s)", ch, (long long)np, np == 1 ? "" : "s");
+    }
+    json_t *o = json_object();
+    char label[96];
+    qs_scheme_label(&s->scheme, label, sizeof label);
+    json_object_set_new(o, "label", json_string(label));
+    if (sv) {
+        float x = (float)v, y;
+        int32_t c;
+        int clipped;
+        qs_qparams_code1(qp, ch, x, &c, &y, &clipped);
+        qs_json_set_real(o, "x", (double)x);
+        json_object_set_new(o, "code", json_integer(c));
+        qs_json_set_real(o, "dequant", (double)y);
+        json_object_set_new(o, "clipped", json_boolean(clipped));
+    } else {
+        if (q < qp->qmin || q > qp->qmax) {
+            int a = qp->qmin, b = qp->qmax;
+            json_decref(o);
+            prep_fini(&p);
+            return qs_err_set(err, "codes: code=%lld is outside the code range %d..%d", q, a, b);
+        }
+        json_object_set_new(o, "code", json_integer(q));
+        qs_json_set_real(o, "dequant", (double)qs_qparams_dequant1(qp, ch, (int32_t)q));
+    }
+    json_object_set_new(o, "set", json_integer(ch));
+    json_object_set_new(o, "bits", json_integer(s->scheme.bits));
+    json_object_set_new(o, "qmin", json_integer(qp->qmin));
+    json_object_set_new(o, "qmax", json_integer(qp->qmax));
+    prep_fini(&p);
+    *out = o;
+    return QS_OK;
+}
+
 static int run_codes(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
+    if (qs_arg_kv(argc, argv, "value") || qs_arg_kv(argc, argv, "code") ||
+        qs_arg_kv(argc, argv, "channel")) {
+        if (need_tensor(s, "codes", err)) return QS_ERR;
+        return codes_one(s, argc, argv, out, err);
+    }
     if (argc > 1) return qs_err_set(err, "codes: expected at most one argument (usage: "
-                                    "codes [N])");
+                                    "codes [N] | codes value=V | codes code=Q)");
     if (need_tensor(s, "codes", err)) return QS_ERR;
     long long want = -1;
     if (argc == 1 && (qs_parse_ll(argv[0], &want) < 0 || want < 0))
@@ -1058,6 +1168,13 @@ static int run_compare(qs_session *s, int argc, char **argv, json_t **out, qs_er
     json_t *o = json_object();
     json_object_set_new(o, "n", json_integer(s->tensor->n));
     json_object_set_new(o, "rows", rows);
+    qs_grid g;      /* dequantized codes: the 6.02 dB/bit rule does not hold, say why */
+    if (qs_grid_detect(s->tensor->data, s->tensor->n, &g, NULL) == QS_OK &&
+        qs_grid_quantized(&g)) {
+        char note[400];
+        qs_grid_note(&g, note, sizeof note);
+        json_object_set_new(o, "note", json_string(note));
+    }
     *out = o;
     return QS_OK;
 }
@@ -1178,8 +1295,8 @@ static const char *const quant_words[] = {"bins=", NULL};
 
 const qs_cmd qs_cmds_quant[] = {
     {"scheme", "quantize",
-     "scheme [TYPE] [sym|asym] [narrow|full] [per-tensor|per-channel|per-group] [axis=A] "
-     "[size=G] [block=B] [dq] [convention=C] [round=R] [seed=S]",
+     "scheme [TYPE] [bits=N] [sym|asym] [narrow|full] [per-tensor|per-channel|per-group] "
+     "[axis=A|auto] [size=G] [block=B] [dq] [convention=C] [round=R] [seed=S]",
      "show or set the quantization scheme (a type word starts from the default scheme; other "
      "words change the current one)",
      "TYPE             int2..int8, uint2..uint8 (integer grid), fp16, bf16, fp8-e4m3, "
@@ -1188,7 +1305,13 @@ const qs_cmd qs_cmds_quant[] = {
      "sym | asym       symmetric (zero point fixed) or affine (default asym)\n"
      "narrow | full    narrow range drops the most negative code (int8: -127..127)\n"
      "per-tensor       one scale and zero point (default)\n"
-     "per-channel      one per index along axis=A (default 0; negative counts from the end)\n"
+     "bits=N           the bit width of an integer scheme (2..8), every other field kept\n"
+     "per-channel      one per index along axis=A (negative counts from the end); default "
+     "axis=auto: the output-channel axis the tensor's file and name say. Safetensors "
+     "__metadata__ format tf/keras/flax: the last axis (Dense [in, out], HWIO conv kernels); "
+     "a TensorFlow name (kernel, *_filter): the last axis; format pt, PyTorch checkpoints, "
+     "GGUF (rows = output features), anything else: axis 0. qparams says which and why, "
+     "and warns when the axis has size 1 or every channel gets the same parameters\n"
      "per-group        one per size=G consecutive elements along axis=A (default size 64, "
      "last axis)\n"
      "block=B          NF4/FP4 block size (default 64)\n"
@@ -1199,8 +1322,9 @@ const qs_cmd qs_cmds_quant[] = {
      "round=R          even (default, ties to even), away (ties away from zero), up "
      "(floor(x+0.5)), stochastic (floor(x+u), seeded)\n"
      "seed=S           seed of stochastic rounding\n"
-     "keys: label type bits signed symmetric narrow granularity axis (per-channel, per-group) "
-     "group (per-group) qmin qmax round convention bits_per_param nparams; q4_1..q6_k: ggml_type block symmetric qmin qmax",
+     "keys: label type bits signed symmetric narrow (the range in force: trt and onnx sym "
+     "are narrow) granularity axis (per-channel, per-group) axis_auto axis_reason "
+     "(per-channel) group (per-group) qmin qmax round convention bits_per_param nparams; q4_1..q6_k: ggml_type block symmetric qmin qmax",
      "scheme int4 sym per-channel axis=0", scheme_words, 0, 0, run_scheme},
     {"calib", "quantize",
      "calib [minmax|movavg|percentile|mse|entropy|aciq-gauss|aciq-laplace] [p=P] "
@@ -1230,15 +1354,23 @@ const qs_cmd qs_cmds_quant[] = {
      "scale and zero point of the current scheme and calibrator on the current tensor",
      "keys: scale (array, one per parameter set), zero_point (array), qmin, qmax, clip_min, "
      "clip_max (a number for one parameter set, else arrays), nparams, quantize (the rule), "
-     "reason; NF4/FP4: scale = the block absmax used to decode, absmax, codebook, "
+     "reason; per-channel: axis, axis_auto, axis_reason (\"axis 3: TensorFlow HWIO "
+     "kernel [1, 1, 128, 128]\"), warning (an axis of size 1, or every channel with the "
+     "same scale and zero point); NF4/FP4: scale = the block absmax used to decode, absmax, "
+     "codebook, "
      "double_quant; casts: scale [1], zero_point [0], format; ggml q4_1..q6_k: scale = each "
      "block's fp16 d, min / dmin, zero_point = the code offset, block",
      "qparams", NULL, 0, 0, run_qparams},
-    {"codes", "quantize", "codes [N]",
-     "the integer codes of the current tensor (row-major) and their dequantized values",
+    {"codes", "quantize", "codes [N] | codes value=V | codes code=Q [channel=C]",
+     "the integer codes of the current tensor (row-major) and their dequantized values; one "
+     "value's code, or one code's value, under the scheme",
      "N                first N elements (default all, at most 65536)\n"
-     "keys: codes dequant n shown label",
-     "codes 8", NULL, 0, 0, run_codes},
+     "value=V          the code and dequantized value of V (as `derive V` ends)\n"
+     "code=Q           the dequantized value of code Q\n"
+     "channel=C        the parameter set to use with value= / code= (default 0)\n"
+     "keys: codes dequant n shown label; with value=/code=: x code dequant clipped set bits "
+     "qmin qmax label",
+     "codes 8", codes_words, 0, 0, run_codes},
     {"derive", "quantize", "derive [VALUE] [channel=C] [block=B] [index=E] | derive requant ...",
      "derivation trace: range, scale, zero point, then one value through scale, rounding, "
      "zero point, clamp, dequantization and error; `derive requant`: an int32 accumulator "
@@ -1279,7 +1411,9 @@ const qs_cmd qs_cmds_quant[] = {
      "keys: rows [{scheme calib bits bits_per_param gran convention sqnr_db db_per_bit mse "
      "max_abs_err clip_frac cosine clip_max}] (bits_per_param: the real cost with scales, "
      "a padded ggml block included; db_per_bit: SQNR gained per added bit since the "
-     "previous width of the same series, about 6.02 for min-max on well-behaved data)",
+     "previous width of the same series, about 6.02 for min-max on well-behaved data); note: "
+     "present when the tensor is already quantized (few distinct values on a grid), why the "
+     "6.02 dB/bit rule does not hold",
      "compare bits=4 calibs=minmax,percentile,mse,entropy", compare_words, 0, QS_CMD_SLOW,
      run_compare},
     {"memory", "quantize", "memory [params=N | shape=AxB...] [lora_frac=F]",

@@ -74,6 +74,73 @@ static double pairwise_sum(const double *a, int64_t n)
 
 /* ---- histogram rules (NVIDIA pytorch-quantization calib/histogram.py) --------------------- */
 
+/* pairwise_sum of the dense array a[lo .. lo+n) that is zero except at the sorted positions
+ * pos[0..m) (all inside the range) holding val[0..m): the same additions in the same order
+ * minus the ones of +0.0, which change nothing (x + 0.0 == x for every x but -0.0, and no
+ * partial sum here is -0.0: the values are nonzero and x + (-x) rounds to +0.0). */
+static double sparse_pairwise(const int *pos, const double *val, int m, int64_t lo, int64_t n)
+{
+    if (m == 0) return 0.0;
+    if (n < 8) {
+        double res = 0.0;
+        for (int k = 0; k < m; k++) res += val[k];
+        return res;
+    }
+    if (n <= 128) {
+        double r[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+        int64_t body = n - (n % 8);
+        int k = 0;
+        for (; k < m && pos[k] - lo < body; k++) r[(pos[k] - lo) % 8] += val[k];
+        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; k < m; k++) res += val[k];
+        return res;
+    }
+    int64_t n2 = n / 2;
+    n2 -= n2 % 8;
+    int k = 0;
+    while (k < m && pos[k] < lo + n2) k++;
+    return sparse_pairwise(pos, val, k, lo, n2) +
+           sparse_pairwise(pos + k, val + k, m - k, lo + n2, n - n2);
+}
+
+/* The KL divergence of TensorRT's rule for one candidate i, visiting only the nonzero bins
+ * (nz[0..m): the nonzero positions below i; bins as modified): equal bit for bit to the dense
+ * loop of qs_calib_entropy_hist when the counts are non-negative. tail_sum is Σ bins[i..nb);
+ * total is Σ bins when the counts are integers (their sum then exact), else -1.
+ * Scratch arrays hold m + 1 entries (pv, qv, tv, pp) and `levels` (gsum, gcnt). */
+static double entropy_sparse_one(const double *bins, const int *nz, int m, int i, int levels,
+                                 double tail_sum, double total, double *pv, double *qv,
+                                 double *tv, int *pp, double *gsum, int *gcnt)
+{
+    for (int g = 0; g < levels; g++) { gsum[g] = 0.0; gcnt[g] = 0; }
+    for (int k = 0; k < m; k++) {
+        int g = (int)(((int64_t)nz[k] * levels) / i);
+        pp[k] = g;                      /* the bin's group, kept for the next loop */
+        gsum[g] += bins[nz[k]];
+        gcnt[g]++;
+    }
+    for (int k = 0; k < m; k++) {
+        qv[k] = gsum[pp[k]] / gcnt[pp[k]];
+        pv[k] = bins[nz[k]];
+    }
+    /* p[i-1] += the tail; the caller made sure bin i-1 is nonzero or the tail is 0 */
+    if (m > 0 && nz[m - 1] == i - 1) pv[m - 1] += tail_sum;
+    /* integer counts: every partial sum of P is an integer below 2^53, so exact in any order */
+    double sp = total >= 0.0 ? total : sparse_pairwise(nz, pv, m, 0, i);
+    double sq = sparse_pairwise(nz, qv, m, 0, i);
+    if (!(sp > 0.0) || !(sq > 0.0)) return INFINITY;
+    int t = 0;
+    for (int k = 0; k < m; k++) {
+        double pj = pv[k] / sp, qj = qv[k] / sq, e;
+        if (pj > 0.0 && qj > 0.0) e = pj * log(pj / qj);
+        else if (pj == 0.0) continue;     /* a zero term: left out as the dense sum adds +0 */
+        else e = INFINITY;
+        pp[t] = nz[k];
+        tv[t++] = e;
+    }
+    return sparse_pairwise(pp, tv, t, 0, i);
+}
+
 int qs_calib_entropy_hist(const double *bins_in, int nb, int levels, int start_bin, double *kl)
 {
     if (nb < 2 || levels < 1) return nb;
@@ -85,38 +152,70 @@ int qs_calib_entropy_hist(const double *bins_in, int nb, int levels, int start_b
     double *gsum = malloc((size_t)levels * sizeof *gsum);
     int *gcnt = malloc((size_t)levels * sizeof *gcnt);
     double *tail = malloc((size_t)(nb + 1) * sizeof *tail);
+    int *nz = malloc((size_t)(nb + 1) * sizeof *nz), *pp = malloc((size_t)(nb + 1) * sizeof *pp);
+    double *tv = malloc((size_t)(nb + 1) * sizeof *tv);
+    double *nzv = malloc((size_t)(nb + 1) * sizeof *nzv);
+    double *suf = malloc((size_t)(nb + 1) * sizeof *suf);
     int best = nb;
-    if (!bins || !p || !q || !gsum || !gcnt || !tail) goto done;
+    if (!bins || !p || !q || !gsum || !gcnt || !tail || !nz || !pp || !tv || !nzv || !suf)
+        goto done;
     memcpy(bins, bins_in, (size_t)nb * sizeof *bins);
     bins[0] = bins[1];
+    /* The sparse path (a histogram of a few hundred values has mostly empty bins): only the
+     * nonzero bins take part in the sums, and a candidate i whose last bin is empty while
+     * counts lie beyond it has P > 0 where Q = 0, so KL = +inf without computing it. Both
+     * give the dense loop's numbers exactly; it needs non-negative finite counts. */
+    int sparse = 1, m_all = 0;
+    double total = 0.0;
+    for (int j = 0; j < nb; j++) {
+        if (!(bins[j] >= 0.0) || !isfinite(bins[j])) sparse = 0;
+        if (total >= 0.0) total = bins[j] == floor(bins[j]) ? total + bins[j] : -1.0;
+        if (bins[j] != 0.0) { nzv[m_all] = bins[j]; nz[m_all++] = j; }
+    }
+    if (!(total < 9007199254740992.0)) total = -1.0;     /* 2^53: beyond it, not exact */
+    /* integer counts: the tails Σ bins[nz[k]..] exactly, from the top */
+    suf[m_all] = 0.0;
+    for (int k = m_all - 1; k >= 0 && total >= 0.0; k--) suf[k] = suf[k + 1] + nzv[k];
     double best_kl = INFINITY;
-    int have = 0;
+    int have = 0, m = 0;
     for (int i = start_bin; i <= nb; i++) {
-        for (int g = 0; g < levels; g++) { gsum[g] = 0.0; gcnt[g] = 0; }
-        for (int j = 0; j < i; j++) {
-            if (bins[j] == 0.0) continue;
-            int g = (int)(((int64_t)j * levels) / i);
-            gsum[g] += bins[j];
-            gcnt[g]++;
-        }
-        for (int j = 0; j < i; j++) {
-            int g = (int)(((int64_t)j * levels) / i);
-            q[j] = bins[j] != 0.0 ? gsum[g] / gcnt[g] : 0.0;
-            p[j] = bins[j];
-        }
-        p[i - 1] += i < nb ? pairwise_sum(bins + i, nb - i) : 0.0;
-        double sp = pairwise_sum(p, i), sq = pairwise_sum(q, i);
-        /* scipy.stats.entropy: pk/sum, qk/sum, sum of rel_entr */
         double d;
-        if (!(sp > 0.0) || !(sq > 0.0)) d = INFINITY;
-        else {
-            for (int j = 0; j < i; j++) {
-                double pj = p[j] / sp, qj = q[j] / sq;
-                if (pj > 0.0 && qj > 0.0) tail[j] = pj * log(pj / qj);
-                else if (pj == 0.0) tail[j] = 0.0;
-                else tail[j] = INFINITY;
+        if (sparse) {
+            while (m < m_all && nz[m] < i) m++;
+            int beyond = m < m_all;     /* nonzero counts in bins[i..nb) */
+            if (beyond && bins[i - 1] == 0.0) d = INFINITY;
+            else {
+                double ts = !beyond ? 0.0 : total >= 0.0 ? suf[m]
+                            : sparse_pairwise(nz + m, nzv + m, m_all - m, i, nb - i);
+                d = entropy_sparse_one(bins, nz, m, i, levels, ts, total, p, q, tv, pp, gsum,
+                                       gcnt);
             }
-            d = pairwise_sum(tail, i);
+        } else {
+            for (int g = 0; g < levels; g++) { gsum[g] = 0.0; gcnt[g] = 0; }
+            for (int j = 0; j < i; j++) {
+                if (bins[j] == 0.0) continue;
+                int g = (int)(((int64_t)j * levels) / i);
+                gsum[g] += bins[j];
+                gcnt[g]++;
+            }
+            for (int j = 0; j < i; j++) {
+                int g = (int)(((int64_t)j * levels) / i);
+                q[j] = bins[j] != 0.0 ? gsum[g] / gcnt[g] : 0.0;
+                p[j] = bins[j];
+            }
+            p[i - 1] += i < nb ? pairwise_sum(bins + i, nb - i) : 0.0;
+            double sp = pairwise_sum(p, i), sq = pairwise_sum(q, i);
+            /* scipy.stats.entropy: pk/sum, qk/sum, sum of rel_entr */
+            if (!(sp > 0.0) || !(sq > 0.0)) d = INFINITY;
+            else {
+                for (int j = 0; j < i; j++) {
+                    double pj = p[j] / sp, qj = q[j] / sq;
+                    if (pj > 0.0 && qj > 0.0) tail[j] = pj * log(pj / qj);
+                    else if (pj == 0.0) tail[j] = 0.0;
+                    else tail[j] = INFINITY;
+                }
+                d = pairwise_sum(tail, i);
+            }
         }
         if (kl) kl[i - start_bin] = d;
         if (!have || d <= best_kl) {        /* <=: the last i with the minimum */
@@ -126,7 +225,8 @@ int qs_calib_entropy_hist(const double *bins_in, int nb, int levels, int start_b
         }
     }
 done:
-    free(bins); free(p); free(q); free(gsum); free(gcnt); free(tail);
+    free(bins); free(p); free(q); free(gsum); free(gcnt); free(tail); free(nz); free(pp);
+    free(tv); free(nzv); free(suf);
     return best;
 }
 
@@ -238,30 +338,77 @@ static int curve_alloc(curve *cv, int n, const char *xl, const char *yl)
     return cv->x && cv->y ? 0 : -1;
 }
 
-/* MSE of quantizing bin centres (weighted by counts) with the scheme over [lo, hi]. */
-static double hist_mse(const qs_scheme *sc, const double *centers_d, const float *centers,
-                       const double *counts, int nb, float lo, float hi, float *y, double total)
+/* Candidates evaluated per call of hist_mse (bounded so that batch · bins floats stay small). */
+#define MSE_BATCH_ELEMS 65536
+
+/* MSE of quantizing bin centres (weighted by counts) with the scheme over each candidate
+ * range [lo[k], hi[k]], k < nc, into mse[k]. The caller passes only the bins that hold counts
+ * (nb of them, in ascending order): an empty bin adds 0 · e² = +0.0 to the sum, which
+ * changes nothing. The candidates are laid out as the rows of an [nc, nb] tensor quantized
+ * per channel in one kernel call (each row with its own parameters: the same arithmetic per
+ * element as one per-tensor call per candidate), and four rows' sums are accumulated side by
+ * side (each still in bin order), so the numbers are those of one candidate at a time.
+ * xb, yb and codes hold nc · (nb rounded up to a multiple of 8) elements. */
+static void hist_mse(const qs_scheme *sc, const double *centers_d, const float *centers,
+                     const double *counts, int nb, const float *lo, const float *hi, int nc,
+                     float *xb, float *yb, uint8_t *codes, double total, double *mse)
 {
+    if (nb <= 0) {
+        for (int k = 0; k < nc; k++) mse[k] = 0.0;
+        return;
+    }
+    /* rows padded to a multiple of 8 with copies of the last centre (no scalar tail in the
+     * kernel; the padding takes no part in the sums) */
+    int nr = (nb + 7) / 8 * 8;
     qs_layout l;
-    int64_t shape[1] = { nb };
-    qs_layout_make(0, shape, QS_G_TENSOR, 0, 1, &l);
-    l.len = nb;
+    int64_t shape[2] = { nc, nr };
+    qs_layout_make(2, shape, QS_G_CHANNEL, 0, 1, &l);
     qs_qparams qp;
     qs_scheme s1 = *sc;
-    s1.gran = QS_G_TENSOR;
+    s1.gran = QS_G_CHANNEL;
+    s1.axis = 0;
     if (s1.conv == QS_CONV_GGML) s1.conv = QS_CONV_TORCH;   /* blocks: judge by amax */
     if (s1.round == QS_R_STOCHASTIC) s1.round = QS_R_HALF_EVEN;
-    if (qs_qparams_compute(&s1, &l, &lo, &hi, NULL, &qp, NULL) != QS_OK) return INFINITY;
-    qs_qp k = qs_qparams_kernel(&qp);
-    qs_errstats st;
-    qs_k()->fakequant(centers, &l, &k, y, NULL, &st, NULL);
-    double acc = 0.0;
-    for (int j = 0; j < nb; j++) {
-        double e = (double)y[j] - centers_d[j];
-        acc += counts[j] * e * e;
+    if (qs_qparams_compute(&s1, &l, lo, hi, NULL, &qp, NULL) != QS_OK) {
+        for (int k = 0; k < nc; k++) mse[k] = INFINITY;
+        return;
     }
+    for (int k = 0; k < nc; k++) {
+        float *row = xb + (size_t)k * nr;
+        memcpy(row, centers, (size_t)nb * sizeof *xb);
+        for (int j = nb; j < nr; j++) row[j] = centers[nb - 1];
+    }
+    qs_qp kp = qs_qparams_kernel(&qp);
+    /* quantize then dequantize: by definition (kernels/ref.c) the y of fakequant, whose
+     * error statistics are not needed here; codes of at most 8 bits fit the byte */
+    qs_k()->quantize(xb, &l, &kp, codes);
+    qs_k()->dequantize(codes, &l, &kp, yb);
     qs_qparams_fini(&qp);
-    return total > 0.0 ? acc / total : 0.0;
+    int k = 0;
+    for (; k + 8 <= nc; k += 8) {
+        const float *y0 = yb + (size_t)k * nr, *y1 = y0 + nr, *y2 = y1 + nr, *y3 = y2 + nr;
+        const float *y4 = y3 + nr, *y5 = y4 + nr, *y6 = y5 + nr, *y7 = y6 + nr;
+        double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, a4 = 0.0, a5 = 0.0, a6 = 0.0, a7 = 0.0;
+        for (int j = 0; j < nb; j++) {
+            double c = centers_d[j], w = counts[j];
+            double e0 = (double)y0[j] - c, e1 = (double)y1[j] - c, e2 = (double)y2[j] - c;
+            double e3 = (double)y3[j] - c, e4 = (double)y4[j] - c, e5 = (double)y5[j] - c;
+            double e6 = (double)y6[j] - c, e7 = (double)y7[j] - c;
+            a0 += w * e0 * e0; a1 += w * e1 * e1; a2 += w * e2 * e2; a3 += w * e3 * e3;
+            a4 += w * e4 * e4; a5 += w * e5 * e5; a6 += w * e6 * e6; a7 += w * e7 * e7;
+        }
+        double a[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+        for (int r = 0; r < 8; r++) mse[k + r] = total > 0.0 ? a[r] / total : 0.0;
+    }
+    for (; k < nc; k++) {
+        const float *y0 = yb + (size_t)k * nr;
+        double acc = 0.0;
+        for (int j = 0; j < nb; j++) {
+            double e = (double)y0[j] - centers_d[j];
+            acc += counts[j] * e * e;
+        }
+        mse[k] = total > 0.0 ? acc / total : 0.0;
+    }
 }
 
 static int calib_one(const float *v, int64_t n, const qs_scheme *sc, const qs_calib *c,
@@ -400,32 +547,47 @@ static int calib_one(const float *v, int64_t n, const qs_scheme *sc, const qs_ca
         int start = nb >= 2048 ? 128 : nb / 16;
         int ncand = nb - start + 1;
         double *h = malloc((size_t)nb * sizeof *h), *cd = malloc((size_t)nb * sizeof *cd);
-        float *cf = malloc((size_t)nb * sizeof *cf), *y = malloc((size_t)nb * sizeof *y);
+        float *cf = malloc((size_t)nb * sizeof *cf);
         double *xs = malloc((size_t)ncand * sizeof *xs), *ys = malloc((size_t)ncand * sizeof *ys);
+        float *cl = malloc((size_t)ncand * sizeof *cl), *cu = malloc((size_t)ncand * sizeof *cu);
+        int nb8 = (nb + 7) / 8 * 8, batch = MSE_BATCH_ELEMS / nb8;
+        if (batch < 1) batch = 1;
+        if (batch > ncand) batch = ncand;
+        float *xb = malloc((size_t)batch * (size_t)nb8 * sizeof *xb);
+        float *yb = malloc((size_t)batch * (size_t)nb8 * sizeof *yb);
+        uint8_t *qb = malloc((size_t)batch * (size_t)nb8);
         int rc = QS_OK;
-        if (!h || !cd || !cf || !y || !xs || !ys) { rc = qs_err_set(err, "calib: out of memory");
-                                                    goto mse_done; }
+        if (!h || !cd || !cf || !xs || !ys || !cl || !cu || !xb || !yb || !qb) {
+            rc = qs_err_set(err, "calib: out of memory");
+            goto mse_done;
+        }
         if (mx == mn) { *lo = mn; *hi = mx; snprintf(reason, rlen, "constant data"); goto
                         mse_done; }
         if (signed_hist(v, n, mn, mx, nb, h) < 0) { rc = qs_err_set(err, "calib: out of "
                                                                     "memory"); goto mse_done; }
         double w = ((double)mx - (double)mn) / nb, total = 0.0;
+        int nnz = 0;            /* the bins holding counts, compacted (see hist_mse) */
         for (int j = 0; j < nb; j++) {
-            cd[j] = (double)mn + w * (j + 0.5);
-            cf[j] = (float)cd[j];
-            cd[j] = cf[j];
+            double c0 = (double)mn + w * (j + 0.5);
             total += h[j];
+            if (h[j] == 0.0) continue;
+            cf[nnz] = (float)c0;
+            cd[nnz] = cf[nnz];
+            h[nnz++] = h[j];
         }
-        int best = 0;
         for (int k = 0; k < ncand; k++) {
             /* candidates: |x| bin centres from bin `start`, then amax itself */
             float a = k < ncand - 1 ? (float)((double)amax * (start + k + 0.5) / nb) : amax;
-            float l, u;
-            amax_range(sc, mn, mx, a, &l, &u);
+            amax_range(sc, mn, mx, a, &cl[k], &cu[k]);
             xs[k] = a;
-            ys[k] = hist_mse(sc, cd, cf, h, nb, l, u, y, total);
-            if (ys[k] < ys[best]) best = k;     /* first minimum: smallest amax of equals */
         }
+        for (int k = 0; k < ncand; k += batch) {
+            int nc = ncand - k < batch ? ncand - k : batch;
+            hist_mse(sc, cd, cf, h, nnz, cl + k, cu + k, nc, xb, yb, qb, total, ys + k);
+        }
+        int best = 0;
+        for (int k = 1; k < ncand; k++)
+            if (ys[k] < ys[best]) best = k;     /* first minimum: smallest amax of equals */
         amax_range(sc, mn, mx, (float)xs[best], lo, hi);
         snprintf(reason, rlen, "amax %g minimises the histogram-weighted squared error %.4g "
                  "(min-max amax %g gives %.4g)", xs[best], ys[best], amax, ys[ncand - 1]);
@@ -435,7 +597,8 @@ static int calib_one(const float *v, int64_t n, const qs_scheme *sc, const qs_ca
             xs = ys = NULL;
         }
     mse_done:
-        free(h); free(cd); free(cf); free(y); free(xs); free(ys);
+        free(h); free(cd); free(cf); free(xs); free(ys); free(cl); free(cu); free(xb); free(yb);
+        free(qb);
         return rc;
     }
 
@@ -563,16 +726,37 @@ int qs_calib_run(const float *x, const qs_layout *l, const qs_scheme *sc, const 
     } else {
         /* gather each set's elements (in element order) and calibrate them one by one */
         if (qs_layout_gather(x, l, &buf, &off, err) != QS_OK) { rc = QS_ERR; goto done; }
-        for (int64_t p = 0; p < np && rc == QS_OK; p++) {
+        /* the histogram searches (mse, entropy) take most of the time: their sets run on
+         * the kernel threads, each set alone, so the numbers do not depend on the threads */
+        int heavy = c->kind == QS_CAL_MSE || c->kind == QS_CAL_ENTROPY;
+        int64_t fail_p = np, ninf = 0, nnan = 0;
+        qs_err first = {{0}};
+        #pragma omp parallel for schedule(dynamic, 4) num_threads(qs_k_threads()) \
+            if (heavy && np > 1) reduction(+:ninf, nnan)
+        for (int64_t p = 0; p < np; p++) {
             int64_t ni = 0, nn = 0;
             char why[200];
-            rc = calib_one(buf + off[p], off[p + 1] - off[p], sc, c, &out->lo[p],
-                           &out->hi[p], &out->obs_min[p], &out->obs_max[p], &ni, &nn,
-                           p == 0 ? &cv : NULL, why, sizeof why, err);
-            out->ninf += ni;
-            out->nnan += nn;
+            qs_err e1 = {{0}};
+            int r1 = calib_one(buf + off[p], off[p + 1] - off[p], sc, c, &out->lo[p],
+                               &out->hi[p], &out->obs_min[p], &out->obs_max[p], &ni, &nn,
+                               p == 0 ? &cv : NULL, why, sizeof why, &e1);
+            ninf += ni;
+            nnan += nn;
+            if (r1 != QS_OK) {
+                #pragma omp critical(qs_calib_fail)
+                if (p < fail_p) {       /* the first failing set's message, as serially */
+                    fail_p = p;
+                    first = e1;
+                }
+            }
             if (p == 0) snprintf(out->reason, sizeof out->reason, "%s: set 0: %.200s",
                                  qs_calib_name(c->kind), why);
+        }
+        out->ninf += ninf;
+        out->nnan += nnan;
+        if (fail_p < np) {
+            if (err) *err = first;
+            rc = QS_ERR;
         }
         if (rc == QS_OK && np > 1) {
             size_t k = strlen(out->reason);

@@ -94,21 +94,12 @@ static float round_as(qs_round r, float v)
     }
 }
 
-/* The kernel's code and dequantized value of x under parameter set p of qp. */
+/* The kernel's code and dequantized value of x under parameter set p of qp (src/quant/one.c,
+ * as `codes value=` gives them to the faces). */
 static void kernel_one(const qs_qparams *qp, int64_t p, float x, int32_t *code, float *y,
                        int *clipped)
 {
-    qs_layout l1;
-    int64_t one = 1;
-    qs_layout_make(0, &one, QS_G_TENSOR, 0, 1, &l1);
-    l1.len = 1;
-    qs_qp k = qs_qparams_kernel(qp);
-    k.scale += p; k.inv += p; k.zp += p;
-    uint8_t c;
-    qs_errstats st;
-    qs_k()->fakequant(&x, &l1, &k, y, &c, &st, NULL);
-    *code = qp->qmin < 0 ? (int32_t)(int8_t)c : (int32_t)c;
-    *clipped = st.clipped > 0;
+    qs_qparams_code1(qp, p, x, code, y, clipped);
 }
 
 /* ---- integer grids ---------------------------------------------------------------------- */

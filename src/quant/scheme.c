@@ -17,6 +17,7 @@ void qs_scheme_default(qs_scheme *s)
     s->narrow = 0;
     s->gran = QS_G_TENSOR;
     s->axis = 0;
+    s->axis_auto = 1;   /* per-channel: the axis chosen per tensor (qs_axis_auto) */
     s->group = 64;
     s->round = QS_R_HALF_EVEN;
     s->seed = 0;
@@ -153,9 +154,12 @@ int qs_scheme_layout(const qs_scheme *s, int ndim, const int64_t *shape, qs_layo
     if (s->kind != QS_Q_INT) return qs_layout_make(0, shape, QS_G_TENSOR, 0, 1, l), QS_OK;
     if (s->gran != QS_G_TENSOR && ndim > 0) {
         int ax = s->axis < 0 ? s->axis + ndim : s->axis;
-        if (ax < 0 || ax >= ndim)
-            return qs_err_set(err, "axis=%d: out of range for a tensor with %d dimension%s",
-                              s->axis, ndim, ndim == 1 ? "" : "s");
+        if (ax < 0 || ax >= ndim) {
+            char shp[96];
+            qs_shape_str(ndim, shape, shp, sizeof shp);
+            return qs_err_set(err, "axis %d out of range for shape %s (axes 0..%d, or -%d..-1 "
+                              "from the end)", s->axis, shp, ndim - 1, ndim);
+        }
     }
     if (qs_layout_make(ndim, shape, s->gran, s->axis, s->group, l) < 0)
         return qs_err_set(err, "scheme: bad axis %d or group size %d", s->axis, s->group);
@@ -266,9 +270,15 @@ int qs_scheme_parse(qs_scheme *out, int argc, char **argv, qs_err *err)
         const char *val = eq + 1;
 #define KEY(k) (kl == strlen(k) && strncmp(w, k, kl) == 0)
         if (KEY("axis")) {
-            if (parse_int(val, -8, 7, &v)) return qs_err_set(err, "axis=%s: expected an "
-                                                              "integer -8..7", val);
+            if (!strcmp(val, "auto")) {
+                s.axis_auto = 1;
+                s.axis = 0;
+                continue;
+            }
+            if (parse_int(val, -8, 7, &v)) return qs_err_set(err, "axis=%s: expected auto or "
+                                                              "an integer -8..7", val);
             s.axis = (int)v;
+            s.axis_auto = 0;
             explicit_axis = 1;
         } else if (KEY("size") || KEY("group") || KEY("block")) {
             if (parse_int(val, 1, 1 << 20, &v))
@@ -314,9 +324,12 @@ int qs_scheme_parse(qs_scheme *out, int argc, char **argv, qs_err *err)
     if (s.kind == QS_Q_INT && s.gran == QS_G_GROUP && !explicit_axis &&
         (explicit_gran || out->gran != QS_G_GROUP))
         s.axis = -1;
-    /* channels default to axis 0 (the output channel of a [out, in] weight) */
-    if (s.kind == QS_Q_INT && s.gran == QS_G_CHANNEL && explicit_gran && !explicit_axis)
+    /* channels default to axis=auto (the output channel the tensor's source and name say;
+     * qs_axis_auto), written into axis when a tensor is known */
+    if (s.kind == QS_Q_INT && s.gran == QS_G_CHANNEL && explicit_gran && !explicit_axis) {
+        s.axis_auto = 1;
         s.axis = 0;
+    }
     /* conventions that fix parts of the scheme */
     if (s.kind == QS_Q_INT && s.conv == QS_CONV_GGML) {
         if (s.bits != 8 && s.bits != 4)

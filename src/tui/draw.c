@@ -638,6 +638,17 @@ static void plot_curve(const qs_tui_model *m, WINDOW *w, int y, int x, int h, in
 
 /* ==== 1 Data =============================================================================== */
 
+/* Per-channel schemes: which axis and why, and a warning when per-channel cannot differ
+ * from per-tensor (an axis of size 1, every channel with the same parameters). Returns the
+ * next row. */
+static int draw_axis_lines(const qs_tui_model *m, WINDOW *w, int y, int W)
+{
+    const char *why = js(m->qparams, "axis_reason"), *warn = js(m->qparams, "warning");
+    if (why) putf(w, y++, 1, W - 2, A(m, QR_DIM), "per-channel · %s", why);
+    if (warn) putf(w, y++, 1, W - 2, A(m, QR_ERROR), "%s %s", m->utf8 ? "⚠" : "!", warn);
+    return y;
+}
+
 static void draw_channels(const qs_tui_model *m, WINDOW *w, int y0, int h, int W)
 {
     if (m->nchan == 0) {
@@ -650,8 +661,8 @@ static void draw_channels(const qs_tui_model *m, WINDOW *w, int y0, int h, int W
         if (m->chan_max[i] > hi) hi = m->chan_max[i];
     }
     if (!(hi > lo)) hi = lo + 1;
-    putf(w, y0, 1, W - 2, A(m, QR_TITLE), "%d channels (axis 0) on one axis: a per-tensor "
-         "scale must cover the widest", m->nchan);
+    putf(w, y0, 1, W - 2, A(m, QR_TITLE), "%d channels (axis %d) on one axis: a per-tensor "
+         "scale must cover the widest", m->nchan, m->chan_axis);
     int lw = 24, bx = 2 + lw, bw = W - bx - 2;
     for (int r = 0; r < h - 1 && m->chan_scroll + r < m->nchan; r++) {
         int i = m->chan_scroll + r;
@@ -698,6 +709,12 @@ void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w)
     putf(w, y++, 1, W - 2, A(m, QR_DIM), "p0.01 %s  p99.99 %s  zeros %lld  NaN %lld  Inf %lld",
          a, b, (long long)jd(st, "zeros", 0), (long long)jd(st, "nan", 0),
          (long long)jd(st, "inf", 0));
+    if (js(st, "quantized")) {          /* dequantized codes: few values on a grid */
+        num(a, sizeof a, jd(st, "grid_step", NAN));
+        putf(w, y++, 1, W - 2, A(m, QR_ERROR), "%s already quantized: %lld distinct values on a "
+             "grid of step %s (%lld levels)", m->utf8 ? "⚠" : "!", (long long)jd(st, "distinct",
+             0), a, (long long)jd(st, "grid_levels", 0));
+    }
     if (m->qparams && json_object_get(m->qparams, "format")) {
         num(b, sizeof b, m->clip_hi);
         putf(w, y++, 1, W - 2, A(m, QR_GRID), "a cast to %s: every value rounds to the nearest "
@@ -728,9 +745,9 @@ void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w)
         snprintf(t, sizeof t, "  clip [%s, %s]  codes %lld..%lld", b, c,
                  (long long)jd(m->qparams, "qmin", 0), (long long)jd(m->qparams, "qmax", 0));
         put(w, y++, cx, xe - cx, g, t);
-    } else {
-        put(w, y++, 1, W - 2, A(m, QR_DIM), "scale / zero point: the qparams command is not in "
-            "this build yet");
+        y = draw_axis_lines(m, w, y, W);
+    } else if (m->scheme_err[0]) {
+        putf(w, y++, 1, W - 2, A(m, QR_ERROR), "scheme: %s", m->scheme_err);
     }
     /* the file's tensors, when there are several */
     json_t *list = json_object_get(m->tensors, "tensors");
@@ -820,14 +837,15 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
     json_t *steps = json_object_get(m->derive, "steps");
     int n = (int)json_array_size(steps);
     if (!m->derive || n == 0) {
-        if (!qs_cmd_find("derive"))
-            wrap(w, y, 2, W - 4, H, A(m, QR_DIM),
-                 "The derive command is not in this build yet (the quantization engine, issue 3, "
-                 "is landing). Meanwhile the Bits screen (3) and the Data screen (1) work.");
-        else
+        if (m->scheme_err[0] && m->has_tensor && !m->example) {
+            char e[300];
+            snprintf(e, sizeof e, "No derivation for this tensor: %s", m->scheme_err);
+            wrap(w, y, 2, W - 4, H, A(m, QR_ERROR), e);
+        } else {
             wrap(w, y, 2, W - 4, H, A(m, QR_DIM), m->has_tensor || m->example
                  ? "No derivation for this tensor (see the status line)."
                  : "No tensor: press e for the seed examples, or :values -20 1000");
+        }
         return;
     }
     /* earlier steps one line each; the current one in full; later ones counted */
@@ -1010,11 +1028,14 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
         return;
     }
     if (!q) {
-        wrap(w, 1, 2, W - 4, H, A(m, QR_DIM), qs_cmd_find("quant")
-             ? "No error metrics for this scheme (see the status line)."
-             : "The quant command is not in this build yet (the quantization engine, issue 3, "
-               "is landing): the metrics, the error histogram and the comparison table appear "
-               "here once it is.");
+        if (m->scheme_err[0]) {
+            char e[300];
+            snprintf(e, sizeof e, "No error metrics for this scheme: %s", m->scheme_err);
+            wrap(w, 1, 2, W - 4, H, A(m, QR_ERROR), e);
+        } else {
+            wrap(w, 1, 2, W - 4, H, A(m, QR_DIM), "No error metrics for this scheme (see the "
+                 "status line).");
+        }
         return;
     }
     char a[32], b[32], c[32];
@@ -1023,6 +1044,7 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
     num(b, sizeof b, m->clip_hi);
     putf(w, y++, 1, W - 2, A(m, QR_TITLE), "clip range [%s, %s]%s", a, b,
          m->clip_manual ? "  (manual — r resets)" : "  (from the calibrator; ←/→ drag)");
+    y = draw_axis_lines(m, w, y, W);
     static const struct { const char *key, *label; int pct; } mets[] = {
         {"mse", "MSE", 0}, {"sqnr_db", "SQNR dB", 0}, {"max_abs_err", "max |error|", 0},
         {"mean_err", "mean error", 0}, {"cosine", "cosine", 0}, {"clip_frac", "clipped", 1},
@@ -1031,6 +1053,8 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
     for (size_t i = 0; i < sizeof mets / sizeof mets[0]; i++) {
         double v = jd(q, mets[i].key, NAN);
         if (mets[i].pct) snprintf(c, sizeof c, "%.4g %%", v * 100);
+        else if (isnan(v) && !strcmp(mets[i].key, "sqnr_db") && jd(q, "mse", NAN) == 0)
+            snprintf(c, sizeof c, "%s (exact)", m->utf8 ? "∞" : "inf");  /* no error at all */
         else num(c, sizeof c, v);
         putf(w, y + (int)i, 1, mw, A(m, QR_NORMAL), "%-12s %s", mets[i].label, c);
     }
@@ -1062,9 +1086,8 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
     /* compare: SQNR by calibrator × bits (with the 6.02 dB/bit rule), else the raw table */
     json_t *cmp = m->compare, *rows = json_object_get(cmp, "rows");
     if (!json_is_array(rows) || json_array_size(rows) == 0) {
-        put(w, y, 1, W - 2, A(m, QR_DIM), qs_cmd_find("compare")
-            ? "x: compare calibrators × bit widths 2..8 (SQNR grows about 6.02 dB per bit)"
-            : "compare: not in this build yet");
+        put(w, y, 1, W - 2, A(m, QR_DIM),
+            "x: compare calibrators × bit widths 2..8 (SQNR grows about 6.02 dB per bit)");
         return;
     }
     json_t *r0 = json_array_get(rows, 0);
@@ -1100,8 +1123,12 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
             int nb = (int)jd(r, "bits", 0);
             double sq = jd(r, "sqnr_db", NAN);
             if (ci == 0 && nb == bmax) top8 = sq;
-            if (x0 + (nb - bmin + 1) * cw <= W)
-                putf(w, y, x0 + (nb - bmin) * cw, cw, A(m, QR_NORMAL), "%8.2f", sq);
+            if (x0 + (nb - bmin + 1) * cw <= W) {
+                if (isnan(sq) && jd(r, "mse", NAN) == 0)    /* every value reproduced */
+                    putf(w, y, x0 + (nb - bmin) * cw, cw, A(m, QR_GOOD), "%8s", "exact");
+                else
+                    putf(w, y, x0 + (nb - bmin) * cw, cw, A(m, QR_NORMAL), "%8.2f", sq);
+            }
         }
     }
     if (isfinite(top8) && y < H) {
@@ -1111,9 +1138,18 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
                  top8 - 6.02 * (bmax - nb));
         y++;
     }
-    if (y < H)
+    if (y < H && isfinite(top8))
         putf(w, y++, 1, W - 2, A(m, QR_DIM), "last row: %s at %d bits, minus 6.02 dB per bit "
              "removed", cals[0], bmax);
+    if (js(m->stats, "quantized") && y < H) {   /* why the rule breaks on this tensor */
+        double lv = jd(m->stats, "grid_levels", 0);
+        int gb = lv > 1 ? (int)ceil(log2(lv)) : 1;
+        char note[256];
+        snprintf(note, sizeof note, "already quantized (see Data): its values sit on a grid "
+                 "of %.0f levels (%d-bit codes), so from %d bits the scheme reproduces them and "
+                 "SQNR measures float rounding, not 6.02 dB per bit", lv, gb, gb);
+        y = wrap(w, y, 1, W - 2, H, A(m, QR_ERROR), note);
+    }
     /* a taller terminal: SQNR against bits as curves, one per calibrator, and the rule */
     int ch = H - y - 3;
     if (ch >= 5 && bmax > bmin && W >= 60) {
@@ -1203,13 +1239,6 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
     int y = 0;
     y = wrap(w, y, 1, W - 2, W >= 100 ? 1 : 2, A(m, QR_TITLE), "PTQ vs QAT lab — an MLP on "
              "real data, quantized after training (PTQ) or while training (QAT)");
-    if (!qs_cmd_find("lab")) {
-        wrap(w, y + 1, 2, W - 4, H, A(m, QR_DIM),
-             "The lab commands are not in this build yet (issue 7). When they land, this "
-             "screen shows the settings, a progress gauge while training (Esc cancels, the "
-             "screens stay usable) and the results with loss / accuracy curves.");
-        return;
-    }
     /* the settings form, three per row, or two when three do not fit (60 columns) */
     int colw = W >= 100 ? 30 : 24, per = 2 + 3 * colw <= W ? 3 : 2;
     for (int f = 0; f < QS_TUI_LAB_FIELDS; f++) {

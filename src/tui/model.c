@@ -24,7 +24,8 @@
 const qs_tui_binding qs_tui_bindings[] = {
     /* Data */
     {QS_SCR_DATA, 'l', "l", QA_LOG, "histogram counts on a log scale (on / off)"},
-    {QS_SCR_DATA, 'v', "v", QA_CHANNELS, "view: value histogram / a row per channel (range)"},
+    {QS_SCR_DATA, 'v', "v", QA_CHANNELS,
+     "view: value histogram / a row per channel along the scheme's axis (range)"},
     {QS_SCR_DATA, 't', "t", QA_TENSOR_NEXT, "next tensor of the file"},
     {QS_SCR_DATA, 'T', "T", QA_TENSOR_PREV, "previous tensor of the file"},
     {QS_SCR_DATA, KEY_DOWN, "↓/↑", QA_SCROLL_DOWN, "scroll the channel rows"},
@@ -88,12 +89,15 @@ const qs_tui_binding qs_tui_bindings[] = {
     {ALL, '6', "6", QA_SCREEN6, NULL},
     {ALL, '\t', "Tab", QA_NEXT_SCREEN, "next screen (Shift-Tab: previous)"},
     {ALL, KEY_BTAB, "S-Tab", QA_PREV_SCREEN, NULL},
-    {ALL, ':', ":", QA_CMDLINE, "command line: any REPL command (Tab completes, ↑ history)"},
-    {ALL, '+', "+/-", QA_BITS_UP, "more / fewer bits in the scheme"},
+    {ALL, ':', ":", QA_CMDLINE,
+     "command line: any REPL command, several separated by ; (Tab completes, ↑ history)"},
+    {ALL, '+', "+/-", QA_BITS_UP,
+     "more / fewer bits (scheme bits=N: convention, rounding, axis kept)"},
     {ALL, '-', "-", QA_BITS_DOWN, NULL},
-    {ALL, 's', "s", QA_SYM, "symmetric / asymmetric (affine) scheme"},
+    {ALL, 's', "s", QA_SYM, "symmetric / affine: only the zero point changes (scheme sym / asym)"},
     {ALL, 'c', "c", QA_CALIB, "next calibrator: minmax, percentile, mse, entropy"},
-    {ALL, 'g', "g", QA_GRAN, "granularity: per-tensor / per-channel"},
+    {ALL, 'g', "g", QA_GRAN,
+     "granularity: per-tensor / per-channel (axis=auto: the output channels)"},
     {ALL, 'o', "o", QA_OUTPUT, "show / hide the output of the last ':' command"},
     {ALL, ESC, "Esc", QA_CANCEL, "cancel a running command; close panes"},
     {ALL, '?', "?", QA_HELP, "this help"},
@@ -143,8 +147,8 @@ static double jget(json_t *o, const char *key, double dflt)
 }
 
 /* Runs one command through the table on session s WITHOUT recording it (the TUI's own
- * queries: stats for drawing, hist at the screen's width...). NULL when the command fails or
- * does not exist in this build (err says which). */
+ * queries: stats for drawing, hist at the screen's width...). NULL when the command fails
+ * (err says why). */
 static json_t *query(qs_session *s, qs_err *err, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
@@ -164,9 +168,13 @@ static json_t *query(qs_session *s, qs_err *err, const char *fmt, ...)
     if (argc <= 0) goto done;
     const qs_cmd *c = qs_cmd_find(argv[0]);
     if (!c) {
-        qs_err_set(err, "%s: not in this build yet", argv[0]);
+        qs_err_set(err, "%s: unknown command", argv[0]);
         goto done;
     }
+    /* as qs_cmd_run_line: a large tensor selected by load/use is converted by the first
+     * command that needs its values */
+    if (!(c->flags & QS_CMD_NOTENSOR) && qs_session_materialize(s, err) != QS_OK) goto done;
+    qs_session_resolve_axis(s, &s->scheme);     /* axis=auto, as qs_cmd_run_line */
     if (c->run(s, argc - 1, argv + 1, &out, err) != QS_OK) out = NULL;
 done:
     qs_split_free(argv);
@@ -235,9 +243,18 @@ static void refresh_channels(qs_tui_model *m)
     free(m->chan_max);
     m->chan_min = m->chan_max = NULL;
     m->nchan = 0;
+    m->chan_why[0] = '\0';
     if (!t || t->ndim < 2) return;
+    /* the scheme's channel axis (axis=auto: what the tensor's file and name say) */
+    int ax = qs_session_axis(m->s, &m->s->scheme, m->chan_why, sizeof m->chan_why);
+    if (ax < 0 || ax >= t->ndim) {
+        ax = qs_axis_auto(t->name, t->ndim, t->shape, NULL, NULL, 0);
+        snprintf(m->chan_why, sizeof m->chan_why, "axis %d (the scheme's axis=%d does not fit "
+                 "this shape)", ax, m->s->scheme.axis);
+    }
+    m->chan_axis = ax;
     qs_layout l;
-    if (qs_layout_make(t->ndim, t->shape, QS_G_CHANNEL, 0, 1, &l) != 0) return;
+    if (qs_layout_make(t->ndim, t->shape, QS_G_CHANNEL, ax, 1, &l) != 0) return;
     int64_t n = qs_layout_nparams(&l);
     if (n < 1 || n > (1 << 20)) return;
     m->chan_min = malloc((size_t)n * sizeof(float));
@@ -252,30 +269,26 @@ static void refresh_channels(qs_tui_model *m)
     m->nchan = (int)n;
 }
 
-/* The scheme's integer code of bits_input, through the quantize / dequantize kernels with the
- * per-tensor parameters of `qparams` (the first channel's when per-channel). */
+/* The scheme's integer code of bits_input and its dequantized value, asked of the library
+ * (`codes value=`: the parameters as computed, TensorRT's multiplier included) under the
+ * first parameter set (the first channel's when per-channel), as `derive V` follows it. */
 static void refresh_code(qs_tui_model *m)
 {
     const qs_scheme *sc = &m->s->scheme;
+    qs_err err;
     m->have_code = 0;
-    if (!m->qparams || sc->kind != QS_Q_INT) return;
-    double sd = jget(m->qparams, "scale", NAN), zd = jget(m->qparams, "zero_point", NAN);
-    double qmin = jget(m->qparams, "qmin", NAN), qmax = jget(m->qparams, "qmax", NAN);
-    if (!(sd > 0) || !isfinite(zd) || !isfinite(qmin) || !isfinite(qmax)) return;
-    float scale = (float)sd, inv = 1.0f / scale, x = (float)m->bits_input, y = 0;
-    int32_t zp = (int32_t)zd;
-    uint8_t code;
-    qs_layout l;
-    if (qs_layout_make(0, NULL, QS_G_TENSOR, 0, 1, &l) != 0) return;
-    qs_qp qp = {&scale, &inv, &zp, (int)qmin, (int)qmax, sc->conv == QS_CONV_ONNX, sc->round,
-                sc->seed};
-    qs_k()->quantize(&x, &l, &qp, &code);
-    qs_k()->dequantize(&code, &l, &qp, &y);
-    m->code = qmin < 0 ? (int)(int8_t)code : (int)code;
-    m->code_value = y;
-    m->code_bits = sc->bits;
-    m->code_signed = qmin < 0;
-    m->have_code = 1;
+    if (!m->s->tensor || sc->kind != QS_Q_INT || !isfinite(m->bits_input)) return;
+    json_t *r = query(m->s, &err, "codes value=%.17g", m->bits_input);
+    if (!r) return;
+    double c = jget(r, "code", NAN), y = jget(r, "dequant", NAN), qmin = jget(r, "qmin", NAN);
+    if (isfinite(c) && isfinite(qmin)) {
+        m->code = (int)c;
+        m->code_value = y;
+        m->code_bits = (int)jget(r, "bits", sc->bits);
+        m->code_signed = qmin < 0;
+        m->have_code = 1;
+    }
+    json_decref(r);
 }
 
 void qs_tui_bits_set(qs_tui_model *m, double v)
@@ -311,28 +324,23 @@ void qs_tui_bits_flip(qs_tui_model *m)
         unsigned c = ((unsigned)m->code & mask) ^ (1u << k);
         int code = m->code_signed && (c & (1u << (m->code_bits - 1))) ? (int)c - (int)(mask + 1)
                                                                       : (int)c;
-        double scale = jget(m->qparams, "scale", 1), zp = jget(m->qparams, "zero_point", 0);
-        /* dequantize the new code through the kernel */
-        float sc = (float)scale, inv = 1.0f / sc, y = 0;
-        int32_t z = (int32_t)zp;
-        uint8_t cb = (uint8_t)(code & 0xff);
-        qs_layout l;
-        qs_layout_make(0, NULL, QS_G_TENSOR, 0, 1, &l);
-        qs_qp qp = {&sc, &inv, &z, (int)jget(m->qparams, "qmin", -128),
-                    (int)jget(m->qparams, "qmax", 127), 0, QS_R_HALF_EVEN, 0};
-        qs_k()->dequantize(&cb, &l, &qp, &y);
+        /* the new code's value, asked of the library (`codes code=`) */
+        qs_err err;
+        json_t *res = query(m->s, &err, "codes code=%d", code);
+        double y = jget(res, "dequant", NAN);
+        json_decref(res);
+        if (!isfinite(y)) {
+            qs_tui_status(m, 1, "%s", err.msg[0] ? err.msg : "codes: no value for that code");
+            return;
+        }
         qs_tui_bits_set(m, y);
-        qs_tui_status(m, 0, "code bit %d flipped: code %d = %.9g", k, code, (double)y);
+        qs_tui_status(m, 0, "code bit %d flipped: code %d = %.9g", k, code, y);
     }
 }
 
 static void refresh_derive(qs_tui_model *m)
 {
     qs_err err;
-    if (!qs_cmd_find("derive")) {
-        set_json(&m->derive, NULL);
-        return;
-    }
     if (m->example) {
         static const char *const ex_vals[] = {"0 1000", "-20 1000"};
         static const double ex_follow[] = {250, -20};
@@ -402,6 +410,9 @@ void qs_tui_refresh(qs_tui_model *m)
     qs_err err;
     qs_session *s = m->s;
     set_json(&m->tensors, query(s, &err, "tensors"));
+    /* a tensor too large to convert at load time is converted now, as a command would */
+    if (!s->tensor && s->file && qs_session_materialize(s, &err) != QS_OK)
+        qs_tui_status(m, 1, "%s", err.msg);
     if (!s->tensor) {
         set_json(&m->stats, NULL);
         set_json(&m->hist, NULL);
@@ -432,9 +443,12 @@ static void refresh_scheme(qs_tui_model *m)
     m->clip_manual = s->calib.kind == QS_CAL_MANUAL;
     if (!m->clip_manual) m->clip_prev = s->calib.kind;
     set_json(&m->qparams, query(s, &err, "qparams"));
+    /* the reason the scheme does not fit (an axis out of range...) is shown on the screens */
+    snprintf(m->scheme_err, sizeof m->scheme_err, "%.250s", m->qparams ? "" : err.msg);
     set_json(&m->quant, query(s, &err, "quant"));
     m->clip_lo = jget(m->qparams, "clip_min", NAN);
     m->clip_hi = jget(m->qparams, "clip_max", NAN);
+    refresh_channels(m);        /* the `v` view follows the scheme's axis */
     plot_range(m);
     int bins = m->cols - 4;
     if (bins < 8) bins = 8;
@@ -493,6 +507,7 @@ void qs_tui_model_fini(qs_tui_model *m)
     free(m->chan_min);
     free(m->chan_max);
     free(m->output);
+    free(m->pending);
     qs_session_fini(&m->ex);
     memset(m, 0, sizeof *m);
 }
@@ -674,6 +689,7 @@ int qs_tui_job_poll(qs_tui_model *m)
     } else {
         qs_tui_status(m, 1, "%s", m->job.err.msg);
     }
+    int ok = m->job.rc == QS_OK;
     json_decref(m->job.out);
     m->job.out = NULL;
     m->job.work = NULL;
@@ -681,6 +697,10 @@ int qs_tui_job_poll(qs_tui_model *m)
     m->job.data = NULL;
     free(m->job.line);
     m->job.line = NULL;
+    char *rest = m->pending;        /* the ':' line's commands after the slow one */
+    m->pending = NULL;
+    if (rest && ok) flags |= qs_tui_run_cmdline(m, rest);
+    free(rest);
     return flags;
 }
 
@@ -810,26 +830,86 @@ int qs_tui_run_user(qs_tui_model *m, const char *line)
     return QS_TUI_REDRAW;
 }
 
-/* ==== scheme keys (+ - s c g): spell the whole scheme as a command ===================== */
-
-static int run_scheme(qs_tui_model *m, int bits, int is_signed, int sym, int chan)
+int qs_tui_run_cmdline(qs_tui_model *m, const char *line)
 {
-    char line[160];
-    snprintf(line, sizeof line, "scheme %sint%d %s%s", is_signed ? "" : "u", bits,
-             sym ? "sym" : "asym", chan ? " per-channel axis=0" : "");
-    return qs_tui_run_user(m, line);
+    char **lines = NULL;
+    qs_err err = {{0}};
+    int n = qs_split_commands(line, &lines, &err), flags = QS_TUI_REDRAW;
+    if (n < 0) {
+        qs_tui_status(m, 1, "%s", err.msg);
+        return QS_TUI_REDRAW;
+    }
+    if (n <= 1) {
+        qs_split_free(lines);
+        return qs_tui_run_user(m, line);
+    }
+    for (int k = 0; k < n; k++) {
+        m->status_err = 0;
+        flags |= qs_tui_run_user(m, lines[k]);
+        if (flags & QS_TUI_QUIT) break;
+        if (m->status_err && !m->job.running) break;    /* stop at the first error */
+        if (m->job.running && k + 1 < n) {              /* the rest after the slow one */
+            size_t len = 0;
+            for (int j = k + 1; j < n; j++) len += strlen(lines[j]) + 2;
+            free(m->pending);
+            m->pending = malloc(len + 1);
+            if (m->pending) {
+                m->pending[0] = '\0';
+                for (int j = k + 1; j < n; j++) {
+                    strcat(m->pending, lines[j]);
+                    if (j + 1 < n) strcat(m->pending, "; ");
+                }
+            }
+            break;
+        }
+    }
+    qs_split_free(lines);
+    return flags;
 }
 
+/* ==== scheme keys (+ - s c g): deltas of the scheme ===================================== */
+
+/* Each key sends only what it changes (`scheme bits=7`, `scheme sym`, `scheme per-channel`),
+ * so the convention, rounding, range, axis and group size stay as they were. */
 static int scheme_key(qs_tui_model *m, qs_tui_act a)
 {
     const qs_scheme *sc = &m->s->scheme;
-    int bits = sc->kind == QS_Q_INT ? sc->bits : 8;
-    int sgn = sc->is_signed, sym = sc->symmetric, chan = sc->gran == QS_G_CHANNEL;
+    int is_int = sc->kind == QS_Q_INT && sc->conv != QS_CONV_GGML;
+    char line[64];
     switch (a) {
-    case QA_BITS_UP: if (bits < 8) bits++; break;
-    case QA_BITS_DOWN: if (bits > 2) bits--; break;
-    case QA_SYM: sym = !sym; sgn = sym ? 1 : 0; break;
-    case QA_GRAN: chan = !chan; break;
+    case QA_BITS_UP:
+    case QA_BITS_DOWN: {
+        int up = a == QA_BITS_UP;
+        if (!is_int)    /* a float format, codebook or ggml block: back to an integer grid */
+            return qs_tui_run_user(m, up ? "scheme int8" : "scheme int7");
+        int bits = sc->bits + (up ? 1 : -1);
+        if (bits < 2 || bits > 8) {
+            qs_tui_status(m, 1, "%s: integer schemes have 2 to 8 bits", qs_qkind_name(sc));
+            return QS_TUI_REDRAW;
+        }
+        snprintf(line, sizeof line, "scheme bits=%d", bits);
+        return qs_tui_run_user(m, line);
+    }
+    case QA_SYM:
+        if (!is_int) {
+            qs_tui_status(m, 1, "s: %s has no zero point to choose (integer schemes only)",
+                          qs_qkind_name(sc));
+            return QS_TUI_REDRAW;
+        }
+        if (sc->conv == QS_CONV_TRT) {
+            qs_tui_status(m, 1, "s: convention=trt is symmetric only (TensorRT has no zero "
+                          "point)");
+            return QS_TUI_REDRAW;
+        }
+        return qs_tui_run_user(m, sc->symmetric ? "scheme asym" : "scheme sym");
+    case QA_GRAN:
+        if (!is_int) {
+            qs_tui_status(m, 1, "g: %s has its own layout (integer schemes only)",
+                          qs_qkind_name(sc));
+            return QS_TUI_REDRAW;
+        }
+        return qs_tui_run_user(m, sc->gran == QS_G_CHANNEL ? "scheme per-tensor"
+                                                           : "scheme per-channel");
     case QA_CALIB: {
         static const char *const cal[] = {"calib minmax", "calib percentile p=99.99",
                                           "calib mse", "calib entropy"};
@@ -842,7 +922,7 @@ static int scheme_key(qs_tui_model *m, qs_tui_act a)
     }
     default: break;
     }
-    return run_scheme(m, bits, sgn, sym, chan);
+    return 0;
 }
 
 /* ==== screen key handlers ================================================================= */
@@ -1051,10 +1131,6 @@ static int error_key(qs_tui_model *m, int key)
         return qs_tui_run_user(m, line) | QS_TUI_HANDLED;
     }
     case QA_COMPARE:
-        if (!qs_cmd_find("compare")) {
-            qs_tui_status(m, 1, "compare: not in this build yet");
-            return QS_TUI_HANDLED | QS_TUI_REDRAW;
-        }
         return qs_tui_run_user(m, "compare bits=2..8") | QS_TUI_HANDLED;
     default: return 0;
     }
@@ -1133,10 +1209,6 @@ static int lab_key(qs_tui_model *m, int key)
         break;
     }
     case QA_LAB_RUN:
-        if (!qs_cmd_find("lab")) {
-            qs_tui_status(m, 1, "lab: not in this build yet (the PTQ/QAT lab lands with issue 7)");
-            break;
-        }
         if (m->job.running) {
             qs_tui_status(m, 1, "busy: '%s' is still running (Esc cancels)", m->job.line);
             break;
@@ -1267,7 +1339,7 @@ int qs_tui_submit(qs_tui_model *m, const char *line)
         return QS_TUI_REDRAW;
     }
     switch (kind) {
-    case QS_PR_COMMAND: return qs_tui_run_user(m, line);
+    case QS_PR_COMMAND: return qs_tui_run_cmdline(m, line);
     case QS_PR_DERIVE: {
         double v;
         if (qs_parse_double(line, &v) < 0) {

@@ -127,6 +127,7 @@ typedef struct qs_tui_model {
     int status_err;             /* 1: the message is an error */
     volatile sig_atomic_t cancel; /* raised by Esc while a job runs (s->cancel points here) */
     qs_tui_job job;             /* the long command in flight, if any */
+    char *pending;              /* ':' line commands after a slow one, run when it ends */
 
     /* what drawing shows of the session, copied by the main thread after each change (a
      * worker thread may be replacing the session's tensor while the frame is drawn) */
@@ -152,8 +153,11 @@ typedef struct qs_tui_model {
     int log_scale;              /* 1: histogram counts on a log scale */
     int channels;               /* 1: per-channel view instead of the histogram */
     int chan_scroll;            /* first channel row shown */
-    int nchan;                  /* channels along axis 0 */
+    int nchan;                  /* channels along chan_axis */
     float *chan_min, *chan_max; /* their ranges (owned) */
+    int chan_axis;              /* the channel axis: the scheme's (axis=auto: qs_session_axis) */
+    char chan_why[200];         /* why that axis ("axis 3: TensorFlow HWIO kernel ...") */
+    char scheme_err[256];       /* why the scheme gives no parameters on this tensor, or "" */
     double plot_lo, plot_hi;    /* x range of the histogram plot */
 
     /* 2 Derive */
@@ -254,6 +258,9 @@ int qs_tui_submit(qs_tui_model *m, const char *line);
 /* Runs a command line typed by the user (':' line): recorded in the session history, the
  * result routed to its screen or the output pane. Slow commands start a job. */
 int qs_tui_run_user(qs_tui_model *m, const char *line);
+/* The ':' line: one or more commands separated by ';' (as the REPL); they run in order and
+ * stop at the first error; the ones after a slow command run when its job ends. */
+int qs_tui_run_cmdline(qs_tui_model *m, const char *line);
 /* Sets the value the Bits screen shows (all formats re-encode it). */
 void qs_tui_bits_set(qs_tui_model *m, double v);
 /* Flips the bit under the cursor of the current Bits row. */

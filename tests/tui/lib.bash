@@ -1,7 +1,7 @@
 # lib.bash — helpers for the TUI end-to-end tests (sourced by tests/tui/*.sh; not a test).
 # Each test runs the real binary in a private tmux server, polls capture-pane with a deadline
 # (never a fixed sleep) and cleans up the server on exit.
-#   tui_start COLS ROWS [ENV...]  start "$QSCOPE" in a pane; after it exits the pane prints
+#   tui_start COLS ROWS [ENV...]  start "$QSCOPE" [$TUI_ARGS] in a pane; after it exits the pane prints
 #                                 "EXITED rc=N" and saves `stty -a` into $TUI_TMP/stty
 #   wait_for TEXT [SECONDS]       poll the pane until TEXT appears (fixed string)
 #   wait_gone TEXT [SECONDS]      poll until TEXT is no longer shown
@@ -49,7 +49,9 @@ tui_start() {
     local envs="" e
     for e in "$@"; do envs+=" $(printf '%q' "$e")"; done
     # the pane: run qscope, report its status, save the terminal modes, then stay open
-    local cmd="cd $(printf '%q' "$QSCOPE_TOP") && env QSCOPE_HISTFILE=$(printf '%q' "$TUI_TMP/history")$envs $(printf '%q' "$QSCOPE"); echo \"EXITED rc=\$?\"; stty -a > $(printf '%q' "$TUI_TMP/stty"); echo STTY-SAVED; exec sleep 600"
+    local arg=""                        # TUI_ARGS: one argument for qscope (e.g. a file)
+    [ -n "${TUI_ARGS:-}" ] && arg=" $(printf '%q' "$TUI_ARGS")"
+    local cmd="cd $(printf '%q' "$QSCOPE_TOP") && env QSCOPE_HISTFILE=$(printf '%q' "$TUI_TMP/history")$envs $(printf '%q' "$QSCOPE")$arg; echo \"EXITED rc=\$?\"; stty -a > $(printf '%q' "$TUI_TMP/stty"); echo STTY-SAVED; exec sleep 600"
     printf 'set-option -g status off\nset-option -g default-terminal screen\n' > "$TUI_TMP/tmux.conf"
     tmux -L "$TUI_SOCK" -f "$TUI_TMP/tmux.conf" new-session -d -s qs -x "$cols" -y "$rows" \
         "bash -c $(printf '%q' "$cmd")" || fail "tmux could not start"

@@ -267,3 +267,89 @@ Test(calib, laplace_4bit_clipping_beats_minmax)
                      qs_calib_name(kinds[k]), sqnr[k], sqnr[0]);
     qs_tensor_free(t);
 }
+
+/* ---- issue 13 item 11: the sparse entropy search gives the dense loop's numbers --------- */
+
+/* numpy's pairwise summation, as calib.c (the dense loop below is the one calib.c ran before
+ * it learnt to skip empty bins: kept here as the reference) */
+static double pw(const double *a, int64_t n)
+{
+    if (n < 8) { double r = 0.0; for (int64_t i = 0; i < n; i++) r += a[i]; return r; }
+    if (n <= 128) {
+        double r[8];
+        int64_t i;
+        for (int j = 0; j < 8; j++) r[j] = a[j];
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (int j = 0; j < 8; j++) r[j] += a[i + j];
+        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++) res += a[i];
+        return res;
+    }
+    int64_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return pw(a, n2) + pw(a + n2, n - n2);
+}
+
+static int dense_entropy(const double *in, int nb, int levels, int start, double *kl)
+{
+    double *b = malloc((size_t)nb * sizeof *b), *p = malloc((size_t)nb * sizeof *p);
+    double *q = malloc((size_t)nb * sizeof *q), *t = malloc((size_t)nb * sizeof *t);
+    double *gs = malloc((size_t)levels * sizeof *gs);
+    int *gc = malloc((size_t)levels * sizeof *gc), best = nb, have = 0;
+    double bk = INFINITY;
+    memcpy(b, in, (size_t)nb * sizeof *b);
+    b[0] = b[1];
+    for (int i = start; i <= nb; i++) {
+        for (int g = 0; g < levels; g++) { gs[g] = 0.0; gc[g] = 0; }
+        for (int j = 0; j < i; j++)
+            if (b[j] != 0.0) { gs[(int64_t)j * levels / i] += b[j]; gc[(int64_t)j * levels / i]++; }
+        for (int j = 0; j < i; j++) {
+            int g = (int)((int64_t)j * levels / i);
+            q[j] = b[j] != 0.0 ? gs[g] / gc[g] : 0.0;
+            p[j] = b[j];
+        }
+        p[i - 1] += i < nb ? pw(b + i, nb - i) : 0.0;
+        double sp = pw(p, i), sq = pw(q, i), d;
+        if (!(sp > 0.0) || !(sq > 0.0)) d = INFINITY;
+        else {
+            for (int j = 0; j < i; j++) {
+                double pj = p[j] / sp, qj = q[j] / sq;
+                t[j] = pj > 0.0 && qj > 0.0 ? pj * log(pj / qj) : pj == 0.0 ? 0.0 : INFINITY;
+            }
+            d = pw(t, i);
+        }
+        kl[i - start] = d;
+        if (!have || d <= bk) { best = i; bk = d; have = 1; }
+    }
+    free(b); free(p); free(q); free(t); free(gs); free(gc);
+    return best;
+}
+
+Test(trt, entropy_sparse_equals_dense)
+{
+    /* histograms of a few hundred values in 2048 bins (per-channel weights), integer and
+     * fractional counts, with and without empty bins at the top */
+    uint64_t st = 12345;
+    for (int c = 0; c < 24; c++) {
+        int nb = c % 3 == 0 ? 2048 : c % 3 == 1 ? 512 : 300, levels = 1 << (1 + c % 7);
+        int start = nb >= 2048 ? 128 : nb / 16;
+        double *b = calloc((size_t)nb, sizeof *b);
+        int nval = 20 + 40 * c;
+        for (int k = 0; k < nval; k++) {
+            st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+            double u = (double)(st >> 11) / 9007199254740992.0;
+            int j = (int)(u * u * nb);          /* crowded near 0, as |x| of weights */
+            b[j < nb ? j : nb - 1] += c % 4 == 3 ? 0.37 + u : 1.0;
+        }
+        if (c % 5 == 0) b[nb - 1] += 1.0;       /* amax in the last bin */
+        double *k1 = malloc((size_t)(nb - start + 1) * sizeof *k1);
+        double *k2 = malloc((size_t)(nb - start + 1) * sizeof *k2);
+        int i1 = qs_calib_entropy_hist(b, nb, levels, start, k1);
+        int i2 = dense_entropy(b, nb, levels, start, k2);
+        cr_assert_eq(i1, i2, "case %d: bin %d, dense loop %d", c, i1, i2);
+        for (int k = 0; k <= nb - start; k++)
+            cr_assert(memcmp(&k1[k], &k2[k], sizeof(double)) == 0,
+                      "case %d candidate %d: %.17g vs dense %.17g", c, k, k1[k], k2[k]);
+        free(b); free(k1); free(k2);
+    }
+}

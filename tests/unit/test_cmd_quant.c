@@ -144,7 +144,7 @@ Test(cmd_quant, failures_leave_the_session_unchanged)
     qs_scheme before = S.scheme;
     qs_calib cbefore = S.calib;
     must_fail("scheme int4 convention=nope", "convention=nope");
-    must_fail("scheme per-channel axis=3", "axis=3");
+    must_fail("scheme per-channel axis=3", "axis 3 out of range for shape [3]");
     must_fail("calib bogus", "bogus");
     must_fail("calib percentile p=101", "p=101");
     must_fail("derive channel=7", "out of range");

@@ -832,3 +832,97 @@ Test(edge, finite_minmax_counts_every_nan)
         free(x);
     }
 }
+
+/* ---- axis=auto (issue 13 item 1): the rules of qs_axis_auto ----------------------------- */
+
+static int axis_of(const char *name, int ndim, const int64_t *shape, const char *ff,
+                   const char *mf, char *why, size_t len)
+{
+    qs_axis_src src = {ff, mf};
+    return qs_axis_auto(name, ndim, shape, &src, why, len);
+}
+
+Test(axis_auto, layouts_from_file_and_name)
+{
+    char why[200];
+    int64_t hwio[4] = {3, 3, 16, 32}, dense[2] = {128, 10}, conv1d[3] = {5, 8, 16};
+    int64_t oihw[4] = {32, 16, 3, 3}, dw[4] = {3, 3, 16, 1}, row[1] = {10};
+    /* TensorFlow: the file says format tf */
+    cr_assert_eq(axis_of("conv/kernel", 4, hwio, "safetensors", "tf", why, sizeof why), 3);
+    cr_assert_str_eq(why, "axis 3: TensorFlow HWIO kernel [3, 3, 16, 32]");
+    cr_assert_eq(axis_of("dense/kernel", 2, dense, "safetensors", "tf", why, sizeof why), 1);
+    cr_assert_str_eq(why, "axis 1: Keras Dense kernel [in, out]");
+    cr_assert_eq(axis_of("c1d/kernel", 3, conv1d, "safetensors", "tf", NULL, 0), 2);
+    cr_assert_eq(axis_of("dw/depthwise_kernel", 4, dw, "safetensors", "tf", why, sizeof why), 2,
+                 "a depthwise kernel's channels are its in axis (%s)", why);
+    cr_assert_eq(axis_of("conv/weights", 4, hwio, "safetensors", "flax", NULL, 0), 3);
+    /* TensorFlow names in a file that says nothing: kernel, *_filter, ":0" suffixes */
+    cr_assert_eq(axis_of("model/conv2d/kernel:0", 4, hwio, "safetensors", NULL, NULL, 0), 3);
+    cr_assert_eq(axis_of("conv_filter", 4, hwio, "npy", NULL, NULL, 0), 3);
+    cr_assert_eq(axis_of("Dense/KERNEL", 2, dense, NULL, NULL, NULL, 0), 1);
+    /* PyTorch and GGUF: output channels first */
+    cr_assert_eq(axis_of("conv.weight", 4, oihw, "safetensors", "pt", why, sizeof why), 0);
+    cr_assert(strstr(why, "format pt"), "%s", why);
+    cr_assert_eq(axis_of("kernel", 4, oihw, "safetensors", "pt", NULL, 0), 0,
+                 "the file's own word wins over a name");
+    cr_assert_eq(axis_of("layer.weight", 2, dense, "torch", NULL, why, sizeof why), 0);
+    cr_assert(strstr(why, "PyTorch checkpoint"), "%s", why);
+    cr_assert_eq(axis_of("blk.0.attn_q.weight", 2, dense, "gguf", NULL, why, sizeof why), 0);
+    cr_assert(strstr(why, "GGUF"), "%s", why);
+    cr_assert_eq(axis_of("kernel", 4, hwio, "gguf", NULL, NULL, 0), 0);
+    cr_assert_eq(axis_of("x", 1, row, "safetensors", "tf", why, sizeof why), 0);
+    cr_assert_eq(axis_of("values", 2, dense, NULL, NULL, why, sizeof why), 0);
+    cr_assert(strstr(why, "axis=N chooses"), "%s", why);
+}
+
+/* ---- already-quantized weights (issue 13 item 2): qs_grid_detect ----------------------- */
+
+Test(grid, dequantized_codes_and_ordinary_floats)
+{
+    enum { N = 4096 };
+    float *x = malloc(N * sizeof *x);
+    qs_grid g;
+    /* int8 codes dequantized with an awkward scale (float rounding in every value) */
+    float scale = 0.0123456789f;
+    for (int i = 0; i < N; i++) x[i] = (float)((i * 37) % 200 - 100) * scale;
+    cr_assert_eq(qs_grid_detect(x, N, &g, NULL), QS_OK);
+    cr_assert_eq(g.distinct, 200);
+    cr_assert_float_eq(g.step, scale, 1e-9);
+    cr_assert_eq(g.levels, 200);
+    cr_assert_eq(g.bits, 8);
+    cr_assert(qs_grid_quantized(&g));
+    char note[400];
+    qs_grid_note(&g, note, sizeof note);
+    cr_assert(strstr(note, "already quantized: 200 distinct values"), "%s", note);
+    /* ±0, NaN and Inf do not count */
+    x[0] = -0.0f; x[1] = 0.0f; x[2] = NAN; x[3] = INFINITY;
+    cr_assert_eq(qs_grid_detect(x, N, &g, NULL), QS_OK);
+    cr_assert_eq(g.finite, N - 2);
+    /* low-precision floats over 12 octaves: few distinct values, but the grid they share
+     * (2^-13) spans 2^15 levels: not integer codes */
+    for (int i = 0; i < N; i++) x[i] = ldexpf(1.0f + (float)(i % 8) / 8.0f, (i / 8) % 12 - 10);
+    cr_assert_eq(qs_grid_detect(x, N, &g, NULL), QS_OK);
+    cr_assert_eq(g.distinct, 96);
+    cr_assert_gt(g.bits, 12);
+    cr_assert_not(qs_grid_quantized(&g));
+    /* values off any grid: the step is NaN */
+    for (int i = 0; i < N; i++) x[i] = (float)(i % 50) + ((i % 50) == 7 ? 0.3f : 0.0f);
+    cr_assert_eq(qs_grid_detect(x, N, &g, NULL), QS_OK);
+    cr_assert_eq(g.distinct, 50);
+    cr_assert(isnan(g.step), "step %g", g.step);
+    cr_assert_not(qs_grid_quantized(&g));
+    /* ordinary floats: distinct stops at the cap */
+    float *y = malloc(100000 * sizeof *y);
+    for (int i = 0; i < 100000; i++) y[i] = sinf((float)i * 0.37f) * 0.05f + (float)i * 1e-9f;
+    cr_assert_eq(qs_grid_detect(y, 100000, &g, NULL), QS_OK);
+    cr_assert(g.more);
+    cr_assert_not(qs_grid_quantized(&g));
+    /* a few typed values on a grid are not shipped weights */
+    float v[4] = {1, 2, 3, 5};
+    cr_assert_eq(qs_grid_detect(v, 4, &g, NULL), QS_OK);
+    cr_assert_eq(g.distinct, 4);
+    cr_assert_float_eq(g.step, 1.0, 0);
+    cr_assert_not(qs_grid_quantized(&g));
+    free(x);
+    free(y);
+}
