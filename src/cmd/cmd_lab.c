@@ -8,6 +8,7 @@
 
 #include "qscope/calib.h"
 #include "qscope/cmd.h"
+#include "qscope/io.h"
 #include "qscope/kernels.h"
 #include "qscope/nn.h"
 
@@ -902,7 +903,13 @@ static int sub_save(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **
     char note[128];
     snprintf(note, sizeof note, "%s, test accuracy %.4f", lab->data ? lab->data->name : "",
              lab->fp32_acc);
-    if (qs_mlp_save(lab->fp32, path, note, err) != QS_OK) return QS_ERR;
+    unsigned char *bytes = NULL;
+    size_t nbytes = 0;
+    if (qs_mlp_serialize(lab->fp32, note, &bytes, &nbytes, err) != QS_OK)
+        return qs_err_prefix(err, "lab save");
+    rc = qs_io_write_file("lab save", path, bytes, nbytes, force, err);
+    free(bytes);
+    if (rc != QS_OK) return QS_ERR;
     json_t *o = json_object();
     json_object_set_new(o, "saved", json_string(path));
     json_object_set_new(o, "sizes", sizes_json(lab->fp32));
