@@ -327,7 +327,7 @@ const qs_cmd qs_cmds_data[] = {
      "TENSOR  the tensor to select; names may contain '/' and '.' (quote them if they "
      "contain spaces)",
      "load datasets/default.npy", NULL, QS_COMPL_FILE | QS_COMPL_TENSOR,
-     QS_CMD_SLOW | QS_CMD_NOTENSOR, run_load},
+     QS_CMD_SLOW | QS_CMD_NOTENSOR | QS_CMD_READS, run_load},
     {"tensors", "data", "tensors", "list the tensors of the loaded file: name, dtype, shape, "
      "elements, bytes", "", "tensors", NULL, 0, QS_CMD_NOTENSOR, run_tensors},
     {"use", "data", "use TENSOR", "select another tensor of the loaded file",

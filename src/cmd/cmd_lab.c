@@ -1052,6 +1052,6 @@ const qs_cmd qs_cmds_lab[] = {
      "activations: affine uint (abits). Accuracies are fractions of the test set.\n"
      "The fp32 model is trained on first use with the defaults; the same seed\n"
      "gives the same numbers.",
-     "lab sweep bits=2..8", lab_words, QS_COMPL_NONE, QS_CMD_SLOW, run_lab},
+     "lab sweep bits=2..8", lab_words, QS_COMPL_NONE, QS_CMD_SLOW | QS_CMD_READS | QS_CMD_WRITES, run_lab},
     {0},
 };

@@ -11,8 +11,14 @@
 static void report(qs_runner *r, const char *where, const char *msg)
 {
     if (r->before_output) r->before_output(r->before_ctx);
-    if (where) fprintf(r->errf, "qscope: %s: %s\n", where, msg);
-    else fprintf(r->errf, "qscope: %s\n", msg);
+    /* messages quote names, file names and lines from files: escaped like every such text */
+    fputs("qscope: ", r->errf);
+    if (where) {
+        qs_fput_escaped(r->errf, where, 0);
+        fputs(": ", r->errf);
+    }
+    qs_fput_escaped(r->errf, msg, 0);
+    fputc('\n', r->errf);
     fflush(r->errf);
 }
 
@@ -95,6 +101,12 @@ int qs_run_text(qs_runner *r, const char *text, const char *name)
         lineno++;
         if (!line) return QS_ERR;
         if (len && line[len - 1] == '\r') line[len - 1] = '\0';
+        if (lineno == 1 && strncmp(line, QS_SCRIPT_MAGIC " ", 3) == 0) {  /* save's mark */
+            free(line);
+            if (!nl) break;
+            p = nl + 1;
+            continue;
+        }
         snprintf(where, sizeof where, "%s:%d", name, lineno);
         int lrc = qs_run_line(r, line, name ? where : NULL);
         free(line);
