@@ -653,7 +653,8 @@ void qs_render_text(FILE *f, const qs_cmd *cmd, json_t *res, const qs_render_opt
 {
     if (!res) return;
     /* help describes the command table (ours, multi-line); everything else may hold names */
-    if (cmd && strcmp(cmd->name, "help") == 0) {
+    if ((cmd && strcmp(cmd->name, "help") == 0) || json_is_array(json_object_get(res, "commands")) ||
+        (json_object_get(res, "help") && json_object_get(res, "usage"))) {
         render_text(f, cmd, res, o);
         return;
     }
