@@ -122,6 +122,10 @@ int qs_io_write_files(const char *who, const qs_io_out *files, int n, int force,
                       qs_err *err);
 int qs_io_write_file(const char *who, const char *path, const void *data, size_t len,
                      int force, qs_err *err);
+/* QS_OK when path is a regular file (symbolic links followed), else QS_ERR "who: path: not
+ * a regular file ..." (or the stat error): every reader of a named file (load, source, a
+ * lesson, the TUI's :load) asks first, so a FIFO or a device never blocks or floods it. */
+int qs_io_check_regular(const char *who, const char *path, qs_err *err);
 /* Removes the temp files being written right now (async-signal-safe): a face's SIGINT /
  * SIGTERM handler calls it before the process dies. */
 void qs_io_write_cleanup(void);

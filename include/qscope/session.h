@@ -35,6 +35,7 @@ typedef struct qs_session {
     int json;                   /* faces: print JSON lines instead of text */
     int color;                  /* faces: -1 auto, 0 off, 1 on */
     int source_depth;           /* nesting of `source` */
+    int source_count;           /* scripts sourced since the last top-level `source` */
     char **history;             /* successful command lines (for `save`) */
     int nhistory, caphistory;   /* its length and capacity */
     void *face;                 /* the face's own context (opaque to the library) */

@@ -113,6 +113,30 @@ static char *dir_of(const char *path)
 
 /* ---- open / close ------------------------------------------------------------------------ */
 
+/* Replaces *s by its qs_utf8_fix form when it is not valid UTF-8. */
+static int fix_one(char **s)
+{
+    if (!*s || qs_utf8_valid(*s, strlen(*s))) return 0;
+    char *t = qs_utf8_fix(*s, strlen(*s));
+    if (!t) return -1;
+    free(*s);
+    *s = t;
+    return 0;
+}
+
+/* Names, metadata and the path as results show them are valid UTF-8: a byte that is not
+ * (a Latin-1 file name, a GGUF or torch key) becomes the text \xNN, the same way on every
+ * load, so the name reaches results, JSON and exported files, and an exported file loads
+ * back with the same names. Loaders read tensors by index and offset, never by name. */
+static int fix_utf8(qs_file *f, qs_err *err)
+{
+    int bad = fix_one(&f->path);
+    for (int i = 0; i < f->n && !bad; i++) bad = fix_one(&f->entries[i].name);
+    for (int i = 0; i < f->nmeta && !bad; i++)
+        bad = fix_one(&f->meta[i].key) || fix_one(&f->meta[i].value);
+    return bad ? qs_err_set(err, "out of memory") : QS_OK;
+}
+
 /* Fills a new qs_file for the bytes buf[0..len) named path; owns_map says whether close
  * must munmap them. On failure the caller keeps ownership of buf. */
 static int open_buffer(const char *path, const uint8_t *buf, size_t len, int owns_map,
@@ -175,6 +199,11 @@ static int open_buffer(const char *path, const uint8_t *buf, size_t len, int own
         qs_file_close(f);
         return QS_ERR;
     }
+    if (fix_utf8(f, err) != QS_OK) {
+        f->map = NULL;
+        qs_file_close(f);
+        return QS_ERR;
+    }
     if (f->format && strcmp(f->format, "text") == 0) {
         /* text values were parsed into text_values; the bytes are no longer needed */
         if (owns_map) munmap((void *)(uintptr_t)buf, len);
@@ -214,10 +243,16 @@ int qs_file_open(const char *path, qs_file **out, qs_err *err)
 {
     if (out) *out = NULL;
     if (!path || !out) return qs_err_set(err, "qs_file_open: no path");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* only regular files (and folders, for sharded models) are opened: a FIFO or a device
+     * is refused before open() could block on it or a read could never end */
     char eb[128];
-    if (fd < 0) return qs_err_set(err, "%s: %s", path, strerror_r(errno, eb, sizeof eb));
     struct stat st;
+    if (stat(path, &st) != 0) return qs_err_set(err, "%s: %s", path, strerror_r(errno, eb, sizeof eb));
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+        return qs_err_set(err, "%s: not a regular file (a FIFO, device or socket is not read)",
+                          path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return qs_err_set(err, "%s: %s", path, strerror_r(errno, eb, sizeof eb));
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
@@ -227,9 +262,10 @@ int qs_file_open(const char *path, qs_file **out, qs_err *err)
         close(fd);
         return open_dir(path, out, err);
     }
-    if (!S_ISREG(st.st_mode)) {
+    if (!S_ISREG(st.st_mode)) {         /* replaced after the stat above */
         close(fd);
-        return qs_err_set(err, "%s: not a regular file", path);
+        return qs_err_set(err, "%s: not a regular file (a FIFO, device or socket is not read)",
+                          path);
     }
     if (st.st_size == 0) {
         close(fd);

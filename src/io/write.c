@@ -53,6 +53,18 @@ void qs_io_write_cleanup(void)
         }
 }
 
+int qs_io_check_regular(const char *who, const char *path, qs_err *err)
+{
+    struct stat st;
+    const char *w = who ? who : "", *sep = who ? ": " : "";
+    if (stat(path, &st) != 0) return qs_err_set(err, "%s%s%s: %s", w, sep, path, strerror(errno));
+    if (S_ISDIR(st.st_mode)) return qs_err_set(err, "%s%s%s: is a folder", w, sep, path);
+    if (!S_ISREG(st.st_mode))
+        return qs_err_set(err, "%s%s%s: not a regular file (a FIFO, device or socket is not "
+                          "read)", w, sep, path);
+    return QS_OK;
+}
+
 /* Splits path into its folder ("." when none) and base name. */
 static void split_path(const char *path, char *dir, size_t dl, const char **base)
 {

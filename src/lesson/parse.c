@@ -1,6 +1,7 @@
 /* parse.c — lesson files: parse text into metadata and steps of items, with "PATH:LINE:"
  * errors; load files; free lessons; wrap narration. The format is in man/qscope-lesson.5. */
 #include "qscope/lesson.h"
+#include "qscope/io.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -525,6 +526,7 @@ int qs_lesson_parse(const char *text, const char *path, qs_lesson **out, qs_err 
 
 int qs_lesson_load(const char *path, qs_lesson **out, qs_err *err)
 {
+    if (qs_io_check_regular(NULL, path, err) != QS_OK) return QS_ERR;  /* a FIFO would block */
     FILE *f = fopen(path, "rb");
     char *buf = NULL;
     size_t len = 0, cap = 0, k;
