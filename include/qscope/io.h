@@ -76,6 +76,9 @@ int qs_file_open_mem(const char *name, const void *buf, size_t len, qs_file **ou
 #define QS_IO_SHARDS_MAX 10000          /* shard files of one sharded checkpoint */
 #define QS_IO_INDEX_MAX (64u << 20)     /* bytes of a model.safetensors.index.json */
 #define QS_IO_NAME_MAX 4096             /* bytes of a tensor name or metadata key */
+#define QS_IO_VIEW_EXPAND_MAX 16        /* a PyTorch view over QS_IO_VIEW_FREE elements may
+                                           hold at most this many times its storage's */
+#define QS_IO_VIEW_FREE (1 << 24)       /* elements any view may have (64 MB of float32) */
 /* Index of the tensor called name, or -1. */
 int qs_file_find(const qs_file *f, const char *name);
 /* Converts tensor idx to a new float32 qs_tensor (C order). */
