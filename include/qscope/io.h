@@ -5,6 +5,7 @@
 #ifndef QSCOPE_IO_H
 #define QSCOPE_IO_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,8 @@ typedef struct qs_file {
     /* reads entry idx into dst (e->n floats, C order) for formats whose data is not a plain
      * range of the mapping (torch zip, shards); NULL for the others */
     int (*read)(const struct qs_file *f, int idx, float *dst, qs_err *err);
+    volatile sig_atomic_t *cancel;  /* while opening: raised to stop (sharded indexes poll it),
+                                       or NULL */
 } qs_file;
 
 /* Opens a file, detecting the format by magic bytes (then extension for text): .npy,
@@ -60,6 +63,10 @@ typedef struct qs_file {
  * problem, e.g. "w.safetensors: tensor 'fc1.weight' data_offsets [0, 400] exceed the data
  * size 312". */
 int qs_file_open(const char *path, qs_file **out, qs_err *err);
+/* qs_file_open that stops with QS_CANCELLED when *cancel is raised while a long index (a
+ * sharded checkpoint of many tensors) is read. cancel may be NULL. */
+int qs_file_open_cancel(const char *path, volatile sig_atomic_t *cancel, qs_file **out,
+                        qs_err *err);
 /* Like qs_file_open, but reads from a caller-owned buffer instead of a file (fuzzing, tests,
  * embedded data). name stands in for the path: it is used in messages, for the extension
  * fallback and for the tensor name of .npy and text files. The buffer is not copied: it must

@@ -84,7 +84,8 @@ static int run_load(qs_session *s, int argc, char **argv, json_t **out, qs_err *
     if (argc < 1 || argc > 2)
         return qs_err_set(err, "load: expected a path and optionally a tensor name "
                           "(usage: load PATH [TENSOR])");
-    if (qs_file_open(argv[0], &f, err) != QS_OK) return QS_ERR;
+    int orc = qs_file_open_cancel(argv[0], s->cancel, &f, err);   /* Ctrl-C, Esc stop it */
+    if (orc != QS_OK) return orc;
     if (f->n == 0) {
         qs_err_set(err, "%s: the file holds no tensors", argv[0]);
         qs_file_close(f);

@@ -140,7 +140,7 @@ static int fix_utf8(qs_file *f, qs_err *err)
 /* Fills a new qs_file for the bytes buf[0..len) named path; owns_map says whether close
  * must munmap them. On failure the caller keeps ownership of buf. */
 static int open_buffer(const char *path, const uint8_t *buf, size_t len, int owns_map,
-                       qs_file **out, qs_err *err)
+                       volatile sig_atomic_t *cancel, qs_file **out, qs_err *err)
 {
     if (len == 0) return qs_err_set(err, "%s: empty file", path);
     qs_file *f = calloc(1, sizeof *f);
@@ -148,6 +148,7 @@ static int open_buffer(const char *path, const uint8_t *buf, size_t len, int own
         free(f);
         return qs_err_set(err, "%s: out of memory", path);
     }
+    f->cancel = cancel;
     f->map = buf;
     f->maplen = len;
     const char *ext = extension(path);
@@ -194,10 +195,11 @@ static int open_buffer(const char *path, const uint8_t *buf, size_t len, int own
         rc = qs_err_set(err, "%s: unrecognised format (expected .npy, .safetensors, .gguf, a PyTorch zip checkpoint or numbers "
                              "as text)", path);
     }
+    f->cancel = NULL;
     if (rc != QS_OK) {
         f->map = NULL;                              /* the caller still owns buf */
         qs_file_close(f);
-        return QS_ERR;
+        return rc == QS_CANCELLED ? QS_CANCELLED : QS_ERR;
     }
     if (fix_utf8(f, err) != QS_OK) {
         f->map = NULL;
@@ -217,7 +219,8 @@ static int open_buffer(const char *path, const uint8_t *buf, size_t len, int own
 }
 
 /* A folder: its model.safetensors.index.json (sharded), else its only model file. */
-static int open_dir(const char *path, qs_file **out, qs_err *err)
+static int open_dir(const char *path, volatile sig_atomic_t *cancel, qs_file **out,
+                    qs_err *err)
 {
     static const char *const names[] = {"model.safetensors.index.json", "model.safetensors",
                                         "pytorch_model.bin", "diffusion_pytorch_model.safetensors"};
@@ -229,7 +232,7 @@ static int open_dir(const char *path, qs_file **out, qs_err *err)
                  names[i]);
         struct stat st;
         if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
-            int rc = qs_file_open(p, out, err);
+            int rc = qs_file_open_cancel(p, cancel, out, err);
             free(p);
             return rc;
         }
@@ -240,6 +243,12 @@ static int open_dir(const char *path, qs_file **out, qs_err *err)
 }
 
 int qs_file_open(const char *path, qs_file **out, qs_err *err)
+{
+    return qs_file_open_cancel(path, NULL, out, err);
+}
+
+int qs_file_open_cancel(const char *path, volatile sig_atomic_t *cancel, qs_file **out,
+                        qs_err *err)
 {
     if (out) *out = NULL;
     if (!path || !out) return qs_err_set(err, "qs_file_open: no path");
@@ -260,7 +269,7 @@ int qs_file_open(const char *path, qs_file **out, qs_err *err)
     }
     if (S_ISDIR(st.st_mode)) {
         close(fd);
-        return open_dir(path, out, err);
+        return open_dir(path, cancel, out, err);
     }
     if (!S_ISREG(st.st_mode)) {         /* replaced after the stat above */
         close(fd);
@@ -282,9 +291,10 @@ int qs_file_open(const char *path, qs_file **out, qs_err *err)
     if (m == MAP_FAILED)
         return qs_err_set(err, "%s: cannot map the file: %s", path,
                           strerror_r(e, eb, sizeof eb));
-    if (open_buffer(path, m, len, 1, out, err) != QS_OK) {
+    int orc = open_buffer(path, m, len, 1, cancel, out, err);
+    if (orc != QS_OK) {
         munmap(m, len);
-        return QS_ERR;
+        return orc;
     }
     return QS_OK;
 }
@@ -294,7 +304,7 @@ int qs_file_open_mem(const char *name, const void *buf, size_t len, qs_file **ou
 {
     if (out) *out = NULL;
     if (!out || (!buf && len)) return qs_err_set(err, "qs_file_open_mem: no buffer");
-    return open_buffer(name ? name : "(memory)", buf, len, 0, out, err);
+    return open_buffer(name ? name : "(memory)", buf, len, 0, NULL, out, err);
 }
 
 void qs_file_close(qs_file *f)
