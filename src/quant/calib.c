@@ -130,6 +130,71 @@ done:
     return best;
 }
 
+/* qs_calib_entropy_hist for a histogram with few non-empty bins (a small group): the same
+ * KL(P||Q) per candidate, computed over the non-empty bins only (empty bins add nothing to P,
+ * Q or the sums), so a set of n values costs O(bins · (n + levels)) instead of O(bins²).
+ * Only the summation order differs from the dense search. */
+static int entropy_sparse(const double *bins_in, int nb, int levels, int start_bin,
+                          double *kl)
+{
+    if (nb < 2 || levels < 1) return nb;
+    if (start_bin < 1) start_bin = 1;
+    if (start_bin > nb) start_bin = nb;
+    int nz = 0, best = nb, have = 0;
+    for (int j = 0; j < nb; j++) nz += (j == 0 ? bins_in[1] : bins_in[j]) != 0.0;
+    int *pos = malloc((size_t)(nz ? nz : 1) * sizeof *pos);
+    double *val = malloc((size_t)(nz ? nz : 1) * sizeof *val);
+    double *gsum = malloc((size_t)levels * sizeof *gsum);
+    int *gcnt = malloc((size_t)levels * sizeof *gcnt);
+    double *terms = malloc((size_t)(nz + 1) * sizeof *terms);
+    double best_kl = INFINITY;
+    if (!pos || !val || !gsum || !gcnt || !terms) goto done;
+    int k = 0;
+    double total = 0.0;
+    for (int j = 0; j < nb; j++) {
+        double b = j == 0 ? bins_in[1] : bins_in[j];     /* bins[0] = bins[1], as dense */
+        if (b == 0.0) continue;
+        pos[k] = j;
+        val[k++] = b;
+        total += b;
+    }
+    for (int i = start_bin; i <= nb; i++) {
+        for (int g = 0; g < levels; g++) { gsum[g] = 0.0; gcnt[g] = 0; }
+        double below = 0.0;
+        int m = 0;                                  /* non-empty bins below i */
+        while (m < nz && pos[m] < i) {
+            int g = (int)(((int64_t)pos[m] * levels) / i);
+            gsum[g] += val[m];
+            gcnt[g]++;
+            below += val[m];
+            m++;
+        }
+        double tailmass = total - below, d;
+        int last_nonempty = m > 0 && pos[m - 1] == i - 1;
+        if (!(below > 0.0) || (tailmass > 0.0 && !last_nonempty)) {
+            d = INFINITY;                           /* q = 0 where p > 0 */
+        } else {
+            double sp = total, sq = below;
+            for (int t = 0; t < m; t++) {
+                int g = (int)(((int64_t)pos[t] * levels) / i);
+                double pj = (val[t] + (t == m - 1 ? tailmass : 0.0)) / sp;
+                double qj = gsum[g] / gcnt[g] / sq;
+                terms[t] = pj > 0.0 && qj > 0.0 ? pj * log(pj / qj) : pj == 0.0 ? 0.0 : INFINITY;
+            }
+            d = pairwise_sum(terms, m);
+        }
+        if (kl) kl[i - start_bin] = d;
+        if (!have || d <= best_kl) {        /* <=: the last i with the minimum */
+            best = i;
+            best_kl = d;
+            have = 1;
+        }
+    }
+done:
+    free(pos); free(val); free(gsum); free(gcnt); free(terms);
+    return best;
+}
+
 int qs_calib_percentile_hist(const double *bins, int nb, double pct)
 {
     double total = 0.0;
@@ -415,6 +480,16 @@ static int calib_one(const float *v, int64_t n, const qs_scheme *sc, const qs_ca
             cd[j] = cf[j];
             total += h[j];
         }
+        /* only non-empty bins add to the error: a small set (a group) is searched over
+         * those alone, so its cost follows its size (same sums: empty bins add 0) */
+        int nzb = 0;
+        for (int j = 0; j < nb; j++)
+            if (h[j] != 0.0) {
+                h[nzb] = h[j];
+                cd[nzb] = cd[j];
+                cf[nzb] = cf[j];
+                nzb++;
+            }
         int best = 0;
         for (int k = 0; k < ncand; k++) {
             /* candidates: |x| bin centres from bin `start`, then amax itself */
@@ -422,7 +497,7 @@ static int calib_one(const float *v, int64_t n, const qs_scheme *sc, const qs_ca
             float l, u;
             amax_range(sc, mn, mx, a, &l, &u);
             xs[k] = a;
-            ys[k] = hist_mse(sc, cd, cf, h, nb, l, u, y, total);
+            ys[k] = hist_mse(sc, cd, cf, h, nzb, l, u, y, total);
             if (ys[k] < ys[best]) best = k;     /* first minimum: smallest amax of equals */
         }
         amax_range(sc, mn, mx, (float)xs[best], lo, hi);
@@ -449,7 +524,11 @@ static int calib_one(const float *v, int64_t n, const qs_scheme *sc, const qs_ca
         int uns = mn >= 0.0f && !qs_scheme_is_symmetric(sc);
         int bits = sc->kind == QS_Q_INT ? sc->bits : 8;
         int levels = 1 << (bits - 1 + uns);
-        int i = qs_calib_entropy_hist(h, nb, levels, start, kl);
+        int nonempty = 0;
+        for (int j = 0; j < nb; j++) nonempty += h[j] != 0.0;
+        /* a small set (a group) fills few bins: search over those only */
+        int i = nonempty * 8 < nb ? entropy_sparse(h, nb, levels, start, kl)
+                                  : qs_calib_entropy_hist(h, nb, levels, start, kl);
         float a = (float)((double)amax * i / nb);
         amax_range(sc, mn, mx, a, lo, hi);
         snprintf(reason, rlen, "KL(P||Q) with %d levels is smallest at bin %d of %d: amax %g "
