@@ -23,7 +23,7 @@ static void usage(FILE *f)
         "       qscope [--json] SCRIPT.qs     (- reads the script from standard input)\n"
         "       qscope repl [FILE]\n"
         "       qscope tui [FILE]\n"
-        "       qscope play [--headless] [--auto[=SECONDS]] LESSON...\n"
+        "       qscope play [--headless] [--allow-files] [--auto[=SECONDS]] LESSON...\n"
         "       qscope lesson list | check FILE... | play NAME\n"
         "\n"
         "Learn and inspect neural-network quantization in the terminal.\n"
