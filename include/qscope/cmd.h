@@ -123,6 +123,15 @@ int qs_arg_check(const qs_cmd *c, int argc, char **argv, const char *const *keys
 int qs_parse_double(const char *s, double *v);
 int qs_parse_ll(const char *s, long long *v);
 
+/* The sandbox at the point of access: QS_OK when the session runs no lesson command
+ * (s->sandbox NULL) or when the lesson may write (write=1) or read path; else QS_ERR
+ * "CMD: refused: ...". Commands call it right before they open or write a named file. */
+int qs_cmd_check_path(const qs_session *s, const char *cmd, const char *path, int write,
+                      qs_err *err);
+/* 1 when path (resolved: links followed; a file that does not exist yet by its folder) lies
+ * under the folder root (a real path). */
+int qs_path_under(const char *path, const char *root);
+
 /* Adds a double to a JSON object; NaN/Inf become null (JSON has no NaN). */
 void qs_json_set_real(json_t *obj, const char *key, double v);
 json_t *qs_json_real(double v);

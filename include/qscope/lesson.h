@@ -242,8 +242,9 @@ int qs_lesson_delay_ms(const qs_lesson_player *p, int step);
  * player runs them only after qs_lesson_player's files_ok was set. `source`, `lesson` and
  * `quit` are never allowed in a lesson. The check runs again on every command as it runs. */
 enum {
-    QS_LESSON_FILES_READ = 1 << 0,  /* may read files outside its folder and the datasets */
-    QS_LESSON_FILES_WRITE = 1 << 1  /* may write files (export, save, lab save) */
+    QS_LESSON_FILES_READ = QS_SANDBOX_READ,  /* may read files outside its folder and the
+                                                datasets */
+    QS_LESSON_FILES_WRITE = QS_SANDBOX_WRITE /* may write files (export, save, lab save) */
 };
 /* What a lesson's command line needs: 0 nothing outside the sandbox, QS_LESSON_FILES_READ
  * (reads path outside it) or QS_LESSON_FILES_WRITE (writes, or may write, path). path
@@ -260,6 +261,9 @@ typedef struct qs_lesson_use {
  * first command that needs more than the header declares: such a lesson is refused. */
 int qs_lesson_uses(const qs_lesson *l, qs_lesson_use **out, int *n, qs_err *err);
 void qs_lesson_uses_free(qs_lesson_use *u, int n);
+/* The real paths of the lesson's folder and of the datasets (empty when unknown): the roots
+ * of a qs_sandbox (session.h). Buffers of PATH_MAX bytes. */
+void qs_lesson_sandbox_roots(const qs_lesson *l, char *lroot, char *droot);
 /* The folder "{datasets}" stands for (see qs_lesson_expand), into buf. */
 void qs_lesson_datasets_dir(char *buf, size_t len);
 /* The item qs_lesson_next will give out next (NULL at the end): a face prints a command

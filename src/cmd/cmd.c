@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -406,6 +407,60 @@ void qs_json_set_real(json_t *obj, const char *key, double v)
     json_object_set_new(obj, key, qs_json_real(v));
 }
 
+/* ---- the lesson sandbox at the point of access ------------------------------------------- */
+
+/* The real path of p (symbolic links followed); for a file that does not exist yet, the real
+ * path of its folder plus its name. 0 on success. */
+static int resolve_path(const char *p, char *out)
+{
+    char buf[PATH_MAX], rd[PATH_MAX];
+    if (realpath(p, out)) return 0;
+    const char *sl = strrchr(p, '/');
+    const char *dir = ".";
+    if (sl) {
+        size_t n = (size_t)(sl - p);
+        if (n >= sizeof buf) return -1;
+        memcpy(buf, p, n);
+        buf[n] = '\0';
+        dir = n ? buf : "/";
+    }
+    const char *base = sl ? sl + 1 : p;
+    if (!strcmp(base, "..") || !strcmp(base, ".") || !realpath(dir, rd)) return -1;
+    size_t rl = strcmp(rd, "/") ? strlen(rd) : 0, bl = strlen(base);
+    if (rl + 1 + bl >= PATH_MAX) return -1;
+    memcpy(out, rd, rl);
+    out[rl] = '/';
+    memcpy(out + rl + 1, base, bl + 1);
+    return 0;
+}
+
+int qs_path_under(const char *path, const char *root)
+{
+    char r[PATH_MAX];
+    size_t n = root ? strlen(root) : 0;
+    if (n == 0 || resolve_path(path, r) != 0) return 0;
+    if (strcmp(root, "/") == 0) return 1;
+    return strncmp(r, root, n) == 0 && (r[n] == '\0' || r[n] == '/');
+}
+
+int qs_cmd_check_path(const qs_session *s, const char *cmd, const char *path, int write,
+                      qs_err *err)
+{
+    const qs_sandbox *sb = s ? s->sandbox : NULL;
+    if (!sb) return QS_OK;
+    if (write) {
+        if (sb->allow & QS_SANDBOX_WRITE) return QS_OK;
+        return qs_err_set(err, "%s: refused: a lesson may not write files (%s); its header "
+                          "must say 'files: write' and the learner allow it", cmd, path);
+    }
+    if (sb->allow & QS_SANDBOX_READ) return QS_OK;
+    for (int i = 0; i < 2; i++)
+        if (sb->roots[i] && qs_path_under(path, sb->roots[i])) return QS_OK;
+    return qs_err_set(err, "%s: refused: a lesson may read only under its own folder and "
+                      "qscope's datasets (%s); its header must say 'files: read' and the "
+                      "learner allow it", cmd, path);
+}
+
 /* ---- dispatch -------------------------------------------------------------------------- */
 
 int qs_cmd_run_line(qs_session *s, const char *line, json_t **out, const qs_cmd **cmd_out,
@@ -579,6 +634,7 @@ static int run_save(qs_session *s, int argc, char **argv, json_t **out, qs_err *
         else path = argv[i];
     }
     if (!path) return qs_err_set(err, "save: usage: save FILE [--force]");
+    if (qs_cmd_check_path(s, "save", path, 1, err) != QS_OK) return QS_ERR;
     /* the first line says what the file is and stops any shell that is made to run it (';;'
      * is a syntax error to sh, bash and dash before they run a line); qscope skips it */
     strbuf b = {0};

@@ -84,6 +84,7 @@ static int run_load(qs_session *s, int argc, char **argv, json_t **out, qs_err *
     if (argc < 1 || argc > 2)
         return qs_err_set(err, "load: expected a path and optionally a tensor name "
                           "(usage: load PATH [TENSOR])");
+    if (qs_cmd_check_path(s, "load", argv[0], 0, err) != QS_OK) return QS_ERR;
     int orc = qs_file_open_cancel(argv[0], s->cancel, &f, err);   /* Ctrl-C, Esc stop it */
     if (orc != QS_OK) return orc;
     if (f->n == 0) {

@@ -895,6 +895,7 @@ static int sub_save(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **
     }
     if (!path)
         return qs_err_set(err, "lab save: expected one PATH (usage: lab save PATH [--force])");
+    if (qs_cmd_check_path(s, "lab save", path, 1, err) != QS_OK) return QS_ERR;
     struct stat st;
     if (!force && stat(path, &st) == 0)
         return qs_err_set(err, "lab save: %s already exists (add --force to replace it)", path);
@@ -926,6 +927,7 @@ static int sub_load(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **
     if (argc != 1 || strchr(argv[0], '='))
         return qs_err_set(err, "lab load: expected one PATH (usage: lab load PATH)");
     qs_mlp *m = NULL;
+    if (qs_cmd_check_path(s, "lab load", argv[0], 0, err) != QS_OK) return QS_ERR;
     if (qs_mlp_load(argv[0], &m, err) != QS_OK) return QS_ERR;
     const char *data = m->size[0] == 64 ? "digits" : m->size[0] == 784 ? "fashion" : NULL;
     if (!data || m->size[m->nl] != 10) {

@@ -749,6 +749,7 @@ static int run_export(qs_session *s, int argc, char **argv, json_t **out, qs_err
         return qs_err_set(err, "export: --all needs a loaded file ('load PATH' first)");
     if (type && strcasecmp(format, "gguf"))
         return qs_err_set(err, "export: --type only applies to --format gguf");
+    if (qs_cmd_check_path(s, "export", path, 1, err) != QS_OK) return QS_ERR;
     struct stat st;
     if (!force && stat(path, &st) == 0)
         return qs_err_set(err, "export: %s already exists (add --force to replace it)", path);

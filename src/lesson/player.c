@@ -122,7 +122,16 @@ static int run_cmd(qs_lesson_player *p, const qs_lesson_item *it, qs_lesson_even
                           !(p->lesson->files & what) ? "does not declare it in its header "
                           "('files:')" : "was not allowed to use files");
     }
+    /* and at the point of access: the commands that open or write a named file ask the
+     * session's sandbox (qs_cmd_check_path), whatever the line looked like */
+    char lroot[PATH_MAX], droot[PATH_MAX];
+    qs_lesson_sandbox_roots(p->lesson, lroot, droot);
+    qs_sandbox sb = {p->files_ok ? p->lesson->files : 0,
+                     {lroot[0] ? lroot : NULL, droot[0] ? droot : NULL}};
+    const qs_sandbox *outer = p->s->sandbox;
+    p->s->sandbox = &sb;
     int rc = qs_cmd_run_line(p->s, p->line, &res, &cmd, &e);
+    p->s->sandbox = outer;
     if (ev) {
         ev->cmd = cmd;
         ev->line = p->line;

@@ -8,58 +8,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The real path of p (symbolic links followed); for a file that does not exist yet, the real
- * path of its folder plus its name. 0 on success. */
-static int resolve(const char *p, char *out)
+/* 1 when path may be read by any lesson: under the lesson's folder or the datasets. */
+/* The real paths of the folders any lesson may read: its own, the datasets. */
+static void roots(const qs_lesson *l, char *lroot, char *droot)
 {
-    char buf[PATH_MAX];
-    if (realpath(p, out)) return 0;
-    const char *sl = strrchr(p, '/');
-    const char *dir = ".";
-    if (sl) {
-        size_t n = (size_t)(sl - p);
-        if (n >= sizeof buf) return -1;
-        memcpy(buf, p, n);
-        buf[n] = '\0';
-        dir = n ? buf : "/";
+    char dir[PATH_MAX], ds[PATH_MAX];
+    lroot[0] = droot[0] = '\0';
+    if (l && l->path) {
+        snprintf(dir, sizeof dir, "%s", l->path);
+        char *sl = strrchr(dir, '/');
+        if (sl) *sl = '\0';
+        else snprintf(dir, sizeof dir, ".");
+        if (!realpath(dir, lroot)) lroot[0] = '\0';
     }
-    const char *base = sl ? sl + 1 : p;
-    if (!strcmp(base, "..") || !strcmp(base, ".")) return -1;
-    char rd[PATH_MAX];
-    if (!realpath(dir, rd)) return -1;
-    size_t rl = strcmp(rd, "/") ? strlen(rd) : 0, bl = strlen(base);
-    if (rl + 1 + bl >= PATH_MAX) return -1;
-    memcpy(out, rd, rl);
-    out[rl] = '/';
-    memcpy(out + rl + 1, base, bl + 1);
-    return 0;
-}
-
-/* 1 when real path r is root or under it. */
-static int under(const char *r, const char *root)
-{
-    size_t n = strlen(root);
-    if (n == 0) return 0;
-    if (strcmp(root, "/") == 0) return 1;
-    return strncmp(r, root, n) == 0 && (r[n] == '\0' || r[n] == '/');
+    qs_lesson_datasets_dir(ds, sizeof ds);
+    if (!realpath(ds, droot)) droot[0] = '\0';
 }
 
 /* 1 when path may be read by any lesson: under the lesson's folder or the datasets. */
 static int inside(const qs_lesson *l, const char *path)
 {
-    char r[PATH_MAX], root[PATH_MAX], ds[PATH_MAX];
-    if (resolve(path, r) != 0) return 0;
-    if (l && l->path) {
-        char dir[PATH_MAX];
-        snprintf(dir, sizeof dir, "%s", l->path);
-        char *sl = strrchr(dir, '/');
-        if (sl) *sl = '\0';
-        else snprintf(dir, sizeof dir, ".");
-        if (realpath(dir, root) && under(r, root)) return 1;
-    }
-    qs_lesson_datasets_dir(ds, sizeof ds);
-    if (realpath(ds, root) && under(r, root)) return 1;
-    return 0;
+    char lr[PATH_MAX], dr[PATH_MAX];
+    roots(l, lr, dr);
+    return (lr[0] && qs_path_under(path, lr)) || (dr[0] && qs_path_under(path, dr));
+}
+
+void qs_lesson_sandbox_roots(const qs_lesson *l, char *lroot, char *droot)
+{
+    roots(l, lroot, droot);
 }
 
 /* 1 when w is one of the row's keywords (a subcommand or option word, not a path). */
@@ -83,9 +59,23 @@ int qs_lesson_access(const qs_lesson *l, const char *line, char *path, size_t pa
     if (c && (c->flags & (QS_CMD_READS | QS_CMD_WRITES))) {
         /* the words that may name files: positional words that are not keywords; a row
          * that writes counts every one of them, a row that only reads its first */
+        /* a row whose usage lists subcommands ("lab train|ptq|...") takes keywords; an
+         * option "--x" may take a keyword value; every other positional word may be a
+         * file: a row that writes counts each of them, a row that only reads its first */
+        const char *u = c->usage ? strchr(c->usage, ' ') : NULL;
+        size_t ul = u ? strcspn(u + 1, " ") : 0;
+        int has_sub = u && (memchr(u + 1, '|', ul) != NULL || strstr(c->usage, " | "));
         for (int i = 1; i < argc && !what; i++) {
             const char *w = argv[i];
-            if (strchr(w, '=') || (w[0] == '-' && w[1]) || keyword(c, w)) continue;
+            if (strchr(w, '=')) continue;
+            if (w[0] == '-' && w[1]) {
+                if (w[1] == '-' && i + 1 < argc && keyword(c, argv[i + 1])) i++;
+                continue;
+            }
+            /* a row with subcommands: its keywords are subcommands and flags ("lab qat
+             * lsq"); a file named like one is still refused where it is written
+             * (qs_cmd_check_path) */
+            if (has_sub && keyword(c, w)) continue;
             if (c->flags & QS_CMD_WRITES) what = QS_LESSON_FILES_WRITE;
             else if (!inside(l, w)) what = QS_LESSON_FILES_READ;
             if (what && path && pathlen) snprintf(path, pathlen, "%s", w);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "qscope/cmd.h"
 #include "qscope/front.h"
 #include "qscope/io.h"
 #include "qscope/lesson.h"
@@ -223,6 +224,12 @@ Test(sandbox, commands_are_classified_from_the_table)
     cr_assert_eq(qs_lesson_access(l, "save s.qs", path, sizeof path), QS_LESSON_FILES_WRITE);
     cr_assert_eq(qs_lesson_access(l, "lab save m.safetensors --force", path, sizeof path),
                  QS_LESSON_FILES_WRITE);
+    /* a file named like a keyword is still a file (lab's keywords are its subcommands and
+     * flags: "lab save digits" is refused where it writes, see the next test) */
+    cr_assert_eq(qs_lesson_access(l, "export npy --format safetensors --force", path,
+                                  sizeof path), QS_LESSON_FILES_WRITE);
+    cr_assert_str_eq(path, "npy");
+    cr_assert_eq(qs_lesson_access(l, "lab train data=digits", path, sizeof path), 0);
     cr_assert_eq(qs_lesson_access(l, "load /etc/passwd", path, sizeof path),
                  QS_LESSON_FILES_READ);
     snprintf(line, sizeof line, "load %s/les/data.npy", dir);
@@ -293,6 +300,42 @@ Test(sandbox, a_declared_write_runs_only_once_allowed)
     cr_assert_eq(qs_lesson_next(&p, &ev, &err), QS_OK, "%s", err.msg);
     cr_assert_eq(access(path, F_OK), 0);
     qs_lesson_player_fini(&p);
+    qs_session_fini(&s);
+    rmscratch();
+}
+
+Test(sandbox, commands_check_the_session_sandbox_where_they_touch_files)
+{
+    mkscratch();
+    qs_session s;
+    qs_err err = {{0}};
+    char root[PATH_MAX], line[PATH_MAX * 2], out[PATH_MAX + 32];
+    cr_assert_not_null(realpath(dir, root));
+    qs_session_init(&s);
+    qs_sandbox sb = {0, {root, NULL}};
+    s.sandbox = &sb;
+    json_t *res = NULL;
+    snprintf(out, sizeof out, "%s/w.npy", dir);
+    snprintf(line, sizeof line, "values 1 2 3");
+    cr_assert_eq(qs_cmd_run_line(&s, line, &res, NULL, &err), QS_OK, "%s", err.msg);
+    json_decref(res);
+    snprintf(line, sizeof line, "export %s", out);
+    cr_assert_eq(qs_cmd_run_line(&s, line, &res, NULL, &err), QS_ERR);
+    cr_assert_not_null(strstr(err.msg, "export: refused"), "%s", err.msg);
+    snprintf(line, sizeof line, "save %s/s.qs", dir);
+    cr_assert_eq(qs_cmd_run_line(&s, line, &res, NULL, &err), QS_ERR);
+    cr_assert_not_null(strstr(err.msg, "save: refused"), "%s", err.msg);
+    cr_assert_eq(qs_cmd_run_line(&s, "lab save digits", &res, NULL, &err), QS_ERR);
+    cr_assert_not_null(strstr(err.msg, "lab save: refused"), "%s", err.msg);
+    cr_assert_eq(qs_cmd_run_line(&s, "load /etc/hostname", &res, NULL, &err), QS_ERR);
+    cr_assert_not_null(strstr(err.msg, "load: refused"), "%s", err.msg);
+    cr_assert_eq(access(out, F_OK), -1);
+    sb.allow = QS_SANDBOX_WRITE | QS_SANDBOX_READ;
+    snprintf(line, sizeof line, "export %s", out);
+    cr_assert_eq(qs_cmd_run_line(&s, line, &res, NULL, &err), QS_OK, "%s", err.msg);
+    json_decref(res);
+    cr_assert_eq(access(out, F_OK), 0);
+    s.sandbox = NULL;
     qs_session_fini(&s);
     rmscratch();
 }
