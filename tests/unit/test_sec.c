@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "qscope/cmd.h"
@@ -337,5 +340,56 @@ Test(sandbox, commands_check_the_session_sandbox_where_they_touch_files)
     cr_assert_eq(access(out, F_OK), 0);
     s.sandbox = NULL;
     qs_session_fini(&s);
+    rmscratch();
+}
+
+/* ---- bounded and cancellable loads; a killed write -------------------------------------- */
+
+Test(loads, a_sharded_index_open_stops_when_cancelled)
+{
+    volatile sig_atomic_t cancel = 1;
+    qs_file *f = NULL;
+    qs_err err = {{0}};
+    const char *shards = "tests/fixtures/shards";     /* tests run from the top folder */
+    cr_assert_eq(qs_file_open_cancel(shards, &cancel, &f, &err), QS_CANCELLED, "%s",
+                 err.msg);
+    cr_assert_null(f);
+    cancel = 0;
+    cr_assert_eq(qs_file_open_cancel(shards, &cancel, &f, &err), QS_OK, "%s", err.msg);
+    cr_assert_eq(f->n, 3);
+    qs_file_close(f);
+}
+
+static void on_xfsz(int sig)
+{
+    (void)sig;
+    qs_io_write_cleanup();      /* what the faces' SIGINT / SIGTERM handlers do */
+    _exit(3);
+}
+
+Test(writer, a_write_killed_half_way_leaves_no_temp_file)
+{
+    mkscratch();
+    char p[PATH_MAX + 32], cmd[PATH_MAX + 64];
+    snprintf(p, sizeof p, "%s/big.safetensors", dir);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        /* a file size limit makes the kernel signal the writer half-way (SIGXFSZ), as a
+         * Ctrl-C or a kill would arrive */
+        struct rlimit rl = {65536, 65536};
+        signal(SIGXFSZ, on_xfsz);
+        setrlimit(RLIMIT_FSIZE, &rl);
+        size_t n = 1 << 20;
+        char *buf = calloc(1, n);
+        qs_err err = {{0}};
+        qs_io_write_file("export", p, buf, n, 0, &err);
+        _exit(0);               /* not reached: the signal comes first */
+    }
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3, "the writer was not signalled (%d)", st);
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | grep -q .", dir);
+    cr_assert_neq(system(cmd), 0, "a temp file or a partial target was left");
     rmscratch();
 }
