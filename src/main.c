@@ -1,5 +1,6 @@
 /* main.c — qscope's command line: picks the face (TUI, REPL, script, -c, lesson player). */
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 
 #include "qscope/faces.h"
 #include "qscope/front.h"
+#include "qscope/io.h"
 #include "qscope/kernels.h"
 
 #ifndef QSCOPE_VERSION
@@ -21,7 +23,7 @@ static void usage(FILE *f)
         "       qscope [--json] SCRIPT.qs     (- reads the script from standard input)\n"
         "       qscope repl [FILE]\n"
         "       qscope tui [FILE]\n"
-        "       qscope play [--headless] [--auto[=SECONDS]] LESSON...\n"
+        "       qscope play [--headless] [--allow-files] [--auto[=SECONDS]] LESSON...\n"
         "       qscope play --html LESSON > handout.html   (a self-contained page)\n"
         "       qscope lesson list | check [--strict] FILE... | play NAME\n"
         "\n"
@@ -47,6 +49,31 @@ static int has_suffix(const char *s, const char *suf)
     return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
+/* SIGINT / SIGTERM / SIGHUP before a face installs its own handlers (`qscope -c`, scripts):
+ * the temp file of an export being written is removed, then the signal does what it would
+ * have done. */
+static void on_fatal_signal(int sig)
+{
+    qs_io_write_cleanup();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_cleanup(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++) {
+        struct sigaction old;
+        if (sigaction(sigs[k], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_fatal_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[k], &sa, NULL);
+    }
+    atexit(qs_io_write_cleanup);   /* a face that leaves while a worker writes */
+}
+
 int main(int argc, char **argv)
 {
     qs_session s;
@@ -60,6 +87,7 @@ int main(int argc, char **argv)
     setlocale(LC_NUMERIC, "C");     /* numbers are always written with '.' */
     qs_kernels_init();
     qs_session_init(&s);
+    install_cleanup();
 
     /* Options before the first non-option word. */
     for (i = 1; i < argc; i++) {

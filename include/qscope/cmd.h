@@ -26,8 +26,15 @@ enum {
     QS_CMD_SLOW = 1 << 0,       /* may take long: faces show progress and allow cancel */
     QS_CMD_FACE = 1 << 1,       /* handled by the face (quit, set, source, save): run() is
                                    a fallback for faces that do not handle it */
-    QS_CMD_NOTENSOR = 1 << 2    /* does not read the current tensor's values (so a large
+    QS_CMD_NOTENSOR = 1 << 2,   /* does not read the current tensor's values (so a large
                                    selected tensor is not converted before it runs) */
+    QS_CMD_WRITES = 1 << 3,     /* can write a file named by an argument (export, save, lab
+                                   save): a lesson may run it only when its header says
+                                   `files: write` and the learner allowed it */
+    QS_CMD_READS = 1 << 4       /* reads a file named by its first path argument (load): in a
+                                   lesson only under the lesson's folder or qscope's datasets,
+                                   unless the header says `files: read` and the learner
+                                   allowed it (see lesson.h, qs_lesson_access) */
 };
 
 /* run(): argc/argv are the words after the command name. On success returns QS_OK and sets
@@ -70,6 +77,10 @@ void qs_split_free(char **argv);
 /* Splits a `-c` string at unquoted ';' and newlines into command lines. Returns the count and
  * a NULL-terminated array (free with qs_split_free), or -1 on an unbalanced quote. */
 int qs_split_commands(const char *text, char ***lines, qs_err *err);
+
+/* The first line of a script `save` writes starts with this: a syntax error to any POSIX
+ * shell (so a saved script never runs as one), skipped by qscope's script runner. */
+#define QS_SCRIPT_MAGIC ";;"
 
 /* Runs one command line on the session. Blank lines and comments give QS_OK with *out NULL.
  * On success the result is also kept in s->last and the line in the session history.
@@ -122,6 +133,15 @@ int qs_arg_check(const qs_cmd *c, int argc, char **argv, const char *const *keys
 /* Parses a double strictly (whole string, finite or inf/nan allowed when allow_special). */
 int qs_parse_double(const char *s, double *v);
 int qs_parse_ll(const char *s, long long *v);
+
+/* The sandbox at the point of access: QS_OK when the session runs no lesson command
+ * (s->sandbox NULL) or when the lesson may write (write=1) or read path; else QS_ERR
+ * "CMD: refused: ...". Commands call it right before they open or write a named file. */
+int qs_cmd_check_path(const qs_session *s, const char *cmd, const char *path, int write,
+                      qs_err *err);
+/* 1 when path (resolved: links followed; a file that does not exist yet by its folder) lies
+ * under the folder root (a real path). */
+int qs_path_under(const char *path, const char *root);
 
 /* Adds a double to a JSON object; JSON has no Inf or NaN: they become the strings "inf",
  * "-inf" and "nan" (documented in qscope(1), JSON OUTPUT; `expect` reads them as numbers). */

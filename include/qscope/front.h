@@ -22,10 +22,14 @@ typedef struct qs_render_opts {
 /* Options for stdout: colour when a terminal, NO_COLOR unset and s->color allows; UTF-8 by
  * locale; width from the terminal or COLUMNS (80 default). */
 void qs_render_opts_for(const qs_session *s, FILE *f, qs_render_opts *o);
-/* Renders a result as aligned text. cmd may be NULL. */
+/* Renders a result as aligned text. cmd may be NULL. Every string and key passes qs_escape
+ * first (io.h): names and metadata from files never reach the terminal raw. */
 void qs_render_text(FILE *f, const qs_cmd *cmd, json_t *res, const qs_render_opts *o);
 /* Renders into a malloc'd string (the TUI's output pane). */
 char *qs_render_text_str(const qs_cmd *cmd, json_t *res, const qs_render_opts *o);
+/* Prints s through qs_escape(s, flags) (io.h): the way a text face prints any string that
+ * came from a file or a lesson. */
+void qs_fput_escaped(FILE *f, const char *s, int flags);
 /* One JSON object per line. */
 void qs_render_json(FILE *f, json_t *res);
 /* Formats a double with `precision` significant digits ("nan"/"inf" spelled out). */

@@ -5,6 +5,7 @@
 #ifndef QSCOPE_IO_H
 #define QSCOPE_IO_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,8 @@ typedef struct qs_file {
     /* reads entry idx into dst (e->n floats, C order) for formats whose data is not a plain
      * range of the mapping (torch zip, shards); NULL for the others */
     int (*read)(const struct qs_file *f, int idx, float *dst, qs_err *err);
+    volatile sig_atomic_t *cancel;  /* while opening: raised to stop (sharded indexes poll it),
+                                       or NULL */
 } qs_file;
 
 /* Opens a file, detecting the format by magic bytes (then extension for text): .npy,
@@ -60,6 +63,10 @@ typedef struct qs_file {
  * problem, e.g. "w.safetensors: tensor 'fc1.weight' data_offsets [0, 400] exceed the data
  * size 312". */
 int qs_file_open(const char *path, qs_file **out, qs_err *err);
+/* qs_file_open that stops with QS_CANCELLED when *cancel is raised while a long index (a
+ * sharded checkpoint of many tensors) is read. cancel may be NULL. */
+int qs_file_open_cancel(const char *path, volatile sig_atomic_t *cancel, qs_file **out,
+                        qs_err *err);
 /* Like qs_file_open, but reads from a caller-owned buffer instead of a file (fuzzing, tests,
  * embedded data). name stands in for the path: it is used in messages, for the extension
  * fallback and for the tensor name of .npy and text files. The buffer is not copied: it must
@@ -76,11 +83,76 @@ int qs_file_open_mem(const char *name, const void *buf, size_t len, qs_file **ou
 #define QS_IO_SHARDS_MAX 10000          /* shard files of one sharded checkpoint */
 #define QS_IO_INDEX_MAX (64u << 20)     /* bytes of a model.safetensors.index.json */
 #define QS_IO_NAME_MAX 4096             /* bytes of a tensor name or metadata key */
+#define QS_IO_VIEW_EXPAND_MAX 16        /* a PyTorch view over QS_IO_VIEW_FREE elements may
+                                           hold at most this many times its storage's */
+#define QS_IO_VIEW_FREE (1 << 24)       /* elements any view may have (64 MB of float32) */
 /* Index of the tensor called name, or -1. */
 int qs_file_find(const qs_file *f, const char *name);
 /* Converts tensor idx to a new float32 qs_tensor (C order). */
 int qs_file_read(const qs_file *f, int idx, qs_tensor **out, qs_err *err);
 /* Unmaps and frees everything. NULL is allowed. */
 void qs_file_close(qs_file *f);
+
+/* ---- text from files: one escape function ---------------------------------------------
+ * Every string that came from a file (tensor names, metadata keys and values, file names,
+ * lesson text) passes qs_escape before a text face prints it: C0 controls, DEL and C1
+ * controls become visible escapes (\x1b, \n, \u009b) and bytes that are not UTF-8 become
+ * \xNN; valid UTF-8 text is kept as is. JSON output needs no more than JSON's own escaping
+ * (names are valid UTF-8 after loading, see qs_file_open). */
+enum {
+    QS_ESC_KEEP_NL = 1 << 0,        /* keep '\n' (narration, preformatted blocks) */
+    QS_ESC_KEEP_TAB = 1 << 1        /* keep '\t' */
+};
+/* A new string (caller frees), or NULL when out of memory. NULL s is taken as "". */
+char *qs_escape(const char *s, int flags);
+/* 1 when qs_escape would change s. */
+int qs_escape_needed(const char *s, int flags);
+/* 1 when s[0..len) is valid UTF-8 (no overlong forms, surrogates or values past U+10FFFF). */
+int qs_utf8_valid(const char *s, size_t len);
+/* s[0..len) with every byte that is not part of valid UTF-8 written as the text \xNN: a new
+ * string (caller frees) or NULL. qs_file_open applies it to every tensor name, metadata key
+ * and value, so a name always reaches results, JSON and exported files as valid UTF-8 (and a
+ * file qscope writes loads back with the same names). */
+char *qs_utf8_fix(const char *s, size_t len);
+
+/* ---- writing files: one atomic path ----------------------------------------------------
+ * Each target is written to ".<name>.qscope-<pid>-XXXXXX" in its own folder, fsync'ed and
+ * moved into place with rename (force) or link (no force: an existing target is never
+ * replaced, even one that appears meanwhile). A target that is a symbolic link (dangling or
+ * not) or not a regular file is refused. Several targets are committed together or not at
+ * all (old files are put back when a later one fails). Stale temp files of the same pattern
+ * left by a qscope that is gone are removed first. Messages start with "who: ". */
+#define QS_IO_WRITE_MAX 4
+typedef struct qs_io_out {
+    const char *path;               /* the target */
+    const void *data;               /* its bytes */
+    size_t len;                     /* their count */
+} qs_io_out;
+int qs_io_write_files(const char *who, const qs_io_out *files, int n, int force,
+                      qs_err *err);
+int qs_io_write_file(const char *who, const char *path, const void *data, size_t len,
+                     int force, qs_err *err);
+/* QS_OK when path is a regular file (symbolic links followed), else QS_ERR "who: path: not
+ * a regular file ..." (or the stat error): every reader of a named file (load, source, a
+ * lesson, the TUI's :load) asks first, so a FIFO or a device never blocks or floods it. */
+int qs_io_check_regular(const char *who, const char *path, qs_err *err);
+/* Removes the temp files being written right now (async-signal-safe): a face's SIGINT /
+ * SIGTERM handler calls it before the process dies. */
+void qs_io_write_cleanup(void);
+
+/* One tensor for qs_io_st_build: data holds count(shape) elements in host byte order. */
+typedef struct qs_io_st_tensor {
+    const char *name;               /* tensor name (UTF-8) */
+    const char *dtype;              /* "F32", "I32", "I8", "U8", ... */
+    int ndim;                       /* dims */
+    const int64_t *shape;           /* sizes */
+    const void *data;               /* elements */
+} qs_io_st_tensor;
+struct json_t;
+/* Serializes tensors (in this order, data without holes) and meta (an object of strings, or
+ * NULL) as a safetensors file in a new buffer *out of *outlen bytes (caller frees). QS_ERR
+ * when a name is not UTF-8 or is given twice, a dtype is unknown, or memory runs out. */
+int qs_io_st_build(const qs_io_st_tensor *t, int n, const struct json_t *meta,
+                   unsigned char **out, size_t *outlen, qs_err *err);
 
 #endif

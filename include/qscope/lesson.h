@@ -102,6 +102,7 @@ typedef struct qs_lesson {
     char *author;           /* author: or NULL */
     char *summary;          /* summary: or NULL */
     int delay_ms;           /* delay: (default 4000 ms) */
+    int files;              /* files: header, QS_LESSON_FILES_* (0: the sandbox only) */
     qs_lesson_step *steps;  /* the steps (at least one) */
     int nsteps;             /* their count */
 } qs_lesson;
@@ -201,6 +202,8 @@ typedef struct qs_lesson_player {
     int failed;             /* expectations failed or commands that failed */
     int commands;           /* commands run */
     char *line;             /* the last command line as run (owned) */
+    int files_ok;           /* 1 when the learner (or --allow-files) allowed the file use the
+                               header declares (qs_lesson_uses); 0: the sandbox only */
 } qs_lesson_player;
 
 /* What the player gives the face for one item. */
@@ -244,5 +247,43 @@ int qs_lesson_answer(qs_lesson_player *p, const char *answer);
 int qs_lesson_goto(qs_lesson_player *p, int step, qs_err *err);
 /* Auto-play delay before step `step` in milliseconds. */
 int qs_lesson_delay_ms(const qs_lesson_player *p, int step);
+
+/* ---- the sandbox ---------------------------------------------------------------------------
+ * A lesson is untrusted content. Its commands run with a restricted command set: a command
+ * whose row has QS_CMD_WRITES and names a file (export, save, lab save/load) is refused, and
+ * one with QS_CMD_READS (load) may only read under the lesson's own folder or qscope's
+ * datasets (paths resolved with symbolic links followed). A lesson that needs more says so in
+ * its header (`files: read` or `files: write`, write including read); the face then names
+ * every such command to the learner and asks before the first step (qs_lesson_uses), and the
+ * player runs them only after qs_lesson_player's files_ok was set. `source`, `lesson` and
+ * `quit` are never allowed in a lesson. The check runs again on every command as it runs. */
+enum {
+    QS_LESSON_FILES_READ = QS_SANDBOX_READ,  /* may read files outside its folder and the
+                                                datasets */
+    QS_LESSON_FILES_WRITE = QS_SANDBOX_WRITE /* may write files (export, save, lab save) */
+};
+/* What a lesson's command line needs: 0 nothing outside the sandbox, QS_LESSON_FILES_READ
+ * (reads path outside it) or QS_LESSON_FILES_WRITE (writes, or may write, path). path
+ * receives the first file concerned (may be NULL). `line` is the expanded command line. */
+int qs_lesson_access(const qs_lesson *l, const char *line, char *path, size_t pathlen);
+/* One command of a lesson that needs the learner's permission. */
+typedef struct qs_lesson_use {
+    int line;               /* its line in the lesson file */
+    int what;               /* QS_LESSON_FILES_READ or QS_LESSON_FILES_WRITE */
+    char *cmd;              /* the command line, {datasets} expanded (owned) */
+    char *path;             /* the (first) file it reads or writes (owned) */
+} qs_lesson_use;
+/* Lists the commands that need permission (*n may be 0). QS_ERR ("PATH:LINE: ...") at the
+ * first command that needs more than the header declares: such a lesson is refused. */
+int qs_lesson_uses(const qs_lesson *l, qs_lesson_use **out, int *n, qs_err *err);
+void qs_lesson_uses_free(qs_lesson_use *u, int n);
+/* The real paths of the lesson's folder and of the datasets (empty when unknown): the roots
+ * of a qs_sandbox (session.h). Buffers of PATH_MAX bytes. */
+void qs_lesson_sandbox_roots(const qs_lesson *l, char *lroot, char *droot);
+/* The folder "{datasets}" stands for (see qs_lesson_expand), into buf. */
+void qs_lesson_datasets_dir(char *buf, size_t len);
+/* The item qs_lesson_next will give out next (NULL at the end): a face prints a command
+ * before it runs. */
+const qs_lesson_item *qs_lesson_peek(const qs_lesson_player *p);
 
 #endif

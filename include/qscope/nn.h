@@ -85,8 +85,13 @@ int64_t qs_mlp_params(const qs_mlp *m);
 
 /* Writes the model as safetensors: tensors fc1.weight, fc1.bias, ... (F32), the JSON header
  * padded with spaces to a multiple of 8, offsets contiguous; __metadata__ holds format
- * "qscope-mlp", the sizes ("64,64,10") and `note`. */
+ * "qscope-mlp", the sizes ("64,64,10") and `note`. Written through the atomic writer of
+ * io.h (qs_io_write_file), replacing an existing regular file. */
 int qs_mlp_save(const qs_mlp *m, const char *path, const char *note, qs_err *err);
+/* The bytes qs_mlp_save writes, in a new buffer *out of *len bytes (caller frees): the one
+ * safetensors serializer (qs_io_st_build), for callers that pick their own overwrite policy. */
+int qs_mlp_serialize(const qs_mlp *m, const char *note, unsigned char **out, size_t *len,
+                     qs_err *err);
 /* Reads a model written by qs_mlp_save (or any safetensors file with fcN.weight/fcN.bias
  * F32 tensors of chaining shapes) through io.h. */
 int qs_mlp_load(const char *path, qs_mlp **out, qs_err *err);

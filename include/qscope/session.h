@@ -20,6 +20,18 @@ struct qs_cache;        /* core/cache.c: results kept between commands */
  * ask for cancellation (the library also polls *cancel). */
 typedef int (*qs_progress_fn)(void *ctx, const char *label, double done, double total);
 
+/* What a lesson's command may touch while it runs (lesson.h's sandbox): commands that write
+ * or read a named file ask qs_cmd_check_path, which consults it. */
+enum {
+    QS_SANDBOX_READ = 1 << 0,   /* may read files outside the roots */
+    QS_SANDBOX_WRITE = 1 << 1   /* may write files */
+};
+typedef struct qs_sandbox {
+    int allow;                  /* granted: QS_SANDBOX_READ | QS_SANDBOX_WRITE */
+    const char *roots[2];       /* real paths any read may use: the lesson's folder, the
+                                   datasets (NULL when unknown) */
+} qs_sandbox;
+
 typedef struct qs_session {
     struct qs_file *file;       /* the loaded file, or NULL (synth / values) */
     int tensor_index;           /* index of the current tensor in file, or -1 */
@@ -35,6 +47,8 @@ typedef struct qs_session {
     int json;                   /* faces: print JSON lines instead of text */
     int color;                  /* faces: -1 auto, 0 off, 1 on */
     int source_depth;           /* nesting of `source` */
+    int source_count;           /* scripts sourced since the last top-level `source` */
+    const qs_sandbox *sandbox;  /* set while a lesson's command runs, else NULL */
     char **history;             /* successful command lines (for `save`) */
     int nhistory, caphistory;   /* its length and capacity */
     void *face;                 /* the face's own context (opaque to the library) */

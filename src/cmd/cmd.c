@@ -1,8 +1,10 @@
 /* cmd.c — the command table, shell-style word splitting, argument helpers and dispatch. */
 #include "qscope/cmd.h"
+#include "qscope/io.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -409,6 +411,60 @@ void qs_json_set_real(json_t *obj, const char *key, double v)
     json_object_set_new(obj, key, qs_json_real(v));
 }
 
+/* ---- the lesson sandbox at the point of access ------------------------------------------- */
+
+/* The real path of p (symbolic links followed); for a file that does not exist yet, the real
+ * path of its folder plus its name. 0 on success. */
+static int resolve_path(const char *p, char *out)
+{
+    char buf[PATH_MAX], rd[PATH_MAX];
+    if (realpath(p, out)) return 0;
+    const char *sl = strrchr(p, '/');
+    const char *dir = ".";
+    if (sl) {
+        size_t n = (size_t)(sl - p);
+        if (n >= sizeof buf) return -1;
+        memcpy(buf, p, n);
+        buf[n] = '\0';
+        dir = n ? buf : "/";
+    }
+    const char *base = sl ? sl + 1 : p;
+    if (!strcmp(base, "..") || !strcmp(base, ".") || !realpath(dir, rd)) return -1;
+    size_t rl = strcmp(rd, "/") ? strlen(rd) : 0, bl = strlen(base);
+    if (rl + 1 + bl >= PATH_MAX) return -1;
+    memcpy(out, rd, rl);
+    out[rl] = '/';
+    memcpy(out + rl + 1, base, bl + 1);
+    return 0;
+}
+
+int qs_path_under(const char *path, const char *root)
+{
+    char r[PATH_MAX];
+    size_t n = root ? strlen(root) : 0;
+    if (n == 0 || resolve_path(path, r) != 0) return 0;
+    if (strcmp(root, "/") == 0) return 1;
+    return strncmp(r, root, n) == 0 && (r[n] == '\0' || r[n] == '/');
+}
+
+int qs_cmd_check_path(const qs_session *s, const char *cmd, const char *path, int write,
+                      qs_err *err)
+{
+    const qs_sandbox *sb = s ? s->sandbox : NULL;
+    if (!sb) return QS_OK;
+    if (write) {
+        if (sb->allow & QS_SANDBOX_WRITE) return QS_OK;
+        return qs_err_set(err, "%s: refused: a lesson may not write files (%s); its header "
+                          "must say 'files: write' and the learner allow it", cmd, path);
+    }
+    if (sb->allow & QS_SANDBOX_READ) return QS_OK;
+    for (int i = 0; i < 2; i++)
+        if (sb->roots[i] && qs_path_under(path, sb->roots[i])) return QS_OK;
+    return qs_err_set(err, "%s: refused: a lesson may read only under its own folder and "
+                      "qscope's datasets (%s); its header must say 'files: read' and the "
+                      "learner allow it", cmd, path);
+}
+
 /* ---- dispatch -------------------------------------------------------------------------- */
 
 int qs_cmd_run_line(qs_session *s, const char *line, json_t **out, const qs_cmd **cmd_out,
@@ -546,22 +602,79 @@ static int run_set(qs_session *s, int argc, char **argv, json_t **out, qs_err *e
     return QS_OK;
 }
 
+/* Appends word w to b quoted so that qscope's splitter and any POSIX shell read it the same
+ * literal way: safe characters as they are, the rest inside '...', a ' as \' (no $, `, \,
+ * glob, redirection or comment keeps a meaning). */
+static int put_word(strbuf *b, const char *w)
+{
+    static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                               "_./=:,+@%^-";
+    int inq = 0;
+    if (!*w) return sb_put(b, '\'') || sb_put(b, '\'');
+    for (const char *p = w; *p; p++) {
+        int ok = strchr(safe, *p) != NULL && *p != '\0';
+        if (*p == '\'') {
+            if (inq && sb_put(b, '\'')) return -1;
+            inq = 0;
+            if (sb_put(b, '\\') || sb_put(b, '\'')) return -1;
+            continue;
+        }
+        if (!ok && !inq) {
+            if (sb_put(b, '\'')) return -1;
+            inq = 1;
+        }
+        if (sb_put(b, *p)) return -1;
+    }
+    if (inq && sb_put(b, '\'')) return -1;
+    return 0;
+}
+
 static int run_save(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
-    if (argc != 1) return qs_err_set(err, "save: usage: save FILE");
-    FILE *f = fopen(argv[0], "w");
-    if (!f) return qs_err_set(err, "save: %s: %s", argv[0], strerror(errno));
-    int n = 0;
-    fprintf(f, "# qscope session script: replay with 'qscope %s' or 'source %s'\n", argv[0],
-            argv[0]);
-    for (int i = 0; i < s->nhistory; i++) {
-        const char *l = s->history[i];
-        if (strncmp(l, "save", 4) == 0 && (l[4] == ' ' || l[4] == '\0')) continue;
-        fprintf(f, "%s\n", l);
+    const char *path = NULL;
+    int force = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--force") == 0) force = 1;
+        else if (path) return qs_err_set(err, "save: usage: save FILE [--force]");
+        else path = argv[i];
+    }
+    if (!path) return qs_err_set(err, "save: usage: save FILE [--force]");
+    if (qs_cmd_check_path(s, "save", path, 1, err) != QS_OK) return QS_ERR;
+    /* the first line says what the file is and stops any shell that is made to run it (';;'
+     * is a syntax error to sh, bash and dash before they run a line); qscope skips it */
+    strbuf b = {0};
+    const char *head = QS_SCRIPT_MAGIC " qscope script, not a shell script: replay it with "
+                       "'qscope FILE' or 'source FILE' in qscope\n";
+    int n = 0, skipped = 0, oom = 0;
+    for (const char *h = head; *h && !oom; h++) oom = sb_put(&b, *h) != 0;
+    for (int i = 0; i < s->nhistory && !oom; i++) {
+        char **w = NULL;
+        int wc = qs_split(s->history[i], &w, NULL);
+        if (wc <= 0 || strcmp(w[0], "save") == 0) {
+            qs_split_free(w);
+            continue;
+        }
+        int bad = 0;
+        for (int k = 0; k < wc; k++) bad |= strpbrk(w[k], "\n\r") != NULL;
+        if (bad) {                  /* a word spanning lines cannot be one script line */
+            skipped++;
+            qs_split_free(w);
+            continue;
+        }
+        for (int k = 0; k < wc && !oom; k++)
+            oom = (k && sb_put(&b, ' ')) || put_word(&b, w[k]);
+        if (!oom) oom = sb_put(&b, '\n') != 0;
+        qs_split_free(w);
         n++;
     }
-    if (fclose(f) != 0) return qs_err_set(err, "save: %s: %s", argv[0], strerror(errno));
-    *out = json_pack("{s:s, s:i}", "saved", argv[0], "commands", n);
+    if (oom) {
+        free(b.s);
+        return qs_err_set(err, "save: out of memory");
+    }
+    int rc = qs_io_write_file("save", path, b.s, b.len, force, err);
+    free(b.s);
+    if (rc != QS_OK) return QS_ERR;
+    *out = json_pack("{s:s, s:i, s:i}", "saved", path, "commands", n, "skipped", skipped);
     return QS_OK;
 }
 
@@ -571,6 +684,7 @@ static int run_face_only(qs_session *s, int argc, char **argv, json_t **out, qs_
     return qs_err_set(err, "this command is handled by the REPL, the TUI or a script runner");
 }
 
+static const char *const save_words[] = {"--force", NULL};
 static const char *const set_words[] = {"json", "color", "precision", "on", "off", "auto",
                                         NULL};
 
@@ -587,10 +701,13 @@ const qs_cmd qs_cmds_core[] = {
     {"source", "session", "source FILE", "run the commands of a script file",
      "FILE  a script (.qs): one command per line, '#' comments (e.g. one 'save' wrote)",
      "source session.qs", NULL,
-     QS_COMPL_FILE, QS_CMD_FACE | QS_CMD_NOTENSOR, run_face_only},
-    {"save", "session", "save FILE", "write this session's successful commands as a "
-     "replayable script", "FILE  the script to write", "save session.qs", NULL, QS_COMPL_FILE,
-     QS_CMD_NOTENSOR, run_save},
+     QS_COMPL_FILE, QS_CMD_FACE | QS_CMD_NOTENSOR | QS_CMD_READS, run_face_only},
+    {"save", "session", "save FILE [--force]", "write this session's successful commands as a "
+     "replayable script (atomically; never through a symbolic link)",
+     "FILE     the script to write (its first line marks it a qscope script, not a shell "
+     "one)\n--force  replace an existing file (never done without it)", "save session.qs",
+     save_words, QS_COMPL_FILE,
+     QS_CMD_NOTENSOR | QS_CMD_WRITES, run_save},
     {"quit", "session", "quit", "leave the REPL or the TUI (Ctrl-D also works)", "", "quit",
      NULL, 0, QS_CMD_FACE | QS_CMD_NOTENSOR, run_face_only},
     {0},

@@ -84,7 +84,9 @@ static int run_load(qs_session *s, int argc, char **argv, json_t **out, qs_err *
     if (argc < 1 || argc > 2)
         return qs_err_set(err, "load: expected a path and optionally a tensor name "
                           "(usage: load PATH [TENSOR])");
-    if (qs_file_open(argv[0], &f, err) != QS_OK) return QS_ERR;
+    if (qs_cmd_check_path(s, "load", argv[0], 0, err) != QS_OK) return QS_ERR;
+    int orc = qs_file_open_cancel(argv[0], s->cancel, &f, err);   /* Ctrl-C, Esc stop it */
+    if (orc != QS_OK) return orc;
     if (f->n == 0) {
         qs_err_set(err, "%s: the file holds no tensors", argv[0]);
         qs_file_close(f);
@@ -342,7 +344,7 @@ const qs_cmd qs_cmds_data[] = {
      "TENSOR  the tensor to select; names may contain '/' and '.' (quote them if they "
      "contain spaces)",
      "load datasets/default.npy", NULL, QS_COMPL_FILE | QS_COMPL_TENSOR,
-     QS_CMD_SLOW | QS_CMD_NOTENSOR, run_load},
+     QS_CMD_SLOW | QS_CMD_NOTENSOR | QS_CMD_READS, run_load},
     {"tensors", "data", "tensors", "list the tensors of the loaded file: name, dtype, shape, "
      "elements, bytes", "", "tensors", NULL, 0, QS_CMD_NOTENSOR, run_tensors},
     {"use", "data", "use TENSOR", "select another tensor of the loaded file",

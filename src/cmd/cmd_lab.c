@@ -8,6 +8,7 @@
 
 #include "qscope/calib.h"
 #include "qscope/cmd.h"
+#include "qscope/io.h"
 #include "qscope/kernels.h"
 #include "qscope/nn.h"
 
@@ -897,6 +898,7 @@ static int sub_save(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **
     }
     if (!path)
         return qs_err_set(err, "lab save: expected one PATH (usage: lab save PATH [--force])");
+    if (qs_cmd_check_path(s, "lab save", path, 1, err) != QS_OK) return QS_ERR;
     struct stat st;
     if (!force && stat(path, &st) == 0)
         return qs_err_set(err, "lab save: %s already exists (add --force to replace it)", path);
@@ -905,7 +907,13 @@ static int sub_save(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **
     char note[128];
     snprintf(note, sizeof note, "%s, test accuracy %.4f", lab->data ? lab->data->name : "",
              lab->fp32_acc);
-    if (qs_mlp_save(lab->fp32, path, note, err) != QS_OK) return QS_ERR;
+    unsigned char *bytes = NULL;
+    size_t nbytes = 0;
+    if (qs_mlp_serialize(lab->fp32, note, &bytes, &nbytes, err) != QS_OK)
+        return qs_err_prefix(err, "lab save");
+    rc = qs_io_write_file("lab save", path, bytes, nbytes, force, err);
+    free(bytes);
+    if (rc != QS_OK) return QS_ERR;
     json_t *o = json_object();
     json_object_set_new(o, "saved", json_string(path));
     json_object_set_new(o, "sizes", sizes_json(lab->fp32));
@@ -922,6 +930,7 @@ static int sub_load(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **
     if (argc != 1 || strchr(argv[0], '='))
         return qs_err_set(err, "lab load: expected one PATH (usage: lab load PATH)");
     qs_mlp *m = NULL;
+    if (qs_cmd_check_path(s, "lab load", argv[0], 0, err) != QS_OK) return QS_ERR;
     if (qs_mlp_load(argv[0], &m, err) != QS_OK) return QS_ERR;
     const char *data = m->size[0] == 64 ? "digits" : m->size[0] == 784 ? "fashion" : NULL;
     if (!data || m->size[m->nl] != 10) {
@@ -1048,6 +1057,6 @@ const qs_cmd qs_cmds_lab[] = {
      "activations: affine uint (abits). Accuracies are fractions of the test set.\n"
      "The fp32 model is trained on first use with the defaults; the same seed\n"
      "gives the same numbers.",
-     "lab sweep bits=2..8", lab_words, QS_COMPL_NONE, QS_CMD_SLOW, run_lab},
+     "lab sweep bits=2..8", lab_words, QS_COMPL_NONE, QS_CMD_SLOW | QS_CMD_READS | QS_CMD_WRITES, run_lab},
     {0},
 };

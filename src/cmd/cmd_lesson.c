@@ -64,8 +64,12 @@ static int lesson_check(int argc, char **argv, json_t **out, qs_err *err)
     for (int i = 0; i < argc; i++) {
         char path[4096];
         qs_lesson *l = NULL;
+        qs_lesson_use *u = NULL;
+        int nu = 0;
         if (qs_lesson_find(argv[i], path, sizeof path, err) != QS_OK ||
-            qs_lesson_load(path, &l, err) != QS_OK) {
+            qs_lesson_load(path, &l, err) != QS_OK ||
+            qs_lesson_uses(l, &u, &nu, err) != QS_OK) {     /* the sandbox: see lesson.h */
+            qs_lesson_free(l);
             json_decref(rows);
             return QS_ERR;
         }
@@ -77,6 +81,14 @@ static int lesson_check(int argc, char **argv, json_t **out, qs_err *err)
             return QS_ERR;
         }
         json_object_set_new(o, "ok", json_true());
+        json_t *fa = json_array();      /* commands the player asks the learner about */
+        for (int k = 0; k < nu; k++)
+            json_array_append_new(fa, json_pack("{s:i, s:s, s:s, s:s}", "line", u[k].line,
+                                                "access", u[k].what == QS_LESSON_FILES_WRITE
+                                                ? "write" : "read", "path", u[k].path,
+                                                "command", u[k].cmd));
+        json_object_set_new(o, "files", fa);
+        qs_lesson_uses_free(u, nu);
         json_array_append_new(rows, o);
         qs_lesson_free(l);
     }
@@ -99,6 +111,18 @@ static int lesson_play(qs_session *s, const char *name, json_t **out, qs_err *er
     qs_lesson_event ev;
     int rc, quizzes = 0;
     if (qs_lesson_player_open(&p, s, name, err) != QS_OK) return QS_ERR;
+    /* no learner to ask: a lesson that uses files beyond the sandbox is refused here */
+    qs_lesson_use *u = NULL;
+    int nu = 0;
+    qs_lesson_uses(p.lesson, &u, &nu, err);
+    qs_lesson_uses_free(u, nu);
+    if (nu > 0) {
+        qs_err_set(err, "lesson play: %s uses files outside its folder and qscope's datasets "
+                   "(see 'lesson check'); play it with 'qscope play', which asks first, or "
+                   "'qscope play --headless --allow-files'", p.lesson->path);
+        qs_lesson_player_fini(&p);
+        return QS_ERR;
+    }
     while ((rc = qs_lesson_next(&p, &ev, err)) == QS_OK) {
         if (ev.item->kind == QS_LI_QUIZ) {
             qs_lesson_answer(&p, ev.item->quiz.answers[0]);
@@ -149,6 +173,6 @@ const qs_cmd qs_cmds_lesson[] = {
      "               also play each one headless and check that every number of its\n"
      "               narration is backed by an expect or a printed result of its step\n"
      "               (numbers written as {2026} are exempt; see qscope-lesson(5))",
-     "lesson list", lesson_words, QS_COMPL_LESSON, QS_CMD_SLOW, run_lesson},
+     "lesson list", lesson_words, QS_COMPL_LESSON, QS_CMD_SLOW | QS_CMD_READS, run_lesson},
     {0},
 };

@@ -302,67 +302,6 @@ static void pad(buf *b, size_t align, uint8_t byte)
     while (b->n % align) put(b, &byte, 1);
 }
 
-/* A temporary file next to path, written completely; returns its name (heap) or NULL. */
-static char *write_temp(const char *path, const buf *b, qs_err *err)
-{
-    const char *slash = strrchr(path, '/');
-    size_t dl = slash ? (size_t)(slash - path + 1) : 0;
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    if (!tmp) {
-        qs_err_set(err, "export: out of memory");
-        return NULL;
-    }
-    snprintf(tmp, n, "%.*s.%s.XXXXXX", (int)dl, path, slash ? slash + 1 : path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        char eb[128];
-        qs_err_set(err, "export: %s: cannot create a temporary file there: %s", path,
-                   strerror_r(errno, eb, sizeof eb));
-        free(tmp);
-        return NULL;
-    }
-    size_t at = 0;
-    while (at < b->n) {
-        ssize_t w = write(fd, b->p + at, b->n - at);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) break;
-        at += (size_t)w;
-    }
-    int ok = at == b->n && fsync(fd) == 0;
-    int e = errno;
-    if (close(fd) != 0) ok = 0;
-    if (!ok) {
-        char eb[128];
-        qs_err_set(err, "export: %s: write failed: %s", path, strerror_r(e, eb, sizeof eb));
-        unlink(tmp);
-        free(tmp);
-        return NULL;
-    }
-    chmod(tmp, 0644);
-    return tmp;
-}
-
-/* Moves tmp to path: with force, rename (atomic replace); without, link (fails if path
- * exists, so nothing is ever overwritten) then unlink tmp. */
-static int commit_temp(char *tmp, const char *path, int force, qs_err *err)
-{
-    int rc = QS_OK;
-    char eb[128];
-    if (force) {
-        if (rename(tmp, path) != 0)
-            rc = qs_err_set(err, "export: %s: %s", path, strerror_r(errno, eb, sizeof eb));
-    } else if (link(tmp, path) != 0) {
-        if (errno == EEXIST)
-            rc = qs_err_set(err, "export: %s already exists (add --force to replace it)", path);
-        else
-            rc = qs_err_set(err, "export: %s: %s", path, strerror_r(errno, eb, sizeof eb));
-    }
-    unlink(tmp);
-    free(tmp);
-    return rc;
-}
-
 /* The quantized current tensor under an integer scheme: codes, scales, zero points. */
 typedef struct qexport {
     qs_qstate q;            /* the applied state */
@@ -495,25 +434,6 @@ static int xitem_make(const qs_session *s, const qs_tensor *t, xitem *it, qs_err
     return rc;
 }
 
-/* Adds {"dtype","shape","data_offsets"} for name at *at (advanced by bytes); fails on a name
- * that is already taken (a file holding both "w" and "w.scale", say). */
-static int st_entry(json_t *h, const char *name, const char *dtype, json_t *shape,
-                    uint64_t *at, uint64_t bytes, qs_err *err)
-{
-    if (json_object_get(h, name)) {
-        json_decref(shape);
-        return qs_err_set(err, "export: two tensors would both be named '%s'", name);
-    }
-    json_t *e = json_object();
-    json_object_set_new(e, "dtype", json_string(dtype));
-    json_object_set_new(e, "shape", shape);
-    json_object_set_new(e, "data_offsets", json_pack("[I,I]", (json_int_t)*at,
-                                                     (json_int_t)(*at + bytes)));
-    json_object_set_new(h, name, e);
-    *at += bytes;
-    return QS_OK;
-}
-
 /* The tensors to export: the current one, or with all every tensor of the loaded file. */
 static int collect(qs_session *s, int all, xitem **out, int *nout, qs_err *err)
 {
@@ -548,68 +468,69 @@ static int export_safetensors(qs_session *s, const char *path, int force, int al
     xitem *it = NULL;
     int n = 0;
     if (collect(s, all, &it, &n, err) != QS_OK) return QS_ERR;
-    json_t *h = json_object(), *names = json_array();
-    uint64_t at = 0;
+    /* three tensors per item: NAME (codes), NAME.scale, NAME.zero_point (names of any
+     * length: a long name never looks like another) */
+    qs_io_st_tensor *t = calloc((size_t)n * 3, sizeof *t);
+    char **names = calloc((size_t)n * 3, sizeof *names);
+    int64_t *npv = calloc((size_t)n, sizeof *npv);
+    json_t *list = json_array();
+    unsigned char *bytes = NULL;
+    size_t len = 0;
     int rc = QS_OK;
-    char sname[QS_IO_NAME_MAX + 16], zname[QS_IO_NAME_MAX + 16];
+    if (!t || !names || !npv) rc = qs_err_set(err, "export: out of memory");
     for (int i = 0; i < n && rc == QS_OK; i++) {
-        snprintf(sname, sizeof sname, "%s.scale", it[i].name);
-        snprintf(zname, sizeof zname, "%s.zero_point", it[i].name);
-        rc = st_entry(h, it[i].name, it[i].qmin < 0 ? "I8" : "U8",
-                      shape_json(it[i].ndim, it[i].shape), &at, (uint64_t)it[i].n, err);
-        if (rc == QS_OK)
-            rc = st_entry(h, sname, "F32", json_pack("[I]", (json_int_t)it[i].np), &at,
-                          (uint64_t)it[i].np * 4, err);
-        if (rc == QS_OK)
-            rc = st_entry(h, zname, "I32", json_pack("[I]", (json_int_t)it[i].np), &at,
-                          (uint64_t)it[i].np * 4, err);
-        json_array_append_new(names, json_string(it[i].name));
-        json_array_append_new(names, json_string(sname));
-        json_array_append_new(names, json_string(zname));
-    }
-    buf b = {0};
-    size_t padded = 0;
-    if (rc == QS_OK) {
-        json_object_set_new(h, "__metadata__", scheme_meta(s, all ? NULL : it[0].name,
-                                                           it[0].qmin, it[0].qmax,
-                                                           all ? -1 : it[0].np, 1));
-        char *hs = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (!hs) {
+        npv[i] = it[i].np;
+        if (asprintf(&names[3 * i + 1], "%s.scale", it[i].name) < 0 ||
+            asprintf(&names[3 * i + 2], "%s.zero_point", it[i].name) < 0) {
+            names[3 * i + 1] = names[3 * i + 2] = NULL;
             rc = qs_err_set(err, "export: out of memory");
-        } else {
-            size_t hl = strlen(hs);
-            padded = (hl + 7) / 8 * 8;              /* header padded to 8 with spaces */
-            put_u64(&b, padded);
-            put(&b, hs, hl);
-            pad(&b, 8, ' ');
-            free(hs);
-            for (int i = 0; i < n; i++) {         /* data in header order: no holes */
-                put(&b, it[i].codes, (size_t)it[i].n);
-                for (int64_t p = 0; p < it[i].np; p++) {
-                    uint32_t u;
-                    memcpy(&u, &it[i].scale[p], 4);
-                    put_u32(&b, u);
-                }
-                for (int64_t p = 0; p < it[i].np; p++) put_u32(&b, (uint32_t)it[i].zp[p]);
-            }
-            if (b.oom) rc = qs_err_set(err, "export: out of memory");
+            break;
         }
+        names[3 * i] = it[i].name;
+        t[3 * i] = (qs_io_st_tensor){it[i].name, it[i].qmin < 0 ? "I8" : "U8", it[i].ndim,
+                                     it[i].shape, it[i].codes};
+        t[3 * i + 1] = (qs_io_st_tensor){names[3 * i + 1], "F32", 1, &npv[i], it[i].scale};
+        t[3 * i + 2] = (qs_io_st_tensor){names[3 * i + 2], "I32", 1, &npv[i], it[i].zp};
+    }
+    /* a name taken twice (a file holding both "w" and "w.scale", say) */
+    for (int i = 0; i < 3 * n && rc == QS_OK; i++) {
+        if (json_array_size(list) == (size_t)i) json_array_append_new(list, json_string(names[i]));
+        for (int j = 0; j < i; j++)
+            if (strcmp(names[i], names[j]) == 0) {
+                char *q = qs_escape(names[i], 0);
+                rc = qs_err_set(err, "export: two tensors would both be named '%.200s%s'",
+                                q ? q : "", q && strlen(q) > 200 ? "..." : "");
+                free(q);
+                break;
+            }
     }
     if (rc == QS_OK) {
-        char *tmp = write_temp(path, &b, err);
-        rc = tmp ? commit_temp(tmp, path, force, err) : QS_ERR;
+        json_t *meta = scheme_meta(s, all ? NULL : it[0].name, it[0].qmin, it[0].qmax,
+                                   all ? -1 : it[0].np, 1);
+        if (qs_io_st_build(t, 3 * n, meta, &bytes, &len, err) != QS_OK)
+            rc = qs_err_prefix(err, "export");
+        json_decref(meta);
     }
+    if (rc == QS_OK) rc = qs_io_write_file("export", path, bytes, len, force, err);
     if (rc == QS_OK) {
-        json_object_set_new(o, "tensors", names);
-        names = NULL;
+        uint64_t hl = 0;
+        for (int k = 0; k < 8; k++) hl |= (uint64_t)bytes[k] << (8 * k);
+        json_object_set_new(o, "tensors", list);
+        list = NULL;
         json_object_set_new(o, "dtype", json_string(it[0].qmin < 0 ? "I8" : "U8"));
         if (!all) json_object_set_new(o, "nparams", json_integer(it[0].np));
-        json_object_set_new(o, "header_bytes", json_integer((json_int_t)padded));
-        json_object_set_new(o, "bytes", json_integer((json_int_t)b.n));
+        json_object_set_new(o, "header_bytes", json_integer((json_int_t)hl));
+        json_object_set_new(o, "bytes", json_integer((json_int_t)len));
     }
-    json_decref(names);
-    json_decref(h);
-    free(b.p);
+    for (int i = 0; names && i < n; i++) {
+        free(names[3 * i + 1]);
+        free(names[3 * i + 2]);
+    }
+    free(names);
+    free(t);
+    free(npv);
+    free(bytes);
+    json_decref(list);
     xitems_free(it, n);
     return rc;
 }
@@ -671,25 +592,8 @@ static int export_npy(qs_session *s, const char *path, int force, json_t *o, qs_
         if (!force && stat(jpath, &st) == 0) {
             qs_err_set(err, "export: %s already exists (add --force to replace it)", jpath);
         } else {
-            char *t1 = write_temp(path, &b, err);
-            char *t2 = t1 ? write_temp(jpath, &jb, err) : NULL;
-            if (t1 && t2) {
-                if (commit_temp(t1, path, force, err) == QS_OK) {
-                    t1 = NULL;
-                    if (commit_temp(t2, jpath, force, err) == QS_OK) rc = QS_OK;
-                    t2 = NULL;
-                } else {
-                    t1 = NULL;
-                }
-            }
-            if (t1) {
-                unlink(t1);
-                free(t1);
-            }
-            if (t2) {
-                unlink(t2);
-                free(t2);
-            }
+            qs_io_out pair[2] = {{path, b.p, b.n}, {jpath, jb.p, jb.n}};
+            rc = qs_io_write_files("export", pair, 2, force, err);
         }
     }
     if (rc == QS_OK) {
@@ -830,8 +734,7 @@ static int export_gguf(qs_session *s, const char *path, int force, int all, cons
         if (b.oom) rc = qs_err_set(err, "export: out of memory");
     }
     if (rc == QS_OK) {
-        char *tmp = write_temp(path, &b, err);
-        rc = tmp ? commit_temp(tmp, path, force, err) : QS_ERR;
+        rc = qs_io_write_file("export", path, b.p, b.n, force, err);
     }
     if (rc == QS_OK) {
         json_object_set_new(o, "type", json_string(gt->name));
@@ -884,6 +787,7 @@ static int run_export(qs_session *s, int argc, char **argv, json_t **out, qs_err
         return qs_err_set(err, "export: --all needs a loaded file ('load PATH' first)");
     if (type && strcasecmp(format, "gguf"))
         return qs_err_set(err, "export: --type only applies to --format gguf");
+    if (qs_cmd_check_path(s, "export", path, 1, err) != QS_OK) return QS_ERR;
     struct stat st;
     if (!force && stat(path, &st) == 0)
         return qs_err_set(err, "export: %s already exists (add --force to replace it)", path);
@@ -1158,7 +1062,7 @@ const qs_cmd qs_cmds_model[] = {
      "--all          every tensor of the loaded file (gguf keeps tensors whose rows are not\n"
      "               whole blocks, such as biases, as F32)\n"
      "--force        replace an existing file (never done without it)",
-     "export /tmp/w_int8.safetensors --force", export_words, QS_COMPL_FILE, 0, run_export},
+     "export /tmp/w_int8.safetensors --force", export_words, QS_COMPL_FILE, QS_CMD_WRITES, run_export},
     {"ggml", "model", "ggml ['SCHEME WORDS'...]",
      "error and bits per weight of ggml's block formats next to per-channel int8/int4, "
      "per-group int4 and NF4 on the current tensor",

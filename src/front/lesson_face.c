@@ -12,6 +12,7 @@
 #include "qscope/faces.h"
 #include "qscope/front.h"
 #include "qscope/html.h"
+#include "qscope/io.h"
 #include "qscope/lesson.h"
 
 #ifndef QSCOPE_DATADIR
@@ -29,6 +30,7 @@
 typedef struct play_opts {
     int headless;       /* 1: no learner; quizzes answered from the file */
     int auto_ms;        /* interactive: >= 0 advance steps after this delay (auto-play) */
+    int allow_files;    /* --allow-files: headless play may use the files the header declares */
     FILE *out;          /* transcript */
     FILE *in;           /* the learner's input (interactive) */
     qs_render_opts ro;  /* rendering of results */
@@ -48,11 +50,27 @@ static const char *col(const play_opts *o, const char *c)
     return o->ro.color ? c : "";
 }
 
+/* Lesson text and messages are untrusted: every string from the file is printed escaped. */
+static void esc(const play_opts *o, const char *s)
+{
+    qs_fput_escaped(o->out, s, 0);
+}
+
+static void err_line(const play_opts *o, const char *msg)
+{
+    fflush(o->out);
+    fputs("qscope: ", stderr);
+    qs_fput_escaped(stderr, msg, 0);
+    fputc('\n', stderr);
+}
+
 /* Prints narration wrapped to the width, with *emphasis* in bold when colour is on. */
 static void print_text(const play_opts *o, const char *text, int pre)
 {
     int width = o->ro.width > 100 ? 100 : o->ro.width - 2;
-    char *w = pre ? strdup(text) : qs_lesson_wrap(text, width);
+    char *raw = pre ? strdup(text) : qs_lesson_wrap(text, width);
+    char *w = raw ? qs_escape(raw, QS_ESC_KEEP_NL) : NULL;
+    free(raw);
     if (!w) return;
     if (pre) {
         for (char *line = w; line; ) {
@@ -121,14 +139,16 @@ static int ask_quiz(const play_opts *o, qs_lesson_player *p, const qs_quiz *q)
         fprintf(o->out, "%sanswer>%s ", col(o, C_BOLD), col(o, C_RESET));
         if (!read_line(o, buf, sizeof buf, -1)) return -1;
         if (strcmp(buf, "skip") == 0) {
-            fprintf(o->out, "The answer: %s\n", q->answers[0]);
+            fputs("The answer: ", o->out);
+            esc(o, q->answers[0]);
+            fputc('\n', o->out);
             p->quiz_open = 0;
             return 0;
         }
         if (strcmp(buf, "quit") == 0) return -1;
         if (buf[0] == '\0' || strcmp(buf, "?") == 0 || strcmp(buf, "hint") == 0) {
-            fprintf(o->out, "%s\n", q->hint ? q->hint : "(no hint; type 'skip' to see the "
-                    "answer)");
+            esc(o, q->hint ? q->hint : "(no hint; type 'skip' to see the answer)");
+            fputc('\n', o->out);
             continue;
         }
         if (qs_lesson_answer(p, buf) == 1) {
@@ -136,35 +156,87 @@ static int ask_quiz(const play_opts *o, qs_lesson_player *p, const qs_quiz *q)
             return 0;
         }
         fprintf(o->out, "%sNot quite.%s", col(o, C_BAD), col(o, C_RESET));
-        if (q->hint) fprintf(o->out, " Hint: %s", q->hint);
+        if (q->hint) {
+            fputs(" Hint: ", o->out);
+            esc(o, q->hint);
+        }
         fprintf(o->out, "  (type 'skip' to see the answer)\n");
     }
 }
 
+/* Names the commands of a lesson that use files beyond its folder and the datasets and asks
+ * the learner (interactive) or checks --allow-files (headless). 0: go on (p->files_ok set
+ * when there were such commands), 2: refused. */
+static int ask_files(const play_opts *o, qs_lesson_player *p)
+{
+    qs_lesson_use *u = NULL;
+    int n = 0;
+    qs_err err = {{0}};
+    if (qs_lesson_uses(p->lesson, &u, &n, &err) != QS_OK) {
+        err_line(o, err.msg);
+        return 2;
+    }
+    if (n == 0) return 0;
+    FILE *f = o->headless ? stderr : o->out;
+    fflush(o->out);
+    fprintf(f, "%sThis lesson asks to use files outside its folder and qscope's datasets:%s\n",
+            o->headless ? "qscope: " : col(o, C_BAD), o->headless ? "" : col(o, C_RESET));
+    for (int i = 0; i < n; i++) {
+        fprintf(f, "  line %d: %s ", u[i].line,
+                u[i].what == QS_LESSON_FILES_WRITE ? "writes" : "reads");
+        qs_fput_escaped(f, u[i].path, 0);
+        fputs("   (", f);
+        qs_fput_escaped(f, u[i].cmd, 0);
+        fputs(")\n", f);
+    }
+    int ok = 0;
+    if (o->headless) {
+        ok = o->allow_files;
+        if (!ok) fprintf(stderr, "qscope: refused: play it with --allow-files to let it\n");
+    } else {
+        char buf[64];
+        fprintf(o->out, "Allow it? [y/N] ");
+        if (read_line(o, buf, sizeof buf, -1)) ok = strcmp(buf, "y") == 0 || strcmp(buf, "yes") == 0;
+        if (!ok) fprintf(o->out, "Not allowed: the lesson is not played.\n");
+    }
+    qs_lesson_uses_free(u, n);
+    if (!ok) return 2;
+    p->files_ok = 1;
+    return 0;
+}
+
 /* Plays one lesson file. Returns 0 when every command ran and every expectation held, 1 at
- * the first failure (reported as "qscope: FILE:LINE: ..."), 2 when the file is unusable. */
+ * the first failure (reported as "qscope: FILE:LINE: ..."), 2 when the file is unusable or
+ * its use of files was refused. Interactive: nothing runs before the learner has seen the
+ * title and pressed Enter for the first step; each command is printed before it runs. */
 static int play_one(qs_session *s, const char *name, play_opts *o)
 {
     qs_lesson_player p;
     qs_lesson_event ev;
     qs_err err = {{0}};
-    int rc, status = 0, quizzes = 0, skip_prompt = 1;
+    int rc, status = 0, quizzes = 0, skip_prompt = 0;
     qs_li_kind prev = QS_LI_HEADING;
     if (qs_lesson_player_open(&p, s, name, &err) != QS_OK) {
-        fflush(o->out);
-        fprintf(stderr, "qscope: %s\n", err.msg);
+        err_line(o, err.msg);
         return 2;
     }
     const qs_lesson *l = p.lesson;
-    fprintf(o->out, "%s=== %s%s  (%s)\n", col(o, C_BOLD), l->title, col(o, C_RESET),
-            l->path);
+    fprintf(o->out, "%s=== ", col(o, C_BOLD));
+    esc(o, l->title);
+    fprintf(o->out, "%s  (", col(o, C_RESET));
+    esc(o, l->path);
+    fputs(")\n", o->out);
     if (l->summary) print_text(o, l->summary, 0);
+    if (ask_files(o, &p) != 0) {
+        qs_lesson_player_fini(&p);
+        return 2;
+    }
     if (!o->headless)
         fprintf(o->out, "%s(Enter: next step, b: back a step, q: quit; at a quiz type your "
                 "answer, '?' for the hint, 'skip' to see it)%s\n", col(o, C_DIM),
                 col(o, C_RESET));
     for (;;) {
-        /* interactive: wait before each new step */
+        /* interactive: wait before each new step, the first one too */
         if (!o->headless && p.step < l->nsteps && p.item == 0 && !skip_prompt) {
             char buf[64];
             int delay = o->auto_ms >= 0 ? (o->auto_ms ? o->auto_ms
@@ -179,8 +251,7 @@ static int play_one(qs_session *s, const char *name, play_opts *o)
             if (strcmp(buf, "b") == 0 && p.step > 0) {
                 int back = p.step >= 2 ? p.step - 2 : 0;
                 if (qs_lesson_goto(&p, back, &err) != QS_OK) {
-                    fflush(o->out);
-                    fprintf(stderr, "qscope: %s\n", err.msg);
+                    err_line(o, err.msg);
                     status = 1;
                     break;
                 }
@@ -189,59 +260,83 @@ static int play_one(qs_session *s, const char *name, play_opts *o)
             }
         }
         skip_prompt = 0;
+        /* show a step's start and a command before anything runs */
+        const qs_lesson_item *next = qs_lesson_peek(&p);
+        if (!next) break;
+        if (p.item == 0)
+            fprintf(o->out, "\n%s--- step %d/%d ---%s\n", col(o, C_DIM), p.step + 1,
+                    l->nsteps, col(o, C_RESET));
+        else if ((next->kind == QS_LI_TEXT || next->kind == QS_LI_QUIZ) &&
+                 prev != QS_LI_HEADING)
+            fputc('\n', o->out);              /* a paragraph starts after a blank line */
+        if (next->kind == QS_LI_CMD) {
+            char *line = qs_lesson_expand(next->text);
+            fprintf(o->out, "%sqscope> ", col(o, C_CMD));
+            esc(o, line ? line : next->text);
+            fprintf(o->out, "%s\n", col(o, C_RESET));
+            free(line);
+            fflush(o->out);
+        }
         rc = qs_lesson_next(&p, &ev, &err);
         if (rc == QS_LESSON_END) break;
         const qs_lesson_item *it = ev.item;
-        if (ev.step_start)
-            fprintf(o->out, "\n%s--- step %d/%d ---%s\n", col(o, C_DIM), ev.step + 1,
-                    l->nsteps, col(o, C_RESET));
-        else if ((it->kind == QS_LI_TEXT || it->kind == QS_LI_QUIZ) && prev != QS_LI_HEADING)
-            fputc('\n', o->out);              /* a paragraph starts after a blank line */
         prev = it->kind;
         switch (it->kind) {
         case QS_LI_HEADING:
-            fprintf(o->out, "%s## %s%s\n", col(o, C_BOLD), it->text, col(o, C_RESET));
+            fprintf(o->out, "%s## ", col(o, C_BOLD));
+            esc(o, it->text);
+            fprintf(o->out, "%s\n", col(o, C_RESET));
             break;
         case QS_LI_TEXT:
             print_text(o, it->text, it->preformatted);
             break;
         case QS_LI_DIRECTIVE:
-            fprintf(o->out, "%s[%s%s%s]%s\n", col(o, C_DIM), it->text, it->arg ? " " : "",
-                    it->arg ? it->arg : "", col(o, C_RESET));
+            fprintf(o->out, "%s[", col(o, C_DIM));
+            esc(o, it->text);
+            if (it->arg) {
+                fputc(' ', o->out);
+                esc(o, it->arg);
+            }
+            fprintf(o->out, "]%s\n", col(o, C_RESET));
             break;
         case QS_LI_CMD:
-            fprintf(o->out, "%sqscope> %s%s\n", col(o, C_CMD), ev.line ? ev.line : it->text,
-                    col(o, C_RESET));
             if (rc == QS_OK) print_result(o, s, ev.cmd, ev.result);
             break;
         case QS_LI_EXPECT:
-            fprintf(o->out, "%sexpect %s %s %s%s  %s%s%s\n", col(o, C_DIM), it->expect.key,
-                    qs_op_str(it->expect.op), it->expect.value, col(o, C_RESET),
-                    ev.ok ? col(o, C_OK) : col(o, C_BAD), ev.ok ? "ok" : "FAILED",
-                    col(o, C_RESET));
+            fprintf(o->out, "%sexpect ", col(o, C_DIM));
+            esc(o, it->expect.key);
+            fprintf(o->out, " %s ", qs_op_str(it->expect.op));
+            esc(o, it->expect.value);
+            fprintf(o->out, "%s  %s%s%s\n", col(o, C_RESET), ev.ok ? col(o, C_OK) : col(o, C_BAD),
+                    ev.ok ? "ok" : "FAILED", col(o, C_RESET));
             break;
         case QS_LI_QUIZ:
             quizzes++;
-            fprintf(o->out, "%squiz:%s %s\n", col(o, C_BOLD), col(o, C_RESET),
-                    it->quiz.question);
+            fprintf(o->out, "%squiz:%s ", col(o, C_BOLD), col(o, C_RESET));
+            esc(o, it->quiz.question);
+            fputc('\n', o->out);
             if (o->headless) {
                 qs_lesson_answer(&p, it->quiz.answers[0]);
-                fprintf(o->out, "answer> %s\n", it->quiz.answers[0]);
+                fputs("answer> ", o->out);
+                esc(o, it->quiz.answers[0]);
+                fputc('\n', o->out);
             } else if (ask_quiz(o, &p, &it->quiz) < 0) {
                 goto done;
             }
             break;
         }
         if (rc != QS_OK) {
-            fflush(o->out);
-            fprintf(stderr, "qscope: %s\n", err.msg);
+            err_line(o, err.msg);
             status = 1;
             break;
         }
     }
-    if (status == 0 && p.step >= l->nsteps)
-        fprintf(o->out, "\n%s=== %s: done%s (%d commands, %d expectations met, %d quizzes)\n",
-                col(o, C_BOLD), l->name, col(o, C_RESET), p.commands, p.passed, quizzes);
+    if (status == 0 && p.step >= l->nsteps) {
+        fprintf(o->out, "\n%s=== ", col(o, C_BOLD));
+        esc(o, l->name);
+        fprintf(o->out, ": done%s (%d commands, %d expectations met, %d quizzes)\n",
+                col(o, C_RESET), p.commands, p.passed, quizzes);
+    }
 done:
     fflush(o->out);
     qs_lesson_player_fini(&p);
@@ -301,11 +396,11 @@ static int play_html(qs_session *s, const char *name)
 static int lesson_usage(void)
 {
     fprintf(stderr,
-            "usage: qscope play [--headless] [--auto[=SECONDS]] LESSON...\n"
+            "usage: qscope play [--headless] [--allow-files] [--auto[=SECONDS]] LESSON...\n"
             "       qscope play --html LESSON > handout.html\n"
             "       qscope lesson list\n"
             "       qscope lesson check [--strict] FILE...\n"
-            "       qscope lesson play [--headless] [--auto[=SECONDS]] NAME\n");
+            "       qscope lesson play [--headless] [--allow-files] [--auto[=SECONDS]] NAME\n");
     return 2;
 }
 
@@ -322,15 +417,19 @@ static int do_list(qs_session *s)
             printf("no lessons found in ./lessons, $QSCOPE_LESSON_PATH or %s/lessons\n",
                    QSCOPE_DATADIR);
         json_array_foreach(rows, i, r) {
+            /* names, titles and levels come from lesson files: escaped */
             const char *t = json_string_value(json_object_get(r, "title"));
             const char *lv = json_string_value(json_object_get(r, "level"));
+            char *en = qs_escape(json_string_value(json_object_get(r, "name")), 0);
+            char *el = qs_escape(lv ? lv : "", 0);
+            char *et = qs_escape(t ? t : json_string_value(json_object_get(r, "error")), 0);
             if (t)
-                printf("%-22s %-13s %s\n", json_string_value(json_object_get(r, "name")),
-                       lv ? lv : "", t);
+                printf("%-22s %-13s %s\n", en ? en : "", el ? el : "", et ? et : "");
             else
-                printf("%-22s %-13s (broken: %s)\n",
-                       json_string_value(json_object_get(r, "name")), "",
-                       json_string_value(json_object_get(r, "error")));
+                printf("%-22s %-13s (broken: %s)\n", en ? en : "", "", et ? et : "");
+            free(en);
+            free(el);
+            free(et);
         }
     }
     json_decref(res);
@@ -368,14 +467,21 @@ static int do_check(qs_session *s, int argc, char **argv)
         char path[4096];
         qs_lesson *l = NULL;
         qs_err err = {{0}};
+        qs_lesson_use *u = NULL;
+        int nu = 0;
         if (qs_lesson_find(argv[i], path, sizeof path, &err) != QS_OK ||
-            qs_lesson_load(path, &l, &err) != QS_OK) {
-            fprintf(stderr, "qscope: %s\n", err.msg);
+            qs_lesson_load(path, &l, &err) != QS_OK ||
+            qs_lesson_uses(l, &u, &nu, &err) != QS_OK) {
+            fputs("qscope: ", stderr);
+            qs_fput_escaped(stderr, err.msg, 0);
+            fputc('\n', stderr);
+            qs_lesson_free(l);
             bad = 2;
             continue;
         }
         if (strict && strict_check(path)) {
             if (!bad) bad = 1;
+            qs_lesson_uses_free(u, nu);
             qs_lesson_free(l);
             continue;
         }
@@ -385,13 +491,28 @@ static int do_check(qs_session *s, int argc, char **argv)
                                   qs_lesson_count(l, QS_LI_CMD), "expects",
                                   qs_lesson_count(l, QS_LI_EXPECT), "quizzes",
                                   qs_lesson_count(l, QS_LI_QUIZ));
+            json_t *fa = json_array();
+            for (int k = 0; k < nu; k++)
+                json_array_append_new(fa, json_pack("{s:i, s:s, s:s, s:s}", "line", u[k].line,
+                                                    "access", u[k].what == QS_LESSON_FILES_WRITE
+                                                    ? "write" : "read", "path", u[k].path,
+                                                    "command", u[k].cmd));
+            json_object_set_new(o, "files", fa);
             qs_render_json(stdout, o);
             json_decref(o);
         } else {
-            printf("%s: ok (%d steps, %d commands, %d expectations, %d quizzes)\n", path,
+            qs_fput_escaped(stdout, path, 0);
+            printf(": ok (%d steps, %d commands, %d expectations, %d quizzes)\n",
                    l->nsteps, qs_lesson_count(l, QS_LI_CMD), qs_lesson_count(l, QS_LI_EXPECT),
                    qs_lesson_count(l, QS_LI_QUIZ));
+            for (int k = 0; k < nu; k++) {
+                printf("  uses files (the player asks first): line %d %s ", u[k].line,
+                       u[k].what == QS_LESSON_FILES_WRITE ? "writes" : "reads");
+                qs_fput_escaped(stdout, u[k].path, 0);
+                fputc('\n', stdout);
+            }
         }
+        qs_lesson_uses_free(u, nu);
         qs_lesson_free(l);
     }
     return bad;
@@ -423,6 +544,7 @@ int qs_lesson_main(qs_session *s, int argc, char **argv)
         const char *a = argv[i];
         if (strcmp(a, "--headless") == 0) o.headless = 1;
         else if (strcmp(a, "--html") == 0) html = 1;
+        else if (strcmp(a, "--allow-files") == 0) o.allow_files = 1;
         else if (strcmp(a, "--auto") == 0) o.auto_ms = 0;
         else if (strncmp(a, "--auto=", 7) == 0) {
             double sec;

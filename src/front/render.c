@@ -1,6 +1,7 @@
 /* render.c — renders command results (JSON objects) as terminal text: aligned key/value
  * lists, tables for arrays of objects, histograms as bars, bit layouts, derivation traces. */
 #include "qscope/front.h"
+#include "qscope/io.h"
 
 #include <langinfo.h>
 #include <math.h>
@@ -610,7 +611,71 @@ static void help_one(FILE *f, json_t *res, const qs_render_opts *o)
                            o->color ? C_RESET : "", ex);
 }
 
+/* A copy of v whose strings and keys passed qs_escape (control characters and bytes that are
+ * not UTF-8 made visible): names and metadata come from files. */
+static json_t *escaped(json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_STRING: {
+        const char *s = json_string_value(v);
+        if (!qs_escape_needed(s, 0)) return json_incref(v);
+        char *e = qs_escape(s, 0);
+        json_t *r = json_string(e ? e : "?");
+        free(e);
+        return r ? r : json_string("?");
+    }
+    case JSON_ARRAY: {
+        json_t *a = json_array();
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) json_array_append_new(a, escaped(x));
+        return a;
+    }
+    case JSON_OBJECT: {
+        json_t *o = json_object();
+        const char *k;
+        json_t *x;
+        json_object_foreach(v, k, x) {
+            char *e = qs_escape_needed(k, 0) ? qs_escape(k, 0) : NULL;
+            json_object_set_new(o, e ? e : k, escaped(x));
+            free(e);
+        }
+        return o;
+    }
+    default:
+        return json_incref(v);
+    }
+}
+
+static void render_text(FILE *f, const qs_cmd *cmd, json_t *res, const qs_render_opts *o);
+
 void qs_render_text(FILE *f, const qs_cmd *cmd, json_t *res, const qs_render_opts *o)
+{
+    if (!res) return;
+    /* help describes the command table (ours, multi-line); everything else may hold names */
+    if ((cmd && strcmp(cmd->name, "help") == 0) || json_is_array(json_object_get(res, "commands")) ||
+        (json_object_get(res, "help") && json_object_get(res, "usage"))) {
+        render_text(f, cmd, res, o);
+        return;
+    }
+    json_t *e = escaped(res);
+    render_text(f, cmd, e, o);
+    json_decref(e);
+}
+
+void qs_fput_escaped(FILE *f, const char *s, int flags)
+{
+    if (!s) return;
+    if (!qs_escape_needed(s, flags)) {
+        fputs(s, f);
+        return;
+    }
+    char *e = qs_escape(s, flags);
+    if (e) fputs(e, f);
+    free(e);
+}
+
+static void render_text(FILE *f, const qs_cmd *cmd, json_t *res, const qs_render_opts *o)
 {
     (void)cmd;
     if (!res) return;

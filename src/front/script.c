@@ -1,18 +1,27 @@
 /* script.c — runs command lines and scripts for every face: renders each result (text or
  * JSON lines), reports errors as "qscope: FILE:LINE: message", handles source and quit. */
 #include "qscope/front.h"
+#include "qscope/io.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define QS_MAX_SOURCE_DEPTH 8
+#define QS_MAX_SOURCED 1000             /* scripts one top-level command may source in all */
+#define QS_MAX_SCRIPT_BYTES (16 << 20)  /* a script is a small text file */
 
 static void report(qs_runner *r, const char *where, const char *msg)
 {
     if (r->before_output) r->before_output(r->before_ctx);
-    if (where) fprintf(r->errf, "qscope: %s: %s\n", where, msg);
-    else fprintf(r->errf, "qscope: %s\n", msg);
+    /* messages quote names, file names and lines from files: escaped like every such text */
+    fputs("qscope: ", r->errf);
+    if (where) {
+        qs_fput_escaped(r->errf, where, 0);
+        fputs(": ", r->errf);
+    }
+    qs_fput_escaped(r->errf, msg, 0);
+    fputc('\n', r->errf);
     fflush(r->errf);
 }
 
@@ -48,8 +57,9 @@ int qs_run_line(qs_runner *r, const char *line, const char *where)
             snprintf(err.msg, sizeof err.msg, "source: %s: nested too deeply (more than %d "
                      "levels)", argv[1], QS_MAX_SOURCE_DEPTH);
             report(r, where, err.msg);
-            rc = QS_ERR;
+            rc = QS_CANCELLED;      /* every enclosing script stops here too */
         } else {
+            if (r->s->source_depth == 0) r->s->source_count = 0;    /* a new top-level one */
             r->s->source_depth++;
             rc = run_file_at(r, argv[1], 1, where);
             r->s->source_depth--;
@@ -95,6 +105,12 @@ int qs_run_text(qs_runner *r, const char *text, const char *name)
         lineno++;
         if (!line) return QS_ERR;
         if (len && line[len - 1] == '\r') line[len - 1] = '\0';
+        if (lineno == 1 && strncmp(line, QS_SCRIPT_MAGIC " ", 3) == 0) {  /* save's mark */
+            free(line);
+            if (!nl) break;
+            p = nl + 1;
+            continue;
+        }
         snprintf(where, sizeof where, "%s:%d", name, lineno);
         int lrc = qs_run_line(r, line, name ? where : NULL);
         free(line);
@@ -117,6 +133,22 @@ int qs_run_file(qs_runner *r, const char *path)
  * NULL) which prefixes an error opening the script. */
 static int run_file_at(qs_runner *r, const char *path, int sourced, const char *where)
 {
+    qs_err re = {{0}};
+    /* a FIFO would block and /dev/zero never end: only regular files are scripts; and a
+     * script that sources others may run at most QS_MAX_SOURCED files in all */
+    if (strcmp(path, "-") != 0 &&
+        qs_io_check_regular(sourced ? "source" : NULL, path, &re) != QS_OK) {
+        r->errors++;
+        report(r, where, re.msg);
+        return QS_ERR;
+    }
+    if (sourced && ++r->s->source_count > QS_MAX_SOURCED) {
+        snprintf(re.msg, sizeof re.msg, "source: %s: more than %d scripts sourced by one "
+                 "command (a script that sources itself several times?)", path, QS_MAX_SOURCED);
+        r->errors++;
+        report(r, where, re.msg);
+        return QS_CANCELLED;        /* every enclosing script stops here too */
+    }
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     if (!f) {
         char msg[1100];
@@ -139,6 +171,15 @@ static int run_file_at(qs_runner *r, const char *path, int sourced, const char *
         }
         memcpy(buf + len, chunk, k);
         len += k;
+        if (len > QS_MAX_SCRIPT_BYTES) {
+            free(buf);
+            if (f != stdin) fclose(f);
+            snprintf(re.msg, sizeof re.msg, "%s%s: too large for a script (over %d bytes)",
+                     sourced ? "source: " : "", path, QS_MAX_SCRIPT_BYTES);
+            r->errors++;
+            report(r, where, re.msg);
+            return QS_ERR;
+        }
     }
     if (f != stdin) fclose(f);
     if (!buf) return QS_OK;

@@ -113,10 +113,34 @@ static char *dir_of(const char *path)
 
 /* ---- open / close ------------------------------------------------------------------------ */
 
+/* Replaces *s by its qs_utf8_fix form when it is not valid UTF-8. */
+static int fix_one(char **s)
+{
+    if (!*s || qs_utf8_valid(*s, strlen(*s))) return 0;
+    char *t = qs_utf8_fix(*s, strlen(*s));
+    if (!t) return -1;
+    free(*s);
+    *s = t;
+    return 0;
+}
+
+/* Names, metadata and the path as results show them are valid UTF-8: a byte that is not
+ * (a Latin-1 file name, a GGUF or torch key) becomes the text \xNN, the same way on every
+ * load, so the name reaches results, JSON and exported files, and an exported file loads
+ * back with the same names. Loaders read tensors by index and offset, never by name. */
+static int fix_utf8(qs_file *f, qs_err *err)
+{
+    int bad = fix_one(&f->path);
+    for (int i = 0; i < f->n && !bad; i++) bad = fix_one(&f->entries[i].name);
+    for (int i = 0; i < f->nmeta && !bad; i++)
+        bad = fix_one(&f->meta[i].key) || fix_one(&f->meta[i].value);
+    return bad ? qs_err_set(err, "out of memory") : QS_OK;
+}
+
 /* Fills a new qs_file for the bytes buf[0..len) named path; owns_map says whether close
  * must munmap them. On failure the caller keeps ownership of buf. */
 static int open_buffer(const char *path, const uint8_t *buf, size_t len, int owns_map,
-                       qs_file **out, qs_err *err)
+                       volatile sig_atomic_t *cancel, qs_file **out, qs_err *err)
 {
     if (len == 0) return qs_err_set(err, "%s: empty file", path);
     qs_file *f = calloc(1, sizeof *f);
@@ -124,6 +148,7 @@ static int open_buffer(const char *path, const uint8_t *buf, size_t len, int own
         free(f);
         return qs_err_set(err, "%s: out of memory", path);
     }
+    f->cancel = cancel;
     f->map = buf;
     f->maplen = len;
     const char *ext = extension(path);
@@ -170,8 +195,14 @@ static int open_buffer(const char *path, const uint8_t *buf, size_t len, int own
         rc = qs_err_set(err, "%s: unrecognised format (expected .npy, .safetensors, .gguf, a PyTorch zip checkpoint or numbers "
                              "as text)", path);
     }
+    f->cancel = NULL;
     if (rc != QS_OK) {
         f->map = NULL;                              /* the caller still owns buf */
+        qs_file_close(f);
+        return rc == QS_CANCELLED ? QS_CANCELLED : QS_ERR;
+    }
+    if (fix_utf8(f, err) != QS_OK) {
+        f->map = NULL;
         qs_file_close(f);
         return QS_ERR;
     }
@@ -188,7 +219,8 @@ static int open_buffer(const char *path, const uint8_t *buf, size_t len, int own
 }
 
 /* A folder: its model.safetensors.index.json (sharded), else its only model file. */
-static int open_dir(const char *path, qs_file **out, qs_err *err)
+static int open_dir(const char *path, volatile sig_atomic_t *cancel, qs_file **out,
+                    qs_err *err)
 {
     static const char *const names[] = {"model.safetensors.index.json", "model.safetensors",
                                         "pytorch_model.bin", "diffusion_pytorch_model.safetensors"};
@@ -200,7 +232,7 @@ static int open_dir(const char *path, qs_file **out, qs_err *err)
                  names[i]);
         struct stat st;
         if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
-            int rc = qs_file_open(p, out, err);
+            int rc = qs_file_open_cancel(p, cancel, out, err);
             free(p);
             return rc;
         }
@@ -212,12 +244,24 @@ static int open_dir(const char *path, qs_file **out, qs_err *err)
 
 int qs_file_open(const char *path, qs_file **out, qs_err *err)
 {
+    return qs_file_open_cancel(path, NULL, out, err);
+}
+
+int qs_file_open_cancel(const char *path, volatile sig_atomic_t *cancel, qs_file **out,
+                        qs_err *err)
+{
     if (out) *out = NULL;
     if (!path || !out) return qs_err_set(err, "qs_file_open: no path");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* only regular files (and folders, for sharded models) are opened: a FIFO or a device
+     * is refused before open() could block on it or a read could never end */
     char eb[128];
-    if (fd < 0) return qs_err_set(err, "%s: %s", path, strerror_r(errno, eb, sizeof eb));
     struct stat st;
+    if (stat(path, &st) != 0) return qs_err_set(err, "%s: %s", path, strerror_r(errno, eb, sizeof eb));
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+        return qs_err_set(err, "%s: not a regular file (a FIFO, device or socket is not read)",
+                          path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return qs_err_set(err, "%s: %s", path, strerror_r(errno, eb, sizeof eb));
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
@@ -225,11 +269,12 @@ int qs_file_open(const char *path, qs_file **out, qs_err *err)
     }
     if (S_ISDIR(st.st_mode)) {
         close(fd);
-        return open_dir(path, out, err);
+        return open_dir(path, cancel, out, err);
     }
-    if (!S_ISREG(st.st_mode)) {
+    if (!S_ISREG(st.st_mode)) {         /* replaced after the stat above */
         close(fd);
-        return qs_err_set(err, "%s: not a regular file", path);
+        return qs_err_set(err, "%s: not a regular file (a FIFO, device or socket is not read)",
+                          path);
     }
     if (st.st_size == 0) {
         close(fd);
@@ -246,9 +291,10 @@ int qs_file_open(const char *path, qs_file **out, qs_err *err)
     if (m == MAP_FAILED)
         return qs_err_set(err, "%s: cannot map the file: %s", path,
                           strerror_r(e, eb, sizeof eb));
-    if (open_buffer(path, m, len, 1, out, err) != QS_OK) {
+    int orc = open_buffer(path, m, len, 1, cancel, out, err);
+    if (orc != QS_OK) {
         munmap(m, len);
-        return QS_ERR;
+        return orc;
     }
     return QS_OK;
 }
@@ -258,7 +304,7 @@ int qs_file_open_mem(const char *name, const void *buf, size_t len, qs_file **ou
 {
     if (out) *out = NULL;
     if (!out || (!buf && len)) return qs_err_set(err, "qs_file_open_mem: no buffer");
-    return open_buffer(name ? name : "(memory)", buf, len, 0, out, err);
+    return open_buffer(name ? name : "(memory)", buf, len, 0, NULL, out, err);
 }
 
 void qs_file_close(qs_file *f)

@@ -127,6 +127,7 @@ int qs_io_shards_open(qs_file *f, const char *dir, qs_err *err)
     const char *name;
     json_t *file;
     int bad = 0;
+    json_t *seen = json_object();           /* shard file name -> its index */
     json_object_foreach(wm, name, file) {
         char q[QS_IO_QUOTE_LEN];
         qs_io_quote(q, name, strlen(name));
@@ -138,9 +139,14 @@ int qs_io_shards_open(qs_file *f, const char *dir, qs_err *err)
             break;
         }
         const char *fn = json_string_value(file);
-        int s;
-        for (s = 0; s < sp->nfiles; s++)
-            if (strcmp(sp->files[s], fn) == 0) break;
+        /* the shard's index, from a hash of the names seen so far (linear in all) */
+        json_t *known = json_object_get(seen, fn);
+        int s = known ? (int)json_integer_value(known) : sp->nfiles;
+        if ((f->n & 4095) == 0 && f->cancel && *f->cancel) {
+            qs_err_set(err, "%s: cancelled", P);
+            bad = 2;
+            break;
+        }
         if (s == sp->nfiles) {
             if (sp->nfiles >= QS_IO_SHARDS_MAX) {
                 qs_err_set(err, "%s: more than %d shard files", P, QS_IO_SHARDS_MAX);
@@ -155,6 +161,7 @@ int qs_io_shards_open(qs_file *f, const char *dir, qs_err *err)
                 break;
             }
             sp->files = a;
+            json_object_set_new(seen, fn, json_integer(sp->nfiles));
             sp->nfiles++;
         }
         if (!(f->entries[f->n].name = strdup(name))) {
@@ -165,6 +172,26 @@ int qs_io_shards_open(qs_file *f, const char *dir, qs_err *err)
         which[f->n] = s;
         f->entries[f->n].shard = s;
         f->n++;
+    }
+    json_decref(seen);
+    /* the tensors of each shard, in index order: order[first[s] .. first[s+1]) */
+    int *first = calloc((size_t)sp->nfiles + 2, sizeof *first);
+    int *order = calloc(f->n ? (size_t)f->n : 1, sizeof *order);
+    if (!bad && (!first || !order)) {
+        qs_err_set(err, "%s: out of memory", P);
+        bad = 1;
+    }
+    if (!bad) {
+        for (int i = 0; i < f->n; i++) first[which[i] + 1]++;
+        for (int s2 = 0; s2 < sp->nfiles; s2++) first[s2 + 1] += first[s2];
+        int *at = calloc((size_t)sp->nfiles + 1, sizeof *at);
+        if (!at) {
+            qs_err_set(err, "%s: out of memory", P);
+            bad = 1;
+        } else {
+            for (int i = 0; i < f->n; i++) order[first[which[i]] + at[which[i]]++] = i;
+            free(at);
+        }
     }
     /* pass 2: each shard's header gives the dtypes and shapes of its tensors */
     for (int s = 0; s < sp->nfiles && !bad; s++) {
@@ -188,10 +215,20 @@ int qs_io_shards_open(qs_file *f, const char *dir, qs_err *err)
             qs_err_set(err, "%s: shard %s is %s, not safetensors", P, path, sh->format);
             bad = 1;
         } else {
-            for (int i = 0; i < f->n && !bad; i++) {
-                if (which[i] != s) continue;
+            /* the shard's own names, hashed: each tensor of the index is found at once */
+            json_t *pos = json_object();
+            for (int j = 0; j < sh->n && pos; j++)
+                json_object_set_new_nocheck(pos, sh->entries[j].name, json_integer(j));
+            for (int k = first[s]; k < first[s + 1] && !bad; k++) {
+                int i = order[k];
                 qs_entry *e = &f->entries[i];
-                int j = qs_file_find(sh, e->name);
+                json_t *jp = pos ? json_object_get(pos, e->name) : NULL;
+                int j = jp ? (int)json_integer_value(jp) : -1;
+                if ((k & 4095) == 0 && f->cancel && *f->cancel) {
+                    qs_err_set(err, "%s: cancelled", P);
+                    bad = 2;
+                    break;
+                }
                 if (j < 0) {
                     char q[QS_IO_QUOTE_LEN];
                     qs_io_quote(q, e->name, strlen(e->name));
@@ -207,11 +244,18 @@ int qs_io_shards_open(qs_file *f, const char *dir, qs_err *err)
                 e->nbytes = x->nbytes;
                 e->offset = x->offset;
             }
+            json_decref(pos);
         }
         qs_file_close(sh);
         free(path);
     }
     free(which);
+    free(first);
+    free(order);
+    if (bad == 2) {
+        rc = QS_CANCELLED;
+        goto done;
+    }
     if (bad) goto done;
     char nb[32];
     snprintf(nb, sizeof nb, "%d", sp->nfiles);

@@ -244,6 +244,15 @@ int qs_io_torch_open(qs_file *f, qs_err *err)
         e->nbytes = (uint64_t)e->n * sz;
         if ((uint64_t)t->storage_numel > UINT64_MAX / sz)
             return qs_err_set(err, "%s: tensor '%s': storage size overflows", P, q);
+        /* a view that repeats stored elements (stride 0, overlapping strides) must not make a
+         * small file demand gigabytes: bounded against its storage (QS_IO_VIEW_EXPAND_MAX) */
+        if ((uint64_t)e->n > (uint64_t)QS_IO_VIEW_FREE &&
+            (uint64_t)e->n / QS_IO_VIEW_EXPAND_MAX > (uint64_t)t->storage_numel)
+            return qs_err_set(err, "%s: tensor '%s' views %lld stored elements as %lld (a stride-0 "
+                              "or overlapping view); qscope reads views of at most %d times "
+                              "their storage once over %d elements", P, q,
+                              (long long)t->storage_numel, (long long)e->n,
+                              QS_IO_VIEW_EXPAND_MAX, QS_IO_VIEW_FREE);
         if (e->n > 0) {
             int64_t hi = extent(t);
             if (hi < 0 || hi >= t->storage_numel)

@@ -1,6 +1,7 @@
 /* parse.c — lesson files: parse text into metadata and steps of items, with "PATH:LINE:"
  * errors; load files; free lessons; wrap narration. The format is in man/qscope-lesson.5. */
 #include "qscope/lesson.h"
+#include "qscope/io.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -464,10 +465,20 @@ int qs_lesson_parse(const char *text, const char *path, qs_lesson **out, qs_err 
                     if (ms < 0) rc = perr(&p, ln, "delay: '%s' is not a delay (e.g. 4s, "
                                           "2.5s, 500ms)", v);
                     else p.l->delay_ms = ms;
+                } else if (strncmp(line, "files", k) == 0 && k == 5) {
+                    /* files: read | write | read write (comma or space separated) */
+                    char *save = NULL;
+                    for (char *w = strtok_r(v, " ,", &save); w && rc == QS_OK;
+                         w = strtok_r(NULL, " ,", &save)) {
+                        if (strcmp(w, "read") == 0) p.l->files |= QS_LESSON_FILES_READ;
+                        else if (strcmp(w, "write") == 0)
+                            p.l->files |= QS_LESSON_FILES_READ | QS_LESSON_FILES_WRITE;
+                        else rc = perr(&p, ln, "files: '%s' is not read or write", w);
+                    }
                 } else if (strncmp(line, "quiz", k) != 0 && strncmp(line, "answer", k) != 0 &&
                            strncmp(line, "hint", k) != 0) {
                     rc = perr(&p, ln, "unknown metadata '%.*s:' (title, level, delay, author, "
-                              "summary)", (int)k, line);
+                              "summary, files)", (int)k, line);
                 } else {
                     k = 0;      /* a quiz at the very top: body */
                 }
@@ -521,6 +532,7 @@ int qs_lesson_parse(const char *text, const char *path, qs_lesson **out, qs_err 
 
 int qs_lesson_load(const char *path, qs_lesson **out, qs_err *err)
 {
+    if (qs_io_check_regular(NULL, path, err) != QS_OK) return QS_ERR;  /* a FIFO would block */
     FILE *f = fopen(path, "rb");
     char *buf = NULL;
     size_t len = 0, cap = 0, k;

@@ -12,13 +12,11 @@
 #define QSCOPE_DATADIR "/usr/local/share/qscope"
 #endif
 
-char *qs_lesson_expand(const char *line)
+void qs_lesson_datasets_dir(char *buf, size_t len)
 {
-    static const char tok[] = "{datasets}";
     char cand[5][PATH_MAX + 64];
     const char *dir = NULL;
     int nc = 0;
-    if (!strstr(line, tok)) return strdup(line);
     const char *env = getenv("QSCOPE_DATASETS");
     if (env && *env) snprintf(cand[nc++], sizeof cand[0], "%s", env);
     snprintf(cand[nc++], sizeof cand[0], "datasets");
@@ -36,11 +34,20 @@ char *qs_lesson_expand(const char *line)
     snprintf(cand[nc++], sizeof cand[0], "%s/datasets", QSCOPE_DATADIR);
     for (int i = 0; i < nc && !dir; i++) {
         char *probe = NULL;
-        if (asprintf(&probe, "%s/default.npy", cand[i]) < 0) return NULL;
+        if (asprintf(&probe, "%s/default.npy", cand[i]) < 0) break;
         if (access(probe, R_OK) == 0) dir = cand[i];
         free(probe);
     }
     if (!dir) dir = cand[nc - 1];
+    snprintf(buf, len, "%s", dir);
+}
+
+char *qs_lesson_expand(const char *line)
+{
+    static const char tok[] = "{datasets}";
+    char dir[PATH_MAX + 64];
+    if (!strstr(line, tok)) return strdup(line);
+    qs_lesson_datasets_dir(dir, sizeof dir);
     size_t dl = strlen(dir), tl = sizeof tok - 1, n = 0;
     for (const char *p = strstr(line, tok); p; p = strstr(p + tl, tok)) n++;
     char *out = malloc(strlen(line) + n * dl + 1), *o = out;
@@ -72,6 +79,14 @@ int qs_lesson_player_open(qs_lesson_player *p, qs_session *s, const char *name, 
     memset(p, 0, sizeof *p);
     if (qs_lesson_find(name, path, sizeof path, err) != QS_OK) return QS_ERR;
     if (qs_lesson_load(path, &l, err) != QS_OK) return QS_ERR;
+    /* a lesson whose commands need more than its header declares is refused whole */
+    qs_lesson_use *u = NULL;
+    int nu = 0;
+    if (qs_lesson_uses(l, &u, &nu, err) != QS_OK) {
+        qs_lesson_free(l);
+        return QS_ERR;
+    }
+    qs_lesson_uses_free(u, nu);
     qs_lesson_player_init(p, s, l);
     return QS_OK;
 }
@@ -95,7 +110,28 @@ static int run_cmd(qs_lesson_player *p, const qs_lesson_item *it, qs_lesson_even
     free(p->line);
     p->line = qs_lesson_expand(it->text);
     if (!p->line) return qs_err_set(err, "%s:%d: out of memory", p->lesson->path, it->line);
+    /* the sandbox, checked again as the command runs (the files may have changed) */
+    char path[PATH_MAX];
+    int what = qs_lesson_access(p->lesson, p->line, path, sizeof path);
+    if (what && (!(p->lesson->files & what) || !p->files_ok)) {
+        p->failed++;
+        if (ev) ev->line = p->line;
+        return qs_err_set(err, "%s:%d: refused: this command %s %.200s and the lesson %s",
+                          p->lesson->path, it->line,
+                          what == QS_LESSON_FILES_WRITE ? "writes" : "reads", path,
+                          !(p->lesson->files & what) ? "does not declare it in its header "
+                          "('files:')" : "was not allowed to use files");
+    }
+    /* and at the point of access: the commands that open or write a named file ask the
+     * session's sandbox (qs_cmd_check_path), whatever the line looked like */
+    char lroot[PATH_MAX], droot[PATH_MAX];
+    qs_lesson_sandbox_roots(p->lesson, lroot, droot);
+    qs_sandbox sb = {p->files_ok ? p->lesson->files : 0,
+                     {lroot[0] ? lroot : NULL, droot[0] ? droot : NULL}};
+    const qs_sandbox *outer = p->s->sandbox;
+    p->s->sandbox = &sb;
     int rc = qs_cmd_run_line(p->s, p->line, &res, &cmd, &e);
+    p->s->sandbox = outer;
     if (ev) {
         ev->cmd = cmd;
         ev->line = p->line;
@@ -154,6 +190,13 @@ int qs_lesson_next(qs_lesson_player *p, qs_lesson_event *ev, qs_err *err)
     default:
         return QS_OK;
     }
+}
+
+const qs_lesson_item *qs_lesson_peek(const qs_lesson_player *p)
+{
+    const qs_lesson *l = p->lesson;
+    if (!l || p->step >= l->nsteps || p->item >= l->steps[p->step].nitems) return NULL;
+    return &l->steps[p->step].items[p->item];
 }
 
 int qs_lesson_answer(qs_lesson_player *p, const char *answer)

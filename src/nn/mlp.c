@@ -139,74 +139,41 @@ double qs_nn_loss_grad(const qs_mlp *m, qs_nn_qmodel *q, const float *x, const u
 
 /* ---- safetensors ----------------------------------------------------------------------- */
 
-static void put_u64le(uint8_t *p, uint64_t v)
+int qs_mlp_serialize(const qs_mlp *m, const char *note, unsigned char **out, size_t *len,
+                     qs_err *err)
 {
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
-/* Writes n floats little-endian. */
-static int write_f32le(FILE *f, const float *v, int64_t n)
-{
-    uint8_t buf[4096];
-    int64_t i = 0;
-    while (i < n) {
-        int k = 0;
-        for (; k < 1024 && i < n; k++, i++) {
-            uint32_t u;
-            memcpy(&u, &v[i], 4);
-            for (int b = 0; b < 4; b++) buf[4 * k + b] = (uint8_t)(u >> (8 * b));
-        }
-        if (fwrite(buf, 4, (size_t)k, f) != (size_t)k) return -1;
-    }
-    return 0;
-}
-
-int qs_mlp_save(const qs_mlp *m, const char *path, const char *note, qs_err *err)
-{
-    json_t *h = json_object(), *meta = json_object();
-    char sizes[256] = "", name[32];
+    json_t *meta = json_object();
+    char sizes[256] = "", names[2 * QS_NN_MAX_LAYERS][32];
+    int64_t shapes[2 * QS_NN_MAX_LAYERS][2];
+    qs_io_st_tensor t[2 * QS_NN_MAX_LAYERS];
     size_t o = 0;
     for (int l = 0; l <= m->nl; l++)
         o += (size_t)snprintf(sizes + o, sizeof sizes - o, "%s%d", l ? "," : "", m->size[l]);
     json_object_set_new(meta, "format", json_string("qscope-mlp"));
     json_object_set_new(meta, "sizes", json_string(sizes));
     json_object_set_new(meta, "note", json_string(note ? note : ""));
-    json_object_set_new(h, "__metadata__", meta);
-    uint64_t off = 0;
     for (int l = 0; l < m->nl; l++) {
-        uint64_t nw = (uint64_t)m->size[l] * m->size[l + 1] * 4, nb = (uint64_t)m->size[l + 1] * 4;
-        snprintf(name, sizeof name, "fc%d.weight", l + 1);
-        json_object_set_new(h, name, json_pack("{s:s, s:[i,i], s:[I,I]}", "dtype", "F32",
-                                               "shape", m->size[l + 1], m->size[l],
-                                               "data_offsets", (json_int_t)off,
-                                               (json_int_t)(off + nw)));
-        off += nw;
-        snprintf(name, sizeof name, "fc%d.bias", l + 1);
-        json_object_set_new(h, name, json_pack("{s:s, s:[i], s:[I,I]}", "dtype", "F32",
-                                               "shape", m->size[l + 1], "data_offsets",
-                                               (json_int_t)off, (json_int_t)(off + nb)));
-        off += nb;
+        snprintf(names[2 * l], sizeof names[0], "fc%d.weight", l + 1);
+        snprintf(names[2 * l + 1], sizeof names[0], "fc%d.bias", l + 1);
+        shapes[2 * l][0] = m->size[l + 1];
+        shapes[2 * l][1] = m->size[l];
+        shapes[2 * l + 1][0] = m->size[l + 1];
+        t[2 * l] = (qs_io_st_tensor){names[2 * l], "F32", 2, shapes[2 * l], m->w[l]};
+        t[2 * l + 1] = (qs_io_st_tensor){names[2 * l + 1], "F32", 1, shapes[2 * l + 1], m->b[l]};
     }
-    char *js = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(h);
-    if (!js) return qs_err_set(err, "lab save: out of memory");
-    size_t jl = strlen(js), padded = (jl + 7) / 8 * 8;
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        free(js);
-        return qs_err_set(err, "%s: %s", path, strerror(errno));
-    }
-    uint8_t len8[8];
-    put_u64le(len8, padded);
-    int bad = fwrite(len8, 1, 8, f) != 8 || fwrite(js, 1, jl, f) != jl;
-    for (size_t i = jl; i < padded && !bad; i++) bad = fputc(' ', f) == EOF;
-    free(js);
-    for (int l = 0; l < m->nl && !bad; l++)
-        bad = write_f32le(f, m->w[l], (int64_t)m->size[l] * m->size[l + 1]) != 0 ||
-              write_f32le(f, m->b[l], m->size[l + 1]) != 0;
-    if (fclose(f) != 0) bad = 1;
-    if (bad) return qs_err_set(err, "%s: write failed: %s", path, strerror(errno));
-    return QS_OK;
+    int rc = qs_io_st_build(t, 2 * m->nl, meta, out, len, err);
+    json_decref(meta);
+    return rc;
+}
+
+int qs_mlp_save(const qs_mlp *m, const char *path, const char *note, qs_err *err)
+{
+    unsigned char *b = NULL;
+    size_t n = 0;
+    if (qs_mlp_serialize(m, note, &b, &n, err) != QS_OK) return qs_err_prefix(err, "lab save");
+    int rc = qs_io_write_file("lab save", path, b, n, 1, err);
+    free(b);
+    return rc;
 }
 
 int qs_mlp_load(const char *path, qs_mlp **out, qs_err *err)

@@ -315,7 +315,15 @@ int qs_quant_apply(const qs_qstate *q, const qs_tensor *x, float *y, int32_t *co
         rc = q->fmt >= 0 ? apply_float(q, x, yb, codes, err)
                          : apply_codebook(q, x, yb, codes, err);
         if (rc != QS_OK) goto done;
-        if (r) qs_k()->errstats(x->data, yb, n, &r->st, NULL);
+        if (r) {
+            qs_k()->errstats(x->data, yb, n, &r->st, NULL);
+            /* a finite value the format cannot hold became ±Inf (fp16's IEEE cast of 70000):
+             * it is clipped, with an infinite error — never an exact-looking result */
+            int64_t over = 0;
+            for (int64_t e = 0; e < n; e++)
+                over += isfinite(x->data[e]) && isinf(yb[e]);
+            r->st.clipped += over;
+        }
     }
     /* a finite x that came back ±Inf or NaN (an fp16 cast past ±65504, a ggml block scale
      * stored as fp16 Inf): counted, so that no face shows the statistics as if clean */

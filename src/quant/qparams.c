@@ -214,6 +214,10 @@ static void torch_params(const qs_scheme *s, int qmin, int qmax, float lo, float
         else z = (s->bits == 8 && !s->narrow) ? 128 : (qmin + qmax) / 2;
     } else {
         sc = (mx - mn) / (float)(qmax - qmin);
+        /* a range wider than float (±3.4e38): torch's float32 mx - mn is inf; the true
+         * scale fits in float, so the range is taken in double (never a clamped FLT_MAX) */
+        if (isinf(mx - mn) && isfinite(mx) && isfinite(mn))
+            sc = (float)(((double)mx - (double)mn) / (double)(qmax - qmin));
         sc = fmaxf(sc, FLT_EPSILON);
         float r = nearbyintf(mn / sc);
         long zz = (long)qmin - (long)r;
@@ -237,6 +241,8 @@ static void onnx_params(const qs_scheme *s, int qmin, int qmax, float lo, float 
     }
     /* numpy: rmax - rmin in float32, then float64 for the division */
     double mn = fmn, dr = (double)(fmx - fmn);
+    if (isinf(fmx - fmn) && isfinite(fmx) && isfinite(fmn))
+        dr = (double)fmx - (double)fmn;     /* numpy's float32 range overflows: see torch */
     double sc = dr / ((double)qmax - (double)qmin);
     double z;
     if (!(sc >= (double)FLT_MIN)) {

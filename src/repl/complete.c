@@ -326,7 +326,11 @@ void qs_repl_prompt(const qs_session *s, int color, int utf8, char *buf, size_t 
 {
     char sch[96], name[160];
     qs_scheme_label(&s->scheme, sch, sizeof sch);
-    if (s->tensor && s->tensor->name) shorten(s->tensor->name, name, sizeof name, 32, utf8);
+    if (s->tensor && s->tensor->name) {
+        char *e = qs_escape(s->tensor->name, 0);    /* the name comes from a file */
+        shorten(e ? e : "?", name, sizeof name, 32, utf8);
+        free(e);
+    }
     else snprintf(name, sizeof name, "-");
     const char *dot = utf8 ? " · " : " | ";
     if (color)

@@ -15,6 +15,7 @@
 
 #include "qscope/faces.h"
 #include "qscope/front.h"
+#include "qscope/io.h"
 
 /* ---- signals: flags only (async-signal-safe); the loops act on them ---------------------- */
 
@@ -38,13 +39,18 @@ static void on_signal(int sig)
                 static const char m[] = "\nqscope: interrupted\n";
                 ssize_t w = write(STDERR_FILENO, m, sizeof m - 1);
                 (void)w;
+                qs_io_write_cleanup();      /* an export's temp file */
                 _exit(130);
             }
         }
     } else {
+        if (g_term) {           /* a second one ends the process, without its temp files */
+            qs_io_write_cleanup();
+            signal(sig, SIG_DFL);
+            raise(sig);
+        }
         g_term = sig;
         g_cancel = 1;
-        signal(sig, SIG_DFL);   /* a second one ends the process */
     }
 }
 

@@ -272,6 +272,19 @@ int qs_tui_lesson_open(qs_tui_model *m, const char *name)
         qs_tui_status(m, 1, "%s", err.msg);
         return QS_TUI_REDRAW;
     }
+    /* the sandbox: the TUI does not ask about files; such a lesson is played by `qscope
+     * play`, which names them and asks first */
+    qs_lesson_use *u = NULL;
+    int nu = 0;
+    qs_lesson_uses(p->lesson, &u, &nu, &err);
+    qs_lesson_uses_free(u, nu);
+    if (nu > 0) {
+        qs_lesson_player_fini(p);
+        free(p);
+        qs_tui_status(m, 1, "this lesson uses files outside its folder and the datasets: play "
+                      "it with 'qscope play', which asks first");
+        return QS_TUI_REDRAW;
+    }
     if (m->lesson) {
         qs_lesson_player_fini(m->lesson);
         free(m->lesson);
@@ -283,8 +296,12 @@ int qs_tui_lesson_open(qs_tui_model *m, const char *name)
     m->highlight[0] = '\0';
     json_array_clear(m->lesson_log);
     lesson_snapshot(m);
-    qs_tui_status(m, 0, "%s — n / Enter: next step, p: back", p->lesson->title);
-    return play(m, -1);
+    /* nothing runs before the learner has seen the lesson and pressed n for step 1 */
+    log_add(m, "heading", p->lesson->title, 1);
+    if (p->lesson->summary) log_add(m, "text", p->lesson->summary, 1);
+    log_add(m, "note", "— n / Enter starts step 1 —", 1);
+    qs_tui_status(m, 0, "%s — n / Enter: first step, p: back", p->lesson->title);
+    return QS_TUI_REDRAW;
 }
 
 int qs_tui_lesson_answer(qs_tui_model *m, const char *line)

@@ -3,6 +3,7 @@
  * table, and runs long commands in a worker thread. No ncurses calls here (only KEY_*
  * constants), so tests drive it without a terminal. */
 #include "tui_int.h"
+#include "qscope/io.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -711,6 +712,11 @@ int qs_tui_job_poll(qs_tui_model *m)
  * status line, and shows the last result. Returns QS_OK or QS_ERR. */
 static int run_source(qs_tui_model *m, const char *path)
 {
+    qs_err re = {{0}};
+    if (qs_io_check_regular("source", path, &re) != QS_OK) {   /* a FIFO would block */
+        qs_tui_status(m, 1, "%s", re.msg);
+        return QS_ERR;
+    }
     FILE *f = fopen(path, "r");
     char buf[4096];
     int lineno = 0, rc = QS_OK;
@@ -733,6 +739,7 @@ static int run_source(qs_tui_model *m, const char *path)
         buf[strcspn(buf, "\r\n")] = '\0';
         char word[32] = "";
         if (sscanf(buf, "%31s", word) != 1 || word[0] == '#') continue;
+        if (lineno == 1 && strncmp(buf, QS_SCRIPT_MAGIC " ", 3) == 0) continue;  /* save's */
         if (!strcmp(word, "quit") || !strcmp(word, "exit")) break;
         if (!strcmp(word, "source")) {
             char **argv = NULL;

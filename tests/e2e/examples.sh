@@ -23,6 +23,7 @@ for name in $names; do
         "$QSCOPE" -c "load datasets/default.npy; save session.qs" >/dev/null ||
             fail "save session.qs failed"
     fi
+    [ "$name" = save ] && rm -f session.qs     # save never replaces a file without --force
     out=$("$QSCOPE" -c "load datasets/default.npy; $ex" 2>&1); rc=$?
     [ $rc -eq 0 ] || fail "help $name: the example '$ex' fails (exit $rc): $out"
     n=$((n + 1))

@@ -40,6 +40,10 @@ wait_for() {
 
 tmux -S "$sock" new-session -d -s t -x 100 -y 40 \
     "NO_COLOR=1 '$QSCOPE' lesson play '$tmp/99-tiny.lesson'; echo EXIT=\$?; sleep 30"
+# nothing runs before the learner has seen the first step: Enter starts step 1
+wait_for "[Enter] next step 1/3"
+tmux -S "$sock" capture-pane -p -t t | grep -q "Step one narration" && fail "step 1 ran before Enter"
+tmux -S "$sock" send-keys -t t Enter
 wait_for "Step one narration."
 wait_for "expect max == 7  ok"
 wait_for "[Enter] next step 2/3"

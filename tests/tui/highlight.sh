@@ -29,6 +29,8 @@ for loc in C.UTF-8 C; do
     wait_for "lesson (name or number)"
     type_text "$TUI_TMP/t.lesson"
     keys Enter
+    wait_for "n / Enter starts step 1"    # nothing runs before the learner starts it
+    keys n
     wait_for "step 1/2"
     wait_for "0x40EA3D71"               # the Bits screen beside the narration
     wait_for "s${mark}"

@@ -32,6 +32,8 @@ for size in "120 40" "80 24"; do
     wait_for "lesson (name or number)"
     type_text "$TUI_TMP/t.lesson"
     keys Enter
+    wait_for "n / Enter starts step 1"    # nothing runs before the learner starts it
+    keys n
     wait_for "step 1/3"
     wait_for "The range [-20, 1000] in uint8."
     if [ "$1" -ge 100 ]; then

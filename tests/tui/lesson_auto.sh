@@ -28,6 +28,8 @@ keys L
 wait_for "lesson (name or number)"
 type_text "$TUI_TMP/auto.lesson"
 keys Enter
+wait_for "n / Enter starts step 1"    # nothing runs before the learner starts it
+keys n
 wait_for "step 1/3"
 keys A
 wait_for "auto-play on"

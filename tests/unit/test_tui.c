@@ -782,6 +782,7 @@ Test(draw, highlight_marks_the_named_element_for_one_step, .init = setup_values,
     qs_tui_goto(&M, QS_SCR_LESSON);
     qs_tui_lesson_open(&M, path);
     cr_assert_not_null(M.lesson, "%s", M.status);
+    qs_tui_handle_key(&M, 'n');         /* nothing runs before the learner starts step 1 */
     /* 1: the Derive screen beside the narration marks the zero point, nothing else */
     cr_assert_str_eq(M.highlight, "zero_point");
     cr_assert_eq(M.lesson_live, QS_SCR_DERIVE);
@@ -856,6 +857,7 @@ Test(draw, highlight_on_the_error_and_lab_screens, .init = setup_default, .fini 
     qs_tui_goto(&M, QS_SCR_LESSON);
     qs_tui_lesson_open(&M, path);
     cr_assert_not_null(M.lesson, "%s", M.status);
+    qs_tui_handle_key(&M, 'n');         /* nothing runs before the learner starts step 1 */
     cr_assert_eq(M.lesson_live, QS_SCR_ERROR);
     frame();
     expect_marked(w_body, "granularity  per-channel");
@@ -901,6 +903,7 @@ Test(lesson, a_step_with_a_slow_command_plays_in_the_worker, .init = setup_value
     qs_tui_goto(&M, QS_SCR_LESSON);
     qs_tui_lesson_open(&M, path);
     cr_assert_not_null(M.lesson, "%s", M.status);
+    qs_tui_handle_key(&M, 'n');         /* nothing runs before the learner starts step 1 */
     cr_assert_eq(M.job.running, 1, "load is a slow command: the step runs in the worker");
     /* the screen keys wait while it runs; drawing data stays the old snapshot */
     cr_assert_eq(M.t_n, 2);
@@ -966,6 +969,8 @@ Test(lesson, steps_narration_commands_and_a_quiz, .init = setup_default, .fini =
     qs_tui_goto(&M, QS_SCR_LESSON);
     qs_tui_lesson_open(&M, path);
     cr_assert_not_null(M.lesson, "%s", M.status);
+    cr_assert(!S.tensor || S.tensor->n != 2, "nothing runs before the learner starts step 1");
+    qs_tui_handle_key(&M, 'n');
     cr_assert_eq(S.tensor->n, 2, "the lesson's command ran on the session");
     cr_assert_eq(M.screen, QS_SCR_LESSON, "results go beside the narration");
     cr_assert_eq(M.lesson_live, QS_SCR_BITS, "@screen bits");
@@ -1003,6 +1008,7 @@ Test(lesson, auto_play_waits_for_the_delay_then_stops_at_a_quiz, .init = setup_d
     qs_tui_goto(&M, QS_SCR_LESSON);
     qs_tui_lesson_open(&M, path);
     cr_assert_not_null(M.lesson, "%s", M.status);
+    qs_tui_handle_key(&M, 'n');         /* nothing runs before the learner starts step 1 */
     cr_assert_eq(qs_tui_lesson_tick(&M, 1000), 0, "auto-play is off");
     qs_tui_handle_key(&M, 'A');
     cr_assert_eq(M.lesson_auto, 1);

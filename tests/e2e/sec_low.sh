@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# sec_low.sh — issue 19's low items: an fp16 cast that overflows to ±Inf counts as clipped
+# (it said 0, as an exact result does); a ±3.4e38 range gets its true scale, not a clamped
+# FLT_MAX with a clean-looking 3 dB; a script that sources itself four times stops at once
+# with one clear error instead of running 87,381 times.
+set -u
+fail() { echo "FAIL: $*"; exit 1; }
+has() { grep -qF -- "$2" <<<"$1" || fail "expected '$2' in: $1"; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+out=$("$QSCOPE" -c "values 70000 1 2; scheme fp16; quant" --json) || fail "fp16 quant: $?"
+has "$(tail -1 <<<"$out")" '"clipped":1'
+out=$("$QSCOPE" -c "values -3.4e38 3.4e38 1; scheme int8; qparams" --json) || fail "qparams"
+scale=$(tail -1 <<<"$out" | sed -n 's/.*"scale":\[\([^],]*\)\].*/\1/p')
+python3 -c "import sys; s=float(sys.argv[1]); sys.exit(0 if abs(s/(6.8e38/255)-1) < 1e-6 else 1)" \
+    "$scale" || fail "the scale of [-3.4e38, 3.4e38] is $scale, not 6.8e38/255"
+out=$("$QSCOPE" -c "values -3.4e38 3.4e38 1; scheme int8; quant" --json)
+grep -q '"sqnr_db":3.01' <<<"$out" && fail "a clean-looking 3 dB: $out"
+printf 'source self.qs\nsource self.qs\nsource self.qs\nsource self.qs\n' >"$tmp/self.qs"
+err=$(cd "$tmp" && timeout 60 "$QSCOPE" -c "source self.qs" 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "self-sourcing script: exit $rc"
+[ "$(wc -l <<<"$err")" -le 3 ] || fail "self-sourcing: $(wc -l <<<"$err") error lines"
+has "$err" "nested too deeply"
+echo ok
