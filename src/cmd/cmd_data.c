@@ -264,7 +264,7 @@ static int run_stats(qs_session *s, int argc, char **argv, json_t **out, qs_err 
     }
     json_object_set_new(o, "distinct", g.more ? json_null() : json_integer(g.distinct));
     if (g.more) json_object_set_new(o, "distinct_over", json_integer(QS_GRID_MAX_DISTINCT));
-    qs_json_set_real(o, "grid_step", g.step);
+    json_object_set_new(o, "grid_step", isfinite(g.step) ? qs_json_real(g.step) : json_null());
     if (isfinite(g.step)) json_object_set_new(o, "grid_levels", json_integer(g.levels));
     if (qs_grid_quantized(&g)) {
         char note[400];

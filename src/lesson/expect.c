@@ -290,6 +290,18 @@ json_t *qs_lesson_lookup(json_t *res, const char *key, char *why, size_t whylen)
 
 /* ---- evaluation -------------------------------------------------------------------------- */
 
+/* a in as few digits (10 to 17) as show it within a tenth of the tolerance it is checked to,
+ * so a transcript or handout never shows a rounding the check did not make */
+static const char *num_str(char *buf, size_t n, double a, double slack)
+{
+    for (int p = 10; p <= 17; p++) {
+        snprintf(buf, n, "%.*g", p, a);
+        double r = strtod(buf, NULL);
+        if (!isfinite(a) || r == a || fabs(r - a) <= slack * 0.1) break;
+    }
+    return buf;
+}
+
 int qs_expect_eval(json_t *res, const qs_expect *e, char *msg, size_t msglen)
 {
     char why[512];
@@ -333,11 +345,13 @@ int qs_expect_eval(json_t *res, const qs_expect *e, char *msg, size_t msglen)
         case QS_OP_GT: ok = a > b; break;
         default: ok = a >= b; break;
         }
+        char as[40];
+        num_str(as, sizeof as, a, slack);
         if ((e->op == QS_OP_EQ || e->op == QS_OP_NE) && tol > 0)
-            snprintf(msg, msglen, "%s = %.10g (expected %s %s, tol %g)", e->key, a, op,
+            snprintf(msg, msglen, "%s = %s (expected %s %s, tol %g)", e->key, as, op,
                      e->value, tol);
         else
-            snprintf(msg, msglen, "%s = %.10g (expected %s %s)", e->key, a, op, e->value);
+            snprintf(msg, msglen, "%s = %s (expected %s %s)", e->key, as, op, e->value);
         return ok;
     }
     if (json_is_null(v) && !e->is_num) {

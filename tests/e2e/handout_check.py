@@ -138,7 +138,8 @@ def check_expect(text, got):
     else:
         t = float(tol)
     t = t * (1 + 1e-9) + 1e-300
-    ok = {"==": abs(have - want) <= t, "!=": abs(have - want) > t, "<": have < want,
+    eq = have == want or abs(have - want) <= t
+    ok = {"==": eq, "!=": not eq, "<": have < want,
           "<=": have <= want, ">": have > want, ">=": have >= want}[op]
     return None if ok else f"{key} = {have} shown, lesson says {op} {val} (tol {t:g})"
 
