@@ -346,7 +346,7 @@ int qs_expect_eval(json_t *res, const qs_expect *e, char *msg, size_t msglen)
         default: ok = a >= b; break;
         }
         char as[40];
-        num_str(as, sizeof as, a, slack);
+        num_str(as, sizeof as, a, tol);
         if ((e->op == QS_OP_EQ || e->op == QS_OP_NE) && tol > 0)
             snprintf(msg, msglen, "%s = %s (expected %s %s, tol %g)", e->key, as, op,
                      e->value, tol);

@@ -138,7 +138,7 @@ def check_expect(text, got):
     else:
         t = float(tol)
     t = t * (1 + 1e-9) + 1e-300
-    eq = have == want or abs(have - want) <= t
+    eq = have == want or abs(have - want) <= t or (have != have and want != want)
     ok = {"==": eq, "!=": not eq, "<": have < want,
           "<=": have <= want, ">": have > want, ">=": have >= want}[op]
     return None if ok else f"{key} = {have} shown, lesson says {op} {val} (tol {t:g})"

@@ -22,6 +22,8 @@ for num in 14 15 16 17 18 19; do
     wait_for "lesson (name or number)"
     type_text "$num"
     keys Enter
+    wait_for "Enter starts step 1"    # nothing runs before the learner starts it
+    keys n
     for ((k = 1; k <= nsteps; k++)); do
         wait_for "step $k/$nsteps"
         a=${answers[$((k - 1))]}
