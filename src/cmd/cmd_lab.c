@@ -13,6 +13,8 @@
 
 #define LAB_DEFAULT_SEED 1
 
+int qs_cmd_lab_gpt(qs_session *s, int argc, char **argv, json_t **out, qs_err *err);  /* cmd_gpt.c */
+
 static const qs_cmd *lab_row(void)
 {
     return qs_cmd_find("lab");
@@ -1003,6 +1005,7 @@ static int run_lab(qs_session *s, int argc, char **argv, json_t **out, qs_err *e
     if (strcmp(sub, "save") == 0) return sub_save(s, lab, ac, av, out, err);
     if (strcmp(sub, "load") == 0) return sub_load(s, lab, ac, av, out, err);
     if (strcmp(sub, "status") == 0) return sub_status(s, lab, ac, av, out, err);
+    if (strcmp(sub, "gpt") == 0) return qs_cmd_lab_gpt(s, ac, av, out, err);
     return qs_err_set(err, "lab: unknown subcommand '%s' (train, ptq, qat, sweep, int, lora, "
                       "qlora, save, load, status)", sub);
 }
