@@ -420,7 +420,7 @@ static int sub_sweep(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t
     }
     uint8_t *tok, *owned;
     int64_t n, nwin;
-    if (eval_text(g, argc, argv, 16384, &tok, &n, &owned, err) != QS_OK) return QS_ERR;
+    if (eval_text(g, argc, argv, 8192, &tok, &n, &owned, err) != QS_OK) return QS_ERR;
     float *lp = NULL;
     qs_gpt_row *rows = calloc((size_t)nsel, sizeof *rows);
     int rc = rows ? QS_OK : qs_err_set(err, "lab gpt sweep: out of memory");
@@ -681,24 +681,41 @@ static int sub_qat(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t *
                               "separated by commas", bl);
         bits[nb++] = (int)v;
     }
-    /* QAT trains on the base corpus's training part: the full text when installed, else
-     * the fine-tuning... no: the held-out excerpt must stay held out, so the training
-     * windows come from corpus= or datasets/kjv.txt */
-    char path[1024];
+    /* QAT trains on the KJV's training part (corpus= or datasets/kjv.txt from `make
+     * datasets`) and is scored on the first 16384 held-out characters. Without the full
+     * text it trains on the shipped held-out excerpt after those 16384 characters (text
+     * the base model never saw either), so the scored text is never trained on. */
+    char path[1200];
     const char *cp = qs_arg_kv(argc, argv, "corpus");
-    if (cp) snprintf(path, sizeof path, "%s", cp);
-    else if (find_data(QS_GPT_CORPUS, path, sizeof path, err,
-                       "QAT trains on the KJV's training part: `make datasets`, or corpus=PATH")
-             != QS_OK)
-        return QS_ERR;
     uint8_t *all = NULL, *tr = NULL, *he = NULL, *tok, *owned = NULL;
     int64_t nall, ntr, nhe, n;
-    if (qs_gpt_read_text(path, &all, &nall, NULL, err) != QS_OK) return QS_ERR;
-    int rc = qs_gpt_split(all, nall, &tr, &ntr, &he, &nhe, err);
-    free(all);
-    free(he);
-    if (rc != QS_OK) return rc;
-    rc = eval_text(g, argc, argv, 16384, &tok, &n, &owned, err);
+    int rc;
+    qs_err e2;
+    if (cp || find_data(QS_GPT_CORPUS, path, sizeof path, &e2, "") == QS_OK) {
+        if (cp) snprintf(path, sizeof path, "%s", cp);
+        if (qs_gpt_read_text(path, &all, &nall, NULL, err) != QS_OK) return QS_ERR;
+        rc = qs_gpt_split(all, nall, &tr, &ntr, &he, &nhe, err);
+        free(all);
+        free(he);
+        if (rc != QS_OK) return rc;
+        rc = eval_text(g, argc, argv, 16384, &tok, &n, &owned, err);
+    } else {
+        if (qs_arg_kv(argc, argv, "text") || qs_arg_kv(argc, argv, "chars"))
+            return qs_err_set(err, "lab gpt qat: text= and chars= need the full corpus "
+                              "(make datasets, or corpus=PATH)");
+        n = 16384;
+        if (g->nheld < n + 4 * g->m->c.ctx)
+            return qs_err_set(err, "lab gpt qat: %s is too short to train and score on",
+                              g->held_path);
+        tok = g->held;
+        ntr = g->nheld - n;
+        tr = malloc((size_t)ntr);
+        if (!tr) return qs_err_set(err, "lab gpt qat: out of memory");
+        memcpy(tr, g->held + n, (size_t)ntr);
+        snprintf(path, sizeof path, "%s (after the first %lld characters)", g->held_path,
+                 (long long)n);
+        rc = QS_OK;
+    }
     json_t *arr = json_array();
     float *lp = NULL;
     int64_t nwin;

@@ -1053,7 +1053,7 @@ const qs_cmd qs_cmds_lab[] = {
      "lab gpt eval [format=F] [embed] [text=PATH] [chars=N] -> ppl bpc nll top1; quantized\n"
      "          also kld kld_median kld_p99 kld_max (nats, from the fp32 model) top1_agree\n"
      "          dp_correct\n"
-     "lab gpt sweep [formats=F,F...] [embed] [chars=16384] -> rows: method format\n"
+     "lab gpt sweep [formats=F,F...] [embed] [chars=8192] -> rows: method format\n"
      "          bits_per_weight ppl kld top1_agree (+ the eval keys)\n"
      "lab gpt generate [prompt=TEXT] [n=200] [formats=fp32,int8-channel,...] [temp=0]\n"
      "          [seed=1] -> generations (format text same_as_first)\n"

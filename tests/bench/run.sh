@@ -28,4 +28,4 @@ fi
 t0=$(date +%s.%N)
 "$BUILD/qscope" -c "lab gpt sweep" --json >/dev/null
 t1=$(date +%s.%N)
-awk -v a="$t0" -v b="$t1" 'BEGIN { printf "  full lab gpt sweep (19 formats, 16384 chars): %.1f s (target < 30 s)\n", b - a }'
+awk -v a="$t0" -v b="$t1" 'BEGIN { printf "  full lab gpt sweep (19 formats, 8192 chars): %.1f s (target < 30 s)\n", b - a }'
