@@ -263,8 +263,8 @@ static int sub_train(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t
                                         "clip", "seed", "ctx", "d", "layers", "heads", "ff",
                                         NULL };
     if (qs_arg_check(lab_row(), argc, argv, keys, NULL, 0, err) != QS_OK) return QS_ERR;
-    long long steps = 600, batch = 16, seed = 1, ctx = 128, d = 128, layers = 4, heads = 4,
-              ff = 0, warmup = 50;
+    long long steps = 1500, batch = 16, seed = 1, ctx = 64, d = 64, layers = 4, heads = 4,
+              ff = 0, warmup = 100;
     double lr = 3e-3, wd = 0.1, clip = 1.0;
     if (qs_arg_int(argc, argv, "steps", 1, 1000000, &steps, err) ||
         qs_arg_int(argc, argv, "batch", 1, 4096, &batch, err) ||

@@ -1,7 +1,7 @@
 /* bench_gpt.c — `make bench` for the GPT lab (issue 16): one training step of the default
- * model (ctx 128, d 128, 4 layers, 4 heads, MLP 512; batch 16 × 128; AdamW; median of 5 after
- * a warm-up step) and greedy generation with the KV cache (tokens per second, 100 tokens after
- * a 14-character prompt); with --torch-step S --torch-gen T (tests/bench/torch_gpt.py, the
+ * model (ctx 64, d 64, 4 layers, 4 heads, MLP 256; batch 16 × 64; AdamW; median of 5 after
+ * a warm-up step) and greedy generation with the KV cache (tokens per second after
+ * a 14-character prompt, 48 tokens); with --torch-step S --torch-gen T (torch_gpt.py, the
  * same model in PyTorch in the same run) also the ratios. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +33,7 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--torch-gen") == 0) torch_gen = atof(argv[++i]);
         else if (strcmp(argv[i], "--json") == 0) json = argv[++i];
     }
-    qs_gpt_cfg c = { 128, 128, 4, 4, 512 };
+    qs_gpt_cfg c = { 64, 64, 4, 4, 256 };
     qs_err err;
     qs_gpt *m = qs_gpt_new(&c, 1, &err);
     int64_t n = 200000;
@@ -55,14 +55,14 @@ int main(int argc, char **argv)
     }
     qsort(t + 1, 5, sizeof t[0], cmpd);
     double step = t[3];
-    uint8_t prompt[14], out[100];
+    uint8_t prompt[14], out[48];
     memcpy(prompt, tok, 14);
     double t0 = now();
-    if (qs_gpt_generate(m, NULL, prompt, 14, 100, 0.0, 1, out, &err) != QS_OK) return 1;
-    double gen = 100 / (now() - t0);
+    if (qs_gpt_generate(m, NULL, prompt, 14, 48, 0.0, 1, out, &err) != QS_OK) return 1;
+    double gen = 48 / (now() - t0);
     printf("gpt lab (kernels %s, %d threads)\n", qs_k()->name, qs_k_threads());
     printf("  %-36s %12s %12s %9s\n", "", "qscope", "pytorch", "ratio");
-    printf("  %-36s %12.4f %12.4f %8.2fx\n", "training step, 16x128 tokens (s)", step,
+    printf("  %-36s %12.4f %12.4f %8.2fx\n", "training step, 16x64 tokens (s)", step,
            torch_step, torch_step > 0 ? torch_step / step : 0.0);
     printf("  %-36s %12.1f %12.1f %8.2fx\n", "greedy generation (tokens/s)", gen, torch_gen,
            torch_gen > 0 ? gen / torch_gen : 0.0);

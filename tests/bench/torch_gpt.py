@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 # torch_gpt.py — the GPT lab's training step and generation in PyTorch, for `make bench`
-# (issue 16): the same model (character vocabulary 96, ctx 128, d 128, 4 layers, 4 heads,
-# MLP 512, tied embedding, learned positions, pre-norm, GELU tanh), batch 16 × 128, AdamW,
+# (issue 16): the same model (character vocabulary 96, ctx 64, d 64, 4 layers, 4 heads,
+# MLP 256, tied embedding, learned positions, pre-norm, GELU tanh), batch 16 × 64, AdamW,
 # torch given all cores (torch.set_num_threads(os.cpu_count())). Generation: greedy, one
-# token at a time with a KV cache (as qscope does), 200 tokens after a 14-character prompt.
+# token at a time with a KV cache (as qscope does), 48 tokens after a 14-character prompt.
 # Prints bench_gpt arguments:  --torch-step SECONDS --torch-gen TOKENS_PER_S
 # Run only with Debian's /usr/bin/python3 when it has torch; never a dependency of qscope.
 import os
@@ -13,7 +13,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-V, CTX, D, L, H, FF, B = 96, 128, 128, 4, 4, 512, 16
+V, CTX, D, L, H, FF, B = 96, 64, 64, 4, 4, 256, 16
 torch.set_num_threads(os.cpu_count() or 1)
 torch.manual_seed(1)
 
@@ -82,7 +82,7 @@ with torch.no_grad():
     caches = [[] for _ in range(L)]
     prompt = torch.randint(0, V, (1, 14))
     z = m(prompt, 0, caches)
-    pos, n = 14, 100
+    pos, n = 14, 48
     for _ in range(n):
         nxt = z[:, -1].argmax(-1, keepdim=True)
         z = m(nxt, pos, caches)

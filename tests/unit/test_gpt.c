@@ -237,6 +237,29 @@ Test(gpt, training_is_deterministic_and_lowers_the_loss)
     qs_gpt_ptrs *w = &c->w;
     cr_assert_eq(memcmp(w->wte, a->w.wte, (size_t)QS_GPT_V * tiny.d * sizeof(float)), 0,
                  "LoRA changed the frozen embedding");
+    /* QLoRA: the same adapters on an NF4 + double-quantized base, fewer stored bytes */
+    lc.mode = QS_GPT_QLORA;
+    qs_gpt *d = qs_gpt_clone(a, &err);
+    qs_gpt_train_res rd;
+    cr_assert_eq(qs_gpt_train(NULL, d, tok, n, &lc, &rd, &err), QS_OK, "%s", err.msg);
+    cr_assert_eq(rd.trainable, want);
+    cr_assert_lt(rd.weight_bytes, rc_.weight_bytes);
+    /* QAT: every parameter trains and the master weights stay fp32 (off the 3-bit grid) */
+    qs_gpt_train_cfg qc = tc;
+    qc.mode = QS_GPT_QAT;
+    qc.qbits = 3;
+    qc.qgroup = 8;
+    qs_gpt *e = qs_gpt_clone(a, &err), *e3 = qs_gpt_clone(a, &err);
+    qs_gpt_train_res re;
+    cr_assert_eq(qs_gpt_quantize(e3, "int3 sym per-group size=8", 0, NULL, &err), QS_OK);
+    cr_assert_eq(qs_gpt_train(NULL, e, tok, n, &qc, &re, &err), QS_OK, "%s", err.msg);
+    cr_assert_eq(re.trainable, a->n);
+    cr_assert_neq(memcmp(e->p, e3->p, (size_t)a->n * sizeof(float)), 0);
+    qs_gpt_train_res_fini(&rd);
+    qs_gpt_train_res_fini(&re);
+    qs_gpt_free(d);
+    qs_gpt_free(e);
+    qs_gpt_free(e3);
     qs_gpt_train_res_fini(&ra);
     qs_gpt_train_res_fini(&rb);
     qs_gpt_train_res_fini(&rc_);
