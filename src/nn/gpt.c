@@ -572,11 +572,20 @@ static inline float gelu(float x)
     return 0.5f * x * (1.0f + ftanh(c * (x + 0.044715f * x * x * x)));
 }
 
+/* Threads for the attention of one layer: one below 2^25 multiply-adds (the GEMM kernel's
+ * rule: on a shared 2-core machine a second thread waits for a scheduler slice and spins,
+ * measured at more than half of an evaluation's time); the result does not depend on it. */
+static int att_threads(const gpt_buf *b)
+{
+    int64_t mac = (int64_t)b->B * b->H * b->T * b->T * (b->d / b->H) * 2;
+    return mac < ((int64_t)1 << 25) ? 1 : b->nth;
+}
+
 static void attention_fwd(gpt_buf *b, int l, float scale)
 {
     int B = b->B, T = b->T, H = b->H, d = b->d, hd = d / H;
     int64_t TT = (int64_t)T * T;
-    #pragma omp parallel for schedule(dynamic, 1) num_threads(b->nth)
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(att_threads(b))
     for (int bh = 0; bh < B * H; bh++) {
         int bi = bh / H, h = bh % H;
         const float *base = b->qkv[l] + (int64_t)bi * T * 3 * d;
@@ -718,7 +727,7 @@ static void attention_bwd(gpt_buf *b, int l, float scale)
 {
     int B = b->B, T = b->T, H = b->H, d = b->d, hd = d / H;
     int64_t TT = (int64_t)T * T;
-    #pragma omp parallel for schedule(dynamic, 1) num_threads(b->nth)
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(att_threads(b))
     for (int bh = 0; bh < B * H; bh++) {
         int bi = bh / H, h = bh % H;
         const float *base = b->qkv[l] + (int64_t)bi * T * 3 * d;
