@@ -163,13 +163,14 @@ int qs_gpt_evaluate(qs_session *s, const qs_gpt *m, const qs_gpt_run_opts *opts,
                     qs_gpt_eval *res, qs_err *err);
 
 /* The same in two steps, for many models against one reference: log-probabilities of the
- * reference over the windows of tok (a new [nwin·ctx, V] array, free with qs_free_aligned),
+ * reference over the windows of tok (a new [nwin·ctx, V] array of doubles, free with
+ * qs_free_aligned),
  * then any number of evaluations against them (ref_lp NULL: no divergences). */
-int qs_gpt_ref_logp(const qs_gpt *m, const uint8_t *tok, int64_t ntok, float **lp,
+int qs_gpt_ref_logp(const qs_gpt *m, const uint8_t *tok, int64_t ntok, double **lp,
                     int64_t *nwin, qs_err *err);
 int qs_gpt_evaluate_lp(qs_session *s, const qs_gpt *m, const qs_gpt_run_opts *opts,
-                       const float *ref_lp, const uint8_t *tok, int64_t ntok, const char *label,
-                       qs_gpt_eval *res, qs_err *err);
+                       const double *ref_lp, const uint8_t *tok, int64_t ntok,
+                       const char *label, qs_gpt_eval *res, qs_err *err);
 
 /* Unigram and bigram baselines (add-one smoothing over the vocabulary) fitted on train and
  * scored on test: mean NLL in nats. */

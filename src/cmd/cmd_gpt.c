@@ -421,7 +421,7 @@ static int sub_sweep(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t
     uint8_t *tok, *owned;
     int64_t n, nwin;
     if (eval_text(g, argc, argv, 8192, &tok, &n, &owned, err) != QS_OK) return QS_ERR;
-    float *lp = NULL;
+    double *lp = NULL;
     qs_gpt_row *rows = calloc((size_t)nsel, sizeof *rows);
     int rc = rows ? QS_OK : qs_err_set(err, "lab gpt sweep: out of memory");
     if (rc == QS_OK) rc = qs_gpt_ref_logp(g->m, tok, n, &lp, &nwin, err);
@@ -717,7 +717,7 @@ static int sub_qat(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t *
         rc = QS_OK;
     }
     json_t *arr = json_array();
-    float *lp = NULL;
+    double *lp = NULL;
     int64_t nwin;
     if (rc == QS_OK) rc = qs_gpt_ref_logp(g->m, tok, n, &lp, &nwin, err);
     int64_t peak = 0;

@@ -88,7 +88,7 @@ int qs_gpt_quantize(qs_gpt *m, const char *words, int embed, double *bits, qs_er
  * Evaluation
  * ====================================================================================== */
 
-int qs_gpt_ref_logp(const qs_gpt *m, const uint8_t *tok, int64_t ntok, float **lp,
+int qs_gpt_ref_logp(const qs_gpt *m, const uint8_t *tok, int64_t ntok, double **lp,
                     int64_t *nwin_out, qs_err *err)
 {
     int T = m->c.ctx;
@@ -96,7 +96,7 @@ int qs_gpt_ref_logp(const qs_gpt *m, const uint8_t *tok, int64_t ntok, float **l
     if (nwin < 1)
         return qs_err_set(err, "gpt eval: the text has %lld characters, fewer than one window "
                           "of %d", (long long)ntok, T);
-    float *out = qs_alloc_aligned((size_t)(nwin * T * QS_GPT_V) * sizeof(float));
+    double *out = qs_alloc_aligned((size_t)(nwin * T * QS_GPT_V) * sizeof(double));
     gpt_buf b;
     if (!out) return qs_err_set(err, "gpt eval: out of memory");
     if (gpt_buf_init(&b, &m->c, EVAL_WB, T, 0, err) != QS_OK) {
@@ -110,12 +110,12 @@ int qs_gpt_ref_logp(const qs_gpt *m, const uint8_t *tok, int64_t ntok, float **l
         gpt_forward(m, NULL, tok + w * T, &b, NULL, NULL);
         for (int64_t r = 0; r < b.N; r++) {
             const float *z = b.logits + r * QS_GPT_V;
-            float *o = out + (w * T + r) * QS_GPT_V;
+            double *o = out + (w * T + r) * QS_GPT_V;
             double mx = z[0], s = 0;
             for (int j = 1; j < QS_GPT_V; j++) mx = fmax(mx, z[j]);
             for (int j = 0; j < QS_GPT_V; j++) s += exp(z[j] - mx);
             double lse = mx + log(s);
-            for (int j = 0; j < QS_GPT_V; j++) o[j] = (float)(z[j] - lse);
+            for (int j = 0; j < QS_GPT_V; j++) o[j] = z[j] - lse;
         }
     }
     gpt_buf_fini(&b);
@@ -131,8 +131,8 @@ static int dcmp(const void *a, const void *b)
 }
 
 int qs_gpt_evaluate_lp(qs_session *s, const qs_gpt *m, const qs_gpt_run_opts *opts,
-                       const float *ref_lp, const uint8_t *tok, int64_t ntok, const char *label,
-                       qs_gpt_eval *res, qs_err *err)
+                       const double *ref_lp, const uint8_t *tok, int64_t ntok,
+                       const char *label, qs_gpt_eval *res, qs_err *err)
 {
     int T = m->c.ctx;
     int64_t nwin = ntok / T;
@@ -173,15 +173,16 @@ int qs_gpt_evaluate_lp(qs_session *s, const qs_gpt *m, const qs_gpt_run_opts *op
             int am = nn_argmax(z, QS_GPT_V);
             top1 += am == y;
             if (ref_lp) {
-                const float *rl = ref_lp + gr * QS_GPT_V;
+                const double *rl = ref_lp + gr * QS_GPT_V;
                 double d = 0;
+                int ra = 0;
                 for (int j = 0; j < QS_GPT_V; j++) {
-                    double pr = exp((double)rl[j]);
-                    d += pr * ((double)rl[j] - lp[j]);
+                    d += exp(rl[j]) * (rl[j] - lp[j]);
+                    if (rl[j] > rl[ra]) ra = j;
                 }
                 kl[k] = d > 0 ? d : 0;  /* rounding can give -1e-17 */
-                agree += nn_argmax(rl, QS_GPT_V) == am;
-                dp += exp(lp[y]) - exp((double)rl[y]);
+                agree += ra == am;
+                dp += exp(lp[y]) - exp(rl[y]);
             }
             k++;
         }
@@ -221,7 +222,7 @@ int qs_gpt_evaluate(qs_session *s, const qs_gpt *m, const qs_gpt_run_opts *opts,
                     const qs_gpt *ref, const uint8_t *tok, int64_t ntok, const char *label,
                     qs_gpt_eval *res, qs_err *err)
 {
-    float *lp = NULL;
+    double *lp = NULL;
     int64_t nwin;
     if (ref && qs_gpt_ref_logp(ref, tok, ntok, &lp, &nwin, err) != QS_OK) return QS_ERR;
     int rc = qs_gpt_evaluate_lp(s, m, opts, lp, tok, ntok, label, res, err);
