@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# gpt.sh — the Lab screen's GPT view: g sweeps the shipped language model (datasets/
-# gpt-kjv.safetensors) and shows the formats' table with KL bars; G shows the generations of
+# gpt.sh — the Lab screen's GPT view: w sweeps the shipped language model (datasets/
+X the generations of
 # one prompt side by side. Skipped (ok) when the shipped model is absent.
 . "$(dirname "$0")/lib.bash"
 [ -f "$QSCOPE_TOP/datasets/gpt-kjv.safetensors" ] || { echo "gpt: ok (no shipped model)"; exit 0; }
@@ -8,11 +8,11 @@ tui_start 120 32
 wait_for "1 Data"
 keys 5
 wait_for "r runs:"
-keys g
+keys w
 wait_for "KL divergence from fp32"
 wait_for "int4-g32-affine"
 wait_for "kv-int4"
-keys G
+keys W
 wait_for "prompt: And God said,"
 wait_for "int8-channel"
 keys q
