@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # gpt.sh — the Lab screen's GPT view: w sweeps the shipped language model (datasets/
-X the generations of
+# gpt-kjv.safetensors) and shows the formats' table with KL bars; W shows the generations of
 # one prompt side by side. Skipped (ok) when the shipped model is absent.
 . "$(dirname "$0")/lib.bash"
 [ -f "$QSCOPE_TOP/datasets/gpt-kjv.safetensors" ] || { echo "gpt: ok (no shipped model)"; exit 0; }
