@@ -374,7 +374,8 @@ static int derive_int(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c
              "clamped", g(a, qp.clip_min[p]), g(b, qp.clip_max[p]),
              (double)qp.clip_max[p] * inv, ((double)qmax - qmin) / 2.0);
     else if (clipped) NOTE(st, "clipping error: the value lies outside the clip range");
-    else NOTE(st, "rounding error: |e| <= s/2 = %s inside the range", g(a, s / 2.0f));
+    else NOTE(st, "rounding error: |e| <= s/2 = %s inside the range; spread evenly over a "
+              "step, its mean square is s²/12 = %.6g", g(a, s / 2.0f), (double)s * s / 12.0);
     tr->code = code;
     tr->xhat = y;
     qs_qparams_fini(&qp);
