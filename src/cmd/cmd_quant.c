@@ -81,6 +81,7 @@ static json_t *scheme_json(const qs_scheme *sc)
         if (sc->gran == QS_G_GROUP) json_object_set_new(o, "group", json_integer(sc->group));
         json_object_set_new(o, "qmin", json_integer(qmin));
         json_object_set_new(o, "qmax", json_integer(qmax));
+        json_object_set_new(o, "ncodes", json_integer((json_int_t)qmax - qmin + 1));
         json_object_set_new(o, "round", json_string(qs_round_name(sc->round)));
         if (sc->round == QS_R_STOCHASTIC)
             json_object_set_new(o, "seed", json_integer((json_int_t)sc->seed));
@@ -1200,7 +1201,7 @@ const qs_cmd qs_cmds_quant[] = {
      "(floor(x+0.5)), stochastic (floor(x+u), seeded)\n"
      "seed=S           seed of stochastic rounding\n"
      "keys: label type bits signed symmetric narrow granularity axis (per-channel, per-group) "
-     "group (per-group) qmin qmax round convention bits_per_param nparams; q4_1..q6_k: ggml_type block symmetric qmin qmax",
+     "group (per-group) qmin qmax ncodes (qmax - qmin + 1) round convention bits_per_param nparams; q4_1..q6_k: ggml_type block symmetric qmin qmax",
      "scheme int4 sym per-channel axis=0", scheme_words, 0, 0, run_scheme},
     {"calib", "quantize",
      "calib [minmax|movavg|percentile|mse|entropy|aciq-gauss|aciq-laplace] [p=P] "
