@@ -1242,7 +1242,8 @@ const qs_cmd qs_cmds_quant[] = {
      "codes 8", NULL, 0, 0, run_codes},
     {"derive", "quantize", "derive [VALUE] [channel=C] [block=B] [index=E] | derive requant ...",
      "derivation trace: range, scale, zero point, then one value through scale, rounding, "
-     "zero point, clamp, dequantization and error; `derive requant`: an int32 accumulator "
+     "zero point, clamp, dequantization and error, and on a per-tensor integer grid the "
+     "uniform-noise model (s²/12, its SQNR); `derive requant`: an int32 accumulator "
      "requantized with a fixed-point multiplier M = M0·2^-n",
      "VALUE            a value to follow (default: element index=E of the tensor, 0)\n"
      "channel=C        the channel / group whose parameters to use; a list (channel=0,3) "
