@@ -127,6 +127,11 @@ int qs_ggml_type_by_name(const char *name);
 int qs_ggml_type_of_dtype(qs_dtype dt);
 /* Bits per weight of a block type, including its scales: 8·bytes/block (Q4_K: 4.5). */
 double qs_ggml_bits_per_weight(int id);
+
+/* The byte layout of one block of type id as text, parts in storage order, e.g. Q4_0:
+ * "2 (d, fp16) + 16 (32 codes of 4 bits) = 18 bytes"; NULL for a type without a listed
+ * layout (the IQ types, F32...). The parts add up to the type's bytes (tested). */
+const char *qs_ggml_layout(int id, char *buf, size_t n);
 /* Bytes needed for n elements of type id; 0 + err when n is not a whole number of blocks. */
 int qs_ggml_row_bytes(int id, int64_t n, uint64_t *bytes, qs_err *err);
 

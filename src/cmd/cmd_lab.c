@@ -703,8 +703,12 @@ int qs_cmd_derive_requant(qs_session *s, int argc, char **argv, json_t **out, qs
                                        qs_json_real(exact),
                                        "what floating point would give before rounding"));
         snprintf(sub, sizeof sub, "clamp(%d + %lld, %lld, %lld)", r, zp, qmin, qmax);
+        long long rz = (long long)r + zp;
         json_array_append_new(st, step("zero point, clamp", "q = clamp(r + zp, qmin, qmax)",
-                                       sub, json_integer(q), "qmin = zp makes the clamp a ReLU"));
+                                       sub, json_integer(q),
+                                       qmin == zp ? "qmin = zp makes the clamp a ReLU"
+                                       : rz < qmin || rz > qmax
+                                       ? "saturated: r + zp lies outside [qmin, qmax]" : ""));
         json_object_set_new(o, "acc", json_integer(acc));
         json_object_set_new(o, "r", json_integer(r));
         qs_json_set_real(o, "exact", exact);

@@ -941,6 +941,12 @@ static int run_blocks(qs_session *s, int argc, char **argv, json_t **out, qs_err
     json_object_set_new(o, "elements", json_integer(gt->block));
     json_object_set_new(o, "bytes", json_integer(gt->bytes));
     qs_json_set_real(o, "bits_per_weight", qs_ggml_bits_per_weight(id));
+    char lay[256];
+    if (qs_ggml_layout(id, lay, sizeof lay)) json_object_set_new(o, "layout", json_string(lay));
+    if (v->nsub > 1) {
+        json_object_set_new(o, "nsub", json_integer(v->nsub));
+        json_object_set_new(o, "sub_elements", json_integer(gt->block / v->nsub));
+    }
     qs_json_set_real(o, "d", v->d);
     if (v->dmin != 0.f || id == QS_GGML_Q4_1 || id == QS_GGML_Q5_1 || v->nsub == 8 ||
         id == QS_GGML_Q2_K)
@@ -1022,8 +1028,14 @@ static int run_blocks(qs_session *s, int argc, char **argv, json_t **out, qs_err
         json_array_append_new(steps, step("sub-block 0", f1, "step_0", f3,
                                           "super-block constants d, dmin are fp16; the "
                                           "sub-block scales are 4, 6 or 8-bit integers"));
-        snprintf(f2, sizeof f2, "%.9g × code - %.9g (code %d)", (double)v->sub_d[0],
-                 (double)v->sub_m[0], c0);
+        /* Q3_K and Q6_K store codes with an offset (4, 32) and have no min; the others
+         * subtract the sub-block's offset dmin × min_j */
+        if (id == QS_GGML_Q3_K || id == QS_GGML_Q6_K)
+            snprintf(f2, sizeof f2, "%.9g × (code - %d) (code %d)", (double)v->sub_d[0],
+                     id == QS_GGML_Q3_K ? 4 : 32, c0);
+        else
+            snprintf(f2, sizeof f2, "%.9g × code - %.9g (code %d)", (double)v->sub_d[0],
+                     (double)v->sub_m[0], c0);
         break;
     }
     snprintf(f3, sizeof f3, "%.9g", (double)v->y[0]);
@@ -1076,7 +1088,10 @@ const qs_cmd qs_cmds_model[] = {
      "one ggml block taken apart: scales, mins, packed bytes, codes, dequantized values",
      "TYPE     q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q6_k (default: the stored type of a GGUF "
      "tensor, else q8_0); q2_k q3_k q5_k for stored tensors\n"
-     "block=N  which block (default 0)",
+     "block=N  which block (default 0)\n"
+     "keys: tensor type block blocks source elements bytes bits_per_weight layout (the "
+     "block's bytes part by part, in storage order) nsub sub_elements (K-quants) d dmin raw "
+     "subblocks [{sub scale min step offset}] codes values x max_abs_err steps",
      "blocks q4_k block=0", block_words, 0, 0, run_blocks},
     {0},
 };

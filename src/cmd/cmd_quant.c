@@ -84,6 +84,7 @@ static json_t *scheme_json(const qs_scheme *sc)
         if (sc->gran == QS_G_GROUP) json_object_set_new(o, "group", json_integer(sc->group));
         json_object_set_new(o, "qmin", json_integer(qmin));
         json_object_set_new(o, "qmax", json_integer(qmax));
+        json_object_set_new(o, "ncodes", json_integer((json_int_t)qmax - qmin + 1));
         json_object_set_new(o, "round", json_string(qs_round_name(sc->round)));
         if (sc->round == QS_R_STOCHASTIC)
             json_object_set_new(o, "seed", json_integer((json_int_t)sc->seed));
@@ -1324,7 +1325,7 @@ const qs_cmd qs_cmds_quant[] = {
      "seed=S           seed of stochastic rounding\n"
      "keys: label type bits signed symmetric narrow (the range in force: trt and onnx sym "
      "are narrow) granularity axis (per-channel, per-group) axis_auto axis_reason "
-     "(per-channel) group (per-group) qmin qmax round convention bits_per_param nparams; q4_1..q6_k: ggml_type block symmetric qmin qmax",
+     "(per-channel) group (per-group) qmin qmax ncodes (qmax - qmin + 1) round convention bits_per_param nparams; q4_1..q6_k: ggml_type block symmetric qmin qmax",
      "scheme int4 sym per-channel axis=0", scheme_words, 0, 0, run_scheme},
     {"calib", "quantize",
      "calib [minmax|movavg|percentile|mse|entropy|aciq-gauss|aciq-laplace] [p=P] "
@@ -1373,7 +1374,8 @@ const qs_cmd qs_cmds_quant[] = {
      "codes 8", codes_words, 0, 0, run_codes},
     {"derive", "quantize", "derive [VALUE] [channel=C] [block=B] [index=E] | derive requant ...",
      "derivation trace: range, scale, zero point, then one value through scale, rounding, "
-     "zero point, clamp, dequantization and error; `derive requant`: an int32 accumulator "
+     "zero point, clamp, dequantization and error, and on a per-tensor integer grid the "
+     "uniform-noise model (s²/12, its SQNR); `derive requant`: an int32 accumulator "
      "requantized with a fixed-point multiplier M = M0·2^-n",
      "VALUE            a value to follow (default: element index=E of the tensor, 0)\n"
      "channel=C        the channel / group whose parameters to use; a list (channel=0,3) "

@@ -366,6 +366,25 @@ static int derive_int(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c
              (double)qp.clip_max[p] * inv, ((double)qmax - qmin) / 2.0);
     else if (clipped) NOTE(st, "clipping error: the value lies outside the clip range");
     else NOTE(st, "rounding error: |e| <= s/2 = %s inside the range", g(a, s / 2.0f));
+    /* the uniform-noise model against the tensor's power (per-tensor integer grids) */
+    if (!ggml && qs_layout_nparams(&l) == 1 && isfinite(s) && s > 0) {
+        double sx2 = 0.0, msq = (double)s * s / 12.0;
+        int64_t nf = 0;
+        for (int64_t i = 0; i < t->n; i++)
+            if (isfinite(t->data[i])) {
+                sx2 += (double)t->data[i] * t->data[i];
+                nf++;
+            }
+        double pw = nf ? sx2 / (double)nf : 0.0;
+        double snr = pw > 0.0 ? 10.0 * log10(pw / msq) : NAN;
+        st = add(tr, "noise model", "mse ≈ s²/12, SQNR ≈ 10·log10(P / (s²/12)), P = mean(x²)",
+                 snr);
+        SUB(st, "%s² / 12 = %.6g; 10·log10(%.6g / %.6g)", g(a, s), msq, pw, msq);
+        RES(st, "SQNR ≈ %.4g dB", snr);
+        NOTE(st, "uniform rounding noise, clipping left out; one more bit halves s: "
+             "+10·log10(4) = %.2f dB; a full-scale sine (P = A²/2, not A²/3): "
+             "+10·log10(3/2) = %.2f dB", 10.0 * log10(4.0), 10.0 * log10(1.5));
+    }
     tr->code = code;
     tr->xhat = y;
     qs_qparams_fini(&qp);

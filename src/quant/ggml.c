@@ -5,6 +5,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -873,4 +874,49 @@ int qs_ggml_tensor_codes(int id, const qs_tensor *t, float *y, int32_t *codes, f
     }
     free(b);
     return QS_OK;
+}
+
+/* ==== byte layouts ======================================================================== */
+
+/* Storage order of ggml-common.h's block structs (block_q4_0 ... block_q6_K). */
+static const struct {
+    int id;
+    struct { int bytes; const char *what; } part[6];
+} layouts[] = {
+    {QS_GGML_Q8_0, {{2, "d, fp16"}, {32, "32 codes of 8 bits"}}},
+    {QS_GGML_Q4_0, {{2, "d, fp16"}, {16, "32 codes of 4 bits"}}},
+    {QS_GGML_Q4_1, {{2, "d, fp16"}, {2, "m, fp16"}, {16, "32 codes of 4 bits"}}},
+    {QS_GGML_Q5_0, {{2, "d, fp16"}, {4, "the 5th bit of 32 codes"},
+                    {16, "their low 4 bits"}}},
+    {QS_GGML_Q5_1, {{2, "d, fp16"}, {2, "m, fp16"}, {4, "the 5th bit of 32 codes"},
+                    {16, "their low 4 bits"}}},
+    {QS_GGML_Q2_K, {{16, "16 scales and 16 mins of 4 bits"}, {64, "256 codes of 2 bits"},
+                    {2, "d, fp16"}, {2, "dmin, fp16"}}},
+    {QS_GGML_Q3_K, {{32, "the high bit of 256 codes"}, {64, "their low 2 bits"},
+                    {12, "16 scales of 6 bits"}, {2, "d, fp16"}}},
+    {QS_GGML_Q4_K, {{2, "d, fp16"}, {2, "dmin, fp16"}, {12, "8 scales and 8 mins of 6 bits"},
+                    {128, "256 codes of 4 bits"}}},
+    {QS_GGML_Q5_K, {{2, "d, fp16"}, {2, "dmin, fp16"}, {12, "8 scales and 8 mins of 6 bits"},
+                    {32, "the 5th bit of 256 codes"}, {128, "their low 4 bits"}}},
+    {QS_GGML_Q6_K, {{128, "the low 4 bits of 256 codes"}, {64, "their high 2 bits"},
+                    {16, "16 scales of 8 bits"}, {2, "d, fp16"}}},
+};
+
+const char *qs_ggml_layout(int id, char *buf, size_t n)
+{
+    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++) {
+        if (layouts[i].id != id) continue;
+        size_t used = 0;
+        int total = 0;
+        for (int k = 0; k < 6 && layouts[i].part[k].what; k++) {
+            total += layouts[i].part[k].bytes;
+            int w = snprintf(buf + used, n - used, "%s%d (%s)", k ? " + " : "",
+                             layouts[i].part[k].bytes, layouts[i].part[k].what);
+            if (w < 0 || (size_t)w >= n - used) return NULL;
+            used += (size_t)w;
+        }
+        int w = snprintf(buf + used, n - used, " = %d bytes", total);
+        return w < 0 || (size_t)w >= n - used ? NULL : buf;
+    }
+    return NULL;
 }

@@ -38,7 +38,7 @@ wait_for "seed example 1"
 keys e
 wait_for "seed example 2"
 for _ in 1 2 3 4 5 6 7 8 9 10; do keys n; done
-wait_for "11/11. error"
+wait_for "11/12. error"
 wait_for "dequantize -> x^ = -20"
 wait_for "e = x^ - x"
 keys q

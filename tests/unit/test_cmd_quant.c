@@ -363,6 +363,24 @@ Test(cmd_quant, derive_requant_matches_an_independent_fixed_point)
     cr_assert_eq((long long)num(o, "M0"), 1ll << 30);
     cr_assert_eq((int)num(o, "n"), 35);
     json_decref(o);
+    /* the clamp's note says what happened: a ReLU only when qmin = zp, else saturation */
+    const char *cases[][2] = {
+        {"derive requant M=1 acc=-65280 zp=0 qmin=-32768 qmax=32767", "saturated"},
+        {"derive requant M=0.5 acc=-10 zp=0 qmin=0 qmax=255", "ReLU"},
+        {"derive requant M=0.5 acc=10 zp=3 qmin=0 qmax=255", ""}};
+    for (int k = 0; k < 3; k++) {
+        o = ok(cases[k][0]);
+        json_t *sts = json_object_get(o, "steps");
+        const char *note = json_string_value(json_object_get(
+            json_array_get(sts, json_array_size(sts) - 1), "note"));
+        cr_assert(note != NULL);
+        if (*cases[k][1]) cr_expect(strstr(note, cases[k][1]) != NULL, "%s: %s", cases[k][0], note);
+        else cr_expect_str_eq(note, "", "%s", cases[k][0]);
+        json_decref(o);
+    }
+    o = ok("derive requant M=1 acc=-65280 zp=0 qmin=-32768 qmax=32767");
+    cr_expect_eq((long long)num(o, "q"), -32768);
+    json_decref(o);
     must_fail("derive requant acc=5", "need M=");
     must_fail("derive requant M=0.1 s_in=1 s_w=1 s_out=2", "not both");
     must_fail("derive requant s_in=1 s_w=2", "go together");

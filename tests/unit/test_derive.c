@@ -57,8 +57,14 @@ Test(derive, seed_minus20_1000)
     cr_assert_eq(tr.xhat, -20.0);
     static const char *const order[] = { "observed range", "clip range", "include zero",
                                          "scale", "zero point", "multiply by 1/s", "round",
-                                         "add zero point", "clamp", "dequantize", "error" };
-    cr_assert_eq(tr.n, 11);
+                                         "add zero point", "clamp", "dequantize", "error",
+                                         "noise model" };
+    cr_assert_eq(tr.n, 12);
+    /* the uniform-noise model: s²/12 = 16/12 against P = (20² + 1000²) / 2 */
+    cr_assert_float_eq(step(&tr, "noise model")->value, 10.0 * log10(500200.0 / (16.0 / 12.0)),
+                       1e-9);
+    cr_assert(strstr(step(&tr, "noise model")->substituted, "4² / 12 = 1.33333"), "%s",
+              step(&tr, "noise model")->substituted);
     for (int i = 0; i < tr.n; i++) {
         cr_assert_str_eq(tr.steps[i].title, order[i]);
         cr_assert(tr.steps[i].formula[0] && tr.steps[i].result[0], "step %d empty", i);

@@ -459,3 +459,54 @@ Test(ggml_scheme, fp16_scale_overflow_is_inf_and_reported)
     free(dump);
     json_decref(d);
 }
+
+/* `blocks`: the layout's parts add up to the type's bytes; the element-0 trace of a K-quant
+ * says what it computes (Q6_K: step × (code - 32), not "step × code - 0"), checked by
+ * evaluating the printed formula and comparing it with the printed value. */
+Test(ggml_scheme, blocks_layout_and_trace_evaluate)
+{
+    const int ids[] = {QS_GGML_Q8_0, QS_GGML_Q4_0, QS_GGML_Q4_1, QS_GGML_Q5_0, QS_GGML_Q5_1,
+                       QS_GGML_Q2_K, QS_GGML_Q3_K, QS_GGML_Q4_K, QS_GGML_Q5_K, QS_GGML_Q6_K};
+    for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) {
+        char buf[256];
+        const char *lay = qs_ggml_layout(ids[k], buf, sizeof buf);
+        cr_assert(lay != NULL, "layout of type %d", ids[k]);
+        int sum = 0, total = -1;
+        const char *p = lay;
+        for (;;) {
+            sum += atoi(p);
+            const char *plus = strstr(p, " + ");
+            if (!plus) break;
+            p = plus + 3;
+        }
+        const char *eq = strstr(lay, " = ");
+        cr_assert(eq != NULL, "%s", lay);
+        total = atoi(eq + 3);
+        cr_expect_eq(sum, qs_ggml_type_info(ids[k])->bytes, "%s", lay);
+        cr_expect_eq(total, qs_ggml_type_info(ids[k])->bytes, "%s", lay);
+    }
+    cr_expect_null(qs_ggml_layout(QS_GGML_F32, (char[256]){0}, 256));
+
+    json_decref(run("synth laplace n=1024 seed=1"));
+    const char *kq[] = {"q4_k", "q6_k"};
+    for (int k = 0; k < 2; k++) {
+        json_t *b = run("blocks %s", kq[k]);
+        cr_expect_eq(json_integer_value(json_object_get(b, "nsub")), k ? 16 : 8);
+        cr_expect_eq(json_integer_value(json_object_get(b, "sub_elements")), k ? 16 : 32);
+        json_t *st = json_array_get(json_object_get(b, "steps"), 1);
+        const char *f = json_string_value(json_object_get(st, "substituted"));
+        cr_assert(f != NULL);
+        double step, off, y = json_number_value(json_array_get(json_object_get(b, "values"), 0));
+        int c, sub, code0 = (int)json_integer_value(json_array_get(json_object_get(b, "codes"), 0));
+        double got;
+        if (sscanf(f, "%lf × (code - %d) (code %d)", &step, &sub, &c) == 3) got = step * (c - sub);
+        else {
+            cr_assert_eq(sscanf(f, "%lf × code - %lf (code %d)", &step, &off, &c), 3, "%s", f);
+            got = step * c - off;
+        }
+        cr_expect_eq(c, code0, "%s", f);
+        cr_expect(fabs(got - y) <= 1e-6 * fmax(1, fabs(y)), "%s: %s evaluates to %g, value %g",
+                  kq[k], f, got, y);
+        json_decref(b);
+    }
+}

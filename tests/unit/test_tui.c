@@ -826,7 +826,7 @@ Test(draw, highlight_marks_the_named_element_for_one_step, .init = setup_values,
     /* 5: the derivation's steps: the current step's line, with the marker */
     qs_tui_handle_key(&M, 'n');
     frame();
-    expect_marked(w_body, " 1/11. observed range");
+    expect_marked(w_body, " 1/12. observed range");
     /* 6: the mantissa; leaving the Lesson screen drops the highlight */
     qs_tui_handle_key(&M, 'n');
     cr_assert_eq(M.lesson_live, QS_SCR_BITS);
