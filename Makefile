@@ -39,7 +39,7 @@ endif
 ifdef WERROR
 WARN   += -Werror
 endif
-CPPFLAGS += -Iinclude -D_GNU_SOURCE -DQSCOPE_DATADIR='"$(DATADIR)"' \
+CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE -DQSCOPE_DATADIR='"$(DATADIR)"' \
             $(call pc_cflags,jansson ncursesw readline libzip)
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 $(WARN) -fopenmp -MMD -MP
@@ -53,7 +53,7 @@ LDFLAGS += -fopenmp
 ARCH := $(shell uname -m)
 
 # The library: every module but the faces. Faces: src/front (shared rendering), repl, tui.
-LIB_DIRS  = core io synth numfmt quant kernels nn cmd lesson
+LIB_DIRS  = base io synth numfmt quant kernels nn session cmd lesson
 LIB_SRC   = $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 ifeq ($(filter x86_64 i686 i386,$(ARCH)),)
 LIB_SRC  := $(filter-out %_avx2.c,$(LIB_SRC))

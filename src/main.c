@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "qscope/faces.h"
-#include "qscope/front.h"
+#include "front/faces.h"
+#include "front/front.h"
 #include "qscope/kernels.h"
 
 #ifndef QSCOPE_VERSION

@@ -14,7 +14,7 @@
 struct qs_file;         /* io.h */
 struct json_t;          /* jansson */
 struct qs_lab;          /* nn.h */
-struct qs_cache;        /* core/cache.c: results kept between commands */
+struct qs_cache;        /* session/cache.c: results kept between commands */
 
 /* Progress callback for long work: done of total units; label says what. Returns nonzero to
  * ask for cancellation (the library also polls *cancel). */

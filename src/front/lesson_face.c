@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "qscope/faces.h"
-#include "qscope/front.h"
+#include "front/faces.h"
+#include "front/front.h"
 #include "qscope/lesson.h"
 
 #ifndef QSCOPE_DATADIR

@@ -1,6 +1,6 @@
 /* script.c — runs command lines and scripts for every face: renders each result (text or
  * JSON lines), reports errors as "qscope: FILE:LINE: message", handles source and quit. */
-#include "qscope/front.h"
+#include "front/front.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* complete.c — what the REPL (and the TUI's ':' line) can complete at a point of a command
  * line, the prompt, and where the history lives. Pure functions of the line, the session and
  * the file system: no terminal, so the unit tests call them directly. */
-#include "qscope/front.h"
+#include "front/front.h"
 
 #include <ctype.h>
 #include <dirent.h>

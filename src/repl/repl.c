@@ -13,8 +13,8 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
-#include "qscope/faces.h"
-#include "qscope/front.h"
+#include "front/faces.h"
+#include "front/front.h"
 
 /* ---- signals: flags only (async-signal-safe); the loops act on them ---------------------- */
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "qscope/calib.h"
-#include "qscope/front.h"
+#include "front/front.h"
 #include "qscope/kernels.h"
 #include "qscope/metrics.h"
 #include "qscope/quant.h"

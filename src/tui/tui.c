@@ -18,8 +18,8 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
-#include "qscope/faces.h"
-#include "qscope/front.h"
+#include "front/faces.h"
+#include "front/front.h"
 
 #ifndef QSCOPE_DATADIR
 #define QSCOPE_DATADIR "/usr/local/share/qscope"

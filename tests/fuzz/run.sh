@@ -10,7 +10,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 CC=${FUZZ_CC:-clang}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CFLAGS="-std=c11 -g -O1 -fno-omit-frame-pointer -fopenmp $SAN"
-CPPFLAGS="-Iinclude -D_GNU_SOURCE -DQSCOPE_DATADIR=\"/usr/local/share/qscope\" \
+CPPFLAGS="-Iinclude -Isrc -D_GNU_SOURCE -DQSCOPE_DATADIR=\"/usr/local/share/qscope\" \
 $(pkg-config --cflags jansson libzip 2>/dev/null)"
 LIBS="$(pkg-config --libs jansson zlib libzip 2>/dev/null || echo -ljansson -lz -lzip) -lm -lpthread"
 command -v "$CC" >/dev/null || { echo "fuzz: $CC not found (apt-get install clang)" >&2; exit 1; }
@@ -19,7 +19,7 @@ mkdir -p "$OUT/obj" "$OUT/artifacts"
 # The library, instrumented for coverage. A source that does not build is skipped with a
 # warning: a harness only fails to link if it needs that file.
 objs=()
-for src in src/{core,io,synth,numfmt,quant,kernels,nn,cmd,lesson}/*.c; do
+for src in src/{base,io,synth,numfmt,quant,kernels,nn,session,cmd,lesson}/*.c; do
     [ -f "$src" ] || continue
     extra=""
     case "$src" in *_avx2.c)

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "qscope/front.h"
+#include "front/front.h"
 #include "qscope/io.h"
 
 #define FIXTURE "tests/fixtures/mlp.safetensors"

@@ -10,7 +10,7 @@
 #include "qscope/quant.h"
 
 void qs_lab_free(struct qs_lab *lab);   /* nn/lab.c */
-void qs_cache_free(struct qs_cache *c); /* core/cache.c */
+void qs_cache_free(struct qs_cache *c); /* session/cache.c */
 
 void qs_session_init(qs_session *s)
 {
