@@ -127,7 +127,7 @@ static int lab_train(qs_session *s, qs_lab *lab, const char *data, const int *hi
     qs_mlp *m = qs_mlp_new(nh + 1, size, cfg->seed, err);
     if (!m) return QS_ERR;
     qs_nn_curve c = {0};
-    int rc = qs_nn_train(s, m, &lab->data->train, &lab->data->test, cfg, &c, err);
+    int rc = qs_nn_train(QS_SINK(s), m, &lab->data->train, &lab->data->test, cfg, &c, err);
     if (rc != QS_OK) {
         qs_mlp_free(m);
         qs_nn_curve_fini(&c);
@@ -343,7 +343,7 @@ static int sub_ptq(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **o
     int rc = ensure_trained(s, lab, err);
     if (rc != QS_OK) return rc;
     qs_nn_qmodel *q = NULL;
-    rc = qs_nn_ptq(s, lab->fp32, &lab->data->calib, &qc, &q, err);
+    rc = qs_nn_ptq(QS_SINK(s), lab->fp32, &lab->data->calib, &qc, &q, err);
     if (rc != QS_OK) return rc;
     json_t *o = json_object();
     qcfg_json(o, &qc);
@@ -365,10 +365,10 @@ static int ptq_qat(qs_session *s, qs_lab *lab, const qs_nn_qcfg *qc, const qs_nn
                    qs_nn_qmodel **qout, double *ptq_acc, qs_nn_curve *curve, qs_err *err)
 {
     qs_nn_qmodel *q = NULL;
-    int rc = qs_nn_ptq(s, lab->fp32, &lab->data->calib, qc, &q, err);
+    int rc = qs_nn_ptq(QS_SINK(s), lab->fp32, &lab->data->calib, qc, &q, err);
     if (rc != QS_OK) return rc;
     *ptq_acc = qs_nn_accuracy(q->m, q, &lab->data->test);
-    rc = qs_nn_qat(s, q, &lab->data->train, &lab->data->test, tc, curve, err);
+    rc = qs_nn_qat(QS_SINK(s), q, &lab->data->train, &lab->data->test, tc, curve, err);
     if (rc != QS_OK) {
         qs_nn_qmodel_free(q);
         return rc;
@@ -572,7 +572,7 @@ static int sub_int(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **o
             parse_qcfg(argc, argv, (int)bits, &qc, err) != QS_OK)
             return QS_ERR;
         qs_nn_qmodel *q = NULL;
-        rc = qs_nn_ptq(s, lab->fp32, &lab->data->calib, &qc, &q, err);
+        rc = qs_nn_ptq(QS_SINK(s), lab->fp32, &lab->data->calib, &qc, &q, err);
         if (rc != QS_OK) return rc;
         set_lab_q(lab, q, 0);
     }
@@ -822,7 +822,7 @@ static int sub_lora(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **
         qs_nn_ft_result r;
         qs_nn_train_cfg c = tc;
         c.lr = k == 0 ? full_lr : lr;
-        rc = qs_nn_finetune(s, lab->fp32, (qs_nn_ft)k, (int)rank, alpha, &tr, &te, &c, &r, err);
+        rc = qs_nn_finetune(QS_SINK(s), lab->fp32, (qs_nn_ft)k, (int)rank, alpha, &tr, &te, &c, &r, err);
         if (rc != QS_OK) break;
         json_t *row = json_object();
         json_object_set_new(row, "method", json_string(names[k]));

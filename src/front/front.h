@@ -94,7 +94,7 @@ void qs_progress_fmt_time(char *buf, size_t len, double seconds);
 char *qs_progress_format(char *buf, size_t len, const char *label, double done, double total,
                          double elapsed, double eta, int width, int utf8);
 
-/* ---- completion and prompt (src/repl/complete.c), shared by the REPL and the TUI's ':' line */
+/* ---- completion and prompt (src/front/complete.c), shared by the REPL and the TUI's ':' line */
 
 /* What can be typed at a point of a command line. */
 typedef struct qs_completion {

@@ -6,12 +6,6 @@
 
 #include "qscope/nn.h"
 
-qs_lab *qs_lab_get(qs_session *s)
-{
-    if (!s->lab) s->lab = calloc(1, sizeof *s->lab);
-    return s->lab;
-}
-
 void qs_lab_free(qs_lab *lab)
 {
     if (!lab) return;

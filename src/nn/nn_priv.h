@@ -41,10 +41,10 @@ static inline void nn_shuffle(nn_rng *r, int64_t *idx, int64_t n)
     }
 }
 
-/* Progress on the session when there is one (tests pass NULL). */
-static inline int nn_progress(qs_session *s, const char *label, double done, double total)
+/* Progress and cancel through pr when there is one (tests pass NULL). */
+static inline int nn_progress(const qs_progress *pr, const char *label, double done, double total)
 {
-    return s ? qs_session_progress(s, label, done, total) : QS_OK;
+    return qs_progress_report(pr, label, done, total);
 }
 
 /* Fixed seed of the train / calibration / test split (independent of the training seed). */
@@ -148,7 +148,7 @@ void nn_step(nn_net *net, qs_nn_opt opt, double lr);
 void nn_predict(nn_net *net, const float *x, int64_t n, uint8_t *pred);
 double nn_accuracy(nn_net *net, const qs_nn_set *s);
 /* The training loop shared by fp32 training, QAT and fine-tuning. */
-int nn_fit(qs_session *s, nn_net *net, const qs_nn_set *tr, const qs_nn_set *te,
+int nn_fit(const qs_progress *pr, nn_net *net, const qs_nn_set *tr, const qs_nn_set *te,
            const qs_nn_train_cfg *cfg, qs_nn_curve *curve, const char *label, qs_err *err);
 
 #endif
