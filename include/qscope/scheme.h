@@ -33,10 +33,13 @@ typedef enum qs_conv {
     QS_CONV_GGML        /* ggml Q8_0 / Q4_0 block rules */
 } qs_conv;
 
+/* Calibrators: QS_CAL_MINMAX, QS_CAL_MOVAVG, ... QS_CAL_MANUAL (the range in qs_calib.lo /
+ * .hi, set by hand), one per row of qscope/calibrators.def, in its order. */
 typedef enum qs_calib_kind {
-    QS_CAL_MINMAX = 0, QS_CAL_MOVAVG, QS_CAL_PERCENTILE, QS_CAL_MSE, QS_CAL_ENTROPY,
-    QS_CAL_ACIQ_GAUSS, QS_CAL_ACIQ_LAPLACE,
-    QS_CAL_MANUAL       /* the range in qs_calib.lo / .hi, set by hand */
+#define QS_CALIBRATOR(id, ...) QS_CAL_##id,
+#include "qscope/calibrators.def"
+#undef QS_CALIBRATOR
+    QS_CAL_COUNT        /* the number of calibrators */
 } qs_calib_kind;
 
 /* A quantization scheme. */
