@@ -34,7 +34,7 @@ pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null || echo $(2))
 
 OPT     ?= -O2
-WARN    = -Wall -Wextra -Wpedantic -Wshadow -Wno-unused-parameter
+WARN    = -Wall -Wextra -Wpedantic -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers
 ifeq ($(CI),true)
 WARN   += -Werror
 endif

@@ -53,7 +53,7 @@ file_layer() {
 inc_layer() {  # $1 including file, $2 the quoted include path
     local inc=$2
     case $inc in
-        qscope/*.h) hdr_layer "$(basename "$inc" .h)" ;;
+        qscope/*) local b=${inc##*/}; hdr_layer "${b%.*}" ;;
         */*) local d=${inc%%/*}; dir_layer "$d" ;;         # "front/front.h" (-Isrc)
         *) file_layer "$(dirname "$1")/$inc" ;;            # a private header next to the file
     esac

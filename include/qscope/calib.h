@@ -19,8 +19,6 @@
  *   manual        the range [c->lo, c->hi] given by hand, the same for every set; symmetric
  *                 schemes use [-amax, amax] with amax = max(-lo, hi); QS_ERR unless lo < hi
  *                 (both finite)
- *   histogram     PyTorch 1.13 HistogramObserver: one forward() then
- *                 _non_linear_param_search (src/quant/calib_histogram.c)
  *
  * Calibrators that choose an amax (percentile one-sided, mse, entropy) give the range
  * [-amax, amax] for symmetric schemes and the observed range clipped to ±amax for affine ones.

@@ -392,6 +392,154 @@ int qs_arg_check(const qs_cmd *c, int argc, char **argv, const char *const *keys
     return QS_OK;
 }
 
+/* ---- argument specs -------------------------------------------------------------------- */
+
+const qs_cmd *qs_cmd_sub(const qs_cmd *c, const char *name)
+{
+    for (const qs_cmd *r = c && name ? c->subs : NULL; r && r->name; r++)
+        if (strcmp(r->name, name) == 0) return r;
+    return NULL;
+}
+
+const char *qs_arg_choice_at(const qs_arg *a, int i, const char **help)
+{
+    if (help) *help = NULL;
+    if (i < 0) return NULL;
+    if (a->choice) return a->choice(i, help);
+    for (int k = 0; a->choices && a->choices[k]; k++)
+        if (k == i) return a->choices[k];
+    return NULL;
+}
+
+static int is_choice(const qs_arg *a, const char *w, size_t len)
+{
+    const char *c;
+    for (int i = 0; (c = qs_arg_choice_at(a, i, NULL)); i++)
+        if (strlen(c) == len && strncmp(c, w, len) == 0) return 1;
+    return 0;
+}
+
+const qs_arg *qs_arg_spec(const qs_arg *args, const char *key, size_t kl)
+{
+    for (const qs_arg *a = args; a && a->type != QS_ARG_END; a++)
+        if ((a->type == QS_ARG_INT || a->type == QS_ARG_REAL || a->type == QS_ARG_TEXT) &&
+            strlen(a->name) == kl && strncmp(a->name, key, kl) == 0)
+            return a;
+    return NULL;
+}
+
+static void choice_list(const qs_arg *a, char *buf, size_t len)
+{
+    const char *c;
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int i = 0; (c = qs_arg_choice_at(a, i, NULL)) && o < len; i++)
+        o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "", c);
+}
+
+int qs_args_check(const qs_cmd *c, int argc, char **argv, qs_err *err)
+{
+    if (!c->args) return QS_OK;
+    int npos = 0, many = 0, pos = 0;
+    for (const qs_arg *a = c->args; a->type != QS_ARG_END; a++)
+        if (a->type == QS_ARG_POS) {
+            npos++;
+            size_t l = strlen(a->name);
+            if (l >= 3 && strcmp(a->name + l - 3, "...") == 0) many = 1;
+        }
+    for (int i = 0; i < argc; i++) {
+        const char *w = argv[i], *eq = strchr(w, '=');
+        if (eq) {
+            const qs_arg *a = qs_arg_spec(c->args, w, (size_t)(eq - w));
+            if (!a)
+                return qs_err_set(err, "%s: unknown option '%.*s' (usage: %s)", c->name,
+                                  (int)(eq - w), w, c->usage);
+            const char *v = eq + 1;
+            if (a->type == QS_ARG_INT) {
+                long long x;
+                if (qs_parse_ll(v, &x) < 0)
+                    return qs_err_set(err, "%s: not an integer", w);
+                if (x < a->lo || x > a->hi)
+                    return qs_err_set(err, "%s: out of range %.0f..%.0f", w, a->lo, a->hi);
+            } else if (a->type == QS_ARG_REAL) {
+                double x;
+                if (qs_parse_double(v, &x) < 0 || isnan(x))
+                    return qs_err_set(err, "%s: not a number", w);
+                if (x < a->lo || x > a->hi)
+                    return qs_err_set(err, "%s: out of range %g..%g", w, a->lo, a->hi);
+            } else if ((a->choices || a->choice) && !is_choice(a, v, strlen(v))) {
+                char list[512];
+                choice_list(a, list, sizeof list);
+                return qs_err_set(err, "%s: %s='%s' is not one of %s", c->name, a->name, v,
+                                  list);
+            }
+            continue;
+        }
+        int known = 0;
+        for (const qs_arg *a = c->args; a->type != QS_ARG_END && !known; a++)
+            known = (a->type == QS_ARG_FLAG && strcmp(a->name, w) == 0) ||
+                    (a->type == QS_ARG_WORD && is_choice(a, w, strlen(w)));
+        if (known) continue;
+        if (pos++ < npos || many) continue;
+        for (const qs_arg *a = c->args; a->type != QS_ARG_END; a++)
+            if (a->type == QS_ARG_WORD) {
+                char list[512];
+                choice_list(a, list, sizeof list);
+                return qs_err_set(err, "%s: unknown %s '%s' (%s)", c->name, a->name, w, list);
+            }
+        return qs_err_set(err, "%s: unexpected argument '%s' (usage: %s)", c->name, w,
+                          c->usage);
+    }
+    return QS_OK;
+}
+
+char *qs_cmd_options(const qs_cmd *c)
+{
+    size_t cap = 256, len = 0;
+    char *out = malloc(cap);
+    if (!out) return NULL;
+    out[0] = '\0';
+    for (const qs_arg *a = c->args; a && a->type != QS_ARG_END; a++) {
+        if (a->type != QS_ARG_WORD || !a->choice) continue;
+        const char *name, *help;
+        for (int i = 0; (name = qs_arg_choice_at(a, i, &help)); i++) {
+            size_t need = strlen(name) + (help ? strlen(help) : 0) + 24;
+            if (len + need >= cap) {
+                char *o2 = realloc(out, cap = 2 * (len + need));
+                if (!o2) { free(out); return NULL; }
+                out = o2;
+            }
+            len += (size_t)snprintf(out + len, cap - len, "%-16s %s\n", name, help ? help : "");
+        }
+    }
+    const char *h = c->help ? c->help : "";
+    size_t hl = strlen(h);
+    char tail[1024];
+    size_t tl = 0;
+    tail[0] = '\0';
+    /* valued options whose values come from a table, in the row or its subcommands (once) */
+    const qs_cmd *rows[2] = { c, c->subs };
+    for (int r = 0; r < 2; r++)
+        for (const qs_cmd *row = rows[r]; row && row->name; row++) {
+            for (const qs_arg *a = row->args; a && a->type != QS_ARG_END; a++) {
+                if (a->type != QS_ARG_TEXT || !a->choice) continue;
+                char head[64], list[512];
+                snprintf(head, sizeof head, "%s=%s", a->name, a->meta ? a->meta : "");
+                if (strstr(tail, head)) continue;
+                choice_list(a, list, sizeof list);
+                tl += (size_t)snprintf(tail + tl, sizeof tail - tl, "\n%-16s %s%s%s", head,
+                                       a->help ? a->help : "", a->help ? ": " : "", list);
+                if (tl >= sizeof tail) tl = sizeof tail - 1;
+            }
+            if (r == 0) break;  /* rows[0] is the row itself, not an array */
+        }
+    char *o2 = realloc(out, len + hl + tl + 1);
+    if (!o2) { free(out); return NULL; }
+    memcpy(o2 + len, h, hl);
+    memcpy(o2 + len + hl, tail, tl + 1);
+    return o2;
+}
+
 /* ---- JSON helpers ---------------------------------------------------------------------- */
 
 json_t *qs_json_real(double v)
@@ -471,7 +619,9 @@ static json_t *cmd_json(const qs_cmd *c)
     json_object_set_new(o, "group", json_string(c->group ? c->group : ""));
     json_object_set_new(o, "usage", json_string(c->usage ? c->usage : c->name));
     json_object_set_new(o, "summary", json_string(c->summary ? c->summary : ""));
-    json_object_set_new(o, "options", json_string(c->help ? c->help : ""));
+    char *opts = qs_cmd_options(c);
+    json_object_set_new(o, "options", json_string(opts ? opts : (c->help ? c->help : "")));
+    free(opts);
     json_object_set_new(o, "example", json_string(c->example ? c->example : ""));
     return o;
 }

@@ -92,7 +92,7 @@ const qs_tui_binding qs_tui_bindings[] = {
     {ALL, '+', "+/-", QA_BITS_UP, "more / fewer bits in the scheme"},
     {ALL, '-', "-", QA_BITS_DOWN, NULL},
     {ALL, 's', "s", QA_SYM, "symmetric / asymmetric (affine) scheme"},
-    {ALL, 'c', "c", QA_CALIB, "next calibrator: minmax, percentile, mse, entropy"},
+    {ALL, 'c', "c", QA_CALIB, "next calibrator (a cycle from minmax; help calib describes each)"},
     {ALL, 'g', "g", QA_GRAN, "granularity: per-tensor / per-channel"},
     {ALL, 'o', "o", QA_OUTPUT, "show / hide the output of the last ':' command"},
     {ALL, ESC, "Esc", QA_CANCEL, "cancel a running command; close panes"},
@@ -831,14 +831,19 @@ static int scheme_key(qs_tui_model *m, qs_tui_act a)
     case QA_SYM: sym = !sym; sgn = sym ? 1 : 0; break;
     case QA_GRAN: chan = !chan; break;
     case QA_CALIB: {
-        static const char *const cal[] = {"calib minmax", "calib percentile p=99.99",
-                                          "calib mse", "calib entropy"};
-        static const qs_calib_kind kinds[] = {QS_CAL_MINMAX, QS_CAL_PERCENTILE, QS_CAL_MSE,
-                                              QS_CAL_ENTROPY};
-        int k = -1;                 /* from a manual range: back to minmax */
-        for (int i = 0; i < 4; i++)
-            if (m->s->calib.kind == kinds[i]) k = i;
-        return qs_tui_run_user(m, cal[(k + 1) % 4]);
+        /* the next calibrator of the table's cycle (rows with cycle words); from one outside
+         * the cycle (a manual range): the first */
+        int k = (int)m->s->calib.kind, next = -1, first = -1;
+        for (int i = 0; i < QS_CAL_COUNT; i++) {
+            if (!qs_calib_table[i].cycle) continue;
+            if (first < 0) first = i;
+            if (i > k && next < 0) next = i;
+        }
+        if (k < 0 || k >= QS_CAL_COUNT || !qs_calib_table[k].cycle || next < 0) next = first;
+        char line[128];
+        snprintf(line, sizeof line, "calib %s%s%s", qs_calib_table[next].name,
+                 qs_calib_table[next].cycle[0] ? " " : "", qs_calib_table[next].cycle);
+        return qs_tui_run_user(m, line);
     }
     default: break;
     }
