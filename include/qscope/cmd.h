@@ -127,6 +127,12 @@ int qs_split_commands(const char *text, char ***lines, qs_err *err);
 int qs_cmd_run_line(qs_session *s, const char *line, json_t **out, const qs_cmd **cmd_out,
                     qs_err *err);
 
+/* The same dispatch (lookup, suggestions, large-tensor conversion) without recording: the
+ * result is not kept in s->last nor the line in the history (a face's own queries, e.g. the
+ * TUI's stats and histogram for drawing). */
+int qs_cmd_query(qs_session *s, const char *line, json_t **out, const qs_cmd **cmd_out,
+                 qs_err *err);
+
 /* Converts the selected tensor of the loaded file when load/use deferred it (tensors over
  * 64 MB are converted on first use). QS_OK when s->tensor is set or nothing is selected. */
 int qs_session_materialize(qs_session *s, qs_err *err);

@@ -555,8 +555,23 @@ void qs_json_set_real(json_t *obj, const char *key, double v)
 
 /* ---- dispatch -------------------------------------------------------------------------- */
 
+static int dispatch(qs_session *s, const char *line, json_t **out, const qs_cmd **cmd_out,
+                    qs_err *err, int record);
+
 int qs_cmd_run_line(qs_session *s, const char *line, json_t **out, const qs_cmd **cmd_out,
                     qs_err *err)
+{
+    return dispatch(s, line, out, cmd_out, err, 1);
+}
+
+int qs_cmd_query(qs_session *s, const char *line, json_t **out, const qs_cmd **cmd_out,
+                 qs_err *err)
+{
+    return dispatch(s, line, out, cmd_out, err, 0);
+}
+
+static int dispatch(qs_session *s, const char *line, json_t **out, const qs_cmd **cmd_out,
+                    qs_err *err, int record)
 {
     char **argv = NULL;
     int argc, rc;
@@ -598,9 +613,11 @@ int qs_cmd_run_line(qs_session *s, const char *line, json_t **out, const qs_cmd 
     rc = c->run(s, argc - 1, argv + 1, &res, err);
     if (rc == QS_OK) {
         if (!res) res = json_object();
-        json_decref(s->last);
-        s->last = json_incref(res);
-        qs_session_remember(s, line);
+        if (record) {
+            json_decref(s->last);
+            s->last = json_incref(res);
+            qs_session_remember(s, line);
+        }
         *out = res;
     } else {
         json_decref(res);

@@ -42,10 +42,14 @@ typedef struct qs_runner {
     void (*before_output)(void *ctx); /* called before a result or an error is printed (the
                                          REPL erases its progress bar), or NULL */
     void *before_ctx;   /* its argument */
+    const struct qs_face_op *ops; /* commands the face runs itself (script.h), or NULL */
 } qs_runner;
 
-/* Runs one line (handles the face commands set/source/save/quit itself). `where` prefixes
- * errors (e.g. "script.qs:3"), may be NULL. Returns QS_OK or the command's status. */
+/* The library's runner (qscope/script.h: quit, source, the command table, face operations)
+ * with results rendered on r->out and errors on r->errf. */
+
+/* Runs one line. `where` prefixes errors (e.g. "script.qs:3"), may be NULL. Returns QS_OK or
+ * the command's status. */
 int qs_run_line(qs_runner *r, const char *line, const char *where);
 /* Runs a whole script text; name is used in errors as NAME:LINE. */
 int qs_run_text(qs_runner *r, const char *text, const char *name);
