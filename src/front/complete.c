@@ -12,11 +12,8 @@
 #include <sys/stat.h>
 
 #include "qscope/io.h"
+#include "qscope/paths.h"
 #include "qscope/quant.h"
-
-#ifndef QSCOPE_DATADIR
-#define QSCOPE_DATADIR "/usr/local/share/qscope"
-#endif
 
 /* ---- a growable list of strings ---------------------------------------------------------- */
 
@@ -96,21 +93,10 @@ static void scan_lessons(strlist *l, const char *dir, const char *prefix)
 int qs_lesson_names(const char *prefix, char ***out)
 {
     strlist l = {0};
-    const char *p = getenv("QSCOPE_LESSON_PATH");
+    qs_search_path sp;
     if (!prefix) prefix = "";
-    scan_lessons(&l, "lessons", prefix);
-    while (p && *p) {
-        const char *colon = strchr(p, ':');
-        size_t len = colon ? (size_t)(colon - p) : strlen(p);
-        if (len > 0 && len < 4096) {
-            char dir[4097];
-            memcpy(dir, p, len);
-            dir[len] = '\0';
-            scan_lessons(&l, dir, prefix);
-        }
-        p = colon ? colon + 1 : NULL;
-    }
-    scan_lessons(&l, QSCOPE_DATADIR "/lessons", prefix);
+    qs_search_path_get(QS_PATH_LESSONS, &sp);     /* the path `lesson list` searches */
+    for (int i = 0; i < sp.n; i++) scan_lessons(&l, sp.dir[i], prefix);
     return sl_finish(&l, out);
 }
 

@@ -125,8 +125,8 @@ void qs_completion_fini(qs_completion *c);
  * usage line, e.g. "[bins=B] [range=LO:HI] [log]" after "hist "; NULL otherwise (and for
  * commands that take no arguments). Points into the command table. */
 const char *qs_complete_hint(const char *line, int point);
-/* Lesson names (file names without ".lesson") found in ./lessons, every directory of
- * $QSCOPE_LESSON_PATH (':'-separated) and QSCOPE_DATADIR/lessons, sorted and unique, that
+/* Lesson names (file names without ".lesson") found on the lesson search path (paths.h, the
+ * one `lesson list` uses), sorted and unique, that
  * start with prefix. Returns the count and a NULL-terminated array (free with
  * qs_split_free), or -1 when out of memory. */
 int qs_lesson_names(const char *prefix, char ***out);

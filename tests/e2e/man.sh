@@ -58,7 +58,7 @@ if [ -f src/tui/model.c ] && grep -q 'qs_tui_bindings\[\]' src/tui/model.c; then
             my $h = $1; my $s = ""; $s .= $1 while $h =~ /"((?:[^"\\]|\\.)*)"/g; print "$s\n"; } }' src/tui/model.c)
 fi
 grep -q 'QSCOPE_LESSON_PATH' <<<"$page" || fail "ENVIRONMENT lacks QSCOPE_LESSON_PATH"
-for v in NO_COLOR QSCOPE_KERNELS QSCOPE_HISTFILE XDG_STATE_HOME QSCOPE_THREADS; do
+for v in NO_COLOR QSCOPE_KERNELS QSCOPE_HISTFILE XDG_STATE_HOME QSCOPE_THREADS QSCOPE_DATASETS; do
     grep -q "^\.B $v" man/qscope.1 || fail "ENVIRONMENT lacks $v"
 done
 echo "ok ($n commands)"
