@@ -145,7 +145,7 @@ FUZZ_PKGS = clang libclang-rt-dev libomp-dev
 fuzz:
 	@bash .ci/deps.sh $(FUZZ_PKGS)
 	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_SEED=$(FUZZ_SEED) \
-	    bash tests/fuzz/run.sh
+	    FUZZ_LIB_DIRS="$(LIB_DIRS)" bash tests/fuzz/run.sh
 
 # ---- dependencies -------------------------------------------------------------------------
 deps:
