@@ -108,6 +108,7 @@ char *qs_cmd_options(const qs_cmd *c);
 /* qs_arg_choice_fn vocabularies (src/cmd/vocab.c): every calibrator; those the lab takes. */
 const char *qs_vocab_calib(int i, const char **help);
 const char *qs_vocab_calib_lab(int i, const char **help);
+const char *qs_vocab_conv(int i, const char **help);
 /* Damerau-Levenshtein distance (used for suggestions; exposed for tests). */
 int qs_edit_distance(const char *a, const char *b);
 

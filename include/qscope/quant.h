@@ -46,6 +46,18 @@ int qs_scheme_parse(qs_scheme *s, int argc, char **argv, qs_err *err);
 void qs_scheme_label(const qs_scheme *s, char *buf, size_t len);
 /* Names used in words and JSON. */
 const char *qs_conv_name(qs_conv c);
+
+/* The convention table: one row per qs_conv, in enum order (src/quant/scheme.c). The words of
+ * convention= and compare's conventions=, their help and completion come from it. */
+typedef struct qs_conv_desc {
+    qs_conv conv;           /* its enum value (row i has conv i) */
+    const char *name;       /* convention=NAME */
+    const char *help;       /* one line */
+    int compare;            /* 1: compare's conventions= takes it (ggml: formats= instead) */
+} qs_conv_desc;
+extern const qs_conv_desc qs_conv_table[QS_CONV_COUNT];
+/* The convention named name, or -1. */
+int qs_conv_find(const char *name);
 const char *qs_round_name(qs_round r);
 const char *qs_gran_name(qs_gran g);
 const char *qs_qkind_name(const qs_scheme *s);     /* "int8", "uint4", "nf4", "fp16", ... */

@@ -30,7 +30,8 @@ typedef enum qs_conv {
     QS_CONV_TORCH = 0,  /* PyTorch observers + quantize_val (default) */
     QS_CONV_ONNX,       /* ONNX Runtime compute_scale_zp */
     QS_CONV_TRT,        /* TensorRT pytorch-quantization */
-    QS_CONV_GGML        /* ggml Q8_0 / Q4_0 block rules */
+    QS_CONV_GGML,       /* ggml Q8_0 / Q4_0 block rules */
+    QS_CONV_COUNT       /* the number of conventions (rows of qs_conv_table, quant.h) */
 } qs_conv;
 
 /* Calibrators: QS_CAL_MINMAX, QS_CAL_MOVAVG, ... QS_CAL_MANUAL (the range in qs_calib.lo /

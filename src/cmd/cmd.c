@@ -526,6 +526,12 @@ char *qs_cmd_options(const qs_cmd *c)
                 char head[64], list[512];
                 snprintf(head, sizeof head, "%s=%s", a->name, a->meta ? a->meta : "");
                 if (strstr(tail, head)) continue;
+                /* a row that documents the option on a line of its own keeps its words */
+                char nlhead[72];
+                snprintf(nlhead, sizeof nlhead, "\n%s ", head);
+                if ((strncmp(h, head, strlen(head)) == 0 && h[strlen(head)] == ' ') ||
+                    strstr(h, nlhead))
+                    continue;
                 choice_list(a, list, sizeof list);
                 tl += (size_t)snprintf(tail + tl, sizeof tail - tl, "\n%-16s %s%s%s", head,
                                        a->help ? a->help : "", a->help ? ": " : "", list);

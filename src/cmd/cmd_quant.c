@@ -182,9 +182,20 @@ static const char *const scheme_words[] = {
     "int2", "int3", "int4", "int5", "int6", "int7", "int8", "uint2", "uint3", "uint4",
     "uint5", "uint6", "uint7", "uint8", "fp16", "bf16", "fp8-e4m3", "fp8-e5m2", "nf4", "fp4",
     "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k", "q6_k", "sym", "asym", "narrow", "full", "per-tensor", "per-channel", "per-group",
-    "axis=", "size=", "block=", "dq", "no-dq", "convention=torch", "convention=onnx",
-    "convention=trt", "convention=ggml", "round=even", "round=away", "round=up",
-    "round=stochastic", "seed=", NULL,
+    "dq", "no-dq", NULL,
+};
+
+static const char *const round_names[] = { "even", "away", "up", "stochastic", NULL };
+static const qs_arg scheme_args[] = {
+    { QS_ARG_INT, "axis", "A", -8, 7, "0", NULL, NULL, NULL },
+    { QS_ARG_INT, "size", "G", 1, 1 << 20, "64", NULL, NULL, NULL },
+    { QS_ARG_INT, "group", "G", 1, 1 << 20, "64", NULL, NULL, NULL },
+    { QS_ARG_INT, "block", "B", 1, 1 << 20, "64", NULL, NULL, NULL },
+    { QS_ARG_TEXT, "convention", "C", 0, 0, "torch", NULL, NULL, qs_vocab_conv },
+    { QS_ARG_TEXT, "round", "R", 0, 0, "even", NULL, round_names, NULL },
+    { QS_ARG_INT, "seed", "S", 0, 9e18, "0", NULL, NULL, NULL },
+    { QS_ARG_INT, "bits", "B", 2, 8, NULL, NULL, NULL, NULL },
+    { 0 },
 };
 
 static int run_scheme(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
@@ -947,11 +958,24 @@ static int run_compare(qs_session *s, int argc, char **argv, json_t **out, qs_er
         snprintf(tmp, sizeof tmp, "%s", v);
         int nw = split_list(tmp, w, 4);
         for (int i = 0; i < nw; i++) {
-            if (!strcmp(w[i], "torch")) cv[ncv++] = QS_CONV_TORCH;
-            else if (!strcmp(w[i], "onnx")) cv[ncv++] = QS_CONV_ONNX;
-            else if (!strcmp(w[i], "trt")) cv[ncv++] = QS_CONV_TRT;
-            else return qs_err_set(err, "conventions=%s: '%s' is not torch, onnx or trt (ggml "
-                                   "blocks go in formats=q8_0,q4_0)", v, w[i]);
+            int c = qs_conv_find(w[i]);
+            if (c >= 0 && qs_conv_table[c].compare) {
+                cv[ncv++] = (qs_conv)c;
+                continue;
+            }
+            char list[128];
+            size_t o = 0;
+            int total = 0, n = 0;
+            for (int k = 0; k < QS_CONV_COUNT; k++) total += qs_conv_table[k].compare;
+            for (int k = 0; k < QS_CONV_COUNT && o < sizeof list; k++)
+                if (qs_conv_table[k].compare) {
+                    o += (size_t)snprintf(list + o, sizeof list - o, "%s%s",
+                                          n == 0 ? "" : n + 1 < total ? ", " : " or ",
+                                          qs_conv_table[k].name);
+                    n++;
+                }
+            return qs_err_set(err, "conventions=%s: '%s' is not %s (ggml blocks go in "
+                              "formats=q8_0,q4_0)", v, w[i], list);
         }
     } else cv[ncv++] = base.conv;
     /* formats=: a comma list of formats, each one or more scheme words ("int4 sym
@@ -1183,7 +1207,7 @@ const qs_cmd qs_cmds_quant[] = {
      "seed=S           seed of stochastic rounding\n"
      "keys: label type bits signed symmetric narrow granularity axis (per-channel, per-group) "
      "group (per-group) qmin qmax round convention bits_per_param nparams; q4_1..q6_k: ggml_type block symmetric qmin qmax",
-     "scheme int4 sym per-channel axis=0", scheme_words, 0, 0, run_scheme},
+     "scheme int4 sym per-channel axis=0", scheme_words, 0, 0, run_scheme, scheme_args},
     {"calib", "quantize", CALIB_USAGE,
      "choose the calibrator (how the clip range is picked) and show the range it picks on "
      "the current tensor, with the curve it minimised",

@@ -2,6 +2,7 @@
  * so that parsing, completion and help follow a new row without an edit here. */
 #include "qscope/calib.h"
 #include "qscope/cmd.h"
+#include "qscope/quant.h"
 
 const char *qs_vocab_calib(int i, const char **help)
 {
@@ -18,4 +19,11 @@ const char *qs_vocab_calib_lab(int i, const char **help)
             return qs_calib_table[k].name;
         }
     return NULL;
+}
+
+const char *qs_vocab_conv(int i, const char **help)
+{
+    if (i < 0 || i >= QS_CONV_COUNT) return NULL;
+    if (help) *help = qs_conv_table[i].help;
+    return qs_conv_table[i].name;
 }

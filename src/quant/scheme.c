@@ -25,14 +25,28 @@ void qs_scheme_default(qs_scheme *s)
     s->ggml_type = 0;
 }
 
+const qs_conv_desc qs_conv_table[QS_CONV_COUNT] = {
+    [QS_CONV_TORCH] = { QS_CONV_TORCH, "torch", "PyTorch observers + quantize_val (default)", 1 },
+    [QS_CONV_ONNX] = { QS_CONV_ONNX, "onnx", "ONNX Runtime compute_scale_zp (x / scale)", 1 },
+    [QS_CONV_TRT] = { QS_CONV_TRT, "trt", "TensorRT pytorch-quantization (symmetric, narrow, "
+                      "127/amax)", 1 },
+    [QS_CONV_GGML] = { QS_CONV_GGML, "ggml", "ggml block rules (int8 -> Q8_0, int4 -> Q4_0)",
+                       0 },
+};
+
+_Static_assert(sizeof qs_conv_table / sizeof qs_conv_table[0] == QS_CONV_COUNT,
+               "one convention row per qs_conv");
+
 const char *qs_conv_name(qs_conv c)
 {
-    switch (c) {
-    case QS_CONV_ONNX: return "onnx";
-    case QS_CONV_TRT:  return "trt";
-    case QS_CONV_GGML: return "ggml";
-    default:           return "torch";
-    }
+    return (unsigned)c < QS_CONV_COUNT ? qs_conv_table[c].name : "torch";
+}
+
+int qs_conv_find(const char *name)
+{
+    for (int i = 0; i < QS_CONV_COUNT; i++)
+        if (strcmp(name, qs_conv_table[i].name) == 0) return i;
+    return -1;
 }
 
 const char *qs_round_name(qs_round r)
@@ -277,12 +291,17 @@ int qs_scheme_parse(qs_scheme *out, int argc, char **argv, qs_err *err)
             if ((KEY("size") || KEY("group")) && s.kind == QS_Q_INT && !explicit_gran)
                 s.gran = QS_G_GROUP;
         } else if (KEY("convention") || KEY("conv")) {
-            if (!strcmp(val, "torch")) s.conv = QS_CONV_TORCH;
-            else if (!strcmp(val, "onnx")) s.conv = QS_CONV_ONNX;
-            else if (!strcmp(val, "trt")) s.conv = QS_CONV_TRT;
-            else if (!strcmp(val, "ggml")) s.conv = QS_CONV_GGML;
-            else return qs_err_set(err, "convention=%s: expected torch, onnx, trt or ggml",
-                                   val);
+            int c = qs_conv_find(val);
+            if (c < 0) {
+                char list[256];
+                size_t o = 0;
+                for (int k = 0; k < QS_CONV_COUNT && o < sizeof list; k++)
+                    o += (size_t)snprintf(list + o, sizeof list - o, "%s%s",
+                                          k == 0 ? "" : k + 1 < QS_CONV_COUNT ? ", " : " or ",
+                                          qs_conv_table[k].name);
+                return qs_err_set(err, "convention=%s: expected %s", val, list);
+            }
+            s.conv = (qs_conv)c;
         } else if (KEY("round")) {
             if (!strcmp(val, "even")) s.round = QS_R_HALF_EVEN;
             else if (!strcmp(val, "away")) s.round = QS_R_HALF_AWAY;
