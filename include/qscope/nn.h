@@ -129,10 +129,10 @@ int qs_nn_wqmax(int bits);
  * round_half_even(lo/scale), qmin, qmax)). QS_ERR only when out of memory. */
 int qs_nn_affine_params(float lo, float hi, int bits, float *scale, int32_t *zp);
 /* Quantizes a copy of m: weight scales from each row's / tensor's absmax, activation ranges
- * from the calibration set with the configured calibrator. Reports progress on s (may be
- * NULL). */
-int qs_nn_ptq(const qs_progress *pr, const qs_mlp *m, const qs_nn_set *calib, const qs_nn_qcfg *cfg,
-              qs_nn_qmodel **out, qs_err *err);
+ * from the calibration set with the configured calibrator. Reports progress through pr
+ * (may be NULL). */
+int qs_nn_ptq(const qs_progress *pr, const qs_mlp *m, const qs_nn_set *calib,
+              const qs_nn_qcfg *cfg, qs_nn_qmodel **out, qs_err *err);
 void qs_nn_qmodel_free(qs_nn_qmodel *q);
 /* Recomputes the weight scales from the current weights (absmax). */
 void qs_nn_qmodel_weight_scales(qs_nn_qmodel *q);
@@ -163,15 +163,17 @@ typedef struct qs_nn_curve {
 void qs_nn_curve_fini(qs_nn_curve *c);
 
 /* Trains m (fp32) on data->train; records the loss and test accuracy per epoch in curve
- * (may be NULL). Progress per batch on s ("train"); QS_CANCELLED when cancelled (m then
- * holds the weights reached so far). Deterministic for a given seed. */
-int qs_nn_train(const qs_progress *pr, qs_mlp *m, const qs_nn_set *train, const qs_nn_set *test,
-                const qs_nn_train_cfg *cfg, qs_nn_curve *curve, qs_err *err);
+ * (may be NULL). Progress per batch through pr ("train", may be NULL); QS_CANCELLED when
+ * cancelled (m then holds the weights reached so far). Deterministic for a given seed. */
+int qs_nn_train(const qs_progress *pr, qs_mlp *m, const qs_nn_set *train,
+                const qs_nn_set *test, const qs_nn_train_cfg *cfg, qs_nn_curve *curve,
+                qs_err *err);
 /* Quantization-aware training of q in place: fake-quant weights and activations in the
  * forward pass, clipped STE in the backward pass, moving-average (0.01) activation
  * observers until cfg->freeze, LSQ when cfg->lsq (gradient scale 1/sqrt(N·Qp)). */
-int qs_nn_qat(const qs_progress *pr, qs_nn_qmodel *q, const qs_nn_set *train, const qs_nn_set *test,
-              const qs_nn_train_cfg *cfg, qs_nn_curve *curve, qs_err *err);
+int qs_nn_qat(const qs_progress *pr, qs_nn_qmodel *q, const qs_nn_set *train,
+              const qs_nn_set *test, const qs_nn_train_cfg *cfg, qs_nn_curve *curve,
+              qs_err *err);
 
 /* Loss and gradients of the fp32 model on one batch (x: n × size[0]): returns the mean
  * softmax cross-entropy and writes dL/dw, dL/db into gw[l], gb[l] (caller-allocated like
@@ -233,9 +235,9 @@ typedef struct qs_nn_ft_result {
  * every layer, A gaussian 1/sqrt(in), B zero, biases frozen) or QLoRA (W0 stored as NF4,
  * block 64, absmax double-quantized to 8 bits in blocks of 256 after subtracting the mean;
  * adapters fp32). */
-int qs_nn_finetune(const qs_progress *pr, const qs_mlp *base, qs_nn_ft kind, int rank, double alpha,
-                   const qs_nn_set *train, const qs_nn_set *test, const qs_nn_train_cfg *cfg,
-                   qs_nn_ft_result *res, qs_err *err);
+int qs_nn_finetune(const qs_progress *pr, const qs_mlp *base, qs_nn_ft kind, int rank,
+                   double alpha, const qs_nn_set *train, const qs_nn_set *test,
+                   const qs_nn_train_cfg *cfg, qs_nn_ft_result *res, qs_err *err);
 
 /* ---- the lab (session state) ----------------------------------------------------------- */
 

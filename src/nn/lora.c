@@ -50,8 +50,9 @@ static int64_t nf4_dq_roundtrip(const float *w, int64_t n, float *y)
     return (n + 1) / 2 + nb + 4 * n2 + 4;
 }
 
-int qs_nn_finetune(const qs_progress *pr, const qs_mlp *base, qs_nn_ft kind, int rank, double alpha,
-                   const qs_nn_set *train, const qs_nn_set *test, const qs_nn_train_cfg *cfg,
+int qs_nn_finetune(const qs_progress *pr, const qs_mlp *base, qs_nn_ft kind, int rank,
+                   double alpha, const qs_nn_set *train, const qs_nn_set *test,
+                   const qs_nn_train_cfg *cfg,
                    qs_nn_ft_result *res, qs_err *err)
 {
     memset(res, 0, sizeof *res);

@@ -78,8 +78,8 @@ int64_t qs_mlp_params(const qs_mlp *m)
 
 /* ---- training / evaluation entry points ----------------------------------------------- */
 
-int qs_nn_train(const qs_progress *pr, qs_mlp *m, const qs_nn_set *train, const qs_nn_set *test,
-                const qs_nn_train_cfg *cfg, qs_nn_curve *curve, qs_err *err)
+int qs_nn_train(const qs_progress *pr, qs_mlp *m, const qs_nn_set *train,
+                const qs_nn_set *test, const qs_nn_train_cfg *cfg, qs_nn_curve *curve, qs_err *err)
 {
     nn_net net;
     if (train->nfeat != m->size[0])

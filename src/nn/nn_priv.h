@@ -42,7 +42,8 @@ static inline void nn_shuffle(nn_rng *r, int64_t *idx, int64_t n)
 }
 
 /* Progress and cancel through pr when there is one (tests pass NULL). */
-static inline int nn_progress(const qs_progress *pr, const char *label, double done, double total)
+static inline int nn_progress(const qs_progress *pr, const char *label, double done,
+                              double total)
 {
     return qs_progress_report(pr, label, done, total);
 }
@@ -148,7 +149,8 @@ void nn_step(nn_net *net, qs_nn_opt opt, double lr);
 void nn_predict(nn_net *net, const float *x, int64_t n, uint8_t *pred);
 double nn_accuracy(nn_net *net, const qs_nn_set *s);
 /* The training loop shared by fp32 training, QAT and fine-tuning. */
-int nn_fit(const qs_progress *pr, nn_net *net, const qs_nn_set *tr, const qs_nn_set *te,
-           const qs_nn_train_cfg *cfg, qs_nn_curve *curve, const char *label, qs_err *err);
+int nn_fit(const qs_progress *pr, nn_net *net, const qs_nn_set *tr,
+           const qs_nn_set *te, const qs_nn_train_cfg *cfg, qs_nn_curve *curve, const char *label,
+           qs_err *err);
 
 #endif

@@ -100,8 +100,8 @@ static int act_range(const float *x, int64_t n, const qs_nn_qcfg *cfg, float *lo
     return QS_OK;
 }
 
-int qs_nn_ptq(const qs_progress *pr, const qs_mlp *m, const qs_nn_set *calib, const qs_nn_qcfg *cfg,
-              qs_nn_qmodel **out, qs_err *err)
+int qs_nn_ptq(const qs_progress *pr, const qs_mlp *m, const qs_nn_set *calib,
+              const qs_nn_qcfg *cfg, qs_nn_qmodel **out, qs_err *err)
 {
     if (cfg->wbits < 2 || cfg->wbits > 8)
         return qs_err_set(err, "ptq: bits=%d out of range 2..8", cfg->wbits);
@@ -173,8 +173,8 @@ done:
     return rc;
 }
 
-int qs_nn_qat(const qs_progress *pr, qs_nn_qmodel *q, const qs_nn_set *train, const qs_nn_set *test,
-              const qs_nn_train_cfg *cfg, qs_nn_curve *curve, qs_err *err)
+int qs_nn_qat(const qs_progress *pr, qs_nn_qmodel *q, const qs_nn_set *train,
+              const qs_nn_set *test, const qs_nn_train_cfg *cfg, qs_nn_curve *curve, qs_err *err)
 {
     nn_net net;
     int flags = NN_TRAIN_W | NN_QUANT | (cfg->lsq ? NN_LSQ : 0);

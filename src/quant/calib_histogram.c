@@ -168,10 +168,13 @@ int qs_calib_histogram(qs_calib_set *cs, qs_err *err)
         cs->cv->yl = "l2";
         cs->cv->best = best;
     }
+    int same = trunc((double)mn) == trunc((double)mx);
     snprintf(cs->reason, cs->rlen, "PyTorch 1.13 HistogramObserver: %d-bin histogram of %lld "
-             "values in [%g, %g] (%s), L2 search kept bins "
-             "%d..%d after %d steps: [%g, %g]", nb, (long long)counted, (double)left,
-             (double)right, trunc((double)mn) == trunc((double)mx) ? "int() of the observed min and max are equal: the data range" : "int() of the observed min and max: values outside are not counted", start_bin, end_bin, nevals, cs->lo, cs->hi);
+             "values in [%g, %g] (%s), L2 search kept bins %d..%d after %d steps: [%g, %g]",
+             nb, (long long)counted, (double)left, (double)right,
+             same ? "int() of the observed min and max are equal: the data range"
+                  : "int() of the observed min and max: values outside are not counted",
+             start_bin, end_bin, nevals, cs->lo, cs->hi);
     free(h);
     free(csum);
     return QS_OK;
