@@ -10,7 +10,8 @@ typedef enum qs_qkind {
     QS_Q_INT = 0,       /* integer grid: bits 2..8, signed or unsigned */
     QS_Q_FP16, QS_Q_BF16, QS_Q_FP8_E4M3, QS_Q_FP8_E5M2,   /* cast to a float format */
     QS_Q_NF4, QS_Q_FP4,  /* 4-bit codebooks with blockwise absmax */
-    QS_Q_GGML           /* a ggml block format (Q8_0, Q4_0, ... — issue 9) */
+    QS_Q_GGML,          /* a ggml block format (Q8_0, Q4_0, ... — issue 9) */
+    QS_Q_COUNT          /* the number of scheme families (rows of qs_qkind_table, quant.h) */
 } qs_qkind;
 
 typedef enum qs_gran {

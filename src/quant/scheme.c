@@ -68,19 +68,34 @@ const char *qs_gran_name(qs_gran g)
     }
 }
 
+const qs_qkind_desc qs_qkind_table[QS_Q_COUNT] = {
+    [QS_Q_INT] = { QS_Q_INT, "integer", NULL, NULL, 0,
+                   "int2..int8, uint2..uint8: an integer grid with a scale and zero point" },
+    [QS_Q_FP16] = { QS_Q_FP16, "float", "fp16", NULL, 16, "cast to IEEE half precision" },
+    [QS_Q_BF16] = { QS_Q_BF16, "float", "bf16", NULL, 16, "cast to bfloat16" },
+    [QS_Q_FP8_E4M3] = { QS_Q_FP8_E4M3, "float", "fp8-e4m3", "e4m3", 8,
+                        "cast to FP8 E4M3 (OCP, no infinities)" },
+    [QS_Q_FP8_E5M2] = { QS_Q_FP8_E5M2, "float", "fp8-e5m2", "e5m2", 8, "cast to FP8 E5M2" },
+    [QS_Q_NF4] = { QS_Q_NF4, "codebook", "nf4", NULL, 4,
+                   "bitsandbytes NF4 codebook, blockwise absmax" },
+    [QS_Q_FP4] = { QS_Q_FP4, "codebook", "fp4", NULL, 4,
+                   "bitsandbytes FP4 (E2M1) codebook, blockwise absmax" },
+    [QS_Q_GGML] = { QS_Q_GGML, "ggml", NULL, NULL, 0,
+                    "q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q6_k: ggml block formats" },
+};
+
+_Static_assert(sizeof qs_qkind_table / sizeof qs_qkind_table[0] == QS_Q_COUNT,
+               "one scheme-family row per qs_qkind");
+
 const char *qs_qkind_name(const qs_scheme *s)
 {
     static const char *const ints[] = { "int2", "int3", "int4", "int5", "int6", "int7",
                                         "int8" };
     static const char *const uints[] = { "uint2", "uint3", "uint4", "uint5", "uint6",
                                          "uint7", "uint8" };
+    if ((unsigned)s->kind < QS_Q_COUNT && qs_qkind_table[s->kind].word)
+        return qs_qkind_table[s->kind].word;
     switch (s->kind) {
-    case QS_Q_FP16:     return "fp16";
-    case QS_Q_BF16:     return "bf16";
-    case QS_Q_FP8_E4M3: return "fp8-e4m3";
-    case QS_Q_FP8_E5M2: return "fp8-e5m2";
-    case QS_Q_NF4:      return "nf4";
-    case QS_Q_FP4:      return "fp4";
     case QS_Q_GGML:
         switch (s->ggml_type) {
         case QS_GGML_Q4_0: return "q4_0";
@@ -202,20 +217,17 @@ static int type_word(qs_scheme *s, const char *w)
         s->bits = (int)b;
         return 1;
     }
-    static const struct { const char *w; qs_qkind k; int bits; } kinds[] = {
-        {"fp16", QS_Q_FP16, 16}, {"bf16", QS_Q_BF16, 16}, {"fp8-e4m3", QS_Q_FP8_E4M3, 8},
-        {"e4m3", QS_Q_FP8_E4M3, 8}, {"fp8-e5m2", QS_Q_FP8_E5M2, 8}, {"e5m2", QS_Q_FP8_E5M2, 8},
-        {"nf4", QS_Q_NF4, 4}, {"fp4", QS_Q_FP4, 4},
-    };
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (strcmp(w, kinds[i].w) == 0) {
+    for (int i = 0; i < QS_Q_COUNT; i++) {
+        const qs_qkind_desc *d = &qs_qkind_table[i];
+        if (d->word && (strcmp(w, d->word) == 0 || (d->alias && strcmp(w, d->alias) == 0))) {
             qs_scheme_default(s);
-            s->kind = kinds[i].k;
-            s->bits = kinds[i].bits;
+            s->kind = d->kind;
+            s->bits = d->bits;
             s->symmetric = 1;
             s->group = 64;          /* codebook block */
             return 1;
         }
+    }
     if (strcmp(w, "q8_0") == 0 || strcmp(w, "q4_0") == 0) {
         qs_scheme_default(s);
         s->bits = w[1] == '8' ? 8 : 4;

@@ -161,3 +161,26 @@ Test(specs, table_driven_choices_follow_the_calibrator_table)
     free(sh);
     cr_expect(!completes("calib percentile abs ", "abs"), "a flag already given");
 }
+
+Test(specs, scheme_families_parse_name_and_complete_from_their_rows)
+{
+    for (int k = 0; k < QS_Q_COUNT; k++) {
+        const qs_qkind_desc *d = &qs_qkind_table[k];
+        cr_assert_eq((int)d->kind, k, "row %d", k);
+        cr_assert(d->family && d->help, "row %d", k);
+        if (!d->word) continue;
+        const char *words[2] = { d->word, d->alias };
+        for (int j = 0; j < 2 && words[j]; j++) {
+            qs_scheme sc;
+            qs_scheme_default(&sc);
+            char *argv[1] = { (char *)words[j] };
+            qs_err err = {{0}};
+            cr_assert_eq(qs_scheme_parse(&sc, 1, argv, &err), QS_OK, "%s: %s", words[j],
+                         err.msg);
+            cr_assert_eq((int)sc.kind, k, "%s", words[j]);
+            cr_assert_eq(sc.bits, d->bits, "%s", words[j]);
+            cr_assert_str_eq(qs_qkind_name(&sc), d->word);
+        }
+        cr_expect(completes("scheme ", d->word), "scheme %s does not complete", d->word);
+    }
+}
