@@ -512,14 +512,39 @@ char *qs_cmd_options(const qs_cmd *c)
             len += (size_t)snprintf(out + len, cap - len, "%-16s %s\n", name, help ? help : "");
         }
     }
-    const char *h = c->help ? c->help : "";
+    char gen[2048];
+    const char *h = c->help;
+    if (!h) {
+        /* a row without its own text (a subcommand): a line per spec */
+        size_t gl = 0;
+        gen[0] = '\0';
+        for (const qs_arg *a = c->args; a && a->type != QS_ARG_END && gl < sizeof gen; a++) {
+            char head[64], list[512] = "", range[96] = "";
+            if (a->type == QS_ARG_FLAG || a->type == QS_ARG_POS || a->type == QS_ARG_WORD)
+                snprintf(head, sizeof head, "%s", a->name);
+            else
+                snprintf(head, sizeof head, "%s=%s", a->name, a->meta ? a->meta : "");
+            if (a->type == QS_ARG_INT || a->type == QS_ARG_REAL)
+                snprintf(range, sizeof range, "%.10g..%.10g", a->lo, a->hi);
+            if (a->choices || a->choice) choice_list(a, list, sizeof list);
+            gl += (size_t)snprintf(gen + gl, sizeof gen - gl, "%s%-16s %s%s%s%s%s%s%s",
+                                   gl ? "\n" : "", head, a->help ? a->help : "",
+                                   a->help && (range[0] || list[0]) ? ": " : "", range, list,
+                                   !a->def ? "" : a->help || range[0] || list[0]
+                                       ? " (default " : "(default ",
+                                   a->def ? a->def : "",
+                                   a->def ? ")" : "");
+        }
+        if (gl >= sizeof gen) gen[sizeof gen - 1] = '\0';
+        h = gen;
+    }
     size_t hl = strlen(h);
     char tail[1024];
     size_t tl = 0;
     tail[0] = '\0';
     /* valued options whose values come from a table, in the row or its subcommands (once) */
     const qs_cmd *rows[2] = { c, c->subs };
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < 2 && c->help; r++)
         for (const qs_cmd *row = rows[r]; row && row->name; row++) {
             for (const qs_arg *a = row->args; a && a->type != QS_ARG_END; a++) {
                 if (a->type != QS_ARG_TEXT || !a->choice) continue;
@@ -652,7 +677,29 @@ static json_t *cmd_json(const qs_cmd *c)
 static int run_help(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
     (void)s;
-    if (argc > 1) return qs_err_set(err, "help: takes at most one command name");
+    const qs_cmd *top = argc == 2 ? qs_cmd_find(argv[0]) : NULL;
+    if (argc == 2 && top && top->subs) {
+        /* help CMD SUB: a row of a nested table */
+        const qs_cmd *c = qs_cmd_sub(top, argv[1]);
+        if (!c) {
+            char list[256];
+            size_t o = 0;
+            for (const qs_cmd *r = top->subs; r->name && o < sizeof list; r++)
+                o += (size_t)snprintf(list + o, sizeof list - o, "%s%s",
+                                      r == top->subs ? "" : ", ", r->name);
+            return qs_err_set(err, "help %s: no subcommand '%s' (%s)", top->name, argv[1],
+                              list);
+        }
+        json_t *o = cmd_json(c);
+        char name[128];
+        snprintf(name, sizeof name, "%s %s", top->name, c->name);
+        json_object_set_new(o, "name", json_string(name));
+        json_object_set_new(o, "help", json_string(name));
+        *out = o;
+        return QS_OK;
+    }
+    if (argc > 1)
+        return qs_err_set(err, "help: takes one command name (and a subcommand of lab)");
     if (argc == 1) {
         const qs_cmd *c = qs_cmd_find(argv[0]);
         if (!c) {
@@ -743,8 +790,11 @@ static const char *const set_words[] = {"json", "color", "precision", "on", "off
                                         NULL};
 
 const qs_cmd qs_cmds_core[] = {
-    {"help", "session", "help [COMMAND]", "list the commands, or show one command's usage, "
-     "options and an example", "COMMAND  a command name", "help load", NULL,
+    {"help", "session", "help [COMMAND [SUBCOMMAND]]", "list the commands, or show one "
+     "command's (or subcommand's) usage, options and an example",
+     "COMMAND     a command name\n"
+     "SUBCOMMAND  a subcommand of a command with a nested table (help lab ptq)", "help load",
+     NULL,
      QS_COMPL_COMMAND, QS_CMD_NOTENSOR, run_help},
     {"set", "session", "set [json on|off | color on|off|auto | precision N]",
      "show or change output settings",

@@ -1040,12 +1040,12 @@ static const qs_arg ptq_args[] = { A_BITS, A_QCFG, { 0 } };
 static const qs_arg qat_args[] = {
     A_BITS, A_QCFG, A_EPOCHS, A_LR,
     { QS_ARG_INT, "freeze", "E", -1, QS_NN_MAX_EPOCHS, NULL, NULL, NULL, NULL },
-    A_SEED, { QS_ARG_FLAG, "lsq", NULL, 0, 0, NULL, NULL, NULL, NULL }, { 0 },
+    A_SEED, { QS_ARG_FLAG, "lsq", NULL, 0, 0, NULL, "learned step sizes (LSQ)", NULL, NULL }, { 0 },
 };
 static const qs_arg sweep_args[] = {
     { QS_ARG_TEXT, "bits", "LO..HI", 0, 0, "2..8", NULL, NULL, NULL }, A_QCFG, A_EPOCHS, A_LR,
     { QS_ARG_INT, "freeze", "E", -1, QS_NN_MAX_EPOCHS, NULL, NULL, NULL, NULL },
-    A_SEED, { QS_ARG_FLAG, "lsq", NULL, 0, 0, NULL, NULL, NULL, NULL }, { 0 },
+    A_SEED, { QS_ARG_FLAG, "lsq", NULL, 0, 0, NULL, "learned step sizes (LSQ)", NULL, NULL }, { 0 },
 };
 static const qs_arg lora_args[] = {
     { QS_ARG_INT, "rank", "R", 1, 1024, "4", NULL, NULL, NULL },
@@ -1056,11 +1056,14 @@ static const qs_arg lora_args[] = {
     A_SEED, { 0 },
 };
 static const qs_arg save_args[] = {
-    { QS_ARG_POS, "PATH", NULL, 0, 0, NULL, NULL, NULL, NULL },
-    { QS_ARG_FLAG, "--force", NULL, 0, 0, NULL, NULL, NULL, NULL }, { 0 },
+    { QS_ARG_POS, "PATH", NULL, 0, 0, NULL, "the safetensors file to write", NULL, NULL },
+    { QS_ARG_FLAG, "--force", NULL, 0, 0, NULL, "replace an existing PATH", NULL, NULL },
+    { 0 },
 };
-static const qs_arg load_args[] = { { QS_ARG_POS, "PATH", NULL, 0, 0, NULL, NULL, NULL, NULL },
-                                    { 0 } };
+static const qs_arg load_args[] = {
+    { QS_ARG_POS, "PATH", NULL, 0, 0, NULL, "a model written by lab save", NULL, NULL },
+    { 0 },
+};
 
 /* The nested table: `lab NAME ...` runs row NAME with the words after it. */
 static const qs_cmd lab_subs[] = {

@@ -281,6 +281,11 @@ int qs_complete(const qs_session *s, const char *line, int point, qs_completion 
         if (starts_with(*w, sc.cur) && !already_used(&sc.words, *w)) sl_add(&l, *w, strlen(*w));
     add_specs(&l, cmd->args, &sc);
     if ((cmd->complete & QS_COMPL_COMMAND) && pos == 0) add_commands(&l, sc.cur);
+    if ((cmd->complete & QS_COMPL_COMMAND) && pos == 1) {     /* help lab SUB */
+        const qs_cmd *top = qs_cmd_find(sc.words.v[1]);
+        for (const qs_cmd *r = top ? top->subs : NULL; r && r->name; r++)
+            if (starts_with(r->name, sc.cur)) sl_add(&l, r->name, strlen(r->name));
+    }
     if (cmd->complete & QS_COMPL_LESSON) {
         char **names = NULL;
         int n = qs_lesson_names(sc.cur, &names);

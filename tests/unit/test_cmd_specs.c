@@ -148,6 +148,8 @@ Test(specs, table_driven_choices_follow_the_calibrator_table)
     cr_expect(completes("synth normal ", "n="));
     cr_expect(completes("synth normal ", "seed="));
     cr_expect(completes("calib percentile ", "abs"));
+    cr_expect(completes("help lab ", "ptq"), "help completes a subcommand");
+    cr_expect(completes("lab ", "sweep"));
     /* conventions: convention= completes every row of the table, help scheme names them */
     char *sh = qs_cmd_options(qs_cmd_find("scheme"));
     cr_assert_not_null(sh);
