@@ -2,7 +2,9 @@
 #
 #   make            build build/qscope
 #   make run        build and start the TUI on the bundled default tensor
-#   make test       unit tests (Criterion), end-to-end tests (REPL, -c, tmux TUI), lessons
+#   make test       `make layers`, unit tests (Criterion), end-to-end tests (REPL, -c, tmux TUI),
+#                   lessons
+#   make layers     no #include or link back-edge between base, engine, session and faces
 #   make asan       the whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench      benchmarks (tests/bench), writes bench.json
 #   make fuzz       libFuzzer harnesses (tests/fuzz), FUZZ_SECONDS each
@@ -33,14 +35,14 @@ pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null || echo $(2))
 
 OPT     ?= -O2
-WARN    = -Wall -Wextra -Wpedantic -Wshadow -Wno-unused-parameter
+WARN    = -Wall -Wextra -Wpedantic -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers
 ifeq ($(CI),true)
 WARN   += -Werror
 endif
 ifdef WERROR
 WARN   += -Werror
 endif
-CPPFLAGS += -Iinclude -D_GNU_SOURCE -DQSCOPE_DATADIR='"$(DATADIR)"' \
+CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE -DQSCOPE_DATADIR='"$(DATADIR)"' \
             $(call pc_cflags,jansson ncursesw readline libzip)
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 $(WARN) -fopenmp -MMD -MP
@@ -54,7 +56,7 @@ LDFLAGS += -fopenmp
 ARCH := $(shell uname -m)
 
 # The library: every module but the faces. Faces: src/front (shared rendering), repl, tui.
-LIB_DIRS  = core io synth numfmt quant kernels nn cmd lesson
+LIB_DIRS  = base io synth numfmt quant kernels nn session cmd lesson
 LIB_SRC   = $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 ifeq ($(filter x86_64 i686 i386,$(ARCH)),)
 LIB_SRC  := $(filter-out %_avx2.c,$(LIB_SRC))
@@ -72,7 +74,7 @@ UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC = $(wildcard tests/bench/*.c)
 BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all run test unit e2e lessons-check asan bench fuzz deps deps-check install clean \
+.PHONY: all run test layers unit e2e lessons-check asan bench fuzz deps deps-check install clean \
         datasets man-check ci-handouts
 
 all: $(BIN)
@@ -114,14 +116,20 @@ run: deps-check
 
 # ---- tests --------------------------------------------------------------------------------
 test: deps-check
-	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory -j2 all $(UNIT_BIN)
+	@BUILD=$(BUILD) bash tests/layers.sh
 	@BUILD=$(BUILD) bash tests/run.sh
+
+# No #include or link edge may point up the layers base <- engine <- session <- faces
+# (tests/layers.sh; tests/e2e/layers.sh shows it failing on injected back-edges).
+layers: all
+	@BUILD=$(BUILD) bash tests/layers.sh
 
 unit: $(UNIT_BIN)
 	@BUILD=$(BUILD) bash tests/run.sh unit
 
 asan: deps-check
-	@$(MAKE) --no-print-directory BUILD=build-asan \
+	@$(MAKE) --no-print-directory -j2 BUILD=build-asan \
 	    OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    LDFLAGS="-fopenmp -fsanitize=address,undefined" all \
 	    $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
@@ -138,7 +146,7 @@ FUZZ_PKGS = clang libclang-rt-dev libomp-dev
 fuzz:
 	@bash .ci/deps.sh $(FUZZ_PKGS)
 	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_SEED=$(FUZZ_SEED) \
-	    bash tests/fuzz/run.sh
+	    FUZZ_LIB_DIRS="$(LIB_DIRS)" bash tests/fuzz/run.sh
 
 # CI only: installs Debian's chromium (never pulled by run, test or deps) and renders every
 # lesson's `play --html` handout in it (.ci/handouts.sh).

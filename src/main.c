@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "qscope/faces.h"
-#include "qscope/front.h"
+#include "front/faces.h"
+#include "front/front.h"
 #include "qscope/io.h"
 #include "qscope/kernels.h"
 
@@ -134,7 +134,7 @@ int main(int argc, char **argv)
             rc = 2;
             goto done;
         }
-        qs_runner r = {&s, stdout, stderr, 0, 0, 0, NULL, NULL};
+        qs_runner r = {&s, stdout, stderr, 0, 0, 0, NULL, NULL, NULL};
         char **lines = NULL;
         qs_err err = {{0}};
         int n = qs_split_commands(cmds, &lines, &err);
@@ -152,7 +152,7 @@ int main(int argc, char **argv)
         if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
             rc = qs_tui_main(&s, NULL);
         } else {
-            qs_runner r = {&s, stdout, stderr, 0, 0, 0, NULL, NULL};
+            qs_runner r = {&s, stdout, stderr, 0, 0, 0, NULL, NULL, NULL};
             qs_run_file(&r, "-");
             rc = r.errors ? 2 : 0;
         }
@@ -171,7 +171,7 @@ int main(int argc, char **argv)
     } else if (strcmp(word, "tui") == 0) {
         rc = qs_tui_main(&s, i + 1 < argc ? argv[i + 1] : NULL);
     } else if (has_suffix(word, ".qs") || strcmp(word, "-") == 0) {
-        qs_runner r = {&s, stdout, stderr, 0, 0, 0, NULL, NULL};
+        qs_runner r = {&s, stdout, stderr, 0, 0, 0, NULL, NULL, NULL};
         if (argc - i > 1) {
             fprintf(stderr, "qscope: unexpected argument '%s' after the script\n", argv[i + 1]);
             rc = 2;

@@ -58,10 +58,39 @@ int qs_calib_run(const float *x, const qs_layout *l, const qs_scheme *sc, const 
 /* Frees the arrays of r and zeroes it (safe to call twice). */
 void qs_calib_result_fini(qs_calib_result *r);
 
+/* ---- the calibrator table (rows in qscope/calibrators.def) ------------------------------ */
+
+/* Row flags. */
+enum {
+    QS_CALF_LAB = 1 << 0,       /* the lab's calib= accepts it (lab ptq / qat / sweep) */
+    QS_CALF_SEARCH = 1 << 1,    /* a histogram search per parameter set (at most 1024 sets) */
+    QS_CALF_NODATA = 1 << 2     /* runs without finite data (the range does not come from it) */
+};
+
+/* One parameter set being calibrated (src/quant/calib_priv.h). */
+typedef struct qs_calib_set qs_calib_set;
+/* A calibrator: fills cs->lo / cs->hi (preset to the observed range), cs->reason and, when
+ * cs->cv is set, the curve. QS_OK or QS_ERR (err says why). */
+typedef int (*qs_calib_fn)(qs_calib_set *cs, qs_err *err);
+
+typedef struct qs_calib_desc {
+    qs_calib_kind kind;     /* its enum value (row i has kind i) */
+    const char *name;       /* the word `calib NAME` takes */
+    const char *help;       /* one line */
+    const char *options;    /* the calib options it reads ("p= two-sided"), "" for none */
+    const char *cycle;      /* words the TUI's `c` cycle adds after the name, or NULL when
+                               the cycle skips it */
+    unsigned flags;         /* QS_CALF_* */
+    qs_calib_fn run;        /* the calibrator */
+} qs_calib_desc;
+
+/* The rows, QS_CAL_COUNT of them, in enum order. */
+extern const qs_calib_desc qs_calib_table[QS_CAL_COUNT];
+
 /* Default settings: minmax, p 99.99, momentum 0.01, 2048 bins. */
 void qs_calib_default(qs_calib *c);
-/* Name of a calibrator ("minmax", "movavg", "percentile", "mse", "entropy", "aciq-gauss",
- * "aciq-laplace", "manual") and the reverse lookup (-1 when unknown). */
+/* Name of a calibrator (its row's name, "?" when out of range) and the reverse lookup (-1
+ * when unknown; "kl" is entropy). */
 const char *qs_calib_name(qs_calib_kind k);
 int qs_calib_find(const char *name);
 

@@ -42,6 +42,35 @@ enum {
  * with err filled, *out untouched, and the session left as it was. */
 typedef int (*qs_cmd_fn)(qs_session *s, int argc, char **argv, json_t **out, qs_err *err);
 
+/* ---- argument specs ----------------------------------------------------------------------
+ * A row may list what it accepts as specs. qs_args_check validates a command line against
+ * them (unknown words, numbers and their ranges, allowed values), completion offers them,
+ * `help` prints the lines of table-driven choices, and tests/unit/test_cmd_specs.c walks them
+ * all. Rows without specs keep their own parsing (qs_arg_check and friends). */
+typedef enum qs_arg_type {
+    QS_ARG_END = 0,     /* terminates the array */
+    QS_ARG_WORD,        /* a bare word from the choices (e.g. the calibrator's name) */
+    QS_ARG_FLAG,        /* a bare word that switches something: "two-sided" */
+    QS_ARG_INT,         /* name=N, an integer in [lo, hi] */
+    QS_ARG_REAL,        /* name=X, a number in [lo, hi] */
+    QS_ARG_TEXT,        /* name=TEXT; one of the choices when there are any */
+    QS_ARG_POS          /* a positional value (name is its metavariable: PATH, V...) */
+} qs_arg_type;
+
+/* The i-th choice of a descriptor table (and its one-line help), NULL past the end. */
+typedef const char *(*qs_arg_choice_fn)(int i, const char **help);
+
+typedef struct qs_arg {
+    qs_arg_type type;
+    const char *name;           /* key, flag or word; metavariable for WORD / POS */
+    const char *meta;           /* INT / REAL / TEXT: the value's metavariable ("B") */
+    double lo, hi;              /* INT / REAL: the accepted range */
+    const char *def;            /* the default as shown, or NULL */
+    const char *help;           /* one line, or NULL */
+    const char *const *choices; /* WORD / TEXT: the allowed words (NULL-terminated), or NULL */
+    qs_arg_choice_fn choice;    /* WORD / TEXT: the allowed words from a table, or NULL */
+} qs_arg;
+
 typedef struct qs_cmd {
     const char *name;           /* command word, e.g. "load" */
     const char *group;          /* help group: "data", "formats", "quantize", "lab", ... */
@@ -53,6 +82,9 @@ typedef struct qs_cmd {
     int complete;               /* QS_COMPL_* flags */
     int flags;                  /* QS_CMD_* flags */
     qs_cmd_fn run;              /* the implementation */
+    const qs_arg *args;         /* argument specs ({0}-terminated), or NULL */
+    const struct qs_cmd *subs;  /* subcommands ({0}-terminated rows; argv[0] names one), or
+                                   NULL */
 } qs_cmd;
 
 /* The table, in help order: qs_cmd_at(0 .. qs_cmd_count()-1). Rows come from each module's
@@ -65,6 +97,25 @@ const qs_cmd *qs_cmd_find(const char *name);
  * the smallest edit distance (within a limit growing with the word's length), in table
  * order. Only the best tier is returned, so a clear typo gets a single suggestion. */
 int qs_cmd_suggest(const char *word, const char **out, int max);
+/* The subcommand `name` of c (c->subs), or NULL. */
+const qs_cmd *qs_cmd_sub(const qs_cmd *c, const char *name);
+/* The i-th allowed word of a WORD / TEXT spec (help, may be NULL, gets its line), NULL past
+ * the end. */
+const char *qs_arg_choice_at(const qs_arg *a, int i, const char **help);
+/* The spec of key=value `key` (INT / REAL / TEXT), or NULL. */
+const qs_arg *qs_arg_spec(const qs_arg *args, const char *key, size_t keylen);
+/* Validates argv against c->args: every key=value names an INT / REAL / TEXT spec and its
+ * value parses, lies in range and is one of the choices; every bare word is a FLAG, a
+ * choice of a WORD spec, or one of the POS specs (a POS whose name ends in "..." takes any
+ * number). QS_ERR naming the word and the usage otherwise. QS_OK when c has no specs. */
+int qs_args_check(const qs_cmd *c, int argc, char **argv, qs_err *err);
+/* The options text `help CMD` shows: one line per table-driven choice of c's WORD specs
+ * ("NAME<pad>help"), then c->help. malloc'd; NULL when out of memory. */
+char *qs_cmd_options(const qs_cmd *c);
+/* qs_arg_choice_fn vocabularies (src/cmd/vocab.c): every calibrator; those the lab takes. */
+const char *qs_vocab_calib(int i, const char **help);
+const char *qs_vocab_calib_lab(int i, const char **help);
+const char *qs_vocab_conv(int i, const char **help);
 /* Damerau-Levenshtein distance (used for suggestions; exposed for tests). */
 int qs_edit_distance(const char *a, const char *b);
 
@@ -87,6 +138,12 @@ int qs_split_commands(const char *text, char ***lines, qs_err *err);
  * *cmd_out (may be NULL) receives the table row that ran. */
 int qs_cmd_run_line(qs_session *s, const char *line, json_t **out, const qs_cmd **cmd_out,
                     qs_err *err);
+
+/* The same dispatch (lookup, suggestions, large-tensor conversion) without recording: the
+ * result is not kept in s->last nor the line in the history (a face's own queries, e.g. the
+ * TUI's stats and histogram for drawing). */
+int qs_cmd_query(qs_session *s, const char *line, json_t **out, const qs_cmd **cmd_out,
+                 qs_err *err);
 
 /* Converts the selected tensor of the loaded file when load/use deferred it (tensors over
  * 64 MB are converted on first use). QS_OK when s->tensor is set or nothing is selected. */

@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #include "qscope/err.h"
-#include "qscope/session.h"
+#include "qscope/progress.h"
 
 #define QS_GPT_VOCAB_CHARS \
     " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~\n"
@@ -161,7 +161,7 @@ typedef struct qs_gpt_eval {
 
 /* Evaluates m (with opts, may be NULL) on tok; with ref also the divergences from ref run in
  * plain fp32. Progress on s (may be NULL) under label; QS_CANCELLED when cancelled. */
-int qs_gpt_evaluate(qs_session *s, const qs_gpt *m, const qs_gpt_run_opts *opts,
+int qs_gpt_evaluate(const qs_progress *pr, const qs_gpt *m, const qs_gpt_run_opts *opts,
                     const qs_gpt *ref, const uint8_t *tok, int64_t ntok, const char *label,
                     qs_gpt_eval *res, qs_err *err);
 
@@ -171,7 +171,7 @@ int qs_gpt_evaluate(qs_session *s, const qs_gpt *m, const qs_gpt_run_opts *opts,
  * then any number of evaluations against them (ref_lp NULL: no divergences). */
 int qs_gpt_ref_logp(const qs_gpt *m, const uint8_t *tok, int64_t ntok, double **lp,
                     int64_t *nwin, qs_err *err);
-int qs_gpt_evaluate_lp(qs_session *s, const qs_gpt *m, const qs_gpt_run_opts *opts,
+int qs_gpt_evaluate_lp(const qs_progress *pr, const qs_gpt *m, const qs_gpt_run_opts *opts,
                        const double *ref_lp, const uint8_t *tok, int64_t ntok,
                        const char *label, qs_gpt_eval *res, qs_err *err);
 
@@ -227,7 +227,7 @@ void qs_gpt_train_res_fini(qs_gpt_train_res *r);
 /* Trains m in place on windows sampled uniformly from tok. LoRA / QLoRA: the adapters are
  * merged into m's weights at the end (QLoRA: m's linear weights become the NF4 base plus
  * the merged adapter). QAT: m keeps its fp32 master weights (evaluate it quantized). */
-int qs_gpt_train(qs_session *s, qs_gpt *m, const uint8_t *tok, int64_t ntok,
+int qs_gpt_train(const qs_progress *pr, qs_gpt *m, const uint8_t *tok, int64_t ntok,
                  const qs_gpt_train_cfg *cfg, qs_gpt_train_res *res, qs_err *err);
 
 /* Loss and gradient of m on B windows tok [B, T] (targets: the next token; the last
@@ -262,7 +262,7 @@ int qs_gpt_tokenize(const char *text, size_t len, uint8_t **tok, int64_t *ntok,
 int qs_gpt_split(const uint8_t *tok, int64_t n, uint8_t **train, int64_t *ntrain,
                  uint8_t **held, int64_t *nheld, qs_err *err);
 
-/* ---- the lab state (owned by the MLP lab struct, s->lab->gpt) --------------------------- */
+/* ---- the lab state (a session extension slot of cmd_gpt.c) ------------------------------ */
 
 #define QS_GPT_DEFAULT_MODEL "gpt-kjv.safetensors"    /* shipped in datasets/ */
 #define QS_GPT_HELDOUT "gpt-kjv-heldout.txt"          /* held-out KJV excerpt (shipped) */

@@ -12,7 +12,10 @@
 
 #include "qscope/err.h"
 #include "qscope/scheme.h"
-#include "qscope/session.h"
+#include "qscope/calib.h"
+#include "qscope/kernels.h"
+#include "qscope/progress.h"
+#include "qscope/tensor.h"
 
 #define QS_NN_MAX_LAYERS 8      /* linear layers of an MLP */
 #define QS_NN_MAX_EPOCHS 1000   /* longest training run a command accepts */
@@ -59,6 +62,9 @@ int qs_nn_parse_idx(const uint8_t *img, size_t ilen, const uint8_t *lab, size_t 
                     qs_nn_set *out, const char *name, qs_err *err);
 /* Frees the arrays of a set (not the struct). */
 void qs_nn_set_fini(qs_nn_set *s);
+/* First readable dir/base or dir/base.gz over dir (may be NULL), the data-set search path
+ * (paths.h) and Debian's Fashion-MNIST folder; 1 when found (path filled). */
+int qs_nn_find_file(const char *dir, const char *base, char *path, size_t len);
 /* Copies a set applying a shift: "rot90" rotates each side×side image by 90° counter-
  * clockwise, "invert" maps x to 1 - x, "none" copies. */
 int qs_nn_set_shift(const qs_nn_set *in, int side, const char *shift, qs_nn_set *out,
@@ -131,10 +137,10 @@ int qs_nn_wqmax(int bits);
  * round_half_even(lo/scale), qmin, qmax)). QS_ERR only when out of memory. */
 int qs_nn_affine_params(float lo, float hi, int bits, float *scale, int32_t *zp);
 /* Quantizes a copy of m: weight scales from each row's / tensor's absmax, activation ranges
- * from the calibration set with the configured calibrator. Reports progress on s (may be
- * NULL). */
-int qs_nn_ptq(qs_session *s, const qs_mlp *m, const qs_nn_set *calib, const qs_nn_qcfg *cfg,
-              qs_nn_qmodel **out, qs_err *err);
+ * from the calibration set with the configured calibrator. Reports progress through pr
+ * (may be NULL). */
+int qs_nn_ptq(const qs_progress *pr, const qs_mlp *m, const qs_nn_set *calib,
+              const qs_nn_qcfg *cfg, qs_nn_qmodel **out, qs_err *err);
 void qs_nn_qmodel_free(qs_nn_qmodel *q);
 /* Recomputes the weight scales from the current weights (absmax). */
 void qs_nn_qmodel_weight_scales(qs_nn_qmodel *q);
@@ -165,15 +171,17 @@ typedef struct qs_nn_curve {
 void qs_nn_curve_fini(qs_nn_curve *c);
 
 /* Trains m (fp32) on data->train; records the loss and test accuracy per epoch in curve
- * (may be NULL). Progress per batch on s ("train"); QS_CANCELLED when cancelled (m then
- * holds the weights reached so far). Deterministic for a given seed. */
-int qs_nn_train(qs_session *s, qs_mlp *m, const qs_nn_set *train, const qs_nn_set *test,
-                const qs_nn_train_cfg *cfg, qs_nn_curve *curve, qs_err *err);
+ * (may be NULL). Progress per batch through pr ("train", may be NULL); QS_CANCELLED when
+ * cancelled (m then holds the weights reached so far). Deterministic for a given seed. */
+int qs_nn_train(const qs_progress *pr, qs_mlp *m, const qs_nn_set *train,
+                const qs_nn_set *test, const qs_nn_train_cfg *cfg, qs_nn_curve *curve,
+                qs_err *err);
 /* Quantization-aware training of q in place: fake-quant weights and activations in the
  * forward pass, clipped STE in the backward pass, moving-average (0.01) activation
  * observers until cfg->freeze, LSQ when cfg->lsq (gradient scale 1/sqrt(N·Qp)). */
-int qs_nn_qat(qs_session *s, qs_nn_qmodel *q, const qs_nn_set *train, const qs_nn_set *test,
-              const qs_nn_train_cfg *cfg, qs_nn_curve *curve, qs_err *err);
+int qs_nn_qat(const qs_progress *pr, qs_nn_qmodel *q, const qs_nn_set *train,
+              const qs_nn_set *test, const qs_nn_train_cfg *cfg, qs_nn_curve *curve,
+              qs_err *err);
 
 /* Loss and gradients of the fp32 model on one batch (x: n × size[0]): returns the mean
  * softmax cross-entropy and writes dL/dw, dL/db into gw[l], gb[l] (caller-allocated like
@@ -235,13 +243,13 @@ typedef struct qs_nn_ft_result {
  * every layer, A gaussian 1/sqrt(in), B zero, biases frozen) or QLoRA (W0 stored as NF4,
  * block 64, absmax double-quantized to 8 bits in blocks of 256 after subtracting the mean;
  * adapters fp32). */
-int qs_nn_finetune(qs_session *s, const qs_mlp *base, qs_nn_ft kind, int rank, double alpha,
-                   const qs_nn_set *train, const qs_nn_set *test, const qs_nn_train_cfg *cfg,
-                   qs_nn_ft_result *res, qs_err *err);
+int qs_nn_finetune(const qs_progress *pr, const qs_mlp *base, qs_nn_ft kind, int rank,
+                   double alpha, const qs_nn_set *train, const qs_nn_set *test,
+                   const qs_nn_train_cfg *cfg, qs_nn_ft_result *res, qs_err *err);
 
 /* ---- the lab (session state) ----------------------------------------------------------- */
 
-/* The lab behind the `lab` commands; owned by the session (s->lab). */
+/* The lab behind the `lab` commands; owned by the session (qs_lab_get). */
 typedef struct qs_lab {
     qs_nn_data *data;           /* the loaded data set, or NULL */
     qs_mlp *fp32;               /* the trained fp32 model, or NULL */
@@ -251,11 +259,10 @@ typedef struct qs_lab {
     qs_nn_qmodel *q;            /* the last PTQ or QAT model, or NULL */
     int q_qat;                  /* 1 when q came from QAT */
     char source[512];           /* "trained" or the path it was loaded from */
-    struct qs_gpt_lab *gpt;     /* the GPT lab (gpt.h), or NULL */
 } qs_lab;
 
-/* The session's lab, created on first use (NULL only when out of memory). */
-struct qs_lab *qs_lab_get(qs_session *s);
+/* Frees a lab and everything it owns (NULL is fine). The session's lab is kept in a session
+ * extension slot: qs_lab_get in session.h. */
 void qs_lab_free(struct qs_lab *lab);
 
 /* A text sparkline of v[0..n) with Unicode block elements (8 levels), in buf. */

@@ -46,6 +46,32 @@ int qs_scheme_parse(qs_scheme *s, int argc, char **argv, qs_err *err);
 void qs_scheme_label(const qs_scheme *s, char *buf, size_t len);
 /* Names used in words and JSON. */
 const char *qs_conv_name(qs_conv c);
+
+/* The scheme-family table: one row per qs_qkind, in enum order (src/quant/scheme.c). A
+ * family with a fixed type word (the float casts and codebooks) is parsed, named and
+ * completed from its row; the integer grids (int2..uint8) and ggml blocks (q8_0, ...) are
+ * named by their bits / ggml type. */
+typedef struct qs_qkind_desc {
+    qs_qkind kind;          /* its enum value (row i has kind i) */
+    const char *family;     /* "integer", "float", "codebook", "ggml" */
+    const char *word;       /* the type word ("fp8-e4m3"), or NULL (int / ggml) */
+    const char *alias;      /* another accepted word ("e4m3"), or NULL */
+    int bits;               /* bits per value (0: set by the word: int4, q4_k, ...) */
+    const char *help;       /* one line */
+} qs_qkind_desc;
+extern const qs_qkind_desc qs_qkind_table[QS_Q_COUNT];
+
+/* The convention table: one row per qs_conv, in enum order (src/quant/scheme.c). The words of
+ * convention= and compare's conventions=, their help and completion come from it. */
+typedef struct qs_conv_desc {
+    qs_conv conv;           /* its enum value (row i has conv i) */
+    const char *name;       /* convention=NAME */
+    const char *help;       /* one line */
+    int compare;            /* 1: compare's conventions= takes it (ggml: formats= instead) */
+} qs_conv_desc;
+extern const qs_conv_desc qs_conv_table[QS_CONV_COUNT];
+/* The convention named name, or -1. */
+int qs_conv_find(const char *name);
 const char *qs_round_name(qs_round r);
 const char *qs_gran_name(qs_gran g);
 const char *qs_qkind_name(const qs_scheme *s);     /* "int8", "uint4", "nf4", "fp16", ... */

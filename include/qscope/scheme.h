@@ -10,7 +10,8 @@ typedef enum qs_qkind {
     QS_Q_INT = 0,       /* integer grid: bits 2..8, signed or unsigned */
     QS_Q_FP16, QS_Q_BF16, QS_Q_FP8_E4M3, QS_Q_FP8_E5M2,   /* cast to a float format */
     QS_Q_NF4, QS_Q_FP4,  /* 4-bit codebooks with blockwise absmax */
-    QS_Q_GGML           /* a ggml block format (Q8_0, Q4_0, ... — issue 9) */
+    QS_Q_GGML,          /* a ggml block format (Q8_0, Q4_0, ... — issue 9) */
+    QS_Q_COUNT          /* the number of scheme families (rows of qs_qkind_table, quant.h) */
 } qs_qkind;
 
 typedef enum qs_gran {
@@ -30,13 +31,17 @@ typedef enum qs_conv {
     QS_CONV_TORCH = 0,  /* PyTorch observers + quantize_val (default) */
     QS_CONV_ONNX,       /* ONNX Runtime compute_scale_zp */
     QS_CONV_TRT,        /* TensorRT pytorch-quantization */
-    QS_CONV_GGML        /* ggml Q8_0 / Q4_0 block rules */
+    QS_CONV_GGML,       /* ggml Q8_0 / Q4_0 block rules */
+    QS_CONV_COUNT       /* the number of conventions (rows of qs_conv_table, quant.h) */
 } qs_conv;
 
+/* Calibrators: QS_CAL_MINMAX, QS_CAL_MOVAVG, ... QS_CAL_MANUAL (the range in qs_calib.lo /
+ * .hi, set by hand), one per row of qscope/calibrators.def, in its order. */
 typedef enum qs_calib_kind {
-    QS_CAL_MINMAX = 0, QS_CAL_MOVAVG, QS_CAL_PERCENTILE, QS_CAL_MSE, QS_CAL_ENTROPY,
-    QS_CAL_ACIQ_GAUSS, QS_CAL_ACIQ_LAPLACE,
-    QS_CAL_MANUAL       /* the range in qs_calib.lo / .hi, set by hand */
+#define QS_CALIBRATOR(id, ...) QS_CAL_##id,
+#include "qscope/calibrators.def"
+#undef QS_CALIBRATOR
+    QS_CAL_COUNT        /* the number of calibrators */
 } qs_calib_kind;
 
 /* A quantization scheme. */

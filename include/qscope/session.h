@@ -8,17 +8,23 @@
 #include "qscope/calib.h"
 #include "qscope/err.h"
 #include "qscope/kernels.h"
+#include "qscope/progress.h"
 #include "qscope/scheme.h"
 #include "qscope/tensor.h"
 
 struct qs_file;         /* io.h */
 struct json_t;          /* jansson */
 struct qs_lab;          /* nn.h */
-struct qs_cache;        /* core/cache.c: results kept between commands */
+struct qs_cache;        /* session/cache.c: results kept between commands */
 
-/* Progress callback for long work: done of total units; label says what. Returns nonzero to
- * ask for cancellation (the library also polls *cancel). */
-typedef int (*qs_progress_fn)(void *ctx, const char *label, double done, double total);
+/* State an upper module keeps on the session (the lab's data set and models, ...): found by
+ * the address of a tag the module owns, freed with free_fn by qs_session_fini. */
+typedef struct qs_session_ext {
+    const void *tag;            /* the owner's tag, or NULL for a free slot */
+    void *data;                 /* owned */
+    void (*free_fn)(void *);    /* frees data */
+} qs_session_ext;
+#define QS_SESSION_NEXT 8
 
 /* What a lesson's command may touch while it runs (lesson.h's sandbox): commands that write
  * or read a named file ask qs_cmd_check_path, which consults it. */
@@ -39,7 +45,7 @@ typedef struct qs_session {
     qs_scheme scheme;           /* current scheme */
     qs_calib calib;             /* current calibrator */
     struct json_t *last;        /* last successful result (owned), for `expect` */
-    struct qs_lab *lab;         /* PTQ/QAT lab state (owned), or NULL */
+    qs_session_ext ext[QS_SESSION_NEXT]; /* modules' own state (owned): qs_session_ext_get */
     qs_progress_fn progress;    /* progress sink set by the face, or NULL */
     void *progress_ctx;         /* its context */
     volatile sig_atomic_t *cancel; /* raised by the face (Ctrl-C, Esc); may be NULL */
@@ -68,6 +74,18 @@ void qs_session_set_tensor(qs_session *s, qs_tensor *t);
 int qs_session_progress(qs_session *s, const char *label, double done, double total);
 /* 1 when the cancel flag is raised. */
 int qs_session_cancelled(const qs_session *s);
+/* The progress sink the face set on s (progress, progress_ctx, cancel), for the engine's long
+ * work (qs_nn_train and friends take a const qs_progress *). */
+qs_progress qs_session_sink(const qs_session *s);
+/* The same as a pointer to a compound literal, for a call's argument list. */
+#define QS_SINK(s) (&(qs_progress){ (s)->progress, (s)->progress_ctx, (s)->cancel })
+/* The data kept under tag, or NULL. */
+void *qs_session_ext_get(const qs_session *s, const void *tag);
+/* Keeps data under tag (replacing and freeing what was there); the session frees it with
+ * free_fn. QS_ERR when all QS_SESSION_NEXT slots are taken (data is then not kept). */
+int qs_session_ext_set(qs_session *s, const void *tag, void *data, void (*free_fn)(void *));
+/* The session's lab (nn.h), created on first use (NULL only when out of memory). */
+struct qs_lab *qs_lab_get(qs_session *s);
 /* Appends a successful command line to the session history (for `save`). */
 void qs_session_remember(qs_session *s, const char *line);
 

@@ -1,5 +1,5 @@
 /* stats.h — summary statistics of a float array (n, NaN/Inf/zero counts, min, max, mean, std,
- * absmax, percentiles) and a histogram helper, as the `stats` and `hist` commands show them.
+ * absmax, percentiles), as the `stats` and `hist` commands show them.
  *
  * Conventions (chosen to match NumPy on the finite values):
  *  - NaN and ±Inf are counted (nan, inf) and left out of every other statistic: min, max,
@@ -16,7 +16,6 @@
 #include <stdint.h>
 
 #include "qscope/err.h"
-#include "qscope/kernels.h"
 
 #define QS_STATS_NPCT 7
 
@@ -45,15 +44,5 @@ int qs_stats_compute(const float *x, int64_t n, qs_stats *st, qs_err *err);
  * when there is no finite value). Sorts a copy; QS_ERR when out of memory or p out of
  * range. */
 int qs_stats_percentile(const float *x, int64_t n, double p, double *out, qs_err *err);
-
-/* Histogram of x into `bins` equal bins over [lo, hi] (qs_hist semantics: hi itself in the
- * last bin, outside values in under / over, NaN in nan). When lo and hi are both NaN the
- * range is the min..max of the finite values (widened by ±0.5 when they are equal or there
- * are none). Allocates h->counts (free with qs_stats_hist_free) and fills *h through the
- * kernels' hist (qs_k()->hist). QS_ERR for bins < 1, a bad range or out of memory. */
-int qs_stats_hist(const float *x, int64_t n, int bins, double lo, double hi, qs_hist *h,
-                  qs_err *err);
-/* Frees h->counts and clears it. */
-void qs_stats_hist_free(qs_hist *h);
 
 #endif

@@ -395,6 +395,185 @@ int qs_arg_check(const qs_cmd *c, int argc, char **argv, const char *const *keys
     return QS_OK;
 }
 
+/* ---- argument specs -------------------------------------------------------------------- */
+
+const qs_cmd *qs_cmd_sub(const qs_cmd *c, const char *name)
+{
+    for (const qs_cmd *r = c && name ? c->subs : NULL; r && r->name; r++)
+        if (strcmp(r->name, name) == 0) return r;
+    return NULL;
+}
+
+const char *qs_arg_choice_at(const qs_arg *a, int i, const char **help)
+{
+    if (help) *help = NULL;
+    if (i < 0) return NULL;
+    if (a->choice) return a->choice(i, help);
+    for (int k = 0; a->choices && a->choices[k]; k++)
+        if (k == i) return a->choices[k];
+    return NULL;
+}
+
+static int is_choice(const qs_arg *a, const char *w, size_t len)
+{
+    const char *c;
+    for (int i = 0; (c = qs_arg_choice_at(a, i, NULL)); i++)
+        if (strlen(c) == len && strncmp(c, w, len) == 0) return 1;
+    return 0;
+}
+
+const qs_arg *qs_arg_spec(const qs_arg *args, const char *key, size_t kl)
+{
+    for (const qs_arg *a = args; a && a->type != QS_ARG_END; a++)
+        if ((a->type == QS_ARG_INT || a->type == QS_ARG_REAL || a->type == QS_ARG_TEXT) &&
+            strlen(a->name) == kl && strncmp(a->name, key, kl) == 0)
+            return a;
+    return NULL;
+}
+
+static void choice_list(const qs_arg *a, char *buf, size_t len)
+{
+    const char *c;
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int i = 0; (c = qs_arg_choice_at(a, i, NULL)) && o < len; i++)
+        o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "", c);
+}
+
+int qs_args_check(const qs_cmd *c, int argc, char **argv, qs_err *err)
+{
+    if (!c->args) return QS_OK;
+    int npos = 0, many = 0, pos = 0;
+    for (const qs_arg *a = c->args; a->type != QS_ARG_END; a++)
+        if (a->type == QS_ARG_POS) {
+            npos++;
+            size_t l = strlen(a->name);
+            if (l >= 3 && strcmp(a->name + l - 3, "...") == 0) many = 1;
+        }
+    for (int i = 0; i < argc; i++) {
+        const char *w = argv[i], *eq = strchr(w, '=');
+        if (eq) {
+            const qs_arg *a = qs_arg_spec(c->args, w, (size_t)(eq - w));
+            if (!a)
+                return qs_err_set(err, "%s: unknown option '%.*s' (usage: %s)", c->name,
+                                  (int)(eq - w), w, c->usage);
+            const char *v = eq + 1;
+            if (a->type == QS_ARG_INT) {
+                long long x;
+                if (qs_parse_ll(v, &x) < 0)
+                    return qs_err_set(err, "%s: not an integer", w);
+                if (x < a->lo || x > a->hi)
+                    return qs_err_set(err, "%s: out of range %.0f..%.0f", w, a->lo, a->hi);
+            } else if (a->type == QS_ARG_REAL) {
+                double x;
+                if (qs_parse_double(v, &x) < 0 || isnan(x))
+                    return qs_err_set(err, "%s: not a number", w);
+                if (x < a->lo || x > a->hi)
+                    return qs_err_set(err, "%s: out of range %g..%g", w, a->lo, a->hi);
+            } else if ((a->choices || a->choice) && !is_choice(a, v, strlen(v))) {
+                char list[512];
+                choice_list(a, list, sizeof list);
+                return qs_err_set(err, "%s: %s='%s' is not one of %s", c->name, a->name, v,
+                                  list);
+            }
+            continue;
+        }
+        int known = 0;
+        for (const qs_arg *a = c->args; a->type != QS_ARG_END && !known; a++)
+            known = (a->type == QS_ARG_FLAG && strcmp(a->name, w) == 0) ||
+                    (a->type == QS_ARG_WORD && is_choice(a, w, strlen(w)));
+        if (known) continue;
+        if (pos++ < npos || many) continue;
+        for (const qs_arg *a = c->args; a->type != QS_ARG_END; a++)
+            if (a->type == QS_ARG_WORD) {
+                char list[512];
+                choice_list(a, list, sizeof list);
+                return qs_err_set(err, "%s: unknown %s '%s' (%s)", c->name, a->name, w, list);
+            }
+        return qs_err_set(err, "%s: unexpected argument '%s' (usage: %s)", c->name, w,
+                          c->usage);
+    }
+    return QS_OK;
+}
+
+char *qs_cmd_options(const qs_cmd *c)
+{
+    size_t cap = 256, len = 0;
+    char *out = malloc(cap);
+    if (!out) return NULL;
+    out[0] = '\0';
+    for (const qs_arg *a = c->args; a && a->type != QS_ARG_END; a++) {
+        if (a->type != QS_ARG_WORD || !a->choice) continue;
+        const char *name, *help;
+        for (int i = 0; (name = qs_arg_choice_at(a, i, &help)); i++) {
+            size_t need = strlen(name) + (help ? strlen(help) : 0) + 24;
+            if (len + need >= cap) {
+                char *o2 = realloc(out, cap = 2 * (len + need));
+                if (!o2) { free(out); return NULL; }
+                out = o2;
+            }
+            len += (size_t)snprintf(out + len, cap - len, "%-16s %s\n", name, help ? help : "");
+        }
+    }
+    char gen[2048];
+    const char *h = c->help;
+    if (!h) {
+        /* a row without its own text (a subcommand): a line per spec */
+        size_t gl = 0;
+        gen[0] = '\0';
+        for (const qs_arg *a = c->args; a && a->type != QS_ARG_END && gl < sizeof gen; a++) {
+            char head[64], list[512] = "", range[96] = "";
+            if (a->type == QS_ARG_FLAG || a->type == QS_ARG_POS || a->type == QS_ARG_WORD)
+                snprintf(head, sizeof head, "%s", a->name);
+            else
+                snprintf(head, sizeof head, "%s=%s", a->name, a->meta ? a->meta : "");
+            if (a->type == QS_ARG_INT || a->type == QS_ARG_REAL)
+                snprintf(range, sizeof range, "%.10g..%.10g", a->lo, a->hi);
+            if (a->choices || a->choice) choice_list(a, list, sizeof list);
+            gl += (size_t)snprintf(gen + gl, sizeof gen - gl, "%s%-16s %s%s%s%s%s%s%s",
+                                   gl ? "\n" : "", head, a->help ? a->help : "",
+                                   a->help && (range[0] || list[0]) ? ": " : "", range, list,
+                                   !a->def ? "" : a->help || range[0] || list[0]
+                                       ? " (default " : "(default ",
+                                   a->def ? a->def : "",
+                                   a->def ? ")" : "");
+        }
+        if (gl >= sizeof gen) gen[sizeof gen - 1] = '\0';
+        h = gen;
+    }
+    size_t hl = strlen(h);
+    char tail[1024];
+    size_t tl = 0;
+    tail[0] = '\0';
+    /* valued options whose values come from a table, in the row or its subcommands (once) */
+    const qs_cmd *rows[2] = { c, c->subs };
+    for (int r = 0; r < 2 && c->help; r++)
+        for (const qs_cmd *row = rows[r]; row && row->name; row++) {
+            for (const qs_arg *a = row->args; a && a->type != QS_ARG_END; a++) {
+                if (a->type != QS_ARG_TEXT || !a->choice) continue;
+                char head[64], list[512];
+                snprintf(head, sizeof head, "%s=%s", a->name, a->meta ? a->meta : "");
+                if (strstr(tail, head)) continue;
+                /* a row that documents the option on a line of its own keeps its words */
+                char nlhead[72];
+                snprintf(nlhead, sizeof nlhead, "\n%s ", head);
+                if ((strncmp(h, head, strlen(head)) == 0 && h[strlen(head)] == ' ') ||
+                    strstr(h, nlhead))
+                    continue;
+                choice_list(a, list, sizeof list);
+                tl += (size_t)snprintf(tail + tl, sizeof tail - tl, "\n%-16s %s%s%s", head,
+                                       a->help ? a->help : "", a->help ? ": " : "", list);
+                if (tl >= sizeof tail) tl = sizeof tail - 1;
+            }
+            if (r == 0) break;  /* rows[0] is the row itself, not an array */
+        }
+    char *o2 = realloc(out, len + hl + tl + 1);
+    if (!o2) { free(out); return NULL; }
+    memcpy(o2 + len, h, hl);
+    memcpy(o2 + len + hl, tail, tl + 1);
+    return o2;
+}
+
 /* ---- JSON helpers ---------------------------------------------------------------------- */
 
 /* JSON has no Inf or NaN: they are the strings "inf", "-inf" and "nan" (qscope(1), JSON
@@ -467,8 +646,23 @@ int qs_cmd_check_path(const qs_session *s, const char *cmd, const char *path, in
 
 /* ---- dispatch -------------------------------------------------------------------------- */
 
+static int dispatch(qs_session *s, const char *line, json_t **out, const qs_cmd **cmd_out,
+                    qs_err *err, int record);
+
 int qs_cmd_run_line(qs_session *s, const char *line, json_t **out, const qs_cmd **cmd_out,
                     qs_err *err)
+{
+    return dispatch(s, line, out, cmd_out, err, 1);
+}
+
+int qs_cmd_query(qs_session *s, const char *line, json_t **out, const qs_cmd **cmd_out,
+                 qs_err *err)
+{
+    return dispatch(s, line, out, cmd_out, err, 0);
+}
+
+static int dispatch(qs_session *s, const char *line, json_t **out, const qs_cmd **cmd_out,
+                    qs_err *err, int record)
 {
     char **argv = NULL;
     int argc, rc;
@@ -511,9 +705,11 @@ int qs_cmd_run_line(qs_session *s, const char *line, json_t **out, const qs_cmd 
     rc = c->run(s, argc - 1, argv + 1, &res, err);
     if (rc == QS_OK) {
         if (!res) res = json_object();
-        json_decref(s->last);
-        s->last = json_incref(res);
-        qs_session_remember(s, line);
+        if (record) {
+            json_decref(s->last);
+            s->last = json_incref(res);
+            qs_session_remember(s, line);
+        }
         *out = res;
     } else {
         json_decref(res);
@@ -532,7 +728,9 @@ static json_t *cmd_json(const qs_cmd *c)
     json_object_set_new(o, "group", json_string(c->group ? c->group : ""));
     json_object_set_new(o, "usage", json_string(c->usage ? c->usage : c->name));
     json_object_set_new(o, "summary", json_string(c->summary ? c->summary : ""));
-    json_object_set_new(o, "options", json_string(c->help ? c->help : ""));
+    char *opts = qs_cmd_options(c);
+    json_object_set_new(o, "options", json_string(opts ? opts : (c->help ? c->help : "")));
+    free(opts);
     json_object_set_new(o, "example", json_string(c->example ? c->example : ""));
     return o;
 }
@@ -540,7 +738,29 @@ static json_t *cmd_json(const qs_cmd *c)
 static int run_help(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
     (void)s;
-    if (argc > 1) return qs_err_set(err, "help: takes at most one command name");
+    const qs_cmd *top = argc == 2 ? qs_cmd_find(argv[0]) : NULL;
+    if (argc == 2 && top && top->subs) {
+        /* help CMD SUB: a row of a nested table */
+        const qs_cmd *c = qs_cmd_sub(top, argv[1]);
+        if (!c) {
+            char list[256];
+            size_t o = 0;
+            for (const qs_cmd *r = top->subs; r->name && o < sizeof list; r++)
+                o += (size_t)snprintf(list + o, sizeof list - o, "%s%s",
+                                      r == top->subs ? "" : ", ", r->name);
+            return qs_err_set(err, "help %s: no subcommand '%s' (%s)", top->name, argv[1],
+                              list);
+        }
+        json_t *o = cmd_json(c);
+        char name[128];
+        snprintf(name, sizeof name, "%s %s", top->name, c->name);
+        json_object_set_new(o, "name", json_string(name));
+        json_object_set_new(o, "help", json_string(name));
+        *out = o;
+        return QS_OK;
+    }
+    if (argc > 1)
+        return qs_err_set(err, "help: takes one command name (and a subcommand of lab)");
     if (argc == 1) {
         const qs_cmd *c = qs_cmd_find(argv[0]);
         if (!c) {
@@ -689,8 +909,11 @@ static const char *const set_words[] = {"json", "color", "precision", "on", "off
                                         NULL};
 
 const qs_cmd qs_cmds_core[] = {
-    {"help", "session", "help [COMMAND]", "list the commands, or show one command's usage, "
-     "options and an example", "COMMAND  a command name", "help load", NULL,
+    {"help", "session", "help [COMMAND [SUBCOMMAND]]", "list the commands, or show one "
+     "command's (or subcommand's) usage, options and an example",
+     "COMMAND     a command name\n"
+     "SUBCOMMAND  a subcommand of a command with a nested table (help lab ptq)", "help load",
+     NULL,
      QS_COMPL_COMMAND, QS_CMD_NOTENSOR, run_help},
     {"set", "session", "set [json on|off | color on|off|auto | precision N]",
      "show or change output settings",

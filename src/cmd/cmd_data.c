@@ -289,11 +289,9 @@ static int parse_range(const char *r, double *lo, double *hi)
 
 static int run_hist(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
-    static const char *const keys[] = {"bins", "range", NULL};
-    static const char *const flags[] = {"log", NULL};
     long long bins = 40;
     double lo, hi;
-    if (qs_arg_check(qs_cmd_find("hist"), argc, argv, keys, flags, 0, err)) return QS_ERR;
+    if (qs_args_check(qs_cmd_find("hist"), argc, argv, err)) return QS_ERR;
     if (qs_arg_int(argc, argv, "bins", 1, 100000, &bins, err)) return QS_ERR;
     if (qs_need_tensor(s, "hist", err)) return QS_ERR;
     const char *r = qs_arg_kv(argc, argv, "range");
@@ -335,6 +333,19 @@ static int run_hist(qs_session *s, int argc, char **argv, json_t **out, qs_err *
     return QS_OK;
 }
 
+static const qs_arg synth_args[] = {
+    { QS_ARG_WORD, "DIST", NULL, 0, 0, NULL, NULL, qs_synth_names, NULL },
+    { QS_ARG_INT, "n", "N", 1, (double)(1LL << 31), "100000", NULL, NULL, NULL },
+    { QS_ARG_INT, "seed", "S", 0, 9e18, "1", NULL, NULL, NULL },
+    { 0 },
+};
+static const qs_arg hist_args[] = {
+    { QS_ARG_INT, "bins", "B", 1, 100000, "40", NULL, NULL, NULL },
+    { QS_ARG_TEXT, "range", "LO:HI", 0, 0, NULL, NULL, NULL, NULL },
+    { QS_ARG_FLAG, "log", NULL, 0, 0, NULL, NULL, NULL, NULL },
+    { 0 },
+};
+
 const qs_cmd qs_cmds_data[] = {
     {"load", "data", "load PATH [TENSOR]",
      "open a .npy, .safetensors, .gguf, PyTorch (.pt/.pth/.bin) or text/CSV file, or a "
@@ -366,7 +377,7 @@ const qs_cmd qs_cmds_data[] = {
      "n=N     number of values (default 100000)\n"
      "seed=S  generator seed (default 1)\n"
      "param=value  set a parameter of DIST (listed above)",
-     "synth laplace n=100000 seed=3", qs_synth_names, 0, QS_CMD_NOTENSOR, run_synth},
+     "synth laplace n=100000 seed=3", qs_synth_names, 0, QS_CMD_NOTENSOR, run_synth, synth_args},
     {"stats", "data", "stats", "statistics of the current tensor: n, min, max, mean, std, "
      "absmax, percentiles, zeros, NaN, Inf, distinct values and their grid step",
      "keys: n min max mean std absmax percentiles{p0.01 ... p99.99} zeros nan inf distinct "
@@ -378,6 +389,6 @@ const qs_cmd qs_cmds_data[] = {
      "bins=B       number of bins (default 40)\n"
      "range=LO:HI  range (default: min..max)\n"
      "log          show counts on a log scale", "hist bins=20 range=-3:3", NULL, 0, 0,
-     run_hist},
+     run_hist, hist_args},
     {0},
 };

@@ -11,23 +11,42 @@
 #include "qscope/kernels.h"
 #include "qscope/nn.h"
 
-#include "../nn/nn_priv.h"
 
 #define GEN_MAX 2000
 
 int qs_cmd_lab_gpt(qs_session *s, int argc, char **argv, json_t **out, qs_err *err);
+extern const char *const qs_gpt_words[];
+
+/* `lab gpt`'s subcommands and keys (completion after "lab gpt ", the lesson sandbox's
+ * keywords) */
+const char *const qs_gpt_words[] = {
+    "train", "load", "save", "eval", "sweep", "generate", "qat", "lora", "qlora", "acts",
+    "status", "steps=", "batch=", "lr=", "warmup=", "wd=", "clip=", "seed=", "ctx=", "d=",
+    "layers=", "heads=", "ff=", "corpus=", "format=", "formats=", "embed", "text=", "chars=",
+    "prompt=", "n=", "temp=", "top=", "bits=", "group=", "rank=", "alpha=", "full_lr=",
+    "--force", NULL
+};
 
 static const qs_cmd *lab_row(void)
 {
     return qs_cmd_find("lab");
 }
 
+/* The GPT lab's state: its own extension slot of the session (freed with it). */
+static const char gpt_tag;     /* its address is the slot's tag */
+
+static void gpt_free(void *p) { qs_gpt_lab_free(p); }
+
 static qs_gpt_lab *gpt_lab(qs_session *s)
 {
-    qs_lab *lab = qs_lab_get(s);
-    if (!lab) return NULL;
-    if (!lab->gpt) lab->gpt = calloc(1, sizeof *lab->gpt);
-    return lab->gpt;
+    qs_gpt_lab *g = qs_session_ext_get(s, &gpt_tag);
+    if (g) return g;
+    g = calloc(1, sizeof *g);
+    if (g && qs_session_ext_set(s, &gpt_tag, g, gpt_free) != QS_OK) {
+        free(g);
+        g = NULL;
+    }
+    return g;
 }
 
 static json_t *tokstr(const uint8_t *t, int64_t n)
@@ -51,7 +70,7 @@ static int64_t peak_rss_bytes(void)
 
 static int find_data(const char *base, char *path, size_t len, qs_err *err, const char *how)
 {
-    if (nn_find_file(NULL, base, path, len)) return QS_OK;
+    if (qs_nn_find_file(NULL, base, path, len)) return QS_OK;
     return qs_err_set(err, "lab gpt: datasets/%s not found (%s; or set QSCOPE_DATASETS)", base,
                       how);
 }
@@ -304,7 +323,7 @@ static int sub_train(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t
     if (!m) { rc = QS_ERR; goto done; }
     qs_gpt_train_cfg tc = { (int)steps, (int)batch, lr, (int)warmup, wd, clip, (uint64_t)seed,
                             QS_GPT_FULL, 0, 0, 0, 0, "lab gpt train" };
-    rc = qs_gpt_train(s, m, tr, ntr, &tc, &res, err);
+    rc = qs_gpt_train(QS_SINK(s), m, tr, ntr, &tc, &res, err);
     if (rc != QS_OK) goto done;
     json_t *o = json_object();
     json_object_set_new(o, "corpus", json_string(path));
@@ -329,7 +348,7 @@ static int sub_train(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t
     if (nhe >= ctx) {
         qs_gpt_eval ev;
         int64_t nev = nhe < 65536 ? nhe : 65536;
-        if (qs_gpt_evaluate(s, m, NULL, NULL, he, nev, "lab gpt eval", &ev, err) == QS_OK) {
+        if (qs_gpt_evaluate(QS_SINK(s), m, NULL, NULL, he, nev, "lab gpt eval", &ev, err) == QS_OK) {
             json_t *h = json_object();
             eval_json(h, &ev, 0);
             json_object_set_new(h, "chars", json_integer(nev));
@@ -378,7 +397,7 @@ static int sub_eval(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t 
     qs_gpt_eval ev;
     int rc = make_format(g->m, f, embed, &q, &o, &bits, err);
     if (rc == QS_OK)
-        rc = qs_gpt_evaluate(s, q, &o, strcmp(f->name, "fp32") ? g->m : NULL, tok, n,
+        rc = qs_gpt_evaluate(QS_SINK(s), q, &o, strcmp(f->name, "fp32") ? g->m : NULL, tok, n,
                              "lab gpt eval", &ev, err);
     if (rc == QS_OK) {
         json_t *j = json_object();
@@ -736,7 +755,7 @@ static int sub_qat(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t *
         qs_gpt_train_cfg tc = { (int)steps, (int)batch, lr, (int)(steps / 10), 0.0, 1.0,
                                 (uint64_t)seed, QS_GPT_QAT, 0, 0, bits[i], (int)group,
                                 "lab gpt qat" };
-        if (rc == QS_OK) rc = qs_gpt_train(s, qat, tr, ntr, &tc, &res, err);
+        if (rc == QS_OK) rc = qs_gpt_train(QS_SINK(s), qat, tr, ntr, &tc, &res, err);
         if (rc == QS_OK) rc = qs_gpt_quantize(qat, words, 0, NULL, err);
         if (rc == QS_OK) rc = qs_gpt_evaluate_lp(NULL, qat, NULL, lp, tok, n, NULL, &eq, err);
         if (rc == QS_OK) {
@@ -840,7 +859,7 @@ static int sub_lora(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t 
                                 (int)(steps / 10), 0.0, 1.0, (uint64_t)seed, modes[k],
                                 (int)rank, alpha, 0, 0, names[k] };
         qs_gpt_eval eb, ef;
-        rc = qs_gpt_train(s, m, tr, ntr, &tc, &res, err);
+        rc = qs_gpt_train(QS_SINK(s), m, tr, ntr, &tc, &res, err);
         if (rc == QS_OK) rc = qs_gpt_evaluate(NULL, m, NULL, NULL, g->held, nb, NULL, &eb, err);
         if (rc == QS_OK) rc = qs_gpt_evaluate(NULL, m, NULL, NULL, he, nf, NULL, &ef, err);
         if (rc == QS_OK) {

@@ -15,6 +15,7 @@
 #define LAB_DEFAULT_SEED 1
 
 int qs_cmd_lab_gpt(qs_session *s, int argc, char **argv, json_t **out, qs_err *err);  /* cmd_gpt.c */
+extern const char *const qs_gpt_words[];  /* cmd_gpt.c: its subcommands and keys */
 
 static const qs_cmd *lab_row(void)
 {
@@ -130,7 +131,7 @@ static int lab_train(qs_session *s, qs_lab *lab, const char *data, const int *hi
     qs_mlp *m = qs_mlp_new(nh + 1, size, cfg->seed, err);
     if (!m) return QS_ERR;
     qs_nn_curve c = {0};
-    int rc = qs_nn_train(s, m, &lab->data->train, &lab->data->test, cfg, &c, err);
+    int rc = qs_nn_train(QS_SINK(s), m, &lab->data->train, &lab->data->test, cfg, &c, err);
     if (rc != QS_OK) {
         qs_mlp_free(m);
         qs_nn_curve_fini(&c);
@@ -164,8 +165,6 @@ static int ensure_trained(qs_session *s, qs_lab *lab, qs_err *err)
 static const char *const data_names[] = { "digits", "fashion", NULL };
 static const char *const opt_names[] = { "sgd", "adam", NULL };
 static const char *const gran_names[] = { "tensor", "channel", NULL };
-static const char *const calib_names[] = { "minmax", "movavg", "percentile", "mse",
-                                            "entropy", "aciq-gauss", "aciq-laplace", NULL };
 static const char *const shift_names[] = { "rot90", "invert", NULL };
 
 static int parse_train(int argc, char **argv, const char *data, qs_nn_train_cfg *c,
@@ -253,7 +252,19 @@ static int parse_qcfg(int argc, char **argv, int wbits, qs_nn_qcfg *q, qs_err *e
     q->abits = (int)v;
     if (opt_str(argc, argv, "gran", gran_names, &gran, err) != QS_OK) return QS_ERR;
     q->wgran = strcmp(gran, "tensor") == 0 ? QS_G_TENSOR : QS_G_CHANNEL;
-    if (opt_str(argc, argv, "calib", calib_names, &cal, err) != QS_OK) return QS_ERR;
+    const char *cs = qs_arg_kv(argc, argv, "calib");
+    if (cs) {
+        int k = qs_calib_find(cs);
+        if (k < 0 || !(qs_calib_table[k].flags & QS_CALF_LAB)) {
+            char list[512];
+            size_t o = 0;
+            const char *w;
+            for (int i = 0; (w = qs_vocab_calib_lab(i, NULL)) && o < sizeof list; i++)
+                o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "", w);
+            return qs_err_set(err, "lab: calib='%s' is not one of %s", cs, list);
+        }
+        cal = qs_calib_table[k].name;
+    }
     q->calib = (qs_calib_kind)qs_calib_find(cal);
     v = 0;
     if (qs_arg_int(argc, argv, "batches", 0, 1 << 20, &v, err) != QS_OK) return QS_ERR;
@@ -346,7 +357,7 @@ static int sub_ptq(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **o
     int rc = ensure_trained(s, lab, err);
     if (rc != QS_OK) return rc;
     qs_nn_qmodel *q = NULL;
-    rc = qs_nn_ptq(s, lab->fp32, &lab->data->calib, &qc, &q, err);
+    rc = qs_nn_ptq(QS_SINK(s), lab->fp32, &lab->data->calib, &qc, &q, err);
     if (rc != QS_OK) return rc;
     json_t *o = json_object();
     qcfg_json(o, &qc);
@@ -371,10 +382,10 @@ static int ptq_qat(qs_session *s, qs_lab *lab, const qs_nn_qcfg *qc, const qs_nn
                    qs_nn_qmodel **qout, double *ptq_acc, qs_nn_curve *curve, qs_err *err)
 {
     qs_nn_qmodel *q = NULL;
-    int rc = qs_nn_ptq(s, lab->fp32, &lab->data->calib, qc, &q, err);
+    int rc = qs_nn_ptq(QS_SINK(s), lab->fp32, &lab->data->calib, qc, &q, err);
     if (rc != QS_OK) return rc;
     *ptq_acc = qs_nn_accuracy(q->m, q, &lab->data->test);
-    rc = qs_nn_qat(s, q, &lab->data->train, &lab->data->test, tc, curve, err);
+    rc = qs_nn_qat(QS_SINK(s), q, &lab->data->train, &lab->data->test, tc, curve, err);
     if (rc != QS_OK) {
         qs_nn_qmodel_free(q);
         return rc;
@@ -578,7 +589,7 @@ static int sub_int(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **o
             parse_qcfg(argc, argv, (int)bits, &qc, err) != QS_OK)
             return QS_ERR;
         qs_nn_qmodel *q = NULL;
-        rc = qs_nn_ptq(s, lab->fp32, &lab->data->calib, &qc, &q, err);
+        rc = qs_nn_ptq(QS_SINK(s), lab->fp32, &lab->data->calib, &qc, &q, err);
         if (rc != QS_OK) return rc;
         set_lab_q(lab, q, 0);
     }
@@ -832,7 +843,7 @@ static int sub_lora(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **
         qs_nn_ft_result r;
         qs_nn_train_cfg c = tc;
         c.lr = k == 0 ? full_lr : lr;
-        rc = qs_nn_finetune(s, lab->fp32, (qs_nn_ft)k, (int)rank, alpha, &tr, &te, &c, &r, err);
+        rc = qs_nn_finetune(QS_SINK(s), lab->fp32, (qs_nn_ft)k, (int)rank, alpha, &tr, &te, &c, &r, err);
         if (rc != QS_OK) break;
         json_t *row = json_object();
         json_object_set_new(row, "method", json_string(names[k]));
@@ -1001,40 +1012,129 @@ static int sub_status(qs_session *s, qs_lab *lab, int argc, char **argv, json_t 
 
 /* ---- dispatch -------------------------------------------------------------------------- */
 
+/* Each subcommand is a row of lab_subs: the session's lab, then the sub_ function. */
+#define LAB_SUB(fn, call)                                                                  \
+    static int fn(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)          \
+    {                                                                                      \
+        qs_lab *lab = qs_lab_get(s);                                                       \
+        if (!lab) return qs_err_set(err, "lab: out of memory");                            \
+        return call;                                                                       \
+    }
+LAB_SUB(labsub_train, sub_train(s, lab, argc, argv, out, err))
+LAB_SUB(labsub_ptq, sub_ptq(s, lab, argc, argv, out, err))
+LAB_SUB(labsub_qat, sub_qat(s, lab, argc, argv, out, err))
+LAB_SUB(labsub_sweep, sub_sweep(s, lab, argc, argv, out, err))
+LAB_SUB(labsub_int, sub_int(s, lab, argc, argv, out, err))
+LAB_SUB(labsub_lora, sub_lora(s, lab, argc, argv, out, err, 0))
+LAB_SUB(labsub_qlora, sub_lora(s, lab, argc, argv, out, err, 1))
+LAB_SUB(labsub_save, sub_save(s, lab, argc, argv, out, err))
+LAB_SUB(labsub_load, sub_load(s, lab, argc, argv, out, err))
+LAB_SUB(labsub_status, sub_status(s, lab, argc, argv, out, err))
+
+/* ---- argument specs of the subcommands ------------------------------------------------- */
+
+#define A_EPOCHS { QS_ARG_INT, "epochs", "E", 0, QS_NN_MAX_EPOCHS, NULL, NULL, NULL, NULL }
+#define A_LR { QS_ARG_REAL, "lr", "LR", 1e-9, 10.0, NULL, NULL, NULL, NULL }
+#define A_SEED { QS_ARG_INT, "seed", "S", 0, (double)((long long)1 << 62), "1", NULL, NULL, \
+                 NULL }
+#define A_QCFG                                                                              \
+    { QS_ARG_INT, "abits", "A", 2, 8, "8", NULL, NULL, NULL },                              \
+    { QS_ARG_TEXT, "gran", "G", 0, 0, "tensor", NULL, gran_names, NULL },                   \
+    { QS_ARG_TEXT, "calib", "CALIB", 0, 0, "minmax", "the calibrator of weights and "       \
+      "activations", NULL, qs_vocab_calib_lab },                                            \
+    { QS_ARG_INT, "batches", "N", 0, 1 << 20, "0", NULL, NULL, NULL },                      \
+    { QS_ARG_REAL, "pct", "P", 50.0, 100.0, "99.99", NULL, NULL, NULL }
+#define A_BITS { QS_ARG_INT, "bits", "B", 2, 8, NULL, NULL, NULL, NULL }
+
+static const qs_arg train_args[] = {
+    { QS_ARG_TEXT, "data", "D", 0, 0, "digits", NULL, data_names, NULL },
+    { QS_ARG_TEXT, "hidden", "H", 0, 0, "64", NULL, NULL, NULL },
+    A_EPOCHS, A_LR,
+    { QS_ARG_TEXT, "opt", "O", 0, 0, "adam", NULL, opt_names, NULL },
+    A_SEED,
+    { QS_ARG_INT, "batch", "N", 1, 4096, "32", NULL, NULL, NULL },
+    { 0 },
+};
+static const qs_arg ptq_args[] = { A_BITS, A_QCFG, { 0 } };
+static const qs_arg qat_args[] = {
+    A_BITS, A_QCFG, A_EPOCHS, A_LR,
+    { QS_ARG_INT, "freeze", "E", -1, QS_NN_MAX_EPOCHS, NULL, NULL, NULL, NULL },
+    A_SEED, { QS_ARG_FLAG, "lsq", NULL, 0, 0, NULL, "learned step sizes (LSQ)", NULL, NULL }, { 0 },
+};
+static const qs_arg sweep_args[] = {
+    { QS_ARG_TEXT, "bits", "LO..HI", 0, 0, "2..8", NULL, NULL, NULL }, A_QCFG, A_EPOCHS, A_LR,
+    { QS_ARG_INT, "freeze", "E", -1, QS_NN_MAX_EPOCHS, NULL, NULL, NULL, NULL },
+    A_SEED, { QS_ARG_FLAG, "lsq", NULL, 0, 0, NULL, "learned step sizes (LSQ)", NULL, NULL }, { 0 },
+};
+static const qs_arg lora_args[] = {
+    { QS_ARG_INT, "rank", "R", 1, 1024, "4", NULL, NULL, NULL },
+    { QS_ARG_REAL, "alpha", "A", 1e-6, 1e6, NULL, NULL, NULL, NULL },
+    A_EPOCHS, A_LR,
+    { QS_ARG_REAL, "full_lr", "LR", 1e-9, 10.0, NULL, NULL, NULL, NULL },
+    { QS_ARG_TEXT, "shift", "S", 0, 0, "rot90", NULL, shift_names, NULL },
+    A_SEED, { 0 },
+};
+static const qs_arg save_args[] = {
+    { QS_ARG_POS, "PATH", NULL, 0, 0, NULL, "the safetensors file to write", NULL, NULL },
+    { QS_ARG_FLAG, "--force", NULL, 0, 0, NULL, "replace an existing PATH", NULL, NULL },
+    { 0 },
+};
+static const qs_arg load_args[] = {
+    { QS_ARG_POS, "PATH", NULL, 0, 0, NULL, "a model written by lab save", NULL, NULL },
+    { 0 },
+};
+
+/* The nested table: `lab NAME ...` runs row NAME with the words after it. */
+static const qs_cmd lab_subs[] = {
+    {"train", "lab", "lab train [data=digits|fashion] [hidden=64] [epochs=80] [lr=0.001] "
+     "[opt=adam|sgd] [seed=1] [batch=32]", "train the fp32 MLP", NULL, "lab train", NULL, 0,
+     QS_CMD_SLOW, labsub_train, train_args},
+    {"ptq", "lab", "lab ptq bits=4 [abits=8] [gran=tensor|channel] [calib=CALIB] [pct=99.99] "
+     "[batches=N]", "post-training quantization of the fp32 model", NULL, "lab ptq bits=4",
+     NULL, 0, QS_CMD_SLOW, labsub_ptq, ptq_args},
+    {"qat", "lab", "lab qat bits=4 [epochs=5] [lr=0.001] [freeze=E] [lsq] (+ ptq options)",
+     "quantization-aware training from the PTQ model", NULL, "lab qat bits=4", NULL, 0,
+     QS_CMD_SLOW, labsub_qat, qat_args},
+    {"sweep", "lab", "lab sweep [bits=2..8] [abits=8] (+ qat options)",
+     "PTQ, QAT and integer inference at every bit width", NULL, "lab sweep bits=2..8", NULL, 0,
+     QS_CMD_SLOW, labsub_sweep, sweep_args},
+    {"int", "lab", "lab int [bits=8 abits=8 ...]",
+     "integer-only inference of the last PTQ/QAT model", NULL, "lab int", NULL, 0,
+     QS_CMD_SLOW, labsub_int, ptq_args},
+    {"lora", "lab", "lab lora [rank=4] [alpha=2r] [epochs=20] [lr=0.01] [full_lr=0.003] "
+     "[shift=rot90|invert] [seed=1]", "LoRA fine-tuning on a shifted task", NULL, "lab lora",
+     NULL, 0, QS_CMD_SLOW, labsub_lora, lora_args},
+    {"qlora", "lab", "lab qlora [rank=4] ...", "QLoRA fine-tuning (NF4 base)", NULL,
+     "lab qlora", NULL, 0, QS_CMD_SLOW, labsub_qlora, lora_args},
+    {"save", "lab", "lab save PATH [--force]", "the fp32 model as safetensors", NULL,
+     "lab save mlp.safetensors", NULL, QS_COMPL_FILE, 0, labsub_save, save_args},
+    {"load", "lab", "lab load PATH", "a model saved by lab save", NULL,
+     "lab load mlp.safetensors", NULL, QS_COMPL_FILE, 0, labsub_load, load_args},
+    {"status", "lab", "lab status", "what the lab holds", NULL, "lab status", NULL, 0, 0,
+     labsub_status, NULL},
+    {"gpt", "lab", "lab gpt train|load|save|eval|sweep|generate|qat|lora|qlora|acts|status "
+     "[steps=N] [batch=N] [lr=LR] [warmup=N] [wd=W] [clip=C] [seed=S] [ctx=N] [d=N] "
+     "[layers=N] [heads=N] [ff=N] [corpus=PATH] [format=F] [formats=F,...] [embed] "
+     "[text=PATH] [chars=N] [prompt=TEXT] [n=N] [temp=T] [top=N] [bits=B,...] [group=G] "
+     "[rank=R] [alpha=A] [full_lr=LR] [PATH] [--force]",
+     "the GPT lab: a character-level transformer, quantized, fine-tuned and sampled (help lab "
+     "shows each subcommand's keys)", NULL, "lab gpt status", qs_gpt_words, QS_COMPL_NONE,
+     QS_CMD_SLOW, qs_cmd_lab_gpt, NULL},
+    {0},
+};
+
 static int run_lab(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
-    if (argc < 1)
-        return qs_err_set(err, "lab: expected a subcommand: train, ptq, qat, sweep, int, lora, "
-                          "qlora, save, load, status");
-    qs_lab *lab = qs_lab_get(s);
-    if (!lab) return qs_err_set(err, "lab: out of memory");
-    const char *sub = argv[0];
-    int ac = argc - 1;
-    char **av = argv + 1;
-    if (strcmp(sub, "train") == 0) return sub_train(s, lab, ac, av, out, err);
-    if (strcmp(sub, "ptq") == 0) return sub_ptq(s, lab, ac, av, out, err);
-    if (strcmp(sub, "qat") == 0) return sub_qat(s, lab, ac, av, out, err);
-    if (strcmp(sub, "sweep") == 0) return sub_sweep(s, lab, ac, av, out, err);
-    if (strcmp(sub, "int") == 0) return sub_int(s, lab, ac, av, out, err);
-    if (strcmp(sub, "lora") == 0) return sub_lora(s, lab, ac, av, out, err, 0);
-    if (strcmp(sub, "qlora") == 0) return sub_lora(s, lab, ac, av, out, err, 1);
-    if (strcmp(sub, "save") == 0) return sub_save(s, lab, ac, av, out, err);
-    if (strcmp(sub, "load") == 0) return sub_load(s, lab, ac, av, out, err);
-    if (strcmp(sub, "status") == 0) return sub_status(s, lab, ac, av, out, err);
-    if (strcmp(sub, "gpt") == 0) return qs_cmd_lab_gpt(s, ac, av, out, err);
-    return qs_err_set(err, "lab: unknown subcommand '%s' (train, ptq, qat, sweep, int, lora, "
-                      "qlora, save, load, status)", sub);
+    char list[256];
+    size_t o = 0;
+    for (const qs_cmd *r = lab_subs; r->name && o < sizeof list; r++)
+        o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", r == lab_subs ? "" : ", ",
+                              r->name);
+    if (argc < 1) return qs_err_set(err, "lab: expected a subcommand: %s", list);
+    const qs_cmd *sub = qs_cmd_sub(lab_row(), argv[0]);
+    if (!sub) return qs_err_set(err, "lab: unknown subcommand '%s' (%s)", argv[0], list);
+    return sub->run(s, argc - 1, argv + 1, out, err);
 }
-
-static const char *const lab_words[] = {
-    "train", "ptq", "qat", "sweep", "int", "lora", "qlora", "save", "load", "status",
-    "data=", "digits", "fashion", "hidden=", "epochs=", "lr=", "opt=", "sgd", "adam", "seed=",
-    "batch=", "bits=", "abits=", "gran=", "tensor", "channel", "calib=", "minmax", "movavg",
-    "percentile", "mse", "entropy", "aciq-gauss", "aciq-laplace", "pct=", "batches=",
-    "freeze=", "lsq", "rank=", "alpha=", "shift=", "rot90", "invert", "full_lr=", "--force",
-    "gpt", "eval", "generate", "acts", "format=", "formats=", "text=", "chars=", "prompt=",
-    "n=", "temp=", "embed", "corpus=", "steps=", "group=", "top=", NULL
-};
 
 const qs_cmd qs_cmds_lab[] = {
     {"lab", "lab",
@@ -1043,8 +1143,8 @@ const qs_cmd qs_cmds_lab[] = {
      "in integers, fine-tune it with LoRA / QLoRA",
      "lab train [data=digits|fashion] [hidden=64] [epochs=80] [lr=0.001] [opt=adam|sgd]\n"
      "          [seed=1] [batch=32]   -> fp32_acc train_acc loss acc loss_sparkline ...\n"
-     "lab ptq bits=4 [abits=8] [gran=tensor|channel] [calib=minmax|percentile|mse|entropy\n"
-     "          |movavg|aciq-gauss|aciq-laplace] [pct=99.99] [batches=N]\n"
+     "lab ptq bits=4 [abits=8] [gran=tensor|channel] [calib=CALIB] [pct=99.99]\n"
+     "          [batches=N]\n"
      "                                -> fp32_acc ptq_acc drop layers\n"
      "lab qat bits=4 [epochs=5] [lr=0.001] [freeze=E] [lsq] (+ ptq options)\n"
      "                                -> ptq_acc qat_acc loss acc loss_sparkline ...\n"
@@ -1086,6 +1186,7 @@ const qs_cmd qs_cmds_lab[] = {
      "activations: affine uint (abits). Accuracies are fractions of the test set.\n"
      "The fp32 model is trained on first use with the defaults; the same seed\n"
      "gives the same numbers.",
-     "lab sweep bits=2..8", lab_words, QS_COMPL_NONE, QS_CMD_SLOW | QS_CMD_READS | QS_CMD_WRITES, run_lab},
+     "lab sweep bits=2..8", NULL, QS_COMPL_NONE, QS_CMD_SLOW | QS_CMD_READS | QS_CMD_WRITES,
+     run_lab, NULL, lab_subs},
     {0},
 };

@@ -188,9 +188,20 @@ static const char *const scheme_words[] = {
     "int2", "int3", "int4", "int5", "int6", "int7", "int8", "uint2", "uint3", "uint4",
     "uint5", "uint6", "uint7", "uint8", "fp16", "bf16", "fp8-e4m3", "fp8-e5m2", "nf4", "fp4",
     "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k", "q6_k", "sym", "asym", "narrow", "full", "per-tensor", "per-channel", "per-group",
-    "axis=", "axis=auto", "size=", "block=", "dq", "no-dq", "convention=torch", "convention=onnx",
-    "convention=trt", "convention=ggml", "round=even", "round=away", "round=up",
-    "round=stochastic", "seed=", NULL,
+    "axis=auto", "dq", "no-dq", NULL,
+};
+
+static const char *const round_names[] = { "even", "away", "up", "stochastic", NULL };
+static const qs_arg scheme_args[] = {
+    { QS_ARG_INT, "axis", "A", -8, 7, "auto", NULL, NULL, NULL },
+    { QS_ARG_INT, "size", "G", 1, 1 << 20, "64", NULL, NULL, NULL },
+    { QS_ARG_INT, "group", "G", 1, 1 << 20, "64", NULL, NULL, NULL },
+    { QS_ARG_INT, "block", "B", 1, 1 << 20, "64", NULL, NULL, NULL },
+    { QS_ARG_TEXT, "convention", "C", 0, 0, "torch", NULL, NULL, qs_vocab_conv },
+    { QS_ARG_TEXT, "round", "R", 0, 0, "even", NULL, round_names, NULL },
+    { QS_ARG_INT, "seed", "S", 0, 9e18, "0", NULL, NULL, NULL },
+    { QS_ARG_INT, "bits", "B", 2, 8, NULL, NULL, NULL, NULL },
+    { 0 },
 };
 
 static int run_scheme(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
@@ -227,13 +238,24 @@ static int run_scheme(qs_session *s, int argc, char **argv, json_t **out, qs_err
 
 /* ---- calib ------------------------------------------------------------------------------ */
 
-static const char *const calib_words[] = {
-    "minmax", "movavg", "percentile", "mse", "entropy", "aciq-gauss", "aciq-laplace", "manual",
-    "p=", "two-sided", "abs", "bins=", "batch=", "momentum=", "min=", "max=", "amax=", NULL,
+static const qs_arg calib_args[] = {
+    { QS_ARG_WORD, "KIND", NULL, 0, 0, "minmax", "the calibrator", NULL, qs_vocab_calib },
+    { QS_ARG_REAL, "p", "P", 0, 100, "99.99", "percentile", NULL, NULL },
+    { QS_ARG_FLAG, "two-sided", NULL, 0, 0, NULL, "percentile: clip min and max separately",
+      NULL, NULL },
+    { QS_ARG_FLAG, "abs", NULL, 0, 0, NULL, "percentile: on |x| (the default)", NULL, NULL },
+    { QS_ARG_INT, "bins", "B", 16, 1 << 16, "2048", "histogram bins", NULL, NULL },
+    { QS_ARG_INT, "batch", "N", 0, (double)((long long)1 << 40), "0", "movavg: batch size in "
+      "elements (0: 8 batches)", NULL, NULL },
+    { QS_ARG_REAL, "momentum", "M", 0, 1, "0.01", "movavg: momentum", NULL, NULL },
+    { QS_ARG_REAL, "min", "X", -FLT_MAX, FLT_MAX, NULL, "manual: the low end", NULL, NULL },
+    { QS_ARG_REAL, "max", "Y", -FLT_MAX, FLT_MAX, NULL, "manual: the high end", NULL, NULL },
+    { QS_ARG_REAL, "amax", "A", 0, FLT_MAX, NULL, "manual: the range [-A, A]", NULL, NULL },
+    { 0 },
 };
 
-#define CALIB_USAGE "calib [KIND] [p=P] [two-sided] [bins=B] [batch=N] [momentum=M] | calib " \
-                    "manual min=X max=Y | calib manual amax=A"
+#define CALIB_USAGE "calib [KIND] [p=P] [two-sided|abs] [bins=B] [batch=N] [momentum=M] | " \
+                    "calib manual min=X max=Y | calib manual amax=A"
 
 /* The manual range: min=/max= (one of them may change a manual range already set) or amax=A
  * ([-A, A]); naming them without a calibrator means manual. */
@@ -278,27 +300,28 @@ static int parse_manual(qs_calib *c, int named, int had, int argc, char **argv, 
 
 static int parse_calib(qs_calib *c, int argc, char **argv, qs_err *err)
 {
-    static const char *const keys[] = {"p", "bins", "batch", "momentum", "min", "max", "amax",
-                                       NULL};
     int named = 0, had = c->kind == QS_CAL_MANUAL && c->lo < c->hi;
     for (int i = 0; i < argc; i++) {
         const char *w = argv[i];
         if (strchr(w, '=')) {
             size_t kl = (size_t)(strchr(w, '=') - w);
-            int ok = 0;
-            for (const char *const *k = keys; *k; k++)
-                if (strlen(*k) == kl && strncmp(*k, w, kl) == 0) ok = 1;
-            if (!ok) return qs_err_set(err, "calib: unknown option '%.*s' (usage: "
-                                       CALIB_USAGE ")", (int)kl, w);
+            if (!qs_arg_spec(calib_args, w, kl))
+                return qs_err_set(err, "calib: unknown option '%.*s' (usage: " CALIB_USAGE ")",
+                                  (int)kl, w);
             continue;
         }
         if (!strcmp(w, "two-sided")) c->two_sided = 1;
         else if (!strcmp(w, "abs")) c->two_sided = 0;
         else {
             int k = qs_calib_find(w);
-            if (k < 0) return qs_err_set(err, "calib: unknown calibrator '%s' (minmax, movavg, "
-                                         "percentile, mse, entropy, aciq-gauss, "
-                                         "aciq-laplace, manual)", w);
+            if (k < 0) {
+                char list[512];
+                size_t o = 0;
+                for (int j = 0; j < QS_CAL_COUNT && o < sizeof list; j++)
+                    o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", j ? ", " : "",
+                                          qs_calib_table[j].name);
+                return qs_err_set(err, "calib: unknown calibrator '%s' (%s)", w, list);
+            }
             c->kind = (qs_calib_kind)k;
             named = 1;
         }
@@ -331,7 +354,7 @@ static int run_calib(qs_session *s, int argc, char **argv, json_t **out, qs_err 
         qs_json_set_real(o, "min", c.lo);
         qs_json_set_real(o, "max", c.hi);
     }
-    if (c.kind == QS_CAL_MSE || c.kind == QS_CAL_ENTROPY || c.kind == QS_CAL_PERCENTILE)
+    if (strstr(qs_calib_table[c.kind].options, "bins="))     /* the calibrators that read it */
         json_object_set_new(o, "bins", json_integer(c.bins));
     if (s->tensor && is_int_scheme(&s->scheme)) {
         qs_layout l;
@@ -1075,11 +1098,24 @@ static int run_compare(qs_session *s, int argc, char **argv, json_t **out, qs_er
         snprintf(tmp, sizeof tmp, "%s", v);
         int nw = split_list(tmp, w, 4);
         for (int i = 0; i < nw; i++) {
-            if (!strcmp(w[i], "torch")) cv[ncv++] = QS_CONV_TORCH;
-            else if (!strcmp(w[i], "onnx")) cv[ncv++] = QS_CONV_ONNX;
-            else if (!strcmp(w[i], "trt")) cv[ncv++] = QS_CONV_TRT;
-            else return qs_err_set(err, "conventions=%s: '%s' is not torch, onnx or trt (ggml "
-                                   "blocks go in formats=q8_0,q4_0)", v, w[i]);
+            int c = qs_conv_find(w[i]);
+            if (c >= 0 && qs_conv_table[c].compare) {
+                cv[ncv++] = (qs_conv)c;
+                continue;
+            }
+            char list[128];
+            size_t o = 0;
+            int total = 0, n = 0;
+            for (int k = 0; k < QS_CONV_COUNT; k++) total += qs_conv_table[k].compare;
+            for (int k = 0; k < QS_CONV_COUNT && o < sizeof list; k++)
+                if (qs_conv_table[k].compare) {
+                    o += (size_t)snprintf(list + o, sizeof list - o, "%s%s",
+                                          n == 0 ? "" : n + 1 < total ? ", " : " or ",
+                                          qs_conv_table[k].name);
+                    n++;
+                }
+            return qs_err_set(err, "conventions=%s: '%s' is not %s (ggml blocks go in "
+                              "formats=q8_0,q4_0)", v, w[i], list);
         }
     } else cv[ncv++] = base.conv;
     /* formats=: a comma list of formats, each one or more scheme words ("int4 sym
@@ -1326,31 +1362,18 @@ const qs_cmd qs_cmds_quant[] = {
      "keys: label type bits signed symmetric narrow (the range in force: trt and onnx sym "
      "are narrow) granularity axis (per-channel, per-group) axis_auto axis_reason "
      "(per-channel) group (per-group) qmin qmax ncodes (qmax - qmin + 1) round convention bits_per_param nparams; q4_1..q6_k: ggml_type block symmetric qmin qmax",
-     "scheme int4 sym per-channel axis=0", scheme_words, 0, 0, run_scheme},
-    {"calib", "quantize",
-     "calib [minmax|movavg|percentile|mse|entropy|aciq-gauss|aciq-laplace] [p=P] "
-     "[two-sided] [bins=B] [batch=N] [momentum=M] | calib manual min=X max=Y | calib manual "
-     "amax=A",
+     "scheme int4 sym per-channel axis=0", scheme_words, 0, 0, run_scheme, scheme_args},
+    {"calib", "quantize", CALIB_USAGE,
      "choose the calibrator (how the clip range is picked) and show the range it picks on "
      "the current tensor, with the curve it minimised",
-     "minmax           the observed min and max (default)\n"
-     "movavg           PyTorch moving-average min/max over batches (momentum=0.01, batch=N "
-     "elements, default 8 batches)\n"
-     "percentile       percentile of |x| as NVIDIA pytorch-quantization computes it (p=99.99, "
-     "its percentile default; that toolkit's default calibrator is max, TensorRT has no "
-     "percentile calibrator); two-sided clips min and max separately\n"
-     "mse              amax minimising the squared quantization error over a histogram\n"
-     "entropy          KL-divergence calibration, TensorRT's default (IInt8EntropyCalibrator2), "
-     "as pytorch-quantization computes it (2048 bins from bin 128)\n"
-     "aciq-gauss       analytic optimal clipping for Gaussian data\n"
-     "aciq-laplace     analytic optimal clipping for Laplace data\n"
-     "manual           the clip range given by hand: min=X max=Y (symmetric schemes use "
-     "amax = max(-X, Y)), or amax=A for [-A, A]; the same range for every channel/group; "
-     "min= or max= alone moves one end of a manual range\n"
+     "p=P              percentile: the percentile (default 99.99)\n"
+     "two-sided | abs  percentile: clip min and max separately, or on |x| (the default)\n"
      "bins=B           histogram bins (default 2048)\n"
+     "batch=N          movavg: batch size in elements (default 8 batches)\n"
+     "momentum=M       movavg: momentum (default 0.01)\n"
      "keys: calib clip_min clip_max observed_min observed_max reason curve{x,y,best}; "
      "manual: min max",
-     "calib percentile p=99.9", calib_words, 0, 0, run_calib},
+     "calib percentile p=99.9", NULL, 0, 0, run_calib, calib_args},
     {"qparams", "quantize", "qparams",
      "scale and zero point of the current scheme and calibrator on the current tensor",
      "keys: scale (array, one per parameter set), zero_point (array), qmin, qmax, clip_min, "
@@ -1402,7 +1425,7 @@ const qs_cmd qs_cmds_quant[] = {
      "one table of error metrics across bit widths, calibrators, granularities, conventions "
      "and formats",
      "bits=B           a width, a list (2,4,8) or a range (2..8); default the scheme's\n"
-     "calibs=LIST      minmax,movavg,percentile,mse,entropy,aciq-gauss,aciq-laplace,manual (default "
+     "calibs=LIST      calibrators, comma-separated: the KIND names of `help calib` (default "
      "minmax,percentile,mse,entropy)\n"
      "gran=LIST        tensor,channel,group (default the scheme's)\n"
      "conventions=LIST torch,onnx,trt (default the scheme's)\n"

@@ -3,13 +3,13 @@
  * for histograms and curves), the expectations with the values found, and the quizzes with
  * their answers folded in <details>. Inline CSS and SVG: the page loads nothing. Everything
  * that comes from the lesson or from a result passes qs_html_escape. */
-#include "qscope/html.h"
+#include "front/html.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "qscope/front.h"
+#include "front/front.h"
 
 /* ---- escaping ------------------------------------------------------------------------- */
 

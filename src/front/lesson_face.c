@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "qscope/faces.h"
-#include "qscope/front.h"
-#include "qscope/html.h"
+#include "front/faces.h"
+#include "front/front.h"
+#include "front/html.h"
 #include "qscope/io.h"
 #include "qscope/lesson.h"
 

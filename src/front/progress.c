@@ -1,6 +1,6 @@
 /* progress.c — the progress bar long commands draw on a terminal: bar, percent, elapsed time
  * and ETA on one line of stderr, throttled, erased when the command ends. */
-#include "qscope/front.h"
+#include "front/front.h"
 
 #include <langinfo.h>
 #include <math.h>

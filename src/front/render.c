@@ -1,6 +1,6 @@
 /* render.c — renders command results (JSON objects) as terminal text: aligned key/value
  * lists, tables for arrays of objects, histograms as bars, bit layouts, derivation traces. */
-#include "qscope/front.h"
+#include "front/front.h"
 #include "qscope/io.h"
 
 #include <langinfo.h>

@@ -1,18 +1,17 @@
-/* script.c — runs command lines and scripts for every face: renders each result (text or
- * JSON lines), reports errors as "qscope: FILE:LINE: message", handles source and quit. */
-#include "qscope/front.h"
+/* script.c — the text faces' end of the library's runner (qscope/script.h): renders each
+ * result (text or JSON lines) and reports errors as "qscope: FILE:LINE: message". */
+#include "front/front.h"
 #include "qscope/io.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define QS_MAX_SOURCE_DEPTH 8
-#define QS_MAX_SOURCED 1000             /* scripts one top-level command may source in all */
-#define QS_MAX_SCRIPT_BYTES (16 << 20)  /* a script is a small text file */
+#include "qscope/script.h"
 
-static void report(qs_runner *r, const char *where, const char *msg)
+static void on_error(qs_script *sc, const char *where, const char *msg, int rc)
 {
+    qs_runner *r = sc->ctx;
+    (void)rc;
     if (r->before_output) r->before_output(r->before_ctx);
     /* messages quote names, file names and lines from files: escaped like every such text */
     fputs("qscope: ", r->errf);
@@ -25,175 +24,49 @@ static void report(qs_runner *r, const char *where, const char *msg)
     fflush(r->errf);
 }
 
-static int run_file_at(qs_runner *r, const char *path, int sourced, const char *where);
+static void on_result(qs_script *sc, const qs_cmd *cmd, json_t *res, const char *line)
+{
+    qs_runner *r = sc->ctx;
+    (void)line;
+    if (r->before_output) r->before_output(r->before_ctx);
+    if (r->s->json) {
+        qs_render_json(r->out, res);
+    } else {
+        qs_render_opts o;
+        qs_render_opts_for(r->s, r->out, &o);
+        qs_render_text(r->out, cmd, res, &o);
+        fflush(r->out);
+    }
+}
+
+static qs_script script_of(qs_runner *r)
+{
+    qs_script sc = { .s = r->s, .stop_on_error = r->stop_on_error, .result = on_result,
+                     .error = on_error, .ops = r->ops, .ctx = r };
+    return sc;
+}
+
+static int done(qs_runner *r, const qs_script *sc, int rc)
+{
+    r->errors += sc->errors;
+    if (sc->quit) r->quit = 1;
+    return rc;
+}
 
 int qs_run_line(qs_runner *r, const char *line, const char *where)
 {
-    qs_err err = {{0}};
-    char **argv = NULL;
-    int argc = qs_split(line, &argv, &err);
-    if (argc < 0) {
-        r->errors++;
-        report(r, where, err.msg);
-        return QS_ERR;
-    }
-    if (argc == 0) {
-        qs_split_free(argv);
-        return QS_OK;
-    }
-    if (strcmp(argv[0], "quit") == 0 || strcmp(argv[0], "exit") == 0) {
-        r->quit = 1;
-        qs_split_free(argv);
-        return QS_OK;
-    }
-    if (strcmp(argv[0], "source") == 0) {
-        int rc;
-        if (argc != 2) {
-            r->errors++;
-            report(r, where, "source: usage: source FILE");
-            rc = QS_ERR;
-        } else if (r->s->source_depth >= QS_MAX_SOURCE_DEPTH) {
-            r->errors++;
-            snprintf(err.msg, sizeof err.msg, "source: %s: nested too deeply (more than %d "
-                     "levels)", argv[1], QS_MAX_SOURCE_DEPTH);
-            report(r, where, err.msg);
-            rc = QS_CANCELLED;      /* every enclosing script stops here too */
-        } else {
-            if (r->s->source_depth == 0) r->s->source_count = 0;    /* a new top-level one */
-            r->s->source_depth++;
-            rc = run_file_at(r, argv[1], 1, where);
-            r->s->source_depth--;
-            if (rc == QS_OK) qs_session_remember(r->s, line);
-        }
-        qs_split_free(argv);
-        return rc;
-    }
-    qs_split_free(argv);
-
-    json_t *res = NULL;
-    const qs_cmd *cmd = NULL;
-    int rc = qs_cmd_run_line(r->s, line, &res, &cmd, &err);
-    if (rc != QS_OK) {
-        r->errors++;
-        report(r, where, rc == QS_CANCELLED && !err.msg[0] ? "cancelled" : err.msg);
-        return rc;
-    }
-    if (res) {
-        if (r->before_output) r->before_output(r->before_ctx);
-        if (r->s->json) {
-            qs_render_json(r->out, res);
-        } else {
-            qs_render_opts o;
-            qs_render_opts_for(r->s, r->out, &o);
-            qs_render_text(r->out, cmd, res, &o);
-            fflush(r->out);
-        }
-    }
-    json_decref(res);
-    return QS_OK;
+    qs_script sc = script_of(r);
+    return done(r, &sc, qs_script_line(&sc, line, where));
 }
 
 int qs_run_text(qs_runner *r, const char *text, const char *name)
 {
-    int lineno = 0, rc = QS_OK;
-    const char *p = text;
-    while (*p && !r->quit) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        char *line = strndup(p, len);
-        char where[1100];
-        lineno++;
-        if (!line) return QS_ERR;
-        if (len && line[len - 1] == '\r') line[len - 1] = '\0';
-        if (lineno == 1 && strncmp(line, QS_SCRIPT_MAGIC " ", 3) == 0) {  /* save's mark */
-            free(line);
-            if (!nl) break;
-            p = nl + 1;
-            continue;
-        }
-        snprintf(where, sizeof where, "%s:%d", name, lineno);
-        int lrc = qs_run_line(r, line, name ? where : NULL);
-        free(line);
-        if (lrc != QS_OK) {
-            rc = lrc;
-            if (r->stop_on_error || lrc == QS_CANCELLED) break;
-        }
-        if (!nl) break;
-        p = nl + 1;
-    }
-    return rc;
+    qs_script sc = script_of(r);
+    return done(r, &sc, qs_script_text(&sc, text, name));
 }
 
 int qs_run_file(qs_runner *r, const char *path)
 {
-    return run_file_at(r, path, 0, NULL);
-}
-
-/* Runs the script at path; sourced: by a `source` command, at `where` (its FILE:LINE, or
- * NULL) which prefixes an error opening the script. */
-static int run_file_at(qs_runner *r, const char *path, int sourced, const char *where)
-{
-    qs_err re = {{0}};
-    /* a FIFO would block and /dev/zero never end: only regular files are scripts; and a
-     * script that sources others may run at most QS_MAX_SOURCED files in all */
-    if (strcmp(path, "-") != 0 &&
-        qs_io_check_regular(sourced ? "source" : NULL, path, &re) != QS_OK) {
-        r->errors++;
-        report(r, where, re.msg);
-        return QS_ERR;
-    }
-    if (sourced && ++r->s->source_count > QS_MAX_SOURCED) {
-        snprintf(re.msg, sizeof re.msg, "source: %s: more than %d scripts sourced by one "
-                 "command (a script that sources itself several times?)", path, QS_MAX_SOURCED);
-        r->errors++;
-        report(r, where, re.msg);
-        return QS_CANCELLED;        /* every enclosing script stops here too */
-    }
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    if (!f) {
-        char msg[1100];
-        snprintf(msg, sizeof msg, "%s%s: %s", sourced ? "source: " : "", path, strerror(errno));
-        r->errors++;
-        report(r, where, msg);
-        return QS_ERR;
-    }
-    char *buf = NULL;
-    size_t cap = 0, len = 0;
-    char chunk[65536];
-    size_t k;
-    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (len + k + 1 > cap) {
-            size_t nc = (len + k + 1) * 2;
-            char *nb = realloc(buf, nc);
-            if (!nb) { free(buf); if (f != stdin) fclose(f); return QS_ERR; }
-            buf = nb;
-            cap = nc;
-        }
-        memcpy(buf + len, chunk, k);
-        len += k;
-        if (len > QS_MAX_SCRIPT_BYTES) {
-            free(buf);
-            if (f != stdin) fclose(f);
-            snprintf(re.msg, sizeof re.msg, "%s%s: too large for a script (over %d bytes)",
-                     sourced ? "source: " : "", path, QS_MAX_SCRIPT_BYTES);
-            r->errors++;
-            report(r, where, re.msg);
-            return QS_ERR;
-        }
-    }
-    if (f != stdin) fclose(f);
-    if (!buf) return QS_OK;
-    buf[len] = '\0';
-    if (memchr(buf, '\0', len)) {
-        char msg[1100];
-        snprintf(msg, sizeof msg, "%s%s: not a text script (contains NUL bytes)",
-                 sourced ? "source: " : "", path);
-        r->errors++;
-        report(r, where, msg);
-        free(buf);
-        return QS_ERR;
-    }
-    int rc = qs_run_text(r, buf, path);
-    free(buf);
-    return rc;
+    qs_script sc = script_of(r);
+    return done(r, &sc, qs_script_file(&sc, path, 0, NULL));
 }

@@ -1,6 +1,7 @@
-/* find.c — the lesson search path (./lessons, $QSCOPE_LESSON_PATH, QSCOPE_DATADIR/lessons):
- * resolve a lesson name to a file and list the lessons found. */
+/* find.c — resolve a lesson name to a file and list the lessons found, on the lesson search
+ * path of paths.h (./lessons, $QSCOPE_LESSON_PATH, the install's share/qscope/lessons). */
 #include "qscope/lesson.h"
+#include "qscope/paths.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -13,50 +14,6 @@
 #ifndef QSCOPE_DATADIR
 #define QSCOPE_DATADIR "/usr/local/share/qscope"
 #endif
-
-#define QS_MAX_LESSON_DIRS 32
-
-/* Fills dirs (pointers into buf) with the search path, in order; returns the count:
- * ./lessons, $QSCOPE_LESSON_PATH, the binary's ../share/qscope/lessons (an installation
- * moved or staged with DESTDIR), QSCOPE_DATADIR/lessons. */
-static int search_dirs(const char **dirs, char *buf, size_t len)
-{
-    int n = 0;
-    size_t used = 0;
-    const char *env = getenv("QSCOPE_LESSON_PATH");
-    char exe[4096];
-    ssize_t r;
-    dirs[n++] = "lessons";
-    if (env && *env) {
-        const char *p = env;
-        while (*p && n < QS_MAX_LESSON_DIRS - 1) {
-            size_t k = strcspn(p, ":");
-            if (k && used + k + 1 <= len) {
-                memcpy(buf + used, p, k);
-                buf[used + k] = '\0';
-                dirs[n++] = buf + used;
-                used += k + 1;
-            }
-            p += k;
-            if (*p == ':') p++;
-        }
-    }
-    r = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (r > 0) {
-        exe[r] = '\0';
-        char *sl = strrchr(exe, '/');
-        if (sl) {
-            int k = snprintf(buf + used, len - used, "%.*s/../share/qscope/lessons",
-                             (int)(sl - exe), exe);
-            if (k > 0 && (size_t)k < len - used) {
-                dirs[n++] = buf + used;
-                used += (size_t)k + 1;
-            }
-        }
-    }
-    dirs[n++] = QSCOPE_DATADIR "/lessons";
-    return n;
-}
 
 static int is_file(const char *path)
 {
@@ -89,8 +46,7 @@ static int name_matches(const char *f, const char *name)
 
 int qs_lesson_find(const char *name, char *buf, size_t len, qs_err *err)
 {
-    const char *dirs[QS_MAX_LESSON_DIRS];
-    char envbuf[8192];
+    qs_search_path sp;
     if (!name || !*name) return qs_err_set(err, "lesson: no lesson name given");
     if (strchr(name, '/') || has_suffix(name, ".lesson")) {
         if (is_file(name)) {
@@ -99,7 +55,9 @@ int qs_lesson_find(const char *name, char *buf, size_t len, qs_err *err)
         }
         if (strchr(name, '/')) return qs_err_set(err, "%s: no such lesson file", name);
     }
-    int nd = search_dirs(dirs, envbuf, sizeof envbuf);
+    qs_search_path_get(QS_PATH_LESSONS, &sp);
+    int nd = sp.n;
+    const char *const *dirs = sp.dir;
     for (int d = 0; d < nd; d++) {
         DIR *dir = opendir(dirs[d]);
         struct dirent *de;
@@ -132,11 +90,12 @@ static int cmp_row(const void *a, const void *b)
 
 json_t *qs_lesson_list(void)
 {
-    const char *dirs[QS_MAX_LESSON_DIRS];
-    char envbuf[8192];
+    qs_search_path sp;
     json_t **rows = NULL;
     size_t n = 0, cap = 0;
-    int nd = search_dirs(dirs, envbuf, sizeof envbuf);
+    qs_search_path_get(QS_PATH_LESSONS, &sp);
+    int nd = sp.n;
+    const char *const *dirs = sp.dir;
     for (int d = 0; d < nd; d++) {
         DIR *dir = opendir(dirs[d]);
         struct dirent *de;

@@ -1,6 +1,7 @@
 /* player.c — plays a lesson one item at a time on a session: runs its commands, checks its
  * expectations, opens its quizzes; the faces (headless, REPL, TUI) drive it and show events. */
 #include "qscope/lesson.h"
+#include "qscope/paths.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -8,37 +9,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifndef QSCOPE_DATADIR
-#define QSCOPE_DATADIR "/usr/local/share/qscope"
-#endif
 
 void qs_lesson_datasets_dir(char *buf, size_t len)
 {
-    char cand[5][PATH_MAX + 64];
+    /* the first folder of the data-set search path (paths.h) holding the bundled data */
     const char *dir = NULL;
-    int nc = 0;
-    const char *env = getenv("QSCOPE_DATASETS");
-    if (env && *env) snprintf(cand[nc++], sizeof cand[0], "%s", env);
-    snprintf(cand[nc++], sizeof cand[0], "datasets");
-    char exe[PATH_MAX];
-    ssize_t r = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (r > 0) {
-        exe[r] = '\0';
-        char *sl = strrchr(exe, '/');
-        if (sl) {
-            *sl = '\0';
-            snprintf(cand[nc++], sizeof cand[0], "%s/../datasets", exe);
-            snprintf(cand[nc++], sizeof cand[0], "%s/../share/qscope/datasets", exe);
-        }
+    qs_search_path sp;
+    char probe[PATH_MAX + 64];
+    qs_search_path_get(QS_PATH_DATASETS, &sp);
+    for (int i = 0; i < sp.n && !dir; i++) {
+        snprintf(probe, sizeof probe, "%s/default.npy", sp.dir[i]);
+        if (access(probe, R_OK) == 0) dir = sp.dir[i];
     }
-    snprintf(cand[nc++], sizeof cand[0], "%s/datasets", QSCOPE_DATADIR);
-    for (int i = 0; i < nc && !dir; i++) {
-        char *probe = NULL;
-        if (asprintf(&probe, "%s/default.npy", cand[i]) < 0) break;
-        if (access(probe, R_OK) == 0) dir = cand[i];
-        free(probe);
-    }
-    if (!dir) dir = cand[nc - 1];
+    if (!dir) dir = sp.dir[sp.n - 1];
     snprintf(buf, len, "%s", dir);
 }
 

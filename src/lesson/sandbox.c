@@ -38,11 +38,22 @@ void qs_lesson_sandbox_roots(const qs_lesson *l, char *lroot, char *droot)
     roots(l, lroot, droot);
 }
 
-/* 1 when w is one of the row's keywords (a subcommand or option word, not a path). */
+/* 1 when w is one of the row's keywords (a subcommand or option word, not a path): its
+ * words, and in a nested table the subcommands' names, words, flags and word choices. */
 static int keyword(const qs_cmd *c, const char *w)
 {
     for (const char *const *k = c->words; k && *k; k++)
         if (strcmp(*k, w) == 0) return 1;
+    for (const qs_arg *a = c->args; a && a->type != QS_ARG_END; a++) {
+        if (a->type == QS_ARG_FLAG && strcmp(a->name, w) == 0) return 1;
+        if (a->type == QS_ARG_WORD) {
+            const char *v;
+            for (int i = 0; (v = qs_arg_choice_at(a, i, NULL)); i++)
+                if (strcmp(v, w) == 0) return 1;
+        }
+    }
+    for (const qs_cmd *sub = c->subs; sub && sub->name; sub++)
+        if (strcmp(sub->name, w) == 0 || keyword(sub, w)) return 1;
     return 0;
 }
 

@@ -9,11 +9,8 @@
 #include <zlib.h>
 
 #include "nn_priv.h"
+#include "qscope/paths.h"
 #include "qscope/tensor.h"
-
-#ifndef QSCOPE_DATADIR
-#define QSCOPE_DATADIR "/usr/local/share/qscope"
-#endif
 
 #define NN_FILE_MAX ((size_t)256 << 20)  /* largest data file read (decompressed bytes) */
 #define NN_FASHION_DEB "/usr/share/datasets/fashion-mnist"
@@ -191,26 +188,19 @@ int qs_nn_parse_idx(const uint8_t *img, size_t ilen, const uint8_t *lab, size_t 
     return QS_OK;
 }
 
-/* First existing file among dir/base and dir/base.gz for each candidate directory. */
-int nn_find_file(const char *dir, const char *base, char *path, size_t len)
+/* First existing file among dir/base and dir/base.gz: the given dir, then the data-set search
+ * path (paths.h), then the Debian package's folder. */
+int qs_nn_find_file(const char *dir, const char *base, char *path, size_t len)
 {
     const char *sfx[] = { "", ".gz" };
-    const char *env = getenv("QSCOPE_DATASETS");
-    char exe[PATH_MAX], d1[PATH_MAX + 32], d2[PATH_MAX + 32];
-    d1[0] = d2[0] = 0;
-    ssize_t r = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (r > 0) {
-        exe[r] = 0;
-        char *sl = strrchr(exe, '/');
-        if (sl) {
-            *sl = 0;
-            snprintf(d1, sizeof d1, "%s/../datasets", exe);
-            snprintf(d2, sizeof d2, "%s/../share/qscope/datasets", exe);
-        }
-    }
-    const char *dirs[] = { dir, env, "datasets", d1, d2, QSCOPE_DATADIR "/datasets",
-                           NN_FASHION_DEB };
-    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+    qs_search_path sp;
+    qs_search_path_get(QS_PATH_DATASETS, &sp);
+    const char *dirs[QS_PATH_MAX_DIRS + 2];
+    int nd = 0;
+    dirs[nd++] = dir;
+    for (int i = 0; i < sp.n; i++) dirs[nd++] = sp.dir[i];
+    dirs[nd++] = NN_FASHION_DEB;
+    for (int i = 0; i < nd; i++) {
         if (!dirs[i] || !dirs[i][0]) continue;
         for (int k = 0; k < 2; k++) {
             snprintf(path, len, "%s/%s%s", dirs[i], base, sfx[k]);
@@ -249,7 +239,7 @@ static int load_digits(const char *dir, qs_nn_data *d, qs_err *err)
     uint8_t *buf = NULL;
     size_t len = 0;
     qs_nn_set all = {0};
-    if (!nn_find_file(dir, "digits.csv", d->path, sizeof d->path))
+    if (!qs_nn_find_file(dir, "digits.csv", d->path, sizeof d->path))
         return qs_err_set(err, "digits: datasets/digits.csv.gz not found (set QSCOPE_DATASETS "
                           "to the folder that holds it)");
     if (read_gz(d->path, &buf, &len, err) != QS_OK) return QS_ERR;
@@ -271,7 +261,7 @@ static int load_idx_pair(const char *dir, const char *img, const char *lab, qs_n
                          char *path, size_t plen, qs_err *err)
 {
     char ip[PATH_MAX], lp[PATH_MAX];
-    if (!nn_find_file(dir, img, ip, sizeof ip) || !nn_find_file(dir, lab, lp, sizeof lp))
+    if (!qs_nn_find_file(dir, img, ip, sizeof ip) || !qs_nn_find_file(dir, lab, lp, sizeof lp))
         return qs_err_set(err, "fashion: Fashion-MNIST not found; install it with 'make "
                           "datasets' (Debian package dataset-fashion-mnist) or set "
                           "QSCOPE_DATASETS to a folder with the four *-ubyte.gz files");

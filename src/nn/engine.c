@@ -465,8 +465,9 @@ void qs_nn_curve_fini(qs_nn_curve *c)
     memset(c, 0, sizeof *c);
 }
 
-int nn_fit(qs_session *s, nn_net *net, const qs_nn_set *tr, const qs_nn_set *te,
-           const qs_nn_train_cfg *cfg, qs_nn_curve *curve, const char *label, qs_err *err)
+int nn_fit(const qs_progress *pr, nn_net *net, const qs_nn_set *tr,
+           const qs_nn_set *te, const qs_nn_train_cfg *cfg, qs_nn_curve *curve, const char *label,
+           qs_err *err)
 {
     if (cfg->label) label = cfg->label;
     int64_t n = tr->n, bs = cfg->batch < net->maxb ? cfg->batch : net->maxb;
@@ -503,7 +504,7 @@ int nn_fit(qs_session *s, nn_net *net, const qs_nn_set *tr, const qs_nn_set *te,
             loss += nn_loss(net, yb, B);
             nn_backward(net, B);
             nn_step(net, cfg->opt, cfg->lr);
-            if (nn_progress(s, label, (double)ep * nb + b + 1,
+            if (nn_progress(pr, label, (double)ep * nb + b + 1,
                                     (double)cfg->epochs * nb) != QS_OK) {
                 rc = QS_CANCELLED;
                 qs_err_set(err, "%s: cancelled in epoch %d", label, ep + 1);

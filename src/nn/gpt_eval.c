@@ -130,7 +130,7 @@ static int dcmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int qs_gpt_evaluate_lp(qs_session *s, const qs_gpt *m, const qs_gpt_run_opts *opts,
+int qs_gpt_evaluate_lp(const qs_progress *pr, const qs_gpt *m, const qs_gpt_run_opts *opts,
                        const double *ref_lp, const uint8_t *tok, int64_t ntok,
                        const char *label, qs_gpt_eval *res, qs_err *err)
 {
@@ -186,7 +186,7 @@ int qs_gpt_evaluate_lp(qs_session *s, const qs_gpt *m, const qs_gpt_run_opts *op
             }
             k++;
         }
-        if (s && qs_session_progress(s, label ? label : "gpt eval", (double)(w + nb),
+        if (nn_progress(pr, label ? label : "gpt eval", (double)(w + nb),
                                      (double)nwin) != QS_OK) {
             rc = QS_CANCELLED;
             qs_err_set(err, "%s: cancelled", label ? label : "gpt eval");
@@ -218,14 +218,14 @@ int qs_gpt_evaluate_lp(qs_session *s, const qs_gpt *m, const qs_gpt_run_opts *op
     return rc;
 }
 
-int qs_gpt_evaluate(qs_session *s, const qs_gpt *m, const qs_gpt_run_opts *opts,
+int qs_gpt_evaluate(const qs_progress *pr, const qs_gpt *m, const qs_gpt_run_opts *opts,
                     const qs_gpt *ref, const uint8_t *tok, int64_t ntok, const char *label,
                     qs_gpt_eval *res, qs_err *err)
 {
     double *lp = NULL;
     int64_t nwin;
     if (ref && qs_gpt_ref_logp(ref, tok, ntok, &lp, &nwin, err) != QS_OK) return QS_ERR;
-    int rc = qs_gpt_evaluate_lp(s, m, opts, lp, tok, ntok, label, res, err);
+    int rc = qs_gpt_evaluate_lp(pr, m, opts, lp, tok, ntok, label, res, err);
     qs_free_aligned(lp);
     return rc;
 }

@@ -89,7 +89,7 @@ static void lora_merge(const lora *lo, const qs_gpt *base, qs_gpt *wm, int nlin)
     }
 }
 
-int qs_gpt_train(qs_session *s, qs_gpt *m, const uint8_t *tok, int64_t ntok,
+int qs_gpt_train(const qs_progress *pr, qs_gpt *m, const uint8_t *tok, int64_t ntok,
                  const qs_gpt_train_cfg *cfg, qs_gpt_train_res *res, qs_err *err)
 {
     memset(res, 0, sizeof *res);
@@ -239,7 +239,7 @@ int qs_gpt_train(qs_session *s, qs_gpt *m, const uint8_t *tok, int64_t ntok,
             qs_err_set(err, "gpt train: the loss became %g at step %d (lower lr=)", loss, step + 1);
             goto done;
         }
-        if (nn_progress(s, label, step + 1, cfg->steps) != QS_OK) {
+        if (nn_progress(pr, label, step + 1, cfg->steps) != QS_OK) {
             step++;
             rc = QS_CANCELLED;
             break;

@@ -50,8 +50,9 @@ static int64_t nf4_dq_roundtrip(const float *w, int64_t n, float *y)
     return (n + 1) / 2 + nb + 4 * n2 + 4;
 }
 
-int qs_nn_finetune(qs_session *s, const qs_mlp *base, qs_nn_ft kind, int rank, double alpha,
-                   const qs_nn_set *train, const qs_nn_set *test, const qs_nn_train_cfg *cfg,
+int qs_nn_finetune(const qs_progress *pr, const qs_mlp *base, qs_nn_ft kind, int rank,
+                   double alpha, const qs_nn_set *train, const qs_nn_set *test,
+                   const qs_nn_train_cfg *cfg,
                    qs_nn_ft_result *res, qs_err *err)
 {
     memset(res, 0, sizeof *res);
@@ -98,7 +99,7 @@ int qs_nn_finetune(qs_session *s, const qs_mlp *base, qs_nn_ft kind, int rank, d
     res->train_bytes = 12 * res->trainable;   /* gradient + two Adam moments, fp32 */
     const char *label = kind == QS_NN_FT_FULL ? "full fine-tune" : kind == QS_NN_FT_LORA
                                                                        ? "lora" : "qlora";
-    rc = nn_fit(s, &net, train, test, cfg, &res->curve, label, err);
+    rc = nn_fit(pr, &net, train, test, cfg, &res->curve, label, err);
     if (rc == QS_OK) res->acc = nn_accuracy(&net, test);
     nn_net_fini(&net);
 done:

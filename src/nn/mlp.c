@@ -78,8 +78,8 @@ int64_t qs_mlp_params(const qs_mlp *m)
 
 /* ---- training / evaluation entry points ----------------------------------------------- */
 
-int qs_nn_train(qs_session *s, qs_mlp *m, const qs_nn_set *train, const qs_nn_set *test,
-                const qs_nn_train_cfg *cfg, qs_nn_curve *curve, qs_err *err)
+int qs_nn_train(const qs_progress *pr, qs_mlp *m, const qs_nn_set *train,
+                const qs_nn_set *test, const qs_nn_train_cfg *cfg, qs_nn_curve *curve, qs_err *err)
 {
     nn_net net;
     if (train->nfeat != m->size[0])
@@ -87,7 +87,7 @@ int qs_nn_train(qs_session *s, qs_mlp *m, const qs_nn_set *train, const qs_nn_se
                           train->nfeat, m->size[0]);
     if (nn_net_init(&net, m, NULL, NN_TRAIN_W, 0, 0, cfg->seed, cfg->batch, err) != QS_OK)
         return QS_ERR;
-    int rc = nn_fit(s, &net, train, test, cfg, curve, "train", err);
+    int rc = nn_fit(pr, &net, train, test, cfg, curve, "train", err);
     nn_net_fini(&net);
     return rc;
 }

@@ -41,19 +41,15 @@ static inline void nn_shuffle(nn_rng *r, int64_t *idx, int64_t n)
     }
 }
 
-/* Progress on the session when there is one (tests pass NULL). */
-static inline int nn_progress(qs_session *s, const char *label, double done, double total)
+/* Progress and cancel through pr when there is one (tests pass NULL). */
+static inline int nn_progress(const qs_progress *pr, const char *label, double done,
+                              double total)
 {
-    return s ? qs_session_progress(s, label, done, total) : QS_OK;
+    return qs_progress_report(pr, label, done, total);
 }
 
 /* Fixed seed of the train / calibration / test split (independent of the training seed). */
 #define NN_SPLIT_SEED 20260101u
-
-/* First readable dir/base or dir/base.gz over dir, $QSCOPE_DATASETS, ./datasets, the
- * executable's ../datasets and ../share/qscope/datasets, the install data directory and
- * Debian's Fashion-MNIST folder; 1 when found (path filled). */
-int nn_find_file(const char *dir, const char *base, char *path, size_t len);
 
 /* Allocates a set of n samples (x aligned, y plain). QS_ERR when out of memory. */
 int nn_set_alloc(qs_nn_set *s, int64_t n, int nfeat, int nclass, qs_err *err);
@@ -153,7 +149,8 @@ void nn_step(nn_net *net, qs_nn_opt opt, double lr);
 void nn_predict(nn_net *net, const float *x, int64_t n, uint8_t *pred);
 double nn_accuracy(nn_net *net, const qs_nn_set *s);
 /* The training loop shared by fp32 training, QAT and fine-tuning. */
-int nn_fit(qs_session *s, nn_net *net, const qs_nn_set *tr, const qs_nn_set *te,
-           const qs_nn_train_cfg *cfg, qs_nn_curve *curve, const char *label, qs_err *err);
+int nn_fit(const qs_progress *pr, nn_net *net, const qs_nn_set *tr,
+           const qs_nn_set *te, const qs_nn_train_cfg *cfg, qs_nn_curve *curve, const char *label,
+           qs_err *err);
 
 #endif

@@ -100,8 +100,8 @@ static int act_range(const float *x, int64_t n, const qs_nn_qcfg *cfg, float *lo
     return QS_OK;
 }
 
-int qs_nn_ptq(qs_session *s, const qs_mlp *m, const qs_nn_set *calib, const qs_nn_qcfg *cfg,
-              qs_nn_qmodel **out, qs_err *err)
+int qs_nn_ptq(const qs_progress *pr, const qs_mlp *m, const qs_nn_set *calib,
+              const qs_nn_qcfg *cfg, qs_nn_qmodel **out, qs_err *err)
 {
     if (cfg->wbits < 2 || cfg->wbits > 8)
         return qs_err_set(err, "ptq: bits=%d out of range 2..8", cfg->wbits);
@@ -146,7 +146,7 @@ int qs_nn_ptq(qs_session *s, const qs_mlp *m, const qs_nn_set *calib, const qs_n
             for (int l = 0; l < m->nl; l++)
                 memcpy(buf[l] + i0 * m->size[l], net.L[l].xin,
                        (size_t)(B * m->size[l]) * sizeof(float));
-            if (nn_progress(s, "calibrate", (double)(b + 1), (double)nb) != QS_OK) {
+            if (nn_progress(pr, "calibrate", (double)(b + 1), (double)nb) != QS_OK) {
                 rc = QS_CANCELLED;
                 qs_err_set(err, "ptq: cancelled during calibration");
                 goto done;
@@ -173,8 +173,8 @@ done:
     return rc;
 }
 
-int qs_nn_qat(qs_session *s, qs_nn_qmodel *q, const qs_nn_set *train, const qs_nn_set *test,
-              const qs_nn_train_cfg *cfg, qs_nn_curve *curve, qs_err *err)
+int qs_nn_qat(const qs_progress *pr, qs_nn_qmodel *q, const qs_nn_set *train,
+              const qs_nn_set *test, const qs_nn_train_cfg *cfg, qs_nn_curve *curve, qs_err *err)
 {
     nn_net net;
     int flags = NN_TRAIN_W | NN_QUANT | (cfg->lsq ? NN_LSQ : 0);
@@ -182,7 +182,7 @@ int qs_nn_qat(qs_session *s, qs_nn_qmodel *q, const qs_nn_set *train, const qs_n
     if (nn_net_init(&net, q->m, q, flags, 0, 0, cfg->seed, cfg->batch, err) != QS_OK)
         return QS_ERR;
     net.observe = q->cfg.abits > 0;
-    int rc = nn_fit(s, &net, train, test, cfg, curve, "qat", err);
+    int rc = nn_fit(pr, &net, train, test, cfg, curve, "qat", err);
     nn_net_fini(&net);
     /* the scales of the final weights (the last step changed the weights after the last
      * forward pass computed them) */

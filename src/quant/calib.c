@@ -1,27 +1,23 @@
 /* calib.c — calibrators (minmax, moving average, percentile, MSE search, TensorRT entropy,
- * ACIQ): the clip range per parameter set and the curve each one minimised. */
+ * ACIQ, manual): the clip range per parameter set and the curve each one minimised; the
+ * driver that runs a row of the calibrator table (calib_table.c) on every parameter set. */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "qscope/calib.h"
-#include "qscope/quant.h"
-
-static const char *const calib_names[] = {
-    "minmax", "movavg", "percentile", "mse", "entropy", "aciq-gauss", "aciq-laplace", "manual",
-};
+#include "calib_priv.h"
 
 const char *qs_calib_name(qs_calib_kind k)
 {
-    return (unsigned)k < sizeof calib_names / sizeof calib_names[0] ? calib_names[k] : "?";
+    return (unsigned)k < QS_CAL_COUNT ? qs_calib_table[k].name : "?";
 }
 
 int qs_calib_find(const char *name)
 {
-    for (size_t i = 0; i < sizeof calib_names / sizeof calib_names[0]; i++)
-        if (strcmp(name, calib_names[i]) == 0) return (int)i;
+    for (int i = 0; i < QS_CAL_COUNT; i++)
+        if (strcmp(name, qs_calib_table[i].name) == 0) return i;
     if (strcmp(name, "kl") == 0) return QS_CAL_ENTROPY;
     return -1;
 }
@@ -280,19 +276,12 @@ double qs_calib_aciq_alpha(int laplace, int bits, int npts, double *alpha, doubl
     return best_a;
 }
 
-/* ---- one parameter set ------------------------------------------------------------------ */
+/* ---- helpers shared by the calibrators (calib_priv.h) ---------------------------------- */
 
-typedef struct curve {
-    int n;              /* points */
-    double *x, *y;      /* heap */
-    const char *xl, *yl;/* labels */
-    int best;           /* chosen index */
-} curve;
-
-/* Histogram of |v| over [0, amax] in nb bins, by folding a signed kernel histogram over
- * [-amax, amax] with 2·nb bins (bin nb+j and nb-1-j both hold |x| in bin j). */
-static int abs_hist(const float *v, int64_t n, float amax, int nb, double *out)
+int qs_calib_abs_hist(const float *v, int64_t n, float amax, int nb, double *out)
 {
+    /* a signed kernel histogram over [-amax, amax] with 2·nb bins, folded: bin nb+j and
+     * nb-1-j both hold |x| in bin j */
     uint64_t *c = calloc((size_t)nb * 2, sizeof *c);
     if (!c) return -1;
     qs_hist h = { 2 * nb, -(double)amax, (double)amax, c, 0, 0, 0 };
@@ -302,8 +291,7 @@ static int abs_hist(const float *v, int64_t n, float amax, int nb, double *out)
     return 0;
 }
 
-/* Signed histogram over [lo, hi]. */
-static int signed_hist(const float *v, int64_t n, float lo, float hi, int nb, double *out)
+int qs_calib_signed_hist(const float *v, int64_t n, float lo, float hi, int nb, double *out)
 {
     uint64_t *c = calloc((size_t)nb, sizeof *c);
     if (!c) return -1;
@@ -314,9 +302,8 @@ static int signed_hist(const float *v, int64_t n, float lo, float hi, int nb, do
     return 0;
 }
 
-/* The range an amax gives: symmetric schemes [-amax, amax]; affine ones the observed range
- * clipped to ±amax. */
-static void amax_range(const qs_scheme *sc, float mn, float mx, float amax, float *lo, float *hi)
+void qs_calib_amax_range(const qs_scheme *sc, float mn, float mx, float amax, float *lo,
+                         float *hi)
 {
     if (qs_scheme_is_symmetric(sc)) {
         *lo = -amax;
@@ -327,7 +314,7 @@ static void amax_range(const qs_scheme *sc, float mn, float mx, float amax, floa
     }
 }
 
-static int curve_alloc(curve *cv, int n, const char *xl, const char *yl)
+int qs_calib_curve_alloc(qs_calib_curve *cv, int n, const char *xl, const char *yl)
 {
     cv->x = malloc((size_t)(n > 0 ? n : 1) * sizeof *cv->x);
     cv->y = malloc((size_t)(n > 0 ? n : 1) * sizeof *cv->y);
@@ -337,6 +324,11 @@ static int curve_alloc(curve *cv, int n, const char *xl, const char *yl)
     cv->best = -1;
     return cv->x && cv->y ? 0 : -1;
 }
+
+#define abs_hist qs_calib_abs_hist
+#define signed_hist qs_calib_signed_hist
+#define amax_range qs_calib_amax_range
+#define curve_alloc qs_calib_curve_alloc
 
 /* Candidates evaluated per call of hist_mse (bounded so that batch · bins floats stay small). */
 #define MSE_BATCH_ELEMS 65536
@@ -411,265 +403,327 @@ static void hist_mse(const qs_scheme *sc, const double *centers_d, const float *
     }
 }
 
+/* ---- the calibrators (rows of qscope/calibrators.def) ---------------------------------- */
+
+int qs_calib_manual(qs_calib_set *cs, qs_err *err)
+{
+    const qs_calib *c = cs->c;
+    if (!(fabs(c->lo) <= FLT_MAX && fabs(c->hi) <= FLT_MAX && c->lo < c->hi))
+        return qs_err_set(err, "calib manual: the range [%g, %g] is not min < max (calib "
+                          "manual min=X max=Y, or amax=A)", c->lo, c->hi);
+    cs->lo = (float)c->lo;
+    cs->hi = (float)c->hi;
+    if (qs_scheme_is_symmetric(cs->sc)) {
+        float am = fmaxf(-cs->lo, cs->hi);
+        cs->lo = -am;
+        cs->hi = am;
+    }
+    snprintf(cs->reason, cs->rlen, "manual: the range [%g, %g] set by hand (observed [%g, %g])",
+             cs->lo, cs->hi, cs->mn, cs->mx);
+    return QS_OK;
+}
+
+int qs_calib_minmax(qs_calib_set *cs, qs_err *err)
+{
+    (void)err;
+    snprintf(cs->reason, cs->rlen, "min-max: the observed range [%g, %g]", cs->mn, cs->mx);
+    return QS_OK;
+}
+
+int qs_calib_movavg(qs_calib_set *cs, qs_err *err)
+{
+    const float *v = cs->v;
+    int64_t n = cs->n;
+    const qs_calib *c = cs->c;
+    qs_calib_curve *cv = cs->cv;
+    int64_t batch = c->batch > 0 ? c->batch : (n + 7) / 8;
+    int64_t nbatch = (n + batch - 1) / batch;
+    float m = (float)c->momentum, rmin = INFINITY, rmax = -INFINITY;
+    int first = 1;
+    if (cv && curve_alloc(cv, (int)(nbatch < 100000 ? nbatch : 100000), "batch",
+                          "running_max") < 0)
+        return qs_err_set(err, "calib: out of memory");
+    for (int64_t b = 0; b < nbatch; b++) {
+        int64_t e0 = b * batch, cnt = e0 + batch <= n ? batch : n - e0;
+        float bmin = INFINITY, bmax = -INFINITY;
+        qs_k()->minmax(v + e0, cnt, &bmin, &bmax);
+        if (isinf(bmin) || isinf(bmax)) {
+            int64_t f;
+            qs_finite_minmax(v + e0, cnt, &bmin, &bmax, &f, NULL, NULL);
+            if (f == 0) goto point;
+        }
+        if (first) { rmin = bmin; rmax = bmax; first = 0; }
+        else {
+            rmin = rmin + m * (bmin - rmin);
+            rmax = rmax + m * (bmax - rmax);
+        }
+    point:
+        if (cv && b < cv->n) { cv->x[b] = (double)b; cv->y[b] = rmax; }
+    }
+    if (first) { rmin = cs->mn; rmax = cs->mx; }
+    cs->lo = rmin;
+    cs->hi = rmax;
+    if (cv) cv->best = cv->n - 1;
+    snprintf(cs->reason, cs->rlen, "moving average of %lld batch min/max (momentum %g, first "
+             "batch initialises): [%g, %g]", (long long)nbatch, c->momentum, rmin, rmax);
+    return QS_OK;
+}
+
+int qs_calib_percentile(qs_calib_set *cs, qs_err *err)
+{
+    const float *v = cs->v;
+    int64_t n = cs->n;
+    const qs_scheme *sc = cs->sc;
+    const qs_calib *c = cs->c;
+    float mn = cs->mn, mx = cs->mx, amax = cs->amax;
+    float *lo = &cs->lo, *hi = &cs->hi;
+    int nb = cs->nb;
+    qs_calib_curve *cv = cs->cv;
+    int want_curve = cv != NULL;
+    char *reason = cs->reason;
+    size_t rlen = cs->rlen;
+    double *h = malloc((size_t)nb * sizeof *h);
+    if (!h) return qs_err_set(err, "calib: out of memory");
+    if (c->two_sided) {
+        if (signed_hist(v, n, mn, mx, nb, h) < 0) { free(h); return qs_err_set(err,
+                                                        "calib: out of memory"); }
+        int ih = qs_calib_percentile_hist(h, nb, c->p);
+        double *r = malloc((size_t)nb * sizeof *r);
+        if (!r) { free(h); return qs_err_set(err, "calib: out of memory"); }
+        for (int j = 0; j < nb; j++) r[j] = h[nb - 1 - j];
+        int il = qs_calib_percentile_hist(r, nb, c->p);
+        free(r);
+        double w = ((double)mx - (double)mn) / nb;
+        *hi = (float)((double)mn + w * ih);
+        *lo = (float)((double)mn + w * (nb - il));
+        if (*hi > mx) *hi = mx;
+        if (*lo < mn) *lo = mn;
+        if (*lo > *hi) { float t = *lo; *lo = *hi; *hi = t; }
+        if (want_curve) {
+            if (curve_alloc(cv, nb, "x", "cdf") < 0) { free(h); return qs_err_set(err,
+                                                           "calib: out of memory"); }
+            double tot = 0.0, cum = 0.0;
+            for (int j = 0; j < nb; j++) tot += h[j];
+            for (int j = 0; j < nb; j++) {
+                cum += h[j];
+                cv->x[j] = (double)mn + w * (j + 1);
+                cv->y[j] = tot > 0 ? cum / tot : 0.0;
+            }
+            cv->best = ih > 0 ? ih - 1 : 0;
+        }
+        snprintf(reason, rlen, "two-sided %g%% percentile of x: [%g, %g] (observed [%g, "
+                 "%g])", c->p, *lo, *hi, mn, mx);
+    } else {
+        if (abs_hist(v, n, amax, nb, h) < 0) { free(h); return qs_err_set(err,
+                                                    "calib: out of memory"); }
+        int idx = qs_calib_percentile_hist(h, nb, c->p);
+        float a = (float)((double)amax * idx / nb);
+        amax_range(sc, mn, mx, a, lo, hi);
+        if (want_curve) {
+            if (curve_alloc(cv, nb, "amax", "cdf") < 0) { free(h); return qs_err_set(err,
+                                                          "calib: out of memory"); }
+            double tot = 0.0, cum = 0.0;
+            for (int j = 0; j < nb; j++) tot += h[j];
+            for (int j = 0; j < nb; j++) {
+                cum += h[j];
+                cv->x[j] = (double)amax * (j + 1) / nb;
+                cv->y[j] = tot > 0 ? cum / tot : 0.0;
+            }
+            cv->best = idx > 0 ? idx - 1 : 0;
+        }
+        snprintf(reason, rlen, "%g%% of |x| lies below bin %d of %d: amax %g of %g (as "
+                 "pytorch-quantization's HistogramCalibrator: the lower edge of that bin)",
+                 c->p, idx, nb, a, amax);
+    }
+    free(h);
+    return QS_OK;
+}
+
+int qs_calib_mse(qs_calib_set *cs, qs_err *err)
+{
+    const float *v = cs->v;
+    int64_t n = cs->n;
+    const qs_scheme *sc = cs->sc;
+    float mn = cs->mn, mx = cs->mx, amax = cs->amax;
+    float *lo = &cs->lo, *hi = &cs->hi;
+    int nb = cs->nb;
+    qs_calib_curve *cv = cs->cv;
+    int want_curve = cv != NULL;
+    char *reason = cs->reason;
+    size_t rlen = cs->rlen;
+    int start = nb >= 2048 ? 128 : nb / 16;
+    int ncand = nb - start + 1;
+    double *h = malloc((size_t)nb * sizeof *h), *cd = malloc((size_t)nb * sizeof *cd);
+    float *cf = malloc((size_t)nb * sizeof *cf);
+    double *xs = malloc((size_t)ncand * sizeof *xs), *ys = malloc((size_t)ncand * sizeof *ys);
+    float *cl = malloc((size_t)ncand * sizeof *cl), *cu = malloc((size_t)ncand * sizeof *cu);
+    int nb8 = (nb + 7) / 8 * 8, batch = MSE_BATCH_ELEMS / nb8;
+    if (batch < 1) batch = 1;
+    if (batch > ncand) batch = ncand;
+    float *xb = malloc((size_t)batch * (size_t)nb8 * sizeof *xb);
+    float *yb = malloc((size_t)batch * (size_t)nb8 * sizeof *yb);
+    uint8_t *qb = malloc((size_t)batch * (size_t)nb8);
+    int rc = QS_OK;
+    if (!h || !cd || !cf || !xs || !ys || !cl || !cu || !xb || !yb || !qb) {
+        rc = qs_err_set(err, "calib: out of memory");
+        goto mse_done;
+    }
+    if (mx == mn) { *lo = mn; *hi = mx; snprintf(reason, rlen, "constant data"); goto
+                    mse_done; }
+    if (signed_hist(v, n, mn, mx, nb, h) < 0) { rc = qs_err_set(err, "calib: out of "
+                                                                "memory"); goto mse_done; }
+    double w = ((double)mx - (double)mn) / nb, total = 0.0;
+    int nnz = 0;            /* the bins holding counts, compacted (see hist_mse) */
+    for (int j = 0; j < nb; j++) {
+        double c0 = (double)mn + w * (j + 0.5);
+        total += h[j];
+        if (h[j] == 0.0) continue;
+        cf[nnz] = (float)c0;
+        cd[nnz] = cf[nnz];
+        h[nnz++] = h[j];
+    }
+    for (int k = 0; k < ncand; k++) {
+        /* candidates: |x| bin centres from bin `start`, then amax itself */
+        float a = k < ncand - 1 ? (float)((double)amax * (start + k + 0.5) / nb) : amax;
+        amax_range(sc, mn, mx, a, &cl[k], &cu[k]);
+        xs[k] = a;
+    }
+    for (int k = 0; k < ncand; k += batch) {
+        int nc = ncand - k < batch ? ncand - k : batch;
+        hist_mse(sc, cd, cf, h, nnz, cl + k, cu + k, nc, xb, yb, qb, total, ys + k);
+    }
+    int best = 0;
+    for (int k = 1; k < ncand; k++)
+        if (ys[k] < ys[best]) best = k;     /* first minimum: smallest amax of equals */
+    amax_range(sc, mn, mx, (float)xs[best], lo, hi);
+    snprintf(reason, rlen, "amax %g minimises the histogram-weighted squared error %.4g "
+             "(min-max amax %g gives %.4g)", xs[best], ys[best], amax, ys[ncand - 1]);
+    if (want_curve) {
+        cv->n = ncand; cv->x = xs; cv->y = ys; cv->xl = "amax"; cv->yl = "mse";
+        cv->best = best;
+        xs = ys = NULL;
+    }
+mse_done:
+    free(h); free(cd); free(cf); free(xs); free(ys); free(cl); free(cu); free(xb); free(yb);
+    free(qb);
+    return rc;
+}
+
+int qs_calib_entropy(qs_calib_set *cs, qs_err *err)
+{
+    const float *v = cs->v;
+    int64_t n = cs->n;
+    const qs_scheme *sc = cs->sc;
+    float mn = cs->mn, mx = cs->mx, amax = cs->amax;
+    float *lo = &cs->lo, *hi = &cs->hi;
+    int nb = cs->nb;
+    qs_calib_curve *cv = cs->cv;
+    int want_curve = cv != NULL;
+    char *reason = cs->reason;
+    size_t rlen = cs->rlen;
+    int start = nb >= 2048 ? 128 : nb / 16;
+    if (start < 1) start = 1;
+    int ncand = nb - start + 1;
+    double *h = malloc((size_t)nb * sizeof *h), *kl = malloc((size_t)ncand * sizeof *kl);
+    if (!h || !kl) { free(h); free(kl); return qs_err_set(err, "calib: out of memory"); }
+    if (abs_hist(v, n, amax, nb, h) < 0) { free(h); free(kl); return qs_err_set(err,
+                                                 "calib: out of memory"); }
+    int uns = mn >= 0.0f && !qs_scheme_is_symmetric(sc);
+    int bits = sc->kind == QS_Q_INT ? sc->bits : 8;
+    int levels = 1 << (bits - 1 + uns);
+    int i = qs_calib_entropy_hist(h, nb, levels, start, kl);
+    float a = (float)((double)amax * i / nb);
+    amax_range(sc, mn, mx, a, lo, hi);
+    snprintf(reason, rlen, "KL(P||Q) with %d levels is smallest at bin %d of %d: amax %g "
+             "of %g (entropy, TensorRT's default calibrator, as pytorch-quantization "
+             "computes it)", levels, i, nb, a, amax);
+    if (want_curve) {
+        if (curve_alloc(cv, ncand, "amax", "kl") < 0) { free(h); free(kl);
+            return qs_err_set(err, "calib: out of memory"); }
+        for (int k = 0; k < ncand; k++) {
+            cv->x[k] = (double)amax * (start + k) / nb;
+            cv->y[k] = kl[k];
+        }
+        cv->best = i - start;
+    }
+    free(h);
+    free(kl);
+    return QS_OK;
+}
+
+int qs_calib_aciq(qs_calib_set *cs, qs_err *err)
+{
+    const float *v = cs->v;
+    int64_t n = cs->n;
+    const qs_scheme *sc = cs->sc;
+    const qs_calib *c = cs->c;
+    float mn = cs->mn, mx = cs->mx;
+    float *lo = &cs->lo, *hi = &cs->hi;
+    qs_calib_curve *cv = cs->cv;
+    int want_curve = cv != NULL;
+    char *reason = cs->reason;
+    size_t rlen = cs->rlen;
+    int lap = c->kind == QS_CAL_ACIQ_LAPLACE;
+    double s1 = 0.0, s2 = 0.0, sa = 0.0;
+    int64_t cnt = 0;
+    for (int64_t e = 0; e < n; e++) if (isfinite(v[e])) { s1 += v[e]; cnt++; }
+    double mu = cnt ? s1 / (double)cnt : 0.0;
+    for (int64_t e = 0; e < n; e++) if (isfinite(v[e])) {
+        double d = v[e] - mu;
+        s2 += d * d;
+        sa += fabs(d);
+    }
+    double unit = lap ? (cnt ? sa / (double)cnt : 0.0) : (cnt ? sqrt(s2 / (double)cnt) : 0.0);
+    int bits = sc->kind == QS_Q_INT ? sc->bits : 8;
+    int npts = want_curve ? 256 : 0;
+    if (want_curve && curve_alloc(cv, npts, "alpha", "mse") < 0)
+        return qs_err_set(err, "calib: out of memory");
+    double a = qs_calib_aciq_alpha(lap, bits, npts, want_curve ? cv->x : NULL,
+                                   want_curve ? cv->y : NULL);
+    if (want_curve) {
+        for (int k = 0; k < npts; k++) { cv->x[k] *= unit; cv->y[k] *= unit * unit; }
+        cv->best = 0;
+        for (int k = 1; k < npts; k++) if (cv->y[k] < cv->y[cv->best]) cv->best = k;
+    }
+    double alpha = a * unit;
+    float l = (float)fmax((double)mn, mu - alpha), u = (float)fmin((double)mx, mu + alpha);
+    if (l > u) { l = mn; u = mx; }
+    if (qs_scheme_is_symmetric(sc)) { float am = fmaxf(fabsf(l), fabsf(u)); l = -am; u = am; }
+    *lo = l;
+    *hi = u;
+    snprintf(reason, rlen, "%s fit (%s %.4g, mean %.4g): optimal clip %.3f%s at %d bits "
+             "→ [%g, %g]", lap ? "Laplace" : "Gaussian", lap ? "b" : "sigma", unit, mu, a,
+             lap ? "b" : "σ", bits, *lo, *hi);
+    return QS_OK;
+}
+
+/* ---- one parameter set ------------------------------------------------------------------ */
+
 static int calib_one(const float *v, int64_t n, const qs_scheme *sc, const qs_calib *c,
                      float *lo, float *hi, float *omin, float *omax,
-                     int64_t *ninf, int64_t *nnan, curve *cv, char *reason, size_t rlen,
-                     qs_err *err)
+                     int64_t *ninf, int64_t *nnan, qs_calib_curve *cv, char *reason,
+                     size_t rlen, qs_err *err)
 {
-    int want_curve = cv != NULL;    /* the curve is kept for one set only */
-    float mn, mx;
-    int64_t nfin;
-    qs_finite_minmax(v, n, &mn, &mx, &nfin, ninf, nnan);
-    *omin = mn;
-    *omax = mx;
-    *lo = mn;
-    *hi = mx;
-    float amax = fmaxf(fabsf(mn), fabsf(mx));
-    int nb = c->bins >= 16 ? c->bins : 2048;
-    if (c->kind == QS_CAL_MANUAL) {
-        if (!(fabs(c->lo) <= FLT_MAX && fabs(c->hi) <= FLT_MAX && c->lo < c->hi))
-            return qs_err_set(err, "calib manual: the range [%g, %g] is not min < max (calib "
-                              "manual min=X max=Y, or amax=A)", c->lo, c->hi);
-        *lo = (float)c->lo;
-        *hi = (float)c->hi;
-        if (qs_scheme_is_symmetric(sc)) {
-            float am = fmaxf(-*lo, *hi);
-            *lo = -am;
-            *hi = am;
-        }
-        snprintf(reason, rlen, "manual: the range [%g, %g] set by hand (observed [%g, %g])",
-                 *lo, *hi, mn, mx);
-        return QS_OK;
-    }
-    if (nfin == 0) {
+    if ((unsigned)c->kind >= QS_CAL_COUNT)
+        return qs_err_set(err, "calib: unknown calibrator %d", (int)c->kind);
+    const qs_calib_desc *d = &qs_calib_table[c->kind];
+    qs_calib_set cs = { .v = v, .n = n, .sc = sc, .c = c, .cv = cv, .reason = reason,
+                        .rlen = rlen };
+    qs_finite_minmax(v, n, &cs.mn, &cs.mx, &cs.nfin, ninf, nnan);
+    *omin = cs.mn;
+    *omax = cs.mx;
+    cs.lo = cs.mn;
+    cs.hi = cs.mx;
+    cs.amax = fmaxf(fabsf(cs.mn), fabsf(cs.mx));
+    cs.nb = c->bins >= 16 ? c->bins : 2048;
+    int rc = QS_OK;
+    if (cs.nfin == 0 && !(d->flags & QS_CALF_NODATA))
         snprintf(reason, rlen, "no finite values: range [0, 0]");
-        return QS_OK;
-    }
-    switch (c->kind) {
-    case QS_CAL_MANUAL:     /* handled above */
-    case QS_CAL_MINMAX:
-        snprintf(reason, rlen, "min-max: the observed range [%g, %g]", mn, mx);
-        return QS_OK;
-
-    case QS_CAL_MOVAVG: {
-        int64_t batch = c->batch > 0 ? c->batch : (n + 7) / 8;
-        int64_t nbatch = (n + batch - 1) / batch;
-        float m = (float)c->momentum, rmin = INFINITY, rmax = -INFINITY;
-        int first = 1;
-        if (want_curve && curve_alloc(cv, (int)(nbatch < 100000 ? nbatch : 100000), "batch",
-                                      "running_max") < 0)
-            return qs_err_set(err, "calib: out of memory");
-        for (int64_t b = 0; b < nbatch; b++) {
-            int64_t e0 = b * batch, cnt = e0 + batch <= n ? batch : n - e0;
-            float bmin = INFINITY, bmax = -INFINITY;
-            qs_k()->minmax(v + e0, cnt, &bmin, &bmax);
-            if (isinf(bmin) || isinf(bmax)) {
-                int64_t f;
-                qs_finite_minmax(v + e0, cnt, &bmin, &bmax, &f, NULL, NULL);
-                if (f == 0) goto point;
-            }
-            if (first) { rmin = bmin; rmax = bmax; first = 0; }
-            else {
-                rmin = rmin + m * (bmin - rmin);
-                rmax = rmax + m * (bmax - rmax);
-            }
-        point:
-            if (want_curve && b < cv->n) { cv->x[b] = (double)b; cv->y[b] = rmax; }
-        }
-        if (first) { rmin = mn; rmax = mx; }
-        *lo = rmin;
-        *hi = rmax;
-        if (want_curve) cv->best = cv->n - 1;
-        snprintf(reason, rlen, "moving average of %lld batch min/max (momentum %g, first "
-                 "batch initialises): [%g, %g]", (long long)nbatch, c->momentum, rmin, rmax);
-        return QS_OK;
-    }
-
-    case QS_CAL_PERCENTILE: {
-        double *h = malloc((size_t)nb * sizeof *h);
-        if (!h) return qs_err_set(err, "calib: out of memory");
-        if (c->two_sided) {
-            if (signed_hist(v, n, mn, mx, nb, h) < 0) { free(h); return qs_err_set(err,
-                                                            "calib: out of memory"); }
-            int ih = qs_calib_percentile_hist(h, nb, c->p);
-            double *r = malloc((size_t)nb * sizeof *r);
-            if (!r) { free(h); return qs_err_set(err, "calib: out of memory"); }
-            for (int j = 0; j < nb; j++) r[j] = h[nb - 1 - j];
-            int il = qs_calib_percentile_hist(r, nb, c->p);
-            free(r);
-            double w = ((double)mx - (double)mn) / nb;
-            *hi = (float)((double)mn + w * ih);
-            *lo = (float)((double)mn + w * (nb - il));
-            if (*hi > mx) *hi = mx;
-            if (*lo < mn) *lo = mn;
-            if (*lo > *hi) { float t = *lo; *lo = *hi; *hi = t; }
-            if (want_curve) {
-                if (curve_alloc(cv, nb, "x", "cdf") < 0) { free(h); return qs_err_set(err,
-                                                               "calib: out of memory"); }
-                double tot = 0.0, cum = 0.0;
-                for (int j = 0; j < nb; j++) tot += h[j];
-                for (int j = 0; j < nb; j++) {
-                    cum += h[j];
-                    cv->x[j] = (double)mn + w * (j + 1);
-                    cv->y[j] = tot > 0 ? cum / tot : 0.0;
-                }
-                cv->best = ih > 0 ? ih - 1 : 0;
-            }
-            snprintf(reason, rlen, "two-sided %g%% percentile of x: [%g, %g] (observed [%g, "
-                     "%g])", c->p, *lo, *hi, mn, mx);
-        } else {
-            if (abs_hist(v, n, amax, nb, h) < 0) { free(h); return qs_err_set(err,
-                                                        "calib: out of memory"); }
-            int idx = qs_calib_percentile_hist(h, nb, c->p);
-            float a = (float)((double)amax * idx / nb);
-            amax_range(sc, mn, mx, a, lo, hi);
-            if (want_curve) {
-                if (curve_alloc(cv, nb, "amax", "cdf") < 0) { free(h); return qs_err_set(err,
-                                                              "calib: out of memory"); }
-                double tot = 0.0, cum = 0.0;
-                for (int j = 0; j < nb; j++) tot += h[j];
-                for (int j = 0; j < nb; j++) {
-                    cum += h[j];
-                    cv->x[j] = (double)amax * (j + 1) / nb;
-                    cv->y[j] = tot > 0 ? cum / tot : 0.0;
-                }
-                cv->best = idx > 0 ? idx - 1 : 0;
-            }
-            snprintf(reason, rlen, "%g%% of |x| lies below bin %d of %d: amax %g of %g (as "
-                     "pytorch-quantization's HistogramCalibrator: the lower edge of that bin)",
-                     c->p, idx, nb, a, amax);
-        }
-        free(h);
-        return QS_OK;
-    }
-
-    case QS_CAL_MSE: {
-        int start = nb >= 2048 ? 128 : nb / 16;
-        int ncand = nb - start + 1;
-        double *h = malloc((size_t)nb * sizeof *h), *cd = malloc((size_t)nb * sizeof *cd);
-        float *cf = malloc((size_t)nb * sizeof *cf);
-        double *xs = malloc((size_t)ncand * sizeof *xs), *ys = malloc((size_t)ncand * sizeof *ys);
-        float *cl = malloc((size_t)ncand * sizeof *cl), *cu = malloc((size_t)ncand * sizeof *cu);
-        int nb8 = (nb + 7) / 8 * 8, batch = MSE_BATCH_ELEMS / nb8;
-        if (batch < 1) batch = 1;
-        if (batch > ncand) batch = ncand;
-        float *xb = malloc((size_t)batch * (size_t)nb8 * sizeof *xb);
-        float *yb = malloc((size_t)batch * (size_t)nb8 * sizeof *yb);
-        uint8_t *qb = malloc((size_t)batch * (size_t)nb8);
-        int rc = QS_OK;
-        if (!h || !cd || !cf || !xs || !ys || !cl || !cu || !xb || !yb || !qb) {
-            rc = qs_err_set(err, "calib: out of memory");
-            goto mse_done;
-        }
-        if (mx == mn) { *lo = mn; *hi = mx; snprintf(reason, rlen, "constant data"); goto
-                        mse_done; }
-        if (signed_hist(v, n, mn, mx, nb, h) < 0) { rc = qs_err_set(err, "calib: out of "
-                                                                    "memory"); goto mse_done; }
-        double w = ((double)mx - (double)mn) / nb, total = 0.0;
-        int nnz = 0;            /* the bins holding counts, compacted (see hist_mse) */
-        for (int j = 0; j < nb; j++) {
-            double c0 = (double)mn + w * (j + 0.5);
-            total += h[j];
-            if (h[j] == 0.0) continue;
-            cf[nnz] = (float)c0;
-            cd[nnz] = cf[nnz];
-            h[nnz++] = h[j];
-        }
-        for (int k = 0; k < ncand; k++) {
-            /* candidates: |x| bin centres from bin `start`, then amax itself */
-            float a = k < ncand - 1 ? (float)((double)amax * (start + k + 0.5) / nb) : amax;
-            amax_range(sc, mn, mx, a, &cl[k], &cu[k]);
-            xs[k] = a;
-        }
-        for (int k = 0; k < ncand; k += batch) {
-            int nc = ncand - k < batch ? ncand - k : batch;
-            hist_mse(sc, cd, cf, h, nnz, cl + k, cu + k, nc, xb, yb, qb, total, ys + k);
-        }
-        int best = 0;
-        for (int k = 1; k < ncand; k++)
-            if (ys[k] < ys[best]) best = k;     /* first minimum: smallest amax of equals */
-        amax_range(sc, mn, mx, (float)xs[best], lo, hi);
-        snprintf(reason, rlen, "amax %g minimises the histogram-weighted squared error %.4g "
-                 "(min-max amax %g gives %.4g)", xs[best], ys[best], amax, ys[ncand - 1]);
-        if (want_curve) {
-            cv->n = ncand; cv->x = xs; cv->y = ys; cv->xl = "amax"; cv->yl = "mse";
-            cv->best = best;
-            xs = ys = NULL;
-        }
-    mse_done:
-        free(h); free(cd); free(cf); free(xs); free(ys); free(cl); free(cu); free(xb); free(yb);
-        free(qb);
-        return rc;
-    }
-
-    case QS_CAL_ENTROPY: {
-        int start = nb >= 2048 ? 128 : nb / 16;
-        if (start < 1) start = 1;
-        int ncand = nb - start + 1;
-        double *h = malloc((size_t)nb * sizeof *h), *kl = malloc((size_t)ncand * sizeof *kl);
-        if (!h || !kl) { free(h); free(kl); return qs_err_set(err, "calib: out of memory"); }
-        if (abs_hist(v, n, amax, nb, h) < 0) { free(h); free(kl); return qs_err_set(err,
-                                                     "calib: out of memory"); }
-        int uns = mn >= 0.0f && !qs_scheme_is_symmetric(sc);
-        int bits = sc->kind == QS_Q_INT ? sc->bits : 8;
-        int levels = 1 << (bits - 1 + uns);
-        int i = qs_calib_entropy_hist(h, nb, levels, start, kl);
-        float a = (float)((double)amax * i / nb);
-        amax_range(sc, mn, mx, a, lo, hi);
-        snprintf(reason, rlen, "KL(P||Q) with %d levels is smallest at bin %d of %d: amax %g "
-                 "of %g (entropy, TensorRT's default calibrator, as pytorch-quantization "
-                 "computes it)", levels, i, nb, a, amax);
-        if (want_curve) {
-            if (curve_alloc(cv, ncand, "amax", "kl") < 0) { free(h); free(kl);
-                return qs_err_set(err, "calib: out of memory"); }
-            for (int k = 0; k < ncand; k++) {
-                cv->x[k] = (double)amax * (start + k) / nb;
-                cv->y[k] = kl[k];
-            }
-            cv->best = i - start;
-        }
-        free(h);
-        free(kl);
-        return QS_OK;
-    }
-
-    case QS_CAL_ACIQ_GAUSS:
-    case QS_CAL_ACIQ_LAPLACE: {
-        int lap = c->kind == QS_CAL_ACIQ_LAPLACE;
-        double s1 = 0.0, s2 = 0.0, sa = 0.0;
-        int64_t cnt = 0;
-        for (int64_t e = 0; e < n; e++) if (isfinite(v[e])) { s1 += v[e]; cnt++; }
-        double mu = cnt ? s1 / (double)cnt : 0.0;
-        for (int64_t e = 0; e < n; e++) if (isfinite(v[e])) {
-            double d = v[e] - mu;
-            s2 += d * d;
-            sa += fabs(d);
-        }
-        double unit = lap ? (cnt ? sa / (double)cnt : 0.0) : (cnt ? sqrt(s2 / (double)cnt) : 0.0);
-        int bits = sc->kind == QS_Q_INT ? sc->bits : 8;
-        int npts = want_curve ? 256 : 0;
-        if (want_curve && curve_alloc(cv, npts, "alpha", "mse") < 0)
-            return qs_err_set(err, "calib: out of memory");
-        double a = qs_calib_aciq_alpha(lap, bits, npts, want_curve ? cv->x : NULL,
-                                       want_curve ? cv->y : NULL);
-        if (want_curve) {
-            for (int k = 0; k < npts; k++) { cv->x[k] *= unit; cv->y[k] *= unit * unit; }
-            cv->best = 0;
-            for (int k = 1; k < npts; k++) if (cv->y[k] < cv->y[cv->best]) cv->best = k;
-        }
-        double alpha = a * unit;
-        float l = (float)fmax((double)mn, mu - alpha), u = (float)fmin((double)mx, mu + alpha);
-        if (l > u) { l = mn; u = mx; }
-        if (qs_scheme_is_symmetric(sc)) { float am = fmaxf(fabsf(l), fabsf(u)); l = -am; u = am; }
-        *lo = l;
-        *hi = u;
-        snprintf(reason, rlen, "%s fit (%s %.4g, mean %.4g): optimal clip %.3f%s at %d bits "
-                 "→ [%g, %g]", lap ? "Laplace" : "Gaussian", lap ? "b" : "sigma", unit, mu, a,
-                 lap ? "b" : "σ", bits, *lo, *hi);
-        return QS_OK;
-    }
-    }
-    return qs_err_set(err, "calib: unknown calibrator %d", (int)c->kind);
+    else
+        rc = d->run(&cs, err);
+    *lo = cs.lo;
+    *hi = cs.hi;
+    return rc;
 }
 
 /* ---- the driver ------------------------------------------------------------------------- */
@@ -699,7 +753,8 @@ int qs_calib_run(const float *x, const qs_layout *l, const qs_scheme *sc, const 
         rc = qs_err_set(err, "the tensor is empty: no values to calibrate on");
         goto done;
     }
-    if (np > 1024 && (c->kind == QS_CAL_ENTROPY || c->kind == QS_CAL_MSE)) {
+    if (np > 1024 && (unsigned)c->kind < QS_CAL_COUNT &&
+        (qs_calib_table[c->kind].flags & QS_CALF_SEARCH)) {
         rc = qs_err_set(err, "calib %s: %lld parameter sets is too many for a histogram "
                         "search each (at most 1024; use minmax or percentile per group)",
                         qs_calib_name(c->kind), (long long)np);
@@ -716,7 +771,7 @@ int qs_calib_run(const float *x, const qs_layout *l, const qs_scheme *sc, const 
         }
         free(am);
     }
-    curve cv;
+    qs_calib_curve cv;
     memset(&cv, 0, sizeof cv);
     cv.best = -1;
     if (np == 1) {
@@ -726,9 +781,10 @@ int qs_calib_run(const float *x, const qs_layout *l, const qs_scheme *sc, const 
     } else {
         /* gather each set's elements (in element order) and calibrate them one by one */
         if (qs_layout_gather(x, l, &buf, &off, err) != QS_OK) { rc = QS_ERR; goto done; }
-        /* the histogram searches (mse, entropy) take most of the time: their sets run on
+        /* the histogram searches (QS_CALF_SEARCH) take most of the time: their sets run on
          * the kernel threads, each set alone, so the numbers do not depend on the threads */
-        int heavy = c->kind == QS_CAL_MSE || c->kind == QS_CAL_ENTROPY;
+        int heavy = (unsigned)c->kind < QS_CAL_COUNT &&
+                    (qs_calib_table[c->kind].flags & QS_CALF_SEARCH);
         int64_t fail_p = np, ninf = 0, nnan = 0;
         qs_err first = {{0}};
         #pragma omp parallel for schedule(dynamic, 4) num_threads(qs_k_threads()) \

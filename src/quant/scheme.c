@@ -26,14 +26,28 @@ void qs_scheme_default(qs_scheme *s)
     s->ggml_type = 0;
 }
 
+const qs_conv_desc qs_conv_table[QS_CONV_COUNT] = {
+    [QS_CONV_TORCH] = { QS_CONV_TORCH, "torch", "PyTorch observers + quantize_val (default)", 1 },
+    [QS_CONV_ONNX] = { QS_CONV_ONNX, "onnx", "ONNX Runtime compute_scale_zp (x / scale)", 1 },
+    [QS_CONV_TRT] = { QS_CONV_TRT, "trt", "NVIDIA pytorch-quantization's fake quant "
+                      "(symmetric, x * 127/amax, codes -127..127)", 1 },
+    [QS_CONV_GGML] = { QS_CONV_GGML, "ggml", "ggml block rules (int8 -> Q8_0, int4 -> Q4_0)",
+                       0 },
+};
+
+_Static_assert(sizeof qs_conv_table / sizeof qs_conv_table[0] == QS_CONV_COUNT,
+               "one convention row per qs_conv");
+
 const char *qs_conv_name(qs_conv c)
 {
-    switch (c) {
-    case QS_CONV_ONNX: return "onnx";
-    case QS_CONV_TRT:  return "trt";
-    case QS_CONV_GGML: return "ggml";
-    default:           return "torch";
-    }
+    return (unsigned)c < QS_CONV_COUNT ? qs_conv_table[c].name : "torch";
+}
+
+int qs_conv_find(const char *name)
+{
+    for (int i = 0; i < QS_CONV_COUNT; i++)
+        if (strcmp(name, qs_conv_table[i].name) == 0) return i;
+    return -1;
 }
 
 const char *qs_round_name(qs_round r)
@@ -55,19 +69,34 @@ const char *qs_gran_name(qs_gran g)
     }
 }
 
+const qs_qkind_desc qs_qkind_table[QS_Q_COUNT] = {
+    [QS_Q_INT] = { QS_Q_INT, "integer", NULL, NULL, 0,
+                   "int2..int8, uint2..uint8: an integer grid with a scale and zero point" },
+    [QS_Q_FP16] = { QS_Q_FP16, "float", "fp16", NULL, 16, "cast to IEEE half precision" },
+    [QS_Q_BF16] = { QS_Q_BF16, "float", "bf16", NULL, 16, "cast to bfloat16" },
+    [QS_Q_FP8_E4M3] = { QS_Q_FP8_E4M3, "float", "fp8-e4m3", "e4m3", 8,
+                        "cast to FP8 E4M3 (OCP, no infinities)" },
+    [QS_Q_FP8_E5M2] = { QS_Q_FP8_E5M2, "float", "fp8-e5m2", "e5m2", 8, "cast to FP8 E5M2" },
+    [QS_Q_NF4] = { QS_Q_NF4, "codebook", "nf4", NULL, 4,
+                   "bitsandbytes NF4 codebook, blockwise absmax" },
+    [QS_Q_FP4] = { QS_Q_FP4, "codebook", "fp4", NULL, 4,
+                   "bitsandbytes FP4 (E2M1) codebook, blockwise absmax" },
+    [QS_Q_GGML] = { QS_Q_GGML, "ggml", NULL, NULL, 0,
+                    "q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q6_k: ggml block formats" },
+};
+
+_Static_assert(sizeof qs_qkind_table / sizeof qs_qkind_table[0] == QS_Q_COUNT,
+               "one scheme-family row per qs_qkind");
+
 const char *qs_qkind_name(const qs_scheme *s)
 {
     static const char *const ints[] = { "int2", "int3", "int4", "int5", "int6", "int7",
                                         "int8" };
     static const char *const uints[] = { "uint2", "uint3", "uint4", "uint5", "uint6",
                                          "uint7", "uint8" };
+    if ((unsigned)s->kind < QS_Q_COUNT && qs_qkind_table[s->kind].word)
+        return qs_qkind_table[s->kind].word;
     switch (s->kind) {
-    case QS_Q_FP16:     return "fp16";
-    case QS_Q_BF16:     return "bf16";
-    case QS_Q_FP8_E4M3: return "fp8-e4m3";
-    case QS_Q_FP8_E5M2: return "fp8-e5m2";
-    case QS_Q_NF4:      return "nf4";
-    case QS_Q_FP4:      return "fp4";
     case QS_Q_GGML:
         switch (s->ggml_type) {
         case QS_GGML_Q4_0: return "q4_0";
@@ -192,20 +221,17 @@ static int type_word(qs_scheme *s, const char *w)
         s->bits = (int)b;
         return 1;
     }
-    static const struct { const char *w; qs_qkind k; int bits; } kinds[] = {
-        {"fp16", QS_Q_FP16, 16}, {"bf16", QS_Q_BF16, 16}, {"fp8-e4m3", QS_Q_FP8_E4M3, 8},
-        {"e4m3", QS_Q_FP8_E4M3, 8}, {"fp8-e5m2", QS_Q_FP8_E5M2, 8}, {"e5m2", QS_Q_FP8_E5M2, 8},
-        {"nf4", QS_Q_NF4, 4}, {"fp4", QS_Q_FP4, 4},
-    };
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (strcmp(w, kinds[i].w) == 0) {
+    for (int i = 0; i < QS_Q_COUNT; i++) {
+        const qs_qkind_desc *d = &qs_qkind_table[i];
+        if (d->word && (strcmp(w, d->word) == 0 || (d->alias && strcmp(w, d->alias) == 0))) {
             qs_scheme_default(s);
-            s->kind = kinds[i].k;
-            s->bits = kinds[i].bits;
+            s->kind = d->kind;
+            s->bits = d->bits;
             s->symmetric = 1;
             s->group = 64;          /* codebook block */
             return 1;
         }
+    }
     if (strcmp(w, "q8_0") == 0 || strcmp(w, "q4_0") == 0) {
         qs_scheme_default(s);
         s->bits = w[1] == '8' ? 8 : 4;
@@ -288,12 +314,17 @@ int qs_scheme_parse(qs_scheme *out, int argc, char **argv, qs_err *err)
             if ((KEY("size") || KEY("group")) && s.kind == QS_Q_INT && !explicit_gran)
                 s.gran = QS_G_GROUP;
         } else if (KEY("convention") || KEY("conv")) {
-            if (!strcmp(val, "torch")) s.conv = QS_CONV_TORCH;
-            else if (!strcmp(val, "onnx")) s.conv = QS_CONV_ONNX;
-            else if (!strcmp(val, "trt")) s.conv = QS_CONV_TRT;
-            else if (!strcmp(val, "ggml")) s.conv = QS_CONV_GGML;
-            else return qs_err_set(err, "convention=%s: expected torch, onnx, trt or ggml",
-                                   val);
+            int c = qs_conv_find(val);
+            if (c < 0) {
+                char list[256];
+                size_t o = 0;
+                for (int k = 0; k < QS_CONV_COUNT && o < sizeof list; k++)
+                    o += (size_t)snprintf(list + o, sizeof list - o, "%s%s",
+                                          k == 0 ? "" : k + 1 < QS_CONV_COUNT ? ", " : " or ",
+                                          qs_conv_table[k].name);
+                return qs_err_set(err, "convention=%s: expected %s", val, list);
+            }
+            s.conv = (qs_conv)c;
         } else if (KEY("round")) {
             explicit_round = 1;
             if (!strcmp(val, "even")) s.round = QS_R_HALF_EVEN;

@@ -13,9 +13,10 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
-#include "qscope/faces.h"
-#include "qscope/front.h"
+#include "front/faces.h"
+#include "front/front.h"
 #include "qscope/io.h"
+#include "qscope/script.h"
 
 /* ---- signals: flags only (async-signal-safe); the loops act on them ---------------------- */
 
@@ -100,21 +101,16 @@ static void before_output(void *ctx)
 }
 
 /* `lesson play NAME...` on a terminal: the lesson face plays it step by step (Enter for the
- * next step, quizzes asked) instead of the command's all-at-once run. Returns 1 when the
- * line was such a command (and ran), 0 otherwise. */
-static int play_lesson(repl *p, const char *line)
+ * next step, quizzes asked) instead of the command's all-at-once run: a face operation the
+ * library's runner calls for that row (interactive lines only). */
+static int play_lesson(qs_script *r, int argc, char **argv)
 {
-    char **argv = NULL;
-    qs_err err = {{0}};
-    int argc = qs_split(line, &argv, &err), done = 0;
-    if (argc >= 3 && strcmp(argv[0], "lesson") == 0 && strcmp(argv[1], "play") == 0) {
-        if (qs_lesson_main(p->s, argc, argv) != 0) p->r.errors++;
-        else qs_session_remember(p->s, line);
-        done = 1;
-    }
-    qs_split_free(argv);
-    return done;
+    (void)r;
+    if (argc < 3) return 1;         /* no NAME: the row itself says how to call it */
+    return qs_lesson_main(g_repl->s, argc, argv) != 0 ? QS_ERR : QS_OK;
 }
+
+static const qs_face_op repl_ops[] = { { "lesson play", play_lesson }, { 0 } };
 
 /* Runs one line with progress and cancellation. Interactive lines may hold several commands
  * separated by ';' (as `qscope -c`). */
@@ -136,7 +132,9 @@ static void run_line(repl *p, const char *line, const char *where, int split)
         qs_progress_bar_start(&p->bar, stderr, &g_cancel);
         g_busy = 1;
         const char *cmd = n < 0 ? line : lines[k];
-        int rc = split && play_lesson(p, cmd) ? QS_OK : qs_run_line(&p->r, cmd, where);
+        p->r.ops = split ? repl_ops : NULL;
+        int rc = qs_run_line(&p->r, cmd, where);
+        p->r.ops = NULL;
         g_busy = 0;
         qs_progress_bar_finish(&p->bar);
         if (rc == QS_CANCELLED || g_cancel) break;  /* the rest of the line is dropped */

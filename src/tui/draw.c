@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qscope/front.h"
+#include "front/front.h"
 #include "qscope/lesson.h"
 
 /* ==== colours and attributes ============================================================= */

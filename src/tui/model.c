@@ -12,10 +12,11 @@
 #include <string.h>
 
 #include "qscope/calib.h"
-#include "qscope/front.h"
+#include "front/front.h"
 #include "qscope/kernels.h"
 #include "qscope/metrics.h"
 #include "qscope/quant.h"
+#include "qscope/script.h"
 
 /* ==== the binding table ================================================================= */
 
@@ -98,7 +99,7 @@ const qs_tui_binding qs_tui_bindings[] = {
      "more / fewer bits (scheme bits=N: convention, rounding, axis kept)"},
     {ALL, '-', "-", QA_BITS_DOWN, NULL},
     {ALL, 's', "s", QA_SYM, "symmetric / affine: only the zero point changes (scheme sym / asym)"},
-    {ALL, 'c', "c", QA_CALIB, "next calibrator: minmax, percentile, mse, entropy"},
+    {ALL, 'c', "c", QA_CALIB, "next calibrator (a cycle from minmax; help calib describes each)"},
     {ALL, 'g', "g", QA_GRAN,
      "granularity: per-tensor / per-channel (axis=auto: the output channels)"},
     {ALL, 'o', "o", QA_OUTPUT, "show / hide the output of the last ':' command"},
@@ -160,27 +161,14 @@ static json_t *query(qs_session *s, qs_err *err, const char *fmt, ...)
 static json_t *query(qs_session *s, qs_err *err, const char *fmt, ...)
 {
     char line[1024];
-    char **argv = NULL;
     json_t *out = NULL;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     qs_err_clear(err);
-    int argc = qs_split(line, &argv, err);
-    if (argc <= 0) goto done;
-    const qs_cmd *c = qs_cmd_find(argv[0]);
-    if (!c) {
-        qs_err_set(err, "%s: unknown command", argv[0]);
-        goto done;
-    }
-    /* as qs_cmd_run_line: a large tensor selected by load/use is converted by the first
-     * command that needs its values */
-    if (!(c->flags & QS_CMD_NOTENSOR) && qs_session_materialize(s, err) != QS_OK) goto done;
-    qs_session_resolve_axis(s, &s->scheme);     /* axis=auto, as qs_cmd_run_line */
-    if (c->run(s, argc - 1, argv + 1, &out, err) != QS_OK) out = NULL;
-done:
-    qs_split_free(argv);
+    /* the library's dispatch (a large tensor is converted as for any command), unrecorded */
+    if (qs_cmd_query(s, line, &out, NULL, err) != QS_OK) out = NULL;
     return out;
 }
 
@@ -707,80 +695,47 @@ int qs_tui_job_poll(qs_tui_model *m)
     return flags;
 }
 
-#define QS_TUI_SOURCE_DEPTH 8     /* nested `source` limit (as the script runner's) */
+/* `source FILE` in the TUI runs through the library's runner (qscope/script.h: the same
+ * nesting limit, NUL check and dispatch as scripts everywhere), on the session and not in the
+ * worker (a slow command in a script blocks until it ends); it stops at the first error with
+ * FILE:LINE on the status line and shows the last result. */
+typedef struct tui_source {
+    qs_tui_model *m;
+    json_t *last;               /* the last result, or NULL */
+    const qs_cmd *last_cmd;     /* its row */
+    char last_line[256];        /* its line */
+} tui_source;
 
-/* `source FILE` in the TUI: runs the file's lines on the session (not in the worker; a slow
- * command in a script blocks until it ends), stops at the first error with FILE:LINE on the
- * status line, and shows the last result. Returns QS_OK or QS_ERR. */
-static int run_source(qs_tui_model *m, const char *path)
+static void source_result(qs_script *r, const qs_cmd *cmd, json_t *res, const char *line)
 {
-    qs_err re = {{0}};
-    if (qs_io_check_regular("source", path, &re) != QS_OK) {   /* a FIFO would block */
-        qs_tui_status(m, 1, "%s", re.msg);
-        return QS_ERR;
-    }
-    FILE *f = fopen(path, "r");
-    char buf[4096];
-    int lineno = 0, rc = QS_OK;
-    json_t *last = NULL;
-    const qs_cmd *last_cmd = NULL;
-    char last_line[256] = "";
-    if (!f) {
-        qs_tui_status(m, 1, "source: %s: cannot open", path);
-        return QS_ERR;
-    }
-    if (m->s->source_depth >= QS_TUI_SOURCE_DEPTH) {
-        fclose(f);
-        qs_tui_status(m, 1, "source: %s: nested too deeply (more than %d levels)", path,
-                      QS_TUI_SOURCE_DEPTH);
-        return QS_ERR;
-    }
-    m->s->source_depth++;
-    while (fgets(buf, sizeof buf, f)) {
-        lineno++;
-        buf[strcspn(buf, "\r\n")] = '\0';
-        char word[32] = "";
-        if (sscanf(buf, "%31s", word) != 1 || word[0] == '#') continue;
-        if (lineno == 1 && strncmp(buf, QS_SCRIPT_MAGIC " ", 3) == 0) continue;  /* save's */
-        if (!strcmp(word, "quit") || !strcmp(word, "exit")) break;
-        if (!strcmp(word, "source")) {
-            char **argv = NULL;
-            qs_err e = {{0}};
-            int argc = qs_split(buf, &argv, &e);
-            if (argc == 2) rc = run_source(m, argv[1]);
-            else {
-                qs_tui_status(m, 1, "%s:%d: source: usage: source FILE", path, lineno);
-                rc = QS_ERR;
-            }
-            qs_split_free(argv);
-            if (rc != QS_OK) break;
-            continue;
-        }
-        json_t *out = NULL;
-        const qs_cmd *ran = NULL;
-        qs_err err = {{0}};
-        if (qs_cmd_run_line(m->s, buf, &out, &ran, &err) != QS_OK) {
-            qs_tui_status(m, 1, "%s:%d: %s", path, lineno, err.msg);
-            json_decref(last);
-            last = NULL;
-            rc = QS_ERR;
-            break;
-        }
-        if (out) {
-            json_decref(last);
-            last = out;
-            last_cmd = ran;
-            snprintf(last_line, sizeof last_line, "%.200s", buf);
-        }
-    }
-    m->s->source_depth--;
-    fclose(f);
+    tui_source *t = r->ctx;
+    json_decref(t->last);
+    t->last = json_incref(res);
+    t->last_cmd = cmd;
+    snprintf(t->last_line, sizeof t->last_line, "%.200s", line);
+}
+
+static void source_error(qs_script *r, const char *where, const char *msg, int rc)
+{
+    tui_source *t = r->ctx;
+    (void)rc;
+    if (where) qs_tui_status(t->m, 1, "%s: %s", where, msg);
+    else qs_tui_status(t->m, 1, "%s", msg);
+    json_decref(t->last);
+    t->last = NULL;
+}
+
+static int run_source(qs_tui_model *m, const char *line, const char *path)
+{
+    tui_source t = { m, NULL, NULL, "" };
+    qs_script sc = { .s = m->s, .stop_on_error = 1, .result = source_result,
+                     .error = source_error, .ctx = &t };
+    int rc = qs_script_line(&sc, line, NULL);
     qs_tui_refresh(m);      /* a script may have changed anything */
-    if (last) {
-        qs_tui_route(m, last_cmd, last, last_line);
-        json_decref(last);
-        if (m->s->source_depth == 0)
-            qs_tui_status(m, 0, "source %s: %d lines run", path, lineno);
+    if (t.last) {
+        qs_tui_route(m, t.last_cmd, t.last, t.last_line);
+        json_decref(t.last);
+        if (rc == QS_OK) qs_tui_status(m, 0, "source %s: %d lines run", path, sc.lines);
     }
     return rc;
 }
@@ -806,7 +761,7 @@ int qs_tui_run_user(qs_tui_model *m, const char *line)
         int f = QS_TUI_REDRAW;
         if (m->job.running) qs_tui_status(m, 1, "busy: '%s' is still running", m->job.line);
         else if (argc != 2) qs_tui_status(m, 1, "source: usage: source FILE");
-        else run_source(m, argv[1]);
+        else run_source(m, line, argv[1]);
         qs_split_free(argv);
         return f;
     }
@@ -920,14 +875,18 @@ static int scheme_key(qs_tui_model *m, qs_tui_act a)
         return qs_tui_run_user(m, sc->gran == QS_G_CHANNEL ? "scheme per-tensor"
                                                            : "scheme per-channel");
     case QA_CALIB: {
-        static const char *const cal[] = {"calib minmax", "calib percentile p=99.99",
-                                          "calib mse", "calib entropy"};
-        static const qs_calib_kind kinds[] = {QS_CAL_MINMAX, QS_CAL_PERCENTILE, QS_CAL_MSE,
-                                              QS_CAL_ENTROPY};
-        int k = -1;                 /* from a manual range: back to minmax */
-        for (int i = 0; i < 4; i++)
-            if (m->s->calib.kind == kinds[i]) k = i;
-        return qs_tui_run_user(m, cal[(k + 1) % 4]);
+        /* the next calibrator of the table's cycle (rows with cycle words); from one outside
+         * the cycle (a manual range): the first */
+        int k = (int)m->s->calib.kind, next = -1, first = -1;
+        for (int i = 0; i < QS_CAL_COUNT; i++) {
+            if (!qs_calib_table[i].cycle) continue;
+            if (first < 0) first = i;
+            if (i > k && next < 0) next = i;
+        }
+        if (k < 0 || k >= QS_CAL_COUNT || !qs_calib_table[k].cycle || next < 0) next = first;
+        snprintf(line, sizeof line, "calib %s%s%s", qs_calib_table[next].name,
+                 qs_calib_table[next].cycle[0] ? " " : "", qs_calib_table[next].cycle);
+        return qs_tui_run_user(m, line);
     }
     default: break;
     }

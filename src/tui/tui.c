@@ -3,6 +3,7 @@
  * doupdate), hosts readline's callback interface on the bottom line for ':' and value
  * prompts, and makes sure the terminal is restored on exit, SIGINT, SIGTERM and crashes. */
 #include "tui_int.h"
+#include "qscope/paths.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -18,12 +19,9 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
-#include "qscope/faces.h"
-#include "qscope/front.h"
+#include "front/faces.h"
+#include "front/front.h"
 
-#ifndef QSCOPE_DATADIR
-#define QSCOPE_DATADIR "/usr/local/share/qscope"
-#endif
 
 
 /* ==== face state (the face may keep globals; readline's callbacks take no context) ======== */
@@ -343,26 +341,12 @@ static void quoted(char *buf, size_t len, const char *cmd, const char *path)
     buf[k] = '\0';
 }
 
-/* The bundled default tensor: ./datasets, next to the binary, then QSCOPE_DATADIR. */
+/* The bundled default tensor: default.npy on the data-set search path (paths.h). */
 static int find_default(char *buf, size_t len)
 {
-    char exe[PATH_MAX - 64];
-    if (access("datasets/default.npy", R_OK) == 0) {
-        snprintf(buf, len, "datasets/default.npy");
-        return 1;
-    }
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            snprintf(buf, len, "%s/../datasets/default.npy", exe);
-            if (access(buf, R_OK) == 0) return 1;
-        }
-    }
-    snprintf(buf, len, "%s/datasets/default.npy", QSCOPE_DATADIR);
-    return access(buf, R_OK) == 0;
+    qs_search_path sp;
+    qs_search_path_get(QS_PATH_DATASETS, &sp);
+    return qs_search_path_find(&sp, "default.npy", buf, len);
 }
 
 static int open_start(qs_session *s, const char *file)

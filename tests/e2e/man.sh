@@ -19,7 +19,8 @@ done
 # the page's text with roff escapes undone, for comparisons
 unroff() { sed -e 's/\\-/-/g' -e 's/\\&//g' -e 's/\\e/\\/g' -e 's/""/"/g' "$1"; }
 page=$(unroff man/qscope.1)
-section=$(sed -n '/^\.\\" commands-begin/,/^\.\\" commands-end/p' man/qscope.1 | unroff /dev/stdin)
+section=$(sed -n '/^\.\\" commands-begin/,/^\.\\" commands-end/p' man/qscope.1 | unroff /dev/stdin |
+          perl -CS -pe 's/\\\[u([0-9A-F]{4})\]/chr(hex($1))/ge')
 
 json=$("$QSCOPE" -c help --json) || fail "help --json exit $?"
 names=$(grep -o '"name":"[^"]*"' <<<"$json" | sed 's/"name":"\(.*\)"/\1/')
@@ -30,6 +31,14 @@ for name in $names; do
             sed 's/"usage":"\(.*\)"/\1/')
     grep -qF ".B \"$usage\"" <<<"$section" ||
         fail "command '$name' (usage: $usage) is not documented in man/qscope.1 (run: python3 man/gen-commands.py $QSCOPE)"
+    # every option line `help` prints (table-driven lines included: calibrators, ...) is there
+    while IFS= read -r line; do
+        [ -n "$line" ] || continue
+        grep -qF -- "$line" <<<"$section" ||
+            fail "'help $name' option line is not in man/qscope.1: $line (run: python3 man/gen-commands.py $QSCOPE)"
+    done < <("$QSCOPE" -c "help $name" --json |
+             perl -MJSON::PP -CO -e 'local $/; my $j = JSON::PP->new->utf8->decode(<STDIN>);
+                 print "$_\n" for split /\n/, ($j->{options} // "")')
     n=$((n + 1))
 done
 # and nothing documented that the table lacks
@@ -49,7 +58,7 @@ if [ -f src/tui/model.c ] && grep -q 'qs_tui_bindings\[\]' src/tui/model.c; then
             my $h = $1; my $s = ""; $s .= $1 while $h =~ /"((?:[^"\\]|\\.)*)"/g; print "$s\n"; } }' src/tui/model.c)
 fi
 grep -q 'QSCOPE_LESSON_PATH' <<<"$page" || fail "ENVIRONMENT lacks QSCOPE_LESSON_PATH"
-for v in NO_COLOR QSCOPE_KERNELS QSCOPE_HISTFILE XDG_STATE_HOME QSCOPE_THREADS; do
+for v in NO_COLOR QSCOPE_KERNELS QSCOPE_HISTFILE XDG_STATE_HOME QSCOPE_THREADS QSCOPE_DATASETS; do
     grep -q "^\.B $v" man/qscope.1 || fail "ENVIRONMENT lacks $v"
 done
 echo "ok ($n commands)"

@@ -10,16 +10,19 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 CC=${FUZZ_CC:-clang}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CFLAGS="-std=c11 -g -O1 -fno-omit-frame-pointer -fopenmp $SAN"
-CPPFLAGS="-Iinclude -D_GNU_SOURCE -DQSCOPE_DATADIR=\"/usr/local/share/qscope\" \
+CPPFLAGS="-Iinclude -Isrc -D_GNU_SOURCE -DQSCOPE_DATADIR=\"/usr/local/share/qscope\" \
 $(pkg-config --cflags jansson libzip 2>/dev/null)"
 LIBS="$(pkg-config --libs jansson zlib libzip 2>/dev/null || echo -ljansson -lz -lzip) -lm -lpthread"
 command -v "$CC" >/dev/null || { echo "fuzz: $CC not found (apt-get install clang)" >&2; exit 1; }
 mkdir -p "$OUT/obj" "$OUT/artifacts"
 
-# The library, instrumented for coverage. A source that does not build is skipped with a
-# warning: a harness only fails to link if it needs that file.
+# The library, instrumented for coverage: the Makefile's LIB_DIRS (make fuzz passes them). A
+# source that does not build fails the run (it used to be skipped with a warning, so a
+# harness could pass without the code it was meant to fuzz).
+fail=0
 objs=()
-for src in src/{core,io,synth,numfmt,quant,kernels,nn,cmd,lesson}/*.c; do
+lib_dirs=${FUZZ_LIB_DIRS:-base io synth numfmt quant kernels nn session cmd lesson}
+for src in $(for d in $lib_dirs; do echo src/"$d"/*.c; done); do
     [ -f "$src" ] || continue
     extra=""
     case "$src" in *_avx2.c)
@@ -28,8 +31,8 @@ for src in src/{core,io,synth,numfmt,quant,kernels,nn,cmd,lesson}/*.c; do
     obj="$OUT/obj/${src//\//_}.o"
     if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find include -newer "$obj" -name '*.h' | head -1)" ]; then
         if ! $CC $CPPFLAGS $CFLAGS -fsanitize=fuzzer-no-link $extra -c "$src" -o "$obj" 2>"$OUT/obj/err.txt"; then
-            echo "fuzz: skipping $src (does not build with $CC):"; head -5 "$OUT/obj/err.txt"
-            rm -f "$obj"; continue
+            echo "FAIL $src (does not build with $CC):"; head -5 "$OUT/obj/err.txt"
+            rm -f "$obj"; fail=1; continue
         fi
     fi
     objs+=("$obj")
@@ -41,7 +44,6 @@ harnesses=("$@")
 if [ ${#harnesses[@]} -eq 0 ]; then
     for h in tests/fuzz/fuzz_*.c; do [ -f "$h" ] && harnesses+=("$(basename "$h" .c)"); done
 fi
-fail=0
 for name in "${harnesses[@]}"; do
     src="tests/fuzz/$name.c"
     bin="$OUT/$name"

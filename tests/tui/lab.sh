@@ -7,16 +7,20 @@ tui_start 80 24
 wait_for "1 Data"
 keys 5
 wait_for "r runs: lab sweep bits=2..8"
-# a long sweep: 30 QAT epochs at every width
+# the form builds the command line
 for _ in 1 2 3 4 5 6; do keys Down; done
 keys Right Right Right
 wait_for "epochs=30"
-keys r
+# a run that cannot end during the test (1000 QAT epochs at every width; a 30-epoch sweep
+# lasts about a second, which raced the Esc below): from the ':' line
+keys :
+type_text "lab sweep bits=2..8 epochs=1000"
+keys Enter
 wait_for "Esc cancels"
 keys 3                      # the UI answers while the worker trains
 wait_for "fp8-e4m3"
 keys 5
-wait_for "lab sweep"
+wait_for "r runs: lab sweep"    # the Lab screen's own line (the status bar also says "lab sweep")
 keys Escape
 wait_for "cancelled"
 # a short one: PTQ at 4 bits (the cursor is on epochs, the last setting: Down wraps to action)
@@ -25,9 +29,9 @@ wait_for "r runs: lab ptq bits=4"
 keys r
 wait_for "ptq_acc"
 # q during a long run cancels it and quits at once
-keys Left                   # the cursor is on action: back to sweep
-wait_for "r runs: lab sweep"
-keys r
+keys :
+type_text "lab sweep bits=2..8 epochs=1000"
+keys Enter
 wait_for "Esc cancels"
 keys q
 wait_for "EXITED rc=0"

@@ -624,19 +624,18 @@ static int count_progress(void *ctx, const char *label, double done, double tota
 Test(nn, cancel)
 {
     qs_err err;
-    qs_session s;
-    qs_session_init(&s);
+    qs_progress s = { 0 };
     qs_nn_data *d = digits();
     int size[3] = { 64, 16, 10 }, calls = 0;
     qs_mlp *m = qs_mlp_new(2, size, 1, &err);
     qs_nn_train_cfg tc = { 3, 32, 1e-3, QS_NN_ADAM, 1, -1, 0, NULL };
-    s.progress = count_progress;
-    s.progress_ctx = &calls;
+    s.fn = count_progress;
+    s.ctx = &calls;
     cr_assert_eq(qs_nn_train(&s, m, &d->train, &d->test, &tc, NULL, &err), QS_CANCELLED);
     cr_assert_eq(calls, 5);
     cr_assert(strstr(err.msg, "cancelled"), "%s", err.msg);
     volatile sig_atomic_t flag = 1;
-    s.progress = NULL;
+    s.fn = NULL;
     s.cancel = &flag;
     qs_nn_qcfg qc = { 4, 8, QS_G_TENSOR, QS_CAL_MINMAX, 99.99, 0, 32 };
     qs_nn_qmodel *q = NULL;
@@ -647,7 +646,6 @@ Test(nn, cancel)
                  QS_CANCELLED);
     qs_mlp_free(m);
     qs_nn_data_free(d);
-    qs_session_fini(&s);
 }
 
 /* Hostile input: random bytes and mutated valid files never crash the parsers (run under

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qscope/front.h"
+#include "front/front.h"
 
 /* Renders JSON text with the given width (UTF-8, no colour) into a malloc'd string. */
 static char *render(const char *json, int width)

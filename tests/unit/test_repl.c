@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "qscope/front.h"
+#include "front/front.h"
 #include "qscope/io.h"
 
 #define FIXTURE "tests/fixtures/mlp.safetensors"
@@ -132,9 +132,11 @@ Test(complete, keywords_of_a_command)
     qs_completion c;
     const qs_cmd *sy = qs_cmd_find("synth");
     cr_assert_not_null(sy);
-    cr_assert_not_null(sy->words, "synth lists its distributions");
+    cr_assert_not_null(sy->args, "synth's specs list its distributions");
     complete("synth ", &c);
-    for (const char *const *w = sy->words; *w; w++) cr_assert(has(&c, *w), "%s", *w);
+    const char *w;
+    for (int i = 0; (w = qs_arg_choice_at(&sy->args[0], i, NULL)); i++)
+        cr_assert(has(&c, w), "%s", w);
     cr_assert(has(&c, "normal") && has(&c, "laplace"));
     qs_completion_fini(&c);
     complete("synth lap", &c);

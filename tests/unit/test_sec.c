@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "qscope/cmd.h"
-#include "qscope/front.h"
+#include "front/front.h"
 #include "qscope/io.h"
 #include "qscope/lesson.h"
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qscope/metrics.h"
 #include "qscope/stats.h"
 
 #define STATS_RTOL 1e-6     /* float32 precision: 2^-23 is 1.2e-7; allow a few ulp */

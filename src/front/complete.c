@@ -1,7 +1,7 @@
 /* complete.c — what the REPL (and the TUI's ':' line) can complete at a point of a command
  * line, the prompt, and where the history lives. Pure functions of the line, the session and
  * the file system: no terminal, so the unit tests call them directly. */
-#include "qscope/front.h"
+#include "front/front.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -12,11 +12,8 @@
 #include <sys/stat.h>
 
 #include "qscope/io.h"
+#include "qscope/paths.h"
 #include "qscope/quant.h"
-
-#ifndef QSCOPE_DATADIR
-#define QSCOPE_DATADIR "/usr/local/share/qscope"
-#endif
 
 /* ---- a growable list of strings ---------------------------------------------------------- */
 
@@ -96,21 +93,10 @@ static void scan_lessons(strlist *l, const char *dir, const char *prefix)
 int qs_lesson_names(const char *prefix, char ***out)
 {
     strlist l = {0};
-    const char *p = getenv("QSCOPE_LESSON_PATH");
+    qs_search_path sp;
     if (!prefix) prefix = "";
-    scan_lessons(&l, "lessons", prefix);
-    while (p && *p) {
-        const char *colon = strchr(p, ':');
-        size_t len = colon ? (size_t)(colon - p) : strlen(p);
-        if (len > 0 && len < 4096) {
-            char dir[4097];
-            memcpy(dir, p, len);
-            dir[len] = '\0';
-            scan_lessons(&l, dir, prefix);
-        }
-        p = colon ? colon + 1 : NULL;
-    }
-    scan_lessons(&l, QSCOPE_DATADIR "/lessons", prefix);
+    qs_search_path_get(QS_PATH_LESSONS, &sp);     /* the path `lesson list` searches */
+    for (int i = 0; i < sp.n; i++) scan_lessons(&l, sp.dir[i], prefix);
     return sl_finish(&l, out);
 }
 
@@ -206,6 +192,50 @@ static int already_used(const strlist *words, const char *w)
     return 0;
 }
 
+/* Candidates from argument specs: flags, "key=" for valued options, a WORD's choices, and
+ * after "key=" the allowed values of that key. */
+static void add_specs(strlist *l, const qs_arg *args, const scan *sc)
+{
+    const char *eq = strchr(sc->cur, '=');
+    for (const qs_arg *a = args; a && a->type != QS_ARG_END; a++) {
+        const char *v;
+        if (eq) {
+            size_t kl = (size_t)(eq - sc->cur);
+            if (a->type != QS_ARG_TEXT || strlen(a->name) != kl ||
+                strncmp(a->name, sc->cur, kl) != 0)
+                continue;
+            for (int i = 0; (v = qs_arg_choice_at(a, i, NULL)); i++) {
+                if (!starts_with(v, eq + 1)) continue;
+                char buf[256];
+                int n = snprintf(buf, sizeof buf, "%s=%s", a->name, v);
+                if (n > 0 && (size_t)n < sizeof buf) sl_add(l, buf, (size_t)n);
+            }
+            continue;
+        }
+        switch (a->type) {
+        case QS_ARG_FLAG:
+            if (starts_with(a->name, sc->cur) && !already_used(&sc->words, a->name))
+                sl_add(l, a->name, strlen(a->name));
+            break;
+        case QS_ARG_INT: case QS_ARG_REAL: case QS_ARG_TEXT: {
+            char key[128];
+            int n = snprintf(key, sizeof key, "%s=", a->name);
+            if (n > 0 && (size_t)n < sizeof key && starts_with(key, sc->cur) &&
+                !already_used(&sc->words, key))
+                sl_add(l, key, (size_t)n);
+            break;
+        }
+        case QS_ARG_WORD:
+            for (int i = 0; (v = qs_arg_choice_at(a, i, NULL)); i++)
+                if (starts_with(v, sc->cur) && !already_used(&sc->words, v))
+                    sl_add(l, v, strlen(v));
+            break;
+        default:
+            break;
+        }
+    }
+}
+
 int qs_complete(const qs_session *s, const char *line, int point, qs_completion *c)
 {
     scan sc;
@@ -231,9 +261,31 @@ int qs_complete(const qs_session *s, const char *line, int point, qs_completion 
     int pos = 0;
     for (int i = 1; i < sc.words.n; i++)
         if (!strchr(sc.words.v[i], '=')) pos++;
+    if (cmd->subs) {
+        /* a nested table: the first word names the subcommand, whose row completes the rest */
+        if (pos == 0) {
+            for (const qs_cmd *r = cmd->subs; r->name; r++)
+                if (starts_with(r->name, sc.cur)) sl_add(&l, r->name, strlen(r->name));
+        }
+        const qs_cmd *sub = sc.words.n > 1 ? qs_cmd_sub(cmd, sc.words.v[1]) : NULL;
+        if (!sub) {
+            for (const char *const *w = cmd->words; w && *w; w++)
+                if (starts_with(*w, sc.cur) && !already_used(&sc.words, *w))
+                    sl_add(&l, *w, strlen(*w));
+            goto done;
+        }
+        cmd = sub;
+        pos--;
+    }
     for (const char *const *w = cmd->words; w && *w; w++)
         if (starts_with(*w, sc.cur) && !already_used(&sc.words, *w)) sl_add(&l, *w, strlen(*w));
+    add_specs(&l, cmd->args, &sc);
     if ((cmd->complete & QS_COMPL_COMMAND) && pos == 0) add_commands(&l, sc.cur);
+    if ((cmd->complete & QS_COMPL_COMMAND) && pos == 1) {     /* help lab SUB */
+        const qs_cmd *top = qs_cmd_find(sc.words.v[1]);
+        for (const qs_cmd *r = top ? top->subs : NULL; r && r->name; r++)
+            if (starts_with(r->name, sc.cur)) sl_add(&l, r->name, strlen(r->name));
+    }
     if (cmd->complete & QS_COMPL_LESSON) {
         char **names = NULL;
         int n = qs_lesson_names(sc.cur, &names);

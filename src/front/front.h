@@ -46,10 +46,14 @@ typedef struct qs_runner {
     void (*before_output)(void *ctx); /* called before a result or an error is printed (the
                                          REPL erases its progress bar), or NULL */
     void *before_ctx;   /* its argument */
+    const struct qs_face_op *ops; /* commands the face runs itself (script.h), or NULL */
 } qs_runner;
 
-/* Runs one line (handles the face commands set/source/save/quit itself). `where` prefixes
- * errors (e.g. "script.qs:3"), may be NULL. Returns QS_OK or the command's status. */
+/* The library's runner (qscope/script.h: quit, source, the command table, face operations)
+ * with results rendered on r->out and errors on r->errf. */
+
+/* Runs one line. `where` prefixes errors (e.g. "script.qs:3"), may be NULL. Returns QS_OK or
+ * the command's status. */
 int qs_run_line(qs_runner *r, const char *line, const char *where);
 /* Runs a whole script text; name is used in errors as NAME:LINE. */
 int qs_run_text(qs_runner *r, const char *text, const char *name);
@@ -98,7 +102,7 @@ void qs_progress_fmt_time(char *buf, size_t len, double seconds);
 char *qs_progress_format(char *buf, size_t len, const char *label, double done, double total,
                          double elapsed, double eta, int width, int utf8);
 
-/* ---- completion and prompt (src/repl/complete.c), shared by the REPL and the TUI's ':' line */
+/* ---- completion and prompt (src/front/complete.c), shared by the REPL and the TUI's ':' line */
 
 /* What can be typed at a point of a command line. */
 typedef struct qs_completion {
@@ -125,8 +129,8 @@ void qs_completion_fini(qs_completion *c);
  * usage line, e.g. "[bins=B] [range=LO:HI] [log]" after "hist "; NULL otherwise (and for
  * commands that take no arguments). Points into the command table. */
 const char *qs_complete_hint(const char *line, int point);
-/* Lesson names (file names without ".lesson") found in ./lessons, every directory of
- * $QSCOPE_LESSON_PATH (':'-separated) and QSCOPE_DATADIR/lessons, sorted and unique, that
+/* Lesson names (file names without ".lesson") found on the lesson search path (paths.h, the
+ * one `lesson list` uses), sorted and unique, that
  * start with prefix. Returns the count and a NULL-terminated array (free with
  * qs_split_free), or -1 when out of memory. */
 int qs_lesson_names(const char *prefix, char ***out);

@@ -9,8 +9,7 @@
 #include "qscope/calib.h"
 #include "qscope/quant.h"
 
-void qs_lab_free(struct qs_lab *lab);   /* nn/lab.c */
-void qs_cache_free(struct qs_cache *c); /* core/cache.c */
+void qs_cache_free(struct qs_cache *c); /* session/cache.c */
 
 void qs_session_init(qs_session *s)
 {
@@ -27,7 +26,8 @@ void qs_session_fini(qs_session *s)
     qs_file_close(s->file);
     qs_tensor_free(s->tensor);
     json_decref(s->last);
-    qs_lab_free(s->lab);
+    for (int i = 0; i < QS_SESSION_NEXT; i++)
+        if (s->ext[i].tag && s->ext[i].free_fn) s->ext[i].free_fn(s->ext[i].data);
     for (int i = 0; i < s->nhistory; i++) free(s->history[i]);
     free(s->history);
     qs_cache_free(s->cache);
@@ -50,8 +50,35 @@ int qs_session_cancelled(const qs_session *s)
 
 int qs_session_progress(qs_session *s, const char *label, double done, double total)
 {
-    if (s->progress && s->progress(s->progress_ctx, label, done, total)) return QS_CANCELLED;
-    return qs_session_cancelled(s) ? QS_CANCELLED : QS_OK;
+    qs_progress p = qs_session_sink(s);
+    return qs_progress_report(&p, label, done, total);
+}
+
+qs_progress qs_session_sink(const qs_session *s)
+{
+    qs_progress p = { s->progress, s->progress_ctx, s->cancel };
+    return p;
+}
+
+void *qs_session_ext_get(const qs_session *s, const void *tag)
+{
+    for (int i = 0; i < QS_SESSION_NEXT; i++)
+        if (s->ext[i].tag == tag) return s->ext[i].data;
+    return NULL;
+}
+
+int qs_session_ext_set(qs_session *s, const void *tag, void *data, void (*free_fn)(void *))
+{
+    int slot = -1;
+    for (int i = 0; i < QS_SESSION_NEXT && slot < 0; i++)
+        if (s->ext[i].tag == tag) slot = i;
+    for (int i = 0; i < QS_SESSION_NEXT && slot < 0; i++)
+        if (!s->ext[i].tag) slot = i;
+    if (slot < 0) return QS_ERR;
+    if (s->ext[slot].tag && s->ext[slot].free_fn && s->ext[slot].data != data)
+        s->ext[slot].free_fn(s->ext[slot].data);
+    s->ext[slot] = (qs_session_ext){ tag, data, free_fn };
+    return QS_OK;
 }
 
 void qs_session_remember(qs_session *s, const char *line)
