@@ -22,7 +22,8 @@
  *   VG_SGEMM                name of the sgemm to define (optional), with
  *     VF, vf_zero(), vf_load(p), vf_loadu(p), vf_storeu(p, v), vf_set1(x), vf_fma(a, b, c)
  *     (a·b + c), vf_mul(a, b)
- *   VG_I8GEMM               name of the u8s8 GEMM to define (optional), with
+ *   VG_I8GEMM               name of the u8s8 GEMM to define (optional), with (optional)
+ *     VG_I8_KLOOP(kq, a, b, acc) an asm k loop writing the accumulators to acc, and
  *     VI, vi_zero(), vi_load(p), vi_loadu(p), vi_storeu(p, v), vi_set1(x), vi_add(a, b),
  *     vi_dp(acc, u8s, s8s) (vpdpbusd), vi_hsum(v) (sum of the int32 lanes, wrapping)
  */
@@ -35,6 +36,15 @@
 #include "kint.h"
 
 #define VG_NR (2 * VG_VL)
+/* the tile's rows spelled out: the accumulators are named variables (an array indexed in a
+ * loop is kept in memory by GCC, which stores every accumulator on each k step) */
+#if VG_MR == 12
+#define VG_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#elif VG_MR == 6
+#define VG_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#else
+#error "VG_MR must be 6 or 12"
+#endif
 #define VG_S_KC 128             /* fp32 k block: B micro-panel 128·NR·4 bytes (16 KB at NR 32) */
 #define VG_I_KC 512             /* int8 k block in bytes (a multiple of 4): 128 quads */
 #define VG_MC (12 * VG_MR)      /* rows of A per block */
@@ -112,24 +122,23 @@ static void vg_ablk_done(vg_ablk *b, int64_t i)
 static void vg_ukr_s(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
                      float alpha, int first, int mr, int nr)
 {
-    VF acc[VG_MR][2];
-#pragma GCC unroll 16
-    for (int r = 0; r < VG_MR; r++) { acc[r][0] = vf_zero(); acc[r][1] = vf_zero(); }
+#define VG_SDECL(r) VF c##r##_0 = vf_zero(), c##r##_1 = vf_zero();
+#define VG_SSTEP(r) { VF av = vf_set1(a[r]); c##r##_0 = vf_fma(av, b0, c##r##_0); \
+                      c##r##_1 = vf_fma(av, b1, c##r##_1); }
+#define VG_SSAVE(r) acc[r][0] = c##r##_0; acc[r][1] = c##r##_1;
+    VG_ROWS(VG_SDECL)
     for (int r = 0; r < mr; r++) {
         _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + r * ldc + VG_NR - 1), _MM_HINT_T0);
     }
     for (int64_t k = 0; k < kc; k++) {
         VF b0 = vf_load(b), b1 = vf_load(b + VG_VL);
-#pragma GCC unroll 16
-        for (int r = 0; r < VG_MR; r++) {
-            VF av = vf_set1(a[r]);
-            acc[r][0] = vf_fma(av, b0, acc[r][0]);
-            acc[r][1] = vf_fma(av, b1, acc[r][1]);
-        }
+        VG_ROWS(VG_SSTEP)
         a += VG_MR;
         b += VG_NR;
     }
+    VF acc[VG_MR][2];
+    VG_ROWS(VG_SSAVE)
     VF va = vf_set1(alpha);
     if (mr == VG_MR && nr == VG_NR) {
 #pragma GCC unroll 16
@@ -281,24 +290,27 @@ static void vg_ukr_i(int64_t kq, const int32_t *a, const int32_t *b, int32_t *c,
                      int first, int last, const int32_t *rowc, const int32_t *colc, int mr,
                      int nr)
 {
-    VI acc[VG_MR][2];
-#pragma GCC unroll 16
-    for (int r = 0; r < VG_MR; r++) { acc[r][0] = vi_zero(); acc[r][1] = vi_zero(); }
+#define VG_IDECL(r) VI c##r##_0 = vi_zero(), c##r##_1 = vi_zero();
+#define VG_ISTEP(r) { VI av = vi_set1(a[r]); c##r##_0 = vi_dp(c##r##_0, av, b0); \
+                      c##r##_1 = vi_dp(c##r##_1, av, b1); }
+#define VG_ISAVE(r) acc[r][0] = c##r##_0; acc[r][1] = c##r##_1;
     for (int r = 0; r < mr; r++) {
         _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + r * ldc + VG_NR - 1), _MM_HINT_T0);
     }
+    VI acc[VG_MR][2];
+#ifdef VG_I8_KLOOP
+    VG_I8_KLOOP(kq, a, b, acc);
+#else
+    VG_ROWS(VG_IDECL)
     for (int64_t k = 0; k < kq; k++) {
         VI b0 = vi_load(b), b1 = vi_load(b + VG_VL);
-#pragma GCC unroll 16
-        for (int r = 0; r < VG_MR; r++) {
-            VI av = vi_set1(a[r]);
-            acc[r][0] = vi_dp(acc[r][0], av, b0);
-            acc[r][1] = vi_dp(acc[r][1], av, b1);
-        }
+        VG_ROWS(VG_ISTEP)
         a += VG_MR;
         b += VG_NR;
     }
+    VG_ROWS(VG_ISAVE)
+#endif
     if (mr == VG_MR && nr == VG_NR) {
         VI cc0 = last ? vi_loadu(colc) : vi_zero(), cc1 = last ? vi_loadu(colc + VG_VL) : vi_zero();
 #pragma GCC unroll 16
