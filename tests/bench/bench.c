@@ -1,4 +1,5 @@
-/* bench.c — `make bench`: kernel throughput against the memcpy roofline (ref and AVX2),
+/* bench.c — `make bench`: kernel throughput against the memcpy roofline (ref and the active
+ * tier, named in the output and in bench.json's kernel_tier),
  * int8 / fp32 GEMM against OpenBLAS (loaded with dlopen when present, so the library never
  * depends on it), the interactive path on a 16M-element tensor and the commands a TUI scheme
  * key runs on one (tui_scheme_ms_16m). Every figure is the
@@ -325,7 +326,9 @@ static double torch_val(const char *key)
 static void peer_table(const qs_kernels *k, sgemm_fn ob, setthreads_fn ob_threads,
                        fair_peer *fp, int threads, int cpu)
 {
-    char thr[8];
+    char thr[8], saved_thr[32] = "";
+    const char *st = getenv("QSCOPE_THREADS");
+    if (st) snprintf(saved_thr, sizeof saved_thr, "%s", st);
     snprintf(thr, sizeof thr, "%d", threads);
     setenv("QSCOPE_THREADS", thr, 1);
     if (ob_threads) ob_threads(threads);
@@ -387,7 +390,8 @@ static void peer_table(const qs_kernels *k, sgemm_fn ob, setthreads_fn ob_thread
         if (tm == tm) jput(kb, g[1] / tm); else jnull(kb);
     }
     g_clock = saved;
-    unsetenv("QSCOPE_THREADS");
+    if (*saved_thr) setenv("QSCOPE_THREADS", saved_thr, 1);
+    else unsetenv("QSCOPE_THREADS");
 }
 
 /* One of the TUI's own queries (src/tui/model.c query()): through the command table, not
@@ -495,7 +499,9 @@ int main(int argc, char **argv)
     }
     memset(y, 0, (size_t)nmax * 4); memset(codes, 0, (size_t)nmax); memset(h, 0, (size_t)nmax * 2);
 
-    printf("%-12s %6s %10s %8s %10s %8s %8s\n", "kernel", "n", "avx2 GB/s", "x memcpy",
+    char opt_gbs[32];
+    snprintf(opt_gbs, sizeof opt_gbs, "%s GB/s", opt->name);
+    printf("%-12s %6s %10s %8s %10s %8s %8s\n", "kernel", "n", opt_gbs, "x memcpy",
            "ref GB/s", "x memcpy", "speedup");
     for (int ni = 0; ni < 3; ni++) {
         int64_t n = NS[ni];
