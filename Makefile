@@ -47,6 +47,7 @@ CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE -DQSCOPE_DATADIR='"$(DATADIR)"' \
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 $(WARN) -fopenmp -MMD -MP
 SIMD_FLAGS = -mavx2 -mfma -mf16c
+AVX512_FLAGS = $(SIMD_FLAGS) -mavx512f -mavx512bw -mavx512vl
 LDLIBS_LIB  = $(call pc_libs,jansson,-ljansson) $(call pc_libs,zlib,-lz) \
               $(call pc_libs,libzip,-lzip) -lm -lpthread
 LDLIBS_FACE = $(call pc_libs,readline,-lreadline) $(call pc_libs,ncursesw,-lncursesw)
@@ -59,7 +60,7 @@ ARCH := $(shell uname -m)
 LIB_DIRS  = base io synth numfmt quant kernels nn session cmd lesson
 LIB_SRC   = $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 ifeq ($(filter x86_64 i686 i386,$(ARCH)),)
-LIB_SRC  := $(filter-out %_avx2.c,$(LIB_SRC))
+LIB_SRC  := $(filter-out %_avx2.c %_avx512.c %_vnni.c %_avxvnni.c,$(LIB_SRC))
 endif
 FACE_SRC  = $(wildcard src/front/*.c src/repl/*.c src/tui/*.c)
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -86,6 +87,19 @@ $(BUILD)/%.o: %.c
 $(BUILD)/%_avx2.o: %_avx2.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SIMD_FLAGS) -c $< -o $@
+
+# AVX-512 / VNNI tiers: compiled on every x86 build, called only when CPUID/XCR0 allow
+$(BUILD)/%_avx512.o: %_avx512.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(AVX512_FLAGS) -c $< -o $@
+
+$(BUILD)/%_vnni.o: %_vnni.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(AVX512_FLAGS) -mavx512vnni -c $< -o $@
+
+$(BUILD)/%_avxvnni.o: %_avxvnni.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SIMD_FLAGS) -mavxvnni -c $< -o $@
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@

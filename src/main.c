@@ -85,6 +85,13 @@ int main(int argc, char **argv)
     setenv("OMP_WAIT_POLICY", "passive", 0);
     setlocale(LC_ALL, "");
     setlocale(LC_NUMERIC, "C");     /* numbers are always written with '.' */
+    {
+        char kerr[160];
+        if (qs_kernels_check(kerr, sizeof kerr) != 0) {    /* QSCOPE_KERNELS names a tier this CPU lacks */
+            fprintf(stderr, "qscope: %s\n", kerr);
+            return 2;
+        }
+    }
     qs_kernels_init();
     qs_session_init(&s);
     install_cleanup();
@@ -96,7 +103,8 @@ int main(int argc, char **argv)
             usage(stdout);
             goto done;
         } else if (strcmp(a, "--version") == 0) {
-            printf("qscope %s (kernels: %s)\n", QSCOPE_VERSION, qs_k()->name);
+            printf("qscope %s (kernels: %s, tier %s)\n", QSCOPE_VERSION, qs_k()->name,
+                   qs_k_tier_name(qs_k_active_tier()));
             goto done;
         } else if (strcmp(a, "--json") == 0) {
             json = 1;

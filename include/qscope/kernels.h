@@ -90,7 +90,7 @@ typedef struct qs_hist {
 
 /* The dispatch table. All pointers are always set. */
 typedef struct qs_kernels {
-    const char *name;   /* "ref" or "avx2" */
+    const char *name;   /* "ref", "avx2", "avx512", "vnni" (512-bit), "vnni256" (AVX-VNNI) */
 
     /* min and max over x ignoring NaN (±Inf count); when all NaN or n == 0: *mn = +inf,
      * *mx = -inf. */
@@ -146,12 +146,53 @@ typedef struct qs_kernels {
 void qs_kernels_init(void);
 /* The active table (calls qs_kernels_init() when needed). */
 const qs_kernels *qs_k(void);
-/* The plain reference table, and the optimized one (NULL when the CPU lacks AVX2/FMA/F16C
- * or the build is not x86-64) — tests compare both in one run. */
+/* The plain reference table, and the AVX2 one (NULL when the CPU lacks AVX2/FMA/F16C
+ * or the build is not x86-64) — tests compare every tier in one run (qs_k_tier). */
 const qs_kernels *qs_k_ref(void);
 const qs_kernels *qs_k_avx2(void);
 /* Forces a table (tests, bench); NULL restores the CPUID choice. */
 void qs_k_force(const qs_kernels *k);
+
+/* ---- tiers (src/kernels/dispatch.c) ------------------------------------------------------
+ * ref: plain C. avx2: AVX2 + FMA + F16C (YMM state enabled in XCR0). avx512: avx2 plus
+ * AVX-512 F/BW/VL with the opmask/ZMM state enabled (XCR0 bits 1,2,5,6,7). vnni: int8 GEMM
+ * with vpdpbusd — AVX512-VNNI on 512-bit registers over the avx512 tier, or, where only that
+ * exists, AVX-VNNI on 256-bit registers over the avx2 tier. The best tier the CPU has is used
+ * unless QSCOPE_KERNELS names one (a tier the CPU lacks is refused: qs_kernels_check). */
+typedef enum qs_tier { QS_TIER_REF, QS_TIER_AVX2, QS_TIER_AVX512, QS_TIER_VNNI, QS_TIER_N } qs_tier;
+
+/* The CPUID / XCR0 words the choice reads (leaf 1 ECX, leaf 7.0 EBX/ECX/EDX, leaf 7.1 EAX,
+ * XCR0 low word). A pure input, so the selection is testable with synthetic bit sets. */
+typedef struct qs_cpu_bits {
+    uint32_t l1_ecx, l7_ebx, l7_ecx, l7_edx, l71_eax;
+    uint32_t xcr0;
+} qs_cpu_bits;
+
+/* Reads this CPU's bits (all zero off x86). */
+void qs_cpu_bits_read(qs_cpu_bits *c);
+/* Bit set of the tiers c supports (bit t = tier t; ref always). *vnni256 (may be NULL) is set
+ * to 1 when the vnni tier is the 256-bit AVX-VNNI one. Pure. */
+unsigned qs_k_tiers_of(const qs_cpu_bits *c, int *vnni256);
+/* Tier name ("ref", "avx2", "avx512", "vnni"), and the tier of a name (-1 if unknown). */
+const char *qs_k_tier_name(qs_tier t);
+int qs_k_tier_parse(const char *name);
+/* The tier to use given the supported set and QSCOPE_KERNELS (env may be NULL or empty: the
+ * best). Returns the tier, or -1 with a one-line message in err when env names an unknown
+ * tier or one not in `supported`. Pure. */
+int qs_k_tier_choose(unsigned supported, const char *env, char *err, size_t errlen);
+/* 0, or -1 with the message when QSCOPE_KERNELS cannot be honoured on this CPU (the program
+ * then exits 2; the library itself falls back to the best tier). */
+int qs_kernels_check(char *err, size_t errlen);
+/* The table of a tier on this CPU (NULL when the CPU or the build lacks it), and the tier in
+ * use. */
+const qs_kernels *qs_k_tier(qs_tier t);
+qs_tier qs_k_active_tier(void);
+/* Test-only tables: the generic 512-bit / 256-bit GEMM code of the avx512 and vnni tiers
+ * instantiated with AVX2 emulations of the wide vectors and of vpdpbusd (NULL off x86 or
+ * without AVX2), so the packing, blocking, tails and zero-point algebra of the kernels this
+ * machine cannot execute are run here. i = 0: avx512 sgemm (2x8 lanes for 16), 1: vnni
+ * 512-bit int8, 2: vnni 256-bit int8; other entries are the avx2 ones. */
+const qs_kernels *qs_k_emulated(int i);
 
 /* Requantization: a real multiplier 0 < m < 1 as m = M0 · 2^-shift with M0 a Q31 int32
  * (gemmlowp / TFLite). */

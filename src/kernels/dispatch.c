@@ -1,6 +1,9 @@
-/* dispatch.c — the one dispatch table of the library: chosen once from CPUID
- * (AVX2 + FMA + F16C → the optimized table, else `_ref`); QSCOPE_KERNELS=ref forces the
- * plain path; tests and the bench can force either table. */
+/* dispatch.c — the one dispatch table of the library: the best tier the CPU supports (CPUID
+ * and XCR0: ref, avx2, avx512, vnni), or the one QSCOPE_KERNELS names when the CPU has it;
+ * tests and the bench can force any table. The choice itself (qs_k_tiers_of,
+ * qs_k_tier_choose) is a pure function of the CPUID/XCR0 words, unit-tested with synthetic
+ * bit sets. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,12 +14,143 @@
  * computes the same value) and by qs_k_force (tests, bench: single-threaded use). */
 static const qs_kernels *active;
 
+static const char *const TIER_NAME[QS_TIER_N] = { "ref", "avx2", "avx512", "vnni" };
+
+const char *qs_k_tier_name(qs_tier t)
+{
+    return (unsigned)t < QS_TIER_N ? TIER_NAME[t] : "?";
+}
+
+int qs_k_tier_parse(const char *name)
+{
+    for (int t = 0; t < QS_TIER_N; t++)
+        if (name && strcmp(name, TIER_NAME[t]) == 0) return t;
+    return -1;
+}
+
+/* CPUID bits: leaf 1 ECX: FMA 12, OSXSAVE 27, AVX 28, F16C 29. Leaf 7.0 EBX: AVX2 5,
+ * AVX512F 16, AVX512BW 30, AVX512VL 31; ECX: AVX512_VNNI 11. Leaf 7.1 EAX: AVX-VNNI 4.
+ * XCR0: 1 SSE, 2 AVX (YMM upper halves), 5 opmask, 6 ZMM_Hi256, 7 Hi16_ZMM. */
+#define B(n) (1u << (n))
+unsigned qs_k_tiers_of(const qs_cpu_bits *c, int *vnni256)
+{
+    unsigned set = 1u << QS_TIER_REF;
+    int v256 = 0;
+    const uint32_t l1 = B(12) | B(27) | B(28) | B(29);
+    int avx2 = (c->l1_ecx & l1) == l1 && (c->xcr0 & 6u) == 6u && (c->l7_ebx & B(5));
+    const uint32_t f_bw_vl = B(16) | B(30) | B(31);
+    const uint32_t zmm_state = B(1) | B(2) | B(5) | B(6) | B(7);
+    int avx512 = avx2 && (c->l7_ebx & f_bw_vl) == f_bw_vl && (c->xcr0 & zmm_state) == zmm_state;
+    if (avx2) set |= 1u << QS_TIER_AVX2;
+    if (avx512) set |= 1u << QS_TIER_AVX512;
+    if (avx512 && (c->l7_ecx & B(11))) set |= 1u << QS_TIER_VNNI;
+    else if (avx2 && (c->l71_eax & B(4))) { set |= 1u << QS_TIER_VNNI; v256 = 1; }
+    if (vnni256) *vnni256 = v256;
+    return set;
+}
+#undef B
+
+int qs_k_tier_choose(unsigned supported, const char *env, char *err, size_t errlen)
+{
+    if (err && errlen) err[0] = '\0';
+    if (!env || !*env) {
+        for (int t = QS_TIER_N - 1; t > 0; t--)
+            if (supported & (1u << t)) return t;
+        return QS_TIER_REF;
+    }
+    int t = qs_k_tier_parse(env);
+    if (t < 0) {
+        if (err) snprintf(err, errlen, "QSCOPE_KERNELS=%.40s: unknown tier (ref, avx2, avx512 "
+                          "or vnni)", env);
+        return -1;
+    }
+    if (!(supported & (1u << t))) {
+        char have[64] = "";
+        for (int i = 0; i < QS_TIER_N; i++)
+            if (supported & (1u << i)) {
+                strcat(have, i ? " " : "");
+                strcat(have, TIER_NAME[i]);
+            }
+        if (err) snprintf(err, errlen, "QSCOPE_KERNELS=%s: this CPU lacks the %s tier "
+                          "(it supports: %s)", env, env, have);
+        return -1;
+    }
+    return t;
+}
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#include <cpuid.h>
+#define QK_X86 1
+#endif
+
+/* <cpuid.h> and xgetbv work the same under gcc and clang (clang 14 does not know
+ * __builtin_cpu_supports("f16c")). */
+void qs_cpu_bits_read(qs_cpu_bits *c)
+{
+    memset(c, 0, sizeof *c);
+#ifdef QK_X86
+    unsigned a, b, cx, d;
+    if (!__get_cpuid(1, &a, &b, &cx, &d)) return;
+    c->l1_ecx = cx;
+    if (cx & (1u << 27)) {          /* OSXSAVE: xgetbv is allowed */
+        unsigned xlo, xhi;
+        __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+        (void)xhi;
+        c->xcr0 = xlo;
+    }
+    if (__get_cpuid_max(0, NULL) < 7) return;
+    __cpuid_count(7, 0, a, b, cx, d);
+    c->l7_ebx = b; c->l7_ecx = cx; c->l7_edx = d;
+    unsigned max7 = a;
+    if (max7 >= 1) {
+        __cpuid_count(7, 1, a, b, cx, d);
+        c->l71_eax = a;
+    }
+#endif
+}
+
+static unsigned cpu_tiers(int *vnni256)
+{
+    qs_cpu_bits c;
+    qs_cpu_bits_read(&c);
+    return qs_k_tiers_of(&c, vnni256);
+}
+
+const qs_kernels *qs_k_tier(qs_tier t)
+{
+    int v256 = 0;
+    unsigned set = cpu_tiers(&v256);
+    if ((unsigned)t >= QS_TIER_N || !(set & (1u << t))) return NULL;
+    switch (t) {
+    case QS_TIER_REF: return &qk_ref_table;
+#ifdef QK_X86
+    case QS_TIER_AVX2: return &qk_avx2_table;
+    case QS_TIER_AVX512: return &qk_avx512_table;
+    case QS_TIER_VNNI: return v256 ? &qk_vnni256_table : &qk_vnni_table;
+#endif
+    default: return NULL;
+    }
+}
+
 static const qs_kernels *cpu_choice(void)
 {
-    const char *env = getenv("QSCOPE_KERNELS");
-    if (env && strcmp(env, "ref") == 0) return &qk_ref_table;
-    const qs_kernels *k = qs_k_avx2();
+    int t = qs_k_tier_choose(cpu_tiers(NULL), getenv("QSCOPE_KERNELS"), NULL, 0);
+    if (t < 0) t = qs_k_tier_choose(cpu_tiers(NULL), NULL, NULL, 0);
+    const qs_kernels *k = qs_k_tier((qs_tier)t);
     return k ? k : &qk_ref_table;
+}
+
+int qs_kernels_check(char *err, size_t errlen)
+{
+    return qs_k_tier_choose(cpu_tiers(NULL), getenv("QSCOPE_KERNELS"), err, errlen) < 0 ? -1 : 0;
+}
+
+qs_tier qs_k_active_tier(void)
+{
+    const qs_kernels *k = qs_k();
+    for (int t = QS_TIER_N - 1; t > 0; t--)
+        if (qs_k_tier((qs_tier)t) == k) return (qs_tier)t;
+    return QS_TIER_REF;
 }
 
 void qs_kernels_init(void)
@@ -32,33 +166,14 @@ const qs_kernels *qs_k(void)
 
 const qs_kernels *qs_k_ref(void) { return &qk_ref_table; }
 
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
-#include <cpuid.h>
+const qs_kernels *qs_k_avx2(void) { return qs_k_tier(QS_TIER_AVX2); }
 
-/* AVX2 + FMA + F16C usable: the CPU has them (CPUID leaf 1 ECX: FMA bit 12, OSXSAVE bit 27,
- * AVX bit 28, F16C bit 29; leaf 7 EBX: AVX2 bit 5) and the OS saves the YMM state (XCR0
- * bits 1 and 2). <cpuid.h> and xgetbv work the same under gcc and clang (clang 14 does not
- * know __builtin_cpu_supports("f16c")). */
-static int cpu_has_avx2_fma_f16c(void)
+const qs_kernels *qs_k_emulated(int i)
 {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
-    const unsigned need1 = (1u << 12) | (1u << 27) | (1u << 28) | (1u << 29);
-    if ((c & need1) != need1) return 0;
-    unsigned xlo, xhi;
-    __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
-    (void)xhi;
-    if ((xlo & 6u) != 6u) return 0;
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
-    return (b >> 5) & 1u;
-}
+#ifdef QK_X86
+    if (i >= 0 && i < 3 && qs_k_tier(QS_TIER_AVX2)) return &qk_emu_tables[i];
 #endif
-
-const qs_kernels *qs_k_avx2(void)
-{
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
-    if (cpu_has_avx2_fma_f16c()) return &qk_avx2_table;
-#endif
+    (void)i;
     return NULL;
 }
 

@@ -1185,3 +1185,81 @@ const qs_kernels qk_avx2_table = {
     .gemm_u8s8 = qk_gemm_u8s8_avx2,
     .sgemm = qk_sgemm_avx2,
 };
+
+/* ======================================================================================
+ * The wider tiers reuse this file's element kernels (quantize, fused pass, statistics,
+ * histograms, codebooks: AVX2) and replace the GEMMs and conversions; see README.md
+ * "Tiers" for what each entry of each table runs.
+ * ====================================================================================== */
+
+const qs_kernels qk_avx512_table = {
+    .name = "avx512",
+    .minmax = minmax_avx2_top,
+    .minmax_layout = minmax_layout_avx2,
+    .hist = hist_avx2,
+    .quantize = quantize_avx2,
+    .dequantize = dequantize_avx2,
+    .fakequant = fakequant_avx2,
+    .errstats = errstats_avx2,
+    .f32_to_f16 = qk_f32_to_f16_avx512,
+    .f16_to_f32 = qk_f16_to_f32_avx512,
+    .f32_to_bf16 = qk_f32_to_bf16_avx512,
+    .bf16_to_f32 = qk_bf16_to_f32_avx512,
+    .cb4_encode = cb4_encode_avx2,
+    .cb4_decode = cb4_decode_avx2,
+    .gemm_u8s8 = qk_gemm_u8s8_avx2,
+    .sgemm = qk_sgemm_avx512,
+};
+
+const qs_kernels qk_vnni_table = {
+    .name = "vnni",
+    .minmax = minmax_avx2_top,
+    .minmax_layout = minmax_layout_avx2,
+    .hist = hist_avx2,
+    .quantize = quantize_avx2,
+    .dequantize = dequantize_avx2,
+    .fakequant = fakequant_avx2,
+    .errstats = errstats_avx2,
+    .f32_to_f16 = qk_f32_to_f16_avx512,
+    .f16_to_f32 = qk_f16_to_f32_avx512,
+    .f32_to_bf16 = qk_f32_to_bf16_avx512,
+    .bf16_to_f32 = qk_bf16_to_f32_avx512,
+    .cb4_encode = cb4_encode_avx2,
+    .cb4_decode = cb4_decode_avx2,
+    .gemm_u8s8 = qk_gemm_u8s8_vnni,
+    .sgemm = qk_sgemm_avx512,
+};
+
+const qs_kernels qk_vnni256_table = {
+    .name = "vnni256",
+    .minmax = minmax_avx2_top,
+    .minmax_layout = minmax_layout_avx2,
+    .hist = hist_avx2,
+    .quantize = quantize_avx2,
+    .dequantize = dequantize_avx2,
+    .fakequant = fakequant_avx2,
+    .errstats = errstats_avx2,
+    .f32_to_f16 = f32_to_f16_avx2,
+    .f16_to_f32 = f16_to_f32_avx2,
+    .f32_to_bf16 = f32_to_bf16_avx2,
+    .bf16_to_f32 = bf16_to_f32_avx2,
+    .cb4_encode = cb4_encode_avx2,
+    .cb4_decode = cb4_decode_avx2,
+    .gemm_u8s8 = qk_gemm_u8s8_avxvnni,
+    .sgemm = qk_sgemm_avx2,
+};
+
+/* test-only (qs_k_emulated): the avx2 table with the wide GEMMs' emulated instances */
+#define QK_EMU_TABLE(nm, gi, sg) {                                                     \
+    .name = nm, .minmax = minmax_avx2_top, .minmax_layout = minmax_layout_avx2,         \
+    .hist = hist_avx2, .quantize = quantize_avx2, .dequantize = dequantize_avx2,        \
+    .fakequant = fakequant_avx2, .errstats = errstats_avx2,                             \
+    .f32_to_f16 = f32_to_f16_avx2, .f16_to_f32 = f16_to_f32_avx2,                       \
+    .f32_to_bf16 = f32_to_bf16_avx2, .bf16_to_f32 = bf16_to_f32_avx2,                   \
+    .cb4_encode = cb4_encode_avx2, .cb4_decode = cb4_decode_avx2,                       \
+    .gemm_u8s8 = gi, .sgemm = sg }
+const qs_kernels qk_emu_tables[3] = {
+    QK_EMU_TABLE("avx512-emulated", qk_gemm_u8s8_avx2, qk_sgemm_emu512),
+    QK_EMU_TABLE("vnni-emulated", qk_gemm_u8s8_emuvnni, qk_sgemm_emu512),
+    QK_EMU_TABLE("vnni256-emulated", qk_gemm_u8s8_emuavxvnni, qk_sgemm_avx2),
+};

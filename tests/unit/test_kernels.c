@@ -1,5 +1,5 @@
 /* test_kernels.c — Criterion tests of src/kernels: every kernel of every dispatch table
- * (ref and, when the CPU has it, AVX2) against the reference rules written out here and
+ * (ref and every tier the CPU has, plus the emulated AVX-512/VNNI GEMMs) against the reference rules written out here and
  * against each other: codes and integer results bit-identical, float sums within
  * QS_K_SUM_RTOL, results identical for 1 thread and all threads. */
 #include <criterion/criterion.h>
@@ -18,12 +18,31 @@ static const int64_t SIZES[] = { 0, 1, 7, 31, 32, 33, 1000003 };
 static const qs_round ROUNDS[] = { QS_R_HALF_EVEN, QS_R_HALF_AWAY, QS_R_HALF_UP,
                                    QS_R_STOCHASTIC };
 
-/* the tables to test: ref, then avx2 when present */
-static int tables(const qs_kernels *t[2])
+/* The tables to test: ref, then every tier this CPU supports (avx2, avx512, vnni), then the
+ * test-only emulated instances of the AVX-512 / VNNI GEMMs (their source with AVX2
+ * emulations of the wide vectors and vpdpbusd, see src/kernels/vgemm.h), which run here even
+ * when the CPU lacks those tiers (gemm_tables). Tiers the CPU lacks are skipped (Test(kernels, tiers)
+ * prints which). */
+#define QT_MAX 8
+static int tables(const qs_kernels *t[QT_MAX])
 {
-    t[0] = qs_k_ref();
-    t[1] = qs_k_avx2();
-    return t[1] ? 2 : 1;
+    int n = 0;
+    t[n++] = qs_k_ref();
+    for (int tier = QS_TIER_AVX2; tier < QS_TIER_N; tier++) {
+        const qs_kernels *k = qs_k_tier((qs_tier)tier);
+        if (k) t[n++] = k;
+    }
+    return n;
+}
+/* tables() plus the emulated AVX-512 / VNNI GEMMs (their other entries are the avx2 ones) */
+static int gemm_tables(const qs_kernels *t[QT_MAX])
+{
+    int n = tables(t);
+    for (int i = 0; i < 3; i++) {
+        const qs_kernels *k = qs_k_emulated(i);
+        if (k) t[n++] = k;
+    }
+    return n;
 }
 
 /* ---- data -------------------------------------------------------------------------------- */
@@ -212,19 +231,146 @@ Test(kernels, layout)
 
 Test(kernels, dispatch)
 {
-    const qs_kernels *t[2];
+    const qs_kernels *t[QT_MAX];
     int nt = tables(t);
     cr_assert_str_eq(qs_k_ref()->name, "ref");
-    if (nt == 2) cr_assert_str_eq(t[1]->name, "avx2");
+    if (nt >= 2) cr_assert_str_eq(t[1]->name, "avx2");
     qs_k_force(qs_k_ref());
     cr_assert_eq(qs_k(), qs_k_ref());
     qs_k_force(NULL);
     cr_assert_not_null(qs_k());
 }
 
+/* which tiers this run tests and which it skips (the CPU lacks them); the emulated GEMMs of
+ * the AVX-512 / VNNI tiers run everywhere AVX2 does */
+Test(kernels, tiers)
+{
+    qs_cpu_bits c;
+    qs_cpu_bits_read(&c);
+    int v256 = 0;
+    unsigned set = qs_k_tiers_of(&c, &v256);
+    char tested[128] = "", skipped[128] = "";
+    for (int tier = 0; tier < QS_TIER_N; tier++) {
+        const qs_kernels *k = qs_k_tier((qs_tier)tier);
+        cr_assert_eq(k != NULL, (set >> tier) & 1u, "tier %s", qs_k_tier_name((qs_tier)tier));
+        char *dst = k ? tested : skipped;
+        strcat(dst, " ");
+        strcat(dst, k ? k->name : qs_k_tier_name((qs_tier)tier));
+    }
+    cr_assert(set & 1u);
+    const qs_kernels *t[QT_MAX];
+    int nt = gemm_tables(t);
+    char emu[128] = "";
+    for (int i = 0; i < nt; i++)
+        if (strstr(t[i]->name, "emulated")) { strcat(emu, " "); strcat(emu, t[i]->name); }
+    fprintf(stderr, "kernel tiers tested:%s; skipped (this CPU lacks them):%s; emulated GEMMs "
+            "tested:%s\n", tested, *skipped ? skipped : " none", *emu ? emu : " none");
+    /* the active table is the best tier unless QSCOPE_KERNELS says otherwise */
+    const char *env = getenv("QSCOPE_KERNELS");
+    if (!env || !*env)
+        cr_assert_eq(qs_k(), qs_k_tier((qs_tier)qs_k_tier_choose(set, NULL, NULL, 0)));
+}
+
+/* the tier choice from synthetic CPUID / XCR0 words: every CPU family the tiers name */
+#define L1_AVX2 ((1u << 12) | (1u << 27) | (1u << 28) | (1u << 29))    /* FMA OSXSAVE AVX F16C */
+#define L7_AVX2 (1u << 5)
+#define L7_512 ((1u << 16) | (1u << 30) | (1u << 31))                  /* F BW VL */
+#define XCR_YMM 0x7u
+#define XCR_ZMM 0xE7u
+static unsigned tiers(uint32_t l1, uint32_t l7b, uint32_t l7c, uint32_t l71a, uint32_t xcr0,
+                      int *v256)
+{
+    qs_cpu_bits c = { l1, l7b, l7c, 0, l71a, xcr0 };
+    return qs_k_tiers_of(&c, v256);
+}
+#define T(x) (1u << (x))
+Test(kernels, tier_select_synthetic)
+{
+    int v = -1;
+    const unsigned R = T(QS_TIER_REF), A2 = T(QS_TIER_AVX2), A5 = T(QS_TIER_AVX512),
+                   VN = T(QS_TIER_VNNI);
+    cr_assert_eq(tiers(0, 0, 0, 0, 0, &v), R);
+    /* Zen 3: AVX2 + FMA + F16C, YMM state */
+    cr_assert_eq(tiers(L1_AVX2, L7_AVX2, 0, 0, XCR_YMM, &v), R | A2);
+    cr_assert_eq(v, 0);
+    /* each missing piece of the avx2 tier */
+    cr_assert_eq(tiers(L1_AVX2 & ~(1u << 29), L7_AVX2, 0, 0, XCR_YMM, NULL), R);   /* no F16C */
+    cr_assert_eq(tiers(L1_AVX2 & ~(1u << 12), L7_AVX2, 0, 0, XCR_YMM, NULL), R);   /* no FMA */
+    cr_assert_eq(tiers(L1_AVX2, 0, 0, 0, XCR_YMM, NULL), R);                        /* no AVX2 */
+    cr_assert_eq(tiers(L1_AVX2, L7_AVX2, 0, 0, 0x3, NULL), R);        /* OS: no YMM state */
+    /* Skylake-X / Zen 4 without VNNI bit: AVX-512 F/BW/VL and the ZMM state */
+    cr_assert_eq(tiers(L1_AVX2, L7_AVX2 | L7_512, 0, 0, XCR_ZMM, &v), R | A2 | A5);
+    /* the OS does not save ZMM state (XCR0 bits 5-7 clear, or one of them) */
+    cr_assert_eq(tiers(L1_AVX2, L7_AVX2 | L7_512, 0, 0, XCR_YMM, NULL), R | A2);
+    cr_assert_eq(tiers(L1_AVX2, L7_AVX2 | L7_512, 0, 0, XCR_ZMM & ~0x80u, NULL), R | A2);
+    cr_assert_eq(tiers(L1_AVX2, L7_AVX2 | L7_512, 0, 0, XCR_ZMM & ~0x20u, NULL), R | A2);
+    /* AVX-512F without BW (Knights Landing) or without VL */
+    cr_assert_eq(tiers(L1_AVX2, L7_AVX2 | (1u << 16) | (1u << 31), 0, 0, XCR_ZMM, NULL), R | A2);
+    cr_assert_eq(tiers(L1_AVX2, L7_AVX2 | (1u << 16) | (1u << 30), 0, 0, XCR_ZMM, NULL), R | A2);
+    /* Cascade Lake / Ice Lake / Sapphire Rapids / Zen 4: AVX512-VNNI (leaf 7 ECX bit 11) */
+    cr_assert_eq(tiers(L1_AVX2, L7_AVX2 | L7_512, 1u << 11, 1u << 4, XCR_ZMM, &v), R | A2 | A5 | VN);
+    cr_assert_eq(v, 0);                 /* 512-bit VNNI preferred over AVX-VNNI */
+    /* Alder Lake: AVX-VNNI (leaf 7.1 EAX bit 4) without AVX-512 → 256-bit vnni */
+    cr_assert_eq(tiers(L1_AVX2, L7_AVX2, 0, 1u << 4, XCR_YMM, &v), R | A2 | VN);
+    cr_assert_eq(v, 1);
+    /* AVX512-VNNI reported but ZMM state off, no AVX-VNNI: no vnni */
+    cr_assert_eq(tiers(L1_AVX2, L7_AVX2 | L7_512, 1u << 11, 0, XCR_YMM, &v), R | A2);
+    /* AVX-VNNI without the avx2 tier (no F16C): no vnni */
+    cr_assert_eq(tiers(L1_AVX2 & ~(1u << 29), L7_AVX2, 0, 1u << 4, XCR_YMM, NULL), R);
+
+    /* choosing: the best by default, a named tier when supported, refusal otherwise */
+    char err[160];
+    cr_assert_eq(qs_k_tier_choose(R | A2, NULL, err, sizeof err), QS_TIER_AVX2);
+    cr_assert_eq(qs_k_tier_choose(R | A2, "", err, sizeof err), QS_TIER_AVX2);
+    cr_assert_eq(qs_k_tier_choose(R | A2 | A5 | VN, NULL, err, sizeof err), QS_TIER_VNNI);
+    cr_assert_eq(qs_k_tier_choose(R | A2 | VN, NULL, err, sizeof err), QS_TIER_VNNI);
+    cr_assert_eq(qs_k_tier_choose(R, NULL, err, sizeof err), QS_TIER_REF);
+    cr_assert_eq(qs_k_tier_choose(R | A2 | A5 | VN, "avx2", err, sizeof err), QS_TIER_AVX2);
+    cr_assert_eq(qs_k_tier_choose(R | A2 | A5 | VN, "avx512", err, sizeof err), QS_TIER_AVX512);
+    cr_assert_eq(qs_k_tier_choose(R, "ref", err, sizeof err), QS_TIER_REF);
+    cr_assert_eq(qs_k_tier_choose(R | A2, "avx512", err, sizeof err), -1);
+    cr_assert_str_eq(err, "QSCOPE_KERNELS=avx512: this CPU lacks the avx512 tier (it supports: "
+                     "ref avx2)");
+    cr_assert_eq(qs_k_tier_choose(R | A2 | VN, "avx512", err, sizeof err), -1);
+    cr_assert_eq(qs_k_tier_choose(R | A2 | A5, "vnni", err, sizeof err), -1);
+    cr_assert_eq(qs_k_tier_choose(R | A2, "AVX2", err, sizeof err), -1);
+    cr_assert_str_eq(err, "QSCOPE_KERNELS=AVX2: unknown tier (ref, avx2, avx512 or vnni)");
+    for (int t = 0; t < QS_TIER_N; t++)
+        cr_assert_eq(qs_k_tier_parse(qs_k_tier_name((qs_tier)t)), t);
+}
+
+/* QSCOPE_KERNELS picks the table in this process too (an AVX-512 machine can run the avx2
+ * path), and a tier the CPU lacks leaves the library on the best one while
+ * qs_kernels_check reports it */
+Test(kernels, tier_env)
+{
+    char err[160];
+    setenv("QSCOPE_KERNELS", "ref", 1);
+    qs_k_force(NULL);
+    cr_assert_eq(qs_k(), qs_k_ref());
+    cr_assert_eq(qs_kernels_check(err, sizeof err), 0);
+    cr_assert_eq(qs_k_active_tier(), QS_TIER_REF);
+    for (int tier = QS_TIER_AVX2; tier < QS_TIER_N; tier++) {
+        setenv("QSCOPE_KERNELS", qs_k_tier_name((qs_tier)tier), 1);
+        qs_k_force(NULL);
+        const qs_kernels *k = qs_k_tier((qs_tier)tier);
+        if (k) {
+            cr_assert_eq(qs_k(), k);
+            cr_assert_eq(qs_k_active_tier(), tier);
+            cr_assert_eq(qs_kernels_check(err, sizeof err), 0);
+        } else {
+            cr_assert_eq(qs_kernels_check(err, sizeof err), -1);
+            cr_assert(strstr(err, "lacks") != NULL, "%s", err);
+            cr_assert_not_null(qs_k());
+        }
+    }
+    unsetenv("QSCOPE_KERNELS");
+    qs_k_force(NULL);
+}
+
 Test(kernels, quantize_known_values)
 {
-    const qs_kernels *t[2];
+    const qs_kernels *t[QT_MAX];
     int nt = tables(t);
     for (int ti = 0; ti < nt; ti++) {
         /* FBGEMM: multiplying by 1/scale gives 127.5 -> 128 -> clipped to 127; dividing
@@ -270,7 +416,7 @@ Test(kernels, quantize_known_values)
 static void run_quant_case(const float *x, const qs_layout *l, int bits, int is_signed,
                            int divide, qs_round rm, int check_rule, const char *lname)
 {
-    const qs_kernels *t[2];
+    const qs_kernels *t[QT_MAX];
     int nt = tables(t);
     int64_t n = qs_layout_numel(l);
     params p;
@@ -408,7 +554,7 @@ Test(kernels, quantize_large, .timeout = 120)
 /* every table: 1 thread and all threads give identical results (stats bit-identical) */
 Test(kernels, thread_independence, .timeout = 60)
 {
-    const qs_kernels *t[2];
+    const qs_kernels *t[QT_MAX];
     int nt = tables(t);
     int64_t n = 3000017;
     float *x = make_data(n, 1, 5);
@@ -460,7 +606,7 @@ Test(kernels, thread_independence, .timeout = 60)
  * clamp, not the float-range one): the same codes, clip counts and statistics as ref */
 Test(kernels, extreme_zero_points)
 {
-    const qs_kernels *t[2];
+    const qs_kernels *t[QT_MAX];
     int nt = tables(t);
     int64_t n = 5000;
     float *x = make_data(n, 1, 55);
@@ -470,14 +616,15 @@ Test(kernels, extreme_zero_points)
         float sc = 0.01f, inv = 100.0f;
         int32_t zp = zps[zi];
         qs_qp qp = { &sc, &inv, &zp, -128, 127, 0, QS_R_HALF_EVEN, 0 };
-        uint8_t *c[2] = { malloc((size_t)n), malloc((size_t)n) };
-        qs_errstats st[2];
+        uint8_t *c[QT_MAX];
+        qs_errstats st[QT_MAX];
+        for (int ti = 0; ti < nt; ti++) c[ti] = malloc((size_t)n);
         for (int ti = 0; ti < nt; ti++) t[ti]->fakequant(x, &l, &qp, NULL, c[ti], &st[ti], NULL);
         for (int ti = 1; ti < nt; ti++) {
             cr_assert(memcmp(c[0], c[ti], (size_t)n) == 0, "zp %d: codes", zp);
             check_stats(&st[0], &st[ti], "extreme zp");
         }
-        free(c[0]); free(c[1]);
+        for (int ti = 0; ti < nt; ti++) free(c[ti]);
     }
     free(x - 1);
 }
@@ -486,20 +633,21 @@ Test(kernels, extreme_zero_points)
  * (16-byte aligned y and codes, as malloc gives): same codes, y, stats and histogram as ref */
 Test(kernels, large_tensor_stream, .timeout = 120)
 {
-    const qs_kernels *t[2];
+    const qs_kernels *t[QT_MAX];
     int nt = tables(t);
     int64_t n = ((int64_t)1 << 22) + 45;
     float *x = make_data(n, 1, 777);
     qs_layout l = { QS_G_TENSOR, 1, n, 1, 1 };
-    uint8_t *c[2] = { malloc((size_t)n), malloc((size_t)n) };
-    float *y[2] = { malloc((size_t)n * sizeof(float)), malloc((size_t)n * sizeof(float)) };
+    uint8_t *c[QT_MAX];
+    float *y[QT_MAX];
+    for (int ti = 0; ti < nt; ti++) { c[ti] = malloc((size_t)n); y[ti] = malloc((size_t)n * sizeof(float)); }
     uint8_t *q1 = malloc((size_t)n);
-    uint64_t hc[2][200];
+    uint64_t hc[QT_MAX][200];
     for (int r = 0; r < 4; r++) {
         params p;
         make_params(t[0], x, &l, r == 2 ? 4 : 8, r % 2, r == 3, ROUNDS[r], &p);
-        qs_errstats s[2];
-        qs_hist h[2];
+        qs_errstats s[QT_MAX];
+        qs_hist h[QT_MAX];
         for (int ti = 0; ti < nt; ti++) {
             memset(hc[ti], 0, sizeof hc[ti]);
             h[ti] = (qs_hist){ 200, -0.6 * p.scale[0], 0.6 * p.scale[0], hc[ti], 0, 0, 0 };
@@ -518,7 +666,8 @@ Test(kernels, large_tensor_stream, .timeout = 120)
         }
         free_params(&p);
     }
-    free(c[0]); free(c[1]); free(y[0]); free(y[1]); free(q1);
+    for (int ti = 0; ti < nt; ti++) { free(c[ti]); free(y[ti]); }
+    free(q1);
     free(x - 1);
 }
 
@@ -542,7 +691,7 @@ static int64_t t_bin(double v, const qs_hist *h)
  * QS_K_SUM_RTOL of sums computed here. */
 Test(kernels, fused_edges, .timeout = 60)
 {
-    const qs_kernels *t[2];
+    const qs_kernels *t[QT_MAX];
     int nt = tables(t);
     const int64_t n = 40000;
     static const struct { int bins; double lo, hi; } R[] = {
@@ -555,8 +704,8 @@ Test(kernels, fused_edges, .timeout = 60)
     int32_t zp = 0;
     qs_qp qp = { &sc, &inv, &zp, -128, 127, 0, QS_R_HALF_EVEN, 0 };
     qs_layout l = { QS_G_TENSOR, 1, n, 1, 1 };
-    uint64_t *c[2], *mine = malloc(16384 * sizeof *mine);
-    c[0] = malloc(16384 * sizeof *c[0]); c[1] = malloc(16384 * sizeof *c[1]);
+    uint64_t *c[QT_MAX], *mine = malloc(16384 * sizeof *mine);
+    for (int ti = 0; ti < nt; ti++) c[ti] = malloc(16384 * sizeof *c[ti]);
     for (int r = 0; r < nr; r++) {
         rng_state = 1000 + (uint64_t)r;
         double w = (R[r].hi - R[r].lo) / R[r].bins;
@@ -583,8 +732,8 @@ Test(kernels, fused_edges, .timeout = 60)
             }
             x[i] = v;
         }
-        qs_errstats s[2];
-        qs_hist h[2];
+        qs_errstats s[QT_MAX];
+        qs_hist h[QT_MAX];
         for (int ti = 0; ti < nt; ti++) {
             memset(c[ti], 0, 16384 * sizeof *c[ti]);
             h[ti] = (qs_hist){ R[r].bins, R[r].lo, R[r].hi, c[ti], 0, 0, 0 };
@@ -673,7 +822,8 @@ Test(kernels, fused_edges, .timeout = 60)
             check_sum(st.sum_e2, se2, 0, "sum_e2", tg);
         }
     }
-    free(c[0]); free(c[1]); free(mine); free(x); free(y);
+    for (int ti = 0; ti < nt; ti++) free(c[ti]);
+    free(mine); free(x); free(y);
 }
 
 /* histogram ranges for both of the optimized table's classifications (bins/(hi-lo) >= 1 and
@@ -681,7 +831,7 @@ Test(kernels, fused_edges, .timeout = 60)
  * hist and the error histogram of errstats count exactly as ref */
 Test(kernels, hist_ranges, .timeout = 60)
 {
-    const qs_kernels *t[2];
+    const qs_kernels *t[QT_MAX];
     int nt = tables(t);
     static const struct { int bins; double lo, hi; } R[] = {
         { 37, -2.0, 3.0 }, { 10, -100.0, 100.0 }, { 4, 0.0, 1.0 }, { 8, -1e-3, 1e-3 },
@@ -727,7 +877,7 @@ Test(kernels, hist_ranges, .timeout = 60)
 
 Test(kernels, minmax_and_hist, .timeout = 60)
 {
-    const qs_kernels *t[2];
+    const qs_kernels *t[QT_MAX];
     int nt = tables(t);
     lcase lc[8];
     for (int si = 0; si < NSIZES; si++) {
@@ -787,7 +937,7 @@ Test(kernels, minmax_and_hist, .timeout = 60)
 
 Test(kernels, errstats)
 {
-    const qs_kernels *t[2];
+    const qs_kernels *t[QT_MAX];
     int nt = tables(t);
     for (int si = 0; si < NSIZES; si++) {
         int64_t n = SIZES[si];
@@ -829,7 +979,7 @@ static float u2f(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 
 Test(kernels, fp16_bf16, .timeout = 60)
 {
-    const qs_kernels *t[2];
+    const qs_kernels *t[QT_MAX];
     int nt = tables(t);
     /* every half → float; every half's float → half round-trips */
     uint16_t *h = malloc(65536 * 2 + 2), *h2 = malloc(65536 * 2 + 2);
@@ -901,7 +1051,7 @@ static const float NF4[16] = {
 
 Test(kernels, cb4, .timeout = 60)
 {
-    const qs_kernels *t[2];
+    const qs_kernels *t[QT_MAX];
     int nt = tables(t);
     static const int blocks[] = { 64, 7, 32, 256 };
     for (int si = 0; si < NSIZES; si++)
@@ -941,8 +1091,8 @@ Test(kernels, cb4, .timeout = 60)
 
 static void check_gemm_u8s8(int64_t M, int64_t N, int64_t K, int extreme, int32_t azp, int32_t bzp)
 {
-    const qs_kernels *t[2];
-    int nt = tables(t);
+    const qs_kernels *t[QT_MAX];
+    int nt = gemm_tables(t);
     int64_t lda = K + 3, ldb = K + 1, ldc = N + 2;
     uint8_t *A = malloc((size_t)(M * lda) + 1);
     int8_t *B = malloc((size_t)(N * ldb) + 1);
@@ -977,12 +1127,15 @@ Test(kernels, gemm_u8s8, .timeout = 60)
     check_gemm_u8s8(64, 256, 784, 0, 0, 0);    /* the MLP layer shape */
     check_gemm_u8s8(2100, 3, 8200, 0, 9, 1);   /* A packed in two passes of rows */
     check_gemm_u8s8(300, 200, 600, 0, 5, -1);  /* threaded: slabs share packed A blocks */
+    check_gemm_u8s8(3, 35, 70001, 1, 0, 127);  /* 255·(-255) sums past int32: wraps as _ref */
+    check_gemm_u8s8(26, 65, 515, 1, 255, -128); /* extreme zero points, tails of 12x32 tiles */
+    check_gemm_u8s8(25, 97, 2051, 0, 77, 5);   /* k blocks of 512 bytes + a partial quad */
 }
 
 static void check_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, float beta)
 {
-    const qs_kernels *t[2];
-    int nt = tables(t);
+    const qs_kernels *t[QT_MAX];
+    int nt = gemm_tables(t);
     int64_t ar = ta ? K : M, ac = ta ? M : K, br = tb ? N : K, bc = tb ? K : N;
     int64_t lda = ac + 1, ldb = bc + 2, ldc = N + 3;
     float *A = malloc((size_t)(ar * lda + 1) * 4), *B = malloc((size_t)(br * ldb + 1) * 4);
@@ -1033,6 +1186,8 @@ Test(kernels, sgemm, .timeout = 60)
     check_sgemm(0, 1, 20, 20, 20, 0.0f, 0.0f);        /* alpha 0, beta 0: C = 0 */
     check_sgemm(0, 1, 300, 200, 600, 1.0f, 0.0f);     /* threaded: slabs share packed A */
     check_sgemm(1, 0, 300, 200, 600, 0.5f, 1.0f);
+    check_sgemm(0, 1, 25, 97, 131, 1.0f, 0.0f);      /* tails of 12x32 tiles, k blocks of 128 */
+    check_sgemm(1, 1, 37, 33, 129, 2.0f, -1.0f);
 }
 
 /* ---- requantization ---------------------------------------------------------------------- */

@@ -1,0 +1,489 @@
+/* vgemm.h — internal to src/kernels: the wide-vector GEMMs written once over a small set of
+ * vector macros and instantiated per instruction set:
+ *   gemm_avx512.c     sgemm on __m512 (12x32 tile)                            tier avx512
+ *   gemm_vnni.c       u8s8 GEMM on __m512 with vpdpbusd (AVX512-VNNI)          tier vnni
+ *   gemm_avxvnni.c    u8s8 GEMM on __m256 with vpdpbusd (AVX-VNNI)             tier vnni (256)
+ *   gemm_vemu*_avx2.c the same code with AVX2 emulations of the 512-bit vectors and of
+ *                     vpdpbusd: test-only tables (qs_k_emulated), so the packing, blocking,
+ *                     tails and zero-point algebra of the kernels that an AVX2-only machine
+ *                     cannot execute are run and compared with _ref there.
+ * The structure mirrors gemm_avx2.c (Goto-style, column slabs handed out dynamically, packed
+ * A blocks shared without a barrier, each C element summed by one thread in a fixed k order).
+ *
+ * Exact int8 with vpdpbusd: A (u8) and Bt (s8) are packed raw, 4 consecutive k per 32-bit
+ * lane; vpdpbusd adds the four u8·s8 products (each |p| <= 32640) to the int32 lane with
+ * wrap-around, no saturation (that is vpdpbusds). The zero points are applied afterwards:
+ *   Σ(a-az)(b-bz) = Σab - az·Σb - bz·Σa + K·az·bz,
+ * all in arithmetic modulo 2^32, which is what _ref's int64 sum truncated to int32 is; so the
+ * result is bit-identical to _ref for every K and every zero point.
+ *
+ * Instantiation macros (define before including):
+ *   VG_MR, VG_VL            rows of the tile; int32/float lanes per vector (tile NR = 2·VL)
+ *   VG_SGEMM                name of the sgemm to define (optional), with
+ *     VF, vf_zero(), vf_load(p), vf_loadu(p), vf_storeu(p, v), vf_set1(x), vf_fma(a, b, c)
+ *     (a·b + c), vf_mul(a, b)
+ *   VG_I8GEMM               name of the u8s8 GEMM to define (optional), with (optional)
+ *     VG_I8_KLOOP(kq, a, b, acc) an asm k loop writing the accumulators to acc, and
+ *     VI, vi_zero(), vi_load(p), vi_loadu(p), vi_storeu(p, v), vi_set1(x), vi_add(a, b),
+ *     vi_dp(acc, u8s, s8s) (vpdpbusd), vi_hsum(v) (sum of the int32 lanes, wrapping)
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <omp.h>
+
+#include "kint.h"
+
+#define VG_NR (2 * VG_VL)
+/* the tile's rows spelled out: the accumulators are named variables (an array indexed in a
+ * loop is kept in memory by GCC, which stores every accumulator on each k step) */
+#if VG_MR == 12
+#define VG_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#elif VG_MR == 6
+#define VG_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#else
+#error "VG_MR must be 6 or 12"
+#endif
+#define VG_S_KC 128             /* fp32 k block: B micro-panel 128·NR·4 bytes (16 KB at NR 32) */
+#define VG_I_KC 512             /* int8 k block in bytes (a multiple of 4): 128 quads */
+#define VG_MC (12 * VG_MR)      /* rows of A per block */
+#define VG_NC 3072              /* columns per slab at most */
+#define VG_APACK_MAX ((int64_t)1 << 24)
+
+static void *vg_scratch(size_t bytes)
+{
+    return aligned_alloc(64, (bytes + 63) / 64 * 64);
+}
+
+static int64_t vg_slab_width(int64_t N, int nt)
+{
+    int64_t w = (N + 4 * nt - 1) / (4 * nt);
+    w = (w + VG_NR - 1) / VG_NR * VG_NR;
+    if (w < 2 * VG_NR) w = 2 * VG_NR;
+    return w > VG_NC ? VG_NC : w;
+}
+
+/* one thread up to 2^25 multiply-adds, as gemm_avx2.c (a second thread on a loaded machine
+ * waits for a scheduler slice longer than the product takes) */
+static int vg_threads(int64_t M, int64_t N, int64_t K)
+{
+    return M * N * K > ((int64_t)1 << 25) ? qs_k_threads() : 1;
+}
+
+static int64_t vg_rows_per_pass(int64_t M, int64_t K)
+{
+    int64_t r = VG_APACK_MAX / (K > 0 ? K : 1) / VG_MC * VG_MC;
+    if (r < VG_MC) r = VG_MC;
+    return r < M ? r : M;
+}
+
+/* shared packed-A blocks: 0 not packed, 1 being packed, 2 packed (see gemm_avx2.c) */
+typedef struct vg_ablk {
+    atomic_int *state;
+    int64_t nblk;
+} vg_ablk;
+
+static int vg_ablk_init(vg_ablk *b, int64_t nblk)
+{
+    b->nblk = nblk;
+    b->state = malloc((size_t)(nblk > 0 ? nblk : 1) * sizeof *b->state);
+    if (!b->state) return 0;
+    for (int64_t i = 0; i < nblk; i++) atomic_init(&b->state[i], 0);
+    return 1;
+}
+static void vg_ablk_reset(vg_ablk *b)
+{
+    for (int64_t i = 0; i < b->nblk; i++)
+        atomic_store_explicit(&b->state[i], 0, memory_order_relaxed);
+}
+static int vg_ablk_claim(vg_ablk *b, int64_t i)
+{
+    int st = atomic_load_explicit(&b->state[i], memory_order_acquire);
+    if (st == 2) return 2;
+    int zero = 0;
+    if (st == 0 && atomic_compare_exchange_strong_explicit(&b->state[i], &zero, 1,
+                                                           memory_order_acq_rel,
+                                                           memory_order_acquire))
+        return 1;
+    return atomic_load_explicit(&b->state[i], memory_order_acquire) == 2 ? 2 : 0;
+}
+static void vg_ablk_done(vg_ablk *b, int64_t i)
+{
+    atomic_store_explicit(&b->state[i], 2, memory_order_release);
+}
+
+#ifdef VG_SGEMM
+/* ======================================================================================
+ * fp32
+ * ====================================================================================== */
+
+/* C[0..mr, 0..nr] (=|+=) alpha · Σ_k a[k][r] b[k][c]; a: MR floats per k, b: NR per k */
+static void vg_ukr_s(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
+                     float alpha, int first, int mr, int nr)
+{
+#define VG_SDECL(r) VF c##r##_0 = vf_zero(), c##r##_1 = vf_zero();
+#define VG_SSTEP(r) { VF av = vf_set1(a[r]); c##r##_0 = vf_fma(av, b0, c##r##_0); \
+                      c##r##_1 = vf_fma(av, b1, c##r##_1); }
+#define VG_SSAVE(r) acc[r][0] = c##r##_0; acc[r][1] = c##r##_1;
+    VG_ROWS(VG_SDECL)
+    for (int r = 0; r < mr; r++) {
+        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + r * ldc + VG_NR - 1), _MM_HINT_T0);
+    }
+    for (int64_t k = 0; k < kc; k++) {
+        VF b0 = vf_load(b), b1 = vf_load(b + VG_VL);
+        VG_ROWS(VG_SSTEP)
+        a += VG_MR;
+        b += VG_NR;
+    }
+    VF acc[VG_MR][2];
+    VG_ROWS(VG_SSAVE)
+    VF va = vf_set1(alpha);
+    if (mr == VG_MR && nr == VG_NR) {
+#pragma GCC unroll 16
+        for (int r = 0; r < VG_MR; r++) {
+            float *cr = c + r * ldc;
+            if (first) {
+                vf_storeu(cr, vf_mul(va, acc[r][0]));
+                vf_storeu(cr + VG_VL, vf_mul(va, acc[r][1]));
+            } else {
+                vf_storeu(cr, vf_fma(va, acc[r][0], vf_loadu(cr)));
+                vf_storeu(cr + VG_VL, vf_fma(va, acc[r][1], vf_loadu(cr + VG_VL)));
+            }
+        }
+        return;
+    }
+    float t[VG_MR][VG_NR];
+    for (int r = 0; r < VG_MR; r++) {
+        vf_storeu(t[r], acc[r][0]);
+        vf_storeu(t[r] + VG_VL, acc[r][1]);
+    }
+    for (int r = 0; r < mr; r++)
+        for (int j = 0; j < nr; j++)
+            c[r * ldc + j] = first ? alpha * t[r][j] : c[r * ldc + j] + alpha * t[r][j];
+}
+
+/* one MR-row panel of op(A): p[k * MR + r], zero padded to MR rows */
+static void vg_pack_sa(int ta, const float *A, int64_t lda, int64_t i0, int mr, int64_t k0,
+                       int64_t kc, float *p)
+{
+    for (int r = 0; r < VG_MR; r++) {
+        if (r >= mr) {
+            for (int64_t k = 0; k < kc; k++) p[k * VG_MR + r] = 0.0f;
+            continue;
+        }
+        int64_t i = i0 + r;
+        if (ta)
+            for (int64_t k = 0; k < kc; k++) p[k * VG_MR + r] = A[(k0 + k) * lda + i];
+        else
+            for (int64_t k = 0; k < kc; k++) p[k * VG_MR + r] = A[i * lda + k0 + k];
+    }
+}
+
+/* one NR-column panel of op(B): pb[k * NR + j], zero padded to NR columns */
+static void vg_pack_sb(int tb, const float *B, int64_t ldb, int64_t j0, int nr, int64_t k0,
+                       int64_t kc, float *pb)
+{
+    if (!tb) {
+        for (int64_t k = 0; k < kc; k++) {
+            float *p = pb + k * VG_NR;
+            memcpy(p, B + (k0 + k) * ldb + j0, (size_t)nr * sizeof *p);
+            for (int j = nr; j < VG_NR; j++) p[j] = 0.0f;
+        }
+        return;
+    }
+    for (int j = 0; j < VG_NR; j++) {
+        if (j >= nr) {
+            for (int64_t k = 0; k < kc; k++) pb[k * VG_NR + j] = 0.0f;
+            continue;
+        }
+        const float *row = B + (j0 + j) * ldb + k0;
+        for (int64_t k = 0; k < kc; k++) pb[k * VG_NR + j] = row[k];
+    }
+}
+
+void VG_SGEMM(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+              int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+{
+    if (M <= 0 || N <= 0) return;
+    int nt = vg_threads(M, N, K);
+    int scaled = beta != 1.0f && (beta != 0.0f || K <= 0 || alpha == 0.0f);
+    float rest_beta = scaled ? 1.0f : beta;
+    if (scaled) {
+        #pragma omp parallel for schedule(static) num_threads(nt)
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++)
+                C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+    }
+    if (K <= 0 || alpha == 0.0f) return;
+    int64_t slab = vg_slab_width(N, nt);
+    int64_t nslab = (N + slab - 1) / slab;
+    int64_t mstep = vg_rows_per_pass(M, K);
+    int64_t mp_max = (mstep + VG_MR - 1) / VG_MR * VG_MR, nkb = (K + VG_S_KC - 1) / VG_S_KC;
+    int64_t nic_max = (mstep + VG_MC - 1) / VG_MC;
+    size_t pb_len = (size_t)(((slab + VG_NR - 1) / VG_NR) * VG_NR * VG_S_KC);
+    size_t ap_len = (size_t)(VG_MC * VG_S_KC);
+    float *pa = vg_scratch((size_t)(mp_max * K) * sizeof *pa);
+    float *tscr = vg_scratch((size_t)nt * (pb_len + ap_len) * sizeof *tscr);
+    vg_ablk ab = { NULL, 0 };
+    if (!pa || !tscr || !vg_ablk_init(&ab, nkb * nic_max)) {
+        free(pa); free(tscr); free(ab.state);
+        qk_ref_table.sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, rest_beta, C, ldc);
+        return;
+    }
+    for (int64_t m0 = 0; m0 < M; m0 += mstep) {
+        int64_t mm = M - m0 < mstep ? M - m0 : mstep, mpan = (mm + VG_MR - 1) / VG_MR;
+        int64_t Mp = mpan * VG_MR, nic = (mm + VG_MC - 1) / VG_MC;
+        vg_ablk_reset(&ab);
+        #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+        for (int64_t sl = 0; sl < nslab; sl++) {
+            float *pb = tscr + (size_t)omp_get_thread_num() * (pb_len + ap_len), *ap = pb + pb_len;
+            int64_t jc = sl * slab, nc = N - jc < slab ? N - jc : slab;
+            int64_t npan = (nc + VG_NR - 1) / VG_NR;
+            for (int64_t pc = 0; pc < K; pc += VG_S_KC) {
+                int64_t kc = K - pc < VG_S_KC ? K - pc : VG_S_KC;
+                for (int64_t jp = 0; jp < npan; jp++) {
+                    int nr = nc - jp * VG_NR < VG_NR ? (int)(nc - jp * VG_NR) : VG_NR;
+                    vg_pack_sb(tb, B, ldb, jc + jp * VG_NR, nr, pc, kc, pb + jp * VG_NR * kc);
+                }
+                for (int64_t ic = 0; ic < mm; ic += VG_MC) {
+                    int64_t mc = mm - ic < VG_MC ? mm - ic : VG_MC;
+                    int64_t mcp = (mc + VG_MR - 1) / VG_MR;
+                    int64_t bi = pc / VG_S_KC * nic + ic / VG_MC;
+                    float *pak = pa + Mp * pc + ic * kc;
+                    int claim = vg_ablk_claim(&ab, bi);
+                    if (claim != 2) {
+                        float *dst = claim == 1 ? pak : ap;
+                        for (int64_t ip = 0; ip < mcp; ip++) {
+                            int mr = mc - ip * VG_MR < VG_MR ? (int)(mc - ip * VG_MR) : VG_MR;
+                            vg_pack_sa(ta, A, lda, m0 + ic + ip * VG_MR, mr, pc, kc,
+                                       dst + ip * VG_MR * kc);
+                        }
+                        if (claim == 1) vg_ablk_done(&ab, bi);
+                        else pak = ap;
+                    }
+                    for (int64_t jp = 0; jp < npan; jp++)
+                        for (int64_t ip = 0; ip < mcp; ip++) {
+                            int nr = nc - jp * VG_NR < VG_NR ? (int)(nc - jp * VG_NR) : VG_NR;
+                            int mr = mc - ip * VG_MR < VG_MR ? (int)(mc - ip * VG_MR) : VG_MR;
+                            vg_ukr_s(kc, pak + ip * VG_MR * kc, pb + jp * VG_NR * kc,
+                                     C + (m0 + ic + ip * VG_MR) * ldc + jc + jp * VG_NR, ldc,
+                                     alpha, pc == 0 && beta == 0.0f, mr, nr);
+                        }
+                }
+            }
+        }
+    }
+    free(pa); free(tscr); free(ab.state);
+}
+#endif /* VG_SGEMM */
+
+#ifdef VG_I8GEMM
+/* ======================================================================================
+ * int8: u8 (A) × s8 (Bt) → s32 with vpdpbusd, exact modulo 2^32 (as _ref)
+ * ====================================================================================== */
+
+/* C tile (=|+=) Σ_quads dpbusd(a quad, b quads); on the last k block adds the zero-point
+ * corrections rowc[r] + colc[j]. Wrapping int32 adds throughout (scalar: uint32). */
+static void vg_ukr_i(int64_t kq, const int32_t *a, const int32_t *b, int32_t *c, int64_t ldc,
+                     int first, int last, const int32_t *rowc, const int32_t *colc, int mr,
+                     int nr)
+{
+#define VG_IDECL(r) VI c##r##_0 = vi_zero(), c##r##_1 = vi_zero();
+#define VG_ISTEP(r) { VI av = vi_set1(a[r]); c##r##_0 = vi_dp(c##r##_0, av, b0); \
+                      c##r##_1 = vi_dp(c##r##_1, av, b1); }
+#define VG_ISAVE(r) acc[r][0] = c##r##_0; acc[r][1] = c##r##_1;
+    for (int r = 0; r < mr; r++) {
+        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + r * ldc + VG_NR - 1), _MM_HINT_T0);
+    }
+    VI acc[VG_MR][2];
+#ifdef VG_I8_KLOOP
+    VG_I8_KLOOP(kq, a, b, acc);
+#else
+    VG_ROWS(VG_IDECL)
+    for (int64_t k = 0; k < kq; k++) {
+        VI b0 = vi_load(b), b1 = vi_load(b + VG_VL);
+        VG_ROWS(VG_ISTEP)
+        a += VG_MR;
+        b += VG_NR;
+    }
+    VG_ROWS(VG_ISAVE)
+#endif
+    if (mr == VG_MR && nr == VG_NR) {
+        VI cc0 = last ? vi_loadu(colc) : vi_zero(), cc1 = last ? vi_loadu(colc + VG_VL) : vi_zero();
+#pragma GCC unroll 16
+        for (int r = 0; r < VG_MR; r++) {
+            int32_t *cr = c + r * ldc;
+            VI x0 = acc[r][0], x1 = acc[r][1];
+            if (last) {
+                VI rc = vi_set1(rowc[r]);
+                x0 = vi_add(x0, vi_add(rc, cc0));
+                x1 = vi_add(x1, vi_add(rc, cc1));
+            }
+            if (!first) {
+                x0 = vi_add(x0, vi_loadu(cr));
+                x1 = vi_add(x1, vi_loadu(cr + VG_VL));
+            }
+            vi_storeu(cr, x0);
+            vi_storeu(cr + VG_VL, x1);
+        }
+        return;
+    }
+    int32_t t[VG_MR][VG_NR];
+    for (int r = 0; r < VG_MR; r++) {
+        vi_storeu(t[r], acc[r][0]);
+        vi_storeu(t[r] + VG_VL, acc[r][1]);
+    }
+    for (int r = 0; r < mr; r++)
+        for (int j = 0; j < nr; j++) {
+            uint32_t v = (uint32_t)t[r][j];
+            if (last) v += (uint32_t)rowc[r] + (uint32_t)colc[j];
+            if (!first) v += (uint32_t)c[r * ldc + j];
+            c[r * ldc + j] = (int32_t)v;
+        }
+}
+
+/* 4 bytes p[0..n) (n <= 4) as one 32-bit lane, zero padded */
+static inline int32_t vg_quad(const void *p, int64_t n)
+{
+    uint8_t q[4] = { 0, 0, 0, 0 };
+    memcpy(q, p, (size_t)(n < 4 ? n : 4));
+    int32_t v;
+    memcpy(&v, q, 4);
+    return v;
+}
+
+/* one MR-row panel of A, raw bytes in quads: p[q * MR + r], zero padded (rows and k) */
+static void vg_pack_ia(const uint8_t *A, int64_t lda, int64_t i0, int mr, int64_t k0,
+                       int64_t kc, int32_t *p)
+{
+    int64_t kq = (kc + 3) / 4;
+    for (int r = 0; r < VG_MR; r++) {
+        if (r >= mr) {
+            for (int64_t q = 0; q < kq; q++) p[q * VG_MR + r] = 0;
+            continue;
+        }
+        const uint8_t *row = A + (i0 + r) * lda + k0;
+        for (int64_t q = 0; q < kq; q++) p[q * VG_MR + r] = vg_quad(row + 4 * q, kc - 4 * q);
+    }
+}
+
+/* one NR-column panel (rows j0..j0+nr of Bt), raw bytes in quads: pb[q * NR + j] */
+static void vg_pack_ib(const int8_t *Bt, int64_t ldb, int64_t j0, int nr, int64_t k0,
+                       int64_t kc, int32_t *pb)
+{
+    int64_t kq = (kc + 3) / 4;
+    for (int j = 0; j < VG_NR; j++) {
+        if (j >= nr) {
+            for (int64_t q = 0; q < kq; q++) pb[q * VG_NR + j] = 0;
+            continue;
+        }
+        const int8_t *row = Bt + (j0 + j) * ldb + k0;
+        for (int64_t q = 0; q < kq; q++) pb[q * VG_NR + j] = vg_quad(row + 4 * q, kc - 4 * q);
+    }
+}
+
+/* Σ of n bytes (u8 when !is_signed, else s8), modulo 2^32: vpdpbusd against ones */
+static uint32_t vg_bytesum(const void *p, int64_t n, int is_signed)
+{
+    const uint8_t *b = p;
+    VI ones = vi_set1(0x01010101), acc = vi_zero();
+    int64_t k = 0, step = 4 * VG_VL;
+    for (; k + step <= n; k += step) {
+        VI v = vi_loadu((const int32_t *)(const void *)(b + k));
+        acc = is_signed ? vi_dp(acc, ones, v) : vi_dp(acc, v, ones);
+    }
+    uint32_t s = (uint32_t)vi_hsum(acc);
+    for (; k < n; k++) s += is_signed ? (uint32_t)(int32_t)(int8_t)b[k] : (uint32_t)b[k];
+    return s;
+}
+
+void VG_I8GEMM(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64_t lda, int32_t a_zp,
+               const int8_t *Bt, int64_t ldb, int32_t b_zp, int32_t *C, int64_t ldc)
+{
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) {
+        qk_ref_table.gemm_u8s8(M, N, K, A, lda, a_zp, Bt, ldb, b_zp, C, ldc);
+        return;
+    }
+    int nt = vg_threads(M, N, K);
+    int64_t slab = vg_slab_width(N, nt);
+    int64_t nslab = (N + slab - 1) / slab;
+    int64_t mstep = vg_rows_per_pass(M, K);
+    int64_t mp_max = (mstep + VG_MR - 1) / VG_MR * VG_MR;
+    int64_t kqt = (K + VG_I_KC - 1) / VG_I_KC * (VG_I_KC / 4);
+    int64_t nkb = (K + VG_I_KC - 1) / VG_I_KC, nic_max = (mstep + VG_MC - 1) / VG_MC;
+    size_t pb_len = (size_t)(((slab + VG_NR - 1) / VG_NR) * VG_NR * (VG_I_KC / 4));
+    size_t ap_len = (size_t)(VG_MC * (VG_I_KC / 4));
+    int32_t *pa = vg_scratch((size_t)(mp_max * kqt) * sizeof *pa);
+    int32_t *tscr = vg_scratch((size_t)nt * (pb_len + ap_len) * sizeof *tscr);
+    /* zero-point corrections: rowc[i] = -bz·Σ_k a[i,k]; colc[j] = -az·Σ_k b[j,k] + K·az·bz
+     * (mod 2^32), padded to a whole tile so the vector epilogue may read past N */
+    int32_t *rowc = vg_scratch((size_t)(M + VG_MR) * sizeof *rowc);
+    int32_t *colc = vg_scratch((size_t)(N + VG_NR) * sizeof *colc);
+    vg_ablk ab = { NULL, 0 };
+    if (!pa || !tscr || !rowc || !colc || !vg_ablk_init(&ab, nkb * nic_max)) {
+        free(pa); free(tscr); free(rowc); free(colc); free(ab.state);
+        qk_ref_table.gemm_u8s8(M, N, K, A, lda, a_zp, Bt, ldb, b_zp, C, ldc);
+        return;
+    }
+    const uint32_t az = (uint32_t)a_zp, bz = (uint32_t)b_zp;
+    const uint32_t kab = (uint32_t)(uint64_t)K * az * bz;
+    #pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t i = 0; i < M; i++)
+        rowc[i] = b_zp ? (int32_t)(0u - bz * vg_bytesum(A + i * lda, K, 0)) : 0;
+    #pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t j = 0; j < N; j++)
+        colc[j] = (int32_t)((a_zp ? 0u - az * vg_bytesum(Bt + j * ldb, K, 1) : 0u) + kab);
+    for (int64_t i = M; i < M + VG_MR; i++) rowc[i] = 0;
+    for (int64_t j = N; j < N + VG_NR; j++) colc[j] = 0;
+    for (int64_t m0 = 0; m0 < M; m0 += mstep) {
+        int64_t mm = M - m0 < mstep ? M - m0 : mstep, mpan = (mm + VG_MR - 1) / VG_MR;
+        int64_t Mp = mpan * VG_MR, nic = (mm + VG_MC - 1) / VG_MC;
+        vg_ablk_reset(&ab);
+        #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+        for (int64_t sl = 0; sl < nslab; sl++) {
+            int32_t *pb = tscr + (size_t)omp_get_thread_num() * (pb_len + ap_len), *ap = pb + pb_len;
+            int64_t jc = sl * slab, nc = N - jc < slab ? N - jc : slab;
+            int64_t npan = (nc + VG_NR - 1) / VG_NR;
+            for (int64_t pc = 0; pc < K; pc += VG_I_KC) {
+                int64_t kc = K - pc < VG_I_KC ? K - pc : VG_I_KC, kq = (kc + 3) / 4;
+                int last = pc + kc >= K;
+                for (int64_t jp = 0; jp < npan; jp++) {
+                    int nr = nc - jp * VG_NR < VG_NR ? (int)(nc - jp * VG_NR) : VG_NR;
+                    vg_pack_ib(Bt, ldb, jc + jp * VG_NR, nr, pc, kc, pb + jp * VG_NR * kq);
+                }
+                for (int64_t ic = 0; ic < mm; ic += VG_MC) {
+                    int64_t mc = mm - ic < VG_MC ? mm - ic : VG_MC;
+                    int64_t mcp = (mc + VG_MR - 1) / VG_MR;
+                    int64_t bi = pc / VG_I_KC * nic + ic / VG_MC;
+                    int32_t *pak = pa + Mp * (pc / 4) + ic * kq;
+                    int claim = vg_ablk_claim(&ab, bi);
+                    if (claim != 2) {
+                        int32_t *dst = claim == 1 ? pak : ap;
+                        for (int64_t ip = 0; ip < mcp; ip++) {
+                            int mr = mc - ip * VG_MR < VG_MR ? (int)(mc - ip * VG_MR) : VG_MR;
+                            vg_pack_ia(A, lda, m0 + ic + ip * VG_MR, mr, pc, kc,
+                                       dst + ip * VG_MR * kq);
+                        }
+                        if (claim == 1) vg_ablk_done(&ab, bi);
+                        else pak = ap;
+                    }
+                    for (int64_t jp = 0; jp < npan; jp++)
+                        for (int64_t ip = 0; ip < mcp; ip++) {
+                            int nr = nc - jp * VG_NR < VG_NR ? (int)(nc - jp * VG_NR) : VG_NR;
+                            int mr = mc - ip * VG_MR < VG_MR ? (int)(mc - ip * VG_MR) : VG_MR;
+                            int64_t i0 = m0 + ic + ip * VG_MR, j0 = jc + jp * VG_NR;
+                            vg_ukr_i(kq, pak + ip * VG_MR * kq, pb + jp * VG_NR * kq,
+                                     C + i0 * ldc + j0, ldc, pc == 0, last, rowc + i0,
+                                     colc + j0, mr, nr);
+                        }
+                }
+            }
+        }
+    }
+    free(pa); free(tscr); free(rowc); free(colc); free(ab.state);
+}
+#endif /* VG_I8GEMM */
