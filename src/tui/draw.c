@@ -140,6 +140,29 @@ static int putf(WINDOW *w, int y, int x, int maxw, attr_t a, const char *fmt, ..
     return put(w, y, x, maxw, a, buf);
 }
 
+int qs_tui_put(WINDOW *w, int y, int x, int maxw, attr_t a, const char *s)
+{
+    return put(w, y, x, maxw, a, s);
+}
+
+attr_t qs_tui_attr(const qs_tui_model *m, qs_tui_role r)
+{
+    return A(m, r);
+}
+
+/* What the tab bar and the status bar name: the seed example while the Derive screen (or a
+ * lesson's live Derive pane) shows one, else the session's tensor and scheme. */
+static int shows_example(const qs_tui_model *m)
+{
+    return m->example && (m->screen == QS_SCR_DERIVE ||
+                          (m->screen == QS_SCR_LESSON && m->lesson_live == QS_SCR_DERIVE));
+}
+
+static const char *example_values(const qs_tui_model *m)
+{
+    return m->example == 1 ? "0 1000" : "-20 1000";
+}
+
 /* ---- a lesson's @highlight ----
  * The names a lesson may highlight and what each marks (man/qscope-lesson.5 lists them):
  *   sign, exponent, mantissa   Bits: the field's bits in every float row, and its header
@@ -286,7 +309,9 @@ static void draw_tabs(const qs_tui_model *m, WINDOW *w)
         putf(w, 0, x0, x1 - x0 + 1, i == m->screen ? A(m, QR_TAB_ON) : A(m, QR_TAB), " %d %s ",
              i + 1, qs_tui_screens[i].title);
     }
-    const char *t = m->t_name;
+    char ex[64];
+    snprintf(ex, sizeof ex, "seed example %d", m->example);
+    const char *t = shows_example(m) ? ex : m->t_name;
     int x1, x0;
     qs_tui_tab_span(QS_SCR_COUNT - 1, &x0, &x1);
     int room = W - x1 - 3;
@@ -305,8 +330,12 @@ static void draw_status(const qs_tui_model *m, WINDOW *w)
     char right[600];
     wbkgdset(w, ' ' | A(m, QR_STATUS));
     werase(w);
-    snprintf(right, sizeof right, " %s%s%s · %s ", m->t_name, m->has_tensor ? " " : "",
-             m->t_shape, m->scheme_str);
+    if (shows_example(m))
+        snprintf(right, sizeof right, " seed example %d: values %s · uint8 asym/tensor · minmax ",
+                 m->example, example_values(m));
+    else
+        snprintf(right, sizeof right, " %s%s%s · %s ", m->t_name, m->has_tensor ? " " : "",
+                 m->t_shape, m->scheme_str);
     int c = 0;
     if (m->job.running) {
         pthread_mutex_t *mu = (pthread_mutex_t *)&m->job.mu;  /* read-only use of the lock */
@@ -777,7 +806,7 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
     json_t *qp = m->example ? m->ex_qparams : m->qparams;
     if (m->example)
         putf(w, y++, 1, W - 2, A(m, QR_TITLE), "seed example %d: values %s · uint8 asym · minmax",
-             m->example, m->example == 1 ? "0 1000" : "-20 1000");
+             m->example, example_values(m));
     else
         putf(w, y++, 1, W - 2, A(m, QR_TITLE), "%s · %s", m->t_name, m->scheme_str);
     if (qp) {
@@ -830,9 +859,13 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
                  : "No tensor: press e for the seed examples, or :values -20 1000");
         return;
     }
-    /* earlier steps one line each; the current one in full; later ones counted */
-    int need = 6, room = H - y - need;
-    int first = 0;
+    /* earlier steps one line each (two, with their numbers substituted, when the terminal
+     * is tall enough to keep them all); the current one in full; later ones counted; the
+     * number line at the bottom once the scale and the zero point are known */
+    int nl = qs_tui_numline_rows(m);
+    int yend = nl ? H - 2 - nl : H;     /* rows the steps may use */
+    int need = 6, room = yend - y - need;
+    int first = 0, twoline = m->step > 0 && 2 * m->step <= room;
     if (m->step > room) first = m->step - room;
     /* @highlight steps: the list of steps marked, the marker at the current one */
     int hs = hl(m, "steps");
@@ -844,25 +877,30 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
         scalar(json_object_get(s, "result"), r, sizeof r);
         putf(w, y++, 2, W - 4, hs ? A(m, QR_HL) : A(m, QR_DIM), "%2d. %s → %s", i + 1,
              js(s, "title") ? js(s, "title") : "", r);
+        if (twoline && js(s, "substituted") && *js(s, "substituted"))
+            putf(w, y++, 7, W - 9, A(m, QR_DIM), "= %s", js(s, "substituted"));
+        else if (twoline) y++;
     }
     json_t *s = json_array_get(steps, (size_t)m->step);
     char t[300];
     snprintf(t, sizeof t, "%2d/%d. %s", m->step + 1, n, js(s, "title") ? js(s, "title") : "");
     put_hl(m, w, y++, 2, W - 4, A(m, QR_KEY), hs, t);
     if (js(s, "formula") && *js(s, "formula"))
-        y = wrap(w, y, 7, W - 9, H, A(m, QR_NORMAL), js(s, "formula"));
+        y = wrap(w, y, 7, W - 9, yend, A(m, QR_NORMAL), js(s, "formula"));
     if (js(s, "substituted") && *js(s, "substituted")) {
         char buf[1100];
         snprintf(buf, sizeof buf, "= %s", js(s, "substituted"));
-        y = wrap(w, y, 7, W - 9, H, A(m, QR_NORMAL), buf);
+        y = wrap(w, y, 7, W - 9, yend, A(m, QR_NORMAL), buf);
     }
     json_t *r = json_object_get(s, "result");
-    if (r) {
+    if (r && y < yend) {
         char buf[128];
         scalar(r, buf, sizeof buf);
         putf(w, y++, 7, W - 9, A(m, QR_GOOD), "%s %s", m->utf8 ? "→" : "->", buf);
     }
-    if (js(s, "note") && *js(s, "note")) y = wrap(w, y, 7, W - 9, H, A(m, QR_DIM), js(s, "note"));
+    if (js(s, "note") && *js(s, "note"))
+        y = wrap(w, y, 7, W - 9, yend, A(m, QR_DIM), js(s, "note"));
+    if (nl) qs_tui_draw_numline(m, w, H - 1 - nl, 1, W - 2);
     if (m->step + 1 < n && y < H)
         putf(w, H - 1, 2, W - 4, A(m, QR_DIM), "%d more step%s: n", n - m->step - 1,
              n - m->step - 1 > 1 ? "s" : "");
@@ -1087,6 +1125,13 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
         if (nb > bmax) bmax = nb;
     }
     int cw = 8, x0 = 14;
+    /* computed for another tensor or scheme: the numbers stay, marked, until x recomputes */
+    int stale = strcmp(m->compare_key, m->state_key) != 0;
+    if (stale && y < H) {
+        char sb[600];
+        snprintf(sb, sizeof sb, "STALE: computed for %s — x recomputes", m->compare_for);
+        put(w, y++, 1, W - 2, A(m, QR_ERROR), sb);
+    }
     putf(w, y, 1, W - 2, A(m, QR_TITLE), "SQNR dB");
     for (int nb = bmin; nb <= bmax && x0 + (nb - bmin + 1) * cw < W; nb++)
         putf(w, y, x0 + (nb - bmin) * cw, cw, A(m, QR_TITLE), "%6d b", nb);
@@ -1101,7 +1146,8 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
             double sq = jd(r, "sqnr_db", NAN);
             if (ci == 0 && nb == bmax) top8 = sq;
             if (x0 + (nb - bmin + 1) * cw <= W)
-                putf(w, y, x0 + (nb - bmin) * cw, cw, A(m, QR_NORMAL), "%8.2f", sq);
+                putf(w, y, x0 + (nb - bmin) * cw, cw, stale ? A(m, QR_DIM) : A(m, QR_NORMAL),
+                     "%8.2f", sq);
         }
     }
     if (isfinite(top8) && y < H) {

@@ -326,31 +326,41 @@ void qs_tui_bits_flip(qs_tui_model *m)
     }
 }
 
+/* Seed example e (1..2) on the scratch session: its values, uint8 asym, minmax, and the value
+ * it follows first. */
+static void example_setup(qs_tui_model *m)
+{
+    static const char *const ex_vals[] = {"0 1000", "-20 1000"};
+    static const double ex_follow[] = {250, -20};
+    qs_err err;
+    int e = m->example - 1;
+    json_decref(query(&m->ex, &err, "values %s", ex_vals[e]));
+    json_decref(query(&m->ex, &err, "scheme uint8 asym"));
+    json_decref(query(&m->ex, &err, "calib minmax"));
+    set_json(&m->ex_qparams, query(&m->ex, &err, "qparams"));
+    set_json(&m->ex_stats, query(&m->ex, &err, "stats"));
+    m->value = ex_follow[e];
+    m->has_value = 1;
+    m->elem = -1;
+}
+
 static void refresh_derive(qs_tui_model *m)
 {
     qs_err err;
+    qs_err_clear(&err);
     if (!qs_cmd_find("derive")) {
         set_json(&m->derive, NULL);
         return;
     }
-    if (m->example) {
-        static const char *const ex_vals[] = {"0 1000", "-20 1000"};
-        static const double ex_follow[] = {250, -20};
-        int e = m->example - 1;
-        json_t *r = query(&m->ex, &err, "values %s", ex_vals[e]);
-        json_decref(r);
-        json_decref(query(&m->ex, &err, "scheme uint8 asym"));
-        json_decref(query(&m->ex, &err, "calib minmax"));
-        set_json(&m->ex_qparams, query(&m->ex, &err, "qparams"));
-        m->value = ex_follow[e];
-        m->has_value = 1;
-        set_json(&m->derive, query(&m->ex, &err, "derive %.9g", m->value));
-    } else if (m->s->tensor) {
+    /* the session the derivation runs on: a seed example's own, or the user's */
+    qs_session *s = m->example ? &m->ex : m->s;
+    if (m->example && !m->ex.tensor) example_setup(m);
+    if (s->tensor) {
         /* an element is followed by index, so a per-channel scheme uses its channel */
-        if (m->has_value && m->elem >= 0 && m->elem < m->s->tensor->n)
-            set_json(&m->derive, query(m->s, &err, "derive index=%lld", (long long)m->elem));
-        else if (m->has_value) set_json(&m->derive, query(m->s, &err, "derive %.9g", m->value));
-        else set_json(&m->derive, query(m->s, &err, "derive"));
+        if (m->has_value && m->elem >= 0 && m->elem < s->tensor->n)
+            set_json(&m->derive, query(s, &err, "derive index=%lld", (long long)m->elem));
+        else if (m->has_value) set_json(&m->derive, query(s, &err, "derive %.9g", m->value));
+        else set_json(&m->derive, query(s, &err, "derive"));
     } else {
         set_json(&m->derive, NULL);
     }
@@ -395,6 +405,13 @@ static void snapshot(qs_tui_model *m)
     snprintf(m->t_file, sizeof m->t_file, "%s", s->file ? s->file->path : "");
     m->t_index = s->tensor_index;
     qs_tui_scheme_str(s, m->scheme_str, sizeof m->scheme_str);
+    /* what a calibrator x bit-width comparison depends on: the session, its tensor and its
+     * values, and the scheme but for its bit width (a comparison covers every width) */
+    const qs_scheme *sc = &s->scheme;
+    snprintf(m->state_key, sizeof m->state_key, "%p|%p|%llu|%d|%d|%d|%d|%d|%d|%d|%d",
+             (const void *)s, (const void *)t, (unsigned long long)s->data_gen, (int)sc->kind,
+             sc->is_signed, sc->symmetric, (int)sc->gran, sc->axis, sc->group, (int)sc->conv,
+             (int)sc->round);
 }
 
 void qs_tui_refresh(qs_tui_model *m)
@@ -487,6 +504,7 @@ void qs_tui_model_fini(qs_tui_model *m)
     json_decref(m->qparams);
     json_decref(m->derive);
     json_decref(m->ex_qparams);
+    json_decref(m->ex_stats);
     json_decref(m->quant);
     json_decref(m->compare);
     json_decref(m->lab);
@@ -557,6 +575,16 @@ void qs_tui_route(qs_tui_model *m, const qs_cmd *cmd, json_t *out, const char *l
         set_json(&m->derive, json_incref(out));
         m->example = 0;
         m->step = 0;
+        /* the header and later refreshes follow what this derivation followed */
+        json_t *xv = json_object_get(out, "x");
+        if (json_is_number(xv)) {
+            m->value = json_number_value(xv);
+            m->has_value = 1;
+            json_t *ix = json_object_get(out, "index");
+            m->elem = json_is_integer(ix) ? (int64_t)json_integer_value(ix)
+                      : strstr(line, "index=") ? (int64_t)strtoll(strstr(line, "index=") + 6,
+                                                                  NULL, 10) : -1;
+        }
         show(m, QS_SCR_DERIVE);
     } else if (strcmp(name, "bits") == 0) {
         double v = jget(out, "input", NAN);
@@ -568,6 +596,9 @@ void qs_tui_route(qs_tui_model *m, const qs_cmd *cmd, json_t *out, const char *l
         show(m, QS_SCR_ERROR);
     } else if (strcmp(name, "compare") == 0) {
         set_json(&m->compare, json_incref(out));
+        /* drawn as stale once the tensor or the scheme it was computed for changes */
+        snprintf(m->compare_key, sizeof m->compare_key, "%s", m->state_key);
+        snprintf(m->compare_for, sizeof m->compare_for, "%s · %s", m->t_name, m->scheme_str);
         show(m, QS_SCR_ERROR);
     } else if (strcmp(group, "lab") == 0 || strcmp(name, "lab") == 0) {
         set_json(&m->lab, json_incref(out));
@@ -925,7 +956,11 @@ static int derive_key(qs_tui_model *m, int key)
     case QA_EXAMPLE:
         m->example = (m->example + 1) % 3;
         m->step = 0;
-        if (m->example == 0) m->has_value = 0;
+        if (m->example) example_setup(m);
+        else {
+            m->has_value = 0;
+            m->elem = -1;
+        }
         refresh_derive(m);
         if (m->example)
             qs_tui_status(m, 0, "seed example %d: values %s · uint8 asym · minmax", m->example,
@@ -938,13 +973,14 @@ static int derive_key(qs_tui_model *m, int key)
         return QS_TUI_HANDLED | QS_TUI_PROMPT | QS_TUI_REDRAW;
     case QA_ELEM_NEXT:
     case QA_ELEM_PREV:
+        /* the elements of what the screen shows: a seed example's values or the tensor's */
+        if (m->example) t = m->ex.tensor;
         if (!t || t->n < 1) {
             qs_tui_status(m, 1, "no tensor loaded");
             break;
         }
         if (m->elem < 0) m->elem = b->act == QA_ELEM_NEXT ? 0 : t->n - 1;
         else m->elem = (m->elem + (b->act == QA_ELEM_NEXT ? 1 : t->n - 1)) % t->n;
-        m->example = 0;
         m->has_value = 1;
         m->value = t->data[m->elem];
         refresh_derive(m);
@@ -1277,13 +1313,9 @@ int qs_tui_submit(qs_tui_model *m, const char *line)
         m->value = v;
         m->has_value = 1;
         m->elem = -1;
-        if (m->example) {       /* a typed value is followed on the example's tensor */
-            json_t *d = query(&m->ex, &(qs_err){{0}}, "derive %.9g", v);
-            set_json(&m->derive, d);
-        } else {
-            refresh_derive(m);
-        }
-        m->step = 0;
+        /* followed on what the screen shows (a seed example's tensor or the user's), at
+         * the step the learner was looking at */
+        refresh_derive(m);
         qs_tui_status(m, 0, "following %.9g", v);
         break;
     }

@@ -138,6 +138,8 @@ typedef struct qs_tui_model {
     char t_file[512];           /* the loaded file's path, or "" */
     int t_index;                /* the tensor's index in the file, or -1 */
     char scheme_str[128];       /* qs_tui_scheme_str of the session */
+    char state_key[160];        /* session, tensor, values and scheme (bar its bits): what a
+                                 * comparison depends on */
 
     /* output pane: the rendered result of the last ':' command */
     char *output;               /* text (owned) or NULL */
@@ -159,6 +161,7 @@ typedef struct qs_tui_model {
     /* 2 Derive */
     json_t *derive;             /* `derive` result (steps) */
     json_t *ex_qparams;         /* qparams of the example session */
+    json_t *ex_stats;           /* stats of the example session (its observed range) */
     int step;                   /* current step (0-based) */
     int example;                /* 0: the current tensor; 1..2: a seed example */
     int has_value;              /* 1: follow `value`; 0: the derive default */
@@ -179,6 +182,8 @@ typedef struct qs_tui_model {
     /* 4 Error */
     json_t *quant;              /* `quant` result (metrics, maybe an error histogram) */
     json_t *compare;            /* `compare` result */
+    char compare_key[160];      /* state_key when it was computed (differs: drawn stale) */
+    char compare_for[400];      /* the tensor and scheme it was computed for */
     int clip_manual;            /* 1: a manual clip range (`calib manual`) is in force */
     qs_calib_kind clip_prev;    /* the calibrator before it (what r restores) */
     double clip_lo, clip_hi;    /* the clip range shown / dragged */
@@ -298,6 +303,16 @@ typedef enum qs_tui_role {
     QR_COUNT
 } qs_tui_role;
 
+/* Text at (y, x), at most maxw columns, attribute a (ASCII spellings on a non-UTF-8
+ * terminal); returns the columns written. The attribute of a colour role. */
+int qs_tui_put(WINDOW *w, int y, int x, int maxw, attr_t a, const char *s);
+attr_t qs_tui_attr(const qs_tui_model *m, qs_tui_role r);
+/* numline.c: the Derive screen's number line — the float range (min, 0, max, the clip
+ * range, x) above the integer grid (qmin, zero point, qmax, q) with x's mapping drawn, in
+ * rows y .. y+5 and columns x .. x+wd-1. Returns the rows used (0: nothing to draw). */
+int qs_tui_draw_numline(const qs_tui_model *m, WINDOW *w, int y, int x, int wd);
+/* Rows the number line takes when it is shown at the current step (0: not shown). */
+int qs_tui_numline_rows(const qs_tui_model *m);
 /* Sets up the colour pairs (when color) — call after initscr. */
 void qs_tui_colors_init(int color);
 /* Draws the whole frame into the four windows (tabs, body, status, bottom line). */
