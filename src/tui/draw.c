@@ -929,20 +929,92 @@ static void draw_bitrow(const qs_tui_model *m, WINDOW *w, int y, int x, const qs
     }
 }
 
+/* A stored value with the digits that show its rounding: enough significant digits to
+ * name the stored value in its format (encoding the printed number gives the same pattern,
+ * asked of numfmt) and, when it differs from the input, to print differently from it (fp32
+ * of 1e-05 is 9.9999997e-06, not 1e-05). */
+static void stored_str(char *buf, size_t len, const qs_numfmt *f, double v, double input)
+{
+    char in[40];
+    if (isnan(v)) {
+        snprintf(buf, len, "NaN");
+        return;
+    }
+    uint32_t pat = qs_numfmt_encode(f, v, QS_OVF_IEEE, NULL);
+    int p0 = 1;     /* whole numbers up to a million keep their digits (448, not 4.5e+02) */
+    for (double a = fabs(v); a >= 10 && a < 1e7 && p0 < 7; a /= 10) p0++;
+    for (int p = p0; p <= 17; p++) {
+        snprintf(buf, len, "%.*g", p, v);
+        if (qs_numfmt_encode(f, strtod(buf, NULL), QS_OVF_IEEE, NULL) != pat) continue;
+        if (v != input && !isnan(input)) {
+            snprintf(in, sizeof in, "%.*g", p, input);
+            if (strcmp(in, buf) == 0) continue;
+        }
+        return;
+    }
+}
+
+/* The error column: always a number (0 when the value is stored exactly). */
+static void error_str(char *buf, size_t len, double e, int room)
+{
+    if (isnan(e)) snprintf(buf, len, "nan");
+    else if (e == 0) snprintf(buf, len, "0");
+    else for (int pr = 3; pr >= 1; pr--)        /* fewer digits on a narrow terminal */
+        if ((int)snprintf(buf, len, "%+.*g", pr, e) <= room) break;
+}
+
+/* The class column of a row: the float class, or what happened to an integer. */
+static const char *class_str(const qs_numfields *f)
+{
+    if (!f->fmt->is_int) return qs_numclass_name(f->cls);
+    if (f->status & QS_NF_NAN_INPUT) return "NaN→0";
+    if (f->status & QS_NF_OVERFLOW) return "clamped";
+    return "";
+}
+
+/* Columns of the Bits screen after the bit fields. Which appear depends on the width, in
+ * this order of importance: the error, the stored value, the class, the hex pattern (at 60
+ * columns only the error is left; the rows' details below still give the rest). */
+typedef struct bits_cols {
+    int hex, stored, error, cls;    /* column of each, -1 when left out */
+    int sw;                         /* width of the stored column */
+} bits_cols;
+
+static bits_cols bits_layout(const qs_tui_model *m, int W)
+{
+    bits_cols c = {-1, -1, -1, -1, 0};
+    char buf[40];
+    for (int r = 0; r <= QS_FMT_UINT8; r++) {
+        const qs_numfields *f = &m->bits[r];
+        if (f->fmt->is_int) snprintf(buf, sizeof buf, "%lld", (long long)f->code);
+        else stored_str(buf, sizeof buf, f->fmt, f->value, m->bits_input);
+        if ((int)strlen(buf) > c.sw) c.sw = (int)strlen(buf);
+    }
+    if (c.sw < 6) c.sw = 6;
+    int x = 11 + 35, room = W - 1 - x;
+    int ew = 10, cw = 9, hw = 11, sw = c.sw + 1;    /* the class ("subnormal") is last */
+    int want_s = room >= ew + sw, want_c = room >= ew + sw + cw, want_h = room >= ew + sw + cw + hw;
+    if (want_h) { c.hex = x; x += hw; }
+    if (want_s) { c.stored = x; x += sw; }
+    if (room >= ew) { c.error = x; x += ew; }
+    if (want_c) c.cls = x;
+    return c;
+}
+
 void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
 {
     int H, W;
     getmaxyx(w, H, W);
     char a[40], b[40];
-    num(a, sizeof a, m->bits_input);
     putf(w, 0, 1, W - 2, A(m, QR_TITLE), "x = %.15g", m->bits_input);
     if (isnan(m->bits_input)) putf(w, 0, 1, W - 2, A(m, QR_TITLE), "x = NaN");
+    bits_cols bc = bits_layout(m, W);
     /* the header in pieces: the field a lesson highlights is marked there too */
-    /* below 69 columns (60x16) the stored value takes the hex column's place */
-    int nohex = W < 1 + 11 + 35 + 11 + 11, sx = nohex ? 0 : 11;
-    put(w, 1, 1, W - 2, A(m, QR_DIM), nohex ? "format    s exponent mantissa                   "
-        "stored      error" : "format    s exponent mantissa                   "
-        "hex        stored      error");
+    put(w, 1, 1, W - 2, A(m, QR_DIM), "format    s exponent mantissa");
+    if (bc.hex >= 0) put(w, 1, bc.hex, 11, A(m, QR_DIM), "hex");
+    if (bc.stored >= 0) put(w, 1, bc.stored, bc.sw, A(m, QR_DIM), "stored");
+    if (bc.error >= 0) put(w, 1, bc.error, 9, A(m, QR_DIM), "error");
+    if (bc.cls >= 0) put(w, 1, bc.cls, 10, A(m, QR_DIM), "class");
     if (hl(m, "sign")) put_hl(m, w, 1, 11, 1, 0, 1, "s");
     if (hl(m, "exponent")) put_hl(m, w, 1, 13, 8, 0, 1, "exponent");
     if (hl(m, "mantissa")) put_hl(m, w, 1, 22, 8, 0, 1, "mantissa");
@@ -953,20 +1025,20 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
         put(w, y, 0, 1, A(m, QR_KEY), on ? (m->utf8 ? "▶" : ">") : " ");
         put(w, y, 1, 9, on ? A(m, QR_KEY) : A(m, QR_NORMAL), f->fmt->name);
         draw_bitrow(m, w, y, bx, f, on ? m->bits_cur : -1);
-        int hx = bx + 35;
-        if (!nohex) put(w, y, hx, 11, A(m, QR_DIM), f->hex);
-        if (f->cls == QS_NC_NAN) snprintf(a, sizeof a, "NaN");
-        else fit_g(a, sizeof a, f->value, 9, 11);
-        put(w, y, hx + sx, 12, A(m, QR_NORMAL), a);
-        hx -= 11 - sx;
-        if (hx + 23 < W) {
-            if (isnan(f->error)) snprintf(b, sizeof b, "%s", qs_numclass_name(f->cls));
-            else if (f->error == 0) snprintf(b, sizeof b, "exact");
-            else for (int pr = 3; pr >= 1; pr--)     /* fewer digits on a narrow terminal */
-                if ((int)snprintf(b, sizeof b, "%+.*g", pr, f->error) <= W - hx - 23) break;
-            if (cols_of(b) <= W - hx - 23)     /* whole, or not at all: "+1" for +1.72e-07 */
-                put(w, y, hx + 23, W - hx - 23, f->error == 0 ? A(m, QR_GOOD) : A(m, QR_DIM), b);
+        if (bc.hex >= 0) put(w, y, bc.hex, 11, A(m, QR_DIM), f->hex);
+        if (bc.stored >= 0) {
+            if (f->fmt->is_int) snprintf(a, sizeof a, "%lld", (long long)f->code);
+            else stored_str(a, sizeof a, f->fmt, f->value, m->bits_input);
+            put(w, y, bc.stored, bc.sw, A(m, QR_NORMAL), a);
         }
+        if (bc.error >= 0) {
+            /* decoded from a pattern (an edited row): no input, its value is what x is */
+            double e = f->error;
+            if (isnan(e) && !isnan(f->value) && f->value == m->bits_input) e = 0;
+            error_str(b, sizeof b, e, 9);
+            put(w, y, bc.error, 9, e == 0 ? A(m, QR_GOOD) : A(m, QR_DIM), b);
+        }
+        if (bc.cls >= 0) put(w, y, bc.cls, W - 1 - bc.cls, A(m, QR_DIM), class_str(f));
     }
     /* the scheme's code */
     if (m->have_code && y < H) {
@@ -980,58 +1052,94 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
         }
         /* under the other rows' columns: the code where they show hex, then the
          * dequantized value under "stored" and its error under "error" */
-        int hx = bx + 35;
         double e = m->code_value - m->bits_input;
         snprintf(a, sizeof a, "code %d", m->code);
-        if (!nohex) put(w, y, hx, 11, A(m, QR_GRID), a);
-        fit_g(a, sizeof a, m->code_value, 9, 11);
-        put(w, y, hx + sx, 12, A(m, QR_NORMAL), a);
-        hx -= 11 - sx;
-        if (hx + 23 < W) {
-            if (e == 0) snprintf(b, sizeof b, "exact");
-            else for (int pr = 3; pr >= 1; pr--)
-                if ((int)snprintf(b, sizeof b, "%+.*g", pr, e) <= W - hx - 23) break;
-            if (cols_of(b) <= W - hx - 23)
-                put(w, y, hx + 23, W - hx - 23, e == 0 ? A(m, QR_GOOD) : A(m, QR_DIM), b);
+        if (bc.hex >= 0) put(w, y, bc.hex, 11, A(m, QR_GRID), a);
+        else if (bx + m->code_bits + 2 + 9 < (bc.stored >= 0 ? bc.stored : bc.error))
+            put(w, y, bx + m->code_bits + 2, 9, A(m, QR_GRID), a);
+        if (bc.stored >= 0) {
+            stored_str(a, sizeof a, qs_numfmt_get(QS_FMT_FP32), m->code_value, m->bits_input);
+            put(w, y, bc.stored, bc.sw, A(m, QR_NORMAL), a);
+        }
+        if (bc.error >= 0) {
+            error_str(b, sizeof b, e, 9);
+            put(w, y, bc.error, 9, e == 0 ? A(m, QR_GOOD) : A(m, QR_DIM), b);
         }
         y++;
     } else if (y < H) {
         put(w, y++, 1, W - 2, A(m, QR_DIM), "scheme: not an integer grid, so no code row "
             "(+/- or :scheme int8 brings it back)");
     }
-    /* details of the row under the cursor */
+    /* details of the row under the cursor: what its fields mean (numbers from numfmt) */
     y++;
-    if (m->bits_row <= QS_FMT_UINT8 && y + 3 < H) {
+    int ylast = H - (m->color ? 1 : 0);     /* the colour legend's row */
+    if (m->bits_row <= QS_FMT_UINT8 && y + 2 < ylast) {
         const qs_numfields *f = &m->bits[m->bits_row];
         const qs_numfmt *fm = f->fmt;
-        putf(w, y++, 1, W - 2, A(m, QR_TITLE), "%s — %s", fm->name, fm->title);
+        char v[40], line[600];
+        if (f->fmt->is_int) snprintf(v, sizeof v, "%lld", (long long)f->code);
+        else stored_str(v, sizeof v, f->fmt, f->value, m->bits_input);
+        putf(w, y++, 1, W - 2, A(m, QR_TITLE), "%s — %s · %s · stored %s", fm->name, fm->title,
+             f->hex, v);
+        const char *mi = m->utf8 ? "−" : "-";
         if (!fm->is_int) {
-            num(a, sizeof a, f->significand);
             snprintf(a, sizeof a, "%.9g", f->significand);
-            char line[256];
-            snprintf(line, sizeof line, "sign %d · exponent %s = %d − %d = %d · significand %s "
-                     "· value %s%s × 2^%d", f->sign, f->exp_bits, f->exponent, fm->bias,
-                     f->exponent_unbiased, a, f->sign ? "−" : "", a, f->exponent_unbiased);
-            y = wrap(w, y, 1, W - 2, y + 2 < H - 4 ? y + 2 : y + 1, A(m, QR_NORMAL), line);
+            int allzero = f->exponent == 0, allones = f->exponent == (1 << fm->exp_bits) - 1;
+            if (f->cls == QS_NC_INF) {
+                snprintf(line, sizeof line, "sign %d · exponent %s is all ones and the mantissa "
+                         "is 0 → %s∞ (infinity)", f->sign, f->exp_bits, f->sign ? "−" : "+");
+            } else if (f->cls == QS_NC_NAN && fm->nan == QS_NAN_IEEE) {
+                snprintf(line, sizeof line, "exponent %s is all ones and the mantissa %s is not "
+                         "0 → NaN; its first mantissa bit is the quiet bit: %d, a %s NaN",
+                         f->exp_bits, f->man_bits, f->man_bits[0] == '1',
+                         f->man_bits[0] == '1' ? "quiet" : "signalling");
+            } else if (f->cls == QS_NC_NAN) {
+                snprintf(line, sizeof line, "%s has no ∞: exponent %s and mantissa %s, all ones, "
+                         "is its only NaN pattern (one per sign); every other pattern is a "
+                         "number", fm->name, f->exp_bits, f->man_bits);
+            } else if (allzero) {
+                /* zero and the subnormals: no implicit 1, the smallest exponent */
+                snprintf(line, sizeof line, "sign %d · exponent %s is all zeros → %s: the "
+                         "exponent is 1 %s bias = 1 %s %d = %d, with no implicit 1 · "
+                         "significand 0.%s = %s · value %s%s × 2^%d", f->sign, f->exp_bits,
+                         f->cls == QS_NC_ZERO ? "zero (a subnormal with mantissa 0)"
+                                              : "subnormal",
+                         mi, mi, fm->bias, fm->emin, f->man_bits, a, f->sign ? "−" : "", a,
+                         f->exponent_unbiased);
+            } else {
+                snprintf(line, sizeof line, "sign %d · exponent %s = %d %s %d = %d · "
+                         "significand 1.%s (implicit 1) = %s · value %s%s × 2^%d", f->sign,
+                         f->exp_bits, f->exponent, mi, fm->bias, f->exponent_unbiased,
+                         f->man_bits, a, f->sign ? "−" : "", a, f->exponent_unbiased);
+            }
+            y = wrap(w, y, 1, W - 2, y + 3 < ylast - 2 ? y + 3 : y + 1, A(m, QR_NORMAL), line);
+            if (allones && !fm->has_inf && f->cls != QS_NC_NAN && y < ylast - 2)
+                putf(w, y++, 1, W - 2, A(m, QR_DIM), "%s has no ∞: an all-ones exponent still "
+                     "holds numbers; only mantissa %s is NaN", fm->name, f->man_bits[0] ? "all ones"
+                     : "");
         } else {
             putf(w, y++, 1, W - 2, A(m, QR_NORMAL), "code %lld · range %lld..%lld",
                  (long long)f->code, (long long)fm->int_min, (long long)fm->int_max);
         }
-        snprintf(a, sizeof a, "%.9g", f->next_down);
-        snprintf(b, sizeof b, "%.9g", f->next_up);
-        char u[40];
-        snprintf(u, sizeof u, "%.6g", f->ulp);
-        putf(w, y++, 1, W - 2, A(m, QR_NORMAL), "ULP %s · neighbours %s and %s · %s", u, a, b,
-             qs_numclass_name(f->cls));
+        if (y < ylast - 1) {
+            snprintf(a, sizeof a, "%.9g", f->next_down);
+            snprintf(b, sizeof b, "%.9g", f->next_up);
+            char u[40], e[40];
+            snprintf(u, sizeof u, "%.6g", f->ulp);
+            error_str(e, sizeof e, f->error, 12);
+            putf(w, y++, 1, W - 2, A(m, QR_NORMAL), "ULP %s · neighbours %s and %s · error %s · %s",
+                 u, a, b, e, qs_numclass_name(f->cls));
+        }
         char flags[128] = "";
         if (f->status & QS_NF_INEXACT) strcat(flags, "rounded ");
         if (f->status & QS_NF_OVERFLOW) strcat(flags, "overflow ");
         if (f->status & QS_NF_UNDERFLOW) strcat(flags, "underflow ");
         if (f->status & QS_NF_NAN_INPUT) strcat(flags, "NaN-input ");
         num(a, sizeof a, fm->max);
-        putf(w, y++, 1, W - 2, A(m, QR_DIM), "max %s%s%s", a, flags[0] ? " · " : "", flags);
+        if (y < ylast) putf(w, y++, 1, W - 2, A(m, QR_DIM), "max %s%s%s", a, flags[0] ? " · " : "", flags);
     }
-    if (H > 0)
+    /* the colour legend only where there are colours */
+    if (H > 0 && m->color)
         put(w, H - 1, 1, W - 2, A(m, QR_DIM), "sign / exponent / mantissa are coloured; space "
             "flips the bit under the cursor");
 }
