@@ -1454,23 +1454,29 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
 
 /* ==== 6 Lesson ============================================================================== */
 
-/* Draws the lesson log into nar (nw columns) from row y and returns the row after it; with
- * nar NULL it draws nothing and returns the same row, which measures the narration. */
-static int narration(const qs_tui_model *m, WINDOW *nar, int nw, int y)
+/* Draws the lesson log items [from, to) into nar (nw columns) from row y and returns the
+ * row after their last line (a paragraph's blank line after it not counted); with nar NULL
+ * it draws nothing and returns the same row, which measures the narration. Presenter mode
+ * leaves out the check lines until k shows them. */
+static int narration_part(const qs_tui_model *m, WINDOW *nar, int nw, int y, size_t from,
+                          size_t to)
 {
     const int far = 1 << 20;        /* wrap everything; put() clips to the window */
     if (!nar) y -= far;             /* a dry run: every row is above the window */
-    size_t i;
-    json_t *it;
-    json_array_foreach(m->lesson_log, i, it) {
+    int end = y;                    /* the row after the last drawn line */
+    for (size_t i = from; i < to && i < json_array_size(m->lesson_log); i++) {
+        json_t *it = json_array_get(m->lesson_log, i);
         const char *kind = js(it, "kind"), *text = js(it, "text");
         int ok = json_is_true(json_object_get(it, "ok"));
         if (!kind || !text) continue;
+        if (!strcmp(kind, "expect") && m->present && !m->show_checks) continue;
         if (!strcmp(kind, "heading")) y = wrap(nar, y, 1, nw - 2, far, A(m, QR_KEY), text);
         else if (!strcmp(kind, "text")) {
             char *wr = qs_lesson_wrap(text, nw - 2);
-            y = wrap_emph(m, nar, y, 1, nw - 2, wr ? wr : text) + 1;
+            y = wrap_emph(m, nar, y, 1, nw - 2, wr ? wr : text);
             free(wr);
+            end = y++;
+            continue;
         } else if (!strcmp(kind, "pre")) y = wrap(nar, y, 3, nw - 4, far, A(m, QR_DIM), text);
         else if (!strcmp(kind, "cmd")) {
             char buf[600];
@@ -1483,19 +1489,53 @@ static int narration(const qs_tui_model *m, WINDOW *nar, int nw, int y)
         } else {
             y = wrap(nar, y, 1, nw - 2, far, ok ? A(m, QR_DIM) : A(m, QR_CLIP), text);
         }
+        end = y;
     }
-    return nar ? y : y + far;
+    return nar ? end : end + far;
 }
 
-/* Narration column width for a terminal cols wide (the live screen takes the rest). */
-static int narration_cols(int W)
+/* While a quiz waits, it and what followed it (wrong answers, hints) stay in view at the
+ * bottom of the narration: the index of that quiz in the log, or the log's length. */
+static size_t pinned_from(const qs_tui_model *m)
 {
-    return W >= 110 ? W * 2 / 5 : W >= 90 ? 40 : W;
+    size_t n = json_array_size(m->lesson_log);
+    if (!m->lesson_quiz) return n;
+    for (size_t i = n; i-- > 0;) {
+        const char *k = js(json_array_get(m->lesson_log, i), "kind");
+        if (k && !strcmp(k, "quiz")) return i;
+    }
+    return n;
+}
+
+/* Narration column width for a terminal W wide (the live screen takes the rest): wide
+ * terminals keep 80 columns for the live screen, so it is never cut on the right; in
+ * presenter mode a narrower terminal shows one pane at a time. */
+static int narration_cols(const qs_tui_model *m, int W)
+{
+    if (W >= 117) {
+        int nw = W * 2 / 5;
+        return W - nw - 1 < 80 ? W - 81 : nw;
+    }
+    if (m->present) return W;
+    return W >= 90 ? 40 : W;
+}
+
+/* The narration's layout in a body H rows high: nw columns, nh rows scrolled, the pinned
+ * quiz in the qh rows below them. */
+static void lesson_geom(const qs_tui_model *m, int W, int H, int *nw, int *nh, int *qh)
+{
+    *nw = narration_cols(m, W);
+    size_t pf = pinned_from(m), n = json_array_size(m->lesson_log);
+    *qh = pf < n ? narration_part(m, NULL, *nw, 0, pf, n) + 1 : 0;
+    if (*qh > (H - 3) / 2) *qh = (H - 3) / 2;
+    *nh = H - 3 - *qh;
 }
 
 int qs_tui_lesson_scroll_max(const qs_tui_model *m)
 {
-    int nh = m->rows - 3 - 3, most = narration(m, NULL, narration_cols(m->cols), 0) - nh;
+    int H = m->present ? m->rows - 1 : m->rows - 3, nw, nh, qh;
+    lesson_geom(m, m->cols, H, &nw, &nh, &qh);
+    int most = narration_part(m, NULL, nw, 0, 0, pinned_from(m)) - nh;
     return most > 0 ? most : 0;
 }
 
@@ -1516,7 +1556,8 @@ void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w)
     }
     /* narration on the left, the live screen the lesson drives on the right; a narrow
      * terminal shows one of them at a time (w switches) */
-    int nw = narration_cols(W);
+    int nw, nh, qh;
+    lesson_geom(m, W, H, &nw, &nh, &qh);
     int live = nw < W;
     if (!live && m->lesson_show_live && m->lesson_live != QS_SCR_LESSON) {
         putf(w, 0, 1, W - 2, A(m, QR_KEY), "lesson: %s — w shows the narration",
@@ -1533,16 +1574,24 @@ void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w)
     if (!live && m->lesson_live != QS_SCR_LESSON)
         putf(w, H - 1, 1, W - 14, A(m, QR_DIM), "w shows the %s screen this step drives",
              qs_tui_screens[m->lesson_live].title);
-    /* the narration scrolls inside its own window (rows 2 .. H-2), never past its end */
-    int nh = H - 3;
+    /* the narration scrolls inside its own window (rows 2 .. H-2 less a pinned quiz),
+     * never past its end */
+    size_t pf = pinned_from(m), n = json_array_size(m->lesson_log);
     WINDOW *nar = nh > 0 ? derwin(w, nh, nw, 2, 0) : NULL;
     if (nar) {
-        int top = m->lesson_scroll, most = narration(m, NULL, nw, 0) - nh;
+        int top = m->lesson_scroll, most = narration_part(m, NULL, nw, 0, 0, pf) - nh;
         if (top > most) top = most > 0 ? most : 0;
-        int y = narration(m, nar, nw, -top);
+        int y = narration_part(m, nar, nw, -top, 0, pf);
         delwin(nar);
-        if (y > nh) put(w, H - 1, nw - 12, 11, A(m, QR_KEY), "↓ more");
+        if (y > nh) put(w, qh ? 2 + nh : H - 1, nw - 12, 11, A(m, QR_KEY), "↓ more");
         if (top > 0) put(w, 1, nw - 12, 11, A(m, QR_KEY), "↑ more");
+    }
+    if (qh > 0) {
+        WINDOW *qw = derwin(w, qh, nw, H - 1 - qh, 0);
+        if (qw) {
+            narration_part(m, qw, nw, 1, pf, n);
+            delwin(qw);
+        }
     }
     if (live && m->lesson_live != QS_SCR_LESSON) {
         for (int r = 0; r < H; r++) put(w, r, nw, 1, A(m, QR_DIM), m->utf8 ? "│" : "|");
@@ -1622,19 +1671,36 @@ static void draw_output(const qs_tui_model *m, WINDOW *w)
     }
 }
 
+/* Presenter mode's bottom line: the status message only (no key hints, no tensor). */
+static void draw_present_bottom(const qs_tui_model *m, WINDOW *w)
+{
+    werase(w);
+    if (m->prompt != QS_PR_NONE) return;     /* readline draws the input line */
+    if (m->job.running) {
+        pthread_mutex_t *mu = (pthread_mutex_t *)&m->job.mu;  /* read-only use of the lock */
+        pthread_mutex_lock(mu);
+        double f = m->job.total > 0 ? m->job.done_units / m->job.total : 0;
+        pthread_mutex_unlock(mu);
+        putf(w, 0, 1, getmaxx(w) - 2, A(m, QR_DIM), "working … %.0f%% (Esc cancels)", f * 100);
+    } else if (m->status[0]) {
+        put(w, 0, 1, getmaxx(w) - 2, m->status_err ? A(m, QR_ERROR) : A(m, QR_DIM), m->status);
+    }
+}
+
 void qs_tui_draw_frame(const qs_tui_model *m, WINDOW *tabs, WINDOW *body, WINDOW *status,
                        WINDOW *bottom)
 {
     ascii_only = !m->utf8;
-    draw_tabs(m, tabs);
+    if (tabs) draw_tabs(m, tabs);
     werase(body);
     if (m->help) draw_help(m, body);
     else {
         qs_tui_screens[m->screen].draw(m, body);
         if (m->output_shown && m->output) draw_output(m, body);
     }
-    draw_status(m, status);
-    draw_bottom(m, bottom);
+    if (status) draw_status(m, status);
+    if (m->present && !status) draw_present_bottom(m, bottom);
+    else draw_bottom(m, bottom);
 }
 
 void qs_tui_draw_too_small(const qs_tui_model *m, WINDOW *w)

@@ -75,6 +75,11 @@ const qs_tui_binding qs_tui_bindings[] = {
     {QS_SCR_LESSON, 'A', "A", QA_LESSON_AUTO, "auto-play for a classroom (steps advance by "
      "themselves; a quiz waits)"},
     {QS_SCR_LESSON, 'w', "w", QA_LESSON_LIVE, "narrow terminal: narration / the live screen"},
+    {QS_SCR_LESSON, 'P', "P", QA_PRESENT, "presenter mode: narration and live screen on the "
+     "whole terminal, no key hints, checks hidden (P leaves)"},
+    {QS_SCR_LESSON, 'k', "k", QA_CHECKS, "presenter mode: show / hide the lesson's check lines"},
+    {QS_SCR_LESSON, 'X', "X", QA_LESSON_CLOSE, "close the lesson: your own tensor, scheme and "
+     "views come back"},
     {QS_SCR_LESSON, KEY_DOWN, "↓/↑", QA_SCROLL_DOWN, "scroll the narration (PgDn/PgUp too)"},
     {QS_SCR_LESSON, KEY_UP, "↑", QA_SCROLL_UP, NULL},
     {QS_SCR_LESSON, KEY_NPAGE, "PgDn", QA_SCROLL_DOWN, NULL},
@@ -1239,6 +1244,14 @@ int qs_tui_handle_key(qs_tui_model *m, int key)
         qs_tui_status(m, 1, "unbound key (? shows the keys of this screen)");
         return QS_TUI_REDRAW;
     }
+    if (m->present && m->screen == QS_SCR_LESSON &&
+        (b->act == QA_NEXT_SCREEN || b->act == QA_PREV_SCREEN ||
+         (b->act >= QA_SCREEN1 && b->act <= QA_SCREEN6))) {
+        /* presenter mode is the Lesson screen's: another screen leaves it */
+        int f = qs_tui_present(m, 0);
+        if (b->act == QA_SCREEN6) return f;
+        return qs_tui_handle_key(m, key) | f;
+    }
     switch (b->act) {
     case QA_QUIT: return QS_TUI_HANDLED | QS_TUI_QUIT;
     case QA_SUSPEND: return QS_TUI_HANDLED | QS_TUI_SUSPEND;
@@ -1350,6 +1363,7 @@ const qs_tui_screen qs_tui_screens[QS_SCR_COUNT] = {
     {"Error", "←/→ clip range · </> shift · r reset · x compare · +/- bits · c calib",
      qs_tui_draw_error, error_key, error_enter, NULL},
     {"Lab", "↑/↓ setting · ←/→ change · r run · Esc cancel", qs_tui_draw_lab, lab_key, NULL, NULL},
-    {"Lesson", "n/Enter next · p back · L open · a answer · A auto", qs_tui_draw_lesson,
+    {"Lesson", "n/Enter next · p back · L open · a answer · P present · A auto · X close",
+     qs_tui_draw_lesson,
      qs_tui_lesson_key, qs_tui_lesson_enter, qs_tui_lesson_leave},
 };

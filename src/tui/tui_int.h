@@ -65,7 +65,7 @@ typedef enum qs_tui_act {
     QA_LAB_RUN,
     /* Lesson */
     QA_LESSON_NEXT, QA_LESSON_PREV, QA_LESSON_OPEN, QA_LESSON_ANSWER, QA_LESSON_AUTO,
-    QA_LESSON_LIVE,
+    QA_LESSON_LIVE, QA_PRESENT, QA_CHECKS, QA_LESSON_CLOSE,
     QA_COUNT
 } qs_tui_act;
 
@@ -91,6 +91,22 @@ const qs_tui_binding *qs_tui_binding_find(int screen, int key);
 #define QS_TUI_LAB_FIELDS 7
 
 struct qs_tui_model;
+
+/* The view state a lesson starts without and gives back when it is closed: what the screens
+ * were set to show (the session's own state is the lesson session's, see present.c). */
+typedef struct qs_tui_view {
+    int log_scale, channels, chan_scroll;   /* Data */
+    int example, has_value, step;           /* Derive */
+    int64_t elem;                           /* Derive: element followed */
+    double value;                           /* Derive: value followed */
+    double bits_input;                      /* Bits: the value shown */
+    int bits_row, bits_cur;                 /* Bits: cursor */
+    int lab_field;                          /* Lab: setting under the cursor */
+    int lab_set[QS_TUI_LAB_FIELDS];         /* Lab: the settings */
+    json_t *compare, *lab;                  /* Error / Lab results (owned while saved) */
+    char compare_key[160];                  /* what compare was computed for */
+    char compare_for[400];
+} qs_tui_view;
 
 /* A long command running in a worker thread (training, big loads, a lesson step that trains).
  * work() runs in the worker and must not touch the model except the job's own fields; done()
@@ -211,6 +227,13 @@ typedef struct qs_tui_model {
     char highlight[32];         /* the step's `@highlight NAME`, drawn marked on the live
                                  * screen ("" none; cleared at the next step and when the
                                  * Lesson screen is left) */
+    int present;                /* presenter mode: narration and live screen on the whole
+                                 * terminal, no tab bar or key hints */
+    int show_checks;            /* presenter mode: the lesson's check lines are shown */
+    qs_session *user_s;         /* while a lesson is open: the user's session (m->s is the
+                                 * lesson's own) */
+    qs_session *lesson_s;       /* the lesson's session (owned), or NULL */
+    qs_tui_view saved;          /* the user's view state while a lesson is open */
 } qs_tui_model;
 
 /* A screen: drawn from a const model; its keys handled through the binding table. */
@@ -251,6 +274,15 @@ int qs_tui_lesson_open(qs_tui_model *m, const char *name);
  * Returns flags (REDRAW, PROMPT when a quiz opens) or 0. */
 int qs_tui_lesson_tick(qs_tui_model *m, long long now_ms);
 void qs_tui_lesson_fini(qs_tui_model *m);
+/* present.c: a lesson's own session and view state. lesson_begin gives the lesson a fresh
+ * session (its declared state: the defaults, then its own commands) and puts the user's
+ * session and views aside; lesson_restore closes the lesson session and gives them back.
+ * lesson_reset starts the lesson session afresh (before replaying steps to go back). */
+void qs_tui_lesson_begin(qs_tui_model *m);
+void qs_tui_lesson_restore(qs_tui_model *m, int refresh);
+void qs_tui_lesson_reset(qs_tui_model *m);
+/* Presenter mode on or off (flags: the windows are laid out again). */
+int qs_tui_present(qs_tui_model *m, int on);
 /* Updates the model after a command changed the session and shows the screen its result
  * belongs to (beside the narration while a lesson plays). */
 void qs_tui_route(qs_tui_model *m, const qs_cmd *cmd, json_t *out, const char *line);
