@@ -537,6 +537,18 @@ static void ellipsize(char *buf, size_t len, int room)
     if ((size_t)(p - buf) + 4 <= len) strcpy(p, "…");
 }
 
+static int pct_key(const char *k);
+static void acc_str(char *buf, size_t len, json_t *o, const char *key, int with_ci);
+
+/* A table cell as text: accuracies and fractions in % (with the row's 95% interval when it
+ * has one), anything else as scalar() spells it. */
+static void cell_str(json_t *row, const char *key, char *buf, size_t len)
+{
+    json_t *v = json_object_get(row, key);
+    if (json_is_real(v) && pct_key(key)) acc_str(buf, len, row, key, 1);
+    else scalar(v, buf, len);
+}
+
 /* A table from an array of objects (columns: the first row's scalar keys). mark: the first
  * column's cells drawn highlighted (a lesson's @highlight of the table). */
 static int draw_table(const qs_tui_model *m, WINDOW *w, int y, int x, int h, int wd, json_t *rows,
@@ -553,6 +565,8 @@ static int draw_table(const qs_tui_model *m, WINDOW *w, int y, int x, int h, int
     json_object_foreach(r0, k, v) {
         if (nc >= MAXC) break;
         if (json_is_object(v) || (json_is_array(v) && json_array_size(v) > 4)) continue;
+        size_t kl = strlen(k);
+        if (kl > 5 && !strcmp(k + kl - 5, "_ci95")) continue;   /* shown with its accuracy */
         cols[nc] = k;
         cw[nc] = cols_of(k);
         nc++;
@@ -560,8 +574,29 @@ static int draw_table(const qs_tui_model *m, WINDOW *w, int y, int x, int h, int
     size_t n = json_array_size(rows), i;
     json_t *row;
     json_array_foreach(rows, i, row) for (int c = 0; c < nc; c++) {
-        scalar(json_object_get(row, cols[c]), buf, sizeof buf);
+        cell_str(row, cols[c], buf, sizeof buf);
         if (cols_of(buf) > cw[c]) cw[c] = cols_of(buf);
+    }
+    /* too wide: the columns that matter least go first (from the right), keeping the first
+     * one and whatever names an accuracy, an error, a bit width or an SQNR */
+    for (;;) {
+        int tot = 0;
+        for (int c = 0; c < nc; c++) tot += cw[c] + 2;
+        if (tot - 2 <= wd || nc <= 1) break;
+        int drop = nc - 1;
+        for (int c = nc - 1; c >= 1; c--) {
+            const char *cn = cols[c];
+            if (!(strstr(cn, "acc") || strstr(cn, "err") || strstr(cn, "bits") ||
+                  strstr(cn, "sqnr"))) {
+                drop = c;
+                break;
+            }
+        }
+        for (int c = drop; c + 1 < nc; c++) {
+            cols[c] = cols[c + 1];
+            cw[c] = cw[c + 1];
+        }
+        nc--;
     }
     int cx = x;
     for (int c = 0; c < nc && cx < x + wd; c++) {
@@ -574,7 +609,7 @@ static int draw_table(const qs_tui_model *m, WINDOW *w, int y, int x, int h, int
         cx = x;
         for (int c = 0; c < nc && cx < x + wd; c++) {
             json_t *cell = json_object_get(row, cols[c]);
-            scalar(cell, buf, sizeof buf);
+            cell_str(row, cols[c], buf, sizeof buf);
             int pad = json_is_number(cell) ? cw[c] - cols_of(buf) : 0;
             ellipsize(buf, sizeof buf, x + wd - cx - pad);
             put(w, yy, cx + pad, x + wd - cx - pad, mark && c == 0 ? A(m, QR_HL) : A(m, QR_NORMAL),
@@ -1309,12 +1344,47 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
 
 /* ==== 5 Lab ================================================================================= */
 
-/* Accuracy bars of a sweep: one row per bit width, PTQ against QAT. */
+/* An accuracy as a percentage with its 95% interval from the result ("97.2% (94.9–98.5)"),
+ * or without one when the result has none. */
+static void acc_str(char *buf, size_t len, json_t *o, const char *key, int with_ci)
+{
+    double v = jd(o, key, NAN);
+    char ck[96];
+    snprintf(ck, sizeof ck, "%s_ci95", key);
+    json_t *ci = json_object_get(o, ck);
+    if (with_ci && json_array_size(ci) == 2)
+        snprintf(buf, len, "%.1f%% (%.1f–%.1f)", v * 100,
+                 json_number_value(json_array_get(ci, 0)) * 100,
+                 json_number_value(json_array_get(ci, 1)) * 100);
+    else
+        snprintf(buf, len, "%.1f%%", v * 100);
+}
+
+/* 1 when key names a fraction the Lab shows in % (accuracies, agreement, a fraction). */
+static int pct_key(const char *k)
+{
+    size_t n = strlen(k);
+    return !strcmp(k, "acc") || !strcmp(k, "fraction") || (n > 4 && !strcmp(k + n - 4, "_acc")) ||
+           (n > 6 && !strcmp(k + n - 6, "_agree"));
+}
+
+/* 1 when a is inside b's 95% interval (the difference is within the test set's noise). */
+static int in_ci(json_t *o, const char *a, const char *b)
+{
+    char ck[96];
+    snprintf(ck, sizeof ck, "%s_ci95", b);
+    json_t *ci = json_object_get(o, ck);
+    double v = jd(o, a, NAN);
+    return json_array_size(ci) == 2 && v >= json_number_value(json_array_get(ci, 0)) &&
+           v <= json_number_value(json_array_get(ci, 1));
+}
+
 /* Accuracy bars of a sweep: one row per bit width, PTQ against QAT, on an axis from just
- * below the worst accuracy to 100 % (so a one-point difference is visible). */
+ * below the worst accuracy to 100 % (so a one-point difference is visible); "≈" marks an
+ * accuracy inside the fp32 model's 95% interval: not different from fp32 on this test set. */
 static int lab_sweep(const qs_tui_model *m, WINDOW *w, int y, int H, int W, json_t *rows)
 {
-    int bw = (W - 40) / 2;
+    int bw = (W - 44) / 2;
     if (bw < 6) bw = 6;
     size_t i;
     json_t *r;
@@ -1326,22 +1396,24 @@ static int lab_sweep(const qs_tui_model *m, WINDOW *w, int y, int H, int W, json
     }
     lo = floor(lo * 10 - 0.5) / 10;
     if (lo < 0) lo = 0;
-    putf(w, y++, 2, W - 4, A(m, QR_TITLE), "bits   fp32    PTQ  %-*s QAT   (bars: %.0f%%..100%%)",
+    const char *ap = m->utf8 ? "≈" : "~";
+    putf(w, y++, 2, W - 4, A(m, QR_TITLE), "bits   fp32     PTQ  %-*s  QAT   (bars: %.0f%%..100%%)",
          bw + 1, "", lo * 100);
     json_array_foreach(rows, i, r) {
         if (y >= H) break;
         double fp = jd(r, "fp32_acc", NAN), ptq = jd(r, "ptq_acc", NAN), qat = jd(r, "qat_acc", NAN);
-        putf(w, y, 2, 20, A(m, QR_NORMAL), "%4d  %5.1f%%  %5.1f%%", (int)jd(r, "bits", 0),
-             fp * 100, ptq * 100);
-        int x = 24;
+        putf(w, y, 2, 22, A(m, QR_NORMAL), "%4d  %5.1f%%  %5.1f%%%s", (int)jd(r, "bits", 0),
+             fp * 100, ptq * 100, in_ci(r, "ptq_acc", "fp32_acc") ? ap : " ");
+        int x = 26;
         int pl = isfinite(ptq) ? (int)((ptq - lo) / (1 - lo) * bw + 0.5) : 0;
         int ql = isfinite(qat) ? (int)((qat - lo) / (1 - lo) * bw + 0.5) : 0;
         for (int c = 0; c < bw; c++)
             put(w, y, x + c, 1, c < pl ? A(m, QR_CLIP) : A(m, QR_DIM), c < pl ? (m->utf8 ? "█" : "#")
                                                                         : (m->utf8 ? "·" : "."));
         x += bw + 1;
-        putf(w, y, x, 7, A(m, QR_NORMAL), "%5.1f%%", qat * 100);
-        x += 7;
+        putf(w, y, x, 8, A(m, QR_NORMAL), "%5.1f%%%s", qat * 100,
+             in_ci(r, "qat_acc", "fp32_acc") ? ap : " ");
+        x += 8;
         for (int c = 0; c < bw && x + c < W - 1; c++)
             put(w, y, x + c, 1, c < ql ? A(m, QR_GOOD) : A(m, QR_DIM), c < ql ? (m->utf8 ? "█" : "#")
                                                                         : (m->utf8 ? "·" : "."));
@@ -1357,15 +1429,9 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
     int y = 0;
     y = wrap(w, y, 1, W - 2, W >= 100 ? 1 : 2, A(m, QR_TITLE), "PTQ vs QAT lab — an MLP on "
              "real data, quantized after training (PTQ) or while training (QAT)");
-    if (!qs_cmd_find("lab")) {
-        wrap(w, y + 1, 2, W - 4, H, A(m, QR_DIM),
-             "The lab commands are not in this build yet (issue 7). When they land, this "
-             "screen shows the settings, a progress gauge while training (Esc cancels, the "
-             "screens stay usable) and the results with loss / accuracy curves.");
-        return;
-    }
-    /* the settings form, three per row, or two when three do not fit (60 columns) */
-    int colw = W >= 100 ? 30 : 24, per = 2 + 3 * colw <= W ? 3 : 2;
+    /* the settings form, three per row, or two when three do not fit (60 columns); the
+     * settings the action does not use are dimmed (the cursor skips them) */
+    int colw = W >= 100 ? 30 : 25, per = 2 + 3 * colw <= W ? 3 : 2;
     for (int f = 0; f < QS_TUI_LAB_FIELDS; f++) {
         const char *v;
         int used;
@@ -1373,12 +1439,14 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
         int row = y + f / per, x = 2 + (f % per) * colw;
         attr_t a = f == m->lab_field ? A(m, QR_CURSOR) : used ? A(m, QR_NORMAL) : A(m, QR_DIM);
         putf(w, row, x, colw - 1, A(m, QR_DIM), "%-7s", name);
-        putf(w, row, x + 8, colw - 9, a, "%s %s %s", m->utf8 ? "◀" : "<", v,
-             m->utf8 ? "▶" : ">");
+        if (used || f == m->lab_field)
+            putf(w, row, x + 8, colw - 9, a, "%s %s %s", m->utf8 ? "◀" : "<", v,
+                 m->utf8 ? "▶" : ">");
+        else
+            putf(w, row, x + 8, colw - 9, a, "  %s", v);
     }
     y += (QS_TUI_LAB_FIELDS + per - 1) / per;
     putf(w, y++, 2, W - 4, A(m, QR_KEY), "r runs: %s", m->lab_line);
-    y++;
     if (m->job.running) {
         pthread_mutex_t *mu = (pthread_mutex_t *)&m->job.mu;  /* read-only use of the lock */
         pthread_mutex_lock(mu);
@@ -1388,6 +1456,7 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
         pthread_mutex_unlock(mu);
         if (f > 1) f = 1;
         int gw = W - 12;
+        y++;
         putf(w, y++, 2, W - 4, A(m, QR_NORMAL), "%s: %.0f%%", label, f * 100);
         for (int i = 0; i < gw; i++)
             put(w, y, 2 + i, 1, A(m, QR_BAR), i < (int)(f * gw) ? (m->utf8 ? "█" : "#")
@@ -1397,50 +1466,69 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
         return;
     }
     if (!m->lab) {
-        wrap(w, y, 2, W - 4, H, A(m, QR_DIM), "↑/↓ choose a setting, ←/→ change it, r runs. "
+        wrap(w, y + 1, 2, W - 4, H, A(m, QR_DIM), "↑/↓ choose a setting, ←/→ change it, r runs. "
              "A sweep trains once, then quantizes after training (PTQ) and while training (QAT) "
-             "at every bit width: watch PTQ fall apart at 2-3 bits while QAT holds.");
+             "at every bit width: watch PTQ fall apart at 2-3 bits while QAT holds. int runs "
+             "the quantized model in integers only; lora and qlora fine-tune it on a shifted "
+             "task.");
         return;
+    }
+    /* the test set: how many examples every accuracy is measured on, and what that means */
+    long long tn = (long long)jd(m->lab, "test_n", 0);
+    if (tn > 0 && y < H) {
+        json_t *ci = json_object_get(m->lab, "fp32_acc_ci95");
+        if (!ci) ci = json_object_get(json_array_get(json_object_get(m->lab, "rows"), 0),
+                                      "fp32_acc_ci95");
+        if (json_array_size(ci) == 2)
+            putf(w, y++, 2, W - 4, A(m, QR_DIM), "test set %lld examples, one is %.2f points · "
+                 "(…) 95%% interval · %s noise", tn, 100.0 / (double)tn, m->utf8 ? "≈" : "~");
+        else
+            putf(w, y++, 2, W - 4, A(m, QR_DIM), "test set %lld examples (one is %.2f points)",
+                 tn, 100.0 / (double)tn);
     }
     json_t *rows = json_object_get(m->lab, "rows");
     if (json_is_array(rows) && json_object_get(json_array_get(rows, 0), "qat_acc")) {
         lab_sweep(m, w, y, H, W, rows);
         return;
     }
-    /* scalars, then number arrays as curves, then tables */
+    /* scalars (accuracies in % with their intervals), then tables, then curves */
     const char *k;
     json_t *v;
-    char buf[128];
-    int x = 2, cw = 26;
+    char buf[160];
+    int lw = 0;
+    json_object_foreach(m->lab, k, v) {
+        if (!json_is_number(v) && !json_is_string(v) && !json_is_boolean(v)) continue;
+        if (!strcmp(k, "test_n") || strstr(k, "sparkline")) continue;
+        if ((int)strlen(k) > lw) lw = (int)strlen(k);
+    }
+    int x = 2, cw = lw + 2 + 20;
     json_object_foreach(m->lab, k, v) {
         if (y >= H) break;
-        if (json_is_object(v) || strstr(k, "sparkline")) continue;
-        if (json_is_array(v) && !(json_array_size(v) < 4 && json_is_number(json_array_get(v, 0))))
-            continue;   /* short number lists (layer sizes) read best as text */
-        scalar(v, buf, sizeof buf);
-        if (json_is_real(v) && strstr(k, "acc")) snprintf(buf, sizeof buf, "%.2f%%", json_real_value(v) * 100);
-        putf(w, y, x, cw - 1, A(m, QR_NORMAL), "%-10.10s %s", k, buf);
+        if (!json_is_number(v) && !json_is_string(v) && !json_is_boolean(v)) continue;
+        if (!strcmp(k, "test_n") || strstr(k, "sparkline")) continue;
+        if (json_is_real(v) && pct_key(k)) {
+            acc_str(buf, sizeof buf, m->lab, k, 1);
+            if (strcmp(k, "fp32_acc") && in_ci(m->lab, k, "fp32_acc"))
+                strcat(buf, m->utf8 ? " ≈" : " ~");
+        } else if (json_is_real(v) && !strcmp(k, "drop")) {
+            snprintf(buf, sizeof buf, "%+.1f points", json_real_value(v) * 100);
+        } else {
+            scalar(v, buf, sizeof buf);
+        }
+        if (json_is_string(v) && lw + 2 + cols_of(buf) > cw - 1) {
+            /* a long text (the LoRA example) gets a row of its own */
+            if (x != 2) y++;
+            if (y >= H) break;
+            putf(w, y, 2, W - 4, A(m, QR_NORMAL), "%-*s", lw, k);
+            y = wrap(w, y, 4 + lw, W - 6 - lw, H, A(m, QR_NORMAL), buf);
+            x = 2;
+            continue;
+        }
+        putf(w, y, x, cw - 1, A(m, QR_NORMAL), "%-*s  %s", lw, k, buf);
         x += cw;
         if (x + cw > W) { x = 2; y++; }
     }
     if (x != 2) y++;
-    json_object_foreach(m->lab, k, v) {
-        if (y + 1 >= H) break;
-        if (json_is_array(v) && json_array_size(v) >= 4 && json_is_number(json_array_get(v, 0))) {
-            char a[32], b[32];
-            num(a, sizeof a, json_number_value(json_array_get(v, 0)));
-            num(b, sizeof b, json_number_value(json_array_get(v, json_array_size(v) - 1)));
-            putf(w, y, 2, 20, A(m, QR_DIM), "%-8.8s %s", k, a);
-            put(w, y, W - 12, 11, A(m, QR_DIM), b);
-            if (H - y >= 4) {       /* room for a 3-row chart */
-                plot_curve(m, w, y, 23, 3, W - 36, v);
-                y += 3;
-            } else {
-                sparkline(m, w, y, 23, W - 36, v);
-                y++;
-            }
-        }
-    }
     json_object_foreach(m->lab, k, v) {
         if (y + 2 >= H) break;
         if (json_is_array(v) && json_is_object(json_array_get(v, 0))) {
@@ -1448,6 +1536,38 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
             int on = hl(m, k);
             put_hl(m, w, y++, 2, W - 4, A(m, QR_TITLE), on, k);
             y = draw_table(m, w, y, 2, H - y, W - 4, v, 0, on);
+        }
+    }
+    /* curves: loss and accuracy per epoch, charts when there is room, else sparklines */
+    int cl = 0;
+    json_object_foreach(m->lab, k, v)
+        if (json_is_array(v) && json_array_size(v) >= 4 && (int)strlen(k) > cl) cl = (int)strlen(k);
+    json_object_foreach(m->lab, k, v) {
+        if (y >= H) break;
+        if (json_is_array(v) && json_array_size(v) >= 4 && json_is_number(json_array_get(v, 0))) {
+            char a[32], b[32];
+            int pc = pct_key(k);
+            double v0 = json_number_value(json_array_get(v, 0));
+            double v1 = json_number_value(json_array_get(v, json_array_size(v) - 1));
+            if (pc) {
+                snprintf(a, sizeof a, "%.1f%%", v0 * 100);
+                snprintf(b, sizeof b, "%.1f%%", v1 * 100);
+            } else {
+                num(a, sizeof a, v0);
+                num(b, sizeof b, v1);
+            }
+            int cx = 2 + cl + 1 + 9, cwd = W - cx - 13;
+            putf(w, y, 2, cl + 10, A(m, QR_DIM), "%-*s %s", cl, k, a);
+            put(w, y, W - 12, 11, A(m, QR_DIM), b);
+            if (H - y >= 8 && cwd >= 8) {       /* room for a 3-row chart */
+                plot_curve(m, w, y, cx, 3, cwd, v);
+                y += 3;
+            } else if (cwd >= 4) {
+                sparkline(m, w, y, cx, cwd, v);
+                y++;
+            } else {
+                y++;
+            }
         }
     }
 }

@@ -393,7 +393,6 @@ static void plot_range(qs_tui_model *m)
     m->plot_hi = hi + pad;
 }
 
-static void lab_init(qs_tui_model *m);
 static void refresh_scheme(qs_tui_model *m);
 
 /* Copies what drawing needs from the session (main thread only, never while a job runs). */
@@ -478,7 +477,7 @@ void qs_tui_model_init(qs_tui_model *m, qs_session *s, int cols, int rows)
     m->elem = -1;
     m->clip_lo = m->clip_hi = NAN;
     pthread_mutex_init(&m->job.mu, NULL);
-    lab_init(m);
+    qs_tui_lab_init(m);
     m->lesson_log = json_array();
     qs_tui_refresh(m);
     qs_tui_bits_set(m, 7.32);
@@ -1102,93 +1101,6 @@ static int error_key(qs_tui_model *m, int key)
     return apply_clip(m, lo, hi);
 }
 
-/* The Lab form: each setting's values; which actions use it (bit i = lab_actions[i]). */
-static const char *const lab_actions[] = {"sweep", "ptq", "qat", "train", NULL};
-static const char *const lab_data[] = {"digits", "fashion", NULL};
-static const char *const lab_bits[] = {"2", "3", "4", "5", "6", "7", "8", NULL};
-static const char *const lab_abits[] = {"4", "5", "6", "7", "8", NULL};
-static const char *const lab_gran[] = {"tensor", "channel", NULL};
-static const char *const lab_calib[] = {"minmax", "percentile", "mse", "entropy", NULL};
-static const char *const lab_epochs[] = {"1", "2", "3", "5", "10", "20", "30", NULL};
-static const struct {
-    const char *name;           /* setting name (the command's key) */
-    const char *const *values;  /* its values */
-    int dflt;                   /* default choice */
-    unsigned used;              /* actions using it: 1 sweep, 2 ptq, 4 qat, 8 train (epochs
-                                   are QAT epochs: train keeps its own default, 80 on
-                                   digits; `:lab train epochs=N` sets another) */
-} lab_fields[QS_TUI_LAB_FIELDS] = {
-    {"action", lab_actions, 0, 15}, {"data", lab_data, 0, 8}, {"bits", lab_bits, 2, 6},
-    {"abits", lab_abits, 4, 7}, {"gran", lab_gran, 0, 7}, {"calib", lab_calib, 0, 7},
-    {"epochs", lab_epochs, 3, 5},
-};
-
-static int lab_count(const char *const *v)
-{
-    int n = 0;
-    while (v[n]) n++;
-    return n;
-}
-
-const char *qs_tui_lab_field(const qs_tui_model *m, int field, const char **value, int *used)
-{
-    if (field < 0 || field >= QS_TUI_LAB_FIELDS) return NULL;
-    *value = lab_fields[field].values[m->lab_set[field]];
-    *used = (lab_fields[field].used >> m->lab_set[0]) & 1;
-    if (field == 2 && m->lab_set[0] == 0) *value = "2..8";   /* a sweep covers every width */
-    if (field == 2 && m->lab_set[0] == 0) *used = 1;
-    return lab_fields[field].name;
-}
-
-void qs_tui_lab_line(qs_tui_model *m)
-{
-    size_t k = (size_t)snprintf(m->lab_line, sizeof m->lab_line, "lab %s",
-                                lab_actions[m->lab_set[0]]);
-    for (int f = 1; f < QS_TUI_LAB_FIELDS && k < sizeof m->lab_line; f++) {
-        const char *v;
-        int used;
-        const char *name = qs_tui_lab_field(m, f, &v, &used);
-        if (used) k += (size_t)snprintf(m->lab_line + k, sizeof m->lab_line - k, " %s=%s", name, v);
-    }
-}
-
-static void lab_init(qs_tui_model *m)
-{
-    for (int f = 0; f < QS_TUI_LAB_FIELDS; f++) m->lab_set[f] = lab_fields[f].dflt;
-    qs_tui_lab_line(m);
-}
-
-static int lab_key(qs_tui_model *m, int key)
-{
-    const qs_tui_binding *b = screen_binding(QS_SCR_LAB, key);
-    if (!b) return 0;
-    int f = m->lab_field;
-    switch (b->act) {
-    case QA_ROW_UP: m->lab_field = (f + QS_TUI_LAB_FIELDS - 1) % QS_TUI_LAB_FIELDS; break;
-    case QA_ROW_DOWN: m->lab_field = (f + 1) % QS_TUI_LAB_FIELDS; break;
-    case QA_CUR_LEFT:
-    case QA_CUR_RIGHT: {
-        int n = lab_count(lab_fields[f].values);
-        m->lab_set[f] = (m->lab_set[f] + (b->act == QA_CUR_RIGHT ? 1 : n - 1)) % n;
-        qs_tui_lab_line(m);
-        break;
-    }
-    case QA_LAB_RUN:
-        if (!qs_cmd_find("lab")) {
-            qs_tui_status(m, 1, "lab: not in this build yet (the PTQ/QAT lab lands with issue 7)");
-            break;
-        }
-        if (m->job.running) {
-            qs_tui_status(m, 1, "busy: '%s' is still running (Esc cancels)", m->job.line);
-            break;
-        }
-        qs_tui_job_start(m, m->lab_line);
-        break;
-    default: return 0;
-    }
-    return QS_TUI_HANDLED | QS_TUI_REDRAW;
-}
-
 /* ==== the dispatcher ======================================================================= */
 
 int qs_tui_handle_key(qs_tui_model *m, int key)
@@ -1362,7 +1274,7 @@ const qs_tui_screen qs_tui_screens[QS_SCR_COUNT] = {
      qs_tui_draw_bits, bits_key, NULL, NULL},
     {"Error", "←/→ clip range · </> shift · r reset · x compare · +/- bits · c calib",
      qs_tui_draw_error, error_key, error_enter, NULL},
-    {"Lab", "↑/↓ setting · ←/→ change · r run · Esc cancel", qs_tui_draw_lab, lab_key, NULL, NULL},
+    {"Lab", "↑/↓ setting · ←/→ change · r run · Esc cancel", qs_tui_draw_lab, qs_tui_lab_key, NULL, NULL},
     {"Lesson", "n/Enter next · p back · L open · a answer · P present · A auto · X close",
      qs_tui_draw_lesson,
      qs_tui_lesson_key, qs_tui_lesson_enter, qs_tui_lesson_leave},

@@ -87,8 +87,9 @@ const qs_tui_binding *qs_tui_binding_find(int screen, int key);
 #define QS_TUI_BITS_ROWS (QS_FMT_UINT8 + 2)
 #define QS_TUI_BITS_SCHEME QS_FMT_UINT8 + 1
 
-/* Settings of the Lab form: action, data, bits, abits, granularity, calibrator, epochs. */
-#define QS_TUI_LAB_FIELDS 7
+/* Settings of the Lab form: action, data, bits, the sweep's bit range, abits, granularity,
+ * calibrator, epochs, LoRA rank (labform.c). */
+#define QS_TUI_LAB_FIELDS 9
 
 struct qs_tui_model;
 
@@ -299,6 +300,10 @@ void qs_tui_bits_flip(qs_tui_model *m);
  * action uses it. qs_tui_lab_line rebuilds m->lab_line from the settings. */
 const char *qs_tui_lab_field(const qs_tui_model *m, int field, const char **value, int *used);
 void qs_tui_lab_line(qs_tui_model *m);
+/* The Lab form's defaults, and its keys (↑/↓ move over the settings the action uses, ←/→
+ * change one, r runs the line). */
+void qs_tui_lab_init(qs_tui_model *m);
+int qs_tui_lab_key(qs_tui_model *m, int key);
 /* Sets a status message (err: shown as an error). */
 void qs_tui_status(qs_tui_model *m, int err, const char *fmt, ...)
 #if defined(__GNUC__)

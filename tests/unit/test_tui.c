@@ -528,7 +528,7 @@ Test(lab, the_form_speaks_the_lab_commands_grammar, .init = setup_values, .fini 
     qs_tui_goto(&M, QS_SCR_LAB);
     cr_assert_str_eq(M.lab_line, "lab sweep bits=2..8 abits=8 gran=tensor calib=minmax epochs=5");
     /* every action's line uses only keys the lab command completes (its own word table) */
-    for (int a = 0; a < 4; a++) {
+    for (int a = 0; a < 7; a++) {
         char **argv = NULL;
         qs_err err = {{0}};
         int argc = qs_split(M.lab_line, &argv, &err);
@@ -547,7 +547,7 @@ Test(lab, the_form_speaks_the_lab_commands_grammar, .init = setup_values, .fini 
         qs_tui_handle_key(&M, KEY_RIGHT);   /* next action */
     }
     cr_assert_str_eq(M.lab_line, "lab sweep bits=2..8 abits=8 gran=tensor calib=minmax epochs=5",
-                     "four actions wrap around");
+                     "seven actions wrap around");
     /* the epochs field is not part of a PTQ run */
     qs_tui_handle_key(&M, KEY_RIGHT);
     cr_assert_str_eq(M.lab_line, "lab ptq bits=4 abits=8 gran=tensor calib=minmax");
