@@ -702,6 +702,58 @@ static void plot_curve(const qs_tui_model *m, WINDOW *w, int y, int x, int h, in
 
 /* ==== 1 Data =============================================================================== */
 
+/* A tensor name in at most nw columns: whole when it fits, else its first and last dotted
+ * parts around "…" (encoder.layer.3.…output.dense.weight keeps the layer and what it is),
+ * else its end. */
+static void cut_name(const char *name, int nw, char *out, size_t len, int utf8)
+{
+    const char *ell = utf8 ? "…" : "~";
+    int n = cols_of(name);
+    if (n <= nw) {
+        snprintf(out, len, "%s", name);
+        return;
+    }
+    /* the dots: a head is name[0..dot], a tail name[dot+1..] */
+    enum { MAXD = 64 };
+    int dots[MAXD], nd = 0;
+    for (int i = 0; name[i] && nd < MAXD; i++) if (name[i] == '.') dots[nd++] = i;
+    /* the cut that keeps the most: numbered parts first (layer.3: which layer), then
+     * characters */
+    int best_h = -1, best_t = -1, best = -1;
+    for (int t = 0; t < nd; t++) {          /* tail starts after dots[t] */
+        int tl = cols_of(name + dots[t] + 1);
+        for (int h = -1; h < t; h++) {      /* head ends with dots[h] (h < 0: none) */
+            int hl = h < 0 ? 0 : dots[h] + 1;
+            if (hl + 1 + tl > nw) continue;
+            int nums = 0;
+            for (int c = 0; c <= nd; c++) {  /* part c: between dots[c-1] and dots[c] */
+                int a = c ? dots[c - 1] + 1 : 0, e = c < nd ? dots[c] : (int)strlen(name);
+                int kept = (c <= h) || (c > t), digits = e > a;
+                for (int i = a; i < e; i++) digits &= name[i] >= '0' && name[i] <= '9';
+                nums += kept && digits;
+            }
+            int keep = nums * 1000 + hl + tl;
+            if (keep > best) {
+                best = keep;
+                best_h = h;
+                best_t = t;
+            }
+        }
+    }
+    if (best > 0) {
+        snprintf(out, len, "%.*s%s%s", best_h >= 0 ? dots[best_h] + 1 : 0, name, ell,
+                 name + dots[best_t] + 1);
+        return;
+    }
+    /* no dotted cut fits: the end, as many characters as fit */
+    const char *p = name;
+    for (int skip = n - (nw - 1); skip > 0 && *p; skip--) {
+        p++;
+        while (((unsigned char)*p & 0xC0) == 0x80) p++;
+    }
+    snprintf(out, len, "%s%s", ell, p);
+}
+
 static void draw_channels(const qs_tui_model *m, WINDOW *w, int y0, int h, int W)
 {
     if (m->nchan == 0) {
@@ -796,28 +848,47 @@ void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w)
         put(w, y++, 1, W - 2, A(m, QR_DIM), "scale / zero point: the qparams command is not in "
             "this build yet");
     }
-    /* the file's tensors, when there are several */
+    /* the file's tensors, when there are several: as many as leave the histogram half the
+     * rows, a window around the current one, its position on a line of its own */
     json_t *list = json_object_get(m->tensors, "tensors");
     int nt = (int)json_array_size(list);
     if (nt > 1) {
-        int show = nt < 4 ? nt : 4, cur = m->t_index, first = 0;
-        if (cur >= show) first = cur - show + 1;
-        for (int i = first; i < first + show && i < nt; i++) {
+        int room = (H - y - 2) / 2, show = nt < room ? nt : room, cur = m->t_index, first = 0;
+        if (show < 2) show = 2;
+        if (show > nt) show = nt;
+        if (cur >= show) first = cur - show / 2;
+        if (first + show > nt) first = nt - show;
+        if (first < 0) first = 0;
+        int sw = 5, vw = 1;     /* widths of the shape and count columns */
+        for (int i = first; i < first + show; i++) {
             json_t *r = json_array_get(list, (size_t)i);
-            char shp[96], nm[64];
+            char shp[96], cnt[32];
             scalar(json_object_get(r, "shape"), shp, sizeof shp);
-            /* a long name keeps its end (….attention.output.dense.weight and .bias differ
-             * only there); dtype names run to 7 characters (F8_E4M3) */
-            const char *name = js(r, "name") ? js(r, "name") : "?";
-            size_t nl = strlen(name);
-            if (nl > 28) snprintf(nm, sizeof nm, "%s%s", m->utf8 ? "…" : "~", name + nl - 27);
-            else snprintf(nm, sizeof nm, "%s", name);
-            putf(w, y++, 1, W - 2, i == cur ? A(m, QR_KEY) : A(m, QR_DIM),
-                 "%s %s%*s %-7s %-14s %lld values", i == cur ? (m->utf8 ? "▶" : ">") : " ",
-                 nm, 28 - cols_of(nm), "", js(r, "dtype") ? js(r, "dtype") : "", shp,
-                 (long long)jd(r, "n", 0));
+            snprintf(cnt, sizeof cnt, "%lld", (long long)jd(r, "n", 0));
+            if (cols_of(shp) > sw) sw = cols_of(shp);
+            if ((int)strlen(cnt) > vw) vw = (int)strlen(cnt);
         }
-        if (nt > show) putf(w, y - 1, W - 16, 15, A(m, QR_DIM), "(%d tensors, t)", nt);
+        int nw = W - 2 - 19 - sw - vw;     /* "▶ " name " " dtype(7) " " shape " " N " values" */
+        int longest = 4;
+        for (int i = first; i < first + show; i++) {
+            const char *nm = js(json_array_get(list, (size_t)i), "name");
+            if (nm && cols_of(nm) > longest) longest = cols_of(nm);
+        }
+        if (nw > longest) nw = longest;
+        if (nw < 12) nw = 12;
+        if (show < nt)
+            putf(w, y++, 1, W - 2, A(m, QR_DIM), "tensors %d-%d of %d (t / T: next / previous)",
+                 first + 1, first + show, nt);
+        for (int i = first; i < first + show; i++) {
+            json_t *r = json_array_get(list, (size_t)i);
+            char shp[96], nm[300];
+            scalar(json_object_get(r, "shape"), shp, sizeof shp);
+            cut_name(js(r, "name") ? js(r, "name") : "?", nw, nm, sizeof nm, m->utf8);
+            putf(w, y++, 1, W - 2, i == cur ? A(m, QR_KEY) : A(m, QR_DIM),
+                 "%s %s%*s %-7s %-*s %*lld values", i == cur ? (m->utf8 ? "▶" : ">") : " ",
+                 nm, nw - cols_of(nm), "", js(r, "dtype") ? js(r, "dtype") : "",
+                 sw + (int)strlen(shp) - cols_of(shp), shp, vw, (long long)jd(r, "n", 0));
+        }
     }
     y++;
     int h = H - y;
@@ -1181,6 +1252,76 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
 
 /* ==== 4 Error =============================================================================== */
 
+/* One channel's SQNR for sorting (lowest first). */
+typedef struct chan_sq {
+    int ch;             /* channel */
+    double sq;          /* its SQNR in dB */
+} chan_sq;
+
+static int chan_sq_cmp(const void *a, const void *b)
+{
+    double x = ((const chan_sq *)a)->sq, y = ((const chan_sq *)b)->sq;
+    return x < y ? -1 : x > y ? 1 : ((const chan_sq *)a)->ch - ((const chan_sq *)b)->ch;
+}
+
+/* The per-channel SQNR of a per-channel `quant` in rows y .. y+h-1: a bar per channel, in
+ * columns; when they do not all fit, the lowest ones (the channels the scheme serves worst).
+ * Returns the row after it. */
+static int draw_channel_sqnr(const qs_tui_model *m, WINDOW *w, int y, int h, int W, json_t *pcs)
+{
+    int n = (int)json_array_size(pcs);
+    if (h < 3 || n < 2) return y;
+    chan_sq *v = malloc((size_t)n * sizeof *v);
+    if (!v) return y;
+    double top = 0;
+    for (int i = 0; i < n; i++) {
+        json_t *r = json_array_get(pcs, (size_t)i);
+        v[i].ch = (int)jd(r, "channel", i);
+        v[i].sq = jd(r, "sqnr_db", NAN);
+        if (isfinite(v[i].sq) && v[i].sq > top) top = v[i].sq;
+    }
+    int ew = 24, ncol = (W - 2) / ew, nrow = h - 1;
+    if (ncol < 1) ncol = 1;
+    int cap = ncol * nrow, shown = n < cap ? n : cap;
+    qsort(v, (size_t)n, sizeof *v, chan_sq_cmp);
+    double lo = v[0].sq, hi = v[n - 1].sq;
+    if (shown < n) {
+        /* the lowest, shown in channel order */
+        chan_sq *low = v;
+        int k = shown;
+        for (int i = 1; i < k; i++)
+            for (int j = i; j > 0 && low[j - 1].ch > low[j].ch; j--) {
+                chan_sq t = low[j];
+                low[j] = low[j - 1];
+                low[j - 1] = t;
+            }
+        putf(w, y++, 1, W - 2, A(m, QR_TITLE), "SQNR per channel: lowest %d of %d · %.1f to "
+             "%.1f dB (bars from %.1f)", shown, n, lo, hi, hi > lo ? lo - (hi - lo) * 0.25 : 0);
+    } else {
+        for (int i = 1; i < n; i++)     /* channel order */
+            for (int j = i; j > 0 && v[j - 1].ch > v[j].ch; j--) {
+                chan_sq t = v[j];
+                v[j] = v[j - 1];
+                v[j - 1] = t;
+            }
+        putf(w, y++, 1, W - 2, A(m, QR_TITLE), "SQNR per channel: %d channels · %.1f to %.1f dB "
+             "(bars from %.1f)", n, lo, hi, hi > lo ? lo - (hi - lo) * 0.25 : 0);
+    }
+    /* bars from a little below the lowest channel, so the spread shows */
+    double base = hi > lo ? lo - (hi - lo) * 0.25 : 0;
+    (void)top;
+    int rows = (shown + ncol - 1) / ncol;
+    for (int i = 0; i < shown; i++) {
+        int r = i % rows, c = i / rows, x = 1 + c * ew;
+        putf(w, y + r, x, 12, A(m, QR_NORMAL), "%4d %6.1f", v[i].ch, v[i].sq);
+        int bl = hi > base && isfinite(v[i].sq)
+                 ? (int)((v[i].sq - base) / (hi - base) * (ew - 14) + 0.5) : 0;
+        for (int b = 0; b < bl; b++) put(w, y + r, x + 12 + b, 1, A(m, QR_BAR), m->utf8 ? "█" : "#");
+    }
+    free(v);
+    return y + rows + 1;
+}
+
 void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
 {
     int H, W;
@@ -1234,14 +1375,23 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
     const char *k;
     json_t *v, *eh = NULL;
     json_object_foreach(q, k, v) if (json_is_object(v) && json_object_get(v, "counts")) eh = v;
+    /* the height: the error histogram and the per-channel SQNR share what the metrics and
+     * the comparison table leave */
+    json_t *cmp = m->compare, *rows = json_object_get(cmp, "rows");
+    json_t *pcs = json_object_get(q, "per_channel");
+    int npc = (int)json_array_size(pcs);
+    int has_cmp = json_is_array(rows) && json_array_size(rows) > 0;
+    int extra = H - 9 - (has_cmp ? 11 : 1) - (npc > 1 ? 4 : 0);
+    int eh_h = 7 + (extra > 0 ? (npc > 1 ? extra / 3 : extra / 2) : 0);
+    if (eh_h > 20) eh_h = 20;
     int hx = mw + 3, hw = W - hx - 2;
     if (eh && hw > 16) {
         put(w, y, hx, hw, A(m, QR_DIM), "error histogram (ŷ − x)");
-        plot_hist(m, w, y + 1, hx, 7, hw, eh, 0, NAN, NAN, NULL);
+        plot_hist(m, w, y + 1, hx, eh_h, hw, eh, 0, NAN, NAN, NULL);
     }
-    y += 8;
+    y += eh_h + 1 > 8 ? eh_h + 1 : 8;
+    if (npc > 1) y = draw_channel_sqnr(m, w, y, H - y - (has_cmp ? 11 : 1), W, pcs);
     /* compare: SQNR by calibrator × bits (with the 6.02 dB/bit rule), else the raw table */
-    json_t *cmp = m->compare, *rows = json_object_get(cmp, "rows");
     if (!json_is_array(rows) || json_array_size(rows) == 0) {
         put(w, y, 1, W - 2, A(m, QR_DIM), qs_cmd_find("compare")
             ? "x: compare calibrators × bit widths 2..8 (SQNR grows about 6.02 dB per bit)"
