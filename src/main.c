@@ -22,6 +22,7 @@ static void usage(FILE *f)
         "       qscope repl [FILE]\n"
         "       qscope tui [FILE]\n"
         "       qscope play [--headless] [--auto[=SECONDS]] LESSON...\n"
+        "       qscope play --present LESSON   (the TUI's presenter mode)\n"
         "       qscope lesson list | check FILE... | play NAME\n"
         "\n"
         "Learn and inspect neural-network quantization in the terminal.\n"
