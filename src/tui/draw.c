@@ -1399,8 +1399,27 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
         return;
     }
     json_t *r0 = json_array_get(rows, 0);
-    if (!(json_object_get(r0, "calib") && json_object_get(r0, "bits") &&
-          json_object_get(r0, "sqnr_db"))) {
+    int stale = strcmp(m->compare_key, m->state_key) != 0;
+    /* the calibrator x bits grid only when every row is a calibrator's (format rows, with
+     * no calibrator, and several granularities or conventions read as a table) */
+    int grid = json_object_get(r0, "calib") && json_object_get(r0, "bits") &&
+               json_object_get(r0, "sqnr_db");
+    {
+        size_t ri;
+        json_t *rr;
+        const char *g0 = js(r0, "gran"), *c0 = js(r0, "convention");
+        json_array_foreach(rows, ri, rr) {
+            const char *cal = js(rr, "calib"), *g = js(rr, "gran"), *cv = js(rr, "convention");
+            if (!cal || !strcmp(cal, "-")) grid = 0;
+            if ((g0 && g && strcmp(g0, g)) || (c0 && cv && strcmp(c0, cv))) grid = 0;
+        }
+    }
+    if (!grid) {
+        if (stale && y < H) {
+            char sb[600];
+            snprintf(sb, sizeof sb, "STALE: computed for %s — x recomputes", m->compare_for);
+            put(w, y++, 1, W - 2, A(m, QR_ERROR), sb);
+        }
         draw_table(m, w, y, 1, H - y, W - 2, rows, 0, 0);
         return;
     }
@@ -1419,7 +1438,6 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
     }
     int cw = 8, x0 = 14;
     /* computed for another tensor or scheme: the numbers stay, marked, until x recomputes */
-    int stale = strcmp(m->compare_key, m->state_key) != 0;
     if (stale && y < H) {
         char sb[600];
         snprintf(sb, sizeof sb, "STALE: computed for %s — x recomputes", m->compare_for);

@@ -2,7 +2,8 @@
 # layout.sh — issue 13 item 10: the Data screen lists as many of a file's 28 tensors as fit
 # (not 4), long names cut in the middle at a dot (the layer number and what it is both stay),
 # the position on a line of its own (not over the size column); the Error screen gives its
-# height to the error histogram and the per-channel SQNR.
+# height to the error histogram and the per-channel SQNR; a wide comparison table drops its
+# least important columns first.
 . "$(dirname "$0")/lib.bash"
 python3 - "$TUI_TMP/many.safetensors" <<'PY'
 import json, struct, sys
@@ -49,6 +50,16 @@ for size in "80 24" "120 40"; do
     axis=$(screen_text | grep -n -- "-0.004" | head -1 | cut -d: -f1)
     [ -n "$axis" ] || fail "no error histogram"
     [ "$axis" -ge $(( $1 >= 100 ? 16 : 11 )) ] || fail "the error histogram ends on row $axis"
+    # a comparison with format rows is a table; at 80 columns the columns that go are the
+    # ones that matter least (the bit costs and the errors stay)
+    keys g :
+    type_text "compare formats=llm"
+    keys Enter
+    wait_for "q4_0 "
+    head=$(screen_text | grep -E "^ scheme +calib")
+    for col in bits bits_per_param sqnr_db max_abs_err; do
+        grep -qw -- "$col" <<<"$head" || fail "the comparison lost its '$col' column: $head"
+    done
     keys q
     wait_for "EXITED rc=0"
     check_tty_restored
