@@ -971,6 +971,7 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
     int nl = qs_tui_numline_rows(m);
     int yend = nl ? H - 2 - nl : H;     /* rows the steps may use */
     int need = 6, room = yend - y - need;
+    if (room < 0) room = 0;
     int first = 0, twoline = m->step > 0 && 2 * m->step <= room;
     if (m->step > room) first = m->step - room;
     /* @highlight steps: the list of steps marked, the marker at the current one */

@@ -1038,3 +1038,42 @@ Test(lesson, auto_play_waits_for_the_delay_then_stops_at_a_quiz, .init = setup_d
     cr_assert_eq(qs_tui_lesson_tick(&M, 20000), 0, "auto-play waits while the quiz is open");
     unlink(path);
 }
+
+/* Presenter mode: a quiz waits without opening the answer line; the lesson starts from its
+ * own state (not the user's tensor and views) and X gives those back. */
+Test(lesson, presenter_mode_and_the_users_state_come_back, .init = setup_default,
+     .fini = teardown)
+{
+    char path[] = "/tmp/qscope_tui_presentXXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    const char *text = "title: Present\n\n## One\n> values -20 1000\nexpect n == 2\n---\n"
+                       "## Two\nquiz: 2 + 2?\nanswer: 4\n";
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    M.log_scale = 1;
+    qs_tui_bits_set(&M, 1.5);
+    cr_assert(qs_tui_present(&M, 1) & QS_TUI_RESIZE, "the windows are laid out again");
+    cr_assert_eq(M.screen, QS_SCR_LESSON);
+    qs_tui_lesson_open(&M, path);
+    cr_assert_not_null(M.lesson, "%s", M.status);
+    cr_assert_eq(M.log_scale, 0, "the lesson starts from its own views");
+    cr_assert_float_eq(M.bits_input, 7.32, 0);
+    cr_assert_eq(M.s->tensor->n, 2);
+    cr_assert_eq(S.tensor->n, 4096);
+    int f = qs_tui_handle_key(&M, 'n');
+    cr_assert_eq(M.lesson_quiz, 1);
+    cr_assert(!(f & QS_TUI_PROMPT), "presenter mode: a opens the answer line");
+    cr_assert_eq(M.prompt, QS_PR_NONE);
+    cr_assert(qs_tui_handle_key(&M, 'a') & QS_TUI_PROMPT);
+    qs_tui_submit(&M, "4");
+    cr_assert_eq(M.lesson_quiz, 0);
+    qs_tui_handle_key(&M, 'X');
+    cr_assert_null(M.lesson);
+    cr_assert_eq(M.s, &S, "the user's session is back");
+    cr_assert_eq(M.log_scale, 1, "and the user's views");
+    cr_assert_float_eq(M.bits_input, 1.5, 0);
+    cr_assert_eq(M.t_n, 4096);
+    qs_tui_present(&M, 0);
+    unlink(path);
+}
