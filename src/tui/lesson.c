@@ -394,6 +394,10 @@ int qs_tui_lesson_key(qs_tui_model *m, int key)
     case QA_PRESENT:
         return qs_tui_present(m, !m->present);
     case QA_CHECKS:
+        if (!m->present) {
+            qs_tui_status(m, 0, "check lines are hidden only in presenter mode (P)");
+            return QS_TUI_HANDLED | QS_TUI_REDRAW;
+        }
         m->show_checks = !m->show_checks;
         qs_tui_status(m, 0, "check lines %s", m->show_checks ? "shown (k hides them)"
                                                               : "hidden (k shows them)");
