@@ -1001,7 +1001,49 @@ static int sub_status(qs_session *s, qs_lab *lab, int argc, char **argv, json_t 
 
 /* ---- dispatch -------------------------------------------------------------------------- */
 
+/* Every test-set accuracy of a result (a real "acc" or "*_acc", at the top or in a table's
+ * rows; not train_acc) gets "<key>_ci95": [lo, hi], its 95% Wilson interval over the n test
+ * examples, so a difference inside it reads as the noise it is. */
+static void add_ci(json_t *o, long n)
+{
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_t *add = json_object();
+    json_object_foreach_safe(o, tmp, k, v) {
+        size_t kl = strlen(k);
+        if (json_is_array(v)) {
+            size_t i;
+            json_t *r;
+            json_array_foreach(v, i, r) if (json_is_object(r)) add_ci(r, n);
+            continue;
+        }
+        if (!json_is_real(v) || strncmp(k, "train_", 6) == 0) continue;
+        if (strcmp(k, "acc") != 0 && !(kl > 4 && strcmp(k + kl - 4, "_acc") == 0)) continue;
+        double lo, hi;
+        char key[128];
+        qs_nn_wilson95(json_real_value(v), n, &lo, &hi);
+        snprintf(key, sizeof key, "%s_ci95", k);
+        json_object_set_new(add, key, json_pack("[f, f]", lo, hi));
+    }
+    json_object_update(o, add);
+    json_decref(add);
+}
+
+static int lab_dispatch(qs_session *s, int argc, char **argv, json_t **out, qs_err *err);
+
 static int run_lab(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    int rc = lab_dispatch(s, argc, argv, out, err);
+    qs_lab *lab = rc == QS_OK && *out ? qs_lab_get(s) : NULL;
+    if (lab && lab->data && lab->data->test.n > 0 && strcmp(argv[0], "status") != 0) {
+        json_object_set_new(*out, "test_n", json_integer(lab->data->test.n));
+        add_ci(*out, (long)lab->data->test.n);
+    }
+    return rc;
+}
+
+static int lab_dispatch(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
     if (argc < 1)
         return qs_err_set(err, "lab: expected a subcommand: train, ptq, qat, sweep, int, lora, "
@@ -1083,7 +1125,8 @@ const qs_cmd qs_cmds_lab[] = {
      "w8a8-tensor w8a8-token kv-int8 kv-int4; `embed` also quantizes the tied\n"
      "embedding / output layer (fp32 otherwise).\n"
      "Weights: symmetric narrow range (±(2^(b-1)-1), bits=2 is ternary);\n"
-     "activations: affine uint (abits). Accuracies are fractions of the test set.\n"
+     "activations: affine uint (abits). Accuracies are fractions of the test set\n"
+     "(test_n examples); each X_acc has X_acc_ci95, its 95% Wilson interval.\n"
      "The fp32 model is trained on first use with the defaults; the same seed\n"
      "gives the same numbers.",
      "lab sweep bits=2..8", lab_words, QS_COMPL_NONE, QS_CMD_SLOW | QS_CMD_READS | QS_CMD_WRITES, run_lab},

@@ -8,7 +8,7 @@ wait_for "1 Data"
 keys 5
 wait_for "r runs: lab sweep bits=2..8"
 # a long sweep: 30 QAT epochs at every width
-for _ in 1 2 3 4 5 6; do keys Down; done
+for _ in 1 2 3 4 5; do keys Down; done   # the settings a sweep uses: range abits gran calib epochs
 keys Right Right Right
 wait_for "epochs=30"
 keys r
@@ -38,7 +38,7 @@ tui_start 60 16 LC_ALL=C.UTF-8
 wait_for "1 Data"
 keys 5
 wait_for "r runs: lab sweep"
-wait_for "bits    ◀ 2..8 ▶"
+wait_for "range   ◀ 2..8 ▶"
 wait_for "calib   ◀ minmax ▶"
 wait_for "epochs  ◀ 5 ▶"
 keys q
