@@ -1,0 +1,67 @@
+/* smooth.c — SmoothQuant's per-input-channel migration scales and a W8A8 simulation of a
+ * linear layer (llmq.h). Following smoothquant/smooth.py: act_scales are the calibration
+ * max |X_j|, weight scales max |W_j| over the output rows, s = (a^α / w^(1-α)) clamped. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "qscope/llmq.h"
+
+int qs_smooth_scales(const float *X, int n, const float *W, int out, int in, double alpha,
+                     float *s, float *amax_x, float *amax_w, qs_err *err)
+{
+    if (n <= 0 || out <= 0 || in <= 0) return qs_err_set(err, "smoothquant: empty matrices");
+    if (!(alpha >= 0.0 && alpha <= 1.0))
+        return qs_err_set(err, "smoothquant: alpha=%g is not in [0, 1]", alpha);
+    for (int j = 0; j < in; j++) {
+        double ax = 0.0, aw = 0.0;
+        for (int t = 0; t < n; t++) ax = fmax(ax, fabs((double)X[(size_t)t * in + j]));
+        for (int o = 0; o < out; o++) aw = fmax(aw, fabs((double)W[(size_t)o * in + j]));
+        if (amax_x) amax_x[j] = (float)ax;
+        if (amax_w) amax_w[j] = (float)aw;
+        double v = pow(ax, alpha) / pow(fmax(aw, 1e-5), 1.0 - alpha);
+        s[j] = (float)fmax(v, 1e-5);
+    }
+    return QS_OK;
+}
+
+/* symmetric int8 absmax code of v with step sc (0 when sc is 0) */
+static int q8(double v, double sc)
+{
+    if (!(sc > 0)) return 0;
+    double c = nearbyint(v / sc);
+    return (int)(c > 127 ? 127 : c < -127 ? -127 : c);
+}
+
+int qs_w8a8(const float *X, int n, const float *W, int out, int in, int act_per_tensor,
+            float *Y, qs_err *err)
+{
+    int8_t *qx = malloc((size_t)n * in), *qw = malloc((size_t)out * in);
+    double *sx = malloc((size_t)n * sizeof *sx), *sw = malloc((size_t)out * sizeof *sw);
+    if (!qx || !qw || !sx || !sw) {
+        free(qx); free(qw); free(sx); free(sw);
+        return qs_err_set(err, "w8a8: out of memory");
+    }
+    double at = 0.0;
+    for (int64_t i = 0; i < (int64_t)n * in; i++) at = fmax(at, fabs((double)X[i]));
+    for (int t = 0; t < n; t++) {
+        double a = 0.0;
+        for (int j = 0; j < in; j++) a = fmax(a, fabs((double)X[(size_t)t * in + j]));
+        sx[t] = (act_per_tensor ? at : a) / 127.0;
+        for (int j = 0; j < in; j++) qx[(size_t)t * in + j] = (int8_t)q8(X[(size_t)t * in + j], sx[t]);
+    }
+    for (int o = 0; o < out; o++) {
+        double a = 0.0;
+        for (int j = 0; j < in; j++) a = fmax(a, fabs((double)W[(size_t)o * in + j]));
+        sw[o] = a / 127.0;
+        for (int j = 0; j < in; j++) qw[(size_t)o * in + j] = (int8_t)q8(W[(size_t)o * in + j], sw[o]);
+    }
+    for (int t = 0; t < n; t++)
+        for (int o = 0; o < out; o++) {
+            int64_t acc = 0;
+            for (int j = 0; j < in; j++)
+                acc += (int32_t)qx[(size_t)t * in + j] * (int32_t)qw[(size_t)o * in + j];
+            Y[(size_t)t * out + o] = (float)((double)acc * sx[t] * sw[o]);
+        }
+    free(qx); free(qw); free(sx); free(sw);
+    return QS_OK;
+}
