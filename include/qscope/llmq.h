@@ -62,6 +62,11 @@ int qs_rot_unapply(float *M, int rows, int n, const float *d, qs_err *err);
 int qs_smooth_scales(const float *X, int n, const float *W, int out, int in, double alpha,
                      float *s, float *amax_x, float *amax_w, qs_err *err);
 
+/* The steps of channel j's factor (a = max|X_j|, w = max|W_j|, s = s_j) appended to tr;
+ * planted = 1 labels the channel as a planted outlier. */
+void qs_smooth_trace(double a, double w, double s, int j, double alpha, int n, int out,
+                     int planted, qs_trace *tr);
+
 /* W8A8 simulation: activations int8 absmax per row (token) or per tensor, weights int8 absmax
  * per output row, integer products, dequantized; Y [n × out] receives the result. */
 int qs_w8a8(const float *X, int n, const float *W, int out, int in, int act_per_tensor,

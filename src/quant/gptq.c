@@ -18,7 +18,7 @@ void qs_gptq_defaults(qs_gptq_opts *o)
     o->q.style = 0;
     o->percdamp = 0.01;
     o->blocksize = 128;
-    o->trace_rows = 4;
+    o->trace_rows = 2;
 }
 
 /* In-place lower Cholesky factor of the symmetric n×n A (lower triangle read); -1 when A is
