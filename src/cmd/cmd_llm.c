@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "qscope/cmd.h"
+#include "qscope/ggml.h"
+#include "qscope/imatrix.h"
 #include "qscope/llmq.h"
 #include "qscope/synth.h"
 
@@ -507,6 +509,75 @@ done:
     return rc;
 }
 
+/* ---- imatrix ------------------------------------------------------------------------------ */
+
+static int run_imatrix(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    static const char *const keys[] = {"type", "n", "outliers", "oscale", "seed", NULL};
+    static const char *const flags[] = {"apply", NULL};
+    if (qs_arg_check(row_of("imatrix"), argc, argv, keys, flags, 0, err) != QS_OK)
+        return QS_ERR;
+    wview v;
+    if (weight_view(s, "imatrix", &v, err) != QS_OK) return QS_ERR;
+    const char *ty = qs_arg_kv(argc, argv, "type");
+    int id = ty ? qs_ggml_type_by_name(ty) : QS_GGML_Q4_K;
+    if (id != QS_GGML_Q4_0 && id != QS_GGML_Q4_K && id != QS_GGML_Q6_K)
+        return qs_err_set(err, "type=%s: expected q4_0, q4_k or q6_k", ty ? ty : "?");
+    const qs_ggml_type *gt = qs_ggml_type_info(id);
+    if (v.in % gt->block)
+        return qs_err_set(err, "imatrix: rows of %d are not whole %s blocks of %d (llama.cpp "
+                          "needs that too; try type=q4_0 for rows of 32·k)", v.in, gt->name,
+                          gt->block);
+    acts a;
+    memset(&a, 0, sizeof a);
+    if (make_acts(argc, argv, v.in, 4, &a, err) != QS_OK) return QS_ERR;
+    size_t nw = (size_t)v.out * v.in;
+    float *im = malloc((size_t)v.in * sizeof *im), *Y0 = malloc(nw * sizeof *Y0);
+    float *Y1 = malloc(nw * sizeof *Y1);
+    int rc = QS_ERR;
+    if (!im || !Y0 || !Y1) { qs_err_set(err, "imatrix: out of memory"); goto done; }
+    if (qs_imatrix_from_acts(a.X, a.n, v.in, im, err) != QS_OK ||
+        qs_ggml_quantize_imatrix(id, v.W, v.out, v.in, NULL, Y0, err) != QS_OK ||
+        qs_ggml_quantize_imatrix(id, v.W, v.out, v.in, im, Y1, err) != QS_OK)
+        goto done;
+    double m0, m1, s0, s1, w0 = 0, w1 = 0;
+    qs_llmq_out_err(a.X, a.n, v.W, Y0, v.out, v.in, &m0, &s0);
+    qs_llmq_out_err(a.X, a.n, v.W, Y1, v.out, v.in, &m1, &s1);
+    for (size_t i = 0; i < nw; i++) {
+        double d0 = (double)Y0[i] - v.W[i], d1 = (double)Y1[i] - v.W[i];
+        w0 += im[i % (size_t)v.in] * d0 * d0;
+        w1 += im[i % (size_t)v.in] * d1 * d1;
+    }
+    json_t *o = json_object();
+    acts_into(o, &a);
+    json_object_set_new(o, "type", json_string(gt->name));
+    double imin_ = INFINITY, imax_ = 0;
+    for (int j = 0; j < v.in; j++) { imin_ = fmin(imin_, im[j]); imax_ = fmax(imax_, im[j]); }
+    qs_json_set_real(o, "imatrix_min", imin_);
+    qs_json_set_real(o, "imatrix_max", imax_);
+    qs_json_set_real(o, "weighted_err_ref", w0);
+    qs_json_set_real(o, "weighted_err_imatrix", w1);
+    qs_json_set_real(o, "out_mse_ref", m0);
+    qs_json_set_real(o, "out_mse_imatrix", m1);
+    qs_json_set_real(o, "out_sqnr_ref_db", s0);
+    qs_json_set_real(o, "out_sqnr_imatrix_db", s1);
+    json_object_set_new(o, "rule", json_string(
+        "imatrix_j = mean_t X_tj² (llama-imatrix); with it llama.cpp's quantize_row_*_impl "
+        "search scales that minimise Σ_j w_j·(x̂_j - x_j)² with w_j = imatrix_j·sqrt(σ² + x_j²) "
+        "(Q4_0, Q4_K) or imatrix_j (Q6_K); 'ref' is the quantizer without it"));
+    if (qs_arg_flag(argc, argv, "apply")) {
+        memcpy(s->tensor->data, Y1, nw * sizeof *Y1);
+        qs_session_touch(s);
+        json_object_set_new(o, "applied", json_string("the current tensor now holds the "
+                                                      "imatrix-quantized weights"));
+    }
+    *out = o;
+    rc = QS_OK;
+done:
+    free(a.X); free(im); free(Y0); free(Y1);
+    return rc;
+}
+
 /* ---- the table ---------------------------------------------------------------------------- */
 
 static const char *const rotate_words[] = {"seed=", "bits=", "apply", NULL};
@@ -517,6 +588,8 @@ static const char *const li_words[] = {"threshold=", "n=", "outliers=", "oscale=
 static const char *const gptq_words[] = {"bits=", "group=", "sym", "actorder", "damp=",
                                          "blocksize=", "trace=", "apply", "n=", "outliers=",
                                          "oscale=", "seed=", NULL};
+static const char *const im_words[] = {"type=q4_0", "type=q4_k", "type=q6_k", "apply", "n=",
+                                       "outliers=", "oscale=", "seed=", NULL};
 static const char *const awq_words[] = {"bits=", "group=", "grid=", "sym", "apply", "n=",
                                         "outliers=", "oscale=", "seed=", NULL};
 
@@ -584,5 +657,17 @@ const qs_cmd qs_cmds_llm[] = {
      "keys: activations outlier_channels grid best_ratio rtn_out_mse awq_out_mse "
      "rtn_out_sqnr_db awq_out_sqnr_db curve{x,y,best} scale_min scale_max rule",
      "awq bits=4 group=128", awq_words, 0, QS_CMD_SLOW, run_awq},
+    {"imatrix", "methods",
+     "imatrix [type=q4_0|q4_k|q6_k] [apply] [n=N] [outliers=K] [oscale=S] [seed=S]",
+     "llama.cpp's importance matrix from synthetic activations and its weighted ggml "
+     "quantizers on the current tensor: error with and without it",
+     "type=T           q4_k (default), q4_0 or q6_k; rows must be whole blocks (256 for "
+     "the K-quants, 32 for q4_0)\n"
+     "apply            replace the current tensor with the imatrix-quantized weights\n"
+     ACT_HELP
+     "keys: activations outlier_channels type imatrix_min imatrix_max weighted_err_ref "
+     "weighted_err_imatrix out_mse_ref out_mse_imatrix out_sqnr_ref_db out_sqnr_imatrix_db "
+     "rule",
+     "imatrix type=q4_0", im_words, 0, QS_CMD_SLOW, run_imatrix},
     {0},
 };

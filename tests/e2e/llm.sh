@@ -61,6 +61,12 @@ gt "$(num "$out" rtn_out_mse)" "$(num "$out" gptq_out_mse)" "GPTQ vs RTN"
 out=$("$QSCOPE" --json -c "load datasets/default.npy; awq bits=4 group=32") || fail "awq exit $?"
 gt "$(num "$out" rtn_out_mse)" "$(num "$out" awq_out_mse)" "AWQ vs RTN"
 
+out=$("$QSCOPE" --json -c "load datasets/default.npy; imatrix type=q4_0") || fail "imatrix exit $?"
+gt "$(num "$out" weighted_err_ref)" "$(num "$out" weighted_err_imatrix)" "imatrix weighted error"
+err=$("$QSCOPE" -c "load datasets/default.npy; imatrix type=q4_k" 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] || fail "imatrix q4_k on rows of 64 exit $rc, want 2"
+has "$err" "not whole Q4_K blocks of 256"
+
 err=$("$QSCOPE" -c "values 1 2 3; rotate" 2>&1 >/dev/null); rc=$?
 [ $rc -eq 2 ] || fail "rotate on 3 values exit $rc, want 2"
 has "$err" "power of two"
