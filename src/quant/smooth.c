@@ -69,3 +69,28 @@ int qs_w8a8(const float *X, int n, const float *W, int out, int in, int act_per_
     free(qx); free(qw); free(acc); free(sx); free(sw);
     return QS_OK;
 }
+
+void qs_smooth_trace(double a, double w, double s, int j, double alpha, int n, int out,
+                     int planted, qs_trace *tr)
+{
+    char b1[32], b2[32], b3[32];
+    qs_step *st = qs_steps_add(tr, "activation max", "a_j = max_t |X_tj|", a);
+    STEP_SUB(st, "channel %d over %d calibration rows", j, n);
+    STEP_RES(st, "a_%d = %s", j, qs_steps_g(b1, a));
+    STEP_NOTE(st, "%s", planted ? "a planted outlier channel" : "an ordinary channel");
+    st = qs_steps_add(tr, "weight max", "w_j = max_o |W_oj| (at least 1e-5)", w);
+    STEP_SUB(st, "column %d over %d output rows", j, out);
+    STEP_RES(st, "w_%d = %s", j, qs_steps_g(b1, w));
+    st = qs_steps_add(tr, "smoothing factor", "s_j = a_j^α / w_j^(1-α)", s);
+    STEP_SUB(st, "s_%d = %s^%g / %s^%g", j, qs_steps_g(b1, a), alpha,
+             qs_steps_g(b2, fmax(w, 1e-5)), 1 - alpha);
+    STEP_RES(st, "s_%d = %s", j, qs_steps_g(b3, s));
+    STEP_NOTE(st, "α = %g moves that share of the channel's range from X to W", alpha);
+    st = qs_steps_add(tr, "after", "X_tj / s_j and W_oj · s_j (the product is unchanged)",
+                      a / s);
+    STEP_SUB(st, "max |X_%d| = %s / %s", j, qs_steps_g(b1, a), qs_steps_g(b2, s));
+    STEP_RES(st, "max |X_%d| = %s, max |W_%d| = %s", j, qs_steps_g(b1, a / s), j,
+             qs_steps_g(b2, w * s));
+    if (alpha == 0.5) STEP_NOTE(st, "with α = 0.5 both become sqrt(a_j · w_j) = %s",
+                                qs_steps_g(b3, sqrt(a * w)));
+}
