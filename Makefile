@@ -148,7 +148,10 @@ deps-check:
 	    || $(MAKE) --no-print-directory deps
 
 datasets:
-	@bash .ci/deps.sh dataset-fashion-mnist
+	@bash .ci/deps.sh dataset-fashion-mnist bible-kjv fortunes
+	@# the GPT lab's full corpus: the King James Bible as bible-kjv prints it (datasets/README.md)
+	@[ -s datasets/kjv.txt ] || { PATH="$$PATH:/usr/games" bible -f Gen1:1-Rev22:21 \
+	    > datasets/kjv.txt.tmp && mv datasets/kjv.txt.tmp datasets/kjv.txt; }
 
 # ---- install ------------------------------------------------------------------------------
 install: all

@@ -246,6 +246,7 @@ typedef struct qs_lab {
     qs_nn_qmodel *q;            /* the last PTQ or QAT model, or NULL */
     int q_qat;                  /* 1 when q came from QAT */
     char source[512];           /* "trained" or the path it was loaded from */
+    struct qs_gpt_lab *gpt;     /* the GPT lab (gpt.h), or NULL */
 } qs_lab;
 
 /* The session's lab, created on first use (NULL only when out of memory). */

@@ -13,6 +13,8 @@
 
 #define LAB_DEFAULT_SEED 1
 
+int qs_cmd_lab_gpt(qs_session *s, int argc, char **argv, json_t **out, qs_err *err);  /* cmd_gpt.c */
+
 static const qs_cmd *lab_row(void)
 {
     return qs_cmd_find("lab");
@@ -1003,6 +1005,7 @@ static int run_lab(qs_session *s, int argc, char **argv, json_t **out, qs_err *e
     if (strcmp(sub, "save") == 0) return sub_save(s, lab, ac, av, out, err);
     if (strcmp(sub, "load") == 0) return sub_load(s, lab, ac, av, out, err);
     if (strcmp(sub, "status") == 0) return sub_status(s, lab, ac, av, out, err);
+    if (strcmp(sub, "gpt") == 0) return qs_cmd_lab_gpt(s, ac, av, out, err);
     return qs_err_set(err, "lab: unknown subcommand '%s' (train, ptq, qat, sweep, int, lora, "
                       "qlora, save, load, status)", sub);
 }
@@ -1013,12 +1016,13 @@ static const char *const lab_words[] = {
     "batch=", "bits=", "abits=", "gran=", "tensor", "channel", "calib=", "minmax", "movavg",
     "percentile", "mse", "entropy", "aciq-gauss", "aciq-laplace", "pct=", "batches=",
     "freeze=", "lsq", "rank=", "alpha=", "shift=", "rot90", "invert", "full_lr=", "--force",
-    NULL
+    "gpt", "eval", "generate", "acts", "format=", "formats=", "text=", "chars=", "prompt=",
+    "n=", "temp=", "embed", "corpus=", "steps=", "group=", "top=", NULL
 };
 
 const qs_cmd qs_cmds_lab[] = {
     {"lab", "lab",
-     "lab train|ptq|qat|sweep|int|lora|qlora|save|load|status [key=value ...]",
+     "lab train|ptq|qat|sweep|int|lora|qlora|save|load|status|gpt [key=value ...]",
      "the PTQ vs QAT lab: train an MLP on real data, quantize it, train it quantized, run it "
      "in integers, fine-tune it with LoRA / QLoRA",
      "lab train [data=digits|fashion] [hidden=64] [epochs=80] [lr=0.001] [opt=adam|sgd]\n"
@@ -1041,6 +1045,27 @@ const qs_cmd qs_cmds_lab[] = {
      "                                ...); replacing an existing PATH needs --force\n"
      "lab load PATH                   a model saved by lab save\n"
      "lab status                      what the lab holds\n"
+     "lab gpt train [steps=1500] [batch=16] [lr=0.003] [warmup=100] [d=64] [layers=4]\n"
+     "          [heads=4] [ctx=64] [seed=1] [corpus=datasets/kjv.txt] the GPT lab: a character-level\n"
+     "          transformer on the King James Bible -> heldout (nll ppl bpc) baselines\n"
+     "          greedy_sample steps_per_s peak_bytes\n"
+     "lab gpt load PATH | save PATH [--force] | status   (default: datasets/gpt-kjv.safetensors)\n"
+     "lab gpt eval [format=F] [embed] [text=PATH] [chars=N] -> ppl bpc nll top1; quantized\n"
+     "          also kld kld_median kld_p99 kld_max (nats, from the fp32 model) top1_agree\n"
+     "          dp_correct\n"
+     "lab gpt sweep [formats=F,F...] [embed] [chars=8192] -> rows: method format\n"
+     "          bits_per_weight ppl kld top1_agree (+ the eval keys)\n"
+     "lab gpt generate [prompt=TEXT] [n=200] [formats=fp32,int8-channel,...] [temp=0]\n"
+     "          [seed=1] -> generations (format text same_as_first)\n"
+     "lab gpt qat [bits=3,4] [group=32] [steps=150] -> rows: ptq_ppl qat_ppl\n"
+     "lab gpt lora|qlora [rank=8] [alpha=2r] [steps=150] [lr=0.003] [full_lr=0.0005]\n"
+     "          -> before/after ppl on both corpora, trainable weight_bytes sample\n"
+     "lab gpt acts [chars=8192] [top=5] -> per linear layer: absmax median_channel_absmax\n"
+     "          max_median_ratio top_channels\n"
+     "Formats F: fp32 int8-channel int4-channel int4-g128-sym int4-g128-affine\n"
+     "int4-g32-sym int4-g32-affine int3-g32-sym nf4 nf4-dq q8_0 q6_k q4_k q4_0 fp8-e4m3\n"
+     "w8a8-tensor w8a8-token kv-int8 kv-int4; `embed` also quantizes the tied\n"
+     "embedding / output layer (fp32 otherwise).\n"
      "Weights: symmetric narrow range (±(2^(b-1)-1), bits=2 is ternary);\n"
      "activations: affine uint (abits). Accuracies are fractions of the test set.\n"
      "The fp32 model is trained on first use with the defaults; the same seed\n"

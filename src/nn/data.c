@@ -192,7 +192,7 @@ int qs_nn_parse_idx(const uint8_t *img, size_t ilen, const uint8_t *lab, size_t 
 }
 
 /* First existing file among dir/base and dir/base.gz for each candidate directory. */
-static int find_file(const char *dir, const char *base, char *path, size_t len)
+int nn_find_file(const char *dir, const char *base, char *path, size_t len)
 {
     const char *sfx[] = { "", ".gz" };
     const char *env = getenv("QSCOPE_DATASETS");
@@ -249,7 +249,7 @@ static int load_digits(const char *dir, qs_nn_data *d, qs_err *err)
     uint8_t *buf = NULL;
     size_t len = 0;
     qs_nn_set all = {0};
-    if (!find_file(dir, "digits.csv", d->path, sizeof d->path))
+    if (!nn_find_file(dir, "digits.csv", d->path, sizeof d->path))
         return qs_err_set(err, "digits: datasets/digits.csv.gz not found (set QSCOPE_DATASETS "
                           "to the folder that holds it)");
     if (read_gz(d->path, &buf, &len, err) != QS_OK) return QS_ERR;
@@ -271,7 +271,7 @@ static int load_idx_pair(const char *dir, const char *img, const char *lab, qs_n
                          char *path, size_t plen, qs_err *err)
 {
     char ip[PATH_MAX], lp[PATH_MAX];
-    if (!find_file(dir, img, ip, sizeof ip) || !find_file(dir, lab, lp, sizeof lp))
+    if (!nn_find_file(dir, img, ip, sizeof ip) || !nn_find_file(dir, lab, lp, sizeof lp))
         return qs_err_set(err, "fashion: Fashion-MNIST not found; install it with 'make "
                           "datasets' (Debian package dataset-fashion-mnist) or set "
                           "QSCOPE_DATASETS to a folder with the four *-ubyte.gz files");

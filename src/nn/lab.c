@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qscope/gpt.h"
 #include "qscope/nn.h"
 
 qs_lab *qs_lab_get(qs_session *s)
@@ -19,6 +20,7 @@ void qs_lab_free(qs_lab *lab)
     qs_mlp_free(lab->fp32);
     qs_nn_curve_fini(&lab->curve);
     qs_nn_qmodel_free(lab->q);
+    qs_gpt_lab_free(lab->gpt);
     free(lab);
 }
 

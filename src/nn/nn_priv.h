@@ -50,6 +50,11 @@ static inline int nn_progress(qs_session *s, const char *label, double done, dou
 /* Fixed seed of the train / calibration / test split (independent of the training seed). */
 #define NN_SPLIT_SEED 20260101u
 
+/* First readable dir/base or dir/base.gz over dir, $QSCOPE_DATASETS, ./datasets, the
+ * executable's ../datasets and ../share/qscope/datasets, the install data directory and
+ * Debian's Fashion-MNIST folder; 1 when found (path filled). */
+int nn_find_file(const char *dir, const char *base, char *path, size_t len);
+
 /* Allocates a set of n samples (x aligned, y plain). QS_ERR when out of memory. */
 int nn_set_alloc(qs_nn_set *s, int64_t n, int nfeat, int nclass, qs_err *err);
 /* Gathers rows idx[0..n) of src into dst (already allocated with n rows). */

@@ -1248,6 +1248,7 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
              "at every bit width: watch PTQ fall apart at 2-3 bits while QAT holds.");
         return;
     }
+    if (qs_tui_draw_gpt(m, w, y)) return;
     json_t *rows = json_object_get(m->lab, "rows");
     if (json_is_array(rows) && json_object_get(json_array_get(rows, 0), "qat_acc")) {
         lab_sweep(m, w, y, H, W, rows);

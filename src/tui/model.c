@@ -64,6 +64,8 @@ const qs_tui_binding qs_tui_bindings[] = {
     {QS_SCR_LAB, KEY_RIGHT, "→", QA_CUR_RIGHT, NULL},
     {QS_SCR_LAB, 'r', "r", QA_LAB_RUN, "run the lab command shown (Esc cancels)"},
     {QS_SCR_LAB, '\r', "Enter", QA_LAB_RUN, NULL},
+    {QS_SCR_LAB, 'w', "w", QA_LAB_GPT, "GPT lab: sweep the shipped language model's formats"},
+    {QS_SCR_LAB, 'W', "W", QA_LAB_GPT_GEN, "GPT lab: the same prompt through fp32 and 4 formats"},
     /* Lesson */
     {QS_SCR_LESSON, 'n', "n", QA_LESSON_NEXT, "next item of the lesson"},
     {QS_SCR_LESSON, '\r', "Enter", QA_LESSON_NEXT, NULL},
@@ -1142,6 +1144,14 @@ static int lab_key(qs_tui_model *m, int key)
             break;
         }
         qs_tui_job_start(m, m->lab_line);
+        break;
+    case QA_LAB_GPT:
+    case QA_LAB_GPT_GEN:
+        if (m->job.running) {
+            qs_tui_status(m, 1, "busy: '%s' is still running (Esc cancels)", m->job.line);
+            break;
+        }
+        qs_tui_job_start(m, b->act == QA_LAB_GPT ? "lab gpt sweep" : "lab gpt generate");
         break;
     default: return 0;
     }

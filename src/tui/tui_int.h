@@ -62,7 +62,7 @@ typedef enum qs_tui_act {
     /* Error */
     QA_CLIP_IN, QA_CLIP_OUT, QA_CLIP_LEFT, QA_CLIP_RIGHT, QA_CLIP_RESET, QA_COMPARE,
     /* Lab */
-    QA_LAB_RUN,
+    QA_LAB_RUN, QA_LAB_GPT, QA_LAB_GPT_GEN,
     /* Lesson */
     QA_LESSON_NEXT, QA_LESSON_PREV, QA_LESSON_OPEN, QA_LESSON_ANSWER, QA_LESSON_AUTO,
     QA_LESSON_LIVE,
@@ -309,6 +309,9 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w);
 void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w);
 void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w);
 void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w);
+/* The GPT view of the Lab screen from y (gpt_draw.c): 1 when m->lab is a `lab gpt` sweep,
+ * generate or acts result it drew, else 0. */
+int qs_tui_draw_gpt(const qs_tui_model *m, WINDOW *w, int y);
 void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w);
 /* The largest useful narration scroll (its lines past one window) for m->cols x m->rows. */
 int qs_tui_lesson_scroll_max(const qs_tui_model *m);

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# gpt.sh — the GPT lab through the real binary: a tiny model trained on a short text, saved,
+# loaded; sweep rows with their keys; the same seed gives identical output; generation; and
+# the bad inputs of issue 16 (wrong shape / vocabulary, corrupt checkpoint, out-of-vocabulary
+# prompt, missing / empty corpus, a prompt longer than the context) as one-line errors with
+# exit status 2. The shipped model is checked when datasets/gpt-kjv.safetensors is present.
+set -u
+cd "$QSCOPE_TOP"
+fail() { echo "FAIL: $*"; exit 1; }
+has() { grep -q -- "$2" <<<"$1" || fail "expected '$2' in: ${1:0:600}"; }
+must_fail() {
+    err=$("$QSCOPE" -c "$1" 2>&1 >/dev/null); local rc=$?
+    [ "$rc" -eq 2 ] || fail "'$1': exit $rc ($err)"
+    has "$err" "$2"
+    [ "$(wc -l <<<"$err")" -eq 1 ] || fail "multi-line error: $err"
+}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+head -c 40000 datasets/gpt-kjv-heldout.txt > "$tmp/c.txt"
+tiny="d=16 layers=1 heads=2 ctx=32 batch=4 steps=20 corpus=$tmp/c.txt"
+a=$("$QSCOPE" -c "lab gpt train $tiny; lab gpt save $tmp/m.st" --json) || fail "train exit $?"
+has "$a" '"heldout":'
+has "$a" '"bigram_nll":'
+has "$a" '"greedy_sample":'
+has "$a" '"peak_bytes":'
+b=$("$QSCOPE" -c "lab gpt train $tiny" --json) || fail "train exit $?"
+[ "$(grep -o '"train_loss_last50":[^,]*' <<<"$a")" = "$(grep -o '"train_loss_last50":[^,]*' <<<"$b")" ] \
+    || fail "same seed, different training loss"
+
+s1=$("$QSCOPE" -c "lab gpt load $tmp/m.st; lab gpt sweep chars=2048 text=$tmp/c.txt" --json) || fail "sweep exit $?"
+s2=$("$QSCOPE" -c "lab gpt load $tmp/m.st; lab gpt sweep chars=2048 text=$tmp/c.txt" --json) || fail "sweep exit $?"
+# identical but for the process's peak resident memory (the kernel's accounting)
+[ "$(sed 's/"peak_rss_bytes":[0-9]*//' <<<"$s1")" = "$(sed 's/"peak_rss_bytes":[0-9]*//' <<<"$s2")" ] \
+    || fail "two sweeps differ"
+rows=$(grep -o '{"method":[^}]*}' <<<"$s1")
+[ "$(wc -l <<<"$rows")" -eq 19 ] || fail "expected 19 rows, got: $rows"
+while read -r r; do
+    for k in method format bits_per_weight ppl kld top1_agree kld_p99 dp_correct; do has "$r" "\"$k\":"; done
+done <<<"$rows"
+g=$("$QSCOPE" -c "lab gpt load $tmp/m.st; lab gpt generate prompt=\"And God\" n=20 formats=fp32,q4_0,kv-int4" --json) || fail "generate exit $?"
+[ "$(grep -o '"text":' <<<"$g" | wc -l)" -eq 3 ] || fail "expected 3 generations: $g"
+e=$("$QSCOPE" -c "lab gpt load $tmp/m.st; lab gpt eval format=int4-channel embed text=$tmp/c.txt chars=4096" --json) || fail "eval exit $?"
+for k in ppl bpc kld kld_median kld_p99 kld_max top1_agree dp_correct; do has "$e" "\"$k\":"; done
+ac=$("$QSCOPE" -c "lab gpt load $tmp/m.st; lab gpt acts text=$tmp/c.txt top=2" --json) || fail "acts exit $?"
+has "$ac" '"layer":"h.0.mlp.c_proj"'
+has "$ac" '"max_median_ratio":'
+
+# bad input: one line, naming the file or the argument
+must_fail "lab gpt load $tmp/nope.st" "$tmp/nope.st"
+head -c 300 "$tmp/m.st" > "$tmp/cut.st"
+must_fail "lab gpt load $tmp/cut.st" "$tmp/cut.st"
+must_fail "lab load $tmp/m.st" "$tmp/m.st"                       # a GPT is not an MLP
+must_fail "lab gpt load datasets/default.npy" "default.npy"
+printf '' > "$tmp/empty.txt"
+must_fail "lab gpt train corpus=$tmp/empty.txt" "$tmp/empty.txt"
+must_fail "lab gpt train corpus=$tmp/missing.txt" "$tmp/missing.txt"
+must_fail "lab gpt load $tmp/m.st; lab gpt generate prompt=caf$(printf '\xc3\xa9')" "prompt="
+long=$(head -c 40 /dev/zero | tr '\0' 'a')
+must_fail "lab gpt load $tmp/m.st; lab gpt generate prompt=$long" "context of 32"
+must_fail "lab gpt load $tmp/m.st; lab gpt eval format=int5" "format 'int5'"
+must_fail "lab gpt load $tmp/m.st; lab gpt save $tmp/m.st" "exists"
+must_fail "lab gpt bogus" "unknown subcommand"
+
+if [ -f datasets/gpt-kjv.safetensors ]; then
+    d=$("$QSCOPE" -c "lab gpt eval chars=8192" --json) || fail "eval of the shipped model exit $?"
+    has "$d" '"ppl":'
+fi
+echo "gpt.sh ok"
