@@ -86,7 +86,9 @@ static json_t *fields_json(const qs_numfields *fl, int has_input)
         json_object_set_new(o, "mantissa_bits", json_null());
         json_object_set_new(o, "code", json_integer((json_int_t)fl->code));
     } else {
-        json_object_set_new(o, "sign_bits", json_string(fl->sign ? "1" : "0"));
+        /* E8M0 (the MX scale) has no sign bit */
+        json_object_set_new(o, "sign_bits", f->is_signed ? json_string(fl->sign ? "1" : "0")
+                                                         : json_null());
         json_object_set_new(o, "exponent", json_integer(fl->exponent));
         json_object_set_new(o, "exponent_unbiased", json_integer(fl->exponent_unbiased));
         json_object_set_new(o, "exponent_bits", json_string(fl->exp_bits));

@@ -612,8 +612,8 @@ const qs_cmd qs_cmds_llm[] = {
     {"smoothquant", "methods",
      "smoothquant [alpha=A] [channel=J] [act=per-token|per-tensor] [n=N] [outliers=K] "
      "[oscale=S] [seed=S]",
-     "SmoothQuant on the current tensor as W [rows × in] with synthetic activations: W8A8 "
-     "output SQNR with and without smoothing, and one channel's factor step by step",
+     "SmoothQuant on the current tensor as W with synthetic activations: W8A8 output SQNR "
+     "with and without smoothing, one channel's factor step by step",
      "alpha=A          migration strength (default 0.5)\n"
      "channel=J        the channel the steps follow (default the first planted outlier)\n"
      "act=...          activation grid: per-token (default) or per-tensor int8 absmax\n"
