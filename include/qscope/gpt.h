@@ -112,7 +112,8 @@ int qs_gpt_nlinear(const qs_gpt *m);
 void qs_gpt_linear_get(const qs_gpt *m, int i, qs_gpt_linear *L);
 
 /* A forward override: computes Y [rows, out] = X [rows, in] · Wᵀ + b (b may be NULL) for
- * linear layer `layer` (index as above) instead of the fp32 GEMM. W and b are the model's
+ * linear layer `layer` (index as above) instead of the fp32 GEMM. Evaluation calls it with
+ * the rows of 8 windows at a time, generation with one row per token. W and b are the model's
  * (already weight-quantized when the evaluated model is). Return 0, or nonzero to abort
  * the evaluation (QS_ERR). X is only valid during the call. Called from one thread. */
 typedef int (*qs_gpt_linear_fn)(void *ctx, int layer, const float *X, int rows, int in,
@@ -127,8 +128,10 @@ typedef struct qs_gpt_run_opts {
                                    scale per token and head, round half to even) */
     int act_bits;               /* 0, or fake-quantize every linear input (not lm_head's
                                    unless act_head) to this many bits, symmetric */
-    int act_per_token;          /* activation scale per row (token) instead of per tensor
-                                   (per tensor: the absmax over the rows of one call) */
+    int act_per_token;          /* activation scale per row (token) instead of per tensor;
+                                   both dynamic: per tensor is the absmax over the rows of
+                                   one call (8 windows in evaluation, one token in
+                                   generation) */
     int act_head;               /* also quantize lm_head's input */
 } qs_gpt_run_opts;
 

@@ -366,9 +366,18 @@ int qs_gpt_load(const char *path, qs_gpt **out, qs_err *err)
         int ok = x->ndim == t[i].ndim && x->shape[0] == t[i].shape[0] &&
                  (t[i].ndim == 1 || x->shape[1] == t[i].shape[1]);
         if (!ok) {
-            qs_err_set(err, "%s: tensor %s has shape [%lld%s] where config %s needs [%lld, %lld]",
-                       path, t[i].name, (long long)x->shape[0], x->ndim > 1 ? ", ..." : "",
-                       cfg, (long long)t[i].shape[0], (long long)t[i].shape[1]);
+            char got[64] = "", want[64];
+            size_t o = 0;
+            for (int k = 0; k < x->ndim && o < sizeof got; k++)
+                o += (size_t)snprintf(got + o, sizeof got - o, "%s%lld", k ? ", " : "",
+                                      (long long)x->shape[k]);
+            if (t[i].ndim == 2)
+                snprintf(want, sizeof want, "%lld, %lld", (long long)t[i].shape[0],
+                         (long long)t[i].shape[1]);
+            else
+                snprintf(want, sizeof want, "%lld", (long long)t[i].shape[0]);
+            qs_err_set(err, "%s: tensor %s has shape [%s] where config %s (ctx,d,layers,heads,"
+                       "ff) needs [%s]", path, t[i].name, got, cfg, want);
             qs_tensor_free(x);
             goto done;
         }

@@ -112,13 +112,16 @@ int qs_tui_draw_gpt(const qs_tui_model *m, WINDOW *w, int y)
     json_t *layers = json_object_get(o, "layers");
     int sweep = json_is_array(rows) && json_object_get(json_array_get(rows, 0), "format") &&
                 json_object_get(json_array_get(rows, 0), "kld");
-    if (!sweep && !json_is_array(gens) && !json_is_array(layers)) return 0;
+    /* only the lab gpt results: the MLP lab's ptq result has "layers" too */
+    if (!json_object_get(json_array_get(gens, 0), "text")) gens = NULL;
+    if (!json_object_get(json_array_get(layers, 0), "max_median_ratio")) layers = NULL;
+    if (!sweep && !gens && !layers) return 0;
     const char *model = json_string_value(json_object_get(o, "model"));
     char buf[512];
     snprintf(buf, sizeof buf, "GPT lab — %s", model ? model : "character-level transformer");
     text(w, y++, 2, W - 4, A_BOLD, buf);
     if (sweep) draw_sweep(m, w, y + 1, H, W, rows);
-    else if (json_is_array(gens)) {
+    else if (gens) {
         const char *p = json_string_value(json_object_get(o, "prompt"));
         snprintf(buf, sizeof buf, "prompt: %s", p ? p : "");
         text(w, y++, 2, W - 4, A_DIM, buf);

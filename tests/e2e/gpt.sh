@@ -50,6 +50,11 @@ must_fail "lab gpt load $tmp/nope.st" "$tmp/nope.st"
 head -c 300 "$tmp/m.st" > "$tmp/cut.st"
 must_fail "lab gpt load $tmp/cut.st" "$tmp/cut.st"
 must_fail "lab load $tmp/m.st" "$tmp/m.st"                       # a GPT is not an MLP
+# another shape (the header says ff=32 where the tensors hold 64) and another vocabulary
+LC_ALL=C sed 's/"config":"32,16,1,2,64"/"config":"32,16,1,2,32"/' "$tmp/m.st" > "$tmp/shape.st"
+must_fail "lab gpt load $tmp/shape.st" "$tmp/shape.st: tensor h.0.mlp.c_fc.weight has shape .64, 16. where"
+LC_ALL=C sed 's/xyz{|}~/xyz{|}#/' "$tmp/m.st" > "$tmp/vocab.st"
+must_fail "lab gpt load $tmp/vocab.st" "vocabulary"
 must_fail "lab gpt load datasets/default.npy" "default.npy"
 printf '' > "$tmp/empty.txt"
 must_fail "lab gpt train corpus=$tmp/empty.txt" "$tmp/empty.txt"
