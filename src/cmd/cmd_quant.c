@@ -344,6 +344,11 @@ static int run_calib(qs_session *s, int argc, char **argv, json_t **out, qs_err 
         if (r.nnan) json_object_set_new(o, "nan_ignored", json_integer(r.nnan));
         if (r.ncurve > 0) json_object_set_new(o, "curve", curve_json(&r));
         qs_calib_result_fini(&r);
+    } else if (s->tensor && s->scheme.kind == QS_Q_MX) {
+        json_object_set_new(o, "reason", json_string("MX and NVFP4 formats do not use a "
+                                                     "calibrator: each block's scale comes "
+                                                     "from its own amax (NVFP4 also from the "
+                                                     "tensor's; see 'derive' or 'qparams')"));
     } else if (s->tensor && is_block(&s->scheme)) {
         json_object_set_new(o, "reason", json_string("ggml block formats do not use a "
                                                      "calibrator: each block fits its own "
