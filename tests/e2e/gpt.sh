@@ -33,7 +33,7 @@ s2=$("$QSCOPE" -c "lab gpt load $tmp/m.st; lab gpt sweep chars=2048 text=$tmp/c.
 [ "$(sed 's/"peak_rss_bytes":[0-9]*//' <<<"$s1")" = "$(sed 's/"peak_rss_bytes":[0-9]*//' <<<"$s2")" ] \
     || fail "two sweeps differ"
 rows=$(grep -o '{"method":[^}]*}' <<<"$s1")
-[ "$(wc -l <<<"$rows")" -eq 21 ] || fail "expected 21 rows, got: $rows"
+[ "$(wc -l <<<"$rows")" -eq 19 ] || fail "expected 19 rows, got: $rows"
 while read -r r; do
     for k in method format bits_per_weight ppl kld top1_agree kld_p99 dp_correct; do has "$r" "\"$k\":"; done
 done <<<"$rows"

@@ -67,6 +67,21 @@ err=$("$QSCOPE" -c "load datasets/default.npy; imatrix type=q4_k" 2>&1 >/dev/nul
 [ $rc -eq 2 ] || fail "imatrix q4_k on rows of 64 exit $rc, want 2"
 has "$err" "not whole Q4_K blocks of 256"
 
+# the GPT lab: MX / NVFP4 rows with their true cost, the rotated model equals fp32, GPTQ
+# beats round-to-nearest at 3 bits (lessons/24 pins the numbers)
+out=$("$QSCOPE" --json -c "lab gpt sweep formats=mxfp4,nvfp4") || fail "gpt sweep exit $?"
+has "$out" '"method":"rtn","format":"mxfp4","bits_per_weight":4.25,'
+has "$out" '"method":"rtn","format":"nvfp4","bits_per_weight":4.502604166666667,'
+out=$("$QSCOPE" --json -c "lab gpt ptq method=rotate bits=0 chars=2048") || fail "ptq rotate exit $?"
+has "$out" '"method":"rotate","format":"fp32"'
+gt 1e-9 "$(num "$out" kld)" "KL of the rotated fp32 model"
+out=$("$QSCOPE" --json -c "lab gpt ptq method=gptq bits=3 group=32 chars=2048") || fail "ptq gptq exit $?"
+gt "$(grep -o '"baseline":{[^}]*}' <<<"$out" | grep -o '"kld":[-0-9.e+]*' | cut -d: -f2)" \
+   "$(num "$out" kld)" "GPTQ vs RTN KL at 3 bits"
+err=$("$QSCOPE" -c "lab gpt ptq method=gptq chars=40000" 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] || fail "ptq scoring the calibration text exit $rc, want 2"
+has "$err" "would score the calibration text"
+
 err=$("$QSCOPE" -c "values 1 2 3; rotate" 2>&1 >/dev/null); rc=$?
 [ $rc -eq 2 ] || fail "rotate on 3 values exit $rc, want 2"
 has "$err" "power of two"
