@@ -1075,7 +1075,9 @@ static const char *const lab_words[] = {
     "percentile", "mse", "entropy", "aciq-gauss", "aciq-laplace", "pct=", "batches=",
     "freeze=", "lsq", "rank=", "alpha=", "shift=", "rot90", "invert", "full_lr=", "--force",
     "gpt", "eval", "generate", "acts", "format=", "formats=", "text=", "chars=", "prompt=",
-    "n=", "temp=", "embed", "corpus=", "steps=", "group=", "top=", NULL
+    "n=", "temp=", "embed", "corpus=", "steps=", "group=", "top=", "methods=", "method=",
+    "gptq", "awq", "smoothquant", "llmint8", "rotate", "actorder", "damp=", "threshold=",
+    "grid=", NULL
 };
 
 const qs_cmd qs_cmds_lab[] = {
@@ -1111,8 +1113,15 @@ const qs_cmd qs_cmds_lab[] = {
      "lab gpt eval [format=F] [embed] [text=PATH] [chars=N] -> ppl bpc nll top1; quantized\n"
      "          also kld kld_median kld_p99 kld_max (nats, from the fp32 model) top1_agree\n"
      "          dp_correct\n"
-     "lab gpt sweep [formats=F,F...] [embed] [chars=8192] -> rows: method format\n"
-     "          bits_per_weight ppl kld top1_agree (+ the eval keys)\n"
+     "lab gpt sweep [formats=F,F...] [methods=M,M...|all] [embed] [chars=8192] -> rows:\n"
+     "          method format bits_per_weight ppl kld top1_agree (+ the eval keys); methods=\n"
+     "          adds rtn/gptq/awq/rotate at int4-g32, int4-g128, int3-g32 (asym), w8a8,\n"
+     "          smoothquant, llmint8 (w8a8-token) and rotate fp32 (formats= then fp32,mxfp4,nvfp4)\n"
+     "lab gpt ptq method=rtn|gptq|awq|smoothquant|llmint8|w8a8|rotate [bits=4] [group=32]\n"
+     "          [sym] [actorder] [damp=0.01] [alpha=0.5] [threshold=6] [seed=1] [grid=20]\n"
+     "          [calib=2048] [chars=8192] -> method format bits_per_weight ppl kld top1_agree,\n"
+     "          baseline{...} (rtn on the same grid, or w8a8) ppl_gain; calibration on the\n"
+     "          held-out characters from 32768 on; rotate bits=0: the fp32 equivalence check\n"
      "lab gpt generate [prompt=TEXT] [n=200] [formats=fp32,int8-channel,...] [temp=0]\n"
      "          [seed=1] -> generations (format text same_as_first)\n"
      "lab gpt qat [bits=3,4] [group=32] [steps=150] -> rows: ptq_ppl qat_ppl\n"
@@ -1122,6 +1131,7 @@ const qs_cmd qs_cmds_lab[] = {
      "          max_median_ratio top_channels\n"
      "Formats F: fp32 int8-channel int4-channel int4-g128-sym int4-g128-affine\n"
      "int4-g32-sym int4-g32-affine int3-g32-sym nf4 nf4-dq q8_0 q6_k q4_k q4_0 fp8-e4m3\n"
+     "mxfp4 nvfp4 (these two by name only, or with methods=)\n"
      "w8a8-tensor w8a8-token kv-int8 kv-int4; `embed` also quantizes the tied\n"
      "embedding / output layer (fp32 otherwise).\n"
      "Weights: symmetric narrow range (±(2^(b-1)-1), bits=2 is ternary);\n"

@@ -360,7 +360,9 @@ static void bits_layout(FILE *f, json_t *res, const qs_render_opts *o)
     const char *hex = json_string_value(json_object_get(res, "hex"));
     fprintf(f, "%s%s%s  %s\n", o->color ? C_BOLD : "", fmt ? fmt : "?", o->color ? C_RESET : "",
             hex ? hex : "");
-    if (ex && ma) {
+    if (ex && ma && !sg) {      /* unsigned float (E8M0): exponent bits only */
+        fprintf(f, "  %s%s%s\n  exp\n", o->color ? C_EXP : "", ex, o->color ? C_RESET : "");
+    } else if (ex && ma) {
         json_t *sign = json_object_get(res, "sign");
         fprintf(f, "  %s%s%s %s%s%s %s%s%s\n", o->color ? C_SIGN : "",
                 sg ? sg : (json_integer_value(sign) ? "1" : "0"), o->color ? C_RESET : "",
