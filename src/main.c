@@ -25,6 +25,7 @@ static void usage(FILE *f)
         "       qscope tui [FILE]\n"
         "       qscope play [--headless] [--allow-files] [--auto[=SECONDS]] LESSON...\n"
         "       qscope play --html LESSON > handout.html   (a self-contained page)\n"
+        "       qscope play --present LESSON   (the TUI's presenter mode)\n"
         "       qscope lesson list | check [--strict] FILE... | play NAME\n"
         "\n"
         "Learn and inspect neural-network quantization in the terminal.\n"

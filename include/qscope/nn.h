@@ -197,6 +197,11 @@ int qs_nn_predict(const qs_mlp *m, const qs_nn_qmodel *q, const float *x, int64_
                   uint8_t *pred, qs_err *err);
 /* Fraction of set samples predicted right. */
 double qs_nn_accuracy(const qs_mlp *m, const qs_nn_qmodel *q, const qs_nn_set *set);
+/* The 95% Wilson score interval [*lo, *hi] of an accuracy p measured on n examples (z =
+ * 1.959964): how far the true accuracy may be from p by the luck of the test set. n < 1
+ * gives [0, 1]. (Wilson, JASA 22 (1927); the interval statsmodels' proportion_confint
+ * computes with method="wilson".) */
+void qs_nn_wilson95(double p, long n, double *lo, double *hi);
 
 /* ---- integer-only inference ------------------------------------------------------------ */
 

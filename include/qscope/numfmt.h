@@ -25,12 +25,17 @@ typedef enum qs_fmt_id {
     QS_FMT_UINT8,       /* 0..255 */
     QS_FMT_INT4,        /* two's complement -8..7 */
     QS_FMT_UINT4,       /* 0..15 */
+    /* OCP Microscaling (MX) v1.0 element and scale formats (issue 17) */
+    QS_FMT_E3M2,        /* FP6 E3M2: bias 3, no Inf or NaN, max 28 */
+    QS_FMT_E2M3,        /* FP6 E2M3: bias 1, no Inf or NaN, max 7.5 */
+    QS_FMT_E2M1,        /* FP4 E2M1: bias 1, no Inf or NaN, max 6 */
+    QS_FMT_E8M0,        /* E8M0 scale: unsigned, 2^(e-127), 0xFF = NaN, no zero */
     QS_FMT_COUNT
 } qs_fmt_id;
 
 /* How NaN is spelled in a float format. */
 typedef enum qs_nan_style {
-    QS_NAN_NONE = 0,    /* integer formats: no NaN */
+    QS_NAN_NONE = 0,    /* no NaN: integer formats, FP6 and FP4 (every code is a number) */
     QS_NAN_IEEE,        /* exponent all ones and mantissa != 0 (quiet bit = mantissa MSB) */
     QS_NAN_ALLONES      /* only exponent and mantissa all ones (S.1111.111 in E4M3) */
 } qs_nan_style;

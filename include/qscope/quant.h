@@ -53,7 +53,7 @@ const char *qs_conv_name(qs_conv c);
  * named by their bits / ggml type. */
 typedef struct qs_qkind_desc {
     qs_qkind kind;          /* its enum value (row i has kind i) */
-    const char *family;     /* "integer", "float", "codebook", "ggml" */
+    const char *family;     /* "integer", "float", "codebook", "ggml", "mx" */
     const char *word;       /* the type word ("fp8-e4m3"), or NULL (int / ggml) */
     const char *alias;      /* another accepted word ("e4m3"), or NULL */
     int bits;               /* bits per value (0: set by the word: int4, q4_k, ...) */

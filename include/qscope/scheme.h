@@ -11,6 +11,7 @@ typedef enum qs_qkind {
     QS_Q_FP16, QS_Q_BF16, QS_Q_FP8_E4M3, QS_Q_FP8_E5M2,   /* cast to a float format */
     QS_Q_NF4, QS_Q_FP4,  /* 4-bit codebooks with blockwise absmax */
     QS_Q_GGML,          /* a ggml block format (Q8_0, Q4_0, ... — issue 9) */
+    QS_Q_MX,            /* an MX / NVFP4 block-scaled format (mx.h, issue 17): mx_type */
     QS_Q_COUNT          /* the number of scheme families (rows of qs_qkind_table, quant.h) */
 } qs_qkind;
 
@@ -61,6 +62,7 @@ typedef struct qs_scheme {
     qs_conv conv;       /* convention */
     int dq;             /* NF4/FP4: double-quantize the absmax constants */
     int ggml_type;      /* QS_Q_GGML: the ggml type id (8 = Q8_0, 2 = Q4_0, ...) */
+    int mx_type;        /* QS_Q_MX: the qs_mx_id (mxfp4, nvfp4, ...) */
 } qs_scheme;
 
 /* Calibration settings (range selection). */

@@ -25,7 +25,7 @@ extern const qs_cmd qs_cmds_bits[];
  * `all` and the option keys. */
 static const char *const bits_words[] = {
     "fp32", "fp16", "bf16", "tf32", "fp8-e4m3", "fp8-e5m2", "int8", "uint8", "int4", "uint4",
-    "all", "overflow=", "flip=", NULL,
+    "fp6-e3m2", "fp6-e2m3", "fp4-e2m1", "e8m0", "all", "overflow=", "flip=", NULL,
 };
 
 /* 1 when s is "0x" followed by 1..8 hex digits (a bit pattern, not a hex float) */
@@ -86,7 +86,9 @@ static json_t *fields_json(const qs_numfields *fl, int has_input)
         json_object_set_new(o, "mantissa_bits", json_null());
         json_object_set_new(o, "code", json_integer((json_int_t)fl->code));
     } else {
-        json_object_set_new(o, "sign_bits", json_string(fl->sign ? "1" : "0"));
+        /* E8M0 (the MX scale) has no sign bit */
+        json_object_set_new(o, "sign_bits", f->is_signed ? json_string(fl->sign ? "1" : "0")
+                                                         : json_null());
         json_object_set_new(o, "exponent", json_integer(fl->exponent));
         json_object_set_new(o, "exponent_unbiased", json_integer(fl->exponent_unbiased));
         json_object_set_new(o, "exponent_bits", json_string(fl->exp_bits));
@@ -146,6 +148,31 @@ static json_t *all_formats(double x, qs_ovf ovf)
     return o;
 }
 
+/* `bits all FORMAT`: every code of a format of at most 8 bits, in code order. */
+static json_t *code_table(const qs_numfmt *f)
+{
+    json_t *o = json_object(), *arr = json_array();
+    uint32_t n = 1u << f->storage_bits;
+    json_object_set_new(o, "format", json_string(f->name));
+    json_object_set_new(o, "title", json_string(f->title));
+    json_object_set_new(o, "count", json_integer(n));
+    for (uint32_t p = 0; p < n; p++) {
+        qs_numfields fl;
+        qs_numfmt_fields(f, p, NAN, 0, &fl);
+        json_t *r = json_object();
+        json_object_set_new(r, "hex", json_string(fl.hex));
+        json_object_set_new(r, "bits", json_string(fl.bits));
+        qs_json_set_real(r, "value", fl.value);
+        char buf[40];
+        shortest(fl.value, buf, sizeof buf);
+        json_object_set_new(r, "stored", json_string(buf));
+        json_object_set_new(r, "class", json_string(qs_numclass_name(fl.cls)));
+        json_array_append_new(arr, r);
+    }
+    json_object_set_new(o, "codes", arr);
+    return o;
+}
+
 static int run_bits(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
     static const char *const keys[] = {"overflow", "flip", NULL};
@@ -156,6 +183,17 @@ static int run_bits(qs_session *s, int argc, char **argv, json_t **out, qs_err *
     if (!vs) return qs_err_set(err, "bits: expected a value or a 0xHEX pattern (usage: %s)",
                                qs_cmds_bits[0].usage);
 
+    if (strcasecmp(vs, "all") == 0) {          /* bits all FORMAT: the whole code table */
+        const qs_numfmt *tf = fs ? qs_numfmt_find(fs) : NULL;
+        if (!tf) return qs_err_set(err, "bits all: expected a format of at most 8 bits (bits "
+                                   "all fp4-e2m1)%s%s", fs ? ", not " : "", fs ? fs : "");
+        if (tf->storage_bits > 8)
+            return qs_err_set(err, "bits all %s: %d-bit codes are too many to list (formats "
+                              "of at most 8 bits)", tf->name, tf->storage_bits);
+        if (argc > 2) return qs_err_set(err, "bits all %s: no options", tf->name);
+        *out = code_table(tf);
+        return QS_OK;
+    }
     int all = fs && strcasecmp(fs, "all") == 0;
     const qs_numfmt *f = qs_numfmt_get(QS_FMT_FP32);
     if (fs && !all && !(f = qs_numfmt_find(fs))) {
@@ -221,13 +259,17 @@ static int run_bits(qs_session *s, int argc, char **argv, json_t **out, qs_err *
 }
 
 const qs_cmd qs_cmds_bits[] = {
-    {"bits", "formats", "bits VALUE|0xHEX [FORMAT|all] [overflow=saturate|ieee] [flip=K]",
+    {"bits", "formats", "bits VALUE|0xHEX [FORMAT|all] [overflow=saturate|ieee] [flip=K] | "
+     "bits all FORMAT",
      "show how a number is stored in a format: sign, exponent, mantissa, stored value, error",
      "VALUE     a number (7.32, -1e-8, inf, nan, 0x1p-9) to encode with round-to-nearest-even\n"
      "0xHEX     a bit pattern of FORMAT to decode (e.g. 0x40EA3D71)\n"
      "FORMAT    fp32 (default) fp16 bf16 tf32 fp8-e4m3 (e4m3) fp8-e5m2 (e5m2) int8 uint8 "
-     "int4 uint4\n"
+     "int4 uint4, and the OCP MX formats fp6-e3m2 (e3m2) fp6-e2m3 (e2m3) fp4-e2m1 (e2m1) "
+     "e8m0 (the shared scale: 2^(e-127), 0xFF NaN)\n"
      "all       VALUE in every format, one row each\n"
+     "all FORMAT  every code of a format of at most 8 bits (keys: format title count "
+     "codes[{hex bits value stored class}])\n"
      "overflow=saturate|ieee  out-of-range values: clamp to the largest finite value, or "
      "Inf (NaN in e4m3); default saturate for fp8-e4m3, ieee for the rest\n"
      "flip=K    flip bit K (0 = least significant) of the stored pattern and show the result",

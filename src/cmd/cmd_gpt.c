@@ -11,6 +11,12 @@
 #include "qscope/kernels.h"
 #include "qscope/nn.h"
 
+/* issue 17's methods (cmd_gpt_ptq.c) */
+int qs_cmd_gpt_ptq(qs_session *s, qs_gpt_lab *g, const uint8_t *tok, int64_t n, int argc,
+                   char **argv, json_t **out, qs_err *err);
+int qs_gpt_sweep_methods(qs_session *s, qs_gpt_lab *g, const char *list, const double *lp,
+                         const uint8_t *tok, int64_t n, qs_gpt_row **rows, int *nrows,
+                         qs_err *err);
 
 #define GEN_MAX 2000
 
@@ -20,8 +26,9 @@ extern const char *const qs_gpt_words[];
 /* `lab gpt`'s subcommands and keys (completion after "lab gpt ", the lesson sandbox's
  * keywords) */
 const char *const qs_gpt_words[] = {
-    "train", "load", "save", "eval", "sweep", "generate", "qat", "lora", "qlora", "acts",
-    "status", "steps=", "batch=", "lr=", "warmup=", "wd=", "clip=", "seed=", "ctx=", "d=",
+    "train", "load", "save", "eval", "sweep", "ptq", "generate", "qat", "lora", "qlora", "acts",
+    "status", "methods=", "method=", "gptq", "awq", "smoothquant", "llmint8", "rotate",
+    "actorder", "sym", "calib=", "damp=", "threshold=", "grid=", "steps=", "batch=", "lr=", "warmup=", "wd=", "clip=", "seed=", "ctx=", "d=",
     "layers=", "heads=", "ff=", "corpus=", "format=", "formats=", "embed", "text=", "chars=",
     "prompt=", "n=", "temp=", "top=", "bits=", "group=", "rank=", "alpha=", "full_lr=",
     "--force", NULL
@@ -176,8 +183,12 @@ static const gfmt formats[] = {
     { "w8a8-token", "int8 sym per-channel axis=0", 0, 8, 1 },
     { "kv-int8", NULL, 8, 0, 0 },
     { "kv-int4", NULL, 4, 0, 0 },
+    /* issue 17: asked for by name (formats=, methods= sweeps), not in the default sweep */
+    { "mxfp4", "mxfp4", 0, 0, 0 },
+    { "nvfp4", "nvfp4", 0, 0, 0 },
 };
 #define NFORMATS ((int)(sizeof formats / sizeof formats[0]))
+#define NDEFAULT (NFORMATS - 2)     /* the default sweep: all but the last two rows */
 
 static const gfmt *find_format(const char *name)
 {
@@ -418,7 +429,7 @@ static int sub_eval(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t 
 static int sub_sweep(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t **out,
                      qs_err *err)
 {
-    static const char *const keys[] = { "text", "chars", "formats", NULL };
+    static const char *const keys[] = { "text", "chars", "formats", "methods", NULL };
     static const char *const flags[] = { "embed", NULL };
     if (qs_arg_check(lab_row(), argc, argv, keys, flags, 0, err) != QS_OK) return QS_ERR;
     if (ensure_model(g, err) != QS_OK) return QS_ERR;
@@ -426,6 +437,8 @@ static int sub_sweep(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t
     const gfmt *sel[NFORMATS];
     int nsel = 0;
     const char *fl = qs_arg_kv(argc, argv, "formats");
+    const char *ml = qs_arg_kv(argc, argv, "methods");     /* issue 17: cmd_gpt_ptq.c */
+    if (ml && !fl) fl = "fp32,mxfp4,nvfp4";
     if (fl) {
         char buf[1024];
         snprintf(buf, sizeof buf, "%s", fl);
@@ -435,7 +448,7 @@ static int sub_sweep(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t
             if (nsel < NFORMATS) sel[nsel++] = f;
         }
     } else {
-        for (int i = 0; i < NFORMATS; i++) sel[nsel++] = &formats[i];
+        for (int i = 0; i < NDEFAULT; i++) sel[nsel++] = &formats[i];
     }
     uint8_t *tok, *owned;
     int64_t n, nwin;
@@ -458,6 +471,7 @@ static int sub_sweep(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t
             rc = QS_CANCELLED;
         }
     }
+    if (rc == QS_OK && ml) rc = qs_gpt_sweep_methods(s, g, ml, lp, tok, n, &rows, &nsel, err);
     qs_free_aligned(lp);
     if (rc == QS_OK) {
         json_t *o = json_object(), *arr = json_array();
@@ -909,8 +923,8 @@ static int sub_status(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_
 
 int qs_cmd_lab_gpt(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
-    static const char *const subs = "train, load, save, eval, sweep, generate, qat, lora, "
-                                    "qlora, acts, status";
+    static const char *const subs = "train, load, save, eval, sweep, ptq, generate, qat, "
+                                    "lora, qlora, acts, status";
     if (argc < 1) return qs_err_set(err, "lab gpt: expected a subcommand: %s", subs);
     qs_gpt_lab *g = gpt_lab(s);
     if (!g) return qs_err_set(err, "lab gpt: out of memory");
@@ -922,6 +936,16 @@ int qs_cmd_lab_gpt(qs_session *s, int argc, char **argv, json_t **out, qs_err *e
     if (!strcmp(sub, "save")) return sub_save(s, g, ac, av, out, err);
     if (!strcmp(sub, "eval")) return sub_eval(s, g, ac, av, out, err);
     if (!strcmp(sub, "sweep")) return sub_sweep(s, g, ac, av, out, err);
+    if (!strcmp(sub, "ptq")) {                              /* issue 17: cmd_gpt_ptq.c */
+        uint8_t *tok, *owned;
+        int64_t n;
+        if (ensure_model(g, err) != QS_OK ||
+            eval_text(g, ac, av, 8192, &tok, &n, &owned, err) != QS_OK)
+            return QS_ERR;
+        int rc = qs_cmd_gpt_ptq(s, g, tok, n, ac, av, out, err);
+        free(owned);
+        return rc;
+    }
     if (!strcmp(sub, "generate")) return sub_generate(s, g, ac, av, out, err);
     if (!strcmp(sub, "acts")) return sub_acts(s, g, ac, av, out, err);
     if (!strcmp(sub, "qat")) return sub_qat(s, g, ac, av, out, err);

@@ -1112,18 +1112,48 @@ static const qs_cmd lab_subs[] = {
      "lab load mlp.safetensors", NULL, QS_COMPL_FILE, 0, labsub_load, load_args},
     {"status", "lab", "lab status", "what the lab holds", NULL, "lab status", NULL, 0, 0,
      labsub_status, NULL},
-    {"gpt", "lab", "lab gpt train|load|save|eval|sweep|generate|qat|lora|qlora|acts|status "
+    {"gpt", "lab", "lab gpt train|load|save|eval|sweep|ptq|generate|qat|lora|qlora|acts|status "
      "[steps=N] [batch=N] [lr=LR] [warmup=N] [wd=W] [clip=C] [seed=S] [ctx=N] [d=N] "
      "[layers=N] [heads=N] [ff=N] [corpus=PATH] [format=F] [formats=F,...] [embed] "
      "[text=PATH] [chars=N] [prompt=TEXT] [n=N] [temp=T] [top=N] [bits=B,...] [group=G] "
-     "[rank=R] [alpha=A] [full_lr=LR] [PATH] [--force]",
+     "[rank=R] [alpha=A] [full_lr=LR] [methods=M,...] [method=M] [damp=D] [threshold=T] "
+     "[grid=G] [calib=C] [sym] [actorder] [PATH] [--force]",
      "the GPT lab: a character-level transformer, quantized, fine-tuned and sampled (help lab "
      "shows each subcommand's keys)", NULL, "lab gpt status", qs_gpt_words, QS_COMPL_NONE,
      QS_CMD_SLOW, qs_cmd_lab_gpt, NULL},
     {0},
 };
 
-static int run_lab(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+/* Every test-set accuracy of a result (a real "acc" or "*_acc", at the top or in a table's
+ * rows; not train_acc) gets "<key>_ci95": [lo, hi], its 95% Wilson interval over the n test
+ * examples, so a difference inside it reads as the noise it is. */
+static void add_ci(json_t *o, long n)
+{
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_t *add = json_object();
+    json_object_foreach_safe(o, tmp, k, v) {
+        size_t kl = strlen(k);
+        if (json_is_array(v)) {
+            size_t i;
+            json_t *r;
+            json_array_foreach(v, i, r) if (json_is_object(r)) add_ci(r, n);
+            continue;
+        }
+        if (!json_is_real(v) || strncmp(k, "train_", 6) == 0) continue;
+        if (strcmp(k, "acc") != 0 && !(kl > 4 && strcmp(k + kl - 4, "_acc") == 0)) continue;
+        double lo, hi;
+        char key[128];
+        qs_nn_wilson95(json_real_value(v), n, &lo, &hi);
+        snprintf(key, sizeof key, "%s_ci95", k);
+        json_object_set_new(add, key, json_pack("[f, f]", lo, hi));
+    }
+    json_object_update(o, add);
+    json_decref(add);
+}
+
+static int lab_dispatch(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
     char list[256];
     size_t o = 0;
@@ -1134,6 +1164,17 @@ static int run_lab(qs_session *s, int argc, char **argv, json_t **out, qs_err *e
     const qs_cmd *sub = qs_cmd_sub(lab_row(), argv[0]);
     if (!sub) return qs_err_set(err, "lab: unknown subcommand '%s' (%s)", argv[0], list);
     return sub->run(s, argc - 1, argv + 1, out, err);
+}
+
+static int run_lab(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
+{
+    int rc = lab_dispatch(s, argc, argv, out, err);
+    qs_lab *lab = rc == QS_OK && *out ? qs_lab_get(s) : NULL;
+    if (lab && lab->data && lab->data->test.n > 0 && strcmp(argv[0], "status") != 0) {
+        json_object_set_new(*out, "test_n", json_integer(lab->data->test.n));
+        add_ci(*out, (long)lab->data->test.n);
+    }
+    return rc;
 }
 
 const qs_cmd qs_cmds_lab[] = {
@@ -1169,8 +1210,15 @@ const qs_cmd qs_cmds_lab[] = {
      "lab gpt eval [format=F] [embed] [text=PATH] [chars=N] -> ppl bpc nll top1; quantized\n"
      "          also kld kld_median kld_p99 kld_max (nats, from the fp32 model) top1_agree\n"
      "          dp_correct\n"
-     "lab gpt sweep [formats=F,F...] [embed] [chars=8192] -> rows: method format\n"
-     "          bits_per_weight ppl kld top1_agree (+ the eval keys)\n"
+     "lab gpt sweep [formats=F,F...] [methods=M,M...|all] [embed] [chars=8192] -> rows:\n"
+     "          method format bits_per_weight ppl kld top1_agree (+ the eval keys); methods=\n"
+     "          adds rtn/gptq/awq/rotate at int4-g32, int4-g128, int3-g32 (asym), w8a8,\n"
+     "          smoothquant, llmint8 (w8a8-token) and rotate fp32 (formats= then fp32,mxfp4,nvfp4)\n"
+     "lab gpt ptq method=rtn|gptq|awq|smoothquant|llmint8|w8a8|rotate [bits=4] [group=32]\n"
+     "          [sym] [actorder] [damp=0.01] [alpha=0.5] [threshold=6] [seed=1] [grid=20]\n"
+     "          [calib=2048] [chars=8192] -> method format bits_per_weight ppl kld top1_agree,\n"
+     "          baseline{...} (rtn on the same grid, or w8a8) ppl_gain; calibration on the\n"
+     "          held-out characters from 32768 on; rotate bits=0: the fp32 equivalence check\n"
      "lab gpt generate [prompt=TEXT] [n=200] [formats=fp32,int8-channel,...] [temp=0]\n"
      "          [seed=1] -> generations (format text same_as_first)\n"
      "lab gpt qat [bits=3,4] [group=32] [steps=150] -> rows: ptq_ppl qat_ppl\n"
@@ -1180,10 +1228,12 @@ const qs_cmd qs_cmds_lab[] = {
      "          max_median_ratio top_channels\n"
      "Formats F: fp32 int8-channel int4-channel int4-g128-sym int4-g128-affine\n"
      "int4-g32-sym int4-g32-affine int3-g32-sym nf4 nf4-dq q8_0 q6_k q4_k q4_0 fp8-e4m3\n"
+     "mxfp4 nvfp4 (these two by name only, or with methods=)\n"
      "w8a8-tensor w8a8-token kv-int8 kv-int4; `embed` also quantizes the tied\n"
      "embedding / output layer (fp32 otherwise).\n"
      "Weights: symmetric narrow range (±(2^(b-1)-1), bits=2 is ternary);\n"
-     "activations: affine uint (abits). Accuracies are fractions of the test set.\n"
+     "activations: affine uint (abits). Accuracies are fractions of the test set\n"
+     "(test_n examples); each X_acc has X_acc_ci95, its 95% Wilson interval.\n"
      "The fp32 model is trained on first use with the defaults; the same seed\n"
      "gives the same numbers.",
      "lab sweep bits=2..8", NULL, QS_COMPL_NONE, QS_CMD_SLOW | QS_CMD_READS | QS_CMD_WRITES,

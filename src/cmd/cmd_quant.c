@@ -12,6 +12,7 @@
 #include "qscope/ggml.h"
 #include "qscope/io.h"
 #include "qscope/metrics.h"
+#include "qscope/mx.h"
 #include "qscope/numfmt.h"
 #include "qscope/quant.h"
 
@@ -92,6 +93,13 @@ static json_t *scheme_json(const qs_scheme *sc)
     } else if (sc->kind == QS_Q_NF4 || sc->kind == QS_Q_FP4) {
         json_object_set_new(o, "block", json_integer(sc->group));
         json_object_set_new(o, "dq", json_boolean(sc->dq));
+    } else if (sc->kind == QS_Q_MX) {
+        const qs_mx_type *t = qs_mx_type_info(sc->mx_type);
+        json_object_set_new(o, "block", json_integer(t->block));
+        json_object_set_new(o, "element", json_string(t->elem_name));
+        json_object_set_new(o, "scale_format",
+                            json_string(qs_numfmt_get((qs_fmt_id)t->scale_fmt)->name));
+        json_object_set_new(o, "tensor_scale", json_boolean(t->tensor_scale));
     } else if (is_block(sc)) {
         int qmin, qmax;
         qs_scheme_range(sc, &qmin, &qmax);
@@ -187,7 +195,8 @@ static json_t *curve_json(const qs_calib_result *r)
 static const char *const scheme_words[] = {
     "int2", "int3", "int4", "int5", "int6", "int7", "int8", "uint2", "uint3", "uint4",
     "uint5", "uint6", "uint7", "uint8", "fp16", "bf16", "fp8-e4m3", "fp8-e5m2", "nf4", "fp4",
-    "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k", "q6_k", "sym", "asym", "narrow", "full", "per-tensor", "per-channel", "per-group",
+    "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k", "q6_k", "mxfp4", "mxfp6_e3m2",
+    "mxfp6_e2m3", "mxfp8_e4m3", "mxfp8_e5m2", "mxint8", "nvfp4", "sym", "asym", "narrow", "full", "per-tensor", "per-channel", "per-group",
     "axis=auto", "dq", "no-dq", NULL,
 };
 
@@ -373,6 +382,11 @@ static int run_calib(qs_session *s, int argc, char **argv, json_t **out, qs_err 
         if (r.nnan) json_object_set_new(o, "nan_ignored", json_integer(r.nnan));
         if (r.ncurve > 0) json_object_set_new(o, "curve", curve_json(&r));
         qs_calib_result_fini(&r);
+    } else if (s->tensor && s->scheme.kind == QS_Q_MX) {
+        json_object_set_new(o, "reason", json_string("MX and NVFP4 formats do not use a "
+                                                     "calibrator: each block's scale comes "
+                                                     "from its own amax (NVFP4 also from the "
+                                                     "tensor's; see 'derive' or 'qparams')"));
     } else if (s->tensor && is_block(&s->scheme)) {
         json_object_set_new(o, "reason", json_string("ggml block formats do not use a "
                                                      "calibrator: each block fits its own "
@@ -480,6 +494,63 @@ static void channel_axis_json(const qs_session *s, const qs_scheme *sc, const qs
     if (w[0]) json_object_set_new(o, "warning", json_string(w));
 }
 
+/* qparams of an MX / NVFP4 scheme: each block's step (X = 2^e, or NVFP4's s_b · ts), the
+ * stored scale codes, the shared exponents (MX) and NVFP4's per-tensor scale. */
+static int mx_qparams(const qs_tensor *t, const qs_scheme *sc, json_t *o, qs_err *err)
+{
+    const qs_mx_type *ty = qs_mx_type_info(sc->mx_type);
+    int64_t nb = qs_mx_tensor_nblocks(ty->id, t), clipped = 0;
+    float *step = malloc((size_t)(nb > 0 ? nb : 1) * sizeof *step), ts = 1.0f;
+    uint32_t *sc8 = malloc((size_t)(nb > 0 ? nb : 1) * sizeof *sc8);
+    if (!step || !sc8) { free(step); free(sc8); return qs_err_set(err, "qparams: out of memory"); }
+    if (qs_mx_tensor_codes(ty->id, t, NULL, NULL, step, sc8, &clipped, &ts, err) != QS_OK) {
+        free(step); free(sc8);
+        return QS_ERR;
+    }
+    json_object_set_new(o, "scale", farray(step, nb));
+    json_t *z = json_array(), *codes = json_array(), *ex = json_array();
+    for (int64_t b = 0; b < nb && b < MAX_JSON_ARRAY; b++) {
+        json_array_append_new(z, json_integer(0));
+        json_array_append_new(codes, json_integer(sc8[b]));
+        if (!ty->tensor_scale)
+            json_array_append_new(ex, sc8[b] == 0xFFu ? json_null()
+                                                      : json_integer((int)sc8[b] - 127));
+    }
+    json_object_set_new(o, "zero_point", z);
+    json_object_set_new(o, "scale_codes", codes);
+    json_object_set_new(o, "scale_format",
+                        json_string(qs_numfmt_get((qs_fmt_id)ty->scale_fmt)->name));
+    if (ty->tensor_scale) {
+        json_decref(ex);
+        qs_json_set_real(o, "tensor_scale", ts);
+    } else {
+        json_object_set_new(o, "shared_exp", ex);
+    }
+    json_object_set_new(o, "element", json_string(ty->elem_name));
+    qs_json_set_real(o, "elem_max", ty->elem_max);
+    json_object_set_new(o, "qmin", json_null());
+    json_object_set_new(o, "qmax", json_null());
+    json_object_set_new(o, "nparams", json_integer(nb));
+    json_object_set_new(o, "block", json_integer(ty->block));
+    json_object_set_new(o, "granularity", json_string("per-block"));
+    json_object_set_new(o, "clipped", json_integer(clipped));
+    qs_json_set_real(o, "bits_per_param", qs_mx_bits_per_weight(ty->id, t->n, nb));
+    json_object_set_new(o, "quantize", json_string(
+        ty->tensor_scale ? "ts = amax_tensor/(448·6); s_b = E4M3(amax_b/6/ts); q = E2M1(x/(s_b·ts)); "
+                           "x̂ = q·s_b·ts"
+                         : "e = floor(log2(amax_b)) - emax_elem; X = 2^e (E8M0); q = elem(x/X) "
+                           "(RNE, saturating); x̂ = q·X"));
+    json_object_set_new(o, "reason", json_string(
+        ty->tensor_scale ? "NVFP4: blocks of 16 along the last axis; scale is each block's step "
+                           "s_b·ts (an E4M3 block scale times the FP32 tensor scale)"
+                         : "OCP MX: blocks of 32 along the last axis; scale is each block's "
+                           "shared power of two X = 2^e, stored as an E8M0 exponent"));
+    if (nb > MAX_JSON_ARRAY) json_object_set_new(o, "truncated", json_true());
+    free(step);
+    free(sc8);
+    return QS_OK;
+}
+
 static int run_qparams(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
     if (argc > 0) return qs_err_set(err, "qparams: unexpected argument '%s' (qparams takes "
@@ -520,6 +591,12 @@ static int run_qparams(qs_session *s, int argc, char **argv, json_t **out, qs_er
         if (qp->nparams > MAX_JSON_ARRAY) json_object_set_new(o, "truncated", json_true());
         if (sc->gran == QS_G_CHANNEL && sc->conv != QS_CONV_GGML)
             channel_axis_json(s, sc, qp, o);
+    } else if (sc->kind == QS_Q_MX) {
+        if (mx_qparams(s->tensor, sc, o, err) != QS_OK) {
+            json_decref(o);
+            prep_fini(&p);
+            return QS_ERR;
+        }
     } else if (is_block(sc)) {
         if (block_qparams(s->tensor, sc, p.q.nblocks, o, err) != QS_OK) {
             json_decref(o);
@@ -689,6 +766,11 @@ static int run_codes(qs_session *s, int argc, char **argv, json_t **out, qs_err 
         json_object_set_new(o, "code_meaning", json_string(
             "the integer code each ggml block stores (unsigned, before the -16 / -32 offset "
             "of Q5_0 / Q6_K; Q4_1, Q5_1, Q4_K add their minimum instead)"));
+    else if (s->scheme.kind == QS_Q_MX)
+        json_object_set_new(o, "code_meaning", json_string(
+            s->scheme.mx_type == QS_MX_INT8
+                ? "the int8 element code (value = code · 2^-6 · X)"
+                : "the element's bit pattern in its format (fp4-e2m1, fp6-..., fp8-...)"));
     else if (!is_int_scheme(&s->scheme))
         json_object_set_new(o, "code_meaning", json_string(
             p.q.fmt >= 0 ? "the bit pattern of each value in the format"
@@ -957,7 +1039,8 @@ static int run_derive(qs_session *s, int argc, char **argv, json_t **out, qs_err
  * int4 and NF4 ("what does Q4_K do to my weights?" in one table). */
 #define LLM_FORMATS "q8_0,q6_k,q5_1,q5_0,q4_k,q4_1,q4_0,int8 sym per-channel," \
                     "int4 sym per-channel,int4 sym per-group size=32," \
-                    "int4 sym per-group size=128,nf4 block=64,nf4 block=64 dq"
+                    "int4 sym per-group size=128,nf4 block=64,nf4 block=64 dq," \
+                    "mxfp8_e4m3,mxfp8_e5m2,mxint8,mxfp6_e3m2,mxfp6_e2m3,mxfp4,nvfp4"
 
 /* Splits one format of formats= into scheme words (copied into buf); returns the count. */
 static int format_words(const char *f, char *buf, size_t len, char **w, int max)
@@ -1015,10 +1098,12 @@ static int compare_row(const qs_tensor *t, const qs_scheme *sc, const qs_calib *
     int64_t np = is_int_scheme(sc) ? p.q.qp.nparams : p.q.nblocks;
     qs_json_set_real(o, "bits_per_param", qs_scheme_bits_per_param(sc, t->n, np));
     char gran[24];
-    snprintf(gran, sizeof gran, "block%d", is_block(sc) ? sc->group : 32);
+    snprintf(gran, sizeof gran, "block%d", is_block(sc) || sc->kind == QS_Q_MX ? sc->group
+                                                                               : 32);
     json_object_set_new(o, "gran", json_string(
         is_int_scheme(sc) ? (sc->conv == QS_CONV_GGML ? gran : qs_gran_name(sc->gran) + 4)
-                          : is_block(sc) ? gran : (p.q.fmt >= 0 ? "cast" : "block")));
+                          : is_block(sc) || sc->kind == QS_Q_MX ? gran
+                          : (p.q.fmt >= 0 ? "cast" : "block")));
     json_object_set_new(o, "convention", json_string(is_int_scheme(sc) || is_block(sc) ?
                                                      qs_conv_name(sc->conv) : "-"));
     qs_metrics m;
@@ -1054,9 +1139,9 @@ static int run_compare(qs_session *s, int argc, char **argv, json_t **out, qs_er
     int ngr = 0;
     qs_conv cv[4];
     int ncv = 0;
-    char *fm[24];
+    char *fm[32];
     int nfm = 0;
-    char fbuf[512] = "";
+    char fbuf[1024] = "";
     qs_scheme base = s->scheme;
     if (!is_int_scheme(&base) || base.conv == QS_CONV_GGML) qs_scheme_default(&base);
     const char *v;
@@ -1122,13 +1207,13 @@ static int run_compare(qs_session *s, int argc, char **argv, json_t **out, qs_er
      * per-channel" when quoted); "llm" stands for the LLM weight formats, the default when
      * the current scheme is a ggml block format */
     v = qs_arg_kv(argc, argv, "formats");
-    if (!v && qs_scheme_ggml_id(&s->scheme) >= 0) v = "llm";
+    if (!v && (qs_scheme_ggml_id(&s->scheme) >= 0 || s->scheme.kind == QS_Q_MX)) v = "llm";
     if (v) {
         char *p = fbuf;
         size_t left = sizeof fbuf;
-        char tmp[512], *w[24];
+        char tmp[1024], *w[32];
         snprintf(tmp, sizeof tmp, "%s", v);
-        int nw = split_list(tmp, w, 24);
+        int nw = split_list(tmp, w, 32);
         for (int i = 0; i < nw && left > 1; i++) {
             int n = snprintf(p, left, "%s%s", i ? "," : "", !strcmp(w[i], "llm")
                              ? LLM_FORMATS : w[i]);
@@ -1136,7 +1221,7 @@ static int run_compare(qs_session *s, int argc, char **argv, json_t **out, qs_er
             p += n;
             left -= (size_t)n;
         }
-        nfm = split_list(fbuf, fm, 24);
+        nfm = split_list(fbuf, fm, 32);
         for (int i = 0; i < nfm; i++) {
             qs_scheme t2;
             qs_scheme_default(&t2);
@@ -1145,7 +1230,9 @@ static int run_compare(qs_session *s, int argc, char **argv, json_t **out, qs_er
             if (nf == 0 || qs_scheme_parse(&t2, nf, fw, NULL) != QS_OK)
                 return qs_err_set(err, "formats=%s: '%s' is not a format (nf4, fp4, fp16, "
                                   "bf16, fp8-e4m3, fp8-e5m2, q8_0, q4_0, q4_1, q5_0, q5_1, "
-                                  "q4_k, q6_k, int2..int8, 'int4 sym per-channel', llm)", v,
+                                  "q4_k, q6_k, mxfp4, mxfp6_e3m2, mxfp6_e2m3, mxfp8_e4m3, "
+                                  "mxfp8_e5m2, mxint8, nvfp4, int2..int8, 'int4 sym "
+                                  "per-channel', llm)", v,
                                   fm[i]);
         }
     }
@@ -1338,7 +1425,10 @@ const qs_cmd qs_cmds_quant[] = {
      "words change the current one)",
      "TYPE             int2..int8, uint2..uint8 (integer grid), fp16, bf16, fp8-e4m3, "
      "fp8-e5m2 (casts), nf4, fp4 (4-bit codebooks, blockwise absmax), q8_0, q4_0, q4_1, "
-     "q5_0, q5_1 (ggml blocks of 32), q4_k, q6_k (ggml super-blocks of 256)\n"
+     "q5_0, q5_1 (ggml blocks of 32), q4_k, q6_k (ggml super-blocks of 256), mxfp8_e4m3, "
+     "mxfp8_e5m2, mxfp6_e3m2, mxfp6_e2m3, mxfp4, mxint8 (OCP MX: blocks of 32 sharing an "
+     "E8M0 power-of-two scale), nvfp4 (E2M1 in blocks of 16 with an E4M3 scale and an FP32 "
+     "tensor scale)\n"
      "sym | asym       symmetric (zero point fixed) or affine (default asym)\n"
      "narrow | full    narrow range drops the most negative code (int8: -127..127)\n"
      "per-tensor       one scale and zero point (default)\n"
@@ -1361,7 +1451,7 @@ const qs_cmd qs_cmds_quant[] = {
      "seed=S           seed of stochastic rounding\n"
      "keys: label type bits signed symmetric narrow (the range in force: trt and onnx sym "
      "are narrow) granularity axis (per-channel, per-group) axis_auto axis_reason "
-     "(per-channel) group (per-group) qmin qmax ncodes (qmax - qmin + 1) round convention bits_per_param nparams; q4_1..q6_k: ggml_type block symmetric qmin qmax",
+     "(per-channel) group (per-group) qmin qmax ncodes (qmax - qmin + 1) round convention bits_per_param nparams; q4_1..q6_k: ggml_type block symmetric qmin qmax; MX/NVFP4: block element scale_format tensor_scale",
      "scheme int4 sym per-channel axis=0", scheme_words, 0, 0, run_scheme, scheme_args},
     {"calib", "quantize", CALIB_USAGE,
      "choose the calibrator (how the clip range is picked) and show the range it picks on "
@@ -1383,7 +1473,9 @@ const qs_cmd qs_cmds_quant[] = {
      "same scale and zero point); NF4/FP4: scale = the block absmax used to decode, absmax, "
      "codebook, "
      "double_quant; casts: scale [1], zero_point [0], format; ggml q4_1..q6_k: scale = each "
-     "block's fp16 d, min / dmin, zero_point = the code offset, block",
+     "block's fp16 d, min / dmin, zero_point = the code offset, block; MX / NVFP4: scale = "
+     "each block's step (2^e, or s_b·ts), scale_codes (E8M0 / E4M3 patterns), shared_exp "
+     "(MX), tensor_scale (NVFP4), element, elem_max, clipped",
      "qparams", NULL, 0, 0, run_qparams},
     {"codes", "quantize", "codes [N] | codes value=V | codes code=Q [channel=C]",
      "the integer codes of the current tensor (row-major) and their dequantized values; one "
@@ -1403,8 +1495,10 @@ const qs_cmd qs_cmds_quant[] = {
      "VALUE            a value to follow (default: element index=E of the tensor, 0)\n"
      "channel=C        the channel / group whose parameters to use; a list (channel=0,3) "
      "gives one step group per channel\n"
-     "block=B          the block to use (NF4/FP4/ggml); a list works too; ggml q4_1..q6_k "
-     "show the block's scales, sub-blocks, packed bytes, codes and values\n"
+     "block=B          the block to use (NF4/FP4/ggml/MX); a list works too; ggml q4_1..q6_k "
+     "show the block's scales, sub-blocks, packed bytes, codes and values; MX / NVFP4 show "
+     "the block amax, shared exponent (or E4M3 block scale and FP32 tensor scale), every "
+     "element code, and one element (or a typed VALUE under that block's scale)\n"
      "index=E          follow element E of the tensor\n"
      "keys: steps [{title formula substituted result note value}], x code dequant error, set "
      "(per-channel/group/block schemes: the parameter set used), sets [...] for a list\n"
@@ -1430,9 +1524,11 @@ const qs_cmd qs_cmds_quant[] = {
      "gran=LIST        tensor,channel,group (default the scheme's)\n"
      "conventions=LIST torch,onnx,trt (default the scheme's)\n"
      "formats=LIST     extra rows for other formats: nf4,fp4,fp16,bf16,fp8-e4m3,fp8-e5m2,"
-     "q8_0,q4_0,q4_1,q5_0,q5_1,q4_k,q6_k; a quoted item may hold several scheme words "
+     "q8_0,q4_0,q4_1,q5_0,q5_1,q4_k,q6_k,mxfp4,mxfp6_e3m2,mxfp6_e2m3,mxfp8_e4m3,mxfp8_e5m2,"
+     "mxint8,nvfp4; a quoted item may hold several scheme words "
      "('formats=q4_k,int4 sym per-channel'); llm = the ggml formats, int8/int4 per-channel, "
-     "int4 per-group 32 and 128, nf4 and nf4+dq (the default under a ggml scheme)\n"
+     "int4 per-group 32 and 128, nf4 and nf4+dq, the MX formats and nvfp4 (the default under "
+     "a ggml or MX scheme)\n"
      "keys: rows [{scheme calib bits bits_per_param gran convention sqnr_db db_per_bit mse "
      "max_abs_err clip_frac cosine clip_max}] (bits_per_param: the real cost with scales, "
      "a padded ggml block included; db_per_bit: SQNR gained per added bit since the "

@@ -9,6 +9,9 @@
 int qs_repl_main(qs_session *s, const char *file);
 /* `qscope [FILE]` on a terminal: the ncurses TUI, on FILE or the bundled default. */
 int qs_tui_main(qs_session *s, const char *file);
+/* `qscope play --present LESSON` on a terminal: the TUI's Lesson screen in presenter mode on
+ * that lesson (it plays on a session of its own). */
+int qs_tui_present_lesson(qs_session *s, const char *lesson);
 /* `qscope play [--headless] FILE...` and `qscope lesson check|list ...`. argv[0] is "play"
  * or "lesson". */
 int qs_lesson_main(qs_session *s, int argc, char **argv);

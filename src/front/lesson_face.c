@@ -31,6 +31,7 @@ typedef struct play_opts {
     int headless;       /* 1: no learner; quizzes answered from the file */
     int auto_ms;        /* interactive: >= 0 advance steps after this delay (auto-play) */
     int allow_files;    /* --allow-files: headless play may use the files the header declares */
+    int present;        /* --present: the TUI's presenter mode (a terminal; else headless) */
     FILE *out;          /* transcript */
     FILE *in;           /* the learner's input (interactive) */
     qs_render_opts ro;  /* rendering of results */
@@ -398,6 +399,7 @@ static int lesson_usage(void)
     fprintf(stderr,
             "usage: qscope play [--headless] [--allow-files] [--auto[=SECONDS]] LESSON...\n"
             "       qscope play --html LESSON > handout.html\n"
+            "       qscope play --present LESSON\n"
             "       qscope lesson list\n"
             "       qscope lesson check [--strict] FILE...\n"
             "       qscope lesson play [--headless] [--allow-files] [--auto[=SECONDS]] NAME\n");
@@ -545,6 +547,7 @@ int qs_lesson_main(qs_session *s, int argc, char **argv)
         if (strcmp(a, "--headless") == 0) o.headless = 1;
         else if (strcmp(a, "--html") == 0) html = 1;
         else if (strcmp(a, "--allow-files") == 0) o.allow_files = 1;
+        else if (strcmp(a, "--present") == 0) o.present = 1;
         else if (strcmp(a, "--auto") == 0) o.auto_ms = 0;
         else if (strncmp(a, "--auto=", 7) == 0) {
             double sec;
@@ -570,6 +573,20 @@ int qs_lesson_main(qs_session *s, int argc, char **argv)
             if (!(argv[i][0] == '-' && argv[i][1])) return play_html(s, argv[i]);
     }
     if (!isatty(fileno(o.in)) || !isatty(fileno(o.out))) o.headless = 1;
+    if (o.present && !o.headless) {
+        /* presenter mode is the TUI's: one lesson, from the shell (not inside the REPL) */
+        if (nfiles != 1 || o.auto_ms >= 0) {
+            fprintf(stderr, "qscope: --present plays one lesson (A in the TUI auto-plays it)\n");
+            return 2;
+        }
+        if (s->cancel) {
+            fprintf(stderr, "qscope: --present opens the TUI: run 'qscope play --present "
+                    "NAME' from the shell, or P on the TUI's Lesson screen\n");
+            return 2;
+        }
+        for (int i = first; i < argc; i++)
+            if (!(argv[i][0] == '-' && argv[i][1])) return qs_tui_present_lesson(s, argv[i]);
+    }
     qs_render_opts_for(s, o.out, &o.ro);
     /* interactive and on our own: Ctrl-C cancels a long command or leaves the lesson */
     struct sigaction sa, old;

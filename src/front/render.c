@@ -202,8 +202,9 @@ static void cell_str(json_t *cell, char *buf, size_t len, int prec)
 
 /* A table from an array of objects: columns are the keys of the first row (scalars only;
  * short scalar arrays shown inline). Too wide for o->width: one blank between columns, then
- * columns that hold the same value in every row move to a note under the table, then columns
- * are left out from the right (named in the note). */
+ * accuracies' 95% intervals (X_ci95) are left out, then columns that hold the same value in
+ * every row move to a note under the table, then columns are left out from the right (named
+ * in the note). */
 static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent)
 {
     enum { MAXC = 24 };
@@ -235,11 +236,23 @@ static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent)
     }
     int gap = 2, total = indent;
     for (int c = 0; c < nc; c++) total += w[c] + (c ? gap : 0);
-    if (total > o->width) {
-        gap = 1;
-        total -= nc - 1;
-    }
     int nsame = 0, ncut = 0;
+    /* an accuracy's 95% interval (X_ci95) is the first to give way: X itself stays */
+    for (int c = nc - 1; c > 0 && total > o->width; c--) {
+        size_t kl = strlen(cols[c]);
+        if (keep[c] && kl > 5 && strcmp(cols[c] + kl - 5, "_ci95") == 0) {
+            keep[c] = 0;
+            same[c] = 0;
+            total -= w[c] + gap;
+            ncut++;
+        }
+    }
+    if (total > o->width) {
+        int nk = 0;
+        for (int c = 0; c < nc; c++) nk += keep[c];
+        gap = 1;
+        total -= nk - 1;
+    }
     for (int c = 1; c < nc && total > o->width; c++)
         if (same[c]) {
             keep[c] = 0;
@@ -347,7 +360,9 @@ static void bits_layout(FILE *f, json_t *res, const qs_render_opts *o)
     const char *hex = json_string_value(json_object_get(res, "hex"));
     fprintf(f, "%s%s%s  %s\n", o->color ? C_BOLD : "", fmt ? fmt : "?", o->color ? C_RESET : "",
             hex ? hex : "");
-    if (ex && ma) {
+    if (ex && ma && !sg) {      /* unsigned float (E8M0): exponent bits only */
+        fprintf(f, "  %s%s%s\n  exp\n", o->color ? C_EXP : "", ex, o->color ? C_RESET : "");
+    } else if (ex && ma) {
         json_t *sign = json_object_get(res, "sign");
         fprintf(f, "  %s%s%s %s%s%s %s%s%s\n", o->color ? C_SIGN : "",
                 sg ? sg : (json_integer_value(sign) ? "1" : "0"), o->color ? C_RESET : "",

@@ -228,3 +228,18 @@ done:
     qs_file_close(f);
     return rc;
 }
+
+void qs_nn_wilson95(double p, long n, double *lo, double *hi)
+{
+    const double z = 1.959963984540054;     /* the 97.5% quantile of the standard normal */
+    if (n < 1 || !(p >= 0 && p <= 1)) {
+        *lo = 0;
+        *hi = 1;
+        return;
+    }
+    double z2n = z * z / (double)n;
+    double centre = (p + z2n / 2) / (1 + z2n);
+    double half = z / (1 + z2n) * sqrt(p * (1 - p) / (double)n + z2n / (4 * (double)n));
+    *lo = centre - half > 0 ? centre - half : 0;
+    *hi = centre + half < 1 ? centre + half : 1;
+}

@@ -54,11 +54,29 @@ static const qs_numfmt fmts[QS_FMT_COUNT] = {
     [QS_FMT_UINT4] = {QS_FMT_UINT4, "uint4", "u4", "4-bit unsigned integer",
                       4, 4, 0, 1, 0, 0, 0, 0, 0, QS_NAN_NONE, QS_OVF_SATURATE, 0, 0,
                       15.0, 0, 0, 0, 15},
+    /* OCP Microscaling Formats (MX) v1.0, section 5.3: FP6 and FP4 have no Inf and no NaN
+     * (every code is a number, the all-ones exponent holds normal numbers) and conversions
+     * clamp to the largest normal (saturating; there is nothing else to overflow to). */
+    [QS_FMT_E3M2] = {QS_FMT_E3M2, "fp6-e3m2", "e3m2", "OCP MX FP6 E3M2 (no Inf/NaN, max 28)",
+                     6, 6, 0, 0, 1, 3, 2, 3, 0, QS_NAN_NONE, QS_OVF_SATURATE, -2, 4,
+                     28.0, 0x1p-2, 0x1p-4, 0, 0},
+    [QS_FMT_E2M3] = {QS_FMT_E2M3, "fp6-e2m3", "e2m3", "OCP MX FP6 E2M3 (no Inf/NaN, max 7.5)",
+                     6, 6, 0, 0, 1, 2, 3, 1, 0, QS_NAN_NONE, QS_OVF_SATURATE, 0, 2,
+                     7.5, 1.0, 0x1p-3, 0, 0},
+    [QS_FMT_E2M1] = {QS_FMT_E2M1, "fp4-e2m1", "e2m1", "OCP MX FP4 E2M1 (no Inf/NaN, max 6)",
+                     4, 4, 0, 0, 1, 2, 1, 1, 0, QS_NAN_NONE, QS_OVF_SATURATE, 0, 2,
+                     6.0, 1.0, 0.5, 0, 0},
+    /* MX section 5.4: the shared scale E8M0 — an unsigned biased exponent (bias 127), no
+     * sign, no mantissa, no zero, no Inf; 0xFF is NaN; 2^-127 (0x00) .. 2^127 (0xFE). */
+    [QS_FMT_E8M0] = {QS_FMT_E8M0, "e8m0", "ue8m0",
+                     "OCP MX E8M0 scale (unsigned powers of two 2^-127..2^127, 0xFF NaN)",
+                     8, 8, 0, 0, 0, 8, 0, 127, 0, QS_NAN_ALLONES, QS_OVF_SATURATE, -127, 127,
+                     0x1p127, 0x1p-127, 0x1p-127, 0, 0},
 };
 
 static const char *const fmt_names[QS_FMT_COUNT + 1] = {
     "fp32", "fp16", "bf16", "tf32", "fp8-e4m3", "fp8-e5m2", "int8", "uint8", "int4", "uint4",
-    NULL,
+    "fp6-e3m2", "fp6-e2m3", "fp4-e2m1", "e8m0", NULL,
 };
 
 const qs_numfmt *qs_numfmt_get(qs_fmt_id id)
@@ -129,6 +147,7 @@ static uint32_t sign_bit(const qs_numfmt *f)
 /* largest finite magnitude pattern (value bits without sign) */
 static uint32_t max_mag(const qs_numfmt *f)
 {
+    if (f->nan == QS_NAN_NONE) return (exp_all(f) << f->man_bits) | man_mask(f); /* FP6/FP4 */
     if (f->nan == QS_NAN_ALLONES) return (exp_all(f) << f->man_bits) | (man_mask(f) - 1u);
     return (exp_all(f) << f->man_bits) - 1u;
 }
@@ -147,6 +166,7 @@ static uint32_t qnan_mag(const qs_numfmt *f)
 static int is_nan_mag(const qs_numfmt *f, uint32_t mag)
 {
     uint32_t e = mag >> f->man_bits, m = mag & man_mask(f);
+    if (f->nan == QS_NAN_NONE) return 0;
     if (f->nan == QS_NAN_ALLONES) return e == exp_all(f) && m == man_mask(f);
     return e == exp_all(f) && m != 0;
 }
@@ -186,7 +206,7 @@ static uint64_t dbl_bits(double d)
 
 static uint32_t overflow_mag(const qs_numfmt *f, qs_ovf ovf)
 {
-    if (ovf == QS_OVF_SATURATE) return max_mag(f);
+    if (ovf == QS_OVF_SATURATE || (!f->has_inf && f->nan == QS_NAN_NONE)) return max_mag(f);
     return f->has_inf ? inf_mag(f) : qnan_mag(f);
 }
 
@@ -198,6 +218,10 @@ static uint32_t enc_float(const qs_numfmt *f, double x, qs_ovf ovf, int *st)
 
     if (isnan(x)) {
         *st |= QS_NF_NAN_INPUT;
+        if (f->nan == QS_NAN_NONE) {      /* FP6 / FP4 have no NaN: +0, as integers store 0 */
+            *st |= QS_NF_INEXACT;
+            return 0u;
+        }
         if (f->nan == QS_NAN_IEEE) {
             uint32_t payload = (uint32_t)((db & ((UINT64_C(1) << 52) - 1)) >> (52 - m));
             return sbit | inf_mag(f) | payload | (1u << (m - 1));
@@ -314,6 +338,53 @@ int64_t qs_numfmt_int_code(const qs_numfmt *f, uint32_t pattern)
     return (int64_t)v;
 }
 
+/* ---- E8M0 ----------------------------------------------------------------------------- */
+
+/* E8M0 is the one unsigned float: all 8 bits are the exponent field. */
+static int is_e8m0(const qs_numfmt *f)
+{
+    return !f->is_int && !f->is_signed;
+}
+
+/* Nearest power of two in value (the midpoint 1.5·2^k goes up), clamped to 2^-127..2^127
+ * (saturating; QS_OVF_IEEE sends overflow to NaN). E8M0 has no zero and no sign: x <= 0 and
+ * NaN give NaN (0xFF). */
+static uint32_t enc_e8m0(double x, qs_ovf ovf, int *st)
+{
+    if (isnan(x)) { *st |= QS_NF_NAN_INPUT; return 0xFFu; }
+    if (!(x > 0)) { *st |= QS_NF_INEXACT; return 0xFFu; }
+    if (isinf(x)) {
+        *st |= QS_NF_OVERFLOW | QS_NF_INEXACT;
+        return ovf == QS_OVF_IEEE ? 0xFFu : 0xFEu;
+    }
+    int k;
+    double fr = frexp(x, &k);             /* x = fr·2^k, fr in [0.5, 1) */
+    int e = k - 1;                        /* floor(log2 x) */
+    double m = fr * 2.0;                  /* x / 2^e in [1, 2), exact */
+    if (m != 1.0) *st |= QS_NF_INEXACT;
+    if (m >= 1.5) e++;
+    if (e > 127) {
+        *st |= QS_NF_OVERFLOW | QS_NF_INEXACT;
+        return ovf == QS_OVF_IEEE ? 0xFFu : 0xFEu;
+    }
+    if (e < -127) { *st |= QS_NF_UNDERFLOW | QS_NF_INEXACT; e = -127; }
+    return (uint32_t)(e + 127);
+}
+
+static double dec_e8m0(uint32_t p)
+{
+    p &= 0xFFu;
+    return p == 0xFFu ? NAN : ldexp(1.0, (int)p - 127);
+}
+
+static uint32_t step_e8m0(uint32_t p, int up, int *at_end)
+{
+    p &= 0xFFu;
+    int end = p == 0xFFu || (up ? p == 0xFEu : p == 0u);
+    if (at_end) *at_end = end;
+    return end ? p : (up ? p + 1u : p - 1u);
+}
+
 /* ---- public API ----------------------------------------------------------------------- */
 
 uint32_t qs_numfmt_encode(const qs_numfmt *f, double x, qs_ovf ovf, int *status)
@@ -321,7 +392,9 @@ uint32_t qs_numfmt_encode(const qs_numfmt *f, double x, qs_ovf ovf, int *status)
     int st = 0;
     uint32_t p;
     if (ovf == QS_OVF_DEFAULT) ovf = f->ovf_default;
-    if (f->is_int)
+    if (is_e8m0(f))
+        p = enc_e8m0(x, ovf, &st);
+    else if (f->is_int)
         p = enc_int(f, x, &st);
     else
         p = from_val(f, enc_float(f, x, ovf, &st));
@@ -332,6 +405,7 @@ uint32_t qs_numfmt_encode(const qs_numfmt *f, double x, qs_ovf ovf, int *status)
 double qs_numfmt_decode(const qs_numfmt *f, uint32_t pattern)
 {
     if (f->is_int) return (double)qs_numfmt_int_code(f, pattern);
+    if (is_e8m0(f)) return dec_e8m0(pattern);
     return dec_float(f, to_val(f, pattern));
 }
 
@@ -350,6 +424,7 @@ int qs_numfmt_valid(const qs_numfmt *f, uint32_t pattern)
 qs_numclass qs_numfmt_class(const qs_numfmt *f, uint32_t pattern)
 {
     if (f->is_int) return qs_numfmt_int_code(f, pattern) == 0 ? QS_NC_ZERO : QS_NC_NORMAL;
+    if (is_e8m0(f)) return (pattern & 0xFFu) == 0xFFu ? QS_NC_NAN : QS_NC_NORMAL;
     uint32_t mag = to_val(f, pattern) & (sign_bit(f) - 1u);
     if (is_nan_mag(f, mag)) return QS_NC_NAN;
     if (is_inf_mag(f, mag)) return QS_NC_INF;
@@ -399,11 +474,13 @@ static uint32_t int_step(const qs_numfmt *f, uint32_t pattern, int up, int *at_e
 
 uint32_t qs_numfmt_next_up(const qs_numfmt *f, uint32_t pattern, int *at_end)
 {
+    if (is_e8m0(f)) return step_e8m0(pattern, 1, at_end);
     return f->is_int ? int_step(f, pattern, 1, at_end) : float_step(f, pattern, 1, at_end);
 }
 
 uint32_t qs_numfmt_next_down(const qs_numfmt *f, uint32_t pattern, int *at_end)
 {
+    if (is_e8m0(f)) return step_e8m0(pattern, 0, at_end);
     return f->is_int ? int_step(f, pattern, 0, at_end) : float_step(f, pattern, 0, at_end);
 }
 
@@ -451,6 +528,16 @@ void qs_numfmt_fields(const qs_numfmt *f, uint32_t pattern, double input, int st
     }
     const int m = f->man_bits;
     uint32_t ef = (v >> m) & exp_all(f), mf = v & man_mask(f);
+    if (is_e8m0(f)) {                     /* no sign, no mantissa: 2^(field - 127) */
+        out->sign = 0;
+        bitstr(out->exp_bits, ef, 8);
+        out->exponent = (int)ef;
+        out->exponent_unbiased = (int)ef - f->bias;
+        out->implicit_bit = out->cls == QS_NC_NORMAL;
+        out->significand = out->cls == QS_NC_NAN ? NAN : 1.0;
+        out->ulp = out->cls == QS_NC_NAN ? NAN : out->value;
+        return;
+    }
     out->sign = (v & sign_bit(f)) != 0;
     bitstr(out->exp_bits, ef, f->exp_bits);
     bitstr(out->man_bits, mf, m);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "qscope/ggml.h"
+#include "qscope/mx.h"
 #include "qscope/numfmt.h"
 #include "qscope/quant.h"
 
@@ -131,6 +132,10 @@ int qs_qstate_init(qs_qstate *q, const qs_scheme *sc, const qs_tensor *x, const 
         }
         return QS_OK;
     }
+    case QS_Q_MX:
+        q->block = sc->group;
+        q->nblocks = qs_mx_tensor_nblocks(sc->mx_type, x);
+        return QS_OK;
     case QS_Q_GGML: {
         int id = qs_scheme_ggml_block(sc);
         if (id < 0) break;              /* Q8_0 / Q4_0: the integer path below */
@@ -301,6 +306,15 @@ int qs_quant_apply(const qs_qstate *q, const qs_tensor *x, float *y, int32_t *co
             int sgn = q->qp.qmin < 0;
             for (int64_t e = 0; e < n; e++)
                 codes[e] = sgn ? (int32_t)(int8_t)cb[e] : (int32_t)cb[e];
+        }
+    } else if (q->scheme.kind == QS_Q_MX) {
+        int64_t clipped = 0;
+        rc = qs_mx_tensor_codes(q->scheme.mx_type, x, yb, codes, NULL, NULL, &clipped, NULL,
+                                err);
+        if (rc != QS_OK) goto done;
+        if (r) {
+            qs_k()->errstats(x->data, yb, n, &r->st, NULL);
+            r->st.clipped = clipped;
         }
     } else if (ggml_apply_id(&q->scheme) >= 0) {
         int id = ggml_apply_id(&q->scheme);

@@ -11,6 +11,7 @@
 
 #include "qscope/derive.h"
 #include "qscope/ggml.h"
+#include "qscope/mx.h"
 #include "qscope/numfmt.h"
 
 void qs_trace_fini(qs_trace *tr)
@@ -759,6 +760,7 @@ int qs_derive_cal(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c,
     case QS_Q_FP16: case QS_Q_BF16: case QS_Q_FP8_E4M3: case QS_Q_FP8_E5M2:
         rc = derive_cast(t, sc, o, tr, err);
         break;
+    case QS_Q_MX: rc = qs_mx_derive(t, sc, o, tr, err); break;
     case QS_Q_GGML:
         if (qs_scheme_ggml_block(sc) >= 0) { rc = derive_ggml(t, sc, o, tr, err); break; }
         rc = derive_int(t, sc, c, cal, o, tr, err);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "qscope/ggml.h"
+#include "qscope/mx.h"
 #include "qscope/quant.h"
 
 void qs_scheme_default(qs_scheme *s)
@@ -83,6 +84,9 @@ const qs_qkind_desc qs_qkind_table[QS_Q_COUNT] = {
                    "bitsandbytes FP4 (E2M1) codebook, blockwise absmax" },
     [QS_Q_GGML] = { QS_Q_GGML, "ggml", NULL, NULL, 0,
                     "q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q6_k: ggml block formats" },
+    [QS_Q_MX] = { QS_Q_MX, "mx", NULL, NULL, 0,
+                  "mxfp8_e4m3 mxfp8_e5m2 mxfp6_e3m2 mxfp6_e2m3 mxfp4 mxint8 nvfp4: OCP MX and "
+                  "NVIDIA NVFP4 block-scaled formats" },
 };
 
 _Static_assert(sizeof qs_qkind_table / sizeof qs_qkind_table[0] == QS_Q_COUNT,
@@ -97,6 +101,10 @@ const char *qs_qkind_name(const qs_scheme *s)
     if ((unsigned)s->kind < QS_Q_COUNT && qs_qkind_table[s->kind].word)
         return qs_qkind_table[s->kind].word;
     switch (s->kind) {
+    case QS_Q_MX: {
+        const qs_mx_type *t = qs_mx_type_info(s->mx_type);
+        return t ? t->name : "mx?";
+    }
     case QS_Q_GGML:
         switch (s->ggml_type) {
         case QS_GGML_Q4_0: return "q4_0";
@@ -180,6 +188,11 @@ int qs_scheme_layout(const qs_scheme *s, int ndim, const int64_t *shape, qs_layo
             return qs_err_set(err, "scheme: cannot lay out ggml blocks on this shape");
         return QS_OK;
     }
+    if (s->kind == QS_Q_MX && ndim > 0) {  /* the blocks as a per-group layout (last axis) */
+        if (qs_layout_make(ndim, shape, QS_G_GROUP, -1, s->group, l) < 0)
+            return qs_err_set(err, "scheme: cannot lay out MX blocks on this shape");
+        return QS_OK;
+    }
     if (s->kind != QS_Q_INT) return qs_layout_make(0, shape, QS_G_TENSOR, 0, 1, l), QS_OK;
     if (s->gran != QS_G_TENSOR && ndim > 0) {
         int ax = s->axis < 0 ? s->axis + ndim : s->axis;
@@ -241,6 +254,19 @@ static int type_word(qs_scheme *s, const char *w)
         s->round = w[1] == '8' ? QS_R_HALF_AWAY : QS_R_HALF_UP;
         s->gran = QS_G_GROUP;
         s->group = 32;
+        s->axis = -1;
+        return 1;
+    }
+    /* OCP MX and NVFP4 block formats (mx.c, issue 17): fixed blocks along the last axis */
+    int mx = qs_mx_find(w);
+    if (mx >= 0) {
+        qs_scheme_default(s);
+        s->kind = QS_Q_MX;
+        s->mx_type = mx;
+        s->bits = qs_mx_type_info(mx)->elem_bits;
+        s->symmetric = 1;
+        s->gran = QS_G_GROUP;
+        s->group = qs_mx_type_info(mx)->block;
         s->axis = -1;
         return 1;
     }
@@ -392,6 +418,14 @@ int qs_scheme_parse(qs_scheme *out, int argc, char **argv, qs_err *err)
                               "axis=, convention= or granularity words)", name,
                               t ? t->block : 32);
     }
+    if (s.kind == QS_Q_MX) {       /* the spec fixes the block and the rounding */
+        const qs_mx_type *t = qs_mx_type_info(s.mx_type);
+        if (s.group != t->block || s.gran != QS_G_GROUP || s.axis != -1 ||
+            s.conv != QS_CONV_TORCH || s.round != QS_R_HALF_EVEN)
+            return qs_err_set(err, "scheme %s: blocks of %d along the last axis with round to "
+                              "nearest even are part of the format (no block=, axis=, "
+                              "convention=, round= or granularity words)", t->name, t->block);
+    }
     if ((s.kind == QS_Q_NF4 || s.kind == QS_Q_FP4) && s.group < 2)
         return qs_err_set(err, "block=%d: a codebook block needs at least 2 elements",
                           s.group);
@@ -405,6 +439,10 @@ void qs_scheme_label(const qs_scheme *s, char *buf, size_t len)
     const char *k = qs_qkind_name(s);
     if (s->kind == QS_Q_NF4 || s->kind == QS_Q_FP4) {
         snprintf(buf, len, "%s/%d%s", k, s->group, s->dq ? "+dq" : "");
+        return;
+    }
+    if (s->kind == QS_Q_MX) {
+        snprintf(buf, len, "%s/%d", k, s->group);
         return;
     }
     if (s->kind != QS_Q_INT || s->conv == QS_CONV_GGML) {
@@ -430,6 +468,7 @@ double qs_scheme_bits_per_param(const qs_scheme *s, int64_t n, int64_t nparams)
     case QS_Q_NF4: case QS_Q_FP4:
         if (s->dq) return 4.0 + 8.0 / s->group + 32.0 / ((double)s->group * 256.0);
         return 4.0 + 32.0 / s->group;
+    case QS_Q_MX: return qs_mx_bits_per_weight(s->mx_type, n, nparams);
     default: break;
     }
     if (qs_scheme_ggml_block(s) >= 0 && n > 0 && nparams > 0) {

@@ -140,6 +140,29 @@ static int putf(WINDOW *w, int y, int x, int maxw, attr_t a, const char *fmt, ..
     return put(w, y, x, maxw, a, buf);
 }
 
+int qs_tui_put(WINDOW *w, int y, int x, int maxw, attr_t a, const char *s)
+{
+    return put(w, y, x, maxw, a, s);
+}
+
+attr_t qs_tui_attr(const qs_tui_model *m, qs_tui_role r)
+{
+    return A(m, r);
+}
+
+/* What the tab bar and the status bar name: the seed example while the Derive screen (or a
+ * lesson's live Derive pane) shows one, else the session's tensor and scheme. */
+static int shows_example(const qs_tui_model *m)
+{
+    return m->example && (m->screen == QS_SCR_DERIVE ||
+                          (m->screen == QS_SCR_LESSON && m->lesson_live == QS_SCR_DERIVE));
+}
+
+static const char *example_values(const qs_tui_model *m)
+{
+    return m->example == 1 ? "0 1000" : "-20 1000";
+}
+
 /* ---- a lesson's @highlight ----
  * The names a lesson may highlight and what each marks (man/qscope-lesson.5 lists them):
  *   sign, exponent, mantissa   Bits: the field's bits in every float row, and its header
@@ -286,7 +309,9 @@ static void draw_tabs(const qs_tui_model *m, WINDOW *w)
         putf(w, 0, x0, x1 - x0 + 1, i == m->screen ? A(m, QR_TAB_ON) : A(m, QR_TAB), " %d %s ",
              i + 1, qs_tui_screens[i].title);
     }
-    const char *t = m->t_name;
+    char ex[64];
+    snprintf(ex, sizeof ex, "seed example %d", m->example);
+    const char *t = shows_example(m) ? ex : m->t_name;
     int x1, x0;
     qs_tui_tab_span(QS_SCR_COUNT - 1, &x0, &x1);
     int room = W - x1 - 3;
@@ -305,8 +330,12 @@ static void draw_status(const qs_tui_model *m, WINDOW *w)
     char right[600];
     wbkgdset(w, ' ' | A(m, QR_STATUS));
     werase(w);
-    snprintf(right, sizeof right, " %s%s%s · %s ", m->t_name, m->has_tensor ? " " : "",
-             m->t_shape, m->scheme_str);
+    if (shows_example(m))
+        snprintf(right, sizeof right, " seed example %d: values %s · uint8 asym/tensor · minmax ",
+                 m->example, example_values(m));
+    else
+        snprintf(right, sizeof right, " %s%s%s · %s ", m->t_name, m->has_tensor ? " " : "",
+                 m->t_shape, m->scheme_str);
     int c = 0;
     if (m->job.running) {
         pthread_mutex_t *mu = (pthread_mutex_t *)&m->job.mu;  /* read-only use of the lock */
@@ -508,6 +537,18 @@ static void ellipsize(char *buf, size_t len, int room)
     if ((size_t)(p - buf) + 4 <= len) strcpy(p, "…");
 }
 
+static int pct_key(const char *k);
+static void acc_str(char *buf, size_t len, json_t *o, const char *key, int with_ci);
+
+/* A table cell as text: accuracies and fractions in % (with the row's 95% interval when it
+ * has one), anything else as scalar() spells it. */
+static void cell_str(json_t *row, const char *key, char *buf, size_t len)
+{
+    json_t *v = json_object_get(row, key);
+    if (json_is_real(v) && pct_key(key)) acc_str(buf, len, row, key, 1);
+    else scalar(v, buf, len);
+}
+
 /* A table from an array of objects (columns: the first row's scalar keys). mark: the first
  * column's cells drawn highlighted (a lesson's @highlight of the table). */
 static int draw_table(const qs_tui_model *m, WINDOW *w, int y, int x, int h, int wd, json_t *rows,
@@ -524,6 +565,8 @@ static int draw_table(const qs_tui_model *m, WINDOW *w, int y, int x, int h, int
     json_object_foreach(r0, k, v) {
         if (nc >= MAXC) break;
         if (json_is_object(v) || (json_is_array(v) && json_array_size(v) > 4)) continue;
+        size_t kl = strlen(k);
+        if (kl > 5 && !strcmp(k + kl - 5, "_ci95")) continue;   /* shown with its accuracy */
         cols[nc] = k;
         cw[nc] = cols_of(k);
         nc++;
@@ -531,8 +574,29 @@ static int draw_table(const qs_tui_model *m, WINDOW *w, int y, int x, int h, int
     size_t n = json_array_size(rows), i;
     json_t *row;
     json_array_foreach(rows, i, row) for (int c = 0; c < nc; c++) {
-        scalar(json_object_get(row, cols[c]), buf, sizeof buf);
+        cell_str(row, cols[c], buf, sizeof buf);
         if (cols_of(buf) > cw[c]) cw[c] = cols_of(buf);
+    }
+    /* too wide: the columns that matter least go first (from the right), keeping the first
+     * one and whatever names an accuracy, an error, a bit width or an SQNR */
+    for (;;) {
+        int tot = 0;
+        for (int c = 0; c < nc; c++) tot += cw[c] + 2;
+        if (tot - 2 <= wd || nc <= 1) break;
+        int drop = nc - 1;
+        for (int c = nc - 1; c >= 1; c--) {
+            const char *cn = cols[c];
+            if (!(strstr(cn, "acc") || strstr(cn, "err") || strstr(cn, "bits") ||
+                  strstr(cn, "sqnr"))) {
+                drop = c;
+                break;
+            }
+        }
+        for (int c = drop; c + 1 < nc; c++) {
+            cols[c] = cols[c + 1];
+            cw[c] = cw[c + 1];
+        }
+        nc--;
     }
     int cx = x;
     for (int c = 0; c < nc && cx < x + wd; c++) {
@@ -545,7 +609,7 @@ static int draw_table(const qs_tui_model *m, WINDOW *w, int y, int x, int h, int
         cx = x;
         for (int c = 0; c < nc && cx < x + wd; c++) {
             json_t *cell = json_object_get(row, cols[c]);
-            scalar(cell, buf, sizeof buf);
+            cell_str(row, cols[c], buf, sizeof buf);
             int pad = json_is_number(cell) ? cw[c] - cols_of(buf) : 0;
             ellipsize(buf, sizeof buf, x + wd - cx - pad);
             put(w, yy, cx + pad, x + wd - cx - pad, mark && c == 0 ? A(m, QR_HL) : A(m, QR_NORMAL),
@@ -649,6 +713,58 @@ static int draw_axis_lines(const qs_tui_model *m, WINDOW *w, int y, int W)
     return y;
 }
 
+/* A tensor name in at most nw columns: whole when it fits, else its first and last dotted
+ * parts around "…" (encoder.layer.3.…output.dense.weight keeps the layer and what it is),
+ * else its end. */
+static void cut_name(const char *name, int nw, char *out, size_t len, int utf8)
+{
+    const char *ell = utf8 ? "…" : "~";
+    int n = cols_of(name);
+    if (n <= nw) {
+        snprintf(out, len, "%s", name);
+        return;
+    }
+    /* the dots: a head is name[0..dot], a tail name[dot+1..] */
+    enum { MAXD = 64 };
+    int dots[MAXD], nd = 0;
+    for (int i = 0; name[i] && nd < MAXD; i++) if (name[i] == '.') dots[nd++] = i;
+    /* the cut that keeps the most: numbered parts first (layer.3: which layer), then
+     * characters */
+    int best_h = -1, best_t = -1, best = -1;
+    for (int t = 0; t < nd; t++) {          /* tail starts after dots[t] */
+        int tl = cols_of(name + dots[t] + 1);
+        for (int h = -1; h < t; h++) {      /* head ends with dots[h] (h < 0: none) */
+            int hl = h < 0 ? 0 : dots[h] + 1;
+            if (hl + 1 + tl > nw) continue;
+            int nums = 0;
+            for (int c = 0; c <= nd; c++) {  /* part c: between dots[c-1] and dots[c] */
+                int a = c ? dots[c - 1] + 1 : 0, e = c < nd ? dots[c] : (int)strlen(name);
+                int kept = (c <= h) || (c > t), digits = e > a;
+                for (int i = a; i < e; i++) digits &= name[i] >= '0' && name[i] <= '9';
+                nums += kept && digits;
+            }
+            int keep = nums * 1000 + hl + tl;
+            if (keep > best) {
+                best = keep;
+                best_h = h;
+                best_t = t;
+            }
+        }
+    }
+    if (best > 0) {
+        snprintf(out, len, "%.*s%s%s", best_h >= 0 ? dots[best_h] + 1 : 0, name, ell,
+                 name + dots[best_t] + 1);
+        return;
+    }
+    /* no dotted cut fits: the end, as many characters as fit */
+    const char *p = name;
+    for (int skip = n - (nw - 1); skip > 0 && *p; skip--) {
+        p++;
+        while (((unsigned char)*p & 0xC0) == 0x80) p++;
+    }
+    snprintf(out, len, "%s%s", ell, p);
+}
+
 static void draw_channels(const qs_tui_model *m, WINDOW *w, int y0, int h, int W)
 {
     if (m->nchan == 0) {
@@ -749,28 +865,47 @@ void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w)
     } else if (m->scheme_err[0]) {
         putf(w, y++, 1, W - 2, A(m, QR_ERROR), "scheme: %s", m->scheme_err);
     }
-    /* the file's tensors, when there are several */
+    /* the file's tensors, when there are several: as many as leave the histogram half the
+     * rows, a window around the current one, its position on a line of its own */
     json_t *list = json_object_get(m->tensors, "tensors");
     int nt = (int)json_array_size(list);
     if (nt > 1) {
-        int show = nt < 4 ? nt : 4, cur = m->t_index, first = 0;
-        if (cur >= show) first = cur - show + 1;
-        for (int i = first; i < first + show && i < nt; i++) {
+        int room = (H - y - 2) / 2, show = nt < room ? nt : room, cur = m->t_index, first = 0;
+        if (show < 2) show = 2;
+        if (show > nt) show = nt;
+        if (cur >= show) first = cur - show / 2;
+        if (first + show > nt) first = nt - show;
+        if (first < 0) first = 0;
+        int sw = 5, vw = 1;     /* widths of the shape and count columns */
+        for (int i = first; i < first + show; i++) {
             json_t *r = json_array_get(list, (size_t)i);
-            char shp[96], nm[64];
+            char shp[96], cnt[32];
             scalar(json_object_get(r, "shape"), shp, sizeof shp);
-            /* a long name keeps its end (….attention.output.dense.weight and .bias differ
-             * only there); dtype names run to 7 characters (F8_E4M3) */
-            const char *name = js(r, "name") ? js(r, "name") : "?";
-            size_t nl = strlen(name);
-            if (nl > 28) snprintf(nm, sizeof nm, "%s%s", m->utf8 ? "…" : "~", name + nl - 27);
-            else snprintf(nm, sizeof nm, "%s", name);
-            putf(w, y++, 1, W - 2, i == cur ? A(m, QR_KEY) : A(m, QR_DIM),
-                 "%s %s%*s %-7s %-14s %lld values", i == cur ? (m->utf8 ? "▶" : ">") : " ",
-                 nm, 28 - cols_of(nm), "", js(r, "dtype") ? js(r, "dtype") : "", shp,
-                 (long long)jd(r, "n", 0));
+            snprintf(cnt, sizeof cnt, "%lld", (long long)jd(r, "n", 0));
+            if (cols_of(shp) > sw) sw = cols_of(shp);
+            if ((int)strlen(cnt) > vw) vw = (int)strlen(cnt);
         }
-        if (nt > show) putf(w, y - 1, W - 16, 15, A(m, QR_DIM), "(%d tensors, t)", nt);
+        int nw = W - 2 - 19 - sw - vw;     /* "▶ " name " " dtype(7) " " shape " " N " values" */
+        int longest = 4;
+        for (int i = first; i < first + show; i++) {
+            const char *nm = js(json_array_get(list, (size_t)i), "name");
+            if (nm && cols_of(nm) > longest) longest = cols_of(nm);
+        }
+        if (nw > longest) nw = longest;
+        if (nw < 12) nw = 12;
+        if (show < nt)
+            putf(w, y++, 1, W - 2, A(m, QR_DIM), "tensors %d-%d of %d (t / T: next / previous)",
+                 first + 1, first + show, nt);
+        for (int i = first; i < first + show; i++) {
+            json_t *r = json_array_get(list, (size_t)i);
+            char shp[96], nm[300];
+            scalar(json_object_get(r, "shape"), shp, sizeof shp);
+            cut_name(js(r, "name") ? js(r, "name") : "?", nw, nm, sizeof nm, m->utf8);
+            putf(w, y++, 1, W - 2, i == cur ? A(m, QR_KEY) : A(m, QR_DIM),
+                 "%s %s%*s %-7s %-*s %*lld values", i == cur ? (m->utf8 ? "▶" : ">") : " ",
+                 nm, nw - cols_of(nm), "", js(r, "dtype") ? js(r, "dtype") : "",
+                 sw + (int)strlen(shp) - cols_of(shp), shp, vw, (long long)jd(r, "n", 0));
+        }
     }
     y++;
     int h = H - y;
@@ -794,7 +929,7 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
     json_t *qp = m->example ? m->ex_qparams : m->qparams;
     if (m->example)
         putf(w, y++, 1, W - 2, A(m, QR_TITLE), "seed example %d: values %s · uint8 asym · minmax",
-             m->example, m->example == 1 ? "0 1000" : "-20 1000");
+             m->example, example_values(m));
     else
         putf(w, y++, 1, W - 2, A(m, QR_TITLE), "%s · %s", m->t_name, m->scheme_str);
     if (qp) {
@@ -848,9 +983,14 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
         }
         return;
     }
-    /* earlier steps one line each; the current one in full; later ones counted */
-    int need = 6, room = H - y - need;
-    int first = 0;
+    /* earlier steps one line each (two, with their numbers substituted, when the terminal
+     * is tall enough to keep them all); the current one in full; later ones counted; the
+     * number line at the bottom once the scale and the zero point are known */
+    int nl = qs_tui_numline_rows(m);
+    int yend = nl ? H - 2 - nl : H;     /* rows the steps may use */
+    int need = 6, room = yend - y - need;
+    if (room < 0) room = 0;
+    int first = 0, twoline = m->step > 0 && 2 * m->step <= room;
     if (m->step > room) first = m->step - room;
     /* @highlight steps: the list of steps marked, the marker at the current one */
     int hs = hl(m, "steps");
@@ -862,25 +1002,30 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
         scalar(json_object_get(s, "result"), r, sizeof r);
         putf(w, y++, 2, W - 4, hs ? A(m, QR_HL) : A(m, QR_DIM), "%2d. %s → %s", i + 1,
              js(s, "title") ? js(s, "title") : "", r);
+        if (twoline && js(s, "substituted") && *js(s, "substituted"))
+            putf(w, y++, 7, W - 9, A(m, QR_DIM), "= %s", js(s, "substituted"));
+        else if (twoline) y++;
     }
     json_t *s = json_array_get(steps, (size_t)m->step);
     char t[300];
     snprintf(t, sizeof t, "%2d/%d. %s", m->step + 1, n, js(s, "title") ? js(s, "title") : "");
     put_hl(m, w, y++, 2, W - 4, A(m, QR_KEY), hs, t);
     if (js(s, "formula") && *js(s, "formula"))
-        y = wrap(w, y, 7, W - 9, H, A(m, QR_NORMAL), js(s, "formula"));
+        y = wrap(w, y, 7, W - 9, yend, A(m, QR_NORMAL), js(s, "formula"));
     if (js(s, "substituted") && *js(s, "substituted")) {
         char buf[1100];
         snprintf(buf, sizeof buf, "= %s", js(s, "substituted"));
-        y = wrap(w, y, 7, W - 9, H, A(m, QR_NORMAL), buf);
+        y = wrap(w, y, 7, W - 9, yend, A(m, QR_NORMAL), buf);
     }
     json_t *r = json_object_get(s, "result");
-    if (r) {
+    if (r && y < yend) {
         char buf[128];
         scalar(r, buf, sizeof buf);
         putf(w, y++, 7, W - 9, A(m, QR_GOOD), "%s %s", m->utf8 ? "→" : "->", buf);
     }
-    if (js(s, "note") && *js(s, "note")) y = wrap(w, y, 7, W - 9, H, A(m, QR_DIM), js(s, "note"));
+    if (js(s, "note") && *js(s, "note"))
+        y = wrap(w, y, 7, W - 9, yend, A(m, QR_DIM), js(s, "note"));
+    if (nl) qs_tui_draw_numline(m, w, H - 1 - nl, 1, W - 2);
     if (m->step + 1 < n && y < H)
         putf(w, H - 1, 2, W - 4, A(m, QR_DIM), "%d more step%s: n", n - m->step - 1,
              n - m->step - 1 > 1 ? "s" : "");
@@ -909,20 +1054,92 @@ static void draw_bitrow(const qs_tui_model *m, WINDOW *w, int y, int x, const qs
     }
 }
 
+/* A stored value with the digits that show its rounding: enough significant digits to
+ * name the stored value in its format (encoding the printed number gives the same pattern,
+ * asked of numfmt) and, when it differs from the input, to print differently from it (fp32
+ * of 1e-05 is 9.9999997e-06, not 1e-05). */
+static void stored_str(char *buf, size_t len, const qs_numfmt *f, double v, double input)
+{
+    char in[40];
+    if (isnan(v)) {
+        snprintf(buf, len, "NaN");
+        return;
+    }
+    uint32_t pat = qs_numfmt_encode(f, v, QS_OVF_IEEE, NULL);
+    int p0 = 1;     /* whole numbers up to a million keep their digits (448, not 4.5e+02) */
+    for (double a = fabs(v); a >= 10 && a < 1e7 && p0 < 7; a /= 10) p0++;
+    for (int p = p0; p <= 17; p++) {
+        snprintf(buf, len, "%.*g", p, v);
+        if (qs_numfmt_encode(f, strtod(buf, NULL), QS_OVF_IEEE, NULL) != pat) continue;
+        if (v != input && !isnan(input)) {
+            snprintf(in, sizeof in, "%.*g", p, input);
+            if (strcmp(in, buf) == 0) continue;
+        }
+        return;
+    }
+}
+
+/* The error column: always a number (0 when the value is stored exactly). */
+static void error_str(char *buf, size_t len, double e, int room)
+{
+    if (isnan(e)) snprintf(buf, len, "nan");
+    else if (e == 0) snprintf(buf, len, "0");
+    else for (int pr = 3; pr >= 1; pr--)        /* fewer digits on a narrow terminal */
+        if ((int)snprintf(buf, len, "%+.*g", pr, e) <= room) break;
+}
+
+/* The class column of a row: the float class, or what happened to an integer. */
+static const char *class_str(const qs_numfields *f)
+{
+    if (!f->fmt->is_int) return qs_numclass_name(f->cls);
+    if (f->status & QS_NF_NAN_INPUT) return "NaN→0";
+    if (f->status & QS_NF_OVERFLOW) return "clamped";
+    return "";
+}
+
+/* Columns of the Bits screen after the bit fields. Which appear depends on the width, in
+ * this order of importance: the error, the stored value, the class, the hex pattern (at 60
+ * columns only the error is left; the rows' details below still give the rest). */
+typedef struct bits_cols {
+    int hex, stored, error, cls;    /* column of each, -1 when left out */
+    int sw;                         /* width of the stored column */
+} bits_cols;
+
+static bits_cols bits_layout(const qs_tui_model *m, int W)
+{
+    bits_cols c = {-1, -1, -1, -1, 0};
+    char buf[40];
+    for (int r = 0; r <= QS_FMT_UINT8; r++) {
+        const qs_numfields *f = &m->bits[r];
+        if (f->fmt->is_int) snprintf(buf, sizeof buf, "%lld", (long long)f->code);
+        else stored_str(buf, sizeof buf, f->fmt, f->value, m->bits_input);
+        if ((int)strlen(buf) > c.sw) c.sw = (int)strlen(buf);
+    }
+    if (c.sw < 6) c.sw = 6;
+    int x = 11 + 35, room = W - 1 - x;
+    int ew = 10, cw = 9, hw = 11, sw = c.sw + 1;    /* the class ("subnormal") is last */
+    int want_s = room >= ew + sw, want_c = room >= ew + sw + cw, want_h = room >= ew + sw + cw + hw;
+    if (want_h) { c.hex = x; x += hw; }
+    if (want_s) { c.stored = x; x += sw; }
+    if (room >= ew) { c.error = x; x += ew; }
+    if (want_c) c.cls = x;
+    return c;
+}
+
 void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
 {
     int H, W;
     getmaxyx(w, H, W);
     char a[40], b[40];
-    num(a, sizeof a, m->bits_input);
     putf(w, 0, 1, W - 2, A(m, QR_TITLE), "x = %.15g", m->bits_input);
     if (isnan(m->bits_input)) putf(w, 0, 1, W - 2, A(m, QR_TITLE), "x = NaN");
+    bits_cols bc = bits_layout(m, W);
     /* the header in pieces: the field a lesson highlights is marked there too */
-    /* below 69 columns (60x16) the stored value takes the hex column's place */
-    int nohex = W < 1 + 11 + 35 + 11 + 11, sx = nohex ? 0 : 11;
-    put(w, 1, 1, W - 2, A(m, QR_DIM), nohex ? "format    s exponent mantissa                   "
-        "stored      error" : "format    s exponent mantissa                   "
-        "hex        stored      error");
+    put(w, 1, 1, W - 2, A(m, QR_DIM), "format    s exponent mantissa");
+    if (bc.hex >= 0) put(w, 1, bc.hex, 11, A(m, QR_DIM), "hex");
+    if (bc.stored >= 0) put(w, 1, bc.stored, bc.sw, A(m, QR_DIM), "stored");
+    if (bc.error >= 0) put(w, 1, bc.error, 9, A(m, QR_DIM), "error");
+    if (bc.cls >= 0) put(w, 1, bc.cls, 10, A(m, QR_DIM), "class");
     if (hl(m, "sign")) put_hl(m, w, 1, 11, 1, 0, 1, "s");
     if (hl(m, "exponent")) put_hl(m, w, 1, 13, 8, 0, 1, "exponent");
     if (hl(m, "mantissa")) put_hl(m, w, 1, 22, 8, 0, 1, "mantissa");
@@ -933,20 +1150,20 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
         put(w, y, 0, 1, A(m, QR_KEY), on ? (m->utf8 ? "▶" : ">") : " ");
         put(w, y, 1, 9, on ? A(m, QR_KEY) : A(m, QR_NORMAL), f->fmt->name);
         draw_bitrow(m, w, y, bx, f, on ? m->bits_cur : -1);
-        int hx = bx + 35;
-        if (!nohex) put(w, y, hx, 11, A(m, QR_DIM), f->hex);
-        if (f->cls == QS_NC_NAN) snprintf(a, sizeof a, "NaN");
-        else fit_g(a, sizeof a, f->value, 9, 11);
-        put(w, y, hx + sx, 12, A(m, QR_NORMAL), a);
-        hx -= 11 - sx;
-        if (hx + 23 < W) {
-            if (isnan(f->error)) snprintf(b, sizeof b, "%s", qs_numclass_name(f->cls));
-            else if (f->error == 0) snprintf(b, sizeof b, "exact");
-            else for (int pr = 3; pr >= 1; pr--)     /* fewer digits on a narrow terminal */
-                if ((int)snprintf(b, sizeof b, "%+.*g", pr, f->error) <= W - hx - 23) break;
-            if (cols_of(b) <= W - hx - 23)     /* whole, or not at all: "+1" for +1.72e-07 */
-                put(w, y, hx + 23, W - hx - 23, f->error == 0 ? A(m, QR_GOOD) : A(m, QR_DIM), b);
+        if (bc.hex >= 0) put(w, y, bc.hex, 11, A(m, QR_DIM), f->hex);
+        if (bc.stored >= 0) {
+            if (f->fmt->is_int) snprintf(a, sizeof a, "%lld", (long long)f->code);
+            else stored_str(a, sizeof a, f->fmt, f->value, m->bits_input);
+            put(w, y, bc.stored, bc.sw, A(m, QR_NORMAL), a);
         }
+        if (bc.error >= 0) {
+            /* decoded from a pattern (an edited row): no input, its value is what x is */
+            double e = f->error;
+            if (isnan(e) && !isnan(f->value) && f->value == m->bits_input) e = 0;
+            error_str(b, sizeof b, e, 9);
+            put(w, y, bc.error, 9, e == 0 ? A(m, QR_GOOD) : A(m, QR_DIM), b);
+        }
+        if (bc.cls >= 0) put(w, y, bc.cls, W - 1 - bc.cls, A(m, QR_DIM), class_str(f));
     }
     /* the scheme's code */
     if (m->have_code && y < H) {
@@ -960,63 +1177,169 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
         }
         /* under the other rows' columns: the code where they show hex, then the
          * dequantized value under "stored" and its error under "error" */
-        int hx = bx + 35;
         double e = m->code_value - m->bits_input;
         snprintf(a, sizeof a, "code %d", m->code);
-        if (!nohex) put(w, y, hx, 11, A(m, QR_GRID), a);
-        fit_g(a, sizeof a, m->code_value, 9, 11);
-        put(w, y, hx + sx, 12, A(m, QR_NORMAL), a);
-        hx -= 11 - sx;
-        if (hx + 23 < W) {
-            if (e == 0) snprintf(b, sizeof b, "exact");
-            else for (int pr = 3; pr >= 1; pr--)
-                if ((int)snprintf(b, sizeof b, "%+.*g", pr, e) <= W - hx - 23) break;
-            if (cols_of(b) <= W - hx - 23)
-                put(w, y, hx + 23, W - hx - 23, e == 0 ? A(m, QR_GOOD) : A(m, QR_DIM), b);
+        if (bc.hex >= 0) put(w, y, bc.hex, 11, A(m, QR_GRID), a);
+        else if (bx + m->code_bits + 2 + 9 < (bc.stored >= 0 ? bc.stored : bc.error))
+            put(w, y, bx + m->code_bits + 2, 9, A(m, QR_GRID), a);
+        if (bc.stored >= 0) {
+            stored_str(a, sizeof a, qs_numfmt_get(QS_FMT_FP32), m->code_value, m->bits_input);
+            put(w, y, bc.stored, bc.sw, A(m, QR_NORMAL), a);
+        }
+        if (bc.error >= 0) {
+            error_str(b, sizeof b, e, 9);
+            put(w, y, bc.error, 9, e == 0 ? A(m, QR_GOOD) : A(m, QR_DIM), b);
         }
         y++;
     } else if (y < H) {
         put(w, y++, 1, W - 2, A(m, QR_DIM), "scheme: not an integer grid, so no code row "
             "(+/- or :scheme int8 brings it back)");
     }
-    /* details of the row under the cursor */
+    /* details of the row under the cursor: what its fields mean (numbers from numfmt) */
     y++;
-    if (m->bits_row <= QS_FMT_UINT8 && y + 3 < H) {
+    int ylast = H - (m->color ? 1 : 0);     /* the colour legend's row */
+    if (m->bits_row <= QS_FMT_UINT8 && y + 2 < ylast) {
         const qs_numfields *f = &m->bits[m->bits_row];
         const qs_numfmt *fm = f->fmt;
-        putf(w, y++, 1, W - 2, A(m, QR_TITLE), "%s — %s", fm->name, fm->title);
+        char v[40], line[600];
+        if (f->fmt->is_int) snprintf(v, sizeof v, "%lld", (long long)f->code);
+        else stored_str(v, sizeof v, f->fmt, f->value, m->bits_input);
+        putf(w, y++, 1, W - 2, A(m, QR_TITLE), "%s — %s · %s · stored %s", fm->name, fm->title,
+             f->hex, v);
+        const char *mi = m->utf8 ? "−" : "-";
         if (!fm->is_int) {
-            num(a, sizeof a, f->significand);
             snprintf(a, sizeof a, "%.9g", f->significand);
-            char line[256];
-            snprintf(line, sizeof line, "sign %d · exponent %s = %d − %d = %d · significand %s "
-                     "· value %s%s × 2^%d", f->sign, f->exp_bits, f->exponent, fm->bias,
-                     f->exponent_unbiased, a, f->sign ? "−" : "", a, f->exponent_unbiased);
-            y = wrap(w, y, 1, W - 2, y + 2 < H - 4 ? y + 2 : y + 1, A(m, QR_NORMAL), line);
+            int allzero = f->exponent == 0, allones = f->exponent == (1 << fm->exp_bits) - 1;
+            if (f->cls == QS_NC_INF) {
+                snprintf(line, sizeof line, "sign %d · exponent %s is all ones and the mantissa "
+                         "is 0 → %s∞ (infinity)", f->sign, f->exp_bits, f->sign ? "−" : "+");
+            } else if (f->cls == QS_NC_NAN && fm->nan == QS_NAN_IEEE) {
+                snprintf(line, sizeof line, "exponent %s is all ones and the mantissa %s is not "
+                         "0 → NaN; its first mantissa bit is the quiet bit: %d, a %s NaN",
+                         f->exp_bits, f->man_bits, f->man_bits[0] == '1',
+                         f->man_bits[0] == '1' ? "quiet" : "signalling");
+            } else if (f->cls == QS_NC_NAN) {
+                snprintf(line, sizeof line, "%s has no ∞: exponent %s and mantissa %s, all ones, "
+                         "is its only NaN pattern (one per sign); every other pattern is a "
+                         "number", fm->name, f->exp_bits, f->man_bits);
+            } else if (allzero) {
+                /* zero and the subnormals: no implicit 1, the smallest exponent */
+                snprintf(line, sizeof line, "sign %d · exponent %s is all zeros → %s: the "
+                         "exponent is 1 %s bias = 1 %s %d = %d, with no implicit 1 · "
+                         "significand 0.%s = %s · value %s%s × 2^%d", f->sign, f->exp_bits,
+                         f->cls == QS_NC_ZERO ? "zero (a subnormal with mantissa 0)"
+                                              : "subnormal",
+                         mi, mi, fm->bias, fm->emin, f->man_bits, a, f->sign ? "−" : "", a,
+                         f->exponent_unbiased);
+            } else {
+                snprintf(line, sizeof line, "sign %d · exponent %s = %d %s %d = %d · "
+                         "significand 1.%s (implicit 1) = %s · value %s%s × 2^%d", f->sign,
+                         f->exp_bits, f->exponent, mi, fm->bias, f->exponent_unbiased,
+                         f->man_bits, a, f->sign ? "−" : "", a, f->exponent_unbiased);
+            }
+            y = wrap(w, y, 1, W - 2, y + 3 < ylast - 2 ? y + 3 : y + 1, A(m, QR_NORMAL), line);
+            if (allones && !fm->has_inf && f->cls != QS_NC_NAN && y < ylast - 2)
+                putf(w, y++, 1, W - 2, A(m, QR_DIM), "%s has no ∞: an all-ones exponent still "
+                     "holds numbers; only mantissa %s is NaN", fm->name, f->man_bits[0] ? "all ones"
+                     : "");
         } else {
             putf(w, y++, 1, W - 2, A(m, QR_NORMAL), "code %lld · range %lld..%lld",
                  (long long)f->code, (long long)fm->int_min, (long long)fm->int_max);
         }
-        snprintf(a, sizeof a, "%.9g", f->next_down);
-        snprintf(b, sizeof b, "%.9g", f->next_up);
-        char u[40];
-        snprintf(u, sizeof u, "%.6g", f->ulp);
-        putf(w, y++, 1, W - 2, A(m, QR_NORMAL), "ULP %s · neighbours %s and %s · %s", u, a, b,
-             qs_numclass_name(f->cls));
+        if (y < ylast - 1) {
+            snprintf(a, sizeof a, "%.9g", f->next_down);
+            snprintf(b, sizeof b, "%.9g", f->next_up);
+            char u[40], e[40];
+            snprintf(u, sizeof u, "%.6g", f->ulp);
+            error_str(e, sizeof e, f->error, 12);
+            putf(w, y++, 1, W - 2, A(m, QR_NORMAL), "ULP %s · neighbours %s and %s · error %s · %s",
+                 u, a, b, e, qs_numclass_name(f->cls));
+        }
         char flags[128] = "";
         if (f->status & QS_NF_INEXACT) strcat(flags, "rounded ");
         if (f->status & QS_NF_OVERFLOW) strcat(flags, "overflow ");
         if (f->status & QS_NF_UNDERFLOW) strcat(flags, "underflow ");
         if (f->status & QS_NF_NAN_INPUT) strcat(flags, "NaN-input ");
         num(a, sizeof a, fm->max);
-        putf(w, y++, 1, W - 2, A(m, QR_DIM), "max %s%s%s", a, flags[0] ? " · " : "", flags);
+        if (y < ylast) putf(w, y++, 1, W - 2, A(m, QR_DIM), "max %s%s%s", a, flags[0] ? " · " : "", flags);
     }
-    if (H > 0)
+    /* the colour legend only where there are colours */
+    if (H > 0 && m->color)
         put(w, H - 1, 1, W - 2, A(m, QR_DIM), "sign / exponent / mantissa are coloured; space "
             "flips the bit under the cursor");
 }
 
 /* ==== 4 Error =============================================================================== */
+
+/* One channel's SQNR for sorting (lowest first). */
+typedef struct chan_sq {
+    int ch;             /* channel */
+    double sq;          /* its SQNR in dB */
+} chan_sq;
+
+static int chan_sq_cmp(const void *a, const void *b)
+{
+    double x = ((const chan_sq *)a)->sq, y = ((const chan_sq *)b)->sq;
+    return x < y ? -1 : x > y ? 1 : ((const chan_sq *)a)->ch - ((const chan_sq *)b)->ch;
+}
+
+/* The per-channel SQNR of a per-channel `quant` in rows y .. y+h-1: a bar per channel, in
+ * columns; when they do not all fit, the lowest ones (the channels the scheme serves worst).
+ * Returns the row after it. */
+static int draw_channel_sqnr(const qs_tui_model *m, WINDOW *w, int y, int h, int W, json_t *pcs)
+{
+    int n = (int)json_array_size(pcs);
+    if (h < 3 || n < 2) return y;
+    chan_sq *v = malloc((size_t)n * sizeof *v);
+    if (!v) return y;
+    double top = 0;
+    for (int i = 0; i < n; i++) {
+        json_t *r = json_array_get(pcs, (size_t)i);
+        v[i].ch = (int)jd(r, "channel", i);
+        v[i].sq = jd(r, "sqnr_db", NAN);
+        if (isfinite(v[i].sq) && v[i].sq > top) top = v[i].sq;
+    }
+    int ew = 24, ncol = (W - 2) / ew, nrow = h - 1;
+    if (ncol < 1) ncol = 1;
+    int cap = ncol * nrow, shown = n < cap ? n : cap;
+    qsort(v, (size_t)n, sizeof *v, chan_sq_cmp);
+    double lo = v[0].sq, hi = v[n - 1].sq;
+    if (shown < n) {
+        /* the lowest, shown in channel order */
+        chan_sq *low = v;
+        int k = shown;
+        for (int i = 1; i < k; i++)
+            for (int j = i; j > 0 && low[j - 1].ch > low[j].ch; j--) {
+                chan_sq t = low[j];
+                low[j] = low[j - 1];
+                low[j - 1] = t;
+            }
+        putf(w, y++, 1, W - 2, A(m, QR_TITLE), "SQNR per channel: lowest %d of %d · %.1f to "
+             "%.1f dB (bars from %.1f)", shown, n, lo, hi, hi > lo ? lo - (hi - lo) * 0.25 : 0);
+    } else {
+        for (int i = 1; i < n; i++)     /* channel order */
+            for (int j = i; j > 0 && v[j - 1].ch > v[j].ch; j--) {
+                chan_sq t = v[j];
+                v[j] = v[j - 1];
+                v[j - 1] = t;
+            }
+        putf(w, y++, 1, W - 2, A(m, QR_TITLE), "SQNR per channel: %d channels · %.1f to %.1f dB "
+             "(bars from %.1f)", n, lo, hi, hi > lo ? lo - (hi - lo) * 0.25 : 0);
+    }
+    /* bars from a little below the lowest channel, so the spread shows */
+    double base = hi > lo ? lo - (hi - lo) * 0.25 : 0;
+    (void)top;
+    int rows = (shown + ncol - 1) / ncol;
+    for (int i = 0; i < shown; i++) {
+        int r = i % rows, c = i / rows, x = 1 + c * ew;
+        putf(w, y + r, x, 12, A(m, QR_NORMAL), "%4d %6.1f", v[i].ch, v[i].sq);
+        int bl = hi > base && isfinite(v[i].sq)
+                 ? (int)((v[i].sq - base) / (hi - base) * (ew - 14) + 0.5) : 0;
+        for (int b = 0; b < bl; b++) put(w, y + r, x + 12 + b, 1, A(m, QR_BAR), m->utf8 ? "█" : "#");
+    }
+    free(v);
+    return y + rows + 1;
+}
 
 void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
 {
@@ -1077,22 +1400,50 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
     const char *k;
     json_t *v, *eh = NULL;
     json_object_foreach(q, k, v) if (json_is_object(v) && json_object_get(v, "counts")) eh = v;
+    /* the height: the error histogram and the per-channel SQNR share what the metrics and
+     * the comparison table leave */
+    json_t *cmp = m->compare, *rows = json_object_get(cmp, "rows");
+    json_t *pcs = json_object_get(q, "per_channel");
+    int npc = (int)json_array_size(pcs);
+    int has_cmp = json_is_array(rows) && json_array_size(rows) > 0;
+    int extra = H - 9 - (has_cmp ? 11 : 1) - (npc > 1 ? 4 : 0);
+    int eh_h = 7 + (extra > 0 ? (npc > 1 ? extra / 3 : extra / 2) : 0);
+    if (eh_h > 20) eh_h = 20;
     int hx = mw + 3, hw = W - hx - 2;
     if (eh && hw > 16) {
         put(w, y, hx, hw, A(m, QR_DIM), "error histogram (ŷ − x)");
-        plot_hist(m, w, y + 1, hx, 7, hw, eh, 0, NAN, NAN, NULL);
+        plot_hist(m, w, y + 1, hx, eh_h, hw, eh, 0, NAN, NAN, NULL);
     }
-    y += 8;
+    y += eh_h + 1 > 8 ? eh_h + 1 : 8;
+    if (npc > 1) y = draw_channel_sqnr(m, w, y, H - y - (has_cmp ? 11 : 1), W, pcs);
     /* compare: SQNR by calibrator × bits (with the 6.02 dB/bit rule), else the raw table */
-    json_t *cmp = m->compare, *rows = json_object_get(cmp, "rows");
     if (!json_is_array(rows) || json_array_size(rows) == 0) {
         put(w, y, 1, W - 2, A(m, QR_DIM),
             "x: compare calibrators × bit widths 2..8 (SQNR grows about 6.02 dB per bit)");
         return;
     }
     json_t *r0 = json_array_get(rows, 0);
-    if (!(json_object_get(r0, "calib") && json_object_get(r0, "bits") &&
-          json_object_get(r0, "sqnr_db"))) {
+    int stale = strcmp(m->compare_key, m->state_key) != 0;
+    /* the calibrator x bits grid only when every row is a calibrator's (format rows, with
+     * no calibrator, and several granularities or conventions read as a table) */
+    int grid = json_object_get(r0, "calib") && json_object_get(r0, "bits") &&
+               json_object_get(r0, "sqnr_db");
+    {
+        size_t ri;
+        json_t *rr;
+        const char *g0 = js(r0, "gran"), *c0 = js(r0, "convention");
+        json_array_foreach(rows, ri, rr) {
+            const char *cal = js(rr, "calib"), *g = js(rr, "gran"), *cv = js(rr, "convention");
+            if (!cal || !strcmp(cal, "-")) grid = 0;
+            if ((g0 && g && strcmp(g0, g)) || (c0 && cv && strcmp(c0, cv))) grid = 0;
+        }
+    }
+    if (!grid) {
+        if (stale && y < H) {
+            char sb[600];
+            snprintf(sb, sizeof sb, "STALE: computed for %s — x recomputes", m->compare_for);
+            put(w, y++, 1, W - 2, A(m, QR_ERROR), sb);
+        }
         draw_table(m, w, y, 1, H - y, W - 2, rows, 0, 0);
         return;
     }
@@ -1110,6 +1461,12 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
         if (nb > bmax) bmax = nb;
     }
     int cw = 8, x0 = 14;
+    /* computed for another tensor or scheme: the numbers stay, marked, until x recomputes */
+    if (stale && y < H) {
+        char sb[600];
+        snprintf(sb, sizeof sb, "STALE: computed for %s — x recomputes", m->compare_for);
+        put(w, y++, 1, W - 2, A(m, QR_ERROR), sb);
+    }
     putf(w, y, 1, W - 2, A(m, QR_TITLE), "SQNR dB");
     for (int nb = bmin; nb <= bmax && x0 + (nb - bmin + 1) * cw < W; nb++)
         putf(w, y, x0 + (nb - bmin) * cw, cw, A(m, QR_TITLE), "%6d b", nb);
@@ -1125,9 +1482,11 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
             if (ci == 0 && nb == bmax) top8 = sq;
             if (x0 + (nb - bmin + 1) * cw <= W) {
                 if (isnan(sq) && jd(r, "mse", NAN) == 0)    /* every value reproduced */
-                    putf(w, y, x0 + (nb - bmin) * cw, cw, A(m, QR_GOOD), "%8s", "exact");
+                    putf(w, y, x0 + (nb - bmin) * cw, cw, stale ? A(m, QR_DIM) : A(m, QR_GOOD),
+                         "%8s", "exact");
                 else
-                    putf(w, y, x0 + (nb - bmin) * cw, cw, A(m, QR_NORMAL), "%8.2f", sq);
+                    putf(w, y, x0 + (nb - bmin) * cw, cw, stale ? A(m, QR_DIM) : A(m, QR_NORMAL),
+                         "%8.2f", sq);
             }
         }
     }
@@ -1191,12 +1550,47 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
 
 /* ==== 5 Lab ================================================================================= */
 
-/* Accuracy bars of a sweep: one row per bit width, PTQ against QAT. */
+/* An accuracy as a percentage with its 95% interval from the result ("97.2% (94.9–98.5)"),
+ * or without one when the result has none. */
+static void acc_str(char *buf, size_t len, json_t *o, const char *key, int with_ci)
+{
+    double v = jd(o, key, NAN);
+    char ck[96];
+    snprintf(ck, sizeof ck, "%s_ci95", key);
+    json_t *ci = json_object_get(o, ck);
+    if (with_ci && json_array_size(ci) == 2)
+        snprintf(buf, len, "%.1f%% (%.1f–%.1f)", v * 100,
+                 json_number_value(json_array_get(ci, 0)) * 100,
+                 json_number_value(json_array_get(ci, 1)) * 100);
+    else
+        snprintf(buf, len, "%.1f%%", v * 100);
+}
+
+/* 1 when key names a fraction the Lab shows in % (accuracies, agreement, a fraction). */
+static int pct_key(const char *k)
+{
+    size_t n = strlen(k);
+    return !strcmp(k, "acc") || !strcmp(k, "fraction") || (n > 4 && !strcmp(k + n - 4, "_acc")) ||
+           (n > 6 && !strcmp(k + n - 6, "_agree"));
+}
+
+/* 1 when a is inside b's 95% interval (the difference is within the test set's noise). */
+static int in_ci(json_t *o, const char *a, const char *b)
+{
+    char ck[96];
+    snprintf(ck, sizeof ck, "%s_ci95", b);
+    json_t *ci = json_object_get(o, ck);
+    double v = jd(o, a, NAN);
+    return json_array_size(ci) == 2 && v >= json_number_value(json_array_get(ci, 0)) &&
+           v <= json_number_value(json_array_get(ci, 1));
+}
+
 /* Accuracy bars of a sweep: one row per bit width, PTQ against QAT, on an axis from just
- * below the worst accuracy to 100 % (so a one-point difference is visible). */
+ * below the worst accuracy to 100 % (so a one-point difference is visible); "≈" marks an
+ * accuracy inside the fp32 model's 95% interval: not different from fp32 on this test set. */
 static int lab_sweep(const qs_tui_model *m, WINDOW *w, int y, int H, int W, json_t *rows)
 {
-    int bw = (W - 40) / 2;
+    int bw = (W - 44) / 2;
     if (bw < 6) bw = 6;
     size_t i;
     json_t *r;
@@ -1208,22 +1602,24 @@ static int lab_sweep(const qs_tui_model *m, WINDOW *w, int y, int H, int W, json
     }
     lo = floor(lo * 10 - 0.5) / 10;
     if (lo < 0) lo = 0;
-    putf(w, y++, 2, W - 4, A(m, QR_TITLE), "bits   fp32    PTQ  %-*s QAT   (bars: %.0f%%..100%%)",
+    const char *ap = m->utf8 ? "≈" : "~";
+    putf(w, y++, 2, W - 4, A(m, QR_TITLE), "bits   fp32     PTQ  %-*s  QAT   (bars: %.0f%%..100%%)",
          bw + 1, "", lo * 100);
     json_array_foreach(rows, i, r) {
         if (y >= H) break;
         double fp = jd(r, "fp32_acc", NAN), ptq = jd(r, "ptq_acc", NAN), qat = jd(r, "qat_acc", NAN);
-        putf(w, y, 2, 20, A(m, QR_NORMAL), "%4d  %5.1f%%  %5.1f%%", (int)jd(r, "bits", 0),
-             fp * 100, ptq * 100);
-        int x = 24;
+        putf(w, y, 2, 22, A(m, QR_NORMAL), "%4d  %5.1f%%  %5.1f%%%s", (int)jd(r, "bits", 0),
+             fp * 100, ptq * 100, in_ci(r, "ptq_acc", "fp32_acc") ? ap : " ");
+        int x = 26;
         int pl = isfinite(ptq) ? (int)((ptq - lo) / (1 - lo) * bw + 0.5) : 0;
         int ql = isfinite(qat) ? (int)((qat - lo) / (1 - lo) * bw + 0.5) : 0;
         for (int c = 0; c < bw; c++)
             put(w, y, x + c, 1, c < pl ? A(m, QR_CLIP) : A(m, QR_DIM), c < pl ? (m->utf8 ? "█" : "#")
                                                                         : (m->utf8 ? "·" : "."));
         x += bw + 1;
-        putf(w, y, x, 7, A(m, QR_NORMAL), "%5.1f%%", qat * 100);
-        x += 7;
+        putf(w, y, x, 8, A(m, QR_NORMAL), "%5.1f%%%s", qat * 100,
+             in_ci(r, "qat_acc", "fp32_acc") ? ap : " ");
+        x += 8;
         for (int c = 0; c < bw && x + c < W - 1; c++)
             put(w, y, x + c, 1, c < ql ? A(m, QR_GOOD) : A(m, QR_DIM), c < ql ? (m->utf8 ? "█" : "#")
                                                                         : (m->utf8 ? "·" : "."));
@@ -1239,8 +1635,9 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
     int y = 0;
     y = wrap(w, y, 1, W - 2, W >= 100 ? 1 : 2, A(m, QR_TITLE), "PTQ vs QAT lab — an MLP on "
              "real data, quantized after training (PTQ) or while training (QAT)");
-    /* the settings form, three per row, or two when three do not fit (60 columns) */
-    int colw = W >= 100 ? 30 : 24, per = 2 + 3 * colw <= W ? 3 : 2;
+    /* the settings form, three per row, or two when three do not fit (60 columns); the
+     * settings the action does not use are dimmed (the cursor skips them) */
+    int colw = W >= 100 ? 30 : 25, per = 2 + 3 * colw <= W ? 3 : 2;
     for (int f = 0; f < QS_TUI_LAB_FIELDS; f++) {
         const char *v;
         int used;
@@ -1248,12 +1645,14 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
         int row = y + f / per, x = 2 + (f % per) * colw;
         attr_t a = f == m->lab_field ? A(m, QR_CURSOR) : used ? A(m, QR_NORMAL) : A(m, QR_DIM);
         putf(w, row, x, colw - 1, A(m, QR_DIM), "%-7s", name);
-        putf(w, row, x + 8, colw - 9, a, "%s %s %s", m->utf8 ? "◀" : "<", v,
-             m->utf8 ? "▶" : ">");
+        if (used || f == m->lab_field)
+            putf(w, row, x + 8, colw - 9, a, "%s %s %s", m->utf8 ? "◀" : "<", v,
+                 m->utf8 ? "▶" : ">");
+        else
+            putf(w, row, x + 8, colw - 9, a, "  %s", v);
     }
     y += (QS_TUI_LAB_FIELDS + per - 1) / per;
     putf(w, y++, 2, W - 4, A(m, QR_KEY), "r runs: %s", m->lab_line);
-    y++;
     if (m->job.running) {
         pthread_mutex_t *mu = (pthread_mutex_t *)&m->job.mu;  /* read-only use of the lock */
         pthread_mutex_lock(mu);
@@ -1263,6 +1662,7 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
         pthread_mutex_unlock(mu);
         if (f > 1) f = 1;
         int gw = W - 12;
+        y++;
         putf(w, y++, 2, W - 4, A(m, QR_NORMAL), "%s: %.0f%%", label, f * 100);
         for (int i = 0; i < gw; i++)
             put(w, y, 2 + i, 1, A(m, QR_BAR), i < (int)(f * gw) ? (m->utf8 ? "█" : "#")
@@ -1272,51 +1672,70 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
         return;
     }
     if (!m->lab) {
-        wrap(w, y, 2, W - 4, H, A(m, QR_DIM), "↑/↓ choose a setting, ←/→ change it, r runs. "
+        wrap(w, y + 1, 2, W - 4, H, A(m, QR_DIM), "↑/↓ choose a setting, ←/→ change it, r runs. "
              "A sweep trains once, then quantizes after training (PTQ) and while training (QAT) "
-             "at every bit width: watch PTQ fall apart at 2-3 bits while QAT holds.");
+             "at every bit width: watch PTQ fall apart at 2-3 bits while QAT holds. int runs "
+             "the quantized model in integers only; lora and qlora fine-tune it on a shifted "
+             "task.");
         return;
     }
     if (qs_tui_draw_gpt(m, w, y)) return;
+    /* the test set: how many examples every accuracy is measured on, and what that means */
+    long long tn = (long long)jd(m->lab, "test_n", 0);
+    if (tn > 0 && y < H) {
+        json_t *ci = json_object_get(m->lab, "fp32_acc_ci95");
+        if (!ci) ci = json_object_get(json_array_get(json_object_get(m->lab, "rows"), 0),
+                                      "fp32_acc_ci95");
+        if (json_array_size(ci) == 2)
+            putf(w, y++, 2, W - 4, A(m, QR_DIM), "test set %lld examples, one is %.2f points · "
+                 "(…) 95%% interval · %s noise", tn, 100.0 / (double)tn, m->utf8 ? "≈" : "~");
+        else
+            putf(w, y++, 2, W - 4, A(m, QR_DIM), "test set %lld examples (one is %.2f points)",
+                 tn, 100.0 / (double)tn);
+    }
     json_t *rows = json_object_get(m->lab, "rows");
     if (json_is_array(rows) && json_object_get(json_array_get(rows, 0), "qat_acc")) {
         lab_sweep(m, w, y, H, W, rows);
         return;
     }
-    /* scalars, then number arrays as curves, then tables */
+    /* scalars (accuracies in % with their intervals), then tables, then curves */
     const char *k;
     json_t *v;
-    char buf[128];
-    int x = 2, cw = 26;
+    char buf[160];
+    int lw = 0;
+    json_object_foreach(m->lab, k, v) {
+        if (!json_is_number(v) && !json_is_string(v) && !json_is_boolean(v)) continue;
+        if (!strcmp(k, "test_n") || strstr(k, "sparkline")) continue;
+        if ((int)strlen(k) > lw) lw = (int)strlen(k);
+    }
+    int x = 2, cw = lw + 2 + 20;
     json_object_foreach(m->lab, k, v) {
         if (y >= H) break;
-        if (json_is_object(v) || strstr(k, "sparkline")) continue;
-        if (json_is_array(v) && !(json_array_size(v) < 4 && json_is_number(json_array_get(v, 0))))
-            continue;   /* short number lists (layer sizes) read best as text */
-        scalar(v, buf, sizeof buf);
-        if (json_is_real(v) && strstr(k, "acc")) snprintf(buf, sizeof buf, "%.2f%%", json_real_value(v) * 100);
-        putf(w, y, x, cw - 1, A(m, QR_NORMAL), "%-10.10s %s", k, buf);
+        if (!json_is_number(v) && !json_is_string(v) && !json_is_boolean(v)) continue;
+        if (!strcmp(k, "test_n") || strstr(k, "sparkline")) continue;
+        if (json_is_real(v) && pct_key(k)) {
+            acc_str(buf, sizeof buf, m->lab, k, 1);
+            if (strcmp(k, "fp32_acc") && in_ci(m->lab, k, "fp32_acc"))
+                strcat(buf, m->utf8 ? " ≈" : " ~");
+        } else if (json_is_real(v) && !strcmp(k, "drop")) {
+            snprintf(buf, sizeof buf, "%+.1f points", json_real_value(v) * 100);
+        } else {
+            scalar(v, buf, sizeof buf);
+        }
+        if (json_is_string(v) && lw + 2 + cols_of(buf) > cw - 1) {
+            /* a long text (the LoRA example) gets a row of its own */
+            if (x != 2) y++;
+            if (y >= H) break;
+            putf(w, y, 2, W - 4, A(m, QR_NORMAL), "%-*s", lw, k);
+            y = wrap(w, y, 4 + lw, W - 6 - lw, H, A(m, QR_NORMAL), buf);
+            x = 2;
+            continue;
+        }
+        putf(w, y, x, cw - 1, A(m, QR_NORMAL), "%-*s  %s", lw, k, buf);
         x += cw;
         if (x + cw > W) { x = 2; y++; }
     }
     if (x != 2) y++;
-    json_object_foreach(m->lab, k, v) {
-        if (y + 1 >= H) break;
-        if (json_is_array(v) && json_array_size(v) >= 4 && json_is_number(json_array_get(v, 0))) {
-            char a[32], b[32];
-            num(a, sizeof a, json_number_value(json_array_get(v, 0)));
-            num(b, sizeof b, json_number_value(json_array_get(v, json_array_size(v) - 1)));
-            putf(w, y, 2, 20, A(m, QR_DIM), "%-8.8s %s", k, a);
-            put(w, y, W - 12, 11, A(m, QR_DIM), b);
-            if (H - y >= 4) {       /* room for a 3-row chart */
-                plot_curve(m, w, y, 23, 3, W - 36, v);
-                y += 3;
-            } else {
-                sparkline(m, w, y, 23, W - 36, v);
-                y++;
-            }
-        }
-    }
     json_object_foreach(m->lab, k, v) {
         if (y + 2 >= H) break;
         if (json_is_array(v) && json_is_object(json_array_get(v, 0))) {
@@ -1326,27 +1745,65 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
             y = draw_table(m, w, y, 2, H - y, W - 4, v, 0, on);
         }
     }
+    /* curves: loss and accuracy per epoch, charts when there is room, else sparklines */
+    int cl = 0;
+    json_object_foreach(m->lab, k, v)
+        if (json_is_array(v) && json_array_size(v) >= 4 && (int)strlen(k) > cl) cl = (int)strlen(k);
+    json_object_foreach(m->lab, k, v) {
+        if (y >= H) break;
+        if (json_is_array(v) && json_array_size(v) >= 4 && json_is_number(json_array_get(v, 0))) {
+            char a[32], b[32];
+            int pc = pct_key(k);
+            double v0 = json_number_value(json_array_get(v, 0));
+            double v1 = json_number_value(json_array_get(v, json_array_size(v) - 1));
+            if (pc) {
+                snprintf(a, sizeof a, "%.1f%%", v0 * 100);
+                snprintf(b, sizeof b, "%.1f%%", v1 * 100);
+            } else {
+                num(a, sizeof a, v0);
+                num(b, sizeof b, v1);
+            }
+            int cx = 2 + cl + 1 + 9, cwd = W - cx - 13;
+            putf(w, y, 2, cl + 10, A(m, QR_DIM), "%-*s %s", cl, k, a);
+            put(w, y, W - 12, 11, A(m, QR_DIM), b);
+            if (H - y >= 8 && cwd >= 8) {       /* room for a 3-row chart */
+                plot_curve(m, w, y, cx, 3, cwd, v);
+                y += 3;
+            } else if (cwd >= 4) {
+                sparkline(m, w, y, cx, cwd, v);
+                y++;
+            } else {
+                y++;
+            }
+        }
+    }
 }
 
 /* ==== 6 Lesson ============================================================================== */
 
-/* Draws the lesson log into nar (nw columns) from row y and returns the row after it; with
- * nar NULL it draws nothing and returns the same row, which measures the narration. */
-static int narration(const qs_tui_model *m, WINDOW *nar, int nw, int y)
+/* Draws the lesson log items [from, to) into nar (nw columns) from row y and returns the
+ * row after their last line (a paragraph's blank line after it not counted); with nar NULL
+ * it draws nothing and returns the same row, which measures the narration. Presenter mode
+ * leaves out the check lines until k shows them. */
+static int narration_part(const qs_tui_model *m, WINDOW *nar, int nw, int y, size_t from,
+                          size_t to)
 {
     const int far = 1 << 20;        /* wrap everything; put() clips to the window */
     if (!nar) y -= far;             /* a dry run: every row is above the window */
-    size_t i;
-    json_t *it;
-    json_array_foreach(m->lesson_log, i, it) {
+    int end = y;                    /* the row after the last drawn line */
+    for (size_t i = from; i < to && i < json_array_size(m->lesson_log); i++) {
+        json_t *it = json_array_get(m->lesson_log, i);
         const char *kind = js(it, "kind"), *text = js(it, "text");
         int ok = json_is_true(json_object_get(it, "ok"));
         if (!kind || !text) continue;
+        if (!strcmp(kind, "expect") && m->present && !m->show_checks) continue;
         if (!strcmp(kind, "heading")) y = wrap(nar, y, 1, nw - 2, far, A(m, QR_KEY), text);
         else if (!strcmp(kind, "text")) {
             char *wr = qs_lesson_wrap(text, nw - 2);
-            y = wrap_emph(m, nar, y, 1, nw - 2, wr ? wr : text) + 1;
+            y = wrap_emph(m, nar, y, 1, nw - 2, wr ? wr : text);
             free(wr);
+            end = y++;
+            continue;
         } else if (!strcmp(kind, "pre")) y = wrap(nar, y, 3, nw - 4, far, A(m, QR_DIM), text);
         else if (!strcmp(kind, "cmd")) {
             char buf[600];
@@ -1359,19 +1816,53 @@ static int narration(const qs_tui_model *m, WINDOW *nar, int nw, int y)
         } else {
             y = wrap(nar, y, 1, nw - 2, far, ok ? A(m, QR_DIM) : A(m, QR_CLIP), text);
         }
+        end = y;
     }
-    return nar ? y : y + far;
+    return nar ? end : end + far;
 }
 
-/* Narration column width for a terminal cols wide (the live screen takes the rest). */
-static int narration_cols(int W)
+/* While a quiz waits, it and what followed it (wrong answers, hints) stay in view at the
+ * bottom of the narration: the index of that quiz in the log, or the log's length. */
+static size_t pinned_from(const qs_tui_model *m)
 {
-    return W >= 110 ? W * 2 / 5 : W >= 90 ? 40 : W;
+    size_t n = json_array_size(m->lesson_log);
+    if (!m->lesson_quiz) return n;
+    for (size_t i = n; i-- > 0;) {
+        const char *k = js(json_array_get(m->lesson_log, i), "kind");
+        if (k && !strcmp(k, "quiz")) return i;
+    }
+    return n;
+}
+
+/* Narration column width for a terminal W wide (the live screen takes the rest): wide
+ * terminals keep 80 columns for the live screen, so it is never cut on the right; in
+ * presenter mode a narrower terminal shows one pane at a time. */
+static int narration_cols(const qs_tui_model *m, int W)
+{
+    if (W >= 117) {
+        int nw = W * 2 / 5;
+        return W - nw - 1 < 80 ? W - 81 : nw;
+    }
+    if (m->present) return W;
+    return W >= 90 ? 40 : W;
+}
+
+/* The narration's layout in a body H rows high: nw columns, nh rows scrolled, the pinned
+ * quiz in the qh rows below them. */
+static void lesson_geom(const qs_tui_model *m, int W, int H, int *nw, int *nh, int *qh)
+{
+    *nw = narration_cols(m, W);
+    size_t pf = pinned_from(m), n = json_array_size(m->lesson_log);
+    *qh = pf < n ? narration_part(m, NULL, *nw, 0, pf, n) + 1 : 0;
+    if (*qh > (H - 3) / 2) *qh = (H - 3) / 2;
+    *nh = H - 3 - *qh;
 }
 
 int qs_tui_lesson_scroll_max(const qs_tui_model *m)
 {
-    int nh = m->rows - 3 - 3, most = narration(m, NULL, narration_cols(m->cols), 0) - nh;
+    int H = m->present ? m->rows - 1 : m->rows - 3, nw, nh, qh;
+    lesson_geom(m, m->cols, H, &nw, &nh, &qh);
+    int most = narration_part(m, NULL, nw, 0, 0, pinned_from(m)) - nh;
     return most > 0 ? most : 0;
 }
 
@@ -1392,7 +1883,8 @@ void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w)
     }
     /* narration on the left, the live screen the lesson drives on the right; a narrow
      * terminal shows one of them at a time (w switches) */
-    int nw = narration_cols(W);
+    int nw, nh, qh;
+    lesson_geom(m, W, H, &nw, &nh, &qh);
     int live = nw < W;
     if (!live && m->lesson_show_live && m->lesson_live != QS_SCR_LESSON) {
         putf(w, 0, 1, W - 2, A(m, QR_KEY), "lesson: %s — w shows the narration",
@@ -1409,16 +1901,24 @@ void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w)
     if (!live && m->lesson_live != QS_SCR_LESSON)
         putf(w, H - 1, 1, W - 14, A(m, QR_DIM), "w shows the %s screen this step drives",
              qs_tui_screens[m->lesson_live].title);
-    /* the narration scrolls inside its own window (rows 2 .. H-2), never past its end */
-    int nh = H - 3;
+    /* the narration scrolls inside its own window (rows 2 .. H-2 less a pinned quiz),
+     * never past its end */
+    size_t pf = pinned_from(m), n = json_array_size(m->lesson_log);
     WINDOW *nar = nh > 0 ? derwin(w, nh, nw, 2, 0) : NULL;
     if (nar) {
-        int top = m->lesson_scroll, most = narration(m, NULL, nw, 0) - nh;
+        int top = m->lesson_scroll, most = narration_part(m, NULL, nw, 0, 0, pf) - nh;
         if (top > most) top = most > 0 ? most : 0;
-        int y = narration(m, nar, nw, -top);
+        int y = narration_part(m, nar, nw, -top, 0, pf);
         delwin(nar);
-        if (y > nh) put(w, H - 1, nw - 12, 11, A(m, QR_KEY), "↓ more");
+        if (y > nh) put(w, qh ? 2 + nh : H - 1, nw - 12, 11, A(m, QR_KEY), "↓ more");
         if (top > 0) put(w, 1, nw - 12, 11, A(m, QR_KEY), "↑ more");
+    }
+    if (qh > 0) {
+        WINDOW *qw = derwin(w, qh, nw, H - 1 - qh, 0);
+        if (qw) {
+            narration_part(m, qw, nw, 1, pf, n);
+            delwin(qw);
+        }
     }
     if (live && m->lesson_live != QS_SCR_LESSON) {
         for (int r = 0; r < H; r++) put(w, r, nw, 1, A(m, QR_DIM), m->utf8 ? "│" : "|");
@@ -1498,19 +1998,36 @@ static void draw_output(const qs_tui_model *m, WINDOW *w)
     }
 }
 
+/* Presenter mode's bottom line: the status message only (no key hints, no tensor). */
+static void draw_present_bottom(const qs_tui_model *m, WINDOW *w)
+{
+    werase(w);
+    if (m->prompt != QS_PR_NONE) return;     /* readline draws the input line */
+    if (m->job.running) {
+        pthread_mutex_t *mu = (pthread_mutex_t *)&m->job.mu;  /* read-only use of the lock */
+        pthread_mutex_lock(mu);
+        double f = m->job.total > 0 ? m->job.done_units / m->job.total : 0;
+        pthread_mutex_unlock(mu);
+        putf(w, 0, 1, getmaxx(w) - 2, A(m, QR_DIM), "working … %.0f%% (Esc cancels)", f * 100);
+    } else if (m->status[0]) {
+        put(w, 0, 1, getmaxx(w) - 2, m->status_err ? A(m, QR_ERROR) : A(m, QR_DIM), m->status);
+    }
+}
+
 void qs_tui_draw_frame(const qs_tui_model *m, WINDOW *tabs, WINDOW *body, WINDOW *status,
                        WINDOW *bottom)
 {
     ascii_only = !m->utf8;
-    draw_tabs(m, tabs);
+    if (tabs) draw_tabs(m, tabs);
     werase(body);
     if (m->help) draw_help(m, body);
     else {
         qs_tui_screens[m->screen].draw(m, body);
         if (m->output_shown && m->output) draw_output(m, body);
     }
-    draw_status(m, status);
-    draw_bottom(m, bottom);
+    if (status) draw_status(m, status);
+    if (m->present && !status) draw_present_bottom(m, bottom);
+    else draw_bottom(m, bottom);
 }
 
 void qs_tui_draw_too_small(const qs_tui_model *m, WINDOW *w)

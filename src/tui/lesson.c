@@ -68,6 +68,7 @@ void qs_tui_lesson_fini(qs_tui_model *m)
         free(m->lesson);
         m->lesson = NULL;
     }
+    qs_tui_lesson_restore(m, 0);
     json_decref(m->lesson_list);
     m->lesson_list = NULL;
     m->highlight[0] = '\0';
@@ -171,6 +172,9 @@ static int apply(qs_tui_model *m, lesson_batch *b)
         lesson_ev *e = &b->ev[i];
         const qs_lesson_item *it = e->item;
         if (e->step_start) {
+            /* a new step: what the status line said about the last one is no longer true */
+            m->status[0] = '\0';
+            m->status_err = 0;
             json_array_clear(m->lesson_log);
             m->highlight[0] = '\0';  /* a highlight lasts one step */
             m->lesson_done = 0;
@@ -189,13 +193,19 @@ static int apply(qs_tui_model *m, lesson_batch *b)
             char line[1200];
             snprintf(line, sizeof line, "%s %s", e->rc == QS_OK ? "✓" : "✗", e->msg);
             log_add(m, "expect", line, e->rc == QS_OK);
+            if (e->rc != QS_OK && m->present && !m->show_checks)
+                qs_tui_status(m, 1, "a check of this step failed (k shows the checks)");
             break;
         }
         case QS_LI_QUIZ:
             log_add(m, "quiz", it->quiz.question, 1);
             m->lesson_quiz = 1;
-            m->prompt = QS_PR_ANSWER;
-            flags |= QS_TUI_PROMPT;
+            /* in presenter mode the class reads the question first: a answers it (an input
+             * line opening by itself would take the scrolling keys) */
+            if (!m->present) {
+                m->prompt = QS_PR_ANSWER;
+                flags |= QS_TUI_PROMPT;
+            }
             break;
         case QS_LI_DIRECTIVE:
             if (it->text && strcmp(it->text, "screen") == 0) {
@@ -246,6 +256,8 @@ static int play(qs_tui_model *m, int go_to)
     lesson_batch *b = calloc(1, sizeof *b);
     if (!b) return QS_TUI_REDRAW;
     b->go_to = go_to;
+    /* going back replays the steps before it from the lesson's own start */
+    if (go_to >= 0) qs_tui_lesson_reset(m);
     int slow = go_to >= 0 ? 0 : step_is_slow(p->lesson, p->step, p->item);
     for (int s = 0; go_to >= 0 && s <= go_to && s < p->lesson->nsteps; s++)
         slow |= step_is_slow(p->lesson, s, 0);
@@ -289,6 +301,9 @@ int qs_tui_lesson_open(qs_tui_model *m, const char *name)
         qs_lesson_player_fini(m->lesson);
         free(m->lesson);
     }
+    /* the lesson plays on a session of its own, from its declared state */
+    qs_tui_lesson_begin(m);
+    p->s = m->s;
     m->lesson = p;
     m->lesson_quiz = 0;
     m->lesson_done = 0;
@@ -392,6 +407,32 @@ int qs_tui_lesson_key(qs_tui_model *m, int key)
         return QS_TUI_HANDLED | QS_TUI_REDRAW;
     case QA_LESSON_LIVE:
         m->lesson_show_live = !m->lesson_show_live;
+        return QS_TUI_HANDLED | QS_TUI_REDRAW;
+    case QA_PRESENT:
+        return qs_tui_present(m, !m->present);
+    case QA_CHECKS:
+        if (!m->present) {
+            qs_tui_status(m, 0, "check lines are hidden only in presenter mode (P)");
+            return QS_TUI_HANDLED | QS_TUI_REDRAW;
+        }
+        m->show_checks = !m->show_checks;
+        qs_tui_status(m, 0, "check lines %s", m->show_checks ? "shown (k hides them)"
+                                                              : "hidden (k shows them)");
+        return QS_TUI_HANDLED | QS_TUI_REDRAW;
+    case QA_LESSON_CLOSE:
+        if (!p) {
+            qs_tui_status(m, 1, "no lesson is open (L opens one)");
+            return QS_TUI_HANDLED | QS_TUI_REDRAW;
+        }
+        qs_lesson_player_fini(p);
+        free(p);
+        m->lesson = NULL;
+        m->lesson_quiz = m->lesson_done = m->lesson_auto = 0;
+        m->highlight[0] = '\0';
+        json_array_clear(m->lesson_log);
+        qs_tui_lesson_restore(m, 1);
+        if (!m->lesson_list) m->lesson_list = qs_lesson_list();
+        qs_tui_status(m, 0, "lesson closed: your own tensor, scheme and views are back");
         return QS_TUI_HANDLED | QS_TUI_REDRAW;
     case QA_LESSON_ANSWER:
         if (!p || !p->quiz_open) {

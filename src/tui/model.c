@@ -80,6 +80,11 @@ const qs_tui_binding qs_tui_bindings[] = {
     {QS_SCR_LESSON, 'A', "A", QA_LESSON_AUTO, "auto-play for a classroom (steps advance by "
      "themselves; a quiz waits)"},
     {QS_SCR_LESSON, 'w', "w", QA_LESSON_LIVE, "narrow terminal: narration / the live screen"},
+    {QS_SCR_LESSON, 'P', "P", QA_PRESENT, "presenter mode: narration and live screen on the "
+     "whole terminal, no key hints, checks hidden (P leaves)"},
+    {QS_SCR_LESSON, 'k', "k", QA_CHECKS, "presenter mode: show / hide the lesson's check lines"},
+    {QS_SCR_LESSON, 'X', "X", QA_LESSON_CLOSE, "close the lesson: your own tensor, scheme and "
+     "views come back"},
     {QS_SCR_LESSON, KEY_DOWN, "↓/↑", QA_SCROLL_DOWN, "scroll the narration (PgDn/PgUp too)"},
     {QS_SCR_LESSON, KEY_UP, "↑", QA_SCROLL_UP, NULL},
     {QS_SCR_LESSON, KEY_NPAGE, "PgDn", QA_SCROLL_DOWN, NULL},
@@ -329,27 +334,37 @@ void qs_tui_bits_flip(qs_tui_model *m)
     }
 }
 
+/* Seed example e (1..2) on the scratch session: its values, uint8 asym, minmax, and the value
+ * it follows first. */
+static void example_setup(qs_tui_model *m)
+{
+    static const char *const ex_vals[] = {"0 1000", "-20 1000"};
+    static const double ex_follow[] = {250, -20};
+    qs_err err;
+    int e = m->example - 1;
+    json_decref(query(&m->ex, &err, "values %s", ex_vals[e]));
+    json_decref(query(&m->ex, &err, "scheme uint8 asym"));
+    json_decref(query(&m->ex, &err, "calib minmax"));
+    set_json(&m->ex_qparams, query(&m->ex, &err, "qparams"));
+    set_json(&m->ex_stats, query(&m->ex, &err, "stats"));
+    m->value = ex_follow[e];
+    m->has_value = 1;
+    m->elem = -1;
+}
+
 static void refresh_derive(qs_tui_model *m)
 {
     qs_err err;
-    if (m->example) {
-        static const char *const ex_vals[] = {"0 1000", "-20 1000"};
-        static const double ex_follow[] = {250, -20};
-        int e = m->example - 1;
-        json_t *r = query(&m->ex, &err, "values %s", ex_vals[e]);
-        json_decref(r);
-        json_decref(query(&m->ex, &err, "scheme uint8 asym"));
-        json_decref(query(&m->ex, &err, "calib minmax"));
-        set_json(&m->ex_qparams, query(&m->ex, &err, "qparams"));
-        m->value = ex_follow[e];
-        m->has_value = 1;
-        set_json(&m->derive, query(&m->ex, &err, "derive %.9g", m->value));
-    } else if (m->s->tensor) {
+    qs_err_clear(&err);
+    /* the session the derivation runs on: a seed example's own, or the user's */
+    qs_session *s = m->example ? &m->ex : m->s;
+    if (m->example && !m->ex.tensor) example_setup(m);
+    if (s->tensor) {
         /* an element is followed by index, so a per-channel scheme uses its channel */
-        if (m->has_value && m->elem >= 0 && m->elem < m->s->tensor->n)
-            set_json(&m->derive, query(m->s, &err, "derive index=%lld", (long long)m->elem));
-        else if (m->has_value) set_json(&m->derive, query(m->s, &err, "derive %.9g", m->value));
-        else set_json(&m->derive, query(m->s, &err, "derive"));
+        if (m->has_value && m->elem >= 0 && m->elem < s->tensor->n)
+            set_json(&m->derive, query(s, &err, "derive index=%lld", (long long)m->elem));
+        else if (m->has_value) set_json(&m->derive, query(s, &err, "derive %.9g", m->value));
+        else set_json(&m->derive, query(s, &err, "derive"));
     } else {
         set_json(&m->derive, NULL);
     }
@@ -377,7 +392,6 @@ static void plot_range(qs_tui_model *m)
     m->plot_hi = hi + pad;
 }
 
-static void lab_init(qs_tui_model *m);
 static void refresh_scheme(qs_tui_model *m);
 
 /* Copies what drawing needs from the session (main thread only, never while a job runs). */
@@ -394,6 +408,13 @@ static void snapshot(qs_tui_model *m)
     snprintf(m->t_file, sizeof m->t_file, "%s", s->file ? s->file->path : "");
     m->t_index = s->tensor_index;
     qs_tui_scheme_str(s, m->scheme_str, sizeof m->scheme_str);
+    /* what a calibrator x bit-width comparison depends on: the session, its tensor and its
+     * values, and the scheme but for its bit width (a comparison covers every width) */
+    const qs_scheme *sc = &s->scheme;
+    snprintf(m->state_key, sizeof m->state_key, "%p|%p|%llu|%d|%d|%d|%d|%d|%d|%d|%d",
+             (const void *)s, (const void *)t, (unsigned long long)s->data_gen, (int)sc->kind,
+             sc->is_signed, sc->symmetric, (int)sc->gran, sc->axis, sc->group, (int)sc->conv,
+             (int)sc->round);
 }
 
 void qs_tui_refresh(qs_tui_model *m)
@@ -461,7 +482,7 @@ void qs_tui_model_init(qs_tui_model *m, qs_session *s, int cols, int rows)
     m->elem = -1;
     m->clip_lo = m->clip_hi = NAN;
     pthread_mutex_init(&m->job.mu, NULL);
-    lab_init(m);
+    qs_tui_lab_init(m);
     m->lesson_log = json_array();
     qs_tui_refresh(m);
     qs_tui_bits_set(m, 7.32);
@@ -492,6 +513,7 @@ void qs_tui_model_fini(qs_tui_model *m)
     json_decref(m->qparams);
     json_decref(m->derive);
     json_decref(m->ex_qparams);
+    json_decref(m->ex_stats);
     json_decref(m->quant);
     json_decref(m->compare);
     json_decref(m->lab);
@@ -563,6 +585,16 @@ void qs_tui_route(qs_tui_model *m, const qs_cmd *cmd, json_t *out, const char *l
         set_json(&m->derive, json_incref(out));
         m->example = 0;
         m->step = 0;
+        /* the header and later refreshes follow what this derivation followed */
+        json_t *xv = json_object_get(out, "x");
+        if (json_is_number(xv)) {
+            m->value = json_number_value(xv);
+            m->has_value = 1;
+            json_t *ix = json_object_get(out, "index");
+            m->elem = json_is_integer(ix) ? (int64_t)json_integer_value(ix)
+                      : strstr(line, "index=") ? (int64_t)strtoll(strstr(line, "index=") + 6,
+                                                                  NULL, 10) : -1;
+        }
         show(m, QS_SCR_DERIVE);
     } else if (strcmp(name, "bits") == 0) {
         double v = jget(out, "input", NAN);
@@ -574,6 +606,9 @@ void qs_tui_route(qs_tui_model *m, const qs_cmd *cmd, json_t *out, const char *l
         show(m, QS_SCR_ERROR);
     } else if (strcmp(name, "compare") == 0) {
         set_json(&m->compare, json_incref(out));
+        /* drawn as stale once the tensor or the scheme it was computed for changes */
+        snprintf(m->compare_key, sizeof m->compare_key, "%s", m->state_key);
+        snprintf(m->compare_for, sizeof m->compare_for, "%s · %s", m->t_name, m->scheme_str);
         show(m, QS_SCR_ERROR);
     } else if (strcmp(group, "lab") == 0 || strcmp(name, "lab") == 0) {
         set_json(&m->lab, json_incref(out));
@@ -973,7 +1008,11 @@ static int derive_key(qs_tui_model *m, int key)
     case QA_EXAMPLE:
         m->example = (m->example + 1) % 3;
         m->step = 0;
-        if (m->example == 0) m->has_value = 0;
+        if (m->example) example_setup(m);
+        else {
+            m->has_value = 0;
+            m->elem = -1;
+        }
         refresh_derive(m);
         if (m->example)
             qs_tui_status(m, 0, "seed example %d: values %s · uint8 asym · minmax", m->example,
@@ -986,13 +1025,14 @@ static int derive_key(qs_tui_model *m, int key)
         return QS_TUI_HANDLED | QS_TUI_PROMPT | QS_TUI_REDRAW;
     case QA_ELEM_NEXT:
     case QA_ELEM_PREV:
+        /* the elements of what the screen shows: a seed example's values or the tensor's */
+        if (m->example) t = m->ex.tensor;
         if (!t || t->n < 1) {
             qs_tui_status(m, 1, "no tensor loaded");
             break;
         }
         if (m->elem < 0) m->elem = b->act == QA_ELEM_NEXT ? 0 : t->n - 1;
         else m->elem = (m->elem + (b->act == QA_ELEM_NEXT ? 1 : t->n - 1)) % t->n;
-        m->example = 0;
         m->has_value = 1;
         m->value = t->data[m->elem];
         refresh_derive(m);
@@ -1105,97 +1145,6 @@ static int error_key(qs_tui_model *m, int key)
     return apply_clip(m, lo, hi);
 }
 
-/* The Lab form: each setting's values; which actions use it (bit i = lab_actions[i]). */
-static const char *const lab_actions[] = {"sweep", "ptq", "qat", "train", NULL};
-static const char *const lab_data[] = {"digits", "fashion", NULL};
-static const char *const lab_bits[] = {"2", "3", "4", "5", "6", "7", "8", NULL};
-static const char *const lab_abits[] = {"4", "5", "6", "7", "8", NULL};
-static const char *const lab_gran[] = {"tensor", "channel", NULL};
-static const char *const lab_calib[] = {"minmax", "percentile", "mse", "entropy", NULL};
-static const char *const lab_epochs[] = {"1", "2", "3", "5", "10", "20", "30", NULL};
-static const struct {
-    const char *name;           /* setting name (the command's key) */
-    const char *const *values;  /* its values */
-    int dflt;                   /* default choice */
-    unsigned used;              /* actions using it: 1 sweep, 2 ptq, 4 qat, 8 train (epochs
-                                   are QAT epochs: train keeps its own default, 80 on
-                                   digits; `:lab train epochs=N` sets another) */
-} lab_fields[QS_TUI_LAB_FIELDS] = {
-    {"action", lab_actions, 0, 15}, {"data", lab_data, 0, 8}, {"bits", lab_bits, 2, 6},
-    {"abits", lab_abits, 4, 7}, {"gran", lab_gran, 0, 7}, {"calib", lab_calib, 0, 7},
-    {"epochs", lab_epochs, 3, 5},
-};
-
-static int lab_count(const char *const *v)
-{
-    int n = 0;
-    while (v[n]) n++;
-    return n;
-}
-
-const char *qs_tui_lab_field(const qs_tui_model *m, int field, const char **value, int *used)
-{
-    if (field < 0 || field >= QS_TUI_LAB_FIELDS) return NULL;
-    *value = lab_fields[field].values[m->lab_set[field]];
-    *used = (lab_fields[field].used >> m->lab_set[0]) & 1;
-    if (field == 2 && m->lab_set[0] == 0) *value = "2..8";   /* a sweep covers every width */
-    if (field == 2 && m->lab_set[0] == 0) *used = 1;
-    return lab_fields[field].name;
-}
-
-void qs_tui_lab_line(qs_tui_model *m)
-{
-    size_t k = (size_t)snprintf(m->lab_line, sizeof m->lab_line, "lab %s",
-                                lab_actions[m->lab_set[0]]);
-    for (int f = 1; f < QS_TUI_LAB_FIELDS && k < sizeof m->lab_line; f++) {
-        const char *v;
-        int used;
-        const char *name = qs_tui_lab_field(m, f, &v, &used);
-        if (used) k += (size_t)snprintf(m->lab_line + k, sizeof m->lab_line - k, " %s=%s", name, v);
-    }
-}
-
-static void lab_init(qs_tui_model *m)
-{
-    for (int f = 0; f < QS_TUI_LAB_FIELDS; f++) m->lab_set[f] = lab_fields[f].dflt;
-    qs_tui_lab_line(m);
-}
-
-static int lab_key(qs_tui_model *m, int key)
-{
-    const qs_tui_binding *b = screen_binding(QS_SCR_LAB, key);
-    if (!b) return 0;
-    int f = m->lab_field;
-    switch (b->act) {
-    case QA_ROW_UP: m->lab_field = (f + QS_TUI_LAB_FIELDS - 1) % QS_TUI_LAB_FIELDS; break;
-    case QA_ROW_DOWN: m->lab_field = (f + 1) % QS_TUI_LAB_FIELDS; break;
-    case QA_CUR_LEFT:
-    case QA_CUR_RIGHT: {
-        int n = lab_count(lab_fields[f].values);
-        m->lab_set[f] = (m->lab_set[f] + (b->act == QA_CUR_RIGHT ? 1 : n - 1)) % n;
-        qs_tui_lab_line(m);
-        break;
-    }
-    case QA_LAB_RUN:
-        if (m->job.running) {
-            qs_tui_status(m, 1, "busy: '%s' is still running (Esc cancels)", m->job.line);
-            break;
-        }
-        qs_tui_job_start(m, m->lab_line);
-        break;
-    case QA_LAB_GPT:
-    case QA_LAB_GPT_GEN:
-        if (m->job.running) {
-            qs_tui_status(m, 1, "busy: '%s' is still running (Esc cancels)", m->job.line);
-            break;
-        }
-        qs_tui_job_start(m, b->act == QA_LAB_GPT ? "lab gpt sweep" : "lab gpt generate");
-        break;
-    default: return 0;
-    }
-    return QS_TUI_HANDLED | QS_TUI_REDRAW;
-}
-
 /* ==== the dispatcher ======================================================================= */
 
 int qs_tui_handle_key(qs_tui_model *m, int key)
@@ -1250,6 +1199,14 @@ int qs_tui_handle_key(qs_tui_model *m, int key)
         if (key == '\n' || key == '\r' || key == KEY_MOUSE) return 0;
         qs_tui_status(m, 1, "unbound key (? shows the keys of this screen)");
         return QS_TUI_REDRAW;
+    }
+    if (m->present && m->screen == QS_SCR_LESSON &&
+        (b->act == QA_NEXT_SCREEN || b->act == QA_PREV_SCREEN ||
+         (b->act >= QA_SCREEN1 && b->act <= QA_SCREEN6))) {
+        /* presenter mode is the Lesson screen's: another screen leaves it */
+        int f = qs_tui_present(m, 0);
+        if (b->act == QA_SCREEN6) return f;
+        return qs_tui_handle_key(m, key) | f;
     }
     switch (b->act) {
     case QA_QUIT: return QS_TUI_HANDLED | QS_TUI_QUIT;
@@ -1325,13 +1282,9 @@ int qs_tui_submit(qs_tui_model *m, const char *line)
         m->value = v;
         m->has_value = 1;
         m->elem = -1;
-        if (m->example) {       /* a typed value is followed on the example's tensor */
-            json_t *d = query(&m->ex, &(qs_err){{0}}, "derive %.9g", v);
-            set_json(&m->derive, d);
-        } else {
-            refresh_derive(m);
-        }
-        m->step = 0;
+        /* followed on what the screen shows (a seed example's tensor or the user's), at
+         * the step the learner was looking at */
+        refresh_derive(m);
         qs_tui_status(m, 0, "following %.9g", v);
         break;
     }
@@ -1365,7 +1318,8 @@ const qs_tui_screen qs_tui_screens[QS_SCR_COUNT] = {
      qs_tui_draw_bits, bits_key, NULL, NULL},
     {"Error", "←/→ clip range · </> shift · r reset · x compare · +/- bits · c calib",
      qs_tui_draw_error, error_key, error_enter, NULL},
-    {"Lab", "↑/↓ setting · ←/→ change · r run · Esc cancel", qs_tui_draw_lab, lab_key, NULL, NULL},
-    {"Lesson", "n/Enter next · p back · L open · a answer · A auto", qs_tui_draw_lesson,
+    {"Lab", "↑/↓ setting · ←/→ change · r run · Esc cancel", qs_tui_draw_lab, qs_tui_lab_key, NULL, NULL},
+    {"Lesson", "n/Enter next · p back · L open · a answer · P present · A auto · X close",
+     qs_tui_draw_lesson,
      qs_tui_lesson_key, qs_tui_lesson_enter, qs_tui_lesson_leave},
 };

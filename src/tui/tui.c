@@ -298,10 +298,16 @@ static void wins_make(wins *w, qs_tui_model *m)
     qs_tui_resize(m, W, H);
     w->too_small = W < QS_TUI_MIN_COLS || H < QS_TUI_MIN_ROWS;
     if (w->too_small) return;
-    w->tabs = newwin(1, W, 0, 0);
-    w->body = newwin(H - 3, W, 1, 0);
-    w->status = newwin(1, W, H - 2, 0);
-    w->bottom = newwin(1, W, H - 1, 0);
+    if (m->present && m->screen == QS_SCR_LESSON) {
+        /* presenter mode: the body takes every row but the last (status or input line) */
+        w->body = newwin(H - 1, W, 0, 0);
+        w->bottom = newwin(1, W, H - 1, 0);
+    } else {
+        w->tabs = newwin(1, W, 0, 0);
+        w->body = newwin(H - 3, W, 1, 0);
+        w->status = newwin(1, W, H - 2, 0);
+        w->bottom = newwin(1, W, H - 1, 0);
+    }
     g_bottom = w->bottom;
     keypad(w->bottom, TRUE);
 }
@@ -316,9 +322,9 @@ static void redraw(qs_tui_model *m, wins *w)
         return;
     }
     qs_tui_draw_frame(m, w->tabs, w->body, w->status, w->bottom);
-    wnoutrefresh(w->tabs);
+    if (w->tabs) wnoutrefresh(w->tabs);
     wnoutrefresh(w->body);
-    wnoutrefresh(w->status);
+    if (w->status) wnoutrefresh(w->status);
     wnoutrefresh(w->bottom);
     if (m->prompt != QS_PR_NONE && g_rl_active) rl_redisplay_cb();
     else {
@@ -405,7 +411,20 @@ static void suspend_tui(void)
 
 /* ==== the main loop ========================================================================= */
 
+static int tui_run(qs_session *s, const char *file, const char *lesson);
+
 int qs_tui_main(qs_session *s, const char *file)
+{
+    return tui_run(s, file, NULL);
+}
+
+int qs_tui_present_lesson(qs_session *s, const char *lesson)
+{
+    return tui_run(s, NULL, lesson);
+}
+
+/* The TUI on file (or the bundled tensor); with lesson, opened on it in presenter mode. */
+static int tui_run(qs_session *s, const char *file, const char *lesson)
 {
     qs_tui_model m;
     wins w = {0};
@@ -443,8 +462,16 @@ int qs_tui_main(qs_session *s, const char *file)
     m.utf8 = utf8_locale();
     g_m = &m;
     rl_setup();
+    int first = 0;
+    if (lesson) {
+        /* `qscope play --present LESSON`: the Lesson screen in presenter mode, step 1 */
+        qs_tui_goto(&m, QS_SCR_LESSON);
+        qs_tui_present(&m, 1);
+        first = qs_tui_lesson_open(&m, lesson);
+    }
     wins_make(&w, &m);
     redraw(&m, &w);
+    if ((first & QS_TUI_PROMPT) && m.prompt != QS_PR_NONE && !w.too_small) prompt_open(&m);
 
     for (;;) {
         WINDOW *in = w.bottom ? w.bottom : stdscr;
@@ -462,6 +489,10 @@ int qs_tui_main(qs_session *s, const char *file)
             flags |= QS_TUI_RESIZE | QS_TUI_REDRAW;
         } else if (w.too_small) {
             if (key == 'q' || key == 3) break;
+        } else if (m.prompt == QS_PR_ANSWER && g_rl_active &&
+                   (key == KEY_NPAGE || key == KEY_PPAGE || key == KEY_UP || key == KEY_DOWN)) {
+            /* an answer has no history: these keys scroll the narration behind the prompt */
+            flags |= qs_tui_lesson_key(&m, key) | QS_TUI_REDRAW;
         } else if (m.prompt != QS_PR_NONE && g_rl_active) {
             prompt_key(&m, key);
             flags |= QS_TUI_REDRAW;     /* completion lists go to the status line */

@@ -65,7 +65,7 @@ typedef enum qs_tui_act {
     QA_LAB_RUN, QA_LAB_GPT, QA_LAB_GPT_GEN,
     /* Lesson */
     QA_LESSON_NEXT, QA_LESSON_PREV, QA_LESSON_OPEN, QA_LESSON_ANSWER, QA_LESSON_AUTO,
-    QA_LESSON_LIVE,
+    QA_LESSON_LIVE, QA_PRESENT, QA_CHECKS, QA_LESSON_CLOSE,
     QA_COUNT
 } qs_tui_act;
 
@@ -87,10 +87,27 @@ const qs_tui_binding *qs_tui_binding_find(int screen, int key);
 #define QS_TUI_BITS_ROWS (QS_FMT_UINT8 + 2)
 #define QS_TUI_BITS_SCHEME QS_FMT_UINT8 + 1
 
-/* Settings of the Lab form: action, data, bits, abits, granularity, calibrator, epochs. */
-#define QS_TUI_LAB_FIELDS 7
+/* Settings of the Lab form: action, data, bits, the sweep's bit range, abits, granularity,
+ * calibrator, epochs, LoRA rank (labform.c). */
+#define QS_TUI_LAB_FIELDS 9
 
 struct qs_tui_model;
+
+/* The view state a lesson starts without and gives back when it is closed: what the screens
+ * were set to show (the session's own state is the lesson session's, see present.c). */
+typedef struct qs_tui_view {
+    int log_scale, channels, chan_scroll;   /* Data */
+    int example, has_value, step;           /* Derive */
+    int64_t elem;                           /* Derive: element followed */
+    double value;                           /* Derive: value followed */
+    double bits_input;                      /* Bits: the value shown */
+    int bits_row, bits_cur;                 /* Bits: cursor */
+    int lab_field;                          /* Lab: setting under the cursor */
+    int lab_set[QS_TUI_LAB_FIELDS];         /* Lab: the settings */
+    json_t *compare, *lab;                  /* Error / Lab results (owned while saved) */
+    char compare_key[160];                  /* what compare was computed for */
+    char compare_for[400];
+} qs_tui_view;
 
 /* A long command running in a worker thread (training, big loads, a lesson step that trains).
  * work() runs in the worker and must not touch the model except the job's own fields; done()
@@ -139,6 +156,8 @@ typedef struct qs_tui_model {
     char t_file[512];           /* the loaded file's path, or "" */
     int t_index;                /* the tensor's index in the file, or -1 */
     char scheme_str[128];       /* qs_tui_scheme_str of the session */
+    char state_key[160];        /* session, tensor, values and scheme (bar its bits): what a
+                                 * comparison depends on */
 
     /* output pane: the rendered result of the last ':' command */
     char *output;               /* text (owned) or NULL */
@@ -163,6 +182,7 @@ typedef struct qs_tui_model {
     /* 2 Derive */
     json_t *derive;             /* `derive` result (steps) */
     json_t *ex_qparams;         /* qparams of the example session */
+    json_t *ex_stats;           /* stats of the example session (its observed range) */
     int step;                   /* current step (0-based) */
     int example;                /* 0: the current tensor; 1..2: a seed example */
     int has_value;              /* 1: follow `value`; 0: the derive default */
@@ -183,6 +203,8 @@ typedef struct qs_tui_model {
     /* 4 Error */
     json_t *quant;              /* `quant` result (metrics, maybe an error histogram) */
     json_t *compare;            /* `compare` result */
+    char compare_key[160];      /* state_key when it was computed (differs: drawn stale) */
+    char compare_for[400];      /* the tensor and scheme it was computed for */
     int clip_manual;            /* 1: a manual clip range (`calib manual`) is in force */
     qs_calib_kind clip_prev;    /* the calibrator before it (what r restores) */
     double clip_lo, clip_hi;    /* the clip range shown / dragged */
@@ -210,6 +232,13 @@ typedef struct qs_tui_model {
     char highlight[32];         /* the step's `@highlight NAME`, drawn marked on the live
                                  * screen ("" none; cleared at the next step and when the
                                  * Lesson screen is left) */
+    int present;                /* presenter mode: narration and live screen on the whole
+                                 * terminal, no tab bar or key hints */
+    int show_checks;            /* presenter mode: the lesson's check lines are shown */
+    qs_session *user_s;         /* while a lesson is open: the user's session (m->s is the
+                                 * lesson's own) */
+    qs_session *lesson_s;       /* the lesson's session (owned), or NULL */
+    qs_tui_view saved;          /* the user's view state while a lesson is open */
 } qs_tui_model;
 
 /* A screen: drawn from a const model; its keys handled through the binding table. */
@@ -250,6 +279,15 @@ int qs_tui_lesson_open(qs_tui_model *m, const char *name);
  * Returns flags (REDRAW, PROMPT when a quiz opens) or 0. */
 int qs_tui_lesson_tick(qs_tui_model *m, long long now_ms);
 void qs_tui_lesson_fini(qs_tui_model *m);
+/* present.c: a lesson's own session and view state. lesson_begin gives the lesson a fresh
+ * session (its declared state: the defaults, then its own commands) and puts the user's
+ * session and views aside; lesson_restore closes the lesson session and gives them back.
+ * lesson_reset starts the lesson session afresh (before replaying steps to go back). */
+void qs_tui_lesson_begin(qs_tui_model *m);
+void qs_tui_lesson_restore(qs_tui_model *m, int refresh);
+void qs_tui_lesson_reset(qs_tui_model *m);
+/* Presenter mode on or off (flags: the windows are laid out again). */
+int qs_tui_present(qs_tui_model *m, int on);
 /* Updates the model after a command changed the session and shows the screen its result
  * belongs to (beside the narration while a lesson plays). */
 void qs_tui_route(qs_tui_model *m, const qs_cmd *cmd, json_t *out, const char *line);
@@ -269,6 +307,10 @@ void qs_tui_bits_flip(qs_tui_model *m);
  * action uses it. qs_tui_lab_line rebuilds m->lab_line from the settings. */
 const char *qs_tui_lab_field(const qs_tui_model *m, int field, const char **value, int *used);
 void qs_tui_lab_line(qs_tui_model *m);
+/* The Lab form's defaults, and its keys (↑/↓ move over the settings the action uses, ←/→
+ * change one, r runs the line). */
+void qs_tui_lab_init(qs_tui_model *m);
+int qs_tui_lab_key(qs_tui_model *m, int key);
 /* Sets a status message (err: shown as an error). */
 void qs_tui_status(qs_tui_model *m, int err, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -305,6 +347,16 @@ typedef enum qs_tui_role {
     QR_COUNT
 } qs_tui_role;
 
+/* Text at (y, x), at most maxw columns, attribute a (ASCII spellings on a non-UTF-8
+ * terminal); returns the columns written. The attribute of a colour role. */
+int qs_tui_put(WINDOW *w, int y, int x, int maxw, attr_t a, const char *s);
+attr_t qs_tui_attr(const qs_tui_model *m, qs_tui_role r);
+/* numline.c: the Derive screen's number line — the float range (min, 0, max, the clip
+ * range, x) above the integer grid (qmin, zero point, qmax, q) with x's mapping drawn, in
+ * rows y .. y+5 and columns x .. x+wd-1. Returns the rows used (0: nothing to draw). */
+int qs_tui_draw_numline(const qs_tui_model *m, WINDOW *w, int y, int x, int wd);
+/* Rows the number line takes when it is shown at the current step (0: not shown). */
+int qs_tui_numline_rows(const qs_tui_model *m);
 /* Sets up the colour pairs (when color) — call after initscr. */
 void qs_tui_colors_init(int color);
 /* Draws the whole frame into the four windows (tabs, body, status, bottom line). */

@@ -7,8 +7,8 @@ tui_start 80 24
 wait_for "1 Data"
 keys 5
 wait_for "r runs: lab sweep bits=2..8"
-# the form builds the command line
-for _ in 1 2 3 4 5 6; do keys Down; done
+# the form builds the command line: the settings a sweep uses are range abits gran calib epochs
+for _ in 1 2 3 4 5; do keys Down; done
 keys Right Right Right
 wait_for "epochs=30"
 # a run that cannot end during the test (1000 QAT epochs at every width; a 30-epoch sweep
@@ -42,7 +42,7 @@ tui_start 60 16 LC_ALL=C.UTF-8
 wait_for "1 Data"
 keys 5
 wait_for "r runs: lab sweep"
-wait_for "bits    ◀ 2..8 ▶"
+wait_for "range   ◀ 2..8 ▶"
 wait_for "calib   ◀ minmax ▶"
 wait_for "epochs  ◀ 5 ▶"
 keys q

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# tensors.sh — the Data screen's tensor list: a name longer than its 28 columns keeps its
-# end, so a layer's .weight and .bias stay apart (both were cut to the same 28 characters).
+# tensors.sh — the Data screen's tensor list: a layer's .weight and .bias stay apart (both
+# were cut to the same 28 characters); the name column takes the room the others leave.
 . "$(dirname "$0")/lib.bash"
 # a safetensors file with two long names: 8-byte little-endian header length, JSON, data
 h='{"encoder.layer.0.attention.output.dense.weight":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"encoder.layer.0.attention.output.dense.bias":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}'
@@ -16,8 +16,8 @@ keys :
 type_text "load $TUI_TMP/long.safetensors"
 keys Enter
 wait_for "load $TUI_TMP/long.safetensors: ok"
-wait_for "…tention.output.dense.weight F32"
-wait_for "…attention.output.dense.bias F32"
+wait_for "encoder.layer.0.attention.output.dense.weight F32"
+wait_for "encoder.layer.0.attention.output.dense.bias   F32"
 keys q
 wait_for "EXITED rc=0"
 check_tty_restored

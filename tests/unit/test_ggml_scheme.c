@@ -271,11 +271,14 @@ Test(ggml_scheme, compare_rows)
     cr_expect_str_eq(json_string_value(json_object_get(json_array_get(rows, 6), "scheme")),
                      "nf4/64");
     json_decref(o);
-    /* under a ggml scheme the LLM formats come by default: 13 rows after the calibrators */
+    /* under a ggml scheme the LLM formats come by default: 13 rows after the calibrators,
+     * then the 7 MX / NVFP4 formats (issue 17) */
     json_decref(run("scheme q4_k"));
     o = run("compare calibs=minmax");
     rows = json_object_get(o, "rows");
-    cr_assert_eq(json_array_size(rows), 14u);
+    cr_assert_eq(json_array_size(rows), 21u);
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(rows, 19), "scheme")),
+                     "mxfp4/32");
     cr_expect_str_eq(json_string_value(json_object_get(json_array_get(rows, 5), "scheme")),
                      "q4_k");
     json_decref(o);

@@ -691,3 +691,29 @@ Test(nn, parsers_survive_garbage)
         }
     }
 }
+
+/* The lab's 95% intervals: qs_nn_wilson95 against tests/golden/make_wilson.py, which finds
+ * the interval's ends by bisection on its defining inequality (not the closed form). */
+Test(nn, wilson_interval_matches_the_reference)
+{
+    static const struct { long k, n; double lo, hi; } ref[] = {
+        {349, 359, 0.949491747053591, 0.984800605043703},
+        {350, 359, 0.953048575953696, 0.986755825418509},
+        {359, 359, 0.989412844846398, 1},
+        {0, 359, 0, 0.0105871551536024},
+        {1, 1, 0.206549314377237, 1},
+        {45, 100, 0.35614537979512, 0.547553970025579},
+    };
+    const double tol = 1e-12;   /* bisection to 2^-200, printed to 15 digits */
+    for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++) {
+        double lo, hi;
+        qs_nn_wilson95((double)ref[i].k / ref[i].n, ref[i].n, &lo, &hi);
+        cr_expect(fabs(lo - ref[i].lo) < tol, "%ld/%ld: lo %.15g, want %.15g", ref[i].k,
+                  ref[i].n, lo, ref[i].lo);
+        cr_expect(fabs(hi - ref[i].hi) < tol, "%ld/%ld: hi %.15g, want %.15g", ref[i].k,
+                  ref[i].n, hi, ref[i].hi);
+    }
+    double lo, hi;
+    qs_nn_wilson95(0.5, 0, &lo, &hi);
+    cr_expect(lo == 0 && hi == 1, "no examples: no knowledge");
+}

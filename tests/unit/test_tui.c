@@ -527,7 +527,7 @@ Test(lab, the_form_speaks_the_lab_commands_grammar, .init = setup_values, .fini 
     cr_assert_str_eq(M.lab_line, "lab sweep bits=2..8 abits=8 gran=tensor calib=minmax epochs=5");
     /* every action's line passes its subcommand row's argument specs (the lab's nested
      * table; completion offers the same specs) */
-    for (int a = 0; a < 4; a++) {
+    for (int a = 0; a < 7; a++) {
         char **argv = NULL;
         qs_err err = {{0}};
         int argc = qs_split(M.lab_line, &argv, &err);
@@ -544,7 +544,7 @@ Test(lab, the_form_speaks_the_lab_commands_grammar, .init = setup_values, .fini 
         qs_tui_handle_key(&M, KEY_RIGHT);   /* next action */
     }
     cr_assert_str_eq(M.lab_line, "lab sweep bits=2..8 abits=8 gran=tensor calib=minmax epochs=5",
-                     "four actions wrap around");
+                     "seven actions wrap around");
     /* the epochs field is not part of a PTQ run */
     qs_tui_handle_key(&M, KEY_RIGHT);
     cr_assert_str_eq(M.lab_line, "lab ptq bits=4 abits=8 gran=tensor calib=minmax");
@@ -605,9 +605,11 @@ static int shows(WINDOW *w, const char *text)
     return 0;
 }
 
+static int find_text(WINDOW *w, const char *text, int *y, int *x);
+
 Test(draw, bits_screen_shows_the_patterns_and_a_flip, .init = setup_values, .fini = teardown)
 {
-    term_open(80, 24);
+    term_open(120, 40);     /* 80 columns leave the hex column out (the details keep it) */
     qs_tui_goto(&M, QS_SCR_BITS);
     qs_tui_bits_set(&M, 7.32);
     frame();
@@ -636,7 +638,12 @@ Test(draw, bits_screen_fits_80_columns, .init = setup_values, .fini = teardown)
     frame();
     cr_expect(shows(w_body, " 2^2"), "the value line wraps instead of being cut");
     cr_expect(shows(w_body, "code -121"));
-    cr_expect(shows(w_body, "8           +0.68"), "dequantized value and error in columns");
+    int ry, rx;
+    char crow[512];
+    cr_assert(find_text(w_body, "code -121", &ry, &rx));
+    mvwinnstr(w_body, ry, 0, crow, (int)sizeof crow - 1);
+    cr_expect(strstr(crow, " 8 ") && strstr(crow, "+0.68"), "dequantized value and error in "
+              "columns: %s", crow);
     /* every screen's hint line keeps the way out at 80 columns */
     for (int i = 0; i < QS_SCR_COUNT; i++) {
         qs_tui_goto(&M, i);
@@ -797,14 +804,14 @@ Test(draw, highlight_marks_the_named_element_for_one_step, .init = setup_values,
     frame();
     expect_marked(w_body, "exponent");
     int y, x;
-    cr_assert(find_text(w_body, "0x40EA3D71", &y, &x), "the FP32 row");
+    cr_assert(find_text(w_body, "fp32      0 10000001", &y, &x), "the FP32 row");
     char row[512];
     mvwinnstr(w_body, y, 0, row, (int)sizeof row - 1);
     int ex = (int)(strstr(row, "10000001") - row);
     cr_expect_eq(hl_cells(w_body, y, ex, 8), 8, "FP32's 8 exponent bits");
     cr_expect(!cell_hl(w_body, y, ex - 2), "the sign bit is not the exponent");
     cr_expect_eq(hl_cells(w_body, y, ex + 9, 23), 0, "nor are the 23 mantissa bits");
-    cr_assert(find_text(w_body, "0x4752", &y, &x), "the FP16 row");
+    cr_assert(find_text(w_body, "fp16      0 10001", &y, &x), "the FP16 row");
     mvwinnstr(w_body, y, 0, row, (int)sizeof row - 1);
     cr_expect_eq(hl_cells(w_body, y, (int)(strstr(row, "10001") - row), 5), 5,
                  "FP16's 5 exponent bits");
@@ -831,7 +838,7 @@ Test(draw, highlight_marks_the_named_element_for_one_step, .init = setup_values,
     cr_assert_eq(M.lesson_live, QS_SCR_BITS);
     frame();
     expect_marked(w_body, "mantissa");
-    cr_assert(find_text(w_body, "0x40EA3D71", &y, &x));
+    cr_assert(find_text(w_body, "fp32      0 10000001", &y, &x));
     mvwinnstr(w_body, y, 0, row, (int)sizeof row - 1);
     cr_expect_eq(hl_cells(w_body, y, (int)(strstr(row, "11010100011110101110001") - row), 23),
                  23, "FP32's 23 mantissa bits");
@@ -847,16 +854,20 @@ Test(draw, highlight_marks_the_named_element_for_one_step, .init = setup_values,
 /* The Error screen's rows the granularity lessons point at, and the Lab's steps table. */
 Test(draw, highlight_on_the_error_and_lab_screens, .init = setup_default, .fini = teardown)
 {
-    char path[] = "/tmp/qscope_tui_hl2XXXXXX";
-    lesson_file(path, "title: Costs\n\n"
-                "## Per channel\n> scheme int4 sym per-channel axis=0\n> quant\n"
-                "@highlight per_channel\n---\n"
-                "## NF4\n> scheme nf4 block=64 dq\n> quant\n@highlight bits_per_param\n");
+    char path[] = "/tmp/qscope_tui_hl2XXXXXX", text[5000];
+    snprintf(text, sizeof text, "title: Costs\n\n"
+             "## Per channel\n> load \"%s\"\n> scheme int4 sym per-channel axis=0\n> quant\n"
+             "@highlight per_channel\n---\n"
+             "## NF4\n> scheme nf4 block=64 dq\n> quant\n@highlight bits_per_param\n",
+             top_path("datasets/default.npy"));
+    lesson_file(path, text);
     term_open(120, 40);
     qs_tui_goto(&M, QS_SCR_LESSON);
     qs_tui_lesson_open(&M, path);
     cr_assert_not_null(M.lesson, "%s", M.status);
     qs_tui_handle_key(&M, 'n');         /* nothing runs before the learner starts step 1 */
+    for (int i = 0; i < 20000 && M.job.running; i++)   /* load plays in the worker */
+        if (!qs_tui_job_poll(&M)) usleep(1000);
     cr_assert_eq(M.lesson_live, QS_SCR_ERROR);
     frame();
     expect_marked(w_body, "granularity  per-channel");
@@ -904,15 +915,16 @@ Test(lesson, a_step_with_a_slow_command_plays_in_the_worker, .init = setup_value
     cr_assert_not_null(M.lesson, "%s", M.status);
     qs_tui_handle_key(&M, 'n');         /* nothing runs before the learner starts step 1 */
     cr_assert_eq(M.job.running, 1, "load is a slow command: the step runs in the worker");
-    /* the screen keys wait while it runs; drawing data stays the old snapshot */
-    cr_assert_eq(M.t_n, 2);
+    /* the screen keys wait while it runs; drawing shows the lesson's own start (no tensor) */
+    cr_assert_eq(M.t_n, 0);
     int flags = 0;
     for (int i = 0; i < 20000 && !flags; i++) {
         flags = qs_tui_job_poll(&M);
         if (!flags) usleep(1000);
     }
     cr_assert(flags & QS_TUI_REDRAW);
-    cr_assert_eq(S.tensor->n, 4096);
+    cr_assert_eq(M.s->tensor->n, 4096);
+    cr_assert_eq(S.tensor->n, 2, "the user's session is not the lesson's");
     cr_assert_eq(M.t_n, 4096, "the snapshot follows once the step is shown");
     cr_assert_eq(M.lesson_shown, 1);
     size_t n = json_array_size(M.lesson_log);
@@ -968,9 +980,11 @@ Test(lesson, steps_narration_commands_and_a_quiz, .init = setup_default, .fini =
     qs_tui_goto(&M, QS_SCR_LESSON);
     qs_tui_lesson_open(&M, path);
     cr_assert_not_null(M.lesson, "%s", M.status);
-    cr_assert(!S.tensor || S.tensor->n != 2, "nothing runs before the learner starts step 1");
+    cr_assert_neq(M.s, &S, "the lesson plays on a session of its own");
+    cr_assert(!M.s->tensor || M.s->tensor->n != 2, "nothing runs before the learner starts step 1");
     qs_tui_handle_key(&M, 'n');
-    cr_assert_eq(S.tensor->n, 2, "the lesson's command ran on the session");
+    cr_assert_eq(M.s->tensor->n, 2, "the lesson's command ran on its session");
+    cr_assert_eq(S.tensor->n, 4096, "the user's tensor is untouched");
     cr_assert_eq(M.screen, QS_SCR_LESSON, "results go beside the narration");
     cr_assert_eq(M.lesson_live, QS_SCR_BITS, "@screen bits");
     size_t n = json_array_size(M.lesson_log);
@@ -987,10 +1001,16 @@ Test(lesson, steps_narration_commands_and_a_quiz, .init = setup_default, .fini =
     qs_tui_handle_key(&M, 'a');
     qs_tui_submit(&M, "Four");
     cr_assert_eq(M.status_err, 0);
-    /* back a step re-runs the first step's command */
-    run("values 1 2 3");
+    /* back a step re-runs the first step's command from the lesson's own start */
+    qs_tui_run_user(&M, "values 1 2 3");
+    cr_assert_eq(M.s->tensor->n, 3);
     qs_tui_handle_key(&M, 'p');
-    cr_assert_eq(S.tensor->n, 2);
+    cr_assert_eq(M.s->tensor->n, 2);
+    /* X closes the lesson: the user's session and tensor are back */
+    qs_tui_handle_key(&M, 'X');
+    cr_assert_null(M.lesson);
+    cr_assert_eq(M.s, &S);
+    cr_assert_eq(M.t_n, 4096);
     unlink(path);
 }
 
@@ -1019,5 +1039,47 @@ Test(lesson, auto_play_waits_for_the_delay_then_stops_at_a_quiz, .init = setup_d
     int f = qs_tui_lesson_tick(&M, 7000);
     cr_assert(f & QS_TUI_PROMPT, "the quiz asks for an answer");
     cr_assert_eq(qs_tui_lesson_tick(&M, 20000), 0, "auto-play waits while the quiz is open");
+    unlink(path);
+}
+
+/* Presenter mode: a quiz waits without opening the answer line; the lesson starts from its
+ * own state (not the user's tensor and views) and X gives those back. */
+Test(lesson, presenter_mode_and_the_users_state_come_back, .init = setup_default,
+     .fini = teardown)
+{
+    char path[] = "/tmp/qscope_tui_presentXXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    const char *text = "title: Present\n\n## One\n> values -20 1000\nexpect n == 2\n---\n"
+                       "## Two\nquiz: 2 + 2?\nanswer: 4\n";
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    M.log_scale = 1;
+    qs_tui_bits_set(&M, 1.5);
+    cr_assert(qs_tui_present(&M, 1) & QS_TUI_RESIZE, "the windows are laid out again");
+    cr_assert_eq(M.screen, QS_SCR_LESSON);
+    qs_tui_lesson_open(&M, path);
+    cr_assert_not_null(M.lesson, "%s", M.status);
+    cr_assert_eq(M.log_scale, 0, "the lesson starts from its own views");
+    cr_assert_float_eq(M.bits_input, 7.32, 0);
+    cr_assert_neq(M.s, &S, "the lesson plays on a session of its own");
+    cr_assert(!M.s->tensor, "nothing runs before the learner starts step 1");
+    qs_tui_handle_key(&M, 'n');
+    cr_assert_eq(M.s->tensor->n, 2);
+    cr_assert_eq(S.tensor->n, 4096);
+    int f = qs_tui_handle_key(&M, 'n');
+    cr_assert_eq(M.lesson_quiz, 1);
+    cr_assert(!(f & QS_TUI_PROMPT), "presenter mode: a opens the answer line");
+    cr_assert_eq(M.prompt, QS_PR_NONE);
+    cr_assert(qs_tui_handle_key(&M, 'a') & QS_TUI_PROMPT);
+    qs_tui_submit(&M, "4");
+    cr_assert_eq(M.lesson_quiz, 0);
+    qs_tui_handle_key(&M, 'X');
+    cr_assert_null(M.lesson);
+    cr_assert_eq(M.s, &S, "the user's session is back");
+    cr_assert_eq(M.log_scale, 1, "and the user's views");
+    cr_assert_float_eq(M.bits_input, 1.5, 0);
+    cr_assert_eq(M.t_n, 4096);
+    qs_tui_present(&M, 0);
     unlink(path);
 }

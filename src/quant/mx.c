@@ -1,0 +1,243 @@
+/* mx.c — OCP Microscaling (MX v1.0) block formats and NVIDIA NVFP4: the format table, element
+ * encode / decode (through numfmt's exact round-to-nearest-even), and quantizing a tensor
+ * block by block along its rows (see mx.h for the rules). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qscope/mx.h"
+#include "qscope/numfmt.h"
+
+static const qs_mx_type types[QS_MX_COUNT] = {
+    {QS_MX_FP8_E4M3, "mxfp8_e4m3", "OCP MXFP8: FP8 E4M3 elements, blocks of 32, E8M0 scale",
+     32, QS_FMT_E4M3, "fp8-e4m3", 8, 8, 448.0, QS_FMT_E8M0, 0},
+    {QS_MX_FP8_E5M2, "mxfp8_e5m2", "OCP MXFP8: FP8 E5M2 elements, blocks of 32, E8M0 scale",
+     32, QS_FMT_E5M2, "fp8-e5m2", 8, 15, 57344.0, QS_FMT_E8M0, 0},
+    {QS_MX_FP6_E3M2, "mxfp6_e3m2", "OCP MXFP6: FP6 E3M2 elements, blocks of 32, E8M0 scale",
+     32, QS_FMT_E3M2, "fp6-e3m2", 6, 4, 28.0, QS_FMT_E8M0, 0},
+    {QS_MX_FP6_E2M3, "mxfp6_e2m3", "OCP MXFP6: FP6 E2M3 elements, blocks of 32, E8M0 scale",
+     32, QS_FMT_E2M3, "fp6-e2m3", 6, 2, 7.5, QS_FMT_E8M0, 0},
+    {QS_MX_FP4_E2M1, "mxfp4", "OCP MXFP4: FP4 E2M1 elements, blocks of 32, E8M0 scale",
+     32, QS_FMT_E2M1, "fp4-e2m1", 4, 2, 6.0, QS_FMT_E8M0, 0},
+    {QS_MX_INT8, "mxint8", "OCP MXINT8: int8 elements (implicit 2^-6), blocks of 32, E8M0 "
+     "scale", 32, -1, "int8", 8, 0, 127.0 / 64.0, QS_FMT_E8M0, 0},
+    {QS_MX_NVFP4, "nvfp4", "NVIDIA NVFP4: FP4 E2M1 elements, blocks of 16, E4M3 scale, FP32 "
+     "tensor scale", 16, QS_FMT_E2M1, "fp4-e2m1", 4, 2, 6.0, QS_FMT_E4M3, 1},
+};
+
+const qs_mx_type *qs_mx_type_info(int id)
+{
+    return id >= 0 && id < QS_MX_COUNT ? &types[id] : NULL;
+}
+
+int qs_mx_find(const char *name)
+{
+    if (!name) return -1;
+    for (int i = 0; i < QS_MX_COUNT; i++)
+        if (strcmp(name, types[i].name) == 0) return i;
+    return -1;
+}
+
+double qs_mx_bits_per_weight(int id, int64_t n, int64_t nblocks)
+{
+    const qs_mx_type *t = qs_mx_type_info(id);
+    if (!t) return NAN;
+    int sbits = 8;      /* E8M0 and E4M3 are both 8 bits */
+    if (n <= 0 || nblocks <= 0) return t->elem_bits + (double)sbits / t->block;
+    double b = t->elem_bits + (double)sbits * (double)nblocks / (double)n;
+    if (t->tensor_scale) b += 32.0 / (double)n;
+    return b;
+}
+
+/* ---- elements ----------------------------------------------------------------------------- */
+
+/* round half to even of |v| < 2^52 */
+static double rne(double v)
+{
+    double fl = floor(v), d = v - fl;
+    if (d > 0.5) return fl + 1;
+    if (d < 0.5) return fl;
+    return fmod(fl, 2.0) != 0 ? fl + 1 : fl;
+}
+
+uint32_t qs_mx_elem_encode(const qs_mx_type *t, double v, int *sat)
+{
+    int s = fabs(v) > t->elem_max;
+    if (sat) *sat = s;
+    if (t->elem_fmt < 0) {                     /* MXINT8: code = rne(v · 64), ±127 */
+        double c = isnan(v) ? 0.0 : v > 2.0 ? 128.0 : v < -2.0 ? -128.0 : rne(v * 64.0);
+        if (c > 127) c = 127;
+        if (c < -127) c = -127;
+        return (uint32_t)((int32_t)c) & 0xFFu;
+    }
+    return qs_numfmt_encode(qs_numfmt_get((qs_fmt_id)t->elem_fmt), v, QS_OVF_SATURATE, NULL);
+}
+
+double qs_mx_elem_decode(const qs_mx_type *t, uint32_t code)
+{
+    if (t->elem_fmt < 0) return (double)(int8_t)(uint8_t)code / 64.0;
+    return qs_numfmt_decode(qs_numfmt_get((qs_fmt_id)t->elem_fmt), code);
+}
+
+/* ---- blocks ------------------------------------------------------------------------------- */
+
+static int64_t row_len(const qs_tensor *t)
+{
+    return t->ndim > 0 ? t->shape[t->ndim - 1] : 1;
+}
+
+int64_t qs_mx_tensor_nblocks(int id, const qs_tensor *t)
+{
+    const qs_mx_type *ty = qs_mx_type_info(id);
+    int64_t L = row_len(t);
+    if (!ty || L <= 0 || t->n <= 0) return 0;
+    return (t->n / L) * ((L + ty->block - 1) / ty->block);
+}
+
+int64_t qs_mx_block_of(int id, const qs_tensor *t, int64_t e)
+{
+    const qs_mx_type *ty = qs_mx_type_info(id);
+    int64_t L = row_len(t), nbr = (L + ty->block - 1) / ty->block;
+    return (e / L) * nbr + (e % L) / ty->block;
+}
+
+/* Largest finite |x| of the tensor (NVFP4's per-tensor amax). */
+static float tensor_amax(const qs_tensor *t)
+{
+    float a = 0.0f;
+    for (int64_t i = 0; i < t->n; i++) {
+        float v = fabsf(t->data[i]);
+        if (isfinite(v) && v > a) a = v;
+    }
+    return a;
+}
+
+/* Quantizes the m values x of one block into b (x, m and the index fields set by the caller). */
+static void quant_block(const qs_mx_type *ty, float ts, qs_mx_block *b)
+{
+    double amax = 0.0;
+    b->special = 0;
+    b->clipped = 0;
+    for (int i = 0; i < b->m; i++) {
+        double a = fabs((double)b->x[i]);
+        if (!isfinite(a)) b->special = 1;
+        if (a > amax || isnan(a)) amax = isnan(amax) ? amax : a;
+    }
+    b->amax = amax;
+    if (ty->tensor_scale) {                        /* NVFP4 */
+        const qs_numfmt *e4 = qs_numfmt_get(QS_FMT_E4M3);
+        float bam = 0.0f;
+        for (int i = 0; i < b->m; i++)
+            if (isfinite(b->x[i]) && fabsf(b->x[i]) > bam) bam = fabsf(b->x[i]);
+        b->tensor_scale = ts;
+        b->scale_in = ts > 0.0f ? bam / 6.0f / ts : 0.0f;
+        b->scale_code = qs_numfmt_encode(e4, (double)b->scale_in, QS_OVF_SATURATE, NULL);
+        b->scale_value = qs_numfmt_decode(e4, b->scale_code);
+        b->step = (float)b->scale_value * ts;
+        b->shared_exp = b->shared_exp_raw = 0;
+        for (int i = 0; i < b->m; i++) {
+            float x = b->x[i];
+            if (isnan(x)) x = 0.0f;                 /* NaN stores 0 (E2M1 has no NaN) */
+            float v = b->step > 0.0f ? x / b->step : 0.0f;
+            int sat = 0;
+            b->codes[i] = qs_mx_elem_encode(ty, (double)v, &sat);
+            b->clipped += sat && isfinite(x);
+            b->y[i] = (float)(qs_mx_elem_decode(ty, b->codes[i]) * (double)b->step);
+        }
+        return;
+    }
+    if (b->special) {                              /* NaN scale: the whole block is NaN */
+        b->shared_exp = b->shared_exp_raw = 128;
+        b->scale_code = 0xFFu;
+        b->scale_value = NAN;
+        b->step = NAN;
+        for (int i = 0; i < b->m; i++) { b->codes[i] = 0; b->y[i] = NAN; }
+        return;
+    }
+    int e;
+    if (amax > 0.0) {
+        int k;
+        frexp(amax, &k);
+        e = (k - 1) - ty->emax_elem;               /* floor(log2 amax) - emax_elem */
+    } else {
+        e = -127 - 1;                              /* no magnitude: the smallest scale */
+    }
+    b->shared_exp_raw = amax > 0.0 ? e : -127;
+    if (e < -127) e = -127;
+    if (e > 127) e = 127;                          /* unreachable from float32 inputs */
+    b->shared_exp = e;
+    b->scale_code = (uint32_t)(e + 127);
+    b->scale_value = ldexp(1.0, e);
+    b->step = (float)b->scale_value;               /* 2^-127 is a float32 subnormal: exact */
+    for (int i = 0; i < b->m; i++) {
+        double v = (double)b->x[i] / b->scale_value;   /* exact: a power of two */
+        int sat = 0;
+        b->codes[i] = qs_mx_elem_encode(ty, v, &sat);
+        b->clipped += sat;
+        b->y[i] = (float)(qs_mx_elem_decode(ty, b->codes[i]) * b->scale_value);
+    }
+}
+
+static void block_bounds(const qs_mx_type *ty, const qs_tensor *t, int64_t bi, qs_mx_block *b)
+{
+    int64_t L = row_len(t), nbr = (L + ty->block - 1) / ty->block;
+    int64_t r = bi / nbr, k = bi % nbr;
+    b->index = bi;
+    b->start = r * L + k * ty->block;
+    b->m = (int)(L - k * ty->block < ty->block ? L - k * ty->block : ty->block);
+    memset(b->x, 0, sizeof b->x);
+    memcpy(b->x, t->data + b->start, (size_t)b->m * sizeof(float));
+}
+
+static float nvfp4_ts(const qs_tensor *t, float *amax)
+{
+    float a = tensor_amax(t);
+    if (amax) *amax = a;
+    return a / (448.0f * 6.0f);
+}
+
+int qs_mx_tensor_block(int id, const qs_tensor *t, int64_t bi, qs_mx_block *b, qs_err *err)
+{
+    const qs_mx_type *ty = qs_mx_type_info(id);
+    if (!ty) return qs_err_set(err, "mx: unknown format %d", id);
+    int64_t nb = qs_mx_tensor_nblocks(id, t);
+    if (bi < 0 || bi >= nb)
+        return qs_err_set(err, "block=%lld: out of range 0..%lld (%s blocks of %d along the "
+                          "last axis)", (long long)bi, (long long)nb - 1, ty->name, ty->block);
+    memset(b, 0, sizeof *b);
+    float am = 0.0f, ts = ty->tensor_scale ? nvfp4_ts(t, &am) : 1.0f;
+    block_bounds(ty, t, bi, b);
+    quant_block(ty, ts, b);
+    b->tensor_amax = am;
+    b->tensor_scale = ts;
+    return QS_OK;
+}
+
+int qs_mx_tensor_codes(int id, const qs_tensor *t, float *y, int32_t *codes, float *scales,
+                       uint32_t *scale_codes, int64_t *clipped, float *tensor_scale,
+                       qs_err *err)
+{
+    const qs_mx_type *ty = qs_mx_type_info(id);
+    if (!ty) return qs_err_set(err, "mx: unknown format %d", id);
+    int64_t nb = qs_mx_tensor_nblocks(id, t), clip = 0;
+    float ts = ty->tensor_scale ? nvfp4_ts(t, NULL) : 1.0f;
+    qs_mx_block *b = malloc(sizeof *b);
+    if (!b) return qs_err_set(err, "mx: out of memory");
+    for (int64_t bi = 0; bi < nb; bi++) {
+        block_bounds(ty, t, bi, b);
+        quant_block(ty, ts, b);
+        clip += b->clipped;
+        for (int i = 0; i < b->m; i++) {
+            if (y) y[b->start + i] = b->y[i];
+            if (codes) codes[b->start + i] = ty->elem_fmt < 0
+                                                 ? (int32_t)(int8_t)(uint8_t)b->codes[i]
+                                                 : (int32_t)b->codes[i];
+        }
+        if (scales) scales[bi] = b->step;
+        if (scale_codes) scale_codes[bi] = b->scale_code;
+    }
+    free(b);
+    if (clipped) *clipped = clip;
+    if (tensor_scale) *tensor_scale = ts;
+    return QS_OK;
+}

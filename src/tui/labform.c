@@ -1,0 +1,127 @@
+/* labform.c — the Lab screen's settings form: which action (sweep, PTQ, QAT, train,
+ * integer-only inference, LoRA, QLoRA), and the settings each uses, spelled as the `lab`
+ * command line that r runs. The cursor moves only over the settings the action uses, so ←/→
+ * never changes one that is not part of the command. No ncurses calls (KEY_* only). */
+#include "tui_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Actions, in the form's order; bit i of a setting's `used` mask is action i. */
+static const char *const lab_actions[] = {"sweep", "ptq", "qat", "train", "int", "lora", "qlora",
+                                          NULL};
+enum { A_SWEEP = 1, A_PTQ = 2, A_QAT = 4, A_TRAIN = 8, A_INT = 16, A_LORA = 32, A_QLORA = 64 };
+static const char *const lab_data[] = {"digits", "fashion", NULL};
+static const char *const lab_bits[] = {"2", "3", "4", "5", "6", "7", "8", NULL};
+static const char *const lab_range[] = {"2..8", "3..8", "4..8", "2..6", "2..4", "5..8", NULL};
+static const char *const lab_abits[] = {"4", "5", "6", "7", "8", NULL};
+static const char *const lab_gran[] = {"tensor", "channel", NULL};
+static const char *const lab_calib[] = {"minmax", "percentile", "mse", "entropy", NULL};
+static const char *const lab_epochs[] = {"1", "2", "3", "5", "10", "20", "30", NULL};
+static const char *const lab_rank[] = {"1", "2", "4", "8", "16", NULL};
+
+static const struct {
+    const char *name;           /* the label on the form */
+    const char *key;            /* the command's key (the sweep's range is bits=) */
+    const char *const *values;  /* its values */
+    int dflt;                   /* default choice */
+    unsigned used;              /* actions using it (epochs are QAT epochs: train, LoRA and
+                                   QLoRA keep their own defaults; `:lab train epochs=N`) */
+} lab_fields[QS_TUI_LAB_FIELDS] = {
+    {"action", "", lab_actions, 0, 0x7f},
+    {"data", "data", lab_data, 0, A_TRAIN},
+    {"bits", "bits", lab_bits, 2, A_PTQ | A_QAT | A_INT},
+    {"range", "bits", lab_range, 0, A_SWEEP},
+    {"abits", "abits", lab_abits, 4, A_SWEEP | A_PTQ | A_QAT | A_INT},
+    {"gran", "gran", lab_gran, 0, A_SWEEP | A_PTQ | A_QAT | A_INT},
+    {"calib", "calib", lab_calib, 0, A_SWEEP | A_PTQ | A_QAT | A_INT},
+    {"epochs", "epochs", lab_epochs, 3, A_SWEEP | A_QAT},
+    {"rank", "rank", lab_rank, 2, A_LORA | A_QLORA},
+};
+
+static int lab_count(const char *const *v)
+{
+    int n = 0;
+    while (v[n]) n++;
+    return n;
+}
+
+static int field_used(const qs_tui_model *m, int f)
+{
+    return (int)((lab_fields[f].used >> m->lab_set[0]) & 1);
+}
+
+const char *qs_tui_lab_field(const qs_tui_model *m, int field, const char **value, int *used)
+{
+    if (field < 0 || field >= QS_TUI_LAB_FIELDS) return NULL;
+    *value = lab_fields[field].values[m->lab_set[field]];
+    *used = field_used(m, field);
+    return lab_fields[field].name;
+}
+
+void qs_tui_lab_line(qs_tui_model *m)
+{
+    size_t k = (size_t)snprintf(m->lab_line, sizeof m->lab_line, "lab %s",
+                                lab_actions[m->lab_set[0]]);
+    for (int f = 1; f < QS_TUI_LAB_FIELDS && k < sizeof m->lab_line; f++)
+        if (field_used(m, f))
+            k += (size_t)snprintf(m->lab_line + k, sizeof m->lab_line - k, " %s=%s",
+                                  lab_fields[f].key, lab_fields[f].values[m->lab_set[f]]);
+}
+
+void qs_tui_lab_init(qs_tui_model *m)
+{
+    for (int f = 0; f < QS_TUI_LAB_FIELDS; f++) m->lab_set[f] = lab_fields[f].dflt;
+    qs_tui_lab_line(m);
+}
+
+/* The next setting the action uses, from f in direction d (the action itself always). */
+static int next_used(const qs_tui_model *m, int f, int d)
+{
+    for (int i = 0; i < QS_TUI_LAB_FIELDS; i++) {
+        f = (f + d + QS_TUI_LAB_FIELDS) % QS_TUI_LAB_FIELDS;
+        if (field_used(m, f)) return f;
+    }
+    return 0;
+}
+
+int qs_tui_lab_key(qs_tui_model *m, int key)
+{
+    const qs_tui_binding *b = qs_tui_binding_find(QS_SCR_LAB, key);
+    if (!b || b->screen != QS_SCR_LAB) return 0;
+    int f = m->lab_field;
+    switch (b->act) {
+    case QA_ROW_UP: m->lab_field = next_used(m, f, -1); break;
+    case QA_ROW_DOWN: m->lab_field = next_used(m, f, 1); break;
+    case QA_CUR_LEFT:
+    case QA_CUR_RIGHT: {
+        if (!field_used(m, f)) {
+            /* never a silent change to a setting the command does not use */
+            qs_tui_status(m, 1, "%s is not part of 'lab %s' (↑/↓ choose a setting it uses)",
+                          lab_fields[f].name, lab_actions[m->lab_set[0]]);
+            break;
+        }
+        int n = lab_count(lab_fields[f].values);
+        m->lab_set[f] = (m->lab_set[f] + (b->act == QA_CUR_RIGHT ? 1 : n - 1)) % n;
+        qs_tui_lab_line(m);
+        break;
+    }
+    case QA_LAB_RUN:
+        if (m->job.running) {
+            qs_tui_status(m, 1, "busy: '%s' is still running (Esc cancels)", m->job.line);
+            break;
+        }
+        qs_tui_job_start(m, m->lab_line);
+        break;
+    case QA_LAB_GPT:
+    case QA_LAB_GPT_GEN:
+        if (m->job.running) {
+            qs_tui_status(m, 1, "busy: '%s' is still running (Esc cancels)", m->job.line);
+            break;
+        }
+        qs_tui_job_start(m, b->act == QA_LAB_GPT ? "lab gpt sweep" : "lab gpt generate");
+        break;
+    default: return 0;
+    }
+    return QS_TUI_HANDLED | QS_TUI_REDRAW;
+}
