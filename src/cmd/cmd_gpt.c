@@ -653,6 +653,10 @@ static int sub_acts(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t 
         }
         free(used);
         json_object_set_new(r, "top_channels", tops);
+        /* every input channel's absmax, in channel order: the TUI's channel strip */
+        json_t *ch = json_array();
+        for (int c = 0; c < L.in && ch; c++) json_array_append_new(ch, qs_json_real(mx[c]));
+        if (ch) json_object_set_new(r, "channels", ch);
         json_array_append_new(arr, r);
         snprintf(g->act_name[i], sizeof g->act_name[i], "%s", L.name);
         g->act_in[i] = L.in;

@@ -1225,7 +1225,7 @@ const qs_cmd qs_cmds_lab[] = {
      "lab gpt lora|qlora [rank=8] [alpha=2r] [steps=150] [lr=0.003] [full_lr=0.0005]\n"
      "          -> before/after ppl on both corpora, trainable weight_bytes sample\n"
      "lab gpt acts [chars=8192] [top=5] -> per linear layer: absmax median_channel_absmax\n"
-     "          max_median_ratio top_channels\n"
+     "          max_median_ratio top_channels channels (every input channel's absmax)\n"
      "Formats F: fp32 int8-channel int4-channel int4-g128-sym int4-g128-affine\n"
      "int4-g32-sym int4-g32-affine int3-g32-sym nf4 nf4-dq q8_0 q6_k q4_k q4_0 fp8-e4m3\n"
      "mxfp4 nvfp4 (these two by name only, or with methods=)\n"

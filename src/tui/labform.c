@@ -115,12 +115,24 @@ int qs_tui_lab_key(qs_tui_model *m, int key)
         break;
     case QA_LAB_GPT:
     case QA_LAB_GPT_GEN:
+    case QA_LAB_GPT_ACTS:
         if (m->job.running) {
             qs_tui_status(m, 1, "busy: '%s' is still running (Esc cancels)", m->job.line);
             break;
         }
-        qs_tui_job_start(m, b->act == QA_LAB_GPT ? "lab gpt sweep" : "lab gpt generate");
+        qs_tui_job_start(m, b->act == QA_LAB_GPT ? "lab gpt sweep"
+                            : b->act == QA_LAB_GPT_GEN ? "lab gpt generate" : "lab gpt acts");
         break;
+    case QA_SCROLL_DOWN:
+    case QA_SCROLL_UP: {
+        /* half a screen per key; the last line may come up to the top, no further */
+        int n = qs_tui_gpt_lines(m, m->cols), page = m->rows > 8 ? m->rows / 2 : 4;
+        if (!n) return 0;
+        m->lab_scroll += b->act == QA_SCROLL_DOWN ? page : -page;
+        if (m->lab_scroll > n - 1) m->lab_scroll = n - 1;
+        if (m->lab_scroll < 0) m->lab_scroll = 0;
+        break;
+    }
     default: return 0;
     }
     return QS_TUI_HANDLED | QS_TUI_REDRAW;

@@ -69,6 +69,10 @@ const qs_tui_binding qs_tui_bindings[] = {
     {QS_SCR_LAB, '\r', "Enter", QA_LAB_RUN, NULL},
     {QS_SCR_LAB, 'w', "w", QA_LAB_GPT, "GPT lab: sweep the shipped language model's formats"},
     {QS_SCR_LAB, 'W', "W", QA_LAB_GPT_GEN, "GPT lab: the same prompt through fp32 and 4 formats"},
+    {QS_SCR_LAB, 'a', "a", QA_LAB_GPT_ACTS,
+     "GPT lab: activation channel strip (each linear layer's input-channel absmax)"},
+    {QS_SCR_LAB, KEY_NPAGE, "PgDn/PgUp", QA_SCROLL_DOWN, "scroll the GPT generations / channel strip"},
+    {QS_SCR_LAB, KEY_PPAGE, "PgUp", QA_SCROLL_UP, NULL},
     /* Lesson */
     {QS_SCR_LESSON, 'n', "n", QA_LESSON_NEXT, "next item of the lesson"},
     {QS_SCR_LESSON, '\r', "Enter", QA_LESSON_NEXT, NULL},
@@ -612,6 +616,7 @@ void qs_tui_route(qs_tui_model *m, const qs_cmd *cmd, json_t *out, const char *l
         show(m, QS_SCR_ERROR);
     } else if (strcmp(group, "lab") == 0 || strcmp(name, "lab") == 0) {
         set_json(&m->lab, json_incref(out));
+        m->lab_scroll = 0;
         show(m, QS_SCR_LAB);
     } else if (m->output && !lesson) {
         m->output_shown = 1;

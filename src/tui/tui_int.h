@@ -62,7 +62,7 @@ typedef enum qs_tui_act {
     /* Error */
     QA_CLIP_IN, QA_CLIP_OUT, QA_CLIP_LEFT, QA_CLIP_RIGHT, QA_CLIP_RESET, QA_COMPARE,
     /* Lab */
-    QA_LAB_RUN, QA_LAB_GPT, QA_LAB_GPT_GEN,
+    QA_LAB_RUN, QA_LAB_GPT, QA_LAB_GPT_GEN, QA_LAB_GPT_ACTS,
     /* Lesson */
     QA_LESSON_NEXT, QA_LESSON_PREV, QA_LESSON_OPEN, QA_LESSON_ANSWER, QA_LESSON_AUTO,
     QA_LESSON_LIVE, QA_PRESENT, QA_CHECKS, QA_LESSON_CLOSE,
@@ -214,6 +214,7 @@ typedef struct qs_tui_model {
     char lab_line[256];         /* the command `r` runs, built from the settings */
     int lab_field;              /* setting under the cursor (0..QS_TUI_LAB_FIELDS-1) */
     int lab_set[QS_TUI_LAB_FIELDS]; /* each setting's choice (index into its value list) */
+    int lab_scroll;             /* first line shown of the GPT view's generations / strip */
 
     /* 6 Lesson */
     void *lesson;               /* qs_lesson_player (owned) or NULL */
@@ -371,6 +372,9 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w);
 /* The GPT view of the Lab screen from y (gpt_draw.c): 1 when m->lab is a `lab gpt` sweep,
  * generate or acts result it drew, else 0. */
 int qs_tui_draw_gpt(const qs_tui_model *m, WINDOW *w, int y);
+/* The lines of the GPT view's scrollable part (generations or channel strip) at width W;
+ * 0 when m->lab is not a generate or acts result. */
+int qs_tui_gpt_lines(const qs_tui_model *m, int W);
 void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w);
 /* The largest useful narration scroll (its lines past one window) for m->cols x m->rows. */
 int qs_tui_lesson_scroll_max(const qs_tui_model *m);

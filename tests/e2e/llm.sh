@@ -13,7 +13,7 @@ gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }' || fail "$3: $1 is not 
 out=$("$QSCOPE" --json -c "bits all fp4-e2m1; bits all e8m0; bits all fp6-e2m3; bits 3 e8m0") \
     || fail "bits exit $?"
 for k in '"count":16' '"hex":"0x7","bits":"0111","value":6' '"hex":"0xF","bits":"1111","value":-6' \
-         '"count":256' '"hex":"0xFF","bits":"11111111","value":null,"stored":"nan","class":"nan"' \
+         '"count":256' '"hex":"0xFF","bits":"11111111","value":"nan","stored":"nan","class":"nan"' \
          '"count":64' '"hex":"0x1F","bits":"011111","value":7.5' '"format":"e8m0"' '"value":4'; do
     has "$out" "$k"
 done

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# lessons_new.sh — lessons 14 to 19 play to their end on the TUI's Lesson screen: opened by
+# lessons_new.sh — lessons 14 to 22 play to their end on the TUI's Lesson screen: opened by
 # number at the L prompt, stepped with Enter, every quiz answered (a, then the answer prompt)
 # with the lesson's first answer; no step reports a failed command or expectation, and the
-# last step's quiz question is on the screen at the end.
+# last step's quiz question (or its heading, when it has no quiz) is on the screen at the end.
 . "$(dirname "$0")/lib.bash"
-for num in 14 15 16 17 18 19; do
+for num in 14 15 16 17 18 19 20 21 22; do
     file=$(ls "$QSCOPE_TOP"/lessons/"$num"-*.lesson) || fail "no lesson $num"
     # per step: the first answer of its quiz (or '-'), and the last quiz's question
     mapfile -t answers < <(awk '/^---+[ \t]*$/ { print a; a = "-"; next }
@@ -13,6 +13,8 @@ for num in 14 15 16 17 18 19; do
                                                          sub(/[ \t]*\|.*/, "", s); a = s }
                                 END { print a }' "$file")
     lastq=$(grep '^quiz:' "$file" | tail -1 | sed 's/^quiz:[ \t]*//' | cut -c1-40)
+    # a last step without a quiz: its heading is what the screen ends on
+    [ "${answers[-1]}" = "-" ] && lastq=$(grep '^## ' "$file" | tail -1 | sed 's/^## //' | cut -c1-40)
     nsteps=${#answers[@]}
     tui_start 160 50 LC_ALL=C.UTF-8
     wait_for "1 Data"
@@ -25,7 +27,7 @@ for num in 14 15 16 17 18 19; do
     wait_for "Enter starts step 1"    # nothing runs before the learner starts it
     keys n
     for ((k = 1; k <= nsteps; k++)); do
-        wait_for "step $k/$nsteps"
+        wait_for "step $k/$nsteps" 120   # a step that trains (lesson 22) takes seconds
         a=${answers[$((k - 1))]}
         if [ "$a" != "-" ]; then
             wait_for "answers)"         # "(a answers)" after the question, maybe wrapped
