@@ -347,6 +347,9 @@ static int run_llmint8(qs_session *s, int argc, char **argv, json_t **out, qs_er
     /* cost of the weights: int8 columns + fp16 outlier columns + an fp32 scale per row */
     double bpw = ((double)(v.in - nk) * 8.0 + nk * 16.0) / v.in + 32.0 / v.in;
     qs_json_set_real(o, "bits_per_weight", bpw);
+    json_object_set_new(o, "columns", json_integer(v.in));
+    /* plain vector-wise int8 on the same matrix: 8 bits plus the same fp32 scale per row */
+    qs_json_set_real(o, "bits_per_weight_int8", 8.0 + 32.0 / v.in);
     json_object_set_new(o, "cost", json_string(
         "kept columns stored in fp16 (16 bits), the rest int8, plus one fp32 scale per output "
         "row; the outlier product runs in floating point (fp32 here)"));
@@ -627,7 +630,7 @@ const qs_cmd qs_cmds_llm[] = {
      "threshold=T      an input column with any |x| >= T is kept (default 6.0)\n"
      ACT_HELP
      "keys: activations outlier_channels threshold kept_columns kept_fraction kept "
-     "bits_per_weight sqnr_int8_db sqnr_llmint8_db",
+     "bits_per_weight columns bits_per_weight_int8 sqnr_int8_db sqnr_llmint8_db",
      "llmint8 threshold=6", li_words, 0, 0, run_llmint8},
     {"gptq", "methods",
      "gptq [bits=B] [group=G] [sym] [actorder] [damp=D] [blocksize=K] [trace=C] [apply] "

@@ -949,11 +949,21 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
         snprintf(t, sizeof t, "scale %s", a);
         cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "scale"), t);
         cx += put(w, y, cx, xe - cx, g, "   ");
-        snprintf(t, sizeof t, "zero point %lld", zp);
-        cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "zero_point"), t);
-        snprintf(t, sizeof t, "   codes %lld..%lld", (long long)jd(qp, "qmin", 0),
-                 (long long)jd(qp, "qmax", 0));
-        cx += put(w, y, cx, xe - cx, g, t);
+        const char *elem = json_string_value(json_object_get(qp, "element"));
+        if (elem) {
+            /* a block-float scheme (MX, NVFP4): no zero point and no integer code range; its
+             * elements are a small float format, their largest value as qparams gives it */
+            char e[32];
+            num(e, sizeof e, jd(qp, "elem_max", NAN));
+            snprintf(t, sizeof t, "elements %s (max %s)", elem, e);
+            cx += put(w, y, cx, xe - cx, g, t);
+        } else {
+            snprintf(t, sizeof t, "zero point %lld", zp);
+            cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "zero_point"), t);
+            snprintf(t, sizeof t, "   codes %lld..%lld", (long long)jd(qp, "qmin", 0),
+                     (long long)jd(qp, "qmax", 0));
+            cx += put(w, y, cx, xe - cx, g, t);
+        }
         if (nset > 1) {
             cx += put(w, y, cx, xe - cx, g, "   ");
             snprintf(t, sizeof t, "(set %zu of %zu)", set, nset);

@@ -51,6 +51,9 @@ gt "$(num "$out" sqnr_smoothed_db)" "$(num "$out" sqnr_w8a8_db)" "smoothing"
 
 out=$("$QSCOPE" --json -c "load datasets/default.npy; llmint8") || fail "llmint8 exit $?"
 has "$out" '"kept_columns":4'
+has "$out" '"columns":64'
+has "$out" '"bits_per_weight_int8":8.5'
+gt "$(num "$out" bits_per_weight)" "$(num "$out" bits_per_weight_int8)" "LLM.int8() costs more than int8"
 gt "$(num "$out" sqnr_llmint8_db)" "$(num "$out" sqnr_int8_db)" "LLM.int8()"
 
 out=$("$QSCOPE" --json -c "load datasets/default.npy; gptq bits=3 group=32 trace=2") || fail "gptq exit $?"
