@@ -25,8 +25,14 @@ lib_dirs=${FUZZ_LIB_DIRS:-base io synth numfmt quant kernels nn session cmd less
 for src in $(for d in $lib_dirs; do echo src/"$d"/*.c; done); do
     [ -f "$src" ] || continue
     extra=""
-    case "$src" in *_avx2.c)
+    # per-file instruction sets, as the Makefile's pattern rules give them
+    case "$src" in *_avx2.c|*_avx512.c|*_vnni.c|*_avxvnni.c)
         case "$(uname -m)" in x86_64|i?86) extra="-mavx2 -mfma -mf16c" ;; *) continue ;; esac ;;
+    esac
+    case "$src" in
+        *_avx512.c) extra="$extra -mavx512f -mavx512bw -mavx512vl" ;;
+        *_vnni.c) extra="$extra -mavx512f -mavx512bw -mavx512vl -mavx512vnni" ;;
+        *_avxvnni.c) extra="$extra -mavxvnni" ;;
     esac
     obj="$OUT/obj/${src//\//_}.o"
     if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find include -newer "$obj" -name '*.h' | head -1)" ]; then
