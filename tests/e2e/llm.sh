@@ -59,6 +59,9 @@ gt "$(num "$out" sqnr_llmint8_db)" "$(num "$out" sqnr_int8_db)" "LLM.int8()"
 out=$("$QSCOPE" --json -c "load datasets/default.npy; gptq bits=3 group=32 trace=2") || fail "gptq exit $?"
 has "$out" '"title":"column 0"'
 has "$out" '"title":"update after column 1"'
+has "$out" '"matrix":\[64,64\]'
+has "$out" '"parts":2,'
+grep -qE '"title":"update after column 1",[^}]*"part":2' <<<"$out" || fail "gptq: update after column 1 is not part 2: $out"
 gt "$(num "$out" rtn_out_mse)" "$(num "$out" gptq_out_mse)" "GPTQ vs RTN"
 
 out=$("$QSCOPE" --json -c "load datasets/default.npy; awq bits=4 group=32") || fail "awq exit $?"
