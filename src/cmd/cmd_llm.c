@@ -65,6 +65,7 @@ static int make_acts(int argc, char **argv, int in, int def_k, acts *a, qs_err *
         qs_arg_double(argc, argv, "oscale", 0.0, 1e6, &a->scale, err) != QS_OK ||
         qs_arg_int(argc, argv, "seed", 0, (long long)1 << 62, &seed, err) != QS_OK)
         return QS_ERR;
+    if (k > in) k = in;     /* the default 4 on a narrower matrix: every column planted */
     if ((double)n * in > 5e7) return qs_err_set(err, "n=%lld: %lld × %d activations are too "
                                                 "many (at most 5·10^7)", n, n, in);
     a->n = (int)n;

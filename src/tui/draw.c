@@ -172,6 +172,7 @@ static const char *example_values(const qs_tui_model *m)
  *                              several parameter sets; Error: the granularity row
  *   bits_per_param             Error: the bits/param row
  *   steps                      Derive: the steps list; Lab: the `steps` table of `lab int`
+ *   activations                Derive on a GPTQ / SmoothQuant trace: "synthetic activations"
  * Any other name marks nothing (the status line still says "look at: NAME"). */
 
 /* 1 when the lesson step highlights `name`. */
@@ -977,7 +978,11 @@ static int derive_method_header(const qs_tui_model *m, WINDOW *w, int H, int W)
                  planted ? "a planted outlier" : "not a planted outlier",
                  jd(r, "sqnr_w8a8_db", NAN), jd(r, "sqnr_smoothed_db", NAN), a, b, c, d);
     }
-    put(w, y++, cx, xe - cx, ta, t1);
+    if (cx + cols_of(t1) <= xe) put(w, y++, cx, xe - cx, ta, t1);
+    else {                      /* a narrow terminal: where the step is, on its own line */
+        y++;
+        if (y < H) put(w, y++, 2, W - 4, ta, t1 + strlen(" · "));
+    }
     /* what the activations are, in the library's words; then the method's measurements */
     if (js(r, "activations"))
         y = wrap(w, y, 2, W - 4, H, A(m, QR_DIM), js(r, "activations"));
