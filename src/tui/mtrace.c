@@ -62,6 +62,15 @@ static int line_without(const char *line, int (*drop)(const char *w), char *out,
 static int is_apply(const char *w) { return strcmp(w, "apply") == 0; }
 static int is_channel(const char *w) { return strncmp(w, "channel=", 8) == 0; }
 
+/* A method runs on the session's tensor, not on a seed example: stop showing one. */
+static void leave_example(qs_tui_model *m)
+{
+    if (!m->example) return;
+    m->example = 0;
+    m->has_value = 0;
+    m->elem = -1;
+}
+
 int qs_tui_mtrace_route(qs_tui_model *m, qs_tui_dsrc src, json_t *out, const char *line)
 {
     if (src <= QS_DSRC_SCHEME || src >= QS_DSRC_COUNT) return 0;
@@ -75,9 +84,12 @@ int qs_tui_mtrace_route(qs_tui_model *m, qs_tui_dsrc src, json_t *out, const cha
     t->applied = json_object_get(out, "applied") != NULL;
     snprintf(t->key, sizeof t->key, "%s", m->tensor_key);
     snprintf(t->on, sizeof t->on, "%.250s %.96s", m->t_name, m->t_shape);
+    /* the same source again (r, ] / [ to another channel): the step stays, as when the
+     * scheme's derivation follows another element */
+    int n = (int)json_array_size(json_object_get(out, "steps"));
+    if (m->dsrc != (int)src || m->step >= n) m->step = 0;
     m->dsrc = src;
-    m->step = 0;
-    m->example = 0;     /* a method runs on the session's tensor, not a seed example */
+    leave_example(m);
     return 1;
 }
 
@@ -156,11 +168,7 @@ static int show_source(qs_tui_model *m, qs_tui_dsrc src)
         qs_tui_status(m, 0, "Derive: the scheme's derivation (m: GPTQ / SmoothQuant traces)");
         return QS_TUI_REDRAW;
     }
-    if (m->example) {           /* the methods run on the session's tensor */
-        m->example = 0;
-        m->has_value = 0;
-        m->elem = -1;
-    }
+    leave_example(m);
     const qs_tui_mtrace *t = &m->mt[src];
     if (t->res && strcmp(t->key, m->tensor_key) == 0) {
         qs_tui_status(m, 0, "Derive: %s trace (`%s`; m: next source, r: run again)",

@@ -65,11 +65,12 @@ for size in "80 24" "120 40"; do
     wait_for "$S_smoothing_factor_IDX/$S_N. smoothing factor"
     wait_for "= $S_smoothing_factor_SUB"
     wait_for "→ $S_smoothing_factor_RES"
-    # ]: the next channel (smoothquant channel=J+1 runs)
+    # ]: the next channel (smoothquant channel=J+1 runs), at the same step
     keys ']'
     wait_for "α 0.5 · channel $next"
-    wait_for "= $T_activation_max_SUB"
-    wait_for "→ $T_activation_max_RES"
+    wait_for "$T_smoothing_factor_IDX/$T_N. smoothing factor"
+    wait_for "= $T_smoothing_factor_SUB"
+    wait_for "→ $T_smoothing_factor_RES"
     # m: the scheme's derivation again, its parameters line back
     keys m
     wait_gone "SmoothQuant on W"
