@@ -19,6 +19,10 @@ static void view_take(qs_tui_model *m, qs_tui_view *v)
     v->example = m->example;
     v->has_value = m->has_value;
     v->step = m->step;
+    v->dsrc = m->dsrc;
+    memcpy(v->mt, m->mt, sizeof v->mt);     /* the traces' results move to the saved view */
+    memset(m->mt, 0, sizeof m->mt);
+    m->dsrc = QS_DSRC_SCHEME;
     v->elem = m->elem;
     v->value = m->value;
     v->bits_input = m->bits_input;
@@ -46,6 +50,10 @@ static void view_give(qs_tui_model *m, qs_tui_view *v)
 {
     json_decref(m->compare);
     json_decref(m->lab);
+    for (int i = 0; i < QS_DSRC_COUNT; i++) qs_tui_mtrace_clear(&m->mt[i]);
+    memcpy(m->mt, v->mt, sizeof m->mt);
+    memset(v->mt, 0, sizeof v->mt);
+    m->dsrc = v->dsrc;
     m->log_scale = v->log_scale;
     m->channels = v->channels;
     m->chan_scroll = v->chan_scroll;
@@ -123,6 +131,7 @@ void qs_tui_lesson_restore(qs_tui_model *m, int refresh)
         json_decref(m->saved.compare);
         json_decref(m->saved.lab);
         m->saved.compare = m->saved.lab = NULL;
+        for (int i = 0; i < QS_DSRC_COUNT; i++) qs_tui_mtrace_clear(&m->saved.mt[i]);
         return;
     }
     view_give(m, &m->saved);
