@@ -201,13 +201,16 @@ static void add_specs(strlist *l, const qs_arg *args, const scan *sc)
         const char *v;
         if (eq) {
             size_t kl = (size_t)(eq - sc->cur);
-            if (a->type != QS_ARG_TEXT || strlen(a->name) != kl ||
+            if ((a->type != QS_ARG_TEXT && a->type != QS_ARG_LIST) || strlen(a->name) != kl ||
                 strncmp(a->name, sc->cur, kl) != 0)
                 continue;
+            /* a LIST completes its last item: "formats=fp32,nf" -> "formats=fp32,nf4" */
+            const char *item = eq + 1;
+            if (a->type == QS_ARG_LIST && strrchr(item, ',')) item = strrchr(item, ',') + 1;
             for (int i = 0; (v = qs_arg_choice_at(a, i, NULL)); i++) {
-                if (!starts_with(v, eq + 1)) continue;
-                char buf[256];
-                int n = snprintf(buf, sizeof buf, "%s=%s", a->name, v);
+                if (!starts_with(v, item)) continue;
+                char buf[512];
+                int n = snprintf(buf, sizeof buf, "%.*s%s", (int)(item - sc->cur), sc->cur, v);
                 if (n > 0 && (size_t)n < sizeof buf) sl_add(l, buf, (size_t)n);
             }
             continue;
@@ -217,7 +220,7 @@ static void add_specs(strlist *l, const qs_arg *args, const scan *sc)
             if (starts_with(a->name, sc->cur) && !already_used(&sc->words, a->name))
                 sl_add(l, a->name, strlen(a->name));
             break;
-        case QS_ARG_INT: case QS_ARG_REAL: case QS_ARG_TEXT: {
+        case QS_ARG_INT: case QS_ARG_REAL: case QS_ARG_TEXT: case QS_ARG_LIST: {
             char key[128];
             int n = snprintf(key, sizeof key, "%s=", a->name);
             if (n > 0 && (size_t)n < sizeof key && starts_with(key, sc->cur) &&
@@ -261,13 +264,14 @@ int qs_complete(const qs_session *s, const char *line, int point, qs_completion 
     int pos = 0;
     for (int i = 1; i < sc.words.n; i++)
         if (!strchr(sc.words.v[i], '=')) pos++;
-    if (cmd->subs) {
-        /* a nested table: the first word names the subcommand, whose row completes the rest */
+    /* a nested table (at any depth): the next word names a row of it, whose row (or table)
+     * completes the rest: lab gpt ptq method= */
+    for (int wi = 1; cmd->subs; wi++) {
         if (pos == 0) {
             for (const qs_cmd *r = cmd->subs; r->name; r++)
                 if (starts_with(r->name, sc.cur)) sl_add(&l, r->name, strlen(r->name));
         }
-        const qs_cmd *sub = sc.words.n > 1 ? qs_cmd_sub(cmd, sc.words.v[1]) : NULL;
+        const qs_cmd *sub = wi < sc.words.n ? qs_cmd_sub(cmd, sc.words.v[wi]) : NULL;
         if (!sub) {
             for (const char *const *w = cmd->words; w && *w; w++)
                 if (starts_with(*w, sc.cur) && !already_used(&sc.words, *w))
@@ -281,8 +285,9 @@ int qs_complete(const qs_session *s, const char *line, int point, qs_completion 
         if (starts_with(*w, sc.cur) && !already_used(&sc.words, *w)) sl_add(&l, *w, strlen(*w));
     add_specs(&l, cmd->args, &sc);
     if ((cmd->complete & QS_COMPL_COMMAND) && pos == 0) add_commands(&l, sc.cur);
-    if ((cmd->complete & QS_COMPL_COMMAND) && pos == 1) {     /* help lab SUB */
+    if ((cmd->complete & QS_COMPL_COMMAND) && pos >= 1) {     /* help lab [gpt] SUB */
         const qs_cmd *top = qs_cmd_find(sc.words.v[1]);
+        for (int k = 2; top && k <= pos; k++) top = qs_cmd_sub(top, sc.words.v[k]);
         for (const qs_cmd *r = top ? top->subs : NULL; r && r->name; r++)
             if (starts_with(r->name, sc.cur)) sl_add(&l, r->name, strlen(r->name));
     }
