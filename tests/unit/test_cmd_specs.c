@@ -1,8 +1,11 @@
 /* test_cmd_specs.c — the command rows' argument specs: every spec of every row (and of every
- * nested subcommand row) completes after the command, table-driven values complete after
- * "key=", numbers outside a spec's range are refused and its bounds accepted; rows without
- * specs complete every key= their usage line shows. Completion drifted from the grammar before
- * (hist bins= / range=, synth n= / seed=); this walks the whole table so it cannot again. */
+ * nested subcommand row, at every depth: lab gpt ptq) completes after the command through the
+ * real completion function, table-driven values complete after "key=" (each item of a list),
+ * numbers outside a spec's range are refused and its bounds accepted; rows without specs
+ * complete every key= their usage line shows. A subcommand's parser sees only words its specs
+ * accept (qs_cmd_run_sub checks them first), so the specs are the keys it accepts. Completion
+ * drifted from the grammar before (hist bins= / range=, synth n= / seed=, lab gpt ptq method=);
+ * this walks the whole table so it cannot again. */
 #include <criterion/criterion.h>
 
 #include <math.h>
@@ -14,6 +17,9 @@
 #include "qscope/calib.h"
 #include "qscope/cmd.h"
 #include "qscope/quant.h"
+#include "qscope/gpt_ptq.h"
+
+const char *qs_gpt_vocab_method(int i, const char **help);     /* src/cmd/cmd_gpt_ptq.c */
 
 /* 1 when completing `line` at its end offers `want` (prefix: a candidate starting with it,
  * e.g. "convention=torch" for "convention="). */
@@ -43,7 +49,7 @@ static void check_specs(const qs_cmd *row, const char *prefix, int *nspec)
             snprintf(line, sizeof line, "%s ", prefix);
             cr_expect(completes(line, a->name), "'%s' does not complete %s", line, a->name);
             break;
-        case QS_ARG_INT: case QS_ARG_REAL: case QS_ARG_TEXT:
+        case QS_ARG_INT: case QS_ARG_REAL: case QS_ARG_TEXT: case QS_ARG_LIST:
             snprintf(line, sizeof line, "%s ", prefix);
             snprintf(want, sizeof want, "%s=", a->name);
             cr_expect(completes(line, want), "'%s' does not complete %s", line, want);
@@ -51,6 +57,21 @@ static void check_specs(const qs_cmd *row, const char *prefix, int *nspec)
                 snprintf(line, sizeof line, "%s %s=", prefix, a->name);
                 snprintf(want, sizeof want, "%s=%s", a->name, v);
                 cr_expect(completes(line, want), "'%s' does not complete %s", line, want);
+                if (a->type != QS_ARG_LIST) continue;
+                /* a list: after "key=FIRST," the next item completes, and the list passes */
+                const char *first = qs_arg_choice_at(a, 0, NULL);
+                char w[256];
+                char *argv[2] = { w, NULL };
+                qs_err err = {{0}};
+                snprintf(line, sizeof line, "%s %s=%s,", prefix, a->name, first);
+                snprintf(want, sizeof want, "%s=%s,%s", a->name, first, v);
+                cr_expect(completes(line, want), "'%s' does not complete %s", line, want);
+                snprintf(w, sizeof w, "%s=%s,%s", a->name, first, v);
+                cr_expect_eq(qs_args_check(row, 1, argv, &err), QS_OK, "%s %s: %s", prefix, w,
+                             err.msg);
+                snprintf(w, sizeof w, "%s=%s,%s,no-such-item", a->name, first, v);
+                cr_expect_eq(qs_args_check(row, 1, argv, &err), QS_ERR, "%s %s accepted",
+                             prefix, w);
             }
             break;
         case QS_ARG_WORD:
@@ -104,25 +125,119 @@ static void check_usage(const qs_cmd *row, const char *prefix, int *nkeys)
     }
 }
 
+/* Walks row (whose command words are `prefix`) and its nested tables, depth first. */
+static void walk(const qs_cmd *row, const char *prefix, int depth, int *nspec, int *nkeys,
+                 int *nrows, int *deepest)
+{
+    char line[256], sub_prefix[256];
+    (*nrows)++;
+    if (depth > *deepest) *deepest = depth;
+    if (row->args) check_specs(row, prefix, nspec);
+    else if (!row->subs) check_usage(row, prefix, nkeys);
+    for (const qs_cmd *sub = row->subs; sub && sub->name; sub++) {
+        snprintf(line, sizeof line, "%s ", prefix);
+        cr_expect(completes(line, sub->name), "'%s' does not complete the subcommand %s",
+                  line, sub->name);
+        snprintf(line, sizeof line, "help %s ", prefix);
+        cr_expect(completes(line, sub->name), "'%s' does not complete %s", line, sub->name);
+        snprintf(sub_prefix, sizeof sub_prefix, "%s %s", prefix, sub->name);
+        /* its usage line starts with its command words, and `help` finds the row */
+        cr_expect_eq(strncmp(sub->usage, sub_prefix, strlen(sub_prefix)), 0,
+                     "usage of '%s': %s", sub_prefix, sub->usage);
+        char label[128];
+        qs_cmd_label(sub, label, sizeof label);
+        cr_expect_str_eq(label, sub_prefix);
+        walk(sub, sub_prefix, depth + 1, nspec, nkeys, nrows, deepest);
+    }
+}
+
 Test(specs, every_option_completes)
 {
-    int nspec = 0, nkeys = 0;
+    int nspec = 0, nkeys = 0, nrows = 0, deepest = 0;
     for (int i = 0; i < qs_cmd_count(); i++) {
         const qs_cmd *c = qs_cmd_at(i);
-        if (c->args) check_specs(c, c->name, &nspec);
-        else if (!c->subs) check_usage(c, c->name, &nkeys);
-        for (const qs_cmd *sub = c->subs; sub && sub->name; sub++) {
-            char prefix[128];
-            snprintf(prefix, sizeof prefix, "%s ", c->name);
-            cr_expect(completes(prefix, sub->name), "'%s' does not complete the subcommand %s",
-                      prefix, sub->name);
-            snprintf(prefix, sizeof prefix, "%s %s", c->name, sub->name);
-            if (sub->args) check_specs(sub, prefix, &nspec);
-            else check_usage(sub, prefix, &nkeys);
-        }
+        walk(c, c->name, 0, &nspec, &nkeys, &nrows, &deepest);
     }
-    cr_assert_gt(nspec, 40, "only %d specs walked", nspec);
+    cr_assert_gt(nspec, 150, "only %d specs walked", nspec);
     cr_assert_gt(nkeys, 10, "only %d usage keys walked", nkeys);
+    cr_assert_geq(deepest, 2, "the walk never went below a subcommand (lab gpt ptq)");
+    /* the options the GPT lab's parsers read complete where they are accepted, not elsewhere */
+    cr_expect(completes("lab gpt ptq ", "method="));
+    cr_expect(completes("lab gpt ptq method=", "method=gptq"));
+    cr_expect(completes("lab gpt sweep ", "methods="));
+    cr_expect(completes("lab gpt sweep ", "formats="));
+    cr_expect(completes("lab gpt sweep formats=fp32,", "formats=fp32,nvfp4"));
+    cr_expect(!completes("lab gpt ptq ", "steps="), "steps= is not a ptq option");
+    cr_expect(!completes("lab gpt ", "method="), "keys belong to the subcommands");
+}
+
+/* Runs line on a fresh session: QS_ERR expected, its message returned in err. */
+static int run_fails(const char *line, qs_err *err)
+{
+    qs_session s;
+    qs_session_init(&s);
+    json_t *out = NULL;
+    memset(err, 0, sizeof *err);
+    int rc = qs_cmd_run_line(&s, line, &out, NULL, err);
+    json_decref(out);
+    qs_session_fini(&s);
+    return rc != QS_OK;
+}
+
+/* Every subcommand row refuses a key outside its specs before its run() starts (so before a
+ * model is trained or loaded): what a subcommand accepts is exactly what its specs say. */
+static void check_gate(const qs_cmd *row, const char *prefix, int *n)
+{
+    for (const qs_cmd *sub = row->subs; sub && sub->name; sub++) {
+        char line[400], want[400], sub_prefix[256];
+        snprintf(sub_prefix, sizeof sub_prefix, "%s %s", prefix, sub->name);
+        if (sub->args) {
+            qs_err err;
+            snprintf(line, sizeof line, "%s no_such_key=1", sub_prefix);
+            snprintf(want, sizeof want, "%s: unknown option 'no_such_key'", sub_prefix);
+            cr_expect(run_fails(line, &err), "'%s' ran", line);
+            cr_expect(strstr(err.msg, want) != NULL, "'%s': %s", line, err.msg);
+            (*n)++;
+        }
+        check_gate(sub, sub_prefix, n);
+    }
+}
+
+Test(specs, subcommands_accept_only_their_specs)
+{
+    int n = 0;
+    for (int i = 0; i < qs_cmd_count(); i++) check_gate(qs_cmd_at(i), qs_cmd_at(i)->name, &n);
+    cr_assert_geq(n, 20, "only %d subcommand rows with specs", n);
+    qs_err err;
+    cr_expect(run_fails("lab gpt ptq method=nope", &err));
+    cr_expect(strstr(err.msg, "rtn, gptq, awq") != NULL, "%s", err.msg);
+    cr_expect(run_fails("lab gpt sweep methods=gptq,nope", &err));
+    cr_expect(strstr(err.msg, "'nope' is not one of") != NULL, "%s", err.msg);
+    cr_expect(run_fails("lab gpt nope", &err));
+    cr_expect(strstr(err.msg, "lab gpt: unknown subcommand 'nope'") != NULL, "%s", err.msg);
+}
+
+Test(specs, help_reaches_every_nested_row)
+{
+    qs_session ss, *s = &ss;
+    qs_session_init(s);
+    json_t *out = NULL;
+    qs_err err = {{0}};
+    cr_assert_eq(qs_cmd_run_line(s, "help lab gpt ptq", &out, NULL, &err), QS_OK, "%s", err.msg);
+    cr_expect_str_eq(json_string_value(json_object_get(out, "name")), "lab gpt ptq");
+    const char *opts = json_string_value(json_object_get(out, "options"));
+    cr_assert_not_null(opts);
+    for (int i = 0; i < 7; i++) {   /* every method of the table is on method='s line */
+        const char *m = qs_gpt_vocab_method(i, NULL);
+        cr_assert_not_null(m);
+        cr_expect(strstr(opts, m) != NULL, "help lab gpt ptq lacks %s", m);
+    }
+    json_decref(out);
+    cr_assert_eq(qs_cmd_run_line(s, "help lab gpt", &out, NULL, &err), QS_OK, "%s", err.msg);
+    cr_expect_eq(json_array_size(json_object_get(out, "subcommands")), 12);
+    json_decref(out);
+    cr_expect_eq(qs_cmd_run_line(s, "help lab gpt nope", &out, NULL, &err), QS_ERR);
+    qs_session_fini(s);
 }
 
 Test(specs, table_driven_choices_follow_the_calibrator_table)
