@@ -61,6 +61,9 @@ typedef enum qs_arg_type {
 
 /* The i-th choice of a descriptor table (and its one-line help), NULL past the end. */
 typedef const char *(*qs_arg_choice_fn)(int i, const char **help);
+/* The i-th key of the key=value options a WORD's choice `word` brings (synth normal: mean,
+ * std), NULL past the end. */
+typedef const char *(*qs_arg_keys_fn)(const char *word, int i, const char **help);
 
 typedef struct qs_arg {
     qs_arg_type type;
@@ -71,6 +74,9 @@ typedef struct qs_arg {
     const char *help;           /* one line, or NULL */
     const char *const *choices; /* WORD / TEXT: the allowed words (NULL-terminated), or NULL */
     qs_arg_choice_fn choice;    /* WORD / TEXT: the allowed words from a table, or NULL */
+    qs_arg_keys_fn keys;        /* WORD: the options its chosen word brings (each key=X
+                                   passes qs_args_check and completes once the word is on the
+                                   line; the parser checks the value), or NULL */
 } qs_arg;
 
 typedef struct qs_cmd {
@@ -106,6 +112,9 @@ const qs_cmd *qs_cmd_sub(const qs_cmd *c, const char *name);
 const char *qs_arg_choice_at(const qs_arg *a, int i, const char **help);
 /* The spec of key=value `key` (INT / REAL / TEXT / LIST), or NULL. */
 const qs_arg *qs_arg_spec(const qs_arg *args, const char *key, size_t keylen);
+/* 1 when key (kl bytes) is an option that the chosen word of one of args' WORD specs brings
+ * (a->keys; the word is one of argv). */
+int qs_arg_word_key(const qs_arg *args, int argc, char **argv, const char *key, size_t kl);
 /* Validates argv against c->args: every key=value names an INT / REAL / TEXT / LIST spec and
  * its value parses, lies in range and is one of the choices (each item of a LIST); every bare
  * word is a FLAG, a
@@ -128,6 +137,8 @@ char *qs_cmd_options(const qs_cmd *c);
 const char *qs_vocab_calib(int i, const char **help);
 const char *qs_vocab_calib_lab(int i, const char **help);
 const char *qs_vocab_conv(int i, const char **help);
+/* qs_arg_keys_fn: the parameters of synth's distribution `word` (qs_synth_find). */
+const char *qs_vocab_synth_params(const char *word, int i, const char **help);
 /* Damerau-Levenshtein distance (used for suggestions; exposed for tests). */
 int qs_edit_distance(const char *a, const char *b);
 

@@ -442,6 +442,20 @@ static void choice_list(const qs_arg *a, char *buf, size_t len)
         o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "", c);
 }
 
+int qs_arg_word_key(const qs_arg *args, int argc, char **argv, const char *key, size_t kl)
+{
+    for (const qs_arg *a = args; a && a->type != QS_ARG_END; a++) {
+        if (a->type != QS_ARG_WORD || !a->keys) continue;
+        for (int i = 0; i < argc; i++) {
+            if (strchr(argv[i], '=') || !is_choice(a, argv[i], strlen(argv[i]))) continue;
+            const char *k;
+            for (int j = 0; (k = a->keys(argv[i], j, NULL)); j++)
+                if (strlen(k) == kl && strncmp(k, key, kl) == 0) return 1;
+        }
+    }
+    return 0;
+}
+
 void qs_cmd_label(const qs_cmd *c, char *buf, size_t len)
 {
     /* the usage's leading command words, up to the row's own name */
@@ -491,6 +505,7 @@ int qs_args_check(const qs_cmd *c, int argc, char **argv, qs_err *err)
         const char *w = argv[i], *eq = strchr(w, '=');
         if (eq) {
             const qs_arg *a = qs_arg_spec(c->args, w, (size_t)(eq - w));
+            if (!a && qs_arg_word_key(c->args, argc, argv, w, (size_t)(eq - w))) continue;
             if (!a)
                 return qs_err_set(err, "%s: unknown option '%.*s' (usage: %s)", name,
                                   (int)(eq - w), w, c->usage);

@@ -192,6 +192,15 @@ static int already_used(const strlist *words, const char *w)
     return 0;
 }
 
+/* 1 when w is one of the choices of WORD spec a. */
+static int is_word_choice(const qs_arg *a, const char *w)
+{
+    const char *v;
+    for (int i = 0; (v = qs_arg_choice_at(a, i, NULL)); i++)
+        if (strcmp(v, w) == 0) return 1;
+    return 0;
+}
+
 /* Candidates from argument specs: flags, "key=" for valued options, a WORD's choices, and
  * after "key=" the allowed values of that key. */
 static void add_specs(strlist *l, const qs_arg *args, const scan *sc)
@@ -232,6 +241,18 @@ static void add_specs(strlist *l, const qs_arg *args, const scan *sc)
             for (int i = 0; (v = qs_arg_choice_at(a, i, NULL)); i++)
                 if (starts_with(v, sc->cur) && !already_used(&sc->words, v))
                     sl_add(l, v, strlen(v));
+            /* the options a chosen word brings: synth laplace -> loc= b= */
+            for (int w = 1; a->keys && w < sc->words.n; w++) {
+                const char *word = sc->words.v[w];
+                if (strchr(word, '=') || !is_word_choice(a, word)) continue;
+                for (int i = 0; (v = a->keys(word, i, NULL)); i++) {
+                    char key[128];
+                    int n = snprintf(key, sizeof key, "%s=", v);
+                    if (n > 0 && (size_t)n < sizeof key && starts_with(key, sc->cur) &&
+                        !already_used(&sc->words, key))
+                        sl_add(l, key, (size_t)n);
+                }
+            }
             break;
         default:
             break;

@@ -8,6 +8,7 @@
  * this walks the whole table so it cannot again. */
 #include <criterion/criterion.h>
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "qscope/cmd.h"
 #include "qscope/quant.h"
 #include "qscope/gpt_ptq.h"
+#include "qscope/synth.h"
 
 const char *qs_gpt_vocab_method(int i, const char **help);     /* src/cmd/cmd_gpt_ptq.c */
 
@@ -80,6 +82,14 @@ static void check_specs(const qs_cmd *row, const char *prefix, int *nspec)
             for (int i = 0; (v = qs_arg_choice_at(a, i, NULL)); i++) {
                 snprintf(line, sizeof line, "%s ", prefix);
                 cr_expect(completes(line, v), "'%s' does not complete %s", line, v);
+                /* the options the word brings complete once it is on the line */
+                const char *k;
+                for (int j = 0; a->keys && (k = a->keys(v, j, NULL)); j++) {
+                    snprintf(line, sizeof line, "%s %s ", prefix, v);
+                    snprintf(want, sizeof want, "%s=", k);
+                    cr_expect(completes(line, want), "'%s' does not complete %s", line, want);
+                    (*nspec)++;
+                }
             }
             break;
         default:
@@ -300,4 +310,137 @@ Test(specs, scheme_families_parse_name_and_complete_from_their_rows)
         }
         cr_expect(completes("scheme ", d->word), "scheme %s does not complete", d->word);
     }
+}
+
+/* ---- the parsers' own key lists (rows without specs) --------------------------------------- */
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s (the unit tests run from the repository's top)", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    cr_assert_not_null(b);
+    cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
+    b[n] = '\0';
+    fclose(f);
+    return b;
+}
+
+/* The quoted strings of the list whose declaration `decl` (e.g. "keys[] = {") lies in
+ * [p, end), calling fn(row, word) for each; returns how many. */
+static int each_quoted(const char *p, const char *end, const char *decl, const char *row,
+                       void (*fn)(const char *row, const char *w))
+{
+    const char *d = strstr(p, decl);
+    if (!d || d >= end) return 0;
+    const char *close = strchr(d, '}');
+    int n = 0;
+    for (const char *q = strchr(d, '"'); q && q < close; q = strchr(q + 1, '"')) {
+        const char *e = strchr(q + 1, '"');
+        char w[64];
+        snprintf(w, sizeof w, "%.*s", (int)(e - q - 1), q + 1);
+        fn(row, w);
+        n++;
+        q = e;
+    }
+    return n;
+}
+
+static void key_completes(const char *row, const char *k)
+{
+    char line[128], want[80];
+    snprintf(line, sizeof line, "%s ", row);
+    snprintf(want, sizeof want, "%s=", k);
+    cr_expect(offers(line, want, 1), "'%s' accepts %s but '%s' does not complete it", row,
+              want, line);
+}
+
+static void flag_completes(const char *row, const char *k)
+{
+    char line[128];
+    snprintf(line, sizeof line, "%s ", row);
+    cr_expect(completes(line, k), "'%s' accepts %s but '%s' does not complete it", row, k,
+              line);
+}
+
+/* Rows without specs check their words with qs_arg_check against the parser's own keys[] and
+ * flags[]: every one of those (read from the source, function by function) completes after
+ * the row that parser serves. */
+Test(specs, every_key_a_parser_lists_completes)
+{
+    DIR *d = opendir("src/cmd");
+    cr_assert_not_null(d, "src/cmd (the unit tests run from the repository's top)");
+    struct dirent *e;
+    int parsers = 0, words = 0;
+    while ((e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l < 3 || strcmp(e->d_name + l - 2, ".c")) continue;
+        char path[512];
+        snprintf(path, sizeof path, "src/cmd/%s", e->d_name);
+        char *src = slurp(path);
+        /* function by function: a body ends at a '}' alone on its line */
+        for (const char *p = src, *end; *p; p = end) {
+            end = strstr(p, "\n}\n");
+            end = end ? end + 3 : p + strlen(p);
+            const char *chk = strstr(p, "qs_arg_check(");
+            while (chk && chk < end && !strncmp(chk, "qs_arg_check(const", 18))  /* its definition */
+                chk = strstr(chk + 1, "qs_arg_check(");
+            if (!chk || chk >= end) continue;
+            char row[64] = "";
+            const char *f1 = strstr(p, "qs_cmd_find(\""), *f2 = strstr(p, "row_of(\"");
+            const char *f = f1 && f1 < end ? f1 : NULL;
+            if (f2 && f2 < end && (!f || f2 < f)) f = f2;
+            if (f) {
+                const char *q = strchr(f, '"');
+                snprintf(row, sizeof row, "%.*s", (int)strcspn(q + 1, "\""), q + 1);
+            } else if (strstr(p, "&qs_cmds_bits[0]") && strstr(p, "&qs_cmds_bits[0]") < end) {
+                snprintf(row, sizeof row, "bits 1");
+            }
+            cr_expect(row[0], "%s: a qs_arg_check whose row this test cannot name at: %.60s",
+                      path, chk);
+            if (!row[0]) continue;
+            const qs_cmd *c = qs_cmd_find(strtok(strcpy((char[64]){0}, row), " "));
+            cr_expect_not_null(c, "%s: no row '%s'", path, row);
+            int n = each_quoted(p, end, "keys[] = {", row, key_completes);
+            n += each_quoted(p, end, "flags[] = {", row, flag_completes);
+            if (n) parsers++;
+            words += n;
+        }
+        free(src);
+    }
+    closedir(d);
+    cr_assert_geq(parsers, 15, "only %d parsers with key lists found", parsers);
+    cr_assert_geq(words, 60, "only %d keys found", words);
+    /* scheme's parser (src/quant/scheme.c) spells its keys KEY("...") */
+    char *sc = slurp("src/quant/scheme.c");
+    int nk = 0;
+    for (const char *q = strstr(sc, "KEY(\""); q; q = strstr(q + 1, "KEY(\"")) {
+        char k[64];
+        snprintf(k, sizeof k, "%.*s", (int)strcspn(q + 5, "\""), q + 5);
+        if (!strcmp(k, "k")) continue;          /* the macro's own definition */
+        key_completes("scheme", k);
+        nk++;
+    }
+    free(sc);
+    cr_assert_geq(nk, 7, "only %d scheme keys found", nk);
+    /* synth DIST brings its parameters (the distribution table): each completes after it,
+     * and passes the row's specs */
+    int nd = 0;
+    const qs_synth_dist *dists = qs_synth_dists(&nd);
+    const qs_cmd *synth = qs_cmd_find("synth");
+    for (int i = 0; i < nd; i++)
+        for (int j = 0; j < dists[i].np; j++) {
+            char line[128], want[64], w[64];
+            snprintf(line, sizeof line, "synth %s ", dists[i].name);
+            snprintf(want, sizeof want, "%s=", dists[i].p[j].name);
+            cr_expect(completes(line, want), "'%s' does not complete %s", line, want);
+            char *argv[3] = { (char *)dists[i].name, w, NULL };
+            qs_err err = {{0}};
+            snprintf(w, sizeof w, "%s=1", dists[i].p[j].name);
+            cr_expect_eq(qs_args_check(synth, 2, argv, &err), QS_OK, "%s: %s", line, err.msg);
+        }
+    cr_expect(!completes("synth normal ", "b="), "b= is laplace's, not normal's");
 }
