@@ -350,10 +350,15 @@ const char *qs_complete_hint(const char *line, int point)
     if (!line) return NULL;
     if (point < 0 || (size_t)point > strlen(line)) point = (int)strlen(line);
     if (point == 0 || !isspace((unsigned char)line[point - 1])) return NULL;
-    if (scan_line(line, point, &sc) == 0 && !sc.comment && sc.words.n == 1 && !sc.cur[0]) {
+    if (scan_line(line, point, &sc) == 0 && !sc.comment && sc.words.n >= 1 && !sc.cur[0]) {
+        /* right after a command's words: the command, or a row of its nested tables (lab
+         * gpt ptq) */
         const qs_cmd *c = qs_cmd_find(sc.words.v[0]);
-        size_t nl = c ? strlen(c->name) : 0;
-        if (c && c->usage && strncmp(c->usage, c->name, nl) == 0 && c->usage[nl] == ' ') {
+        for (int i = 1; c && i < sc.words.n; i++) c = qs_cmd_sub(c, sc.words.v[i]);
+        char label[128];
+        if (c) qs_cmd_label(c, label, sizeof label);
+        size_t nl = c ? strlen(label) : 0;
+        if (c && c->usage && strncmp(c->usage, label, nl) == 0 && c->usage[nl] == ' ') {
             hint = c->usage + nl;
             while (*hint == ' ') hint++;
             if (!*hint) hint = NULL;
