@@ -26,25 +26,32 @@ for c in run("help")["commands"]:
     groups[g].append(c["name"])
 
 lines = []
+
+def doc(path):
+    """A command's entry, then one per row of its nested tables (lab ptq, lab gpt ptq ...)."""
+    h = run("help " + path)
+    lines.append(".TP")
+    lines.append('.B "%s"' % esc(h["usage"]).replace('"', '""'))
+    lines.append(esc(h["summary"][:1].upper() + h["summary"][1:]) + ".")
+    opts = [o for o in h.get("options", "").split("\n") if o.strip()]
+    if opts:
+        lines.append(".RS")
+        lines.append(".PP")
+        lines.append(".EX")
+        lines.extend(esc(o) for o in opts)
+        lines.append(".EE")
+        lines.append(".RE")
+    if h.get("example"):
+        lines.append(".IP")
+        lines.append("Example:")
+        lines.append('.B "%s"' % esc(h["example"]).replace('"', '""'))
+    for sub in h.get("subcommands", []):
+        doc(path + " " + sub)
+
 for g in order:
     lines.append(".SS %s" % esc(g.capitalize() if g else "Other"))
     for name in groups[g]:
-        h = run("help " + name)
-        lines.append(".TP")
-        lines.append('.B "%s"' % esc(h["usage"]).replace('"', '""'))
-        lines.append(esc(h["summary"][:1].upper() + h["summary"][1:]) + ".")
-        opts = [o for o in h.get("options", "").split("\n") if o.strip()]
-        if opts:
-            lines.append(".RS")
-            lines.append(".PP")
-            lines.append(".EX")
-            lines += [esc(o) for o in opts]
-            lines.append(".EE")
-            lines.append(".RE")
-        if h.get("example"):
-            lines.append(".IP")
-            lines.append("Example:")
-            lines.append('.B "%s"' % esc(h["example"]).replace('"', '""'))
+        doc(name)
 
 def splice(src, name, body):
     b = src.index('.\\" %s-begin' % name)

@@ -54,11 +54,16 @@ typedef enum qs_arg_type {
     QS_ARG_INT,         /* name=N, an integer in [lo, hi] */
     QS_ARG_REAL,        /* name=X, a number in [lo, hi] */
     QS_ARG_TEXT,        /* name=TEXT; one of the choices when there are any */
+    QS_ARG_LIST,        /* name=A,B,...: a comma-separated list, each item one of the choices
+                           when there are any (formats=, methods=) */
     QS_ARG_POS          /* a positional value (name is its metavariable: PATH, V...) */
 } qs_arg_type;
 
 /* The i-th choice of a descriptor table (and its one-line help), NULL past the end. */
 typedef const char *(*qs_arg_choice_fn)(int i, const char **help);
+/* The i-th key of the key=value options a WORD's choice `word` brings (synth normal: mean,
+ * std), NULL past the end. */
+typedef const char *(*qs_arg_keys_fn)(const char *word, int i, const char **help);
 
 typedef struct qs_arg {
     qs_arg_type type;
@@ -69,6 +74,9 @@ typedef struct qs_arg {
     const char *help;           /* one line, or NULL */
     const char *const *choices; /* WORD / TEXT: the allowed words (NULL-terminated), or NULL */
     qs_arg_choice_fn choice;    /* WORD / TEXT: the allowed words from a table, or NULL */
+    qs_arg_keys_fn keys;        /* WORD: the options its chosen word brings (each key=X
+                                   passes qs_args_check and completes once the word is on the
+                                   line; the parser checks the value), or NULL */
 } qs_arg;
 
 typedef struct qs_cmd {
@@ -102,13 +110,26 @@ const qs_cmd *qs_cmd_sub(const qs_cmd *c, const char *name);
 /* The i-th allowed word of a WORD / TEXT spec (help, may be NULL, gets its line), NULL past
  * the end. */
 const char *qs_arg_choice_at(const qs_arg *a, int i, const char **help);
-/* The spec of key=value `key` (INT / REAL / TEXT), or NULL. */
+/* The spec of key=value `key` (INT / REAL / TEXT / LIST), or NULL. */
 const qs_arg *qs_arg_spec(const qs_arg *args, const char *key, size_t keylen);
-/* Validates argv against c->args: every key=value names an INT / REAL / TEXT spec and its
- * value parses, lies in range and is one of the choices; every bare word is a FLAG, a
+/* 1 when key (kl bytes) is an option that the chosen word of one of args' WORD specs brings
+ * (a->keys; the word is one of argv). */
+int qs_arg_word_key(const qs_arg *args, int argc, char **argv, const char *key, size_t kl);
+/* Validates argv against c->args: every key=value names an INT / REAL / TEXT / LIST spec and
+ * its value parses, lies in range and is one of the choices (each item of a LIST); every bare
+ * word is a FLAG, a
  * choice of a WORD spec, or one of the POS specs (a POS whose name ends in "..." takes any
  * number). QS_ERR naming the word and the usage otherwise. QS_OK when c has no specs. */
 int qs_args_check(const qs_cmd *c, int argc, char **argv, qs_err *err);
+/* Runs the subcommand argv[0] of c (a row of c->subs, at any depth of nesting): checks the
+ * words after it against its specs (qs_args_check) before its run() sees them, so a key
+ * outside the spec never reaches a parser. QS_ERR naming the subcommands when argv[0] is
+ * missing or not one of them. */
+int qs_cmd_run_sub(const qs_cmd *c, qs_session *s, int argc, char **argv, json_t **out,
+                   qs_err *err);
+/* The command words of row c as its usage line spells them ("lab gpt ptq" for the row "ptq"
+ * nested in "lab gpt"; the row's name when the usage does not start with it). */
+void qs_cmd_label(const qs_cmd *c, char *buf, size_t len);
 /* The options text `help CMD` shows: one line per table-driven choice of c's WORD specs
  * ("NAME<pad>help"), then c->help. malloc'd; NULL when out of memory. */
 char *qs_cmd_options(const qs_cmd *c);
@@ -116,6 +137,8 @@ char *qs_cmd_options(const qs_cmd *c);
 const char *qs_vocab_calib(int i, const char **help);
 const char *qs_vocab_calib_lab(int i, const char **help);
 const char *qs_vocab_conv(int i, const char **help);
+/* qs_arg_keys_fn: the parameters of synth's distribution `word` (qs_synth_find). */
+const char *qs_vocab_synth_params(const char *word, int i, const char **help);
 /* Damerau-Levenshtein distance (used for suggestions; exposed for tests). */
 int qs_edit_distance(const char *a, const char *b);
 

@@ -426,7 +426,8 @@ static int is_choice(const qs_arg *a, const char *w, size_t len)
 const qs_arg *qs_arg_spec(const qs_arg *args, const char *key, size_t kl)
 {
     for (const qs_arg *a = args; a && a->type != QS_ARG_END; a++)
-        if ((a->type == QS_ARG_INT || a->type == QS_ARG_REAL || a->type == QS_ARG_TEXT) &&
+        if ((a->type == QS_ARG_INT || a->type == QS_ARG_REAL || a->type == QS_ARG_TEXT ||
+             a->type == QS_ARG_LIST) &&
             strlen(a->name) == kl && strncmp(a->name, key, kl) == 0)
             return a;
     return NULL;
@@ -441,9 +442,58 @@ static void choice_list(const qs_arg *a, char *buf, size_t len)
         o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "", c);
 }
 
+int qs_arg_word_key(const qs_arg *args, int argc, char **argv, const char *key, size_t kl)
+{
+    for (const qs_arg *a = args; a && a->type != QS_ARG_END; a++) {
+        if (a->type != QS_ARG_WORD || !a->keys) continue;
+        for (int i = 0; i < argc; i++) {
+            if (strchr(argv[i], '=') || !is_choice(a, argv[i], strlen(argv[i]))) continue;
+            const char *k;
+            for (int j = 0; (k = a->keys(argv[i], j, NULL)); j++)
+                if (strlen(k) == kl && strncmp(k, key, kl) == 0) return 1;
+        }
+    }
+    return 0;
+}
+
+void qs_cmd_label(const qs_cmd *c, char *buf, size_t len)
+{
+    /* the usage's leading command words, up to the row's own name */
+    const char *u = c->usage ? c->usage : "", *p = u;
+    size_t nl = strlen(c->name);
+    snprintf(buf, len, "%s", c->name);
+    while (*p) {
+        size_t wl = strcspn(p, " ");
+        if (wl == nl && strncmp(p, c->name, nl) == 0) {
+            snprintf(buf, len, "%.*s", (int)(p + wl - u), u);
+            return;
+        }
+        if (memchr(p, '=', wl) || memchr(p, '[', wl) || memchr(p, '|', wl) || !p[wl]) return;
+        p += wl + 1;
+    }
+}
+
+/* 1 when every comma-separated item of v is one of a's choices (*bad: the first that is
+ * not, its length in *badlen). */
+static int list_ok(const qs_arg *a, const char *v, const char **bad, size_t *badlen)
+{
+    for (const char *p = v;;) {
+        size_t l = strcspn(p, ",");
+        if (!is_choice(a, p, l)) {
+            *bad = p;
+            *badlen = l;
+            return 0;
+        }
+        if (!p[l]) return 1;
+        p += l + 1;
+    }
+}
+
 int qs_args_check(const qs_cmd *c, int argc, char **argv, qs_err *err)
 {
     if (!c->args) return QS_OK;
+    char name[128];
+    qs_cmd_label(c, name, sizeof name);
     int npos = 0, many = 0, pos = 0;
     for (const qs_arg *a = c->args; a->type != QS_ARG_END; a++)
         if (a->type == QS_ARG_POS) {
@@ -455,8 +505,9 @@ int qs_args_check(const qs_cmd *c, int argc, char **argv, qs_err *err)
         const char *w = argv[i], *eq = strchr(w, '=');
         if (eq) {
             const qs_arg *a = qs_arg_spec(c->args, w, (size_t)(eq - w));
+            if (!a && qs_arg_word_key(c->args, argc, argv, w, (size_t)(eq - w))) continue;
             if (!a)
-                return qs_err_set(err, "%s: unknown option '%.*s' (usage: %s)", c->name,
+                return qs_err_set(err, "%s: unknown option '%.*s' (usage: %s)", name,
                                   (int)(eq - w), w, c->usage);
             const char *v = eq + 1;
             if (a->type == QS_ARG_INT) {
@@ -471,10 +522,19 @@ int qs_args_check(const qs_cmd *c, int argc, char **argv, qs_err *err)
                     return qs_err_set(err, "%s: not a number", w);
                 if (x < a->lo || x > a->hi)
                     return qs_err_set(err, "%s: out of range %g..%g", w, a->lo, a->hi);
+            } else if (a->type == QS_ARG_LIST && (a->choices || a->choice)) {
+                const char *bad;
+                size_t bl;
+                if (!list_ok(a, v, &bad, &bl)) {
+                    char list[512];
+                    choice_list(a, list, sizeof list);
+                    return qs_err_set(err, "%s: %s=%s: '%.*s' is not one of %s", name,
+                                      a->name, v, (int)bl, bad, list);
+                }
             } else if ((a->choices || a->choice) && !is_choice(a, v, strlen(v))) {
                 char list[512];
                 choice_list(a, list, sizeof list);
-                return qs_err_set(err, "%s: %s='%s' is not one of %s", c->name, a->name, v,
+                return qs_err_set(err, "%s: %s='%s' is not one of %s", name, a->name, v,
                                   list);
             }
             continue;
@@ -489,9 +549,9 @@ int qs_args_check(const qs_cmd *c, int argc, char **argv, qs_err *err)
             if (a->type == QS_ARG_WORD) {
                 char list[512];
                 choice_list(a, list, sizeof list);
-                return qs_err_set(err, "%s: unknown %s '%s' (%s)", c->name, a->name, w, list);
+                return qs_err_set(err, "%s: unknown %s '%s' (%s)", name, a->name, w, list);
             }
-        return qs_err_set(err, "%s: unexpected argument '%s' (usage: %s)", c->name, w,
+        return qs_err_set(err, "%s: unexpected argument '%s' (usage: %s)", name, w,
                           c->usage);
     }
     return QS_OK;
@@ -539,6 +599,10 @@ char *qs_cmd_options(const qs_cmd *c)
                                    a->def ? a->def : "",
                                    a->def ? ")" : "");
         }
+        /* a nested table: a line per subcommand (help CMD SUB shows its options) */
+        for (const qs_cmd *r = c->subs; r && r->name && gl < sizeof gen; r++)
+            gl += (size_t)snprintf(gen + gl, sizeof gen - gl, "%s%-16s %s", gl ? "\n" : "",
+                                   r->name, r->summary ? r->summary : "");
         if (gl >= sizeof gen) gen[sizeof gen - 1] = '\0';
         h = gen;
     }
@@ -551,7 +615,7 @@ char *qs_cmd_options(const qs_cmd *c)
     for (int r = 0; r < 2 && c->help; r++)
         for (const qs_cmd *row = rows[r]; row && row->name; row++) {
             for (const qs_arg *a = row->args; a && a->type != QS_ARG_END; a++) {
-                if (a->type != QS_ARG_TEXT || !a->choice) continue;
+                if ((a->type != QS_ARG_TEXT && a->type != QS_ARG_LIST) || !a->choice) continue;
                 char head[64], list[512];
                 snprintf(head, sizeof head, "%s=%s", a->name, a->meta ? a->meta : "");
                 if (strstr(tail, head)) continue;
@@ -573,6 +637,23 @@ char *qs_cmd_options(const qs_cmd *c)
     memcpy(o2 + len, h, hl);
     memcpy(o2 + len + hl, tail, tl + 1);
     return o2;
+}
+
+int qs_cmd_run_sub(const qs_cmd *c, qs_session *s, int argc, char **argv, json_t **out,
+                   qs_err *err)
+{
+    char name[128], list[256];
+    size_t o = 0;
+    qs_cmd_label(c, name, sizeof name);
+    list[0] = '\0';
+    for (const qs_cmd *r = c->subs; r && r->name && o < sizeof list; r++)
+        o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", r == c->subs ? "" : ", ",
+                              r->name);
+    if (argc < 1) return qs_err_set(err, "%s: expected a subcommand: %s", name, list);
+    const qs_cmd *sub = qs_cmd_sub(c, argv[0]);
+    if (!sub) return qs_err_set(err, "%s: unknown subcommand '%s' (%s)", name, argv[0], list);
+    if (qs_args_check(sub, argc - 1, argv + 1, err) != QS_OK) return QS_ERR;
+    return sub->run(s, argc - 1, argv + 1, out, err);
 }
 
 /* ---- JSON helpers ---------------------------------------------------------------------- */
@@ -733,35 +814,49 @@ static json_t *cmd_json(const qs_cmd *c)
     json_object_set_new(o, "options", json_string(opts ? opts : (c->help ? c->help : "")));
     free(opts);
     json_object_set_new(o, "example", json_string(c->example ? c->example : ""));
+    if (c->subs) {          /* a nested table: its rows' names (help CMD SUB shows each) */
+        json_t *a = json_array();
+        for (const qs_cmd *r = c->subs; r->name; r++) json_array_append_new(a, json_string(r->name));
+        json_object_set_new(o, "subcommands", a);
+    }
     return o;
 }
 
 static int run_help(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
     (void)s;
-    const qs_cmd *top = argc == 2 ? qs_cmd_find(argv[0]) : NULL;
-    if (argc == 2 && top && top->subs) {
-        /* help CMD SUB: a row of a nested table */
-        const qs_cmd *c = qs_cmd_sub(top, argv[1]);
-        if (!c) {
-            char list[256];
-            size_t o = 0;
-            for (const qs_cmd *r = top->subs; r->name && o < sizeof list; r++)
-                o += (size_t)snprintf(list + o, sizeof list - o, "%s%s",
-                                      r == top->subs ? "" : ", ", r->name);
-            return qs_err_set(err, "help %s: no subcommand '%s' (%s)", top->name, argv[1],
-                              list);
+    const qs_cmd *top = argc >= 2 ? qs_cmd_find(argv[0]) : NULL;
+    if (argc >= 2 && top && top->subs) {
+        /* help CMD SUB [SUB2 ...]: a row of a nested table, at any depth */
+        const qs_cmd *c = top;
+        for (int k = 1; k < argc; k++) {
+            const qs_cmd *r = qs_cmd_sub(c, argv[k]);
+            if (!r) {
+                char list[256], name[128];
+                size_t o = 0;
+                list[0] = '\0';
+                for (const qs_cmd *q = c->subs; q && q->name && o < sizeof list; q++)
+                    o += (size_t)snprintf(list + o, sizeof list - o, "%s%s",
+                                          q == c->subs ? "" : ", ", q->name);
+                qs_cmd_label(c, name, sizeof name);
+                if (!c->subs)
+                    return qs_err_set(err, "help %s: has no subcommands", name);
+                return qs_err_set(err, "help %s: no subcommand '%s' (%s)", name, argv[k],
+                                  list);
+            }
+            c = r;
         }
         json_t *o = cmd_json(c);
         char name[128];
-        snprintf(name, sizeof name, "%s %s", top->name, c->name);
+        qs_cmd_label(c, name, sizeof name);
         json_object_set_new(o, "name", json_string(name));
         json_object_set_new(o, "help", json_string(name));
         *out = o;
         return QS_OK;
     }
     if (argc > 1)
-        return qs_err_set(err, "help: takes one command name (and a subcommand of lab)");
+        return qs_err_set(err, "help: takes one command name (and its subcommands: help lab "
+                          "gpt ptq)");
     if (argc == 1) {
         const qs_cmd *c = qs_cmd_find(argv[0]);
         if (!c) {
@@ -910,10 +1005,11 @@ static const char *const set_words[] = {"json", "color", "precision", "on", "off
                                         NULL};
 
 const qs_cmd qs_cmds_core[] = {
-    {"help", "session", "help [COMMAND [SUBCOMMAND]]", "list the commands, or show one "
+    {"help", "session", "help [COMMAND [SUBCOMMAND...]]", "list the commands, or show one "
      "command's (or subcommand's) usage, options and an example",
      "COMMAND     a command name\n"
-     "SUBCOMMAND  a subcommand of a command with a nested table (help lab ptq)", "help load",
+     "SUBCOMMAND  a subcommand of a command with a nested table (help lab ptq, help lab gpt "
+     "ptq)", "help load",
      NULL,
      QS_COMPL_COMMAND, QS_CMD_NOTENSOR, run_help},
     {"set", "session", "set [json on|off | color on|off|auto | precision N]",

@@ -334,7 +334,8 @@ static int run_hist(qs_session *s, int argc, char **argv, json_t **out, qs_err *
 }
 
 static const qs_arg synth_args[] = {
-    { QS_ARG_WORD, "DIST", NULL, 0, 0, NULL, NULL, qs_synth_names, NULL },
+    { QS_ARG_WORD, "DIST", NULL, 0, 0, NULL, NULL, qs_synth_names, NULL,
+      qs_vocab_synth_params },
     { QS_ARG_INT, "n", "N", 1, (double)(1LL << 31), "100000", NULL, NULL, NULL },
     { QS_ARG_INT, "seed", "S", 0, 9e18, "1", NULL, NULL, NULL },
     { 0 },

@@ -21,18 +21,9 @@ int qs_gpt_sweep_methods(qs_session *s, qs_gpt_lab *g, const char *list, const d
 #define GEN_MAX 2000
 
 int qs_cmd_lab_gpt(qs_session *s, int argc, char **argv, json_t **out, qs_err *err);
-extern const char *const qs_gpt_words[];
-
-/* `lab gpt`'s subcommands and keys (completion after "lab gpt ", the lesson sandbox's
- * keywords) */
-const char *const qs_gpt_words[] = {
-    "train", "load", "save", "eval", "sweep", "ptq", "generate", "qat", "lora", "qlora", "acts",
-    "status", "methods=", "method=", "gptq", "awq", "smoothquant", "llmint8", "rotate",
-    "actorder", "sym", "calib=", "damp=", "threshold=", "grid=", "steps=", "batch=", "lr=", "warmup=", "wd=", "clip=", "seed=", "ctx=", "d=",
-    "layers=", "heads=", "ff=", "corpus=", "format=", "formats=", "embed", "text=", "chars=",
-    "prompt=", "n=", "temp=", "top=", "bits=", "group=", "rank=", "alpha=", "full_lr=",
-    "--force", NULL
-};
+extern const qs_cmd qs_gpt_subs[];
+const char *qs_gpt_vocab_method(int i, const char **help);     /* cmd_gpt_ptq.c */
+const char *qs_gpt_vocab_methods(int i, const char **help);
 
 static const qs_cmd *lab_row(void)
 {
@@ -289,10 +280,6 @@ static void sample_json(json_t *o, const char *key, const qs_gpt *m, const char 
 static int sub_train(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t **out,
                      qs_err *err)
 {
-    static const char *const keys[] = { "corpus", "steps", "batch", "lr", "warmup", "wd",
-                                        "clip", "seed", "ctx", "d", "layers", "heads", "ff",
-                                        NULL };
-    if (qs_arg_check(lab_row(), argc, argv, keys, NULL, 0, err) != QS_OK) return QS_ERR;
     long long steps = 1500, batch = 16, seed = 1, ctx = 64, d = 64, layers = 4, heads = 4,
               ff = 0, warmup = 100;
     double lr = 3e-3, wd = 0.1, clip = 1.0;
@@ -391,9 +378,6 @@ done:
 static int sub_eval(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t **out,
                     qs_err *err)
 {
-    static const char *const keys[] = { "format", "text", "chars", NULL };
-    static const char *const flags[] = { "embed", NULL };
-    if (qs_arg_check(lab_row(), argc, argv, keys, flags, 0, err) != QS_OK) return QS_ERR;
     if (ensure_model(g, err) != QS_OK) return QS_ERR;
     const char *fname = qs_arg_kv(argc, argv, "format");
     const gfmt *f = find_format(fname ? fname : "fp32");
@@ -429,9 +413,6 @@ static int sub_eval(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t 
 static int sub_sweep(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t **out,
                      qs_err *err)
 {
-    static const char *const keys[] = { "text", "chars", "formats", "methods", NULL };
-    static const char *const flags[] = { "embed", NULL };
-    if (qs_arg_check(lab_row(), argc, argv, keys, flags, 0, err) != QS_OK) return QS_ERR;
     if (ensure_model(g, err) != QS_OK) return QS_ERR;
     int embed = qs_arg_flag(argc, argv, "embed");
     const gfmt *sel[NFORMATS];
@@ -506,9 +487,6 @@ static int sub_generate(qs_session *s, qs_gpt_lab *g, int argc, char **argv, jso
                         qs_err *err)
 {
     (void)s;
-    static const char *const keys[] = { "prompt", "n", "formats", "temp", "seed", NULL };
-    static const char *const flags[] = { "embed", NULL };
-    if (qs_arg_check(lab_row(), argc, argv, keys, flags, 0, err) != QS_OK) return QS_ERR;
     if (ensure_model(g, err) != QS_OK) return QS_ERR;
     long long n = 200, seed = 1;
     double temp = 0;
@@ -602,8 +580,6 @@ static int sub_acts(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t 
                     qs_err *err)
 {
     (void)s;
-    static const char *const keys[] = { "text", "chars", "top", NULL };
-    if (qs_arg_check(lab_row(), argc, argv, keys, NULL, 0, err) != QS_OK) return QS_ERR;
     if (ensure_model(g, err) != QS_OK) return QS_ERR;
     long long top = 5;
     if (qs_arg_int(argc, argv, "top", 1, 64, &top, err) != QS_OK) return QS_ERR;
@@ -695,9 +671,6 @@ static int ft_corpus(uint8_t **tr, int64_t *ntr, uint8_t **he, int64_t *nhe, cha
 static int sub_qat(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t **out,
                    qs_err *err)
 {
-    static const char *const keys[] = { "bits", "group", "steps", "batch", "lr", "seed",
-                                        "corpus", "chars", "text", NULL };
-    if (qs_arg_check(lab_row(), argc, argv, keys, NULL, 0, err) != QS_OK) return QS_ERR;
     if (ensure_model(g, err) != QS_OK) return QS_ERR;
     long long group = 32, steps = 150, batch = 8, seed = 1;
     double lr = 5e-4;
@@ -818,9 +791,6 @@ static int sub_qat(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t *
 static int sub_lora(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t **out,
                     qs_err *err, int qlora)
 {
-    static const char *const keys[] = { "rank", "alpha", "steps", "batch", "lr", "full_lr",
-                                        "seed", "corpus", "chars", NULL };
-    if (qs_arg_check(lab_row(), argc, argv, keys, NULL, 0, err) != QS_OK) return QS_ERR;
     if (ensure_model(g, err) != QS_OK) return QS_ERR;
     long long rank = 8, steps = 150, batch = 8, seed = 1, chars = 16384;
     double alpha = -1, lr = 3e-3, full_lr = 5e-4;
@@ -925,36 +895,197 @@ static int sub_status(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_
     return QS_OK;
 }
 
+/* ---- the nested table: `lab gpt NAME ...` runs row NAME with the words after it -------- */
+
+/* format= / formats= take the rows of formats[] */
+static const char *vocab_format(int i, const char **help)
+{
+    if (help) *help = NULL;
+    return i >= 0 && i < NFORMATS ? formats[i].name : NULL;
+}
+
+static int gpt_ptq(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t **out,
+                   qs_err *err)
+{
+    uint8_t *tok, *owned;
+    int64_t n;
+    if (ensure_model(g, err) != QS_OK ||
+        eval_text(g, argc, argv, 8192, &tok, &n, &owned, err) != QS_OK)
+        return QS_ERR;
+    int rc = qs_cmd_gpt_ptq(s, g, tok, n, argc, argv, out, err);
+    free(owned);
+    return rc;
+}
+
+/* Each row's run: the session's GPT lab, then the sub_ function (its words already passed
+ * the row's specs: qs_cmd_run_sub). */
+#define GPT_SUB(fn, call)                                                                  \
+    static int fn(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)          \
+    {                                                                                      \
+        qs_gpt_lab *g = gpt_lab(s);                                                        \
+        if (!g) return qs_err_set(err, "lab gpt: out of memory");                          \
+        return call;                                                                       \
+    }
+GPT_SUB(gsub_train, sub_train(s, g, argc, argv, out, err))
+GPT_SUB(gsub_load, sub_load(s, g, argc, argv, out, err))
+GPT_SUB(gsub_save, sub_save(s, g, argc, argv, out, err))
+GPT_SUB(gsub_eval, sub_eval(s, g, argc, argv, out, err))
+GPT_SUB(gsub_sweep, sub_sweep(s, g, argc, argv, out, err))
+GPT_SUB(gsub_ptq, gpt_ptq(s, g, argc, argv, out, err))
+GPT_SUB(gsub_generate, sub_generate(s, g, argc, argv, out, err))
+GPT_SUB(gsub_qat, sub_qat(s, g, argc, argv, out, err))
+GPT_SUB(gsub_lora, sub_lora(s, g, argc, argv, out, err, 0))
+GPT_SUB(gsub_qlora, sub_lora(s, g, argc, argv, out, err, 1))
+GPT_SUB(gsub_acts, sub_acts(s, g, argc, argv, out, err))
+GPT_SUB(gsub_status, sub_status(s, g, argc, argv, out, err))
+
+#define G_SEED { QS_ARG_INT, "seed", "S", 0, (double)((long long)1 << 62), "1", NULL, NULL, NULL }
+#define G_TEXT { QS_ARG_TEXT, "text", "PATH", 0, 0, NULL, "evaluate on this text file "     \
+                 "(default: the shipped held-out KJV excerpt)", NULL, NULL }
+#define G_CHARS(d) { QS_ARG_INT, "chars", "N", 2, (double)(1LL << 30), d, "at most N "       \
+                     "characters of the text", NULL, NULL }
+#define G_CORPUS { QS_ARG_TEXT, "corpus", "PATH", 0, 0, "datasets/kjv.txt", "training text",  \
+                   NULL, NULL }
+#define G_EMBED { QS_ARG_FLAG, "embed", NULL, 0, 0, NULL, "also quantize the tied embedding / " \
+                  "output layer", NULL, NULL }
+#define G_STEPS(d) { QS_ARG_INT, "steps", "N", 1, 100000, d, "optimizer steps", NULL, NULL }
+#define G_BATCH(d) { QS_ARG_INT, "batch", "N", 1, 4096, d, "windows per step", NULL, NULL }
+#define G_LR(d) { QS_ARG_REAL, "lr", "LR", 1e-9, 10, d, "learning rate", NULL, NULL }
+
+static const qs_arg gtrain_args[] = {
+    G_CORPUS,
+    { QS_ARG_INT, "steps", "N", 1, 1000000, "1500", "optimizer steps", NULL, NULL },
+    G_BATCH("16"), G_LR("0.003"),
+    { QS_ARG_INT, "warmup", "N", 0, 1000000, "100", "linear warm-up steps", NULL, NULL },
+    { QS_ARG_REAL, "wd", "W", 0, 10, "0.1", "AdamW weight decay", NULL, NULL },
+    { QS_ARG_REAL, "clip", "C", 0, 1e9, "1", "gradient norm clip (0: none)", NULL, NULL },
+    G_SEED,
+    { QS_ARG_INT, "ctx", "N", 2, QS_GPT_MAX_CTX, "64", "context length", NULL, NULL },
+    { QS_ARG_INT, "d", "N", 4, QS_GPT_MAX_D, "64", "model width", NULL, NULL },
+    { QS_ARG_INT, "layers", "N", 1, QS_GPT_MAX_LAYERS, "4", "transformer blocks", NULL, NULL },
+    { QS_ARG_INT, "heads", "N", 1, QS_GPT_MAX_D, "4", "attention heads", NULL, NULL },
+    { QS_ARG_INT, "ff", "N", 0, 4 * QS_GPT_MAX_D, "0", "MLP width (0: 4d)", NULL, NULL },
+    { 0 },
+};
+static const qs_arg gload_args[] = {
+    { QS_ARG_POS, "PATH", NULL, 0, 0, NULL, "a model written by lab gpt save", NULL, NULL },
+    { 0 },
+};
+static const qs_arg gsave_args[] = {
+    { QS_ARG_POS, "PATH", NULL, 0, 0, NULL, "the safetensors file to write", NULL, NULL },
+    { QS_ARG_FLAG, "--force", NULL, 0, 0, NULL, "replace an existing PATH", NULL, NULL },
+    { 0 },
+};
+static const qs_arg geval_args[] = {
+    { QS_ARG_TEXT, "format", "F", 0, 0, "fp32", "the weight / activation / KV format", NULL,
+      vocab_format },
+    G_EMBED, G_TEXT, G_CHARS("all"), { 0 },
+};
+static const qs_arg gsweep_args[] = {
+    { QS_ARG_LIST, "formats", "F,...", 0, 0, NULL, "the formats (default: all but mxfp4 and "
+      "nvfp4; with methods=: fp32,mxfp4,nvfp4)", NULL, vocab_format },
+    { QS_ARG_LIST, "methods", "M,...", 0, 0, NULL, "add the PTQ method rows (all: every "
+      "method)", NULL, qs_gpt_vocab_methods },
+    G_EMBED, G_TEXT, G_CHARS("8192"), { 0 },
+};
+static const qs_arg gptq_args[] = {
+    { QS_ARG_TEXT, "method", "M", 0, 0, "rtn", "the PTQ method", NULL, qs_gpt_vocab_method },
+    { QS_ARG_INT, "bits", "B", 0, 8, "4", "weight bits (0: rotate only, the fp32 "
+      "equivalence check)", NULL, NULL },
+    { QS_ARG_INT, "group", "G", 0, 1 << 16, "32", "weights per scale (0: per channel)", NULL,
+      NULL },
+    { QS_ARG_FLAG, "sym", NULL, 0, 0, NULL, "symmetric weight grid (default affine)", NULL,
+      NULL },
+    { QS_ARG_FLAG, "actorder", NULL, 0, 0, NULL, "gptq: columns by decreasing Hessian "
+      "diagonal", NULL, NULL },
+    { QS_ARG_REAL, "damp", "D", 0, 10, "0.01", "gptq: Hessian dampening (fraction of its mean "
+      "diagonal)", NULL, NULL },
+    { QS_ARG_REAL, "alpha", "A", 0, 1, "0.5", "smoothquant: migration strength", NULL, NULL },
+    { QS_ARG_REAL, "threshold", "T", 0, 1e30, "6", "llmint8: outlier threshold", NULL, NULL },
+    G_SEED,
+    { QS_ARG_INT, "grid", "G", 1, 100, "20", "awq: scale search grid points", NULL, NULL },
+    { QS_ARG_INT, "calib", "N", 128, 1 << 16, "2048", "calibration tokens (held-out "
+      "characters from 32768 on)", NULL, NULL },
+    G_TEXT, G_CHARS("8192"), { 0 },
+};
+static const qs_arg ggenerate_args[] = {
+    { QS_ARG_TEXT, "prompt", "TEXT", 0, 0, "\"" SAMPLE_PROMPT "\"", "the prompt (printable "
+      "ASCII and newline)", NULL, NULL },
+    { QS_ARG_INT, "n", "N", 1, GEN_MAX, "200", "characters to generate", NULL, NULL },
+    { QS_ARG_LIST, "formats", "F,...", 0, 0, "fp32,int8-channel,int4-channel,nf4,q4_k",
+      "one generation per format", NULL, vocab_format },
+    { QS_ARG_REAL, "temp", "T", 0, 100, "0", "sampling temperature (0: greedy)", NULL, NULL },
+    G_SEED, G_EMBED, { 0 },
+};
+static const char *const gbits_names[] = {"2", "3", "4", "5", "6", "7", "8", NULL};
+static const qs_arg gqat_args[] = {
+    { QS_ARG_LIST, "bits", "B,...", 0, 0, "3,4", "weight bit widths", gbits_names, NULL },
+    { QS_ARG_INT, "group", "G", 2, 4096, "32", "weights per scale", NULL, NULL },
+    G_STEPS("150"), G_BATCH("8"), G_LR("0.0005"), G_SEED, G_CORPUS, G_TEXT, G_CHARS("16384"),
+    { 0 },
+};
+static const qs_arg glora_args[] = {
+    { QS_ARG_INT, "rank", "R", 1, QS_GPT_MAX_D, "8", "adapter rank (at most the model "
+      "width)", NULL, NULL },
+    { QS_ARG_REAL, "alpha", "A", 1e-9, 1e6, "2r", "adapter scale numerator", NULL, NULL },
+    G_STEPS("150"), G_BATCH("8"), G_LR("0.003"),
+    { QS_ARG_REAL, "full_lr", "LR", 1e-9, 10, "0.0005", "full fine-tuning's learning rate",
+      NULL, NULL },
+    G_SEED, G_CORPUS, G_CHARS("16384"), { 0 },
+};
+static const qs_arg gacts_args[] = {
+    { QS_ARG_INT, "top", "N", 1, 64, "5", "channels listed per layer", NULL, NULL },
+    G_TEXT, G_CHARS("8192"), { 0 },
+};
+
+/* The rows of `lab gpt`: help, completion and the check of every word follow from them. */
+const qs_cmd qs_gpt_subs[] = {
+    {"train", "lab", "lab gpt train [steps=1500] [batch=16] [lr=0.003] [warmup=100] [wd=0.1] "
+     "[clip=1] [seed=1] [ctx=64] [d=64] [layers=4] [heads=4] [ff=0] [corpus=PATH]",
+     "train the character-level transformer on the King James Bible", NULL,
+     "lab gpt train steps=300", NULL, 0, QS_CMD_SLOW, gsub_train, gtrain_args},
+    {"load", "lab", "lab gpt load PATH", "a model saved by lab gpt save", NULL,
+     "lab gpt load datasets/gpt-kjv.safetensors", NULL, QS_COMPL_FILE, 0, gsub_load,
+     gload_args},
+    {"save", "lab", "lab gpt save PATH [--force]", "the lab's model as safetensors", NULL,
+     "lab gpt save gpt.safetensors", NULL, QS_COMPL_FILE, 0, gsub_save, gsave_args},
+    {"eval", "lab", "lab gpt eval [format=F] [embed] [text=PATH] [chars=N]",
+     "perplexity of the model in one format, and its divergence from fp32", NULL,
+     "lab gpt eval format=int4-g32-sym", NULL, 0, QS_CMD_SLOW, gsub_eval, geval_args},
+    {"sweep", "lab", "lab gpt sweep [formats=F,...] [methods=M,...|all] [embed] [text=PATH] "
+     "[chars=8192]", "every format (and PTQ method) against the fp32 model", NULL,
+     "lab gpt sweep formats=fp32,int8-channel,nf4", NULL, 0, QS_CMD_SLOW, gsub_sweep,
+     gsweep_args},
+    {"ptq", "lab", "lab gpt ptq [method=M] [bits=4] [group=32] [sym] [actorder] [damp=0.01] "
+     "[alpha=0.5] [threshold=6] [seed=1] [grid=20] [calib=2048] [text=PATH] [chars=8192]",
+     "one post-training quantization method next to its baseline", NULL,
+     "lab gpt ptq method=gptq bits=4 group=32", NULL, 0, QS_CMD_SLOW, gsub_ptq, gptq_args},
+    {"generate", "lab", "lab gpt generate [prompt=TEXT] [n=200] [formats=F,...] [temp=0] "
+     "[seed=1] [embed]", "sample text from the model in several formats", NULL,
+     "lab gpt generate n=80", NULL, 0, QS_CMD_SLOW, gsub_generate, ggenerate_args},
+    {"qat", "lab", "lab gpt qat [bits=3,4] [group=32] [steps=150] [batch=8] [lr=0.0005] "
+     "[seed=1] [corpus=PATH] [text=PATH] [chars=16384]",
+     "quantization-aware fine-tuning at each bit width, against PTQ", NULL,
+     "lab gpt qat bits=4 steps=50", NULL, 0, QS_CMD_SLOW, gsub_qat, gqat_args},
+    {"lora", "lab", "lab gpt lora [rank=8] [alpha=2r] [steps=150] [batch=8] [lr=0.003] "
+     "[full_lr=0.0005] [seed=1] [corpus=PATH] [chars=16384]",
+     "LoRA fine-tuning beside full fine-tuning", NULL, "lab gpt lora steps=50", NULL, 0,
+     QS_CMD_SLOW, gsub_lora, glora_args},
+    {"qlora", "lab", "lab gpt qlora [rank=8] [alpha=2r] [steps=150] [batch=8] [lr=0.003] "
+     "[full_lr=0.0005] [seed=1] [corpus=PATH] [chars=16384]",
+     "QLoRA (NF4 base) fine-tuning beside LoRA", NULL, "lab gpt qlora steps=50", NULL, 0,
+     QS_CMD_SLOW, gsub_qlora, glora_args},
+    {"acts", "lab", "lab gpt acts [top=5] [text=PATH] [chars=8192]",
+     "every linear layer's input channels' absmax (the outliers SmoothQuant and LLM.int8() "
+     "target)", NULL, "lab gpt acts top=3", NULL, 0, QS_CMD_SLOW, gsub_acts, gacts_args},
+    {"status", "lab", "lab gpt status", "what the GPT lab holds", NULL, "lab gpt status",
+     NULL, 0, 0, gsub_status, NULL},
+    {0},
+};
+
 int qs_cmd_lab_gpt(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
-    static const char *const subs = "train, load, save, eval, sweep, ptq, generate, qat, "
-                                    "lora, qlora, acts, status";
-    if (argc < 1) return qs_err_set(err, "lab gpt: expected a subcommand: %s", subs);
-    qs_gpt_lab *g = gpt_lab(s);
-    if (!g) return qs_err_set(err, "lab gpt: out of memory");
-    const char *sub = argv[0];
-    int ac = argc - 1;
-    char **av = argv + 1;
-    if (!strcmp(sub, "train")) return sub_train(s, g, ac, av, out, err);
-    if (!strcmp(sub, "load")) return sub_load(s, g, ac, av, out, err);
-    if (!strcmp(sub, "save")) return sub_save(s, g, ac, av, out, err);
-    if (!strcmp(sub, "eval")) return sub_eval(s, g, ac, av, out, err);
-    if (!strcmp(sub, "sweep")) return sub_sweep(s, g, ac, av, out, err);
-    if (!strcmp(sub, "ptq")) {                              /* issue 17: cmd_gpt_ptq.c */
-        uint8_t *tok, *owned;
-        int64_t n;
-        if (ensure_model(g, err) != QS_OK ||
-            eval_text(g, ac, av, 8192, &tok, &n, &owned, err) != QS_OK)
-            return QS_ERR;
-        int rc = qs_cmd_gpt_ptq(s, g, tok, n, ac, av, out, err);
-        free(owned);
-        return rc;
-    }
-    if (!strcmp(sub, "generate")) return sub_generate(s, g, ac, av, out, err);
-    if (!strcmp(sub, "acts")) return sub_acts(s, g, ac, av, out, err);
-    if (!strcmp(sub, "qat")) return sub_qat(s, g, ac, av, out, err);
-    if (!strcmp(sub, "lora")) return sub_lora(s, g, ac, av, out, err, 0);
-    if (!strcmp(sub, "qlora")) return sub_lora(s, g, ac, av, out, err, 1);
-    if (!strcmp(sub, "status")) return sub_status(s, g, ac, av, out, err);
-    return qs_err_set(err, "lab gpt: unknown subcommand '%s' (%s)", sub, subs);
+    const qs_cmd *me = qs_cmd_sub(lab_row(), "gpt");
+    if (!me) return qs_err_set(err, "lab gpt: not in the command table");
+    return qs_cmd_run_sub(me, s, argc, argv, out, err);
 }

@@ -22,6 +22,22 @@ int qs_gpt_sweep_methods(qs_session *s, qs_gpt_lab *g, const char *list, const d
                          const uint8_t *tok, int64_t n, qs_gpt_row **rows, int *nrows,
                          qs_err *err);
 
+/* method= (one) and methods= (a list, or all) take the rows of gpt_ptq.h's method table */
+const char *qs_gpt_vocab_method(int i, const char **help);
+const char *qs_gpt_vocab_methods(int i, const char **help);
+
+const char *qs_gpt_vocab_method(int i, const char **help)
+{
+    if (help) *help = NULL;
+    return i >= 0 && i < QS_PTQ_COUNT ? qs_ptq_method_name(i) : NULL;
+}
+
+const char *qs_gpt_vocab_methods(int i, const char **help)
+{
+    if (help) *help = NULL;
+    return i == QS_PTQ_COUNT ? "all" : qs_gpt_vocab_method(i, help);
+}
+
 static int calib_text(const qs_gpt_lab *g, const uint8_t *tok, int64_t n, long long calib,
                       const uint8_t **ct, int64_t *cn, qs_err *err)
 {
@@ -97,11 +113,7 @@ static int baseline_of(const qs_gpt_ptq_opts *o, qs_gpt_ptq_opts *b)
 int qs_cmd_gpt_ptq(qs_session *s, qs_gpt_lab *g, const uint8_t *tok, int64_t n, int argc,
                    char **argv, json_t **out, qs_err *err)
 {
-    static const char *const keys[] = {"method", "bits", "group", "alpha", "threshold", "damp",
-                                       "seed", "grid", "calib", "text", "chars", NULL};
-    static const char *const flags[] = {"sym", "actorder", NULL};
-    const qs_cmd *me = qs_cmd_find("lab");
-    if (me && qs_arg_check(me, argc, argv, keys, flags, 0, err) != QS_OK) return QS_ERR;
+    /* the words passed the `lab gpt ptq` row's specs (cmd_gpt.c) */
     qs_gpt_ptq_opts o, b;
     long long calib;
     if (parse_opts(argc, argv, &o, &calib, err) != QS_OK) return QS_ERR;

@@ -15,7 +15,7 @@
 #define LAB_DEFAULT_SEED 1
 
 int qs_cmd_lab_gpt(qs_session *s, int argc, char **argv, json_t **out, qs_err *err);  /* cmd_gpt.c */
-extern const char *const qs_gpt_words[];  /* cmd_gpt.c: its subcommands and keys */
+extern const qs_cmd qs_gpt_subs[];        /* cmd_gpt.c: `lab gpt`'s nested table */
 
 static const qs_cmd *lab_row(void)
 {
@@ -195,9 +195,7 @@ static int parse_train(int argc, char **argv, const char *data, qs_nn_train_cfg 
 static int sub_train(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **out,
                      qs_err *err)
 {
-    static const char *const keys[] = { "data", "hidden", "epochs", "lr", "opt", "seed",
-                                        "batch", NULL };
-    if (qs_arg_check(lab_row(), argc, argv, keys, NULL, 0, err) != QS_OK) return QS_ERR;
+    /* the words passed this subcommand's specs (lab_subs, qs_cmd_run_sub) */
     const char *data = "digits";
     if (opt_str(argc, argv, "data", data_names, &data, err) != QS_OK) return QS_ERR;
     int hidden[QS_NN_MAX_LAYERS], nh = 0;
@@ -347,9 +345,7 @@ static void set_lab_q(qs_lab *lab, qs_nn_qmodel *q, int qat)
 static int sub_ptq(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **out,
                    qs_err *err)
 {
-    static const char *const keys[] = { "bits", "abits", "gran", "calib", "batches", "pct",
-                                        NULL };
-    if (qs_arg_check(lab_row(), argc, argv, keys, NULL, 0, err) != QS_OK) return QS_ERR;
+    /* the words passed this subcommand's specs (lab_subs, qs_cmd_run_sub) */
     long long bits = 8;
     if (qs_arg_int(argc, argv, "bits", 2, 8, &bits, err) != QS_OK) return QS_ERR;
     qs_nn_qcfg qc;
@@ -397,10 +393,7 @@ static int ptq_qat(qs_session *s, qs_lab *lab, const qs_nn_qcfg *qc, const qs_nn
 static int sub_qat(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **out,
                    qs_err *err)
 {
-    static const char *const keys[] = { "bits", "abits", "gran", "calib", "batches", "pct",
-                                        "epochs", "lr", "freeze", "seed", NULL };
-    static const char *const flags[] = { "lsq", NULL };
-    if (qs_arg_check(lab_row(), argc, argv, keys, flags, 0, err) != QS_OK) return QS_ERR;
+    /* the words passed this subcommand's specs (lab_subs, qs_cmd_run_sub) */
     long long bits = 4;
     if (qs_arg_int(argc, argv, "bits", 2, 8, &bits, err) != QS_OK) return QS_ERR;
     qs_nn_qcfg qc;
@@ -575,9 +568,7 @@ done:
 static int sub_int(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **out,
                    qs_err *err)
 {
-    static const char *const keys[] = { "bits", "abits", "gran", "calib", "batches", "pct",
-                                        NULL };
-    if (qs_arg_check(lab_row(), argc, argv, keys, NULL, 0, err) != QS_OK) return QS_ERR;
+    /* the words passed this subcommand's specs (lab_subs, qs_cmd_run_sub) */
     int rc = ensure_trained(s, lab, err);
     if (rc != QS_OK) return rc;
     /* the last PTQ/QAT model, or a fresh PTQ when settings are given or there is none */
@@ -740,10 +731,7 @@ int qs_cmd_derive_requant(qs_session *s, int argc, char **argv, json_t **out, qs
 static int sub_sweep(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **out,
                      qs_err *err)
 {
-    static const char *const keys[] = { "bits", "abits", "gran", "calib", "batches", "pct",
-                                        "epochs", "lr", "freeze", "seed", NULL };
-    static const char *const flags[] = { "lsq", NULL };
-    if (qs_arg_check(lab_row(), argc, argv, keys, flags, 0, err) != QS_OK) return QS_ERR;
+    /* the words passed this subcommand's specs (lab_subs, qs_cmd_run_sub) */
     int lo = 2, hi = 8;
     const char *bs = qs_arg_kv(argc, argv, "bits");
     if (bs && parse_bits(bs, &lo, &hi, err) != QS_OK) return QS_ERR;
@@ -796,9 +784,7 @@ static int sub_sweep(qs_session *s, qs_lab *lab, int argc, char **argv, json_t *
 static int sub_lora(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **out,
                     qs_err *err, int with_qlora)
 {
-    static const char *const keys[] = { "rank", "alpha", "epochs", "lr", "full_lr", "shift",
-                                        "seed", NULL };
-    if (qs_arg_check(lab_row(), argc, argv, keys, NULL, 0, err) != QS_OK) return QS_ERR;
+    /* the words passed this subcommand's specs (lab_subs, qs_cmd_run_sub) */
     long long rank = 4, v, epochs = 20;
     const char *shift = "rot90";
     double alpha, lr = 1e-2, full_lr = 1e-3;
@@ -1113,14 +1099,10 @@ static const qs_cmd lab_subs[] = {
     {"status", "lab", "lab status", "what the lab holds", NULL, "lab status", NULL, 0, 0,
      labsub_status, NULL},
     {"gpt", "lab", "lab gpt train|load|save|eval|sweep|ptq|generate|qat|lora|qlora|acts|status "
-     "[steps=N] [batch=N] [lr=LR] [warmup=N] [wd=W] [clip=C] [seed=S] [ctx=N] [d=N] "
-     "[layers=N] [heads=N] [ff=N] [corpus=PATH] [format=F] [formats=F,...] [embed] "
-     "[text=PATH] [chars=N] [prompt=TEXT] [n=N] [temp=T] [top=N] [bits=B,...] [group=G] "
-     "[rank=R] [alpha=A] [full_lr=LR] [methods=M,...] [method=M] [damp=D] [threshold=T] "
-     "[grid=G] [calib=C] [sym] [actorder] [PATH] [--force]",
+     "[key=value ...]",
      "the GPT lab: a character-level transformer, quantized, fine-tuned and sampled (help lab "
-     "shows each subcommand's keys)", NULL, "lab gpt status", qs_gpt_words, QS_COMPL_NONE,
-     QS_CMD_SLOW, qs_cmd_lab_gpt, NULL},
+     "gpt SUBCOMMAND shows each one's keys)", NULL, "lab gpt status", NULL, QS_COMPL_NONE,
+     QS_CMD_SLOW, qs_cmd_lab_gpt, NULL, qs_gpt_subs},
     {0},
 };
 
@@ -1155,15 +1137,7 @@ static void add_ci(json_t *o, long n)
 
 static int lab_dispatch(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
-    char list[256];
-    size_t o = 0;
-    for (const qs_cmd *r = lab_subs; r->name && o < sizeof list; r++)
-        o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", r == lab_subs ? "" : ", ",
-                              r->name);
-    if (argc < 1) return qs_err_set(err, "lab: expected a subcommand: %s", list);
-    const qs_cmd *sub = qs_cmd_sub(lab_row(), argv[0]);
-    if (!sub) return qs_err_set(err, "lab: unknown subcommand '%s' (%s)", argv[0], list);
-    return sub->run(s, argc - 1, argv + 1, out, err);
+    return qs_cmd_run_sub(lab_row(), s, argc, argv, out, err);
 }
 
 static int run_lab(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)

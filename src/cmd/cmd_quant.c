@@ -207,6 +207,7 @@ static const qs_arg scheme_args[] = {
     { QS_ARG_INT, "group", "G", 1, 1 << 20, "64", NULL, NULL, NULL },
     { QS_ARG_INT, "block", "B", 1, 1 << 20, "64", NULL, NULL, NULL },
     { QS_ARG_TEXT, "convention", "C", 0, 0, "torch", NULL, NULL, qs_vocab_conv },
+    { QS_ARG_TEXT, "conv", "C", 0, 0, NULL, "short for convention=", NULL, qs_vocab_conv },
     { QS_ARG_TEXT, "round", "R", 0, 0, "even", NULL, round_names, NULL },
     { QS_ARG_INT, "seed", "S", 0, 9e18, "0", NULL, NULL, NULL },
     { QS_ARG_INT, "bits", "B", 2, 8, NULL, NULL, NULL, NULL },
@@ -1446,6 +1447,7 @@ const qs_cmd qs_cmds_quant[] = {
      "convention=C     torch (default), onnx, trt (NVIDIA pytorch-quantization's fake quant: "
      "symmetric, x · 127/amax, codes -127..127 as its narrow_range; TensorRT itself clamps to "
      "-128..127), ggml (int8 → Q8_0, int4 → Q4_0, ggml's rounding)\n"
+     "conv=C           short for convention=C\n"
      "round=R          even (default, ties to even), away (ties away from zero), up "
      "(floor(x+0.5)), stochastic (floor(x+u), seeded)\n"
      "seed=S           seed of stochastic rounding\n"

@@ -3,6 +3,7 @@
 #include "qscope/calib.h"
 #include "qscope/cmd.h"
 #include "qscope/quant.h"
+#include "qscope/synth.h"
 
 const char *qs_vocab_calib(int i, const char **help)
 {
@@ -26,4 +27,12 @@ const char *qs_vocab_conv(int i, const char **help)
     if (i < 0 || i >= QS_CONV_COUNT) return NULL;
     if (help) *help = qs_conv_table[i].help;
     return qs_conv_table[i].name;
+}
+
+const char *qs_vocab_synth_params(const char *word, int i, const char **help)
+{
+    const qs_synth_dist *d = word ? qs_synth_find(word) : NULL;
+    if (!d || i < 0 || i >= d->np) return NULL;
+    if (help) *help = d->p[i].help;
+    return d->p[i].name;
 }

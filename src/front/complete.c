@@ -192,6 +192,15 @@ static int already_used(const strlist *words, const char *w)
     return 0;
 }
 
+/* 1 when w is one of the choices of WORD spec a. */
+static int is_word_choice(const qs_arg *a, const char *w)
+{
+    const char *v;
+    for (int i = 0; (v = qs_arg_choice_at(a, i, NULL)); i++)
+        if (strcmp(v, w) == 0) return 1;
+    return 0;
+}
+
 /* Candidates from argument specs: flags, "key=" for valued options, a WORD's choices, and
  * after "key=" the allowed values of that key. */
 static void add_specs(strlist *l, const qs_arg *args, const scan *sc)
@@ -201,13 +210,16 @@ static void add_specs(strlist *l, const qs_arg *args, const scan *sc)
         const char *v;
         if (eq) {
             size_t kl = (size_t)(eq - sc->cur);
-            if (a->type != QS_ARG_TEXT || strlen(a->name) != kl ||
+            if ((a->type != QS_ARG_TEXT && a->type != QS_ARG_LIST) || strlen(a->name) != kl ||
                 strncmp(a->name, sc->cur, kl) != 0)
                 continue;
+            /* a LIST completes its last item: "formats=fp32,nf" -> "formats=fp32,nf4" */
+            const char *item = eq + 1;
+            if (a->type == QS_ARG_LIST && strrchr(item, ',')) item = strrchr(item, ',') + 1;
             for (int i = 0; (v = qs_arg_choice_at(a, i, NULL)); i++) {
-                if (!starts_with(v, eq + 1)) continue;
-                char buf[256];
-                int n = snprintf(buf, sizeof buf, "%s=%s", a->name, v);
+                if (!starts_with(v, item)) continue;
+                char buf[512];
+                int n = snprintf(buf, sizeof buf, "%.*s%s", (int)(item - sc->cur), sc->cur, v);
                 if (n > 0 && (size_t)n < sizeof buf) sl_add(l, buf, (size_t)n);
             }
             continue;
@@ -217,7 +229,7 @@ static void add_specs(strlist *l, const qs_arg *args, const scan *sc)
             if (starts_with(a->name, sc->cur) && !already_used(&sc->words, a->name))
                 sl_add(l, a->name, strlen(a->name));
             break;
-        case QS_ARG_INT: case QS_ARG_REAL: case QS_ARG_TEXT: {
+        case QS_ARG_INT: case QS_ARG_REAL: case QS_ARG_TEXT: case QS_ARG_LIST: {
             char key[128];
             int n = snprintf(key, sizeof key, "%s=", a->name);
             if (n > 0 && (size_t)n < sizeof key && starts_with(key, sc->cur) &&
@@ -229,6 +241,18 @@ static void add_specs(strlist *l, const qs_arg *args, const scan *sc)
             for (int i = 0; (v = qs_arg_choice_at(a, i, NULL)); i++)
                 if (starts_with(v, sc->cur) && !already_used(&sc->words, v))
                     sl_add(l, v, strlen(v));
+            /* the options a chosen word brings: synth laplace -> loc= b= */
+            for (int w = 1; a->keys && w < sc->words.n; w++) {
+                const char *word = sc->words.v[w];
+                if (strchr(word, '=') || !is_word_choice(a, word)) continue;
+                for (int i = 0; (v = a->keys(word, i, NULL)); i++) {
+                    char key[128];
+                    int n = snprintf(key, sizeof key, "%s=", v);
+                    if (n > 0 && (size_t)n < sizeof key && starts_with(key, sc->cur) &&
+                        !already_used(&sc->words, key))
+                        sl_add(l, key, (size_t)n);
+                }
+            }
             break;
         default:
             break;
@@ -261,13 +285,14 @@ int qs_complete(const qs_session *s, const char *line, int point, qs_completion 
     int pos = 0;
     for (int i = 1; i < sc.words.n; i++)
         if (!strchr(sc.words.v[i], '=')) pos++;
-    if (cmd->subs) {
-        /* a nested table: the first word names the subcommand, whose row completes the rest */
+    /* a nested table (at any depth): the next word names a row of it, whose row (or table)
+     * completes the rest: lab gpt ptq method= */
+    for (int wi = 1; cmd->subs; wi++) {
         if (pos == 0) {
             for (const qs_cmd *r = cmd->subs; r->name; r++)
                 if (starts_with(r->name, sc.cur)) sl_add(&l, r->name, strlen(r->name));
         }
-        const qs_cmd *sub = sc.words.n > 1 ? qs_cmd_sub(cmd, sc.words.v[1]) : NULL;
+        const qs_cmd *sub = wi < sc.words.n ? qs_cmd_sub(cmd, sc.words.v[wi]) : NULL;
         if (!sub) {
             for (const char *const *w = cmd->words; w && *w; w++)
                 if (starts_with(*w, sc.cur) && !already_used(&sc.words, *w))
@@ -281,8 +306,9 @@ int qs_complete(const qs_session *s, const char *line, int point, qs_completion 
         if (starts_with(*w, sc.cur) && !already_used(&sc.words, *w)) sl_add(&l, *w, strlen(*w));
     add_specs(&l, cmd->args, &sc);
     if ((cmd->complete & QS_COMPL_COMMAND) && pos == 0) add_commands(&l, sc.cur);
-    if ((cmd->complete & QS_COMPL_COMMAND) && pos == 1) {     /* help lab SUB */
+    if ((cmd->complete & QS_COMPL_COMMAND) && pos >= 1) {     /* help lab [gpt] SUB */
         const qs_cmd *top = qs_cmd_find(sc.words.v[1]);
+        for (int k = 2; top && k <= pos; k++) top = qs_cmd_sub(top, sc.words.v[k]);
         for (const qs_cmd *r = top ? top->subs : NULL; r && r->name; r++)
             if (starts_with(r->name, sc.cur)) sl_add(&l, r->name, strlen(r->name));
     }
@@ -324,10 +350,15 @@ const char *qs_complete_hint(const char *line, int point)
     if (!line) return NULL;
     if (point < 0 || (size_t)point > strlen(line)) point = (int)strlen(line);
     if (point == 0 || !isspace((unsigned char)line[point - 1])) return NULL;
-    if (scan_line(line, point, &sc) == 0 && !sc.comment && sc.words.n == 1 && !sc.cur[0]) {
+    if (scan_line(line, point, &sc) == 0 && !sc.comment && sc.words.n >= 1 && !sc.cur[0]) {
+        /* right after a command's words: the command, or a row of its nested tables (lab
+         * gpt ptq) */
         const qs_cmd *c = qs_cmd_find(sc.words.v[0]);
-        size_t nl = c ? strlen(c->name) : 0;
-        if (c && c->usage && strncmp(c->usage, c->name, nl) == 0 && c->usage[nl] == ' ') {
+        for (int i = 1; c && i < sc.words.n; i++) c = qs_cmd_sub(c, sc.words.v[i]);
+        char label[128];
+        if (c) qs_cmd_label(c, label, sizeof label);
+        size_t nl = c ? strlen(label) : 0;
+        if (c && c->usage && strncmp(c->usage, label, nl) == 0 && c->usage[nl] == ' ') {
             hint = c->usage + nl;
             while (*hint == ' ') hint++;
             if (!*hint) hint = NULL;

@@ -16,14 +16,15 @@ static const char *const lab_bits[] = {"2", "3", "4", "5", "6", "7", "8", NULL};
 static const char *const lab_range[] = {"2..8", "3..8", "4..8", "2..6", "2..4", "5..8", NULL};
 static const char *const lab_abits[] = {"4", "5", "6", "7", "8", NULL};
 static const char *const lab_gran[] = {"tensor", "channel", NULL};
-static const char *const lab_calib[] = {"minmax", "percentile", "mse", "entropy", NULL};
 static const char *const lab_epochs[] = {"1", "2", "3", "5", "10", "20", "30", NULL};
 static const char *const lab_rank[] = {"1", "2", "4", "8", "16", NULL};
 
 static const struct {
     const char *name;           /* the label on the form */
     const char *key;            /* the command's key (the sweep's range is bits=) */
-    const char *const *values;  /* its values */
+    const char *const *values;  /* its values; NULL: the choices of the command's own spec of
+                                   `key` (calib=: every calibrator row the lab takes, from the
+                                   descriptor table, as `lab ptq calib=` completes) */
     int dflt;                   /* default choice */
     unsigned used;              /* actions using it (epochs are QAT epochs: train, LoRA and
                                    QLoRA keep their own defaults; `:lab train epochs=N`) */
@@ -34,16 +35,49 @@ static const struct {
     {"range", "bits", lab_range, 0, A_SWEEP},
     {"abits", "abits", lab_abits, 4, A_SWEEP | A_PTQ | A_QAT | A_INT},
     {"gran", "gran", lab_gran, 0, A_SWEEP | A_PTQ | A_QAT | A_INT},
-    {"calib", "calib", lab_calib, 0, A_SWEEP | A_PTQ | A_QAT | A_INT},
+    {"calib", "calib", NULL, 0, A_SWEEP | A_PTQ | A_QAT | A_INT},
     {"epochs", "epochs", lab_epochs, 3, A_SWEEP | A_QAT},
     {"rank", "rank", lab_rank, 2, A_LORA | A_QLORA},
 };
 
-static int lab_count(const char *const *v)
+/* The spec of field f's key in the row of the first action that uses it. */
+static const qs_arg *field_spec(int f)
+{
+    const qs_cmd *lab = qs_cmd_find("lab");
+    for (int a = 0; lab_actions[a]; a++)
+        if ((lab_fields[f].used >> a) & 1) {
+            const qs_cmd *row = qs_cmd_sub(lab, lab_actions[a]);
+            const char *k = lab_fields[f].key;
+            return row ? qs_arg_spec(row->args, k, strlen(k)) : NULL;
+        }
+    return NULL;
+}
+
+/* The i-th value of field f, NULL past the end. */
+static const char *field_value(int f, int i)
+{
+    if (i < 0) return NULL;
+    if (!lab_fields[f].values) {
+        const qs_arg *a = field_spec(f);
+        return a ? qs_arg_choice_at(a, i, NULL) : NULL;
+    }
+    for (int k = 0; lab_fields[f].values[k]; k++)
+        if (k == i) return lab_fields[f].values[k];
+    return NULL;
+}
+
+static int lab_count(int f)
 {
     int n = 0;
-    while (v[n]) n++;
+    while (field_value(f, n)) n++;
     return n;
+}
+
+/* Field f's current value ("?" if the table lost a row since: never expected). */
+static const char *field_current(const qs_tui_model *m, int f)
+{
+    const char *v = field_value(f, m->lab_set[f]);
+    return v ? v : "?";
 }
 
 static int field_used(const qs_tui_model *m, int f)
@@ -54,7 +88,7 @@ static int field_used(const qs_tui_model *m, int f)
 const char *qs_tui_lab_field(const qs_tui_model *m, int field, const char **value, int *used)
 {
     if (field < 0 || field >= QS_TUI_LAB_FIELDS) return NULL;
-    *value = lab_fields[field].values[m->lab_set[field]];
+    *value = field_current(m, field);
     *used = field_used(m, field);
     return lab_fields[field].name;
 }
@@ -66,7 +100,7 @@ void qs_tui_lab_line(qs_tui_model *m)
     for (int f = 1; f < QS_TUI_LAB_FIELDS && k < sizeof m->lab_line; f++)
         if (field_used(m, f))
             k += (size_t)snprintf(m->lab_line + k, sizeof m->lab_line - k, " %s=%s",
-                                  lab_fields[f].key, lab_fields[f].values[m->lab_set[f]]);
+                                  lab_fields[f].key, field_current(m, f));
 }
 
 void qs_tui_lab_init(qs_tui_model *m)
@@ -101,7 +135,8 @@ int qs_tui_lab_key(qs_tui_model *m, int key)
                           lab_fields[f].name, lab_actions[m->lab_set[0]]);
             break;
         }
-        int n = lab_count(lab_fields[f].values);
+        int n = lab_count(f);
+        if (n < 1) break;
         m->lab_set[f] = (m->lab_set[f] + (b->act == QA_CUR_RIGHT ? 1 : n - 1)) % n;
         qs_tui_lab_line(m);
         break;

@@ -62,7 +62,9 @@ must_fail "lab gpt train corpus=$tmp/missing.txt" "$tmp/missing.txt"
 must_fail "lab gpt load $tmp/m.st; lab gpt generate prompt=caf$(printf '\xc3\xa9')" "prompt="
 long=$(head -c 40 /dev/zero | tr '\0' 'a')
 must_fail "lab gpt load $tmp/m.st; lab gpt generate prompt=$long" "context of 32"
-must_fail "lab gpt load $tmp/m.st; lab gpt eval format=int5" "format 'int5'"
+must_fail "lab gpt load $tmp/m.st; lab gpt eval format=int5" "format='int5' is not one of fp32,"
+must_fail "lab gpt sweep formats=fp32,int5" "'int5' is not one of fp32,"
+must_fail "lab gpt ptq steps=3" "lab gpt ptq: unknown option 'steps'"
 must_fail "lab gpt load $tmp/m.st; lab gpt save $tmp/m.st" "exists"
 must_fail "lab gpt bogus" "unknown subcommand"
 

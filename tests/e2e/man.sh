@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # man.sh — both man pages render with groff and mandoc without a warning; every command of the
-# command table is documented in man/qscope.1 with its current usage (and nothing else is);
+# command table, and every row of its nested tables at any depth (lab ptq, lab gpt ptq), is
+# documented in man/qscope.1 with its current usage and option lines (and nothing else is);
 # every key binding of the TUI's table appears in the TUI KEYS section.
 set -u
 cd "$QSCOPE_TOP"
@@ -26,21 +27,37 @@ json=$("$QSCOPE" -c help --json) || fail "help --json exit $?"
 names=$(grep -o '"name":"[^"]*"' <<<"$json" | sed 's/"name":"\(.*\)"/\1/')
 [ -n "$names" ] || fail "no command names in: $json"
 n=0
-for name in $names; do
-    usage=$("$QSCOPE" -c "help $name" --json | grep -o '"usage":"[^"]*"' | head -1 |
-            sed 's/"usage":"\(.*\)"/\1/')
-    grep -qF ".B \"$usage\"" <<<"$section" ||
-        fail "command '$name' (usage: $usage) is not documented in man/qscope.1 (run: python3 man/gen-commands.py $QSCOPE)"
-    # every option line `help` prints (table-driven lines included: calibrators, ...) is there
-    while IFS= read -r line; do
-        [ -n "$line" ] || continue
-        grep -qF -- "$line" <<<"$section" ||
-            fail "'help $name' option line is not in man/qscope.1: $line (run: python3 man/gen-commands.py $QSCOPE)"
-    done < <("$QSCOPE" -c "help $name" --json |
-             perl -MJSON::PP -CO -e 'local $/; my $j = JSON::PP->new->utf8->decode(<STDIN>);
-                 print "$_\n" for split /\n/, ($j->{options} // "")')
+# checks the entry of command words $1 (a command, or a row of a nested table: "lab gpt ptq"),
+# then those of its subcommands
+secfile=$(mktemp)
+trap 'rm -f "$secfile"' EXIT
+printf '%s\n' "$section" > "$secfile"
+check_entry() {
+    local path=$1 out sub
+    # one perl pass: the usage line, every option line `help` prints (table-driven lines
+    # included: calibrators, ...), then the names of the row's subcommands
+    out=$("$QSCOPE" -c "help $path" --json | perl -MJSON::PP -CO -e '
+        my $f = shift; open my $s, "<:utf8", $f or die; local $/; my $sec = <$s>;
+        my $j = JSON::PP->new->utf8->decode(<STDIN>);
+        index($sec, ".B \"$j->{usage}\"") >= 0 or print "MISSING usage $j->{usage}\n";
+        for (split /\n/, ($j->{options} // "")) {
+            next unless /\S/;
+            index($sec, $_) >= 0 or print "MISSING option $_\n";
+        }
+        print "SUB $_\n" for @{$j->{subcommands} // []};' "$secfile") ||
+        fail "help $path --json failed"
+    grep -q '^MISSING' <<<"$out" &&
+        fail "'help $path': $(grep -m1 '^MISSING' <<<"$out" | cut -c9-) is not in man/qscope.1 (run: python3 man/gen-commands.py $QSCOPE)"
     n=$((n + 1))
+    for sub in $(sed -n 's/^SUB //p' <<<"$out"); do
+        check_entry "$path $sub"
+    done
+}
+for name in $names; do
+    check_entry "$name"
 done
+nested=$(grep -c '^\.B "lab gpt ' <<<"$section")
+[ "$nested" -ge 12 ] || fail "man/qscope.1 documents $nested rows of lab gpt's nested table (12 expected at least)"
 # and nothing documented that the table lacks
 for w in $(grep '^\.B "' <<<"$section" | sed 's/^\.B "\([^ "]*\).*/\1/'); do
     grep -qx -- "$w" <<<"$names" || fail "man/qscope.1 documents '$w', which is not in the command table"

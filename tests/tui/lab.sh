@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # lab.sh — the Lab screen: the settings form builds the command, a long run shows a gauge
 # while the UI stays responsive (switching screens works), Esc cancels it cleanly, and a
-# short run (PTQ) ends with its results on the screen; at 60x16 the whole form fits.
+# short run (PTQ) ends with its results on the screen; at 60x16 the whole form fits and its
+# calib setting cycles through every calibrator row the lab takes.
 . "$(dirname "$0")/lib.bash"
 tui_start 80 24
 wait_for "1 Data"
@@ -45,6 +46,17 @@ wait_for "r runs: lab sweep"
 wait_for "range   ◀ 2..8 ▶"
 wait_for "calib   ◀ minmax ▶"
 wait_for "epochs  ◀ 5 ▶"
+# the calib setting cycles through the calibrators `lab ptq calib=` takes (its spec's choices,
+# read from help, i.e. the descriptor table's lab rows), and wraps to the first
+cals=$("$QSCOPE" -c 'help lab ptq' --json | perl -MJSON::PP -e 'local $/;
+    my $o = decode_json(<STDIN>)->{options}; $o =~ /^calib=\S+ +[^:]*: ([^(\n]*)/m or exit 1;
+    print join("\n", split /, /, $1)') || fail "no calib= line in help lab ptq"
+[ "$(wc -l <<<"$cals")" -ge 5 ] || fail "help lab ptq lists too few calibrators: $cals"
+keys Down Down Down Down            # action -> range -> abits -> gran -> calib
+for c in $(tail -n +2 <<<"$cals") $(head -1 <<<"$cals"); do
+    keys Right
+    wait_for "calib   ◀ $c ▶"
+done
 keys q
 wait_for "EXITED rc=0"
 echo "lab: ok"

@@ -266,6 +266,14 @@ Test(complete, argument_hint_is_the_rest_of_the_usage)
     cr_assert_null(qs_complete_hint("# hist ", 7));
     cr_assert_null(qs_complete_hint("", 0));
     cr_assert_null(qs_complete_hint(NULL, 0));
+    /* a row of a nested table: its own usage after its command words */
+    const qs_cmd *gpt = qs_cmd_sub(qs_cmd_find("lab"), "gpt");
+    const qs_cmd *ptq = qs_cmd_sub(gpt, "ptq");
+    cr_assert_not_null(ptq);
+    cr_assert_str_eq(qs_complete_hint("lab gpt ptq ", 12), ptq->usage + strlen("lab gpt ptq "));
+    cr_assert_str_eq(qs_complete_hint("lab gpt ", 8), gpt->usage + strlen("lab gpt "));
+    cr_assert_null(qs_complete_hint("lab gpt nope ", 13));
+    cr_assert_null(qs_complete_hint("lab gpt ptq bits=3 ", 19), "only right after the words");
 }
 
 Test(complete, unknown_command_has_no_argument_candidates)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../../src/tui/tui_int.h"
+#include "qscope/calib.h"
 #include "qscope/kernels.h"
 
 #define TOL_F32 1e-6        /* relative: float32 values printed with 9 digits */
@@ -548,6 +549,45 @@ Test(lab, the_form_speaks_the_lab_commands_grammar, .init = setup_values, .fini 
     /* the epochs field is not part of a PTQ run */
     qs_tui_handle_key(&M, KEY_RIGHT);
     cr_assert_str_eq(M.lab_line, "lab ptq bits=4 abits=8 gran=tensor calib=minmax");
+}
+
+/* The form's calib setting cycles through every calibrator row of the descriptor table the
+ * lab takes (QS_CALF_LAB), in table order, and wraps: a new row shows up with no edit of the
+ * form. The expected list is read off the table, not written here. */
+Test(lab, the_forms_calibrators_are_the_tables_rows, .init = setup_values, .fini = teardown)
+{
+    const char *want[QS_CAL_COUNT];
+    int n = 0;
+    for (int k = 0; k < QS_CAL_COUNT; k++)
+        if (qs_calib_table[k].flags & QS_CALF_LAB) want[n++] = qs_calib_table[k].name;
+    cr_assert_geq(n, 5, "the table has only %d lab calibrators", n);
+    qs_tui_goto(&M, QS_SCR_LAB);
+    const char *v;
+    int used;
+    for (int i = 0; i < 8 && strcmp(qs_tui_lab_field(&M, M.lab_field, &v, &used), "calib"); i++)
+        qs_tui_handle_key(&M, KEY_DOWN);
+    cr_assert_str_eq(qs_tui_lab_field(&M, M.lab_field, &v, &used), "calib");
+    for (int i = 0; i <= n; i++) {
+        char key[64];
+        snprintf(key, sizeof key, " calib=%s ", want[i % n]);
+        cr_expect(strstr(M.lab_line, key) != NULL, "step %d: '%s' lacks%s", i, M.lab_line, key);
+        cr_expect_str_eq(qs_tui_lab_field(&M, M.lab_field, &v, &used), "calib");
+        cr_expect_str_eq(v, want[i % n]);
+        /* the line the form runs passes `lab sweep`'s specs */
+        char **argv = NULL;
+        qs_err err = {{0}};
+        int argc = qs_split(M.lab_line, &argv, &err);
+        cr_assert_gt(argc, 2);
+        cr_expect_eq(qs_args_check(qs_cmd_sub(qs_cmd_find("lab"), argv[1]), argc - 2, argv + 2,
+                                   &err), QS_OK, "'%s': %s", M.lab_line, err.msg);
+        qs_split_free(argv);
+        qs_tui_handle_key(&M, KEY_RIGHT);
+    }
+    /* and backwards from the first to the last row */
+    qs_tui_handle_key(&M, KEY_LEFT);
+    qs_tui_handle_key(&M, KEY_LEFT);
+    qs_tui_lab_field(&M, M.lab_field, &v, &used);
+    cr_expect_str_eq(v, want[n - 1]);
 }
 
 /* ---- drawing, into an ncurses screen that writes to /dev/null ----------------------------- */
