@@ -53,6 +53,8 @@ const qs_tui_binding qs_tui_bindings[] = {
     {QS_SCR_BITS, ' ', "space", QA_FLIP, "flip the bit under the cursor"},
     {QS_SCR_BITS, 'v', "v", QA_BITS_VALUE, "type a value, or 0xHEX in the row's format"},
     {QS_SCR_BITS, 'i', "i", QA_SPECIAL, "cycle 7.32, 0, -0, subnormal, max, Inf, NaN, 0.1"},
+    {QS_SCR_BITS, 'f', "f", QA_BITS_SET, "formats shown: all / classic (FP32 … UINT8) / MX "
+     "(FP8, FP6, FP4, INT8 elements and the E8M0 scale)"},
     /* Error */
     {QS_SCR_ERROR, KEY_LEFT, "←/→", QA_CLIP_IN, "narrow / widen the clip range (MSE follows)"},
     {QS_SCR_ERROR, KEY_RIGHT, "→", QA_CLIP_OUT, NULL},
@@ -294,15 +296,40 @@ static void refresh_code(qs_tui_model *m)
 void qs_tui_bits_set(qs_tui_model *m, double v)
 {
     m->bits_input = v;
-    for (int i = 0; i <= QS_FMT_UINT8; i++)
+    for (int i = 0; i < QS_FMT_COUNT; i++)
         qs_numfmt_fields_of(qs_numfmt_get((qs_fmt_id)i), v, QS_OVF_DEFAULT, &m->bits[i]);
     refresh_code(m);
+}
+
+int qs_tui_bits_rows(int set, qs_fmt_id *ids)
+{
+    static const qs_fmt_id all[] = {QS_FMT_FP32, QS_FMT_FP16, QS_FMT_BF16, QS_FMT_TF32,
+                                    QS_FMT_E4M3, QS_FMT_E5M2, QS_FMT_INT8, QS_FMT_UINT8,
+                                    QS_FMT_E3M2, QS_FMT_E2M3, QS_FMT_E2M1, QS_FMT_E8M0};
+    static const qs_fmt_id mx[] = {QS_FMT_FP32, QS_FMT_E4M3, QS_FMT_E5M2, QS_FMT_E3M2,
+                                   QS_FMT_E2M3, QS_FMT_E2M1, QS_FMT_E8M0, QS_FMT_INT8};
+    const qs_fmt_id *src = set == QS_BITS_MX ? mx : all;
+    int n = set == QS_BITS_ALL ? 12 : 8;
+    _Static_assert(sizeof all / sizeof all[0] == QS_TUI_BITS_MAXROWS, "row sets fit");
+    for (int i = 0; i < n; i++) ids[i] = src[i];
+    return n;
+}
+
+const char *qs_tui_bits_set_name(int set)
+{
+    return set == QS_BITS_CLASSIC ? "classic" : set == QS_BITS_MX ? "MX" : "all formats";
+}
+
+/* 1 when the Bits row is a format row (else the scheme's code). */
+static int bits_is_fmt(int row)
+{
+    return row >= 0 && row < QS_FMT_COUNT;
 }
 
 /* Width in bits of a Bits row. */
 static int bits_row_width(const qs_tui_model *m, int row)
 {
-    if (row <= QS_FMT_UINT8) return qs_numfmt_get((qs_fmt_id)row)->width;
+    if (bits_is_fmt(row)) return qs_numfmt_get((qs_fmt_id)row)->width;
     return m->have_code ? m->code_bits : 0;
 }
 
@@ -311,7 +338,7 @@ void qs_tui_bits_flip(qs_tui_model *m)
     int r = m->bits_row, w = bits_row_width(m, r);
     if (w <= 0 || m->bits_cur < 0 || m->bits_cur >= w) return;
     int k = w - 1 - m->bits_cur;    /* value bit index from the LSB */
-    if (r <= QS_FMT_UINT8) {
+    if (bits_is_fmt(r)) {
         const qs_numfmt *f = qs_numfmt_get((qs_fmt_id)r);
         uint32_t pat = qs_numfmt_flip(f, m->bits[r].pattern, k);
         double v = qs_numfmt_decode(f, pat);
@@ -1060,10 +1087,30 @@ static int bits_key(qs_tui_model *m, int key)
     case QA_CUR_RIGHT: if (m->bits_cur + 1 < w) m->bits_cur++; break;
     case QA_ROW_UP:
     case QA_ROW_DOWN: {
-        int rows = m->have_code ? QS_TUI_BITS_ROWS : QS_TUI_BITS_ROWS - 1;
-        m->bits_row = (m->bits_row + (b->act == QA_ROW_DOWN ? 1 : rows - 1)) % rows;
+        /* over the set's rows, then the scheme's code row when there is one */
+        qs_fmt_id ids[QS_TUI_BITS_MAXROWS + 1];
+        int n = qs_tui_bits_rows(m->bits_view, ids), rows = n + (m->have_code ? 1 : 0), at = 0;
+        ids[n] = (qs_fmt_id)QS_TUI_BITS_SCHEME;
+        for (int i = 0; i <= n; i++) if ((int)ids[i] == m->bits_row) at = i;
+        at = (at + (b->act == QA_ROW_DOWN ? 1 : rows - 1)) % rows;
+        m->bits_row = (int)ids[at];
         int nw = bits_row_width(m, m->bits_row);
         if (m->bits_cur >= nw) m->bits_cur = nw > 0 ? nw - 1 : 0;
+        break;
+    }
+    case QA_BITS_SET: {
+        /* the next row set; the cursor stays on its format when the set has it, else fp32 */
+        qs_fmt_id ids[QS_TUI_BITS_MAXROWS];
+        m->bits_view = (m->bits_view + 1) % QS_BITS_SETS;
+        int n = qs_tui_bits_rows(m->bits_view, ids), in = !bits_is_fmt(m->bits_row);
+        for (int i = 0; i < n; i++) in |= (int)ids[i] == m->bits_row;
+        if (!in) {
+            m->bits_row = QS_FMT_FP32;
+            m->bits_cur = 0;
+        }
+        qs_tui_status(m, 0, "Bits: %s (%d rows; f shows %s next)",
+                      qs_tui_bits_set_name(m->bits_view), n,
+                      qs_tui_bits_set_name((m->bits_view + 1) % QS_BITS_SETS));
         break;
     }
     case QA_FLIP: qs_tui_bits_flip(m); break;
@@ -1245,7 +1292,7 @@ int qs_tui_handle_key(qs_tui_model *m, int key)
 static int parse_bits_input(qs_tui_model *m, const char *line)
 {
     while (*line == ' ') line++;
-    if ((line[0] == '0' && (line[1] == 'x' || line[1] == 'X')) && m->bits_row <= QS_FMT_UINT8) {
+    if ((line[0] == '0' && (line[1] == 'x' || line[1] == 'X')) && bits_is_fmt(m->bits_row)) {
         char *end;
         unsigned long long p = strtoull(line + 2, &end, 16);
         while (*end == ' ') end++;
@@ -1319,7 +1366,7 @@ const qs_tui_screen qs_tui_screens[QS_SCR_COUNT] = {
      qs_tui_draw_data, data_key, NULL, NULL},
     {"Derive", "n/p step · e seed examples · v value · ←/→ element", qs_tui_draw_derive,
      derive_key, NULL, NULL},
-    {"Bits", "←/→ bit · ↑/↓ format · space flip · v value · i specials",
+    {"Bits", "←/→ bit · ↑/↓ format · space flip · v value · i specials · f formats",
      qs_tui_draw_bits, bits_key, NULL, NULL},
     {"Error", "←/→ clip range · </> shift · r reset · x compare · +/- bits · c calib",
      qs_tui_draw_error, error_key, error_enter, NULL},

@@ -24,6 +24,7 @@ static void view_take(qs_tui_model *m, qs_tui_view *v)
     v->bits_input = m->bits_input;
     v->bits_row = m->bits_row;
     v->bits_cur = m->bits_cur;
+    v->bits_view = m->bits_view;
     v->lab_field = m->lab_field;
     memcpy(v->lab_set, m->lab_set, sizeof v->lab_set);
     v->compare = m->compare;
@@ -37,6 +38,7 @@ static void view_take(qs_tui_model *m, qs_tui_view *v)
     m->value = 0;
     m->bits_row = QS_FMT_FP32;
     m->bits_cur = 0;
+    m->bits_view = QS_BITS_ALL;
     m->output_shown = 0;
     m->compare_key[0] = m->compare_for[0] = '\0';
     qs_tui_bits_set(m, 7.32);
@@ -56,6 +58,7 @@ static void view_give(qs_tui_model *m, qs_tui_view *v)
     m->value = v->value;
     m->bits_row = v->bits_row;
     m->bits_cur = v->bits_cur;
+    m->bits_view = v->bits_view;
     m->lab_field = v->lab_field;
     memcpy(m->lab_set, v->lab_set, sizeof v->lab_set);
     m->compare = v->compare;

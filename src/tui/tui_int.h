@@ -59,8 +59,10 @@ typedef enum qs_tui_act {
     QA_STEP_NEXT, QA_STEP_PREV, QA_EXAMPLE, QA_VALUE, QA_ELEM_NEXT, QA_ELEM_PREV,
     /* Bits */
     QA_CUR_LEFT, QA_CUR_RIGHT, QA_ROW_UP, QA_ROW_DOWN, QA_FLIP, QA_BITS_VALUE, QA_SPECIAL,
+    QA_BITS_SET,
     /* Error */
     QA_CLIP_IN, QA_CLIP_OUT, QA_CLIP_LEFT, QA_CLIP_RIGHT, QA_CLIP_RESET, QA_COMPARE,
+    QA_METHODS,
     /* Lab */
     QA_LAB_RUN, QA_LAB_GPT, QA_LAB_GPT_GEN, QA_LAB_GPT_ACTS,
     /* Lesson */
@@ -83,9 +85,24 @@ extern const qs_tui_binding qs_tui_bindings[];
 /* The binding for key on screen (screen rows first, then global ones), or NULL. */
 const qs_tui_binding *qs_tui_binding_find(int screen, int key);
 
-/* Rows of the Bits screen: the numfmt formats FP32..UINT8, then the scheme's own code. */
-#define QS_TUI_BITS_ROWS (QS_FMT_UINT8 + 2)
-#define QS_TUI_BITS_SCHEME QS_FMT_UINT8 + 1
+/* Rows of the Bits screen: the formats of the row set chosen with f (numfmt ids, bits_row
+ * holds the id), then the scheme's own code (bits_row == QS_TUI_BITS_SCHEME). */
+#define QS_TUI_BITS_SCHEME QS_FMT_COUNT
+#define QS_TUI_BITS_MAXROWS 12
+
+/* The Bits screen's row sets (f cycles them). */
+typedef enum qs_tui_bitset {
+    QS_BITS_ALL = 0,    /* fp32 .. uint8, then FP6 E3M2 / E2M3, FP4 E2M1 and E8M0 */
+    QS_BITS_CLASSIC,    /* fp32 fp16 bf16 tf32 fp8-e4m3 fp8-e5m2 int8 uint8 */
+    QS_BITS_MX,         /* fp32 for reference, then the MX element formats and E8M0 */
+    QS_BITS_SETS
+} qs_tui_bitset;
+
+/* The format ids of row set `set` in row order into ids (QS_TUI_BITS_MAXROWS entries);
+ * returns their count. */
+int qs_tui_bits_rows(int set, qs_fmt_id *ids);
+/* The set's name as the screen and the help show it ("all formats", "classic", "MX"). */
+const char *qs_tui_bits_set_name(int set);
 
 /* Settings of the Lab form: action, data, bits, the sweep's bit range, abits, granularity,
  * calibrator, epochs, LoRA rank (labform.c). */
@@ -102,6 +119,7 @@ typedef struct qs_tui_view {
     double value;                           /* Derive: value followed */
     double bits_input;                      /* Bits: the value shown */
     int bits_row, bits_cur;                 /* Bits: cursor */
+    int bits_view;                          /* Bits: row set (qs_tui_bitset) */
     int lab_field;                          /* Lab: setting under the cursor */
     int lab_set[QS_TUI_LAB_FIELDS];         /* Lab: the settings */
     json_t *compare, *lab;                  /* Error / Lab results (owned while saved) */
@@ -191,9 +209,10 @@ typedef struct qs_tui_model {
 
     /* 3 Bits */
     double bits_input;          /* the value shown in every format */
-    int bits_row;               /* row of the cursor (0..QS_TUI_BITS_ROWS-1) */
+    int bits_row;               /* row of the cursor: a format id, or QS_TUI_BITS_SCHEME */
     int bits_cur;               /* bit under the cursor, counted from the left (MSB = 0) */
-    qs_numfields bits[QS_FMT_UINT8 + 1]; /* fields of the value in each format */
+    int bits_view;              /* the rows shown (qs_tui_bitset; f cycles) */
+    qs_numfields bits[QS_FMT_COUNT]; /* fields of the value in each format */
     int have_code;              /* 1: the scheme row is valid */
     int code;                   /* the scheme's integer code of bits_input */
     double code_value;          /* its dequantized value */
