@@ -252,8 +252,8 @@ static int run_methods(qs_session *s, int argc, char **argv, json_t **out, qs_er
         if (qs_llmint8(X, n, W, nout, in, thr, Y, keep, &nk, err) != QS_OK) goto done;
         y_err(X, n, W, nout, in, Y, &mse, &sq);
         double bpw = ((double)(in - nk) * 8.0 + nk * 16.0) / in + 32.0 / in;
-        snprintf(note, sizeof note, "threshold %g: %d of %d columns in fp16 (%.3g bits/weight)",
-                 thr, nk, in, bpw);
+        snprintf(note, sizeof note, "%d of %d columns in fp16 (|x| ≥ %g), %.3g bits/weight",
+                 nk, in, thr, bpw);
         json_array_append_new(rows, row("llmint8", "weights+activations",
                                         "int8 vector-wise + fp outlier columns", 8, mse, sq, NAN,
                                         "w8a8", base8, note));

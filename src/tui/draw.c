@@ -1460,6 +1460,70 @@ static int draw_channel_sqnr(const qs_tui_model *m, WINDOW *w, int y, int h, int
     return y + rows + 1;
 }
 
+/* The `methods` table in rows y .. H-1: one row per method with its output SQNR, the gain
+ * over its baseline and the weight SQNR, as the library computed them; the activations'
+ * label last. */
+static void draw_methods(const qs_tui_model *m, WINDOW *w, int y, int H, int W)
+{
+    json_t *mt = m->methods, *rows = json_object_get(mt, "rows");
+    if (strcmp(m->methods_key, m->methods_want) && y < H) {
+        char sb[600];
+        snprintf(sb, sizeof sb, "STALE: computed for %s — m recomputes", m->methods_for);
+        put(w, y++, 1, W - 2, A(m, QR_ERROR), sb);
+    }
+    if (y < H)
+        putf(w, y++, 1, W - 2, A(m, QR_TITLE), "methods · weights %s · output SQNR dB on "
+             "synthetic activations", js(mt, "grid") ? js(mt, "grid") : "?");
+    /* columns: method, what is quantized, SQNR, gain over the baseline, weight SQNR, then
+     * a bar of the SQNR and the note where the width allows */
+    int xq = 14, xs = 24, xg = 33, xw = 59, xb = 71, top = 0;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r) if (jd(r, "out_sqnr_db", 0) > top) top = (int)jd(r, "out_sqnr_db", 0);
+    int bw = W - 2 - xb - 1;
+    int notes = bw >= 45;                   /* a wide terminal: the notes instead of bars */
+    if (notes) bw = 0;
+    if (y < H) {
+        put(w, y, 1, 12, A(m, QR_DIM), "method");
+        put(w, y, xq, 9, A(m, QR_DIM), "quantizes");
+        put(w, y, xs, 8, A(m, QR_DIM), "out SQNR");
+        put(w, y, xg, 17, A(m, QR_DIM), "gain over");
+        if (xw + 11 < W) put(w, y, xw, 11, A(m, QR_DIM), "weight SQNR");
+        if (notes) put(w, y, xb, W - xb - 1, A(m, QR_DIM), "note");
+        y++;
+    }
+    json_array_foreach(rows, i, r) {
+        if (y >= H - 1) break;
+        const char *name = js(r, "method"), *qz = js(r, "quantizes"), *base = js(r, "baseline");
+        char c[64];
+        put(w, y, 1, 12, A(m, QR_NORMAL), name ? name : "?");
+        if (qz && !strcmp(qz, "weights")) snprintf(c, sizeof c, "W%d", (int)jd(r, "bits", 0));
+        else snprintf(c, sizeof c, "W%dA%d", (int)jd(r, "bits", 0), (int)jd(r, "bits", 0));
+        put(w, y, xq, 9, A(m, QR_DIM), c);
+        json_t *sq = json_object_get(r, "out_sqnr_db");
+        if (!json_is_number(sq)) {          /* not run: the note says why */
+            put(w, y, xs, W - xs - 1, A(m, QR_DIM), js(r, "note") ? js(r, "note") : "not run");
+            y++;
+            continue;
+        }
+        double v = json_number_value(sq), g = jd(r, "gain_db", NAN), ws = jd(r, "weight_sqnr_db", NAN);
+        putf(w, y, xs, 8, A(m, QR_NORMAL), "%8.2f", v);
+        if (base && isfinite(g)) {
+            snprintf(c, sizeof c, "%+6.2f %s", g, base);
+            put(w, y, xg, xw - xg - 1, g > 0 ? A(m, QR_GOOD) : A(m, QR_ERROR), c);
+        }
+        if (isfinite(ws) && xw + 11 < W) putf(w, y, xw, 11, A(m, QR_DIM), "%8.2f", ws);
+        if (bw >= 4 && top > 0 && isfinite(v)) {
+            int bl = (int)(v / top * bw + 0.5);
+            for (int b = 0; b < bl && b < bw; b++)
+                put(w, y, xb + b, 1, A(m, QR_BAR), m->utf8 ? "█" : "#");
+        }
+        if (notes) put(w, y, xb, W - xb - 1, A(m, QR_DIM), js(r, "note") ? js(r, "note") : "");
+        y++;
+    }
+    if (y < H) wrap(w, y, 1, W - 2, H, A(m, QR_DIM), js(mt, "activations") ? js(mt, "activations") : "");
+}
+
 void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
 {
     int H, W;
@@ -1524,7 +1588,8 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
     json_t *cmp = m->compare, *rows = json_object_get(cmp, "rows");
     json_t *pcs = json_object_get(q, "per_channel");
     int npc = (int)json_array_size(pcs);
-    int has_cmp = json_is_array(rows) && json_array_size(rows) > 0;
+    int has_cmp = (json_is_array(rows) && json_array_size(rows) > 0) ||
+                  (m->err_methods && m->methods);
     int extra = H - 9 - (has_cmp ? 11 : 1) - (npc > 1 ? 4 : 0);
     int eh_h = 7 + (extra > 0 ? (npc > 1 ? extra / 3 : extra / 2) : 0);
     if (eh_h > 20) eh_h = 20;
@@ -1535,10 +1600,15 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
     }
     y += eh_h + 1 > 8 ? eh_h + 1 : 8;
     if (npc > 1) y = draw_channel_sqnr(m, w, y, H - y - (has_cmp ? 11 : 1), W, pcs);
+    /* the methods side by side (m), when they were asked for last */
+    if (m->err_methods && m->methods) {
+        draw_methods(m, w, y, H, W);
+        return;
+    }
     /* compare: SQNR by calibrator × bits (with the 6.02 dB/bit rule), else the raw table */
     if (!json_is_array(rows) || json_array_size(rows) == 0) {
         put(w, y, 1, W - 2, A(m, QR_DIM),
-            "x: compare calibrators × bit widths 2..8 (SQNR grows about 6.02 dB per bit)");
+            "x: calibrators × bits 2..8 (about 6.02 dB per bit) · m: methods (GPTQ, AWQ…)");
         return;
     }
     json_t *r0 = json_array_get(rows, 0);

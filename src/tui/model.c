@@ -62,6 +62,9 @@ const qs_tui_binding qs_tui_bindings[] = {
     {QS_SCR_ERROR, '>', ">", QA_CLIP_RIGHT, NULL},
     {QS_SCR_ERROR, 'r', "r", QA_CLIP_RESET, "back to the calibrator's own range"},
     {QS_SCR_ERROR, 'x', "x", QA_COMPARE, "compare calibrators × bit widths (SQNR table)"},
+    {QS_SCR_ERROR, 'm', "m", QA_METHODS, "compare methods on this tensor: RTN, GPTQ, AWQ, "
+     "rotation, W8A8, SmoothQuant, LLM.int8() (output SQNR on synthetic activations, at the "
+     "scheme's bits; x brings the calibrator table back)"},
     /* Lab */
     {QS_SCR_LAB, KEY_UP, "↑/↓", QA_ROW_UP, "choose a setting"},
     {QS_SCR_LAB, KEY_DOWN, "↓", QA_ROW_DOWN, NULL},
@@ -446,6 +449,18 @@ static void snapshot(qs_tui_model *m)
              (const void *)s, (const void *)t, (unsigned long long)s->data_gen, (int)sc->kind,
              sc->is_signed, sc->symmetric, (int)sc->gran, sc->axis, sc->group, (int)sc->conv,
              (int)sc->round);
+    /* a methods table depends on the values and on the line m would run */
+    char line[96];
+    qs_tui_methods_line(s, line, sizeof line);
+    snprintf(m->methods_want, sizeof m->methods_want, "%p|%p|%llu|%s", (const void *)s,
+             (const void *)t, (unsigned long long)s->data_gen, line);
+}
+
+void qs_tui_methods_line(const qs_session *s, char *buf, size_t len)
+{
+    const qs_scheme *sc = &s->scheme;
+    int ok = sc->kind == QS_Q_INT && sc->bits >= 2 && sc->bits <= 8;
+    snprintf(buf, len, "methods bits=%d%s", ok ? sc->bits : 4, ok && sc->symmetric ? " sym" : "");
 }
 
 void qs_tui_refresh(qs_tui_model *m)
@@ -547,6 +562,7 @@ void qs_tui_model_fini(qs_tui_model *m)
     json_decref(m->ex_stats);
     json_decref(m->quant);
     json_decref(m->compare);
+    json_decref(m->methods);
     json_decref(m->lab);
     free(m->chan_min);
     free(m->chan_max);
@@ -635,7 +651,15 @@ void qs_tui_route(qs_tui_model *m, const qs_cmd *cmd, json_t *out, const char *l
     } else if (strcmp(name, "quant") == 0) {
         set_json(&m->quant, json_incref(out));
         show(m, QS_SCR_ERROR);
+    } else if (strcmp(name, "methods") == 0) {
+        set_json(&m->methods, json_incref(out));
+        m->err_methods = 1;
+        /* drawn as stale once the tensor, its values or the line m would run change */
+        snprintf(m->methods_key, sizeof m->methods_key, "%s", m->methods_want);
+        snprintf(m->methods_for, sizeof m->methods_for, "%s · %s", m->t_name, line);
+        show(m, QS_SCR_ERROR);
     } else if (strcmp(name, "compare") == 0) {
+        m->err_methods = 0;
         set_json(&m->compare, json_incref(out));
         /* drawn as stale once the tensor or the scheme it was computed for changes */
         snprintf(m->compare_key, sizeof m->compare_key, "%s", m->state_key);
@@ -1192,6 +1216,11 @@ static int error_key(qs_tui_model *m, int key)
     }
     case QA_COMPARE:
         return qs_tui_run_user(m, "compare bits=2..8") | QS_TUI_HANDLED;
+    case QA_METHODS: {
+        char line[96];
+        qs_tui_methods_line(m->s, line, sizeof line);
+        return qs_tui_run_user(m, line) | QS_TUI_HANDLED;
+    }
     default: return 0;
     }
     return apply_clip(m, lo, hi);
@@ -1368,7 +1397,7 @@ const qs_tui_screen qs_tui_screens[QS_SCR_COUNT] = {
      derive_key, NULL, NULL},
     {"Bits", "←/→ bit · ↑/↓ format · space flip · v value · i specials · f formats",
      qs_tui_draw_bits, bits_key, NULL, NULL},
-    {"Error", "←/→ clip range · </> shift · r reset · x compare · +/- bits · c calib",
+    {"Error", "←/→ clip range · </> shift · r reset · x compare · m methods · +/- bits · c calib",
      qs_tui_draw_error, error_key, error_enter, NULL},
     {"Lab", "↑/↓ setting · ←/→ change · r run · Esc cancel", qs_tui_draw_lab, qs_tui_lab_key, NULL, NULL},
     {"Lesson", "n/Enter next · p back · L open · a answer · P present · A auto · X close",

@@ -29,6 +29,13 @@ static void view_take(qs_tui_model *m, qs_tui_view *v)
     memcpy(v->lab_set, m->lab_set, sizeof v->lab_set);
     v->compare = m->compare;
     v->lab = m->lab;
+    v->methods = m->methods;
+    v->err_methods = m->err_methods;
+    memcpy(v->methods_key, m->methods_key, sizeof v->methods_key);
+    memcpy(v->methods_for, m->methods_for, sizeof v->methods_for);
+    m->methods = NULL;
+    m->err_methods = 0;
+    m->methods_key[0] = m->methods_for[0] = '\0';
     memcpy(v->compare_key, m->compare_key, sizeof v->compare_key);
     memcpy(v->compare_for, m->compare_for, sizeof v->compare_for);
     m->compare = m->lab = NULL;
@@ -48,6 +55,12 @@ static void view_give(qs_tui_model *m, qs_tui_view *v)
 {
     json_decref(m->compare);
     json_decref(m->lab);
+    json_decref(m->methods);
+    m->methods = v->methods;
+    m->err_methods = v->err_methods;
+    memcpy(m->methods_key, v->methods_key, sizeof m->methods_key);
+    memcpy(m->methods_for, v->methods_for, sizeof m->methods_for);
+    v->methods = NULL;
     m->log_scale = v->log_scale;
     m->channels = v->channels;
     m->chan_scroll = v->chan_scroll;
@@ -125,7 +138,8 @@ void qs_tui_lesson_restore(qs_tui_model *m, int refresh)
     if (!refresh) {             /* quitting: only what the saved views own */
         json_decref(m->saved.compare);
         json_decref(m->saved.lab);
-        m->saved.compare = m->saved.lab = NULL;
+        json_decref(m->saved.methods);
+        m->saved.compare = m->saved.lab = m->saved.methods = NULL;
         return;
     }
     view_give(m, &m->saved);

@@ -123,6 +123,10 @@ typedef struct qs_tui_view {
     int lab_field;                          /* Lab: setting under the cursor */
     int lab_set[QS_TUI_LAB_FIELDS];         /* Lab: the settings */
     json_t *compare, *lab;                  /* Error / Lab results (owned while saved) */
+    json_t *methods;                        /* Error: `methods` result (owned while saved) */
+    int err_methods;                        /* Error: the methods table is shown */
+    char methods_key[200];                  /* what methods was computed for */
+    char methods_for[400];
     char compare_key[160];                  /* what compare was computed for */
     char compare_for[400];
 } qs_tui_view;
@@ -176,6 +180,8 @@ typedef struct qs_tui_model {
     char scheme_str[128];       /* qs_tui_scheme_str of the session */
     char state_key[160];        /* session, tensor, values and scheme (bar its bits): what a
                                  * comparison depends on */
+    char methods_want[200];     /* session, tensor, values and the `methods` line m runs now:
+                                 * what a methods table depends on */
 
     /* output pane: the rendered result of the last ':' command */
     char *output;               /* text (owned) or NULL */
@@ -224,6 +230,10 @@ typedef struct qs_tui_model {
     json_t *compare;            /* `compare` result */
     char compare_key[160];      /* state_key when it was computed (differs: drawn stale) */
     char compare_for[400];      /* the tensor and scheme it was computed for */
+    json_t *methods;            /* `methods` result (RTN, GPTQ, AWQ, ... on this tensor) */
+    int err_methods;            /* 1: the lower panel shows methods, 0: compare */
+    char methods_key[200];      /* methods_want when it was computed (differs: drawn stale) */
+    char methods_for[400];      /* the tensor and the line it was computed for */
     int clip_manual;            /* 1: a manual clip range (`calib manual`) is in force */
     qs_calib_kind clip_prev;    /* the calibrator before it (what r restores) */
     double clip_lo, clip_hi;    /* the clip range shown / dragged */
@@ -319,6 +329,9 @@ int qs_tui_run_user(qs_tui_model *m, const char *line);
 /* The ':' line: one or more commands separated by ';' (as the REPL); they run in order and
  * stop at the first error; the ones after a slow command run when its job ends. */
 int qs_tui_run_cmdline(qs_tui_model *m, const char *line);
+/* The `methods` line the Error screen's m key runs: the scheme's bits (an integer scheme of
+ * 2..8 bits, else 4) and its symmetry. */
+void qs_tui_methods_line(const qs_session *s, char *buf, size_t len);
 /* Sets the value the Bits screen shows (all formats re-encode it). */
 void qs_tui_bits_set(qs_tui_model *m, double v);
 /* Flips the bit under the cursor of the current Bits row. */
