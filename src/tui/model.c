@@ -62,9 +62,8 @@ const qs_tui_binding qs_tui_bindings[] = {
     {QS_SCR_ERROR, '>', ">", QA_CLIP_RIGHT, NULL},
     {QS_SCR_ERROR, 'r', "r", QA_CLIP_RESET, "back to the calibrator's own range"},
     {QS_SCR_ERROR, 'x', "x", QA_COMPARE, "compare calibrators × bit widths (SQNR table)"},
-    {QS_SCR_ERROR, 'm', "m", QA_METHODS, "compare methods on this tensor: RTN, GPTQ, AWQ, "
-     "rotation, W8A8, SmoothQuant, LLM.int8() (output SQNR on synthetic activations, at the "
-     "scheme's bits; x brings the calibrator table back)"},
+    {QS_SCR_ERROR, 'm', "m", QA_METHODS, "compare methods on this tensor at the scheme's bits: "
+     "RTN GPTQ AWQ rotation W8A8 SmoothQuant LLM.int8()"},
     /* Lab */
     {QS_SCR_LAB, KEY_UP, "↑/↓", QA_ROW_UP, "choose a setting"},
     {QS_SCR_LAB, KEY_DOWN, "↓", QA_ROW_DOWN, NULL},

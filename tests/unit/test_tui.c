@@ -1015,6 +1015,43 @@ Test(job, a_slow_command_runs_in_the_worker, .init = setup_values, .fini = teard
     cr_assert_eq(M.cancel, 1);
 }
 
+/* issue 17: m on the Error screen runs `methods` at the scheme's bits in the worker; its
+ * table is the Error screen's until x, and is stale once the bits change */
+Test(job, methods_on_the_error_screen, .init = setup_default, .fini = teardown)
+{
+    char line[96];
+    run("scheme bits=3 sym");
+    qs_tui_refresh(&M);
+    qs_tui_methods_line(&S, line, sizeof line);
+    cr_assert_str_eq(line, "methods bits=3 sym");
+    run("scheme nf4");
+    qs_tui_methods_line(&S, line, sizeof line);
+    cr_assert_str_eq(line, "methods bits=4", "not an integer scheme: the command's default");
+    run("scheme int8 asym");
+    qs_tui_refresh(&M);
+    qs_tui_goto(&M, QS_SCR_ERROR);
+    cr_assert(qs_tui_handle_key(&M, 'm') & QS_TUI_HANDLED);
+    cr_assert(M.job.running, "methods is a slow command: it runs in the worker");
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (!qs_tui_job_poll(&M)) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        cr_assert_lt(t1.tv_sec - t0.tv_sec, 20, "the job did not finish");
+        usleep(1000);
+    }
+    cr_assert_eq(M.err_methods, 1);
+    json_t *rows = json_object_get(M.methods, "rows");
+    cr_assert_eq(json_array_size(rows), 7);
+    cr_assert_str_eq(json_string_value(json_object_get(M.methods, "grid")), "int8 asym per-row");
+    cr_assert_str_eq(M.methods_key, M.methods_want, "fresh");
+    qs_tui_handle_key(&M, '-');
+    cr_assert_str_neq(M.methods_key, M.methods_want, "int7 now: stale");
+    /* x: the calibrator table is the Error screen's again */
+    qs_tui_handle_key(&M, 'x');
+    while (M.job.running && !qs_tui_job_poll(&M)) usleep(1000);
+    cr_assert_eq(M.err_methods, 0);
+}
+
 /* ---- the lesson player ---------------------------------------------------------------------- */
 
 Test(lesson, steps_narration_commands_and_a_quiz, .init = setup_default, .fini = teardown)
