@@ -22,8 +22,9 @@
 extern const qs_cmd qs_cmds_methods[];
 
 /* multiply-adds of one output evaluation (n · rows · in) the command accepts: a table runs
- * about 30 of them (AWQ's grid of 20, GPTQ's Hessian, the rest) */
-#define METHODS_MAX_MACS 1e9
+ * about 30 of them (AWQ's grid of 20, GPTQ's Hessian, the rest); at the limit (a 1024 × 1024
+ * matrix with 256 rows of activations) a table takes about 20 s of one core */
+#define METHODS_MAX_MACS 3e8
 
 /* output mse (over n·out) and SQNR of Y against the fp32 X·Wᵀ (as cmd_llm.c's y_sqnr) */
 static void y_err(const float *X, int n, const float *W, int out, int in, const float *Y,
@@ -126,9 +127,9 @@ static int run_methods(qs_session *s, int argc, char **argv, json_t **out, qs_er
     double macs = (double)n_req * nout * in;
     if (macs > METHODS_MAX_MACS)
         return qs_err_set(err, "methods: n × rows × in = %lld × %d × %d = %.3g multiply-adds "
-                          "per evaluation, and the table runs about 30: at most %.0e (fewer "
+                          "per evaluation, and the table runs about 30: at most 3·10^8 (fewer "
                           "rows n=, or the single-method commands one at a time)", n_req, nout,
-                          in, macs, METHODS_MAX_MACS);
+                          in, macs);
 
     float *X = NULL;
     int n = 0, k = 0, chan[64];
@@ -312,7 +313,7 @@ const qs_cmd qs_cmds_methods[] = {
      "outliers=K       planted outlier channels (default 4), oscale=S their factor (20)\n"
      "seed=S           seed of the activations (default 1)\n"
      "each row as its own command computes it (gptq, awq, rotate, smoothquant, llmint8); "
-     "n × rows × in at most 10^9\n"
+     "n × rows × in at most 3·10^8 (a 1024 × 1024 tensor at n=256)\n"
      "keys: rows[method quantizes grid bits out_mse out_sqnr_db weight_sqnr_db baseline "
      "baseline_sqnr_db gain_db note] shape grid activations outlier_channels measure",
      "methods bits=4 group=128", methods_words, 0, QS_CMD_SLOW, run_methods, methods_args},
