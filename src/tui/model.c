@@ -605,6 +605,14 @@ static void show(qs_tui_model *m, int scr)
     else qs_tui_goto(m, scr);
 }
 
+/* The format a `bits` result names (one format, not the whole table), or NULL. */
+static const qs_numfmt *js_fmt(json_t *out)
+{
+    json_t *f = json_object_get(out, "format");
+    return json_is_string(f) && json_object_get(out, "input") ?
+           qs_numfmt_find(json_string_value(f)) : NULL;
+}
+
 void qs_tui_route(qs_tui_model *m, const qs_cmd *cmd, json_t *out, const char *line)
 {
     const char *name = cmd ? cmd->name : "";
@@ -646,6 +654,23 @@ void qs_tui_route(qs_tui_model *m, const qs_cmd *cmd, json_t *out, const char *l
         double v = jget(out, "input", NAN);
         if (!isfinite(v)) v = jget(out, "value", NAN);
         if (!isnan(v)) qs_tui_bits_set(m, v);
+        /* `bits V FORMAT`: the cursor goes to that format's row (all rows when the set shown
+         * lacks it), so its details explain it */
+        const qs_numfmt *f = js_fmt(out);
+        if (f) {
+            qs_fmt_id ids[QS_TUI_BITS_MAXROWS];
+            int n = qs_tui_bits_rows(m->bits_view, ids), in = 0;
+            for (int i = 0; i < n; i++) in |= ids[i] == f->id;
+            if (!in) {
+                n = qs_tui_bits_rows(QS_BITS_ALL, ids);
+                for (int i = 0; i < n; i++) in |= ids[i] == f->id;
+                if (in) m->bits_view = QS_BITS_ALL;
+            }
+            if (in) {
+                m->bits_row = (int)f->id;
+                m->bits_cur = 0;
+            }
+        }
         show(m, QS_SCR_BITS);
     } else if (strcmp(name, "quant") == 0) {
         set_json(&m->quant, json_incref(out));

@@ -3,7 +3,8 @@
 # rows (values from numfmt: 7.32 is 7 in E3M2, 7.5 in E2M3, saturates to 6 in E2M1, rounds
 # to 2^3 = 8 in E8M0); at 80x24 the rows that do not fit are named on a line with the f key,
 # the table scrolls to the cursor and the subnormal explanation keeps its rows; f cycles the
-# row sets (all / classic / MX); E8M0's row explains its exponent-only layout and NaN.
+# row sets (all / classic / MX); E8M0's row explains its exponent-only layout and NaN;
+# `bits V FORMAT` moves the cursor to that format.
 . "$(dirname "$0")/lib.bash"
 row() { screen_text | grep -E "^.$1 " | head -1; }
 for run in "80 24 NO_COLOR=1" "120 40 NO_COLOR="; do
@@ -64,6 +65,16 @@ for run in "80 24 NO_COLOR=1" "120 40 NO_COLOR="; do
     wait_for "1 − 127 = -126, with no implicit 1"
     wait_for "ULP 1.4013e-45"
     wait_for "max 3.40282e+38"
+    # `bits V FORMAT` on the command line puts the cursor on that format's row (lesson 25's
+    # E2M1 saturation), from the classic rows too
+    keys f
+    wait_for "Bits: classic"
+    keys :
+    type_text "bits 7.9 fp4-e2m1"
+    keys Enter
+    wait_for "▶fp4-e2m1  0 11 1"
+    wait_for "fp4-e2m1 — OCP MX FP4 E2M1"
+    wait_for "beyond ±6 values saturate to ±6"
     keys q
     wait_for "EXITED rc=0"
     check_tty_restored
