@@ -19,6 +19,8 @@ typedef struct qs_step {
     char result[128];       /* "s = 4" */
     char note[256];         /* one line of explanation (may be empty) */
     double value;           /* the step's numeric result (NaN when none) */
+    int part;               /* 1-based unit of a method trace the step belongs to (GPTQ: the
+                             * k-th traced column); 0 none */
 } qs_step;
 
 /* A trace: a growing array of steps. */

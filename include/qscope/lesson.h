@@ -186,6 +186,19 @@ void qs_lesson_unmark(char *s);
  * not play (err names the line). */
 int qs_lesson_strict(const char *path, json_t **report, qs_err *err);
 
+/* The same check alongside a face's own play (`play --headless|--html --strict`), so a lesson
+ * is played once: begin with the lesson's file (its raw lines) and its parsed lesson, hand
+ * every event the player gives to qs_strict_event, and after QS_LESSON_END qs_strict_finish
+ * builds the report above. qs_strict_free releases it (NULL is fine). */
+typedef struct qs_strict qs_strict;
+struct qs_lesson_player;
+struct qs_lesson_event;
+int qs_strict_begin(qs_strict **out, const char *path, const qs_lesson *l, qs_err *err);
+void qs_strict_event(qs_strict *st, const struct qs_lesson_player *p,
+                     const struct qs_lesson_event *ev);
+int qs_strict_finish(qs_strict *st, const qs_lesson *l, json_t **report, qs_err *err);
+void qs_strict_free(qs_strict *st);
+
 /* ---- playing ----------------------------------------------------------------------------- */
 
 /* A player: a lesson, a session it runs commands on, and a cursor (step, item). */

@@ -66,6 +66,7 @@ static int make_acts(int argc, char **argv, int in, int def_k, acts *a, qs_err *
         qs_arg_double(argc, argv, "oscale", 0.0, 1e6, &a->scale, err) != QS_OK ||
         qs_arg_int(argc, argv, "seed", 0, (long long)1 << 62, &seed, err) != QS_OK)
         return QS_ERR;
+    if (k > in) k = in;     /* the default 4 on a narrower matrix: every column planted */
     if ((double)n * in > 5e7) return qs_err_set(err, "n=%lld: %lld × %d activations are too "
                                                 "many (at most 5·10^7)", n, n, in);
     a->n = (int)n;
@@ -113,6 +114,7 @@ static json_t *steps_json(const qs_trace *tr)
         json_object_set_new(j, "result", json_string(st->result));
         json_object_set_new(j, "note", json_string(st->note));
         qs_json_set_real(j, "value", st->value);
+        if (st->part > 0) json_object_set_new(j, "part", json_integer(st->part));
         json_array_append_new(steps, j);
     }
     return steps;
@@ -287,6 +289,7 @@ static int run_smoothquant(qs_session *s, int argc, char **argv, json_t **out, q
     for (size_t i = 0; i < nw; i++) { mw0 = fmax(mw0, fabs((double)v.W[i])); mw1 = fmax(mw1, fabs((double)Ws[i])); }
     json_t *o = json_object();
     acts_into(o, &a);
+    json_object_set_new(o, "matrix", json_pack("[ii]", v.out, v.in));
     qs_json_set_real(o, "alpha", alpha);
     json_object_set_new(o, "w8a8", json_string(per_tensor
         ? "int8 absmax per tensor for X, per output row for W"
@@ -406,6 +409,7 @@ static int run_gptq(qs_session *s, int argc, char **argv, json_t **out, qs_err *
     qs_llmq_out_err(a.X, a.n, v.W, R, v.out, v.in, &er, &sr);
     json_t *o = json_object();
     acts_into(o, &a);
+    json_object_set_new(o, "matrix", json_pack("[ii]", v.out, v.in));
     char gl[64];
     grid_label(&go.q, v.in, gl, sizeof gl);
     json_object_set_new(o, "grid", json_string(gl));
@@ -420,7 +424,11 @@ static int run_gptq(qs_session *s, int argc, char **argv, json_t **out, qs_err *
     json_object_set_new(o, "measure", json_string(
         "output error of X·Wᵀ on the calibration activations (mean square over rows × "
         "outputs); RTN = the same grid rounded to nearest"));
-    if (tc > 0) json_object_set_new(o, "steps", steps_json(&tr));
+    if (tc > 0) {
+        /* the columns traced (parts): the first trace=C, or all when the matrix is narrower */
+        json_object_set_new(o, "parts", json_integer(tc < v.in ? tc : v.in));
+        json_object_set_new(o, "steps", steps_json(&tr));
+    }
     if (qs_arg_flag(argc, argv, "apply")) {
         memcpy(s->tensor->data, Q, nw * sizeof *Q);
         qs_session_touch(s);
@@ -622,7 +630,7 @@ const qs_cmd qs_cmds_llm[] = {
      "channel=J        the channel the steps follow (default the first planted outlier)\n"
      "act=...          activation grid: per-token (default) or per-tensor int8 absmax\n"
      ACT_HELP
-     "keys: activations outlier_channels alpha w8a8 sqnr_w8a8_db sqnr_smoothed_db "
+     "keys: activations outlier_channels matrix alpha w8a8 sqnr_w8a8_db sqnr_smoothed_db "
      "absmax_x_before absmax_x_after absmax_w_before absmax_w_after channel steps",
      "smoothquant alpha=0.5", sq_words, 0, 0, run_smoothquant},
     {"llmint8", "methods", "llmint8 [threshold=T] [n=N] [outliers=K] [oscale=S] [seed=S]",
@@ -646,8 +654,9 @@ const qs_cmd qs_cmds_llm[] = {
      "trace=C          columns shown step by step (default 2, 0 = none)\n"
      "apply            replace the current tensor with the GPTQ weights\n"
      ACT_HELP
-     "keys: activations outlier_channels grid damp blocksize actorder rtn_out_mse "
-     "gptq_out_mse rtn_out_sqnr_db gptq_out_sqnr_db gptq_loss steps",
+     "keys: activations outlier_channels matrix grid damp blocksize actorder rtn_out_mse "
+     "gptq_out_mse rtn_out_sqnr_db gptq_out_sqnr_db gptq_loss parts steps (a column's "
+     "steps carry part: its place among the traced columns)",
      "gptq bits=4 group=128 trace=2", gptq_words, 0, QS_CMD_SLOW, run_gptq},
     {"awq", "methods",
      "awq [bits=B] [group=G] [grid=K] [sym] [apply] [n=N] [outliers=K] [oscale=S] [seed=S]",

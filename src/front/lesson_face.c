@@ -32,6 +32,7 @@ typedef struct play_opts {
     int auto_ms;        /* interactive: >= 0 advance steps after this delay (auto-play) */
     int allow_files;    /* --allow-files: headless play may use the files the header declares */
     int present;        /* --present: the TUI's presenter mode (a terminal; else headless) */
+    int strict;         /* --strict: also check the narration's numbers (strict.c) */
     FILE *out;          /* transcript */
     FILE *in;           /* the learner's input (interactive) */
     qs_render_opts ro;  /* rendering of results */
@@ -210,6 +211,47 @@ static int ask_files(const play_opts *o, qs_lesson_player *p)
  * the first failure (reported as "qscope: FILE:LINE: ..."), 2 when the file is unusable or
  * its use of files was refused. Interactive: nothing runs before the learner has seen the
  * title and pressed Enter for the first step; each command is printed before it runs. */
+/* --strict (strict.c): every unbacked narration number as FILE:LINE; 1 when any. */
+static int strict_report(const char *path, json_t *rep)
+{
+    size_t i;
+    json_t *u, *ub = json_object_get(rep, "unbacked");
+    json_array_foreach(ub, i, u)
+        fprintf(stderr, "qscope: %s:%lld: %s is not backed by an expect or a printed result "
+                "of step %lld (mark a prose number as {2026})\n", path,
+                (long long)json_integer_value(json_object_get(u, "line")),
+                json_string_value(json_object_get(u, "number")),
+                (long long)json_integer_value(json_object_get(u, "step")));
+    return json_array_size(ub) > 0;
+}
+
+static int strict_check(const char *path)
+{
+    json_t *rep = NULL;
+    qs_err err = {{0}};
+    if (qs_lesson_strict(path, &rep, &err) != QS_OK) {
+        fprintf(stderr, "qscope: %s\n", err.msg);
+        return 1;
+    }
+    int bad = strict_report(path, rep);
+    json_decref(rep);
+    return bad;
+}
+
+/* play --strict: the collector's verdict after a face played the lesson to its end. */
+static int strict_after(qs_strict *st, const qs_lesson *l)
+{
+    json_t *rep = NULL;
+    qs_err err = {{0}};
+    if (qs_strict_finish(st, l, &rep, &err) != QS_OK) {
+        fprintf(stderr, "qscope: %s\n", err.msg);
+        return 1;
+    }
+    int bad = strict_report(l->path, rep);
+    json_decref(rep);
+    return bad;
+}
+
 static int play_one(qs_session *s, const char *name, play_opts *o)
 {
     qs_lesson_player p;
@@ -222,6 +264,12 @@ static int play_one(qs_session *s, const char *name, play_opts *o)
         return 2;
     }
     const qs_lesson *l = p.lesson;
+    qs_strict *st = NULL;
+    if (o->strict && qs_strict_begin(&st, l->path, l, &err) != QS_OK) {
+        err_line(o, err.msg);
+        qs_lesson_player_fini(&p);
+        return 2;
+    }
     fprintf(o->out, "%s=== ", col(o, C_BOLD));
     esc(o, l->title);
     fprintf(o->out, "%s  (", col(o, C_RESET));
@@ -229,6 +277,7 @@ static int play_one(qs_session *s, const char *name, play_opts *o)
     fputs(")\n", o->out);
     if (l->summary) print_text(o, l->summary, 0);
     if (ask_files(o, &p) != 0) {
+        qs_strict_free(st);
         qs_lesson_player_fini(&p);
         return 2;
     }
@@ -280,6 +329,7 @@ static int play_one(qs_session *s, const char *name, play_opts *o)
         }
         rc = qs_lesson_next(&p, &ev, &err);
         if (rc == QS_LESSON_END) break;
+        qs_strict_event(st, &p, &ev);
         const qs_lesson_item *it = ev.item;
         prev = it->kind;
         switch (it->kind) {
@@ -337,9 +387,12 @@ static int play_one(qs_session *s, const char *name, play_opts *o)
         esc(o, l->name);
         fprintf(o->out, ": done%s (%d commands, %d expectations met, %d quizzes)\n",
                 col(o, C_RESET), p.commands, p.passed, quizzes);
+        fflush(o->out);
+        if (st && strict_after(st, l)) status = 1;
     }
 done:
     fflush(o->out);
+    qs_strict_free(st);
     qs_lesson_player_fini(&p);
     return status;
 }
@@ -348,7 +401,7 @@ done:
  * is built in memory and written only when every command ran and every expectation held, so
  * a failed play leaves no half page behind. Returns 0, 1 (a failure, reported on stderr as
  * "qscope: FILE:LINE: ...") or 2 (an unusable file). */
-static int play_html(qs_session *s, const char *name)
+static int play_html(qs_session *s, const char *name, int strict)
 {
     qs_lesson_player p;
     qs_lesson_event ev;
@@ -361,15 +414,23 @@ static int play_html(qs_session *s, const char *name)
         fprintf(stderr, "qscope: %s\n", err.msg);
         return 2;
     }
+    qs_strict *st = NULL;
+    if (strict && qs_strict_begin(&st, p.lesson->path, p.lesson, &err) != QS_OK) {
+        fprintf(stderr, "qscope: %s\n", err.msg);
+        qs_lesson_player_fini(&p);
+        return 2;
+    }
     FILE *f = open_memstream(&buf, &len);
     if (!f) {
         fprintf(stderr, "qscope: out of memory\n");
+        qs_strict_free(st);
         qs_lesson_player_fini(&p);
         return 2;
     }
     qs_html_begin(&d, f, p.lesson);
     while ((rc = qs_lesson_next(&p, &ev, &err)) != QS_LESSON_END) {
         qs_html_event(&d, &ev);
+        qs_strict_event(st, &p, &ev);
         if (ev.item->kind == QS_LI_QUIZ) {
             quizzes++;
             qs_lesson_answer(&p, ev.item->quiz.answers[0]);
@@ -382,6 +443,8 @@ static int play_html(qs_session *s, const char *name)
     }
     qs_html_end(&d, p.lesson, p.commands, p.passed, quizzes);
     if (fclose(f) != 0 || !buf) status = status ? status : 2;
+    if (status == 0 && st && strict_after(st, p.lesson)) status = 1;
+    qs_strict_free(st);
     if (status == 0) {
         fwrite(buf, 1, len, stdout);
         if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -397,8 +460,8 @@ static int play_html(qs_session *s, const char *name)
 static int lesson_usage(void)
 {
     fprintf(stderr,
-            "usage: qscope play [--headless] [--allow-files] [--auto[=SECONDS]] LESSON...\n"
-            "       qscope play --html LESSON > handout.html\n"
+            "usage: qscope play [--headless [--strict]] [--allow-files] [--auto[=SECONDS]] LESSON...\n"
+            "       qscope play --html [--strict] LESSON > handout.html\n"
             "       qscope play --present LESSON\n"
             "       qscope lesson list\n"
             "       qscope lesson check [--strict] FILE...\n"
@@ -436,28 +499,6 @@ static int do_list(qs_session *s)
     }
     json_decref(res);
     return 0;
-}
-
-/* --strict (strict.c): every unbacked narration number as FILE:LINE; exit 1 when any. */
-static int strict_check(const char *path)
-{
-    json_t *rep = NULL;
-    qs_err err = {{0}};
-    if (qs_lesson_strict(path, &rep, &err) != QS_OK) {
-        fprintf(stderr, "qscope: %s\n", err.msg);
-        return 1;
-    }
-    size_t i;
-    json_t *u, *ub = json_object_get(rep, "unbacked");
-    json_array_foreach(ub, i, u)
-        fprintf(stderr, "qscope: %s:%lld: %s is not backed by an expect or a printed result "
-                "of step %lld (mark a prose number as {2026})\n", path,
-                (long long)json_integer_value(json_object_get(u, "line")),
-                json_string_value(json_object_get(u, "number")),
-                (long long)json_integer_value(json_object_get(u, "step")));
-    int bad = json_array_size(ub) > 0;
-    json_decref(rep);
-    return bad;
 }
 
 static int do_check(qs_session *s, int argc, char **argv)
@@ -548,6 +589,7 @@ int qs_lesson_main(qs_session *s, int argc, char **argv)
         else if (strcmp(a, "--html") == 0) html = 1;
         else if (strcmp(a, "--allow-files") == 0) o.allow_files = 1;
         else if (strcmp(a, "--present") == 0) o.present = 1;
+        else if (strcmp(a, "--strict") == 0) o.strict = 1;
         else if (strcmp(a, "--auto") == 0) o.auto_ms = 0;
         else if (strncmp(a, "--auto=", 7) == 0) {
             double sec;
@@ -570,9 +612,13 @@ int qs_lesson_main(qs_session *s, int argc, char **argv)
             return 2;
         }
         for (int i = first; i < argc; i++)
-            if (!(argv[i][0] == '-' && argv[i][1])) return play_html(s, argv[i]);
+            if (!(argv[i][0] == '-' && argv[i][1])) return play_html(s, argv[i], o.strict);
     }
     if (!isatty(fileno(o.in)) || !isatty(fileno(o.out))) o.headless = 1;
+    if (o.strict && !o.headless) {
+        fprintf(stderr, "qscope: --strict checks a headless play: add --headless (or --html)\n");
+        return 2;
+    }
     if (o.present && !o.headless) {
         /* presenter mode is the TUI's: one lesson, from the shell (not inside the REPL) */
         if (nfiles != 1 || o.auto_ms >= 0) {

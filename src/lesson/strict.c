@@ -310,86 +310,126 @@ static char *slurp(const char *path, qs_err *err)
     return b;
 }
 
+/* ---- the collector ------------------------------------------------------------------------ */
+
+struct qs_strict {
+    char *path;         /* the file (owned) */
+    char *raw;          /* its text, NUL at every newline (owned) */
+    char **lines;       /* lines[1..nlines] into raw */
+    int nlines;
+    int nsteps;
+    nums *back;         /* back[step]: the numbers that back the step's narration */
+    int oom;
+};
+
+void qs_strict_free(qs_strict *st)
+{
+    if (!st) return;
+    if (st->back)
+        for (int i = 0; i <= st->nsteps; i++) free(st->back[i].v);
+    free(st->back);
+    free(st->lines);
+    free(st->raw);
+    free(st->path);
+    free(st);
+}
+
+int qs_strict_begin(qs_strict **out, const char *path, const qs_lesson *l, qs_err *err)
+{
+    *out = NULL;
+    qs_strict *st = calloc(1, sizeof *st);
+    if (!st) return qs_err_set(err, "lesson check --strict: out of memory");
+    st->raw = slurp(path, err);
+    if (!st->raw) { free(st); return QS_ERR; }
+    /* the raw lines, 1-based */
+    size_t nl = 1;
+    for (char *p = st->raw; *p; p++) if (*p == '\n') nl++;
+    st->lines = calloc(nl + 2, sizeof *st->lines);
+    st->nsteps = l->nsteps;
+    st->back = calloc((size_t)st->nsteps + 1, sizeof *st->back);
+    st->path = strdup(path);
+    if (!st->lines || !st->back || !st->path) {
+        qs_strict_free(st);
+        return qs_err_set(err, "lesson check --strict: out of memory");
+    }
+    size_t k = 1;
+    st->lines[k++] = st->raw;
+    for (char *p = st->raw; *p; p++)
+        if (*p == '\n') { *p = '\0'; if (k <= nl) st->lines[k++] = p + 1; }
+    st->nlines = (int)k - 1;
+    *out = st;
+    return QS_OK;
+}
+
+void qs_strict_event(qs_strict *st, const qs_lesson_player *p, const qs_lesson_event *ev)
+{
+    if (!st || !ev->item || ev->step < 0 || ev->step > st->nsteps) return;
+    nums *a = &st->back[ev->step];
+    const qs_lesson_item *it = ev->item;
+    if (it->kind == QS_LI_CMD) {
+        st->oom |= backing_from_text(a, it->text);
+        st->oom |= backing_from_json(a, ev->result);
+    } else if (it->kind == QS_LI_EXPECT) {
+        st->oom |= backing_from_text(a, it->expect.value);
+        char why[256];
+        if (p->last)
+            st->oom |= backing_from_json(a, qs_lesson_lookup(p->last, it->expect.key, why,
+                                                             sizeof why));
+    }
+}
+
+int qs_strict_finish(qs_strict *st, const qs_lesson *L, json_t **report, qs_err *err)
+{
+    *report = NULL;
+    if (st->oom) return qs_err_set(err, "lesson check --strict: out of memory");
+    ctx c = { json_array(), 0, 0 };
+    for (int si = 0; si < L->nsteps && si < st->nsteps; si++) {
+        const qs_lesson_step *stp = &L->steps[si];
+        for (int ii = 0; ii < stp->nitems; ii++) {
+            const qs_lesson_item *it = &stp->items[ii];
+            if (it->kind != QS_LI_TEXT && it->kind != QS_LI_HEADING &&
+                it->kind != QS_LI_QUIZ)
+                continue;
+            int end = ii + 1 < stp->nitems ? stp->items[ii + 1].line
+                      : si + 1 < L->nsteps ? L->steps[si + 1].line : st->nlines + 1;
+            if (it->kind == QS_LI_HEADING) end = it->line + 1;
+            for (int ln = it->line; ln < end && ln <= st->nlines; ln++) {
+                const char *t = narration_text(st->lines[ln]);
+                if (t) check_line(&c, &st->back[si], t, ln, si);
+            }
+        }
+    }
+    json_t *out = json_object();
+    json_object_set_new(out, "file", json_string(st->path));
+    json_object_set_new(out, "numbers", json_integer(c.checked));
+    json_object_set_new(out, "exempt", json_integer(c.exempt));
+    json_object_set_new(out, "unbacked", c.unbacked);
+    json_object_set_new(out, "ok", json_boolean(json_array_size(c.unbacked) == 0));
+    *report = out;
+    return QS_OK;
+}
+
 int qs_lesson_strict(const char *path, json_t **report, qs_err *err)
 {
     qs_lesson *l = NULL;
+    qs_strict *st = NULL;
+    *report = NULL;
     if (qs_lesson_load(path, &l, err) != QS_OK) return QS_ERR;
-    char *raw = slurp(path, err);
-    if (!raw) { qs_lesson_free(l); return QS_ERR; }
-    /* the raw lines, 1-based */
-    size_t nl = 1;
-    for (char *p = raw; *p; p++) if (*p == '\n') nl++;
-    char **lines = calloc(nl + 2, sizeof *lines);
-    if (!lines) { free(raw); qs_lesson_free(l); return qs_err_set(err, "out of memory"); }
-    size_t k = 1;
-    lines[k++] = raw;
-    for (char *p = raw; *p; p++)
-        if (*p == '\n') { *p = '\0'; if (k <= nl) lines[k++] = p + 1; }
-    int nlines = (int)k - 1;
-
-    int nsteps = l->nsteps;
-    nums *back = calloc((size_t)nsteps + 1, sizeof *back);
+    if (qs_strict_begin(&st, path, l, err) != QS_OK) { qs_lesson_free(l); return QS_ERR; }
     qs_session s;
     qs_session_init(&s);
     qs_lesson_player p;
     qs_lesson_player_init(&p, &s, l);           /* owns l from here */
     qs_lesson_event ev;
-    int rc, oom = 0;
-    while ((rc = qs_lesson_next(&p, &ev, err)) == QS_OK && back) {
-        nums *a = &back[ev.step];
-        const qs_lesson_item *it = ev.item;
-        if (it->kind == QS_LI_CMD) {
-            oom |= backing_from_text(a, it->text);
-            oom |= backing_from_json(a, ev.result);
-        } else if (it->kind == QS_LI_EXPECT) {
-            oom |= backing_from_text(a, it->expect.value);
-            char why[256];
-            if (p.last)
-                oom |= backing_from_json(a, qs_lesson_lookup(p.last, it->expect.key, why,
-                                                             sizeof why));
-        } else if (it->kind == QS_LI_QUIZ) {
-            qs_lesson_answer(&p, it->quiz.answers[0]);
-        }
+    int rc;
+    while ((rc = qs_lesson_next(&p, &ev, err)) == QS_OK) {
+        qs_strict_event(st, &p, &ev);
+        if (ev.item->kind == QS_LI_QUIZ) qs_lesson_answer(&p, ev.item->quiz.answers[0]);
     }
-    int played = rc == QS_LESSON_END;
-    json_t *out = NULL;
-    if (!back || oom) {
-        rc = qs_err_set(err, "lesson check --strict: out of memory");
-    } else if (!played) {
-        rc = QS_ERR;                            /* err says which line failed */
-    } else {
-        ctx c = { json_array(), 0, 0 };
-        const qs_lesson *L = p.lesson;
-        for (int si = 0; si < L->nsteps; si++) {
-            const qs_lesson_step *st = &L->steps[si];
-            for (int ii = 0; ii < st->nitems; ii++) {
-                const qs_lesson_item *it = &st->items[ii];
-                if (it->kind != QS_LI_TEXT && it->kind != QS_LI_HEADING &&
-                    it->kind != QS_LI_QUIZ)
-                    continue;
-                int end = ii + 1 < st->nitems ? st->items[ii + 1].line
-                          : si + 1 < L->nsteps ? L->steps[si + 1].line : nlines + 1;
-                if (it->kind == QS_LI_HEADING) end = it->line + 1;
-                for (int ln = it->line; ln < end && ln <= nlines; ln++) {
-                    const char *t = narration_text(lines[ln]);
-                    if (t) check_line(&c, &back[si], t, ln, si);
-                }
-            }
-        }
-        out = json_object();
-        json_object_set_new(out, "file", json_string(path));
-        json_object_set_new(out, "numbers", json_integer(c.checked));
-        json_object_set_new(out, "exempt", json_integer(c.exempt));
-        json_object_set_new(out, "unbacked", c.unbacked);
-        json_object_set_new(out, "ok", json_boolean(json_array_size(c.unbacked) == 0));
-        rc = QS_OK;
-    }
+    if (rc == QS_LESSON_END) rc = qs_strict_finish(st, p.lesson, report, err);
+    else rc = QS_ERR;                           /* err says which line failed */
     qs_lesson_player_fini(&p);
     qs_session_fini(&s);
-    if (back) for (int i = 0; i <= nsteps; i++) free(back[i].v);
-    free(back);
-    free(lines);
-    free(raw);
-    *report = out;
+    qs_strict_free(st);
     return rc;
 }

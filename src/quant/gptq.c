@@ -201,6 +201,7 @@ int qs_gptq(const float *X, int n, const float *W, int out, int in, const qs_gpt
                 char title[64];
                 snprintf(title, sizeof title, "column %d", perm[col]);
                 st = qs_steps_add(o->trace, title, "q = Q(w), e = (w - q) / U_ii", d);
+                if (st) st->part = traced + 1;
                 STEP_SUB(st, "U_ii = %s; rows 0..%d shown", qs_steps_g(a, d),
                          (o->trace_rows < out ? o->trace_rows : out) - 1);
             }
@@ -232,6 +233,7 @@ int qs_gptq(const float *X, int n, const float *W, int out, int in, const qs_gpt
                                                : "the batch's errors reach the later columns: "
                                                  "W[:, i2:] -= Err · U[i1:i2, i2:]",
                                                U(col, col + 1));
+                    if (s2) s2->part = traced + 1;
                     STEP_SUB(s2, "U_i,i+1 = %s: column %d row 0 moves by %s", qs_steps_g(a,
                              U(col, col + 1)), perm[col + 1],
                              qs_steps_g(b, -Err[i] * U(col, col + 1)));

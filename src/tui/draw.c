@@ -78,6 +78,7 @@ static const struct {
     {"░", "-"}, {"▇", "#"}, {"┼", "+"}, {"┊", ":"}, {"┆", "|"}, {"↑", "^"}, {"↓", "v"}, {"←", "<"}, {"≈", "~"},
     {"\xcc\x82", "^"}, /* U+0302 combining circumflex: the library's x̂ becomes x^ */
     {"±", "+/-"}, {"Σ", "sum"}, {"σ", "sigma"}, {"²", "^2"},
+    {"α", "alpha"}, {"λ", "lambda"}, {"ᵀ", "^T"}, {"⁻", "^-"}, {"¹", "1"}, /* GPTQ, SmoothQuant */
 };
 
 static void to_ascii(const char *s, char *out, size_t len)
@@ -171,6 +172,7 @@ static const char *example_values(const qs_tui_model *m)
  *                              several parameter sets; Error: the granularity row
  *   bits_per_param             Error: the bits/param row
  *   steps                      Derive: the steps list; Lab: the `steps` table of `lab int`
+ *   activations                Derive on a GPTQ / SmoothQuant trace: "synthetic activations"
  * Any other name marks nothing (the status line still says "look at: NAME"). */
 
 /* 1 when the lesson step highlights `name`. */
@@ -945,13 +947,92 @@ void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w)
 
 /* ==== 2 Derive ============================================================================= */
 
+/* The header of a method's trace (GPTQ, SmoothQuant): what it is of and that the activations
+ * are synthetic, the method's own measurements, whether the trace is still of the current
+ * tensor. Every number is the command's result's. Returns the next free row. */
+static int derive_method_header(const qs_tui_model *m, WINDOW *w, int H, int W)
+{
+    const qs_tui_mtrace *t = &m->mt[m->dsrc];
+    json_t *r = t->res;
+    const char *title = qs_tui_dsrcs[m->dsrc].title;
+    int y = 0;
+    if (!r) {
+        putf(w, y++, 1, W - 2, A(m, QR_TITLE), "%s trace", title);
+        return y;
+    }
+    json_t *mx = json_object_get(r, "matrix");
+    char shape[64] = "W", t1[256], a[32], b[32];
+    if (json_array_size(mx) == 2)
+        snprintf(shape, sizeof shape, "W [%lld × %lld]",
+                 (long long)json_integer_value(json_array_get(mx, 0)),
+                 (long long)json_integer_value(json_array_get(mx, 1)));
+    /* the title in pieces, so a lesson's @highlight can mark the activations */
+    int cx = 1, xe = W - 1;
+    attr_t ta = A(m, QR_TITLE);
+    snprintf(t1, sizeof t1, "%s on %s · ", title, shape);
+    cx += put(w, y, cx, xe - cx, ta, t1);
+    cx += put_hl(m, w, y, cx, xe - cx, ta, hl(m, "activations"), "synthetic activations");
+    json_t *steps = json_object_get(r, "steps");
+    json_t *st = json_array_get(steps, (size_t)m->step);
+    char more[600];
+    if (m->dsrc == QS_DSRC_GPTQ) {
+        /* where the current step is: the set-up, or the k-th of the traced columns */
+        long long parts = (long long)jd(r, "parts", 0), part = (long long)jd(st, "part", 0);
+        if (part > 0) snprintf(t1, sizeof t1, " · traced column %lld of %lld", part, parts);
+        else snprintf(t1, sizeof t1, " · set-up, then %lld column%s", parts,
+                      parts == 1 ? "" : "s");
+        snprintf(more, sizeof more, "grid %s · output SQNR on these activations: "
+                 "round-to-nearest %.2f dB, GPTQ %.2f dB", js(r, "grid") ? js(r, "grid") : "?",
+                 jd(r, "rtn_out_sqnr_db", NAN), jd(r, "gptq_out_sqnr_db", NAN));
+    } else {
+        char c[32], d[32];
+        num(a, sizeof a, jd(r, "alpha", NAN));
+        long long ch = (long long)jd(r, "channel", -1);
+        int planted = 0;
+        json_t *oc = json_object_get(r, "outlier_channels"), *v;
+        size_t i;
+        json_array_foreach(oc, i, v) planted |= json_integer_value(v) == ch;
+        snprintf(t1, sizeof t1, " · α %s · channel %lld", a, ch);
+        num(a, sizeof a, jd(r, "absmax_x_before", NAN));
+        num(b, sizeof b, jd(r, "absmax_x_after", NAN));
+        num(c, sizeof c, jd(r, "absmax_w_before", NAN));
+        num(d, sizeof d, jd(r, "absmax_w_after", NAN));
+        snprintf(more, sizeof more, "channel %lld is %s · W8A8 output SQNR %.2f dB, smoothed "
+                 "%.2f dB · max|X| %s → %s, max|W| %s → %s", ch,
+                 planted ? "a planted outlier" : "not a planted outlier",
+                 jd(r, "sqnr_w8a8_db", NAN), jd(r, "sqnr_smoothed_db", NAN), a, b, c, d);
+    }
+    if (cx + cols_of(t1) <= xe) put(w, y++, cx, xe - cx, ta, t1);
+    else {                      /* a narrow terminal: where the step is, on its own line */
+        y++;
+        if (y < H) put(w, y++, 2, W - 4, ta, t1 + strlen(" · "));
+    }
+    /* what the activations are, in the library's words; then the method's measurements */
+    if (js(r, "activations"))
+        y = wrap(w, y, 2, W - 4, H, A(m, QR_DIM), js(r, "activations"));
+    y = wrap(w, y, 2, W - 4, H, A(m, QR_GRID), more);
+    if (strcmp(t->key, m->tensor_key) != 0) {
+        snprintf(t1, sizeof t1, "computed on %s before the tensor changed: r runs `%s` again",
+                 t->on, t->line);
+        y = wrap(w, y, 2, W - 4, H, A(m, QR_ERROR), t1);
+    } else if (t->applied) {
+        y = wrap(w, y, 2, W - 4, H, A(m, QR_DIM), "the steps are of the weights before "
+                 "`apply` replaced them (the tensor now holds the quantized weights)");
+    }
+    return y;
+}
+
 void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
 {
     int H, W;
     getmaxyx(w, H, W);
     int y = 0;
     json_t *qp = m->example ? m->ex_qparams : m->qparams;
-    if (m->example)
+    json_t *res = qs_tui_derive_result(m);
+    if (m->dsrc != QS_DSRC_SCHEME) {
+        y = derive_method_header(m, w, H, W);
+        qp = NULL;
+    } else if (m->example)
         putf(w, y++, 1, W - 2, A(m, QR_TITLE), "seed example %d: values %s · uint8 asym · minmax",
              m->example, example_values(m));
     else
@@ -995,7 +1076,7 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
         }
         y++;
     }
-    if (m->has_value) {
+    if (m->has_value && m->dsrc == QS_DSRC_SCHEME) {
         char a[32];
         num(a, sizeof a, (float)m->value);     /* the float32 the steps use: 1e40 is inf */
         if (m->elem >= 0) putf(w, y++, 1, W - 2, A(m, QR_DIM), "following x = %s (element %lld)", a,
@@ -1003,9 +1084,20 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
         else putf(w, y++, 1, W - 2, A(m, QR_DIM), "following x = %s", a);
     }
     y++;
-    json_t *steps = json_object_get(m->derive, "steps");
+    json_t *steps = json_object_get(res, "steps");
     int n = (int)json_array_size(steps);
-    if (!m->derive || n == 0) {
+    if (m->dsrc != QS_DSRC_SCHEME && n == 0) {
+        const qs_tui_dsrc_row *d = &qs_tui_dsrcs[m->dsrc];
+        char e[300];
+        if (m->job.running) snprintf(e, sizeof e, "running `%s` … (Esc cancels)", m->job.line);
+        else snprintf(e, sizeof e, "No %s trace%s: r runs `%s` on the current tensor as W "
+                      "(see the status line), m shows the next source", d->title,
+                      m->has_tensor ? "" : " (no tensor: load or synth one)",
+                      m->mt[m->dsrc].line[0] ? m->mt[m->dsrc].line : d->line);
+        wrap(w, y, 2, W - 4, H, A(m, QR_DIM), e);
+        return;
+    }
+    if (!res || n == 0) {
         if (m->scheme_err[0] && m->has_tensor && !m->example) {
             char e[300];
             snprintf(e, sizeof e, "No derivation for this tensor: %s", m->scheme_err);
@@ -1053,9 +1145,14 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
     }
     json_t *r = json_object_get(s, "result");
     if (r && y < yend) {
-        char buf[128];
+        char buf[300], line[310];
         scalar(r, buf, sizeof buf);
-        putf(w, y++, 7, W - 9, A(m, QR_GOOD), "%s %s", m->utf8 ? "→" : "->", buf);
+        /* wrapped; a result of several parts ("w=… q=… e=…; w=…", a GPTQ column's rows)
+         * too long for one line gets a line per part */
+        snprintf(line, sizeof line, "%s %s", m->utf8 ? "→" : "->", buf);
+        if (cols_of(line) > W - 9)
+            for (char *sc = strstr(line, "; "); sc; sc = strstr(sc + 2, "; ")) sc[1] = '\n';
+        y = wrap(w, y, 7, W - 9, yend, A(m, QR_GOOD), line);
     }
     if (js(s, "note") && *js(s, "note"))
         y = wrap(w, y, 7, W - 9, yend, A(m, QR_DIM), js(s, "note"));

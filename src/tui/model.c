@@ -41,10 +41,16 @@ const qs_tui_binding qs_tui_bindings[] = {
     {QS_SCR_DERIVE, 'e', "e", QA_EXAMPLE,
      "seed examples: [0,1000] → uint8, [-20,1000] → uint8, back to the tensor"},
     {QS_SCR_DERIVE, 'v', "v", QA_VALUE, "type a value to follow through the steps"},
-    {QS_SCR_DERIVE, KEY_RIGHT, "→/←", QA_ELEM_NEXT, "follow the next / previous element"},
+    {QS_SCR_DERIVE, KEY_RIGHT, "→/←", QA_ELEM_NEXT,
+     "follow the next / previous element (a GPTQ / SmoothQuant trace: next / previous step)"},
     {QS_SCR_DERIVE, KEY_LEFT, "←", QA_ELEM_PREV, NULL},
-    {QS_SCR_DERIVE, ']', "]", QA_ELEM_NEXT, NULL},
-    {QS_SCR_DERIVE, '[', "[", QA_ELEM_PREV, NULL},
+    {QS_SCR_DERIVE, ']', "]/[", QA_PART_NEXT,
+     "next / previous element; GPTQ: next / previous traced column; SmoothQuant: channel"},
+    {QS_SCR_DERIVE, '[', "[", QA_PART_PREV, NULL},
+    {QS_SCR_DERIVE, 'm', "m", QA_TRACE_SRC, "steps of: the scheme / GPTQ / SmoothQuant "
+     "(runs gptq trace=2 or smoothquant on the tensor as W)"},
+    {QS_SCR_DERIVE, 'r', "r", QA_TRACE_RERUN,
+     "run the GPTQ / SmoothQuant trace again on the current tensor"},
     /* Bits */
     {QS_SCR_BITS, KEY_LEFT, "←/→", QA_CUR_LEFT, "move the cursor over the bits"},
     {QS_SCR_BITS, KEY_RIGHT, "→", QA_CUR_RIGHT, NULL},
@@ -402,6 +408,7 @@ static void refresh_derive(qs_tui_model *m)
         set_json(&m->derive, NULL);
     }
     if (!m->derive && err.msg[0]) qs_tui_status(m, 1, "%s", err.msg);
+    if (m->dsrc != QS_DSRC_SCHEME) return;     /* the steps shown are a method's */
     int n = (int)json_array_size(json_object_get(m->derive, "steps"));
     if (m->step >= n) m->step = n > 0 ? n - 1 : 0;
 }
@@ -441,6 +448,8 @@ static void snapshot(qs_tui_model *m)
     snprintf(m->t_file, sizeof m->t_file, "%s", s->file ? s->file->path : "");
     m->t_index = s->tensor_index;
     qs_tui_scheme_str(s, m->scheme_str, sizeof m->scheme_str);
+    snprintf(m->tensor_key, sizeof m->tensor_key, "%p|%p|%llu", (const void *)s,
+             (const void *)t, (unsigned long long)s->data_gen);
     /* what a calibrator x bit-width comparison depends on: the session, its tensor and its
      * values, and the scheme but for its bit width (a comparison covers every width) */
     const qs_scheme *sc = &s->scheme;
@@ -557,6 +566,7 @@ void qs_tui_model_fini(qs_tui_model *m)
     json_decref(m->hist);
     json_decref(m->qparams);
     json_decref(m->derive);
+    for (int i = 0; i < QS_DSRC_COUNT; i++) qs_tui_mtrace_clear(&m->mt[i]);
     json_decref(m->ex_qparams);
     json_decref(m->ex_stats);
     json_decref(m->quant);
@@ -621,7 +631,20 @@ void qs_tui_route(qs_tui_model *m, const qs_cmd *cmd, json_t *out, const char *l
     set_output(m, cmd, out);
     if (!lesson)
         qs_tui_status(m, 0, "%s: ok%s", line, m->output ? " (o shows the output)" : "");
-    if (strcmp(group, "data") == 0 || !strcmp(name, "scheme") || !strcmp(name, "calib") ||
+    /* a new tensor, its values replaced (`gptq apply`...) or another scheme: the Derive
+     * screen shows the scheme's derivation again (a method's trace was of the old tensor) */
+    int applied = json_object_get(out, "applied") != NULL;
+    if ((strcmp(group, "data") == 0 && strcmp(name, "stats") && strcmp(name, "hist") &&
+         strcmp(name, "tensors")) || !strcmp(name, "scheme") || !strcmp(name, "calib") ||
+        applied) {
+        if (m->dsrc != QS_DSRC_SCHEME) m->step = 0;
+        m->dsrc = QS_DSRC_SCHEME;
+    }
+    if (applied) qs_tui_refresh(m);     /* the tensor's values changed */
+    qs_tui_dsrc src = qs_tui_dsrc_of(name);
+    if (src != QS_DSRC_SCHEME && qs_tui_mtrace_route(m, src, out, line)) {
+        show(m, QS_SCR_DERIVE);
+    } else if (strcmp(group, "data") == 0 || !strcmp(name, "scheme") || !strcmp(name, "calib") ||
         !strcmp(name, "qparams") || !strcmp(name, "set")) {
         if (strcmp(group, "data") == 0) {
             if (strcmp(name, "stats") && strcmp(name, "hist") && strcmp(name, "tensors")) {
@@ -639,6 +662,7 @@ void qs_tui_route(qs_tui_model *m, const qs_cmd *cmd, json_t *out, const char *l
         set_json(&m->derive, json_incref(out));
         m->example = 0;
         m->step = 0;
+        m->dsrc = QS_DSRC_SCHEME;
         /* the header and later refreshes follow what this derivation followed */
         json_t *xv = json_object_get(out, "x");
         if (json_is_number(xv)) {
@@ -1075,9 +1099,14 @@ static int derive_key(qs_tui_model *m, int key)
 {
     const qs_tui_binding *b = screen_binding(QS_SCR_DERIVE, key);
     if (!b) return 0;
+    /* the method traces' keys (m, r; the stepping keys while one is shown) */
+    int f = qs_tui_mtrace_key(m, b->act);
+    if (f) return f;
     int n = (int)json_array_size(json_object_get(m->derive, "steps"));
     const qs_tensor *t = m->s->tensor;
-    switch (b->act) {
+    qs_tui_act act = b->act == QA_PART_NEXT ? QA_ELEM_NEXT
+                   : b->act == QA_PART_PREV ? QA_ELEM_PREV : b->act;
+    switch (act) {
     case QA_STEP_NEXT:
         if (m->step + 1 < n) m->step++;
         else qs_tui_status(m, 0, "last step (p goes back)");
@@ -1111,8 +1140,8 @@ static int derive_key(qs_tui_model *m, int key)
             qs_tui_status(m, 1, "no tensor loaded");
             break;
         }
-        if (m->elem < 0) m->elem = b->act == QA_ELEM_NEXT ? 0 : t->n - 1;
-        else m->elem = (m->elem + (b->act == QA_ELEM_NEXT ? 1 : t->n - 1)) % t->n;
+        if (m->elem < 0) m->elem = act == QA_ELEM_NEXT ? 0 : t->n - 1;
+        else m->elem = (m->elem + (act == QA_ELEM_NEXT ? 1 : t->n - 1)) % t->n;
         m->has_value = 1;
         m->value = t->data[m->elem];
         refresh_derive(m);
@@ -1417,7 +1446,8 @@ static void error_enter(qs_tui_model *m)
 const qs_tui_screen qs_tui_screens[QS_SCR_COUNT] = {
     {"Data", "l log · v per-channel · t tensor · +/- bits · s sym · c calib · g granularity",
      qs_tui_draw_data, data_key, NULL, NULL},
-    {"Derive", "n/p step · e seed examples · v value · ←/→ element", qs_tui_draw_derive,
+    {"Derive", "n/p step · ←/→ element · m GPTQ/SmoothQuant · e examples · v value",
+     qs_tui_draw_derive,
      derive_key, NULL, NULL},
     {"Bits", "←/→ bit · ↑/↓ format · space flip · v value · i specials · f formats",
      qs_tui_draw_bits, bits_key, NULL, NULL},

@@ -49,6 +49,7 @@ static int known_step(const qs_tui_model *m)
 int qs_tui_numline_rows(const qs_tui_model *m)
 {
     json_t *qp = nl_qparams(m);
+    if (m->dsrc != QS_DSRC_SCHEME) return 0;    /* a method's trace: no scale and zero point */
     if (!m->derive || !qp || json_object_get(qp, "format") || json_object_get(qp, "codebook"))
         return 0;
     if (!json_is_number(json_object_get(m->derive, "code"))) return 0;

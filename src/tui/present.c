@@ -19,6 +19,10 @@ static void view_take(qs_tui_model *m, qs_tui_view *v)
     v->example = m->example;
     v->has_value = m->has_value;
     v->step = m->step;
+    v->dsrc = m->dsrc;
+    memcpy(v->mt, m->mt, sizeof v->mt);     /* the traces' results move to the saved view */
+    memset(m->mt, 0, sizeof m->mt);
+    m->dsrc = QS_DSRC_SCHEME;
     v->elem = m->elem;
     v->value = m->value;
     v->bits_input = m->bits_input;
@@ -61,6 +65,10 @@ static void view_give(qs_tui_model *m, qs_tui_view *v)
     memcpy(m->methods_key, v->methods_key, sizeof m->methods_key);
     memcpy(m->methods_for, v->methods_for, sizeof m->methods_for);
     v->methods = NULL;
+    for (int i = 0; i < QS_DSRC_COUNT; i++) qs_tui_mtrace_clear(&m->mt[i]);
+    memcpy(m->mt, v->mt, sizeof m->mt);
+    memset(v->mt, 0, sizeof v->mt);
+    m->dsrc = v->dsrc;
     m->log_scale = v->log_scale;
     m->channels = v->channels;
     m->chan_scroll = v->chan_scroll;
@@ -140,6 +148,7 @@ void qs_tui_lesson_restore(qs_tui_model *m, int refresh)
         json_decref(m->saved.lab);
         json_decref(m->saved.methods);
         m->saved.compare = m->saved.lab = m->saved.methods = NULL;
+        for (int i = 0; i < QS_DSRC_COUNT; i++) qs_tui_mtrace_clear(&m->saved.mt[i]);
         return;
     }
     view_give(m, &m->saved);

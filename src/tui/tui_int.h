@@ -57,6 +57,7 @@ typedef enum qs_tui_act {
     QA_LOG, QA_CHANNELS, QA_TENSOR_NEXT, QA_TENSOR_PREV, QA_SCROLL_UP, QA_SCROLL_DOWN,
     /* Derive */
     QA_STEP_NEXT, QA_STEP_PREV, QA_EXAMPLE, QA_VALUE, QA_ELEM_NEXT, QA_ELEM_PREV,
+    QA_PART_NEXT, QA_PART_PREV, QA_TRACE_SRC, QA_TRACE_RERUN,
     /* Bits */
     QA_CUR_LEFT, QA_CUR_RIGHT, QA_ROW_UP, QA_ROW_DOWN, QA_FLIP, QA_BITS_VALUE, QA_SPECIAL,
     QA_BITS_SET,
@@ -110,11 +111,37 @@ const char *qs_tui_bits_set_name(int set);
 
 struct qs_tui_model;
 
+/* What the Derive screen steps through: the scheme's own derivation (`derive`), or the trace
+ * of a method command (`gptq`, `smoothquant`) on the current tensor as a weight matrix. */
+typedef enum qs_tui_dsrc {
+    QS_DSRC_SCHEME = 0, QS_DSRC_GPTQ, QS_DSRC_SMOOTH, QS_DSRC_COUNT
+} qs_tui_dsrc;
+
+/* A trace source's row (mtrace.c): how the screen names it, the command whose `steps` it
+ * shows, and the line `m` runs when there is no result yet. */
+typedef struct qs_tui_dsrc_row {
+    const char *title;      /* "GPTQ" */
+    const char *cmd;        /* "gptq" (NULL for the scheme's own derivation) */
+    const char *line;       /* "gptq trace=2" */
+} qs_tui_dsrc_row;
+extern const qs_tui_dsrc_row qs_tui_dsrcs[QS_DSRC_COUNT];
+
+/* A method's last trace on the Derive screen. */
+typedef struct qs_tui_mtrace {
+    json_t *res;            /* the command's result with its steps (owned), or NULL */
+    char line[256];         /* the line it came from, `apply` left out (r / ] / [ rerun it) */
+    char key[64];           /* tensor_key when it was computed (differs: drawn as stale) */
+    char on[400];           /* the tensor it was computed on ("name [shape]") */
+    int applied;            /* 1: that line also replaced the tensor (`apply`) */
+} qs_tui_mtrace;
+
 /* The view state a lesson starts without and gives back when it is closed: what the screens
  * were set to show (the session's own state is the lesson session's, see present.c). */
 typedef struct qs_tui_view {
     int log_scale, channels, chan_scroll;   /* Data */
     int example, has_value, step;           /* Derive */
+    int dsrc;                               /* Derive: the trace source (qs_tui_dsrc) */
+    qs_tui_mtrace mt[QS_DSRC_COUNT];        /* Derive: method traces (owned while saved) */
     int64_t elem;                           /* Derive: element followed */
     double value;                           /* Derive: value followed */
     double bits_input;                      /* Bits: the value shown */
@@ -182,6 +209,8 @@ typedef struct qs_tui_model {
                                  * comparison depends on */
     char methods_want[200];     /* session, tensor, values and the `methods` line m runs now:
                                  * what a methods table depends on */
+    char tensor_key[64];        /* session, tensor and its values: what a method trace
+                                 * (gptq, smoothquant) depends on */
 
     /* output pane: the rendered result of the last ':' command */
     char *output;               /* text (owned) or NULL */
@@ -212,6 +241,9 @@ typedef struct qs_tui_model {
     int has_value;              /* 1: follow `value`; 0: the derive default */
     double value;               /* the value followed through the steps */
     int64_t elem;               /* element of the tensor `value` came from, or -1 */
+    int dsrc;                   /* what the steps are: the scheme's derivation or a method's
+                                 * trace (qs_tui_dsrc; `m` cycles, routed results set it) */
+    qs_tui_mtrace mt[QS_DSRC_COUNT]; /* each method's last trace (index QS_DSRC_SCHEME unused) */
 
     /* 3 Bits */
     double bits_input;          /* the value shown in every format */
@@ -332,6 +364,17 @@ int qs_tui_run_cmdline(qs_tui_model *m, const char *line);
 /* The `methods` line the Error screen's m key runs: the scheme's bits (an integer scheme of
  * 2..8 bits, else 4) and its symmetry. */
 void qs_tui_methods_line(const qs_session *s, char *buf, size_t len);
+/* mtrace.c: the Derive screen's method traces. dsrc_of: the source a command's result
+ * belongs to (QS_DSRC_SCHEME: none). mtrace_route: a method's result arrived — kept and
+ * shown when it has steps (1), else 0 (the caller shows the output pane). mtrace_key: the
+ * Derive keys of the method traces (m cycles the source from any source; the rest only while
+ * a method trace is shown), 0 when the key is not theirs. mtrace_steps: the result the Derive
+ * screen steps through (the scheme's `derive` or the method's). mtrace_fini frees them. */
+qs_tui_dsrc qs_tui_dsrc_of(const char *cmd);
+int qs_tui_mtrace_route(qs_tui_model *m, qs_tui_dsrc src, json_t *out, const char *line);
+int qs_tui_mtrace_key(qs_tui_model *m, qs_tui_act act);
+json_t *qs_tui_derive_result(const qs_tui_model *m);
+void qs_tui_mtrace_clear(qs_tui_mtrace *t);
 /* Sets the value the Bits screen shows (all formats re-encode it). */
 void qs_tui_bits_set(qs_tui_model *m, double v);
 /* Flips the bit under the cursor of the current Bits row. */

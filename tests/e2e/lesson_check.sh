@@ -49,9 +49,23 @@ has "$err" "46-strict.lesson:3: 4 is not backed by an expect or a printed result
 err=$("$QSCOPE" -c "lesson check --strict $tmp/46-strict.lesson" 2>&1); rc=$?
 [ $rc -ne 0 ] || fail "-c strict: exit 0"
 has "$err" "line 3 '4'"
+# the same check made by the face's own play (how make test plays every lesson once):
+# --headless --strict and --html --strict fail the same way, and --html then writes no page
+err=$("$QSCOPE" play --headless --strict "$tmp/46-strict.lesson" 2>&1 >/dev/null); rc=$?
+[ $rc -eq 1 ] || fail "play --headless --strict: exit $rc, want 1: $err"
+has "$err" "46-strict.lesson:3: 4 is not backed by an expect or a printed result of step 1"
+page=$("$QSCOPE" play --html --strict "$tmp/46-strict.lesson" 2>"$tmp/err"); rc=$?
+[ $rc -eq 1 ] || fail "play --html --strict: exit $rc, want 1"
+[ -z "$page" ] || fail "play --html --strict wrote a page for a failing lesson"
+has "$(cat "$tmp/err")" "46-strict.lesson:3: 4 is not backed"
+"$QSCOPE" play --html "$tmp/46-strict.lesson" >/dev/null 2>&1 || fail "--html without --strict failed"
+err=$("$QSCOPE" play --strict "$tmp/46-strict.lesson" </dev/null 2>&1 >/dev/null); rc=$?
+[ $rc -eq 1 ] || fail "play --strict (stdin not a tty, so headless): exit $rc, want 1: $err"
 sed -i 's/max is 4,/max is 3,/' "$tmp/46-strict.lesson"
 out=$("$QSCOPE" lesson check --strict "$tmp/46-strict.lesson" 2>&1) || fail "strict good: exit $?: $out"
 has "$out" "46-strict.lesson: ok"
+"$QSCOPE" play --headless --strict "$tmp/46-strict.lesson" >/dev/null 2>&1 || fail "play --strict good: exit $?"
+"$QSCOPE" play --html --strict "$tmp/46-strict.lesson" | grep -q '<h1>' || fail "play --html --strict good: no page"
 
 # the search path: by base name, topic and number, through QSCOPE_LESSON_PATH
 export QSCOPE_LESSON_PATH="/nonexistent:$tmp"

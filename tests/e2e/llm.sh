@@ -59,7 +59,18 @@ gt "$(num "$out" sqnr_llmint8_db)" "$(num "$out" sqnr_int8_db)" "LLM.int8()"
 out=$("$QSCOPE" --json -c "load datasets/default.npy; gptq bits=3 group=32 trace=2") || fail "gptq exit $?"
 has "$out" '"title":"column 0"'
 has "$out" '"title":"update after column 1"'
+has "$out" '"matrix":\[64,64\]'
+has "$out" '"parts":2,'
+grep -qE '"title":"update after column 1",[^}]*"part":2' <<<"$out" || fail "gptq: update after column 1 is not part 2: $out"
 gt "$(num "$out" rtn_out_mse)" "$(num "$out" gptq_out_mse)" "GPTQ vs RTN"
+
+# a matrix narrower than the default 4 planted outlier channels (values -20 1000: W [1 × 2])
+# plants every column instead of dividing by zero (SIGFPE before)
+for c in gptq smoothquant llmint8 awq; do
+    out=$("$QSCOPE" --json -c "values -20 1000; $c" 2>&1); rc=$?
+    [ $rc -eq 0 ] || fail "$c on a [1 × 2] matrix: exit $rc: $out"
+    has "$out" 'with 2 planted outlier channels'
+done
 
 out=$("$QSCOPE" --json -c "load datasets/default.npy; awq bits=4 group=32") || fail "awq exit $?"
 gt "$(num "$out" rtn_out_mse)" "$(num "$out" awq_out_mse)" "AWQ vs RTN"

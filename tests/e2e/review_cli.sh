@@ -31,7 +31,7 @@ has "$out" '^  lab train \[data=digits|fashion\]'
 # --help names what the program accepts: the tui subcommand, play --auto, '-' for a script on
 # standard input and the file formats 'load' reads (it listed .npy, .safetensors, .csv only)
 out=$("$QSCOPE" --help) || fail "--help exit $?"
-for k in 'qscope tui \[FILE\]' 'play \[--headless\] \[--allow-files\] \[--auto\[=SECONDS\]\]' '- reads the script' \
+for k in 'qscope tui \[FILE\]' 'play \[--headless \[--strict\]\] \[--allow-files\] \[--auto\[=SECONDS\]\]' '- reads the script' \
          '\.gguf' 'PyTorch'; do has "$out" "$k"; done
 wide=$(LC_ALL=C.UTF-8 awk 'length($0) > 80' <<<"$out")
 [ -z "$wide" ] || fail "--help: lines wider than 80 columns: $wide"

@@ -984,6 +984,195 @@ Test(lesson, a_step_with_a_slow_command_plays_in_the_worker, .init = setup_value
     unlink(path);
 }
 
+/* ---- Derive: the GPTQ and SmoothQuant traces ------------------------------------------------ */
+
+/* Runs the pending job to its end (at most 20 s). */
+static void finish_job(void)
+{
+    for (int i = 0; i < 20000 && M.job.running; i++)
+        if (!qs_tui_job_poll(&M)) usleep(1000);
+    cr_assert_eq(M.job.running, 0, "the job did not finish");
+}
+
+/* The same command run independently on the session: its result. */
+static json_t *result_of(const char *line)
+{
+    json_t *out = NULL;
+    qs_err err = {{0}};
+    cr_assert_eq(qs_cmd_query(&S, line, &out, NULL, &err), QS_OK, "%s: %s", line, err.msg);
+    return out;
+}
+
+static const char *step_title(int i)
+{
+    json_t *st = json_array_get(json_object_get(qs_tui_derive_result(&M), "steps"), (size_t)i);
+    return json_string_value(json_object_get(st, "title"));
+}
+
+Test(derive, m_cycles_scheme_gptq_smoothquant_traces, .init = setup_default, .fini = teardown)
+{
+    qs_tui_goto(&M, QS_SCR_DERIVE);
+    int n0 = (int)json_array_size(json_object_get(M.derive, "steps"));
+    cr_assert_gt(n0, 3);
+    /* m: GPTQ (a slow command: in the worker), its steps exactly the command's */
+    qs_tui_handle_key(&M, 'm');
+    cr_assert_eq(M.dsrc, QS_DSRC_GPTQ);
+    cr_assert_eq(M.job.running, 1, "gptq runs in the worker");
+    finish_job();
+    json_t *want = result_of("gptq trace=2");
+    cr_assert_not_null(M.mt[QS_DSRC_GPTQ].res, "%s", M.status);
+    cr_assert(json_equal(json_object_get(qs_tui_derive_result(&M), "steps"),
+                         json_object_get(want, "steps")));
+    cr_assert_eq(M.step, 0);
+    cr_assert_eq(M.screen, QS_SCR_DERIVE);
+    cr_assert_str_eq(S.history[S.nhistory - 1], "gptq trace=2", "the key runs a command");
+    /* ] goes to the first step of each traced column, [ back; ←/→ and n/p step */
+    qs_tui_handle_key(&M, ']');
+    cr_assert_str_eq(step_title(M.step), "column 0");
+    int c0 = M.step;
+    qs_tui_handle_key(&M, KEY_RIGHT);
+    cr_assert_eq(M.step, c0 + 1, "→ steps on a method's trace");
+    cr_assert_str_eq(step_title(M.step), "update after column 0");
+    qs_tui_handle_key(&M, ']');
+    cr_assert_str_eq(step_title(M.step), "column 1");
+    int c1 = M.step;
+    qs_tui_handle_key(&M, ']');
+    cr_assert_eq(M.step, c1, "no third column traced");
+    qs_tui_handle_key(&M, KEY_LEFT);
+    cr_assert_eq(M.step, c1 - 1);
+    qs_tui_handle_key(&M, '[');
+    cr_assert_eq(M.step, c0, "[ goes back to the start of the column");
+    qs_tui_handle_key(&M, '[');
+    cr_assert_eq(M.step, 0, "[ from column 1: the set-up");
+    /* drawn at 80x24: what it is of, that the activations are synthetic, where the step is,
+     * and the step's numbers as the command gave them */
+    term_open(80, 24);
+    M.step = c0;
+    frame();
+    cr_expect(shows(w_body, "GPTQ on W [64 x 64] . synthetic activations . traced column 1 of 2"));
+    cr_expect(shows(w_body, "not a model's activations"));
+    char sub[300];
+    snprintf(sub, sizeof sub, "= %s", json_string_value(json_object_get(
+        json_array_get(json_object_get(want, "steps"), (size_t)c0), "substituted")));
+    cr_expect(shows(w_body, sub), "'%s'", sub);
+    cr_expect(!shows(w_body, "scale 0.0115966"), "no scheme parameters on a method's trace");
+    cr_expect_eq(qs_tui_numline_rows(&M), 0);
+    /* m: SmoothQuant (at once), on the first planted outlier; ] follows the next channel */
+    qs_tui_handle_key(&M, 'm');
+    cr_assert_eq(M.dsrc, QS_DSRC_SMOOTH);
+    json_t *sq = result_of("smoothquant");
+    long long ch = json_integer_value(json_object_get(sq, "channel"));
+    cr_assert(json_equal(json_object_get(qs_tui_derive_result(&M), "steps"),
+                         json_object_get(sq, "steps")));
+    qs_tui_handle_key(&M, 'n');
+    qs_tui_handle_key(&M, 'n');
+    frame();
+    cr_expect(shows(w_body, "SmoothQuant on W [64 x 64] . synthetic activations . alpha 0.5"));
+    snprintf(sub, sizeof sub, "= %s", json_string_value(json_object_get(
+        json_array_get(json_object_get(sq, "steps"), 2), "substituted")));
+    cr_expect(shows(w_body, sub), "'%s'", sub);
+    qs_tui_handle_key(&M, ']');
+    cr_assert_eq(json_integer_value(json_object_get(M.mt[QS_DSRC_SMOOTH].res, "channel")), ch + 1);
+    cr_assert_eq(M.step, 2, "the step stays on the next channel");
+    /* m: back to the scheme's derivation, unchanged */
+    qs_tui_handle_key(&M, 'm');
+    cr_assert_eq(M.dsrc, QS_DSRC_SCHEME);
+    cr_assert_eq((int)json_array_size(json_object_get(qs_tui_derive_result(&M), "steps")), n0);
+    frame();
+    cr_expect(shows(w_body, "scale 0.0115966"));
+    /* m again: the kept GPTQ trace is of this tensor, so nothing runs */
+    size_t nh = S.nhistory;
+    qs_tui_handle_key(&M, 'm');
+    cr_assert_eq(M.dsrc, QS_DSRC_GPTQ);
+    cr_assert_eq(M.job.running, 0);
+    cr_assert_eq(S.nhistory, nh);
+    /* another scheme shows the scheme's derivation again */
+    qs_tui_handle_key(&M, '-');
+    cr_assert_eq(S.scheme.bits, 7);
+    cr_assert_eq(M.dsrc, QS_DSRC_SCHEME);
+    term_close();
+    json_decref(want);
+    json_decref(sq);
+}
+
+Test(derive, typed_method_commands_route_to_the_trace, .init = setup_default, .fini = teardown)
+{
+    /* trace=0 has no steps: the output pane, as before */
+    qs_tui_run_cmdline(&M, "gptq bits=3 group=32 trace=0");
+    finish_job();
+    cr_assert_eq(M.screen, QS_SCR_DATA);
+    cr_assert_eq(M.dsrc, QS_DSRC_SCHEME);
+    cr_assert_eq(M.output_shown, 1);
+    /* with steps: the Derive screen shows them; r runs the same line again */
+    qs_tui_run_cmdline(&M, "gptq bits=3 group=32 trace=3");
+    finish_job();
+    cr_assert_eq(M.screen, QS_SCR_DERIVE);
+    cr_assert_eq(M.dsrc, QS_DSRC_GPTQ);
+    cr_assert_eq(json_integer_value(json_object_get(M.mt[QS_DSRC_GPTQ].res, "parts")), 3);
+    qs_tui_handle_key(&M, 'r');
+    finish_job();
+    cr_assert_str_eq(S.history[S.nhistory - 1], "gptq bits=3 group=32 trace=3");
+    /* apply: the tensor now holds GPTQ's weights (the Data screen's stats follow), the trace
+     * says its steps are of the weights before, and r would not apply twice */
+    float w0 = S.tensor->data[0];
+    double mean0 = json_number_value(json_object_get(M.stats, "mean"));
+    qs_tui_run_cmdline(&M, "gptq trace=2 apply");
+    finish_job();
+    cr_assert_neq(S.tensor->data[0], w0);
+    cr_assert_neq(json_number_value(json_object_get(M.stats, "mean")), mean0);
+    cr_assert_eq(M.dsrc, QS_DSRC_GPTQ);
+    cr_assert_eq(M.mt[QS_DSRC_GPTQ].applied, 1);
+    cr_assert_str_eq(M.mt[QS_DSRC_GPTQ].line, "gptq trace=2");
+    /* a new tensor: back to the scheme's derivation; m runs GPTQ again on the new one */
+    qs_tui_run_cmdline(&M, "synth normal n=512 seed=3; reshape 16x32");
+    finish_job();
+    cr_assert_eq(M.dsrc, QS_DSRC_SCHEME);
+    qs_tui_goto(&M, QS_SCR_DERIVE);
+    qs_tui_handle_key(&M, 'm');
+    finish_job();
+    cr_assert_eq(M.dsrc, QS_DSRC_GPTQ);
+    json_t *mx = json_object_get(M.mt[QS_DSRC_GPTQ].res, "matrix");
+    cr_assert_eq(json_integer_value(json_array_get(mx, 0)), 16);
+    cr_assert_eq(json_integer_value(json_array_get(mx, 1)), 32);
+}
+
+Test(derive, a_lesson_shows_a_method_trace_and_gives_the_users_back, .init = setup_default,
+     .fini = teardown)
+{
+    char path[] = "/tmp/qscope_tui_mtraceXXXXXX", text[5000];
+    snprintf(text, sizeof text, "title: Traces\n\n## GPTQ\n> load \"%s\"\n> gptq trace=1\n"
+             "@screen derive\n@highlight activations\n---\n## Scheme\n> scheme int4\n"
+             "@screen derive\n", top_path("datasets/default.npy"));
+    lesson_file(path, text);
+    qs_tui_goto(&M, QS_SCR_DERIVE);
+    qs_tui_handle_key(&M, 'm');
+    finish_job();
+    qs_tui_handle_key(&M, 'm');         /* the user's own: SmoothQuant */
+    cr_assert_eq(M.dsrc, QS_DSRC_SMOOTH);
+    term_open(120, 40);
+    qs_tui_goto(&M, QS_SCR_LESSON);
+    qs_tui_lesson_open(&M, path);
+    cr_assert_not_null(M.lesson, "%s", M.status);
+    cr_assert_eq(M.dsrc, QS_DSRC_SCHEME, "the lesson starts from its own views");
+    qs_tui_handle_key(&M, 'n');
+    finish_job();
+    cr_assert_eq(M.lesson_live, QS_SCR_DERIVE);
+    cr_assert_eq(M.dsrc, QS_DSRC_GPTQ);
+    frame();
+    expect_marked(w_body, "synthetic activations");
+    qs_tui_handle_key(&M, 'n');
+    finish_job();
+    cr_assert_eq(M.dsrc, QS_DSRC_SCHEME, "a scheme: its derivation");
+    qs_tui_handle_key(&M, 'X');
+    cr_assert_null(M.lesson);
+    cr_assert_eq(M.dsrc, QS_DSRC_SMOOTH, "the user's trace source comes back");
+    cr_assert_not_null(M.mt[QS_DSRC_SMOOTH].res);
+    cr_assert_not_null(M.mt[QS_DSRC_GPTQ].res, "and the user's GPTQ trace");
+    cr_assert_eq(json_integer_value(json_object_get(M.mt[QS_DSRC_GPTQ].res, "parts")), 2);
+    term_close();
+    unlink(path);
+}
+
 /* ---- the worker thread --------------------------------------------------------------------- */
 
 Test(job, a_slow_command_runs_in_the_worker, .init = setup_values, .fini = teardown)
