@@ -1598,6 +1598,13 @@ static void draw_methods(const qs_tui_model *m, WINDOW *w, int y, int H, int W)
         else snprintf(c, sizeof c, "W%dA%d", (int)jd(r, "bits", 0), (int)jd(r, "bits", 0));
         put(w, y, xq, 9, A(m, QR_DIM), c);
         json_t *sq = json_object_get(r, "out_sqnr_db");
+        /* no error at all: the library writes an infinite SQNR as "inf" */
+        int exact = json_is_string(sq) && !strcmp(json_string_value(sq), "inf");
+        if (exact) {
+            put(w, y, xs, 8, A(m, QR_GOOD), "   exact");
+            y++;
+            continue;
+        }
         if (!json_is_number(sq)) {          /* not run: the note says why */
             put(w, y, xs, W - xs - 1, A(m, QR_DIM), js(r, "note") ? js(r, "note") : "not run");
             y++;
@@ -1607,7 +1614,8 @@ static void draw_methods(const qs_tui_model *m, WINDOW *w, int y, int H, int W)
         putf(w, y, xs, 8, A(m, QR_NORMAL), "%8.2f", v);
         if (base && isfinite(g)) {
             snprintf(c, sizeof c, "%+6.2f %s", g, base);
-            put(w, y, xg, xw - xg - 1, g > 0 ? A(m, QR_GOOD) : A(m, QR_ERROR), c);
+            put(w, y, xg, xw - xg - 1, g >= 0.005 ? A(m, QR_GOOD) : g <= -0.005 ? A(m, QR_ERROR)
+                                                                    : A(m, QR_NORMAL), c);
         }
         if (isfinite(ws) && xw + 11 < W) putf(w, y, xw, 11, A(m, QR_DIM), "%8.2f", ws);
         if (bw >= 4 && top > 0 && isfinite(v)) {
