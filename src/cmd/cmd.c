@@ -20,13 +20,14 @@ extern const qs_cmd qs_cmds_lab[];
 extern const qs_cmd qs_cmds_lesson[];
 extern const qs_cmd qs_cmds_tensor[];      /* cmd_tensor.c: reshape rescale fold equalize */
 extern const qs_cmd qs_cmds_llm[];
+extern const qs_cmd qs_cmds_methods[];     /* cmd_methods.c: the methods side by side */
 
 #define QS_MAX_CMDS 128
 
 /* The table is a constant list of the modules' arrays, walked in order (no mutable state). */
 static const qs_cmd *const groups[] = {
     qs_cmds_data, qs_cmds_bits, qs_cmds_quant, qs_cmds_model, qs_cmds_lab, qs_cmds_llm,
-    qs_cmds_lesson, qs_cmds_core, qs_cmds_tensor,
+    qs_cmds_methods, qs_cmds_lesson, qs_cmds_core, qs_cmds_tensor,
 };
 
 /* Iterates over every row: *g and *i are the cursor; returns NULL at the end. */

@@ -13,6 +13,7 @@
 #include "qscope/imatrix.h"
 #include "qscope/llmq.h"
 #include "qscope/synth.h"
+#include "llm_acts.h"
 
 extern const qs_cmd qs_cmds_llm[];
 
@@ -683,3 +684,19 @@ const qs_cmd qs_cmds_llm[] = {
      "imatrix type=q4_0", im_words, 0, QS_CMD_SLOW, run_imatrix},
     {0},
 };
+
+/* ---- for cmd_methods.c --------------------------------------------------------------------- */
+
+int qs_llm_acts(int argc, char **argv, int in, float **X, int *n, int *chan, int *k,
+                char *label, size_t len, qs_err *err)
+{
+    acts a;
+    memset(&a, 0, sizeof a);
+    if (make_acts(argc, argv, in, 4, &a, err) != QS_OK) return QS_ERR;
+    *X = a.X;
+    *n = a.n;
+    *k = a.k;
+    for (int i = 0; i < a.k && i < 64; i++) chan[i] = a.chan[i];
+    snprintf(label, len, "%s", a.label);
+    return QS_OK;
+}

@@ -267,6 +267,30 @@ static int wrap(WINDOW *w, int y, int x, int wd, int ymax, attr_t a, const char 
     return y;
 }
 
+/* The rows wrap() would take for text at width wd (nothing drawn). */
+static int wrap_count(int wd, const char *text)
+{
+    int rows = 0;
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ') p++;
+        if (!*p) break;
+        const char *line = p, *brk = NULL, *q = p;
+        int c = 0;
+        while (*q && *q != '\n') {
+            if (*q == ' ') brk = q;
+            if (c >= wd) break;
+            q++;
+            while (((unsigned char)*q & 0xC0) == 0x80) q++;
+            c++;
+        }
+        p = (*q && *q != '\n' && brk && brk > line) ? brk : q;
+        if (*p == '\n') p++;
+        rows++;
+    }
+    return rows;
+}
+
 /* Narration: like wrap(), with *emphasis* shown in bold (the asterisks are not drawn; an
  * emphasis that crosses a line break continues on the next line). */
 static int wrap_emph(const qs_tui_model *m, WINDOW *w, int y, int x, int wd, const char *text)
@@ -1145,13 +1169,18 @@ static void draw_bitrow(const qs_tui_model *m, WINDOW *w, int y, int x, const qs
 {
     const qs_numfmt *fm = f->fmt;
     int width = fm->width, k = 0, cx = x;
+    /* an unsigned float (E8M0, the MX scale) has no sign bit: its bits start under the
+     * exponent heading, one column on (the sign's and the gap's) */
+    int sb = fm->is_int || fm->is_signed ? 1 : 0;
+    if (!fm->is_int && !sb) cx += 2;
     for (int i = 0; i < width; i++) {
         qs_tui_role r;
+        int fi = i + 1 - sb;    /* the bit's place in a signed float's layout */
         if (fm->is_int) r = (fm->is_signed && i == 0) ? QR_SIGN : QR_MANT;
-        else if (i == 0) r = QR_SIGN;
-        else if (i <= fm->exp_bits) r = QR_EXP;
+        else if (fi == 0) r = QR_SIGN;
+        else if (fi <= fm->exp_bits) r = QR_EXP;
         else r = QR_MANT;
-        if (!fm->is_int && (i == 1 || i == 1 + fm->exp_bits)) cx++;
+        if (!fm->is_int && ((sb && i == 1) || (fi == 1 + fm->exp_bits && i > 0))) cx++;
         /* a lesson's @highlight of a float field marks its bits (the cursor stays visible) */
         int on = !fm->is_int && ((r == QR_SIGN && hl(m, "sign")) ||
                                  (r == QR_EXP && hl(m, "exponent")) ||
@@ -1177,7 +1206,11 @@ static void stored_str(char *buf, size_t len, const qs_numfmt *f, double v, doub
     for (double a = fabs(v); a >= 10 && a < 1e7 && p0 < 7; a /= 10) p0++;
     for (int p = p0; p <= 17; p++) {
         snprintf(buf, len, "%.*g", p, v);
-        if (qs_numfmt_encode(f, strtod(buf, NULL), QS_OVF_IEEE, NULL) != pat) continue;
+        /* a format without ∞ saturates: 8 is not a name of FP6 E2M3's 7.5 */
+        int st = 0;
+        if (qs_numfmt_encode(f, strtod(buf, NULL), QS_OVF_IEEE, &st) != pat ||
+            (isfinite(v) && (st & QS_NF_OVERFLOW)))
+            continue;
         if (v != input && !isnan(input)) {
             snprintf(in, sizeof in, "%.*g", p, input);
             if (strcmp(in, buf) == 0) continue;
@@ -1212,12 +1245,12 @@ typedef struct bits_cols {
     int sw;                         /* width of the stored column */
 } bits_cols;
 
-static bits_cols bits_layout(const qs_tui_model *m, int W)
+static bits_cols bits_layout(const qs_tui_model *m, int W, const qs_fmt_id *ids, int n)
 {
     bits_cols c = {-1, -1, -1, -1, 0};
     char buf[40];
-    for (int r = 0; r <= QS_FMT_UINT8; r++) {
-        const qs_numfields *f = &m->bits[r];
+    for (int i = 0; i < n; i++) {
+        const qs_numfields *f = &m->bits[ids[i]];
         if (f->fmt->is_int) snprintf(buf, sizeof buf, "%lld", (long long)f->code);
         else stored_str(buf, sizeof buf, f->fmt, f->value, m->bits_input);
         if ((int)strlen(buf) > c.sw) c.sw = (int)strlen(buf);
@@ -1240,7 +1273,19 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
     char a[40], b[40];
     putf(w, 0, 1, W - 2, A(m, QR_TITLE), "x = %.15g", m->bits_input);
     if (isnan(m->bits_input)) putf(w, 0, 1, W - 2, A(m, QR_TITLE), "x = NaN");
-    bits_cols bc = bits_layout(m, W);
+    /* the row set: every row when the window holds them and the details below; else as
+     * many as leave the details their rows (at least 8), scrolled to the cursor, and a line
+     * saying what is hidden and that f chooses a smaller set */
+    qs_fmt_id ids[QS_TUI_BITS_MAXROWS];
+    int n = qs_tui_bits_rows(m->bits_view, ids);
+    int legend = m->color ? 1 : 0, detail_rows = 8;
+    int avail = H - 3 - legend - detail_rows;      /* x line, header, scheme row */
+    int vis = n, first = 0, at = -1;
+    if (avail < n) vis = avail - 1 > 8 ? avail - 1 : (n < 8 ? n : 8);
+    if (vis > n) vis = n;
+    for (int i = 0; i < n; i++) if ((int)ids[i] == m->bits_row) at = i;
+    if (at >= vis) first = at - vis + 1;
+    bits_cols bc = bits_layout(m, W, ids, n);
     /* the header in pieces: the field a lesson highlights is marked there too */
     put(w, 1, 1, W - 2, A(m, QR_DIM), "format    s exponent mantissa");
     if (bc.hex >= 0) put(w, 1, bc.hex, 11, A(m, QR_DIM), "hex");
@@ -1251,7 +1296,8 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
     if (hl(m, "exponent")) put_hl(m, w, 1, 13, 8, 0, 1, "exponent");
     if (hl(m, "mantissa")) put_hl(m, w, 1, 22, 8, 0, 1, "mantissa");
     int y = 2, bx = 11;
-    for (int r = 0; r <= QS_FMT_UINT8 && y < H; r++, y++) {
+    for (int i = first; i < first + vis && y < H; i++, y++) {
+        int r = (int)ids[i];
         const qs_numfields *f = &m->bits[r];
         int on = r == m->bits_row;
         put(w, y, 0, 1, A(m, QR_KEY), on ? (m->utf8 ? "▶" : ">") : " ");
@@ -1271,6 +1317,25 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
             put(w, y, bc.error, 9, e == 0 ? A(m, QR_GOOD) : A(m, QR_DIM), b);
         }
         if (bc.cls >= 0) put(w, y, bc.cls, W - 1 - bc.cls, A(m, QR_DIM), class_str(f));
+    }
+    /* what the set hides, and the key that chooses another set */
+    if (vis < n && y < H) {
+        char more[200] = "";
+        size_t off = 0;
+        if (first > 0) off += (size_t)snprintf(more, sizeof more, "%s %d above", m->utf8 ? "↑" : "^",
+                                               first);
+        if (first + vis < n) {
+            off += (size_t)snprintf(more + off, sizeof more - off, "%s%s %d more:", off ? " · " : "",
+                                    m->utf8 ? "↓" : "v", n - first - vis);
+            for (int i = first + vis; i < n && off < sizeof more - 16; i++)
+                off += (size_t)snprintf(more + off, sizeof more - off, " %s",
+                                        qs_numfmt_get(ids[i])->name);
+        }
+        putf(w, y++, 1, W - 2, A(m, QR_DIM), "%s · f: %s rows", more,
+             qs_tui_bits_set_name((m->bits_view + 1) % QS_BITS_SETS));
+    } else if (y < H && H - y - 2 - legend > detail_rows) {
+        putf(w, y++, 1, W - 2, A(m, QR_DIM), "rows: %s · f: %s rows", qs_tui_bits_set_name(m->bits_view),
+             qs_tui_bits_set_name((m->bits_view + 1) % QS_BITS_SETS));
     }
     /* the scheme's code */
     if (m->have_code && y < H) {
@@ -1305,7 +1370,7 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
     /* details of the row under the cursor: what its fields mean (numbers from numfmt) */
     y++;
     int ylast = H - (m->color ? 1 : 0);     /* the colour legend's row */
-    if (m->bits_row <= QS_FMT_UINT8 && y + 2 < ylast) {
+    if (m->bits_row >= 0 && m->bits_row < QS_FMT_COUNT && y + 2 < ylast) {
         const qs_numfields *f = &m->bits[m->bits_row];
         const qs_numfmt *fm = f->fmt;
         char v[40], line[600];
@@ -1314,7 +1379,24 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
         putf(w, y++, 1, W - 2, A(m, QR_TITLE), "%s — %s · %s · stored %s", fm->name, fm->title,
              f->hex, v);
         const char *mi = m->utf8 ? "−" : "-";
-        if (!fm->is_int) {
+        if (!fm->is_int && !fm->is_signed) {
+            /* E8M0, the MX block scale: no sign, no mantissa, no zero — 2^(field - bias) */
+            if (f->cls == QS_NC_NAN && !isnan(f->input) && !(f->status & QS_NF_NAN_INPUT))
+                snprintf(line, sizeof line, "%s has no sign and no zero (a scale is a positive "
+                         "power of two): %.9g has no code and is stored as its NaN, exponent "
+                         "%s", fm->name, f->input, f->exp_bits);
+            else if (f->cls == QS_NC_NAN)
+                snprintf(line, sizeof line, "exponent %s, all ones, is %s's only NaN; it has no "
+                         "sign, no mantissa, no zero and no ∞", f->exp_bits, fm->name);
+            else {
+                num(a, sizeof a, f->value);
+                snprintf(line, sizeof line, "exponent %s = %d %s %d = %d · no sign and no "
+                         "mantissa: the value is 2^%d = %s (only powers of two, 2^%s127 … "
+                         "2^127: the MX block scale)", f->exp_bits, f->exponent, mi, fm->bias,
+                         f->exponent_unbiased, f->exponent_unbiased, a, mi);
+            }
+            y = wrap(w, y, 1, W - 2, y + 3 < ylast - 2 ? y + 3 : y + 1, A(m, QR_NORMAL), line);
+        } else if (!fm->is_int) {
             snprintf(a, sizeof a, "%.9g", f->significand);
             int allzero = f->exponent == 0, allones = f->exponent == (1 << fm->exp_bits) - 1;
             if (f->cls == QS_NC_INF) {
@@ -1345,7 +1427,15 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
                          f->man_bits, a, f->sign ? "−" : "", a, f->exponent_unbiased);
             }
             y = wrap(w, y, 1, W - 2, y + 3 < ylast - 2 ? y + 3 : y + 1, A(m, QR_NORMAL), line);
-            if (allones && !fm->has_inf && f->cls != QS_NC_NAN && y < ylast - 2)
+            if (fm->nan == QS_NAN_NONE && (allones || (f->status & QS_NF_OVERFLOW)) &&
+                y < ylast - 2) {
+                num(a, sizeof a, fm->max);
+                if (fm->ovf_default == QS_OVF_SATURATE)
+                    putf(w, y++, 1, W - 2, A(m, QR_DIM), "no ∞, no NaN: every code is a number; "
+                         "beyond ±%s values saturate to ±%s", a, a);
+                else
+                    putf(w, y++, 1, W - 2, A(m, QR_DIM), "no ∞, no NaN: every code is a number");
+            } else if (allones && !fm->has_inf && f->cls != QS_NC_NAN && y < ylast - 2)
                 putf(w, y++, 1, W - 2, A(m, QR_DIM), "%s has no ∞: an all-ones exponent still "
                      "holds numbers; only mantissa %s is NaN", fm->name, f->man_bits[0] ? "all ones"
                      : "");
@@ -1354,8 +1444,12 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
                  (long long)f->code, (long long)fm->int_min, (long long)fm->int_max);
         }
         if (y < ylast - 1) {
-            snprintf(a, sizeof a, "%.9g", f->next_down);
-            snprintf(b, sizeof b, "%.9g", f->next_up);
+            /* a format without ∞ has nothing past its largest value (numfmt gives NaN) */
+            int fin = f->cls != QS_NC_NAN && f->cls != QS_NC_INF;
+            if (isnan(f->next_down) && fin) snprintf(a, sizeof a, "none");
+            else snprintf(a, sizeof a, "%.9g", f->next_down);
+            if (isnan(f->next_up) && fin) snprintf(b, sizeof b, "none");
+            else snprintf(b, sizeof b, "%.9g", f->next_up);
             char u[40], e[40];
             snprintf(u, sizeof u, "%.6g", f->ulp);
             error_str(e, sizeof e, f->error, 12);
@@ -1369,6 +1463,21 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
         if (f->status & QS_NF_NAN_INPUT) strcat(flags, "NaN-input ");
         num(a, sizeof a, fm->max);
         if (y < ylast) putf(w, y++, 1, W - 2, A(m, QR_DIM), "max %s%s%s", a, flags[0] ? " · " : "", flags);
+        /* a 4- or 6-bit float's whole grid (decoded by numfmt), when the rows are there: the
+         * codes with sign 0, the stored one in brackets */
+        if (!fm->is_int && fm->is_signed && fm->storage_bits <= 6 && y < ylast) {
+            char grid[700];
+            uint32_t half = 1u << (fm->width - 1);
+            size_t off = (size_t)snprintf(grid, sizeof grid, "the %u codes with sign 0 (bits all "
+                                          "%s lists all %u):", half, fm->name, 2 * half);
+            for (uint32_t p = 0; p < half && off < sizeof grid - 24; p++) {
+                double cv = qs_numfmt_decode(fm, p);
+                int cur = cv == fabs(f->value);
+                off += (size_t)snprintf(grid + off, sizeof grid - off, cur ? " [%.9g]" : " %.9g", cv);
+            }
+            if (wrap_count(W - 2, grid) <= ylast - y)
+                y = wrap(w, y, 1, W - 2, ylast, A(m, QR_GRID), grid);
+        }
     }
     /* the colour legend only where there are colours */
     if (H > 0 && m->color)
@@ -1448,6 +1557,78 @@ static int draw_channel_sqnr(const qs_tui_model *m, WINDOW *w, int y, int h, int
     return y + rows + 1;
 }
 
+/* The `methods` table in rows y .. H-1: one row per method with its output SQNR, the gain
+ * over its baseline and the weight SQNR, as the library computed them; the activations'
+ * label last. */
+static void draw_methods(const qs_tui_model *m, WINDOW *w, int y, int H, int W)
+{
+    json_t *mt = m->methods, *rows = json_object_get(mt, "rows");
+    if (strcmp(m->methods_key, m->methods_want) && y < H) {
+        char sb[600];
+        snprintf(sb, sizeof sb, "STALE: computed for %s — m recomputes", m->methods_for);
+        put(w, y++, 1, W - 2, A(m, QR_ERROR), sb);
+    }
+    if (y < H)
+        putf(w, y++, 1, W - 2, A(m, QR_TITLE), "methods · weights %s · output SQNR dB on "
+             "synthetic activations", js(mt, "grid") ? js(mt, "grid") : "?");
+    /* columns: method, what is quantized, SQNR, gain over the baseline, weight SQNR, then
+     * a bar of the SQNR and the note where the width allows */
+    int xq = 14, xs = 24, xg = 33, xw = 59, xb = 71, top = 0;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r) if (jd(r, "out_sqnr_db", 0) > top) top = (int)jd(r, "out_sqnr_db", 0);
+    int bw = W - 2 - xb - 1;
+    int notes = bw >= 45;                   /* a wide terminal: the notes instead of bars */
+    if (notes) bw = 0;
+    if (y < H) {
+        put(w, y, 1, 12, A(m, QR_DIM), "method");
+        put(w, y, xq, 9, A(m, QR_DIM), "quantizes");
+        put(w, y, xs, 8, A(m, QR_DIM), "out SQNR");
+        put(w, y, xg, 17, A(m, QR_DIM), "gain over");
+        if (xw + 11 < W) put(w, y, xw, 11, A(m, QR_DIM), "weight SQNR");
+        if (notes) put(w, y, xb, W - xb - 1, A(m, QR_DIM), "note");
+        y++;
+    }
+    json_array_foreach(rows, i, r) {
+        if (y >= H - 1) break;
+        const char *name = js(r, "method"), *qz = js(r, "quantizes"), *base = js(r, "baseline");
+        char c[64];
+        put(w, y, 1, 12, A(m, QR_NORMAL), name ? name : "?");
+        if (qz && !strcmp(qz, "weights")) snprintf(c, sizeof c, "W%d", (int)jd(r, "bits", 0));
+        else snprintf(c, sizeof c, "W%dA%d", (int)jd(r, "bits", 0), (int)jd(r, "bits", 0));
+        put(w, y, xq, 9, A(m, QR_DIM), c);
+        json_t *sq = json_object_get(r, "out_sqnr_db");
+        /* no error at all: the library writes an infinite SQNR as "inf" */
+        int exact = json_is_string(sq) && !strcmp(json_string_value(sq), "inf");
+        if (exact) {
+            put(w, y, xs, 8, A(m, QR_GOOD), "   exact");
+            y++;
+            continue;
+        }
+        if (!json_is_number(sq)) {          /* not run: the note says why */
+            put(w, y, xs, W - xs - 1, A(m, QR_DIM), js(r, "note") ? js(r, "note") : "not run");
+            y++;
+            continue;
+        }
+        double v = json_number_value(sq), g = jd(r, "gain_db", NAN), ws = jd(r, "weight_sqnr_db", NAN);
+        putf(w, y, xs, 8, A(m, QR_NORMAL), "%8.2f", v);
+        if (base && isfinite(g)) {
+            snprintf(c, sizeof c, "%+6.2f %s", g, base);
+            put(w, y, xg, xw - xg - 1, g >= 0.005 ? A(m, QR_GOOD) : g <= -0.005 ? A(m, QR_ERROR)
+                                                                    : A(m, QR_NORMAL), c);
+        }
+        if (isfinite(ws) && xw + 11 < W) putf(w, y, xw, 11, A(m, QR_DIM), "%8.2f", ws);
+        if (bw >= 4 && top > 0 && isfinite(v)) {
+            int bl = (int)(v / top * bw + 0.5);
+            for (int b = 0; b < bl && b < bw; b++)
+                put(w, y, xb + b, 1, A(m, QR_BAR), m->utf8 ? "█" : "#");
+        }
+        if (notes) put(w, y, xb, W - xb - 1, A(m, QR_DIM), js(r, "note") ? js(r, "note") : "");
+        y++;
+    }
+    if (y < H) wrap(w, y, 1, W - 2, H, A(m, QR_DIM), js(mt, "activations") ? js(mt, "activations") : "");
+}
+
 void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
 {
     int H, W;
@@ -1512,7 +1693,8 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
     json_t *cmp = m->compare, *rows = json_object_get(cmp, "rows");
     json_t *pcs = json_object_get(q, "per_channel");
     int npc = (int)json_array_size(pcs);
-    int has_cmp = json_is_array(rows) && json_array_size(rows) > 0;
+    int has_cmp = (json_is_array(rows) && json_array_size(rows) > 0) ||
+                  (m->err_methods && m->methods);
     int extra = H - 9 - (has_cmp ? 11 : 1) - (npc > 1 ? 4 : 0);
     int eh_h = 7 + (extra > 0 ? (npc > 1 ? extra / 3 : extra / 2) : 0);
     if (eh_h > 20) eh_h = 20;
@@ -1523,10 +1705,15 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
     }
     y += eh_h + 1 > 8 ? eh_h + 1 : 8;
     if (npc > 1) y = draw_channel_sqnr(m, w, y, H - y - (has_cmp ? 11 : 1), W, pcs);
+    /* the methods side by side (m), when they were asked for last */
+    if (m->err_methods && m->methods) {
+        draw_methods(m, w, y, H, W);
+        return;
+    }
     /* compare: SQNR by calibrator × bits (with the 6.02 dB/bit rule), else the raw table */
     if (!json_is_array(rows) || json_array_size(rows) == 0) {
         put(w, y, 1, W - 2, A(m, QR_DIM),
-            "x: compare calibrators × bit widths 2..8 (SQNR grows about 6.02 dB per bit)");
+            "x: calibrators × bits 2..8 (about 6.02 dB per bit) · m: methods (GPTQ, AWQ…)");
         return;
     }
     json_t *r0 = json_array_get(rows, 0);

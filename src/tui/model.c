@@ -59,6 +59,8 @@ const qs_tui_binding qs_tui_bindings[] = {
     {QS_SCR_BITS, ' ', "space", QA_FLIP, "flip the bit under the cursor"},
     {QS_SCR_BITS, 'v', "v", QA_BITS_VALUE, "type a value, or 0xHEX in the row's format"},
     {QS_SCR_BITS, 'i', "i", QA_SPECIAL, "cycle 7.32, 0, -0, subnormal, max, Inf, NaN, 0.1"},
+    {QS_SCR_BITS, 'f', "f", QA_BITS_SET, "formats shown: all / classic (FP32 … UINT8) / MX "
+     "(FP8, FP6, FP4, INT8 elements and the E8M0 scale)"},
     /* Error */
     {QS_SCR_ERROR, KEY_LEFT, "←/→", QA_CLIP_IN, "narrow / widen the clip range (MSE follows)"},
     {QS_SCR_ERROR, KEY_RIGHT, "→", QA_CLIP_OUT, NULL},
@@ -66,6 +68,8 @@ const qs_tui_binding qs_tui_bindings[] = {
     {QS_SCR_ERROR, '>', ">", QA_CLIP_RIGHT, NULL},
     {QS_SCR_ERROR, 'r', "r", QA_CLIP_RESET, "back to the calibrator's own range"},
     {QS_SCR_ERROR, 'x', "x", QA_COMPARE, "compare calibrators × bit widths (SQNR table)"},
+    {QS_SCR_ERROR, 'm', "m", QA_METHODS, "compare methods on this tensor at the scheme's bits: "
+     "RTN GPTQ AWQ rotation W8A8 SmoothQuant LLM.int8()"},
     /* Lab */
     {QS_SCR_LAB, KEY_UP, "↑/↓", QA_ROW_UP, "choose a setting"},
     {QS_SCR_LAB, KEY_DOWN, "↓", QA_ROW_DOWN, NULL},
@@ -300,15 +304,40 @@ static void refresh_code(qs_tui_model *m)
 void qs_tui_bits_set(qs_tui_model *m, double v)
 {
     m->bits_input = v;
-    for (int i = 0; i <= QS_FMT_UINT8; i++)
+    for (int i = 0; i < QS_FMT_COUNT; i++)
         qs_numfmt_fields_of(qs_numfmt_get((qs_fmt_id)i), v, QS_OVF_DEFAULT, &m->bits[i]);
     refresh_code(m);
+}
+
+int qs_tui_bits_rows(int set, qs_fmt_id *ids)
+{
+    static const qs_fmt_id all[] = {QS_FMT_FP32, QS_FMT_FP16, QS_FMT_BF16, QS_FMT_TF32,
+                                    QS_FMT_E4M3, QS_FMT_E5M2, QS_FMT_INT8, QS_FMT_UINT8,
+                                    QS_FMT_E3M2, QS_FMT_E2M3, QS_FMT_E2M1, QS_FMT_E8M0};
+    static const qs_fmt_id mx[] = {QS_FMT_FP32, QS_FMT_E4M3, QS_FMT_E5M2, QS_FMT_E3M2,
+                                   QS_FMT_E2M3, QS_FMT_E2M1, QS_FMT_E8M0, QS_FMT_INT8};
+    const qs_fmt_id *src = set == QS_BITS_MX ? mx : all;
+    int n = set == QS_BITS_ALL ? 12 : 8;
+    _Static_assert(sizeof all / sizeof all[0] == QS_TUI_BITS_MAXROWS, "row sets fit");
+    for (int i = 0; i < n; i++) ids[i] = src[i];
+    return n;
+}
+
+const char *qs_tui_bits_set_name(int set)
+{
+    return set == QS_BITS_CLASSIC ? "classic" : set == QS_BITS_MX ? "MX" : "all formats";
+}
+
+/* 1 when the Bits row is a format row (else the scheme's code). */
+static int bits_is_fmt(int row)
+{
+    return row >= 0 && row < QS_FMT_COUNT;
 }
 
 /* Width in bits of a Bits row. */
 static int bits_row_width(const qs_tui_model *m, int row)
 {
-    if (row <= QS_FMT_UINT8) return qs_numfmt_get((qs_fmt_id)row)->width;
+    if (bits_is_fmt(row)) return qs_numfmt_get((qs_fmt_id)row)->width;
     return m->have_code ? m->code_bits : 0;
 }
 
@@ -317,7 +346,7 @@ void qs_tui_bits_flip(qs_tui_model *m)
     int r = m->bits_row, w = bits_row_width(m, r);
     if (w <= 0 || m->bits_cur < 0 || m->bits_cur >= w) return;
     int k = w - 1 - m->bits_cur;    /* value bit index from the LSB */
-    if (r <= QS_FMT_UINT8) {
+    if (bits_is_fmt(r)) {
         const qs_numfmt *f = qs_numfmt_get((qs_fmt_id)r);
         uint32_t pat = qs_numfmt_flip(f, m->bits[r].pattern, k);
         double v = qs_numfmt_decode(f, pat);
@@ -428,6 +457,18 @@ static void snapshot(qs_tui_model *m)
              (const void *)s, (const void *)t, (unsigned long long)s->data_gen, (int)sc->kind,
              sc->is_signed, sc->symmetric, (int)sc->gran, sc->axis, sc->group, (int)sc->conv,
              (int)sc->round);
+    /* a methods table depends on the values and on the line m would run */
+    char line[96];
+    qs_tui_methods_line(s, line, sizeof line);
+    snprintf(m->methods_want, sizeof m->methods_want, "%p|%p|%llu|%s", (const void *)s,
+             (const void *)t, (unsigned long long)s->data_gen, line);
+}
+
+void qs_tui_methods_line(const qs_session *s, char *buf, size_t len)
+{
+    const qs_scheme *sc = &s->scheme;
+    int ok = sc->kind == QS_Q_INT && sc->bits >= 2 && sc->bits <= 8;
+    snprintf(buf, len, "methods bits=%d%s", ok ? sc->bits : 4, ok && sc->symmetric ? " sym" : "");
 }
 
 void qs_tui_refresh(qs_tui_model *m)
@@ -530,6 +571,7 @@ void qs_tui_model_fini(qs_tui_model *m)
     json_decref(m->ex_stats);
     json_decref(m->quant);
     json_decref(m->compare);
+    json_decref(m->methods);
     json_decref(m->lab);
     free(m->chan_min);
     free(m->chan_max);
@@ -571,6 +613,14 @@ static void show(qs_tui_model *m, int scr)
 {
     if (m->screen == QS_SCR_LESSON) m->lesson_live = scr;
     else qs_tui_goto(m, scr);
+}
+
+/* The format a `bits` result names (one format, not the whole table), or NULL. */
+static const qs_numfmt *js_fmt(json_t *out)
+{
+    json_t *f = json_object_get(out, "format");
+    return json_is_string(f) && json_object_get(out, "input") ?
+           qs_numfmt_find(json_string_value(f)) : NULL;
 }
 
 void qs_tui_route(qs_tui_model *m, const qs_cmd *cmd, json_t *out, const char *line)
@@ -628,11 +678,36 @@ void qs_tui_route(qs_tui_model *m, const qs_cmd *cmd, json_t *out, const char *l
         double v = jget(out, "input", NAN);
         if (!isfinite(v)) v = jget(out, "value", NAN);
         if (!isnan(v)) qs_tui_bits_set(m, v);
+        /* `bits V FORMAT`: the cursor goes to that format's row (all rows when the set shown
+         * lacks it), so its details explain it */
+        const qs_numfmt *f = js_fmt(out);
+        if (f) {
+            qs_fmt_id ids[QS_TUI_BITS_MAXROWS];
+            int n = qs_tui_bits_rows(m->bits_view, ids), in = 0;
+            for (int i = 0; i < n; i++) in |= ids[i] == f->id;
+            if (!in) {
+                n = qs_tui_bits_rows(QS_BITS_ALL, ids);
+                for (int i = 0; i < n; i++) in |= ids[i] == f->id;
+                if (in) m->bits_view = QS_BITS_ALL;
+            }
+            if (in) {
+                m->bits_row = (int)f->id;
+                m->bits_cur = 0;
+            }
+        }
         show(m, QS_SCR_BITS);
     } else if (strcmp(name, "quant") == 0) {
         set_json(&m->quant, json_incref(out));
         show(m, QS_SCR_ERROR);
+    } else if (strcmp(name, "methods") == 0) {
+        set_json(&m->methods, json_incref(out));
+        m->err_methods = 1;
+        /* drawn as stale once the tensor, its values or the line m would run change */
+        snprintf(m->methods_key, sizeof m->methods_key, "%s", m->methods_want);
+        snprintf(m->methods_for, sizeof m->methods_for, "%s · %s", m->t_name, line);
+        show(m, QS_SCR_ERROR);
     } else if (strcmp(name, "compare") == 0) {
+        m->err_methods = 0;
         set_json(&m->compare, json_incref(out));
         /* drawn as stale once the tensor or the scheme it was computed for changes */
         snprintf(m->compare_key, sizeof m->compare_key, "%s", m->state_key);
@@ -1089,10 +1164,30 @@ static int bits_key(qs_tui_model *m, int key)
     case QA_CUR_RIGHT: if (m->bits_cur + 1 < w) m->bits_cur++; break;
     case QA_ROW_UP:
     case QA_ROW_DOWN: {
-        int rows = m->have_code ? QS_TUI_BITS_ROWS : QS_TUI_BITS_ROWS - 1;
-        m->bits_row = (m->bits_row + (b->act == QA_ROW_DOWN ? 1 : rows - 1)) % rows;
+        /* over the set's rows, then the scheme's code row when there is one */
+        qs_fmt_id ids[QS_TUI_BITS_MAXROWS + 1];
+        int n = qs_tui_bits_rows(m->bits_view, ids), rows = n + (m->have_code ? 1 : 0), at = 0;
+        ids[n] = (qs_fmt_id)QS_TUI_BITS_SCHEME;
+        for (int i = 0; i <= n; i++) if ((int)ids[i] == m->bits_row) at = i;
+        at = (at + (b->act == QA_ROW_DOWN ? 1 : rows - 1)) % rows;
+        m->bits_row = (int)ids[at];
         int nw = bits_row_width(m, m->bits_row);
         if (m->bits_cur >= nw) m->bits_cur = nw > 0 ? nw - 1 : 0;
+        break;
+    }
+    case QA_BITS_SET: {
+        /* the next row set; the cursor stays on its format when the set has it, else fp32 */
+        qs_fmt_id ids[QS_TUI_BITS_MAXROWS];
+        m->bits_view = (m->bits_view + 1) % QS_BITS_SETS;
+        int n = qs_tui_bits_rows(m->bits_view, ids), in = !bits_is_fmt(m->bits_row);
+        for (int i = 0; i < n; i++) in |= (int)ids[i] == m->bits_row;
+        if (!in) {
+            m->bits_row = QS_FMT_FP32;
+            m->bits_cur = 0;
+        }
+        qs_tui_status(m, 0, "Bits: %s (%d rows; f shows %s next)",
+                      qs_tui_bits_set_name(m->bits_view), n,
+                      qs_tui_bits_set_name((m->bits_view + 1) % QS_BITS_SETS));
         break;
     }
     case QA_FLIP: qs_tui_bits_flip(m); break;
@@ -1174,6 +1269,11 @@ static int error_key(qs_tui_model *m, int key)
     }
     case QA_COMPARE:
         return qs_tui_run_user(m, "compare bits=2..8") | QS_TUI_HANDLED;
+    case QA_METHODS: {
+        char line[96];
+        qs_tui_methods_line(m->s, line, sizeof line);
+        return qs_tui_run_user(m, line) | QS_TUI_HANDLED;
+    }
     default: return 0;
     }
     return apply_clip(m, lo, hi);
@@ -1274,7 +1374,7 @@ int qs_tui_handle_key(qs_tui_model *m, int key)
 static int parse_bits_input(qs_tui_model *m, const char *line)
 {
     while (*line == ' ') line++;
-    if ((line[0] == '0' && (line[1] == 'x' || line[1] == 'X')) && m->bits_row <= QS_FMT_UINT8) {
+    if ((line[0] == '0' && (line[1] == 'x' || line[1] == 'X')) && bits_is_fmt(m->bits_row)) {
         char *end;
         unsigned long long p = strtoull(line + 2, &end, 16);
         while (*end == ' ') end++;
@@ -1349,9 +1449,9 @@ const qs_tui_screen qs_tui_screens[QS_SCR_COUNT] = {
     {"Derive", "n/p step · ←/→ element · m GPTQ/SmoothQuant · e examples · v value",
      qs_tui_draw_derive,
      derive_key, NULL, NULL},
-    {"Bits", "←/→ bit · ↑/↓ format · space flip · v value · i specials",
+    {"Bits", "←/→ bit · ↑/↓ format · space flip · v value · i specials · f formats",
      qs_tui_draw_bits, bits_key, NULL, NULL},
-    {"Error", "←/→ clip range · </> shift · r reset · x compare · +/- bits · c calib",
+    {"Error", "←/→ clip range · </> shift · r reset · x compare · m methods · +/- bits · c calib",
      qs_tui_draw_error, error_key, error_enter, NULL},
     {"Lab", "↑/↓ setting · ←/→ change · r run · Esc cancel", qs_tui_draw_lab, qs_tui_lab_key, NULL, NULL},
     {"Lesson", "n/Enter next · p back · L open · a answer · P present · A auto · X close",

@@ -28,10 +28,18 @@ static void view_take(qs_tui_model *m, qs_tui_view *v)
     v->bits_input = m->bits_input;
     v->bits_row = m->bits_row;
     v->bits_cur = m->bits_cur;
+    v->bits_view = m->bits_view;
     v->lab_field = m->lab_field;
     memcpy(v->lab_set, m->lab_set, sizeof v->lab_set);
     v->compare = m->compare;
     v->lab = m->lab;
+    v->methods = m->methods;
+    v->err_methods = m->err_methods;
+    memcpy(v->methods_key, m->methods_key, sizeof v->methods_key);
+    memcpy(v->methods_for, m->methods_for, sizeof v->methods_for);
+    m->methods = NULL;
+    m->err_methods = 0;
+    m->methods_key[0] = m->methods_for[0] = '\0';
     memcpy(v->compare_key, m->compare_key, sizeof v->compare_key);
     memcpy(v->compare_for, m->compare_for, sizeof v->compare_for);
     m->compare = m->lab = NULL;
@@ -41,6 +49,7 @@ static void view_take(qs_tui_model *m, qs_tui_view *v)
     m->value = 0;
     m->bits_row = QS_FMT_FP32;
     m->bits_cur = 0;
+    m->bits_view = QS_BITS_ALL;
     m->output_shown = 0;
     m->compare_key[0] = m->compare_for[0] = '\0';
     qs_tui_bits_set(m, 7.32);
@@ -50,6 +59,12 @@ static void view_give(qs_tui_model *m, qs_tui_view *v)
 {
     json_decref(m->compare);
     json_decref(m->lab);
+    json_decref(m->methods);
+    m->methods = v->methods;
+    m->err_methods = v->err_methods;
+    memcpy(m->methods_key, v->methods_key, sizeof m->methods_key);
+    memcpy(m->methods_for, v->methods_for, sizeof m->methods_for);
+    v->methods = NULL;
     for (int i = 0; i < QS_DSRC_COUNT; i++) qs_tui_mtrace_clear(&m->mt[i]);
     memcpy(m->mt, v->mt, sizeof m->mt);
     memset(v->mt, 0, sizeof v->mt);
@@ -64,6 +79,7 @@ static void view_give(qs_tui_model *m, qs_tui_view *v)
     m->value = v->value;
     m->bits_row = v->bits_row;
     m->bits_cur = v->bits_cur;
+    m->bits_view = v->bits_view;
     m->lab_field = v->lab_field;
     memcpy(m->lab_set, v->lab_set, sizeof v->lab_set);
     m->compare = v->compare;
@@ -130,7 +146,8 @@ void qs_tui_lesson_restore(qs_tui_model *m, int refresh)
     if (!refresh) {             /* quitting: only what the saved views own */
         json_decref(m->saved.compare);
         json_decref(m->saved.lab);
-        m->saved.compare = m->saved.lab = NULL;
+        json_decref(m->saved.methods);
+        m->saved.compare = m->saved.lab = m->saved.methods = NULL;
         for (int i = 0; i < QS_DSRC_COUNT; i++) qs_tui_mtrace_clear(&m->saved.mt[i]);
         return;
     }

@@ -60,8 +60,10 @@ typedef enum qs_tui_act {
     QA_PART_NEXT, QA_PART_PREV, QA_TRACE_SRC, QA_TRACE_RERUN,
     /* Bits */
     QA_CUR_LEFT, QA_CUR_RIGHT, QA_ROW_UP, QA_ROW_DOWN, QA_FLIP, QA_BITS_VALUE, QA_SPECIAL,
+    QA_BITS_SET,
     /* Error */
     QA_CLIP_IN, QA_CLIP_OUT, QA_CLIP_LEFT, QA_CLIP_RIGHT, QA_CLIP_RESET, QA_COMPARE,
+    QA_METHODS,
     /* Lab */
     QA_LAB_RUN, QA_LAB_GPT, QA_LAB_GPT_GEN, QA_LAB_GPT_ACTS,
     /* Lesson */
@@ -84,9 +86,24 @@ extern const qs_tui_binding qs_tui_bindings[];
 /* The binding for key on screen (screen rows first, then global ones), or NULL. */
 const qs_tui_binding *qs_tui_binding_find(int screen, int key);
 
-/* Rows of the Bits screen: the numfmt formats FP32..UINT8, then the scheme's own code. */
-#define QS_TUI_BITS_ROWS (QS_FMT_UINT8 + 2)
-#define QS_TUI_BITS_SCHEME QS_FMT_UINT8 + 1
+/* Rows of the Bits screen: the formats of the row set chosen with f (numfmt ids, bits_row
+ * holds the id), then the scheme's own code (bits_row == QS_TUI_BITS_SCHEME). */
+#define QS_TUI_BITS_SCHEME QS_FMT_COUNT
+#define QS_TUI_BITS_MAXROWS 12
+
+/* The Bits screen's row sets (f cycles them). */
+typedef enum qs_tui_bitset {
+    QS_BITS_ALL = 0,    /* fp32 .. uint8, then FP6 E3M2 / E2M3, FP4 E2M1 and E8M0 */
+    QS_BITS_CLASSIC,    /* fp32 fp16 bf16 tf32 fp8-e4m3 fp8-e5m2 int8 uint8 */
+    QS_BITS_MX,         /* fp32 for reference, then the MX element formats and E8M0 */
+    QS_BITS_SETS
+} qs_tui_bitset;
+
+/* The format ids of row set `set` in row order into ids (QS_TUI_BITS_MAXROWS entries);
+ * returns their count. */
+int qs_tui_bits_rows(int set, qs_fmt_id *ids);
+/* The set's name as the screen and the help show it ("all formats", "classic", "MX"). */
+const char *qs_tui_bits_set_name(int set);
 
 /* Settings of the Lab form: action, data, bits, the sweep's bit range, abits, granularity,
  * calibrator, epochs, LoRA rank (labform.c). */
@@ -129,9 +146,14 @@ typedef struct qs_tui_view {
     double value;                           /* Derive: value followed */
     double bits_input;                      /* Bits: the value shown */
     int bits_row, bits_cur;                 /* Bits: cursor */
+    int bits_view;                          /* Bits: row set (qs_tui_bitset) */
     int lab_field;                          /* Lab: setting under the cursor */
     int lab_set[QS_TUI_LAB_FIELDS];         /* Lab: the settings */
     json_t *compare, *lab;                  /* Error / Lab results (owned while saved) */
+    json_t *methods;                        /* Error: `methods` result (owned while saved) */
+    int err_methods;                        /* Error: the methods table is shown */
+    char methods_key[200];                  /* what methods was computed for */
+    char methods_for[400];
     char compare_key[160];                  /* what compare was computed for */
     char compare_for[400];
 } qs_tui_view;
@@ -185,6 +207,8 @@ typedef struct qs_tui_model {
     char scheme_str[128];       /* qs_tui_scheme_str of the session */
     char state_key[160];        /* session, tensor, values and scheme (bar its bits): what a
                                  * comparison depends on */
+    char methods_want[200];     /* session, tensor, values and the `methods` line m runs now:
+                                 * what a methods table depends on */
     char tensor_key[64];        /* session, tensor and its values: what a method trace
                                  * (gptq, smoothquant) depends on */
 
@@ -223,9 +247,10 @@ typedef struct qs_tui_model {
 
     /* 3 Bits */
     double bits_input;          /* the value shown in every format */
-    int bits_row;               /* row of the cursor (0..QS_TUI_BITS_ROWS-1) */
+    int bits_row;               /* row of the cursor: a format id, or QS_TUI_BITS_SCHEME */
     int bits_cur;               /* bit under the cursor, counted from the left (MSB = 0) */
-    qs_numfields bits[QS_FMT_UINT8 + 1]; /* fields of the value in each format */
+    int bits_view;              /* the rows shown (qs_tui_bitset; f cycles) */
+    qs_numfields bits[QS_FMT_COUNT]; /* fields of the value in each format */
     int have_code;              /* 1: the scheme row is valid */
     int code;                   /* the scheme's integer code of bits_input */
     double code_value;          /* its dequantized value */
@@ -237,6 +262,10 @@ typedef struct qs_tui_model {
     json_t *compare;            /* `compare` result */
     char compare_key[160];      /* state_key when it was computed (differs: drawn stale) */
     char compare_for[400];      /* the tensor and scheme it was computed for */
+    json_t *methods;            /* `methods` result (RTN, GPTQ, AWQ, ... on this tensor) */
+    int err_methods;            /* 1: the lower panel shows methods, 0: compare */
+    char methods_key[200];      /* methods_want when it was computed (differs: drawn stale) */
+    char methods_for[400];      /* the tensor and the line it was computed for */
     int clip_manual;            /* 1: a manual clip range (`calib manual`) is in force */
     qs_calib_kind clip_prev;    /* the calibrator before it (what r restores) */
     double clip_lo, clip_hi;    /* the clip range shown / dragged */
@@ -332,6 +361,9 @@ int qs_tui_run_user(qs_tui_model *m, const char *line);
 /* The ':' line: one or more commands separated by ';' (as the REPL); they run in order and
  * stop at the first error; the ones after a slow command run when its job ends. */
 int qs_tui_run_cmdline(qs_tui_model *m, const char *line);
+/* The `methods` line the Error screen's m key runs: the scheme's bits (an integer scheme of
+ * 2..8 bits, else 4) and its symmetry. */
+void qs_tui_methods_line(const qs_session *s, char *buf, size_t len);
 /* mtrace.c: the Derive screen's method traces. dsrc_of: the source a command's result
  * belongs to (QS_DSRC_SCHEME: none). mtrace_route: a method's result arrived — kept and
  * shown when it has steps (1), else 0 (the caller shows the output pane). mtrace_key: the

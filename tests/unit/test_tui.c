@@ -482,6 +482,56 @@ Test(bits, typed_values_and_hex_patterns, .init = setup_values, .fini = teardown
     cr_assert_eq(M.bits_row, QS_FMT_FP32);
 }
 
+/* issue 17: the MX formats are rows; f cycles the row sets and ↑/↓ walk the set shown */
+Test(bits, row_sets_and_the_mx_formats, .init = setup_values, .fini = teardown)
+{
+    qs_tui_goto(&M, QS_SCR_BITS);
+    qs_tui_bits_set(&M, 7.32);
+    /* every format's fields come from numfmt, FP4 E2M1 included: 7.32 saturates to 6 */
+    cr_assert_float_eq(M.bits[QS_FMT_E2M1].value, 6.0, 0);
+    cr_assert_str_eq(M.bits[QS_FMT_E8M0].hex, "0x82");
+    cr_assert_eq(M.bits_view, QS_BITS_ALL);
+    M.bits_row = QS_FMT_FP32;
+    /* the all-formats set: fp32 .. uint8 then e3m2 e2m3 e2m1 e8m0 */
+    for (int i = 0; i < 8; i++) qs_tui_handle_key(&M, KEY_DOWN);
+    cr_assert_eq(M.bits_row, QS_FMT_E3M2);
+    for (int i = 0; i < 3; i++) qs_tui_handle_key(&M, KEY_DOWN);
+    cr_assert_eq(M.bits_row, QS_FMT_E8M0);
+    /* E8M0 has 8 bits, all exponent: its lowest bit takes field 130 to 131, the scale 8 to 16 */
+    M.bits_cur = 7;
+    qs_tui_handle_key(&M, ' ');
+    cr_assert_float_eq(M.bits_input, 16.0, 0);
+    /* f: classic has no e8m0, so the cursor goes to fp32 */
+    cr_assert(qs_tui_handle_key(&M, 'f') & QS_TUI_REDRAW);
+    cr_assert_eq(M.bits_view, QS_BITS_CLASSIC);
+    cr_assert_eq(M.bits_row, QS_FMT_FP32);
+    qs_tui_handle_key(&M, KEY_UP);      /* wraps to the scheme row, past uint8 */
+    cr_assert_eq(M.bits_row, M.have_code ? QS_TUI_BITS_SCHEME : QS_FMT_UINT8);
+    /* f: MX — fp32, e4m3, e5m2, e3m2, e2m3, e2m1, e8m0, int8 */
+    qs_tui_handle_key(&M, 'f');
+    cr_assert_eq(M.bits_view, QS_BITS_MX);
+    M.bits_row = QS_FMT_FP32;
+    qs_tui_handle_key(&M, KEY_DOWN);
+    cr_assert_eq(M.bits_row, QS_FMT_E4M3);
+    qs_tui_handle_key(&M, KEY_DOWN);
+    qs_tui_handle_key(&M, KEY_DOWN);
+    cr_assert_eq(M.bits_row, QS_FMT_E3M2);
+    /* a pattern typed on the fp4 row is read as FP4: 0x5 = 0 10 1 = 3 */
+    qs_tui_handle_key(&M, KEY_DOWN);
+    qs_tui_handle_key(&M, KEY_DOWN);
+    cr_assert_eq(M.bits_row, QS_FMT_E2M1);
+    qs_tui_handle_key(&M, 'v');
+    qs_tui_submit(&M, "0x5");
+    cr_assert_float_eq(M.bits_input, 3.0, 0);
+    qs_tui_handle_key(&M, 'v');
+    qs_tui_submit(&M, "0x1F");         /* not a 4-bit pattern */
+    cr_assert_eq(M.status_err, 1);
+    /* the MX set keeps the cursor's row when it has it; f comes back to all */
+    qs_tui_handle_key(&M, 'f');
+    cr_assert_eq(M.bits_view, QS_BITS_ALL);
+    cr_assert_eq(M.bits_row, QS_FMT_E2M1);
+}
+
 /* ---- Derive: the seeds' examples --------------------------------------------------------- */
 
 Test(derive, seed_examples_one_key_away, .init = setup_default, .fini = teardown)
@@ -1192,6 +1242,43 @@ Test(job, a_slow_command_runs_in_the_worker, .init = setup_values, .fini = teard
     cr_assert_eq(qs_tui_job_start(&M, line), QS_OK);
     cr_assert(qs_tui_handle_key(&M, 'q') & QS_TUI_QUIT);
     cr_assert_eq(M.cancel, 1);
+}
+
+/* issue 17: m on the Error screen runs `methods` at the scheme's bits in the worker; its
+ * table is the Error screen's until x, and is stale once the bits change */
+Test(job, methods_on_the_error_screen, .init = setup_default, .fini = teardown)
+{
+    char line[96];
+    run("scheme bits=3 sym");
+    qs_tui_refresh(&M);
+    qs_tui_methods_line(&S, line, sizeof line);
+    cr_assert_str_eq(line, "methods bits=3 sym");
+    run("scheme nf4");
+    qs_tui_methods_line(&S, line, sizeof line);
+    cr_assert_str_eq(line, "methods bits=4", "not an integer scheme: the command's default");
+    run("scheme int8 asym");
+    qs_tui_refresh(&M);
+    qs_tui_goto(&M, QS_SCR_ERROR);
+    cr_assert(qs_tui_handle_key(&M, 'm') & QS_TUI_HANDLED);
+    cr_assert(M.job.running, "methods is a slow command: it runs in the worker");
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (!qs_tui_job_poll(&M)) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        cr_assert_lt(t1.tv_sec - t0.tv_sec, 20, "the job did not finish");
+        usleep(1000);
+    }
+    cr_assert_eq(M.err_methods, 1);
+    json_t *rows = json_object_get(M.methods, "rows");
+    cr_assert_eq(json_array_size(rows), 7);
+    cr_assert_str_eq(json_string_value(json_object_get(M.methods, "grid")), "int8 asym per-row");
+    cr_assert_str_eq(M.methods_key, M.methods_want, "fresh");
+    qs_tui_handle_key(&M, '-');
+    cr_assert_str_neq(M.methods_key, M.methods_want, "int7 now: stale");
+    /* x: the calibrator table is the Error screen's again */
+    qs_tui_handle_key(&M, 'x');
+    while (M.job.running && !qs_tui_job_poll(&M)) usleep(1000);
+    cr_assert_eq(M.err_methods, 0);
 }
 
 /* ---- the lesson player ---------------------------------------------------------------------- */
