@@ -62,7 +62,7 @@ run_item() {
         local page b
         b=$(basename "$a" .lesson); page="$BUILD/handouts/$b.html"
         rm -f "$page"
-        timeout 300 "$QSCOPE" play --html --strict "$a" >"$page.tmp" 2>"$out"; rc=$?
+        timeout 900 "$QSCOPE" play --html --strict "$a" >"$page.tmp" 2>"$out"; rc=$?
         if [ "$rc" -eq 0 ] && [ -s "$out" ]; then rc=1; echo "stderr not empty" >>"$out"; fi
         if [ "$rc" -eq 0 ]; then
             python3 tests/e2e/handout_check.py "$a" "$page.tmp" >>"$out" 2>&1; rc=$?
