@@ -28,7 +28,7 @@ extern const char *const qs_gpt_words[];
 const char *const qs_gpt_words[] = {
     "train", "load", "save", "eval", "sweep", "ptq", "generate", "qat", "lora", "qlora", "acts",
     "status", "methods=", "method=", "gptq", "awq", "smoothquant", "llmint8", "rotate",
-    "actorder", "sym", "calib=", "damp=", "threshold=", "grid=", "steps=", "batch=", "lr=", "warmup=", "wd=", "clip=", "seed=", "ctx=", "d=",
+    "actorder", "sym", "noclip", "calib=", "damp=", "threshold=", "grid=", "steps=", "batch=", "lr=", "warmup=", "wd=", "clip=", "seed=", "ctx=", "d=",
     "layers=", "heads=", "ff=", "corpus=", "format=", "formats=", "embed", "text=", "chars=",
     "prompt=", "n=", "temp=", "top=", "bits=", "group=", "rank=", "alpha=", "full_lr=",
     "--force", NULL

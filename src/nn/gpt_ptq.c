@@ -2,7 +2,7 @@
  * layer (qkv, proj, fc1, fc2) is quantized by llmq.h's engine functions from calibration
  * inputs captured with qs_gpt_capture; GPTQ and AWQ run layer after layer, capturing each
  * layer's inputs from the model whose earlier layers are already quantized (GPTQ's
- * "true sequential" order). The output layer (the tied embedding) stays fp32 throughout. */
+ * "true sequential" order); AWQ follows its scale search with llm-awq's clipping search. The output layer (the tied embedding) stays fp32 throughout. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +139,18 @@ void qs_gpt_ptq_fini(qs_gpt_ptq *p)
     memset(p, 0, sizeof *p);
 }
 
+/* auto_clip_block's filter: layers whose name holds "q_", "k_", "query", "key" or "Wqkv"
+ * feed the q·k product and are not clipped. The GPT lab's names are GPTBigCode's
+ * (attn.c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj), none of which matches, so llm-awq clips
+ * all four, as it does for that model. */
+static int awq_clips(const char *name)
+{
+    static const char *const skip[] = {"q_", "k_", "query", "key", "Wqkv"};
+    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+        if (strstr(name, skip[i])) return 0;
+    return 1;
+}
+
 static int is_pow2(int n)
 {
     return n > 0 && (n & (n - 1)) == 0;
@@ -161,7 +173,7 @@ int qs_gpt_ptq_run(const qs_gpt *m, const uint8_t *calib, int64_t ncalib, int64_
     float **X = NULL;
     int64_t rows = 0;
     qs_wq g = { o->bits, o->sym, o->group, o->method == QS_PTQ_AWQ ? 1 : 0 };
-    double ratio_sum = 0.0;
+    double ratio_sum = 0.0, clipped = 0.0, ranges = 0.0;
     if (!weight_only || o->method == QS_PTQ_ROTATE) {
         c = calloc(1, sizeof *c);
         if (!c) { rc = qs_err_set(err, "ptq: out of memory"); goto done; }
@@ -205,10 +217,20 @@ int qs_gpt_ptq_run(const qs_gpt *m, const uint8_t *calib, int64_t ncalib, int64_
             double r = 0.0;
             Wq = malloc(nw * sizeof *Wq);
             if (!Wq) { rc = qs_err_set(err, "ptq: out of memory"); break; }
+            float *s = malloc((size_t)L.in * sizeof *s);
+            if (!s) { rc = qs_err_set(err, "ptq: out of memory"); break; }
             rc = qs_awq(X[li], (int)rows, L.W, L.out, L.in, &g, o->grid > 0 ? o->grid : 20, Wq,
-                        NULL, NULL, &r, err);
+                        s, NULL, &r, err);
+            if (rc == QS_OK && !o->noclip && awq_clips(L.name)) {
+                int nc = 0, gs = g.group > 0 && g.group < L.in ? g.group : L.in;
+                rc = qs_awq_clip(X[li], (int)rows, L.W, L.out, L.in, &g, s, 20, 0.5, 512, Wq,
+                                 NULL, &nc, err);
+                clipped += nc;
+                ranges += (double)L.out * ((L.in + gs - 1) / gs);
+            }
             if (rc == QS_OK) memcpy(L.W, Wq, nw * sizeof *Wq);
             ratio_sum += r;
+            free(s);
             break;
         }
         case QS_PTQ_SMOOTHQUANT: {
@@ -290,7 +312,10 @@ int qs_gpt_ptq_run(const qs_gpt *m, const uint8_t *calib, int64_t ncalib, int64_
         if (o->method == QS_PTQ_LLMINT8 && out->total_columns > 0)
             out->bits += 8.0 * (double)out->kept_columns / out->total_columns;
     }
-    if (o->method == QS_PTQ_AWQ) out->awq_ratio_mean = ratio_sum / nb;
+    if (o->method == QS_PTQ_AWQ) {
+        out->awq_ratio_mean = ratio_sum / nb;
+        out->awq_clip_frac = ranges > 0 ? clipped / ranges : 0.0;
+    }
     if (c) {
         out->run.linear = linear_fn;
         out->run.ctx = c;
