@@ -14,7 +14,7 @@ typedef enum qs_ptq_method {
     QS_PTQ_RTN = 0,     /* round to nearest on the grid below (GPTQ's min-max quantizer) */
     QS_PTQ_GPTQ,        /* GPTQ, layer after layer (inputs from the already-quantized model) */
     QS_PTQ_AWQ,         /* AWQ scale search per layer, then its clipping search (unless
-                           noclip), rounding to nearest */
+                           noclip), rounding to nearest (inputs from the fp32 model) */
     QS_PTQ_SMOOTHQUANT, /* W8A8 (int8 per-token X, per-channel W) after SmoothQuant scales */
     QS_PTQ_LLMINT8,     /* W8A8 with the outlier input columns in fp32 */
     QS_PTQ_W8A8,        /* plain W8A8 (the baseline of the two above) */

@@ -1,8 +1,10 @@
 /* gpt_ptq.c — issue 17's PTQ methods on the GPT lab's model (gpt_ptq.h): each block linear
  * layer (qkv, proj, fc1, fc2) is quantized by llmq.h's engine functions from calibration
- * inputs captured with qs_gpt_capture; GPTQ and AWQ run layer after layer, capturing each
- * layer's inputs from the model whose earlier layers are already quantized (GPTQ's
- * "true sequential" order); AWQ follows its scale search with llm-awq's clipping search. The output layer (the tied embedding) stays fp32 throughout. */
+ * inputs captured with qs_gpt_capture; GPTQ runs layer after layer, capturing each layer's
+ * inputs from the model whose earlier layers are already quantized (GPTQ's "true sequential"
+ * order); AWQ searches every layer on the fp32 model's inputs (llm-awq's run_awq quantizes
+ * only after its search), its scale search followed by llm-awq's clipping search. The output
+ * layer (the tied embedding) stays fp32 throughout. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,16 +183,18 @@ int qs_gpt_ptq_run(const qs_gpt *m, const uint8_t *calib, int64_t ncalib, int64_
         c->nl = nl;
         c->threshold = o->threshold;
     }
-    if (o->method == QS_PTQ_SMOOTHQUANT || o->method == QS_PTQ_LLMINT8) {
+    if (o->method == QS_PTQ_SMOOTHQUANT || o->method == QS_PTQ_LLMINT8 ||
+        o->method == QS_PTQ_AWQ) {
         /* one capture of the fp32 model: SmoothQuant's activation maxima, LLM.int8()'s
-         * column count on the calibration text */
+         * column count on the calibration text, AWQ's inputs (llm-awq's run_awq feeds each
+         * block the fp outputs of the one before: it quantizes only after the search) */
         if ((rc = qs_gpt_capture(q, calib, ncalib, max_rows, &X, &rows, err)) != QS_OK) goto done;
     }
     for (int li = 0; li < nb && rc == QS_OK; li++) {
         qs_gpt_linear L;
         qs_gpt_linear_get(q, li, &L);
         size_t nw = (size_t)L.out * L.in;
-        if (o->method == QS_PTQ_GPTQ || o->method == QS_PTQ_AWQ) {
+        if (o->method == QS_PTQ_GPTQ) {
             /* this layer's inputs from the model quantized so far */
             free_capture(X, nl);
             X = NULL;
