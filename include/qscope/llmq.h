@@ -114,6 +114,16 @@ int qs_gptq(const float *X, int n, const float *W, int out, int in, const qs_gpt
 int qs_awq(const float *X, int n, const float *W, int out, int in, const qs_wq *q, int grid,
            float *Wq, float *s, double *losses, double *best_ratio, qs_err *err);
 
+/* The loss of a candidate: *loss for the layer whose weights are Wq [out × in] (QS_OK, or
+ * QS_ERR with err set). */
+typedef int (*qs_awq_loss_fn)(void *ctx, const float *Wq, double *loss, qs_err *err);
+/* qs_awq with the loss of each ratio from loss(ctx, Q(W·s)/s) instead of the layer's own
+ * output error (NULL: the same as qs_awq), as llm-awq scores a module's output when the
+ * layer feeds more than itself (module2inspect: the attention or MLP block). */
+int qs_awq_ex(const float *X, int n, const float *W, int out, int in, const qs_wq *q, int grid,
+              qs_awq_loss_fn loss, void *ctx, float *Wq, float *s, double *losses,
+              double *best_ratio, qs_err *err);
+
 /* llm-awq auto_clip (auto_clip.py auto_clip_layer, then apply_clip), run after the scale
  * search on the scaled layer W' = W·s, X' = X/s (s NULL: no scaling): every n/n_sample-th
  * calibration row (every row when n < n_sample); for each output row and group of q, the

@@ -15,6 +15,8 @@
 #include "qscope/llmq.h"
 #include "qscope/tensor.h"
 
+#include "gpt_priv.h"
+
 static const char *const method_names[QS_PTQ_COUNT] = {
     "rtn", "gptq", "awq", "smoothquant", "llmint8", "w8a8", "rotate",
 };
@@ -153,6 +155,35 @@ static int awq_clips(const char *name)
     return 1;
 }
 
+/* llm-awq's module2inspect for the layers that feed more than themselves: the scales of
+ * attn.c_attn are scored on the attention's output and those of mlp.c_fc on the MLP's, with
+ * every other weight fp32. Both outputs are the block's next linear (attn.c_proj, mlp.c_proj;
+ * fp32) applied to the sub-block's result A (gpt_module_fwd), so a candidate scores
+ * mean over rows × outputs of ((A_cand - A) · W_nextᵀ)². */
+typedef struct awq_mod {
+    const qs_gpt *m;        /* the fp32 model */
+    int li;                 /* the layer searched */
+    const float *X;         /* its inputs [rows × in] */
+    gpt_buf *b;             /* rows / ctx windows */
+    float *ref, *D, *Y;     /* A of the fp32 weights; scratch */
+} awq_mod;
+
+static int awq_module_loss(void *vctx, const float *Wq, double *loss, qs_err *err)
+{
+    (void)err;
+    awq_mod *a = vctx;
+    qs_gpt_linear N;
+    qs_gpt_linear_get(a->m, a->li + 1, &N);
+    const float *A = gpt_module_fwd(a->m, a->li, Wq, a->X, a->b);
+    int64_t rows = a->b->N;
+    for (size_t k = 0; k < (size_t)rows * N.in; k++) a->D[k] = A[k] - a->ref[k];
+    qs_k()->sgemm(0, 1, rows, N.out, N.in, 1.0f, a->D, N.in, N.W, N.in, 0.0f, a->Y, N.out);
+    double se = 0.0;
+    for (size_t k = 0; k < (size_t)rows * N.out; k++) se += (double)a->Y[k] * a->Y[k];
+    *loss = se / ((double)rows * N.out);
+    return QS_OK;
+}
+
 static int is_pow2(int n)
 {
     return n > 0 && (n & (n - 1)) == 0;
@@ -170,6 +201,9 @@ int qs_gpt_ptq_run(const qs_gpt *m, const uint8_t *calib, int64_t ncalib, int64_
         return qs_err_set(err, "ptq: bits=%d (2..8)", o->bits);
     qs_gpt *q = qs_gpt_clone(m, err);
     if (!q) return QS_ERR;
+    gpt_buf mb;             /* AWQ's module outputs: the calibration windows at once */
+    float *mref = NULL, *mD = NULL, *mY = NULL;
+    int have_mb = 0;
     int nl = qs_gpt_nlinear(q), nb = nl - 1, rc = QS_OK;
     ptq_ctx *c = NULL;
     float **X = NULL;
@@ -189,6 +223,16 @@ int qs_gpt_ptq_run(const qs_gpt *m, const uint8_t *calib, int64_t ncalib, int64_
          * column count on the calibration text, AWQ's inputs (llm-awq's run_awq feeds each
          * block the fp outputs of the one before: it quantizes only after the search) */
         if ((rc = qs_gpt_capture(q, calib, ncalib, max_rows, &X, &rows, err)) != QS_OK) goto done;
+    }
+    if (o->method == QS_PTQ_AWQ) {
+        size_t wide = (size_t)rows * (q->c.ff > q->c.d ? q->c.ff : q->c.d);
+        mref = malloc(wide * sizeof *mref);
+        mD = malloc(wide * sizeof *mD);
+        mY = malloc((size_t)rows * q->c.d * sizeof *mY);
+        if (!mref || !mD || !mY) { rc = qs_err_set(err, "ptq: out of memory"); goto done; }
+        if ((rc = gpt_buf_init(&mb, &q->c, (int)(rows / q->c.ctx), q->c.ctx, 0, err)) != QS_OK)
+            goto done;
+        have_mb = 1;
     }
     for (int li = 0; li < nb && rc == QS_OK; li++) {
         qs_gpt_linear L;
@@ -223,8 +267,18 @@ int qs_gpt_ptq_run(const qs_gpt *m, const uint8_t *calib, int64_t ncalib, int64_
             if (!Wq) { rc = qs_err_set(err, "ptq: out of memory"); break; }
             float *s = malloc((size_t)L.in * sizeof *s);
             if (!s) { rc = qs_err_set(err, "ptq: out of memory"); break; }
-            rc = qs_awq(X[li], (int)rows, L.W, L.out, L.in, &g, o->grid > 0 ? o->grid : 20, Wq,
-                        s, NULL, &r, err);
+            /* attn.c_attn and mlp.c_fc: scored on their block's output */
+            int mod = li % 4 == 0 || li % 4 == 2;
+            awq_mod am = { m, li, X[li], &mb, mref, mD, mY };
+            if (mod) {
+                qs_gpt_linear F;
+                qs_gpt_linear_get(m, li, &F);
+                const float *A = gpt_module_fwd(m, li, F.W, X[li], &mb);
+                qs_gpt_linear_get(m, li + 1, &F);
+                memcpy(mref, A, (size_t)rows * F.in * sizeof *mref);
+            }
+            rc = qs_awq_ex(X[li], (int)rows, L.W, L.out, L.in, &g, o->grid > 0 ? o->grid : 20,
+                           mod ? awq_module_loss : NULL, &am, Wq, s, NULL, &r, err);
             if (rc == QS_OK && !o->noclip && awq_clips(L.name)) {
                 int nc = 0, gs = g.group > 0 && g.group < L.in ? g.group : L.in;
                 rc = qs_awq_clip(X[li], (int)rows, L.W, L.out, L.in, &g, s, 20, 0.5, 512, Wq,
@@ -332,5 +386,7 @@ done:
     free_capture(X, nl);
     ctx_free(c);
     qs_gpt_free(q);
+    if (have_mb) gpt_buf_fini(&mb);
+    free(mref); free(mD); free(mY);
     return rc;
 }

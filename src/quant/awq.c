@@ -10,6 +10,13 @@
 int qs_awq(const float *X, int n, const float *W, int out, int in, const qs_wq *q, int grid,
            float *Wq, float *s_out, double *losses, double *best_ratio, qs_err *err)
 {
+    return qs_awq_ex(X, n, W, out, in, q, grid, NULL, NULL, Wq, s_out, losses, best_ratio, err);
+}
+
+int qs_awq_ex(const float *X, int n, const float *W, int out, int in, const qs_wq *q, int grid,
+              qs_awq_loss_fn loss, void *ctx, float *Wq, float *s_out, double *losses,
+              double *best_ratio, qs_err *err)
+{
     if (n <= 0 || out <= 0 || in <= 0) return qs_err_set(err, "awq: empty matrices");
     if (grid < 1) return qs_err_set(err, "awq: grid=%d", grid);
     size_t nw = (size_t)out * in;
@@ -43,7 +50,8 @@ int qs_awq(const float *X, int n, const float *W, int out, int in, const qs_wq *
         for (int o = 0; o < out; o++)
             for (int j = 0; j < in; j++) Ws[(size_t)o * in + j] = Ws[(size_t)o * in + j] / s[j];
         double mse;
-        qs_llmq_out_err(X, n, W, Ws, out, in, &mse, NULL);
+        if (!loss) qs_llmq_out_err(X, n, W, Ws, out, in, &mse, NULL);
+        else if ((rc = loss(ctx, Ws, &mse, err)) != QS_OK) goto done;
         if (losses) losses[k] = mse;
         if (mse < best_err) {
             best_err = mse;

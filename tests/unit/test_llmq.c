@@ -179,6 +179,47 @@ Test(llmq, awq_matches_the_reference)
     cr_expect_lt(losses[(int)(ratio * 20 + 0.5)], losses[0], "AWQ beats plain RTN here");
 }
 
+typedef struct loss_ctx { int calls; const float *X; const float *W; } loss_ctx;
+static int layer_loss(void *c, const float *Wq, double *loss, qs_err *err)
+{
+    (void)err;
+    loss_ctx *l = c;
+    l->calls++;
+    qs_llmq_out_err(l->X, NX, l->W, Wq, OUT, IN, loss, NULL);
+    return QS_OK;
+}
+static int flat_loss(void *c, const float *Wq, double *loss, qs_err *err)
+{
+    (void)Wq; (void)err;
+    ((loss_ctx *)c)->calls++;
+    *loss = 1.0;
+    return QS_OK;
+}
+
+/* qs_awq_ex: a loss callback sees every candidate; the layer's own output error reproduces
+ * qs_awq, a flat loss keeps the first ratio (0: plain round-to-nearest) */
+Test(llmq, awq_loss_callback)
+{
+    float Q[OUT * IN], Q2[OUT * IN], R[OUT * IN];
+    double ratio, r2;
+    qs_err err = {""};
+    qs_wq q = {4, 0, 32, 1};
+    loss_ctx c = { 0, X, W };
+    cr_assert_eq(qs_awq(X, NX, W, OUT, IN, &q, 20, Q, NULL, NULL, &ratio, &err), QS_OK);
+    cr_assert_eq(qs_awq_ex(X, NX, W, OUT, IN, &q, 20, layer_loss, &c, Q2, NULL, NULL, &r2, &err),
+                 QS_OK);
+    cr_expect_eq(c.calls, 20);
+    cr_expect_eq(r2, ratio);
+    cr_expect_eq(memcmp(Q, Q2, sizeof Q), 0);
+    c.calls = 0;
+    cr_assert_eq(qs_awq_ex(X, NX, W, OUT, IN, &q, 20, flat_loss, &c, Q2, NULL, NULL, &r2, &err),
+                 QS_OK);
+    cr_expect_eq(c.calls, 20);
+    cr_expect_eq(r2, 0.0);
+    cr_assert_eq(qs_wq_rtn(&q, W, OUT, IN, R, &err), QS_OK);
+    cr_expect_eq(memcmp(R, Q2, sizeof R), 0);
+}
+
 /* llm-awq's auto_clip after the scale search (int4 g32, every row) and on an unscaled layer
  * (int3 g16, every 4th row: 48 // n_sample 10): the quantized weights, the chosen ranges and
  * how many ranges shrank */
