@@ -3,8 +3,9 @@
  * inputs captured with qs_gpt_capture; GPTQ runs layer after layer, capturing each layer's
  * inputs from the model whose earlier layers are already quantized (GPTQ's "true sequential"
  * order); AWQ searches every layer on the fp32 model's inputs (llm-awq's run_awq quantizes
- * only after its search), its scale search followed by llm-awq's clipping search. The output
- * layer (the tied embedding) stays fp32 throughout. */
+ * only after its search), scoring the scales of attn.c_attn and mlp.c_fc on their block's
+ * attention / MLP output (its module2inspect), then runs llm-awq's clipping search. The
+ * output layer (the tied embedding) stays fp32 throughout. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
