@@ -13,7 +13,8 @@
 typedef enum qs_ptq_method {
     QS_PTQ_RTN = 0,     /* round to nearest on the grid below (GPTQ's min-max quantizer) */
     QS_PTQ_GPTQ,        /* GPTQ, layer after layer (inputs from the already-quantized model) */
-    QS_PTQ_AWQ,         /* AWQ scale search per layer, then round to nearest */
+    QS_PTQ_AWQ,         /* AWQ scale search per layer, then its clipping search (unless
+                           noclip), rounding to nearest (inputs from the fp32 model) */
     QS_PTQ_SMOOTHQUANT, /* W8A8 (int8 per-token X, per-channel W) after SmoothQuant scales */
     QS_PTQ_LLMINT8,     /* W8A8 with the outlier input columns in fp32 */
     QS_PTQ_W8A8,        /* plain W8A8 (the baseline of the two above) */
@@ -36,6 +37,7 @@ typedef struct qs_gpt_ptq_opts {
     int actorder;       /* GPTQ act-order */
     uint64_t seed;      /* rotation seed */
     int grid;           /* AWQ grid points (20) */
+    int noclip;         /* AWQ: 1 skips llm-awq's clipping search (auto_clip; 0 runs it) */
 } qs_gpt_ptq_opts;
 
 void qs_gpt_ptq_defaults(qs_gpt_ptq_opts *o);
@@ -52,6 +54,7 @@ typedef struct qs_gpt_ptq {
     int kept_columns;       /* LLM.int8(): input columns kept in fp32, summed over layers */
     int total_columns;      /* ... out of */
     double awq_ratio_mean;  /* AWQ: mean chosen α over the layers */
+    double awq_clip_frac;   /* AWQ: fraction of (row, group) ranges its clip search shrank */
     int64_t calib_rows;     /* calibration tokens used */
 } qs_gpt_ptq;
 

@@ -114,4 +114,27 @@ int qs_gptq(const float *X, int n, const float *W, int out, int in, const qs_gpt
 int qs_awq(const float *X, int n, const float *W, int out, int in, const qs_wq *q, int grid,
            float *Wq, float *s, double *losses, double *best_ratio, qs_err *err);
 
+/* The loss of a candidate: *loss for the layer whose weights are Wq [out × in] (QS_OK, or
+ * QS_ERR with err set). */
+typedef int (*qs_awq_loss_fn)(void *ctx, const float *Wq, double *loss, qs_err *err);
+/* qs_awq with the loss of each ratio from loss(ctx, Q(W·s)/s) instead of the layer's own
+ * output error (NULL: the same as qs_awq), as llm-awq scores a module's output when the
+ * layer feeds more than itself (module2inspect: the attention or MLP block). */
+int qs_awq_ex(const float *X, int n, const float *W, int out, int in, const qs_wq *q, int grid,
+              qs_awq_loss_fn loss, void *ctx, float *Wq, float *s, double *losses,
+              double *best_ratio, qs_err *err);
+
+/* llm-awq auto_clip (auto_clip.py auto_clip_layer, then apply_clip), run after the scale
+ * search on the scaled layer W' = W·s, X' = X/s (s NULL: no scaling): every n/n_sample-th
+ * calibration row (every row when n < n_sample); for each output row and group of q, the
+ * original y_t = Σ_group X'_tj W'_oj, then for i = 0 .. floor(max_shrink · n_grid)-1 the range
+ * m_i = max|W'_group| · (1 - i/n_grid), W' clamped to [-m_i, m_i] and rounded by q (style 1:
+ * asym over the clamped min/max), err_i = mean_t (Σ X'_tj Q_oj - y_t)²; the first i with the
+ * least err (below torch's initial 1e9) wins. Wq receives Q(clamp(W', m))/s; max_val (may be
+ * NULL, out × groups) the chosen m; *nclipped (may be NULL) the groups with i > 0. llm-awq's
+ * defaults: n_grid 20, max_shrink 0.5, n_sample 512. */
+int qs_awq_clip(const float *X, int n, const float *W, int out, int in, const qs_wq *q,
+                const float *s, int n_grid, double max_shrink, int n_sample, float *Wq,
+                float *max_val, int *nclipped, qs_err *err);
+
 #endif

@@ -998,6 +998,8 @@ static const qs_arg gptq_args[] = {
       NULL },
     { QS_ARG_FLAG, "actorder", NULL, 0, 0, NULL, "gptq: columns by decreasing Hessian "
       "diagonal", NULL, NULL },
+    { QS_ARG_FLAG, "noclip", NULL, 0, 0, NULL, "awq: skip llm-awq's clipping search (scales "
+      "only)", NULL, NULL },
     { QS_ARG_REAL, "damp", "D", 0, 10, "0.01", "gptq: Hessian dampening (fraction of its mean "
       "diagonal)", NULL, NULL },
     { QS_ARG_REAL, "alpha", "A", 0, 1, "0.5", "smoothquant: migration strength", NULL, NULL },
@@ -1056,8 +1058,8 @@ const qs_cmd qs_gpt_subs[] = {
      "[chars=8192]", "every format (and PTQ method) against the fp32 model", NULL,
      "lab gpt sweep formats=fp32,int8-channel,nf4", NULL, 0, QS_CMD_SLOW, gsub_sweep,
      gsweep_args},
-    {"ptq", "lab", "lab gpt ptq [method=M] [bits=4] [group=32] [sym] [actorder] [damp=0.01] "
-     "[alpha=0.5] [threshold=6] [seed=1] [grid=20] [calib=2048] [text=PATH] [chars=8192]",
+    {"ptq", "lab", "lab gpt ptq [method=M] [bits=4] [group=32] [sym] [actorder] [noclip] "
+     "[damp=0.01] [alpha=0.5] [threshold=6] [seed=1] [grid=20] [calib=2048] [text=PATH] [chars=8192]",
      "one post-training quantization method next to its baseline", NULL,
      "lab gpt ptq method=gptq bits=4 group=32", NULL, 0, QS_CMD_SLOW, gsub_ptq, gptq_args},
     {"generate", "lab", "lab gpt generate [prompt=TEXT] [n=200] [formats=F,...] [temp=0] "

@@ -95,6 +95,7 @@ static int parse_opts(int argc, char **argv, qs_gpt_ptq_opts *o, long long *cali
     o->grid = (int)grid;
     o->sym = qs_arg_flag(argc, argv, "sym");
     o->actorder = qs_arg_flag(argc, argv, "actorder");
+    o->noclip = qs_arg_flag(argc, argv, "noclip");
     return QS_OK;
 }
 
@@ -145,7 +146,11 @@ int qs_cmd_gpt_ptq(qs_session *s, qs_gpt_lab *g, const uint8_t *tok, int64_t n, 
         json_object_set_new(j, "chars", json_integer(n));
         json_object_set_new(j, "calib_tokens", json_integer(p.calib_rows));
         eval_into(j, &e);
-        if (o.method == QS_PTQ_AWQ) qs_json_set_real(j, "awq_ratio_mean", p.awq_ratio_mean);
+        if (o.method == QS_PTQ_AWQ) {
+            qs_json_set_real(j, "awq_ratio_mean", p.awq_ratio_mean);
+            json_object_set_new(j, "awq_clip", json_boolean(!o.noclip));
+            if (!o.noclip) qs_json_set_real(j, "awq_clip_frac", p.awq_clip_frac);
+        }
         if (o.method == QS_PTQ_LLMINT8) {
             json_object_set_new(j, "kept_columns", json_integer(p.kept_columns));
             json_object_set_new(j, "total_columns", json_integer(p.total_columns));

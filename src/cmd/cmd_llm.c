@@ -449,7 +449,7 @@ static int run_awq(qs_session *s, int argc, char **argv, json_t **out, qs_err *e
 {
     static const char *const keys[] = {"bits", "group", "grid", "n", "outliers", "oscale",
                                        "seed", NULL};
-    static const char *const flags[] = {"sym", "apply", NULL};
+    static const char *const flags[] = {"sym", "apply", "noclip", NULL};
     if (qs_arg_check(row_of("awq"), argc, argv, keys, flags, 0, err) != QS_OK) return QS_ERR;
     wview v;
     if (weight_view(s, "awq", &v, err) != QS_OK) return QS_ERR;
@@ -464,12 +464,18 @@ static int run_awq(qs_session *s, int argc, char **argv, json_t **out, qs_err *e
     if (make_acts(argc, argv, v.in, 4, &a, err) != QS_OK) return QS_ERR;
     size_t nw = (size_t)v.out * v.in;
     float *Q = malloc(nw * sizeof *Q), *sc = malloc((size_t)v.in * sizeof *sc);
-    double *losses = malloc((size_t)grid * sizeof *losses), ratio = 0, sa, sr;
-    int rc = QS_ERR;
+    double *losses = malloc((size_t)grid * sizeof *losses), ratio = 0, sa, sr, ma, ss;
+    int rc = QS_ERR, clip = !qs_arg_flag(argc, argv, "noclip"), nclip = 0;
+    int gs = q.group > 0 && q.group < v.in ? q.group : v.in;
     if (!Q || !sc || !losses) { qs_err_set(err, "awq: out of memory"); goto done; }
     if (qs_awq(a.X, a.n, v.W, v.out, v.in, &q, (int)grid, Q, sc, losses, &ratio, err) != QS_OK)
         goto done;
-    qs_llmq_out_err(a.X, a.n, v.W, Q, v.out, v.in, NULL, &sa);
+    qs_llmq_out_err(a.X, a.n, v.W, Q, v.out, v.in, NULL, &ss);
+    /* llm-awq's clipping search on the scaled layer (n_grid 20, max_shrink 0.5, 512 rows) */
+    if (clip && qs_awq_clip(a.X, a.n, v.W, v.out, v.in, &q, sc, 20, 0.5, 512, Q, NULL, &nclip,
+                            err) != QS_OK)
+        goto done;
+    qs_llmq_out_err(a.X, a.n, v.W, Q, v.out, v.in, &ma, &sa);
     json_t *o = json_object();
     acts_into(o, &a);
     char gl[64];
@@ -477,7 +483,14 @@ static int run_awq(qs_session *s, int argc, char **argv, json_t **out, qs_err *e
     json_object_set_new(o, "grid", json_string(gl));
     qs_json_set_real(o, "best_ratio", ratio);
     qs_json_set_real(o, "rtn_out_mse", losses[0]);
-    qs_json_set_real(o, "awq_out_mse", losses[(int)lround(ratio * (double)grid)]);
+    qs_json_set_real(o, "scale_out_mse", losses[(int)lround(ratio * (double)grid)]);
+    qs_json_set_real(o, "scale_out_sqnr_db", ss);
+    json_object_set_new(o, "clip", json_boolean(clip));
+    if (clip) {
+        json_object_set_new(o, "clipped_ranges", json_integer(nclip));
+        json_object_set_new(o, "ranges", json_integer((long long)v.out * ((v.in + gs - 1) / gs)));
+    }
+    qs_json_set_real(o, "awq_out_mse", ma);
     sr = NAN;
     {
         float *R = malloc(nw * sizeof *R);
@@ -507,7 +520,9 @@ static int run_awq(qs_session *s, int argc, char **argv, json_t **out, qs_err *e
     json_object_set_new(o, "rule", json_string(
         "s_j = mean_t |X_tj|^α, normalised by sqrt(max s · min s); W·s rounded to nearest "
         "(llm-awq pseudo_quantize), then divided by s; α from a grid of 20 in [0, 1) by the "
-        "output mse; α = 0 is plain round-to-nearest (no clipping search here)"));
+        "output mse; α = 0 is plain round-to-nearest. Then (unless noclip) llm-awq's clipping "
+        "search: each row's group range of W·s shrunk to max|w|·(1 - i/20), i = 0..9, the "
+        "one with the least mse of the group's output on X/s kept"));
     if (qs_arg_flag(argc, argv, "apply")) {
         memcpy(s->tensor->data, Q, nw * sizeof *Q);
         qs_session_touch(s);
@@ -602,7 +617,7 @@ static const char *const gptq_words[] = {"bits=", "group=", "sym", "actorder", "
                                          "oscale=", "seed=", NULL};
 static const char *const im_words[] = {"type=q4_0", "type=q4_k", "type=q6_k", "apply", "n=",
                                        "outliers=", "oscale=", "seed=", NULL};
-static const char *const awq_words[] = {"bits=", "group=", "grid=", "sym", "apply", "n=",
+static const char *const awq_words[] = {"bits=", "group=", "grid=", "sym", "noclip", "apply", "n=",
                                         "outliers=", "oscale=", "seed=", NULL};
 
 #define ACT_HELP \
@@ -659,16 +674,21 @@ const qs_cmd qs_cmds_llm[] = {
      "steps carry part: its place among the traced columns)",
      "gptq bits=4 group=128 trace=2", gptq_words, 0, QS_CMD_SLOW, run_gptq},
     {"awq", "methods",
-     "awq [bits=B] [group=G] [grid=K] [sym] [apply] [n=N] [outliers=K] [oscale=S] [seed=S]",
-     "AWQ's activation-aware scale search on the current tensor as W with synthetic "
-     "activations: the loss curve over α, the chosen α, output error against "
-     "round-to-nearest",
+     "awq [bits=B] [group=G] [grid=K] [sym] [noclip] [apply] [n=N] [outliers=K] [oscale=S] "
+     "[seed=S]",
+     "AWQ (llm-awq: activation-aware scale search, then clipping search) on the current "
+     "tensor as W with synthetic activations: the loss curve over α, the chosen α, output "
+     "error against round-to-nearest",
      "bits=B, group=G  grid (default int4 asym, groups of 128); sym for symmetric\n"
      "grid=K           α in {0, 1/K, ..., (K-1)/K} (default 20)\n"
+     "noclip           skip the clipping search (auto_clip: per row and group the range\n"
+     "                 max|w|·(1 - i/20), i = 0..9, with the least output error on every\n"
+     "                 n/512-th row; on by default, as in llm-awq)\n"
      "apply            replace the current tensor with the AWQ weights\n"
      ACT_HELP
-     "keys: activations outlier_channels grid best_ratio rtn_out_mse awq_out_mse "
-     "rtn_out_sqnr_db awq_out_sqnr_db curve{x,y,best} scale_min scale_max rule",
+     "keys: activations outlier_channels grid best_ratio rtn_out_mse scale_out_mse "
+     "scale_out_sqnr_db clip clipped_ranges ranges awq_out_mse rtn_out_sqnr_db "
+     "awq_out_sqnr_db curve{x,y,best} scale_min scale_max rule",
      "awq bits=4 group=128", awq_words, 0, QS_CMD_SLOW, run_awq},
     {"imatrix", "methods",
      "imatrix [type=q4_0|q4_k|q6_k] [apply] [n=N] [outliers=K] [oscale=S] [seed=S]",

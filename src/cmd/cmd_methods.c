@@ -195,12 +195,21 @@ static int run_methods(qs_session *s, int argc, char **argv, json_t **out, qs_er
         qs_wq q1 = {(int)bits, sym, (int)group, 1};
         enum { GRID = 20 };
         double losses[GRID], ratio = 0, sq1;
-        if (qs_wq_rtn(&q1, W, nout, in, T, err) != QS_OK) goto done;
-        qs_llmq_out_err(X, n, W, T, nout, in, NULL, &sq1);
-        if (qs_awq(X, n, W, nout, in, &q1, GRID, Q, NULL, losses, &ratio, err) != QS_OK)
+        int nclip = 0;
+        float *asc = malloc((size_t)in * sizeof *asc);
+        if (!asc) { qs_err_set(err, "methods: out of memory"); goto done; }
+        if (qs_wq_rtn(&q1, W, nout, in, T, err) != QS_OK ||
+            qs_awq(X, n, W, nout, in, &q1, GRID, Q, asc, losses, &ratio, err) != QS_OK ||
+            /* then llm-awq's clipping search, as the awq command does */
+            qs_awq_clip(X, n, W, nout, in, &q1, asc, 20, 0.5, 512, Q, NULL, &nclip, err) != QS_OK) {
+            free(asc);
             goto done;
+        }
+        free(asc);
+        qs_llmq_out_err(X, n, W, T, nout, in, NULL, &sq1);
         qs_llmq_out_err(X, n, W, Q, nout, in, &mse, &sq);
-        snprintf(note, sizeof note, "best α %.2f of a grid of %d", ratio, GRID);
+        snprintf(note, sizeof note, "best α %.2f of a grid of %d, %d ranges clipped", ratio, GRID,
+                 nclip);
         json_array_append_new(rows, row("awq", "weights", gl, (int)bits, mse, sq,
                                         w_sqnr(W, Q, nw), "rtn (llm-awq grid)", sq1, note));
     }

@@ -662,6 +662,27 @@ int gpt_forward(const qs_gpt *m, const qs_gpt_run_opts *o, const uint8_t *tok, g
     return linear(&f, 4 * m->c.layers, b->lnf, N, d, m->w.wte, NULL, QS_GPT_V, b->logits, 1);
 }
 
+/* One sub-block on given inputs (gpt_priv.h): as gpt_forward computes it, with W in place of
+ * the block's qkv or fc1 weight. */
+float *gpt_module_fwd(const qs_gpt *m, int layer, const float *W, const float *X, gpt_buf *b)
+{
+    const qs_gpt_blk *w = &m->w.b[layer / 4];
+    int l = layer / 4, d = m->c.d, ff = m->c.ff, out = layer % 4 == 0 ? 3 * d : ff;
+    int64_t N = b->N;
+    float *Y = layer % 4 == 0 ? b->qkv[l] : b->h[l];
+    const float *bias = layer % 4 == 0 ? w->qkv_b : w->fc1_b;
+    qs_k()->sgemm(0, 1, N, out, d, 1.0f, X, d, W, d, 0.0f, Y, out);
+    if (bias)
+        for (int64_t r = 0; r < N; r++)
+            for (int j = 0; j < out; j++) Y[r * out + j] += bias[j];
+    if (layer % 4 == 0) {
+        attention_fwd(b, l, 1.0f / sqrtf((float)(d / m->c.heads)));
+        return b->ao[l];
+    }
+    for (int64_t i = 0; i < N * ff; i++) b->g[l][i] = gelu(Y[i]);
+    return b->g[l];
+}
+
 double gpt_loss(gpt_buf *b, const uint8_t *tok)
 {
     int T = b->T;

@@ -34,6 +34,10 @@ void gpt_buf_fini(gpt_buf *b);
 typedef void (*gpt_capture_fn)(void *cctx, int layer, const float *X, int64_t rows, int in);
 int gpt_forward(const qs_gpt *m, const qs_gpt_run_opts *o, const uint8_t *tok, gpt_buf *b,
                 gpt_capture_fn capture, void *cctx);
+/* AWQ's module2inspect (gpt_ptq.c): block layer/4's attention output before c_proj (layer %
+ * 4 == 0, W a qkv weight) or its gelu(fc1) (layer % 4 == 2, W an fc1 weight) for X [b->N, d]
+ * (the norm's output, whole windows of b->T rows); returns b's buffer holding it. */
+float *gpt_module_fwd(const qs_gpt *m, int layer, const float *W, const float *X, gpt_buf *b);
 /* Mean cross-entropy over the scored positions and dlogits in b->logits (in place). */
 double gpt_loss(gpt_buf *b, const uint8_t *tok);
 /* Backward after gpt_forward + gpt_loss; accumulates into g (zeroed by the caller). */

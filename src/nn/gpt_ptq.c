@@ -1,8 +1,11 @@
 /* gpt_ptq.c — issue 17's PTQ methods on the GPT lab's model (gpt_ptq.h): each block linear
  * layer (qkv, proj, fc1, fc2) is quantized by llmq.h's engine functions from calibration
- * inputs captured with qs_gpt_capture; GPTQ and AWQ run layer after layer, capturing each
- * layer's inputs from the model whose earlier layers are already quantized (GPTQ's
- * "true sequential" order). The output layer (the tied embedding) stays fp32 throughout. */
+ * inputs captured with qs_gpt_capture; GPTQ runs layer after layer, capturing each layer's
+ * inputs from the model whose earlier layers are already quantized (GPTQ's "true sequential"
+ * order); AWQ searches every layer on the fp32 model's inputs (llm-awq's run_awq quantizes
+ * only after its search), scoring the scales of attn.c_attn and mlp.c_fc on their block's
+ * attention / MLP output (its module2inspect), then runs llm-awq's clipping search. The
+ * output layer (the tied embedding) stays fp32 throughout. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,8 @@
 #include "qscope/kernels.h"
 #include "qscope/llmq.h"
 #include "qscope/tensor.h"
+
+#include "gpt_priv.h"
 
 static const char *const method_names[QS_PTQ_COUNT] = {
     "rtn", "gptq", "awq", "smoothquant", "llmint8", "w8a8", "rotate",
@@ -139,6 +144,47 @@ void qs_gpt_ptq_fini(qs_gpt_ptq *p)
     memset(p, 0, sizeof *p);
 }
 
+/* auto_clip_block's filter: layers whose name holds "q_", "k_", "query", "key" or "Wqkv"
+ * feed the q·k product and are not clipped. The GPT lab's names are GPTBigCode's
+ * (attn.c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj), none of which matches, so llm-awq clips
+ * all four, as it does for that model. */
+static int awq_clips(const char *name)
+{
+    static const char *const skip[] = {"q_", "k_", "query", "key", "Wqkv"};
+    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+        if (strstr(name, skip[i])) return 0;
+    return 1;
+}
+
+/* llm-awq's module2inspect for the layers that feed more than themselves: the scales of
+ * attn.c_attn are scored on the attention's output and those of mlp.c_fc on the MLP's, with
+ * every other weight fp32. Both outputs are the block's next linear (attn.c_proj, mlp.c_proj;
+ * fp32) applied to the sub-block's result A (gpt_module_fwd), so a candidate scores
+ * mean over rows × outputs of ((A_cand - A) · W_nextᵀ)². */
+typedef struct awq_mod {
+    const qs_gpt *m;        /* the fp32 model */
+    int li;                 /* the layer searched */
+    const float *X;         /* its inputs [rows × in] */
+    gpt_buf *b;             /* rows / ctx windows */
+    float *ref, *D, *Y;     /* A of the fp32 weights; scratch */
+} awq_mod;
+
+static int awq_module_loss(void *vctx, const float *Wq, double *loss, qs_err *err)
+{
+    (void)err;
+    awq_mod *a = vctx;
+    qs_gpt_linear N;
+    qs_gpt_linear_get(a->m, a->li + 1, &N);
+    const float *A = gpt_module_fwd(a->m, a->li, Wq, a->X, a->b);
+    int64_t rows = a->b->N;
+    for (size_t k = 0; k < (size_t)rows * N.in; k++) a->D[k] = A[k] - a->ref[k];
+    qs_k()->sgemm(0, 1, rows, N.out, N.in, 1.0f, a->D, N.in, N.W, N.in, 0.0f, a->Y, N.out);
+    double se = 0.0;
+    for (size_t k = 0; k < (size_t)rows * N.out; k++) se += (double)a->Y[k] * a->Y[k];
+    *loss = se / ((double)rows * N.out);
+    return QS_OK;
+}
+
 static int is_pow2(int n)
 {
     return n > 0 && (n & (n - 1)) == 0;
@@ -156,12 +202,15 @@ int qs_gpt_ptq_run(const qs_gpt *m, const uint8_t *calib, int64_t ncalib, int64_
         return qs_err_set(err, "ptq: bits=%d (2..8)", o->bits);
     qs_gpt *q = qs_gpt_clone(m, err);
     if (!q) return QS_ERR;
+    gpt_buf mb;             /* AWQ's module outputs: the calibration windows at once */
+    float *mref = NULL, *mD = NULL, *mY = NULL;
+    int have_mb = 0;
     int nl = qs_gpt_nlinear(q), nb = nl - 1, rc = QS_OK;
     ptq_ctx *c = NULL;
     float **X = NULL;
     int64_t rows = 0;
     qs_wq g = { o->bits, o->sym, o->group, o->method == QS_PTQ_AWQ ? 1 : 0 };
-    double ratio_sum = 0.0;
+    double ratio_sum = 0.0, clipped = 0.0, ranges = 0.0;
     if (!weight_only || o->method == QS_PTQ_ROTATE) {
         c = calloc(1, sizeof *c);
         if (!c) { rc = qs_err_set(err, "ptq: out of memory"); goto done; }
@@ -169,16 +218,28 @@ int qs_gpt_ptq_run(const qs_gpt *m, const uint8_t *calib, int64_t ncalib, int64_
         c->nl = nl;
         c->threshold = o->threshold;
     }
-    if (o->method == QS_PTQ_SMOOTHQUANT || o->method == QS_PTQ_LLMINT8) {
+    if (o->method == QS_PTQ_SMOOTHQUANT || o->method == QS_PTQ_LLMINT8 ||
+        o->method == QS_PTQ_AWQ) {
         /* one capture of the fp32 model: SmoothQuant's activation maxima, LLM.int8()'s
-         * column count on the calibration text */
+         * column count on the calibration text, AWQ's inputs (llm-awq's run_awq feeds each
+         * block the fp outputs of the one before: it quantizes only after the search) */
         if ((rc = qs_gpt_capture(q, calib, ncalib, max_rows, &X, &rows, err)) != QS_OK) goto done;
+    }
+    if (o->method == QS_PTQ_AWQ) {
+        size_t wide = (size_t)rows * (q->c.ff > q->c.d ? q->c.ff : q->c.d);
+        mref = malloc(wide * sizeof *mref);
+        mD = malloc(wide * sizeof *mD);
+        mY = malloc((size_t)rows * q->c.d * sizeof *mY);
+        if (!mref || !mD || !mY) { rc = qs_err_set(err, "ptq: out of memory"); goto done; }
+        if ((rc = gpt_buf_init(&mb, &q->c, (int)(rows / q->c.ctx), q->c.ctx, 0, err)) != QS_OK)
+            goto done;
+        have_mb = 1;
     }
     for (int li = 0; li < nb && rc == QS_OK; li++) {
         qs_gpt_linear L;
         qs_gpt_linear_get(q, li, &L);
         size_t nw = (size_t)L.out * L.in;
-        if (o->method == QS_PTQ_GPTQ || o->method == QS_PTQ_AWQ) {
+        if (o->method == QS_PTQ_GPTQ) {
             /* this layer's inputs from the model quantized so far */
             free_capture(X, nl);
             X = NULL;
@@ -205,10 +266,30 @@ int qs_gpt_ptq_run(const qs_gpt *m, const uint8_t *calib, int64_t ncalib, int64_
             double r = 0.0;
             Wq = malloc(nw * sizeof *Wq);
             if (!Wq) { rc = qs_err_set(err, "ptq: out of memory"); break; }
-            rc = qs_awq(X[li], (int)rows, L.W, L.out, L.in, &g, o->grid > 0 ? o->grid : 20, Wq,
-                        NULL, NULL, &r, err);
+            float *s = malloc((size_t)L.in * sizeof *s);
+            if (!s) { rc = qs_err_set(err, "ptq: out of memory"); break; }
+            /* attn.c_attn and mlp.c_fc: scored on their block's output */
+            int mod = li % 4 == 0 || li % 4 == 2;
+            awq_mod am = { m, li, X[li], &mb, mref, mD, mY };
+            if (mod) {
+                qs_gpt_linear F;
+                qs_gpt_linear_get(m, li, &F);
+                const float *A = gpt_module_fwd(m, li, F.W, X[li], &mb);
+                qs_gpt_linear_get(m, li + 1, &F);
+                memcpy(mref, A, (size_t)rows * F.in * sizeof *mref);
+            }
+            rc = qs_awq_ex(X[li], (int)rows, L.W, L.out, L.in, &g, o->grid > 0 ? o->grid : 20,
+                           mod ? awq_module_loss : NULL, &am, Wq, s, NULL, &r, err);
+            if (rc == QS_OK && !o->noclip && awq_clips(L.name)) {
+                int nc = 0, gs = g.group > 0 && g.group < L.in ? g.group : L.in;
+                rc = qs_awq_clip(X[li], (int)rows, L.W, L.out, L.in, &g, s, 20, 0.5, 512, Wq,
+                                 NULL, &nc, err);
+                clipped += nc;
+                ranges += (double)L.out * ((L.in + gs - 1) / gs);
+            }
             if (rc == QS_OK) memcpy(L.W, Wq, nw * sizeof *Wq);
             ratio_sum += r;
+            free(s);
             break;
         }
         case QS_PTQ_SMOOTHQUANT: {
@@ -290,7 +371,10 @@ int qs_gpt_ptq_run(const qs_gpt *m, const uint8_t *calib, int64_t ncalib, int64_
         if (o->method == QS_PTQ_LLMINT8 && out->total_columns > 0)
             out->bits += 8.0 * (double)out->kept_columns / out->total_columns;
     }
-    if (o->method == QS_PTQ_AWQ) out->awq_ratio_mean = ratio_sum / nb;
+    if (o->method == QS_PTQ_AWQ) {
+        out->awq_ratio_mean = ratio_sum / nb;
+        out->awq_clip_frac = ranges > 0 ? clipped / ranges : 0.0;
+    }
     if (c) {
         out->run.linear = linear_fn;
         out->run.ctx = c;
@@ -303,5 +387,7 @@ done:
     free_capture(X, nl);
     ctx_free(c);
     qs_gpt_free(q);
+    if (have_mb) gpt_buf_fini(&mb);
+    free(mref); free(mD); free(mY);
     return rc;
 }

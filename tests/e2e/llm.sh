@@ -74,6 +74,14 @@ done
 
 out=$("$QSCOPE" --json -c "load datasets/default.npy; awq bits=4 group=32") || fail "awq exit $?"
 gt "$(num "$out" rtn_out_mse)" "$(num "$out" awq_out_mse)" "AWQ vs RTN"
+# llm-awq's clipping search runs by default and lowers the error of the scaled weights;
+# noclip leaves the scale search's result
+has "$out" '"clip":true'
+gt "$(num "$out" scale_out_mse)" "$(num "$out" awq_out_mse)" "AWQ clipping vs scales only"
+gt "$(num "$out" clipped_ranges)" 0 "AWQ clipped ranges"
+out=$("$QSCOPE" --json -c "load datasets/default.npy; awq bits=4 group=32 noclip") || fail "awq noclip exit $?"
+has "$out" '"clip":false'
+[ "$(num "$out" scale_out_mse)" = "$(num "$out" awq_out_mse)" ] || fail "noclip changed the error: $out"
 
 out=$("$QSCOPE" --json -c "load datasets/default.npy; imatrix type=q4_0") || fail "imatrix exit $?"
 gt "$(num "$out" weighted_err_ref)" "$(num "$out" weighted_err_imatrix)" "imatrix weighted error"

@@ -4,7 +4,8 @@ from the original algorithms (not from qscope's C):
 
   GPTQ        IST-DASLab/gptq gptq.py GPTQ.fasterquant + quant.py Quantizer.find_params
   AWQ         mit-han-lab/llm-awq awq/quantize/auto_scale.py _search_module_scale +
-              quantizer.py pseudo_quantize_tensor (scale search only; no auto_clip)
+              quantizer.py pseudo_quantize_tensor, then auto_clip.py auto_clip_layer +
+              apply_clip on the scaled layer (apply_scale divides the inputs by the scales)
   SmoothQuant mit-han-lab/smoothquant smooth.py smooth_ln_fcs (scales) + a W8A8 simulation
               (int8 absmax per token for X, per output channel for W)
   LLM.int8()  outlier columns (any |x| >= threshold) in floating point, the rest int8 with
@@ -166,7 +167,38 @@ def awq(X, W, bits, group, n_grid=20):
         losses.append(loss)
         if loss < best[0]:
             best = (loss, ratio, Wq, s)
-    return best[2], best[1], losses
+    return best[2], best[1], losses, best[3]
+
+
+def awq_clip(X, W, s, bits, group, n_grid=20, max_shrink=0.5, n_sample_token=512):
+    """auto_clip_layer (the tensor layout of auto_clip.py: w [co, 1, n_group, gs], input_feat
+    [1, n_token, n_group, gs]) on W*s and X/s, then apply_clip and pseudo_quantize, / s"""
+    Ws = (W * s[None, :]).astype(np.float32)
+    Xs = (X / s[None, :]).astype(np.float32)
+    co, ci = Ws.shape
+    gs = group if group > 0 else ci
+    feat = Xs.astype(np.float64).reshape(1, Xs.shape[0], -1, gs)
+    step = feat.shape[1] // n_sample_token
+    feat = feat[:, 0::max(step, 1)]     # torch refuses a step of 0: every row below 512
+    w = Ws.astype(np.float64).reshape(co, 1, -1, gs)
+    org_max_val = np.abs(w).max(axis=-1, keepdims=True)
+    best_max_val = org_max_val.copy()
+    min_errs = np.ones_like(org_max_val) * 1e9
+    org_out = (feat * w).sum(axis=-1)
+    for i_s in range(int(max_shrink * n_grid)):
+        max_val = org_max_val * (1 - i_s / n_grid)
+        cur_w = np.clip(w, -max_val, max_val)
+        q_w = awq_pseudo(cur_w.reshape(co, ci), bits, gs).astype(np.float64).reshape(w.shape)
+        cur_out = (feat * q_w).sum(axis=-1)
+        err = ((cur_out - org_out) ** 2).mean(axis=1).reshape(min_errs.shape)
+        better = err < min_errs
+        min_errs[better] = err[better]
+        best_max_val[better] = max_val[better]
+    # apply_clip, then the final pseudo-quantization of the clipped weight
+    Wc = np.clip(w, -best_max_val, best_max_val).reshape(co, ci)
+    Wq = (awq_pseudo(Wc, bits, gs) / s[None, :]).astype(np.float32)
+    nclipped = int(np.sum(best_max_val < org_max_val))
+    return Wq, best_max_val.reshape(co, -1), nclipped
 
 
 # ---- SmoothQuant, W8A8, LLM.int8() -----------------------------------------------------------
@@ -235,10 +267,19 @@ def main():
         line(name, Q)
         line(name + "_loss", [loss])
     # AWQ
-    Wq, ratio, losses = awq(X, W, 4, 32)
+    Wq, ratio, losses, best_s = awq(X, W, 4, 32)
     line("awq_W", Wq)
     line("awq_ratio", [ratio])
     line("awq_losses", losses)
+    s = best_s
+    Wc, mv, nc = awq_clip(X, W, s, 4, 32)
+    line("awq_clip_W", Wc)
+    line("awq_clip_max", mv)
+    line("awq_clip_n", [nc])
+    Wc, mv, nc = awq_clip(X, W, np.ones(inn, dtype=np.float32), 3, 16, n_sample_token=10)
+    line("awq_clip3_W", Wc)
+    line("awq_clip3_max", mv)
+    line("awq_clip3_n", [nc])
     # SmoothQuant
     s = smooth_scales(X, W, 0.5)
     line("smooth_s", s)

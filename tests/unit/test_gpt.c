@@ -13,6 +13,7 @@
 #include "qscope/gpt.h"
 #include "qscope/kernels.h"
 #include "qscope/tensor.h"
+#include "nn/gpt_priv.h"
 
 #define GOLDEN "tests/golden/"
 
@@ -198,6 +199,46 @@ Test(gpt, linear_hook_replaces_every_matmul)
     cr_assert_str_eq(L.name, "h.0.mlp.c_fc");
     cr_assert_eq(L.in, 8);
     cr_assert_eq(L.out, 16);
+    for (int i = 0; i < qs_gpt_nlinear(m); i++) qs_free_aligned(X[i]);
+    free(X);
+    qs_gpt_free(m);
+}
+
+/* AWQ's module outputs (gpt_module_fwd) are what the forward pass computes: the attention
+ * output is the captured input of attn.c_proj, gelu(fc1) that of mlp.c_proj; another qkv
+ * weight changes the attention output */
+Test(gpt, module_forward_matches_the_captured_inputs)
+{
+    qs_gpt *m = tiny_model(7);
+    qs_err err = {""};
+    uint8_t tok[32];
+    fill_tokens(tok, 32, 9);
+    float **X;
+    int64_t rows;
+    cr_assert_eq(qs_gpt_capture(m, tok, 32, 1000, &X, &rows, &err), QS_OK, "%s", err.msg);
+    cr_assert_eq(rows, 32);
+    gpt_buf b;
+    cr_assert_eq(gpt_buf_init(&b, &m->c, 4, 8, 0, &err), QS_OK);
+    for (int l = 0; l < m->c.layers; l++)
+        for (int k = 0; k <= 2; k += 2) {
+            qs_gpt_linear L, N;
+            qs_gpt_linear_get(m, 4 * l + k, &L);
+            qs_gpt_linear_get(m, 4 * l + k + 1, &N);
+            const float *A = gpt_module_fwd(m, 4 * l + k, L.W, X[4 * l + k], &b);
+            for (int64_t i = 0; i < rows * N.in; i++)
+                cr_assert_float_eq(A[i], X[4 * l + k + 1][i], 1e-5, "layer %d [%lld]: %g vs %g",
+                                   4 * l + k, (long long)i, A[i], X[4 * l + k + 1][i]);
+        }
+    qs_gpt_linear L;
+    qs_gpt_linear_get(m, 0, &L);
+    float *W2 = malloc((size_t)L.out * L.in * sizeof *W2);
+    for (int i = 0; i < L.out * L.in; i++) W2[i] = L.W[i] * 1.5f;
+    const float *A = gpt_module_fwd(m, 0, W2, X[0], &b);
+    double diff = 0.0;
+    for (int64_t i = 0; i < rows * L.in; i++) diff += fabs((double)A[i] - X[1][i]);
+    cr_expect_gt(diff, 1e-3);
+    free(W2);
+    gpt_buf_fini(&b);
     for (int i = 0; i < qs_gpt_nlinear(m); i++) qs_free_aligned(X[i]);
     free(X);
     qs_gpt_free(m);

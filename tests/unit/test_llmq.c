@@ -2,7 +2,7 @@
  * algorithms (tests/golden/make_llmq_golden.py -> llmq_ref.txt) on a 16 × 64 heavy-tailed
  * weight with 48 calibration rows holding three planted outlier channels and a dead one:
  * rotation, round-to-nearest, GPTQ (four configurations: groups, act-order, sym/asym, lazy
- * batch widths), AWQ's scale search, SmoothQuant scales and W8A8, LLM.int8(). */
+ * batch widths), AWQ's scale and clipping searches, SmoothQuant scales and W8A8, LLM.int8(). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -184,6 +184,83 @@ Test(llmq, awq_matches_the_reference)
     free(gl);
     expect_close("awq", Q, "awq_W", OUT * IN);
     cr_expect_lt(losses[(int)(ratio * 20 + 0.5)], losses[0], "AWQ beats plain RTN here");
+}
+
+typedef struct loss_ctx { int calls; const float *X; const float *W; } loss_ctx;
+static int layer_loss(void *c, const float *Wq, double *loss, qs_err *err)
+{
+    (void)err;
+    loss_ctx *l = c;
+    l->calls++;
+    qs_llmq_out_err(l->X, NX, l->W, Wq, OUT, IN, loss, NULL);
+    return QS_OK;
+}
+static int flat_loss(void *c, const float *Wq, double *loss, qs_err *err)
+{
+    (void)Wq; (void)err;
+    ((loss_ctx *)c)->calls++;
+    *loss = 1.0;
+    return QS_OK;
+}
+
+/* qs_awq_ex: a loss callback sees every candidate; the layer's own output error reproduces
+ * qs_awq, a flat loss keeps the first ratio (0: plain round-to-nearest) */
+Test(llmq, awq_loss_callback)
+{
+    float Q[OUT * IN], Q2[OUT * IN], R[OUT * IN];
+    double ratio, r2;
+    qs_err err = {""};
+    qs_wq q = {4, 0, 32, 1};
+    loss_ctx c = { 0, X, W };
+    cr_assert_eq(qs_awq(X, NX, W, OUT, IN, &q, 20, Q, NULL, NULL, &ratio, &err), QS_OK);
+    cr_assert_eq(qs_awq_ex(X, NX, W, OUT, IN, &q, 20, layer_loss, &c, Q2, NULL, NULL, &r2, &err),
+                 QS_OK);
+    cr_expect_eq(c.calls, 20);
+    cr_expect_eq(r2, ratio);
+    cr_expect_eq(memcmp(Q, Q2, sizeof Q), 0);
+    c.calls = 0;
+    cr_assert_eq(qs_awq_ex(X, NX, W, OUT, IN, &q, 20, flat_loss, &c, Q2, NULL, NULL, &r2, &err),
+                 QS_OK);
+    cr_expect_eq(c.calls, 20);
+    cr_expect_eq(r2, 0.0);
+    cr_assert_eq(qs_wq_rtn(&q, W, OUT, IN, R, &err), QS_OK);
+    cr_expect_eq(memcmp(R, Q2, sizeof R), 0);
+}
+
+/* llm-awq's auto_clip after the scale search (int4 g32, every row) and on an unscaled layer
+ * (int3 g16, every 4th row: 48 // n_sample 10): the quantized weights, the chosen ranges and
+ * how many ranges shrank */
+Test(llmq, awq_clip_matches_the_reference)
+{
+    float Q[OUT * IN], C[OUT * IN], s[IN], mv[OUT * 4], ones[IN];
+    double losses[20], ratio;
+    int nc = -1;
+    qs_err err = {""};
+    qs_wq q = {4, 0, 32, 1};
+    cr_assert_eq(qs_awq(X, NX, W, OUT, IN, &q, 20, Q, s, losses, &ratio, &err), QS_OK);
+    cr_assert_eq(qs_awq_clip(X, NX, W, OUT, IN, &q, s, 20, 0.5, 512, C, mv, &nc, &err), QS_OK,
+                 "%s", err.msg);
+    expect_close("awq clip", C, "awq_clip_W", OUT * IN);
+    expect_close("awq clip max", mv, "awq_clip_max", OUT * 2);
+    cr_expect_eq(nc, (int)gold1("awq_clip_n"));
+    cr_expect_gt(nc, 0, "some ranges shrink here");
+    double e_scale, e_clip;
+    qs_llmq_out_err(X, NX, W, Q, OUT, IN, &e_scale, NULL);
+    qs_llmq_out_err(X, NX, W, C, OUT, IN, &e_clip, NULL);
+    cr_expect_lt(e_clip, e_scale, "clipping lowers the output error: %g vs %g", e_clip, e_scale);
+    for (int j = 0; j < IN; j++) ones[j] = 1.0f;
+    qs_wq q3 = {3, 0, 16, 1};
+    cr_assert_eq(qs_awq_clip(X, NX, W, OUT, IN, &q3, NULL, 20, 0.5, 10, C, mv, &nc, &err), QS_OK);
+    expect_close("awq clip3", C, "awq_clip3_W", OUT * IN);
+    expect_close("awq clip3 max", mv, "awq_clip3_max", OUT * 4);
+    cr_expect_eq(nc, (int)gold1("awq_clip3_n"));
+    /* s = ones is the same as no scaling */
+    float C1[OUT * IN];
+    cr_assert_eq(qs_awq_clip(X, NX, W, OUT, IN, &q3, ones, 20, 0.5, 10, C1, NULL, NULL, &err),
+                 QS_OK);
+    cr_expect_eq(memcmp(C, C1, sizeof C), 0);
+    cr_expect_eq(qs_awq_clip(X, NX, W, OUT, IN, &q3, NULL, 20, 1.0, 10, C, NULL, NULL, &err),
+                 QS_ERR, "max_shrink 1 would clamp to zero");
 }
 
 Test(llmq, smoothquant_and_llmint8_match_the_reference)
