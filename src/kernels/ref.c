@@ -146,6 +146,14 @@ static void quantize_chunk_ref(void *vc, int64_t e0, int64_t e1)
         e += s.n;
     }
 }
+int32_t qs_k_quant1_ref(float x, float scale, float inv, int32_t zp, const qs_qp *qp,
+                        uint64_t e, qs_k_quant1_parts *parts)
+{
+    qs_k_quant1_parts pt;
+    int32_t q = qk_quant1_parts(x, scale, inv, zp, qp, e, &pt);
+    if (parts) *parts = pt;
+    return q;
+}
 static void quantize_ref(const float *x, const qs_layout *l, const qs_qp *qp, uint8_t *codes)
 {
     q_ctx c = { x, l, qp, codes, NULL, NULL };
