@@ -211,6 +211,17 @@ int32_t qs_k_quant1_ref(float x, float scale, float inv, int32_t zp, const qs_qp
 /* Requantization: a real multiplier 0 < m < 1 as m = M0 · 2^-shift with M0 a Q31 int32
  * (gemmlowp / TFLite). */
 void qs_requant_multiplier(double m, int32_t *m0, int *shift);
+/* How qs_requant_multiplier wrote m (what `derive requant` shows): m = frac · 2^exp with frac
+ * in [0.5, 1), rounded = round(frac · 2^31); when that reaches 2^31 (frac within 2^-32 of 1)
+ * M0 = 2^30 and the exponent grows by one (renorm = 1). */
+typedef struct qs_requant_parts {
+    double frac;            /* m's mantissa in [0.5, 1) */
+    int exp;                /* m's exponent: m = frac · 2^exp */
+    int64_t rounded;        /* round(frac · 2^31), before renormalising */
+    int renorm;             /* 1 when rounded was 2^31: M0 = 2^30, exponent exp + 1 */
+} qs_requant_parts;
+/* qs_requant_multiplier that also hands back its parts (parts may be NULL). */
+void qs_requant_multiplier_parts(double m, int32_t *m0, int *shift, qs_requant_parts *parts);
 /* round(acc · M0 · 2^-(31+shift)) with rounding half away from zero, then + zp and clamp. */
 int32_t qs_requant(int32_t acc, int32_t m0, int shift, int32_t zp, int32_t qmin, int32_t qmax);
 /* Applies the epilogue to a row-major int32 matrix: out[i,j] = requant(C[i,j] + bias[j])

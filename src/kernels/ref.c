@@ -397,15 +397,27 @@ static void sgemm_ref(int ta, int tb, int64_t M, int64_t N, int64_t K, float alp
  * Requantization (gemmlowp / TFLite fixed-point multiplier)
  * ====================================================================================== */
 
-void qs_requant_multiplier(double m, int32_t *m0, int *shift)
+void qs_requant_multiplier_parts(double m, int32_t *m0, int *shift, qs_requant_parts *parts)
 {
-    if (!(m > 0.0) || !isfinite(m)) { *m0 = 0; *shift = 0; return; }
+    qs_requant_parts pt = { 0.0, 0, 0, 0 };
+    if (!(m > 0.0) || !isfinite(m)) {
+        *m0 = 0; *shift = 0;
+        if (parts) *parts = pt;
+        return;
+    }
     int ex;
     double q = frexp(m, &ex);               /* m = q · 2^ex, q in [0.5, 1) */
     int64_t qf = (int64_t)llround(q * 2147483648.0);
-    if (qf == ((int64_t)1 << 31)) { qf /= 2; ex++; }
+    pt.frac = q; pt.exp = ex; pt.rounded = qf;
+    if (qf == ((int64_t)1 << 31)) { qf /= 2; ex++; pt.renorm = 1; }
     *m0 = (int32_t)qf;
     *shift = -ex;                           /* m = m0 · 2^-(31 + shift) */
+    if (parts) *parts = pt;
+}
+
+void qs_requant_multiplier(double m, int32_t *m0, int *shift)
+{
+    qs_requant_multiplier_parts(m, m0, shift, NULL);
 }
 
 int32_t qs_requant(int32_t acc, int32_t m0, int shift, int32_t zp, int32_t qmin, int32_t qmax)

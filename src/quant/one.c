@@ -25,9 +25,18 @@ static qs_qp one_set(const qs_qparams *qp, int64_t p, qs_layout *l1)
     return k;
 }
 
+/* ggml's quantizers (ggml.c, the engine's path for Q8_0 / Q4_0) read NaN as 0 and ±Inf as
+ * ±FLT_MAX; one value goes the same way. */
+static int is_ggml(const qs_scheme *s) { return s->kind == QS_Q_GGML || s->conv == QS_CONV_GGML; }
+static float ggml_reads(float x)
+{
+    return x != x ? 0.0f : x > FLT_MAX ? FLT_MAX : x < -FLT_MAX ? -FLT_MAX : x;
+}
+
 void qs_qparams_code1(const qs_qparams *qp, int64_t p, float x, int32_t *code, float *xhat,
                       int *clipped)
 {
+    if (is_ggml(&qp->scheme)) x = ggml_reads(x);
     qs_layout l1;
     qs_qp k = one_set(qp, p, &l1);
     uint8_t c = 0;
@@ -78,18 +87,26 @@ void qs_qparams_code1_trace(const qs_qparams *qp, int64_t p, float x, int32_t *c
     /* the same value through the `_ref` rule, as element 0 of a one-element call (the
      * stochastic number qs_qparams_code1's kernel call used) */
     const qs_scheme *sc = &qp->scheme;
-    int ggml = sc->kind == QS_Q_GGML || sc->conv == QS_CONV_GGML;
+    int ggml = is_ggml(sc);
     int q4 = ggml && (sc->kind == QS_Q_GGML ? sc->ggml_type == 2 : sc->bits == 4);
     int trt = !ggml && sc->conv == QS_CONV_TRT;
     qs_qp k = qs_qparams_kernel(qp);
     float s = qp->scale[p], inv = qp->inv[p];
     int32_t zp = qp->zp[p];
     int qmin = qp->qmin, qmax = qp->qmax;
+    char a[40], b[40], d[40], e[40], f[40];
+    qs_step *st;
+    if (ggml && !isfinite(x)) {
+        float xg = ggml_reads(x);
+        st = add(tr, "as ggml reads it", "NaN → 0, ±inf → ±3.4028235e+38", xg);
+        SUB(st, "%s", g(a, x));
+        RES(st, "x = %s", g(b, xg));
+        NOTE(st, "qscope's ggml quantizer (ggml.c) sanitizes a block before quantizing it");
+        x = xg;
+    }
     qs_k_quant1_parts rp;
     qs_k_quant1_ref(x, s, inv, zp, &k, 0, &rp);
     float v = rp.v, r = rp.r;
-    char a[40], b[40], d[40], e[40], f[40];
-    qs_step *st;
     if (qp->divide) {
         st = add(tr, "divide", "v = x / s", v);
         SUB(st, "%s / %s", gp(a, x), g(b, s));
