@@ -349,7 +349,7 @@ static void onnx_params(const qs_scheme *s, int qmin, int qmax, float lo, float 
              g(b, sc));
     if (s->symmetric) { step_zp_sym(tr, s, (int32_t)z); return; }
     st = add(tr, "zero point", "zp = clamp(round(qmin - min' / s), qmin, qmax)", z);
-    if (!tiny) SUB(st, "round(%s - %s / %s) = round(%s)", gp(a, qmin), gp(b, wmn), g(d, sc),
+    if (!tiny) SUB(st, "round(%s - %s / %s) = round(%s)", gp(a, qmin), gp(b, wmn), g(d, f),
                    g(e, t));
     RES(st, "zp = %d", (int32_t)z);
     NOTE(st, "the code that stands for 0.0; min' maps to qmin (ONNX Runtime rounds qmin - "
