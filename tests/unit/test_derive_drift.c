@@ -184,6 +184,21 @@ Test(derive_drift, printed_parameters_are_the_engines, .timeout = 120)
                 if ((st = find(&tr, "clamp")) != NULL)
                     cr_assert_eq(st->value, (double)codes[e], "%s: clamp %s, engine %d",
                                  words, st->result, codes[e]);
+                /* the intermediate numbers lead to that code: q' = r + zp clamped (Q4_0:
+                 * min(15, (int)(v + 8.5))) */
+                const qs_step *qz = find(&tr, "add zero point");
+                if (qz && !isnan(t->data[e])) {
+                    double q1 = qz->value < q.qp.qmin ? q.qp.qmin
+                              : qz->value > q.qp.qmax ? q.qp.qmax : qz->value;
+                    cr_assert_eq(q1, (double)codes[e], "%s element %lld (%.9g): the steps give "
+                                 "q' = %s, the engine's code is %d", words, (long long)e,
+                                 t->data[e], qz->result, codes[e]);
+                } else if (!qz && (st = find(&tr, "round")) != NULL) {
+                    int q4 = st->value >= 15.0 ? 15 : (int)st->value;
+                    cr_assert_eq(q4, codes[e], "%s element %lld: the steps give %s, the "
+                                 "engine's code is %d", words, (long long)e, st->substituted,
+                                 codes[e]);
+                }
             }
             conv_seen[s.conv]++;
             traced++;
