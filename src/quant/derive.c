@@ -320,12 +320,14 @@ static int derive_ggml(const qs_tensor *t, const qs_scheme *sc, const qs_derive_
     else
         NOTE(st, "%s: %d bytes per %d weights = %.4g bits per weight, scales included", nm,
              gt->bytes, gt->block, qs_ggml_bits_per_weight(id));
-    /* the block's constants */
-    float mn = bl->x[0], mx = bl->x[0], smax = 0.f;
+    /* the block's constants, from the values as ggml.c's quantizer reads them */
+    float xs[QS_QK_K];
+    qs_ggml_sanitize(bl->x, gt->block, xs);
+    float mn = xs[0], mx = xs[0], smax = 0.f;
     for (int i = 0; i < gt->block; i++) {
-        mn = fminf(mn, bl->x[i]);
-        mx = fmaxf(mx, bl->x[i]);
-        if (fabsf(bl->x[i]) > fabsf(smax)) smax = bl->x[i];
+        mn = fminf(mn, xs[i]);
+        mx = fmaxf(mx, xs[i]);
+        if (fabsf(xs[i]) > fabsf(smax)) smax = xs[i];
     }
     switch (id) {
     case QS_GGML_Q4_1: case QS_GGML_Q5_1:

@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "qscope/derive.h"
+#include "qscope/ggml.h"
 #include "qscope/quant.h"
 
 #define QS_STEPS_SHORT
@@ -26,11 +27,12 @@ static qs_qp one_set(const qs_qparams *qp, int64_t p, qs_layout *l1)
 }
 
 /* ggml's quantizers (ggml.c, the engine's path for Q8_0 / Q4_0) read NaN as 0 and ±Inf as
- * ±FLT_MAX; one value goes the same way. */
+ * ±FLT_MAX (qs_ggml_sanitize); one value goes the same way. */
 static int is_ggml(const qs_scheme *s) { return s->kind == QS_Q_GGML || s->conv == QS_CONV_GGML; }
 static float ggml_reads(float x)
 {
-    return x != x ? 0.0f : x > FLT_MAX ? FLT_MAX : x < -FLT_MAX ? -FLT_MAX : x;
+    qs_ggml_sanitize(&x, 1, &x);
+    return x;
 }
 
 void qs_qparams_code1(const qs_qparams *qp, int64_t p, float x, int32_t *code, float *xhat,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "qscope/derive.h"
+#include "qscope/ggml.h"
 #include "qscope/quant.h"
 
 #define QS_STEPS_SHORT
@@ -527,10 +528,9 @@ int qs_qparams_ggml(const qs_scheme *s, const qs_layout *l, const float *x, int6
     for (int64_t e = 0; e < n; e++) {
         int64_t p = qs_layout_index(l, e);
         /* as ggml.c's quantizer sees the block: NaN -> 0, ±Inf -> ±FLT_MAX */
-        float v = x[e];
-        if (v != v) v = 0.0f;
-        else {
-            v = v > FLT_MAX ? FLT_MAX : v < -FLT_MAX ? -FLT_MAX : v;
+        float v;
+        qs_ggml_sanitize(&x[e], 1, &v);
+        if (x[e] == x[e]) {                         /* the range leaves NaN out */
             if (v < mn[p]) mn[p] = v;
             if (v > mx[p]) mx[p] = v;
         }
