@@ -53,6 +53,9 @@ int qs_derive(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c,
 int qs_derive_cal(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c,
                   const qs_calib_result *cal, const qs_derive_opts *o, qs_trace *tr,
                   qs_err *err);
+/* qs_requant_multiplier (M = M0 · 2^-(31 + shift)) that, when tr is not NULL, appends the
+ * step that writes M in fixed point, from the multiplier's own parts (src/quant/requant.c). */
+void qs_requant_multiplier_trace(double M, int32_t *m0, int *shift, qs_trace *tr);
 /* Frees the steps of tr and zeroes it (safe to call twice). */
 void qs_trace_fini(qs_trace *tr);
 

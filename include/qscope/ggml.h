@@ -135,6 +135,11 @@ const char *qs_ggml_layout(int id, char *buf, size_t n);
 /* Bytes needed for n elements of type id; 0 + err when n is not a whole number of blocks. */
 int qs_ggml_row_bytes(int id, int64_t n, uint64_t *bytes, qs_err *err);
 
+/* The values as qscope's ggml quantizers read them: out[i] = x[i] with NaN -> 0 and ±Inf ->
+ * ±FLT_MAX (x and out may be the same array). The one rule of ggml.c, qparams.c (Q8_0 / Q4_0
+ * parameters) and derive. */
+void qs_ggml_sanitize(const float *x, int n, float *out);
+
 /* fp16 <-> fp32 exactly as ggml's scalar GGML_FP32_TO_FP16 / GGML_FP16_TO_FP32 (round to
  * nearest even, NaN kept). */
 uint16_t qs_ggml_fp32_to_fp16(float f);

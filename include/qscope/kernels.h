@@ -194,9 +194,34 @@ qs_tier qs_k_active_tier(void);
  * 512-bit int8, 2: vnni 256-bit int8; other entries are the avx2 ones. */
 const qs_kernels *qs_k_emulated(int i);
 
+/* One element through the `_ref` quantize rule (src/kernels/kint.h qk_quant1, the rule every
+ * tier reproduces), with its intermediate numbers: what `derive` shows (src/quant/one.c). */
+typedef struct qs_k_quant1_parts {
+    float v;                /* x / scale (qp->divide) or x · inv */
+    float u;                /* stochastic rounding's uniform number of element e (else 0) */
+    float r;                /* v rounded by qp->round (before the zero point and the clamp) */
+    int32_t q;              /* the code: r + zp clamped to [qmin, qmax]; NaN gives zp */
+    int clipped;            /* 1 when r + zp lay outside [qmin, qmax] */
+} qs_k_quant1_parts;
+/* The code of x under (scale, inv, zp) and the rounding of qp as element e (its stochastic
+ * number); parts (may be NULL) receives the intermediate numbers. */
+int32_t qs_k_quant1_ref(float x, float scale, float inv, int32_t zp, const qs_qp *qp,
+                        uint64_t e, qs_k_quant1_parts *parts);
+
 /* Requantization: a real multiplier 0 < m < 1 as m = M0 · 2^-shift with M0 a Q31 int32
  * (gemmlowp / TFLite). */
 void qs_requant_multiplier(double m, int32_t *m0, int *shift);
+/* How qs_requant_multiplier wrote m (what `derive requant` shows): m = frac · 2^exp with frac
+ * in [0.5, 1), rounded = round(frac · 2^31); when that reaches 2^31 (frac within 2^-32 of 1)
+ * M0 = 2^30 and the exponent grows by one (renorm = 1). */
+typedef struct qs_requant_parts {
+    double frac;            /* m's mantissa in [0.5, 1) */
+    int exp;                /* m's exponent: m = frac · 2^exp */
+    int64_t rounded;        /* round(frac · 2^31), before renormalising */
+    int renorm;             /* 1 when rounded was 2^31: M0 = 2^30, exponent exp + 1 */
+} qs_requant_parts;
+/* qs_requant_multiplier that also hands back its parts (parts may be NULL). */
+void qs_requant_multiplier_parts(double m, int32_t *m0, int *shift, qs_requant_parts *parts);
 /* round(acc · M0 · 2^-(31+shift)) with rounding half away from zero, then + zp and clamp. */
 int32_t qs_requant(int32_t acc, int32_t m0, int shift, int32_t zp, int32_t qmin, int32_t qmax);
 /* Applies the epilogue to a row-major int32 matrix: out[i,j] = requant(C[i,j] + bias[j])

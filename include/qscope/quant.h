@@ -159,6 +159,20 @@ typedef struct qs_qparams {
 int qs_qparams_compute(const qs_scheme *s, const qs_layout *l, const float *lo,
                        const float *hi, const float *signed_max, qs_qparams *qp,
                        qs_err *err);
+struct qs_trace;    /* derive.h */
+/* qs_qparams_compute that also explains parameter set `set`: when tr is not NULL, the
+ * convention's rule appends to *tr the steps that made that set (include zero, amax, scale,
+ * zero point, multiplier, ggml's d ...) with the numbers it computed — the steps `derive`
+ * shows. tr NULL (or set outside 0..nparams-1): no steps, the same parameters. */
+int qs_qparams_compute_trace(const qs_scheme *s, const qs_layout *l, const float *lo,
+                             const float *hi, const float *signed_max, qs_qparams *qp,
+                             int64_t set, struct qs_trace *tr, qs_err *err);
+/* ggml Q8_0 / Q4_0 (kind QS_Q_GGML or convention=ggml): the parameters from the values
+ * x[0..n) themselves, each block's range and signed max as ggml.c's quantizer sees the block
+ * (NaN as 0, ±Inf as ±FLT_MAX; no calibration), then qs_qparams_compute_trace (set, tr as
+ * there). The one path of qs_qstate_init and `derive`. */
+int qs_qparams_ggml(const qs_scheme *s, const qs_layout *l, const float *x, int64_t n,
+                    qs_qparams *qp, int64_t set, struct qs_trace *tr, qs_err *err);
 /* Frees the arrays of qp and zeroes it (safe on a zeroed or already-freed struct). */
 void qs_qparams_fini(qs_qparams *qp);
 /* The kernel view of the parameters (pointers into qp). */
@@ -168,6 +182,12 @@ qs_qp qs_qparams_kernel(const qs_qparams *qp);
  * The numbers `derive` and `codes value=` show (src/quant/one.c). */
 void qs_qparams_code1(const qs_qparams *qp, int64_t p, float x, int32_t *code, float *xhat,
                       int *clipped);
+/* qs_qparams_code1 that also explains itself: when tr is not NULL, appends the steps of x
+ * through the `_ref` rule (qs_k_quant1_ref: divide or multiply, round, zero point, clamp),
+ * the dequantization and the error, noting where the dispatched kernel (whose code and x̂
+ * are returned) would differ. */
+void qs_qparams_code1_trace(const qs_qparams *qp, int64_t p, float x, int32_t *code,
+                            float *xhat, int *clipped, struct qs_trace *tr);
 /* The dequantized value of code (clamped to qmin..qmax) under parameter set p. */
 float qs_qparams_dequant1(const qs_qparams *qp, int64_t p, int32_t code);
 

@@ -8,6 +8,7 @@
 
 #include "qscope/calib.h"
 #include "qscope/cmd.h"
+#include "qscope/derive.h"
 #include "qscope/io.h"
 #include "qscope/kernels.h"
 #include "qscope/nn.h"
@@ -473,19 +474,19 @@ static json_t *step(const char *title, const char *formula, const char *subst,
     return j;
 }
 
-/* M = M0·2^-n (M0 a Q31 integer): the step that writes a real multiplier in fixed point;
- * its value is what M0·2^-n really is. Shared by `lab int` and `derive requant`. */
-static json_t *fixed_point_step(double M, int32_t m0, int sh)
+/* M = M0·2^-n (M0 a Q31 integer): computes M0 and the shift of M and returns the step the
+ * multiplier records itself (qs_requant_multiplier_trace), as JSON; its value is what
+ * M0·2^-n really is. Shared by `lab int` and `derive requant`. */
+static json_t *fixed_point_step(double M, int32_t *m0, int *sh)
 {
-    char sub[256], res[64];
-    int n = 31 + sh, e;
-    double frac = frexp(M, &e);
-    snprintf(sub, sizeof sub, "%.10g = %.10g · 2^%d; M0 = round(%.10g · 2^31) = %d, "
-             "n = 31 - (%d)", M, frac, e, frac, m0, e);
-    snprintf(res, sizeof res, "M0 = %d, n = %d", m0, n);
-    json_t *j = step("fixed-point multiplier", "M = M0 · 2^-n, M0 in [2^30, 2^31)", sub,
-                     json_string(res), "M0 is a Q31 integer: the chip needs no floating point");
-    qs_json_set_real(j, "value", ldexp((double)m0, -n));
+    qs_trace tr;
+    memset(&tr, 0, sizeof tr);
+    qs_requant_multiplier_trace(M, m0, sh, &tr);
+    if (tr.n == 0) return json_null();      /* out of memory */
+    const qs_step *t = &tr.steps[0];
+    json_t *j = step(t->title, t->formula, t->substituted, json_string(t->result), t->note);
+    qs_json_set_real(j, "value", t->value);
+    qs_trace_fini(&tr);
     return j;
 }
 
@@ -524,8 +525,8 @@ static json_t *requant_steps(const qs_nn_qmodel *q, const qs_nn_imodel *im,
         if (codes[k] > im->zp[1]) { j = k; break; }
     float s_w = q->wscale[0][q->cfg.wgran == QS_G_CHANNEL ? j : 0], s_out = q->ascale[1];
     double M = (double)s_in * s_w / s_out;
-    int32_t m0 = im->m0[0][j];
-    int sh = im->shift[0][j];
+    int32_t m0 = im->m0[0][j], m0s;
+    int sh = im->shift[0][j], shs;
     int64_t a = (int64_t)acc[j] + im->bq[0][j];
     char sub[512];
     json_object_set_new(o, "example_sample", json_integer(0));
@@ -546,7 +547,7 @@ static json_t *requant_steps(const qs_nn_qmodel *q, const qs_nn_imodel *im,
                                    ? "one float per output channel, computed once offline"
                                    : "one float per layer (one scale per weight tensor), "
                                      "computed once offline"));
-    json_array_append_new(st, fixed_point_step(M, m0, sh));
+    json_array_append_new(st, fixed_point_step(M, &m0s, &shs));   /* = the model's m0, sh */
     int32_t r;
     json_array_append_new(st, rescale_step(a, m0, sh, &r));
     snprintf(sub, sizeof sub, "clamp(%d + %d, %d, %d)", r, im->zp[1],
@@ -682,10 +683,9 @@ int qs_cmd_derive_requant(qs_session *s, int argc, char **argv, json_t **out, qs
     }
     int32_t m0;
     int sh;
-    qs_requant_multiplier(M, &m0, &sh);
+    json_array_append_new(st, fixed_point_step(M, &m0, &sh));
     int n = 31 + sh;
     double Mq = ldexp((double)m0, -n);
-    json_array_append_new(st, fixed_point_step(M, m0, sh));
     snprintf(sub, sizeof sub, "%d · 2^-%d = %.17g", m0, n, Mq);
     json_array_append_new(st, step("what M0·2^-n is", "M0 · 2^-n", sub, qs_json_real(Mq),
                                    "off from M by at most half a unit of 2^-(n): a relative "

@@ -1011,7 +1011,9 @@ static int run_blocks(qs_session *s, int argc, char **argv, json_t **out, qs_err
                  id == QS_GGML_Q4_0 ? "-8" : "-16");
         snprintf(f3, sizeof f3, "%.9g", (double)v->d);
         json_array_append_new(steps, step("scale", f1, "d (fp16)", f3,
-                                          "codes: (int)(x/d + 8.5), at most 15"));
+                                          id == QS_GGML_Q4_0
+                                          ? "codes: (int)(x/d + 8.5), at most 15"
+                                          : "codes: (int)(x/d + 16.5), at most 31"));
         snprintf(f2, sizeof f2, "(%d - %d) × %.9g", c0, id == QS_GGML_Q4_0 ? 8 : 16,
                  (double)v->d);
         break;

@@ -89,20 +89,30 @@ static inline float qk_round(float v, qs_round mode, float u)
 /* The code of x under (scale, inv, zp): v = x/scale or x*inv, rounded, clamped in float
  * to [qmin-zp-1, qmax-zp+1] (so the int conversion cannot overflow and clipping stays
  * visible), + zp, clamped to [qmin, qmax]. *clip set to 1 when the unclamped code was out
- * of range. NaN gives zp (not clipped). */
-static inline int32_t qk_quant1(float x, float scale, float inv, int32_t zp, const qs_qp *qp,
-                                uint64_t e, int *clip)
+ * of range. NaN gives zp (not clipped). qk_quant1_parts also keeps v, u and the rounded v
+ * (qs_k_quant1_ref hands them to `derive`); qk_quant1 is the kernels' form. */
+static inline int32_t qk_quant1_parts(float x, float scale, float inv, int32_t zp,
+                                      const qs_qp *qp, uint64_t e, qs_k_quant1_parts *pt)
 {
-    if (isnan(x)) { *clip = 0; return zp; }
     float v = qp->divide ? x / scale : x * inv;
     float u = qp->round == QS_R_STOCHASTIC ? qk_uniform(qp->seed, e) : 0.0f;
     float r = qk_round(v, qp->round, u);
+    pt->v = v; pt->u = u; pt->r = r;
+    if (isnan(x)) { pt->clipped = 0; return pt->q = zp; }
     float lo = (float)(qp->qmin - zp - 1), hi = (float)(qp->qmax - zp + 1);
     r = r < lo ? lo : r;
     r = r > hi ? hi : r;
     int32_t q = (int32_t)r + zp;
-    *clip = q < qp->qmin || q > qp->qmax;
-    return q < qp->qmin ? qp->qmin : q > qp->qmax ? qp->qmax : q;
+    pt->clipped = q < qp->qmin || q > qp->qmax;
+    return pt->q = q < qp->qmin ? qp->qmin : q > qp->qmax ? qp->qmax : q;
+}
+static inline int32_t qk_quant1(float x, float scale, float inv, int32_t zp, const qs_qp *qp,
+                                uint64_t e, int *clip)
+{
+    qs_k_quant1_parts pt;
+    int32_t q = qk_quant1_parts(x, scale, inv, zp, qp, e, &pt);
+    *clip = pt.clipped;
+    return q;
 }
 
 /* Histogram bin of v (double): -1 under, -2 over, -3 NaN, else 0..bins-1. sc = bins/(hi-lo). */

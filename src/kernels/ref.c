@@ -146,6 +146,14 @@ static void quantize_chunk_ref(void *vc, int64_t e0, int64_t e1)
         e += s.n;
     }
 }
+int32_t qs_k_quant1_ref(float x, float scale, float inv, int32_t zp, const qs_qp *qp,
+                        uint64_t e, qs_k_quant1_parts *parts)
+{
+    qs_k_quant1_parts pt;
+    int32_t q = qk_quant1_parts(x, scale, inv, zp, qp, e, &pt);
+    if (parts) *parts = pt;
+    return q;
+}
 static void quantize_ref(const float *x, const qs_layout *l, const qs_qp *qp, uint8_t *codes)
 {
     q_ctx c = { x, l, qp, codes, NULL, NULL };
@@ -389,15 +397,27 @@ static void sgemm_ref(int ta, int tb, int64_t M, int64_t N, int64_t K, float alp
  * Requantization (gemmlowp / TFLite fixed-point multiplier)
  * ====================================================================================== */
 
-void qs_requant_multiplier(double m, int32_t *m0, int *shift)
+void qs_requant_multiplier_parts(double m, int32_t *m0, int *shift, qs_requant_parts *parts)
 {
-    if (!(m > 0.0) || !isfinite(m)) { *m0 = 0; *shift = 0; return; }
+    qs_requant_parts pt = { 0.0, 0, 0, 0 };
+    if (!(m > 0.0) || !isfinite(m)) {
+        *m0 = 0; *shift = 0;
+        if (parts) *parts = pt;
+        return;
+    }
     int ex;
     double q = frexp(m, &ex);               /* m = q · 2^ex, q in [0.5, 1) */
     int64_t qf = (int64_t)llround(q * 2147483648.0);
-    if (qf == ((int64_t)1 << 31)) { qf /= 2; ex++; }
+    pt.frac = q; pt.exp = ex; pt.rounded = qf;
+    if (qf == ((int64_t)1 << 31)) { qf /= 2; ex++; pt.renorm = 1; }
     *m0 = (int32_t)qf;
     *shift = -ex;                           /* m = m0 · 2^-(31 + shift) */
+    if (parts) *parts = pt;
+}
+
+void qs_requant_multiplier(double m, int32_t *m0, int *shift)
+{
+    qs_requant_multiplier_parts(m, m0, shift, NULL);
 }
 
 int32_t qs_requant(int32_t acc, int32_t m0, int shift, int32_t zp, int32_t qmin, int32_t qmax)

@@ -150,30 +150,10 @@ int qs_qstate_init(qs_qstate *q, const qs_scheme *sc, const qs_tensor *x, const 
         return qs_err_set(err, "quant: unsupported scheme kind %d", (int)sc->kind);
     qs_layout l;
     if (qs_scheme_layout(sc, x->ndim, x->shape, &l, err) != QS_OK) return QS_ERR;
-    int64_t np = qs_layout_nparams(&l);
-    float *smax = NULL;
-    int ggml = sc->kind == QS_Q_GGML || sc->conv == QS_CONV_GGML;
-    if (ggml) {
+    if (sc->kind == QS_Q_GGML || sc->conv == QS_CONV_GGML) {
         /* ggml ignores calibration: each block's own amax (Q8_0) or signed max (Q4_0,
          * the first element with the largest |x|) */
-        smax = calloc((size_t)np, sizeof *smax);
-        float *am = calloc((size_t)np, sizeof *am);
-        float *l2 = malloc((size_t)np * sizeof *l2), *h2 = malloc((size_t)np * sizeof *h2);
-        if (!smax || !am || !l2 || !h2) {
-            free(smax); free(am); free(l2); free(h2);
-            return qs_err_set(err, "quant: out of memory");
-        }
-        for (int64_t e = 0; e < x->n; e++) {
-            int64_t p = qs_layout_index(&l, e);
-            /* as ggml.c's quantizer sees the block: NaN -> 0, ±Inf -> ±FLT_MAX */
-            float v = x->data[e];
-            v = v != v ? 0.0f : v > FLT_MAX ? FLT_MAX : v < -FLT_MAX ? -FLT_MAX : v;
-            float a = fabsf(v);
-            if (a > am[p]) { am[p] = a; smax[p] = v; }
-        }
-        for (int64_t p = 0; p < np; p++) { l2[p] = -am[p]; h2[p] = am[p]; }
-        int rc = qs_qparams_compute(sc, &l, l2, h2, smax, &q->qp, err);
-        free(smax); free(am); free(l2); free(h2);
+        int rc = qs_qparams_ggml(sc, &l, x->data, x->n, &q->qp, -1, NULL, err);
         if (rc == QS_OK && ggml_apply_id(sc) >= 0) {
             q->block = 32;
             q->nblocks = qs_ggml_tensor_nblocks(ggml_apply_id(sc), x);

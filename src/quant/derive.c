@@ -1,7 +1,10 @@
 /* derive.c — derivation traces: every step from the observed range to one value's code and
- * back, with the formula, this tensor's numbers and a note. The code and the dequantized value
- * come from the kernels (qs_k()->fakequant / cb4 / casts); the intermediate numbers are shown
- * in the same float32 arithmetic and cross-checked against the kernel's code. */
+ * back, with the formula, this tensor's numbers and a note. Integer grids: derive collects
+ * the steps the computing functions record themselves — the convention's parameter rule
+ * (qparams.c, qs_qparams_compute_trace) and the one-value rule (one.c,
+ * qs_qparams_code1_trace: the kernels' `_ref` rule, checked against the dispatched kernel) —
+ * and adds the observed and clip ranges and the noise model. Codebooks, casts and ggml block
+ * formats show the kernels' (cb4, casts) and ggml.c's own numbers. */
 #include <float.h>
 #include <math.h>
 #include <stdarg.h>
@@ -14,93 +17,14 @@
 #include "qscope/mx.h"
 #include "qscope/numfmt.h"
 
+#define QS_STEPS_SHORT
+#include "steps.h"
+
 void qs_trace_fini(qs_trace *tr)
 {
     if (!tr) return;
     free(tr->steps);
     memset(tr, 0, sizeof *tr);
-}
-
-/* Appends a step with its title, formula and numeric value and returns it so SUB / RES / NOTE
- * can fill the other texts; NULL when out of memory (the macros then do nothing and
- * qs_derive reports an empty trace). */
-static qs_step *add(qs_trace *tr, const char *title, const char *formula, double value)
-{
-    if (tr->n == tr->cap) {
-        int cap = tr->cap ? tr->cap * 2 : 16;
-        qs_step *s = realloc(tr->steps, (size_t)cap * sizeof *s);
-        if (!s) return NULL;
-        tr->steps = s;
-        tr->cap = cap;
-    }
-    qs_step *s = &tr->steps[tr->n++];
-    memset(s, 0, sizeof *s);
-    snprintf(s->title, sizeof s->title, "%s", title);
-    snprintf(s->formula, sizeof s->formula, "%s", formula);
-    s->value = value;
-    return s;
-}
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void put(char *dst, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(dst, len, fmt, ap);
-    va_end(ap);
-}
-#define SUB(s, ...) do { if (s) put((s)->substituted, sizeof (s)->substituted, __VA_ARGS__); } while (0)
-#define RES(s, ...) do { if (s) put((s)->result, sizeof (s)->result, __VA_ARGS__); } while (0)
-#define NOTE(s, ...) do { if (s) put((s)->note, sizeof (s)->note, __VA_ARGS__); } while (0)
-
-/* A float as the shortest text that reads back as the same float (up to 9 digits). */
-static const char *g(char buf[32], double v)
-{
-    for (int p = 6; p <= 9; p++) {
-        snprintf(buf, 32, "%.*g", p, v);
-        if ((float)strtod(buf, NULL) == (float)v) return buf;
-    }
-    snprintf(buf, 32, "%.9g", v);
-    return buf;
-}
-/* The same in parentheses when negative, for substitutions like "0 - (-5)". */
-static const char *gp(char buf[40], double v)
-{
-    char t[32];
-    g(t, v);
-    if (v < 0) snprintf(buf, 40, "(%s)", t);
-    else snprintf(buf, 40, "%s", t);
-    return buf;
-}
-
-static const char *round_rule(qs_round r)
-{
-    switch (r) {
-    case QS_R_HALF_AWAY: return "round half away from zero";
-    case QS_R_HALF_UP: return "floor(v + 0.5)";
-    case QS_R_STOCHASTIC: return "floor(v + u), u uniform in [0,1)";
-    default: return "round half to even (nearbyint)";
-    }
-}
-
-static float round_as(qs_round r, float v)
-{
-    switch (r) {
-    case QS_R_HALF_AWAY: return roundf(v);
-    case QS_R_HALF_UP: return floorf(v + 0.5f);
-    case QS_R_STOCHASTIC: return floorf(v);  /* shown as the lower neighbour; see note */
-    default: return nearbyintf(v);
-    }
-}
-
-/* The kernel's code and dequantized value of x under parameter set p of qp (src/quant/one.c,
- * as `codes value=` gives them to the faces). */
-static void kernel_one(const qs_qparams *qp, int64_t p, float x, int32_t *code, float *y,
-                       int *clipped)
-{
-    qs_qparams_code1(qp, p, x, code, y, clipped);
 }
 
 /* ---- integer grids ---------------------------------------------------------------------- */
@@ -109,266 +33,63 @@ static int derive_int(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c
                       const qs_calib_result *given, const qs_derive_opts *o, qs_trace *tr,
                       qs_err *err)
 {
-    char a[40], b[40], d[40], e[40], f[40];
+    char a[40], b[40];
     qs_layout l;
     qs_calib_result cal;
     qs_qparams qp;
     int ggml = sc->kind == QS_Q_GGML || sc->conv == QS_CONV_GGML;
-    int q4 = ggml && (sc->kind == QS_Q_GGML ? sc->ggml_type == 2 : sc->bits == 4);
     if (qs_scheme_layout(sc, t->ndim, t->shape, &l, err) != QS_OK) return QS_ERR;
+    int64_t np = qs_layout_nparams(&l), p;
+    if (o->set >= np)
+        return qs_err_set(err, "derive: channel/block %lld out of range (the scheme has "
+                          "%lld parameter set%s)", (long long)o->set, (long long)np,
+                          np == 1 ? "" : "s");
+    p = o->set >= 0 ? o->set : o->has_value ? 0 : qs_layout_index(&l, o->index);
     qs_calib cm = *c;
     if (ggml) cm.kind = QS_CAL_MINMAX;
     /* the caller's calibration when it is this one (borrowed: `own` says whether to free) */
-    int own = !(given && given->kind == cm.kind && given->nparams == qs_layout_nparams(&l));
+    int own = !(given && given->kind == cm.kind && given->nparams == np);
     if (!own) cal = *given;
     else if (qs_calib_run(t->data, &l, sc, &cm, &cal, err) != QS_OK) return QS_ERR;
-    const float *lo = cal.lo, *hi = cal.hi;
-    float *l2 = NULL, *h2 = NULL;
-    if (ggml) {
-        l2 = malloc((size_t)cal.nparams * sizeof *l2);
-        h2 = malloc((size_t)cal.nparams * sizeof *h2);
-        if (!l2 || !h2) { free(l2); free(h2); if (own) qs_calib_result_fini(&cal);
-                          return qs_err_set(err, "derive: out of memory"); }
-        for (int64_t p = 0; p < cal.nparams; p++) {
-            float am = fmaxf(fabsf(cal.obs_min[p]), fabsf(cal.obs_max[p]));
-            l2[p] = -am; h2[p] = am;
-        }
-        lo = l2; hi = h2;
-    }
-    int rc = qs_qparams_compute(sc, &l, lo, hi, cal.signed_max, &qp, err);
-    free(l2); free(h2);
-    if (rc != QS_OK) { if (own) qs_calib_result_fini(&cal); return QS_ERR; }
-
-    int64_t np = qp.nparams, p;
-    if (o->set >= 0) {
-        if (o->set >= np) {
-            qs_qparams_fini(&qp); if (own) qs_calib_result_fini(&cal);
-            return qs_err_set(err, "derive: channel/block %lld out of range (the scheme has "
-                              "%lld parameter set%s)", (long long)o->set, (long long)np,
-                              np == 1 ? "" : "s");
-        }
-        p = o->set;
-    } else {
-        p = o->has_value ? 0 : qs_layout_index(&l, o->index);
-    }
     float x = o->has_value ? (float)o->value : t->data[o->index];
     tr->set = (int)p;
     tr->x = x;
     const char *where = np > 1 ? (ggml ? "block" : sc->gran == QS_G_CHANNEL ? "channel"
                                                                               : "group")
                                : "tensor";
-    float mn = cal.obs_min[p], mx = cal.obs_max[p];
-    float s = qp.scale[p], inv = qp.inv[p];
-    int32_t zp = qp.zp[p];
-    int qmin = qp.qmin, qmax = qp.qmax;
     qs_step *st;
 
     /* 1. the observed range */
     st = add(tr, "observed range", "min = min(x), max = max(x)", NAN);
     if (np > 1) SUB(st, "over the values of %s %lld", where, (long long)p);
     else SUB(st, "over the %lld values of the tensor", (long long)t->n);
-    RES(st, "min = %s, max = %s", g(a, mn), g(b, mx));
+    RES(st, "min = %s, max = %s", g(a, cal.obs_min[p]), g(b, cal.obs_max[p]));
     if (cal.ninf || cal.nnan)
-        NOTE(st, "%lld infinite and %lld NaN values are left out of the range",
-             (long long)cal.ninf, (long long)cal.nnan);
-
+        NOTE(st, "%lld infinite and %lld NaN values are left out of the range%s",
+             (long long)cal.ninf, (long long)cal.nnan,
+             ggml && cal.ninf ? "; ggml's d reads ±inf as ±3.4028235e+38 (ggml itself: "
+                                "inf)" : "");
+    /* 2. the clip range, then the convention's own steps (qparams.c) */
+    int rc;
     if (ggml) {
-        if (q4) {
-            float sm = cal.signed_max[p];
-            st = add(tr, "signed max", "m = the x with the largest |x| (sign kept)", sm);
-            SUB(st, "largest |x| in block %lld", (long long)p);
-            RES(st, "m = %s", g(a, sm));
-            NOTE(st, "ggml Q4_0 keeps the sign so that m maps exactly to code 0 (-8)");
-            float dd = sm / -8.0f;
-            st = add(tr, "scale d", "d = m / -8", dd);
-            SUB(st, "%s / -8", gp(a, sm));
-            RES(st, "d = %s", g(b, dd));
-        } else {
-            float am = fmaxf(fabsf(mn), fabsf(mx)), dd = am / 127.0f;
-            st = add(tr, "amax", "amax = max(|min|, |max|)", am);
-            SUB(st, "max(|%s|, |%s|)", g(a, mn), g(b, mx));
-            RES(st, "amax = %s", g(d, am));
-            st = add(tr, "scale d", "d = amax / 127", dd);
-            SUB(st, "%s / 127", g(a, am));
-            RES(st, "d = %s", g(b, dd));
-        }
-        st = add(tr, "inverse", "id = d ? 1/d : 0", inv);
-        RES(st, "id = %s", g(a, inv));
-        NOTE(st, "ggml multiplies by the inverse of the fp32 d");
-        st = add(tr, "stored d", "d' = fp16(d)", s);
-        RES(st, "d' = %s", g(a, s));
-        if (isinf(s))
-            NOTE(st, "d is beyond fp16's range (65504): the block stores inf, as ggml does, "
-                 "and every value of the block dequantizes to inf or nan (0 · inf)");
-        else NOTE(st, "the block stores d as fp16; dequantization uses d'");
+        rc = qs_qparams_ggml(sc, &l, t->data, t->n, &qp, p, tr, err);
     } else {
-        int sym = qs_scheme_is_symmetric(sc);
-        float cl = lo[p], ch = hi[p];
-        /* 2. clip range from the calibrator */
         st = add(tr, "clip range", "[lo, hi] = calibrator(x)", NAN);
         SUB(st, "%s", qs_calib_name(c->kind));
-        RES(st, "[%s, %s]", g(a, cl), g(b, ch));
+        RES(st, "[%s, %s]", g(a, cal.lo[p]), g(b, cal.hi[p]));
         NOTE(st, "%s", np > 1 ? "each parameter set is calibrated on its own values"
                               : cal.reason);
-        if (sc->conv == QS_CONV_TRT) {
-            float am = fmaxf(fabsf(cl), fabsf(ch));
-            st = add(tr, "amax", "amax = max(|lo|, |hi|)", am);
-            SUB(st, "max(|%s|, |%s|)", g(a, cl), g(b, ch));
-            RES(st, "amax = %s", g(d, am));
-            NOTE(st, "pytorch-quantization (convention=trt) is symmetric only; the range "
-                 "always contains 0");
-            st = add(tr, "multiplier", "m = qmax / amax", inv);
-            SUB(st, "%d / %s", qmax, g(a, am));
-            RES(st, "m = %s", g(b, inv));
-            if (am <= 0x1p-24f) NOTE(st, "amax <= 2^-24 counts as zero: every value quantizes "
-                                     "to 0 (pytorch-quantization's tensor_quant)");
-            else NOTE(st, "pytorch-quantization multiplies by qmax/amax; the step is s = "
-                      "amax/qmax = %s", g(d, s));
-        } else {
-            float wl = fminf(cl, 0.0f), wh = fmaxf(ch, 0.0f);
-            st = add(tr, "include zero", "min' = min(lo, 0), max' = max(hi, 0)", NAN);
-            SUB(st, "min(%s, 0), max(%s, 0)", g(a, cl), g(b, ch));
-            RES(st, "[%s, %s]", g(d, wl), g(e, wh));
-            NOTE(st, "0 must be exactly representable (zero padding, ReLU zeros)");
-            if (sym) {
-                float am = fmaxf(-wl, wh);
-                st = add(tr, "amax", "amax = max(-min', max')", am);
-                SUB(st, "max(%s, %s)", g(a, -wl), g(b, wh));
-                RES(st, "amax = %s", g(d, am));
-                double half = ((double)qmax - qmin) / 2.0;
-                if (sc->conv == QS_CONV_ONNX) {
-                    st = add(tr, "scale", "s = 2·amax / (qmax - qmin)", s);
-                    SUB(st, "2·%s / (%d - %s)", g(a, am), qmax, gp(b, qmin));
-                    NOTE(st, "ONNX Runtime: symmetric int uses the narrow range, computed in "
-                         "float64, stored as float32");
-                } else {
-                    st = add(tr, "scale", "s = amax / ((qmax - qmin) / 2)", s);
-                    SUB(st, "%s / ((%d - %s) / 2) = %s / %s", g(a, am), qmax, gp(b, qmin),
-                        g(d, am), g(e, half));
-                    if (qmin == -128 && qmax == 127)
-                        NOTE(st, "PyTorch divides by 127.5: +amax then maps to 127.5, rounds "
-                             "to 128 and clips to 127 (hence the -127..127 weight observers)");
-                }
-                RES(st, "s = %s", g(a, s));
-                if (s == FLT_EPSILON && sc->conv == QS_CONV_TORCH)
-                    NOTE(st, "the range is (almost) zero: s = max(s, 1.1920929e-07) as "
-                         "PyTorch");
-                st = add(tr, "zero point", sc->is_signed ? "zp = 0" :
-                         "zp = 128 (uint8) or (qmin + qmax) / 2", zp);
-                SUB(st, "symmetric %s", sc->is_signed ? "signed" : "unsigned");
-                RES(st, "zp = %d", zp);
-                NOTE(st, "symmetric: 0 maps to the code in the middle of the range");
-            } else {
-                double den = (double)qmax - qmin;
-                st = add(tr, "scale", "s = (max' - min') / (qmax - qmin)", s);
-                SUB(st, "(%s - %s) / (%d - %s)", g(a, wh), gp(b, wl), qmax, gp(d, qmin));
-                RES(st, "s = %s", g(a, s));
-                if (sc->conv == QS_CONV_ONNX) NOTE(st, "ONNX Runtime: float64, stored as "
-                                                   "float32");
-                else if (s == FLT_EPSILON) NOTE(st, "the range is (almost) zero: s = max(s, "
-                                                "1.1920929e-07) as PyTorch");
-                else NOTE(st, "%g steps of %s cover the range", den, g(b, s));
-                float r = sc->conv == QS_CONV_ONNX ? (float)nearbyint((double)wl / (double)s)
-                                                   : nearbyintf(wl / s);
-                st = add(tr, "zero point", "zp = clamp(qmin - round(min' / s), qmin, qmax)", zp);
-                SUB(st, "%s - round(%s / %s) = %s - %s", gp(a, qmin), gp(b, wl), g(d, s),
-                    gp(e, qmin), gp(f, r));
-                RES(st, "zp = %d", zp);
-                NOTE(st, "the code that stands for 0.0; min' maps to qmin");
-            }
-        }
+        rc = qs_qparams_compute_trace(sc, &l, cal.lo, cal.hi, NULL, &qp, p, tr, err);
     }
+    if (own) qs_calib_result_fini(&cal);
+    if (rc != QS_OK) return QS_ERR;
 
-    /* the value */
+    /* 3. the value, by the function that quantizes one value (one.c) */
     int32_t code;
-    float y;
-    int clipped;
-    kernel_one(&qp, p, x, &code, &y, &clipped);
-    float v;
-    if (qp.divide) {
-        v = x / s;
-        st = add(tr, "divide", "v = x / s", v);
-        SUB(st, "%s / %s", gp(a, x), g(b, s));
-        RES(st, "v = %s", g(d, v));
-        NOTE(st, "ONNX Runtime divides (numpy: x / scale)");
-    } else {
-        v = x * inv;
-        float vd = x / s;
-        int differ = !ggml && sc->conv != QS_CONV_TRT &&
-                     round_as(sc->round, v) != round_as(sc->round, vd);
-        if (sc->conv == QS_CONV_TRT) {
-            st = add(tr, "multiply", "v = x · m", v);
-            SUB(st, "%s · %s", gp(a, x), g(b, inv));
-        } else if (ggml) {
-            st = add(tr, "multiply", "v = x · id", v);
-            SUB(st, "%s · %s", gp(a, x), g(b, inv));
-        } else {
-            st = add(tr, "multiply by 1/s", "v = x · (1/s)", v);
-            SUB(st, "%s · (1/%s) = %s · %s", gp(a, x), g(b, s), gp(d, x), g(e, inv));
-        }
-        RES(st, "v = %s", g(a, v));
-        if (differ)
-            NOTE(st, "dividing would give %s, which rounds to %s instead: PyTorch and FBGEMM "
-                 "multiply by the float32 inverse", g(b, vd), g(d, round_as(sc->round, vd)));
-        else if (!ggml && sc->conv != QS_CONV_TRT)
-            NOTE(st, "PyTorch and FBGEMM multiply by the float32 inverse 1/s (x / s = %s)",
-                 g(b, vd));
-    }
-    float r;
-    if (q4) {
-        float t85 = v + 8.5f;
-        st = add(tr, "round", "q = min(15, (int)(v + 8.5))", t85);
-        SUB(st, "(int)(%s + 8.5) = (int)%s", gp(a, v), g(b, t85));
-        r = floorf(v + 0.5f);
-        RES(st, "q = %d", code);
-        NOTE(st, "ggml Q4_0 truncates v + 8.5, i.e. rounds half up around the offset 8");
-    } else {
-        r = round_as(ggml ? QS_R_HALF_AWAY : sc->round, v);
-        st = add(tr, "round", ggml ? "r = roundf(v)" : "r = round(v)", r);
-        SUB(st, "%s of %s", ggml ? "round half away from zero" : round_rule(sc->round), g(a, v));
-        RES(st, "r = %s", g(b, r));
-        if (sc->round == QS_R_STOCHASTIC)
-            NOTE(st, "stochastic: the kernel rounds up with probability v - floor(v) = %s "
-                 "(seed %llu)", g(d, v - floorf(v)), (unsigned long long)sc->seed);
-        else if (fabsf(v - truncf(v)) == 0.5f)
-            NOTE(st, "a tie: %s", round_rule(ggml ? QS_R_HALF_AWAY : sc->round));
-    }
-    if (!q4) {
-        float rz = r + (float)zp;
-        st = add(tr, "add zero point", "q' = r + zp", rz);
-        SUB(st, "%s + %s", g(a, r), gp(b, zp));
-        RES(st, "q' = %s", g(d, rz));
-        st = add(tr, "clamp", "q = clamp(q', qmin, qmax)", code);
-        SUB(st, "clamp(%s, %d, %d)", g(a, rz), qmin, qmax);
-        RES(st, "q = %d", code);
-        if (clipped) NOTE(st, "clipped: %s lies outside [%d, %d]", g(b, rz), qmin, qmax);
-        else if (sc->round != QS_R_STOCHASTIC && rz >= qmin && rz <= qmax && (int32_t)rz != code)
-            NOTE(st, "the kernel gives %d", code);
-    }
-    st = add(tr, "dequantize", ggml ? (q4 ? "x̂ = (q - 8) · d'" : "x̂ = q · d'")
-                                     : "x̂ = (q - zp) · s", y);
-    if (ggml) SUB(st, "%s · %s", q4 ? (snprintf(f, sizeof f, "(%d - 8)", code), f)
-                                          : (snprintf(f, sizeof f, "%d", code), f), g(a, s));
-    else SUB(st, "(%d - %s) · %s", code, gp(a, zp), g(b, s));
-    RES(st, "x̂ = %s", g(d, y));
-    if (sc->conv == QS_CONV_TRT) NOTE(st, "pytorch-quantization computes q / m; that can "
-                                      "differ from q · s in the last bit");
-    double errv = (double)y - (double)x;
-    st = add(tr, "error", "e = x̂ - x", errv);
-    SUB(st, "%s - %s", g(a, y), gp(b, x));
-    RES(st, "e = %.6g", errv);
-    if (!isfinite(y) && isfinite(x))
-        NOTE(st, "not a number: the scale %s is not finite", g(a, s));
-    else if (clipped && fabsf(x) <= fmaxf(fabsf(qp.clip_min[p]), fabsf(qp.clip_max[p])) &&
-             x >= qp.clip_min[p] && x <= qp.clip_max[p])
-        NOTE(st, "clipping error: the value lies inside the range [%s, %s], but x/s rounds "
-             "one code past the grid's end (+amax / s = %g with PyTorch's divisor %g) and is "
-             "clamped", g(a, qp.clip_min[p]), g(b, qp.clip_max[p]),
-             (double)qp.clip_max[p] * inv, ((double)qmax - qmin) / 2.0);
-    else if (clipped) NOTE(st, "clipping error: the value lies outside the clip range");
-    else NOTE(st, "rounding error: |e| <= s/2 = %s inside the range", g(a, s / 2.0f));
+    float y, s = qp.scale[p];
+    qs_qparams_code1_trace(&qp, p, x, &code, &y, NULL, tr);
     /* the uniform-noise model against the tensor's power (per-tensor integer grids) */
-    if (!ggml && qs_layout_nparams(&l) == 1 && isfinite(s) && s > 0) {
+    if (!ggml && np == 1 && isfinite(s) && s > 0) {
         double sx2 = 0.0, msq = (double)s * s / 12.0;
         int64_t nf = 0;
         for (int64_t i = 0; i < t->n; i++)
@@ -389,7 +110,6 @@ static int derive_int(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c
     tr->code = code;
     tr->xhat = y;
     qs_qparams_fini(&qp);
-    if (own) qs_calib_result_fini(&cal);
     return QS_OK;
 }
 
@@ -600,12 +320,14 @@ static int derive_ggml(const qs_tensor *t, const qs_scheme *sc, const qs_derive_
     else
         NOTE(st, "%s: %d bytes per %d weights = %.4g bits per weight, scales included", nm,
              gt->bytes, gt->block, qs_ggml_bits_per_weight(id));
-    /* the block's constants */
-    float mn = bl->x[0], mx = bl->x[0], smax = 0.f;
+    /* the block's constants, from the values as ggml.c's quantizer reads them */
+    float xs[QS_QK_K];
+    qs_ggml_sanitize(bl->x, gt->block, xs);
+    float mn = xs[0], mx = xs[0], smax = 0.f;
     for (int i = 0; i < gt->block; i++) {
-        mn = fminf(mn, bl->x[i]);
-        mx = fmaxf(mx, bl->x[i]);
-        if (fabsf(bl->x[i]) > fabsf(smax)) smax = bl->x[i];
+        mn = fminf(mn, xs[i]);
+        mx = fmaxf(mx, xs[i]);
+        if (fabsf(xs[i]) > fabsf(smax)) smax = xs[i];
     }
     switch (id) {
     case QS_GGML_Q4_1: case QS_GGML_Q5_1:

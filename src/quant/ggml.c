@@ -148,7 +148,7 @@ static int imin(int a, int b) { return a < b ? a : b; }
 static int imax(int a, int b) { return a > b ? a : b; }
 
 /* Copies a block of n values, NaN -> 0 and ±Inf -> ±FLT_MAX (documented in ggml.h). */
-static void sanitize(const float *x, int n, float *out)
+void qs_ggml_sanitize(const float *x, int n, float *out)
 {
     for (int i = 0; i < n; i++) {
         float v = x[i];
@@ -718,7 +718,7 @@ int qs_ggml_quantize(int id, const float *x, int64_t n, void *dst, qs_err *err)
     float xs[QS_QK_K];
     uint8_t *out = dst;
     for (int64_t i = 0; i < n / t->block; i++) {
-        sanitize(x + i * t->block, t->block, xs);
+        qs_ggml_sanitize(x + i * t->block, t->block, xs);
         uint8_t *b = out + (size_t)i * (size_t)t->bytes;
         switch (id) {
         case QS_GGML_Q8_0: quant_q8_0(xs, b); break;

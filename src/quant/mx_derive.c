@@ -11,47 +11,8 @@
 #include "qscope/mx.h"
 #include "qscope/numfmt.h"
 
-static qs_step *add(qs_trace *tr, const char *title, const char *formula, double value)
-{
-    if (tr->n == tr->cap) {
-        int cap = tr->cap ? tr->cap * 2 : 16;
-        qs_step *s = realloc(tr->steps, (size_t)cap * sizeof *s);
-        if (!s) return NULL;
-        tr->steps = s;
-        tr->cap = cap;
-    }
-    qs_step *s = &tr->steps[tr->n++];
-    memset(s, 0, sizeof *s);
-    snprintf(s->title, sizeof s->title, "%s", title);
-    snprintf(s->formula, sizeof s->formula, "%s", formula);
-    s->value = value;
-    return s;
-}
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void put(char *dst, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(dst, len, fmt, ap);
-    va_end(ap);
-}
-#define SUB(s, ...) do { if (s) put((s)->substituted, sizeof (s)->substituted, __VA_ARGS__); } while (0)
-#define RES(s, ...) do { if (s) put((s)->result, sizeof (s)->result, __VA_ARGS__); } while (0)
-#define NOTE(s, ...) do { if (s) put((s)->note, sizeof (s)->note, __VA_ARGS__); } while (0)
-
-/* shortest text that reads back as the same float */
-static const char *g(char buf[32], double v)
-{
-    for (int p = 6; p <= 9; p++) {
-        snprintf(buf, 32, "%.*g", p, v);
-        if ((float)strtod(buf, NULL) == (float)v) return buf;
-    }
-    snprintf(buf, 32, "%.9g", v);
-    return buf;
-}
+#define QS_STEPS_SHORT
+#include "steps.h"
 
 static void codes_into(char *dst, size_t len, const qs_mx_type *ty, const qs_mx_block *b)
 {

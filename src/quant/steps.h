@@ -1,5 +1,6 @@
-/* steps.h — private helpers that append derivation steps to a qs_trace (mx_derive.c, gptq.c,
- * llm_derive.c): add a step, fill its texts printf-style, format a float shortest-exact. */
+/* steps.h — private helpers that append derivation steps to a qs_trace (qparams.c, one.c,
+ * derive.c, mx_derive.c, gptq.c, smooth.c): add a step, fill its texts printf-style, format a
+ * float shortest-exact. The one copy of these helpers in src/quant. */
 #ifndef QSCOPE_QUANT_STEPS_H
 #define QSCOPE_QUANT_STEPS_H
 
@@ -53,5 +54,26 @@ static inline const char *qs_steps_g(char buf[32], double v)
     snprintf(buf, 32, "%.9g", v);
     return buf;
 }
+
+/* The same in parentheses when negative, for substitutions like "0 - (-5)". */
+static inline const char *qs_steps_gp(char buf[40], double v)
+{
+    char t[32];
+    qs_steps_g(t, v);
+    if (v < 0) snprintf(buf, 40, "(%s)", t);
+    else snprintf(buf, 40, "%s", t);
+    return buf;
+}
+
+/* Short names for the files that write many steps: #define QS_STEPS_SHORT before including
+ * (function-like, so a variable called g or add is left alone). */
+#ifdef QS_STEPS_SHORT
+#define add(tr, title, formula, value) qs_steps_add(tr, title, formula, value)
+#define SUB STEP_SUB
+#define RES STEP_RES
+#define NOTE STEP_NOTE
+#define g(buf, v) qs_steps_g(buf, v)
+#define gp(buf, v) qs_steps_gp(buf, v)
+#endif
 
 #endif
