@@ -4,7 +4,11 @@
 # with the lesson's first answer; no step reports a failed command or expectation, and the
 # last step's quiz question (or its heading, when it has no quiz) is on the screen at the end.
 . "$(dirname "$0")/lib.bash"
-for num in 14 15 16 17 18 19 20 21 22; do
+# Under the sanitizers (make asan) lessons 20-22, which run the GPT lab (minutes there), are
+# left to tests/run.sh's sanitized play of every lesson; the TUI's lesson path is the same.
+nums=(14 15 16 17 18 19 20 21 22)
+[ -n "${QSCOPE_SANITIZED:-}" ] && nums=(14 15 16 17 18 19)
+for num in "${nums[@]}"; do
     file=$(ls "$QSCOPE_TOP"/lessons/"$num"-*.lesson) || fail "no lesson $num"
     # per step: the first answer of its quiz (or '-'), and the last quiz's question
     mapfile -t answers < <(awk '/^---+[ \t]*$/ { print a; a = "-"; next }
