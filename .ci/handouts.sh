@@ -15,12 +15,13 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 flags=(--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking
        --disable-component-update --disable-sync --hide-scrollbars --window-size=1000,1400)
 bad=0; n=0
+hdir=$(cd "$BUILD/handouts" 2>/dev/null && pwd)   # absolute: Chromium wants a file:// URL
 for l in lessons/*.lesson; do
     b=$(basename "$l" .lesson)
     # the page make test wrote and checked (tests/run.sh), when it is newer than the binary
     # and the lesson; else played here
-    page="$BUILD/handouts/$b.html"
-    if ! [ -s "$page" ] || ! [ "$page" -nt "$QSCOPE" ] || ! [ "$page" -nt "$l" ]; then
+    page="$hdir/$b.html"
+    if [ -z "$hdir" ] || ! [ -s "$page" ] || ! [ "$page" -nt "$QSCOPE" ] || ! [ "$page" -nt "$l" ]; then
         page="$tmp/$b.html"
         if ! "$QSCOPE" play --html "$l" >"$page"; then
             echo "FAIL $l: qscope play --html"; bad=1; continue
