@@ -573,7 +573,8 @@ static int export_npy(qs_session *s, const char *path, int force, json_t *o, qs_
     }
     json_object_set_new(side, "scale", sc);
     json_object_set_new(side, "zero_point", zp);
-    char *js = json_dumps(side, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+    char *js = qs_json_escape_controls(
+        json_dumps(side, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9)));
     json_decref(side);
     buf jb = {0};
     if (js) {
