@@ -335,6 +335,40 @@ static void display_escaped(char **matches, int num, int max)
     rl_forced_update_display();
 }
 
+/* What completion inserts into the line is drawn raw by readline: a name holding a control
+ * character is inserted only up to it (m[0], the text common to the matches, is cut there),
+ * and a single such match becomes a list of one, which the next Tab shows escaped. */
+static char **insert_clean(char **m)
+{
+    size_t n = strlen(m[0]);
+    while (n > 0) {
+        char c = m[0][n];
+        m[0][n] = '\0';
+        int bad = qs_escape_needed(m[0], 0);
+        m[0][n] = c;
+        if (!bad) break;
+        n--;
+    }
+    if (m[1]) {
+        m[0][n] = '\0';
+        return m;
+    }
+    char **r = malloc(3 * sizeof *r);
+    char *pre = strndup(m[0], n);
+    if (!r || !pre) {       /* out of memory: complete nothing rather than draw it raw */
+        free(r);
+        free(pre);
+        free(m[0]);
+        free(m);
+        return NULL;
+    }
+    r[0] = pre;
+    r[1] = m[0];
+    r[2] = NULL;
+    free(m);
+    return r;
+}
+
 static char **attempt(const char *text, int start, int end)
 {
     repl *p = g_repl;
@@ -355,6 +389,7 @@ static char **attempt(const char *text, int start, int end)
     rl_completion_display_matches_hook = NULL;
     for (int i = 0; m && m[i]; i++)
         if (qs_escape_needed(m[i], 0)) rl_completion_display_matches_hook = display_escaped;
+    if (m && qs_escape_needed(m[0], 0)) m = insert_clean(m);
     return m;
 }
 

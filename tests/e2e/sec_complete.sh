@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # sec_complete.sh — the REPL's Tab completion list shows candidates that came from a file
 # (tensor names, file names) escaped: a name holding ESC [2J or a C1 CSI (U+009B) is listed
-# as \x1b[2J / \u009b and those bytes never reach the terminal; ordinary names still complete
-# and list as before. Driven through a pseudo-terminal (tmux, private socket) whose raw output
+# as \x1b[2J / \u009b and those bytes never reach the terminal (a single such match is
+# inserted only up to its first control character); ordinary names still complete and list
+# as before. Driven through a pseudo-terminal (tmux, private socket) whose raw output
 # is recorded with pipe-pane.
 set -u
 QSCOPE=${QSCOPE:-build/qscope}
@@ -56,6 +57,16 @@ wait_for 'c1\u009b31mx' || fail "the C1 name should be listed as c1\\u009b31mx"
 line=$(screen | grep -F 'c1\u009b31mx')
 grep -Fq 'clear\x1b[2J\x1b[Hname' <<<"$line" || fail "the ESC name should be listed as clear\\x1b[2J\\x1b[Hname"
 grep -Fq 'row\nfake.weight' <<<"$line" || fail "the newline name should be listed as row\\nfake.weight"
+T send-keys -t qs C-u
+# a single hostile match is not inserted raw into the line: the insertion stops before the
+# control character (C1 CSI here), and the next Tabs list it escaped
+T send-keys -t qs C-l "use c1" Tab Tab
+end=$((SECONDS + WAIT))
+until screen | grep -Eq '^c1\\u009b31mx *$'; do
+    [ $SECONDS -le $end ] || { fail "a single hostile match should be listed escaped"; break; }
+    sleep 0.1
+done
+screen | grep -q "> use c1\$" || fail "the line should keep 'use c1' (the name cut before U+009B)"
 T send-keys -t qs C-u
 # file names from a folder: an ordinary prefix still completes, a hostile name lists escaped
 T send-keys -t qs C-l "load $tmp/d/apr" Tab
