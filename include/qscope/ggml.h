@@ -205,6 +205,8 @@ typedef struct qs_ggml_tblock {
                                    error beyond half the sub-block's step (plus a 2^-8
                                    margin for the fp16 constants) */
     qs_ggml_block_view v;       /* the quantized block decoded */
+    int overflow;               /* elements whose sub-block scale overflowed fp32 (Q6_K, see
+                                   qs_ggml_tensor_overflow) */
 } qs_ggml_tblock;
 
 /* Quantizes block bi of t with type id (a type qscope quantizes) and decodes it into *b.

@@ -1026,6 +1026,16 @@ static int run_blocks(qs_session *s, int argc, char **argv, json_t **out, qs_err
             "a scale beyond fp16's range (65504) is stored as inf, as ggml does: the block "
             "dequantizes to inf or nan"));
     }
+    if (!from_file && tb->overflow) {
+        char w[512];
+        const char *prev = json_string_value(json_object_get(o, "warning"));
+        json_object_set_new(o, "overflow", json_integer(tb->overflow));
+        snprintf(w, sizeof w, "%s%s%d values are in sub-blocks whose scale overflows fp32 in "
+                 "ggml's reference quantizer (it sums x^3 times the code, past 3.4e38 once |x| "
+                 "nears 1e12): ggml stores them with scale 0 or nan", prev ? prev : "",
+                 prev ? "; " : "", tb->overflow);
+        json_object_set_new(o, "warning", json_string(w));
+    }
     if (!from_file) {
         json_object_set_new(o, "x", orig);
         qs_json_set_real(o, "max_abs_err", maxe);

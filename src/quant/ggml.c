@@ -800,6 +800,8 @@ int64_t qs_ggml_block_of(int id, const qs_tensor *t, int64_t e)
 }
 
 /* Quantizes and decodes block bi (in range) of t into b. */
+static int q6k_overflow(const float *x, int m);
+
 static void tensor_block(const qs_ggml_type *gt, const qs_tensor *t, int64_t bi,
                          qs_ggml_tblock *b)
 {
@@ -815,6 +817,12 @@ static void tensor_block(const qs_ggml_type *gt, const qs_tensor *t, int64_t bi,
     for (int64_t j = m; j < gt->block; j++) b->x[j] = 0.f;
     qs_ggml_quantize(gt->id, b->x, gt->block, blk, NULL);
     decode_block(gt->id, blk, &b->v);
+    b->overflow = 0;
+    if (gt->id == QS_GGML_Q6_K) {
+        float xs[QS_QK_K];
+        qs_ggml_sanitize(b->x, gt->block, xs);
+        b->overflow = q6k_overflow(xs, b->m);
+    }
     /* saturation: ggml's min(15, ...) / clamps cut an element off at the end of the code
      * range, leaving more than the half step rounding can explain. The codes are chosen with
      * the fp32 constants and decoded with their fp16 roundings (2^-11 relative each), so the

@@ -480,6 +480,14 @@ Test(ggml_scheme, q6k_scale_overflow_is_reported)
     for (size_t i = 0; i < 3; i++)      /* what the warning says: stored as 0 */
         cr_expect_eq(dval(dq, i), 0.0, "x̂[%zu]", i);
     json_decref(c);
+    json_t *bl = run("blocks q6_k");
+    cr_expect_eq(json_integer_value(json_object_get(bl, "overflow")), 3);
+    cr_expect(json_is_string(json_object_get(bl, "warning")), "blocks: warning");
+    json_decref(bl);
+    json_decref(run("values 1 -2 3"));
+    json_t *ok = run("quant");
+    cr_expect(json_object_get(ok, "overflow") == NULL, "ordinary values: no overflow");
+    json_decref(ok);
     /* one hostile sub-block among ordinary ones: only its 16 values count */
     float v[256];
     for (int i = 0; i < 256; i++) v[i] = i < 16 ? 1e13f * (i % 2 ? 1 : -1) : 0.01f * (i % 7);
