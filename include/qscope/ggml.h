@@ -205,6 +205,8 @@ typedef struct qs_ggml_tblock {
                                    error beyond half the sub-block's step (plus a 2^-8
                                    margin for the fp16 constants) */
     qs_ggml_block_view v;       /* the quantized block decoded */
+    int overflow;               /* elements whose sub-block scale overflowed fp32 (Q6_K, see
+                                   qs_ggml_tensor_overflow) */
 } qs_ggml_tblock;
 
 /* Quantizes block bi of t with type id (a type qscope quantizes) and decodes it into *b.
@@ -219,5 +221,13 @@ int qs_ggml_tensor_block(int id, const qs_tensor *t, int64_t bi, qs_ggml_tblock 
  * of qs_ggml_tensor_errstats. */
 int qs_ggml_tensor_codes(int id, const qs_tensor *t, float *y, int32_t *codes, float *d,
                          float *dmin, int64_t *clipped, qs_err *err);
+/* Elements of t (split into blocks as qs_ggml_tensor_codes does) that ggml's reference
+ * quantizer cannot scale because its fp32 arithmetic overflows: Q6_K's least-squares
+ * sub-block scale sums x^3 * code and x^2 * code^2 over 16 values, which pass FLT_MAX once
+ * |x| nears 1e12 (cbrt(FLT_MAX / (16 * 32)) = 8.8e11). The scale is then inf or nan and the
+ * sub-block is stored with scale 0 (its values dequantize to 0) or, when the block's d
+ * becomes inf, as nan. 0 for the other types (their overflow is an inf d, counted as
+ * non-finite output). */
+int64_t qs_ggml_tensor_overflow(int id, const qs_tensor *t);
 
 #endif

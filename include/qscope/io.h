@@ -97,8 +97,8 @@ void qs_file_close(qs_file *f);
  * Every string that came from a file (tensor names, metadata keys and values, file names,
  * lesson text) passes qs_escape before a text face prints it: C0 controls, DEL and C1
  * controls become visible escapes (\x1b, \n, \u009b) and bytes that are not UTF-8 become
- * \xNN; valid UTF-8 text is kept as is. JSON output needs no more than JSON's own escaping
- * (names are valid UTF-8 after loading, see qs_file_open). */
+ * \xNN; valid UTF-8 text is kept as is. JSON output passes qs_json_escape_controls after
+ * json_dumps (names are valid UTF-8 after loading, see qs_file_open). */
 enum {
     QS_ESC_KEEP_NL = 1 << 0,        /* keep '\n' (narration, preformatted blocks) */
     QS_ESC_KEEP_TAB = 1 << 1        /* keep '\t' */
@@ -114,6 +114,11 @@ int qs_utf8_valid(const char *s, size_t len);
  * and value, so a name always reaches results, JSON and exported files as valid UTF-8 (and a
  * file qscope writes loads back with the same names). */
 char *qs_utf8_fix(const char *s, size_t len);
+/* JSON text from json_dumps with DEL and the C1 controls (U+0080..U+009F, which JSON allows
+ * raw and some terminals read as CSI) written as \u007f and \u0080..\u009f. Takes js
+ * (frees it) and returns a new string, or NULL (js NULL or out of memory). Every JSON emitter
+ * (--json, lesson and handout JSON, written headers and side files) uses it. */
+char *qs_json_escape_controls(char *js);
 
 /* ---- writing files: one atomic path ----------------------------------------------------
  * Each target is written to ".<name>.qscope-<pid>-XXXXXX" in its own folder, fsync'ed and

@@ -573,7 +573,8 @@ static int export_npy(qs_session *s, const char *path, int force, json_t *o, qs_
     }
     json_object_set_new(side, "scale", sc);
     json_object_set_new(side, "zero_point", zp);
-    char *js = json_dumps(side, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+    char *js = qs_json_escape_controls(
+        json_dumps(side, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9)));
     json_decref(side);
     buf jb = {0};
     if (js) {
@@ -630,6 +631,8 @@ typedef struct gitem {
     int type;               /* ggml type id (the block type, or F32 when rows do not fit) */
     uint8_t *data;          /* bytes (owned) */
     uint64_t nbytes;        /* their count */
+    int64_t nonfinite;      /* finite values whose block dequantizes to inf or nan */
+    int64_t overflow;       /* values in sub-blocks whose scale overflowed fp32 (Q6_K) */
 } gitem;
 
 /* Quantizes t with block type id into *g; with fallback, tensors whose rows are not whole
@@ -663,7 +666,19 @@ static int gitem_make(const qs_tensor *t, int id, int fallback, gitem *g, qs_err
         memcpy(g->data, t->data, (size_t)g->nbytes);   /* little-endian float32 */
         return QS_OK;
     }
-    return qs_ggml_quantize(id, t->data, t->n, g->data, err);
+    if (qs_ggml_quantize(id, t->data, t->n, g->data, err) != QS_OK) return QS_ERR;
+    /* what the file holds, read back: a d past fp16 is stored as inf, as ggml does */
+    float *y = malloc((size_t)t->n * sizeof *y);
+    if (!y) return qs_err_set(err, "export: out of memory");
+    if (qs_ggml_dequantize(id, g->data, t->n, y, err) != QS_OK) {
+        free(y);
+        return QS_ERR;
+    }
+    for (int64_t e = 0; e < t->n; e++)
+        if (isfinite(t->data[e]) && !isfinite(y[e])) g->nonfinite++;
+    free(y);
+    g->overflow = qs_ggml_tensor_overflow(id, t);
+    return QS_OK;
 }
 
 static int export_gguf(qs_session *s, const char *path, int force, int all, const char *type,
@@ -743,6 +758,28 @@ static int export_gguf(qs_session *s, const char *path, int force, int all, cons
         json_object_set_new(o, "n_quantized", json_integer(nq));
         json_object_set_new(o, "data_offset", json_integer((json_int_t)data_at));
         json_object_set_new(o, "bytes", json_integer((json_int_t)b.n));
+        int64_t nf = 0, ov = 0;
+        for (int i = 0; i < n; i++) {
+            nf += g[i].nonfinite;
+            ov += g[i].overflow;
+        }
+        char w[640];
+        int wl = 0;
+        w[0] = '\0';
+        if (nf) {
+            json_object_set_new(o, "nonfinite", json_integer(nf));
+            wl = snprintf(w, sizeof w, "%lld finite values are stored as inf or nan: a block "
+                          "scale beyond fp16's range (65504) is stored as inf, as ggml does",
+                          (long long)nf);
+        }
+        if (ov) {
+            json_object_set_new(o, "overflow", json_integer(ov));
+            snprintf(w + wl, sizeof w - (size_t)wl, "%s%lld values are in Q6_K sub-blocks "
+                     "whose scale overflows fp32 in ggml's reference quantizer (it sums x^3 "
+                     "times the code, past 3.4e38 once |x| nears 1e12): they are stored "
+                     "with scale 0 or nan", wl ? "; " : "", (long long)ov);
+        }
+        if (w[0]) json_object_set_new(o, "warning", json_string(w));
     }
     for (int i = 0; i < k; i++) {
         free(g[i].name);
@@ -988,6 +1025,16 @@ static int run_blocks(qs_session *s, int argc, char **argv, json_t **out, qs_err
         json_object_set_new(o, "warning", json_string(
             "a scale beyond fp16's range (65504) is stored as inf, as ggml does: the block "
             "dequantizes to inf or nan"));
+    }
+    if (!from_file && tb->overflow) {
+        char w[512];
+        const char *prev = json_string_value(json_object_get(o, "warning"));
+        json_object_set_new(o, "overflow", json_integer(tb->overflow));
+        snprintf(w, sizeof w, "%s%s%d values are in sub-blocks whose scale overflows fp32 in "
+                 "ggml's reference quantizer (it sums x^3 times the code, past 3.4e38 once |x| "
+                 "nears 1e12): ggml stores them with scale 0 or nan", prev ? prev : "",
+                 prev ? "; " : "", tb->overflow);
+        json_object_set_new(o, "warning", json_string(w));
     }
     if (!from_file) {
         json_object_set_new(o, "x", orig);

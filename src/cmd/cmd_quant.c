@@ -39,6 +39,7 @@ static int is_int_scheme(const qs_scheme *sc)
 }
 
 static void nonfinite_into(json_t *o, const qs_scheme *sc, int64_t nonfinite, int64_t n);
+static void overflow_into(json_t *o, int64_t overflow, int64_t n);
 
 static json_t *farray(const float *v, int64_t n)
 {
@@ -781,6 +782,8 @@ static int run_codes(qs_session *s, int argc, char **argv, json_t **out, qs_err 
     for (int64_t e = 0; e < t->n; e++)
         if (isfinite(t->data[e]) && !isfinite(y[e])) nonfinite++;
     nonfinite_into(o, &s->scheme, nonfinite, t->n);
+    if (is_block(&s->scheme))
+        overflow_into(o, qs_ggml_tensor_overflow(qs_scheme_ggml_block(&s->scheme), t), t->n);
     free(y);
     free(codes);
     prep_fini(&p);
@@ -820,6 +823,21 @@ static void nonfinite_into(json_t *o, const qs_scheme *sc, int64_t nonfinite, in
              ggml ? "a block scale beyond fp16's range (65504) is stored as inf, as ggml does"
              : sc->kind == QS_Q_FP16 ? "fp16 ends at 65504; larger magnitudes become inf"
              : "the format's range was exceeded");
+    json_object_set_new(o, "warning", json_string(w));
+}
+
+/* ggml's reference quantizer overflowing fp32 (qs_ggml_tensor_overflow): the count, and the
+ * reason added to the warning (after nonfinite_into's, when both apply). */
+static void overflow_into(json_t *o, int64_t overflow, int64_t n)
+{
+    if (overflow <= 0) return;
+    json_object_set_new(o, "overflow", json_integer(overflow));
+    char w[640];
+    const char *prev = json_string_value(json_object_get(o, "warning"));
+    snprintf(w, sizeof w, "%s%s%lld of %lld values are in Q6_K sub-blocks whose scale overflows "
+             "fp32 in ggml's reference quantizer (it sums x^3 times the code, past 3.4e38 once |x| "
+             "nears 1e12): ggml stores them with scale 0 or nan, so they dequantize to 0 or "
+             "nan", prev ? prev : "", prev ? "; " : "", (long long)overflow, (long long)n);
     json_object_set_new(o, "warning", json_string(w));
 }
 
@@ -883,6 +901,7 @@ static int run_quant(qs_session *s, int argc, char **argv, json_t **out, qs_err 
     json_object_set_new(o, "clipped", json_integer(r.st.clipped));
     if (r.st.n_nan) json_object_set_new(o, "nan_skipped", json_integer(r.st.n_nan));
     nonfinite_into(o, &s->scheme, r.nonfinite, t->n);
+    overflow_into(o, r.overflow, t->n);
     int64_t np = is_int_scheme(&s->scheme) ? p.q.qp.nparams : p.q.nblocks;
     qs_json_set_real(o, "bits_per_param", qs_scheme_bits_per_param(&s->scheme, t->n, np));
     json_t *h = json_object(), *cnt = json_array(), *edges = json_array();

@@ -469,7 +469,7 @@ static void value_line(FILE *f, const char *k, json_t *v, int kw, const qs_rende
         fputc('\n', f);
         object(f, v, o, indent + 2);
     } else {
-        char *s = json_dumps(v, JSON_COMPACT);
+        char *s = qs_json_escape_controls(json_dumps(v, JSON_COMPACT));
         fprintf(f, "%s\n", s ? s : "");
         free(s);
     }
@@ -695,7 +695,7 @@ static void render_text(FILE *f, const qs_cmd *cmd, json_t *res, const qs_render
     (void)cmd;
     if (!res) return;
     if (!json_is_object(res)) {
-        char *s = json_dumps(res, JSON_ENCODE_ANY);
+        char *s = qs_json_escape_controls(json_dumps(res, JSON_ENCODE_ANY));
         fprintf(f, "%s\n", s ? s : "");
         free(s);
         return;
@@ -768,7 +768,7 @@ char *qs_render_text_str(const qs_cmd *cmd, json_t *res, const qs_render_opts *o
 void qs_render_json(FILE *f, json_t *res)
 {
     if (!res) return;
-    char *s = json_dumps(res, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *s = qs_json_escape_controls(json_dumps(res, JSON_COMPACT | JSON_ENCODE_ANY));
     if (s) fprintf(f, "%s\n", s);
     free(s);
     fflush(f);

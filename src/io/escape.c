@@ -119,3 +119,31 @@ char *qs_utf8_fix(const char *s, size_t len)
     out[o] = '\0';
     return out;
 }
+
+char *qs_json_escape_controls(char *js)
+{
+    if (!js) return NULL;
+    const unsigned char *p = (const unsigned char *)js;
+    size_t len = strlen(js), i = 0, o = 0;
+    char *out = malloc(len * 6 + 1);            /* DEL (1 byte) -> \u007f (6) is the worst */
+    if (!out) {
+        free(js);
+        return NULL;
+    }
+    while (i < len) {
+        if (p[i] == 0x7f) {
+            memcpy(out + o, "\\u007f", 6);
+            o += 6;
+            i++;
+        } else if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) {
+            /* 0xc2 never continues a sequence: this is the C1 code point U+0080..U+009F */
+            o += (size_t)sprintf(out + o, "\\u%04x", (unsigned)p[i + 1]);
+            i += 2;
+        } else {
+            out[o++] = (char)p[i++];
+        }
+    }
+    out[o] = '\0';
+    free(js);
+    return out;
+}

@@ -314,7 +314,7 @@ int qs_io_st_build(const qs_io_st_tensor *t, int n, const struct json_t *meta,
                                       (json_int_t)(at + bytes)));
         at += bytes;
     }
-    char *hs = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *hs = qs_json_escape_controls(json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER));
     json_decref(h);
     if (!hs) return qs_err_set(err, "out of memory");
     size_t hl = strlen(hs), padded = (hl + 7) / 8 * 8;

@@ -277,7 +277,7 @@ int qs_gpt_save(const qs_gpt *m, const char *path, const char *note, int force, 
                                       (json_int_t)(off + (uint64_t)n * 4)));
         off += (uint64_t)n * 4;
     }
-    char *js = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *js = qs_json_escape_controls(json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER));
     json_decref(h);
     if (!js) return qs_err_set(err, "gpt save: out of memory");
     size_t jl = strlen(js), padded = (jl + 7) / 8 * 8;

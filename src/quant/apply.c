@@ -304,6 +304,7 @@ int qs_quant_apply(const qs_qstate *q, const qs_tensor *x, float *y, int32_t *co
         if (r) {
             qs_k()->errstats(x->data, yb, n, &r->st, NULL);
             r->st.clipped = clipped;
+            r->overflow = qs_ggml_tensor_overflow(id, x);
         }
     } else {
         rc = q->fmt >= 0 ? apply_float(q, x, yb, codes, err)

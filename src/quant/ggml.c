@@ -800,6 +800,8 @@ int64_t qs_ggml_block_of(int id, const qs_tensor *t, int64_t e)
 }
 
 /* Quantizes and decodes block bi (in range) of t into b. */
+static int q6k_overflow(const float *x, int m);
+
 static void tensor_block(const qs_ggml_type *gt, const qs_tensor *t, int64_t bi,
                          qs_ggml_tblock *b)
 {
@@ -815,6 +817,12 @@ static void tensor_block(const qs_ggml_type *gt, const qs_tensor *t, int64_t bi,
     for (int64_t j = m; j < gt->block; j++) b->x[j] = 0.f;
     qs_ggml_quantize(gt->id, b->x, gt->block, blk, NULL);
     decode_block(gt->id, blk, &b->v);
+    b->overflow = 0;
+    if (gt->id == QS_GGML_Q6_K) {
+        float xs[QS_QK_K];
+        qs_ggml_sanitize(b->x, gt->block, xs);
+        b->overflow = q6k_overflow(xs, b->m);
+    }
     /* saturation: ggml's min(15, ...) / clamps cut an element off at the end of the code
      * range, leaving more than the half step rounding can explain. The codes are chosen with
      * the fp32 constants and decoded with their fp16 roundings (2^-11 relative each), so the
@@ -831,6 +839,36 @@ static void tensor_block(const qs_ggml_type *gt, const qs_tensor *t, int64_t bi,
         double half = 0.5 * step + (step * (hi > -lo ? hi : -lo) + off) / 256.0;
         if (fabs((double)v->y[j] - (double)b->x[j]) > half) b->clipped++;
     }
+}
+
+/* Elements (of the first m of a sanitized Q6_K block) in sub-blocks whose least-squares scale
+ * (make_qx_quants) is not finite: its sums of x^3 and x^2 pass FLT_MAX. */
+static int q6k_overflow(const float *x, int m)
+{
+    int8_t L[16];
+    int n = 0;
+    for (int ib = 0; ib < 16 && 16 * ib < m; ++ib) {
+        float sc = make_qx_quants(16, 32, x + 16 * ib, L);
+        if (!isfinite(sc)) n += m - 16 * ib < 16 ? m - 16 * ib : 16;
+    }
+    return n;
+}
+
+int64_t qs_ggml_tensor_overflow(int id, const qs_tensor *t)
+{
+    const qs_ggml_type *gt = qs_ggml_type_info(id);
+    if (!gt || id != QS_GGML_Q6_K) return 0;
+    int64_t row, nbr, nb = qs_ggml_tensor_nblocks(id, t), n = 0;
+    float xs[QS_QK_K];
+    row_geometry(gt, t, &row, &nbr);
+    for (int64_t bi = 0; bi < nb; bi++) {
+        int64_t k = bi % nbr, start = (bi / nbr) * row + k * gt->block;
+        int64_t m = row - k * gt->block < gt->block ? row - k * gt->block : gt->block;
+        qs_ggml_sanitize(t->data + start, (int)m, xs);
+        for (int64_t j = m; j < gt->block; j++) xs[j] = 0.f;
+        n += q6k_overflow(xs, (int)m);
+    }
+    return n;
 }
 
 static int check_quantizable(int id, qs_err *err)

@@ -306,6 +306,69 @@ static char *dequote(char *text, int quote_char)
     return out;
 }
 
+/* Lists candidates (matches[1..num], matches[0] the common prefix) that came from files:
+ * tensor, lesson and file names pass qs_escape, so an ESC or C1 sequence in a name is shown
+ * as \x1b / \u009b, never sent to the terminal. Installed only when a candidate needs it
+ * (readline's own list keeps its colours and file-type marks otherwise). */
+static void display_escaped(char **matches, int num, int max)
+{
+    char **e = calloc((size_t)num + 2, sizeof *e);
+    int i, emax = max, ok = e != NULL;
+    for (i = 0; ok && i <= num; i++) {
+        e[i] = qs_escape(matches[i], 0);
+        if (!e[i]) { ok = 0; break; }
+        const char *shown = e[i], *slash;
+        if (rl_filename_completion_desired && (slash = strrchr(shown, '/')) && slash[1])
+            shown = slash + 1;
+        if ((int)strlen(shown) > emax) emax = (int)strlen(shown);
+    }
+    if (ok && rl_completion_query_items > 0 && num >= rl_completion_query_items) {
+        fprintf(rl_outstream, "\nDisplay all %d possibilities? (y or n)", num);
+        fflush(rl_outstream);
+        int c = rl_read_key();
+        if (c != 'y' && c != 'Y' && c != ' ') ok = 0;
+    }
+    if (ok) rl_display_match_list(e, num, emax);
+    else rl_crlf();
+    for (i = 0; e && i <= num; i++) free(e[i]);
+    free(e);
+    rl_forced_update_display();
+}
+
+/* What completion inserts into the line is drawn raw by readline: a name holding a control
+ * character is inserted only up to it (m[0], the text common to the matches, is cut there),
+ * and a single such match becomes a list of one, which the next Tab shows escaped. */
+static char **insert_clean(char **m)
+{
+    size_t n = strlen(m[0]);
+    while (n > 0) {
+        char c = m[0][n];
+        m[0][n] = '\0';
+        int bad = qs_escape_needed(m[0], 0);
+        m[0][n] = c;
+        if (!bad) break;
+        n--;
+    }
+    if (m[1]) {
+        m[0][n] = '\0';
+        return m;
+    }
+    char **r = malloc(3 * sizeof *r);
+    char *pre = strndup(m[0], n);
+    if (!r || !pre) {       /* out of memory: complete nothing rather than draw it raw */
+        free(r);
+        free(pre);
+        free(m[0]);
+        free(m);
+        return NULL;
+    }
+    r[0] = pre;
+    r[1] = m[0];
+    r[2] = NULL;
+    free(m);
+    return r;
+}
+
 static char **attempt(const char *text, int start, int end)
 {
     repl *p = g_repl;
@@ -323,6 +386,10 @@ static char **attempt(const char *text, int start, int end)
     /* "key=" keywords: no space after them, the value follows */
     if (m && !m[1] && m[0][0] && m[0][strlen(m[0]) - 1] == '=')
         rl_completion_suppress_append = 1;
+    rl_completion_display_matches_hook = NULL;
+    for (int i = 0; m && m[i]; i++)
+        if (qs_escape_needed(m[i], 0)) rl_completion_display_matches_hook = display_escaped;
+    if (m && qs_escape_needed(m[0], 0)) m = insert_clean(m);
     return m;
 }
 

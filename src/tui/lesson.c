@@ -201,8 +201,9 @@ static int apply(qs_tui_model *m, lesson_batch *b)
             log_add(m, "quiz", it->quiz.question, 1);
             m->lesson_quiz = 1;
             /* in presenter mode the class reads the question first: a answers it (an input
-             * line opening by itself would take the scrolling keys) */
-            if (!m->present) {
+             * line opening by itself would take the scrolling keys). After a step run in the
+             * background the learner may be typing in another prompt: that one is kept. */
+            if (!m->present && (m->prompt == QS_PR_NONE || m->prompt == QS_PR_ANSWER)) {
                 m->prompt = QS_PR_ANSWER;
                 flags |= QS_TUI_PROMPT;
             }

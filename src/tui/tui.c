@@ -479,7 +479,7 @@ static int tui_run(qs_session *s, const char *file, const char *lesson)
         int key = wgetch(in);
         if (g_signal) break;
         int flags = 0;
-        if (qs_tui_job_poll(&m)) flags |= QS_TUI_REDRAW;
+        flags |= qs_tui_job_poll(&m);     /* REDRAW, and PROMPT when a quiz came up */
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         flags |= qs_tui_lesson_tick(&m, (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);

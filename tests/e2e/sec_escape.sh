@@ -23,8 +23,9 @@ for f in esc_names.safetensors esc_names.gguf torch_esc.pt; do
     clean_bytes "$tmp/o.txt" "$f"
     has "$(cat "$tmp/o.txt")" '\x1b'
     "$QSCOPE" -c "load $FX/$f; tensors" --json >"$tmp/o.json" 2>&1
-    # JSON escapes what JSON requires: every C0 control (DEL and C1 are legal in JSON text)
-    LC_ALL=C grep -qP '[\x00-\x09\x0b-\x1f]' "$tmp/o.json" && fail "$f --json: raw C0 bytes"
+    # JSON escapes every C0 control, and qscope's JSON also DEL and the C1 controls
+    LC_ALL=C grep -qP '[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' "$tmp/o.json" &&
+        fail "$f --json: raw control bytes"
     has "$(cat "$tmp/o.json")" '\u001B' 
 done
 out=$("$QSCOPE" -c "load $FX/esc_names.safetensors; tensors")
@@ -39,6 +40,19 @@ clean_bytes "$tmp/l.txt" "the lesson player"
 has "$(cat "$tmp/l.txt")" 'Narration \x1b[2J'
 QSCOPE_LESSON_PATH="$FX" "$QSCOPE" lesson list >"$tmp/ll.txt" 2>&1
 clean_bytes "$tmp/ll.txt" "lesson list"
+# DEL and a C1 CSI in a name: escaped as \u007f and \u009b by --json and `set json on`
+cp "$QSCOPE_TOP/datasets/default.npy" "$tmp/run/$(printf 'd\177l\302\2332J').npy"
+for how in "--json" "set"; do
+    if [ "$how" = set ]; then
+        printf 'set json on\nload %s\ntensors\n' "$(printf 'd\177l\302\2332J').npy" |
+            "$QSCOPE" >"$tmp/d.json" 2>&1
+    else
+        "$QSCOPE" -c "load $(printf 'd\177l\302\2332J').npy; tensors" --json >"$tmp/d.json" 2>&1
+    fi
+    LC_ALL=C grep -qP '[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' "$tmp/d.json" &&
+        fail "$how: raw DEL/C1 in JSON: $(od -c "$tmp/d.json" | head -5)"
+    has "$(cat "$tmp/d.json")" '"name":"d\u007fl\u009b2J"'
+done
 # a file name that is not UTF-8: the name is kept (as \xe9) and exports load back
 cp "$QSCOPE_TOP/datasets/default.npy" "$tmp/run/$(printf 'caf\351').npy"
 out=$("$QSCOPE" -c "load $(printf 'caf\351').npy; tensors" --json) || fail "latin-1 load"

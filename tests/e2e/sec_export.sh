@@ -34,4 +34,20 @@ PY
 out=$("$QSCOPE" -c "load long.safetensors; export --all longq.safetensors" 2>&1) ||
     fail "names over 4 kB: $out"
 lacks "$out" "would both be named"
+
+# ---- export of a ggml type: what the file cannot hold is reported ---------------------------
+# a block d past fp16 (Q4_0 of 1e6) is stored as inf; Q6_K of 1e30 overflows the reference
+# quantizer's fp32 sums and is stored as 0: both say so (nonfinite / overflow + warning)
+v32="1e6 -2e6 $(printf '3 %.0s' {1..30})"     # 32 values: one Q4_0 block
+out=$("$QSCOPE" -c "values $v32; export inf4.gguf --type q4_0" --json) || fail "q4_0: $out"
+has "$out" '"nonfinite":32'
+has "$out" '"warning":"32 finite values are stored as inf or nan'
+v256="1e30 -2e30 $(printf '3 %.0s' {1..254})"  # 256 values: one Q6_K block
+out=$("$QSCOPE" -c "values $v256; export ov6.gguf --type q6_k" --json) || fail "q6_k: $out"
+has "$out" '"overflow":16'     # the first sub-block of 16 only
+has "$out" "whose scale overflows fp32"
+out=$("$QSCOPE" -c "values $(printf '1 %.0s' {1..256}); export ok6.gguf --type q6_k" --json) ||
+    fail "q6_k: $out"
+lacks "$out" '"warning"'
+lacks "$out" '"overflow"'
 echo ok

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # lessons_new.sh — lessons 14 to 22 play to their end on the TUI's Lesson screen: opened by
-# number at the L prompt, stepped with Enter, every quiz answered (a, then the answer prompt)
-# with the lesson's first answer; no step reports a failed command or expectation, and the
-# last step's quiz question (or its heading, when it has no quiz) is on the screen at the end.
+# number at the L prompt, stepped with Enter, every quiz answered with the lesson's first
+# answer at the answer prompt, which opens by itself (after a step run in the background
+# too); no step reports a failed command or expectation, and the last step's quiz question
+# (or its heading, when it has no quiz) is on the screen at the end.
 . "$(dirname "$0")/lib.bash"
 # Under the sanitizers (make asan) lessons 20-22, which run the GPT lab (minutes there), are
 # left to tests/run.sh's sanitized play of every lesson; the TUI's lesson path is the same.
@@ -35,10 +36,13 @@ for num in "${nums[@]}"; do
         a=${answers[$((k - 1))]}
         if [ "$a" != "-" ]; then
             wait_for "answers)"         # "(a answers)" after the question, maybe wrapped
-            # the answer prompt opens by itself at a quiz, except after a step run in the
-            # background (a slow command such as compare): then 'a' opens it
-            screen_text | tail -2 | grep -q '^answer:' || keys a
-            wait_for "answer:"
+            # the answer prompt opens by itself at a quiz (its line at the bottom), also
+            # after a step run in the background (a slow command such as compare)
+            end=$((SECONDS + TUI_DEADLINE))
+            until screen_text | tail -2 | grep -q '^answer:'; do
+                [ $SECONDS -le $end ] || fail "lesson $num step $k: the answer prompt did not open"
+                sleep 0.05
+            done
             type_text "$a"
             keys Enter
             wait_for "right!"

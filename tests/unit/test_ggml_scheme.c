@@ -419,7 +419,7 @@ Test(ggml_scheme, fp16_scale_overflow_is_inf_and_reported)
 {
     json_decref(run("values 1e30 -2e30 3"));
     /* q6_k is not in the list: its weights x² overflow float in make_qx_quants (as in ggml)
-     * and the block comes out all zero, reported as sqnr 0 dB with every value clipped */
+     * and the block comes out all zero, reported as an overflow (q6k_scale_overflow...) */
     for (size_t k = 0; k + 1 < sizeof types / sizeof types[0]; k++) {
         json_decref(run("scheme %s", types[k]));
         json_t *q = run("quant");
@@ -461,6 +461,47 @@ Test(ggml_scheme, fp16_scale_overflow_is_inf_and_reported)
     cr_expect(strstr(dump, "beyond fp16's range") != NULL, "derive says why");
     free(dump);
     json_decref(d);
+}
+
+/* Q6_K's least-squares scale overflows fp32 once |x| nears 1e12 (Σ x³ · code past FLT_MAX): the
+ * sub-block is stored as 0 (ggml's reference quantizer does the same), and `quant`, `codes`
+ * and qs_ggml_tensor_overflow say so (only for the sub-blocks concerned). */
+Test(ggml_scheme, q6k_scale_overflow_is_reported)
+{
+    json_decref(run("values 1e30 -2e30 3"));
+    json_decref(run("scheme q6_k"));
+    json_t *q = run("quant");
+    cr_expect_eq(json_integer_value(json_object_get(q, "overflow")), 3);
+    cr_expect(json_is_string(json_object_get(q, "warning")), "warning");
+    json_decref(q);
+    json_t *c = run("codes");
+    cr_expect_eq(json_integer_value(json_object_get(c, "overflow")), 3);
+    json_t *dq = json_object_get(c, "dequant");
+    for (size_t i = 0; i < 3; i++)      /* what the warning says: stored as 0 */
+        cr_expect_eq(dval(dq, i), 0.0, "x̂[%zu]", i);
+    json_decref(c);
+    json_t *bl = run("blocks q6_k");
+    cr_expect_eq(json_integer_value(json_object_get(bl, "overflow")), 3);
+    cr_expect(json_is_string(json_object_get(bl, "warning")), "blocks: warning");
+    json_decref(bl);
+    json_decref(run("values 1 -2 3"));
+    json_t *ok = run("quant");
+    cr_expect(json_object_get(ok, "overflow") == NULL, "ordinary values: no overflow");
+    json_decref(ok);
+    /* one hostile sub-block among ordinary ones: only its 16 values count */
+    float v[256];
+    for (int i = 0; i < 256; i++) v[i] = i < 16 ? 1e13f * (i % 2 ? 1 : -1) : 0.01f * (i % 7);
+    qs_err err = {""};
+    qs_tensor *t = qs_tensor_from_values("t", v, 256, &err);
+    cr_assert(t != NULL, "%s", err.msg);
+    cr_expect_eq(qs_ggml_tensor_overflow(QS_GGML_Q6_K, t), 16);
+    cr_expect_eq(qs_ggml_tensor_overflow(QS_GGML_Q4_0, t), 0, "only Q6_K's arithmetic");
+    for (int i = 0; i < 256; i++) v[i] = 1e11f * (float)(i % 3);     /* 16 · x³ · 32 < 3.4e38 */
+    qs_tensor *u = qs_tensor_from_values("u", v, 256, &err);
+    cr_assert(u != NULL, "%s", err.msg);
+    cr_expect_eq(qs_ggml_tensor_overflow(QS_GGML_Q6_K, u), 0);
+    qs_tensor_free(t);
+    qs_tensor_free(u);
 }
 
 /* `blocks`: the layout's parts add up to the type's bytes; the element-0 trace of a K-quant
