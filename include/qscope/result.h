@@ -76,7 +76,8 @@ typedef struct qs_bits_view {
 int qs_bits_view_get(const json_t *res, qs_bits_view *v, qs_err *err);
 
 /* A derivation's steps (the "steps" array of QS_R_TRACE). Strings borrowed from res;
- * `result` is a scalar JSON value (number, string, true/false/null) or NULL. */
+ * `result` is a scalar JSON value (number, string, true/false/null), an array of scalars, or
+ * NULL. */
 typedef struct qs_trace_step {
     const char *title, *formula, *substituted, *note;
     const json_t *result;

@@ -55,6 +55,15 @@ static int is_scalar(const json_t *v)
     return json_is_string(v) || json_is_number(v) || json_is_boolean(v) || json_is_null(v);
 }
 
+static int scalar_array(const json_t *a)
+{
+    size_t i;
+    const json_t *x;
+    if (!json_is_array(a)) return 0;
+    json_array_foreach(a, i, x) if (!is_scalar(x)) return 0;
+    return 1;
+}
+
 static int num_array(const json_t *a)
 {
     size_t i;
@@ -150,10 +159,11 @@ int qs_trace_view_get(const json_t *steps, qs_trace_view *v, qs_err *err)
         const json_t *st = json_array_get(steps, i);
         const json_t *r = json_object_get(st, "result");
         if (!json_is_object(st) || !opt_str(st, "title") || !opt_str(st, "formula") ||
-            !opt_str(st, "substituted") || !opt_str(st, "note") || (r && !is_scalar(r))) {
+            !opt_str(st, "substituted") || !opt_str(st, "note") ||
+            (r && !is_scalar(r) && !scalar_array(r))) {
             qs_trace_view_free(v);
             return qs_err_set(err, "trace: step %zu is not {title formula substituted result "
-                              "note} with strings and a scalar result", i + 1);
+                              "note} with strings and a scalar (or scalars) result", i + 1);
         }
         qs_trace_step *s = &v->steps[i];
         s->title = json_string_value(json_object_get(st, "title"));

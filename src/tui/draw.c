@@ -12,6 +12,7 @@
 
 #include "front/front.h"
 #include "qscope/lesson.h"
+#include "qscope/result.h"
 
 /* ==== colours and attributes ============================================================= */
 
@@ -438,24 +439,20 @@ static int xcol(double v, double lo, double hi, int wd)
     return c;
 }
 
-/* A histogram {counts, edges} as vertical bars in the rectangle (y0, x0, h, wd); clip range
- * (clo, chi) shaded, zero and the quantization grid marked on the axis line below. */
-static void plot_hist(const qs_tui_model *m, WINDOW *w, int y0, int x0, int h, int wd,
-                      json_t *hist, int logscale, double clo, double chi, json_t *qp)
+/* A histogram (the typed view of a `hist` result, or of one nested in a result) as
+ * vertical bars in the rectangle (y0, x0, h, wd); clip range (clo, chi) shaded, zero and the
+ * quantization grid marked on the axis line below. */
+static void plot_hist_view(const qs_tui_model *m, WINDOW *w, int y0, int x0, int h, int wd,
+                           const qs_hist_view *hv, int logscale, double clo, double chi,
+                           json_t *qp)
 {
-    json_t *counts = json_object_get(hist, "counts");
-    int n = (int)json_array_size(counts);
+    int n = (int)hv->n;
     if (n == 0 || h < 2 || wd < 8) return;
-    double lo = jd(hist, "lo", 0), hi = jd(hist, "hi", 1);
-    json_t *edges = json_object_get(hist, "edges");
-    if (json_array_size(edges) == (size_t)n + 1) {
-        lo = json_number_value(json_array_get(edges, 0));
-        hi = json_number_value(json_array_get(edges, (size_t)n));
-    }
+    double lo = hv->edges[0], hi = hv->edges[n];
     const char *const *bl = m->utf8 ? blocks_u : blocks_a;
     double mx = 0;
     for (int i = 0; i < n; i++) {
-        double c = (double)json_integer_value(json_array_get(counts, (size_t)i));
+        double c = (double)hv->counts[i];
         if (logscale) c = log10(1 + c);
         if (c > mx) mx = c;
     }
@@ -468,8 +465,7 @@ static void plot_hist(const qs_tui_model *m, WINDOW *w, int y0, int x0, int h, i
         int b0 = (int)((long long)col * n / wd), b1 = (int)((long long)(col + 1) * n / wd);
         if (b1 <= b0) b1 = b0 + 1;
         double c = 0;
-        for (int b = b0; b < b1 && b < n; b++)
-            c += (double)json_integer_value(json_array_get(counts, (size_t)b));
+        for (int b = b0; b < b1 && b < n; b++) c += (double)hv->counts[b];
         if (logscale) c = log10(1 + c);
         double scale = (double)(b1 - b0);
         if (!logscale) c /= scale;
@@ -549,6 +545,17 @@ static void plot_hist(const qs_tui_model *m, WINDOW *w, int y0, int x0, int h, i
     put(w, ay + 1, x0 + wd - cols_of(b), cols_of(b), A(m, QR_DIM), b);
     int nc = cols_of(note);
     if (nc && nc + 2 * 12 < wd) put(w, ay + 1, x0 + (wd - nc) / 2, nc, A(m, QR_GRID), note);
+}
+
+/* plot_hist_view of a histogram held as JSON ({counts, edges, ...}); nothing when it does not
+ * decode. */
+static void plot_hist(const qs_tui_model *m, WINDOW *w, int y0, int x0, int h, int wd,
+                      json_t *hist, int logscale, double clo, double chi, json_t *qp)
+{
+    qs_hist_view hv;
+    if (qs_hist_view_get(hist, &hv, NULL) != QS_OK) return;
+    plot_hist_view(m, w, y0, x0, h, wd, &hv, logscale, clo, chi, qp);
+    qs_hist_view_free(&hv);
 }
 
 /* Cuts buf to `room` columns with "…" as the last one when it is wider (a cut shows). */
@@ -1084,8 +1091,10 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
         else putf(w, y++, 1, W - 2, A(m, QR_DIM), "following x = %s", a);
     }
     y++;
-    json_t *steps = json_object_get(res, "steps");
-    int n = (int)json_array_size(steps);
+    /* the steps through their typed view (qscope/result.h): none when they do not decode */
+    qs_trace_view tv = {0};
+    if (qs_trace_view_get(json_object_get(res, "steps"), &tv, NULL) != QS_OK) tv.n = 0;
+    int n = (int)tv.n;
     if (m->dsrc != QS_DSRC_SCHEME && n == 0) {
         const qs_tui_dsrc_row *d = &qs_tui_dsrcs[m->dsrc];
         char e[300];
@@ -1095,6 +1104,7 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
                       m->has_tensor ? "" : " (no tensor: load or synth one)",
                       m->mt[m->dsrc].line[0] ? m->mt[m->dsrc].line : d->line);
         wrap(w, y, 2, W - 4, H, A(m, QR_DIM), e);
+        qs_trace_view_free(&tv);
         return;
     }
     if (!res || n == 0) {
@@ -1107,6 +1117,7 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
                  ? "No derivation for this tensor (see the status line)."
                  : "No tensor: press e for the seed examples, or :values -20 1000");
         }
+        qs_trace_view_free(&tv);
         return;
     }
     /* earlier steps one line each (two, with their numbers substituted, when the terminal
@@ -1123,27 +1134,29 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
     if (first > 0)
         putf(w, y++, 2, W - 4, hs ? A(m, QR_HL) : A(m, QR_DIM), "… %d earlier steps", first);
     for (int i = first; i < m->step && y < H - need; i++) {
-        json_t *s = json_array_get(steps, (size_t)i);
+        const qs_trace_step *s = &tv.steps[i];
         char r[64];
-        scalar(json_object_get(s, "result"), r, sizeof r);
+        scalar((json_t *)s->result, r, sizeof r);
         putf(w, y++, 2, W - 4, hs ? A(m, QR_HL) : A(m, QR_DIM), "%2d. %s → %s", i + 1,
-             js(s, "title") ? js(s, "title") : "", r);
-        if (twoline && js(s, "substituted") && *js(s, "substituted"))
-            putf(w, y++, 7, W - 9, A(m, QR_DIM), "= %s", js(s, "substituted"));
+             s->title ? s->title : "", r);
+        if (twoline && s->substituted && *s->substituted)
+            putf(w, y++, 7, W - 9, A(m, QR_DIM), "= %s", s->substituted);
         else if (twoline) y++;
     }
-    json_t *s = json_array_get(steps, (size_t)m->step);
+    /* m->step is kept within the steps (model.c); an empty step when it is not */
+    static const qs_trace_step none;
+    const qs_trace_step *s = m->step >= 0 && m->step < n ? &tv.steps[m->step] : &none;
     char t[300];
-    snprintf(t, sizeof t, "%2d/%d. %s", m->step + 1, n, js(s, "title") ? js(s, "title") : "");
+    snprintf(t, sizeof t, "%2d/%d. %s", m->step + 1, n, s->title ? s->title : "");
     put_hl(m, w, y++, 2, W - 4, A(m, QR_KEY), hs, t);
-    if (js(s, "formula") && *js(s, "formula"))
-        y = wrap(w, y, 7, W - 9, yend, A(m, QR_NORMAL), js(s, "formula"));
-    if (js(s, "substituted") && *js(s, "substituted")) {
+    if (s->formula && *s->formula)
+        y = wrap(w, y, 7, W - 9, yend, A(m, QR_NORMAL), s->formula);
+    if (s->substituted && *s->substituted) {
         char buf[1100];
-        snprintf(buf, sizeof buf, "= %s", js(s, "substituted"));
+        snprintf(buf, sizeof buf, "= %s", s->substituted);
         y = wrap(w, y, 7, W - 9, yend, A(m, QR_NORMAL), buf);
     }
-    json_t *r = json_object_get(s, "result");
+    json_t *r = (json_t *)s->result;
     if (r && y < yend) {
         char buf[300], line[310];
         scalar(r, buf, sizeof buf);
@@ -1154,12 +1167,12 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
             for (char *sc = strstr(line, "; "); sc; sc = strstr(sc + 2, "; ")) sc[1] = '\n';
         y = wrap(w, y, 7, W - 9, yend, A(m, QR_GOOD), line);
     }
-    if (js(s, "note") && *js(s, "note"))
-        y = wrap(w, y, 7, W - 9, yend, A(m, QR_DIM), js(s, "note"));
+    if (s->note && *s->note) y = wrap(w, y, 7, W - 9, yend, A(m, QR_DIM), s->note);
     if (nl) qs_tui_draw_numline(m, w, H - 1 - nl, 1, W - 2);
     if (m->step + 1 < n && y < H)
         putf(w, H - 1, 2, W - 4, A(m, QR_DIM), "%d more step%s: n", n - m->step - 1,
              n - m->step - 1 > 1 ? "s" : "");
+    qs_trace_view_free(&tv);
 }
 
 /* ==== 3 Bits ================================================================================ */
