@@ -90,4 +90,28 @@ typedef struct qs_trace_view {
 int qs_trace_view_get(const json_t *steps, qs_trace_view *v, qs_err *err);
 void qs_trace_view_free(qs_trace_view *v);
 
+/* A scheme's parameters on a tensor (QS_R_QPARAMS). Arrays are owned by the view
+ * (qs_qparams_view_free); strings are borrowed from res (NULL when absent). A key that is a
+ * single number is read as an array of one; a null entry reads NaN. */
+typedef struct qs_qparams_view {
+    const char *label, *granularity, *format, *element, *axis_reason, *warning;
+    size_t nscale, nzp, nclip;  /* entries of scale, zero_point, clip_min (= clip_max) */
+    double *scale, *clip_min, *clip_max;
+    long long *zero_point;      /* integers */
+    double qmin, qmax;          /* NaN when null (a float element format) or absent */
+    double elem_max;            /* the element format's largest value (MX), NaN when absent */
+    long long block, nparams;   /* 0 when absent */
+    int has_block;              /* key "block" present */
+    int has_codebook;           /* key "codebook" present (NF4, FP4) */
+    size_t nbook;
+    double *book;               /* its values */
+} qs_qparams_view;
+int qs_qparams_view_get(const json_t *res, qs_qparams_view *v, qs_err *err);
+void qs_qparams_view_free(qs_qparams_view *v);
+/* Entry i of an array of n, entry 0 when i >= n, NaN when n == 0 (a per-channel parameter of
+ * set i; per-tensor parameters have one entry). */
+double qs_view_at(const double *a, size_t n, size_t i);
+/* The same for the zero points (dflt when there are none). */
+double qs_view_zp(const qs_qparams_view *v, size_t i, double dflt);
+
 #endif

@@ -2,6 +2,7 @@
 #include "qscope/result.h"
 
 #include <assert.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +78,12 @@ static int int_or_null(const json_t *o, const char *k)
 {
     const json_t *v = json_object_get(o, k);
     return json_is_integer(v) || json_is_null(v);
+}
+
+static int int_or_null_opt(const json_t *o, const char *k)
+{
+    const json_t *v = json_object_get(o, k);
+    return !v || json_is_integer(v) || json_is_null(v);
 }
 
 /* A number, or null (NaN and infinities are written as null). */
@@ -182,6 +189,114 @@ void qs_trace_view_free(qs_trace_view *v)
     memset(v, 0, sizeof *v);
 }
 
+/* A number or an array of numbers (nulls read as NaN) into a new array; *n entries. */
+static int nums(const json_t *v, double **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!v) return 0;
+    size_t k = json_is_array(v) ? json_array_size(v) : 1;
+    if (!json_is_array(v) && !json_is_number(v) && !json_is_null(v)) return -1;
+    double *a = malloc((k ? k : 1) * sizeof *a);
+    if (!a) return -1;
+    for (size_t i = 0; i < k; i++) {
+        const json_t *x = json_is_array(v) ? json_array_get(v, i) : v;
+        if (!json_is_number(x) && !json_is_null(x)) {
+            free(a);
+            return -1;
+        }
+        a[i] = json_is_number(x) ? json_number_value(x) : NAN;
+    }
+    *out = a;
+    *n = k;
+    return 0;
+}
+
+double qs_view_at(const double *a, size_t n, size_t i)
+{
+    return n == 0 ? NAN : a[i < n ? i : 0];
+}
+
+double qs_view_zp(const qs_qparams_view *v, size_t i, double dflt)
+{
+    return v->nzp == 0 ? dflt : (double)v->zero_point[i < v->nzp ? i : 0];
+}
+
+/* An integer or an array of integers into a new array; *n entries. */
+static int ints(const json_t *v, long long **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!v) return 0;
+    size_t k = json_is_array(v) ? json_array_size(v) : 1;
+    long long *a = malloc((k ? k : 1) * sizeof *a);
+    if (!a) return -1;
+    for (size_t i = 0; i < k; i++) {
+        const json_t *x = json_is_array(v) ? json_array_get(v, i) : v;
+        if (!json_is_integer(x)) {
+            free(a);
+            return -1;
+        }
+        a[i] = json_integer_value(x);
+    }
+    *out = a;
+    *n = k;
+    return 0;
+}
+
+int qs_qparams_view_get(const json_t *res, qs_qparams_view *v, qs_err *err)
+{
+    memset(v, 0, sizeof *v);
+    v->qmin = v->qmax = v->elem_max = NAN;
+    if (!json_is_object(res)) return qs_err_set(err, "qparams: not an object");
+    size_t nmax;
+    const json_t *em = json_object_get(res, "elem_max"), *cb = json_object_get(res, "codebook");
+    if (!opt_str(res, "label") || !opt_str(res, "granularity") || !opt_str(res, "format") ||
+        !opt_str(res, "element") || !opt_str(res, "axis_reason") || !opt_str(res, "warning") ||
+        !int_or_null_opt(res, "qmin") || !int_or_null_opt(res, "qmax") ||
+        !opt_int(res, "block") || !opt_int(res, "nparams") ||
+        (em && !json_is_number(em) && !json_is_null(em)) || (cb && !json_is_array(cb)))
+        goto bad;
+    if (nums(json_object_get(res, "scale"), &v->scale, &v->nscale) ||
+        ints(json_object_get(res, "zero_point"), &v->zero_point, &v->nzp) ||
+        nums(json_object_get(res, "clip_min"), &v->clip_min, &v->nclip) ||
+        nums(json_object_get(res, "clip_max"), &v->clip_max, &nmax) || nmax != v->nclip ||
+        nums(cb, &v->book, &v->nbook))
+        goto bad;
+    v->label = json_string_value(json_object_get(res, "label"));
+    v->granularity = json_string_value(json_object_get(res, "granularity"));
+    v->format = json_string_value(json_object_get(res, "format"));
+    v->element = json_string_value(json_object_get(res, "element"));
+    v->axis_reason = json_string_value(json_object_get(res, "axis_reason"));
+    v->warning = json_string_value(json_object_get(res, "warning"));
+    const json_t *x;
+    if (json_is_integer(x = json_object_get(res, "qmin"))) v->qmin = (double)json_integer_value(x);
+    if (json_is_integer(x = json_object_get(res, "qmax"))) v->qmax = (double)json_integer_value(x);
+    if (json_is_number(em)) v->elem_max = json_number_value(em);
+    v->has_block = json_object_get(res, "block") != NULL;
+    v->block = json_integer_value(json_object_get(res, "block"));
+    v->nparams = json_integer_value(json_object_get(res, "nparams"));
+    v->has_codebook = cb != NULL;
+    return QS_OK;
+bad:
+    qs_qparams_view_free(v);
+    return qs_err_set(err, "qparams: a key of the wrong type (scale, clip_min, clip_max, "
+                      "codebook: numbers; zero_point, block, nparams: integers; qmin, qmax: "
+                      "integers or null; label, granularity, format, element, axis_reason, "
+                      "warning: strings)");
+}
+
+void qs_qparams_view_free(qs_qparams_view *v)
+{
+    free(v->scale);
+    free(v->zero_point);
+    free(v->clip_min);
+    free(v->clip_max);
+    free(v->book);
+    memset(v, 0, sizeof *v);
+    v->qmin = v->qmax = v->elem_max = NAN;
+}
+
 static int help_ok(const json_t *res)
 {
     const json_t *cmds = json_object_get(res, "commands");
@@ -250,14 +365,18 @@ int qs_result_check(qs_result_kind k, const json_t *res, qs_err *err)
         qs_trace_view_free(&v);
         return QS_OK;
     }
-    case QS_R_QPARAMS:
+    case QS_R_QPARAMS: {
         /* qmin and qmax are null for a float element format (fp8, MX) */
         if (!json_is_string(json_object_get(res, "label")) ||
             !num_array(json_object_get(res, "scale")) ||
             !num_array(json_object_get(res, "zero_point")) || !int_or_null(res, "qmin") ||
-            !int_or_null(res, "qmax") || !opt_str(res, "granularity"))
+            !int_or_null(res, "qmax"))
             return qs_err_set(err, "qparams: not {label scale[] zero_point[] qmin qmax}");
+        qs_qparams_view v;
+        if (qs_qparams_view_get(res, &v, err)) return QS_ERR;
+        qs_qparams_view_free(&v);
         return QS_OK;
+    }
     case QS_R_STATS:
         if (!json_is_integer(json_object_get(res, "n")) || !num_or_null(res, "min") ||
             !num_or_null(res, "max") || !num_or_null(res, "mean") || !num_or_null(res, "std"))

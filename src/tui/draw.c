@@ -221,6 +221,19 @@ static const char *js(json_t *o, const char *key)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* The typed view of a `qparams` result (qscope/result.h); 0 (and an empty view, safe to
+ * free) when there is none or it does not decode. */
+static int qp_view(json_t *qp, qs_qparams_view *v)
+{
+    return qs_qparams_view_get(qp, v, NULL) == QS_OK;
+}
+
+/* A qparams number as an integer to print: 0 when it is NaN (null or absent). */
+static long long qp_int(double v)
+{
+    return isnan(v) ? 0 : (long long)v;
+}
+
 /* A scalar JSON value as text. */
 static void scalar(json_t *v, char *buf, size_t len)
 {
@@ -444,7 +457,7 @@ static int xcol(double v, double lo, double hi, int wd)
  * quantization grid marked on the axis line below. */
 static void plot_hist_view(const qs_tui_model *m, WINDOW *w, int y0, int x0, int h, int wd,
                            const qs_hist_view *hv, int logscale, double clo, double chi,
-                           json_t *qp)
+                           const qs_qparams_view *qv)
 {
     int n = (int)hv->n;
     if (n == 0 || h < 2 || wd < 8) return;
@@ -487,26 +500,24 @@ static void plot_hist_view(const qs_tui_model *m, WINDOW *w, int y0, int x0, int
     /* axis: grid ticks, zero and clip markers */
     int ay = y0 + ph;
     for (int col = 0; col < wd; col++) put(w, ay, x0 + col, 1, A(m, QR_DIM), m->utf8 ? "─" : "-");
-    double scale = jd(qp, "scale", NAN), zp = jd(qp, "zero_point", NAN);
-    double qmin = jd(qp, "qmin", NAN), qmax = jd(qp, "qmax", NAN);
-    json_t *book = json_object_get(qp, "codebook");
+    double scale = qv ? qs_view_at(qv->scale, qv->nscale, 0) : NAN;
+    double zp = qv ? qs_view_zp(qv, 0, NAN) : NAN;
+    double qmin = qv ? qv->qmin : NAN, qmax = qv ? qv->qmax : NAN;
     char note[200] = "";
-    if (json_object_get(qp, "format")) {
+    if (qv && qv->format) {
         /* a cast to a float format: no uniform grid to draw */
-        snprintf(note, sizeof note, "grid: every %s value (not uniform)", js(qp, "format"));
-    } else if (json_is_array(book) && scale > 0) {
+        snprintf(note, sizeof note, "grid: every %s value (not uniform)", qv->format);
+    } else if (qv && qv->has_codebook && scale > 0) {
         /* a codebook (NF4 / FP4): its values times the first block's absmax */
-        size_t i;
-        json_t *v;
-        json_array_foreach(book, i, v) {
-            int c = xcol(json_number_value(v) * scale, lo, hi, wd);
+        for (size_t i = 0; i < qv->nbook; i++) {
+            int c = xcol(qv->book[i] * scale, lo, hi, wd);
             if (c < 0 || c >= wd) continue;
             put(w, ay, x0 + c, 1, A(m, QR_GRID), m->utf8 ? "┼" : "+");
             for (int r = filled[c]; r < ph; r++)
                 put(w, y0 + ph - 1 - r, x0 + c, 1, A(m, QR_GRID) | A_DIM, m->utf8 ? "┊" : ":");
         }
         snprintf(note, sizeof note, "grid: %zu code values × absmax %.4g (block 0)",
-                 json_array_size(book), scale);
+                 qv->nbook, scale);
     } else if (scale > 0 && isfinite(zp) && isfinite(qmin) && isfinite(qmax)) {
         double levels = qmax - qmin + 1, colw = (hi - lo) / wd;
         if (scale >= 2 * colw) {
@@ -553,8 +564,11 @@ static void plot_hist(const qs_tui_model *m, WINDOW *w, int y0, int x0, int h, i
                       json_t *hist, int logscale, double clo, double chi, json_t *qp)
 {
     qs_hist_view hv;
+    qs_qparams_view qv;
     if (qs_hist_view_get(hist, &hv, NULL) != QS_OK) return;
-    plot_hist_view(m, w, y0, x0, h, wd, &hv, logscale, clo, chi, qp);
+    int has_qv = qp_view(qp, &qv);
+    plot_hist_view(m, w, y0, x0, h, wd, &hv, logscale, clo, chi, has_qv ? &qv : NULL);
+    qs_qparams_view_free(&qv);
     qs_hist_view_free(&hv);
 }
 
@@ -740,9 +754,12 @@ static void plot_curve(const qs_tui_model *m, WINDOW *w, int y, int x, int h, in
  * next row. */
 static int draw_axis_lines(const qs_tui_model *m, WINDOW *w, int y, int W)
 {
-    const char *why = js(m->qparams, "axis_reason"), *warn = js(m->qparams, "warning");
-    if (why) putf(w, y++, 1, W - 2, A(m, QR_DIM), "per-channel · %s", why);
-    if (warn) putf(w, y++, 1, W - 2, A(m, QR_ERROR), "%s %s", m->utf8 ? "⚠" : "!", warn);
+    qs_qparams_view qv;
+    qp_view(m->qparams, &qv);
+    if (qv.axis_reason) putf(w, y++, 1, W - 2, A(m, QR_DIM), "per-channel · %s", qv.axis_reason);
+    if (qv.warning) putf(w, y++, 1, W - 2, A(m, QR_ERROR), "%s %s", m->utf8 ? "⚠" : "!",
+                         qv.warning);
+    qs_qparams_view_free(&qv);
     return y;
 }
 
@@ -864,40 +881,41 @@ void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w)
              "grid of step %s (%lld levels)", m->utf8 ? "⚠" : "!", (long long)jd(st, "distinct",
              0), a, (long long)jd(st, "grid_levels", 0));
     }
-    if (m->qparams && json_object_get(m->qparams, "format")) {
+    qs_qparams_view qv;
+    int hq = qp_view(m->qparams, &qv);
+    if (hq && qv.format) {
         num(b, sizeof b, m->clip_hi);
         putf(w, y++, 1, W - 2, A(m, QR_GRID), "a cast to %s: every value rounds to the nearest "
-             "representable one (largest %s)", js(m->qparams, "format"), b);
-    } else if (m->qparams && json_object_get(m->qparams, "codebook")) {
-        num(a, sizeof a, jd(m->qparams, "scale", NAN));
+             "representable one (largest %s)", qv.format, b);
+    } else if (hq && qv.has_codebook) {
+        num(a, sizeof a, qs_view_at(qv.scale, qv.nscale, 0));
         putf(w, y++, 1, W - 2, A(m, QR_GRID), "%zu-value codebook × block absmax (block 0: %s) · "
-             "%lld blocks of %lld", json_array_size(json_object_get(m->qparams, "codebook")), a,
-             (long long)jd(m->qparams, "nparams", 0), (long long)jd(m->qparams, "block", 0));
-    } else if (m->qparams) {
-        num(a, sizeof a, jd(m->qparams, "scale", NAN));
+             "%lld blocks of %lld", qv.nbook, a, qv.nparams, qv.block);
+    } else if (hq) {
+        num(a, sizeof a, qs_view_at(qv.scale, qv.nscale, 0));
         num(b, sizeof b, m->clip_lo);
         num(c, sizeof c, m->clip_hi);
-        json_t *sa = json_object_get(m->qparams, "scale");
         /* in pieces, so a lesson's @highlight can mark one */
         attr_t g = A(m, QR_GRID);
         char t[160];
         int cx = 1, xe = W - 1;
         snprintf(t, sizeof t, "scale %s", a);
         cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "scale"), t);
-        if (json_array_size(sa) > 1) {
+        if (qv.nscale > 1) {
             cx += put(w, y, cx, xe - cx, g, " ");
             cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "per_channel"), "(channel 0)");
         }
         cx += put(w, y, cx, xe - cx, g, "  ");
-        snprintf(t, sizeof t, "zero point %lld", (long long)jd(m->qparams, "zero_point", 0));
+        snprintf(t, sizeof t, "zero point %lld", (long long)qs_view_zp(&qv, 0, 0));
         cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "zero_point"), t);
         snprintf(t, sizeof t, "  clip [%s, %s]  codes %lld..%lld", b, c,
-                 (long long)jd(m->qparams, "qmin", 0), (long long)jd(m->qparams, "qmax", 0));
+                 qp_int(qv.qmin), qp_int(qv.qmax));
         put(w, y++, cx, xe - cx, g, t);
         y = draw_axis_lines(m, w, y, W);
     } else if (m->scheme_err[0]) {
         putf(w, y++, 1, W - 2, A(m, QR_ERROR), "scheme: %s", m->scheme_err);
     }
+    qs_qparams_view_free(&qv);
     /* the file's tensors, when there are several: as many as leave the histogram half the
      * rows, a window around the current one, its position on a line of its own */
     json_t *list = json_object_get(m->tensors, "tensors");
@@ -1044,36 +1062,34 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
              m->example, example_values(m));
     else
         putf(w, y++, 1, W - 2, A(m, QR_TITLE), "%s · %s", m->t_name, m->scheme_str);
-    if (qp) {
+    qs_qparams_view qv;
+    if (qp && qp_view(qp, &qv)) {
         /* the parameter set the derivation used (per-channel: the followed element's) */
-        json_t *sa = json_object_get(qp, "scale"), *za = json_object_get(qp, "zero_point");
-        size_t set = 0, nset = json_array_size(sa);
+        size_t set = 0, nset = qv.nscale;
         json_t *sv = json_object_get(m->derive, "set");
         if (json_is_integer(sv) && (size_t)json_integer_value(sv) < nset)
             set = (size_t)json_integer_value(sv);
         char a[32], t[96];
-        num(a, sizeof a, nset ? json_number_value(json_array_get(sa, set)) : jd(qp, "scale", NAN));
-        long long zp = json_array_size(za) > set ? (long long)json_integer_value(json_array_get(za, set))
-                                                 : (long long)jd(qp, "zero_point", 0);
+        num(a, sizeof a, qs_view_at(qv.scale, qv.nscale, set));
+        long long zp = (long long)qs_view_zp(&qv, set, 0);
         /* in pieces, so a lesson's @highlight can mark one */
         attr_t g = A(m, QR_GRID);
         int cx = 1, xe = W - 1;
         snprintf(t, sizeof t, "scale %s", a);
         cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "scale"), t);
         cx += put(w, y, cx, xe - cx, g, "   ");
-        const char *elem = json_string_value(json_object_get(qp, "element"));
+        const char *elem = qv.element;
         if (elem) {
             /* a block-float scheme (MX, NVFP4): no zero point and no integer code range; its
              * elements are a small float format, their largest value as qparams gives it */
             char e[32];
-            num(e, sizeof e, jd(qp, "elem_max", NAN));
+            num(e, sizeof e, qv.elem_max);
             snprintf(t, sizeof t, "elements %s (max %s)", elem, e);
             cx += put(w, y, cx, xe - cx, g, t);
         } else {
             snprintf(t, sizeof t, "zero point %lld", zp);
             cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "zero_point"), t);
-            snprintf(t, sizeof t, "   codes %lld..%lld", (long long)jd(qp, "qmin", 0),
-                     (long long)jd(qp, "qmax", 0));
+            snprintf(t, sizeof t, "   codes %lld..%lld", qp_int(qv.qmin), qp_int(qv.qmax));
             cx += put(w, y, cx, xe - cx, g, t);
         }
         if (nset > 1) {
@@ -1082,6 +1098,7 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
             put_hl(m, w, y, cx, xe - cx, g, hl(m, "per_channel"), t);
         }
         y++;
+        qs_qparams_view_free(&qv);
     }
     if (m->has_value && m->dsrc == QS_DSRC_SCHEME) {
         char a[32];
@@ -1690,13 +1707,15 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
         snprintf(t, sizeof t, "%-12s %.4g", "bits/param", jd(q, "bits_per_param", NAN));
         put_hl(m, w, my++, 1, mw, A(m, QR_NORMAL), hl(m, "bits_per_param"), t);
     }
-    const char *gran = js(m->qparams, "granularity");
-    if (gran || json_is_integer(json_object_get(m->qparams, "block"))) {
+    qs_qparams_view qv;
+    qp_view(m->qparams, &qv);
+    const char *gran = qv.granularity;
+    if (gran || qv.has_block) {
         if (gran) snprintf(t, sizeof t, "%-12s %s", "granularity", gran);
-        else snprintf(t, sizeof t, "%-12s block %lld", "granularity",
-                      (long long)jd(m->qparams, "block", 0));
+        else snprintf(t, sizeof t, "%-12s block %lld", "granularity", qv.block);
         put_hl(m, w, my, 1, mw, A(m, QR_NORMAL), hl(m, "per_channel"), t);
     }
+    qs_qparams_view_free(&qv);
     /* an error histogram, when the result has one ({counts, edges}) */
     const char *k;
     json_t *v, *eh = NULL;

@@ -5,6 +5,7 @@
  * decode what the faces draw. */
 #include <criterion/criterion.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,8 @@ static const char *const variants[] = {
     "lesson check lessons/01-why-quantize.lesson", "scheme int4 sym per-channel axis=0", "derive 0.5 channel=1",
     "scheme nf4", "derive", "scheme q4_k", "derive", "scheme mxfp4", "derive", "qparams", "scheme fp8-e4m3", "qparams", "derive",
     "scheme nf4", "qparams", "scheme q4_k", "qparams", "scheme int8", "qparams",
+    "scheme nvfp4", "qparams", "scheme int4 per-group size=32", "qparams", "scheme q8_0",
+    "qparams",
     "values 1 2 3", "synth normal n=100", "stats", "tensors",
 };
 
@@ -237,6 +240,30 @@ Test(result, checks_refuse_other_shapes)
     json_array_append_new(json_object_get(t, "steps"), json_pack("{s:i}", "title", 3));
     cr_assert_eq(qs_result_check(QS_R_TRACE, t, NULL), QS_ERR);
     json_decref(t);
+
+    /* qparams: a single number reads as an array of one, null qmin as NaN, a per-channel
+     * parameter of a set past the end as the first; a real zero point is refused */
+    json_t *q = json_pack("{s:s, s:f, s:[i,i], s:n, s:i, s:[f,f], s:[f,f]}", "label", "x",
+                          "scale", 0.5, "zero_point", 3, 4, "qmin", "qmax", 7, "clip_min",
+                          -1.0, -2.0, "clip_max", 1.0, 2.0);
+    qs_qparams_view qv;
+    cr_assert_eq(qs_qparams_view_get(q, &qv, NULL), QS_OK);
+    cr_assert_eq(qv.nscale, 1);
+    cr_assert_float_eq(qs_view_at(qv.scale, qv.nscale, 5), 0.5, 0);
+    cr_assert_float_eq(qs_view_zp(&qv, 1, -9), 4, 0);
+    cr_assert_float_eq(qs_view_zp(&qv, 7, -9), 3, 0);
+    cr_assert(isnan(qv.qmin));
+    cr_assert_float_eq(qv.qmax, 7, 0);
+    cr_assert_float_eq(qs_view_at(qv.clip_max, qv.nclip, 1), 2.0, 0);
+    cr_assert_eq(qv.has_codebook, 0);
+    qs_qparams_view_free(&qv);
+    cr_assert_eq(qs_result_check(QS_R_QPARAMS, q, NULL), QS_ERR);  /* a result's scale[] */
+    json_object_set_new(q, "scale", json_pack("[f]", 0.5));
+    cr_assert_eq(qs_result_check(QS_R_QPARAMS, q, NULL), QS_OK);
+    json_array_set_new(json_object_get(q, "zero_point"), 0, json_real(0.5));
+    cr_assert_eq(qs_qparams_view_get(q, &qv, NULL), QS_ERR);
+    cr_assert_eq(qs_result_check(QS_R_QPARAMS, q, NULL), QS_ERR);
+    json_decref(q);
 
     json_t *x = json_pack("{s:s}", "text", "hello");
     cr_assert_eq(qs_result_kind_of(QS_RK_ALL, x), QS_R_TEXT);
