@@ -1022,7 +1022,8 @@ const qs_cmd qs_cmds_core[] = {
     {"source", "session", "source FILE", "run the commands of a script file",
      "FILE  a script (.qs): one command per line, '#' comments (e.g. one 'save' wrote)",
      "source session.qs", NULL,
-     QS_COMPL_FILE, QS_CMD_FACE | QS_CMD_NOTENSOR | QS_CMD_READS, run_face_only, .kinds = QS_RK(QS_R_NONE)},
+     QS_COMPL_FILE, QS_CMD_FACE | QS_CMD_NOTENSOR | QS_CMD_READS, run_face_only,
+     .kinds = QS_RK(QS_R_NONE)},
     {"save", "session", "save FILE [--force]", "write this session's successful commands as a "
      "replayable script (atomically; never through a symbolic link)",
      "FILE     the script to write (its first line marks it a qscope script, not a shell "

@@ -1045,15 +1045,18 @@ const qs_cmd qs_gpt_subs[] = {
     {"train", "lab", "lab gpt train [steps=1500] [batch=16] [lr=0.003] [warmup=100] [wd=0.1] "
      "[clip=1] [seed=1] [ctx=64] [d=64] [layers=4] [heads=4] [ff=0] [corpus=PATH]",
      "train the character-level transformer on the King James Bible", NULL,
-     "lab gpt train steps=300", NULL, 0, QS_CMD_SLOW, gsub_train, gtrain_args, .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
+     "lab gpt train steps=300", NULL, 0, QS_CMD_SLOW, gsub_train, gtrain_args,
+     .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {"load", "lab", "lab gpt load PATH", "a model saved by lab gpt save", NULL,
      "lab gpt load datasets/gpt-kjv.safetensors", NULL, QS_COMPL_FILE, 0, gsub_load,
      gload_args, .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {"save", "lab", "lab gpt save PATH [--force]", "the lab's model as safetensors", NULL,
-     "lab gpt save gpt.safetensors", NULL, QS_COMPL_FILE, 0, gsub_save, gsave_args, .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
+     "lab gpt save gpt.safetensors", NULL, QS_COMPL_FILE, 0, gsub_save, gsave_args,
+     .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {"eval", "lab", "lab gpt eval [format=F] [embed] [text=PATH] [chars=N]",
      "perplexity of the model in one format, and its divergence from fp32", NULL,
-     "lab gpt eval format=int4-g32-sym", NULL, 0, QS_CMD_SLOW, gsub_eval, geval_args, .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
+     "lab gpt eval format=int4-g32-sym", NULL, 0, QS_CMD_SLOW, gsub_eval, geval_args,
+     .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {"sweep", "lab", "lab gpt sweep [formats=F,...] [methods=M,...|all] [embed] [text=PATH] "
      "[chars=8192]", "every format (and PTQ method) against the fp32 model", NULL,
      "lab gpt sweep formats=fp32,int8-channel,nf4", NULL, 0, QS_CMD_SLOW, gsub_sweep,
@@ -1061,14 +1064,17 @@ const qs_cmd qs_gpt_subs[] = {
     {"ptq", "lab", "lab gpt ptq [method=M] [bits=4] [group=32] [sym] [actorder] [noclip] "
      "[damp=0.01] [alpha=0.5] [threshold=6] [seed=1] [grid=20] [calib=2048] [text=PATH] [chars=8192]",
      "one post-training quantization method next to its baseline", NULL,
-     "lab gpt ptq method=gptq bits=4 group=32", NULL, 0, QS_CMD_SLOW, gsub_ptq, gptq_args, .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
+     "lab gpt ptq method=gptq bits=4 group=32", NULL, 0, QS_CMD_SLOW, gsub_ptq, gptq_args,
+     .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {"generate", "lab", "lab gpt generate [prompt=TEXT] [n=200] [formats=F,...] [temp=0] "
      "[seed=1] [embed]", "sample text from the model in several formats", NULL,
-     "lab gpt generate n=80", NULL, 0, QS_CMD_SLOW, gsub_generate, ggenerate_args, .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
+     "lab gpt generate n=80", NULL, 0, QS_CMD_SLOW, gsub_generate, ggenerate_args,
+     .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {"qat", "lab", "lab gpt qat [bits=3,4] [group=32] [steps=150] [batch=8] [lr=0.0005] "
      "[seed=1] [corpus=PATH] [text=PATH] [chars=16384]",
      "quantization-aware fine-tuning at each bit width, against PTQ", NULL,
-     "lab gpt qat bits=4 steps=50", NULL, 0, QS_CMD_SLOW, gsub_qat, gqat_args, .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
+     "lab gpt qat bits=4 steps=50", NULL, 0, QS_CMD_SLOW, gsub_qat, gqat_args,
+     .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {"lora", "lab", "lab gpt lora [rank=8] [alpha=2r] [steps=150] [batch=8] [lr=0.003] "
      "[full_lr=0.0005] [seed=1] [corpus=PATH] [chars=16384]",
      "LoRA fine-tuning beside full fine-tuning", NULL, "lab gpt lora steps=50", NULL, 0,
@@ -1079,7 +1085,8 @@ const qs_cmd qs_gpt_subs[] = {
      QS_CMD_SLOW, gsub_qlora, glora_args, .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {"acts", "lab", "lab gpt acts [top=5] [text=PATH] [chars=8192]",
      "every linear layer's input channels' absmax (the outliers SmoothQuant and LLM.int8() "
-     "target)", NULL, "lab gpt acts top=3", NULL, 0, QS_CMD_SLOW, gsub_acts, gacts_args, .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
+     "target)", NULL, "lab gpt acts top=3", NULL, 0, QS_CMD_SLOW, gsub_acts, gacts_args,
+     .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {"status", "lab", "lab gpt status", "what the GPT lab holds", NULL, "lab gpt status",
      NULL, 0, 0, gsub_status, NULL, .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {0},

@@ -1093,16 +1093,19 @@ static const qs_cmd lab_subs[] = {
     {"qlora", "lab", "lab qlora [rank=4] ...", "QLoRA fine-tuning (NF4 base)", NULL,
      "lab qlora", NULL, 0, QS_CMD_SLOW, labsub_qlora, lora_args, .kinds = QS_RK(QS_R_TABLE)},
     {"save", "lab", "lab save PATH [--force]", "the fp32 model as safetensors", NULL,
-     "lab save mlp.safetensors", NULL, QS_COMPL_FILE, 0, labsub_save, save_args, .kinds = QS_RK(QS_R_OBJECT)},
+     "lab save mlp.safetensors", NULL, QS_COMPL_FILE, 0, labsub_save, save_args,
+     .kinds = QS_RK(QS_R_OBJECT)},
     {"load", "lab", "lab load PATH", "a model saved by lab save", NULL,
-     "lab load mlp.safetensors", NULL, QS_COMPL_FILE, 0, labsub_load, load_args, .kinds = QS_RK(QS_R_OBJECT)},
+     "lab load mlp.safetensors", NULL, QS_COMPL_FILE, 0, labsub_load, load_args,
+     .kinds = QS_RK(QS_R_OBJECT)},
     {"status", "lab", "lab status", "what the lab holds", NULL, "lab status", NULL, 0, 0,
      labsub_status, NULL, .kinds = QS_RK(QS_R_OBJECT)},
     {"gpt", "lab", "lab gpt train|load|save|eval|sweep|ptq|generate|qat|lora|qlora|acts|status "
      "[key=value ...]",
      "the GPT lab: a character-level transformer, quantized, fine-tuned and sampled (help lab "
      "gpt SUBCOMMAND shows each one's keys)", NULL, "lab gpt status", NULL, QS_COMPL_NONE,
-     QS_CMD_SLOW, qs_cmd_lab_gpt, NULL, qs_gpt_subs, .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
+     QS_CMD_SLOW, qs_cmd_lab_gpt, NULL, qs_gpt_subs,
+     .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {0},
 };
 

@@ -1076,7 +1076,8 @@ const qs_cmd qs_cmds_model[] = {
      "--all          every tensor of the loaded file (gguf keeps tensors whose rows are not\n"
      "               whole blocks, such as biases, as F32)\n"
      "--force        replace an existing file (never done without it)",
-     "export /tmp/w_int8.safetensors --force", export_words, QS_COMPL_FILE, QS_CMD_WRITES, run_export, .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
+     "export /tmp/w_int8.safetensors --force", export_words, QS_COMPL_FILE, QS_CMD_WRITES, run_export,
+     .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {"ggml", "model", "ggml ['SCHEME WORDS'...]",
      "error and bits per weight of ggml's block formats next to per-channel int8/int4, "
      "per-group int4 and NF4 on the current tensor",

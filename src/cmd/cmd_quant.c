@@ -1454,7 +1454,8 @@ const qs_cmd qs_cmds_quant[] = {
      "keys: label type bits signed symmetric narrow (the range in force: trt and onnx sym "
      "are narrow) granularity axis (per-channel, per-group) axis_auto axis_reason "
      "(per-channel) group (per-group) qmin qmax ncodes (qmax - qmin + 1) round convention bits_per_param nparams; q4_1..q6_k: ggml_type block symmetric qmin qmax; MX/NVFP4: block element scale_format tensor_scale",
-     "scheme int4 sym per-channel axis=0", scheme_words, 0, 0, run_scheme, scheme_args, .kinds = QS_RK(QS_R_OBJECT)},
+     "scheme int4 sym per-channel axis=0", scheme_words, 0, 0, run_scheme, scheme_args,
+     .kinds = QS_RK(QS_R_OBJECT)},
     {"calib", "quantize", CALIB_USAGE,
      "choose the calibrator (how the clip range is picked) and show the range it picks on "
      "the current tensor, with the curve it minimised",
@@ -1465,7 +1466,8 @@ const qs_cmd qs_cmds_quant[] = {
      "momentum=M       movavg: momentum (default 0.01)\n"
      "keys: calib clip_min clip_max observed_min observed_max reason curve{x,y,best}; "
      "manual: min max",
-     "calib percentile p=99.9", NULL, 0, 0, run_calib, calib_args, .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
+     "calib percentile p=99.9", NULL, 0, 0, run_calib, calib_args,
+     .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {"qparams", "quantize", "qparams",
      "scale and zero point of the current scheme and calibrator on the current tensor",
      "keys: scale (array, one per parameter set), zero_point (array), qmin, qmax, clip_min, "

@@ -420,7 +420,8 @@ const qs_cmd qs_cmds_tensor[] = {
      "side by side for equalize)\n"
      "keys: tensor shape channels factor bias spread_before spread_after rows[{channel "
      "factor bias absmax_before absmax_after}] formula",
-     "fold var=0.25 gamma=1.5 beta=0.1", fold_words, 0, 0, run_fold, .kinds = QS_RK(QS_R_TABLE) | QS_RK(QS_R_OBJECT)},
+     "fold var=0.25 gamma=1.5 beta=0.1", fold_words, 0, 0, run_fold,
+     .kinds = QS_RK(QS_R_TABLE) | QS_RK(QS_R_OBJECT)},
     {"equalize", "model", "equalize split=K1 [bias=LIST]",
      "cross-layer equalization (Nagel et al. 2019) of two layers joined by a ReLU, laid side "
      "by side: row i = output channel i of layer 1 (K1 weights), then layer 2's weights that "
@@ -429,6 +430,7 @@ const qs_cmd qs_cmds_tensor[] = {
      "bias=LIST   layer 1's bias (divided by s too)\n"
      "keys: tensor shape channels k1 k2 s bias spread1_before spread1_after spread2_before "
      "spread2_after rows[{channel s r1 r2 r1_after r2_after}] formula",
-     "equalize split=32", equalize_words, 0, 0, run_equalize, .kinds = QS_RK(QS_R_TABLE) | QS_RK(QS_R_OBJECT)},
+     "equalize split=32", equalize_words, 0, 0, run_equalize,
+     .kinds = QS_RK(QS_R_TABLE) | QS_RK(QS_R_OBJECT)},
     {0},
 };
