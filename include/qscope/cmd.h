@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "qscope/err.h"
+#include "qscope/result.h"
 #include "qscope/session.h"
 
 /* Completion hints for a command's arguments. */
@@ -93,6 +94,10 @@ typedef struct qs_cmd {
     const qs_arg *args;         /* argument specs ({0}-terminated), or NULL */
     const struct qs_cmd *subs;  /* subcommands ({0}-terminated rows; argv[0] names one), or
                                    NULL */
+    unsigned kinds;             /* the result kinds it returns: QS_RK(QS_R_HIST) | ...
+                                   (qscope/result.h); a row with subs declares the union of
+                                   theirs. Set it as `.kinds = ...` after the positional
+                                   fields; tests/unit/test_result.c checks every row */
 } qs_cmd;
 
 /* The table, in help order: qs_cmd_at(0 .. qs_cmd_count()-1). Rows come from each module's

@@ -1012,24 +1012,25 @@ const qs_cmd qs_cmds_core[] = {
      "SUBCOMMAND  a subcommand of a command with a nested table (help lab ptq, help lab gpt "
      "ptq)", "help load",
      NULL,
-     QS_COMPL_COMMAND, QS_CMD_NOTENSOR, run_help},
+     QS_COMPL_COMMAND, QS_CMD_NOTENSOR, run_help, .kinds = QS_RK(QS_R_HELP)},
     {"set", "session", "set [json on|off | color on|off|auto | precision N]",
      "show or change output settings",
      "json on|off          print results as JSON lines\n"
      "color on|off|auto    colour output (auto: when a terminal and NO_COLOR is unset)\n"
      "precision N          significant digits of numbers (1..17, default 6)",
-     "set precision 8", set_words, 0, QS_CMD_NOTENSOR, run_set},
+     "set precision 8", set_words, 0, QS_CMD_NOTENSOR, run_set, .kinds = QS_RK(QS_R_OBJECT)},
     {"source", "session", "source FILE", "run the commands of a script file",
      "FILE  a script (.qs): one command per line, '#' comments (e.g. one 'save' wrote)",
      "source session.qs", NULL,
-     QS_COMPL_FILE, QS_CMD_FACE | QS_CMD_NOTENSOR | QS_CMD_READS, run_face_only},
+     QS_COMPL_FILE, QS_CMD_FACE | QS_CMD_NOTENSOR | QS_CMD_READS, run_face_only,
+     .kinds = QS_RK(QS_R_NONE)},
     {"save", "session", "save FILE [--force]", "write this session's successful commands as a "
      "replayable script (atomically; never through a symbolic link)",
      "FILE     the script to write (its first line marks it a qscope script, not a shell "
      "one)\n--force  replace an existing file (never done without it)", "save session.qs",
      save_words, QS_COMPL_FILE,
-     QS_CMD_NOTENSOR | QS_CMD_WRITES, run_save},
+     QS_CMD_NOTENSOR | QS_CMD_WRITES, run_save, .kinds = QS_RK(QS_R_OBJECT)},
     {"quit", "session", "quit", "leave the REPL or the TUI (Ctrl-D also works)", "", "quit",
-     NULL, 0, QS_CMD_FACE | QS_CMD_NOTENSOR, run_face_only},
+     NULL, 0, QS_CMD_FACE | QS_CMD_NOTENSOR, run_face_only, .kinds = QS_RK(QS_R_NONE)},
     {0},
 };

@@ -273,6 +273,6 @@ const qs_cmd qs_cmds_bits[] = {
      "overflow=saturate|ieee  out-of-range values: clamp to the largest finite value, or "
      "Inf (NaN in e4m3); default saturate for fp8-e4m3, ieee for the rest\n"
      "flip=K    flip bit K (0 = least significant) of the stored pattern and show the result",
-     "bits 7.32 fp32", bits_words, 0, 0, run_bits},
+     "bits 7.32 fp32", bits_words, 0, 0, run_bits, .kinds = QS_RK(QS_R_BITS) | QS_RK(QS_R_TABLE)},
     {0},
 };

@@ -356,14 +356,16 @@ const qs_cmd qs_cmds_data[] = {
      "TENSOR  the tensor to select; names may contain '/' and '.' (quote them if they "
      "contain spaces)",
      "load datasets/default.npy", NULL, QS_COMPL_FILE | QS_COMPL_TENSOR,
-     QS_CMD_SLOW | QS_CMD_NOTENSOR | QS_CMD_READS, run_load},
+     QS_CMD_SLOW | QS_CMD_NOTENSOR | QS_CMD_READS, run_load, .kinds = QS_RK(QS_R_OBJECT)},
     {"tensors", "data", "tensors", "list the tensors of the loaded file: name, dtype, shape, "
-     "elements, bytes", "", "tensors", NULL, 0, QS_CMD_NOTENSOR, run_tensors},
+     "elements, bytes", "", "tensors", NULL, 0, QS_CMD_NOTENSOR, run_tensors,
+     .kinds = QS_RK(QS_R_TABLE)},
     {"use", "data", "use TENSOR", "select another tensor of the loaded file",
      "TENSOR  a name from 'tensors'", "use default", NULL, QS_COMPL_TENSOR,
-     QS_CMD_NOTENSOR, run_use},
+     QS_CMD_NOTENSOR, run_use, .kinds = QS_RK(QS_R_OBJECT)},
     {"values", "data", "values V...", "make a tensor of numbers typed in by hand",
-     "V  numbers (e.g. 0 250 1000)", "values -20 1000", NULL, 0, QS_CMD_NOTENSOR, run_values},
+     "V  numbers (e.g. 0 250 1000)", "values -20 1000", NULL, 0, QS_CMD_NOTENSOR, run_values,
+     .kinds = QS_RK(QS_R_OBJECT)},
     {"synth", "data", "synth DIST [n=N] [seed=S] [param=value ...]",
      "generate a seeded synthetic tensor (same numbers on every machine)",
      "DIST    a distribution, with its parameters and their defaults:\n"
@@ -378,18 +380,19 @@ const qs_cmd qs_cmds_data[] = {
      "n=N     number of values (default 100000)\n"
      "seed=S  generator seed (default 1)\n"
      "param=value  set a parameter of DIST (listed above)",
-     "synth laplace n=100000 seed=3", qs_synth_names, 0, QS_CMD_NOTENSOR, run_synth, synth_args},
+     "synth laplace n=100000 seed=3", qs_synth_names, 0, QS_CMD_NOTENSOR, run_synth, synth_args,
+     .kinds = QS_RK(QS_R_OBJECT)},
     {"stats", "data", "stats", "statistics of the current tensor: n, min, max, mean, std, "
      "absmax, percentiles, zeros, NaN, Inf, distinct values and their grid step",
      "keys: n min max mean std absmax percentiles{p0.01 ... p99.99} zeros nan inf distinct "
      "(null past 65536: distinct_over) grid_step (the step of the uniform grid every value "
      "lies on, else null) grid_levels quantized (present when the tensor looks already "
      "quantized: at most 4096 distinct values on a grid of at most 12-bit codes)",
-     "stats", NULL, 0, 0, run_stats},
+     "stats", NULL, 0, 0, run_stats, .kinds = QS_RK(QS_R_STATS)},
     {"hist", "data", "hist [bins=B] [range=LO:HI] [log]", "histogram of the current tensor",
      "bins=B       number of bins (default 40)\n"
      "range=LO:HI  range (default: min..max)\n"
      "log          show counts on a log scale", "hist bins=20 range=-3:3", NULL, 0, 0,
-     run_hist, hist_args},
+     run_hist, hist_args, .kinds = QS_RK(QS_R_HIST)},
     {0},
 };

@@ -1074,35 +1074,38 @@ static const qs_arg load_args[] = {
 static const qs_cmd lab_subs[] = {
     {"train", "lab", "lab train [data=digits|fashion] [hidden=64] [epochs=80] [lr=0.001] "
      "[opt=adam|sgd] [seed=1] [batch=32]", "train the fp32 MLP", NULL, "lab train", NULL, 0,
-     QS_CMD_SLOW, labsub_train, train_args},
+     QS_CMD_SLOW, labsub_train, train_args, .kinds = QS_RK(QS_R_OBJECT)},
     {"ptq", "lab", "lab ptq bits=4 [abits=8] [gran=tensor|channel] [calib=CALIB] [pct=99.99] "
      "[batches=N]", "post-training quantization of the fp32 model", NULL, "lab ptq bits=4",
-     NULL, 0, QS_CMD_SLOW, labsub_ptq, ptq_args},
+     NULL, 0, QS_CMD_SLOW, labsub_ptq, ptq_args, .kinds = QS_RK(QS_R_TABLE)},
     {"qat", "lab", "lab qat bits=4 [epochs=5] [lr=0.001] [freeze=E] [lsq] (+ ptq options)",
      "quantization-aware training from the PTQ model", NULL, "lab qat bits=4", NULL, 0,
-     QS_CMD_SLOW, labsub_qat, qat_args},
+     QS_CMD_SLOW, labsub_qat, qat_args, .kinds = QS_RK(QS_R_TABLE)},
     {"sweep", "lab", "lab sweep [bits=2..8] [abits=8] (+ qat options)",
      "PTQ, QAT and integer inference at every bit width", NULL, "lab sweep bits=2..8", NULL, 0,
-     QS_CMD_SLOW, labsub_sweep, sweep_args},
+     QS_CMD_SLOW, labsub_sweep, sweep_args, .kinds = QS_RK(QS_R_TABLE)},
     {"int", "lab", "lab int [bits=8 abits=8 ...]",
      "integer-only inference of the last PTQ/QAT model", NULL, "lab int", NULL, 0,
-     QS_CMD_SLOW, labsub_int, ptq_args},
+     QS_CMD_SLOW, labsub_int, ptq_args, .kinds = QS_RK(QS_R_TRACE)},
     {"lora", "lab", "lab lora [rank=4] [alpha=2r] [epochs=20] [lr=0.01] [full_lr=0.003] "
      "[shift=rot90|invert] [seed=1]", "LoRA fine-tuning on a shifted task", NULL, "lab lora",
-     NULL, 0, QS_CMD_SLOW, labsub_lora, lora_args},
+     NULL, 0, QS_CMD_SLOW, labsub_lora, lora_args, .kinds = QS_RK(QS_R_TABLE)},
     {"qlora", "lab", "lab qlora [rank=4] ...", "QLoRA fine-tuning (NF4 base)", NULL,
-     "lab qlora", NULL, 0, QS_CMD_SLOW, labsub_qlora, lora_args},
+     "lab qlora", NULL, 0, QS_CMD_SLOW, labsub_qlora, lora_args, .kinds = QS_RK(QS_R_TABLE)},
     {"save", "lab", "lab save PATH [--force]", "the fp32 model as safetensors", NULL,
-     "lab save mlp.safetensors", NULL, QS_COMPL_FILE, 0, labsub_save, save_args},
+     "lab save mlp.safetensors", NULL, QS_COMPL_FILE, 0, labsub_save, save_args,
+     .kinds = QS_RK(QS_R_OBJECT)},
     {"load", "lab", "lab load PATH", "a model saved by lab save", NULL,
-     "lab load mlp.safetensors", NULL, QS_COMPL_FILE, 0, labsub_load, load_args},
+     "lab load mlp.safetensors", NULL, QS_COMPL_FILE, 0, labsub_load, load_args,
+     .kinds = QS_RK(QS_R_OBJECT)},
     {"status", "lab", "lab status", "what the lab holds", NULL, "lab status", NULL, 0, 0,
-     labsub_status, NULL},
+     labsub_status, NULL, .kinds = QS_RK(QS_R_OBJECT)},
     {"gpt", "lab", "lab gpt train|load|save|eval|sweep|ptq|generate|qat|lora|qlora|acts|status "
      "[key=value ...]",
      "the GPT lab: a character-level transformer, quantized, fine-tuned and sampled (help lab "
      "gpt SUBCOMMAND shows each one's keys)", NULL, "lab gpt status", NULL, QS_COMPL_NONE,
-     QS_CMD_SLOW, qs_cmd_lab_gpt, NULL, qs_gpt_subs},
+     QS_CMD_SLOW, qs_cmd_lab_gpt, NULL, qs_gpt_subs,
+     .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {0},
 };
 
@@ -1213,6 +1216,6 @@ const qs_cmd qs_cmds_lab[] = {
      "The fp32 model is trained on first use with the defaults; the same seed\n"
      "gives the same numbers.",
      "lab sweep bits=2..8", NULL, QS_COMPL_NONE, QS_CMD_SLOW | QS_CMD_READS | QS_CMD_WRITES,
-     run_lab, NULL, lab_subs},
+     run_lab, NULL, lab_subs, .kinds = QS_RK(QS_R_TRACE) | QS_RK(QS_R_TABLE) | QS_RK(QS_R_OBJECT)},
     {0},
 };

@@ -173,6 +173,7 @@ const qs_cmd qs_cmds_lesson[] = {
      "               also play each one headless and check that every number of its\n"
      "               narration is backed by an expect or a printed result of its step\n"
      "               (numbers written as {2026} are exempt; see qscope-lesson(5))",
-     "lesson list", lesson_words, QS_COMPL_LESSON, QS_CMD_SLOW | QS_CMD_READS, run_lesson},
+     "lesson list", lesson_words, QS_COMPL_LESSON, QS_CMD_SLOW | QS_CMD_READS, run_lesson,
+     .kinds = QS_RK(QS_R_TABLE) | QS_RK(QS_R_OBJECT)},
     {0},
 };

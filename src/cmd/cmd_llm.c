@@ -635,7 +635,8 @@ const qs_cmd qs_cmds_llm[] = {
      "needs rows whose length (the last dimension) is a power of two\n"
      "keys: rows in seed kurtosis_before kurtosis_after absmax_before absmax_after grid "
      "sqnr_before_db sqnr_after_db sqnr_gain_db fp32_max_output_change fp32_output_scale",
-     "rotate seed=1 bits=4", rotate_words, 0, 0, run_rotate},
+     "rotate seed=1 bits=4", rotate_words, 0, 0, run_rotate,
+     .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {"smoothquant", "methods",
      "smoothquant [alpha=A] [channel=J] [act=per-token|per-tensor] [n=N] [outliers=K] "
      "[oscale=S] [seed=S]",
@@ -647,7 +648,8 @@ const qs_cmd qs_cmds_llm[] = {
      ACT_HELP
      "keys: activations outlier_channels matrix alpha w8a8 sqnr_w8a8_db sqnr_smoothed_db "
      "absmax_x_before absmax_x_after absmax_w_before absmax_w_after channel steps",
-     "smoothquant alpha=0.5", sq_words, 0, 0, run_smoothquant},
+     "smoothquant alpha=0.5", sq_words, 0, 0, run_smoothquant,
+     .kinds = QS_RK(QS_R_TRACE) | QS_RK(QS_R_TABLE) | QS_RK(QS_R_OBJECT)},
     {"llmint8", "methods", "llmint8 [threshold=T] [n=N] [outliers=K] [oscale=S] [seed=S]",
      "LLM.int8() mixed-precision decomposition on the current tensor as W: columns kept in "
      "floating point, their cost, output SQNR against plain int8",
@@ -655,7 +657,8 @@ const qs_cmd qs_cmds_llm[] = {
      ACT_HELP
      "keys: activations outlier_channels threshold kept_columns kept_fraction kept "
      "bits_per_weight columns bits_per_weight_int8 sqnr_int8_db sqnr_llmint8_db",
-     "llmint8 threshold=6", li_words, 0, 0, run_llmint8},
+     "llmint8 threshold=6", li_words, 0, 0, run_llmint8,
+     .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {"gptq", "methods",
      "gptq [bits=B] [group=G] [sym] [actorder] [damp=D] [blocksize=K] [trace=C] [apply] "
      "[n=N] [outliers=K] [oscale=S] [seed=S]",
@@ -672,7 +675,8 @@ const qs_cmd qs_cmds_llm[] = {
      "keys: activations outlier_channels matrix grid damp blocksize actorder rtn_out_mse "
      "gptq_out_mse rtn_out_sqnr_db gptq_out_sqnr_db gptq_loss parts steps (a column's "
      "steps carry part: its place among the traced columns)",
-     "gptq bits=4 group=128 trace=2", gptq_words, 0, QS_CMD_SLOW, run_gptq},
+     "gptq bits=4 group=128 trace=2", gptq_words, 0, QS_CMD_SLOW, run_gptq,
+     .kinds = QS_RK(QS_R_TRACE) | QS_RK(QS_R_TABLE) | QS_RK(QS_R_OBJECT)},
     {"awq", "methods",
      "awq [bits=B] [group=G] [grid=K] [sym] [noclip] [apply] [n=N] [outliers=K] [oscale=S] "
      "[seed=S]",
@@ -689,7 +693,8 @@ const qs_cmd qs_cmds_llm[] = {
      "keys: activations outlier_channels grid best_ratio rtn_out_mse scale_out_mse "
      "scale_out_sqnr_db clip clipped_ranges ranges awq_out_mse rtn_out_sqnr_db "
      "awq_out_sqnr_db curve{x,y,best} scale_min scale_max rule",
-     "awq bits=4 group=128", awq_words, 0, QS_CMD_SLOW, run_awq},
+     "awq bits=4 group=128", awq_words, 0, QS_CMD_SLOW, run_awq,
+     .kinds = QS_RK(QS_R_TRACE) | QS_RK(QS_R_TABLE) | QS_RK(QS_R_OBJECT)},
     {"imatrix", "methods",
      "imatrix [type=q4_0|q4_k|q6_k] [apply] [n=N] [outliers=K] [oscale=S] [seed=S]",
      "llama.cpp's importance matrix from synthetic activations and its weighted ggml "
@@ -701,7 +706,8 @@ const qs_cmd qs_cmds_llm[] = {
      "keys: activations outlier_channels type imatrix_min imatrix_max weighted_err_ref "
      "weighted_err_imatrix out_mse_ref out_mse_imatrix out_sqnr_ref_db out_sqnr_imatrix_db "
      "rule",
-     "imatrix type=q4_0", im_words, 0, QS_CMD_SLOW, run_imatrix},
+     "imatrix type=q4_0", im_words, 0, QS_CMD_SLOW, run_imatrix,
+     .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {0},
 };
 

@@ -325,6 +325,7 @@ const qs_cmd qs_cmds_methods[] = {
      "n × rows × in at most 3·10^8 (a 1024 × 1024 tensor at n=256)\n"
      "keys: rows[method quantizes grid bits out_mse out_sqnr_db weight_sqnr_db baseline "
      "baseline_sqnr_db gain_db note] shape grid activations outlier_channels measure",
-     "methods bits=4 group=128", methods_words, 0, QS_CMD_SLOW, run_methods, methods_args},
+     "methods bits=4 group=128", methods_words, 0, QS_CMD_SLOW, run_methods, methods_args,
+     .kinds = QS_RK(QS_R_TABLE)},
     {0},
 };

@@ -1111,7 +1111,7 @@ const qs_cmd qs_cmds_model[] = {
      "rows: tensor, dtype, shape, n, sqnr_db, mse, max_abs_err, cosine, bits, grid (the "
      "code width of an already-quantized tensor: few distinct values on a uniform grid, "
      "else null); note: why such a tensor's SQNR is off the 6.02 dB/bit chart",
-     "report q4_k", report_words, 0, QS_CMD_SLOW, run_report},
+     "report q4_k", report_words, 0, QS_CMD_SLOW, run_report, .kinds = QS_RK(QS_R_TABLE)},
     {"export", "model",
      "export PATH [--format safetensors|npy|gguf] [--type T] [--all] [--force]",
      "write the current tensor (or --all: every tensor of the file) quantized, atomically",
@@ -1123,7 +1123,8 @@ const qs_cmd qs_cmds_model[] = {
      "--all          every tensor of the loaded file (gguf keeps tensors whose rows are not\n"
      "               whole blocks, such as biases, as F32)\n"
      "--force        replace an existing file (never done without it)",
-     "export /tmp/w_int8.safetensors --force", export_words, QS_COMPL_FILE, QS_CMD_WRITES, run_export},
+     "export /tmp/w_int8.safetensors --force", export_words, QS_COMPL_FILE, QS_CMD_WRITES, run_export,
+     .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {"ggml", "model", "ggml ['SCHEME WORDS'...]",
      "error and bits per weight of ggml's block formats next to per-channel int8/int4, "
      "per-group int4 and NF4 on the current tensor",
@@ -1132,7 +1133,7 @@ const qs_cmd qs_cmds_model[] = {
      "                default: the ggml types, int8/int4 per-channel, int4 per-group 32 and\n"
      "                128, nf4 with and without double quantization\n"
      "rows: format, kind, bits, sqnr_db, mse, max_abs_err (blocks along the last axis)",
-     "ggml", report_words, 0, QS_CMD_SLOW, run_ggml},
+     "ggml", report_words, 0, QS_CMD_SLOW, run_ggml, .kinds = QS_RK(QS_R_TABLE)},
     {"blocks", "model", "blocks [TYPE] [block=N]",
      "one ggml block taken apart: scales, mins, packed bytes, codes, dequantized values",
      "TYPE     q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q6_k (default: the stored type of a GGUF "
@@ -1141,6 +1142,6 @@ const qs_cmd qs_cmds_model[] = {
      "keys: tensor type block blocks source elements bytes bits_per_weight layout (the "
      "block's bytes part by part, in storage order) nsub sub_elements (K-quants) d dmin raw "
      "subblocks [{sub scale min step offset}] codes values x max_abs_err steps",
-     "blocks q4_k block=0", block_words, 0, 0, run_blocks},
+     "blocks q4_k block=0", block_words, 0, 0, run_blocks, .kinds = QS_RK(QS_R_TRACE)},
     {0},
 };

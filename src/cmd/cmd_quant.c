@@ -1473,7 +1473,8 @@ const qs_cmd qs_cmds_quant[] = {
      "keys: label type bits signed symmetric narrow (the range in force: trt and onnx sym "
      "are narrow) granularity axis (per-channel, per-group) axis_auto axis_reason "
      "(per-channel) group (per-group) qmin qmax ncodes (qmax - qmin + 1) round convention bits_per_param nparams; q4_1..q6_k: ggml_type block symmetric qmin qmax; MX/NVFP4: block element scale_format tensor_scale",
-     "scheme int4 sym per-channel axis=0", scheme_words, 0, 0, run_scheme, scheme_args},
+     "scheme int4 sym per-channel axis=0", scheme_words, 0, 0, run_scheme, scheme_args,
+     .kinds = QS_RK(QS_R_OBJECT)},
     {"calib", "quantize", CALIB_USAGE,
      "choose the calibrator (how the clip range is picked) and show the range it picks on "
      "the current tensor, with the curve it minimised",
@@ -1484,7 +1485,8 @@ const qs_cmd qs_cmds_quant[] = {
      "momentum=M       movavg: momentum (default 0.01)\n"
      "keys: calib clip_min clip_max observed_min observed_max reason curve{x,y,best}; "
      "manual: min max",
-     "calib percentile p=99.9", NULL, 0, 0, run_calib, calib_args},
+     "calib percentile p=99.9", NULL, 0, 0, run_calib, calib_args,
+     .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {"qparams", "quantize", "qparams",
      "scale and zero point of the current scheme and calibrator on the current tensor",
      "keys: scale (array, one per parameter set), zero_point (array), qmin, qmax, clip_min, "
@@ -1497,7 +1499,7 @@ const qs_cmd qs_cmds_quant[] = {
      "block's fp16 d, min / dmin, zero_point = the code offset, block; MX / NVFP4: scale = "
      "each block's step (2^e, or s_b·ts), scale_codes (E8M0 / E4M3 patterns), shared_exp "
      "(MX), tensor_scale (NVFP4), element, elem_max, clipped",
-     "qparams", NULL, 0, 0, run_qparams},
+     "qparams", NULL, 0, 0, run_qparams, .kinds = QS_RK(QS_R_QPARAMS)},
     {"codes", "quantize", "codes [N] | codes value=V | codes code=Q [channel=C]",
      "the integer codes of the current tensor (row-major) and their dequantized values; one "
      "value's code, or one code's value, under the scheme",
@@ -1507,7 +1509,7 @@ const qs_cmd qs_cmds_quant[] = {
      "channel=C        the parameter set to use with value= / code= (default 0)\n"
      "keys: codes dequant n shown label; with value=/code=: x code dequant clipped set bits "
      "qmin qmax label",
-     "codes 8", codes_words, 0, 0, run_codes},
+     "codes 8", codes_words, 0, 0, run_codes, .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {"derive", "quantize", "derive [VALUE] [channel=C] [block=B] [index=E] | derive requant ...",
      "derivation trace: range, scale, zero point, then one value through scale, rounding, "
      "zero point, clamp, dequantization and error, and on a per-tensor integer grid the "
@@ -1528,13 +1530,13 @@ const qs_cmd qs_cmds_quant[] = {
      "acc=, r = round(acc·M0/2^n) and q = clamp(r + zp, qmin, qmax); with no M or scales: "
      "the lab's integer model, as `lab int`\n"
      "keys (requant): M M0 n M_fixed rel_error steps source [acc r exact q zp qmin qmax]",
-     "derive -20", derive_words, 0, 0, run_derive},
+     "derive -20", derive_words, 0, 0, run_derive, .kinds = QS_RK(QS_R_TRACE)},
     {"quant", "quantize", "quant [bins=B]",
      "quantize the current tensor with the current scheme and report the error",
      "bins=B           error histogram bins (default 41)\n"
      "keys: mse rmse sqnr_db max_abs_err mean_err cosine clip_frac clipped n bits_per_param "
      "err_hist{counts,edges} per_channel[...]",
-     "quant", quant_words, 0, 0, run_quant},
+     "quant", quant_words, 0, 0, run_quant, .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {"compare", "quantize",
      "compare [bits=2..8] [calibs=LIST] [gran=LIST] [conventions=LIST] [formats=LIST]",
      "one table of error metrics across bit widths, calibrators, granularities, conventions "
@@ -1557,7 +1559,7 @@ const qs_cmd qs_cmds_quant[] = {
      "present when the tensor is already quantized (few distinct values on a grid), why the "
      "6.02 dB/bit rule does not hold",
      "compare bits=4 calibs=minmax,percentile,mse,entropy", compare_words, 0, QS_CMD_SLOW,
-     run_compare},
+     run_compare, .kinds = QS_RK(QS_R_TABLE)},
     {"memory", "quantize", "memory [params=N | shape=AxB...] [lora_frac=F]",
      "bytes of a model in each format, and the training memory of full fine-tuning vs LoRA "
      "vs QLoRA",
@@ -1567,6 +1569,6 @@ const qs_cmd qs_cmds_quant[] = {
      "lora_frac=F      trainable LoRA parameters as a fraction of the model (default 0.01)\n"
      "keys: params rows [{format bits_per_param bytes gb gib}] training [{method weights_gb "
      "grads_gb optimizer_gb total_gb}] assumptions",
-     "memory params=70e9", memory_words, 0, 0, run_memory},
+     "memory params=70e9", memory_words, 0, 0, run_memory, .kinds = QS_RK(QS_R_TABLE)},
     {0},
 };

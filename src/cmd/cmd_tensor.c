@@ -397,7 +397,7 @@ const qs_cmd qs_cmds_tensor[] = {
     {"reshape", "data", "reshape AxB[xC...]",
      "give the current tensor another shape with the same number of values (row-major)",
      "AxB  the sizes, e.g. 8x64 (a synth or values tensor is 1-d)",
-     "reshape 64x64", NULL, 0, 0, run_reshape},
+     "reshape 64x64", NULL, 0, 0, run_reshape, .kinds = QS_RK(QS_R_OBJECT)},
     {"rescale", "data", "rescale by=LIST [axis=A] | rescale by=F index=LIST [axis=A]",
      "multiply each slice along an axis by its own factor (e.g. give the rows of a matrix "
      "different ranges)",
@@ -406,7 +406,7 @@ const qs_cmd qs_cmds_tensor[] = {
      "by=F index=LIST  factor F for the slices listed, 1 for the others\n"
      "axis=A      the axis (default 0; negative counts from the end)\n"
      "keys: tensor shape axis factors (one factor for all: tensor shape factor)",
-     "rescale axis=0 by=20 index=3", rescale_words, 0, 0, run_rescale},
+     "rescale axis=0 by=20 index=3", rescale_words, 0, 0, run_rescale, .kinds = QS_RK(QS_R_OBJECT)},
     {"fold", "model", "fold var=LIST [gamma=LIST] [beta=LIST] [mean=LIST] [bias=LIST] [eps=E] "
      "[split=K]",
      "fold a BatchNorm into the weights before it: w·gamma/sqrt(var+eps) per output channel "
@@ -420,7 +420,8 @@ const qs_cmd qs_cmds_tensor[] = {
      "side by side for equalize)\n"
      "keys: tensor shape channels factor bias spread_before spread_after rows[{channel "
      "factor bias absmax_before absmax_after}] formula",
-     "fold var=0.25 gamma=1.5 beta=0.1", fold_words, 0, 0, run_fold},
+     "fold var=0.25 gamma=1.5 beta=0.1", fold_words, 0, 0, run_fold,
+     .kinds = QS_RK(QS_R_TABLE) | QS_RK(QS_R_OBJECT)},
     {"equalize", "model", "equalize split=K1 [bias=LIST]",
      "cross-layer equalization (Nagel et al. 2019) of two layers joined by a ReLU, laid side "
      "by side: row i = output channel i of layer 1 (K1 weights), then layer 2's weights that "
@@ -429,6 +430,7 @@ const qs_cmd qs_cmds_tensor[] = {
      "bias=LIST   layer 1's bias (divided by s too)\n"
      "keys: tensor shape channels k1 k2 s bias spread1_before spread1_after spread2_before "
      "spread2_after rows[{channel s r1 r2 r1_after r2_after}] formula",
-     "equalize split=32", equalize_words, 0, 0, run_equalize},
+     "equalize split=32", equalize_words, 0, 0, run_equalize,
+     .kinds = QS_RK(QS_R_TABLE) | QS_RK(QS_R_OBJECT)},
     {0},
 };

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "front/front.h"
+#include "qscope/result.h"
 
 /* ---- escaping ------------------------------------------------------------------------- */
 
@@ -314,21 +315,19 @@ static void svg_axes(qs_html_doc *d, double x0, double x1, double y0, double y1,
     fputs("</text></g>\n", f);
 }
 
-/* A histogram {counts, edges[, log]} as bars. */
-static void svg_hist(qs_html_doc *d, json_t *h, const char *name)
+/* A histogram as bars: n counts (NaN for a missing one), n + 1 edges. */
+static void svg_hist(qs_html_doc *d, size_t n, const double *counts, const double *edges,
+                     int logscale, const char *name)
 {
-    json_t *counts = json_object_get(h, "counts"), *edges = json_object_get(h, "edges");
-    size_t n = json_array_size(counts);
-    int logscale = json_is_true(json_object_get(h, "log"));
     double top = 0, total = 0;
     for (size_t i = 0; i < n; i++) {
-        double c = num_at(counts, i);
+        double c = counts[i];
         if (!(c >= 0)) c = 0;
         total += c;
         if (logscale) c = log10(1 + c);
         if (c > top) top = c;
     }
-    double lo = num_at(edges, 0), hi = num_at(edges, n);
+    double lo = edges[0], hi = edges[n];
     if (!isfinite(lo) || !isfinite(hi)) return;
     char title[160];
     snprintf(title, sizeof title, "%s: %zu bins%s", name, n, logscale ? " (log counts)" : "");
@@ -336,7 +335,7 @@ static void svg_hist(qs_html_doc *d, json_t *h, const char *name)
     double pw = SVG_W - PAD_L - PAD_R, ph = SVG_H - PAD_T - PAD_B, bw = pw / (double)n;
     fputs("<g fill=\"#2563eb\">", d->f);
     for (size_t i = 0; i < n; i++) {
-        double c = num_at(counts, i);
+        double c = counts[i];
         if (!(c > 0) || top <= 0) continue;
         if (logscale) c = log10(1 + c);
         double hgt = c / top * ph;
@@ -352,6 +351,32 @@ static void svg_hist(qs_html_doc *d, json_t *h, const char *name)
     fmt(a, sizeof a, total);
     snprintf(cap, sizeof cap, "%s: %s values in %zu bins", name, a, n);
     svg_close(d, cap);
+}
+
+/* A result of kind QS_R_HIST, through its typed view. */
+static void svg_hist_view(qs_html_doc *d, const qs_hist_view *h, const char *name)
+{
+    double *c = malloc(h->n * sizeof *c);
+    if (!c) return;
+    for (size_t i = 0; i < h->n; i++) c[i] = (double)h->counts[i];
+    svg_hist(d, h->n, c, h->edges, h->log, name);
+    free(c);
+}
+
+/* A histogram nested in a result ({counts, edges[, log]} as the value of a key: calib's and
+ * quant's): numbers or nulls, n >= 1. */
+static void svg_hist_nested(qs_html_doc *d, json_t *h, const char *name)
+{
+    json_t *counts = json_object_get(h, "counts"), *edges = json_object_get(h, "edges");
+    size_t n = json_array_size(counts);
+    double *c = malloc(n * sizeof *c), *e = malloc((n + 1) * sizeof *e);
+    if (c && e) {
+        for (size_t i = 0; i < n; i++) c[i] = num_at(counts, i);
+        for (size_t i = 0; i <= n; i++) e[i] = num_at(edges, i);
+        svg_hist(d, n, c, e, json_is_true(json_object_get(h, "log")), name);
+    }
+    free(c);
+    free(e);
 }
 
 /* A series of points for a line chart. */
@@ -513,14 +538,15 @@ static void svg_bits_table(qs_html_doc *d, json_t *rows)
     }
 }
 
-/* The figures of one object (a result, or an object nested in it, depth <= 2). */
+/* The figures of one object (a result, or an object nested in it, depth <= 2). A result
+ * of kind QS_R_HIST is drawn by qs_html_result; nested histograms are values of keys. */
 static void figures(qs_html_doc *d, json_t *obj, const char *name, int depth)
 {
     const char *k;
     json_t *v;
     json_t *counts = json_object_get(obj, "counts"), *edges = json_object_get(obj, "edges");
-    if (num_array(counts, 1) && num_array(edges, json_array_size(counts) + 1)) {
-        svg_hist(d, obj, name);
+    if (depth > 0 && num_array(counts, 1) && num_array(edges, json_array_size(counts) + 1)) {
+        svg_hist_nested(d, obj, name);
         return;
     }
     json_t *x = json_object_get(obj, "x"), *y = json_object_get(obj, "y");
@@ -549,5 +575,21 @@ void qs_html_result(qs_html_doc *d, const qs_cmd *cmd, json_t *res)
         fputs("</pre>\n", d->f);
         free(text);
     }
-    if (json_is_object(res)) figures(d, res, cmd ? cmd->name : "result", 0);
+    const char *name = cmd ? cmd->name : "result";
+    qs_hist_view h;
+    switch (qs_result_kind_of(cmd ? cmd->kinds : QS_RK_ALL, res)) {
+    case QS_R_NONE:
+        return;
+    case QS_R_HIST:
+        if (qs_hist_view_get(res, &h, NULL) == QS_OK) {
+            int drawn = h.n >= 1;
+            if (drawn) svg_hist_view(d, &h, name);
+            qs_hist_view_free(&h);
+            if (drawn) return;
+        }
+        break;
+    default:
+        break;
+    }
+    figures(d, res, name, 0);
 }

@@ -2,6 +2,7 @@
  * lists, tables for arrays of objects, histograms as bars, bit layouts, derivation traces. */
 #include "front/front.h"
 #include "qscope/io.h"
+#include "qscope/result.h"
 
 #include <langinfo.h>
 #include <math.h>
@@ -314,16 +315,15 @@ static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent)
     }
 }
 
-/* Histogram bars: counts + edges. */
-static void histogram(FILE *f, json_t *res, const qs_render_opts *o)
+/* Histogram bars (a QS_R_HIST result). */
+static void histogram(FILE *f, const qs_hist_view *h, const qs_render_opts *o)
 {
-    json_t *counts = json_object_get(res, "counts"), *edges = json_object_get(res, "edges");
-    size_t n = json_array_size(counts);
-    int logscale = json_is_true(json_object_get(res, "log"));
+    size_t n = h->n;
+    int logscale = h->log;
     double mx = 0;
     char lo[32], hi[32];
     for (size_t i = 0; i < n; i++) {
-        double c = (double)json_integer_value(json_array_get(counts, i));
+        double c = (double)h->counts[i];
         if (logscale) c = log10(1 + c);
         if (c > mx) mx = c;
     }
@@ -331,11 +331,11 @@ static void histogram(FILE *f, json_t *res, const qs_render_opts *o)
     if (barw < 10) barw = 10;
     static const char *const eighths[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
     for (size_t i = 0; i < n; i++) {
-        long long c = json_integer_value(json_array_get(counts, i));
+        long long c = h->counts[i];
         double v = logscale ? log10(1 + (double)c) : (double)c;
         double len = mx > 0 ? v / mx * barw : 0;
-        qs_fmt_num(lo, sizeof lo, json_number_value(json_array_get(edges, i)), 4);
-        qs_fmt_num(hi, sizeof hi, json_number_value(json_array_get(edges, i + 1)), 4);
+        qs_fmt_num(lo, sizeof lo, h->edges[i], 4);
+        qs_fmt_num(hi, sizeof hi, h->edges[i + 1], 4);
         fprintf(f, "%10s … %-10s %8lld", lo, hi, c);
         int full = (int)len, part = o->utf8 ? (int)((len - full) * 8) : 0;
         if (full > 0 || part > 0) fputc(' ', f);       /* no trailing blank on empty bins */
@@ -344,28 +344,22 @@ static void histogram(FILE *f, json_t *res, const qs_render_opts *o)
         fputc('\n', f);
     }
     if (logscale) fputs("(bar lengths on a log scale: log10(1 + count))\n", f);
-    long long u = json_integer_value(json_object_get(res, "under"));
-    long long ov = json_integer_value(json_object_get(res, "over"));
-    long long nn = json_integer_value(json_object_get(res, "nan"));
+    long long u = h->under, ov = h->over, nn = h->nan;
     if (u || ov || nn) fprintf(f, "below range %lld, above range %lld, NaN %lld\n", u, ov, nn);
 }
 
-/* Bit layout of a number format (the `bits` result). */
-static void bits_layout(FILE *f, json_t *res, const qs_render_opts *o)
+/* Bit layout of a number format (a QS_R_BITS result). */
+static void bits_layout(FILE *f, const qs_bits_view *b, const qs_render_opts *o)
 {
-    const char *sg = json_string_value(json_object_get(res, "sign_bits"));
-    const char *ex = json_string_value(json_object_get(res, "exponent_bits"));
-    const char *ma = json_string_value(json_object_get(res, "mantissa_bits"));
-    const char *fmt = json_string_value(json_object_get(res, "format"));
-    const char *hex = json_string_value(json_object_get(res, "hex"));
+    const char *sg = b->sign_bits, *ex = b->exponent_bits, *ma = b->mantissa_bits;
+    const char *fmt = b->format, *hex = b->hex;
     fprintf(f, "%s%s%s  %s\n", o->color ? C_BOLD : "", fmt ? fmt : "?", o->color ? C_RESET : "",
             hex ? hex : "");
     if (ex && ma && !sg) {      /* unsigned float (E8M0): exponent bits only */
         fprintf(f, "  %s%s%s\n  exp\n", o->color ? C_EXP : "", ex, o->color ? C_RESET : "");
     } else if (ex && ma) {
-        json_t *sign = json_object_get(res, "sign");
         fprintf(f, "  %s%s%s %s%s%s %s%s%s\n", o->color ? C_SIGN : "",
-                sg ? sg : (json_integer_value(sign) ? "1" : "0"), o->color ? C_RESET : "",
+                sg ? sg : (b->sign ? "1" : "0"), o->color ? C_RESET : "",
                 o->color ? C_EXP : "", ex, o->color ? C_RESET : "", o->color ? C_MANT : "", ma,
                 o->color ? C_RESET : "");
         fprintf(f, "  %-*s %-*s %s\n", sg ? (int)strlen(sg) : 1, "s", (int)strlen(ex), "exp",
@@ -484,17 +478,13 @@ static void object(FILE *f, json_t *obj, const qs_render_opts *o, int indent)
     json_object_foreach(obj, k, v) value_line(f, k, v, kw, o, indent);
 }
 
-/* Derivation trace: steps [{title, formula, substituted, result, note}]. */
-static void steps(FILE *f, json_t *arr, const qs_render_opts *o)
+/* Derivation trace: the steps of a QS_R_TRACE result. */
+static void steps(FILE *f, const qs_trace_view *tv, const qs_render_opts *o)
 {
-    size_t i;
-    json_t *st;
-    json_array_foreach(arr, i, st) {
-        const char *t = json_string_value(json_object_get(st, "title"));
-        const char *fo = json_string_value(json_object_get(st, "formula"));
-        const char *su = json_string_value(json_object_get(st, "substituted"));
-        json_t *r = json_object_get(st, "result");
-        const char *no = json_string_value(json_object_get(st, "note"));
+    for (size_t i = 0; i < tv->n; i++) {
+        const qs_trace_step *st = &tv->steps[i];
+        const char *t = st->title, *fo = st->formula, *su = st->substituted, *no = st->note;
+        json_t *r = (json_t *)st->result;
         char rb[128] = "";
         if (r) scalar_str(r, rb, sizeof rb, o->precision);
         fprintf(f, "%s%2zu. %s%s\n", o->color ? C_BOLD : "", i + 1, t ? t : "",
@@ -662,19 +652,20 @@ static json_t *escaped(json_t *v)
     }
 }
 
-static void render_text(FILE *f, const qs_cmd *cmd, json_t *res, const qs_render_opts *o);
+static void render_text(FILE *f, qs_result_kind kind, json_t *res, const qs_render_opts *o);
 
 void qs_render_text(FILE *f, const qs_cmd *cmd, json_t *res, const qs_render_opts *o)
 {
     if (!res) return;
+    /* the kind the row declares (a result of no row: the kind its shape has) */
+    qs_result_kind kind = qs_result_kind_of(cmd ? cmd->kinds : QS_RK_ALL, res);
     /* help describes the command table (ours, multi-line); everything else may hold names */
-    if ((cmd && strcmp(cmd->name, "help") == 0) || json_is_array(json_object_get(res, "commands")) ||
-        (json_object_get(res, "help") && json_object_get(res, "usage"))) {
-        render_text(f, cmd, res, o);
+    if (kind == QS_R_HELP) {
+        render_text(f, kind, res, o);
         return;
     }
     json_t *e = escaped(res);
-    render_text(f, cmd, e, o);
+    render_text(f, kind, e, o);
     json_decref(e);
 }
 
@@ -690,9 +681,10 @@ void qs_fput_escaped(FILE *f, const char *s, int flags)
     free(e);
 }
 
-static void render_text(FILE *f, const qs_cmd *cmd, json_t *res, const qs_render_opts *o)
+/* Draws a result by its kind; the generic rendering (QS_R_OBJECT and the kinds drawn as
+ * keys and values: TRACE, QPARAMS, STATS, TABLE) follows the special kinds. */
+static void render_text(FILE *f, qs_result_kind kind, json_t *res, const qs_render_opts *o)
 {
-    (void)cmd;
     if (!res) return;
     if (!json_is_object(res)) {
         char *s = qs_json_escape_controls(json_dumps(res, JSON_ENCODE_ANY));
@@ -701,24 +693,31 @@ static void render_text(FILE *f, const qs_cmd *cmd, json_t *res, const qs_render
         return;
     }
     json_t *t;
-    if ((t = json_object_get(res, "text")) && json_is_string(t) && json_object_size(res) == 1) {
-        fprintf(f, "%s\n", json_string_value(t));
+    switch (kind) {
+    case QS_R_TEXT:
+        fprintf(f, "%s\n", json_string_value(json_object_get(res, "text")));
         return;
-    }
-    if ((t = json_object_get(res, "commands")) && json_is_array(t)) {
-        help_list(f, t, o);
+    case QS_R_HELP:
+        if ((t = json_object_get(res, "commands")) && json_is_array(t)) help_list(f, t, o);
+        else help_one(f, res, o);
         return;
+    case QS_R_HIST: {
+        qs_hist_view h;
+        if (qs_hist_view_get(res, &h, NULL) == QS_OK) {
+            histogram(f, &h, o);
+            qs_hist_view_free(&h);
+            return;
+        }
+        break;
     }
-    if (json_object_get(res, "help") && json_object_get(res, "usage")) {
-        help_one(f, res, o);
-        return;
+    case QS_R_BITS: {           /* the layout, then the value's keys */
+        qs_bits_view b;
+        if (qs_bits_view_get(res, &b, NULL) == QS_OK) bits_layout(f, &b, o);
+        break;
     }
-    if (json_object_get(res, "counts") && json_object_get(res, "edges")) {
-        histogram(f, res, o);
-        return;
+    default:
+        break;
     }
-    if (json_object_get(res, "exponent_bits") && json_object_get(res, "hex"))
-        bits_layout(f, res, o);
     /* generic: scalars and small values first, then "steps" and tables */
     const char *k;
     json_t *v;
@@ -751,7 +750,13 @@ static void render_text(FILE *f, const qs_cmd *cmd, json_t *res, const qs_render
             value_line(f, k, v, kw, nb ? &near : o, 0);
         }
     }
-    if ((t = json_object_get(res, "steps")) && json_is_array(t)) steps(f, t, o);
+    /* a derivation's steps last (QS_R_TRACE; its check guarantees they decode) */
+    qs_trace_view tv;
+    if ((t = json_object_get(res, "steps")) && json_is_array(t) &&
+        qs_trace_view_get(t, &tv, NULL) == QS_OK) {
+        steps(f, &tv, o);
+        qs_trace_view_free(&tv);
+    }
 }
 
 char *qs_render_text_str(const qs_cmd *cmd, json_t *res, const qs_render_opts *o)

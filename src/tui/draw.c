@@ -12,6 +12,7 @@
 
 #include "front/front.h"
 #include "qscope/lesson.h"
+#include "qscope/result.h"
 
 /* ==== colours and attributes ============================================================= */
 
@@ -218,6 +219,19 @@ static const char *js(json_t *o, const char *key)
 {
     json_t *v = o ? json_object_get(o, key) : NULL;
     return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* The typed view of a `qparams` result (qscope/result.h); 0 (and an empty view, safe to
+ * free) when there is none or it does not decode. */
+static int qp_view(json_t *qp, qs_qparams_view *v)
+{
+    return qs_qparams_view_get(qp, v, NULL) == QS_OK;
+}
+
+/* A qparams number as an integer to print: 0 when it is NaN (null or absent). */
+static long long qp_int(double v)
+{
+    return isnan(v) ? 0 : (long long)v;
 }
 
 /* A scalar JSON value as text. */
@@ -438,24 +452,20 @@ static int xcol(double v, double lo, double hi, int wd)
     return c;
 }
 
-/* A histogram {counts, edges} as vertical bars in the rectangle (y0, x0, h, wd); clip range
- * (clo, chi) shaded, zero and the quantization grid marked on the axis line below. */
-static void plot_hist(const qs_tui_model *m, WINDOW *w, int y0, int x0, int h, int wd,
-                      json_t *hist, int logscale, double clo, double chi, json_t *qp)
+/* A histogram (the typed view of a `hist` result, or of one nested in a result) as
+ * vertical bars in the rectangle (y0, x0, h, wd); clip range (clo, chi) shaded, zero and the
+ * quantization grid marked on the axis line below. */
+static void plot_hist_view(const qs_tui_model *m, WINDOW *w, int y0, int x0, int h, int wd,
+                           const qs_hist_view *hv, int logscale, double clo, double chi,
+                           const qs_qparams_view *qv)
 {
-    json_t *counts = json_object_get(hist, "counts");
-    int n = (int)json_array_size(counts);
+    int n = (int)hv->n;
     if (n == 0 || h < 2 || wd < 8) return;
-    double lo = jd(hist, "lo", 0), hi = jd(hist, "hi", 1);
-    json_t *edges = json_object_get(hist, "edges");
-    if (json_array_size(edges) == (size_t)n + 1) {
-        lo = json_number_value(json_array_get(edges, 0));
-        hi = json_number_value(json_array_get(edges, (size_t)n));
-    }
+    double lo = hv->edges[0], hi = hv->edges[n];
     const char *const *bl = m->utf8 ? blocks_u : blocks_a;
     double mx = 0;
     for (int i = 0; i < n; i++) {
-        double c = (double)json_integer_value(json_array_get(counts, (size_t)i));
+        double c = (double)hv->counts[i];
         if (logscale) c = log10(1 + c);
         if (c > mx) mx = c;
     }
@@ -468,8 +478,7 @@ static void plot_hist(const qs_tui_model *m, WINDOW *w, int y0, int x0, int h, i
         int b0 = (int)((long long)col * n / wd), b1 = (int)((long long)(col + 1) * n / wd);
         if (b1 <= b0) b1 = b0 + 1;
         double c = 0;
-        for (int b = b0; b < b1 && b < n; b++)
-            c += (double)json_integer_value(json_array_get(counts, (size_t)b));
+        for (int b = b0; b < b1 && b < n; b++) c += (double)hv->counts[b];
         if (logscale) c = log10(1 + c);
         double scale = (double)(b1 - b0);
         if (!logscale) c /= scale;
@@ -491,26 +500,24 @@ static void plot_hist(const qs_tui_model *m, WINDOW *w, int y0, int x0, int h, i
     /* axis: grid ticks, zero and clip markers */
     int ay = y0 + ph;
     for (int col = 0; col < wd; col++) put(w, ay, x0 + col, 1, A(m, QR_DIM), m->utf8 ? "─" : "-");
-    double scale = jd(qp, "scale", NAN), zp = jd(qp, "zero_point", NAN);
-    double qmin = jd(qp, "qmin", NAN), qmax = jd(qp, "qmax", NAN);
-    json_t *book = json_object_get(qp, "codebook");
+    double scale = qv ? qs_view_at(qv->scale, qv->nscale, 0) : NAN;
+    double zp = qv ? qs_view_zp(qv, 0, NAN) : NAN;
+    double qmin = qv ? qv->qmin : NAN, qmax = qv ? qv->qmax : NAN;
     char note[200] = "";
-    if (json_object_get(qp, "format")) {
+    if (qv && qv->format) {
         /* a cast to a float format: no uniform grid to draw */
-        snprintf(note, sizeof note, "grid: every %s value (not uniform)", js(qp, "format"));
-    } else if (json_is_array(book) && scale > 0) {
+        snprintf(note, sizeof note, "grid: every %s value (not uniform)", qv->format);
+    } else if (qv && qv->has_codebook && scale > 0) {
         /* a codebook (NF4 / FP4): its values times the first block's absmax */
-        size_t i;
-        json_t *v;
-        json_array_foreach(book, i, v) {
-            int c = xcol(json_number_value(v) * scale, lo, hi, wd);
+        for (size_t i = 0; i < qv->nbook; i++) {
+            int c = xcol(qv->book[i] * scale, lo, hi, wd);
             if (c < 0 || c >= wd) continue;
             put(w, ay, x0 + c, 1, A(m, QR_GRID), m->utf8 ? "┼" : "+");
             for (int r = filled[c]; r < ph; r++)
                 put(w, y0 + ph - 1 - r, x0 + c, 1, A(m, QR_GRID) | A_DIM, m->utf8 ? "┊" : ":");
         }
         snprintf(note, sizeof note, "grid: %zu code values × absmax %.4g (block 0)",
-                 json_array_size(book), scale);
+                 qv->nbook, scale);
     } else if (scale > 0 && isfinite(zp) && isfinite(qmin) && isfinite(qmax)) {
         double levels = qmax - qmin + 1, colw = (hi - lo) / wd;
         if (scale >= 2 * colw) {
@@ -549,6 +556,20 @@ static void plot_hist(const qs_tui_model *m, WINDOW *w, int y0, int x0, int h, i
     put(w, ay + 1, x0 + wd - cols_of(b), cols_of(b), A(m, QR_DIM), b);
     int nc = cols_of(note);
     if (nc && nc + 2 * 12 < wd) put(w, ay + 1, x0 + (wd - nc) / 2, nc, A(m, QR_GRID), note);
+}
+
+/* plot_hist_view of a histogram held as JSON ({counts, edges, ...}); nothing when it does not
+ * decode. */
+static void plot_hist(const qs_tui_model *m, WINDOW *w, int y0, int x0, int h, int wd,
+                      json_t *hist, int logscale, double clo, double chi, json_t *qp)
+{
+    qs_hist_view hv;
+    qs_qparams_view qv;
+    if (qs_hist_view_get(hist, &hv, NULL) != QS_OK) return;
+    int has_qv = qp_view(qp, &qv);
+    plot_hist_view(m, w, y0, x0, h, wd, &hv, logscale, clo, chi, has_qv ? &qv : NULL);
+    qs_qparams_view_free(&qv);
+    qs_hist_view_free(&hv);
 }
 
 /* Cuts buf to `room` columns with "…" as the last one when it is wider (a cut shows). */
@@ -733,9 +754,12 @@ static void plot_curve(const qs_tui_model *m, WINDOW *w, int y, int x, int h, in
  * next row. */
 static int draw_axis_lines(const qs_tui_model *m, WINDOW *w, int y, int W)
 {
-    const char *why = js(m->qparams, "axis_reason"), *warn = js(m->qparams, "warning");
-    if (why) putf(w, y++, 1, W - 2, A(m, QR_DIM), "per-channel · %s", why);
-    if (warn) putf(w, y++, 1, W - 2, A(m, QR_ERROR), "%s %s", m->utf8 ? "⚠" : "!", warn);
+    qs_qparams_view qv;
+    qp_view(m->qparams, &qv);
+    if (qv.axis_reason) putf(w, y++, 1, W - 2, A(m, QR_DIM), "per-channel · %s", qv.axis_reason);
+    if (qv.warning) putf(w, y++, 1, W - 2, A(m, QR_ERROR), "%s %s", m->utf8 ? "⚠" : "!",
+                         qv.warning);
+    qs_qparams_view_free(&qv);
     return y;
 }
 
@@ -857,40 +881,41 @@ void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w)
              "grid of step %s (%lld levels)", m->utf8 ? "⚠" : "!", (long long)jd(st, "distinct",
              0), a, (long long)jd(st, "grid_levels", 0));
     }
-    if (m->qparams && json_object_get(m->qparams, "format")) {
+    qs_qparams_view qv;
+    int hq = qp_view(m->qparams, &qv);
+    if (hq && qv.format) {
         num(b, sizeof b, m->clip_hi);
         putf(w, y++, 1, W - 2, A(m, QR_GRID), "a cast to %s: every value rounds to the nearest "
-             "representable one (largest %s)", js(m->qparams, "format"), b);
-    } else if (m->qparams && json_object_get(m->qparams, "codebook")) {
-        num(a, sizeof a, jd(m->qparams, "scale", NAN));
+             "representable one (largest %s)", qv.format, b);
+    } else if (hq && qv.has_codebook) {
+        num(a, sizeof a, qs_view_at(qv.scale, qv.nscale, 0));
         putf(w, y++, 1, W - 2, A(m, QR_GRID), "%zu-value codebook × block absmax (block 0: %s) · "
-             "%lld blocks of %lld", json_array_size(json_object_get(m->qparams, "codebook")), a,
-             (long long)jd(m->qparams, "nparams", 0), (long long)jd(m->qparams, "block", 0));
-    } else if (m->qparams) {
-        num(a, sizeof a, jd(m->qparams, "scale", NAN));
+             "%lld blocks of %lld", qv.nbook, a, qv.nparams, qv.block);
+    } else if (hq) {
+        num(a, sizeof a, qs_view_at(qv.scale, qv.nscale, 0));
         num(b, sizeof b, m->clip_lo);
         num(c, sizeof c, m->clip_hi);
-        json_t *sa = json_object_get(m->qparams, "scale");
         /* in pieces, so a lesson's @highlight can mark one */
         attr_t g = A(m, QR_GRID);
         char t[160];
         int cx = 1, xe = W - 1;
         snprintf(t, sizeof t, "scale %s", a);
         cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "scale"), t);
-        if (json_array_size(sa) > 1) {
+        if (qv.nscale > 1) {
             cx += put(w, y, cx, xe - cx, g, " ");
             cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "per_channel"), "(channel 0)");
         }
         cx += put(w, y, cx, xe - cx, g, "  ");
-        snprintf(t, sizeof t, "zero point %lld", (long long)jd(m->qparams, "zero_point", 0));
+        snprintf(t, sizeof t, "zero point %lld", (long long)qs_view_zp(&qv, 0, 0));
         cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "zero_point"), t);
         snprintf(t, sizeof t, "  clip [%s, %s]  codes %lld..%lld", b, c,
-                 (long long)jd(m->qparams, "qmin", 0), (long long)jd(m->qparams, "qmax", 0));
+                 qp_int(qv.qmin), qp_int(qv.qmax));
         put(w, y++, cx, xe - cx, g, t);
         y = draw_axis_lines(m, w, y, W);
     } else if (m->scheme_err[0]) {
         putf(w, y++, 1, W - 2, A(m, QR_ERROR), "scheme: %s", m->scheme_err);
     }
+    qs_qparams_view_free(&qv);
     /* the file's tensors, when there are several: as many as leave the histogram half the
      * rows, a window around the current one, its position on a line of its own */
     json_t *list = json_object_get(m->tensors, "tensors");
@@ -1037,36 +1062,34 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
              m->example, example_values(m));
     else
         putf(w, y++, 1, W - 2, A(m, QR_TITLE), "%s · %s", m->t_name, m->scheme_str);
-    if (qp) {
+    qs_qparams_view qv;
+    if (qp && qp_view(qp, &qv)) {
         /* the parameter set the derivation used (per-channel: the followed element's) */
-        json_t *sa = json_object_get(qp, "scale"), *za = json_object_get(qp, "zero_point");
-        size_t set = 0, nset = json_array_size(sa);
+        size_t set = 0, nset = qv.nscale;
         json_t *sv = json_object_get(m->derive, "set");
         if (json_is_integer(sv) && (size_t)json_integer_value(sv) < nset)
             set = (size_t)json_integer_value(sv);
         char a[32], t[96];
-        num(a, sizeof a, nset ? json_number_value(json_array_get(sa, set)) : jd(qp, "scale", NAN));
-        long long zp = json_array_size(za) > set ? (long long)json_integer_value(json_array_get(za, set))
-                                                 : (long long)jd(qp, "zero_point", 0);
+        num(a, sizeof a, qs_view_at(qv.scale, qv.nscale, set));
+        long long zp = (long long)qs_view_zp(&qv, set, 0);
         /* in pieces, so a lesson's @highlight can mark one */
         attr_t g = A(m, QR_GRID);
         int cx = 1, xe = W - 1;
         snprintf(t, sizeof t, "scale %s", a);
         cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "scale"), t);
         cx += put(w, y, cx, xe - cx, g, "   ");
-        const char *elem = json_string_value(json_object_get(qp, "element"));
+        const char *elem = qv.element;
         if (elem) {
             /* a block-float scheme (MX, NVFP4): no zero point and no integer code range; its
              * elements are a small float format, their largest value as qparams gives it */
             char e[32];
-            num(e, sizeof e, jd(qp, "elem_max", NAN));
+            num(e, sizeof e, qv.elem_max);
             snprintf(t, sizeof t, "elements %s (max %s)", elem, e);
             cx += put(w, y, cx, xe - cx, g, t);
         } else {
             snprintf(t, sizeof t, "zero point %lld", zp);
             cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "zero_point"), t);
-            snprintf(t, sizeof t, "   codes %lld..%lld", (long long)jd(qp, "qmin", 0),
-                     (long long)jd(qp, "qmax", 0));
+            snprintf(t, sizeof t, "   codes %lld..%lld", qp_int(qv.qmin), qp_int(qv.qmax));
             cx += put(w, y, cx, xe - cx, g, t);
         }
         if (nset > 1) {
@@ -1075,6 +1098,7 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
             put_hl(m, w, y, cx, xe - cx, g, hl(m, "per_channel"), t);
         }
         y++;
+        qs_qparams_view_free(&qv);
     }
     if (m->has_value && m->dsrc == QS_DSRC_SCHEME) {
         char a[32];
@@ -1084,8 +1108,10 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
         else putf(w, y++, 1, W - 2, A(m, QR_DIM), "following x = %s", a);
     }
     y++;
-    json_t *steps = json_object_get(res, "steps");
-    int n = (int)json_array_size(steps);
+    /* the steps through their typed view (qscope/result.h): none when they do not decode */
+    qs_trace_view tv = {0};
+    if (qs_trace_view_get(json_object_get(res, "steps"), &tv, NULL) != QS_OK) tv.n = 0;
+    int n = (int)tv.n;
     if (m->dsrc != QS_DSRC_SCHEME && n == 0) {
         const qs_tui_dsrc_row *d = &qs_tui_dsrcs[m->dsrc];
         char e[300];
@@ -1095,6 +1121,7 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
                       m->has_tensor ? "" : " (no tensor: load or synth one)",
                       m->mt[m->dsrc].line[0] ? m->mt[m->dsrc].line : d->line);
         wrap(w, y, 2, W - 4, H, A(m, QR_DIM), e);
+        qs_trace_view_free(&tv);
         return;
     }
     if (!res || n == 0) {
@@ -1107,6 +1134,7 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
                  ? "No derivation for this tensor (see the status line)."
                  : "No tensor: press e for the seed examples, or :values -20 1000");
         }
+        qs_trace_view_free(&tv);
         return;
     }
     /* earlier steps one line each (two, with their numbers substituted, when the terminal
@@ -1123,27 +1151,29 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
     if (first > 0)
         putf(w, y++, 2, W - 4, hs ? A(m, QR_HL) : A(m, QR_DIM), "… %d earlier steps", first);
     for (int i = first; i < m->step && y < H - need; i++) {
-        json_t *s = json_array_get(steps, (size_t)i);
+        const qs_trace_step *s = &tv.steps[i];
         char r[64];
-        scalar(json_object_get(s, "result"), r, sizeof r);
+        scalar((json_t *)s->result, r, sizeof r);
         putf(w, y++, 2, W - 4, hs ? A(m, QR_HL) : A(m, QR_DIM), "%2d. %s → %s", i + 1,
-             js(s, "title") ? js(s, "title") : "", r);
-        if (twoline && js(s, "substituted") && *js(s, "substituted"))
-            putf(w, y++, 7, W - 9, A(m, QR_DIM), "= %s", js(s, "substituted"));
+             s->title ? s->title : "", r);
+        if (twoline && s->substituted && *s->substituted)
+            putf(w, y++, 7, W - 9, A(m, QR_DIM), "= %s", s->substituted);
         else if (twoline) y++;
     }
-    json_t *s = json_array_get(steps, (size_t)m->step);
+    /* m->step is kept within the steps (model.c); an empty step when it is not */
+    static const qs_trace_step none;
+    const qs_trace_step *s = m->step >= 0 && m->step < n ? &tv.steps[m->step] : &none;
     char t[300];
-    snprintf(t, sizeof t, "%2d/%d. %s", m->step + 1, n, js(s, "title") ? js(s, "title") : "");
+    snprintf(t, sizeof t, "%2d/%d. %s", m->step + 1, n, s->title ? s->title : "");
     put_hl(m, w, y++, 2, W - 4, A(m, QR_KEY), hs, t);
-    if (js(s, "formula") && *js(s, "formula"))
-        y = wrap(w, y, 7, W - 9, yend, A(m, QR_NORMAL), js(s, "formula"));
-    if (js(s, "substituted") && *js(s, "substituted")) {
+    if (s->formula && *s->formula)
+        y = wrap(w, y, 7, W - 9, yend, A(m, QR_NORMAL), s->formula);
+    if (s->substituted && *s->substituted) {
         char buf[1100];
-        snprintf(buf, sizeof buf, "= %s", js(s, "substituted"));
+        snprintf(buf, sizeof buf, "= %s", s->substituted);
         y = wrap(w, y, 7, W - 9, yend, A(m, QR_NORMAL), buf);
     }
-    json_t *r = json_object_get(s, "result");
+    json_t *r = (json_t *)s->result;
     if (r && y < yend) {
         char buf[300], line[310];
         scalar(r, buf, sizeof buf);
@@ -1154,12 +1184,12 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
             for (char *sc = strstr(line, "; "); sc; sc = strstr(sc + 2, "; ")) sc[1] = '\n';
         y = wrap(w, y, 7, W - 9, yend, A(m, QR_GOOD), line);
     }
-    if (js(s, "note") && *js(s, "note"))
-        y = wrap(w, y, 7, W - 9, yend, A(m, QR_DIM), js(s, "note"));
+    if (s->note && *s->note) y = wrap(w, y, 7, W - 9, yend, A(m, QR_DIM), s->note);
     if (nl) qs_tui_draw_numline(m, w, H - 1 - nl, 1, W - 2);
     if (m->step + 1 < n && y < H)
         putf(w, H - 1, 2, W - 4, A(m, QR_DIM), "%d more step%s: n", n - m->step - 1,
              n - m->step - 1 > 1 ? "s" : "");
+    qs_trace_view_free(&tv);
 }
 
 /* ==== 3 Bits ================================================================================ */
@@ -1677,13 +1707,15 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
         snprintf(t, sizeof t, "%-12s %.4g", "bits/param", jd(q, "bits_per_param", NAN));
         put_hl(m, w, my++, 1, mw, A(m, QR_NORMAL), hl(m, "bits_per_param"), t);
     }
-    const char *gran = js(m->qparams, "granularity");
-    if (gran || json_is_integer(json_object_get(m->qparams, "block"))) {
+    qs_qparams_view qv;
+    qp_view(m->qparams, &qv);
+    const char *gran = qv.granularity;
+    if (gran || qv.has_block) {
         if (gran) snprintf(t, sizeof t, "%-12s %s", "granularity", gran);
-        else snprintf(t, sizeof t, "%-12s block %lld", "granularity",
-                      (long long)jd(m->qparams, "block", 0));
+        else snprintf(t, sizeof t, "%-12s block %lld", "granularity", qv.block);
         put_hl(m, w, my, 1, mw, A(m, QR_NORMAL), hl(m, "per_channel"), t);
     }
+    qs_qparams_view_free(&qv);
     /* an error histogram, when the result has one ({counts, edges}) */
     const char *k;
     json_t *v, *eh = NULL;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "qscope/calib.h"
+#include "qscope/result.h"
 #include "front/front.h"
 #include "qscope/kernels.h"
 #include "qscope/metrics.h"
@@ -512,8 +513,11 @@ static void refresh_scheme(qs_tui_model *m)
     /* the reason the scheme does not fit (an axis out of range...) is shown on the screens */
     snprintf(m->scheme_err, sizeof m->scheme_err, "%.250s", m->qparams ? "" : err.msg);
     set_json(&m->quant, query(s, &err, "quant"));
-    m->clip_lo = jget(m->qparams, "clip_min", NAN);
-    m->clip_hi = jget(m->qparams, "clip_max", NAN);
+    qs_qparams_view qv;         /* the clip range: per-channel, the first channel's */
+    qs_qparams_view_get(m->qparams, &qv, NULL);
+    m->clip_lo = qs_view_at(qv.clip_min, qv.nclip, 0);
+    m->clip_hi = qs_view_at(qv.clip_max, qv.nclip, 0);
+    qs_qparams_view_free(&qv);
     refresh_channels(m);        /* the `v` view follows the scheme's axis */
     plot_range(m);
     int bins = m->cols - 4;

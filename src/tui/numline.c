@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "front/front.h"
+#include "qscope/result.h"
 
 #define NL_ROWS 6       /* float labels, float axis, mapping, integer axis, labels, summary */
 #define NL_MAXW 512
@@ -48,10 +49,12 @@ static int known_step(const qs_tui_model *m)
 
 int qs_tui_numline_rows(const qs_tui_model *m)
 {
-    json_t *qp = nl_qparams(m);
     if (m->dsrc != QS_DSRC_SCHEME) return 0;    /* a method's trace: no scale and zero point */
-    if (!m->derive || !qp || json_object_get(qp, "format") || json_object_get(qp, "codebook"))
-        return 0;
+    qs_qparams_view qv;
+    if (!m->derive || qs_qparams_view_get(nl_qparams(m), &qv, NULL) != QS_OK) return 0;
+    int grid = !qv.format && !qv.has_codebook;  /* a float format or a codebook: none */
+    qs_qparams_view_free(&qv);
+    if (!grid) return 0;
     if (!json_is_number(json_object_get(m->derive, "code"))) return 0;
     int k = known_step(m);
     return k >= 0 && m->step >= k ? NL_ROWS : 0;
@@ -100,14 +103,18 @@ static int col_of(double v, double lo, double hi, int wd)
 int qs_tui_draw_numline(const qs_tui_model *m, WINDOW *w, int y, int x, int wd)
 {
     if (qs_tui_numline_rows(m) == 0) return 0;
-    json_t *qp = nl_qparams(m), *st = m->example ? m->ex_stats : m->stats, *d = m->derive;
+    json_t *st = m->example ? m->ex_stats : m->stats, *d = m->derive;
+    qs_qparams_view qv;
+    if (qs_qparams_view_get(nl_qparams(m), &qv, NULL) != QS_OK) return 0;
     /* the parameter set the derivation used (per-channel: the followed element's) */
     size_t set = 0;
     json_t *sv = json_object_get(d, "set");
     if (json_is_integer(sv) && json_integer_value(sv) >= 0) set = (size_t)json_integer_value(sv);
-    double s = jnum0(qp, "scale", set, NAN), zp = jnum0(qp, "zero_point", set, NAN);
-    double qmin = jnum0(qp, "qmin", 0, NAN), qmax = jnum0(qp, "qmax", 0, NAN);
-    double clo = jnum0(qp, "clip_min", set, NAN), chi = jnum0(qp, "clip_max", set, NAN);
+    double s = qs_view_at(qv.scale, qv.nscale, set), zp = qs_view_zp(&qv, set, NAN);
+    double qmin = qv.qmin, qmax = qv.qmax;
+    double clo = qs_view_at(qv.clip_min, qv.nclip, set);
+    double chi = qs_view_at(qv.clip_max, qv.nclip, set);
+    qs_qparams_view_free(&qv);
     double dmin = jnum0(st, "min", 0, NAN), dmax = jnum0(st, "max", 0, NAN);
     double xv = jnum0(d, "x", 0, NAN), q = jnum0(d, "code", 0, NAN);
     double xh = jnum0(d, "dequant", 0, NAN), err = jnum0(d, "error", 0, NAN);
