@@ -891,6 +891,14 @@ void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w)
         num(a, sizeof a, qs_view_at(qv.scale, qv.nscale, 0));
         putf(w, y++, 1, W - 2, A(m, QR_GRID), "%zu-value codebook × block absmax (block 0: %s) · "
              "%lld blocks of %lld", qv.nbook, a, qv.nparams, qv.block);
+    } else if (hq && qv.element) {
+        /* a block-float scheme (MX, NVFP4): a scale per block, small-float elements, no zero
+         * point or integer code range (the library's qparams say which) */
+        char em[32];
+        num(a, sizeof a, qs_view_at(qv.scale, qv.nscale, 0));
+        num(em, sizeof em, qv.elem_max);
+        putf(w, y++, 1, W - 2, A(m, QR_GRID), "elements %s (max %s) × a scale per block of "
+             "%lld (block 0: %s) · %lld blocks", qv.element, em, qv.block, a, qv.nparams);
     } else if (hq) {
         num(a, sizeof a, qs_view_at(qv.scale, qv.nscale, 0));
         num(b, sizeof b, m->clip_lo);
