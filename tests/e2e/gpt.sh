@@ -71,5 +71,20 @@ must_fail "lab gpt bogus" "unknown subcommand"
 if [ -f datasets/gpt-kjv.safetensors ]; then
     d=$("$QSCOPE" -c "lab gpt eval chars=8192" --json) || fail "eval of the shipped model exit $?"
     has "$d" '"ppl":'
+    # every fine-tuning and PTQ method of the lab on the shipped model, in small runs: under
+    # make asan these are the sanitized runs of the code lessons 22 and 24 play at full size
+    # (run.sh leaves those to make test there; lessons 21 and 23 sweep and quantize sanitized)
+    r=$("$QSCOPE" --json -c "lab gpt lora steps=2 batch=2 chars=2048; lab gpt qlora steps=2 batch=2 chars=2048" | tail -2) \
+        || fail "small lora/qlora exit $?"
+    has "$r" '"method":"full"'
+    has "$r" '"method":"qlora"'
+    for m in rtn gptq awq smoothquant llmint8 w8a8 rotate; do
+        extra=""; [ "$m" = gptq ] && extra="actorder"; [ "$m" = awq ] && extra="bits=3"
+        r=$("$QSCOPE" --json -c "lab gpt ptq method=$m calib=256 chars=512 $extra" | tail -1) \
+            || fail "small ptq method=$m exit $?"
+        has "$r" "\"method\":\"$m\""
+        python3 -c 'import json,sys,math; r=json.loads(sys.argv[1]); assert math.isfinite(r["ppl"]) and r["ppl"] > 1 and 0 <= r["top1_agree"] <= 1, r' "$r" \
+            || fail "ptq method=$m: ppl or top1_agree out of range"
+    done
 fi
 echo "gpt.sh ok"
