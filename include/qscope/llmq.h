@@ -42,6 +42,10 @@ int qs_wq_rtn(const qs_wq *q, const float *W, int out, int in, float *Wq, qs_err
  * (X·Wᵀ - X·Wqᵀ)², and the output SQNR in dB (10·log10(Σy² / Σe²)). */
 void qs_llmq_out_err(const float *X, int n, const float *W, const float *Wq, int out, int in,
                      double *mse, double *sqnr_db);
+/* The same measure for a layer's computed outputs Y [n × out] (W8A8, SmoothQuant, LLM.int8():
+ * activations quantized too) against the fp32 X·Wᵀ. */
+void qs_llmq_y_err(const float *X, int n, const float *W, int out, int in, const float *Y,
+                   double *mse, double *sqnr_db);
 /* Pearson kurtosis (4th moment / variance², 3 for a Gaussian) and max |x| of v[0..n). */
 void qs_llmq_kurtosis(const float *v, int64_t n, double *kurt, double *absmax);
 

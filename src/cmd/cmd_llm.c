@@ -123,16 +123,9 @@ static json_t *steps_json(const qs_trace *tr)
 /* output SQNR of Y against the fp32 X·Wᵀ */
 static double y_sqnr(const float *X, int n, const float *W, int out, int in, const float *Y)
 {
-    double se = 0.0, sy = 0.0;
-    for (int t = 0; t < n; t++)
-        for (int o = 0; o < out; o++) {
-            double y = 0.0;
-            for (int j = 0; j < in; j++) y += (double)X[(size_t)t * in + j] * W[(size_t)o * in + j];
-            double e = Y[(size_t)t * out + o] - y;
-            se += e * e;
-            sy += y * y;
-        }
-    return se > 0 ? 10.0 * log10(sy / se) : INFINITY;
+    double sq;
+    qs_llmq_y_err(X, n, W, out, in, Y, NULL, &sq);
+    return sq;
 }
 
 static int parse_grid(int argc, char **argv, qs_wq *q, int def_bits, int def_group, qs_err *err)

@@ -26,23 +26,6 @@ extern const qs_cmd qs_cmds_methods[];
  * matrix with 256 rows of activations) a table takes about 20 s of one core */
 #define METHODS_MAX_MACS 3e8
 
-/* output mse (over n·out) and SQNR of Y against the fp32 X·Wᵀ (as cmd_llm.c's y_sqnr) */
-static void y_err(const float *X, int n, const float *W, int out, int in, const float *Y,
-                  double *mse, double *sqnr)
-{
-    double se = 0.0, sy = 0.0;
-    for (int t = 0; t < n; t++)
-        for (int o = 0; o < out; o++) {
-            double y = 0.0;
-            for (int j = 0; j < in; j++) y += (double)X[(size_t)t * in + j] * W[(size_t)o * in + j];
-            double e = Y[(size_t)t * out + o] - y;
-            se += e * e;
-            sy += y * y;
-        }
-    *mse = se / ((double)n * out);
-    *sqnr = se > 0 ? 10.0 * log10(sy / se) : INFINITY;
-}
-
 /* weight-space SQNR of Wq against W */
 static double w_sqnr(const float *W, const float *Wq, size_t nw)
 {
@@ -236,7 +219,7 @@ static int run_methods(qs_session *s, int argc, char **argv, json_t **out, qs_er
     /* W8A8: int8 absmax per token and per output row */
     STEP("w8a8");
     if (qs_w8a8(X, n, W, nout, in, 0, Y, err) != QS_OK) goto done;
-    y_err(X, n, W, nout, in, Y, &mse, &base8);
+    qs_llmq_y_err(X, n, W, nout, in, Y, &mse, &base8);
     json_array_append_new(rows, row("w8a8", "weights+activations",
                                     "int8 absmax per token / per row", 8, mse, base8, NAN, NULL,
                                     NAN, "plain W8A8"));
@@ -249,7 +232,7 @@ static int run_methods(qs_session *s, int argc, char **argv, json_t **out, qs_er
     for (int r = 0; r < nout; r++)
         for (int j = 0; j < in; j++) T[(size_t)r * in + j] = W[(size_t)r * in + j] * sc[j];
     if (qs_w8a8(T2, n, T, nout, in, 0, Y, err) != QS_OK) goto done;
-    y_err(X, n, W, nout, in, Y, &mse, &sq);
+    qs_llmq_y_err(X, n, W, nout, in, Y, &mse, &sq);
     snprintf(note, sizeof note, "migration strength α %g", alpha);
     json_array_append_new(rows, row("smoothquant", "weights+activations",
                                     "int8 absmax per token / per row", 8, mse, sq, NAN, "w8a8",
@@ -260,7 +243,7 @@ static int run_methods(qs_session *s, int argc, char **argv, json_t **out, qs_er
     {
         int nk = 0;
         if (qs_llmint8(X, n, W, nout, in, thr, Y, keep, &nk, err) != QS_OK) goto done;
-        y_err(X, n, W, nout, in, Y, &mse, &sq);
+        qs_llmq_y_err(X, n, W, nout, in, Y, &mse, &sq);
         double bpw = ((double)(in - nk) * 8.0 + nk * 16.0) / in + 32.0 / in;
         snprintf(note, sizeof note, "%d of %d columns in fp16 (|x| ≥ %g), %.3g bits/weight",
                  nk, in, thr, bpw);

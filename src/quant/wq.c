@@ -122,3 +122,20 @@ void qs_llmq_kurtosis(const float *v, int64_t n, double *kurt, double *absmax)
     if (kurt) *kurt = m2 > 0 ? m4 / (m2 * m2) : NAN;
     if (absmax) *absmax = am;
 }
+
+void qs_llmq_y_err(const float *X, int n, const float *W, int out, int in, const float *Y,
+                   double *mse, double *sqnr_db)
+{
+    double se = 0.0, sy = 0.0;
+    for (int t = 0; t < n; t++)
+        for (int o = 0; o < out; o++) {
+            double y = 0.0;
+            for (int j = 0; j < in; j++) y += (double)X[(size_t)t * in + j] * W[(size_t)o * in + j];
+            double e = Y[(size_t)t * out + o] - y;
+            se += e * e;
+            sy += y * y;
+        }
+    double cnt = (double)n * out;
+    if (mse) *mse = cnt > 0 ? se / cnt : NAN;
+    if (sqnr_db) *sqnr_db = se > 0 ? 10.0 * log10(sy / se) : INFINITY;
+}
