@@ -31,7 +31,7 @@ dir_layer() {
 hdr_layer() {
     case $1 in
         err|tensor|stats|progress|paths|alloc) echo 0 ;;
-        session|cmd|lesson|script|result) echo 2 ;;
+        session|cmd|lesson|script|result|screens) echo 2 ;;
         *) echo 1 ;;
     esac
 }

@@ -2,6 +2,7 @@
  * errors; load files; free lessons; wrap narration. The format is in man/qscope-lesson.5. */
 #include "qscope/lesson.h"
 #include "qscope/io.h"
+#include "qscope/screens.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -158,9 +159,6 @@ static size_t meta_key(const char *line)
     return n && line[n] == ':' ? n : 0;
 }
 
-static const char *const screens[] = {"data", "derive", "bits", "error", "lab", "lesson",
-                                      "1", "2", "3", "4", "5", "6", NULL};
-
 static int parse_directive(parser *p, const char *body, int line)
 {
     size_t n = 0;
@@ -170,15 +168,20 @@ static int parse_directive(parser *p, const char *body, int line)
     int rc = QS_ERR;
     if (!name || !arg) { perr(p, line, "out of memory"); goto done; }
     if (strcmp(name, "screen") == 0) {
-        int ok = 0;
-        for (const char *const *s = screens; *s; s++) ok |= strcmp(*s, arg) == 0;
-        if (!ok) {
-            perr(p, line, "@screen: unknown screen '%s' (data, derive, bits, error, lab, "
-                 "lesson or 1-6)", arg);
+        if (qs_screen_find(arg) < 0) {
+            char names[160];
+            qs_screen_list(names, sizeof names);
+            perr(p, line, "@screen: unknown screen '%s' (%s)", arg, names);
             goto done;
         }
     } else if (strcmp(name, "highlight") == 0) {
         if (!*arg) { perr(p, line, "@highlight needs the name of an element"); goto done; }
+        if (qs_hl_find(arg) < 0) {     /* a name no screen declares (qscope/screens.h) */
+            char names[256];
+            qs_hl_list(names, sizeof names);
+            perr(p, line, "@highlight: unknown element '%s' (%s)", arg, names);
+            goto done;
+        }
     } else if (strcmp(name, "delay") == 0) {
         int ms = parse_delay(arg);
         if (ms < 0) {

@@ -166,7 +166,10 @@ static const char *example_values(const qs_tui_model *m)
 }
 
 /* ---- a lesson's @highlight ----
- * The names a lesson may highlight and what each marks (man/qscope-lesson.5 lists them):
+ * The names a lesson may highlight are the qs_hl constants of qscope/screens.h, and a screen
+ * marks one only when its row in qs_screens declares it (so the table `lesson check` reads
+ * and the drawing cannot drift: tests/unit/test_tui.c checks every constant is drawn).
+ * What each marks (man/qscope-lesson.5 lists them):
  *   sign, exponent, mantissa   Bits: the field's bits in every float row, and its header
  *   scale, zero_point          Derive and Data: that number on the scale / zero point line
  *   per_channel                Derive, Data: "(set k of n)" / "(channel 0)" when there are
@@ -174,12 +177,16 @@ static const char *example_values(const qs_tui_model *m)
  *   bits_per_param             Error: the bits/param row
  *   steps                      Derive: the steps list; Lab: the `steps` table of `lab int`
  *   activations                Derive on a GPTQ / SmoothQuant trace: "synthetic activations"
- * Any other name marks nothing (the status line still says "look at: NAME"). */
+ * A name the screen in view does not declare marks nothing (the status line still says
+ * "look at: NAME"). */
 
-/* 1 when the lesson step highlights `name`. */
-static int hl(const qs_tui_model *m, const char *name)
+/* 1 when the lesson step highlights element h and the screen being drawn declares it (on
+ * the Lesson screen the screen drawn is the lesson's live one). */
+static int hl(const qs_tui_model *m, qs_hl h)
 {
-    return m->highlight[0] && strcmp(m->highlight, name) == 0;
+    int drawn = m->screen == QS_SCR_LESSON ? m->lesson_live : m->screen;
+    return m->highlight[0] && qs_screen_marks(drawn, h) &&
+           strcmp(m->highlight, qs_hl_names[h]) == 0;
 }
 
 /* Like put(); when on, as a highlighted element: reverse + bold, with a "▶" (ASCII ">") in
@@ -347,7 +354,7 @@ static void draw_tabs(const qs_tui_model *m, WINDOW *w)
         int x0, x1;
         qs_tui_tab_span(i, &x0, &x1);
         putf(w, 0, x0, x1 - x0 + 1, i == m->screen ? A(m, QR_TAB_ON) : A(m, QR_TAB), " %d %s ",
-             i + 1, qs_tui_screens[i].title);
+             i + 1, qs_screens[i].title);
     }
     char ex[64];
     snprintf(ex, sizeof ex, "seed example %d", m->example);
@@ -908,14 +915,14 @@ void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w)
         char t[160];
         int cx = 1, xe = W - 1;
         snprintf(t, sizeof t, "scale %s", a);
-        cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "scale"), t);
+        cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, QS_HL_SCALE), t);
         if (qv.nscale > 1) {
             cx += put(w, y, cx, xe - cx, g, " ");
-            cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "per_channel"), "(channel 0)");
+            cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, QS_HL_PER_CHANNEL), "(channel 0)");
         }
         cx += put(w, y, cx, xe - cx, g, "  ");
         snprintf(t, sizeof t, "zero point %lld", (long long)qs_view_zp(&qv, 0, 0));
-        cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "zero_point"), t);
+        cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, QS_HL_ZERO_POINT), t);
         snprintf(t, sizeof t, "  clip [%s, %s]  codes %lld..%lld", b, c,
                  qp_int(qv.qmin), qp_int(qv.qmax));
         put(w, y++, cx, xe - cx, g, t);
@@ -1004,7 +1011,7 @@ static int derive_method_header(const qs_tui_model *m, WINDOW *w, int H, int W)
     attr_t ta = A(m, QR_TITLE);
     snprintf(t1, sizeof t1, "%s on %s · ", title, shape);
     cx += put(w, y, cx, xe - cx, ta, t1);
-    cx += put_hl(m, w, y, cx, xe - cx, ta, hl(m, "activations"), "synthetic activations");
+    cx += put_hl(m, w, y, cx, xe - cx, ta, hl(m, QS_HL_ACTIVATIONS), "synthetic activations");
     json_t *steps = json_object_get(r, "steps");
     json_t *st = json_array_get(steps, (size_t)m->step);
     char more[600];
@@ -1084,7 +1091,7 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
         attr_t g = A(m, QR_GRID);
         int cx = 1, xe = W - 1;
         snprintf(t, sizeof t, "scale %s", a);
-        cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "scale"), t);
+        cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, QS_HL_SCALE), t);
         cx += put(w, y, cx, xe - cx, g, "   ");
         const char *elem = qv.element;
         if (elem) {
@@ -1096,14 +1103,14 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
             cx += put(w, y, cx, xe - cx, g, t);
         } else {
             snprintf(t, sizeof t, "zero point %lld", zp);
-            cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, "zero_point"), t);
+            cx += put_hl(m, w, y, cx, xe - cx, g, hl(m, QS_HL_ZERO_POINT), t);
             snprintf(t, sizeof t, "   codes %lld..%lld", qp_int(qv.qmin), qp_int(qv.qmax));
             cx += put(w, y, cx, xe - cx, g, t);
         }
         if (nset > 1) {
             cx += put(w, y, cx, xe - cx, g, "   ");
             snprintf(t, sizeof t, "(set %zu of %zu)", set, nset);
-            put_hl(m, w, y, cx, xe - cx, g, hl(m, "per_channel"), t);
+            put_hl(m, w, y, cx, xe - cx, g, hl(m, QS_HL_PER_CHANNEL), t);
         }
         y++;
         qs_qparams_view_free(&qv);
@@ -1155,7 +1162,7 @@ void qs_tui_draw_derive(const qs_tui_model *m, WINDOW *w)
     int first = 0, twoline = m->step > 0 && 2 * m->step <= room;
     if (m->step > room) first = m->step - room;
     /* @highlight steps: the list of steps marked, the marker at the current one */
-    int hs = hl(m, "steps");
+    int hs = hl(m, QS_HL_STEPS);
     if (first > 0)
         putf(w, y++, 2, W - 4, hs ? A(m, QR_HL) : A(m, QR_DIM), "… %d earlier steps", first);
     for (int i = first; i < m->step && y < H - need; i++) {
@@ -1220,9 +1227,9 @@ static void draw_bitrow(const qs_tui_model *m, WINDOW *w, int y, int x, const qs
         else r = QR_MANT;
         if (!fm->is_int && ((sb && i == 1) || (fi == 1 + fm->exp_bits && i > 0))) cx++;
         /* a lesson's @highlight of a float field marks its bits (the cursor stays visible) */
-        int on = !fm->is_int && ((r == QR_SIGN && hl(m, "sign")) ||
-                                 (r == QR_EXP && hl(m, "exponent")) ||
-                                 (r == QR_MANT && hl(m, "mantissa")));
+        int on = !fm->is_int && ((r == QR_SIGN && hl(m, QS_HL_SIGN)) ||
+                                 (r == QR_EXP && hl(m, QS_HL_EXPONENT)) ||
+                                 (r == QR_MANT && hl(m, QS_HL_MANTISSA)));
         char ch[2] = {f->bits[k++], 0};
         put(w, y, cx++, 1, i == cursor ? A(m, QR_CURSOR) : on ? A(m, QR_HL) : A(m, r), ch);
     }
@@ -1330,9 +1337,9 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
     if (bc.stored >= 0) put(w, 1, bc.stored, bc.sw, A(m, QR_DIM), "stored");
     if (bc.error >= 0) put(w, 1, bc.error, 9, A(m, QR_DIM), "error");
     if (bc.cls >= 0) put(w, 1, bc.cls, 10, A(m, QR_DIM), "class");
-    if (hl(m, "sign")) put_hl(m, w, 1, 11, 1, 0, 1, "s");
-    if (hl(m, "exponent")) put_hl(m, w, 1, 13, 8, 0, 1, "exponent");
-    if (hl(m, "mantissa")) put_hl(m, w, 1, 22, 8, 0, 1, "mantissa");
+    if (hl(m, QS_HL_SIGN)) put_hl(m, w, 1, 11, 1, 0, 1, "s");
+    if (hl(m, QS_HL_EXPONENT)) put_hl(m, w, 1, 13, 8, 0, 1, "exponent");
+    if (hl(m, QS_HL_MANTISSA)) put_hl(m, w, 1, 22, 8, 0, 1, "mantissa");
     int y = 2, bx = 11;
     for (int i = first; i < first + vis && y < H; i++, y++) {
         int r = (int)ids[i];
@@ -1713,7 +1720,7 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
     int my = y + (int)(sizeof mets / sizeof mets[0]);
     if (json_is_number(json_object_get(q, "bits_per_param"))) {
         snprintf(t, sizeof t, "%-12s %.4g", "bits/param", jd(q, "bits_per_param", NAN));
-        put_hl(m, w, my++, 1, mw, A(m, QR_NORMAL), hl(m, "bits_per_param"), t);
+        put_hl(m, w, my++, 1, mw, A(m, QR_NORMAL), hl(m, QS_HL_BITS_PER_PARAM), t);
     }
     qs_qparams_view qv;
     qp_view(m->qparams, &qv);
@@ -1721,7 +1728,7 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
     if (gran || qv.has_block) {
         if (gran) snprintf(t, sizeof t, "%-12s %s", "granularity", gran);
         else snprintf(t, sizeof t, "%-12s block %lld", "granularity", qv.block);
-        put_hl(m, w, my, 1, mw, A(m, QR_NORMAL), hl(m, "per_channel"), t);
+        put_hl(m, w, my, 1, mw, A(m, QR_NORMAL), hl(m, QS_HL_PER_CHANNEL), t);
     }
     qs_qparams_view_free(&qv);
     /* an error histogram, when the result has one ({counts, edges}) */
@@ -2073,8 +2080,8 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
     json_object_foreach(m->lab, k, v) {
         if (y + 2 >= H) break;
         if (json_is_array(v) && json_is_object(json_array_get(v, 0))) {
-            /* @highlight steps (or any table's key): its title and first column marked */
-            int on = hl(m, k);
+            /* @highlight steps: the `steps` table's title and first column marked */
+            int on = !strcmp(k, "steps") && hl(m, QS_HL_STEPS);
             put_hl(m, w, y++, 2, W - 4, A(m, QR_TITLE), on, k);
             y = draw_table(m, w, y, 2, H - y, W - 4, v, 0, on);
         }
@@ -2222,7 +2229,7 @@ void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w)
     int live = nw < W;
     if (!live && m->lesson_show_live && m->lesson_live != QS_SCR_LESSON) {
         putf(w, 0, 1, W - 2, A(m, QR_KEY), "lesson: %s — w shows the narration",
-             qs_tui_screens[m->lesson_live].title);
+             qs_screens[m->lesson_live].title);
         WINDOW *sub = derwin(w, H - 1, W, 1, 0);
         if (sub) {
             qs_tui_screens[m->lesson_live].draw(m, sub);
@@ -2234,7 +2241,7 @@ void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w)
          m->lesson_nsteps, m->lesson_auto ? " (auto)" : "", m->lesson_title);
     if (!live && m->lesson_live != QS_SCR_LESSON)
         putf(w, H - 1, 1, W - 14, A(m, QR_DIM), "w shows the %s screen this step drives",
-             qs_tui_screens[m->lesson_live].title);
+             qs_screens[m->lesson_live].title);
     /* the narration scrolls inside its own window (rows 2 .. H-2 less a pinned quiz),
      * never past its end */
     size_t pf = pinned_from(m), n = json_array_size(m->lesson_log);
@@ -2272,7 +2279,7 @@ static void draw_help(const qs_tui_model *m, WINDOW *w)
     getmaxyx(w, H, W);
     werase(w);
     putf(w, 0, 1, W - 2, A(m, QR_TITLE), "Keys on the %s screen (any key closes this help)",
-         qs_tui_screens[m->screen].title);
+         qs_screens[m->screen].title);
     /* one column when the list fits the height, else two on a wide terminal */
     int rows = 1;
     for (const qs_tui_binding *b = qs_tui_bindings; b->act != QA_NONE; b++)

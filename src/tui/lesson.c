@@ -7,7 +7,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "qscope/lesson.h"
 
@@ -86,14 +85,11 @@ void qs_tui_lesson_leave(qs_tui_model *m)
     m->highlight[0] = '\0';
 }
 
-/* Which screen a directive names ("derive", "bits", "3"). */
+/* Which screen a directive names ("derive", "bits", "3"): the parser checked it against the
+ * same table. */
 static int screen_named(const char *name)
 {
-    if (!name) return -1;
-    for (int i = 0; i < QS_SCR_COUNT; i++)
-        if (strcasecmp(name, qs_tui_screens[i].title) == 0) return i;
-    if (name[0] >= '1' && name[0] <= '6' && name[1] == '\0') return name[0] - '1';
-    return -1;
+    return qs_screen_find(name);
 }
 
 /* 1 when a command line names a slow command (QS_CMD_SLOW). */
@@ -213,8 +209,8 @@ static int apply(qs_tui_model *m, lesson_batch *b)
                 int scr = screen_named(it->arg);
                 if (scr >= 0 && scr != QS_SCR_LESSON) m->lesson_live = scr;
             } else if (it->text && strcmp(it->text, "highlight") == 0 && it->arg) {
-                /* drawing marks the element when the live screen shows one by that name
-                 * (any name is fine: one it does not know is only this message) */
+                /* drawing marks the element when the live screen declares that name (the
+                 * parser refused a name no screen declares; qscope/screens.h) */
                 if (m->screen == QS_SCR_LESSON)
                     snprintf(m->highlight, sizeof m->highlight, "%s", it->arg);
                 qs_tui_status(m, 0, "look at: %s", it->arg);

@@ -224,7 +224,7 @@ void qs_tui_tab_span(int i, int *x0, int *x1)
 {
     int x = 1;
     for (int k = 0; k < QS_SCR_COUNT; k++) {
-        int w = 2 + (int)strlen(qs_tui_screens[k].title) + 2;   /* " 1 Data " + gap */
+        int w = 2 + (int)strlen(qs_screens[k].title) + 2;   /* " 1 Data " + gap */
         if (k == i) {
             *x0 = x;
             *x1 = x + w - 2;
@@ -1448,17 +1448,17 @@ static void error_enter(qs_tui_model *m)
 }
 
 const qs_tui_screen qs_tui_screens[QS_SCR_COUNT] = {
-    {"Data", "l log · v per-channel · t tensor · +/- bits · s sym · c calib · g granularity",
+    [QS_SCR_DATA] = {"l log · v per-channel · t tensor · +/- bits · s sym · c calib · g granularity",
      qs_tui_draw_data, data_key, NULL, NULL},
-    {"Derive", "n/p step · ←/→ element · m GPTQ/SmoothQuant · e examples · v value",
+    [QS_SCR_DERIVE] = {"n/p step · ←/→ element · m GPTQ/SmoothQuant · e examples · v value",
      qs_tui_draw_derive,
      derive_key, NULL, NULL},
-    {"Bits", "←/→ bit · ↑/↓ format · space flip · v value · i specials · f formats",
+    [QS_SCR_BITS] = {"←/→ bit · ↑/↓ format · space flip · v value · i specials · f formats",
      qs_tui_draw_bits, bits_key, NULL, NULL},
-    {"Error", "←/→ clip range · </> shift · r reset · x compare · m methods · +/- bits · c calib",
+    [QS_SCR_ERROR] = {"←/→ clip range · </> shift · r reset · x compare · m methods · +/- bits · c calib",
      qs_tui_draw_error, error_key, error_enter, NULL},
-    {"Lab", "↑/↓ setting · ←/→ change · r run · Esc cancel", qs_tui_draw_lab, qs_tui_lab_key, NULL, NULL},
-    {"Lesson", "n/Enter next · p back · L open · a answer · P present · A auto · X close",
+    [QS_SCR_LAB] = {"↑/↓ setting · ←/→ change · r run · Esc cancel", qs_tui_draw_lab, qs_tui_lab_key, NULL, NULL},
+    [QS_SCR_LESSON] = {"n/Enter next · p back · L open · a answer · P present · A auto · X close",
      qs_tui_draw_lesson,
      qs_tui_lesson_key, qs_tui_lesson_enter, qs_tui_lesson_leave},
 };

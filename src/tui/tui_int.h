@@ -14,6 +14,7 @@
 #include "qscope/cmd.h"
 #include "qscope/io.h"
 #include "qscope/numfmt.h"
+#include "qscope/screens.h"
 #include "qscope/session.h"
 
 /* Smallest terminal the screens fit in; below it a "terminal too small" message. */
@@ -30,10 +31,12 @@ enum {
     QS_TUI_SUSPEND = 1 << 5     /* give the terminal back and stop (Ctrl-Z); fg resumes */
 };
 
-/* The screens, in tab order (keys 1..6). */
+/* The screens, in tab order (keys 1..6): the library's table (qscope/screens.h), which also
+ * gives their tab titles and the @highlight names each one marks. */
 typedef enum qs_tui_scr {
-    QS_SCR_DATA = 0, QS_SCR_DERIVE, QS_SCR_BITS, QS_SCR_ERROR, QS_SCR_LAB, QS_SCR_LESSON,
-    QS_SCR_COUNT
+    QS_SCR_DATA = QS_SCREEN_DATA, QS_SCR_DERIVE = QS_SCREEN_DERIVE, QS_SCR_BITS = QS_SCREEN_BITS,
+    QS_SCR_ERROR = QS_SCREEN_ERROR, QS_SCR_LAB = QS_SCREEN_LAB, QS_SCR_LESSON = QS_SCREEN_LESSON,
+    QS_SCR_COUNT = QS_SCREEN_COUNT
 } qs_tui_scr;
 
 /* What the bottom input line is collecting. */
@@ -303,9 +306,9 @@ typedef struct qs_tui_model {
     qs_tui_view saved;          /* the user's view state while a lesson is open */
 } qs_tui_model;
 
-/* A screen: drawn from a const model; its keys handled through the binding table. */
+/* A screen: drawn from a const model; its keys handled through the binding table. Its name,
+ * tab title and highlight names are its row in qs_screens (qscope/screens.h). */
 typedef struct qs_tui_screen {
-    const char *title;                              /* tab title */
     const char *hint;                               /* one-line hint for the bottom line */
     void (*draw)(const qs_tui_model *m, WINDOW *w); /* draws the body window */
     int (*handle_key)(qs_tui_model *m, int key);    /* QS_TUI_* flags (0: not its key) */
@@ -313,7 +316,7 @@ typedef struct qs_tui_screen {
     void (*on_leave)(qs_tui_model *m);              /* called when another is shown */
 } qs_tui_screen;
 
-/* The six screens, in tab order. */
+/* The six screens, in tab order (indexed like qs_screens). */
 extern const qs_tui_screen qs_tui_screens[QS_SCR_COUNT];
 
 /* ---- model.c -------------------------------------------------------------------------- */

@@ -33,6 +33,32 @@ printf 'title: Good one\nlevel: beginner\n\n> values 1 2\n> stats\nexpect n == 2
 out=$("$QSCOPE" lesson check "$tmp/45-good.lesson") || fail "good: exit $?"
 has "$out" "45-good.lesson: ok (2 steps, 2 commands, 1 expectations, 1 quizzes)"
 
+# @screen and @highlight are checked against the screen table (qscope/screens.h): a typo in
+# a highlight name is refused with FILE:LINE and the names the screens declare
+printf 'title: H\n\n## Zero\n> values -20 1000\n> qparams\n@screen derive\n@highlight zero_piont\n' \
+    >"$tmp/47-highlight.lesson"
+err=$("$QSCOPE" lesson check "$tmp/47-highlight.lesson" 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "bad @highlight: exit $rc, want 2: $err"
+has "$err" "47-highlight.lesson:7: @highlight: unknown element 'zero_piont' (scale, zero_point, "
+err=$("$QSCOPE" play --headless "$tmp/47-highlight.lesson" 2>&1 >/dev/null); rc=$?
+[ $rc -ne 0 ] || fail "play of a lesson with a bad @highlight: exit 0"
+has "$err" "unknown element 'zero_piont'"
+sed -i 's/zero_piont/zero_point/' "$tmp/47-highlight.lesson"
+out=$("$QSCOPE" lesson check "$tmp/47-highlight.lesson" 2>&1) || fail "good @highlight: exit $?: $out"
+has "$out" "47-highlight.lesson: ok"
+printf 'title: S\n\n@screen 7\n' >"$tmp/48-screen.lesson"
+err=$("$QSCOPE" lesson check "$tmp/48-screen.lesson" 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "bad @screen: exit $rc, want 2"
+has "$err" "48-screen.lesson:3: @screen: unknown screen '7' (data, derive, bits, error, lab, lesson or 1-6)"
+# the man page lists exactly the names the table declares
+printf 'title: H\n\n@highlight ?\n' >"$tmp/49-list.lesson"
+table=$("$QSCOPE" lesson check "$tmp/49-list.lesson" 2>&1 | sed -n "s/.*unknown element '?' (\(.*\))\$/\1/p" | tr -d ' ' | tr , '\n' | sort | paste -sd,)
+[ -n "$table" ] || fail "no list of highlight names in the error"
+man=$(awk '/^\.BI @highlight/ {on=1; next} on && /^\.RE/ {exit}
+           on && prev == ".TP" && /^\.BR? / {gsub(/"[^"]*"/, " "); for (i = 2; i <= NF; i++) print $i}
+           {prev = $0}' man/qscope-lesson.5 | sort | paste -sd,)
+[ "$man" = "$table" ] || fail "man/qscope-lesson.5 lists '$man', the table '$table'"
+
 # every shipped lesson passes the check
 if ls lessons/*.lesson >/dev/null 2>&1; then
     "$QSCOPE" lesson check lessons/*.lesson >/dev/null || fail "shipped lessons fail the check"

@@ -197,6 +197,12 @@ Test(parse, errors_name_their_line)
     parse_bad("title: T\n\n@zoom 3\n", 3, "unknown directive '@zoom'");
     parse_bad("title: T\n\n@screen kitchen\n", 3, "unknown screen 'kitchen'");
     parse_bad("title: T\n\n@highlight\n", 3, "@highlight needs");
+    parse_bad("title: T\n\n@screen 7\n", 3,
+              "@screen: unknown screen '7' (data, derive, bits, error, lab, lesson or 1-6)");
+    parse_bad("title: T\n\n## A\n@highlight zero_piont\n", 4,
+              "@highlight: unknown element 'zero_piont' (scale, zero_point, per_channel, steps, "
+              "activations, sign, exponent, mantissa, bits_per_param)");
+    parse_bad("title: T\n\n@highlight Scale\n", 3, "unknown element 'Scale'");
     parse_bad("title: T\n\n@delay later\n", 3, "not a delay");
     parse_bad("title: T\n\n@pause now\n", 3, "takes no argument");
     parse_bad("title: T\n\nA.\n---\n---\nB.\n", 5, "empty step");

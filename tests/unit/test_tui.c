@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <strings.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -871,7 +874,7 @@ Test(draw, highlight_marks_the_named_element_for_one_step, .init = setup_values,
                 "> qparams\n@screen derive\n@highlight zero_point\n---\n"
                 "## Exponent\n> bits 7.32 fp32\n@screen bits\n@highlight exponent\n---\n"
                 "## Nothing marked\n> qparams\n@screen derive\n---\n"
-                "## Unknown\n@highlight no_such_element\n---\n"
+                "## Elsewhere\n@highlight bits_per_param\n---\n"
                 "## Steps\n> derive 250\n@highlight steps\n---\n"
                 "## Mantissa\n> bits 7.32\n@highlight mantissa\n");
     term_open(120, 40);
@@ -912,13 +915,16 @@ Test(draw, highlight_marks_the_named_element_for_one_step, .init = setup_values,
     frame();
     expect_plain(w_body, "zero point 5");
     cr_expect_eq(hl_count(w_body), 0);
-    /* 4: a name no screen knows marks nothing and is not an error */
+    /* 4: a name only another screen declares (the Error screen's bits/param row) marks
+     * nothing on the Derive screen and is not an error */
     qs_tui_handle_key(&M, 'n');
-    cr_assert_str_eq(M.highlight, "no_such_element");
+    cr_assert_str_eq(M.highlight, "bits_per_param");
+    cr_assert_eq(M.lesson_live, QS_SCR_DERIVE);
     frame();
+    expect_plain(w_body, "zero point 5");
     cr_expect_eq(hl_count(w_body), 0);
     cr_expect_eq(M.status_err, 0);
-    cr_expect(shows(w_status, "look at: no_such_element"));
+    cr_expect(shows(w_status, "look at: bits_per_param"));
     /* 5: the derivation's steps: the current step's line, with the marker */
     qs_tui_handle_key(&M, 'n');
     frame();
@@ -1398,4 +1404,76 @@ Test(lesson, presenter_mode_and_the_users_state_come_back, .init = setup_default
     cr_assert_eq(M.t_n, 4096);
     qs_tui_present(&M, 0);
     unlink(path);
+}
+
+/* ---- the screen table and the drawing agree on the highlight names ------------------------ */
+
+/* The TUI's sources concatenated (every .c file in src/tui), or NULL. */
+static char *tui_sources(void)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", top_path("src/tui"));
+    DIR *d = opendir(dir);
+    if (!d) return NULL;
+    size_t n = 0;
+    char *all = calloc(1, 1);
+    struct dirent *e;
+    while (all && (e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 3 || strcmp(e->d_name + len - 2, ".c")) continue;
+        char path[8192];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        if (!f) continue;
+        char buf[65536];
+        size_t k;
+        while ((k = fread(buf, 1, sizeof buf, f)) > 0) {
+            char *grown = realloc(all, n + k + 1);
+            if (!grown) { free(all); all = NULL; break; }
+            all = grown;
+            memcpy(all + n, buf, k);
+            n += k;
+            all[n] = '\0';
+        }
+        fclose(f);
+    }
+    closedir(d);
+    return all;
+}
+
+/* Every element the TUI marks goes through the table's constants (no name spelled as a
+ * string, which `lesson check` would not know), every name the table declares is drawn by
+ * some screen, and the screens' titles are their @screen names. */
+Test(screens, the_table_declares_exactly_what_the_tui_highlights)
+{
+    char *src = tui_sources();
+    cr_assert_not_null(src, "cannot read %s", top_path("src/tui"));
+    int calls = 0;
+    for (const char *p = src; (p = strstr(p, "hl(m, ")); p += 6) {
+        if (p > src && (isalnum((unsigned char)p[-1]) || p[-1] == '_')) continue; /* put_hl */
+        calls++;
+        cr_expect(strncmp(p + 6, "QS_HL_", 6) == 0,
+                  "a highlight not named by a qs_hl constant: %.40s", p);
+    }
+    cr_expect_geq(calls, QS_HL_COUNT, "the TUI's hl() calls were not found");
+    for (int h = 0; h < QS_HL_COUNT; h++) {
+        char call[64];
+        int k = snprintf(call, sizeof call, "hl(m, QS_HL_");
+        for (const char *c = qs_hl_names[h]; *c && k < (int)sizeof call - 2; c++)
+            call[k++] = (char)toupper((unsigned char)*c);
+        call[k++] = ')';
+        call[k] = '\0';
+        cr_expect_not_null(strstr(src, call), "'%s' is declared but no screen draws %s",
+                           qs_hl_names[h], call);
+        cr_expect_eq(qs_hl_find(qs_hl_names[h]), h, "no screen declares '%s'", qs_hl_names[h]);
+    }
+    cr_expect_eq(qs_hl_find("no_such_element"), -1);
+    for (int i = 0; i < QS_SCR_COUNT; i++) {
+        cr_expect_eq(strcasecmp(qs_screens[i].title, qs_screens[i].name), 0);
+        char num[4];
+        snprintf(num, sizeof num, "%d", i + 1);
+        cr_expect_eq(qs_screen_find(num), i);
+        cr_expect_eq(qs_screen_find(qs_screens[i].name), i);
+    }
+    free(src);
 }
