@@ -54,10 +54,12 @@ Test(script, long_lines_nul_crlf_and_quit)
     /* a 5600-byte line: 1400 values */
     size_t cap = 16 + 6 * 1400;
     char *line = malloc(cap), *p = line;
+    cr_assert_not_null(line);
     p += sprintf(p, "values");
     for (int i = 0; i < 1400; i++) p += sprintf(p, " %d.5", i % 10);
     cr_assert_gt(strlen(line), 4096);
     char *text = malloc(strlen(line) + 64);
+    cr_assert_not_null(text);
     sprintf(text, "%s\r\nstats\nquit\nstats\n", line);
     char *path = tmpfile_with(text, strlen(text));
     cr_assert_eq(qs_script_file(&r, path, 0, NULL), QS_OK, "%s", v.last_err);

@@ -1470,7 +1470,7 @@ Test(screens, the_table_declares_exactly_what_the_tui_highlights)
     cr_expect_eq(qs_hl_find("no_such_element"), -1);
     for (int i = 0; i < QS_SCR_COUNT; i++) {
         cr_expect_eq(strcasecmp(qs_screens[i].title, qs_screens[i].name), 0);
-        char num[4];
+        char num[16];
         snprintf(num, sizeof num, "%d", i + 1);
         cr_expect_eq(qs_screen_find(num), i);
         cr_expect_eq(qs_screen_find(qs_screens[i].name), i);
