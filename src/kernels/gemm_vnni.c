@@ -19,6 +19,7 @@
 #define vi_add(a, b) _mm512_add_epi32((a), (b))
 #define vi_dp(acc, a, b) qk_dpbusd512((acc), (a), (b))
 #define vi_hsum(v) _mm512_reduce_add_epi32(v)
+#ifndef QK_ZEMU
 /* vpdpbusd acc += Σ4 u8(a)·s8(b) per int32 lane (AT&T order: b, a, acc — as GCC emits
  * _mm512_dpbusd_epi32(acc, a, b)). Written as asm with the accumulator tied ("+v"): GCC 12
  * copies the accumulator around the builtin and spills half of the 24 on every k step. */
@@ -137,5 +138,12 @@ static inline __m512i qk_dpbusd512(__m512i acc, __m512i a, __m512i b)
           "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm24",           \
           "xmm25", "xmm26", "cc", "memory");                                                \
 } while (0)
+
+#else   /* gemmvnni_zemu_avx2.c: the intrinsic, over zemu.h, and vgemm.h's C k loop */
+static inline __m512i qk_dpbusd512(__m512i acc, __m512i a, __m512i b)
+{
+    return _mm512_dpbusd_epi32(acc, a, b);
+}
+#endif
 
 #include "vgemm.h"

@@ -187,10 +187,11 @@ void qk_drive_errstats(const float *x, const float *y, int64_t n, qs_errstats *s
 extern const qs_kernels qk_ref_table;
 #if defined(__x86_64__) || defined(__i386__)
 extern const qs_kernels qk_avx2_table;
-extern const qs_kernels qk_avx512_table;      /* quant_avx2.c: avx2 + the AVX-512 entries */
+extern const qs_kernels qk_avx512_table;      /* quant_avx512.c: the AVX-512 entries */
 extern const qs_kernels qk_vnni_table;        /* avx512 + 512-bit vpdpbusd int8 GEMM */
 extern const qs_kernels qk_vnni256_table;     /* avx2 + 256-bit AVX-VNNI int8 GEMM */
 extern const qs_kernels qk_emu_tables[3];     /* test-only: see qs_k_emulated */
+extern const qs_kernels qk_zemu_tables[2];    /* test-only: quant_zemu_avx2.c */
 
 /* the wide GEMMs (vgemm.h instantiated by gemm_avx512.c, gemm_vnni.c, gemm_avxvnni.c and,
  * emulated with AVX2, gemm_vemu_avx2.c) and the AVX-512 conversions */
@@ -216,6 +217,15 @@ void qk_f32_to_f16_avx512(const float *x, int64_t n, uint16_t *h);
 void qk_f16_to_f32_avx512(const uint16_t *h, int64_t n, float *x);
 void qk_bf16_to_f32_avx512(const uint16_t *b, int64_t n, float *x);
 void qk_f32_to_bf16_avx512(const float *x, int64_t n, uint16_t *b);
+/* test-only: the same sources over zemu.h (*_zemu_avx2.c) */
+void qk_sgemm_zemu(int, int, int64_t, int64_t, int64_t, float, const float *, int64_t,
+                   const float *, int64_t, float, float *, int64_t);
+void qk_gemm_u8s8_vnni_zemu(int64_t, int64_t, int64_t, const uint8_t *, int64_t, int32_t,
+                            const int8_t *, int64_t, int32_t, int32_t *, int64_t);
+void qk_f32_to_f16_zemu(const float *x, int64_t n, uint16_t *h);
+void qk_f16_to_f32_zemu(const uint16_t *h, int64_t n, float *x);
+void qk_bf16_to_f32_zemu(const uint16_t *b, int64_t n, float *x);
+void qk_f32_to_bf16_zemu(const float *x, int64_t n, uint16_t *b);
 #endif
 
 /* reference pieces reused as scalar fallbacks by the optimized table */

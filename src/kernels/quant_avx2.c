@@ -863,6 +863,35 @@ AI void fq_block(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
     if (hb) hbin_add_idx(hb, ib);
 }
 
+/* The whole blocks of QB elements of a run of s_n elements under parameter set p starting at
+ * element e; returns the elements done. quant_avx512.c, which includes this file, defines
+ * its own (zmm) version: there fakequant_run below is its fused pass. */
+#ifndef QK_W512
+AI int64_t fq_blocks(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
+                     const float *x, float *y, uint8_t *codes, int64_t e, int64_t s_n,
+                     const qs_qp *qp, int64_t p, uint64_t seed, int stream, float *yb,
+                     uint32_t *ib, int fstat, const int rv, const int dv)
+{
+    int64_t zl = (int64_t)qp->qmin - qp->zp[p], zh = (int64_t)qp->qmax - qp->zp[p];
+    int fc = zl > -(1 << 23) && zl < (1 << 23) && zh > -(1 << 23) && zh < (1 << 23);
+    int64_t j = 0;
+    if (fc)
+        for (; j + QB <= s_n; j += QB)
+            fq_block(v, qmin, qmax, a, hb, x, y, codes, e + j, seed, stream, yb, ib, fstat, 1,
+                     rv, dv);
+    else
+        for (; j + QB <= s_n; j += QB)
+            fq_block(v, qmin, qmax, a, hb, x, y, codes, e + j, seed, stream, yb, ib, fstat, 0,
+                     rv, dv);
+    return j;
+}
+#else
+AI int64_t fq_blocks(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
+                     const float *x, float *y, uint8_t *codes, int64_t e, int64_t s_n,
+                     const qs_qp *qp, int64_t p, uint64_t seed, int stream, float *yb,
+                     uint32_t *ib, int fstat, const int rv, const int dv);
+#endif
+
 AI void fakequant_run(const float *x, const qs_layout *l, const qs_qp *qp, float *y,
                       uint8_t *codes, int64_t e0, int64_t e1, qs_errstats *st, qs_hist *eh,
                       int fstat, const int rv, const int dv)
@@ -871,8 +900,8 @@ AI void fakequant_run(const float *x, const qs_layout *l, const qs_qp *qp, float
     const uint64_t seed = qp->seed;
     const int stream = l->gran == QS_G_TENSOR && qs_layout_numel(l) >= QK_NT_MIN &&
                        ((uintptr_t)y & 15) == 0 && ((uintptr_t)codes & 15) == 0;
-    _Alignas(32) float yb[QB];
-    _Alignas(32) uint32_t ib[QB];
+    _Alignas(64) float yb[QB];
+    _Alignas(64) uint32_t ib[QB];
     sacc a;
     sacc_init(&a);
     hbin hb;
@@ -885,18 +914,9 @@ AI void fakequant_run(const float *x, const qs_layout *l, const qs_qp *qp, float
         int64_t j = 0;
         if (s.stride == 0) {            /* one parameter set: hoisted out of the loop */
             qv_load(&v, qp, &s, 0, qmin, qmax);
-            int64_t zl = (int64_t)qp->qmin - qp->zp[s.p], zh = (int64_t)qp->qmax - qp->zp[s.p];
-            int fc = zl > -(1 << 23) && zl < (1 << 23) && zh > -(1 << 23) && zh < (1 << 23);
-            if (hp || !eh) {
-                if (fc)
-                    for (; j + QB <= s.n; j += QB)
-                        fq_block(&v, qmin, qmax, &a, hp, x, y, codes, e + j, seed, stream, yb,
-                                 ib, fstat, 1, rv, dv);
-                else
-                    for (; j + QB <= s.n; j += QB)
-                        fq_block(&v, qmin, qmax, &a, hp, x, y, codes, e + j, seed, stream, yb,
-                                 ib, fstat, 0, rv, dv);
-            }
+            if (hp || !eh)
+                j = fq_blocks(&v, qmin, qmax, &a, hp, x, y, codes, e, s.n, qp, s.p, seed,
+                              stream, yb, ib, fstat, rv, dv);
             for (; j + 8 <= s.n; j += 8) {
                 __m256i q = fq8(&v, qmin, qmax, &a, hp, eh, sc, x, y, e + j, seed, stream, rv, dv);
                 if (codes) store_codes8(codes + e + j, q);
@@ -1163,6 +1183,7 @@ static void cb4_decode_avx2(const uint8_t *packed, const float *absmax, int64_t 
     }
 }
 
+#ifndef QK_W512   /* quant_avx512.c includes this file for its helpers and has its own tables */
 /* ======================================================================================
  * The table
  * ====================================================================================== */
@@ -1187,48 +1208,11 @@ const qs_kernels qk_avx2_table = {
 };
 
 /* ======================================================================================
- * The wider tiers reuse this file's element kernels (quantize, fused pass, statistics,
- * histograms, codebooks: AVX2) and replace the GEMMs and conversions; see README.md
+ * The avx512 and vnni tables are quant_avx512.c's (this file's element kernels compiled
+ * again with the AVX-512 flags, quantize and the fused pass widened). The vnni256 table
+ * (AVX-VNNI without AVX-512) is the avx2 one with the 256-bit vpdpbusd GEMM; see README.md
  * "Tiers" for what each entry of each table runs.
  * ====================================================================================== */
-
-const qs_kernels qk_avx512_table = {
-    .name = "avx512",
-    .minmax = minmax_avx2_top,
-    .minmax_layout = minmax_layout_avx2,
-    .hist = hist_avx2,
-    .quantize = quantize_avx2,
-    .dequantize = dequantize_avx2,
-    .fakequant = fakequant_avx2,
-    .errstats = errstats_avx2,
-    .f32_to_f16 = qk_f32_to_f16_avx512,
-    .f16_to_f32 = qk_f16_to_f32_avx512,
-    .f32_to_bf16 = qk_f32_to_bf16_avx512,
-    .bf16_to_f32 = qk_bf16_to_f32_avx512,
-    .cb4_encode = cb4_encode_avx2,
-    .cb4_decode = cb4_decode_avx2,
-    .gemm_u8s8 = qk_gemm_u8s8_avx2,
-    .sgemm = qk_sgemm_avx512,
-};
-
-const qs_kernels qk_vnni_table = {
-    .name = "vnni",
-    .minmax = minmax_avx2_top,
-    .minmax_layout = minmax_layout_avx2,
-    .hist = hist_avx2,
-    .quantize = quantize_avx2,
-    .dequantize = dequantize_avx2,
-    .fakequant = fakequant_avx2,
-    .errstats = errstats_avx2,
-    .f32_to_f16 = qk_f32_to_f16_avx512,
-    .f16_to_f32 = qk_f16_to_f32_avx512,
-    .f32_to_bf16 = qk_f32_to_bf16_avx512,
-    .bf16_to_f32 = qk_bf16_to_f32_avx512,
-    .cb4_encode = cb4_encode_avx2,
-    .cb4_decode = cb4_decode_avx2,
-    .gemm_u8s8 = qk_gemm_u8s8_vnni,
-    .sgemm = qk_sgemm_avx512,
-};
 
 const qs_kernels qk_vnni256_table = {
     .name = "vnni256",
@@ -1263,3 +1247,4 @@ const qs_kernels qk_emu_tables[3] = {
     QK_EMU_TABLE("vnni-emulated", qk_gemm_u8s8_emuvnni, qk_sgemm_emu512),
     QK_EMU_TABLE("vnni256-emulated", qk_gemm_u8s8_emuavxvnni, qk_sgemm_avx2),
 };
+#endif /* QK_W512 */

@@ -23,7 +23,7 @@ static const qs_round ROUNDS[] = { QS_R_HALF_EVEN, QS_R_HALF_AWAY, QS_R_HALF_UP,
  * emulations of the wide vectors and vpdpbusd, see src/kernels/vgemm.h), which run here even
  * when the CPU lacks those tiers (gemm_tables). Tiers the CPU lacks are skipped (Test(kernels, tiers)
  * prints which). */
-#define QT_MAX 8
+#define QT_MAX 10
 static int tables(const qs_kernels *t[QT_MAX])
 {
     int n = 0;
@@ -32,8 +32,16 @@ static int tables(const qs_kernels *t[QT_MAX])
         const qs_kernels *k = qs_k_tier((qs_tier)tier);
         if (k) t[n++] = k;
     }
+    /* the avx512 and vnni tables' own sources over zemu.h's scalar emulation of the
+     * intrinsics: every kernel, where the CPU cannot run the real ones (slow, so sizes
+     * above ZEMU_MAX are left to the native tables: is_zemu) */
+    for (int i = 3; i < 5; i++) {
+        const qs_kernels *k = qs_k_emulated(i);
+        if (k && !qs_k_tier(i == 3 ? QS_TIER_AVX512 : QS_TIER_VNNI)) t[n++] = k;
+    }
     return n;
 }
+static int is_zemu(const qs_kernels *k) { return strstr(k->name, "zemu") != NULL; }
 /* tables() plus the emulated AVX-512 / VNNI GEMMs (their other entries are the avx2 ones) */
 static int gemm_tables(const qs_kernels *t[QT_MAX])
 {
@@ -262,9 +270,12 @@ Test(kernels, tiers)
     int nt = gemm_tables(t);
     char emu[128] = "";
     for (int i = 0; i < nt; i++)
-        if (strstr(t[i]->name, "emulated")) { strcat(emu, " "); strcat(emu, t[i]->name); }
-    fprintf(stderr, "kernel tiers tested:%s; skipped (this CPU lacks them):%s; emulated GEMMs "
-            "tested:%s\n", tested, *skipped ? skipped : " none", *emu ? emu : " none");
+        if (strstr(t[i]->name, "emulated") || is_zemu(t[i])) {
+            strcat(emu, " ");
+            strcat(emu, t[i]->name);
+        }
+    fprintf(stderr, "kernel tiers tested:%s; skipped (this CPU lacks them):%s; emulated "
+            "instances tested:%s\n", tested, *skipped ? skipped : " none", *emu ? emu : " none");
     /* the active table is the best tier unless QSCOPE_KERNELS says otherwise */
     const char *env = getenv("QSCOPE_KERNELS");
     if (!env || !*env)
