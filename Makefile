@@ -71,6 +71,9 @@ FACE_A    = $(BUILD)/libqsface.a
 BIN       = $(BUILD)/qscope
 
 UNIT_SRC  = $(wildcard tests/unit/*.c)
+ifeq ($(filter x86_64 i686 i386,$(ARCH)),)
+UNIT_SRC := $(filter-out tests/unit/test_zemu.c,$(UNIT_SRC))
+endif
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC = $(wildcard tests/bench/*.c)
 BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
@@ -112,6 +115,8 @@ $(FACE_A): $(FACE_OBJ)
 $(BIN): $(MAIN_OBJ) $(FACE_A) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(FACE_A) $(LIB_A) $(LDLIBS_FACE) $(LDLIBS_LIB)
 
+# test_zemu compares src/kernels/zemu.h with this CPU's AVX2 instructions (skips without them)
+$(BUILD)/tests/test_zemu: private CFLAGS += $(SIMD_FLAGS)
 $(BUILD)/tests/%: tests/unit/%.c $(FACE_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -o $@ $< $(FACE_A) $(LIB_A) $(LDFLAGS) \
