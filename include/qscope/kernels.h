@@ -1,9 +1,10 @@
 /* kernels.h — the compute kernels every part of qscope runs on: reductions, histograms,
  * quantize / dequantize, the fused fake-quant + error statistics pass, float conversions,
  * 4-bit codebooks and GEMM. Each kernel has a plain scalar `_ref` version that defines its
- * meaning (src/kernels/ref.c) and, on x86-64 with AVX2/FMA/F16C, an optimized version
- * (the files of src/kernels whose names end in _avx2.c). One dispatch table, filled once by qs_kernels_init() from CPUID,
- * is the only global state of the library; QSCOPE_KERNELS=ref forces the plain path.
+ * meaning (src/kernels/ref.c) and, on x86-64, optimized versions per tier: AVX2/FMA/F16C
+ * (src/kernels/*_avx2.c), AVX-512 F/BW/VL (*_avx512.c) and VNNI (*_vnni.c, *_avxvnni.c).
+ * One dispatch table, chosen once by qs_kernels_init() from CPUID and XCR0, is the only
+ * global state of the library; QSCOPE_KERNELS names a tier (ref: the plain path).
  *
  * Large inputs are split into fixed chunks processed by all cores; reductions combine the
  * chunks' partial results in a fixed order, so results do not depend on the thread count.
