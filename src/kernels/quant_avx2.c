@@ -322,7 +322,9 @@ static int round_variant(const qs_qp *qp)
     default: return 0;
     }
 }
-/* calls FN(args..., rv, dv) with constant rv and dv for qp */
+/* calls FN(args..., rv, dv) with constant rv and dv for qp (quant_zemu_avx2.c defines its
+ * own, with rv and dv at run time: one instance instead of eight) */
+#ifndef QK_VARIANT
 #define QK_VARIANT(qp, FN, ...) do {                                                      \
     switch (round_variant(qp) * 2 + ((qp)->divide ? 1 : 0)) {                              \
     case 0: FN(__VA_ARGS__, 0, 0); break;                                                 \
@@ -334,6 +336,7 @@ static int round_variant(const qs_qp *qp)
     case 6: FN(__VA_ARGS__, 3, 0); break;                                                 \
     default: FN(__VA_ARGS__, 3, 1); break;                                                \
     } } while (0)
+#endif
 
 /* stochastic numbers of elements e..e+7 (kint.h qk_uniform, 8 lanes) */
 AI __m256 uniform8(uint64_t seed, uint64_t e)
