@@ -12,7 +12,7 @@
  *   only those; aligned loads and stores abort on a misaligned address.
  * vcvtps2ph / vcvtph2ps run F16C's 256-bit instructions on each half (the same per-lane
  * operation). Include before any source that uses the intrinsics; built with the AVX2 flags.
- * Slow (a function per lane loop): sizes in tests are chosen for it. */
+ * Slow (a call and a lane loop per operation): sizes in tests are chosen for it. */
 #ifndef QSCOPE_ZEMU_H
 #define QSCOPE_ZEMU_H
 #include <immintrin.h>
@@ -31,7 +31,8 @@ typedef union zv {
     uint8_t u8[64];
 } zv;
 
-#define ZI static inline
+/* not inlined: inlined, the emulated fused pass took minutes to compile under ASan */
+#define ZI static __attribute__((noinline, unused))
 #define ZL(i) for (int i = 0; i < 16; i++)
 #define ZM(m, i) (((unsigned)(m) >> (i)) & 1u)
 
