@@ -869,16 +869,20 @@ AI void fq_block(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
 /* The whole blocks of QB elements of a run of s_n elements under parameter set p starting at
  * element e; returns the elements done. quant_avx512.c, which includes this file, defines
  * its own (zmm) version: there fakequant_run below is its fused pass. */
+/* whether parameter set p's code range around zp is exact in float (quant8_fc applies) */
+static int fc_ok(const qs_qp *qp, int64_t p)
+{
+    int64_t zl = (int64_t)qp->qmin - qp->zp[p], zh = (int64_t)qp->qmax - qp->zp[p];
+    return zl > -(1 << 23) && zl < (1 << 23) && zh > -(1 << 23) && zh < (1 << 23);
+}
 #ifndef QK_W512
 AI int64_t fq_blocks(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
                      const float *x, float *y, uint8_t *codes, int64_t e, int64_t s_n,
                      const qs_qp *qp, int64_t p, uint64_t seed, int stream, float *yb,
                      uint32_t *ib, int fstat, const int rv, const int dv)
 {
-    int64_t zl = (int64_t)qp->qmin - qp->zp[p], zh = (int64_t)qp->qmax - qp->zp[p];
-    int fc = zl > -(1 << 23) && zl < (1 << 23) && zh > -(1 << 23) && zh < (1 << 23);
     int64_t j = 0;
-    if (fc)
+    if (fc_ok(qp, p))
         for (; j + QB <= s_n; j += QB)
             fq_block(v, qmin, qmax, a, hb, x, y, codes, e + j, seed, stream, yb, ib, fstat, 1,
                      rv, dv);

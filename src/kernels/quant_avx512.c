@@ -125,13 +125,6 @@ AI __m512i quant16(const qv16 *c, __m512i qmin, __m512i qmax, __m512 x, uint64_t
     return _mm512_mask_mov_epi32(q, nan, c->zp);
 }
 
-/* whether the code range around zp is exact in float (as quant_avx2.c's fakequant_run) */
-static int fc_ok(const qs_qp *qp, int64_t p)
-{
-    int64_t zl = (int64_t)qp->qmin - qp->zp[p], zh = (int64_t)qp->qmax - qp->zp[p];
-    return zl > -(1 << 23) && zl < (1 << 23) && zh > -(1 << 23) && zh < (1 << 23);
-}
-
 /* 16 codes (low bytes of the int32 lanes) → 16 bytes; stream: non-temporal (16-aligned) */
 AI void store_codes16(uint8_t *dst, __m512i q, int stream)
 {

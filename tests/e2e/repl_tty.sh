@@ -5,43 +5,7 @@
 # Ctrl-C at the prompt, Ctrl-C during a long command (cancelled, back to the prompt, tensor
 # kept), Ctrl-D, history surviving a restart (Up, Ctrl-R) and kept to 1000 lines, the
 # terminal restored after SIGTERM.
-set -u
-QSCOPE=${QSCOPE:-build/qscope}
-TOP=${QSCOPE_TOP:-$PWD}
-command -v tmux >/dev/null || { echo "SKIP: tmux not installed"; exit 0; }
-tmp=$(mktemp -d)
-sock="qscope-test-$$"
-T() { tmux -L "$sock" "$@"; }
-cleanup() { T kill-server 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-fails=0
-fail() {
-    echo "FAIL: $*"
-    echo "---- screen:"; screen; echo "----"
-    fails=$((fails + 1))
-}
-# Deadlines are generous: the suite also runs under ASan on 2 cores.
-WAIT=${QSCOPE_TTY_WAIT:-20}
-
-screen() { T capture-pane -p -t qs 2>/dev/null; }
-# wait_for REGEX: polls the screen until it matches (or the deadline passes).
-wait_for() {
-    local end=$((SECONDS + WAIT))
-    while [ $SECONDS -le $end ]; do
-        screen | grep -Eq -- "$1" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-# wait_last REGEX: polls until the last non-blank screen line matches.
-wait_last() {
-    local end=$((SECONDS + WAIT))
-    while [ $SECONDS -le $end ]; do
-        screen | sed '/^[[:space:]]*$/d' | tail -1 | grep -Eq -- "$1" && return 0
-        sleep 0.1
-    done
-    return 1
-}
+. "$(dirname "$0")/tty.bash"
 # Each REPL runs under a small shell that records its exit status and the terminal modes
 # after it (tmux's own "Pane is dead" notice is not reliable enough to poll for). The shell
 # is in the REPL's process group, so it gets the Ctrl-C too: it must survive it (trap).

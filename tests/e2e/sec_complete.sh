@@ -5,39 +5,7 @@
 # inserted only up to its first control character); ordinary names still complete and list
 # as before. Driven through a pseudo-terminal (tmux, private socket) whose raw output
 # is recorded with pipe-pane.
-set -u
-QSCOPE=${QSCOPE:-build/qscope}
-TOP=${QSCOPE_TOP:-$PWD}
-command -v tmux >/dev/null || { echo "SKIP: tmux not installed"; exit 0; }
-tmp=$(mktemp -d)
-sock="qscope-test-$$"
-T() { tmux -L "$sock" "$@"; }
-cleanup() { T kill-server 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-fails=0
-screen() { T capture-pane -p -t qs 2>/dev/null; }
-fail() {
-    echo "FAIL: $*"
-    echo "---- screen:"; screen; echo "----"
-    fails=$((fails + 1))
-}
-WAIT=${QSCOPE_TTY_WAIT:-20}
-wait_for() {
-    local end=$((SECONDS + WAIT))
-    while [ $SECONDS -le $end ]; do
-        screen | grep -Fq -- "$1" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-wait_last() {
-    local end=$((SECONDS + WAIT))
-    while [ $SECONDS -le $end ]; do
-        screen | sed '/^[[:space:]]*$/d' | tail -1 | grep -Eq -- "$1" && return 0
-        sleep 0.1
-    done
-    return 1
-}
+. "$(dirname "$0")/tty.bash"
 PROMPT='qscope \[.*\] >'
 mkdir "$tmp/d" && cp "$TOP/datasets/default.npy" "$tmp/d/apple.npy" &&
     cp "$TOP/datasets/default.npy" "$tmp/d/apricot.npy" &&
@@ -52,7 +20,7 @@ T pipe-pane -t qs -o "cat >>$tmp/raw"
 
 # the list of tensor names: escaped on screen, no raw ESC [2J or C1 byte sent
 T send-keys -t qs "use " Tab Tab
-wait_for 'c1\u009b31mx' || fail "the C1 name should be listed as c1\\u009b31mx"
+wait_for_text 'c1\u009b31mx' || fail "the C1 name should be listed as c1\\u009b31mx"
 # (the prompt shows the current tensor's name escaped: look at the list's own line)
 line=$(screen | grep -F 'c1\u009b31mx')
 grep -Fq 'clear\x1b[2J\x1b[Hname' <<<"$line" || fail "the ESC name should be listed as clear\\x1b[2J\\x1b[Hname"
@@ -72,7 +40,7 @@ T send-keys -t qs C-u
 T send-keys -t qs C-l "load $tmp/d/apr" Tab
 wait_last "$PROMPT load $tmp/d/apricot.npy\$" || fail "an ordinary file name should still complete"
 T send-keys -t qs C-u "load $tmp/d/ap" Tab Tab
-wait_for 'ap\u009b2Jx.npy' || fail "the hostile file name should be listed escaped"
+wait_for_text 'ap\u009b2Jx.npy' || fail "the hostile file name should be listed escaped"
 screen | grep -q 'apple.npy' || fail "the ordinary names should be listed beside it"
 T send-keys -t qs C-u
 T pipe-pane -t qs
@@ -84,7 +52,7 @@ fi
 
 # an ordinary list is readline's own (no escaping needed)
 T send-keys -t qs C-l "load datasets/gpt-" Tab Tab
-wait_for 'gpt-kjv.safetensors' || fail "ordinary file names should still be listed"
+wait_for_text 'gpt-kjv.safetensors' || fail "ordinary file names should still be listed"
 T send-keys -t qs C-u
 
 [ "$fails" -eq 0 ] || exit 1
