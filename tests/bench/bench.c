@@ -509,6 +509,13 @@ static void compare_channel(void)
 
 int main(int argc, char **argv)
 {
+    if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
+        /* an option is never an output path (a `bench --help` once wrote a file "--help") */
+        fprintf(stderr, "usage: bench [OUTPUT.json]   (run by `make bench`; writes bench.json "
+                        "by default)\n");
+        return argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+                   ? 0 : 2;
+    }
     const char *out = argc > 1 ? argv[1] : "bench.json";
     char kerr[160];
     if (qs_kernels_check(kerr, sizeof kerr) != 0) {

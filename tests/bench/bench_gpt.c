@@ -33,6 +33,13 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--torch-gen") == 0) torch_gen = atof(argv[++i]);
         else if (strcmp(argv[i], "--json") == 0) json = argv[++i];
     }
+    for (int i = 1; i < argc; i += 2)  /* every argument is an option with its value */
+        if (i + 1 >= argc || (strcmp(argv[i], "--json") && strcmp(argv[i], "--torch-step") &&
+                              strcmp(argv[i], "--torch-gen"))) {
+            fprintf(stderr, "usage: bench_gpt [--torch-step S] [--torch-gen S] [--json FILE]"
+                            "   (run by `make bench`)\n");
+            return strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ? 0 : 2;
+        }
     qs_gpt_cfg c = { 64, 64, 4, 4, 256 };
     qs_err err;
     qs_gpt *m = qs_gpt_new(&c, 1, &err);

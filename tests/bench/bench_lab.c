@@ -57,6 +57,13 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--torch-fashion") == 0) torch_f = atof(argv[++i]);
         else if (strcmp(argv[i], "--json") == 0) json = argv[++i];
     }
+    for (int i = 1; i < argc; i += 2)  /* every argument is an option with its value */
+        if (i + 1 >= argc || (strcmp(argv[i], "--json") && strcmp(argv[i], "--torch-digits") &&
+                              strcmp(argv[i], "--torch-fashion"))) {
+            fprintf(stderr, "usage: bench_lab [--torch-digits S] [--torch-fashion S] [--json FILE]"
+                            "   (run by `make bench`)\n");
+            return strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ? 0 : 2;
+        }
     qs_err err;
     qs_nn_data *dg = NULL, *fa = NULL;
     if (qs_nn_data_load("digits", NULL, &dg, &err) != QS_OK) {
