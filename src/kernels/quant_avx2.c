@@ -248,16 +248,17 @@ static void hbin_flush(hbin *b, qs_hist *h)
  * buffer (vector), then the increments (scalar, indices read two at a time), which keeps the
  * vector and the load/store work in separate loops. */
 #define QB 512
+AI void hbin_inc8(uint32_t *t, const uint32_t *ib)
+{
+    uint64_t i01, i23, i45, i67;
+    memcpy(&i01, ib, 8); memcpy(&i23, ib + 2, 8);
+    memcpy(&i45, ib + 4, 8); memcpy(&i67, ib + 6, 8);
+    t[(uint32_t)i01]++; t[i01 >> 32]++; t[(uint32_t)i23]++; t[i23 >> 32]++;
+    t[(uint32_t)i45]++; t[i45 >> 32]++; t[(uint32_t)i67]++; t[i67 >> 32]++;
+}
 AI void hbin_add_idx(hbin *b, const uint32_t *ib)
 {
-    uint32_t *t = b->t;
-    for (int i = 0; i < QB; i += 8) {
-        uint64_t i01, i23, i45, i67;
-        memcpy(&i01, ib + i, 8); memcpy(&i23, ib + i + 2, 8);
-        memcpy(&i45, ib + i + 4, 8); memcpy(&i67, ib + i + 6, 8);
-        t[(uint32_t)i01]++; t[i01 >> 32]++; t[(uint32_t)i23]++; t[i23 >> 32]++;
-        t[(uint32_t)i45]++; t[i45 >> 32]++; t[(uint32_t)i67]++; t[i67 >> 32]++;
-    }
+    for (int i = 0; i < QB; i += 8) hbin_inc8(b->t, ib + i);
 }
 
 static void hist_chunk_avx2(const float *x, int64_t n, qs_hist *h)
@@ -783,7 +784,7 @@ AI __m256d fold8(__m256d acc, __m256 s)
                                             _mm256_cvtps_pd(_mm256_extractf128_ps(s, 1))));
 }
 AI void fq_stats_f(sacc *a, const hbin *hb, const float *x, const float *yb, uint32_t *ib,
-                   const int clean)
+                   const uint32_t *pend, const int clean)
 {
     const __m256 absm = _mm256_set1_ps(-0.0f);
     const __m256 eight = _mm256_set1_ps(8.0f);
@@ -792,6 +793,7 @@ AI void fq_stats_f(sacc *a, const hbin *hb, const float *x, const float *yb, uin
     for (int g = 0; g < QB; g += 64) {
         __m256 x2 = _mm256_setzero_ps(), y2 = x2, xy = x2, se = x2, e2 = x2, near = x2;
         for (int b = g; b < g + 64; b += 8) {
+            if (pend) hbin_inc8(hb->t, pend + b);  /* scalar stores beside the vector work */
             __m256 xv = _mm256_loadu_ps(x + b), yv = _mm256_load_ps(yb + b);
             if (!clean) {
                 __m256 nanm = _mm256_cmp_ps(xv, xv, _CMP_UNORD_Q);
@@ -829,13 +831,17 @@ AI void fq_stats_f(sacc *a, const hbin *hb, const float *x, const float *yb, uin
     if (nr) fq_bin_fix(hb, x, yb, ib, nr);
 }
 
-AI void fq_block(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
-                 const float *x, float *y, uint8_t *codes, int64_t e, uint64_t seed,
-                 int stream, float *yb, uint32_t *ib, int fstat, const int fc, const int rv,
-                 const int dv)
+/* one block; returns whether its counter increments are still to do (ib pending: the float
+ * statistics pass of the next block does them, interleaved with its vector work, or the
+ * caller after the last block); pend: the previous block's pending indices or NULL */
+AI int fq_block(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
+                const float *x, float *y, uint8_t *codes, int64_t e, uint64_t seed,
+                int stream, float *yb, uint32_t *ib, const uint32_t *pend, int fstat,
+                const int fc, const int rv, const int dv)
 {
     __m256 anynan = _mm256_setzero_ps();
     __m256i clips = _mm256_setzero_si256();     /* local: a->clip would go through memory */
+    if (!hb || !fstat || !hb->fok) pend = NULL;     /* (never set then: nothing pending) */
     for (int b = 0; b < QB; b += 32) {
         __m256i q[4];
         for (int u = 0; u < 4; u++) {
@@ -859,11 +865,12 @@ AI void fq_block(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
     if (!fstat || (hb && !hb->fok)) {
         if (_mm256_movemask_ps(anynan) == 0) fq_stats(a, hb, x + e, yb, ib, 1);
         else fq_stats(a, hb, x + e, yb, ib, 0);
-    } else {
-        if (_mm256_movemask_ps(anynan) == 0) fq_stats_f(a, hb, x + e, yb, ib, 1);
-        else fq_stats_f(a, hb, x + e, yb, ib, 0);
+        if (hb) hbin_add_idx(hb, ib);
+        return 0;
     }
-    if (hb) hbin_add_idx(hb, ib);
+    if (_mm256_movemask_ps(anynan) == 0) fq_stats_f(a, hb, x + e, yb, ib, pend, 1);
+    else fq_stats_f(a, hb, x + e, yb, ib, pend, 0);
+    return hb != NULL;
 }
 
 /* The whole blocks of QB elements of a run of s_n elements under parameter set p starting at
@@ -876,20 +883,25 @@ static int fc_ok(const qs_qp *qp, int64_t p)
     return zl > -(1 << 23) && zl < (1 << 23) && zh > -(1 << 23) && zh < (1 << 23);
 }
 #ifndef QK_W512
+/* ib: two index buffers of QB, used in turn, so that a block's increments can wait for the
+ * next block's statistics pass */
 AI int64_t fq_blocks(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
                      const float *x, float *y, uint8_t *codes, int64_t e, int64_t s_n,
                      const qs_qp *qp, int64_t p, uint64_t seed, int stream, float *yb,
                      uint32_t *ib, int fstat, const int rv, const int dv)
 {
     int64_t j = 0;
+    const uint32_t *pend = NULL;
+    int cur = 0;
     if (fc_ok(qp, p))
-        for (; j + QB <= s_n; j += QB)
-            fq_block(v, qmin, qmax, a, hb, x, y, codes, e + j, seed, stream, yb, ib, fstat, 1,
-                     rv, dv);
+        for (; j + QB <= s_n; j += QB, cur ^= 1)
+            pend = fq_block(v, qmin, qmax, a, hb, x, y, codes, e + j, seed, stream, yb,
+                            ib + cur * QB, pend, fstat, 1, rv, dv) ? ib + cur * QB : NULL;
     else
-        for (; j + QB <= s_n; j += QB)
-            fq_block(v, qmin, qmax, a, hb, x, y, codes, e + j, seed, stream, yb, ib, fstat, 0,
-                     rv, dv);
+        for (; j + QB <= s_n; j += QB, cur ^= 1)
+            pend = fq_block(v, qmin, qmax, a, hb, x, y, codes, e + j, seed, stream, yb,
+                            ib + cur * QB, pend, fstat, 0, rv, dv) ? ib + cur * QB : NULL;
+    if (pend) hbin_add_idx(hb, pend);
     return j;
 }
 #else
@@ -908,7 +920,7 @@ AI void fakequant_run(const float *x, const qs_layout *l, const qs_qp *qp, float
     const int stream = l->gran == QS_G_TENSOR && qs_layout_numel(l) >= QK_NT_MIN &&
                        ((uintptr_t)y & 15) == 0 && ((uintptr_t)codes & 15) == 0;
     _Alignas(64) float yb[QB];
-    _Alignas(64) uint32_t ib[QB];
+    _Alignas(64) uint32_t ib[2 * QB];  /* two buffers (fq_blocks) */
     sacc a;
     sacc_init(&a);
     hbin hb;

@@ -280,7 +280,7 @@ AI __m256d fold16(__m256d acc, __m512 s)
  * rules: groups of 64 elements, edge groups and possible new maxima redone in double by
  * quant_avx2.c's fq_bin_fix and fq_max_rescan) */
 AI void fq_stats_f16(sacc *a, const hbin *hb, const float *x, const float *yb, uint32_t *ib,
-                     const int clean)
+                     const uint32_t *pend, const int clean)
 {
     __m512 mx = _mm512_setzero_ps();
     __m512 fsc = _mm512_set1_ps(0.0f), fc = fsc, ftlo = fsc, fthi = fsc, fthr = fsc, fl = fsc;
@@ -299,6 +299,10 @@ AI void fq_stats_f16(sacc *a, const hbin *hb, const float *x, const float *yb, u
         __m512 x2 = _mm512_setzero_ps(), y2 = x2, xy = x2, se = x2, e2 = x2;
         __mmask16 near = 0;
         for (int b = g; b < g + 64; b += 16) {
+            if (pend) {         /* the previous block's increments, as in fq_stats_f */
+                hbin_inc8(hb->t, pend + b);
+                hbin_inc8(hb->t, pend + b + 8);
+            }
             __m512 xv = _mm512_loadu_ps(x + b), yv = _mm512_load_ps(yb + b);
             if (!clean) {
                 __mmask16 nanm = _mm512_cmp_ps_mask(xv, xv, _CMP_UNORD_Q);
@@ -335,10 +339,11 @@ AI void fq_stats_f16(sacc *a, const hbin *hb, const float *x, const float *yb, u
     if (nr) fq_bin_fix(hb, x, yb, ib, nr);
 }
 
-AI void fq_block16(const qv16 *v, __m512i qmin, __m512i qmax, sacc *a, hbin *hb,
-                   const float *x, float *y, uint8_t *codes, int64_t e, uint64_t seed,
-                   int stream, float *yb, uint32_t *ib, int fstat, const int fc, const int rv,
-                   const int dv)
+/* one block; returns whether its increments are pending (fq_block's rule) */
+AI int fq_block16(const qv16 *v, __m512i qmin, __m512i qmax, sacc *a, hbin *hb,
+                  const float *x, float *y, uint8_t *codes, int64_t e, uint64_t seed,
+                  int stream, float *yb, uint32_t *ib, const uint32_t *pend, int fstat,
+                  const int fc, const int rv, const int dv)
 {
     __mmask16 anynan = 0;
     int64_t clips = 0;
@@ -357,11 +362,13 @@ AI void fq_block16(const qv16 *v, __m512i qmin, __m512i qmax, sacc *a, hbin *hb,
     if (!fstat || (hb && !hb->fok)) {
         if (!anynan) fq_stats(a, hb, x + e, yb, ib, 1);
         else fq_stats(a, hb, x + e, yb, ib, 0);
-    } else {
-        if (!anynan) fq_stats_f16(a, hb, x + e, yb, ib, 1);
-        else fq_stats_f16(a, hb, x + e, yb, ib, 0);
+        if (hb) hbin_add_idx(hb, ib);
+        return 0;
     }
-    if (hb) hbin_add_idx(hb, ib);
+    if (!hb) pend = NULL;
+    if (!anynan) fq_stats_f16(a, hb, x + e, yb, ib, pend, 1);
+    else fq_stats_f16(a, hb, x + e, yb, ib, pend, 0);
+    return hb != NULL;
 }
 
 /* the whole blocks of a run (quant_avx2.c's fakequant_run calls this in place of its AVX2
@@ -379,14 +386,17 @@ AI int64_t fq_blocks(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
     qv16 v16;
     qv16_load(&v16, qp, &s, 0, 0xffff, qmin16, qmax16);
     int64_t j = 0;
+    const uint32_t *pend = NULL;        /* two index buffers in turn, as in quant_avx2.c */
+    int cur = 0;
     if (fc_ok(qp, p))
-        for (; j + QB <= s_n; j += QB)
-            fq_block16(&v16, qmin16, qmax16, a, hb, x, y, codes, e + j, seed, stream, yb, ib,
-                       fstat, 1, rv, dv);
+        for (; j + QB <= s_n; j += QB, cur ^= 1)
+            pend = fq_block16(&v16, qmin16, qmax16, a, hb, x, y, codes, e + j, seed, stream,
+                              yb, ib + cur * QB, pend, fstat, 1, rv, dv) ? ib + cur * QB : NULL;
     else
-        for (; j + QB <= s_n; j += QB)
-            fq_block16(&v16, qmin16, qmax16, a, hb, x, y, codes, e + j, seed, stream, yb, ib,
-                       fstat, 0, rv, dv);
+        for (; j + QB <= s_n; j += QB, cur ^= 1)
+            pend = fq_block16(&v16, qmin16, qmax16, a, hb, x, y, codes, e + j, seed, stream,
+                              yb, ib + cur * QB, pend, fstat, 0, rv, dv) ? ib + cur * QB : NULL;
+    if (pend) hbin_add_idx(hb, pend);
     return j;
 }
 
