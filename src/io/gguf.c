@@ -88,7 +88,12 @@ static void put(txt *t, const char *s, size_t len)
             t->full = 1;
             return;
         }
-        t->b[t->n++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+        if (c == 0) {           /* the one byte a C string cannot hold: its escape's text */
+            memcpy(t->b + t->n, "\\x00", 4);
+            t->n += 4;
+            continue;
+        }
+        t->b[t->n++] = (char)c; /* controls stay: faces escape them (qs_escape) */
     }
     t->b[t->n] = '\0';
 }
@@ -356,9 +361,7 @@ int qs_io_gguf_open(qs_file *f, qs_err *err)
                 goto done;
             }
         }
-        if (!utf8_ok((const unsigned char *)t->b, t->n))   /* shown as JSON: keep it UTF-8 */
-            for (size_t k = 0; k < t->n; k++)
-                if ((unsigned char)t->b[k] >= 0x80) t->b[k] = '?';
+        /* bytes that are not UTF-8 become \xNN with every other name (qs_file_open) */
         if (qs_io_meta_add(f, key, t->b, err)) goto done;
     }
     if (check_unique(P, keys, nkeys, "metadata key", err)) goto done;

@@ -345,6 +345,14 @@ int qs_synth(const char *dist, int64_t n, uint64_t seed, const qs_synth_params *
     memcpy(full.v, a, sizeof a);
     full.set = (1u << d->np) - 1u;
     qs_synth_fill(d, &full, &r, t->data, n);
+    int64_t nonfinite = 0;          /* float32 overflow: refused, as `values 1e400` is */
+    for (int64_t i = 0; i < n; i++) nonfinite += !isfinite(t->data[i]);
+    if (nonfinite) {
+        qs_tensor_free(t);
+        return qs_err_set(err, "synth: %s gives %lld of %lld values beyond float32's largest "
+                               "(3.40282e+38), which would be infinities; use smaller parameters",
+                          name, (long long)nonfinite, (long long)n);
+    }
     *out = t;
     return QS_OK;
 }

@@ -355,3 +355,35 @@ Test(shards, hostile_indices)
     cr_expect(strstr(err.msg, "is missing or not a regular safetensors file") != NULL, "%s",
               err.msg);
 }
+
+/* A metadata string keeps its control bytes (the faces escape them: qs_escape), a NUL becomes
+ * the text \x00 and a byte that is not UTF-8 the text \xNN, as every other name; a version of
+ * the loader turned all three into '?'. GGUF v3 built in memory: one string key, no tensors. */
+Test(gguf, metadata_string_bytes_kept)
+{
+    static const char key[] = "general.name", val[] = "a\x1b[31mb\nc\0d\xe9";
+    unsigned char buf[256];
+    size_t n = 0;
+#define PUT(p, len) (memcpy(buf + n, (p), (len)), n += (len))
+    uint32_t u32;
+    uint64_t u64;
+    PUT("GGUF", 4);
+    u32 = 3; PUT(&u32, 4);                      /* version (little-endian host) */
+    u64 = 0; PUT(&u64, 8);                      /* tensors */
+    u64 = 1; PUT(&u64, 8);                      /* metadata keys */
+    u64 = sizeof key - 1; PUT(&u64, 8); PUT(key, sizeof key - 1);
+    u32 = 8; PUT(&u32, 4);                      /* GGUF_TYPE_STRING */
+    u64 = sizeof val - 1; PUT(&u64, 8); PUT(val, sizeof val - 1);
+#undef PUT
+    qs_file *f = NULL;
+    qs_err err = {""};
+    cr_assert_eq(qs_file_open_mem("m.gguf", buf, n, &f, &err), QS_OK, "%s", err.msg);
+    int seen = 0;
+    for (int i = 0; i < f->nmeta; i++)
+        if (!strcmp(f->meta[i].key, key)) {
+            cr_expect_str_eq(f->meta[i].value, "a\x1b[31mb\nc\\x00d\\xe9");
+            seen = 1;
+        }
+    cr_expect(seen, "no %s", key);
+    qs_file_close(f);
+}

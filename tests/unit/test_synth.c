@@ -299,3 +299,30 @@ Test(synth, help_lists_every_parameter)
         (void)off;
     }
 }
+
+/* parameters whose values overflow float32 are refused (they once gave a tensor of infinities
+ * with exit 0), naming how many values overflowed */
+Test(synth, float32_overflow_refused)
+{
+    static const char *const cases[][2] = {
+        {"normal", "mean=1e39"}, {"lognormal", "sigma=80"}, {"uniform", "hi=1e300"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        qs_tensor *t = NULL;
+        qs_err err = {""};
+        char arg[32];
+        snprintf(arg, sizeof arg, "%s", cases[i][1]);
+        char *argv[] = {arg};
+        cr_expect_eq(qs_synth_cmd(cases[i][0], 1000, 1, 1, argv, &t, &err), QS_ERR, "%s %s",
+                     cases[i][0], cases[i][1]);
+        cr_expect_null(t);
+        cr_expect(strstr(err.msg, "beyond float32's largest") != NULL, "%s", err.msg);
+        qs_tensor_free(t);
+    }
+    qs_tensor *t = NULL;
+    qs_err err = {""};
+    char arg[] = "mean=1e30";               /* large but finite: accepted */
+    char *argv[] = {arg};
+    cr_assert_eq(qs_synth_cmd("normal", 100, 1, 1, argv, &t, &err), QS_OK, "%s", err.msg);
+    qs_tensor_free(t);
+}
