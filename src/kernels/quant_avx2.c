@@ -844,6 +844,7 @@ AI int fq_block(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
     if (!hb || !fstat || !hb->fok) pend = NULL;     /* (never set then: nothing pending) */
     for (int b = 0; b < QB; b += 32) {
         __m256i q[4];
+        _Pragma("GCC unroll 4")
         for (int u = 0; u < 4; u++) {
             __m256i clip;
             __m256 nanm;
