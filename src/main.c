@@ -116,6 +116,12 @@ int main(int argc, char **argv)
                 rc = 2;
                 goto done;
             }
+            if (cmds) {     /* the first would be dropped without a word */
+                fprintf(stderr, "qscope: -c given twice; join the commands with ';' in one: "
+                        "-c \"A; B\"\n");
+                rc = 2;
+                goto done;
+            }
             cmds = argv[++i];
         } else if (strcmp(a, "--") == 0) {
             i++;

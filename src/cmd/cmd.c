@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "cmd_priv.h"
 
 /* Each module contributes an array of rows, terminated by {0}. */
 extern const qs_cmd qs_cmds_core[];
@@ -514,15 +517,17 @@ int qs_args_check(const qs_cmd *c, int argc, char **argv, qs_err *err)
             if (a->type == QS_ARG_INT) {
                 long long x;
                 if (qs_parse_ll(v, &x) < 0)
-                    return qs_err_set(err, "%s: not an integer", w);
+                    return qs_err_set(err, "%s: %s: not an integer", name, w);
                 if (x < a->lo || x > a->hi)
-                    return qs_err_set(err, "%s: out of range %.0f..%.0f", w, a->lo, a->hi);
+                    return qs_err_set(err, "%s: %s: out of range %.0f..%.0f", name, w, a->lo,
+                                      a->hi);
             } else if (a->type == QS_ARG_REAL) {
                 double x;
                 if (qs_parse_double(v, &x) < 0 || isnan(x))
-                    return qs_err_set(err, "%s: not a number", w);
+                    return qs_err_set(err, "%s: %s: not a number", name, w);
                 if (x < a->lo || x > a->hi)
-                    return qs_err_set(err, "%s: out of range %g..%g", w, a->lo, a->hi);
+                    return qs_err_set(err, "%s: %s: out of range %g..%g", name, w, a->lo,
+                                      a->hi);
             } else if (a->type == QS_ARG_LIST && (a->choices || a->choice)) {
                 const char *bad;
                 size_t bl;
@@ -640,6 +645,20 @@ char *qs_cmd_options(const qs_cmd *c)
     return o2;
 }
 
+/* An error that starts with one of the command's own KEY=VALUE words, as the typed getters
+ * (qs_arg_int, qs_arg_double) and qs_scheme_parse write them ("bits=99: expected 2..8"), gets
+ * the command's name in front, like every other error line: "scheme: bits=99: ...". */
+static void name_arg_error(const char *name, int argc, char **argv, qs_err *err)
+{
+    for (int i = 0; err && i < argc; i++) {
+        const char *eq = strchr(argv[i], '=');
+        if (!eq || eq == argv[i] || strncmp(err->msg, argv[i], (size_t)(eq - argv[i]) + 1))
+            continue;
+        qs_err_prefix(err, name);
+        return;
+    }
+}
+
 int qs_cmd_run_sub(const qs_cmd *c, qs_session *s, int argc, char **argv, json_t **out,
                    qs_err *err)
 {
@@ -654,7 +673,12 @@ int qs_cmd_run_sub(const qs_cmd *c, qs_session *s, int argc, char **argv, json_t
     const qs_cmd *sub = qs_cmd_sub(c, argv[0]);
     if (!sub) return qs_err_set(err, "%s: unknown subcommand '%s' (%s)", name, argv[0], list);
     if (qs_args_check(sub, argc - 1, argv + 1, err) != QS_OK) return QS_ERR;
-    return sub->run(s, argc - 1, argv + 1, out, err);
+    int rc = sub->run(s, argc - 1, argv + 1, out, err);
+    if (rc != QS_OK) {
+        qs_cmd_label(sub, name, sizeof name);
+        name_arg_error(name, argc - 1, argv + 1, err);
+    }
+    return rc;
 }
 
 /* ---- JSON helpers ---------------------------------------------------------------------- */
@@ -671,6 +695,37 @@ json_t *qs_json_real(double v)
 void qs_json_set_real(json_t *obj, const char *key, double v)
 {
     json_object_set_new(obj, key, qs_json_real(v));
+}
+
+int qs_cmd_json_num(const json_t *v, double *d)
+{
+    if (json_is_number(v)) {
+        *d = json_number_value(v);
+        return 0;
+    }
+    if (!json_is_string(v)) return -1;
+    const char *s = json_string_value(v);
+    if (!strcmp(s, "inf")) *d = INFINITY;
+    else if (!strcmp(s, "-inf")) *d = -INFINITY;
+    else if (!strcmp(s, "nan")) *d = NAN;
+    else return -1;
+    return 0;
+}
+
+/* ---- a file about to be written ---------------------------------------------------------- */
+
+int qs_cmd_check_new_file(const char *who, const char *path, int force, qs_err *err)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) return QS_OK;    /* a new file (or one the writer explains) */
+    if (S_ISLNK(st.st_mode))
+        return qs_err_set(err, "%s: %s is a symbolic link (qscope never writes through one; "
+                          "give the real file name)", who, path);
+    if (!S_ISREG(st.st_mode))
+        return qs_err_set(err, "%s: %s exists and is not a regular file", who, path);
+    if (!force)
+        return qs_err_set(err, "%s: %s already exists (add --force to replace it)", who, path);
+    return QS_OK;
 }
 
 /* ---- the lesson sandbox at the point of access ------------------------------------------- */
@@ -797,6 +852,7 @@ static int dispatch(qs_session *s, const char *line, json_t **out, const qs_cmd 
     } else {
         json_decref(res);
         if (!err->msg[0]) qs_err_set(err, "%s: failed", c->name);
+        else name_arg_error(c->name, argc - 1, argv + 1, err);
     }
     qs_split_free(argv);
     return rc;
@@ -823,65 +879,106 @@ static json_t *cmd_json(const qs_cmd *c)
     return o;
 }
 
+/* 1 when w is a word the usage of c shows as a form of it (`lesson play`, `derive requant`,
+ * `bits all`, `calib manual`; not a KEY of KEY=VALUE) or a choice of one of its word
+ * arguments (`calib percentile`): `help CMD WORD` then shows CMD's help, which covers it. */
+static int usage_form(const qs_cmd *c, const char *w)
+{
+    size_t wl = strlen(w);
+    const char *u = c->usage ? c->usage : "";
+    for (const char *p = u; *p;) {
+        size_t l = strcspn(p, " |[]");
+        if (l == wl && strncmp(p, w, wl) == 0 && p[l] != '=') return 1;
+        p += l;
+        if (*p) p++;
+    }
+    for (const qs_arg *a = c->args; a && a->type != QS_ARG_END; a++)
+        if ((a->type == QS_ARG_WORD || a->type == QS_ARG_FLAG) &&
+            (is_choice(a, w, wl) || (a->type == QS_ARG_FLAG && strcmp(a->name, w) == 0)))
+            return 1;
+    return 0;
+}
+
 static int run_help(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
     (void)s;
-    const qs_cmd *top = argc >= 2 ? qs_cmd_find(argv[0]) : NULL;
-    if (argc >= 2 && top && top->subs) {
-        /* help CMD SUB [SUB2 ...]: a row of a nested table, at any depth */
-        const qs_cmd *c = top;
-        for (int k = 1; k < argc; k++) {
-            const qs_cmd *r = qs_cmd_sub(c, argv[k]);
-            if (!r) {
-                char list[256], name[128];
-                size_t o = 0;
-                list[0] = '\0';
-                for (const qs_cmd *q = c->subs; q && q->name && o < sizeof list; q++)
-                    o += (size_t)snprintf(list + o, sizeof list - o, "%s%s",
-                                          q == c->subs ? "" : ", ", q->name);
-                qs_cmd_label(c, name, sizeof name);
-                if (!c->subs)
-                    return qs_err_set(err, "help %s: has no subcommands", name);
-                return qs_err_set(err, "help %s: no subcommand '%s' (%s)", name, argv[k],
-                                  list);
-            }
-            c = r;
-        }
-        json_t *o = cmd_json(c);
-        char name[128];
-        qs_cmd_label(c, name, sizeof name);
-        json_object_set_new(o, "name", json_string(name));
-        json_object_set_new(o, "help", json_string(name));
-        *out = o;
-        return QS_OK;
-    }
-    if (argc > 1)
-        return qs_err_set(err, "help: takes one command name (and its subcommands: help lab "
-                          "gpt ptq)");
-    if (argc == 1) {
-        const qs_cmd *c = qs_cmd_find(argv[0]);
-        if (!c) {
+    if (argc >= 1) {
+        const qs_cmd *top = qs_cmd_find(argv[0]);
+        if (!top) {
             const char *sug[1];
             if (qs_cmd_suggest(argv[0], sug, 1) == 1)
                 return qs_err_set(err, "help: no command '%s'; did you mean '%s'?", argv[0],
                                   sug[0]);
             return qs_err_set(err, "help: no command '%s'", argv[0]);
         }
-        json_t *o = cmd_json(c);
-        json_object_set_new(o, "help", json_string(c->name));
+        if (argc >= 2 && top->subs) {
+            /* help CMD SUB [SUB2 ...]: a row of a nested table, at any depth */
+            const qs_cmd *c = top;
+            for (int k = 1; k < argc; k++) {
+                const qs_cmd *r = qs_cmd_sub(c, argv[k]);
+                if (!r) {
+                    char list[256], name[128];
+                    size_t o = 0;
+                    list[0] = '\0';
+                    for (const qs_cmd *q = c->subs; q && q->name && o < sizeof list; q++)
+                        o += (size_t)snprintf(list + o, sizeof list - o, "%s%s",
+                                              q == c->subs ? "" : ", ", q->name);
+                    qs_cmd_label(c, name, sizeof name);
+                    if (!c->subs)
+                        return qs_err_set(err, "help %s: has no subcommands (see 'help %s')",
+                                          name, name);
+                    return qs_err_set(err, "help %s: no subcommand '%s' (%s)", name, argv[k],
+                                      list);
+                }
+                c = r;
+            }
+            json_t *o = cmd_json(c);
+            char name[128];
+            qs_cmd_label(c, name, sizeof name);
+            json_object_set_new(o, "name", json_string(name));
+            json_object_set_new(o, "help", json_string(name));
+            *out = o;
+            return QS_OK;
+        }
+        /* help CMD WORD: a form its usage shows (help lesson play, help derive requant) is
+         * explained by CMD's own help */
+        if (argc == 2 && !usage_form(top, argv[1]))
+            return qs_err_set(err, "help %s: '%s' is not a form of %s (it has no subcommand "
+                              "help); see 'help %s'", top->name, argv[1], top->name,
+                              top->name);
+        if (argc > 2)
+            return qs_err_set(err, "help %s: one word after the command at most (%s has no "
+                              "nested subcommands); see 'help %s'", top->name, top->name,
+                              top->name);
+        json_t *o = cmd_json(top);
+        json_object_set_new(o, "help", json_string(top->name));
         *out = o;
         return QS_OK;
     }
+    /* the list, group by group in the order the groups first appear (a module's rows may
+     * join a group another module began: reshape and rescale are data commands) */
     json_t *arr = json_array();
+    const char *groups_seen[QS_MAX_CMDS];
+    int ng = 0;
     size_t g = 0, i = 0;
     const qs_cmd *c;
-    while ((c = next_row(&g, &i))) {
-        json_t *o = json_object();
-        json_object_set_new(o, "name", json_string(c->name));
-        json_object_set_new(o, "group", json_string(c->group ? c->group : ""));
-        json_object_set_new(o, "usage", json_string(c->usage ? c->usage : c->name));
-        json_object_set_new(o, "summary", json_string(c->summary ? c->summary : ""));
-        json_array_append_new(arr, o);
+    while ((c = next_row(&g, &i)) && ng < QS_MAX_CMDS) {
+        const char *gr = c->group ? c->group : "";
+        int k = 0;
+        while (k < ng && strcmp(groups_seen[k], gr)) k++;
+        if (k == ng) groups_seen[ng++] = gr;
+    }
+    for (int k = 0; k < ng; k++) {
+        g = i = 0;
+        while ((c = next_row(&g, &i))) {
+            if (strcmp(c->group ? c->group : "", groups_seen[k])) continue;
+            json_t *o = json_object();
+            json_object_set_new(o, "name", json_string(c->name));
+            json_object_set_new(o, "group", json_string(c->group ? c->group : ""));
+            json_object_set_new(o, "usage", json_string(c->usage ? c->usage : c->name));
+            json_object_set_new(o, "summary", json_string(c->summary ? c->summary : ""));
+            json_array_append_new(arr, o);
+        }
     }
     *out = json_pack("{s:o}", "commands", arr);
     return QS_OK;
@@ -1010,7 +1107,8 @@ const qs_cmd qs_cmds_core[] = {
      "command's (or subcommand's) usage, options and an example",
      "COMMAND     a command name\n"
      "SUBCOMMAND  a subcommand of a command with a nested table (help lab ptq, help lab gpt "
-     "ptq)", "help load",
+     "ptq); for another command, a form its usage shows (help derive requant, help lesson "
+     "play) shows that command's help", "help load",
      NULL,
      QS_COMPL_COMMAND, QS_CMD_NOTENSOR, run_help, .kinds = QS_RK(QS_R_HELP)},
     {"set", "session", "set [json on|off | color on|off|auto | precision N]",

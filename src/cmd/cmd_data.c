@@ -11,6 +11,8 @@
 #include "qscope/stats.h"
 #include "qscope/synth.h"
 
+#include "cmd_priv.h"
+
 static json_t *shape_json(int ndim, const int64_t *shape)
 {
     json_t *a = json_array();
@@ -116,6 +118,18 @@ static int run_load(qs_session *s, int argc, char **argv, json_t **out, qs_err *
     json_object_set_new(o, "file", json_string(f->path));
     json_object_set_new(o, "format", json_string(f->format));
     json_object_set_new(o, "n_tensors", json_integer(f->n));
+    if (t && (t->src_dtype == QS_DT_F64 || t->src_dtype == QS_DT_TEXT)) {
+        int64_t ninf = 0;       /* float32 has no room past ±3.40282e+38: say so on loading */
+        for (int64_t i = 0; i < t->n; i++) ninf += isinf(t->data[i]);
+        if (ninf) {
+            char w[300];
+            snprintf(w, sizeof w, "%lld of %lld values are ±inf in float32: an infinity in "
+                     "the file, or a %s value beyond float32's largest (3.40282e+38), which "
+                     "the conversion to float32 makes infinite", (long long)ninf,
+                     (long long)t->n, t->src_dtype == QS_DT_F64 ? "float64" : "text");
+            json_object_set_new(o, "warning", json_string(w));
+        }
+    }
     *out = o;
     return QS_OK;
 }
@@ -267,8 +281,8 @@ static int run_stats(qs_session *s, int argc, char **argv, json_t **out, qs_err 
     json_object_set_new(o, "grid_step", isfinite(g.step) ? qs_json_real(g.step) : json_null());
     if (isfinite(g.step)) json_object_set_new(o, "grid_levels", json_integer(g.levels));
     if (qs_grid_quantized(&g)) {
-        char note[400];
-        qs_grid_note(&g, note, sizeof note);
+        char note[600];
+        qs_cmd_grid_note(&g, NULL, 0, note, sizeof note);
         json_object_set_new(o, "quantized", json_string(note));
     }
     *out = o;

@@ -13,6 +13,8 @@
 #include "qscope/kernels.h"
 #include "qscope/nn.h"
 
+#include "cmd_priv.h"
+
 #define LAB_DEFAULT_SEED 1
 
 int qs_cmd_lab_gpt(qs_session *s, int argc, char **argv, json_t **out, qs_err *err);  /* cmd_gpt.c */
@@ -470,7 +472,8 @@ static json_t *step(const char *title, const char *formula, const char *subst,
 {
     json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:s}", "title", title, "formula", formula,
                           "substituted", subst, "result", result, "note", note);
-    if (json_is_number(result)) qs_json_set_real(j, "value", json_number_value(result));
+    double v;           /* a number, or "inf" / "nan" as qs_json_real writes them */
+    if (qs_cmd_json_num(result, &v) == 0) qs_json_set_real(j, "value", v);
     return j;
 }
 
@@ -902,9 +905,7 @@ static int sub_save(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **
     if (!path)
         return qs_err_set(err, "lab save: expected one PATH (usage: lab save PATH [--force])");
     if (qs_cmd_check_path(s, "lab save", path, 1, err) != QS_OK) return QS_ERR;
-    struct stat st;
-    if (!force && stat(path, &st) == 0)
-        return qs_err_set(err, "lab save: %s already exists (add --force to replace it)", path);
+    if (qs_cmd_check_new_file("lab save", path, force, err) != QS_OK) return QS_ERR;
     int rc = ensure_trained(s, lab, err);
     if (rc != QS_OK) return rc;
     char note[128];

@@ -20,6 +20,8 @@
 #include "qscope/metrics.h"
 #include "qscope/quant.h"
 
+#include "cmd_priv.h"
+
 /* ==== measuring one tensor under a scheme ================================================= */
 
 /* What `report` and `blocks` quantize with: a ggml block type handled by ggml.c (ggml >= 0),
@@ -32,7 +34,8 @@ typedef struct qspec {
 
 /* Parses scheme words: a lone ggml type name ("q4_k", "Q6_K", "q5_1") selects ggml.c's
  * reference quantizer; anything else goes to qs_scheme_parse over the session's scheme. */
-static int qspec_parse(const qs_session *s, int argc, char **argv, qspec *q, qs_err *err)
+static int qspec_parse(const char *who, const qs_session *s, int argc, char **argv, qspec *q,
+                       qs_err *err)
 {
     memset(q, 0, sizeof *q);
     q->ggml = -1;
@@ -47,7 +50,9 @@ static int qspec_parse(const qs_session *s, int argc, char **argv, qspec *q, qs_
             return QS_OK;
         }
     }
-    if (argc > 0 && qs_scheme_parse(&q->scheme, argc, argv, err) != QS_OK) return QS_ERR;
+    if (argc > 0 && (qs_scheme_parse(&q->scheme, argc, argv, err) != QS_OK ||
+                     qs_cmd_scheme_words_check(who, &q->scheme, argc, argv, err) != QS_OK))
+        return QS_ERR;
     qs_scheme_label(&q->scheme, q->label, sizeof q->label);
     return QS_OK;
 }
@@ -104,19 +109,23 @@ static json_t *shape_json(int ndim, const int64_t *shape)
 
 /* ==== report ============================================================================== */
 
+/* A row's SQNR as qs_json_real wrote it: a number, or "inf" for a tensor reproduced exactly
+ * (the best), or "nan" (no measure: sorted after every number) */
 static double sort_key(json_t *row)
 {
-    double v = json_real_value(json_object_get(row, "sqnr_db"));
-    json_t *j = json_object_get(row, "sqnr_db");
-    if (json_is_null(j)) return INFINITY;          /* exact (or empty): best */
+    double v;
+    if (qs_cmd_json_num(json_object_get(row, "sqnr_db"), &v) < 0) return NAN;
     return v;
 }
 
+/* worst (lowest SQNR) first, an exact tensor (inf) after every finite one, NaN last; ties in
+ * file order */
 static int row_cmp(const void *a, const void *b)
 {
     json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
     double kx = sort_key(x), ky = sort_key(y);
-    if (kx != ky) return kx < ky ? -1 : 1;
+    if (isnan(kx) != isnan(ky)) return isnan(kx) ? 1 : -1;
+    if (!isnan(kx) && kx != ky) return kx < ky ? -1 : 1;
     return (int)(json_integer_value(json_object_get(x, "index")) -
                  json_integer_value(json_object_get(y, "index")));
 }
@@ -144,7 +153,7 @@ static int run_report(qs_session *s, int argc, char **argv, json_t **out, qs_err
     qspec q;
     if (!s->file && !s->tensor)
         return qs_err_set(err, "report: nothing loaded (try 'load model.safetensors' first)");
-    if (qspec_parse(s, argc, argv, &q, err) != QS_OK) return QS_ERR;
+    if (qspec_parse("report", s, argc, argv, &q, err) != QS_OK) return QS_ERR;
     json_t *rows = json_array(), *skipped = json_array(), *notes = json_array();
     int ntensors = s->file ? s->file->n : 1, rc = QS_OK;
     double sum_x2 = 0, sum_e2 = 0;
@@ -179,12 +188,14 @@ static int run_report(qs_session *s, int argc, char **argv, json_t **out, qs_err
             json_array_append_new(skipped, k);
         } else {
             json_t *row = report_row(i, x, &st, bits);
-            qs_grid g;      /* dequantized codes: say why their SQNR is off the chart */
+            double m_db = NAN;
+            qs_cmd_json_num(json_object_get(row, "sqnr_db"), &m_db);
+            qs_grid g;      /* dequantized codes: say whether this scheme reproduces them */
             if (qs_grid_detect(x->data, x->n, &g, NULL) == QS_OK && qs_grid_quantized(&g)) {
-                char note[600], why[400], tag[64];
+                char note[900], why[600], tag[64];
                 snprintf(tag, sizeof tag, "%d-bit", g.bits);
                 json_object_set_new(row, "grid", json_string(tag));
-                qs_grid_note(&g, why, sizeof why);
+                qs_cmd_grid_note(&g, &m_db, 1, why, sizeof why);
                 snprintf(note, sizeof note, "%s: %s", x->name, why);
                 json_array_append_new(notes, json_string(note));
             } else {
@@ -230,7 +241,7 @@ static int run_report(qs_session *s, int argc, char **argv, json_t **out, qs_err
     json_object_set_new(o, "n_params", json_integer(total));
     qs_json_set_real(o, "overall_sqnr_db", sum_e2 > 0 ? 10 * log10(sum_x2 / sum_e2)
                      : (double)INFINITY);
-    if (n > 0) {
+    if (n > 0) {        /* the lowest SQNR (NaN rows sort last: never while one has a number) */
         json_t *w = json_array_get(sorted, 0);
         json_object_set(o, "worst", json_object_get(w, "tensor"));
     }
@@ -589,10 +600,7 @@ static int export_npy(qs_session *s, const char *path, int force, json_t *o, qs_
         qs_err_set(err, "export: out of memory");
     } else {
         snprintf(jpath, pl, "%s.json", path);
-        struct stat st;
-        if (!force && stat(jpath, &st) == 0) {
-            qs_err_set(err, "export: %s already exists (add --force to replace it)", jpath);
-        } else {
+        if (qs_cmd_check_new_file("export", jpath, force, err) == QS_OK) {
             qs_io_out pair[2] = {{path, b.p, b.n}, {jpath, jb.p, jb.n}};
             rc = qs_io_write_files("export", pair, 2, force, err);
         }
@@ -825,9 +833,7 @@ static int run_export(qs_session *s, int argc, char **argv, json_t **out, qs_err
     if (type && strcasecmp(format, "gguf"))
         return qs_err_set(err, "export: --type only applies to --format gguf");
     if (qs_cmd_check_path(s, "export", path, 1, err) != QS_OK) return QS_ERR;
-    struct stat st;
-    if (!force && stat(path, &st) == 0)
-        return qs_err_set(err, "export: %s already exists (add --force to replace it)", path);
+    if (qs_cmd_check_new_file("export", path, force, err) != QS_OK) return QS_ERR;
     json_t *o = json_object();
     json_object_set_new(o, "path", json_string(path));
     json_object_set_new(o, "tensor", json_string(s->tensor->name));
@@ -873,7 +879,8 @@ static int run_ggml(qs_session *s, int argc, char **argv, json_t **out, qs_err *
         qspec q;
         qs_errstats st;
         double bits = 0;
-        if (qspec_parse(s, nw, w, &q, err) != QS_OK || measure(&q, t, &st, &bits, err) != QS_OK) {
+        if (qspec_parse("ggml", s, nw, w, &q, err) != QS_OK ||
+            measure(&q, t, &st, &bits, err) != QS_OK) {
             json_decref(rows);
             return QS_ERR;
         }
@@ -1110,7 +1117,9 @@ const qs_cmd qs_cmds_model[] = {
      "              q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q6_k (ggml's reference quantizers)\n"
      "rows: tensor, dtype, shape, n, sqnr_db, mse, max_abs_err, cosine, bits, grid (the "
      "code width of an already-quantized tensor: few distinct values on a uniform grid, "
-     "else null); note: why such a tensor's SQNR is off the 6.02 dB/bit chart",
+     "else null); note: for such a tensor, whether this scheme reproduces it almost exactly "
+     "(SQNR 100+ dB or inf, off the 6.02 dB/bit chart) or rounds it like other values; rows "
+     "run worst (lowest SQNR) first, an exact tensor (inf) after the finite ones, NaN last",
      "report q4_k", report_words, 0, QS_CMD_SLOW, run_report, .kinds = QS_RK(QS_R_TABLE)},
     {"export", "model",
      "export PATH [--format safetensors|npy|gguf] [--type T] [--all] [--force]",

@@ -16,6 +16,8 @@
 #include "qscope/numfmt.h"
 #include "qscope/quant.h"
 
+#include "cmd_priv.h"
+
 #define MAX_JSON_ARRAY 65536    /* longest array a command returns (then `truncated`) */
 #define MAX_CURVE 512           /* curve points returned (evenly subsampled) */
 
@@ -219,6 +221,7 @@ static int run_scheme(qs_session *s, int argc, char **argv, json_t **out, qs_err
 {
     qs_scheme sc = s->scheme;
     if (qs_scheme_parse(&sc, argc, argv, err) != QS_OK) return QS_ERR;
+    if (qs_cmd_scheme_words_check("scheme", &sc, argc, argv, err) != QS_OK) return QS_ERR;
     qs_session_resolve_axis(s, &sc);
     if (s->tensor && (sc.kind == QS_Q_INT) && sc.gran != QS_G_TENSOR) {
         qs_layout l;
@@ -340,6 +343,12 @@ static int parse_calib(qs_calib *c, int argc, char **argv, qs_err *err)
     if (parse_manual(c, named, had, argc, argv, err) != QS_OK) return QS_ERR;
     long long bins = c->bins, batch = c->batch;
     if (qs_arg_double(argc, argv, "p", 0.0, 100.0, &c->p, err) != QS_OK) return QS_ERR;
+    /* amax is the edge where the cumulative histogram reaches p/100: at p=0, the histogram's
+     * low end, a range of nothing */
+    const char *pv = qs_arg_kv(argc, argv, "p");
+    if (pv && !(c->p > 0.0))
+        return qs_err_set(err, "calib: p=%s: expected a percentile in (0, 100] (p=0 would clip "
+                          "every value to 0)", pv);
     if (qs_arg_int(argc, argv, "bins", 16, 1 << 16, &bins, err) != QS_OK) return QS_ERR;
     if (qs_arg_int(argc, argv, "batch", 0, (long long)1 << 40, &batch, err) != QS_OK)
         return QS_ERR;
@@ -1315,9 +1324,17 @@ static int run_compare(qs_session *s, int argc, char **argv, json_t **out, qs_er
     qs_grid g;      /* dequantized codes: the 6.02 dB/bit rule does not hold, say why */
     if (qs_grid_detect(s->tensor->data, s->tensor->n, &g, NULL) == QS_OK &&
         qs_grid_quantized(&g)) {
-        char note[400];
-        qs_grid_note(&g, note, sizeof note);
-        json_object_set_new(o, "note", json_string(note));
+        char note[600];
+        size_t nr = json_array_size(rows), k;
+        double *db = malloc((nr ? nr : 1) * sizeof *db);
+        json_t *r;
+        if (db) {       /* the note says which of these rows reproduce the grid */
+            json_array_foreach(rows, k, r)
+                if (qs_cmd_json_num(json_object_get(r, "sqnr_db"), &db[k]) < 0) db[k] = NAN;
+            qs_cmd_grid_note(&g, db, (int)nr, note, sizeof note);
+            json_object_set_new(o, "note", json_string(note));
+            free(db);
+        }
     }
     *out = o;
     return QS_OK;
@@ -1340,22 +1357,25 @@ static int run_memory(qs_session *s, int argc, char **argv, json_t **out, qs_err
         snprintf(srcbuf, sizeof srcbuf, "params=%.200s", v);
         src = srcbuf;
     } else if ((v = qs_arg_kv(argc, argv, "shape"))) {
+        /* sizes are decimal digits (no sign, hex, exponent or inf) joined by x, ',' or '*';
+         * every field holds one (no empty field, no separator at an end) */
         params = 1.0;
         const char *p = v;
-        int k = 0;
-        while (*p) {
-            char *end;
-            double d = strtod(p, &end);
-            if (end == p || !(d > 0) || d != floor(d))
-                return qs_err_set(err, "shape=%s: expected sizes like 4096x4096 or 32,4096",
-                                  v);
+        for (;;) {
+            size_t l = strspn(p, "0123456789");
+            double d = 0;
+            for (size_t k = 0; k < l; k++) d = d * 10 + (p[k] - '0');
+            if (l == 0 || !(d >= 1) || (p[l] && !strchr("x,*", p[l])) ||
+                (p[l] && !p[l + 1]))
+                return qs_err_set(err, "memory: shape=%s: expected sizes, whole numbers of 1 "
+                                  "or more in decimal digits, joined by x (e.g. 4096x4096 or "
+                                  "32,4096)", v);
             params *= d;
-            k++;
-            p = end;
-            if (*p == 'x' || *p == ',' || *p == '*') p++;
-            else if (*p) return qs_err_set(err, "shape=%s: unexpected '%c'", v, *p);
+            if (!p[l]) break;
+            p += l + 1;
         }
-        if (k == 0) return qs_err_set(err, "shape=%s: empty", v);
+        if (!isfinite(params))
+            return qs_err_set(err, "memory: shape=%s: too many parameters to count", v);
         snprintf(srcbuf, sizeof srcbuf, "shape=%.200s", v);
         src = srcbuf;
     } else if (s->file && s->file->n > 0) {
@@ -1448,7 +1468,9 @@ const qs_cmd qs_cmds_quant[] = {
      "q5_0, q5_1 (ggml blocks of 32), q4_k, q6_k (ggml super-blocks of 256), mxfp8_e4m3, "
      "mxfp8_e5m2, mxfp6_e3m2, mxfp6_e2m3, mxfp4, mxint8 (OCP MX: blocks of 32 sharing an "
      "E8M0 power-of-two scale), nvfp4 (E2M1 in blocks of 16 with an E4M3 scale and an FP32 "
-     "tensor scale)\n"
+     "tensor scale); the type comes first. A word the format does not take (block= or dq "
+     "on an integer scheme, sym on nf4, any word on fp16, q4_1..q6_k or an MX format) and two "
+     "words that contradict each other (sym asym) are refused\n"
      "sym | asym       symmetric (zero point fixed) or affine (default asym)\n"
      "narrow | full    narrow range drops the most negative code (int8: -127..127)\n"
      "per-tensor       one scale and zero point (default)\n"
@@ -1478,7 +1500,7 @@ const qs_cmd qs_cmds_quant[] = {
     {"calib", "quantize", CALIB_USAGE,
      "choose the calibrator (how the clip range is picked) and show the range it picks on "
      "the current tensor, with the curve it minimised",
-     "p=P              percentile: the percentile (default 99.99)\n"
+     "p=P              percentile: the percentile, 0 < P <= 100 (default 99.99)\n"
      "two-sided | abs  percentile: clip min and max separately, or on |x| (the default)\n"
      "bins=B           histogram bins (default 2048)\n"
      "batch=N          movavg: batch size in elements (default 8 batches)\n"
@@ -1556,8 +1578,9 @@ const qs_cmd qs_cmds_quant[] = {
      "max_abs_err clip_frac cosine clip_max}] (bits_per_param: the real cost with scales, "
      "a padded ggml block included; db_per_bit: SQNR gained per added bit since the "
      "previous width of the same series, about 6.02 for min-max on well-behaved data); note: "
-     "present when the tensor is already quantized (few distinct values on a grid), why the "
-     "6.02 dB/bit rule does not hold",
+     "present when the tensor is already quantized (few distinct values on a grid): how many "
+     "rows reproduce it almost exactly (SQNR 100+ dB or inf), where the 6.02 dB/bit rule does "
+     "not hold",
      "compare bits=4 calibs=minmax,percentile,mse,entropy", compare_words, 0, QS_CMD_SLOW,
      run_compare, .kinds = QS_RK(QS_R_TABLE)},
     {"memory", "quantize", "memory [params=N | shape=AxB...] [lora_frac=F]",
@@ -1572,3 +1595,149 @@ const qs_cmd qs_cmds_quant[] = {
      "memory params=70e9", memory_words, 0, 0, run_memory, .kinds = QS_RK(QS_R_TABLE)},
     {0},
 };
+
+/* ---- shared with cmd_model.c (cmd_priv.h) ------------------------------------------------ */
+
+void qs_cmd_grid_note(const qs_grid *g, const double *sqnr, int n, char *buf, size_t len)
+{
+    if (!buf || !len) return;
+    buf[0] = '\0';
+    if (!qs_grid_quantized(g)) return;
+    int o = snprintf(buf, len, "already quantized: %lld distinct values on a uniform grid of "
+                     "step %.6g (%lld levels, %d-bit codes dequantized)",
+                     (long long)g->distinct, g->step, (long long)g->levels, g->bits);
+    if (o < 0 || (size_t)o >= len) return;
+    char *p = buf + o;
+    size_t left = len - (size_t)o;
+    int exact = 0;
+    for (int i = 0; i < n; i++) exact += sqnr[i] >= QS_CMD_EXACT_DB;   /* inf counts; NaN not */
+    if (n == 0) {
+        snprintf(p, left, ": a scheme whose levels fall on this grid reproduces them almost "
+                 "exactly, so its SQNR measures float rounding (or is infinite), not the "
+                 "6.02 dB per bit of fresh weights; a scheme whose levels miss the grid rounds "
+                 "them like any other values");
+    } else if (n == 1 && exact && isinf(sqnr[0])) {
+        snprintf(p, left, ": this scheme reproduces them exactly (SQNR inf): its levels fall "
+                 "on their grid, so the 6.02 dB per bit of fresh weights does not apply");
+    } else if (n == 1 && exact) {
+        snprintf(p, left, ": this scheme reproduces them almost exactly (SQNR %.1f dB): its "
+                 "levels fall on their grid, so the SQNR measures float rounding, not the "
+                 "6.02 dB per bit of fresh weights", sqnr[0]);
+    } else if (n == 1) {
+        snprintf(p, left, ": this scheme does not reproduce them (SQNR %.1f dB): its levels "
+                 "do not fall on their grid, so they are rounded like any other values; a "
+                 "scheme whose levels do would reproduce them almost exactly", sqnr[0]);
+    } else if (exact == n) {
+        snprintf(p, left, ": every row reproduces them almost exactly (SQNR %.0f+ dB or inf): "
+                 "the levels fall on their grid, so the SQNR measures float rounding and the "
+                 "6.02 dB per bit rule does not hold", QS_CMD_EXACT_DB);
+    } else if (exact == 0) {
+        snprintf(p, left, ": no row reproduces them (every SQNR is below %.0f dB): these "
+                 "levels do not fall on their grid, so the values are rounded like any "
+                 "others; a scheme whose levels do would reproduce them almost exactly",
+                 QS_CMD_EXACT_DB);
+    } else {
+        snprintf(p, left, ": %d of the %d rows reproduce them almost exactly (SQNR %.0f+ dB "
+                 "or inf: their levels fall on the grid, so it measures float rounding and the "
+                 "6.02 dB per bit rule does not hold); the other rows round them like any "
+                 "other values", exact, n, QS_CMD_EXACT_DB);
+    }
+}
+
+/* The classes of bare scheme words; two words of one class with different values
+ * contradict each other. */
+enum { W_SYM, W_RANGE, W_GRAN, W_DQ, W_TYPE, W_NCLASS };
+
+static const struct { const char *w; int cls, val; } scheme_flag_words[] = {
+    {"sym", W_SYM, 1}, {"symmetric", W_SYM, 1}, {"asym", W_SYM, 0}, {"affine", W_SYM, 0},
+    {"asymmetric", W_SYM, 0}, {"narrow", W_RANGE, 1}, {"full", W_RANGE, 0},
+    {"per-tensor", W_GRAN, 0}, {"per-channel", W_GRAN, 1}, {"per-group", W_GRAN, 2},
+    {"dq", W_DQ, 1}, {"no-dq", W_DQ, 0},
+};
+
+/* What a format takes, for the "does not apply" message; NULL when w applies to sc. The
+ * word's key (KEY of KEY=VALUE) or the bare word is looked up. */
+static const char *scheme_word_misfit(const qs_scheme *sc, const char *w, int cls)
+{
+    const char *eq = strchr(w, '=');
+    char key[32];
+    snprintf(key, sizeof key, "%.*s", eq ? (int)(eq - w) : (int)strlen(w), w);
+#define IS(k) (strcmp(key, k) == 0)
+    int bare = !eq;
+    if (bare && cls == W_TYPE) return NULL;
+    switch (sc->kind) {
+    case QS_Q_INT:
+        if (sc->conv == QS_CONV_GGML) {         /* q8_0, q4_0: ggml's symmetric blocks */
+            if ((bare && cls == W_SYM && strcmp(key, "sym") && strcmp(key, "symmetric")) ||
+                (bare && (cls == W_GRAN || cls == W_DQ)) || IS("axis") || IS("size") ||
+                IS("group") || IS("block") || IS("seed"))
+                return "ggml's Q8_0 and Q4_0 are symmetric blocks of 32 along the last axis "
+                       "and take only bits=, convention= and ggml's own round=";
+            return NULL;
+        }
+        if (bare && cls == W_DQ)
+            return "dq and no-dq are NF4/FP4 options, the double quantization of the block "
+                   "absmax";
+        if (IS("block"))
+            return "block= is the NF4/FP4 block size; an integer scheme's groups are "
+                   "per-group size=G";
+        if (sc->conv == QS_CONV_TRT && bare && cls == W_SYM &&
+            (IS("asym") || IS("affine") || IS("asymmetric")))
+            return "convention=trt is symmetric only: TensorRT has no zero point";
+        return NULL;
+    case QS_Q_NF4: case QS_Q_FP4:
+        if ((bare && cls == W_DQ) || IS("block") || IS("size") || IS("group")) return NULL;
+        return "a codebook format takes only block=B and dq | no-dq; its codes are fixed "
+               "and scaled by each block's absmax";
+    case QS_Q_GGML:
+        return "a ggml block format fixes its blocks, its codes and its rounding, and takes no "
+               "other words";
+    case QS_Q_MX:
+        return "an MX / NVFP4 format fixes its blocks, its element format and its rounding, "
+               "and takes no other words";
+    default:
+        return "a float format takes no options: every value rounds to the nearest "
+               "representable one";
+    }
+#undef IS
+}
+
+int qs_cmd_scheme_words_check(const char *who, const qs_scheme *sc, int argc, char **argv,
+                              qs_err *err)
+{
+    const char *seen[W_NCLASS] = {0};
+    int val[W_NCLASS] = {0}, last_type = -1;
+    for (int i = 0; i < argc; i++) {
+        if (strchr(argv[i], '=')) continue;
+        int cls = W_TYPE, v = 0;
+        for (size_t k = 0; k < sizeof scheme_flag_words / sizeof scheme_flag_words[0]; k++)
+            if (!strcmp(argv[i], scheme_flag_words[k].w)) {
+                cls = scheme_flag_words[k].cls;
+                v = scheme_flag_words[k].val;
+            }
+        if (cls == W_TYPE) last_type = i;
+        if (seen[cls] && (cls == W_TYPE ? strcmp(seen[cls], argv[i]) != 0 : val[cls] != v))
+            return qs_err_set(err, "%s: '%s' and '%s' contradict each other (give one)", who,
+                              seen[cls], argv[i]);
+        seen[cls] = argv[i];
+        val[cls] = v;
+    }
+    char name[32];
+    snprintf(name, sizeof name, "%s", qs_qkind_name(sc));
+    if (sc->kind == QS_Q_INT && sc->conv == QS_CONV_GGML)
+        snprintf(name, sizeof name, "%s", sc->bits == 8 ? "q8_0" : "q4_0");
+    for (int i = 0; i < argc; i++) {
+        int cls = W_TYPE;
+        for (size_t k = 0; k < sizeof scheme_flag_words / sizeof scheme_flag_words[0]; k++)
+            if (!strcmp(argv[i], scheme_flag_words[k].w)) cls = scheme_flag_words[k].cls;
+        if (i < last_type && (strchr(argv[i], '=') || cls != W_TYPE))
+            return qs_err_set(err, "%s: '%s' comes before the type word '%s', which starts "
+                              "from the default scheme (put the type first: %s %s %s)", who,
+                              argv[i], argv[last_type], who, argv[last_type], argv[i]);
+        const char *why = scheme_word_misfit(sc, argv[i], cls);
+        if (why)
+            return qs_err_set(err, "%s: '%s' does not apply to %s: %s", who, argv[i], name,
+                              why);
+    }
+    return QS_OK;
+}

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_priv.h"
+
 static const char *const kind_names[] = {
     "none", "text", "help", "hist", "bits", "trace", "qparams", "stats", "table", "object",
 };
@@ -86,11 +88,13 @@ static int int_or_null_opt(const json_t *o, const char *k)
     return !v || json_is_integer(v) || json_is_null(v);
 }
 
-/* A number, or null (NaN and infinities are written as null). */
+/* A number (NaN and infinities are the strings "nan", "inf", "-inf": qs_json_real), or
+ * null. */
 static int num_or_null(const json_t *o, const char *k)
 {
     const json_t *v = json_object_get(o, k);
-    return json_is_number(v) || json_is_null(v);
+    double d;
+    return qs_cmd_json_num(v, &d) == 0 || json_is_null(v);
 }
 
 int qs_hist_view_get(const json_t *res, qs_hist_view *v, qs_err *err)
@@ -189,23 +193,25 @@ void qs_trace_view_free(qs_trace_view *v)
     memset(v, 0, sizeof *v);
 }
 
-/* A number or an array of numbers (nulls read as NaN) into a new array; *n entries. */
+/* A number or an array of numbers ("inf", "-inf", "nan" as qs_json_real writes them; nulls
+ * read as NaN) into a new array; *n entries. */
 static int nums(const json_t *v, double **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
     if (!v) return 0;
     size_t k = json_is_array(v) ? json_array_size(v) : 1;
-    if (!json_is_array(v) && !json_is_number(v) && !json_is_null(v)) return -1;
+    double d;
+    if (!json_is_array(v) && qs_cmd_json_num(v, &d) < 0 && !json_is_null(v)) return -1;
     double *a = malloc((k ? k : 1) * sizeof *a);
     if (!a) return -1;
     for (size_t i = 0; i < k; i++) {
         const json_t *x = json_is_array(v) ? json_array_get(v, i) : v;
-        if (!json_is_number(x) && !json_is_null(x)) {
+        a[i] = NAN;
+        if (qs_cmd_json_num(x, &a[i]) < 0 && !json_is_null(x)) {
             free(a);
             return -1;
         }
-        a[i] = json_is_number(x) ? json_number_value(x) : NAN;
     }
     *out = a;
     *n = k;
@@ -250,12 +256,14 @@ int qs_qparams_view_get(const json_t *res, qs_qparams_view *v, qs_err *err)
     v->qmin = v->qmax = v->elem_max = NAN;
     if (!json_is_object(res)) return qs_err_set(err, "qparams: not an object");
     size_t nmax;
+    double emv = NAN;
     const json_t *em = json_object_get(res, "elem_max"), *cb = json_object_get(res, "codebook");
     if (!opt_str(res, "label") || !opt_str(res, "granularity") || !opt_str(res, "format") ||
         !opt_str(res, "element") || !opt_str(res, "axis_reason") || !opt_str(res, "warning") ||
         !int_or_null_opt(res, "qmin") || !int_or_null_opt(res, "qmax") ||
         !opt_int(res, "block") || !opt_int(res, "nparams") ||
-        (em && !json_is_number(em) && !json_is_null(em)) || (cb && !json_is_array(cb)))
+        (em && qs_cmd_json_num(em, &emv) < 0 && !json_is_null(em)) ||
+        (cb && !json_is_array(cb)))
         goto bad;
     if (nums(json_object_get(res, "scale"), &v->scale, &v->nscale) ||
         ints(json_object_get(res, "zero_point"), &v->zero_point, &v->nzp) ||
@@ -272,7 +280,7 @@ int qs_qparams_view_get(const json_t *res, qs_qparams_view *v, qs_err *err)
     const json_t *x;
     if (json_is_integer(x = json_object_get(res, "qmin"))) v->qmin = (double)json_integer_value(x);
     if (json_is_integer(x = json_object_get(res, "qmax"))) v->qmax = (double)json_integer_value(x);
-    if (json_is_number(em)) v->elem_max = json_number_value(em);
+    if (em && qs_cmd_json_num(em, &emv) == 0) v->elem_max = emv;
     v->has_block = json_object_get(res, "block") != NULL;
     v->block = json_integer_value(json_object_get(res, "block"));
     v->nparams = json_integer_value(json_object_get(res, "nparams"));

@@ -248,19 +248,35 @@ void qs_html_end(qs_html_doc *d, const qs_lesson *l, int commands, int passed, i
 static const char *palette[] = {"#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed",
                                 "#0891b2", "#be185d", "#4b5563"};
 
+/* A number of a result: a JSON number, or the strings "inf", "-inf" and "nan" that stand for
+ * the values JSON cannot hold (qs_json_real); null reads as NaN. -1 for anything else. */
+static int num_val(json_t *v, double *d)
+{
+    const char *s = json_string_value(v);
+    if (json_is_number(v)) *d = json_number_value(v);
+    else if (json_is_null(v) || (s && !strcmp(s, "nan"))) *d = NAN;
+    else if (s && !strcmp(s, "inf")) *d = INFINITY;
+    else if (s && !strcmp(s, "-inf")) *d = -INFINITY;
+    else return -1;
+    return 0;
+}
+
+/* An array of at least min numbers (the points that are not finite are left out when
+ * drawn: series_add) */
 static int num_array(json_t *a, size_t min)
 {
     size_t i;
     json_t *v;
+    double d;
     if (!json_is_array(a) || json_array_size(a) < min) return 0;
-    json_array_foreach(a, i, v) if (!json_is_number(v) && !json_is_null(v)) return 0;
+    json_array_foreach(a, i, v) if (num_val(v, &d) < 0) return 0;
     return 1;
 }
 
 static double num_at(json_t *a, size_t i)
 {
-    json_t *v = json_array_get(a, i);
-    return json_is_number(v) ? json_number_value(v) : NAN;
+    double d;
+    return num_val(json_array_get(a, i), &d) == 0 ? d : NAN;
 }
 
 static void fmt(char *buf, size_t len, double v)

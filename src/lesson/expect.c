@@ -360,8 +360,8 @@ int qs_expect_eval(json_t *res, const qs_expect *e, char *msg, size_t msglen)
         return e->op == QS_OP_EQ ? eq : !eq;
     }
     if (json_is_null(v)) {
-        snprintf(msg, msglen, "%s = null (not a number: NaN or infinite?), expected %s %s",
-                 e->key, op, e->value);
+        snprintf(msg, msglen, "%s = null (no value; a NaN or an infinity would be the "
+                 "string nan or inf), expected %s %s", e->key, op, e->value);
         return e->op == QS_OP_NE ? 1 : (e->op == QS_OP_EQ ? 0 : -1);
     }
     if (json_is_boolean(v)) {

@@ -157,6 +157,7 @@ static const char *const variants[] = {
     "scheme nf4", "qparams", "scheme q4_k", "qparams", "scheme int8", "qparams",
     "scheme nvfp4", "qparams", "scheme int4 per-group size=32", "qparams", "scheme q8_0",
     "qparams",
+    "values nan inf", "stats",      /* min, max... "nan": still a stats result */
     "values 1 2 3", "synth normal n=100", "stats", "tensors",
 };
 
@@ -264,6 +265,25 @@ Test(result, checks_refuse_other_shapes)
     json_array_set_new(json_object_get(q, "zero_point"), 0, json_real(0.5));
     cr_assert_eq(qs_qparams_view_get(q, &qv, NULL), QS_ERR);
     cr_assert_eq(qs_result_check(QS_R_QPARAMS, q, NULL), QS_ERR);
+    json_decref(q);
+
+    /* NaN and infinities are the strings qs_json_real writes, never null: the checks and the
+     * views read them as numbers */
+    json_t *st = json_pack("{s:i, s:s, s:s, s:s, s:n}", "n", 2, "min", "nan", "max", "inf",
+                           "mean", "-inf", "std");
+    cr_assert_eq(qs_result_check(QS_R_STATS, st, NULL), QS_OK);
+    json_object_set_new(st, "min", json_string("big"));
+    cr_assert_eq(qs_result_check(QS_R_STATS, st, NULL), QS_ERR);
+    json_decref(st);
+    q = json_pack("{s:s, s:[f], s:[i], s:i, s:i, s:[s], s:[s], s:s}", "label", "x", "scale",
+                  0.5, "zero_point", 0, "qmin", -8, "qmax", 7, "clip_min", "-inf", "clip_max",
+                  "inf", "elem_max", "inf");
+    cr_assert_eq(qs_qparams_view_get(q, &qv, NULL), QS_OK);
+    cr_assert(isinf(qv.clip_min[0]) && qv.clip_min[0] < 0);
+    cr_assert(isinf(qv.clip_max[0]) && qv.clip_max[0] > 0);
+    cr_assert(isinf(qv.elem_max));
+    qs_qparams_view_free(&qv);
+    cr_assert_eq(qs_result_check(QS_R_QPARAMS, q, NULL), QS_OK);
     json_decref(q);
 
     json_t *x = json_pack("{s:s}", "text", "hello");
