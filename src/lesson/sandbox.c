@@ -123,11 +123,19 @@ int qs_lesson_uses(const qs_lesson *l, qs_lesson_use **out, int *n, qs_err *err)
                 free(line);
                 continue;
             }
-            char w[64] = "";
-            sscanf(line, "%63s", w);
+            char w[64] = "", sub[64] = "";
+            sscanf(line, "%63s %63s", w, sub);
             if (!(l->files & what)) {
                 qs_lesson_uses_free(u, k);
                 free(line);
+                /* a row with subcommands (lab) that can write: the subcommand named may only
+                 * read (lab load), so the message says what the row can do */
+                const qs_cmd *c = qs_cmd_find(w);
+                if (what == QS_LESSON_FILES_WRITE && c && c->subs && qs_cmd_sub(c, sub))
+                    return qs_err_set(err, "%s:%d: '%s %s' names a file (%.200s) and '%s' can "
+                                      "write files; a lesson may run it only when its header "
+                                      "says 'files: write' and the learner allows it",
+                                      l->path, it->line, w, sub, path, w);
                 if (what == QS_LESSON_FILES_WRITE)
                     return qs_err_set(err, "%s:%d: '%s' writes files (%.200s); a lesson may do "
                                       "that only when its header says 'files: write' and the "

@@ -59,10 +59,21 @@ static attr_t A(const qs_tui_model *m, qs_tui_role r)
 /* ==== text helpers ========================================================================= */
 
 /* Display columns of a UTF-8 string (one per code point; our glyphs are all single-width). */
-static int cols_of(const char *s)
+static int cols_plain(const char *s)
 {
     int n = 0;
     for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* Display columns of s as put() draws it: counted on its qs_escape spelling, so a name with
+ * control characters (from a file or a lesson) is measured as it is shown. */
+static int cols_of(const char *s)
+{
+    if (!qs_escape_needed(s, 0)) return cols_plain(s);
+    char *e = qs_escape(s, 0);
+    int n = e ? cols_plain(e) : 0;
+    free(e);
     return n;
 }
 
@@ -101,8 +112,24 @@ static void to_ascii(const char *s, char *out, size_t len)
     out[k] = '\0';
 }
 
-/* Writes s at (y, x), at most maxw columns, with attribute a. Returns columns written. */
+static int put_text(WINDOW *w, int y, int x, int maxw, attr_t a, const char *s);
+
+/* Writes s at (y, x), at most maxw columns, with attribute a. Returns columns written. Every
+ * string is drawn as qs_escape spells it (io.h): a control character or a byte that is not
+ * UTF-8 in a tensor name, file name or lesson text shows as \x1b, \n, \u009b, \xff and never
+ * reaches the terminal or moves the cursor; valid UTF-8 ('·', '∞', box characters) is drawn
+ * as it is. cols_of() measures the same spelling. */
 static int put(WINDOW *w, int y, int x, int maxw, attr_t a, const char *s)
+{
+    if (!qs_escape_needed(s, 0)) return put_text(w, y, x, maxw, a, s);
+    char *e = qs_escape(s, 0);
+    int c = e ? put_text(w, y, x, maxw, a, e) : 0;
+    free(e);
+    return c;
+}
+
+/* put() for text that needs no escape. */
+static int put_text(WINDOW *w, int y, int x, int maxw, attr_t a, const char *s)
 {
     int H, W;
     char ascii[1024];
@@ -215,11 +242,10 @@ static void fit_g(char *buf, size_t len, double v, int prec, int width)
     }
 }
 
+/* o[key] as a number ("inf", "-inf" and "nan" too: qs_tui_num), or dflt. */
 static double jd(json_t *o, const char *key, double dflt)
 {
-    json_t *v = o ? json_object_get(o, key) : NULL;
-    if (json_is_array(v)) v = json_array_get(v, 0);
-    return json_is_number(v) ? json_number_value(v) : dflt;
+    return qs_tui_num(o ? json_object_get(o, key) : NULL, dflt);
 }
 
 static const char *js(json_t *o, const char *key)
@@ -241,11 +267,15 @@ static long long qp_int(double v)
     return isnan(v) ? 0 : (long long)v;
 }
 
-/* A scalar JSON value as text. */
+/* A scalar JSON value as text (a string as qs_escape spells it: it may come from a file or
+ * a lesson, and a table measures and cuts the text it draws). */
 static void scalar(json_t *v, char *buf, size_t len)
 {
-    if (json_is_string(v)) snprintf(buf, len, "%s", json_string_value(v));
-    else if (json_is_integer(v)) snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+    if (json_is_string(v)) {
+        char *e = qs_escape(json_string_value(v), 0);
+        snprintf(buf, len, "%s", e ? e : "?");
+        free(e);
+    } else if (json_is_integer(v)) snprintf(buf, len, "%lld", (long long)json_integer_value(v));
     else if (json_is_real(v)) num(buf, len, json_real_value(v));
     else if (json_is_true(v)) snprintf(buf, len, "yes");
     else if (json_is_false(v)) snprintf(buf, len, "no");
@@ -260,8 +290,33 @@ static void scalar(json_t *v, char *buf, size_t len)
     } else snprintf(buf, len, "-");
 }
 
-/* Wraps text into the window from row y, width wd; returns the next free row. */
+static int wrap_text(WINDOW *w, int y, int x, int wd, int ymax, attr_t a, const char *text);
+static int wrap_count_text(int wd, const char *text);
+
+/* Wraps text into the window from row y, width wd; returns the next free row. The text is
+ * wrapped as qs_escape spells it (newlines kept as line breaks), so a control character
+ * from a file or a lesson takes the columns it is drawn in. */
 static int wrap(WINDOW *w, int y, int x, int wd, int ymax, attr_t a, const char *text)
+{
+    if (!qs_escape_needed(text, QS_ESC_KEEP_NL)) return wrap_text(w, y, x, wd, ymax, a, text);
+    char *e = qs_escape(text, QS_ESC_KEEP_NL);
+    int r = e ? wrap_text(w, y, x, wd, ymax, a, e) : y;
+    free(e);
+    return r;
+}
+
+/* The rows wrap() would take for text at width wd (nothing drawn). */
+static int wrap_count(int wd, const char *text)
+{
+    if (!qs_escape_needed(text, QS_ESC_KEEP_NL)) return wrap_count_text(wd, text);
+    char *e = qs_escape(text, QS_ESC_KEEP_NL);
+    int r = e ? wrap_count_text(wd, e) : 0;
+    free(e);
+    return r;
+}
+
+/* wrap() for text that needs no escape. */
+static int wrap_text(WINDOW *w, int y, int x, int wd, int ymax, attr_t a, const char *text)
 {
     const char *p = text;
     while (*p && y < ymax) {
@@ -288,8 +343,8 @@ static int wrap(WINDOW *w, int y, int x, int wd, int ymax, attr_t a, const char 
     return y;
 }
 
-/* The rows wrap() would take for text at width wd (nothing drawn). */
-static int wrap_count(int wd, const char *text)
+/* wrap_count() for text that needs no escape. */
+static int wrap_count_text(int wd, const char *text)
 {
     int rows = 0;
     const char *p = text;
@@ -680,8 +735,9 @@ static void sparkline(const qs_tui_model *m, WINDOW *w, int y, int x, int wd, js
     int n = (int)json_array_size(arr);
     if (n == 0 || wd < 2) return;
     double lo = INFINITY, hi = -INFINITY;
-    for (int i = 0; i < n; i++) {
-        double v = json_number_value(json_array_get(arr, (size_t)i));
+    for (int i = 0; i < n; i++) {           /* the finite values' range */
+        double v = qs_tui_num(json_array_get(arr, (size_t)i), NAN);
+        if (!isfinite(v)) continue;
         if (v < lo) lo = v;
         if (v > hi) hi = v;
     }
@@ -689,7 +745,11 @@ static void sparkline(const qs_tui_model *m, WINDOW *w, int y, int x, int wd, js
     int cnt = n < wd ? n : wd;
     for (int c = 0; c < cnt; c++) {
         int i = (int)((long long)c * n / cnt);
-        double v = json_number_value(json_array_get(arr, (size_t)i));
+        double v = qs_tui_num(json_array_get(arr, (size_t)i), NAN);
+        if (!isfinite(v)) {                 /* inf or nan (a diverged loss): a gap */
+            put(w, y, x + c, 1, A(m, QR_CLIP), "?");
+            continue;
+        }
         int lvl = hi > lo ? 1 + (int)((v - lo) / (hi - lo) * 7.999) : 4;
         put(w, y, x + c, 1, A(m, QR_BAR), bl[lvl]);
     }
@@ -710,8 +770,9 @@ static void plot_series(const qs_tui_model *m, WINDOW *w, int y, int x, int h, i
     if (!isfinite(lo) || !isfinite(hi)) {
         lo = INFINITY;
         hi = -INFINITY;
-        for (int i = 0; i < n; i++) {
-            double v = json_number_value(json_array_get(arr, (size_t)i));
+        for (int i = 0; i < n; i++) {       /* the finite values' range */
+            double v = qs_tui_num(json_array_get(arr, (size_t)i), NAN);
+            if (!isfinite(v)) continue;
             if (v < lo) lo = v;
             if (v > hi) hi = v;
         }
@@ -728,8 +789,8 @@ static void plot_series(const qs_tui_model *m, WINDOW *w, int y, int x, int h, i
         int i0 = (int)tpos;
         if (i0 >= n - 1) i0 = n > 1 ? n - 2 : 0;
         double f = n == 1 ? 0 : tpos - i0;
-        double a0 = json_number_value(json_array_get(arr, (size_t)i0));
-        double a1 = n == 1 ? a0 : json_number_value(json_array_get(arr, (size_t)i0 + 1));
+        double a0 = qs_tui_num(json_array_get(arr, (size_t)i0), NAN);
+        double a1 = n == 1 ? a0 : qs_tui_num(json_array_get(arr, (size_t)i0 + 1), NAN);
         double v = a0 + (a1 - a0) * f;
         if (!isfinite(v)) { prev = -1; continue; }
         if (v < lo) v = lo;
@@ -865,8 +926,8 @@ void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w)
     char a[32], b[32], c[32], d[32], e[32];
     int y = 0;
     int x = put(w, y, 1, W - 2, A(m, QR_TITLE), m->t_name);
-    putf(w, y, 1 + x, W - 2 - x, A(m, QR_NORMAL), "  %s %s · %lld values%s%s", m->t_dtype,
-         m->t_shape, m->t_n, m->t_file[0] ? " · " : "", m->t_file);
+    putf(w, y, 1 + x, W - 2 - x, A(m, QR_NORMAL), "  %s %s · %lld value%s%s%s", m->t_dtype,
+         m->t_shape, m->t_n, m->t_n == 1 ? "" : "s", m->t_file[0] ? " · " : "", m->t_file);
     y++;
     json_t *st = m->stats;
     num(a, sizeof a, jd(st, "min", NAN));
@@ -966,11 +1027,15 @@ void qs_tui_draw_data(const qs_tui_model *m, WINDOW *w)
             json_t *r = json_array_get(list, (size_t)i);
             char shp[96], nm[300];
             scalar(json_object_get(r, "shape"), shp, sizeof shp);
-            cut_name(js(r, "name") ? js(r, "name") : "?", nw, nm, sizeof nm, m->utf8);
+            /* cut as it is shown: a name from a file is drawn escaped */
+            char *en = qs_escape(js(r, "name") ? js(r, "name") : "?", 0);
+            cut_name(en ? en : "?", nw, nm, sizeof nm, m->utf8);
+            free(en);
             putf(w, y++, 1, W - 2, i == cur ? A(m, QR_KEY) : A(m, QR_DIM),
-                 "%s %s%*s %-7s %-*s %*lld values", i == cur ? (m->utf8 ? "▶" : ">") : " ",
+                 "%s %s%*s %-7s %-*s %*lld value%s", i == cur ? (m->utf8 ? "▶" : ">") : " ",
                  nm, nw - cols_of(nm), "", js(r, "dtype") ? js(r, "dtype") : "",
-                 sw + (int)strlen(shp) - cols_of(shp), shp, vw, (long long)jd(r, "n", 0));
+                 sw + (int)strlen(shp) - cols_of(shp), shp, vw, (long long)jd(r, "n", 0),
+                 jd(r, "n", 0) == 1 ? "" : "s");
         }
     }
     y++;
@@ -1283,8 +1348,9 @@ static const char *class_str(const qs_numfields *f)
 }
 
 /* Columns of the Bits screen after the bit fields. Which appear depends on the width, in
- * this order of importance: the error, the stored value, the class, the hex pattern (at 60
- * columns only the error is left; the rows' details below still give the rest). */
+ * this order of importance: the stored value, the error, the class, the hex pattern (from 60
+ * to 71 columns only one of the first two fits: the stored value when it does, which is what
+ * a row is about, else the error; the rows' details below still give the rest). */
 typedef struct bits_cols {
     int hex, stored, error, cls;    /* column of each, -1 when left out */
     int sw;                         /* width of the stored column */
@@ -1303,10 +1369,12 @@ static bits_cols bits_layout(const qs_tui_model *m, int W, const qs_fmt_id *ids,
     if (c.sw < 6) c.sw = 6;
     int x = 11 + 35, room = W - 1 - x;
     int ew = 10, cw = 9, hw = 11, sw = c.sw + 1;    /* the class ("subnormal") is last */
-    int want_s = room >= ew + sw, want_c = room >= ew + sw + cw, want_h = room >= ew + sw + cw + hw;
+    int want_s = room >= sw, want_e = room >= ew + (want_s ? sw : 0);
+    int want_c = want_s && want_e && room >= ew + sw + cw;
+    int want_h = want_c && room >= ew + sw + cw + hw;
     if (want_h) { c.hex = x; x += hw; }
     if (want_s) { c.stored = x; x += sw; }
-    if (room >= ew) { c.error = x; x += ew; }
+    if (want_e) { c.error = x; x += ew; }
     if (want_c) c.cls = x;
     return c;
 }
@@ -1408,6 +1476,8 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
             put(w, y, bc.error, 9, e == 0 ? A(m, QR_GOOD) : A(m, QR_DIM), b);
         }
         y++;
+    } else if (y < H && m->code_err[0]) {  /* an integer scheme without a code: why */
+        putf(w, y++, 1, W - 2, A(m, QR_DIM), "scheme: no code row: %s", m->code_err);
     } else if (y < H) {
         put(w, y++, 1, W - 2, A(m, QR_DIM), "scheme: not an integer grid, so no code row "
             "(+/- or :scheme int8 brings it back)");
@@ -1564,7 +1634,13 @@ static int draw_channel_sqnr(const qs_tui_model *m, WINDOW *w, int y, int h, int
     if (ncol < 1) ncol = 1;
     int cap = ncol * nrow, shown = n < cap ? n : cap;
     qsort(v, (size_t)n, sizeof *v, chan_sq_cmp);
-    double lo = v[0].sq, hi = v[n - 1].sq;
+    double lo = INFINITY, hi = -INFINITY;   /* the finite SQNRs (an exact channel's is inf) */
+    for (int i = 0; i < n; i++)
+        if (isfinite(v[i].sq)) {
+            lo = fmin(lo, v[i].sq);
+            hi = fmax(hi, v[i].sq);
+        }
+    if (lo > hi) lo = hi = 0;
     if (shown < n) {
         /* the lowest, shown in channel order */
         chan_sq *low = v;
@@ -1595,7 +1671,8 @@ static int draw_channel_sqnr(const qs_tui_model *m, WINDOW *w, int y, int h, int
         int r = i % rows, c = i / rows, x = 1 + c * ew;
         putf(w, y + r, x, 12, A(m, QR_NORMAL), "%4d %6.1f", v[i].ch, v[i].sq);
         int bl = hi > base && isfinite(v[i].sq)
-                 ? (int)((v[i].sq - base) / (hi - base) * (ew - 14) + 0.5) : 0;
+                 ? (int)((v[i].sq - base) / (hi - base) * (ew - 14) + 0.5)
+                 : v[i].sq == INFINITY ? ew - 14 : 0;
         for (int b = 0; b < bl; b++) put(w, y + r, x + 12 + b, 1, A(m, QR_BAR), m->utf8 ? "█" : "#");
     }
     free(v);
@@ -1621,7 +1698,10 @@ static void draw_methods(const qs_tui_model *m, WINDOW *w, int y, int H, int W)
     int xq = 14, xs = 24, xg = 33, xw = 59, xb = 71, top = 0;
     size_t i;
     json_t *r;
-    json_array_foreach(rows, i, r) if (jd(r, "out_sqnr_db", 0) > top) top = (int)jd(r, "out_sqnr_db", 0);
+    json_array_foreach(rows, i, r) {
+        double sq = jd(r, "out_sqnr_db", 0);     /* an exact method's is inf */
+        if (isfinite(sq) && sq > top) top = (int)sq;
+    }
     int bw = W - 2 - xb - 1;
     int notes = bw >= 45;                   /* a wide terminal: the notes instead of bars */
     if (notes) bw = 0;
@@ -1706,11 +1786,16 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
         {"mean_err", "mean error", 0}, {"cosine", "cosine", 0}, {"clip_frac", "clipped", 1},
     };
     int mw = 26;
+    /* the values measured: 0 when every one was NaN (skipped), and then an MSE of 0 is no
+     * exact reconstruction */
+    double nq = jd(q, "n", NAN);
     for (size_t i = 0; i < sizeof mets / sizeof mets[0]; i++) {
         double v = jd(q, mets[i].key, NAN);
+        int sq = !strcmp(mets[i].key, "sqnr_db");
         if (mets[i].pct) snprintf(c, sizeof c, "%.4g %%", v * 100);
-        else if (isnan(v) && !strcmp(mets[i].key, "sqnr_db") && jd(q, "mse", NAN) == 0)
-            snprintf(c, sizeof c, "%s (exact)", m->utf8 ? "∞" : "inf");  /* no error at all */
+        else if (sq && v == INFINITY && nq != 0)     /* the library's "inf": no error at all */
+            snprintf(c, sizeof c, "%s (exact)", m->utf8 ? "∞" : "inf");
+        else if (sq && nq == 0) snprintf(c, sizeof c, "nan (n = 0)");
         else num(c, sizeof c, v);
         putf(w, y + (int)i, 1, mw, A(m, QR_NORMAL), "%-12s %s", mets[i].label, c);
     }
@@ -1746,7 +1831,14 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
     int eh_h = 7 + (extra > 0 ? (npc > 1 ? extra / 3 : extra / 2) : 0);
     if (eh_h > 20) eh_h = 20;
     int hx = mw + 3, hw = W - hx - 2;
-    if (eh && hw > 16) {
+    if (nq == 0 && hw > 16) {
+        char nv[160] = "no values to measure";
+        double sk = jd(q, "nan_skipped", 0);
+        if (sk > 0)
+            snprintf(nv, sizeof nv, "no finite values to measure: the %.0f NaN value%s skipped",
+                     sk, sk == 1 ? " is" : "s are");
+        wrap(w, y, hx, hw, y + eh_h, A(m, QR_ERROR), nv);
+    } else if (eh && hw > 16) {
         put(w, y, hx, hw, A(m, QR_DIM), "error histogram (ŷ − x)");
         plot_hist(m, w, y + 1, hx, eh_h, hw, eh, 0, NAN, NAN, NULL);
     }
@@ -1822,7 +1914,7 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
             double sq = jd(r, "sqnr_db", NAN);
             if (ci == 0 && nb == bmax) top8 = sq;
             if (x0 + (nb - bmin + 1) * cw <= W) {
-                if (isnan(sq) && jd(r, "mse", NAN) == 0)    /* every value reproduced */
+                if (sq == INFINITY)     /* every value reproduced (the library's "inf") */
                     putf(w, y, x0 + (nb - bmin) * cw, cw, stale ? A(m, QR_DIM) : A(m, QR_GOOD),
                          "%8s", "exact");
                 else
@@ -1856,7 +1948,10 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
         static const qs_tui_role col[] = {QR_BAR, QR_GOOD, QR_KEY, QR_CLIP, QR_ZERO, QR_SIGN,
                                           QR_EXP, QR_MANT};
         double top = 0;
-        json_array_foreach(rows, i, r) if (jd(r, "sqnr_db", 0) > top) top = jd(r, "sqnr_db", 0);
+        json_array_foreach(rows, i, r) {
+            double sq = jd(r, "sqnr_db", 0);     /* an exact one's is inf */
+            if (isfinite(sq) && sq > top) top = sq;
+        }
         top = ceil(top / 10) * 10;
         if (ch > QS_CURVE_MAXH) ch = QS_CURVE_MAXH;
         int cx = 9, cwd = W - cx - 2;
@@ -1865,7 +1960,8 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
         putf(w, y + ch - 1, 1, 7, A(m, QR_DIM), "%4d dB", 0);
         json_t *ref = json_array();
         for (int nb = bmin; nb <= bmax; nb++)
-            json_array_append_new(ref, json_real(top8 - 6.02 * (bmax - nb)));
+            json_array_append_new(ref, isfinite(top8) ? json_real(top8 - 6.02 * (bmax - nb))
+                                                       : json_null());
         plot_series(m, w, y, cx, ch, cwd, ref, 0, top, A(m, QR_DIM));
         json_decref(ref);
         int lx = 1;
@@ -1878,7 +1974,8 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
                     if (cal && !strcmp(cal, cals[ci]) && (int)jd(r, "bits", 0) == nb)
                         sq = jd(r, "sqnr_db", NAN);
                 }
-                json_array_append_new(ser, json_real(sq));
+                /* a gap for a nonfinite one (json_real refuses it) */
+                json_array_append_new(ser, isfinite(sq) ? json_real(sq) : json_null());
             }
             plot_series(m, w, y, cx, ch, cwd, ser, 0, top, A(m, col[ci % 8]));
             json_decref(ser);
@@ -1901,8 +1998,8 @@ static void acc_str(char *buf, size_t len, json_t *o, const char *key, int with_
     json_t *ci = json_object_get(o, ck);
     if (with_ci && json_array_size(ci) == 2)
         snprintf(buf, len, "%.1f%% (%.1f–%.1f)", v * 100,
-                 json_number_value(json_array_get(ci, 0)) * 100,
-                 json_number_value(json_array_get(ci, 1)) * 100);
+                 qs_tui_num(json_array_get(ci, 0), NAN) * 100,
+                 qs_tui_num(json_array_get(ci, 1), NAN) * 100);
     else
         snprintf(buf, len, "%.1f%%", v * 100);
 }
@@ -1922,8 +2019,8 @@ static int in_ci(json_t *o, const char *a, const char *b)
     snprintf(ck, sizeof ck, "%s_ci95", b);
     json_t *ci = json_object_get(o, ck);
     double v = jd(o, a, NAN);
-    return json_array_size(ci) == 2 && v >= json_number_value(json_array_get(ci, 0)) &&
-           v <= json_number_value(json_array_get(ci, 1));
+    return json_array_size(ci) == 2 && v >= qs_tui_num(json_array_get(ci, 0), NAN) &&
+           v <= qs_tui_num(json_array_get(ci, 1), NAN);
 }
 
 /* Accuracy bars of a sweep: one row per bit width, PTQ against QAT, on an axis from just
@@ -2023,19 +2120,23 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
     if (qs_tui_draw_gpt(m, w, y)) return;
     /* the test set: how many examples every accuracy is measured on, and what that means */
     long long tn = (long long)jd(m->lab, "test_n", 0);
+    json_t *rows = json_object_get(m->lab, "rows");
+    int sweep = json_is_array(rows) && json_object_get(json_array_get(rows, 0), "qat_acc");
     if (tn > 0 && y < H) {
         json_t *ci = json_object_get(m->lab, "fp32_acc_ci95");
-        if (!ci) ci = json_object_get(json_array_get(json_object_get(m->lab, "rows"), 0),
-                                      "fp32_acc_ci95");
-        if (json_array_size(ci) == 2)
+        if (!ci) ci = json_object_get(json_array_get(rows, 0), "fp32_acc_ci95");
+        if (json_array_size(ci) == 2 && sweep)     /* the sweep's rows show no intervals */
+            putf(w, y++, 2, W - 4, A(m, QR_DIM), "test set %lld examples, one is %.2f points · "
+                 "%s noise (in fp32's 95%% interval)", tn, 100.0 / (double)tn,
+                 m->utf8 ? "≈" : "~");
+        else if (json_array_size(ci) == 2)
             putf(w, y++, 2, W - 4, A(m, QR_DIM), "test set %lld examples, one is %.2f points · "
                  "(…) 95%% interval · %s noise", tn, 100.0 / (double)tn, m->utf8 ? "≈" : "~");
         else
             putf(w, y++, 2, W - 4, A(m, QR_DIM), "test set %lld examples (one is %.2f points)",
                  tn, 100.0 / (double)tn);
     }
-    json_t *rows = json_object_get(m->lab, "rows");
-    if (json_is_array(rows) && json_object_get(json_array_get(rows, 0), "qat_acc")) {
+    if (sweep) {
         lab_sweep(m, w, y, H, W, rows);
         return;
     }
@@ -2095,8 +2196,8 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
         if (json_is_array(v) && json_array_size(v) >= 4 && json_is_number(json_array_get(v, 0))) {
             char a[32], b[32];
             int pc = pct_key(k);
-            double v0 = json_number_value(json_array_get(v, 0));
-            double v1 = json_number_value(json_array_get(v, json_array_size(v) - 1));
+            double v0 = qs_tui_num(json_array_get(v, 0), NAN);
+            double v1 = qs_tui_num(json_array_get(v, json_array_size(v) - 1), NAN);
             if (pc) {
                 snprintf(a, sizeof a, "%.1f%%", v0 * 100);
                 snprintf(b, sizeof b, "%.1f%%", v1 * 100);
@@ -2140,9 +2241,12 @@ static int narration_part(const qs_tui_model *m, WINDOW *nar, int nw, int y, siz
         if (!strcmp(kind, "expect") && m->present && !m->show_checks) continue;
         if (!strcmp(kind, "heading")) y = wrap(nar, y, 1, nw - 2, far, A(m, QR_KEY), text);
         else if (!strcmp(kind, "text")) {
-            char *wr = qs_lesson_wrap(text, nw - 2);
-            y = wrap_emph(m, nar, y, 1, nw - 2, wr ? wr : text);
+            /* wrapped as it is shown: escaped (lesson text is untrusted), newlines kept */
+            char *e = qs_escape(text, QS_ESC_KEEP_NL);
+            char *wr = e ? qs_lesson_wrap(e, nw - 2) : NULL;
+            y = wrap_emph(m, nar, y, 1, nw - 2, wr ? wr : e ? e : "");
             free(wr);
+            free(e);
             end = y++;
             continue;
         } else if (!strcmp(kind, "pre")) y = wrap(nar, y, 3, nw - 4, far, A(m, QR_DIM), text);

@@ -7,21 +7,16 @@
 
 #include "tui_int.h"
 
+/* Text at (y, x) in at most maxw columns, through qs_tui_put (escaped: a generated text or
+ * a prompt may hold control characters). */
 static void text(WINDOW *w, int y, int x, int maxw, attr_t a, const char *s)
 {
-    int H, W;
-    getmaxyx(w, H, W);
-    if (y < 0 || y >= H || x >= W || maxw <= 0) return;
-    if (x + maxw > W) maxw = W - x;
-    wattrset(w, a);
-    mvwaddnstr(w, y, x, s, maxw);
-    wattrset(w, A_NORMAL);
+    qs_tui_put(w, y, x, maxw, a, s);
 }
 
 static double jnum(json_t *o, const char *k)
 {
-    json_t *v = json_object_get(o, k);
-    return json_is_number(v) ? json_number_value(v) : NAN;
+    return qs_tui_num(json_object_get(o, k), NAN);
 }
 
 static int draw_sweep(const qs_tui_model *m, WINDOW *w, int y, int H, int W, json_t *rows)

@@ -157,17 +157,22 @@ static void set_json(json_t **slot, json_t *v)
     *slot = v;
 }
 
-/* A number from a JSON value: a number, or the first element of an array of numbers. */
-static double jnum(json_t *v, double dflt)
+double qs_tui_num(json_t *v, double dflt)
 {
     if (json_is_array(v)) v = json_array_get(v, 0);
     if (json_is_number(v)) return json_number_value(v);
+    if (json_is_string(v)) {            /* qs_json_real's spelling of a nonfinite number */
+        const char *s = json_string_value(v);
+        if (!strcmp(s, "inf")) return INFINITY;
+        if (!strcmp(s, "-inf")) return -INFINITY;
+        if (!strcmp(s, "nan")) return NAN;
+    }
     return dflt;
 }
 
 static double jget(json_t *o, const char *key, double dflt)
 {
-    return o ? jnum(json_object_get(o, key), dflt) : dflt;
+    return o ? qs_tui_num(json_object_get(o, key), dflt) : dflt;
 }
 
 /* Runs one command through the table on session s WITHOUT recording it (the TUI's own
@@ -288,9 +293,19 @@ static void refresh_code(qs_tui_model *m)
     const qs_scheme *sc = &m->s->scheme;
     qs_err err;
     m->have_code = 0;
-    if (!m->s->tensor || sc->kind != QS_Q_INT || !isfinite(m->bits_input)) return;
+    m->code_err[0] = '\0';
+    if (sc->kind != QS_Q_INT) return;   /* no integer grid: the screen says so */
+    if (!m->s->tensor) {
+        snprintf(m->code_err, sizeof m->code_err, "no tensor, so no scale or zero point "
+                 "(:load FILE or :synth normal)");
+        return;
+    }
+    /* ±inf and NaN too: the library has a code for them (clamped; NaN to the zero point) */
     json_t *r = query(m->s, &err, "codes value=%.17g", m->bits_input);
-    if (!r) return;
+    if (!r) {
+        snprintf(m->code_err, sizeof m->code_err, "%.250s", err.msg[0] ? err.msg : "codes failed");
+        return;
+    }
     double c = jget(r, "code", NAN), y = jget(r, "dequant", NAN), qmin = jget(r, "qmin", NAN);
     if (isfinite(c) && isfinite(qmin)) {
         m->code = (int)c;
@@ -298,6 +313,8 @@ static void refresh_code(qs_tui_model *m)
         m->code_bits = (int)jget(r, "bits", sc->bits);
         m->code_signed = qmin < 0;
         m->have_code = 1;
+    } else {
+        snprintf(m->code_err, sizeof m->code_err, "codes gave no code for this value");
     }
     json_decref(r);
 }
@@ -418,6 +435,10 @@ static void refresh_derive(qs_tui_model *m)
 static void plot_range(qs_tui_model *m)
 {
     double lo = jget(m->stats, "min", -1), hi = jget(m->stats, "max", 1);
+    if (!isfinite(lo) || !isfinite(hi)) {   /* no finite values: the library's "nan" */
+        lo = -1;
+        hi = 1;
+    }
     double amax = fmax(fabs(lo), fabs(hi));
     /* the clip range widens the plot when it is near the data (a dragged range), not when it
      * is a float format's whole range (fp8: ±448) that would squash the histogram */
@@ -1255,6 +1276,10 @@ static int error_key(qs_tui_model *m, int key)
     if (!isfinite(lo) || !isfinite(hi)) {
         lo = jget(m->stats, "min", -1);
         hi = jget(m->stats, "max", 1);
+        if (!isfinite(lo) || !isfinite(hi)) {   /* no finite values */
+            lo = -1;
+            hi = 1;
+        }
     }
     double w = hi - lo, step = w * 0.025;
     switch (b->act) {

@@ -19,7 +19,7 @@ static double jnum0(json_t *o, const char *key, size_t i, double dflt)
 {
     json_t *v = o ? json_object_get(o, key) : NULL;
     if (json_is_array(v)) v = json_array_get(v, json_array_size(v) > i ? i : 0);
-    return json_is_number(v) ? json_number_value(v) : dflt;
+    return qs_tui_num(v, dflt);
 }
 
 /* The results the number line is drawn from: the derivation shown, its parameters and the

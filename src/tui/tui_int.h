@@ -259,6 +259,7 @@ typedef struct qs_tui_model {
     double code_value;          /* its dequantized value */
     int code_bits;              /* bits of the scheme's integer type */
     int code_signed;            /* signed integer type */
+    char code_err[300];         /* no code row with an integer scheme: why ("" otherwise) */
 
     /* 4 Error */
     json_t *quant;              /* `quant` result (metrics, maybe an error histogram) */
@@ -404,6 +405,10 @@ int qs_tui_tab_at(int x);
 void qs_tui_tab_span(int i, int *x0, int *x1);
 /* Short description of the session's scheme and calibrator ("int8 asym/tensor · minmax"). */
 void qs_tui_scheme_str(const qs_session *s, char *buf, size_t len);
+/* A number from a JSON value: a JSON number, the strings "inf", "-inf" and "nan" the library
+ * writes for nonfinite numbers (qs_json_real), or the first element of an array of them;
+ * dflt for anything else (absent, null, another string). */
+double qs_tui_num(json_t *v, double dflt);
 
 /* Jobs: starts line in a worker thread (QS_OK) or fails when one is running. */
 int qs_tui_job_start(qs_tui_model *m, const char *line);
@@ -427,7 +432,8 @@ typedef enum qs_tui_role {
 } qs_tui_role;
 
 /* Text at (y, x), at most maxw columns, attribute a (ASCII spellings on a non-UTF-8
- * terminal); returns the columns written. The attribute of a colour role. */
+ * terminal; control characters and bytes that are not UTF-8 as qs_escape spells them);
+ * returns the columns written. The attribute of a colour role. */
 int qs_tui_put(WINDOW *w, int y, int x, int maxw, attr_t a, const char *s);
 attr_t qs_tui_attr(const qs_tui_model *m, qs_tui_role r);
 /* numline.c: the Derive screen's number line — the float range (min, 0, max, the clip

@@ -2,7 +2,7 @@
 # bits.sh — the Bits screen: 7.32 in FP32 is 0x40EA3D71; space flips the sign bit under the
 # cursor and every format shows -7.32; the exponent's low bit halves the value; a typed hex
 # pattern is read in the cursor row's format; stored values show the digits that name them
-# (fewer for a subnormal, not a cut exponent), and at 60 columns the error column is kept.
+# (fewer for a subnormal, not a cut exponent), and at 60 columns the stored value is kept.
 . "$(dirname "$0")/lib.bash"
 tui_start 120 40
 wait_for "1 Data"
@@ -44,12 +44,21 @@ keys q
 wait_for "EXITED rc=0"
 check_tty_restored
 tui_stop
-# at 60 columns the error column comes before anything else (the stored value and the hex
-# pattern are in the row's details when the terminal is taller)
+# from 60 to 71 columns one column fits after the bits: the stored value (7.32 is stored as
+# 7.3200002: what lesson 02 is about), its error and the hex pattern being in the row's
+# details when the terminal is taller; at 72 columns the error joins it
 tui_start 60 16
 wait_for "1 Data"
 keys 3
-wait_for "11010100011110101110001 +1.72e-07"
+wait_for "11010100011110101110001 7.3200002"
+wait_for " fp16      0 10001 1101010010                 7.3203"
+keys q
+wait_for "EXITED rc=0"
+tui_stop
+tui_start 72 24
+wait_for "1 Data"
+keys 3
+wait_for "11010100011110101110001 7.3200002 +1.72e-07"
 keys q
 wait_for "EXITED rc=0"
 echo "bits: ok"
