@@ -11,7 +11,7 @@
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-export QSCOPE="$PWD/$BUILD/qscope"
+case $BUILD in /*) export QSCOPE="$BUILD/qscope" ;; *) export QSCOPE="$PWD/$BUILD/qscope" ;; esac
 export QSCOPE_TOP="$PWD"
 export NO_COLOR=1
 JOBS=${QSCOPE_TEST_JOBS:-2}

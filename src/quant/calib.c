@@ -635,8 +635,8 @@ int qs_calib_entropy(qs_calib_set *cs, qs_err *err)
     float a = (float)((double)amax * i / nb);
     amax_range(sc, mn, mx, a, lo, hi);
     snprintf(reason, rlen, "KL(P||Q) with %d levels is smallest at bin %d of %d: amax %g "
-             "of %g (entropy, TensorRT's default calibrator, as pytorch-quantization "
-             "computes it)", levels, i, nb, a, amax);
+             "of %g (entropy, the calibrator TensorRT documents as preferred, as "
+             "pytorch-quantization computes it)", levels, i, nb, a, amax);
     if (want_curve) {
         if (curve_alloc(cv, ncand, "amax", "kl") < 0) { free(h); free(kl);
             return qs_err_set(err, "calib: out of memory"); }

@@ -275,9 +275,21 @@ static void torch_params(const qs_scheme *s, int qmin, int qmax, float lo, float
         st = add(tr, "scale", "s = amax / ((qmax - qmin) / 2)", sc);
         SUB(st, "%s / ((%d - %s) / 2) = %s / %s", g(a, amax), qmax, gp(b, qmin), g(d, amax),
             g(e, ((double)qmax - qmin) / 2.0));
-        if (qmin == -128 && qmax == 127)
-            NOTE(st, "PyTorch divides by 127.5: +amax then maps to 127.5, rounds to 128 and "
-                 "clips to 127 (hence the -127..127 weight observers)");
+        if (qmin == -128 && qmax == 127 && amax > 0 && isfinite(amax) && sc > FLT_EPSILON) {
+            /* where ±amax land, computed as the quantizer does (x·(1/s), or x / s under
+             * ONNX), so the sentence is true of this amax: float rounding often leaves +amax
+             * at 127.49999 (code 127, no clip), and -amax can reach -127.5 (code -128) */
+            int dv = s->conv == QS_CONV_ONNX;
+            float vp = dv ? amax / sc : amax * (1.0f / sc);
+            float vn = dv ? -amax / sc : -amax * (1.0f / sc);
+            float rp = nearbyintf(vp), rn = nearbyintf(vn);
+            int cp = rp > 127.0f ? 127 : (int)rp, cn = rn < -128.0f ? -128 : (int)rn;
+            NOTE(st, "s = amax/127.5 puts ±amax near ±127.5: here +amax -> %.9g (code %d%s), "
+                 "-amax -> %.9g (code %d)%s (hence the -127..127 weight observers)",
+                 (double)vp, cp, rp > 127.0f ? ", 128 clipped" : "", (double)vn, cn,
+                 cp + cn != 0 ? ": they come back with different sizes"
+                              : "; on exactly ±127.5, +amax clips to 127, -amax takes -128");
+        }
         RES(st, "s = %s", g(a, sc));
         if (sc == FLT_EPSILON)
             NOTE(st, "the range is (almost) zero: s = max(s, 1.1920929e-07) as PyTorch");
