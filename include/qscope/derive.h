@@ -39,7 +39,15 @@ typedef struct qs_derive_opts {
     double value;           /* a typed-in value */
     int64_t index;          /* element index (when !has_value; default 0) */
     int64_t set;            /* parameter set / channel / block to use (-1: the set of index) */
+    int has_power;          /* 1: power_sum and power_n are qs_derive_power of the tensor (a
+                               session keeps them: qs_session_power); 0: derive computes them */
+    double power_sum;       /* Σx² over the finite values */
+    int64_t power_n;        /* the finite values */
 } qs_derive_opts;
+
+/* Σx² and the count of the finite values of x[0..n): the power P = Σx²/n of the noise-model
+ * step, in one fixed order (so a cached copy gives the same digits). */
+void qs_derive_power(const float *x, int64_t n, double *sum_x2, int64_t *n_finite);
 
 /* Builds the trace of tensor t under scheme sc and calibrator c into *tr (the caller frees it
  * with qs_trace_fini). Returns QS_OK, or QS_ERR with err naming the bad set / index (tr is

@@ -97,6 +97,7 @@ void qs_session_remember(qs_session *s, const char *line);
  * same: the tensor's values (s->tensor, s->data_gen), the kernel table (qs_k()), the layout,
  * the calibrator's settings and the scheme — all of it, except under the minmax calibrator,
  * whose range depends on the data, the layout and whether the scheme is a ggml one only.
+ * The power of the values (derive's noise model) is kept the same way.
  * Nothing else is cached: every other number is computed afresh by each command. A session
  * is used by one thread at a time (the TUI runs no command while its worker does). */
 
@@ -113,4 +114,8 @@ int qs_session_calib(qs_session *s, const qs_layout *l, const qs_scheme *sc,
  * over and nan cleared by the caller), or the same counts taken before with the same bins
  * and range. QS_ERR when there is no tensor or memory runs out. */
 int qs_session_hist(qs_session *s, qs_hist *h, qs_err *err);
+/* qs_derive_power of the current tensor (Σx² and the count of its finite values, for derive's
+ * noise-model step), or the same pair computed before from the same values. QS_ERR when there
+ * is no tensor. */
+int qs_session_power(qs_session *s, double *sum_x2, int64_t *n, qs_err *err);
 #endif

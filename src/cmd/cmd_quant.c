@@ -1020,6 +1020,10 @@ static int run_derive(qs_session *s, int argc, char **argv, json_t **out, qs_err
             qs_session_calib(s, &l, &s->scheme, &cm, &cal, &e2) == QS_OK)
             have = &cal;
     }
+    {
+        qs_err e3 = {{0}};          /* the noise model's P, kept by the session */
+        o.has_power = qs_session_power(s, &o.power_sum, &o.power_n, &e3) == QS_OK;
+    }
     json_t *res = json_object(), *steps = json_array(), *groups = json_array();
     char label[96];
     qs_scheme_label(&s->scheme, label, sizeof label);

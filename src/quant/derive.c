@@ -29,6 +29,19 @@ void qs_trace_fini(qs_trace *tr)
 
 /* ---- integer grids ---------------------------------------------------------------------- */
 
+void qs_derive_power(const float *x, int64_t n, double *sum_x2, int64_t *n_finite)
+{
+    double sx2 = 0.0;
+    int64_t nf = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (isfinite(x[i])) {
+            sx2 += (double)x[i] * x[i];
+            nf++;
+        }
+    *sum_x2 = sx2;
+    *n_finite = nf;
+}
+
 static int derive_int(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c,
                       const qs_calib_result *given, const qs_derive_opts *o, qs_trace *tr,
                       qs_err *err)
@@ -92,11 +105,10 @@ static int derive_int(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c
     if (!ggml && np == 1 && isfinite(s) && s > 0) {
         double sx2 = 0.0, msq = (double)s * s / 12.0;
         int64_t nf = 0;
-        for (int64_t i = 0; i < t->n; i++)
-            if (isfinite(t->data[i])) {
-                sx2 += (double)t->data[i] * t->data[i];
-                nf++;
-            }
+        if (o->has_power) {             /* the caller's (the session keeps them) */
+            sx2 = o->power_sum;
+            nf = o->power_n;
+        } else qs_derive_power(t->data, t->n, &sx2, &nf);
         double pw = nf ? sx2 / (double)nf : 0.0;
         double snr = pw > 0.0 ? 10.0 * log10(pw / msq) : NAN;
         st = add(tr, "noise model", "mse ≈ s²/12, SQNR ≈ 10·log10(P / (s²/12)), P = mean(x²)",

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "qscope/calib.h"
+#include "qscope/derive.h"
 #include "qscope/kernels.h"
 #include "qscope/quant.h"
 
@@ -44,8 +45,18 @@ typedef struct hist_slot {
     uint64_t under, over, nan; /* the rest */
 } hist_slot;
 
+/* The power of the values (qs_derive_power), kept for derive's noise-model step. */
+typedef struct power_slot {
+    int used;               /* the slot holds an entry */
+    const qs_tensor *t;     /* the tensor ... */
+    uint64_t gen;           /* ... the generation of its values */
+    double sum_x2;          /* Σx² over the finite values */
+    int64_t n;              /* the finite values */
+} power_slot;
+
 typedef struct qs_cache {
     uint64_t tick;              /* use counter */
+    power_slot power;           /* the current tensor's power */
     cal_slot cal[CAL_SLOTS];    /* calibrations */
     hist_slot hist[HIST_SLOTS]; /* value histograms */
 } qs_cache;
@@ -133,6 +144,7 @@ static void cache_clear(qs_cache *c)
         free(c->hist[i].counts);
         memset(&c->hist[i], 0, sizeof c->hist[i]);
     }
+    memset(&c->power, 0, sizeof c->power);
 }
 
 /* qs_session_fini's (declared in session.c, as qs_lab_free is) */
@@ -244,5 +256,20 @@ int qs_session_hist(qs_session *s, qs_hist *h, qs_err *err)
     e->over = fresh.over;
     e->nan = fresh.nan;
     hist_add(h, e);
+    return QS_OK;
+}
+
+int qs_session_power(qs_session *s, double *sum_x2, int64_t *n, qs_err *err)
+{
+    const qs_tensor *t = s->tensor;
+    if (!t) return qs_err_set(err, "derive: no tensor loaded");
+    qs_cache *cc = cache_get(s);
+    if (cc && cc->power.used && cc->power.t == t && cc->power.gen == s->data_gen) {
+        *sum_x2 = cc->power.sum_x2;
+        *n = cc->power.n;
+        return QS_OK;
+    }
+    qs_derive_power(t->data, t->n, sum_x2, n);
+    if (cc) cc->power = (power_slot){1, t, s->data_gen, *sum_x2, *n};
     return QS_OK;
 }

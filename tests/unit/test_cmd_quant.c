@@ -526,3 +526,35 @@ Test(cmd_quant, cache_forgets_values_edited_in_place)
     }
     qs_session_fini(&f);
 }
+
+/* derive's noise-model step takes P = mean(x²) over the finite values from the session, which
+ * keeps it per tensor and generation: it must follow values changed in place (touch), and
+ * equal the uncached formula. */
+static double noise_db(void)
+{
+    json_t *o = ok("derive");
+    json_t *steps = json_object_get(o, "steps");
+    double v = NAN;
+    for (size_t i = 0; i < json_array_size(steps); i++) {
+        json_t *st = json_array_get(steps, i);
+        if (!strcmp(json_string_value(json_object_get(st, "title")), "noise model"))
+            v = json_number_value(json_object_get(st, "value"));
+    }
+    json_decref(o);
+    return v;
+}
+Test(cmd_quant, derive_power_cached_per_generation)
+{
+    json_decref(ok("values 1 2 3 inf"));
+    json_decref(ok("scheme int8 sym"));
+    json_decref(ok("calib manual amax=4"));
+    double s = 4.0 / 127.5, want = 10.0 * log10(((1.0 + 4.0 + 9.0) / 3.0) / (s * s / 12.0));
+    double a = noise_db(), b = noise_db();
+    cr_expect(fabs(a - want) < 1e-4, "P over the finite values: %.9g, want %.9g", a, want);
+    cr_expect_eq(a, b, "the kept P gives other digits: %.17g %.17g", a, b);
+    S.tensor->data[0] = 5.0f;               /* changed in place: the kept P is stale */
+    qs_session_touch(&S);
+    want = 10.0 * log10(((25.0 + 4.0 + 9.0) / 3.0) / (s * s / 12.0));
+    a = noise_db();
+    cr_expect(fabs(a - want) < 1e-4, "after touch: %.9g, want %.9g", a, want);
+}
