@@ -95,9 +95,10 @@ void qs_file_close(qs_file *f);
 
 /* ---- text from files: one escape function ---------------------------------------------
  * Every string that came from a file (tensor names, metadata keys and values, file names,
- * lesson text) passes qs_escape before a text face prints it: C0 controls, DEL and C1
- * controls become visible escapes (\x1b, \n, \u009b) and bytes that are not UTF-8 become
- * \xNN; valid UTF-8 text is kept as is. JSON output passes qs_json_escape_controls after
+ * lesson text) passes qs_escape before a text face prints it: C0 controls, DEL, C1
+ * controls and the bidirectional formatting characters (U+202E and kin, which can make a
+ * name display as another) become visible escapes (\x1b, \n, \u009b, \u202e) and bytes
+ * that are not UTF-8 become \xNN; valid UTF-8 text is kept as is. JSON output passes qs_json_escape_controls after
  * json_dumps (names are valid UTF-8 after loading, see qs_file_open). */
 enum {
     QS_ESC_KEEP_NL = 1 << 0,        /* keep '\n' (narration, preformatted blocks) */

@@ -43,6 +43,16 @@ int qs_utf8_valid(const char *s, size_t len)
     return 1;
 }
 
+/* The bidirectional formatting characters (Unicode's Bidi_Control: ALM, LRM, RLM, the
+ * embeddings and overrides U+202A..U+202E, the isolates U+2066..U+2069): invisible, they can
+ * make a name display as another ("\u202egnp.exe" shows as "exe.png"), so they are escaped
+ * like controls. */
+static int bidi_control(unsigned cp)
+{
+    return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
 int qs_escape_needed(const char *s, int flags)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -53,7 +63,8 @@ int qs_escape_needed(const char *s, int flags)
         if (!k) return 1;
         if (cp == '\n' && (flags & QS_ESC_KEEP_NL)) { i++; continue; }
         if (cp == '\t' && (flags & QS_ESC_KEEP_TAB)) { i++; continue; }
-        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) return 1;
+        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || bidi_control(cp))
+            return 1;
         i += k;
     }
     return 0;
@@ -86,7 +97,7 @@ char *qs_escape(const char *s, int flags)
             } else {
                 o += (size_t)sprintf(out + o, "\\x%02x", cp);
             }
-        } else if (cp >= 0x80 && cp <= 0x9f) {  /* C1, encoded as UTF-8 */
+        } else if ((cp >= 0x80 && cp <= 0x9f) || bidi_control(cp)) {   /* C1, bidi */
             o += (size_t)sprintf(out + o, "\\u%04x", cp);
         } else {
             memcpy(out + o, p + i, k);

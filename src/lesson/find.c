@@ -141,5 +141,14 @@ json_t *qs_lesson_list(void)
     free(rows);
     json_t *out = json_object();
     json_object_set_new(out, "lessons", arr);
+    if (n == 0) {               /* say where they were looked for */
+        char note[1024];
+        size_t k = (size_t)snprintf(note, sizeof note, "no lessons found; searched");
+        for (int d = 0; d < nd && k < sizeof note; d++)
+            k += (size_t)snprintf(note + k, sizeof note - k, "%s %s", d ? "," : "", dirs[d]);
+        if (k < sizeof note)
+            snprintf(note + k, sizeof note - k, " (QSCOPE_LESSON_PATH adds folders)");
+        json_object_set_new(out, "note", json_string(note));
+    }
     return out;
 }

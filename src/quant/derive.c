@@ -102,15 +102,17 @@ static int derive_int(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c
     float y, s = qp.scale[p];
     qs_qparams_code1_trace(&qp, p, x, &code, &y, NULL, tr);
     /* the uniform-noise model against the tensor's power (per-tensor integer grids) */
+    double sx2 = 0.0;
+    int64_t nf = 0;
     if (!ggml && np == 1 && isfinite(s) && s > 0) {
-        double sx2 = 0.0, msq = (double)s * s / 12.0;
-        int64_t nf = 0;
         if (o->has_power) {             /* the caller's (the session keeps them) */
             sx2 = o->power_sum;
             nf = o->power_n;
         } else qs_derive_power(t->data, t->n, &sx2, &nf);
-        double pw = nf ? sx2 / (double)nf : 0.0;
-        double snr = pw > 0.0 ? 10.0 * log10(pw / msq) : NAN;
+    }
+    if (nf > 0) {                       /* (no finite value: no power, no step) */
+        double msq = (double)s * s / 12.0, pw = sx2 / (double)nf;
+        double snr = 10.0 * log10(pw / msq);        /* P = 0 (all zeros): -inf dB */
         st = add(tr, "noise model", "mse ≈ s²/12, SQNR ≈ 10·log10(P / (s²/12)), P = mean(x²)",
                  snr);
         SUB(st, "%s² / 12 = %.6g; 10·log10(%.6g / %.6g)", g(a, s), msq, pw, msq);

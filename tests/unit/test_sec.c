@@ -70,6 +70,10 @@ Test(escape, c0_c1_del_and_bad_bytes_become_visible)
         {"\xed\xa0\x80", "\\xed\\xa0\\x80"},            /* a surrogate */
         {"caf\xc3\xa9 \xe2\x86\x92 \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x86\x92 \xf0\x9f\x98\x80"},
         {"\xc2\xa0nbsp", "\xc2\xa0nbsp"},               /* U+00A0 is printable */
+        {"\xe2\x80\xaegnp.exe", "\\u202egnp.exe"},       /* RLO: shows as "exe.png" */
+        /* isolates, RLM */
+        {"a\xe2\x81\xa6" "b\xe2\x81\xa9\xe2\x80\x8f", "a\\u2066b\\u2069\\u200f"},
+        {"\xe2\x80\x8d\xe2\x80\x94", "\xe2\x80\x8d\xe2\x80\x94"},   /* ZWJ, em dash: kept */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *e = qs_escape(cases[i].in, 0);
