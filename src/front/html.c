@@ -51,6 +51,17 @@ static int esc_one(FILE *f, const char *s)
     if (*u < 0x20 || *u == 0x7F) { fputs("\xEF\xBF\xBD", f); return 1; }
     int n = utf8_len(u);
     if (n == 0) { fputs("\xEF\xBF\xBD", f); return 1; }
+    /* C1 controls (U+0080..U+009F) and the bidirectional formatting characters (U+061C,
+     * U+200E/F, U+202A..E, U+2066..9: they can make text read as other text) become U+FFFD
+     * as C0 controls do */
+    if ((n == 2 && u[0] == 0xC2 && u[1] <= 0x9F) ||
+        (n == 2 && u[0] == 0xD8 && u[1] == 0x9C) ||
+        (n == 3 && u[0] == 0xE2 && u[1] == 0x80 &&
+         (u[2] == 0x8E || u[2] == 0x8F || (u[2] >= 0xAA && u[2] <= 0xAE))) ||
+        (n == 3 && u[0] == 0xE2 && u[1] == 0x81 && u[2] >= 0xA6 && u[2] <= 0xA9)) {
+        fputs("\xEF\xBF\xBD", f);
+        return n;
+    }
     fwrite(s, 1, (size_t)n, f);
     return n;
 }

@@ -568,6 +568,16 @@ int qs_lesson_load(const char *path, qs_lesson **out, qs_err *err)
         free(buf);
         return qs_err_set(err, "%s: not a text file (contains NUL bytes)", path);
     }
+    int line = 1;                       /* qscope-lesson(5): the file is UTF-8 text */
+    for (const char *q = buf; *q; line++) {
+        const char *nl = strchr(q, '\n');
+        size_t n = nl ? (size_t)(nl - q) : strlen(q);
+        if (!qs_utf8_valid(q, n)) {
+            free(buf);
+            return qs_err_set(err, "%s:%d: not UTF-8 text (a lesson file is UTF-8)", path, line);
+        }
+        q += n + (nl != NULL);
+    }
     int rc = qs_lesson_parse(buf, path, out, err);
     free(buf);
     return rc;

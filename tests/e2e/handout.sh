@@ -70,6 +70,10 @@ if [ $rc -eq 0 ]; then
         || fail "bytes: the page is not UTF-8"
     grep -qF 'bytes �� end' "$tmp/bytes.html" || fail "bytes: title not replaced by U+FFFD"
 fi
+# C1 controls and bidirectional overrides (a title that reads as other text) too
+printf 'title: c1 \xc2\x9b2J rlo \xe2\x80\xaegnp.exe end\n\nText.\n> values 1\n' >"$tmp/c1.lesson"
+"$QSCOPE" play --html "$tmp/c1.lesson" >"$tmp/c1.html" 2>/dev/null || fail "c1: exit $?"
+grep -qF 'c1 �2J rlo �gnp.exe end' "$tmp/c1.html" || fail "c1: C1 or RLO reached the page"
 
 # a lesson that fails writes no page and exits 1 naming the line
 printf 'title: Wrong\n\nText.\n> values 3 7\n> stats\nexpect max == 8\n' >"$tmp/wrong.lesson"

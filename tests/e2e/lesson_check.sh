@@ -112,4 +112,12 @@ has "$out" '"expects_passed":1'
 err=$("$QSCOPE" -c "lesson check 42-broken" 2>&1); rc=$?
 [ $rc -eq 2 ] || fail "-c check broken: exit $rc, want 2"
 has "$err" "42-broken.lesson:5:"
+# a lesson file is UTF-8 text (qscope-lesson(5)): a byte that is not is refused with its line
+printf 'title: Bytes\n\nText \xff here.\n> values 1\n' >"$tmp/bytes.lesson"
+err=$("$QSCOPE" lesson check "$tmp/bytes.lesson" 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "bytes: exit $rc, want 2"
+has "$err" "bytes.lesson:3: not UTF-8 text"
+# with none on the path, lesson list says where it looked
+out=$(cd "$tmp" && QSCOPE_LESSON_PATH=/nonexistent "$QSCOPE" --json -c "lesson list" 2>&1)
+has "$out" '"note":"no lessons found; searched lessons, /nonexistent'
 echo ok
