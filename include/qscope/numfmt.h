@@ -12,6 +12,7 @@
 #define QSCOPE_NUMFMT_H
 
 #include <stdint.h>
+#include <string.h>
 
 /* The formats, in table order. */
 typedef enum qs_fmt_id {
@@ -156,6 +157,29 @@ uint32_t qs_numfmt_next_down(const qs_numfmt *f, uint32_t pattern, int *at_end);
 uint32_t qs_numfmt_flip(const qs_numfmt *f, uint32_t pattern, int k);
 /* The integer code a pattern holds (sign-extended for signed integers). Floats: 0. */
 int64_t qs_numfmt_int_code(const qs_numfmt *f, uint32_t pattern);
+
+/* Lookup tables for the narrow floats (FP8 E4M3/E5M2, FP6 E3M2/E2M3, FP4 E2M1: at most 6
+ * stored mantissa bits in at most 8): every rounding boundary of such a format (a midpoint
+ * between neighbours, the overflow threshold) has at most 7 significant bits and is a
+ * float32 normal, so its float32 pattern has zero low 16 bits. qs_numfmt_encode of a float32
+ * x therefore depends only on x's top 16 bits and on whether its low 16 bits are zero: two
+ * tables of 65536 codes, built with qs_numfmt_encode itself, and the 2^bits decoded values
+ * reproduce encode and decode exactly (checked in test_numfmt). */
+typedef struct qs_numfmt_lut {
+    uint8_t enc[2][65536];      /* [low 16 bits nonzero][top 16 bits]: the code */
+    float dec[256];             /* the value of each code (qs_numfmt_decode, as float) */
+} qs_numfmt_lut;
+/* 1 when f is such a format (the tables apply), else 0. */
+int qs_numfmt_lut_ok(const qs_numfmt *f);
+/* Builds t for f under ovf (QS_OVF_DEFAULT: f's own); f must pass qs_numfmt_lut_ok. */
+void qs_numfmt_lut_init(const qs_numfmt *f, qs_ovf ovf, qs_numfmt_lut *t);
+/* qs_numfmt_encode(f, x, ovf) through the tables. */
+static inline uint8_t qs_numfmt_lut_encode(const qs_numfmt_lut *t, float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return t->enc[(u & 0xffffu) != 0][u >> 16];
+}
 
 /* Fills *out with the fields of a stored pattern; input is the value that was encoded (NaN
  * when there is none) and status the encode's QS_NF_* bits (0 when none). */

@@ -559,3 +559,24 @@ void qs_numfmt_fields_of(const qs_numfmt *f, double x, qs_ovf ovf, qs_numfields 
     uint32_t p = qs_numfmt_encode(f, x, ovf, &st);
     qs_numfmt_fields(f, p, x, st, out);
 }
+
+/* ---- lookup tables for the narrow floats (numfmt.h) --------------------------------------- */
+
+int qs_numfmt_lut_ok(const qs_numfmt *f)
+{
+    return f && !f->is_int && f->storage_bits <= 8 && f->man_bits >= 1 && f->man_bits <= 6 &&
+           f->exp_bits >= 2 && f->pad_bits == 0;
+}
+
+void qs_numfmt_lut_init(const qs_numfmt *f, qs_ovf ovf, qs_numfmt_lut *t)
+{
+    for (uint32_t hi = 0; hi < 65536; hi++)
+        for (int low = 0; low < 2; low++) {
+            uint32_t u = hi << 16 | (uint32_t)low;
+            float x;
+            memcpy(&x, &u, sizeof x);
+            t->enc[low][hi] = (uint8_t)qs_numfmt_encode(f, (double)x, ovf, NULL);
+        }
+    for (uint32_t c = 0; c < 256; c++)
+        t->dec[c] = c < (1u << f->storage_bits) ? (float)qs_numfmt_decode(f, c) : 0.0f;
+}

@@ -530,3 +530,47 @@ Test(numfmt, names_and_table)
     cr_assert_eq(n, QS_FMT_COUNT);
     cr_assert_str_eq(qs_numclass_name(QS_NC_SUBNORMAL), "subnormal");
 }
+
+/* ---- lookup tables of the narrow floats (numfmt.h) ------------------------------------------ */
+
+/* qs_numfmt_lut_encode against qs_numfmt_encode: every top-16-bit pattern with low bits 0, 1,
+ * 0x7FFF, 0x8000 and 0xFFFF (the sides of each boundary the tables claim), then random
+ * patterns; decoded values against qs_numfmt_decode. The tables are built by the encoder, so
+ * what this checks is the claim that nothing below bit 16 matters beyond "zero or not". */
+Test(numfmt, narrow_float_tables_match_the_encoder)
+{
+    static const qs_fmt_id ids[] = { QS_FMT_E4M3, QS_FMT_E5M2, QS_FMT_E3M2, QS_FMT_E2M3,
+                                     QS_FMT_E2M1 };
+    static const uint32_t lows[] = { 0, 1, 0x7FFF, 0x8000, 0xFFFF };
+    static qs_numfmt_lut t;
+    for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) {
+        const qs_numfmt *f = F(ids[k]);
+        cr_assert(qs_numfmt_lut_ok(f), "%s", f->name);
+        for (int o = 0; o < 2; o++) {
+            qs_ovf ovf = o ? QS_OVF_SATURATE : QS_OVF_DEFAULT;
+            qs_numfmt_lut_init(f, ovf, &t);
+            uint64_t bad = 0;
+            for (uint32_t hi = 0; hi < 65536; hi++)
+                for (size_t j = 0; j < sizeof lows / sizeof lows[0]; j++) {
+                    float x = u2f(hi << 16 | lows[j]);
+                    bad += qs_numfmt_lut_encode(&t, x) != qs_numfmt_encode(f, x, ovf, NULL);
+                }
+            uint32_t r = 12345u + (uint32_t)k;
+            for (int i = 0; i < 1000000; i++) {
+                r = r * 1664525u + 1013904223u;
+                float x = u2f(r);
+                bad += qs_numfmt_lut_encode(&t, x) != qs_numfmt_encode(f, x, ovf, NULL);
+            }
+            cr_expect_eq(bad, 0, "%s: %llu codes differ from the encoder", f->name,
+                         (unsigned long long)bad);
+        }
+        for (uint32_t c = 0; c < (1u << f->storage_bits); c++) {
+            float d = (float)qs_numfmt_decode(f, c);
+            cr_expect(memcmp(&d, &t.dec[c], sizeof d) == 0, "%s: dec[%u]", f->name, c);
+        }
+    }
+    static const qs_fmt_id no[] = { QS_FMT_FP32, QS_FMT_FP16, QS_FMT_BF16, QS_FMT_TF32,
+                                    QS_FMT_E8M0, QS_FMT_INT8, QS_FMT_UINT4 };
+    for (size_t k = 0; k < sizeof no / sizeof no[0]; k++)
+        cr_expect(!qs_numfmt_lut_ok(F(no[k])), "%s takes the tables", F(no[k])->name);
+}
