@@ -57,6 +57,19 @@ static int keyword(const qs_cmd *c, const char *w)
     return 0;
 }
 
+/* 1 when key is an option of the row (or of one of its subcommands) whose value is a file
+ * to read (a TEXT option with the metavariable PATH: lab gpt's text= and corpus=) */
+static int path_option(const qs_cmd *c, const char *key, size_t klen)
+{
+    for (const qs_arg *a = c->args; a && a->type != QS_ARG_END; a++)
+        if (a->type == QS_ARG_TEXT && a->meta && strcmp(a->meta, "PATH") == 0 &&
+            strlen(a->name) == klen && strncmp(a->name, key, klen) == 0)
+            return 1;
+    for (const qs_cmd *sub = c->subs; sub && sub->name; sub++)
+        if (path_option(sub, key, klen)) return 1;
+    return 0;
+}
+
 int qs_lesson_access(const qs_lesson *l, const char *line, char *path, size_t pathlen)
 {
     char **argv = NULL;
@@ -77,8 +90,14 @@ int qs_lesson_access(const qs_lesson *l, const char *line, char *path, size_t pa
         size_t ul = u ? strcspn(u + 1, " ") : 0;
         int has_sub = u && (memchr(u + 1, '|', ul) != NULL || strstr(c->usage, " | "));
         for (int i = 1; i < argc && !what; i++) {
-            const char *w = argv[i];
-            if (strchr(w, '=')) continue;
+            const char *w = argv[i], *eq = strchr(w, '=');
+            if (eq) {               /* key=value: a file only for a PATH option (text=) */
+                if (path_option(c, w, (size_t)(eq - w)) && !inside(l, eq + 1)) {
+                    what = QS_LESSON_FILES_READ;
+                    if (path && pathlen) snprintf(path, pathlen, "%s", eq + 1);
+                }
+                continue;
+            }
             if (w[0] == '-' && w[1]) {
                 if (w[1] == '-' && i + 1 < argc && keyword(c, argv[i + 1])) i++;
                 continue;

@@ -59,6 +59,16 @@ out=$("$QSCOPE" play --headless --allow-files "$FX/declared.lesson" 2>&1) ||
     fail "declared lesson with --allow-files: $out"
 [ -f out.npy ] || fail "--allow-files: out.npy not written"
 rm -f out.npy out.npy.json
+# a PATH option's value (lab gpt's text=, corpus=) is a file too: outside the lesson's folder
+# and the datasets it needs 'files: read' (the check once skipped every key=value word)
+printf 'title: Peek\n\n## a\nText.\n> lab gpt eval text=/etc/hostname chars=8\n' \
+    >"$tmp/peek.lesson"
+err=$("$QSCOPE" lesson check "$tmp/peek.lesson" 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "text=/etc/hostname: exit $rc, want 2"
+grep -qF "'lab' reads /etc/hostname, outside the lesson's folder" <<<"$err" || fail "$err"
+printf 'title: Held\n\n## a\nText.\n> lab gpt eval text={datasets}/gpt-kjv-heldout.txt chars=64\n' \
+    >"$tmp/held.lesson"
+"$QSCOPE" lesson check "$tmp/held.lesson" >/dev/null 2>&1 || fail "text= under the datasets refused"
 if command -v tmux >/dev/null; then
     sock="$tmp/tmux.sock"
     tmux -S "$sock" new-session -d -s t -x 120 -y 30 -c "$tmp/run" \
