@@ -210,7 +210,7 @@ static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent)
 {
     enum { MAXC = 24 };
     const char *cols[MAXC];
-    int w[MAXC], keep[MAXC], same[MAXC], nc = 0;
+    int w[MAXC], keep[MAXC], same[MAXC], text[MAXC], nc = 0, cutw = -1;
     json_t *first = json_array_get(rows, 0);
     const char *k;
     json_t *v, *row;
@@ -224,6 +224,7 @@ static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent)
         w[nc] = dwidth(k);
         keep[nc] = 1;
         same[nc] = nrows > 1;
+        text[nc] = 1;
         nc++;
     }
     for (int c = 0; c < nc; c++) {
@@ -233,6 +234,7 @@ static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent)
             int dw = dwidth(buf);
             if (dw > w[c]) w[c] = dw;
             if (strcmp(buf, fbuf) != 0) same[c] = 0;
+            if (!json_is_string(json_object_get(row, cols[c]))) text[c] = 0;
         }
     }
     int gap = 2, total = indent;
@@ -260,8 +262,16 @@ static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent)
             total -= w[c] + gap;
             nsame++;
         }
+    /* the last column holds text (generated text, a label) and 12 columns of it fit: it is
+     * cut to the width, with "…", rather than left out */
     for (int c = nc - 1; c > 0 && total > o->width; c--)
         if (keep[c]) {
+            if (text[c] && !same[c] && total - w[c] + 12 <= o->width) {
+                w[c] -= total - o->width;
+                total = o->width;
+                cutw = c;
+                break;
+            }
             keep[c] = 0;
             same[c] = 0;
             total -= w[c] + gap;
@@ -282,6 +292,12 @@ static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent)
             if (!keep[c]) continue;
             json_t *cell = json_object_get(row, cols[c]);
             cell_str(cell, buf, sizeof buf, o->precision);
+            if (c == cutw && dwidth(buf) > w[c]) {     /* cut at w - 1 columns, then "…" */
+                int b = 0;
+                for (int col = 0; buf[b] && col < w[c] - 1; b++)
+                    if (((unsigned char)buf[b + 1] & 0xC0) != 0x80) col++;
+                snprintf(buf + b, sizeof buf - (size_t)b, "…");
+            }
             int right = json_is_number(cell) || json_is_null(cell);  /* "-": no number */
             int dw = dwidth(buf);
             if (right) pad(f, w[c] - dw);
@@ -310,6 +326,12 @@ static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent)
                 nl += (size_t)snprintf(note + nl, sizeof note - nl, " %s", cols[c]);
         if (nl < sizeof note)
             snprintf(note + nl, sizeof note - nl, " (--json or 'set json on' has them)");
+        pad(f, indent);
+        wrap(f, note, indent, o->width);
+    }
+    if (cutw >= 0) {
+        snprintf(note, sizeof note, "%s cut to the width (--json or 'set json on' has it all)",
+                 cols[cutw]);
         pad(f, indent);
         wrap(f, note, indent, o->width);
     }

@@ -199,6 +199,28 @@ Test(render, wide_tables_fit_the_width)
     free(s);
 }
 
+/* A last column of text too wide for the window is cut to the width with "…" and a note,
+ * not left out (lab gpt generate's generations vanished behind "too wide to show: text") */
+Test(render, last_text_column_is_cut_not_dropped)
+{
+    const char *json = "{\"generations\": ["
+        "{\"format\": \"fp32\", \"bits\": 32, \"text\": \"And the son of the LORD the shall be "
+        "the son of the LORD\"},"
+        "{\"format\": \"int4-channel\", \"bits\": 4.375, \"text\": \"Aman, I will the shall of "
+        "the son\"}]}";
+    char *s = render(json, 50);
+    check_lines(s, 50);
+    cr_assert_null(strstr(s, "too wide to show"), "%s", s);
+    cr_assert_not_null(strstr(s, "32 And the son of the LORD the …\n"), "%s", s);
+    cr_assert_not_null(strstr(s, "4.375 Aman, I will the shall of th…\n"), "%s", s);
+    cr_assert_not_null(strstr(s, "text cut to the width"), "%s", s);
+    free(s);
+    s = render(json, 120);              /* room: nothing cut, no note */
+    cr_assert_not_null(strstr(s, "shall be the son of the LORD\n"), "%s", s);
+    cr_assert_null(strstr(s, "cut to the width"), "%s", s);
+    free(s);
+}
+
 /* A number format's value and its neighbours get the digits that tell them apart: 7.32 in
  * fp32 is 0x40EA3D71 = 7.32000017166, its neighbours 0x40EA3D72 = 7.32000064850 and
  * 0x40EA3D70 = 7.31999969482; eight digits separate them. Other numbers keep 6. */
