@@ -98,6 +98,10 @@ out=$("$QSCOPE" --json -c "lab gpt ptq method=rotate bits=0 chars=2048") || fail
 has "$out" '"method":"rotate","format":"fp32"'
 gt 1e-9 "$(num "$out" kld)" "KL of the rotated fp32 model"
 out=$("$QSCOPE" --json -c "lab gpt ptq method=gptq bits=3 group=32 chars=2048") || fail "ptq gptq exit $?"
+# sym under ptq is GPTQ's full grid (-4..3 at 3 bits), not eval's narrow int3-g32-sym: the
+# label says which (the two once shared one name and gave two perplexities)
+has "$("$QSCOPE" --json -c "lab gpt ptq method=rtn bits=3 sym chars=2048")" \
+    '"format":"int3-g32-sym\[-4,3\]"'
 gt "$(grep -o '"baseline":{[^}]*}' <<<"$out" | grep -o '"kld":[-0-9.e+]*' | cut -d: -f2)" \
    "$(num "$out" kld)" "GPTQ vs RTN KL at 3 bits"
 err=$("$QSCOPE" -c "lab gpt ptq method=gptq chars=40000" 2>&1 >/dev/null); rc=$?
