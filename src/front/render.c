@@ -206,7 +206,7 @@ static void cell_str(json_t *cell, char *buf, size_t len, int prec)
  * accuracies' 95% intervals (X_ci95) are left out, then columns that hold the same value in
  * every row move to a note under the table, then columns are left out from the right (named
  * in the note). */
-static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent)
+static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent, json_t *pref)
 {
     enum { MAXC = 24 };
     const char *cols[MAXC];
@@ -216,7 +216,22 @@ static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent)
     json_t *v, *row;
     char buf[256], fbuf[256];
     size_t i, nrows = json_array_size(rows);
+    /* the result's "columns" (pref), when it names them, come first and in its order: the
+     * columns left out when the table is too wide are the others */
+    const char *order[2 * MAXC];
+    int no = 0;
+    for (size_t j = 0; j < json_array_size(pref) && no < MAXC; j++) {
+        const char *pk = json_string_value(json_array_get(pref, j));
+        if (pk && json_object_get(first, pk)) order[no++] = pk;
+    }
     json_object_foreach(first, k, v) {
+        int dup = 0;
+        for (int j = 0; j < no && !dup; j++) dup = strcmp(order[j], k) == 0;
+        if (!dup && no < 2 * MAXC) order[no++] = k;
+    }
+    for (int j = 0; j < no; j++) {
+        k = order[j];
+        v = json_object_get(first, k);
         if (nc >= MAXC) break;
         if (json_is_object(v)) continue;
         if (json_is_array(v) && !(all_scalars(v) && json_array_size(v) <= 8)) continue;
@@ -465,7 +480,7 @@ static void value_line(FILE *f, const char *k, json_t *v, int kw, const qs_rende
             if (hist_line(f, v, col, o)) return;
         }
         fputc('\n', f);        /* the nested lines follow, indented (no trailing blanks) */
-        if (json_is_array(v)) table(f, v, o, indent + 2);
+        if (json_is_array(v)) table(f, v, o, indent + 2, NULL);
         else if (!curve_lines(f, v, o, indent + 2)) object(f, v, o, indent + 2);
         return;
     }
@@ -480,7 +495,7 @@ static void value_line(FILE *f, const char *k, json_t *v, int kw, const qs_rende
         fputc('\n', f);
     } else if (json_is_array(v) && all_objects(v)) {
         fputc('\n', f);
-        table(f, v, o, indent + 2);
+        table(f, v, o, indent + 2, NULL);
     } else if (json_is_object(v)) {
         fputc('\n', f);
         object(f, v, o, indent + 2);
@@ -766,7 +781,7 @@ static void render_text(FILE *f, qs_result_kind kind, json_t *res, const qs_rend
         if (strcmp(k, "steps") == 0) continue;
         if (json_is_array(v) && all_objects(v)) {
             fprintf(f, "%s%s:%s\n", o->color ? C_BOLD : "", k, o->color ? C_RESET : "");
-            table(f, v, o, 2);
+            table(f, v, o, 2, strcmp(k, "rows") == 0 ? json_object_get(res, "columns") : NULL);
         } else {
             int nb = v == nv || v == nu || v == nd;
             value_line(f, k, v, kw, nb ? &near : o, 0);

@@ -221,6 +221,23 @@ Test(render, last_text_column_is_cut_not_dropped)
     free(s);
 }
 
+/* A result's "columns" names the columns its rows table shows first (lab gpt sweep declared
+ * kld and top1_agree but the table showed nll, bpc and top1 and left those out) */
+Test(render, declared_columns_come_first)
+{
+    const char *json = "{\"columns\": [\"format\", \"ppl\", \"kld\"], \"rows\": ["
+        "{\"format\": \"int8\", \"nll\": 1.45238, \"bpc\": 2.09534, \"ppl\": 4.27326, "
+        "\"extra_wide_column\": 123456789, \"kld\": 5.2e-05},"
+        "{\"format\": \"int4\", \"nll\": 1.46946, \"bpc\": 2.11998, \"ppl\": 4.34689, "
+        "\"extra_wide_column\": 1, \"kld\": 0.0145}]}";
+    char *s = render(json, 40);
+    check_lines(s, 40);
+    cr_assert_not_null(strstr(s, "  format ppl     kld"), "%s", s);
+    cr_assert_not_null(strstr(s, "too wide to show:"), "%s", s);
+    cr_assert_not_null(strstr(s, "extra_wide_column"), "%s", s);
+    free(s);
+}
+
 /* A number format's value and its neighbours get the digits that tell them apart: 7.32 in
  * fp32 is 0x40EA3D71 = 7.32000017166, its neighbours 0x40EA3D72 = 7.32000064850 and
  * 0x40EA3D70 = 7.31999969482; eight digits separate them. Other numbers keep 6. */
