@@ -4,6 +4,7 @@
  * scales, mins, packed bytes, codes, dequantized values). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,6 +321,7 @@ typedef struct qexport {
     int have_cal;           /* cal filled */
     int32_t *codes;         /* n codes */
     int qmin, qmax;         /* code range */
+    int axis;               /* the axis this tensor was quantized along (axis=auto resolved) */
 } qexport;
 
 static void qexport_fini(qexport *x)
@@ -327,6 +329,18 @@ static void qexport_fini(qexport *x)
     qs_qstate_fini(&x->q);
     if (x->have_cal) qs_calib_result_fini(&x->cal);
     free(x->codes);
+}
+
+/* "export: tensor 'NAME': " before an engine message (a bad axis for one tensor of --all,
+ * say), so the message says which command and which tensor. Returns QS_ERR. */
+static int tensor_fail(qs_err *err, const char *name)
+{
+    char *q = qs_escape(name, 0);
+    char pre[300];
+    snprintf(pre, sizeof pre, "export: tensor '%.200s%s'", q ? q : "",
+             q && strlen(q) > 200 ? "..." : "");
+    free(q);
+    return qs_err_prefix(err, pre);
 }
 
 static int quantize_int(const qs_session *s, const qs_tensor *t, qexport *x, qs_err *err)
@@ -339,6 +353,7 @@ static int quantize_int(const qs_session *s, const qs_tensor *t, qexport *x, qs_
     const qs_scheme *sc = &own;
     memset(x, 0, sizeof *x);
     x->q.fmt = -1;
+    x->axis = sc->axis;
     if (sc->kind != QS_Q_INT || sc->conv == QS_CONV_GGML) {
         char label[96];
         qs_scheme_label(sc, label, sizeof label);
@@ -346,22 +361,30 @@ static int quantize_int(const qs_session *s, const qs_tensor *t, qexport *x, qs_
                           "current one is %s; try 'scheme int8 sym' or --format gguf)", label);
     }
     qs_layout l;
-    if (qs_scheme_layout(sc, t->ndim, t->shape, &l, err) != QS_OK) return QS_ERR;
-    if (qs_calib_run(t->data, &l, sc, &s->calib, &x->cal, err) != QS_OK) return QS_ERR;
+    if (qs_scheme_layout(sc, t->ndim, t->shape, &l, err) != QS_OK)
+        return tensor_fail(err, t->name);
+    if (qs_calib_run(t->data, &l, sc, &s->calib, &x->cal, err) != QS_OK)
+        return tensor_fail(err, t->name);
     x->have_cal = 1;
-    if (qs_qstate_init(&x->q, sc, t, x->cal.lo, x->cal.hi, err) != QS_OK) return QS_ERR;
+    if (qs_qstate_init(&x->q, sc, t, x->cal.lo, x->cal.hi, err) != QS_OK)
+        return tensor_fail(err, t->name);
     x->codes = malloc((size_t)(t->n ? t->n : 1) * sizeof *x->codes);
     if (!x->codes) return qs_err_set(err, "export: out of memory");
-    if (qs_quant_apply(&x->q, t, NULL, x->codes, NULL, err) != QS_OK) return QS_ERR;
+    if (qs_quant_apply(&x->q, t, NULL, x->codes, NULL, err) != QS_OK)
+        return tensor_fail(err, t->name);
     x->qmin = x->q.qp.qmin;
     x->qmax = x->q.qp.qmax;
     return QS_OK;
 }
 
+/* axis for scheme_meta: each tensor has its own, under the key NAME.axis (export --all) */
+#define META_AXIS_EACH INT_MIN
+
 /* The scheme as JSON key/values (safetensors __metadata__ wants strings: asstr). source
- * names the one tensor exported (NULL for a whole file). */
-static json_t *scheme_meta(const qs_session *s, const char *source, int qmin, int qmax,
-                           int64_t nparams, int asstr)
+ * names the one tensor exported (NULL for a whole file); axis is the one it was quantized
+ * along (axis=auto resolved), or META_AXIS_EACH. */
+static json_t *scheme_meta(const qs_session *s, const char *source, int axis, int qmin,
+                           int qmax, int64_t nparams, int asstr)
 {
     const qs_scheme *sc = &s->scheme;
     char label[96], b[64];
@@ -379,7 +402,10 @@ static json_t *scheme_meta(const qs_session *s, const char *source, int qmin, in
     json_object_set_new(m, "symmetric", asstr ? json_string(sym ? "true" : "false")
                                               : json_boolean(sym));
     json_object_set_new(m, "granularity", json_string(qs_gran_name(sc->gran)));
-    SETI("axis", sc->axis);
+    if (axis == META_AXIS_EACH)
+        json_object_set_new(m, "axis", json_string("per tensor: see NAME.axis"));
+    else
+        SETI("axis", axis);
     SETI("group", sc->group);
     json_object_set_new(m, "convention", json_string(qs_conv_name(sc->conv)));
     json_object_set_new(m, "rounding", json_string(qs_round_name(sc->round)));
@@ -403,6 +429,7 @@ typedef struct xitem {
     float *scale;           /* np scales */
     int32_t *zp;            /* np zero points */
     int qmin, qmax;         /* code range */
+    int axis;               /* the axis it was quantized along */
 } xitem;
 
 static void xitems_free(xitem *it, int n)
@@ -430,6 +457,7 @@ static int xitem_make(const qs_session *s, const qs_tensor *t, xitem *it, qs_err
         it->np = x.q.qp.nparams;
         it->qmin = x.qmin;
         it->qmax = x.qmax;
+        it->axis = x.axis;
         it->codes = malloc((size_t)(t->n ? t->n : 1));
         it->scale = malloc((size_t)(it->np ? it->np : 1) * sizeof *it->scale);
         it->zp = malloc((size_t)(it->np ? it->np : 1) * sizeof *it->zp);
@@ -516,9 +544,23 @@ static int export_safetensors(qs_session *s, const char *path, int force, int al
             }
     }
     if (rc == QS_OK) {
-        json_t *meta = scheme_meta(s, all ? NULL : it[0].name, it[0].qmin, it[0].qmax,
+        /* with --all each tensor may have its own axis (axis=auto reads it off the shape
+         * and name): one NAME.axis key per tensor, never one axis for all */
+        int each = all && s->scheme.gran != QS_G_TENSOR;
+        json_t *meta = scheme_meta(s, all ? NULL : it[0].name,
+                                   each ? META_AXIS_EACH : it[0].axis, it[0].qmin, it[0].qmax,
                                    all ? -1 : it[0].np, 1);
-        if (qs_io_st_build(t, 3 * n, meta, &bytes, &len, err) != QS_OK)
+        for (int i = 0; each && i < n && rc == QS_OK; i++) {
+            char *key = NULL, v[32];
+            if (asprintf(&key, "%s.axis", it[i].name) < 0) {
+                rc = qs_err_set(err, "export: out of memory");
+                break;
+            }
+            snprintf(v, sizeof v, "%d", it[i].axis);
+            json_object_set_new(meta, key, json_string(v));
+            free(key);
+        }
+        if (rc == QS_OK && qs_io_st_build(t, 3 * n, meta, &bytes, &len, err) != QS_OK)
             rc = qs_err_prefix(err, "export");
         json_decref(meta);
     }
@@ -574,7 +616,7 @@ static int export_npy(qs_session *s, const char *path, int force, json_t *o, qs_
         put(&b, &c, 1);
     }
     /* the side file: PATH.json with the scheme and its parameters */
-    json_t *side = scheme_meta(s, t->name, x.qmin, x.qmax, x.q.qp.nparams, 0);
+    json_t *side = scheme_meta(s, t->name, x.axis, x.qmin, x.qmax, x.q.qp.nparams, 0);
     json_object_set_new(side, "shape", shape_json(t->ndim, t->shape));
     json_object_set_new(side, "dtype", json_string(x.qmin < 0 ? "int8" : "uint8"));
     json_t *sc = json_array(), *zp = json_array();
@@ -643,17 +685,37 @@ typedef struct gitem {
     int64_t overflow;       /* values in sub-blocks whose scale overflowed fp32 (Q6_K) */
 } gitem;
 
-/* Quantizes t with block type id into *g; with fallback, tensors whose rows are not whole
- * blocks (biases, norms, scalars) are kept as F32, as llama.cpp keeps its 1-d tensors. */
+/* GGUF tensor names are shorter than this many bytes (the GGUF spec; ggml's loader refuses
+ * a name of GGML_MAX_NAME = 64 bytes or more) */
+#define GGUF_NAME_MAX 64
+
+/* QS_OK when name fits in a GGUF file, else the error naming it: names are never shortened,
+ * so what is written loads back under the same name. */
+static int gguf_name_check(const char *name, qs_err *err)
+{
+    size_t len = strlen(name);
+    if (len < GGUF_NAME_MAX) return QS_OK;
+    char *q = qs_escape(name, 0);
+    qs_err_set(err, "export: GGUF tensor names must be shorter than %d bytes (ggml refuses "
+               "longer ones); '%.200s%s' has %zu bytes", GGUF_NAME_MAX, q ? q : "",
+               q && strlen(q) > 200 ? "..." : "", len);
+    free(q);
+    return QS_ERR;
+}
+
+/* Quantizes t with block type id into *g; with fallback (--all), 1-d tensors (biases, norms,
+ * whatever their length), scalars and tensors whose rows are not whole blocks are kept as
+ * F32, as llama.cpp's quantizer keeps every tensor of fewer than 2 dimensions. */
 static int gitem_make(const qs_tensor *t, int id, int fallback, gitem *g, qs_err *err)
 {
     const qs_ggml_type *gt = qs_ggml_type_info(id);
     int64_t row = t->ndim ? t->shape[t->ndim - 1] : 1;
     memset(g, 0, sizeof *g);
+    if (gguf_name_check(t->name, err) != QS_OK) return QS_ERR;
     if (t->ndim > 4)
         return qs_err_set(err, "export: GGUF tensors have at most 4 dimensions ('%s' has %d)",
                           t->name, t->ndim);
-    int fits = t->ndim > 0 && t->n > 0 && row % gt->block == 0;
+    int fits = t->ndim > 0 && t->n > 0 && row % gt->block == 0 && (!fallback || t->ndim >= 2);
     if (!fits && !fallback)
         return qs_err_set(err, "export: %s blocks need rows (the last dimension) that are a "
                           "multiple of %d; '%s' has rows of %lld", gt->name, gt->block,
@@ -709,6 +771,9 @@ static int export_gguf(qs_session *s, const char *path, int force, int all, cons
     int n = all && s->file ? s->file->n : 1, k = 0, rc = QS_OK;
     gitem *g = calloc((size_t)n, sizeof *g);
     if (!g) return qs_err_set(err, "export: out of memory");
+    /* every name first: a long one is refused before any tensor is quantized */
+    for (int i = 0; i < n && rc == QS_OK; i++)
+        rc = gguf_name_check(all && s->file ? s->file->entries[i].name : s->tensor->name, err);
     for (int i = 0; i < n && rc == QS_OK; i++) {
         qs_tensor *t = NULL;
         if (all && s->file && qs_file_read(s->file, i, &t, err) != QS_OK) {
@@ -798,6 +863,18 @@ static int export_gguf(qs_session *s, const char *path, int force, int all, cons
     return rc;
 }
 
+/* 1 when path plus suffix names an existing regular file: one the writer replaces (with
+ * --force; it refuses links and anything else). */
+static int existing_file(const char *path, const char *suffix)
+{
+    char *p = NULL;
+    struct stat st;
+    if (asprintf(&p, "%s%s", path, suffix) < 0) return 0;
+    int r = lstat(p, &st) == 0 && S_ISREG(st.st_mode);
+    free(p);
+    return r;
+}
+
 static int run_export(qs_session *s, int argc, char **argv, json_t **out, qs_err *err)
 {
     const char *path = NULL, *format = NULL, *type = NULL;
@@ -834,6 +911,9 @@ static int run_export(qs_session *s, int argc, char **argv, json_t **out, qs_err
         return qs_err_set(err, "export: --type only applies to --format gguf");
     if (qs_cmd_check_path(s, "export", path, 1, err) != QS_OK) return QS_ERR;
     if (qs_cmd_check_new_file("export", path, force, err) != QS_OK) return QS_ERR;
+    /* said before the write: afterwards the file exists either way */
+    int replaced = existing_file(path, "") ||
+                   (!strcasecmp(format, "npy") && existing_file(path, ".json"));
     json_t *o = json_object();
     json_object_set_new(o, "path", json_string(path));
     json_object_set_new(o, "tensor", json_string(s->tensor->name));
@@ -851,7 +931,7 @@ static int run_export(qs_session *s, int argc, char **argv, json_t **out, qs_err
         return QS_ERR;
     }
     json_object_set_new(o, "format", json_string(format));
-    json_object_set_new(o, "replaced", json_boolean(force));
+    json_object_set_new(o, "replaced", json_boolean(replaced));
     *out = o;
     return QS_OK;
 }
@@ -1127,10 +1207,12 @@ const qs_cmd qs_cmds_model[] = {
      "PATH           the file (format from the extension unless --format)\n"
      "--format F     safetensors: I8/U8 codes + NAME.scale + NAME.zero_point + __metadata__;\n"
      "               npy: codes, with the scheme and parameters in PATH.json;\n"
-     "               gguf: ggml blocks (the current scheme's ggml type, else Q8_0)\n"
+     "               gguf: ggml blocks (the current scheme's ggml type, else Q8_0); tensor\n"
+     "               names must be shorter than 64 bytes (never shortened)\n"
      "--type T       gguf block type: q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q6_k\n"
-     "--all          every tensor of the loaded file (gguf keeps tensors whose rows are not\n"
-     "               whole blocks, such as biases, as F32)\n"
+     "--all          every tensor of the loaded file, each along its own axis (safetensors\n"
+     "               __metadata__ gives it as NAME.axis); gguf keeps 1-D tensors (biases,\n"
+     "               norms) and tensors whose rows are not whole blocks as F32\n"
      "--force        replace an existing file (never done without it)",
      "export /tmp/w_int8.safetensors --force", export_words, QS_COMPL_FILE, QS_CMD_WRITES, run_export,
      .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
