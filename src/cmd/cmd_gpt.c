@@ -10,6 +10,7 @@
 #include "qscope/gpt.h"
 #include "qscope/kernels.h"
 #include "qscope/nn.h"
+#include "cmd_priv.h"
 
 /* issue 17's methods (cmd_gpt_ptq.c) */
 int qs_cmd_gpt_ptq(qs_session *s, qs_gpt_lab *g, const uint8_t *tok, int64_t n, int argc,
@@ -226,7 +227,7 @@ static int sub_load(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t 
     if (argc != 1 || strchr(argv[0], '='))
         return qs_err_set(err, "lab gpt load: expected one PATH (usage: lab gpt load PATH)");
     qs_gpt *m = NULL;
-    if (qs_gpt_load(argv[0], &m, err) != QS_OK) return QS_ERR;
+    if (qs_gpt_load(argv[0], &m, err) != QS_OK) return qs_err_prefix(err, "lab gpt load");
     qs_gpt_free(g->m);
     g->m = m;
     snprintf(g->source, sizeof g->source, "%s", argv[0]);
@@ -253,8 +254,10 @@ static int sub_save(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t 
     if (!path)
         return qs_err_set(err, "lab gpt save: expected one PATH (usage: lab gpt save PATH "
                           "[--force])");
+    if (qs_cmd_check_new_file("lab gpt save", path, force, err) != QS_OK) return QS_ERR;
     if (ensure_model(g, err) != QS_OK) return QS_ERR;
-    if (qs_gpt_save(g->m, path, g->source, force, err) != QS_OK) return QS_ERR;
+    if (qs_gpt_save(g->m, path, g->source, force, err) != QS_OK)
+        return qs_err_prefix(err, "lab gpt save");
     json_t *o = json_object();
     json_object_set_new(o, "saved", json_string(path));
     json_object_set_new(o, "config", cfg_json(g->m));
@@ -299,9 +302,9 @@ static int sub_train(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t
     char path[1024];
     const char *cp = qs_arg_kv(argc, argv, "corpus");
     if (cp) snprintf(path, sizeof path, "%s", cp);
-    else if (find_data(QS_GPT_CORPUS, path, sizeof path, err,
-                       "`make datasets` writes it from the bible-kjv package") != QS_OK)
-        return QS_ERR;
+    else if (!qs_nn_find_file(NULL, QS_GPT_CORPUS, path, sizeof path))
+        return qs_err_set(err, "lab gpt train: datasets/%s not found (run `make datasets`, or "
+                          "give corpus=PATH)", QS_GPT_CORPUS);
     uint8_t *all = NULL, *tr = NULL, *he = NULL;
     int64_t nall, ntr, nhe, dropped;
     if (qs_gpt_read_text(path, &all, &nall, &dropped, err) != QS_OK) return QS_ERR;
@@ -443,7 +446,9 @@ static int sub_sweep(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t
         qs_gpt_run_opts o;
         rc = make_format(g->m, sel[i], embed, &q, &o, &rows[i].bits, err);
         if (rc != QS_OK) break;
-        snprintf(rows[i].method, sizeof rows[i].method, "%s", "rtn");
+        /* the fp32 row is the reference, not rounded to anything */
+        snprintf(rows[i].method, sizeof rows[i].method, "%s",
+                 strcmp(sel[i]->name, "fp32") == 0 ? "none" : "rtn");
         snprintf(rows[i].format, sizeof rows[i].format, "%s", sel[i]->name);
         rc = qs_gpt_evaluate_lp(NULL, q, &o, lp, tok, n, NULL, &rows[i].ev, err);
         qs_gpt_free(q);
@@ -944,8 +949,13 @@ GPT_SUB(gsub_status, sub_status(s, g, argc, argv, out, err))
                  "(default: the shipped held-out KJV excerpt)", NULL, NULL }
 #define G_CHARS(d) { QS_ARG_INT, "chars", "N", 2, (double)(1LL << 30), d, "at most N "       \
                      "characters of the text", NULL, NULL }
-#define G_CORPUS { QS_ARG_TEXT, "corpus", "PATH", 0, 0, "datasets/kjv.txt", "training text",  \
-                   NULL, NULL }
+#define G_CORPUS_TRAIN { QS_ARG_TEXT, "corpus", "PATH", 0, 0, "datasets/kjv.txt", "training "    \
+                         "text (datasets/kjv.txt is written by make datasets)", NULL, NULL }
+#define G_CORPUS_QAT { QS_ARG_TEXT, "corpus", "PATH", 0, 0, "datasets/kjv.txt", "training text; " \
+                       "without it and without datasets/kjv.txt (make datasets), the shipped " \
+                       "held-out excerpt after its first 16384 characters", NULL, NULL }
+#define G_CORPUS_FT { QS_ARG_TEXT, "corpus", "PATH", 0, 0, "datasets/gpt-fortunes.txt",         \
+                      "fine-tuning text (the default ships with qscope)", NULL, NULL }
 #define G_EMBED { QS_ARG_FLAG, "embed", NULL, 0, 0, NULL, "also quantize the tied embedding / " \
                   "output layer", NULL, NULL }
 #define G_STEPS(d) { QS_ARG_INT, "steps", "N", 1, 100000, d, "optimizer steps", NULL, NULL }
@@ -953,7 +963,7 @@ GPT_SUB(gsub_status, sub_status(s, g, argc, argv, out, err))
 #define G_LR(d) { QS_ARG_REAL, "lr", "LR", 1e-9, 10, d, "learning rate", NULL, NULL }
 
 static const qs_arg gtrain_args[] = {
-    G_CORPUS,
+    G_CORPUS_TRAIN,
     { QS_ARG_INT, "steps", "N", 1, 1000000, "1500", "optimizer steps", NULL, NULL },
     G_BATCH("16"), G_LR("0.003"),
     { QS_ARG_INT, "warmup", "N", 0, 1000000, "100", "linear warm-up steps", NULL, NULL },
@@ -1015,7 +1025,8 @@ static const qs_arg ggenerate_args[] = {
       "ASCII and newline)", NULL, NULL },
     { QS_ARG_INT, "n", "N", 1, GEN_MAX, "200", "characters to generate", NULL, NULL },
     { QS_ARG_LIST, "formats", "F,...", 0, 0, "fp32,int8-channel,int4-channel,nf4,q4_k",
-      "one generation per format", NULL, vocab_format },
+      "one generation per format; each after the first has same_as_first, the number of its "
+      "leading characters equal to the first's (a count, not yes/no)", NULL, vocab_format },
     { QS_ARG_REAL, "temp", "T", 0, 100, "0", "sampling temperature (0: greedy)", NULL, NULL },
     G_SEED, G_EMBED, { 0 },
 };
@@ -1023,17 +1034,17 @@ static const char *const gbits_names[] = {"2", "3", "4", "5", "6", "7", "8", NUL
 static const qs_arg gqat_args[] = {
     { QS_ARG_LIST, "bits", "B,...", 0, 0, "3,4", "weight bit widths", gbits_names, NULL },
     { QS_ARG_INT, "group", "G", 2, 4096, "32", "weights per scale", NULL, NULL },
-    G_STEPS("150"), G_BATCH("8"), G_LR("0.0005"), G_SEED, G_CORPUS, G_TEXT, G_CHARS("16384"),
+    G_STEPS("150"), G_BATCH("8"), G_LR("0.0005"), G_SEED, G_CORPUS_QAT, G_TEXT, G_CHARS("16384"),
     { 0 },
 };
 static const qs_arg glora_args[] = {
-    { QS_ARG_INT, "rank", "R", 1, QS_GPT_MAX_D, "8", "adapter rank (at most the model "
-      "width)", NULL, NULL },
+    { QS_ARG_INT, "rank", "R", 1, QS_GPT_MAX_D, "8", "adapter rank, at most the model "
+      "width d (64 for the shipped model)", NULL, NULL },
     { QS_ARG_REAL, "alpha", "A", 1e-9, 1e6, "2r", "adapter scale numerator", NULL, NULL },
     G_STEPS("150"), G_BATCH("8"), G_LR("0.003"),
     { QS_ARG_REAL, "full_lr", "LR", 1e-9, 10, "0.0005", "full fine-tuning's learning rate",
       NULL, NULL },
-    G_SEED, G_CORPUS, G_CHARS("16384"), { 0 },
+    G_SEED, G_CORPUS_FT, G_CHARS("16384"), { 0 },
 };
 static const qs_arg gacts_args[] = {
     { QS_ARG_INT, "top", "N", 1, 64, "5", "channels listed per layer", NULL, NULL },

@@ -74,7 +74,7 @@ static int opt_str(int argc, char **argv, const char *key, const char *const *al
     return qs_err_set(err, "lab: %s='%s' is not one of %s", key, s, list);
 }
 
-/* "4" or "2..8" */
+/* "4" or "2..8" (lab sweep's bits=) */
 static int parse_bits(const char *s, int *lo, int *hi, qs_err *err)
 {
     long long a, b;
@@ -86,13 +86,17 @@ static int parse_bits(const char *s, int *lo, int *hi, qs_err *err)
         memcpy(first, s, n);
         first[n] = 0;
         if (qs_parse_ll(first, &a) < 0 || qs_parse_ll(dots + 2, &b) < 0)
-            return qs_err_set(err, "lab: bits='%s': expected N or A..B", s);
+            return qs_err_set(err, "lab sweep: bits='%s': expected N or A..B", s);
     } else {
-        if (qs_parse_ll(s, &a) < 0) return qs_err_set(err, "lab: bits='%s': expected N or A..B", s);
+        if (qs_parse_ll(s, &a) < 0)
+            return qs_err_set(err, "lab sweep: bits='%s': expected N or A..B", s);
         b = a;
     }
-    if (a < 2 || b > 8 || a > b)
-        return qs_err_set(err, "lab: bits='%s': weight bits must be within 2..8", s);
+    if (a < 2 || b > 8 || a > 8 || b < 2)
+        return qs_err_set(err, "lab sweep: bits='%s': weight bits must be within 2..8", s);
+    if (a > b)
+        return qs_err_set(err, "lab sweep: bits='%s': the range is reversed (write %lld..%lld)",
+                          s, b, a);
     *lo = (int)a;
     *hi = (int)b;
     return QS_OK;
@@ -791,7 +795,7 @@ static int sub_lora(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **
     long long rank = 4, v, epochs = 20;
     const char *shift = "rot90";
     double alpha, lr = 1e-2, full_lr = 1e-3;
-    if (qs_arg_int(argc, argv, "rank", 1, 1024, &rank, err) != QS_OK) return QS_ERR;
+    if (qs_arg_int(argc, argv, "rank", 1, 10, &rank, err) != QS_OK) return QS_ERR;
     alpha = 2.0 * (double)rank;
     if (qs_arg_double(argc, argv, "alpha", 1e-6, 1e6, &alpha, err) != QS_OK ||
         qs_arg_double(argc, argv, "lr", 1e-9, 10.0, &lr, err) != QS_OK ||
@@ -803,6 +807,21 @@ static int sub_lora(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **
     if (qs_arg_int(argc, argv, "seed", 0, (long long)1 << 62, &v, err) != QS_OK) return QS_ERR;
     int rc = ensure_trained(s, lab, err);
     if (rc != QS_OK) return rc;
+    /* B·A has rank at most min(d, k): a higher rank adds parameters, not capacity (fc2,
+     * 10 outputs, is the smallest unless a hidden width is narrower) */
+    int maxr = 1 << 30, maxl = 0;
+    for (int l = 0; l < lab->fp32->nl; l++) {
+        int d = lab->fp32->size[l + 1], kk = lab->fp32->size[l], mn = d < kk ? d : kk;
+        if (mn < maxr) {
+            maxr = mn;
+            maxl = l;
+        }
+    }
+    if (rank > maxr)
+        return qs_err_set(err, "%s: rank=%lld is above %d, the smaller side of fc%d (%d×%d): "
+                          "a rank can be at most min(d, k) of every layer",
+                          with_qlora ? "lab qlora" : "lab lora", rank, maxr, maxl + 1,
+                          lab->fp32->size[maxl + 1], lab->fp32->size[maxl]);
     /* Fashion-MNIST (784 inputs, 55000 samples) defaults to 3 epochs with the adapters at
      * lr 0.002: at 0.01 they diverge there. On digits full fine-tuning gets lr 0.003: the
      * 80-epoch base starts the rotated task at a loss of ~13, and at 0.001 twenty epochs
@@ -935,10 +954,10 @@ static int sub_load(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **
         return qs_err_set(err, "lab load: expected one PATH (usage: lab load PATH)");
     qs_mlp *m = NULL;
     if (qs_cmd_check_path(s, "lab load", argv[0], 0, err) != QS_OK) return QS_ERR;
-    if (qs_mlp_load(argv[0], &m, err) != QS_OK) return QS_ERR;
+    if (qs_mlp_load(argv[0], &m, err) != QS_OK) return qs_err_prefix(err, "lab load");
     const char *data = m->size[0] == 64 ? "digits" : m->size[0] == 784 ? "fashion" : NULL;
     if (!data || m->size[m->nl] != 10) {
-        qs_err_set(err, "%s: a %d-input, %d-output MLP fits neither digits (64 → 10) nor "
+        qs_err_set(err, "lab load: %s: a %d-input, %d-output MLP fits neither digits (64 → 10) nor "
                    "fashion (784 → 10)", argv[0], m->size[0], m->size[m->nl]);
         qs_mlp_free(m);
         return QS_ERR;
@@ -1054,7 +1073,8 @@ static const qs_arg sweep_args[] = {
     A_SEED, { QS_ARG_FLAG, "lsq", NULL, 0, 0, NULL, "learned step sizes (LSQ)", NULL, NULL }, { 0 },
 };
 static const qs_arg lora_args[] = {
-    { QS_ARG_INT, "rank", "R", 1, 1024, "4", NULL, NULL, NULL },
+    { QS_ARG_INT, "rank", "R", 1, 10, "4", "adapter rank, at most min(d, k) of every layer "
+      "(10, the classes, unless a hidden width is smaller)", NULL, NULL },
     { QS_ARG_REAL, "alpha", "A", 1e-6, 1e6, NULL, NULL, NULL, NULL },
     A_EPOCHS, A_LR,
     { QS_ARG_REAL, "full_lr", "LR", 1e-9, 10.0, NULL, NULL, NULL, NULL },
@@ -1177,7 +1197,7 @@ const qs_cmd qs_cmds_lab[] = {
      "lab qlora [rank=4] ...          -> base_acc methods (acc trainable weight_bytes ...)\n"
      "                                   param_arithmetic example\n"
      "lab save PATH [--force]         the fp32 model as safetensors (fc1.weight, fc1.bias,\n"
-     "                                ...); replacing an existing PATH needs --force\n"
+     "                                ...)\n"
      "lab load PATH                   a model saved by lab save\n"
      "lab status                      what the lab holds\n"
      "lab gpt train [steps=1500] [batch=16] [lr=0.003] [warmup=100] [d=64] [layers=4]\n"
@@ -1200,7 +1220,8 @@ const qs_cmd qs_cmds_lab[] = {
      "          search); calibration on the held-out characters from 32768 on; rotate\n"
      "          bits=0: the fp32 equivalence check\n"
      "lab gpt generate [prompt=TEXT] [n=200] [formats=fp32,int8-channel,...] [temp=0]\n"
-     "          [seed=1] -> generations (format text same_as_first)\n"
+     "          [seed=1] -> generations (format text same_as_first: the count of leading\n"
+     "          characters equal to the first)\n"
      "lab gpt qat [bits=3,4] [group=32] [steps=150] -> rows: ptq_ppl qat_ppl\n"
      "lab gpt lora|qlora [rank=8] [alpha=2r] [steps=150] [lr=0.003] [full_lr=0.0005]\n"
      "          -> before/after ppl on both corpora, trainable weight_bytes sample\n"

@@ -65,7 +65,18 @@ must_fail "lab gpt load $tmp/m.st; lab gpt generate prompt=$long" "context of 32
 must_fail "lab gpt load $tmp/m.st; lab gpt eval format=int5" "format='int5' is not one of fp32,"
 must_fail "lab gpt sweep formats=fp32,int5" "'int5' is not one of fp32,"
 must_fail "lab gpt ptq steps=3" "lab gpt ptq: unknown option 'steps'"
-must_fail "lab gpt load $tmp/m.st; lab gpt save $tmp/m.st" "exists"
+must_fail "lab gpt load $tmp/m.st; lab gpt save $tmp/m.st" "lab gpt save: $tmp/m.st already exists"
+# errors name the command; train without datasets/kjv.txt says how to get one
+must_fail "lab gpt load $tmp/nope.st" "lab gpt load: $tmp/nope.st"
+if [ ! -e datasets/kjv.txt ] && [ -z "${QSCOPE_DATASETS:-}" ]; then
+    must_fail "lab gpt train steps=1" \
+        "lab gpt train: datasets/kjv.txt not found (run \`make datasets\`, or give corpus=PATH)"
+fi
+# the sweep's fp32 row is the reference, not a method's output
+sw=$("$QSCOPE" --json -c "lab gpt load $tmp/m.st; lab gpt sweep formats=fp32,int8-channel text=$tmp/c.txt chars=512") \
+    || fail "sweep exit $?"
+has "$sw" '"method":"none","format":"fp32"'
+has "$sw" '"method":"rtn","format":"int8-channel"'
 must_fail "lab gpt bogus" "unknown subcommand"
 
 if [ -f datasets/gpt-kjv.safetensors ]; then
