@@ -182,7 +182,7 @@ static int parse_train(int argc, char **argv, const char *data, qs_nn_train_cfg 
     const char *opt = "adam";
     default_train(data, c);
     v = c->epochs;
-    if (qs_arg_int(argc, argv, "epochs", 0, QS_NN_MAX_EPOCHS, &v, err) != QS_OK) return QS_ERR;
+    if (qs_arg_int(argc, argv, "epochs", 1, QS_NN_MAX_EPOCHS, &v, err) != QS_OK) return QS_ERR;
     c->epochs = (int)v;
     v = c->batch;
     if (qs_arg_int(argc, argv, "batch", 1, 4096, &v, err) != QS_OK) return QS_ERR;
@@ -291,7 +291,7 @@ static int parse_qat(int argc, char **argv, qs_nn_train_cfg *c, qs_err *err)
     c->seed = LAB_DEFAULT_SEED;
     c->lsq = qs_arg_flag(argc, argv, "lsq");
     v = c->epochs;
-    if (qs_arg_int(argc, argv, "epochs", 0, QS_NN_MAX_EPOCHS, &v, err) != QS_OK) return QS_ERR;
+    if (qs_arg_int(argc, argv, "epochs", 1, QS_NN_MAX_EPOCHS, &v, err) != QS_OK) return QS_ERR;
     c->epochs = (int)v;
     v = (c->epochs + 1) / 2 + 1;
     if (qs_arg_int(argc, argv, "freeze", -1, QS_NN_MAX_EPOCHS, &v, err) != QS_OK) return QS_ERR;
@@ -800,7 +800,7 @@ static int sub_lora(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **
     if (qs_arg_double(argc, argv, "alpha", 1e-6, 1e6, &alpha, err) != QS_OK ||
         qs_arg_double(argc, argv, "lr", 1e-9, 10.0, &lr, err) != QS_OK ||
         qs_arg_double(argc, argv, "full_lr", 1e-9, 10.0, &full_lr, err) != QS_OK ||
-        qs_arg_int(argc, argv, "epochs", 0, QS_NN_MAX_EPOCHS, &epochs, err) != QS_OK ||
+        qs_arg_int(argc, argv, "epochs", 1, QS_NN_MAX_EPOCHS, &epochs, err) != QS_OK ||
         opt_str(argc, argv, "shift", shift_names, &shift, err) != QS_OK)
         return QS_ERR;
     v = LAB_DEFAULT_SEED;
@@ -1039,7 +1039,7 @@ LAB_SUB(labsub_status, sub_status(s, lab, argc, argv, out, err))
 
 /* ---- argument specs of the subcommands ------------------------------------------------- */
 
-#define A_EPOCHS { QS_ARG_INT, "epochs", "E", 0, QS_NN_MAX_EPOCHS, NULL, NULL, NULL, NULL }
+#define A_EPOCHS { QS_ARG_INT, "epochs", "E", 1, QS_NN_MAX_EPOCHS, NULL, NULL, NULL, NULL }
 #define A_LR { QS_ARG_REAL, "lr", "LR", 1e-9, 10.0, NULL, NULL, NULL, NULL }
 #define A_SEED { QS_ARG_INT, "seed", "S", 0, (double)((long long)1 << 62), "1", NULL, NULL, \
                  NULL }

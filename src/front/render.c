@@ -229,12 +229,18 @@ static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent, js
         for (int j = 0; j < no && !dup; j++) dup = strcmp(order[j], k) == 0;
         if (!dup && no < 2 * MAXC) order[no++] = k;
     }
+    char nested[256] = "";          /* keys whose values a table cell cannot hold */
+    size_t nn = 0;
     for (int j = 0; j < no; j++) {
         k = order[j];
         v = json_object_get(first, k);
         if (nc >= MAXC) break;
-        if (json_is_object(v)) continue;
-        if (json_is_array(v) && !(all_scalars(v) && json_array_size(v) <= 8)) continue;
+        if (json_is_object(v) || (json_is_array(v) && !(all_scalars(v) &&
+                                                        json_array_size(v) <= 8))) {
+            if (nn < sizeof nested)
+                nn += (size_t)snprintf(nested + nn, sizeof nested - nn, " %s", k);
+            continue;
+        }
         cols[nc] = k;
         w[nc] = dwidth(k);
         keep[nc] = 1;
@@ -347,6 +353,12 @@ static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent, js
     if (cutw >= 0) {
         snprintf(note, sizeof note, "%s cut to the width (--json or 'set json on' has it all)",
                  cols[cutw]);
+        pad(f, indent);
+        wrap(f, note, indent, o->width);
+    }
+    if (nn) {       /* lab gpt acts' top_channels once vanished without a word */
+        snprintf(note, sizeof note, "not in the table:%s (lists in each row; --json or 'set "
+                 "json on' has them)", nested);
         pad(f, indent);
         wrap(f, note, indent, o->width);
     }

@@ -103,4 +103,8 @@ must_fail "lab lora rank=11" "rank=11: out of range 1..10"
 must_fail "lab train hidden=8 epochs=1; lab lora rank=9" "lab lora: rank=9 is above 8, the smaller side of fc1"
 must_fail "lab load tests/fixtures/mlp.safetensors" "lab load: tests/fixtures/mlp.safetensors: a"
 must_fail "lab load tests/fixtures/model.safetensors" "no fc1.weight"
+# epochs=0 trained nothing and replaced the lab's model with an untrained one: refused
+err=$("$QSCOPE" -c "lab train epochs=0" 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "epochs=0: exit $rc, want 2"
+grep -qF "lab train: epochs=0: out of range 1.." <<<"$err" || fail "epochs=0: $err"
 echo "lab: ok"

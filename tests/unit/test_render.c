@@ -238,6 +238,16 @@ Test(render, declared_columns_come_first)
     free(s);
 }
 
+/* A row's lists (lab gpt acts' top_channels) cannot be table cells: a note names them */
+Test(render, nested_lists_in_rows_are_named)
+{
+    char *s = render("{\"rows\": [{\"layer\": \"fc1\", \"absmax\": 3.5, \"top\": [{\"c\": 1}, "
+                     "{\"c\": 2}]}]}", 80);
+    cr_assert_not_null(strstr(s, "  layer absmax\n") ? s : strstr(s, "layer  absmax"), "%s", s);
+    cr_assert_not_null(strstr(s, "not in the table: top (lists in each row"), "%s", s);
+    free(s);
+}
+
 /* A number format's value and its neighbours get the digits that tell them apart: 7.32 in
  * fp32 is 0x40EA3D71 = 7.32000017166, its neighbours 0x40EA3D72 = 7.32000064850 and
  * 0x40EA3D70 = 7.31999969482; eight digits separate them. Other numbers keep 6. */
