@@ -341,6 +341,26 @@ static int parse_calib(qs_calib *c, int argc, char **argv, qs_err *err)
         }
     }
     if (parse_manual(c, named, had, argc, argv, err) != QS_OK) return QS_ERR;
+    /* with a calibrator named on the line, an option it does not read is refused (`calib
+     * minmax p=99` was accepted without a word); alone, `calib p=99.9` sets it for later */
+    for (int i = 0; named && i < argc; i++) {
+        const char *w = argv[i], *eq = strchr(w, '=');
+        char tok[32];
+        if (eq) snprintf(tok, sizeof tok, "%.*s=", (int)(eq - w < 30 ? eq - w : 30), w);
+        else if (!strcmp(w, "two-sided") || !strcmp(w, "abs")) snprintf(tok, sizeof tok, "%s", w);
+        else continue;
+        if (!strcmp(tok, "min=") || !strcmp(tok, "max=") || !strcmp(tok, "amax="))
+            continue;                   /* parse_manual's */
+        const char *opts = qs_calib_table[c->kind].options;
+        size_t tl = strlen(tok);
+        int found = 0;
+        for (const char *q = opts; (q = strstr(q, tok)) && !found; q += tl)
+            found = (q == opts || q[-1] == ' ') && (q[tl] == ' ' || q[tl] == '\0');
+        if (!found)
+            return qs_err_set(err, "calib: '%s' does not apply to %s (%s%s)", w,
+                              qs_calib_name(c->kind), *opts ? "it reads: " : "it takes no options",
+                              opts);
+    }
     long long bins = c->bins, batch = c->batch;
     if (qs_arg_double(argc, argv, "p", 0.0, 100.0, &c->p, err) != QS_OK) return QS_ERR;
     /* amax is the edge where the cumulative histogram reaches p/100: at p=0, the histogram's

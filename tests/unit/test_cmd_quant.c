@@ -282,6 +282,9 @@ Test(cmd_quant, calib_manual_errors_keep_the_calibrator)
     must_fail("calib manual amax=-3", "amax=-3");
     must_fail("calib manual amax=1 min=0", "amax=1");
     must_fail("calib mse max=3", "calib mse");
+    /* an option the named calibrator does not read (was accepted without a word) */
+    must_fail("calib minmax p=99", "'p=99' does not apply to minmax (it takes no options)");
+    must_fail("calib mse two-sided", "'two-sided' does not apply to mse (it reads: bins=)");
     must_fail("calib manual min=-1e40 max=1", "min=-1e40");
     must_fail("calib manual min=x max=1", "min=x");
     must_fail("compare calibs=minmax,manual", "calibs=minmax,manual");
