@@ -232,5 +232,9 @@ int qs_path_under(const char *path, const char *root);
  * "-inf" and "nan" (documented in qscope(1), JSON OUTPUT; `expect` reads them as numbers). */
 void qs_json_set_real(json_t *obj, const char *key, double v);
 json_t *qs_json_real(double v);
+/* A number as qs_json_real wrote it, read back: a JSON number, or one of the strings "inf",
+ * "-inf" and "nan". 0 and *d set; -1 for anything else (null, a missing key, another
+ * string), *d untouched. Every reader of results uses it (commands, lessons, faces). */
+int qs_json_real_get(const json_t *v, double *d);
 
 #endif

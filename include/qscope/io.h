@@ -106,6 +106,9 @@ enum {
 };
 /* A new string (caller frees), or NULL when out of memory. NULL s is taken as "". */
 char *qs_escape(const char *s, int flags);
+/* 1 when qs_escape writes the code point cp as an escape (C0, DEL, C1, the bidirectional
+ * formatting characters): the one list, which the handout writer uses too. */
+int qs_escape_cp(unsigned cp);
 /* 1 when qs_escape would change s. */
 int qs_escape_needed(const char *s, int flags);
 /* 1 when s[0..len) is valid UTF-8 (no overlong forms, surrogates or values past U+10FFFF). */
@@ -138,6 +141,12 @@ int qs_io_write_files(const char *who, const qs_io_out *files, int n, int force,
                       qs_err *err);
 int qs_io_write_file(const char *who, const char *path, const void *data, size_t len,
                      int force, qs_err *err);
+/* The writers' check of a target, for a command that wants it said before any work: QS_ERR
+ * ("who: ...") for an empty or folder name, a symbolic link, something that is not a
+ * regular file, or an existing file without force; *exists (may be NULL) says whether a
+ * regular file is there. */
+int qs_io_check_target(const char *who, const char *path, int force, int *exists,
+                       qs_err *err);
 /* QS_OK when path is a regular file (symbolic links followed), else QS_ERR "who: path: not
  * a regular file ..." (or the stat error): every reader of a named file (load, source, a
  * lesson, the TUI's :load) asks first, so a FIFO or a device never blocks or floods it. */

@@ -9,9 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-#include "cmd_priv.h"
 
 /* Each module contributes an array of rows, terminated by {0}. */
 extern const qs_cmd qs_cmds_core[];
@@ -697,7 +694,7 @@ void qs_json_set_real(json_t *obj, const char *key, double v)
     json_object_set_new(obj, key, qs_json_real(v));
 }
 
-int qs_cmd_json_num(const json_t *v, double *d)
+int qs_json_real_get(const json_t *v, double *d)
 {
     if (json_is_number(v)) {
         *d = json_number_value(v);
@@ -710,22 +707,6 @@ int qs_cmd_json_num(const json_t *v, double *d)
     else if (!strcmp(s, "nan")) *d = NAN;
     else return -1;
     return 0;
-}
-
-/* ---- a file about to be written ---------------------------------------------------------- */
-
-int qs_cmd_check_new_file(const char *who, const char *path, int force, qs_err *err)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0) return QS_OK;    /* a new file (or one the writer explains) */
-    if (S_ISLNK(st.st_mode))
-        return qs_err_set(err, "%s: %s is a symbolic link (qscope never writes through one; "
-                          "give the real file name)", who, path);
-    if (!S_ISREG(st.st_mode))
-        return qs_err_set(err, "%s: %s exists and is not a regular file", who, path);
-    if (!force)
-        return qs_err_set(err, "%s: %s already exists (add --force to replace it)", who, path);
-    return QS_OK;
 }
 
 /* ---- the lesson sandbox at the point of access ------------------------------------------- */

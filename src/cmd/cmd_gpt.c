@@ -8,6 +8,7 @@
 
 #include "qscope/cmd.h"
 #include "qscope/gpt.h"
+#include "qscope/io.h"
 #include "qscope/kernels.h"
 #include "qscope/nn.h"
 #include "cmd_priv.h"
@@ -254,7 +255,7 @@ static int sub_save(qs_session *s, qs_gpt_lab *g, int argc, char **argv, json_t 
     if (!path)
         return qs_err_set(err, "lab gpt save: expected one PATH (usage: lab gpt save PATH "
                           "[--force])");
-    if (qs_cmd_check_new_file("lab gpt save", path, force, err) != QS_OK) return QS_ERR;
+    if (qs_io_check_target("lab gpt save", path, force, NULL, err) != QS_OK) return QS_ERR;
     if (ensure_model(g, err) != QS_OK) return QS_ERR;
     if (qs_gpt_save(g->m, path, g->source, force, err) != QS_OK)
         return qs_err_prefix(err, "lab gpt save");

@@ -477,7 +477,7 @@ static json_t *step(const char *title, const char *formula, const char *subst,
     json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:s}", "title", title, "formula", formula,
                           "substituted", subst, "result", result, "note", note);
     double v;           /* a number, or "inf" / "nan" as qs_json_real writes them */
-    if (qs_cmd_json_num(result, &v) == 0) qs_json_set_real(j, "value", v);
+    if (qs_json_real_get(result, &v) == 0) qs_json_set_real(j, "value", v);
     return j;
 }
 
@@ -924,7 +924,7 @@ static int sub_save(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **
     if (!path)
         return qs_err_set(err, "lab save: expected one PATH (usage: lab save PATH [--force])");
     if (qs_cmd_check_path(s, "lab save", path, 1, err) != QS_OK) return QS_ERR;
-    if (qs_cmd_check_new_file("lab save", path, force, err) != QS_OK) return QS_ERR;
+    if (qs_io_check_target("lab save", path, force, NULL, err) != QS_OK) return QS_ERR;
     int rc = ensure_trained(s, lab, err);
     if (rc != QS_OK) return rc;
     char note[128];

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "qscope/calib.h"
@@ -115,7 +114,7 @@ static json_t *shape_json(int ndim, const int64_t *shape)
 static double sort_key(json_t *row)
 {
     double v;
-    if (qs_cmd_json_num(json_object_get(row, "sqnr_db"), &v) < 0) return NAN;
+    if (qs_json_real_get(json_object_get(row, "sqnr_db"), &v) < 0) return NAN;
     return v;
 }
 
@@ -190,7 +189,7 @@ static int run_report(qs_session *s, int argc, char **argv, json_t **out, qs_err
         } else {
             json_t *row = report_row(i, x, &st, bits);
             double m_db = NAN;
-            qs_cmd_json_num(json_object_get(row, "sqnr_db"), &m_db);
+            qs_json_real_get(json_object_get(row, "sqnr_db"), &m_db);
             qs_grid g;      /* dequantized codes: say whether this scheme reproduces them */
             if (qs_grid_detect(x->data, x->n, &g, NULL) == QS_OK && qs_grid_quantized(&g)) {
                 char note[900], why[600], tag[64];
@@ -642,7 +641,7 @@ static int export_npy(qs_session *s, const char *path, int force, json_t *o, qs_
         qs_err_set(err, "export: out of memory");
     } else {
         snprintf(jpath, pl, "%s.json", path);
-        if (qs_cmd_check_new_file("export", jpath, force, err) == QS_OK) {
+        if (qs_io_check_target("export", jpath, force, NULL, err) == QS_OK) {
             qs_io_out pair[2] = {{path, b.p, b.n}, {jpath, jb.p, jb.n}};
             rc = qs_io_write_files("export", pair, 2, force, err);
         }
@@ -868,9 +867,10 @@ static int export_gguf(qs_session *s, const char *path, int force, int all, cons
 static int existing_file(const char *path, const char *suffix)
 {
     char *p = NULL;
-    struct stat st;
+    int r = 0;
+    qs_err e;
     if (asprintf(&p, "%s%s", path, suffix) < 0) return 0;
-    int r = lstat(p, &st) == 0 && S_ISREG(st.st_mode);
+    qs_io_check_target("export", p, 1, &r, &e);     /* the writer's own test */
     free(p);
     return r;
 }
@@ -910,7 +910,7 @@ static int run_export(qs_session *s, int argc, char **argv, json_t **out, qs_err
     if (type && strcasecmp(format, "gguf"))
         return qs_err_set(err, "export: --type only applies to --format gguf");
     if (qs_cmd_check_path(s, "export", path, 1, err) != QS_OK) return QS_ERR;
-    if (qs_cmd_check_new_file("export", path, force, err) != QS_OK) return QS_ERR;
+    if (qs_io_check_target("export", path, force, NULL, err) != QS_OK) return QS_ERR;
     /* said before the write: afterwards the file exists either way */
     int replaced = existing_file(path, "") ||
                    (!strcasecmp(format, "npy") && existing_file(path, ".json"));

@@ -1,20 +1,12 @@
-/* cmd_priv.h — helpers shared by the command files (src/cmd) and no one else: reading a
- * number back from a result, the "already quantized" sentence, checks of a target file and
- * of scheme words. Private to src/cmd. */
+/* cmd_priv.h — helpers shared by the command files (src/cmd) and no one else: the "already
+ * quantized" sentence and the checks of scheme words. Private to src/cmd. */
 #ifndef QSCOPE_CMD_PRIV_H
 #define QSCOPE_CMD_PRIV_H
 
 #include <stddef.h>
 
-#include <jansson.h>
-
 #include "qscope/err.h"
 #include "qscope/quant.h"
-
-/* A number of a result as qs_json_real wrote it: a JSON number, or one of the strings "inf",
- * "-inf" and "nan" (JSON has no Inf or NaN). 0 and *d set; -1 for anything else (null, a
- * missing key, another string), *d untouched. */
-int qs_cmd_json_num(const json_t *v, double *d);
 
 /* The "already quantized" sentence for a tensor whose values sit on the grid g
  * (qs_grid_quantized), true for the numbers shown next to it: with n = 0 (stats: no scheme)
@@ -23,11 +15,6 @@ int qs_cmd_json_num(const json_t *v, double *d);
  * exactly (SQNR >= QS_CMD_EXACT_DB, or infinite) and which show ordinary rounding error. */
 #define QS_CMD_EXACT_DB 100.0
 void qs_cmd_grid_note(const qs_grid *g, const double *sqnr, int n, char *buf, size_t len);
-
-/* Before writing path without --force: QS_ERR naming who and path when it is a symbolic
- * link, exists and is not a regular file (a folder, a FIFO), or exists at all (add --force);
- * the same words the writer (qs_io_write_file) would use, but said first. */
-int qs_cmd_check_new_file(const char *who, const char *path, int force, qs_err *err);
 
 /* The words of a `scheme` (or `report`) line after qs_scheme_parse accepted them into sc:
  * QS_ERR naming the word when two words contradict each other (sym asym, per-channel

@@ -1354,7 +1354,7 @@ static int run_compare(qs_session *s, int argc, char **argv, json_t **out, qs_er
         json_t *r;
         if (db) {       /* the note says which of these rows reproduce the grid */
             json_array_foreach(rows, k, r)
-                if (qs_cmd_json_num(json_object_get(r, "sqnr_db"), &db[k]) < 0) db[k] = NAN;
+                if (qs_json_real_get(json_object_get(r, "sqnr_db"), &db[k]) < 0) db[k] = NAN;
             qs_cmd_grid_note(&g, db, (int)nr, note, sizeof note);
             json_object_set_new(o, "note", json_string(note));
             free(db);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd_priv.h"
+#include "qscope/cmd.h"
 
 static const char *const kind_names[] = {
     "none", "text", "help", "hist", "bits", "trace", "qparams", "stats", "table", "object",
@@ -94,7 +94,7 @@ static int num_or_null(const json_t *o, const char *k)
 {
     const json_t *v = json_object_get(o, k);
     double d;
-    return qs_cmd_json_num(v, &d) == 0 || json_is_null(v);
+    return qs_json_real_get(v, &d) == 0 || json_is_null(v);
 }
 
 int qs_hist_view_get(const json_t *res, qs_hist_view *v, qs_err *err)
@@ -202,13 +202,13 @@ static int nums(const json_t *v, double **out, size_t *n)
     if (!v) return 0;
     size_t k = json_is_array(v) ? json_array_size(v) : 1;
     double d;
-    if (!json_is_array(v) && qs_cmd_json_num(v, &d) < 0 && !json_is_null(v)) return -1;
+    if (!json_is_array(v) && qs_json_real_get(v, &d) < 0 && !json_is_null(v)) return -1;
     double *a = malloc((k ? k : 1) * sizeof *a);
     if (!a) return -1;
     for (size_t i = 0; i < k; i++) {
         const json_t *x = json_is_array(v) ? json_array_get(v, i) : v;
         a[i] = NAN;
-        if (qs_cmd_json_num(x, &a[i]) < 0 && !json_is_null(x)) {
+        if (qs_json_real_get(x, &a[i]) < 0 && !json_is_null(x)) {
             free(a);
             return -1;
         }
@@ -262,7 +262,7 @@ int qs_qparams_view_get(const json_t *res, qs_qparams_view *v, qs_err *err)
         !opt_str(res, "element") || !opt_str(res, "axis_reason") || !opt_str(res, "warning") ||
         !int_or_null_opt(res, "qmin") || !int_or_null_opt(res, "qmax") ||
         !opt_int(res, "block") || !opt_int(res, "nparams") ||
-        (em && qs_cmd_json_num(em, &emv) < 0 && !json_is_null(em)) ||
+        (em && qs_json_real_get(em, &emv) < 0 && !json_is_null(em)) ||
         (cb && !json_is_array(cb)))
         goto bad;
     if (nums(json_object_get(res, "scale"), &v->scale, &v->nscale) ||
@@ -280,7 +280,7 @@ int qs_qparams_view_get(const json_t *res, qs_qparams_view *v, qs_err *err)
     const json_t *x;
     if (json_is_integer(x = json_object_get(res, "qmin"))) v->qmin = (double)json_integer_value(x);
     if (json_is_integer(x = json_object_get(res, "qmax"))) v->qmax = (double)json_integer_value(x);
-    if (em && qs_cmd_json_num(em, &emv) == 0) v->elem_max = emv;
+    if (em && qs_json_real_get(em, &emv) == 0) v->elem_max = emv;
     v->has_block = json_object_get(res, "block") != NULL;
     v->block = json_integer_value(json_object_get(res, "block"));
     v->nparams = json_integer_value(json_object_get(res, "nparams"));

@@ -10,16 +10,19 @@
 #include <string.h>
 
 #include "front/front.h"
+#include "qscope/io.h"
 #include "qscope/result.h"
 
 /* ---- escaping ------------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not one. */
-static int utf8_len(const unsigned char *s)
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not one; *cpo receives
+ * its code point. */
+static int utf8_len(const unsigned char *s, unsigned *cpo)
 {
     unsigned c = s[0];
     int n;
     unsigned cp;
+    *cpo = c;
     if (c < 0x80) return 1;
     if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1F; }
     else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0F; }
@@ -32,6 +35,7 @@ static int utf8_len(const unsigned char *s)
     if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
         (cp >= 0xD800 && cp <= 0xDFFF))
         return 0;                                   /* overlong, out of range, surrogate */
+    *cpo = cp;
     return n;
 }
 
@@ -49,16 +53,12 @@ static int esc_one(FILE *f, const char *s)
     default: break;
     }
     if (*u < 0x20 || *u == 0x7F) { fputs("\xEF\xBF\xBD", f); return 1; }
-    int n = utf8_len(u);
+    unsigned cp;
+    int n = utf8_len(u, &cp);
     if (n == 0) { fputs("\xEF\xBF\xBD", f); return 1; }
-    /* C1 controls (U+0080..U+009F) and the bidirectional formatting characters (U+061C,
-     * U+200E/F, U+202A..E, U+2066..9: they can make text read as other text) become U+FFFD
-     * as C0 controls do */
-    if ((n == 2 && u[0] == 0xC2 && u[1] <= 0x9F) ||
-        (n == 2 && u[0] == 0xD8 && u[1] == 0x9C) ||
-        (n == 3 && u[0] == 0xE2 && u[1] == 0x80 &&
-         (u[2] == 0x8E || u[2] == 0x8F || (u[2] >= 0xAA && u[2] <= 0xAE))) ||
-        (n == 3 && u[0] == 0xE2 && u[1] == 0x81 && u[2] >= 0xA6 && u[2] <= 0xA9)) {
+    /* what the text faces escape (C1 controls, the bidirectional formatting characters that
+     * can make text read as other text: qs_escape_cp) becomes U+FFFD, as C0 controls do */
+    if (n > 1 && qs_escape_cp(cp)) {
         fputs("\xEF\xBF\xBD", f);
         return n;
     }
@@ -263,13 +263,11 @@ static const char *palette[] = {"#2563eb", "#dc2626", "#059669", "#d97706", "#7c
  * the values JSON cannot hold (qs_json_real); null reads as NaN. -1 for anything else. */
 static int num_val(json_t *v, double *d)
 {
-    const char *s = json_string_value(v);
-    if (json_is_number(v)) *d = json_number_value(v);
-    else if (json_is_null(v) || (s && !strcmp(s, "nan"))) *d = NAN;
-    else if (s && !strcmp(s, "inf")) *d = INFINITY;
-    else if (s && !strcmp(s, "-inf")) *d = -INFINITY;
-    else return -1;
-    return 0;
+    if (json_is_null(v)) {
+        *d = NAN;
+        return 0;
+    }
+    return qs_json_real_get(v, d);
 }
 
 /* An array of at least min numbers (the points that are not finite are left out when

@@ -53,6 +53,11 @@ static int bidi_control(unsigned cp)
            (cp >= 0x2066 && cp <= 0x2069);
 }
 
+int qs_escape_cp(unsigned cp)
+{
+    return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || bidi_control(cp);
+}
+
 int qs_escape_needed(const char *s, int flags)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -63,8 +68,7 @@ int qs_escape_needed(const char *s, int flags)
         if (!k) return 1;
         if (cp == '\n' && (flags & QS_ESC_KEEP_NL)) { i++; continue; }
         if (cp == '\t' && (flags & QS_ESC_KEEP_TAB)) { i++; continue; }
-        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || bidi_control(cp))
-            return 1;
+        if (qs_escape_cp(cp)) return 1;
         i += k;
     }
     return 0;

@@ -112,12 +112,12 @@ static void remove_stale(const char *path)
     closedir(d);
 }
 
-/* Checks a target: refused when it is a symbolic link or not a regular file, or when it
- * exists and force is not given. Sets *exists. */
-static int check_target(const char *who, const char *path, int force, int *exists,
-                        qs_err *err)
+int qs_io_check_target(const char *who, const char *path, int force, int *exists,
+                       qs_err *err)
 {
     struct stat st;
+    int ex_local;
+    if (!exists) exists = &ex_local;
     *exists = 0;
     if (!*path) return qs_err_set(err, "%s: empty file name", who);
     if (path[strlen(path) - 1] == '/')
@@ -203,7 +203,7 @@ int qs_io_write_files(const char *who, const qs_io_out *files, int n, int force,
     if (n < 1 || n > QS_IO_WRITE_MAX) return qs_err_set(err, "%s: bad file count", who);
     for (int i = 0; i < n; i++) slot[i] = -1;
     for (int i = 0; i < n; i++)
-        if (check_target(who, files[i].path, force, &exists[i], err) != QS_OK) return QS_ERR;
+        if (qs_io_check_target(who, files[i].path, force, &exists[i], err) != QS_OK) return QS_ERR;
     for (int i = 0; i < n; i++) remove_stale(files[i].path);
     for (int i = 0; i < n; i++)
         if (!(tmp[i] = write_temp(who, files[i].path, files[i].data, files[i].len, &slot[i],
@@ -230,7 +230,7 @@ int qs_io_write_files(const char *who, const qs_io_out *files, int n, int force,
         if (force) {
             /* rename replaces a symbolic link itself, never its target; check again */
             int ex;
-            if (check_target(who, files[i].path, 1, &ex, err) != QS_OK) goto undo;
+            if (qs_io_check_target(who, files[i].path, 1, &ex, err) != QS_OK) goto undo;
             r = rename(tmp[i], files[i].path);
         } else {
             r = link(tmp[i], files[i].path);    /* fails when the target appeared */

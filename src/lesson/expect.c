@@ -148,15 +148,7 @@ done:
  * the values JSON cannot hold (qs_json_real). */
 static int num_of(json_t *v, double *d)
 {
-    if (json_is_integer(v)) { *d = (double)json_integer_value(v); return 0; }
-    if (json_is_real(v)) { *d = json_real_value(v); return 0; }
-    if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        if (!strcmp(s, "inf")) { *d = INFINITY; return 0; }
-        if (!strcmp(s, "-inf")) { *d = -INFINITY; return 0; }
-        if (!strcmp(s, "nan")) { *d = NAN; return 0; }
-    }
-    return -1;
+    return qs_json_real_get(v, d);
 }
 
 /* Lists an object's keys into buf ("a, b, c"), for "no key" messages. */

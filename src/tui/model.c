@@ -159,15 +159,9 @@ static void set_json(json_t **slot, json_t *v)
 
 double qs_tui_num(json_t *v, double dflt)
 {
+    double d;
     if (json_is_array(v)) v = json_array_get(v, 0);
-    if (json_is_number(v)) return json_number_value(v);
-    if (json_is_string(v)) {            /* qs_json_real's spelling of a nonfinite number */
-        const char *s = json_string_value(v);
-        if (!strcmp(s, "inf")) return INFINITY;
-        if (!strcmp(s, "-inf")) return -INFINITY;
-        if (!strcmp(s, "nan")) return NAN;
-    }
-    return dflt;
+    return qs_json_real_get(v, &d) == 0 ? d : dflt;
 }
 
 static double jget(json_t *o, const char *key, double dflt)
