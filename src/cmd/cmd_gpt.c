@@ -1001,11 +1001,12 @@ static const qs_arg gsweep_args[] = {
 };
 static const qs_arg gptq_args[] = {
     { QS_ARG_TEXT, "method", "M", 0, 0, "rtn", "the PTQ method", NULL, qs_gpt_vocab_method },
-    { QS_ARG_INT, "bits", "B", 0, 8, "4", "weight bits (0: rotate only, the fp32 "
-      "equivalence check)", NULL, NULL },
-    { QS_ARG_INT, "group", "G", 0, 1 << 16, "32", "weights per scale (0: per channel)", NULL,
-      NULL },
-    { QS_ARG_FLAG, "sym", NULL, 0, 0, NULL, "symmetric weight grid (default affine)", NULL,
+    { QS_ARG_INT, "bits", "B", 0, 8, "4", "rtn, gptq, awq, rotate: weight bits (0: rotate "
+      "only, the fp32 equivalence check)", NULL, NULL },
+    { QS_ARG_INT, "group", "G", 0, 1 << 16, "32", "rtn, gptq, awq, rotate: weights per scale (0: "
+      "per channel)", NULL, NULL },
+    { QS_ARG_FLAG, "sym", NULL, 0, 0, NULL, "rtn, gptq, awq, rotate: symmetric weight grid "
+      "(default affine)", NULL,
       NULL },
     { QS_ARG_FLAG, "actorder", NULL, 0, 0, NULL, "gptq: columns by decreasing Hessian "
       "diagonal", NULL, NULL },
@@ -1015,10 +1016,11 @@ static const qs_arg gptq_args[] = {
       "diagonal)", NULL, NULL },
     { QS_ARG_REAL, "alpha", "A", 0, 1, "0.5", "smoothquant: migration strength", NULL, NULL },
     { QS_ARG_REAL, "threshold", "T", 0, 1e30, "6", "llmint8: outlier threshold", NULL, NULL },
-    G_SEED,
+    { QS_ARG_INT, "seed", "S", 0, (long long)1 << 62, "1", "rotate: seed of the random "
+      "signs", NULL, NULL },
     { QS_ARG_INT, "grid", "G", 1, 100, "20", "awq: scale search grid points", NULL, NULL },
-    { QS_ARG_INT, "calib", "N", 128, 1 << 16, "2048", "calibration tokens (held-out "
-      "characters from 32768 on)", NULL, NULL },
+    { QS_ARG_INT, "calib", "N", 128, 1 << 16, "2048", "gptq, awq, smoothquant, llmint8: "
+      "calibration tokens (held-out characters from 32768 on)", NULL, NULL },
     G_TEXT, G_CHARS("8192"), { 0 },
 };
 static const qs_arg ggenerate_args[] = {

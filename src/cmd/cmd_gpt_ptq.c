@@ -74,6 +74,31 @@ static int parse_opts(int argc, char **argv, qs_gpt_ptq_opts *o, long long *cali
             return qs_err_set(err, "method=%s: expected rtn, gptq, awq, smoothquant, llmint8, "
                               "w8a8 or rotate", m);
     }
+    /* an option the method does not read is refused (`method=w8a8 bits=3` ran W8A8 and
+     * said nothing about the 3) */
+    static const struct { const char *opt; unsigned methods; } reads[] = {
+#define M(x) (1u << QS_PTQ_##x)
+        { "bits", M(RTN) | M(GPTQ) | M(AWQ) | M(ROTATE) },
+        { "group", M(RTN) | M(GPTQ) | M(AWQ) | M(ROTATE) },
+        { "sym", M(RTN) | M(GPTQ) | M(AWQ) | M(ROTATE) },
+        { "actorder", M(GPTQ) }, { "damp", M(GPTQ) },
+        { "alpha", M(SMOOTHQUANT) }, { "threshold", M(LLMINT8) },
+        { "grid", M(AWQ) }, { "noclip", M(AWQ) }, { "seed", M(ROTATE) },
+        { "calib", M(GPTQ) | M(AWQ) | M(SMOOTHQUANT) | M(LLMINT8) },
+#undef M
+    };
+    for (size_t r = 0; r < sizeof reads / sizeof reads[0]; r++) {
+        if (reads[r].methods >> o->method & 1) continue;
+        if (!qs_arg_kv(argc, argv, reads[r].opt) && !qs_arg_flag(argc, argv, reads[r].opt))
+            continue;
+        char list[160] = "";
+        size_t n = 0;
+        for (size_t k = 0; k < sizeof reads / sizeof reads[0] && n < sizeof list; k++)
+            if (reads[k].methods >> o->method & 1)
+                n += (size_t)snprintf(list + n, sizeof list - n, " %s", reads[k].opt);
+        return qs_err_set(err, "lab gpt ptq: method=%s does not read %s (it reads:%s text chars)",
+                          qs_ptq_method_name(o->method), reads[r].opt, list);
+    }
     long long bits = 4, group = 32, seed = 1, grid = 20;
     *calib = CALIB_ROWS;
     if (qs_arg_int(argc, argv, "bits", 0, 8, &bits, err) != QS_OK ||

@@ -221,6 +221,14 @@ Test(specs, subcommands_accept_only_their_specs)
     qs_err err;
     cr_expect(run_fails("lab gpt ptq method=nope", &err));
     cr_expect(strstr(err.msg, "rtn, gptq, awq") != NULL, "%s", err.msg);
+    /* an option the method does not read is refused, naming what it reads */
+    cr_expect(run_fails("lab gpt ptq method=w8a8 bits=3", &err));
+    cr_expect(strstr(err.msg, "method=w8a8 does not read bits") != NULL, "%s", err.msg);
+    cr_expect(run_fails("lab gpt ptq method=rtn actorder", &err));
+    cr_expect(strstr(err.msg, "does not read actorder (it reads: bits group sym text chars)") != NULL,
+              "%s", err.msg);
+    cr_expect(run_fails("lab gpt ptq method=gptq alpha=0.3", &err));
+    cr_expect(strstr(err.msg, "alpha") != NULL, "%s", err.msg);
     cr_expect(run_fails("lab gpt sweep methods=gptq,nope", &err));
     cr_expect(strstr(err.msg, "'nope' is not one of") != NULL, "%s", err.msg);
     cr_expect(run_fails("lab gpt nope", &err));
