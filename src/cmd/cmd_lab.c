@@ -1210,7 +1210,7 @@ const qs_cmd qs_cmds_lab[] = {
      "          dp_correct\n"
      "lab gpt sweep [formats=F,F...] [methods=M,M...|all] [embed] [chars=8192] -> rows:\n"
      "          method format bits_per_weight ppl kld top1_agree (+ the eval keys); methods=\n"
-     "          adds rtn/gptq/awq/rotate at int4-g32, int4-g128, int3-g32 (asym), w8a8,\n"
+     "          adds rtn/gptq/awq/rotate at int4-g32, int4-g128, int3-g32 (affine), w8a8,\n"
      "          smoothquant, llmint8 (w8a8-token) and rotate fp32 (formats= then fp32,mxfp4,nvfp4)\n"
      "lab gpt ptq method=rtn|gptq|awq|smoothquant|llmint8|w8a8|rotate [bits=4] [group=32]\n"
      "          [sym] [actorder] [damp=0.01] [alpha=0.5] [threshold=6] [seed=1] [grid=20]\n"

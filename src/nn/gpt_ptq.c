@@ -337,14 +337,16 @@ int qs_gpt_ptq_run(const qs_gpt *m, const uint8_t *calib, int64_t ncalib, int64_
     out->calib_rows = rows;
     if (weight_only && quant_w) {
         int gs = o->group;
-        /* sym is GPTQ's grid, codes -2^(b-1)..2^(b-1)-1 with scale 2·amax/(2^b - 1): the
-         * label says so, since `lab gpt eval format=int4-g32-sym` is the narrow ±7 grid */
+        /* the asymmetric grid is `lab gpt eval`'s "affine" one and says so (one name for
+         * one grid); sym is GPTQ's grid, codes -2^(b-1)..2^(b-1)-1 with scale
+         * 2·amax/(2^b - 1): the label says so, since `lab gpt eval format=int4-g32-sym` is
+         * the narrow ±7 grid */
         char sym[32];
         snprintf(sym, sizeof sym, "sym[%d,%d]", -(1 << (o->bits - 1)), (1 << (o->bits - 1)) - 1);
         if (gs > 0) snprintf(out->format, sizeof out->format, "int%d-g%d-%.16s", o->bits, gs,
-                             o->sym ? sym : "asym");
+                             o->sym ? sym : "affine");
         else snprintf(out->format, sizeof out->format, "int%d-row-%.16s", o->bits,
-                      o->sym ? sym : "asym");
+                      o->sym ? sym : "affine");
         /* a float32 scale per group (+ an integer zero point when asymmetric), as qscope's
          * scheme costs count them; a group wider than a row is one per row */
         double sum = 0.0, cnt = 0.0;
