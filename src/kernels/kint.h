@@ -115,14 +115,30 @@ static inline int32_t qk_quant1(float x, float scale, float inv, int32_t zp, con
     return q;
 }
 
-/* Histogram bin of v (double): -1 under, -2 over, -3 NaN, else 0..bins-1. sc = bins/(hi-lo). */
+/* Edge i of a histogram of bins over [lo, hi] as np.linspace(lo, hi, bins + 1) computes it:
+ * i·step + lo with step = (hi - lo)/bins, each operation rounded (no fma: -std=c11 does not
+ * contract), and hi itself for the last. */
+static inline double qk_edge(int64_t i, double lo, double hi, int bins)
+{
+    return i >= bins ? hi : (double)i * ((hi - lo) / (double)bins) + lo;
+}
+/* Histogram bin of v (double): -1 under, -2 over, -3 NaN, else 0..bins-1. sc = bins/(hi-lo).
+ * numpy.histogram's rule: bin i holds edge_i <= v < edge_i+1 (the last one hi too). The
+ * product (v - lo)·sc, numpy's first guess as well, can land on the wrong side of an edge v
+ * sits on or within an ulp of (-29, 18, 29.75 in 30 bins put 18 below the edge 18), so it is
+ * checked against the two edges, as numpy does. */
 static inline int64_t qk_bin(double v, double lo, double hi, double sc, int bins)
 {
     if (v != v) return -3;
     if (v < lo) return -1;
     if (v > hi) return -2;
     int64_t b = (int64_t)((v - lo) * sc);
-    return b >= bins ? bins - 1 : b;
+    if (b >= bins) b = bins - 1;
+    if (sc > 0.0) {
+        if (b > 0 && v < qk_edge(b, lo, hi, bins)) b--;
+        else if (b < bins - 1 && v >= qk_edge(b + 1, lo, hi, bins)) b++;
+    }
+    return b;
 }
 static inline double qk_hist_scale(const qs_hist *h)
 {

@@ -135,6 +135,10 @@ typedef struct hbin {
                                     |t - round(t)| < fthr (else the double rule) */
     __m256 flanes;               /* 8 + table numbers: counter index = 8·round(t) + flanes */
     int fok;                     /* the float rule applies to this range (fbin_ok) */
+    __m256d eps;                 /* |t - round(t)| <= eps: v may sit on an edge, where the
+                                    product can err by an ulp (hbin_idx8 asks qk_bin) */
+    double lo_s, hi_s, sc_s;     /* lo, hi, sc for qk_bin */
+    uint32_t zslot;              /* qk_bin's slot of 0.0 */
 } hbin;
 
 /* Float bins of the fused pass (fq_stats_f): t = fma(e_f, (float)sc, (float)(-lo·sc - 0.5))
@@ -161,6 +165,14 @@ static int fbin_ok(hbin *b, const qs_hist *h, double sc)
     return 1;
 }
 
+/* slot of v by qk_bin: 0 under, 1..bins the bins, bins+1 over, bins+2 NaN */
+static uint32_t hbin_slot(const hbin *b, double v)
+{
+    int64_t r = qk_bin(v, b->lo_s, b->hi_s, b->sc_s, b->bins);
+    return r >= 0 ? (uint32_t)r + 1 : r == -1 ? 0 : r == -2 ? (uint32_t)b->bins + 1
+                                                              : (uint32_t)b->bins + 2;
+}
+
 static int hbin_init(hbin *b, const qs_hist *h)
 {
     b->t = NULL;
@@ -178,6 +190,14 @@ static int hbin_init(hbin *b, const qs_hist *h)
     b->fast = sc >= 1.0 && isfinite(sc) && isfinite(h->lo) && isfinite(h->hi);
     b->zfix = 0;
     b->fok = fbin_ok(b, h, sc);
+    /* t = (v - lo)·sc and numpy's edges i·step + lo are each within 3 ulps of exact, in units
+     * of a bin at most 2^-53·(3|t| + 2·bins + m + 1) from each other (m = max|lo|, |hi| in
+     * bins); eps is eight times that. A range where that is not small: every value to qk_bin */
+    double m = fmax(fabs(h->lo), fabs(h->hi)) * sc;
+    double eps = 8.0 * 0x1p-53 * (5.0 * (double)h->bins + m + 4.0);
+    b->eps = _mm256_set1_pd(isfinite(eps) && eps < 0.125 ? eps : INFINITY);
+    b->lo_s = h->lo; b->hi_s = h->hi; b->sc_s = sc;
+    b->zslot = hbin_slot(b, 0.0);
     b->t = calloc((size_t)HB_W * (size_t)(h->bins + 3), sizeof *b->t);
     return b->t != NULL;
 }
@@ -189,9 +209,13 @@ static int hbin_init(hbin *b, const qs_hist *h)
  *   nonzero for v != lo, and |t| >= |v - lo| cannot underflow to -0), so
  *   floor(max(-1, min(bins-1, t))) gives under and the bins; vminpd / vmaxpd return their
  *   second operand when it is NaN, so NaN stays NaN and converts to INT32_MIN. */
-AI __m128i hbin_bin4(const hbin *b, __m256d v)
+AI __m128i hbin_bin4(const hbin *b, __m256d v, __m256d *near)
 {
     __m256d t = _mm256_mul_pd(_mm256_sub_pd(v, b->lo), b->sc);
+    __m256d d = _mm256_sub_pd(t, _mm256_round_pd(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    *near = _mm256_and_pd(_mm256_cmp_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), d), b->eps,
+                                        _CMP_LE_OQ),
+                          _mm256_cmp_pd(v, b->lo, _CMP_NEQ_UQ));    /* lo itself: bin 0 */
     if (b->fast) {
         t = _mm256_max_pd(b->m1, _mm256_min_pd(b->lastd, t));
         t = _mm256_round_pd(t, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
@@ -204,12 +228,28 @@ AI __m128i hbin_bin4(const hbin *b, __m256d v)
     }
     return _mm256_cvttpd_epi32(t);
 }
+/* the lanes of 8 values near an edge: slots (not yet counter indices) by qk_bin */
+static __attribute__((noinline)) __m256i hbin_fix8(const hbin *b, __m256i i, __m256d v0,
+                                                 __m256d v1, int mask)
+{
+    _Alignas(32) double v[8];
+    _Alignas(32) uint32_t s[8];
+    _mm256_store_pd(v, v0);
+    _mm256_store_pd(v + 4, v1);
+    _mm256_store_si256((__m256i *)s, i);
+    for (int k = 0; k < 8; k++)
+        if (mask >> k & 1) s[k] = v[k] == 0.0 ? b->zslot : hbin_slot(b, v[k]);
+    return _mm256_load_si256((const __m256i *)s);
+}
 /* counter indices (slot * HB_W + lane) of 8 values (v0: lanes 0-3, v1: lanes 4-7); the
  * unsigned min sends INT32_MIN + 1 to the NaN slot */
 AI __m256i hbin_idx8(const hbin *b, __m256d v0, __m256d v1)
 {
-    __m256i i = _mm256_set_m128i(hbin_bin4(b, v1), hbin_bin4(b, v0));
+    __m256d n0, n1;
+    __m256i i = _mm256_set_m128i(hbin_bin4(b, v1, &n1), hbin_bin4(b, v0, &n0));
     i = _mm256_min_epu32(_mm256_add_epi32(i, b->one), b->slotmax);
+    int near = _mm256_movemask_pd(n0) | _mm256_movemask_pd(n1) << 4;
+    if (__builtin_expect(near != 0, 0)) i = hbin_fix8(b, i, v0, v1, near);
     return _mm256_add_epi32(_mm256_slli_epi32(i, 3), b->lanes);
 }
 /* counts 8 values (v0: lanes 0-3, v1: lanes 4-7) */
@@ -224,13 +264,7 @@ AI void hbin_count8(hbin *b, __m256d v0, __m256d v1)
 static void hbin_flush(hbin *b, qs_hist *h)
 {
     const uint32_t *t = b->t;
-    int zs = -1;                 /* slot of 0.0, by the same vector rule */
-    if (b->zfix) {
-        uint32_t z[8];
-        _mm256_storeu_si256((__m256i *)z,
-                            hbin_idx8(b, _mm256_setzero_pd(), _mm256_setzero_pd()));
-        zs = (int)(z[0] / HB_W);
-    }
+    int zs = b->zfix ? (int)b->zslot : -1;     /* slot of 0.0 */
     for (int s = 0; s < b->bins + 3; s++) {
         uint64_t c = 0;
         for (int j = 0; j < HB_W; j++) c += t[(size_t)s * HB_W + (size_t)j];

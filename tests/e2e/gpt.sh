@@ -90,8 +90,10 @@ if [ -f datasets/gpt-kjv.safetensors ]; then
     has "$r" '"method":"full"'
     has "$r" '"method":"qlora"'
     for m in rtn gptq awq smoothquant llmint8 w8a8 rotate; do
-        extra=""; [ "$m" = gptq ] && extra="actorder"; [ "$m" = awq ] && extra="bits=3"
-        r=$("$QSCOPE" --json -c "lab gpt ptq method=$m calib=256 chars=512 $extra" | tail -1) \
+        # calib= only for the methods that calibrate (the others refuse it)
+        extra=""; [ "$m" = gptq ] && extra="actorder calib=256"; [ "$m" = awq ] && extra="bits=3 calib=256"
+        case $m in smoothquant|llmint8) extra="calib=256" ;; esac
+        r=$("$QSCOPE" --json -c "lab gpt ptq method=$m chars=512 $extra" | tail -1) \
             || fail "small ptq method=$m exit $?"
         has "$r" "\"method\":\"$m\""
         python3 -c 'import json,sys,math; r=json.loads(sys.argv[1]); assert math.isfinite(r["ppl"]) and r["ppl"] > 1 and 0 <= r["top1_agree"] <= 1, r' "$r" \

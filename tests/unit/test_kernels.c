@@ -689,16 +689,25 @@ Test(kernels, large_tensor_stream, .timeout = 120)
     free(x - 1);
 }
 
-/* the test's own histogram bin of a double value (the rule of kernels.h written out): -1
- * under, -2 over, -3 NaN */
+/* the test's own histogram bin of a double value, numpy.histogram's rule written out as a
+ * search: edges as np.linspace(lo, hi, bins + 1) computes them (i·step + lo, hi last), bin i
+ * holds edge_i <= v < edge_i+1, the last bin hi too; -1 under, -2 over, -3 NaN */
 static int64_t t_bin(double v, const qs_hist *h)
 {
     if (isnan(v)) return -3;
     if (v < h->lo) return -1;
     if (v > h->hi) return -2;
-    double sc = h->hi > h->lo ? (double)h->bins / (h->hi - h->lo) : 0.0;
-    int64_t b = (int64_t)((v - h->lo) * sc);
-    return b >= h->bins ? h->bins - 1 : b;
+    if (!(h->hi > h->lo)) return 0;
+    volatile double step = (h->hi - h->lo) / (double)h->bins;
+    int64_t lo = 0, hi = h->bins - 1;          /* the largest i < bins with edge_i <= v */
+    while (lo < hi) {
+        int64_t mid = (lo + hi + 1) / 2;
+        volatile double ip = (double)mid * step;
+        double edge = ip + h->lo;
+        if (edge <= v) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
 }
 
 /* The optimized fused pass sums in float per 64 elements and bins errors in float, falling
@@ -893,6 +902,71 @@ Test(kernels, hist_ranges, .timeout = 60)
     free(x - 1); free(y - 1);
 }
 
+/* Values on a grid that meets the edges of a range whose step is not a binary fraction:
+ * the product (v - lo)·bins/(hi - lo) puts some of the values that sit exactly on an edge in
+ * the bin below it; numpy.histogram checks against its edges. The counts of k/8 for k =
+ * -232..238 in 30 bins over [-29, 29.75] are numpy's (1.24: np.histogram(np.arange(-232,
+ * 239)/8, bins=30, range=(-29, 29.75))); every table's hist and error histogram (errors
+ * y - x with y = 0) must give them, and the rule written out above must too. */
+Test(kernels, hist_numpy_grid, .timeout = 60)
+{
+    static const uint64_t np_counts[30] = { 16, 16, 15, 16, 16, 15, 16, 16, 15, 16,
+                                            16, 15, 16, 16, 15, 16, 16, 15, 16, 16,
+                                            15, 16, 16, 15, 16, 16, 15, 16, 16, 16 };
+    const qs_kernels *t[QT_MAX];
+    int nt = tables(t);
+    /* the values in a scrambled order, 16 times over (the vector paths see every lane and
+     * block position), plus one misaligned copy */
+    int64_t nv = 471, n = 16 * nv + 3;
+    float *buf = malloc((size_t)(n + 1) * sizeof *buf), *x = buf + 1;
+    float *y = calloc((size_t)n, sizeof *y), *xn = malloc((size_t)n * sizeof *xn);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t k = (i * 97) % nv;
+        x[i] = (float)(k - 232) / 8.0f;
+        xn[i] = -x[i];                  /* errors y - x = -x: the same values */
+    }
+    qs_hist want = { 30, -29.0, 29.75, NULL, 0, 0, 0 };
+    uint64_t w[30] = { 0 };
+    int64_t moved = 0;                  /* values the product alone would misplace */
+    for (int64_t i = 0; i < n; i++) {
+        int64_t b = t_bin(x[i], &want);
+        cr_assert(b >= 0);
+        w[b]++;
+        int64_t p = (int64_t)((x[i] + 29.0) * (30.0 / 58.75));
+        moved += (p > 29 ? 29 : p) != b;
+    }
+    cr_assert_gt(moved, 0, "the grid does not exercise the edge check");
+    /* the first 16·471 values are 16 copies: numpy's counts times 16, + the 3 extra */
+    uint64_t extra[30] = { 0 };
+    for (int64_t i = 16 * nv; i < n; i++) extra[t_bin(x[i], &want)]++;
+    for (int b = 0; b < 30; b++)
+        cr_assert_eq(w[b], 16 * np_counts[b] + extra[b], "rule vs numpy, bin %d", b);
+    for (int ti = 0; ti < nt; ti++) {
+        uint64_t c[30] = { 0 }, ec[30] = { 0 };
+        qs_hist h = { 30, -29.0, 29.75, c, 0, 0, 0 }, eh = { 30, -29.0, 29.75, ec, 0, 0, 0 };
+        t[ti]->hist(x, n, &h);
+        qs_errstats st;
+        t[ti]->errstats(xn, y, n, &st, &eh);
+        /* the fused pass: a scale so large that every code is 0, so y = 0 and e = -xn = x */
+        uint64_t fc[30] = { 0 };
+        qs_hist fh = { 30, -29.0, 29.75, fc, 0, 0, 0 };
+        float sc = 1e6f, inv = 1e-6f;
+        int32_t zp = 0;
+        qs_layout l = { QS_G_TENSOR, 1, n, 1, 1 };
+        qs_qp qp = { &sc, &inv, &zp, -128, 127, 0, QS_R_HALF_EVEN, 0 };
+        t[ti]->fakequant(xn, &l, &qp, NULL, NULL, &st, &fh);
+        for (int b = 0; b < 30; b++) {
+            cr_assert_eq(c[b], w[b], "%s hist bin %d: %llu, numpy's rule %llu", t[ti]->name, b,
+                         (unsigned long long)c[b], (unsigned long long)w[b]);
+            cr_assert_eq(ec[b], w[b], "%s error histogram bin %d", t[ti]->name, b);
+            cr_assert_eq(fc[b], w[b], "%s fused pass's histogram bin %d", t[ti]->name, b);
+        }
+        cr_assert(h.under == 0 && h.over == 0 && eh.under == 0 && eh.over == 0 &&
+                  fh.under == 0 && fh.over == 0);
+    }
+    free(buf); free(y); free(xn);
+}
+
 Test(kernels, minmax_and_hist, .timeout = 60)
 {
     const qs_kernels *t[QT_MAX];
@@ -933,7 +1007,7 @@ Test(kernels, minmax_and_hist, .timeout = 60)
                 if (isnan(v)) wn++;
                 else if (v < -2.0) wu++;
                 else if (v > 3.0) wo++;
-                else { int64_t bi = (int64_t)((v + 2.0) * (37 / 5.0)); w[bi > 36 ? 36 : bi]++; }
+                else w[t_bin(v, &h)]++;
             }
             t[ti]->hist(x, n, &h);
             cr_assert(h.under == wu && h.over == wo && h.nan == wn, "%s hist oob", t[ti]->name);
