@@ -94,6 +94,30 @@ static int make_acts(int argc, char **argv, int in, int def_k, acts *a, qs_err *
     return QS_OK;
 }
 
+/* Held-out activations: n fresh rows of the same distribution (N(0, 1) from seed S's
+ * held-out stream, the same planted channels scaled the same way). A method fitted to the
+ * calibration rows (GPTQ's Hessian, AWQ's scales, SmoothQuant's maxima) is scored on rows it
+ * has not seen: on the calibration rows alone a gain can be fitted sampling noise. */
+float *qs_llm_heldout(const float *X, int n, int in, uint64_t seed, const int *chan, int k,
+                      double scale)
+{
+    (void)X;
+    float *H = malloc((size_t)n * in * sizeof *H);
+    if (!H) return NULL;
+    qs_rng r;
+    qs_rng_seed(&r, seed ^ 0x9e3779b97f4a7c15ULL);
+    for (int64_t i = 0; i < (int64_t)n * in; i++) H[i] = (float)qs_rng_normal(&r);
+    for (int i = 0; i < k && i < 64; i++)
+        for (int t = 0; t < n; t++) H[(size_t)t * in + chan[i]] *= (float)scale;
+    return H;
+}
+static float *heldout_of(const acts *a, int in)
+{
+    return qs_llm_heldout(a->X, a->n, in, a->seed, a->chan, a->k, a->scale);
+}
+#define HELDOUT_NOTE "; heldout_*: the same on n fresh rows of the same distribution (the " \
+    "seed's held-out stream, the same planted channels) that the method never saw"
+
 static void acts_into(json_t *o, const acts *a)
 {
     json_object_set_new(o, "activations", json_string(a->label));
@@ -400,6 +424,12 @@ static int run_gptq(qs_session *s, int argc, char **argv, json_t **out, qs_err *
     if (qs_wq_rtn(&go.q, v.W, v.out, v.in, R, err) != QS_OK) goto done;
     qs_llmq_out_err(a.X, a.n, v.W, Q, v.out, v.in, &eg, &sg);
     qs_llmq_out_err(a.X, a.n, v.W, R, v.out, v.in, &er, &sr);
+    double hg = NAN, hr = NAN;
+    float *H = heldout_of(&a, v.in);
+    if (!H) { qs_err_set(err, "gptq: out of memory"); goto done; }
+    qs_llmq_out_err(H, a.n, v.W, Q, v.out, v.in, NULL, &hg);
+    qs_llmq_out_err(H, a.n, v.W, R, v.out, v.in, NULL, &hr);
+    free(H);
     json_t *o = json_object();
     acts_into(o, &a);
     json_object_set_new(o, "matrix", json_pack("[ii]", v.out, v.in));
@@ -413,10 +443,12 @@ static int run_gptq(qs_session *s, int argc, char **argv, json_t **out, qs_err *
     qs_json_set_real(o, "gptq_out_mse", eg);
     qs_json_set_real(o, "rtn_out_sqnr_db", sr);
     qs_json_set_real(o, "gptq_out_sqnr_db", sg);
+    qs_json_set_real(o, "heldout_rtn_out_sqnr_db", hr);
+    qs_json_set_real(o, "heldout_gptq_out_sqnr_db", hg);
     qs_json_set_real(o, "gptq_loss", loss);
     json_object_set_new(o, "measure", json_string(
         "output error of X·Wᵀ on the calibration activations (mean square over rows × "
-        "outputs); RTN = the same grid rounded to nearest"));
+        "outputs); RTN = the same grid rounded to nearest" HELDOUT_NOTE));
     if (tc > 0) {
         /* the columns traced (parts): the first trace=C, or all when the matrix is narrower */
         json_object_set_new(o, "parts", json_integer(tc < v.in ? tc : v.in));
@@ -493,6 +525,17 @@ static int run_awq(qs_session *s, int argc, char **argv, json_t **out, qs_err *e
     }
     qs_json_set_real(o, "rtn_out_sqnr_db", sr);
     qs_json_set_real(o, "awq_out_sqnr_db", sa);
+    {
+        double hr = NAN, ha = NAN;
+        float *H = heldout_of(&a, v.in), *R = malloc(nw * sizeof *R);
+        if (H && R && qs_wq_rtn(&q, v.W, v.out, v.in, R, err) == QS_OK) {
+            qs_llmq_out_err(H, a.n, v.W, R, v.out, v.in, NULL, &hr);
+            qs_llmq_out_err(H, a.n, v.W, Q, v.out, v.in, NULL, &ha);
+        }
+        free(H); free(R);
+        qs_json_set_real(o, "heldout_rtn_out_sqnr_db", hr);
+        qs_json_set_real(o, "heldout_awq_out_sqnr_db", ha);
+    }
     json_t *cx = json_array(), *cy = json_array();
     for (int k = 0; k < grid; k++) {
         json_array_append_new(cx, qs_json_real((double)k / (double)grid));
@@ -515,7 +558,7 @@ static int run_awq(qs_session *s, int argc, char **argv, json_t **out, qs_err *e
         "(llm-awq pseudo_quantize), then divided by s; α from a grid of 20 in [0, 1) by the "
         "output mse; α = 0 is plain round-to-nearest. Then (unless noclip) llm-awq's clipping "
         "search: each row's group range of W·s shrunk to max|w|·(1 - i/20), i = 0..9, the "
-        "one with the least mse of the group's output on X/s kept"));
+        "one with the least mse of the group's output on X/s kept" HELDOUT_NOTE));
     if (qs_arg_flag(argc, argv, "apply")) {
         memcpy(s->tensor->data, Q, nw * sizeof *Q);
         qs_session_touch(s);
@@ -666,7 +709,8 @@ const qs_cmd qs_cmds_llm[] = {
      "apply            replace the current tensor with the GPTQ weights\n"
      ACT_HELP
      "keys: activations outlier_channels matrix grid damp blocksize actorder rtn_out_mse "
-     "gptq_out_mse rtn_out_sqnr_db gptq_out_sqnr_db gptq_loss parts steps (a column's "
+     "gptq_out_mse rtn_out_sqnr_db gptq_out_sqnr_db heldout_rtn_out_sqnr_db "
+     "heldout_gptq_out_sqnr_db gptq_loss parts steps (a column's "
      "steps carry part: its place among the traced columns)",
      "gptq bits=4 group=128 trace=2", gptq_words, 0, QS_CMD_SLOW, run_gptq,
      .kinds = QS_RK(QS_R_TRACE) | QS_RK(QS_R_TABLE) | QS_RK(QS_R_OBJECT)},
@@ -685,7 +729,8 @@ const qs_cmd qs_cmds_llm[] = {
      ACT_HELP
      "keys: activations outlier_channels grid best_ratio rtn_out_mse scale_out_mse "
      "scale_out_sqnr_db clip clipped_ranges ranges awq_out_mse rtn_out_sqnr_db "
-     "awq_out_sqnr_db curve{x,y,best} scale_min scale_max rule",
+     "awq_out_sqnr_db heldout_rtn_out_sqnr_db heldout_awq_out_sqnr_db curve{x,y,best} "
+     "scale_min scale_max rule",
      "awq bits=4 group=128", awq_words, 0, QS_CMD_SLOW, run_awq,
      .kinds = QS_RK(QS_R_TRACE) | QS_RK(QS_R_TABLE) | QS_RK(QS_R_OBJECT)},
     {"imatrix", "methods",

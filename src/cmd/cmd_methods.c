@@ -75,6 +75,13 @@ static json_t *row(const char *method, const char *quantizes, const char *grid, 
     return r;
 }
 
+/* the row's output SQNR on the held-out rows, and its gain over the baseline's there */
+static void row_heldout(json_t *r, double hsq, double hbase)
+{
+    set_or_null(r, "heldout_sqnr_db", hsq);
+    set_or_null(r, "heldout_gain_db", isfinite(hsq) && isfinite(hbase) ? hsq - hbase : NAN);
+}
+
 static int is_pow2(int n)
 {
     return n > 0 && (n & (n - 1)) == 0;
@@ -119,6 +126,13 @@ static int run_methods(qs_session *s, int argc, char **argv, json_t **out, qs_er
     char label[200];
     if (qs_llm_acts(argc, argv, in, &X, &n, chan, &k, label, sizeof label, err) != QS_OK)
         return QS_ERR;
+    long long seed = 1;
+    double oscale = 20.0;
+    qs_arg_int(argc, argv, "seed", 0, (long long)1 << 62, &seed, err);
+    qs_arg_double(argc, argv, "oscale", 0.0, 1e6, &oscale, err);
+    float *Xh = qs_llm_heldout(X, n, in, (uint64_t)seed, chan, k, oscale);
+    json_t *rr;                         /* the row just appended */
+    double hsq, hbase = NAN, hbase8 = NAN;
     size_t nw = (size_t)nout * in, nx = (size_t)n * in;
     float *Q = malloc(nw * sizeof *Q), *R = malloc(nw * sizeof *R), *Y = NULL;
     float *T = malloc((nw > nx ? nw : nx) * sizeof *T), *T2 = malloc(nx * sizeof *T2);
@@ -130,7 +144,7 @@ static int run_methods(qs_session *s, int argc, char **argv, json_t **out, qs_er
     const int nsteps = 7;
     char gl[64], note[200];
     double mse, sq, base_sq, base8 = NAN;
-    if (!Q || !R || !T || !T2 || !d || !sc || !keep || !Y) {
+    if (!Q || !R || !T || !T2 || !d || !sc || !keep || !Y || !Xh) {
         qs_err_set(err, "methods: out of memory");
         goto done;
     }
@@ -150,8 +164,10 @@ static int run_methods(qs_session *s, int argc, char **argv, json_t **out, qs_er
     grid_text(&q0, in, gl, sizeof gl);
     if (qs_wq_rtn(&q0, W, nout, in, R, err) != QS_OK) goto done;
     qs_llmq_out_err(X, n, W, R, nout, in, &mse, &base_sq);
-    json_array_append_new(rows, row("rtn", "weights", gl, (int)bits, mse, base_sq,
-                                    w_sqnr(W, R, nw), NULL, NAN, "round to nearest"));
+    json_array_append_new(rows, rr = row("rtn", "weights", gl, (int)bits, mse, base_sq,
+                                         w_sqnr(W, R, nw), NULL, NAN, "round to nearest"));
+    qs_llmq_out_err(Xh, n, W, R, nout, in, NULL, &hbase);
+    row_heldout(rr, hbase, NAN);
 
     /* gptq, within the gptq command's size limit */
     STEP("gptq");
@@ -168,8 +184,10 @@ static int run_methods(qs_session *s, int argc, char **argv, json_t **out, qs_er
         if (qs_gptq(X, n, W, nout, in, &go, Q, NULL, err) != QS_OK) goto done;
         qs_llmq_out_err(X, n, W, Q, nout, in, &mse, &sq);
         snprintf(note, sizeof note, "damp %g, blocks of %d", go.percdamp, go.blocksize);
-        json_array_append_new(rows, row("gptq", "weights", gl, (int)bits, mse, sq,
-                                        w_sqnr(W, Q, nw), "rtn", base_sq, note));
+        json_array_append_new(rows, rr = row("gptq", "weights", gl, (int)bits, mse, sq,
+                                             w_sqnr(W, Q, nw), "rtn", base_sq, note));
+        qs_llmq_out_err(Xh, n, W, Q, nout, in, NULL, &hsq);
+        row_heldout(rr, hsq, hbase);
     }
 
     /* awq on llm-awq's grid (style 1), against round-to-nearest on that grid */
@@ -193,8 +211,12 @@ static int run_methods(qs_session *s, int argc, char **argv, json_t **out, qs_er
         qs_llmq_out_err(X, n, W, Q, nout, in, &mse, &sq);
         snprintf(note, sizeof note, "best α %.2f of a grid of %d, %d ranges clipped", ratio, GRID,
                  nclip);
-        json_array_append_new(rows, row("awq", "weights", gl, (int)bits, mse, sq,
-                                        w_sqnr(W, Q, nw), "rtn (llm-awq grid)", sq1, note));
+        json_array_append_new(rows, rr = row("awq", "weights", gl, (int)bits, mse, sq,
+                                             w_sqnr(W, Q, nw), "rtn (llm-awq grid)", sq1, note));
+        double hb1;
+        qs_llmq_out_err(Xh, n, W, T, nout, in, NULL, &hb1);
+        qs_llmq_out_err(Xh, n, W, Q, nout, in, NULL, &hsq);
+        row_heldout(rr, hsq, hb1);
     }
 
     /* rotate: W·Q rounded to nearest on the rtn grid, rotated back (X·Q · (W·Q)̂ᵀ) */
@@ -211,18 +233,23 @@ static int run_methods(qs_session *s, int argc, char **argv, json_t **out, qs_er
             qs_rot_unapply(Q, nout, in, d, err) != QS_OK)
             goto done;
         qs_llmq_out_err(X, n, W, Q, nout, in, &mse, &sq);
-        json_array_append_new(rows, row("rotate", "weights", gl, (int)bits, mse, sq,
-                                        w_sqnr(W, Q, nw), "rtn", base_sq,
-                                        "randomized Hadamard (seed 1), then rtn"));
+        json_array_append_new(rows, rr = row("rotate", "weights", gl, (int)bits, mse, sq,
+                                             w_sqnr(W, Q, nw), "rtn", base_sq,
+                                             "randomized Hadamard (seed 1), then rtn"));
+        qs_llmq_out_err(Xh, n, W, Q, nout, in, NULL, &hsq);
+        row_heldout(rr, hsq, hbase);
     }
 
     /* W8A8: int8 absmax per token and per output row */
     STEP("w8a8");
     if (qs_w8a8(X, n, W, nout, in, 0, Y, err) != QS_OK) goto done;
     qs_llmq_y_err(X, n, W, nout, in, Y, &mse, &base8);
-    json_array_append_new(rows, row("w8a8", "weights+activations",
-                                    "int8 absmax per token / per row", 8, mse, base8, NAN, NULL,
-                                    NAN, "plain W8A8"));
+    json_array_append_new(rows, rr = row("w8a8", "weights+activations",
+                                         "int8 absmax per token / per row", 8, mse, base8, NAN,
+                                         NULL, NAN, "plain W8A8"));
+    if (qs_w8a8(Xh, n, W, nout, in, 0, Y, err) != QS_OK) goto done;
+    qs_llmq_y_err(Xh, n, W, nout, in, Y, NULL, &hbase8);
+    row_heldout(rr, hbase8, NAN);
 
     /* smoothquant: (X/s)·(W·s)ᵀ through the same W8A8 */
     STEP("smoothquant");
@@ -234,9 +261,15 @@ static int run_methods(qs_session *s, int argc, char **argv, json_t **out, qs_er
     if (qs_w8a8(T2, n, T, nout, in, 0, Y, err) != QS_OK) goto done;
     qs_llmq_y_err(X, n, W, nout, in, Y, &mse, &sq);
     snprintf(note, sizeof note, "migration strength α %g", alpha);
-    json_array_append_new(rows, row("smoothquant", "weights+activations",
-                                    "int8 absmax per token / per row", 8, mse, sq, NAN, "w8a8",
-                                    base8, note));
+    json_array_append_new(rows, rr = row("smoothquant", "weights+activations",
+                                         "int8 absmax per token / per row", 8, mse, sq, NAN,
+                                         "w8a8", base8, note));
+    /* the scales from the calibration rows, applied to the held-out ones */
+    for (int r = 0; r < n; r++)
+        for (int j = 0; j < in; j++) T2[(size_t)r * in + j] = Xh[(size_t)r * in + j] / sc[j];
+    if (qs_w8a8(T2, n, T, nout, in, 0, Y, err) != QS_OK) goto done;
+    qs_llmq_y_err(Xh, n, W, nout, in, Y, NULL, &hsq);
+    row_heldout(rr, hsq, hbase8);
 
     /* llmint8: outlier columns in floating point */
     STEP("llmint8");
@@ -247,9 +280,13 @@ static int run_methods(qs_session *s, int argc, char **argv, json_t **out, qs_er
         double bpw = ((double)(in - nk) * 8.0 + nk * 16.0) / in + 32.0 / in;
         snprintf(note, sizeof note, "%d of %d columns in fp16 (|x| ≥ %g), %.3g bits/weight",
                  nk, in, thr, bpw);
-        json_array_append_new(rows, row("llmint8", "weights+activations",
-                                        "int8 vector-wise + fp outlier columns", 8, mse, sq, NAN,
-                                        "w8a8", base8, note));
+        json_array_append_new(rows, rr = row("llmint8", "weights+activations",
+                                             "int8 vector-wise + fp outlier columns", 8, mse, sq,
+                                             NAN, "w8a8", base8, note));
+        /* the outlier columns are chosen at run time, from the held-out rows themselves */
+        if (qs_llmint8(Xh, n, W, nout, in, thr, Y, keep, &nk, err) != QS_OK) goto done;
+        qs_llmq_y_err(Xh, n, W, nout, in, Y, NULL, &hsq);
+        row_heldout(rr, hsq, hbase8);
     }
     qs_session_progress(s, "methods", nsteps, nsteps);
 #undef STEP
@@ -257,6 +294,9 @@ static int run_methods(qs_session *s, int argc, char **argv, json_t **out, qs_er
     o = json_object();
     json_object_set_new(o, "rows", rows);
     rows = NULL;
+    json_object_set_new(o, "columns", json_pack("[s,s,s,s,s,s,s]", "method", "bits",
+                                                "out_sqnr_db", "gain_db", "heldout_sqnr_db",
+                                                "heldout_gain_db", "baseline"));
     json_object_set_new(o, "shape", json_pack("[i, i]", nout, in));
     json_object_set_new(o, "grid", json_string(gl));
     json_object_set_new(o, "activations", json_string(label));
@@ -266,12 +306,16 @@ static int run_methods(qs_session *s, int argc, char **argv, json_t **out, qs_er
     json_object_set_new(o, "measure", json_string(
         "output SQNR = 10·log10(Σy² / Σe²) of X·Wᵀ over the activations' rows (out_mse: the "
         "mean of e²); gain_db = out_sqnr_db − the baseline's; weight_sqnr_db compares the "
-        "quantized weights with W (weight-only rows)"));
+        "quantized weights with W (weight-only rows); heldout_sqnr_db / heldout_gain_db: the "
+        "same on n fresh rows of the same distribution (the seed's held-out stream, the same "
+        "planted channels) that no method saw — a gain only on the calibration rows is "
+        "fitted noise"));
     *out = o;
     rc = QS_OK;
 done:
     json_decref(rows);
-    free(X); free(Q); free(R); free(T); free(T2); free(d); free(sc); free(keep); free(Y);
+    free(X); free(Xh); free(Q); free(R); free(T); free(T2); free(d); free(sc); free(keep);
+    free(Y);
     return rc;
 }
 
@@ -307,7 +351,8 @@ const qs_cmd qs_cmds_methods[] = {
      "each row as its own command computes it (gptq, awq, rotate, smoothquant, llmint8); "
      "n × rows × in at most 3·10^8 (a 1024 × 1024 tensor at n=256)\n"
      "keys: rows[method quantizes grid bits out_mse out_sqnr_db weight_sqnr_db baseline "
-     "baseline_sqnr_db gain_db note] shape grid activations outlier_channels measure",
+     "baseline_sqnr_db gain_db heldout_sqnr_db heldout_gain_db note] shape grid activations "
+     "outlier_channels measure",
      "methods bits=4 group=128", methods_words, 0, QS_CMD_SLOW, run_methods, methods_args,
      .kinds = QS_RK(QS_R_TABLE)},
     {0},

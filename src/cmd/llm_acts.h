@@ -6,6 +6,7 @@
 #define QSCOPE_LLM_ACTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "qscope/err.h"
 
@@ -15,5 +16,10 @@
  * receives the "synthetic activations: ..." text every result carries. */
 int qs_llm_acts(int argc, char **argv, int in, float **X, int *n, int *chan, int *k,
                 char *label, size_t len, qs_err *err);
+
+/* n fresh rows of the same distribution as qs_llm_acts' X (seed's held-out stream, the same
+ * k planted channels × scale), malloc'd; NULL when out of memory */
+float *qs_llm_heldout(const float *X, int n, int in, uint64_t seed, const int *chan, int k,
+                      double scale);
 
 #endif

@@ -791,6 +791,9 @@ static void render_text(FILE *f, qs_result_kind kind, json_t *res, const qs_rend
     }
     json_object_foreach(res, k, v) {
         if (strcmp(k, "steps") == 0) continue;
+        /* the rows' column order: it orders the table below, it is not a value */
+        if (strcmp(k, "columns") == 0 && json_is_array(v) && json_object_get(res, "rows"))
+            continue;
         if (json_is_array(v) && all_objects(v)) {
             fprintf(f, "%s%s:%s\n", o->color ? C_BOLD : "", k, o->color ? C_RESET : "");
             table(f, v, o, 2, strcmp(k, "rows") == 0 ? json_object_get(res, "columns") : NULL);

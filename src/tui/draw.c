@@ -1693,9 +1693,9 @@ static void draw_methods(const qs_tui_model *m, WINDOW *w, int y, int H, int W)
     if (y < H)
         putf(w, y++, 1, W - 2, A(m, QR_TITLE), "methods · weights %s · output SQNR dB on "
              "synthetic activations", js(mt, "grid") ? js(mt, "grid") : "?");
-    /* columns: method, what is quantized, SQNR, gain over the baseline, weight SQNR, then
-     * a bar of the SQNR and the note where the width allows */
-    int xq = 14, xs = 24, xg = 33, xw = 59, xb = 71, top = 0;
+    /* columns: method, what is quantized, SQNR, gain over the baseline, the gain on held-out
+     * activations, weight SQNR, then a bar of the SQNR and the note where the width allows */
+    int xq = 14, xs = 24, xg = 33, xh = 57, xw = 66, xb = 78, top = 0;
     size_t i;
     json_t *r;
     json_array_foreach(rows, i, r) {
@@ -1703,13 +1703,14 @@ static void draw_methods(const qs_tui_model *m, WINDOW *w, int y, int H, int W)
         if (isfinite(sq) && sq > top) top = (int)sq;
     }
     int bw = W - 2 - xb - 1;
-    int notes = bw >= 45;                   /* a wide terminal: the notes instead of bars */
+    int notes = bw >= 38;                   /* a wide terminal: the notes instead of bars */
     if (notes) bw = 0;
     if (y < H) {
         put(w, y, 1, 12, A(m, QR_DIM), "method");
         put(w, y, xq, 9, A(m, QR_DIM), "quantizes");
         put(w, y, xs, 8, A(m, QR_DIM), "out SQNR");
         put(w, y, xg, 17, A(m, QR_DIM), "gain over");
+        put(w, y, xh, 8, A(m, QR_DIM), "held-out");
         if (xw + 11 < W) put(w, y, xw, 11, A(m, QR_DIM), "weight SQNR");
         if (notes) put(w, y, xb, W - xb - 1, A(m, QR_DIM), "note");
         y++;
@@ -1739,8 +1740,13 @@ static void draw_methods(const qs_tui_model *m, WINDOW *w, int y, int H, int W)
         putf(w, y, xs, 8, A(m, QR_NORMAL), "%8.2f", v);
         if (base && isfinite(g)) {
             snprintf(c, sizeof c, "%+6.2f %s", g, base);
-            put(w, y, xg, xw - xg - 1, g >= 0.005 ? A(m, QR_GOOD) : g <= -0.005 ? A(m, QR_ERROR)
+            put(w, y, xg, xh - xg - 1, g >= 0.005 ? A(m, QR_GOOD) : g <= -0.005 ? A(m, QR_ERROR)
                                                                     : A(m, QR_NORMAL), c);
+            /* the same gain on rows no method saw: a calibration-only gain is fitted noise */
+            double hg = jd(r, "heldout_gain_db", NAN);
+            if (isfinite(hg))
+                putf(w, y, xh, 8, hg >= 0.005 ? A(m, QR_GOOD) : hg <= -0.005 ? A(m, QR_ERROR)
+                                                                : A(m, QR_NORMAL), "%+7.2f", hg);
         }
         if (isfinite(ws) && xw + 11 < W) putf(w, y, xw, 11, A(m, QR_DIM), "%8.2f", ws);
         if (bw >= 4 && top > 0 && isfinite(v)) {

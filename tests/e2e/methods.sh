@@ -69,6 +69,19 @@ for k, base in (("gptq", "rtn"), ("rotate", "rtn"), ("smoothquant", "w8a8"), ("l
 close(rows["awq"]["gain_db"], awq["awq_out_sqnr_db"] - awq["rtn_out_sqnr_db"], 1e-9, "awq gain")
 for k in ("rtn", "w8a8"):
     if rows[k]["gain_db"] is not None or rows[k]["baseline"] is not None: sys.exit(f"{k} has a baseline")
+# held-out rows (fresh activations of the same distribution): the same numbers as the single
+# commands' heldout_* keys, gains as differences, and not the calibration rows' numbers
+close(rows["rtn"]["heldout_sqnr_db"], gptq["heldout_rtn_out_sqnr_db"], T, "held-out rtn")
+close(rows["gptq"]["heldout_sqnr_db"], gptq["heldout_gptq_out_sqnr_db"], T, "held-out gptq")
+close(rows["awq"]["heldout_sqnr_db"], awq["heldout_awq_out_sqnr_db"], T, "held-out awq")
+close(rows["awq"]["heldout_gain_db"], awq["heldout_awq_out_sqnr_db"] - awq["heldout_rtn_out_sqnr_db"],
+      1e-9, "held-out awq gain")
+for k, base in (("gptq", "rtn"), ("rotate", "rtn"), ("smoothquant", "w8a8"), ("llmint8", "w8a8")):
+    close(rows[k]["heldout_gain_db"], rows[k]["heldout_sqnr_db"] - rows[base]["heldout_sqnr_db"],
+          1e-9, f"{k} held-out gain")
+for k in want:
+    if abs(rows[k]["heldout_sqnr_db"] - rows[k]["out_sqnr_db"]) < 1e-6:
+        sys.exit(f"{k}: held-out SQNR equals the calibration rows' ({rows[k]['out_sqnr_db']})")
 # rotation on rotate's own grid (int4 sym per row): weight SQNRs before / after
 mr, rot = docs("rot.json")[1:]
 rr = {r["method"]: r for r in mr["rows"]}
