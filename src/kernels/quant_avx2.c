@@ -135,10 +135,12 @@ typedef struct hbin {
                                     |t - round(t)| < fthr (else the double rule) */
     __m256 flanes;               /* 8 + table numbers: counter index = 8·round(t) + flanes */
     int fok;                     /* the float rule applies to this range (fbin_ok) */
-    __m256d eps;                 /* |t - round(t)| <= eps: v may sit on an edge, where the
-                                    product can err by an ulp (hbin_idx8 asks qk_bin) */
+    __m256 eps;                  /* |t - round(t)| <= eps (t in float): v may sit on an edge,
+                                    where the product can err by an ulp (hbin_idx8 asks
+                                    qk_bin) */
     double lo_s, hi_s, sc_s;     /* lo, hi, sc for qk_bin */
     uint32_t zslot;              /* qk_bin's slot of 0.0 */
+    __m256i zslotv;              /* zslot in every lane */
 } hbin;
 
 /* Float bins of the fused pass (fq_stats_f): t = fma(e_f, (float)sc, (float)(-lo·sc - 0.5))
@@ -192,12 +194,15 @@ static int hbin_init(hbin *b, const qs_hist *h)
     b->fok = fbin_ok(b, h, sc);
     /* t = (v - lo)·sc and numpy's edges i·step + lo are each within 3 ulps of exact, in units
      * of a bin at most 2^-53·(3|t| + 2·bins + m + 1) from each other (m = max|lo|, |hi| in
-     * bins); eps is eight times that. A range where that is not small: every value to qk_bin */
+     * bins); eight times that, plus t's rounding to float (|t| <= bins + 1 in range), is eps.
+     * A range where that is not small: every value to qk_bin */
     double m = fmax(fabs(h->lo), fabs(h->hi)) * sc;
-    double eps = 8.0 * 0x1p-53 * (5.0 * (double)h->bins + m + 4.0);
-    b->eps = _mm256_set1_pd(isfinite(eps) && eps < 0.125 ? eps : INFINITY);
+    double eps = 8.0 * 0x1p-53 * (5.0 * (double)h->bins + m + 4.0) +
+                 0x1p-23 * ((double)h->bins + 2.0);
+    b->eps = _mm256_set1_ps(isfinite(eps) && eps < 0.125 ? (float)eps : INFINITY);
     b->lo_s = h->lo; b->hi_s = h->hi; b->sc_s = sc;
     b->zslot = hbin_slot(b, 0.0);
+    b->zslotv = _mm256_set1_epi32((int32_t)b->zslot);
     b->t = calloc((size_t)HB_W * (size_t)(h->bins + 3), sizeof *b->t);
     return b->t != NULL;
 }
@@ -209,13 +214,10 @@ static int hbin_init(hbin *b, const qs_hist *h)
  *   nonzero for v != lo, and |t| >= |v - lo| cannot underflow to -0), so
  *   floor(max(-1, min(bins-1, t))) gives under and the bins; vminpd / vmaxpd return their
  *   second operand when it is NaN, so NaN stays NaN and converts to INT32_MIN. */
-AI __m128i hbin_bin4(const hbin *b, __m256d v, __m256d *near)
+AI __m128i hbin_bin4(const hbin *b, __m256d v, __m128 *tf)
 {
     __m256d t = _mm256_mul_pd(_mm256_sub_pd(v, b->lo), b->sc);
-    __m256d d = _mm256_sub_pd(t, _mm256_round_pd(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-    *near = _mm256_and_pd(_mm256_cmp_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), d), b->eps,
-                                        _CMP_LE_OQ),
-                          _mm256_cmp_pd(v, b->lo, _CMP_NEQ_UQ));    /* lo itself: bin 0 */
+    *tf = _mm256_cvtpd_ps(t);
     if (b->fast) {
         t = _mm256_max_pd(b->m1, _mm256_min_pd(b->lastd, t));
         t = _mm256_round_pd(t, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
@@ -245,11 +247,31 @@ static __attribute__((noinline)) __m256i hbin_fix8(const hbin *b, __m256i i, __m
  * unsigned min sends INT32_MIN + 1 to the NaN slot */
 AI __m256i hbin_idx8(const hbin *b, __m256d v0, __m256d v1)
 {
-    __m256d n0, n1;
-    __m256i i = _mm256_set_m128i(hbin_bin4(b, v1, &n1), hbin_bin4(b, v0, &n0));
+    __m128 t0, t1;
+    __m256i i = _mm256_set_m128i(hbin_bin4(b, v1, &t1), hbin_bin4(b, v0, &t0));
     i = _mm256_min_epu32(_mm256_add_epi32(i, b->one), b->slotmax);
-    int near = _mm256_movemask_pd(n0) | _mm256_movemask_pd(n1) << 4;
-    if (__builtin_expect(near != 0, 0)) i = hbin_fix8(b, i, v0, v1, near);
+    /* near an edge: t within eps of a nonzero integer (t = 0 is v = lo: bin 0); NaN t (NaN
+     * v) and infinite t (far outside) compare false */
+    __m256 t = _mm256_set_m128(t1, t0);
+    __m256 d = _mm256_sub_ps(t, _mm256_round_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    __m256 nm = _mm256_and_ps(_mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), d), b->eps,
+                                            _CMP_LE_OQ),
+                              _mm256_cmp_ps(t, _mm256_setzero_ps(), _CMP_NEQ_UQ));
+    int near = _mm256_movemask_ps(nm);
+    if (__builtin_expect(near != 0, 0)) {
+        /* zeros (sparse tensors, exact errors) on an edge: their slot, known, in vector */
+        const __m256d zero = _mm256_setzero_pd();
+        __m256d z0 = _mm256_cmp_pd(v0, zero, _CMP_EQ_OQ), z1 = _mm256_cmp_pd(v1, zero, _CMP_EQ_OQ);
+        int zm = _mm256_movemask_pd(z0) | _mm256_movemask_pd(z1) << 4;
+        if (zm) {
+            /* all-ones lanes are NaN with the sign bit set, which the conversion keeps */
+            __m256 zf = _mm256_set_m128(_mm256_cvtpd_ps(z1), _mm256_cvtpd_ps(z0));
+            i = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(i),
+                                                     _mm256_castsi256_ps(b->zslotv), zf));
+            near &= ~zm;
+        }
+        if (near) i = hbin_fix8(b, i, v0, v1, near);
+    }
     return _mm256_add_epi32(_mm256_slli_epi32(i, 3), b->lanes);
 }
 /* counts 8 values (v0: lanes 0-3, v1: lanes 4-7) */
@@ -762,7 +784,9 @@ AI void fq_stats(sacc *a, hbin *hb, const float *x, const float *yb, uint32_t *i
 
 /* The statistics pass of a block in float (the default): per 64 elements each of the 8
  * lanes sums 8 terms with fma in float, then the lanes are added into the double
- * accumulators. e_f = fl32(y - x) is within u|e| of the double e, so each sum is within
+ * accumulators. Σe is the exception: errors of both signs cancel, so a bound relative to
+ * Σ|e| says little about Σe (a mean error moved in its 5th digit); each e_f goes into
+ * double as it comes. e_f = fl32(y - x) is within u|e| of the double e, so each sum is within
  * 10u·Σ|terms| < 6e-7 of the double one (QS_K_SUM_RTOL = 1e-6; see README). The maximum stays
  * exact: fl32 is monotone, so a block can raise the double max D only when its float
  * maximum reaches the float just below fl32(D) (one step more for a double-rounded e); such
@@ -823,9 +847,10 @@ AI void fq_stats_f(sacc *a, const hbin *hb, const float *x, const float *yb, uin
     const __m256 absm = _mm256_set1_ps(-0.0f);
     const __m256 eight = _mm256_set1_ps(8.0f);
     __m256 mx = _mm256_setzero_ps();
+    __m256d sd = _mm256_setzero_pd();   /* Σe in double: its terms cancel (see above) */
     unsigned nr = 0;                /* groups of 64 with a lane near a bin edge */
     for (int g = 0; g < QB; g += 64) {
-        __m256 x2 = _mm256_setzero_ps(), y2 = x2, xy = x2, se = x2, e2 = x2, near = x2;
+        __m256 x2 = _mm256_setzero_ps(), y2 = x2, xy = x2, e2 = x2, near = x2;
         for (int b = g; b < g + 64; b += 8) {
             if (pend) hbin_inc8(hb->t, pend + b);  /* scalar stores beside the vector work */
             __m256 xv = _mm256_loadu_ps(x + b), yv = _mm256_load_ps(yb + b);
@@ -839,7 +864,8 @@ AI void fq_stats_f(sacc *a, const hbin *hb, const float *x, const float *yb, uin
             x2 = _mm256_fmadd_ps(xv, xv, x2);
             y2 = _mm256_fmadd_ps(yv, yv, y2);
             xy = _mm256_fmadd_ps(xv, yv, xy);
-            se = _mm256_add_ps(se, e);
+            sd = _mm256_add_pd(sd, _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(e)),
+                                                 _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1))));
             e2 = _mm256_fmadd_ps(e, e, e2);
             mx = _mm256_max_ps(_mm256_andnot_ps(absm, e), mx);      /* NaN e: kept */
             if (hb) {
@@ -857,9 +883,9 @@ AI void fq_stats_f(sacc *a, const hbin *hb, const float *x, const float *yb, uin
         a->x2 = fold8(a->x2, x2);
         a->y2 = fold8(a->y2, y2);
         a->xy = fold8(a->xy, xy);
-        a->e = fold8(a->e, se);
         a->e2 = fold8(a->e2, e2);
     }
+    a->e = _mm256_add_pd(a->e, sd);
     float m = hmax8(mx);
     if (m > 0.0f && m >= a->mthr) fq_max_rescan(a, x, yb);
     if (nr) fq_bin_fix(hb, x, yb, ib, nr);

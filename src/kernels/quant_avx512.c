@@ -295,8 +295,9 @@ AI void fq_stats_f16(sacc *a, const hbin *hb, const float *x, const float *yb, u
     const __m512 eight = _mm512_set1_ps(8.0f);
     unsigned nr = 0;                    /* groups of 64 with a lane near a bin edge */
     int64_t nnan = 0;
+    __m512d sd = _mm512_castps_pd(_mm512_setzero_ps());   /* Σe in double, as fq_stats_f */
     for (int g = 0; g < QB; g += 64) {
-        __m512 x2 = _mm512_setzero_ps(), y2 = x2, xy = x2, se = x2, e2 = x2;
+        __m512 x2 = _mm512_setzero_ps(), y2 = x2, xy = x2, e2 = x2;
         __mmask16 near = 0;
         for (int b = g; b < g + 64; b += 16) {
             if (pend) {         /* the previous block's increments, as in fq_stats_f */
@@ -314,7 +315,9 @@ AI void fq_stats_f16(sacc *a, const hbin *hb, const float *x, const float *yb, u
             x2 = _mm512_fmadd_ps(xv, xv, x2);
             y2 = _mm512_fmadd_ps(yv, yv, y2);
             xy = _mm512_fmadd_ps(xv, yv, xy);
-            se = _mm512_add_ps(se, e);
+            sd = _mm512_add_pd(sd, _mm512_add_pd(
+                _mm512_cvtps_pd(_mm512_castps512_ps256(e)),
+                _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1)))));
             e2 = _mm512_fmadd_ps(e, e, e2);
             mx = _mm512_max_ps(_mm512_abs_ps(e), mx);
             if (hb) {
@@ -330,9 +333,10 @@ AI void fq_stats_f16(sacc *a, const hbin *hb, const float *x, const float *yb, u
         a->x2 = fold16(a->x2, x2);
         a->y2 = fold16(a->y2, y2);
         a->xy = fold16(a->xy, xy);
-        a->e = fold16(a->e, se);
         a->e2 = fold16(a->e2, e2);
     }
+    a->e = _mm256_add_pd(a->e, _mm256_add_pd(_mm512_castpd512_pd256(sd),
+                                             _mm512_extractf64x4_pd(sd, 1)));
     if (nnan) a->nan = _mm256_sub_epi32(a->nan, _mm256_setr_epi32((int32_t)nnan, 0, 0, 0, 0, 0, 0, 0));
     float m = _mm512_reduce_max_ps(mx);
     if (m > 0.0f && m >= a->mthr) fq_max_rescan(a, x, yb);

@@ -862,10 +862,13 @@ Test(kernels, hist_ranges, .timeout = 60)
     int nt = tables(t);
     static const struct { int bins; double lo, hi; } R[] = {
         { 37, -2.0, 3.0 }, { 10, -100.0, 100.0 }, { 4, 0.0, 1.0 }, { 8, -1e-3, 1e-3 },
-        { 3, 0.5, 0.5 }, { 5, 1.0, -1.0 }, { 1, -0.25, 0.25 }, { 256, -4.0, 4.0 } };
+        { 3, 0.5, 0.5 }, { 5, 1.0, -1.0 }, { 1, -0.25, 0.25 }, { 256, -4.0, 4.0 },
+        /* 0 on or next to numpy's edges (edge 1 of the first is 1.4e-17) */
+        { 3, -0.1, 0.2 }, { 40, -6.0, 6.0 }, { 30, -29.0, 29.75 }, { 2, -0.3, 0.3 } };
+    int nr = (int)(sizeof R / sizeof R[0]);
     int64_t n = 20000;
     float *x = make_data(n, 1, 31), *y = make_data(n, 1, 32);
-    for (int r = 0; r < 8; r++) {
+    for (int r = 0; r < nr; r++) {
         /* edges: lo, hi, their float neighbours, bin boundaries */
         for (int64_t i = 0; i < 400; i++) {
             float lo = (float)R[r].lo, hi = (float)R[r].hi;
@@ -875,10 +878,25 @@ Test(kernels, hist_ranges, .timeout = 60)
             x[i * 37 % n] = v;
             y[i * 53 % n] = 0.0f;
         }
+        /* zeros and the smallest subnormals, in runs (whole vectors) and alone */
+        for (int64_t i = 0; i < 600; i++)
+            x[(i * 41 + 7) % n] = i % 5 == 0 ? 0x1p-149f : i % 5 == 1 ? -0x1p-149f
+                                : i % 5 == 2 ? -0.0f : 0.0f;
+        for (int64_t i = 1000; i < 1064; i++) x[i] = 0.0f;
         uint64_t c0[256], c1[256];
         qs_hist h0 = { R[r].bins, R[r].lo, R[r].hi, c0, 0, 0, 0 };
         memset(c0, 0, sizeof c0);
         t[0]->hist(x, n, &h0);
+        {
+            uint64_t w[256] = { 0 };
+            for (int64_t i = 0; i < n; i++) {
+                int64_t b = t_bin(x[i], &h0);
+                if (b >= 0) w[b]++;
+            }
+            for (int b = 0; b < R[r].bins && R[r].hi > R[r].lo; b++)
+                cr_assert_eq(c0[b], w[b], "hist_ranges r=%d bin %d: ref %llu, numpy's rule %llu",
+                             r, b, (unsigned long long)c0[b], (unsigned long long)w[b]);
+        }
         qs_hist e0 = h0, e1;
         uint64_t ec0[256], ec1[256];
         memset(ec0, 0, sizeof ec0);
@@ -965,6 +983,41 @@ Test(kernels, hist_numpy_grid, .timeout = 60)
                   fh.under == 0 && fh.over == 0);
     }
     free(buf); free(y); free(xn);
+}
+
+/* The bias Σe = Σ(y - x) is a signed sum whose terms cancel: bounded relative to Σ|e| alone,
+ * a mean error moved in its 5th digit (float lanes). Without clipping (and with nearest
+ * rounding) every e = y - x is exact in float, so the optimized tables' Σe must match the
+ * sum in long double here to double accuracy, 1e-12 of Σ|e|. */
+Test(kernels, sum_e_double, .timeout = 60)
+{
+    const qs_kernels *t[QT_MAX];
+    int nt = tables(t);
+    int64_t n = 300007;
+    float *x = make_data(n, 0, 77);
+    qs_layout l = { QS_G_TENSOR, 1, n, 1, 1 };
+    for (int bits = 4; bits <= 8; bits += 3) {
+        params p;
+        make_params(t[0], x, &l, bits, 1, 0, QS_R_HALF_EVEN, &p);
+        float *y = malloc((size_t)n * sizeof *y);
+        qs_errstats st;
+        t[0]->fakequant(x, &l, &p.qp, y, NULL, &st, NULL);
+        cr_assert_eq(st.clipped, 0, "the case must not clip");
+        long double se = 0.0L, sa = 0.0L;
+        for (int64_t i = 0; i < n; i++) {
+            se += (long double)y[i] - (long double)x[i];
+            sa += fabsl((long double)y[i] - (long double)x[i]);
+        }
+        for (int ti = 0; ti < nt; ti++) {
+            t[ti]->fakequant(x, &l, &p.qp, NULL, NULL, &st, NULL);
+            cr_assert(fabsl((long double)st.sum_e - se) <= 1e-12L * sa,
+                      "%s bits=%d: sum_e %.17g, long double %.17Lg (Σ|e| %.6Lg)", t[ti]->name,
+                      bits, st.sum_e, se, sa);
+        }
+        free(y);
+        free_params(&p);
+    }
+    free(x - 1);
 }
 
 Test(kernels, minmax_and_hist, .timeout = 60)
