@@ -109,6 +109,19 @@ int qs_mx_tensor_codes(int id, const qs_tensor *t, float *y, int32_t *codes, flo
                        uint32_t *scale_codes, int64_t *clipped, float *tensor_scale,
                        qs_err *err);
 
+/* NaN and ±Inf inputs of t under MX format id, and what the format does with them. */
+typedef struct qs_mx_specials {
+    int64_t nan;            /* NaN inputs */
+    int64_t inf;            /* ±Inf inputs */
+    int64_t blocks;         /* MX (E8M0 scale): blocks holding NaN or ±Inf (scale 0xFF) */
+    int64_t finite_nan;     /* MX: finite values in those blocks (they decode to NaN) */
+} qs_mx_specials;
+void qs_mx_tensor_specials(int id, const qs_tensor *t, qs_mx_specials *sp);
+/* One sentence (no final period) on what format id did with sp's NaN / ±Inf: MX gives their
+ * blocks the NaN scale, NVFP4 stores NaN as code 0 and saturates ±Inf. Returns 0 (buf "")
+ * when there are none. */
+int qs_mx_specials_text(int id, const qs_mx_specials *sp, char *buf, size_t len);
+
 /* The derivation trace of one block (derive.c dispatches QS_Q_MX schemes here): block amax,
  * shared exponent / block scale, each element's code, then one element (o->index, or a typed
  * value o->value under block o->set) through divide, round, decode and error. */

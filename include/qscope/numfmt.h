@@ -133,8 +133,11 @@ const char *qs_numclass_name(qs_numclass c);
 /* Encodes x with round-to-nearest-even. Floats: subnormals kept, signed zero kept, NaN gives
  * a quiet NaN (IEEE formats keep the sign and the top payload bits, like F16C; E4M3 gives
  * S.1111.111), overflow follows ovf (QS_OVF_DEFAULT: the format's ovf_default — saturate for
- * E4M3, IEEE for the rest). Integers: round half to even, then saturate to [int_min,
- * int_max]; NaN stores 0. *status (may be NULL) receives QS_NF_* bits. */
+ * E4M3, FP6, FP4 and E8M0, IEEE for FP32 FP16 BF16 TF32 E5M2). FP6 / FP4 have neither Inf nor NaN: overflow saturates in every
+ * mode and NaN stores +0. E8M0 (no zero, sign or Inf; NaN 0xFF): nearest power of two; ±0 and
+ * values below 2^-127 give 0x00 (2^-127), NaN, +Inf and negatives NaN, values past 2^127 0xFE
+ * (saturate, its default) or NaN (QS_OVF_IEEE). Integers: round half to even, then saturate
+ * to [int_min, int_max]; NaN stores 0. *status (may be NULL) receives QS_NF_* bits. */
 uint32_t qs_numfmt_encode(const qs_numfmt *f, double x, qs_ovf ovf, int *status);
 /* The exact value of a pattern (bits outside the storage word and TF32's pad bits are
  * ignored). NaN patterns give a NaN double of the same sign. */

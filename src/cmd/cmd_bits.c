@@ -4,7 +4,9 @@
  * Result (one format): an object with the keys
  *   format title input hex bits sign sign_bits exponent exponent_unbiased exponent_bits
  *   mantissa_bits implicit_bit significand value error next_up next_down ulp class stored
- *   overflow underflow [code] [flipped]
+ *   overflow underflow [code] [flipped] [note]
+ * `note`: what the format did with an input it has no code for (NaN in fp6 / fp4 / integers,
+ * E8M0's zero, sign, Inf and overflow, overflow=ieee in fp6 / fp4).
  * `stored` is `value` as text, the shortest decimal that reads back exactly (or inf/nan).
  * `exponent` is the biased field (129 for 7.32 in fp32), `value` the exact stored value,
  * `error` = value - input. Integer formats give `code` and its two's-complement `bits`, with
@@ -64,6 +66,43 @@ static void shortest(double v, char *buf, size_t len)
 static json_t *str_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
+}
+
+/* What the format did with an input it has no code for (NaN in a format without NaN, E8M0's
+ * missing zero / sign / Inf, overflow=ieee in a format without Inf): one sentence into buf,
+ * or "" when there is nothing to say. ovf: the mode asked for (QS_OVF_DEFAULT: none). */
+static void input_note(const qs_numfmt *f, double x, int status, qs_ovf ovf, char *buf,
+                       size_t len)
+{
+    int e8m0 = !f->is_int && !f->is_signed;
+    buf[0] = 0;
+    if (isnan(x)) {
+        if (f->is_int || f->nan == QS_NAN_NONE)
+            snprintf(buf, len, "the input is NaN, and %s has no NaN code: qscope stores NaN as "
+                     "0 (so the class reads zero)", f->name);
+        return;
+    }
+    if (e8m0) {
+        if (x == 0 || (x > 0 && (status & QS_NF_UNDERFLOW)))
+            snprintf(buf, len, "E8M0 has no zero: 0 and values below 2^-127 store the smallest "
+                     "scale, 2^-127 (0x00)");
+        else if (x < 0)
+            snprintf(buf, len, "E8M0 has no sign bit: a negative value has no code and stores "
+                     "NaN (0xFF)");
+        else if (isinf(x))
+            snprintf(buf, len, "E8M0 has no Inf: its only special code is NaN (0xFF), which "
+                     "+Inf stores in either overflow mode");
+        else if (status & QS_NF_OVERFLOW)
+            snprintf(buf, len, "past 2^127, E8M0's largest scale: %s", ovf == QS_OVF_IEEE
+                     ? "overflow=ieee gives NaN (0xFF), E8M0 having no Inf (the default, "
+                       "saturate, gives 0xFE = 2^127)"
+                     : "saturated to 0xFE = 2^127 (overflow=ieee gives NaN, E8M0 having no "
+                       "Inf)");
+        return;
+    }
+    if (ovf == QS_OVF_IEEE && (status & QS_NF_OVERFLOW) && !f->is_int && f->nan == QS_NAN_NONE)
+        snprintf(buf, len, "%s has no Inf and no NaN: overflow=ieee saturates to ±%g like "
+                 "overflow=saturate", f->name, f->max);
 }
 
 static json_t *fields_json(const qs_numfields *fl, int has_input)
@@ -145,6 +184,10 @@ static json_t *all_formats(double x, qs_ovf ovf)
         json_array_append_new(arr, r);
     }
     json_object_set_new(o, "formats", arr);
+    if (isnan(x))
+        json_object_set_new(o, "note", json_string(
+            "the input is NaN: int8 uint8 int4 uint4 fp6-e3m2 fp6-e2m3 fp4-e2m1 have no NaN "
+            "code, and qscope stores NaN as 0 in them (class zero)"));
     return o;
 }
 
@@ -230,6 +273,17 @@ static int run_bits(qs_session *s, int argc, char **argv, json_t **out, qs_err *
             return qs_err_set(err, "bits: %s does not fit in %s (%d bits)", vs, f->name,
                               f->storage_bits);
         }
+    } else if ((vs[0] == '-' || vs[0] == '+') && is_hex_pattern(vs + 1, &pattern)) {
+        /* strtod would read -0x3C00 as the number -15360 while 0x3C00 is a bit pattern */
+        char hint[96] = "";
+        if (vs[0] == '+')
+            snprintf(hint, sizeof hint, " (write %.12s)", vs + 1);
+        else if (!all && !f->is_int && f->is_signed && qs_numfmt_valid(f, pattern))
+            snprintf(hint, sizeof hint, " (the negative of %.12s in %s is 0x%X)", vs + 1,
+                     f->name, pattern | (1u << (f->storage_bits - 1)));
+        return qs_err_set(err, "bits: %s: a 0xHEX bit pattern has no sign; set the sign bit "
+                          "in the pattern%s, or give a number (a decimal, or a hex float "
+                          "such as -0x1p-9)", vs, hint);
     } else if (qs_parse_double(vs, &x) == 0) {
         has_input = 1;
     } else {
@@ -250,6 +304,11 @@ static int run_bits(qs_session *s, int argc, char **argv, json_t **out, qs_err *
     }
     qs_numfmt_fields(f, pattern, has_input ? x : NAN, st, &fl);
     json_t *o = fields_json(&fl, has_input);
+    if (has_input) {
+        char note[256];
+        input_note(f, x, st, ovf, note, sizeof note);
+        if (note[0]) json_object_set_new(o, "note", json_string(note));
+    }
     if (flip >= 0) {
         json_object_set_new(o, "flipped", json_integer(flip));
         if (!isnan(x)) qs_json_set_real(o, "input", x);
@@ -262,16 +321,26 @@ const qs_cmd qs_cmds_bits[] = {
     {"bits", "formats", "bits VALUE|0xHEX [FORMAT|all] [overflow=saturate|ieee] [flip=K] | "
      "bits all FORMAT",
      "show how a number is stored in a format: sign, exponent, mantissa, stored value, error",
-     "VALUE     a number (7.32, -1e-8, inf, nan, 0x1p-9) to encode with round-to-nearest-even\n"
-     "0xHEX     a bit pattern of FORMAT to decode (e.g. 0x40EA3D71)\n"
+     "VALUE     a number (7.32, -1e-8, inf, nan, 0x1p-9) to encode with round-to-nearest-even; "
+     "formats without a NaN code (fp6, fp4, the integers) store nan as 0, and a `note` key "
+     "says so (it also explains e8m0's and overflow=ieee's special cases)\n"
+     "0xHEX     a bit pattern of FORMAT to decode (e.g. 0x40EA3D71); unsigned: -0x3C00 is "
+     "refused (set the sign bit: 0xBC00 in fp16), a hex float with an exponent (-0x1p-9) is a "
+     "number\n"
      "FORMAT    fp32 (default) fp16 bf16 tf32 fp8-e4m3 (e4m3) fp8-e5m2 (e5m2) int8 uint8 "
      "int4 uint4, and the OCP MX formats fp6-e3m2 (e3m2) fp6-e2m3 (e2m3) fp4-e2m1 (e2m1) "
-     "e8m0 (the shared scale: 2^(e-127), 0xFF NaN)\n"
+     "e8m0 (the MX shared scale: 2^(e-127), no zero, sign or Inf, 0xFF NaN; 0 and values "
+     "below 2^-127 store 0x00 = 2^-127, NaN, Inf and negatives store NaN, values past 2^127 "
+     "saturate to 0xFE)\n"
      "all       VALUE in every format, one row each\n"
      "all FORMAT  every code of a format of at most 8 bits (keys: format title count "
      "codes[{hex bits value stored class}])\n"
      "overflow=saturate|ieee  out-of-range values: clamp to the largest finite value, or "
-     "Inf (NaN in e4m3); default saturate for fp8-e4m3, ieee for the rest\n"
+     "Inf (NaN in e4m3 and e8m0, which have no Inf); fp6 and fp4 have neither Inf nor NaN and "
+     "saturate in both modes, the integers always saturate. Default saturate for fp8-e4m3, "
+     "fp6, fp4, e8m0 and the integers, ieee for fp32 fp16 bf16 tf32 fp8-e5m2 (`scheme "
+     "fp8-e5m2` casts tensors saturating)\n"
+
      "flip=K    flip bit K (0 = least significant) of the stored pattern and show the result",
      "bits 7.32 fp32", bits_words, 0, 0, run_bits, .kinds = QS_RK(QS_R_BITS) | QS_RK(QS_R_TABLE)},
     {0},

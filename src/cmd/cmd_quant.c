@@ -40,7 +40,8 @@ static int is_int_scheme(const qs_scheme *sc)
     return (sc->kind == QS_Q_INT || sc->kind == QS_Q_GGML) && !is_block(sc);
 }
 
-static void nonfinite_into(json_t *o, const qs_scheme *sc, int64_t nonfinite, int64_t n);
+static void nonfinite_into(json_t *o, const qs_scheme *sc, const qs_tensor *t,
+                           int64_t nonfinite);
 static void overflow_into(json_t *o, int64_t overflow, int64_t n);
 
 static json_t *farray(const float *v, int64_t n)
@@ -810,7 +811,7 @@ static int run_codes(qs_session *s, int argc, char **argv, json_t **out, qs_err 
     int64_t nonfinite = 0;
     for (int64_t e = 0; e < t->n; e++)
         if (isfinite(t->data[e]) && !isfinite(y[e])) nonfinite++;
-    nonfinite_into(o, &s->scheme, nonfinite, t->n);
+    nonfinite_into(o, &s->scheme, t, nonfinite);
     if (is_block(&s->scheme))
         overflow_into(o, qs_ggml_tensor_overflow(qs_scheme_ggml_block(&s->scheme), t), t->n);
     free(y);
@@ -836,22 +837,46 @@ static void metrics_into(json_t *o, const qs_errstats *st)
 }
 
 /* Finite inputs that dequantized to ±Inf or NaN: the error metrics are then not numbers, and
- * the result says why instead of showing statistics of the finite part as if clean. */
-static void nonfinite_into(json_t *o, const qs_scheme *sc, int64_t nonfinite, int64_t n)
+ * the result says why instead of showing statistics of the finite part as if clean. An MX /
+ * NVFP4 tensor holding NaN or ±Inf also says what the format did with them (qs_mx_specials_text:
+ * MX's NaN block scale is the cause of its NaN values; NVFP4 stores NaN as 0, saturates Inf). */
+static void nonfinite_into(json_t *o, const qs_scheme *sc, const qs_tensor *t,
+                           int64_t nonfinite)
 {
-    if (nonfinite <= 0) return;
+    qs_mx_specials sp;
+    char spec[400] = "";
+    memset(&sp, 0, sizeof sp);
+    if (sc->kind == QS_Q_MX) {
+        qs_mx_tensor_specials(sc->mx_type, t, &sp);
+        qs_mx_specials_text(sc->mx_type, &sp, spec, sizeof spec);
+    }
+    if (nonfinite <= 0) {
+        if (spec[0]) json_object_set_new(o, "warning", json_string(spec));
+        return;
+    }
     static const char *const keys[] = {"mse", "rmse", "sqnr_db", "max_abs_err", "mean_err",
                                        "cosine"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (json_object_get(o, keys[i])) qs_json_set_real(o, keys[i], NAN);
     json_object_set_new(o, "nonfinite", json_integer(nonfinite));
-    char w[256];
+    int64_t finite = 0;
+    for (int64_t e = 0; e < t->n; e++) finite += isfinite(t->data[e]) != 0;
+    char w[768], cause[512];
     int ggml = sc->kind == QS_Q_GGML || sc->conv == QS_CONV_GGML;
+    if (ggml)
+        snprintf(cause, sizeof cause, "a block scale beyond fp16's range (65504) is stored as "
+                 "inf, as ggml does");
+    else if (sc->kind == QS_Q_FP16)
+        snprintf(cause, sizeof cause, "fp16 ends at 65504; larger magnitudes become inf");
+    else if (spec[0] && sp.finite_nan >= nonfinite)
+        snprintf(cause, sizeof cause, "%s", spec);
+    else if (spec[0] && sp.finite_nan > 0)
+        snprintf(cause, sizeof cause, "%s; the other %lld exceeded the format's range", spec,
+                 (long long)(nonfinite - sp.finite_nan));
+    else
+        snprintf(cause, sizeof cause, "the format's range was exceeded");
     snprintf(w, sizeof w, "%lld of %lld finite values dequantize to inf or nan: %s; the error "
-             "metrics are undefined", (long long)nonfinite, (long long)n,
-             ggml ? "a block scale beyond fp16's range (65504) is stored as inf, as ggml does"
-             : sc->kind == QS_Q_FP16 ? "fp16 ends at 65504; larger magnitudes become inf"
-             : "the format's range was exceeded");
+             "metrics are undefined", (long long)nonfinite, (long long)finite, cause);
     json_object_set_new(o, "warning", json_string(w));
 }
 
@@ -929,7 +954,7 @@ static int run_quant(qs_session *s, int argc, char **argv, json_t **out, qs_err 
     metrics_into(o, &r.st);
     json_object_set_new(o, "clipped", json_integer(r.st.clipped));
     if (r.st.n_nan) json_object_set_new(o, "nan_skipped", json_integer(r.st.n_nan));
-    nonfinite_into(o, &s->scheme, r.nonfinite, t->n);
+    nonfinite_into(o, &s->scheme, t, r.nonfinite);
     overflow_into(o, r.overflow, t->n);
     int64_t np = is_int_scheme(&s->scheme) ? p.q.qp.nparams : p.q.nblocks;
     qs_json_set_real(o, "bits_per_param", qs_scheme_bits_per_param(&s->scheme, t->n, np));
@@ -1487,8 +1512,12 @@ const qs_cmd qs_cmds_quant[] = {
      "[axis=A|auto] [size=G] [block=B] [dq] [convention=C] [round=R] [seed=S]",
      "show or set the quantization scheme (a type word starts from the default scheme; other "
      "words change the current one)",
-     "TYPE             int2..int8, uint2..uint8 (integer grid), fp16, bf16, fp8-e4m3, "
-     "fp8-e5m2 (casts), nf4, fp4 (4-bit codebooks, blockwise absmax), q8_0, q4_0, q4_1, "
+     "TYPE             int2..int8, uint2..uint8 (integer grid), fp16, bf16 (IEEE casts: "
+     "past the largest finite value, inf), fp8-e4m3, fp8-e5m2 (saturating casts: past 448 / "
+     "57344 a value becomes ±448 / ±57344 and counts as clipped, as the OCP FP8 spec's "
+     "saturating conversion and CUDA's __NV_SATFINITE do; `bits X e5m2` shows the IEEE "
+     "encoding, where E5M2 overflows to inf, and `bits X e5m2 overflow=saturate` this "
+     "cast), nf4, fp4 (4-bit codebooks, blockwise absmax), q8_0, q4_0, q4_1, "
      "q5_0, q5_1 (ggml blocks of 32), q4_k, q6_k (ggml super-blocks of 256), mxfp8_e4m3, "
      "mxfp8_e5m2, mxfp6_e3m2, mxfp6_e2m3, mxfp4, mxint8 (OCP MX: blocks of 32 sharing an "
      "E8M0 power-of-two scale), nvfp4 (E2M1 in blocks of 16 with an E4M3 scale and an FP32 "

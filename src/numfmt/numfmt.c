@@ -346,17 +346,19 @@ static int is_e8m0(const qs_numfmt *f)
     return !f->is_int && !f->is_signed;
 }
 
-/* Nearest power of two in value (the midpoint 1.5·2^k goes up), clamped to 2^-127..2^127
- * (saturating; QS_OVF_IEEE sends overflow to NaN). E8M0 has no zero and no sign: x <= 0 and
- * NaN give NaN (0xFF). */
+/* Nearest power of two in value (the midpoint 1.5·2^k goes up). E8M0 has no zero, no sign
+ * and no Inf; its one special code is NaN (0xFF). The rules:
+ *   NaN, +Inf, and negative non-zero values (no sign bit)          -> NaN 0xFF
+ *   ±0 and positive values below 2^-127 (no zero, no subnormals)   -> 0x00 = 2^-127, underflow
+ *     (the scale qscope's MX blocks of zeros get, and PyTorch's float8_e8m0fnu cast of 0)
+ *   finite values rounding past 2^127 -> 0xFE = 2^127 (saturate, the default) or NaN
+ *     (QS_OVF_IEEE: the format has no Inf to overflow to). */
 static uint32_t enc_e8m0(double x, qs_ovf ovf, int *st)
 {
     if (isnan(x)) { *st |= QS_NF_NAN_INPUT; return 0xFFu; }
-    if (!(x > 0)) { *st |= QS_NF_INEXACT; return 0xFFu; }
-    if (isinf(x)) {
-        *st |= QS_NF_OVERFLOW | QS_NF_INEXACT;
-        return ovf == QS_OVF_IEEE ? 0xFFu : 0xFEu;
-    }
+    if (x == 0) { *st |= QS_NF_UNDERFLOW | QS_NF_INEXACT; return 0x00u; }
+    if (x < 0) { *st |= QS_NF_INEXACT; return 0xFFu; }
+    if (isinf(x)) { *st |= QS_NF_OVERFLOW | QS_NF_INEXACT; return 0xFFu; }
     int k;
     double fr = frexp(x, &k);             /* x = fr·2^k, fr in [0.5, 1) */
     int e = k - 1;                        /* floor(log2 x) */

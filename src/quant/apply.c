@@ -189,10 +189,13 @@ int qs_layout_gather(const float *x, const qs_layout *l, float **buf, int64_t **
 
 /* Float casts: y = decode(encode(x)); codes = bit patterns. fp16/bf16 use the kernels; fp8
  * goes through numfmt with a saturating cast (as scaled FP8 recipes and CUDA's
- * __NV_SATFINITE do; E5M2 would otherwise overflow to Inf). */
+ * __NV_SATFINITE do; E5M2 would otherwise overflow to Inf). *clipped: the values the
+ * saturating cast clamped — |x| beyond the format's largest finite value, ±Inf included —
+ * the rule MX elements follow (mx.c); fp16/bf16 overflow to Inf is counted by the caller. */
 static int apply_float(const qs_qstate *q, const qs_tensor *x, float *y, int32_t *codes,
-                       qs_err *err)
+                       int64_t *clipped, qs_err *err)
 {
+    *clipped = 0;
     int64_t n = x->n;
     if (q->fmt == QS_FMT_FP16 || q->fmt == QS_FMT_BF16) {
         uint16_t *h = malloc((size_t)n * sizeof *h);
@@ -214,6 +217,9 @@ static int apply_float(const qs_qstate *q, const qs_tensor *x, float *y, int32_t
      * same encoder in 2^17 calls; one call per value took 1.5 s on 16M values */
     qs_numfmt_lut *t = n >= ((int64_t)1 << 18) && qs_numfmt_lut_ok(f) ? malloc(sizeof *t)
                                                                       : NULL;
+    int64_t clip = 0;
+    for (int64_t e = 0; e < n; e++) clip += fabs((double)x->data[e]) > f->max;
+    *clipped = clip;
     if (t) {
         qs_numfmt_lut_init(f, QS_OVF_SATURATE, t);
         for (int64_t e = 0; e < n; e++) {
@@ -321,11 +327,13 @@ int qs_quant_apply(const qs_qstate *q, const qs_tensor *x, float *y, int32_t *co
             r->overflow = qs_ggml_tensor_overflow(id, x);
         }
     } else {
-        rc = q->fmt >= 0 ? apply_float(q, x, yb, codes, err)
+        int64_t sat = 0;
+        rc = q->fmt >= 0 ? apply_float(q, x, yb, codes, &sat, err)
                          : apply_codebook(q, x, yb, codes, err);
         if (rc != QS_OK) goto done;
         if (r) {
             qs_k()->errstats(x->data, yb, n, &r->st, NULL);
+            r->st.clipped += sat;
             /* a finite value the format cannot hold became ±Inf (fp16's IEEE cast of 70000):
              * it is clipped, with an infinite error — never an exact-looking result */
             int64_t over = 0;

@@ -2,6 +2,7 @@
  * encode / decode (through numfmt's exact round-to-nearest-even), and quantizing a tensor
  * block by block along its rows (see mx.h for the rules). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,7 +158,7 @@ static void quant_block(const qs_mx_type *ty, float ts, const qs_numfmt_lut *lut
             float v = b->step > 0.0f ? x / b->step : 0.0f;
             int sat = 0;
             b->codes[i] = elem_encode(ty, lut, (double)v, &sat);
-            b->clipped += sat && isfinite(x);
+            b->clipped += sat;                      /* ±Inf saturates too: clipped */
             b->y[i] = (float)(elem_decode(ty, lut, b->codes[i]) * (double)b->step);
         }
         return;
@@ -263,4 +264,58 @@ int qs_mx_tensor_codes(int id, const qs_tensor *t, float *y, int32_t *codes, flo
     if (clipped) *clipped = clip;
     if (tensor_scale) *tensor_scale = ts;
     return QS_OK;
+}
+
+/* ---- NaN and Inf ---------------------------------------------------------------------------- */
+
+void qs_mx_tensor_specials(int id, const qs_tensor *t, qs_mx_specials *sp)
+{
+    const qs_mx_type *ty = qs_mx_type_info(id);
+    memset(sp, 0, sizeof *sp);
+    if (!ty) return;
+    int64_t L = row_len(t), nb = qs_mx_tensor_nblocks(id, t);
+    for (int64_t bi = 0; bi < nb; bi++) {
+        int64_t nbr = (L + ty->block - 1) / ty->block, r = bi / nbr, k = bi % nbr;
+        int64_t e0 = r * L + k * ty->block;
+        int64_t e1 = e0 + (L - k * ty->block < ty->block ? L - k * ty->block : ty->block);
+        int64_t nn = 0, ni = 0;
+        for (int64_t e = e0; e < e1; e++) {
+            nn += isnan(t->data[e]) != 0;
+            ni += isinf(t->data[e]) != 0;
+        }
+        sp->nan += nn;
+        sp->inf += ni;
+        if ((nn || ni) && !ty->tensor_scale) {
+            sp->blocks++;
+            sp->finite_nan += (e1 - e0) - nn - ni;
+        }
+    }
+}
+
+int qs_mx_specials_text(int id, const qs_mx_specials *sp, char *buf, size_t len)
+{
+    const qs_mx_type *ty = qs_mx_type_info(id);
+    if (len) buf[0] = 0;
+    if (!ty || (sp->nan == 0 && sp->inf == 0)) return 0;
+    char what[64];
+    if (sp->nan && sp->inf)
+        snprintf(what, sizeof what, "%lld NaN and %lld ±Inf", (long long)sp->nan,
+                 (long long)sp->inf);
+    else
+        snprintf(what, sizeof what, "%lld %s", (long long)(sp->nan + sp->inf),
+                 sp->nan ? "NaN" : "±Inf");
+    if (ty->tensor_scale)       /* NVFP4: E2M1 and the E4M3 scale have no code for them */
+        snprintf(buf, len, "the tensor holds %s; E2M1 has no NaN or Inf code: qscope leaves "
+                 "them out of the tensor and block amax, stores NaN as code 0 (it "
+                 "dequantizes to 0; the metrics skip it) and saturates ±Inf to ±6 · d "
+                 "(counted as clipped)", what);
+    else
+        snprintf(buf, len, "the tensor holds %s: qscope gives the %lld block%s of %d holding "
+                 "them the NaN scale (E8M0 0xFF), and a NaN scale makes every value of its "
+                 "block NaN (OCP MX v1.0), so all %lld finite value%s in %s decode to NaN",
+                 what, (long long)sp->blocks,
+                 sp->blocks == 1 ? "" : "s", ty->block,
+                 (long long)sp->finite_nan, sp->finite_nan == 1 ? "" : "s",
+                 sp->blocks == 1 ? "it" : "them");
+    return 1;
 }

@@ -119,7 +119,10 @@ int qs_mx_derive(const qs_tensor *t, const qs_scheme *sc, const qs_derive_opts *
     if (st) codes_into(st->substituted, sizeof st->substituted, ty, b);
     RES(st, "%d codes of %d bits (%s), %d saturated", b->m, ty->elem_bits, ty->elem_name,
         b->clipped);
-    st = add(tr, "dequantized values", nv ? "x̂_i = q_i · d" : "x̂_i = q_i · X", 0.0);
+    /* MXINT8's element value is code · 2^-6 (the implicit scale of MX v1.0 5.3) */
+    int mxint = ty->elem_fmt < 0;
+    st = add(tr, "dequantized values", nv ? "x̂_i = q_i · d" : mxint ? "x̂_i = q_i · 2^-6 · X"
+             : "x̂_i = value(q_i) · X", 0.0);
     if (st) values_into(st->substituted, sizeof st->substituted, b->y, b->m);
     {
         double me = 0.0;
@@ -154,7 +157,12 @@ int qs_mx_derive(const qs_tensor *t, const qs_scheme *sc, const qs_derive_opts *
     st = add(tr, "round", ty->elem_fmt < 0 ? "q = clamp(rne(v · 64), -127, 127)"
              : "q = the nearest element value (ties to even), saturating", (double)q);
     SUB(st, "%s to %s", g(a, v), ty->elem_name);
-    RES(st, "q = 0x%0*X = %s", (ty->elem_bits + 3) / 4, q, g(b2, qv));
+    if (mxint)      /* the code is the int8; its value carries the implicit 2^-6 */
+        RES(st, "q = %d (0x%02X), value q · 2^-6 = %s", (int)(int8_t)(uint8_t)q, q,
+            g(b2, qv));
+    else            /* the code is a bit pattern of the element format */
+        RES(st, "q = 0x%0*X, the %s code of %s", (ty->elem_bits + 3) / 4, q, ty->elem_name,
+            g(b2, qv));
     if (sat) NOTE(st, "|v| > %s: saturated to the largest element", g(c, ty->elem_max));
     else if (ty->elem_fmt >= 0) {
         qs_numfields fl;
@@ -163,8 +171,10 @@ int qs_mx_derive(const qs_tensor *t, const qs_scheme *sc, const qs_derive_opts *
              qs_numclass_name(fl.cls));
     }
     double y = isnan(step) ? NAN : (double)(float)(qv * step);
-    st = add(tr, "dequantize", nv ? "x̂ = q · d" : "x̂ = q · X", y);
-    SUB(st, "%s · %s", g(a, qv), g(b2, step));
+    st = add(tr, "dequantize", nv ? "x̂ = value(q) · d" : mxint ? "x̂ = q · 2^-6 · X"
+             : "x̂ = value(q) · X", y);
+    if (mxint) SUB(st, "%d · 2^-6 · %s", (int)(int8_t)(uint8_t)q, g(b2, step));
+    else SUB(st, "%s · %s", g(a, qv), g(b2, step));
     RES(st, "x̂ = %s", g(c, y));
     st = add(tr, "error", "e = x̂ - x", y - x);
     SUB(st, "%s - %s", g(a, y), g(b2, x));

@@ -82,6 +82,22 @@ for k in '"format":"FP32","bits_per_param":32.0,"bytes":280000000000.0' '"gb":14
     has "$out" "$k"
 done
 
+# FP8 casts saturate and count it: e4m3(1000) = 448 and e5m2(100000) = 57344 are clipped
+out=$("$QSCOPE" -c "values 1 2 1000 -3; scheme fp8-e4m3; quant; values 1 2 100000 -3; scheme fp8-e5m2; quant" \
+      --json) || fail "fp8 clip exit $?"
+[ "$(grep -c '"clipped":1' <<<"$out")" -eq 2 ] || fail "fp8 saturation not counted: $out"
+# MX: a block holding NaN / Inf gets the NaN scale, and the warning names that cause
+out=$("$QSCOPE" -c "values 1 nan 3 inf; scheme mxfp4; quant" --json) || fail "mx nan exit $?"
+has "$out" 'NaN scale (E8M0 0xFF)'
+has "$out" '"nonfinite":2'
+out=$("$QSCOPE" -c "values 1 nan 3 inf; scheme nvfp4; quant" --json) || fail "nvfp4 nan exit $?"
+has "$out" 'stores NaN as code 0'
+has "$out" '"clipped":1'
+# MXINT8's derive: code · 2^-6 · X
+out=$("$QSCOPE" -c "load datasets/default.npy; scheme mxint8; derive 0.3" --json) || fail "mxint8 derive"
+has "$out" 'q_i · 2^-6 · X'
+has "$out" 'value q · 2^-6 = 0.296875'
+
 # errors: one line naming the argument, exit 2
 err=$("$QSCOPE" -c "scheme int9" 2>&1 >/dev/null); rc=$?
 [ $rc -eq 2 ] || fail "bad scheme exit $rc"

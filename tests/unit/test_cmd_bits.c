@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "qscope/cmd.h"
@@ -173,6 +174,66 @@ Test(cmd_bits, errors)
     fails("bits 1 fp32 overflow=maybe", "overflow=maybe");
     fails("bits 1 fp32 extra", "unexpected argument 'extra'");
     fails("bits 1 fp32 nope=1", "unknown option 'nope'");
+}
+
+/* inputs a format has no code for: NaN in fp4 / fp6 / int8, E8M0's zero, sign, Inf and
+ * overflow, overflow=ieee in fp4: the result says what was stored and why */
+Test(cmd_bits, special_inputs_are_explained)
+{
+    static const char *const no_nan[] = {"fp4-e2m1", "fp6-e3m2", "fp6-e2m3", "int8", "uint4"};
+    for (size_t i = 0; i < sizeof no_nan / sizeof *no_nan; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "bits nan %s", no_nan[i]);
+        json_t *o = run(line);
+        cr_expect_str_eq(str(o, "class"), "zero");
+        cr_expect(strstr(str(o, "note"), "no NaN code"), "%s: %s", line, str(o, "note"));
+        json_decref(o);
+    }
+    json_t *o = run("bits nan fp16");           /* fp16 has NaN: nothing to explain */
+    cr_expect_null(json_object_get(o, "note"));
+    json_decref(o);
+    o = run("bits nan all");
+    cr_expect(strstr(str(o, "note"), "fp4-e2m1"), "%s", str(o, "note"));
+    json_decref(o);
+    /* E8M0: 0 and tiny alike store 2^-127 (no zero) */
+    o = run("bits 0 e8m0");
+    cr_expect_str_eq(str(o, "hex"), "0x00");
+    cr_expect(strstr(str(o, "note"), "no zero"), "%s", str(o, "note"));
+    json_decref(o);
+    o = run("bits 1e-300 e8m0");
+    cr_expect_str_eq(str(o, "hex"), "0x00");
+    json_decref(o);
+    /* no Inf: +Inf is NaN in both modes; finite overflow saturates by default, NaN in ieee */
+    o = run("bits inf e8m0");
+    cr_expect_str_eq(str(o, "hex"), "0xFF");
+    cr_expect_str_eq(str(o, "class"), "nan");
+    cr_expect(strstr(str(o, "note"), "no Inf"), "%s", str(o, "note"));
+    json_decref(o);
+    o = run("bits 1e39 e8m0");
+    cr_expect_str_eq(str(o, "hex"), "0xFE");
+    cr_expect(strstr(str(o, "note"), "saturated"), "%s", str(o, "note"));
+    json_decref(o);
+    o = run("bits 1e39 e8m0 overflow=ieee");
+    cr_expect_str_eq(str(o, "hex"), "0xFF");
+    json_decref(o);
+    o = run("bits -2 e8m0");
+    cr_expect_str_eq(str(o, "hex"), "0xFF");
+    cr_expect(strstr(str(o, "note"), "no sign"), "%s", str(o, "note"));
+    json_decref(o);
+    o = run("bits 3 e8m0");                     /* an ordinary value: no note */
+    cr_expect_null(json_object_get(o, "note"));
+    json_decref(o);
+    /* fp4 has no Inf: overflow=ieee saturates, and says so */
+    o = run("bits 7 fp4-e2m1 overflow=ieee");
+    cr_expect_str_eq(str(o, "hex"), "0x7");
+    cr_expect(strstr(str(o, "note"), "no Inf"), "%s", str(o, "note"));
+    json_decref(o);
+    /* a signed hex is not a bit pattern: refused, while a hex float stays a number */
+    fails("bits -0x3C00 fp16", "0xBC00");
+    fails("bits +0x3C00 fp16", "has no sign");
+    o = run("bits -0x1p-9 fp16");
+    cr_expect_str_eq(str(o, "hex"), "0x9800");
+    json_decref(o);
 }
 
 Test(cmd_bits, table_row)

@@ -150,6 +150,33 @@ Test(derive, ggml_q4_0_block)
     qs_trace_fini(&tr);
 }
 
+/* MXINT8: an element's value is code · 2^-6 · X; the trace writes that, and keeps the code
+ * (an integer) apart from its value */
+Test(derive, mxint8_code_and_value)
+{
+    float v[32];
+    for (int i = 0; i < 32; i++) v[i] = (float)(i - 16) / 16.0f;    /* -1 .. 0.9375: X = 1 */
+    v[0] = -3.5f;                                                    /* amax 3.5: X = 2 */
+    qs_trace tr;
+    trace(v, 32, "mxint8", 1, 0.15625 * 2, -1, &tr);     /* 0.3125 / 2 · 64 = 10 */
+    cr_assert_eq(step(&tr, "shared scale")->value, 2.0);
+    cr_assert_eq(tr.code, 10);
+    cr_assert_eq(tr.xhat, 0.3125);
+    cr_assert_str_eq(step(&tr, "dequantized values")->formula, "x̂_i = q_i · 2^-6 · X");
+    cr_assert_str_eq(step(&tr, "round")->result, "q = 10 (0x0A), value q · 2^-6 = 0.15625");
+    cr_assert_str_eq(step(&tr, "dequantize")->formula, "x̂ = q · 2^-6 · X");
+    cr_assert_str_eq(step(&tr, "dequantize")->substituted, "10 · 2^-6 · 2");
+    /* the dequantized values of the block agree with the formula: q_i · 2^-6 · X */
+    cr_assert(strstr(step(&tr, "dequantized values")->substituted, "-3.5 "), "%s",
+              step(&tr, "dequantized values")->substituted);
+    qs_trace_fini(&tr);
+    /* an FP element: the code is a bit pattern of the element format, not its value */
+    trace(v, 32, "mxfp4", 1, 0.75, -1, &tr);
+    cr_assert(strstr(step(&tr, "round")->result, "the fp4-e2m1 code of"), "%s",
+              step(&tr, "round")->result);
+    qs_trace_fini(&tr);
+}
+
 Test(derive, cast_fp16_732)
 {
     float v[] = { 7.32f };

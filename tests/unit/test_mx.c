@@ -99,10 +99,23 @@ Test(mx, special_values)
     cr_expect_eq(qs_numfmt_class(e8, 0xFF), QS_NC_NAN);
     cr_expect_eq(qs_numfmt_encode(e8, 3.0, QS_OVF_DEFAULT, NULL), 128u + 1u); /* 4 = 2^2 */
     cr_expect_eq(qs_numfmt_encode(e8, 2.9, QS_OVF_DEFAULT, NULL), 128u);      /* 2 */
-    cr_expect_eq(qs_numfmt_encode(e8, 0.0, QS_OVF_DEFAULT, NULL), 0xFFu);     /* no zero */
+    /* no zero: 0 and tiny values alike give the smallest scale 2^-127 (what an MX block of
+     * zeros gets), flagged as underflow */
+    int st8 = 0;
+    cr_expect_eq(qs_numfmt_encode(e8, 0.0, QS_OVF_DEFAULT, &st8), 0x00u);
+    cr_expect(st8 & QS_NF_UNDERFLOW);
+    cr_expect_eq(qs_numfmt_encode(e8, -0.0, QS_OVF_DEFAULT, NULL), 0x00u);
+    cr_expect_eq(qs_numfmt_encode(e8, 1e-300, QS_OVF_SATURATE, NULL), 0x00u);
+    cr_expect_eq(qs_numfmt_encode(e8, 1e-300, QS_OVF_IEEE, NULL), 0x00u);
+    /* no sign, no Inf: negatives, +Inf and NaN are NaN in every mode */
+    cr_expect_eq(qs_numfmt_encode(e8, -2.0, QS_OVF_DEFAULT, NULL), 0xFFu);
+    cr_expect_eq(qs_numfmt_encode(e8, INFINITY, QS_OVF_DEFAULT, NULL), 0xFFu);
+    cr_expect_eq(qs_numfmt_encode(e8, INFINITY, QS_OVF_SATURATE, NULL), 0xFFu);
+    cr_expect_eq(qs_numfmt_encode(e8, NAN, QS_OVF_SATURATE, NULL), 0xFFu);
+    /* finite overflow: saturate (the default) to 2^127, or NaN with QS_OVF_IEEE */
+    cr_expect_eq(qs_numfmt_encode(e8, 1e300, QS_OVF_DEFAULT, NULL), 0xFEu);
     cr_expect_eq(qs_numfmt_encode(e8, 1e300, QS_OVF_SATURATE, NULL), 0xFEu);
     cr_expect_eq(qs_numfmt_encode(e8, 1e300, QS_OVF_IEEE, NULL), 0xFFu);
-    cr_expect_eq(qs_numfmt_encode(e8, 1e-300, QS_OVF_SATURATE, NULL), 0x00u);
     /* FP4 / FP6 have no Inf or NaN: overflow saturates whatever the mode */
     int st = 0;
     cr_expect_eq(qs_numfmt_encode(f4, INFINITY, QS_OVF_IEEE, &st), 0x7u);
@@ -207,6 +220,52 @@ Test(mx, nan_scale_makes_the_block_nan)
     cr_expect_neq(sc[1], 0xFFu);
     for (int i = 32; i < 40; i++) cr_expect(!isnan(y[i]));
     qs_tensor_free(t);
+}
+
+/* NaN / Inf: MX blocks holding them get the NaN scale, and the warning says that is why their
+ * finite values decode to NaN (not "the range was exceeded"); NVFP4 (no NaN anywhere) stores
+ * NaN as 0 and saturates Inf, and says so, counting Inf as clipped. */
+Test(mx, nan_inf_are_reported_with_their_cause)
+{
+    float v[64];
+    for (int i = 0; i < 64; i++) v[i] = -1.0f + 2.0f * (float)i / 63.0f;
+    v[3] = NAN;
+    v[40] = INFINITY;
+    qs_err err = {""};
+    qs_tensor *t = qs_tensor_from_values("v", v, 64, &err);
+    qs_mx_specials sp;
+    qs_mx_tensor_specials(QS_MX_FP4_E2M1, t, &sp);
+    cr_expect_eq(sp.nan, 1);
+    cr_expect_eq(sp.inf, 1);
+    cr_expect_eq(sp.blocks, 2);
+    cr_expect_eq(sp.finite_nan, 62);
+    char buf[512];
+    cr_assert(qs_mx_specials_text(QS_MX_FP4_E2M1, &sp, buf, sizeof buf));
+    cr_expect(strstr(buf, "NaN scale (E8M0 0xFF)"), "%s", buf);
+    qs_session_set_tensor(&S, t);
+    json_decref(run("scheme mxfp4"));
+    json_t *o = run("quant");
+    const char *w = json_string_value(json_object_get(o, "warning"));
+    cr_assert_not_null(w);
+    cr_expect(strstr(w, "62 of 62 finite values"), "%s", w);
+    cr_expect(strstr(w, "NaN scale (E8M0 0xFF)"), "%s", w);
+    cr_expect(!strstr(w, "range was exceeded"), "%s", w);
+    json_decref(o);
+    /* NVFP4 */
+    json_decref(run("scheme nvfp4"));
+    o = run("quant");
+    w = json_string_value(json_object_get(o, "warning"));
+    cr_assert_not_null(w, "nvfp4 with NaN and Inf must warn");
+    cr_expect(strstr(w, "stores NaN as code 0"), "%s", w);
+    cr_expect(strstr(w, "saturates ±Inf"), "%s", w);
+    cr_expect_eq(json_integer_value(json_object_get(o, "clipped")), 1, "the Inf is clipped");
+    cr_expect_eq(json_integer_value(json_object_get(o, "nan_skipped")), 1);
+    json_decref(o);
+    /* a clean tensor: no warning */
+    json_decref(run("values 1 2 3"));
+    o = run("quant");
+    cr_expect_null(json_object_get(o, "warning"));
+    json_decref(o);
 }
 
 Test(mx, commands)

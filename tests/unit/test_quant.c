@@ -576,6 +576,45 @@ Test(casts, fp16_bf16_fp8)
     qs_tensor_free(t);
 }
 
+/* FP8 casts saturate (E5M2 too, unlike `bits`' IEEE default): values past the largest finite
+ * value, ±Inf included, are clipped and counted, as fp16's overflow to Inf and MX's saturated
+ * elements are. Both paths: the encoder (small tensors) and the lookup tables (>= 2^18). */
+Test(casts, fp8_saturation_counts_as_clipped)
+{
+    float v[] = { 1.0f, 2.0f, 1000.0f, -3.0f, 100000.0f, -INFINITY, 448.0f, 57344.0f };
+    qs_tensor *t = qs_tensor_from_values("c", v, 8, NULL);
+    qs_scheme s = words("fp8-e4m3");
+    run r;
+    run_scheme(t, &s, QS_CAL_MINMAX, &r);
+    cr_assert_eq(r.y[2], 448.0f);
+    cr_assert_eq(r.y[5], -448.0f);
+    cr_assert_eq(r.r.st.clipped, 4, "1000, 1e5, -Inf, 57344 exceed 448: %lld",
+                 (long long)r.r.st.clipped);
+    run_fini(&r);
+    s = words("fp8-e5m2");
+    run_scheme(t, &s, QS_CAL_MINMAX, &r);
+    cr_assert_eq(r.y[4], 57344.0f);
+    cr_assert_eq(r.r.st.clipped, 2, "1e5 and -Inf exceed 57344: %lld",
+                 (long long)r.r.st.clipped);
+    cr_assert_eq(r.r.nonfinite, 0);
+    run_fini(&r);
+    qs_tensor_free(t);
+    /* the lookup-table path */
+    int64_t n = (int64_t)1 << 18;
+    float *big = calloc((size_t)n, sizeof *big);
+    big[0] = 1000.0f;
+    big[1] = -500.0f;
+    big[2] = 300.0f;
+    t = qs_tensor_from_values("big", big, n, NULL);
+    s = words("fp8-e4m3");
+    run_scheme(t, &s, QS_CAL_MINMAX, &r);
+    cr_assert_eq(r.y[0], 448.0f);
+    cr_assert_eq(r.r.st.clipped, 2);
+    run_fini(&r);
+    qs_tensor_free(t);
+    free(big);
+}
+
 /* ---- metrics ---------------------------------------------------------------------------- */
 
 Test(metrics, from_hand_sums)
