@@ -164,6 +164,21 @@ static void load_first(repl *p, const char *file, int split)
 
 /* ---- script mode: stdin is not a terminal ------------------------------------------------ */
 
+/* A failed script line that ';' would have split (as -c and the interactive REPL do): says
+ * why, since a script runs one command per line. */
+static void semicolon_note(const char *line, const char *where)
+{
+    char **parts = NULL;
+    qs_err err = {{0}};
+    int n = strchr(line, ';') ? qs_split_commands(line, &parts, &err) : 0;
+    qs_split_free(parts);
+    if (n > 1)
+        fprintf(stderr, "qscope: %s: ';' does not separate commands in a script: one command "
+                "per line\n", where);
+}
+
+/* Lines are read and run one at a time; errors are named "-:LINE", as `qscope -` names
+ * them (the same runner, standard input read as a script). */
 static int run_stdin(repl *p)
 {
     char *buf = NULL;
@@ -175,13 +190,14 @@ static int run_stdin(repl *p)
         lineno++;
         while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) buf[--len] = '\0';
         if (memchr(buf, '\0', (size_t)len)) {
-            fprintf(stderr, "qscope: stdin:%d: not a text line (contains NUL bytes)\n",
-                    lineno);
+            fprintf(stderr, "qscope: -:%d: not a text line (contains NUL bytes)\n", lineno);
             p->r.errors++;
             continue;
         }
-        snprintf(where, sizeof where, "stdin:%d", lineno);
+        snprintf(where, sizeof where, "-:%d", lineno);
+        int errors = p->r.errors;
         run_line(p, buf, where, 0);
+        if (p->r.errors > errors) semicolon_note(buf, where);
     }
     free(buf);
     return p->r.errors ? 2 : 0;
@@ -252,14 +268,15 @@ static const char *hint_now(int *hc)
     return h;
 }
 
-/* readline's redisplay, then the hint when the line is "CMD " with the cursor at its end and
- * the whole thing fits on the row. */
-static void redisplay(void)
+/* Draws the hint after readline's display when the line is "CMD " with the cursor at its end
+ * and the whole thing fits on the row. The loop calls it once readline has drawn the line;
+ * readline keeps its own redisplay (a custom rl_redisplay_function would make readline treat
+ * the terminal as dumb: no terminfo, so no wrapping, no clear-screen, no resize redraw). */
+static void hint_draw(void)
 {
-    hint_clear();
-    rl_redisplay();
-    if (!g_hints || rl_point != rl_end || RL_ISSTATE(RL_STATE_ISEARCH | RL_STATE_NSEARCH |
-                                                     RL_STATE_NUMERICARG | RL_STATE_COMPLETING))
+    if (!g_hints || g_hint_cols || rl_point != rl_end ||
+        RL_ISSTATE(RL_STATE_ISEARCH | RL_STATE_NSEARCH | RL_STATE_NUMERICARG |
+                   RL_STATE_COMPLETING | RL_STATE_MULTIKEY | RL_STATE_MOREINPUT))
         return;
     int hc;
     const char *h = hint_now(&hc);
@@ -415,11 +432,34 @@ static void remember(repl *p, const char *line)
     if (p->histpath) append_history(1, p->histpath);
 }
 
-/* Ctrl-C at the prompt: abandon the line, show a fresh prompt. */
+/* Set when readline prepares the terminal again after a signal it handled (Ctrl-Z then `fg`:
+ * readline restores the terminal, stops, and on return prepares it anew) or on installing
+ * the line handler. Read and reset by the loop, outside signal handlers. */
+static int g_prepped;
+
+/* rl_prep_term_function: readline's own, then notes that it ran. */
+static void prep_term(int meta)
+{
+    rl_prep_terminal(meta);
+    g_prepped = 1;
+}
+
+/* Back from a stop (Ctrl-Z, `fg`): the shell has written its own lines and the cursor is on
+ * a fresh row; the window may have changed meanwhile. Draws the prompt and the line again. */
+static void resume_prompt(void)
+{
+    hint_clear();
+    g_hint_cols = 0;
+    rl_reset_screen_size();
+    rl_forced_update_display();
+}
+
+/* Ctrl-C at the prompt: abandon the line, show a fresh prompt. Readline has echoed ^C (the
+ * loop erased the hint before letting readline act on the signal) and, restoring the
+ * terminal, returned the cursor to the start of the row. */
 static void interrupt_prompt(void)
 {
     hint_clear();
-    fputs("^C", rl_outstream);
     rl_replace_line("", 0);
     rl_point = rl_end = rl_mark = 0;
     rl_crlf();
@@ -442,8 +482,9 @@ static int run_tty(repl *p)
     rl_catch_signals = 1;
     rl_catch_sigwinch = 1;
     rl_persistent_signal_handlers = 1;
+    rl_change_environment = 0;  /* no LINES/COLUMNS exported: render.c asks the terminal */
     rl_outstream = isatty(STDOUT_FILENO) ? stdout : stderr;
-    rl_redisplay_function = redisplay;
+    rl_prep_term_function = prep_term;
     using_history();
     stifle_history(QS_HISTORY_MAX);
     if (p->histpath) {
@@ -466,7 +507,9 @@ static int run_tty(repl *p)
         p->got_line = 0;
         p->line = NULL;
         g_int = 0;
+        if (bound) rl_reset_screen_size();  /* the window may have changed while a command ran */
         rl_callback_handler_install(prompt, on_line);
+        g_prepped = 0;
         if (!bound) {   /* after the first install: readline has read ~/.inputrc by now */
             rl_bind_key_in_map('\r', accept_line, emacs_standard_keymap);
             rl_bind_key_in_map('\n', accept_line, emacs_standard_keymap);
@@ -474,25 +517,32 @@ static int run_tty(repl *p)
             rl_bind_key_in_map('\n', accept_line, vi_insertion_keymap);
             rl_bind_key_in_map('\r', accept_line, vi_movement_keymap);
             rl_bind_key_in_map('\n', accept_line, vi_movement_keymap);
-            /* interrupt_prompt writes ^C itself, after the hint is gone */
-            rl_variable_bind("echo-control-characters", "off");
             bound = 1;
         }
         while (!p->got_line && !g_term) {
             fd_set fds;
             if (g_int) {            /* checked before blocking: it may have come in readline */
                 g_int = 0;
+                g_prepped = 0;
                 interrupt_prompt();
             }
+            if (g_prepped) {        /* readline stopped and resumed (Ctrl-Z, fg) */
+                g_prepped = 0;
+                resume_prompt();
+            }
+            hint_draw();
             FD_ZERO(&fds);
             FD_SET(STDIN_FILENO, &fds);
             int n = select(STDIN_FILENO + 1, &fds, NULL, NULL, NULL);
+            int serr = errno;       /* readline's signal handling below may change errno */
+            if (n < 0) hint_clear();    /* readline may redraw (resize) or stop (Ctrl-Z) */
             rl_check_signals();     /* let readline act on what it caught (^C, resize, ^Z) */
             if (g_int || g_term) continue;
             if (n < 0) {
-                if (errno == EINTR) continue;
+                if (serr == EINTR) continue;
                 break;
             }
+            hint_clear();           /* the key may change the line; drawn again above */
             rl_callback_read_char();
         }
         if (!p->got_line) {         /* a signal or a read error: restore the terminal */

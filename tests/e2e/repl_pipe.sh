@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # repl_pipe.sh — `qscope repl` without a terminal: lines read one by one (same output as a
-# script), errors reported with stdin:LINE and counted in the exit status, the session kept
-# across errors, `qscope repl FILE`, source (FILE:LINE errors, nesting limit), save + replay.
+# script), errors reported with -:LINE (as `qscope -` reports them) and counted in the exit
+# status, the session kept across errors, ';' not a separator (as in a script) and the error
+# saying so, `qscope repl FILE`, source (FILE:LINE errors, nesting limit), save + replay.
 set -u
 QSCOPE=${QSCOPE:-build/qscope}
 cd "${QSCOPE_TOP:-.}"
@@ -17,7 +18,10 @@ rc=$?
 n=$(grep -c '^absmax' "$tmp/out")
 [ "$n" -eq 2 ] || fail "pipe: $n stats results, want 2"
 [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "pipe: want exactly one error line, got: $(cat "$tmp/err")"
-grep -q "stdin:3: unknown command 'bogus'" "$tmp/err" || fail "pipe: error should name stdin:3 and bogus: $(cat "$tmp/err")"
+grep -q -- "^qscope: -:3: unknown command 'bogus'" "$tmp/err" || fail "pipe: error should name -:3 and bogus: $(cat "$tmp/err")"
+# the same label as `qscope -` gives the same line
+printf 'synth normal n=1000 seed=2\nstats\nbogus\nstats\n' | "$QSCOPE" - >/dev/null 2>"$tmp/err_script"
+cmp -s "$tmp/err" "$tmp/err_script" || fail "pipe errors differ from 'qscope -': $(cat "$tmp/err") vs $(cat "$tmp/err_script")"
 
 # 2. Same output as running the lines as a script.
 printf 'synth normal n=1000 seed=2\nstats\nbogus\nstats\n' >"$tmp/s.qs"
@@ -67,16 +71,28 @@ tail -1 "$tmp/out" | grep -q '^{.*"n": *3' || fail "set json on: $(cat "$tmp/out
 # 8. A NUL byte in a line is an error, not a crash.
 printf 'values 1\nst\0ats\nstats\n' | "$QSCOPE" repl >"$tmp/out" 2>"$tmp/err"
 [ $? -eq 2 ] || fail "NUL line: exit 2"
-grep -q 'stdin:2' "$tmp/err" || fail "NUL line named: $(cat "$tmp/err")"
+grep -q -- '^qscope: -:2: ' "$tmp/err" || fail "NUL line named -:2: $(cat "$tmp/err")"
 
 # 9. A script that cannot be sourced names the line that sourced it, and the session goes on.
 printf 'values 1 2\nsource /nonexistent/x.qs\nstats extra\nstats\n' | "$QSCOPE" repl >"$tmp/out" 2>"$tmp/err"
 [ $? -eq 2 ] || fail "source error: exit 2"
-grep -q '^qscope: stdin:2: source: /nonexistent/x.qs: No such file' "$tmp/err" ||
-    fail "source error names stdin:2: $(cat "$tmp/err")"
-grep -q "^qscope: stdin:3: stats: unexpected argument 'extra'" "$tmp/err" ||
+grep -q '^qscope: -:2: source: /nonexistent/x.qs: No such file' "$tmp/err" ||
+    fail "source error names -:2: $(cat "$tmp/err")"
+grep -q "^qscope: -:3: stats: unexpected argument 'extra'" "$tmp/err" ||
     fail "stats extra names the argument: $(cat "$tmp/err")"
 grep -q '^n  *2$' "$tmp/out" || fail "stats after the errors: $(cat "$tmp/out")"
+
+# 10. ';' does not separate commands in a script or a pipe (only in -c and at the prompt): the
+# failing line says so; a line that fails for another reason, or a quoted ';', does not.
+printf 'values 1 2; stats\nvalues 5 6\nstats extra\nload "no;such.npy"\nstats\n' |
+    "$QSCOPE" repl >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 2 ] || fail "';' line: exit 2"
+grep -q "^qscope: -:1: values: '2;' is not a number" "$tmp/err" || fail "';' line: the error itself: $(cat "$tmp/err")"
+grep -q "^qscope: -:1: ';' does not separate commands in a script: one command per line" "$tmp/err" ||
+    fail "';' line: the error should explain ';': $(cat "$tmp/err")"
+[ "$(grep -c "does not separate" "$tmp/err")" -eq 1 ] ||
+    fail "only the line split by ';' gets the note: $(cat "$tmp/err")"
+grep -Eq '^max +6$' "$tmp/out" || fail "the lines after the ';' line ran: $(cat "$tmp/out")"
 
 [ "$fails" -eq 0 ] && echo "repl_pipe: all checks passed"
 [ "$fails" -eq 0 ]
