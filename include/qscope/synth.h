@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "qscope/err.h"
+#include "qscope/progress.h"
 #include "qscope/tensor.h"
 
 /* ---- the generator --------------------------------------------------------------------- */
@@ -117,10 +118,18 @@ void qs_synth_fill(const qs_synth_dist *d, const qs_synth_params *p, qs_rng *r, 
 int qs_synth(const char *dist, int64_t n, uint64_t seed, const qs_synth_params *p,
              qs_tensor **out, qs_err *err);
 
+/* As qs_synth, reporting to prog (may be NULL) every 2^20 values; QS_CANCELLED (nothing
+ * made, err says so) when it asks to stop. The values are the same as qs_synth's. */
+int qs_synth_progress(const char *dist, int64_t n, uint64_t seed, const qs_synth_params *p,
+                      const qs_progress *prog, qs_tensor **out, qs_err *err);
+
 /* As qs_synth, taking parameters from command words: every argv word `key=value` whose key is
  * not "n" or "seed" must name a parameter of dist (words without '=' are ignored). Errors
  * name the word: "synth: laplace has no parameter 'std' (parameters: loc b)". */
 int qs_synth_cmd(const char *dist, int64_t n, uint64_t seed, int argc, char **argv,
                  qs_tensor **out, qs_err *err);
+/* qs_synth_cmd with progress and cancel (qs_synth_progress) */
+int qs_synth_cmd_progress(const char *dist, int64_t n, uint64_t seed, int argc, char **argv,
+                          const qs_progress *prog, qs_tensor **out, qs_err *err);
 
 #endif

@@ -235,7 +235,9 @@ static int run_synth(qs_session *s, int argc, char **argv, json_t **out, qs_err 
     if (qs_arg_int(argc, argv, "n", 1, 1LL << 31, &n, err) ||
         qs_arg_int(argc, argv, "seed", 0, INT64_MAX, &seed, err))
         return QS_ERR;
-    if (qs_synth_cmd(dist, n, (uint64_t)seed, argc, argv, &t, err) != QS_OK) return QS_ERR;
+    qs_progress prog = qs_session_sink(s);
+    int rc = qs_synth_cmd_progress(dist, n, (uint64_t)seed, argc, argv, &prog, &t, err);
+    if (rc != QS_OK) return rc;
     qs_file_close(s->file);
     s->file = NULL;
     s->tensor_index = -1;
@@ -394,7 +396,8 @@ const qs_cmd qs_cmds_data[] = {
      "n=N     number of values (default 100000)\n"
      "seed=S  generator seed (default 1)\n"
      "param=value  set a parameter of DIST (listed above)",
-     "synth laplace n=100000 seed=3", qs_synth_names, 0, QS_CMD_NOTENSOR, run_synth, synth_args,
+     "synth laplace n=100000 seed=3", qs_synth_names, 0, QS_CMD_SLOW | QS_CMD_NOTENSOR, run_synth,
+     synth_args,
      .kinds = QS_RK(QS_R_OBJECT)},
     {"stats", "data", "stats", "statistics of the current tensor: n, min, max, mean, std, "
      "absmax, percentiles, zeros, NaN, Inf, distinct values and their grid step",

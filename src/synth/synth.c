@@ -306,6 +306,12 @@ void qs_synth_fill(const qs_synth_dist *d, const qs_synth_params *p, qs_rng *r, 
 int qs_synth(const char *dist, int64_t n, uint64_t seed, const qs_synth_params *p,
              qs_tensor **out, qs_err *err)
 {
+    return qs_synth_progress(dist, n, seed, p, NULL, out, err);
+}
+
+int qs_synth_progress(const char *dist, int64_t n, uint64_t seed, const qs_synth_params *p,
+                      const qs_progress *prog, qs_tensor **out, qs_err *err)
+{
     const qs_synth_dist *d = qs_synth_find(dist);
     if (!d) {
         char list[160];
@@ -344,9 +350,22 @@ int qs_synth(const char *dist, int64_t n, uint64_t seed, const qs_synth_params *
     qs_synth_params_init(&full);
     memcpy(full.v, a, sizeof a);
     full.set = (1u << d->np) - 1u;
-    qs_synth_fill(d, &full, &r, t->data, n);
+    /* in steps of 2^20 values from the one generator (the same numbers as one call), with
+     * progress and cancel between them */
+    const int64_t step = (int64_t)1 << 20;
     int64_t nonfinite = 0;          /* float32 overflow: refused, as `values 1e400` is */
-    for (int64_t i = 0; i < n; i++) nonfinite += !isfinite(t->data[i]);
+    for (int64_t i = 0; i < n; i += step) {
+        int64_t m = n - i < step ? n - i : step;
+        if (n > step && qs_progress_report(prog, "synth", (double)i, (double)n) != QS_OK) {
+            qs_tensor_free(t);
+            qs_err_set(err, "synth: cancelled after %lld of %lld values", (long long)i,
+                       (long long)n);
+            return QS_CANCELLED;
+        }
+        qs_synth_fill(d, &full, &r, t->data + i, m);
+        for (int64_t k = i; k < i + m; k++) nonfinite += !isfinite(t->data[k]);
+    }
+    if (n > step) qs_progress_report(prog, "synth", (double)n, (double)n);
     if (nonfinite) {
         qs_tensor_free(t);
         return qs_err_set(err, "synth: %s gives %lld of %lld values beyond float32's largest "
@@ -360,8 +379,14 @@ int qs_synth(const char *dist, int64_t n, uint64_t seed, const qs_synth_params *
 int qs_synth_cmd(const char *dist, int64_t n, uint64_t seed, int argc, char **argv,
                  qs_tensor **out, qs_err *err)
 {
+    return qs_synth_cmd_progress(dist, n, seed, argc, argv, NULL, out, err);
+}
+
+int qs_synth_cmd_progress(const char *dist, int64_t n, uint64_t seed, int argc, char **argv,
+                          const qs_progress *prog, qs_tensor **out, qs_err *err)
+{
     const qs_synth_dist *d = qs_synth_find(dist);
-    if (!d) return qs_synth(dist, n, seed, NULL, out, err);    /* reports the unknown name */
+    if (!d) return qs_synth_progress(dist, n, seed, NULL, prog, out, err);  /* names it */
     qs_synth_params p;
     qs_synth_params_init(&p);
     for (int i = 0; i < argc; i++) {
@@ -383,5 +408,5 @@ int qs_synth_cmd(const char *dist, int64_t n, uint64_t seed, int argc, char **ar
             return qs_err_set(err, "synth: %s='%s' is not a finite number", key, val);
         if (qs_synth_params_set(d, &p, key, v, err) != QS_OK) return QS_ERR;
     }
-    return qs_synth(dist, n, seed, &p, out, err);
+    return qs_synth_progress(dist, n, seed, &p, prog, out, err);
 }

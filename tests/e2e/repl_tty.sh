@@ -98,6 +98,17 @@ else
     echo "note: no 'lab' command in this build; Ctrl-C during a long command not checked"
 fi
 
+# a big synth shows progress and Ctrl-C cancels it (it used to run to its end, and three
+# Ctrl-C ended the REPL): the tensor before it is kept
+T send-keys -t qs "synth normal n=1000000000" Enter
+wait_for "synth.*ETA" || fail "a big synth should draw a progress bar"
+T send-keys -t qs C-c
+wait_for "synth: cancelled after" || fail "Ctrl-C should cancel synth"
+wait_last "^qscope \[values · .*\] >\$" || fail "prompt back after the cancelled synth"
+T send-keys -t qs C-l
+T send-keys -t qs "stats" Enter
+wait_for "^absmax +1000" || fail "the tensor survived the cancelled synth"
+
 # Ctrl-D leaves; the history file holds the lines.
 T send-keys -t qs C-d
 wait_dead || fail "Ctrl-D should end the REPL"
