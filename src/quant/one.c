@@ -132,7 +132,9 @@ void qs_qparams_code1_trace(const qs_qparams *qp, int64_t p, float x, int32_t *c
             kd.divide = 1;
             qs_k_quant1_parts dp;
             qs_k_quant1_ref(x, s, inv, zp, &kd, 0, &dp);
-            if (dp.r != r)
+            if (isnan(x))
+                NOTE(st, "NaN times anything is NaN: no division or product gives it a code");
+            else if (dp.r != r)
                 NOTE(st, "dividing would give %s, which rounds to %s instead: PyTorch and "
                      "FBGEMM multiply by the float32 inverse", g(b, dp.v), g(d, dp.r));
             else
@@ -163,7 +165,12 @@ void qs_qparams_code1_trace(const qs_qparams *qp, int64_t p, float x, int32_t *c
         st = add(tr, "clamp", "q = clamp(q', qmin, qmax)", c);
         SUB(st, "clamp(%s, %d, %d)", g(a, rz), qmin, qmax);
         RES(st, "q = %d", c);
-        if (clip) NOTE(st, "clipped: %s lies outside [%d, %d]", g(b, rz), qmin, qmax);
+        if (isnan(x))
+            NOTE(st, "NaN has no code: qscope stores the zero point (it dequantizes to 0) and "
+                 "leaves the value out of the error statistics; PyTorch's quantize_per_tensor "
+                 "stores qmin there (on x86, NaN converts to the smallest int32, which saturates "
+                 "to qmin), so it dequantizes to (qmin - zp)·s");
+        else if (clip) NOTE(st, "clipped: %s lies outside [%d, %d]", g(b, rz), qmin, qmax);
     }
     if (rp.q != c)
         NOTE(st, "the dispatched kernel gives %d, the _ref rule %d", c, rp.q);
@@ -182,7 +189,9 @@ void qs_qparams_code1_trace(const qs_qparams *qp, int64_t p, float x, int32_t *c
     st = add(tr, "error", "e = x̂ - x", errv);
     SUB(st, "%s - %s", g(a, y), gp(b, x));
     RES(st, "e = %.6g", errv);
-    if (!isfinite(y) && isfinite(x))
+    if (isnan(x))
+        NOTE(st, "no error is defined for NaN: the statistics count it apart (n_nan)");
+    else if (!isfinite(y) && isfinite(x))
         NOTE(st, "not a number: the scale %s is not finite", g(a, s));
     else if (clip && fabsf(x) <= fmaxf(fabsf(cmin), fabsf(cmax)) && x >= cmin && x <= cmax)
         NOTE(st, "clipping error: the value lies inside the range [%s, %s], but x/s rounds "

@@ -222,3 +222,22 @@ Test(derive, clipped_value_is_noted)
     cr_assert(strstr(step(&tr, "scale")->note, "127.5"), "%s", step(&tr, "scale")->note);
     qs_trace_fini(&tr);
 }
+
+/* A NaN value has no code: the trace says what qscope stores (the zero point) and what
+ * PyTorch stores (qmin), and no step claims a division, a clamp or a rounding-error bound
+ * that does not apply to NaN. */
+Test(derive, nan_value_is_explained)
+{
+    float v[] = { NAN, 1.0f, -1.0f, 0.5f };
+    qs_trace tr;
+    trace(v, 4, "int8", 1, NAN, -1, &tr);
+    cr_assert_eq(tr.code, -1, "qscope stores the zero point (-1 here)");
+    const qs_step *m = step(&tr, "multiply by 1/s"), *c = step(&tr, "clamp"),
+                  *e = step(&tr, "error");
+    cr_assert(strstr(m->note, "dividing would give") == NULL, "%s", m->note);
+    cr_assert(strstr(c->note, "NaN has no code") != NULL, "%s", c->note);
+    cr_assert(strstr(c->note, "qmin") != NULL, "%s", c->note);
+    cr_assert(strstr(e->note, "rounding error") == NULL, "%s", e->note);
+    cr_assert(strstr(e->note, "n_nan") != NULL, "%s", e->note);
+    qs_trace_fini(&tr);
+}
