@@ -153,6 +153,47 @@ static inline void qk_hist_add(qs_hist *h, double v, double sc)
     else h->nan++;
 }
 
+/* 4-bit codebooks (sorted tables of 16 values, mid[k] = (table[k] + table[k+1]) / 2). A table
+ * symmetric about 0 (table[15 - k] = -table[k]: bitsandbytes' FP4, -0 before +0) encodes as
+ * bitsandbytes' dQuantizeFP4 does: the sign from x < 0, |x| against the positive midpoints
+ * with >, so a tie goes to the smaller magnitude and 0 (or NaN) to +0. Other tables (NF4,
+ * whose dQuantizeNF4 compares x itself) count the midpoints x exceeds. */
+static inline int qk_cb4_symmetric(const float *table)
+{
+    for (int k = 0; k < 8; k++)
+        if (table[15 - k] != -table[k]) return 0;
+    return 1;
+}
+/* mid[] of a table, and whether it is symmetric. bitsandbytes' FP4 table gets the pivots its
+ * dQuantizeFP4 writes as decimal literals, which are 1 to 14 ulps from the exact midpoints
+ * (0.00260417f is 14 ulps above 1/384): values between them get bitsandbytes' codes. */
+static inline void qk_cb4_mids(const float *table, float mid[15], int *sym)
+{
+    static const float fp4[8] = { 0.0f, 0.0625f / 12, 2.0f / 12, 3.0f / 12, 4.0f / 12,
+                                  6.0f / 12, 8.0f / 12, 12.0f / 12 };
+    static const float piv[7] = { 0.00260417f, 0.0859375f, 0.20833333f, 0.29166667f,
+                                  0.4166667f, 0.583333f, 0.8333333f };
+    for (int k = 0; k < 15; k++) mid[k] = (table[k] + table[k + 1]) * 0.5f;
+    *sym = qk_cb4_symmetric(table);
+    int bnb = *sym;
+    for (int k = 0; k < 8 && bnb; k++) bnb = table[8 + k] == fp4[k];
+    for (int k = 0; k < 7 && bnb; k++) {
+        mid[8 + k] = piv[k];
+        mid[6 - k] = -piv[k];
+    }
+}
+static inline int qk_cb4_code(float v, const float *mid, int sym)
+{
+    int c = 0;
+    if (sym) {
+        float a = fabsf(v);
+        for (int k = 8; k < 15; k++) c += a > mid[k];
+        return v < 0.0f ? 7 - c : 8 + c;
+    }
+    for (int k = 0; k < 15; k++) c += v > mid[k];
+    return c;
+}
+
 /* errstats of one element pair (x not NaN) */
 static inline void qk_stats_add(qs_errstats *st, float x, float y)
 {

@@ -1192,7 +1192,8 @@ static void cb4_encode_avx2(const float *x, int64_t n, int block, const float *t
         return;
     }
     float mid[15];
-    for (int k = 0; k < 15; k++) mid[k] = (table[k] + table[k + 1]) * 0.5f;
+    int sym;
+    qk_cb4_mids(table, mid, &sym);      /* kint.h: bitsandbytes FP4's sign rule */
     int64_t nb = (n + block - 1) / block;
     #pragma omp parallel for schedule(static) num_threads(qs_k_threads()) if (n >= QK_PAR_MIN)
     for (int64_t b = 0; b < nb; b++) {
@@ -1209,9 +1210,20 @@ static void cb4_encode_avx2(const float *x, int64_t n, int block, const float *t
         for (e = e0; e + 8 <= e1; e += 8) {
             __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + e), vinv);
             __m256i code = _mm256_setzero_si256();
-            for (int k = 0; k < 15; k++)
-                code = _mm256_sub_epi32(code, _mm256_castps_si256(
-                           _mm256_cmp_ps(v, _mm256_set1_ps(mid[k]), _CMP_GT_OQ)));
+            if (sym) {              /* |v| against the positive midpoints; 7 - c or 8 + c */
+                __m256 a = _mm256_andnot_ps(absm, v);
+                for (int k = 8; k < 15; k++)
+                    code = _mm256_sub_epi32(code, _mm256_castps_si256(
+                               _mm256_cmp_ps(a, _mm256_set1_ps(mid[k]), _CMP_GT_OQ)));
+                __m256 neg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
+                code = _mm256_castps_si256(_mm256_blendv_ps(
+                    _mm256_castsi256_ps(_mm256_add_epi32(code, _mm256_set1_epi32(8))),
+                    _mm256_castsi256_ps(_mm256_sub_epi32(_mm256_set1_epi32(7), code)), neg));
+            } else {
+                for (int k = 0; k < 15; k++)
+                    code = _mm256_sub_epi32(code, _mm256_castps_si256(
+                               _mm256_cmp_ps(v, _mm256_set1_ps(mid[k]), _CMP_GT_OQ)));
+            }
             /* pairs (2i, 2i+1) → (c0 << 4) | c1 in the low byte of each 64-bit lane */
             __m256i hiq = _mm256_slli_epi64(code, 4);               /* even lane << 4 */
             __m256i lo = _mm256_srli_epi64(code, 32);               /* odd lane */
@@ -1226,12 +1238,8 @@ static void cb4_encode_avx2(const float *x, int64_t n, int block, const float *t
         }
         for (; e < e1; e += 2) {
             int c0 = 0, c1 = 0;
-            float v0 = x[e] * inv;
-            for (int k = 0; k < 15; k++) c0 += v0 > mid[k];
-            if (e + 1 < e1) {
-                float v1 = x[e + 1] * inv;
-                for (int k = 0; k < 15; k++) c1 += v1 > mid[k];
-            }
+            c0 = qk_cb4_code(x[e] * inv, mid, sym);
+            if (e + 1 < e1) c1 = qk_cb4_code(x[e + 1] * inv, mid, sym);
             packed[e / 2] = (uint8_t)(c0 << 4 | c1);
         }
     }

@@ -306,7 +306,8 @@ void qk_cb4_encode_ref(const float *x, int64_t n, int block, const float *table,
                        uint8_t *packed, float *absmax)
 {
     float mid[15];
-    for (int k = 0; k < 15; k++) mid[k] = (table[k] + table[k + 1]) * 0.5f;
+    int sym;
+    qk_cb4_mids(table, mid, &sym);
     int64_t nb = (n + block - 1) / block;
     int par = n >= QK_PAR_MIN;
     #pragma omp parallel for schedule(static) num_threads(qs_k_threads()) if (par)
@@ -324,7 +325,7 @@ void qk_cb4_encode_ref(const float *x, int64_t n, int block, const float *table,
             int64_t e = 2 * i + h;
             float am = absmax[e / block];
             float v = x[e] * (am > 0.0f ? 1.0f / am : 0.0f);
-            for (int k = 0; k < 15; k++) code[h] += v > mid[k];
+            code[h] = qk_cb4_code(v, mid, sym);
         }
         packed[i] = (uint8_t)(code[0] << 4 | code[1]);
     }

@@ -1232,6 +1232,62 @@ Test(kernels, cb4, .timeout = 60)
         }
 }
 
+/* bitsandbytes' FP4: dQuantizeFP4 written out (its tree of > against its decimal pivots, the
+ * sign from x < 0), then the sorted-table index the kernels store for that code. Values on
+ * and around every pivot, zeros of both signs, NaN, the extremes: every table gives it. */
+static int t_bnb_fp4(float x)
+{
+    int sign = x < 0 ? 8 : 0;
+    x = fabsf(x);
+    if (x > 0.29166667f)
+        return (x > 0.583333f ? (x > 0.8333333f ? 3 : 2) : (x > 0.4166667f ? 5 : 4)) + sign;
+    if (x > 0.0859375f) return (x > 0.20833333f ? 7 : 6) + sign;
+    return (x > 0.00260417f ? 1 : 0) + sign;
+}
+Test(kernels, cb4_fp4_bitsandbytes, .timeout = 60)
+{
+    /* the table sorted as qparams.c sorts it (-0 before +0), and its codes */
+    static const float by_code[16] = {
+        0.0f / 12, 0.0625f / 12, 8.0f / 12, 12.0f / 12, 4.0f / 12, 6.0f / 12, 2.0f / 12,
+        3.0f / 12, -0.0f / 12, -0.0625f / 12, -8.0f / 12, -12.0f / 12, -4.0f / 12, -6.0f / 12,
+        -2.0f / 12, -3.0f / 12 };
+    static const int order[16] = { 11, 10, 13, 12, 15, 14, 9, 8, 0, 1, 6, 7, 4, 5, 2, 3 };
+    float table[16];
+    for (int i = 0; i < 16; i++) table[i] = by_code[order[i]];
+    static const float piv[7] = { 0.00260417f, 0.0859375f, 0.20833333f, 0.29166667f,
+                                  0.4166667f, 0.583333f, 0.8333333f };
+    const qs_kernels *t[QT_MAX];
+    int nt = tables(t);
+    /* blocks of 64 led by 1.0 (absmax 1: v = x); the rest: pivots and neighbours ±, 0, -0 */
+    int64_t n = 64 * 40;
+    float *x = malloc((size_t)n * sizeof *x);
+    int64_t k = 0;
+    for (int64_t e = 0; e < n; e++) {
+        if (e % 64 == 0) { x[e] = e % 128 == 0 ? 1.0f : -1.0f; continue; }
+        float p = piv[k % 7], v;
+        int off = (int)(k / 7 % 9) - 4;                 /* -4..4 ulps */
+        v = p;
+        for (int i = 0; i < (off < 0 ? -off : off); i++) v = nextafterf(v, off < 0 ? 0.0f : 2.0f);
+        if (k % 11 == 3) v = 0.0f;
+        if (k % 13 == 5) v = -0.0f;
+        if (k % 17 == 7) v = NAN;
+        x[e] = k % 2 ? -v : v;
+        k++;
+    }
+    uint8_t *p = malloc((size_t)n / 2);
+    float am[40];
+    for (int ti = 0; ti < nt; ti++) {
+        t[ti]->cb4_encode(x, n, 64, table, p, am);
+        for (int64_t e = 0; e < n; e++) {
+            int idx = e % 2 == 0 ? p[e / 2] >> 4 : p[e / 2] & 15;
+            int want = t_bnb_fp4(isnan(x[e]) ? x[e] : x[e] / 1.0f);
+            cr_assert_eq(order[idx], want, "%s x=%.9g: code %d, bitsandbytes %d", t[ti]->name,
+                         (double)x[e], order[idx], want);
+        }
+    }
+    free(x); free(p);
+}
+
 /* ---- GEMM -------------------------------------------------------------------------------- */
 
 static void check_gemm_u8s8(int64_t M, int64_t N, int64_t K, int extreme, int32_t azp, int32_t bzp)
