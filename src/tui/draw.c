@@ -114,7 +114,9 @@ static void to_ascii(const char *s, char *out, size_t len)
 
 static int put_text(WINDOW *w, int y, int x, int maxw, attr_t a, const char *s);
 
-/* Writes s at (y, x), at most maxw columns, with attribute a. Returns columns written. Every
+/* Writes s at (y, x), at most maxw columns, with attribute a. Returns columns written. Text
+ * cut short ends in "…" ("~" on an ASCII terminal) in its last column, so a cut shows;
+ * trailing spaces cut off (a padded field) are not a cut. Every
  * string is drawn as qs_escape spells it (io.h): a control character or a byte that is not
  * UTF-8 in a tensor name, file name or lesson text shows as \x1b, \n, \u009b, \xff and never
  * reaches the terminal or moves the cursor; valid UTF-8 ('·', '∞', box characters) is drawn
@@ -148,8 +150,25 @@ static int put_text(WINDOW *w, int y, int x, int maxw, attr_t a, const char *s)
         while (((unsigned char)*p & 0xC0) == 0x80) p++;
         c++;
     }
+    /* cut text shows it: the last column becomes "…" ("~" in ASCII) when more than spaces
+     * (a field's padding) was left out; a one-column cell is only cut */
+    int cut = 0;
+    if (*p && maxw >= 2) {
+        for (const char *q = p; *q && !cut; q++) cut = *q != ' ';
+        if (cut) {
+            p = s;
+            for (c = 0; c < maxw - 1; c++) {
+                p++;
+                while (((unsigned char)*p & 0xC0) == 0x80) p++;
+            }
+        }
+    }
     wattr_on(w, a, NULL);
     mvwaddnstr(w, y, x, s, (int)(p - s));
+    if (cut) {
+        waddstr(w, ascii_only ? "~" : "…");
+        c++;
+    }
     wattr_off(w, a, NULL);
     return c;
 }
@@ -332,10 +351,16 @@ static int wrap_text(WINDOW *w, int y, int x, int wd, int ymax, attr_t a, const 
             c++;
         }
         const char *end = (*q && *q != '\n' && brk && brk > line) ? brk : q;
+        /* the last row allowed with text left after it: the rest on it, which put() cuts
+         * with "…", so the text does not stop unmarked */
+        const char *rest = end;
+        while (*rest == ' ' || *rest == '\n') rest++;
+        if (y + 1 == ymax && *rest) end = line + strlen(line);
         char buf[1024];
         size_t n = (size_t)(end - line) < sizeof buf - 1 ? (size_t)(end - line) : sizeof buf - 1;
         memcpy(buf, line, n);
         buf[n] = '\0';
+        for (char *nl = strchr(buf, '\n'); nl; nl = strchr(nl, '\n')) *nl = ' ';
         put(w, y++, x, wd, a, buf);
         p = end;
         if (*p == '\n') p++;
@@ -658,10 +683,11 @@ static void cell_str(json_t *row, const char *key, char *buf, size_t len)
     else scalar(v, buf, len);
 }
 
-/* A table from an array of objects (columns: the first row's scalar keys). mark: the first
- * column's cells drawn highlighted (a lesson's @highlight of the table). */
+/* A table from an array of objects (columns: the first row's scalar keys), its rows from
+ * index `first` on. mark: the first column's cells drawn highlighted (a lesson's @highlight
+ * of the table); sel: the row drawn as chosen, with "▶" before it (-1: none). */
 static int draw_table(const qs_tui_model *m, WINDOW *w, int y, int x, int h, int wd, json_t *rows,
-                      int first, int mark)
+                      int first, int mark, int sel)
 {
     enum { MAXC = 12 };
     const char *cols[MAXC];
@@ -721,10 +747,12 @@ static int draw_table(const qs_tui_model *m, WINDOW *w, int y, int x, int h, int
             cell_str(row, cols[c], buf, sizeof buf);
             int pad = json_is_number(cell) ? cw[c] - cols_of(buf) : 0;
             ellipsize(buf, sizeof buf, x + wd - cx - pad);
-            put(w, yy, cx + pad, x + wd - cx - pad, mark && c == 0 ? A(m, QR_HL) : A(m, QR_NORMAL),
-                buf);
+            attr_t a = (int)i == sel ? A(m, QR_CURSOR) : mark && c == 0 ? A(m, QR_HL)
+                                                                        : A(m, QR_NORMAL);
+            put(w, yy, cx + pad, x + wd - cx - pad, a, buf);
             cx += cw[c] + 2;
         }
+        if ((int)i == sel && x > 0) put(w, yy, x - 1, 1, A(m, QR_KEY), "▶");
     }
     return yy;
 }
@@ -1496,10 +1524,22 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
         const char *mi = m->utf8 ? "−" : "-";
         if (!fm->is_int && !fm->is_signed) {
             /* E8M0, the MX block scale: no sign, no mantissa, no zero — 2^(field - bias) */
-            if (f->cls == QS_NC_NAN && !isnan(f->input) && !(f->status & QS_NF_NAN_INPUT))
-                snprintf(line, sizeof line, "%s has no sign and no zero (a scale is a positive "
-                         "power of two): %.9g has no code and is stored as its NaN, exponent "
-                         "%s", fm->name, f->input, f->exp_bits);
+            if (f->cls == QS_NC_NAN && !isnan(f->input) && !(f->status & QS_NF_NAN_INPUT)) {
+                if (isinf(f->input) && f->input > 0)
+                    snprintf(line, sizeof line, "%s has no ∞: its one special code is NaN, "
+                             "exponent %s", fm->name, f->exp_bits);
+                else if (f->input > 0)
+                    snprintf(line, sizeof line, "%.9g is past 2^127, %s's largest scale: with "
+                             "overflow=ieee it is stored as NaN (no ∞), exponent %s",
+                             f->input, fm->name, f->exp_bits);
+                else
+                    snprintf(line, sizeof line, "%s has no sign (a scale is a positive power "
+                             "of two): %.9g has no code and is stored as its NaN, exponent %s",
+                             fm->name, f->input, f->exp_bits);
+            } else if (f->cls != QS_NC_NAN && (f->status & QS_NF_UNDERFLOW))
+                snprintf(line, sizeof line, "%s has no zero and no subnormals: %.9g is stored "
+                         "as its smallest scale, 2^%s127 (exponent %s), as a block of zeros "
+                         "gets", fm->name, f->input, mi, f->exp_bits);
             else if (f->cls == QS_NC_NAN)
                 snprintf(line, sizeof line, "exponent %s, all ones, is %s's only NaN; it has no "
                          "sign, no mantissa, no zero and no ∞", f->exp_bits, fm->name);
@@ -1568,8 +1608,11 @@ void qs_tui_draw_bits(const qs_tui_model *m, WINDOW *w)
             char u[40], e[40];
             snprintf(u, sizeof u, "%.6g", f->ulp);
             error_str(e, sizeof e, f->error, 12);
-            putf(w, y++, 1, W - 2, A(m, QR_NORMAL), "ULP %s · neighbours %s and %s · error %s · %s",
-                 u, a, b, e, qs_numclass_name(f->cls));
+            char ulp[300];
+            snprintf(ulp, sizeof ulp, "ULP %s · neighbours %s and %s · error %s · %s", u, a, b,
+                     e, qs_numclass_name(f->cls));
+            /* a second row for it when the max line below still fits */
+            y = wrap(w, y, 1, W - 2, y + 2 < ylast ? y + 2 : y + 1, A(m, QR_NORMAL), ulp);
         }
         char flags[128] = "";
         if (f->status & QS_NF_INEXACT) strcat(flags, "rounded ");
@@ -1883,7 +1926,7 @@ void qs_tui_draw_error(const qs_tui_model *m, WINDOW *w)
             snprintf(sb, sizeof sb, "STALE: computed for %s — x recomputes", m->compare_for);
             put(w, y++, 1, W - 2, A(m, QR_ERROR), sb);
         }
-        draw_table(m, w, y, 1, H - y, W - 2, rows, 0, 0);
+        draw_table(m, w, y, 1, H - y, W - 2, rows, 0, 0, -1);
         return;
     }
     enum { MAXCAL = 8 };
@@ -2096,7 +2139,9 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
             putf(w, row, x + 8, colw - 9, a, "  %s", v);
     }
     y += (QS_TUI_LAB_FIELDS + per - 1) / per;
-    putf(w, y++, 2, W - 4, A(m, QR_KEY), "r runs: %s", m->lab_line);
+    char runs[600];
+    snprintf(runs, sizeof runs, "r runs: %s", m->lab_line);
+    y = wrap(w, y, 2, W - 4, y + 2, A(m, QR_KEY), runs);  /* the whole command, on 2 rows */
     if (m->job.running) {
         pthread_mutex_t *mu = (pthread_mutex_t *)&m->job.mu;  /* read-only use of the lock */
         pthread_mutex_lock(mu);
@@ -2190,7 +2235,7 @@ void qs_tui_draw_lab(const qs_tui_model *m, WINDOW *w)
             /* @highlight steps: the `steps` table's title and first column marked */
             int on = !strcmp(k, "steps") && hl(m, QS_HL_STEPS);
             put_hl(m, w, y++, 2, W - 4, A(m, QR_TITLE), on, k);
-            y = draw_table(m, w, y, 2, H - y, W - 4, v, 0, on);
+            y = draw_table(m, w, y, 2, H - y, W - 4, v, 0, on, -1);
         }
     }
     /* curves: loss and accuracy per epoch, charts when there is room, else sparklines */
@@ -2309,6 +2354,21 @@ static void lesson_geom(const qs_tui_model *m, int W, int H, int *nw, int *nh, i
     *nh = H - 3 - *qh;
 }
 
+/* The lesson list's rows in view in a body H rows high (title, a blank row and the column
+ * names above them), n lessons listed: a list that does not fit keeps its last row for
+ * "↓ N more". */
+static int list_rows(int H, int n)
+{
+    int vis = H - 3;
+    if (n > vis) vis = H - 4;
+    return vis > 1 ? vis : 1;
+}
+
+int qs_tui_lesson_list_rows(const qs_tui_model *m, int n)
+{
+    return list_rows(m->present ? m->rows - 1 : m->rows - 3, n);
+}
+
 int qs_tui_lesson_scroll_max(const qs_tui_model *m)
 {
     int H = m->present ? m->rows - 1 : m->rows - 3, nw, nh, qh;
@@ -2329,7 +2389,20 @@ void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w)
                 "$QSCOPE_LESSON_PATH or the installed share/qscope/lessons");
             return;
         }
-        draw_table(m, w, 2, 2, H - 2, W - 4, list, 0, 0);
+        /* the list scrolls: the chosen row stays in view, "↑ N more" / "↓ N more" say
+         * what is above and below it */
+        int n = (int)json_array_size(list), vis = list_rows(H, n);
+        int sel = m->lesson_sel < n ? m->lesson_sel : n - 1, top = m->lesson_list_top;
+        if (top > sel) top = sel;
+        if (top < sel - vis + 1) top = sel - vis + 1;
+        if (top > n - vis) top = n - vis;
+        if (top < 0) top = 0;
+        draw_table(m, w, 2, 2, vis + 1, W - 4, list, top, 0, sel);
+        if (top > 0)
+            putf(w, 1, 2, W - 4, A(m, QR_KEY), "↑ %d more", top);
+        if (top + vis < n)
+            putf(w, 3 + vis, 2, W - 4, A(m, QR_KEY), "↓ %d more (↓/PgDn; Enter opens the "
+                 "one marked)", n - top - vis);
         return;
     }
     /* narration on the left, the live screen the lesson drives on the right; a narrow
@@ -2383,6 +2456,41 @@ void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w)
 
 /* ==== overlays ============================================================================== */
 
+/* The help's rows (the screen's keys, a blank row, then the global ones) from row 2 to ylim
+ * in columns colw wide: the key in kw columns, its description wrapped onto continuation rows
+ * (wrapit) or cut with "…". Drawn when w is not NULL (NULL measures). Returns how many keys
+ * did not fit. */
+static int help_rows(const qs_tui_model *m, WINDOW *w, int ylim, int W, int colw, int kw,
+                     int wrapit)
+{
+    int y = 2, col = 0, left = 0, dw = colw - kw - 2;
+    for (int pass = 0; pass < 2; pass++) {
+        for (const qs_tui_binding *b = qs_tui_bindings; b->act != QA_NONE; b++) {
+            if (!b->help) continue;
+            if (pass == 0 ? b->screen != m->screen : b->screen != -1) continue;
+            int h = wrapit ? wrap_count(dw, b->help) : 1;
+            if (h < 1) h = 1;
+            if (left == 0 && y + h > ylim && colw < W && col == 0) {
+                y = 2;
+                col++;
+            }
+            if (left > 0 || y + h > ylim) {     /* the rest goes uncounted in order */
+                left++;
+                continue;
+            }
+            int x = 1 + col * colw;
+            if (w) {
+                put(w, y, x, kw, A(m, QR_KEY), b->label);
+                if (wrapit) wrap(w, y, x + kw, dw, y + h, A(m, QR_NORMAL), b->help);
+                else put(w, y, x + kw, dw, A(m, QR_NORMAL), b->help);
+            }
+            y += h;
+        }
+        if (pass == 0) y++;
+    }
+    return left;
+}
+
 static void draw_help(const qs_tui_model *m, WINDOW *w)
 {
     int H, W;
@@ -2390,32 +2498,20 @@ static void draw_help(const qs_tui_model *m, WINDOW *w)
     werase(w);
     putf(w, 0, 1, W - 2, A(m, QR_TITLE), "Keys on the %s screen (any key closes this help)",
          qs_screens[m->screen].title);
-    /* one column when the list fits the height, else two on a wide terminal */
-    int rows = 1;
+    /* one column when the list fits the height, else two on a wide terminal; the key column
+     * as wide as the widest key shown ("PgDn/PgUp") */
+    int rows = 1, kw = 8;
     for (const qs_tui_binding *b = qs_tui_bindings; b->act != QA_NONE; b++)
-        if (b->help && (b->screen == m->screen || b->screen == -1)) rows++;
-    int y = 2, col = 0, colw = W >= 120 && rows > H - 2 ? W / 2 : W;
-    /* a list that does not fit (60x16) keeps its last row to say so */
-    int ylim = colw == W && rows > H - 2 ? H - 1 : H, left = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        for (const qs_tui_binding *b = qs_tui_bindings; b->act != QA_NONE; b++) {
-            if (!b->help) continue;
-            if (pass == 0 ? b->screen != m->screen : b->screen != -1) continue;
-            if (y >= ylim && colw < W && col == 0) {
-                y = 2;
-                col++;
-            }
-            if (y >= ylim) {
-                left++;
-                continue;
-            }
-            int x = 1 + col * colw;
-            put(w, y, x, 8, A(m, QR_KEY), b->label);
-            put(w, y, x + 8, colw - 10, A(m, QR_NORMAL), b->help);
-            y++;
+        if (b->help && (b->screen == m->screen || b->screen == -1)) {
+            rows++;
+            if (cols_of(b->label) + 2 > kw) kw = cols_of(b->label) + 2;
         }
-        if (pass == 0) y++;
-    }
+    int colw = W >= 120 && rows > H - 2 ? W / 2 : W;
+    /* descriptions wrap when every key still fits; else each keeps one row, cut with "…",
+     * and a list that does not fit (60x16) keeps its last row to say so */
+    int wrapit = help_rows(m, NULL, H, W, colw, kw, 1) == 0;
+    int ylim = !wrapit && colw == W && rows > H - 2 ? H - 1 : H;
+    int left = help_rows(m, w, ylim, W, colw, kw, wrapit);
     if (left > 0)
         putf(w, H - 1, 1, W - 2, A(m, QR_DIM), "… %d more key%s (a taller terminal, or man "
              "qscope)", left, left == 1 ? "" : "s");

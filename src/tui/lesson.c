@@ -77,7 +77,7 @@ void qs_tui_lesson_enter(qs_tui_model *m)
 {
     if (!m->lesson && !m->lesson_list) m->lesson_list = qs_lesson_list();
     if (!m->lesson)
-        qs_tui_status(m, 0, "L opens a lesson (name or number), then n / Enter steps through it");
+        qs_tui_status(m, 0, "↓/↑ choose a lesson, Enter opens it (L: by name or number)");
 }
 
 void qs_tui_lesson_leave(qs_tui_model *m)
@@ -358,6 +358,26 @@ int qs_tui_lesson_tick(qs_tui_model *m, long long now_ms)
     return f;
 }
 
+/* o[key] when it is a string, else NULL. */
+static const char *js_str(json_t *o, const char *key)
+{
+    json_t *v = o ? json_object_get(o, key) : NULL;
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Moves the lesson list's choice by dir rows (a page of them when page), and its first row
+ * shown with it so the choice stays in view. */
+static void list_move(qs_tui_model *m, json_t *list, int dir, int page)
+{
+    int n = (int)json_array_size(list), vis = qs_tui_lesson_list_rows(m, n);
+    if (n == 0) return;
+    m->lesson_sel += dir * (page ? (vis > 1 ? vis - 1 : 1) : 1);
+    if (m->lesson_sel >= n) m->lesson_sel = n - 1;
+    if (m->lesson_sel < 0) m->lesson_sel = 0;
+    if (m->lesson_list_top > m->lesson_sel) m->lesson_list_top = m->lesson_sel;
+    if (m->lesson_list_top < m->lesson_sel - vis + 1) m->lesson_list_top = m->lesson_sel - vis + 1;
+}
+
 int qs_tui_lesson_key(qs_tui_model *m, int key)
 {
     const qs_tui_binding *b = NULL;
@@ -365,12 +385,16 @@ int qs_tui_lesson_key(qs_tui_model *m, int key)
         if (r->screen == QS_SCR_LESSON && r->key == key) b = r;
     if (!b) return 0;
     qs_lesson_player *p = m->lesson;
+    json_t *list = json_object_get(m->lesson_list, "lessons");
     switch (b->act) {
     case QA_LESSON_OPEN:
         m->prompt = QS_PR_LESSON;
         return QS_TUI_HANDLED | QS_TUI_PROMPT | QS_TUI_REDRAW;
     case QA_LESSON_NEXT:
         if (!p) {
+            /* the list: open the lesson chosen (none listed: ask for a name) */
+            const char *name = js_str(json_array_get(list, (size_t)m->lesson_sel), "name");
+            if (name) return QS_TUI_HANDLED | qs_tui_lesson_open(m, name);
             m->prompt = QS_PR_LESSON;
             return QS_TUI_HANDLED | QS_TUI_PROMPT | QS_TUI_REDRAW;
         }
@@ -394,13 +418,20 @@ int qs_tui_lesson_key(qs_tui_model *m, int key)
         qs_tui_status(m, 0, "auto-play %s", m->lesson_auto ? "on (A stops it)" : "off");
         return QS_TUI_HANDLED | QS_TUI_REDRAW;
     case QA_SCROLL_DOWN:
+    case QA_SCROLL_UP:
+        if (!p) {
+            list_move(m, list, b->act == QA_SCROLL_DOWN ? 1 : -1, key == KEY_NPAGE ||
+                      key == KEY_PPAGE);
+            return QS_TUI_HANDLED | QS_TUI_REDRAW;
+        }
+        if (b->act == QA_SCROLL_UP) {
+            m->lesson_scroll -= key == KEY_PPAGE ? 10 : 1;
+            if (m->lesson_scroll < 0) m->lesson_scroll = 0;
+            return QS_TUI_HANDLED | QS_TUI_REDRAW;
+        }
         m->lesson_scroll += key == KEY_NPAGE ? 10 : 1;
         if (m->lesson_scroll > qs_tui_lesson_scroll_max(m))
             m->lesson_scroll = qs_tui_lesson_scroll_max(m);
-        return QS_TUI_HANDLED | QS_TUI_REDRAW;
-    case QA_SCROLL_UP:
-        m->lesson_scroll -= key == KEY_PPAGE ? 10 : 1;
-        if (m->lesson_scroll < 0) m->lesson_scroll = 0;
         return QS_TUI_HANDLED | QS_TUI_REDRAW;
     case QA_LESSON_LIVE:
         m->lesson_show_live = !m->lesson_show_live;

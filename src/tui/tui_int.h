@@ -292,6 +292,8 @@ typedef struct qs_tui_model {
     long long lesson_due_ms;    /* auto-play: when the next step is due (monotonic ms) */
     int lesson_show_live;       /* narrow terminals: 1 shows the live screen, not narration */
     int lesson_scroll;          /* first narration line shown */
+    int lesson_sel;             /* no lesson open: the row of the lesson list chosen */
+    int lesson_list_top;        /* no lesson open: the first list row shown */
     int lesson_shown;           /* the step shown (1-based; drawing never reads the player) */
     int lesson_nsteps;          /* the lesson's step count */
     char lesson_title[160];     /* its title */
@@ -462,6 +464,8 @@ int qs_tui_gpt_lines(const qs_tui_model *m, int W);
 void qs_tui_draw_lesson(const qs_tui_model *m, WINDOW *w);
 /* The largest useful narration scroll (its lines past one window) for m->cols x m->rows. */
 int qs_tui_lesson_scroll_max(const qs_tui_model *m);
+/* The lesson list's rows in view for m->cols x m->rows (no lesson open), n lessons listed. */
+int qs_tui_lesson_list_rows(const qs_tui_model *m, int n);
 /* Draws "terminal too small" on stdscr. */
 void qs_tui_draw_too_small(const qs_tui_model *m, WINDOW *w);
 

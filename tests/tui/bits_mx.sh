@@ -33,10 +33,10 @@ for run in "80 24 NO_COLOR=1" "120 40 NO_COLOR="; do
     fi
     row e8m0 | grep -qE '10000010 .* 8 +\+0\.68 +normal' || fail "e8m0 row: $(row e8m0)"
     wait_for "exponent 10000010 = 130 − 127 = 3 · no sign and no mantissa: the value is 2^3"
-    # e8m0 has no zero: 0 has no code and gives its NaN
+    # e8m0 has no zero: 0 is stored as the smallest scale, 2^-127
     keys i
     wait_for "x = 0"
-    wait_for "e8m0 has no sign and no zero"
+    wait_for "e8m0 has no zero and no subnormals: 0 is stored as its smallest scale"
     keys Up                                     # fp4-e2m1: the saturation and, if room, its grid
     wait_for "▶fp4-e2m1"
     keys v

@@ -63,7 +63,7 @@ no_raw
 keys L
 type_text "$TUI_TMP/les/90-evil.lesson"
 keys Enter
-wait_for 'step 0/1 · Evil \x1b[2J\x1b]0;pwn\x07'     # the step line (cut at its width)
+wait_for 'step 0/1 · Evil \x1b[2J\x1b]0;pwn\x0…'     # the step line (cut at its width: …)
 keys n
 wait_for 'Narr \x1b[2J \x07 \u009b C1.'
 wait_for "│ values"                                          # the live pane's border

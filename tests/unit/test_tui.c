@@ -187,6 +187,16 @@ Test(model, resize_follows_the_width, .init = setup_default, .fini = teardown)
                  QS_TUI_RESIZE | QS_TUI_REDRAW);
 }
 
+/* synth is a slow command: the TUI runs it in the worker; wait for it (with a deadline) */
+static void wait_job(void)
+{
+    for (int i = 0; i < 20000 && M.job.running; i++) {
+        qs_tui_job_poll(&M);
+        usleep(1000);
+    }
+    cr_assert_eq(M.job.running, 0, "the job did not end");
+}
+
 /* What the model shows after a scheme key, a calibrator key or a new tensor is what a fresh
  * session computes for the same state (the session's cache never shows a stale value): the
  * session's history replayed, then the model's own queries. */
@@ -238,10 +248,12 @@ Test(model, scheme_keys_show_fresh_results, .init = setup_default, .fini = teard
     /* a new tensor of the same size under the same scheme: new values only */
     qs_tui_run_user(&M, "calib minmax");
     qs_tui_run_user(&M, "synth normal n=4096 seed=3");
+    wait_job();
     model_matches_fresh("synth normal n=4096 seed=3");
     qs_tui_handle_key(&M, '-');
     model_matches_fresh("synth, then '-'");
     qs_tui_run_user(&M, "synth normal n=4096 seed=4");
+    wait_job();
     model_matches_fresh("synth normal n=4096 seed=4");
 }
 
@@ -280,6 +292,7 @@ Test(keys, colon_runs_a_command_on_the_session, .init = setup_values, .fini = te
     cr_assert(f & QS_TUI_PROMPT);
     cr_assert_eq(M.prompt, QS_PR_COMMAND);
     qs_tui_submit(&M, "synth laplace n=500 seed=3");
+    wait_job();
     cr_assert_eq(M.prompt, QS_PR_NONE);
     cr_assert_eq(S.tensor->n, 500);
     cr_assert_eq(M.screen, QS_SCR_DATA, "a data command shows the Data screen");
