@@ -1473,14 +1473,16 @@ static int run_memory(qs_session *s, int argc, char **argv, json_t **out, qs_err
         json_array_append_new(train, r);
     }
     /* the assumptions, as one string so every face shows it whole */
-    char as[1400];
+    char as[1800];
     snprintf(as, sizeof as,
-             "parameters from %.300s; GB = 10^9 bytes, GiB = 2^30. Weights only: activations, KV "
-             "cache, framework and CUDA overheads are not counted. INT8/INT4 rows count the "
+             "parameters from %.300s; GB = 10^9 bytes, GiB = 2^30. Model state only (weights; for "
+             "training also gradients and optimizer state): activations and their gradients, "
+             "KV cache, framework and CUDA overheads are not counted. INT8/INT4 rows count the "
              "codes only (per-group or per-channel scales add a little); the NF4 rows include "
              "their absmax constants (4.5 and 4.127 bits). Full fine-tuning: fp32 weights (4 B) "
              "+ fp32 gradients (4 B) + Adam first and second moments (8 B) = 16 bytes per "
-             "parameter. LoRA / QLoRA: trainable adapter parameters = %g of the model "
+             "parameter (the QLoRA paper's \"more than 780 GB\" for 65B is 12 B per parameter, "
+             "what 16-bit weights and gradients with fp32 Adam moments give). LoRA / QLoRA: trainable adapter parameters = %g of the model "
              "(lora_frac), each with fp32 weight, gradient and Adam state (16 B); the base is "
              "frozen (no gradients, no optimizer state), fp16 for LoRA and NF4 + double quant "
              "for QLoRA.", src, lora);
