@@ -83,6 +83,18 @@ int qs_script_line(qs_script *r, const char *line, const char *where)
     json_t *res = NULL;
     const qs_cmd *cmd = NULL;
     int rc = qs_cmd_run_line(r->s, line, &res, &cmd, &err);
+    if (rc == QS_ERR && strchr(line, ';')) {
+        /* a line copied from -c or the prompt, where ';' separates commands; here it does
+         * not (scripts, pipes and lessons take one command per line): say so */
+        char **parts = NULL;
+        qs_err se = {{0}};
+        int n = qs_split_commands(line, &parts, &se);
+        qs_split_free(parts);
+        size_t l = strlen(err.msg);
+        if (n > 1 && l + 1 < sizeof err.msg)
+            snprintf(err.msg + l, sizeof err.msg - l, " (';' does not separate commands in "
+                     "a script: one command per line)");
+    }
     if (rc != QS_OK) {
         fail(r, where, rc == QS_CANCELLED && !err.msg[0] ? "cancelled" : err.msg, rc);
         return rc;

@@ -164,19 +164,6 @@ static void load_first(repl *p, const char *file, int split)
 
 /* ---- script mode: stdin is not a terminal ------------------------------------------------ */
 
-/* A failed script line that ';' would have split (as -c and the interactive REPL do): says
- * why, since a script runs one command per line. */
-static void semicolon_note(const char *line, const char *where)
-{
-    char **parts = NULL;
-    qs_err err = {{0}};
-    int n = strchr(line, ';') ? qs_split_commands(line, &parts, &err) : 0;
-    qs_split_free(parts);
-    if (n > 1)
-        fprintf(stderr, "qscope: %s: ';' does not separate commands in a script: one command "
-                "per line\n", where);
-}
-
 /* Lines are read and run one at a time; errors are named "-:LINE", as `qscope -` names
  * them (the same runner, standard input read as a script). */
 static int run_stdin(repl *p)
@@ -195,9 +182,7 @@ static int run_stdin(repl *p)
             continue;
         }
         snprintf(where, sizeof where, "-:%d", lineno);
-        int errors = p->r.errors;
         run_line(p, buf, where, 0);
-        if (p->r.errors > errors) semicolon_note(buf, where);
     }
     free(buf);
     return p->r.errors ? 2 : 0;

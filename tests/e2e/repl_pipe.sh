@@ -87,9 +87,14 @@ grep -q '^n  *2$' "$tmp/out" || fail "stats after the errors: $(cat "$tmp/out")"
 printf 'values 1 2; stats\nvalues 5 6\nstats extra\nload "no;such.npy"\nstats\n' |
     "$QSCOPE" repl >"$tmp/out" 2>"$tmp/err"
 [ $? -eq 2 ] || fail "';' line: exit 2"
-grep -q "^qscope: -:1: values: '2;' is not a number" "$tmp/err" || fail "';' line: the error itself: $(cat "$tmp/err")"
-grep -q "^qscope: -:1: ';' does not separate commands in a script: one command per line" "$tmp/err" ||
+grep -q "^qscope: -:1: values: '2;' is not a number (';' does not separate commands in a script: one command per line)" "$tmp/err" ||
     fail "';' line: the error should explain ';': $(cat "$tmp/err")"
+# the same in a script file and qscope -
+printf 'values 1 2; stats\n' > "$tmp/semi.qs"
+"$QSCOPE" "$tmp/semi.qs" 2>&1 >/dev/null | grep -q "does not separate commands in a script" ||
+    fail "a .qs script should explain ';'"
+printf 'values 1 2; stats\n' | "$QSCOPE" - 2>&1 >/dev/null | grep -q "does not separate commands" ||
+    fail "qscope - should explain ';'"
 [ "$(grep -c "does not separate" "$tmp/err")" -eq 1 ] ||
     fail "only the line split by ';' gets the note: $(cat "$tmp/err")"
 grep -Eq '^max +6$' "$tmp/out" || fail "the lines after the ';' line ran: $(cat "$tmp/out")"
