@@ -158,9 +158,17 @@ static int run_report(qs_session *s, int argc, char **argv, json_t **out, qs_err
     int ntensors = s->file ? s->file->n : 1, rc = QS_OK;
     double sum_x2 = 0, sum_e2 = 0;
     int64_t total = 0;
+    /* progress by elements (a file of one big tensor moved from 0 to 100 % at its end), and a
+     * cancel check before each tensor's read and its measurement */
+    double elems = 0.0, done = 0.0;
+    for (int i = 0; i < ntensors; i++) elems += s->file ? (double)s->file->entries[i].n : 1.0;
+    if (elems <= 0.0) elems = 1.0;
     for (int i = 0; i < ntensors && rc == QS_OK; i++) {
         qs_tensor *t = NULL;
         qs_err e2 = {""};
+        double w = s->file ? (double)s->file->entries[i].n : 1.0;
+        if ((rc = qs_session_progress(s, "report", done, elems)) != QS_OK) break;
+        done += w;
         if (s->file) {
             if (qs_file_read(s->file, i, &t, &e2) != QS_OK) {
                 json_t *k = json_object();
@@ -176,6 +184,10 @@ static int run_report(qs_session *s, int argc, char **argv, json_t **out, qs_err
         if (x->n == 0) {
             qs_tensor_free(t);
             continue;
+        }
+        if ((rc = qs_session_progress(s, "report", done - w / 2.0, elems)) != QS_OK) {
+            qs_tensor_free(t);
+            break;
         }
         qspec qt = q;       /* axis=auto: each tensor's own channel axis */
         if (qt.ggml < 0 && qt.scheme.axis_auto && qt.scheme.kind == QS_Q_INT &&
@@ -207,7 +219,7 @@ static int run_report(qs_session *s, int argc, char **argv, json_t **out, qs_err
             total += st.n;
         }
         qs_tensor_free(t);
-        rc = qs_session_progress(s, "report", i + 1, ntensors);
+        rc = qs_session_progress(s, "report", done, elems);
     }
     if (rc != QS_OK) {
         json_decref(rows);
