@@ -410,6 +410,30 @@ static int run_calib(qs_session *s, int argc, char **argv, json_t **out, qs_err 
         json_object_set_new(o, "observed_min", fvalue(r.obs_min, r.nparams));
         json_object_set_new(o, "observed_max", fvalue(r.obs_max, r.nparams));
         json_object_set_new(o, "reason", json_string(r.reason));
+        /* a range that clips most of the tensor is faithful to its calibrator but easy to
+         * miss: the share is counted and said */
+        {
+            const qs_tensor *t = s->tensor;
+            int64_t nout = 0, fin = 0;
+            for (int64_t e = 0; e < t->n; e++) {
+                float v = t->data[e];
+                if (!isfinite(v)) continue;
+                int64_t pi = qs_layout_index(&l, e);
+                fin++;
+                nout += v < r.lo[pi] || v > r.hi[pi];
+            }
+            qs_json_set_real(o, "clipped_frac", fin ? (double)nout / (double)fin : 0.0);
+            if (fin && nout * 2 > fin) {
+                char w[400];
+                snprintf(w, sizeof w, "this range clips %lld of the %lld finite values%s",
+                         (long long)nout, (long long)fin, c.kind == QS_CAL_ENTROPY
+                         ? ": entropy's KL is 0 once the clipped histogram is a single "
+                           "spike, and the last minimum is kept (as pytorch-quantization's "
+                           "_compute_amax_entropy does), so data far from 0 can lose almost "
+                           "all of its range" : "");
+                json_object_set_new(o, "warning", json_string(w));
+            }
+        }
         if (r.ninf) json_object_set_new(o, "infinities_ignored", json_integer(r.ninf));
         if (r.nnan) json_object_set_new(o, "nan_ignored", json_integer(r.nnan));
         if (r.ncurve > 0) json_object_set_new(o, "curve", curve_json(&r));
@@ -1564,8 +1588,8 @@ const qs_cmd qs_cmds_quant[] = {
      "float32 torch.linspace, which can differ by an ulp)\n"
      "batch=N          movavg: batch size in elements (default 8 batches)\n"
      "momentum=M       movavg: momentum (default 0.01)\n"
-     "keys: calib clip_min clip_max observed_min observed_max reason curve{x,y,best}; "
-     "manual: min max",
+     "keys: calib clip_min clip_max observed_min observed_max reason clipped_frac (the "
+     "finite values outside the range; warning past half) curve{x,y,best}; manual: min max",
      "calib percentile p=99.9", NULL, 0, 0, run_calib, calib_args,
      .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {"qparams", "quantize", "qparams",

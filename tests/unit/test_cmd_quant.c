@@ -561,3 +561,32 @@ Test(cmd_quant, derive_power_cached_per_generation)
     a = noise_db();
     cr_expect(fabs(a - want) < 1e-4, "after touch: %.9g, want %.9g", a, want);
 }
+
+/* a calibrated range that clips most of the tensor says so (entropy on data far from 0 keeps
+ * almost none of it, faithfully); an ordinary one reports its small clipped share */
+Test(cmd_quant, calib_says_when_it_clips_most_values)
+{
+    qs_session s;
+    qs_session_init(&s);
+    json_t *o = NULL;
+    qs_err err = {{0}};
+    cr_assert_eq(qs_cmd_run_line(&s, "synth uniform lo=0.5 hi=3.5 n=20000", &o, NULL, &err),
+                 QS_OK, "%s", err.msg);
+    json_decref(o);
+    cr_assert_eq(qs_cmd_run_line(&s, "calib entropy", &o, NULL, &err), QS_OK, "%s", err.msg);
+    double f = json_number_value(json_object_get(o, "clipped_frac"));
+    const char *w = json_string_value(json_object_get(o, "warning"));
+    cr_assert_gt(f, 0.5, "clipped_frac %g", f);
+    cr_assert(w && strstr(w, "finite values") && strstr(w, "single spike"), "%s", w ? w : "-");
+    json_decref(o);
+    cr_assert_eq(qs_cmd_run_line(&s, "synth normal n=20000", &o, NULL, &err), QS_OK, "%s",
+                 err.msg);
+    json_decref(o);
+    cr_assert_eq(qs_cmd_run_line(&s, "calib percentile p=99", &o, NULL, &err), QS_OK, "%s",
+                 err.msg);
+    f = json_number_value(json_object_get(o, "clipped_frac"));
+    cr_assert(f > 0.001 && f < 0.02, "percentile 99 clips about 1 %%: %g", f);
+    cr_assert_null(json_object_get(o, "warning"));
+    json_decref(o);
+    qs_session_fini(&s);
+}
