@@ -591,7 +591,9 @@ char *qs_cmd_options(const qs_cmd *c)
                 snprintf(head, sizeof head, "%s", a->name);
             else
                 snprintf(head, sizeof head, "%s=%s", a->name, a->meta ? a->meta : "");
-            if (a->type == QS_ARG_INT || a->type == QS_ARG_REAL)
+            if (a->type == QS_ARG_INT)          /* integers as integers (seed's 2^62) */
+                snprintf(range, sizeof range, "%.0f..%.0f", a->lo, a->hi);
+            else if (a->type == QS_ARG_REAL)
                 snprintf(range, sizeof range, "%.10g..%.10g", a->lo, a->hi);
             if (a->choices || a->choice) choice_list(a, list, sizeof list);
             gl += (size_t)snprintf(gen + gl, sizeof gen - gl, "%s%-16s %s%s%s%s%s%s%s",

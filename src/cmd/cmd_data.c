@@ -391,7 +391,7 @@ const qs_cmd qs_cmds_data[] = {
      "  student-t  df=3 loc=0 scale=1 (fewer degrees of freedom, heavier tails)\n"
      "  lognormal  mu=0 sigma=1 (mean and std of the log)\n"
      "  bimodal    mean1=-2 std1=0.5 mean2=2 std2=0.5 weight=0.5 (of the first mode)\n"
-     "  outliers   mean=0 std=1 frac=0.01 scale=10 (a fraction frac drawn scale times wider)\n"
+     "  outliers   mean=0 std=1 frac=0.01 scale=10 (a share frac, scale times wider)\n"
      "  relu       mean=0 std=1 (of the normal before max(0, x))\n"
      "n=N     number of values (default 100000)\n"
      "seed=S  generator seed (default 1)\n"

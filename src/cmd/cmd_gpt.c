@@ -945,7 +945,8 @@ GPT_SUB(gsub_qlora, sub_lora(s, g, argc, argv, out, err, 1))
 GPT_SUB(gsub_acts, sub_acts(s, g, argc, argv, out, err))
 GPT_SUB(gsub_status, sub_status(s, g, argc, argv, out, err))
 
-#define G_SEED { QS_ARG_INT, "seed", "S", 0, (double)((long long)1 << 62), "1", NULL, NULL, NULL }
+#define G_SEED { QS_ARG_INT, "seed", "S", 0, (double)((long long)1 << 62), "1", "seed of the "  \
+                 "run (same seed, same numbers)", NULL, NULL }
 #define G_TEXT { QS_ARG_TEXT, "text", "PATH", 0, 0, NULL, "evaluate on this text file "     \
                  "(default: the shipped held-out KJV excerpt)", NULL, NULL }
 #define G_CHARS(d) { QS_ARG_INT, "chars", "N", 2, (double)(1LL << 30), d, "at most N "       \

@@ -481,6 +481,13 @@ static int do_list(qs_session *s)
         if (json_array_size(rows) == 0)
             printf("no lessons found in ./lessons, $QSCOPE_LESSON_PATH or %s/lessons\n",
                    QSCOPE_DATADIR);
+        int nw = 22;            /* the name column: as wide as the longest name */
+        json_array_foreach(rows, i, r) {
+            char *en = qs_escape(json_string_value(json_object_get(r, "name")), 0);
+            int l = en ? (int)strlen(en) : 0;      /* printf pads by bytes too */
+            if (l > nw && l < 80) nw = l;
+            free(en);
+        }
         json_array_foreach(rows, i, r) {
             /* names, titles and levels come from lesson files: escaped */
             const char *t = json_string_value(json_object_get(r, "title"));
@@ -489,9 +496,9 @@ static int do_list(qs_session *s)
             char *el = qs_escape(lv ? lv : "", 0);
             char *et = qs_escape(t ? t : json_string_value(json_object_get(r, "error")), 0);
             if (t)
-                printf("%-22s %-13s %s\n", en ? en : "", el ? el : "", et ? et : "");
+                printf("%-*s %-13s %s\n", nw, en ? en : "", el ? el : "", et ? et : "");
             else
-                printf("%-22s %-13s (broken: %s)\n", en ? en : "", "", et ? et : "");
+                printf("%-*s %-13s (broken: %s)\n", nw, en ? en : "", "", et ? et : "");
             free(en);
             free(el);
             free(et);

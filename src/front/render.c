@@ -621,13 +621,21 @@ static void help_one(FILE *f, json_t *res, const qs_render_opts *o)
     wrap(f, sum, 2, o->width);
     char *joined = NULL;
     if (opt && *opt && (joined = strdup(opt))) {
-        /* a line that starts with blanks continues the option above it */
+        /* a line that starts with blanks continues the option above it, except the rows of a
+         * table an option's line announces with a final ':' (synth's distributions) */
         char *w = joined;
+        int table = 0;
         for (const char *r = opt; *r; r++) {
-            if (*r == '\n' && r[1] == ' ') {
+            if (*r == '\n' && r[1] == ' ' && (table || (r > opt && r[-1] == ':'))) {
+                table = 1;
+                *w++ = *r;
+            } else if (*r == '\n' && r[1] == ' ') {
                 *w++ = ' ';
                 while (r[1] == ' ') r++;
-            } else *w++ = *r;
+            } else {
+                if (*r == '\n') table = 0;
+                *w++ = *r;
+            }
         }
         *w = '\0';
         opt = joined;
