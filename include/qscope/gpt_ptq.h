@@ -50,7 +50,7 @@ typedef struct qs_gpt_ptq {
     qs_gpt_run_opts run;    /* run.linear / run.ctx set for W8A8, LLM.int8(), rotation */
     void *ctx;              /* owned by the struct (freed by qs_gpt_ptq_fini) */
     double bits;            /* bits per weight of the quantized matrices */
-    char format[48];        /* "int4-g32-asym", "w8a8-token", "fp32" ... */
+    char format[48];        /* "int4-g32-affine", "w8a8-token", "fp32" ... */
     int kept_columns;       /* LLM.int8(): input columns kept in fp32, summed over layers */
     int total_columns;      /* ... out of */
     double awq_ratio_mean;  /* AWQ: mean chosen α over the layers */
