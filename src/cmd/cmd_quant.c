@@ -1574,7 +1574,7 @@ const qs_cmd qs_cmds_quant[] = {
      "(floor(x+0.5)), stochastic (floor(x+u), seeded)\n"
      "seed=S           seed of stochastic rounding\n"
      "keys: label type bits signed symmetric narrow (the range in force: trt and onnx sym "
-     "are narrow) granularity axis (per-channel, per-group) axis_auto axis_reason "
+     "int8 are narrow; ONNX Runtime's symmetric int4 keeps -8..7) granularity axis (per-channel, per-group) axis_auto axis_reason "
      "(per-channel) group (per-group) qmin qmax ncodes (qmax - qmin + 1) round convention bits_per_param nparams; q4_1..q6_k: ggml_type block symmetric qmin qmax; MX/NVFP4: block element scale_format tensor_scale",
      "scheme int4 sym per-channel axis=0", scheme_words, 0, 0, run_scheme, scheme_args,
      .kinds = QS_RK(QS_R_OBJECT)},

@@ -169,8 +169,10 @@ void qs_scheme_range(const qs_scheme *s, int *qmin, int *qmax)
     if (s->is_signed) {
         *qmin = -(1 << (b - 1));
         *qmax = (1 << (b - 1)) - 1;
+        /* ONNX Runtime's symmetric range table (quant_utils.py ONNX_INT_TYPE_SYMMETRIC_RANGE)
+         * holds INT8 -127..127 and INT16 only: its symmetric int4 keeps -8..7 */
         int narrow = s->narrow || s->conv == QS_CONV_TRT ||
-                     (s->conv == QS_CONV_ONNX && s->symmetric);
+                     (s->conv == QS_CONV_ONNX && s->symmetric && (b == 8 || b == 16));
         if (narrow) *qmin += 1;
     } else {
         *qmin = 0;

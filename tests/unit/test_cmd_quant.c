@@ -590,3 +590,30 @@ Test(cmd_quant, calib_says_when_it_clips_most_values)
     json_decref(o);
     qs_session_fini(&s);
 }
+
+/* ONNX Runtime's symmetric range table (quant_utils.py ONNX_INT_TYPE_SYMMETRIC_RANGE) holds
+ * INT8 -127..127 but no INT4: its symmetric int4 keeps -8..7, scale 2·amax/15, zero point
+ * round(-0.5) = 0 (compute_scale_zp) */
+Test(cmd_quant, onnx_symmetric_int4_keeps_minus_8)
+{
+    qs_session s;
+    qs_session_init(&s);
+    json_t *o = NULL;
+    qs_err err = {{0}};
+    cr_assert_eq(qs_cmd_run_line(&s, "values -1 -0.5 0.3 1", &o, NULL, &err), QS_OK);
+    json_decref(o);
+    cr_assert_eq(qs_cmd_run_line(&s, "scheme int4 sym convention=onnx", &o, NULL, &err), QS_OK,
+                 "%s", err.msg);
+    cr_assert_eq(json_integer_value(json_object_get(o, "qmin")), -8);
+    cr_assert_eq(json_integer_value(json_object_get(o, "qmax")), 7);
+    json_decref(o);
+    cr_assert_eq(qs_cmd_run_line(&s, "qparams", &o, NULL, &err), QS_OK, "%s", err.msg);
+    double sc = json_number_value(json_array_get(json_object_get(o, "scale"), 0));
+    cr_assert_float_eq(sc, (double)(2.0f / 15.0f), 1e-7, "scale %.9g", sc);
+    cr_assert_eq(json_integer_value(json_array_get(json_object_get(o, "zero_point"), 0)), 0);
+    json_decref(o);
+    cr_assert_eq(qs_cmd_run_line(&s, "scheme int8 sym convention=onnx", &o, NULL, &err), QS_OK);
+    cr_assert_eq(json_integer_value(json_object_get(o, "qmin")), -127, "int8 stays narrow");
+    json_decref(o);
+    qs_session_fini(&s);
+}
