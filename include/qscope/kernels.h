@@ -212,8 +212,10 @@ typedef struct qs_k_quant1_parts {
 int32_t qs_k_quant1_ref(float x, float scale, float inv, int32_t zp, const qs_qp *qp,
                         uint64_t e, qs_k_quant1_parts *parts);
 
-/* Requantization: a real multiplier 0 < m < 1 as m = M0 · 2^-shift with M0 a Q31 int32
- * (gemmlowp / TFLite). */
+/* Requantization: a real multiplier 0 < m < 1 as m = M0 · 2^-shift with M0 a Q31 int32 (as
+ * TFLite's QuantizeMultiplier writes it). qs_requant then rounds acc · M0 once, half away from
+ * zero; gemmlowp's MultiplyByQuantizedMultiplier rounds twice and differs by one in a few
+ * percent of cases (`derive requant` shows both). */
 void qs_requant_multiplier(double m, int32_t *m0, int *shift);
 /* How qs_requant_multiplier wrote m (what `derive requant` shows): m = frac · 2^exp with frac
  * in [0.5, 1), rounded = round(frac · 2^31); when that reaches 2^31 (frac within 2^-32 of 1)

@@ -507,6 +507,26 @@ static json_t *rescale_step(int64_t acc, int32_t m0, int sh, int32_t *r)
                 "64-bit product, then a rounding right shift (half away from zero)");
 }
 
+/* gemmlowp's MultiplyByQuantizedMultiplier for a multiplier below 1 (TFLite's default path):
+ * SaturatingRoundingDoublingHighMul, then RoundingDivideByPOT, two roundings where qscope's
+ * qs_requant makes one; *ok 0 when n - 31 is outside 0..31, which that path cannot shift. */
+static int32_t gemmlowp_requant(int32_t acc, int32_t m0, int sh, int *ok)
+{
+    *ok = sh >= 0 && sh <= 31;
+    if (!*ok) return 0;
+    int32_t hi;
+    if (acc == INT32_MIN && m0 == INT32_MIN) hi = INT32_MAX;
+    else {
+        int64_t ab = (int64_t)acc * m0;
+        int64_t nudge = ab >= 0 ? (1 << 30) : 1 - (1 << 30);
+        hi = (int32_t)((ab + nudge) / ((int64_t)1 << 31));     /* truncates toward 0 */
+    }
+    int32_t mask = (int32_t)(((int64_t)1 << sh) - 1), rem = hi & mask;
+    int32_t thr = (mask >> 1) + (hi < 0);
+    int32_t q = hi >= 0 ? hi >> sh : -(int32_t)((-(int64_t)hi + mask) >> sh);   /* floor */
+    return q + (rem > thr);
+}
+
 /* The requantization of one output of fc1 for test sample 0, step by step. */
 static json_t *requant_steps(const qs_nn_qmodel *q, const qs_nn_imodel *im,
                              const qs_nn_set *test, json_t *o)
@@ -711,6 +731,20 @@ int qs_cmd_derive_requant(qs_session *s, int argc, char **argv, json_t **out, qs
         json_array_append_new(st, step("compare: the real product", "acc · M", sub,
                                        qs_json_real(exact),
                                        "what floating point would give before rounding"));
+        int gok;
+        int32_t rg = gemmlowp_requant((int32_t)acc, m0, sh, &gok);
+        if (gok) {
+            snprintf(sub, sizeof sub, "RoundingDivideByPOT(SRDHM(%lld, %d), %d)", acc, m0, sh);
+            json_array_append_new(st, step(
+                "compare: gemmlowp's two roundings",
+                "RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(acc, M0), n - 31)", sub,
+                json_integer(rg),
+                rg == r ? "the same as the one rounding above here"
+                        : "not the one rounding above: the high multiply rounds acc·M0/2^31 to "
+                          "an integer first (its nudge sends negative ties up), the shift "
+                          "rounds again"));
+            json_object_set_new(o, "r_gemmlowp", json_integer(rg));
+        }
         snprintf(sub, sizeof sub, "clamp(%d + %lld, %lld, %lld)", r, zp, qmin, qmax);
         long long rz = (long long)r + zp;
         json_array_append_new(st, step("zero point, clamp", "q = clamp(r + zp, qmin, qmax)",

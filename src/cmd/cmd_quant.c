@@ -1634,7 +1634,8 @@ const qs_cmd qs_cmds_quant[] = {
      "                 M = S_in·S_w/S_out written as M0·2^-n (M0 a Q31 integer), then, with "
      "acc=, r = round(acc·M0/2^n) and q = clamp(r + zp, qmin, qmax); with no M or scales: "
      "the lab's integer model, as `lab int`\n"
-     "keys (requant): M M0 n M_fixed rel_error steps source [acc r exact q zp qmin qmax]",
+     "keys (requant): M M0 n M_fixed rel_error steps source [acc r exact r_gemmlowp q zp qmin "
+     "qmax]",
      "derive -20", derive_words, 0, 0, run_derive, .kinds = QS_RK(QS_R_TRACE)},
     {"quant", "quantize", "quant [bins=B]",
      "quantize the current tensor with the current scheme and report the error",

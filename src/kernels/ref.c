@@ -395,7 +395,8 @@ static void sgemm_ref(int ta, int tb, int64_t M, int64_t N, int64_t K, float alp
 }
 
 /* ======================================================================================
- * Requantization (gemmlowp / TFLite fixed-point multiplier)
+ * Requantization (TFLite's fixed-point multiplier; one rounding of the product, see
+ * kernels.h)
  * ====================================================================================== */
 
 void qs_requant_multiplier_parts(double m, int32_t *m0, int *shift, qs_requant_parts *parts)

@@ -1,5 +1,5 @@
-/* requant.c — the fixed-point multiplier of integer requantization (gemmlowp / TFLite: M =
- * M0·2^-n, M0 a Q31 integer) explaining itself: qs_requant_multiplier's own parts written as
+/* requant.c — the fixed-point multiplier of integer requantization (as TFLite's
+ * QuantizeMultiplier writes it: M = M0·2^-n, M0 a Q31 integer) explaining itself: qs_requant_multiplier's own parts written as
  * the step `derive requant` and `lab int` show. */
 #include <math.h>
 

@@ -332,6 +332,28 @@ Test(cmd_quant, scheme_keys_follow_the_granularity)
 /* M0 and n found independently: the smallest n with M·2^n >= 2^30, M0 = round(M·2^n) (one
  * carry when the rounding reaches 2^31); r = acc·M0·2^-n rounded half away from zero in
  * long double (acc·M0 < 2^62 is exact in its 64-bit significand). */
+/* gemmlowp's two roundings, next to qscope's one: the values a Python port of gemmlowp's
+ * SaturatingRoundingDoublingHighMul + RoundingDivideByPOT (int32 semantics) gives, from a
+ * review: a product rounded twice (154103.4595 -> 154104), negative ties sent up by the
+ * nudge (-1.5 -> -1), and a case where both agree */
+Test(cmd_quant, derive_requant_shows_gemmlowp)
+{
+    static const struct { const char *args; long long r, rg; } C[] = {
+        { "M=0.39148919931342546 acc=393634", 154103, 154104 },
+        { "M=0.5 acc=-3 zp=128", -2, -1 },
+        { "M=0.75 acc=-2", -2, -1 },
+        { "M=0.25 acc=-6", -2, -2 },
+    };
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        char line[128];
+        snprintf(line, sizeof line, "derive requant %s", C[i].args);
+        json_t *o = ok(line);
+        cr_assert_eq((long long)num(o, "r"), C[i].r, "%s: r", line);
+        cr_assert_eq((long long)num(o, "r_gemmlowp"), C[i].rg, "%s: r_gemmlowp", line);
+        json_decref(o);
+    }
+}
+
 Test(cmd_quant, derive_requant_matches_an_independent_fixed_point)
 {
     uint64_t st = 0x9e3779b97f4a7c15ull;
