@@ -114,6 +114,11 @@ static int parse_opts(int argc, char **argv, qs_gpt_ptq_opts *o, long long *cali
         return qs_err_set(err, "bits=0: only method=rotate runs without quantizing (the fp32 "
                           "equivalence check)");
     if (bits == 1) return qs_err_set(err, "bits=1: expected 2..8 (0 with method=rotate)");
+    if (bits == 0)                  /* rotate's fp32 check quantizes nothing */
+        for (const char *const *k = (const char *const[]){ "group", "sym", NULL }; *k; k++)
+            if (qs_arg_kv(argc, argv, *k) || qs_arg_flag(argc, argv, *k))
+                return qs_err_set(err, "lab gpt ptq: method=rotate bits=0 quantizes nothing: "
+                                  "%s does not apply", *k);
     o->bits = (int)bits;
     o->group = (int)group;
     o->seed = (uint64_t)seed;

@@ -72,6 +72,8 @@ static json_t *row(const char *method, const char *quantizes, const char *grid, 
     json_object_set_new(r, "quantizes", json_string(quantizes));
     json_object_set_new(r, "grid", json_string(grid));
     json_object_set_new(r, "note", json_string(note ? note : ""));
+    json_object_set_new(r, "heldout_sqnr_db", json_null());     /* row_heldout sets them */
+    json_object_set_new(r, "heldout_gain_db", json_null());
     return r;
 }
 

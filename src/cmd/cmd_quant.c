@@ -410,8 +410,9 @@ static int run_calib(qs_session *s, int argc, char **argv, json_t **out, qs_err 
         json_object_set_new(o, "observed_min", fvalue(r.obs_min, r.nparams));
         json_object_set_new(o, "observed_max", fvalue(r.obs_max, r.nparams));
         json_object_set_new(o, "reason", json_string(r.reason));
-        /* a range that clips most of the tensor is faithful to its calibrator but easy to
-         * miss: the share is counted and said */
+        /* a range that leaves most of the tensor outside is faithful to its calibrator but
+         * easy to miss: the share is counted and said (outside the range, not yet clipped:
+         * a value within half a step of it still rounds onto the grid) */
         {
             const qs_tensor *t = s->tensor;
             int64_t nout = 0, fin = 0;
@@ -422,10 +423,10 @@ static int run_calib(qs_session *s, int argc, char **argv, json_t **out, qs_err 
                 fin++;
                 nout += v < r.lo[pi] || v > r.hi[pi];
             }
-            qs_json_set_real(o, "clipped_frac", fin ? (double)nout / (double)fin : 0.0);
+            qs_json_set_real(o, "outside_frac", fin ? (double)nout / (double)fin : 0.0);
             if (fin && nout * 2 > fin) {
                 char w[400];
-                snprintf(w, sizeof w, "this range clips %lld of the %lld finite values%s",
+                snprintf(w, sizeof w, "%lld of the %lld finite values lie outside this range%s",
                          (long long)nout, (long long)fin, c.kind == QS_CAL_ENTROPY
                          ? ": entropy's KL is 0 once the clipped histogram is a single "
                            "spike, and the last minimum is kept (as pytorch-quantization's "
@@ -1588,8 +1589,9 @@ const qs_cmd qs_cmds_quant[] = {
      "float32 torch.linspace, which can differ by an ulp)\n"
      "batch=N          movavg: batch size in elements (default 8 batches)\n"
      "momentum=M       movavg: momentum (default 0.01)\n"
-     "keys: calib clip_min clip_max observed_min observed_max reason clipped_frac (the "
-     "finite values outside the range; warning past half) curve{x,y,best}; manual: min max",
+     "keys: calib clip_min clip_max observed_min observed_max reason outside_frac (the "
+     "finite values outside [clip_min, clip_max]; warning past half; quant's clip_frac "
+     "counts what the grid clamps) curve{x,y,best}; manual: min max",
      "calib percentile p=99.9", NULL, 0, 0, run_calib, calib_args,
      .kinds = QS_RK(QS_R_OBJECT) | QS_RK(QS_R_TABLE)},
     {"qparams", "quantize", "qparams",

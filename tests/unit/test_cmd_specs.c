@@ -229,6 +229,8 @@ Test(specs, subcommands_accept_only_their_specs)
               "%s", err.msg);
     cr_expect(run_fails("lab gpt ptq method=gptq alpha=0.3", &err));
     cr_expect(strstr(err.msg, "alpha") != NULL, "%s", err.msg);
+    cr_expect(run_fails("lab gpt ptq method=rotate bits=0 group=8", &err));
+    cr_expect(strstr(err.msg, "quantizes nothing: group") != NULL, "%s", err.msg);
     cr_expect(run_fails("lab gpt sweep methods=gptq,nope", &err));
     cr_expect(strstr(err.msg, "'nope' is not one of") != NULL, "%s", err.msg);
     cr_expect(run_fails("lab gpt nope", &err));
