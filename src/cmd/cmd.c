@@ -197,6 +197,11 @@ static int split(const char *line, char ***out, int cmds, qs_err *err)
     n = 0;
     for (;;) {
         char c = *p;
+        /* backslash-newline continues the line, as in a shell: both go */
+        if (c == '\\' && (p[1] == '\n' || (p[1] == '\r' && p[2] == '\n'))) {
+            p += p[1] == '\n' ? 2 : 3;
+            continue;
+        }
         int sep = cmds ? (c == ';' || c == '\n' || c == '\0')
                        : (c == '\0' || isspace((unsigned char)c));
         if (sep) {

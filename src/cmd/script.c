@@ -111,19 +111,31 @@ int qs_script_text(qs_script *r, const char *text, const char *name)
     while (*p && !r->quit) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        int first = ++lineno;
+        /* a line ending in an unescaped backslash goes on on the next (qs_split removes the
+         * backslash-newline): one command, named by its first line */
+        for (;;) {
+            size_t e = len, k = 0;
+            if (e && p[e - 1] == '\r') e--;
+            while (k < e && p[e - 1 - k] == '\\') k++;
+            if (!nl || k % 2 == 0) break;
+            const char *nl2 = strchr(nl + 1, '\n');
+            len = nl2 ? (size_t)(nl2 - p) : strlen(p);
+            nl = nl2;
+            lineno++;
+        }
         char *line = strndup(p, len);
         char where[1100];
-        lineno++;
         r->lines++;
         if (!line) return QS_ERR;
         if (len && line[len - 1] == '\r') line[len - 1] = '\0';
-        if (lineno == 1 && strncmp(line, QS_SCRIPT_MAGIC " ", 3) == 0) {  /* save's mark */
+        if (first == 1 && strncmp(line, QS_SCRIPT_MAGIC " ", 3) == 0) {   /* save's mark */
             free(line);
             if (!nl) break;
             p = nl + 1;
             continue;
         }
-        snprintf(where, sizeof where, "%s:%d", name ? name : "", lineno);
+        snprintf(where, sizeof where, "%s:%d", name ? name : "", first);
         int lrc = qs_script_line(r, line, name ? where : NULL);
         free(line);
         if (lrc != QS_OK) {

@@ -164,6 +164,8 @@ static void load_first(repl *p, const char *file, int split)
 
 /* ---- script mode: stdin is not a terminal ------------------------------------------------ */
 
+static int continues(const char *line);
+
 /* Lines are read and run one at a time; errors are named "-:LINE", as `qscope -` names
  * them (the same runner, standard input read as a script). */
 static int run_stdin(repl *p)
@@ -172,6 +174,9 @@ static int run_stdin(repl *p)
     size_t cap = 0;
     ssize_t len;
     int lineno = 0;
+    char *cmd = NULL;           /* a command continued with backslashes, its first line */
+    size_t clen = 0;
+    int first = 0;
     while (!p->r.quit && (len = getline(&buf, &cap, stdin)) >= 0) {
         char where[32];
         lineno++;
@@ -179,10 +184,32 @@ static int run_stdin(repl *p)
         if (memchr(buf, '\0', (size_t)len)) {
             fprintf(stderr, "qscope: -:%d: not a text line (contains NUL bytes)\n", lineno);
             p->r.errors++;
+            free(cmd);
+            cmd = NULL;
             continue;
         }
-        snprintf(where, sizeof where, "-:%d", lineno);
-        run_line(p, buf, where, 0);
+        if (!cmd) { first = lineno; clen = 0; }
+        char *t = realloc(cmd, clen + (size_t)len + 2);
+        if (!t) break;
+        cmd = t;
+        memcpy(cmd + clen, buf, (size_t)len);
+        clen += (size_t)len;
+        cmd[clen] = '\0';
+        if (continues(buf)) {   /* as qscope - reads it: the next line goes on */
+            cmd[clen++] = '\n';
+            cmd[clen] = '\0';
+            continue;
+        }
+        snprintf(where, sizeof where, "-:%d", first);
+        run_line(p, cmd, where, 0);
+        free(cmd);
+        cmd = NULL;
+    }
+    if (cmd) {                  /* a backslash on the last line: run what there is */
+        char where[32];
+        snprintf(where, sizeof where, "-:%d", first);
+        run_line(p, cmd, where, 0);
+        free(cmd);
     }
     free(buf);
     return p->r.errors ? 2 : 0;
@@ -452,6 +479,28 @@ static void interrupt_prompt(void)
     rl_redisplay();
 }
 
+/* 1 when line ends in an unescaped backslash: the command goes on on the next line */
+static int continues(const char *line)
+{
+    size_t n = strlen(line), k = 0;
+    while (k < n && line[n - 1 - k] == '\\') k++;
+    return k % 2 == 1;
+}
+
+/* text with every backslash-newline removed (the splitter removes them too): the one line
+ * the history keeps */
+static char *joined_line(const char *text)
+{
+    char *o = malloc(strlen(text) + 1), *w = o;
+    if (!o) return NULL;
+    for (const char *r = text; *r; r++) {
+        if (r[0] == '\\' && r[1] == '\n') { r++; continue; }
+        *w++ = *r;
+    }
+    *w = '\0';
+    return o;
+}
+
 static int run_tty(repl *p)
 {
     qs_render_opts o;
@@ -483,10 +532,12 @@ static int run_tty(repl *p)
     qs_render_opts_for(p->s, stdout, &o);
     fprintf(rl_outstream, "qscope REPL: 'help' lists the commands, Tab completes, "
             "Up recalls, Ctrl-C cancels, Ctrl-D quits.\n");
+    char *pending = NULL;           /* the lines of a command continued with a backslash */
     while (!p->r.quit && !g_term) {
         char prompt[512];
         qs_render_opts_for(p->s, stdout, &o);
-        qs_repl_prompt(p->s, o.color, o.utf8, prompt, sizeof prompt);
+        if (pending) snprintf(prompt, sizeof prompt, "... ");
+        else qs_repl_prompt(p->s, o.color, o.utf8, prompt, sizeof prompt);
         g_hints = o.color;
         g_prompt_cols = text_cols(prompt, 1);
         p->got_line = 0;
@@ -504,11 +555,21 @@ static int run_tty(repl *p)
             rl_bind_key_in_map('\n', accept_line, vi_movement_keymap);
             bound = 1;
         }
+        int restart = 0;
         while (!p->got_line && !g_term) {
             fd_set fds;
             if (g_int) {            /* checked before blocking: it may have come in readline */
                 g_int = 0;
                 g_prepped = 0;
+                if (pending) {      /* Ctrl-C drops a continued command: the main prompt */
+                    free(pending);
+                    pending = NULL;
+                    hint_clear();
+                    rl_callback_handler_remove();
+                    rl_crlf();
+                    restart = 1;
+                    break;
+                }
                 interrupt_prompt();
             }
             if (g_prepped) {        /* readline stopped and resumed (Ctrl-Z, fg) */
@@ -530,6 +591,7 @@ static int run_tty(repl *p)
             hint_clear();           /* the key may change the line; drawn again above */
             rl_callback_read_char();
         }
+        if (restart) continue;
         if (!p->got_line) {         /* a signal or a read error: restore the terminal */
             rl_callback_handler_remove();
             fputc('\n', rl_outstream);
@@ -539,12 +601,31 @@ static int run_tty(repl *p)
             fputc('\n', rl_outstream);
             break;
         }
-        remember(p, p->line);
+        int more = continues(p->line);
+        if (more || pending) {
+            size_t a = pending ? strlen(pending) : 0, b = strlen(p->line);
+            char *t = realloc(pending, a + b + 2);
+            if (!t) { free(pending); pending = NULL; free(p->line); p->line = NULL; continue; }
+            memcpy(t + a, p->line, b);
+            t[a + b] = '\n';
+            t[a + b + 1] = '\0';
+            pending = t;
+            free(p->line);
+            p->line = NULL;
+            if (more) continue;
+            pending[a + b] = '\0';                     /* the last line: no newline after it */
+            p->line = pending;
+            pending = NULL;
+        }
+        char *hist = joined_line(p->line);
+        remember(p, hist ? hist : p->line);
+        free(hist);
         run_line(p, p->line, NULL, 1);
         free(p->line);
         p->line = NULL;
         if (g_int) g_int = 0;       /* the Ctrl-C that cancelled the command is used up */
     }
+    free(pending);
     if (p->histpath) history_truncate_file(p->histpath, QS_HISTORY_MAX);
     restore_signals(&old);
     if (g_term) rc = 128 + g_term;

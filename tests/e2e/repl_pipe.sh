@@ -99,5 +99,20 @@ printf 'values 1 2; stats\n' | "$QSCOPE" - 2>&1 >/dev/null | grep -q "does not s
     fail "only the line split by ';' gets the note: $(cat "$tmp/err")"
 grep -Eq '^max +6$' "$tmp/out" || fail "the lines after the ';' line ran: $(cat "$tmp/out")"
 
+# 11. a backslash at the end of a line continues the command on the next, in a script file,
+# qscope -, piped input and -c alike; errors name the command's first line
+printf 'values 1 2 \\\n 3 \\\n 4\nstats\nbogus\n' > "$tmp/cont.qs"
+for how in file dash pipe; do
+    case $how in
+    file) "$QSCOPE" "$tmp/cont.qs" >"$tmp/out" 2>"$tmp/err" ;;
+    dash) "$QSCOPE" - <"$tmp/cont.qs" >"$tmp/out" 2>"$tmp/err" ;;
+    pipe) "$QSCOPE" repl <"$tmp/cont.qs" >"$tmp/out" 2>"$tmp/err" ;;
+    esac
+    grep -Eq '^n +4$' "$tmp/out" || fail "$how: the continued command should make 4 values: $(cat "$tmp/out" "$tmp/err")"
+    grep -q ":5: unknown command 'bogus'" "$tmp/err" || fail "$how: line numbers after a continued command: $(cat "$tmp/err")"
+done
+"$QSCOPE" -c 'values 1 2 \
+3; stats' | grep -Eq '^n +3$' || fail "-c: backslash-newline should continue the command"
+
 [ "$fails" -eq 0 ] && echo "repl_pipe: all checks passed"
 [ "$fails" -eq 0 ]

@@ -77,6 +77,25 @@ T send-keys -t qs "stats" Enter
 wait_for "^max +1000" || fail "stats after an error should show max 1000"
 wait_last "^qscope \[values" || fail "prompt back after stats"
 
+# A line ending in a backslash goes on on the next (prompt "... "), as in a shell; Ctrl-C at
+# that prompt drops the command
+T send-keys -t qs -l 'values 7 8 \'
+T send-keys -t qs Enter
+wait_last "^\.\.\. ?\$" || fail "a trailing backslash should give the continuation prompt"
+T send-keys -t qs "9 1000" Enter
+wait_last "^qscope \[values · .*\] >\$" || fail "the continued command should run"
+T send-keys -t qs C-l
+T send-keys -t qs "stats" Enter
+wait_for "^n +4\$" || fail "the continued command should have made 4 values"
+T send-keys -t qs -l 'values 1 \'
+T send-keys -t qs Enter
+wait_last "^\.\.\. ?\$" || fail "continuation prompt again"
+T send-keys -t qs C-c
+wait_last "^qscope \[values · .*\] >\$" || fail "Ctrl-C at the continuation prompt gives the main prompt"
+T send-keys -t qs C-l
+T send-keys -t qs "stats" Enter
+wait_for "^n +4\$" || fail "the dropped command did not run"
+
 # Ctrl-C at the prompt abandons the line; the REPL stays.
 T send-keys -t qs "abandoned words"
 wait_last "> abandoned words\$" || fail "typed text not shown"
