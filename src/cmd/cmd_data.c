@@ -396,7 +396,7 @@ const qs_cmd qs_cmds_data[] = {
      "n=N     number of values (default 100000)\n"
      "seed=S  generator seed (default 1)\n"
      "param=value  set a parameter of DIST (listed above)",
-     "synth laplace n=100000 seed=3", qs_synth_names, 0, QS_CMD_SLOW | QS_CMD_NOTENSOR, run_synth,
+     "synth laplace n=100000 seed=3", NULL, 0, QS_CMD_SLOW | QS_CMD_NOTENSOR, run_synth,
      synth_args,
      .kinds = QS_RK(QS_R_OBJECT)},
     {"stats", "data", "stats", "statistics of the current tensor: n, min, max, mean, std, "

@@ -237,8 +237,12 @@ static void add_specs(strlist *l, const qs_arg *args, const scan *sc)
                 sl_add(l, key, (size_t)n);
             break;
         }
-        case QS_ARG_WORD:
-            for (int i = 0; (v = qs_arg_choice_at(a, i, NULL)); i++)
+        case QS_ARG_WORD: {
+            /* one word of the kind: once chosen (synth laplace), its choices are done */
+            int chosen = 0;
+            for (int w = 1; w < sc->words.n && !chosen; w++)
+                chosen = !strchr(sc->words.v[w], '=') && is_word_choice(a, sc->words.v[w]);
+            for (int i = 0; !chosen && (v = qs_arg_choice_at(a, i, NULL)); i++)
                 if (starts_with(v, sc->cur) && !already_used(&sc->words, v))
                     sl_add(l, v, strlen(v));
             /* the options a chosen word brings: synth laplace -> loc= b= */
@@ -254,6 +258,7 @@ static void add_specs(strlist *l, const qs_arg *args, const scan *sc)
                 }
             }
             break;
+        }
         default:
             break;
         }

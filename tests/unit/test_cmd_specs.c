@@ -453,4 +453,8 @@ Test(specs, every_key_a_parser_lists_completes)
             cr_expect_eq(qs_args_check(synth, 2, argv, &err), QS_OK, "%s: %s", line, err.msg);
         }
     cr_expect(!completes("synth normal ", "b="), "b= is laplace's, not normal's");
+    /* one distribution: once chosen, the names are not offered again */
+    cr_expect(completes("synth ", "laplace"));
+    cr_expect(!completes("synth laplace ", "normal"), "a second distribution is an error");
+    cr_expect(!completes("calib entropy ", "minmax"), "a second calibrator is an error");
 }
