@@ -309,8 +309,10 @@ void qs_calib_amax_range(const qs_scheme *sc, float mn, float mx, float amax, fl
         *lo = -amax;
         *hi = amax;
     } else {
-        *lo = fmaxf(mn, -amax);
-        *hi = fminf(mx, amax);
+        /* the observed ends clamped into [-amax, amax]: both of them (data that all lies
+         * above amax, as a constant tensor under a percentile, gave lo > hi) */
+        *lo = fminf(fmaxf(mn, -amax), amax);
+        *hi = fmaxf(fminf(mx, amax), -amax);
     }
 }
 

@@ -640,3 +640,27 @@ Test(cmd_quant, onnx_symmetric_int4_keeps_minus_8)
     json_decref(o);
     qs_session_fini(&s);
 }
+
+/* an asymmetric scheme's range from a percentile amax clamps both observed ends into
+ * [-amax, amax]: on a constant tensor (every value just above the edge amax lands on) the
+ * range was inverted, clip_min 2 > clip_max 1.99902 */
+Test(cmd_quant, percentile_range_is_never_inverted)
+{
+    qs_session s;
+    qs_session_init(&s);
+    json_t *o = NULL;
+    qs_err err = {{0}};
+    cr_assert_eq(qs_cmd_run_line(&s, "values 2 2 2 2", &o, NULL, &err), QS_OK);
+    json_decref(o);
+    cr_assert_eq(qs_cmd_run_line(&s, "calib percentile", &o, NULL, &err), QS_OK, "%s", err.msg);
+    double lo = json_number_value(json_array_get(json_object_get(o, "clip_min"), 0));
+    double hi = json_number_value(json_array_get(json_object_get(o, "clip_max"), 0));
+    if (!json_is_array(json_object_get(o, "clip_min"))) {
+        lo = json_number_value(json_object_get(o, "clip_min"));
+        hi = json_number_value(json_object_get(o, "clip_max"));
+    }
+    cr_assert_leq(lo, hi, "clip range [%g, %g]", lo, hi);
+    cr_assert_lt(hi, 2.0, "the percentile's edge stays below the value");
+    json_decref(o);
+    qs_session_fini(&s);
+}
