@@ -61,6 +61,22 @@ static void on_fatal_signal(int sig)
     raise(sig);
 }
 
+/* -c and scripts on a terminal: the REPL's progress bar on stderr for slow commands (nothing
+ * is drawn when stderr is not a terminal); Ctrl-C ends the process as before */
+static qs_progress_bar g_bar;
+static void bar_before_output(void *ctx)
+{
+    qs_progress_bar_finish(ctx);
+}
+static void bar_plug(qs_session *s, qs_runner *r)
+{
+    qs_progress_bar_start(&g_bar, stderr, NULL);
+    s->progress = qs_progress_bar_update;
+    s->progress_ctx = &g_bar;
+    r->before_output = bar_before_output;
+    r->before_ctx = &g_bar;
+}
+
 static void install_cleanup(void)
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
@@ -159,7 +175,11 @@ int main(int argc, char **argv)
             rc = 2;
             goto done;
         }
-        for (int k = 0; k < n && !r.quit; k++) qs_run_line(&r, lines[k], NULL);
+        for (int k = 0; k < n && !r.quit; k++) {
+            bar_plug(&s, &r);           /* a bar per command: its own start time */
+            qs_run_line(&r, lines[k], NULL);
+            qs_progress_bar_finish(&g_bar);
+        }
         qs_split_free(lines);
         rc = r.errors ? 2 : 0;
         goto done;
@@ -169,7 +189,9 @@ int main(int argc, char **argv)
             rc = qs_tui_main(&s, NULL);
         } else {
             qs_runner r = {&s, stdout, stderr, 0, 0, 0, NULL, NULL, NULL};
+            bar_plug(&s, &r);
             qs_run_file(&r, "-");
+            qs_progress_bar_finish(&g_bar);
             rc = r.errors ? 2 : 0;
         }
         goto done;
@@ -193,7 +215,9 @@ int main(int argc, char **argv)
             rc = 2;
             goto done;
         }
+        bar_plug(&s, &r);
         qs_run_file(&r, word);
+        qs_progress_bar_finish(&g_bar);
         rc = r.errors ? 2 : 0;
     } else {
         if (argc - i > 1) {
