@@ -172,8 +172,8 @@ static const gfmt formats[] = {
     { "q4_k", "q4_k", 0, 0, 0 },
     { "q4_0", "q4_0", 0, 0, 0 },
     { "fp8-e4m3", "fp8-e4m3", 0, 0, 0 },
-    { "w8a8-tensor", "int8 sym per-channel axis=0", 0, 8, 0 },
-    { "w8a8-token", "int8 sym per-channel axis=0", 0, 8, 1 },
+    { "w8a8-tensor", "int8 sym narrow per-channel axis=0", 0, 8, 0 },
+    { "w8a8-token", "int8 sym narrow per-channel axis=0", 0, 8, 1 },
     { "kv-int8", NULL, 8, 0, 0 },
     { "kv-int4", NULL, 4, 0, 0 },
     /* issue 17: asked for by name (formats=, methods= sweeps), not in the default sweep */

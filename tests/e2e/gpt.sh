@@ -89,6 +89,14 @@ if [ -f datasets/gpt-kjv.safetensors ]; then
         || fail "small lora/qlora exit $?"
     has "$r" '"method":"full"'
     has "$r" '"method":"qlora"'
+    # eval's w8a8-token and ptq's w8a8 are one scheme (SmoothQuant's: per-channel weights and
+    # per-token activations, scale amax/127, codes -127..127), once in fake quant and once in
+    # the exact int8 GEMM: their perplexities agree to float rounding (the weights on
+    # PyTorch's amax/127.5 grid gave 1e-3 apart at 2048 characters)
+    r=$("$QSCOPE" --json -c "lab gpt eval format=w8a8-token chars=2048; lab gpt ptq method=w8a8 chars=2048" | tail -2) \
+        || fail "w8a8 eval/ptq exit $?"
+    python3 -c 'import json,sys; a,b=[json.loads(l) for l in sys.argv[1].splitlines()]; assert a["format"] == b["format"] == "w8a8-token" and abs(a["ppl"]-b["ppl"]) < 2e-4*b["ppl"], (a["ppl"], b["ppl"])' "$r" \
+        || fail "eval format=w8a8-token and ptq method=w8a8 disagree: $r"
     for m in rtn gptq awq smoothquant llmint8 w8a8 rotate; do
         # calib= only for the methods that calibrate (the others refuse it)
         extra=""; [ "$m" = gptq ] && extra="actorder calib=256"; [ "$m" = awq ] && extra="bits=3 calib=256"
