@@ -160,11 +160,18 @@ ZI zv z_roundscale_ps(zv a, int imm)
     }
     return a;
 }
+/* _mm512_reduce_max_ps is a sequence, not an instruction: GCC 12's avx512fintrin.h takes
+ * vmaxps of the upper and lower 256-bit halves, then of the 128-bit halves, then of lanes
+ * {2,3,0,1} and {1,0,1,0}, each max returning its second operand on NaN or equality; the
+ * same tree here, so NaN and ±0 lanes give what the header's code gives */
+ZI float z_max1(float a, float b) { return a > b ? a : b; }
 ZI float z_reduce_max_ps(zv a)
 {
-    float m = a.f[0];
-    for (int i = 1; i < 16; i++) m = a.f[i] > m ? a.f[i] : m;
-    return m;
+    float t3[8], t6[4], t8[4];
+    for (int j = 0; j < 8; j++) t3[j] = z_max1(a.f[8 + j], a.f[j]);
+    for (int j = 0; j < 4; j++) t6[j] = z_max1(t3[4 + j], t3[j]);
+    for (int j = 0; j < 4; j++) t8[j] = z_max1(t6[j], t6[j ^ 2]);
+    return z_max1(t8[0], t8[1]);
 }
 /* vcmpps predicates (imm8[3:0]; bit 4 only changes which NaNs signal) */
 ZI __mmask16 z_cmp_ps_mask(zv a, zv b, int p)

@@ -226,6 +226,28 @@ Test(zemu, rounding_modes_of_mxcsr)
     _mm_setcsr(csr);
 }
 
+/* _mm512_reduce_max_ps: GCC's header sequence (halves, quarters, pair swaps), rebuilt here
+ * from this CPU's 256/128-bit vmaxps, on rows with NaNs and signed zeros in every position */
+Test(zemu, reduce_max_sequence)
+{
+    NEED_AVX2();
+    init_vals();
+    for (int r = 0; r < NROWS; r++)
+        for (int rot = 0; rot < 16; rot++) {
+            float a[16];
+            for (int i = 0; i < 16; i++) a[i] = vals[r][(i + rot) % 16];
+            if (rot & 1) a[rot] = fbits(0x7fc00001u);              /* a NaN at lane rot */
+            __m256 t3 = _mm256_max_ps(HI(a), LO(a));
+            __m128 t6 = _mm_max_ps(_mm256_extractf128_ps(t3, 1), _mm256_castps256_ps128(t3));
+            __m128 t8 = _mm_max_ps(t6, _mm_shuffle_ps(t6, t6, _MM_SHUFFLE(1, 0, 3, 2)));
+            __m128 t10 = _mm_max_ps(t8, _mm_shuffle_ps(t8, t8, _MM_SHUFFLE(0, 1, 0, 1)));
+            float emu = _mm512_reduce_max_ps(zload(a));
+            cr_assert_eq(ubits(emu), ubits(_mm_cvtss_f32(t10)),
+                         "reduce_max row %d rotation %d: emulated %08x, header sequence %08x", r,
+                         rot, ubits(emu), ubits(_mm_cvtss_f32(t10)));
+        }
+}
+
 Test(zemu, integer_ops)
 {
     NEED_AVX2();
