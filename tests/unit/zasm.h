@@ -224,7 +224,8 @@ static uint8_t *za_vec(za_vm *m, const za_arg *a, int write, const char *insn)
                              insn, a->text);
     return NULL;
 }
-static int za_width(const za_arg *a) { return a->width; }
+/* 16, 32 or 64 bytes (a vector operand is never anything else) */
+static int za_width(const za_arg *a) { return a->width == 16 || a->width == 32 ? a->width : 64; }
 
 /* a binding's address by the expression's identifier */
 static void *za_lookup(za_bind *b, const char *e, size_t *sz)
@@ -375,10 +376,9 @@ static int za_exec(const char *stmt, za_bind *bd)
             const uint8_t *y = zero ? NULL : za_vec(m, &ar[1], 0, insn);
             uint8_t *d = za_vec(m, &ar[2], 1, insn);
             if (!d || (!zero && (!x || !y))) { free(ins); free(m); return 0; }
-            uint8_t r[64];
-            for (int i = 0; i < w; i++) r[i] = zero ? 0 : (uint8_t)(x[i] ^ y[i]);
-            memcpy(d, r, (size_t)w);
-            if (w < 64) memset(d + w, 0, (size_t)(64 - w));       /* VEX zeroes the upper bits */
+            uint8_t r[64];                      /* VEX zeroes the bits above w bytes */
+            for (int i = 0; i < 64; i++) r[i] = zero || i >= w ? 0 : (uint8_t)(x[i] ^ y[i]);
+            memcpy(d, r, sizeof r);
         } else if ((!strcmp(mn, "vmovdqu64") || !strcmp(mn, "vmovdqu") ||
                     !strcmp(mn, "vmovdqu32")) && na == 2) {
             if (ar[0].kind == 4) {                                /* load */
