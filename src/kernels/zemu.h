@@ -6,7 +6,9 @@
  * operation of the Intel Intrinsics Guide / SDM for its instruction, lane by lane:
  *   vminps / vmaxps: SRC1 < SRC2 ? SRC1 : SRC2 (resp. >), so NaN or equal operands give SRC2;
  *   vcvttps2dq: NaN and out-of-range give 0x80000000; vrndscaleps with scale 0: the
- *   rounding of imm8[1:0] (nearest even, down, up, toward zero); vpmovdb / vpmovdw truncate;
+ *   rounding of imm8[1:0] (nearest even, down, up, toward zero) whatever MXCSR.RC says,
+ *   while the arithmetic and vcvtdq2ps follow MXCSR as the instructions do; vpmovdb /
+ *   vpmovdw truncate;
  *   vpdpbusd adds four u8·s8 products into each int32 lane, wrapping; masked loads read
  *   only the selected lanes (no fault, no ASan report past the end), masked stores write
  *   only those; aligned loads and stores abort on a misaligned address.
@@ -133,13 +135,24 @@ ZI zv z_min_ps(zv a, zv b) { ZL(i) a.f[i] = a.f[i] < b.f[i] ? a.f[i] : b.f[i]; r
 ZI zv z_max_ps(zv a, zv b) { ZL(i) a.f[i] = a.f[i] > b.f[i] ? a.f[i] : b.f[i]; return a; }
 ZI zv z_abs_ps(zv a) { ZL(i) a.u32[i] &= 0x7fffffffu; return a; }
 ZI zv z_maskz_mov_ps(__mmask16 m, zv a) { ZL(i) if (!ZM(m, i)) a.u32[i] = 0; return a; }
+/* nearest, ties to even, whatever MXCSR.RC says (vrndscaleps with imm8[2] = 0 takes the
+ * rounding from imm8[1:0]; nearbyintf would follow MXCSR). floorf/ceilf/truncf and the
+ * exact x - t do not depend on the rounding mode. NaN comes back quiet, as from hardware. */
+ZI float z_rne(float x)
+{
+    if (isnan(x)) return x + x;
+    if (!(fabsf(x) < 8388608.0f)) return x;          /* integral already, or ±Inf */
+    float t = truncf(x), d = fabsf(x - t);
+    if (d > 0.5f || (d == 0.5f && fmodf(t, 2.0f) != 0.0f)) t += copysignf(1.0f, x);
+    return copysignf(t, x);
+}
 ZI zv z_roundscale_ps(zv a, int imm)
 {
     if (imm & 0xf4) abort();            /* scale 0 and imm8's own rounding only */
     ZL(i) {
         float x = a.f[i];
         switch (imm & 3) {
-        case 0: a.f[i] = nearbyintf(x); break;      /* default environment: nearest even */
+        case 0: a.f[i] = z_rne(x); break;           /* nearest even, not MXCSR's mode */
         case 1: a.f[i] = floorf(x); break;
         case 2: a.f[i] = ceilf(x); break;
         default: a.f[i] = truncf(x); break;
@@ -147,11 +160,18 @@ ZI zv z_roundscale_ps(zv a, int imm)
     }
     return a;
 }
+/* _mm512_reduce_max_ps is a sequence, not an instruction: GCC 12's avx512fintrin.h takes
+ * vmaxps of the upper and lower 256-bit halves, then of the 128-bit halves, then of lanes
+ * {2,3,0,1} and {1,0,1,0}, each max returning its second operand on NaN or equality; the
+ * same tree here, so NaN and ±0 lanes give what the header's code gives */
+ZI float z_max1(float a, float b) { return a > b ? a : b; }
 ZI float z_reduce_max_ps(zv a)
 {
-    float m = a.f[0];
-    for (int i = 1; i < 16; i++) m = a.f[i] > m ? a.f[i] : m;
-    return m;
+    float t3[8], t6[4], t8[4];
+    for (int j = 0; j < 8; j++) t3[j] = z_max1(a.f[8 + j], a.f[j]);
+    for (int j = 0; j < 4; j++) t6[j] = z_max1(t3[4 + j], t3[j]);
+    for (int j = 0; j < 4; j++) t8[j] = z_max1(t6[j], t6[j ^ 2]);
+    return z_max1(t8[0], t8[1]);
 }
 /* vcmpps predicates (imm8[3:0]; bit 4 only changes which NaNs signal) */
 ZI __mmask16 z_cmp_ps_mask(zv a, zv b, int p)

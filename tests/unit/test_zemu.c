@@ -12,6 +12,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "kernels/zemu.h"
@@ -181,6 +182,70 @@ Test(zemu, rounding_and_conversions)
             cr_assert_eq(back.u32[i], ubits(_mm_cvtss_f32(_mm_cvtph_ps(_mm_set1_epi16((short)hv[i])))),
                          "cvtph_ps lane %d", i);
     }
+}
+
+/* vrndscaleps with imm8[2] = 0 rounds by imm8[1:0] whatever MXCSR.RC says (SDM, ROUNDPS /
+ * VRNDSCALEPS: "imm8[2] = 0: rounding mode from imm8[1:0]"), while the arithmetic and
+ * vcvtdq2ps follow MXCSR.RC: the emulation must do both, under every MXCSR rounding mode */
+Test(zemu, rounding_modes_of_mxcsr)
+{
+    NEED_AVX2();
+    init_vals();
+    const unsigned csr = _mm_getcsr();
+    static const unsigned rc[4] = { _MM_ROUND_NEAREST, _MM_ROUND_DOWN, _MM_ROUND_UP,
+                                    _MM_ROUND_TOWARD_ZERO };
+    for (int m = 0; m < 4; m++) {
+        _mm_setcsr((csr & ~0x6000u) | rc[m]);
+        for (int r = 0; r < NROWS; r++) {
+            const float *a = vals[r], *b = vals[(r + 1) % NROWS];
+            zv z = zload(a), y = zload(b);
+            char what[64];
+#define RND(M) snprintf(what, sizeof what, "roundscale " #M " under MXCSR.RC %d", m);          \
+               samef(_mm512_roundscale_ps(z, M | _MM_FROUND_NO_EXC),                         \
+                     _mm256_round_ps(LO(a), M | _MM_FROUND_NO_EXC),                           \
+                     _mm256_round_ps(HI(a), M | _MM_FROUND_NO_EXC), what, r)
+            RND(_MM_FROUND_TO_NEAREST_INT);
+            RND(_MM_FROUND_TO_NEG_INF);
+            RND(_MM_FROUND_TO_POS_INF);
+            RND(_MM_FROUND_TO_ZERO);
+#undef RND
+            snprintf(what, sizeof what, "add / mul / div / fma under MXCSR.RC %d", m);
+            samef(_mm512_add_ps(z, y), _mm256_add_ps(LO(a), LO(b)), _mm256_add_ps(HI(a), HI(b)),
+                  what, r);
+            samef(_mm512_mul_ps(z, y), _mm256_mul_ps(LO(a), LO(b)), _mm256_mul_ps(HI(a), HI(b)),
+                  what, r);
+            samef(_mm512_div_ps(z, y), _mm256_div_ps(LO(a), LO(b)), _mm256_div_ps(HI(a), HI(b)),
+                  what, r);
+            samef(_mm512_fmadd_ps(z, y, z), _mm256_fmadd_ps(LO(a), LO(b), LO(a)),
+                  _mm256_fmadd_ps(HI(a), HI(b), HI(a)), what, r);
+            __m256i ilo = _mm256_castps_si256(LO(a)), ihi = _mm256_castps_si256(HI(a));
+            samef(_mm512_cvtepi32_ps(z), _mm256_cvtepi32_ps(ilo), _mm256_cvtepi32_ps(ihi),
+                  "cvtepi32_ps under MXCSR.RC", r);
+        }
+    }
+    _mm_setcsr(csr);
+}
+
+/* _mm512_reduce_max_ps: GCC's header sequence (halves, quarters, pair swaps), rebuilt here
+ * from this CPU's 256/128-bit vmaxps, on rows with NaNs and signed zeros in every position */
+Test(zemu, reduce_max_sequence)
+{
+    NEED_AVX2();
+    init_vals();
+    for (int r = 0; r < NROWS; r++)
+        for (int rot = 0; rot < 16; rot++) {
+            float a[16];
+            for (int i = 0; i < 16; i++) a[i] = vals[r][(i + rot) % 16];
+            if (rot & 1) a[rot] = fbits(0x7fc00001u);              /* a NaN at lane rot */
+            __m256 t3 = _mm256_max_ps(HI(a), LO(a));
+            __m128 t6 = _mm_max_ps(_mm256_extractf128_ps(t3, 1), _mm256_castps256_ps128(t3));
+            __m128 t8 = _mm_max_ps(t6, _mm_shuffle_ps(t6, t6, _MM_SHUFFLE(1, 0, 3, 2)));
+            __m128 t10 = _mm_max_ps(t8, _mm_shuffle_ps(t8, t8, _MM_SHUFFLE(0, 1, 0, 1)));
+            float emu = _mm512_reduce_max_ps(zload(a));
+            cr_assert_eq(ubits(emu), ubits(_mm_cvtss_f32(t10)),
+                         "reduce_max row %d rotation %d: emulated %08x, header sequence %08x", r,
+                         rot, ubits(emu), ubits(_mm_cvtss_f32(t10)));
+        }
 }
 
 Test(zemu, integer_ops)
