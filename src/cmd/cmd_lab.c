@@ -1080,11 +1080,14 @@ LAB_SUB(labsub_status, sub_status(s, lab, argc, argv, out, err))
 #define A_QCFG                                                                              \
     { QS_ARG_INT, "abits", "A", 2, 8, "8", NULL, NULL, NULL },                              \
     { QS_ARG_TEXT, "gran", "G", 0, 0, "tensor", NULL, gran_names, NULL },                   \
-    { QS_ARG_TEXT, "calib", "CALIB", 0, 0, "minmax", "the calibrator of weights and "       \
-      "activations", NULL, qs_vocab_calib_lab },                                            \
-    { QS_ARG_INT, "batches", "N", 0, 1 << 20, "0", NULL, NULL, NULL },                      \
-    { QS_ARG_REAL, "pct", "P", 50.0, 100.0, "99.99", NULL, NULL, NULL }
-#define A_BITS { QS_ARG_INT, "bits", "B", 2, 8, NULL, NULL, NULL, NULL }
+    { QS_ARG_TEXT, "calib", "CALIB", 0, 0, "minmax", "the calibrator of the activation "    \
+      "ranges (weights: absmax, always); movavg averages over the calibration batches",     \
+      NULL, qs_vocab_calib_lab },                                                           \
+    { QS_ARG_INT, "batches", "N", 0, 1 << 20, "0", "calibration batches of 32 samples (0: " \
+      "the whole calibration set)", NULL, NULL },                                           \
+    { QS_ARG_REAL, "pct", "P", 50.0, 100.0, "99.99", "the percentile of calib=percentile",  \
+      NULL, NULL }
+#define A_BITS(def) { QS_ARG_INT, "bits", "B", 2, 8, def, NULL, NULL, NULL }
 
 static const qs_arg train_args[] = {
     { QS_ARG_TEXT, "data", "D", 0, 0, "digits", NULL, data_names, NULL },
@@ -1095,9 +1098,9 @@ static const qs_arg train_args[] = {
     { QS_ARG_INT, "batch", "N", 1, 4096, "32", NULL, NULL, NULL },
     { 0 },
 };
-static const qs_arg ptq_args[] = { A_BITS, A_QCFG, { 0 } };
+static const qs_arg ptq_args[] = { A_BITS("8"), A_QCFG, { 0 } };
 static const qs_arg qat_args[] = {
-    A_BITS, A_QCFG, A_EPOCHS, A_LR,
+    A_BITS("4"), A_QCFG, A_EPOCHS, A_LR,
     { QS_ARG_INT, "freeze", "E", -1, QS_NN_MAX_EPOCHS, NULL, NULL, NULL, NULL },
     A_SEED, { QS_ARG_FLAG, "lsq", NULL, 0, 0, NULL, "learned step sizes (LSQ)", NULL, NULL }, { 0 },
 };
@@ -1130,10 +1133,10 @@ static const qs_cmd lab_subs[] = {
     {"train", "lab", "lab train [data=digits|fashion] [hidden=64] [epochs=80] [lr=0.001] "
      "[opt=adam|sgd] [seed=1] [batch=32]", "train the fp32 MLP", NULL, "lab train", NULL, 0,
      QS_CMD_SLOW, labsub_train, train_args, .kinds = QS_RK(QS_R_OBJECT)},
-    {"ptq", "lab", "lab ptq bits=4 [abits=8] [gran=tensor|channel] [calib=CALIB] [pct=99.99] "
+    {"ptq", "lab", "lab ptq [bits=8] [abits=8] [gran=tensor|channel] [calib=CALIB] [pct=99.99] "
      "[batches=N]", "post-training quantization of the fp32 model", NULL, "lab ptq bits=4",
      NULL, 0, QS_CMD_SLOW, labsub_ptq, ptq_args, .kinds = QS_RK(QS_R_TABLE)},
-    {"qat", "lab", "lab qat bits=4 [epochs=5] [lr=0.001] [freeze=E] [lsq] (+ ptq options)",
+    {"qat", "lab", "lab qat [bits=4] [epochs=5] [lr=0.001] [freeze=E] [lsq] (+ ptq options)",
      "quantization-aware training from the PTQ model", NULL, "lab qat bits=4", NULL, 0,
      QS_CMD_SLOW, labsub_qat, qat_args, .kinds = QS_RK(QS_R_TABLE)},
     {"sweep", "lab", "lab sweep [bits=2..8] [abits=8] (+ qat options)",
@@ -1216,10 +1219,10 @@ const qs_cmd qs_cmds_lab[] = {
      "in integers, fine-tune it with LoRA / QLoRA",
      "lab train [data=digits|fashion] [hidden=64] [epochs=80] [lr=0.001] [opt=adam|sgd]\n"
      "          [seed=1] [batch=32]   -> fp32_acc train_acc loss acc loss_sparkline ...\n"
-     "lab ptq bits=4 [abits=8] [gran=tensor|channel] [calib=CALIB] [pct=99.99]\n"
+     "lab ptq [bits=8] [abits=8] [gran=tensor|channel] [calib=CALIB] [pct=99.99]\n"
      "          [batches=N]\n"
      "                                -> fp32_acc ptq_acc drop layers\n"
-     "lab qat bits=4 [epochs=5] [lr=0.001] [freeze=E] [lsq] (+ ptq options)\n"
+     "lab qat [bits=4] [epochs=5] [lr=0.001] [freeze=E] [lsq] (+ ptq options)\n"
      "                                -> ptq_acc qat_acc loss acc loss_sparkline ...\n"
      "lab sweep [bits=2..8] [abits=8] (+ qat options)\n"
      "                                -> rows: bits fp32_acc ptq_acc qat_acc int_acc int_agree\n"

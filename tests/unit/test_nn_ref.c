@@ -1,0 +1,138 @@
+/* test_nn_ref.c — the lab's PTQ calibration batches and its QAT gradients against PyTorch
+ * (tests/golden/make_lab_golden.py → lab_ref.txt): movavg averages the activation min/max
+ * over the calibration batches, as an observer called once per forward pass; one QAT
+ * forward / backward (fake-quant weights and activations, straight-through estimators,
+ * clipped inputs blocked) gives PyTorch autograd's loss and gradients. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "golden.h"
+#include "qscope/nn.h"
+
+#define REF "tests/golden/lab_ref.txt"
+
+static float *ref(const char *name, int64_t want)
+{
+    int64_t n = 0;
+    float *v = golden_line(REF, name, &n, sizeof(float));
+    cr_assert_eq(n, want, "%s: %lld values, expected %lld", name, (long long)n,
+                 (long long)want);
+    return v;
+}
+
+/* The golden 8-6-4 MLP and its 10 samples. */
+typedef struct fixture {
+    qs_mlp *m;
+    qs_nn_set set;
+} fixture;
+
+static void fixture_make(fixture *f)
+{
+    qs_err err;
+    int size[3] = { 8, 6, 4 };
+    f->m = qs_mlp_new(2, size, 0, &err);
+    cr_assert_not_null(f->m, "%s", err.msg);
+    static const char *const names[4] = { "w0", "b0", "w1", "b1" };
+    const int64_t counts[4] = { 48, 6, 24, 4 };
+    for (int k = 0; k < 4; k++) {
+        float *v = ref(names[k], counts[k]);
+        memcpy(k % 2 ? f->m->b[k / 2] : f->m->w[k / 2], v, (size_t)counts[k] * sizeof(float));
+        free(v);
+    }
+    float *x = ref("x", 80), *y = ref("y", 10);
+    f->set.n = 10;
+    f->set.nfeat = 8;
+    f->set.nclass = 4;
+    f->set.x = x;
+    f->set.y = malloc(10);
+    for (int i = 0; i < 10; i++) f->set.y[i] = (uint8_t)y[i];
+    free(y);
+}
+
+static void fixture_free(fixture *f)
+{
+    qs_mlp_free(f->m);
+    free(f->set.x);
+    free(f->set.y);
+}
+
+/* calib=movavg: one moving-average update per calibration batch of 4 samples (before the
+ * fix, the calibrator cut the whole calibration set into 8 equal pieces of values instead). */
+Test(nn_ref, movavg_over_calibration_batches)
+{
+    fixture f;
+    fixture_make(&f);
+    qs_err err;
+    qs_nn_qcfg qc = { 8, 8, QS_G_TENSOR, QS_CAL_MOVAVG, 99.99, 0, 4 };
+    qs_nn_qmodel *q = NULL;
+    cr_assert_eq(qs_nn_ptq(NULL, f.m, &f.set, &qc, &q, &err), QS_OK, "%s", err.msg);
+    float *want = ref("movavg_range", 4);
+    for (int l = 0; l < 2; l++) {
+        cr_assert_float_eq(q->amin[l], want[2 * l], 1e-6f, "layer %d min %.9g, torch %.9g", l,
+                           q->amin[l], want[2 * l]);
+        cr_assert_float_eq(q->amax[l], want[2 * l + 1], 1e-6f, "layer %d max %.9g, torch %.9g",
+                           l, q->amax[l], want[2 * l + 1]);
+    }
+    free(want);
+    qs_nn_qmodel_free(q);
+    fixture_free(&f);
+}
+
+static void check_qat(int bits, qs_gran gran, const char *tag)
+{
+    fixture f;
+    fixture_make(&f);
+    qs_err err;
+    /* activation ranges from the first calibration batch of 4 samples only */
+    qs_nn_qcfg qc = { bits, 8, gran, QS_CAL_MINMAX, 99.99, 1, 4 };
+    qs_nn_qmodel *q = NULL;
+    cr_assert_eq(qs_nn_ptq(NULL, f.m, &f.set, &qc, &q, &err), QS_OK, "%s", err.msg);
+    float *gw[QS_NN_MAX_LAYERS], *gb[QS_NN_MAX_LAYERS];
+    for (int l = 0; l < 2; l++) {
+        gw[l] = calloc((size_t)f.m->size[l] * f.m->size[l + 1], sizeof(float));
+        gb[l] = calloc((size_t)f.m->size[l + 1], sizeof(float));
+    }
+    double loss = qs_nn_loss_grad(q->m, q, f.set.x, f.set.y, f.set.n, gw, gb);
+    char name[64];
+    snprintf(name, sizeof name, "%s_loss", tag);
+    float *wl = ref(name, 1);
+    cr_assert_float_eq(loss, wl[0], 1e-5 * fabs(wl[0]), "%s: loss %.9g, torch %.9g", tag, loss,
+                       wl[0]);
+    free(wl);
+    int blocked = 0;
+    for (int l = 0; l < 2; l++) {
+        int64_t nw = (int64_t)f.m->size[l] * f.m->size[l + 1];
+        snprintf(name, sizeof name, "%s_gw%d", tag, l);
+        float *w = ref(name, nw);
+        for (int64_t i = 0; i < nw; i++) {
+            cr_assert_float_eq(gw[l][i], w[i], 1e-6f + 1e-4f * fabsf(w[i]),
+                               "%s: dL/dw%d[%lld] %.9g, torch %.9g", tag, l, (long long)i,
+                               gw[l][i], w[i]);
+            blocked += w[i] == 0.0f;
+        }
+        free(w);
+        snprintf(name, sizeof name, "%s_gb%d", tag, l);
+        float *b = ref(name, f.m->size[l + 1]);
+        for (int j = 0; j < f.m->size[l + 1]; j++)
+            cr_assert_float_eq(gb[l][j], b[j], 1e-6f + 1e-4f * fabsf(b[j]),
+                               "%s: dL/db%d[%d] %.9g, torch %.9g", tag, l, j, gb[l][j], b[j]);
+        free(b);
+        free(gw[l]);
+        free(gb[l]);
+    }
+    (void)blocked;
+    qs_nn_qmodel_free(q);
+    fixture_free(&f);
+}
+
+Test(nn_ref, qat_gradients_w3_per_tensor)
+{
+    check_qat(3, QS_G_TENSOR, "qat_w3_tensor");
+}
+
+Test(nn_ref, qat_gradients_w4_per_channel)
+{
+    check_qat(4, QS_G_CHANNEL, "qat_w4_channel");
+}
