@@ -600,8 +600,7 @@ static int sub_int(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **o
     int rc = ensure_trained(s, lab, err);
     if (rc != QS_OK) return rc;
     /* the last PTQ/QAT model, or a fresh PTQ when settings are given or there is none */
-    if (!lab->q || qs_arg_kv(argc, argv, "bits") || qs_arg_kv(argc, argv, "abits") ||
-        qs_arg_kv(argc, argv, "gran") || qs_arg_kv(argc, argv, "calib")) {
+    if (!lab->q || argc > 0) {       /* any of ptq_args: bits abits gran calib batches pct */
         long long bits = 8;
         qs_nn_qcfg qc;
         if (qs_arg_int(argc, argv, "bits", 2, 8, &bits, err) != QS_OK ||
@@ -1143,7 +1142,8 @@ static const qs_cmd lab_subs[] = {
      "PTQ, QAT and integer inference at every bit width", NULL, "lab sweep bits=2..8", NULL, 0,
      QS_CMD_SLOW, labsub_sweep, sweep_args, .kinds = QS_RK(QS_R_TABLE)},
     {"int", "lab", "lab int [bits=8 abits=8 ...]",
-     "integer-only inference of the last PTQ/QAT model", NULL, "lab int", NULL, 0,
+     "integer-only inference of the last PTQ/QAT model (with ptq options: of a new PTQ "
+     "model)", NULL, "lab int", NULL, 0,
      QS_CMD_SLOW, labsub_int, ptq_args, .kinds = QS_RK(QS_R_TRACE)},
     {"lora", "lab", "lab lora [rank=4] [alpha=2r] [epochs=20] [lr=0.01] [full_lr=0.003] "
      "[shift=rot90|invert] [seed=1]", "LoRA fine-tuning on a shifted task", NULL, "lab lora",
