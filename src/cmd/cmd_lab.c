@@ -126,23 +126,38 @@ static void default_train(const char *data, qs_nn_train_cfg *c)
     c->freeze = -1;
 }
 
-/* Trains a new fp32 model into the lab (replacing the old one on success). */
+/* Trains a new fp32 model into the lab, replacing the old one and its data set on success
+ * only: a cancelled `lab train data=fashion` left the digits model paired with Fashion-MNIST,
+ * and `lab ptq` then ran its 64 inputs over 784-pixel rows. */
 static int lab_train(qs_session *s, qs_lab *lab, const char *data, const int *hidden, int nh,
                      const qs_nn_train_cfg *cfg, qs_err *err)
 {
-    if (ensure_data(lab, data, err) != QS_OK) return QS_ERR;
+    qs_nn_data *nd = NULL;              /* a newly loaded data set, until training succeeds */
+    const qs_nn_data *d = lab->data;
+    if (!d || strcmp(d->name, data) != 0) {
+        if (qs_nn_data_load(data, NULL, &nd, err) != QS_OK) return QS_ERR;
+        d = nd;
+    }
     int size[QS_NN_MAX_LAYERS + 1];
-    size[0] = lab->data->train.nfeat;
+    size[0] = d->train.nfeat;
     for (int i = 0; i < nh; i++) size[i + 1] = hidden[i];
     size[nh + 1] = 10;
     qs_mlp *m = qs_mlp_new(nh + 1, size, cfg->seed, err);
-    if (!m) return QS_ERR;
+    if (!m) {
+        qs_nn_data_free(nd);
+        return QS_ERR;
+    }
     qs_nn_curve c = {0};
-    int rc = qs_nn_train(QS_SINK(s), m, &lab->data->train, &lab->data->test, cfg, &c, err);
+    int rc = qs_nn_train(QS_SINK(s), m, &d->train, &d->test, cfg, &c, err);
     if (rc != QS_OK) {
         qs_mlp_free(m);
         qs_nn_curve_fini(&c);
+        qs_nn_data_free(nd);
         return rc;
+    }
+    if (nd) {
+        qs_nn_data_free(lab->data);
+        lab->data = nd;
     }
     qs_mlp_free(lab->fp32);
     lab->fp32 = m;
