@@ -650,6 +650,17 @@ static int sub_int(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **o
             json_object_set_new(r, "M0", json_integer(im->m0[l][0]));
             json_object_set_new(r, "n", json_integer(31 + im->shift[l][0]));
             qs_json_set_real(r, "M", ldexp((double)im->m0[l][0], -(31 + im->shift[l][0])));
+            if (lab->q->cfg.wgran == QS_G_CHANNEL) {
+                /* one multiplier per output channel: M0, n and M above are output 0's */
+                double lo = INFINITY, hi = -INFINITY;
+                for (int j = 0; j < im->size[l + 1]; j++) {
+                    double mj = ldexp((double)im->m0[l][j], -(31 + im->shift[l][j]));
+                    lo = fmin(lo, mj);
+                    hi = fmax(hi, mj);
+                }
+                qs_json_set_real(r, "M_min", lo);
+                qs_json_set_real(r, "M_max", hi);
+            }
         } else {
             json_object_set_new(r, "M0", json_null());
             json_object_set_new(r, "n", json_null());

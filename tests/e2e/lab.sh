@@ -116,4 +116,10 @@ all=$("$QSCOPE" -c "lab int" --json) || fail "lab int exit $?"
 [ -n "$(mfc1 "$fresh")" ] && [ "$(mfc1 "$held")" = "$(mfc1 "$fresh")" ] \
     || fail "lab int batches=1 kept the held model: $(mfc1 "$held") vs $(mfc1 "$fresh")"
 [ "$(mfc1 "$fresh")" != "$(mfc1 "$all")" ] || fail "batches=1 changed nothing: $(mfc1 "$all")"
+# per channel, every output of fc1 has its own multiplier: M (output 0's) within [M_min, M_max]
+out=$("$QSCOPE" -c "lab int gran=channel" --json) || fail "lab int gran=channel exit $?"
+row=$(grep -o '{"layer":"fc1",[^}]*}' <<<"$out")
+num() { grep -o "\"$1\":[-0-9.e]*" <<<"$row" | cut -d: -f2; }
+awk -v m="$(num M)" -v lo="$(num M_min)" -v hi="$(num M_max)" \
+    'BEGIN { exit !(lo > 0 && lo < hi && lo <= m && m <= hi) }' || fail "per-channel M range: $row"
 echo "lab: ok"
