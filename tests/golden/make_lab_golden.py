@@ -10,6 +10,10 @@
 #              (MinMaxObserver qparams, torch.fake_quantize_per_tensor_affine), the bias on
 #              the S_in·S_w grid (straight-through), ReLU, mean softmax cross-entropy; the
 #              gradients through PyTorch's own straight-through estimators (autograd)
+#   lsq_*      the same forward / backward with learned step sizes: every weight and input
+#              scale through torch._fake_quantize_learnable_per_tensor_affine (LSQ: the
+#              gradient factor 1/sqrt(N·Q_P), N the weights of the tensor or the inputs of
+#              a sample, Q_P = qmax - zero point), W3 per tensor; the scales' gradients
 # Lines "NAME COUNT v1 v2 ..." (tests/unit/golden.h).
 # Run with Debian's python3 (numpy + torch):  /usr/bin/python3 tests/golden/make_lab_golden.py
 import os
@@ -88,6 +92,33 @@ def main():
         out.append(line(tag + "_loss", [float(loss)]))
         for k in ("w0", "b0", "w1", "b1"):
             out.append(line(tag + "_g" + k, p[k].grad.numpy()))
+    # LSQ: the scales' gradients (W3 per tensor, scales from absmax and the first batch)
+    qmax = 3
+    p = {k: v.clone().requires_grad_(True) for k, v in t.items()}
+    wsl, asl = [], []
+    a = xt
+    for l in range(2):
+        w, b = p["w%d" % l], p["b%d" % l]
+        s, z = aparams(*ranges[l])
+        a_s = torch.tensor([s], requires_grad=True)
+        w_s = torch.tensor([float(np.float32(w.detach().abs().max()) / np.float32(qmax))],
+                           requires_grad=True)
+        aq = torch._fake_quantize_learnable_per_tensor_affine(
+            a, a_s, torch.tensor([float(z)]), 0, 255, 1.0 / np.sqrt(a.shape[1] * (255 - z)))
+        wq = torch._fake_quantize_learnable_per_tensor_affine(
+            w, w_s, torch.tensor([0.0]), -qmax, qmax, 1.0 / np.sqrt(w.numel() * qmax))
+        sb = a_s.detach() * w_s.detach()
+        bq = torch.round(b.detach() * (1.0 / sb)) * sb
+        a = aq @ wq.t() + (b + (bq - b.detach()))
+        if l == 0:
+            a = torch.relu(a)
+        wsl.append(w_s)
+        asl.append(a_s)
+    loss = torch.nn.functional.cross_entropy(a, torch.from_numpy(y))
+    loss.backward()
+    out.append(line("lsq_w3_loss", [float(loss)]))
+    out.append(line("lsq_w3_gscale", [float(wsl[0].grad), float(asl[0].grad),
+                                      float(wsl[1].grad), float(asl[1].grad)]))
     with open(os.path.join(HERE, "lab_ref.txt"), "w") as f:
         f.write("\n".join(out) + "\n")
 

@@ -2,7 +2,8 @@
  * (tests/golden/make_lab_golden.py → lab_ref.txt): movavg averages the activation min/max
  * over the calibration batches, as an observer called once per forward pass; one QAT
  * forward / backward (fake-quant weights and activations, straight-through estimators,
- * clipped inputs blocked) gives PyTorch autograd's loss and gradients. A cancelled
+ * clipped inputs blocked) gives PyTorch autograd's loss and gradients, and with LSQ the step
+ * sizes' gradients of torch._fake_quantize_learnable_per_tensor_affine. A cancelled
  * `lab train` on another data set keeps the lab's model and data together. */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "golden.h"
+#include "nn/nn_priv.h"
 #include "qscope/cmd.h"
 #include "qscope/nn.h"
 #include "qscope/session.h"
@@ -138,6 +140,38 @@ Test(nn_ref, qat_gradients_w3_per_tensor)
 Test(nn_ref, qat_gradients_w4_per_channel)
 {
     check_qat(4, QS_G_CHANNEL, "qat_w4_channel");
+}
+
+/* LSQ: the gradients of the four step sizes (weights and inputs of both layers) after one
+ * forward / backward, against PyTorch's learnable fake quant with LSQ's gradient factor. */
+Test(nn_ref, lsq_scale_gradients)
+{
+    fixture f;
+    fixture_make(&f);
+    qs_err err;
+    qs_nn_qcfg qc = { 3, 8, QS_G_TENSOR, QS_CAL_MINMAX, 99.99, 1, 4 };
+    qs_nn_qmodel *q = NULL;
+    cr_assert_eq(qs_nn_ptq(NULL, f.m, &f.set, &qc, &q, &err), QS_OK, "%s", err.msg);
+    q->lsq = 1;
+    nn_net net;
+    cr_assert_eq(nn_net_init(&net, q->m, q, NN_TRAIN_W | NN_QUANT | NN_LSQ, 0, 0, 0, 10, &err),
+                 QS_OK, "%s", err.msg);
+    nn_forward(&net, f.set.x, 10);
+    double loss = nn_loss(&net, f.set.y, 10) / 10.0;
+    nn_backward(&net, 10);
+    float *wl = ref("lsq_w3_loss", 1), *g = ref("lsq_w3_gscale", 4);
+    cr_assert_float_eq(loss, wl[0], 1e-5 * fabs(wl[0]), "loss %.9g, torch %.9g", loss, wl[0]);
+    float got[4] = { net.L[0].gws[0], net.L[0].gas, net.L[1].gws[0], net.L[1].gas };
+    static const char *const what[4] = { "fc1 weight", "fc1 input", "fc2 weight", "fc2 input" };
+    /* PyTorch sums the float32 terms in float32, qscope in double */
+    for (int k = 0; k < 4; k++)
+        cr_assert_float_eq(got[k], g[k], 1e-6f + 1e-3f * fabsf(g[k]),
+                           "%s step gradient %.9g, torch %.9g", what[k], got[k], g[k]);
+    free(wl);
+    free(g);
+    nn_net_fini(&net);
+    qs_nn_qmodel_free(q);
+    fixture_free(&f);
 }
 
 /* A cancelled `lab train data=fashion` keeps the digits model with the digits data: it
