@@ -1106,7 +1106,8 @@ LAB_SUB(labsub_status, sub_status(s, lab, argc, argv, out, err))
     { QS_ARG_INT, "abits", "A", 2, 8, "8", NULL, NULL, NULL },                              \
     { QS_ARG_TEXT, "gran", "G", 0, 0, "tensor", NULL, gran_names, NULL },                   \
     { QS_ARG_TEXT, "calib", "CALIB", 0, 0, "minmax", "the calibrator of the activation "    \
-      "ranges (weights: absmax, always); movavg averages over the calibration batches",     \
+      "ranges, the weights always take absmax; movavg averages over the calibration "       \
+      "batches",                                                                            \
       NULL, qs_vocab_calib_lab },                                                           \
     { QS_ARG_INT, "batches", "N", 0, 1 << 20, "0", "calibration batches of 32 samples (0: " \
       "the whole calibration set)", NULL, NULL },                                           \
