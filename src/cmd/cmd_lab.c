@@ -126,23 +126,38 @@ static void default_train(const char *data, qs_nn_train_cfg *c)
     c->freeze = -1;
 }
 
-/* Trains a new fp32 model into the lab (replacing the old one on success). */
+/* Trains a new fp32 model into the lab, replacing the old one and its data set on success
+ * only: a cancelled `lab train data=fashion` left the digits model paired with Fashion-MNIST,
+ * and `lab ptq` then ran its 64 inputs over 784-pixel rows. */
 static int lab_train(qs_session *s, qs_lab *lab, const char *data, const int *hidden, int nh,
                      const qs_nn_train_cfg *cfg, qs_err *err)
 {
-    if (ensure_data(lab, data, err) != QS_OK) return QS_ERR;
+    qs_nn_data *nd = NULL;              /* a newly loaded data set, until training succeeds */
+    const qs_nn_data *d = lab->data;
+    if (!d || strcmp(d->name, data) != 0) {
+        if (qs_nn_data_load(data, NULL, &nd, err) != QS_OK) return QS_ERR;
+        d = nd;
+    }
     int size[QS_NN_MAX_LAYERS + 1];
-    size[0] = lab->data->train.nfeat;
+    size[0] = d->train.nfeat;
     for (int i = 0; i < nh; i++) size[i + 1] = hidden[i];
     size[nh + 1] = 10;
     qs_mlp *m = qs_mlp_new(nh + 1, size, cfg->seed, err);
-    if (!m) return QS_ERR;
+    if (!m) {
+        qs_nn_data_free(nd);
+        return QS_ERR;
+    }
     qs_nn_curve c = {0};
-    int rc = qs_nn_train(QS_SINK(s), m, &lab->data->train, &lab->data->test, cfg, &c, err);
+    int rc = qs_nn_train(QS_SINK(s), m, &d->train, &d->test, cfg, &c, err);
     if (rc != QS_OK) {
         qs_mlp_free(m);
         qs_nn_curve_fini(&c);
+        qs_nn_data_free(nd);
         return rc;
+    }
+    if (nd) {
+        qs_nn_data_free(lab->data);
+        lab->data = nd;
     }
     qs_mlp_free(lab->fp32);
     lab->fp32 = m;
@@ -600,8 +615,7 @@ static int sub_int(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **o
     int rc = ensure_trained(s, lab, err);
     if (rc != QS_OK) return rc;
     /* the last PTQ/QAT model, or a fresh PTQ when settings are given or there is none */
-    if (!lab->q || qs_arg_kv(argc, argv, "bits") || qs_arg_kv(argc, argv, "abits") ||
-        qs_arg_kv(argc, argv, "gran") || qs_arg_kv(argc, argv, "calib")) {
+    if (!lab->q || argc > 0) {       /* any of ptq_args: bits abits gran calib batches pct */
         long long bits = 8;
         qs_nn_qcfg qc;
         if (qs_arg_int(argc, argv, "bits", 2, 8, &bits, err) != QS_OK ||
@@ -636,6 +650,17 @@ static int sub_int(qs_session *s, qs_lab *lab, int argc, char **argv, json_t **o
             json_object_set_new(r, "M0", json_integer(im->m0[l][0]));
             json_object_set_new(r, "n", json_integer(31 + im->shift[l][0]));
             qs_json_set_real(r, "M", ldexp((double)im->m0[l][0], -(31 + im->shift[l][0])));
+            if (lab->q->cfg.wgran == QS_G_CHANNEL) {
+                /* one multiplier per output channel: M0, n and M above are output 0's */
+                double lo = INFINITY, hi = -INFINITY;
+                for (int j = 0; j < im->size[l + 1]; j++) {
+                    double mj = ldexp((double)im->m0[l][j], -(31 + im->shift[l][j]));
+                    lo = fmin(lo, mj);
+                    hi = fmax(hi, mj);
+                }
+                qs_json_set_real(r, "M_min", lo);
+                qs_json_set_real(r, "M_max", hi);
+            }
         } else {
             json_object_set_new(r, "M0", json_null());
             json_object_set_new(r, "n", json_null());
@@ -1080,11 +1105,15 @@ LAB_SUB(labsub_status, sub_status(s, lab, argc, argv, out, err))
 #define A_QCFG                                                                              \
     { QS_ARG_INT, "abits", "A", 2, 8, "8", NULL, NULL, NULL },                              \
     { QS_ARG_TEXT, "gran", "G", 0, 0, "tensor", NULL, gran_names, NULL },                   \
-    { QS_ARG_TEXT, "calib", "CALIB", 0, 0, "minmax", "the calibrator of weights and "       \
-      "activations", NULL, qs_vocab_calib_lab },                                            \
-    { QS_ARG_INT, "batches", "N", 0, 1 << 20, "0", NULL, NULL, NULL },                      \
-    { QS_ARG_REAL, "pct", "P", 50.0, 100.0, "99.99", NULL, NULL, NULL }
-#define A_BITS { QS_ARG_INT, "bits", "B", 2, 8, NULL, NULL, NULL, NULL }
+    { QS_ARG_TEXT, "calib", "CALIB", 0, 0, "minmax", "the calibrator of the activation "    \
+      "ranges, the weights always take absmax; movavg averages over the calibration "       \
+      "batches",                                                                            \
+      NULL, qs_vocab_calib_lab },                                                           \
+    { QS_ARG_INT, "batches", "N", 0, 1 << 20, "0", "calibration batches of 32 samples (0: " \
+      "the whole calibration set)", NULL, NULL },                                           \
+    { QS_ARG_REAL, "pct", "P", 50.0, 100.0, "99.99", "the percentile of calib=percentile",  \
+      NULL, NULL }
+#define A_BITS(def) { QS_ARG_INT, "bits", "B", 2, 8, def, NULL, NULL, NULL }
 
 static const qs_arg train_args[] = {
     { QS_ARG_TEXT, "data", "D", 0, 0, "digits", NULL, data_names, NULL },
@@ -1095,9 +1124,9 @@ static const qs_arg train_args[] = {
     { QS_ARG_INT, "batch", "N", 1, 4096, "32", NULL, NULL, NULL },
     { 0 },
 };
-static const qs_arg ptq_args[] = { A_BITS, A_QCFG, { 0 } };
+static const qs_arg ptq_args[] = { A_BITS("8"), A_QCFG, { 0 } };
 static const qs_arg qat_args[] = {
-    A_BITS, A_QCFG, A_EPOCHS, A_LR,
+    A_BITS("4"), A_QCFG, A_EPOCHS, A_LR,
     { QS_ARG_INT, "freeze", "E", -1, QS_NN_MAX_EPOCHS, NULL, NULL, NULL, NULL },
     A_SEED, { QS_ARG_FLAG, "lsq", NULL, 0, 0, NULL, "learned step sizes (LSQ)", NULL, NULL }, { 0 },
 };
@@ -1130,17 +1159,18 @@ static const qs_cmd lab_subs[] = {
     {"train", "lab", "lab train [data=digits|fashion] [hidden=64] [epochs=80] [lr=0.001] "
      "[opt=adam|sgd] [seed=1] [batch=32]", "train the fp32 MLP", NULL, "lab train", NULL, 0,
      QS_CMD_SLOW, labsub_train, train_args, .kinds = QS_RK(QS_R_OBJECT)},
-    {"ptq", "lab", "lab ptq bits=4 [abits=8] [gran=tensor|channel] [calib=CALIB] [pct=99.99] "
+    {"ptq", "lab", "lab ptq [bits=8] [abits=8] [gran=tensor|channel] [calib=CALIB] [pct=99.99] "
      "[batches=N]", "post-training quantization of the fp32 model", NULL, "lab ptq bits=4",
      NULL, 0, QS_CMD_SLOW, labsub_ptq, ptq_args, .kinds = QS_RK(QS_R_TABLE)},
-    {"qat", "lab", "lab qat bits=4 [epochs=5] [lr=0.001] [freeze=E] [lsq] (+ ptq options)",
+    {"qat", "lab", "lab qat [bits=4] [epochs=5] [lr=0.001] [freeze=E] [lsq] (+ ptq options)",
      "quantization-aware training from the PTQ model", NULL, "lab qat bits=4", NULL, 0,
      QS_CMD_SLOW, labsub_qat, qat_args, .kinds = QS_RK(QS_R_TABLE)},
     {"sweep", "lab", "lab sweep [bits=2..8] [abits=8] (+ qat options)",
      "PTQ, QAT and integer inference at every bit width", NULL, "lab sweep bits=2..8", NULL, 0,
      QS_CMD_SLOW, labsub_sweep, sweep_args, .kinds = QS_RK(QS_R_TABLE)},
     {"int", "lab", "lab int [bits=8 abits=8 ...]",
-     "integer-only inference of the last PTQ/QAT model", NULL, "lab int", NULL, 0,
+     "integer-only inference of the last PTQ/QAT model (with ptq options: of a new PTQ "
+     "model)", NULL, "lab int", NULL, 0,
      QS_CMD_SLOW, labsub_int, ptq_args, .kinds = QS_RK(QS_R_TRACE)},
     {"lora", "lab", "lab lora [rank=4] [alpha=2r] [epochs=20] [lr=0.01] [full_lr=0.003] "
      "[shift=rot90|invert] [seed=1]", "LoRA fine-tuning on a shifted task", NULL, "lab lora",
@@ -1215,11 +1245,11 @@ const qs_cmd qs_cmds_lab[] = {
      "the PTQ vs QAT lab: train an MLP on real data, quantize it, train it quantized, run it "
      "in integers, fine-tune it with LoRA / QLoRA",
      "lab train [data=digits|fashion] [hidden=64] [epochs=80] [lr=0.001] [opt=adam|sgd]\n"
-     "          [seed=1] [batch=32]   -> fp32_acc train_acc loss acc loss_sparkline ...\n"
-     "lab ptq bits=4 [abits=8] [gran=tensor|channel] [calib=CALIB] [pct=99.99]\n"
-     "          [batches=N]\n"
-     "                                -> fp32_acc ptq_acc drop layers\n"
-     "lab qat bits=4 [epochs=5] [lr=0.001] [freeze=E] [lsq] (+ ptq options)\n"
+     "          [seed=1] [batch=32]  (sgd: lr=0.05; fashion: hidden=256 epochs=5 batch=64)\n"
+     "          -> fp32_acc train_acc loss acc loss_sparkline ...\n"
+     "lab ptq [bits=8] [abits=8] [gran=tensor|channel] [calib=CALIB] [pct=99.99]\n"
+     "          [batches=N]           -> fp32_acc ptq_acc drop layers\n"
+     "lab qat [bits=4] [epochs=5] [lr=0.001] [freeze=E] [lsq] (+ ptq options)\n"
      "                                -> ptq_acc qat_acc loss acc loss_sparkline ...\n"
      "lab sweep [bits=2..8] [abits=8] (+ qat options)\n"
      "                                -> rows: bits fp32_acc ptq_acc qat_acc int_acc int_agree\n"
@@ -1230,8 +1260,7 @@ const qs_cmd qs_cmds_lab[] = {
      "          images rotated by 90 degrees or inverted)\n"
      "lab qlora [rank=4] ...          -> base_acc methods (acc trainable weight_bytes ...)\n"
      "                                   param_arithmetic example\n"
-     "lab save PATH [--force]         the fp32 model as safetensors (fc1.weight, fc1.bias,\n"
-     "                                ...)\n"
+     "lab save PATH [--force]         the fp32 model as safetensors (fc1.weight, ...)\n"
      "lab load PATH                   a model saved by lab save\n"
      "lab status                      what the lab holds\n"
      "lab gpt train [steps=1500] [batch=16] [lr=0.003] [warmup=100] [d=64] [layers=4]\n"

@@ -80,9 +80,11 @@ void qs_nn_qmodel_weight_scales(qs_nn_qmodel *q)
 }
 
 /* The activation range of x[0..n) under the configured calibrator (engine calib.h), for an
- * unsigned affine grid of `bits`. */
-static int act_range(const float *x, int64_t n, const qs_nn_qcfg *cfg, float *lo, float *hi,
-                     qs_err *err)
+ * unsigned affine grid of `bits`. x holds the calibration batches one after the other, each
+ * of `batch` values (the last may be shorter): movavg averages their min/max batch by batch,
+ * as a PyTorch observer called once per forward pass. */
+static int act_range(const float *x, int64_t n, int batch, const qs_nn_qcfg *cfg, float *lo,
+                     float *hi, qs_err *err)
 {
     qs_scheme sc;
     act_scheme(cfg->abits, &sc);
@@ -90,6 +92,7 @@ static int act_range(const float *x, int64_t n, const qs_nn_qcfg *cfg, float *lo
     qs_calib_default(&c);
     c.kind = cfg->calib;
     if (cfg->pct > 0) c.p = cfg->pct;
+    c.batch = batch;
     qs_layout lay = { QS_G_TENSOR, 1, n, 1, 1 };
     qs_calib_result r;
     memset(&r, 0, sizeof r);
@@ -153,8 +156,8 @@ int qs_nn_ptq(const qs_progress *pr, const qs_mlp *m, const qs_nn_set *calib,
             }
         }
         for (int l = 0; l < m->nl; l++) {
-            if (act_range(buf[l], ncal * m->size[l], cfg, &q->amin[l], &q->amax[l], err) !=
-                QS_OK)
+            if (act_range(buf[l], ncal * m->size[l], bs * m->size[l], cfg, &q->amin[l],
+                          &q->amax[l], err) != QS_OK)
                 goto done;
             if (qs_nn_affine_params(q->amin[l], q->amax[l], cfg->abits, &q->ascale[l],
                                     &q->azp[l]) != QS_OK) {

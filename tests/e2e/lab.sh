@@ -107,4 +107,19 @@ must_fail "lab load tests/fixtures/model.safetensors" "no fc1.weight"
 err=$("$QSCOPE" -c "lab train epochs=0" 2>&1); rc=$?
 [ $rc -eq 2 ] || fail "epochs=0: exit $rc, want 2"
 grep -qF "lab train: epochs=0: out of range 1.." <<<"$err" || fail "epochs=0: $err"
+# lab int with any ptq option quantizes anew: batches= and pct= were ignored while a model
+# was held (the same M as a fresh session's, not the held W4 model's)
+mfc1() { grep -o '"layer":"fc1","in_zp":[0-9]*,"M0":[0-9]*' <<<"$1" | tail -1; }
+held=$("$QSCOPE" -c "lab ptq bits=4; lab int batches=1" --json) || fail "lab int batches=1 exit $?"
+fresh=$("$QSCOPE" -c "lab int batches=1" --json) || fail "fresh lab int batches=1 exit $?"
+all=$("$QSCOPE" -c "lab int" --json) || fail "lab int exit $?"
+[ -n "$(mfc1 "$fresh")" ] && [ "$(mfc1 "$held")" = "$(mfc1 "$fresh")" ] \
+    || fail "lab int batches=1 kept the held model: $(mfc1 "$held") vs $(mfc1 "$fresh")"
+[ "$(mfc1 "$fresh")" != "$(mfc1 "$all")" ] || fail "batches=1 changed nothing: $(mfc1 "$all")"
+# per channel, every output of fc1 has its own multiplier: M (output 0's) within [M_min, M_max]
+out=$("$QSCOPE" -c "lab int gran=channel" --json) || fail "lab int gran=channel exit $?"
+row=$(grep -o '{"layer":"fc1",[^}]*}' <<<"$out")
+num() { grep -o "\"$1\":[-0-9.e]*" <<<"$row" | cut -d: -f2; }
+awk -v m="$(num M)" -v lo="$(num M_min)" -v hi="$(num M_max)" \
+    'BEGIN { exit !(lo > 0 && lo < hi && lo <= m && m <= hi) }' || fail "per-channel M range: $row"
 echo "lab: ok"
