@@ -110,7 +110,7 @@ int qs_mlp_load(const char *path, qs_mlp **out, qs_err *err);
  * 0 .. 2^abits - 1, round half to even of x·(1/scale). */
 typedef struct qs_nn_qcfg {
     int wbits;          /* weight bits 2..8 */
-    int abits;          /* activation bits 4..8 (0: activations stay fp32) */
+    int abits;          /* activation bits 2..8 (0: activations stay fp32) */
     qs_gran wgran;      /* QS_G_TENSOR or QS_G_CHANNEL (one scale per output row) */
     qs_calib_kind calib;/* activation calibrator: minmax, percentile, mse, entropy */
     double pct;         /* percentile in percent for QS_CAL_PERCENTILE */
