@@ -780,7 +780,7 @@ static void render_text(FILE *f, qs_result_kind kind, json_t *res, const qs_rend
     json_t *v;
     int kw = 0;
     json_object_foreach(res, k, v) {
-        if (strcmp(k, "steps") == 0) continue;
+        if (strcmp(k, "steps") == 0 && json_is_array(v)) continue;     /* drawn last */
         if (dwidth(k) > kw) kw = dwidth(k);
     }
     /* a number format's neighbours: enough digits that value, next_up and next_down differ
@@ -798,7 +798,8 @@ static void render_text(FILE *f, qs_result_kind kind, json_t *res, const qs_rend
         }
     }
     json_object_foreach(res, k, v) {
-        if (strcmp(k, "steps") == 0) continue;
+        /* a trace's steps come last; a count named steps (lab gpt train) is a plain value */
+        if (strcmp(k, "steps") == 0 && json_is_array(v)) continue;
         /* the rows' column order: it orders the table below, it is not a value */
         if (strcmp(k, "columns") == 0 && json_is_array(v) && json_object_get(res, "rows"))
             continue;
