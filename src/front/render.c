@@ -201,7 +201,19 @@ static void cell_str(json_t *cell, char *buf, size_t len, int prec)
     }
 }
 
-/* A table from an array of objects: columns are the keys of the first row (scalars only;
+/* The value of column k in the first row that has it (rows may differ in their keys). */
+static json_t *col_first(json_t *rows, const char *k)
+{
+    size_t i;
+    json_t *row, *v;
+    json_array_foreach(rows, i, row)
+        if ((v = json_object_get(row, k))) return v;
+    return NULL;
+}
+
+/* A table from an array of objects: columns are the keys of the rows, the first row's first
+ * (a key only some rows have, such as generate's same_as_first, leaves the others' cells
+ * empty) (scalars only;
  * short scalar arrays shown inline). Too wide for o->width: one blank between columns, then
  * accuracies' 95% intervals (X_ci95) are left out, then columns that hold the same value in
  * every row move to a note under the table, then columns are left out from the right (named
@@ -222,18 +234,20 @@ static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent, js
     int no = 0;
     for (size_t j = 0; j < json_array_size(pref) && no < MAXC; j++) {
         const char *pk = json_string_value(json_array_get(pref, j));
-        if (pk && json_object_get(first, pk)) order[no++] = pk;
+        if (pk && col_first(rows, pk)) order[no++] = pk;
     }
-    json_object_foreach(first, k, v) {
-        int dup = 0;
-        for (int j = 0; j < no && !dup; j++) dup = strcmp(order[j], k) == 0;
-        if (!dup && no < 2 * MAXC) order[no++] = k;
+    json_array_foreach(rows, i, row) {
+        json_object_foreach(row, k, v) {
+            int dup = 0;
+            for (int j = 0; j < no && !dup; j++) dup = strcmp(order[j], k) == 0;
+            if (!dup && no < 2 * MAXC) order[no++] = k;
+        }
     }
     char nested[256] = "";          /* keys whose values a table cell cannot hold */
     size_t nn = 0;
     for (int j = 0; j < no; j++) {
         k = order[j];
-        v = json_object_get(first, k);
+        v = col_first(rows, k);
         if (nc >= MAXC) break;
         if (json_is_object(v) || (json_is_array(v) && !(all_scalars(v) &&
                                                         json_array_size(v) <= 8))) {
