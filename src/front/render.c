@@ -599,6 +599,46 @@ static void wrap(FILE *f, const char *text, int indent, int width)
     fputc('\n', f);
 }
 
+/* A usage line word-wrapped at width: from column col (already reached), continuing at
+ * column indent, never breaking inside [...] (an option with its value list stays whole). */
+static void wrap_usage(FILE *f, const char *u, int col, int indent, int width)
+{
+    int start = col;
+    const char *p = u ? u : "";
+    while (*p) {
+        while (*p == ' ') p++;
+        if (!*p) break;
+        const char *e = p;
+        int depth = 0;
+        for (; *e && (*e != ' ' || depth > 0); e++) {
+            if (*e == '[') depth++;
+            else if (*e == ']' && depth > 0) depth--;
+        }
+        int wl = dwidth_n(p, (int)(e - p));
+        /* "| another form": the whole alternative moves to a new line when that keeps it
+         * together ("| bits all FORMAT", not "| bits all" / "FORMAT") */
+        int need = wl;
+        if (e - p == 1 && *p == '|') {
+            const char *n = strstr(e, " | ");
+            int aw = dwidth_n(p, n ? (int)(n - p) : (int)strlen(p));
+            if (aw <= width - indent) need = aw;
+        }
+        if (col > start && col + 1 + need > width && col > indent) {
+            fputc('\n', f);
+            pad(f, indent);
+            col = indent;
+        } else if (col > start) {
+            fputc(' ', f);
+            col++;
+        }
+        start = -1;                     /* from here on a blank separates the words */
+        fwrite(p, 1, (size_t)(e - p), f);
+        col += wl;
+        p = e;
+    }
+    fputc('\n', f);
+}
+
 static void help_list(FILE *f, json_t *cmds, const qs_render_opts *o)
 {
     size_t i;
@@ -617,9 +657,14 @@ static void help_list(FILE *f, json_t *cmds, const qs_render_opts *o)
         }
         const char *u = json_string_value(json_object_get(c, "usage"));
         int w = dwidth(u);
-        fprintf(f, "  %s", u);
-        if (w > uw) { fputc('\n', f); pad(f, uw + 4); }
-        else pad(f, uw - w + 2);
+        if (w > uw) {
+            fputs("  ", f);
+            wrap_usage(f, u, 2, 4, o->width);
+            pad(f, uw + 4);
+        } else {
+            fprintf(f, "  %s", u);
+            pad(f, uw - w + 2);
+        }
         wrap(f, json_string_value(json_object_get(c, "summary")), uw + 4, o->width);
     }
     fprintf(f, "\n'help COMMAND' shows a command's options and an example.\n");
@@ -631,7 +676,9 @@ static void help_one(FILE *f, json_t *res, const qs_render_opts *o)
     const char *sum = json_string_value(json_object_get(res, "summary"));
     const char *opt = json_string_value(json_object_get(res, "options"));
     const char *ex = json_string_value(json_object_get(res, "example"));
-    fprintf(f, "%susage:%s %s\n  ", o->color ? C_BOLD : "", o->color ? C_RESET : "", usage);
+    fprintf(f, "%susage:%s ", o->color ? C_BOLD : "", o->color ? C_RESET : "");
+    wrap_usage(f, usage, 7, 7, o->width);     /* continued under the command word */
+    fputs("  ", f);
     wrap(f, sum, 2, o->width);
     char *joined = NULL;
     if (opt && *opt && (joined = strdup(opt))) {
