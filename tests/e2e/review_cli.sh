@@ -37,6 +37,9 @@ out=$("$QSCOPE" -c "help scheme")
 has "$out" '^       \[per-tensor|per-channel|per-group\]'     # continued under 'scheme', whole
 out=$("$QSCOPE" -c "help lab")
 grep -qx '    activations:' <<<"$out" && fail "help lab: prose broken after 'activations:': $out"
+# a subcommand's line ending in "-> rows:" or "awq:" is not a table heading: its
+# continuation wraps with the others, not one indented line each ("methods=" alone)
+grep -qE '(methods=|awq:)$' <<<"$out" && fail "help lab: continuation lines kept apart: $out"
 has "$out" '^  lab train \[data=digits|fashion\]'
 
 # --help names what the program accepts: the tui subcommand, play --auto, '-' for a script on
