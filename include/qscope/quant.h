@@ -185,9 +185,10 @@ void qs_qparams_code1(const qs_qparams *qp, int64_t p, float x, int32_t *code, f
 /* qs_qparams_code1 that also explains itself: when tr is not NULL, appends the steps of x
  * through the `_ref` rule (qs_k_quant1_ref: divide or multiply, round, zero point, clamp),
  * the dequantization and the error, noting where the dispatched kernel (whose code and x̂
- * are returned) would differ. */
-void qs_qparams_code1_trace(const qs_qparams *qp, int64_t p, float x, int32_t *code,
-                            float *xhat, int *clipped, struct qs_trace *tr);
+ * are returned) would differ. x is element elem of the tensor (0 for a typed-in value):
+ * stochastic rounding draws element elem's number, as quantizing the whole tensor does. */
+void qs_qparams_code1_trace(const qs_qparams *qp, int64_t p, float x, int64_t elem,
+                            int32_t *code, float *xhat, int *clipped, struct qs_trace *tr);
 /* The dequantized value of code (clamped to qmin..qmax) under parameter set p. */
 float qs_qparams_dequant1(const qs_qparams *qp, int64_t p, int32_t code);
 
@@ -236,6 +237,8 @@ typedef struct qs_qresult {
     int64_t nonfinite;  /* finite inputs whose dequantized value is ±Inf or NaN (an fp16
                            cast past ±65504; a ggml block whose scale overflowed fp16 and
                            is stored as Inf, as ggml does); 0 for integer grids */
+    int64_t nonfinite_nan; /* of those, the ones that came back NaN (none: every one is
+                              ±Inf, and the error is infinite) */
     int64_t overflow;   /* ggml: elements whose sub-block scale overflowed the reference
                            quantizer's fp32 arithmetic (qs_ggml_tensor_overflow: Q6_K once
                            |x| nears 1e12, stored as 0 or nan) */

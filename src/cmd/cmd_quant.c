@@ -41,7 +41,7 @@ static int is_int_scheme(const qs_scheme *sc)
 }
 
 static void nonfinite_into(json_t *o, const qs_scheme *sc, const qs_tensor *t,
-                           int64_t nonfinite);
+                           int64_t nonfinite, int64_t nonfinite_nan);
 static void overflow_into(json_t *o, int64_t overflow, int64_t n);
 
 static json_t *farray(const float *v, int64_t n)
@@ -833,10 +833,13 @@ static int run_codes(qs_session *s, int argc, char **argv, json_t **out, qs_err 
             p.q.fmt >= 0 ? "the bit pattern of each value in the format"
                          : "the 4-bit codebook index bitsandbytes stores"));
     if (trunc) json_object_set_new(o, "truncated", json_true());
-    int64_t nonfinite = 0;
+    int64_t nonfinite = 0, nonfinite_nan = 0;
     for (int64_t e = 0; e < t->n; e++)
-        if (isfinite(t->data[e]) && !isfinite(y[e])) nonfinite++;
-    nonfinite_into(o, &s->scheme, t, nonfinite);
+        if (isfinite(t->data[e]) && !isfinite(y[e])) {
+            nonfinite++;
+            nonfinite_nan += isnan(y[e]) != 0;
+        }
+    nonfinite_into(o, &s->scheme, t, nonfinite, nonfinite_nan);
     if (is_block(&s->scheme))
         overflow_into(o, qs_ggml_tensor_overflow(qs_scheme_ggml_block(&s->scheme), t), t->n);
     free(y);
@@ -862,11 +865,14 @@ static void metrics_into(json_t *o, const qs_errstats *st)
 }
 
 /* Finite inputs that dequantized to ±Inf or NaN: the error metrics are then not numbers, and
- * the result says why instead of showing statistics of the finite part as if clean. An MX /
+ * the result says why instead of showing statistics of the finite part as if clean. When every
+ * one came back ±Inf (an fp16 cast of 70000), the error is infinite, not undefined: MSE, RMSE
+ * and the largest error are inf, SQNR -inf; the mean error is ±inf when the infinities share a
+ * sign; the cosine stays undefined. Any NaN makes them all NaN. An MX /
  * NVFP4 tensor holding NaN or ±Inf also says what the format did with them (qs_mx_specials_text:
  * MX's NaN block scale is the cause of its NaN values; NVFP4 stores NaN as 0, saturates Inf). */
 static void nonfinite_into(json_t *o, const qs_scheme *sc, const qs_tensor *t,
-                           int64_t nonfinite)
+                           int64_t nonfinite, int64_t nonfinite_nan)
 {
     qs_mx_specials sp;
     char spec[400] = "";
@@ -881,8 +887,18 @@ static void nonfinite_into(json_t *o, const qs_scheme *sc, const qs_tensor *t,
     }
     static const char *const keys[] = {"mse", "rmse", "sqnr_db", "max_abs_err", "mean_err",
                                        "cosine"};
+    int inf_err = nonfinite_nan == 0;   /* every one ±Inf: |e| = inf */
+    /* the mean of errors that are all +inf (or all -inf) is that infinity: the sums the
+     * kernel made say which (inf + -inf is NaN there too) */
+    json_t *me = json_object_get(o, "mean_err");
+    double mean = NAN;
+    if (json_is_string(me))
+        mean = !strcmp(json_string_value(me), "inf") ? INFINITY
+             : !strcmp(json_string_value(me), "-inf") ? -INFINITY : NAN;
+    const double vals[] = {INFINITY, INFINITY, -INFINITY, INFINITY, isinf(mean) ? mean : NAN,
+                           NAN};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (json_object_get(o, keys[i])) qs_json_set_real(o, keys[i], NAN);
+        if (json_object_get(o, keys[i])) qs_json_set_real(o, keys[i], inf_err ? vals[i] : NAN);
     json_object_set_new(o, "nonfinite", json_integer(nonfinite));
     int64_t finite = 0;
     for (int64_t e = 0; e < t->n; e++) finite += isfinite(t->data[e]) != 0;
@@ -900,8 +916,13 @@ static void nonfinite_into(json_t *o, const qs_scheme *sc, const qs_tensor *t,
                  (long long)(nonfinite - sp.finite_nan));
     else
         snprintf(cause, sizeof cause, "the format's range was exceeded");
-    snprintf(w, sizeof w, "%lld of %lld finite values dequantize to inf or nan: %s; the error "
-             "metrics are undefined", (long long)nonfinite, (long long)finite, cause);
+    if (inf_err)
+        snprintf(w, sizeof w, "%lld of %lld finite values dequantize to inf: %s; the error is "
+                 "infinite (SQNR -inf; the cosine is undefined)", (long long)nonfinite,
+                 (long long)finite, cause);
+    else
+        snprintf(w, sizeof w, "%lld of %lld finite values dequantize to inf or nan: %s; the "
+                 "error metrics are undefined", (long long)nonfinite, (long long)finite, cause);
     json_object_set_new(o, "warning", json_string(w));
 }
 
@@ -979,7 +1000,7 @@ static int run_quant(qs_session *s, int argc, char **argv, json_t **out, qs_err 
     metrics_into(o, &r.st);
     json_object_set_new(o, "clipped", json_integer(r.st.clipped));
     if (r.st.n_nan) json_object_set_new(o, "nan_skipped", json_integer(r.st.n_nan));
-    nonfinite_into(o, &s->scheme, t, r.nonfinite);
+    nonfinite_into(o, &s->scheme, t, r.nonfinite, r.nonfinite_nan);
     overflow_into(o, r.overflow, t->n);
     int64_t np = is_int_scheme(&s->scheme) ? p.q.qp.nparams : p.q.nblocks;
     qs_json_set_real(o, "bits_per_param", qs_scheme_bits_per_param(&s->scheme, t->n, np));
@@ -1211,7 +1232,11 @@ static int compare_row(const qs_tensor *t, const qs_scheme *sc, const qs_calib *
                                                      qs_conv_name(sc->conv) : "-"));
     qs_metrics m;
     qs_metrics_from_stats(&r.st, &m);
-    if (r.nonfinite > 0)        /* dequantized inf/nan (see nonfinite_into): not numbers */
+    if (r.nonfinite > 0 && r.nonfinite_nan == 0) {     /* all ±inf: an infinite error */
+        m.mse = m.max_abs_err = INFINITY;
+        m.sqnr_db = -INFINITY;
+        m.cosine = NAN;
+    } else if (r.nonfinite > 0)   /* dequantized nan (see nonfinite_into): not numbers */
         m.sqnr_db = m.mse = m.max_abs_err = m.cosine = NAN;
     qs_json_set_real(o, "sqnr_db", m.sqnr_db);
     /* next to sqnr_db: a narrow terminal shows it before the columns to the right */

@@ -201,7 +201,19 @@ static void cell_str(json_t *cell, char *buf, size_t len, int prec)
     }
 }
 
-/* A table from an array of objects: columns are the keys of the first row (scalars only;
+/* The value of column k in the first row that has it (rows may differ in their keys). */
+static json_t *col_first(json_t *rows, const char *k)
+{
+    size_t i;
+    json_t *row, *v;
+    json_array_foreach(rows, i, row)
+        if ((v = json_object_get(row, k))) return v;
+    return NULL;
+}
+
+/* A table from an array of objects: columns are the keys of the rows, the first row's first
+ * (a key only some rows have, such as generate's same_as_first, leaves the others' cells
+ * empty) (scalars only;
  * short scalar arrays shown inline). Too wide for o->width: one blank between columns, then
  * accuracies' 95% intervals (X_ci95) are left out, then columns that hold the same value in
  * every row move to a note under the table, then columns are left out from the right (named
@@ -222,18 +234,20 @@ static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent, js
     int no = 0;
     for (size_t j = 0; j < json_array_size(pref) && no < MAXC; j++) {
         const char *pk = json_string_value(json_array_get(pref, j));
-        if (pk && json_object_get(first, pk)) order[no++] = pk;
+        if (pk && col_first(rows, pk)) order[no++] = pk;
     }
-    json_object_foreach(first, k, v) {
-        int dup = 0;
-        for (int j = 0; j < no && !dup; j++) dup = strcmp(order[j], k) == 0;
-        if (!dup && no < 2 * MAXC) order[no++] = k;
+    json_array_foreach(rows, i, row) {
+        json_object_foreach(row, k, v) {
+            int dup = 0;
+            for (int j = 0; j < no && !dup; j++) dup = strcmp(order[j], k) == 0;
+            if (!dup && no < 2 * MAXC) order[no++] = k;
+        }
     }
     char nested[256] = "";          /* keys whose values a table cell cannot hold */
     size_t nn = 0;
     for (int j = 0; j < no; j++) {
         k = order[j];
-        v = json_object_get(first, k);
+        v = col_first(rows, k);
         if (nc >= MAXC) break;
         if (json_is_object(v) || (json_is_array(v) && !(all_scalars(v) &&
                                                         json_array_size(v) <= 8))) {
@@ -585,6 +599,46 @@ static void wrap(FILE *f, const char *text, int indent, int width)
     fputc('\n', f);
 }
 
+/* A usage line word-wrapped at width: from column col (already reached), continuing at
+ * column indent, never breaking inside [...] (an option with its value list stays whole). */
+static void wrap_usage(FILE *f, const char *u, int col, int indent, int width)
+{
+    int start = col;
+    const char *p = u ? u : "";
+    while (*p) {
+        while (*p == ' ') p++;
+        if (!*p) break;
+        const char *e = p;
+        int depth = 0;
+        for (; *e && (*e != ' ' || depth > 0); e++) {
+            if (*e == '[') depth++;
+            else if (*e == ']' && depth > 0) depth--;
+        }
+        int wl = dwidth_n(p, (int)(e - p));
+        /* "| another form": the whole alternative moves to a new line when that keeps it
+         * together ("| bits all FORMAT", not "| bits all" / "FORMAT") */
+        int need = wl;
+        if (e - p == 1 && *p == '|') {
+            const char *n = strstr(e, " | ");
+            int aw = dwidth_n(p, n ? (int)(n - p) : (int)strlen(p));
+            if (aw <= width - indent) need = aw;
+        }
+        if (col > start && col + 1 + need > width && col > indent) {
+            fputc('\n', f);
+            pad(f, indent);
+            col = indent;
+        } else if (col > start) {
+            fputc(' ', f);
+            col++;
+        }
+        start = -1;                     /* from here on a blank separates the words */
+        fwrite(p, 1, (size_t)(e - p), f);
+        col += wl;
+        p = e;
+    }
+    fputc('\n', f);
+}
+
 static void help_list(FILE *f, json_t *cmds, const qs_render_opts *o)
 {
     size_t i;
@@ -603,9 +657,14 @@ static void help_list(FILE *f, json_t *cmds, const qs_render_opts *o)
         }
         const char *u = json_string_value(json_object_get(c, "usage"));
         int w = dwidth(u);
-        fprintf(f, "  %s", u);
-        if (w > uw) { fputc('\n', f); pad(f, uw + 4); }
-        else pad(f, uw - w + 2);
+        if (w > uw) {
+            fputs("  ", f);
+            wrap_usage(f, u, 2, 4, o->width);
+            pad(f, uw + 4);
+        } else {
+            fprintf(f, "  %s", u);
+            pad(f, uw - w + 2);
+        }
         wrap(f, json_string_value(json_object_get(c, "summary")), uw + 4, o->width);
     }
     fprintf(f, "\n'help COMMAND' shows a command's options and an example.\n");
@@ -617,7 +676,9 @@ static void help_one(FILE *f, json_t *res, const qs_render_opts *o)
     const char *sum = json_string_value(json_object_get(res, "summary"));
     const char *opt = json_string_value(json_object_get(res, "options"));
     const char *ex = json_string_value(json_object_get(res, "example"));
-    fprintf(f, "%susage:%s %s\n  ", o->color ? C_BOLD : "", o->color ? C_RESET : "", usage);
+    fprintf(f, "%susage:%s ", o->color ? C_BOLD : "", o->color ? C_RESET : "");
+    wrap_usage(f, usage, 7, 7, o->width);     /* continued under the command word */
+    fputs("  ", f);
     wrap(f, sum, 2, o->width);
     char *joined = NULL;
     if (opt && *opt && (joined = strdup(opt))) {
@@ -780,7 +841,7 @@ static void render_text(FILE *f, qs_result_kind kind, json_t *res, const qs_rend
     json_t *v;
     int kw = 0;
     json_object_foreach(res, k, v) {
-        if (strcmp(k, "steps") == 0) continue;
+        if (strcmp(k, "steps") == 0 && json_is_array(v)) continue;     /* drawn last */
         if (dwidth(k) > kw) kw = dwidth(k);
     }
     /* a number format's neighbours: enough digits that value, next_up and next_down differ
@@ -798,7 +859,8 @@ static void render_text(FILE *f, qs_result_kind kind, json_t *res, const qs_rend
         }
     }
     json_object_foreach(res, k, v) {
-        if (strcmp(k, "steps") == 0) continue;
+        /* a trace's steps come last; a count named steps (lab gpt train) is a plain value */
+        if (strcmp(k, "steps") == 0 && json_is_array(v)) continue;
         /* the rows' column order: it orders the table below, it is not a value */
         if (strcmp(k, "columns") == 0 && json_is_array(v) && json_object_get(res, "rows"))
             continue;

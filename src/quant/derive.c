@@ -100,7 +100,7 @@ static int derive_int(const qs_tensor *t, const qs_scheme *sc, const qs_calib *c
     /* 3. the value, by the function that quantizes one value (one.c) */
     int32_t code;
     float y, s = qp.scale[p];
-    qs_qparams_code1_trace(&qp, p, x, &code, &y, NULL, tr);
+    qs_qparams_code1_trace(&qp, p, x, o->has_value ? 0 : o->index, &code, &y, NULL, tr);
     /* the uniform-noise model against the tensor's power (per-tensor integer grids) */
     double sx2 = 0.0;
     int64_t nf = 0;

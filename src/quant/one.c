@@ -74,20 +74,31 @@ static const char *round_rule(qs_round r)
     }
 }
 
-void qs_qparams_code1_trace(const qs_qparams *qp, int64_t p, float x, int32_t *code,
-                            float *xhat, int *clipped, qs_trace *tr)
+void qs_qparams_code1_trace(const qs_qparams *qp, int64_t p, float x, int64_t elem,
+                            int32_t *code, float *xhat, int *clipped, qs_trace *tr)
 {
     int32_t c;
     float y;
     int clip;
-    qs_qparams_code1(qp, p, x, &c, &y, &clip);     /* the dispatched kernel: the answer */
+    if (qp->scheme.round == QS_R_STOCHASTIC && elem > 0 && !is_ggml(&qp->scheme)) {
+        /* element elem's random number: a one-element kernel call would draw element 0's.
+         * The _ref rule at elem is the kernels' (test_kernels checks their codes agree) */
+        qs_qp k1 = qs_qparams_kernel(qp);
+        qs_k_quant1_parts pt;
+        c = qs_k_quant1_ref(x, qp->scale[p], qp->inv[p], qp->zp[p], &k1, (uint64_t)elem, &pt);
+        y = qs_qparams_dequant1(qp, p, c);
+        clip = pt.clipped;
+    } else {
+        qs_qparams_code1(qp, p, x, &c, &y, &clip); /* the dispatched kernel: the answer */
+        elem = 0;
+    }
     if (code) *code = c;
     if (xhat) *xhat = y;
     if (clipped) *clipped = clip;
     if (!tr) return;
 
-    /* the same value through the `_ref` rule, as element 0 of a one-element call (the
-     * stochastic number qs_qparams_code1's kernel call used) */
+    /* the same value through the `_ref` rule, as element elem (the stochastic number the
+     * answer above used: element 0's for a one-element kernel call) */
     const qs_scheme *sc = &qp->scheme;
     int ggml = is_ggml(sc);
     int q4 = ggml && (sc->kind == QS_Q_GGML ? sc->ggml_type == 2 : sc->bits == 4);
@@ -107,7 +118,7 @@ void qs_qparams_code1_trace(const qs_qparams *qp, int64_t p, float x, int32_t *c
         x = xg;
     }
     qs_k_quant1_parts rp;
-    qs_k_quant1_ref(x, s, inv, zp, &k, 0, &rp);
+    qs_k_quant1_ref(x, s, inv, zp, &k, (uint64_t)elem, &rp);
     float v = rp.v, r = rp.r;
     if (qp->divide) {
         st = add(tr, "divide", "v = x / s", v);
@@ -131,7 +142,7 @@ void qs_qparams_code1_trace(const qs_qparams *qp, int64_t p, float x, int32_t *c
             qs_qp kd = k;
             kd.divide = 1;
             qs_k_quant1_parts dp;
-            qs_k_quant1_ref(x, s, inv, zp, &kd, 0, &dp);
+            qs_k_quant1_ref(x, s, inv, zp, &kd, (uint64_t)elem, &dp);
             if (isnan(x))
                 NOTE(st, "NaN times anything is NaN: no division or product gives it a code");
             else if (dp.r != r)
@@ -153,9 +164,9 @@ void qs_qparams_code1_trace(const qs_qparams *qp, int64_t p, float x, int32_t *c
         SUB(st, "%s of %s", round_rule(sc->round), g(a, v));
         RES(st, "r = %s", g(b, r));
         if (sc->round == QS_R_STOCHASTIC)
-            NOTE(st, "stochastic: u = %s (from seed %llu), so v rounds up with probability "
-                 "v - floor(v) = %s", g(d, rp.u), (unsigned long long)sc->seed,
-                 g(e, v - floorf(v)));
+            NOTE(st, "stochastic: u = %s (element %lld's number from seed %llu), so v rounds "
+                 "up with probability v - floor(v) = %s", g(d, rp.u), (long long)elem,
+                 (unsigned long long)sc->seed, g(e, v - floorf(v)));
         else if (fabsf(v - truncf(v)) == 0.5f)
             NOTE(st, "a tie: %s", round_rule(sc->round));
         float rz = r + (float)zp;

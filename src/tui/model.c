@@ -122,7 +122,7 @@ const qs_tui_binding qs_tui_bindings[] = {
     {ALL, 'c', "c", QA_CALIB, "next calibrator (a cycle from minmax; help calib describes each)"},
     {ALL, 'g', "g", QA_GRAN,
      "granularity: per-tensor / per-channel (axis=auto: the output channels)"},
-    {ALL, 'o', "o", QA_OUTPUT, "show / hide the output of the last ':' command"},
+    {ALL, 'o', "o", QA_OUTPUT, "show / hide the output (or the error) of the last ':' command"},
     {ALL, ESC, "Esc", QA_CANCEL, "cancel a running command; close panes"},
     {ALL, '?', "?", QA_HELP, "this help"},
     {ALL, 26, "^Z", QA_SUSPEND, "suspend to the shell (fg resumes)"},
@@ -626,6 +626,16 @@ static void set_output(qs_tui_model *m, const qs_cmd *cmd, json_t *out)
     m->output_scroll = 0;
 }
 
+/* A command that failed: its error is what `o` shows, not an older command's output. */
+static void set_output_error(qs_tui_model *m, const char *msg)
+{
+    free(m->output);
+    size_t n = strlen(msg) + 2;
+    m->output = malloc(n);
+    if (m->output) snprintf(m->output, n, "%s\n", msg);
+    m->output_scroll = 0;
+}
+
 /* Shows screen scr for a result: switches to it, or while a lesson plays, draws it beside
  * the narration. */
 static void show(qs_tui_model *m, int scr)
@@ -837,6 +847,7 @@ int qs_tui_job_poll(qs_tui_model *m)
         qs_tui_status(m, 1, "%s: cancelled", m->job.line);
     } else {
         qs_tui_status(m, 1, "%s", m->job.err.msg);
+        set_output_error(m, m->job.err.msg);
     }
     int ok = m->job.rc == QS_OK;
     json_decref(m->job.out);
@@ -929,6 +940,7 @@ int qs_tui_run_user(qs_tui_model *m, const char *line)
         int n = qs_cmd_suggest(argv[0], sug, 3);
         qs_tui_status(m, 1, "%s: unknown command%s%s%s", argv[0], n ? " (did you mean " : "",
                       n ? sug[0] : "", n ? "?)" : " ('help' lists them)");
+        set_output_error(m, m->status);
         qs_split_free(argv);
         return QS_TUI_REDRAW;
     }
@@ -945,6 +957,7 @@ int qs_tui_run_user(qs_tui_model *m, const char *line)
     const qs_cmd *ran = NULL;
     if (qs_cmd_run_line(m->s, line, &out, &ran, &err) != QS_OK) {
         qs_tui_status(m, 1, "%s", err.msg);
+        set_output_error(m, err.msg);
         return QS_TUI_REDRAW;
     }
     qs_tui_route(m, ran, out, line);

@@ -16,18 +16,30 @@ has "$out" '"under":1,"over":1,"nan":1'
 out=$("$QSCOPE" -c "values nan inf; hist bins=2" --json) || fail "hist without finite values exit $?"
 has "$out" '"lo":0.0,"hi":1.0'
 
-# 'help CMD' fits 80 columns below the usage line: an option whose name column is wider than
-# half the line (lab's "lab train [data=...] ...") wraps with a hanging indent instead of
-# running to 155 columns, and the closing prose is not broken after every line
+# 'help CMD' fits 80 columns, its usage line too (scheme's ran to 161 columns, gptq's to 127:
+# it wraps under the command word, an [option] kept whole), and so does the 'help' list: an
+# option whose name column is wider than half the line (lab's "lab train [data=...] ...")
+# wraps with a hanging indent instead of running to 155 columns, and the closing prose is not
+# broken after every line
+wider80() {     # lines wider than 80 characters (code points: the help has × and …)
+    python3 -c 'import sys; [print(l) for l in sys.stdin.read().splitlines() if len(l) > 80]'
+}
 names=$("$QSCOPE" --json -c help | /usr/bin/env python3 -c \
     'import sys, json; print(" ".join(c["name"] for c in json.load(sys.stdin)["commands"]))')
 [ -n "$names" ] || fail "no command names from help --json"
 for c in $names; do
-    wide=$("$QSCOPE" -c "help $c" | tail -n +2 | LC_ALL=C.UTF-8 awk 'length($0) > 80')
+    wide=$("$QSCOPE" -c "help $c" | wider80)
     [ -z "$wide" ] || fail "help $c: lines wider than 80 columns: $wide"
 done
+wide=$("$QSCOPE" -c help | wider80)
+[ -z "$wide" ] || fail "help: lines wider than 80 columns: $wide"
+out=$("$QSCOPE" -c "help scheme")
+has "$out" '^       \[per-tensor|per-channel|per-group\]'     # continued under 'scheme', whole
 out=$("$QSCOPE" -c "help lab")
 grep -qx '    activations:' <<<"$out" && fail "help lab: prose broken after 'activations:': $out"
+# a subcommand's line ending in "-> rows:" or "awq:" is not a table heading: its
+# continuation wraps with the others, not one indented line each ("methods=" alone)
+grep -qE '(methods=|awq:)$' <<<"$out" && fail "help lab: continuation lines kept apart: $out"
 has "$out" '^  lab train \[data=digits|fashion\]'
 
 # --help names what the program accepts: the tui subcommand, play --auto, '-' for a script on

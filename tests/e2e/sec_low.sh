@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
 # sec_low.sh — issue 19's low items: an fp16 cast that overflows to ±Inf counts as clipped
-# (it said 0, as an exact result does); a ±3.4e38 range gets its true scale, not a clamped
-# FLT_MAX with a clean-looking 3 dB; a script that sources itself four times stops at once
-# with one clear error instead of running 87,381 times.
+# (it said 0, as an exact result does), with an infinite error (it said nan, "undefined"); a
+# ±3.4e38 range gets its true scale, not a clamped FLT_MAX with a clean-looking 3 dB; a script
+# that sources itself four times stops at once with one clear error instead of running 87,381
+# times.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 has() { grep -qF -- "$2" <<<"$1" || fail "expected '$2' in: $1"; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 out=$("$QSCOPE" -c "values 70000 1 2; scheme fp16; quant" --json) || fail "fp16 quant: $?"
 has "$(tail -1 <<<"$out")" '"clipped":1'
+# ... with an infinite error (70000 -> inf: |e| = inf), not "undefined" nan metrics
+for kv in '"mse":"inf"' '"max_abs_err":"inf"' '"sqnr_db":"-inf"' '"mean_err":"inf"' \
+          'the error is infinite'; do
+    has "$(tail -1 <<<"$out")" "$kv"
+done
+out=$("$QSCOPE" -c "values 70000 -70000 1; compare formats=fp16" --json) || fail "fp16 compare"
+has "$(tail -1 <<<"$out")" '"sqnr_db":"-inf"'
+# a NaN among them (a ggml block scale stored as inf: 0 * inf) leaves the metrics undefined
+out=$("$QSCOPE" -c "values 1e30 -2e30 0; scheme q8_0; quant" --json) || fail "q8_0 quant"
+has "$(tail -1 <<<"$out")" '"mse":"nan"'
+has "$(tail -1 <<<"$out")" 'the error metrics are undefined'
 out=$("$QSCOPE" -c "values -3.4e38 3.4e38 1; scheme int8; qparams" --json) || fail "qparams"
 scale=$(tail -1 <<<"$out" | sed -n 's/.*"scale":\[\([^],]*\)\].*/\1/p')
 python3 -c "import sys; s=float(sys.argv[1]); sys.exit(0 if abs(s/(6.8e38/255)-1) < 1e-6 else 1)" \
