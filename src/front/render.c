@@ -177,9 +177,14 @@ static int all_objects(json_t *a)
 
 static void wrap(FILE *f, const char *text, int indent, int width);
 
-/* Text of one table cell: a scalar, or a short array as "A×B" (a shape). */
-static void cell_str(json_t *cell, char *buf, size_t len, int prec)
+/* Text of one table cell: a scalar; a short array under a key naming a shape as "A×B", a
+ * 95% interval (X_ci95) as "[lo, hi]", any other short array as "a, b, c" (an interval
+ * printed as "0.95×0.98" read as a product). */
+static void cell_str(json_t *cell, const char *key, char *buf, size_t len, int prec)
 {
+    size_t kl = key ? strlen(key) : 0;
+    int shape = kl >= 5 && strcmp(key + kl - 5, "shape") == 0;
+    int ci = kl > 5 && strcmp(key + kl - 5, "_ci95") == 0;
     if (!cell) {
         buf[0] = '\0';
     } else if (json_is_array(cell)) {
@@ -187,15 +192,21 @@ static void cell_str(json_t *cell, char *buf, size_t len, int prec)
         size_t left = len, j;
         json_t *x;
         p[0] = '\0';
+        if (ci && left > 2) {
+            *p++ = '[';
+            *p = '\0';
+            left--;
+        }
         json_array_foreach(cell, j, x) {
             char t[64];
             scalar_str(x, t, sizeof t, prec);
-            int m = snprintf(p, left, j ? "×%s" : "%s", t);
+            int m = snprintf(p, left, "%s%s", !j ? "" : shape ? "×" : ", ", t);
             if (m < 0 || (size_t)m >= left) break;
             p += m;
             left -= (size_t)m;
         }
-        if (json_array_size(cell) == 0) snprintf(buf, len, "scalar");
+        if (ci && left > 1) snprintf(p, left, "]");
+        if (json_array_size(cell) == 0) snprintf(buf, len, shape ? "scalar" : ci ? "[]" : "");
     } else {
         scalar_str(cell, buf, len, prec);
     }
@@ -263,9 +274,9 @@ static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent, js
         nc++;
     }
     for (int c = 0; c < nc; c++) {
-        cell_str(json_object_get(first, cols[c]), fbuf, sizeof fbuf, o->precision);
+        cell_str(json_object_get(first, cols[c]), cols[c], fbuf, sizeof fbuf, o->precision);
         json_array_foreach(rows, i, row) {
-            cell_str(json_object_get(row, cols[c]), buf, sizeof buf, o->precision);
+            cell_str(json_object_get(row, cols[c]), cols[c], buf, sizeof buf, o->precision);
             int dw = dwidth(buf);
             if (dw > w[c]) w[c] = dw;
             if (strcmp(buf, fbuf) != 0) same[c] = 0;
@@ -326,7 +337,7 @@ static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent, js
         for (int c = 0; c < nc; c++) {
             if (!keep[c]) continue;
             json_t *cell = json_object_get(row, cols[c]);
-            cell_str(cell, buf, sizeof buf, o->precision);
+            cell_str(cell, cols[c], buf, sizeof buf, o->precision);
             if (c == cutw && dwidth(buf) > w[c]) {     /* cut at w - 1 columns, then "…" */
                 int b = 0;
                 for (int col = 0; buf[b] && col < w[c] - 1; b++)
@@ -347,7 +358,7 @@ static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent, js
         nl = (size_t)snprintf(note, sizeof note, "every row:");
         for (int c = 0; c < nc && nl < sizeof note; c++)
             if (!keep[c] && same[c]) {
-                cell_str(json_object_get(first, cols[c]), buf, sizeof buf, o->precision);
+                cell_str(json_object_get(first, cols[c]), cols[c], buf, sizeof buf, o->precision);
                 nl += (size_t)snprintf(note + nl, sizeof note - nl, " %s %s%s", cols[c], buf,
                                        --nsame ? "," : "");
             }

@@ -52,4 +52,11 @@ if missing:
 PY
     n=$((n + 1))
 done
+# a table cell holding a 95% interval reads as one, [lo, hi], and a shape as AxB: the
+# renderer once drew every short array as a shape, so fp32_acc_ci95 read "0.949492×0.984801"
+NO_COLOR=1 COLUMNS=240 "$QSCOPE" -c "lab sweep bits=3..4" > "$tmp/text" 2>/dev/null || fail "lab sweep exit $?"
+grep -Eq '^ +3 .*\[0\.[0-9]+, 0\.[0-9]+\]' "$tmp/text" || fail "no [lo, hi] interval in: $(cat "$tmp/text")"
+grep -q '[0-9]×0\.' "$tmp/text" && fail "an interval drawn as a product: $(cat "$tmp/text")"
+NO_COLOR=1 "$QSCOPE" -c "load datasets/default.npy; tensors" | grep -Eq '^ +default +F32 +64×64 ' \
+    || fail "the tensor list's shape is not 64×64"
 echo "render_keys: ok ($n commands)"
