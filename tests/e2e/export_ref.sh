@@ -5,7 +5,8 @@
 # int8/uint8 codes equal torch.quantize_per_channel / quantize_per_tensor with the written
 # scale and zero point; the .npy loads in numpy with the same codes and its .json the same
 # scales; GGUF Q8_0/Q4_0/Q4_1/Q5_0/Q5_1 blocks equal, byte for byte, a numpy transcription of
-# ggml's quantize_row_*_ref, 1-D tensors stay F32, dims are stored innermost first.
+# ggml's quantize_row_*_ref, 1-D tensors stay F32, dims are stored innermost first; `lab save`
+# loads into torch nn.Linear layers with load_state_dict(strict=True).
 # Needs Debian's /usr/bin/python3 with python3-numpy and python3-torch; skips without them.
 set -u
 cd "$QSCOPE_TOP"
@@ -42,6 +43,7 @@ for t in q8_0 q4_0 q4_1 q5_0 q5_1; do
     run "load $tmp/src.safetensors blk.0.w; export $tmp/$t.gguf --all --type $t"
 done
 run "lab gpt save $tmp/gpt.safetensors"
+run "lab train epochs=1; lab save $tmp/mlp.safetensors"
 
 "$PY" - "$tmp" <<'PY' || fail "a written file did not read back right"
 import json, struct, sys
@@ -102,6 +104,14 @@ for name, src in conv.items():
                                    torch.tensor(z.astype(np.int64)), ax, torch.qint8)
     if not np.array_equal(r.int_repr().numpy(), c): bad.append(f'--all {name}: codes differ')
 st_read(f'{d}/gpt.safetensors')
+meta, out = st_read(f'{d}/mlp.safetensors')       # PyTorch's nn.Linear layout: [out, in]
+sizes = [int(v) for v in meta['sizes'].split(',')]
+net = {f'fc{i + 1}': torch.nn.Linear(sizes[i], sizes[i + 1]) for i in range(len(sizes) - 1)}
+mod = torch.nn.ModuleDict(net)
+try:
+    mod.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in out.items()}, strict=True)
+except RuntimeError as e:
+    bad.append(f'lab save: torch load_state_dict: {e}')
 
 # GGUF: ggml's quantize_row_*_ref (ggml-quants.c) in numpy float32
 f32 = np.float32
