@@ -80,6 +80,9 @@ int qs_file_open_mem(const char *name, const void *buf, size_t len, qs_file **ou
 #define QS_IO_GGUF_NEST_MAX 4           /* GGUF arrays of arrays nested at most this deep */
 #define QS_IO_PICKLE_DEPTH_MAX 32       /* nesting of dicts / lists / tuples in a pickle */
 #define QS_IO_PICKLE_VALUES_MAX 2000000u /* values a pickle may create */
+#define QS_IO_PICKLE_TENSORS_MAX (1 << 18) /* tensor names a pickle may yield (a shared
+                                           sub-dict reached by many paths counts each time) */
+#define QS_IO_PICKLE_NAMES_MAX (64u << 20) /* bytes of all those names together */
 #define QS_IO_SHARDS_MAX 10000          /* shard files of one sharded checkpoint */
 #define QS_IO_INDEX_MAX (64u << 20)     /* bytes of a model.safetensors.index.json */
 #define QS_IO_NAME_MAX 4096             /* bytes of a tensor name or metadata key */

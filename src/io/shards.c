@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 /* Per-file state (f->priv). */
@@ -205,7 +206,9 @@ int qs_io_shards_open(qs_file *f, const char *dir, qs_err *err)
         struct stat st;
         size_t pl = strlen(path);
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
-            (pl >= 5 && strcmp(path + pl - 5, ".json") == 0)) {
+            (pl >= 5 && strcasecmp(path + pl - 5, ".json") == 0)) {
+            /* any case: "x.safetensors.index.JSON" naming itself opened itself as an
+             * index again and again until the stack overflowed */
             qs_err_set(err, "%s: shard %s is missing or not a regular safetensors file", P,
                        path);
             bad = 1;

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# sec_fuzz.sh — hostile files found while fuzzing the loaders (h_fuzz): each is refused with one
+# line naming the file, and the session keeps the tensors it had.
+#  - a sharded index whose weight_map names itself with an upper-case ".JSON" opened itself
+#    as an index again and again until the stack overflowed (SIGSEGV);
+#  - a 4.5 kB PyTorch zip whose data.pkl reaches one 4000-byte key through 2^20 shared lists
+#    made 2^20 names of 4 kB (6 GB, then "out of memory").
+set -u
+fail() { echo "FAIL: $*"; exit 1; }
+has() { grep -qF -- "$2" <<<"$1" || fail "expected '$2' in: $1"; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+# one line naming the file, no control bytes, and the session's tensor is still there
+refused() {     # refused FILE WANT
+    local out rc
+    out=$(ulimit -v 4000000; timeout 60 "$QSCOPE" -c "values 1 2 3; load $1; tensors" 2>&1); rc=$?
+    [ $rc -eq 2 ] || fail "load $1: exit $rc (139: crashed, 124: hung), want 2: $(head -c 600 <<<"$out")"
+    has "$out" "qscope: $1: "
+    has "$out" "$2"
+    [ "$(grep -c "$1" <<<"$out")" -eq 1 ] || fail "load $1: not one line: $out"
+    has "$out" "values"     # the tensor made before the bad load
+}
+
+printf '{"weight_map": {"w": "m.safetensors.index.JSON"}}' >m.safetensors.index.JSON
+refused m.safetensors.index.JSON "shard ./m.safetensors.index.JSON is missing or not a regular safetensors file"
+printf '{"weight_map": {"w": "n.safetensors.index.Json"}}' >n.safetensors.index.json
+printf '{"weight_map": {"w": "n.safetensors.index.json"}}' >n.safetensors.index.Json
+refused n.safetensors.index.json "shard ./n.safetensors.index.Json is missing or not a regular safetensors file"
+
+python3 - <<'PY'
+import struct, zipfile
+def put(z, name, data):
+    z.writestr(zipfile.ZipInfo("fan/" + name, (2020, 1, 1, 0, 0, 0)), data)
+def fanout(levels, keylen):
+    # _rebuild_tensor_v2(storage '0' of 3 floats, 0, (3,), (1,), False, {}) as memo 1, then
+    # {key: it} as memo 2, then l_i = [l_(i-1), l_(i-1)] as memo 2+i
+    pk = (b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n((X\x07\0\0\0storage"
+          b"ctorch\nFloatStorage\nX\x01\0\0\x000X\x03\0\0\0cpuK\x03tQK\x00K\x03\x85K\x01\x85"
+          b"\x89}tRq\x01}X" + struct.pack("<I", keylen) + b"k" * keylen + b"h\x01sq\x02")
+    for i in range(levels):
+        pk += b"(h" + bytes([2 + i]) + b"h" + bytes([2 + i]) + b"lq" + bytes([3 + i])
+    return pk + b"."
+for name, levels, keylen in (("fan_long.pt", 20, 4000), ("fan_many.pt", 20, 1), ("fan_ok.pt", 3, 2)):
+    with zipfile.ZipFile(name, "w", zipfile.ZIP_STORED) as z:
+        put(z, "data.pkl", fanout(levels, keylen))
+        put(z, "data/0", struct.pack("<3f", 1, 2, 3))
+PY
+refused fan_long.pt "the tensor names take more than 67108864 bytes (limit)"
+refused fan_many.pt "more than 262144 tensors (limit)"
+# the same structure at a small size loads: 8 names of the one tensor
+out=$(timeout 20 "$QSCOPE" -c "load fan_ok.pt; use 1.0.1.kk; stats" --json 2>&1) || fail "fan_ok.pt: $out"
+has "$out" '"n_tensors":8'
+echo ok
