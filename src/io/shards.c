@@ -61,6 +61,19 @@ static int shards_read(const qs_file *f, int idx, float *dst, qs_err *err)
     return rc;
 }
 
+int qs_file_nshards(const qs_file *f)
+{
+    return f && f->priv && f->priv_free == shards_free ? ((const shards_priv *)f->priv)->nfiles
+                                                        : 0;
+}
+
+char *qs_file_shard_path(const qs_file *f, int i)
+{
+    if (i < 0 || i >= qs_file_nshards(f)) return NULL;
+    const shards_priv *sp = f->priv;
+    return join(sp->dir, sp->files[i]);
+}
+
 /* A shard name must be a plain file name: no '/', not "." or "..", no control bytes. */
 static int plain_name(const char *s)
 {

@@ -4,7 +4,10 @@
 #  - a sharded index whose weight_map names itself with an upper-case ".JSON" opened itself
 #    as an index again and again until the stack overflowed (SIGSEGV);
 #  - a 4.5 kB PyTorch zip whose data.pkl reaches one 4000-byte key through 2^20 shared lists
-#    made 2^20 names of 4 kB (6 GB, then "out of memory").
+#    made 2^20 names of 4 kB (6 GB, then "out of memory");
+#  - a lesson read a file outside its folder through a link that a sharded index names as its
+#    shard, or that a folder it loads holds as model.safetensors (only the path given to
+#    'load' was checked).
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 has() { grep -qF -- "$2" <<<"$1" || fail "expected '$2' in: $1"; }
@@ -50,4 +53,34 @@ refused fan_many.pt "more than 262144 tensors (limit)"
 # the same structure at a small size loads: 8 names of the one tensor
 out=$(timeout 20 "$QSCOPE" -c "load fan_ok.pt; use 1.0.1.kk; stats" --json 2>&1) || fail "fan_ok.pt: $out"
 has "$out" '"n_tensors":8'
+
+# ---- the lesson sandbox checks every file a load reads ---------------------------------------
+mkdir -p les/dir own/d
+python3 - <<'PY'
+import json, struct
+h = {"secret.w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 12]}}
+hb = json.dumps(h).encode(); hb += b" " * ((-len(hb)) % 8)
+st = struct.pack("<Q", len(hb)) + hb + struct.pack("<3f", 42, 43, 44)
+for p in ("secret.safetensors", "own/shard.safetensors", "own/d/model.safetensors"):
+    open(p, "wb").write(st)
+for d in ("les", "own"):
+    json.dump({"weight_map": {"secret.w": "shard.safetensors"}},
+              open(d + "/model.safetensors.index.json", "w"))
+PY
+ln -s ../secret.safetensors les/shard.safetensors
+ln -s ../../secret.safetensors les/dir/model.safetensors
+for d in les own; do
+    printf 'title: Shards\n\n> load model.safetensors.index.json\n> stats\n' >$d/shards.lesson
+    printf 'title: Folder\n\n> load %s\n> stats\n' "$([ $d = les ] && echo dir || echo d)" \
+        >$d/folder.lesson
+done
+for l in shards folder; do
+    out=$(cd les && timeout 20 "$QSCOPE" play --headless $l.lesson 2>&1); rc=$?
+    [ $rc -ne 0 ] || fail "lesson $l read through a link out of its folder: $out"
+    has "$out" "load: refused: a lesson may read only under its own folder"
+    grep -q "absmax  *44" <<<"$out" && fail "lesson $l showed the outside file: $out"
+    out=$(cd own && timeout 20 "$QSCOPE" play --headless $l.lesson 2>&1) ||
+        fail "lesson $l on its own files: $out"
+    grep -q "absmax  *44" <<<"$out" || fail "lesson $l on its own files: no stats: $out"
+done
 echo ok
