@@ -5,6 +5,8 @@
 #    as an index again and again until the stack overflowed (SIGSEGV);
 #  - a 4.5 kB PyTorch zip whose data.pkl reaches one 4000-byte key through 2^20 shared lists
 #    made 2^20 names of 4 kB (6 GB, then "out of memory");
+#  - a 300-byte PyTorch zip whose stored storage entry claims 4 GB (it stores 12 bytes) was
+#    accepted as a 10^9-element tensor (over 64 MB, so only read on first use);
 #  - a lesson read a file outside its folder through a link that a sharded index names as its
 #    shard, or that a folder it loads holds as model.safetensors (only the path given to
 #    'load' was checked).
@@ -48,6 +50,25 @@ for name, levels, keylen in (("fan_long.pt", 20, 4000), ("fan_many.pt", 20, 1), 
         put(z, "data.pkl", fanout(levels, keylen))
         put(z, "data/0", struct.pack("<3f", 1, 2, 3))
 PY
+python3 - <<'PY'
+import struct, zipfile
+pk = (b"\x80\x02}X\x01\0\0\0wctorch._utils\n_rebuild_tensor_v2\n((X\x07\0\0\0storage"
+      b"ctorch\nFloatStorage\nX\x01\0\0\x000X\x03\0\0\0cpuJ\0\xca\x9a\x3btQK\x00"
+      b"J\0\xca\x9a\x3b\x85K\x01\x85\x89}tRs.")            # {'w': 10^9 floats}
+with zipfile.ZipFile("liar.pt", "w", zipfile.ZIP_STORED) as z:
+    for n, d in (("data.pkl", pk), ("data/0", struct.pack("<3f", 1, 2, 3))):
+        z.writestr(zipfile.ZipInfo("liar/" + n, (2020, 1, 1, 0, 0, 0)), d)
+b = bytearray(open("liar.pt", "rb").read())
+for sig, size_at, name_at in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
+    i = b.find(sig)
+    while i >= 0:
+        nl = struct.unpack_from("<H", b, i + name_at - 4 if sig == b"PK\x03\x04" else i + 28)[0]
+        if b[i + name_at:i + name_at + nl].endswith(b"data/0"):
+            struct.pack_into("<I", b, i + size_at, 4000000000)     # the claimed size
+        i = b.find(sig, i + 4)
+open("liar.pt", "wb").write(b)
+PY
+refused liar.pt "tensor 'w': its storage claims 4000000000 bytes but stores 12 (a damaged archive)"
 refused fan_long.pt "the tensor names take more than 67108864 bytes (limit)"
 refused fan_many.pt "more than 262144 tensors (limit)"
 # the same structure at a small size loads: 8 names of the one tensor
