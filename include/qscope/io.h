@@ -80,6 +80,9 @@ int qs_file_open_mem(const char *name, const void *buf, size_t len, qs_file **ou
 #define QS_IO_GGUF_NEST_MAX 4           /* GGUF arrays of arrays nested at most this deep */
 #define QS_IO_PICKLE_DEPTH_MAX 32       /* nesting of dicts / lists / tuples in a pickle */
 #define QS_IO_PICKLE_VALUES_MAX 2000000u /* values a pickle may create */
+#define QS_IO_PICKLE_TENSORS_MAX (1 << 18) /* tensor names a pickle may yield (a shared
+                                           sub-dict reached by many paths counts each time) */
+#define QS_IO_PICKLE_NAMES_MAX (64u << 20) /* bytes of all those names together */
 #define QS_IO_SHARDS_MAX 10000          /* shard files of one sharded checkpoint */
 #define QS_IO_INDEX_MAX (64u << 20)     /* bytes of a model.safetensors.index.json */
 #define QS_IO_NAME_MAX 4096             /* bytes of a tensor name or metadata key */
@@ -88,6 +91,12 @@ int qs_file_open_mem(const char *name, const void *buf, size_t len, qs_file **ou
 #define QS_IO_VIEW_FREE (1 << 24)       /* elements any view may have (64 MB of float32) */
 /* Index of the tensor called name, or -1. */
 int qs_file_find(const qs_file *f, const char *name);
+/* The shard files a sharded checkpoint reads besides its index (0 for every other format),
+ * and shard i's path as opened ("dir/name", newly allocated; NULL when out of memory or i
+ * is out of range). A caller that confines reads (the lesson sandbox) checks them too: a
+ * shard may be a link to anywhere. */
+int qs_file_nshards(const qs_file *f);
+char *qs_file_shard_path(const qs_file *f, int i);
 /* Converts tensor idx to a new float32 qs_tensor (C order). */
 int qs_file_read(const qs_file *f, int idx, qs_tensor **out, qs_err *err);
 /* Unmaps and frees everything. NULL is allowed. */

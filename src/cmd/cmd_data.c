@@ -89,6 +89,23 @@ static int run_load(qs_session *s, int argc, char **argv, json_t **out, qs_err *
     if (qs_cmd_check_path(s, "load", argv[0], 0, err) != QS_OK) return QS_ERR;
     int orc = qs_file_open_cancel(argv[0], s->cancel, &f, err);   /* Ctrl-C, Esc stop it */
     if (orc != QS_OK) return orc;
+    if (s->sandbox) {
+        /* a folder opened its model file, a sharded index its shards: links in the lesson's
+         * folder may point anywhere, so each file read is checked too (a lesson read
+         * ../secret.safetensors through a shard link) */
+        int crc = strcmp(f->path, argv[0]) ? qs_cmd_check_path(s, "load", f->path, 0, err)
+                                           : QS_OK;
+        for (int i = 0; crc == QS_OK && i < qs_file_nshards(f); i++) {
+            char *p = qs_file_shard_path(f, i);
+            crc = p ? qs_cmd_check_path(s, "load", p, 0, err)
+                    : qs_err_set(err, "load: out of memory");
+            free(p);
+        }
+        if (crc != QS_OK) {
+            qs_file_close(f);
+            return QS_ERR;
+        }
+    }
     if (f->n == 0) {
         qs_err_set(err, "%s: the file holds no tensors", argv[0]);
         qs_file_close(f);

@@ -104,18 +104,23 @@ static int parse_shape(lexer *L, npy_header *h)
     if (expect(L, '(') != QS_OK) return QS_ERR;
     skip_ws(L);
     h->ndim = 0;
+    int comma = 0;
     while (peek(L) != ')') {
         if (h->ndim == QS_MAX_DIMS) return lex_fail(L, "more than 8 dimensions");
         if (parse_dim(L, &h->shape[h->ndim]) != QS_OK) return QS_ERR;
         h->ndim++;
         skip_ws(L);
-        if (peek(L) == ',') {
+        comma = peek(L) == ',';
+        if (comma) {
             L->p++;
             skip_ws(L);
         } else if (peek(L) != ')') {
             return lex_fail(L, "expected ',' or ')' in the shape");
         }
     }
+    /* Python's (3) is the number 3, not a tuple: numpy refuses it as a shape */
+    if (h->ndim == 1 && !comma)
+        return lex_fail(L, "a one-dimensional shape needs its comma, as in (3,)");
     L->p++;
     return QS_OK;
 }

@@ -604,13 +604,20 @@ typedef struct coll {
     qs_pk_tensor *t;        /* tensors found */
     int n, cap;
     long visits;            /* nodes visited (bounded: shared sub-dicts cannot explode) */
+    size_t name_bytes;      /* bytes of the names in t (bounded: a few kB of pickle that
+                               reach one long key by a million paths asked for 4 GB) */
 } coll;
 
 static int add_tensor(coll *c, const char *name, const val *v)
 {
+    size_t nl = strlen(name) + 1;
+    if (c->n >= QS_IO_PICKLE_TENSORS_MAX)
+        return fail(c->m, "more than %s tensors (limit)", "262144");
+    if (nl > QS_IO_PICKLE_NAMES_MAX - c->name_bytes)
+        return fail(c->m, "the tensor names take more than %s bytes (limit)", "67108864");
+    c->name_bytes += nl;
     if (c->n == c->cap) {
         int cap = c->cap ? c->cap * 2 : 16;
-        if (cap > (1 << 24)) return fail(c->m, "too many tensors%s", "");
         qs_pk_tensor *a = realloc(c->t, (size_t)cap * sizeof *a);
         if (!a) return fail(c->m, "out of memory%s", "");
         c->t = a;
@@ -686,7 +693,7 @@ int qs_io_pickle_tensors(const uint8_t *buf, size_t len, const char *path, qs_pk
     *out = NULL;
     *n = 0;
     val *result = NULL;
-    coll c = {&m, NULL, 0, 0, 0};
+    coll c = {&m, NULL, 0, 0, 0, 0};
     int rc = run(&m, &result);
     if (rc == QS_OK) rc = walk(&c, result, "", 0);
     if (rc == QS_OK) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 /* Per-file state (f->priv). */
@@ -58,6 +59,19 @@ static int shards_read(const qs_file *f, int idx, float *dst, qs_err *err)
     qs_file_close(s);
     free(path);
     return rc;
+}
+
+int qs_file_nshards(const qs_file *f)
+{
+    return f && f->priv && f->priv_free == shards_free ? ((const shards_priv *)f->priv)->nfiles
+                                                        : 0;
+}
+
+char *qs_file_shard_path(const qs_file *f, int i)
+{
+    if (i < 0 || i >= qs_file_nshards(f)) return NULL;
+    const shards_priv *sp = f->priv;
+    return join(sp->dir, sp->files[i]);
 }
 
 /* A shard name must be a plain file name: no '/', not "." or "..", no control bytes. */
@@ -205,7 +219,9 @@ int qs_io_shards_open(qs_file *f, const char *dir, qs_err *err)
         struct stat st;
         size_t pl = strlen(path);
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
-            (pl >= 5 && strcmp(path + pl - 5, ".json") == 0)) {
+            (pl >= 5 && strcasecmp(path + pl - 5, ".json") == 0)) {
+            /* any case: "x.safetensors.index.JSON" naming itself opened itself as an
+             * index again and again until the stack overflowed */
             qs_err_set(err, "%s: shard %s is missing or not a regular safetensors file", P,
                        path);
             bad = 1;

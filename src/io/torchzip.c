@@ -30,6 +30,15 @@ static void torch_free(void *p)
     free(tp);
 }
 
+/* 1 when a stored (uncompressed) entry claims another size than the bytes it stores: its
+ * claim cannot be believed (a 300-byte checkpoint listed a 4 GB tensor). */
+static int stored_size_lies(const zip_stat_t *st)
+{
+    return (st->valid & ZIP_STAT_COMP_METHOD) && (st->valid & ZIP_STAT_COMP_SIZE) &&
+           (st->valid & ZIP_STAT_SIZE) && st->comp_method == ZIP_CM_STORE &&
+           st->comp_size != st->size;
+}
+
 /* Reads entry idx into a new buffer: the whole entry, which must be at most max bytes, or
  * with prefix set its first max bytes. */
 static int read_entry(const qs_file *f, zip_t *z, zip_int64_t idx, uint64_t max, int prefix,
@@ -43,6 +52,10 @@ static int read_entry(const qs_file *f, zip_t *z, zip_int64_t idx, uint64_t max,
     if (st.size > max && !prefix)
         return qs_err_set(err, "%s: %s is %llu bytes (limit %llu)", f->path, what,
                           (unsigned long long)st.size, (unsigned long long)max);
+    if (stored_size_lies(&st))
+        return qs_err_set(err, "%s: %s claims %llu bytes but stores %llu (a damaged archive)",
+                          f->path, what, (unsigned long long)st.size,
+                          (unsigned long long)st.comp_size);
     if (st.comp_size > f->maplen ||
         (st.valid & ZIP_STAT_COMP_METHOD && st.comp_method != ZIP_CM_STORE &&
          st.size / INFLATE_RATIO_MAX > st.comp_size))
@@ -269,6 +282,10 @@ int qs_io_torch_open(qs_file *f, qs_err *err)
         if (!found)
             return qs_err_set(err, "%s: tensor '%s': its storage is missing from the archive",
                               P, q);
+        if (stored_size_lies(&st))
+            return qs_err_set(err, "%s: tensor '%s': its storage claims %llu bytes but stores "
+                              "%llu (a damaged archive)", P, q, (unsigned long long)st.size,
+                              (unsigned long long)st.comp_size);
         if (st.size < (uint64_t)t->storage_numel * sz)
             return qs_err_set(err, "%s: tensor '%s': its storage has %llu bytes, fewer than "
                               "its %lld elements need", P, q,

@@ -615,3 +615,36 @@ Test(io_big, sparse_10gb_lists_in_well_under_a_second)
     qs_tensor_free(t);
     qs_file_close(f);
 }
+
+/* numpy reads 'shape' with Python's rules: (3) is the int 3, which it refuses ("shape is not
+ * valid"); (3,) is the one-dimensional shape. qscope took (3) as [3]. */
+Test(io_npy, one_dim_shape_needs_its_comma)
+{
+    static const struct { const char *shape; int ok; int ndim; } cases[] = {
+        {"(3)", 0, 0}, {"( 3 )", 0, 0}, {"(3,)", 1, 1}, {"(3 ,)", 1, 1}, {"(1, 3)", 1, 2},
+        {"(1, 3,)", 1, 2}, {"()", 1, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char h[128];
+        int hl = snprintf(h, sizeof h, "{'descr': '<f4', 'fortran_order': False, 'shape': %s}",
+                          cases[i].shape);
+        uint8_t b[256] = "\x93NUMPY\x01\x00";
+        b[8] = (uint8_t)hl;
+        b[9] = 0;
+        memcpy(b + 10, h, (size_t)hl);
+        size_t n = cases[i].ndim == 2 ? 3 : cases[i].ndim == 1 ? 3 : 1;
+        memset(b + 10 + hl, 0, n * 4);
+        qs_file *f = NULL;
+        qs_err err = {""};
+        int rc = qs_file_open_mem("s.npy", b, 10 + (size_t)hl + n * 4, &f, &err);
+        if (cases[i].ok) {
+            cr_expect_eq(rc, QS_OK, "%s: %s", cases[i].shape, err.msg);
+            if (f) cr_expect_eq(f->entries[0].ndim, cases[i].ndim, "%s", cases[i].shape);
+        } else {
+            cr_expect_eq(rc, QS_ERR, "%s was taken as a shape", cases[i].shape);
+            cr_expect(strstr(err.msg, "s.npy: bad .npy header dict: a one-dimensional shape "
+                             "needs its comma, as in (3,)") != NULL, "%s", err.msg);
+        }
+        qs_file_close(f);
+    }
+}

@@ -190,3 +190,62 @@ Test(pickle, limits)
     cr_expect(strstr(err.msg, "more than 2000000 values (limit)") != NULL, "%s", err.msg);
     free(pk);
 }
+
+/* A tensor under a dict key of keylen bytes, reached through `levels` lists that each hold
+ * the one below twice (memo refs): 2^levels names from a pickle of a few hundred bytes. */
+static size_t pickle_fanout(char *pk, int levels, size_t keylen)
+{
+    size_t o = 0;
+#define PUT(s) (memcpy(pk + o, s, sizeof(s) - 1), o += sizeof(s) - 1)
+    PUT("\x80\x02" "ctorch._utils\n_rebuild_tensor_v2\n" "(" "(X\x07\0\0\0storage"
+        "ctorch\nFloatStorage\n" "X\x01\0\0\0" "0" "X\x03\0\0\0cpu" "K\x03" "tQ"
+        "K\x00" "K\x03\x85" "K\x01\x85" "\x89" "}" "tR" "q\x01" "}" "X");
+    pk[o++] = (char)(keylen & 0xff);
+    pk[o++] = (char)(keylen >> 8);
+    pk[o++] = 0;
+    pk[o++] = 0;
+    memset(pk + o, 'k', keylen);
+    o += keylen;
+    PUT("h\x01" "s" "q\x02");
+    for (int i = 0; i < levels; i++) {      /* l_i = [l_{i-1}, l_{i-1}] */
+        PUT("(h");
+        pk[o++] = (char)(2 + i);
+        pk[o++] = 'h';
+        pk[o++] = (char)(2 + i);
+        PUT("lq");
+        pk[o++] = (char)(3 + i);
+    }
+    pk[o++] = '.';
+#undef PUT
+    return o;
+}
+
+/* Shared sub-lists reached by many paths yield a name per path: bounded in count and in
+ * bytes (a 4.5 kB checkpoint with one 4000-byte key under 2^20 paths took 6 GB). */
+Test(pickle, names_by_many_paths_are_bounded)
+{
+    static char pk[8192];
+    qs_err err = {""};
+    int n;
+    size_t len = pickle_fanout(pk, 2, 10);          /* the builder makes a good pickle */
+    qs_pk_tensor *t = NULL;
+    cr_assert_eq(qs_io_pickle_tensors((const uint8_t *)pk, len, "p.pt", &t, &n, &err), QS_OK,
+                 "%s", err.msg);
+    cr_expect_eq(n, 4);
+    cr_expect_str_eq(t[3].name, "1.1.kkkkkkkkkk");
+    cr_expect_eq(t[3].storage_numel, 3);
+    qs_io_pickle_free(t, n);
+    /* 2^15 names of 4000+ bytes: 131 MB of names */
+    len = pickle_fanout(pk, 15, 4000);
+    cr_expect_eq(unpickle(pk, len, &err, &n), QS_ERR);
+    cr_expect(strstr(err.msg, "the tensor names take more than 67108864 bytes (limit)") != NULL,
+              "%s", err.msg);
+    /* 2^19 short names */
+    len = pickle_fanout(pk, 19, 1);
+    cr_expect_eq(unpickle(pk, len, &err, &n), QS_ERR);
+    cr_expect(strstr(err.msg, "more than 262144 tensors (limit)") != NULL, "%s", err.msg);
+    /* 2^18 is the limit itself */
+    len = pickle_fanout(pk, 18, 1);
+    cr_expect_eq(unpickle(pk, len, &err, &n), QS_OK, "%s", err.msg);
+    cr_expect_eq(n, 262144);
+}
