@@ -2,6 +2,7 @@
  * path of paths.h (./lessons, $QSCOPE_LESSON_PATH, the install's share/qscope/lessons). */
 #include "qscope/lesson.h"
 #include "qscope/paths.h"
+#include "qscope/io.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -53,7 +54,16 @@ int qs_lesson_find(const char *name, char *buf, size_t len, qs_err *err)
             snprintf(buf, len, "%s", name);
             return QS_OK;
         }
-        if (strchr(name, '/')) return qs_err_set(err, "%s: no such lesson file", name);
+        if (strchr(name, '/')) {
+            struct stat st;
+            char *q = qs_escape(name, 0);
+            int rc = qs_err_set(err, stat(name, &st) != 0 ? "%s: no such lesson file"
+                                : S_ISDIR(st.st_mode) ? "%s: a directory, not a lesson file"
+                                : "%s: not a regular file (a lesson is a text file)",
+                                q ? q : "?");
+            free(q);
+            return rc;
+        }
     }
     qs_search_path_get(QS_PATH_LESSONS, &sp);
     int nd = sp.n;

@@ -53,4 +53,13 @@ has "$out" "wrong.lesson:7:"
 # an unknown lesson is bad input: exit 2
 "$QSCOPE" play --headless no-such-lesson-anywhere >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] || fail "unknown lesson: exit $rc, want 2"
+# a path that exists but is no lesson file is named as what it is, not "no such file"
+err=$("$QSCOPE" lesson check /dev/null 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "lesson check /dev/null: exit $rc, want 2"
+has "$err" "qscope: /dev/null: not a regular file"
+err=$("$QSCOPE" play --headless "$tmp" 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "play of a directory: exit $rc, want 2"
+has "$err" "a directory, not a lesson file"
+err=$("$QSCOPE" play --headless "$tmp/none.lesson" 2>&1)
+has "$err" "no such lesson file"
 echo ok
