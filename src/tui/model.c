@@ -626,14 +626,15 @@ static void set_output(qs_tui_model *m, const qs_cmd *cmd, json_t *out)
     m->output_scroll = 0;
 }
 
-/* A command that failed: its error is what `o` shows, not an older command's output. */
+/* A command that failed: its error is what `o` shows, not an older command's output;
+ * rendered as a result, so that a message wider than the pane wraps (the pane cuts a line)
+ * and a name from a file in it is escaped. */
 static void set_output_error(qs_tui_model *m, const char *msg)
 {
-    free(m->output);
-    size_t n = strlen(msg) + 2;
-    m->output = malloc(n);
-    if (m->output) snprintf(m->output, n, "%s\n", msg);
-    m->output_scroll = 0;
+    json_t *e = json_object();
+    if (e) json_object_set_new(e, "error", json_string_nocheck(msg));
+    set_output(m, NULL, e);
+    json_decref(e);
 }
 
 /* Shows screen scr for a result: switches to it, or while a lesson plays, draws it beside

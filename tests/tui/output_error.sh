@@ -2,7 +2,7 @@
 # output_error.sh — `o` shows the output of the last ':' command, and when that command
 # failed, its error: it used to show an older command's output (a `stats` table after a
 # failed `quant bins=0`), as if it were the failed command's. Also after an unknown command
-# and a slow command (run in the background) that fails.
+# and a slow command (run in the background) that fails; an error wider than the pane wraps.
 . "$(dirname "$0")/lib.bash"
 for size in "80 24" "120 40"; do
     tui_start $size
@@ -46,6 +46,17 @@ for size in "80 24" "120 40"; do
     wait_for "output ("
     screen_text | grep -F -A3 "output (" | grep -qF "bits=9: out of range 2..8" ||
         fail "the output pane does not show the background command's error"
+    keys o
+    wait_gone "output ("
+    # an error wider than the pane wraps: the pane cut it ("... [format=F] [embed…")
+    keys :
+    type_text "lab gpt eval formats=foo"
+    keys Enter
+    wait_for "unknown option 'formats'"
+    keys o
+    wait_for "output ("
+    screen_text | grep -F -A4 "output (" | grep -qF "[chars=N])" ||
+        fail "the output pane cuts a long error: $(screen_text | grep -F -A4 'output (')"
     keys q
     wait_for "EXITED rc=0"
     check_tty_restored
