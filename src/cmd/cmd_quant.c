@@ -887,7 +887,11 @@ static void nonfinite_into(json_t *o, const qs_scheme *sc, const qs_tensor *t,
     }
     static const char *const keys[] = {"mse", "rmse", "sqnr_db", "max_abs_err", "mean_err",
                                        "cosine"};
-    int inf_err = nonfinite_nan == 0;   /* every one ±Inf: |e| = inf */
+    /* every one ±Inf: |e| = inf, unless another error is NaN (an input of inf cast to inf:
+     * inf - inf), which the kernel's mse (the sum of e²) then holds */
+    json_t *mse0 = json_object_get(o, "mse");
+    int inf_err = nonfinite_nan == 0 &&
+                  !(json_is_string(mse0) && !strcmp(json_string_value(mse0), "nan"));
     /* the mean of errors that are all +inf (or all -inf) is that infinity: the sums the
      * kernel made say which (inf + -inf is NaN there too) */
     json_t *me = json_object_get(o, "mean_err");
@@ -1232,7 +1236,7 @@ static int compare_row(const qs_tensor *t, const qs_scheme *sc, const qs_calib *
                                                      qs_conv_name(sc->conv) : "-"));
     qs_metrics m;
     qs_metrics_from_stats(&r.st, &m);
-    if (r.nonfinite > 0 && r.nonfinite_nan == 0) {     /* all ±inf: an infinite error */
+    if (r.nonfinite > 0 && r.nonfinite_nan == 0 && !isnan(m.mse)) {  /* all ±inf: inf error */
         m.mse = m.max_abs_err = INFINITY;
         m.sqnr_db = -INFINITY;
         m.cosine = NAN;

@@ -626,6 +626,13 @@ static void wrap_usage(FILE *f, const char *u, int col, int indent, int width)
             else if (*e == ']' && depth > 0) depth--;
         }
         int wl = dwidth_n(p, (int)(e - p));
+        if (wl > width - indent && memchr(p, ' ', (size_t)(e - p))) {
+            /* an [option] wider than a whole line (a terminal of 40 columns) breaks at its
+             * blanks after all */
+            e = p;
+            while (*e && *e != ' ') e++;
+            wl = dwidth_n(p, (int)(e - p));
+        }
         /* "| another form": the whole alternative moves to a new line when that keeps it
          * together ("| bits all FORMAT", not "| bits all" / "FORMAT") */
         int need = wl;
@@ -668,7 +675,13 @@ static void help_list(FILE *f, json_t *cmds, const qs_render_opts *o)
         }
         const char *u = json_string_value(json_object_get(c, "usage"));
         int w = dwidth(u);
-        if (w > uw) {
+        if (o->width - (uw + 4) < 24) {   /* a narrow terminal: the summary under it */
+            fputs("  ", f);
+            wrap_usage(f, u, 2, 4, o->width);
+            pad(f, 6);
+            wrap(f, json_string_value(json_object_get(c, "summary")), 6, o->width);
+            continue;
+        } else if (w > uw) {
             fputs("  ", f);
             wrap_usage(f, u, 2, 4, o->width);
             pad(f, uw + 4);
@@ -678,7 +691,8 @@ static void help_list(FILE *f, json_t *cmds, const qs_render_opts *o)
         }
         wrap(f, json_string_value(json_object_get(c, "summary")), uw + 4, o->width);
     }
-    fprintf(f, "\n'help COMMAND' shows a command's options and an example.\n");
+    fputc('\n', f);
+    wrap(f, "'help COMMAND' shows a command's options and an example.", 0, o->width);
 }
 
 static void help_one(FILE *f, json_t *res, const qs_render_opts *o)
@@ -719,8 +733,11 @@ static void help_one(FILE *f, json_t *res, const qs_render_opts *o)
             const char *gap = strstr(p, "  ");
             /* a name column wider than half the line ("lab train [data=...] ... [batch=32]")
              * cannot hang its description: the whole line wraps under a hanging indent */
-            if (gap && gap < p + len && 2 + dwidth_n(p, (int)(gap - p)) > o->width / 2)
-                gap = NULL;
+            if (gap && gap < p + len) {     /* its description's column, blanks included */
+                const char *d = gap;
+                while (*d == ' ') d++;
+                if (2 + dwidth_n(p, (int)(d - p)) >= o->width / 2) gap = NULL;
+            }
             if (gap && gap < p + len && dwidth_n(p, len) + 2 > o->width) {
                 const char *d = gap;
                 while (*d == ' ') d++;

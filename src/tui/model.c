@@ -626,14 +626,20 @@ static void set_output(qs_tui_model *m, const qs_cmd *cmd, json_t *out)
     m->output_scroll = 0;
 }
 
-/* A command that failed: its error is what `o` shows, not an older command's output. */
+/* A command that failed: its error is what `o` shows, not an older command's output;
+ * rendered as a result, so that a message wider than the pane wraps (the pane cuts a line)
+ * and a name from a file in it is escaped. */
+static void set_output_msg(qs_tui_model *m, const char *key, const char *msg)
+{
+    json_t *e = json_object();
+    if (e) json_object_set_new(e, key, json_string_nocheck(msg));
+    set_output(m, NULL, e);
+    json_decref(e);
+}
+
 static void set_output_error(qs_tui_model *m, const char *msg)
 {
-    free(m->output);
-    size_t n = strlen(msg) + 2;
-    m->output = malloc(n);
-    if (m->output) snprintf(m->output, n, "%s\n", msg);
-    m->output_scroll = 0;
+    set_output_msg(m, "error", msg);
 }
 
 /* Shows screen scr for a result: switches to it, or while a lesson plays, draws it beside
@@ -845,6 +851,7 @@ int qs_tui_job_poll(qs_tui_model *m)
         qs_tui_route(m, m->job.cmd, m->job.out, m->job.line);
     } else if (m->job.rc == QS_CANCELLED) {
         qs_tui_status(m, 1, "%s: cancelled", m->job.line);
+        set_output_msg(m, "cancelled", m->job.line);  /* not an older command's output */
     } else {
         qs_tui_status(m, 1, "%s", m->job.err.msg);
         set_output_error(m, m->job.err.msg);

@@ -17,6 +17,17 @@ for kv in '"mse":"inf"' '"max_abs_err":"inf"' '"sqnr_db":"-inf"' '"mean_err":"in
 done
 out=$("$QSCOPE" -c "values 70000 -70000 1; compare formats=fp16" --json) || fail "fp16 compare"
 has "$(tail -1 <<<"$out")" '"sqnr_db":"-inf"'
+# an input of inf cast to inf has the error inf - inf = nan (numpy: mse nan): with an
+# overflowed 70000 beside it the metrics stay nan, not inf (they said inf, mean_err nan)
+out=$("$QSCOPE" -c "values inf 70000 1; scheme fp16; quant" --json) || fail "inf input: $?"
+has "$(tail -1 <<<"$out")" '"mse":"nan"'
+has "$(tail -1 <<<"$out")" 'the error metrics are undefined'
+out=$("$QSCOPE" -c "values inf 70000 1; compare formats=fp16" --json) || fail "inf compare"
+tail -1 <<<"$out" | python3 -c 'import json, sys
+r = [r for r in json.load(sys.stdin)["rows"] if r["scheme"] == "fp16"][0]
+sys.exit(0 if r["mse"] == r["max_abs_err"] == r["sqnr_db"] == "nan" else "compare fp16 row: %s" % r)' \
+    || fail "inf input: compare's fp16 row"
+
 # a NaN among them (a ggml block scale stored as inf: 0 * inf) leaves the metrics undefined
 out=$("$QSCOPE" -c "values 1e30 -2e30 0; scheme q8_0; quant" --json) || fail "q8_0 quant"
 has "$(tail -1 <<<"$out")" '"mse":"nan"'
