@@ -27,6 +27,13 @@ tail -1 <<<"$out" | python3 -c 'import json, sys
 r = [r for r in json.load(sys.stdin)["rows"] if r["scheme"] == "fp16"][0]
 sys.exit(0 if r["mse"] == r["max_abs_err"] == r["sqnr_db"] == "nan" else "compare fp16 row: %s" % r)' \
     || fail "inf input: compare's fp16 row"
+# the same without an overflow: the NaN error alone leaves SQNR and the largest error
+# undefined (they said inf and 0, "exact", beside mse nan)
+out=$("$QSCOPE" -c "values inf 1 2; scheme fp16; quant" --json) || fail "inf alone: $?"
+tail -1 <<<"$out" | python3 -c 'import json, sys
+r = json.load(sys.stdin)
+sys.exit(0 if r["mse"] == r["max_abs_err"] == r["sqnr_db"] == "nan" else "inf alone: %s" % r)' \
+    || fail "inf input alone: sqnr/max_abs_err"
 
 # a NaN among them (a ggml block scale stored as inf: 0 * inf) leaves the metrics undefined
 out=$("$QSCOPE" -c "values 1e30 -2e30 0; scheme q8_0; quant" --json) || fail "q8_0 quant"
