@@ -459,6 +459,22 @@ static int xitem_make(const qs_session *s, const qs_tensor *t, xitem *it, qs_err
 {
     qexport x;
     memset(it, 0, sizeof *it);
+    if (t->n == 0 && s->scheme.kind == QS_Q_INT && s->scheme.conv != QS_CONV_GGML) {
+        /* an empty tensor (an unused buffer of a checkpoint) has no values to calibrate on
+         * and none to store: its codes keep the shape, with no scale or zero point (export
+         * --all stopped at it) */
+        it->name = strdup(t->name);
+        it->ndim = t->ndim;
+        memcpy(it->shape, t->shape, sizeof it->shape);
+        qs_scheme_range(&s->scheme, &it->qmin, &it->qmax);
+        it->axis = s->scheme.axis;
+        it->codes = malloc(1);
+        it->scale = malloc(sizeof *it->scale);
+        it->zp = malloc(sizeof *it->zp);
+        if (!it->name || !it->codes || !it->scale || !it->zp)
+            return qs_err_set(err, "export: out of memory");
+        return QS_OK;
+    }
     int rc = quantize_int(s, t, &x, err);
     if (rc == QS_OK) {
         it->name = strdup(t->name);

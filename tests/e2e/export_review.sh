@@ -32,6 +32,7 @@ st("long.safetensors", {"model.layers.0." + "very_long_component_" * 4 + "weight
 st("ok63.safetensors", {"n" * 63: ([2, 32], v(64, 5))})
 st("b64.safetensors", {"fc.weight": ([64, 64], v(4096)), "fc.bias": ([64], v(64, 4)),
                        "norm.weight": ([64], [1.0] * 64)})
+st("empty.safetensors", {"w": ([2, 32], v(64)), "unused": ([0, 3], [])})
 PY
 meta() {   # the __metadata__ of a safetensors file, one key=value a line
     python3 -c 'import json, struct, sys
@@ -98,4 +99,14 @@ out=$("$QSCOPE" -c "load tf.safetensors; scheme int8 sym per-channel axis=1; exp
     fail "axis 1 on a 1-D tensor was accepted"
 has "$out" "qscope: export: tensor 'dense/bias': axis 1 out of range for shape [32]"
 [ -e x.safetensors ] && fail "x.safetensors was written"
+# an empty tensor (an unused buffer) does not stop export --all: its codes keep the shape,
+# with empty scale / zero point (it stopped the export: "no values to calibrate on")
+"$QSCOPE" -c "load empty.safetensors; scheme int8 sym; export e.safetensors --all" >/dev/null \
+    || fail "export --all with an empty tensor: exit $?"
+python3 -c 'import json, struct, sys
+d = open(sys.argv[1], "rb").read(); n = struct.unpack("<Q", d[:8])[0]; h = json.loads(d[8:8 + n])
+assert h["unused"]["shape"] == [0, 3] and h["unused"]["dtype"] == "I8", h["unused"]
+assert h["unused.scale"]["shape"] == [0] and h["w.scale"]["shape"] == [1], h
+assert h["w"]["data_offsets"][1] - h["w"]["data_offsets"][0] == 64' e.safetensors \
+    || fail "the empty tensor's entries"
 echo ok
