@@ -488,8 +488,14 @@ static void draw_status(const qs_tui_model *m, WINDOW *w)
                   f * 100);
     }
     if (m->status[0]) {
+        /* the gauge already says "(Esc cancels)": the status line does not say it again */
+        char st[sizeof m->status];
+        snprintf(st, sizeof st, "%s", m->status);
+        const char *esc = " (Esc cancels)";
+        size_t sl = strlen(st), el = strlen(esc);
+        if (m->job.running && sl > el && strcmp(st + sl - el, esc) == 0) st[sl - el] = '\0';
         c += put(w, 0, c, W - c, m->status_err ? A(m, QR_ERROR) : A(m, QR_STATUS), " ");
-        c += put(w, 0, c, W - c - 1, m->status_err ? A(m, QR_ERROR) : A(m, QR_STATUS), m->status);
+        c += put(w, 0, c, W - c - 1, m->status_err ? A(m, QR_ERROR) : A(m, QR_STATUS), st);
     }
     /* the tensor and scheme on the right when there is room */
     int rc = cols_of(right);

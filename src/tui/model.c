@@ -5,6 +5,7 @@
 #include "tui_int.h"
 #include "qscope/io.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -983,7 +984,17 @@ int qs_tui_run_cmdline(qs_tui_model *m, const char *line)
     }
     if (n <= 1) {
         qs_split_free(lines);
-        return qs_tui_run_user(m, line);
+        /* without the blanks around it: completion leaves a space ('synth laplace : ok') */
+        while (isspace((unsigned char)*line)) line++;
+        size_t len = strlen(line);
+        while (len > 0 && isspace((unsigned char)line[len - 1])) len--;
+        char *t = malloc(len + 1);
+        if (!t) return qs_tui_run_user(m, line);
+        memcpy(t, line, len);
+        t[len] = '\0';
+        flags = qs_tui_run_user(m, t);
+        free(t);
+        return flags;
     }
     for (int k = 0; k < n; k++) {
         m->status_err = 0;
