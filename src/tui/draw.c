@@ -1359,6 +1359,16 @@ static void stored_str(char *buf, size_t len, const qs_numfmt *f, double v, doub
             snprintf(in, sizeof in, "%.*g", p, input);
             if (strcmp(in, buf) == 0) continue;
         }
+        /* a value a few digits spell exactly is shown exactly, as `bits` prints it (FP6's
+         * 0.125, not 0.12 beside an error of +0.025) */
+        for (int q = p + 1; q <= 7 && isfinite(v); q++) {
+            char ex[40];
+            snprintf(ex, sizeof ex, "%.*g", q, v);
+            if (strtod(ex, NULL) == v) {
+                snprintf(buf, len, "%s", ex);
+                break;
+            }
+        }
         return;
     }
 }
