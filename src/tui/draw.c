@@ -488,8 +488,14 @@ static void draw_status(const qs_tui_model *m, WINDOW *w)
                   f * 100);
     }
     if (m->status[0]) {
+        /* the gauge already says "(Esc cancels)": the status line does not say it again */
+        char st[sizeof m->status];
+        snprintf(st, sizeof st, "%s", m->status);
+        const char *esc = " (Esc cancels)";
+        size_t sl = strlen(st), el = strlen(esc);
+        if (m->job.running && sl > el && strcmp(st + sl - el, esc) == 0) st[sl - el] = '\0';
         c += put(w, 0, c, W - c, m->status_err ? A(m, QR_ERROR) : A(m, QR_STATUS), " ");
-        c += put(w, 0, c, W - c - 1, m->status_err ? A(m, QR_ERROR) : A(m, QR_STATUS), m->status);
+        c += put(w, 0, c, W - c - 1, m->status_err ? A(m, QR_ERROR) : A(m, QR_STATUS), st);
     }
     /* the tensor and scheme on the right when there is room */
     int rc = cols_of(right);
@@ -1352,6 +1358,16 @@ static void stored_str(char *buf, size_t len, const qs_numfmt *f, double v, doub
         if (v != input && !isnan(input)) {
             snprintf(in, sizeof in, "%.*g", p, input);
             if (strcmp(in, buf) == 0) continue;
+        }
+        /* a value a few digits spell exactly is shown exactly, as `bits` prints it (FP6's
+         * 0.125, not 0.12 beside an error of +0.025) */
+        for (int q = p + 1; q <= 7 && isfinite(v); q++) {
+            char ex[40];
+            snprintf(ex, sizeof ex, "%.*g", q, v);
+            if (strtod(ex, NULL) == v) {
+                snprintf(buf, len, "%s", ex);
+                break;
+            }
         }
         return;
     }

@@ -5,6 +5,7 @@
 #include "tui_int.h"
 #include "qscope/io.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -658,11 +659,21 @@ static const qs_numfmt *js_fmt(json_t *out)
            qs_numfmt_find(json_string_value(f)) : NULL;
 }
 
+/* A ':' command the user ran while a lesson is open: qs_tui_route leaves the status line to
+ * the lesson's steps, so say here that it ran (a slow one said 'running ...' until the next
+ * step). */
+static void user_ok(qs_tui_model *m, const char *line)
+{
+    if (m->screen == QS_SCR_LESSON && m->lesson)
+        qs_tui_status(m, 0, "%s: ok%s", line, m->output ? " (o shows the output)" : "");
+}
+
 void qs_tui_route(qs_tui_model *m, const qs_cmd *cmd, json_t *out, const char *line)
 {
     const char *name = cmd ? cmd->name : "";
     const char *group = cmd && cmd->group ? cmd->group : "";
-    int lesson = m->screen == QS_SCR_LESSON;
+    /* a lesson's step speaks for itself; the lesson list's screen is the user's */
+    int lesson = m->screen == QS_SCR_LESSON && m->lesson;
     set_output(m, cmd, out);
     if (!lesson)
         qs_tui_status(m, 0, "%s: ok%s", line, m->output ? " (o shows the output)" : "");
@@ -849,6 +860,7 @@ int qs_tui_job_poll(qs_tui_model *m)
         flags |= m->job.done(m);
     } else if (m->job.rc == QS_OK) {
         qs_tui_route(m, m->job.cmd, m->job.out, m->job.line);
+        user_ok(m, m->job.line);
     } else if (m->job.rc == QS_CANCELLED) {
         qs_tui_status(m, 1, "%s: cancelled", m->job.line);
         set_output_msg(m, "cancelled", m->job.line);  /* not an older command's output */
@@ -968,6 +980,7 @@ int qs_tui_run_user(qs_tui_model *m, const char *line)
         return QS_TUI_REDRAW;
     }
     qs_tui_route(m, ran, out, line);
+    user_ok(m, line);
     json_decref(out);
     return QS_TUI_REDRAW;
 }
@@ -983,7 +996,17 @@ int qs_tui_run_cmdline(qs_tui_model *m, const char *line)
     }
     if (n <= 1) {
         qs_split_free(lines);
-        return qs_tui_run_user(m, line);
+        /* without the blanks around it: completion leaves a space ('synth laplace : ok') */
+        while (isspace((unsigned char)*line)) line++;
+        size_t len = strlen(line);
+        while (len > 0 && isspace((unsigned char)line[len - 1])) len--;
+        char *t = malloc(len + 1);
+        if (!t) return qs_tui_run_user(m, line);
+        memcpy(t, line, len);
+        t[len] = '\0';
+        flags = qs_tui_run_user(m, t);
+        free(t);
+        return flags;
     }
     for (int k = 0; k < n; k++) {
         m->status_err = 0;
