@@ -1370,6 +1370,13 @@ int qs_tui_handle_key(qs_tui_model *m, int key)
             return QS_TUI_HANDLED | QS_TUI_REDRAW;
         }
     }
+    /* an error on the status line has been read once another key comes: it goes (a bad
+     * number typed at the Bits prompt stayed beside later successful keys); a key that fails
+     * again says so again */
+    if (m->status_err && !m->job.running) {
+        m->status[0] = '\0';
+        m->status_err = 0;
+    }
     if (m->job.running) {
         if (key == ESC || key == 3) {
             m->cancel = 1;
