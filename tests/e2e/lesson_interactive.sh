@@ -38,6 +38,9 @@ wait_for() {
     fail "timed out waiting for '$1'"
 }
 
+# A session that outlives the test's: killing the last session stops the server, and a
+# new-session racing a server on its way out fails with "server exited unexpectedly".
+tmux -S "$sock" new-session -d -s keep -x 80 -y 10 "sleep 100000" || fail "cannot start tmux"
 tmux -S "$sock" new-session -d -s t -x 100 -y 40 \
     "NO_COLOR=1 '$QSCOPE' lesson play '$tmp/99-tiny.lesson'; echo EXIT=\$?; sleep 30"
 # nothing runs before the learner has seen the first step: Enter starts step 1
