@@ -175,7 +175,7 @@ static void ukr_s6x16(int64_t kc, const float *a, const float *b, float *c, int6
     }
     for (int r = 0; r < mr; r++)
         for (int j = 0; j < nr; j++)
-            c[r * ldc + j] = first ? alpha * t[r][j] : c[r * ldc + j] + alpha * t[r][j];
+            c[r * ldc + j] = first ? alpha * t[r][j] : fmaf(alpha, t[r][j], c[r * ldc + j]);
 }
 
 /* 8x8 transpose of r[0..8) in place (r[i] lane j → r[j] lane i) */

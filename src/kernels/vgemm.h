@@ -45,7 +45,11 @@
 #else
 #error "VG_MR must be 6 or 12"
 #endif
-#define VG_S_KC 128             /* fp32 k block: B micro-panel 128·NR·4 bytes (16 KB at NR 32) */
+/* fp32 k block: gemm_avx2.c's S_KC, so that every table sums each C element over the same
+ * k blocks in the same order and the fp32 GEMM is bit-identical across tiers (a lesson's
+ * perplexity must not depend on the CPU; test_kernels' sgemm_tiers_identical). B
+ * micro-panel 256·NR·4 bytes: 32 KB at NR 32. */
+#define VG_S_KC 256
 #define VG_I_KC 512             /* int8 k block in bytes (a multiple of 4): 128 quads */
 #define VG_MC (12 * VG_MR)      /* rows of A per block */
 #define VG_NC 3072              /* columns per slab at most */
@@ -161,7 +165,7 @@ static void vg_ukr_s(int64_t kc, const float *a, const float *b, float *c, int64
     }
     for (int r = 0; r < mr; r++)
         for (int j = 0; j < nr; j++)
-            c[r * ldc + j] = first ? alpha * t[r][j] : c[r * ldc + j] + alpha * t[r][j];
+            c[r * ldc + j] = first ? alpha * t[r][j] : fmaf(alpha, t[r][j], c[r * ldc + j]);
 }
 
 /* one MR-row panel of op(A): p[k * MR + r], zero padded to MR rows */

@@ -1396,8 +1396,62 @@ Test(kernels, sgemm, .timeout = 240)   /* a hang guard: minutes under ASan on a 
     check_sgemm(0, 1, 20, 20, 20, 0.0f, 0.0f);        /* alpha 0, beta 0: C = 0 */
     check_sgemm(0, 1, 300, 200, 600, 1.0f, 0.0f);     /* threaded: slabs share packed A */
     check_sgemm(1, 0, 300, 200, 600, 0.5f, 1.0f);
-    check_sgemm(0, 1, 25, 97, 131, 1.0f, 0.0f);      /* tails of 12x32 tiles, k blocks of 128 */
+    check_sgemm(0, 1, 25, 97, 131, 1.0f, 0.0f);      /* tails of 12x32 tiles, k blocks */
     check_sgemm(1, 1, 37, 33, 129, 2.0f, -1.0f);
+}
+
+/* Every optimized fp32 GEMM (avx2's 6x16 tile, avx512's 12x32, their emulated instances)
+ * gives the same bits: each C element is summed over the same k blocks in k order with FMA
+ * and added to C the same way, whatever the tile, so a trained model, a perplexity or a
+ * lesson's expect does not depend on the CPU. (_ref, one plain loop, is the definition and
+ * is compared within SGEMM_RTOL above.) Fails if a table's k block differs (256 vs 128
+ * moved the GPT lab's SmoothQuant perplexity by 8e-5) or a tail rounds alpha·t apart. */
+static void check_sgemm_same(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
+                             float beta, int *compared)
+{
+    const qs_kernels *t[QT_MAX];
+    int nt = gemm_tables(t);
+    int64_t ar = ta ? K : M, ac = ta ? M : K, br = tb ? N : K, bc = tb ? K : N;
+    int64_t lda = ac + 3, ldb = bc + 1, ldc = N + 1;
+    float *A = malloc((size_t)(ar * lda + 1) * 4), *B = malloc((size_t)(br * ldb + 1) * 4);
+    float *C0 = malloc((size_t)(M * ldc + 1) * 4), *C1 = malloc((size_t)(M * ldc + 1) * 4);
+    float *C = malloc((size_t)(M * ldc + 1) * 4);
+    rng_state = (uint64_t)(M * 5 + N * 7 + K * 3 + ta + tb * 2);
+    for (int64_t i = 0; i < ar * lda; i++) A[i + 1] = frnd() - 0.5f;
+    for (int64_t i = 0; i < br * ldb; i++) B[i + 1] = frnd() - 0.5f;
+    for (int64_t i = 0; i < M * ldc; i++) C0[i + 1] = frnd() - 0.25f;
+    const qs_kernels *first = NULL;
+    for (int ti = 0; ti < nt; ti++) {
+        if (t[ti] == qs_k_ref()) continue;
+        memcpy(C, C0, (size_t)(M * ldc + 1) * 4);
+        t[ti]->sgemm(ta, tb, M, N, K, alpha, A + 1, lda, B + 1, ldb, beta, C + 1, ldc);
+        if (!first) { first = t[ti]; memcpy(C1, C, (size_t)(M * ldc + 1) * 4); continue; }
+        if (t[ti]->sgemm == first->sgemm) continue;
+        (*compared)++;
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++)
+                cr_assert(same_bits_f(&C[1 + i * ldc + j], &C1[1 + i * ldc + j], 1),
+                          "%s sgemm differs from %s: ta=%d tb=%d %lldx%lldx%lld alpha %g beta %g"
+                          " [%lld,%lld]: %.9g vs %.9g", t[ti]->name, first->name, ta, tb,
+                          (long long)M, (long long)N, (long long)K, alpha, beta, (long long)i,
+                          (long long)j, C[1 + i * ldc + j], C1[1 + i * ldc + j]);
+    }
+    free(A); free(B); free(C0); free(C1); free(C);
+}
+
+Test(kernels, sgemm_tiers_identical, .timeout = 240)
+{
+    int compared = 0;
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            check_sgemm_same(ta, tb, 29, 67, 600, 1.0f, 0.0f, &compared);   /* 3 k blocks */
+            check_sgemm_same(ta, tb, 13, 35, 513, 0.7f, 1.0f, &compared);   /* alpha on tails */
+            check_sgemm_same(ta, tb, 7, 33, 257, -1.5f, 0.25f, &compared);
+        }
+    check_sgemm_same(0, 1, 64, 256, 784, 1.0f, 0.0f, &compared);            /* the MLP's shape */
+    check_sgemm_same(0, 1, 300, 200, 600, 1.0f, 0.0f, &compared);           /* threaded */
+    check_sgemm_same(0, 1, 2100, 3, 8200, 1.0f, 0.5f, &compared);           /* two row passes */
+    cr_assert(compared > 0, "no second optimized sgemm to compare");       /* the emulated 12x32 at least */
 }
 
 /* ---- requantization ---------------------------------------------------------------------- */
