@@ -337,8 +337,9 @@ static void peer_table(const qs_kernels *k, sgemm_fn ob, setthreads_fn ob_thread
     const char *sfx = threads == 1 ? "" : "_2t";
     printf("\npeers, %d thread%s (%s time): GOP/s (int8) and GFLOP/s (fp32)\n", threads,
            threads == 1 ? ", per core" : "s", cpu ? "process CPU" : "wall-clock");
-    printf("%-14s %8s %8s %9s %9s %9s %9s %9s %9s %9s\n", "GEMM", "q int8", "q f32", "OB inst",
-           "OB fair", "T int8", "T f32", "f32/OBf", "int8/T", "f32/T");
+    printf("%-14s %8s %8s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n", "GEMM", "q int8", "q f32",
+           "OB inst", "OB fair", "T int8", "T f32", "f32/OBf", "int8/T", "f32/T", "T vnni",
+           "int8/Tv");
     static const int64_t SH[][3] = { { 1024, 1024, 1024 }, { 64, 256, 784 } };
     for (int s = 0; s < 2; s++) {
         int64_t M = SH[s][0], N = SH[s][1], K = SH[s][2];
@@ -368,10 +369,13 @@ static void peer_table(const qs_kernels *k, sgemm_fn ob, setthreads_fn ob_thread
         double ti = torch_val(kb);
         snprintf(kb, sizeof kb, "torch_f32_matmul_gflops_%s_%s", tag, threads == 1 ? "1t" : "2t");
         double tm = torch_val(kb);
+        snprintf(kb, sizeof kb, "torch_int8_linear_vnni_gops_%s_%s", tag, threads == 1 ? "1t" : "2t");
+        double tv = torch_val(kb);      /* oneDNN capped at AVX512-VNNI, where it chose AMX */
         char name[32];
         snprintf(name, sizeof name, "%lldx%lldx%lld", (long long)M, (long long)N, (long long)K);
-        printf("%-14s %8.1f %8.1f %9.1f %9.1f %9.1f %9.1f %9.2f %9.2f %9.2f\n", name, g[0], g[1],
-               ob ? g[2] : NAN, ob ? gfair : NAN, ti, tm, ob ? fr : NAN, g[0] / ti, g[1] / tm);
+        printf("%-14s %8.1f %8.1f %9.1f %9.1f %9.1f %9.1f %9.2f %9.2f %9.2f %9.1f %9.2f\n", name,
+               g[0], g[1], ob ? g[2] : NAN, ob ? gfair : NAN, ti, tm, ob ? fr : NAN, g[0] / ti,
+               g[1] / tm, tv, g[0] / tv);
         snprintf(kb, sizeof kb, "gemm_int8_gops_%s_%s", tag, threads == 1 ? "1t" : "2t"); jput(kb, g[0]);
         snprintf(kb, sizeof kb, "gemm_f32_gflops_%s_%s", tag, threads == 1 ? "1t" : "2t"); jput(kb, g[1]);
         snprintf(kb, sizeof kb, "openblas_sgemm_gflops_%s_%s", tag, threads == 1 ? "1t" : "2t");
@@ -384,6 +388,10 @@ static void peer_table(const qs_kernels *k, sgemm_fn ob, setthreads_fn ob_thread
         if (ti == ti) jput(kb, ti); else jnull(kb);
         snprintf(kb, sizeof kb, "gemm_int8_vs_torch_%s%s", tag, sfx);
         if (ti == ti) jput(kb, g[0] / ti); else jnull(kb);
+        snprintf(kb, sizeof kb, "torch_int8_linear_vnni_gops_%s%s", tag, sfx);
+        if (tv == tv) jput(kb, tv); else jnull(kb);
+        snprintf(kb, sizeof kb, "gemm_int8_vs_torch_vnni_%s%s", tag, sfx);
+        if (tv == tv) jput(kb, g[0] / tv); else jnull(kb);
         snprintf(kb, sizeof kb, "torch_f32_matmul_gflops_%s%s", tag, sfx);
         if (tm == tm) jput(kb, tm); else jnull(kb);
         snprintf(kb, sizeof kb, "gemm_f32_vs_torch_%s%s", tag, sfx);
@@ -686,6 +694,18 @@ int main(int argc, char **argv)
     }
     const char *tv = getenv("QSCOPE_BENCH_TORCH");
     if (!tv || !*tv) printf("PyTorch peer: python3-torch not installed (apt-get install python3-torch): no T columns\n");
+    else {
+        /* which oneDNN kernel the quantized Linear ran (torch_gemm.py, ONEDNN_VERBOSE) */
+        const char *im = strstr(tv, "torch_int8_impl=");
+        char impl[64] = "";
+        if (im) sscanf(im + 16, "%63[A-Za-z0-9_:.-]", impl);
+        if (*impl) {
+            printf("PyTorch int8 Linear runs oneDNN's %s%s\n", impl,
+                   strstr(impl, "amx") ? " (AMX tiles); T vnni: the same capped at AVX512-VNNI"
+                                         " (ONEDNN_MAX_CPU_ISA=AVX512_CORE_VNNI)" : "");
+            jstr("torch_int8_impl", impl);
+        }
+    }
     peer_table(opt, ob, obt, fp, 1, 1);
     peer_table(opt, ob, obt, fp, 2, 0);
     if (fp) fair_stop(fp);
