@@ -197,6 +197,10 @@ qs_tier qs_k_active_tier(void);
  * and 4 ("vnni-zemu"): the whole avx512 / vnni tables, their own AVX-512 sources compiled
  * over a scalar emulation of the intrinsics (src/kernels/zemu.h; slow). */
 const qs_kernels *qs_k_emulated(int i);
+/* Test-only: the vnni256 table (AVX-VNNI int8 GEMM on ymm) whenever this CPU has AVX2 and
+ * AVX-VNNI, also where AVX-512 VNNI makes the vnni tier the 512-bit one (Sapphire Rapids
+ * has both), so its kernel runs natively against _ref there; NULL otherwise. */
+const qs_kernels *qs_k_vnni256_native(void);
 
 /* One element through the `_ref` quantize rule (src/kernels/kint.h qk_quant1, the rule every
  * tier reproduces), with its intermediate numbers: what `derive` shows (src/quant/one.c). */

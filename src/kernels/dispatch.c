@@ -168,6 +168,16 @@ const qs_kernels *qs_k_ref(void) { return &qk_ref_table; }
 
 const qs_kernels *qs_k_avx2(void) { return qs_k_tier(QS_TIER_AVX2); }
 
+const qs_kernels *qs_k_vnni256_native(void)
+{
+#ifdef QK_X86
+    qs_cpu_bits c;
+    qs_cpu_bits_read(&c);
+    if (qs_k_tier(QS_TIER_AVX2) && (c.l71_eax & (1u << 4))) return &qk_vnni256_table;
+#endif
+    return NULL;
+}
+
 const qs_kernels *qs_k_emulated(int i)
 {
 #ifdef QK_X86

@@ -32,6 +32,9 @@ static int tables(const qs_kernels *t[QT_MAX])
         const qs_kernels *k = qs_k_tier((qs_tier)tier);
         if (k) t[n++] = k;
     }
+    /* the AVX-VNNI (ymm) int8 GEMM, natively, where the vnni tier is the 512-bit one */
+    const qs_kernels *v256 = qs_k_vnni256_native();
+    if (v256 && v256 != qs_k_tier(QS_TIER_VNNI)) t[n++] = v256;
     /* the avx512 and vnni tables' own sources over zemu.h's scalar emulation of the
      * intrinsics: every kernel, where the CPU cannot run the real ones (slow, so sizes
      * above ZEMU_MAX are left to the native tables: is_zemu) */
@@ -278,6 +281,8 @@ Test(kernels, tiers)
             strcat(emu, " ");
             strcat(emu, t[i]->name);
         }
+    const qs_kernels *nat256 = qs_k_vnni256_native();
+    if (nat256 && nat256 != qs_k_tier(QS_TIER_VNNI)) strcat(tested, " vnni256(native AVX-VNNI)");
     fprintf(stderr, "kernel tiers tested:%s; skipped (this CPU lacks them):%s; emulated "
             "instances tested:%s\n", tested, *skipped ? skipped : " none", *emu ? emu : " none");
     /* the active table is the best tier unless QSCOPE_KERNELS says otherwise */
