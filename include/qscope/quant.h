@@ -237,8 +237,6 @@ typedef struct qs_qresult {
     int64_t nonfinite;  /* finite inputs whose dequantized value is ±Inf or NaN (an fp16
                            cast past ±65504; a ggml block whose scale overflowed fp16 and
                            is stored as Inf, as ggml does); 0 for integer grids */
-    int64_t nonfinite_nan; /* of those, the ones that came back NaN (none: every one is
-                              ±Inf, and the error is infinite) */
     int64_t overflow;   /* ggml: elements whose sub-block scale overflowed the reference
                            quantizer's fp32 arithmetic (qs_ggml_tensor_overflow: Q6_K once
                            |x| nears 1e12, stored as 0 or nan) */

@@ -41,7 +41,7 @@ static int is_int_scheme(const qs_scheme *sc)
 }
 
 static void nonfinite_into(json_t *o, const qs_scheme *sc, const qs_tensor *t,
-                           int64_t nonfinite, int64_t nonfinite_nan);
+                           int64_t nonfinite, const qs_errstats *st);
 static void overflow_into(json_t *o, int64_t overflow, int64_t n);
 
 static json_t *farray(const float *v, int64_t n)
@@ -804,7 +804,9 @@ static int run_codes(qs_session *s, int argc, char **argv, json_t **out, qs_err 
         free(y); free(codes); prep_fini(&p);
         return qs_err_set(err, "codes: out of memory");
     }
-    if (qs_quant_apply(&p.q, t, y, codes, NULL, err) != QS_OK) {
+    qs_qresult r;       /* the nonfinite count and the error sums, as quant has them */
+    memset(&r, 0, sizeof r);
+    if (qs_quant_apply(&p.q, t, y, codes, &r, err) != QS_OK) {
         free(y); free(codes); prep_fini(&p);
         return QS_ERR;
     }
@@ -833,15 +835,9 @@ static int run_codes(qs_session *s, int argc, char **argv, json_t **out, qs_err 
             p.q.fmt >= 0 ? "the bit pattern of each value in the format"
                          : "the 4-bit codebook index bitsandbytes stores"));
     if (trunc) json_object_set_new(o, "truncated", json_true());
-    int64_t nonfinite = 0, nonfinite_nan = 0;
-    for (int64_t e = 0; e < t->n; e++)
-        if (isfinite(t->data[e]) && !isfinite(y[e])) {
-            nonfinite++;
-            nonfinite_nan += isnan(y[e]) != 0;
-        }
-    nonfinite_into(o, &s->scheme, t, nonfinite, nonfinite_nan);
-    if (is_block(&s->scheme))
-        overflow_into(o, qs_ggml_tensor_overflow(qs_scheme_ggml_block(&s->scheme), t), t->n);
+    nonfinite_into(o, &s->scheme, t, r.nonfinite, &r.st);
+    if (is_block(&s->scheme)) overflow_into(o, r.overflow, t->n);
+    qs_qresult_fini(&r);
     free(y);
     free(codes);
     prep_fini(&p);
@@ -864,15 +860,15 @@ static void metrics_into(json_t *o, const qs_errstats *st)
     qs_json_set_real(o, "clip_frac", m.clip_frac);
 }
 
-/* Finite inputs that dequantized to ±Inf or NaN: the error metrics are then not numbers, and
- * the result says why instead of showing statistics of the finite part as if clean. When every
- * one came back ±Inf (an fp16 cast of 70000), the error is infinite, not undefined: MSE, RMSE
- * and the largest error are inf, SQNR -inf; the mean error is ±inf when the infinities share a
- * sign; the cosine stays undefined. Any NaN makes them all NaN. An MX /
+/* Finite inputs that dequantized to ±Inf or NaN: the result says why instead of showing
+ * the error metrics as if clean. The metrics themselves are qs_metrics_from_stats': when every
+ * error is finite or ±Inf (an fp16 cast of 70000) the error is infinite (MSE, RMSE and the
+ * largest error inf, SQNR -inf, the cosine undefined); any NaN error (st's Σe² is NaN) leaves
+ * them all undefined. An MX /
  * NVFP4 tensor holding NaN or ±Inf also says what the format did with them (qs_mx_specials_text:
  * MX's NaN block scale is the cause of its NaN values; NVFP4 stores NaN as 0, saturates Inf). */
 static void nonfinite_into(json_t *o, const qs_scheme *sc, const qs_tensor *t,
-                           int64_t nonfinite, int64_t nonfinite_nan)
+                           int64_t nonfinite, const qs_errstats *st)
 {
     qs_mx_specials sp;
     char spec[400] = "";
@@ -885,24 +881,7 @@ static void nonfinite_into(json_t *o, const qs_scheme *sc, const qs_tensor *t,
         if (spec[0]) json_object_set_new(o, "warning", json_string(spec));
         return;
     }
-    static const char *const keys[] = {"mse", "rmse", "sqnr_db", "max_abs_err", "mean_err",
-                                       "cosine"};
-    /* every one ±Inf: |e| = inf, unless another error is NaN (an input of inf cast to inf:
-     * inf - inf), which the kernel's mse (the sum of e²) then holds */
-    json_t *mse0 = json_object_get(o, "mse");
-    int inf_err = nonfinite_nan == 0 &&
-                  !(json_is_string(mse0) && !strcmp(json_string_value(mse0), "nan"));
-    /* the mean of errors that are all +inf (or all -inf) is that infinity: the sums the
-     * kernel made say which (inf + -inf is NaN there too) */
-    json_t *me = json_object_get(o, "mean_err");
-    double mean = NAN;
-    if (json_is_string(me))
-        mean = !strcmp(json_string_value(me), "inf") ? INFINITY
-             : !strcmp(json_string_value(me), "-inf") ? -INFINITY : NAN;
-    const double vals[] = {INFINITY, INFINITY, -INFINITY, INFINITY, isinf(mean) ? mean : NAN,
-                           NAN};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (json_object_get(o, keys[i])) qs_json_set_real(o, keys[i], inf_err ? vals[i] : NAN);
+    int inf_err = !isnan(st->sum_e2);
     json_object_set_new(o, "nonfinite", json_integer(nonfinite));
     int64_t finite = 0;
     for (int64_t e = 0; e < t->n; e++) finite += isfinite(t->data[e]) != 0;
@@ -1004,7 +983,7 @@ static int run_quant(qs_session *s, int argc, char **argv, json_t **out, qs_err 
     metrics_into(o, &r.st);
     json_object_set_new(o, "clipped", json_integer(r.st.clipped));
     if (r.st.n_nan) json_object_set_new(o, "nan_skipped", json_integer(r.st.n_nan));
-    nonfinite_into(o, &s->scheme, t, r.nonfinite, r.nonfinite_nan);
+    nonfinite_into(o, &s->scheme, t, r.nonfinite, &r.st);
     overflow_into(o, r.overflow, t->n);
     int64_t np = is_int_scheme(&s->scheme) ? p.q.qp.nparams : p.q.nblocks;
     qs_json_set_real(o, "bits_per_param", qs_scheme_bits_per_param(&s->scheme, t->n, np));
@@ -1234,14 +1213,8 @@ static int compare_row(const qs_tensor *t, const qs_scheme *sc, const qs_calib *
                           : (p.q.fmt >= 0 ? "cast" : "block")));
     json_object_set_new(o, "convention", json_string(is_int_scheme(sc) || is_block(sc) ?
                                                      qs_conv_name(sc->conv) : "-"));
-    qs_metrics m;
+    qs_metrics m;       /* dequantized ±inf: an infinite error; nan: undefined (nonfinite_into) */
     qs_metrics_from_stats(&r.st, &m);
-    if (r.nonfinite > 0 && r.nonfinite_nan == 0 && !isnan(m.mse)) {  /* all ±inf: inf error */
-        m.mse = m.max_abs_err = INFINITY;
-        m.sqnr_db = -INFINITY;
-        m.cosine = NAN;
-    } else if (r.nonfinite > 0)   /* dequantized nan (see nonfinite_into): not numbers */
-        m.sqnr_db = m.mse = m.max_abs_err = m.cosine = NAN;
     qs_json_set_real(o, "sqnr_db", m.sqnr_db);
     /* next to sqnr_db: a narrow terminal shows it before the columns to the right */
     json_object_set_new(o, "db_per_bit", json_null());     /* filled in by run_compare */

@@ -346,10 +346,7 @@ int qs_quant_apply(const qs_qstate *q, const qs_tensor *x, float *y, int32_t *co
      * stored as fp16 Inf): counted, so that no face shows the statistics as if clean */
     if (r && yb)
         for (int64_t e = 0; e < n; e++)
-            if (isfinite(x->data[e]) && !isfinite(yb[e])) {
-                r->nonfinite++;
-                r->nonfinite_nan += isnan(yb[e]) != 0;
-            }
+            if (isfinite(x->data[e]) && !isfinite(yb[e])) r->nonfinite++;
     if (want_h) {
         double m = r->st.max_abs_e > 0.0 && isfinite(r->st.max_abs_e) ? r->st.max_abs_e : 1.0;
         r->eh_counts = calloc((size_t)r->eh_bins, sizeof *r->eh_counts);

@@ -23,14 +23,18 @@ void qs_metrics_from_stats(const qs_errstats *st, qs_metrics *m)
     else m->sqnr_db = INFINITY;         /* exact: no noise */
     if (st->sum_x2 == 0.0 && st->sum_e2 > 0.0) m->sqnr_db = -INFINITY;
     m->max_abs_err = st->max_abs_e;
-    /* an error that is NaN (an input of inf cast back to inf: inf - inf; NaN inputs are
-     * skipped, not summed) makes Σe² NaN: the SQNR and the largest error are then undefined
-     * too, as numpy gives them, not "exact" (the max skips NaN lanes) */
-    if (isnan(st->sum_e2)) m->sqnr_db = m->max_abs_err = NAN;
     m->mean_err = st->sum_e / n;
     if (st->sum_x2 > 0.0 && st->sum_y2 > 0.0)
         m->cosine = st->sum_xy / sqrt(st->sum_x2 * st->sum_y2);
     else
         m->cosine = st->sum_x2 == 0.0 && st->sum_y2 == 0.0 ? 1.0 : 0.0;
+    /* an error that is NaN (an input of inf cast back to inf: inf - inf; a finite value
+     * dequantized to NaN; NaN inputs are skipped, not summed) makes Σe² NaN: the SQNR, the
+     * largest error and the cosine are then undefined too, as numpy gives them, not "exact"
+     * (the max skips NaN lanes) or 0 (Σy² NaN fails the test above). Errors that are ±inf
+     * without a NaN (an fp16 cast of 70000) need no rule: MSE, RMSE and the largest error
+     * come out inf, the SQNR -inf, the mean ±inf (NaN when the signs differ), the cosine
+     * NaN (inf / inf). */
+    if (isnan(st->sum_e2)) m->sqnr_db = m->max_abs_err = m->cosine = NAN;
     m->clip_frac = (double)st->clipped / n;
 }

@@ -22,6 +22,12 @@ has "$(tail -1 <<<"$out")" '"sqnr_db":"-inf"'
 out=$("$QSCOPE" -c "values inf 70000 1; scheme fp16; quant" --json) || fail "inf input: $?"
 has "$(tail -1 <<<"$out")" '"mse":"nan"'
 has "$(tail -1 <<<"$out")" 'the error metrics are undefined'
+# codes says what quant says of the same values (it judged by the dequantized values alone:
+# 'the error is infinite' beside quant's 'undefined')
+out=$("$QSCOPE" -c "values inf 70000 1; scheme fp16; codes" --json) || fail "inf codes: $?"
+has "$(tail -1 <<<"$out")" 'the error metrics are undefined'
+out=$("$QSCOPE" -c "values 70000 1 2; scheme fp16; codes" --json) || fail "fp16 codes: $?"
+has "$(tail -1 <<<"$out")" 'the error is infinite'
 out=$("$QSCOPE" -c "values inf 70000 1; compare formats=fp16" --json) || fail "inf compare"
 tail -1 <<<"$out" | python3 -c 'import json, sys
 r = [r for r in json.load(sys.stdin)["rows"] if r["scheme"] == "fp16"][0]

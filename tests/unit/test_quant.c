@@ -636,6 +636,31 @@ Test(metrics, from_hand_sums)
     cr_assert_eq(m.cosine, 1.0);
 }
 
+/* Errors that are not finite, from the kernels' sums (qk_stats_add): the faces print these
+ * as they come (quant, codes, compare), so the library must give them. */
+Test(metrics, nonfinite_errors)
+{
+    /* x = (70000, 1), y = (inf, 1): an fp16 cast past 65504; e = (inf, 0) */
+    qs_errstats inf = { 2, 0, 1, 70000.0 * 70000 + 1, INFINITY, INFINITY, INFINITY, INFINITY,
+                        INFINITY };
+    qs_metrics m;
+    qs_metrics_from_stats(&inf, &m);
+    cr_assert(isinf(m.mse) && m.mse > 0);
+    cr_assert(isinf(m.rmse) && m.rmse > 0);
+    cr_assert(isinf(m.sqnr_db) && m.sqnr_db < 0);
+    cr_assert(isinf(m.max_abs_err) && m.max_abs_err > 0);
+    cr_assert(isinf(m.mean_err) && m.mean_err > 0);
+    cr_assert(isnan(m.cosine));
+    /* x = (70000, 1), y = (nan, 1): a finite value dequantized to NaN (a ggml scale stored as
+     * inf times code 0): every error metric is undefined, the cosine too (Σy² is NaN: it
+     * said 0, as for orthogonal vectors) */
+    qs_errstats nan = { 2, 0, 0, 70000.0 * 70000 + 1, NAN, NAN, NAN, NAN, 0.0 };
+    qs_metrics_from_stats(&nan, &m);
+    cr_assert(isnan(m.mse) && isnan(m.rmse) && isnan(m.sqnr_db) && isnan(m.max_abs_err));
+    cr_assert(isnan(m.mean_err));
+    cr_assert(isnan(m.cosine), "cosine %g", m.cosine);
+}
+
 Test(metrics, six_db_per_bit)
 {
     /* a uniform random tensor over [-1, 1], affine min-max: noise Δ²/12 with Δ = 2/(2^b - 1),
