@@ -484,18 +484,15 @@ static void draw_status(const qs_tui_model *m, WINDOW *w)
             k += (int)l;
         }
         g[k] = '\0';
+        /* the one place that says "(Esc cancels)" while a job runs: the status messages
+         * set meanwhile ("running 'X' …", "busy: ...") do not repeat it */
         c += putf(w, 0, c, W - c, A(m, QR_STATUS), " %s %s %3.0f%% (Esc cancels) ", label, g,
                   f * 100);
     }
     if (m->status[0]) {
-        /* the gauge already says "(Esc cancels)": the status line does not say it again */
-        char st[sizeof m->status];
-        snprintf(st, sizeof st, "%s", m->status);
-        const char *esc = " (Esc cancels)";
-        size_t sl = strlen(st), el = strlen(esc);
-        if (m->job.running && sl > el && strcmp(st + sl - el, esc) == 0) st[sl - el] = '\0';
         c += put(w, 0, c, W - c, m->status_err ? A(m, QR_ERROR) : A(m, QR_STATUS), " ");
-        c += put(w, 0, c, W - c - 1, m->status_err ? A(m, QR_ERROR) : A(m, QR_STATUS), st);
+        c += put(w, 0, c, W - c - 1, m->status_err ? A(m, QR_ERROR) : A(m, QR_STATUS),
+                 m->status);
     }
     /* the tensor and scheme on the right when there is room */
     int rc = cols_of(right);

@@ -143,7 +143,7 @@ int qs_tui_lab_key(qs_tui_model *m, int key)
     }
     case QA_LAB_RUN:
         if (m->job.running) {
-            qs_tui_status(m, 1, "busy: '%s' is still running (Esc cancels)", m->job.line);
+            qs_tui_status(m, 1, "busy: '%s' is still running", m->job.line);
             break;
         }
         qs_tui_job_start(m, m->lab_line);
@@ -152,7 +152,7 @@ int qs_tui_lab_key(qs_tui_model *m, int key)
     case QA_LAB_GPT_GEN:
     case QA_LAB_GPT_ACTS:
         if (m->job.running) {
-            qs_tui_status(m, 1, "busy: '%s' is still running (Esc cancels)", m->job.line);
+            qs_tui_status(m, 1, "busy: '%s' is still running", m->job.line);
             break;
         }
         qs_tui_job_start(m, b->act == QA_LAB_GPT ? "lab gpt sweep"

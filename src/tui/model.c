@@ -807,7 +807,7 @@ int qs_tui_job_start_fn(qs_tui_model *m, const char *label, void (*work)(qs_tui_
                         int (*done)(qs_tui_model *m), void *data)
 {
     if (m->job.running) {
-        qs_tui_status(m, 1, "busy: '%s' is still running (Esc cancels)", m->job.line);
+        qs_tui_status(m, 1, "busy: '%s' is still running", m->job.line);
         return QS_ERR;
     }
     m->cancel = 0;
@@ -835,7 +835,7 @@ int qs_tui_job_start_fn(qs_tui_model *m, const char *label, void (*work)(qs_tui_
         return QS_ERR;
     }
     m->job.running = 1;
-    qs_tui_status(m, 0, "running '%s' … (Esc cancels)", label);
+    qs_tui_status(m, 0, "running '%s' …", label);   /* the gauge says Esc cancels */
     return QS_OK;
 }
 
@@ -965,7 +965,7 @@ int qs_tui_run_user(qs_tui_model *m, const char *line)
     }
     qs_split_free(argv);
     if (m->job.running) {
-        qs_tui_status(m, 1, "busy: '%s' is still running (Esc cancels)", m->job.line);
+        qs_tui_status(m, 1, "busy: '%s' is still running", m->job.line);
         return QS_TUI_REDRAW;
     }
     if (c->flags & QS_CMD_SLOW) {
@@ -1392,7 +1392,7 @@ int qs_tui_handle_key(qs_tui_model *m, int key)
         if (!g || !(g->act == QA_HELP || g->act == QA_NEXT_SCREEN ||
                     g->act == QA_PREV_SCREEN || (g->act >= QA_SCREEN1 && g->act <= QA_SCREEN6)
                     || g->act == QA_OUTPUT || g->act == QA_SUSPEND)) {
-            qs_tui_status(m, 1, "busy: '%s' is running (Esc cancels)", m->job.line);
+            qs_tui_status(m, 1, "busy: '%s' is running", m->job.line);
             return QS_TUI_HANDLED | QS_TUI_REDRAW;
         }
     }
