@@ -177,14 +177,21 @@ static int all_objects(json_t *a)
 
 static void wrap(FILE *f, const char *text, int indent, int width);
 
-/* Text of one table cell: a scalar; a short array under a key naming a shape as "A×B", a
- * 95% interval (X_ci95) as "[lo, hi]", any other short array as "a, b, c" (an interval
- * printed as "0.95×0.98" read as a product). */
+/* 1 when key names an accuracy's 95% interval (X_ci95). */
+static int is_ci95(const char *key)
+{
+    size_t kl = key ? strlen(key) : 0;
+    return kl > 5 && strcmp(key + kl - 5, "_ci95") == 0;
+}
+
+/* Text of one table cell: a scalar; a short array under a key naming a shape as "A×B" (an
+ * empty one "scalar"), a 95% interval (X_ci95) as "[lo, hi]", any other short array as
+ * "a, b, c" (an interval printed as "0.95×0.98" read as a product). */
 static void cell_str(json_t *cell, const char *key, char *buf, size_t len, int prec)
 {
     size_t kl = key ? strlen(key) : 0;
     int shape = kl >= 5 && strcmp(key + kl - 5, "shape") == 0;
-    int ci = kl > 5 && strcmp(key + kl - 5, "_ci95") == 0;
+    int ci = is_ci95(key);
     if (!cell) {
         buf[0] = '\0';
     } else if (json_is_array(cell)) {
@@ -206,7 +213,7 @@ static void cell_str(json_t *cell, const char *key, char *buf, size_t len, int p
             left -= (size_t)m;
         }
         if (ci && left > 1) snprintf(p, left, "]");
-        if (json_array_size(cell) == 0) snprintf(buf, len, shape ? "scalar" : ci ? "[]" : "");
+        if (shape && json_array_size(cell) == 0) snprintf(buf, len, "scalar");
     } else {
         scalar_str(cell, buf, len, prec);
     }
@@ -224,8 +231,8 @@ static json_t *col_first(json_t *rows, const char *k)
 
 /* A table from an array of objects: columns are the keys of the rows, the first row's first
  * (a key only some rows have, such as generate's same_as_first, leaves the others' cells
- * empty) (scalars only;
- * short scalar arrays shown inline). Too wide for o->width: one blank between columns, then
+ * empty); scalars only, short scalar arrays shown inline (cell_str), a column whose first
+ * value is a list or an object named under the table. Too wide for o->width: one blank between columns, then
  * accuracies' 95% intervals (X_ci95) are left out, then columns that hold the same value in
  * every row move to a note under the table, then columns are left out from the right (named
  * in the note). */
@@ -288,8 +295,7 @@ static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent, js
     int nsame = 0, ncut = 0;
     /* an accuracy's 95% interval (X_ci95) is the first to give way: X itself stays */
     for (int c = nc - 1; c > 0 && total > o->width; c--) {
-        size_t kl = strlen(cols[c]);
-        if (keep[c] && kl > 5 && strcmp(cols[c] + kl - 5, "_ci95") == 0) {
+        if (keep[c] && is_ci95(cols[c])) {
             keep[c] = 0;
             same[c] = 0;
             total -= w[c] + gap;
@@ -614,7 +620,7 @@ static void wrap(FILE *f, const char *text, int indent, int width)
  * column indent, never breaking inside [...] (an option with its value list stays whole). */
 static void wrap_usage(FILE *f, const char *u, int col, int indent, int width)
 {
-    int start = col;
+    int first = 1;                      /* the first word goes where col is, no blank */
     const char *p = u ? u : "";
     while (*p) {
         while (*p == ' ') p++;
@@ -641,15 +647,15 @@ static void wrap_usage(FILE *f, const char *u, int col, int indent, int width)
             int aw = dwidth_n(p, n ? (int)(n - p) : (int)strlen(p));
             if (aw <= width - indent) need = aw;
         }
-        if (col > start && col + 1 + need > width && col > indent) {
+        if (!first && col + 1 + need > width && col > indent) {
             fputc('\n', f);
             pad(f, indent);
             col = indent;
-        } else if (col > start) {
+        } else if (!first) {
             fputc(' ', f);
             col++;
         }
-        start = -1;                     /* from here on a blank separates the words */
+        first = 0;
         fwrite(p, 1, (size_t)(e - p), f);
         col += wl;
         p = e;
@@ -675,21 +681,17 @@ static void help_list(FILE *f, json_t *cmds, const qs_render_opts *o)
         }
         const char *u = json_string_value(json_object_get(c, "usage"));
         int w = dwidth(u);
-        if (o->width - (uw + 4) < 24) {   /* a narrow terminal: the summary under it */
+        /* the summary in its column at uw + 4; on a narrow terminal under the usage line */
+        int narrow = o->width - (uw + 4) < 24, sc = narrow ? 6 : uw + 4;
+        if (narrow || w > uw) {         /* a usage line of its own */
             fputs("  ", f);
             wrap_usage(f, u, 2, 4, o->width);
-            pad(f, 6);
-            wrap(f, json_string_value(json_object_get(c, "summary")), 6, o->width);
-            continue;
-        } else if (w > uw) {
-            fputs("  ", f);
-            wrap_usage(f, u, 2, 4, o->width);
-            pad(f, uw + 4);
+            pad(f, sc);
         } else {
             fprintf(f, "  %s", u);
             pad(f, uw - w + 2);
         }
-        wrap(f, json_string_value(json_object_get(c, "summary")), uw + 4, o->width);
+        wrap(f, json_string_value(json_object_get(c, "summary")), sc, o->width);
     }
     fputc('\n', f);
     wrap(f, "'help COMMAND' shows a command's options and an example.", 0, o->width);
@@ -733,18 +735,14 @@ static void help_one(FILE *f, json_t *res, const qs_render_opts *o)
             const char *gap = strstr(p, "  ");
             /* a name column wider than half the line ("lab train [data=...] ... [batch=32]")
              * cannot hang its description: the whole line wraps under a hanging indent */
-            if (gap && gap < p + len) {     /* its description's column, blanks included */
-                const char *d = gap;
-                while (*d == ' ') d++;
-                if (2 + dwidth_n(p, (int)(d - p)) >= o->width / 2) gap = NULL;
-            }
-            if (gap && gap < p + len && dwidth_n(p, len) + 2 > o->width) {
-                const char *d = gap;
-                while (*d == ' ') d++;
-                int dc = 2 + dwidth_n(p, (int)(d - p));
+            const char *d = gap && gap < p + len ? gap : NULL;  /* its description */
+            while (d && *d == ' ') d++;
+            int dc = d ? 2 + dwidth_n(p, (int)(d - p)) : 0;    /* its column, blanks included */
+            if (d && dc >= o->width / 2) d = NULL;
+            if (d && dwidth_n(p, len) + 2 > o->width) {
                 char *text = strndup(d, (size_t)(len - (d - p)));
                 fprintf(f, "  %.*s", (int)(d - p), p);
-                wrap(f, text, dc < o->width / 2 ? dc : 6, o->width);
+                wrap(f, text, dc, o->width);
                 free(text);
             } else if (dwidth_n(p, len) + 2 > o->width) {
                 char *text = strndup(p, (size_t)len);     /* "keys: ...": hanging indent */
