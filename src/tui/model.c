@@ -5,7 +5,6 @@
 #include "tui_int.h"
 #include "qscope/io.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -995,17 +994,10 @@ int qs_tui_run_cmdline(qs_tui_model *m, const char *line)
         return QS_TUI_REDRAW;
     }
     if (n <= 1) {
+        /* one command as the splitter trimmed it, as each of several is below: the status
+         * names it without the blank completion leaves ('synth laplace : ok') */
+        flags = qs_tui_run_user(m, n == 1 ? lines[0] : line);
         qs_split_free(lines);
-        /* without the blanks around it: completion leaves a space ('synth laplace : ok') */
-        while (isspace((unsigned char)*line)) line++;
-        size_t len = strlen(line);
-        while (len > 0 && isspace((unsigned char)line[len - 1])) len--;
-        char *t = malloc(len + 1);
-        if (!t) return qs_tui_run_user(m, line);
-        memcpy(t, line, len);
-        t[len] = '\0';
-        flags = qs_tui_run_user(m, t);
-        free(t);
         return flags;
     }
     for (int k = 0; k < n; k++) {
