@@ -66,10 +66,18 @@ static int fail(vm *m, const char *fmt, const char *detail)
     return qs_err_set(m->err, "%s: data.pkl byte %zu: %s", m->path, m->at, msg);
 }
 
+/* fail() for a limit of io.h: the message names the number the macro holds. */
+static int fail_limit(vm *m, const char *fmt, unsigned long long limit)
+{
+    char d[24];
+    snprintf(d, sizeof d, "%llu", limit);
+    return fail(m, fmt, d);
+}
+
 static val *newval(vm *m, vkind k)
 {
     if (m->nall >= QS_IO_PICKLE_VALUES_MAX) {
-        fail(m, "more than %s values (limit)", "2000000");
+        fail_limit(m, "more than %s values (limit)", QS_IO_PICKLE_VALUES_MAX);
         return NULL;
     }
     if (m->nall == m->capall) {
@@ -110,7 +118,8 @@ static int push(vm *m, val *v)
     if (!v) return QS_ERR;
     if (m->sp == m->capstack) {
         if (m->capstack >= QS_IO_PICKLE_VALUES_MAX)
-            return fail(m, "the stack holds more than %s items (limit)", "2000000");
+            return fail_limit(m, "the stack holds more than %s items (limit)",
+                              QS_IO_PICKLE_VALUES_MAX);
         size_t c = m->capstack ? m->capstack * 2 : 64;
         val **a = realloc(m->stack, c * sizeof *a);
         if (!a) return fail(m, "out of memory%s", "");
@@ -612,9 +621,10 @@ static int add_tensor(coll *c, const char *name, const val *v)
 {
     size_t nl = strlen(name) + 1;
     if (c->n >= QS_IO_PICKLE_TENSORS_MAX)
-        return fail(c->m, "more than %s tensors (limit)", "262144");
+        return fail_limit(c->m, "more than %s tensors (limit)", QS_IO_PICKLE_TENSORS_MAX);
     if (nl > QS_IO_PICKLE_NAMES_MAX - c->name_bytes)
-        return fail(c->m, "the tensor names take more than %s bytes (limit)", "67108864");
+        return fail_limit(c->m, "the tensor names take more than %s bytes (limit)",
+                          QS_IO_PICKLE_NAMES_MAX);
     c->name_bytes += nl;
     if (c->n == c->cap) {
         int cap = c->cap ? c->cap * 2 : 16;
