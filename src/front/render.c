@@ -590,8 +590,8 @@ static void wrap(FILE *f, const char *text, int indent, int width)
         while (*p == ' ') p++;
         const char *e = p;
         while (*e && *e != ' ') e++;
-        int wl = (int)(e - p);
-        if (col > indent && col + 1 + wl > indent + avail) {
+        int wl = (int)(e - p), ww = dwidth_n(p, wl);     /* bytes, display columns */
+        if (col > indent && col + 1 + ww > indent + avail) {
             fputc('\n', f);
             pad(f, indent);
             col = indent;
@@ -600,17 +600,19 @@ static void wrap(FILE *f, const char *text, int indent, int width)
             col++;
         }
         /* a word longer than a whole line (a hex dump) is cut at the width */
-        while (wl > avail && col == indent) {
-            int cut = avail;
-            while (cut > 0 && ((unsigned char)p[cut] & 0xC0) == 0x80) cut--;
+        while (ww > avail && col == indent) {
+            int cut = 0;                /* the bytes of its first avail characters */
+            for (int k = 0; k < avail; k++)
+                do cut++; while (((unsigned char)p[cut] & 0xC0) == 0x80);
             fwrite(p, 1, (size_t)cut, f);
             fputc('\n', f);
             pad(f, indent);
             p += cut;
             wl -= cut;
+            ww -= avail;
         }
         fwrite(p, 1, (size_t)wl, f);
-        col += dwidth_n(p, wl);
+        col += ww;
         p = e;
     }
     fputc('\n', f);

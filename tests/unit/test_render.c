@@ -93,6 +93,41 @@ Test(render, long_text_wraps_and_is_never_cut)
     free(s);
 }
 
+/* Words of characters that take several bytes ("·" is 2, "→" 3) are measured in display
+ * columns: a line holds as many as fit (wrap counted bytes and broke lines early: 5 words of
+ * "·····" where 6 fit), and one longer than a line is cut at the width's characters. */
+Test(render, wrap_counts_columns_not_bytes)
+{
+    char json[2400] = "{\"assumptions\": \"";
+    for (int i = 0; i < 60; i++) strcat(json, "\xc2\xb7\xc2\xb7\xc2\xb7\xc2\xb7\xc2\xb7 ");
+    strcat(json, "end\"}");
+    char *s = render(json, 50);
+    check_lines(s, 50);
+    /* the value column is 13 (key 11 + 2): 37 columns hold 6 words of 5 and their blanks */
+    const char *nl = strchr(s, '\n');
+    cr_assert_not_null(nl);
+    int words = 0;
+    for (const char *p = s; p < nl; p++) words += *p == ' ' && p[1] != ' ';
+    cr_assert_eq(words, 6, "%s", s);
+    free(s);
+    /* a word of 100 "→" cut at the width (35 columns after "raw  "): every arrow kept, and the
+     * cut lines full (cut at 35 bytes they held 11 arrows) */
+    char arrows[400] = "{\"raw\": \"";
+    for (int i = 0; i < 100; i++) strcat(arrows, "\xe2\x86\x92");
+    strcat(arrows, "\"}");
+    s = render(arrows, 40);
+    check_lines(s, 40);
+    int n = 0, cols = 0, widest = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p == '\n') cols = 0;
+        else if (((unsigned char)*p & 0xC0) != 0x80 && ++cols > widest) widest = cols;
+        n += strncmp(p, "\xe2\x86\x92", 3) == 0;
+    }
+    cr_assert_eq(n, 100, "%s", s);
+    cr_assert_eq(widest, 40, "the cut lines use the whole width:\n%s", s);
+    free(s);
+}
+
 Test(render, long_arrays_stay_on_one_line)
 {
     char json[4000] = "{\"values\": [";
