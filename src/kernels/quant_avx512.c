@@ -423,6 +423,10 @@ const qs_kernels qk_avx512_table = QK_W512_TABLE("avx512", quantize_avx512, dequ
                                                  avx512, qk_gemm_u8s8_avx2, qk_sgemm_avx512);
 const qs_kernels qk_vnni_table = QK_W512_TABLE("vnni", quantize_avx512, dequantize_avx512,
                                                avx512, qk_gemm_u8s8_vnni, qk_sgemm_avx512);
+/* the vnni table with the int8 GEMM on AMX tiles (gemm_amx.c); the fp32 sgemm stays avx512's
+ * (bit-identical to avx2's) */
+const qs_kernels qk_amx_table = QK_W512_TABLE("amx", quantize_avx512, dequantize_avx512,
+                                              avx512, qk_gemm_u8s8_amx, qk_sgemm_avx512);
 #else
 /* test-only (qs_k_emulated(3), (4)): the avx512 and vnni tables with every AVX-512 source
  * (this file, cvt_avx512.c, gemm_avx512.c, gemm_vnni.c without its asm k loop) compiled

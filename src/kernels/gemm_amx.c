@@ -1,0 +1,242 @@
+/* gemm_amx.c — tier amx (AMX-TILE + AMX-INT8 over the 512-bit vnni tier): the exact
+ * u8×s8→s32 GEMM on AMX tiles. vgemm.h's int8 driver (column slabs handed to threads,
+ * shared packed A blocks, row and column sums by vpdpbusd, the zero-point corrections added
+ * on the last k block's store) with this file's micro-kernel and packers:
+ *   - C in 32×32 blocks, four 16×16 int32 accumulator tiles (tmm0..3: rows 0-15 / 16-31 ×
+ *     columns 0-15 / 16-31), two A tiles (tmm4, 5) and two B tiles (tmm6, 7), one k step =
+ *     64 bytes of k (16 quads): 4 tile loads and 4 tdpbusd;
+ *   - A packed per k step as 32 rows × 64 bytes (the two A tiles, 1 KB each, stride 64);
+ *   - Bt packed per k step as two B tiles in the "VNNI layout" tdpbusd reads: 16 rows (one
+ *     per quad of k) × 16 columns × 4 bytes (a 16×16 transpose of 32-bit words of Bt);
+ *   - tails (M, N not multiples of 32, K not a multiple of 64) zero padded in the packed
+ *     buffers: a zero u8 times anything adds 0, and the padded rows and columns are not
+ *     stored.
+ * tdpbusd adds each group of four u8·s8 products (|Σ| < 2^17) into the int32 element with
+ * wrap-around and no saturation, so the sum is Σab modulo 2^32 and vgemm.h's algebra
+ * (Σ(a-az)(b-bz) = Σab - az·Σb - bz·Σa + K·az·bz, mod 2^32) gives _ref's result bit for
+ * bit for every K and zero point.
+ * Tile state: each thread loads the configuration before its first tile instruction of a
+ * slab and releases the tiles after (VG_I8_SLAB_BEGIN / END). Linux's permission
+ * (ARCH_REQ_XCOMP_PERM) is asked by dispatch.c before the tier is offered.
+ * Products under AMX_MIN_MACS multiply-adds go to the vnni kernel (qk_gemm_u8s8_vnni).
+ * Built with the vnni flags + -mamx-tile -mamx-int8 (Makefile: *_amx.c). */
+#include <immintrin.h>
+#include <stdint.h>
+
+#include "kint.h"
+
+#define AMX_MR 32
+#define VG_MR AMX_MR
+#define VG_VL 16
+#define VG_I_KC 2048            /* bytes of k per block: 32 tile steps */
+#define VG_MC (4 * AMX_MR)      /* rows of A per shared block */
+#define VG_I8_KQ(kc) (((kc) + 63) / 64 * 16)    /* quads per row, padded to a tile step */
+#define VG_I8GEMM amx_gemm_tiles
+#define VG_I8_UKR amx_ukr
+#define VG_I8_PACK_A amx_pack_a
+#define VG_I8_PACK_B amx_pack_b
+#define VG_I8_SLAB_BEGIN() amx_config()
+#define VG_I8_SLAB_END() _tile_release()
+
+#define VI __m512i
+#define vi_zero() _mm512_setzero_si512()
+#define vi_load(p) _mm512_loadu_si512((const void *)(p))
+#define vi_loadu(p) _mm512_loadu_si512((const void *)(p))
+#define vi_storeu(p, v) _mm512_storeu_si512((void *)(p), (v))
+#define vi_set1(x) _mm512_set1_epi32(x)
+#define vi_add(a, b) _mm512_add_epi32((a), (b))
+#define vi_dp(acc, a, b) _mm512_dpbusd_epi32((acc), (a), (b))
+#define vi_hsum(v) _mm512_reduce_add_epi32(v)
+
+/* the GEMM vgemm.h defines (internal: called by qk_gemm_u8s8_amx) and the pieces it calls */
+static void amx_gemm_tiles(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64_t lda,
+                           int32_t a_zp, const int8_t *Bt, int64_t ldb, int32_t b_zp,
+                           int32_t *C, int64_t ldc);
+static void amx_ukr(int64_t kq, const int32_t *a, const int32_t *b, int32_t *c, int64_t ldc,
+                    int first, int last, const int32_t *rowc, const int32_t *colc, int mr,
+                    int nr);
+static void amx_pack_a(const uint8_t *A, int64_t lda, int64_t i0, int mr, int64_t k0,
+                       int64_t kc, int32_t *p);
+static void amx_pack_b(const int8_t *Bt, int64_t ldb, int64_t j0, int nr, int64_t k0,
+                       int64_t kc, int32_t *pb);
+static void amx_config(void);
+
+#include "vgemm.h"
+
+/* palette 1: every tile 16 rows × 64 bytes (tdpbusd: A 16×64 u8, B 16 quad rows × 16
+ * columns, C 16×16 int32) */
+static void amx_config(void)
+{
+    _Alignas(64) struct {
+        uint8_t palette, start_row, reserved[14];
+        uint16_t colsb[16];
+        uint8_t rows[16];
+    } cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette = 1;
+    for (int t = 0; t < 8; t++) {
+        cfg.colsb[t] = 64;
+        cfg.rows[t] = 16;
+    }
+    /* GCC 12's ldtilecfg asm names 8 bytes of the 64 as its input, tileloadd none: a
+     * compiler barrier keeps every store before them */
+    __asm__ volatile("" ::: "memory");
+    _tile_loadconfig(&cfg);
+}
+
+/* A rows i0..i0+mr, k0..k0+kc, per k step s of 64 bytes: 32 rows of 64 bytes at
+ * p + s·2048 bytes (rows >= mr and bytes past kc zero) */
+static void amx_pack_a(const uint8_t *A, int64_t lda, int64_t i0, int mr, int64_t k0,
+                       int64_t kc, int32_t *p)
+{
+    uint8_t *d = (uint8_t *)p;
+    int64_t ks = (kc + 63) / 64, full = kc / 64;
+    for (int r = 0; r < AMX_MR; r++) {
+        uint8_t *dr = d + r * 64;
+        if (r >= mr) {
+            for (int64_t s = 0; s < ks; s++) memset(dr + s * 2048, 0, 64);
+            continue;
+        }
+        const uint8_t *row = A + (i0 + r) * lda + k0;
+        for (int64_t s = 0; s < full; s++)
+            _mm512_storeu_si512((void *)(dr + s * 2048), _mm512_loadu_si512(row + s * 64));
+        if (full < ks) {
+            uint8_t *t = dr + full * 2048;
+            memset(t, 0, 64);
+            memcpy(t, row + full * 64, (size_t)(kc - full * 64));
+        }
+    }
+}
+
+/* 16 rows of 16 int32 transposed in place (unpack 32 / 64-bit, then 128-bit lanes) */
+static inline void amx_transpose16(__m512i r[16])
+{
+    __m512i t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+        r[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+        r[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+        r[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+    /* r[4i + c], 128-bit lane L: rows 4i..4i+3 of column 4L + c */
+    for (int c = 0; c < 4; c++) {
+        __m512i u0 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0x44);
+        __m512i u1 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0xee);
+        __m512i u2 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0x44);
+        __m512i u3 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0xee);
+        t[c] = _mm512_shuffle_i32x4(u0, u2, 0x88);
+        t[4 + c] = _mm512_shuffle_i32x4(u0, u2, 0xdd);
+        t[8 + c] = _mm512_shuffle_i32x4(u1, u3, 0x88);
+        t[12 + c] = _mm512_shuffle_i32x4(u1, u3, 0xdd);
+    }
+    for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
+/* Bt rows j0..j0+nr (columns of B), k0..k0+kc, per k step s: two B tiles at pb + s·512
+ * words, tile h holding columns 16h..16h+15: word [q·16 + j] = bytes 4q..4q+3 of the step
+ * in column 16h + j (columns >= nr and bytes past kc zero) */
+static void amx_pack_b(const int8_t *Bt, int64_t ldb, int64_t j0, int nr, int64_t k0,
+                       int64_t kc, int32_t *pb)
+{
+    int64_t ks = (kc + 63) / 64, full = kc / 64;
+    for (int h = 0; h < 2; h++) {
+        int nh = nr - 16 * h;           /* columns of this tile present */
+        for (int64_t s = 0; s < ks; s++) {
+            int32_t *d = pb + s * 512 + h * 256;
+            if (nh >= 16 && s < full) {
+                __m512i r[16];
+                for (int j = 0; j < 16; j++)
+                    r[j] = _mm512_loadu_si512(Bt + (j0 + 16 * h + j) * ldb + k0 + s * 64);
+                amx_transpose16(r);
+                for (int q = 0; q < 16; q++) _mm512_storeu_si512((void *)(d + q * 16), r[q]);
+                continue;
+            }
+            for (int j = 0; j < 16; j++) {
+                const int8_t *row = Bt + (j0 + 16 * h + j) * ldb + k0 + s * 64;
+                for (int q = 0; q < 16; q++)
+                    d[q * 16 + j] = j < nh ? vg_quad(row + 4 * q, kc - s * 64 - 4 * q) : 0;
+            }
+        }
+    }
+}
+
+/* the k loop over ks steps on the tiles a 32-row (two_m) or 16-row block and a 32-column
+ * (two_n) or 16-column one need; accumulators stored to t (32×32 int32) */
+static inline __attribute__((always_inline)) void amx_kloop(int64_t ks, const uint8_t *a,
+                                                            const uint8_t *b, int32_t *t,
+                                                            int two_m, int two_n)
+{
+    __asm__ volatile("" ::: "memory");     /* the packed stores before the tile loads */
+    _tile_zero(0);
+    if (two_n) _tile_zero(1);
+    if (two_m) _tile_zero(2);
+    if (two_m && two_n) _tile_zero(3);
+    for (int64_t s = 0; s < ks; s++) {
+        _tile_loadd(4, a + s * 2048, 64);
+        _tile_loadd(6, b + s * 2048, 64);
+        if (two_n) _tile_loadd(7, b + s * 2048 + 1024, 64);
+        if (two_m) _tile_loadd(5, a + s * 2048 + 1024, 64);
+        _tile_dpbusd(0, 4, 6);
+        if (two_n) _tile_dpbusd(1, 4, 7);
+        if (two_m) _tile_dpbusd(2, 5, 6);
+        if (two_m && two_n) _tile_dpbusd(3, 5, 7);
+    }
+    _tile_stored(0, t, 128);
+    if (two_n) _tile_stored(1, t + 16, 128);
+    if (two_m) _tile_stored(2, t + 16 * 32, 128);
+    if (two_m && two_n) _tile_stored(3, t + 16 * 32 + 16, 128);
+}
+
+/* C block [mr × nr] (=|+=) the tiles' sums; on the last k block + rowc[r] + colc[j]
+ * (wrapping int32 adds; colc is readable up to a whole 32 columns) */
+static void amx_ukr(int64_t kq, const int32_t *a, const int32_t *b, int32_t *c, int64_t ldc,
+                    int first, int last, const int32_t *rowc, const int32_t *colc, int mr,
+                    int nr)
+{
+    _Alignas(64) int32_t t[32 * 32];
+    int64_t ks = kq / 16;
+    const uint8_t *ab = (const uint8_t *)a, *bb = (const uint8_t *)b;
+    if (mr > 16 && nr > 16) amx_kloop(ks, ab, bb, t, 1, 1);
+    else if (mr > 16) amx_kloop(ks, ab, bb, t, 1, 0);
+    else if (nr > 16) amx_kloop(ks, ab, bb, t, 0, 1);
+    else amx_kloop(ks, ab, bb, t, 0, 0);
+    __m512i cc[2] = { vi_zero(), vi_zero() };
+    if (last) {
+        cc[0] = _mm512_loadu_si512(colc);
+        cc[1] = _mm512_loadu_si512(colc + 16);
+    }
+    __mmask16 mk[2];
+    for (int h = 0; h < 2; h++) {
+        int n = nr - 16 * h;
+        mk[h] = n >= 16 ? (__mmask16)0xffff : n > 0 ? (__mmask16)((1u << n) - 1) : 0;
+    }
+    for (int r = 0; r < mr; r++) {
+        int32_t *cr = c + r * ldc;
+        __m512i rc = last ? _mm512_set1_epi32(rowc[r]) : vi_zero();
+        for (int h = 0; h < 2 && mk[h]; h++) {
+            __m512i x = _mm512_add_epi32(_mm512_load_si512(t + r * 32 + 16 * h),
+                                         _mm512_add_epi32(rc, cc[h]));
+            if (!first) x = _mm512_add_epi32(x, _mm512_maskz_loadu_epi32(mk[h], cr + 16 * h));
+            _mm512_mask_storeu_epi32(cr + 16 * h, mk[h], x);
+        }
+    }
+}
+
+/* below this many multiply-adds the vnni kernel is as fast (packing and tile set-up) */
+#define AMX_MIN_MACS ((int64_t)1 << 15)
+
+void qk_gemm_u8s8_amx(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64_t lda,
+                      int32_t a_zp, const int8_t *Bt, int64_t ldb, int32_t b_zp, int32_t *C,
+                      int64_t ldc)
+{
+    if (M <= 0 || N <= 0) return;
+    if (M * N * K < AMX_MIN_MACS) {
+        qk_gemm_u8s8_vnni(M, N, K, A, lda, a_zp, Bt, ldb, b_zp, C, ldc);
+        return;
+    }
+    amx_gemm_tiles(M, N, K, A, lda, a_zp, Bt, ldb, b_zp, C, ldc);
+}
