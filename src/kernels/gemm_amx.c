@@ -18,7 +18,7 @@
  * Tile state: each thread loads the configuration before its first tile instruction of a
  * slab and releases the tiles after (VG_I8_SLAB_BEGIN / END). Linux's permission
  * (ARCH_REQ_XCOMP_PERM) is asked by dispatch.c before the tier is offered.
- * Products under AMX_MIN_MACS multiply-adds go to the vnni kernel (qk_gemm_u8s8_vnni).
+ * Products under AMX_MIN_MACS (1024) multiply-adds go to the vnni kernel (qk_gemm_u8s8_vnni).
  * Built with the vnni flags + -mamx-tile -mamx-int8 (Makefile: *_amx.c). */
 #include <immintrin.h>
 #include <stdint.h>
@@ -28,8 +28,10 @@
 #define AMX_MR 32
 #define VG_MR AMX_MR
 #define VG_VL 16
-#define VG_I_KC 2048            /* bytes of k per block: 32 tile steps */
-#define VG_MC (4 * AMX_MR)      /* rows of A per shared block */
+/* k blocks of 2048 bytes (32 tile steps between C round trips) and shared A blocks of 128
+ * rows: at 1024³ on one core 1024-byte blocks or 384 rows were no faster (noisy 2-core VM) */
+#define VG_I_KC 2048
+#define VG_MC (4 * AMX_MR)
 #define VG_I8_KQ(kc) (((kc) + 63) / 64 * 16)    /* quads per row, padded to a tile step */
 #define VG_I8GEMM amx_gemm_tiles
 #define VG_I8_UKR amx_ukr
@@ -84,27 +86,27 @@ static void amx_config(void)
     _tile_loadconfig(&cfg);
 }
 
+/* the bytes p[0..n) of a 64-byte step (n <= 0: none), zero beyond: a masked load, which
+ * reads nothing past n */
+static inline __m512i amx_load64(const void *p, int64_t n)
+{
+    if (n >= 64) return _mm512_loadu_si512(p);
+    return n > 0 ? _mm512_maskz_loadu_epi8(((__mmask64)1 << n) - 1, p) : _mm512_setzero_si512();
+}
+
 /* A rows i0..i0+mr, k0..k0+kc, per k step s of 64 bytes: 32 rows of 64 bytes at
  * p + s·2048 bytes (rows >= mr and bytes past kc zero) */
 static void amx_pack_a(const uint8_t *A, int64_t lda, int64_t i0, int mr, int64_t k0,
                        int64_t kc, int32_t *p)
 {
     uint8_t *d = (uint8_t *)p;
-    int64_t ks = (kc + 63) / 64, full = kc / 64;
+    int64_t ks = (kc + 63) / 64;
     for (int r = 0; r < AMX_MR; r++) {
-        uint8_t *dr = d + r * 64;
-        if (r >= mr) {
-            for (int64_t s = 0; s < ks; s++) memset(dr + s * 2048, 0, 64);
-            continue;
-        }
-        const uint8_t *row = A + (i0 + r) * lda + k0;
-        for (int64_t s = 0; s < full; s++)
-            _mm512_storeu_si512((void *)(dr + s * 2048), _mm512_loadu_si512(row + s * 64));
-        if (full < ks) {
-            uint8_t *t = dr + full * 2048;
-            memset(t, 0, 64);
-            memcpy(t, row + full * 64, (size_t)(kc - full * 64));
-        }
+        const uint8_t *row = r < mr ? A + (i0 + r) * lda + k0 : NULL;
+        for (int64_t s = 0; s < ks; s++)
+            _mm512_storeu_si512((void *)(d + r * 64 + s * 2048),
+                                row ? amx_load64(row + s * 64, kc - s * 64)
+                                    : _mm512_setzero_si512());
     }
 }
 
@@ -142,24 +144,18 @@ static inline void amx_transpose16(__m512i r[16])
 static void amx_pack_b(const int8_t *Bt, int64_t ldb, int64_t j0, int nr, int64_t k0,
                        int64_t kc, int32_t *pb)
 {
-    int64_t ks = (kc + 63) / 64, full = kc / 64;
+    int64_t ks = (kc + 63) / 64;
     for (int h = 0; h < 2; h++) {
         int nh = nr - 16 * h;           /* columns of this tile present */
         for (int64_t s = 0; s < ks; s++) {
             int32_t *d = pb + s * 512 + h * 256;
-            if (nh >= 16 && s < full) {
-                __m512i r[16];
-                for (int j = 0; j < 16; j++)
-                    r[j] = _mm512_loadu_si512(Bt + (j0 + 16 * h + j) * ldb + k0 + s * 64);
-                amx_transpose16(r);
-                for (int q = 0; q < 16; q++) _mm512_storeu_si512((void *)(d + q * 16), r[q]);
-                continue;
-            }
-            for (int j = 0; j < 16; j++) {
-                const int8_t *row = Bt + (j0 + 16 * h + j) * ldb + k0 + s * 64;
-                for (int q = 0; q < 16; q++)
-                    d[q * 16 + j] = j < nh ? vg_quad(row + 4 * q, kc - s * 64 - 4 * q) : 0;
-            }
+            __m512i r[16];
+            for (int j = 0; j < 16; j++)
+                r[j] = j < nh ? amx_load64(Bt + (j0 + 16 * h + j) * ldb + k0 + s * 64,
+                                           kc - s * 64)
+                              : _mm512_setzero_si512();
+            amx_transpose16(r);
+            for (int q = 0; q < 16; q++) _mm512_storeu_si512((void *)(d + q * 16), r[q]);
         }
     }
 }
@@ -226,8 +222,10 @@ static void amx_ukr(int64_t kq, const int32_t *a, const int32_t *b, int32_t *c, 
     }
 }
 
-/* below this many multiply-adds the vnni kernel is as fast (packing and tile set-up) */
-#define AMX_MIN_MACS ((int64_t)1 << 15)
+/* below this many multiply-adds the vnni kernel is as fast (both are then mostly set-up:
+ * per core, 4×16×16 took the same time on both, 7×33×31 half as long here, 16×16×64 and
+ * 1×64×64 a third to a quarter) */
+#define AMX_MIN_MACS ((int64_t)1 << 10)
 
 void qk_gemm_u8s8_amx(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64_t lda,
                       int32_t a_zp, const int8_t *Bt, int64_t ldb, int32_t b_zp, int32_t *C,

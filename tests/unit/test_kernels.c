@@ -18,7 +18,7 @@ static const int64_t SIZES[] = { 0, 1, 7, 31, 32, 33, 1000003 };
 static const qs_round ROUNDS[] = { QS_R_HALF_EVEN, QS_R_HALF_AWAY, QS_R_HALF_UP,
                                    QS_R_STOCHASTIC };
 
-/* The tables to test: ref, then every tier this CPU supports (avx2, avx512, vnni), then the
+/* The tables to test: ref, then every tier this CPU supports (avx2, avx512, vnni, amx), then the
  * test-only emulated instances of the AVX-512 / VNNI GEMMs (their source with AVX2
  * emulations of the wide vectors and vpdpbusd, see src/kernels/vgemm.h), which run here even
  * when the CPU lacks those tiers (gemm_tables). Tiers the CPU lacks are skipped (Test(kernels, tiers)
@@ -349,7 +349,14 @@ Test(kernels, tier_select_synthetic)
     cr_assert_eq(qs_k_tier_choose(R | A2 | VN, "avx512", err, sizeof err), -1);
     cr_assert_eq(qs_k_tier_choose(R | A2 | A5, "vnni", err, sizeof err), -1);
     cr_assert_eq(qs_k_tier_choose(R | A2, "AVX2", err, sizeof err), -1);
-    cr_assert_str_eq(err, "QSCOPE_KERNELS=AVX2: unknown tier (ref, avx2, avx512 or vnni)");
+    cr_assert_str_eq(err, "QSCOPE_KERNELS=AVX2: unknown tier (ref, avx2, avx512, vnni or amx)");
+    /* amx: the best where present, refused where not */
+    const unsigned AX = T(QS_TIER_AMX);
+    cr_assert_eq(qs_k_tier_choose(R | A2 | A5 | VN | AX, NULL, err, sizeof err), QS_TIER_AMX);
+    cr_assert_eq(qs_k_tier_choose(R | A2 | A5 | VN | AX, "vnni", err, sizeof err), QS_TIER_VNNI);
+    cr_assert_eq(qs_k_tier_choose(R | A2 | A5 | VN, "amx", err, sizeof err), -1);
+    cr_assert_str_eq(err, "QSCOPE_KERNELS=amx: this CPU lacks the amx tier (it supports: "
+                     "ref avx2 avx512 vnni)");
     for (int t = 0; t < QS_TIER_N; t++)
         cr_assert_eq(qs_k_tier_parse(qs_k_tier_name((qs_tier)t)), t);
 }
@@ -1331,6 +1338,24 @@ Test(kernels, gemm_u8s8, .timeout = 60)
     check_gemm_u8s8(3, 35, 70001, 1, 0, 127);  /* 255·(-255) sums past int32: wraps as _ref */
     check_gemm_u8s8(26, 65, 515, 1, 255, -128); /* extreme zero points, tails of 12x32 tiles */
     check_gemm_u8s8(25, 97, 2051, 0, 77, 5);   /* k blocks of 512 bytes + a partial quad */
+}
+
+/* the amx tier's tiles (gemm_amx.c): 32×32 C blocks of four 16×16 tiles, k steps of 64
+ * bytes, k blocks of 2048 bytes; every tail of each (a block with only its first row or
+ * column tile, K one byte past a step or a block), with zero points */
+Test(kernels, gemm_u8s8_tiles, .timeout = 60)
+{
+    check_gemm_u8s8(16, 16, 64, 0, 3, -1);     /* one tile of each, one k step */
+    check_gemm_u8s8(17, 15, 65, 0, 128, 0);    /* a second row tile of one row, one byte of k */
+    check_gemm_u8s8(15, 17, 63, 0, 0, 7);      /* a second column tile of one column */
+    check_gemm_u8s8(33, 47, 127, 1, 255, -128); /* 32 + 1 rows, 32 + 15 columns */
+    check_gemm_u8s8(31, 33, 2048, 0, 9, 2);    /* one whole k block */
+    check_gemm_u8s8(40, 50, 2049, 0, 77, -3);  /* a k block + one byte */
+    check_gemm_u8s8(49, 40, 300, 0, 4, -2);    /* 32 + 17 rows: the 17th in the second tile */
+    check_gemm_u8s8(1, 200, 4160, 0, 1, 1);    /* one row (a 16-row tile of 15 zero rows) */
+    check_gemm_u8s8(129, 2, 700, 0, 200, 100); /* more rows than a shared A block (128) */
+    check_gemm_u8s8(97, 70, 4163, 0, 5, -1);   /* threaded, three k blocks */
+    check_gemm_u8s8(4, 16, 16, 0, 2, 2);       /* at the amx tier's vnni threshold (1024) */
 }
 
 static void check_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, float beta)
