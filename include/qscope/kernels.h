@@ -205,7 +205,9 @@ qs_tier qs_k_active_tier(void);
  * machine cannot execute are run here. i = 0: avx512 sgemm (2x8 lanes for 16), 1: vnni
  * 512-bit int8, 2: vnni 256-bit int8; other entries are the avx2 ones. i = 3 ("avx512-zemu")
  * and 4 ("vnni-zemu"): the whole avx512 / vnni tables, their own AVX-512 sources compiled
- * over a scalar emulation of the intrinsics (src/kernels/zemu.h; slow). */
+ * over a scalar emulation of the intrinsics (src/kernels/zemu.h; slow); 5 ("amx-zemu"): the
+ * vnni-zemu table with the amx tier's int8 GEMM, gemm_amx.c over zemu.h and a scalar
+ * emulation of the tile instructions (src/kernels/amxemu.h). */
 const qs_kernels *qs_k_emulated(int i);
 
 /* One element through the `_ref` quantize rule (src/kernels/kint.h qk_quant1, the rule every

@@ -206,7 +206,7 @@ const qs_kernels *qs_k_emulated(int i)
 {
 #ifdef QK_X86
     if (i >= 0 && i < 3 && qs_k_tier(QS_TIER_AVX2)) return &qk_emu_tables[i];
-    if (i >= 3 && i < 5 && qs_k_tier(QS_TIER_AVX2)) return &qk_zemu_tables[i - 3];
+    if (i >= 3 && i < 6 && qs_k_tier(QS_TIER_AVX2)) return &qk_zemu_tables[i - 3];
 #endif
     (void)i;
     return NULL;

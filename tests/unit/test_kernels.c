@@ -54,6 +54,10 @@ static int gemm_tables(const qs_kernels *t[QT_MAX])
         const qs_kernels *k = qs_k_emulated(i);
         if (k) t[n++] = k;
     }
+    /* gemm_amx.c over zemu.h + amxemu.h: its GEMM only (the rest is vnni-zemu's), run even
+     * where the CPU has AMX, so the emulation is checked against the hardware's results */
+    const qs_kernels *amx = qs_k_emulated(5);
+    if (amx) t[n++] = amx;
     return n;
 }
 
