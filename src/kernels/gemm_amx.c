@@ -32,6 +32,8 @@
  * rows: at 1024³ on one core 1024-byte blocks or 384 rows were no faster (noisy 2-core VM) */
 #define VG_I_KC 2048
 #define VG_MC (4 * AMX_MR)
+/* one thread up to 2^27 multiply-adds: about the time the vnni kernel's 2^25 take (0.2 ms) */
+#define VG_THREAD_MACS ((int64_t)1 << 27)
 #define VG_I8_KQ(kc) (((kc) + 63) / 64 * 16)    /* quads per row, padded to a tile step */
 #define VG_I8GEMM amx_gemm_tiles
 #define VG_I8_UKR amx_ukr

@@ -31,7 +31,8 @@
  *     includer, in place of those (gemm_amx.c: AMX tiles; VG_MR may then be any multiple of
  *     4), with VG_I8_KQ(kc) (32-bit words per packed row or column of a k block: default
  *     (kc+3)/4), VG_I_KC and VG_MC (block sizes) and VG_I8_SLAB_BEGIN() / VG_I8_SLAB_END()
- *     (run by the thread around each column slab it takes: the tile configuration)
+ *     (run by the thread around each column slab it takes: the tile configuration);
+ *   VG_THREAD_MACS          products up to this many multiply-adds run on one thread
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -81,10 +82,13 @@ static int64_t vg_slab_width(int64_t N, int nt)
 }
 
 /* one thread up to 2^25 multiply-adds, as gemm_avx2.c (a second thread on a loaded machine
- * waits for a scheduler slice longer than the product takes) */
+ * waits for a scheduler slice longer than the product takes); VG_THREAD_MACS overrides */
+#ifndef VG_THREAD_MACS
+#define VG_THREAD_MACS ((int64_t)1 << 25)
+#endif
 static int vg_threads(int64_t M, int64_t N, int64_t K)
 {
-    return M * N * K > ((int64_t)1 << 25) ? qs_k_threads() : 1;
+    return M * N * K > VG_THREAD_MACS ? qs_k_threads() : 1;
 }
 
 static int64_t vg_rows_per_pass(int64_t M, int64_t K)

@@ -1301,31 +1301,43 @@ Test(kernels, cb4_fp4_bitsandbytes, .timeout = 60)
 
 /* ---- GEMM -------------------------------------------------------------------------------- */
 
-static void check_gemm_u8s8(int64_t M, int64_t N, int64_t K, int extreme, int32_t azp, int32_t bzp)
+/* every table of gemm_tables() whose name contains `only` (NULL: all) against the int64 sum
+ * truncated to int32 (_ref's rule), on unaligned pointers with padded rows */
+static void check_gemm_u8s8_some(const char *only, int64_t M, int64_t N, int64_t K, int extreme,
+                                 int32_t azp, int32_t bzp)
 {
     const qs_kernels *t[QT_MAX];
     int nt = gemm_tables(t);
     int64_t lda = K + 3, ldb = K + 1, ldc = N + 2;
     uint8_t *A = malloc((size_t)(M * lda) + 1);
     int8_t *B = malloc((size_t)(N * ldb) + 1);
-    int32_t *C = malloc((size_t)(M * ldc) * 4 + 4);
+    int32_t *C = malloc((size_t)(M * ldc) * 4 + 4), *want = malloc((size_t)(M * N) * 4);
     rng_state = (uint64_t)(M * 31 + N * 7 + K);
     for (int64_t i = 0; i < M * lda; i++) A[i + 1] = extreme ? 255 : (uint8_t)rnd();
     for (int64_t i = 0; i < N * ldb; i++) B[i + 1] = extreme ? -128 : (int8_t)rnd();
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            int64_t acc = 0;
+            for (int64_t k = 0; k < K; k++)
+                acc += ((int64_t)A[1 + i * lda + k] - azp) * ((int64_t)B[1 + j * ldb + k] - bzp);
+            want[i * N + j] = (int32_t)acc;
+        }
     for (int ti = 0; ti < nt; ti++) {
+        if (only && !strstr(t[ti]->name, only)) continue;
         for (int64_t i = 0; i < M * ldc; i++) C[i + 1] = 0x5a5a5a5a;
         t[ti]->gemm_u8s8(M, N, K, A + 1, lda, azp, B + 1, ldb, bzp, C + 1, ldc);
         for (int64_t i = 0; i < M; i++)
             for (int64_t j = 0; j < ldc; j++) {
                 if (j >= N) { cr_assert_eq(C[1 + i * ldc + j], 0x5a5a5a5a); continue; }
-                int64_t acc = 0;
-                for (int64_t k = 0; k < K; k++)
-                    acc += ((int64_t)A[1 + i * lda + k] - azp) * ((int64_t)B[1 + j * ldb + k] - bzp);
-                cr_assert_eq(C[1 + i * ldc + j], (int32_t)acc, "%s gemm_u8s8 %lldx%lldx%lld [%lld,%lld]",
+                cr_assert_eq(C[1 + i * ldc + j], want[i * N + j], "%s gemm_u8s8 %lldx%lldx%lld [%lld,%lld]",
                              t[ti]->name, (long long)M, (long long)N, (long long)K, (long long)i, (long long)j);
             }
     }
-    free(A); free(B); free(C);
+    free(A); free(B); free(C); free(want);
+}
+static void check_gemm_u8s8(int64_t M, int64_t N, int64_t K, int extreme, int32_t azp, int32_t bzp)
+{
+    check_gemm_u8s8_some(NULL, M, N, K, extreme, azp, bzp);
 }
 
 Test(kernels, gemm_u8s8, .timeout = 60)
@@ -1360,6 +1372,9 @@ Test(kernels, gemm_u8s8_tiles, .timeout = 60)
     check_gemm_u8s8(129, 2, 700, 0, 200, 100); /* more rows than a shared A block (128) */
     check_gemm_u8s8(97, 70, 4163, 0, 5, -1);   /* threaded, three k blocks */
     check_gemm_u8s8(4, 16, 16, 0, 2, 2);       /* at the amx tier's vnni threshold (1024) */
+    /* threaded: the amx tier runs products above 2^27 multiply-adds on all threads (the
+     * real table where the CPU has AMX, and the emulated one) */
+    check_gemm_u8s8_some("amx", 530, 300, 900, 0, 6, -2);
 }
 
 static void check_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, float beta)
