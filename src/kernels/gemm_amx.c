@@ -112,14 +112,17 @@ static void amx_pack_a(const uint8_t *A, int64_t lda, int64_t i0, int mr, int64_
     }
 }
 
-/* 16 rows of 16 int32 transposed in place (unpack 32 / 64-bit, then 128-bit lanes) */
-static inline void amx_transpose16(__m512i r[16])
+/* 16 rows of 16 int32 transposed in place (unpack 32 / 64-bit, then 128-bit lanes); the
+ * loops unrolled so that the 32 vectors stay in registers */
+static inline __attribute__((always_inline)) void amx_transpose16(__m512i r[16])
 {
     __m512i t[16];
+#pragma GCC unroll 8
     for (int i = 0; i < 8; i++) {
         t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
         t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
     }
+#pragma GCC unroll 4
     for (int i = 0; i < 4; i++) {
         r[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
         r[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
@@ -127,6 +130,7 @@ static inline void amx_transpose16(__m512i r[16])
         r[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
     }
     /* r[4i + c], 128-bit lane L: rows 4i..4i+3 of column 4L + c */
+#pragma GCC unroll 4
     for (int c = 0; c < 4; c++) {
         __m512i u0 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0x44);
         __m512i u1 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0xee);
@@ -137,6 +141,7 @@ static inline void amx_transpose16(__m512i r[16])
         t[8 + c] = _mm512_shuffle_i32x4(u1, u3, 0x88);
         t[12 + c] = _mm512_shuffle_i32x4(u1, u3, 0xdd);
     }
+#pragma GCC unroll 16
     for (int i = 0; i < 16; i++) r[i] = t[i];
 }
 
@@ -151,12 +156,18 @@ static void amx_pack_b(const int8_t *Bt, int64_t ldb, int64_t j0, int nr, int64_
         int nh = nr - 16 * h;           /* columns of this tile present */
         for (int64_t s = 0; s < ks; s++) {
             int32_t *d = pb + s * 512 + h * 256;
+            const int8_t *src = Bt + (j0 + 16 * h) * ldb + k0 + s * 64;
             __m512i r[16];
-            for (int j = 0; j < 16; j++)
-                r[j] = j < nh ? amx_load64(Bt + (j0 + 16 * h + j) * ldb + k0 + s * 64,
-                                           kc - s * 64)
-                              : _mm512_setzero_si512();
+            if (nh >= 16 && kc - s * 64 >= 64) {
+#pragma GCC unroll 16
+                for (int j = 0; j < 16; j++) r[j] = _mm512_loadu_si512(src + j * ldb);
+            } else {
+                for (int j = 0; j < 16; j++)
+                    r[j] = j < nh ? amx_load64(src + j * ldb, kc - s * 64)
+                                  : _mm512_setzero_si512();
+            }
             amx_transpose16(r);
+#pragma GCC unroll 16
             for (int q = 0; q < 16; q++) _mm512_storeu_si512((void *)(d + q * 16), r[q]);
         }
     }
