@@ -2,8 +2,8 @@
  * quantize / dequantize, the fused fake-quant + error statistics pass, float conversions,
  * 4-bit codebooks and GEMM. Each kernel has a plain scalar `_ref` version that defines its
  * meaning (src/kernels/ref.c) and, on x86-64, optimized versions per tier: AVX2/FMA/F16C
- * (src/kernels, files ending in _avx2.c), AVX-512 F/BW/VL (_avx512.c) and VNNI (_vnni.c,
- * _avxvnni.c).
+ * (src/kernels, files ending in _avx2.c), AVX-512 F/BW/VL (_avx512.c), VNNI (_vnni.c,
+ * _avxvnni.c) and AMX (_amx.c: the int8 GEMM on tiles).
  * One dispatch table, chosen once by qs_kernels_init() from CPUID and XCR0, is the only
  * global state of the library; QSCOPE_KERNELS names a tier (ref: the plain path).
  *

@@ -3,6 +3,7 @@
  *   gemm_avx512.c     sgemm on __m512 (12x32 tile)                            tier avx512
  *   gemm_vnni.c       u8s8 GEMM on __m512 with vpdpbusd (AVX512-VNNI)          tier vnni
  *   gemm_avxvnni.c    u8s8 GEMM on __m256 with vpdpbusd (AVX-VNNI)             tier vnni (256)
+ *   gemm_amx.c        u8s8 GEMM on AMX tiles (its own micro-kernel and packers) tier amx
  *   gemm_vemu*_avx2.c the same code with AVX2 emulations of the 512-bit vectors and of
  *                     vpdpbusd: test-only tables (qs_k_emulated), so the packing, blocking,
  *                     tails and zero-point algebra of the kernels that an AVX2-only machine
