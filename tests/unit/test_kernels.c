@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "qscope/kernels.h"
 
@@ -1375,6 +1377,59 @@ Test(kernels, gemm_u8s8_tiles, .timeout = 60)
     /* threaded: the amx tier runs products above 2^27 multiply-adds on all threads (the
      * real table where the CPU has AMX, and the emulated one) */
     check_gemm_u8s8_some("amx", 530, 300, 900, 0, 6, -2);
+}
+
+/* n bytes ending right before a PROT_NONE page (a read past them faults); *map / *maplen
+ * for munmap */
+static void *guarded(size_t n, void **map, size_t *maplen)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE), body = (n + pg - 1) / pg * pg;
+    *maplen = body + pg;
+    char *m = mmap(NULL, *maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert(m != MAP_FAILED);
+    cr_assert_eq(mprotect(m + body, pg, PROT_NONE), 0);
+    *map = m;
+    return m + body - n;
+}
+
+/* the GEMMs read nothing past A and Bt: both tight (lda = ldb = K) and ending right before
+ * an inaccessible page, with tails in every dimension (the amx packers' 64-byte k steps
+ * and 16-column tiles: a whole-step load on a k tail or a row past M or N would fault; N a
+ * multiple of 16 puts Bt's last row in a whole tile) */
+Test(kernels, gemm_u8s8_guard, .timeout = 60)
+{
+    static const int64_t SH[][3] = { { 33, 47, 127 }, { 17, 15, 65 }, { 5, 19, 100 },
+                                     { 40, 50, 2049 }, { 3, 3, 1 }, { 20, 32, 100 },
+                                     { 9, 48, 65 } };
+    const qs_kernels *t[QT_MAX];
+    int nt = gemm_tables(t);
+    for (size_t s = 0; s < sizeof SH / sizeof *SH; s++) {
+        int64_t M = SH[s][0], N = SH[s][1], K = SH[s][2];
+        void *ma, *mb;
+        size_t la, lb;
+        uint8_t *A = guarded((size_t)(M * K), &ma, &la);
+        int8_t *B = guarded((size_t)(N * K), &mb, &lb);
+        int32_t *C = malloc((size_t)(M * N) * 4), *want = malloc((size_t)(M * N) * 4);
+        rng_state = (uint64_t)(M * 131 + N * 17 + K);
+        for (int64_t i = 0; i < M * K; i++) A[i] = (uint8_t)rnd();
+        for (int64_t i = 0; i < N * K; i++) B[i] = (int8_t)rnd();
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++) {
+                int64_t acc = 0;
+                for (int64_t k = 0; k < K; k++)
+                    acc += ((int64_t)A[i * K + k] - 3) * ((int64_t)B[j * K + k] + 1);
+                want[i * N + j] = (int32_t)acc;
+            }
+        for (int ti = 0; ti < nt; ti++) {
+            memset(C, 0x5a, (size_t)(M * N) * 4);
+            t[ti]->gemm_u8s8(M, N, K, A, K, 3, B, K, -1, C, N);
+            for (int64_t i = 0; i < M * N; i++)
+                cr_assert_eq(C[i], want[i], "%s gemm_u8s8 %lldx%lldx%lld [%lld]", t[ti]->name,
+                             (long long)M, (long long)N, (long long)K, (long long)i);
+        }
+        munmap(ma, la); munmap(mb, lb);
+        free(C); free(want);
+    }
 }
 
 static void check_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, float beta)
