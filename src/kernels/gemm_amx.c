@@ -10,7 +10,11 @@
  *     per quad of k) × 16 columns × 4 bytes (a 16×16 transpose of 32-bit words of Bt);
  *   - tails (M, N not multiples of 32, K not a multiple of 64) zero padded in the packed
  *     buffers: a zero u8 times anything adds 0, and the padded rows and columns are not
- *     stored.
+ *     stored;
+ *   - whole 32×32 blocks skip the epilogue: the accumulators start from the zero-point
+ *     corrections (first k block; tilezero without zero points) or from C (later k blocks)
+ *     and are stored straight into C; partial blocks go through a 32×32 buffer and masked
+ *     stores, adding the corrections on the last k block as vgemm.h's kernels do.
  * tdpbusd adds each group of four u8·s8 products (|Σ| < 2^17) into the int32 element with
  * wrap-around and no saturation, so the sum is Σab modulo 2^32 and vgemm.h's algebra
  * (Σ(a-az)(b-bz) = Σab - az·Σb - bz·Σa + K·az·bz, mod 2^32) gives _ref's result bit for
@@ -200,8 +204,62 @@ static inline __attribute__((always_inline)) void amx_kloop(int64_t ks, const ui
     if (two_m && two_n) _tile_stored(3, t + 16 * 32 + 16, 128);
 }
 
+/* a whole 32×32 block: the accumulators start from the zero-point corrections rowc[r] +
+ * colc[j] on the first k block (the sum modulo 2^32 does not depend on which block adds
+ * them) or from C on the later ones, and are stored straight into C */
+static inline __attribute__((always_inline)) void amx_kloop_c(int64_t ks, const uint8_t *a,
+                                                              const uint8_t *b, int32_t *c,
+                                                              int64_t ldc, int first,
+                                                              const int32_t *rowc,
+                                                              const int32_t *colc)
+{
+    const long ldcb = (long)ldc * 4;
+    if (first) {
+        uint32_t any = 0;
+        for (int i = 0; i < 32; i++) any |= (uint32_t)rowc[i] | (uint32_t)colc[i];
+        if (!any) {                         /* no corrections (zero points 0) */
+            _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+        } else {
+            __m512i c0 = _mm512_loadu_si512(colc), c1 = _mm512_loadu_si512(colc + 16);
+            _Alignas(64) int32_t corr[32 * 32];
+            for (int r = 0; r < 32; r++) {
+                __m512i rc = _mm512_set1_epi32(rowc[r]);
+                _mm512_store_si512(corr + r * 32, _mm512_add_epi32(rc, c0));
+                _mm512_store_si512(corr + r * 32 + 16, _mm512_add_epi32(rc, c1));
+            }
+            __asm__ volatile("" ::: "memory");
+            _tile_loadd(0, corr, 128);
+            _tile_loadd(1, corr + 16, 128);
+            _tile_loadd(2, corr + 16 * 32, 128);
+            _tile_loadd(3, corr + 16 * 32 + 16, 128);
+        }
+    } else {
+        __asm__ volatile("" ::: "memory");
+        _tile_loadd(0, c, ldcb);
+        _tile_loadd(1, c + 16, ldcb);
+        _tile_loadd(2, c + 16 * ldc, ldcb);
+        _tile_loadd(3, c + 16 * ldc + 16, ldcb);
+    }
+    __asm__ volatile("" ::: "memory");     /* the packed stores before the tile loads */
+    for (int64_t s = 0; s < ks; s++) {
+        _tile_loadd(4, a + s * 2048, 64);
+        _tile_loadd(6, b + s * 2048, 64);
+        _tile_loadd(7, b + s * 2048 + 1024, 64);
+        _tile_loadd(5, a + s * 2048 + 1024, 64);
+        _tile_dpbusd(0, 4, 6);
+        _tile_dpbusd(1, 4, 7);
+        _tile_dpbusd(2, 5, 6);
+        _tile_dpbusd(3, 5, 7);
+    }
+    _tile_stored(0, c, ldcb);
+    _tile_stored(1, c + 16, ldcb);
+    _tile_stored(2, c + 16 * ldc, ldcb);
+    _tile_stored(3, c + 16 * ldc + 16, ldcb);
+}
+
 /* C block [mr × nr] (=|+=) the tiles' sums; on the last k block + rowc[r] + colc[j]
- * (wrapping int32 adds; colc is readable up to a whole 32 columns) */
+ * (wrapping int32 adds; colc is readable up to a whole 32 columns); whole blocks:
+ * amx_kloop_c */
 static void amx_ukr(int64_t kq, const int32_t *a, const int32_t *b, int32_t *c, int64_t ldc,
                     int first, int last, const int32_t *rowc, const int32_t *colc, int mr,
                     int nr)
@@ -209,6 +267,10 @@ static void amx_ukr(int64_t kq, const int32_t *a, const int32_t *b, int32_t *c, 
     _Alignas(64) int32_t t[32 * 32];
     int64_t ks = kq / 16;
     const uint8_t *ab = (const uint8_t *)a, *bb = (const uint8_t *)b;
+    if (mr == 32 && nr == 32) {
+        amx_kloop_c(ks, ab, bb, c, ldc, first, rowc, colc);
+        return;
+    }
     if (mr > 16 && nr > 16) amx_kloop(ks, ab, bb, t, 1, 1);
     else if (mr > 16) amx_kloop(ks, ab, bb, t, 1, 0);
     else if (nr > 16) amx_kloop(ks, ab, bb, t, 0, 1);

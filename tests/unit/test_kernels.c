@@ -1373,6 +1373,8 @@ Test(kernels, gemm_u8s8_tiles, .timeout = 60)
     check_gemm_u8s8(1, 200, 4160, 0, 1, 1);    /* one row (a 16-row tile of 15 zero rows) */
     check_gemm_u8s8(129, 2, 700, 0, 200, 100); /* more rows than a shared A block (128) */
     check_gemm_u8s8(97, 70, 4163, 0, 5, -1);   /* threaded, three k blocks */
+    check_gemm_u8s8(64, 64, 4200, 0, 0, 0);    /* whole 32×32 blocks over k blocks, no zp */
+    check_gemm_u8s8(32, 32, 6000, 1, 0, 127);  /* one whole block, 255·(-255) over 3 blocks */
     check_gemm_u8s8(4, 16, 16, 0, 2, 2);       /* at the amx tier's vnni threshold (1024) */
     /* threaded: the amx tier runs products above 2^27 multiply-adds on all threads (the
      * real table where the CPU has AMX, and the emulated one) */
