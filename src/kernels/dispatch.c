@@ -1,8 +1,8 @@
 /* dispatch.c — the one dispatch table of the library: the best tier the CPU supports (CPUID
  * and XCR0: ref, avx2, avx512, vnni, amx), or the one QSCOPE_KERNELS names when the CPU has it;
  * tests and the bench can force any table. The choice itself (qs_k_tiers_of,
- * qs_k_tier_choose) is a pure function of the CPUID/XCR0 words, unit-tested with synthetic
- * bit sets. */
+ * qs_k_tier_choose) is a pure function of the CPUID/XCR0 words (and of the states Linux
+ * permits the process: AMX), unit-tested with synthetic bit sets. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -34,7 +34,8 @@
 #define VG_VL 16
 /* k blocks of 2048 bytes (32 tile steps between C round trips) and shared A blocks of 128
  * rows: at 1024³ on one core 1024-byte blocks or 384 rows were no faster (noisy 2-core VM) */
-#define VG_I_KC 2048
+#define VG_I_KC 2048            /* a multiple of 64: whole k blocks need no padding, so
+                                   vgemm.h's offset of block pc (pc/4 words a row) holds */
 #define VG_MC (4 * AMX_MR)
 /* one thread up to 2^27 multiply-adds: about the time the vnni kernel's 2^25 take (0.2 ms) */
 #define VG_THREAD_MACS ((int64_t)1 << 27)

@@ -31,7 +31,7 @@
  *     of the same signatures as vg_ukr_i, vg_pack_ia, vg_pack_ib below, declared by the
  *     includer, in place of those (gemm_amx.c: AMX tiles; VG_MR may then be any multiple of
  *     4), with VG_I8_KQ(kc) (32-bit words per packed row or column of a k block: default
- *     (kc+3)/4), VG_I_KC and VG_MC (block sizes) and VG_I8_SLAB_BEGIN() / VG_I8_SLAB_END()
+ *     (kc+3)/4; VG_I8_KQ(VG_I_KC) must be VG_I_KC/4), VG_I_KC and VG_MC (block sizes) and VG_I8_SLAB_BEGIN() / VG_I8_SLAB_END()
  *     (run by the thread around each column slab it takes: the tile configuration);
  *   VG_THREAD_MACS          products up to this many multiply-adds run on one thread
  */
