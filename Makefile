@@ -60,7 +60,7 @@ ARCH := $(shell uname -m)
 LIB_DIRS  = base io synth numfmt quant kernels nn session cmd lesson
 LIB_SRC   = $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 ifeq ($(filter x86_64 i686 i386,$(ARCH)),)
-LIB_SRC  := $(filter-out %_avx2.c %_avx512.c %_vnni.c %_avxvnni.c,$(LIB_SRC))
+LIB_SRC  := $(filter-out %_avx2.c %_avx512.c %_vnni.c %_avxvnni.c %_amx.c,$(LIB_SRC))
 endif
 FACE_SRC  = $(wildcard src/front/*.c src/repl/*.c src/tui/*.c)
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -99,6 +99,12 @@ $(BUILD)/%_avx512.o: %_avx512.c
 $(BUILD)/%_vnni.o: %_vnni.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(AVX512_FLAGS) -mavx512vnni -c $< -o $@
+
+# AMX: the vnni flags plus the tile instructions (called only when CPUID, XCR0 and Linux's
+# permission allow: dispatch.c)
+$(BUILD)/%_amx.o: %_amx.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(AVX512_FLAGS) -mavx512vnni -mamx-tile -mamx-int8 -c $< -o $@
 
 $(BUILD)/%_avxvnni.o: %_avxvnni.c
 	@mkdir -p $(dir $@)

@@ -2,8 +2,8 @@
  * quantize / dequantize, the fused fake-quant + error statistics pass, float conversions,
  * 4-bit codebooks and GEMM. Each kernel has a plain scalar `_ref` version that defines its
  * meaning (src/kernels/ref.c) and, on x86-64, optimized versions per tier: AVX2/FMA/F16C
- * (src/kernels, files ending in _avx2.c), AVX-512 F/BW/VL (_avx512.c) and VNNI (_vnni.c,
- * _avxvnni.c).
+ * (src/kernels, files ending in _avx2.c), AVX-512 F/BW/VL (_avx512.c), VNNI (_vnni.c,
+ * _avxvnni.c) and AMX (_amx.c: the int8 GEMM on tiles).
  * One dispatch table, chosen once by qs_kernels_init() from CPUID and XCR0, is the only
  * global state of the library; QSCOPE_KERNELS names a tier (ref: the plain path).
  *
@@ -92,7 +92,8 @@ typedef struct qs_hist {
 
 /* The dispatch table. All pointers are always set. */
 typedef struct qs_kernels {
-    const char *name;   /* "ref", "avx2", "avx512", "vnni" (512-bit), "vnni256" (AVX-VNNI) */
+    const char *name;   /* "ref", "avx2", "avx512", "vnni" (512-bit), "vnni256" (AVX-VNNI),
+                           "amx" */
 
     /* min and max over x ignoring NaN (±Inf count); when all NaN or n == 0: *mn = +inf,
      * *mx = -inf. */
@@ -159,23 +160,32 @@ void qs_k_force(const qs_kernels *k);
  * ref: plain C. avx2: AVX2 + FMA + F16C (YMM state enabled in XCR0). avx512: avx2 plus
  * AVX-512 F/BW/VL with the opmask/ZMM state enabled (XCR0 bits 1,2,5,6,7). vnni: int8 GEMM
  * with vpdpbusd — AVX512-VNNI on 512-bit registers over the avx512 tier, or, where only that
- * exists, AVX-VNNI on 256-bit registers over the avx2 tier. The best tier the CPU has is used
- * unless QSCOPE_KERNELS names one (a tier the CPU lacks is refused: qs_kernels_check). */
-typedef enum qs_tier { QS_TIER_REF, QS_TIER_AVX2, QS_TIER_AVX512, QS_TIER_VNNI, QS_TIER_N } qs_tier;
+ * exists, AVX-VNNI on 256-bit registers over the avx2 tier. amx: the 512-bit vnni tier with
+ * the int8 GEMM on AMX tiles (tdpbusd): AMX-TILE and AMX-INT8, the tile state enabled in
+ * XCR0 (bits 17, 18) and Linux's permission to use it (arch_prctl ARCH_REQ_XCOMP_PERM).
+ * The best tier the CPU has is used unless QSCOPE_KERNELS names one (a tier the CPU lacks is
+ * refused: qs_kernels_check). */
+typedef enum qs_tier { QS_TIER_REF, QS_TIER_AVX2, QS_TIER_AVX512, QS_TIER_VNNI, QS_TIER_AMX,
+                       QS_TIER_N } qs_tier;
 
 /* The CPUID / XCR0 words the choice reads (leaf 1 ECX, leaf 7.0 EBX/ECX/EDX, leaf 7.1 EAX,
- * XCR0 low word). A pure input, so the selection is testable with synthetic bit sets. */
+ * XCR0 low word) and the extended states the OS lets this process use (xperm: Linux's
+ * arch_prctl ARCH_GET_XCOMP_PERM, low word; bit 18 XTILEDATA once AMX is permitted; 0 off
+ * Linux). A pure input, so the selection is testable with synthetic bit sets. */
 typedef struct qs_cpu_bits {
     uint32_t l1_ecx, l7_ebx, l7_ecx, l7_edx, l71_eax;
     uint32_t xcr0;
+    uint32_t xperm;
 } qs_cpu_bits;
 
-/* Reads this CPU's bits (all zero off x86). */
+/* Reads this CPU's bits (all zero off x86). Where the CPU and XCR0 have the AMX tile state
+ * and the process is not yet permitted to use it, asks Linux for it first
+ * (ARCH_REQ_XCOMP_PERM, process-wide, once: later reads find it granted). */
 void qs_cpu_bits_read(qs_cpu_bits *c);
 /* Bit set of the tiers c supports (bit t = tier t; ref always). *vnni256 (may be NULL) is set
  * to 1 when the vnni tier is the 256-bit AVX-VNNI one. Pure. */
 unsigned qs_k_tiers_of(const qs_cpu_bits *c, int *vnni256);
-/* Tier name ("ref", "avx2", "avx512", "vnni"), and the tier of a name (-1 if unknown). */
+/* Tier name ("ref", "avx2", "avx512", "vnni", "amx"), and the tier of a name (-1 if unknown). */
 const char *qs_k_tier_name(qs_tier t);
 int qs_k_tier_parse(const char *name);
 /* The tier to use given the supported set and QSCOPE_KERNELS (env may be NULL or empty: the
@@ -195,7 +205,9 @@ qs_tier qs_k_active_tier(void);
  * machine cannot execute are run here. i = 0: avx512 sgemm (2x8 lanes for 16), 1: vnni
  * 512-bit int8, 2: vnni 256-bit int8; other entries are the avx2 ones. i = 3 ("avx512-zemu")
  * and 4 ("vnni-zemu"): the whole avx512 / vnni tables, their own AVX-512 sources compiled
- * over a scalar emulation of the intrinsics (src/kernels/zemu.h; slow). */
+ * over a scalar emulation of the intrinsics (src/kernels/zemu.h; slow); 5 ("amx-zemu"): the
+ * vnni-zemu table with the amx tier's int8 GEMM, gemm_amx.c over zemu.h and a scalar
+ * emulation of the tile instructions (src/kernels/amxemu.h). */
 const qs_kernels *qs_k_emulated(int i);
 /* Test-only: the vnni256 table (AVX-VNNI int8 GEMM on ymm) whenever this CPU has AVX2 and
  * AVX-VNNI, also where AVX-512 VNNI makes the vnni tier the 512-bit one (Sapphire Rapids

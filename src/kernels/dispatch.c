@@ -1,8 +1,8 @@
 /* dispatch.c — the one dispatch table of the library: the best tier the CPU supports (CPUID
- * and XCR0: ref, avx2, avx512, vnni), or the one QSCOPE_KERNELS names when the CPU has it;
+ * and XCR0: ref, avx2, avx512, vnni, amx), or the one QSCOPE_KERNELS names when the CPU has it;
  * tests and the bench can force any table. The choice itself (qs_k_tiers_of,
- * qs_k_tier_choose) is a pure function of the CPUID/XCR0 words, unit-tested with synthetic
- * bit sets. */
+ * qs_k_tier_choose) is a pure function of the CPUID/XCR0 words (and of the states Linux
+ * permits the process: AMX), unit-tested with synthetic bit sets. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +14,7 @@
  * computes the same value) and by qs_k_force (tests, bench: single-threaded use). */
 static const qs_kernels *active;
 
-static const char *const TIER_NAME[QS_TIER_N] = { "ref", "avx2", "avx512", "vnni" };
+static const char *const TIER_NAME[QS_TIER_N] = { "ref", "avx2", "avx512", "vnni", "amx" };
 
 const char *qs_k_tier_name(qs_tier t)
 {
@@ -29,8 +29,10 @@ int qs_k_tier_parse(const char *name)
 }
 
 /* CPUID bits: leaf 1 ECX: FMA 12, OSXSAVE 27, AVX 28, F16C 29. Leaf 7.0 EBX: AVX2 5,
- * AVX512F 16, AVX512BW 30, AVX512VL 31; ECX: AVX512_VNNI 11. Leaf 7.1 EAX: AVX-VNNI 4.
- * XCR0: 1 SSE, 2 AVX (YMM upper halves), 5 opmask, 6 ZMM_Hi256, 7 Hi16_ZMM. */
+ * AVX512F 16, AVX512BW 30, AVX512VL 31; ECX: AVX512_VNNI 11; EDX: AMX-TILE 24, AMX-INT8 25.
+ * Leaf 7.1 EAX: AVX-VNNI 4. XCR0: 1 SSE, 2 AVX (YMM upper halves), 5 opmask, 6 ZMM_Hi256,
+ * 7 Hi16_ZMM, 17 XTILECFG, 18 XTILEDATA. xperm (Linux's permitted states): 18 XTILEDATA —
+ * without it the first tile instruction raises SIGILL even where XCR0 has the state. */
 #define B(n) (1u << (n))
 unsigned qs_k_tiers_of(const qs_cpu_bits *c, int *vnni256)
 {
@@ -43,8 +45,13 @@ unsigned qs_k_tiers_of(const qs_cpu_bits *c, int *vnni256)
     int avx512 = avx2 && (c->l7_ebx & f_bw_vl) == f_bw_vl && (c->xcr0 & zmm_state) == zmm_state;
     if (avx2) set |= 1u << QS_TIER_AVX2;
     if (avx512) set |= 1u << QS_TIER_AVX512;
-    if (avx512 && (c->l7_ecx & B(11))) set |= 1u << QS_TIER_VNNI;
+    int vnni512 = avx512 && (c->l7_ecx & B(11));
+    if (vnni512) set |= 1u << QS_TIER_VNNI;
     else if (avx2 && (c->l71_eax & B(4))) { set |= 1u << QS_TIER_VNNI; v256 = 1; }
+    const uint32_t amx_cpu = B(24) | B(25), amx_state = B(17) | B(18);
+    if (vnni512 && (c->l7_edx & amx_cpu) == amx_cpu && (c->xcr0 & amx_state) == amx_state &&
+        (c->xperm & B(18)))
+        set |= 1u << QS_TIER_AMX;
     if (vnni256) *vnni256 = v256;
     return set;
 }
@@ -60,8 +67,8 @@ int qs_k_tier_choose(unsigned supported, const char *env, char *err, size_t errl
     }
     int t = qs_k_tier_parse(env);
     if (t < 0) {
-        if (err) snprintf(err, errlen, "QSCOPE_KERNELS=%.40s: unknown tier (ref, avx2, avx512 "
-                          "or vnni)", env);
+        if (err) snprintf(err, errlen, "QSCOPE_KERNELS=%.40s: unknown tier (ref, avx2, avx512, "
+                          "vnni or amx)", env);
         return -1;
     }
     if (!(supported & (1u << t))) {
@@ -81,6 +88,22 @@ int qs_k_tier_choose(unsigned supported, const char *env, char *err, size_t errl
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 #include <cpuid.h>
 #define QK_X86 1
+#endif
+#if defined(QK_X86) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#define QK_ARCH_GET_XCOMP_PERM 0x1022
+#define QK_ARCH_REQ_XCOMP_PERM 0x1023
+#define QK_XFEATURE_XTILEDATA 18
+
+/* the extended states Linux lets this process use (low word; 0 where the kernel predates
+ * the permission scheme, 5.16, and so does not enable AMX either) */
+static uint32_t xcomp_perm(void)
+{
+    unsigned long long perm = 0;
+    if (syscall(SYS_arch_prctl, QK_ARCH_GET_XCOMP_PERM, &perm) != 0) return 0;
+    return (uint32_t)perm;
+}
 #endif
 
 /* <cpuid.h> and xgetbv work the same under gcc and clang (clang 14 does not know
@@ -106,6 +129,16 @@ void qs_cpu_bits_read(qs_cpu_bits *c)
         __cpuid_count(7, 1, a, b, cx, d);
         c->l71_eax = a;
     }
+#ifdef __linux__
+    /* AMX: the tile data state is off for a process until it asks (Linux 5.16+); asked once
+     * (process-wide, inherited by threads) where the CPU and XCR0 have it, then read back */
+    const uint32_t amx_cpu = (1u << 24) | (1u << 25), amx_state = (1u << 17) | (1u << 18);
+    c->xperm = xcomp_perm();
+    if ((c->l7_edx & amx_cpu) == amx_cpu && (c->xcr0 & amx_state) == amx_state &&
+        !(c->xperm & (1u << QK_XFEATURE_XTILEDATA)) &&
+        syscall(SYS_arch_prctl, QK_ARCH_REQ_XCOMP_PERM, QK_XFEATURE_XTILEDATA) == 0)
+        c->xperm = xcomp_perm();
+#endif
 #endif
 }
 
@@ -127,6 +160,7 @@ const qs_kernels *qs_k_tier(qs_tier t)
     case QS_TIER_AVX2: return &qk_avx2_table;
     case QS_TIER_AVX512: return &qk_avx512_table;
     case QS_TIER_VNNI: return v256 ? &qk_vnni256_table : &qk_vnni_table;
+    case QS_TIER_AMX: return &qk_amx_table;
 #endif
     default: return NULL;
     }
@@ -182,7 +216,7 @@ const qs_kernels *qs_k_emulated(int i)
 {
 #ifdef QK_X86
     if (i >= 0 && i < 3 && qs_k_tier(QS_TIER_AVX2)) return &qk_emu_tables[i];
-    if (i >= 3 && i < 5 && qs_k_tier(QS_TIER_AVX2)) return &qk_zemu_tables[i - 3];
+    if (i >= 3 && i < 6 && qs_k_tier(QS_TIER_AVX2)) return &qk_zemu_tables[i - 3];
 #endif
     (void)i;
     return NULL;

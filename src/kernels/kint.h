@@ -247,8 +247,9 @@ extern const qs_kernels qk_avx2_table;
 extern const qs_kernels qk_avx512_table;      /* quant_avx512.c: the AVX-512 entries */
 extern const qs_kernels qk_vnni_table;        /* avx512 + 512-bit vpdpbusd int8 GEMM */
 extern const qs_kernels qk_vnni256_table;     /* avx2 + 256-bit AVX-VNNI int8 GEMM */
+extern const qs_kernels qk_amx_table;         /* vnni + AMX tile int8 GEMM (gemm_amx.c) */
 extern const qs_kernels qk_emu_tables[3];     /* test-only: see qs_k_emulated */
-extern const qs_kernels qk_zemu_tables[2];    /* test-only: quant_zemu_avx2.c */
+extern const qs_kernels qk_zemu_tables[3];    /* test-only: quant_zemu_avx2.c */
 
 /* the wide GEMMs (vgemm.h instantiated by gemm_avx512.c, gemm_vnni.c, gemm_avxvnni.c and,
  * emulated with AVX2, gemm_vemu_avx2.c) and the AVX-512 conversions */
@@ -264,6 +265,8 @@ void qk_sgemm_emu512(int, int, int64_t, int64_t, int64_t, float, const float *, 
                      const float *, int64_t, float, float *, int64_t);
 void qk_gemm_u8s8_vnni(int64_t, int64_t, int64_t, const uint8_t *, int64_t, int32_t,
                        const int8_t *, int64_t, int32_t, int32_t *, int64_t);
+void qk_gemm_u8s8_amx(int64_t, int64_t, int64_t, const uint8_t *, int64_t, int32_t,
+                      const int8_t *, int64_t, int32_t, int32_t *, int64_t);
 void qk_gemm_u8s8_avxvnni(int64_t, int64_t, int64_t, const uint8_t *, int64_t, int32_t,
                           const int8_t *, int64_t, int32_t, int32_t *, int64_t);
 void qk_gemm_u8s8_emuvnni(int64_t, int64_t, int64_t, const uint8_t *, int64_t, int32_t,
@@ -277,6 +280,8 @@ void qk_f32_to_bf16_avx512(const float *x, int64_t n, uint16_t *b);
 /* test-only: the same sources over zemu.h (*_zemu_avx2.c) */
 void qk_sgemm_zemu(int, int, int64_t, int64_t, int64_t, float, const float *, int64_t,
                    const float *, int64_t, float, float *, int64_t);
+void qk_gemm_u8s8_amx_zemu(int64_t, int64_t, int64_t, const uint8_t *, int64_t, int32_t,
+                           const int8_t *, int64_t, int32_t, int32_t *, int64_t);
 void qk_gemm_u8s8_vnni_zemu(int64_t, int64_t, int64_t, const uint8_t *, int64_t, int32_t,
                             const int8_t *, int64_t, int32_t, int32_t *, int64_t);
 void qk_f32_to_f16_zemu(const float *x, int64_t n, uint16_t *h);

@@ -423,14 +423,21 @@ const qs_kernels qk_avx512_table = QK_W512_TABLE("avx512", quantize_avx512, dequ
                                                  avx512, qk_gemm_u8s8_avx2, qk_sgemm_avx512);
 const qs_kernels qk_vnni_table = QK_W512_TABLE("vnni", quantize_avx512, dequantize_avx512,
                                                avx512, qk_gemm_u8s8_vnni, qk_sgemm_avx512);
+/* the vnni table with the int8 GEMM on AMX tiles (gemm_amx.c); the fp32 sgemm stays avx512's
+ * (bit-identical to avx2's) */
+const qs_kernels qk_amx_table = QK_W512_TABLE("amx", quantize_avx512, dequantize_avx512,
+                                              avx512, qk_gemm_u8s8_amx, qk_sgemm_avx512);
 #else
-/* test-only (qs_k_emulated(3), (4)): the avx512 and vnni tables with every AVX-512 source
+/* test-only (qs_k_emulated(3), (4), (5)): the avx512, vnni and amx tables with every AVX-512 source
  * (this file, cvt_avx512.c, gemm_avx512.c, gemm_vnni.c without its asm k loop) compiled
  * over zemu.h's scalar emulation of the intrinsics */
-const qs_kernels qk_zemu_tables[2] = {
+const qs_kernels qk_zemu_tables[3] = {
     QK_W512_TABLE("avx512-zemu", quantize_zemu, dequantize_zemu, zemu, qk_gemm_u8s8_avx2,
                   qk_sgemm_zemu),
     QK_W512_TABLE("vnni-zemu", quantize_zemu, dequantize_zemu, zemu, qk_gemm_u8s8_vnni_zemu,
+                  qk_sgemm_zemu),
+    /* + gemm_amx.c over zemu.h and amxemu.h (gemmamx_zemu_avx2.c) */
+    QK_W512_TABLE("amx-zemu", quantize_zemu, dequantize_zemu, zemu, qk_gemm_u8s8_amx_zemu,
                   qk_sgemm_zemu),
 };
 #endif

@@ -3,6 +3,7 @@
  *   gemm_avx512.c     sgemm on __m512 (12x32 tile)                            tier avx512
  *   gemm_vnni.c       u8s8 GEMM on __m512 with vpdpbusd (AVX512-VNNI)          tier vnni
  *   gemm_avxvnni.c    u8s8 GEMM on __m256 with vpdpbusd (AVX-VNNI)             tier vnni (256)
+ *   gemm_amx.c        u8s8 GEMM on AMX tiles (its own micro-kernel and packers) tier amx
  *   gemm_vemu*_avx2.c the same code with AVX2 emulations of the 512-bit vectors and of
  *                     vpdpbusd: test-only tables (qs_k_emulated), so the packing, blocking,
  *                     tails and zero-point algebra of the kernels that an AVX2-only machine
@@ -26,6 +27,13 @@
  *     VG_I8_KLOOP(kq, a, b, acc) an asm k loop writing the accumulators to acc, and
  *     VI, vi_zero(), vi_load(p), vi_loadu(p), vi_storeu(p, v), vi_set1(x), vi_add(a, b),
  *     vi_dp(acc, u8s, s8s) (vpdpbusd), vi_hsum(v) (sum of the int32 lanes, wrapping)
+ *   VG_I8_UKR, VG_I8_PACK_A, VG_I8_PACK_B (optional, together): a micro-kernel and packers
+ *     of the same signatures as vg_ukr_i, vg_pack_ia, vg_pack_ib below, declared by the
+ *     includer, in place of those (gemm_amx.c: AMX tiles; VG_MR may then be any multiple of
+ *     4), with VG_I8_KQ(kc) (32-bit words per packed row or column of a k block: default
+ *     (kc+3)/4; VG_I8_KQ(VG_I_KC) must be VG_I_KC/4), VG_I_KC and VG_MC (block sizes) and VG_I8_SLAB_BEGIN() / VG_I8_SLAB_END()
+ *     (run by the thread around each column slab it takes: the tile configuration);
+ *   VG_THREAD_MACS          products up to this many multiply-adds run on one thread
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -42,6 +50,8 @@
 #define VG_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 #elif VG_MR == 6
 #define VG_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#elif defined(VG_I8_UKR) && !defined(VG_SGEMM)
+/* the includer's own micro-kernel: no row macro */
 #else
 #error "VG_MR must be 6 or 12"
 #endif
@@ -50,8 +60,12 @@
  * perplexity must not depend on the CPU; test_kernels' sgemm_tiers_identical). B
  * micro-panel 256·NR·4 bytes: 32 KB at NR 32. */
 #define VG_S_KC 256
+#ifndef VG_I_KC
 #define VG_I_KC 512             /* int8 k block in bytes (a multiple of 4): 128 quads */
+#endif
+#ifndef VG_MC
 #define VG_MC (12 * VG_MR)      /* rows of A per block */
+#endif
 #define VG_NC 3072              /* columns per slab at most */
 #define VG_APACK_MAX ((int64_t)1 << 24)
 
@@ -69,10 +83,13 @@ static int64_t vg_slab_width(int64_t N, int nt)
 }
 
 /* one thread up to 2^25 multiply-adds, as gemm_avx2.c (a second thread on a loaded machine
- * waits for a scheduler slice longer than the product takes) */
+ * waits for a scheduler slice longer than the product takes); VG_THREAD_MACS overrides */
+#ifndef VG_THREAD_MACS
+#define VG_THREAD_MACS ((int64_t)1 << 25)
+#endif
 static int vg_threads(int64_t M, int64_t N, int64_t K)
 {
-    return M * N * K > ((int64_t)1 << 25) ? qs_k_threads() : 1;
+    return M * N * K > VG_THREAD_MACS ? qs_k_threads() : 1;
 }
 
 static int64_t vg_rows_per_pass(int64_t M, int64_t K)
@@ -288,6 +305,21 @@ void VG_SGEMM(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, cons
  * int8: u8 (A) × s8 (Bt) → s32 with vpdpbusd, exact modulo 2^32 (as _ref)
  * ====================================================================================== */
 
+#ifndef VG_I8_UKR
+#define VG_I8_UKR vg_ukr_i
+#define VG_I8_PACK_A vg_pack_ia
+#define VG_I8_PACK_B vg_pack_ib
+#define VG_I8_OWN_UKR 1
+#endif
+#ifndef VG_I8_KQ
+#define VG_I8_KQ(kc) (((kc) + 3) / 4)
+#endif
+#ifndef VG_I8_SLAB_BEGIN
+#define VG_I8_SLAB_BEGIN() ((void)0)
+#define VG_I8_SLAB_END() ((void)0)
+#endif
+
+#ifdef VG_I8_OWN_UKR
 /* C tile (=|+=) Σ_quads dpbusd(a quad, b quads); on the last k block adds the zero-point
  * corrections rowc[r] + colc[j]. Wrapping int32 adds throughout (scalar: uint32). */
 static void vg_ukr_i(int64_t kq, const int32_t *a, const int32_t *b, int32_t *c, int64_t ldc,
@@ -349,19 +381,22 @@ static void vg_ukr_i(int64_t kq, const int32_t *a, const int32_t *b, int32_t *c,
         }
 }
 
-/* 4 bytes p[0..n) (n <= 4) as one 32-bit lane, zero padded: for the last, partial quad of
- * a row only (GCC makes the memcpy of n bytes a byte loop, and the 4-byte load of bytes
- * just stored misses store forwarding: packing every quad this way took 37 % of a 1024³
- * vnni GEMM) */
+#endif /* VG_I8_OWN_UKR */
+
+/* 4 bytes p[0..n) (n <= 4; none when n <= 0) as one 32-bit lane, zero padded: for the
+ * last, partial quad of a row only (GCC makes the memcpy of n bytes a byte loop, and the
+ * 4-byte load of bytes just stored misses store forwarding: packing every quad this way took
+ * 37 % of a 1024³ vnni GEMM) */
 static inline int32_t vg_quad(const void *p, int64_t n)
 {
     uint8_t q[4] = { 0, 0, 0, 0 };
-    memcpy(q, p, (size_t)(n < 4 ? n : 4));
+    if (n > 0) memcpy(q, p, (size_t)(n < 4 ? n : 4));
     int32_t v;
     memcpy(&v, q, 4);
     return v;
 }
 
+#ifdef VG_I8_OWN_UKR
 /* one MR-row panel of A, raw bytes in quads: p[q * MR + r], zero padded (rows and k) */
 static void vg_pack_ia(const uint8_t *A, int64_t lda, int64_t i0, int mr, int64_t k0,
                        int64_t kc, int32_t *p)
@@ -395,6 +430,7 @@ static void vg_pack_ib(const int8_t *Bt, int64_t ldb, int64_t j0, int nr, int64_
         for (; q < kq; q++) pb[q * VG_NR + j] = vg_quad(row + 4 * q, kc - 4 * q);
     }
 }
+#endif /* VG_I8_OWN_UKR */
 
 /* Σ of n bytes (u8 when !is_signed, else s8), modulo 2^32: vpdpbusd against ones */
 static uint32_t vg_bytesum(const void *p, int64_t n, int is_signed)
@@ -424,7 +460,7 @@ void VG_I8GEMM(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64_t lda, i
     int64_t nslab = (N + slab - 1) / slab;
     int64_t mstep = vg_rows_per_pass(M, K);
     int64_t mp_max = (mstep + VG_MR - 1) / VG_MR * VG_MR;
-    int64_t kqt = (K + VG_I_KC - 1) / VG_I_KC * (VG_I_KC / 4);
+    int64_t kqt = (K + VG_I_KC - 1) / VG_I_KC * (VG_I_KC / 4);   /* >= Σ VG_I8_KQ(kc) */
     int64_t nkb = (K + VG_I_KC - 1) / VG_I_KC, nic_max = (mstep + VG_MC - 1) / VG_MC;
     size_t pb_len = (size_t)(((slab + VG_NR - 1) / VG_NR) * VG_NR * (VG_I_KC / 4));
     size_t ap_len = (size_t)(VG_MC * (VG_I_KC / 4));
@@ -459,12 +495,13 @@ void VG_I8GEMM(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64_t lda, i
             int32_t *pb = tscr + (size_t)omp_get_thread_num() * (pb_len + ap_len), *ap = pb + pb_len;
             int64_t jc = sl * slab, nc = N - jc < slab ? N - jc : slab;
             int64_t npan = (nc + VG_NR - 1) / VG_NR;
+            VG_I8_SLAB_BEGIN();
             for (int64_t pc = 0; pc < K; pc += VG_I_KC) {
-                int64_t kc = K - pc < VG_I_KC ? K - pc : VG_I_KC, kq = (kc + 3) / 4;
+                int64_t kc = K - pc < VG_I_KC ? K - pc : VG_I_KC, kq = VG_I8_KQ(kc);
                 int last = pc + kc >= K;
                 for (int64_t jp = 0; jp < npan; jp++) {
                     int nr = nc - jp * VG_NR < VG_NR ? (int)(nc - jp * VG_NR) : VG_NR;
-                    vg_pack_ib(Bt, ldb, jc + jp * VG_NR, nr, pc, kc, pb + jp * VG_NR * kq);
+                    VG_I8_PACK_B(Bt, ldb, jc + jp * VG_NR, nr, pc, kc, pb + jp * VG_NR * kq);
                 }
                 for (int64_t ic = 0; ic < mm; ic += VG_MC) {
                     int64_t mc = mm - ic < VG_MC ? mm - ic : VG_MC;
@@ -476,8 +513,8 @@ void VG_I8GEMM(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64_t lda, i
                         int32_t *dst = claim == 1 ? pak : ap;
                         for (int64_t ip = 0; ip < mcp; ip++) {
                             int mr = mc - ip * VG_MR < VG_MR ? (int)(mc - ip * VG_MR) : VG_MR;
-                            vg_pack_ia(A, lda, m0 + ic + ip * VG_MR, mr, pc, kc,
-                                       dst + ip * VG_MR * kq);
+                            VG_I8_PACK_A(A, lda, m0 + ic + ip * VG_MR, mr, pc, kc,
+                                         dst + ip * VG_MR * kq);
                         }
                         if (claim == 1) vg_ablk_done(&ab, bi);
                         else pak = ap;
@@ -487,12 +524,13 @@ void VG_I8GEMM(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64_t lda, i
                             int nr = nc - jp * VG_NR < VG_NR ? (int)(nc - jp * VG_NR) : VG_NR;
                             int mr = mc - ip * VG_MR < VG_MR ? (int)(mc - ip * VG_MR) : VG_MR;
                             int64_t i0 = m0 + ic + ip * VG_MR, j0 = jc + jp * VG_NR;
-                            vg_ukr_i(kq, pak + ip * VG_MR * kq, pb + jp * VG_NR * kq,
-                                     C + i0 * ldc + j0, ldc, pc == 0, last, rowc + i0,
-                                     colc + j0, mr, nr);
+                            VG_I8_UKR(kq, pak + ip * VG_MR * kq, pb + jp * VG_NR * kq,
+                                      C + i0 * ldc + j0, ldc, pc == 0, last, rowc + i0,
+                                      colc + j0, mr, nr);
                         }
                 }
             }
+            VG_I8_SLAB_END();
         }
     }
     free(pa); free(tscr); free(rowc); free(colc); free(ab.state);

@@ -296,6 +296,65 @@ ZI int32_t z_reduce_add_epi32(zv a)
     ZL(i) s += a.u32[i];
     return (int32_t)s;
 }
+/* vpunpck{l,h}{dq,qdq}: per 128-bit lane, the low (high) two dwords (one qword) of a and b
+ * interleaved, a's first */
+ZI zv z_unpacklo_epi32(zv a, zv b)
+{
+    zv r;
+    for (int l = 0; l < 4; l++)
+        for (int i = 0; i < 2; i++) {
+            r.u32[4 * l + 2 * i] = a.u32[4 * l + i];
+            r.u32[4 * l + 2 * i + 1] = b.u32[4 * l + i];
+        }
+    return r;
+}
+ZI zv z_unpackhi_epi32(zv a, zv b)
+{
+    zv r;
+    for (int l = 0; l < 4; l++)
+        for (int i = 0; i < 2; i++) {
+            r.u32[4 * l + 2 * i] = a.u32[4 * l + 2 + i];
+            r.u32[4 * l + 2 * i + 1] = b.u32[4 * l + 2 + i];
+        }
+    return r;
+}
+ZI zv z_unpacklo_epi64(zv a, zv b)
+{
+    zv r;
+    for (int l = 0; l < 4; l++) {
+        memcpy(&r.u32[4 * l], &a.u32[4 * l], 8);
+        memcpy(&r.u32[4 * l + 2], &b.u32[4 * l], 8);
+    }
+    return r;
+}
+ZI zv z_unpackhi_epi64(zv a, zv b)
+{
+    zv r;
+    for (int l = 0; l < 4; l++) {
+        memcpy(&r.u32[4 * l], &a.u32[4 * l + 2], 8);
+        memcpy(&r.u32[4 * l + 2], &b.u32[4 * l + 2], 8);
+    }
+    return r;
+}
+/* vshufi32x4: 128-bit lanes 0, 1 of the result from a (imm8[1:0], [3:2]), 2, 3 from b
+ * (imm8[5:4], [7:6]) */
+ZI zv z_shuffle_i32x4(zv a, zv b, int imm)
+{
+    zv r;
+    for (int l = 0; l < 4; l++)
+        memcpy(&r.u32[4 * l], &(l < 2 ? a : b).u32[4 * ((imm >> (2 * l)) & 3)], 16);
+    return r;
+}
+/* 512-bit masked byte load (AVX512BW): only the bytes of set mask bits are read */
+ZI zv z512_maskz_loadu_epi8(__mmask64 m, const void *p)
+{
+    zv r = z_setzero_si512();
+    const uint8_t *c = p;
+    for (int i = 0; i < 64; i++)
+        if ((m >> i) & 1u) r.u8[i] = c[i];
+    return r;
+}
+ZI zv z_load_si512(const void *p) { z_aligned(p); return z_loadu_ps(p); }
 /* vpdpbusd: each int32 lane of acc plus the four products u8(a byte) · s8(b byte), wrapping */
 ZI zv z_dpbusd_epi32(zv acc, zv a, zv b)
 {
@@ -441,4 +500,18 @@ ZI zv z_dpbusd_epi32(zv acc, zv a, zv b)
 #define _mm512_sub_ps z_sub_ps
 #undef _mm512_xor_si512
 #define _mm512_xor_si512 z_xor_si512
+#undef _mm512_unpacklo_epi32
+#define _mm512_unpacklo_epi32 z_unpacklo_epi32
+#undef _mm512_unpackhi_epi32
+#define _mm512_unpackhi_epi32 z_unpackhi_epi32
+#undef _mm512_unpacklo_epi64
+#define _mm512_unpacklo_epi64 z_unpacklo_epi64
+#undef _mm512_unpackhi_epi64
+#define _mm512_unpackhi_epi64 z_unpackhi_epi64
+#undef _mm512_shuffle_i32x4
+#define _mm512_shuffle_i32x4 z_shuffle_i32x4
+#undef _mm512_maskz_loadu_epi8
+#define _mm512_maskz_loadu_epi8 z512_maskz_loadu_epi8
+#undef _mm512_load_si512
+#define _mm512_load_si512 z_load_si512
 #endif

@@ -161,7 +161,11 @@ typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int
 enum { CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112 };
 
 /* reps interleaved runs of (int8, fp32, OpenBLAS when ob) on one shape: median GOP/s of
- * each (g[0..2]) and median per-run ratios fp32/OB (g[3]) and int8/OB (g[4]) */
+ * each (g[0..2]) and median per-run ratios fp32/OB (g[3]) and int8/OB (g[4]). Each timed
+ * int8 run follows 5 ms of untimed int8 runs of the same product: an AMX unit left unused
+ * for a few ms (here: during the fp32 and OpenBLAS runs) starts again at about half speed
+ * and needs 2-4 ms to reach it (1024³ on one core: 550 GOP/s cold, 1450 after 5 ms), and
+ * torch_gemm.py's figures, the peer, are of back-to-back calls. */
 static void time_gemm(const qs_kernels *k, sgemm_fn ob, int64_t M, int64_t N, int64_t K,
                       int reps, double g[5])
 {
@@ -176,6 +180,9 @@ static void time_gemm(const qs_kernels *k, sgemm_fn ob, int64_t M, int64_t N, in
     for (int r = -1; r < reps; r++) {
         for (int which = 0; which < 3; which++) {
             if (which == 2 && !ob) { t[2][r < 0 ? 0 : r] = NAN; continue; }
+            if (which == 0)
+                for (double w0 = now(); now() - w0 < 5e-3; )
+                    k->gemm_u8s8(M, N, K, A8, K, 0, B8, K, 0, C32, N);
             double t0 = now();
             if (which == 0) k->gemm_u8s8(M, N, K, A8, K, 0, B8, K, 0, C32, N);
             else if (which == 1) k->sgemm(0, 1, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N);

@@ -7,7 +7,7 @@ cd "$QSCOPE_TOP"
 fail() { echo "FAIL: $*"; exit 1; }
 
 v=$(env -u QSCOPE_KERNELS "$QSCOPE" --version) || fail "--version exit $?"
-grep -Eq '^qscope [^ ]+ \(kernels: [a-z0-9]+, tier (ref|avx2|avx512|vnni)\)$' <<<"$v" ||
+grep -Eq '^qscope [^ ]+ \(kernels: [a-z0-9]+, tier (ref|avx2|avx512|vnni|amx)\)$' <<<"$v" ||
     fail "--version does not name the tier: $v"
 best=$(sed 's/.*tier \([a-z0-9]*\))$/\1/' <<<"$v")
 
@@ -16,12 +16,16 @@ out=$(QSCOPE_KERNELS=ref "$QSCOPE" --version) || fail "ref refused"
 # the CPU's tiers, from /proc/cpuinfo (independent of qscope's CPUID reading)
 flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true)
 has() { grep -qw "$1" <<<"$flags"; }
-for t in avx2 avx512 vnni; do
+for t in avx2 avx512 vnni amx; do
     case $t in
         avx2) ok=0; has avx2 && has fma && has f16c && ok=1 ;;
         avx512) ok=0; has avx512f && has avx512bw && has avx512vl && ok=1 ;;
         vnni) ok=0; { has avx512f && has avx512bw && has avx512vl && has avx512_vnni; } ||
                   { has avx2 && has fma && has f16c && has avx_vnni; } && ok=1 ;;
+        # (Linux lists amx_tile only where it enables the tile state; the permission qscope
+        # asks for is granted by every kernel that does, 5.16 and later)
+        amx) ok=0; has avx512f && has avx512bw && has avx512vl && has avx512_vnni &&
+                 has amx_tile && has amx_int8 && ok=1 ;;
     esac
     out=$(QSCOPE_KERNELS=$t "$QSCOPE" --version 2>/tmp/qs_kern_err.$$); rc=$?
     err=$(cat /tmp/qs_kern_err.$$); rm -f /tmp/qs_kern_err.$$

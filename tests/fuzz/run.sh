@@ -40,7 +40,7 @@ for src in $(for d in $lib_dirs; do echo src/"$d"/*.c; done); do
     # lessons (run with the instrumented ref kernels: QSCOPE_KERNELS=ref below), the SIMD
     # ones are checked against _ref under ASan/UBSan by `make asan`, and instrumented here
     # quant_avx2.c and quant_avx512.c took clang 3 to 4 minutes each.
-    case "$src" in *_avx2.c|*_avx512.c|*_vnni.c|*_avxvnni.c)
+    case "$src" in *_avx2.c|*_avx512.c|*_vnni.c|*_avxvnni.c|*_amx.c)
         flags="-std=c11 -g -O1 -fno-omit-frame-pointer -fopenmp"
         case "$(uname -m)" in x86_64|i?86) extra="-mavx2 -mfma -mf16c" ;; *) continue ;; esac ;;
     esac
@@ -48,6 +48,7 @@ for src in $(for d in $lib_dirs; do echo src/"$d"/*.c; done); do
         *_avx512.c) extra="$extra -mavx512f -mavx512bw -mavx512vl" ;;
         *_vnni.c) extra="$extra -mavx512f -mavx512bw -mavx512vl -mavx512vnni" ;;
         *_avxvnni.c) extra="$extra -mavxvnni" ;;
+        *_amx.c) extra="$extra -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mamx-tile -mamx-int8" ;;
     esac
     obj="$OUT/obj/${src//\//_}.o"
     objs+=("$obj")

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "qscope/kernels.h"
 
@@ -18,7 +20,7 @@ static const int64_t SIZES[] = { 0, 1, 7, 31, 32, 33, 1000003 };
 static const qs_round ROUNDS[] = { QS_R_HALF_EVEN, QS_R_HALF_AWAY, QS_R_HALF_UP,
                                    QS_R_STOCHASTIC };
 
-/* The tables to test: ref, then every tier this CPU supports (avx2, avx512, vnni), then the
+/* The tables to test: ref, then every tier this CPU supports (avx2, avx512, vnni, amx), then the
  * test-only emulated instances of the AVX-512 / VNNI GEMMs (their source with AVX2
  * emulations of the wide vectors and vpdpbusd, see src/kernels/vgemm.h), which run here even
  * when the CPU lacks those tiers (gemm_tables). Tiers the CPU lacks are skipped (Test(kernels, tiers)
@@ -57,6 +59,10 @@ static int gemm_tables(const qs_kernels *t[QT_MAX])
         const qs_kernels *k = qs_k_emulated(i);
         if (k) t[n++] = k;
     }
+    /* gemm_amx.c over zemu.h + amxemu.h: its GEMM only (the rest is vnni-zemu's), run even
+     * where the CPU has AMX, so the emulation is checked against the hardware's results */
+    const qs_kernels *amx = qs_k_emulated(5);
+    if (amx) t[n++] = amx;
     return n;
 }
 
@@ -354,7 +360,14 @@ Test(kernels, tier_select_synthetic)
     cr_assert_eq(qs_k_tier_choose(R | A2 | VN, "avx512", err, sizeof err), -1);
     cr_assert_eq(qs_k_tier_choose(R | A2 | A5, "vnni", err, sizeof err), -1);
     cr_assert_eq(qs_k_tier_choose(R | A2, "AVX2", err, sizeof err), -1);
-    cr_assert_str_eq(err, "QSCOPE_KERNELS=AVX2: unknown tier (ref, avx2, avx512 or vnni)");
+    cr_assert_str_eq(err, "QSCOPE_KERNELS=AVX2: unknown tier (ref, avx2, avx512, vnni or amx)");
+    /* amx: the best where present, refused where not */
+    const unsigned AX = T(QS_TIER_AMX);
+    cr_assert_eq(qs_k_tier_choose(R | A2 | A5 | VN | AX, NULL, err, sizeof err), QS_TIER_AMX);
+    cr_assert_eq(qs_k_tier_choose(R | A2 | A5 | VN | AX, "vnni", err, sizeof err), QS_TIER_VNNI);
+    cr_assert_eq(qs_k_tier_choose(R | A2 | A5 | VN, "amx", err, sizeof err), -1);
+    cr_assert_str_eq(err, "QSCOPE_KERNELS=amx: this CPU lacks the amx tier (it supports: "
+                     "ref avx2 avx512 vnni)");
     for (int t = 0; t < QS_TIER_N; t++)
         cr_assert_eq(qs_k_tier_parse(qs_k_tier_name((qs_tier)t)), t);
 }
@@ -1295,31 +1308,43 @@ Test(kernels, cb4_fp4_bitsandbytes, .timeout = 60)
 
 /* ---- GEMM -------------------------------------------------------------------------------- */
 
-static void check_gemm_u8s8(int64_t M, int64_t N, int64_t K, int extreme, int32_t azp, int32_t bzp)
+/* every table of gemm_tables() whose name contains `only` (NULL: all) against the int64 sum
+ * truncated to int32 (_ref's rule), on unaligned pointers with padded rows */
+static void check_gemm_u8s8_some(const char *only, int64_t M, int64_t N, int64_t K, int extreme,
+                                 int32_t azp, int32_t bzp)
 {
     const qs_kernels *t[QT_MAX];
     int nt = gemm_tables(t);
     int64_t lda = K + 3, ldb = K + 1, ldc = N + 2;
     uint8_t *A = malloc((size_t)(M * lda) + 1);
     int8_t *B = malloc((size_t)(N * ldb) + 1);
-    int32_t *C = malloc((size_t)(M * ldc) * 4 + 4);
+    int32_t *C = malloc((size_t)(M * ldc) * 4 + 4), *want = malloc((size_t)(M * N) * 4);
     rng_state = (uint64_t)(M * 31 + N * 7 + K);
     for (int64_t i = 0; i < M * lda; i++) A[i + 1] = extreme ? 255 : (uint8_t)rnd();
     for (int64_t i = 0; i < N * ldb; i++) B[i + 1] = extreme ? -128 : (int8_t)rnd();
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            int64_t acc = 0;
+            for (int64_t k = 0; k < K; k++)
+                acc += ((int64_t)A[1 + i * lda + k] - azp) * ((int64_t)B[1 + j * ldb + k] - bzp);
+            want[i * N + j] = (int32_t)acc;
+        }
     for (int ti = 0; ti < nt; ti++) {
+        if (only && !strstr(t[ti]->name, only)) continue;
         for (int64_t i = 0; i < M * ldc; i++) C[i + 1] = 0x5a5a5a5a;
         t[ti]->gemm_u8s8(M, N, K, A + 1, lda, azp, B + 1, ldb, bzp, C + 1, ldc);
         for (int64_t i = 0; i < M; i++)
             for (int64_t j = 0; j < ldc; j++) {
                 if (j >= N) { cr_assert_eq(C[1 + i * ldc + j], 0x5a5a5a5a); continue; }
-                int64_t acc = 0;
-                for (int64_t k = 0; k < K; k++)
-                    acc += ((int64_t)A[1 + i * lda + k] - azp) * ((int64_t)B[1 + j * ldb + k] - bzp);
-                cr_assert_eq(C[1 + i * ldc + j], (int32_t)acc, "%s gemm_u8s8 %lldx%lldx%lld [%lld,%lld]",
+                cr_assert_eq(C[1 + i * ldc + j], want[i * N + j], "%s gemm_u8s8 %lldx%lldx%lld [%lld,%lld]",
                              t[ti]->name, (long long)M, (long long)N, (long long)K, (long long)i, (long long)j);
             }
     }
-    free(A); free(B); free(C);
+    free(A); free(B); free(C); free(want);
+}
+static void check_gemm_u8s8(int64_t M, int64_t N, int64_t K, int extreme, int32_t azp, int32_t bzp)
+{
+    check_gemm_u8s8_some(NULL, M, N, K, extreme, azp, bzp);
 }
 
 Test(kernels, gemm_u8s8, .timeout = 60)
@@ -1336,6 +1361,82 @@ Test(kernels, gemm_u8s8, .timeout = 60)
     check_gemm_u8s8(3, 35, 70001, 1, 0, 127);  /* 255·(-255) sums past int32: wraps as _ref */
     check_gemm_u8s8(26, 65, 515, 1, 255, -128); /* extreme zero points, tails of 12x32 tiles */
     check_gemm_u8s8(25, 97, 2051, 0, 77, 5);   /* k blocks of 512 bytes + a partial quad */
+}
+
+/* the amx tier's tiles (gemm_amx.c): 32×32 C blocks of four 16×16 tiles, k steps of 64
+ * bytes, k blocks of 2048 bytes; every tail of each (a block with only its first row or
+ * column tile, K one byte past a step or a block), with zero points */
+Test(kernels, gemm_u8s8_tiles, .timeout = 60)
+{
+    check_gemm_u8s8(16, 16, 64, 0, 3, -1);     /* one tile of each, one k step */
+    check_gemm_u8s8(17, 15, 65, 0, 128, 0);    /* a second row tile of one row, one byte of k */
+    check_gemm_u8s8(15, 17, 63, 0, 0, 7);      /* a second column tile of one column */
+    check_gemm_u8s8(33, 47, 127, 1, 255, -128); /* 32 + 1 rows, 32 + 15 columns */
+    check_gemm_u8s8(31, 33, 2048, 0, 9, 2);    /* one whole k block */
+    check_gemm_u8s8(40, 50, 2049, 0, 77, -3);  /* a k block + one byte */
+    check_gemm_u8s8(49, 40, 300, 0, 4, -2);    /* 32 + 17 rows: the 17th in the second tile */
+    check_gemm_u8s8(1, 200, 4160, 0, 1, 1);    /* one row (a 16-row tile of 15 zero rows) */
+    check_gemm_u8s8(129, 2, 700, 0, 200, 100); /* more rows than a shared A block (128) */
+    check_gemm_u8s8(97, 70, 4163, 0, 5, -1);   /* threaded, three k blocks */
+    check_gemm_u8s8(64, 64, 4200, 0, 0, 0);    /* whole 32×32 blocks over k blocks, no zp */
+    check_gemm_u8s8(32, 32, 6000, 1, 0, 127);  /* one whole block, 255·(-255) over 3 blocks */
+    check_gemm_u8s8(4, 16, 16, 0, 2, 2);       /* at the amx tier's vnni threshold (1024) */
+    /* threaded: the amx tier runs products above 2^27 multiply-adds on all threads (the
+     * real table where the CPU has AMX, and the emulated one) */
+    check_gemm_u8s8_some("amx", 530, 300, 900, 0, 6, -2);
+}
+
+/* n bytes ending right before a PROT_NONE page (a read past them faults); *map / *maplen
+ * for munmap */
+static void *guarded(size_t n, void **map, size_t *maplen)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE), body = (n + pg - 1) / pg * pg;
+    *maplen = body + pg;
+    char *m = mmap(NULL, *maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert(m != MAP_FAILED);
+    cr_assert_eq(mprotect(m + body, pg, PROT_NONE), 0);
+    *map = m;
+    return m + body - n;
+}
+
+/* the GEMMs read nothing past A and Bt: both tight (lda = ldb = K) and ending right before
+ * an inaccessible page, with tails in every dimension (the amx packers' 64-byte k steps
+ * and 16-column tiles: a whole-step load on a k tail or a row past M or N would fault; N a
+ * multiple of 16 puts Bt's last row in a whole tile) */
+Test(kernels, gemm_u8s8_guard, .timeout = 60)
+{
+    static const int64_t SH[][3] = { { 33, 47, 127 }, { 17, 15, 65 }, { 5, 19, 100 },
+                                     { 40, 50, 2049 }, { 3, 3, 1 }, { 20, 32, 100 },
+                                     { 9, 48, 65 } };
+    const qs_kernels *t[QT_MAX];
+    int nt = gemm_tables(t);
+    for (size_t s = 0; s < sizeof SH / sizeof *SH; s++) {
+        int64_t M = SH[s][0], N = SH[s][1], K = SH[s][2];
+        void *ma, *mb;
+        size_t la, lb;
+        uint8_t *A = guarded((size_t)(M * K), &ma, &la);
+        int8_t *B = guarded((size_t)(N * K), &mb, &lb);
+        int32_t *C = malloc((size_t)(M * N) * 4), *want = malloc((size_t)(M * N) * 4);
+        rng_state = (uint64_t)(M * 131 + N * 17 + K);
+        for (int64_t i = 0; i < M * K; i++) A[i] = (uint8_t)rnd();
+        for (int64_t i = 0; i < N * K; i++) B[i] = (int8_t)rnd();
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++) {
+                int64_t acc = 0;
+                for (int64_t k = 0; k < K; k++)
+                    acc += ((int64_t)A[i * K + k] - 3) * ((int64_t)B[j * K + k] + 1);
+                want[i * N + j] = (int32_t)acc;
+            }
+        for (int ti = 0; ti < nt; ti++) {
+            memset(C, 0x5a, (size_t)(M * N) * 4);
+            t[ti]->gemm_u8s8(M, N, K, A, K, 3, B, K, -1, C, N);
+            for (int64_t i = 0; i < M * N; i++)
+                cr_assert_eq(C[i], want[i], "%s gemm_u8s8 %lldx%lldx%lld [%lld]", t[ti]->name,
+                             (long long)M, (long long)N, (long long)K, (long long)i);
+        }
+        munmap(ma, la); munmap(mb, lb);
+        free(C); free(want);
+    }
 }
 
 static void check_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, float beta)
