@@ -25,24 +25,38 @@ static const qs_round ROUNDS[] = { QS_R_HALF_EVEN, QS_R_HALF_AWAY, QS_R_HALF_UP,
  * emulations of the wide vectors and vpdpbusd, see src/kernels/vgemm.h), which run here even
  * when the CPU lacks those tiers (gemm_tables). Tiers the CPU lacks are skipped (Test(kernels, tiers)
  * prints which). */
-#define QT_MAX 10
+#define QT_MAX 16
+/* t[(*n)++] = k, never past QT_MAX (ref, 5 tiers, vnni256, 2 zemu, 3 emulated, amx-zemu: 13) */
+static void qt_add(const qs_kernels *t[QT_MAX], int *n, const qs_kernels *k)
+{
+    if (*n >= QT_MAX) {
+        fprintf(stderr, "test_kernels: more than QT_MAX = %d tables\n", QT_MAX);
+        abort();
+    }
+    t[(*n)++] = k;
+}
 static int tables(const qs_kernels *t[QT_MAX])
 {
     int n = 0;
     t[n++] = qs_k_ref();
     for (int tier = QS_TIER_AVX2; tier < QS_TIER_N; tier++) {
         const qs_kernels *k = qs_k_tier((qs_tier)tier);
-        if (k) t[n++] = k;
+        if (k) qt_add(t, &n, k);
     }
     /* the AVX-VNNI (ymm) int8 GEMM, natively, where the vnni tier is the 512-bit one */
     const qs_kernels *v256 = qs_k_vnni256_native();
-    if (v256 && v256 != qs_k_tier(QS_TIER_VNNI)) t[n++] = v256;
+    if (v256 && v256 != qs_k_tier(QS_TIER_VNNI)) qt_add(t, &n, v256);
     /* the avx512 and vnni tables' own sources over zemu.h's scalar emulation of the
      * intrinsics: every kernel, where the CPU cannot run the real ones (slow, so sizes
      * above ZEMU_MAX are left to the native tables: is_zemu) */
+    /* QSCOPE_TEST_ZEMU=1 runs them where the CPU has the real tiers too, as an AVX2-only
+     * machine (CI's Zen 3) will: an AVX-512 machine then checks them against the hardware's
+     * tables and _ref in one run */
+    const char *ze = getenv("QSCOPE_TEST_ZEMU");
+    int all = ze && strcmp(ze, "1") == 0;
     for (int i = 3; i < 5; i++) {
         const qs_kernels *k = qs_k_emulated(i);
-        if (k && !qs_k_tier(i == 3 ? QS_TIER_AVX512 : QS_TIER_VNNI)) t[n++] = k;
+        if (k && (all || !qs_k_tier(i == 3 ? QS_TIER_AVX512 : QS_TIER_VNNI))) qt_add(t, &n, k);
     }
     return n;
 }
@@ -57,12 +71,12 @@ static int gemm_tables(const qs_kernels *t[QT_MAX])
     int n = tables(t);
     for (int i = 0; i < 3; i++) {
         const qs_kernels *k = qs_k_emulated(i);
-        if (k) t[n++] = k;
+        if (k) qt_add(t, &n, k);
     }
     /* gemm_amx.c over zemu.h + amxemu.h: its GEMM only (the rest is vnni-zemu's), run even
      * where the CPU has AMX, so the emulation is checked against the hardware's results */
     const qs_kernels *amx = qs_k_emulated(5);
-    if (amx) t[n++] = amx;
+    if (amx) qt_add(t, &n, amx);
     return n;
 }
 
