@@ -168,21 +168,70 @@ static void vg_ukr_s(int64_t kc, const float *a, const float *b, float *c, int64
             c[r * ldc + j] = first ? alpha * t[r][j] : fmaf(alpha, t[r][j], c[r * ldc + j]);
 }
 
+/* Packing: 8x8 transposes on ymm (AVX2, which every instance's flags include: the real
+ * tier, the vemu and zemu test instances), so an operand whose rows run along k (A as
+ * given, B given transposed, the common case) costs about a quarter cycle per element
+ * rather than one scalar store each (at 64x256x784 scalar packing of Bᵀ took a third of
+ * the time). */
+#if VG_MR % 4 != 0
+#error "vgemm.h's fp32 packing needs VG_MR a multiple of 4"
+#endif
+/* 8x8 transpose of r[0..8) in place (r[i] lane j → r[j] lane i), as gemm_avx2.c's */
+static inline void vg_tr8x8(__m256 r[8])
+{
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20); r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20); r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31); r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31); r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+/* rows[0..n) (n <= 8; the rest zero), each contiguous in k, columns k..k+8 transposed:
+ * p[i * stride + 0..w) = (rows[0..w)[k + i]) for i < 8; w is 8 or 4 */
+static inline void vg_tr_rows(const float *const *rows, int n, int64_t k, float *p,
+                              int64_t stride, int w)
+{
+    __m256 v[8];
+    for (int j = 0; j < 8; j++) v[j] = j < n ? _mm256_loadu_ps(rows[j] + k) : _mm256_setzero_ps();
+    vg_tr8x8(v);
+    if (w == 8)
+        for (int i = 0; i < 8; i++) _mm256_storeu_ps(p + i * stride, v[i]);
+    else
+        for (int i = 0; i < 8; i++) _mm_storeu_ps(p + i * stride, _mm256_castps256_ps128(v[i]));
+}
+
 /* one MR-row panel of op(A): p[k * MR + r], zero padded to MR rows */
 static void vg_pack_sa(int ta, const float *A, int64_t lda, int64_t i0, int mr, int64_t k0,
                        int64_t kc, float *p)
 {
-    for (int r = 0; r < VG_MR; r++) {
-        if (r >= mr) {
-            for (int64_t k = 0; k < kc; k++) p[k * VG_MR + r] = 0.0f;
-            continue;
+    int64_t k = 0;
+    if (ta) {                   /* Aᵀ given: the MR values of one k are contiguous */
+        for (; k < kc; k++) {
+            const float *src = A + (k0 + k) * lda + i0;
+            float *d = p + k * VG_MR;
+            if (mr == VG_MR)
+                for (int r = 0; r < VG_MR; r += 4) _mm_storeu_ps(d + r, _mm_loadu_ps(src + r));
+            else
+                for (int r = 0; r < VG_MR; r++) d[r] = r < mr ? src[r] : 0.0f;
         }
-        int64_t i = i0 + r;
-        if (ta)
-            for (int64_t k = 0; k < kc; k++) p[k * VG_MR + r] = A[(k0 + k) * lda + i];
-        else
-            for (int64_t k = 0; k < kc; k++) p[k * VG_MR + r] = A[i * lda + k0 + k];
+        return;
     }
+    const float *rows[VG_MR];
+    for (int r = 0; r < VG_MR; r++) rows[r] = A + (i0 + (r < mr ? r : 0)) * lda + k0;
+    for (; k + 8 <= kc; k += 8)
+        for (int g = 0; g < VG_MR; g += 8) {
+            int n = mr - g < 0 ? 0 : mr - g > 8 ? 8 : mr - g;
+            vg_tr_rows(rows + g, n, k, p + k * VG_MR + g, VG_MR, VG_MR - g >= 8 ? 8 : 4);
+        }
+    for (; k < kc; k++)
+        for (int r = 0; r < VG_MR; r++) p[k * VG_MR + r] = r < mr ? rows[r][k] : 0.0f;
 }
 
 /* one NR-column panel of op(B): pb[k * NR + j], zero padded to NR columns */
@@ -192,19 +241,26 @@ static void vg_pack_sb(int tb, const float *B, int64_t ldb, int64_t j0, int nr, 
     if (!tb) {
         for (int64_t k = 0; k < kc; k++) {
             float *p = pb + k * VG_NR;
-            memcpy(p, B + (k0 + k) * ldb + j0, (size_t)nr * sizeof *p);
-            for (int j = nr; j < VG_NR; j++) p[j] = 0.0f;
+            const float *src = B + (k0 + k) * ldb + j0;
+            if (nr == VG_NR) {
+                vf_storeu(p, vf_loadu(src));
+                vf_storeu(p + VG_VL, vf_loadu(src + VG_VL));
+                continue;
+            }
+            for (int j = 0; j < VG_NR; j++) p[j] = j < nr ? src[j] : 0.0f;
         }
         return;
     }
-    for (int j = 0; j < VG_NR; j++) {
-        if (j >= nr) {
-            for (int64_t k = 0; k < kc; k++) pb[k * VG_NR + j] = 0.0f;
-            continue;
+    const float *rows[VG_NR];
+    for (int j = 0; j < VG_NR; j++) rows[j] = B + (j0 + (j < nr ? j : 0)) * ldb + k0;
+    int64_t k = 0;
+    for (; k + 8 <= kc; k += 8)
+        for (int g = 0; g < VG_NR; g += 8) {
+            int n = nr - g < 0 ? 0 : nr - g > 8 ? 8 : nr - g;
+            vg_tr_rows(rows + g, n, k, pb + k * VG_NR + g, VG_NR, 8);
         }
-        const float *row = B + (j0 + j) * ldb + k0;
-        for (int64_t k = 0; k < kc; k++) pb[k * VG_NR + j] = row[k];
-    }
+    for (; k < kc; k++)
+        for (int j = 0; j < VG_NR; j++) pb[k * VG_NR + j] = j < nr ? rows[j][k] : 0.0f;
 }
 
 void VG_SGEMM(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
