@@ -182,7 +182,7 @@ static void vg_ukr_s(int64_t kc, const float *a, const float *b, float *c, int64
 #error "vgemm.h's fp32 packing needs VG_MR a multiple of 4"
 #endif
 /* 8x8 transpose of r[0..8) in place (r[i] lane j → r[j] lane i), as gemm_avx2.c's */
-static inline void vg_tr8x8(__m256 r[8])
+static inline __attribute__((always_inline)) void vg_tr8x8(__m256 r[8])
 {
     __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
     __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
@@ -200,16 +200,20 @@ static inline void vg_tr8x8(__m256 r[8])
 
 /* rows[0..n) (n <= 8; the rest zero), each contiguous in k, columns k..k+8 transposed:
  * p[i * stride + 0..w) = (rows[0..w)[k + i]) for i < 8; w is 8 or 4 */
-static inline void vg_tr_rows(const float *const *rows, int n, int64_t k, float *p,
-                              int64_t stride, int w)
+static inline __attribute__((always_inline)) void
+vg_tr_rows(const float *const *rows, int n, int64_t k, float *p, int64_t stride, int w)
 {
     __m256 v[8];
+#pragma GCC unroll 8
     for (int j = 0; j < 8; j++) v[j] = j < n ? _mm256_loadu_ps(rows[j] + k) : _mm256_setzero_ps();
     vg_tr8x8(v);
-    if (w == 8)
+    if (w == 8) {
+#pragma GCC unroll 8
         for (int i = 0; i < 8; i++) _mm256_storeu_ps(p + i * stride, v[i]);
-    else
+    } else {
+#pragma GCC unroll 8
         for (int i = 0; i < 8; i++) _mm_storeu_ps(p + i * stride, _mm256_castps256_ps128(v[i]));
+    }
 }
 
 /* one MR-row panel of op(A): p[k * MR + r], zero padded to MR rows */
@@ -230,6 +234,13 @@ static void vg_pack_sa(int ta, const float *A, int64_t lda, int64_t i0, int mr, 
     }
     const float *rows[VG_MR];
     for (int r = 0; r < VG_MR; r++) rows[r] = A + (i0 + (r < mr ? r : 0)) * lda + k0;
+    if (mr == VG_MR)            /* constant row counts: the transposes stay in registers */
+        for (; k + 8 <= kc; k += 8) {
+#pragma GCC unroll 8
+            for (int g = 0; g < VG_MR; g += 8)
+                vg_tr_rows(rows + g, VG_MR - g >= 8 ? 8 : 4, k, p + k * VG_MR + g, VG_MR,
+                           VG_MR - g >= 8 ? 8 : 4);
+        }
     for (; k + 8 <= kc; k += 8)
         for (int g = 0; g < VG_MR; g += 8) {
             int n = mr - g < 0 ? 0 : mr - g > 8 ? 8 : mr - g;
@@ -259,6 +270,12 @@ static void vg_pack_sb(int tb, const float *B, int64_t ldb, int64_t j0, int nr, 
     const float *rows[VG_NR];
     for (int j = 0; j < VG_NR; j++) rows[j] = B + (j0 + (j < nr ? j : 0)) * ldb + k0;
     int64_t k = 0;
+    if (nr == VG_NR)
+        for (; k + 8 <= kc; k += 8) {
+#pragma GCC unroll 8
+            for (int g = 0; g < VG_NR; g += 8)
+                vg_tr_rows(rows + g, 8, k, pb + k * VG_NR + g, VG_NR, 8);
+        }
     for (; k + 8 <= kc; k += 8)
         for (int g = 0; g < VG_NR; g += 8) {
             int n = nr - g < 0 ? 0 : nr - g > 8 ? 8 : nr - g;
