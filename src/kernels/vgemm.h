@@ -306,7 +306,11 @@ void VG_SGEMM(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, cons
     int64_t nic_max = (mstep + VG_MC - 1) / VG_MC;
     size_t pb_len = (size_t)(((slab + VG_NR - 1) / VG_NR) * VG_NR * VG_S_KC);
     size_t ap_len = (size_t)(VG_MC * VG_S_KC);
-    float *pa = vg_scratch((size_t)(mp_max * K) * sizeof *pa);
+    /* one slab: nobody shares the packed A, so each block is packed into the thread's own
+     * L2-sized buffer (ap) instead of a copy of all of A (256x64x1024 with Aᵀ spent a
+     * quarter of its time writing that 1 MB copy) */
+    int share_a = nslab > 1;
+    float *pa = vg_scratch((size_t)(share_a ? mp_max * K : 1) * sizeof *pa);
     float *tscr = vg_scratch((size_t)nt * (pb_len + ap_len) * sizeof *tscr);
     vg_ablk ab = { NULL, 0 };
     if (!pa || !tscr || !vg_ablk_init(&ab, nkb * nic_max)) {
@@ -333,8 +337,8 @@ void VG_SGEMM(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, cons
                     int64_t mc = mm - ic < VG_MC ? mm - ic : VG_MC;
                     int64_t mcp = (mc + VG_MR - 1) / VG_MR;
                     int64_t bi = pc / VG_S_KC * nic + ic / VG_MC;
-                    float *pak = pa + Mp * pc + ic * kc;
-                    int claim = vg_ablk_claim(&ab, bi);
+                    float *pak = share_a ? pa + Mp * pc + ic * kc : ap;
+                    int claim = share_a ? vg_ablk_claim(&ab, bi) : 0;
                     if (claim != 2) {
                         float *dst = claim == 1 ? pak : ap;
                         for (int64_t ip = 0; ip < mcp; ip++) {
