@@ -1400,6 +1400,7 @@ Test(kernels, sgemm, .timeout = 240)   /* a hang guard: minutes under ASan on a 
     check_sgemm(1, 0, 300, 200, 600, 0.5f, 1.0f);
     check_sgemm(0, 1, 25, 97, 131, 1.0f, 0.0f);      /* tails of 12x32 tiles, k blocks */
     check_sgemm(1, 1, 37, 33, 129, 2.0f, -1.0f);
+    check_sgemm(0, 1, 13, 1100, 300, 1.0f, 0.0f);    /* one thread, two slabs share packed A */
 }
 
 /* Every optimized fp32 GEMM (avx2's 6x16 tile, avx512's 12x32, their emulated instances)
@@ -1457,6 +1458,7 @@ Test(kernels, sgemm_tiers_identical, .timeout = 240)
     check_sgemm_same(0, 1, 64, 256, 784, 1.0f, 0.0f, &compared);            /* the MLP's shape */
     check_sgemm_same(0, 1, 300, 200, 600, 1.0f, 0.0f, &compared);           /* threaded */
     check_sgemm_same(0, 1, 2100, 3, 8200, 1.0f, 0.5f, &compared);           /* two row passes */
+    check_sgemm_same(1, 0, 13, 1100, 300, 0.5f, 1.0f, &compared);           /* two slabs, one thread */
     cr_assert(compared > 0, "no second optimized sgemm to compare");       /* the emulated 12x32 at least */
 }
 
