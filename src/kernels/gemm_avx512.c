@@ -165,19 +165,16 @@ static void qk_ukr_s(int64_t kc, const float *a, const float *b, float *c, int64
     __m512 va = _mm512_set1_ps(alpha);
     __mmask16 m0 = (__mmask16)(nr >= 16 ? 0xffff : (1u << nr) - 1);
     __mmask16 m1 = (__mmask16)(nr >= 32 ? 0xffff : nr <= 16 ? 0 : (1u << (nr - 16)) - 1);
-    for (int r = 0; r < mr; r++) {
-        float *cr = c + r * ldc;
-        __m512 x0 = _mm512_load_ps(t[r]), x1 = _mm512_load_ps(t[r] + 16);
-        if (first) {
-            x0 = _mm512_mul_ps(va, x0);
-            x1 = _mm512_mul_ps(va, x1);
-        } else {
-            x0 = _mm512_fmadd_ps(va, x0, _mm512_maskz_loadu_ps(m0, cr));
-            x1 = _mm512_fmadd_ps(va, x1, _mm512_maskz_loadu_ps(m1, cr + 16));
+    /* only the vectors the loop wrote to t are read: the rest of t is stale stack, whose
+     * bit patterns (as floats, often denormal) cost a microcode assist per multiply */
+    for (int r = 0; r < mr; r++)
+        for (int h = 0; h <= wide; h++) {
+            float *cr = c + r * ldc + 16 * h;
+            __mmask16 m = h ? m1 : m0;
+            __m512 x = _mm512_load_ps(t[r] + 16 * h);
+            x = first ? _mm512_mul_ps(va, x) : _mm512_fmadd_ps(va, x, _mm512_maskz_loadu_ps(m, cr));
+            _mm512_mask_storeu_ps(cr, m, x);
         }
-        _mm512_mask_storeu_ps(cr, m0, x0);
-        if (wide) _mm512_mask_storeu_ps(cr + 16, m1, x1);
-    }
 }
 #define VG_S_UKR qk_ukr_s
 #endif

@@ -216,6 +216,19 @@ vg_tr_rows(const float *const *rows, int n, int64_t k, float *p, int64_t stride,
     }
 }
 
+/* the first n (may be <= 0) of 4 / 8 floats at p, zeros after: vmaskmovps reads only the
+ * selected lanes (no access past the end of a matrix) */
+static inline __attribute__((always_inline)) __m128 vg_load4(const float *p, int n)
+{
+    __m128i lane = _mm_setr_epi32(0, 1, 2, 3);
+    return _mm_maskload_ps(p, _mm_cmpgt_epi32(_mm_set1_epi32(n), lane));
+}
+static inline __attribute__((always_inline)) __m256 vg_load8(const float *p, int n)
+{
+    __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane));
+}
+
 /* one MR-row panel of op(A): p[k * MR + r], zero padded to MR rows */
 static void vg_pack_sa(int ta, const float *A, int64_t lda, int64_t i0, int mr, int64_t k0,
                        int64_t kc, float *p)
@@ -225,10 +238,8 @@ static void vg_pack_sa(int ta, const float *A, int64_t lda, int64_t i0, int mr, 
         for (; k < kc; k++) {
             const float *src = A + (k0 + k) * lda + i0;
             float *d = p + k * VG_MR;
-            if (mr == VG_MR)
-                for (int r = 0; r < VG_MR; r += 4) _mm_storeu_ps(d + r, _mm_loadu_ps(src + r));
-            else
-                for (int r = 0; r < VG_MR; r++) d[r] = r < mr ? src[r] : 0.0f;
+            for (int r = 0; r < VG_MR; r += 4)
+                _mm_storeu_ps(d + r, r + 4 <= mr ? _mm_loadu_ps(src + r) : vg_load4(src + r, mr - r));
         }
         return;
     }
@@ -263,7 +274,9 @@ static void vg_pack_sb(int tb, const float *B, int64_t ldb, int64_t j0, int nr, 
                 vf_storeu(p + VG_VL, vf_loadu(src + VG_VL));
                 continue;
             }
-            for (int j = 0; j < VG_NR; j++) p[j] = j < nr ? src[j] : 0.0f;
+            for (int j = 0; j < VG_NR; j += 8)
+                _mm256_storeu_ps(p + j, j + 8 <= nr ? _mm256_loadu_ps(src + j)
+                                                    : vg_load8(src + j, nr - j));
         }
         return;
     }
@@ -285,6 +298,64 @@ static void vg_pack_sb(int tb, const float *B, int64_t ldb, int64_t j0, int nr, 
         for (int j = 0; j < VG_NR; j++) pb[k * VG_NR + j] = j < nr ? rows[j][k] : 0.0f;
 }
 
+/* one call's shape and scratch, for the column slabs */
+typedef struct vg_sjob {
+    int ta, tb, share_a;
+    int64_t N, K, lda, ldb, ldc, slab, m0, mm, Mp, nic;
+    float alpha, beta;
+    const float *A, *B;
+    float *C, *pa;
+    vg_ablk *ab;
+} vg_sjob;
+
+/* columns jc.. of slab sl over rows m0..m0+mm of a pass, every k block; pb and ap are the
+ * thread's packed B panels and private A block */
+static void vg_s_slab(const vg_sjob *J, int64_t sl, float *pb, float *ap)
+{
+    int64_t jc = sl * J->slab, nc = J->N - jc < J->slab ? J->N - jc : J->slab;
+    int64_t npan = (nc + VG_NR - 1) / VG_NR, K = J->K, mm = J->mm, ldc = J->ldc;
+    for (int64_t pc = 0; pc < K; pc += VG_S_KC) {
+        int64_t kc = K - pc < VG_S_KC ? K - pc : VG_S_KC;
+        for (int64_t jp = 0; jp < npan; jp++) {
+            int nr = nc - jp * VG_NR < VG_NR ? (int)(nc - jp * VG_NR) : VG_NR;
+            vg_pack_sb(J->tb, J->B, J->ldb, jc + jp * VG_NR, nr, pc, kc, pb + jp * VG_NR * kc);
+        }
+        for (int64_t ic = 0; ic < mm; ic += VG_MC) {
+            int64_t mc = mm - ic < VG_MC ? mm - ic : VG_MC;
+            int64_t mcp = (mc + VG_MR - 1) / VG_MR;
+            int64_t bi = pc / VG_S_KC * J->nic + ic / VG_MC;
+            float *pak = J->share_a ? J->pa + J->Mp * pc + ic * kc : ap;
+            int claim = J->share_a ? vg_ablk_claim(J->ab, bi) : 0;
+            if (claim != 2) {
+                float *dst = claim == 1 ? pak : ap;
+                for (int64_t ip = 0; ip < mcp; ip++) {
+                    int mr = mc - ip * VG_MR < VG_MR ? (int)(mc - ip * VG_MR) : VG_MR;
+                    vg_pack_sa(J->ta, J->A, J->lda, J->m0 + ic + ip * VG_MR, mr, pc, kc,
+                               dst + ip * VG_MR * kc);
+                }
+                if (claim == 1) vg_ablk_done(J->ab, bi);
+                else pak = ap;
+            }
+            /* one A micro-panel (MR·256 floats: 12 KB) stays in L1 while the slab's B
+             * panels stream from L2 past it; the other way round the 32 KB B micro-panel
+             * shared L1 with the A panels streaming through and ran about 4% slower at
+             * 1024³ on Sapphire Rapids */
+            for (int64_t ip = 0; ip < mcp; ip++)
+                for (int64_t jp = 0; jp < npan; jp++) {
+                    int nr = nc - jp * VG_NR < VG_NR ? (int)(nc - jp * VG_NR) : VG_NR;
+                    int mr = mc - ip * VG_MR < VG_MR ? (int)(mc - ip * VG_MR) : VG_MR;
+                    VG_S_UKR(kc, pak + ip * VG_MR * kc, pb + jp * VG_NR * kc,
+                             J->C + (J->m0 + ic + ip * VG_MR) * ldc + jc + jp * VG_NR, ldc,
+                             J->alpha, pc == 0 && J->beta == 0.0f, mr, nr);
+                }
+        }
+    }
+}
+
+/* scratch of a one-thread call that fits here lives on the stack (32 KB): a small product
+ * (the GPT lab's 64x64x16 attention scores) spent a third of its time in malloc/free */
+#define VG_S_STACK 8192
+
 void VG_SGEMM(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
               int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
 {
@@ -293,7 +364,7 @@ void VG_SGEMM(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, cons
     int scaled = beta != 1.0f && (beta != 0.0f || K <= 0 || alpha == 0.0f);
     float rest_beta = scaled ? 1.0f : beta;
     if (scaled) {
-        #pragma omp parallel for schedule(static) num_threads(nt)
+        #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
         for (int64_t i = 0; i < M; i++)
             for (int64_t j = 0; j < N; j++)
                 C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
@@ -308,68 +379,42 @@ void VG_SGEMM(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, cons
     int64_t mstep = vg_rows_per_pass(M, K);
     int64_t mp_max = (mstep + VG_MR - 1) / VG_MR * VG_MR, nkb = (K + VG_S_KC - 1) / VG_S_KC;
     int64_t nic_max = (mstep + VG_MC - 1) / VG_MC;
-    size_t pb_len = (size_t)(((slab + VG_NR - 1) / VG_NR) * VG_NR * VG_S_KC);
-    size_t ap_len = (size_t)(VG_MC * VG_S_KC);
+    /* per thread: the slab's B panels and a private A block, sized to the problem, each a
+     * multiple of 16 floats (64-byte aligned parts) */
+    int64_t kc_max = K < VG_S_KC ? K : VG_S_KC;
+    size_t pb_len = (size_t)(((slab + VG_NR - 1) / VG_NR) * VG_NR * kc_max);
+    size_t ap_len = (size_t)(((mp_max < VG_MC ? mp_max : VG_MC) * kc_max + 15) / 16 * 16);
     /* one slab: nobody shares the packed A, so each block is packed into the thread's own
      * L2-sized buffer (ap) instead of a copy of all of A (256x64x1024 with Aᵀ spent a
      * quarter of its time writing that 1 MB copy) */
     int share_a = nslab > 1;
-    float *pa = vg_scratch((size_t)(share_a ? mp_max * K : 1) * sizeof *pa);
-    float *tscr = vg_scratch((size_t)nt * (pb_len + ap_len) * sizeof *tscr);
+    _Alignas(64) float small[VG_S_STACK];
+    int on_stack = nt == 1 && !share_a && pb_len + ap_len <= VG_S_STACK;
+    float *pa = share_a ? vg_scratch((size_t)(mp_max * K) * sizeof *pa) : NULL;
+    float *tscr = on_stack ? small : vg_scratch((size_t)nt * (pb_len + ap_len) * sizeof *tscr);
     vg_ablk ab = { NULL, 0 };
-    if (!pa || !tscr || !vg_ablk_init(&ab, nkb * nic_max)) {
-        free(pa); free(tscr); free(ab.state);
+    if ((share_a && !pa) || !tscr || (share_a && !vg_ablk_init(&ab, nkb * nic_max))) {
+        free(pa); if (!on_stack) free(tscr); free(ab.state);
         qk_ref_table.sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, rest_beta, C, ldc);
         return;
     }
+    vg_sjob J = { ta, tb, share_a, N, K, lda, ldb, ldc, slab, 0, 0, 0, 0, alpha, beta, A, B, C,
+                  pa, &ab };
     for (int64_t m0 = 0; m0 < M; m0 += mstep) {
         int64_t mm = M - m0 < mstep ? M - m0 : mstep, mpan = (mm + VG_MR - 1) / VG_MR;
-        int64_t Mp = mpan * VG_MR, nic = (mm + VG_MC - 1) / VG_MC;
+        J.m0 = m0; J.mm = mm; J.Mp = mpan * VG_MR; J.nic = (mm + VG_MC - 1) / VG_MC;
         vg_ablk_reset(&ab);
+        if (nt == 1) {          /* no parallel region (its set-up is felt at small sizes) */
+            for (int64_t sl = 0; sl < nslab; sl++) vg_s_slab(&J, sl, tscr, tscr + pb_len);
+            continue;
+        }
         #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
         for (int64_t sl = 0; sl < nslab; sl++) {
-            float *pb = tscr + (size_t)omp_get_thread_num() * (pb_len + ap_len), *ap = pb + pb_len;
-            int64_t jc = sl * slab, nc = N - jc < slab ? N - jc : slab;
-            int64_t npan = (nc + VG_NR - 1) / VG_NR;
-            for (int64_t pc = 0; pc < K; pc += VG_S_KC) {
-                int64_t kc = K - pc < VG_S_KC ? K - pc : VG_S_KC;
-                for (int64_t jp = 0; jp < npan; jp++) {
-                    int nr = nc - jp * VG_NR < VG_NR ? (int)(nc - jp * VG_NR) : VG_NR;
-                    vg_pack_sb(tb, B, ldb, jc + jp * VG_NR, nr, pc, kc, pb + jp * VG_NR * kc);
-                }
-                for (int64_t ic = 0; ic < mm; ic += VG_MC) {
-                    int64_t mc = mm - ic < VG_MC ? mm - ic : VG_MC;
-                    int64_t mcp = (mc + VG_MR - 1) / VG_MR;
-                    int64_t bi = pc / VG_S_KC * nic + ic / VG_MC;
-                    float *pak = share_a ? pa + Mp * pc + ic * kc : ap;
-                    int claim = share_a ? vg_ablk_claim(&ab, bi) : 0;
-                    if (claim != 2) {
-                        float *dst = claim == 1 ? pak : ap;
-                        for (int64_t ip = 0; ip < mcp; ip++) {
-                            int mr = mc - ip * VG_MR < VG_MR ? (int)(mc - ip * VG_MR) : VG_MR;
-                            vg_pack_sa(ta, A, lda, m0 + ic + ip * VG_MR, mr, pc, kc,
-                                       dst + ip * VG_MR * kc);
-                        }
-                        if (claim == 1) vg_ablk_done(&ab, bi);
-                        else pak = ap;
-                    }
-                    /* one A micro-panel (MR·256 floats: 12 KB) stays in L1 while the
-                     * slab's B panels stream from L2 past it; the other way round the 32 KB
-                     * B micro-panel shared L1 with the A panels streaming through and ran
-                     * about 4% slower at 1024³ on Sapphire Rapids */
-                    for (int64_t ip = 0; ip < mcp; ip++)
-                        for (int64_t jp = 0; jp < npan; jp++) {
-                            int nr = nc - jp * VG_NR < VG_NR ? (int)(nc - jp * VG_NR) : VG_NR;
-                            int mr = mc - ip * VG_MR < VG_MR ? (int)(mc - ip * VG_MR) : VG_MR;
-                            VG_S_UKR(kc, pak + ip * VG_MR * kc, pb + jp * VG_NR * kc,
-                                     C + (m0 + ic + ip * VG_MR) * ldc + jc + jp * VG_NR, ldc,
-                                     alpha, pc == 0 && beta == 0.0f, mr, nr);
-                        }
-                }
-            }
+            float *pb = tscr + (size_t)omp_get_thread_num() * (pb_len + ap_len);
+            vg_s_slab(&J, sl, pb, pb + pb_len);
         }
     }
-    free(pa); free(tscr); free(ab.state);
+    free(pa); if (!on_stack) free(tscr); free(ab.state);
 }
 #endif /* VG_SGEMM */
 
