@@ -235,12 +235,17 @@ static void vg_pack_sa(int ta, const float *A, int64_t lda, int64_t i0, int mr, 
 {
     int64_t k = 0;
     if (ta) {                   /* Aᵀ given: the MR values of one k are contiguous */
-        for (; k < kc; k++) {
-            const float *src = A + (k0 + k) * lda + i0;
-            float *d = p + k * VG_MR;
+        const float *src = A + k0 * lda + i0;
+        if (mr == VG_MR)
+            for (; k < kc; k++, src += lda) {
+#pragma GCC unroll 8
+                for (int r = 0; r < VG_MR; r += 4)
+                    _mm_storeu_ps(p + k * VG_MR + r, _mm_loadu_ps(src + r));
+            }
+        for (; k < kc; k++, src += lda)
             for (int r = 0; r < VG_MR; r += 4)
-                _mm_storeu_ps(d + r, r + 4 <= mr ? _mm_loadu_ps(src + r) : vg_load4(src + r, mr - r));
-        }
+                _mm_storeu_ps(p + k * VG_MR + r, r + 4 <= mr ? _mm_loadu_ps(src + r)
+                                                             : vg_load4(src + r, mr - r));
         return;
     }
     const float *rows[VG_MR];
