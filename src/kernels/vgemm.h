@@ -21,7 +21,8 @@
  *   VG_MR, VG_VL            rows of the tile; int32/float lanes per vector (tile NR = 2·VL)
  *   VG_SGEMM                name of the sgemm to define (optional), with
  *     VF, vf_zero(), vf_load(p), vf_loadu(p), vf_storeu(p, v), vf_set1(x), vf_fma(a, b, c)
- *     (a·b + c), vf_mul(a, b)
+ *     (a·b + c), vf_mul(a, b), and optionally VG_S_UKR, a micro-kernel with vg_ukr_s's
+ *     signature and results (gemm_avx512.c's asm; the emulated instances use vg_ukr_s)
  *   VG_I8GEMM               name of the u8s8 GEMM to define (optional), with (optional)
  *     VG_I8_KLOOP(kq, a, b, acc) an asm k loop writing the accumulators to acc, and
  *     VI, vi_zero(), vi_load(p), vi_loadu(p), vi_storeu(p, v), vi_set1(x), vi_add(a, b),
