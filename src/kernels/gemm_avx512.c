@@ -22,26 +22,28 @@
 
 #ifndef QK_ZEMU
 #include <stdint.h>
-/* The k loops: C[0..R, 0..16·V] of one packed A panel (12 floats per k; rows R..12 not
- * read) and one packed B panel (32 floats per k; the first 16·V used), each accumulator
- * summed with one FMA per k from 0 in k order (vgemm.h's vg_ukr_s, bit for bit). Row r,
- * vector h in zmm(r·V + h); B in zmm24/25; A broadcasts rotating over zmm26..29. The loop
- * runs 4 k per branch and prefetches A 10 k ahead. Then mode 1: C = alpha·acc (vmulps),
- * mode 2: C = fma(alpha, acc, C) (vfmadd213ps: one rounding), both for the whole R x 16·V
- * tile (row stride ldc4 bytes), alpha in zmm31; mode 0: the accumulators go to t (row
- * stride 32 floats) for a partial tile. The narrower tiles serve the edges: a 4-row rest of
- * M (M = 64 is 5·12 + 4) costs a third of a 12-row panel rather than all of it, a 16-column
- * rest of N half. Offsets are assembler expressions (48·u + 4·r: A of row r at step u).
- * Written with intrinsics GCC keeps the 24 accumulators in registers too, but the asm
- * fixes the schedule, and the narrower tiles need no second copy of vgemm.h. */
-#define QK_B1(u) "vmovups 128*" #u "(%[b]), %%zmm24\n\t"
-#define QK_B2(u) QK_B1(u) "vmovups 128*" #u "+64(%[b]), %%zmm25\n\t"
-#define QK_PF(u) "prefetcht0 512+64*" #u "(%[a])\n\t"
+/* The k loops: C[0..R, 0..16·V] of an A panel (R floats per k at a, the next k as bytes on;
+ * 48 when packed, 4·lda when Aᵀ is read in place) and a B panel (16·V floats per k at b,
+ * then bs bytes on: 128 packed, 4·ldb in place), each accumulator summed with one FMA per k
+ * from 0 in k order (vgemm.h's vg_ukr_s, bit for bit). Row r, vector h in zmm(r·V + h); B
+ * in zmm24/25; A broadcasts rotating over zmm26..29. The loop runs 4 k per branch and
+ * prefetches A 8 k ahead. Then mode 1: C = alpha·acc (vmulps), mode 2: C = fma(alpha, acc,
+ * C) (vfmadd213ps: one rounding), both for the whole R x 16·V tile (row stride ldc4 bytes),
+ * alpha in zmm31; mode 0: the accumulators go to t (row stride 32 floats) for a partial
+ * tile. The narrower tiles serve the edges: a 4-row rest of M (M = 64 is 5·12 + 4) costs a
+ * third of a 12-row panel rather than all of it, a 16-column rest of N half. Nothing
+ * outside rows < R and columns < 16·V is read. Written with intrinsics GCC keeps the 24
+ * accumulators in registers too, but the asm fixes the schedule, and the narrower tiles
+ * need no second copy of vgemm.h. */
+#define QK_B1(u) "vmovups (%[b]), %%zmm24\n\t"
+#define QK_B2(u) QK_B1(u) "vmovups 64(%[b]), %%zmm25\n\t"
+#define QK_PF(u) "prefetcht0 (%[a],%[as],8)\n\t"
+#define QK_STEP "add %[as], %[a]\n\t" "add %[bs], %[b]\n\t"
 /* per row (u: k step, r: row, z: broadcast register, c0/c1: accumulators) */
 #define QK_ZERO1(u, r, z, c0) "vpxord %%zmm" #c0 ", %%zmm" #c0 ", %%zmm" #c0 "\n\t"
 #define QK_ZERO2(u, r, z, c0, c1) QK_ZERO1(u, r, z, c0) QK_ZERO1(u, r, z, c1)
 #define QK_FMA1(u, r, z, c0)                                                                \
-    "vbroadcastss 48*" #u "+4*" #r "(%[a]), %%zmm" #z "\n\t"                                \
+    "vbroadcastss 4*" #r "(%[a]), %%zmm" #z "\n\t"                                \
     "vfmadd231ps %%zmm24, %%zmm" #z ", %%zmm" #c0 "\n\t"
 #define QK_FMA2(u, r, z, c0, c1) QK_FMA1(u, r, z, c0) \
     "vfmadd231ps %%zmm25, %%zmm" #z ", %%zmm" #c1 "\n\t"
@@ -84,20 +86,18 @@
     X(u, 11, 29, 22, 23)
 
 #define QK_KERNEL(name, L, V)                                                               \
-static void name(int64_t k, const float *a, const float *b, float *c, int64_t ldc4,         \
-                 int64_t mode, float *t, float alpha)                                       \
+static void name(int64_t k, const float *a, int64_t as, const float *b, int64_t bs,         \
+                 float *c, int64_t ldc4, int64_t mode, float *t, float alpha)               \
 {                                                                                           \
     __asm__ volatile(                                                                       \
         L(QK_ZERO##V, 0)                                                                    \
         "cmp $4, %[k]\n\t"                                                                  \
         "jb 6f\n\t"                                                                         \
         "1:\n\t"                                                                            \
-        QK_B##V(0) QK_PF(0) L(QK_FMA##V, 0)                                                 \
-        QK_B##V(1) QK_PF(1) L(QK_FMA##V, 1)                                                 \
-        QK_B##V(2) QK_PF(2) L(QK_FMA##V, 2)                                                 \
-        QK_B##V(3) L(QK_FMA##V, 3)                                                          \
-        "add $192, %[a]\n\t"                                                                \
-        "add $512, %[b]\n\t"                                                                \
+        QK_B##V(0) QK_PF(0) L(QK_FMA##V, 0) QK_STEP                                         \
+        QK_B##V(1) QK_PF(1) L(QK_FMA##V, 1) QK_STEP                                         \
+        QK_B##V(2) QK_PF(2) L(QK_FMA##V, 2) QK_STEP                                         \
+        QK_B##V(3) QK_PF(3) L(QK_FMA##V, 3) QK_STEP                                         \
         "sub $4, %[k]\n\t"                                                                  \
         "cmp $4, %[k]\n\t"                                                                  \
         "jae 1b\n\t"                                                                        \
@@ -105,9 +105,7 @@ static void name(int64_t k, const float *a, const float *b, float *c, int64_t ld
         "test %[k], %[k]\n\t"                                                               \
         "jz 2f\n\t"                                                                         \
         "7:\n\t"                                                                            \
-        QK_B##V(0) L(QK_FMA##V, 0)                                                          \
-        "add $48, %[a]\n\t"                                                                 \
-        "add $128, %[b]\n\t"                                                                \
+        QK_B##V(0) L(QK_FMA##V, 0) QK_STEP                                                  \
         "dec %[k]\n\t"                                                                      \
         "jnz 7b\n\t"                                                                        \
         "2:\n\t"                                                                            \
@@ -126,7 +124,8 @@ static void name(int64_t k, const float *a, const float *b, float *c, int64_t ld
         L(QK_ACCN##V, 0)                                                                    \
         "5:\n\t"                                                                            \
         : [a] "+r"(a), [b] "+r"(b), [k] "+r"(k), [c] "+r"(c)                                \
-        : [ldc] "r"(ldc4), [mode] "r"(mode), [t] "r"(t), [alpha] "m"(alpha)                 \
+        : [ldc] "r"(ldc4), [mode] "r"(mode), [t] "r"(t), [alpha] "m"(alpha),                \
+          [as] "r"(as), [bs] "r"(bs)                                                        \
         : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",   \
           "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18",  \
           "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm24", "xmm25", "xmm26", "xmm27",  \
@@ -142,8 +141,8 @@ QK_KERNEL(qk_k12x32, QK_L12x32, 2)
 /* C[0..mr, 0..nr] (=|+=) alpha · Σ_k a[k][r] b[k][c]: the smallest of the 4/8/12-row,
  * 16/32-column loops that covers the tile; a partial tile is written from t with masked
  * loads and stores (rows < mr, columns < nr). */
-static void qk_ukr_s(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
-                     float alpha, int first, int mr, int nr)
+static void qk_ukr_s(int64_t kc, const float *a, int64_t as, const float *b, int64_t bs,
+                     float *c, int64_t ldc, float alpha, int first, int mr, int nr)
 {
     _Alignas(64) float t[12][32];
     for (int r = 0; r < mr; r++) {          /* the C tile arrives while the k loop runs */
@@ -154,12 +153,12 @@ static void qk_ukr_s(int64_t kc, const float *a, const float *b, float *c, int64
     int64_t mode = mr == rows && nr == (wide ? 32 : 16) ? (first ? 1 : 2) : 0;
     int64_t ldc4 = ldc * 4;
     switch (rows * 2 + wide) {
-    case 8: qk_k4x16(kc, a, b, c, ldc4, mode, &t[0][0], alpha); break;
-    case 9: qk_k4x32(kc, a, b, c, ldc4, mode, &t[0][0], alpha); break;
-    case 16: qk_k8x16(kc, a, b, c, ldc4, mode, &t[0][0], alpha); break;
-    case 17: qk_k8x32(kc, a, b, c, ldc4, mode, &t[0][0], alpha); break;
-    case 24: qk_k12x16(kc, a, b, c, ldc4, mode, &t[0][0], alpha); break;
-    default: qk_k12x32(kc, a, b, c, ldc4, mode, &t[0][0], alpha); break;
+    case 8: qk_k4x16(kc, a, 4 * as, b, 4 * bs, c, ldc4, mode, &t[0][0], alpha); break;
+    case 9: qk_k4x32(kc, a, 4 * as, b, 4 * bs, c, ldc4, mode, &t[0][0], alpha); break;
+    case 16: qk_k8x16(kc, a, 4 * as, b, 4 * bs, c, ldc4, mode, &t[0][0], alpha); break;
+    case 17: qk_k8x32(kc, a, 4 * as, b, 4 * bs, c, ldc4, mode, &t[0][0], alpha); break;
+    case 24: qk_k12x16(kc, a, 4 * as, b, 4 * bs, c, ldc4, mode, &t[0][0], alpha); break;
+    default: qk_k12x32(kc, a, 4 * as, b, 4 * bs, c, ldc4, mode, &t[0][0], alpha); break;
     }
     if (mode) return;
     __m512 va = _mm512_set1_ps(alpha);
@@ -177,6 +176,10 @@ static void qk_ukr_s(int64_t kc, const float *a, const float *b, float *c, int64
         }
 }
 #define VG_S_UKR qk_ukr_s
+/* the tiles the loops read exactly (rows < R, columns < 16·V): operands given in the
+ * packed layout can be used in place for these (vgemm.h's VG_S_DIRECT_*) */
+#define VG_S_EXACT_ROWS(mr) ((mr) == 4 || (mr) == 8 || (mr) == 12)
+#define VG_S_EXACT_COLS(nr) ((nr) == 16 || (nr) == 32)
 #endif
 
 #include "vgemm.h"

@@ -128,8 +128,8 @@ static void vg_ablk_done(vg_ablk *b, int64_t i)
 #ifndef VG_S_UKR
 /* C[0..mr, 0..nr] (=|+=) alpha · Σ_k a[k][r] b[k][c]; a: MR floats per k, b: NR per k */
 #define VG_S_UKR vg_ukr_s
-static void vg_ukr_s(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
-                     float alpha, int first, int mr, int nr)
+static void vg_ukr_s(int64_t kc, const float *a, int64_t as, const float *b, int64_t bs,
+                     float *c, int64_t ldc, float alpha, int first, int mr, int nr)
 {
 #define VG_SDECL(r) VF c##r##_0 = vf_zero(), c##r##_1 = vf_zero();
 #define VG_SSTEP(r) { VF av = vf_set1(a[r]); c##r##_0 = vf_fma(av, b0, c##r##_0); \
@@ -143,8 +143,8 @@ static void vg_ukr_s(int64_t kc, const float *a, const float *b, float *c, int64
     for (int64_t k = 0; k < kc; k++) {
         VF b0 = vf_load(b), b1 = vf_load(b + VG_VL);
         VG_ROWS(VG_SSTEP)
-        a += VG_MR;
-        b += VG_NR;
+        a += as;
+        b += bs;
     }
     VF acc[VG_MR][2];
     VG_ROWS(VG_SSAVE)
@@ -304,9 +304,16 @@ static void vg_pack_sb(int tb, const float *B, int64_t ldb, int64_t j0, int nr, 
         for (int j = 0; j < VG_NR; j++) pb[k * VG_NR + j] = j < nr ? rows[j][k] : 0.0f;
 }
 
+/* the tiles the micro-kernel reads exactly: an operand already in the packed layout (Aᵀ,
+ * B as given) is read in place for these (direct_a, direct_b) */
+#ifndef VG_S_EXACT_ROWS
+#define VG_S_EXACT_ROWS(mr) ((mr) == VG_MR)
+#define VG_S_EXACT_COLS(nr) ((nr) == VG_NR)
+#endif
+
 /* one call's shape and scratch, for the column slabs */
 typedef struct vg_sjob {
-    int ta, tb, share_a;
+    int ta, tb, share_a, direct_a, direct_b;
     int64_t N, K, lda, ldb, ldc, slab, m0, mm, Mp, nic;
     float alpha, beta;
     const float *A, *B;
@@ -324,6 +331,7 @@ static void vg_s_slab(const vg_sjob *J, int64_t sl, float *pb, float *ap)
         int64_t kc = K - pc < VG_S_KC ? K - pc : VG_S_KC;
         for (int64_t jp = 0; jp < npan; jp++) {
             int nr = nc - jp * VG_NR < VG_NR ? (int)(nc - jp * VG_NR) : VG_NR;
+            if (J->direct_b && VG_S_EXACT_COLS(nr)) continue;
             vg_pack_sb(J->tb, J->B, J->ldb, jc + jp * VG_NR, nr, pc, kc, pb + jp * VG_NR * kc);
         }
         for (int64_t ic = 0; ic < mm; ic += VG_MC) {
@@ -332,7 +340,14 @@ static void vg_s_slab(const vg_sjob *J, int64_t sl, float *pb, float *ap)
             int64_t bi = pc / VG_S_KC * J->nic + ic / VG_MC;
             float *pak = J->share_a ? J->pa + J->Mp * pc + ic * kc : ap;
             int claim = J->share_a ? vg_ablk_claim(J->ab, bi) : 0;
-            if (claim != 2) {
+            if (J->direct_a) {          /* only the panels read inexactly are packed */
+                for (int64_t ip = 0; ip < mcp; ip++) {
+                    int mr = mc - ip * VG_MR < VG_MR ? (int)(mc - ip * VG_MR) : VG_MR;
+                    if (!VG_S_EXACT_ROWS(mr))
+                        vg_pack_sa(J->ta, J->A, J->lda, J->m0 + ic + ip * VG_MR, mr, pc, kc,
+                                   ap + ip * VG_MR * kc);
+                }
+            } else if (claim != 2) {
                 float *dst = claim == 1 ? pak : ap;
                 for (int64_t ip = 0; ip < mcp; ip++) {
                     int mr = mc - ip * VG_MR < VG_MR ? (int)(mc - ip * VG_MR) : VG_MR;
@@ -350,9 +365,14 @@ static void vg_s_slab(const vg_sjob *J, int64_t sl, float *pb, float *ap)
                 for (int64_t jp = 0; jp < npan; jp++) {
                     int nr = nc - jp * VG_NR < VG_NR ? (int)(nc - jp * VG_NR) : VG_NR;
                     int mr = mc - ip * VG_MR < VG_MR ? (int)(mc - ip * VG_MR) : VG_MR;
-                    VG_S_UKR(kc, pak + ip * VG_MR * kc, pb + jp * VG_NR * kc,
-                             J->C + (J->m0 + ic + ip * VG_MR) * ldc + jc + jp * VG_NR, ldc,
-                             J->alpha, pc == 0 && J->beta == 0.0f, mr, nr);
+                    int da = J->direct_a && VG_S_EXACT_ROWS(mr);
+                    int db = J->direct_b && VG_S_EXACT_COLS(nr);
+                    int64_t i0 = J->m0 + ic + ip * VG_MR, j0 = jc + jp * VG_NR;
+                    VG_S_UKR(kc, da ? J->A + pc * J->lda + i0 : pak + ip * VG_MR * kc,
+                             da ? J->lda : VG_MR,
+                             db ? J->B + pc * J->ldb + j0 : pb + jp * VG_NR * kc,
+                             db ? J->ldb : VG_NR, J->C + i0 * ldc + j0, ldc, J->alpha,
+                             pc == 0 && J->beta == 0.0f, mr, nr);
                 }
         }
     }
@@ -393,7 +413,13 @@ void VG_SGEMM(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, cons
     /* one slab: nobody shares the packed A, so each block is packed into the thread's own
      * L2-sized buffer (ap) instead of a copy of all of A (256x64x1024 with Aᵀ spent a
      * quarter of its time writing that 1 MB copy) */
-    int share_a = nslab > 1;
+    /* Aᵀ / B are read in place (packing them would cost about as much as the product) where
+     * a panel of them meets at most two panels of the other operand, or in a product that is
+     * small both ways (the GPT lab's 64x16x64 attention products); at 256x784x64 packing
+     * both still pays (~3%) */
+    int direct_a = ta && (N <= 2 * VG_NR || (K <= 64 && M <= 64));
+    int direct_b = !tb && (M <= 2 * VG_MR || (K <= 64 && N <= 64));
+    int share_a = nslab > 1 && !direct_a;
     _Alignas(64) float small[VG_S_STACK];
     int on_stack = nt == 1 && !share_a && pb_len + ap_len <= VG_S_STACK;
     float *pa = share_a ? vg_scratch((size_t)(mp_max * K) * sizeof *pa) : NULL;
@@ -404,7 +430,7 @@ void VG_SGEMM(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, cons
         qk_ref_table.sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, rest_beta, C, ldc);
         return;
     }
-    vg_sjob J = { ta, tb, share_a, N, K, lda, ldb, ldc, slab, 0, 0, 0, 0, alpha, beta, A, B, C,
+    vg_sjob J = { ta, tb, share_a, direct_a, direct_b, N, K, lda, ldb, ldc, slab, 0, 0, 0, 0, alpha, beta, A, B, C,
                   pa, &ab };
     for (int64_t m0 = 0; m0 < M; m0 += mstep) {
         int64_t mm = M - m0 < mstep ? M - m0 : mstep, mpan = (mm + VG_MR - 1) / VG_MR;
