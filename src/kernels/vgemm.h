@@ -22,7 +22,8 @@
  *   VG_MR, VG_VL            rows of the tile; int32/float lanes per vector (tile NR = 2·VL)
  *   VG_SGEMM                name of the sgemm to define (optional), with
  *     VF, vf_zero(), vf_load(p), vf_loadu(p), vf_storeu(p, v), vf_set1(x), vf_fma(a, b, c)
- *     (a·b + c), vf_mul(a, b)
+ *     (a·b + c), vf_mul(a, b), and optionally VG_S_UKR, a micro-kernel with vg_ukr_s's
+ *     signature and results (gemm_avx512.c's asm; the emulated instances use vg_ukr_s)
  *   VG_I8GEMM               name of the u8s8 GEMM to define (optional), with (optional)
  *     VG_I8_KLOOP(kq, a, b, acc) an asm k loop writing the accumulators to acc, and
  *     VI, vi_zero(), vi_load(p), vi_loadu(p), vi_storeu(p, v), vi_set1(x), vi_add(a, b),
@@ -66,7 +67,9 @@
 #ifndef VG_MC
 #define VG_MC (12 * VG_MR)      /* rows of A per block */
 #endif
-#define VG_NC 3072              /* columns per slab at most */
+#define VG_NC 3072              /* int8: columns per slab at most */
+#define VG_S_NC 1024            /* fp32: columns per slab at most; its packed B (1 MB) stays in
+                                 * L2 while the micro-kernel runs along it (see VG_SGEMM) */
 #define VG_APACK_MAX ((int64_t)1 << 24)
 
 static void *vg_scratch(size_t bytes)
@@ -74,12 +77,12 @@ static void *vg_scratch(size_t bytes)
     return aligned_alloc(64, (bytes + 63) / 64 * 64);
 }
 
-static int64_t vg_slab_width(int64_t N, int nt)
+static int64_t vg_slab_width(int64_t N, int nt, int64_t nc_max)
 {
     int64_t w = (N + 4 * nt - 1) / (4 * nt);
     w = (w + VG_NR - 1) / VG_NR * VG_NR;
     if (w < 2 * VG_NR) w = 2 * VG_NR;
-    return w > VG_NC ? VG_NC : w;
+    return w > nc_max ? nc_max : w;
 }
 
 /* one thread up to 2^25 multiply-adds, as gemm_avx2.c (a second thread on a loaded machine
@@ -139,9 +142,11 @@ static void vg_ablk_done(vg_ablk *b, int64_t i)
  * fp32
  * ====================================================================================== */
 
+#ifndef VG_S_UKR
 /* C[0..mr, 0..nr] (=|+=) alpha · Σ_k a[k][r] b[k][c]; a: MR floats per k, b: NR per k */
-static void vg_ukr_s(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
-                     float alpha, int first, int mr, int nr)
+#define VG_S_UKR vg_ukr_s
+static void vg_ukr_s(int64_t kc, const float *a, int64_t as, const float *b, int64_t bs,
+                     float *c, int64_t ldc, float alpha, int first, int mr, int nr)
 {
 #define VG_SDECL(r) VF c##r##_0 = vf_zero(), c##r##_1 = vf_zero();
 #define VG_SSTEP(r) { VF av = vf_set1(a[r]); c##r##_0 = vf_fma(av, b0, c##r##_0); \
@@ -155,8 +160,8 @@ static void vg_ukr_s(int64_t kc, const float *a, const float *b, float *c, int64
     for (int64_t k = 0; k < kc; k++) {
         VF b0 = vf_load(b), b1 = vf_load(b + VG_VL);
         VG_ROWS(VG_SSTEP)
-        a += VG_MR;
-        b += VG_NR;
+        a += as;
+        b += bs;
     }
     VF acc[VG_MR][2];
     VG_ROWS(VG_SSAVE)
@@ -184,22 +189,99 @@ static void vg_ukr_s(int64_t kc, const float *a, const float *b, float *c, int64
         for (int j = 0; j < nr; j++)
             c[r * ldc + j] = first ? alpha * t[r][j] : fmaf(alpha, t[r][j], c[r * ldc + j]);
 }
+#endif
+
+/* Packing: 8x8 transposes on ymm (AVX2, which every instance's flags include: the real
+ * tier, the vemu and zemu test instances), so an operand whose rows run along k (A as
+ * given, B given transposed, the common case) costs about a quarter cycle per element
+ * rather than one scalar store each (at 64x256x784 scalar packing of Bᵀ took a third of
+ * the time). */
+#if VG_MR % 4 != 0
+#error "vgemm.h's fp32 packing needs VG_MR a multiple of 4"
+#endif
+/* 8x8 transpose of r[0..8) in place (r[i] lane j → r[j] lane i), as gemm_avx2.c's */
+static inline __attribute__((always_inline)) void vg_tr8x8(__m256 r[8])
+{
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20); r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20); r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31); r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31); r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+/* rows[0..n) (n <= 8; the rest zero), each contiguous in k, columns k..k+8 transposed:
+ * p[i * stride + 0..w) = (rows[0..w)[k + i]) for i < 8; w is 8 or 4 */
+static inline __attribute__((always_inline)) void
+vg_tr_rows(const float *const *rows, int n, int64_t k, float *p, int64_t stride, int w)
+{
+    __m256 v[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) v[j] = j < n ? _mm256_loadu_ps(rows[j] + k) : _mm256_setzero_ps();
+    vg_tr8x8(v);
+    if (w == 8) {
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; i++) _mm256_storeu_ps(p + i * stride, v[i]);
+    } else {
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; i++) _mm_storeu_ps(p + i * stride, _mm256_castps256_ps128(v[i]));
+    }
+}
+
+/* the first n (may be <= 0) of 4 / 8 floats at p, zeros after: vmaskmovps reads only the
+ * selected lanes (no access past the end of a matrix) */
+static inline __attribute__((always_inline)) __m128 vg_load4(const float *p, int n)
+{
+    __m128i lane = _mm_setr_epi32(0, 1, 2, 3);
+    return _mm_maskload_ps(p, _mm_cmpgt_epi32(_mm_set1_epi32(n), lane));
+}
+static inline __attribute__((always_inline)) __m256 vg_load8(const float *p, int n)
+{
+    __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane));
+}
 
 /* one MR-row panel of op(A): p[k * MR + r], zero padded to MR rows */
 static void vg_pack_sa(int ta, const float *A, int64_t lda, int64_t i0, int mr, int64_t k0,
                        int64_t kc, float *p)
 {
-    for (int r = 0; r < VG_MR; r++) {
-        if (r >= mr) {
-            for (int64_t k = 0; k < kc; k++) p[k * VG_MR + r] = 0.0f;
-            continue;
-        }
-        int64_t i = i0 + r;
-        if (ta)
-            for (int64_t k = 0; k < kc; k++) p[k * VG_MR + r] = A[(k0 + k) * lda + i];
-        else
-            for (int64_t k = 0; k < kc; k++) p[k * VG_MR + r] = A[i * lda + k0 + k];
+    int64_t k = 0;
+    if (ta) {                   /* Aᵀ given: the MR values of one k are contiguous */
+        const float *src = A + k0 * lda + i0;
+        if (mr == VG_MR)
+            for (; k < kc; k++, src += lda) {
+#pragma GCC unroll 8
+                for (int r = 0; r < VG_MR; r += 4)
+                    _mm_storeu_ps(p + k * VG_MR + r, _mm_loadu_ps(src + r));
+            }
+        for (; k < kc; k++, src += lda)
+            for (int r = 0; r < VG_MR; r += 4)
+                _mm_storeu_ps(p + k * VG_MR + r, r + 4 <= mr ? _mm_loadu_ps(src + r)
+                                                             : vg_load4(src + r, mr - r));
+        return;
     }
+    const float *rows[VG_MR];
+    for (int r = 0; r < VG_MR; r++) rows[r] = A + (i0 + (r < mr ? r : 0)) * lda + k0;
+    if (mr == VG_MR)            /* constant row counts: the transposes stay in registers */
+        for (; k + 8 <= kc; k += 8) {
+#pragma GCC unroll 8
+            for (int g = 0; g < VG_MR; g += 8)
+                vg_tr_rows(rows + g, VG_MR - g >= 8 ? 8 : 4, k, p + k * VG_MR + g, VG_MR,
+                           VG_MR - g >= 8 ? 8 : 4);
+        }
+    for (; k + 8 <= kc; k += 8)
+        for (int g = 0; g < VG_MR; g += 8) {
+            int n = mr - g < 0 ? 0 : mr - g > 8 ? 8 : mr - g;
+            vg_tr_rows(rows + g, n, k, p + k * VG_MR + g, VG_MR, VG_MR - g >= 8 ? 8 : 4);
+        }
+    for (; k < kc; k++)
+        for (int r = 0; r < VG_MR; r++) p[k * VG_MR + r] = r < mr ? rows[r][k] : 0.0f;
 }
 
 /* one NR-column panel of op(B): pb[k * NR + j], zero padded to NR columns */
@@ -209,20 +291,113 @@ static void vg_pack_sb(int tb, const float *B, int64_t ldb, int64_t j0, int nr, 
     if (!tb) {
         for (int64_t k = 0; k < kc; k++) {
             float *p = pb + k * VG_NR;
-            memcpy(p, B + (k0 + k) * ldb + j0, (size_t)nr * sizeof *p);
-            for (int j = nr; j < VG_NR; j++) p[j] = 0.0f;
+            const float *src = B + (k0 + k) * ldb + j0;
+            if (nr == VG_NR) {
+                vf_storeu(p, vf_loadu(src));
+                vf_storeu(p + VG_VL, vf_loadu(src + VG_VL));
+                continue;
+            }
+            for (int j = 0; j < VG_NR; j += 8)
+                _mm256_storeu_ps(p + j, j + 8 <= nr ? _mm256_loadu_ps(src + j)
+                                                    : vg_load8(src + j, nr - j));
         }
         return;
     }
-    for (int j = 0; j < VG_NR; j++) {
-        if (j >= nr) {
-            for (int64_t k = 0; k < kc; k++) pb[k * VG_NR + j] = 0.0f;
-            continue;
+    const float *rows[VG_NR];
+    for (int j = 0; j < VG_NR; j++) rows[j] = B + (j0 + (j < nr ? j : 0)) * ldb + k0;
+    int64_t k = 0;
+    if (nr == VG_NR)
+        for (; k + 8 <= kc; k += 8) {
+#pragma GCC unroll 8
+            for (int g = 0; g < VG_NR; g += 8)
+                vg_tr_rows(rows + g, 8, k, pb + k * VG_NR + g, VG_NR, 8);
         }
-        const float *row = B + (j0 + j) * ldb + k0;
-        for (int64_t k = 0; k < kc; k++) pb[k * VG_NR + j] = row[k];
+    for (; k + 8 <= kc; k += 8)
+        for (int g = 0; g < VG_NR; g += 8) {
+            int n = nr - g < 0 ? 0 : nr - g > 8 ? 8 : nr - g;
+            vg_tr_rows(rows + g, n, k, pb + k * VG_NR + g, VG_NR, 8);
+        }
+    for (; k < kc; k++)
+        for (int j = 0; j < VG_NR; j++) pb[k * VG_NR + j] = j < nr ? rows[j][k] : 0.0f;
+}
+
+/* the tiles the micro-kernel reads exactly: an operand already in the packed layout (Aᵀ,
+ * B as given) is read in place for these (direct_a, direct_b) */
+#ifndef VG_S_EXACT_ROWS
+#define VG_S_EXACT_ROWS(mr) ((mr) == VG_MR)
+#define VG_S_EXACT_COLS(nr) ((nr) == VG_NR)
+#endif
+
+/* one call's shape and scratch, for the column slabs */
+typedef struct vg_sjob {
+    int ta, tb, share_a, direct_a, direct_b;
+    int64_t N, K, lda, ldb, ldc, slab, m0, mm, Mp, nic;
+    float alpha, beta;
+    const float *A, *B;
+    float *C, *pa;
+    vg_ablk *ab;
+} vg_sjob;
+
+/* columns jc.. of slab sl over rows m0..m0+mm of a pass, every k block; pb and ap are the
+ * thread's packed B panels and private A block */
+static void vg_s_slab(const vg_sjob *J, int64_t sl, float *pb, float *ap)
+{
+    int64_t jc = sl * J->slab, nc = J->N - jc < J->slab ? J->N - jc : J->slab;
+    int64_t npan = (nc + VG_NR - 1) / VG_NR, K = J->K, mm = J->mm, ldc = J->ldc;
+    for (int64_t pc = 0; pc < K; pc += VG_S_KC) {
+        int64_t kc = K - pc < VG_S_KC ? K - pc : VG_S_KC;
+        for (int64_t jp = 0; jp < npan; jp++) {
+            int nr = nc - jp * VG_NR < VG_NR ? (int)(nc - jp * VG_NR) : VG_NR;
+            if (J->direct_b && VG_S_EXACT_COLS(nr)) continue;
+            vg_pack_sb(J->tb, J->B, J->ldb, jc + jp * VG_NR, nr, pc, kc, pb + jp * VG_NR * kc);
+        }
+        for (int64_t ic = 0; ic < mm; ic += VG_MC) {
+            int64_t mc = mm - ic < VG_MC ? mm - ic : VG_MC;
+            int64_t mcp = (mc + VG_MR - 1) / VG_MR;
+            int64_t bi = pc / VG_S_KC * J->nic + ic / VG_MC;
+            float *pak = J->share_a ? J->pa + J->Mp * pc + ic * kc : ap;
+            int claim = J->share_a ? vg_ablk_claim(J->ab, bi) : 0;
+            if (J->direct_a) {          /* only the panels read inexactly are packed */
+                for (int64_t ip = 0; ip < mcp; ip++) {
+                    int mr = mc - ip * VG_MR < VG_MR ? (int)(mc - ip * VG_MR) : VG_MR;
+                    if (!VG_S_EXACT_ROWS(mr))
+                        vg_pack_sa(J->ta, J->A, J->lda, J->m0 + ic + ip * VG_MR, mr, pc, kc,
+                                   ap + ip * VG_MR * kc);
+                }
+            } else if (claim != 2) {
+                float *dst = claim == 1 ? pak : ap;
+                for (int64_t ip = 0; ip < mcp; ip++) {
+                    int mr = mc - ip * VG_MR < VG_MR ? (int)(mc - ip * VG_MR) : VG_MR;
+                    vg_pack_sa(J->ta, J->A, J->lda, J->m0 + ic + ip * VG_MR, mr, pc, kc,
+                               dst + ip * VG_MR * kc);
+                }
+                if (claim == 1) vg_ablk_done(J->ab, bi);
+                else pak = ap;
+            }
+            /* one A micro-panel (MR·256 floats: 12 KB) stays in L1 while the slab's B
+             * panels stream from L2 past it; the other way round the 32 KB B micro-panel
+             * shared L1 with the A panels streaming through and ran about 4% slower at
+             * 1024³ on Sapphire Rapids */
+            for (int64_t ip = 0; ip < mcp; ip++)
+                for (int64_t jp = 0; jp < npan; jp++) {
+                    int nr = nc - jp * VG_NR < VG_NR ? (int)(nc - jp * VG_NR) : VG_NR;
+                    int mr = mc - ip * VG_MR < VG_MR ? (int)(mc - ip * VG_MR) : VG_MR;
+                    int da = J->direct_a && VG_S_EXACT_ROWS(mr);
+                    int db = J->direct_b && VG_S_EXACT_COLS(nr);
+                    int64_t i0 = J->m0 + ic + ip * VG_MR, j0 = jc + jp * VG_NR;
+                    VG_S_UKR(kc, da ? J->A + pc * J->lda + i0 : pak + ip * VG_MR * kc,
+                             da ? J->lda : VG_MR,
+                             db ? J->B + pc * J->ldb + j0 : pb + jp * VG_NR * kc,
+                             db ? J->ldb : VG_NR, J->C + i0 * ldc + j0, ldc, J->alpha,
+                             pc == 0 && J->beta == 0.0f, mr, nr);
+                }
+        }
     }
 }
+
+/* scratch of a one-thread call that fits here lives on the stack (32 KB): a small product
+ * (the GPT lab's 64x64x16 attention scores) spent a third of its time in malloc/free */
+#define VG_S_STACK 8192
 
 void VG_SGEMM(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
               int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
@@ -232,71 +407,63 @@ void VG_SGEMM(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, cons
     int scaled = beta != 1.0f && (beta != 0.0f || K <= 0 || alpha == 0.0f);
     float rest_beta = scaled ? 1.0f : beta;
     if (scaled) {
-        #pragma omp parallel for schedule(static) num_threads(nt)
+        #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
         for (int64_t i = 0; i < M; i++)
             for (int64_t j = 0; j < N; j++)
                 C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
     }
     if (K <= 0 || alpha == 0.0f) return;
-    int64_t slab = vg_slab_width(N, nt);
+    /* one thread: no balance to keep, so slabs as wide as L2 allows (1024³: one slab, each
+     * A block packed once into L2 and used across all of N; ~+3% against four slabs
+     * re-reading a 4 MB packed A) */
+    int64_t slab = nt == 1 ? (N + VG_NR - 1) / VG_NR * VG_NR : vg_slab_width(N, nt, VG_S_NC);
+    if (slab > VG_S_NC) slab = VG_S_NC;
     int64_t nslab = (N + slab - 1) / slab;
     int64_t mstep = vg_rows_per_pass(M, K);
     int64_t mp_max = (mstep + VG_MR - 1) / VG_MR * VG_MR, nkb = (K + VG_S_KC - 1) / VG_S_KC;
     int64_t nic_max = (mstep + VG_MC - 1) / VG_MC;
-    size_t pb_len = (size_t)(((slab + VG_NR - 1) / VG_NR) * VG_NR * VG_S_KC);
-    size_t ap_len = (size_t)(VG_MC * VG_S_KC);
-    float *pa = vg_scratch((size_t)(mp_max * K) * sizeof *pa);
-    float *tscr = vg_scratch((size_t)nt * (pb_len + ap_len) * sizeof *tscr);
+    /* per thread: the slab's B panels and a private A block, sized to the problem, each a
+     * multiple of 16 floats (64-byte aligned parts) */
+    int64_t kc_max = K < VG_S_KC ? K : VG_S_KC;
+    size_t pb_len = (size_t)(((slab + VG_NR - 1) / VG_NR) * VG_NR * kc_max);
+    size_t ap_len = (size_t)(((mp_max < VG_MC ? mp_max : VG_MC) * kc_max + 15) / 16 * 16);
+    /* one slab: nobody shares the packed A, so each block is packed into the thread's own
+     * L2-sized buffer (ap) instead of a copy of all of A (256x64x1024 with Aᵀ spent a
+     * quarter of its time writing that 1 MB copy) */
+    /* Aᵀ / B are read in place (packing them would cost about as much as the product) where
+     * a panel of them meets at most two panels of the other operand, or in a product that is
+     * small both ways (the GPT lab's 64x16x64 attention products); at 256x784x64 packing
+     * both still pays (~3%) */
+    int direct_a = ta && (N <= 2 * VG_NR || (K <= 64 && M <= 64));
+    int direct_b = !tb && (M <= 2 * VG_MR || (K <= 64 && N <= 64));
+    int share_a = nslab > 1 && !direct_a;
+    _Alignas(64) float small[VG_S_STACK];
+    int on_stack = nt == 1 && !share_a && pb_len + ap_len <= VG_S_STACK;
+    float *pa = share_a ? vg_scratch((size_t)(mp_max * K) * sizeof *pa) : NULL;
+    float *tscr = on_stack ? small : vg_scratch((size_t)nt * (pb_len + ap_len) * sizeof *tscr);
     vg_ablk ab = { NULL, 0 };
-    if (!pa || !tscr || !vg_ablk_init(&ab, nkb * nic_max)) {
-        free(pa); free(tscr); free(ab.state);
+    if ((share_a && !pa) || !tscr || (share_a && !vg_ablk_init(&ab, nkb * nic_max))) {
+        free(pa); if (!on_stack) free(tscr); free(ab.state);
         qk_ref_table.sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, rest_beta, C, ldc);
         return;
     }
+    vg_sjob J = { ta, tb, share_a, direct_a, direct_b, N, K, lda, ldb, ldc, slab, 0, 0, 0, 0, alpha, beta, A, B, C,
+                  pa, &ab };
     for (int64_t m0 = 0; m0 < M; m0 += mstep) {
         int64_t mm = M - m0 < mstep ? M - m0 : mstep, mpan = (mm + VG_MR - 1) / VG_MR;
-        int64_t Mp = mpan * VG_MR, nic = (mm + VG_MC - 1) / VG_MC;
+        J.m0 = m0; J.mm = mm; J.Mp = mpan * VG_MR; J.nic = (mm + VG_MC - 1) / VG_MC;
         vg_ablk_reset(&ab);
+        if (nt == 1) {          /* no parallel region (its set-up is felt at small sizes) */
+            for (int64_t sl = 0; sl < nslab; sl++) vg_s_slab(&J, sl, tscr, tscr + pb_len);
+            continue;
+        }
         #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
         for (int64_t sl = 0; sl < nslab; sl++) {
-            float *pb = tscr + (size_t)omp_get_thread_num() * (pb_len + ap_len), *ap = pb + pb_len;
-            int64_t jc = sl * slab, nc = N - jc < slab ? N - jc : slab;
-            int64_t npan = (nc + VG_NR - 1) / VG_NR;
-            for (int64_t pc = 0; pc < K; pc += VG_S_KC) {
-                int64_t kc = K - pc < VG_S_KC ? K - pc : VG_S_KC;
-                for (int64_t jp = 0; jp < npan; jp++) {
-                    int nr = nc - jp * VG_NR < VG_NR ? (int)(nc - jp * VG_NR) : VG_NR;
-                    vg_pack_sb(tb, B, ldb, jc + jp * VG_NR, nr, pc, kc, pb + jp * VG_NR * kc);
-                }
-                for (int64_t ic = 0; ic < mm; ic += VG_MC) {
-                    int64_t mc = mm - ic < VG_MC ? mm - ic : VG_MC;
-                    int64_t mcp = (mc + VG_MR - 1) / VG_MR;
-                    int64_t bi = pc / VG_S_KC * nic + ic / VG_MC;
-                    float *pak = pa + Mp * pc + ic * kc;
-                    int claim = vg_ablk_claim(&ab, bi);
-                    if (claim != 2) {
-                        float *dst = claim == 1 ? pak : ap;
-                        for (int64_t ip = 0; ip < mcp; ip++) {
-                            int mr = mc - ip * VG_MR < VG_MR ? (int)(mc - ip * VG_MR) : VG_MR;
-                            vg_pack_sa(ta, A, lda, m0 + ic + ip * VG_MR, mr, pc, kc,
-                                       dst + ip * VG_MR * kc);
-                        }
-                        if (claim == 1) vg_ablk_done(&ab, bi);
-                        else pak = ap;
-                    }
-                    for (int64_t jp = 0; jp < npan; jp++)
-                        for (int64_t ip = 0; ip < mcp; ip++) {
-                            int nr = nc - jp * VG_NR < VG_NR ? (int)(nc - jp * VG_NR) : VG_NR;
-                            int mr = mc - ip * VG_MR < VG_MR ? (int)(mc - ip * VG_MR) : VG_MR;
-                            vg_ukr_s(kc, pak + ip * VG_MR * kc, pb + jp * VG_NR * kc,
-                                     C + (m0 + ic + ip * VG_MR) * ldc + jc + jp * VG_NR, ldc,
-                                     alpha, pc == 0 && beta == 0.0f, mr, nr);
-                        }
-                }
-            }
+            float *pb = tscr + (size_t)omp_get_thread_num() * (pb_len + ap_len);
+            vg_s_slab(&J, sl, pb, pb + pb_len);
         }
     }
-    free(pa); free(tscr); free(ab.state);
+    free(pa); if (!on_stack) free(tscr); free(ab.state);
 }
 #endif /* VG_SGEMM */
 
@@ -456,7 +623,7 @@ void VG_I8GEMM(int64_t M, int64_t N, int64_t K, const uint8_t *A, int64_t lda, i
         return;
     }
     int nt = vg_threads(M, N, K);
-    int64_t slab = vg_slab_width(N, nt);
+    int64_t slab = vg_slab_width(N, nt, VG_NC);
     int64_t nslab = (N + slab - 1) / slab;
     int64_t mstep = vg_rows_per_pass(M, K);
     int64_t mp_max = (mstep + VG_MR - 1) / VG_MR * VG_MR;

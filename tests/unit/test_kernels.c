@@ -1509,6 +1509,8 @@ Test(kernels, sgemm, .timeout = 240)   /* a hang guard: minutes under ASan on a 
             check_sgemm(ta, tb, 13, 17, 300, 0.5f, 1.0f);
             check_sgemm(ta, tb, 150, 45, 257, -1.0f, 0.25f);
             check_sgemm(ta, tb, 64, 256, 784, 1.0f, 0.0f);
+            check_sgemm(ta, tb, 20, 48, 600, 0.7f, 0.0f);  /* whole 8-row, 16-column edges */
+            check_sgemm(ta, tb, 16, 80, 300, -1.5f, 1.0f); /* whole 4-row edges */
         }
     check_sgemm(0, 0, 5, 5, 0, 1.0f, 2.0f);
     check_sgemm(0, 1, 2100, 3, 8200, 1.0f, 0.5f);     /* A packed in two passes of rows */
@@ -1518,6 +1520,7 @@ Test(kernels, sgemm, .timeout = 240)   /* a hang guard: minutes under ASan on a 
     check_sgemm(1, 0, 300, 200, 600, 0.5f, 1.0f);
     check_sgemm(0, 1, 25, 97, 131, 1.0f, 0.0f);      /* tails of 12x32 tiles, k blocks */
     check_sgemm(1, 1, 37, 33, 129, 2.0f, -1.0f);
+    check_sgemm(0, 1, 13, 1100, 300, 1.0f, 0.0f);    /* one thread, two slabs share packed A */
 }
 
 /* Every optimized fp32 GEMM (avx2's 6x16 tile, avx512's 12x32, their emulated instances)
@@ -1567,10 +1570,15 @@ Test(kernels, sgemm_tiers_identical, .timeout = 240)
             check_sgemm_same(ta, tb, 29, 67, 600, 1.0f, 0.0f, &compared);   /* 3 k blocks */
             check_sgemm_same(ta, tb, 13, 35, 513, 0.7f, 1.0f, &compared);   /* alpha on tails */
             check_sgemm_same(ta, tb, 7, 33, 257, -1.5f, 0.25f, &compared);
+            /* whole edge tiles of avx512's narrower k loops: 12 + 8 rows and 32 + 16
+             * columns, 12 + 4 rows and 2·32 + 16 columns, stored and accumulated */
+            check_sgemm_same(ta, tb, 20, 48, 600, 0.7f, 0.0f, &compared);
+            check_sgemm_same(ta, tb, 16, 80, 300, -1.5f, 1.0f, &compared);
         }
     check_sgemm_same(0, 1, 64, 256, 784, 1.0f, 0.0f, &compared);            /* the MLP's shape */
     check_sgemm_same(0, 1, 300, 200, 600, 1.0f, 0.0f, &compared);           /* threaded */
     check_sgemm_same(0, 1, 2100, 3, 8200, 1.0f, 0.5f, &compared);           /* two row passes */
+    check_sgemm_same(1, 0, 13, 1100, 300, 0.5f, 1.0f, &compared);           /* two slabs, one thread */
     cr_assert(compared > 0, "no second optimized sgemm to compare");       /* the emulated 12x32 at least */
 }
 
