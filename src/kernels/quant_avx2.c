@@ -904,6 +904,8 @@ AI int fq_block(const qv *v, __m256i qmin, __m256i qmax, sacc *a, hbin *hb,
     if (!hb || !fstat || !hb->fok) pend = NULL;     /* (never set then: nothing pending) */
     for (int b = 0; b < QB; b += 32) {
         __m256i q[4];
+        _mm_prefetch((const char *)(x + e + b + QK_PF), _MM_HINT_T0);     /* 2 lines of 64 B */
+        _mm_prefetch((const char *)(x + e + b + QK_PF + 16), _MM_HINT_T0);
         _Pragma("GCC unroll 4")
         for (int u = 0; u < 4; u++) {
             __m256i clip;

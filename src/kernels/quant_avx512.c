@@ -353,6 +353,9 @@ AI int fq_block16(const qv16 *v, __m512i qmin, __m512i qmax, sacc *a, hbin *hb,
     int64_t clips = 0;
     for (int b = 0; b < QB; b += 16) {
         __mmask16 clip, nanm;
+        /* the hardware prefetcher alone left the 16M-element pass at 1.9 ns per element on
+         * one core of the Xeon (1.0 with the data in cache); 4 KB ahead: 1.14 */
+        _mm_prefetch((const char *)(x + e + b + QK_PF), _MM_HINT_T0);
         __m512 xv = _mm512_loadu_ps(x + e + b);
         __m512i q = quant16(v, qmin, qmax, xv, seed, (uint64_t)(e + b), &clip, &nanm, fc, rv, dv);
         __m512 yv = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(q, v->zp)), v->scale);
