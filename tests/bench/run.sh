@@ -9,6 +9,13 @@ cd "$(dirname "$0")/../.."
 # QSCOPE_KERNELS naming a tier this CPU lacks: refuse before spending minutes
 "$BUILD/qscope" --version >/dev/null
 
+# OpenBLAS's idle worker threads spin for 2^28 cycles (about 0.1 s) after each call before they
+# sleep; on a 2-core machine they then hold the core the next timed run needs (a threaded
+# qscope GEMM right after an OpenBLAS call waited on them: 25x slower in one run, and
+# PyTorch's one-thread AMX Linear came out at half). 2^4 cycles: they sleep at once. Their
+# wake-up (microseconds) is charged to OpenBLAS's own next call.
+export OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-4}
+
 have_torch=0
 if /usr/bin/python3 -c "import torch" >/dev/null 2>&1; then have_torch=1; fi
 
