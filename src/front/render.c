@@ -232,10 +232,10 @@ static json_t *col_first(json_t *rows, const char *k)
 /* A table from an array of objects: columns are the keys of the rows, the first row's first
  * (a key only some rows have, such as generate's same_as_first, leaves the others' cells
  * empty); scalars only, short scalar arrays shown inline (cell_str), a column whose first
- * value is a list or an object named under the table. Too wide for o->width: one blank between columns, then
- * accuracies' 95% intervals (X_ci95) are left out, then columns that hold the same value in
- * every row move to a note under the table, then columns are left out from the right (named
- * in the note). */
+ * value is a list or an object named under the table. Too wide for o->width: one blank
+ * between columns, then accuracies' 95% intervals (X_ci95) are left out, then columns that
+ * hold the same value in every row move to a note under the table, then columns are left
+ * out from the right (named in the note). */
 static void table(FILE *f, json_t *rows, const qs_render_opts *o, int indent, json_t *pref)
 {
     enum { MAXC = 24 };

@@ -178,17 +178,13 @@ static void amx_pack_b(const int8_t *Bt, int64_t ldb, int64_t j0, int nr, int64_
     }
 }
 
-/* the k loop over ks steps on the tiles a 32-row (two_m) or 16-row block and a 32-column
- * (two_n) or 16-column one need; accumulators stored to t (32×32 int32) */
-static inline __attribute__((always_inline)) void amx_kloop(int64_t ks, const uint8_t *a,
-                                                            const uint8_t *b, int32_t *t,
-                                                            int two_m, int two_n)
+/* ks tile steps into the accumulators tmm0..3 of a 32-row (two_m) or 16-row block and a
+ * 32-column (two_n) or 16-column one: per 64 bytes of k, the A and B tiles it needs and
+ * their tdpbusd */
+static inline __attribute__((always_inline)) void amx_steps(int64_t ks, const uint8_t *a,
+                                                            const uint8_t *b, int two_m,
+                                                            int two_n)
 {
-    __asm__ volatile("" ::: "memory");     /* the packed stores before the tile loads */
-    _tile_zero(0);
-    if (two_n) _tile_zero(1);
-    if (two_m) _tile_zero(2);
-    if (two_m && two_n) _tile_zero(3);
     for (int64_t s = 0; s < ks; s++) {
         _tile_loadd(4, a + s * 2048, 64);
         _tile_loadd(6, b + s * 2048, 64);
@@ -199,6 +195,20 @@ static inline __attribute__((always_inline)) void amx_kloop(int64_t ks, const ui
         if (two_m) _tile_dpbusd(2, 5, 6);
         if (two_m && two_n) _tile_dpbusd(3, 5, 7);
     }
+}
+
+/* the k loop of a partial block (amx_steps from zero); accumulators stored to t (32×32
+ * int32) */
+static inline __attribute__((always_inline)) void amx_kloop(int64_t ks, const uint8_t *a,
+                                                            const uint8_t *b, int32_t *t,
+                                                            int two_m, int two_n)
+{
+    __asm__ volatile("" ::: "memory");     /* the packed stores before the tile loads */
+    _tile_zero(0);
+    if (two_n) _tile_zero(1);
+    if (two_m) _tile_zero(2);
+    if (two_m && two_n) _tile_zero(3);
+    amx_steps(ks, a, b, two_m, two_n);
     _tile_stored(0, t, 128);
     if (two_n) _tile_stored(1, t + 16, 128);
     if (two_m) _tile_stored(2, t + 16 * 32, 128);
@@ -242,16 +252,7 @@ static inline __attribute__((always_inline)) void amx_kloop_c(int64_t ks, const 
         _tile_loadd(3, c + 16 * ldc + 16, ldcb);
     }
     __asm__ volatile("" ::: "memory");     /* the packed stores before the tile loads */
-    for (int64_t s = 0; s < ks; s++) {
-        _tile_loadd(4, a + s * 2048, 64);
-        _tile_loadd(6, b + s * 2048, 64);
-        _tile_loadd(7, b + s * 2048 + 1024, 64);
-        _tile_loadd(5, a + s * 2048 + 1024, 64);
-        _tile_dpbusd(0, 4, 6);
-        _tile_dpbusd(1, 4, 7);
-        _tile_dpbusd(2, 5, 6);
-        _tile_dpbusd(3, 5, 7);
-    }
+    amx_steps(ks, a, b, 1, 1);
     _tile_stored(0, c, ldcb);
     _tile_stored(1, c + 16, ldcb);
     _tile_stored(2, c + 16 * ldc, ldcb);

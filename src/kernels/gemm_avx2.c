@@ -11,6 +11,7 @@
 #include <omp.h>
 
 #include "kint.h"
+#include "vtr.h"
 
 #define MR 6
 #define NR 16
@@ -178,22 +179,6 @@ static void ukr_s6x16(int64_t kc, const float *a, const float *b, float *c, int6
             c[r * ldc + j] = first ? alpha * t[r][j] : fmaf(alpha, t[r][j], c[r * ldc + j]);
 }
 
-/* 8x8 transpose of r[0..8) in place (r[i] lane j → r[j] lane i) */
-static inline void tr8x8(__m256 r[8])
-{
-    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20); r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20); r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31); r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31); r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
-}
 /* stores lanes 0..5 of v at p (6 floats / int32s) */
 static inline void store6(void *p, __m256 v)
 {
@@ -214,7 +199,7 @@ static void pack_sa(int ta, const float *A, int64_t lda, int64_t i0, int mr, int
             __m256 v[8];
             for (int r = 0; r < MR; r++) v[r] = _mm256_loadu_ps(row[r] + k);
             v[6] = v[7] = _mm256_setzero_ps();
-            tr8x8(v);
+            qk_tr8x8(v);
             for (int i = 0; i < 8; i++) store6(p + (k + i) * MR, v[i]);
         }
     }
@@ -238,7 +223,7 @@ static void pack_sb(int tb, const float *B, int64_t ldb, int64_t j0, int nr, int
                 __m256 v[8];
                 for (int j = 0; j < 8; j++)
                     v[j] = _mm256_loadu_ps(B + (j0 + h * 8 + j) * ldb + k0 + k);
-                tr8x8(v);
+                qk_tr8x8(v);
                 for (int i = 0; i < 8; i++) _mm256_store_ps(pb + (k + i) * NR + h * 8, v[i]);
             }
     }
@@ -492,7 +477,7 @@ static void pack_ia(const uint8_t *A, int64_t lda, int32_t zp, int64_t i0, int m
                 v[r] = _mm256_castsi256_ps(_mm256_sub_epi16(_mm256_cvtepu8_epi16(b8), z));
             }
             v[6] = v[7] = _mm256_setzero_ps();
-            tr8x8(v);
+            qk_tr8x8(v);
             for (int i = 0; i < 8; i++) store6(p + (q + i) * MR, v[i]);
         }
     }
@@ -524,7 +509,7 @@ static void pack_ib(const int8_t *Bt, int64_t ldb, int32_t zp, int64_t j0, int n
                                                                    k0 + 2 * q));
                     v[j] = _mm256_castsi256_ps(_mm256_sub_epi16(_mm256_cvtepi8_epi16(b8), z));
                 }
-                tr8x8(v);
+                qk_tr8x8(v);
                 for (int i = 0; i < 8; i++)
                     _mm256_store_ps((float *)(pb + (q + i) * NR + h * 8), v[i]);
             }

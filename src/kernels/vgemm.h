@@ -32,8 +32,9 @@
  *     of the same signatures as vg_ukr_i, vg_pack_ia, vg_pack_ib below, declared by the
  *     includer, in place of those (gemm_amx.c: AMX tiles; VG_MR may then be any multiple of
  *     4), with VG_I8_KQ(kc) (32-bit words per packed row or column of a k block: default
- *     (kc+3)/4; VG_I8_KQ(VG_I_KC) must be VG_I_KC/4), VG_I_KC and VG_MC (block sizes) and VG_I8_SLAB_BEGIN() / VG_I8_SLAB_END()
- *     (run by the thread around each column slab it takes: the tile configuration);
+ *     (kc+3)/4; VG_I8_KQ(VG_I_KC) must be VG_I_KC/4), VG_I_KC and VG_MC (block sizes)
+ *     and VG_I8_SLAB_BEGIN() / VG_I8_SLAB_END() (run by the thread around each column slab
+ *     it takes: the tile configuration);
  *   VG_THREAD_MACS          products up to this many multiply-adds run on one thread
  */
 #include <stdatomic.h>
@@ -43,6 +44,7 @@
 #include <omp.h>
 
 #include "kint.h"
+#include "vtr.h"
 
 #define VG_NR (2 * VG_VL)
 /* the tile's rows spelled out: the accumulators are named variables (an array indexed in a
@@ -199,22 +201,6 @@ static void vg_ukr_s(int64_t kc, const float *a, int64_t as, const float *b, int
 #if VG_MR % 4 != 0
 #error "vgemm.h's fp32 packing needs VG_MR a multiple of 4"
 #endif
-/* 8x8 transpose of r[0..8) in place (r[i] lane j → r[j] lane i), as gemm_avx2.c's */
-static inline __attribute__((always_inline)) void vg_tr8x8(__m256 r[8])
-{
-    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20); r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20); r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31); r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31); r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
-}
 
 /* rows[0..n) (n <= 8; the rest zero), each contiguous in k, columns k..k+8 transposed:
  * p[i * stride + 0..w) = (rows[0..w)[k + i]) for i < 8; w is 8 or 4 */
@@ -224,7 +210,7 @@ vg_tr_rows(const float *const *rows, int n, int64_t k, float *p, int64_t stride,
     __m256 v[8];
 #pragma GCC unroll 8
     for (int j = 0; j < 8; j++) v[j] = j < n ? _mm256_loadu_ps(rows[j] + k) : _mm256_setzero_ps();
-    vg_tr8x8(v);
+    qk_tr8x8(v);
     if (w == 8) {
 #pragma GCC unroll 8
         for (int i = 0; i < 8; i++) _mm256_storeu_ps(p + i * stride, v[i]);
@@ -447,8 +433,8 @@ void VG_SGEMM(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, cons
         qk_ref_table.sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, rest_beta, C, ldc);
         return;
     }
-    vg_sjob J = { ta, tb, share_a, direct_a, direct_b, N, K, lda, ldb, ldc, slab, 0, 0, 0, 0, alpha, beta, A, B, C,
-                  pa, &ab };
+    vg_sjob J = { ta, tb, share_a, direct_a, direct_b, N, K, lda, ldb, ldc, slab, 0, 0, 0, 0,
+                  alpha, beta, A, B, C, pa, &ab };
     for (int64_t m0 = 0; m0 < M; m0 += mstep) {
         int64_t mm = M - m0 < mstep ? M - m0 : mstep, mpan = (mm + VG_MR - 1) / VG_MR;
         J.m0 = m0; J.mm = mm; J.Mp = mpan * VG_MR; J.nic = (mm + VG_MC - 1) / VG_MC;

@@ -75,8 +75,8 @@ def main():
             w = torch.rand(n, k) - 0.5
             wt = w.t().contiguous()
             if not int8_only:
-                out.append("torch_f32_matmul_gflops_%s_%s=%.3f"
-                           % (tag, sfx, ops / timed(lambda: torch.matmul(x, wt), reps, clock) * 1e-9))
+                t = timed(lambda: torch.matmul(x, wt), reps, clock)
+                out.append("torch_f32_matmul_gflops_%s_%s=%.3f" % (tag, sfx, ops / t * 1e-9))
             if engine is None:
                 continue
             out.append("%s_%s_%s=%.3f" % (key, tag, sfx,

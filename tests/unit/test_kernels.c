@@ -1453,7 +1453,14 @@ Test(kernels, gemm_u8s8_guard, .timeout = 60)
     }
 }
 
-static void check_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, float beta)
+/* Every table's sgemm against a double reference (within SGEMM_RTOL: _ref, one plain loop,
+ * is the definition); the optimized ones (avx2's 6x16 tile, avx512's 12x32, their emulated
+ * instances) also bit for bit against the first: each C element is summed over the same k
+ * blocks in k order with FMA and added to C the same way, whatever the tile, so a trained
+ * model, a perplexity or a lesson's expect does not depend on the CPU (a k block of 128
+ * against 256 moved the GPT lab's SmoothQuant perplexity by 8e-5; a tail rounding alpha·t
+ * apart fails too). Returns how many tables were compared bit for bit. */
+static int check_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, float beta)
 {
     const qs_kernels *t[QT_MAX];
     int nt = gemm_tables(t);
@@ -1461,6 +1468,9 @@ static void check_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float a
     int64_t lda = ac + 1, ldb = bc + 2, ldc = N + 3;
     float *A = malloc((size_t)(ar * lda + 1) * 4), *B = malloc((size_t)(br * ldb + 1) * 4);
     float *C0 = malloc((size_t)(M * ldc + 1) * 4), *C = malloc((size_t)(M * ldc + 1) * 4);
+    float *C1 = malloc((size_t)(M * ldc + 1) * 4);      /* the first optimized table's C */
+    const qs_kernels *first = NULL;
+    int compared = 0;
     rng_state = (uint64_t)(M + N * 3 + K * 5 + ta * 7 + tb * 11);
     for (int64_t i = 0; i < ar * lda; i++) A[i + 1] = frnd() - 0.5f;
     for (int64_t i = 0; i < br * ldb; i++) B[i + 1] = frnd() - 0.5f;
@@ -1495,9 +1505,24 @@ static void check_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float a
         for (int64_t i = 0; i < M; i++)         /* padding columns untouched */
             for (int64_t j = N; j < ldc; j++)
                 cr_assert(same_bits_f(&C[1 + i * ldc + j], &C0[1 + i * ldc + j], 1));
+        if (t[ti] == qs_k_ref()) continue;
+        if (!first) {
+            first = t[ti];
+            memcpy(C1, C, (size_t)(M * ldc + 1) * 4);
+            continue;
+        }
+        compared++;
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++)
+                cr_assert(same_bits_f(&C[1 + i * ldc + j], &C1[1 + i * ldc + j], 1),
+                          "%s sgemm differs from %s: ta=%d tb=%d %lldx%lldx%lld alpha %g beta %g"
+                          " [%lld,%lld]: %.9g vs %.9g", t[ti]->name, first->name, ta, tb,
+                          (long long)M, (long long)N, (long long)K, alpha, beta, (long long)i,
+                          (long long)j, C[1 + i * ldc + j], C1[1 + i * ldc + j]);
     }
     free(want); free(tol);
-    free(A); free(B); free(C0); free(C);
+    free(A); free(B); free(C0); free(C); free(C1);
+    return compared;
 }
 
 Test(kernels, sgemm, .timeout = 240)   /* a hang guard: minutes under ASan on a busy machine */
@@ -1523,63 +1548,19 @@ Test(kernels, sgemm, .timeout = 240)   /* a hang guard: minutes under ASan on a 
     check_sgemm(0, 1, 13, 1100, 300, 1.0f, 0.0f);    /* one thread, two slabs share packed A */
 }
 
-/* Every optimized fp32 GEMM (avx2's 6x16 tile, avx512's 12x32, their emulated instances)
- * gives the same bits: each C element is summed over the same k blocks in k order with FMA
- * and added to C the same way, whatever the tile, so a trained model, a perplexity or a
- * lesson's expect does not depend on the CPU. (_ref, one plain loop, is the definition and
- * is compared within SGEMM_RTOL above.) Fails if a table's k block differs (256 vs 128
- * moved the GPT lab's SmoothQuant perplexity by 8e-5) or a tail rounds alpha·t apart. */
-static void check_sgemm_same(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
-                             float beta, int *compared)
-{
-    const qs_kernels *t[QT_MAX];
-    int nt = gemm_tables(t);
-    int64_t ar = ta ? K : M, ac = ta ? M : K, br = tb ? N : K, bc = tb ? K : N;
-    int64_t lda = ac + 3, ldb = bc + 1, ldc = N + 1;
-    float *A = malloc((size_t)(ar * lda + 1) * 4), *B = malloc((size_t)(br * ldb + 1) * 4);
-    float *C0 = malloc((size_t)(M * ldc + 1) * 4), *C1 = malloc((size_t)(M * ldc + 1) * 4);
-    float *C = malloc((size_t)(M * ldc + 1) * 4);
-    rng_state = (uint64_t)(M * 5 + N * 7 + K * 3 + ta + tb * 2);
-    for (int64_t i = 0; i < ar * lda; i++) A[i + 1] = frnd() - 0.5f;
-    for (int64_t i = 0; i < br * ldb; i++) B[i + 1] = frnd() - 0.5f;
-    for (int64_t i = 0; i < M * ldc; i++) C0[i + 1] = frnd() - 0.25f;
-    const qs_kernels *first = NULL;
-    for (int ti = 0; ti < nt; ti++) {
-        if (t[ti] == qs_k_ref()) continue;
-        memcpy(C, C0, (size_t)(M * ldc + 1) * 4);
-        t[ti]->sgemm(ta, tb, M, N, K, alpha, A + 1, lda, B + 1, ldb, beta, C + 1, ldc);
-        if (!first) { first = t[ti]; memcpy(C1, C, (size_t)(M * ldc + 1) * 4); continue; }
-        if (t[ti]->sgemm == first->sgemm) continue;
-        (*compared)++;
-        for (int64_t i = 0; i < M; i++)
-            for (int64_t j = 0; j < N; j++)
-                cr_assert(same_bits_f(&C[1 + i * ldc + j], &C1[1 + i * ldc + j], 1),
-                          "%s sgemm differs from %s: ta=%d tb=%d %lldx%lldx%lld alpha %g beta %g"
-                          " [%lld,%lld]: %.9g vs %.9g", t[ti]->name, first->name, ta, tb,
-                          (long long)M, (long long)N, (long long)K, alpha, beta, (long long)i,
-                          (long long)j, C[1 + i * ldc + j], C1[1 + i * ldc + j]);
-    }
-    free(A); free(B); free(C0); free(C1); free(C);
-}
-
+/* check_sgemm's bit-for-bit comparison of the optimized tables on shapes of its own (the
+ * sgemm test's shapes are compared too): k blocks, alpha on tails, two slabs */
 Test(kernels, sgemm_tiers_identical, .timeout = 240)
 {
     int compared = 0;
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++) {
-            check_sgemm_same(ta, tb, 29, 67, 600, 1.0f, 0.0f, &compared);   /* 3 k blocks */
-            check_sgemm_same(ta, tb, 13, 35, 513, 0.7f, 1.0f, &compared);   /* alpha on tails */
-            check_sgemm_same(ta, tb, 7, 33, 257, -1.5f, 0.25f, &compared);
-            /* whole edge tiles of avx512's narrower k loops: 12 + 8 rows and 32 + 16
-             * columns, 12 + 4 rows and 2·32 + 16 columns, stored and accumulated */
-            check_sgemm_same(ta, tb, 20, 48, 600, 0.7f, 0.0f, &compared);
-            check_sgemm_same(ta, tb, 16, 80, 300, -1.5f, 1.0f, &compared);
+            compared += check_sgemm(ta, tb, 29, 67, 600, 1.0f, 0.0f);   /* 3 k blocks */
+            compared += check_sgemm(ta, tb, 13, 35, 513, 0.7f, 1.0f);   /* alpha on tails */
+            compared += check_sgemm(ta, tb, 7, 33, 257, -1.5f, 0.25f);
         }
-    check_sgemm_same(0, 1, 64, 256, 784, 1.0f, 0.0f, &compared);            /* the MLP's shape */
-    check_sgemm_same(0, 1, 300, 200, 600, 1.0f, 0.0f, &compared);           /* threaded */
-    check_sgemm_same(0, 1, 2100, 3, 8200, 1.0f, 0.5f, &compared);           /* two row passes */
-    check_sgemm_same(1, 0, 13, 1100, 300, 0.5f, 1.0f, &compared);           /* two slabs, one thread */
-    cr_assert(compared > 0, "no second optimized sgemm to compare");       /* the emulated 12x32 at least */
+    compared += check_sgemm(1, 0, 13, 1100, 300, 0.5f, 1.0f);           /* two slabs, one thread */
+    cr_assert(compared > 0, "no second optimized sgemm to compare");   /* the emulated 12x32 at least */
 }
 
 /* ---- requantization ---------------------------------------------------------------------- */
